@@ -1,0 +1,215 @@
+/*
+ * event: the behavior event as it travels through the rings, and the checked
+ * path from loosely typed input (JSON, msgpack) to that record.
+ *
+ * struct evt_record is the ring record: 128 bytes, no pointers, copied by
+ * value into shared memory. Strings never cross a ring: ids are hashed to
+ * 64-bit keys (user, entity, session) or 32-bit tag ids (search tokens) here,
+ * at the edge, so every consumer works on fixed-width integers.
+ *
+ * Decoders (JSON in ipc/json.c, msgpack in ipc/) fill a struct
+ * evt_input with borrowed string slices and raw numbers; evt_build() is the one
+ * place that validates, normalizes and enriches it. Every rejection has a
+ * reason from enum evt_reason, counted by whoever called evt_build().
+ *
+ * Any process may call anything here; nothing here touches shared memory.
+ */
+#ifndef PENCHANT_ENGINE_EVENT_H
+#define PENCHANT_ENGINE_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Event types. The order is part of the ring and snapshot layout. */
+enum evt_type {
+	EVT_VIEW = 0,
+	EVT_CLICK,
+	EVT_RSVP,
+	EVT_SAVE,
+	EVT_SHARE,
+	EVT_FEEDBACK,
+	EVT_SEARCH,
+	EVT_TYPE_COUNT
+};
+
+enum evt_entity_type {
+	EVT_ENT_ACTIVITY = 0,
+	EVT_ENT_RECOMMENDATION,
+	EVT_ENT_USER,
+	EVT_ENT_SEARCH_RESULT,
+	EVT_ENT_COUNT
+};
+
+/* Normalized device class; unknown strings map to EVT_DEV_OTHER. */
+enum evt_device {
+	EVT_DEV_UNKNOWN = 0, /* field absent */
+	EVT_DEV_MOBILE,
+	EVT_DEV_DESKTOP,
+	EVT_DEV_TABLET,
+	EVT_DEV_TV,
+	EVT_DEV_OTHER,
+	EVT_DEV_COUNT
+};
+
+enum evt_platform {
+	EVT_PLAT_UNKNOWN = 0,
+	EVT_PLAT_IOS,
+	EVT_PLAT_ANDROID,
+	EVT_PLAT_WEB,
+	EVT_PLAT_WINDOWS,
+	EVT_PLAT_MACOS,
+	EVT_PLAT_LINUX,
+	EVT_PLAT_OTHER,
+	EVT_PLAT_COUNT
+};
+
+enum evt_weather {
+	EVT_WX_UNKNOWN = 0,
+	EVT_WX_SUNNY,
+	EVT_WX_CLOUDY,
+	EVT_WX_RAINY,
+	EVT_WX_SNOWY,
+	EVT_WX_STORMY,
+	EVT_WX_HOT,
+	EVT_WX_COLD,
+	EVT_WX_OTHER,
+	EVT_WX_COUNT
+};
+
+enum evt_social {
+	EVT_SOC_UNKNOWN = 0,
+	EVT_SOC_ALONE,
+	EVT_SOC_FRIENDS,
+	EVT_SOC_FAMILY,
+	EVT_SOC_PARTNER,
+	EVT_SOC_GROUP,
+	EVT_SOC_COUNT
+};
+
+/* Local time of day, from event time plus timezone offset. */
+enum evt_daypart {
+	EVT_DP_NIGHT = 0,     /* 00:00-05:59 */
+	EVT_DP_MORNING,       /* 06:00-11:59 */
+	EVT_DP_AFTERNOON,     /* 12:00-17:59 */
+	EVT_DP_EVENING,       /* 18:00-23:59 */
+	EVT_DP_COUNT
+};
+
+#define EVT_SEARCH_TOKENS 6 /* query tokens kept per search event */
+
+/*
+ * The ring record. Layout is part of EVT_LAYOUT_VERSION (and so of the region
+ * version): change a field, bump it.
+ */
+#define EVT_LAYOUT_VERSION 1
+struct evt_record {
+	uint64_t seq;         /* producer sequence within its ring; set on publish */
+	uint64_t user_key;    /* evt_user_key(user id) */
+	uint64_t entity_key;  /* evt_entity_key(entity id); 0 for search */
+	uint64_t session_key; /* evt_entity_key(session id); 0 when absent */
+	int64_t time_ms;      /* event time, UTC milliseconds since the epoch */
+	uint64_t geo_cell;    /* engine/geo.h cell, 0 when no location */
+	int16_t tz_offset_min;/* local time = UTC + this many minutes */
+	uint8_t type;         /* enum evt_type */
+	uint8_t entity_type;  /* enum evt_entity_type */
+	uint8_t device;       /* enum evt_device */
+	uint8_t platform;     /* enum evt_platform */
+	uint8_t weather;      /* enum evt_weather */
+	uint8_t social;       /* enum evt_social */
+	int8_t feedback;      /* +1 positive, -1 negative, 0 none */
+	uint8_t daypart;      /* enum evt_daypart, local */
+	uint8_t weekday;      /* 0 = Monday .. 6 = Sunday, local */
+	uint8_t n_tokens;     /* search tokens used in tokens[] */
+	uint16_t position;    /* 1-based list position, 0 when absent */
+	uint16_t rec_type;    /* low 16 bits of hash of recommendation type */
+	uint32_t dwell_ms;    /* time spent, 0 when absent */
+	float scroll_depth;   /* 0..1, negative when absent */
+	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
+	uint8_t reserved[8];
+};
+_Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
+
+/* Rejection reasons. Names (evt_reason_name) appear in counters and errors. */
+enum evt_reason {
+	EVT_OK = 0,
+	EVT_R_MALFORMED,       /* not parseable at all (decoder level) */
+	EVT_R_NOT_MAP,         /* top level is not a map/object */
+	EVT_R_MISSING_USER,
+	EVT_R_MISSING_TYPE,
+	EVT_R_MISSING_ENTITY,  /* non-search event without entity id */
+	EVT_R_MISSING_TIME,
+	EVT_R_BAD_TYPE,        /* unknown event type string */
+	EVT_R_BAD_ENTITY_TYPE,
+	EVT_R_BAD_FIELD_TYPE,  /* a known field with a value of the wrong kind */
+	EVT_R_STRING_TOO_LONG,
+	EVT_R_BAD_NUMBER,      /* NaN, inf, or out of the field's range */
+	EVT_R_TIME_RANGE,      /* timestamp outside the accepted window */
+	EVT_R_BAD_TIME,        /* unparseable timestamp string */
+	EVT_R_BAD_LOCATION,    /* latitude/longitude out of range or half given */
+	EVT_R_BAD_FEEDBACK,    /* feedback event without a usable sign */
+	EVT_R_TOO_DEEP,        /* nesting deeper than allowed */
+	EVT_R_TOO_BIG,         /* object or array larger than allowed */
+	EVT_R_TABLE_FULL,      /* (worker) profile table of the shard is full */
+	EVT_REASON_COUNT
+};
+
+const char *evt_reason_name(enum evt_reason r);
+const char *evt_type_name(enum evt_type t);
+/* Parses a type name ("rsvp", case-insensitive); -1 when unknown. */
+int evt_type_parse(const char *s, size_t len);
+
+/* A borrowed string slice; not NUL-terminated. */
+struct evt_str {
+	const char *p;
+	size_t len; /* 0 with p == NULL: absent */
+};
+
+/*
+ * Decoded but unchecked input. Decoders set has_* for numbers they saw and
+ * leave strings {NULL,0} when absent. `bad` lets a decoder report a
+ * structural problem (wrong value kind for a known field, too deep...) that
+ * evt_build() returns before anything else.
+ */
+struct evt_input {
+	struct evt_str user_id, session_id, event_type, entity_type, entity_id;
+	struct evt_str device, platform, weather, social, time_of_day;
+	struct evt_str rec_type, feedback_type, query, timestamp_str;
+	bool has_time_ms, has_tz, has_lat, has_lon, has_position, has_dwell,
+	    has_scroll, has_feedback_num;
+	int64_t time_ms;        /* integer ms, or float seconds converted */
+	double tz_offset_min;   /* minutes east of UTC */
+	double lat, lon;
+	double position, dwell_ms, scroll_depth, feedback_num;
+	enum evt_reason bad;    /* EVT_OK unless the decoder found a problem */
+	const char *bad_field;  /* field name for the message, may be NULL */
+};
+
+/* Limits applied by evt_build(); evt_limits_default() gives the defaults. */
+struct evt_limits {
+	size_t max_id_len;        /* user/entity/session id bytes (default 256) */
+	size_t max_str_len;       /* other strings (default 64) */
+	size_t max_query_len;     /* search query (default 512) */
+	int64_t min_time_ms;      /* default 2000-01-01 */
+	int64_t max_time_ms;      /* default 2100-01-01 */
+	unsigned geo_precision;   /* geohash characters, 1..12 (default 6) */
+};
+struct evt_limits evt_limits_default(void);
+
+/*
+ * Validates and normalizes `in` into `out` (seq left 0). Returns EVT_OK or the
+ * first reason found; on rejection *field (if non-NULL) names the field.
+ */
+enum evt_reason evt_build(const struct evt_input *in,
+    const struct evt_limits *lim, struct evt_record *out, const char **field);
+
+/*
+ * Key derivations. These are the only places ids become keys: the privacy
+ * work makes evt_user_key keyed without touching its callers. Never 0.
+ */
+uint64_t evt_user_key(const char *id, size_t len);
+uint64_t evt_entity_key(const char *id, size_t len);
+/* Tag and category ids: of the normalized (lower-cased, trimmed) name. */
+uint32_t evt_tag_id(const char *name, size_t len);
+
+#endif
