@@ -1,1 +1,564 @@
-/* filled in by its module */
+/*
+ * event: names, key derivations and evt_build(), the single place where
+ * decoded input is checked, normalized and enriched into a ring record.
+ *
+ * Normalization choices (also listed in event.h above evt_build):
+ *  - Strings that name a category (device, platform, weather, social) are
+ *    matched case-insensitively after trimming ASCII blanks against small
+ *    alias tables; an unknown value is OTHER, not an error, because these
+ *    fields are advisory context. social has no OTHER bucket in the record
+ *    layout, so an unknown social value becomes UNKNOWN, as if absent.
+ *  - time_of_day from the client is ignored: the daypart is computed from
+ *    the event time and offset, so it cannot disagree with them and a
+ *    replay gives the same answer.
+ */
+#include "engine/event.h"
+
+#include <math.h>
+#include <string.h>
+/* For XXH3_state_t on the stack (streaming without allocation). */
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "engine/clock.h"
+#include "engine/geo.h"
+
+/* Seeds keep user, entity, tag and rec-type hash spaces apart. */
+#define _SEED_USER    0x7573657270656e63ULL /* "userpenc" */
+#define _SEED_ENTITY  0x656e746970656e63ULL /* "entipenc" */
+#define _SEED_TAG     0x7461677370656e63ULL /* "tagspenc" */
+#define _SEED_RECTYPE 0x7265637470656e63ULL /* "rectpenc" */
+
+#define _MAX_DWELL_MS 86400000.0
+#define _LOWER_CHUNK  256
+
+static const char *const _reason_names[EVT_REASON_COUNT] = {
+	[EVT_OK] = "ok",
+	[EVT_R_MALFORMED] = "malformed",
+	[EVT_R_NOT_MAP] = "not_map",
+	[EVT_R_MISSING_USER] = "missing_user",
+	[EVT_R_MISSING_TYPE] = "missing_type",
+	[EVT_R_MISSING_ENTITY] = "missing_entity",
+	[EVT_R_MISSING_TIME] = "missing_time",
+	[EVT_R_BAD_TYPE] = "bad_type",
+	[EVT_R_BAD_ENTITY_TYPE] = "bad_entity_type",
+	[EVT_R_BAD_FIELD_TYPE] = "bad_field_type",
+	[EVT_R_STRING_TOO_LONG] = "string_too_long",
+	[EVT_R_BAD_NUMBER] = "bad_number",
+	[EVT_R_TIME_RANGE] = "time_range",
+	[EVT_R_BAD_TIME] = "bad_time",
+	[EVT_R_BAD_LOCATION] = "bad_location",
+	[EVT_R_BAD_FEEDBACK] = "bad_feedback",
+	[EVT_R_TOO_DEEP] = "too_deep",
+	[EVT_R_TOO_BIG] = "too_big",
+	[EVT_R_TABLE_FULL] = "table_full",
+};
+
+static const char *const _type_names[EVT_TYPE_COUNT] = {
+	"view", "click", "rsvp", "save", "share", "feedback", "search",
+};
+
+static const char *const _entity_type_names[EVT_ENT_COUNT] = {
+	"activity", "recommendation", "user", "search_result",
+};
+
+const char *evt_reason_name(enum evt_reason r)
+{
+	if ((unsigned)r >= EVT_REASON_COUNT)
+		return "unknown_reason";
+	return _reason_names[r];
+}
+
+const char *evt_type_name(enum evt_type t)
+{
+	if ((unsigned)t >= EVT_TYPE_COUNT)
+		return "unknown_type";
+	return _type_names[t];
+}
+
+static char _lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool _blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+/* Case-insensitive equality of s[0..len) with the lower-case NUL string w. */
+static bool _ieq(const char *s, size_t len, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (w[i] == '\0' || _lower(s[i]) != w[i])
+			return false;
+	return w[i] == '\0';
+}
+
+static void _trim(const char **s, size_t *len)
+{
+	while (*len && _blank((*s)[0])) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && _blank((*s)[*len - 1]))
+		(*len)--;
+}
+
+/* Index of s in a lower-case name table, or -1. */
+static int _lookup(const char *const *names, int n, const char *s, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (_ieq(s, len, names[i]))
+			return i;
+	return -1;
+}
+
+int evt_type_parse(const char *s, size_t len)
+{
+	if (!s)
+		return -1;
+	_trim(&s, &len);
+	return _lookup(_type_names, EVT_TYPE_COUNT, s, len);
+}
+
+struct evt_limits evt_limits_default(void)
+{
+	return (struct evt_limits){
+		.max_id_len = 256,
+		.max_str_len = 64,
+		.max_query_len = 512,
+		.min_time_ms = 946684800000LL,  /* 2000-01-01T00:00:00Z */
+		.max_time_ms = 4102444800000LL, /* 2100-01-01T00:00:00Z */
+		.geo_precision = 6,
+	};
+}
+
+/* --- keys --- */
+
+static uint64_t _nonzero64(uint64_t h)
+{
+	return h ? h : 1;
+}
+
+uint64_t evt_user_key(const char *id, size_t len)
+{
+	return _nonzero64(XXH3_64bits_withSeed(len ? id : "", len, _SEED_USER));
+}
+
+uint64_t evt_entity_key(const char *id, size_t len)
+{
+	return _nonzero64(XXH3_64bits_withSeed(len ? id : "", len, _SEED_ENTITY));
+}
+
+/*
+ * XXH3 of the ASCII-lower-cased bytes. Short names are lowered into a stack
+ * buffer; long ones stream through it in chunks, which gives the same hash.
+ */
+static uint64_t _hash_lower(const char *s, size_t len, uint64_t seed)
+{
+	char buf[_LOWER_CHUNK];
+
+	if (len <= sizeof(buf)) {
+		for (size_t i = 0; i < len; i++)
+			buf[i] = _lower(s[i]);
+		return XXH3_64bits_withSeed(buf, len, seed);
+	}
+	XXH3_state_t st;
+
+	XXH3_64bits_reset_withSeed(&st, seed);
+	for (size_t off = 0; off < len; off += sizeof(buf)) {
+		size_t n = len - off < sizeof(buf) ? len - off : sizeof(buf);
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = _lower(s[off + i]);
+		XXH3_64bits_update(&st, buf, n);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+uint32_t evt_tag_id(const char *name, size_t len)
+{
+	if (!name)
+		len = 0;
+	_trim(&name, &len);
+	uint32_t id = (uint32_t)_hash_lower(len ? name : "", len, _SEED_TAG);
+
+	return id ? id : 1;
+}
+
+static uint16_t _rec_type_id(const char *s, size_t len)
+{
+	_trim(&s, &len);
+	uint16_t id = (uint16_t)_hash_lower(s, len, _SEED_RECTYPE);
+
+	return id ? id : 1;
+}
+
+/* --- category normalization --- */
+
+struct _alias {
+	const char *name;
+	int value;
+};
+
+/* Value of the trimmed, case-folded string in an alias table, or `other`. */
+static int _classify(const struct _alias *tab, const char *s, size_t len,
+    int other)
+{
+	_trim(&s, &len);
+	for (; tab->name; tab++)
+		if (_ieq(s, len, tab->name))
+			return tab->value;
+	return other;
+}
+
+static const struct _alias _devices[] = {
+	{ "mobile", EVT_DEV_MOBILE }, { "phone", EVT_DEV_MOBILE },
+	{ "smartphone", EVT_DEV_MOBILE }, { "iphone", EVT_DEV_MOBILE },
+	{ "ios", EVT_DEV_MOBILE }, { "android", EVT_DEV_MOBILE },
+	{ "desktop", EVT_DEV_DESKTOP }, { "web", EVT_DEV_DESKTOP },
+	{ "pc", EVT_DEV_DESKTOP }, { "mac", EVT_DEV_DESKTOP },
+	{ "laptop", EVT_DEV_DESKTOP }, { "computer", EVT_DEV_DESKTOP },
+	{ "tablet", EVT_DEV_TABLET }, { "ipad", EVT_DEV_TABLET },
+	{ "tv", EVT_DEV_TV }, { "smarttv", EVT_DEV_TV },
+	{ "smart_tv", EVT_DEV_TV },
+	{ NULL, 0 }
+};
+
+static const struct _alias _platforms[] = {
+	{ "ios", EVT_PLAT_IOS }, { "ipados", EVT_PLAT_IOS },
+	{ "android", EVT_PLAT_ANDROID },
+	{ "web", EVT_PLAT_WEB }, { "browser", EVT_PLAT_WEB },
+	{ "windows", EVT_PLAT_WINDOWS }, { "win", EVT_PLAT_WINDOWS },
+	{ "macos", EVT_PLAT_MACOS }, { "mac", EVT_PLAT_MACOS },
+	{ "osx", EVT_PLAT_MACOS }, { "os x", EVT_PLAT_MACOS },
+	{ "linux", EVT_PLAT_LINUX },
+	{ NULL, 0 }
+};
+
+static const struct _alias _weathers[] = {
+	{ "sunny", EVT_WX_SUNNY }, { "clear", EVT_WX_SUNNY },
+	{ "sun", EVT_WX_SUNNY },
+	{ "cloudy", EVT_WX_CLOUDY }, { "clouds", EVT_WX_CLOUDY },
+	{ "overcast", EVT_WX_CLOUDY },
+	{ "rainy", EVT_WX_RAINY }, { "rain", EVT_WX_RAINY },
+	{ "drizzle", EVT_WX_RAINY },
+	{ "snowy", EVT_WX_SNOWY }, { "snow", EVT_WX_SNOWY },
+	{ "stormy", EVT_WX_STORMY }, { "storm", EVT_WX_STORMY },
+	{ "thunderstorm", EVT_WX_STORMY },
+	{ "hot", EVT_WX_HOT }, { "cold", EVT_WX_COLD },
+	{ NULL, 0 }
+};
+
+static const struct _alias _socials[] = {
+	{ "alone", EVT_SOC_ALONE }, { "solo", EVT_SOC_ALONE },
+	{ "friends", EVT_SOC_FRIENDS }, { "friend", EVT_SOC_FRIENDS },
+	{ "with_friends", EVT_SOC_FRIENDS },
+	{ "family", EVT_SOC_FAMILY },
+	{ "partner", EVT_SOC_PARTNER }, { "couple", EVT_SOC_PARTNER },
+	{ "date", EVT_SOC_PARTNER },
+	{ "group", EVT_SOC_GROUP },
+	{ NULL, 0 }
+};
+
+static const struct _alias _feedback_signs[] = {
+	{ "positive", 1 }, { "like", 1 }, { "up", 1 }, { "thumbs_up", 1 },
+	{ "+1", 1 },
+	{ "negative", -1 }, { "dislike", -1 }, { "down", -1 },
+	{ "thumbs_down", -1 }, { "-1", -1 },
+	{ NULL, 0 }
+};
+
+/* --- evt_build steps: each returns EVT_OK or a reason and sets *field --- */
+
+struct _build {
+	const struct evt_input *in;
+	const struct evt_limits *lim;
+	struct evt_record *out;
+	const char **field;
+};
+
+static enum evt_reason _reject(struct _build *b, enum evt_reason r,
+    const char *field)
+{
+	if (b->field)
+		*b->field = field;
+	return r;
+}
+
+static bool _present(struct evt_str s)
+{
+	return s.p != NULL && s.len > 0;
+}
+
+/* String caps of every present string, before anything looks inside. */
+static enum evt_reason _check_lengths(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+	const struct {
+		struct evt_str s;
+		size_t cap;
+		const char *name;
+	} caps[] = {
+		{ in->user_id, b->lim->max_id_len, "user_id" },
+		{ in->session_id, b->lim->max_id_len, "session_id" },
+		{ in->entity_id, b->lim->max_id_len, "entity_id" },
+		{ in->event_type, b->lim->max_str_len, "event_type" },
+		{ in->entity_type, b->lim->max_str_len, "entity_type" },
+		{ in->device, b->lim->max_str_len, "device" },
+		{ in->platform, b->lim->max_str_len, "platform" },
+		{ in->weather, b->lim->max_str_len, "weather" },
+		{ in->social, b->lim->max_str_len, "social" },
+		{ in->rec_type, b->lim->max_str_len, "rec_type" },
+		{ in->feedback_type, b->lim->max_str_len, "feedback_type" },
+		{ in->timestamp_str, b->lim->max_str_len, "timestamp" },
+		{ in->query, b->lim->max_query_len, "query" },
+	};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (caps[i].s.len > caps[i].cap)
+			return _reject(b, EVT_R_STRING_TOO_LONG, caps[i].name);
+	return EVT_OK;
+}
+
+static enum evt_reason _build_ids(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+	int t;
+
+	if (!_present(in->user_id))
+		return _reject(b, EVT_R_MISSING_USER, "user_id");
+	if (!_present(in->event_type))
+		return _reject(b, EVT_R_MISSING_TYPE, "event_type");
+	t = evt_type_parse(in->event_type.p, in->event_type.len);
+	if (t < 0)
+		return _reject(b, EVT_R_BAD_TYPE, "event_type");
+	b->out->type = (uint8_t)t;
+	if (_present(in->entity_type)) {
+		struct evt_str s = in->entity_type;
+
+		_trim(&s.p, &s.len);
+		t = _lookup(_entity_type_names, EVT_ENT_COUNT, s.p, s.len);
+		if (t < 0)
+			return _reject(b, EVT_R_BAD_ENTITY_TYPE, "entity_type");
+		b->out->entity_type = (uint8_t)t;
+	} else {
+		b->out->entity_type = EVT_ENT_ACTIVITY;
+	}
+	if (b->out->type == EVT_SEARCH) {
+		if (!_present(in->query))
+			return _reject(b, EVT_R_MISSING_ENTITY, "query");
+	} else if (!_present(in->entity_id)) {
+		return _reject(b, EVT_R_MISSING_ENTITY, "entity_id");
+	}
+	b->out->user_key = evt_user_key(in->user_id.p, in->user_id.len);
+	if (_present(in->entity_id))
+		b->out->entity_key = evt_entity_key(in->entity_id.p,
+		    in->entity_id.len);
+	if (_present(in->session_id))
+		b->out->session_key = evt_entity_key(in->session_id.p,
+		    in->session_id.len);
+	return EVT_OK;
+}
+
+static enum evt_reason _build_time(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+	int64_t t;
+	int off = 0;
+
+	if (in->has_time_ms) {
+		t = in->time_ms;
+	} else if (_present(in->timestamp_str)) {
+		if (clk_parse_rfc3339(in->timestamp_str.p, in->timestamp_str.len,
+		    &t, &off, NULL) < 0)
+			return _reject(b, EVT_R_BAD_TIME, "timestamp");
+	} else {
+		return _reject(b, EVT_R_MISSING_TIME, "timestamp");
+	}
+	if (in->has_tz) {
+		if (!isfinite(in->tz_offset_min))
+			return _reject(b, EVT_R_BAD_NUMBER, "tz_offset");
+		double r = nearbyint(in->tz_offset_min);
+
+		if (r < -CLK_MAX_TZ_MIN || r > CLK_MAX_TZ_MIN)
+			return _reject(b, EVT_R_BAD_NUMBER, "tz_offset");
+		off = (int)r;
+	} else if (off < -CLK_MAX_TZ_MIN || off > CLK_MAX_TZ_MIN) {
+		/* RFC 3339 allows +23:59; no real zone is beyond +-18 h. */
+		return _reject(b, EVT_R_BAD_TIME, "timestamp");
+	}
+	if (t < b->lim->min_time_ms || t >= b->lim->max_time_ms)
+		return _reject(b, EVT_R_TIME_RANGE, "timestamp");
+	b->out->time_ms = t;
+	b->out->tz_offset_min = (int16_t)off;
+	b->out->daypart = (uint8_t)clk_daypart(t, off);
+	b->out->weekday = (uint8_t)clk_weekday(t, off);
+	return EVT_OK;
+}
+
+static enum evt_reason _build_location(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+	unsigned p = b->lim->geo_precision;
+
+	if (!in->has_lat && !in->has_lon)
+		return EVT_OK;
+	if (in->has_lat != in->has_lon)
+		return _reject(b, EVT_R_BAD_LOCATION, in->has_lat ? "lon" : "lat");
+	if (!isfinite(in->lat))
+		return _reject(b, EVT_R_BAD_NUMBER, "lat");
+	if (!isfinite(in->lon))
+		return _reject(b, EVT_R_BAD_NUMBER, "lon");
+	if (in->lat < -90.0 || in->lat > 90.0)
+		return _reject(b, EVT_R_BAD_LOCATION, "lat");
+	if (in->lon < -180.0 || in->lon > 180.0)
+		return _reject(b, EVT_R_BAD_LOCATION, "lon");
+	if (p < GEO_MIN_PRECISION)
+		p = GEO_MIN_PRECISION;
+	if (p > GEO_MAX_PRECISION)
+		p = GEO_MAX_PRECISION;
+	if (geo_encode(in->lat, in->lon, p, &b->out->geo_cell) < 0)
+		return _reject(b, EVT_R_BAD_LOCATION, "lat");
+	return EVT_OK;
+}
+
+static void _build_context(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+
+	if (_present(in->device))
+		b->out->device = (uint8_t)_classify(_devices, in->device.p,
+		    in->device.len, EVT_DEV_OTHER);
+	if (_present(in->platform))
+		b->out->platform = (uint8_t)_classify(_platforms,
+		    in->platform.p, in->platform.len, EVT_PLAT_OTHER);
+	if (_present(in->weather))
+		b->out->weather = (uint8_t)_classify(_weathers, in->weather.p,
+		    in->weather.len, EVT_WX_OTHER);
+	if (_present(in->social))
+		b->out->social = (uint8_t)_classify(_socials, in->social.p,
+		    in->social.len, EVT_SOC_UNKNOWN);
+	if (_present(in->rec_type))
+		b->out->rec_type = _rec_type_id(in->rec_type.p, in->rec_type.len);
+}
+
+static enum evt_reason _build_feedback(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+	int sign = 0;
+
+	if (in->has_feedback_num && !isfinite(in->feedback_num))
+		return _reject(b, EVT_R_BAD_NUMBER, "feedback");
+	if (b->out->type != EVT_FEEDBACK)
+		return EVT_OK; /* only feedback events carry a sign */
+	if (_present(in->feedback_type))
+		sign = _classify(_feedback_signs, in->feedback_type.p,
+		    in->feedback_type.len, 0);
+	if (sign == 0 && in->has_feedback_num)
+		sign = in->feedback_num > 0 ? 1 : in->feedback_num < 0 ? -1 : 0;
+	if (sign == 0)
+		return _reject(b, EVT_R_BAD_FEEDBACK, "feedback_type");
+	b->out->feedback = (int8_t)sign;
+	return EVT_OK;
+}
+
+static enum evt_reason _build_engagement(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+
+	if (in->has_position) {
+		double p = in->position;
+
+		if (!isfinite(p) || p < 1 || p > UINT16_MAX || p != floor(p))
+			return _reject(b, EVT_R_BAD_NUMBER, "position");
+		b->out->position = (uint16_t)p;
+	}
+	if (in->has_dwell) {
+		double d = in->dwell_ms;
+
+		if (!isfinite(d) || d < 0)
+			return _reject(b, EVT_R_BAD_NUMBER, "dwell_ms");
+		b->out->dwell_ms = (uint32_t)(d > _MAX_DWELL_MS ? _MAX_DWELL_MS :
+		    nearbyint(d));
+	}
+	b->out->scroll_depth = -1.0f;
+	if (in->has_scroll) {
+		double s = in->scroll_depth;
+
+		if (!isfinite(s) || s < 0 || s > 100)
+			return _reject(b, EVT_R_BAD_NUMBER, "scroll_depth");
+		b->out->scroll_depth = (float)(s > 1 ? s / 100 : s);
+	}
+	return EVT_OK;
+}
+
+static bool _token_byte(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	/* Non-ASCII bytes (UTF-8 letters) stay inside tokens. */
+	return u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+static void _add_token(struct evt_record *out, const char *s, size_t len)
+{
+	uint32_t id = evt_tag_id(s, len);
+
+	for (unsigned i = 0; i < out->n_tokens; i++)
+		if (out->tokens[i] == id)
+			return;
+	out->tokens[out->n_tokens++] = id;
+}
+
+static void _build_tokens(struct _build *b)
+{
+	const char *q = b->in->query.p;
+	size_t len = b->in->query.len, i = 0;
+
+	if (b->out->type != EVT_SEARCH)
+		return;
+	while (i < len && b->out->n_tokens < EVT_SEARCH_TOKENS) {
+		while (i < len && !_token_byte(q[i]))
+			i++;
+		size_t start = i;
+
+		while (i < len && _token_byte(q[i]))
+			i++;
+		if (i - start >= 2)
+			_add_token(b->out, q + start, i - start);
+	}
+}
+
+enum evt_reason evt_build(const struct evt_input *in,
+    const struct evt_limits *lim, struct evt_record *out, const char **field)
+{
+	struct evt_limits def;
+	struct _build b = { .in = in, .lim = lim, .out = out, .field = field };
+	enum evt_reason r;
+
+	if (!lim) {
+		def = evt_limits_default();
+		b.lim = &def;
+	}
+	if (field)
+		*field = NULL;
+	memset(out, 0, sizeof(*out));
+	if (in->bad != EVT_OK)
+		return _reject(&b, in->bad, in->bad_field);
+	if ((r = _check_lengths(&b)) != EVT_OK ||
+	    (r = _build_ids(&b)) != EVT_OK ||
+	    (r = _build_time(&b)) != EVT_OK ||
+	    (r = _build_location(&b)) != EVT_OK ||
+	    (r = _build_feedback(&b)) != EVT_OK ||
+	    (r = _build_engagement(&b)) != EVT_OK)
+		return r;
+	_build_context(&b);
+	_build_tokens(&b);
+	return EVT_OK;
+}

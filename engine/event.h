@@ -126,7 +126,7 @@ struct evt_record {
 	uint32_t dwell_ms;    /* time spent, 0 when absent */
 	float scroll_depth;   /* 0..1, negative when absent */
 	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
-	uint8_t reserved[8];
+	uint8_t reserved[32]; /* zero; room for the next layout */
 };
 _Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
 
@@ -198,7 +198,59 @@ struct evt_limits evt_limits_default(void);
 
 /*
  * Validates and normalizes `in` into `out` (seq left 0). Returns EVT_OK or the
- * first reason found; on rejection *field (if non-NULL) names the field.
+ * first reason found; on rejection *field (if non-NULL) names the field (a
+ * static string, or in->bad_field). `out` is zeroed first, so a rejected
+ * record holds nothing useful. lim == NULL means evt_limits_default().
+ *
+ * Order of checks: in->bad (returned as is); string caps (STRING_TOO_LONG:
+ * ids against max_id_len, query against max_query_len, every other string
+ * against max_str_len); user_id (MISSING_USER); event_type (MISSING_TYPE,
+ * BAD_TYPE); entity_type, optional, default activity (BAD_ENTITY_TYPE);
+ * entity_id, required except for search, which requires query instead
+ * (MISSING_ENTITY with *field "query"); time; location; feedback; position,
+ * dwell, scroll.
+ *
+ * Rules:
+ *  - Time: has_time_ms wins over timestamp_str (RFC 3339, BAD_TIME when
+ *    unparseable). The offset the string carried becomes tz_offset_min
+ *    unless has_tz overrides it; tz_offset_min must be finite (BAD_NUMBER),
+ *    is rounded to whole minutes and must lie within +-18 h (BAD_NUMBER;
+ *    an RFC 3339 offset beyond +-18 h that has_tz does not override is
+ *    BAD_TIME).
+ *    The window is min_time_ms <= t < max_time_ms (TIME_RANGE).
+ *    daypart and weekday are computed from time and offset (engine/clock.h);
+ *    time_of_day from the client is ignored, so it cannot disagree with the
+ *    timestamp and a replay gives the same answer.
+ *  - Location: lat and lon both or neither (BAD_LOCATION names the missing
+ *    one); NaN/inf is BAD_NUMBER; out of range is BAD_LOCATION. Stored only
+ *    as the geohash cell at lim->geo_precision (clamped to 1..12); raw
+ *    coordinates are not kept.
+ *  - device, platform, weather, social: trimmed, case-insensitive aliases
+ *    (device: iphone/ios/android/mobile/phone/smartphone -> MOBILE,
+ *    desktop/web/pc/mac/laptop/computer -> DESKTOP, tablet/ipad -> TABLET,
+ *    tv/smarttv -> TV; platform: ios/ipados, android, web/browser,
+ *    windows/win, macos/mac/osx/"os x", linux; weather: sunny/clear/sun,
+ *    cloudy/clouds/overcast, rainy/rain/drizzle, snowy/snow,
+ *    stormy/storm/thunderstorm, hot, cold; social: alone/solo,
+ *    friends/friend/with_friends, family, partner/couple/date, group).
+ *    Absent -> UNKNOWN; unrecognized -> OTHER, never an error (advisory
+ *    context). social has no OTHER bucket: unrecognized social is UNKNOWN.
+ *  - Feedback: only feedback events carry a sign. feedback_type
+ *    positive/like/up/thumbs_up/+1 or negative/dislike/down/thumbs_down/-1
+ *    decides; otherwise feedback_num > 0 or < 0. No usable sign on a
+ *    feedback event is BAD_FEEDBACK; a non-finite feedback_num on any event
+ *    is BAD_NUMBER.
+ *  - position is 1-based: an integer 1..65535, else BAD_NUMBER (0 included).
+ *  - dwell_ms: finite and >= 0 (else BAD_NUMBER), rounded, clamped to 24 h.
+ *  - scroll_depth: [0, 1] is a fraction; (1, 100] is read as a percentage
+ *    and divided by 100 (so 1 means "all of it", not 1 %); anything else is
+ *    BAD_NUMBER. Absent is stored as -1.
+ *  - rec_type: low 16 bits of a seeded XXH3 of the trimmed, lower-cased
+ *    name, never 0 when present.
+ *  - Search: query split on ASCII bytes that are not letters or digits
+ *    (bytes >= 0x80 stay inside tokens, so UTF-8 words survive), tokens of
+ *    >= 2 bytes, evt_tag_id() of each, duplicates dropped, the first
+ *    EVT_SEARCH_TOKENS kept. entity_key is 0 unless an entity_id was given.
  */
 enum evt_reason evt_build(const struct evt_input *in,
     const struct evt_limits *lim, struct evt_record *out, const char **field);

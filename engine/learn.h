@@ -20,8 +20,17 @@
  * contribution's |weight| is larger; otherwise the contribution is dropped and
  * counted in `dropped`. Location cells use space-saving counting: the
  * least-counted cell is replaced and the newcomer inherits its count + 1.
+ * Free slots fill first; among equally weak entries or cells the lowest slot
+ * goes, so eviction is deterministic.
  * Temporal and device counters are 16-bit and saturate by halving the whole
  * histogram, which keeps its proportions.
+ *
+ * Order independence holds for the weights, counts and histograms as long as
+ * no eviction happens; eviction and the space-saving geo table depend on the
+ * order of arrival by nature.
+ *
+ * Threads: none of these functions touches anything but its arguments; the
+ * caller serializes access to one profile (only the owning shard writes it).
  */
 #ifndef PENCHANT_ENGINE_LEARN_H
 #define PENCHANT_ENGINE_LEARN_H
@@ -80,11 +89,15 @@ struct lrn_profile {
 		uint32_t n;
 		uint32_t pad;
 	} geo[LRN_GEO];
-	uint8_t reserved[24]; /* room for the next layout */
+	uint8_t reserved[8]; /* room for the next layout */
 };
 _Static_assert(sizeof(struct lrn_profile) == 504, "profile is 504 bytes");
 
-/* What the learner needs to know about the entity an event is about. */
+/*
+ * What the learner needs to know about the entity an event is about. Tag ids
+ * of 0 and repeats of an id are skipped; n_tags above LRN_ITEM_TAGS reads as
+ * LRN_ITEM_TAGS.
+ */
 struct lrn_item {
 	uint32_t category;              /* 0 = none */
 	uint8_t n_tags;
@@ -98,28 +111,52 @@ struct lrn_params {
 	double decay_per_day;
 };
 
+/* Fills in the DESIGN.md constants; signal[EVT_FEEDBACK] is 0 (unused). */
 void lrn_params_default(struct lrn_params *p);
 
+/* Zeroes the profile. first_ms/last_ms stay 0 until the first event: a
+ * profile with events == 0 is empty whatever its times say. */
 void lrn_profile_init(struct lrn_profile *p, uint64_t user_key);
 
-/* The signal strength of one event (rsvp 1.0 ... negative feedback -0.5). */
+/*
+ * The signal strength of one event (rsvp 1.0 ... negative feedback -0.5).
+ * Feedback: feedback_pos for e->feedback > 0, feedback_neg for < 0, 0 for 0.
+ * A type outside enum evt_type gives 0.
+ */
 double lrn_signal(const struct lrn_params *prm, const struct evt_record *e);
 
 /*
  * Applies one event. `item` is the event's entity (NULL when unknown: counts,
  * time, device and location still learn); for a search it carries the tags
- * the query matched. e->user_key must equal p->user_key.
+ * the query matched. e->user_key must equal p->user_key (asserted).
+ *
+ * - counts[] by type, feedback by sign (a feedback with sign 0 counts only
+ *   in `events`); events++; first_ms/last_ms widen to e->time_ms.
+ * - item == NULL: no tag or category learning; `unknown`++ unless the event
+ *   is a search (a search that matched no tag is not a catalog miss).
+ * - contribution c = lrn_signal() * learning_rate, times decay^(age in days)
+ *   when e->time_ms < last_ms; it goes to each tag of the item and to its
+ *   category (when non-zero), one evidence each. c == 0 teaches nothing: it
+ *   neither creates, evicts, nor counts as dropped.
+ * - hours[weekday][daypart], devices[device], platforms[platform]: each
+ *   skipped when its index is out of range. geo: when geo_cell != 0.
+ * - A record whose type is outside enum evt_type is ignored entirely.
  */
 void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
     const struct evt_record *e, const struct lrn_item *item);
 
-/* A weight of the profile decayed from last_ms to at_ms (>= last_ms). */
+/*
+ * A weight of the profile decayed from last_ms to at_ms: w *
+ * decay^((at_ms - last_ms) / day). An at_ms before last_ms reads as last_ms
+ * (w unchanged): weights never grow back.
+ */
 double lrn_weight_at(const struct lrn_profile *p,
     const struct lrn_params *prm, double w, int64_t at_ms);
 
 /*
- * Writes the indices of the non-empty entries of `ws` (n of them) into
- * `order`, sorted by descending weight, ties by id. Returns how many.
+ * Writes the indices of the non-empty (id != 0) entries of `ws` (n of them)
+ * into `order` (room for n), sorted by descending weight, ties by ascending
+ * id. Returns how many. Weights compare as stored (as of the same last_ms).
  */
 unsigned lrn_top(const struct lrn_weight *ws, unsigned n, unsigned *order);
 

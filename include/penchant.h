@@ -1,0 +1,177 @@
+/*
+ * penchant.h: the client library of penchant, a real-time personalization
+ * engine. A local program links libpenchant to
+ *   - publish behavior events into the engine through its own shared-memory
+ *     rings (no syscall per event, explicit back-pressure), and
+ *   - read learned profiles straight from shared memory (no syscall, no
+ *     lock: a consistent copy under a sequence lock).
+ *
+ * Errors are negative errno values; pen_strerror() turns one into text, and
+ * calls that can fail for a reason worth explaining also fill an `err`
+ * buffer. The library never prints and keeps no global state.
+ *
+ * Threads: a pen_t is used by one thread at a time. A pen_t must not be used
+ * in a child after fork(): open a new one there.
+ */
+#ifndef PENCHANT_H
+#define PENCHANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pen pen_t;
+
+/* Flags of the publish calls. */
+#define PEN_NOWAIT 0x1 /* return -EAGAIN instead of waiting on a full ring */
+#define PEN_DEFER 0x2  /* stage only; visible at the next pen_commit/flush
+                          (or a publish without PEN_DEFER) */
+
+/*
+ * An event, as strings and numbers. Required: user_id, event_type
+ * ("view" "click" "rsvp" "save" "share" "feedback" "search"), time_ms, and
+ * entity_id (except for search, which needs query). Everything else may be
+ * left zero/NULL. docs/PROTOCOL.md describes every field.
+ */
+struct pen_event {
+	const char *user_id;
+	const char *event_type;
+	const char *entity_id;
+	const char *entity_type;  /* "activity" (default) "recommendation" ... */
+	const char *session_id;
+	int64_t time_ms;          /* event time, UTC ms since the epoch */
+	int tz_offset_min;        /* local = UTC + this */
+	int has_location;         /* lat/lon given; stored as a coarse cell */
+	double lat, lon;
+	const char *device, *platform, *weather, *social;
+	const char *rec_type;     /* recommendation type */
+	const char *query;        /* search text */
+	int position;             /* 1-based list position, 0 = none */
+	double dwell_ms;          /* time spent, 0 = none */
+	double scroll_depth;      /* 0..1, negative = none */
+	int feedback;             /* +1 / -1 for feedback events */
+};
+
+/*
+ * A validated, hashed event ready to publish: pen_prepare() once, publish
+ * many times at ring speed. Opaque; copy it freely.
+ */
+struct pen_prepared {
+	uint64_t opaque[16];
+};
+
+/*
+ * Attaches to a running instance ("default" when NULL). The first publish
+ * claims a producer slot; readers never take one. 0, -ENOENT (not
+ * running), -EPROTO (built for another layout: err says what differs).
+ */
+int pen_open(const char *instance, pen_t **out, char *err, size_t errlen);
+
+/* Commits staged events, releases the producer slot, detaches, sets *p NULL. */
+void pen_close(pen_t **p);
+
+const char *pen_strerror(int err);
+
+/*
+ * Validates an event. 0, or -EINVAL with err naming the field and the
+ * reason (the reason's name is one of the counters `penchant status` shows).
+ */
+int pen_prepare(pen_t *p, const struct pen_event *ev, struct pen_prepared *out,
+    char *err, size_t errlen);
+
+/*
+ * Publishes n prepared events in order. Returns 0 when all are accepted;
+ * otherwise *done (may be NULL) says how many were, and the error says why
+ * the next was not: -EAGAIN (ring full with PEN_NOWAIT), -ESHUTDOWN (the
+ * instance is stopping), -ENOSPC (no free producer slot). Accepted means
+ * visible to the engine (unless PEN_DEFER): it will be applied exactly once.
+ */
+int pen_publish_prepared(pen_t *p, const struct pen_prepared *evs, size_t n,
+    int flags, size_t *done);
+
+/* pen_prepare + pen_publish_prepared for one event. */
+int pen_publish(pen_t *p, const struct pen_event *ev, int flags, char *err,
+    size_t errlen);
+
+/* Parses one JSON object (docs/PROTOCOL.md) and publishes it. */
+int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
+    char *err, size_t errlen);
+
+/* Makes events staged with PEN_DEFER visible. */
+int pen_commit(pen_t *p);
+
+/*
+ * Commits, then waits until the engine has applied every event this handle
+ * published (read-your-writes). 0 or -ETIMEDOUT.
+ */
+int pen_flush(pen_t *p, unsigned timeout_ms);
+
+/* Reading ---------------------------------------------------------------- */
+
+enum pen_count { PEN_N_VIEW = 0, PEN_N_CLICK, PEN_N_RSVP, PEN_N_SAVE,
+	PEN_N_SHARE, PEN_N_FEEDBACK_POS, PEN_N_FEEDBACK_NEG, PEN_N_SEARCH,
+	PEN_N_COUNT };
+
+struct pen_interest {
+	uint32_t id;       /* tag or category id */
+	uint32_t evidence; /* events that touched it */
+	double weight;     /* as of last_ms (see pen_profile_weight_at) */
+	char name[28];     /* with PEN_READ_NAMES, else empty */
+};
+
+#define PEN_MAX_TAGS 16
+#define PEN_MAX_CATS 8
+#define PEN_MAX_GEO 4
+
+struct pen_profile {
+	uint64_t user_key;
+	int64_t first_ms, last_ms;       /* event time of first/last event */
+	uint32_t events, unknown_entity, dropped;
+	uint32_t counts[PEN_N_COUNT];
+	unsigned n_tags, n_cats, n_geo;
+	struct pen_interest tags[PEN_MAX_TAGS]; /* by weight, descending */
+	struct pen_interest cats[PEN_MAX_CATS];
+	uint16_t hours[7][4];   /* [Monday..Sunday][night morning afternoon evening] */
+	uint16_t devices[8];    /* unknown mobile desktop tablet tv other */
+	uint16_t platforms[8];  /* unknown ios android web windows macos linux other */
+	struct {
+		char cell[16];  /* geohash */
+		uint32_t n;
+	} geo[PEN_MAX_GEO];
+};
+
+#define PEN_READ_NAMES 0x1 /* fill interest names from the catalog */
+
+/*
+ * Copies the profile of user_id. 0, -ENOENT (no events for this user yet),
+ * -EBUSY (its record is stuck mid-write: its worker is being restarted).
+ */
+int pen_profile_read(pen_t *p, const char *user_id, size_t len,
+    struct pen_profile *out, int flags);
+
+/* A weight of the profile decayed to event time at_ms (>= last_ms). */
+double pen_profile_weight_at(pen_t *p, const struct pen_profile *prof,
+    double weight, int64_t at_ms);
+
+/* Instance-wide counters. */
+struct pen_stats {
+	unsigned shards, producer_slots;
+	uint64_t profiles, profile_capacity;
+	uint64_t catalog, catalog_capacity;
+	uint64_t applied;          /* events applied to profiles */
+	uint64_t unknown_entity;   /* applied without catalog data */
+	uint64_t published;        /* events made visible by producers */
+	uint64_t backlog;          /* events in rings, not yet applied */
+	uint64_t full_waits;       /* publishes that met a full ring */
+	uint64_t rejected;         /* all rejections */
+};
+int pen_stats_read(pen_t *p, struct pen_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

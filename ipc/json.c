@@ -1,1 +1,1065 @@
-/* filled in by its module */
+/*
+ * json: strict one-document JSON parser into a caller's token array, plus the
+ * event and catalog mappings (contract in json.h).
+ *
+ * The parser is recursive descent; recursion depth is bounded by
+ * max_depth, which is checked before descending, so hostile nesting costs
+ * one error, not the stack. Tokens are written in preorder, so a container's
+ * children follow it and tok.end skips a whole subtree in O(1).
+ */
+#include "ipc/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clock.h"
+
+#define _MAX_NUMBER_TEXT 128
+
+struct _p {
+	const char *s;
+	size_t len, pos;
+	const struct json_work *w;
+	size_t ntok, used; /* tokens written, scratch bytes used */
+	char *err;
+	size_t errlen;
+};
+
+/* --- errors --- */
+
+static void _vmsg(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+}
+
+static void _msg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void _msg(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	_vmsg(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "byte N: <what>"; returns rc. */
+static int _fail(struct _p *p, size_t off, int rc, const char *what)
+{
+	_msg(p->err, p->errlen, "byte %zu: %s", off, what);
+	return rc;
+}
+
+/* "byte N: expected <what>, got <the byte at N>"; returns -EINVAL. */
+static int _expected(struct _p *p, const char *what)
+{
+	if (p->pos >= p->len) {
+		_msg(p->err, p->errlen, "byte %zu: expected %s, got end of input",
+		    p->pos, what);
+	} else {
+		unsigned char c = (unsigned char)p->s[p->pos];
+
+		if (c >= 0x20 && c < 0x7f)
+			_msg(p->err, p->errlen, "byte %zu: expected %s, got '%c'",
+			    p->pos, what, c);
+		else
+			_msg(p->err, p->errlen,
+			    "byte %zu: expected %s, got byte 0x%02x", p->pos,
+			    what, c);
+	}
+	return -EINVAL;
+}
+
+/* --- lexical helpers --- */
+
+static void _ws(struct _p *p)
+{
+	while (p->pos < p->len) {
+		char c = p->s[p->pos];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			return;
+		p->pos++;
+	}
+}
+
+static bool _peek(const struct _p *p, char c)
+{
+	return p->pos < p->len && p->s[p->pos] == c;
+}
+
+static bool _isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int _hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0 when it is
+ * invalid (overlong, surrogate, above U+10FFFF, truncated).
+ */
+static size_t _utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < need + 1 || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i <= need; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return need + 1;
+}
+
+static size_t _utf8_put(uint32_t cp, char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* --- tokens --- */
+
+static int _new_tok(struct _p *p, enum json_kind k, size_t *idx)
+{
+	if (p->ntok >= p->w->max_toks)
+		return _fail(p, p->pos, -E2BIG,
+		    "too many values for the token array");
+	struct json_tok *t = &p->w->toks[p->ntok];
+
+	memset(t, 0, sizeof(*t));
+	t->kind = (uint8_t)k;
+	t->offset = (uint32_t)p->pos;
+	*idx = p->ntok++;
+	return 0;
+}
+
+static void _close_tok(struct _p *p, size_t idx)
+{
+	struct json_tok *t = &p->w->toks[idx];
+
+	t->end = (uint32_t)p->ntok;
+	t->raw_len = (uint32_t)(p->pos - t->offset);
+}
+
+/* --- strings --- */
+
+/* Output of a string being unescaped into scratch (o == NULL: borrowing). */
+struct _sbuf {
+	char *o;
+	size_t n;
+};
+
+static int _put(struct _p *p, struct _sbuf *b, const char *src, size_t n)
+{
+	if (p->w->scratch_cap - p->used - b->n < n)
+		return _fail(p, p->pos, -E2BIG, "scratch buffer full");
+	memcpy(b->o + b->n, src, n);
+	b->n += n;
+	return 0;
+}
+
+/* Four hex digits after "\u" at p->pos; advances past them. */
+static int _hex4(struct _p *p, uint32_t *v)
+{
+	uint32_t x = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int h = p->pos < p->len ? _hex(p->s[p->pos]) : -1;
+
+		if (h < 0)
+			return _expected(p, "four hex digits after \\u");
+		x = x << 4 | (uint32_t)h;
+		p->pos++;
+	}
+	*v = x;
+	return 0;
+}
+
+/* \uXXXX (p->pos just past the 'u'), joining a surrogate pair. */
+static int _unicode(struct _p *p, struct _sbuf *b, size_t esc_at)
+{
+	uint32_t cp, lo;
+	char u[4];
+	int rc;
+
+	if ((rc = _hex4(p, &cp)) < 0)
+		return rc;
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return _fail(p, esc_at, -EINVAL,
+		    "lone low surrogate \\u escape (expected a high surrogate first)");
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (p->len - p->pos < 2 || p->s[p->pos] != '\\' ||
+		    p->s[p->pos + 1] != 'u')
+			return _fail(p, esc_at, -EINVAL,
+			    "high surrogate \\u escape not followed by a \\u low surrogate");
+		p->pos += 2;
+		if ((rc = _hex4(p, &lo)) < 0)
+			return rc;
+		if (lo < 0xdc00 || lo > 0xdfff)
+			return _fail(p, p->pos - 6, -EINVAL,
+			    "expected a low surrogate \\uDC00-\\uDFFF after a high surrogate");
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	return _put(p, b, u, _utf8_put(cp, u));
+}
+
+/* One escape; p->pos at the backslash. */
+static int _escape(struct _p *p, struct _sbuf *b)
+{
+	size_t at = p->pos;
+	char c;
+
+	p->pos++;
+	if (p->pos >= p->len)
+		return _expected(p, "an escape character after '\\'");
+	switch (p->s[p->pos++]) {
+	case '"': c = '"'; break;
+	case '\\': c = '\\'; break;
+	case '/': c = '/'; break;
+	case 'b': c = '\b'; break;
+	case 'f': c = '\f'; break;
+	case 'n': c = '\n'; break;
+	case 'r': c = '\r'; break;
+	case 't': c = '\t'; break;
+	case 'u': return _unicode(p, b, at);
+	default:
+		p->pos--;
+		return _expected(p, "one of \" \\ / b f n r t u after '\\'");
+	}
+	return _put(p, b, &c, 1);
+}
+
+/* One raw (unescaped) character of a string body; p->pos at it. */
+static int _raw_char(struct _p *p, struct _sbuf *b)
+{
+	unsigned char c = (unsigned char)p->s[p->pos];
+	size_t n = 1;
+
+	if (c < 0x20) {
+		char m[80];
+
+		snprintf(m, sizeof(m),
+		    "control character 0x%02x in a string (must be escaped)", c);
+		return _fail(p, p->pos, -EINVAL, m);
+	}
+	if (c >= 0x80) {
+		n = _utf8_len((const unsigned char *)p->s + p->pos,
+		    p->len - p->pos);
+		if (n == 0)
+			return _fail(p, p->pos, -EINVAL, "invalid UTF-8 in a string");
+	}
+	int rc = b->o ? _put(p, b, p->s + p->pos, n) : 0;
+
+	p->pos += n;
+	return rc;
+}
+
+/* A string at p->pos (the opening quote) into token idx. */
+static int _string_body(struct _p *p, size_t idx)
+{
+	size_t open = p->pos, start = ++p->pos;
+	struct _sbuf b = { NULL, 0 };
+	int rc;
+
+	for (;;) {
+		if (p->pos >= p->len)
+			return _fail(p, open, -EINVAL,
+			    "unterminated string (expected a closing '\"')");
+		char c = p->s[p->pos];
+
+		if (c == '"')
+			break;
+		if (c == '\\' && !b.o) {
+			/* First escape: move what we have into scratch. */
+			if (!p->w->scratch)
+				return _fail(p, p->pos, -E2BIG,
+				    "escaped string but no scratch buffer");
+			b.o = p->w->scratch + p->used;
+			if ((rc = _put(p, &b, p->s + start, p->pos - start)) < 0)
+				return rc;
+		}
+		rc = c == '\\' ? _escape(p, &b) : _raw_char(p, &b);
+		if (rc < 0)
+			return rc;
+		if ((b.o ? b.n : p->pos - start) > p->w->max_string_len)
+			return _fail(p, open, -E2BIG, "string too long");
+	}
+	struct json_tok *t = &p->w->toks[idx];
+
+	t->str = b.o ? b.o : p->s + start;
+	t->len = b.o ? b.n : p->pos - start;
+	p->used += b.n;
+	p->pos++;
+	return 0;
+}
+
+static int _string(struct _p *p)
+{
+	size_t idx;
+	int rc = _new_tok(p, JSON_STRING, &idx);
+
+	if (rc < 0 || (rc = _string_body(p, idx)) < 0)
+		return rc;
+	_close_tok(p, idx);
+	return 0;
+}
+
+/* --- numbers and literals --- */
+
+static int _digits(struct _p *p, const char *what)
+{
+	if (p->pos >= p->len || !_isdigit(p->s[p->pos]))
+		return _expected(p, what);
+	while (p->pos < p->len && _isdigit(p->s[p->pos]))
+		p->pos++;
+	return 0;
+}
+
+/* Lexes the RFC 8259 number grammar; *integral: no fraction or exponent. */
+static int _number_text(struct _p *p, bool *integral)
+{
+	int rc;
+
+	*integral = true;
+	if (_peek(p, '-'))
+		p->pos++;
+	if (_peek(p, '0')) {
+		p->pos++;
+		if (p->pos < p->len && _isdigit(p->s[p->pos]))
+			return _fail(p, p->pos, -EINVAL,
+			    "leading zeros are not allowed in numbers");
+	} else if ((rc = _digits(p, "a digit")) < 0) {
+		return rc;
+	}
+	if (_peek(p, '.')) {
+		p->pos++;
+		*integral = false;
+		if ((rc = _digits(p, "a digit after '.'")) < 0)
+			return rc;
+	}
+	if (_peek(p, 'e') || _peek(p, 'E')) {
+		p->pos++;
+		*integral = false;
+		if (_peek(p, '+') || _peek(p, '-'))
+			p->pos++;
+		if ((rc = _digits(p, "a digit in the exponent")) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Exact int64 of an integral number text; false on overflow. */
+static bool _to_int64(const char *s, size_t n, int64_t *v)
+{
+	bool neg = s[0] == '-';
+	uint64_t x = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+
+	for (size_t i = neg; i < n; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+
+		if (x > (lim - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
+	return true;
+}
+
+static int _number(struct _p *p)
+{
+	char buf[_MAX_NUMBER_TEXT + 1];
+	size_t idx, start = p->pos;
+	bool integral;
+	int rc = _new_tok(p, JSON_NUMBER, &idx);
+
+	if (rc < 0 || (rc = _number_text(p, &integral)) < 0)
+		return rc;
+	size_t n = p->pos - start;
+
+	if (n > _MAX_NUMBER_TEXT)
+		return _fail(p, start, -ERANGE,
+		    "number too long (more than 128 characters)");
+	memcpy(buf, p->s + start, n);
+	buf[n] = '\0';
+
+	struct json_tok *t = &p->w->toks[idx];
+	int saved = errno; /* strtod may set ERANGE; we report it ourselves */
+
+	t->num = strtod(buf, NULL);
+	errno = saved;
+	if (!isfinite(t->num))
+		return _fail(p, start, -ERANGE,
+		    "number out of range (does not fit a double)");
+	t->is_int = integral && _to_int64(buf, n, &t->i);
+	_close_tok(p, idx);
+	return 0;
+}
+
+static int _literal(struct _p *p, const char *word, enum json_kind k)
+{
+	size_t idx, n = strlen(word);
+	int rc = _new_tok(p, k, &idx);
+
+	if (rc < 0)
+		return rc;
+	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
+		return _expected(p, "a value (true, false, null, a number, a string, an array or an object)");
+	p->pos += n;
+	_close_tok(p, idx);
+	return 0;
+}
+
+/* --- containers --- */
+
+static int _value(struct _p *p, unsigned depth);
+
+static int _enter(struct _p *p, enum json_kind k, unsigned depth, size_t *idx)
+{
+	if (depth > p->w->max_depth) {
+		char m[64];
+
+		snprintf(m, sizeof(m), "nesting deeper than %u levels",
+		    p->w->max_depth);
+		return _fail(p, p->pos, -ELOOP, m);
+	}
+	int rc = _new_tok(p, k, idx);
+
+	if (rc == 0)
+		p->pos++; /* past '{' or '[' */
+	return rc;
+}
+
+static int _object(struct _p *p, unsigned depth)
+{
+	size_t idx;
+	int rc = _enter(p, JSON_OBJECT, depth, &idx);
+
+	if (rc < 0)
+		return rc;
+	_ws(p);
+	if (!_peek(p, '}')) {
+		for (;;) {
+			_ws(p);
+			if (!_peek(p, '"'))
+				return _expected(p, "'\"' to start an object key");
+			if ((rc = _string(p)) < 0)
+				return rc;
+			_ws(p);
+			if (!_peek(p, ':'))
+				return _expected(p, "':' after an object key");
+			p->pos++;
+			if ((rc = _value(p, depth)) < 0)
+				return rc;
+			p->w->toks[idx].count++;
+			_ws(p);
+			if (_peek(p, '}'))
+				break;
+			if (!_peek(p, ','))
+				return _expected(p, "',' or '}' in an object");
+			p->pos++;
+		}
+	}
+	p->pos++;
+	_close_tok(p, idx);
+	return 0;
+}
+
+static int _array(struct _p *p, unsigned depth)
+{
+	size_t idx;
+	int rc = _enter(p, JSON_ARRAY, depth, &idx);
+
+	if (rc < 0)
+		return rc;
+	_ws(p);
+	if (!_peek(p, ']')) {
+		for (;;) {
+			if ((rc = _value(p, depth)) < 0)
+				return rc;
+			p->w->toks[idx].count++;
+			_ws(p);
+			if (_peek(p, ']'))
+				break;
+			if (!_peek(p, ','))
+				return _expected(p, "',' or ']' in an array");
+			p->pos++;
+		}
+	}
+	p->pos++;
+	_close_tok(p, idx);
+	return 0;
+}
+
+/* A value at p->pos (after optional whitespace); depth of its parent. */
+static int _value(struct _p *p, unsigned depth)
+{
+	_ws(p);
+	if (p->pos >= p->len)
+		return _expected(p, "a value");
+	switch (p->s[p->pos]) {
+	case '{': return _object(p, depth + 1);
+	case '[': return _array(p, depth + 1);
+	case '"': return _string(p);
+	case 't': return _literal(p, "true", JSON_TRUE);
+	case 'f': return _literal(p, "false", JSON_FALSE);
+	case 'n': return _literal(p, "null", JSON_NULL);
+	default:
+		if (p->s[p->pos] == '-' || _isdigit(p->s[p->pos]))
+			return _number(p);
+		return _expected(p, "a value (true, false, null, a number, a string, an array or an object)");
+	}
+}
+
+void json_work_init(struct json_work *w, struct json_tok *toks,
+    size_t max_toks, char *scratch, size_t scratch_cap)
+{
+	w->toks = toks;
+	w->max_toks = max_toks;
+	w->scratch = scratch;
+	w->scratch_cap = scratch ? scratch_cap : 0;
+	w->max_depth = JSON_DEFAULT_DEPTH;
+	w->max_string_len = JSON_DEFAULT_MAX_STRING;
+}
+
+int json_parse(const char *text, size_t len, const struct json_work *w,
+    size_t *n_toks, char *err, size_t errlen)
+{
+	struct _p p = { .s = text, .len = text ? len : 0, .w = w, .err = err,
+	    .errlen = errlen };
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (n_toks)
+		*n_toks = 0;
+	if (len > UINT32_MAX)
+		return _fail(&p, 0, -E2BIG, "document larger than 4 GiB");
+	if ((rc = _value(&p, 0)) < 0)
+		return rc;
+	_ws(&p);
+	if (p.pos != p.len)
+		return _expected(&p, "end of input after the document");
+	if (n_toks)
+		*n_toks = p.ntok;
+	return 0;
+}
+
+static bool _key_is(const struct json_tok *k, const char *name)
+{
+	size_t n = strlen(name);
+
+	return k->len == n && memcmp(k->str, name, n) == 0;
+}
+
+long json_object_get(const struct json_tok *toks, size_t obj, const char *key)
+{
+	long found = -1;
+
+	for (size_t i = obj + 1; i < toks[obj].end; i = toks[i + 1].end)
+		if (_key_is(&toks[i], key))
+			found = (long)(i + 1);
+	return found;
+}
+
+const char *json_kind_name(enum json_kind k)
+{
+	static const char *const names[] = {
+		"nothing", "object", "array", "string", "number", "true",
+		"false", "null",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] :
+	    "unknown";
+}
+
+/* --- shared by both mappings --- */
+
+/* Parses a line that must be an object; returns 0 or the json_parse error
+ * (-EINVAL with a message for a non-object root: *not_map set). */
+static int _parse_object(const char *line, size_t len,
+    const struct json_work *w, bool *not_map, char *err, size_t errlen)
+{
+	int rc = json_parse(line, len, w, NULL, err, errlen);
+
+	*not_map = false;
+	if (rc < 0)
+		return rc;
+	if (w->toks[0].kind != JSON_OBJECT) {
+		*not_map = true;
+		_msg(err, errlen, "byte %u: expected an object, got %s",
+		    w->toks[0].offset,
+		    json_kind_name((enum json_kind)w->toks[0].kind));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Event-time rule of json.h: integral |v| >= 1e11 is ms, anything else is
+ * seconds. Saturates at the int64 ends (evt_build then rejects the time).
+ */
+static int64_t _time_ms_of(const struct json_tok *t)
+{
+	double v = t->num;
+
+	if (v == floor(v) && fabs(v) >= 1e11) {
+		if (t->is_int)
+			return t->i;
+	} else {
+		v = nearbyint(v * 1000.0);
+	}
+	if (v >= 9.2e18)
+		return INT64_MAX;
+	if (v <= -9.2e18)
+		return INT64_MIN;
+	return (int64_t)v;
+}
+
+/* --- event mapping --- */
+
+enum _target {
+	_T_USER, _T_SESSION, _T_TYPE, _T_ENTITY_TYPE, _T_ENTITY,
+	_T_DEVICE, _T_PLATFORM, _T_WEATHER, _T_SOCIAL, _T_TOD,
+	_T_REC_TYPE, _T_FEEDBACK_TYPE, _T_QUERY,
+	_T_TIME, _T_TZ, _T_LAT, _T_LON, _T_POSITION, _T_DWELL, _T_SCROLL,
+	_T_FEEDBACK, _T_NEST,
+	_T_COUNT
+};
+
+/* Canonical names: reported in bad_field, so they must be static. */
+static const char *const _canon[_T_COUNT] = {
+	"user_id", "session_id", "event_type", "entity_type", "entity_id",
+	"device", "platform", "weather", "social", "time_of_day",
+	"rec_type", "feedback_type", "query",
+	"timestamp", "tz_offset", "lat", "lon", "position", "dwell_ms",
+	"scroll_depth", "feedback", "context",
+};
+
+static const struct {
+	const char *name;
+	enum _target t;
+} _event_fields[] = {
+	{ "user_id", _T_USER }, { "userId", _T_USER },
+	{ "session_id", _T_SESSION }, { "sessionId", _T_SESSION },
+	{ "event_type", _T_TYPE }, { "eventType", _T_TYPE }, { "type", _T_TYPE },
+	{ "entity_type", _T_ENTITY_TYPE }, { "entityType", _T_ENTITY_TYPE },
+	{ "entity_id", _T_ENTITY }, { "entityId", _T_ENTITY },
+	{ "device", _T_DEVICE }, { "platform", _T_PLATFORM },
+	{ "weather", _T_WEATHER },
+	{ "social", _T_SOCIAL }, { "socialContext", _T_SOCIAL },
+	{ "social_context", _T_SOCIAL },
+	{ "timeOfDay", _T_TOD }, { "time_of_day", _T_TOD },
+	{ "recommendationType", _T_REC_TYPE },
+	{ "recommendation_type", _T_REC_TYPE }, { "rec_type", _T_REC_TYPE },
+	{ "feedbackType", _T_FEEDBACK_TYPE },
+	{ "feedback_type", _T_FEEDBACK_TYPE },
+	{ "query", _T_QUERY }, { "searchQuery", _T_QUERY },
+	{ "search_query", _T_QUERY },
+	{ "timestamp", _T_TIME },
+	{ "tz_offset", _T_TZ }, { "tzOffset", _T_TZ },
+	{ "tz_offset_min", _T_TZ },
+	{ "lat", _T_LAT }, { "latitude", _T_LAT },
+	{ "lon", _T_LON }, { "lng", _T_LON }, { "longitude", _T_LON },
+	{ "recommendationPosition", _T_POSITION },
+	{ "recommendation_position", _T_POSITION }, { "position", _T_POSITION },
+	{ "timeSpent", _T_DWELL }, { "time_spent", _T_DWELL },
+	{ "dwell_ms", _T_DWELL }, { "dwellMs", _T_DWELL },
+	{ "scrollDepth", _T_SCROLL }, { "scroll_depth", _T_SCROLL },
+	{ "feedback", _T_FEEDBACK },
+	{ "context", _T_NEST }, { "metadata", _T_NEST }, { "location", _T_NEST },
+};
+
+static int _event_target(const struct json_tok *key)
+{
+	for (size_t i = 0; i < sizeof(_event_fields) / sizeof(_event_fields[0]);
+	    i++)
+		if (_key_is(key, _event_fields[i].name))
+			return (int)_event_fields[i].t;
+	return -1;
+}
+
+static struct evt_str *_str_slot(struct evt_input *in, enum _target t)
+{
+	switch (t) {
+	case _T_USER: return &in->user_id;
+	case _T_SESSION: return &in->session_id;
+	case _T_TYPE: return &in->event_type;
+	case _T_ENTITY_TYPE: return &in->entity_type;
+	case _T_ENTITY: return &in->entity_id;
+	case _T_DEVICE: return &in->device;
+	case _T_PLATFORM: return &in->platform;
+	case _T_WEATHER: return &in->weather;
+	case _T_SOCIAL: return &in->social;
+	case _T_TOD: return &in->time_of_day;
+	case _T_REC_TYPE: return &in->rec_type;
+	case _T_FEEDBACK_TYPE: return &in->feedback_type;
+	case _T_QUERY: return &in->query;
+	case _T_TIME: return &in->timestamp_str;
+	case _T_FEEDBACK: return &in->feedback_type;
+	default: return NULL;
+	}
+}
+
+static double *_num_slot(struct evt_input *in, enum _target t, bool **has)
+{
+	switch (t) {
+	case _T_TZ: *has = &in->has_tz; return &in->tz_offset_min;
+	case _T_LAT: *has = &in->has_lat; return &in->lat;
+	case _T_LON: *has = &in->has_lon; return &in->lon;
+	case _T_POSITION: *has = &in->has_position; return &in->position;
+	case _T_DWELL: *has = &in->has_dwell; return &in->dwell_ms;
+	case _T_SCROLL: *has = &in->has_scroll; return &in->scroll_depth;
+	case _T_FEEDBACK: *has = &in->has_feedback_num; return &in->feedback_num;
+	default: return NULL;
+	}
+}
+
+static bool _is_id(enum _target t)
+{
+	return t == _T_USER || t == _T_SESSION || t == _T_ENTITY;
+}
+
+/* Stores one value; false when its kind does not fit the target. */
+static bool _event_set(struct evt_input *in, enum _target t,
+    const struct json_tok *v, const char *line)
+{
+	struct evt_str *s = _str_slot(in, t);
+	bool *has;
+	double *d = _num_slot(in, t, &has);
+
+	if (v->kind == JSON_STRING && s) {
+		*s = (struct evt_str){ v->str, v->len };
+		if (t == _T_TIME)
+			in->has_time_ms = false;
+		return true;
+	}
+	if (v->kind == JSON_NUMBER && _is_id(t) && v->is_int) {
+		*s = (struct evt_str){ line + v->offset, v->raw_len };
+		return true;
+	}
+	if (v->kind == JSON_NUMBER && t == _T_TIME) {
+		in->time_ms = _time_ms_of(v);
+		in->has_time_ms = true;
+		in->timestamp_str = (struct evt_str){ NULL, 0 };
+		return true;
+	}
+	if (v->kind == JSON_NUMBER && d) {
+		*d = v->num;
+		*has = true;
+		return true;
+	}
+	return false;
+}
+
+static bool _event_object(struct evt_input *in, const struct json_tok *toks,
+    size_t obj, const char *line, char *err, size_t errlen)
+{
+	for (size_t k = obj + 1; k < toks[obj].end; k = toks[k + 1].end) {
+		const struct json_tok *v = &toks[k + 1];
+		int t = _event_target(&toks[k]);
+
+		if (t < 0 || v->kind == JSON_NULL)
+			continue;
+		if (t == _T_NEST && v->kind == JSON_OBJECT) {
+			if (!_event_object(in, toks, k + 1, line, err, errlen))
+				return false;
+			continue;
+		}
+		if (t != _T_NEST && _event_set(in, (enum _target)t, v, line))
+			continue;
+		in->bad = EVT_R_BAD_FIELD_TYPE;
+		in->bad_field = t != _T_NEST ? _canon[t] :
+		    _key_is(&toks[k], "location") ? "location" :
+		    _key_is(&toks[k], "metadata") ? "metadata" : "context";
+		_msg(err, errlen, "byte %u: field '%.*s' has the wrong kind (%s)",
+		    v->offset, (int)(toks[k].len > 64 ? 64 : toks[k].len),
+		    toks[k].str, json_kind_name((enum json_kind)v->kind));
+		return false;
+	}
+	return true;
+}
+
+static enum evt_reason _reason_of(int rc, bool not_map)
+{
+	if (not_map)
+		return EVT_R_NOT_MAP;
+	if (rc == -ELOOP)
+		return EVT_R_TOO_DEEP;
+	if (rc == -E2BIG)
+		return EVT_R_TOO_BIG;
+	return EVT_R_MALFORMED;
+}
+
+enum evt_reason json_event_input(const char *line, size_t len,
+    const struct json_work *w, struct evt_input *out, char *err,
+    size_t errlen)
+{
+	bool not_map;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = _parse_object(line, len, w, &not_map, err, errlen);
+	if (rc < 0)
+		return _reason_of(rc, not_map);
+	_event_object(out, w->toks, 0, line, err, errlen);
+	return EVT_OK;
+}
+
+/* --- catalog mapping --- */
+
+struct _cat {
+	const struct json_tok *toks;
+	const char *line;
+	struct json_catalog_item *out;
+	bool has_lat, has_lon;
+	char *err;
+	size_t errlen;
+};
+
+static int _cat_fail(struct _cat *c, const struct json_tok *v,
+    const char *field, const char *what)
+{
+	_msg(c->err, c->errlen, "byte %u: field '%s': %s", v->offset, field,
+	    what);
+	return -EINVAL;
+}
+
+static int _cat_kind(struct _cat *c, const struct json_tok *v,
+    const char *field, const char *want)
+{
+	char m[96];
+
+	snprintf(m, sizeof(m), "expected %s, got %s", want,
+	    json_kind_name((enum json_kind)v->kind));
+	return _cat_fail(c, v, field, m);
+}
+
+static int _cat_string(struct _cat *c, const struct json_tok *v,
+    const char *field, struct evt_str *s, bool ids_may_be_ints)
+{
+	if (v->kind == JSON_STRING) {
+		*s = (struct evt_str){ v->str, v->len };
+		return 0;
+	}
+	if (ids_may_be_ints && v->kind == JSON_NUMBER && v->is_int) {
+		*s = (struct evt_str){ c->line + v->offset, v->raw_len };
+		return 0;
+	}
+	return _cat_kind(c, v, field, "a string");
+}
+
+static int _cat_bool(struct _cat *c, const struct json_tok *v,
+    const char *field, int8_t *b)
+{
+	if (v->kind != JSON_TRUE && v->kind != JSON_FALSE)
+		return _cat_kind(c, v, field, "true or false");
+	*b = v->kind == JSON_TRUE;
+	return 0;
+}
+
+static int _cat_tags(struct _cat *c, size_t arr, const char *field)
+{
+	const struct json_tok *a = &c->toks[arr];
+
+	if (a->kind != JSON_ARRAY)
+		return _cat_kind(c, a, field, "an array of strings");
+	if (a->count > JSON_CATALOG_TAGS) {
+		_msg(c->err, c->errlen, "byte %u: field '%s': more than %d tags",
+		    a->offset, field, JSON_CATALOG_TAGS);
+		return -E2BIG;
+	}
+	c->out->n_tags = 0;
+	for (size_t i = arr + 1; i < a->end; i = c->toks[i].end) {
+		const struct json_tok *t = &c->toks[i];
+
+		if (t->kind != JSON_STRING)
+			return _cat_kind(c, t, field, "a string tag");
+		if (t->len == 0)
+			return _cat_fail(c, t, field, "empty tag");
+		c->out->tags[c->out->n_tags++] = (struct evt_str){ t->str, t->len };
+	}
+	return 0;
+}
+
+static int _cat_time(struct _cat *c, const struct json_tok *v,
+    const char *field)
+{
+	struct json_catalog_item *o = c->out;
+
+	if (v->kind == JSON_NUMBER) {
+		o->start_ms = _time_ms_of(v);
+		o->start_tz_min = 0;
+	} else if (v->kind == JSON_STRING) {
+		const char *why = NULL;
+
+		if (clk_parse_rfc3339(v->str, v->len, &o->start_ms,
+		    &o->start_tz_min, &why) < 0)
+			return _cat_fail(c, v, field, why);
+	} else {
+		return _cat_kind(c, v, field, "an RFC 3339 string or a number");
+	}
+	o->has_start = true;
+	return 0;
+}
+
+static int _cat_number(struct _cat *c, const struct json_tok *v,
+    const char *field, double *d, bool *has)
+{
+	if (v->kind != JSON_NUMBER)
+		return _cat_kind(c, v, field, "a number");
+	*d = v->num;
+	*has = true;
+	return 0;
+}
+
+static int _cat_price(struct _cat *c, const struct json_tok *v,
+    const char *field)
+{
+	if (v->kind != JSON_NUMBER)
+		return _cat_kind(c, v, field, "an integer 0..4");
+	if (!v->is_int || v->i < 0 || v->i > 4)
+		return _cat_fail(c, v, field, "expected an integer 0..4");
+	c->out->price_level = (int8_t)v->i;
+	return 0;
+}
+
+static int _cat_object(struct _cat *c, size_t obj, bool top);
+
+/* One member: key token at k, value at k + 1. */
+static int _cat_member(struct _cat *c, size_t k, bool top)
+{
+	const struct json_tok *key = &c->toks[k], *v = &c->toks[k + 1];
+	struct json_catalog_item *o = c->out;
+
+	if (v->kind == JSON_NULL)
+		return 0;
+	if (_key_is(key, "lat") || _key_is(key, "latitude"))
+		return _cat_number(c, v, "lat", &o->lat, &c->has_lat);
+	if (_key_is(key, "lon") || _key_is(key, "lng") ||
+	    _key_is(key, "longitude"))
+		return _cat_number(c, v, "lon", &o->lon, &c->has_lon);
+	if (!top)
+		return 0; /* inside "location" only coordinates count */
+	if (_key_is(key, "id"))
+		return _cat_string(c, v, "id", &o->id, true);
+	if (_key_is(key, "category"))
+		return _cat_string(c, v, "category", &o->category, false);
+	if (_key_is(key, "tags"))
+		return _cat_tags(c, k + 1, "tags");
+	if (_key_is(key, "start_time") || _key_is(key, "startTime"))
+		return _cat_time(c, v, "start_time");
+	if (_key_is(key, "location")) {
+		if (v->kind != JSON_OBJECT)
+			return _cat_kind(c, v, "location", "an object");
+		return _cat_object(c, k + 1, false);
+	}
+	if (_key_is(key, "indoor"))
+		return _cat_bool(c, v, "indoor", &o->indoor);
+	if (_key_is(key, "outdoor"))
+		return _cat_bool(c, v, "outdoor", &o->outdoor);
+	if (_key_is(key, "group_friendly") || _key_is(key, "groupFriendly"))
+		return _cat_bool(c, v, "group_friendly", &o->group_friendly);
+	if (_key_is(key, "price_level") || _key_is(key, "priceLevel"))
+		return _cat_price(c, v, "price_level");
+	return 0;
+}
+
+static int _cat_object(struct _cat *c, size_t obj, bool top)
+{
+	for (size_t k = obj + 1; k < c->toks[obj].end; k = c->toks[k + 1].end) {
+		int rc = _cat_member(c, k, top);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int _cat_check(struct _cat *c)
+{
+	struct json_catalog_item *o = c->out;
+	const struct json_tok *root = &c->toks[0];
+
+	if (o->id.len == 0)
+		return _cat_fail(c, root, "id", "required non-empty string");
+	if (c->has_lat != c->has_lon)
+		return _cat_fail(c, root, c->has_lat ? "lon" : "lat",
+		    "lat and lon must be given together");
+	if (c->has_lat) {
+		if (o->lat < -90.0 || o->lat > 90.0)
+			return _cat_fail(c, root, "lat", "out of range -90..90");
+		if (o->lon < -180.0 || o->lon > 180.0)
+			return _cat_fail(c, root, "lon", "out of range -180..180");
+		o->has_location = true;
+	}
+	return 0;
+}
+
+int json_catalog_item(const char *line, size_t len, const struct json_work *w,
+    struct json_catalog_item *out, char *err, size_t errlen)
+{
+	struct _cat c = { .toks = w->toks, .line = line, .out = out,
+	    .err = err, .errlen = errlen };
+	bool not_map;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->indoor = out->outdoor = out->group_friendly = -1;
+	out->price_level = -1;
+	rc = _parse_object(line, len, w, &not_map, err, errlen);
+	if (rc < 0)
+		return rc;
+	if ((rc = _cat_object(&c, 0, true)) < 0 || (rc = _cat_check(&c)) < 0)
+		return rc;
+	return 0;
+}

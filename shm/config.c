@@ -1,1 +1,1249 @@
-/* filled in by its module */
+/*
+ * config: the settings table and everything generated from it: the value
+ * parsers, the file and command-line readers, cfg_check, --help text,
+ * docs/SETTINGS.md and the "name = value" dump. Contract in config.h.
+ *
+ * Why one table: a setting is declared in exactly one line below (plus its
+ * field in struct cfg), so the parser, the checks and the docs cannot drift
+ * apart. The table macros check at compile time that each entry's field has
+ * the C type its setting type needs.
+ *
+ * Numbers are read and written in the C locale's format; penchant processes
+ * never call setlocale(), which keeps "0.1" meaning 0.1.
+ */
+#include "shm/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum cfgt {
+	CFGT_UINT,
+	CFGT_DOUBLE,
+	CFGT_BOOL,
+	CFGT_ENUM,
+	CFGT_STRING,
+};
+
+static const char *const _cfg_type_names[] = {
+	[CFGT_UINT] = "uint",
+	[CFGT_DOUBLE] = "double",
+	[CFGT_BOOL] = "bool",
+	[CFGT_ENUM] = "enum",
+	[CFGT_STRING] = "string",
+};
+
+/* For --help: "--shards=UINT". */
+static const char *const _cfg_type_names_upper[] = {
+	[CFGT_UINT] = "UINT",
+	[CFGT_DOUBLE] = "DOUBLE",
+	[CFGT_BOOL] = "BOOL",
+	[CFGT_ENUM] = "LEVEL",
+	[CFGT_STRING] = "STRING",
+};
+
+/* Rules beyond min..max. */
+#define CFGF_POW2 0x1u      /* uint: a power of two (ring index masks) */
+#define CFGF_NAMECHARS 0x2u /* string: [A-Za-z0-9_-] (goes into shm names) */
+#define CFGF_ABSPATH 0x4u   /* string: absolute path (daemons chdir to /) */
+
+struct _cfg_desc {
+	const char *name; /* == the struct cfg field name */
+	enum cfgt type;
+	size_t off;  /* offsetof(struct cfg, field) */
+	size_t size; /* sizeof the field; for strings, capacity incl. NUL */
+	unsigned flags;
+	unsigned long long umin, umax, udef; /* uint; string length range */
+	double dmin, dmax, ddef;
+	bool bdef;
+	const char *const *choices; /* enum: NULL-terminated, index = value */
+	int edef;
+	const char *sdef;
+	const char *help;
+};
+
+/*
+ * _Generic fails to compile when the field does not have the C type T, so a
+ * table entry cannot point a double setting at an unsigned field.
+ */
+#define CFG_FIELD(f, T)                                                    \
+	.name = #f, .off = _Generic(((struct cfg *)0)->f, T                    \
+			   : offsetof(struct cfg, f)),                         \
+	.size = sizeof(((struct cfg *)0)->f)
+
+#define CFG_UINT(f, def, lo, hi, fl, h)                                    \
+	{ CFG_FIELD(f, unsigned), .type = CFGT_UINT, .flags = (fl),         \
+		.umin = (lo), .umax = (hi), .udef = (def), .help = (h) }
+#define CFG_DOUBLE(f, def, lo, hi, h)                                      \
+	{ CFG_FIELD(f, double), .type = CFGT_DOUBLE, .dmin = (lo),          \
+		.dmax = (hi), .ddef = (def), .help = (h) }
+#define CFG_BOOL(f, def, h)                                                \
+	{ CFG_FIELD(f, bool), .type = CFGT_BOOL, .bdef = (def), .help = (h) }
+#define CFG_ENUM(f, T, def, ch, h)                                         \
+	{ CFG_FIELD(f, T), .type = CFGT_ENUM, .edef = (def),                \
+		.choices = (ch), .help = (h) }
+#define CFG_STRING(f, def, lo, hi, fl, h)                                  \
+	{ CFG_FIELD(f, char *), .type = CFGT_STRING, .flags = (fl),         \
+		.umin = (lo), .umax = (hi), .sdef = (def), .help = (h) }
+
+/* Index = enum cfg_log_level value. */
+static const char *const _cfg_log_levels[] = {
+	"error", "warn", "info", "debug", NULL,
+};
+
+static const struct _cfg_desc _cfg_table[] = {
+	CFG_STRING(instance, "default", 1, CFG_INSTANCE_MAX, CFGF_NAMECHARS,
+	    "instance name: selects the shared-memory region /penchant.NAME "
+	    "and the snapshot file"),
+	CFG_UINT(shards, 0, 0, CFG_SHARDS_MAX, 0,
+	    "shard worker processes; 0 = one per online CPU"),
+	CFG_UINT(producer_slots, 16, 2, 256, 0,
+	    "producer slots in the ring matrix (acceptor + libpenchant "
+	    "clients)"),
+	CFG_UINT(acceptor_slots, 1, 0, 8, 0,
+	    "producer slots reserved for the network acceptor"),
+	CFG_UINT(ring_depth, 4096, 64, 1048576, CFGF_POW2,
+	    "records per (producer, shard) ring"),
+	CFG_UINT(profiles_per_shard, 262144, 1024, 16777216, 0,
+	    "profile capacity of each shard table"),
+	CFG_UINT(catalog_capacity, 65536, 16, 4194304, 0,
+	    "catalog entries (entities)"),
+	CFG_UINT(names_capacity, 65536, 16, 4194304, 0,
+	    "tag and category names kept for display"),
+	CFG_STRING(state_dir, "/var/lib/penchant", 1, CFG_STATE_DIR_MAX,
+	    CFGF_ABSPATH, "where snapshots and logs live"),
+	CFG_BOOL(snapshot, true,
+	    "write a snapshot at clean shutdown and load it at start"),
+	CFG_UINT(worker_batch, 64, 1, 4096, 0,
+	    "records a worker takes from one ring before moving on"),
+	CFG_UINT(idle_spin_us, 50, 0, 100000, 0,
+	    "how long an idle worker spins before sleeping on its doorbell"),
+	CFG_UINT(restart_delay_ms, 100, 0, 60000, 0,
+	    "supervisor delay before restarting a child that died (doubles "
+	    "on rapid repeats up to 5 s)"),
+	CFG_ENUM(log_level, enum cfg_log_level, CFG_LOG_INFO, _cfg_log_levels,
+	    "least severe message the daemons log"),
+	CFG_DOUBLE(learning_rate, 0.1, 0.0, 1.0,
+	    "weight += signal x learning_rate for the item's tags and "
+	    "category"),
+	CFG_DOUBLE(decay_per_day, 0.95, 0.5, 1.0,
+	    "weights are multiplied by this per day of event time since the "
+	    "user's last event; 1 = no decay"),
+	CFG_DOUBLE(signal_view, 0.1, 0.0, 5.0, "signal strength of a view"),
+	CFG_DOUBLE(signal_click, 0.3, 0.0, 5.0, "signal strength of a click"),
+	CFG_DOUBLE(signal_rsvp, 1.0, 0.0, 5.0, "signal strength of an rsvp"),
+	CFG_DOUBLE(signal_save, 0.8, 0.0, 5.0, "signal strength of a save"),
+	CFG_DOUBLE(signal_share, 0.7, 0.0, 5.0, "signal strength of a share"),
+	CFG_DOUBLE(signal_search, 0.1, 0.0, 5.0,
+	    "signal strength of a search, for the tags its words matched"),
+	CFG_DOUBLE(signal_feedback_pos, 0.9, 0.0, 5.0,
+	    "signal strength of positive explicit feedback"),
+	CFG_DOUBLE(signal_feedback_neg, -0.5, -5.0, 0.0,
+	    "signal strength of negative explicit feedback (0 or below)"),
+	CFG_UINT(max_id_len, 256, 8, 4096, 0,
+	    "longest user/entity/session id accepted"),
+	CFG_UINT(max_str_len, 64, 8, 1024, 0, "longest other string field"),
+	CFG_UINT(max_past_days, 36500, 0, 100000, 0,
+	    "events older than this (by event time vs wall clock at "
+	    "acceptance) are rejected"),
+	CFG_UINT(max_future_s, 86400, 0, 31536000, 0,
+	    "events further in the future are rejected"),
+	CFG_UINT(geo_precision, 6, 1, 12, 0,
+	    "geohash characters kept for locations (coarse by design)"),
+};
+
+#define CFG_COUNT (sizeof(_cfg_table) / sizeof(_cfg_table[0]))
+
+/* Rules between settings, enforced by cfg_check() and listed in the docs. */
+static const char *const _cfg_rules[] = {
+	"acceptor_slots < producer_slots: libpenchant clients need at least "
+	"one producer slot",
+};
+#define CFG_RULE_COUNT (sizeof(_cfg_rules) / sizeof(_cfg_rules[0]))
+
+/* Longest excerpt of a rejected value echoed in a message. */
+#define CFG_QUOTE_MAX 40
+
+/* Longest name considered for a "did you mean" suggestion. */
+#define CFG_SUGGEST_MAX 64
+
+union _cfg_val {
+	unsigned long long u;
+	double d;
+	bool b;
+	int e;
+	const char *s;
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Write a message if the caller gave a buffer; return rc for tail calls. */
+__attribute__((format(printf, 4, 5))) static int _cfg_msg(char *err,
+    size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/*
+ * Quote s for a message: at most CFG_QUOTE_MAX bytes, non-printing bytes as
+ * \xNN, then "..." when cut. Values come from hostile files and must not
+ * turn a log line into several lines or a terminal escape.
+ */
+static void _cfg_quote(char *out, size_t outlen, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	if (outlen < 4 * CFG_QUOTE_MAX + 6) {
+		if (outlen)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '\'';
+	for (i = 0; s[i] && i < CFG_QUOTE_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+			out[o++] = (char)ch;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[ch >> 4];
+		out[o++] = hex[ch & 15];
+	}
+	out[o++] = '\'';
+	if (s[i]) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* "64..1048576, power of two" etc.: what a setting accepts, for people. */
+static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
+{
+	size_t n, i;
+
+	switch (d->type) {
+	case CFGT_UINT:
+		snprintf(out, outlen, "%llu..%llu%s", d->umin, d->umax,
+		    (d->flags & CFGF_POW2) ? ", power of two" : "");
+		return;
+	case CFGT_DOUBLE:
+		snprintf(out, outlen, "%g..%g", d->dmin, d->dmax);
+		return;
+	case CFGT_BOOL:
+		snprintf(out, outlen, "true, false (or yes/no, on/off, 1/0)");
+		return;
+	case CFGT_ENUM:
+		out[0] = '\0';
+		for (i = 0, n = 0; d->choices[i] && n < outlen; i++)
+			n += (size_t)snprintf(out + n, outlen - n, "%s%s",
+			    i ? ", " : "", d->choices[i]);
+		return;
+	case CFGT_STRING:
+		if (d->flags & CFGF_ABSPATH)
+			snprintf(out, outlen, "absolute path, %llu..%llu chars",
+			    d->umin, d->umax);
+		else
+			snprintf(out, outlen, "%llu..%llu chars of %s", d->umin,
+			    d->umax,
+			    (d->flags & CFGF_NAMECHARS) ? "[A-Za-z0-9_-]" :
+							  "printable text");
+		return;
+	}
+}
+
+/*
+ * The one shape of a bad-value message:
+ *	NAME: 'VALUE' WHY RANGE (HELP)
+ * where WHY ends in a connective ("is out of range", "...; expected").
+ */
+static int _cfg_bad_value(const struct _cfg_desc *d, const char *shown,
+    const char *why, char *err, size_t errlen)
+{
+	char range[160];
+
+	_cfg_range(d, range, sizeof range);
+	return _cfg_msg(err, errlen, -EINVAL, "%s: %s %s %s (%s)", d->name,
+	    shown, why, range, d->help);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+/* Flags are typed with dashes, files with either: compare them as equal. */
+static char _cfg_norm(char ch)
+{
+	return ch == '-' ? '_' : ch;
+}
+
+static bool _cfg_name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (_cfg_norm(*a) != _cfg_norm(*b))
+			return false;
+	return *a == *b;
+}
+
+static const struct _cfg_desc *_cfg_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_COUNT; i++)
+		if (_cfg_name_eq(name, _cfg_table[i].name))
+			return &_cfg_table[i];
+	return NULL;
+}
+
+static char _cfg_fold(char ch)
+{
+	ch = _cfg_norm(ch);
+	return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+}
+
+/* Levenshtein distance, ignoring case and dash/underscore; a, b short. */
+static size_t _cfg_distance(const char *a, const char *b)
+{
+	size_t row[CFG_SUGGEST_MAX + 1], la = strlen(a), lb = strlen(b);
+	size_t i, j, diag, up;
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (_cfg_fold(a[i - 1]) != _cfg_fold(b[j - 1]));
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* A close-enough candidate: a typo or two, or a clear prefix. */
+static bool _cfg_close(const char *typed, const char *cand, size_t dist)
+{
+	size_t lt = strlen(typed), i;
+
+	if (lt >= 3 && lt < strlen(cand)) {
+		/* typed is cand with its tail missing: "ring" -> ring_depth */
+		for (i = 0; i < lt; i++)
+			if (_cfg_fold(typed[i]) != _cfg_fold(cand[i]))
+				break;
+		if (i == lt)
+			return true;
+	}
+	return dist <= 1 + strlen(cand) / 3;
+}
+
+/*
+ * The known name nearest to typed, or NULL when none is plausibly meant.
+ * extra is one more candidate (the "config" flag) or NULL.
+ */
+static const char *_cfg_closest(const char *typed, const char *extra)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, d, i;
+
+	if (strlen(typed) > CFG_SUGGEST_MAX)
+		return NULL;
+	for (i = 0; i <= CFG_COUNT; i++) {
+		const char *cand = i < CFG_COUNT ? _cfg_table[i].name : extra;
+
+		if (!cand)
+			continue;
+		d = _cfg_distance(typed, cand);
+		if (d < best_d && _cfg_close(typed, cand, d)) {
+			best = cand;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* name with dashes, as a flag is spelled: ring_depth -> ring-depth. */
+static void _cfg_dashed(char *out, size_t outlen, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < outlen; i++)
+		out[i] = name[i] == '_' ? '-' : name[i];
+	out[i] = '\0';
+}
+
+/*
+ * "unknown setting 'x' (did you mean 'y'?)". shown is what the user wrote
+ * ("--no-snapshots"), match the part compared with known names
+ * ("snapshots"), prefix what goes before a suggestion ("--no-"; "" for
+ * settings in files). Flags are suggested with dashes.
+ */
+static int _cfg_unknown(const char *shown, const char *match,
+    const char *prefix, char *err, size_t errlen)
+{
+	char q[4 * CFG_QUOTE_MAX + 8], sug[64];
+	bool flag = *prefix != '\0', neg = strcmp(prefix, "--no-") == 0;
+	const char *best = _cfg_closest(match, flag && !neg ? "config" : NULL);
+	const char *kind = flag ? "option" : "setting";
+
+	_cfg_quote(q, sizeof q, shown);
+	if (best && neg && _cfg_find(best)->type != CFGT_BOOL)
+		best = NULL; /* --no- exists for booleans only */
+	if (!best)
+		return _cfg_msg(err, errlen, -ENOENT,
+		    "unknown %s %s (docs/SETTINGS.md lists them all)", kind, q);
+	if (flag)
+		_cfg_dashed(sug, sizeof sug, best);
+	else
+		snprintf(sug, sizeof sug, "%s", best);
+	return _cfg_msg(err, errlen, -ENOENT,
+	    "unknown %s %s (did you mean '%s%s'?)", kind, q, prefix, sug);
+}
+
+/* ---- parsing and checking one value ------------------------------------- */
+
+/*
+ * Decimal or 0x hex, digits only: strtoull would accept a sign, leading
+ * spaces and octal, none of which a person means in a config file.
+ * Returns 0, -EINVAL (not a number) or -ERANGE (does not fit).
+ */
+static int _cfg_parse_uint(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0, base = 10, dig;
+	const char *p = s;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			dig = (unsigned long long)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			dig = (unsigned long long)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			dig = (unsigned long long)(*p - 'A' + 10);
+		else
+			return -EINVAL;
+		if (v > (ULLONG_MAX - dig) / base)
+			return -ERANGE;
+		v = v * base + dig;
+	}
+	*out = v;
+	return 0;
+}
+
+static bool _cfg_is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' ||
+	    ch == '\f' || ch == '\r';
+}
+
+/* strtod, but the whole string, no leading space, finite. errno kept. */
+static int _cfg_parse_double(const char *s, double *out)
+{
+	int saved = errno;
+	char *end;
+	double v;
+
+	if (!*s || _cfg_is_space(*s))
+		return -EINVAL;
+	v = strtod(s, &end);
+	errno = saved;
+	if (*end)
+		return -EINVAL;
+	if (!isfinite(v))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int _cfg_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int _cfg_parse_enum(const struct _cfg_desc *d, const char *s, int *out)
+{
+	int i;
+
+	for (i = 0; d->choices[i]; i++) {
+		if (strcasecmp(s, d->choices[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Text to value by the setting's type; on failure fill why (see
+ * _cfg_bad_value) and return -EINVAL. Ranges are checked separately so
+ * cfg_check() can reuse them on values set directly.
+ */
+static int _cfg_parse(const struct _cfg_desc *d, const char *s,
+    union _cfg_val *v, char *why, size_t whylen)
+{
+	int rc = 0;
+
+	switch (d->type) {
+	case CFGT_UINT:
+		rc = _cfg_parse_uint(s, &v->u);
+		if (rc == -ERANGE)
+			snprintf(why, whylen, "is out of range");
+		else if (rc)
+			snprintf(why, whylen,
+			    "is not an unsigned integer (decimal or 0x hex); "
+			    "expected");
+		break;
+	case CFGT_DOUBLE:
+		rc = _cfg_parse_double(s, &v->d);
+		if (rc == -ERANGE)
+			snprintf(why, whylen, "is not a finite number; expected");
+		else if (rc)
+			snprintf(why, whylen, "is not a number; expected");
+		break;
+	case CFGT_BOOL:
+		rc = _cfg_parse_bool(s, &v->b);
+		if (rc)
+			snprintf(why, whylen, "is not a boolean; expected");
+		break;
+	case CFGT_ENUM:
+		rc = _cfg_parse_enum(d, s, &v->e);
+		if (rc)
+			snprintf(why, whylen, "is not one of");
+		break;
+	case CFGT_STRING:
+		v->s = s; /* length and characters are range rules */
+		break;
+	}
+	return rc ? -EINVAL : 0;
+}
+
+/* Why a string breaks its setting's rules, or false when it does not. */
+static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s,
+    char *why, size_t whylen)
+{
+	size_t len = strlen(s), i;
+
+	if (len < d->umin || len > d->umax) {
+		snprintf(why, whylen, "%s (%zu chars); expected",
+		    len < d->umin ? "is too short" : "is too long", len);
+		return true;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool ok = (d->flags & CFGF_NAMECHARS) ?
+		    ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ch == '_' || ch == '-') :
+		    (ch >= 0x20 && ch != 0x7f);
+
+		if (!ok) {
+			snprintf(why, whylen,
+			    "has a character not allowed at byte %zu; expected",
+			    i + 1);
+			return true;
+		}
+	}
+	if ((d->flags & CFGF_ABSPATH) && s[0] != '/') {
+		snprintf(why, whylen, "is not an absolute path; expected");
+		return true;
+	}
+	/* A config file trims trailing blanks: such a value could not be
+	 * written back by cfg_print_values(). */
+	if (_cfg_is_space(s[len - 1])) {
+		snprintf(why, whylen, "ends with a blank; expected");
+		return true;
+	}
+	return false;
+}
+
+/* Range rules of a parsed value; fills why and returns false if broken. */
+static bool _cfg_in_range(const struct _cfg_desc *d, const union _cfg_val *v,
+    char *why, size_t whylen)
+{
+	switch (d->type) {
+	case CFGT_UINT:
+		if (v->u < d->umin || v->u > d->umax) {
+			snprintf(why, whylen, "is out of range");
+			return false;
+		}
+		if ((d->flags & CFGF_POW2) && (v->u & (v->u - 1))) {
+			snprintf(why, whylen, "is not a power of two; expected");
+			return false;
+		}
+		return true;
+	case CFGT_DOUBLE:
+		if (!(v->d >= d->dmin && v->d <= d->dmax)) {
+			snprintf(why, whylen, "is out of range");
+			return false;
+		}
+		return true;
+	case CFGT_BOOL:
+		return true;
+	case CFGT_ENUM: {
+		int n = 0;
+
+		while (d->choices[n])
+			n++;
+		if (v->e < 0 || v->e >= n) {
+			snprintf(why, whylen, "is not one of");
+			return false;
+		}
+		return true;
+	}
+	case CFGT_STRING:
+		return !_cfg_bad_string(d, v->s, why, whylen);
+	}
+	return false;
+}
+
+static void *_cfg_field(struct cfg *c, const struct _cfg_desc *d)
+{
+	return (char *)c + d->off;
+}
+
+static const void *_cfg_cfield(const struct cfg *c, const struct _cfg_desc *d)
+{
+	return (const char *)c + d->off;
+}
+
+/* Store a value already checked by _cfg_in_range(). */
+static void _cfg_store(struct cfg *c, const struct _cfg_desc *d,
+    const union _cfg_val *v)
+{
+	void *f = _cfg_field(c, d);
+
+	switch (d->type) {
+	case CFGT_UINT:
+		*(unsigned *)f = (unsigned)v->u;
+		break;
+	case CFGT_DOUBLE:
+		*(double *)f = v->d;
+		break;
+	case CFGT_BOOL:
+		*(bool *)f = v->b;
+		break;
+	case CFGT_ENUM:
+		*(enum cfg_log_level *)f = (enum cfg_log_level)v->e;
+		break;
+	case CFGT_STRING:
+		/* length <= umax < d->size, checked. Zero the tail too, so
+		 * equal settings mean equal bytes (memcmp, shm copies). */
+		memset(f, 0, d->size);
+		memcpy(f, v->s, strlen(v->s));
+		break;
+	}
+}
+
+/* Read a field back into a value; false if a string lacks its NUL. */
+static bool _cfg_get(const struct cfg *c, const struct _cfg_desc *d,
+    union _cfg_val *v)
+{
+	const void *f = _cfg_cfield(c, d);
+
+	switch (d->type) {
+	case CFGT_UINT:
+		v->u = *(const unsigned *)f;
+		return true;
+	case CFGT_DOUBLE:
+		v->d = *(const double *)f;
+		return true;
+	case CFGT_BOOL:
+		v->b = *(const bool *)f;
+		return true;
+	case CFGT_ENUM:
+		v->e = (int)*(const enum cfg_log_level *)f;
+		return true;
+	case CFGT_STRING:
+		v->s = f;
+		return memchr(f, '\0', d->size) != NULL;
+	}
+	return false;
+}
+
+/*
+ * Shortest "%.Ng" that reads back as exactly v, so dumps stay readable
+ * ("0.1", not "0.10000000000000001") and still round-trip.
+ */
+static void _cfg_format_double(char *out, size_t outlen, double v)
+{
+	int saved = errno, prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(out, outlen, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(out, outlen, "%.17g", v);
+	errno = saved;
+}
+
+/* A value as text that cfg_set() accepts back. */
+static void _cfg_format(const struct _cfg_desc *d, const union _cfg_val *v,
+    char *out, size_t outlen)
+{
+	switch (d->type) {
+	case CFGT_UINT:
+		snprintf(out, outlen, "%llu", v->u);
+		return;
+	case CFGT_DOUBLE:
+		_cfg_format_double(out, outlen, v->d);
+		return;
+	case CFGT_BOOL:
+		snprintf(out, outlen, "%s", v->b ? "true" : "false");
+		return;
+	case CFGT_ENUM:
+		snprintf(out, outlen, "%s", d->choices[v->e]);
+		return;
+	case CFGT_STRING:
+		snprintf(out, outlen, "%s", v->s);
+		return;
+	}
+}
+
+static void _cfg_default(const struct _cfg_desc *d, union _cfg_val *v)
+{
+	switch (d->type) {
+	case CFGT_UINT:
+		v->u = d->udef;
+		break;
+	case CFGT_DOUBLE:
+		v->d = d->ddef;
+		break;
+	case CFGT_BOOL:
+		v->b = d->bdef;
+		break;
+	case CFGT_ENUM:
+		v->e = d->edef;
+		break;
+	case CFGT_STRING:
+		v->s = d->sdef;
+		break;
+	}
+}
+
+static int _cfg_set_desc(struct cfg *c, const struct _cfg_desc *d,
+    const char *value, char *err, size_t errlen)
+{
+	char why[128], q[4 * CFG_QUOTE_MAX + 8];
+	union _cfg_val v;
+
+	if (_cfg_parse(d, value, &v, why, sizeof why) < 0 ||
+	    !_cfg_in_range(d, &v, why, sizeof why)) {
+		_cfg_quote(q, sizeof q, value);
+		return _cfg_bad_value(d, q, why, err, errlen);
+	}
+	_cfg_store(c, d, &v);
+	return 0;
+}
+
+/* ---- public: defaults, set, check --------------------------------------- */
+
+void cfg_defaults(struct cfg *c)
+{
+	union _cfg_val v;
+	size_t i;
+
+	memset(c, 0, sizeof *c); /* padding too, so memcmp works */
+	for (i = 0; i < CFG_COUNT; i++) {
+		_cfg_default(&_cfg_table[i], &v);
+		_cfg_store(c, &_cfg_table[i], &v);
+	}
+}
+
+int cfg_set(struct cfg *c, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct _cfg_desc *d;
+
+	if (!c || !name || !value)
+		return _cfg_msg(err, errlen, -EINVAL, "cfg_set: NULL argument");
+	d = _cfg_find(name);
+	if (!d)
+		return _cfg_unknown(name, name, "", err, errlen);
+	return _cfg_set_desc(c, d, value, err, errlen);
+}
+
+int cfg_check(const struct cfg *c, char *err, size_t errlen)
+{
+	char why[128], text[CFG_STATE_DIR_MAX + 16], q[4 * CFG_QUOTE_MAX + 8];
+	union _cfg_val v;
+	size_t i;
+
+	if (!c)
+		return _cfg_msg(err, errlen, -EINVAL, "cfg_check: NULL cfg");
+	for (i = 0; i < CFG_COUNT; i++) {
+		const struct _cfg_desc *d = &_cfg_table[i];
+
+		if (!_cfg_get(c, d, &v))
+			return _cfg_bad_value(d, "(no terminating NUL)",
+			    "is too long; expected", err, errlen);
+		if (_cfg_in_range(d, &v, why, sizeof why))
+			continue;
+		if (d->type == CFGT_ENUM)
+			snprintf(text, sizeof text, "%d", v.e);
+		else
+			_cfg_format(d, &v, text, sizeof text);
+		_cfg_quote(q, sizeof q, text);
+		return _cfg_bad_value(d, q, why, err, errlen);
+	}
+	/* Keep in step with _cfg_rules[]. */
+	if (c->acceptor_slots >= c->producer_slots)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "acceptor_slots (%u) must be less than producer_slots "
+		    "(%u): libpenchant clients need at least one producer slot",
+		    c->acceptor_slots, c->producer_slots);
+	return 0;
+}
+
+unsigned cfg_effective_shards(const struct cfg *c)
+{
+	int saved = errno;
+	long n;
+
+	if (c->shards)
+		return c->shards;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	errno = saved;
+	if (n < 1)
+		return 1;
+	return n > CFG_SHARDS_MAX ? CFG_SHARDS_MAX : (unsigned)n;
+}
+
+/* ---- config files ------------------------------------------------------- */
+
+enum line_status { LINE_OK, LINE_EOF, LINE_LONG, LINE_NUL, LINE_IOERR };
+
+/*
+ * One line into buf (NUL-terminated, newline dropped). getc-based so a NUL
+ * byte is seen rather than silently cutting the line, and a huge line costs
+ * no memory.
+ */
+static enum line_status _cfg_read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			return LINE_NUL;
+		if (n + 1 >= cap)
+			return LINE_LONG;
+		buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	if (ch == EOF && ferror(f))
+		return LINE_IOERR;
+	if (ch == EOF && n == 0)
+		return LINE_EOF;
+	return LINE_OK;
+}
+
+/* Strip blanks at both ends, in place. */
+static char *_cfg_trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* One non-blank, non-comment line: "name = value". */
+static int _cfg_apply_line(struct cfg *c, char *line, char *err,
+    size_t errlen)
+{
+	char q[4 * CFG_QUOTE_MAX + 8], *eq = strchr(line, '='), *name, *value;
+	int rc;
+
+	if (!eq) {
+		_cfg_quote(q, sizeof q, line);
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "expected 'name = value', got %s", q);
+	}
+	*eq = '\0';
+	name = _cfg_trim(line);
+	value = _cfg_trim(eq + 1);
+	if (!*name)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "missing setting name before '='");
+	if (strcmp(name, "config") == 0)
+		return _cfg_msg(err, errlen, -ENOENT,
+		    "'config' is a command-line option; a config file cannot "
+		    "load another file");
+	rc = cfg_set(c, name, value, err, errlen);
+	if (rc == -EINVAL && strchr(value, '#') && err && errlen) {
+		size_t n = strlen(err);
+
+		/* the likeliest cause: a comment after the value */
+		snprintf(err + n, errlen - n,
+		    "; comments must be on lines of their own");
+	}
+	return rc;
+}
+
+static int _cfg_read_lines(struct cfg *c, FILE *f, const char *path,
+    char *err, size_t errlen)
+{
+	char buf[CFG_LINE_MAX + 2], msg[CFG_ERR_MAX], *line;
+	unsigned lineno;
+	int rc;
+
+	for (lineno = 1;; lineno++) {
+		switch (_cfg_read_line(f, buf, sizeof buf - 1)) {
+		case LINE_EOF:
+			return 0;
+		case LINE_IOERR:
+			rc = errno ? -errno : -EIO;
+			return _cfg_msg(err, errlen, rc, "%s:%u: %s", path,
+			    lineno, strerror_r(-rc, msg, sizeof msg));
+		case LINE_LONG:
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "%s:%u: line longer than %d bytes", path, lineno,
+			    CFG_LINE_MAX);
+		case LINE_NUL:
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "%s:%u: NUL byte in line (not a text file?)", path,
+			    lineno);
+		case LINE_OK:
+			break;
+		}
+		line = buf;
+		if (lineno == 1 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+			line += 3; /* UTF-8 byte order mark from some editors */
+		line = _cfg_trim(line);
+		if (!*line || *line == '#')
+			continue;
+		rc = _cfg_apply_line(c, line, msg, sizeof msg);
+		if (rc < 0)
+			return _cfg_msg(err, errlen, rc, "%s:%u: %s", path,
+			    lineno, msg);
+	}
+}
+
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	char ebuf[128];
+	struct cfg tmp;
+	int saved = errno, rc;
+	FILE *f;
+
+	if (!c || !path)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "cfg_load_file: NULL argument");
+	f = fopen(path, "re");
+	if (!f) {
+		rc = errno ? -errno : -EIO;
+		errno = saved;
+		return _cfg_msg(err, errlen, rc, "%s: %s", path,
+		    strerror_r(-rc, ebuf, sizeof ebuf));
+	}
+	tmp = *c;
+	errno = 0; /* so a read error's errno is its own */
+	rc = _cfg_read_lines(&tmp, f, path, err, errlen);
+	fclose(f);
+	errno = saved;
+	if (rc == 0)
+		*c = tmp;
+	return rc;
+}
+
+/* ---- command line ------------------------------------------------------- */
+
+/* The value of --name: after '=', or the next word (consumed). */
+static int _cfg_arg_value(int argc, char **argv, int *i, const char *eq,
+    const char *flag, const char *range, const char **value, char *err,
+    size_t errlen)
+{
+	char q[4 * CFG_QUOTE_MAX + 8];
+
+	if (eq) {
+		*value = eq + 1;
+		return 0;
+	}
+	if (*i + 1 >= argc)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "--%s needs a value (--%s=VALUE; expected %s)", flag, flag,
+		    range);
+	if (strncmp(argv[*i + 1], "--", 2) == 0) {
+		_cfg_quote(q, sizeof q, argv[*i + 1]);
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "--%s needs a value, got option %s (write --%s=VALUE if "
+		    "the value starts with --)",
+		    flag, q, flag);
+	}
+	*value = argv[++*i];
+	return 0;
+}
+
+/* --no-NAME: false for a boolean, an error for anything else. */
+static int _cfg_arg_negated(struct cfg *c, const char *arg, const char *name,
+    const char *shown, const char *eq, char *err, size_t errlen)
+{
+	const struct _cfg_desc *d = _cfg_find(name + 3);
+	char q[4 * CFG_QUOTE_MAX + 8];
+	union _cfg_val v = { .b = false };
+
+	if (!d)
+		return _cfg_unknown(shown, name + 3, "--no-", err, errlen);
+	_cfg_quote(q, sizeof q, arg);
+	if (d->type != CFGT_BOOL)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "%s: only boolean settings have a --no- form (%s is a %s)",
+		    q, d->name, _cfg_type_names[d->type]);
+	if (eq)
+		return _cfg_msg(err, errlen, -EINVAL, "%s: --no-%s takes no "
+		    "value", q, name + 3);
+	_cfg_store(c, d, &v);
+	return 0;
+}
+
+/* One argument starting with "--" at argv[*i]; may consume the next. */
+static int _cfg_arg(struct cfg *c, int argc, char **argv, int *i, char *err,
+    size_t errlen)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '='), *value;
+	const struct _cfg_desc *d;
+	char name[CFG_SUGGEST_MAX + 8], flag[CFG_SUGGEST_MAX + 8], range[160];
+	char shown[CFG_SUGGEST_MAX + 16];
+	size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	int rc;
+
+	if (len >= sizeof name)
+		len = sizeof name - 1; /* too long to be a name; still unknown */
+	memcpy(name, arg + 2, len);
+	name[len] = '\0';
+	snprintf(shown, sizeof shown, "--%s", name);
+	if (_cfg_name_eq(name, "config")) {
+		rc = _cfg_arg_value(argc, argv, i, eq, "config", "a file",
+		    &value, err, errlen);
+		return rc < 0 ? rc : cfg_load_file(c, value, err, errlen);
+	}
+	d = _cfg_find(name);
+	if (!d && (strncmp(name, "no-", 3) == 0 || strncmp(name, "no_", 3) == 0))
+		return _cfg_arg_negated(c, arg, name, shown, eq, err, errlen);
+	if (!d)
+		return _cfg_unknown(shown, name, "--", err, errlen);
+	if (d->type == CFGT_BOOL && !eq)
+		return _cfg_set_desc(c, d, "true", err, errlen);
+	_cfg_dashed(flag, sizeof flag, d->name);
+	_cfg_range(d, range, sizeof range);
+	rc = _cfg_arg_value(argc, argv, i, eq, flag, range, &value, err,
+	    errlen);
+	return rc < 0 ? rc : _cfg_set_desc(c, d, value, err, errlen);
+}
+
+int cfg_parse_args(struct cfg *c, int argc, char **argv,
+    int *first_positional, char *err, size_t errlen)
+{
+	char q[4 * CFG_QUOTE_MAX + 8];
+	struct cfg tmp;
+	int i, rc;
+
+	if (!c || argc < 0 || (argc > 0 && !argv))
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "cfg_parse_args: bad arguments");
+	tmp = *c;
+	for (i = argc > 0 ? 1 : 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break; /* first positional; "-" means stdin to many */
+		if (a[1] != '-') {
+			_cfg_quote(q, sizeof q, a);
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "unknown option %s (settings are long options: "
+			    "--name=value)", q);
+		}
+		rc = _cfg_arg(&tmp, argc, argv, &i, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (i < argc && !first_positional) {
+		_cfg_quote(q, sizeof q, argv[i]);
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "unexpected argument %s (this program takes only options)",
+		    q);
+	}
+	if (first_positional)
+		*first_positional = i;
+	*c = tmp;
+	return 0;
+}
+
+/* ---- generated text ----------------------------------------------------- */
+
+/* The default as text, the same way cfg_print_values() would write it. */
+static void _cfg_default_text(const struct _cfg_desc *d, char *out,
+    size_t outlen)
+{
+	union _cfg_val v;
+
+	_cfg_default(d, &v);
+	_cfg_format(d, &v, out, outlen);
+}
+
+void cfg_print_help(FILE *f)
+{
+	char flag[64], def[CFG_STATE_DIR_MAX + 16], range[160];
+	size_t i;
+
+	fprintf(f,
+	    "Settings: --name=VALUE or --name VALUE on the command line, or\n"
+	    "\"name = value\" lines in a file read with --config FILE. Later\n"
+	    "ones override earlier ones; '-' and '_' are interchangeable.\n"
+	    "Booleans: --name sets true, --no-name false. '--' ends options.\n"
+	    "\n");
+	for (i = 0; i < CFG_COUNT; i++) {
+		const struct _cfg_desc *d = &_cfg_table[i];
+
+		_cfg_dashed(flag, sizeof flag, d->name);
+		_cfg_default_text(d, def, sizeof def);
+		_cfg_range(d, range, sizeof range);
+		if (d->type == CFGT_BOOL)
+			fprintf(f, "  --[no-]%s  (bool, default %s)\n", flag,
+			    def);
+		else if (d->type == CFGT_STRING)
+			fprintf(f, "  --%s=STRING  (default \"%s\"; %s)\n", flag,
+			    def, range);
+		else
+			fprintf(f, "  --%s=%s  (default %s; %s)\n", flag,
+			    _cfg_type_names_upper[d->type], def, range);
+		fprintf(f, "        %s\n", d->help);
+	}
+	fprintf(f, "\nRules between settings:\n");
+	for (i = 0; i < CFG_RULE_COUNT; i++)
+		fprintf(f, "  %s\n", _cfg_rules[i]);
+}
+
+/* A markdown table cell: '|' would end the cell early. */
+static void _cfg_md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+void cfg_print_markdown(FILE *f)
+{
+	char def[CFG_STATE_DIR_MAX + 16], range[160];
+	size_t i;
+
+	fprintf(f,
+	    "# penchant settings\n"
+	    "\n"
+	    "Generated from the settings table in `shm/config.c`; do not edit "
+	    "by hand.\n"
+	    "Regenerate after changing the table:\n"
+	    "\n"
+	    "    ninja -C build tests/config/print_settings_md && "
+	    "build/tests/config/print_settings_md > docs/SETTINGS.md\n"
+	    "\n"
+	    "The unit test `config_settings_md` fails while this file is out "
+	    "of date.\n"
+	    "\n"
+	    "## Setting them\n"
+	    "\n"
+	    "- Command line: `--name=value` or `--name value`; booleans also "
+	    "`--name` (true) and `--no-name` (false); `--` ends the options.\n"
+	    "- `--config FILE` reads a file at that point: options after it "
+	    "override the file, options before it are overridden by it.\n"
+	    "- A config file has one `name = value` per line; blank lines and "
+	    "lines starting with `#` are ignored. A comment cannot follow a "
+	    "value on the same line. An error names the file and line.\n"
+	    "- `-` and `_` are interchangeable in names (`--ring-depth` is "
+	    "`ring_depth`).\n"
+	    "- Numbers: `uint` is decimal or `0x` hex, no sign; `double` is a "
+	    "finite decimal number. `bool` is true/false, yes/no, on/off or "
+	    "1/0.\n"
+	    "\n"
+	    "## Reference\n"
+	    "\n"
+	    "| Setting | Type | Default | Accepted | Description |\n"
+	    "|---|---|---|---|---|\n");
+	for (i = 0; i < CFG_COUNT; i++) {
+		const struct _cfg_desc *d = &_cfg_table[i];
+
+		_cfg_default_text(d, def, sizeof def);
+		_cfg_range(d, range, sizeof range);
+		fprintf(f, "| `%s` | %s | `", d->name,
+		    _cfg_type_names[d->type]);
+		_cfg_md_cell(f, def);
+		fputs("` | ", f);
+		_cfg_md_cell(f, range);
+		fputs(" | ", f);
+		_cfg_md_cell(f, d->help);
+		fputs(" |\n", f);
+	}
+	fprintf(f, "\n## Rules between settings\n\n");
+	for (i = 0; i < CFG_RULE_COUNT; i++)
+		fprintf(f, "- %s\n", _cfg_rules[i]);
+}
+
+int cfg_print_values(FILE *f, const struct cfg *c)
+{
+	char text[CFG_STATE_DIR_MAX + 16];
+	union _cfg_val v;
+	size_t i;
+
+	if (!f || !c)
+		return -EINVAL;
+	for (i = 0; i < CFG_COUNT; i++) {
+		const struct _cfg_desc *d = &_cfg_table[i];
+
+		if (!_cfg_get(c, d, &v))
+			return -EINVAL; /* unterminated string: cfg_check first */
+		if (d->type == CFGT_ENUM && !_cfg_in_range(d, &v, text,
+		    sizeof text))
+			return -EINVAL;
+		_cfg_format(d, &v, text, sizeof text);
+		if (fprintf(f, "%s = %s\n", d->name, text) < 0)
+			return -EIO;
+	}
+	return fflush(f) == 0 ? 0 : -EIO;
+}

@@ -1,0 +1,457 @@
+/*
+ * client: libpenchant (include/penchant.h). Attaches to a region, claims a
+ * producer slot on first publish, stages records into its rings and reads
+ * profiles under their sequence locks.
+ */
+#include "penchant.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/geo.h"
+#include "ipc/client.h"
+#include "ipc/json.h"
+#include "ipc/ring.h"
+#include "shm/catalog.h"
+#include "shm/profiles.h"
+
+_Static_assert(sizeof(struct pen_prepared) == sizeof(struct evt_record),
+    "a prepared event is a ring record");
+_Static_assert((int)PEN_N_COUNT == (int)LRN_N_COUNT, "counts match the learner");
+_Static_assert(PEN_MAX_TAGS >= LRN_TAGS && PEN_MAX_CATS >= LRN_CATS &&
+    PEN_MAX_GEO >= LRN_GEO, "public arrays hold the profile");
+
+#define _JSON_TOKS 256
+
+struct pen {
+	struct reg r;
+	int slot;                 /* producer slot, -1 until the first publish */
+	int32_t pid;
+	struct ring_producer pr;
+	struct json_tok toks[_JSON_TOKS];
+	char *scratch;
+	size_t scratch_cap;
+};
+
+const char *pen_strerror(int err)
+{
+	switch (err) {
+	case 0: return "success";
+	case -EAGAIN: return "ring full (retry, or publish without PEN_NOWAIT)";
+	case -ESHUTDOWN: return "the instance is shutting down";
+	case -ENOSPC: return "no free producer slot (raise producer_slots)";
+	case -ENOENT: return "not found";
+	case -EPROTO: return "region layout mismatch";
+	case -EBUSY: return "record busy (its worker is restarting)";
+	case -ETIMEDOUT: return "timed out";
+	case -EINVAL: return "invalid argument or event";
+	default: return strerror(err < 0 ? -err : err);
+	}
+}
+
+int pen_open(const char *instance, pen_t **out, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	pen_t *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	int rc = reg_attach(&p->r, instance ? instance : "default", NULL, err,
+	    errlen);
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	p->slot = -1;
+	p->pid = getpid();
+	*out = p;
+	return 0;
+}
+
+static void _release_slot(pen_t *p)
+{
+	if (p->slot < 0)
+		return;
+	struct reg_producer *pr = reg_producer(&p->r, (unsigned)p->slot);
+	ring_commit(&p->pr);
+	ck_pr_store_64(&pr->generation, pr->generation + 1);
+	ck_pr_fence_store(); /* our records and counters before the release */
+	/* The next owner continues after our records: no drain needed. */
+	ck_pr_cas_int(&pr->owner, p->pid, 0);
+	p->slot = -1;
+}
+
+void pen_close(pen_t **pp)
+{
+	if (!pp || !*pp)
+		return;
+	pen_t *p = *pp;
+	_release_slot(p);
+	reg_detach(&p->r);
+	free(p->scratch);
+	free(p);
+	*pp = NULL;
+}
+
+static int _claim_slot(pen_t *p)
+{
+	const struct reg_geometry *g = &p->r.hdr->geo;
+	for (unsigned s = g->acceptor_slots; s < g->producer_slots; s++) {
+		struct reg_producer *pr = reg_producer(&p->r, s);
+		if (ck_pr_load_int(&pr->owner) != 0 ||
+		    !ck_pr_cas_int(&pr->owner, 0, p->pid))
+			continue;
+		ck_pr_fence_load(); /* the ring state of the last owner */
+		p->slot = (int)s;
+		ring_producer_init(&p->pr, &p->r, s);
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Time window for acceptance: settings against the wall clock. */
+static struct evt_limits _limits(const pen_t *p)
+{
+	const struct reg_header *h = p->r.hdr;
+	struct evt_limits lim = h->limits;
+	int64_t now = reg_now_wall_ms();
+	if (h->max_past_ms && now - h->max_past_ms > lim.min_time_ms)
+		lim.min_time_ms = now - h->max_past_ms;
+	if (now + h->max_future_ms < lim.max_time_ms)
+		lim.max_time_ms = now + h->max_future_ms;
+	return lim;
+}
+
+static struct evt_str _s(const char *s)
+{
+	return (struct evt_str){ s, s ? strlen(s) : 0 };
+}
+
+static void _input_of(const struct pen_event *ev, struct evt_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->user_id = _s(ev->user_id);
+	in->event_type = _s(ev->event_type);
+	in->entity_id = _s(ev->entity_id);
+	in->entity_type = _s(ev->entity_type);
+	in->session_id = _s(ev->session_id);
+	in->device = _s(ev->device);
+	in->platform = _s(ev->platform);
+	in->weather = _s(ev->weather);
+	in->social = _s(ev->social);
+	in->rec_type = _s(ev->rec_type);
+	in->query = _s(ev->query);
+	in->has_time_ms = true;
+	in->time_ms = ev->time_ms;
+	in->has_tz = true;
+	in->tz_offset_min = ev->tz_offset_min;
+	if (ev->has_location) {
+		in->has_lat = in->has_lon = true;
+		in->lat = ev->lat;
+		in->lon = ev->lon;
+	}
+	if (ev->position) {
+		in->has_position = true;
+		in->position = ev->position;
+	}
+	if (ev->dwell_ms) {
+		in->has_dwell = true;
+		in->dwell_ms = ev->dwell_ms;
+	}
+	if (ev->scroll_depth >= 0 && ev->scroll_depth != 0) {
+		in->has_scroll = true;
+		in->scroll_depth = ev->scroll_depth;
+	}
+	if (ev->feedback) {
+		in->has_feedback_num = true;
+		in->feedback_num = ev->feedback;
+	}
+}
+
+static int _build(pen_t *p, const struct evt_input *in, struct evt_record *rec,
+    char *err, size_t errlen)
+{
+	struct evt_limits lim = _limits(p);
+	const char *field = NULL;
+	enum evt_reason why = evt_build(in, &lim, rec, &field);
+	if (why == EVT_OK)
+		return 0;
+	if (err && errlen)
+		snprintf(err, errlen, "%s%s%s", evt_reason_name(why),
+		    field ? ": " : "", field ? field : "");
+	if (p->slot >= 0)
+		reg_producer(&p->r, (unsigned)p->slot)->rejected++;
+	return -EINVAL;
+}
+
+int pen_prepare(pen_t *p, const struct pen_event *ev, struct pen_prepared *out,
+    char *err, size_t errlen)
+{
+	if (!p || !ev || !out)
+		return -EINVAL;
+	struct evt_input in;
+	_input_of(ev, &in);
+	return _build(p, &in, (struct evt_record *)out, err, errlen);
+}
+
+/* Brackets a publish so the supervisor can wait out racing publishes. */
+static int _enter(pen_t *p, struct reg_producer *pr)
+{
+	ck_pr_store_uint(&pr->busy, pr->busy + 1);
+	ck_pr_fence_memory(); /* busy is visible before we read the state */
+	if (ck_pr_load_uint(&p->r.hdr->state) != REG_RUNNING) {
+		ck_pr_store_uint(&pr->busy, pr->busy + 1);
+		return -ESHUTDOWN;
+	}
+	return 0;
+}
+
+static void _leave(struct reg_producer *pr)
+{
+	ck_pr_fence_store(); /* our commits before busy goes even */
+	ck_pr_store_uint(&pr->busy, pr->busy + 1);
+}
+
+/* Waits for room in a full ring: the worker is running behind. */
+static int _wait_room(pen_t *p, unsigned shard, unsigned *spins)
+{
+	ring_commit(&p->pr);
+	ring_wake(reg_shard(&p->r, shard));
+	if (ck_pr_load_uint(&p->r.hdr->state) != REG_RUNNING)
+		return -ESHUTDOWN;
+	if (++*spins < 64) {
+		ck_pr_stall();
+	} else {
+		struct timespec ts = { 0, 20000 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+int pen_publish_prepared(pen_t *p, const struct pen_prepared *evs, size_t n,
+    int flags, size_t *done)
+{
+	size_t ok = 0;
+	int rc = 0;
+	if (done)
+		*done = 0;
+	if (!p || (!evs && n))
+		return -EINVAL;
+	if (p->slot < 0 && (rc = _claim_slot(p)))
+		return rc;
+	struct reg_producer *pr = reg_producer(&p->r, (unsigned)p->slot);
+	if ((rc = _enter(p, pr)))
+		return rc;
+	const unsigned shards = p->r.hdr->geo.shards;
+	uint64_t waits = 0;
+	while (ok < n) {
+		const struct evt_record *e = (const struct evt_record *)&evs[ok];
+		unsigned s = reg_shard_of(e->user_key, shards), spins = 0;
+		if (ring_stage(&p->pr, s, e)) {
+			ok++;
+			continue;
+		}
+		waits++;
+		if (flags & PEN_NOWAIT) {
+			rc = -EAGAIN;
+			break;
+		}
+		while (!ring_stage(&p->pr, s, e))
+			if ((rc = _wait_room(p, s, &spins)))
+				goto out;
+		ok++;
+	}
+out:
+	if (!(flags & PEN_DEFER))
+		ring_commit(&p->pr);
+	pr->published += ok;
+	pr->full_waits += waits;
+	_leave(pr);
+	if (done)
+		*done = ok;
+	return rc;
+}
+
+int pen_publish(pen_t *p, const struct pen_event *ev, int flags, char *err,
+    size_t errlen)
+{
+	struct pen_prepared rec;
+	int rc = pen_prepare(p, ev, &rec, err, errlen);
+	return rc ? rc : pen_publish_prepared(p, &rec, 1, flags, NULL);
+}
+
+int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
+    char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!p || !line)
+		return -EINVAL;
+	if (p->scratch_cap < len + 1) {
+		char *s = realloc(p->scratch, len + 1);
+		if (!s)
+			return -ENOMEM;
+		p->scratch = s;
+		p->scratch_cap = len + 1;
+	}
+	struct json_work w;
+	json_work_init(&w, p->toks, _JSON_TOKS, p->scratch, p->scratch_cap);
+	struct evt_input in;
+	enum evt_reason why = json_event_input(line, len, &w, &in, err, errlen);
+	if (why != EVT_OK) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "%s: %s", evt_reason_name(why), msg);
+		return -EINVAL;
+	}
+	struct evt_record rec;
+	int rc = _build(p, &in, &rec, err, errlen);
+	if (rc)
+		return rc;
+	return pen_publish_prepared(p, (struct pen_prepared *)&rec, 1, flags,
+	    NULL);
+}
+
+int pen_commit(pen_t *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->slot >= 0)
+		ring_commit(&p->pr);
+	return 0;
+}
+
+int pen_flush(pen_t *p, unsigned timeout_ms)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->slot < 0)
+		return 0;
+	ring_commit(&p->pr);
+	int64_t until = reg_now_mono_ms() + timeout_ms;
+	for (unsigned s = 0; s < p->r.hdr->geo.shards; s++) {
+		struct ring_block *b = reg_ring(&p->r, (unsigned)p->slot, s);
+		while (ck_pr_load_64(&b->applied_seq) < p->pr.sh[s].seq) {
+			if (reg_now_mono_ms() > until)
+				return -ETIMEDOUT;
+			ring_wake(reg_shard(&p->r, s));
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
+
+static unsigned _interests(const pen_t *p, const struct lrn_weight *ws,
+    unsigned n, struct pen_interest *out, int flags)
+{
+	unsigned order[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
+	unsigned k = lrn_top(ws, n, order);
+	for (unsigned i = 0; i < k; i++) {
+		const struct lrn_weight *w = &ws[order[i]];
+		out[i].id = w->id;
+		out[i].evidence = w->evidence;
+		out[i].weight = w->w;
+		out[i].name[0] = 0;
+		if (flags & PEN_READ_NAMES)
+			cat_name_get(&p->r, w->id, out[i].name,
+			    sizeof(out[i].name));
+	}
+	return k;
+}
+
+static void _export(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out, int flags)
+{
+	memset(out, 0, sizeof(*out));
+	out->user_key = lp->user_key;
+	out->first_ms = lp->first_ms;
+	out->last_ms = lp->last_ms;
+	out->events = lp->events;
+	out->unknown_entity = lp->unknown;
+	out->dropped = lp->dropped;
+	memcpy(out->counts, lp->counts, sizeof(lp->counts));
+	out->n_tags = _interests(p, lp->tags, LRN_TAGS, out->tags, flags);
+	out->n_cats = _interests(p, lp->cats, LRN_CATS, out->cats, flags);
+	memcpy(out->hours, lp->hours, sizeof(lp->hours));
+	memcpy(out->devices, lp->devices, sizeof(lp->devices));
+	memcpy(out->platforms, lp->platforms, sizeof(lp->platforms));
+	for (unsigned i = 0; i < LRN_GEO; i++) {
+		if (!lp->geo[i].cell)
+			continue;
+		geo_cell_to_string(lp->geo[i].cell, out->geo[out->n_geo].cell,
+		    sizeof(out->geo[0].cell));
+		out->geo[out->n_geo++].n = lp->geo[i].n;
+	}
+}
+
+int pen_profile_read(pen_t *p, const char *user_id, size_t len,
+    struct pen_profile *out, int flags)
+{
+	if (!p || !user_id || !out)
+		return -EINVAL;
+	struct lrn_profile lp;
+	int rc = prof_read(&p->r, evt_user_key(user_id, len), &lp);
+	if (rc)
+		return rc;
+	if (lp.events == 0)
+		return -ENOENT;
+	_export(p, &lp, out, flags);
+	return 0;
+}
+
+double pen_profile_weight_at(pen_t *p, const struct pen_profile *prof,
+    double weight, int64_t at_ms)
+{
+	struct lrn_profile lp = { .last_ms = prof->last_ms };
+	return lrn_weight_at(&lp, &p->r.hdr->params, weight, at_ms);
+}
+
+int pen_stats_read(pen_t *p, struct pen_stats *out)
+{
+	if (!p || !out)
+		return -EINVAL;
+	const struct reg_geometry *g = &p->r.hdr->geo;
+	memset(out, 0, sizeof(*out));
+	out->shards = g->shards;
+	out->producer_slots = g->producer_slots;
+	out->profile_capacity = (uint64_t)g->profiles_per_shard * g->shards;
+	out->catalog_capacity = g->catalog_capacity;
+	out->catalog = ck_pr_load_uint(&reg_catalog(&p->r)->count);
+	for (unsigned s = 0; s < g->shards; s++) {
+		out->profiles += ck_pr_load_uint(&reg_shard(&p->r, s)->count);
+		const uint64_t *c = reg_proc(&p->r, reg_proc_worker(&p->r, s))->counters;
+		out->applied += c[REG_C_APPLIED];
+		out->unknown_entity += c[REG_C_UNKNOWN_ENTITY];
+		for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+			out->rejected += c[REG_C_REJECT0 + k];
+	}
+	for (unsigned q = 0; q < g->producer_slots; q++) {
+		const struct reg_producer *pr = reg_producer(&p->r, q);
+		out->published += pr->published;
+		out->full_waits += pr->full_waits;
+		out->rejected += pr->rejected;
+		for (unsigned s = 0; s < g->shards; s++)
+			out->backlog += ring_backlog(reg_ring(&p->r, q, s));
+	}
+	return 0;
+}
+
+const struct reg *pen_region(const pen_t *p)
+{
+	return &p->r;
+}

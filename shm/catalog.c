@@ -1,0 +1,178 @@
+/*
+ * catalog: entity table and name table, one writer under a pid lock.
+ */
+#include "shm/catalog.h"
+
+#include <ck_pr.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _READ_SPINS 1000000 /* ~ms of retries before calling an entry stuck */
+
+static bool _alive(int32_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int cat_lock(const struct reg *r, char *err, size_t errlen)
+{
+	struct cat_block *cb = reg_catalog(r);
+	int32_t me = getpid();
+	for (;;) {
+		int32_t cur = ck_pr_load_int(&cb->writer);
+		if (cur == me)
+			return 0;
+		if (cur != 0 && _alive(cur)) {
+			snprintf(err, errlen, "the catalog is being written by pid %d; "
+			    "wait for it to finish", cur);
+			return -EBUSY;
+		}
+		/* Free, or its holder died: a dead writer left whole entries
+		 * or entries with an odd count, which cat_put rewrites. */
+		if (ck_pr_cas_int(&cb->writer, cur, me))
+			return 0;
+	}
+}
+
+void cat_unlock(const struct reg *r)
+{
+	struct cat_block *cb = reg_catalog(r);
+	ck_pr_fence_store();
+	ck_pr_store_64(&cb->version, cb->version + 1);
+	ck_pr_store_int(&cb->writer, 0);
+}
+
+static inline uint32_t _slot0(uint64_t key, uint32_t mask)
+{
+	return (uint32_t)(key ^ (key >> 31)) & mask;
+}
+
+int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it)
+{
+	struct cat_block *cb = reg_catalog(r);
+	struct cat_entry *e = reg_catalog_entries(r);
+	const uint32_t mask = r->hdr->geo.catalog_slots - 1;
+	uint32_t i = _slot0(key, mask);
+	for (;; i = (i + 1) & mask) {
+		if (e[i].key == key || e[i].key == 0)
+			break;
+	}
+	bool fresh = e[i].key == 0;
+	if (fresh && cb->count >= r->hdr->geo.catalog_capacity)
+		return -ENOSPC;
+	struct cat_entry *x = &e[i];
+	/* Odd while writing, also when a dead writer left it odd. */
+	ck_pr_store_uint(&x->seq.sequence, (x->seq.sequence | 1) + 2);
+	ck_pr_fence_store(); /* odd is visible before the data changes */
+	x->item = it->item;
+	x->start_ms = it->start_ms;
+	x->geo_cell = it->geo_cell;
+	x->setting = it->setting;
+	x->group_friendly = it->group_friendly;
+	x->price_level = it->price_level;
+	ck_pr_fence_store(); /* data before the even count */
+	ck_pr_store_uint(&x->seq.sequence, x->seq.sequence + 1);
+	if (fresh) {
+		ck_pr_fence_store(); /* the entry is complete before its key */
+		ck_pr_store_64(&x->key, key);
+		ck_pr_store_uint(&cb->count, cb->count + 1);
+	}
+	ck_pr_store_64(&cb->updates, cb->updates + 1);
+	return 0;
+}
+
+int cat_get(const struct reg *r, uint64_t key, struct cat_item *out)
+{
+	const struct cat_entry *e = reg_catalog_entries(r);
+	const uint32_t mask = r->hdr->geo.catalog_slots - 1;
+	uint32_t i = _slot0(key, mask);
+	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		uint64_t k = ck_pr_load_64(&e[i].key);
+		if (k == 0)
+			return -ENOENT;
+		if (k != key)
+			continue;
+		const struct cat_entry *x = &e[i];
+		for (unsigned spins = 0; spins < _READ_SPINS; spins++) {
+			unsigned v = ck_pr_load_uint(&x->seq.sequence);
+			if (v & 1) {
+				ck_pr_stall();
+				continue;
+			}
+			ck_pr_fence_load(); /* count before data */
+			out->item = x->item;
+			out->start_ms = x->start_ms;
+			out->geo_cell = x->geo_cell;
+			out->setting = x->setting;
+			out->group_friendly = x->group_friendly;
+			out->price_level = x->price_level;
+			ck_pr_fence_load(); /* data before re-check */
+			if (ck_pr_load_uint(&x->seq.sequence) == v)
+				return 0;
+		}
+		return -EBUSY; /* its writer died mid-entry; the next load fixes it */
+	}
+	return -ENOENT;
+}
+
+static struct name_entry *_name_find(const struct reg *r, uint32_t id)
+{
+	struct name_entry *t = reg_names(r);
+	const uint32_t mask = r->hdr->geo.names_slots - 1;
+	uint32_t i = (id * 2654435761u) & mask;
+	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		uint32_t k = ck_pr_load_32(&t[i].id);
+		if (k == id || k == 0)
+			return &t[i];
+	}
+	return NULL;
+}
+
+int cat_name_put(const struct reg *r, enum name_kind kind, uint32_t id,
+    const char *text, size_t len)
+{
+	struct name_entry *e = _name_find(r, id);
+	if (!e)
+		return -ENOSPC;
+	if (len > sizeof(e->text) - 1)
+		len = sizeof(e->text) - 1;
+	if (e->id == id)
+		return (e->len == len && memcmp(e->text, text, len) == 0 &&
+		    e->kind == kind) ? 0 : -EEXIST;
+	/* Capacity keeps the load at most 1/2, so probes stay short. */
+	struct cat_block *cb = reg_catalog(r);
+	if (cb->names >= r->hdr->geo.names_capacity)
+		return -ENOSPC;
+	cb->names++;
+	e->kind = (uint8_t)kind;
+	e->len = (uint8_t)len;
+	memcpy(e->text, text, len);
+	e->text[len] = 0;
+	ck_pr_fence_store(); /* the text is complete before the id */
+	ck_pr_store_32(&e->id, id);
+	return 0;
+}
+
+int cat_name_get(const struct reg *r, uint32_t id, char *buf, size_t len)
+{
+	const struct name_entry *e = id ? _name_find(r, id) : NULL;
+	if (!e || ck_pr_load_32(&e->id) != id) {
+		snprintf(buf, len, "#%u", id);
+		return 0;
+	}
+	ck_pr_fence_load(); /* id before text */
+	snprintf(buf, len, "%.*s", (int)e->len, e->text);
+	return e->kind;
+}
+
+bool cat_is_tag(const struct reg *r, uint32_t id)
+{
+	const struct name_entry *e = id ? _name_find(r, id) : NULL;
+	if (!e || ck_pr_load_32(&e->id) != id)
+		return false;
+	ck_pr_fence_load();
+	return e->kind == NAME_TAG;
+}

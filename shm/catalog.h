@@ -1,0 +1,61 @@
+/*
+ * catalog: what penchant knows about entities (category, tags, start time,
+ * coarse location, attributes) and the display names of tags and
+ * categories. Keyed by evt_entity_key / evt_tag_id.
+ *
+ * One writer at a time: the holder of the catalog writer lock (cat_lock),
+ * normally `penchant catalog load`. Readers (workers on every event, clients)
+ * copy entries under their sequence lock and never block the writer.
+ * Entries can be updated in place while the engine runs; they are never
+ * removed (a later erase would need a generation, see layout.h).
+ */
+#ifndef PENCHANT_SHM_CATALOG_H
+#define PENCHANT_SHM_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shm/region.h"
+
+/* An entity as written/read (the cat_entry minus its lock and key). */
+struct cat_item {
+	struct lrn_item item;
+	int64_t start_ms;
+	uint64_t geo_cell;
+	uint8_t setting;        /* 0 unknown, 1 indoor, 2 outdoor */
+	uint8_t group_friendly; /* 0 unknown, 1 no, 2 yes */
+	uint8_t price_level;    /* 0..4, 255 unknown */
+};
+
+/*
+ * Takes the writer lock for this process. A lock held by a dead process is
+ * taken over. 0, or -EBUSY with a message naming the holder.
+ */
+int cat_lock(const struct reg *r, char *err, size_t errlen);
+void cat_unlock(const struct reg *r);
+
+/* Writer (lock held): inserts or replaces. 0 or -ENOSPC (catalog full). */
+int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it);
+
+/* Any process: 0 and a consistent copy, -ENOENT, or -EBUSY when the entry
+ * stayed mid-write (its writer died; rewriting the entry repairs it). */
+int cat_get(const struct reg *r, uint64_t key, struct cat_item *out);
+
+/*
+ * Writer (lock held): records the display name of a tag or category id.
+ * Names longer than 25 bytes are cut. 0, -ENOSPC, or -EEXIST when a
+ * different name already holds that id (hash collision; the first stays).
+ */
+int cat_name_put(const struct reg *r, enum name_kind kind, uint32_t id,
+    const char *text, size_t len);
+
+/*
+ * Any process: copies the name of `id` (NUL-terminated) into buf and returns
+ * its kind, or 0 when unknown (buf then holds "#<id>").
+ */
+int cat_name_get(const struct reg *r, uint32_t id, char *buf, size_t len);
+
+/* Any process: whether `id` is a known tag (search tokens are matched so). */
+bool cat_is_tag(const struct reg *r, uint32_t id);
+
+#endif

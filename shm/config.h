@@ -1,0 +1,195 @@
+/*
+ * config: every run-time setting of penchant, declared once in a table in
+ * config.c (name, type, default, range, help). The parsers (command line,
+ * config file, single name/value), the --help text, docs/SETTINGS.md and the
+ * "name = value" dump are all generated from that table, so they cannot
+ * disagree. docs/SETTINGS.md lists the settings; a unit test fails when the
+ * checked-in file differs from what cfg_print_markdown() prints.
+ *
+ * Usage, in every process that takes settings:
+ *
+ *	struct cfg c;
+ *	char err[CFG_ERR_MAX];
+ *	cfg_defaults(&c);
+ *	if (cfg_parse_args(&c, argc, argv, &first, err, sizeof err) < 0 ||
+ *	    cfg_check(&c, err, sizeof err) < 0)
+ *		die("%s", err);
+ *
+ * Components receive a const struct cfg * that started from cfg_defaults()
+ * and passed cfg_check(); they may assume every field is in range.
+ *
+ * Errors: calls return 0 or a negative errno and never touch errno. When err
+ * is not NULL they write one NUL-terminated line (no trailing newline) that
+ * names the setting, quotes the rejected value (escaped, cut to 40 bytes) and
+ * says what is accepted, e.g.
+ *	shards: '99' is out of range 0..64 (shard worker processes; ...)
+ * A failed cfg_set/cfg_load_file/cfg_parse_args leaves *c unchanged.
+ *
+ * Names: underscores and dashes are interchangeable everywhere a name is read
+ * (ring_depth == ring-depth); the canonical spelling uses underscores, flags
+ * print with dashes.
+ *
+ * Nothing here touches shared memory or global state; any process and any
+ * thread may call anything (the struct itself is the caller's to guard).
+ * Only the cfg_print_* calls write, and only to the FILE they are given.
+ */
+#ifndef PENCHANT_SHM_CONFIG_H
+#define PENCHANT_SHM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A buffer this size holds any message these calls write. */
+#define CFG_ERR_MAX 512
+
+/* Longest accepted line in a config file, newline excluded. */
+#define CFG_LINE_MAX 4096
+
+/* String settings: longest value; the arrays hold one more byte for NUL. */
+#define CFG_INSTANCE_MAX 32
+#define CFG_STATE_DIR_MAX 200
+
+/* Upper bound of the `shards` setting; shm layouts may size arrays by it. */
+#define CFG_SHARDS_MAX 64
+
+/* Order matters: a message is logged when its level <= log_level. */
+enum cfg_log_level {
+	CFG_LOG_ERROR = 0,
+	CFG_LOG_WARN,
+	CFG_LOG_INFO,
+	CFG_LOG_DEBUG,
+};
+
+/*
+ * One field per setting, named exactly as the setting. Plain values only, so
+ * the struct can be copied, compared with memcmp after cfg_defaults(), or
+ * embedded in shared memory by whoever needs to publish it. Ranges are listed
+ * in docs/SETTINGS.md (or run the daemon with --help).
+ */
+struct cfg {
+	/* identity and layout */
+	char instance[CFG_INSTANCE_MAX + 1]; /* [A-Za-z0-9_-]{1,32} */
+	unsigned shards;             /* 0 = one per online CPU, see below */
+	unsigned producer_slots;     /* acceptor slots + libpenchant clients */
+	unsigned acceptor_slots;     /* < producer_slots (cfg_check) */
+	unsigned ring_depth;         /* power of two */
+	unsigned profiles_per_shard;
+	unsigned catalog_capacity;
+	unsigned names_capacity;
+
+	/* persistence */
+	char state_dir[CFG_STATE_DIR_MAX + 1]; /* absolute path */
+	bool snapshot;
+
+	/* processes */
+	unsigned worker_batch;
+	unsigned idle_spin_us;
+	unsigned restart_delay_ms;
+	enum cfg_log_level log_level;
+
+	/* learning (engine/learn.h) */
+	double learning_rate;
+	double decay_per_day;
+	double signal_view;
+	double signal_click;
+	double signal_rsvp;
+	double signal_save;
+	double signal_share;
+	double signal_search;
+	double signal_feedback_pos;
+	double signal_feedback_neg; /* <= 0 */
+
+	/* input limits (engine/event.h) */
+	unsigned max_id_len;
+	unsigned max_str_len;
+	unsigned max_past_days;
+	unsigned max_future_s;
+	unsigned geo_precision;
+};
+
+/* Fill *c with every setting's default. The defaults pass cfg_check(). */
+void cfg_defaults(struct cfg *c);
+
+/*
+ * Parse value as the setting called name and store it in *c. Values are
+ * taken literally: no surrounding whitespace, no comments.
+ *   uint:   decimal or 0x hex; no sign, no spaces, no trailing characters
+ *   double: strtod syntax, finite only
+ *   bool:   true/false, yes/no, on/off, 1/0 (any case)
+ *   enum:   one of the listed choices (any case)
+ *   string: the setting's own length and character rules
+ * Returns 0, -ENOENT for an unknown name (the message suggests the closest
+ * known name), -EINVAL for a bad value (message names the setting, the value
+ * and the accepted range or choices). On error *c is unchanged.
+ */
+int cfg_set(struct cfg *c, const char *name, const char *value, char *err,
+    size_t errlen);
+
+/*
+ * Apply a config file on top of *c. Format, one per line:
+ *	# a comment: '#' as the first non-blank character
+ *	name = value
+ * Blank lines are skipped; whitespace around name and value is ignored; a
+ * comment cannot follow a value on the same line ('#' is a legal character in
+ * state_dir). Lines up to CFG_LINE_MAX bytes; CRLF is accepted. A later line
+ * overrides an earlier one. The file is applied all or nothing: on any error
+ * *c is unchanged.
+ * Returns 0; -errno if the file cannot be opened or read (message
+ * "PATH: strerror"); -ENOENT/-EINVAL for a bad line (message
+ * "PATH:LINE: ..." with the cfg_set message).
+ */
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Apply command-line options argv[1..] on top of *c, left to right:
+ *	--name=value  --name value
+ *	--name        booleans only: true (a boolean never takes the next word;
+ *	              write --name=false)
+ *	--no-name     booleans only: false
+ *	--config FILE / --config=FILE: cfg_load_file() at this point, so later
+ *	              options override the file and earlier ones are overridden
+ *	--            ends the options
+ * Parsing stops at the first argument that does not start with "--" (a lone
+ * "-" is a positional argument); *first_positional gets its index, or argc
+ * when there is none. If first_positional is NULL, positional arguments are
+ * an error. Single-dash options are an error. A value may not start with
+ * "--" (that is read as a missing value). --help is not handled here: callers
+ * look for it before calling, it is otherwise an unknown option.
+ * Returns 0 or a negative errno (-ENOENT unknown option, -EINVAL bad or
+ * missing value, or what cfg_load_file returned) with a message; on error
+ * *c is unchanged.
+ */
+int cfg_parse_args(struct cfg *c, int argc, char **argv,
+    int *first_positional, char *err, size_t errlen);
+
+/*
+ * Check *c as a whole: every field in its range (fields may have been set
+ * directly, not through cfg_set) and the rules between fields:
+ *   acceptor_slots < producer_slots (libpenchant clients need a slot).
+ * Returns 0 or -EINVAL with a message. Call it before using a cfg.
+ */
+int cfg_check(const struct cfg *c, char *err, size_t errlen);
+
+/* The settings as --help text: flag, type, default, range, help. */
+void cfg_print_help(FILE *f);
+
+/* The content of docs/SETTINGS.md, byte for byte. */
+void cfg_print_markdown(FILE *f);
+
+/*
+ * Every setting of *c as "name = value" lines that cfg_load_file() reads back
+ * to an identical struct (doubles are printed exactly). For a struct that
+ * passes cfg_check(). Returns 0, -EINVAL for NULL arguments, a string field
+ * without NUL or an enum out of range, or -EIO if writing failed.
+ */
+int cfg_print_values(FILE *f, const struct cfg *c);
+
+/*
+ * c->shards, or when 0 the number of online CPUs, at least 1 and at most
+ * CFG_SHARDS_MAX. Reads sysconf(), so two calls may differ if CPUs go
+ * online; call once at startup and keep the answer.
+ */
+unsigned cfg_effective_shards(const struct cfg *c);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * layout: the shared-memory region, byte for byte. Treat it like a wire
+ * format: any change to a struct here, to struct evt_record or to struct
+ * lrn_profile changes REG_LAYOUT_VERSION, and attaching to a region of another
+ * version fails with a message saying what differs.
+ *
+ * The region may map at a different address in every process: it holds
+ * offsets, never pointers. Parts, in order, each 64-byte aligned:
+ *
+ *   header | procs[] | producer slots[] | rings[P*S] | shards[S] | catalog |
+ *   names
+ *
+ * Who writes what is noted above each struct. "sup" is the supervisor
+ * (penchantd), "wrk s" the worker of shard s, "prod p" whoever holds producer
+ * slot p (the acceptor or a libpenchant client), "cat" the holder of the
+ * catalog writer lock (penchant catalog load).
+ */
+#ifndef PENCHANT_SHM_LAYOUT_H
+#define PENCHANT_SHM_LAYOUT_H
+
+#include <ck_ring.h>
+#include <ck_sequence.h>
+#include <stdint.h>
+
+#include "engine/event.h"
+#include "engine/learn.h"
+
+#define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
+/* Bump on any change below; also folds in the record and profile layouts. */
+#define REG_LAYOUT_VERSION (100 * 3 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+#define REG_LINE 64
+#define REG_MAX_SHARDS 64
+#define REG_MAX_PRODUCERS 256
+
+enum reg_state {
+	REG_STARTING = 0, /* being laid out; nobody but sup may use it */
+	REG_RUNNING,
+	REG_DRAINING,     /* sup asked everyone to stop: producers refuse */
+	REG_STOPPED,      /* drained; the region is about to be unlinked */
+};
+
+enum reg_role { REG_ROLE_SUPERVISOR = 0, REG_ROLE_WORKER, REG_ROLE_ACCEPTOR,
+	REG_ROLE_SEGMENTER };
+
+/* Counter indexes of a process; per-reason reject counters follow. */
+enum reg_counter {
+	REG_C_APPLIED = 0,   /* events applied to profiles */
+	REG_C_BATCHES,       /* ring batches taken */
+	REG_C_UNKNOWN_ENTITY,/* applied, but the entity is not in the catalog */
+	REG_C_SLEEPS,        /* times the worker slept on its doorbell */
+	REG_C_RECOVERED,     /* half-applied events rolled back at start */
+	REG_C_SKIPPED,       /* already-applied records skipped at start */
+	REG_C_REJECT0,       /* + enum evt_reason: rejected with that reason */
+	REG_C_COUNT = REG_C_REJECT0 + EVT_REASON_COUNT
+};
+
+/*
+ * Sizes that shape the region. Written by sup before REG_RUNNING; read-only
+ * afterwards for everybody.
+ */
+struct reg_geometry {
+	uint32_t shards;
+	uint32_t producer_slots;
+	uint32_t acceptor_slots;
+	uint32_t ring_depth;      /* power of two; usable depth is one less */
+	uint32_t profiles_per_shard;
+	uint32_t index_slots;     /* power of two >= 2 * profiles_per_shard */
+	uint32_t catalog_capacity;
+	uint32_t catalog_slots;   /* power of two >= 2 * catalog_capacity */
+	uint32_t names_capacity;
+	uint32_t names_slots;     /* power of two >= 2 * names_capacity */
+	uint32_t record_size;     /* sizeof(struct evt_record) */
+	uint32_t profile_size;    /* sizeof(struct prof_slot) */
+};
+
+/* Offsets and strides (bytes from the region base); sup writes once. */
+struct reg_offsets {
+	uint64_t procs, producers, rings, shards, catalog, names, end;
+	uint64_t ring_stride, shard_stride;
+	uint64_t shard_index, shard_records; /* within a shard block */
+	uint64_t catalog_entries;             /* within the catalog block */
+};
+
+/*
+ * The header. sup writes everything; state and heartbeat change while
+ * running, the rest is fixed after REG_RUNNING.
+ */
+struct reg_header {
+	uint64_t magic;
+	uint32_t layout_version;
+	uint32_t header_size;
+	uint64_t region_size;
+	struct reg_geometry geo;
+	struct reg_offsets off;
+	int64_t created_ms;       /* wall clock, for status only */
+	int32_t supervisor_pid;
+	uint32_t state;           /* enum reg_state */
+	uint64_t adoptions;       /* times a new supervisor took over the region */
+	struct lrn_params params; /* the learner's constants for this instance */
+	struct evt_limits limits; /* validation limits for producers */
+	int64_t max_past_ms, max_future_ms; /* acceptance window vs wall clock */
+	char instance[40];
+};
+
+/*
+ * One per supervised process: [0] sup, [1..S] workers, [S+1] acceptor,
+ * [S+2] segmenter. sup writes pid/starts/last_exit; the process itself
+ * writes heartbeat_ms and counters. Two cache lines of header, then counters.
+ */
+struct reg_proc {
+	int32_t pid;          /* 0 when not running */
+	uint32_t role;        /* enum reg_role */
+	uint32_t index;       /* shard for workers */
+	uint32_t starts;      /* times sup started it */
+	int32_t last_exit;    /* wait status of the last exit, -1 none */
+	uint32_t ready;       /* set by the process once recovered and serving */
+	int64_t started_ms;   /* monotonic */
+	uint8_t pad0[REG_LINE - 32];
+	int64_t heartbeat_ms; /* monotonic; written by the process */
+	uint8_t pad1[REG_LINE - 8];
+	uint64_t counters[REG_C_COUNT];
+} __attribute__((aligned(REG_LINE)));
+
+#define REG_PROCS_EXTRA 3 /* supervisor, acceptor, segmenter */
+
+/*
+ * A producer slot. owner is a pid claimed by CAS 0 -> pid by the producer;
+ * sup releases the slot of a dead owner only after its rings are drained
+ * (owner -> REG_SLOT_DRAINING -> 0) and bumps generation. busy is odd while
+ * the owner is inside a publish call, so sup can wait out publishes that
+ * raced with REG_DRAINING. Counters are written by the owner only.
+ */
+#define REG_SLOT_DRAINING (-1)
+struct reg_producer {
+	int32_t owner;
+	uint32_t busy;
+	uint64_t generation;
+	uint64_t owner_start;  /* owner's start time (/proc stat), against pid reuse */
+	uint8_t pad0[REG_LINE - 24];
+	uint64_t published;    /* events made visible */
+	uint64_t full_waits;   /* times a ring was full (waited or -EAGAIN) */
+	uint64_t rejected;     /* events refused by validation at this producer */
+	uint8_t pad1[REG_LINE - 24];
+} __attribute__((aligned(REG_LINE)));
+
+/*
+ * One SPSC ring (producer p -> shard s). struct ck_ring keeps ck's indices:
+ * c_head written by wrk s, p_tail/p_head by prod p. next_seq is the producer's
+ * 64-bit sequence (ck's indices are 32-bit and wrap); applied_seq is written by
+ * wrk s: every record with seq < applied_seq is in the profiles, which is what
+ * makes restarts exactly-once. Records follow on their own cache line.
+ */
+struct ring_block {
+	struct ck_ring ring;
+	uint8_t pad0[3 * REG_LINE - sizeof(struct ck_ring)];
+	uint64_t next_seq;     /* prod p */
+	uint8_t pad1[REG_LINE - 8];
+	uint64_t applied_seq;  /* wrk s */
+	uint8_t pad2[REG_LINE - 8];
+	struct evt_record records[];
+} __attribute__((aligned(REG_LINE)));
+
+/* A profile slot: sequence lock (wrk s writes; any process reads) + record. */
+struct prof_slot {
+	struct ck_sequence seq;
+	uint32_t pad;
+	struct lrn_profile p;
+};
+_Static_assert(sizeof(struct prof_slot) == 512, "profile slot is 512 bytes");
+
+/* Index entry: key 0 = free. wrk s writes rec first, then key (release). */
+struct prof_index {
+	uint64_t key;
+	uint32_t rec;
+	uint32_t pad;
+};
+
+/*
+ * The in-flight update of wrk s, for crash consistency: before touching a
+ * slot the worker saves its image here and sets valid; after the ring's
+ * applied_seq moved past `seq` it clears valid. A restarted worker finding
+ * valid set rolls the slot back unless applied_seq already covers seq.
+ */
+struct shard_intent {
+	uint32_t valid;
+	uint32_t ring;        /* producer slot */
+	uint64_t seq;
+	uint32_t index_pos;   /* index entry used */
+	uint32_t rec;
+	uint32_t count_before;
+	uint32_t inserted;    /* the event created the profile */
+	struct prof_slot undo;
+};
+
+/* Per-shard header; everything written by wrk s except doorbell (also prod). */
+struct shard_block {
+	uint32_t count;       /* records in use */
+	uint32_t pad0;
+	uint64_t full_rejects;
+	uint8_t pad1[REG_LINE - 16];
+	uint32_t doorbell;    /* futex word: producers bump it to wake wrk s */
+	uint32_t sleeping;    /* wrk s sets it before sleeping on doorbell */
+	uint8_t pad2[REG_LINE - 8];
+	struct shard_intent intent;
+} __attribute__((aligned(REG_LINE)));
+
+/* Catalog entry; "cat" writes under seq, key last on insert. */
+struct cat_entry {
+	struct ck_sequence seq;
+	uint32_t pad;
+	uint64_t key;          /* evt_entity_key(id); 0 = free */
+	struct lrn_item item;
+	int64_t start_ms;      /* 0 = unknown */
+	uint64_t geo_cell;
+	uint8_t setting;       /* 0 unknown, 1 indoor, 2 outdoor */
+	uint8_t group_friendly;/* 0 unknown, 1 no, 2 yes */
+	uint8_t price_level;   /* 0..4, 255 unknown */
+	uint8_t pad2[5];
+};
+
+struct cat_block {
+	int32_t writer;        /* pid holding the writer lock, 0 = free */
+	uint32_t count;
+	uint64_t updates;      /* entries written, ever */
+	uint64_t version;      /* bumped after each completed load */
+	uint32_t names;        /* name entries in use */
+	uint8_t pad[REG_LINE - 28];
+};
+
+/* Name of a tag or category for display: id written last (release). */
+enum name_kind { NAME_TAG = 1, NAME_CATEGORY = 2 };
+struct name_entry {
+	uint32_t id;
+	uint8_t kind;
+	uint8_t len;
+	char text[26];
+};
+_Static_assert(sizeof(struct name_entry) == 32, "name entry is 32 bytes");
+
+#endif

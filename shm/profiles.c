@@ -1,0 +1,122 @@
+/*
+ * profiles: open-addressing index + dense records with sequence locks.
+ */
+#include "shm/profiles.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define _READ_SPINS 1000000 /* ~ms of retrying before calling a slot stuck */
+
+static inline uint32_t _probe_start(uint64_t key, uint32_t slots)
+{
+	/* Low bits: the shard choice used the high bits. */
+	return (uint32_t)(key ^ (key >> 29)) & (slots - 1);
+}
+
+int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
+    struct prof_ref *ref)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	uint32_t i = _probe_start(key, mask + 1);
+	for (;; i = (i + 1) & mask) {
+		uint64_t k = idx[i].key;
+		if (k == key) {
+			ref->index_pos = i;
+			ref->rec = idx[i].rec;
+			ref->inserted = false;
+			return 0;
+		}
+		if (k == 0)
+			break;
+	}
+	if (sh->count >= r->hdr->geo.profiles_per_shard)
+		return -ENOSPC;
+	uint32_t rec = sh->count;
+	struct prof_slot *slot = reg_shard_records(r, s) + rec;
+	prof_write_begin(slot);
+	lrn_profile_init(&slot->p, key);
+	prof_write_end(slot);
+	idx[i].rec = rec;
+	/* The record and rec are visible before the key that leads to them. */
+	ck_pr_fence_store();
+	ck_pr_store_64(&idx[i].key, key);
+	ck_pr_store_uint(&sh->count, rec + 1);
+	ref->index_pos = i;
+	ref->rec = rec;
+	ref->inserted = true;
+	return 0;
+}
+
+int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
+    struct lrn_profile *out)
+{
+	const struct prof_slot *slot = reg_shard_records(r, s) + rec;
+	for (unsigned spins = 0; spins < _READ_SPINS; spins++) {
+		unsigned v = ck_pr_load_uint(&slot->seq.sequence);
+		if (v & 1) {
+			ck_pr_stall();
+			continue;
+		}
+		ck_pr_fence_load(); /* the count is read before the data */
+		memcpy(out, &slot->p, sizeof(*out));
+		ck_pr_fence_load(); /* the data is read before the re-check */
+		if (ck_pr_load_uint(&slot->seq.sequence) == v)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
+{
+	unsigned s = reg_shard_of(key, r->hdr->geo.shards);
+	const struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	uint32_t i = _probe_start(key, mask + 1);
+	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		uint64_t k = ck_pr_load_64(&idx[i].key);
+		if (k == 0)
+			return -ENOENT;
+		if (k != key)
+			continue;
+		ck_pr_fence_load(); /* key before rec: pairs with the insert */
+		uint32_t rec = ck_pr_load_32(&idx[i].rec);
+		int rc = prof_copy(r, s, rec, out);
+		if (rc)
+			return rc;
+		/* A rolled-back insert leaves a blank record behind its key. */
+		return out->user_key == key ? 0 : -ENOENT;
+	}
+	return -ENOENT;
+}
+
+unsigned prof_repair_seqlocks(const struct reg *r, unsigned s)
+{
+	struct prof_slot *recs = reg_shard_records(r, s);
+	uint32_t n = reg_shard(r, s)->count;
+	unsigned fixed = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned v = recs[i].seq.sequence;
+		if (v & 1) {
+			ck_pr_store_uint(&recs[i].seq.sequence, v + 1);
+			fixed++;
+		}
+	}
+	return fixed;
+}
+
+int prof_load(const struct reg *r, const struct lrn_profile *p)
+{
+	unsigned s = reg_shard_of(p->user_key, r->hdr->geo.shards);
+	struct prof_ref ref;
+	int rc = prof_find_or_insert(r, s, p->user_key, &ref);
+	if (rc)
+		return rc;
+	struct prof_slot *slot = reg_shard_records(r, s) + ref.rec;
+	prof_write_begin(slot);
+	slot->p = *p;
+	prof_write_end(slot);
+	return 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * profiles: the per-shard profile table. Open addressing over a compact
+ * index (16-byte entries, load at most 1/2) pointing into dense 512-byte
+ * records, each behind a sequence lock.
+ *
+ * Writers: only the worker of the shard (prof_find_or_insert, prof_write_*).
+ * Readers: any process (prof_read), lock-free; they never block the writer
+ * and retry while a record is being written.
+ */
+#ifndef PENCHANT_SHM_PROFILES_H
+#define PENCHANT_SHM_PROFILES_H
+
+#include <ck_pr.h>
+#include <stdbool.h>
+
+#include "shm/region.h"
+
+/* Where a user's record lives in its shard. */
+struct prof_ref {
+	uint32_t index_pos;
+	uint32_t rec;
+	bool inserted; /* this call created it */
+};
+
+/*
+ * Worker of shard s only. Finds the record of `key`, or claims a new one
+ * initialized with lrn_profile_init (published in the index only after it is
+ * initialized). Returns 0, or -ENOSPC when the shard table is full.
+ */
+int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
+    struct prof_ref *ref);
+
+/* Worker of shard s only: bracket a change of a record. */
+static inline void prof_write_begin(struct prof_slot *slot)
+{
+	/* Odd: readers of this slot retry until the change is complete. */
+	ck_pr_store_uint(&slot->seq.sequence, slot->seq.sequence + 1);
+	ck_pr_fence_store(); /* the odd count is visible before any data */
+}
+static inline void prof_write_end(struct prof_slot *slot)
+{
+	ck_pr_fence_store(); /* all data is visible before the even count */
+	ck_pr_store_uint(&slot->seq.sequence, slot->seq.sequence + 1);
+}
+
+/*
+ * Any process. Copies the profile of `key` into *out. Returns 0, -ENOENT
+ * when the user has no profile, -EBUSY when the record stayed mid-write for
+ * too long (its writer died; the supervisor's restart repairs it).
+ */
+int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out);
+
+/* Any process: copies record `rec` of shard s consistently (0 or -EBUSY). */
+int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
+    struct lrn_profile *out);
+
+/*
+ * Worker of shard s only, at start: forces every odd sequence even (a dead
+ * writer's leftovers after rollback). Returns how many were repaired.
+ */
+unsigned prof_repair_seqlocks(const struct reg *r, unsigned s);
+
+/*
+ * Supervisor only, while no worker runs (loading a snapshot): inserts or
+ * overwrites a whole profile into its shard. 0 or -ENOSPC.
+ */
+int prof_load(const struct reg *r, const struct lrn_profile *p);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * region: create, attach to and find the parts of the shared-memory region
+ * of one instance (/dev/shm/penchant.NAME). See shm/layout.h for the bytes.
+ *
+ * reg_create() is for the supervisor only: it lays the region out from a
+ * geometry and leaves it in REG_STARTING. reg_attach() is for everyone else
+ * (workers inherit the supervisor's mapping instead): it maps the region and
+ * checks magic, version and sizes, and explains any mismatch.
+ */
+#ifndef PENCHANT_SHM_REGION_H
+#define PENCHANT_SHM_REGION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shm/layout.h"
+
+/* A process's view of the region: local pointers, never stored in shm. */
+struct reg {
+	struct reg_header *hdr;
+	uint8_t *base;
+	size_t size;
+	int fd;
+};
+
+/* Computes offsets and total size for `geo`; fills hdr->off. 0 or -EINVAL. */
+int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
+    char *err, size_t errlen);
+
+/* "/penchant.NAME" into buf. */
+void reg_shm_name(const char *instance, char *buf, size_t len);
+
+/*
+ * Creates the region of `instance` (exclusively) and lays it out. Returns 0
+ * or -EEXIST (it exists: attach or adopt it) or another negative errno.
+ */
+int reg_create(struct reg *r, const char *instance,
+    const struct reg_geometry *geo, char *err, size_t errlen);
+
+/*
+ * Maps an existing region and validates its header. When `expect` is not
+ * NULL the geometry must equal it. Errors: -ENOENT (no such instance),
+ * -EPROTO (magic/version/size mismatch, message says what differs).
+ */
+int reg_attach(struct reg *r, const char *instance,
+    const struct reg_geometry *expect, char *err, size_t errlen);
+
+/* Unmaps; clears *r. */
+void reg_detach(struct reg *r);
+
+/* Removes the region's name (mappings stay valid until detached). */
+int reg_unlink(const char *instance);
+
+/* Part accessors: cheap, inline, bounds assumed checked by the caller. */
+static inline struct reg_proc *reg_proc(const struct reg *r, unsigned i)
+{
+	return (struct reg_proc *)(r->base + r->hdr->off.procs) + i;
+}
+static inline unsigned reg_nprocs(const struct reg *r)
+{
+	return r->hdr->geo.shards + REG_PROCS_EXTRA;
+}
+static inline unsigned reg_proc_worker(const struct reg *r, unsigned shard)
+{
+	(void)r;
+	return 1 + shard;
+}
+static inline unsigned reg_proc_acceptor(const struct reg *r)
+{
+	return 1 + r->hdr->geo.shards;
+}
+static inline unsigned reg_proc_segmenter(const struct reg *r)
+{
+	return 2 + r->hdr->geo.shards;
+}
+static inline struct reg_producer *reg_producer(const struct reg *r,
+    unsigned p)
+{
+	return (struct reg_producer *)(r->base + r->hdr->off.producers) + p;
+}
+static inline struct ring_block *reg_ring(const struct reg *r, unsigned p,
+    unsigned shard)
+{
+	return (struct ring_block *)(r->base + r->hdr->off.rings +
+	    r->hdr->off.ring_stride * ((uint64_t)p * r->hdr->geo.shards + shard));
+}
+static inline struct shard_block *reg_shard(const struct reg *r, unsigned s)
+{
+	return (struct shard_block *)(r->base + r->hdr->off.shards +
+	    r->hdr->off.shard_stride * s);
+}
+static inline struct prof_index *reg_shard_index(const struct reg *r,
+    unsigned s)
+{
+	return (struct prof_index *)((uint8_t *)reg_shard(r, s) +
+	    r->hdr->off.shard_index);
+}
+static inline struct prof_slot *reg_shard_records(const struct reg *r,
+    unsigned s)
+{
+	return (struct prof_slot *)((uint8_t *)reg_shard(r, s) +
+	    r->hdr->off.shard_records);
+}
+static inline struct cat_block *reg_catalog(const struct reg *r)
+{
+	return (struct cat_block *)(r->base + r->hdr->off.catalog);
+}
+static inline struct cat_entry *reg_catalog_entries(const struct reg *r)
+{
+	return (struct cat_entry *)(r->base + r->hdr->off.catalog +
+	    r->hdr->off.catalog_entries);
+}
+static inline struct name_entry *reg_names(const struct reg *r)
+{
+	return (struct name_entry *)(r->base + r->hdr->off.names);
+}
+
+/* The shard that owns a user key: the same function everywhere. */
+static inline unsigned reg_shard_of(uint64_t user_key, unsigned shards)
+{
+	/* Multiply-shift range reduction of the high bits: the index probe
+	 * uses the low bits, so shard and slot stay independent. */
+	return (unsigned)(((user_key >> 32) * (uint64_t)shards) >> 32);
+}
+
+/* Monotonic and wall clocks in ms (status and heartbeats only). */
+int64_t reg_now_mono_ms(void);
+int64_t reg_now_wall_ms(void);
+
+#endif

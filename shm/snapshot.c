@@ -1,0 +1,259 @@
+/*
+ * snapshot: streaming writer and loader with a running XXH3 checksum.
+ */
+#include "shm/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "shm/catalog.h"
+#include "shm/profiles.h"
+
+#define _SNAP_MAGIC 0x31504E53544E4550ULL /* "PENTSNP1" */
+#define _SNAP_FORMAT 1
+
+struct _snap_header {
+	uint64_t magic;
+	uint32_t format;
+	uint32_t profile_layout;
+	uint32_t profile_size;
+	uint32_t catalog_size;
+	uint32_t name_size;
+	uint32_t pad;
+	uint64_t profiles, catalog, names;
+	int64_t written_ms;
+};
+
+struct _snap_cat {
+	uint64_t key;
+	struct cat_item it;
+};
+
+/* A buffered file with a running checksum. */
+struct _sfile {
+	FILE *f;
+	XXH3_state_t *h;
+	uint64_t bytes;
+};
+
+static int _put(struct _sfile *sf, const void *p, size_t n)
+{
+	XXH3_64bits_update(sf->h, p, n);
+	sf->bytes += n;
+	return fwrite(p, 1, n, sf->f) == n ? 0 : -EIO;
+}
+
+static int _get(struct _sfile *sf, void *p, size_t n)
+{
+	if (fread(p, 1, n, sf->f) != n)
+		return -EPROTO;
+	XXH3_64bits_update(sf->h, p, n);
+	sf->bytes += n;
+	return 0;
+}
+
+void snap_path(const char *state_dir, const char *instance, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/%s.snap", state_dir, instance);
+}
+
+static int _write_tables(const struct reg *r, struct _sfile *sf,
+    struct _snap_header *h)
+{
+	int rc = _put(sf, h, sizeof(*h));
+	for (unsigned s = 0; !rc && s < r->hdr->geo.shards; s++) {
+		uint32_t n = reg_shard(r, s)->count;
+		for (uint32_t i = 0; !rc && i < n; i++) {
+			struct lrn_profile p;
+			rc = prof_copy(r, s, i, &p);
+			if (!rc && p.user_key != 0)
+				rc = _put(sf, &p, sizeof(p));
+		}
+	}
+	const struct cat_entry *e = reg_catalog_entries(r);
+	for (uint32_t i = 0; !rc && i < r->hdr->geo.catalog_slots; i++) {
+		if (!e[i].key)
+			continue;
+		struct _snap_cat c = { .key = e[i].key };
+		rc = cat_get(r, e[i].key, &c.it);
+		if (!rc)
+			rc = _put(sf, &c, sizeof(c));
+	}
+	const struct name_entry *nm = reg_names(r);
+	for (uint32_t i = 0; !rc && i < r->hdr->geo.names_slots; i++)
+		if (nm[i].id)
+			rc = _put(sf, &nm[i], sizeof(nm[i]));
+	return rc;
+}
+
+static void _count(const struct reg *r, struct _snap_header *h)
+{
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		uint32_t n = reg_shard(r, s)->count;
+		struct prof_slot *recs = reg_shard_records(r, s);
+		for (uint32_t i = 0; i < n; i++)
+			h->profiles += recs[i].p.user_key != 0;
+	}
+	const struct cat_entry *e = reg_catalog_entries(r);
+	for (uint32_t i = 0; i < r->hdr->geo.catalog_slots; i++)
+		h->catalog += e[i].key != 0;
+	const struct name_entry *nm = reg_names(r);
+	for (uint32_t i = 0; i < r->hdr->geo.names_slots; i++)
+		h->names += nm[i].id != 0;
+}
+
+static int _fsync_dir(const char *path)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
+    char *err, size_t errlen)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	struct _snap_header h = { .magic = _SNAP_MAGIC, .format = _SNAP_FORMAT,
+		.profile_layout = LRN_LAYOUT_VERSION,
+		.profile_size = sizeof(struct lrn_profile),
+		.catalog_size = sizeof(struct _snap_cat),
+		.name_size = sizeof(struct name_entry),
+		.written_ms = reg_now_wall_ms() };
+	_count(r, &h);
+	/* 0600: profiles are personal data. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct _sfile sf = { fd >= 0 ? fdopen(fd, "wb") : NULL,
+		XXH3_createState(), 0 };
+	if (fd >= 0 && !sf.f)
+		close(fd);
+	if (!sf.f || !sf.h) {
+		int rc = sf.f ? -ENOMEM : -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(-rc));
+		if (sf.f)
+			fclose(sf.f);
+		XXH3_freeState(sf.h);
+		return rc;
+	}
+	XXH3_64bits_reset(sf.h);
+	int rc = _write_tables(r, &sf, &h);
+	uint64_t sum = XXH3_64bits_digest(sf.h);
+	if (!rc && fwrite(&sum, sizeof(sum), 1, sf.f) != 1)
+		rc = -EIO;
+	if (!rc && (fflush(sf.f) || fsync(fileno(sf.f))))
+		rc = -errno;
+	if (fclose(sf.f) && !rc)
+		rc = -errno;
+	XXH3_freeState(sf.h);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		snprintf(err, errlen, "cannot write snapshot %s: %s", path,
+		    strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	_fsync_dir(path);
+	if (st)
+		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
+			sf.bytes + sizeof(sum) };
+	return 0;
+}
+
+static int _check_header(const struct _snap_header *h, const char *path,
+    char *err, size_t errlen)
+{
+	if (h->magic != _SNAP_MAGIC) {
+		snprintf(err, errlen, "%s is not a penchant snapshot", path);
+		return -EPROTO;
+	}
+	if (h->format != _SNAP_FORMAT || h->profile_layout != LRN_LAYOUT_VERSION ||
+	    h->profile_size != sizeof(struct lrn_profile) ||
+	    h->catalog_size != sizeof(struct _snap_cat) ||
+	    h->name_size != sizeof(struct name_entry)) {
+		snprintf(err, errlen, "%s is snapshot format %u with profile "
+		    "layout %u; this build reads format %u, layout %u: move it "
+		    "aside to start empty", path, h->format, h->profile_layout,
+		    _SNAP_FORMAT, LRN_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int _load_tables(const struct reg *r, struct _sfile *sf,
+    const struct _snap_header *h, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (uint64_t i = 0; !rc && i < h->profiles; i++) {
+		struct lrn_profile p;
+		rc = _get(sf, &p, sizeof(p));
+		if (!rc && (rc = prof_load(r, &p)) == -ENOSPC)
+			snprintf(err, errlen, "the snapshot holds more profiles "
+			    "than profiles_per_shard allows; raise it");
+	}
+	for (uint64_t i = 0; !rc && i < h->catalog; i++) {
+		struct _snap_cat c;
+		rc = _get(sf, &c, sizeof(c));
+		if (!rc && (rc = cat_put(r, c.key, &c.it)) == -ENOSPC)
+			snprintf(err, errlen, "the snapshot holds more catalog "
+			    "entries than catalog_capacity allows; raise it");
+	}
+	for (uint64_t i = 0; !rc && i < h->names; i++) {
+		struct name_entry n;
+		rc = _get(sf, &n, sizeof(n));
+		if (!rc && n.len < sizeof(n.text))
+			rc = cat_name_put(r, n.kind, n.id, n.text, n.len);
+		if (rc == -EEXIST)
+			rc = 0;
+	}
+	return rc;
+}
+
+int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
+    char *err, size_t errlen)
+{
+	struct _sfile sf = { fopen(path, "rb"), NULL, 0 };
+	if (!sf.f) {
+		int rc = -errno;
+		snprintf(err, errlen, "cannot open snapshot %s: %s", path,
+		    strerror(errno));
+		return rc;
+	}
+	sf.h = XXH3_createState();
+	XXH3_64bits_reset(sf.h);
+	struct _snap_header h;
+	int rc = _get(&sf, &h, sizeof(h));
+	if (rc)
+		snprintf(err, errlen, "%s is truncated", path);
+	else
+		rc = _check_header(&h, path, err, errlen);
+	err[0] = rc ? err[0] : 0;
+	if (!rc)
+		rc = _load_tables(r, &sf, &h, err, errlen);
+	uint64_t sum = 0;
+	if (!rc && (fread(&sum, sizeof(sum), 1, sf.f) != 1 ||
+	    sum != XXH3_64bits_digest(sf.h) || fgetc(sf.f) != EOF))
+		rc = -EPROTO;
+	if (rc == -EPROTO && !err[0])
+		snprintf(err, errlen, "%s is corrupt (checksum or length): move it "
+		    "aside to start empty", path);
+	else if (rc && !err[0])
+		snprintf(err, errlen, "cannot load %s: %s", path, strerror(-rc));
+	if (!rc && st)
+		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
+			sf.bytes + sizeof(sum) };
+	fclose(sf.f);
+	XXH3_freeState(sf.h);
+	return rc;
+}

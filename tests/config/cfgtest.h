@@ -1,0 +1,66 @@
+/*
+ * cfgtest: helpers shared by the settings tests: the list of setting names
+ * (written out again here on purpose, so the table in shm/config.c is checked
+ * against an independent copy) and temporary config files.
+ */
+#ifndef PENCHANT_TESTS_CONFIG_CFGTEST_H
+#define PENCHANT_TESTS_CONFIG_CFGTEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "shm/config.h"
+
+static const char *const cfgtest_names[] = {
+	"instance", "shards", "producer_slots", "acceptor_slots",
+	"ring_depth", "profiles_per_shard", "catalog_capacity",
+	"names_capacity", "state_dir", "snapshot", "worker_batch",
+	"idle_spin_us", "restart_delay_ms", "log_level", "learning_rate",
+	"decay_per_day", "signal_view", "signal_click", "signal_rsvp",
+	"signal_save", "signal_share", "signal_search", "signal_feedback_pos",
+	"signal_feedback_neg", "max_id_len", "max_str_len", "max_past_days",
+	"max_future_s", "geo_precision",
+};
+#define CFGTEST_COUNT (sizeof cfgtest_names / sizeof cfgtest_names[0])
+
+/* A fresh temporary file name in $TMPDIR (or /tmp); caller unlinks. */
+static inline void cfgtest_tmpname(char *out, size_t outlen)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(out, outlen, "%s/penchant-cfg-XXXXXX", dir ? dir : "/tmp");
+	fd = mkstemp(out);
+	REQUIRE(fd >= 0);
+	close(fd);
+}
+
+/* Replace path's content with len bytes of data. */
+static inline void cfgtest_write(const char *path, const void *data,
+    size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	REQUIRE(f);
+	REQUIRE(fwrite(data, 1, len, f) == len);
+	REQUIRE(fclose(f) == 0);
+}
+
+static inline void cfgtest_write_str(const char *path, const char *s)
+{
+	cfgtest_write(path, s, strlen(s));
+}
+
+/* Does err contain every one of the given pieces? Prints what it lacks. */
+static inline int cfgtest_has(const char *err, const char *piece)
+{
+	if (strstr(err, piece))
+		return 1;
+	fprintf(stderr, "message lacks \"%s\": %s\n", piece, err);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * learn signals: feedback signs and counts, searches learn the matched tags,
+ * an unknown entity counts as unknown without learning, duplicate and zero
+ * tag ids are skipped.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "engine/learn.h"
+
+#define USER 42u
+#define T0 1700000000000LL
+
+static struct evt_record ev(uint8_t type, int8_t fb)
+{
+	struct evt_record e;
+
+	memset(&e, 0, sizeof e);
+	e.user_key = USER;
+	e.entity_key = type == EVT_SEARCH ? 0 : 5;
+	e.type = type;
+	e.feedback = fb;
+	e.time_ms = T0; /* same instant: no decay anywhere in this test */
+	return e;
+}
+
+static const struct lrn_weight *find(const struct lrn_weight *ws, unsigned n,
+    uint32_t id)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ws[i].id == id)
+			return &ws[i];
+	return NULL;
+}
+/* The weight of id, NaN when absent (so a check fails instead of crashing). */
+static double w_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
+{
+	const struct lrn_weight *x = find(ws, n, id);
+
+	return x != NULL ? x->w : NAN;
+}
+
+/* The evidence of id, 0 when absent. */
+static uint32_t ev_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
+{
+	const struct lrn_weight *x = find(ws, n, id);
+
+	return x != NULL ? x->evidence : 0;
+}
+
+
+static unsigned used(const struct lrn_weight *ws, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		k += ws[i].id != 0;
+	return k;
+}
+
+int main(void)
+{
+	struct lrn_params prm;
+	struct lrn_profile p;
+	struct evt_record e;
+
+	lrn_params_default(&prm);
+
+	/* the DESIGN.md table */
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_VIEW }), 0.1, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_CLICK }), 0.3, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_RSVP }), 1.0, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SAVE }), 0.8, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SHARE }), 0.7, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SEARCH }), 0.1, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_FEEDBACK,
+	    .feedback = 1 }), 0.9, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_FEEDBACK,
+	    .feedback = -1 }), -0.5, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_FEEDBACK,
+	    .feedback = 0 }), 0.0, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = 99 }), 0.0, 0);
+	CHECK_NEAR(prm.learning_rate, 0.1, 0);
+	CHECK_NEAR(prm.decay_per_day, 0.95, 0);
+
+	/* positive then negative feedback on the same item */
+	lrn_profile_init(&p, USER);
+	struct lrn_item it = { .category = 9, .n_tags = 1, .tags = { 11 } };
+	e = ev(EVT_FEEDBACK, 1);
+	lrn_apply(&p, &prm, &e, &it);
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 11), 0.09, 1e-15); /* 0.9*0.1 */
+	CHECK_NEAR(w_of(p.cats, LRN_CATS, 9), 0.09, 1e-15);
+	e = ev(EVT_FEEDBACK, -1);
+	lrn_apply(&p, &prm, &e, &it);
+	e = ev(EVT_FEEDBACK, -1);
+	lrn_apply(&p, &prm, &e, &it);
+	/* 0.09 - 0.05 - 0.05 */
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 11), -0.01, 1e-15);
+	CHECK_NEAR(w_of(p.cats, LRN_CATS, 9), -0.01, 1e-15);
+	CHECK_EQ_INT(ev_of(p.tags, LRN_TAGS, 11), 3);
+	CHECK_EQ_INT(p.counts[LRN_N_FEEDBACK_POS], 1);
+	CHECK_EQ_INT(p.counts[LRN_N_FEEDBACK_NEG], 2);
+
+	/* a negative feedback on a new item creates a negative interest */
+	struct lrn_item neg = { .n_tags = 1, .tags = { 12 } };
+	e = ev(EVT_FEEDBACK, -1);
+	lrn_apply(&p, &prm, &e, &neg);
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 12), -0.05, 1e-15);
+	CHECK_EQ_INT(p.counts[LRN_N_FEEDBACK_NEG], 3);
+
+	/* a feedback without a sign teaches nothing and has no counter */
+	struct lrn_item fresh = { .category = 8, .n_tags = 1, .tags = { 13 } };
+	e = ev(EVT_FEEDBACK, 0);
+	lrn_apply(&p, &prm, &e, &fresh);
+	CHECK(find(p.tags, LRN_TAGS, 13) == NULL);
+	CHECK(find(p.cats, LRN_CATS, 8) == NULL);
+	CHECK_EQ_INT(p.counts[LRN_N_FEEDBACK_POS], 1);
+	CHECK_EQ_INT(p.counts[LRN_N_FEEDBACK_NEG], 3);
+	CHECK_EQ_INT(p.events, 5);
+	CHECK_EQ_INT(p.unknown, 0);
+
+	/* search: the matched tags learn 0.1 * 0.1 each */
+	lrn_profile_init(&p, USER);
+	struct lrn_item q = { .n_tags = 2, .tags = { 21, 22 } };
+	e = ev(EVT_SEARCH, 0);
+	lrn_apply(&p, &prm, &e, &q);
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 21), 0.01, 1e-15);
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 22), 0.01, 1e-15);
+	CHECK_EQ_INT(used(p.cats, LRN_CATS), 0);
+	CHECK_EQ_INT(p.counts[LRN_N_SEARCH], 1);
+	/* a search that matched nothing is not a catalog miss */
+	lrn_apply(&p, &prm, &e, NULL);
+	CHECK_EQ_INT(p.counts[LRN_N_SEARCH], 2);
+	CHECK_EQ_INT(p.unknown, 0);
+	CHECK_EQ_INT(p.events, 2);
+
+	/* unknown entity: counted, time and context learn, no weights */
+	e = ev(EVT_CLICK, 0);
+	e.time_ms = T0 + 1000;
+	e.device = EVT_DEV_MOBILE;
+	lrn_apply(&p, &prm, &e, NULL);
+	CHECK_EQ_INT(p.unknown, 1);
+	CHECK_EQ_INT(p.counts[LRN_N_CLICK], 1);
+	CHECK_EQ_INT(p.events, 3);
+	CHECK_EQ_INT(p.last_ms, T0 + 1000);
+	CHECK_EQ_INT(p.devices[EVT_DEV_MOBILE], 1);
+	CHECK_EQ_INT(used(p.tags, LRN_TAGS), 2);
+
+	/* duplicate and zero ids within one item count once / not at all */
+	lrn_profile_init(&p, USER);
+	struct lrn_item dup = { .category = 7, .n_tags = 5,
+		.tags = { 31, 0, 31, 32, 31 } };
+	e = ev(EVT_CLICK, 0);
+	lrn_apply(&p, &prm, &e, &dup);
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 31), 0.03, 1e-15); /* 0.3*0.1 once */
+	CHECK_EQ_INT(ev_of(p.tags, LRN_TAGS, 31), 1);
+	CHECK_NEAR(w_of(p.tags, LRN_TAGS, 32), 0.03, 1e-15);
+	CHECK_EQ_INT(used(p.tags, LRN_TAGS), 2);
+	CHECK_NEAR(w_of(p.cats, LRN_CATS, 7), 0.03, 1e-15);
+
+	/* n_tags beyond LRN_ITEM_TAGS reads only the LRN_ITEM_TAGS ids */
+	lrn_profile_init(&p, USER);
+	struct lrn_item over = { .n_tags = 200,
+		.tags = { 1, 2, 3, 4, 5, 6, 7, 8 } };
+	lrn_apply(&p, &prm, &e, &over);
+	CHECK_EQ_INT(used(p.tags, LRN_TAGS), 8);
+
+	/* no category: the category table stays empty */
+	CHECK_EQ_INT(used(p.cats, LRN_CATS), 0);
+
+	return check_done("learn feedback, search, unknown");
+}

@@ -1,0 +1,42 @@
+/*
+ * cli: what the subcommands of `penchant` share. Exit codes are part of the
+ * interface scripts rely on.
+ */
+#ifndef PENCHANT_TOOLS_CLI_H
+#define PENCHANT_TOOLS_CLI_H
+
+#include <stdbool.h>
+
+#include "penchant.h"
+#include "shm/region.h"
+
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_PARTIAL = 1,     /* ran, but some input was rejected */
+	CLI_USAGE = 2,       /* bad command line */
+	CLI_UNREACHABLE = 3, /* instance not running or incompatible */
+	CLI_NOT_FOUND = 4,   /* e.g. no profile for that user */
+};
+
+struct cli {
+	const char *instance;
+	bool json;
+};
+
+/* Opens the instance or prints why not (returns CLI_UNREACHABLE). */
+int cli_open(const struct cli *c, pen_t **p);
+
+int cli_status(const struct cli *c, int argc, char **argv);
+int cli_send(const struct cli *c, int argc, char **argv);
+int cli_profile(const struct cli *c, int argc, char **argv);
+int cli_catalog(const struct cli *c, int argc, char **argv);
+int cli_demo(const struct cli *c, int argc, char **argv);
+
+/* Catalog lines from a stream into the region; errors name FILE:LINE. */
+int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
+    unsigned *loaded, unsigned *failed);
+
+/* JSON string output (quotes and escapes). */
+void cli_json_str(const char *s);
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * penchant: the operator's command line. Subcommands read the region
+ * directly (status, profile) or publish through libpenchant (send, demo).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/geo.h"
+#include "ipc/client.h"
+#include "ipc/ring.h"
+#include "shm/catalog.h"
+#include "tools/cli.h"
+
+static void _usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: penchant [--instance NAME] COMMAND [ARGS]\n"
+	    "\n"
+	    "Commands:\n"
+	    "  status [--json]          layout, fill, event rates, rejects, health\n"
+	    "  send [--nowait]          publish JSON lines from stdin (one event each)\n"
+	    "  profile USER [--json]    a user's learned profile\n"
+	    "  catalog load FILE        load entities (JSON lines; '-' = stdin)\n"
+	    "  demo [--users N] [--events N]  load a demo catalog and feed events\n"
+	    "\n"
+	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
+	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
+}
+
+void cli_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+int cli_open(const struct cli *c, pen_t **p)
+{
+	char err[512];
+	int rc = pen_open(c->instance, p, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "penchant: %s\n", err[0] ? err : pen_strerror(rc));
+		return CLI_UNREACHABLE;
+	}
+	return CLI_OK;
+}
+
+static bool _help(int argc, char **argv, const char *text)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(text, stdout);
+			return true;
+		}
+	return false;
+}
+
+/* --- send ------------------------------------------------------------- */
+
+int cli_send(const struct cli *c, int argc, char **argv)
+{
+	int flags = 0;
+	if (_help(argc, argv, "usage: penchant send [--nowait]\n\nReads one JSON "
+	    "event per line from stdin and publishes it (docs/PROTOCOL.md).\n"
+	    "Rejected lines are reported as 'line N: reason: detail' on stderr;\n"
+	    "the others are published. Exit 0 all published, 1 some rejected,\n"
+	    "3 instance unreachable. --nowait fails fast on a full ring.\n"))
+		return CLI_OK;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--nowait")) {
+			flags |= PEN_NOWAIT;
+		} else {
+			fprintf(stderr, "penchant send: unknown option '%s'\n",
+			    argv[i]);
+			return CLI_USAGE;
+		}
+	}
+	pen_t *p;
+	int rc = cli_open(c, &p);
+	if (rc)
+		return rc;
+	char *line = NULL, err[512];
+	size_t cap = 0, lineno = 0, sent = 0, bad = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		size_t k = 0;
+		while (k < (size_t)n && (line[k] == ' ' || line[k] == '\t'))
+			k++;
+		if (k == (size_t)n)
+			continue; /* blank lines are allowed */
+		rc = pen_publish_json(p, line, (size_t)n, flags | PEN_DEFER, err,
+		    sizeof(err));
+		if (rc == -EINVAL) {
+			fprintf(stderr, "line %zu: %s\n", lineno, err);
+			bad++;
+		} else if (rc) {
+			fprintf(stderr, "line %zu: %s\n", lineno, pen_strerror(rc));
+			bad++;
+			if (rc == -ESHUTDOWN || rc == -ENOSPC)
+				break;
+		} else {
+			sent++;
+		}
+	}
+	free(line);
+	pen_commit(p);
+	pen_close(&p);
+	fprintf(stderr, "sent %zu events, rejected %zu lines\n", sent, bad);
+	return bad ? CLI_PARTIAL : CLI_OK;
+}
+
+/* --- profile ---------------------------------------------------------- */
+
+static const char *const _count_names[PEN_N_COUNT] = { "view", "click",
+	"rsvp", "save", "share", "feedback_pos", "feedback_neg", "search" };
+static const char *const _dev_names[] = { "unknown", "mobile", "desktop",
+	"tablet", "tv", "other" };
+static const char *const _plat_names[] = { "unknown", "ios", "android", "web",
+	"windows", "macos", "linux", "other" };
+static const char *const _day_names[] = { "mon", "tue", "wed", "thu", "fri",
+	"sat", "sun" };
+static const char *const _part_names[] = { "night", "morning", "afternoon",
+	"evening" };
+
+static void _iso(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void _print_interests_json(const char *key,
+    const struct pen_interest *it, unsigned n)
+{
+	printf(",\"%s\":[", key);
+	for (unsigned i = 0; i < n; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		cli_json_str(it[i].name);
+		printf(",\"id\":%u,\"weight\":%.17g,\"evidence\":%u}", it[i].id,
+		    it[i].weight, it[i].evidence);
+	}
+	putchar(']');
+}
+
+static void _profile_json(const char *user, const struct pen_profile *pp)
+{
+	char a[32], b[32];
+	_iso(pp->first_ms, a, sizeof(a));
+	_iso(pp->last_ms, b, sizeof(b));
+	printf("{\"user\":");
+	cli_json_str(user);
+	printf(",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\","
+	    "\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,"
+	    "\"unknown_entity\":%u,\"dropped\":%u,\"counts\":{",
+	    (unsigned long long)pp->user_key, pp->events, a, b,
+	    (long long)pp->first_ms, (long long)pp->last_ms, pp->unknown_entity,
+	    pp->dropped);
+	for (unsigned i = 0; i < PEN_N_COUNT; i++)
+		printf("%s\"%s\":%u", i ? "," : "", _count_names[i], pp->counts[i]);
+	putchar('}');
+	_print_interests_json("tags", pp->tags, pp->n_tags);
+	_print_interests_json("categories", pp->cats, pp->n_cats);
+	printf(",\"hours\":{");
+	for (unsigned d = 0; d < 7; d++) {
+		printf("%s\"%s\":[", d ? "," : "", _day_names[d]);
+		for (unsigned h = 0; h < 4; h++)
+			printf("%s%u", h ? "," : "", pp->hours[d][h]);
+		putchar(']');
+	}
+	printf("},\"devices\":{");
+	for (unsigned i = 0; i < 6; i++)
+		printf("%s\"%s\":%u", i ? "," : "", _dev_names[i], pp->devices[i]);
+	printf("},\"platforms\":{");
+	for (unsigned i = 0; i < 8; i++)
+		printf("%s\"%s\":%u", i ? "," : "", _plat_names[i],
+		    pp->platforms[i]);
+	printf("},\"locations\":[");
+	for (unsigned i = 0; i < pp->n_geo; i++)
+		printf("%s{\"cell\":\"%s\",\"events\":%u}", i ? "," : "",
+		    pp->geo[i].cell, pp->geo[i].n);
+	printf("]}\n");
+}
+
+static void _profile_text(const char *user, const struct pen_profile *pp)
+{
+	char a[32], b[32];
+	_iso(pp->first_ms, a, sizeof(a));
+	_iso(pp->last_ms, b, sizeof(b));
+	printf("user %s (key %016llx): %u events, first %s, last %s\n", user,
+	    (unsigned long long)pp->user_key, pp->events, a, b);
+	printf("  counts:");
+	for (unsigned i = 0; i < PEN_N_COUNT; i++)
+		if (pp->counts[i])
+			printf(" %s %u", _count_names[i], pp->counts[i]);
+	printf("\n  interests (weight as of last event):\n");
+	for (unsigned i = 0; i < pp->n_tags; i++)
+		printf("    %-24s %9.4f  (%u events)\n", pp->tags[i].name,
+		    pp->tags[i].weight, pp->tags[i].evidence);
+	printf("  categories:\n");
+	for (unsigned i = 0; i < pp->n_cats; i++)
+		printf("    %-24s %9.4f  (%u events)\n", pp->cats[i].name,
+		    pp->cats[i].weight, pp->cats[i].evidence);
+	unsigned best = 0, bd = 0, bh = 0;
+	for (unsigned d = 0; d < 7; d++)
+		for (unsigned h = 0; h < 4; h++)
+			if (pp->hours[d][h] > best) {
+				best = pp->hours[d][h];
+				bd = d;
+				bh = h;
+			}
+	if (best)
+		printf("  most active: %s %s (%u events)\n", _day_names[bd],
+		    _part_names[bh], best);
+	for (unsigned i = 0; i < pp->n_geo; i++)
+		printf("  location cell %s: %u events\n", pp->geo[i].cell,
+		    pp->geo[i].n);
+	if (pp->unknown_entity || pp->dropped)
+		printf("  %u events on entities not in the catalog, %u "
+		    "contributions dropped by top-K\n", pp->unknown_entity,
+		    pp->dropped);
+}
+
+int cli_profile(const struct cli *c, int argc, char **argv)
+{
+	const char *user = NULL;
+	bool json = c->json;
+	if (_help(argc, argv, "usage: penchant profile USER [--json]\n\nPrints "
+	    "the learned profile of USER (a consistent copy from shared\nmemory). "
+	    "Exit 0 found, 4 no profile, 3 instance unreachable.\n"))
+		return CLI_OK;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "penchant profile: unknown option '%s'\n",
+			    argv[i]);
+			return CLI_USAGE;
+		} else if (!user) {
+			user = argv[i];
+		} else {
+			fprintf(stderr, "penchant profile: one USER only\n");
+			return CLI_USAGE;
+		}
+	}
+	if (!user) {
+		fprintf(stderr, "penchant profile: which USER? (see --help)\n");
+		return CLI_USAGE;
+	}
+	pen_t *p;
+	int rc = cli_open(c, &p);
+	if (rc)
+		return rc;
+	struct pen_profile pp;
+	rc = pen_profile_read(p, user, strlen(user), &pp, PEN_READ_NAMES);
+	pen_close(&p);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "penchant profile: no profile for user '%s'\n",
+		    user);
+		return CLI_NOT_FOUND;
+	}
+	if (rc) {
+		fprintf(stderr, "penchant profile: %s\n", pen_strerror(rc));
+		return CLI_UNREACHABLE;
+	}
+	if (json)
+		_profile_json(user, &pp);
+	else
+		_profile_text(user, &pp);
+	return CLI_OK;
+}
+
+/* --- main ------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .instance = "default" };
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			_usage(stdout);
+			return CLI_OK;
+		} else if (!strcmp(argv[i], "--instance") && i + 1 < argc) {
+			c.instance = argv[++i];
+		} else if (!strncmp(argv[i], "--instance=", 11)) {
+			c.instance = argv[i] + 11;
+		} else if (!strcmp(argv[i], "--json")) {
+			c.json = true;
+		} else {
+			fprintf(stderr, "penchant: unknown option '%s'\n", argv[i]);
+			_usage(stderr);
+			return CLI_USAGE;
+		}
+	}
+	if (i >= argc) {
+		_usage(stderr);
+		return CLI_USAGE;
+	}
+	const char *cmd = argv[i];
+	int sub_argc = argc - i;
+	char **sub_argv = argv + i;
+	if (!strcmp(cmd, "status"))
+		return cli_status(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "send"))
+		return cli_send(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "profile"))
+		return cli_profile(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "catalog"))
+		return cli_catalog(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "demo"))
+		return cli_demo(&c, sub_argc, sub_argv);
+	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
+	_usage(stderr);
+	return CLI_USAGE;
+}

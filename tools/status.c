@@ -1,0 +1,186 @@
+/*
+ * status: `penchant status`, a reader of the region's header, tables and
+ * counters. Rates come from two samples 250 ms apart.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc/client.h"
+#include "ipc/ring.h"
+#include "tools/cli.h"
+
+static const char *const _state_names[] = { "starting", "running",
+	"draining", "stopped" };
+static const char *const _role_names[] = { "supervisor", "worker",
+	"acceptor", "segmenter" };
+
+static void _sum_counters(const struct reg *r, uint64_t *sum)
+{
+	memset(sum, 0, sizeof(uint64_t) * REG_C_COUNT);
+	for (unsigned i = 0; i < reg_nprocs(r); i++)
+		for (unsigned k = 0; k < REG_C_COUNT; k++)
+			sum[k] += reg_proc(r, i)->counters[k];
+}
+
+static void _exit_text(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "-");
+	else if (((status & 0x7f) != 0))
+		snprintf(buf, len, "signal %d", status & 0x7f);
+	else
+		snprintf(buf, len, "exit %d", (status >> 8) & 0xff);
+}
+
+static void _text(const struct reg *r, const uint64_t *now, double rate)
+{
+	const struct reg_header *h = r->hdr;
+	const struct reg_geometry *g = &h->geo;
+	uint64_t profiles = 0, backlog = 0, published = 0, waits = 0, rej = 0;
+	for (unsigned s = 0; s < g->shards; s++)
+		profiles += reg_shard(r, s)->count;
+	for (unsigned p = 0; p < g->producer_slots; p++) {
+		published += reg_producer(r, p)->published;
+		waits += reg_producer(r, p)->full_waits;
+		rej += reg_producer(r, p)->rejected;
+		for (unsigned s = 0; s < g->shards; s++)
+			backlog += ring_backlog(reg_ring(r, p, s));
+	}
+	uint64_t cap = (uint64_t)g->profiles_per_shard * g->shards;
+	printf("instance %s: %s, supervisor pid %d, layout version %u, region "
+	    "%zu MiB\n", h->instance, _state_names[h->state & 3],
+	    h->supervisor_pid, h->layout_version, r->size >> 20);
+	printf("shards %u, producer slots %u (%u for the acceptor), ring depth "
+	    "%u\n", g->shards, g->producer_slots, g->acceptor_slots,
+	    g->ring_depth);
+	printf("profiles %llu / %llu (%.1f%%), %zu bytes each\n",
+	    (unsigned long long)profiles, (unsigned long long)cap,
+	    cap ? 100.0 * (double)profiles / (double)cap : 0.0,
+	    sizeof(struct prof_slot) + 2 * sizeof(struct prof_index));
+	for (unsigned s = 0; s < g->shards; s++)
+		printf("  shard %u: %u profiles (%.1f%%)\n", s,
+		    reg_shard(r, s)->count,
+		    100.0 * reg_shard(r, s)->count / g->profiles_per_shard);
+	printf("catalog %u / %u entities, %u names\n", reg_catalog(r)->count,
+	    g->catalog_capacity, reg_catalog(r)->names);
+	printf("events: applied %llu (%.0f/s), published %llu, in rings %llu, "
+	    "full-ring waits %llu, unknown entity %llu\n",
+	    (unsigned long long)now[REG_C_APPLIED], rate,
+	    (unsigned long long)published, (unsigned long long)backlog,
+	    (unsigned long long)waits,
+	    (unsigned long long)now[REG_C_UNKNOWN_ENTITY]);
+	printf("rejected: %llu at producers (validation)", (unsigned long long)rej);
+	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+		if (now[REG_C_REJECT0 + k])
+			printf(", %s %llu", evt_reason_name(k),
+			    (unsigned long long)now[REG_C_REJECT0 + k]);
+	printf("\nrecovery: %llu half-applied events rolled back, %llu "
+	    "already-applied records skipped\n",
+	    (unsigned long long)now[REG_C_RECOVERED],
+	    (unsigned long long)now[REG_C_SKIPPED]);
+	printf("processes:\n");
+	int64_t mono = reg_now_mono_ms();
+	for (unsigned i = 0; i < reg_nprocs(r); i++) {
+		const struct reg_proc *p = reg_proc(r, i);
+		if (!p->starts)
+			continue;
+		char ex[32];
+		_exit_text(p->last_exit, ex, sizeof(ex));
+		printf("  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts %u, "
+		    "last exit %s, applied %llu\n", _role_names[p->role & 3],
+		    p->index, p->pid, p->pid ? "up  " : "DOWN",
+		    (long long)(mono - p->heartbeat_ms), p->starts, ex,
+		    (unsigned long long)p->counters[REG_C_APPLIED]);
+	}
+	for (unsigned q = 0; q < g->producer_slots; q++) {
+		const struct reg_producer *pr = reg_producer(r, q);
+		if (!pr->owner && !pr->published)
+			continue;
+		printf("  producer %2u owner %-7d published %llu, full waits %llu,"
+		    " rejected %llu\n", q, pr->owner,
+		    (unsigned long long)pr->published,
+		    (unsigned long long)pr->full_waits,
+		    (unsigned long long)pr->rejected);
+	}
+}
+
+static void _json(const struct reg *r, const uint64_t *now, double rate)
+{
+	const struct reg_header *h = r->hdr;
+	const struct reg_geometry *g = &h->geo;
+	printf("{\"instance\":");
+	cli_json_str(h->instance);
+	printf(",\"state\":\"%s\",\"supervisor_pid\":%d,\"layout_version\":%u,"
+	    "\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,"
+	    "\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,"
+	    "\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%llu,"
+	    "\"skipped\":%llu,\"shard_profiles\":[", _state_names[h->state & 3],
+	    h->supervisor_pid, h->layout_version, r->size, g->shards,
+	    g->producer_slots, g->ring_depth, g->profiles_per_shard,
+	    (unsigned long long)now[REG_C_APPLIED], rate,
+	    (unsigned long long)now[REG_C_UNKNOWN_ENTITY],
+	    (unsigned long long)now[REG_C_RECOVERED],
+	    (unsigned long long)now[REG_C_SKIPPED]);
+	for (unsigned s = 0; s < g->shards; s++)
+		printf("%s%u", s ? "," : "", reg_shard(r, s)->count);
+	printf("],\"catalog\":%u,\"rejected\":{", reg_catalog(r)->count);
+	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+		printf("%s\"%s\":%llu", k ? "," : "", evt_reason_name(k),
+		    (unsigned long long)now[REG_C_REJECT0 + k]);
+	printf("},\"processes\":[");
+	for (unsigned i = 0; i < reg_nprocs(r); i++) {
+		const struct reg_proc *p = reg_proc(r, i);
+		printf("%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%u,"
+		    "\"last_exit\":%d,\"applied\":%llu}", i ? "," : "",
+		    _role_names[p->role & 3], p->index, p->pid, p->starts,
+		    p->last_exit, (unsigned long long)p->counters[REG_C_APPLIED]);
+	}
+	printf("],\"producers\":[");
+	for (unsigned q = 0; q < g->producer_slots; q++) {
+		const struct reg_producer *pr = reg_producer(r, q);
+		printf("%s{\"owner\":%d,\"published\":%llu,\"full_waits\":%llu,"
+		    "\"rejected\":%llu}", q ? "," : "", pr->owner,
+		    (unsigned long long)pr->published,
+		    (unsigned long long)pr->full_waits,
+		    (unsigned long long)pr->rejected);
+	}
+	printf("]}\n");
+}
+
+int cli_status(const struct cli *c, int argc, char **argv)
+{
+	bool json = c->json;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: penchant status [--json]\n\nLayout, table "
+			    "fill, event rates, reject reasons by name and the\n"
+			    "health of every process. Exit 0, or 3 when the "
+			    "instance is unreachable.\n");
+			return CLI_OK;
+		} else {
+			fprintf(stderr, "penchant status: unknown option '%s'\n",
+			    argv[i]);
+			return CLI_USAGE;
+		}
+	}
+	pen_t *p;
+	int rc = cli_open(c, &p);
+	if (rc)
+		return rc;
+	const struct reg *r = pen_region(p);
+	uint64_t before[REG_C_COUNT], now[REG_C_COUNT];
+	_sum_counters(r, before);
+	struct timespec ts = { 0, 250000000 };
+	nanosleep(&ts, NULL);
+	_sum_counters(r, now);
+	double rate = (double)(now[REG_C_APPLIED] - before[REG_C_APPLIED]) * 4;
+	if (json)
+		_json(r, now, rate);
+	else
+		_text(r, now, rate);
+	pen_close(&p);
+	return CLI_OK;
+}

@@ -1,0 +1,411 @@
+/*
+ * supervisor: lock, create/adopt, fork, reap, restart, drain, snapshot.
+ */
+#include "workers/supervisor.h"
+
+#include <ck_pr.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc/ring.h"
+#include "shm/snapshot.h"
+#include "workers/log.h"
+#include "workers/worker.h"
+
+#define _ROLE "supervisor"
+#define _TICK_MS 20
+#define _MAX_DELAY_MS 5000
+
+struct _child {
+	int64_t restart_at;   /* monotonic ms; 0 = none pending */
+	unsigned delay_ms;    /* next restart delay (backoff) */
+};
+
+struct _sup {
+	const struct cfg *cfg;
+	struct reg r;
+	int lock_fd;
+	sigset_t sigs;
+	struct _child kids[REG_MAX_SHARDS + REG_PROCS_EXTRA];
+};
+
+static uint32_t _pow2(uint64_t v)
+{
+	uint64_t p = 1;
+	while (p < v)
+		p <<= 1;
+	return (uint32_t)p;
+}
+
+void sup_geometry(const struct cfg *c, struct reg_geometry *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->shards = cfg_effective_shards(c);
+	g->producer_slots = c->producer_slots;
+	g->acceptor_slots = c->acceptor_slots;
+	g->ring_depth = c->ring_depth;
+	g->profiles_per_shard = c->profiles_per_shard;
+	g->index_slots = _pow2(2ULL * c->profiles_per_shard);
+	g->catalog_capacity = c->catalog_capacity;
+	g->catalog_slots = _pow2(2ULL * c->catalog_capacity);
+	g->names_capacity = c->names_capacity;
+	g->names_slots = _pow2(2ULL * c->names_capacity);
+	g->record_size = sizeof(struct evt_record);
+	g->profile_size = sizeof(struct prof_slot);
+}
+
+static void _params(const struct cfg *c, struct reg_header *h)
+{
+	struct lrn_params *p = &h->params;
+	lrn_params_default(p);
+	p->learning_rate = c->learning_rate;
+	p->decay_per_day = c->decay_per_day;
+	p->signal[EVT_VIEW] = c->signal_view;
+	p->signal[EVT_CLICK] = c->signal_click;
+	p->signal[EVT_RSVP] = c->signal_rsvp;
+	p->signal[EVT_SAVE] = c->signal_save;
+	p->signal[EVT_SHARE] = c->signal_share;
+	p->signal[EVT_SEARCH] = c->signal_search;
+	p->feedback_pos = c->signal_feedback_pos;
+	p->feedback_neg = c->signal_feedback_neg;
+	h->limits = evt_limits_default();
+	h->limits.max_id_len = c->max_id_len;
+	h->limits.max_str_len = c->max_str_len;
+	h->limits.geo_precision = c->geo_precision;
+	h->max_past_ms = (int64_t)c->max_past_days * LRN_DAY_MS;
+	h->max_future_ms = (int64_t)c->max_future_s * 1000;
+}
+
+static int _mkdirs(const char *path)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+static int _take_lock(struct _sup *s)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock",
+	    s->cfg->instance);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -errno;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	char pid[32] = "";
+	ssize_t n = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
+	pid[n > 0 ? n : 0] = 0;
+	LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "instance '%s' is already running "
+	    "(supervisor pid %s); stop it first or pick another --instance",
+	    s->cfg->instance, pid[0] ? strtok(pid, "\n") : "?");
+	return -EBUSY;
+}
+
+static void _write_lock_pid(struct _sup *s)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(s->lock_fd, 0) == 0)
+		(void)!pwrite(s->lock_fd, pid, (size_t)n, 0);
+}
+
+static int _load_snapshot(struct _sup *s)
+{
+	char path[512], err[512];
+	struct snap_stats st;
+	snap_path(s->cfg->state_dir, s->cfg->instance, path, sizeof(path));
+	int rc = snap_load(&s->r, path, &st, err, sizeof(err));
+	if (rc == -ENOENT) {
+		LOG(s->cfg, CFG_LOG_INFO, _ROLE, "no snapshot at %s: starting "
+		    "empty", path);
+		return 0;
+	}
+	if (rc) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
+		return rc;
+	}
+	LOG(s->cfg, CFG_LOG_INFO, _ROLE, "loaded %s: %llu profiles, %llu "
+	    "catalog entries, %llu names", path,
+	    (unsigned long long)st.profiles, (unsigned long long)st.catalog,
+	    (unsigned long long)st.names);
+	return 0;
+}
+
+/* Creates the region, or adopts one left by a supervisor that died. */
+static int _open_region(struct _sup *s, const struct sup_options *o)
+{
+	struct reg_geometry g;
+	char err[512];
+	sup_geometry(s->cfg, &g);
+	if (o->reset)
+		reg_unlink(s->cfg->instance);
+	int rc = reg_create(&s->r, s->cfg->instance, &g, err, sizeof(err));
+	if (rc == 0) {
+		_params(s->cfg, s->r.hdr);
+		return s->cfg->snapshot ? _load_snapshot(s) : 0;
+	}
+	if (rc != -EEXIST) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
+		return rc;
+	}
+	rc = reg_attach(&s->r, s->cfg->instance, &g, err, sizeof(err));
+	if (rc) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "a region of instance '%s' "
+		    "was left by a supervisor that died, and cannot be adopted: "
+		    "%s. Start with --reset to discard it (events still in its "
+		    "rings are lost).", s->cfg->instance, err);
+		return rc;
+	}
+	s->r.hdr->adoptions++;
+	LOG(s->cfg, CFG_LOG_WARN, _ROLE, "adopting the region left by "
+	    "supervisor pid %d: workers will recover in-flight events",
+	    s->r.hdr->supervisor_pid);
+	s->r.hdr->supervisor_pid = getpid();
+	return 0;
+}
+
+static void _child_body(struct _sup *s, unsigned idx)
+{
+	/* A worker outliving its supervisor would race the next one; dying
+	 * mid-update is safe (see worker.h), so SIGKILL is the right signal. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != s->r.hdr->supervisor_pid)
+		_exit(1);
+	sigprocmask(SIG_UNBLOCK, &s->sigs, NULL);
+	struct reg_proc *p = reg_proc(&s->r, idx);
+	if (p->role == REG_ROLE_WORKER) {
+		struct wrk_options wo = { s->cfg->worker_batch,
+			s->cfg->idle_spin_us, 100 };
+		_exit(wrk_main(&s->r, p->index, &wo));
+	}
+	_exit(0);
+}
+
+static int _spawn(struct _sup *s, unsigned idx)
+{
+	struct reg_proc *p = reg_proc(&s->r, idx);
+	ck_pr_store_uint(&p->ready, 0);
+	pid_t pid = fork();
+	if (pid < 0) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0)
+		_child_body(s, idx);
+	p->pid = pid;
+	p->starts++;
+	p->started_ms = reg_now_mono_ms();
+	p->heartbeat_ms = p->started_ms;
+	LOG(s->cfg, CFG_LOG_DEBUG, _ROLE, "started worker %u as pid %d",
+	    p->index, (int)pid);
+	return 0;
+}
+
+static int _find_child(struct _sup *s, pid_t pid)
+{
+	for (unsigned i = 1; i < reg_nprocs(&s->r); i++)
+		if (reg_proc(&s->r, i)->pid == pid)
+			return (int)i;
+	return -1;
+}
+
+/* Reaps dead children and schedules restarts. Returns children still up. */
+static unsigned _reap(struct _sup *s, bool restart)
+{
+	int status;
+	pid_t pid;
+	int64_t now = reg_now_mono_ms();
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int i = _find_child(s, pid);
+		if (i < 0)
+			continue;
+		struct reg_proc *p = reg_proc(&s->r, (unsigned)i);
+		p->pid = 0;
+		p->last_exit = status;
+		struct _child *k = &s->kids[i];
+		bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (clean && !restart)
+			continue;
+		/* Back off when a child keeps dying right after it starts. */
+		k->delay_ms = now - p->started_ms < 1000
+		    ? (k->delay_ms ? k->delay_ms * 2 : s->cfg->restart_delay_ms)
+		    : s->cfg->restart_delay_ms;
+		if (k->delay_ms > _MAX_DELAY_MS)
+			k->delay_ms = _MAX_DELAY_MS;
+		k->restart_at = now + k->delay_ms;
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "worker %u (pid %d) %s %d; "
+		    "restarting in %u ms", p->index, (int)pid,
+		    WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		    k->delay_ms);
+	}
+	unsigned up = 0;
+	for (unsigned i = 1; i <= s->r.hdr->geo.shards; i++) {
+		struct _child *k = &s->kids[i];
+		if (k->restart_at && now >= k->restart_at) {
+			k->restart_at = 0;
+			_spawn(s, i);
+		}
+		up += reg_proc(&s->r, i)->pid != 0 || k->restart_at != 0;
+	}
+	return up;
+}
+
+static bool _pid_alive(int32_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* Releases producer slots of dead clients once their rings are drained. */
+static void _sweep_producers(struct _sup *s)
+{
+	const struct reg_geometry *g = &s->r.hdr->geo;
+	for (unsigned p = g->acceptor_slots; p < g->producer_slots; p++) {
+		struct reg_producer *pr = reg_producer(&s->r, p);
+		int32_t owner = ck_pr_load_int(&pr->owner);
+		if (owner > 0 && !_pid_alive(owner))
+			ck_pr_cas_int(&pr->owner, owner, REG_SLOT_DRAINING);
+		if (ck_pr_load_int(&pr->owner) != REG_SLOT_DRAINING)
+			continue;
+		unsigned backlog = 0;
+		for (unsigned sh = 0; sh < g->shards; sh++)
+			backlog += ring_backlog(reg_ring(&s->r, p, sh));
+		if (backlog)
+			continue;
+		ck_pr_store_uint(&pr->busy, 0);
+		ck_pr_store_64(&pr->generation, pr->generation + 1);
+		ck_pr_fence_store(); /* new generation before the slot is free */
+		ck_pr_store_int(&pr->owner, 0);
+	}
+}
+
+/* Waits (bounded) for producers that were inside a publish call. */
+static void _wait_publishers(struct _sup *s)
+{
+	const struct reg_geometry *g = &s->r.hdr->geo;
+	int64_t until = reg_now_mono_ms() + 1000;
+	for (unsigned p = 0; p < g->producer_slots; p++) {
+		struct reg_producer *pr = reg_producer(&s->r, p);
+		while ((ck_pr_load_uint(&pr->busy) & 1) &&
+		    _pid_alive(ck_pr_load_int(&pr->owner)) &&
+		    reg_now_mono_ms() < until)
+			usleep(1000);
+	}
+}
+
+static void _shutdown(struct _sup *s)
+{
+	struct reg_header *h = s->r.hdr;
+	LOG(s->cfg, CFG_LOG_INFO, _ROLE, "draining");
+	ck_pr_store_uint(&h->state, REG_DRAINING);
+	ck_pr_fence_memory(); /* DRAINING is visible before we read `busy` */
+	_wait_publishers(s);
+	for (unsigned i = 1; i <= h->geo.shards; i++)
+		ring_wake(reg_shard(&s->r, i - 1));
+	/* Workers exit 0 once their column is empty; restart any that die. */
+	while (_reap(s, false)) {
+		for (unsigned i = 0; i < h->geo.shards; i++)
+			ring_wake(reg_shard(&s->r, i));
+		usleep(_TICK_MS * 1000);
+	}
+	ck_pr_store_uint(&h->state, REG_STOPPED);
+	if (s->cfg->snapshot) {
+		char path[512], err[512];
+		struct snap_stats st;
+		snap_path(s->cfg->state_dir, s->cfg->instance, path, sizeof(path));
+		if (snap_write(&s->r, path, &st, err, sizeof(err)) == 0)
+			LOG(s->cfg, CFG_LOG_INFO, _ROLE, "snapshot %s: %llu "
+			    "profiles, %llu bytes", path,
+			    (unsigned long long)st.profiles,
+			    (unsigned long long)st.bytes);
+		else
+			LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
+	}
+}
+
+static int _loop(struct _sup *s)
+{
+	struct timespec tick = { 0, _TICK_MS * 1000000L };
+	for (;;) {
+		int sig = sigtimedwait(&s->sigs, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			_shutdown(s);
+			return 0;
+		}
+		_reap(s, true);
+		_sweep_producers(s);
+		ck_pr_store_64((uint64_t *)&reg_proc(&s->r, 0)->heartbeat_ms,
+		    (uint64_t)reg_now_mono_ms());
+	}
+}
+
+int sup_run(const struct cfg *c, const struct sup_options *o)
+{
+	struct _sup s = { .cfg = c, .lock_fd = -1 };
+	sigemptyset(&s.sigs);
+	sigaddset(&s.sigs, SIGTERM);
+	sigaddset(&s.sigs, SIGINT);
+	sigaddset(&s.sigs, SIGCHLD);
+	sigaddset(&s.sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &s.sigs, NULL);
+	int rc = _mkdirs(c->state_dir);
+	if (rc) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "cannot create state_dir %s: %s",
+		    c->state_dir, strerror(-rc));
+		return 1;
+	}
+	if (_take_lock(&s))
+		return 1;
+	if (_open_region(&s, o)) {
+		if (s.r.base && s.r.hdr->state == REG_STARTING) {
+			reg_detach(&s.r);
+			reg_unlink(c->instance);
+		}
+		return 1;
+	}
+	_write_lock_pid(&s);
+	struct reg_proc *me = reg_proc(&s.r, 0);
+	me->pid = getpid();
+	me->starts++;
+	me->started_ms = reg_now_mono_ms();
+	ck_pr_fence_store();
+	ck_pr_store_uint(&s.r.hdr->state, REG_RUNNING);
+	for (unsigned i = 1; i <= s.r.hdr->geo.shards; i++)
+		if (_spawn(&s, i))
+			return 1;
+	LOG(c, CFG_LOG_INFO, _ROLE, "instance '%s' running: %u shards, %u "
+	    "producer slots, ring depth %u, %u profiles per shard, region %zu "
+	    "MiB", c->instance, s.r.hdr->geo.shards, s.r.hdr->geo.producer_slots,
+	    s.r.hdr->geo.ring_depth, s.r.hdr->geo.profiles_per_shard,
+	    s.r.size >> 20);
+	rc = _loop(&s);
+	reg_unlink(c->instance);
+	reg_detach(&s.r);
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock", c->instance);
+	unlink(path);
+	close(s.lock_fd);
+	LOG(c, CFG_LOG_INFO, _ROLE, "stopped");
+	return rc;
+}

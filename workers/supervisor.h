@@ -1,0 +1,26 @@
+/*
+ * supervisor: penchantd's main process. Takes the instance lock, creates the
+ * region (or adopts the one a crashed supervisor left, recovering it), loads
+ * the snapshot, forks one worker per shard and restarts any child that dies.
+ * SIGTERM/SIGINT: refuse new events, drain every ring, stop the workers,
+ * write the snapshot, remove the region.
+ */
+#ifndef PENCHANT_WORKERS_SUPERVISOR_H
+#define PENCHANT_WORKERS_SUPERVISOR_H
+
+#include <stdbool.h>
+
+#include "shm/config.h"
+#include "shm/region.h"
+
+struct sup_options {
+	bool reset;   /* discard a leftover region instead of adopting it */
+};
+
+/* The region geometry the settings ask for. */
+void sup_geometry(const struct cfg *c, struct reg_geometry *g);
+
+/* Runs the supervisor until shutdown; returns the process exit code. */
+int sup_run(const struct cfg *c, const struct sup_options *o);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * worker: ring column -> learner -> profile shard, with an intent record for
+ * crash consistency (see worker.h).
+ */
+#include "workers/worker.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/ring.h"
+#include "shm/catalog.h"
+#include "shm/profiles.h"
+
+/* Search tokens count only where they name a known tag. */
+static const struct lrn_item *_search_item(const struct reg *r,
+    const struct evt_record *e, struct lrn_item *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	for (unsigned i = 0; i < e->n_tokens && i < EVT_SEARCH_TOKENS &&
+	     buf->n_tags < LRN_ITEM_TAGS; i++)
+		if (cat_is_tag(r, e->tokens[i]))
+			buf->tags[buf->n_tags++] = e->tokens[i];
+	return buf;
+}
+
+static const struct lrn_item *_item_of(const struct reg *r,
+    const struct evt_record *e, struct cat_item *buf, struct lrn_item *sbuf,
+    uint64_t *counters)
+{
+	if (e->type == EVT_SEARCH)
+		return _search_item(r, e, sbuf);
+	if (e->entity_key && cat_get(r, e->entity_key, buf) == 0)
+		return &buf->item;
+	counters[REG_C_UNKNOWN_ENTITY]++;
+	return NULL;
+}
+
+static void _apply(const struct reg *r, unsigned s, unsigned producer,
+    struct ring_block *b, const struct evt_record *e, uint64_t *counters)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	struct prof_ref ref;
+	if (prof_find_or_insert(r, s, e->user_key, &ref)) {
+		counters[REG_C_REJECT0 + EVT_R_TABLE_FULL]++;
+		sh->full_rejects++;
+		ck_pr_store_64(&b->applied_seq, e->seq + 1);
+		return;
+	}
+	struct cat_item cbuf;
+	struct lrn_item sbuf;
+	const struct lrn_item *item = _item_of(r, e, &cbuf, &sbuf, counters);
+	struct prof_slot *slot = reg_shard_records(r, s) + ref.rec;
+	struct shard_intent *in = &sh->intent;
+
+	in->ring = producer;
+	in->seq = e->seq;
+	in->index_pos = ref.index_pos;
+	in->rec = ref.rec;
+	in->inserted = ref.inserted;
+	memcpy(&in->undo, slot, sizeof(in->undo));
+	ck_pr_fence_store(); /* the image is complete before it is valid */
+	ck_pr_store_uint(&in->valid, 1);
+	ck_pr_fence_store(); /* valid before the record changes */
+
+	prof_write_begin(slot);
+	lrn_apply(&slot->p, &r->hdr->params, e, item);
+	prof_write_end(slot);
+
+	ck_pr_store_64(&b->applied_seq, e->seq + 1);
+	ck_pr_fence_store(); /* applied_seq covers seq before valid drops */
+	ck_pr_store_uint(&in->valid, 0);
+	counters[REG_C_APPLIED]++;
+}
+
+static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)
+{
+	struct shard_intent *in = &reg_shard(r, s)->intent;
+	if (!in->valid)
+		return;
+	struct ring_block *b = reg_ring(r, in->ring, s);
+	if (ck_pr_load_64(&b->applied_seq) <= in->seq &&
+	    in->rec < r->hdr->geo.profiles_per_shard) {
+		struct prof_slot *slot = reg_shard_records(r, s) + in->rec;
+		unsigned v = slot->seq.sequence | 1; /* odd: mid-write */
+		ck_pr_store_uint(&slot->seq.sequence, v);
+		ck_pr_fence_store();
+		memcpy(&slot->p, &in->undo.p, sizeof(slot->p));
+		ck_pr_fence_store();
+		ck_pr_store_uint(&slot->seq.sequence, v + 1);
+		counters[REG_C_RECOVERED]++;
+	}
+	ck_pr_store_uint(&in->valid, 0);
+}
+
+unsigned wrk_recover(const struct reg *r, unsigned s)
+{
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	_rollback(r, s, counters);
+	prof_repair_seqlocks(r, s);
+	unsigned skipped = 0;
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++) {
+		struct ring_block *b = reg_ring(r, p, s);
+		uint64_t applied = ck_pr_load_64(&b->applied_seq);
+		unsigned n = ring_ready(b), k = 0;
+		while (k < n && ring_peek(b, k)->seq < applied)
+			k++;
+		if (k)
+			ring_release(b, k);
+		skipped += k;
+	}
+	counters[REG_C_SKIPPED] += skipped;
+	return skipped;
+}
+
+static void _prefetch_batch(const struct reg *r, unsigned s,
+    struct ring_block *b, unsigned n)
+{
+	const struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t k = ring_peek(b, i)->user_key;
+		__builtin_prefetch(&idx[(uint32_t)(k ^ (k >> 29)) & mask]);
+	}
+}
+
+unsigned wrk_poll(const struct reg *r, unsigned s, unsigned batch)
+{
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	unsigned taken = 0;
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++) {
+		struct ring_block *b = reg_ring(r, p, s);
+		unsigned n = ring_ready(b);
+		if (!n)
+			continue;
+		if (n > batch)
+			n = batch;
+		_prefetch_batch(r, s, b, n);
+		for (unsigned i = 0; i < n; i++)
+			_apply(r, s, p, b, ring_peek(b, i), counters);
+		ring_release(b, n);
+		counters[REG_C_BATCHES]++;
+		taken += n;
+	}
+	return taken;
+}
+
+static bool _column_empty(const struct reg *r, unsigned s)
+{
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++)
+		if (ring_ready(reg_ring(r, p, s)))
+			return false;
+	return true;
+}
+
+int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
+{
+	struct reg_proc *me = reg_proc(r, reg_proc_worker(r, s));
+	struct shard_block *sh = reg_shard(r, s);
+	wrk_recover(r, s);
+	ck_pr_store_uint(&me->ready, 1);
+	int64_t idle_since = 0;
+	for (;;) {
+		unsigned n = wrk_poll(r, s, o->batch);
+		int64_t now = reg_now_mono_ms();
+		ck_pr_store_64((uint64_t *)&me->heartbeat_ms, (uint64_t)now);
+		if (n) {
+			idle_since = 0;
+			continue;
+		}
+		if (ck_pr_load_uint(&r->hdr->state) >= REG_DRAINING &&
+		    _column_empty(r, s))
+			return 0;
+		if (!idle_since)
+			idle_since = now;
+		if ((now - idle_since) * 1000 < (int64_t)o->idle_spin_us) {
+			ck_pr_stall();
+			continue;
+		}
+		unsigned seen = ring_sleep_prepare(sh);
+		if (!_column_empty(r, s)) {
+			ck_pr_store_uint(&sh->sleeping, 0);
+			continue;
+		}
+		me->counters[REG_C_SLEEPS]++;
+		ring_sleep(sh, seen, o->sleep_ms);
+	}
+}
