@@ -115,6 +115,20 @@ static void _event(uint64_t *seed, unsigned u, int64_t t, int64_t switch_at,
 	ev->lon = 13.4 + (double)(u % 5) * 0.01;
 }
 
+/* Prints the top interests of one user: the demo's before/after view. */
+static void _show(pen_t *p, const char *user, const char *when)
+{
+	struct pen_profile pp;
+	if (pen_flush(p, 10000) ||
+	    pen_profile_read(p, user, strlen(user), &pp, PEN_READ_NAMES))
+		return;
+	printf("demo: %s, %s: top interests", user, when);
+	for (unsigned i = 0; i < pp.n_tags && i < 4; i++)
+		printf("%s %s %.3f", i ? "," : "", pp.tags[i].name,
+		    pp.tags[i].weight);
+	printf("\n");
+}
+
 int cli_demo(const struct cli *c, int argc, char **argv)
 {
 	unsigned users = 1000, events = 200000;
@@ -155,6 +169,13 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 	for (unsigned i = 0; i < events; i++) {
 		struct pen_event ev;
 		int64_t t = end - span + (int64_t)((double)span * i / events);
+		if (i == events * 23 / 30) {
+			size_t done = 0;
+			pen_publish_prepared(p, batch, nb, 0, &done);
+			sent += done;
+			nb = 0;
+			_show(p, "demo-user-3", "before a change of taste");
+		}
 		_event(&seed, (unsigned)(_rng(&seed) % users), t,
 		    end - 7 * LRN_DAY_MS, &ev, user, sizeof(user));
 		if (pen_prepare(p, &ev, &batch[nb], err, sizeof(err))) {
@@ -176,6 +197,7 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 	rc = pen_flush(p, 10000);
 	printf("demo: published %zu events of %u users%s\n", sent, users,
 	    rc ? " (not all applied yet)" : ", all applied");
+	_show(p, "demo-user-3", "a week after it");
 	pen_close(&p);
 	return CLI_OK;
 }
