@@ -206,6 +206,7 @@ static int _spawn(struct _sup *s, unsigned idx)
 {
 	struct reg_proc *p = reg_proc(&s->r, idx);
 	ck_pr_store_uint(&p->ready, 0);
+	ck_pr_fence_store(); /* not ready before the child can set it */
 	pid_t pid = fork();
 	if (pid < 0) {
 		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "fork: %s", strerror(errno));
@@ -247,8 +248,10 @@ static unsigned _reap(struct _sup *s, bool restart)
 		bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		if (clean && !restart)
 			continue;
-		/* Back off when a child keeps dying right after it starts. */
-		k->delay_ms = now - p->started_ms < 1000
+		/* Back off only when a child dies before it ever served (a
+		 * crash loop at start); one that recovered and ran restarts
+		 * after the base delay however often it is killed. */
+		k->delay_ms = !ck_pr_load_uint(&p->ready)
 		    ? (k->delay_ms ? k->delay_ms * 2 : s->cfg->restart_delay_ms)
 		    : s->cfg->restart_delay_ms;
 		if (k->delay_ms > _MAX_DELAY_MS)

@@ -1,0 +1,228 @@
+/*
+ * harness: start and stop a real penchantd for integration tests, run the
+ * real penchant CLI, and build a deterministic workload with an
+ * independently computed reference.
+ *
+ * Each test gets its own instance name and state directory; everything it
+ * started is stopped by pid, never by name.
+ */
+#ifndef PENCHANT_TESTS_HARNESS_H
+#define PENCHANT_TESTS_HARNESS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ipc/client.h"
+#include "ipc/ring.h"
+#include "penchant.h"
+#include "shm/profiles.h"
+
+struct hx {
+	char instance[64];
+	char state_dir[128];
+	char log[160];
+	const char *penchantd, *penchant;
+	pid_t pid;
+};
+
+static inline void hx_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static inline void hx_init(struct hx *h, const char *name, int argc,
+    char **argv)
+{
+	REQUIRE(argc >= 3);
+	memset(h, 0, sizeof(*h));
+	h->penchantd = argv[1];
+	h->penchant = argv[2];
+	snprintf(h->instance, sizeof(h->instance), "it-%s-%d", name,
+	    (int)getpid());
+	snprintf(h->state_dir, sizeof(h->state_dir), "/tmp/penchant-%s",
+	    h->instance);
+	snprintf(h->log, sizeof(h->log), "%s/penchantd.log", h->state_dir);
+	mkdir(h->state_dir, 0700);
+}
+
+/* Starts penchantd with the test's instance plus extra flags (NULL-ended). */
+static inline void hx_start(struct hx *h, const char *const *extra)
+{
+	char inst[96], sd[160];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	snprintf(sd, sizeof(sd), "--state-dir=%s", h->state_dir);
+	const char *argv[32] = { h->penchantd, inst, sd, "--log-level=info" };
+	int n = 4;
+	for (; extra && *extra && n < 30; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	h->pid = pid;
+	/* Ready: the region is RUNNING and every worker has recovered. */
+	for (int i = 0; i < 500; i++) {
+		pen_t *p;
+		if (pen_open(h->instance, &p, NULL, 0) == 0) {
+			const struct reg *r = pen_region(p);
+			bool ready = r->hdr->state == REG_RUNNING &&
+			    r->hdr->supervisor_pid == pid;
+			for (unsigned s = 0; ready && s < r->hdr->geo.shards; s++)
+				ready = ck_pr_load_uint(&reg_proc(r,
+				    reg_proc_worker(r, s))->ready);
+			pen_close(&p);
+			if (ready)
+				return;
+		}
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			fprintf(stderr, "penchantd exited early (status %d); log "
+			    "%s\n", st, h->log);
+			exit(1);
+		}
+		hx_sleep_ms(20);
+	}
+	fprintf(stderr, "penchantd did not become ready; log %s\n", h->log);
+	kill(pid, SIGKILL);
+	exit(1);
+}
+
+/* SIGTERM and wait; returns the exit status (bounded: SIGKILL after 60 s). */
+static inline int hx_stop(struct hx *h)
+{
+	int st = -1;
+	if (h->pid <= 0)
+		return 0;
+	kill(h->pid, SIGTERM);
+	for (int i = 0; i < 6000; i++) {
+		if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+			h->pid = 0;
+			return st;
+		}
+		hx_sleep_ms(10);
+	}
+	kill(h->pid, SIGKILL);
+	waitpid(h->pid, &st, 0);
+	h->pid = 0;
+	return -1;
+}
+
+/* Removes what the test left: region, lock, snapshot, state dir. */
+static inline void hx_cleanup(struct hx *h)
+{
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		waitpid(h->pid, NULL, 0);
+		h->pid = 0;
+	}
+	char path[256];
+	reg_unlink(h->instance);
+	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock", h->instance);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.snap", h->state_dir, h->instance);
+	unlink(path);
+	if (check_failures == 0)
+		unlink(h->log);
+	rmdir(h->state_dir);
+}
+
+/*
+ * Runs the penchant CLI with args (NULL-ended), stdin from `input` (may be
+ * NULL), stdout/stderr captured into out/err (may be NULL). Returns the
+ * exit code, or -1 when it did not exit normally.
+ */
+static inline int hx_cli(struct hx *h, const char *input, size_t input_len,
+    char *out, size_t outlen, char *err, size_t errlen, ...)
+{
+	char inst[96];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	const char *argv[32] = { h->penchant, inst };
+	int n = 2;
+	va_list ap;
+	va_start(ap, errlen);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && n < 30)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	char fin[64], fout[64], ferr[64];
+	snprintf(fin, sizeof(fin), "/tmp/hx-in-%d", (int)getpid());
+	snprintf(fout, sizeof(fout), "/tmp/hx-out-%d", (int)getpid());
+	snprintf(ferr, sizeof(ferr), "/tmp/hx-err-%d", (int)getpid());
+	FILE *f = fopen(fin, "w");
+	REQUIRE(f);
+	if (input)
+		fwrite(input, 1, input_len, f);
+	fclose(f);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int i = open(fin, O_RDONLY), o = open(fout, O_WRONLY | O_CREAT |
+		    O_TRUNC, 0600), e = open(ferr, O_WRONLY | O_CREAT | O_TRUNC,
+		    0600);
+		dup2(i, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	const char *files[2] = { fout, ferr };
+	char *bufs[2] = { out, err };
+	size_t lens[2] = { outlen, errlen };
+	for (int k = 0; k < 2; k++) {
+		if (!bufs[k])
+			continue;
+		f = fopen(files[k], "r");
+		size_t got = f ? fread(bufs[k], 1, lens[k] - 1, f) : 0;
+		bufs[k][got] = 0;
+		if (f)
+			fclose(f);
+	}
+	unlink(fin);
+	unlink(fout);
+	unlink(ferr);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Waits until every ring of the instance is empty and applied (bounded). */
+static inline bool hx_wait_drained(const struct reg *r, unsigned timeout_ms)
+{
+	for (unsigned t = 0; t < timeout_ms; t += 10) {
+		bool done = true;
+		for (unsigned p = 0; done && p < r->hdr->geo.producer_slots; p++)
+			for (unsigned s = 0; done && s < r->hdr->geo.shards; s++) {
+				struct ring_block *b = reg_ring(r, p, s);
+				done = ring_backlog(b) == 0 &&
+				    ck_pr_load_64(&b->applied_seq) ==
+				    ck_pr_load_64(&b->next_seq);
+			}
+		if (done)
+			return true;
+		hx_sleep_ms(10);
+	}
+	return false;
+}
+
+#endif
