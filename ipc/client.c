@@ -120,6 +120,20 @@ static int _claim_slot(pen_t *p)
 	return -ENOSPC;
 }
 
+/*
+ * Counts a rejected event by reason in this handle's producer slot (claimed
+ * now if need be, so `penchant status` shows every rejection).
+ */
+static void _count_reject(pen_t *p, enum evt_reason why)
+{
+	if (p->slot < 0 && _claim_slot(p))
+		return;
+	struct reg_producer *pr = reg_producer(&p->r, (unsigned)p->slot);
+	pr->rejected++;
+	if ((unsigned)why < EVT_REASON_COUNT)
+		pr->rejected_by[why]++;
+}
+
 /* Time window for acceptance: settings against the wall clock. */
 static struct evt_limits _limits(const pen_t *p)
 {
@@ -190,8 +204,7 @@ static int _build(pen_t *p, const struct evt_input *in, struct evt_record *rec,
 	if (err && errlen)
 		snprintf(err, errlen, "%s%s%s", evt_reason_name(why),
 		    field ? ": " : "", field ? field : "");
-	if (p->slot >= 0)
-		reg_producer(&p->r, (unsigned)p->slot)->rejected++;
+	_count_reject(p, why);
 	return -EINVAL;
 }
 
@@ -313,6 +326,7 @@ int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
 	struct evt_input in;
 	enum evt_reason why = json_event_input(line, len, &w, &in, err, errlen);
 	if (why != EVT_OK) {
+		_count_reject(p, why);
 		char msg[256];
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "%s: %s", evt_reason_name(why), msg);

@@ -27,7 +27,7 @@
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
-#define REG_LAYOUT_VERSION (100 * 3 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+#define REG_LAYOUT_VERSION (100 * 4 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -141,6 +141,7 @@ struct reg_producer {
 	uint64_t full_waits;   /* times a ring was full (waited or -EAGAIN) */
 	uint64_t rejected;     /* events refused by validation at this producer */
 	uint8_t pad1[REG_LINE - 24];
+	uint64_t rejected_by[EVT_REASON_COUNT]; /* the same, by reason */
 } __attribute__((aligned(REG_LINE)));
 
 /*

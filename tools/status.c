@@ -15,12 +15,16 @@ static const char *const _state_names[] = { "starting", "running",
 static const char *const _role_names[] = { "supervisor", "worker",
 	"acceptor", "segmenter" };
 
+/* Process counters summed; producers' rejections join the reasons. */
 static void _sum_counters(const struct reg *r, uint64_t *sum)
 {
 	memset(sum, 0, sizeof(uint64_t) * REG_C_COUNT);
 	for (unsigned i = 0; i < reg_nprocs(r); i++)
 		for (unsigned k = 0; k < REG_C_COUNT; k++)
 			sum[k] += reg_proc(r, i)->counters[k];
+	for (unsigned q = 0; q < r->hdr->geo.producer_slots; q++)
+		for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+			sum[REG_C_REJECT0 + k] += reg_producer(r, q)->rejected_by[k];
 }
 
 static void _exit_text(int status, char *buf, size_t len)
@@ -70,7 +74,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	    (unsigned long long)published, (unsigned long long)backlog,
 	    (unsigned long long)waits,
 	    (unsigned long long)now[REG_C_UNKNOWN_ENTITY]);
-	printf("rejected: %llu at producers (validation)", (unsigned long long)rej);
+	printf("rejected: %llu at producers", (unsigned long long)rej);
 	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
 		if (now[REG_C_REJECT0 + k])
 			printf(", %s %llu", evt_reason_name(k),

@@ -147,24 +147,13 @@ static inline void hx_cleanup(struct hx *h)
 }
 
 /*
- * Runs the penchant CLI with args (NULL-ended), stdin from `input` (may be
- * NULL), stdout/stderr captured into out/err (may be NULL). Returns the
- * exit code, or -1 when it did not exit normally.
+ * Runs `prog` with args (NULL-ended), stdin from `input` (may be NULL),
+ * stdout/stderr captured into out/err (may be NULL). Returns the exit code,
+ * or -1 when it did not exit normally.
  */
-static inline int hx_cli(struct hx *h, const char *input, size_t input_len,
-    char *out, size_t outlen, char *err, size_t errlen, ...)
+static inline int hx_runv(const char *input, size_t input_len, char *out,
+    size_t outlen, char *err, size_t errlen, const char *const *argv)
 {
-	char inst[96];
-	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
-	const char *argv[32] = { h->penchant, inst };
-	int n = 2;
-	va_list ap;
-	va_start(ap, errlen);
-	const char *a;
-	while ((a = va_arg(ap, const char *)) && n < 30)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
 	char fin[64], fout[64], ferr[64];
 	snprintf(fin, sizeof(fin), "/tmp/hx-in-%d", (int)getpid());
 	snprintf(fout, sizeof(fout), "/tmp/hx-out-%d", (int)getpid());
@@ -204,6 +193,24 @@ static inline int hx_cli(struct hx *h, const char *input, size_t input_len,
 	unlink(fout);
 	unlink(ferr);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The penchant CLI on the test's instance; args NULL-ended. */
+static inline int hx_cli(struct hx *h, const char *input, size_t input_len,
+    char *out, size_t outlen, char *err, size_t errlen, ...)
+{
+	char inst[96];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	const char *argv[32] = { h->penchant, inst };
+	int n = 2;
+	va_list ap;
+	va_start(ap, errlen);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && n < 30)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return hx_runv(input, input_len, out, outlen, err, errlen, argv);
 }
 
 /* Waits until every ring of the instance is empty and applied (bounded). */

@@ -1,0 +1,93 @@
+// micro: Google Benchmark micro-benchmarks of penchant's C API (rings,
+// learner, profile reads). The engine calls live in shim.c; this file only
+// times them. Every benchmark checks what its timed runs did against a
+// simple reference (records consumed == produced with the right sequence
+// sum, learner counts, every read found the right user) and aborts on a
+// mismatch, so a fast wrong answer never reports.
+//
+// Usage: micro [--users N] [Google Benchmark flags, e.g.
+//        --benchmark_filter=ring --benchmark_repetitions=5]
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bench/shim.h"
+
+namespace {
+
+[[noreturn]] void die(const char *what, const char *err)
+{
+	std::fprintf(stderr, "micro: %s: %s\n", what, err);
+	std::abort();
+}
+
+using step_fn = void (*)(bsh *);
+using verify_fn = int (*)(bsh *, char *, size_t);
+
+void add(const char *name, bsh *b, step_fn step, verify_fn verify,
+    int64_t items_per_step)
+{
+	benchmark::RegisterBenchmark(name,
+	    [=](benchmark::State &st) {
+		    for (auto _ : st)
+			    step(b);
+		    char err[256];
+		    if (verify(b, err, sizeof(err)))
+			    die(st.name().c_str(), err);
+		    st.SetItemsProcessed(st.iterations() * items_per_step);
+	    });
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	unsigned users = 1000000;
+	// Our own flag first; Google Benchmark rejects what it does not know.
+	for (int i = 1; i + 1 < argc; i++) {
+		if (std::strcmp(argv[i], "--users") == 0) {
+			users = (unsigned)std::strtoul(argv[i + 1], nullptr, 10);
+			for (int j = i; j + 2 <= argc; j++)
+				argv[j] = argv[j + 2];
+			argc -= 2;
+			break;
+		}
+	}
+	if (users < 1024)
+		users = 1024;
+	benchmark::Initialize(&argc, argv);
+	if (benchmark::ReportUnrecognizedArguments(argc, argv))
+		return 1;
+
+	char err[256];
+	if (bsh_learn_reference(err, sizeof(err)))
+		die("learner reference", err);
+	bsh *b = nullptr;
+	if (bsh_open(&b, users, err, sizeof(err)) < 0)
+		die("setup", err);
+
+	add("ring/ck_typed_single", b, bsh_ring_ck_single_step,
+	    bsh_ring_verify, 1);
+	add("ring/stage_commit_1", b, bsh_ring_stage1_step, bsh_ring_verify, 1);
+	add("ring/stage_commit_batch64", b, bsh_ring_batch_step,
+	    bsh_ring_verify, BSH_BATCH);
+	add("learn/lrn_apply_item4", b,
+	    [](bsh *x) { bsh_learn_step(x, 0); }, bsh_learn_verify, 1);
+	add("learn/lrn_apply_16items_evicting", b,
+	    [](bsh *x) { bsh_learn_step(x, 1); }, bsh_learn_verify, 1);
+	std::string r1 = "read/prof_read_random_of_" + std::to_string(users);
+	std::string r2 = "read/pen_profile_read_random_of_" +
+	    std::to_string(users);
+	add(r1.c_str(), b, bsh_prof_read_step, bsh_read_verify, 1);
+	add(r2.c_str(), b, bsh_pen_read_step, bsh_read_verify, 1);
+
+	std::printf("profile table: %.0f bytes of shared memory per user "
+	    "(512 B slot + index), %u users\n", bsh_bytes_per_user(b), users);
+	benchmark::RunSpecifiedBenchmarks();
+	benchmark::Shutdown();
+	bsh_close(&b);
+	return 0;
+}

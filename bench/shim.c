@@ -1,0 +1,401 @@
+/*
+ * shim: the engine calls behind the C++ micro-benchmarks (see shim.h). Each
+ * step keeps the tallies its verify call checks, so the runs that were timed
+ * are the runs that are checked.
+ */
+#include "bench/shim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "penchant.h"
+#include "ipc/ring.h"
+#include "shm/profiles.h"
+#include "shm/region.h"
+
+#define _ID_LEN 16
+#define _ITEMS 16
+#define _T0_MS 1700000000000LL
+
+enum { _RING_CK = 0, _RING_STAGE1, _RING_BATCH, _RING_MODES };
+
+struct bsh {
+	struct reg r;
+	char instance[40];
+	unsigned users;
+	uint64_t *keys;           /* user keys, by user number */
+	char (*ids)[_ID_LEN];     /* user ids "u<number>" */
+	pen_t *pen;
+
+	/* rings: mode -> producer slot */
+	struct ring_producer pr;  /* slots 1 and 2 (stage modes) */
+	struct ring_producer pr2;
+	struct evt_record tmpl;
+	uint64_t produced[_RING_MODES], consumed[_RING_MODES];
+	uint64_t next_seq[_RING_MODES], seq_sum[_RING_MODES];
+	uint64_t ring_errors;
+
+	/* learner */
+	struct lrn_profile prof;
+	struct lrn_params prm;
+	struct lrn_item items[_ITEMS];
+	struct evt_record lrec;
+	uint64_t learn_steps;
+
+	/* reads */
+	uint64_t rng;
+	uint64_t reads, read_errors;
+};
+
+static uint64_t _next(uint64_t *x)
+{
+	/* xorshift64*: cheap and good enough to pick users */
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545F4914F6CDD1DULL;
+}
+
+static unsigned _pick(struct bsh *b)
+{
+	return (unsigned)(((_next(&b->rng) >> 32) * b->users) >> 32);
+}
+
+static uint32_t _pow2(uint64_t v)
+{
+	uint64_t p = 1;
+	while (p < v)
+		p <<= 1;
+	return (uint32_t)p;
+}
+
+static void _geometry(unsigned users, struct reg_geometry *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->shards = 1;
+	g->producer_slots = 4;
+	g->acceptor_slots = 0;
+	g->ring_depth = 4096;
+	g->profiles_per_shard = users;
+	g->index_slots = _pow2(2ULL * users);
+	g->catalog_capacity = 64;
+	g->catalog_slots = _pow2(2ULL * g->catalog_capacity);
+	g->names_capacity = 64;
+	g->names_slots = _pow2(2ULL * g->names_capacity);
+	g->record_size = sizeof(struct evt_record);
+	g->profile_size = sizeof(struct prof_slot);
+}
+
+static void _item(struct lrn_item *it, unsigned n)
+{
+	memset(it, 0, sizeof(*it));
+	it->category = 1000 + n % 5;
+	it->n_tags = 4;
+	for (unsigned t = 0; t < 4; t++)
+		it->tags[t] = 1 + (n * 7 + t * 11) % 40;
+}
+
+static int _populate(struct bsh *b, char *err, size_t errlen)
+{
+	struct evt_record e = b->tmpl;
+	struct lrn_item it;
+	_item(&it, 0);
+	for (unsigned u = 0; u < b->users; u++) {
+		int n = snprintf(b->ids[u], _ID_LEN, "u%u", u);
+		b->keys[u] = evt_user_key(b->ids[u], (size_t)n);
+		struct prof_ref ref;
+		int rc = prof_find_or_insert(&b->r, 0, b->keys[u], &ref);
+		if (rc || !ref.inserted) {
+			snprintf(err, errlen, "populate: user %u: %s", u,
+			    rc ? strerror(-rc) : "key collision");
+			return rc ? rc : -EEXIST;
+		}
+		struct prof_slot *slot = reg_shard_records(&b->r, 0) + ref.rec;
+		e.user_key = b->keys[u];
+		prof_write_begin(slot);
+		lrn_apply(&slot->p, &b->r.hdr->params, &e, &it);
+		prof_write_end(slot);
+	}
+	return 0;
+}
+
+int bsh_open(struct bsh **out, unsigned users, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct bsh *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->users = users;
+	b->rng = 0x9E3779B97F4A7C15ULL;
+	b->keys = calloc(users, sizeof(*b->keys));
+	b->ids = calloc(users, sizeof(*b->ids));
+	if (!b->keys || !b->ids) {
+		free(b->keys);
+		free(b->ids);
+		free(b);
+		return -ENOMEM;
+	}
+	snprintf(b->instance, sizeof(b->instance), "bench-micro-%d",
+	    (int)getpid());
+	struct reg_geometry g;
+	_geometry(users, &g);
+	int rc = reg_create(&b->r, b->instance, &g, err, errlen);
+	if (rc) {
+		free(b->keys);
+		free(b->ids);
+		free(b);
+		return rc;
+	}
+	lrn_params_default(&b->r.hdr->params);
+	b->r.hdr->limits = evt_limits_default();
+	ck_pr_fence_store(); /* settings before the region runs */
+	ck_pr_store_uint(&b->r.hdr->state, REG_RUNNING);
+
+	memset(&b->tmpl, 0, sizeof(b->tmpl));
+	b->tmpl.type = EVT_VIEW;
+	b->tmpl.entity_key = 42;
+	b->tmpl.time_ms = _T0_MS;
+	b->tmpl.scroll_depth = -1.0f;
+	b->tmpl.device = EVT_DEV_MOBILE;
+	b->tmpl.platform = EVT_PLAT_IOS;
+	b->tmpl.daypart = EVT_DP_EVENING;
+	b->tmpl.weekday = 2;
+
+	*out = b;
+	if ((rc = _populate(b, err, errlen)) ||
+	    (rc = pen_open(b->instance, &b->pen, err, errlen))) {
+		bsh_close(out);
+		return rc;
+	}
+	ring_producer_init(&b->pr, &b->r, 1);
+	ring_producer_init(&b->pr2, &b->r, 2);
+
+	lrn_params_default(&b->prm);
+	for (unsigned i = 0; i < _ITEMS; i++)
+		_item(&b->items[i], i);
+	b->lrec = b->tmpl;
+	b->lrec.user_key = 7;
+	lrn_profile_init(&b->prof, 7);
+	return 0;
+}
+
+void bsh_close(struct bsh **bp)
+{
+	struct bsh *b = *bp;
+	if (!b)
+		return;
+	pen_close(&b->pen);
+	reg_detach(&b->r);
+	reg_unlink(b->instance);
+	free(b->keys);
+	free(b->ids);
+	free(b);
+	*bp = NULL;
+}
+
+/* Rings -------------------------------------------------------------------- */
+
+static void _consumed(struct bsh *b, int mode, uint64_t seq)
+{
+	if (seq != b->next_seq[mode])
+		b->ring_errors++;
+	b->next_seq[mode] = seq + 1;
+	b->seq_sum[mode] += seq;
+	b->consumed[mode]++;
+}
+
+void bsh_ring_ck_single_step(struct bsh *b)
+{
+	struct ring_block *rb = reg_ring(&b->r, 0, 0);
+	struct evt_record e = b->tmpl, got;
+	e.seq = b->produced[_RING_CK];
+	if (!ck_ring_enqueue_spsc_evt(&rb->ring, rb->records, &e)) {
+		b->ring_errors++;
+		return;
+	}
+	b->produced[_RING_CK]++;
+	if (!ck_ring_dequeue_spsc_evt(&rb->ring, rb->records, &got)) {
+		b->ring_errors++;
+		return;
+	}
+	_consumed(b, _RING_CK, got.seq);
+}
+
+void bsh_ring_stage1_step(struct bsh *b)
+{
+	struct ring_block *rb = reg_ring(&b->r, 1, 0);
+	if (!ring_stage(&b->pr, 0, &b->tmpl)) {
+		b->ring_errors++;
+		return;
+	}
+	ring_commit(&b->pr);
+	b->produced[_RING_STAGE1]++;
+	if (ring_ready(rb) != 1) {
+		b->ring_errors++;
+		return;
+	}
+	_consumed(b, _RING_STAGE1, ring_peek(rb, 0)->seq);
+	ring_release(rb, 1);
+}
+
+void bsh_ring_batch_step(struct bsh *b)
+{
+	struct ring_block *rb = reg_ring(&b->r, 2, 0);
+	for (unsigned i = 0; i < BSH_BATCH; i++)
+		if (!ring_stage(&b->pr2, 0, &b->tmpl))
+			b->ring_errors++;
+		else
+			b->produced[_RING_BATCH]++;
+	ring_commit(&b->pr2);
+	unsigned n = ring_ready(rb);
+	if (n != BSH_BATCH)
+		b->ring_errors++;
+	for (unsigned i = 0; i < n; i++)
+		_consumed(b, _RING_BATCH, ring_peek(rb, i)->seq);
+	ring_release(rb, n);
+}
+
+int bsh_ring_verify(struct bsh *b, char *err, size_t errlen)
+{
+	static const char *const names[] = { "ck single", "stage 1", "batch" };
+	if (b->ring_errors) {
+		snprintf(err, errlen, "ring: %llu out-of-order, missing or full "
+		    "records", (unsigned long long)b->ring_errors);
+		return -1;
+	}
+	for (int m = 0; m < _RING_MODES; m++) {
+		uint64_t n = b->produced[m];
+		/* seqs are 0..n-1 in order: their sum is n(n-1)/2 */
+		uint64_t want = n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1);
+		if (b->consumed[m] != n || b->seq_sum[m] != want) {
+			snprintf(err, errlen, "ring %s: produced %llu consumed "
+			    "%llu, seq sum %llu want %llu", names[m],
+			    (unsigned long long)n,
+			    (unsigned long long)b->consumed[m],
+			    (unsigned long long)b->seq_sum[m],
+			    (unsigned long long)want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Learner ------------------------------------------------------------------ */
+
+int bsh_learn_reference(char *err, size_t errlen)
+{
+	/* Two rsvps, a day of silence, then a view: every tag and the
+	 * category hold 0.1*1.0*2 * 0.95 + 0.1*0.1 = 0.2 by the DESIGN rules. */
+	struct lrn_params prm;
+	struct lrn_profile p;
+	struct lrn_item it;
+	struct evt_record e;
+	lrn_params_default(&prm);
+	_item(&it, 3);
+	lrn_profile_init(&p, 11);
+	memset(&e, 0, sizeof(e));
+	e.user_key = 11;
+	e.entity_key = 5;
+	e.scroll_depth = -1.0f;
+	e.type = EVT_RSVP;
+	e.time_ms = _T0_MS;
+	lrn_apply(&p, &prm, &e, &it);
+	lrn_apply(&p, &prm, &e, &it);
+	e.type = EVT_VIEW;
+	e.time_ms = _T0_MS + LRN_DAY_MS;
+	lrn_apply(&p, &prm, &e, &it);
+	const double want = 0.2 * 0.95 + 0.01;
+	unsigned found = 0;
+	for (unsigned i = 0; i < LRN_TAGS; i++) {
+		if (!p.tags[i].id)
+			continue;
+		found++;
+		if (fabs(p.tags[i].w - want) > 1e-9) {
+			snprintf(err, errlen, "learner: tag %u weight %.12f, want "
+			    "%.12f", p.tags[i].id, p.tags[i].w, want);
+			return -1;
+		}
+	}
+	if (found != 4 || p.counts[LRN_N_RSVP] != 2 ||
+	    p.counts[LRN_N_VIEW] != 1 || p.events != 3 || !p.cats[0].id ||
+	    fabs(p.cats[0].w - want) > 1e-9) {
+		snprintf(err, errlen, "learner: %u tags, %u rsvp, %u view, %u "
+		    "events, category %.12f (want 4, 2, 1, 3, %.12f)", found,
+		    p.counts[LRN_N_RSVP], p.counts[LRN_N_VIEW], p.events,
+		    p.cats[0].w, want);
+		return -1;
+	}
+	return 0;
+}
+
+void bsh_learn_step(struct bsh *b, int rotate)
+{
+	static const uint8_t types[8] = { EVT_VIEW, EVT_VIEW, EVT_CLICK,
+		EVT_VIEW, EVT_SAVE, EVT_CLICK, EVT_RSVP, EVT_SHARE };
+	uint64_t i = b->learn_steps++;
+	b->lrec.type = types[i & 7];
+	b->lrec.time_ms = _T0_MS + (int64_t)i * 60000; /* a minute apart */
+	b->lrec.daypart = (uint8_t)((i >> 8) & 3);
+	const struct lrn_item *it = &b->items[rotate ? (i >> 3) % _ITEMS : 0];
+	lrn_apply(&b->prof, &b->prm, &b->lrec, it);
+}
+
+int bsh_learn_verify(struct bsh *b, char *err, size_t errlen)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < LRN_N_COUNT; i++)
+		sum += b->prof.counts[i];
+	if (b->prof.events != (uint32_t)b->learn_steps ||
+	    (uint32_t)sum != (uint32_t)b->learn_steps || !b->prof.tags[0].id) {
+		snprintf(err, errlen, "learner: %llu steps, profile says %u "
+		    "events, counts sum %llu", (unsigned long long)b->learn_steps,
+		    b->prof.events, (unsigned long long)sum);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads -------------------------------------------------------------------- */
+
+void bsh_prof_read_step(struct bsh *b)
+{
+	unsigned u = _pick(b);
+	struct lrn_profile p;
+	b->reads++;
+	if (prof_read(&b->r, b->keys[u], &p) || p.user_key != b->keys[u] ||
+	    p.events != 1)
+		b->read_errors++;
+}
+
+void bsh_pen_read_step(struct bsh *b)
+{
+	unsigned u = _pick(b);
+	struct pen_profile p;
+	b->reads++;
+	if (pen_profile_read(b->pen, b->ids[u], strlen(b->ids[u]), &p, 0) ||
+	    p.user_key != b->keys[u] || p.events != 1 || p.n_tags != 4)
+		b->read_errors++;
+}
+
+int bsh_read_verify(struct bsh *b, char *err, size_t errlen)
+{
+	if (b->read_errors || !b->reads) {
+		snprintf(err, errlen, "reads: %llu of %llu wrong",
+		    (unsigned long long)b->read_errors,
+		    (unsigned long long)b->reads);
+		return -1;
+	}
+	return 0;
+}
+
+double bsh_bytes_per_user(const struct bsh *b)
+{
+	const struct reg_geometry *g = &b->r.hdr->geo;
+	double bytes = (double)g->index_slots * sizeof(struct prof_index) +
+	    (double)g->profiles_per_shard * sizeof(struct prof_slot);
+	return bytes / g->profiles_per_shard;
+}

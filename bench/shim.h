@@ -1,0 +1,58 @@
+/*
+ * shim: a plain C interface over the engine for the C++ micro-benchmarks
+ * (bench/micro.cc). The engine's headers are C11 (flexible array members,
+ * _Static_assert, ck's macros) and are not meant to compile as C++, so the
+ * benchmark bodies live here and micro.cc only drives them.
+ *
+ * One context owns one region (/dev/shm/penchant.bench-micro-<pid>): one
+ * shard, a few producer slots, and a profile table holding `users` profiles,
+ * each created by one event. bsh_close() unlinks the region.
+ *
+ * Every *_step() is the timed operation; every *_verify() checks what the
+ * steps did so far against a simple reference and returns 0 or -1 with a
+ * message in err. Single-threaded: one context, one thread.
+ */
+#ifndef PENCHANT_BENCH_SHIM_H
+#define PENCHANT_BENCH_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bsh;
+
+#define BSH_BATCH 64
+
+/* Creates the region and fills the profile table. 0 or a negative errno. */
+int bsh_open(struct bsh **out, unsigned users, char *err, size_t errlen);
+/* Detaches, unlinks the region, frees; sets *b NULL. */
+void bsh_close(struct bsh **b);
+
+/* Rings, producer and consumer in this one thread. */
+void bsh_ring_ck_single_step(struct bsh *b);   /* ck typed enqueue+dequeue */
+void bsh_ring_stage1_step(struct bsh *b);      /* ring_stage+commit of 1 */
+void bsh_ring_batch_step(struct bsh *b);       /* BSH_BATCH staged, 1 commit */
+int bsh_ring_verify(struct bsh *b, char *err, size_t errlen);
+
+/* Learner: one lrn_apply on a private profile. rotate=0 uses one item of 4
+ * tags; rotate=1 cycles 16 items of 4 tags over 40 tags (evictions). */
+int bsh_learn_reference(char *err, size_t errlen);
+void bsh_learn_step(struct bsh *b, int rotate);
+int bsh_learn_verify(struct bsh *b, char *err, size_t errlen);
+
+/* Profile reads of random existing users. */
+void bsh_prof_read_step(struct bsh *b);        /* prof_read by key */
+void bsh_pen_read_step(struct bsh *b);         /* pen_profile_read by id */
+int bsh_read_verify(struct bsh *b, char *err, size_t errlen);
+
+/* Bytes of profile table (records + index) per profile of capacity. */
+double bsh_bytes_per_user(const struct bsh *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

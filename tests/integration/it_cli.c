@@ -1,0 +1,174 @@
+/*
+ * it_cli: the penchant and penchantd command lines against a real daemon:
+ * send with garbage lines mixed in (line-numbered errors, nothing else
+ * changes), catalog garbage, profile/status output and exit codes, bad
+ * settings, a second daemon on the same instance.
+ */
+#include "harness.h"
+
+#define T0 "1767258000000" /* 2026-01-01T09:00:00Z */
+#define T1 "1767261600000" /* one hour later */
+
+static bool _has(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle)) {
+		fprintf(stderr, "expected to find '%s' in:\n%s\n", needle, hay);
+		return false;
+	}
+	return true;
+}
+
+static void _catalog(struct hx *h)
+{
+	static const char lines[] =
+	    "{\"id\":\"ent-1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"]}\n"
+	    "{\"id\":\"\"}\n"
+	    "{\"category\":\"x\"}\n"
+	    "{\"id\":\"e3\",\"tags\":\"notarray\"}\n"
+	    "{\"id\":\"e4\",\"price_level\":9}\n"
+	    "not json at all\n"
+	    "{\"id\":\"ent-2\",\"category\":\"outdoors\",\"tags\":[\"hiking\"]}\n";
+	char out[4096], err[4096];
+	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
+	    sizeof(err), "catalog", "load", "-", NULL);
+	CHECK_EQ_INT(rc, 1);
+	for (int l = 2; l <= 6; l++) {
+		char want[16];
+		snprintf(want, sizeof(want), "-:%d:", l);
+		CHECK(_has(err, want));
+	}
+	CHECK(!strstr(err, "-:1:") && !strstr(err, "-:7:"));
+	CHECK(_has(err, "loaded 2 entities, rejected 5 lines"));
+}
+
+static void _send(struct hx *h)
+{
+	static const char lines[] =
+	    "{\"user_id\":\"alice\",\"event_type\":\"rsvp\",\"entity_id\":\"ent-1\",\"timestamp\":" T0 "}\n"
+	    "{\"user_id\":\"alice\"\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"teleport\",\"entity_id\":\"ent-1\",\"timestamp\":" T0 "}\n"
+	    "[1,2,3]\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":\"yesterday\"}\n"
+	    "\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":" T0 ",\"lat\":91,\"lon\":0}\n"
+	    "\x01\x02\xff\xfe garbage\n"
+	    "{\"userId\":\"alice\",\"eventType\":\"click\",\"entityId\":\"ent-1\",\"context\":{\"timestamp\":" T1 ",\"device\":\"iPhone\"}}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\"}\n";
+	char out[4096], err[8192];
+	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
+	    sizeof(err), "send", NULL);
+	CHECK_EQ_INT(rc, 1);
+	CHECK(_has(err, "line 2: malformed"));
+	CHECK(_has(err, "line 3: bad_type"));
+	CHECK(_has(err, "line 4: not_map"));
+	CHECK(_has(err, "line 5: bad_time"));
+	CHECK(_has(err, "line 7: bad_location"));
+	CHECK(_has(err, "line 8: malformed"));
+	CHECK(_has(err, "line 10: missing_time"));
+	CHECK(_has(err, "sent 2 events, rejected 7 lines"));
+	CHECK(!strstr(err, "line 1:") && !strstr(err, "line 9:") &&
+	    !strstr(err, "line 6:"));
+}
+
+static void _profile(struct hx *h)
+{
+	pen_t *p;
+	REQUIRE(pen_open(h->instance, &p, NULL, 0) == 0);
+	CHECK(hx_wait_drained(pen_region(p), 10000));
+	struct pen_profile pp;
+	REQUIRE(pen_profile_read(p, "alice", 5, &pp, PEN_READ_NAMES) == 0);
+	CHECK_EQ_INT(pp.events, 2);
+	CHECK_EQ_INT(pp.counts[PEN_N_RSVP], 1);
+	CHECK_EQ_INT(pp.counts[PEN_N_CLICK], 1);
+	CHECK_EQ_INT(pp.devices[1], 1); /* iPhone -> mobile */
+	/* rsvp 1.0*0.1 decayed one hour (0.95^(1/24)), plus click 0.3*0.1 */
+	double want = 0.1 * 0.9978650616302984 + 0.03;
+	CHECK_EQ_INT(pp.n_tags, 2);
+	CHECK_EQ_INT(pp.n_cats, 1);
+	for (unsigned i = 0; i < pp.n_tags; i++)
+		CHECK_NEAR(pp.tags[i].weight, want, 1e-12);
+	CHECK(!strcmp(pp.cats[0].name, "music"));
+	pen_close(&p);
+
+	char out[8192], err[4096];
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "profile", "alice", "--json", NULL), 0);
+	CHECK(_has(out, "\"events\":2"));
+	CHECK(_has(out, "\"name\":\"jazz\""));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "profile", "alice", NULL), 0);
+	CHECK(_has(out, "jazz"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "profile", "nobody", NULL), 4);
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "profile", NULL), 2);
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "profile", "a", "b", NULL), 2);
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "frobnicate", NULL), 2);
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "send", "--bogus", NULL), 2);
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "status", NULL), 0);
+	CHECK(_has(out, "profiles 1 / 524288"));
+	CHECK(_has(out, "rejected: 7 at producers"));
+	CHECK(_has(out, "bad_type 1"));
+	CHECK(_has(out, "catalog 2 /"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "status", "--json", NULL), 0);
+	CHECK(_has(out, "\"state\":\"running\""));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+	    "status", "--help", NULL), 0);
+	const char *argv[] = { h->penchant, "--instance=no-such-instance-x",
+		"status", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), argv),
+	    3);
+	CHECK(_has(err, "not running"));
+}
+
+static void _daemon_flags(struct hx *h)
+{
+	char out[65536], err[4096], inst[96];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	const char *second[] = { h->penchantd, inst, "--state-dir=/tmp", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+	    second), 1);
+	CHECK(_has(err, "already running"));
+	static const char *const bad[][2] = {
+		{ "--shards=99", "shards" },
+		{ "--ring-depth=1000", "power of two" },
+		{ "--ring-depth=", "ring_depth" },
+		{ "--learning-rate=nan", "learning_rate" },
+		{ "--bogus-flag", "bogus" },
+		{ "--instance=../etc", "instance" },
+		{ "--state-dir=relative/path", "state_dir" },
+		{ "--producer-slots=2", "acceptor" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[] = { h->penchantd, bad[i][0],
+			i == 7 ? "--acceptor-slots=2" : NULL, NULL };
+		CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err,
+		    sizeof(err), argv), 2);
+		CHECK(_has(err, bad[i][1]));
+	}
+	const char *help[] = { h->penchantd, "--help", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), help),
+	    0);
+	CHECK(_has(out, "profiles-per-shard"));
+}
+
+int main(int argc, char **argv)
+{
+	struct hx h;
+	hx_init(&h, "cli", argc, argv);
+	const char *flags[] = { "--shards=2", NULL };
+	hx_start(&h, flags);
+	_catalog(&h);
+	_send(&h);
+	_profile(&h);
+	_daemon_flags(&h);
+	int st = hx_stop(&h);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&h);
+	return check_done("it_cli");
+}
