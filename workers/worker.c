@@ -153,6 +153,13 @@ static bool _column_empty(const struct reg *r, unsigned s)
 	return true;
 }
 
+static int64_t _now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 {
 	struct reg_proc *me = reg_proc(r, reg_proc_worker(r, s));
@@ -162,8 +169,9 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 	int64_t idle_since = 0;
 	for (;;) {
 		unsigned n = wrk_poll(r, s, o->batch);
-		int64_t now = reg_now_mono_ms();
-		ck_pr_store_64((uint64_t *)&me->heartbeat_ms, (uint64_t)now);
+		int64_t now = _now_us();
+		ck_pr_store_64((uint64_t *)&me->heartbeat_ms,
+		    (uint64_t)(now / 1000));
 		if (n) {
 			idle_since = 0;
 			continue;
@@ -173,7 +181,8 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 			return 0;
 		if (!idle_since)
 			idle_since = now;
-		if ((now - idle_since) * 1000 < (int64_t)o->idle_spin_us) {
+		/* Spin a little first: under load the next batch is close. */
+		if (now - idle_since < (int64_t)o->idle_spin_us) {
 			ck_pr_stall();
 			continue;
 		}
