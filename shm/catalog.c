@@ -3,14 +3,14 @@
  */
 #include "shm/catalog.h"
 
+#include "shm/seqlock.h"
+
 #include <ck_pr.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#define _READ_SPINS 1000000 /* ~ms of retries before calling an entry stuck */
 
 static bool _alive(int32_t pid)
 {
@@ -64,17 +64,9 @@ int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it)
 	if (fresh && cb->count >= r->hdr->geo.catalog_capacity)
 		return -ENOSPC;
 	struct cat_entry *x = &e[i];
-	/* Odd while writing, also when a dead writer left it odd. */
-	ck_pr_store_uint(&x->seq.sequence, (x->seq.sequence | 1) + 2);
-	ck_pr_fence_store(); /* odd is visible before the data changes */
-	x->item = it->item;
-	x->start_ms = it->start_ms;
-	x->geo_cell = it->geo_cell;
-	x->setting = it->setting;
-	x->group_friendly = it->group_friendly;
-	x->price_level = it->price_level;
-	ck_pr_fence_store(); /* data before the even count */
-	ck_pr_store_uint(&x->seq.sequence, x->seq.sequence + 1);
+	seq_write_begin(&x->seq);
+	x->it = *it;
+	seq_write_end(&x->seq);
 	if (fresh) {
 		ck_pr_fence_store(); /* the entry is complete before its key */
 		ck_pr_store_64(&x->key, key);
@@ -95,25 +87,8 @@ int cat_get(const struct reg *r, uint64_t key, struct cat_item *out)
 			return -ENOENT;
 		if (k != key)
 			continue;
-		const struct cat_entry *x = &e[i];
-		for (unsigned spins = 0; spins < _READ_SPINS; spins++) {
-			unsigned v = ck_pr_load_uint(&x->seq.sequence);
-			if (v & 1) {
-				ck_pr_stall();
-				continue;
-			}
-			ck_pr_fence_load(); /* count before data */
-			out->item = x->item;
-			out->start_ms = x->start_ms;
-			out->geo_cell = x->geo_cell;
-			out->setting = x->setting;
-			out->group_friendly = x->group_friendly;
-			out->price_level = x->price_level;
-			ck_pr_fence_load(); /* data before re-check */
-			if (ck_pr_load_uint(&x->seq.sequence) == v)
-				return 0;
-		}
-		return -EBUSY; /* its writer died mid-entry; the next load fixes it */
+		/* -EBUSY: its writer died mid-entry; the next load fixes it. */
+		return seq_read_copy(&e[i].seq, out, &e[i].it, sizeof(*out));
 	}
 	return -ENOENT;
 }

@@ -17,16 +17,6 @@
 
 #include "shm/region.h"
 
-/* An entity as written/read (the cat_entry minus its lock and key). */
-struct cat_item {
-	struct lrn_item item;
-	int64_t start_ms;
-	uint64_t geo_cell;
-	uint8_t setting;        /* 0 unknown, 1 indoor, 2 outdoor */
-	uint8_t group_friendly; /* 0 unknown, 1 no, 2 yes */
-	uint8_t price_level;    /* 0..4, 255 unknown */
-};
-
 /*
  * Takes the writer lock for this process. A lock held by a dead process is
  * taken over. 0, or -EBUSY with a message naming the holder.

@@ -27,7 +27,7 @@
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
-#define REG_LAYOUT_VERSION (100 * 4 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+#define REG_LAYOUT_VERSION (100 * 5 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -205,18 +205,22 @@ struct shard_block {
 	struct shard_intent intent;
 } __attribute__((aligned(REG_LINE)));
 
+/* What the catalog knows about an entity. */
+struct cat_item {
+	struct lrn_item item;
+	int64_t start_ms;       /* 0 = unknown */
+	uint64_t geo_cell;
+	uint8_t setting;        /* 0 unknown, 1 indoor, 2 outdoor */
+	uint8_t group_friendly; /* 0 unknown, 1 no, 2 yes */
+	uint8_t price_level;    /* 0..4, 255 unknown */
+};
+
 /* Catalog entry; "cat" writes under seq, key last on insert. */
 struct cat_entry {
 	struct ck_sequence seq;
 	uint32_t pad;
 	uint64_t key;          /* evt_entity_key(id); 0 = free */
-	struct lrn_item item;
-	int64_t start_ms;      /* 0 = unknown */
-	uint64_t geo_cell;
-	uint8_t setting;       /* 0 unknown, 1 indoor, 2 outdoor */
-	uint8_t group_friendly;/* 0 unknown, 1 no, 2 yes */
-	uint8_t price_level;   /* 0..4, 255 unknown */
-	uint8_t pad2[5];
+	struct cat_item it;
 };
 
 struct cat_block {

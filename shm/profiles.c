@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define _READ_SPINS 1000000 /* ~ms of retrying before calling a slot stuck */
-
 static inline uint32_t _probe_start(uint64_t key, uint32_t slots)
 {
 	/* Low bits: the shard choice used the high bits. */
@@ -54,19 +52,7 @@ int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
     struct lrn_profile *out)
 {
 	const struct prof_slot *slot = reg_shard_records(r, s) + rec;
-	for (unsigned spins = 0; spins < _READ_SPINS; spins++) {
-		unsigned v = ck_pr_load_uint(&slot->seq.sequence);
-		if (v & 1) {
-			ck_pr_stall();
-			continue;
-		}
-		ck_pr_fence_load(); /* the count is read before the data */
-		memcpy(out, &slot->p, sizeof(*out));
-		ck_pr_fence_load(); /* the data is read before the re-check */
-		if (ck_pr_load_uint(&slot->seq.sequence) == v)
-			return 0;
-	}
-	return -EBUSY;
+	return seq_read_copy(&slot->seq, out, &slot->p, sizeof(*out));
 }
 
 int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
@@ -97,13 +83,8 @@ unsigned prof_repair_seqlocks(const struct reg *r, unsigned s)
 	struct prof_slot *recs = reg_shard_records(r, s);
 	uint32_t n = reg_shard(r, s)->count;
 	unsigned fixed = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		unsigned v = recs[i].seq.sequence;
-		if (v & 1) {
-			ck_pr_store_uint(&recs[i].seq.sequence, v + 1);
-			fixed++;
-		}
-	}
+	for (uint32_t i = 0; i < n; i++)
+		fixed += (unsigned)seq_repair(&recs[i].seq);
 	return fixed;
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "shm/region.h"
+#include "shm/seqlock.h"
 
 /* Where a user's record lives in its shard. */
 struct prof_ref {
@@ -33,14 +34,11 @@ int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
 /* Worker of shard s only: bracket a change of a record. */
 static inline void prof_write_begin(struct prof_slot *slot)
 {
-	/* Odd: readers of this slot retry until the change is complete. */
-	ck_pr_store_uint(&slot->seq.sequence, slot->seq.sequence + 1);
-	ck_pr_fence_store(); /* the odd count is visible before any data */
+	seq_write_begin(&slot->seq);
 }
 static inline void prof_write_end(struct prof_slot *slot)
 {
-	ck_pr_fence_store(); /* all data is visible before the even count */
-	ck_pr_store_uint(&slot->seq.sequence, slot->seq.sequence + 1);
+	seq_write_end(&slot->seq);
 }
 
 /*

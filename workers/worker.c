@@ -82,12 +82,9 @@ static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)
 	if (ck_pr_load_64(&b->applied_seq) <= in->seq &&
 	    in->rec < r->hdr->geo.profiles_per_shard) {
 		struct prof_slot *slot = reg_shard_records(r, s) + in->rec;
-		unsigned v = slot->seq.sequence | 1; /* odd: mid-write */
-		ck_pr_store_uint(&slot->seq.sequence, v);
-		ck_pr_fence_store();
+		seq_write_begin(&slot->seq);
 		memcpy(&slot->p, &in->undo.p, sizeof(slot->p));
-		ck_pr_fence_store();
-		ck_pr_store_uint(&slot->seq.sequence, v + 1);
+		seq_write_end(&slot->seq);
 		counters[REG_C_RECOVERED]++;
 	}
 	ck_pr_store_uint(&in->valid, 0);
