@@ -30,13 +30,14 @@ using verify_fn = int (*)(bsh *, char *, size_t);
 void add(const char *name, bsh *b, step_fn step, verify_fn verify,
     int64_t items_per_step)
 {
+	std::string label = name;
 	benchmark::RegisterBenchmark(name,
 	    [=](benchmark::State &st) {
 		    for (auto _ : st)
 			    step(b);
 		    char err[256];
 		    if (verify(b, err, sizeof(err)))
-			    die(st.name().c_str(), err);
+			    die(label.c_str(), err);
 		    st.SetItemsProcessed(st.iterations() * items_per_step);
 	    });
 }

@@ -38,10 +38,12 @@ int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
 	lrn_profile_init(&slot->p, key);
 	prof_write_end(slot);
 	idx[i].rec = rec;
+	/* Claim the record before publishing it: a worker killed between the
+	 * two leaks one unused record at worst, never hands it out twice. */
+	ck_pr_store_uint(&sh->count, rec + 1);
 	/* The record and rec are visible before the key that leads to them. */
 	ck_pr_fence_store();
 	ck_pr_store_64(&idx[i].key, key);
-	ck_pr_store_uint(&sh->count, rec + 1);
 	ref->index_pos = i;
 	ref->rec = rec;
 	ref->inserted = true;
@@ -78,11 +80,28 @@ int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
 	return -ENOENT;
 }
 
+unsigned prof_repair_count(const struct reg *r, unsigned s)
+{
+	const struct prof_index *idx = reg_shard_index(r, s);
+	struct shard_block *sh = reg_shard(r, s);
+	uint32_t need = sh->count;
+	for (uint32_t i = 0; i < r->hdr->geo.index_slots; i++)
+		if (idx[i].key && idx[i].rec >= need &&
+		    idx[i].rec < r->hdr->geo.profiles_per_shard)
+			need = idx[i].rec + 1;
+	unsigned fixed = need - sh->count;
+	ck_pr_store_uint(&sh->count, need);
+	return fixed;
+}
+
 unsigned prof_repair_seqlocks(const struct reg *r, unsigned s)
 {
 	struct prof_slot *recs = reg_shard_records(r, s);
 	uint32_t n = reg_shard(r, s)->count;
 	unsigned fixed = 0;
+	/* The record after the last may be one a dead insert left odd. */
+	if (n < r->hdr->geo.profiles_per_shard)
+		n++;
 	for (uint32_t i = 0; i < n; i++)
 		fixed += (unsigned)seq_repair(&recs[i].seq);
 	return fixed;

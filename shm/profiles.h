@@ -53,6 +53,13 @@ int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
     struct lrn_profile *out);
 
 /*
+ * Worker of shard s only, at start: makes the record count cover every
+ * record an index key points to (defence against an insert cut short).
+ * Returns by how much it grew.
+ */
+unsigned prof_repair_count(const struct reg *r, unsigned s);
+
+/*
  * Worker of shard s only, at start: forces every odd sequence even (a dead
  * writer's leftovers after rollback). Returns how many were repaired.
  */

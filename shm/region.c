@@ -213,6 +213,13 @@ static int _check_header(const struct reg_header *h, size_t size,
 		    "compute from its geometry: corrupt or foreign", name);
 		return -EPROTO;
 	}
+	if (off.end != h->region_size) {
+		snprintf(err, errlen, "/dev/shm%s: its geometry needs %llu bytes "
+		    "but the region has %llu: corrupt or foreign", name,
+		    (unsigned long long)off.end,
+		    (unsigned long long)h->region_size);
+		return -EPROTO;
+	}
 	return 0;
 }
 

@@ -94,6 +94,7 @@ unsigned wrk_recover(const struct reg *r, unsigned s)
 {
 	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
 	_rollback(r, s, counters);
+	prof_repair_count(r, s);
 	prof_repair_seqlocks(r, s);
 	unsigned skipped = 0;
 	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++) {

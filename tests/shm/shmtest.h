@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,6 +163,10 @@ static inline pid_t st_fork(int (*fn)(void *), void *arg)
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
+		/* Die with the test: a crashed parent leaves no orphans. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != st_parent)
+			_exit(1);
 		alarm(0);
 		if (st_guard_fd >= 0)
 			close(st_guard_fd);

@@ -1,0 +1,1014 @@
+/*
+ * penchant-bench: the data path end to end with real processes, against the
+ * ceiling of what the same processes can move.
+ *
+ *   P publisher processes (libpenchant: pen_open, pen_publish_records)
+ *     -> the SPSC ring matrix -> S consumer processes
+ *
+ * Variants, each on a fresh region of a unique instance (bench-<pid>-<n>),
+ * each with the same publishers, the same pre-generated events and consumers
+ * forked from this process:
+ *   ring-copy  consumer copies each record out and releases the batch
+ *              (ck ring transfer only);
+ *   table      consumer does ring copy + prof_find_or_insert + a trivial
+ *              seqlocked write (events++, last_ms): the ceiling;
+ *   e2e        consumer is the real shard worker, wrk_main (catalog lookup,
+ *              intent record, learner);
+ *   latency    e2e again, publishers paced to --rate events/s in total.
+ *
+ * Throughput is events / (publishers released -> every event applied, as
+ * the consumers' REG_C_APPLIED counters say).
+ *
+ * Latency method: the worker is not ours to instrument, so each publisher
+ * stamps CLOCK_MONOTONIC just before each publish call and remembers the
+ * ring sequence number of the first record of the call. Between publishes
+ * (it is paced, so mostly idle) the same publisher polls the applied_seq of
+ * its rings (written by the worker after each record, layout.h) at most every
+ * 0.5 us; a sample is complete when applied_seq passes its sequence number.
+ * Latency = publish call start -> first poll that sees it applied, so it
+ * includes the publish call and up to one poll interval. The first 5 % of
+ * samples are warm-up and dropped. Polling from the publisher instead of a
+ * third process keeps a spinning reader off the two cores the publisher and
+ * worker need.
+ *
+ * Workload: --users users (keys of "user-<n>"), picked Zipf(s = --zipf)
+ * through a precomputed CDF and binary search; entities from a catalog of
+ * 2000 (20 categories, 4 of 200 tags each), types mixed (views most, some
+ * clicks, saves, rsvps, shares, feedback, searches naming tags), event time
+ * spread over 30 days. Generated once before any timing into 8 bytes per
+ * event; a publisher turns them into ring records as it goes.
+ *
+ * Consumers prefault their shard's pages before the start (steady state:
+ * a running engine has its table mapped); --no-prefault measures cold.
+ *
+ * Correctness, every run: sum of consumers' REG_C_APPLIED == sum of the
+ * producers' published == events; no table_full; the ring-copy consumer
+ * also checks every ring's sequence numbers arrive in order with no gap.
+ * Any failure exits 1.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/client.h"
+#include "ipc/ring.h"
+#include "shm/catalog.h"
+#include "shm/config.h"
+#include "shm/profiles.h"
+#include "shm/region.h"
+#include "workers/supervisor.h"
+#include "workers/worker.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define _MAX_PROCS 64
+#define _BATCH 64
+#define _ENTITIES 2000
+#define _CATS 20
+#define _TAGS 200
+#define _T0_MS 1700000000000LL
+#define _SPAN_MS (30 * 86400000LL)
+#define _WARMUP_FRAC 0.05
+#define _POLL_NS 500
+
+enum variant { V_RING, V_TABLE, V_E2E, V_LAT, V_COUNT };
+static const char *const _vname[V_COUNT] = { "ring-copy", "table", "e2e",
+	"latency" };
+
+struct opts {
+	uint64_t events, users, lat_events;
+	unsigned shards, publishers, repeat;
+	double zipf, rate;
+	bool prefault, verbose;
+	int only;                  /* a variant, or -1 for all */
+};
+
+/* One event, compact; a publisher expands it into a ring record. */
+struct ev8 {
+	uint32_t user;
+	uint16_t entity;
+	uint8_t type;
+	uint8_t extra;
+};
+
+/* Read-only after generation; children inherit it through fork. */
+struct workload {
+	uint64_t n;
+	struct ev8 *ev;
+	uint64_t *user_keys;
+	uint64_t ent_keys[_ENTITIES];
+	struct cat_item items[_ENTITIES];
+	uint32_t tag_ids[_TAGS], cat_ids[_CATS];
+	char tag_names[_TAGS][12], cat_names[_CATS][12];
+};
+
+/* Shared between this process and its children (anonymous shared map). */
+struct ctl {
+	uint32_t go;
+	uint32_t ready;
+	uint32_t failed;           /* a child's error flag */
+	uint32_t pad;
+	int64_t t_go_ns;
+	uint64_t seq_errors;       /* ring-copy: out-of-order records */
+	uint64_t sink[_MAX_PROCS]; /* consumers' checksums, kept live */
+	uint64_t lat_n[_MAX_PROCS];
+	uint64_t lat_cap;          /* samples per publisher */
+	uint32_t lat_ns[];         /* [publisher][lat_cap] */
+};
+
+struct result {
+	double rate;               /* events/s */
+	double p50, p99, p999;     /* latency ns */
+	uint64_t samples;
+	uint64_t touched;          /* profiles in the table at the end */
+	double bytes_per_user, slot_bytes;
+	uint64_t capacity;
+};
+
+static int64_t _now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void _sleep_us(unsigned us)
+{
+	struct timespec ts = { 0, (long)us * 1000L };
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t _rng(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545F4914F6CDD1DULL;
+}
+
+static double _unit(uint64_t *x)
+{
+	return (double)(_rng(x) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Workload --------------------------------------------------------------- */
+
+static int _gen(struct workload *w, const struct opts *o)
+{
+	uint64_t rng = 0x243F6A8885A308D3ULL;
+	w->n = o->events > o->lat_events ? o->events : o->lat_events;
+	w->ev = malloc(w->n * sizeof(*w->ev));
+	w->user_keys = malloc(o->users * sizeof(*w->user_keys));
+	double *cdf = malloc(o->users * sizeof(*cdf));
+	uint32_t *perm = malloc(o->users * sizeof(*perm));
+	if (!w->ev || !w->user_keys || !cdf || !perm) {
+		free(cdf);
+		free(perm);
+		return -ENOMEM;
+	}
+	char id[32];
+	for (uint64_t u = 0; u < o->users; u++) {
+		int len = snprintf(id, sizeof(id), "user-%llu",
+		    (unsigned long long)u);
+		w->user_keys[u] = evt_user_key(id, (size_t)len);
+	}
+	/* Zipf ranks -> users through a random permutation. */
+	for (uint64_t u = 0; u < o->users; u++)
+		perm[u] = (uint32_t)u;
+	for (uint64_t u = o->users - 1; u > 0; u--) {
+		uint64_t j = _rng(&rng) % (u + 1);
+		uint32_t t = perm[u];
+		perm[u] = perm[j];
+		perm[j] = t;
+	}
+	double acc = 0;
+	for (uint64_t k = 0; k < o->users; k++) {
+		acc += 1.0 / pow((double)(k + 1), o->zipf);
+		cdf[k] = acc;
+	}
+	for (uint64_t k = 0; k < o->users; k++)
+		cdf[k] /= acc;
+	for (unsigned t = 0; t < _TAGS; t++) {
+		int len = snprintf(w->tag_names[t], sizeof(w->tag_names[t]),
+		    "tag%u", t);
+		w->tag_ids[t] = evt_tag_id(w->tag_names[t], (size_t)len);
+	}
+	for (unsigned c = 0; c < _CATS; c++) {
+		int len = snprintf(w->cat_names[c], sizeof(w->cat_names[c]),
+		    "cat%u", c);
+		w->cat_ids[c] = evt_tag_id(w->cat_names[c], (size_t)len);
+	}
+	for (unsigned e = 0; e < _ENTITIES; e++) {
+		int len = snprintf(id, sizeof(id), "activity-%u", e);
+		w->ent_keys[e] = evt_entity_key(id, (size_t)len);
+		struct cat_item *it = &w->items[e];
+		memset(it, 0, sizeof(*it));
+		it->item.category = w->cat_ids[e % _CATS];
+		it->item.n_tags = 4;
+		for (unsigned t = 0; t < 4; t++)
+			it->item.tags[t] = w->tag_ids[(e * 13 + t * 37) % _TAGS];
+		it->price_level = 255;
+	}
+	for (uint64_t i = 0; i < w->n; i++) {
+		double x = _unit(&rng);
+		uint64_t lo = 0, hi = o->users - 1;
+		while (lo < hi) {
+			uint64_t mid = (lo + hi) / 2;
+			if (cdf[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		uint64_t r = _rng(&rng);
+		unsigned pct = (unsigned)(r % 100);
+		struct ev8 *e = &w->ev[i];
+		e->user = perm[lo];
+		e->entity = (uint16_t)((r >> 8) % _ENTITIES);
+		e->type = pct < 55 ? EVT_VIEW : pct < 78 ? EVT_CLICK
+		    : pct < 85 ? EVT_SAVE : pct < 91 ? EVT_RSVP
+		    : pct < 95 ? EVT_SHARE : pct < 98 ? EVT_FEEDBACK : EVT_SEARCH;
+		e->extra = (uint8_t)(r >> 40);
+	}
+	free(cdf);
+	free(perm);
+	return 0;
+}
+
+static void _record(const struct workload *w, uint64_t i,
+    struct evt_record *r)
+{
+	const struct ev8 *e = &w->ev[i];
+	memset(r, 0, sizeof(*r));
+	r->user_key = w->user_keys[e->user];
+	r->type = e->type;
+	r->time_ms = _T0_MS + (int64_t)((double)i / (double)w->n * _SPAN_MS);
+	r->daypart = (uint8_t)((r->time_ms / 3600000LL) % 24 / 6);
+	r->weekday = (uint8_t)((r->time_ms / 86400000LL + 3) % 7);
+	r->device = (uint8_t)(1 + e->extra % 4);
+	r->platform = (uint8_t)(1 + (e->extra >> 2) % 6);
+	r->scroll_depth = -1.0f;
+	if (e->type == EVT_SEARCH) {
+		const struct lrn_item *it = &w->items[e->entity].item;
+		r->n_tokens = 2;
+		r->tokens[0] = it->tags[0];
+		r->tokens[1] = it->tags[1];
+		return;
+	}
+	r->entity_key = w->ent_keys[e->entity];
+	if (e->type == EVT_FEEDBACK)
+		r->feedback = (e->extra & 0x80) ? -1 : 1;
+	if (e->type == EVT_CLICK)
+		r->position = (uint16_t)(1 + (e->extra & 15));
+}
+
+/* Region ------------------------------------------------------------------ */
+
+static void _geometry(const struct opts *o, struct reg_geometry *g)
+{
+	struct cfg c;
+	cfg_defaults(&c);
+	c.shards = o->shards;
+	if (c.producer_slots < c.acceptor_slots + o->publishers)
+		c.producer_slots = c.acceptor_slots + o->publishers;
+	uint64_t per = (o->users + o->shards - 1) / o->shards;
+	if (o->shards > 1) /* hash imbalance between shards */
+		per += per / 50 + 4096;
+	c.profiles_per_shard = (unsigned)(per < 1024 ? 1024 : per);
+	c.catalog_capacity = 4096;
+	c.names_capacity = 1024;
+	sup_geometry(&c, g);
+}
+
+static int _setup_region(struct reg *r, const char *name,
+    const struct opts *o, const struct workload *w)
+{
+	struct reg_geometry g;
+	char err[256];
+	_geometry(o, &g);
+	reg_unlink(name); /* a leftover of a crashed run of this very name */
+	int rc = reg_create(r, name, &g, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "penchant-bench: %s\n", err);
+		return rc;
+	}
+	lrn_params_default(&r->hdr->params);
+	r->hdr->limits = evt_limits_default();
+	if ((rc = cat_lock(r, err, sizeof(err)))) {
+		fprintf(stderr, "penchant-bench: catalog: %s\n", err);
+		return rc;
+	}
+	for (unsigned t = 0; t < _TAGS && !rc; t++)
+		rc = cat_name_put(r, NAME_TAG, w->tag_ids[t], w->tag_names[t],
+		    strlen(w->tag_names[t]));
+	for (unsigned c = 0; c < _CATS && !rc; c++)
+		rc = cat_name_put(r, NAME_CATEGORY, w->cat_ids[c],
+		    w->cat_names[c], strlen(w->cat_names[c]));
+	for (unsigned e = 0; e < _ENTITIES && !rc; e++)
+		rc = cat_put(r, w->ent_keys[e], &w->items[e]);
+	cat_unlock(r);
+	if (rc) {
+		fprintf(stderr, "penchant-bench: catalog: %s\n", strerror(-rc));
+		return rc;
+	}
+	ck_pr_fence_store(); /* settings and catalog before RUNNING */
+	ck_pr_store_uint(&r->hdr->state, REG_RUNNING);
+	return 0;
+}
+
+/* Children ----------------------------------------------------------------- */
+
+static void _prefault(const struct reg *r, unsigned s)
+{
+	uint8_t *p = (uint8_t *)reg_shard(r, s);
+	size_t len = r->hdr->off.shard_stride;
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		return;
+	/* Older kernels: touch each page; nothing runs on the shard yet. */
+	for (size_t i = 0; i < len; i += 4096)
+		ck_pr_store_8(&p[i], ck_pr_load_8(&p[i]));
+}
+
+static bool _column_empty(const struct reg *r, unsigned s)
+{
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++)
+		if (ring_ready(reg_ring(r, p, s)))
+			return false;
+	return true;
+}
+
+/* The ceiling consumers: the same ring walk as wrk_poll, minus the engine. */
+static int _consume(const struct reg *r, unsigned s, enum variant v,
+    struct ctl *ctl)
+{
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	const unsigned slots = r->hdr->geo.producer_slots;
+	const struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	struct prof_slot *recs = reg_shard_records(r, s);
+	struct evt_record copy[_BATCH];
+	uint64_t applied = 0, sum = 0, bad = 0, full = 0;
+	uint64_t next[REG_MAX_PRODUCERS] = { 0 };
+	for (;;) {
+		unsigned took = 0;
+		for (unsigned p = 0; p < slots; p++) {
+			struct ring_block *b = reg_ring(r, p, s);
+			unsigned n = ring_ready(b);
+			if (!n)
+				continue;
+			if (n > _BATCH)
+				n = _BATCH;
+			if (v == V_TABLE) /* as the worker does */
+				for (unsigned i = 0; i < n; i++) {
+					uint64_t k = ring_peek(b, i)->user_key;
+					__builtin_prefetch(&idx[(uint32_t)(k ^
+					    (k >> 29)) & mask]);
+				}
+			for (unsigned i = 0; i < n; i++)
+				memcpy(&copy[i], ring_peek(b, i), sizeof(copy[i]));
+			__asm__ volatile("" : : "r"(copy) : "memory");
+			ring_release(b, n);
+			for (unsigned i = 0; i < n; i++) {
+				const struct evt_record *e = &copy[i];
+				if (v == V_RING) {
+					bad += e->seq != next[p];
+					next[p] = e->seq + 1;
+					sum += e->user_key;
+					continue;
+				}
+				struct prof_ref ref;
+				if (prof_find_or_insert(r, s, e->user_key, &ref)) {
+					full++;
+					continue;
+				}
+				struct prof_slot *slot = recs + ref.rec;
+				prof_write_begin(slot);
+				slot->p.events++;
+				slot->p.last_ms = e->time_ms;
+				prof_write_end(slot);
+			}
+			applied += n;
+			took += n;
+			ck_pr_store_64(&counters[REG_C_APPLIED], applied - full);
+			ck_pr_store_64(&counters[REG_C_REJECT0 +
+			    EVT_R_TABLE_FULL], full);
+		}
+		if (took)
+			continue;
+		if (ck_pr_load_uint(&r->hdr->state) >= REG_DRAINING &&
+		    _column_empty(r, s))
+			break;
+		ck_pr_stall();
+	}
+	ck_pr_add_64(&ctl->seq_errors, bad);
+	ctl->sink[s] = sum;
+	return bad ? 1 : 0;
+}
+
+static void _consumer_child(const struct reg *r, unsigned s, enum variant v,
+    const struct opts *o, struct ctl *ctl)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (o->prefault)
+		_prefault(r, s);
+	ck_pr_inc_32(&ctl->ready);
+	if (v == V_E2E || v == V_LAT) {
+		struct cfg c;
+		cfg_defaults(&c);
+		struct wrk_options wo = { c.worker_batch, c.idle_spin_us, 100 };
+		_exit(wrk_main(r, s, &wo));
+	}
+	_exit(_consume(r, s, v, ctl));
+}
+
+static int _find_slot(const struct reg *r)
+{
+	int32_t me = getpid();
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++)
+		if (ck_pr_load_int(&reg_producer(r, p)->owner) == me)
+			return (int)p;
+	return -1;
+}
+
+/* Throughput publisher: events i = me, me + P, ... in batches. */
+static int _publish_all(pen_t *pen, const struct workload *w, uint64_t n,
+    unsigned me, unsigned P)
+{
+	struct evt_record buf[_BATCH];
+	uint64_t i = me;
+	while (i < n) {
+		unsigned k = 0;
+		for (; k < _BATCH && i < n; k++, i += P)
+			_record(w, i, &buf[k]);
+		size_t done = 0;
+		int rc = pen_publish_records(pen, buf, k, 0, &done);
+		if (rc || done != k) {
+			fprintf(stderr, "penchant-bench: publish: %s\n",
+			    pen_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct _pending {
+	uint64_t seq;
+	int64_t t;
+};
+
+/* Paced publisher: total rate o->rate over P publishers; measures latency. */
+static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
+    unsigned me, unsigned P, const struct opts *o, struct ctl *ctl)
+{
+	const struct reg *r = pen_region(pen);
+	const unsigned S = r->hdr->geo.shards;
+	const size_t qcap = 1 << 16;
+	struct _pending *q = malloc(S * qcap * sizeof(*q));
+	uint64_t *qh = calloc(S, sizeof(*qh)), *qt = calloc(S, sizeof(*qt));
+	uint64_t *sent = calloc(S, sizeof(*sent));
+	struct ring_block *rings[REG_MAX_SHARDS] = { 0 };
+	uint32_t *lat = ctl->lat_ns + (size_t)me * ctl->lat_cap;
+	uint64_t nlat = 0, mine = n > me ? (n - me + P - 1) / P : 0, k = 0;
+	int rc = -1;
+	if (!q || !qh || !qt || !sent)
+		goto out;
+	const double per_ns = o->rate / P / 1e9;
+	const int64_t t0 = ctl->t_go_ns;
+	int64_t last_poll = 0, deadline = 0;
+	int slot = -1;
+	struct evt_record buf[_BATCH];
+	for (;;) {
+		int64_t now = _now_ns();
+		uint64_t due = (uint64_t)((double)(now - t0) * per_ns);
+		if (due > mine)
+			due = mine;
+		if (k < due) {
+			unsigned c = 0;
+			for (; c < _BATCH && k < due; c++, k++)
+				_record(w, me + k * P, &buf[c]);
+			size_t done = 0;
+			int prc = pen_publish_records(pen, buf, c, 0, &done);
+			if (prc || done != c) {
+				fprintf(stderr, "penchant-bench: publish: %s\n",
+				    pen_strerror(prc));
+				goto out;
+			}
+			if (slot < 0) {
+				if ((slot = _find_slot(r)) < 0)
+					goto out;
+				for (unsigned s = 0; s < S; s++)
+					rings[s] = reg_ring(r, (unsigned)slot, s);
+			}
+			/* Sample the first record of the call. */
+			unsigned s0 = reg_shard_of(buf[0].user_key, S);
+			if (qt[s0] - qh[s0] < qcap) {
+				q[s0 * qcap + qt[s0] % qcap] =
+				    (struct _pending){ sent[s0], now };
+				qt[s0]++;
+			}
+			for (unsigned j = 0; j < c; j++)
+				sent[reg_shard_of(buf[j].user_key, S)]++;
+		}
+		if (slot >= 0 && now - last_poll >= _POLL_NS) {
+			now = last_poll = _now_ns(); /* after any publish above */
+			bool pending = false;
+			for (unsigned s = 0; s < S; s++) {
+				if (qh[s] == qt[s])
+					continue;
+				uint64_t a = ck_pr_load_64(&rings[s]->applied_seq);
+				while (qh[s] < qt[s] &&
+				    q[s * qcap + qh[s] % qcap].seq < a) {
+					int64_t d = now -
+					    q[s * qcap + qh[s] % qcap].t;
+					if (nlat < ctl->lat_cap)
+						lat[nlat++] = d > UINT32_MAX ?
+						    UINT32_MAX : (uint32_t)d;
+					qh[s]++;
+				}
+				pending |= qh[s] < qt[s];
+			}
+			if (k == mine && !pending)
+				break;
+		}
+		if (k == mine) {
+			if (!deadline)
+				deadline = now + 30000000000LL;
+			else if (now > deadline) {
+				fprintf(stderr, "penchant-bench: latency samples "
+				    "not applied within 30 s\n");
+				goto out;
+			}
+		}
+		if (k == 0 && mine == 0)
+			break;
+	}
+	ctl->lat_n[me] = nlat;
+	rc = 0;
+out:
+	free(q);
+	free(qh);
+	free(qt);
+	free(sent);
+	return rc;
+}
+
+static void _publisher_child(const char *name, const struct workload *w,
+    uint64_t n, unsigned me, const struct opts *o, enum variant v,
+    struct ctl *ctl)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pen_t *pen = NULL;
+	char err[256];
+	int rc = pen_open(name, &pen, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "penchant-bench: pen_open: %s\n", err);
+		ck_pr_store_32(&ctl->failed, 1);
+		_exit(1);
+	}
+	ck_pr_inc_32(&ctl->ready);
+	while (!ck_pr_load_32(&ctl->go))
+		ck_pr_stall();
+	rc = v == V_LAT ? _publish_paced(pen, w, n, me, o->publishers, o, ctl)
+	    : _publish_all(pen, w, n, me, o->publishers);
+	pen_close(&pen);
+	if (rc)
+		ck_pr_store_32(&ctl->failed, 1);
+	_exit(rc ? 1 : 0);
+}
+
+/* One run ----------------------------------------------------------------- */
+
+static void _kill_all(const pid_t *pids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (unsigned i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+}
+
+/* Waits for pids[0..n) to exit within timeout; 0 when all exited with 0. */
+static int _reap(pid_t *pids, unsigned n, int64_t timeout_ns)
+{
+	int64_t until = _now_ns() + timeout_ns;
+	int bad = 0;
+	unsigned left = n;
+	while (left) {
+		for (unsigned i = 0; i < n; i++) {
+			int st;
+			if (pids[i] <= 0)
+				continue;
+			pid_t got = waitpid(pids[i], &st, WNOHANG);
+			if (got == 0)
+				continue;
+			if (got < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+				bad = 1;
+			pids[i] = 0;
+			left--;
+		}
+		if (!left)
+			break;
+		if (_now_ns() > until)
+			return -ETIMEDOUT;
+		_sleep_us(200);
+	}
+	return bad ? -1 : 0;
+}
+
+/* Events applied; with rejects, events taken (both only grow). */
+static uint64_t _applied(const struct reg *r, bool rejects)
+{
+	uint64_t n = 0;
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		uint64_t *c = reg_proc(r, reg_proc_worker(r, s))->counters;
+		n += ck_pr_load_64(&c[REG_C_APPLIED]);
+		if (rejects)
+			n += ck_pr_load_64(&c[REG_C_REJECT0 + EVT_R_TABLE_FULL]);
+	}
+	return n;
+}
+
+static int _cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void _percentiles(struct ctl *ctl, unsigned P, struct result *res)
+{
+	uint64_t total = 0;
+	for (unsigned p = 0; p < P; p++)
+		total += ctl->lat_n[p];
+	uint32_t *all = malloc((total ? total : 1) * sizeof(*all));
+	uint64_t m = 0;
+	for (unsigned p = 0; p < P && all; p++) {
+		uint64_t n = ctl->lat_n[p];
+		uint64_t skip = (uint64_t)(n * _WARMUP_FRAC);
+		const uint32_t *l = ctl->lat_ns + (size_t)p * ctl->lat_cap;
+		for (uint64_t i = skip; i < n; i++)
+			all[m++] = l[i];
+	}
+	res->samples = m;
+	if (!m) {
+		free(all);
+		return;
+	}
+	qsort(all, m, sizeof(*all), _cmp_u32);
+	res->p50 = all[(uint64_t)(0.5 * (m - 1))];
+	res->p99 = all[(uint64_t)(0.99 * (m - 1))];
+	res->p999 = all[(uint64_t)(0.999 * (m - 1))];
+	free(all);
+}
+
+static int _run(const struct opts *o, const struct workload *w,
+    enum variant v, unsigned runno, struct ctl *ctl, struct result *res)
+{
+	char name[40];
+	struct reg r;
+	const unsigned S = o->shards, P = o->publishers;
+	const uint64_t n = v == V_LAT ? o->lat_events : o->events;
+	pid_t cons[_MAX_PROCS] = { 0 }, pubs[_MAX_PROCS] = { 0 };
+	int rc = -1;
+
+	snprintf(name, sizeof(name), "bench-%d-%u", (int)getpid(), runno);
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->lat_cap = (o->lat_events + P - 1) / P + 1;
+	memset(res, 0, sizeof(*res));
+	memset(&r, 0, sizeof(r));
+	r.fd = -1;
+	if (_setup_region(&r, name, o, w)) {
+		if (r.base)
+			reg_detach(&r);
+		reg_unlink(name);
+		return -1;
+	}
+	for (unsigned s = 0; s < S; s++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("penchant-bench: fork");
+			goto fail;
+		}
+		if (pid == 0)
+			_consumer_child(&r, s, v, o, ctl);
+		cons[s] = pid;
+		reg_proc(&r, reg_proc_worker(&r, s))->pid = pid;
+	}
+	for (unsigned p = 0; p < P; p++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("penchant-bench: fork");
+			goto fail;
+		}
+		if (pid == 0)
+			_publisher_child(name, w, n, p, o, v, ctl);
+		pubs[p] = pid;
+	}
+	int64_t until = _now_ns() + 60000000000LL;
+	while (ck_pr_load_32(&ctl->ready) < S + P) {
+		if (ck_pr_load_32(&ctl->failed) || _now_ns() > until) {
+			fprintf(stderr, "penchant-bench: children did not start\n");
+			goto fail;
+		}
+		_sleep_us(1000);
+	}
+
+	ctl->t_go_ns = _now_ns();
+	ck_pr_fence_store(); /* start time before go */
+	ck_pr_store_32(&ctl->go, 1);
+	/* Generous: 10 s plus 10 us per event before calling it stuck. */
+	int prc = _reap(pubs, P, 10000000000LL + (int64_t)n * 10000);
+	if (prc) {
+		fprintf(stderr, "penchant-bench: %s: a publisher %s\n",
+		    _vname[v], prc == -ETIMEDOUT ? "hung" : "failed");
+		goto fail;
+	}
+	uint64_t seen = 0;
+	int64_t last_progress = _now_ns(), t_end;
+	for (;;) {
+		uint64_t a = _applied(&r, true);
+		t_end = _now_ns();
+		if (a >= n)
+			break;
+		if (a != seen) {
+			seen = a;
+			last_progress = t_end;
+		} else if (t_end - last_progress > 10000000000LL) {
+			fprintf(stderr, "penchant-bench: %s: stuck at %llu of "
+			    "%llu applied\n", _vname[v], (unsigned long long)a,
+			    (unsigned long long)n);
+			goto fail;
+		}
+		_sleep_us(20);
+	}
+	res->rate = (double)n / ((double)(t_end - ctl->t_go_ns) / 1e9);
+
+	ck_pr_store_uint(&r.hdr->state, REG_DRAINING);
+	if (_reap(cons, S, 30000000000LL)) {
+		fprintf(stderr, "penchant-bench: %s: a consumer failed or hung\n",
+		    _vname[v]);
+		goto fail;
+	}
+
+	/* Verify. */
+	uint64_t applied = _applied(&r, false), published = 0, full = 0;
+	for (unsigned p = 0; p < r.hdr->geo.producer_slots; p++)
+		published += reg_producer(&r, p)->published;
+	for (unsigned s = 0; s < S; s++) {
+		struct reg_proc *pr = reg_proc(&r, reg_proc_worker(&r, s));
+		full += pr->counters[REG_C_REJECT0 + EVT_R_TABLE_FULL];
+		res->touched += reg_shard(&r, s)->count;
+	}
+	if (applied != n || published != n || full || ctl->seq_errors) {
+		fprintf(stderr, "penchant-bench: %s: WRONG: applied %llu, "
+		    "published %llu, expected %llu, table_full %llu, "
+		    "out-of-order %llu\n", _vname[v],
+		    (unsigned long long)applied, (unsigned long long)published,
+		    (unsigned long long)n, (unsigned long long)full,
+		    (unsigned long long)ctl->seq_errors);
+		goto out;
+	}
+	if (v == V_LAT)
+		_percentiles(ctl, P, res);
+	const struct reg_geometry *g = &r.hdr->geo;
+	res->capacity = (uint64_t)g->profiles_per_shard * S;
+	res->slot_bytes = sizeof(struct prof_slot);
+	res->bytes_per_user = ((double)g->index_slots * sizeof(struct prof_index) +
+	    (double)g->profiles_per_shard * sizeof(struct prof_slot)) /
+	    g->profiles_per_shard;
+	rc = 0;
+	goto out;
+fail:
+	ck_pr_store_uint(&r.hdr->state, REG_DRAINING);
+	_kill_all(pubs, P);
+	_kill_all(cons, S);
+out:
+	reg_detach(&r);
+	reg_unlink(name);
+	return rc;
+}
+
+/* main -------------------------------------------------------------------- */
+
+static double _median(double *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void _usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: penchant-bench [options]\n"
+	    "  --events N      events per throughput run (default 10000000)\n"
+	    "  --users N       distinct users, Zipf-picked (default 1000000)\n"
+	    "  --zipf S        Zipf exponent (default 1.0)\n"
+	    "  --shards S      worker processes (default 1)\n"
+	    "  --publishers P  publisher processes (default 1)\n"
+	    "  --repeat K      runs of every variant; medians printed (default 3)\n"
+	    "  --rate R        offered events/s of the latency run (default 1e6)\n"
+	    "  --lat-events N  events of the latency run (default 2000000)\n"
+	    "  --no-prefault   consumers do not map their shard before the start\n"
+	    "  --verbose       print every run\n"
+	    "  --only V        run one variant: ring-copy, table, e2e, latency\n"
+	    "                  (for profiling; no summary)\n"
+	    "  --quick         CI smoke sizes: 200000 events, 50000 users\n");
+}
+
+static int _num(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int _variant(const char *s)
+{
+	for (int v = 0; v < V_COUNT; v++)
+		if (!strcmp(s, _vname[v]))
+			return v;
+	return -1;
+}
+
+static int _parse(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .events = 10000000, .users = 1000000,
+		.lat_events = 2000000, .shards = 1, .publishers = 1,
+		.repeat = 3, .zipf = 1.0, .rate = 1e6, .prefault = true,
+		.only = -1 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		double v;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			_usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--quick")) {
+			o->events = 200000;
+			o->users = 50000;
+			o->lat_events = 200000;
+		} else if (!strcmp(a, "--no-prefault")) {
+			o->prefault = false;
+		} else if (!strcmp(a, "--verbose")) {
+			o->verbose = true;
+		} else if (i + 1 < argc && !strcmp(a, "--only") &&
+		    _variant(argv[i + 1]) >= 0) {
+			o->only = _variant(argv[++i]);
+		} else if (i + 1 < argc && !strcmp(a, "--events") &&
+		    !_num(argv[i + 1], 1, 1e10, &v)) {
+			o->events = (uint64_t)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--users") &&
+		    !_num(argv[i + 1], 1, 1e8, &v)) {
+			o->users = (uint64_t)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--zipf") &&
+		    !_num(argv[i + 1], 0, 5, &v)) {
+			o->zipf = v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--shards") &&
+		    !_num(argv[i + 1], 1, 32, &v)) {
+			o->shards = (unsigned)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--publishers") &&
+		    !_num(argv[i + 1], 1, 32, &v)) {
+			o->publishers = (unsigned)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--repeat") &&
+		    !_num(argv[i + 1], 1, 100, &v)) {
+			o->repeat = (unsigned)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--rate") &&
+		    !_num(argv[i + 1], 1, 1e9, &v)) {
+			o->rate = v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--lat-events") &&
+		    !_num(argv[i + 1], 1, 1e10, &v)) {
+			o->lat_events = (uint64_t)v, i++;
+		} else {
+			fprintf(stderr, "penchant-bench: bad option or value: "
+			    "%s%s%s\n", a, i + 1 < argc ? " " : "",
+			    i + 1 < argc ? argv[i + 1] : "");
+			_usage(stderr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	if (_parse(argc, argv, &o))
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct workload *w = calloc(1, sizeof(*w));
+	if (!w || _gen(w, &o)) {
+		fprintf(stderr, "penchant-bench: out of memory generating %llu "
+		    "events\n", (unsigned long long)o.events);
+		return 1;
+	}
+	uint64_t cap = (o.lat_events + o.publishers - 1) / o.publishers + 1;
+	size_t ctl_size = sizeof(struct ctl) +
+	    (size_t)cap * o.publishers * sizeof(uint32_t);
+	struct ctl *ctl = mmap(NULL, ctl_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ctl == MAP_FAILED) {
+		perror("penchant-bench: mmap");
+		return 1;
+	}
+	printf("config: %llu events, %llu users (zipf s=%.2f), shards %u, "
+	    "publishers %u, repeat %u, %ld cpus, latency run %llu events at "
+	    "%.2fM/s\n", (unsigned long long)o.events,
+	    (unsigned long long)o.users, o.zipf, o.shards, o.publishers,
+	    o.repeat, sysconf(_SC_NPROCESSORS_ONLN),
+	    (unsigned long long)o.lat_events, o.rate / 1e6);
+
+	double rate[V_COUNT][100], p50[100], p99[100], p999[100];
+	struct result last[V_COUNT];
+	memset(last, 0, sizeof(last));
+	uint64_t samples = 0;
+	unsigned runno = 0;
+	int rc = 0;
+	for (unsigned k = 0; k < o.repeat && !rc; k++) {
+		for (int v = 0; v < V_COUNT && !rc; v++) {
+			struct result res;
+			if (o.only >= 0 && v != o.only)
+				continue;
+			if (_run(&o, w, (enum variant)v, runno++, ctl, &res)) {
+				rc = 1;
+				break;
+			}
+			rate[v][k] = res.rate;
+			last[v] = res;
+			if (v == V_LAT) {
+				p50[k] = res.p50;
+				p99[k] = res.p99;
+				p999[k] = res.p999;
+				samples += res.samples;
+			}
+			if (o.verbose)
+				fprintf(stderr, "run %u %s: %.2fM/s%s\n", k,
+				    _vname[v], res.rate / 1e6,
+				    v == V_LAT ? " (paced)" : "");
+		}
+	}
+	if (rc) {
+		fprintf(stderr, "penchant-bench: FAILED\n");
+		munmap(ctl, ctl_size);
+		return 1;
+	}
+	if (o.only >= 0) {
+		struct result *x = &last[o.only];
+		printf("%s: %.2fM events/s", _vname[o.only],
+		    _median(rate[o.only], o.repeat) / 1e6);
+		if (o.only == V_LAT)
+			printf(", p50 %.1f us, p99 %.1f us, p99.9 %.1f us",
+			    _median(p50, o.repeat) / 1e3,
+			    _median(p99, o.repeat) / 1e3,
+			    _median(p999, o.repeat) / 1e3);
+		printf(" (%llu users touched)\nverify: ok\n",
+		    (unsigned long long)x->touched);
+		munmap(ctl, ctl_size);
+		return 0;
+	}
+	const unsigned K = o.repeat;
+	double ring = _median(rate[V_RING], K);
+	double table = _median(rate[V_TABLE], K);
+	double e2e = _median(rate[V_E2E], K);
+	printf("ring-copy: %.2fM events/s (bare batched ring copy, %u->%u "
+	    "processes)\n", ring / 1e6, o.publishers, o.shards);
+	printf("ceiling: %.2fM events/s (ring copy + prof_find_or_insert + "
+	    "seqlocked write)\n", table / 1e6);
+	printf("e2e: %.2fM events/s applied (ratio %.2f of ceiling %.2fM/s, "
+	    "%.2f of ring-copy)\n", e2e / 1e6, e2e / table, table / 1e6,
+	    e2e / ring);
+	printf("latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->"
+	    "applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
+	    _median(p50, K) / 1e3, _median(p99, K) / 1e3,
+	    _median(p999, K) / 1e3, o.rate / 1e6,
+	    _median(rate[V_LAT], K) / 1e6, (unsigned long long)samples);
+	printf("memory: %.0f B/user of shm for profiles+index (capacity %llu, "
+	    "slot %.0f B, index entry %zu B); %llu users touched\n",
+	    last[V_E2E].bytes_per_user,
+	    (unsigned long long)last[V_E2E].capacity, last[V_E2E].slot_bytes,
+	    sizeof(struct prof_index),
+	    (unsigned long long)last[V_E2E].touched);
+	printf("verify: ok (applied == published == events in every run)\n");
+	munmap(ctl, ctl_size);
+	free(w->ev);
+	free(w->user_keys);
+	free(w);
+	return 0;
+}

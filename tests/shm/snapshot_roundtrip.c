@@ -1,0 +1,283 @@
+/* snapshot_roundtrip: snap_write/snap_load keep every profile, catalog entry and name (also into another shard count); truncated, flipped, foreign and oversized snapshots fail with clear errors; the file is 0600. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shm/catalog.h"
+#include "shm/profiles.h"
+#include "shm/snapshot.h"
+#include "shmtest.h"
+
+#define USERS 150u
+#define ENTS 30u
+#define NAMES 12u
+
+static char g_dir[] = "/tmp/penchant-snap-XXXXXX";
+static char g_path[256], g_bad[256];
+static uint64_t g_users[USERS];
+
+static void rm_files(void)
+{
+	if (getpid() != st_parent)
+		return;
+	unlink(g_path);
+	unlink(g_bad);
+	rmdir(g_dir);
+}
+
+static struct cat_item ent(unsigned i)
+{
+	struct cat_item it;
+	memset(&it, 0, sizeof(it));
+	it.item.category = 500 + i % 4;
+	it.item.n_tags = (uint8_t)(i % 5);
+	for (unsigned t = 0; t < it.item.n_tags; t++)
+		it.item.tags[t] = 100 + (i * 7 + t) % 20;
+	it.start_ms = 1700000000000LL + i;
+	it.geo_cell = i * 11;
+	it.setting = (uint8_t)(i % 3);
+	it.group_friendly = (uint8_t)(i % 3);
+	it.price_level = (uint8_t)(i % 5);
+	return it;
+}
+
+static void fill(struct reg *r)
+{
+	uint64_t seed = 99;
+	char err[256];
+	REQUIRE(cat_lock(r, err, sizeof(err)) == 0);
+	for (unsigned i = 0; i < ENTS; i++) {
+		struct cat_item it = ent(i);
+		REQUIRE(cat_put(r, 0x1000 + i, &it) == 0);
+	}
+	for (unsigned i = 0; i < NAMES; i++) {
+		char name[16];
+		int n = snprintf(name, sizeof(name), "name-%u", i);
+		REQUIRE(cat_name_put(r, i % 2 ? NAME_TAG : NAME_CATEGORY, 100 + i,
+		    name, (size_t)n) == 0);
+	}
+	cat_unlock(r);
+	/* Profiles through the learner, as a worker would write them. */
+	for (unsigned u = 0; u < USERS; u++) {
+		char id[16];
+		int n = snprintf(id, sizeof(id), "user-%u", u);
+		g_users[u] = evt_user_key(id, (size_t)n);
+		unsigned s = reg_shard_of(g_users[u], r->hdr->geo.shards);
+		struct prof_ref ref;
+		REQUIRE(prof_find_or_insert(r, s, g_users[u], &ref) == 0);
+		struct prof_slot *slot = reg_shard_records(r, s) + ref.rec;
+		for (unsigned k = 0; k < 1 + u % 9; k++) {
+			struct evt_record e;
+			memset(&e, 0, sizeof(e));
+			e.user_key = g_users[u];
+			e.type = (uint8_t)(st_rand(&seed) % EVT_TYPE_COUNT);
+			e.feedback = 1;
+			e.time_ms = 1700000000000LL + (int64_t)(st_rand(&seed) %
+			    (10 * LRN_DAY_MS));
+			e.device = (uint8_t)(k % EVT_DEV_COUNT);
+			e.weekday = (uint8_t)(k % 7);
+			e.geo_cell = k % 2 ? 0x777 + k : 0;
+			struct cat_item it = ent((unsigned)(st_rand(&seed) % ENTS));
+			prof_write_begin(slot);
+			lrn_apply(&slot->p, &r->hdr->params, &e, &it.item);
+			prof_write_end(slot);
+		}
+	}
+}
+
+static int same_item(const struct cat_item *a, const struct cat_item *b)
+{
+	return a->item.category == b->item.category &&
+	    a->item.n_tags == b->item.n_tags &&
+	    memcmp(a->item.tags, b->item.tags, sizeof(a->item.tags)) == 0 &&
+	    a->start_ms == b->start_ms && a->geo_cell == b->geo_cell &&
+	    a->setting == b->setting && a->group_friendly == b->group_friendly &&
+	    a->price_level == b->price_level;
+}
+
+/* Everything of `a` is in `b`, byte for byte. */
+static void compare(const struct reg *a, const struct reg *b)
+{
+	unsigned bad = 0;
+	for (unsigned u = 0; u < USERS; u++) {
+		struct lrn_profile pa, pb;
+		CHECK_EQ_INT(prof_read(a, g_users[u], &pa), 0);
+		CHECK_EQ_INT(prof_read(b, g_users[u], &pb), 0);
+		if (memcmp(&pa, &pb, sizeof(pa)) != 0 && bad++ < 3)
+			fprintf(stderr, "user %u differs after load\n", u);
+	}
+	CHECK_EQ_INT(bad, 0);
+	for (unsigned i = 0; i < ENTS; i++) {
+		struct cat_item x, y;
+		CHECK_EQ_INT(cat_get(a, 0x1000 + i, &x), 0);
+		CHECK_EQ_INT(cat_get(b, 0x1000 + i, &y), 0);
+		CHECK(same_item(&x, &y));
+	}
+	CHECK_EQ_INT(reg_catalog(b)->count, ENTS);
+	for (unsigned i = 0; i < NAMES; i++) {
+		char x[32], y[32];
+		int kx = cat_name_get(a, 100 + i, x, sizeof(x));
+		CHECK_EQ_INT(kx, cat_name_get(b, 100 + i, y, sizeof(y)));
+		CHECK(kx != 0);
+		CHECK(strcmp(x, y) == 0);
+	}
+	CHECK_EQ_INT(reg_catalog(b)->names, NAMES);
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, p, n) == (ssize_t)n);
+	close(fd);
+}
+
+static void expect_load(const struct reg *r, const char *path, int code,
+    const char *needle)
+{
+	char err[512] = "";
+	struct snap_stats st;
+	int rc = snap_load(r, path, &st, err, sizeof(err));
+	CHECK_EQ_INT(rc, code);
+	if (!strstr(err, needle)) {
+		fprintf(stderr, "load error lacks '%s': %s\n", needle, err);
+		check_failures++;
+	}
+}
+
+int main(void)
+{
+	st_init(20);
+	REQUIRE(mkdtemp(g_dir) != NULL);
+	atexit(rm_files);
+	snprintf(g_path, sizeof(g_path), "%s/t.snap", g_dir);
+	snprintf(g_bad, sizeof(g_bad), "%s/bad.snap", g_dir);
+	char err[512] = "";
+	struct snap_stats st;
+
+	char sp[64];
+	snap_path("/var/lib/x", "inst", sp, sizeof(sp));
+	CHECK(strcmp(sp, "/var/lib/x/inst.snap") == 0);
+
+	struct reg_geometry g = st_geo(2, 1, 16, 128, 64, 32);
+	const char *ia = st_instance("snap-a");
+	struct reg a;
+	st_create(&a, ia, &g, REG_RUNNING);
+	fill(&a);
+	REQUIRE(reg_shard(&a, 0)->count > 0 && reg_shard(&a, 1)->count > 0);
+
+	CHECK_EQ_INT(snap_write(&a, g_path, &st, err, sizeof(err)), 0);
+	CHECK_EQ_INT(st.profiles, USERS);
+	CHECK_EQ_INT(st.catalog, ENTS);
+	CHECK_EQ_INT(st.names, NAMES);
+	struct stat sb;
+	REQUIRE(stat(g_path, &sb) == 0);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0600);
+	CHECK_EQ_INT((uint64_t)sb.st_size, st.bytes);
+	/* No temporary file left behind. */
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", g_path, (int)getpid());
+	CHECK(access(tmp, F_OK) != 0);
+
+	/* Load into a fresh region of another instance. */
+	const char *ib = st_instance("snap-b");
+	struct reg b;
+	st_create(&b, ib, &g, REG_STARTING);
+	struct snap_stats lst;
+	CHECK_EQ_INT(snap_load(&b, g_path, &lst, err, sizeof(err)), 0);
+	CHECK_EQ_INT(lst.profiles, USERS);
+	CHECK_EQ_INT(lst.catalog, ENTS);
+	CHECK_EQ_INT(lst.names, NAMES);
+	CHECK_EQ_INT(lst.bytes, st.bytes);
+	compare(&a, &b);
+	CHECK_EQ_INT(reg_shard(&b, 0)->count + reg_shard(&b, 1)->count, USERS);
+
+	/* And into a region with 3 shards: profiles are re-routed. */
+	const char *ic = st_instance("snap-c");
+	struct reg c;
+	struct reg_geometry g3 = st_geo(3, 1, 16, 128, 64, 32);
+	st_create(&c, ic, &g3, REG_STARTING);
+	CHECK_EQ_INT(snap_load(&c, g_path, NULL, err, sizeof(err)), 0);
+	compare(&a, &c);
+	reg_detach(&c);
+	reg_unlink(ic);
+
+	/* Corruptions: read the good file. */
+	FILE *f = fopen(g_path, "rb");
+	REQUIRE(f);
+	size_t n = (size_t)sb.st_size;
+	unsigned char *bytes = malloc(n + 16);
+	REQUIRE(bytes && fread(bytes, 1, n, f) == n);
+	fclose(f);
+
+	const char *id = st_instance("snap-d");
+	struct reg d;
+	st_create(&d, id, &g, REG_STARTING);
+
+	write_file(g_bad, bytes, 10); /* inside the header */
+	expect_load(&d, g_bad, -EPROTO, "truncated");
+	write_file(g_bad, bytes, n / 2); /* inside the records */
+	expect_load(&d, g_bad, -EPROTO, "corrupt");
+	write_file(g_bad, bytes, n - 1); /* inside the checksum */
+	expect_load(&d, g_bad, -EPROTO, "corrupt");
+	write_file(g_bad, bytes, 0);
+	expect_load(&d, g_bad, -EPROTO, "truncated");
+	bytes[n] = 0;
+	write_file(g_bad, bytes, n + 1); /* trailing garbage */
+	expect_load(&d, g_bad, -EPROTO, "corrupt");
+	for (size_t at = 80; at < n; at += n / 7) { /* flipped bytes */
+		bytes[at] ^= 0x20;
+		write_file(g_bad, bytes, n);
+		expect_load(&d, g_bad, -EPROTO, "corrupt");
+		bytes[at] ^= 0x20;
+	}
+	bytes[0] ^= 1; /* magic */
+	write_file(g_bad, bytes, n);
+	expect_load(&d, g_bad, -EPROTO, "not a penchant snapshot");
+	bytes[0] ^= 1;
+	bytes[8] ^= 2; /* format */
+	write_file(g_bad, bytes, n);
+	expect_load(&d, g_bad, -EPROTO, "format");
+	bytes[8] ^= 2;
+	write_file(g_bad, bytes, n);
+	expect_load(&d, g_bad, 0, "");
+	char missing[300];
+	snprintf(missing, sizeof(missing), "%s/none.snap", g_dir);
+	expect_load(&d, missing, -ENOENT, "cannot open");
+	reg_detach(&d);
+	reg_unlink(id);
+
+	/* Regions too small for the snapshot. */
+	const char *ie = st_instance("snap-e");
+	struct reg e;
+	struct reg_geometry small = st_geo(2, 1, 16, 16, 64, 32);
+	st_create(&e, ie, &small, REG_STARTING);
+	expect_load(&e, g_path, -ENOSPC, "profiles_per_shard");
+	reg_detach(&e);
+	reg_unlink(ie);
+	const char *ig = st_instance("snap-f");
+	struct reg_geometry smallcat = st_geo(2, 1, 16, 128, 8, 32);
+	st_create(&e, ig, &smallcat, REG_STARTING);
+	expect_load(&e, g_path, -ENOSPC, "catalog_capacity");
+	reg_detach(&e);
+	reg_unlink(ig);
+
+	/* Rewriting replaces the file atomically and keeps 0600. */
+	CHECK_EQ_INT(chmod(g_path, 0644), 0);
+	CHECK_EQ_INT(snap_write(&b, g_path, &st, err, sizeof(err)), 0);
+	REQUIRE(stat(g_path, &sb) == 0);
+	CHECK_EQ_INT(sb.st_mode & 07777, 0600);
+	/* Unwritable place: an error with a message, nothing left behind. */
+	char nodir[300];
+	snprintf(nodir, sizeof(nodir), "%s/no/such/dir.snap", g_dir);
+	err[0] = 0;
+	CHECK(snap_write(&a, nodir, &st, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "cannot create") != NULL);
+
+	free(bytes);
+	reg_detach(&a);
+	reg_detach(&b);
+	reg_unlink(ia);
+	reg_unlink(ib);
+	return check_done("snapshot_roundtrip");
+}
