@@ -239,8 +239,10 @@ static void _leave(struct reg_producer *pr)
 /* Waits for room in a full ring: the worker is running behind. */
 static int _wait_room(pen_t *p, unsigned shard, unsigned *spins)
 {
-	ring_commit(&p->pr);
-	ring_wake(reg_shard(&p->r, shard));
+	ring_commit(&p->pr); /* wakes the worker if it sleeps */
+	struct shard_block *sh = reg_shard(&p->r, shard);
+	if (ck_pr_load_uint(&sh->sleeping)) /* belt and braces: no syscall */
+		ring_wake(sh);                  /* unless it really sleeps */
 	if (ck_pr_load_uint(&p->r.hdr->state) != REG_RUNNING)
 		return -ESHUTDOWN;
 	if (++*spins < 64) {

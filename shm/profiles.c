@@ -6,19 +6,13 @@
 #include <errno.h>
 #include <string.h>
 
-static inline uint32_t _probe_start(uint64_t key, uint32_t slots)
-{
-	/* Low bits: the shard choice used the high bits. */
-	return (uint32_t)(key ^ (key >> 29)) & (slots - 1);
-}
-
 int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
     struct prof_ref *ref)
 {
 	struct shard_block *sh = reg_shard(r, s);
 	struct prof_index *idx = reg_shard_index(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
-	uint32_t i = _probe_start(key, mask + 1);
+	uint32_t i = prof_probe_start(key, mask + 1);
 	for (;; i = (i + 1) & mask) {
 		uint64_t k = idx[i].key;
 		if (k == key) {
@@ -62,7 +56,7 @@ int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
 	unsigned s = reg_shard_of(key, r->hdr->geo.shards);
 	const struct prof_index *idx = reg_shard_index(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
-	uint32_t i = _probe_start(key, mask + 1);
+	uint32_t i = prof_probe_start(key, mask + 1);
 	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t k = ck_pr_load_64(&idx[i].key);
 		if (k == 0)

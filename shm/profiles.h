@@ -16,6 +16,13 @@
 #include "shm/region.h"
 #include "shm/seqlock.h"
 
+/* First index slot probed for a key (for prefetching). */
+static inline uint32_t prof_probe_start(uint64_t key, uint32_t slots)
+{
+	/* Low bits: the shard choice used the high bits. */
+	return (uint32_t)(key ^ (key >> 29)) & (slots - 1);
+}
+
 /* Where a user's record lives in its shard. */
 struct prof_ref {
 	uint32_t index_pos;

@@ -36,12 +36,16 @@ static const struct lrn_item *_item_of(const struct reg *r,
 	return NULL;
 }
 
+/*
+ * Applies one record whose profile was already found (or inserted) by
+ * _resolve; rc is that lookup's result.
+ */
 static void _apply(const struct reg *r, unsigned s, unsigned producer,
-    struct ring_block *b, const struct evt_record *e, uint64_t *counters)
+    struct ring_block *b, const struct evt_record *e, int rc,
+    const struct prof_ref *ref, uint64_t *counters)
 {
 	struct shard_block *sh = reg_shard(r, s);
-	struct prof_ref ref;
-	if (prof_find_or_insert(r, s, e->user_key, &ref)) {
+	if (rc) {
 		counters[REG_C_REJECT0 + EVT_R_TABLE_FULL]++;
 		sh->full_rejects++;
 		ck_pr_store_64(&b->applied_seq, e->seq + 1);
@@ -50,14 +54,14 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	struct cat_item cbuf;
 	struct lrn_item sbuf;
 	const struct lrn_item *item = _item_of(r, e, &cbuf, &sbuf, counters);
-	struct prof_slot *slot = reg_shard_records(r, s) + ref.rec;
+	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
 	struct shard_intent *in = &sh->intent;
 
 	in->ring = producer;
 	in->seq = e->seq;
-	in->index_pos = ref.index_pos;
-	in->rec = ref.rec;
-	in->inserted = ref.inserted;
+	in->index_pos = ref->index_pos;
+	in->rec = ref->rec;
+	in->inserted = ref->inserted;
 	memcpy(&in->undo, slot, sizeof(in->undo));
 	ck_pr_fence_store(); /* the image is complete before it is valid */
 	ck_pr_store_uint(&in->valid, 1);
@@ -111,14 +115,59 @@ unsigned wrk_recover(const struct reg *r, unsigned s)
 	return skipped;
 }
 
-static void _prefetch_batch(const struct reg *r, unsigned s,
-    struct ring_block *b, unsigned n)
+/*
+ * Memory-level parallelism: every event costs a random index line and a
+ * random 512-byte record. The batch is walked as a pipeline: the index line
+ * of event i + _PF_INDEX is prefetched, event i + _PF_RECORD is looked up
+ * and its record prefetched, event i is applied. Looking a user up before
+ * earlier events are applied is safe: an insert only adds a blank record.
+ */
+#define _PF_INDEX 12
+#define _PF_RECORD 6
+#define _CHUNK 64
+
+struct _resolved {
+	struct prof_ref ref;
+	int rc;
+};
+
+static inline void _prefetch_index(const struct reg *r, unsigned s,
+    uint64_t key)
 {
 	const struct prof_index *idx = reg_shard_index(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t k = ring_peek(b, i)->user_key;
-		__builtin_prefetch(&idx[(uint32_t)(k ^ (k >> 29)) & mask]);
+	__builtin_prefetch(&idx[prof_probe_start(key, mask + 1)]);
+}
+
+static inline void _prefetch_record(const struct reg *r, unsigned s,
+    uint32_t rec)
+{
+	const char *p = (const char *)(reg_shard_records(r, s) + rec);
+	for (unsigned off = 0; off < sizeof(struct prof_slot); off += REG_LINE)
+		__builtin_prefetch(p + off, 1);
+}
+
+static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
+    struct ring_block *b, unsigned n, uint64_t *counters)
+{
+	struct _resolved res[_CHUNK];
+	for (unsigned i = 0; i < n && i < _PF_INDEX; i++)
+		_prefetch_index(r, s, ring_peek(b, i)->user_key);
+	for (unsigned i = 0; i < n + _PF_RECORD; i++) {
+		if (i < n) {
+			if (i + _PF_INDEX < n)
+				_prefetch_index(r, s,
+				    ring_peek(b, i + _PF_INDEX)->user_key);
+			res[i].rc = prof_find_or_insert(r, s,
+			    ring_peek(b, i)->user_key, &res[i].ref);
+			if (!res[i].rc)
+				_prefetch_record(r, s, res[i].ref.rec);
+		}
+		if (i >= _PF_RECORD) {
+			unsigned k = i - _PF_RECORD;
+			_apply(r, s, p, b, ring_peek(b, k), res[k].rc,
+			    &res[k].ref, counters);
+		}
 	}
 }
 
@@ -133,10 +182,13 @@ unsigned wrk_poll(const struct reg *r, unsigned s, unsigned batch)
 			continue;
 		if (n > batch)
 			n = batch;
-		_prefetch_batch(r, s, b, n);
-		for (unsigned i = 0; i < n; i++)
-			_apply(r, s, p, b, ring_peek(b, i), counters);
-		ring_release(b, n);
+		/* Release per chunk: producers get room back early. */
+		for (unsigned done = 0; done < n;) {
+			unsigned k = n - done < _CHUNK ? n - done : _CHUNK;
+			_apply_chunk(r, s, p, b, k, counters);
+			ring_release(b, k);
+			done += k;
+		}
 		counters[REG_C_BATCHES]++;
 		taken += n;
 	}
