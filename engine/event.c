@@ -169,6 +169,10 @@ static uint64_t _hash_lower(const char *s, size_t len, uint64_t seed)
 	}
 	XXH3_state_t st;
 
+	/* The seeded reset skips rebuilding its secret when the leftover seed
+	 * matches: start from a known state, or the hash is not deterministic. */
+	XXH3_INITSTATE(&st);
+
 	XXH3_64bits_reset_withSeed(&st, seed);
 	for (size_t off = 0; off < len; off += sizeof(buf)) {
 		size_t n = len - off < sizeof(buf) ? len - off : sizeof(buf);
