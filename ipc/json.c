@@ -9,6 +9,8 @@
  */
 #include "ipc/json.h"
 
+#include "ipc/evfield.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -644,151 +646,28 @@ static int _parse_object(const char *line, size_t len,
 	return 0;
 }
 
-/*
- * Event-time rule of json.h: integral |v| >= 1e11 is ms, anything else is
- * seconds. Saturates at the int64 ends (evt_build then rejects the time).
- */
-static int64_t _time_ms_of(const struct json_tok *t)
-{
-	double v = t->num;
-
-	if (v == floor(v) && fabs(v) >= 1e11) {
-		if (t->is_int)
-			return t->i;
-	} else {
-		v = nearbyint(v * 1000.0);
-	}
-	if (v >= 9.2e18)
-		return INT64_MAX;
-	if (v <= -9.2e18)
-		return INT64_MIN;
-	return (int64_t)v;
-}
-
 /* --- event mapping --- */
 
-enum _target {
-	_T_USER, _T_SESSION, _T_TYPE, _T_ENTITY_TYPE, _T_ENTITY,
-	_T_DEVICE, _T_PLATFORM, _T_WEATHER, _T_SOCIAL, _T_TOD,
-	_T_REC_TYPE, _T_FEEDBACK_TYPE, _T_QUERY,
-	_T_TIME, _T_TZ, _T_LAT, _T_LON, _T_POSITION, _T_DWELL, _T_SCROLL,
-	_T_FEEDBACK, _T_NEST,
-	_T_COUNT
-};
-
-/* Canonical names: reported in bad_field, so they must be static. */
-static const char *const _canon[_T_COUNT] = {
-	"user_id", "session_id", "event_type", "entity_type", "entity_id",
-	"device", "platform", "weather", "social", "time_of_day",
-	"rec_type", "feedback_type", "query",
-	"timestamp", "tz_offset", "lat", "lon", "position", "dwell_ms",
-	"scroll_depth", "feedback", "context",
-};
-
-static const struct {
-	const char *name;
-	enum _target t;
-} _event_fields[] = {
-	{ "user_id", _T_USER }, { "userId", _T_USER },
-	{ "session_id", _T_SESSION }, { "sessionId", _T_SESSION },
-	{ "event_type", _T_TYPE }, { "eventType", _T_TYPE }, { "type", _T_TYPE },
-	{ "entity_type", _T_ENTITY_TYPE }, { "entityType", _T_ENTITY_TYPE },
-	{ "entity_id", _T_ENTITY }, { "entityId", _T_ENTITY },
-	{ "device", _T_DEVICE }, { "platform", _T_PLATFORM },
-	{ "weather", _T_WEATHER },
-	{ "social", _T_SOCIAL }, { "socialContext", _T_SOCIAL },
-	{ "social_context", _T_SOCIAL },
-	{ "timeOfDay", _T_TOD }, { "time_of_day", _T_TOD },
-	{ "recommendationType", _T_REC_TYPE },
-	{ "recommendation_type", _T_REC_TYPE }, { "rec_type", _T_REC_TYPE },
-	{ "feedbackType", _T_FEEDBACK_TYPE },
-	{ "feedback_type", _T_FEEDBACK_TYPE },
-	{ "query", _T_QUERY }, { "searchQuery", _T_QUERY },
-	{ "search_query", _T_QUERY },
-	{ "timestamp", _T_TIME },
-	{ "tz_offset", _T_TZ }, { "tzOffset", _T_TZ },
-	{ "tz_offset_min", _T_TZ },
-	{ "lat", _T_LAT }, { "latitude", _T_LAT },
-	{ "lon", _T_LON }, { "lng", _T_LON }, { "longitude", _T_LON },
-	{ "recommendationPosition", _T_POSITION },
-	{ "recommendation_position", _T_POSITION }, { "position", _T_POSITION },
-	{ "timeSpent", _T_DWELL }, { "time_spent", _T_DWELL },
-	{ "dwell_ms", _T_DWELL }, { "dwellMs", _T_DWELL },
-	{ "scrollDepth", _T_SCROLL }, { "scroll_depth", _T_SCROLL },
-	{ "feedback", _T_FEEDBACK },
-	{ "context", _T_NEST }, { "metadata", _T_NEST }, { "location", _T_NEST },
-};
-
-static int _event_target(const struct json_tok *key)
-{
-	for (size_t i = 0; i < sizeof(_event_fields) / sizeof(_event_fields[0]);
-	    i++)
-		if (_key_is(key, _event_fields[i].name))
-			return (int)_event_fields[i].t;
-	return -1;
-}
-
-static struct evt_str *_str_slot(struct evt_input *in, enum _target t)
-{
-	switch (t) {
-	case _T_USER: return &in->user_id;
-	case _T_SESSION: return &in->session_id;
-	case _T_TYPE: return &in->event_type;
-	case _T_ENTITY_TYPE: return &in->entity_type;
-	case _T_ENTITY: return &in->entity_id;
-	case _T_DEVICE: return &in->device;
-	case _T_PLATFORM: return &in->platform;
-	case _T_WEATHER: return &in->weather;
-	case _T_SOCIAL: return &in->social;
-	case _T_TOD: return &in->time_of_day;
-	case _T_REC_TYPE: return &in->rec_type;
-	case _T_FEEDBACK_TYPE: return &in->feedback_type;
-	case _T_QUERY: return &in->query;
-	case _T_TIME: return &in->timestamp_str;
-	case _T_FEEDBACK: return &in->feedback_type;
-	default: return NULL;
-	}
-}
-
-static double *_num_slot(struct evt_input *in, enum _target t, bool **has)
-{
-	switch (t) {
-	case _T_TZ: *has = &in->has_tz; return &in->tz_offset_min;
-	case _T_LAT: *has = &in->has_lat; return &in->lat;
-	case _T_LON: *has = &in->has_lon; return &in->lon;
-	case _T_POSITION: *has = &in->has_position; return &in->position;
-	case _T_DWELL: *has = &in->has_dwell; return &in->dwell_ms;
-	case _T_SCROLL: *has = &in->has_scroll; return &in->scroll_depth;
-	case _T_FEEDBACK: *has = &in->has_feedback_num; return &in->feedback_num;
-	default: return NULL;
-	}
-}
-
-static bool _is_id(enum _target t)
-{
-	return t == _T_USER || t == _T_SESSION || t == _T_ENTITY;
-}
-
 /* Stores one value; false when its kind does not fit the target. */
-static bool _event_set(struct evt_input *in, enum _target t,
+static bool _event_set(struct evt_input *in, enum evf_target t,
     const struct json_tok *v, const char *line)
 {
-	struct evt_str *s = _str_slot(in, t);
+	struct evt_str *s = evf_str_slot(in, t);
 	bool *has;
-	double *d = _num_slot(in, t, &has);
+	double *d = evf_num_slot(in, t, &has);
 
 	if (v->kind == JSON_STRING && s) {
 		*s = (struct evt_str){ v->str, v->len };
-		if (t == _T_TIME)
+		if (t == EVF_TIME)
 			in->has_time_ms = false;
 		return true;
 	}
-	if (v->kind == JSON_NUMBER && _is_id(t) && v->is_int) {
+	if (v->kind == JSON_NUMBER && evf_id_slot(t) >= 0 && v->is_int) {
 		*s = (struct evt_str){ line + v->offset, v->raw_len };
 		return true;
 	}
-	if (v->kind == JSON_NUMBER && t == _T_TIME) {
-		in->time_ms = _time_ms_of(v);
+	if (v->kind == JSON_NUMBER && t == EVF_TIME) {
+		in->time_ms = evf_time_ms(v->num, v->is_int, v->i);
 		in->has_time_ms = true;
 		in->timestamp_str = (struct evt_str){ NULL, 0 };
 		return true;
@@ -806,19 +685,19 @@ static bool _event_object(struct evt_input *in, const struct json_tok *toks,
 {
 	for (size_t k = obj + 1; k < toks[obj].end; k = toks[k + 1].end) {
 		const struct json_tok *v = &toks[k + 1];
-		int t = _event_target(&toks[k]);
+		int t = evf_lookup(toks[k].str, toks[k].len);
 
 		if (t < 0 || v->kind == JSON_NULL)
 			continue;
-		if (t == _T_NEST && v->kind == JSON_OBJECT) {
+		if (t == EVF_NEST && v->kind == JSON_OBJECT) {
 			if (!_event_object(in, toks, k + 1, line, err, errlen))
 				return false;
 			continue;
 		}
-		if (t != _T_NEST && _event_set(in, (enum _target)t, v, line))
+		if (t != EVF_NEST && _event_set(in, (enum evf_target)t, v, line))
 			continue;
 		in->bad = EVT_R_BAD_FIELD_TYPE;
-		in->bad_field = t != _T_NEST ? _canon[t] :
+		in->bad_field = t != EVF_NEST ? evf_canon((enum evf_target)t) :
 		    _key_is(&toks[k], "location") ? "location" :
 		    _key_is(&toks[k], "metadata") ? "metadata" : "context";
 		_msg(err, errlen, "byte %u: field '%.*s' has the wrong kind (%s)",
@@ -937,7 +816,7 @@ static int _cat_time(struct _cat *c, const struct json_tok *v,
 	struct json_catalog_item *o = c->out;
 
 	if (v->kind == JSON_NUMBER) {
-		o->start_ms = _time_ms_of(v);
+		o->start_ms = evf_time_ms(v->num, v->is_int, v->i);
 		o->start_tz_min = 0;
 	} else if (v->kind == JSON_STRING) {
 		const char *why = NULL;

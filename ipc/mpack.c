@@ -9,10 +9,12 @@
  * byte); comparing that bound with the caps and the bytes available is what
  * makes a 5-byte "array of 4 billion" cost nothing.
  *
- * The event mapping mirrors json.c's field table and rules (same names,
- * same canonical bad_field names); see "field table" below.
+ * The event mapping shares ipc/evfield's table and rules with json.c
+ * (same names, same canonical bad_field names).
  */
 #include "ipc/mpack.h"
+
+#include "ipc/evfield.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -71,119 +73,6 @@ static struct mp_limits _limits(const struct mp_limits *lim)
 }
 
 /* ------------------------------------------------------------------------
- * field table: a mirror of json.c's _event_fields/_canon (same names, same
- * canonical names for bad_field). To be folded into one shared table.
- */
-
-enum _target {
-	_T_USER, _T_SESSION, _T_TYPE, _T_ENTITY_TYPE, _T_ENTITY,
-	_T_DEVICE, _T_PLATFORM, _T_WEATHER, _T_SOCIAL, _T_TOD,
-	_T_REC_TYPE, _T_FEEDBACK_TYPE, _T_QUERY,
-	_T_TIME, _T_TZ, _T_LAT, _T_LON, _T_POSITION, _T_DWELL, _T_SCROLL,
-	_T_FEEDBACK, _T_NEST,
-	_T_COUNT
-};
-
-static const char *const _canon[_T_COUNT] = {
-	"user_id", "session_id", "event_type", "entity_type", "entity_id",
-	"device", "platform", "weather", "social", "time_of_day",
-	"rec_type", "feedback_type", "query",
-	"timestamp", "tz_offset", "lat", "lon", "position", "dwell_ms",
-	"scroll_depth", "feedback", "context",
-};
-
-static const struct {
-	const char *name;
-	enum _target t;
-} _fields[] = {
-	{ "user_id", _T_USER }, { "userId", _T_USER },
-	{ "session_id", _T_SESSION }, { "sessionId", _T_SESSION },
-	{ "event_type", _T_TYPE }, { "eventType", _T_TYPE }, { "type", _T_TYPE },
-	{ "entity_type", _T_ENTITY_TYPE }, { "entityType", _T_ENTITY_TYPE },
-	{ "entity_id", _T_ENTITY }, { "entityId", _T_ENTITY },
-	{ "device", _T_DEVICE }, { "platform", _T_PLATFORM },
-	{ "weather", _T_WEATHER },
-	{ "social", _T_SOCIAL }, { "socialContext", _T_SOCIAL },
-	{ "social_context", _T_SOCIAL },
-	{ "timeOfDay", _T_TOD }, { "time_of_day", _T_TOD },
-	{ "recommendationType", _T_REC_TYPE },
-	{ "recommendation_type", _T_REC_TYPE }, { "rec_type", _T_REC_TYPE },
-	{ "feedbackType", _T_FEEDBACK_TYPE },
-	{ "feedback_type", _T_FEEDBACK_TYPE },
-	{ "query", _T_QUERY }, { "searchQuery", _T_QUERY },
-	{ "search_query", _T_QUERY },
-	{ "timestamp", _T_TIME },
-	{ "tz_offset", _T_TZ }, { "tzOffset", _T_TZ },
-	{ "tz_offset_min", _T_TZ },
-	{ "lat", _T_LAT }, { "latitude", _T_LAT },
-	{ "lon", _T_LON }, { "lng", _T_LON }, { "longitude", _T_LON },
-	{ "recommendationPosition", _T_POSITION },
-	{ "recommendation_position", _T_POSITION }, { "position", _T_POSITION },
-	{ "timeSpent", _T_DWELL }, { "time_spent", _T_DWELL },
-	{ "dwell_ms", _T_DWELL }, { "dwellMs", _T_DWELL },
-	{ "scrollDepth", _T_SCROLL }, { "scroll_depth", _T_SCROLL },
-	{ "feedback", _T_FEEDBACK },
-	{ "context", _T_NEST }, { "metadata", _T_NEST }, { "location", _T_NEST },
-};
-
-static bool _is(const char *p, size_t n, const char *name)
-{
-	size_t l = strlen(name);
-
-	return n == l && memcmp(p, name, l) == 0;
-}
-
-static int _target_of(const char *p, size_t n)
-{
-	for (size_t i = 0; i < sizeof(_fields) / sizeof(_fields[0]); i++)
-		if (_is(p, n, _fields[i].name))
-			return (int)_fields[i].t;
-	return -1;
-}
-
-static struct evt_str *_str_slot(struct evt_input *in, enum _target t)
-{
-	switch (t) {
-	case _T_USER: return &in->user_id;
-	case _T_SESSION: return &in->session_id;
-	case _T_TYPE: return &in->event_type;
-	case _T_ENTITY_TYPE: return &in->entity_type;
-	case _T_ENTITY: return &in->entity_id;
-	case _T_DEVICE: return &in->device;
-	case _T_PLATFORM: return &in->platform;
-	case _T_WEATHER: return &in->weather;
-	case _T_SOCIAL: return &in->social;
-	case _T_TOD: return &in->time_of_day;
-	case _T_REC_TYPE: return &in->rec_type;
-	case _T_FEEDBACK_TYPE: return &in->feedback_type;
-	case _T_QUERY: return &in->query;
-	case _T_TIME: return &in->timestamp_str;
-	case _T_FEEDBACK: return &in->feedback_type;
-	default: return NULL;
-	}
-}
-
-static double *_num_slot(struct evt_input *in, enum _target t, bool **has)
-{
-	switch (t) {
-	case _T_TZ: *has = &in->has_tz; return &in->tz_offset_min;
-	case _T_LAT: *has = &in->has_lat; return &in->lat;
-	case _T_LON: *has = &in->has_lon; return &in->lon;
-	case _T_POSITION: *has = &in->has_position; return &in->position;
-	case _T_DWELL: *has = &in->has_dwell; return &in->dwell_ms;
-	case _T_SCROLL: *has = &in->has_scroll; return &in->scroll_depth;
-	case _T_FEEDBACK: *has = &in->has_feedback_num; return &in->feedback_num;
-	default: return NULL;
-	}
-}
-
-/* Index into mp_idtext.text of an id target, or -1. */
-static int _id_slot(enum _target t)
-{
-	return t == _T_USER ? 0 : t == _T_SESSION ? 1 : t == _T_ENTITY ? 2 : -1;
-}
-
-/* ------------------------------------------------------------------------
  * event mapping
  */
 
@@ -224,15 +113,6 @@ static double _num(const msgpack_object *v)
 	if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		return (double)v->via.i64;
 	return v->via.f64; /* both float widths, see NOTES-deps.md */
-}
-
-static int64_t _sat(double v)
-{
-	if (v >= 9.2e18)
-		return INT64_MAX;
-	if (v <= -9.2e18)
-		return INT64_MIN;
-	return (int64_t)v;
 }
 
 /* json.h's rule for an integer: |v| >= 1e11 is ms, else seconds. */
@@ -333,13 +213,13 @@ static bool _bad(struct _map *m, enum evt_reason r, const char *field,
 
 /* Stores one non-nil value of a known non-nested field; false when its
  * kind does not fit (in->bad set). */
-static bool _set(struct _map *m, enum _target t, const msgpack_object *key,
+static bool _set(struct _map *m, enum evf_target t, const msgpack_object *key,
     const msgpack_object *v)
 {
 	struct evt_input *in = m->in;
-	struct evt_str *s = _str_slot(in, t);
+	struct evt_str *s = evf_str_slot(in, t);
 	bool *has;
-	double *d = _num_slot(in, t, &has);
+	double *d = evf_num_slot(in, t, &has);
 	char what[64];
 
 	if (s && (v->type == MSGPACK_OBJECT_STR ||
@@ -348,12 +228,12 @@ static bool _set(struct _map *m, enum _target t, const msgpack_object *key,
 			*s = (struct evt_str){ v->via.str.ptr, v->via.str.size };
 		else
 			*s = (struct evt_str){ v->via.bin.ptr, v->via.bin.size };
-		if (t == _T_TIME)
+		if (t == EVF_TIME)
 			in->has_time_ms = false;
 		return true;
 	}
-	if (_is_int(v) && _id_slot(t) >= 0 && m->ids) {
-		char *txt = m->ids->text[_id_slot(t)];
+	if (_is_int(v) && evf_id_slot(t) >= 0 && m->ids) {
+		char *txt = m->ids->text[evf_id_slot(t)];
 		int n = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
 		    snprintf(txt, sizeof(m->ids->text[0]), "%" PRIu64,
 			v->via.u64) :
@@ -363,7 +243,7 @@ static bool _set(struct _map *m, enum _target t, const msgpack_object *key,
 		*s = (struct evt_str){ txt, (size_t)n };
 		return true;
 	}
-	if (t == _T_TIME && (_is_int(v) || _is_float(v) ||
+	if (t == EVF_TIME && (_is_int(v) || _is_float(v) ||
 	    v->type == MSGPACK_OBJECT_EXT)) {
 		if (_is_int(v)) {
 			in->time_ms = _time_of_int(v);
@@ -371,20 +251,17 @@ static bool _set(struct _map *m, enum _target t, const msgpack_object *key,
 			double x = v->via.f64;
 
 			if (!isfinite(x))
-				return _bad(m, EVT_R_BAD_NUMBER, _canon[t], key,
+				return _bad(m, EVT_R_BAD_NUMBER, evf_canon(t), key,
 				    "timestamp is not finite");
-			if (x == floor(x) && fabs(x) >= 1e11)
-				in->time_ms = _sat(x);
-			else
-				in->time_ms = _sat(nearbyint(x * 1000.0));
+			in->time_ms = evf_time_ms(x, false, 0);
 		} else if (v->via.ext.type != -1) {
 			snprintf(what, sizeof(what),
 			    "wrong kind (ext type %d, expected -1)",
 			    v->via.ext.type);
-			return _bad(m, EVT_R_BAD_FIELD_TYPE, _canon[t], key,
+			return _bad(m, EVT_R_BAD_FIELD_TYPE, evf_canon(t), key,
 			    what);
 		} else if (!_time_of_ext(&v->via.ext, &in->time_ms)) {
-			return _bad(m, EVT_R_BAD_TIME, _canon[t], key,
+			return _bad(m, EVT_R_BAD_TIME, evf_canon(t), key,
 			    "malformed msgpack timestamp extension");
 		}
 		in->has_time_ms = true;
@@ -397,7 +274,7 @@ static bool _set(struct _map *m, enum _target t, const msgpack_object *key,
 		return true;
 	}
 	snprintf(what, sizeof(what), "wrong kind (%s)", _kind_name(v->type));
-	return _bad(m, EVT_R_BAD_FIELD_TYPE, _canon[t], key, what);
+	return _bad(m, EVT_R_BAD_FIELD_TYPE, evf_canon(t), key, what);
 }
 
 /* One map at nesting `depth` (the event map is 1). Returns EVT_OK (with
@@ -419,12 +296,13 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 		if (k->type != MSGPACK_OBJECT_STR && k->type != MSGPACK_OBJECT_BIN)
 			continue; /* not a name: unknown field */
 		_key_bytes(k, &kp, &kl);
-		t = _target_of(kp, kl);
+		t = evf_lookup(kp, kl);
 		if (t < 0 || v->type == MSGPACK_OBJECT_NIL)
 			continue;
-		if (t == _T_NEST) {
-			const char *name = _is(kp, kl, "location") ? "location" :
-			    _is(kp, kl, "metadata") ? "metadata" : "context";
+		if (t == EVF_NEST) {
+			const char *name = kl == 8 && !memcmp(kp, "location", 8)
+			    ? "location" : kl == 8 && !memcmp(kp, "metadata", 8)
+			    ? "metadata" : "context";
 			enum evt_reason r;
 
 			if (v->type != MSGPACK_OBJECT_MAP) {
@@ -446,7 +324,7 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 				return r;
 			continue;
 		}
-		if (!_set(m, (enum _target)t, k, v))
+		if (!_set(m, (enum evf_target)t, k, v))
 			return EVT_OK;
 	}
 	return EVT_OK;

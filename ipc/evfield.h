@@ -1,0 +1,52 @@
+/*
+ * evfield: the event field names every decoder accepts (snake_case, the
+ * camelCase of the original UserBehaviorEvent, and a few common aliases),
+ * where each lands in struct evt_input, and the event-time number rule.
+ * One table for the JSON and msgpack decoders, so the two dialects cannot
+ * drift apart. Pure functions; any process.
+ */
+#ifndef PENCHANT_IPC_EVFIELD_H
+#define PENCHANT_IPC_EVFIELD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/event.h"
+
+enum evf_target {
+	EVF_USER, EVF_SESSION, EVF_TYPE, EVF_ENTITY_TYPE, EVF_ENTITY,
+	EVF_DEVICE, EVF_PLATFORM, EVF_WEATHER, EVF_SOCIAL, EVF_TOD,
+	EVF_REC_TYPE, EVF_FEEDBACK_TYPE, EVF_QUERY,
+	EVF_TIME, EVF_TZ, EVF_LAT, EVF_LON, EVF_POSITION, EVF_DWELL, EVF_SCROLL,
+	EVF_FEEDBACK,
+	EVF_NEST,  /* "context", "metadata", "location": a nested map */
+	EVF_COUNT
+};
+
+/* The target of a key, or -1 for a field decoders ignore. */
+int evf_lookup(const char *name, size_t len);
+
+/* Canonical name (static) of a target, for bad_field and messages. */
+const char *evf_canon(enum evf_target t);
+
+/* Where a string value of `t` goes, or NULL when `t` takes no string. */
+struct evt_str *evf_str_slot(struct evt_input *in, enum evf_target t);
+
+/* Where a number value of `t` goes (and its has_ flag), or NULL. */
+double *evf_num_slot(struct evt_input *in, enum evf_target t, bool **has);
+
+/* 0 user, 1 session, 2 entity for id targets (integers allowed), else -1. */
+int evf_id_slot(enum evf_target t);
+
+/*
+ * The event-time rule for numbers: an integral value with |v| >= 1e11 is
+ * milliseconds, anything else seconds (converted, rounded). 1e11 s is year
+ * 5138 and 1e11 ms is 1973, so no accepted time is ambiguous. `exact`
+ * carries an integer's value when the decoder has it (is_int), so large
+ * millisecond values need not round-trip through a double. Saturates at
+ * the int64 ends (evt_build then rejects the time).
+ */
+int64_t evf_time_ms(double v, bool is_int, int64_t exact);
+
+#endif
