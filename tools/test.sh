@@ -24,10 +24,22 @@ for d in build-release build-asan build-clang; do
 done
 
 status=0
-echo "== tests: release build"
-meson test -C build-release --print-errorlogs --num-processes 1 || status=1
-echo "== tests: ASan+UBSan build"
-meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 4 || status=1
-echo "== tests: clang build (unit)"
-meson test -C build-clang --suite unit --print-errorlogs || status=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run() { # title, meson test args...
+  local title=$1; shift
+  echo "== tests: $title"
+  meson test "$@" --print-errorlogs 2>&1 | tee -a "$log" || status=1
+}
+run "release build" -C build-release --num-processes 1
+run "ASan+UBSan build" -C build-asan --num-processes 1 --timeout-multiplier 4
+run "clang build (unit)" -C build-clang --suite unit
+
+# One closing line over all three runs (timeouts and unexpected passes
+# count as failures, expected failures as passes).
+sum() { awk -v k="$1" '$1 == k {n += $NF} END {print n + 0}' "$log"; }
+passed=$(( $(sum Ok:) + $(sum "Expected") ))
+failed=$(( $(sum Fail:) + $(sum Timeout:) + $(sum Unexpected) ))
+echo "$passed passed, $failed failed, $(sum Skipped:) skipped"
+[ "$failed" -eq 0 ] || status=1
 exit $status
