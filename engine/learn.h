@@ -3,7 +3,7 @@
  * no clock, no shared memory. The shard workers and `penchant replay` call
  * exactly these functions, so a replay is the engine.
  *
- * Rules (../shared/DESIGN.md, Learning):
+ * Basic rules (../shared/DESIGN.md, Learning):
  *  - signal: rsvp 1.0, save 0.8, share 0.7, click 0.3, view 0.1, feedback
  *    +0.9 / -0.5, search 0.1 applied to the tags its tokens matched;
  *  - weight += signal * learning_rate (0.1) for every tag and the category of
@@ -13,21 +13,117 @@
  *    (no sweeps). An event older than last_ms adds signal * lr *
  *    decay^(age in days) instead, so the weights do not depend on the order in
  *    which events of one user arrive: W(t) = sum_i s_i*lr*decay^((t-t_i)/day).
+ *    This weight `w` is the "recent" interest horizon: mean age of its mass
+ *    1/ln(1/0.95) = 19.5 days, 79 % of it from the last 30 days.
+ *
+ * A plain event (dwell_ms == 0, scroll_depth <= 0 or absent, position == 0)
+ * learns exactly by the basic rules, and so does every event of a profile
+ * that is not drifting (below). Everything else refines them:
+ *
+ * Implicit feedback (lrn_event_signal; constants in struct lrn_params):
+ *  - dwell: a view or click with dwell d > 0 ms is scaled by
+ *    f_d = dwell_floor + (dwell_cap - dwell_floor) * d / (d + dwell_half_ms)
+ *    (0.5 .. 2.0, 1.0 at d = 15 s, 1.25 at 30 s): monotone, bounded.
+ *  - scroll: depth s in (0, 1] scales a view or click by
+ *    f_s = scroll_floor + (scroll_cap - scroll_floor) * s (0.75 .. 1.5).
+ *    Depth <= 0 (evt_build stores -1 when absent) or NaN carries no
+ *    information and scales by 1.
+ *  - bounce: a click with 0 < dwell < bounce_ms (5 s) is a weak negative,
+ *    bounce_signal (-0.1), instead of the click's positive signal.
+ *  - position bias: a click at 1-based list position p is divided by the
+ *    examination probability 1/log2(p+1) (1 at the top, 0.5 at p = 3), i.e.
+ *    multiplied by min(log2(p+1), position_cap (3.0)): a click low in a list
+ *    says more.
+ *  - impression: a view with a position, of a recommendation (rec_type != 0
+ *    or entity_type recommendation), with neither dwell nor scroll, is a
+ *    weak negative: impression_signal (-0.02) / log2(p+1); top slots, surely
+ *    examined, say the most. Skipping never outweighs acting: all the
+ *    impressions of one remembered item together reach at most
+ *    impression_signal / (1 - repeat_ratio) = -0.04, less in magnitude than
+ *    the weakest act (a click at f_d, f_s floors: 0.3*0.5*0.75 = 0.1125).
+ *  - repeats: the profile remembers its last LRN_RECENT viewed entities
+ *    (recent[]: 28 bits of the folded key, 4 bits of view count, saturating
+ *    at 15); the k-th earlier view of the
+ *    same entity scales a view by repeat_ratio^k (0.5): saturation. It
+ *    applies to views carrying implicit data, and to plain views only when
+ *    repeat_plain is set (default off: plain views keep DESIGN.md's linear
+ *    rule).
+ *
+ * Confidence (lrn_confidence, lrn_profile_confidence): every entry also keeps
+ * `mass`, the decayed sum of |contribution| (decaying exactly like w). With
+ * positive mass a and negative mass b (w = a - b, mass = a + b),
+ *     confidence = |w| / (mass + K),  K = conf_prior * conf_unit * lr
+ * is |2E[p]-1| of a Beta(a + K/2, b + K/2) posterior: evidence count (mass
+ * in click units, conf_unit 0.3), recency (mass decays) and agreement (a vs
+ * b) in one number in [0, 1). conf_prior = 5 clicks: 3 clicks give 0.375,
+ * 300 give 0.98; equal positive and negative evidence gives 0. The profile
+ * confidence is the same formula over the category table (tags when there
+ * is no category) with conf_profile_prior = 20 clicks.
+ *
+ * Drift (lrn_drift_kl): three horizons per interest. w (recent, above); a
+ * short one, tag_short/cat_short: the count of positive events touching the
+ * entry, decaying by short_decay_per_day (0.4; mean age 1.1 days), kept as
+ * bfloat16 on an hourly grid of event time (short_h); and for the
+ * categories a long one, cat_long: positive contributions decaying by
+ * long_decay_per_day (0.989; mean age 90 days), on the same hourly grid. After every event the
+ * learner computes KL(P_short || P_long) over the category slots in use:
+ *     q_i = (1 - kl_smooth) * long_i / sum long + kl_smooth / n
+ *     p_i = (short_i + kl_prior * q_i) / (sum short + kl_prior)
+ * (kl_smooth 0.03; kl_prior 2 pseudo-events shrink a thin short window
+ * toward the long one, which keeps broad stable users from looking new).
+ * It is 0 until the profile has drift_min_events (50) events, two category
+ * slots and sum(short) >= drift_min_short (2), so a thin or fresh profile
+ * never drifts. The detector is judged once per hour of event time, at the
+ * first event of a new hour (short and long step on that grid too; dense
+ * streams pay for it once an hour). Above kl_threshold (0.5) the profile is
+ * flagged (drift = 1, drift_h = the event hour, drift_count++); below
+ * kl_release (0.1) the flag drops. While flagged, at each such hour every w
+ * (tags and categories) is pulled toward the surplus of short-term
+ * attention over the recent weights:
+ *     w_i <- (1 - rho) w_i + rho * W * t_i,  t_i ∝ max(S_i/S - w_i+/W, 0)
+ * W = sum of positive w of the table, rho = drift_pull (0.5) *
+ * drift_pull_decay_per_day (0.5) ^ (days since drift_h); mass follows the
+ * same mix, so |w| <= mass holds. Why not a 30-day vs 90-day KL: at 5
+ * events/day a day of new events moves a 30-day distribution by ~5 %, a KL
+ * of ~0.04; a switch can only be seen within 24 h against a ~1-day horizon.
+ *
+ * Evolution (lrn_history): one entry per ISO week (Monday 00:00 local) for
+ * the last LRN_HIST weeks: the top tag by w at the week's last applied
+ * event and its share of the positive tag weight (1/255 units). Late events
+ * of an older week do not rewrite it.
+ *
+ * Temporal and seasonal: hours[weekday][daypart] for the whole profile (the
+ * weekday/weekend mix comes from it); per category slot cat_dp[daypart]
+ * (u8) and per profile seasons[] (meteorological, northern: DJF, MAM, JJA,
+ * SON; u8). 8-bit counters saturate by halving their row (shape kept). A
+ * category slot's counters start at 0 when a new id takes the slot.
+ *
+ * Behavior (lrn_behavior): sessions open at an explicit session_key change
+ * or after a session_gap_ms (30 min) gap of event time; events per session
+ * = events / sessions; mean session length from completed sessions plus the
+ * current one; peak weekday/daypart from hours[][]; funnel rates from counts;
+ * engagement level as of a time: dormant when the last event is more than
+ * engage_dormant_days (30) old, new when the first is at most
+ * engage_new_days (14) old, active when the last event is at most
+ * engage_active_days (7) old and the lifetime rate is >= engage_active_per_week
+ * (3) events per week, casual otherwise.
  *
  * Bounded memory: LRN_TAGS tags, LRN_CATS categories and LRN_GEO location
  * cells per user. Eviction rule for tags and categories: when a new id does
  * not fit, the entry with the smallest |weight| is replaced only if the new
  * contribution's |weight| is larger; otherwise the contribution is dropped and
- * counted in `dropped`. Location cells use space-saving counting: the
- * least-counted cell is replaced and the newcomer inherits its count + 1.
- * Free slots fill first; among equally weak entries or cells the lowest slot
- * goes, so eviction is deterministic.
+ * counted in `dropped`. A replaced slot's side data (mass, short, long,
+ * category time counters) restarts from the newcomer. Location cells use
+ * space-saving counting: the least-counted cell is replaced and the newcomer
+ * inherits its count + 1. Free slots fill first; among equally weak entries
+ * or cells the lowest slot goes, so eviction is deterministic.
  * Temporal and device counters are 16-bit and saturate by halving the whole
  * histogram, which keeps its proportions.
  *
- * Order independence holds for the weights, counts and histograms as long as
- * no eviction happens; eviction and the space-saving geo table depend on the
- * order of arrival by nature.
+ * Order independence holds for w, mass, the counts and histograms as long as
+ * no eviction happens and the profile does not drift; eviction, the geo
+ * table, the drift detector, sessions, the recent-items memory and the
+ * weekly history depend on the order of arrival by nature.
  *
  * Threads: none of these functions touches anything but its arguments; the
  * caller serializes access to one profile (only the owning shard writes it).
@@ -43,6 +139,9 @@
 #define LRN_CATS 6
 #define LRN_GEO 3
 #define LRN_ITEM_TAGS 8
+#define LRN_RECENT 4    /* remembered viewed entities */
+#define LRN_HIST 12     /* weeks of interest history */
+#define LRN_SEASONS 4
 #define LRN_DAY_MS 86400000LL
 
 /* Per event type counters; feedback split by sign. */
@@ -64,12 +163,17 @@ struct lrn_weight {
 	double w;          /* weight as of profile.last_ms */
 };
 
+/* Meteorological seasons (northern hemisphere months). */
+enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
+
 /*
- * One user's learned profile. Plain data, 504 bytes: the shm profile slot
- * puts an 8-byte sequence lock in front of it to make a 512-byte slot.
+ * One user's learned profile. Plain data, 760 bytes: the shm profile slot
+ * puts an 8-byte sequence lock in front of it to make a 768-byte slot.
+ * Float where precision does not matter (masses, short/long horizons); the
+ * weights that the exact rules define stay double.
  * Layout is part of LRN_LAYOUT_VERSION.
  */
-#define LRN_LAYOUT_VERSION 1
+#define LRN_LAYOUT_VERSION 2
 struct lrn_profile {
 	uint64_t user_key;
 	int64_t first_ms;   /* earliest event time seen */
@@ -78,7 +182,7 @@ struct lrn_profile {
 	uint32_t events;    /* events applied */
 	uint32_t unknown;   /* events whose entity was not in the catalog */
 	uint32_t dropped;   /* contributions dropped by top-K eviction */
-	uint32_t reserved0;
+	uint32_t sessions;  /* sessions opened (see lrn_behavior) */
 	struct lrn_weight tags[LRN_TAGS];
 	struct lrn_weight cats[LRN_CATS];
 	uint16_t hours[7][EVT_DP_COUNT]; /* [weekday][daypart] local, events */
@@ -89,9 +193,30 @@ struct lrn_profile {
 		uint32_t n;
 		uint32_t pad;
 	} geo[LRN_GEO];
-	uint8_t reserved[8]; /* room for the next layout */
+
+	/* Confidence and drift, parallel to tags[] / cats[]. */
+	float tag_mass[LRN_TAGS];  /* decayed sum |contribution| (as w) */
+	float cat_mass[LRN_CATS];
+	float cat_long[LRN_CATS];  /* decayed positive contributions, long */
+	uint16_t tag_short[LRN_TAGS]; /* decayed positive-event count, short; */
+	uint16_t cat_short[LRN_CATS]; /* bfloat16 (top half of a float) */
+	int32_t short_h;           /* event hour the short counts are as of */
+	int32_t drift_h;           /* event hour drift was last detected */
+	uint32_t sess_key;         /* folded session_key of the session, 0 none */
+	uint32_t sess_age_s;       /* current session: first event to last_ms */
+	uint32_t sess_total_s;     /* summed length of completed sessions, s */
+	uint32_t recent[LRN_RECENT]; /* folded entity key | views (low 4 bits),
+				      * most recent first; 0 = free */
+	uint32_t hist_tag[LRN_HIST]; /* top tag per week, [0] newest; 0 none */
+	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
+	uint8_t cat_dp[LRN_CATS][EVT_DP_COUNT]; /* per category slot */
+	uint8_t seasons[LRN_SEASONS];
+	int16_t hist_week;         /* week number of hist_tag[0] */
+	uint8_t drift;             /* 1 while drifting */
+	uint8_t drift_count;       /* drift episodes detected (saturates) */
+	uint8_t reserved[4];       /* room for the next layout */
 };
-_Static_assert(sizeof(struct lrn_profile) == 504, "profile is 504 bytes");
+_Static_assert(sizeof(struct lrn_profile) == 760, "profile is 760 bytes");
 
 /*
  * What the learner needs to know about the entity an event is about. Tag ids
@@ -104,14 +229,36 @@ struct lrn_item {
 	uint32_t tags[LRN_ITEM_TAGS];   /* evt_tag_id()s */
 };
 
+/* Every constant of the learner; lrn_params_default() gives the defaults
+ * named in the header comment. */
 struct lrn_params {
 	double signal[EVT_TYPE_COUNT];  /* feedback entry unused: see below */
 	double feedback_pos, feedback_neg;
 	double learning_rate;
 	double decay_per_day;
+	/* implicit feedback */
+	double dwell_floor, dwell_cap, dwell_half_ms;
+	double scroll_floor, scroll_cap;
+	double bounce_ms, bounce_signal;
+	double position_cap;
+	double impression_signal;
+	double repeat_ratio;
+	uint32_t repeat_plain;          /* 1: plain views saturate too */
+	uint32_t drift_min_events;
+	/* confidence */
+	double conf_unit, conf_prior, conf_profile_prior;
+	/* drift */
+	double short_decay_per_day, long_decay_per_day;
+	double kl_threshold, kl_release, kl_smooth, kl_prior;
+	double drift_min_short;
+	double drift_pull, drift_pull_decay_per_day;
+	/* behavior */
+	int64_t session_gap_ms;
+	double engage_new_days, engage_active_days, engage_dormant_days;
+	double engage_active_per_week;
 };
 
-/* Fills in the DESIGN.md constants; signal[EVT_FEEDBACK] is 0 (unused). */
+/* Fills in the defaults; signal[EVT_FEEDBACK] is 0 (unused). */
 void lrn_params_default(struct lrn_params *p);
 
 /* Zeroes the profile. first_ms/last_ms stay 0 until the first event: a
@@ -119,11 +266,20 @@ void lrn_params_default(struct lrn_params *p);
 void lrn_profile_init(struct lrn_profile *p, uint64_t user_key);
 
 /*
- * The signal strength of one event (rsvp 1.0 ... negative feedback -0.5).
- * Feedback: feedback_pos for e->feedback > 0, feedback_neg for < 0, 0 for 0.
- * A type outside enum evt_type gives 0.
+ * The basic signal strength of one event (rsvp 1.0 ... negative feedback
+ * -0.5). Feedback: feedback_pos for e->feedback > 0, feedback_neg for < 0, 0
+ * for 0. A type outside enum evt_type gives 0.
  */
 double lrn_signal(const struct lrn_params *prm, const struct evt_record *e);
+
+/*
+ * The signal after the implicit-feedback rules of the header comment, for
+ * an event whose entity was viewed `prior_views` times before (in the
+ * recent-items memory). Equals lrn_signal() for plain events (unless
+ * repeat_plain and prior_views > 0).
+ */
+double lrn_event_signal(const struct lrn_params *prm,
+    const struct evt_record *e, unsigned prior_views);
 
 /*
  * Applies one event. `item` is the event's entity (NULL when unknown: counts,
@@ -134,10 +290,12 @@ double lrn_signal(const struct lrn_params *prm, const struct evt_record *e);
  *   in `events`); events++; first_ms/last_ms widen to e->time_ms.
  * - item == NULL: no tag or category learning; `unknown`++ unless the event
  *   is a search (a search that matched no tag is not a catalog miss).
- * - contribution c = lrn_signal() * learning_rate, times decay^(age in days)
- *   when e->time_ms < last_ms; it goes to each tag of the item and to its
- *   category (when non-zero), one evidence each. c == 0 teaches nothing: it
- *   neither creates, evicts, nor counts as dropped.
+ * - contribution c = lrn_event_signal() * learning_rate, times
+ *   decay^(age in days) when e->time_ms < last_ms; it goes to each tag of
+ *   the item and to its category (when non-zero), one evidence each. c == 0
+ *   teaches nothing: it neither creates, evicts, nor counts as dropped.
+ * - then the drift detector, sessions, history, recent items, temporal
+ *   counters as the header comment says.
  * - hours[weekday][daypart], devices[device], platforms[platform]: each
  *   skipped when its index is out of range. geo: when geo_cell != 0.
  * - A record whose type is outside enum evt_type is ignored entirely.
@@ -159,5 +317,56 @@ double lrn_weight_at(const struct lrn_profile *p,
  * id. Returns how many. Weights compare as stored (as of the same last_ms).
  */
 unsigned lrn_top(const struct lrn_weight *ws, unsigned n, unsigned *order);
+
+/*
+ * Confidence in [0, 1] of one interest: `entry` must point into p->tags or
+ * p->cats (asserted). 0 for a free entry.
+ */
+double lrn_confidence(const struct lrn_profile *p,
+    const struct lrn_params *prm, const struct lrn_weight *entry);
+
+/* Confidence in [0, 1] of the whole profile (0 when it learned nothing). */
+double lrn_profile_confidence(const struct lrn_profile *p,
+    const struct lrn_params *prm);
+
+/*
+ * KL(P_short || P_long) over the category slots as of last_ms, the drift
+ * statistic; 0 while the profile is too thin to be judged (see header).
+ */
+double lrn_drift_kl(const struct lrn_profile *p, const struct lrn_params *prm);
+
+/* One week of interest history. */
+struct lrn_hist_entry {
+	int32_t week;       /* weeks since Monday 1969-12-29 (local time) */
+	int32_t iso_year;   /* ISO 8601 week-numbering year and week 1..53 */
+	uint32_t iso_week;
+	uint32_t tag;       /* top tag id */
+	double share;       /* its share of the positive tag weight, 0..1 */
+};
+
+/*
+ * Writes the non-empty history entries, newest first, into out (room for
+ * LRN_HIST). Returns how many.
+ */
+unsigned lrn_history(const struct lrn_profile *p, struct lrn_hist_entry *out);
+
+enum lrn_engagement { LRN_ENG_NEW = 0, LRN_ENG_ACTIVE, LRN_ENG_CASUAL,
+	LRN_ENG_DORMANT };
+const char *lrn_engagement_name(enum lrn_engagement e);
+
+/* Behavior patterns of a profile as of a time (event-time ms). */
+struct lrn_behavior {
+	uint32_t sessions;
+	double events_per_session;
+	double mean_session_s;   /* completed sessions plus the current one */
+	unsigned peak_weekday;   /* 0 = Monday; from hours[][] */
+	unsigned peak_daypart;   /* enum evt_daypart */
+	double weekend_share;    /* events on Saturday and Sunday / all */
+	double click_per_view;   /* clicks / views, 0 without views */
+	double act_per_click;    /* (saves + rsvps) / clicks, 0 without clicks */
+	enum lrn_engagement engagement;
+};
+void lrn_behavior(const struct lrn_profile *p, const struct lrn_params *prm,
+    int64_t as_of_ms, struct lrn_behavior *out);
 
 #endif

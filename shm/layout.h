@@ -167,7 +167,7 @@ struct prof_slot {
 	uint32_t pad;
 	struct lrn_profile p;
 };
-_Static_assert(sizeof(struct prof_slot) == 512, "profile slot is 512 bytes");
+_Static_assert(sizeof(struct prof_slot) == 768, "profile slot is 768 bytes");
 
 /* Index entry: key 0 = free. wrk s writes rec first, then key (release). */
 struct prof_index {

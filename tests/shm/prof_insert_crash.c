@@ -1,7 +1,7 @@
 /* prof_insert_crash: a worker killed inside an insert leaves nothing wrk_recover cannot repair (regression: record left odd, count behind a published key). */
 /*
- * prof_find_or_insert() claims record `count`, writes it under its seqlock,
- * publishes the index key, and only then bumps `count`. _apply() records its
+ * prof_find_or_insert() once claimed record `count`, writes it under its seqlock,
+ * published the index key, and only then bumped `count`. _apply() records its
  * intent only after the insert, and recovery looks at records [0, count).
  * So a SIGKILL inside the insert leaves, after wrk_recover():
  *

@@ -20,7 +20,7 @@ static const char *g_inst;
 static struct ctl *g_ctl;
 static uint64_t g_key;
 
-/* Everything after user_key, as 62 words: all equal v in a whole copy. */
+/* Everything after user_key, as words: all equal v in a whole copy. */
 static uint64_t *words(struct lrn_profile *p)
 {
 	return (uint64_t *)((char *)p + 8);

@@ -1,0 +1,192 @@
+/*
+ * learn drift: synthetic users at 5 events a day whose dominant category
+ * switches on day 60 get the new one ranked first within 24 h of event time
+ * (median; the share within 24 h is reported and bounded) and the drift flag
+ * rises; stable users, one dominant interest or six equal ones, are flagged
+ * by at most 5 % over 90 days. Prints the delays and rates.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "engine/learn.h"
+
+#define T0 1704067200000LL /* 2024-01-01 */
+#define DAY 86400000LL
+#define USERS 200
+#define RATE 5             /* events per day */
+#define SWITCH_DAY 60
+#define DAYS 90
+
+struct rng { uint64_t s; };
+
+static uint64_t next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+static double unif(struct rng *r)
+{
+	return (double)(next(r) >> 11) / 9007199254740992.0;
+}
+
+/* Type mix: half views, 30 % clicks, 10 % saves, 5 % rsvps, 5 % shares. */
+static uint8_t pick_type(struct rng *r)
+{
+	double x = unif(r);
+	return x < 0.5 ? EVT_VIEW : x < 0.8 ? EVT_CLICK : x < 0.9 ? EVT_SAVE :
+	    x < 0.95 ? EVT_RSVP : EVT_SHARE;
+}
+
+/* Category c (1..8) has tags 100c+1..100c+3; an item carries two. */
+static void item_of(struct rng *r, uint32_t cat, struct lrn_item *it)
+{
+	unsigned k = (unsigned)(next(r) % 3);
+	memset(it, 0, sizeof *it);
+	it->category = cat;
+	it->n_tags = 2;
+	it->tags[0] = 100 * cat + 1 + k;
+	it->tags[1] = 100 * cat + 1 + (k + 1) % 3;
+}
+
+enum kind { SWITCHER, STABLE, BROAD };
+
+/* Category of event at `day` for a user with shares pa (dominant), pb. */
+static uint32_t pick_cat(struct rng *r, enum kind k, double pa, double pb,
+    int day)
+{
+	double x = unif(r);
+	if (k == BROAD)
+		return 1 + (uint32_t)(x * 6.0);
+	uint32_t dom = k == SWITCHER && day >= SWITCH_DAY ? 4 : 1;
+	return x < pa ? dom : x < pa + pb ? 2 : 3;
+}
+
+static uint32_t top_cat(const struct lrn_profile *p)
+{
+	unsigned order[LRN_CATS];
+	return lrn_top(p->cats, LRN_CATS, order) ? p->cats[order[0]].id : 0;
+}
+
+static uint32_t top_tag(const struct lrn_profile *p)
+{
+	unsigned order[LRN_TAGS];
+	return lrn_top(p->tags, LRN_TAGS, order) ? p->tags[order[0]].id : 0;
+}
+
+struct result {
+	double cat_delay_h, tag_delay_h; /* -1: never */
+	bool flagged_after;              /* flag rose after the switch */
+	unsigned flags;                  /* drift episodes */
+	unsigned drifting, events;       /* events applied while flagged */
+};
+
+static void run(const struct lrn_params *prm, enum kind k, uint64_t seed,
+    struct result *res)
+{
+	struct rng r = { seed };
+	struct lrn_profile p;
+	double pa = 0.6 + 0.25 * unif(&r);
+	double pb = (0.5 + 0.3 * unif(&r)) * (1.0 - pa);
+	const int64_t ts = T0 + SWITCH_DAY * DAY;
+
+	memset(res, 0, sizeof *res);
+	res->cat_delay_h = res->tag_delay_h = -1.0;
+	lrn_profile_init(&p, seed);
+	for (int64_t i = 0; i < (int64_t)DAYS * RATE; i++) {
+		/* one event in each fifth of a day, at a random moment */
+		int64_t t = T0 + (int64_t)((i + unif(&r)) * DAY / RATE);
+		int day = (int)((t - T0) / DAY);
+		struct evt_record e;
+		struct lrn_item it;
+
+		memset(&e, 0, sizeof e);
+		e.user_key = seed;
+		e.entity_key = next(&r) | 1;
+		e.type = pick_type(&r);
+		e.time_ms = t;
+		e.scroll_depth = -1.0f;
+		item_of(&r, pick_cat(&r, k, pa, pb, day), &it);
+		lrn_apply(&p, prm, &e, &it);
+		res->events++;
+		res->drifting += p.drift;
+		if (k != SWITCHER || t < ts)
+			continue;
+		double h = (double)(t - ts) / 3600000.0;
+		if (p.drift)
+			res->flagged_after = true;
+		if (res->cat_delay_h < 0 && top_cat(&p) == 4)
+			res->cat_delay_h = h;
+		if (res->tag_delay_h < 0 && top_tag(&p) / 100 == 4)
+			res->tag_delay_h = h;
+	}
+	res->flags = p.drift_count;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Delays with "never" as +inf; returns the share within 24 h. */
+static double summarize(const char *what, double *d, unsigned n)
+{
+	unsigned within = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (d[i] < 0)
+			d[i] = INFINITY;
+		within += d[i] <= 24.0;
+	}
+	qsort(d, n, sizeof d[0], cmp);
+	printf("%s: median %.1f h, p90 %.1f h, max %.1f h, within 24 h "
+	    "%u/%u\n", what, d[n / 2], d[n * 9 / 10], d[n - 1], within, n);
+	return (double)within / n;
+}
+
+int main(void)
+{
+	struct lrn_params prm;
+	static double cat_d[USERS], tag_d[USERS];
+	unsigned flagged = 0;
+
+	lrn_params_default(&prm);
+	for (unsigned u = 0; u < USERS; u++) {
+		struct result res;
+		run(&prm, SWITCHER, 1000 + u, &res);
+		cat_d[u] = res.cat_delay_h;
+		tag_d[u] = res.tag_delay_h;
+		flagged += res.flagged_after;
+	}
+	printf("drift: %u users, %d events/day, switch on day %d\n", USERS,
+	    RATE, SWITCH_DAY);
+	double cat_in = summarize("new category ranked first", cat_d, USERS);
+	double tag_in = summarize("new tag ranked first", tag_d, USERS);
+	printf("drift flag rose after the switch: %u/%u\n", flagged, USERS);
+	CHECK(cat_d[USERS / 2] <= 24.0);
+	CHECK(tag_d[USERS / 2] <= 24.0);
+	CHECK(cat_in >= 0.8 && tag_in >= 0.8);
+	CHECK(flagged >= USERS * 95 / 100);
+
+	static const char *const names[] = { "", "stable (one dominant)",
+		"stable (six equal)" };
+	for (enum kind k = STABLE; k <= BROAD; k++) {
+		unsigned users = 0;
+		uint64_t drifting = 0, events = 0;
+		for (unsigned u = 0; u < USERS; u++) {
+			struct result res;
+			run(&prm, k, 50000 + 1000 * k + u, &res);
+			users += res.flags > 0;
+			drifting += res.drifting;
+			events += res.events;
+		}
+		printf("%s: flagged %u/%u users (%.1f %%) over %d days, "
+		    "drifting %.3f %% of events\n", names[k], users, USERS,
+		    100.0 * users / USERS, DAYS, 100.0 * drifting / events);
+		CHECK(users <= USERS * 5 / 100);
+	}
+	return check_done("learn drift scenario and stable false positives");
+}
