@@ -119,12 +119,29 @@ struct pen_interest {
 	uint32_t id;       /* tag or category id */
 	uint32_t evidence; /* events that touched it */
 	double weight;     /* as of last_ms (see pen_profile_weight_at) */
+	double confidence; /* 0..1: evidence, recency and agreement */
+	uint8_t dayparts[4]; /* categories: night morning afternoon evening
+			      * counts (saturating); zero for tags */
 	char name[28];     /* with PEN_READ_NAMES, else empty */
 };
 
 #define PEN_MAX_TAGS 16
 #define PEN_MAX_CATS 8
 #define PEN_MAX_GEO 4
+#define PEN_MAX_HISTORY 12
+
+/* Behavior patterns of a user (engagement as of the wall clock now). */
+struct pen_behavior {
+	uint32_t sessions;
+	double events_per_session;
+	double mean_session_s;
+	unsigned peak_weekday;  /* 0 = Monday */
+	unsigned peak_daypart;  /* 0 night .. 3 evening */
+	double weekend_share;
+	double click_per_view;  /* funnel: clicks / views */
+	double act_per_click;   /* funnel: (saves + rsvps) / clicks */
+	char engagement[12];    /* new active casual dormant, as of now */
+};
 
 struct pen_profile {
 	uint64_t user_key;
@@ -141,6 +158,24 @@ struct pen_profile {
 		char cell[16];  /* geohash */
 		uint32_t n;
 	} geo[PEN_MAX_GEO];
+
+	double confidence;      /* of the whole profile, 0..1 */
+	int drifting;           /* interests are changing now */
+	int64_t drift_ms;       /* event time drift was last detected, 0 never */
+	double drift_kl;        /* KL(short || long) of category interest */
+	unsigned drift_episodes;
+	uint8_t seasons[4];     /* winter spring summer autumn (northern) */
+
+	unsigned n_history;     /* weekly top interest, newest first */
+	struct {
+		int iso_year;
+		unsigned iso_week;
+		uint32_t tag;
+		double share;   /* of the positive tag weight that week */
+		char name[28];  /* with PEN_READ_NAMES */
+	} history[PEN_MAX_HISTORY];
+
+	struct pen_behavior behavior;
 };
 
 #define PEN_READ_NAMES 0x1 /* fill interest names from the catalog */

@@ -24,7 +24,8 @@ _Static_assert(sizeof(struct pen_prepared) == sizeof(struct evt_record),
     "a prepared event is a ring record");
 _Static_assert((int)PEN_N_COUNT == (int)LRN_N_COUNT, "counts match the learner");
 _Static_assert(PEN_MAX_TAGS >= LRN_TAGS && PEN_MAX_CATS >= LRN_CATS &&
-    PEN_MAX_GEO >= LRN_GEO, "public arrays hold the profile");
+    PEN_MAX_GEO >= LRN_GEO && PEN_MAX_HISTORY >= LRN_HIST &&
+    LRN_SEASONS == 4 && EVT_DP_COUNT == 4, "public arrays hold the profile");
 
 #define _JSON_TOKS 256
 
@@ -372,8 +373,9 @@ int pen_flush(pen_t *p, unsigned timeout_ms)
 	return 0;
 }
 
-static unsigned _interests(const pen_t *p, const struct lrn_weight *ws,
-    unsigned n, struct pen_interest *out, int flags)
+static unsigned _interests(const pen_t *p, const struct lrn_profile *lp,
+    const struct lrn_weight *ws, unsigned n, struct pen_interest *out,
+    int flags)
 {
 	unsigned order[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
 	unsigned k = lrn_top(ws, n, order);
@@ -382,7 +384,11 @@ static unsigned _interests(const pen_t *p, const struct lrn_weight *ws,
 		out[i].id = w->id;
 		out[i].evidence = w->evidence;
 		out[i].weight = w->w;
+		out[i].confidence = lrn_confidence(lp, &p->r.hdr->params, w);
 		out[i].name[0] = 0;
+		if (ws == lp->cats)
+			memcpy(out[i].dayparts, lp->cat_dp[order[i]],
+			    sizeof(out[i].dayparts));
 		if (flags & PEN_READ_NAMES)
 			cat_name_get(&p->r, w->id, out[i].name,
 			    sizeof(out[i].name));
@@ -390,9 +396,44 @@ static unsigned _interests(const pen_t *p, const struct lrn_weight *ws,
 	return k;
 }
 
+static void _export_history(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out, int flags)
+{
+	struct lrn_hist_entry h[LRN_HIST];
+	unsigned n = lrn_history(lp, h);
+	for (unsigned i = 0; i < n && i < PEN_MAX_HISTORY; i++) {
+		out->history[i].iso_year = h[i].iso_year;
+		out->history[i].iso_week = h[i].iso_week;
+		out->history[i].tag = h[i].tag;
+		out->history[i].share = h[i].share;
+		if (flags & PEN_READ_NAMES)
+			cat_name_get(&p->r, h[i].tag, out->history[i].name,
+			    sizeof(out->history[i].name));
+		out->n_history = i + 1;
+	}
+}
+
+static void _export_behavior(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out)
+{
+	struct lrn_behavior b;
+	lrn_behavior(lp, &p->r.hdr->params, reg_now_wall_ms(), &b);
+	out->behavior.sessions = b.sessions;
+	out->behavior.events_per_session = b.events_per_session;
+	out->behavior.mean_session_s = b.mean_session_s;
+	out->behavior.peak_weekday = b.peak_weekday;
+	out->behavior.peak_daypart = b.peak_daypart;
+	out->behavior.weekend_share = b.weekend_share;
+	out->behavior.click_per_view = b.click_per_view;
+	out->behavior.act_per_click = b.act_per_click;
+	snprintf(out->behavior.engagement, sizeof(out->behavior.engagement),
+	    "%s", lrn_engagement_name(b.engagement));
+}
+
 static void _export(const pen_t *p, const struct lrn_profile *lp,
     struct pen_profile *out, int flags)
 {
+	const struct lrn_params *prm = &p->r.hdr->params;
 	memset(out, 0, sizeof(*out));
 	out->user_key = lp->user_key;
 	out->first_ms = lp->first_ms;
@@ -401,8 +442,8 @@ static void _export(const pen_t *p, const struct lrn_profile *lp,
 	out->unknown_entity = lp->unknown;
 	out->dropped = lp->dropped;
 	memcpy(out->counts, lp->counts, sizeof(lp->counts));
-	out->n_tags = _interests(p, lp->tags, LRN_TAGS, out->tags, flags);
-	out->n_cats = _interests(p, lp->cats, LRN_CATS, out->cats, flags);
+	out->n_tags = _interests(p, lp, lp->tags, LRN_TAGS, out->tags, flags);
+	out->n_cats = _interests(p, lp, lp->cats, LRN_CATS, out->cats, flags);
 	memcpy(out->hours, lp->hours, sizeof(lp->hours));
 	memcpy(out->devices, lp->devices, sizeof(lp->devices));
 	memcpy(out->platforms, lp->platforms, sizeof(lp->platforms));
@@ -413,6 +454,14 @@ static void _export(const pen_t *p, const struct lrn_profile *lp,
 		    sizeof(out->geo[0].cell));
 		out->geo[out->n_geo++].n = lp->geo[i].n;
 	}
+	out->confidence = lrn_profile_confidence(lp, prm);
+	out->drifting = lp->drift;
+	out->drift_ms = lp->drift_count ? (int64_t)lp->drift_h * 3600000LL : 0;
+	out->drift_kl = lrn_drift_kl(lp, prm);
+	out->drift_episodes = lp->drift_count;
+	memcpy(out->seasons, lp->seasons, sizeof(out->seasons));
+	_export_history(p, lp, out, flags);
+	_export_behavior(p, lp, out);
 }
 
 int pen_profile_read(pen_t *p, const char *user_id, size_t len,

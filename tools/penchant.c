@@ -27,6 +27,8 @@ static void _usage(FILE *f)
 	    "  profile USER [--json]    a user's learned profile\n"
 	    "  catalog load FILE        load entities (JSON lines; '-' = stdin)\n"
 	    "  demo [--users N] [--events N]  load a demo catalog and feed events\n"
+	    "  replay FILE [...]        learn from an event log offline, in event-time\n"
+	    "                           order, through the workers' code (no daemon)\n"
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
 	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
@@ -153,8 +155,9 @@ static void _print_interests_json(const char *key,
 	for (unsigned i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		cli_json_str(it[i].name);
-		printf(",\"id\":%u,\"weight\":%.17g,\"evidence\":%u}", it[i].id,
-		    it[i].weight, it[i].evidence);
+		printf(",\"id\":%u,\"weight\":%.17g,\"evidence\":%u,"
+		    "\"confidence\":%.4f}", it[i].id, it[i].weight,
+		    it[i].evidence, it[i].confidence);
 	}
 	putchar(']');
 }
@@ -195,7 +198,25 @@ static void _profile_json(const char *user, const struct pen_profile *pp)
 	for (unsigned i = 0; i < pp->n_geo; i++)
 		printf("%s{\"cell\":\"%s\",\"events\":%u}", i ? "," : "",
 		    pp->geo[i].cell, pp->geo[i].n);
-	printf("]}\n");
+	printf("],\"confidence\":%.4f,\"drifting\":%s,\"drift_kl\":%.4f,"
+	    "\"drift_episodes\":%u,\"drift_ms\":%lld,\"seasons\":[%u,%u,%u,%u],"
+	    "\"history\":[", pp->confidence, pp->drifting ? "true" : "false",
+	    pp->drift_kl, pp->drift_episodes, (long long)pp->drift_ms,
+	    pp->seasons[0], pp->seasons[1], pp->seasons[2], pp->seasons[3]);
+	for (unsigned i = 0; i < pp->n_history; i++) {
+		printf("%s{\"week\":\"%d-W%02u\",\"tag\":", i ? "," : "",
+		    pp->history[i].iso_year, pp->history[i].iso_week);
+		cli_json_str(pp->history[i].name);
+		printf(",\"share\":%.4f}", pp->history[i].share);
+	}
+	const struct pen_behavior *bh = &pp->behavior;
+	printf("],\"behavior\":{\"sessions\":%u,\"events_per_session\":%.3f,"
+	    "\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,"
+	    "\"click_per_view\":%.3f,\"act_per_click\":%.3f,"
+	    "\"engagement\":\"%s\"}}\n", bh->sessions, bh->events_per_session,
+	    bh->mean_session_s, _day_names[bh->peak_weekday % 7],
+	    _part_names[bh->peak_daypart % 4], bh->weekend_share,
+	    bh->click_per_view, bh->act_per_click, bh->engagement);
 }
 
 static void _profile_text(const char *user, const struct pen_profile *pp)
@@ -209,25 +230,36 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 	for (unsigned i = 0; i < PEN_N_COUNT; i++)
 		if (pp->counts[i])
 			printf(" %s %u", _count_names[i], pp->counts[i]);
-	printf("\n  interests (weight as of last event):\n");
+	printf("\n  confidence %.2f%s\n", pp->confidence, pp->drifting
+	    ? ", DRIFTING: interests are changing" : "");
+	printf("  interests (weight as of last event, confidence):\n");
 	for (unsigned i = 0; i < pp->n_tags; i++)
-		printf("    %-24s %9.4f  (%u events)\n", pp->tags[i].name,
-		    pp->tags[i].weight, pp->tags[i].evidence);
+		printf("    %-24s %9.4f  %.2f  (%u events)\n", pp->tags[i].name,
+		    pp->tags[i].weight, pp->tags[i].confidence,
+		    pp->tags[i].evidence);
 	printf("  categories:\n");
 	for (unsigned i = 0; i < pp->n_cats; i++)
-		printf("    %-24s %9.4f  (%u events)\n", pp->cats[i].name,
-		    pp->cats[i].weight, pp->cats[i].evidence);
-	unsigned best = 0, bd = 0, bh = 0;
-	for (unsigned d = 0; d < 7; d++)
-		for (unsigned h = 0; h < 4; h++)
-			if (pp->hours[d][h] > best) {
-				best = pp->hours[d][h];
-				bd = d;
-				bh = h;
-			}
-	if (best)
-		printf("  most active: %s %s (%u events)\n", _day_names[bd],
-		    _part_names[bh], best);
+		printf("    %-24s %9.4f  %.2f  (%u events)\n", pp->cats[i].name,
+		    pp->cats[i].weight, pp->cats[i].confidence,
+		    pp->cats[i].evidence);
+	if (pp->n_history) {
+		printf("  weekly top interest:");
+		for (unsigned i = pp->n_history; i-- > 0;)
+			printf(" %d-W%02u %s (%.0f%%)%s", pp->history[i].iso_year,
+			    pp->history[i].iso_week, pp->history[i].name,
+			    100 * pp->history[i].share, i ? "," : "");
+		printf("\n");
+	}
+	const struct pen_behavior *bh = &pp->behavior;
+	printf("  behavior: %s; %u sessions, %.1f events and %.0f s each; "
+	    "weekend %.0f%%; click/view %.2f, act/click %.2f\n", bh->engagement,
+	    bh->sessions, bh->events_per_session, bh->mean_session_s,
+	    100 * bh->weekend_share, bh->click_per_view, bh->act_per_click);
+	if (pp->events)
+		printf("  most active: %s %s (%u events)\n",
+		    _day_names[bh->peak_weekday % 7],
+		    _part_names[bh->peak_daypart % 4],
+		    pp->hours[bh->peak_weekday % 7][bh->peak_daypart % 4]);
 	for (unsigned i = 0; i < pp->n_geo; i++)
 		printf("  location cell %s: %u events\n", pp->geo[i].cell,
 		    pp->geo[i].n);
@@ -325,6 +357,8 @@ int main(int argc, char **argv)
 		return cli_catalog(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "demo"))
 		return cli_demo(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "replay"))
+		return cli_replay(&c, sub_argc, sub_argv);
 	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
 	_usage(stderr);
 	return CLI_USAGE;
