@@ -122,8 +122,8 @@ unsigned wrk_recover(const struct reg *r, unsigned s)
  * and its record prefetched, event i is applied. Looking a user up before
  * earlier events are applied is safe: an insert only adds a blank record.
  */
-#define _PF_INDEX 12
-#define _PF_RECORD 6
+#define _PF_INDEX 6
+#define _PF_RECORD 3
 #define _CHUNK 64
 
 struct _resolved {
