@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""it_replay: `penchant replay` is deterministic, learns exactly the basic
+rules, reads CSV (RFC 4180 quoting) and gzip into the same result as JSON
+lines, and learns sane profiles from the real MovieLens ratings.
+
+Usage: it_replay.py PENCHANT small|movielens
+Exit 0 pass, 1 fail, 77 skip (movielens without $PENCHANT_SHARED_DATA).
+"""
+import collections
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+T0 = 1767225600          # 2026-01-01T00:00:00Z, seconds
+DAY = 86400
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def replay(pen, args, expect_rc=None):
+    p = subprocess.run([pen, "replay", "--quiet"] + args,
+                       capture_output=True, text=True)
+    if expect_rc is not None and p.returncode != expect_rc:
+        print(p.stderr)
+    return p
+
+
+# --- (1) hand-written log ---------------------------------------------------
+
+CATALOG = [
+    {"id": "e1", "category": "music", "tags": ["jazz", "live"]},
+    {"id": "e2", "category": "sports", "tags": ["tennis"]},
+]
+
+# (user, type, entity, time s, extra); file order is NOT time order.
+EVENTS = [
+    ("u1", "view", "e1", T0 + DAY, {}),
+    ('a,"b"', "click", "e2", T0 + 2 * DAY, {}),
+    ("u1", "rsvp", "e1", T0, {}),
+    ('a,"b"', "save", "e2", T0, {}),
+    ("u3", "feedback", "e2", T0 + 5, {"feedback": "negative"}),
+    ("u3", "view", "e1", T0 + 5, {}),          # equal time: file order
+    ("u3", "click", "e1", T0 + 3 * DAY, {}),
+]
+
+GARBAGE = [
+    "this is not json",
+    '{"user_id":"u9"}',
+    '{"user_id":"u9","event_type":"fly","entity_id":"e1","timestamp":%d}'
+    % T0,
+    '{"user_id":"u9","event_type":"view","entity_id":"e1",'
+    '"timestamp":"2026-13-45T00:00:00Z"}',
+]
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def write_json_log(path):
+    lines = []
+    for u, ty, e, t, x in EVENTS:
+        ev = {"user_id": u, "event_type": ty, "entity_id": e,
+              "timestamp": iso(t)}
+        if "feedback" in x:
+            ev["feedback_type"] = x["feedback"]
+        lines.append(json.dumps(ev))
+    # garbage lines at 2, 4 (blank line 6 is skipped), 8 and 10
+    out = [lines[0], GARBAGE[0], lines[1], GARBAGE[1], lines[2], "",
+           lines[3], GARBAGE[2], lines[4], GARBAGE[3], lines[5], lines[6]]
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return {2, 4, 8, 10}
+
+
+def write_csv_log(path, opener=open):
+    with opener(path, "wt", newline="") as f:
+        w = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        w.writerow(["who", "what", "item", "when", "fb", "note"])
+        for i, (u, ty, e, t, x) in enumerate(EVENTS):
+            # a note with a comma, a quote and a line break in a quoted field
+            note = 'row %d, "quoted"\nsecond line' % i if i % 2 else ""
+            when = str(t) if i % 3 else iso(t)   # seconds and RFC 3339
+            w.writerow([u, ty, e, when, x.get("feedback", ""), note])
+
+
+def write_catalog(path):
+    with open(path, "w") as f:
+        for c in CATALOG:
+            f.write(json.dumps(c) + "\n")
+
+
+def profiles(path):
+    with open(path) as f:
+        return {p["user"]: p for p in map(json.loads, f)}
+
+
+def weight(p, name):
+    for t in p["tags"]:
+        if t["name"] == name:
+            return t["weight"]
+    return None
+
+
+def part_small(pen, d):
+    log = os.path.join(d, "log.jsonl")
+    cat = os.path.join(d, "catalog.jsonl")
+    bad_lines = write_json_log(log)
+    write_catalog(cat)
+    outs = []
+    for k in range(2):
+        out = os.path.join(d, "out%d.jsonl" % k)
+        p = replay(pen, [log, "--catalog", cat, "--out", out], 1)
+        check(p.returncode == 1, "garbage lines give exit 1 (got %d)"
+              % p.returncode)
+        outs.append(open(out, "rb").read())
+    reported = {int(l.split(":")[1]) for l in p.stderr.splitlines()
+                if l.startswith(log + ":")}
+    check(reported == bad_lines, "rejected lines named FILE:LINE %s (got %s)"
+          % (sorted(bad_lines), sorted(reported)))
+    check(outs[0] == outs[1] and len(outs[0]) > 0,
+          "two replays are byte-identical")
+
+    ps = profiles(os.path.join(d, "out0.jsonl"))
+    check(list(ps) == ["u1", 'a,"b"', "u3"], "users in order of first "
+          "appearance, garbage users absent: %s" % list(ps))
+    # rsvp at t0, view at t0 + 1 day: 1.0*0.1*0.95 + 0.1*0.1
+    w = weight(ps["u1"], "jazz")
+    check(w is not None and abs(w - 0.105) < 1e-12,
+          "u1 jazz = 0.1*0.95 + 0.01 = 0.105 (got %r)" % w)
+    w = weight(ps["u1"], "live")
+    check(w is not None and abs(w - 0.105) < 1e-12, "u1 live = 0.105")
+    c = {x["name"]: x["weight"] for x in ps["u1"]["categories"]}
+    check(abs(c.get("music", 0) - 0.105) < 1e-12, "u1 music = 0.105")
+    # save at t0, click at t0 + 2 days: 0.8*0.1*0.95^2 + 0.3*0.1
+    w = weight(ps['a,"b"'], "tennis")
+    ref = 0.08 * 0.95 ** 2 + 0.03
+    check(w is not None and abs(w - ref) < 1e-12,
+          "user 'a,\"b\"' tennis = 0.08*0.95^2 + 0.03 = %.6f (got %r)"
+          % (ref, w))
+    # u3: negative feedback on e2 (tennis), view at the same second, click
+    # three days later
+    w = weight(ps["u3"], "tennis")
+    ref = -0.05 * 0.95 ** ((3 * DAY - 5) / DAY)
+    check(w is not None and abs(w - ref) < 1e-12,
+          "u3 tennis = -0.05*0.95^(3 days - 5 s) = %.6f (got %r)" % (ref, w))
+    check(ps["u3"]["counts"]["feedback_neg"] == 1 and
+          ps["u3"]["events"] == 3, "u3 counts")
+
+    # the same events as CSV (quoted fields, CRLF, a field spanning lines)
+    csvp = os.path.join(d, "log.csv")
+    write_csv_log(csvp)
+    cmap = ["--csv", "--map", "user_id=who,event_type=what,entity_id=item,"
+            "timestamp=when,feedback=fb", "--time-unit", "s"]
+    out = os.path.join(d, "csv.jsonl")
+    p = replay(pen, [csvp, "--catalog", cat, "--out", out] + cmap, 0)
+    check(p.returncode == 0, "CSV replay exit 0 (got %d)" % p.returncode)
+    check(open(out, "rb").read() == outs[0], "CSV gives the JSON result")
+
+    # gzip: by magic, whatever the name, JSON and CSV
+    gzj = os.path.join(d, "log.jsonl.gz")
+    with open(log, "rb") as f, gzip.open(gzj, "wb") as g:
+        g.write(f.read())
+    out = os.path.join(d, "gz.jsonl")
+    p = replay(pen, [gzj, "--catalog", cat, "--out", out])
+    check(p.returncode == 1 and open(out, "rb").read() == outs[0],
+          "gzip JSON lines give the same result")
+    gzc = os.path.join(d, "log_csv_no_suffix")
+    write_csv_log(gzc, lambda path, mode, newline: gzip.open(
+        path, mode, newline=newline))
+    out = os.path.join(d, "gzc.jsonl")
+    p = replay(pen, [gzc, "--catalog", cat, "--out", out] + cmap, 0)
+    check(p.returncode == 0 and open(out, "rb").read() == outs[0],
+          "gzip CSV (no .gz name) gives the same result")
+
+    # CSV errors name FILE:LINE and the column; the rest is applied
+    badc = os.path.join(d, "bad.csv")
+    with open(badc, "w") as f:
+        f.write('who,what,item,when\n'
+                'u1,rsvp,e1,%d\n'
+                'u1,vi"ew,e1,%d\n'
+                'u1,view,e1\n'
+                '"u1,view,e1,%d\n' % (T0, T0, T0))
+    p = replay(pen, [badc, "--csv", "--map", "user_id=who,event_type=what,"
+                     "entity_id=item,timestamp=when", "--summary"])
+    err = p.stderr
+    check(p.returncode == 1 and "bad.csv:3: column 2" in err and
+          "bad.csv:4: 3 fields, the header has 4" in err and
+          "bad.csv:5: column 1: quoted field not closed" in err,
+          "CSV errors name FILE:LINE: column\n" + err)
+    p = replay(pen, [badc, "--csv", "--map", "user_id=nope"])
+    check(p.returncode == 2 and "no column 'nope'" in p.stderr,
+          "a mapped column missing from the header is a usage error")
+    p = replay(pen, [log, "--max-events", "2"])
+    check(p.returncode == 2 and "more than 2 events" in p.stderr,
+          "--max-events refuses longer inputs")
+    p = replay(pen, [log, "--bogus"])
+    check(p.returncode == 2, "unknown option: exit 2")
+
+
+# --- (2) MovieLens ----------------------------------------------------------
+
+def top3_reference(data):
+    """Per user: rating count and the genres of the top 3 by count among the
+    movies rated >= 4.0 (ties with the third included)."""
+    genres = {}
+    with open(os.path.join(data, "movies.csv"), newline="",
+              encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            genres[r["movieId"]] = [g.lower() for g in r["genres"].split("|")
+                                    if g and g != "(no genres listed)"]
+    n = collections.Counter()
+    liked = collections.defaultdict(collections.Counter)
+    with open(os.path.join(data, "ratings.csv"), newline="") as f:
+        for r in csv.DictReader(f):
+            n[r["userId"]] += 1
+            if float(r["rating"]) >= 4.0:
+                liked[r["userId"]].update(genres.get(r["movieId"], []))
+    top = {}
+    for u, c in liked.items():
+        mc = c.most_common()
+        third = mc[min(2, len(mc) - 1)][1]
+        top[u] = {g for g, k in mc if k >= third}
+    return n, top
+
+
+def part_movielens(pen, d, data):
+    out = os.path.join(d, "ml.jsonl")
+    args = [os.path.join(data, "ratings.csv"), "--csv",
+            "--map", "user_id=userId,entity_id=movieId,timestamp=timestamp",
+            "--time-unit", "s", "--rating", "rating",
+            "--catalog-csv", os.path.join(data, "movies.csv"),
+            "--catalog-map", "id=movieId,tags=genres", "--tag-sep", "|",
+            "--tags-csv", os.path.join(data, "tags.csv"),
+            "--tags-map", "entity_id=movieId,tag=tag", "--out", out]
+    t = time.monotonic()
+    p = subprocess.run([pen, "--json", "replay"] + args + ["--summary"],
+                       capture_output=True, text=True)
+    el = time.monotonic() - t
+    print(p.stderr.strip())
+    check(p.returncode == 0, "MovieLens replay runs clean (exit %d)"
+          % p.returncode)
+    s = json.loads(p.stdout)
+    print("summary:", json.dumps(s))
+    n, top = top3_reference(data)
+    check(s["rejected_lines"] == 0 and s["events_applied"] == sum(n.values())
+          and s["unknown_entity"] == 0 and s["users"] == len(n),
+          "every rating applied, no rejects, every movie in the catalog")
+    ps = profiles(out)
+    hit = total = 0
+    for u, k in n.items():
+        if k < 20:
+            continue
+        total += 1
+        tags = [t["name"].lower() for t in ps[u]["tags"]
+                if t["name"] != "(no genres listed)"]
+        if tags and tags[0] in top.get(u, set()):
+            hit += 1
+    share = hit / total
+    print("MovieLens: %d users with >= 20 ratings; top profile tag among "
+          "the top-3 genres of their >= 4.0 movies for %d = %.1f %% "
+          "(threshold 85 %%); replay %.2f s wall, %.0f ratings/s end to end"
+          % (total, hit, 100 * share, el, sum(n.values()) / el))
+    check(share >= 0.85, "top tag agrees with the liked genres for >= 85 %")
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[2] not in ("small", "movielens"):
+        print("usage: it_replay.py PENCHANT small|movielens")
+        return 1
+    pen = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="it-replay-") as d:
+        if sys.argv[2] == "small":
+            part_small(pen, d)
+        else:
+            base = os.environ.get("PENCHANT_SHARED_DATA", "")
+            data = os.path.join(base, "movielens-latest-small")
+            if not base or not os.path.exists(os.path.join(data,
+                                                           "ratings.csv")):
+                print("skip: no MovieLens data at %s" % data)
+                return 77
+            part_movielens(pen, d, data)
+    print("%d failed" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
