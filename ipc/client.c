@@ -414,10 +414,10 @@ static void _export_history(const pen_t *p, const struct lrn_profile *lp,
 }
 
 static void _export_behavior(const pen_t *p, const struct lrn_profile *lp,
-    struct pen_profile *out)
+    struct pen_profile *out, int64_t as_of_ms)
 {
 	struct lrn_behavior b;
-	lrn_behavior(lp, &p->r.hdr->params, reg_now_wall_ms(), &b);
+	lrn_behavior(lp, &p->r.hdr->params, as_of_ms, &b);
 	out->behavior.sessions = b.sessions;
 	out->behavior.events_per_session = b.events_per_session;
 	out->behavior.mean_session_s = b.mean_session_s;
@@ -430,8 +430,8 @@ static void _export_behavior(const pen_t *p, const struct lrn_profile *lp,
 	    "%s", lrn_engagement_name(b.engagement));
 }
 
-static void _export(const pen_t *p, const struct lrn_profile *lp,
-    struct pen_profile *out, int flags)
+void pen_profile_export(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out, int flags, int64_t as_of_ms)
 {
 	const struct lrn_params *prm = &p->r.hdr->params;
 	memset(out, 0, sizeof(*out));
@@ -461,7 +461,7 @@ static void _export(const pen_t *p, const struct lrn_profile *lp,
 	out->drift_episodes = lp->drift_count;
 	memcpy(out->seasons, lp->seasons, sizeof(out->seasons));
 	_export_history(p, lp, out, flags);
-	_export_behavior(p, lp, out);
+	_export_behavior(p, lp, out, as_of_ms);
 }
 
 int pen_profile_read(pen_t *p, const char *user_id, size_t len,
@@ -475,7 +475,7 @@ int pen_profile_read(pen_t *p, const char *user_id, size_t len,
 		return rc;
 	if (lp.events == 0)
 		return -ENOENT;
-	_export(p, &lp, out, flags);
+	pen_profile_export(p, &lp, out, flags, reg_now_wall_ms());
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #define PENCHANT_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "penchant.h"
 #include "shm/region.h"
@@ -37,7 +38,11 @@ int cli_replay(const struct cli *c, int argc, char **argv);
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);
 
-/* JSON string output (quotes and escapes). */
+/* JSON string output (quotes and escapes), to stdout or to f. */
 void cli_json_str(const char *s);
+void cli_json_fstr(FILE *f, const char *s);
+
+/* One profile as a JSON object and a newline (tools/profile_json.c). */
+void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp);
 
 #endif

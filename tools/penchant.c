@@ -36,17 +36,7 @@ static void _usage(FILE *f)
 
 void cli_json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	cli_json_fstr(stdout, s);
 }
 
 int cli_open(const struct cli *c, pen_t **p)
@@ -131,10 +121,6 @@ int cli_send(const struct cli *c, int argc, char **argv)
 
 static const char *const _count_names[PEN_N_COUNT] = { "view", "click",
 	"rsvp", "save", "share", "feedback_pos", "feedback_neg", "search" };
-static const char *const _dev_names[] = { "unknown", "mobile", "desktop",
-	"tablet", "tv", "other" };
-static const char *const _plat_names[] = { "unknown", "ios", "android", "web",
-	"windows", "macos", "linux", "other" };
 static const char *const _day_names[] = { "mon", "tue", "wed", "thu", "fri",
 	"sat", "sun" };
 static const char *const _part_names[] = { "night", "morning", "afternoon",
@@ -146,77 +132,6 @@ static void _iso(int64_t ms, char *buf, size_t len)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void _print_interests_json(const char *key,
-    const struct pen_interest *it, unsigned n)
-{
-	printf(",\"%s\":[", key);
-	for (unsigned i = 0; i < n; i++) {
-		printf("%s{\"name\":", i ? "," : "");
-		cli_json_str(it[i].name);
-		printf(",\"id\":%u,\"weight\":%.17g,\"evidence\":%u,"
-		    "\"confidence\":%.4f}", it[i].id, it[i].weight,
-		    it[i].evidence, it[i].confidence);
-	}
-	putchar(']');
-}
-
-static void _profile_json(const char *user, const struct pen_profile *pp)
-{
-	char a[32], b[32];
-	_iso(pp->first_ms, a, sizeof(a));
-	_iso(pp->last_ms, b, sizeof(b));
-	printf("{\"user\":");
-	cli_json_str(user);
-	printf(",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\","
-	    "\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,"
-	    "\"unknown_entity\":%u,\"dropped\":%u,\"counts\":{",
-	    (unsigned long long)pp->user_key, pp->events, a, b,
-	    (long long)pp->first_ms, (long long)pp->last_ms, pp->unknown_entity,
-	    pp->dropped);
-	for (unsigned i = 0; i < PEN_N_COUNT; i++)
-		printf("%s\"%s\":%u", i ? "," : "", _count_names[i], pp->counts[i]);
-	putchar('}');
-	_print_interests_json("tags", pp->tags, pp->n_tags);
-	_print_interests_json("categories", pp->cats, pp->n_cats);
-	printf(",\"hours\":{");
-	for (unsigned d = 0; d < 7; d++) {
-		printf("%s\"%s\":[", d ? "," : "", _day_names[d]);
-		for (unsigned h = 0; h < 4; h++)
-			printf("%s%u", h ? "," : "", pp->hours[d][h]);
-		putchar(']');
-	}
-	printf("},\"devices\":{");
-	for (unsigned i = 0; i < 6; i++)
-		printf("%s\"%s\":%u", i ? "," : "", _dev_names[i], pp->devices[i]);
-	printf("},\"platforms\":{");
-	for (unsigned i = 0; i < 8; i++)
-		printf("%s\"%s\":%u", i ? "," : "", _plat_names[i],
-		    pp->platforms[i]);
-	printf("},\"locations\":[");
-	for (unsigned i = 0; i < pp->n_geo; i++)
-		printf("%s{\"cell\":\"%s\",\"events\":%u}", i ? "," : "",
-		    pp->geo[i].cell, pp->geo[i].n);
-	printf("],\"confidence\":%.4f,\"drifting\":%s,\"drift_kl\":%.4f,"
-	    "\"drift_episodes\":%u,\"drift_ms\":%lld,\"seasons\":[%u,%u,%u,%u],"
-	    "\"history\":[", pp->confidence, pp->drifting ? "true" : "false",
-	    pp->drift_kl, pp->drift_episodes, (long long)pp->drift_ms,
-	    pp->seasons[0], pp->seasons[1], pp->seasons[2], pp->seasons[3]);
-	for (unsigned i = 0; i < pp->n_history; i++) {
-		printf("%s{\"week\":\"%d-W%02u\",\"tag\":", i ? "," : "",
-		    pp->history[i].iso_year, pp->history[i].iso_week);
-		cli_json_str(pp->history[i].name);
-		printf(",\"share\":%.4f}", pp->history[i].share);
-	}
-	const struct pen_behavior *bh = &pp->behavior;
-	printf("],\"behavior\":{\"sessions\":%u,\"events_per_session\":%.3f,"
-	    "\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,"
-	    "\"click_per_view\":%.3f,\"act_per_click\":%.3f,"
-	    "\"engagement\":\"%s\"}}\n", bh->sessions, bh->events_per_session,
-	    bh->mean_session_s, _day_names[bh->peak_weekday % 7],
-	    _part_names[bh->peak_daypart % 4], bh->weekend_share,
-	    bh->click_per_view, bh->act_per_click, bh->engagement);
 }
 
 static void _profile_text(const char *user, const struct pen_profile *pp)
@@ -312,7 +227,7 @@ int cli_profile(const struct cli *c, int argc, char **argv)
 		return CLI_UNREACHABLE;
 	}
 	if (json)
-		_profile_json(user, &pp);
+		cli_profile_json(stdout, user, &pp);
 	else
 		_profile_text(user, &pp);
 	return CLI_OK;

@@ -246,21 +246,6 @@ static int _u64(const char *s, unsigned long long lo, unsigned long long hi,
 	return 0;
 }
 
-static void _json_str(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			putc(ch, f);
-	}
-	putc('"', f);
-}
-
 /* At most once a second: "read L lines, E events, R rejected" while
  * reading, "applied A of E events" while learning (c == UINT64_MAX). */
 static void _progress(struct _progress *pg, uint64_t a, uint64_t b,
@@ -1248,140 +1233,6 @@ static int _learn(struct _rp *x)
 
 /* --- output ----------------------------------------------------------- */
 
-static const char *const _count_names[LRN_N_COUNT] = { "view", "click",
-	"rsvp", "save", "share", "feedback_pos", "feedback_neg", "search" };
-static const char *const _dev_names[EVT_DEV_COUNT] = { "unknown", "mobile",
-	"desktop", "tablet", "tv", "other" };
-static const char *const _plat_names[EVT_PLAT_COUNT] = { "unknown", "ios",
-	"android", "web", "windows", "macos", "linux", "other" };
-static const char *const _day_names[7] = { "mon", "tue", "wed", "thu", "fri",
-	"sat", "sun" };
-static const char *const _part_names[EVT_DP_COUNT] = { "night", "morning",
-	"afternoon", "evening" };
-
-static void _iso(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void _interests(FILE *f, const struct _rp *x, const char *key,
-    const struct lrn_profile *lp, const struct lrn_weight *ws, unsigned n)
-{
-	unsigned order[LRN_TAGS];
-	unsigned k = lrn_top(ws, n, order);
-	fprintf(f, ",\"%s\":[", key);
-	for (unsigned i = 0; i < k; i++) {
-		const struct lrn_weight *w = &ws[order[i]];
-		char name[32];
-		cat_name_get(&x->r, w->id, name, sizeof(name));
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		_json_str(f, name);
-		fprintf(f, ",\"id\":%u,\"weight\":%.17g,\"evidence\":%u,"
-		    "\"confidence\":%.4f}", w->id, w->w, w->evidence,
-		    lrn_confidence(lp, &x->r.hdr->params, w));
-	}
-	putc(']', f);
-}
-
-static void _histograms(FILE *f, const struct lrn_profile *lp)
-{
-	fprintf(f, ",\"hours\":{");
-	for (unsigned d = 0; d < 7; d++) {
-		fprintf(f, "%s\"%s\":[", d ? "," : "", _day_names[d]);
-		for (unsigned h = 0; h < EVT_DP_COUNT; h++)
-			fprintf(f, "%s%u", h ? "," : "", lp->hours[d][h]);
-		putc(']', f);
-	}
-	fprintf(f, "},\"devices\":{");
-	for (unsigned i = 0; i < EVT_DEV_COUNT; i++)
-		fprintf(f, "%s\"%s\":%u", i ? "," : "", _dev_names[i],
-		    lp->devices[i]);
-	fprintf(f, "},\"platforms\":{");
-	for (unsigned i = 0; i < EVT_PLAT_COUNT; i++)
-		fprintf(f, "%s\"%s\":%u", i ? "," : "", _plat_names[i],
-		    lp->platforms[i]);
-	fprintf(f, "},\"locations\":[");
-	unsigned k = 0;
-	for (unsigned i = 0; i < LRN_GEO; i++) {
-		char cell[16];
-		if (!lp->geo[i].cell || geo_cell_to_string(lp->geo[i].cell, cell,
-		    sizeof(cell)))
-			continue;
-		fprintf(f, "%s{\"cell\":\"%s\",\"events\":%u}", k++ ? "," : "",
-		    cell, lp->geo[i].n);
-	}
-	putc(']', f);
-}
-
-static void _drift_history(FILE *f, const struct _rp *x,
-    const struct lrn_profile *lp)
-{
-	const struct lrn_params *prm = &x->r.hdr->params;
-	fprintf(f, ",\"confidence\":%.4f,\"drifting\":%s,\"drift_kl\":%.4f,"
-	    "\"drift_episodes\":%u,\"drift_ms\":%lld,\"seasons\":[%u,%u,%u,%u],"
-	    "\"history\":[", lrn_profile_confidence(lp, prm),
-	    lp->drift ? "true" : "false", lrn_drift_kl(lp, prm),
-	    lp->drift_count, lp->drift_count ? (long long)lp->drift_h *
-	    3600000LL : 0LL, lp->seasons[0], lp->seasons[1], lp->seasons[2],
-	    lp->seasons[3]);
-	struct lrn_hist_entry h[LRN_HIST];
-	unsigned n = lrn_history(lp, h);
-	for (unsigned i = 0; i < n; i++) {
-		char name[32];
-		cat_name_get(&x->r, h[i].tag, name, sizeof(name));
-		fprintf(f, "%s{\"week\":\"%d-W%02u\",\"tag\":", i ? "," : "",
-		    h[i].iso_year, h[i].iso_week);
-		_json_str(f, name);
-		fprintf(f, ",\"share\":%.4f}", h[i].share);
-	}
-	putc(']', f);
-}
-
-static void _behavior(FILE *f, const struct _rp *x,
-    const struct lrn_profile *lp)
-{
-	struct lrn_behavior b;
-	lrn_behavior(lp, &x->r.hdr->params, x->t_last, &b);
-	fprintf(f, ",\"behavior\":{\"sessions\":%u,\"events_per_session\":%.3f,"
-	    "\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,"
-	    "\"click_per_view\":%.3f,\"act_per_click\":%.3f,"
-	    "\"engagement\":\"%s\"}", b.sessions, b.events_per_session,
-	    b.mean_session_s, _day_names[b.peak_weekday % 7],
-	    _part_names[b.peak_daypart % EVT_DP_COUNT], b.weekend_share,
-	    b.click_per_view, b.act_per_click,
-	    lrn_engagement_name(b.engagement));
-}
-
-/* One profile in the shape of `penchant profile --json`. */
-static void _profile_json(FILE *f, const struct _rp *x, const char *user,
-    const struct lrn_profile *lp)
-{
-	char a[32], b[32];
-	_iso(lp->first_ms, a, sizeof(a));
-	_iso(lp->last_ms, b, sizeof(b));
-	fprintf(f, "{\"user\":");
-	_json_str(f, user);
-	fprintf(f, ",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":"
-	    "\"%s\",\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,"
-	    "\"unknown_entity\":%u,\"dropped\":%u,\"counts\":{",
-	    (unsigned long long)lp->user_key, lp->events, a, b,
-	    (long long)lp->first_ms, (long long)lp->last_ms, lp->unknown,
-	    lp->dropped);
-	for (unsigned i = 0; i < LRN_N_COUNT; i++)
-		fprintf(f, "%s\"%s\":%u", i ? "," : "", _count_names[i],
-		    lp->counts[i]);
-	putc('}', f);
-	_interests(f, x, "tags", lp, lp->tags, LRN_TAGS);
-	_interests(f, x, "categories", lp, lp->cats, LRN_CATS);
-	_histograms(f, lp);
-	_drift_history(f, x, lp);
-	_behavior(f, x, lp);
-	fprintf(f, "}\n");
-}
-
 static int _write_profiles(const struct _rp *x, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
@@ -1395,7 +1246,10 @@ static int _write_profiles(const struct _rp *x, const char *path)
 		struct lrn_profile lp;
 		if (prof_read(&x->r, u->key, &lp) || lp.events == 0)
 			continue;
-		_profile_json(f, x, x->users.arena + u->off, &lp);
+		/* Engagement as of the log's end, so output is reproducible. */
+		struct pen_profile pp;
+		pen_profile_export(x->p, &lp, &pp, PEN_READ_NAMES, x->t_last);
+		cli_profile_json(f, x->users.arena + u->off, &pp);
 	}
 	bool bad = ferror(f) != 0;
 	if (f != stdout ? fclose(f) != 0 : fflush(f) != 0)
@@ -1536,7 +1390,7 @@ static void _summary_json(const struct _rp *x, const struct _totals *t)
 		char name[32];
 		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
 		printf("%s{\"tag\":", i ? "," : "");
-		_json_str(stdout, name);
+		cli_json_fstr(stdout, name);
 		printf(",\"users\":%u}", t->tags[i].users);
 	}
 	printf("],\"mean_confidence\":%.4f}\n", t->profiles
