@@ -13,7 +13,9 @@
  */
 #include "shm/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -52,6 +54,7 @@ static const char *const _cfg_type_names_upper[] = {
 #define CFGF_POW2 0x1u      /* uint: a power of two (ring index masks) */
 #define CFGF_NAMECHARS 0x2u /* string: [A-Za-z0-9_-] (goes into shm names) */
 #define CFGF_ABSPATH 0x4u   /* string: absolute path (daemons chdir to /) */
+#define CFGF_LISTEN 0x8u    /* string: cfg_listen_parse() address list */
 
 struct _cfg_desc {
 	const char *name; /* == the struct cfg field name */
@@ -156,6 +159,34 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "events further in the future are rejected"),
 	CFG_UINT(geo_precision, 6, 1, 12, 0,
 	    "geohash characters kept for locations (coarse by design)"),
+	CFG_STRING(udp_listen, "127.0.0.1:7878,[::1]:7878", 0,
+	    CFG_LISTEN_STR_MAX, CFGF_LISTEN,
+	    "UDP addresses the acceptor receives msgpack events on; empty "
+	    "disables UDP"),
+	CFG_STRING(tcp_listen, "127.0.0.1:7878,[::1]:7878", 0,
+	    CFG_LISTEN_STR_MAX, CFGF_LISTEN,
+	    "TCP addresses the acceptor takes msgpack event streams on; empty "
+	    "disables TCP"),
+	CFG_STRING(forward_listen, "127.0.0.1:24224", 0, CFG_LISTEN_STR_MAX,
+	    CFGF_LISTEN,
+	    "TCP addresses for the Fluentd forward protocol; empty disables "
+	    "it"),
+	CFG_UINT(max_connections, 1024, 1, 65536, 0,
+	    "open TCP connections the acceptor keeps; more are accepted and "
+	    "closed at once (counted)"),
+	CFG_UINT(max_conn_buffer, 524288, 4096, 67108864, 0,
+	    "bytes the acceptor holds per TCP connection (a partial object "
+	    "plus data paused by back-pressure); raised to max_object_bytes "
+	    "when below it"),
+	CFG_UINT(max_object_bytes, 262144, 256, 67108864, 0,
+	    "largest msgpack object (one event map or array of them) the "
+	    "acceptor decodes; a larger one closes its TCP connection"),
+	CFG_UINT(idle_timeout_s, 60, 1, 86400, 0,
+	    "a TCP connection that sends nothing, or does not complete an "
+	    "object, for this long is closed"),
+	CFG_UINT(udp_rcvbuf, 4194304, 0, 1073741824, 0,
+	    "SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; "
+	    "capped by net.core.rmem_max)"),
 };
 
 #define CFG_COUNT (sizeof(_cfg_table) / sizeof(_cfg_table[0]))
@@ -259,6 +290,10 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 		if (d->flags & CFGF_ABSPATH)
 			snprintf(out, outlen, "absolute path, %llu..%llu chars",
 			    d->umin, d->umax);
+		else if (d->flags & CFGF_LISTEN)
+			snprintf(out, outlen, "comma-separated IPV4:PORT or "
+			    "[IPV6]:PORT, at most %d, %llu..%llu chars",
+			    CFG_LISTEN_MAX, d->umin, d->umax);
 		else
 			snprintf(out, outlen, "%llu..%llu chars of %s", d->umin,
 			    d->umax,
@@ -583,9 +618,18 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s,
 		snprintf(why, whylen, "is not an absolute path; expected");
 		return true;
 	}
+	if (d->flags & CFGF_LISTEN) {
+		char msg[CFG_ERR_MAX];
+		unsigned n;
+
+		if (cfg_listen_parse(s, NULL, 0, &n, msg, sizeof msg)) {
+			snprintf(why, whylen, "has a %.90s; expected", msg);
+			return true;
+		}
+	}
 	/* A config file trims trailing blanks: such a value could not be
 	 * written back by cfg_print_values(). */
-	if (_cfg_is_space(s[len - 1])) {
+	if (len && _cfg_is_space(s[len - 1])) {
 		snprintf(why, whylen, "ends with a blank; expected");
 		return true;
 	}
@@ -844,6 +888,144 @@ unsigned cfg_effective_shards(const struct cfg *c)
 	if (n < 1)
 		return 1;
 	return n > CFG_SHARDS_MAX ? CFG_SHARDS_MAX : (unsigned)n;
+}
+
+/* ---- listen addresses --------------------------------------------------- */
+
+static int _cfg_port(const char *s, size_t len, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* One trimmed entry e[0..len) into *a; why gets the problem. */
+static int _cfg_listen_entry(const char *e, size_t len, struct cfg_addr *a,
+    const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon;
+	size_t hlen;
+	uint16_t port;
+
+	memset(a, 0, sizeof *a);
+	if (len && e[0] == '[') {
+		const char *close = memchr(e, ']', len);
+
+		if (!close || (size_t)(close - e) + 1 >= len ||
+		    close[1] != ':') {
+			*why = "expected [IPV6]:PORT";
+			return -1;
+		}
+		hlen = (size_t)(close - e) - 1;
+		colon = close + 1;
+		if (hlen == 0 || hlen >= sizeof host) {
+			*why = "not a numeric IPv6 address";
+			return -1;
+		}
+		memcpy(host, e + 1, hlen);
+		host[hlen] = '\0';
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
+			*why = "not a numeric IPv6 address";
+			return -1;
+		}
+		s6->sin6_family = AF_INET6;
+		a->len = sizeof *s6;
+	} else {
+		colon = NULL;
+		for (size_t i = 0; i < len; i++)
+			if (e[i] == ':')
+				colon = e + i;
+		if (!colon) {
+			*why = "no port: expected IPV4:PORT or [IPV6]:PORT";
+			return -1;
+		}
+		hlen = (size_t)(colon - e);
+		if (hlen == 0 || hlen >= sizeof host ||
+		    memchr(e, ':', hlen)) {
+			*why = "not a numeric IPv4 address (IPv6 goes in [])";
+			return -1;
+		}
+		memcpy(host, e, hlen);
+		host[hlen] = '\0';
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+			*why = "not a numeric IPv4 address";
+			return -1;
+		}
+		s4->sin_family = AF_INET;
+		a->len = sizeof *s4;
+	}
+	if (_cfg_port(colon + 1, len - (size_t)(colon + 1 - e), &port)) {
+		*why = "port is not 1..65535";
+		return -1;
+	}
+	if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+	snprintf(a->text, sizeof a->text, "%.*s", (int)len, e);
+	return 0;
+}
+
+int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
+    unsigned *n, char *err, size_t errlen)
+{
+	char q[4 * CFG_QUOTE_MAX + 8], entry[CFG_QUOTE_MAX + 1];
+	const char *p = list, *why;
+	unsigned count = 0;
+	struct cfg_addr tmp;
+
+	if (n)
+		*n = 0;
+	if (!list)
+		return _cfg_msg(err, errlen, -EINVAL, "NULL address list");
+	while (*p && _cfg_is_space(*p))
+		p++;
+	if (!*p)
+		return 0;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len && _cfg_is_space(*p)) {
+			p++;
+			len--;
+		}
+		while (len && _cfg_is_space(p[len - 1]))
+			len--;
+		snprintf(entry, sizeof entry, "%.*s", (int)len, p);
+		_cfg_quote(q, sizeof q, entry);
+		if (len == 0)
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "bad entry '' (empty: remove the extra comma)");
+		if (count == CFG_LISTEN_MAX)
+			return _cfg_msg(err, errlen, -EINVAL, "bad entry %s "
+			    "(more than %d addresses)", q, CFG_LISTEN_MAX);
+		if (_cfg_listen_entry(p, len, count < max && out ?
+			&out[count] : &tmp, &why))
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "bad entry %s (%s)", q, why);
+		count++;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (n)
+		*n = count;
+	return 0;
 }
 
 /* ---- config files ------------------------------------------------------- */

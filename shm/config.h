@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 /* A buffer this size holds any message these calls write. */
 #define CFG_ERR_MAX 512
@@ -49,6 +50,10 @@
 /* String settings: longest value; the arrays hold one more byte for NUL. */
 #define CFG_INSTANCE_MAX 32
 #define CFG_STATE_DIR_MAX 200
+
+/* Listen-address settings (udp_listen, ...): longest value, most entries. */
+#define CFG_LISTEN_STR_MAX 200
+#define CFG_LISTEN_MAX 8
 
 /* Upper bound of the `shards` setting; shm layouts may size arrays by it. */
 #define CFG_SHARDS_MAX 64
@@ -106,6 +111,16 @@ struct cfg {
 	unsigned max_past_days;
 	unsigned max_future_s;
 	unsigned geo_precision;
+
+	/* network acceptor (workers/acceptor.h) */
+	char udp_listen[CFG_LISTEN_STR_MAX + 1];     /* cfg_listen_parse() */
+	char tcp_listen[CFG_LISTEN_STR_MAX + 1];
+	char forward_listen[CFG_LISTEN_STR_MAX + 1];
+	unsigned max_connections;
+	unsigned max_conn_buffer;  /* raised to max_object_bytes when below */
+	unsigned max_object_bytes;
+	unsigned idle_timeout_s;
+	unsigned udp_rcvbuf;       /* 0 = the kernel's default */
 };
 
 /* Fill *c with every setting's default. The defaults pass cfg_check(). */
@@ -170,6 +185,29 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv,
  * Returns 0 or -EINVAL with a message. Call it before using a cfg.
  */
 int cfg_check(const struct cfg *c, char *err, size_t errlen);
+
+/*
+ * A listen address of udp_listen, tcp_listen or forward_listen, ready for
+ * bind(2).
+ */
+struct cfg_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64];   /* the entry as written, trimmed */
+};
+
+/*
+ * Parses a listen setting: comma-separated entries "IPV4:PORT" or
+ * "[IPV6]:PORT" (numeric addresses only, port 1..65535, blanks around an
+ * entry ignored). An empty or all-blank list is valid and gives *n = 0
+ * (the listener is disabled). Up to `max` entries go to out (out may be
+ * NULL to only check; at most CFG_LISTEN_MAX entries are accepted).
+ * Returns 0 or -EINVAL with a message naming the bad entry, e.g.
+ *	bad entry '1.2.3:80' (not a numeric IPv4 address)
+ * (the caller adds the setting's name; cfg_set and cfg_check do).
+ */
+int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
+    unsigned *n, char *err, size_t errlen);
 
 /* The settings as --help text: flag, type, default, range, help. */
 void cfg_print_help(FILE *f);

@@ -27,7 +27,7 @@
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
-#define REG_LAYOUT_VERSION (100 * 5 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+#define REG_LAYOUT_VERSION (100 * 6 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -51,7 +51,27 @@ enum reg_counter {
 	REG_C_RECOVERED,     /* half-applied events rolled back at start */
 	REG_C_SKIPPED,       /* already-applied records skipped at start */
 	REG_C_REJECT0,       /* + enum evt_reason: rejected with that reason */
-	REG_C_COUNT = REG_C_REJECT0 + EVT_REASON_COUNT
+	/* The acceptor's own counters, after the reject block (written only
+	 * by the acceptor, in its reg_proc; see workers/acceptor.h). */
+	REG_C_ACC0 = REG_C_REJECT0 + EVT_REASON_COUNT,
+	REG_C_UDP_DATAGRAMS = REG_C_ACC0, /* datagrams received */
+	REG_C_UDP_BYTES,     /* their payload bytes */
+	REG_C_UDP_DROPPED,   /* datagrams dropped: a ring had no room */
+	REG_C_UDP_DROPPED_EVENTS, /* valid events in those datagrams */
+	REG_C_UDP_TRUNCATED, /* datagrams larger than a receive buffer */
+	REG_C_TCP_ACCEPTED,  /* connections accepted */
+	REG_C_TCP_BYTES,     /* bytes received on them */
+	REG_C_TCP_CLOSED_PEER,     /* peer closed (or reset) between objects */
+	REG_C_TCP_CLOSED_PARTIAL,  /* peer closed in the middle of an object */
+	REG_C_TCP_CLOSED_IDLE,     /* idle, or one object too slow (slowloris) */
+	REG_C_TCP_CLOSED_TOO_BIG,  /* object or buffered bytes over the caps */
+	REG_C_TCP_CLOSED_PROTOCOL, /* not msgpack, or nesting too deep */
+	REG_C_TCP_CLOSED_TOO_MANY, /* over max_connections: closed at once */
+	REG_C_ACC_EVENTS,    /* events staged into the rings */
+	REG_C_ACC_PAUSED,    /* back-pressure episodes (a TCP stream paused) */
+	REG_C_ACC_CONNS,     /* gauge: open TCP connections */
+	REG_C_ACC_LISTENERS, /* gauge: sockets listening */
+	REG_C_COUNT
 };
 
 /*

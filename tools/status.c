@@ -37,6 +37,87 @@ static void _exit_text(int status, char *buf, size_t len)
 		snprintf(buf, len, "exit %d", (status >> 8) & 0xff);
 }
 
+/* The acceptor's counters (REG_C_ACC0..), by name, for text and JSON. */
+static const struct {
+	unsigned k;
+	const char *name;
+} _acc_counters[] = {
+	{ REG_C_ACC_LISTENERS, "listeners" },
+	{ REG_C_ACC_CONNS, "connections" },
+	{ REG_C_ACC_EVENTS, "events" },
+	{ REG_C_ACC_PAUSED, "paused" },
+	{ REG_C_UDP_DATAGRAMS, "udp_datagrams" },
+	{ REG_C_UDP_BYTES, "udp_bytes" },
+	{ REG_C_UDP_DROPPED, "udp_dropped" },
+	{ REG_C_UDP_DROPPED_EVENTS, "udp_dropped_events" },
+	{ REG_C_UDP_TRUNCATED, "udp_truncated" },
+	{ REG_C_TCP_ACCEPTED, "tcp_accepted" },
+	{ REG_C_TCP_BYTES, "tcp_bytes" },
+	{ REG_C_TCP_CLOSED_PEER, "closed_peer" },
+	{ REG_C_TCP_CLOSED_PARTIAL, "closed_partial" },
+	{ REG_C_TCP_CLOSED_IDLE, "closed_idle" },
+	{ REG_C_TCP_CLOSED_TOO_BIG, "closed_too_big" },
+	{ REG_C_TCP_CLOSED_PROTOCOL, "closed_protocol" },
+	{ REG_C_TCP_CLOSED_TOO_MANY, "closed_too_many" },
+};
+#define _ACC_N (sizeof(_acc_counters) / sizeof(_acc_counters[0]))
+
+static void _acc_text(const struct reg *r)
+{
+	const struct reg_proc *p = reg_proc(r, reg_proc_acceptor(r));
+	const uint64_t *c = p->counters;
+	if (!p->starts) {
+		printf("acceptor: not running (no listen address or no "
+		    "acceptor slot)\n");
+		return;
+	}
+	printf("acceptor: %s, %llu listeners, %llu connections, %llu events "
+	    "accepted, %llu back-pressure pauses\n", p->pid ? "up" : "DOWN",
+	    (unsigned long long)c[REG_C_ACC_LISTENERS],
+	    (unsigned long long)c[REG_C_ACC_CONNS],
+	    (unsigned long long)c[REG_C_ACC_EVENTS],
+	    (unsigned long long)c[REG_C_ACC_PAUSED]);
+	printf("  udp: %llu datagrams, %llu bytes, dropped %llu (%llu "
+	    "events, rings full), truncated %llu\n",
+	    (unsigned long long)c[REG_C_UDP_DATAGRAMS],
+	    (unsigned long long)c[REG_C_UDP_BYTES],
+	    (unsigned long long)c[REG_C_UDP_DROPPED],
+	    (unsigned long long)c[REG_C_UDP_DROPPED_EVENTS],
+	    (unsigned long long)c[REG_C_UDP_TRUNCATED]);
+	printf("  tcp: %llu accepted, %llu bytes; closed: peer %llu, "
+	    "mid-object %llu, idle %llu, too big %llu, protocol %llu, too "
+	    "many %llu\n", (unsigned long long)c[REG_C_TCP_ACCEPTED],
+	    (unsigned long long)c[REG_C_TCP_BYTES],
+	    (unsigned long long)c[REG_C_TCP_CLOSED_PEER],
+	    (unsigned long long)c[REG_C_TCP_CLOSED_PARTIAL],
+	    (unsigned long long)c[REG_C_TCP_CLOSED_IDLE],
+	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_BIG],
+	    (unsigned long long)c[REG_C_TCP_CLOSED_PROTOCOL],
+	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_MANY]);
+	printf("  rejected:");
+	unsigned shown = 0;
+	for (unsigned k = 1; k < EVT_REASON_COUNT; k++)
+		if (c[REG_C_REJECT0 + k])
+			printf("%s %s %llu", shown++ ? "," : "",
+			    evt_reason_name(k),
+			    (unsigned long long)c[REG_C_REJECT0 + k]);
+	printf("%s\n", shown ? "" : " none");
+}
+
+static void _acc_json(const struct reg *r)
+{
+	const struct reg_proc *p = reg_proc(r, reg_proc_acceptor(r));
+	printf(",\"acceptor\":{\"running\":%s", p->pid ? "true" : "false");
+	for (unsigned i = 0; i < _ACC_N; i++)
+		printf(",\"%s\":%llu", _acc_counters[i].name,
+		    (unsigned long long)p->counters[_acc_counters[i].k]);
+	printf(",\"rejected\":{");
+	for (unsigned k = 1; k < EVT_REASON_COUNT; k++)
+		printf("%s\"%s\":%llu", k > 1 ? "," : "", evt_reason_name(k),
+		    (unsigned long long)p->counters[REG_C_REJECT0 + k]);
+	printf("}}");
+}
+
 static void _text(const struct reg *r, const uint64_t *now, double rate)
 {
 	const struct reg_header *h = r->hdr;
@@ -83,6 +164,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	    "already-applied records skipped\n",
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
+	_acc_text(r);
 	printf("processes:\n");
 	int64_t mono = reg_now_mono_ms();
 	for (unsigned i = 0; i < reg_nprocs(r); i++) {
@@ -140,7 +222,9 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 		    _role_names[p->role & 3], p->index, p->pid, p->starts,
 		    p->last_exit, (unsigned long long)p->counters[REG_C_APPLIED]);
 	}
-	printf("],\"producers\":[");
+	printf("]");
+	_acc_json(r);
+	printf(",\"producers\":[");
 	for (unsigned q = 0; q < g->producer_slots; q++) {
 		const struct reg_producer *pr = reg_producer(r, q);
 		printf("%s{\"owner\":%d,\"published\":%llu,\"full_waits\":%llu,"

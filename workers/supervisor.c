@@ -18,12 +18,14 @@
 
 #include "ipc/ring.h"
 #include "shm/snapshot.h"
+#include "workers/acceptor.h"
 #include "workers/log.h"
 #include "workers/worker.h"
 
 #define _ROLE "supervisor"
 #define _TICK_MS 20
 #define _MAX_DELAY_MS 5000
+#define _ACC_STOP_MS 10000 /* the acceptor's own grace is 5 s */
 
 struct _child {
 	int64_t restart_at;   /* monotonic ms; 0 = none pending */
@@ -36,7 +38,19 @@ struct _sup {
 	int lock_fd;
 	sigset_t sigs;
 	struct _child kids[REG_MAX_SHARDS + REG_PROCS_EXTRA];
+	bool acc_on;          /* the acceptor is supervised */
+	bool acc_stopping;    /* shutdown: do not restart it */
 };
+
+/* "worker 3" or "acceptor", for log lines. */
+static const char *_name(const struct reg_proc *p, char *buf, size_t len)
+{
+	if (p->role == REG_ROLE_ACCEPTOR)
+		snprintf(buf, len, "acceptor");
+	else
+		snprintf(buf, len, "worker %u", p->index);
+	return buf;
+}
 
 static uint32_t _pow2(uint64_t v)
 {
@@ -192,8 +206,18 @@ static void _child_body(struct _sup *s, unsigned idx)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != s->r.hdr->supervisor_pid)
 		_exit(1);
-	sigprocmask(SIG_UNBLOCK, &s->sigs, NULL);
 	struct reg_proc *p = reg_proc(&s->r, idx);
+	if (p->role == REG_ROLE_ACCEPTOR) {
+		/* SIGTERM/SIGINT stay blocked: the acceptor reads them from a
+		 * signalfd and stops cleanly (acceptor.h). */
+		sigset_t other;
+		sigemptyset(&other);
+		sigaddset(&other, SIGCHLD);
+		sigaddset(&other, SIGHUP);
+		sigprocmask(SIG_UNBLOCK, &other, NULL);
+		_exit(acc_main(&s->r, s->cfg));
+	}
+	sigprocmask(SIG_UNBLOCK, &s->sigs, NULL);
 	if (p->role == REG_ROLE_WORKER) {
 		struct wrk_options wo = { s->cfg->worker_batch,
 			s->cfg->idle_spin_us, 100 };
@@ -218,8 +242,9 @@ static int _spawn(struct _sup *s, unsigned idx)
 	p->starts++;
 	p->started_ms = reg_now_mono_ms();
 	p->heartbeat_ms = p->started_ms;
-	LOG(s->cfg, CFG_LOG_DEBUG, _ROLE, "started worker %u as pid %d",
-	    p->index, (int)pid);
+	char nm[32];
+	LOG(s->cfg, CFG_LOG_DEBUG, _ROLE, "started %s as pid %d",
+	    _name(p, nm, sizeof(nm)), (int)pid);
 	return 0;
 }
 
@@ -248,6 +273,8 @@ static unsigned _reap(struct _sup *s, bool restart)
 		bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		if (clean && !restart)
 			continue;
+		if (p->role == REG_ROLE_ACCEPTOR && s->acc_stopping)
+			continue;
 		/* Back off only when a child dies before it ever served (a
 		 * crash loop at start); one that recovered and ran restarts
 		 * after the base delay however often it is killed. */
@@ -257,8 +284,9 @@ static unsigned _reap(struct _sup *s, bool restart)
 		if (k->delay_ms > _MAX_DELAY_MS)
 			k->delay_ms = _MAX_DELAY_MS;
 		k->restart_at = now + k->delay_ms;
-		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "worker %u (pid %d) %s %d; "
-		    "restarting in %u ms", p->index, (int)pid,
+		char nm[32];
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "%s (pid %d) %s %d; "
+		    "restarting in %u ms", _name(p, nm, sizeof(nm)), (int)pid,
 		    WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 		    k->delay_ms);
@@ -271,6 +299,13 @@ static unsigned _reap(struct _sup *s, bool restart)
 			_spawn(s, i);
 		}
 		up += reg_proc(&s->r, i)->pid != 0 || k->restart_at != 0;
+	}
+	unsigned ai = reg_proc_acceptor(&s->r);
+	struct _child *k = &s->kids[ai];
+	if (s->acc_on && !s->acc_stopping && k->restart_at &&
+	    now >= k->restart_at) {
+		k->restart_at = 0;
+		_spawn(s, ai);
 	}
 	return up;
 }
@@ -317,9 +352,43 @@ static void _wait_publishers(struct _sup *s)
 	}
 }
 
+/*
+ * Stops the acceptor before the workers drain: it stops reading, finishes
+ * what it read, commits and exits 0 while the workers still run, so none
+ * of its events can land in a ring after a worker saw its column empty.
+ */
+static void _stop_acceptor(struct _sup *s)
+{
+	if (!s->acc_on)
+		return;
+	unsigned ai = reg_proc_acceptor(&s->r);
+	struct reg_proc *p = reg_proc(&s->r, ai);
+	s->acc_stopping = true;
+	s->kids[ai].restart_at = 0;
+	if (!p->pid)
+		return;
+	int32_t pid = p->pid;
+	kill(pid, SIGTERM);
+	int64_t until = reg_now_mono_ms() + _ACC_STOP_MS;
+	while (p->pid && reg_now_mono_ms() < until) {
+		usleep(_TICK_MS * 1000 / 4);
+		_reap(s, false);
+	}
+	if (p->pid) {
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "acceptor (pid %d) did not "
+		    "stop in %d ms: killing it", (int)pid, _ACC_STOP_MS);
+		kill(pid, SIGKILL);
+		while (p->pid) {
+			usleep(_TICK_MS * 1000 / 4);
+			_reap(s, false);
+		}
+	}
+}
+
 static void _shutdown(struct _sup *s)
 {
 	struct reg_header *h = s->r.hdr;
+	_stop_acceptor(s);
 	LOG(s->cfg, CFG_LOG_INFO, _ROLE, "draining");
 	ck_pr_store_uint(&h->state, REG_DRAINING);
 	ck_pr_fence_memory(); /* DRAINING is visible before we read `busy` */
@@ -397,6 +466,9 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	for (unsigned i = 1; i <= s.r.hdr->geo.shards; i++)
 		if (_spawn(&s, i))
 			return 1;
+	s.acc_on = s.r.hdr->geo.acceptor_slots > 0 && acc_wanted(c);
+	if (s.acc_on && _spawn(&s, reg_proc_acceptor(&s.r)))
+		return 1;
 	LOG(c, CFG_LOG_INFO, _ROLE, "instance '%s' running: %u shards, %u "
 	    "producer slots, ring depth %u, %u profiles per shard, region %zu "
 	    "MiB", c->instance, s.r.hdr->geo.shards, s.r.hdr->geo.producer_slots,

@@ -22,7 +22,9 @@ static const char *const cfgtest_names[] = {
 	"decay_per_day", "signal_view", "signal_click", "signal_rsvp",
 	"signal_save", "signal_share", "signal_search", "signal_feedback_pos",
 	"signal_feedback_neg", "max_id_len", "max_str_len", "max_past_days",
-	"max_future_s", "geo_precision",
+	"max_future_s", "geo_precision", "udp_listen", "tcp_listen",
+	"forward_listen", "max_connections", "max_conn_buffer",
+	"max_object_bytes", "idle_timeout_s", "udp_rcvbuf",
 };
 #define CFGTEST_COUNT (sizeof cfgtest_names / sizeof cfgtest_names[0])
 

@@ -1,0 +1,214 @@
+/*
+ * it_acceptor_python: events encoded by a real third-party encoder
+ * (python3-msgpack under /usr/bin/python3) reach the profiles through the
+ * acceptor: UDP single-event datagrams (snake_case, integer ms and RFC 3339
+ * times), UDP arrays of 16 (camelCase, nested context, float seconds), and
+ * four concurrent TCP connections (timestamp extension -1, maps and arrays
+ * mixed, objects split across writes at random points). Per-user counts
+ * and tag/category weights are checked against values computed here from
+ * the same rule the script follows; acceptor counters must add up exactly.
+ */
+#include "it_acceptor_util.h"
+
+#define T0_MS 1767258000000LL /* 2026-01-01T09:00:00Z */
+#define K 6                   /* events per user, 6 h apart */
+#define NA 40                 /* users on UDP single datagrams */
+#define NB 64                 /* users on UDP arrays of 16 */
+#define NC 4                  /* TCP connections */
+#define NCU 30                /* users per TCP connection */
+
+/* view, click, rsvp, save, share */
+static const double signal_of[5] = { 0.1, 0.3, 1.0, 0.8, 0.7 };
+
+/* The sending rule, written once more in Python below. */
+static int64_t _time(unsigned u, unsigned k)
+{
+	return T0_MS + (int64_t)k * 6 * 3600 * 1000 + (int64_t)(u % 7) * 60000;
+}
+
+static const char script[] =
+    "import datetime, msgpack, random, socket, sys, time\n"
+    "port = int(sys.argv[1])\n"
+    "T0, K, NA, NB, NC, NCU = 1767258000000, 6, 40, 64, 4, 30\n"
+    "TYPES = ['view', 'click', 'rsvp', 'save', 'share']\n"
+    "def t(u, k): return T0 + k * 6 * 3600 * 1000 + (u % 7) * 60000\n"
+    "def rfc3339(ms):\n"
+    "    d = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)\n"
+    "    return d.strftime('%Y-%m-%dT%H:%M:%SZ')\n"
+    "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "dst = ('127.0.0.1', port)\n"
+    "sent = 0\n"
+    "for k in range(K):\n"
+    "    for i in range(NA):\n"
+    "        ev = {'user_id': 'pa-%d' % i, 'event_type': TYPES[(i + k) % 5],\n"
+    "              'entity_id': 'ent-%d' % (i % 10)}\n"
+    "        ev['timestamp'] = t(i, k) if i % 2 == 0 else rfc3339(t(i, k))\n"
+    "        u.sendto(msgpack.packb(ev), dst)\n"
+    "        sent += 1\n"
+    "        if sent % 64 == 0: time.sleep(0.002)\n"
+    "evs = []\n"
+    "for k in range(K):\n"
+    "    for i in range(NB):\n"
+    "        evs.append({'userId': 'pb-%d' % i, 'eventType': TYPES[(i + k) % 5],\n"
+    "                    'entityId': 'ent-%d' % (i % 10),\n"
+    "                    'context': {'timestamp': t(i, k) / 1000.0,\n"
+    "                                'device': 'iPhone'}})\n"
+    "for j in range(0, len(evs), 16):\n"
+    "    u.sendto(msgpack.packb(evs[j:j + 16]), dst)\n"
+    "    time.sleep(0.001)\n"
+    "rng = random.Random(7)\n"
+    "streams = []\n"
+    "for c in range(NC):\n"
+    "    objs = []\n"
+    "    pend = []\n"
+    "    for k in range(K):\n"
+    "        for i in range(NCU):\n"
+    "            ms = t(i, k)\n"
+    "            ts = msgpack.Timestamp(ms // 1000, (ms % 1000) * 1000000)\n"
+    "            pend.append({'user_id': 'pc%d-%d' % (c, i),\n"
+    "                         'event_type': TYPES[(i + k) % 5],\n"
+    "                         'entity_id': 'ent-%d' % (i % 10),\n"
+    "                         'entity_type': 'activity', 'timestamp': ts})\n"
+    "            if rng.random() < 0.5 or len(pend) == 5:\n"
+    "                objs.append(pend[0] if len(pend) == 1 else pend)\n"
+    "                pend = []\n"
+    "    if pend: objs.append(pend)\n"
+    "    streams.append(b''.join(msgpack.packb(o) for o in objs))\n"
+    "socks = [socket.create_connection(dst) for _ in range(NC)]\n"
+    "pos = [0] * NC\n"
+    "while any(pos[c] < len(streams[c]) for c in range(NC)):\n"
+    "    for c in range(NC):\n"
+    "        if pos[c] >= len(streams[c]): continue\n"
+    "        n = rng.randint(1, 700)\n"
+    "        socks[c].sendall(streams[c][pos[c]:pos[c] + n])\n"
+    "        pos[c] += n\n"
+    "    if rng.random() < 0.05: time.sleep(0.005)\n"
+    "for s in socks: s.close()\n"
+    "print('sent', sent + len(evs) + NC * NCU * K)\n";
+
+static void _catalog(struct ax *a)
+{
+	char lines[2048];
+	size_t n = 0;
+	for (unsigned i = 0; i < 10; i++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+		    "{\"id\":\"ent-%u\",\"category\":\"cat-%u\",\"tags\":"
+		    "[\"tag-%u\"]}\n", i, i, i);
+	char out[1024], err[1024];
+	CHECK_EQ_INT(hx_cli(&a->h, lines, n, out, sizeof(out), err,
+	    sizeof(err), "catalog", "load", "-", NULL), 0);
+}
+
+/* Checks one user against the rule: K events, types (u + k) % 5. */
+static void _check_user(struct ax *a, const char *id, unsigned u)
+{
+	struct pen_profile pp;
+	int rc = pen_profile_read(a->p, id, strlen(id), &pp, PEN_READ_NAMES);
+	CHECK_EQ_INT(rc, 0);
+	if (rc)
+		return;
+	CHECK_EQ_INT(pp.events, K);
+	double w = 0;
+	int64_t last = _time(u, K - 1);
+	for (unsigned k = 0; k < K; k++)
+		w += signal_of[(u + k) % 5] * 0.1 *
+		    pow(0.95, (double)(last - _time(u, k)) / 86400000.0);
+	CHECK_EQ_INT(pp.last_ms, last);
+	CHECK_EQ_INT(pp.n_tags, 1);
+	CHECK_EQ_INT(pp.n_cats, 1);
+	char want[16];
+	snprintf(want, sizeof(want), "tag-%u", u % 10);
+	if (pp.n_tags == 1) {
+		CHECK(strcmp(pp.tags[0].name, want) == 0);
+		CHECK_NEAR(pp.tags[0].weight, w, 1e-9);
+	}
+	if (pp.n_cats == 1)
+		CHECK_NEAR(pp.cats[0].weight, w, 1e-9);
+	unsigned counts[5] = { 0 };
+	for (unsigned k = 0; k < K; k++)
+		counts[(u + k) % 5]++;
+	CHECK_EQ_INT(pp.counts[PEN_N_VIEW], counts[0]);
+	CHECK_EQ_INT(pp.counts[PEN_N_CLICK], counts[1]);
+	CHECK_EQ_INT(pp.counts[PEN_N_RSVP], counts[2]);
+	CHECK_EQ_INT(pp.counts[PEN_N_SAVE], counts[3]);
+	CHECK_EQ_INT(pp.counts[PEN_N_SHARE], counts[4]);
+}
+
+int main(int argc, char **argv)
+{
+	const char *py[] = { "/usr/bin/python3", "-c", "import msgpack", NULL };
+	if (access("/usr/bin/python3", X_OK) ||
+	    hx_runv(NULL, 0, NULL, 0, NULL, 0, py) != 0)
+		SKIP("/usr/bin/python3 with python3-msgpack is not installed "
+		    "(tools/setup.sh installs it)");
+	struct ax a;
+	const char *extra[] = { "--shards=2", NULL };
+	ax_start(&a, "accpy", argc, argv, 1, extra);
+	_catalog(&a);
+
+	char path[256], port[16], out[256], err[4096];
+	snprintf(path, sizeof(path), "%s/send.py", a.h.state_dir);
+	FILE *f = fopen(path, "w");
+	REQUIRE(f);
+	fputs(script, f);
+	fclose(f);
+	snprintf(port, sizeof(port), "%u", a.port);
+	const char *send[] = { "/usr/bin/python3", path, port, NULL };
+	int rc = hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), send);
+	if (rc)
+		fprintf(stderr, "sender: %s\n", err);
+	REQUIRE(rc == 0);
+	unlink(path);
+	const unsigned total = NA * K + NB * K + NC * NCU * K;
+	char want[32];
+	snprintf(want, sizeof(want), "sent %u", total);
+	CHECK(strstr(out, want) != NULL);
+
+	CHECK(ax_wait_ctr(&a, REG_C_ACC_EVENTS, total, 20000));
+	CHECK(ax_wait_ctr(&a, REG_C_TCP_CLOSED_PEER, NC, 10000));
+	CHECK(hx_wait_drained(a.r, 20000));
+	CHECK_EQ_INT(ax_get(&a, REG_C_ACC_EVENTS), total);
+	CHECK_EQ_INT(ax_get(&a, REG_C_UDP_DATAGRAMS), NA * K + NB * K / 16);
+	CHECK_EQ_INT(ax_get(&a, REG_C_UDP_DROPPED), 0);
+	CHECK_EQ_INT(ax_get(&a, REG_C_UDP_TRUNCATED), 0);
+	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_ACCEPTED), NC);
+	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_PEER), NC);
+	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_PARTIAL), 0);
+	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+		CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + k), 0);
+	struct pen_stats st;
+	pen_stats_read(a.p, &st);
+	CHECK_EQ_INT(st.applied, total);
+	CHECK_EQ_INT(st.unknown_entity, 0);
+
+	char id[32];
+	for (unsigned u = 0; u < NA; u++) {
+		snprintf(id, sizeof(id), "pa-%u", u);
+		_check_user(&a, id, u);
+	}
+	for (unsigned u = 0; u < NB; u++) {
+		snprintf(id, sizeof(id), "pb-%u", u);
+		_check_user(&a, id, u);
+		struct pen_profile pp;
+		if (pen_profile_read(a.p, id, strlen(id), &pp, 0) == 0)
+			CHECK_EQ_INT(pp.devices[1], K); /* iPhone -> mobile */
+	}
+	for (unsigned c = 0; c < NC; c++)
+		for (unsigned u = 0; u < NCU; u++) {
+			snprintf(id, sizeof(id), "pc%u-%u", c, u);
+			_check_user(&a, id, u);
+		}
+
+	char sout[16384];
+	CHECK_EQ_INT(hx_cli(&a.h, NULL, 0, sout, sizeof(sout), NULL, 0,
+	    "status", NULL), 0);
+	CHECK(strstr(sout, "acceptor: up") != NULL);
+	CHECK(strstr(sout, "udp: 264 datagrams") != NULL);
+	CHECK_EQ_INT(hx_cli(&a.h, NULL, 0, sout, sizeof(sout), NULL, 0,
+	    "status", "--json", NULL), 0);
+	snprintf(want, sizeof(want), "\"events\":%u", total);
+	CHECK(strstr(sout, "\"acceptor\":{\"running\":true") != NULL);
+	CHECK(strstr(sout, want) != NULL);
+	ax_finish(&a);
+	return check_done("it_acceptor_python");
+}
