@@ -915,31 +915,14 @@ static void _config(const struct _rp *x, struct cfg *c)
  * The only difference: no wall-clock acceptance window, and times back to
  * 1970, because a replay reads history.
  */
-static struct evt_limits _limits(const struct cfg *c)
-{
-	struct evt_limits l = evt_limits_default();
-	l.max_id_len = c->max_id_len;
-	l.max_str_len = c->max_str_len;
-	l.geo_precision = c->geo_precision;
-	l.min_time_ms = 0;
-	return l;
-}
-
+/*
+ * The daemon's constants and limits, with two differences a log needs:
+ * event times back to 1970 and no window against the wall clock.
+ */
 static void _params(const struct cfg *c, struct reg_header *h)
 {
-	struct lrn_params *p = &h->params;
-	lrn_params_default(p);
-	p->learning_rate = c->learning_rate;
-	p->decay_per_day = c->decay_per_day;
-	p->signal[EVT_VIEW] = c->signal_view;
-	p->signal[EVT_CLICK] = c->signal_click;
-	p->signal[EVT_RSVP] = c->signal_rsvp;
-	p->signal[EVT_SAVE] = c->signal_save;
-	p->signal[EVT_SHARE] = c->signal_share;
-	p->signal[EVT_SEARCH] = c->signal_search;
-	p->feedback_pos = c->signal_feedback_pos;
-	p->feedback_neg = c->signal_feedback_neg;
-	h->limits = _limits(c);
+	sup_params(c, h);
+	h->limits.min_time_ms = 0;
 	h->max_past_ms = 0;
 	h->max_future_ms = h->limits.max_time_ms;
 }
@@ -1664,8 +1647,10 @@ int cli_replay(const struct cli *c, int argc, char **argv)
 	/* The reader runs before the region exists (it sizes it): the limits
 	 * _params() will store there. */
 	struct cfg cf;
+	struct reg_header h = { 0 };
 	cfg_defaults(&cf);
-	x.lim = _limits(&cf);
+	_params(&cf, &h);
+	x.lim = h.limits;
 	rc = _run(&x);
 	_free(&x);
 	_opts_free(&o);

@@ -77,7 +77,7 @@ void sup_geometry(const struct cfg *c, struct reg_geometry *g)
 	g->profile_size = sizeof(struct prof_slot);
 }
 
-static void _params(const struct cfg *c, struct reg_header *h)
+void sup_params(const struct cfg *c, struct reg_header *h)
 {
 	struct lrn_params *p = &h->params;
 	lrn_params_default(p);
@@ -176,7 +176,7 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 		reg_unlink(s->cfg->instance);
 	int rc = reg_create(&s->r, s->cfg->instance, &g, err, sizeof(err));
 	if (rc == 0) {
-		_params(s->cfg, s->r.hdr);
+		sup_params(s->cfg, s->r.hdr);
 		return s->cfg->snapshot ? _load_snapshot(s) : 0;
 	}
 	if (rc != -EEXIST) {
