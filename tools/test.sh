@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+# Node.js msgpack encoders for the acceptor tests (pinned in package.json);
+# without node or the registry those tests skip.
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/integration/node && npm install --no-audit --no-fund --silent) ||
+    echo "test.sh: npm install failed; the Node.js sender tests will skip" >&2
+fi
 
 configure() { # dir, extra meson args...
   local dir=$1; shift

@@ -1,6 +1,9 @@
 /*
- * it_acceptor_python: events encoded by a real third-party encoder
- * (python3-msgpack under /usr/bin/python3) reach the profiles through the
+ * it_acceptor_python: events encoded by real third-party encoders reach the
+ * profiles through the acceptor. Mode "python" (default): python3-msgpack
+ * under /usr/bin/python3. Mode "node NODE_MODULES": Node.js with
+ * @msgpack/msgpack (UDP singles, TCP) and msgpackr (UDP arrays, TCP; it
+ * writes map16 even for small maps). The same sending rule either way:
  * acceptor: UDP single-event datagrams (snake_case, integer ms and RFC 3339
  * times), UDP arrays of 16 (camelCase, nested context, float seconds), and
  * four concurrent TCP connections (timestamp extension -1, maps and arrays
@@ -86,6 +89,73 @@ static const char script[] =
     "for s in socks: s.close()\n"
     "print('sent', sent + len(evs) + NC * NCU * K)\n";
 
+static const char node_script[] =
+    "const { encode } = require('@msgpack/msgpack');\n"
+    "const { pack } = require('msgpackr');\n"
+    "const dgram = require('dgram'), net = require('net');\n"
+    "const port = Number(process.argv[2]);\n"
+    "const T0 = 1767258000000, K = 6, NA = 40, NB = 64, NC = 4, NCU = 30;\n"
+    "const TYPES = ['view', 'click', 'rsvp', 'save', 'share'];\n"
+    "const t = (u, k) => T0 + k * 6 * 3600 * 1000 + (u % 7) * 60000;\n"
+    "let seed = 7;\n"
+    "const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648;\n"
+    "  return seed / 2147483648; };\n"
+    "const sleep = (ms) => new Promise((r) => setTimeout(r, ms));\n"
+    "const sendUdp = (sock, buf) => new Promise((res, rej) =>\n"
+    "  sock.send(buf, port, '127.0.0.1', (e) => (e ? rej(e) : res())));\n"
+    "async function main() {\n"
+    "  const u = dgram.createSocket('udp4');\n"
+    "  let sent = 0;\n"
+    "  for (let k = 0; k < K; k++)\n"
+    "    for (let i = 0; i < NA; i++) {\n"
+    "      const ev = { user_id: 'pa-' + i, event_type: TYPES[(i + k) % 5],\n"
+    "        entity_id: 'ent-' + (i % 10),\n"
+    "        timestamp: i % 2 ? new Date(t(i, k)).toISOString() : t(i, k) };\n"
+    "      await sendUdp(u, encode(ev));\n"
+    "      if (++sent % 64 === 0) await sleep(2);\n"
+    "    }\n"
+    "  const evs = [];\n"
+    "  for (let k = 0; k < K; k++)\n"
+    "    for (let i = 0; i < NB; i++)\n"
+    "      evs.push({ userId: 'pb-' + i, eventType: TYPES[(i + k) % 5],\n"
+    "        entityId: 'ent-' + (i % 10),\n"
+    "        context: { timestamp: t(i, k) / 1000 + 0.0001, device: 'iPhone' } });\n"
+    "  for (let j = 0; j < evs.length; j += 16) {\n"
+    "    await sendUdp(u, pack(evs.slice(j, j + 16)));\n"
+    "    await sleep(1);\n"
+    "  }\n"
+    "  u.close();\n"
+    "  const streams = [];\n"
+    "  for (let c = 0; c < NC; c++) {\n"
+    "    const enc = c % 2 ? pack : (o) => Buffer.from(encode(o));\n"
+    "    const parts = []; let pend = [];\n"
+    "    for (let k = 0; k < K; k++)\n"
+    "      for (let i = 0; i < NCU; i++) {\n"
+    "        pend.push({ user_id: 'pc' + c + '-' + i,\n"
+    "          event_type: TYPES[(i + k) % 5], entity_id: 'ent-' + (i % 10),\n"
+    "          entity_type: 'activity', timestamp: new Date(t(i, k)) });\n"
+    "        if (rnd() < 0.5 || pend.length === 5) {\n"
+    "          parts.push(enc(pend.length === 1 ? pend[0] : pend)); pend = [];\n"
+    "        }\n"
+    "      }\n"
+    "    if (pend.length) parts.push(enc(pend));\n"
+    "    streams.push(Buffer.concat(parts));\n"
+    "  }\n"
+    "  await Promise.all(streams.map((buf) => new Promise((res, rej) => {\n"
+    "    const s = net.connect(port, '127.0.0.1', async () => {\n"
+    "      for (let p = 0; p < buf.length;) {\n"
+    "        const n = 1 + Math.floor(rnd() * 700);\n"
+    "        s.write(buf.subarray(p, p + n)); p += n;\n"
+    "        if (rnd() < 0.05) await sleep(5);\n"
+    "      }\n"
+    "      s.end(res);\n"
+    "    });\n"
+    "    s.on('error', rej);\n"
+    "  })));\n"
+    "  console.log('sent', sent + evs.length + NC * NCU * K);\n"
+    "}\n"
+    "main().catch((e) => { console.error(e); process.exit(1); });\n";
+
 static void _catalog(struct ax *a)
 {
 	char lines[2048];
@@ -134,26 +204,50 @@ static void _check_user(struct ax *a, const char *id, unsigned u)
 	CHECK_EQ_INT(pp.counts[PEN_N_SHARE], counts[4]);
 }
 
-int main(int argc, char **argv)
+/* Checks the sender's interpreter and packages; skips when absent. */
+static void _require_sender(bool node, const char *modules)
 {
+	if (node) {
+		char probe[512];
+		snprintf(probe, sizeof(probe), "module.paths.unshift('%s'); "
+		    "require('@msgpack/msgpack'); require('msgpackr')", modules);
+		const char *js[] = { "/usr/bin/node", "-e", probe, NULL };
+		if (access("/usr/bin/node", X_OK) ||
+		    hx_runv(NULL, 0, NULL, 0, NULL, 0, js) != 0)
+			SKIP("node with @msgpack/msgpack and msgpackr in %s is not "
+			    "installed (tools/test.sh installs them)", modules);
+		return;
+	}
 	const char *py[] = { "/usr/bin/python3", "-c", "import msgpack", NULL };
 	if (access("/usr/bin/python3", X_OK) ||
 	    hx_runv(NULL, 0, NULL, 0, NULL, 0, py) != 0)
 		SKIP("/usr/bin/python3 with python3-msgpack is not installed "
 		    "(tools/setup.sh installs it)");
+}
+
+int main(int argc, char **argv)
+{
+	bool node = argc > 4 && !strcmp(argv[3], "node");
+	const char *modules = node ? argv[4] : NULL;
+	_require_sender(node, modules);
 	struct ax a;
 	const char *extra[] = { "--shards=2", NULL };
-	ax_start(&a, "accpy", argc, argv, 1, extra);
+	ax_start(&a, node ? "accnode" : "accpy", argc, argv, node ? 7 : 1,
+	    extra);
 	_catalog(&a);
 
 	char path[256], port[16], out[256], err[4096];
-	snprintf(path, sizeof(path), "%s/send.py", a.h.state_dir);
+	snprintf(path, sizeof(path), "%s/send.%s", a.h.state_dir,
+	    node ? "js" : "py");
 	FILE *f = fopen(path, "w");
 	REQUIRE(f);
-	fputs(script, f);
+	if (node)
+		fprintf(f, "module.paths.unshift('%s');\n", modules);
+	fputs(node ? node_script : script, f);
 	fclose(f);
 	snprintf(port, sizeof(port), "%u", a.port);
-	const char *send[] = { "/usr/bin/python3", path, port, NULL };
+	const char *send[] = { node ? "/usr/bin/node" : "/usr/bin/python3", path,
+		port, NULL };
 	int rc = hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), send);
 	if (rc)
 		fprintf(stderr, "sender: %s\n", err);
