@@ -491,6 +491,27 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 	return _S_DONE;
 }
 
+/* Public face of the scanner (contract in mpack.h). */
+struct mp_limits mp_limits_clamp(const struct mp_limits *lim)
+{
+	return _limits(lim);
+}
+
+void mp_scan_reset(struct mp_scan *sc)
+{
+	_scan_reset(sc);
+}
+
+int mp_scan_object(struct mp_scan *sc, const struct mp_limits *lim,
+    const void *p, size_t avail, enum evt_reason *why, char *msg,
+    size_t msglen)
+{
+	_Static_assert((int)_S_DONE == (int)MP_SCAN_DONE &&
+	    (int)_S_MORE == (int)MP_SCAN_MORE &&
+	    (int)_S_ERR == (int)MP_SCAN_ERROR, "scan results");
+	return _scan(sc, lim, p, avail, why, msg, msglen);
+}
+
 /* ------------------------------------------------------------------------
  * decoder
  */

@@ -84,6 +84,14 @@ struct mp_stats {
 	uint64_t events;       /* event slots seen: reason[] summed per event */
 	uint64_t fatal;        /* streams that hit a fatal protocol error */
 	uint64_t reason[EVT_REASON_COUNT];
+	/* Fluentd forward protocol only (ipc/forward.h); 0 elsewhere. */
+	uint64_t fwd_messages; /* forward messages whose events were all
+	                        * taken (objects counts them too) */
+	uint64_t fwd_heartbeats; /* nil objects (client health checks) */
+	uint64_t fwd_acks;     /* acks produced (messages with "chunk") */
+	uint64_t fwd_inflated; /* bytes produced by gzip inflation */
+	uint64_t fwd_bombs;    /* messages refused for inflating past the
+	                        * cap (also counted as reason TOO_BIG) */
 };
 
 /* What the callback receives, once per event, accepted or rejected. */
@@ -193,7 +201,7 @@ enum evt_reason mp_decode_buffer(const char *buf, size_t len,
     struct mp_stats *st);
 
 /* Resumable pre-scan state of one object; offsets relative to its first
- * byte. Internal to mp_decoder_buffer and mp_stream. */
+ * byte. Used by mp_decoder_buffer, mp_stream and ipc/forward. */
 struct mp_scan {
 	size_t pos;                     /* next item to scan */
 	unsigned depth;                 /* open containers */
@@ -202,6 +210,31 @@ struct mp_scan {
 	size_t need;                    /* when incomplete: lower bound of
 	                                 * the object's size */
 };
+
+/* The clamped copy of *lim (NULL = defaults) every decoder here works with. */
+struct mp_limits mp_limits_clamp(const struct mp_limits *lim);
+
+/* Results of mp_scan_object. */
+enum { MP_SCAN_DONE = 0, MP_SCAN_MORE = 1, MP_SCAN_ERROR = 2 };
+
+/* Starts the scan of a new object. */
+void mp_scan_reset(struct mp_scan *sc);
+
+/*
+ * The bounded pre-scan on its own, for decoders of formats built on
+ * msgpack (ipc/forward). Scans the object starting at p[0], of which
+ * p[0..avail) is available, resuming at sc->pos (call again with the same
+ * start and more bytes after MP_SCAN_MORE). lim must be clamped
+ * (mp_limits_clamp). Returns MP_SCAN_DONE with sc->pos = the object's size;
+ * MP_SCAN_MORE with sc->need = a lower bound of its size (> avail);
+ * MP_SCAN_ERROR with *why = EVT_R_MALFORMED (not a msgpack type byte),
+ * EVT_R_TOO_BIG (object over max_object_bytes, array over max_events, map
+ * over max_keys, all as declared) or EVT_R_TOO_DEEP, and msg (may be NULL)
+ * saying where. Only an object that scanned DONE may be given to msgpack-c.
+ */
+int mp_scan_object(struct mp_scan *sc, const struct mp_limits *lim,
+    const void *p, size_t avail, enum evt_reason *why, char *msg,
+    size_t msglen);
 
 /*
  * Streaming decoder for one TCP connection. Internal state; use the calls.

@@ -1,0 +1,1023 @@
+/*
+ * forward: Fluentd Forward Protocol v1 decoding (contract in forward.h).
+ *
+ * Every message goes through ipc/mpack's bounded pre-scan before msgpack-c
+ * unpacks it, and a PackedForward entry stream (inflated or not) is
+ * pre-scanned entry by entry before its first event is delivered, so the
+ * fatal/per-event split is decided before any side effect.
+ *
+ * Pausing. A message is decoded in place (from the caller's bytes or the
+ * held buffer). When the callback pauses, the message's bytes are copied
+ * to mbuf and unpacked once more from there, so that the unpacked objects
+ * (which borrow the bytes) stay valid across calls however the held buffer
+ * moves; the position (entry index, packed offset) carries over because
+ * the same bytes unpack to the same structure. Inflated bytes live in zbuf
+ * and are kept across the pause.
+ */
+#include "ipc/forward.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+#include <zlib.h>
+
+#include "ipc/evfield.h"
+
+#define _ZONE_CHUNK 2048
+#define _BUF_MIN    4096
+
+static void _msg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void _msg(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *fwd_mode_name(enum fwd_mode m)
+{
+	switch (m) {
+	case FWD_MESSAGE: return "message";
+	case FWD_FORWARD: return "forward";
+	case FWD_PACKED: return "packed_forward";
+	case FWD_COMPRESSED: return "compressed_packed_forward";
+	case FWD_MODE_COUNT: break;
+	}
+	return "unknown";
+}
+
+/* ------------------------------------------------------------------------
+ * ack
+ */
+
+size_t fwd_ack_encode(char *buf, size_t cap, const char *chunk, size_t len)
+{
+	size_t need = 1 + 4 + (len < 32 ? 1 : 2) + len, at = 0;
+
+	if (len > FWD_MAX_CHUNK || cap < need || (!chunk && len))
+		return 0;
+	buf[at++] = (char)0x81;                 /* fixmap, 1 pair */
+	memcpy(buf + at, "\xa3" "ack", 4);      /* fixstr "ack" */
+	at += 4;
+	if (len < 32) {
+		buf[at++] = (char)(0xa0 | len);  /* fixstr */
+	} else {
+		buf[at++] = (char)0xd9;          /* str8 */
+		buf[at++] = (char)len;
+	}
+	if (len)
+		memcpy(buf + at, chunk, len);
+	return at + len;
+}
+
+/* ------------------------------------------------------------------------
+ * stream: setup
+ */
+
+int fwd_stream_init(struct fwd_stream *s, const struct mp_limits *lim)
+{
+	memset(s, 0, sizeof(*s));
+	s->lim = mp_limits_clamp(lim);
+	mp_scan_reset(&s->scan);
+	s->zone_ok = msgpack_zone_init(&s->zone, _ZONE_CHUNK);
+	s->ezone_ok = msgpack_zone_init(&s->ezone, _ZONE_CHUNK);
+	return s->zone_ok && s->ezone_ok ? 0 : -ENOMEM;
+}
+
+void fwd_stream_fini(struct fwd_stream *s)
+{
+	if (s->zone_ok)
+		msgpack_zone_destroy(&s->zone);
+	if (s->ezone_ok)
+		msgpack_zone_destroy(&s->ezone);
+	s->zone_ok = s->ezone_ok = false;
+	if (s->z) {
+		inflateEnd(s->z);
+		free(s->z);
+		s->z = NULL;
+	}
+	free(s->buf);
+	free(s->mbuf);
+	free(s->zbuf);
+	s->buf = s->mbuf = s->zbuf = NULL;
+	s->len = s->cap = s->mlen = s->mcap = s->zcap = 0;
+	s->active = false;
+}
+
+size_t fwd_stream_buffered(const struct fwd_stream *s)
+{
+	return s->len + (s->active ? s->mlen : 0);
+}
+
+const char *fwd_stream_error(const struct fwd_stream *s,
+    enum evt_reason *reason)
+{
+	if (reason)
+		*reason = s->error ? s->fatal_reason : EVT_OK;
+	return s->error ? s->msg : "";
+}
+
+struct _sink {
+	fwd_event_cb cb;
+	fwd_ack_cb ack;
+	void *ctx;
+	struct mp_stats *st;
+};
+
+/* Marks the stream dead; s->msg already says why. */
+static int _fatal(struct fwd_stream *s, const struct _sink *k,
+    enum evt_reason r, int err, const char *raw, size_t raw_len)
+{
+	s->error = err;
+	s->fatal_reason = r;
+	s->active = false;
+	if (k->st) {
+		k->st->fatal++;
+		k->st->reason[r]++;
+	}
+	if (k->cb) {
+		struct fwd_event ev = { .ev = { .reason = r, .msg = s->msg,
+		    .index = MP_NO_INDEX, .fatal = true, .raw = raw,
+		    .raw_len = raw_len } };
+
+		k->cb(k->ctx, &ev);
+	}
+	return err;
+}
+
+static int _errno_of(enum evt_reason r)
+{
+	return r == EVT_R_TOO_DEEP ? -ELOOP : r == EVT_R_TOO_BIG ? -EMSGSIZE :
+	    -EBADMSG;
+}
+
+/* ------------------------------------------------------------------------
+ * message shape
+ */
+
+static bool _strish(const msgpack_object *o, const char **p, size_t *n)
+{
+	if (o->type == MSGPACK_OBJECT_STR) {
+		*p = o->via.str.ptr;
+		*n = o->via.str.size;
+		return true;
+	}
+	if (o->type == MSGPACK_OBJECT_BIN) {
+		*p = o->via.bin.ptr;
+		*n = o->via.bin.size;
+		return true;
+	}
+	return false;
+}
+
+static bool _key_is(const msgpack_object *k, const char *name)
+{
+	const char *p;
+	size_t n;
+
+	return _strish(k, &p, &n) && n == strlen(name) && !memcmp(p, name, n);
+}
+
+/* Reads the option map; -EPROTO with s->msg when it is not acceptable. */
+static int _option(struct fwd_stream *s, const msgpack_object *o, bool *gzip)
+{
+	*gzip = false;
+	s->chunk = NULL;
+	s->chunk_len = 0;
+	if (!o || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_MAP) {
+		_msg(s->msg, sizeof(s->msg), "option is not a map");
+		return -EPROTO;
+	}
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object *k = &o->via.map.ptr[i].key;
+		const msgpack_object *v = &o->via.map.ptr[i].val;
+		const char *p;
+		size_t n;
+
+		if (_key_is(k, "chunk")) {
+			if (v->type == MSGPACK_OBJECT_NIL)
+				continue;
+			if (!_strish(v, &p, &n) || n == 0 || n > FWD_MAX_CHUNK) {
+				_msg(s->msg, sizeof(s->msg),
+				    "option chunk is not a string of 1..%d bytes",
+				    FWD_MAX_CHUNK);
+				return -EPROTO;
+			}
+			s->chunk = p;
+			s->chunk_len = n;
+		} else if (_key_is(k, "compressed")) {
+			if (v->type == MSGPACK_OBJECT_NIL)
+				continue;
+			if (_strish(v, &p, &n) && n == 4 && !memcmp(p, "gzip", 4)) {
+				*gzip = true;
+			} else if (!(_strish(v, &p, &n) && n == 4 &&
+			    !memcmp(p, "text", 4))) {
+				_msg(s->msg, sizeof(s->msg),
+				    "option compressed: only \"gzip\" and \"text\" "
+				    "are supported");
+				return -EPROTO;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Inflates s->packed (gzip, possibly several members) into s->zbuf, at
+ * most max_buffered bytes. 0, -EBADMSG or -EMSGSIZE (s->msg). */
+static int _inflate(struct fwd_stream *s, struct mp_stats *st)
+{
+	const size_t max = s->lim.max_buffered;
+	z_stream *z = s->z;
+	size_t out = 0;
+	int zr;
+
+	if (!z) {
+		z = calloc(1, sizeof(*z));
+		if (!z || inflateInit2(z, 16 + MAX_WBITS) != Z_OK) {
+			free(z);
+			_msg(s->msg, sizeof(s->msg), "out of memory (zlib)");
+			return -ENOMEM;
+		}
+		s->z = z;
+	} else if (inflateReset(z) != Z_OK) {
+		_msg(s->msg, sizeof(s->msg), "zlib reset failed");
+		return -ENOMEM;
+	}
+	z->next_in = (Bytef *)(uintptr_t)s->packed;
+	z->avail_in = (uInt)s->packed_len;
+	for (;;) {
+		if (out == s->zcap) {
+			size_t cap = s->zcap ? s->zcap * 2 : 4 * s->packed_len;
+			char *nb;
+
+			if (cap < _BUF_MIN)
+				cap = _BUF_MIN;
+			if (cap > max + 1)
+				cap = max + 1;  /* one byte over: detects the cap */
+			if (cap <= s->zcap) {
+				_msg(s->msg, sizeof(s->msg),
+				    "gzip data inflates past %zu bytes", max);
+				if (st)
+					st->fwd_bombs++;
+				return -EMSGSIZE;
+			}
+			nb = realloc(s->zbuf, cap);
+			if (!nb) {
+				_msg(s->msg, sizeof(s->msg), "out of memory");
+				return -ENOMEM;
+			}
+			s->zbuf = nb;
+			s->zcap = cap;
+		}
+		z->next_out = (Bytef *)s->zbuf + out;
+		z->avail_out = (uInt)(s->zcap - out);
+		zr = inflate(z, Z_NO_FLUSH);
+		out = s->zcap - z->avail_out;
+		if (out > max) {
+			_msg(s->msg, sizeof(s->msg),
+			    "gzip data inflates past %zu bytes", max);
+			if (st)
+				st->fwd_bombs++;
+			return -EMSGSIZE;
+		}
+		if (zr == Z_STREAM_END) {
+			if (z->avail_in == 0)
+				break;
+			if (inflateReset(z) != Z_OK) /* next gzip member */
+				break;
+			continue;
+		}
+		if (zr == Z_OK)
+			continue;
+		if (zr == Z_BUF_ERROR && z->avail_out == 0)
+			continue;
+		_msg(s->msg, sizeof(s->msg), "gzip data does not inflate (%s)",
+		    zr == Z_BUF_ERROR ? "truncated" : z->msg ? z->msg : "error");
+		return -EBADMSG;
+	}
+	if (st)
+		st->fwd_inflated += out;
+	s->packed = s->zbuf;
+	s->packed_len = s->zlen = out;
+	return 0;
+}
+
+/* Pre-scans the whole packed stream: a sequence of complete objects. */
+static int _scan_packed(struct fwd_stream *s, enum evt_reason *why)
+{
+	size_t at = 0;
+	char m[160];
+
+	while (at < s->packed_len) {
+		struct mp_scan sc;
+		int r;
+
+		mp_scan_reset(&sc);
+		r = mp_scan_object(&sc, &s->lim, s->packed + at,
+		    s->packed_len - at, why, m, sizeof(m));
+		if (r == MP_SCAN_MORE) {
+			*why = EVT_R_MALFORMED;
+			_msg(s->msg, sizeof(s->msg),
+			    "packed entry at byte %zu is truncated", at);
+			return -EBADMSG;
+		}
+		if (r == MP_SCAN_ERROR) {
+			_msg(s->msg, sizeof(s->msg), "packed entry at byte %zu: %s",
+			    at, m);
+			return _errno_of(*why);
+		}
+		at += sc.pos;
+	}
+	return 0;
+}
+
+/*
+ * Unpacks the scanned message p[0..size) into s->zone and sets up the
+ * delivery view. `again`: the same message re-opened from mbuf after a
+ * pause (no inflation or packed scan; position kept). Returns 1 for a
+ * heartbeat (nil), 0 when ready, <0 fatal (why, s->msg).
+ */
+static int _open(struct fwd_stream *s, const char *p, size_t size, bool again,
+    struct mp_stats *st, enum evt_reason *why)
+{
+	const msgpack_object *a;
+	msgpack_unpack_return u;
+	size_t off = 0, n;
+	bool gzip = false;
+	int rc;
+
+	*why = EVT_R_MALFORMED;
+	if (!s->zone_ok) {
+		s->zone_ok = msgpack_zone_init(&s->zone, _ZONE_CHUNK);
+		if (!s->zone_ok) {
+			_msg(s->msg, sizeof(s->msg), "out of memory");
+			*why = EVT_R_TOO_BIG;
+			return -ENOMEM;
+		}
+	}
+	msgpack_zone_clear(&s->zone);
+	u = msgpack_unpack(p, size, &off, &s->zone, &s->root);
+	if (u != MSGPACK_UNPACK_SUCCESS || off != size) {
+		_msg(s->msg, sizeof(s->msg), "msgpack-c refused the message (%d)",
+		    (int)u);
+		*why = u == MSGPACK_UNPACK_NOMEM_ERROR ? EVT_R_TOO_BIG :
+		    EVT_R_MALFORMED;
+		return u == MSGPACK_UNPACK_NOMEM_ERROR ? -ENOMEM : -EBADMSG;
+	}
+	if (s->root.type == MSGPACK_OBJECT_NIL)
+		return 1;
+	if (s->root.type != MSGPACK_OBJECT_ARRAY || s->root.via.array.size < 2 ||
+	    s->root.via.array.size > 4) {
+		_msg(s->msg, sizeof(s->msg),
+		    "not a forward message: expected an array [tag, ...] of 2 "
+		    "to 4 elements");
+		return -EPROTO;
+	}
+	a = s->root.via.array.ptr;
+	n = s->root.via.array.size;
+	if (!_strish(&a[0], &s->tag, &s->tag_len)) {
+		_msg(s->msg, sizeof(s->msg), "forward message: tag is not a string");
+		return -EPROTO;
+	}
+	if (!s->tag)
+		s->tag = ""; /* msgpack-c leaves an empty string's ptr NULL */
+	if (a[1].type == MSGPACK_OBJECT_ARRAY) {
+		s->mode = FWD_FORWARD;
+		s->entries = a[1].via.array.ptr;
+		s->n_entries = a[1].via.array.size;
+		if (n > 3)
+			goto shape;
+	} else if (a[1].type == MSGPACK_OBJECT_STR ||
+	    a[1].type == MSGPACK_OBJECT_BIN) {
+		s->mode = FWD_PACKED;
+		_strish(&a[1], &s->packed, &s->packed_len);
+		if (n > 3)
+			goto shape;
+	} else {
+		/* Message: [tag, time, record, option?] */
+		s->mode = FWD_MESSAGE;
+		s->n_entries = 1;
+		if (n < 3)
+			goto shape;
+	}
+	rc = _option(s, s->mode == FWD_MESSAGE ? (n == 4 ? &a[3] : NULL) :
+	    (n == 3 ? &a[2] : NULL), &gzip);
+	if (rc < 0)
+		return rc;
+	if (s->mode == FWD_PACKED && gzip) {
+		s->mode = FWD_COMPRESSED;
+		if (again) {
+			/* inflated bytes kept in zbuf across the pause */
+			s->packed = s->zbuf;
+			s->packed_len = s->zlen;
+			return 0;
+		}
+		if ((rc = _inflate(s, st)) < 0) {
+			*why = rc == -EBADMSG ? EVT_R_MALFORMED : EVT_R_TOO_BIG;
+			return rc;
+		}
+	}
+	if (!again && (s->mode == FWD_PACKED || s->mode == FWD_COMPRESSED))
+		return _scan_packed(s, why);
+	return 0;
+shape:
+	_msg(s->msg, sizeof(s->msg),
+	    "not a forward message: %u elements for the %s form",
+	    s->root.via.array.size, s->mode == FWD_MESSAGE ? "message" :
+	    "forward/packed");
+	return -EPROTO;
+}
+
+/* ------------------------------------------------------------------------
+ * events
+ */
+
+/*
+ * The entry's time to ms. *has false for nil/0 ("no time"). Returns EVT_OK
+ * or the reason (s->msg).
+ */
+static enum evt_reason _time(struct fwd_stream *s, const msgpack_object *t,
+    int64_t *ms, bool *has)
+{
+	*has = false;
+	/* Fluent Bit 2.x: [time, metadata] */
+	if (t->type == MSGPACK_OBJECT_ARRAY && t->via.array.size == 2 &&
+	    t->via.array.ptr[1].type == MSGPACK_OBJECT_MAP &&
+	    t->via.array.ptr[0].type != MSGPACK_OBJECT_ARRAY)
+		t = &t->via.array.ptr[0];
+	switch (t->type) {
+	case MSGPACK_OBJECT_NIL:
+		return EVT_OK;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		if (t->via.u64 == 0)
+			return EVT_OK;
+		*ms = evf_time_ms((double)t->via.u64, true,
+		    t->via.u64 > INT64_MAX ? INT64_MAX : (int64_t)t->via.u64);
+		*has = true;
+		return EVT_OK;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		*ms = evf_time_ms((double)t->via.i64, true, t->via.i64);
+		*has = true;
+		return EVT_OK;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		if (!isfinite(t->via.f64)) {
+			_msg(s->msg, sizeof(s->msg), "entry time is not finite");
+			return EVT_R_BAD_NUMBER;
+		}
+		if (t->via.f64 == 0)
+			return EVT_OK;
+		*ms = evf_time_ms(t->via.f64, false, 0);
+		*has = true;
+		return EVT_OK;
+	case MSGPACK_OBJECT_EXT: {
+		const unsigned char *b = (const unsigned char *)t->via.ext.ptr;
+		uint32_t sec, ns;
+
+		if (t->via.ext.type != 0) {
+			_msg(s->msg, sizeof(s->msg),
+			    "entry time: ext type %d (EventTime is type 0)",
+			    t->via.ext.type);
+			return EVT_R_BAD_FIELD_TYPE;
+		}
+		if (t->via.ext.size != 8) {
+			_msg(s->msg, sizeof(s->msg),
+			    "entry time: EventTime of %u bytes (expected 8)",
+			    t->via.ext.size);
+			return EVT_R_BAD_TIME;
+		}
+		sec = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		    (uint32_t)b[2] << 8 | b[3];
+		ns = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
+		    (uint32_t)b[6] << 8 | b[7];
+		if (ns > 999999999u) {
+			_msg(s->msg, sizeof(s->msg),
+			    "entry time: EventTime nanoseconds %" PRIu32
+			    " out of range", ns);
+			return EVT_R_BAD_TIME;
+		}
+		*ms = (int64_t)sec * 1000 + (ns + 500000) / 1000000;
+		*has = true;
+		return EVT_OK;
+	}
+	default:
+		_msg(s->msg, sizeof(s->msg), "entry time is not a number or "
+		    "EventTime");
+		return EVT_R_BAD_FIELD_TYPE;
+	}
+}
+
+/* One entry ([time, record], or Message mode's two elements) to an event.
+ * Returns the callback's answer (nonzero: not taken). */
+static int _entry(struct fwd_stream *s, const struct _sink *k,
+    const msgpack_object *entry, const msgpack_object *t,
+    const msgpack_object *rec, size_t index, const char *raw, size_t raw_len)
+{
+	struct evt_input in;
+	struct evt_record out;
+	const char *field = NULL;
+	enum evt_reason r = EVT_OK;
+	struct fwd_event ev;
+	int stop;
+
+	if (entry) {
+		if (entry->type != MSGPACK_OBJECT_ARRAY ||
+		    entry->via.array.size != 2) {
+			_msg(s->msg, sizeof(s->msg),
+			    "entry %zu is not [time, record]", index);
+			r = EVT_R_MALFORMED;
+		} else {
+			t = &entry->via.array.ptr[0];
+			rec = &entry->via.array.ptr[1];
+		}
+	}
+	if (r == EVT_OK)
+		r = mp_event_input(rec, &s->lim, &s->ids, &in, s->msg,
+		    sizeof(s->msg));
+	if (r == EVT_OK && in.bad == EVT_OK) {
+		int64_t ms = 0;
+		bool has;
+		enum evt_reason tr = _time(s, t, &ms, &has);
+
+		if (tr != EVT_OK) {
+			in.bad = tr;
+			in.bad_field = "time";
+		} else if (has && !in.has_time_ms && !in.timestamp_str.p) {
+			in.has_time_ms = true;
+			in.time_ms = ms;
+		}
+	}
+	if (r == EVT_OK) {
+		r = evt_build(&in, &s->lim.evt, &out, &field);
+		if (r != EVT_OK && in.bad == EVT_OK)
+			_msg(s->msg, sizeof(s->msg), "%s%s%s", evt_reason_name(r),
+			    field ? ": " : "", field ? field : "");
+	}
+	ev = (struct fwd_event){
+		.ev = { .reason = r, .rec = r == EVT_OK ? &out : NULL,
+		    .field = field, .msg = r == EVT_OK ? "" : s->msg,
+		    .index = index, .raw = raw, .raw_len = raw_len },
+		.mode = s->mode, .tag = s->tag, .tag_len = s->tag_len,
+		.chunk = s->chunk, .chunk_len = s->chunk_len,
+	};
+	stop = k->cb(k->ctx, &ev);
+	if (!stop && k->st) {
+		k->st->events++;
+		k->st->reason[r]++;
+	}
+	return stop;
+}
+
+/* Hands the events of the open message from s->next. 0 done (acked), 1
+ * paused. */
+static int _deliver(struct fwd_stream *s, const struct _sink *k,
+    const char *raw, size_t raw_len)
+{
+	switch (s->mode) {
+	case FWD_MESSAGE:
+		if (s->next == 0) {
+			const msgpack_object *a = s->root.via.array.ptr;
+
+			if (_entry(s, k, NULL, &a[1], &a[2], 0, raw, raw_len))
+				return 1;
+			s->next = 1;
+		}
+		break;
+	case FWD_FORWARD:
+		for (; s->next < s->n_entries; s->next++)
+			if (_entry(s, k, &s->entries[s->next], NULL, NULL,
+			    s->next, raw, raw_len))
+				return 1;
+		break;
+	case FWD_PACKED:
+	case FWD_COMPRESSED:
+		while (s->off < s->packed_len) {
+			struct mp_scan sc;
+			enum evt_reason why;
+			msgpack_object e;
+			size_t size, used = 0;
+			const char *p = s->packed + s->off;
+			msgpack_unpack_return u;
+
+			/* Scanned whole at open: this only finds the size. */
+			mp_scan_reset(&sc);
+			if (mp_scan_object(&sc, &s->lim, p, s->packed_len - s->off,
+			    &why, NULL, 0) != MP_SCAN_DONE)
+				break; /* cannot happen: scanned at open */
+			size = sc.pos;
+			if (!s->ezone_ok)
+				s->ezone_ok = msgpack_zone_init(&s->ezone,
+				    _ZONE_CHUNK);
+			if (s->ezone_ok)
+				msgpack_zone_clear(&s->ezone);
+			u = s->ezone_ok ? msgpack_unpack(p, size, &used, &s->ezone,
+			    &e) : MSGPACK_UNPACK_NOMEM_ERROR;
+			if (u != MSGPACK_UNPACK_SUCCESS || used != size) {
+				/* The scanner and msgpack-c disagree (or no
+				 * memory): reject this entry, keep going. */
+				static const msgpack_object nil = {
+				    .type = MSGPACK_OBJECT_NIL };
+
+				e = nil;
+			}
+			if (_entry(s, k, &e, NULL, NULL, s->next, p, size))
+				return 1;
+			s->off += size;
+			s->next++;
+		}
+		break;
+	case FWD_MODE_COUNT:
+		break;
+	}
+	if (k->st) {
+		k->st->objects++;
+		k->st->fwd_messages++;
+	}
+	if (s->chunk && k->ack) {
+		k->ack(k->ctx, s->chunk, s->chunk_len);
+		if (k->st)
+			k->st->fwd_acks++;
+	}
+	s->active = false;
+	return 0;
+}
+
+/* The message paused at p[0..size): keep its bytes in mbuf and re-open it
+ * there (same bytes, same structure, position kept). */
+static int _park(struct fwd_stream *s, const struct _sink *k, const char *p,
+    size_t size)
+{
+	enum evt_reason why;
+	int rc;
+
+	if (size > s->mcap) {
+		char *nb = realloc(s->mbuf, size);
+
+		if (!nb) {
+			_msg(s->msg, sizeof(s->msg), "out of memory");
+			return _fatal(s, k, EVT_R_TOO_BIG, -ENOMEM, p, size);
+		}
+		s->mbuf = nb;
+		s->mcap = size;
+	}
+	if (p != s->mbuf)
+		memmove(s->mbuf, p, size);
+	s->mlen = size;
+	rc = _open(s, s->mbuf, size, true, NULL, &why);
+	if (rc != 0) /* cannot happen: it opened once already */
+		return _fatal(s, k, why, rc < 0 ? rc : -EBADMSG, p, size);
+	s->active = true;
+	return 1;
+}
+
+/* A complete scanned message at p[0..size): open, deliver. 0, 1 paused
+ * (parked), <0 fatal. */
+static int _message(struct fwd_stream *s, const struct _sink *k,
+    const char *p, size_t size)
+{
+	enum evt_reason why;
+	int rc = _open(s, p, size, false, k->st, &why);
+
+	if (rc == 1) {
+		if (k->st) {
+			k->st->objects++;
+			k->st->fwd_heartbeats++;
+		}
+		return 0;
+	}
+	if (rc < 0) {
+		if (rc == -EPROTO)
+			why = EVT_R_MALFORMED;
+		return _fatal(s, k, why, rc, p, size);
+	}
+	s->next = 0;
+	s->off = 0;
+	s->active = true;
+	if (_deliver(s, k, p, size) == 0)
+		return 0;
+	return _park(s, k, p, size);
+}
+
+/*
+ * Every complete message of p[0..n), resuming the scan in s->scan.
+ * *used: bytes consumed (messages done or parked). 0: stopped at a
+ * partial message or at n; 1 paused; <0 fatal.
+ */
+static int _process(struct fwd_stream *s, const struct _sink *k,
+    const char *p, size_t n, size_t *used)
+{
+	size_t at = 0;
+
+	while (at < n) {
+		enum evt_reason why = EVT_R_MALFORMED;
+		int r = mp_scan_object(&s->scan, &s->lim, p + at, n - at, &why,
+		    s->msg, sizeof(s->msg));
+		size_t size = s->scan.pos;
+
+		if (r == MP_SCAN_MORE)
+			break;
+		if (r == MP_SCAN_ERROR) {
+			*used = at;
+			return _fatal(s, k, why, _errno_of(why), p + at, n - at);
+		}
+		mp_scan_reset(&s->scan);
+		r = _message(s, k, p + at, size);
+		at += size;
+		if (r != 0) {
+			*used = at;
+			return r;
+		}
+	}
+	*used = at;
+	return 0;
+}
+
+/* Appends to the held bytes; the parked message counts against
+ * max_buffered too. */
+static int _hold(struct fwd_stream *s, const struct _sink *k, const char *p,
+    size_t n)
+{
+	size_t max = s->lim.max_buffered, parked = s->active ? s->mlen : 0;
+
+	if (n == 0)
+		return 0;
+	if (parked > max || n > max - parked - s->len) {
+		_msg(s->msg, sizeof(s->msg),
+		    "more than %zu bytes held for the connection", max);
+		return _fatal(s, k, EVT_R_TOO_BIG, -ENOBUFS, p, n);
+	}
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : _BUF_MIN;
+		char *nb;
+
+		while (cap < s->len + n)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		nb = realloc(s->buf, cap);
+		if (!nb) {
+			_msg(s->msg, sizeof(s->msg), "out of memory");
+			return _fatal(s, k, EVT_R_TOO_BIG, -ENOMEM, p, n);
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+static void _drop(struct fwd_stream *s, size_t n)
+{
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+	if (s->len == 0 && s->cap > 4 * _BUF_MIN) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+}
+
+static int _process_held(struct fwd_stream *s, const struct _sink *k)
+{
+	size_t used = 0;
+	int rc = _process(s, k, s->buf, s->len, &used);
+
+	if (rc < 0)
+		return rc;
+	_drop(s, used);
+	return rc;
+}
+
+int fwd_stream_feed(struct fwd_stream *s, const char *bytes, size_t n,
+    fwd_event_cb on_event, fwd_ack_cb on_ack, void *ctx, struct mp_stats *st)
+{
+	const struct _sink k = { on_event, on_ack, ctx, st };
+	size_t used = 0;
+	int rc;
+
+	if (s->error)
+		return s->error;
+	if (!on_event || (!bytes && n)) {
+		_msg(s->msg, sizeof(s->msg), "bad arguments");
+		return -EINVAL;
+	}
+	if (st)
+		st->bytes += n;
+	if (s->active) {
+		/* Resume the parked message. */
+		if (_deliver(s, &k, s->mbuf, s->mlen) == 1)
+			return _hold(s, &k, bytes, n) < 0 ? s->error : 1;
+		/* Bytes that followed it, then the new ones. */
+		if (s->len > 0 && (rc = _process_held(s, &k)) != 0)
+			return rc < 0 ? rc :
+			    _hold(s, &k, bytes, n) < 0 ? s->error : 1;
+	}
+	/* A partial message is held: add just what its scan says it needs,
+	 * so the held bytes stay within one message. */
+	while (s->len > 0) {
+		size_t want = s->scan.need > s->len ? s->scan.need - s->len : 1;
+		size_t take = n < want ? n : want;
+
+		if (n == 0)
+			return 0;
+		if ((rc = _hold(s, &k, bytes, take)) < 0)
+			return rc;
+		bytes += take;
+		n -= take;
+		if ((rc = _process_held(s, &k)) < 0)
+			return rc;
+		if (rc == 1)
+			return _hold(s, &k, bytes, n) < 0 ? s->error : 1;
+	}
+	if (n == 0)
+		return 0;
+	/* Nothing held: decode straight from the caller's bytes and keep
+	 * only the tail. */
+	rc = _process(s, &k, bytes, n, &used);
+	if (rc < 0)
+		return rc;
+	if (used < n && _hold(s, &k, bytes + used, n - used) < 0)
+		return s->error;
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * dedup
+ */
+
+static uint32_t _pow2(uint32_t cap)
+{
+	uint32_t c = 16;
+
+	while (c < cap)
+		c <<= 1;
+	return c;
+}
+
+/* Slots per generation: twice the entries it holds (load <= 1/2). */
+static uint32_t _half(uint32_t cap)
+{
+	return _pow2(cap) * 2;
+}
+
+size_t fwd_dedup_bytes(uint32_t cap)
+{
+	if (cap == 0 || cap > (1u << 28))
+		return 0;
+	return sizeof(struct fwd_dedup) +
+	    (size_t)_half(cap) * 2 * sizeof(struct fwd_dedup_slot);
+}
+
+static uint64_t _key(const struct fwd_dedup *d, const char *chunk, size_t len)
+{
+	return XXH3_64bits_withSeed(chunk, len, d->seed) | 1;
+}
+
+static struct fwd_dedup_slot *_gen(struct fwd_dedup *d, uint32_t g)
+{
+	return d->slot + (size_t)g * d->half;
+}
+
+static void _recount(struct fwd_dedup *d)
+{
+	for (uint32_t g = 0; g < 2; g++) {
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < d->half; i++)
+			n += __atomic_load_n(&_gen(d, g)[i].key,
+			    __ATOMIC_RELAXED) != 0;
+		d->used[g] = n;
+	}
+	d->cur &= 1;
+}
+
+int fwd_dedup_init(struct fwd_dedup *d, size_t bytes, uint32_t cap,
+    uint64_t seed, bool reuse)
+{
+	size_t need = fwd_dedup_bytes(cap);
+	uint32_t half;
+
+	if (!d || need == 0 || bytes < need)
+		return -EINVAL;
+	half = _half(cap);
+	if (reuse && d->magic == FWD_DEDUP_MAGIC &&
+	    d->version == FWD_DEDUP_VERSION && d->half == half &&
+	    d->seed == seed) {
+		_recount(d);
+		return 0;
+	}
+	memset(d, 0, need);
+	d->version = FWD_DEDUP_VERSION;
+	d->half = half;
+	d->seed = seed;
+	/* magic last: a crash during init leaves a set that reuse rejects */
+	__atomic_store_n(&d->magic, FWD_DEDUP_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Slot of key in generation g, or NULL. */
+static struct fwd_dedup_slot *_find(const struct fwd_dedup *d, uint32_t g,
+    uint64_t key)
+{
+	struct fwd_dedup_slot *t = (struct fwd_dedup_slot *)d->slot +
+	    (size_t)g * d->half;
+	uint32_t mask = d->half - 1;
+
+	for (uint32_t i = 0, at = (uint32_t)(key >> 32) & mask; i < d->half;
+	    i++, at = (at + 1) & mask) {
+		uint64_t k = __atomic_load_n(&t[at].key, __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return &t[at];
+		if (k == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+enum fwd_seen fwd_dedup_lookup(const struct fwd_dedup *d, const char *chunk,
+    size_t len, uint64_t *token)
+{
+	uint64_t key = _key(d, chunk, len);
+
+	/* newer generation first: it holds the latest state of a chunk */
+	for (uint32_t i = 0; i < 2; i++) {
+		const struct fwd_dedup_slot *e = _find(d, (d->cur + 2 - i) & 1,
+		    key);
+
+		if (e) {
+			if (token)
+				*token = e->token;
+			return e->state == FWD_SEEN_COMMITTED ?
+			    FWD_SEEN_COMMITTED : FWD_SEEN_PENDING;
+		}
+	}
+	return FWD_SEEN_NONE;
+}
+
+void fwd_dedup_begin(struct fwd_dedup *d, const char *chunk, size_t len,
+    uint64_t token)
+{
+	uint64_t key = _key(d, chunk, len);
+	struct fwd_dedup_slot *t, *e;
+	uint32_t mask = d->half - 1, at;
+
+	e = _find(d, d->cur, key);
+	if (e) {
+		e->state = FWD_SEEN_PENDING;
+		e->token = token;
+		return;
+	}
+	/* Generation full (half its slots): clear the older one, fill it. */
+	if (d->used[d->cur] >= d->half / 2) {
+		uint32_t g = d->cur ^ 1;
+
+		for (uint32_t i = 0; i < d->half; i++)
+			__atomic_store_n(&_gen(d, g)[i].key, 0, __ATOMIC_RELAXED);
+		d->used[g] = 0;
+		__atomic_store_n(&d->cur, g, __ATOMIC_RELEASE);
+	}
+	t = _gen(d, d->cur);
+	for (at = (uint32_t)(key >> 32) & mask; t[at].key != 0;
+	    at = (at + 1) & mask)
+		;
+	t[at].token = token;
+	t[at].state = FWD_SEEN_PENDING;
+	/* the entry's fields before its key: visible only when whole */
+	__atomic_store_n(&t[at].key, key, __ATOMIC_RELEASE);
+	d->used[d->cur]++;
+}
+
+void fwd_dedup_commit(struct fwd_dedup *d, const char *chunk, size_t len)
+{
+	uint64_t key = _key(d, chunk, len);
+
+	for (uint32_t i = 0; i < 2; i++) {
+		struct fwd_dedup_slot *e = _find(d, (d->cur + 2 - i) & 1, key);
+
+		if (e) {
+			__atomic_store_n(&e->state, FWD_SEEN_COMMITTED,
+			    __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
+void fwd_dedup_add(struct fwd_dedup *d, const char *chunk, size_t len,
+    uint64_t token)
+{
+	fwd_dedup_begin(d, chunk, len, token);
+	fwd_dedup_commit(d, chunk, len);
+}

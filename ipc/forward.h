@@ -1,0 +1,311 @@
+/*
+ * forward: the Fluentd Forward Protocol v1 (server side, events only) as a
+ * pure per-connection stream decoder, plus the ack encoder and a crash-safe
+ * "recent chunk ids" set. No sockets, no clock, no globals: the acceptor
+ * owns the connection and feeds its bytes here. docs/PROTOCOL.md (section
+ * "Fluentd forward protocol") is the user-facing description.
+ *
+ * What a client sends on the TCP connection, back to back, cut anywhere:
+ *
+ *   Message          [tag, time, record]           [tag, time, record, option]
+ *   Forward          [tag, [[time, record], ...]]  (+ option)
+ *   PackedForward    [tag, bin|str: concatenated msgpack [time, record]
+ *                     arrays]                      (+ option)
+ *   CompressedPackedForward   PackedForward whose bytes are gzip (one or
+ *                     more members) and option {"compressed": "gzip"}
+ *   heartbeat        nil: ignored (counted in fwd_heartbeats)
+ *
+ *   tag      str (or bin); handed to the event callback, ignored for
+ *            routing (users are routed by user id like every other event).
+ *   time     integer (seconds; the evfield rule: |v| >= 1e11 is ms), float
+ *            seconds, or EventTime: ext type 0 of 8 bytes, big-endian
+ *            uint32 seconds + uint32 nanoseconds (rounded to the nearest
+ *            ms). Fluent Bit's [time, metadata-map] pair is accepted as a
+ *            time. nil and 0 mean "no time" (Fluentd substitutes its clock;
+ *            we have none): the record must then carry its own timestamp.
+ *   record   an event map, mapped by mp_event_input() (ipc/mpack.h) exactly
+ *            like a plain msgpack event; its own timestamp field, if any,
+ *            wins over the entry's time.
+ *   option   map or nil; keys: "chunk" (str/bin, 1..FWD_MAX_CHUNK bytes:
+ *            the client wants {"ack": chunk} back), "compressed" ("gzip"
+ *            or "text"; only meaningful for PackedForward), "size"
+ *            (ignored); unknown keys ignored.
+ *
+ * Not supported (the connection gets a fatal error or, for JSON, -EBADMSG):
+ * the shared-key handshake (HELO/PING/PONG; needed only when a client is
+ * configured with a shared key and/or user auth), in_forward's JSON
+ * convenience form, UDP heartbeats (the acceptor may answer them itself).
+ *
+ * Errors. Two kinds, as in mp_stream:
+ *  - fatal (the connection must be closed; a client with acks resends what
+ *    was not acked on its next connection): bytes that are not msgpack, a
+ *    top-level object that is not a forward message (wrong shape, tag not
+ *    a string, entries neither array nor bin/str, option neither map nor
+ *    nil, chunk not a string or too long, unknown compression), a packed
+ *    stream that is not a sequence of complete msgpack objects, gzip data
+ *    that does not inflate, caps exceeded. The whole message is checked
+ *    before its first event is delivered, so a message is either refused
+ *    whole or all its events are delivered.
+ *  - per event (counted, delivered, never fatal, and the message is still
+ *    acked: a rejected event is a handled event): an entry that is not
+ *    [time, record] (MALFORMED), a record that is not a map (NOT_MAP), a
+ *    bad time (BAD_TIME: malformed EventTime or time ext; BAD_FIELD_TYPE:
+ *    time of another kind; BAD_NUMBER: NaN/inf float), and every reason of
+ *    mp_event_input() and evt_build().
+ *
+ * Caps (struct mp_limits, clamped like ipc/mpack's):
+ *  - max_object_bytes: one forward message as sent (a PackedForward bin
+ *    included), and each packed entry. Fluent Bit sends chunks of up to
+ *    ~2 MiB: raise it for such senders.
+ *  - max_events: elements of any array, so entries of a Forward message;
+ *    PackedForward entries are bounded by bytes only.
+ *  - max_keys, max_depth: as in ipc/mpack, over the whole message (the
+ *    record of a Forward entry sits at depth 4: message, entries, entry,
+ *    record).
+ *  - max_buffered: bytes held for the connection (a partial message plus,
+ *    while paused, the paused message and what followed it) and, separately,
+ *    the inflated size of one compressed message (zip bombs: inflation
+ *    stops at the cap, -EMSGSIZE, counted in fwd_bombs and reason TOO_BIG).
+ * Memory per stream: the two msgpack zones, the held bytes, the inflated
+ * bytes of the current compressed message and zlib's state (~40 KiB, only
+ * once a compressed message was seen).
+ *
+ * Threads and processes: a stream belongs to one thread at a time; any
+ * process may call anything here. Nothing logs.
+ */
+#ifndef PENCHANT_IPC_FORWARD_H
+#define PENCHANT_IPC_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "engine/event.h"
+#include "ipc/mpack.h"
+
+/* Longest chunk id accepted (Fluentd sends 24 bytes of base64, Fluent Bit
+ * 64 hex digits). */
+#define FWD_MAX_CHUNK 128
+/* Bytes fwd_ack_encode() needs at most. */
+#define FWD_ACK_MAX   (1 + 4 + 2 + FWD_MAX_CHUNK)
+
+enum fwd_mode {
+	FWD_MESSAGE = 0,
+	FWD_FORWARD,
+	FWD_PACKED,
+	FWD_COMPRESSED,  /* PackedForward with "compressed": "gzip" */
+	FWD_MODE_COUNT
+};
+const char *fwd_mode_name(enum fwd_mode m);
+
+/*
+ * What the event callback receives, once per entry, accepted or rejected,
+ * and once with ev.fatal set when the connection hits a fatal error.
+ * ev.index is the entry's index within its message (0 for Message mode),
+ * MP_NO_INDEX for a fatal error. ev.raw is, for sampled logging, the
+ * message as sent (Message, Forward), the entry's bytes (PackedForward,
+ * after inflation), or the refused bytes (fatal). Every pointer is valid
+ * only during the call.
+ */
+struct fwd_event {
+	struct mp_event ev;
+	enum fwd_mode mode;
+	const char *tag;     /* not NUL-terminated; NULL on a fatal error */
+	size_t tag_len;
+	const char *chunk;   /* the message's chunk option, NULL when none */
+	size_t chunk_len;
+};
+
+/*
+ * Return 0 when the event was taken (accepted and staged, or a rejection
+ * counted). Nonzero means "not taken" (ring full): the stream pauses and
+ * hands the same event again on the next fwd_stream_feed() (n == 0 to just
+ * resume). Ignored for fatal errors.
+ */
+typedef int (*fwd_event_cb)(void *ctx, const struct fwd_event *ev);
+
+/*
+ * Called once per message that carried a "chunk" option, after the event
+ * callback took every event of it (returned 0 for each; rejected events
+ * count as taken), before any event of the next message. The caller must
+ * make every record it staged for this message durable (published to the
+ * rings) BEFORE it sends fwd_ack_encode()'s bytes: the ack tells the
+ * client it may forget the chunk. chunk is valid only during the call.
+ */
+typedef void (*fwd_ack_cb)(void *ctx, const char *chunk, size_t len);
+
+/* Streaming decoder of one connection; fields are internal. */
+struct fwd_stream {
+	struct mp_limits lim;        /* clamped */
+	msgpack_zone zone;           /* the message */
+	msgpack_zone ezone;          /* one packed entry */
+	bool zone_ok, ezone_ok;
+	struct mp_idtext ids;
+	char msg[192];
+	/* bytes not yet decoded: a partial message, or what followed a
+	 * paused message */
+	char *buf;
+	size_t len, cap;
+	struct mp_scan scan;         /* of the message at buf[0] */
+	/* the message being delivered while paused */
+	bool active;
+	char *mbuf;                  /* its bytes, owned while paused */
+	size_t mlen, mcap;
+	msgpack_object root;
+	enum fwd_mode mode;
+	const char *tag, *chunk;
+	size_t tag_len, chunk_len;
+	const msgpack_object *entries; /* Forward */
+	size_t n_entries;
+	const char *packed;          /* PackedForward: the entry stream */
+	size_t packed_len;
+	size_t next;                 /* entry index to hand next */
+	size_t off;                  /* PackedForward: its byte offset */
+	/* inflated PackedForward bytes */
+	char *zbuf;
+	size_t zlen, zcap;
+	void *z;                     /* z_stream, allocated on first use */
+	int error;                   /* 0 or the fatal negative errno */
+	enum evt_reason fatal_reason;
+};
+
+/* Returns 0 or -ENOMEM. lim NULL = defaults (mp_limits_default()). */
+int fwd_stream_init(struct fwd_stream *s, const struct mp_limits *lim);
+/* Frees everything; safe after a failed init and twice. */
+void fwd_stream_fini(struct fwd_stream *s);
+
+/*
+ * Feeds bytes[0..n) of the connection (any split; n == 0 to resume after a
+ * pause). Complete messages are decoded in order: events to on_event (may
+ * not be NULL), then on_ack (may be NULL) for messages with a chunk.
+ * Counts in *st (may be NULL): bytes, objects (messages and heartbeats),
+ * events and reason[] per taken event, fatal, fwd_*.
+ *
+ * Returns:
+ *   0   all bytes taken (a trailing partial message is held);
+ *   1   paused: on_event returned nonzero; the position inside the message
+ *       and the bytes after it are kept (stop reading the socket until a
+ *       call with n == 0 returns 0; bytes given while paused are held, up
+ *       to max_buffered);
+ *  <0   fatal, close the connection; every later call returns the same:
+ *       -EBADMSG not msgpack, or gzip data that does not inflate;
+ *       -EPROTO msgpack but not a forward message (see above);
+ *       -EMSGSIZE a cap exceeded (object, array, map, inflated size);
+ *       -ELOOP nesting over max_depth; -ENOBUFS more than max_buffered
+ *       held; -ENOMEM. Counted once in st->fatal and st->reason[]
+ *       (MALFORMED, TOO_BIG, TOO_DEEP) and delivered to on_event with
+ *       ev.fatal set; fwd_stream_error() gives the message.
+ */
+int fwd_stream_feed(struct fwd_stream *s, const char *bytes, size_t n,
+    fwd_event_cb on_event, fwd_ack_cb on_ack, void *ctx, struct mp_stats *st);
+
+/* Bytes held, the paused message included: nonzero at EOF means the peer
+ * stopped mid-message (its chunk was not acked). */
+size_t fwd_stream_buffered(const struct fwd_stream *s);
+
+/* Message of the fatal error, "" when none; *reason (may be NULL) gets its
+ * counted reason. */
+const char *fwd_stream_error(const struct fwd_stream *s,
+    enum evt_reason *reason);
+
+/*
+ * Writes the response {"ack": chunk} (a fixmap of one pair, key "ack" as
+ * fixstr, value as str8/str16 or fixstr: the form Fluentd's out_forward and
+ * Fluent Bit read) into buf. Returns its size, or 0 when cap is too small
+ * (FWD_ACK_MAX always suffices for chunks fwd_stream delivers) or len is
+ * over FWD_MAX_CHUNK.
+ */
+size_t fwd_ack_encode(char *buf, size_t cap, const char *chunk, size_t len);
+
+/*
+ * fwd_dedup: the ids of recently committed chunks, so that a chunk the
+ * client resends because its ack was lost (acceptor killed between commit
+ * and ack, connection reset) is not applied twice.
+ *
+ * The set lives entirely in caller memory, a block of fwd_dedup_bytes(cap)
+ * bytes with no pointers in it, so it may sit in shared memory and outlive
+ * the acceptor process. One writer (the acceptor that owns it); it is made
+ * for that writer to be killed at any instruction: an entry becomes
+ * visible with one release store of its key after its other fields are
+ * written, and fwd_dedup_init(..., reuse = true) re-checks the header and
+ * recounts after a crash.
+ *
+ * Ids are XXH3-64 hashes (seeded) of the chunk bytes: two different chunks
+ * colliding, 2^-64 per pair, would make the second look already committed.
+ * The set remembers at least the last `cap` chunks added (cap rounded up
+ * to a power of two >= 16) and at most twice that: two generations, each
+ * a hash table filled to half its slots; the older one is cleared when the
+ * newer fills. Memory: about 96 bytes per unit of cap.
+ *
+ * Each entry carries a state and a 64-bit token the caller chooses (e.g.
+ * the index of a journal entry holding the ring sequence numbers the
+ * message will reach), so a crash between "begin" and "commit" can be
+ * resolved by the caller after restart. Recipes for the acceptor are in
+ * docs/PROTOCOL.md and in the comment above fwd_dedup_begin.
+ */
+#define FWD_DEDUP_MAGIC 0x46574444u   /* "FWDD" */
+#define FWD_DEDUP_VERSION 1u
+
+enum fwd_seen {
+	FWD_SEEN_NONE = 0,      /* not in the set */
+	FWD_SEEN_PENDING,       /* begun, not committed: see its token */
+	FWD_SEEN_COMMITTED,     /* committed: do not apply again, just ack */
+};
+
+struct fwd_dedup_slot {
+	uint64_t key;           /* hash | 1; 0 = empty. Written last. */
+	uint64_t token;
+	uint32_t state;         /* enum fwd_seen */
+	uint32_t pad;
+};
+
+/*
+ * Shared part (may be in shm). Writer: the owning acceptor only. Readers:
+ * the same process (and tools, read-only, tolerating a torn view).
+ */
+struct fwd_dedup {
+	uint32_t magic, version;
+	uint32_t half;          /* slots per generation, power of two;
+	                         * a generation holds half/2 entries */
+	uint32_t cur;           /* generation being filled, 0 or 1 */
+	uint32_t used[2];       /* entries per generation (recounted at
+	                         * reuse) */
+	uint64_t seed;
+	struct fwd_dedup_slot slot[]; /* 2 * half */
+};
+
+/* Bytes for a set that remembers at least `cap` chunks; 0 when cap is 0
+ * or over 2^28. */
+size_t fwd_dedup_bytes(uint32_t cap);
+
+/*
+ * Sets up the set in mem[0..bytes). reuse false: a fresh, empty set.
+ * reuse true: keep an existing set when its header matches (magic,
+ * version, size) and recount it; otherwise start empty. Returns 0, or
+ * -EINVAL when bytes < fwd_dedup_bytes(cap) or cap is 0 or over 2^28.
+ */
+int fwd_dedup_init(struct fwd_dedup *d, size_t bytes, uint32_t cap,
+    uint64_t seed, bool reuse);
+
+/* Looks a chunk up; *token (may be NULL) gets the entry's token. */
+enum fwd_seen fwd_dedup_lookup(const struct fwd_dedup *d, const char *chunk,
+    size_t len, uint64_t *token);
+
+/*
+ * Records a chunk as PENDING with `token` (replacing an entry for the same
+ * chunk). Use before publishing a message's records, so that a crash in
+ * the middle leaves a trace the restarted acceptor can resolve with the
+ * token. fwd_dedup_commit() marks it COMMITTED (after the records are
+ * published, before the ack is sent); fwd_dedup_add() is begin + commit in
+ * one step for callers that accept the small window described in
+ * docs/PROTOCOL.md. Never fails: a full generation is recycled.
+ */
+void fwd_dedup_begin(struct fwd_dedup *d, const char *chunk, size_t len,
+    uint64_t token);
+void fwd_dedup_commit(struct fwd_dedup *d, const char *chunk, size_t len);
+void fwd_dedup_add(struct fwd_dedup *d, const char *chunk, size_t len,
+    uint64_t token);
+
+#endif

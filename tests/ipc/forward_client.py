@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Third-party forward-protocol clients for tests/ipc/test_forward_interop.c
+and tests/integration/it_forward.c.
+
+Usage: forward_client.py interop PORT
+    1. Debian's python3-fluent-logger (fluent.sender.FluentSender, Message
+       mode; it has no ack option) sends 5 events with integer times and 5
+       with EventTime (nanosecond_precision=True), users fl-int / fl-ns.
+    2. A python3-msgpack client sends Message, Forward, PackedForward and
+       CompressedPackedForward messages with a "chunk" option (base64 of
+       16 random bytes, as Fluentd's out_forward makes it) and requires the
+       answer to unpack to exactly {"ack": chunk}, users ack-<mode>.
+  Exit 0 when every ack matched, 1 otherwise, 77 when a module is missing.
+
+Usage: forward_client.py resend PORT USERS EVENTS_PER_CHUNK CHUNKS LOG
+    At-least-once sender for the integration test: PackedForward chunks
+    with acks; on a connection error or a missing ack it reconnects and
+    resends the same chunk (same id) until acked. Appends "ACKED chunk
+    first_seq n" to LOG for each acked chunk. Event e of the run goes to
+    user "r<e % USERS>" with entity "x<e>".
+
+Run it with /usr/bin/python3: that interpreter sees Debian's packages.
+"""
+import base64
+import gzip
+import os
+import socket
+import sys
+import time
+
+try:
+    import msgpack
+except ImportError:
+    sys.exit(77)
+
+T0 = 1700000000
+
+
+def rec(user, entity="e1", etype="click"):
+    return {"user_id": user, "event_type": etype, "entity_id": entity}
+
+
+def event_time(sec, ns):
+    return msgpack.ExtType(0, sec.to_bytes(4, "big") + ns.to_bytes(4, "big"))
+
+
+def chunk_id():
+    return base64.b64encode(os.urandom(16)).decode()
+
+
+def read_ack(sock):
+    unpacker = msgpack.Unpacker(raw=False)
+    sock.settimeout(5.0)
+    while True:
+        data = sock.recv(4096)
+        if not data:
+            raise ConnectionError("closed before the ack")
+        unpacker.feed(data)
+        for obj in unpacker:
+            return obj
+
+
+def interop(port):
+    try:
+        from fluent import sender
+    except ImportError:
+        sys.exit(77)
+    # 1. fluent-logger, Message mode.
+    s = sender.FluentSender("app", host="127.0.0.1", port=port)
+    for i in range(5):
+        if not s.emit_with_time("int", T0 + i, rec("fl-int")):
+            print("fluent-logger emit failed:", s.last_error)
+            return 1
+    s.close()
+    s = sender.FluentSender("app", host="127.0.0.1", port=port,
+                            nanosecond_precision=True)
+    for i in range(5):
+        if not s.emit_with_time("ns", T0 + i + 0.25, rec("fl-ns")):
+            print("fluent-logger emit failed:", s.last_error)
+            return 1
+    s.close()
+
+    # 2. chunk acks, every mode.
+    sock = socket.create_connection(("127.0.0.1", port))
+    entries = [[T0 + i, rec("ack-forward")] for i in range(3)]
+    packed = b"".join(msgpack.packb([event_time(T0 + i, 0), rec("ack-packed")])
+                      for i in range(3))
+    zpacked = gzip.compress(b"".join(
+        msgpack.packb([T0 + i, rec("ack-gzip")]) for i in range(3)))
+    msgs = []
+    c = chunk_id()
+    msgs.append((c, ["app.m", T0, rec("ack-message"), {"chunk": c}]))
+    c = chunk_id()
+    msgs.append((c, ["app.f", entries, {"chunk": c, "size": 3}]))
+    c = chunk_id()
+    msgs.append((c, ["app.p", packed, {"chunk": c, "size": 3}]))
+    c = chunk_id()
+    msgs.append((c, ["app.z", zpacked,
+                     {"chunk": c, "size": 3, "compressed": "gzip"}]))
+    bad = 0
+    for c, m in msgs:
+        sock.sendall(msgpack.packb(m, use_bin_type=True))
+        ack = read_ack(sock)
+        if ack != {"ack": c}:
+            print("bad ack", ack, "for", c)
+            bad += 1
+    sock.close()
+    print("acks checked:", len(msgs), "bad:", bad)
+    return 1 if bad else 0
+
+
+def resend(port, users, per_chunk, chunks, log):
+    seq = 0
+    sock = None
+    with open(log, "a") as out:
+        for n in range(chunks):
+            c = "chunk-%06d-%s" % (n, chunk_id())
+            entries = []
+            for i in range(per_chunk):
+                e = seq + i
+                entries.append(msgpack.packb(
+                    [T0 + e % 86400, rec("r%d" % (e % users), "x%d" % e)]))
+            msg = msgpack.packb(["it.forward", b"".join(entries),
+                                 {"chunk": c, "size": per_chunk}],
+                                use_bin_type=True)
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if sock is None:
+                        sock = socket.create_connection(("127.0.0.1", port),
+                                                        timeout=2.0)
+                    sock.sendall(msg)
+                    ack = read_ack(sock)
+                    if ack == {"ack": c}:
+                        break
+                    raise ConnectionError("wrong ack %r" % (ack,))
+                except (OSError, ConnectionError):
+                    if sock is not None:
+                        sock.close()
+                    sock = None
+                    if time.time() > deadline:
+                        print("gave up on", c)
+                        return 1
+                    time.sleep(0.05)
+            out.write("ACKED %s %d %d\n" % (c, seq, per_chunk))
+            out.flush()
+            seq += per_chunk
+    if sock is not None:
+        sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "interop":
+        sys.exit(interop(int(sys.argv[2])))
+    if len(sys.argv) >= 7 and sys.argv[1] == "resend":
+        sys.exit(resend(int(sys.argv[2]), int(sys.argv[3]),
+                        int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]))
+    print(__doc__)
+    sys.exit(2)
