@@ -42,6 +42,14 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 void cli_json_str(const char *s);
 void cli_json_fstr(FILE *f, const char *s);
 
+/* Display names shared by the profile printers (tools/profile_json.c). */
+extern const char *const cli_count_names[PEN_N_COUNT];
+extern const char *const cli_day_names[7];   /* mon .. sun */
+extern const char *const cli_part_names[4];  /* night .. evening */
+
+/* Event time (UTC ms) as RFC 3339 text, seconds precision. */
+void cli_iso_time(int64_t ms, char *buf, size_t len);
+
 /* One profile as a JSON object and a newline (tools/profile_json.c). */
 void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp);
 

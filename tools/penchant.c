@@ -119,32 +119,17 @@ int cli_send(const struct cli *c, int argc, char **argv)
 
 /* --- profile ---------------------------------------------------------- */
 
-static const char *const _count_names[PEN_N_COUNT] = { "view", "click",
-	"rsvp", "save", "share", "feedback_pos", "feedback_neg", "search" };
-static const char *const _day_names[] = { "mon", "tue", "wed", "thu", "fri",
-	"sat", "sun" };
-static const char *const _part_names[] = { "night", "morning", "afternoon",
-	"evening" };
-
-static void _iso(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void _profile_text(const char *user, const struct pen_profile *pp)
 {
 	char a[32], b[32];
-	_iso(pp->first_ms, a, sizeof(a));
-	_iso(pp->last_ms, b, sizeof(b));
+	cli_iso_time(pp->first_ms, a, sizeof(a));
+	cli_iso_time(pp->last_ms, b, sizeof(b));
 	printf("user %s (key %016llx): %u events, first %s, last %s\n", user,
 	    (unsigned long long)pp->user_key, pp->events, a, b);
 	printf("  counts:");
 	for (unsigned i = 0; i < PEN_N_COUNT; i++)
 		if (pp->counts[i])
-			printf(" %s %u", _count_names[i], pp->counts[i]);
+			printf(" %s %u", cli_count_names[i], pp->counts[i]);
 	printf("\n  confidence %.2f%s\n", pp->confidence, pp->drifting
 	    ? ", DRIFTING: interests are changing" : "");
 	printf("  interests (weight as of last event, confidence):\n");
@@ -172,8 +157,8 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 	    100 * bh->weekend_share, bh->click_per_view, bh->act_per_click);
 	if (pp->events)
 		printf("  most active: %s %s (%u events)\n",
-		    _day_names[bh->peak_weekday % 7],
-		    _part_names[bh->peak_daypart % 4],
+		    cli_day_names[bh->peak_weekday % 7],
+		    cli_part_names[bh->peak_daypart % 4],
 		    pp->hours[bh->peak_weekday % 7][bh->peak_daypart % 4]);
 	for (unsigned i = 0; i < pp->n_geo; i++)
 		printf("  location cell %s: %u events\n", pp->geo[i].cell,

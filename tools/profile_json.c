@@ -22,18 +22,18 @@ void cli_json_fstr(FILE *f, const char *s)
 	putc('"', f);
 }
 
-static const char *const _count_names[PEN_N_COUNT] = { "view", "click",
+const char *const cli_count_names[PEN_N_COUNT] = { "view", "click",
 	"rsvp", "save", "share", "feedback_pos", "feedback_neg", "search" };
 static const char *const _dev_names[] = { "unknown", "mobile", "desktop",
 	"tablet", "tv", "other" };
 static const char *const _plat_names[] = { "unknown", "ios", "android", "web",
 	"windows", "macos", "linux", "other" };
-static const char *const _day_names[] = { "mon", "tue", "wed", "thu", "fri",
+const char *const cli_day_names[7] = { "mon", "tue", "wed", "thu", "fri",
 	"sat", "sun" };
-static const char *const _part_names[] = { "night", "morning", "afternoon",
+const char *const cli_part_names[4] = { "night", "morning", "afternoon",
 	"evening" };
 
-static void _iso(int64_t ms, char *buf, size_t len)
+void cli_iso_time(int64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -58,8 +58,8 @@ static void _interests(FILE *f, const char *key,
 void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 {
 	char a[32], b[32];
-	_iso(pp->first_ms, a, sizeof(a));
-	_iso(pp->last_ms, b, sizeof(b));
+	cli_iso_time(pp->first_ms, a, sizeof(a));
+	cli_iso_time(pp->last_ms, b, sizeof(b));
 	fprintf(f, "{\"user\":");
 	cli_json_fstr(f, user);
 	fprintf(f, ",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\","
@@ -69,13 +69,13 @@ void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 	    (long long)pp->first_ms, (long long)pp->last_ms, pp->unknown_entity,
 	    pp->dropped);
 	for (unsigned i = 0; i < PEN_N_COUNT; i++)
-		fprintf(f, "%s\"%s\":%u", i ? "," : "", _count_names[i], pp->counts[i]);
+		fprintf(f, "%s\"%s\":%u", i ? "," : "", cli_count_names[i], pp->counts[i]);
 	putc('}', f);
 	_interests(f, "tags", pp->tags, pp->n_tags);
 	_interests(f, "categories", pp->cats, pp->n_cats);
 	fprintf(f, ",\"hours\":{");
 	for (unsigned d = 0; d < 7; d++) {
-		fprintf(f, "%s\"%s\":[", d ? "," : "", _day_names[d]);
+		fprintf(f, "%s\"%s\":[", d ? "," : "", cli_day_names[d]);
 		for (unsigned h = 0; h < 4; h++)
 			fprintf(f, "%s%u", h ? "," : "", pp->hours[d][h]);
 		putc(']', f);
@@ -107,8 +107,8 @@ void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 	    "\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,"
 	    "\"click_per_view\":%.3f,\"act_per_click\":%.3f,"
 	    "\"engagement\":\"%s\"}}\n", bh->sessions, bh->events_per_session,
-	    bh->mean_session_s, _day_names[bh->peak_weekday % 7],
-	    _part_names[bh->peak_daypart % 4], bh->weekend_share,
+	    bh->mean_session_s, cli_day_names[bh->peak_weekday % 7],
+	    cli_part_names[bh->peak_daypart % 4], bh->weekend_share,
 	    bh->click_per_view, bh->act_per_click, bh->engagement);
 }
 
