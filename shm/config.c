@@ -149,6 +149,58 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "signal strength of positive explicit feedback"),
 	CFG_DOUBLE(signal_feedback_neg, -0.5, -5.0, 0.0,
 	    "signal strength of negative explicit feedback (0 or below)"),
+	CFG_DOUBLE(dwell_floor, 0.5, 0.0, 1.0,
+	    "view/click signal factor for a dwell time near 0 (implicit "
+	    "feedback: factor = floor + (cap - floor) * d / (d + half))"),
+	CFG_DOUBLE(dwell_cap, 2.0, 1.0, 10.0,
+	    "view/click signal factor for a very long dwell time"),
+	CFG_DOUBLE(dwell_half_s, 30.0, 0.1, 3600.0,
+	    "dwell time (s) halfway between dwell_floor and dwell_cap"),
+	CFG_DOUBLE(scroll_floor, 0.75, 0.0, 1.0,
+	    "view/click signal factor at scroll depth 0 (linear to "
+	    "scroll_cap at depth 1)"),
+	CFG_DOUBLE(scroll_cap, 1.5, 1.0, 10.0,
+	    "view/click signal factor at full scroll depth"),
+	CFG_DOUBLE(bounce_s, 5.0, 0.0, 600.0,
+	    "a click with a dwell time below this (s) is a bounce"),
+	CFG_DOUBLE(bounce_signal, -0.1, -5.0, 0.0,
+	    "signal strength of a bounced click (a weak negative)"),
+	CFG_DOUBLE(position_cap, 3.0, 1.0, 10.0,
+	    "largest position-bias factor of a click low in a list "
+	    "(factor = min(log2(position + 1), cap))"),
+	CFG_DOUBLE(impression_signal, -0.02, -1.0, 0.0,
+	    "signal of a recommended item shown at position 1 without a "
+	    "click (divided by log2(position + 1) further down)"),
+	CFG_DOUBLE(repeat_ratio, 0.5, 0.0, 1.0,
+	    "each earlier view of the same item multiplies a view's signal "
+	    "by this (saturation of repeated views)"),
+	CFG_DOUBLE(confidence_prior, 5.0, 0.1, 1000.0,
+	    "clicks' worth of evidence an interest needs for confidence "
+	    "0.5"),
+	CFG_DOUBLE(short_decay_per_day, 0.4, 0.01, 0.99,
+	    "per-day decay of the short interest horizon drift is measured "
+	    "on"),
+	CFG_DOUBLE(long_decay_per_day, 0.989, 0.5, 1.0,
+	    "per-day decay of the long interest horizon drift is measured "
+	    "against"),
+	CFG_DOUBLE(kl_threshold, 0.5, 0.01, 10.0,
+	    "KL divergence of short from long interests that flags drift"),
+	CFG_DOUBLE(kl_release, 0.1, 0.0, 10.0,
+	    "KL divergence below which a drifting profile is stable again "
+	    "(at most kl_threshold)"),
+	CFG_DOUBLE(drift_pull, 0.5, 0.0, 1.0,
+	    "how strongly a drifting profile's weights are pulled toward "
+	    "current interests (0 = detect only)"),
+	CFG_UINT(session_gap_s, 1800, 1, 86400, 0,
+	    "event-time gap (s) that starts a new session when events carry "
+	    "no session id"),
+	CFG_DOUBLE(engage_new_days, 14.0, 0.0, 3650.0,
+	    "a user whose first event is this recent is 'new'"),
+	CFG_DOUBLE(engage_active_days, 7.0, 0.0, 3650.0,
+	    "an 'active' user had an event this recently (and enough per "
+	    "week)"),
+	CFG_DOUBLE(engage_dormant_days, 30.0, 0.0, 3650.0,
+	    "a user without events for this long is 'dormant'"),
 	CFG_UINT(max_id_len, 256, 8, 4096, 0,
 	    "longest user/entity/session id accepted"),
 	CFG_UINT(max_str_len, 64, 8, 1024, 0, "longest other string field"),
@@ -195,6 +247,8 @@ static const struct _cfg_desc _cfg_table[] = {
 static const char *const _cfg_rules[] = {
 	"acceptor_slots < producer_slots: libpenchant clients need at least "
 	"one producer slot",
+	"kl_release <= kl_threshold: drift must clear below where it is "
+	"flagged",
 };
 #define CFG_RULE_COUNT (sizeof(_cfg_rules) / sizeof(_cfg_rules[0]))
 
@@ -873,6 +927,11 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 		    "acceptor_slots (%u) must be less than producer_slots "
 		    "(%u): libpenchant clients need at least one producer slot",
 		    c->acceptor_slots, c->producer_slots);
+	if (c->kl_release > c->kl_threshold)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "kl_release (%g) must be at most kl_threshold (%g): drift "
+		    "must clear below where it is flagged", c->kl_release,
+		    c->kl_threshold);
 	return 0;
 }
 

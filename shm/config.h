@@ -104,6 +104,18 @@ struct cfg {
 	double signal_search;
 	double signal_feedback_pos;
 	double signal_feedback_neg; /* <= 0 */
+	double dwell_floor, dwell_cap, dwell_half_s;
+	double scroll_floor, scroll_cap;
+	double bounce_s, bounce_signal;
+	double position_cap;
+	double impression_signal;
+	double repeat_ratio;
+	double confidence_prior;
+	double short_decay_per_day, long_decay_per_day;
+	double kl_threshold, kl_release;
+	double drift_pull;
+	unsigned session_gap_s;
+	double engage_new_days, engage_active_days, engage_dormant_days;
 
 	/* input limits (engine/event.h) */
 	unsigned max_id_len;
