@@ -8,7 +8,7 @@
  * offsets, never pointers. Parts, in order, each 64-byte aligned:
  *
  *   header | procs[] | producer slots[] | rings[P*S] | shards[S] | catalog |
- *   names
+ *   names | acceptor (only when acceptor_slots > 0)
  *
  * Who writes what is noted above each struct. "sup" is the supervisor
  * (penchantd), "wrk s" the worker of shard s, "prod p" whoever holds producer
@@ -27,7 +27,7 @@
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
-#define REG_LAYOUT_VERSION (100 * 6 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+#define REG_LAYOUT_VERSION (100 * 7 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -71,6 +71,28 @@ enum reg_counter {
 	REG_C_ACC_PAUSED,    /* back-pressure episodes (a TCP stream paused) */
 	REG_C_ACC_CONNS,     /* gauge: open TCP connections */
 	REG_C_ACC_LISTENERS, /* gauge: sockets listening */
+	/* Fluentd forward protocol connections (forward_listen). The closed_*
+	 * reasons mirror REG_C_TCP_CLOSED_PEER.. in the same order. */
+	REG_C_FWD_ACCEPTED,  /* forward connections accepted */
+	REG_C_FWD_BYTES,     /* bytes received on them */
+	REG_C_FWD_CLOSED_PEER,     /* peer closed between messages */
+	REG_C_FWD_CLOSED_PARTIAL,  /* peer closed in the middle of a message */
+	REG_C_FWD_CLOSED_IDLE,     /* idle, or one message too slow */
+	REG_C_FWD_CLOSED_TOO_BIG,  /* a cap exceeded (message, inflated, held) */
+	REG_C_FWD_CLOSED_PROTOCOL, /* not msgpack / not a forward message */
+	REG_C_FWD_CLOSED_TOO_MANY, /* over max_connections: closed at once */
+	REG_C_FWD_CLOSED_SLOW,     /* peer does not read its acks (out buffer
+	                            * over its cap) or a send failed */
+	REG_C_FWD_MESSAGES,  /* forward messages taken whole (heartbeats not) */
+	REG_C_FWD_ACKS,      /* acks queued (messages with a chunk option) */
+	REG_C_FWD_DUP_CHUNKS,/* resent chunks already committed: acked again,
+	                      * events dropped */
+	REG_C_FWD_DUP_EVENTS,/* events of resent chunks not staged again
+	                      * because they were in the rings already */
+	REG_C_FWD_RESUMED,   /* resent chunks found half-published (pending
+	                      * journal entry): only the rest was published */
+	REG_C_FWD_JOURNAL_LOST, /* pending chunks whose journal entry was
+	                      * recycled: resent as new (may duplicate) */
 	REG_C_COUNT
 };
 
@@ -95,10 +117,13 @@ struct reg_geometry {
 
 /* Offsets and strides (bytes from the region base); sup writes once. */
 struct reg_offsets {
-	uint64_t procs, producers, rings, shards, catalog, names, end;
+	uint64_t procs, producers, rings, shards, catalog, names;
+	uint64_t acceptor;  /* struct acc_block; == end when acceptor_slots 0 */
+	uint64_t end;
 	uint64_t ring_stride, shard_stride;
 	uint64_t shard_index, shard_records; /* within a shard block */
 	uint64_t catalog_entries;             /* within the catalog block */
+	uint64_t acceptor_dedup;              /* within the acceptor block */
 };
 
 /*
@@ -261,5 +286,54 @@ struct name_entry {
 	char text[26];
 };
 _Static_assert(sizeof(struct name_entry) == 32, "name entry is 32 bytes");
+
+/*
+ * The acceptor's crash-safe state for the Fluentd forward protocol
+ * (workers/acceptor.c; the recipe is in docs/PROTOCOL.md, "For the
+ * acceptor"). Present only when acceptor_slots > 0. Written only by the
+ * acceptor process (one at a time: the supervisor restarts it), which
+ * re-attaches it after kill -9; tools may read it, tolerating torn views.
+ *
+ * journal[]: one entry per chunked message that is being published and not
+ * yet recorded as committed in the dedup set. token != 0 marks an entry in
+ * use (written last on allocation with a release store, cleared to free);
+ * the dedup set holds the chunk as PENDING with that token. cnt_old[s] is
+ * how many of the message's accepted records, in message order, for shard
+ * s are visible in ring (0, s) as of the last completed commit; cnt_new[s]
+ * the same if the commit in progress lands. intent_tail[s] is the ring's
+ * p_tail that commit will store: after a crash, ring (0, s).p_tail ==
+ * intent_tail[s] means the commit landed in shard s (ring_commit stores
+ * each shard's index once). Write order per commit: intent_tail, fence,
+ * cnt_new, fence, ring_commit, cnt_old.
+ *
+ * The dedup set (struct fwd_dedup of ipc/forward.h, REG_FWD_DEDUP_BYTES)
+ * follows the block at hdr->off.acceptor_dedup (bytes from the block
+ * start).
+ */
+#define REG_FWD_DEDUP_CAP 65536u  /* chunk ids remembered, at least */
+/* fwd_dedup_bytes(REG_FWD_DEDUP_CAP): a 32-byte header and 4 * cap slots
+ * of 24 bytes (two generations of twice cap slots); the acceptor checks it
+ * against ipc/forward.c at start. */
+#define REG_FWD_DEDUP_BYTES (32ULL + 4ULL * REG_FWD_DEDUP_CAP * 24ULL)
+#define REG_FWD_JOURNAL 128u      /* chunked messages in flight, at most */
+#define REG_FWD_CHUNK_MAX 128u    /* == FWD_MAX_CHUNK */
+#define REG_ACC_MAGIC 0x4b434c42434341ULL /* "ACCBLCK" */
+
+struct acc_journal {
+	uint64_t token;        /* 0 = free; written last */
+	uint32_t chunk_len;
+	uint32_t pad;
+	char chunk[REG_FWD_CHUNK_MAX];
+	uint32_t cnt_old[REG_MAX_SHARDS];
+	uint32_t cnt_new[REG_MAX_SHARDS];
+} __attribute__((aligned(REG_LINE)));
+
+struct acc_block {
+	uint64_t magic;        /* REG_ACC_MAGIC once the acceptor set it up */
+	uint64_t next_token;   /* last token handed out */
+	uint8_t pad0[REG_LINE - 16];
+	uint32_t intent_tail[REG_MAX_SHARDS];
+	struct acc_journal journal[REG_FWD_JOURNAL];
+} __attribute__((aligned(REG_LINE)));
 
 #endif

@@ -66,6 +66,13 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	    (uint64_t)geo->catalog_slots * sizeof(struct cat_entry);
 	off->names = at = _align(at, REG_LINE);
 	at += (uint64_t)geo->names_slots * sizeof(struct name_entry);
+	/* The acceptor's forward-protocol state: only with an acceptor slot,
+	 * so regions without one keep their size. */
+	off->acceptor = at = _align(at, 4096);
+	if (geo->acceptor_slots) {
+		off->acceptor_dedup = _align(sizeof(struct acc_block), REG_LINE);
+		at += off->acceptor_dedup + REG_FWD_DEDUP_BYTES;
+	}
 	off->end = _align(at, 4096);
 	return 0;
 }

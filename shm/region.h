@@ -116,6 +116,21 @@ static inline struct name_entry *reg_names(const struct reg *r)
 	return (struct name_entry *)(r->base + r->hdr->off.names);
 }
 
+/* The acceptor's block and its fwd_dedup set (acceptor_slots > 0 only;
+ * NULL otherwise). */
+static inline struct acc_block *reg_acceptor_block(const struct reg *r)
+{
+	if (!r->hdr->geo.acceptor_slots)
+		return NULL;
+	return (struct acc_block *)(r->base + r->hdr->off.acceptor);
+}
+static inline void *reg_acceptor_dedup(const struct reg *r)
+{
+	if (!r->hdr->geo.acceptor_slots)
+		return NULL;
+	return r->base + r->hdr->off.acceptor + r->hdr->off.acceptor_dedup;
+}
+
 /* The shard that owns a user key: the same function everywhere. */
 static inline unsigned reg_shard_of(uint64_t user_key, unsigned shards)
 {

@@ -59,8 +59,34 @@ static const struct {
 	{ REG_C_TCP_CLOSED_TOO_BIG, "closed_too_big" },
 	{ REG_C_TCP_CLOSED_PROTOCOL, "closed_protocol" },
 	{ REG_C_TCP_CLOSED_TOO_MANY, "closed_too_many" },
+	{ REG_C_FWD_ACCEPTED, "fwd_accepted" },
+	{ REG_C_FWD_BYTES, "fwd_bytes" },
+	{ REG_C_FWD_MESSAGES, "fwd_messages" },
+	{ REG_C_FWD_ACKS, "fwd_acks" },
+	{ REG_C_FWD_DUP_CHUNKS, "fwd_duplicate_chunks" },
+	{ REG_C_FWD_DUP_EVENTS, "fwd_duplicate_events" },
+	{ REG_C_FWD_RESUMED, "fwd_resumed_chunks" },
+	{ REG_C_FWD_JOURNAL_LOST, "fwd_journal_lost" },
+	{ REG_C_FWD_CLOSED_PEER, "fwd_closed_peer" },
+	{ REG_C_FWD_CLOSED_PARTIAL, "fwd_closed_partial" },
+	{ REG_C_FWD_CLOSED_IDLE, "fwd_closed_idle" },
+	{ REG_C_FWD_CLOSED_TOO_BIG, "fwd_closed_too_big" },
+	{ REG_C_FWD_CLOSED_PROTOCOL, "fwd_closed_protocol" },
+	{ REG_C_FWD_CLOSED_TOO_MANY, "fwd_closed_too_many" },
+	{ REG_C_FWD_CLOSED_SLOW, "fwd_closed_slow" },
 };
 #define _ACC_N (sizeof(_acc_counters) / sizeof(_acc_counters[0]))
+
+/* Chunked forward messages begun and not committed (journal entries in
+ * use; a torn read only skews the number). */
+static unsigned _fwd_pending(const struct reg *r)
+{
+	const struct acc_block *b = reg_acceptor_block(r);
+	unsigned n = 0;
+	for (unsigned j = 0; b && j < REG_FWD_JOURNAL; j++)
+		n += __atomic_load_n(&b->journal[j].token, __ATOMIC_RELAXED) != 0;
+	return n;
+}
 
 static void _acc_text(const struct reg *r)
 {
@@ -94,6 +120,25 @@ static void _acc_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_BIG],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_PROTOCOL],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_MANY]);
+	printf("  forward: %llu accepted, %llu bytes, %llu messages, %llu "
+	    "acks, duplicate chunks %llu (%llu events), resumed %llu, "
+	    "journal lost %llu, pending %u; closed: peer %llu, mid-message "
+	    "%llu, idle %llu, too big %llu, protocol %llu, too many %llu, "
+	    "slow reader %llu\n", (unsigned long long)c[REG_C_FWD_ACCEPTED],
+	    (unsigned long long)c[REG_C_FWD_BYTES],
+	    (unsigned long long)c[REG_C_FWD_MESSAGES],
+	    (unsigned long long)c[REG_C_FWD_ACKS],
+	    (unsigned long long)c[REG_C_FWD_DUP_CHUNKS],
+	    (unsigned long long)c[REG_C_FWD_DUP_EVENTS],
+	    (unsigned long long)c[REG_C_FWD_RESUMED],
+	    (unsigned long long)c[REG_C_FWD_JOURNAL_LOST], _fwd_pending(r),
+	    (unsigned long long)c[REG_C_FWD_CLOSED_PEER],
+	    (unsigned long long)c[REG_C_FWD_CLOSED_PARTIAL],
+	    (unsigned long long)c[REG_C_FWD_CLOSED_IDLE],
+	    (unsigned long long)c[REG_C_FWD_CLOSED_TOO_BIG],
+	    (unsigned long long)c[REG_C_FWD_CLOSED_PROTOCOL],
+	    (unsigned long long)c[REG_C_FWD_CLOSED_TOO_MANY],
+	    (unsigned long long)c[REG_C_FWD_CLOSED_SLOW]);
 	printf("  rejected:");
 	unsigned shown = 0;
 	for (unsigned k = 1; k < EVT_REASON_COUNT; k++)
@@ -111,6 +156,7 @@ static void _acc_json(const struct reg *r)
 	for (unsigned i = 0; i < _ACC_N; i++)
 		printf(",\"%s\":%llu", _acc_counters[i].name,
 		    (unsigned long long)p->counters[_acc_counters[i].k]);
+	printf(",\"fwd_pending\":%u", _fwd_pending(r));
 	printf(",\"rejected\":{");
 	for (unsigned k = 1; k < EVT_REASON_COUNT; k++)
 		printf("%s\"%s\":%llu", k > 1 ? "," : "", evt_reason_name(k),

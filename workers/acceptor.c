@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ipc/forward.h"
 #include "ipc/mpack.h"
 #include "ipc/ring.h"
 #include "workers/log.h"
@@ -31,7 +32,7 @@
 #define _ROLE "acceptor"
 
 /* Operation kinds (user_data bits 56..63). */
-enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL };
+enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL, _K_SEND };
 #define _UD(k, idx, gen) \
 	((uint64_t)(k) << 56 | (uint64_t)((idx) & 0xffffff) << 32 | (uint32_t)(gen))
 #define _UD_KIND(u) ((unsigned)((u) >> 56))
@@ -53,8 +54,20 @@ enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL };
 #define _WAIT_IDLE_MS 100
 #define _WAIT_PAUSED_MS 1
 #define _STOP_GRACE_MS 5000
+/* Forward connections: with _FWD_OUT_SOFT bytes of acks not yet taken by
+ * the kernel the connection is not read (a pipelining client waits for
+ * its acks); one that stays so for idle_timeout_s, or whose acks of one
+ * feed exceed max_conn_buffer + _FWD_OUT_SOFT (cannot happen: an ack is
+ * shorter than its message), is closed (REG_C_FWD_CLOSED_SLOW). */
+#define _FWD_OUT_SOFT 16384
 
-enum _lkind { _L_UDP, _L_TCP };
+_Static_assert(REG_FWD_CHUNK_MAX == FWD_MAX_CHUNK, "journal holds a chunk");
+_Static_assert(sizeof(struct fwd_dedup) == 32 &&
+    sizeof(struct fwd_dedup_slot) == 24, "REG_FWD_DEDUP_BYTES formula");
+_Static_assert(REG_C_FWD_CLOSED_TOO_MANY - REG_C_FWD_CLOSED_PEER ==
+    REG_C_TCP_CLOSED_TOO_MANY - REG_C_TCP_CLOSED_PEER, "mirrored reasons");
+
+enum _lkind { _L_UDP, _L_TCP, _L_FWD };
 
 struct _lsn {
 	int fd;
@@ -73,13 +86,21 @@ struct _lsn {
 enum _cstate { _C_FREE = 0, _C_OPEN, _C_CLOSING };
 
 /*
- * Dialect of a connection. Fluentd forward hook: connections accepted on
- * forward_listen would be _D_FORWARD and their bytes would go to
- * fwd_conn_feed() from ipc/forward.h (written by another module); that
- * module is not in this tree yet, so forward_listen is parsed and not
- * listened on. Everything dialect-specific goes through _conn_feed().
+ * Dialect of a connection, from the listener that accepted it: tcp_listen
+ * speaks plain msgpack (mp_stream), forward_listen the Fluentd forward
+ * protocol (fwd_stream, acks written back). Everything dialect-specific
+ * goes through _conn_feed() and the _fwd_* functions.
  */
-enum _dialect { _D_MSGPACK = 0 };
+enum _dialect { _D_MSGPACK = 0, _D_FORWARD };
+
+/* Process-local view of a journal entry (struct acc_journal in shm). */
+enum _jstate { _J_FREE = 0, _J_OPEN, _J_ORPHAN };
+struct _jent {
+	uint8_t state;               /* enum _jstate */
+	unsigned owner;              /* _J_OPEN: the connection taking it */
+	uint32_t cnt[REG_MAX_SHARDS];  /* records staged, message order */
+	uint32_t skip[REG_MAX_SHARDS]; /* resend: records already in */
+};
 
 struct _conn {
 	int fd;
@@ -89,10 +110,21 @@ struct _conn {
 	bool armed;                  /* recv in flight */
 	bool paused;                 /* back-pressure: waiting for room */
 	bool want_arm;               /* recv to arm again (ENOBUFS) */
+	bool send_armed;             /* forward: an ack send in flight */
+	bool fstarted;               /* forward: the current chunked message
+	                              * went through its dedup lookup */
+	bool fdup;                   /* forward: ... and was committed before */
+	int jidx;                    /* forward: its journal entry, or -1 */
+	unsigned close_reason;       /* counter to close with after a feed */
 	int64_t last_rx_ms;          /* monotonic: last bytes received */
 	int64_t partial_since_ms;    /* first bytes of an unfinished object */
 	char *buf;                   /* plain recv fallback */
-	struct mp_stream st;
+	struct mp_stream st;         /* _D_MSGPACK */
+	struct fwd_stream fs;        /* _D_FORWARD */
+	char *out;                   /* forward: acks to send */
+	char *out_old;               /* a grown-out buffer a send still reads */
+	uint32_t out_off, out_len;   /* bytes [out_off, out_len) not sent */
+	uint32_t out_cap;
 };
 
 struct _acc {
@@ -110,7 +142,7 @@ struct _acc {
 	char *udp_mem, *tcp_mem;
 	size_t udp_br_bytes, tcp_br_bytes, udp_mem_bytes, tcp_mem_bytes;
 	/* sockets */
-	struct _lsn lsn[2 * CFG_LISTEN_MAX];
+	struct _lsn lsn[3 * CFG_LISTEN_MAX];
 	unsigned nlsn;
 	struct _conn *conns;
 	unsigned *free_ids, nfree, nconns;
@@ -129,6 +161,12 @@ struct _acc {
 	bool stopping;
 	int64_t stop_deadline;
 	int64_t now_ms, next_idle_check;
+	/* Fluentd forward protocol: shm block, dedup set, local journal */
+	struct acc_block *ab;
+	struct fwd_dedup *dd;
+	struct _jent *jl;            /* REG_FWD_JOURNAL */
+	unsigned nopen;              /* entries _J_OPEN */
+	unsigned cur;                /* connection being fed (callbacks) */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -163,14 +201,46 @@ static void _window(struct _acc *a)
 	a->udp_dec.lim.evt = lim;
 }
 
+/*
+ * Publishes everything staged. While chunked forward messages are open,
+ * the commit is journaled (layout.h, struct acc_block): the ring indices it
+ * will store, then each open message's per-shard counts, then the commit,
+ * then the counts as landed, so that a process killed at any instruction
+ * leaves enough to tell, per shard, how many records of each open message
+ * are in the rings.
+ */
 static void _commit(struct _acc *a)
 {
 	if (!a->uncommitted)
 		return;
+	bool journal = a->nopen > 0;
+	if (journal) {
+		for (unsigned s = 0; s < a->shards; s++)
+			ck_pr_store_32(&a->ab->intent_tail[s], a->pr.sh[s].p_tail);
+		ck_pr_fence_store(); /* the intent before the counts it covers */
+		for (unsigned j = 0; j < REG_FWD_JOURNAL; j++) {
+			if (a->jl[j].state != _J_OPEN)
+				continue;
+			for (unsigned s = 0; s < a->shards; s++)
+				ck_pr_store_32(&a->ab->journal[j].cnt_new[s],
+				    a->jl[j].cnt[s]);
+		}
+		ck_pr_fence_store(); /* the counts before the ring indices */
+	}
 	ring_commit(&a->pr);
 	ck_pr_store_64(&a->slot->published, a->slot->published +
 	    a->uncommitted);
 	a->uncommitted = 0;
+	if (journal) {
+		ck_pr_fence_store(); /* the ring indices before "landed" */
+		for (unsigned j = 0; j < REG_FWD_JOURNAL; j++) {
+			if (a->jl[j].state != _J_OPEN)
+				continue;
+			for (unsigned s = 0; s < a->shards; s++)
+				ck_pr_store_32(&a->ab->journal[j].cnt_old[s],
+				    a->jl[j].cnt[s]);
+		}
+	}
 }
 
 static void _count_reject(struct _acc *a, enum evt_reason why)
@@ -268,7 +338,7 @@ static int _bind(struct _acc *a, const struct cfg_addr *ad, enum _lkind kind)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	}
 	if (bind(fd, (const struct sockaddr *)&ad->ss, ad->len) ||
-	    (kind == _L_TCP && listen(fd, 1024))) {
+	    (kind != _L_UDP && listen(fd, 1024))) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -301,7 +371,8 @@ static void _open_listeners(struct _acc *a, const char *list,
 		l->addr = addrs[i];
 		l->mh.msg_namelen = _UDP_NAMELEN;
 		LOG(a->c, CFG_LOG_INFO, _ROLE, "listening on %s %s",
-		    kind == _L_UDP ? "udp" : "tcp", addrs[i].text);
+		    kind == _L_UDP ? "udp" : kind == _L_TCP ? "tcp" :
+		    "forward (tcp)", addrs[i].text);
 	}
 }
 
@@ -410,12 +481,18 @@ static void _conn_free(struct _acc *a, unsigned id)
 {
 	struct _conn *c = &a->conns[id];
 	close(c->fd);
-	mp_stream_fini(&c->st);
+	if (c->dialect == _D_FORWARD)
+		fwd_stream_fini(&c->fs);
+	else
+		mp_stream_fini(&c->st);
 	free(c->buf);
-	c->buf = NULL;
+	free(c->out);
+	free(c->out_old);
+	c->buf = c->out = c->out_old = NULL;
+	c->out_off = c->out_len = c->out_cap = 0;
 	c->fd = -1;
 	c->state = _C_FREE;
-	c->paused = c->want_arm = false;
+	c->paused = c->want_arm = c->send_armed = false;
 	c->gen++;
 	_todo_del(a, id);
 	a->free_ids[a->nfree++] = id;
@@ -423,27 +500,67 @@ static void _conn_free(struct _acc *a, unsigned id)
 	a->ctr[REG_C_ACC_CONNS] = a->nconns;
 }
 
-/* Closes with a counted reason; waits for an armed recv to come back. */
+static void _fwd_orphan(struct _acc *a, struct _conn *c);
+
+/*
+ * Closes with a counted reason (a REG_C_TCP_CLOSED_* counter; forward
+ * connections count the mirrored REG_C_FWD_CLOSED_*); waits for an armed
+ * recv or ack send to come back. A forward connection in the middle of a
+ * chunked message leaves its journal entry pending for a resend.
+ */
 static void _conn_close(struct _acc *a, unsigned id, unsigned counter)
 {
 	struct _conn *c = &a->conns[id];
 	if (c->state != _C_OPEN)
 		return;
+	if (c->dialect == _D_FORWARD) {
+		if (counter >= REG_C_TCP_CLOSED_PEER &&
+		    counter <= REG_C_TCP_CLOSED_TOO_MANY)
+			counter += REG_C_FWD_CLOSED_PEER - REG_C_TCP_CLOSED_PEER;
+		_fwd_orphan(a, c);
+	}
 	if (counter)
 		a->ctr[counter]++;
-	if (!c->armed) {
+	if (!c->armed && !c->send_armed) {
 		_conn_free(a, id);
 		return;
 	}
 	c->state = _C_CLOSING;
 	_todo_del(a, id);
-	struct io_uring_sqe *sqe = _sqe(a);
-	if (sqe) {
-		io_uring_prep_cancel64(sqe, _UD(_K_RECV, id, c->gen), 0);
-		io_uring_sqe_set_data64(sqe, _UD(_K_CANCEL, 0, 0));
-	} else {
-		shutdown(c->fd, SHUT_RDWR); /* the recv then completes */
+	bool cancel_send = c->send_armed && !a->stopping; /* else let acks go */
+	for (int k = 0; k < 2; k++) {
+		if (!(k ? cancel_send : c->armed))
+			continue;
+		struct io_uring_sqe *sqe = _sqe(a);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, _UD(k ? _K_SEND : _K_RECV, id,
+			    c->gen), 0);
+			io_uring_sqe_set_data64(sqe, _UD(_K_CANCEL, 0, 0));
+		} else {
+			shutdown(c->fd, SHUT_RDWR); /* the ops then complete */
+		}
 	}
+}
+
+/* Forward: too many acks unsent to read more. */
+static bool _send_blocked(const struct _conn *c)
+{
+	return c->out_len - c->out_off >= _FWD_OUT_SOFT;
+}
+
+/* Bytes a connection's decoder holds (partial or paused). */
+static size_t _conn_buffered(const struct _conn *c)
+{
+	return c->dialect == _D_FORWARD ? fwd_stream_buffered(&c->fs) :
+	    mp_stream_buffered(&c->st);
+}
+
+/* The connection's ops are back: free a closing connection. */
+static void _conn_reap(struct _acc *a, unsigned id)
+{
+	struct _conn *c = &a->conns[id];
+	if (c->state == _C_CLOSING && !c->armed && !c->send_armed)
+		_conn_free(a, id);
 }
 
 static unsigned _fatal_counter(int rc)
@@ -460,6 +577,23 @@ static unsigned _fatal_counter(int rc)
 
 /* TCP and UDP event callbacks ------------------------------------------- */
 
+/* Stages one accepted TCP event into the ring of shard s. false: the ring
+ * is full even after a commit (pause the stream). */
+static bool _stage(struct _acc *a, unsigned s, const struct evt_record *rec)
+{
+	if (!ring_stage(&a->pr, s, rec)) {
+		/* Make what we staged visible so the worker can take it. */
+		_commit(a);
+		if (!ring_stage(&a->pr, s, rec)) {
+			a->slot->full_waits++;
+			return false; /* pause: the stream keeps the event */
+		}
+	}
+	a->ctr[REG_C_ACC_EVENTS]++;
+	a->uncommitted++;
+	return true;
+}
+
 static int _tcp_event(void *ctx, const struct mp_event *ev)
 {
 	struct _acc *a = ctx;
@@ -468,16 +602,9 @@ static int _tcp_event(void *ctx, const struct mp_event *ev)
 		return 0;
 	}
 	unsigned s = reg_shard_of(ev->rec->user_key, a->shards);
-	if (!ring_stage(&a->pr, s, ev->rec)) {
-		/* Make what we staged visible so the worker can take it. */
-		_commit(a);
-		if (!ring_stage(&a->pr, s, ev->rec)) {
-			a->slot->full_waits++;
-			return 1; /* pause: the stream keeps the event */
-		}
-	}
-	a->ctr[REG_C_ACC_EVENTS]++;
-	if (++a->uncommitted >= a->commit_every)
+	if (!_stage(a, s, ev->rec))
+		return 1;
+	if (a->uncommitted >= a->commit_every)
 		_commit(a);
 	return 0;
 }
@@ -497,6 +624,366 @@ static int _udp_event(void *ctx, const struct mp_event *ev)
 	return 0;
 }
 
+/* ---- Fluentd forward protocol ---------------------------------------- */
+
+/*
+ * Exactly-once for chunked messages (docs/PROTOCOL.md, "For the acceptor"):
+ * a message with a "chunk" option is looked up in the dedup set before its
+ * first event. COMMITTED: its events are dropped and it is acked again.
+ * Otherwise it gets a journal entry (struct acc_journal), and the chunk is
+ * recorded PENDING with the entry's token before any of its records can be
+ * published; every commit while it is open is journaled (_commit); at its
+ * ack: commit, mark COMMITTED, free the entry, queue the ack. A PENDING
+ * chunk whose entry is found (a resend after a crash or a dropped
+ * connection) resumes the entry: per shard, the first cnt_old[s] accepted
+ * records routed to s are in the rings already and are skipped (routing is
+ * a function of the bytes, so the resend routes them the same way).
+ */
+
+static int _jfind(const struct _acc *a, uint64_t token)
+{
+	if (!token)
+		return -1;
+	for (unsigned j = 0; j < REG_FWD_JOURNAL; j++)
+		if (a->jl[j].state != _J_FREE &&
+		    ck_pr_load_64(&a->ab->journal[j].token) == token)
+			return (int)j;
+	return -1;
+}
+
+static void _jfree(struct _acc *a, unsigned j)
+{
+	if (a->jl[j].state == _J_OPEN)
+		a->nopen--;
+	a->jl[j].state = _J_FREE;
+	ck_pr_store_64(&a->ab->journal[j].token, 0);
+}
+
+/* A fresh entry for chunk, open for connection `owner`; -1 when every
+ * entry is open (the caller pauses). Recycles the oldest orphan. */
+static int _jalloc(struct _acc *a, const char *chunk, size_t len,
+    unsigned owner)
+{
+	int pick = -1;
+	uint64_t oldest = UINT64_MAX;
+	for (unsigned j = 0; j < REG_FWD_JOURNAL; j++) {
+		if (a->jl[j].state == _J_FREE) {
+			pick = (int)j;
+			break;
+		}
+		uint64_t t = a->ab->journal[j].token;
+		if (a->jl[j].state == _J_ORPHAN && t < oldest) {
+			oldest = t;
+			pick = (int)j;
+		}
+	}
+	if (pick < 0)
+		return -1;
+	struct acc_journal *e = &a->ab->journal[pick];
+	struct _jent *l = &a->jl[pick];
+	_jfree(a, (unsigned)pick); /* an orphan's resend becomes "lost" */
+	e->chunk_len = (uint32_t)len;
+	memcpy(e->chunk, chunk, len);
+	memset(e->cnt_old, 0, sizeof(e->cnt_old));
+	memset(e->cnt_new, 0, sizeof(e->cnt_new));
+	memset(l, 0, sizeof(*l));
+	l->state = _J_OPEN;
+	l->owner = owner;
+	a->nopen++;
+	/* the entry's fields before its token: in use only when whole */
+	ck_pr_fence_store();
+	ck_pr_store_64(&e->token, ++a->ab->next_token);
+	return pick;
+}
+
+/* The connection stops taking its chunked message (closed): publish what
+ * it staged, journaled, and leave the entry to a resend. */
+static void _fwd_orphan(struct _acc *a, struct _conn *c)
+{
+	c->fstarted = c->fdup = false;
+	if (c->jidx < 0)
+		return;
+	_commit(a);
+	struct _jent *l = &a->jl[c->jidx];
+	if (l->state == _J_OPEN) {
+		l->state = _J_ORPHAN;
+		a->nopen--;
+	}
+	c->jidx = -1;
+}
+
+/* First event of a chunked message: dedup lookup. 1 = pause (entry busy
+ * on another connection, or no free journal entry). */
+static int _fwd_start(struct _acc *a, struct _conn *c, const char *chunk,
+    size_t len)
+{
+	uint64_t tok = 0;
+	enum fwd_seen seen = fwd_dedup_lookup(a->dd, chunk, len, &tok);
+	if (seen == FWD_SEEN_COMMITTED) {
+		c->fdup = true;
+		a->ctr[REG_C_FWD_DUP_CHUNKS]++;
+		return 0;
+	}
+	if (seen == FWD_SEEN_PENDING) {
+		int j = _jfind(a, tok);
+		if (j >= 0) {
+			struct _jent *l = &a->jl[j];
+			if (l->state == _J_OPEN)
+				return 1; /* the same chunk on a live connection */
+			const struct acc_journal *e = &a->ab->journal[j];
+			for (unsigned s = 0; s < a->shards; s++)
+				l->cnt[s] = l->skip[s] = e->cnt_old[s];
+			l->state = _J_OPEN;
+			l->owner = (unsigned)(c - a->conns);
+			a->nopen++;
+			c->jidx = j;
+			a->ctr[REG_C_FWD_RESUMED]++;
+			/* refresh it into the newest generation */
+			fwd_dedup_begin(a->dd, chunk, len, tok);
+			return 0;
+		}
+		if (tok)
+			a->ctr[REG_C_FWD_JOURNAL_LOST]++;
+	}
+	int j = _jalloc(a, chunk, len, (unsigned)(c - a->conns));
+	if (j < 0)
+		return 1;
+	c->jidx = j;
+	/* PENDING before any record of the message can be published */
+	fwd_dedup_begin(a->dd, chunk, len, a->ab->journal[j].token);
+	return 0;
+}
+
+static int _fwd_event(void *ctx, const struct fwd_event *fe)
+{
+	struct _acc *a = ctx;
+	struct _conn *c = &a->conns[a->cur];
+	const struct mp_event *ev = &fe->ev;
+	if (ev->fatal || ev->index == MP_NO_INDEX) {
+		_count_reject(a, ev->reason);
+		return 0;
+	}
+	if (fe->chunk && !c->fstarted) {
+		if (a->dd && _fwd_start(a, c, fe->chunk, fe->chunk_len))
+			return 1;
+		c->fstarted = true;
+	}
+	if (c->fdup) {
+		if (ev->reason == EVT_OK)
+			a->ctr[REG_C_FWD_DUP_EVENTS]++;
+		return 0;
+	}
+	if (ev->reason != EVT_OK) {
+		_count_reject(a, ev->reason);
+		return 0;
+	}
+	unsigned s = reg_shard_of(ev->rec->user_key, a->shards);
+	struct _jent *l = c->jidx >= 0 ? &a->jl[c->jidx] : NULL;
+	if (l && l->skip[s]) {
+		l->skip[s]--;
+		a->ctr[REG_C_FWD_DUP_EVENTS]++;
+		return 0;
+	}
+	if (!_stage(a, s, ev->rec))
+		return 1;
+	if (l)
+		l->cnt[s]++;
+	if (a->uncommitted >= a->commit_every)
+		_commit(a);
+	return 0;
+}
+
+static void _arm_send(struct _acc *a, unsigned id)
+{
+	struct _conn *c = &a->conns[id];
+	struct io_uring_sqe *sqe = _sqe(a);
+	if (!sqe) {
+		c->close_reason = REG_C_FWD_CLOSED_SLOW;
+		return;
+	}
+	io_uring_prep_send(sqe, c->fd, c->out + c->out_off,
+	    c->out_len - c->out_off, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, _UD(_K_SEND, id, c->gen));
+	c->send_armed = true;
+	a->inflight++;
+}
+
+/* All events of a chunked message are taken: publish, record, ack. */
+static void _fwd_ack(void *ctx, const char *chunk, size_t len)
+{
+	struct _acc *a = ctx;
+	unsigned id = a->cur;
+	struct _conn *c = &a->conns[id];
+	if (!a->dd) {
+		_commit(a);
+	} else if (!c->fstarted) {
+		/* a message without events: nothing to publish */
+		if (fwd_dedup_lookup(a->dd, chunk, len, NULL) ==
+		    FWD_SEEN_COMMITTED)
+			a->ctr[REG_C_FWD_DUP_CHUNKS]++;
+		else
+			fwd_dedup_add(a->dd, chunk, len, 0);
+	} else if (c->jidx >= 0) {
+		_commit(a);                            /* in the rings */
+		fwd_dedup_commit(a->dd, chunk, len);   /* remembered */
+		_jfree(a, (unsigned)c->jidx);
+		c->jidx = -1;
+	}
+	c->fstarted = c->fdup = false;
+	if (c->close_reason)
+		return;
+	if (c->out_len + FWD_ACK_MAX > c->out_cap) {
+		size_t hard = (size_t)a->c->max_conn_buffer + _FWD_OUT_SOFT;
+		size_t cap = c->out_cap ? 2 * (size_t)c->out_cap : 4096;
+		if (c->out_len + FWD_ACK_MAX > hard) {
+			c->close_reason = REG_C_FWD_CLOSED_SLOW;
+			return;
+		}
+		if (cap > hard)
+			cap = hard;
+		char *nb = malloc(cap);
+		if (!nb) {
+			c->close_reason = REG_C_FWD_CLOSED_TOO_BIG;
+			return;
+		}
+		if (c->out_len)
+			memcpy(nb, c->out, c->out_len);
+		/* A send in flight reads the old buffer: keep it until its
+		 * completion (an intermediate one nobody reads goes now). */
+		if (c->send_armed && !c->out_old)
+			c->out_old = c->out;
+		else
+			free(c->out);
+		c->out = nb;
+		c->out_cap = (uint32_t)cap;
+	}
+	size_t n = fwd_ack_encode(c->out + c->out_len, c->out_cap -
+	    c->out_len, chunk, len);
+	if (!n)
+		return; /* cannot happen: fwd_stream delivers short chunks */
+	c->out_len += (uint32_t)n;
+	a->ctr[REG_C_FWD_ACKS]++;
+	if (!c->send_armed)
+		_arm_send(a, id);
+}
+
+static void _on_send(struct _acc *a, const struct io_uring_cqe *cqe)
+{
+	unsigned id = _UD_IDX(cqe->user_data);
+	struct _conn *c = &a->conns[id];
+	if (id >= a->c->max_connections || c->gen != _UD_GEN(cqe->user_data) ||
+	    !c->send_armed)
+		return; /* stale: cannot happen */
+	c->send_armed = false;
+	a->inflight--;
+	free(c->out_old);
+	c->out_old = NULL;
+	if (c->state == _C_CLOSING) {
+		_conn_reap(a, id);
+		return;
+	}
+	if (cqe->res < 0) {
+		if (cqe->res == -EINTR || cqe->res == -EAGAIN)
+			_arm_send(a, id);
+		else
+			_conn_close(a, id, REG_C_TCP_CLOSED_PEER);
+		return;
+	}
+	bool was_blocked = _send_blocked(c);
+	c->out_off += (uint32_t)cqe->res;
+	if (c->out_off >= c->out_len) {
+		c->out_off = c->out_len = 0;
+	} else {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		_arm_send(a, id);
+	}
+	if (c->close_reason) {
+		_conn_close(a, id, c->close_reason);
+		return;
+	}
+	/* the peer read its acks: read it again */
+	if (was_blocked && !_send_blocked(c) && !c->armed && !c->paused &&
+	    !a->stopping) {
+		c->last_rx_ms = a->now_ms;
+		_arm_recv(a, id);
+	}
+}
+
+/*
+ * At start, before anything is staged: attach the dedup set and resolve
+ * the journal left by a previous process. For an entry whose chunk is
+ * PENDING with its token: per shard, the commit in progress landed iff the
+ * ring's p_tail equals intent_tail (nothing has moved it since), so the
+ * records in the rings are cnt_new or cnt_old; both become that number and
+ * the entry waits, orphaned, for the client's resend. Entries whose chunk
+ * is committed, unknown or re-begun under another token are freed. Each
+ * step is idempotent: a crash here is resolved the same way next time.
+ */
+static int _fwd_recover(struct _acc *a)
+{
+	a->ab = reg_acceptor_block(a->r);
+	if (!a->ab)
+		return 0; /* no acceptor block: chunks are acked, not deduped */
+	a->jl = calloc(REG_FWD_JOURNAL, sizeof(*a->jl));
+	if (!a->jl)
+		return -ENOMEM;
+	if (fwd_dedup_bytes(REG_FWD_DEDUP_CAP) > REG_FWD_DEDUP_BYTES) {
+		LOG(a->c, CFG_LOG_ERROR, _ROLE, "forward: the dedup set needs "
+		    "%zu bytes, the region has %llu", fwd_dedup_bytes(
+		    REG_FWD_DEDUP_CAP), (unsigned long long)REG_FWD_DEDUP_BYTES);
+		return -EINVAL;
+	}
+	a->dd = reg_acceptor_dedup(a->r);
+	bool reuse = ck_pr_load_64(&a->ab->magic) == REG_ACC_MAGIC;
+	uint64_t seed = (uint64_t)a->r->hdr->created_ms ^ 0x9e3779b97f4a7c15ULL;
+	int rc = fwd_dedup_init(a->dd, REG_FWD_DEDUP_BYTES, REG_FWD_DEDUP_CAP,
+	    seed, reuse);
+	if (rc)
+		return rc;
+	if (!reuse) {
+		memset(a->ab->journal, 0, sizeof(a->ab->journal));
+		ck_pr_fence_store();
+		ck_pr_store_64(&a->ab->magic, REG_ACC_MAGIC);
+		return 0;
+	}
+	unsigned kept = 0, freed = 0;
+	uint32_t tail[REG_MAX_SHARDS];
+	for (unsigned s = 0; s < a->shards; s++)
+		tail[s] = ck_pr_load_uint(&reg_ring(a->r, 0, s)->ring.p_tail);
+	for (unsigned j = 0; j < REG_FWD_JOURNAL; j++) {
+		struct acc_journal *e = &a->ab->journal[j];
+		uint64_t token = ck_pr_load_64(&e->token), tok = 0;
+		if (!token)
+			continue;
+		enum fwd_seen seen = e->chunk_len && e->chunk_len <=
+		    REG_FWD_CHUNK_MAX ? fwd_dedup_lookup(a->dd, e->chunk,
+		    e->chunk_len, &tok) : FWD_SEEN_NONE;
+		if (seen != FWD_SEEN_PENDING || tok != token) {
+			ck_pr_store_64(&e->token, 0);
+			freed++;
+			continue;
+		}
+		for (unsigned s = 0; s < a->shards; s++) {
+			uint32_t in = tail[s] == a->ab->intent_tail[s] ?
+			    e->cnt_new[s] : e->cnt_old[s];
+			e->cnt_new[s] = in;
+			e->cnt_old[s] = in;
+		}
+		a->jl[j].state = _J_ORPHAN;
+		kept++;
+	}
+	ck_pr_fence_store();
+	for (unsigned s = 0; s < a->shards; s++)
+		ck_pr_store_32(&a->ab->intent_tail[s], tail[s]);
+	if (kept || freed)
+		LOG(a->c, CFG_LOG_INFO, _ROLE, "forward: %u chunks pending from "
+		    "the previous run (resumed when resent), %u journal entries "
+		    "freed", kept, freed);
+	return 0;
+}
+
 /*
  * Feeds bytes of connection id (n == 0: resume a paused stream). Returns
  * true when the connection stays open.
@@ -505,11 +992,24 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 {
 	struct _conn *c = &a->conns[id];
 	uint64_t objects = a->st.objects;
-	c->st.dec.lim.evt = a->lim.evt;
 	int rc;
 	switch (c->dialect) {
+	case _D_FORWARD: {
+		uint64_t msgs = a->st.fwd_messages;
+		c->fs.lim.evt = a->lim.evt;
+		a->cur = id;
+		rc = fwd_stream_feed(&c->fs, p, n, _fwd_event, _fwd_ack, a,
+		    &a->st);
+		a->ctr[REG_C_FWD_MESSAGES] += a->st.fwd_messages - msgs;
+		if (c->close_reason && rc >= 0) {
+			_conn_close(a, id, c->close_reason);
+			return false;
+		}
+		break;
+	}
 	case _D_MSGPACK:
 	default:
+		c->st.dec.lim.evt = a->lim.evt;
 		rc = mp_stream_feed(&c->st, p, n, _tcp_event, a, &a->st);
 		break;
 	}
@@ -531,7 +1031,7 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 		c->last_rx_ms = a->now_ms; /* the pause was ours, not idling */
 	}
 	/* Slowloris guard: an unfinished object has idle_timeout_s to end. */
-	if (!mp_stream_buffered(&c->st))
+	if (!_conn_buffered(c))
 		c->partial_since_ms = 0;
 	else if (a->st.objects != objects || !c->partial_since_ms)
 		c->partial_since_ms = a->now_ms;
@@ -561,23 +1061,31 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 			close(fd);
 		} else if (!a->nfree) {
 			close(fd);
-			a->ctr[REG_C_TCP_CLOSED_TOO_MANY]++;
+			a->ctr[l->kind == _L_FWD ? REG_C_FWD_CLOSED_TOO_MANY :
+			    REG_C_TCP_CLOSED_TOO_MANY]++;
 		} else {
 			unsigned id = a->free_ids[--a->nfree];
 			struct _conn *c = &a->conns[id];
 			c->fd = fd;
 			c->state = _C_OPEN;
-			c->dialect = _D_MSGPACK;
+			c->dialect = l->kind == _L_FWD ? _D_FORWARD : _D_MSGPACK;
 			c->armed = c->paused = c->want_arm = false;
+			c->send_armed = c->fstarted = c->fdup = false;
+			c->jidx = -1;
+			c->close_reason = 0;
 			c->last_rx_ms = a->now_ms;
 			c->partial_since_ms = 0;
-			c->buf = NULL;
-			int rc = mp_stream_init(&c->st, &a->lim);
+			c->buf = c->out = c->out_old = NULL;
+			c->out_off = c->out_len = c->out_cap = 0;
+			int rc = c->dialect == _D_FORWARD ?
+			    fwd_stream_init(&c->fs, &a->lim) :
+			    mp_stream_init(&c->st, &a->lim);
 			if (!rc && a->plain_bufs && !(c->buf = malloc(ACC_TCP_CHUNK)))
 				rc = -ENOMEM;
 			a->nconns++;
 			a->ctr[REG_C_ACC_CONNS] = a->nconns;
-			a->ctr[REG_C_TCP_ACCEPTED]++;
+			a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_ACCEPTED :
+			    REG_C_TCP_ACCEPTED]++;
 			if (rc)
 				_conn_close(a, id, REG_C_TCP_CLOSED_TOO_BIG);
 			else
@@ -604,18 +1112,19 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 	a->inflight--;
 	if (c->state == _C_CLOSING) {
 		_recycle(a, cqe, _TCP_GID);
-		_conn_free(a, id);
+		_conn_reap(a, id);
 		return;
 	}
 	int res = cqe->res;
 	if (res > 0) {
 		if (!data)
 			data = c->buf;
-		a->ctr[REG_C_TCP_BYTES] += (uint64_t)res;
+		a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_BYTES :
+		    REG_C_TCP_BYTES] += (uint64_t)res;
 		c->last_rx_ms = a->now_ms;
 		bool open = _conn_feed(a, id, data, (size_t)res);
 		_recycle(a, cqe, _TCP_GID); /* the stream copied what it kept */
-		if (open && !c->paused && !a->stopping)
+		if (open && !c->paused && !a->stopping && !_send_blocked(c))
 			_arm_recv(a, id);
 		return;
 	}
@@ -634,7 +1143,7 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 		return;
 	}
 	/* EOF or a socket error. */
-	_conn_close(a, id, mp_stream_buffered(&c->st) ?
+	_conn_close(a, id, _conn_buffered(c) ?
 	    REG_C_TCP_CLOSED_PARTIAL : REG_C_TCP_CLOSED_PEER);
 }
 
@@ -773,7 +1282,7 @@ static void _todo(struct _acc *a)
 		struct _conn *c = &a->conns[id];
 		if (c->paused) {
 			if (_conn_feed(a, id, NULL, 0) && !c->paused &&
-			    !a->stopping)
+			    !a->stopping && !_send_blocked(c))
 				_arm_recv(a, id);
 			else if (c->state == _C_OPEN && !c->paused && a->stopping)
 				_conn_close(a, id, 0);
@@ -802,7 +1311,8 @@ static void _idle_check(struct _acc *a)
 		if (a->now_ms - c->last_rx_ms > limit ||
 		    (c->partial_since_ms && a->now_ms - c->partial_since_ms >
 		    limit))
-			_conn_close(a, id, REG_C_TCP_CLOSED_IDLE);
+			_conn_close(a, id, _send_blocked(c) ?
+			    REG_C_FWD_CLOSED_SLOW : REG_C_TCP_CLOSED_IDLE);
 	}
 }
 
@@ -824,6 +1334,9 @@ static void _completions(struct _acc *a)
 			break;
 		case _K_RECV:
 			_on_recv(a, cqe);
+			break;
+		case _K_SEND:
+			_on_send(a, cqe);
 			break;
 		default:
 			break;
@@ -854,8 +1367,13 @@ static void _teardown(struct _acc *a)
 	for (unsigned id = 0; a->conns && id < a->c->max_connections; id++)
 		if (a->conns[id].state != _C_FREE) {
 			close(a->conns[id].fd);
-			mp_stream_fini(&a->conns[id].st);
+			if (a->conns[id].dialect == _D_FORWARD)
+				fwd_stream_fini(&a->conns[id].fs);
+			else
+				mp_stream_fini(&a->conns[id].st);
 			free(a->conns[id].buf);
+			free(a->conns[id].out);
+			free(a->conns[id].out_old);
 		}
 	for (unsigned i = 0; i < a->nlsn; i++) {
 		close(a->lsn[i].fd);
@@ -877,16 +1395,18 @@ static void _teardown(struct _acc *a)
 	free(a->free_ids);
 	free(a->todo);
 	free(a->batch);
+	free(a->jl);
 }
 
 bool acc_wanted(const struct cfg *c)
 {
-	unsigned u = 0, t = 0;
+	unsigned u = 0, t = 0, f = 0;
 	if (!c->acceptor_slots)
 		return false;
 	cfg_listen_parse(c->udp_listen, NULL, 0, &u, NULL, 0);
 	cfg_listen_parse(c->tcp_listen, NULL, 0, &t, NULL, 0);
-	return u + t > 0;
+	cfg_listen_parse(c->forward_listen, NULL, 0, &f, NULL, 0);
+	return u + t + f > 0;
 }
 
 static int _start(struct _acc *a)
@@ -902,6 +1422,13 @@ static int _start(struct _acc *a)
 		a->commit_every = 16;
 	ck_pr_store_int(&a->slot->owner, getpid());
 	ring_producer_init(&a->pr, a->r, 0);
+	/* Before anything is staged: the journal compares ring indices. */
+	int frc = _fwd_recover(a);
+	if (frc) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "forward: cannot set up the chunk "
+		    "journal: %s", strerror(-frc));
+		return frc;
+	}
 
 	a->lim = mp_limits_default();
 	a->lim.max_object_bytes = c->max_object_bytes;
@@ -952,7 +1479,7 @@ static int _start(struct _acc *a)
 	}
 	_open_listeners(a, c->udp_listen, _L_UDP, "udp_listen");
 	_open_listeners(a, c->tcp_listen, _L_TCP, "tcp_listen");
-	/* forward_listen: see enum _dialect (no ipc/forward.h yet). */
+	_open_listeners(a, c->forward_listen, _L_FWD, "forward_listen");
 	if (!a->nlsn) {
 		LOG(c, CFG_LOG_ERROR, _ROLE, "no address could be bound");
 		return -EADDRNOTAVAIL;
@@ -1015,7 +1542,7 @@ int acc_main(const struct reg *r, const struct cfg *c)
 	size_t held = 0;
 	for (unsigned id = 0; id < c->max_connections; id++)
 		if (a->conns[id].state == _C_OPEN && a->conns[id].paused)
-			held += mp_stream_buffered(&a->conns[id].st);
+			held += _conn_buffered(&a->conns[id]);
 	if (held)
 		LOG(c, CFG_LOG_WARN, _ROLE, "stopped with %zu paused bytes not "
 		    "delivered (the rings stayed full for %d ms)", held,

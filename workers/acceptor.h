@@ -7,8 +7,20 @@
  * Process: forked and restarted by the supervisor like a shard worker, at
  * reg_proc(r, reg_proc_acceptor(r)). Only that process calls acc_main().
  * It writes its reg_proc (heartbeat, ready, counters REG_C_REJECT0.. and
- * REG_C_ACC0..) and producer slot 0 (its rings' producer side and the slot's
- * counters); it reads everything else.
+ * REG_C_ACC0..), producer slot 0 (its rings' producer side and the slot's
+ * counters) and the acceptor block (struct acc_block: the forward chunk
+ * journal and dedup set, kept across its restarts); it reads everything
+ * else.
+ *
+ * Fluentd forward protocol: connections accepted on forward_listen are
+ * decoded by ipc/forward.h's fwd_stream (same events, same staging and
+ * back-pressure as plain TCP). A message with a "chunk" option is answered
+ * {"ack": chunk} by an io_uring send after its records are committed;
+ * chunk ids are de-duplicated across resends and acceptor kills with a
+ * journal of the ring positions each commit reaches (docs/PROTOCOL.md,
+ * "For the acceptor", has the recipe, the crash windows and the residual
+ * cases). A peer that leaves more than 16 KiB of acks unread is closed
+ * (REG_C_FWD_CLOSED_SLOW).
  *
  * I/O: multishot accept on TCP listeners; multishot recvmsg with a provided
  * buffer ring (registered by hand: liburing 2.3 has no setup helper) on UDP

@@ -12,6 +12,15 @@ Usage: forward_client.py interop PORT
        answer to unpack to exactly {"ack": chunk}, users ack-<mode>.
   Exit 0 when every ack matched, 1 otherwise, 77 when a module is missing.
 
+Usage: forward_client.py dup PORT
+    Against the acceptor (not fwd_stream alone: it needs the dedup set):
+    a Forward message of 3 events for user dup-chunk with a chunk option,
+    acked, then the very same bytes resent twice on new connections (as a
+    client does when an ack is lost): each resend must be acked again and
+    its events not applied twice (the test expects 3 events). An empty
+    Forward message with a chunk is acked too, twice.
+  Exit 0 when every ack matched, 1 otherwise, 77 when a module is missing.
+
 Usage: forward_client.py resend PORT USERS EVENTS_PER_CHUNK CHUNKS LOG
     At-least-once sender for the integration test: PackedForward chunks
     with acks; on a connection error or a missing ack it reconnects and
@@ -109,6 +118,25 @@ def interop(port):
     return 1 if bad else 0
 
 
+def dup(port):
+    c = chunk_id()
+    msg = msgpack.packb(["app.d", [[T0 + i, rec("dup-chunk")] for i in range(3)],
+                         {"chunk": c, "size": 3}], use_bin_type=True)
+    e = chunk_id()
+    empty = msgpack.packb(["app.e", [], {"chunk": e}], use_bin_type=True)
+    bad = 0
+    for _ in range(3):
+        for cid, m in ((c, msg), (e, empty)):
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(m)
+                ack = read_ack(sock)
+                if ack != {"ack": cid}:
+                    print("bad ack", ack, "for", cid)
+                    bad += 1
+    print("duplicate chunks acked:", 6, "bad:", bad)
+    return 1 if bad else 0
+
+
 def resend(port, users, per_chunk, chunks, log):
     seq = 0
     sock = None
@@ -153,6 +181,8 @@ def resend(port, users, per_chunk, chunks, log):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "interop":
         sys.exit(interop(int(sys.argv[2])))
+    if len(sys.argv) >= 3 and sys.argv[1] == "dup":
+        sys.exit(dup(int(sys.argv[2])))
     if len(sys.argv) >= 7 and sys.argv[1] == "resend":
         sys.exit(resend(int(sys.argv[2]), int(sys.argv[3]),
                         int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]))
