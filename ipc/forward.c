@@ -16,6 +16,8 @@
  */
 #include "ipc/forward.h"
 
+#include "ipc/heldbuf.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -30,7 +32,7 @@
 #include "ipc/evfield.h"
 
 #define _ZONE_CHUNK 2048
-#define _BUF_MIN    4096
+#define _BUF_MIN    HB_MIN
 
 static void _msg(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -757,36 +759,16 @@ static int _hold(struct fwd_stream *s, const struct _sink *k, const char *p,
 		    "more than %zu bytes held for the connection", max);
 		return _fatal(s, k, EVT_R_TOO_BIG, -ENOBUFS, p, n);
 	}
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : _BUF_MIN;
-		char *nb;
-
-		while (cap < s->len + n)
-			cap *= 2;
-		if (cap > max)
-			cap = max;
-		nb = realloc(s->buf, cap);
-		if (!nb) {
-			_msg(s->msg, sizeof(s->msg), "out of memory");
-			return _fatal(s, k, EVT_R_TOO_BIG, -ENOMEM, p, n);
-		}
-		s->buf = nb;
-		s->cap = cap;
+	if (hb_append(&s->buf, &s->len, &s->cap, p, n, max)) {
+		_msg(s->msg, sizeof(s->msg), "out of memory");
+		return _fatal(s, k, EVT_R_TOO_BIG, -ENOMEM, p, n);
 	}
-	memcpy(s->buf + s->len, p, n);
-	s->len += n;
 	return 0;
 }
 
 static void _drop(struct fwd_stream *s, size_t n)
 {
-	memmove(s->buf, s->buf + n, s->len - n);
-	s->len -= n;
-	if (s->len == 0 && s->cap > 4 * _BUF_MIN) {
-		free(s->buf);
-		s->buf = NULL;
-		s->cap = 0;
-	}
+	hb_drop(&s->buf, &s->len, &s->cap, n);
 }
 
 static int _process_held(struct fwd_stream *s, const struct _sink *k)

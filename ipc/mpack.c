@@ -15,6 +15,7 @@
 #include "ipc/mpack.h"
 
 #include "ipc/evfield.h"
+#include "ipc/heldbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +26,6 @@
 #include <string.h>
 
 #define _ZONE_CHUNK 2048
-#define _BUF_MIN    4096
 
 static void _msg(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -786,39 +786,19 @@ static int _hold(struct mp_stream *s, const struct _sink *k, const char *p,
 		    s->dec.lim.max_buffered);
 		return _fatal(s, k, EVT_R_TOO_BIG, -ENOBUFS, p, n);
 	}
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : _BUF_MIN;
-		char *nb;
-
-		while (cap < s->len + n)
-			cap *= 2;
-		if (cap > s->dec.lim.max_buffered)
-			cap = s->dec.lim.max_buffered;
-		nb = realloc(s->buf, cap);
-		if (!nb) {
-			_msg(s->dec.msg, sizeof(s->dec.msg), "out of memory");
-			s->error = -ENOMEM;
-			s->fatal_reason = EVT_R_TOO_BIG;
-			return -ENOMEM;
-		}
-		s->buf = nb;
-		s->cap = cap;
+	if (hb_append(&s->buf, &s->len, &s->cap, p, n, s->dec.lim.max_buffered)) {
+		_msg(s->dec.msg, sizeof(s->dec.msg), "out of memory");
+		s->error = -ENOMEM;
+		s->fatal_reason = EVT_R_TOO_BIG;
+		return -ENOMEM;
 	}
-	memcpy(s->buf + s->len, p, n);
-	s->len += n;
 	return 0;
 }
 
 /* Drops the first n held bytes; frees a big buffer once empty. */
 static void _drop(struct mp_stream *s, size_t n)
 {
-	memmove(s->buf, s->buf + n, s->len - n);
-	s->len -= n;
-	if (s->len == 0 && s->cap > 4 * _BUF_MIN) {
-		free(s->buf);
-		s->buf = NULL;
-		s->cap = 0;
-	}
+	hb_drop(&s->buf, &s->len, &s->cap, n);
 }
 
 /* _process over the held bytes; drops what was consumed. */
