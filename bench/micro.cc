@@ -16,7 +16,8 @@
 
 #include "bench/shim.h"
 
-namespace {
+namespace
+{
 
 [[noreturn]] void die(const char *what, const char *err)
 {
@@ -31,15 +32,14 @@ void add(const char *name, bsh *b, step_fn step, verify_fn verify,
     int64_t items_per_step)
 {
 	std::string label = name;
-	benchmark::RegisterBenchmark(name,
-	    [=](benchmark::State &st) {
-		    for (auto _ : st)
-			    step(b);
-		    char err[256];
-		    if (verify(b, err, sizeof(err)))
-			    die(label.c_str(), err);
-		    st.SetItemsProcessed(st.iterations() * items_per_step);
-	    });
+	benchmark::RegisterBenchmark(name, [=](benchmark::State &st) {
+		for (auto _ : st)
+			step(b);
+		char err[256];
+		if (verify(b, err, sizeof(err)))
+			die(label.c_str(), err);
+		st.SetItemsProcessed(st.iterations() * items_per_step);
+	});
 }
 
 } // namespace
@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 	// Our own flag first; Google Benchmark rejects what it does not know.
 	for (int i = 1; i + 1 < argc; i++) {
 		if (std::strcmp(argv[i], "--users") == 0) {
-			users = (unsigned)std::strtoul(argv[i + 1], nullptr, 10);
+			users =
+			    (unsigned)std::strtoul(argv[i + 1], nullptr, 10);
 			for (int j = i; j + 2 <= argc; j++)
 				argv[j] = argv[j + 2];
 			argc -= 2;
@@ -70,23 +71,26 @@ int main(int argc, char **argv)
 	if (bsh_open(&b, users, err, sizeof(err)) < 0)
 		die("setup", err);
 
-	add("ring/ck_typed_single", b, bsh_ring_ck_single_step,
-	    bsh_ring_verify, 1);
+	add("ring/ck_typed_single", b, bsh_ring_ck_single_step, bsh_ring_verify,
+	    1);
 	add("ring/stage_commit_1", b, bsh_ring_stage1_step, bsh_ring_verify, 1);
 	add("ring/stage_commit_batch64", b, bsh_ring_batch_step,
 	    bsh_ring_verify, BSH_BATCH);
-	add("learn/lrn_apply_item4", b,
-	    [](bsh *x) { bsh_learn_step(x, 0); }, bsh_learn_verify, 1);
-	add("learn/lrn_apply_16items_evicting", b,
+	add(
+	    "learn/lrn_apply_item4", b, [](bsh *x) { bsh_learn_step(x, 0); },
+	    bsh_learn_verify, 1);
+	add(
+	    "learn/lrn_apply_16items_evicting", b,
 	    [](bsh *x) { bsh_learn_step(x, 1); }, bsh_learn_verify, 1);
 	std::string r1 = "read/prof_read_random_of_" + std::to_string(users);
-	std::string r2 = "read/pen_profile_read_random_of_" +
-	    std::to_string(users);
+	std::string r2 =
+	    "read/pen_profile_read_random_of_" + std::to_string(users);
 	add(r1.c_str(), b, bsh_prof_read_step, bsh_read_verify, 1);
 	add(r2.c_str(), b, bsh_pen_read_step, bsh_read_verify, 1);
 
 	std::printf("profile table: %.0f bytes of shared memory per user "
-	    "(512 B slot + index), %u users\n", bsh_bytes_per_user(b), users);
+		    "(512 B slot + index), %u users\n",
+	    bsh_bytes_per_user(b), users);
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();
 	bsh_close(&b);

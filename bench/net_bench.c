@@ -222,11 +222,12 @@ static void _baseline(const char *instance, unsigned port, int stop, int out)
 		got += (uint64_t)n;
 		for (int k = 0; k < n; k++) {
 			b->n = 0;
-			mp_decoder_buffer(&dec, bufs[k], mm[k].msg_len, _base_event,
-			    b, NULL);
+			mp_decoder_buffer(&dec, bufs[k], mm[k].msg_len,
+			    _base_event, b, NULL);
 			size_t done = 0;
-			pen_publish_prepared(b->p, (const struct pen_prepared *)
-			    b->recs, b->n, PEN_NOWAIT | PEN_DEFER, &done);
+			pen_publish_prepared(b->p,
+			    (const struct pen_prepared *)b->recs, b->n,
+			    PEN_NOWAIT | PEN_DEFER, &done);
 			staged += done;
 			dropped += b->n - done;
 		}
@@ -246,8 +247,8 @@ static uint64_t _applied(const struct reg *r)
 {
 	uint64_t n = 0;
 	for (unsigned s = 0; s < r->hdr->geo.shards; s++)
-		n += ck_pr_load_64(&reg_proc(r, reg_proc_worker(r, s))->
-		    counters[REG_C_APPLIED]);
+		n += ck_pr_load_64(&reg_proc(r, reg_proc_worker(r, s))
+					->counters[REG_C_APPLIED]);
 	return n;
 }
 
@@ -288,8 +289,8 @@ static struct result _run_udp_acceptor(struct env *e, const struct dgrams *d,
 		return res;
 	_drain(e->r);
 	uint64_t a0 = _acc(e->r, REG_C_ACC_EVENTS), ap0 = _applied(e->r),
-	    g0 = _acc(e->r, REG_C_UDP_DATAGRAMS),
-	    d0 = _acc(e->r, REG_C_UDP_DROPPED_EVENTS);
+		 g0 = _acc(e->r, REG_C_UDP_DATAGRAMS),
+		 d0 = _acc(e->r, REG_C_UDP_DROPPED_EVENTS);
 	double t0 = _now();
 	pid_t s = fork();
 	if (s == 0) {
@@ -401,8 +402,8 @@ static struct result _run_tcp(struct env *e, unsigned conns)
 			for (unsigned c = 0; c < conns; c++) {
 				if (!(pf[c].revents & POLLOUT))
 					continue;
-				ssize_t w = send(fds[c], chunk + off[c], n - off[c],
-				    MSG_NOSIGNAL);
+				ssize_t w = send(fds[c], chunk + off[c],
+				    n - off[c], MSG_NOSIGNAL);
 				if (w > 0) {
 					off[c] = (off[c] + (size_t)w) % n;
 					bytes += (uint64_t)w;
@@ -428,8 +429,8 @@ static struct result _run_tcp(struct env *e, unsigned conns)
 	uint64_t acc = _acc(e->r, REG_C_ACC_EVENTS) - a0;
 	uint64_t app = _applied(e->r) - ap0;
 	waitpid(s, NULL, 0);
-	for (unsigned k = 0; k < 3000 && _acc(e->r, REG_C_ACC_EVENTS) - a0 <
-	    sent; k++)
+	for (unsigned k = 0;
+	     k < 3000 && _acc(e->r, REG_C_ACC_EVENTS) - a0 < sent; k++)
 		_sleep_ms(2);
 	_drain(e->r);
 	res.accepted = (double)acc / t;
@@ -444,7 +445,7 @@ static struct result _run_tcp(struct env *e, unsigned conns)
 static int _cmp(const void *a, const void *b)
 {
 	double x = ((const struct result *)a)->applied,
-	    y = ((const struct result *)b)->applied;
+	       y = ((const struct result *)b)->applied;
 	return (x > y) - (x < y);
 }
 
@@ -457,8 +458,8 @@ static struct result _median(struct result *r, unsigned n)
 	return m;
 }
 
-static pid_t _start(const char *penchantd, const char *instance,
-    unsigned port, char *dir)
+static pid_t _start(const char *penchantd, const char *instance, unsigned port,
+    char *dir)
 {
 	char inst[96], sd[160], u[64], t[64];
 	snprintf(dir, 128, "/tmp/penchant-%s", instance);
@@ -471,9 +472,9 @@ static pid_t _start(const char *penchantd, const char *instance,
 	if (pid == 0) {
 		int fd = open("/dev/null", O_WRONLY);
 		dup2(fd, 2);
-		execl(penchantd, penchantd, inst, sd, u, t, "--forward-listen=",
-		    "--no-snapshot", "--shards=1", "--ring-depth=65536",
-		    "--log-level=warn", (char *)NULL);
+		execl(penchantd, penchantd, inst, sd, u, t,
+		    "--forward-listen=", "--no-snapshot", "--shards=1",
+		    "--ring-depth=65536", "--log-level=warn", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -482,7 +483,8 @@ static pid_t _start(const char *penchantd, const char *instance,
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: net_bench PENCHANTD [--seconds S] "
+		fprintf(stderr,
+		    "usage: net_bench PENCHANTD [--seconds S] "
 		    "[--runs R] [--only udp1|udp16|tcp]\n");
 		return 2;
 	}
@@ -508,9 +510,10 @@ int main(int argc, char **argv)
 	for (unsigned t = 0; t < 500; t++) {
 		if (pen_open(instance, &e.p, NULL, 0) == 0) {
 			e.r = pen_region(e.p);
-			const struct reg_proc *a = reg_proc(e.r,
-			    reg_proc_acceptor(e.r));
-			if (e.r->hdr->state == REG_RUNNING && a->ready && a->pid)
+			const struct reg_proc *a =
+			    reg_proc(e.r, reg_proc_acceptor(e.r));
+			if (e.r->hdr->state == REG_RUNNING && a->ready &&
+			    a->pid)
 				break;
 			pen_close(&e.p);
 		}
@@ -536,12 +539,12 @@ int main(int argc, char **argv)
 		}
 		struct result a = _median(ra, runs), b = _median(rb, runs);
 		printf("%-6s acceptor: sent %.2fM ev/s, accepted %.2fM ev/s, "
-		    "applied %.2fM ev/s, dropped %.0f | recvmmsg baseline: "
-		    "applied %.2fM ev/s, dropped %.0f | ratio %.2f%s\n", name,
-		    a.sent / 1e6, a.accepted / 1e6, a.applied / 1e6, a.dropped,
-		    b.applied / 1e6, b.dropped, b.applied > 0 ?
-		    a.applied / b.applied : 0.0, a.ok && b.ok ? "" :
-		    "  CHECK FAILED");
+		       "applied %.2fM ev/s, dropped %.0f | recvmmsg baseline: "
+		       "applied %.2fM ev/s, dropped %.0f | ratio %.2f%s\n",
+		    name, a.sent / 1e6, a.accepted / 1e6, a.applied / 1e6,
+		    a.dropped, b.applied / 1e6, b.dropped,
+		    b.applied > 0 ? a.applied / b.applied : 0.0,
+		    a.ok && b.ok ? "" : "  CHECK FAILED");
 		bad |= !(a.ok && b.ok);
 		free(dg.buf);
 		free(dg.len);
@@ -552,9 +555,9 @@ int main(int argc, char **argv)
 			rt[i] = _run_tcp(&e, 4);
 		struct result t = _median(rt, runs);
 		printf("tcp4   acceptor: sent %.2fM ev/s, accepted %.2fM ev/s, "
-		    "applied %.2fM ev/s, dropped 0%s\n", t.sent / 1e6,
-		    t.accepted / 1e6, t.applied / 1e6, t.ok ? "" :
-		    "  CHECK FAILED");
+		       "applied %.2fM ev/s, dropped 0%s\n",
+		    t.sent / 1e6, t.accepted / 1e6, t.applied / 1e6,
+		    t.ok ? "" : "  CHECK FAILED");
 		bad |= !t.ok;
 	}
 	pen_close(&e.p);

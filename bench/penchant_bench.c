@@ -91,7 +91,7 @@ struct opts {
 	unsigned shards, publishers, repeat;
 	double zipf, rate;
 	bool prefault, verbose;
-	int only;                  /* a variant, or -1 for all */
+	int only; /* a variant, or -1 for all */
 };
 
 /* One event, compact; a publisher expands it into a ring record. */
@@ -117,21 +117,21 @@ struct workload {
 struct ctl {
 	uint32_t go;
 	uint32_t ready;
-	uint32_t failed;           /* a child's error flag */
+	uint32_t failed; /* a child's error flag */
 	uint32_t pad;
 	int64_t t_go_ns;
-	uint64_t seq_errors;       /* ring-copy: out-of-order records */
+	uint64_t seq_errors;	   /* ring-copy: out-of-order records */
 	uint64_t sink[_MAX_PROCS]; /* consumers' checksums, kept live */
 	uint64_t lat_n[_MAX_PROCS];
-	uint64_t lat_cap;          /* samples per publisher */
-	uint32_t lat_ns[];         /* [publisher][lat_cap] */
+	uint64_t lat_cap;  /* samples per publisher */
+	uint32_t lat_ns[]; /* [publisher][lat_cap] */
 };
 
 struct result {
-	double rate;               /* events/s */
-	double p50, p99, p999;     /* latency ns */
+	double rate;	       /* events/s */
+	double p50, p99, p999; /* latency ns */
 	uint64_t samples;
-	uint64_t touched;          /* profiles in the table at the end */
+	uint64_t touched; /* profiles in the table at the end */
 	double bytes_per_user, slot_bytes;
 	uint64_t capacity;
 };
@@ -217,7 +217,8 @@ static int _gen(struct workload *w, const struct opts *o)
 		it->item.category = w->cat_ids[e % _CATS];
 		it->item.n_tags = 4;
 		for (unsigned t = 0; t < 4; t++)
-			it->item.tags[t] = w->tag_ids[(e * 13 + t * 37) % _TAGS];
+			it->item.tags[t] =
+			    w->tag_ids[(e * 13 + t * 37) % _TAGS];
 		it->price_level = 255;
 	}
 	for (uint64_t i = 0; i < w->n; i++) {
@@ -235,9 +236,13 @@ static int _gen(struct workload *w, const struct opts *o)
 		struct ev8 *e = &w->ev[i];
 		e->user = perm[lo];
 		e->entity = (uint16_t)((r >> 8) % _ENTITIES);
-		e->type = pct < 55 ? EVT_VIEW : pct < 78 ? EVT_CLICK
-		    : pct < 85 ? EVT_SAVE : pct < 91 ? EVT_RSVP
-		    : pct < 95 ? EVT_SHARE : pct < 98 ? EVT_FEEDBACK : EVT_SEARCH;
+		e->type = pct < 55 ? EVT_VIEW
+		    : pct < 78	   ? EVT_CLICK
+		    : pct < 85	   ? EVT_SAVE
+		    : pct < 91	   ? EVT_RSVP
+		    : pct < 95	   ? EVT_SHARE
+		    : pct < 98	   ? EVT_FEEDBACK
+				   : EVT_SEARCH;
 		e->extra = (uint8_t)(r >> 40);
 	}
 	free(cdf);
@@ -245,8 +250,7 @@ static int _gen(struct workload *w, const struct opts *o)
 	return 0;
 }
 
-static void _record(const struct workload *w, uint64_t i,
-    struct evt_record *r)
+static void _record(const struct workload *w, uint64_t i, struct evt_record *r)
 {
 	const struct ev8 *e = &w->ev[i];
 	memset(r, 0, sizeof(*r));
@@ -290,8 +294,8 @@ static void _geometry(const struct opts *o, struct reg_geometry *g)
 	sup_geometry(&c, g);
 }
 
-static int _setup_region(struct reg *r, const char *name,
-    const struct opts *o, const struct workload *w)
+static int _setup_region(struct reg *r, const char *name, const struct opts *o,
+    const struct workload *w)
 {
 	struct reg_geometry g;
 	char err[256];
@@ -371,11 +375,13 @@ static int _consume(const struct reg *r, unsigned s, enum variant v,
 			if (v == V_TABLE) /* as the worker does */
 				for (unsigned i = 0; i < n; i++) {
 					uint64_t k = ring_peek(b, i)->user_key;
-					__builtin_prefetch(&idx[(uint32_t)(k ^
-					    (k >> 29)) & mask]);
+					__builtin_prefetch(
+					    &idx[(uint32_t)(k ^ (k >> 29)) &
+						mask]);
 				}
 			for (unsigned i = 0; i < n; i++)
-				memcpy(&copy[i], ring_peek(b, i), sizeof(copy[i]));
+				memcpy(&copy[i], ring_peek(b, i),
+				    sizeof(copy[i]));
 			__asm__ volatile("" : : "r"(copy) : "memory");
 			ring_release(b, n);
 			for (unsigned i = 0; i < n; i++) {
@@ -387,7 +393,8 @@ static int _consume(const struct reg *r, unsigned s, enum variant v,
 					continue;
 				}
 				struct prof_ref ref;
-				if (prof_find_or_insert(r, s, e->user_key, &ref)) {
+				if (prof_find_or_insert(r, s, e->user_key,
+					&ref)) {
 					full++;
 					continue;
 				}
@@ -399,9 +406,11 @@ static int _consume(const struct reg *r, unsigned s, enum variant v,
 			}
 			applied += n;
 			took += n;
-			ck_pr_store_64(&counters[REG_C_APPLIED], applied - full);
+			ck_pr_store_64(&counters[REG_C_APPLIED],
+			    applied - full);
 			ck_pr_store_64(&counters[REG_C_REJECT0 +
-			    EVT_R_TABLE_FULL], full);
+					   EVT_R_TABLE_FULL],
+			    full);
 		}
 		if (took)
 			continue;
@@ -507,7 +516,8 @@ static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
 				if ((slot = _find_slot(r)) < 0)
 					goto out;
 				for (unsigned s = 0; s < S; s++)
-					rings[s] = reg_ring(r, (unsigned)slot, s);
+					rings[s] =
+					    reg_ring(r, (unsigned)slot, s);
 			}
 			/* Sample the first record of the call. */
 			unsigned s0 = reg_shard_of(buf[0].user_key, S);
@@ -520,19 +530,22 @@ static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
 				sent[reg_shard_of(buf[j].user_key, S)]++;
 		}
 		if (slot >= 0 && now - last_poll >= _POLL_NS) {
-			now = last_poll = _now_ns(); /* after any publish above */
+			now = last_poll =
+			    _now_ns(); /* after any publish above */
 			bool pending = false;
 			for (unsigned s = 0; s < S; s++) {
 				if (qh[s] == qt[s])
 					continue;
-				uint64_t a = ck_pr_load_64(&rings[s]->applied_seq);
+				uint64_t a =
+				    ck_pr_load_64(&rings[s]->applied_seq);
 				while (qh[s] < qt[s] &&
 				    q[s * qcap + qh[s] % qcap].seq < a) {
-					int64_t d = now -
-					    q[s * qcap + qh[s] % qcap].t;
+					int64_t d =
+					    now - q[s * qcap + qh[s] % qcap].t;
 					if (nlat < ctl->lat_cap)
-						lat[nlat++] = d > UINT32_MAX ?
-						    UINT32_MAX : (uint32_t)d;
+						lat[nlat++] = d > UINT32_MAX
+						    ? UINT32_MAX
+						    : (uint32_t)d;
 					qh[s]++;
 				}
 				pending |= qh[s] < qt[s];
@@ -544,7 +557,8 @@ static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
 			if (!deadline)
 				deadline = now + 30000000000LL;
 			else if (now > deadline) {
-				fprintf(stderr, "penchant-bench: latency samples "
+				fprintf(stderr,
+				    "penchant-bench: latency samples "
 				    "not applied within 30 s\n");
 				goto out;
 			}
@@ -579,7 +593,7 @@ static void _publisher_child(const char *name, const struct workload *w,
 	while (!ck_pr_load_32(&ctl->go))
 		ck_pr_stall();
 	rc = v == V_LAT ? _publish_paced(pen, w, n, me, o->publishers, o, ctl)
-	    : _publish_all(pen, w, n, me, o->publishers);
+			: _publish_all(pen, w, n, me, o->publishers);
 	pen_close(&pen);
 	if (rc)
 		ck_pr_store_32(&ctl->failed, 1);
@@ -634,7 +648,8 @@ static uint64_t _applied(const struct reg *r, bool rejects)
 		uint64_t *c = reg_proc(r, reg_proc_worker(r, s))->counters;
 		n += ck_pr_load_64(&c[REG_C_APPLIED]);
 		if (rejects)
-			n += ck_pr_load_64(&c[REG_C_REJECT0 + EVT_R_TABLE_FULL]);
+			n +=
+			    ck_pr_load_64(&c[REG_C_REJECT0 + EVT_R_TABLE_FULL]);
 	}
 	return n;
 }
@@ -671,8 +686,8 @@ static void _percentiles(struct ctl *ctl, unsigned P, struct result *res)
 	free(all);
 }
 
-static int _run(const struct opts *o, const struct workload *w,
-    enum variant v, unsigned runno, struct ctl *ctl, struct result *res)
+static int _run(const struct opts *o, const struct workload *w, enum variant v,
+    unsigned runno, struct ctl *ctl, struct result *res)
 {
 	char name[40];
 	struct reg r;
@@ -717,7 +732,8 @@ static int _run(const struct opts *o, const struct workload *w,
 	int64_t until = _now_ns() + 60000000000LL;
 	while (ck_pr_load_32(&ctl->ready) < S + P) {
 		if (ck_pr_load_32(&ctl->failed) || _now_ns() > until) {
-			fprintf(stderr, "penchant-bench: children did not start\n");
+			fprintf(stderr,
+			    "penchant-bench: children did not start\n");
 			goto fail;
 		}
 		_sleep_us(1000);
@@ -744,8 +760,10 @@ static int _run(const struct opts *o, const struct workload *w,
 			seen = a;
 			last_progress = t_end;
 		} else if (t_end - last_progress > 10000000000LL) {
-			fprintf(stderr, "penchant-bench: %s: stuck at %llu of "
-			    "%llu applied\n", _vname[v], (unsigned long long)a,
+			fprintf(stderr,
+			    "penchant-bench: %s: stuck at %llu of "
+			    "%llu applied\n",
+			    _vname[v], (unsigned long long)a,
 			    (unsigned long long)n);
 			goto fail;
 		}
@@ -755,7 +773,8 @@ static int _run(const struct opts *o, const struct workload *w,
 
 	ck_pr_store_uint(&r.hdr->state, REG_DRAINING);
 	if (_reap(cons, S, 30000000000LL)) {
-		fprintf(stderr, "penchant-bench: %s: a consumer failed or hung\n",
+		fprintf(stderr,
+		    "penchant-bench: %s: a consumer failed or hung\n",
 		    _vname[v]);
 		goto fail;
 	}
@@ -770,11 +789,13 @@ static int _run(const struct opts *o, const struct workload *w,
 		res->touched += reg_shard(&r, s)->count;
 	}
 	if (applied != n || published != n || full || ctl->seq_errors) {
-		fprintf(stderr, "penchant-bench: %s: WRONG: applied %llu, "
+		fprintf(stderr,
+		    "penchant-bench: %s: WRONG: applied %llu, "
 		    "published %llu, expected %llu, table_full %llu, "
-		    "out-of-order %llu\n", _vname[v],
-		    (unsigned long long)applied, (unsigned long long)published,
-		    (unsigned long long)n, (unsigned long long)full,
+		    "out-of-order %llu\n",
+		    _vname[v], (unsigned long long)applied,
+		    (unsigned long long)published, (unsigned long long)n,
+		    (unsigned long long)full,
 		    (unsigned long long)ctl->seq_errors);
 		goto out;
 	}
@@ -783,8 +804,9 @@ static int _run(const struct opts *o, const struct workload *w,
 	const struct reg_geometry *g = &r.hdr->geo;
 	res->capacity = (uint64_t)g->profiles_per_shard * S;
 	res->slot_bytes = sizeof(struct prof_slot);
-	res->bytes_per_user = ((double)g->index_slots * sizeof(struct prof_index) +
-	    (double)g->profiles_per_shard * sizeof(struct prof_slot)) /
+	res->bytes_per_user =
+	    ((double)g->index_slots * sizeof(struct prof_index) +
+		(double)g->profiles_per_shard * sizeof(struct prof_slot)) /
 	    g->profiles_per_shard;
 	rc = 0;
 	goto out;
@@ -820,12 +842,16 @@ static void _usage(FILE *f)
 	    "  --zipf S        Zipf exponent (default 1.0)\n"
 	    "  --shards S      worker processes (default 1)\n"
 	    "  --publishers P  publisher processes (default 1)\n"
-	    "  --repeat K      runs of every variant; medians printed (default 3)\n"
-	    "  --rate R        offered events/s of the latency run (default 1e6)\n"
+	    "  --repeat K      runs of every variant; medians printed (default "
+	    "3)\n"
+	    "  --rate R        offered events/s of the latency run (default "
+	    "1e6)\n"
 	    "  --lat-events N  events of the latency run (default 2000000)\n"
-	    "  --no-prefault   consumers do not map their shard before the start\n"
+	    "  --no-prefault   consumers do not map their shard before the "
+	    "start\n"
 	    "  --verbose       print every run\n"
-	    "  --only V        run one variant: ring-copy, table, e2e, latency\n"
+	    "  --only V        run one variant: ring-copy, table, e2e, "
+	    "latency\n"
 	    "                  (for profiling; no summary)\n"
 	    "  --quick         CI smoke sizes: 200000 events, 50000 users\n");
 }
@@ -851,9 +877,15 @@ static int _variant(const char *s)
 
 static int _parse(int argc, char **argv, struct opts *o)
 {
-	*o = (struct opts){ .events = 10000000, .users = 1000000,
-		.lat_events = 2000000, .shards = 1, .publishers = 1,
-		.repeat = 3, .zipf = 1.0, .rate = 1e6, .prefault = true,
+	*o = (struct opts){ .events = 10000000,
+		.users = 1000000,
+		.lat_events = 2000000,
+		.shards = 1,
+		.publishers = 1,
+		.repeat = 3,
+		.zipf = 1.0,
+		.rate = 1e6,
+		.prefault = true,
 		.only = -1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -897,8 +929,10 @@ static int _parse(int argc, char **argv, struct opts *o)
 		    !_num(argv[i + 1], 1, 1e10, &v)) {
 			o->lat_events = (uint64_t)v, i++;
 		} else {
-			fprintf(stderr, "penchant-bench: bad option or value: "
-			    "%s%s%s\n", a, i + 1 < argc ? " " : "",
+			fprintf(stderr,
+			    "penchant-bench: bad option or value: "
+			    "%s%s%s\n",
+			    a, i + 1 < argc ? " " : "",
 			    i + 1 < argc ? argv[i + 1] : "");
 			_usage(stderr);
 			return -1;
@@ -915,13 +949,15 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct workload *w = calloc(1, sizeof(*w));
 	if (!w || _gen(w, &o)) {
-		fprintf(stderr, "penchant-bench: out of memory generating %llu "
-		    "events\n", (unsigned long long)o.events);
+		fprintf(stderr,
+		    "penchant-bench: out of memory generating %llu "
+		    "events\n",
+		    (unsigned long long)o.events);
 		return 1;
 	}
 	uint64_t cap = (o.lat_events + o.publishers - 1) / o.publishers + 1;
-	size_t ctl_size = sizeof(struct ctl) +
-	    (size_t)cap * o.publishers * sizeof(uint32_t);
+	size_t ctl_size =
+	    sizeof(struct ctl) + (size_t)cap * o.publishers * sizeof(uint32_t);
 	struct ctl *ctl = mmap(NULL, ctl_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ctl == MAP_FAILED) {
@@ -929,10 +965,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("config: %llu events, %llu users (zipf s=%.2f), shards %u, "
-	    "publishers %u, repeat %u, %ld cpus, latency run %llu events at "
-	    "%.2fM/s\n", (unsigned long long)o.events,
-	    (unsigned long long)o.users, o.zipf, o.shards, o.publishers,
-	    o.repeat, sysconf(_SC_NPROCESSORS_ONLN),
+	       "publishers %u, repeat %u, %ld cpus, latency run %llu events at "
+	       "%.2fM/s\n",
+	    (unsigned long long)o.events, (unsigned long long)o.users, o.zipf,
+	    o.shards, o.publishers, o.repeat, sysconf(_SC_NPROCESSORS_ONLN),
 	    (unsigned long long)o.lat_events, o.rate / 1e6);
 
 	double rate[V_COUNT][100], p50[100], p99[100], p999[100];
@@ -988,23 +1024,24 @@ int main(int argc, char **argv)
 	double table = _median(rate[V_TABLE], K);
 	double e2e = _median(rate[V_E2E], K);
 	printf("ring-copy: %.2fM events/s (bare batched ring copy, %u->%u "
-	    "processes)\n", ring / 1e6, o.publishers, o.shards);
+	       "processes)\n",
+	    ring / 1e6, o.publishers, o.shards);
 	printf("ceiling: %.2fM events/s (ring copy + prof_find_or_insert + "
-	    "seqlocked write)\n", table / 1e6);
+	       "seqlocked write)\n",
+	    table / 1e6);
 	printf("e2e: %.2fM events/s applied (ratio %.2f of ceiling %.2fM/s, "
-	    "%.2f of ring-copy)\n", e2e / 1e6, e2e / table, table / 1e6,
-	    e2e / ring);
+	       "%.2f of ring-copy)\n",
+	    e2e / 1e6, e2e / table, table / 1e6, e2e / ring);
 	printf("latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->"
-	    "applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
+	       "applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
 	    _median(p50, K) / 1e3, _median(p99, K) / 1e3,
-	    _median(p999, K) / 1e3, o.rate / 1e6,
-	    _median(rate[V_LAT], K) / 1e6, (unsigned long long)samples);
+	    _median(p999, K) / 1e3, o.rate / 1e6, _median(rate[V_LAT], K) / 1e6,
+	    (unsigned long long)samples);
 	printf("memory: %.0f B/user of shm for profiles+index (capacity %llu, "
-	    "slot %.0f B, index entry %zu B); %llu users touched\n",
+	       "slot %.0f B, index entry %zu B); %llu users touched\n",
 	    last[V_E2E].bytes_per_user,
 	    (unsigned long long)last[V_E2E].capacity, last[V_E2E].slot_bytes,
-	    sizeof(struct prof_index),
-	    (unsigned long long)last[V_E2E].touched);
+	    sizeof(struct prof_index), (unsigned long long)last[V_E2E].touched);
 	printf("verify: ok (applied == published == events in every run)\n");
 	munmap(ctl, ctl_size);
 	free(w->ev);

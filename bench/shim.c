@@ -27,12 +27,12 @@ struct bsh {
 	struct reg r;
 	char instance[40];
 	unsigned users;
-	uint64_t *keys;           /* user keys, by user number */
-	char (*ids)[_ID_LEN];     /* user ids "u<number>" */
+	uint64_t *keys;	      /* user keys, by user number */
+	char (*ids)[_ID_LEN]; /* user ids "u<number>" */
 	pen_t *pen;
 
 	/* rings: mode -> producer slot */
-	struct ring_producer pr;  /* slots 1 and 2 (stage modes) */
+	struct ring_producer pr; /* slots 1 and 2 (stage modes) */
 	struct ring_producer pr2;
 	struct evt_record tmpl;
 	uint64_t produced[_RING_MODES], consumed[_RING_MODES];
@@ -280,8 +280,10 @@ int bsh_ring_verify(struct bsh *b, char *err, size_t errlen)
 {
 	static const char *const names[] = { "ck single", "stage 1", "batch" };
 	if (b->ring_errors) {
-		snprintf(err, errlen, "ring: %llu out-of-order, missing or full "
-		    "records", (unsigned long long)b->ring_errors);
+		snprintf(err, errlen,
+		    "ring: %llu out-of-order, missing or full "
+		    "records",
+		    (unsigned long long)b->ring_errors);
 		return -1;
 	}
 	for (int m = 0; m < _RING_MODES; m++) {
@@ -289,9 +291,10 @@ int bsh_ring_verify(struct bsh *b, char *err, size_t errlen)
 		/* seqs are 0..n-1 in order: their sum is n(n-1)/2 */
 		uint64_t want = n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1);
 		if (b->consumed[m] != n || b->seq_sum[m] != want) {
-			snprintf(err, errlen, "ring %s: produced %llu consumed "
-			    "%llu, seq sum %llu want %llu", names[m],
-			    (unsigned long long)n,
+			snprintf(err, errlen,
+			    "ring %s: produced %llu consumed "
+			    "%llu, seq sum %llu want %llu",
+			    names[m], (unsigned long long)n,
 			    (unsigned long long)b->consumed[m],
 			    (unsigned long long)b->seq_sum[m],
 			    (unsigned long long)want);
@@ -332,17 +335,20 @@ int bsh_learn_reference(char *err, size_t errlen)
 			continue;
 		found++;
 		if (fabs(p.tags[i].w - want) > 1e-9) {
-			snprintf(err, errlen, "learner: tag %u weight %.12f, want "
-			    "%.12f", p.tags[i].id, p.tags[i].w, want);
+			snprintf(err, errlen,
+			    "learner: tag %u weight %.12f, want "
+			    "%.12f",
+			    p.tags[i].id, p.tags[i].w, want);
 			return -1;
 		}
 	}
 	if (found != 4 || p.counts[LRN_N_RSVP] != 2 ||
 	    p.counts[LRN_N_VIEW] != 1 || p.events != 3 || !p.cats[0].id ||
 	    fabs(p.cats[0].w - want) > 1e-9) {
-		snprintf(err, errlen, "learner: %u tags, %u rsvp, %u view, %u "
-		    "events, category %.12f (want 4, 2, 1, 3, %.12f)", found,
-		    p.counts[LRN_N_RSVP], p.counts[LRN_N_VIEW], p.events,
+		snprintf(err, errlen,
+		    "learner: %u tags, %u rsvp, %u view, %u "
+		    "events, category %.12f (want 4, 2, 1, 3, %.12f)",
+		    found, p.counts[LRN_N_RSVP], p.counts[LRN_N_VIEW], p.events,
 		    p.cats[0].w, want);
 		return -1;
 	}
@@ -368,9 +374,11 @@ int bsh_learn_verify(struct bsh *b, char *err, size_t errlen)
 		sum += b->prof.counts[i];
 	if (b->prof.events != (uint32_t)b->learn_steps ||
 	    (uint32_t)sum != (uint32_t)b->learn_steps || !b->prof.tags[0].id) {
-		snprintf(err, errlen, "learner: %llu steps, profile says %u "
-		    "events, counts sum %llu", (unsigned long long)b->learn_steps,
-		    b->prof.events, (unsigned long long)sum);
+		snprintf(err, errlen,
+		    "learner: %llu steps, profile says %u "
+		    "events, counts sum %llu",
+		    (unsigned long long)b->learn_steps, b->prof.events,
+		    (unsigned long long)sum);
 		return -1;
 	}
 	return 0;

@@ -32,9 +32,9 @@ int bsh_open(struct bsh **out, unsigned users, char *err, size_t errlen);
 void bsh_close(struct bsh **b);
 
 /* Rings, producer and consumer in this one thread. */
-void bsh_ring_ck_single_step(struct bsh *b);   /* ck typed enqueue+dequeue */
-void bsh_ring_stage1_step(struct bsh *b);      /* ring_stage+commit of 1 */
-void bsh_ring_batch_step(struct bsh *b);       /* BSH_BATCH staged, 1 commit */
+void bsh_ring_ck_single_step(struct bsh *b); /* ck typed enqueue+dequeue */
+void bsh_ring_stage1_step(struct bsh *b);    /* ring_stage+commit of 1 */
+void bsh_ring_batch_step(struct bsh *b);     /* BSH_BATCH staged, 1 commit */
 int bsh_ring_verify(struct bsh *b, char *err, size_t errlen);
 
 /* Learner: one lrn_apply on a private profile. rotate=0 uses one item of 4
@@ -44,8 +44,8 @@ void bsh_learn_step(struct bsh *b, int rotate);
 int bsh_learn_verify(struct bsh *b, char *err, size_t errlen);
 
 /* Profile reads of random existing users. */
-void bsh_prof_read_step(struct bsh *b);        /* prof_read by key */
-void bsh_pen_read_step(struct bsh *b);         /* pen_profile_read by id */
+void bsh_prof_read_step(struct bsh *b); /* prof_read by key */
+void bsh_pen_read_step(struct bsh *b);	/* pen_profile_read by id */
 int bsh_read_verify(struct bsh *b, char *err, size_t errlen);
 
 /* Bytes of profile table (records + index) per profile of capacity. */

@@ -23,10 +23,10 @@ int64_t clk_days_from_civil(int64_t year, unsigned month, unsigned day)
 	/* Shift the year to start in March so the leap day is the last day. */
 	int64_t y = year - (month <= 2);
 	int64_t era = _floor_div(y, 400);
-	int64_t yoe = y - era * 400;                          /* [0, 399] */
-	int64_t mp = (month + 9) % 12;                        /* March = 0 */
-	int64_t doy = (153 * mp + 2) / 5 + (int64_t)day - 1;  /* [0, 365] */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  /* [0, 146096] */
+	int64_t yoe = y - era * 400;			     /* [0, 399] */
+	int64_t mp = (month + 9) % 12;			     /* March = 0 */
+	int64_t doy = (153 * mp + 2) / 5 + (int64_t)day - 1; /* [0, 365] */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* [0, 146096] */
 
 	return era * 146097 + doe - 719468;
 }
@@ -36,10 +36,10 @@ void clk_civil_from_days(int64_t days, int64_t *year, unsigned *month,
 {
 	int64_t z = days + 719468;
 	int64_t era = _floor_div(z, 146097);
-	int64_t doe = z - era * 146097;                                /* [0, 146096] */
+	int64_t doe = z - era * 146097; /* [0, 146096] */
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);         /* [0, 365] */
-	int64_t mp = (5 * doy + 2) / 153;                              /* [0, 11] */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100); /* [0, 365] */
+	int64_t mp = (5 * doy + 2) / 153;		       /* [0, 11] */
 	unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
 	unsigned m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
 
@@ -66,9 +66,8 @@ static bool _is_leap(int64_t year)
 
 unsigned clk_days_in_month(int64_t year, unsigned month)
 {
-	static const unsigned char len[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
+	static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31,
+		30, 31, 30, 31 };
 
 	if (month < 1 || month > 12)
 		return 0;
@@ -90,7 +89,7 @@ int clk_civil(int64_t utc_ms, int tz_offset_min, struct clk_civil *out)
 							that overflows at INT64_MIN */
 
 	if (ms_of_day < 0)
-		ms_of_day += CLK_MS_PER_DAY;         /* [0, 86399999] */
+		ms_of_day += CLK_MS_PER_DAY; /* [0, 86399999] */
 
 	ms_of_day += (int64_t)tz_offset_min * CLK_MS_PER_MIN;
 	if (ms_of_day < 0) {
@@ -243,8 +242,9 @@ int clk_parse_rfc3339(const char *s, size_t len, int64_t *utc_ms,
 	    _digits(&c, 2, &mo, "expected two-digit month") &&
 	    _lit(&c, '-', "expected '-' after the month") &&
 	    _digits(&c, 2, &d, "expected two-digit day");
-	if (ok && (c.pos >= c.len ||
-	    (s[c.pos] != 'T' && s[c.pos] != 't' && s[c.pos] != ' ')))
+	if (ok &&
+	    (c.pos >= c.len ||
+		(s[c.pos] != 'T' && s[c.pos] != 't' && s[c.pos] != ' ')))
 		ok = _fail(&c, "expected 'T' or ' ' after the date");
 	else if (ok)
 		c.pos++;

@@ -20,22 +20,22 @@
 
 #include "engine/event.h"
 
-#define CLK_MS_PER_MIN  60000LL
+#define CLK_MS_PER_MIN 60000LL
 #define CLK_MS_PER_HOUR 3600000LL
-#define CLK_MS_PER_DAY  86400000LL
+#define CLK_MS_PER_DAY 86400000LL
 /* Largest accepted offset from UTC either way: +-18:00, as in ISO 8601 / Java. */
-#define CLK_MAX_TZ_MIN  (18 * 60)
+#define CLK_MAX_TZ_MIN (18 * 60)
 
 /* Broken-down local time. */
 struct clk_civil {
-	int64_t year;      /* proleptic Gregorian, may be <= 0 */
-	unsigned month;    /* 1..12 */
-	unsigned day;      /* 1..31 */
-	unsigned hour;     /* 0..23 */
-	unsigned minute;   /* 0..59 */
-	unsigned second;   /* 0..59 */
-	unsigned ms;       /* 0..999 */
-	unsigned weekday;  /* 0 = Monday .. 6 = Sunday */
+	int64_t year;	  /* proleptic Gregorian, may be <= 0 */
+	unsigned month;	  /* 1..12 */
+	unsigned day;	  /* 1..31 */
+	unsigned hour;	  /* 0..23 */
+	unsigned minute;  /* 0..59 */
+	unsigned second;  /* 0..59 */
+	unsigned ms;	  /* 0..999 */
+	unsigned weekday; /* 0 = Monday .. 6 = Sunday */
 };
 
 /* Days since 1970-01-01 of a civil date (month 1..12, day 1..31, not checked

@@ -24,13 +24,13 @@
 #include "engine/geo.h"
 
 /* Seeds keep user, entity, tag and rec-type hash spaces apart. */
-#define _SEED_USER    0x7573657270656e63ULL /* "userpenc" */
-#define _SEED_ENTITY  0x656e746970656e63ULL /* "entipenc" */
-#define _SEED_TAG     0x7461677370656e63ULL /* "tagspenc" */
+#define _SEED_USER 0x7573657270656e63ULL    /* "userpenc" */
+#define _SEED_ENTITY 0x656e746970656e63ULL  /* "entipenc" */
+#define _SEED_TAG 0x7461677370656e63ULL	    /* "tagspenc" */
 #define _SEED_RECTYPE 0x7265637470656e63ULL /* "rectpenc" */
 
 #define _MAX_DWELL_MS 86400000.0
-#define _LOWER_CHUNK  256
+#define _LOWER_CHUNK 256
 
 static const char *const _reason_names[EVT_REASON_COUNT] = {
 	[EVT_OK] = "ok",
@@ -55,11 +55,20 @@ static const char *const _reason_names[EVT_REASON_COUNT] = {
 };
 
 static const char *const _type_names[EVT_TYPE_COUNT] = {
-	"view", "click", "rsvp", "save", "share", "feedback", "search",
+	"view",
+	"click",
+	"rsvp",
+	"save",
+	"share",
+	"feedback",
+	"search",
 };
 
 static const char *const _entity_type_names[EVT_ENT_COUNT] = {
-	"activity", "recommendation", "user", "search_result",
+	"activity",
+	"recommendation",
+	"user",
+	"search_result",
 };
 
 const char *evt_reason_name(enum evt_reason r)
@@ -131,7 +140,7 @@ struct evt_limits evt_limits_default(void)
 		.max_id_len = 256,
 		.max_str_len = 64,
 		.max_query_len = 512,
-		.min_time_ms = 946684800000LL,  /* 2000-01-01T00:00:00Z */
+		.min_time_ms = 946684800000LL,	/* 2000-01-01T00:00:00Z */
 		.max_time_ms = 4102444800000LL, /* 2100-01-01T00:00:00Z */
 		.geo_precision = 6,
 	};
@@ -151,7 +160,8 @@ uint64_t evt_user_key(const char *id, size_t len)
 
 uint64_t evt_entity_key(const char *id, size_t len)
 {
-	return _nonzero64(XXH3_64bits_withSeed(len ? id : "", len, _SEED_ENTITY));
+	return _nonzero64(
+	    XXH3_64bits_withSeed(len ? id : "", len, _SEED_ENTITY));
 }
 
 /*
@@ -220,62 +230,45 @@ static int _classify(const struct _alias *tab, const char *s, size_t len,
 	return other;
 }
 
-static const struct _alias _devices[] = {
-	{ "mobile", EVT_DEV_MOBILE }, { "phone", EVT_DEV_MOBILE },
-	{ "smartphone", EVT_DEV_MOBILE }, { "iphone", EVT_DEV_MOBILE },
-	{ "ios", EVT_DEV_MOBILE }, { "android", EVT_DEV_MOBILE },
-	{ "desktop", EVT_DEV_DESKTOP }, { "web", EVT_DEV_DESKTOP },
-	{ "pc", EVT_DEV_DESKTOP }, { "mac", EVT_DEV_DESKTOP },
-	{ "laptop", EVT_DEV_DESKTOP }, { "computer", EVT_DEV_DESKTOP },
-	{ "tablet", EVT_DEV_TABLET }, { "ipad", EVT_DEV_TABLET },
-	{ "tv", EVT_DEV_TV }, { "smarttv", EVT_DEV_TV },
-	{ "smart_tv", EVT_DEV_TV },
-	{ NULL, 0 }
-};
+static const struct _alias _devices[] = { { "mobile", EVT_DEV_MOBILE },
+	{ "phone", EVT_DEV_MOBILE }, { "smartphone", EVT_DEV_MOBILE },
+	{ "iphone", EVT_DEV_MOBILE }, { "ios", EVT_DEV_MOBILE },
+	{ "android", EVT_DEV_MOBILE }, { "desktop", EVT_DEV_DESKTOP },
+	{ "web", EVT_DEV_DESKTOP }, { "pc", EVT_DEV_DESKTOP },
+	{ "mac", EVT_DEV_DESKTOP }, { "laptop", EVT_DEV_DESKTOP },
+	{ "computer", EVT_DEV_DESKTOP }, { "tablet", EVT_DEV_TABLET },
+	{ "ipad", EVT_DEV_TABLET }, { "tv", EVT_DEV_TV },
+	{ "smarttv", EVT_DEV_TV }, { "smart_tv", EVT_DEV_TV }, { NULL, 0 } };
 
-static const struct _alias _platforms[] = {
-	{ "ios", EVT_PLAT_IOS }, { "ipados", EVT_PLAT_IOS },
-	{ "android", EVT_PLAT_ANDROID },
+static const struct _alias _platforms[] = { { "ios", EVT_PLAT_IOS },
+	{ "ipados", EVT_PLAT_IOS }, { "android", EVT_PLAT_ANDROID },
 	{ "web", EVT_PLAT_WEB }, { "browser", EVT_PLAT_WEB },
 	{ "windows", EVT_PLAT_WINDOWS }, { "win", EVT_PLAT_WINDOWS },
 	{ "macos", EVT_PLAT_MACOS }, { "mac", EVT_PLAT_MACOS },
 	{ "osx", EVT_PLAT_MACOS }, { "os x", EVT_PLAT_MACOS },
-	{ "linux", EVT_PLAT_LINUX },
-	{ NULL, 0 }
-};
+	{ "linux", EVT_PLAT_LINUX }, { NULL, 0 } };
 
-static const struct _alias _weathers[] = {
-	{ "sunny", EVT_WX_SUNNY }, { "clear", EVT_WX_SUNNY },
-	{ "sun", EVT_WX_SUNNY },
+static const struct _alias _weathers[] = { { "sunny", EVT_WX_SUNNY },
+	{ "clear", EVT_WX_SUNNY }, { "sun", EVT_WX_SUNNY },
 	{ "cloudy", EVT_WX_CLOUDY }, { "clouds", EVT_WX_CLOUDY },
-	{ "overcast", EVT_WX_CLOUDY },
-	{ "rainy", EVT_WX_RAINY }, { "rain", EVT_WX_RAINY },
-	{ "drizzle", EVT_WX_RAINY },
+	{ "overcast", EVT_WX_CLOUDY }, { "rainy", EVT_WX_RAINY },
+	{ "rain", EVT_WX_RAINY }, { "drizzle", EVT_WX_RAINY },
 	{ "snowy", EVT_WX_SNOWY }, { "snow", EVT_WX_SNOWY },
 	{ "stormy", EVT_WX_STORMY }, { "storm", EVT_WX_STORMY },
-	{ "thunderstorm", EVT_WX_STORMY },
-	{ "hot", EVT_WX_HOT }, { "cold", EVT_WX_COLD },
-	{ NULL, 0 }
-};
+	{ "thunderstorm", EVT_WX_STORMY }, { "hot", EVT_WX_HOT },
+	{ "cold", EVT_WX_COLD }, { NULL, 0 } };
 
-static const struct _alias _socials[] = {
-	{ "alone", EVT_SOC_ALONE }, { "solo", EVT_SOC_ALONE },
-	{ "friends", EVT_SOC_FRIENDS }, { "friend", EVT_SOC_FRIENDS },
-	{ "with_friends", EVT_SOC_FRIENDS },
-	{ "family", EVT_SOC_FAMILY },
-	{ "partner", EVT_SOC_PARTNER }, { "couple", EVT_SOC_PARTNER },
-	{ "date", EVT_SOC_PARTNER },
-	{ "group", EVT_SOC_GROUP },
-	{ NULL, 0 }
-};
+static const struct _alias _socials[] = { { "alone", EVT_SOC_ALONE },
+	{ "solo", EVT_SOC_ALONE }, { "friends", EVT_SOC_FRIENDS },
+	{ "friend", EVT_SOC_FRIENDS }, { "with_friends", EVT_SOC_FRIENDS },
+	{ "family", EVT_SOC_FAMILY }, { "partner", EVT_SOC_PARTNER },
+	{ "couple", EVT_SOC_PARTNER }, { "date", EVT_SOC_PARTNER },
+	{ "group", EVT_SOC_GROUP }, { NULL, 0 } };
 
-static const struct _alias _feedback_signs[] = {
-	{ "positive", 1 }, { "like", 1 }, { "up", 1 }, { "thumbs_up", 1 },
-	{ "+1", 1 },
+static const struct _alias _feedback_signs[] = { { "positive", 1 },
+	{ "like", 1 }, { "up", 1 }, { "thumbs_up", 1 }, { "+1", 1 },
 	{ "negative", -1 }, { "dislike", -1 }, { "down", -1 },
-	{ "thumbs_down", -1 }, { "-1", -1 },
-	{ NULL, 0 }
-};
+	{ "thumbs_down", -1 }, { "-1", -1 }, { NULL, 0 } };
 
 /* --- evt_build steps: each returns EVT_OK or a reason and sets *field --- */
 
@@ -361,11 +354,11 @@ static enum evt_reason _build_ids(struct _build *b)
 	}
 	b->out->user_key = evt_user_key(in->user_id.p, in->user_id.len);
 	if (_present(in->entity_id))
-		b->out->entity_key = evt_entity_key(in->entity_id.p,
-		    in->entity_id.len);
+		b->out->entity_key =
+		    evt_entity_key(in->entity_id.p, in->entity_id.len);
 	if (_present(in->session_id))
-		b->out->session_key = evt_entity_key(in->session_id.p,
-		    in->session_id.len);
+		b->out->session_key =
+		    evt_entity_key(in->session_id.p, in->session_id.len);
 	return EVT_OK;
 }
 
@@ -378,8 +371,8 @@ static enum evt_reason _build_time(struct _build *b)
 	if (in->has_time_ms) {
 		t = in->time_ms;
 	} else if (_present(in->timestamp_str)) {
-		if (clk_parse_rfc3339(in->timestamp_str.p, in->timestamp_str.len,
-		    &t, &off, NULL) < 0)
+		if (clk_parse_rfc3339(in->timestamp_str.p,
+			in->timestamp_str.len, &t, &off, NULL) < 0)
 			return _reject(b, EVT_R_BAD_TIME, "timestamp");
 	} else {
 		return _reject(b, EVT_R_MISSING_TIME, "timestamp");
@@ -413,7 +406,8 @@ static enum evt_reason _build_location(struct _build *b)
 	if (!in->has_lat && !in->has_lon)
 		return EVT_OK;
 	if (in->has_lat != in->has_lon)
-		return _reject(b, EVT_R_BAD_LOCATION, in->has_lat ? "lon" : "lat");
+		return _reject(b, EVT_R_BAD_LOCATION,
+		    in->has_lat ? "lon" : "lat");
 	if (!isfinite(in->lat))
 		return _reject(b, EVT_R_BAD_NUMBER, "lat");
 	if (!isfinite(in->lon))
@@ -448,7 +442,8 @@ static void _build_context(struct _build *b)
 		b->out->social = (uint8_t)_classify(_socials, in->social.p,
 		    in->social.len, EVT_SOC_UNKNOWN);
 	if (_present(in->rec_type))
-		b->out->rec_type = _rec_type_id(in->rec_type.p, in->rec_type.len);
+		b->out->rec_type =
+		    _rec_type_id(in->rec_type.p, in->rec_type.len);
 }
 
 static enum evt_reason _build_feedback(struct _build *b)
@@ -487,8 +482,8 @@ static enum evt_reason _build_engagement(struct _build *b)
 
 		if (!isfinite(d) || d < 0)
 			return _reject(b, EVT_R_BAD_NUMBER, "dwell_ms");
-		b->out->dwell_ms = (uint32_t)(d > _MAX_DWELL_MS ? _MAX_DWELL_MS :
-		    nearbyint(d));
+		b->out->dwell_ms = (uint32_t)(d > _MAX_DWELL_MS ? _MAX_DWELL_MS
+								: nearbyint(d));
 	}
 	b->out->scroll_depth = -1.0f;
 	if (in->has_scroll) {
@@ -556,8 +551,7 @@ enum evt_reason evt_build(const struct evt_input *in,
 	if (in->bad != EVT_OK)
 		return _reject(&b, in->bad, in->bad_field);
 	if ((r = _check_lengths(&b)) != EVT_OK ||
-	    (r = _build_ids(&b)) != EVT_OK ||
-	    (r = _build_time(&b)) != EVT_OK ||
+	    (r = _build_ids(&b)) != EVT_OK || (r = _build_time(&b)) != EVT_OK ||
 	    (r = _build_location(&b)) != EVT_OK ||
 	    (r = _build_feedback(&b)) != EVT_OK ||
 	    (r = _build_engagement(&b)) != EVT_OK)

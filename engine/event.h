@@ -89,10 +89,10 @@ enum evt_social {
 
 /* Local time of day, from event time plus timezone offset. */
 enum evt_daypart {
-	EVT_DP_NIGHT = 0,     /* 00:00-05:59 */
-	EVT_DP_MORNING,       /* 06:00-11:59 */
-	EVT_DP_AFTERNOON,     /* 12:00-17:59 */
-	EVT_DP_EVENING,       /* 18:00-23:59 */
+	EVT_DP_NIGHT = 0, /* 00:00-05:59 */
+	EVT_DP_MORNING,	  /* 06:00-11:59 */
+	EVT_DP_AFTERNOON, /* 12:00-17:59 */
+	EVT_DP_EVENING,	  /* 18:00-23:59 */
 	EVT_DP_COUNT
 };
 
@@ -104,53 +104,53 @@ enum evt_daypart {
  */
 #define EVT_LAYOUT_VERSION 1
 struct evt_record {
-	uint64_t seq;         /* producer sequence within its ring; set on publish */
+	uint64_t seq; /* producer sequence within its ring; set on publish */
 	uint64_t user_key;    /* evt_user_key(user id) */
 	uint64_t entity_key;  /* evt_entity_key(entity id); 0 for search */
 	uint64_t session_key; /* evt_entity_key(session id); 0 when absent */
 	int64_t time_ms;      /* event time, UTC milliseconds since the epoch */
 	uint64_t geo_cell;    /* engine/geo.h cell, 0 when no location */
-	int16_t tz_offset_min;/* local time = UTC + this many minutes */
-	uint8_t type;         /* enum evt_type */
-	uint8_t entity_type;  /* enum evt_entity_type */
-	uint8_t device;       /* enum evt_device */
-	uint8_t platform;     /* enum evt_platform */
-	uint8_t weather;      /* enum evt_weather */
-	uint8_t social;       /* enum evt_social */
-	int8_t feedback;      /* +1 positive, -1 negative, 0 none */
-	uint8_t daypart;      /* enum evt_daypart, local */
-	uint8_t weekday;      /* 0 = Monday .. 6 = Sunday, local */
-	uint8_t n_tokens;     /* search tokens used in tokens[] */
-	uint16_t position;    /* 1-based list position, 0 when absent */
-	uint16_t rec_type;    /* low 16 bits of hash of recommendation type */
-	uint32_t dwell_ms;    /* time spent, 0 when absent */
-	float scroll_depth;   /* 0..1, negative when absent */
+	int16_t tz_offset_min; /* local time = UTC + this many minutes */
+	uint8_t type;	       /* enum evt_type */
+	uint8_t entity_type;   /* enum evt_entity_type */
+	uint8_t device;	       /* enum evt_device */
+	uint8_t platform;      /* enum evt_platform */
+	uint8_t weather;       /* enum evt_weather */
+	uint8_t social;	       /* enum evt_social */
+	int8_t feedback;       /* +1 positive, -1 negative, 0 none */
+	uint8_t daypart;       /* enum evt_daypart, local */
+	uint8_t weekday;       /* 0 = Monday .. 6 = Sunday, local */
+	uint8_t n_tokens;      /* search tokens used in tokens[] */
+	uint16_t position;     /* 1-based list position, 0 when absent */
+	uint16_t rec_type;     /* low 16 bits of hash of recommendation type */
+	uint32_t dwell_ms;     /* time spent, 0 when absent */
+	float scroll_depth;    /* 0..1, negative when absent */
 	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
-	uint8_t reserved[32]; /* zero; room for the next layout */
+	uint8_t reserved[32];		    /* zero; room for the next layout */
 };
 _Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
 
 /* Rejection reasons. Names (evt_reason_name) appear in counters and errors. */
 enum evt_reason {
 	EVT_OK = 0,
-	EVT_R_MALFORMED,       /* not parseable at all (decoder level) */
-	EVT_R_NOT_MAP,         /* top level is not a map/object */
+	EVT_R_MALFORMED, /* not parseable at all (decoder level) */
+	EVT_R_NOT_MAP,	 /* top level is not a map/object */
 	EVT_R_MISSING_USER,
 	EVT_R_MISSING_TYPE,
-	EVT_R_MISSING_ENTITY,  /* non-search event without entity id */
+	EVT_R_MISSING_ENTITY, /* non-search event without entity id */
 	EVT_R_MISSING_TIME,
-	EVT_R_BAD_TYPE,        /* unknown event type string */
+	EVT_R_BAD_TYPE, /* unknown event type string */
 	EVT_R_BAD_ENTITY_TYPE,
-	EVT_R_BAD_FIELD_TYPE,  /* a known field with a value of the wrong kind */
+	EVT_R_BAD_FIELD_TYPE, /* a known field with a value of the wrong kind */
 	EVT_R_STRING_TOO_LONG,
-	EVT_R_BAD_NUMBER,      /* NaN, inf, or out of the field's range */
-	EVT_R_TIME_RANGE,      /* timestamp outside the accepted window */
-	EVT_R_BAD_TIME,        /* unparseable timestamp string */
-	EVT_R_BAD_LOCATION,    /* latitude/longitude out of range or half given */
-	EVT_R_BAD_FEEDBACK,    /* feedback event without a usable sign */
-	EVT_R_TOO_DEEP,        /* nesting deeper than allowed */
-	EVT_R_TOO_BIG,         /* object or array larger than allowed */
-	EVT_R_TABLE_FULL,      /* (worker) profile table of the shard is full */
+	EVT_R_BAD_NUMBER,   /* NaN, inf, or out of the field's range */
+	EVT_R_TIME_RANGE,   /* timestamp outside the accepted window */
+	EVT_R_BAD_TIME,	    /* unparseable timestamp string */
+	EVT_R_BAD_LOCATION, /* latitude/longitude out of range or half given */
+	EVT_R_BAD_FEEDBACK, /* feedback event without a usable sign */
+	EVT_R_TOO_DEEP,	    /* nesting deeper than allowed */
+	EVT_R_TOO_BIG,	    /* object or array larger than allowed */
+	EVT_R_TABLE_FULL,   /* (worker) profile table of the shard is full */
 	EVT_REASON_COUNT
 };
 
@@ -177,22 +177,22 @@ struct evt_input {
 	struct evt_str rec_type, feedback_type, query, timestamp_str;
 	bool has_time_ms, has_tz, has_lat, has_lon, has_position, has_dwell,
 	    has_scroll, has_feedback_num;
-	int64_t time_ms;        /* integer ms, or float seconds converted */
-	double tz_offset_min;   /* minutes east of UTC */
+	int64_t time_ms;      /* integer ms, or float seconds converted */
+	double tz_offset_min; /* minutes east of UTC */
 	double lat, lon;
 	double position, dwell_ms, scroll_depth, feedback_num;
-	enum evt_reason bad;    /* EVT_OK unless the decoder found a problem */
-	const char *bad_field;  /* field name for the message, may be NULL */
+	enum evt_reason bad;   /* EVT_OK unless the decoder found a problem */
+	const char *bad_field; /* field name for the message, may be NULL */
 };
 
 /* Limits applied by evt_build(); evt_limits_default() gives the defaults. */
 struct evt_limits {
-	size_t max_id_len;        /* user/entity/session id bytes (default 256) */
-	size_t max_str_len;       /* other strings (default 64) */
-	size_t max_query_len;     /* search query (default 512) */
-	int64_t min_time_ms;      /* default 2000-01-01 */
-	int64_t max_time_ms;      /* default 2100-01-01 */
-	unsigned geo_precision;   /* geohash characters, 1..12 (default 6) */
+	size_t max_id_len;	/* user/entity/session id bytes (default 256) */
+	size_t max_str_len;	/* other strings (default 64) */
+	size_t max_query_len;	/* search query (default 512) */
+	int64_t min_time_ms;	/* default 2000-01-01 */
+	int64_t max_time_ms;	/* default 2100-01-01 */
+	unsigned geo_precision; /* geohash characters, 1..12 (default 6) */
 };
 struct evt_limits evt_limits_default(void);
 

@@ -320,10 +320,11 @@ static int _learn(struct lrn_weight *ws, unsigned n, uint32_t id, double c,
 
 /* What one event brings to each entry it touches. */
 struct _contrib {
-	double c;      /* to w (and |c| to mass) */
-	double c_long; /* to cat_long: positive part, aged on the long horizon */
-	double n_short;/* to the short counts */
-	unsigned dp;   /* daypart, EVT_DP_COUNT when unknown */
+	double c; /* to w (and |c| to mass) */
+	double
+	    c_long; /* to cat_long: positive part, aged on the long horizon */
+	double n_short; /* to the short counts */
+	unsigned dp;	/* daypart, EVT_DP_COUNT when unknown */
 };
 
 static void _touch_tag(struct lrn_profile *p, int i, bool fresh,
@@ -765,13 +766,14 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		if (e->type != EVT_SEARCH)
 			_inc32(&p->unknown);
 	} else {
-		double base = lrn_event_signal(prm, e, views) *
-		    prm->learning_rate;
+		double base =
+		    lrn_event_signal(prm, e, views) * prm->learning_rate;
 		struct _contrib k = {
 			.c = base * age,
 			.c_long = base > 0.0 ? base * long_age : 0.0,
 			.n_short = base > 0.0 ? short_add : 0.0,
-			.dp = e->daypart < EVT_DP_COUNT ? e->daypart : EVT_DP_COUNT,
+			.dp = e->daypart < EVT_DP_COUNT ? e->daypart
+							: EVT_DP_COUNT,
 		};
 		/* Zero (no signal, or aged past double range) teaches nothing and
 		 * must not occupy a slot or evict a real interest. */
@@ -799,8 +801,8 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		_drift(p, prm);
 }
 
-double lrn_weight_at(const struct lrn_profile *p,
-    const struct lrn_params *prm, double w, int64_t at_ms)
+double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,
+    double w, int64_t at_ms)
 {
 	assert(p != NULL && prm != NULL);
 	/* Never grow a weight back: a time before last_ms reads as last_ms. */
@@ -842,8 +844,8 @@ static double _clamp01(double x)
 	return x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x;
 }
 
-double lrn_confidence(const struct lrn_profile *p,
-    const struct lrn_params *prm, const struct lrn_weight *entry)
+double lrn_confidence(const struct lrn_profile *p, const struct lrn_params *prm,
+    const struct lrn_weight *entry)
 {
 	assert(p != NULL && prm != NULL && entry != NULL);
 	double m;
@@ -887,8 +889,8 @@ double lrn_profile_confidence(const struct lrn_profile *p,
 		_sums(p->tags, p->tag_mass, LRN_TAGS, &net, &gross);
 	if (!(gross > 0.0))
 		return 0.0;
-	double K = prm->conf_profile_prior * prm->conf_unit *
-	    prm->learning_rate;
+	double K =
+	    prm->conf_profile_prior * prm->conf_unit * prm->learning_rate;
 	return _clamp01(net / (gross + K));
 }
 
@@ -949,8 +951,8 @@ void lrn_behavior(const struct lrn_profile *p, const struct lrn_params *prm,
 	out->sessions = p->sessions;
 	if (p->sessions) {
 		out->events_per_session = (double)p->events / p->sessions;
-		out->mean_session_s = ((double)p->sess_total_s + p->sess_age_s) /
-		    p->sessions;
+		out->mean_session_s =
+		    ((double)p->sess_total_s + p->sess_age_s) / p->sessions;
 	}
 	uint32_t best = 0, all = 0, weekend = 0;
 	for (unsigned d = 0; d < 7; d++) {
@@ -972,7 +974,7 @@ void lrn_behavior(const struct lrn_profile *p, const struct lrn_params *prm,
 	if (c[LRN_N_VIEW])
 		out->click_per_view = (double)c[LRN_N_CLICK] / c[LRN_N_VIEW];
 	if (c[LRN_N_CLICK])
-		out->act_per_click = (double)(c[LRN_N_SAVE] + c[LRN_N_RSVP]) /
-		    c[LRN_N_CLICK];
+		out->act_per_click =
+		    (double)(c[LRN_N_SAVE] + c[LRN_N_RSVP]) / c[LRN_N_CLICK];
 	out->engagement = _engagement(p, prm, as_of_ms);
 }

@@ -139,8 +139,8 @@
 #define LRN_CATS 6
 #define LRN_GEO 3
 #define LRN_ITEM_TAGS 8
-#define LRN_RECENT 4    /* remembered viewed entities */
-#define LRN_HIST 12     /* weeks of interest history */
+#define LRN_RECENT 4 /* remembered viewed entities */
+#define LRN_HIST 12  /* weeks of interest history */
 #define LRN_SEASONS 4
 #define LRN_DAY_MS 86400000LL
 
@@ -158,9 +158,9 @@ enum lrn_count {
 };
 
 struct lrn_weight {
-	uint32_t id;       /* evt_tag_id() of the tag or category name; 0 = free */
+	uint32_t id; /* evt_tag_id() of the tag or category name; 0 = free */
 	uint32_t evidence; /* events that touched this entry */
-	double w;          /* weight as of profile.last_ms */
+	double w;	   /* weight as of profile.last_ms */
 };
 
 /* Meteorological seasons (northern hemisphere months). */
@@ -176,13 +176,13 @@ enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
 #define LRN_LAYOUT_VERSION 2
 struct lrn_profile {
 	uint64_t user_key;
-	int64_t first_ms;   /* earliest event time seen */
-	int64_t last_ms;    /* latest event time seen: weights are as of this */
+	int64_t first_ms; /* earliest event time seen */
+	int64_t last_ms;  /* latest event time seen: weights are as of this */
 	uint32_t counts[LRN_N_COUNT];
-	uint32_t events;    /* events applied */
-	uint32_t unknown;   /* events whose entity was not in the catalog */
-	uint32_t dropped;   /* contributions dropped by top-K eviction */
-	uint32_t sessions;  /* sessions opened (see lrn_behavior) */
+	uint32_t events;   /* events applied */
+	uint32_t unknown;  /* events whose entity was not in the catalog */
+	uint32_t dropped;  /* contributions dropped by top-K eviction */
+	uint32_t sessions; /* sessions opened (see lrn_behavior) */
 	struct lrn_weight tags[LRN_TAGS];
 	struct lrn_weight cats[LRN_CATS];
 	uint16_t hours[7][EVT_DP_COUNT]; /* [weekday][daypart] local, events */
@@ -195,26 +195,26 @@ struct lrn_profile {
 	} geo[LRN_GEO];
 
 	/* Confidence and drift, parallel to tags[] / cats[]. */
-	float tag_mass[LRN_TAGS];  /* decayed sum |contribution| (as w) */
+	float tag_mass[LRN_TAGS]; /* decayed sum |contribution| (as w) */
 	float cat_mass[LRN_CATS];
-	float cat_long[LRN_CATS];  /* decayed positive contributions, long */
+	float cat_long[LRN_CATS];     /* decayed positive contributions, long */
 	uint16_t tag_short[LRN_TAGS]; /* decayed positive-event count, short; */
 	uint16_t cat_short[LRN_CATS]; /* bfloat16 (top half of a float) */
-	int32_t short_h;           /* event hour the short counts are as of */
-	int32_t drift_h;           /* event hour drift was last detected */
-	uint32_t sess_key;         /* folded session_key of the session, 0 none */
-	uint32_t sess_age_s;       /* current session: first event to last_ms */
-	uint32_t sess_total_s;     /* summed length of completed sessions, s */
-	uint32_t recent[LRN_RECENT]; /* folded entity key | views (low 4 bits),
+	int32_t short_h;       /* event hour the short counts are as of */
+	int32_t drift_h;       /* event hour drift was last detected */
+	uint32_t sess_key;     /* folded session_key of the session, 0 none */
+	uint32_t sess_age_s;   /* current session: first event to last_ms */
+	uint32_t sess_total_s; /* summed length of completed sessions, s */
+	uint32_t recent[LRN_RECENT];  /* folded entity key | views (low 4 bits),
 				      * most recent first; 0 = free */
-	uint32_t hist_tag[LRN_HIST]; /* top tag per week, [0] newest; 0 none */
+	uint32_t hist_tag[LRN_HIST];  /* top tag per week, [0] newest; 0 none */
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
 	uint8_t cat_dp[LRN_CATS][EVT_DP_COUNT]; /* per category slot */
 	uint8_t seasons[LRN_SEASONS];
-	int16_t hist_week;         /* week number of hist_tag[0] */
-	uint8_t drift;             /* 1 while drifting */
-	uint8_t drift_count;       /* drift episodes detected (saturates) */
-	uint8_t reserved[4];       /* room for the next layout */
+	int16_t hist_week;   /* week number of hist_tag[0] */
+	uint8_t drift;	     /* 1 while drifting */
+	uint8_t drift_count; /* drift episodes detected (saturates) */
+	uint8_t reserved[4]; /* room for the next layout */
 };
 _Static_assert(sizeof(struct lrn_profile) == 760, "profile is 760 bytes");
 
@@ -224,15 +224,15 @@ _Static_assert(sizeof(struct lrn_profile) == 760, "profile is 760 bytes");
  * LRN_ITEM_TAGS.
  */
 struct lrn_item {
-	uint32_t category;              /* 0 = none */
+	uint32_t category; /* 0 = none */
 	uint8_t n_tags;
-	uint32_t tags[LRN_ITEM_TAGS];   /* evt_tag_id()s */
+	uint32_t tags[LRN_ITEM_TAGS]; /* evt_tag_id()s */
 };
 
 /* Every constant of the learner; lrn_params_default() gives the defaults
  * named in the header comment. */
 struct lrn_params {
-	double signal[EVT_TYPE_COUNT];  /* feedback entry unused: see below */
+	double signal[EVT_TYPE_COUNT]; /* feedback entry unused: see below */
 	double feedback_pos, feedback_neg;
 	double learning_rate;
 	double decay_per_day;
@@ -243,7 +243,7 @@ struct lrn_params {
 	double position_cap;
 	double impression_signal;
 	double repeat_ratio;
-	uint32_t repeat_plain;          /* 1: plain views saturate too */
+	uint32_t repeat_plain; /* 1: plain views saturate too */
 	uint32_t drift_min_events;
 	/* confidence */
 	double conf_unit, conf_prior, conf_profile_prior;
@@ -308,8 +308,8 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
  * decay^((at_ms - last_ms) / day). An at_ms before last_ms reads as last_ms
  * (w unchanged): weights never grow back.
  */
-double lrn_weight_at(const struct lrn_profile *p,
-    const struct lrn_params *prm, double w, int64_t at_ms);
+double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,
+    double w, int64_t at_ms);
 
 /*
  * Writes the indices of the non-empty (id != 0) entries of `ws` (n of them)
@@ -322,8 +322,8 @@ unsigned lrn_top(const struct lrn_weight *ws, unsigned n, unsigned *order);
  * Confidence in [0, 1] of one interest: `entry` must point into p->tags or
  * p->cats (asserted). 0 for a free entry.
  */
-double lrn_confidence(const struct lrn_profile *p,
-    const struct lrn_params *prm, const struct lrn_weight *entry);
+double lrn_confidence(const struct lrn_profile *p, const struct lrn_params *prm,
+    const struct lrn_weight *entry);
 
 /* Confidence in [0, 1] of the whole profile (0 when it learned nothing). */
 double lrn_profile_confidence(const struct lrn_profile *p,
@@ -337,11 +337,11 @@ double lrn_drift_kl(const struct lrn_profile *p, const struct lrn_params *prm);
 
 /* One week of interest history. */
 struct lrn_hist_entry {
-	int32_t week;       /* weeks since Monday 1969-12-29 (local time) */
-	int32_t iso_year;   /* ISO 8601 week-numbering year and week 1..53 */
+	int32_t week;	  /* weeks since Monday 1969-12-29 (local time) */
+	int32_t iso_year; /* ISO 8601 week-numbering year and week 1..53 */
 	uint32_t iso_week;
-	uint32_t tag;       /* top tag id */
-	double share;       /* its share of the positive tag weight, 0..1 */
+	uint32_t tag; /* top tag id */
+	double share; /* its share of the positive tag weight, 0..1 */
 };
 
 /*
@@ -350,20 +350,24 @@ struct lrn_hist_entry {
  */
 unsigned lrn_history(const struct lrn_profile *p, struct lrn_hist_entry *out);
 
-enum lrn_engagement { LRN_ENG_NEW = 0, LRN_ENG_ACTIVE, LRN_ENG_CASUAL,
-	LRN_ENG_DORMANT };
+enum lrn_engagement {
+	LRN_ENG_NEW = 0,
+	LRN_ENG_ACTIVE,
+	LRN_ENG_CASUAL,
+	LRN_ENG_DORMANT
+};
 const char *lrn_engagement_name(enum lrn_engagement e);
 
 /* Behavior patterns of a profile as of a time (event-time ms). */
 struct lrn_behavior {
 	uint32_t sessions;
 	double events_per_session;
-	double mean_session_s;   /* completed sessions plus the current one */
-	unsigned peak_weekday;   /* 0 = Monday; from hours[][] */
-	unsigned peak_daypart;   /* enum evt_daypart */
-	double weekend_share;    /* events on Saturday and Sunday / all */
-	double click_per_view;   /* clicks / views, 0 without views */
-	double act_per_click;    /* (saves + rsvps) / clicks, 0 without clicks */
+	double mean_session_s; /* completed sessions plus the current one */
+	unsigned peak_weekday; /* 0 = Monday; from hours[][] */
+	unsigned peak_daypart; /* enum evt_daypart */
+	double weekend_share;  /* events on Saturday and Sunday / all */
+	double click_per_view; /* clicks / views, 0 without views */
+	double act_per_click;  /* (saves + rsvps) / clicks, 0 without clicks */
 	enum lrn_engagement engagement;
 };
 void lrn_behavior(const struct lrn_profile *p, const struct lrn_params *prm,

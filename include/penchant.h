@@ -27,7 +27,8 @@ typedef struct pen pen_t;
 
 /* Flags of the publish calls. */
 #define PEN_NOWAIT 0x1 /* return -EAGAIN instead of waiting on a full ring */
-#define PEN_DEFER 0x2  /* stage only; visible at the next pen_commit/flush
+#define PEN_DEFER                                                              \
+	0x2 /* stage only; visible at the next pen_commit/flush
                           (or a publish without PEN_DEFER) */
 
 /*
@@ -40,19 +41,19 @@ struct pen_event {
 	const char *user_id;
 	const char *event_type;
 	const char *entity_id;
-	const char *entity_type;  /* "activity" (default) "recommendation" ... */
+	const char *entity_type; /* "activity" (default) "recommendation" ... */
 	const char *session_id;
-	int64_t time_ms;          /* event time, UTC ms since the epoch */
-	int tz_offset_min;        /* local = UTC + this */
-	int has_location;         /* lat/lon given; stored as a coarse cell */
+	int64_t time_ms;   /* event time, UTC ms since the epoch */
+	int tz_offset_min; /* local = UTC + this */
+	int has_location;  /* lat/lon given; stored as a coarse cell */
 	double lat, lon;
 	const char *device, *platform, *weather, *social;
-	const char *rec_type;     /* recommendation type */
-	const char *query;        /* search text */
-	int position;             /* 1-based list position, 0 = none */
-	double dwell_ms;          /* time spent, 0 = none */
-	double scroll_depth;      /* 0..1, negative = none */
-	int feedback;             /* +1 / -1 for feedback events */
+	const char *rec_type; /* recommendation type */
+	const char *query;    /* search text */
+	int position;	      /* 1-based list position, 0 = none */
+	double dwell_ms;      /* time spent, 0 = none */
+	double scroll_depth;  /* 0..1, negative = none */
+	int feedback;	      /* +1 / -1 for feedback events */
 };
 
 /*
@@ -111,18 +112,26 @@ int pen_flush(pen_t *p, unsigned timeout_ms);
 
 /* Reading ---------------------------------------------------------------- */
 
-enum pen_count { PEN_N_VIEW = 0, PEN_N_CLICK, PEN_N_RSVP, PEN_N_SAVE,
-	PEN_N_SHARE, PEN_N_FEEDBACK_POS, PEN_N_FEEDBACK_NEG, PEN_N_SEARCH,
-	PEN_N_COUNT };
+enum pen_count {
+	PEN_N_VIEW = 0,
+	PEN_N_CLICK,
+	PEN_N_RSVP,
+	PEN_N_SAVE,
+	PEN_N_SHARE,
+	PEN_N_FEEDBACK_POS,
+	PEN_N_FEEDBACK_NEG,
+	PEN_N_SEARCH,
+	PEN_N_COUNT
+};
 
 struct pen_interest {
-	uint32_t id;       /* tag or category id */
-	uint32_t evidence; /* events that touched it */
-	double weight;     /* as of last_ms (see pen_profile_weight_at) */
-	double confidence; /* 0..1: evidence, recency and agreement */
+	uint32_t id;	     /* tag or category id */
+	uint32_t evidence;   /* events that touched it */
+	double weight;	     /* as of last_ms (see pen_profile_weight_at) */
+	double confidence;   /* 0..1: evidence, recency and agreement */
 	uint8_t dayparts[4]; /* categories: night morning afternoon evening
 			      * counts (saturating); zero for tags */
-	char name[28];     /* with PEN_READ_NAMES, else empty */
+	char name[28];	     /* with PEN_READ_NAMES, else empty */
 };
 
 #define PEN_MAX_TAGS 16
@@ -135,44 +144,46 @@ struct pen_behavior {
 	uint32_t sessions;
 	double events_per_session;
 	double mean_session_s;
-	unsigned peak_weekday;  /* 0 = Monday */
-	unsigned peak_daypart;  /* 0 night .. 3 evening */
+	unsigned peak_weekday; /* 0 = Monday */
+	unsigned peak_daypart; /* 0 night .. 3 evening */
 	double weekend_share;
-	double click_per_view;  /* funnel: clicks / views */
-	double act_per_click;   /* funnel: (saves + rsvps) / clicks */
-	char engagement[12];    /* new active casual dormant, as of now */
+	double click_per_view; /* funnel: clicks / views */
+	double act_per_click;  /* funnel: (saves + rsvps) / clicks */
+	char engagement[12];   /* new active casual dormant, as of now */
 };
 
 struct pen_profile {
 	uint64_t user_key;
-	int64_t first_ms, last_ms;       /* event time of first/last event */
+	int64_t first_ms, last_ms; /* event time of first/last event */
 	uint32_t events, unknown_entity, dropped;
 	uint32_t counts[PEN_N_COUNT];
 	unsigned n_tags, n_cats, n_geo;
 	struct pen_interest tags[PEN_MAX_TAGS]; /* by weight, descending */
 	struct pen_interest cats[PEN_MAX_CATS];
-	uint16_t hours[7][4];   /* [Monday..Sunday][night morning afternoon evening] */
-	uint16_t devices[8];    /* unknown mobile desktop tablet tv other */
-	uint16_t platforms[8];  /* unknown ios android web windows macos linux other */
+	uint16_t
+	    hours[7][4]; /* [Monday..Sunday][night morning afternoon evening] */
+	uint16_t devices[8]; /* unknown mobile desktop tablet tv other */
+	uint16_t platforms
+	    [8]; /* unknown ios android web windows macos linux other */
 	struct {
-		char cell[16];  /* geohash */
+		char cell[16]; /* geohash */
 		uint32_t n;
 	} geo[PEN_MAX_GEO];
 
-	double confidence;      /* of the whole profile, 0..1 */
-	int drifting;           /* interests are changing now */
-	int64_t drift_ms;       /* event time drift was last detected, 0 never */
-	double drift_kl;        /* KL(short || long) of category interest */
+	double confidence; /* of the whole profile, 0..1 */
+	int drifting;	   /* interests are changing now */
+	int64_t drift_ms;  /* event time drift was last detected, 0 never */
+	double drift_kl;   /* KL(short || long) of category interest */
 	unsigned drift_episodes;
-	uint8_t seasons[4];     /* winter spring summer autumn (northern) */
+	uint8_t seasons[4]; /* winter spring summer autumn (northern) */
 
-	unsigned n_history;     /* weekly top interest, newest first */
+	unsigned n_history; /* weekly top interest, newest first */
 	struct {
 		int iso_year;
 		unsigned iso_week;
 		uint32_t tag;
-		double share;   /* of the positive tag weight that week */
-		char name[28];  /* with PEN_READ_NAMES */
+		double share;  /* of the positive tag weight that week */
+		char name[28]; /* with PEN_READ_NAMES */
 	} history[PEN_MAX_HISTORY];
 
 	struct pen_behavior behavior;
@@ -196,12 +207,12 @@ struct pen_stats {
 	unsigned shards, producer_slots;
 	uint64_t profiles, profile_capacity;
 	uint64_t catalog, catalog_capacity;
-	uint64_t applied;          /* events applied to profiles */
-	uint64_t unknown_entity;   /* applied without catalog data */
-	uint64_t published;        /* events made visible by producers */
-	uint64_t backlog;          /* events in rings, not yet applied */
-	uint64_t full_waits;       /* publishes that met a full ring */
-	uint64_t rejected;         /* all rejections */
+	uint64_t applied;	 /* events applied to profiles */
+	uint64_t unknown_entity; /* applied without catalog data */
+	uint64_t published;	 /* events made visible by producers */
+	uint64_t backlog;	 /* events in rings, not yet applied */
+	uint64_t full_waits;	 /* publishes that met a full ring */
+	uint64_t rejected;	 /* all rejections */
 };
 int pen_stats_read(pen_t *p, struct pen_stats *out);
 

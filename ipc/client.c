@@ -22,16 +22,18 @@
 
 _Static_assert(sizeof(struct pen_prepared) == sizeof(struct evt_record),
     "a prepared event is a ring record");
-_Static_assert((int)PEN_N_COUNT == (int)LRN_N_COUNT, "counts match the learner");
+_Static_assert((int)PEN_N_COUNT == (int)LRN_N_COUNT,
+    "counts match the learner");
 _Static_assert(PEN_MAX_TAGS >= LRN_TAGS && PEN_MAX_CATS >= LRN_CATS &&
-    PEN_MAX_GEO >= LRN_GEO && PEN_MAX_HISTORY >= LRN_HIST &&
-    LRN_SEASONS == 4 && EVT_DP_COUNT == 4, "public arrays hold the profile");
+	PEN_MAX_GEO >= LRN_GEO && PEN_MAX_HISTORY >= LRN_HIST &&
+	LRN_SEASONS == 4 && EVT_DP_COUNT == 4,
+    "public arrays hold the profile");
 
 #define _JSON_TOKS 256
 
 struct pen {
 	struct reg r;
-	int slot;                 /* producer slot, -1 until the first publish */
+	int slot; /* producer slot, -1 until the first publish */
 	int32_t pid;
 	struct ring_producer pr;
 	struct json_tok toks[_JSON_TOKS];
@@ -243,7 +245,7 @@ static int _wait_room(pen_t *p, unsigned shard, unsigned *spins)
 	ring_commit(&p->pr); /* wakes the worker if it sleeps */
 	struct shard_block *sh = reg_shard(&p->r, shard);
 	if (ck_pr_load_uint(&sh->sleeping)) /* belt and braces: no syscall */
-		ring_wake(sh);                  /* unless it really sleeps */
+		ring_wake(sh);		    /* unless it really sleeps */
 	if (ck_pr_load_uint(&p->r.hdr->state) != REG_RUNNING)
 		return -ESHUTDOWN;
 	if (++*spins < 64) {
@@ -272,7 +274,8 @@ int pen_publish_prepared(pen_t *p, const struct pen_prepared *evs, size_t n,
 	const unsigned shards = p->r.hdr->geo.shards;
 	uint64_t waits = 0;
 	while (ok < n) {
-		const struct evt_record *e = (const struct evt_record *)&evs[ok];
+		const struct evt_record *e =
+		    (const struct evt_record *)&evs[ok];
 		unsigned s = reg_shard_of(e->user_key, shards), spins = 0;
 		if (ring_stage(&p->pr, s, e)) {
 			ok++;
@@ -499,7 +502,8 @@ int pen_stats_read(pen_t *p, struct pen_stats *out)
 	out->catalog = ck_pr_load_uint(&reg_catalog(&p->r)->count);
 	for (unsigned s = 0; s < g->shards; s++) {
 		out->profiles += ck_pr_load_uint(&reg_shard(&p->r, s)->count);
-		const uint64_t *c = reg_proc(&p->r, reg_proc_worker(&p->r, s))->counters;
+		const uint64_t *c =
+		    reg_proc(&p->r, reg_proc_worker(&p->r, s))->counters;
 		out->applied += c[REG_C_APPLIED];
 		out->unknown_entity += c[REG_C_UNKNOWN_ENTITY];
 		for (unsigned k = 0; k < EVT_REASON_COUNT; k++)

@@ -5,47 +5,82 @@
 #include <string.h>
 
 static const char *const _canon[EVF_COUNT] = {
-	"user_id", "session_id", "event_type", "entity_type", "entity_id",
-	"device", "platform", "weather", "social", "time_of_day",
-	"rec_type", "feedback_type", "query",
-	"timestamp", "tz_offset", "lat", "lon", "position", "dwell_ms",
-	"scroll_depth", "feedback", "context",
+	"user_id",
+	"session_id",
+	"event_type",
+	"entity_type",
+	"entity_id",
+	"device",
+	"platform",
+	"weather",
+	"social",
+	"time_of_day",
+	"rec_type",
+	"feedback_type",
+	"query",
+	"timestamp",
+	"tz_offset",
+	"lat",
+	"lon",
+	"position",
+	"dwell_ms",
+	"scroll_depth",
+	"feedback",
+	"context",
 };
 
 static const struct {
 	const char *name;
 	enum evf_target t;
 } _fields[] = {
-	{ "user_id", EVF_USER }, { "userId", EVF_USER },
-	{ "session_id", EVF_SESSION }, { "sessionId", EVF_SESSION },
-	{ "event_type", EVF_TYPE }, { "eventType", EVF_TYPE },
+	{ "user_id", EVF_USER },
+	{ "userId", EVF_USER },
+	{ "session_id", EVF_SESSION },
+	{ "sessionId", EVF_SESSION },
+	{ "event_type", EVF_TYPE },
+	{ "eventType", EVF_TYPE },
 	{ "type", EVF_TYPE },
-	{ "entity_type", EVF_ENTITY_TYPE }, { "entityType", EVF_ENTITY_TYPE },
-	{ "entity_id", EVF_ENTITY }, { "entityId", EVF_ENTITY },
-	{ "device", EVF_DEVICE }, { "platform", EVF_PLATFORM },
+	{ "entity_type", EVF_ENTITY_TYPE },
+	{ "entityType", EVF_ENTITY_TYPE },
+	{ "entity_id", EVF_ENTITY },
+	{ "entityId", EVF_ENTITY },
+	{ "device", EVF_DEVICE },
+	{ "platform", EVF_PLATFORM },
 	{ "weather", EVF_WEATHER },
-	{ "social", EVF_SOCIAL }, { "socialContext", EVF_SOCIAL },
+	{ "social", EVF_SOCIAL },
+	{ "socialContext", EVF_SOCIAL },
 	{ "social_context", EVF_SOCIAL },
-	{ "timeOfDay", EVF_TOD }, { "time_of_day", EVF_TOD },
+	{ "timeOfDay", EVF_TOD },
+	{ "time_of_day", EVF_TOD },
 	{ "recommendationType", EVF_REC_TYPE },
-	{ "recommendation_type", EVF_REC_TYPE }, { "rec_type", EVF_REC_TYPE },
+	{ "recommendation_type", EVF_REC_TYPE },
+	{ "rec_type", EVF_REC_TYPE },
 	{ "feedbackType", EVF_FEEDBACK_TYPE },
 	{ "feedback_type", EVF_FEEDBACK_TYPE },
-	{ "query", EVF_QUERY }, { "searchQuery", EVF_QUERY },
+	{ "query", EVF_QUERY },
+	{ "searchQuery", EVF_QUERY },
 	{ "search_query", EVF_QUERY },
 	{ "timestamp", EVF_TIME },
-	{ "tz_offset", EVF_TZ }, { "tzOffset", EVF_TZ },
+	{ "tz_offset", EVF_TZ },
+	{ "tzOffset", EVF_TZ },
 	{ "tz_offset_min", EVF_TZ },
-	{ "lat", EVF_LAT }, { "latitude", EVF_LAT },
-	{ "lon", EVF_LON }, { "lng", EVF_LON }, { "longitude", EVF_LON },
+	{ "lat", EVF_LAT },
+	{ "latitude", EVF_LAT },
+	{ "lon", EVF_LON },
+	{ "lng", EVF_LON },
+	{ "longitude", EVF_LON },
 	{ "recommendationPosition", EVF_POSITION },
 	{ "recommendation_position", EVF_POSITION },
 	{ "position", EVF_POSITION },
-	{ "timeSpent", EVF_DWELL }, { "time_spent", EVF_DWELL },
-	{ "dwell_ms", EVF_DWELL }, { "dwellMs", EVF_DWELL },
-	{ "scrollDepth", EVF_SCROLL }, { "scroll_depth", EVF_SCROLL },
+	{ "timeSpent", EVF_DWELL },
+	{ "time_spent", EVF_DWELL },
+	{ "dwell_ms", EVF_DWELL },
+	{ "dwellMs", EVF_DWELL },
+	{ "scrollDepth", EVF_SCROLL },
+	{ "scroll_depth", EVF_SCROLL },
 	{ "feedback", EVF_FEEDBACK },
-	{ "context", EVF_NEST }, { "metadata", EVF_NEST },
+	{ "context", EVF_NEST },
+	{ "metadata", EVF_NEST },
 	{ "location", EVF_NEST },
 };
 
@@ -103,8 +138,10 @@ double *evf_num_slot(struct evt_input *in, enum evf_target t, bool **has)
 
 int evf_id_slot(enum evf_target t)
 {
-	return t == EVF_USER ? 0 : t == EVF_SESSION ? 1 : t == EVF_ENTITY ? 2
-	    : -1;
+	return t == EVF_USER   ? 0
+	    : t == EVF_SESSION ? 1
+	    : t == EVF_ENTITY  ? 2
+			       : -1;
 }
 
 static int64_t _sat(double v)

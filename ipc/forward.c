@@ -32,7 +32,7 @@
 #include "ipc/evfield.h"
 
 #define _ZONE_CHUNK 2048
-#define _BUF_MIN    HB_MIN
+#define _BUF_MIN HB_MIN
 
 static void _msg(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -67,13 +67,16 @@ size_t fwd_ack_encode(char *buf, size_t cap, const char *chunk, size_t len)
 
 	if (len > FWD_MAX_CHUNK || cap < need || (!chunk && len))
 		return 0;
-	buf[at++] = (char)0x81;                 /* fixmap, 1 pair */
-	memcpy(buf + at, "\xa3" "ack", 4);      /* fixstr "ack" */
+	buf[at++] = (char)0x81; /* fixmap, 1 pair */
+	memcpy(buf + at,
+	    "\xa3"
+	    "ack",
+	    4); /* fixstr "ack" */
 	at += 4;
 	if (len < 32) {
-		buf[at++] = (char)(0xa0 | len);  /* fixstr */
+		buf[at++] = (char)(0xa0 | len); /* fixstr */
 	} else {
-		buf[at++] = (char)0xd9;          /* str8 */
+		buf[at++] = (char)0xd9; /* str8 */
 		buf[at++] = (char)len;
 	}
 	if (len)
@@ -147,9 +150,12 @@ static int _fatal(struct fwd_stream *s, const struct _sink *k,
 		k->st->reason[r]++;
 	}
 	if (k->cb) {
-		struct fwd_event ev = { .ev = { .reason = r, .msg = s->msg,
-		    .index = MP_NO_INDEX, .fatal = true, .raw = raw,
-		    .raw_len = raw_len } };
+		struct fwd_event ev = { .ev = { .reason = r,
+					    .msg = s->msg,
+					    .index = MP_NO_INDEX,
+					    .fatal = true,
+					    .raw = raw,
+					    .raw_len = raw_len } };
 
 		k->cb(k->ctx, &ev);
 	}
@@ -158,8 +164,9 @@ static int _fatal(struct fwd_stream *s, const struct _sink *k,
 
 static int _errno_of(enum evt_reason r)
 {
-	return r == EVT_R_TOO_DEEP ? -ELOOP : r == EVT_R_TOO_BIG ? -EMSGSIZE :
-	    -EBADMSG;
+	return r == EVT_R_TOO_DEEP ? -ELOOP
+	    : r == EVT_R_TOO_BIG   ? -EMSGSIZE
+				   : -EBADMSG;
 }
 
 /* ------------------------------------------------------------------------
@@ -210,9 +217,11 @@ static int _option(struct fwd_stream *s, const msgpack_object *o, bool *gzip)
 		if (_key_is(k, "chunk")) {
 			if (v->type == MSGPACK_OBJECT_NIL)
 				continue;
-			if (!_strish(v, &p, &n) || n == 0 || n > FWD_MAX_CHUNK) {
+			if (!_strish(v, &p, &n) || n == 0 ||
+			    n > FWD_MAX_CHUNK) {
 				_msg(s->msg, sizeof(s->msg),
-				    "option chunk is not a string of 1..%d bytes",
+				    "option chunk is not a string of 1..%d "
+				    "bytes",
 				    FWD_MAX_CHUNK);
 				return -EPROTO;
 			}
@@ -221,12 +230,14 @@ static int _option(struct fwd_stream *s, const msgpack_object *o, bool *gzip)
 		} else if (_key_is(k, "compressed")) {
 			if (v->type == MSGPACK_OBJECT_NIL)
 				continue;
-			if (_strish(v, &p, &n) && n == 4 && !memcmp(p, "gzip", 4)) {
+			if (_strish(v, &p, &n) && n == 4 &&
+			    !memcmp(p, "gzip", 4)) {
 				*gzip = true;
 			} else if (!(_strish(v, &p, &n) && n == 4 &&
-			    !memcmp(p, "text", 4))) {
+				       !memcmp(p, "text", 4))) {
 				_msg(s->msg, sizeof(s->msg),
-				    "option compressed: only \"gzip\" and \"text\" "
+				    "option compressed: only \"gzip\" and "
+				    "\"text\" "
 				    "are supported");
 				return -EPROTO;
 			}
@@ -266,7 +277,8 @@ static int _inflate(struct fwd_stream *s, struct mp_stats *st)
 			if (cap < _BUF_MIN)
 				cap = _BUF_MIN;
 			if (cap > max + 1)
-				cap = max + 1;  /* one byte over: detects the cap */
+				cap = max +
+				    1; /* one byte over: detects the cap */
 			if (cap <= s->zcap) {
 				_msg(s->msg, sizeof(s->msg),
 				    "gzip data inflates past %zu bytes", max);
@@ -305,7 +317,9 @@ static int _inflate(struct fwd_stream *s, struct mp_stats *st)
 		if (zr == Z_BUF_ERROR && z->avail_out == 0)
 			continue;
 		_msg(s->msg, sizeof(s->msg), "gzip data does not inflate (%s)",
-		    zr == Z_BUF_ERROR ? "truncated" : z->msg ? z->msg : "error");
+		    zr == Z_BUF_ERROR ? "truncated"
+			: z->msg      ? z->msg
+				      : "error");
 		return -EBADMSG;
 	}
 	if (st)
@@ -335,8 +349,8 @@ static int _scan_packed(struct fwd_stream *s, enum evt_reason *why)
 			return -EBADMSG;
 		}
 		if (r == MP_SCAN_ERROR) {
-			_msg(s->msg, sizeof(s->msg), "packed entry at byte %zu: %s",
-			    at, m);
+			_msg(s->msg, sizeof(s->msg),
+			    "packed entry at byte %zu: %s", at, m);
 			return _errno_of(*why);
 		}
 		at += sc.pos;
@@ -371,16 +385,16 @@ static int _open(struct fwd_stream *s, const char *p, size_t size, bool again,
 	msgpack_zone_clear(&s->zone);
 	u = msgpack_unpack(p, size, &off, &s->zone, &s->root);
 	if (u != MSGPACK_UNPACK_SUCCESS || off != size) {
-		_msg(s->msg, sizeof(s->msg), "msgpack-c refused the message (%d)",
-		    (int)u);
-		*why = u == MSGPACK_UNPACK_NOMEM_ERROR ? EVT_R_TOO_BIG :
-		    EVT_R_MALFORMED;
+		_msg(s->msg, sizeof(s->msg),
+		    "msgpack-c refused the message (%d)", (int)u);
+		*why = u == MSGPACK_UNPACK_NOMEM_ERROR ? EVT_R_TOO_BIG
+						       : EVT_R_MALFORMED;
 		return u == MSGPACK_UNPACK_NOMEM_ERROR ? -ENOMEM : -EBADMSG;
 	}
 	if (s->root.type == MSGPACK_OBJECT_NIL)
 		return 1;
-	if (s->root.type != MSGPACK_OBJECT_ARRAY || s->root.via.array.size < 2 ||
-	    s->root.via.array.size > 4) {
+	if (s->root.type != MSGPACK_OBJECT_ARRAY ||
+	    s->root.via.array.size < 2 || s->root.via.array.size > 4) {
 		_msg(s->msg, sizeof(s->msg),
 		    "not a forward message: expected an array [tag, ...] of 2 "
 		    "to 4 elements");
@@ -389,7 +403,8 @@ static int _open(struct fwd_stream *s, const char *p, size_t size, bool again,
 	a = s->root.via.array.ptr;
 	n = s->root.via.array.size;
 	if (!_strish(&a[0], &s->tag, &s->tag_len)) {
-		_msg(s->msg, sizeof(s->msg), "forward message: tag is not a string");
+		_msg(s->msg, sizeof(s->msg),
+		    "forward message: tag is not a string");
 		return -EPROTO;
 	}
 	if (!s->tag)
@@ -413,8 +428,10 @@ static int _open(struct fwd_stream *s, const char *p, size_t size, bool again,
 		if (n < 3)
 			goto shape;
 	}
-	rc = _option(s, s->mode == FWD_MESSAGE ? (n == 4 ? &a[3] : NULL) :
-	    (n == 3 ? &a[2] : NULL), &gzip);
+	rc = _option(s,
+	    s->mode == FWD_MESSAGE ? (n == 4 ? &a[3] : NULL)
+				   : (n == 3 ? &a[2] : NULL),
+	    &gzip);
 	if (rc < 0)
 		return rc;
 	if (s->mode == FWD_PACKED && gzip) {
@@ -436,8 +453,8 @@ static int _open(struct fwd_stream *s, const char *p, size_t size, bool again,
 shape:
 	_msg(s->msg, sizeof(s->msg),
 	    "not a forward message: %u elements for the %s form",
-	    s->root.via.array.size, s->mode == FWD_MESSAGE ? "message" :
-	    "forward/packed");
+	    s->root.via.array.size,
+	    s->mode == FWD_MESSAGE ? "message" : "forward/packed");
 	return -EPROTO;
 }
 
@@ -459,8 +476,7 @@ static enum evt_reason _time(struct fwd_stream *s, const msgpack_object *t,
 	    t->via.array.ptr[0].type != MSGPACK_OBJECT_ARRAY)
 		t = &t->via.array.ptr[0];
 	switch (t->type) {
-	case MSGPACK_OBJECT_NIL:
-		return EVT_OK;
+	case MSGPACK_OBJECT_NIL: return EVT_OK;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
 		if (t->via.u64 == 0)
 			return EVT_OK;
@@ -475,7 +491,8 @@ static enum evt_reason _time(struct fwd_stream *s, const msgpack_object *t,
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
 		if (!isfinite(t->via.f64)) {
-			_msg(s->msg, sizeof(s->msg), "entry time is not finite");
+			_msg(s->msg, sizeof(s->msg),
+			    "entry time is not finite");
 			return EVT_R_BAD_NUMBER;
 		}
 		if (t->via.f64 == 0)
@@ -506,7 +523,8 @@ static enum evt_reason _time(struct fwd_stream *s, const msgpack_object *t,
 		if (ns > 999999999u) {
 			_msg(s->msg, sizeof(s->msg),
 			    "entry time: EventTime nanoseconds %" PRIu32
-			    " out of range", ns);
+			    " out of range",
+			    ns);
 			return EVT_R_BAD_TIME;
 		}
 		*ms = (int64_t)sec * 1000 + (ns + 500000) / 1000000;
@@ -514,7 +532,8 @@ static enum evt_reason _time(struct fwd_stream *s, const msgpack_object *t,
 		return EVT_OK;
 	}
 	default:
-		_msg(s->msg, sizeof(s->msg), "entry time is not a number or "
+		_msg(s->msg, sizeof(s->msg),
+		    "entry time is not a number or "
 		    "EventTime");
 		return EVT_R_BAD_FIELD_TYPE;
 	}
@@ -563,15 +582,23 @@ static int _entry(struct fwd_stream *s, const struct _sink *k,
 	if (r == EVT_OK) {
 		r = evt_build(&in, &s->lim.evt, &out, &field);
 		if (r != EVT_OK && in.bad == EVT_OK)
-			_msg(s->msg, sizeof(s->msg), "%s%s%s", evt_reason_name(r),
-			    field ? ": " : "", field ? field : "");
+			_msg(s->msg, sizeof(s->msg), "%s%s%s",
+			    evt_reason_name(r), field ? ": " : "",
+			    field ? field : "");
 	}
 	ev = (struct fwd_event){
-		.ev = { .reason = r, .rec = r == EVT_OK ? &out : NULL,
-		    .field = field, .msg = r == EVT_OK ? "" : s->msg,
-		    .index = index, .raw = raw, .raw_len = raw_len },
-		.mode = s->mode, .tag = s->tag, .tag_len = s->tag_len,
-		.chunk = s->chunk, .chunk_len = s->chunk_len,
+		.ev = { .reason = r,
+		    .rec = r == EVT_OK ? &out : NULL,
+		    .field = field,
+		    .msg = r == EVT_OK ? "" : s->msg,
+		    .index = index,
+		    .raw = raw,
+		    .raw_len = raw_len },
+		.mode = s->mode,
+		.tag = s->tag,
+		.tag_len = s->tag_len,
+		.chunk = s->chunk,
+		.chunk_len = s->chunk_len,
 	};
 	stop = k->cb(k->ctx, &ev);
 	if (!stop && k->st) {
@@ -599,7 +626,7 @@ static int _deliver(struct fwd_stream *s, const struct _sink *k,
 	case FWD_FORWARD:
 		for (; s->next < s->n_entries; s->next++)
 			if (_entry(s, k, &s->entries[s->next], NULL, NULL,
-			    s->next, raw, raw_len))
+				s->next, raw, raw_len))
 				return 1;
 		break;
 	case FWD_PACKED:
@@ -614,22 +641,25 @@ static int _deliver(struct fwd_stream *s, const struct _sink *k,
 
 			/* Scanned whole at open: this only finds the size. */
 			mp_scan_reset(&sc);
-			if (mp_scan_object(&sc, &s->lim, p, s->packed_len - s->off,
-			    &why, NULL, 0) != MP_SCAN_DONE)
+			if (mp_scan_object(&sc, &s->lim, p,
+				s->packed_len - s->off, &why, NULL,
+				0) != MP_SCAN_DONE)
 				break; /* cannot happen: scanned at open */
 			size = sc.pos;
 			if (!s->ezone_ok)
-				s->ezone_ok = msgpack_zone_init(&s->ezone,
-				    _ZONE_CHUNK);
+				s->ezone_ok =
+				    msgpack_zone_init(&s->ezone, _ZONE_CHUNK);
 			if (s->ezone_ok)
 				msgpack_zone_clear(&s->ezone);
-			u = s->ezone_ok ? msgpack_unpack(p, size, &used, &s->ezone,
-			    &e) : MSGPACK_UNPACK_NOMEM_ERROR;
+			u = s->ezone_ok
+			    ? msgpack_unpack(p, size, &used, &s->ezone, &e)
+			    : MSGPACK_UNPACK_NOMEM_ERROR;
 			if (u != MSGPACK_UNPACK_SUCCESS || used != size) {
 				/* The scanner and msgpack-c disagree (or no
 				 * memory): reject this entry, keep going. */
 				static const msgpack_object nil = {
-				    .type = MSGPACK_OBJECT_NIL };
+					.type = MSGPACK_OBJECT_NIL
+				};
 
 				e = nil;
 			}
@@ -639,8 +669,7 @@ static int _deliver(struct fwd_stream *s, const struct _sink *k,
 			s->next++;
 		}
 		break;
-	case FWD_MODE_COUNT:
-		break;
+	case FWD_MODE_COUNT: break;
 	}
 	if (k->st) {
 		k->st->objects++;
@@ -685,8 +714,8 @@ static int _park(struct fwd_stream *s, const struct _sink *k, const char *p,
 
 /* A complete scanned message at p[0..size): open, deliver. 0, 1 paused
  * (parked), <0 fatal. */
-static int _message(struct fwd_stream *s, const struct _sink *k,
-    const char *p, size_t size)
+static int _message(struct fwd_stream *s, const struct _sink *k, const char *p,
+    size_t size)
 {
 	enum evt_reason why;
 	int rc = _open(s, p, size, false, k->st, &why);
@@ -716,8 +745,8 @@ static int _message(struct fwd_stream *s, const struct _sink *k,
  * *used: bytes consumed (messages done or parked). 0: stopped at a
  * partial message or at n; 1 paused; <0 fatal.
  */
-static int _process(struct fwd_stream *s, const struct _sink *k,
-    const char *p, size_t n, size_t *used)
+static int _process(struct fwd_stream *s, const struct _sink *k, const char *p,
+    size_t n, size_t *used)
 {
 	size_t at = 0;
 
@@ -731,7 +760,8 @@ static int _process(struct fwd_stream *s, const struct _sink *k,
 			break;
 		if (r == MP_SCAN_ERROR) {
 			*used = at;
-			return _fatal(s, k, why, _errno_of(why), p + at, n - at);
+			return _fatal(s, k, why, _errno_of(why), p + at,
+			    n - at);
 		}
 		mp_scan_reset(&s->scan);
 		r = _message(s, k, p + at, size);
@@ -803,8 +833,9 @@ int fwd_stream_feed(struct fwd_stream *s, const char *bytes, size_t n,
 			return _hold(s, &k, bytes, n) < 0 ? s->error : 1;
 		/* Bytes that followed it, then the new ones. */
 		if (s->len > 0 && (rc = _process_held(s, &k)) != 0)
-			return rc < 0 ? rc :
-			    _hold(s, &k, bytes, n) < 0 ? s->error : 1;
+			return rc < 0			 ? rc
+			    : _hold(s, &k, bytes, n) < 0 ? s->error
+							 : 1;
 	}
 	/* A partial message is held: add just what its scan says it needs,
 	 * so the held bytes stay within one message. */
@@ -879,7 +910,7 @@ static void _recount(struct fwd_dedup *d)
 
 		for (uint32_t i = 0; i < d->half; i++)
 			n += __atomic_load_n(&_gen(d, g)[i].key,
-			    __ATOMIC_RELAXED) != 0;
+				 __ATOMIC_RELAXED) != 0;
 		d->used[g] = n;
 	}
 	d->cur &= 1;
@@ -913,12 +944,12 @@ int fwd_dedup_init(struct fwd_dedup *d, size_t bytes, uint32_t cap,
 static struct fwd_dedup_slot *_find(const struct fwd_dedup *d, uint32_t g,
     uint64_t key)
 {
-	struct fwd_dedup_slot *t = (struct fwd_dedup_slot *)d->slot +
-	    (size_t)g * d->half;
+	struct fwd_dedup_slot *t =
+	    (struct fwd_dedup_slot *)d->slot + (size_t)g * d->half;
 	uint32_t mask = d->half - 1;
 
 	for (uint32_t i = 0, at = (uint32_t)(key >> 32) & mask; i < d->half;
-	    i++, at = (at + 1) & mask) {
+	     i++, at = (at + 1) & mask) {
 		uint64_t k = __atomic_load_n(&t[at].key, __ATOMIC_ACQUIRE);
 
 		if (k == key)
@@ -936,14 +967,15 @@ enum fwd_seen fwd_dedup_lookup(const struct fwd_dedup *d, const char *chunk,
 
 	/* newer generation first: it holds the latest state of a chunk */
 	for (uint32_t i = 0; i < 2; i++) {
-		const struct fwd_dedup_slot *e = _find(d, (d->cur + 2 - i) & 1,
-		    key);
+		const struct fwd_dedup_slot *e =
+		    _find(d, (d->cur + 2 - i) & 1, key);
 
 		if (e) {
 			if (token)
 				*token = e->token;
-			return e->state == FWD_SEEN_COMMITTED ?
-			    FWD_SEEN_COMMITTED : FWD_SEEN_PENDING;
+			return e->state == FWD_SEEN_COMMITTED
+			    ? FWD_SEEN_COMMITTED
+			    : FWD_SEEN_PENDING;
 		}
 	}
 	return FWD_SEEN_NONE;
@@ -967,13 +999,14 @@ void fwd_dedup_begin(struct fwd_dedup *d, const char *chunk, size_t len,
 		uint32_t g = d->cur ^ 1;
 
 		for (uint32_t i = 0; i < d->half; i++)
-			__atomic_store_n(&_gen(d, g)[i].key, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&_gen(d, g)[i].key, 0,
+			    __ATOMIC_RELAXED);
 		d->used[g] = 0;
 		__atomic_store_n(&d->cur, g, __ATOMIC_RELEASE);
 	}
 	t = _gen(d, d->cur);
 	for (at = (uint32_t)(key >> 32) & mask; t[at].key != 0;
-	    at = (at + 1) & mask)
+	     at = (at + 1) & mask)
 		;
 	t[at].token = token;
 	t[at].state = FWD_SEEN_PENDING;

@@ -89,13 +89,13 @@
  * 64 hex digits). */
 #define FWD_MAX_CHUNK 128
 /* Bytes fwd_ack_encode() needs at most. */
-#define FWD_ACK_MAX   (1 + 4 + 2 + FWD_MAX_CHUNK)
+#define FWD_ACK_MAX (1 + 4 + 2 + FWD_MAX_CHUNK)
 
 enum fwd_mode {
 	FWD_MESSAGE = 0,
 	FWD_FORWARD,
 	FWD_PACKED,
-	FWD_COMPRESSED,  /* PackedForward with "compressed": "gzip" */
+	FWD_COMPRESSED, /* PackedForward with "compressed": "gzip" */
 	FWD_MODE_COUNT
 };
 const char *fwd_mode_name(enum fwd_mode m);
@@ -112,9 +112,9 @@ const char *fwd_mode_name(enum fwd_mode m);
 struct fwd_event {
 	struct mp_event ev;
 	enum fwd_mode mode;
-	const char *tag;     /* not NUL-terminated; NULL on a fatal error */
+	const char *tag; /* not NUL-terminated; NULL on a fatal error */
 	size_t tag_len;
-	const char *chunk;   /* the message's chunk option, NULL when none */
+	const char *chunk; /* the message's chunk option, NULL when none */
 	size_t chunk_len;
 };
 
@@ -138,9 +138,9 @@ typedef void (*fwd_ack_cb)(void *ctx, const char *chunk, size_t len);
 
 /* Streaming decoder of one connection; fields are internal. */
 struct fwd_stream {
-	struct mp_limits lim;        /* clamped */
-	msgpack_zone zone;           /* the message */
-	msgpack_zone ezone;          /* one packed entry */
+	struct mp_limits lim; /* clamped */
+	msgpack_zone zone;    /* the message */
+	msgpack_zone ezone;   /* one packed entry */
 	bool zone_ok, ezone_ok;
 	struct mp_idtext ids;
 	char msg[192];
@@ -148,10 +148,10 @@ struct fwd_stream {
 	 * paused message */
 	char *buf;
 	size_t len, cap;
-	struct mp_scan scan;         /* of the message at buf[0] */
+	struct mp_scan scan; /* of the message at buf[0] */
 	/* the message being delivered while paused */
 	bool active;
-	char *mbuf;                  /* its bytes, owned while paused */
+	char *mbuf; /* its bytes, owned while paused */
 	size_t mlen, mcap;
 	msgpack_object root;
 	enum fwd_mode mode;
@@ -159,15 +159,15 @@ struct fwd_stream {
 	size_t tag_len, chunk_len;
 	const msgpack_object *entries; /* Forward */
 	size_t n_entries;
-	const char *packed;          /* PackedForward: the entry stream */
+	const char *packed; /* PackedForward: the entry stream */
 	size_t packed_len;
-	size_t next;                 /* entry index to hand next */
-	size_t off;                  /* PackedForward: its byte offset */
+	size_t next; /* entry index to hand next */
+	size_t off;  /* PackedForward: its byte offset */
 	/* inflated PackedForward bytes */
 	char *zbuf;
 	size_t zlen, zcap;
-	void *z;                     /* z_stream, allocated on first use */
-	int error;                   /* 0 or the fatal negative errno */
+	void *z;   /* z_stream, allocated on first use */
+	int error; /* 0 or the fatal negative errno */
 	enum evt_reason fatal_reason;
 };
 
@@ -245,19 +245,19 @@ size_t fwd_ack_encode(char *buf, size_t cap, const char *chunk, size_t len);
  * resolved by the caller after restart. Recipes for the acceptor are in
  * docs/PROTOCOL.md and in the comment above fwd_dedup_begin.
  */
-#define FWD_DEDUP_MAGIC 0x46574444u   /* "FWDD" */
+#define FWD_DEDUP_MAGIC 0x46574444u /* "FWDD" */
 #define FWD_DEDUP_VERSION 1u
 
 enum fwd_seen {
-	FWD_SEEN_NONE = 0,      /* not in the set */
-	FWD_SEEN_PENDING,       /* begun, not committed: see its token */
-	FWD_SEEN_COMMITTED,     /* committed: do not apply again, just ack */
+	FWD_SEEN_NONE = 0,  /* not in the set */
+	FWD_SEEN_PENDING,   /* begun, not committed: see its token */
+	FWD_SEEN_COMMITTED, /* committed: do not apply again, just ack */
 };
 
 struct fwd_dedup_slot {
-	uint64_t key;           /* hash | 1; 0 = empty. Written last. */
+	uint64_t key; /* hash | 1; 0 = empty. Written last. */
 	uint64_t token;
-	uint32_t state;         /* enum fwd_seen */
+	uint32_t state; /* enum fwd_seen */
 	uint32_t pad;
 };
 
@@ -267,10 +267,10 @@ struct fwd_dedup_slot {
  */
 struct fwd_dedup {
 	uint32_t magic, version;
-	uint32_t half;          /* slots per generation, power of two;
+	uint32_t half;	  /* slots per generation, power of two;
 	                         * a generation holds half/2 entries */
-	uint32_t cur;           /* generation being filled, 0 or 1 */
-	uint32_t used[2];       /* entries per generation (recounted at
+	uint32_t cur;	  /* generation being filled, 0 or 1 */
+	uint32_t used[2]; /* entries per generation (recounted at
 	                         * reuse) */
 	uint64_t seed;
 	struct fwd_dedup_slot slot[]; /* 2 * half */

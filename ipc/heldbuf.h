@@ -16,8 +16,8 @@
  * Appends n bytes; the buffer never grows past max (the caller checked that
  * *len + n fits). 0 or -ENOMEM (nothing appended).
  */
-static inline int hb_append(char **buf, size_t *len, size_t *cap,
-    const char *p, size_t n, size_t max)
+static inline int hb_append(char **buf, size_t *len, size_t *cap, const char *p,
+    size_t n, size_t max)
 {
 	if (*len + n > *cap) {
 		size_t c = *cap ? *cap : HB_MIN;

@@ -61,14 +61,14 @@ static int _fail(struct _p *p, size_t off, int rc, const char *what)
 static int _expected(struct _p *p, const char *what)
 {
 	if (p->pos >= p->len) {
-		_msg(p->err, p->errlen, "byte %zu: expected %s, got end of input",
-		    p->pos, what);
+		_msg(p->err, p->errlen,
+		    "byte %zu: expected %s, got end of input", p->pos, what);
 	} else {
 		unsigned char c = (unsigned char)p->s[p->pos];
 
 		if (c >= 0x20 && c < 0x7f)
-			_msg(p->err, p->errlen, "byte %zu: expected %s, got '%c'",
-			    p->pos, what, c);
+			_msg(p->err, p->errlen,
+			    "byte %zu: expected %s, got '%c'", p->pos, what, c);
 		else
 			_msg(p->err, p->errlen,
 			    "byte %zu: expected %s, got byte 0x%02x", p->pos,
@@ -238,18 +238,21 @@ static int _unicode(struct _p *p, struct _sbuf *b, size_t esc_at)
 		return rc;
 	if (cp >= 0xdc00 && cp <= 0xdfff)
 		return _fail(p, esc_at, -EINVAL,
-		    "lone low surrogate \\u escape (expected a high surrogate first)");
+		    "lone low surrogate \\u escape (expected a high surrogate "
+		    "first)");
 	if (cp >= 0xd800 && cp <= 0xdbff) {
 		if (p->len - p->pos < 2 || p->s[p->pos] != '\\' ||
 		    p->s[p->pos + 1] != 'u')
 			return _fail(p, esc_at, -EINVAL,
-			    "high surrogate \\u escape not followed by a \\u low surrogate");
+			    "high surrogate \\u escape not followed by a \\u "
+			    "low surrogate");
 		p->pos += 2;
 		if ((rc = _hex4(p, &lo)) < 0)
 			return rc;
 		if (lo < 0xdc00 || lo > 0xdfff)
 			return _fail(p, p->pos - 6, -EINVAL,
-			    "expected a low surrogate \\uDC00-\\uDFFF after a high surrogate");
+			    "expected a low surrogate \\uDC00-\\uDFFF after a "
+			    "high surrogate");
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 	}
 	return _put(p, b, u, _utf8_put(cp, u));
@@ -291,14 +294,16 @@ static int _raw_char(struct _p *p, struct _sbuf *b)
 		char m[80];
 
 		snprintf(m, sizeof(m),
-		    "control character 0x%02x in a string (must be escaped)", c);
+		    "control character 0x%02x in a string (must be escaped)",
+		    c);
 		return _fail(p, p->pos, -EINVAL, m);
 	}
 	if (c >= 0x80) {
 		n = _utf8_len((const unsigned char *)p->s + p->pos,
 		    p->len - p->pos);
 		if (n == 0)
-			return _fail(p, p->pos, -EINVAL, "invalid UTF-8 in a string");
+			return _fail(p, p->pos, -EINVAL,
+			    "invalid UTF-8 in a string");
 	}
 	int rc = b->o ? _put(p, b, p->s + p->pos, n) : 0;
 
@@ -327,7 +332,8 @@ static int _string_body(struct _p *p, size_t idx)
 				return _fail(p, p->pos, -E2BIG,
 				    "escaped string but no scratch buffer");
 			b.o = p->w->scratch + p->used;
-			if ((rc = _put(p, &b, p->s + start, p->pos - start)) < 0)
+			if ((rc = _put(p, &b, p->s + start, p->pos - start)) <
+			    0)
 				return rc;
 		}
 		rc = c == '\\' ? _escape(p, &b) : _raw_char(p, &b);
@@ -455,7 +461,9 @@ static int _literal(struct _p *p, const char *word, enum json_kind k)
 	if (rc < 0)
 		return rc;
 	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
-		return _expected(p, "a value (true, false, null, a number, a string, an array or an object)");
+		return _expected(p,
+		    "a value (true, false, null, a number, a string, an array "
+		    "or an object)");
 	p->pos += n;
 	_close_tok(p, idx);
 	return 0;
@@ -493,7 +501,8 @@ static int _object(struct _p *p, unsigned depth)
 		for (;;) {
 			_ws(p);
 			if (!_peek(p, '"'))
-				return _expected(p, "'\"' to start an object key");
+				return _expected(p,
+				    "'\"' to start an object key");
 			if ((rc = _string(p)) < 0)
 				return rc;
 			_ws(p);
@@ -558,12 +567,14 @@ static int _value(struct _p *p, unsigned depth)
 	default:
 		if (p->s[p->pos] == '-' || _isdigit(p->s[p->pos]))
 			return _number(p);
-		return _expected(p, "a value (true, false, null, a number, a string, an array or an object)");
+		return _expected(p,
+		    "a value (true, false, null, a number, a string, an array "
+		    "or an object)");
 	}
 }
 
-void json_work_init(struct json_work *w, struct json_tok *toks,
-    size_t max_toks, char *scratch, size_t scratch_cap)
+void json_work_init(struct json_work *w, struct json_tok *toks, size_t max_toks,
+    char *scratch, size_t scratch_cap)
 {
 	w->toks = toks;
 	w->max_toks = max_toks;
@@ -576,8 +587,11 @@ void json_work_init(struct json_work *w, struct json_tok *toks,
 int json_parse(const char *text, size_t len, const struct json_work *w,
     size_t *n_toks, char *err, size_t errlen)
 {
-	struct _p p = { .s = text, .len = text ? len : 0, .w = w, .err = err,
-	    .errlen = errlen };
+	struct _p p = { .s = text,
+		.len = text ? len : 0,
+		.w = w,
+		.err = err,
+		.errlen = errlen };
 	int rc;
 
 	if (err && errlen)
@@ -616,12 +630,18 @@ long json_object_get(const struct json_tok *toks, size_t obj, const char *key)
 const char *json_kind_name(enum json_kind k)
 {
 	static const char *const names[] = {
-		"nothing", "object", "array", "string", "number", "true",
-		"false", "null",
+		"nothing",
+		"object",
+		"array",
+		"string",
+		"number",
+		"true",
+		"false",
+		"null",
 	};
 
-	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] :
-	    "unknown";
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k]
+							      : "unknown";
 }
 
 /* --- shared by both mappings --- */
@@ -694,15 +714,18 @@ static bool _event_object(struct evt_input *in, const struct json_tok *toks,
 				return false;
 			continue;
 		}
-		if (t != EVF_NEST && _event_set(in, (enum evf_target)t, v, line))
+		if (t != EVF_NEST &&
+		    _event_set(in, (enum evf_target)t, v, line))
 			continue;
 		in->bad = EVT_R_BAD_FIELD_TYPE;
-		in->bad_field = t != EVF_NEST ? evf_canon((enum evf_target)t) :
-		    _key_is(&toks[k], "location") ? "location" :
-		    _key_is(&toks[k], "metadata") ? "metadata" : "context";
-		_msg(err, errlen, "byte %u: field '%.*s' has the wrong kind (%s)",
-		    v->offset, (int)(toks[k].len > 64 ? 64 : toks[k].len),
-		    toks[k].str, json_kind_name((enum json_kind)v->kind));
+		in->bad_field = t != EVF_NEST ? evf_canon((enum evf_target)t)
+		    : _key_is(&toks[k], "location") ? "location"
+		    : _key_is(&toks[k], "metadata") ? "metadata"
+						    : "context";
+		_msg(err, errlen,
+		    "byte %u: field '%.*s' has the wrong kind (%s)", v->offset,
+		    (int)(toks[k].len > 64 ? 64 : toks[k].len), toks[k].str,
+		    json_kind_name((enum json_kind)v->kind));
 		return false;
 	}
 	return true;
@@ -720,8 +743,7 @@ static enum evt_reason _reason_of(int rc, bool not_map)
 }
 
 enum evt_reason json_event_input(const char *line, size_t len,
-    const struct json_work *w, struct evt_input *out, char *err,
-    size_t errlen)
+    const struct json_work *w, struct evt_input *out, char *err, size_t errlen)
 {
 	bool not_map;
 	int rc;
@@ -793,8 +815,9 @@ static int _cat_tags(struct _cat *c, size_t arr, const char *field)
 	if (a->kind != JSON_ARRAY)
 		return _cat_kind(c, a, field, "an array of strings");
 	if (a->count > JSON_CATALOG_TAGS) {
-		_msg(c->err, c->errlen, "byte %u: field '%s': more than %d tags",
-		    a->offset, field, JSON_CATALOG_TAGS);
+		_msg(c->err, c->errlen,
+		    "byte %u: field '%s': more than %d tags", a->offset, field,
+		    JSON_CATALOG_TAGS);
 		return -E2BIG;
 	}
 	c->out->n_tags = 0;
@@ -805,7 +828,8 @@ static int _cat_tags(struct _cat *c, size_t arr, const char *field)
 			return _cat_kind(c, t, field, "a string tag");
 		if (t->len == 0)
 			return _cat_fail(c, t, field, "empty tag");
-		c->out->tags[c->out->n_tags++] = (struct evt_str){ t->str, t->len };
+		c->out->tags[c->out->n_tags++] =
+		    (struct evt_str){ t->str, t->len };
 	}
 	return 0;
 }
@@ -822,7 +846,7 @@ static int _cat_time(struct _cat *c, const struct json_tok *v,
 		const char *why = NULL;
 
 		if (clk_parse_rfc3339(v->str, v->len, &o->start_ms,
-		    &o->start_tz_min, &why) < 0)
+			&o->start_tz_min, &why) < 0)
 			return _cat_fail(c, v, field, why);
 	} else {
 		return _cat_kind(c, v, field, "an RFC 3339 string or a number");
@@ -916,9 +940,11 @@ static int _cat_check(struct _cat *c)
 		    "lat and lon must be given together");
 	if (c->has_lat) {
 		if (o->lat < -90.0 || o->lat > 90.0)
-			return _cat_fail(c, root, "lat", "out of range -90..90");
+			return _cat_fail(c, root, "lat",
+			    "out of range -90..90");
 		if (o->lon < -180.0 || o->lon > 180.0)
-			return _cat_fail(c, root, "lon", "out of range -180..180");
+			return _cat_fail(c, root, "lon",
+			    "out of range -180..180");
 		o->has_location = true;
 	}
 	return 0;
@@ -927,8 +953,11 @@ static int _cat_check(struct _cat *c)
 int json_catalog_item(const char *line, size_t len, const struct json_work *w,
     struct json_catalog_item *out, char *err, size_t errlen)
 {
-	struct _cat c = { .toks = w->toks, .line = line, .out = out,
-	    .err = err, .errlen = errlen };
+	struct _cat c = { .toks = w->toks,
+		.line = line,
+		.out = out,
+		.err = err,
+		.errlen = errlen };
 	bool not_map;
 	int rc;
 

@@ -38,9 +38,9 @@
 
 #include "engine/event.h"
 
-#define JSON_DEFAULT_DEPTH      16
+#define JSON_DEFAULT_DEPTH 16
 #define JSON_DEFAULT_MAX_STRING 4096
-#define JSON_CATALOG_TAGS       8
+#define JSON_CATALOG_TAGS 8
 
 enum json_kind {
 	JSON_NONE = 0,
@@ -57,16 +57,17 @@ enum json_kind {
  * One value. In an object the children alternate key (JSON_STRING), value.
  */
 struct json_tok {
-	uint8_t kind;       /* enum json_kind */
-	bool is_int;        /* number written without '.'/exponent, fits int64 */
-	uint32_t offset;    /* byte offset of the value in the input */
-	uint32_t raw_len;   /* bytes of the value's text (container: to ']'/'}') */
-	uint32_t end;       /* index of the first token after this subtree */
-	uint32_t count;     /* object: members; array: elements; else 0 */
-	const char *str;    /* string: unescaped bytes, not NUL-terminated */
-	size_t len;         /* string: length of str */
-	double num;         /* number: value */
-	int64_t i;          /* number: value when is_int */
+	uint8_t kind;	 /* enum json_kind */
+	bool is_int;	 /* number written without '.'/exponent, fits int64 */
+	uint32_t offset; /* byte offset of the value in the input */
+	uint32_t
+	    raw_len;	 /* bytes of the value's text (container: to ']'/'}') */
+	uint32_t end;	 /* index of the first token after this subtree */
+	uint32_t count;	 /* object: members; array: elements; else 0 */
+	const char *str; /* string: unescaped bytes, not NUL-terminated */
+	size_t len;	 /* string: length of str */
+	double num;	 /* number: value */
+	int64_t i;	 /* number: value when is_int */
 };
 
 /*
@@ -79,13 +80,13 @@ struct json_work {
 	size_t max_toks;
 	char *scratch;
 	size_t scratch_cap;
-	unsigned max_depth;     /* containers nested deeper fail with -ELOOP */
-	size_t max_string_len;  /* unescaped bytes per string */
+	unsigned max_depth;    /* containers nested deeper fail with -ELOOP */
+	size_t max_string_len; /* unescaped bytes per string */
 };
 
 /* Fills w with the arrays and the default caps (depth 16, strings 4096). */
-void json_work_init(struct json_work *w, struct json_tok *toks,
-    size_t max_toks, char *scratch, size_t scratch_cap);
+void json_work_init(struct json_work *w, struct json_tok *toks, size_t max_toks,
+    char *scratch, size_t scratch_cap);
 
 /*
  * Parses text[0..len) as one JSON document into w->toks; *n_toks (may be
@@ -142,8 +143,7 @@ const char *json_kind_name(enum json_kind k);
  * message on any failure and "" otherwise.
  */
 enum evt_reason json_event_input(const char *line, size_t len,
-    const struct json_work *w, struct evt_input *out, char *err,
-    size_t errlen);
+    const struct json_work *w, struct evt_input *out, char *err, size_t errlen);
 
 /*
  * A catalog line: {"id": "...", "category": "...", "tags": [...],
@@ -153,17 +153,17 @@ enum evt_reason json_event_input(const char *line, size_t len,
  * Strings borrow the input or w->scratch.
  */
 struct json_catalog_item {
-	struct evt_str id;                       /* required, non-empty */
-	struct evt_str category;                 /* {NULL,0} when absent */
-	struct evt_str tags[JSON_CATALOG_TAGS];  /* non-empty strings */
+	struct evt_str id;			/* required, non-empty */
+	struct evt_str category;		/* {NULL,0} when absent */
+	struct evt_str tags[JSON_CATALOG_TAGS]; /* non-empty strings */
 	unsigned n_tags;
 	bool has_start;
-	int64_t start_ms;        /* UTC ms */
-	int start_tz_min;        /* offset of an RFC 3339 start_time, else 0 */
-	bool has_location;       /* lat/lon both given and in range */
+	int64_t start_ms;  /* UTC ms */
+	int start_tz_min;  /* offset of an RFC 3339 start_time, else 0 */
+	bool has_location; /* lat/lon both given and in range */
 	double lat, lon;
 	int8_t indoor, outdoor, group_friendly; /* 1, 0, or -1 when absent */
-	int8_t price_level;      /* 0..4, -1 when absent */
+	int8_t price_level;			/* 0..4, -1 when absent */
 };
 
 /*

@@ -120,8 +120,8 @@ static int64_t _time_of_int(const msgpack_object *v)
 {
 	if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 		if (v->via.u64 >= 100000000000ULL)
-			return v->via.u64 > INT64_MAX ? INT64_MAX :
-			    (int64_t)v->via.u64;
+			return v->via.u64 > INT64_MAX ? INT64_MAX
+						      : (int64_t)v->via.u64;
 		return (int64_t)v->via.u64 * 1000;
 	}
 	if (v->via.i64 <= -100000000000LL)
@@ -222,37 +222,39 @@ static bool _set(struct _map *m, enum evf_target t, const msgpack_object *key,
 	double *d = evf_num_slot(in, t, &has);
 	char what[64];
 
-	if (s && (v->type == MSGPACK_OBJECT_STR ||
-	    v->type == MSGPACK_OBJECT_BIN)) {
+	if (s &&
+	    (v->type == MSGPACK_OBJECT_STR || v->type == MSGPACK_OBJECT_BIN)) {
 		if (v->type == MSGPACK_OBJECT_STR)
-			*s = (struct evt_str){ v->via.str.ptr, v->via.str.size };
+			*s =
+			    (struct evt_str){ v->via.str.ptr, v->via.str.size };
 		else
-			*s = (struct evt_str){ v->via.bin.ptr, v->via.bin.size };
+			*s =
+			    (struct evt_str){ v->via.bin.ptr, v->via.bin.size };
 		if (t == EVF_TIME)
 			in->has_time_ms = false;
 		return true;
 	}
 	if (_is_int(v) && evf_id_slot(t) >= 0 && m->ids) {
 		char *txt = m->ids->text[evf_id_slot(t)];
-		int n = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
-		    snprintf(txt, sizeof(m->ids->text[0]), "%" PRIu64,
-			v->via.u64) :
-		    snprintf(txt, sizeof(m->ids->text[0]), "%" PRId64,
-			v->via.i64);
+		int n = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+		    ? snprintf(txt, sizeof(m->ids->text[0]), "%" PRIu64,
+			  v->via.u64)
+		    : snprintf(txt, sizeof(m->ids->text[0]), "%" PRId64,
+			  v->via.i64);
 
 		*s = (struct evt_str){ txt, (size_t)n };
 		return true;
 	}
-	if (t == EVF_TIME && (_is_int(v) || _is_float(v) ||
-	    v->type == MSGPACK_OBJECT_EXT)) {
+	if (t == EVF_TIME &&
+	    (_is_int(v) || _is_float(v) || v->type == MSGPACK_OBJECT_EXT)) {
 		if (_is_int(v)) {
 			in->time_ms = _time_of_int(v);
 		} else if (_is_float(v)) {
 			double x = v->via.f64;
 
 			if (!isfinite(x))
-				return _bad(m, EVT_R_BAD_NUMBER, evf_canon(t), key,
-				    "timestamp is not finite");
+				return _bad(m, EVT_R_BAD_NUMBER, evf_canon(t),
+				    key, "timestamp is not finite");
 			in->time_ms = evf_time_ms(x, false, 0);
 		} else if (v->via.ext.type != -1) {
 			snprintf(what, sizeof(what),
@@ -288,12 +290,14 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 		return EVT_R_TOO_BIG;
 	}
 	for (uint32_t i = 0; i < map->size; i++) {
-		const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
+		const msgpack_object *k = &map->ptr[i].key,
+				     *v = &map->ptr[i].val;
 		const char *kp;
 		unsigned kl;
 		int t;
 
-		if (k->type != MSGPACK_OBJECT_STR && k->type != MSGPACK_OBJECT_BIN)
+		if (k->type != MSGPACK_OBJECT_STR &&
+		    k->type != MSGPACK_OBJECT_BIN)
 			continue; /* not a name: unknown field */
 		_key_bytes(k, &kp, &kl);
 		t = evf_lookup(kp, kl);
@@ -301,8 +305,9 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 			continue;
 		if (t == EVF_NEST) {
 			const char *name = kl == 8 && !memcmp(kp, "location", 8)
-			    ? "location" : kl == 8 && !memcmp(kp, "metadata", 8)
-			    ? "metadata" : "context";
+			    ? "location"
+			    : kl == 8 && !memcmp(kp, "metadata", 8) ? "metadata"
+								    : "context";
 			enum evt_reason r;
 
 			if (v->type != MSGPACK_OBJECT_MAP) {
@@ -316,7 +321,8 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 			}
 			if (depth + 1 > m->lim->max_depth) {
 				_msg(m->err, m->errlen,
-				    "maps nested deeper than %u", m->lim->max_depth);
+				    "maps nested deeper than %u",
+				    m->lim->max_depth);
 				return EVT_R_TOO_DEEP;
 			}
 			r = _map(m, &v->via.map, depth + 1);
@@ -331,12 +337,15 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 }
 
 enum evt_reason mp_event_input(const msgpack_object *obj,
-    const struct mp_limits *lim, struct mp_idtext *ids,
-    struct evt_input *out, char *err, size_t errlen)
+    const struct mp_limits *lim, struct mp_idtext *ids, struct evt_input *out,
+    char *err, size_t errlen)
 {
 	struct mp_limits l = _limits(lim);
-	struct _map m = { .in = out, .ids = ids, .lim = &l, .err = err,
-	    .errlen = errlen };
+	struct _map m = { .in = out,
+		.ids = ids,
+		.lim = &l,
+		.err = err,
+		.errlen = errlen };
 
 	memset(out, 0, sizeof(*out));
 	if (err && errlen)
@@ -401,31 +410,60 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 			body = b & 0x1f;
 		} else {
 			switch (b) {
-			case 0xc4: case 0xd9: sz = 1; break;       /* bin8 str8 */
-			case 0xc5: case 0xda: sz = 2; break;
-			case 0xc6: case 0xdb: sz = 4; break;
-			case 0xc7: sz = 1; body = 1; break;       /* ext: + type */
-			case 0xc8: sz = 2; body = 1; break;
-			case 0xc9: sz = 4; body = 1; break;
+			case 0xc4:
+			case 0xd9: sz = 1; break; /* bin8 str8 */
+			case 0xc5:
+			case 0xda: sz = 2; break;
+			case 0xc6:
+			case 0xdb: sz = 4; break;
+			case 0xc7:
+				sz = 1;
+				body = 1;
+				break; /* ext: + type */
+			case 0xc8:
+				sz = 2;
+				body = 1;
+				break;
+			case 0xc9:
+				sz = 4;
+				body = 1;
+				break;
 			case 0xca: body = 4; break;
 			case 0xcb: body = 8; break;
-			case 0xcc: case 0xd0: body = 1; break;
-			case 0xcd: case 0xd1: body = 2; break;
-			case 0xce: case 0xd2: body = 4; break;
-			case 0xcf: case 0xd3: body = 8; break;
-			case 0xd4: body = 2; break;               /* fixext */
+			case 0xcc:
+			case 0xd0: body = 1; break;
+			case 0xcd:
+			case 0xd1: body = 2; break;
+			case 0xce:
+			case 0xd2: body = 4; break;
+			case 0xcf:
+			case 0xd3: body = 8; break;
+			case 0xd4: body = 2; break; /* fixext */
 			case 0xd5: body = 3; break;
 			case 0xd6: body = 5; break;
 			case 0xd7: body = 9; break;
 			case 0xd8: body = 17; break;
-			case 0xdc: sz = 2; cont = true; break;
-			case 0xdd: sz = 4; cont = true; break;
-			case 0xde: sz = 2; cont = is_map = true; break;
-			case 0xdf: sz = 4; cont = is_map = true; break;
+			case 0xdc:
+				sz = 2;
+				cont = true;
+				break;
+			case 0xdd:
+				sz = 4;
+				cont = true;
+				break;
+			case 0xde:
+				sz = 2;
+				cont = is_map = true;
+				break;
+			case 0xdf:
+				sz = 4;
+				cont = is_map = true;
+				break;
 			default: /* 0xc1 */
 				*why = EVT_R_MALFORMED;
 				_msg(msg, msglen,
-				    "byte %zu: 0x%02x is not a msgpack type", at, b);
+				    "byte %zu: 0x%02x is not a msgpack type",
+				    at, b);
 				return _S_ERR;
 			}
 			hdr += sz;
@@ -448,7 +486,8 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 			if (items > cap) {
 				*why = EVT_R_TOO_BIG;
 				_msg(msg, msglen,
-				    "byte %zu: %s of %" PRIu64 " %s (at most %" PRIu64 ")",
+				    "byte %zu: %s of %" PRIu64
+				    " %s (at most %" PRIu64 ")",
 				    at, is_map ? "map" : "array", items,
 				    is_map ? "pairs" : "elements", cap);
 				return _S_ERR;
@@ -468,8 +507,8 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 			*why = EVT_R_TOO_BIG;
 			_msg(msg, msglen,
 			    "byte %zu: declared sizes need at least %" PRIu64
-			    " bytes (object cap %" PRIu64 ")", at,
-			    (uint64_t)at + hdr + body + items + rest, max);
+			    " bytes (object cap %" PRIu64 ")",
+			    at, (uint64_t)at + hdr + body + items + rest, max);
 			return _S_ERR;
 		}
 		if ((uint64_t)(avail - at) < hdr + body) {
@@ -503,12 +542,12 @@ void mp_scan_reset(struct mp_scan *sc)
 }
 
 int mp_scan_object(struct mp_scan *sc, const struct mp_limits *lim,
-    const void *p, size_t avail, enum evt_reason *why, char *msg,
-    size_t msglen)
+    const void *p, size_t avail, enum evt_reason *why, char *msg, size_t msglen)
 {
 	_Static_assert((int)_S_DONE == (int)MP_SCAN_DONE &&
-	    (int)_S_MORE == (int)MP_SCAN_MORE &&
-	    (int)_S_ERR == (int)MP_SCAN_ERROR, "scan results");
+		(int)_S_MORE == (int)MP_SCAN_MORE &&
+		(int)_S_ERR == (int)MP_SCAN_ERROR,
+	    "scan results");
 	return _scan(sc, lim, p, avail, why, msg, msglen);
 }
 
@@ -546,9 +585,12 @@ static void _refuse(struct mp_decoder *d, const struct _sink *k,
 		k->st->fatal += fatal;
 	}
 	if (k->cb) {
-		struct mp_event ev = { .reason = r, .msg = d->msg,
-		    .index = MP_NO_INDEX, .fatal = fatal, .raw = raw,
-		    .raw_len = raw_len };
+		struct mp_event ev = { .reason = r,
+			.msg = d->msg,
+			.index = MP_NO_INDEX,
+			.fatal = fatal,
+			.raw = raw,
+			.raw_len = raw_len };
 
 		k->cb(k->ctx, &ev);
 	}
@@ -568,14 +610,18 @@ static int _event(struct mp_decoder *d, const struct _sink *k,
 	if (r == EVT_OK) {
 		r = evt_build(&in, &d->lim.evt, &rec, &field);
 		if (r != EVT_OK && in.bad == EVT_OK)
-			_msg(d->msg, sizeof(d->msg), "%s%s%s", evt_reason_name(r),
-			    field ? ": " : "", field ? field : "");
+			_msg(d->msg, sizeof(d->msg), "%s%s%s",
+			    evt_reason_name(r), field ? ": " : "",
+			    field ? field : "");
 	}
 	if (k->cb) {
 		struct mp_event ev = { .reason = r,
-		    .rec = r == EVT_OK ? &rec : NULL, .field = field,
-		    .msg = r == EVT_OK ? "" : d->msg, .index = index,
-		    .raw = raw, .raw_len = raw_len };
+			.rec = r == EVT_OK ? &rec : NULL,
+			.field = field,
+			.msg = r == EVT_OK ? "" : d->msg,
+			.index = index,
+			.raw = raw,
+			.raw_len = raw_len };
 
 		stop = k->cb(k->ctx, &ev);
 	}
@@ -591,8 +637,8 @@ static int _event(struct mp_decoder *d, const struct _sink *k,
  * `from`. Returns 0 when all were taken, or 1 with *at = the event to hand
  * again.
  */
-static int _object(struct mp_decoder *d, const struct _sink *k,
-    const char *p, size_t size, size_t from, size_t *at)
+static int _object(struct mp_decoder *d, const struct _sink *k, const char *p,
+    size_t size, size_t from, size_t *at)
 {
 	msgpack_object root;
 	size_t off = 0;
@@ -639,8 +685,8 @@ static int _object(struct mp_decoder *d, const struct _sink *k,
  * at p[*used] (*why, d->msg).
  */
 static int _process(struct mp_decoder *d, const struct _sink *k,
-    struct mp_scan *sc, const char *p, size_t n, size_t *used,
-    size_t *resume, enum evt_reason *why)
+    struct mp_scan *sc, const char *p, size_t n, size_t *used, size_t *resume,
+    enum evt_reason *why)
 {
 	size_t at = 0;
 
@@ -690,7 +736,8 @@ enum evt_reason mp_decoder_buffer(struct mp_decoder *d, const char *buf,
 	if (rc == 0 && used < len) {
 		_msg(d->msg, sizeof(d->msg),
 		    "object at byte %zu truncated: needs at least %zu bytes, "
-		    "%zu left", used, sc.need, len - used);
+		    "%zu left",
+		    used, sc.need, len - used);
 		why = EVT_R_MALFORMED;
 		rc = -1;
 	} else if (rc < 0) {
@@ -707,8 +754,7 @@ enum evt_reason mp_decoder_buffer(struct mp_decoder *d, const char *buf,
 }
 
 enum evt_reason mp_decode_buffer(const char *buf, size_t len,
-    const struct mp_limits *lim, mp_event_cb cb, void *ctx,
-    struct mp_stats *st)
+    const struct mp_limits *lim, mp_event_cb cb, void *ctx, struct mp_stats *st)
 {
 	struct mp_decoder d;
 	enum evt_reason r;
@@ -750,8 +796,7 @@ size_t mp_stream_buffered(const struct mp_stream *s)
 	return s->len;
 }
 
-const char *mp_stream_error(const struct mp_stream *s,
-    enum evt_reason *reason)
+const char *mp_stream_error(const struct mp_stream *s, enum evt_reason *reason)
 {
 	if (reason)
 		*reason = s->error ? s->fatal_reason : EVT_OK;
@@ -760,13 +805,14 @@ const char *mp_stream_error(const struct mp_stream *s,
 
 static int _errno_of(enum evt_reason r)
 {
-	return r == EVT_R_TOO_DEEP ? -ELOOP : r == EVT_R_TOO_BIG ? -EMSGSIZE :
-	    -EBADMSG;
+	return r == EVT_R_TOO_DEEP ? -ELOOP
+	    : r == EVT_R_TOO_BIG   ? -EMSGSIZE
+				   : -EBADMSG;
 }
 
 /* Marks the stream dead; d->msg already says why. */
-static int _fatal(struct mp_stream *s, const struct _sink *k,
-    enum evt_reason r, int err, const char *raw, size_t raw_len)
+static int _fatal(struct mp_stream *s, const struct _sink *k, enum evt_reason r,
+    int err, const char *raw, size_t raw_len)
 {
 	s->error = err;
 	s->fatal_reason = r;
@@ -786,7 +832,8 @@ static int _hold(struct mp_stream *s, const struct _sink *k, const char *p,
 		    s->dec.lim.max_buffered);
 		return _fatal(s, k, EVT_R_TOO_BIG, -ENOBUFS, p, n);
 	}
-	if (hb_append(&s->buf, &s->len, &s->cap, p, n, s->dec.lim.max_buffered)) {
+	if (hb_append(&s->buf, &s->len, &s->cap, p, n,
+		s->dec.lim.max_buffered)) {
 		_msg(s->dec.msg, sizeof(s->dec.msg), "out of memory");
 		s->error = -ENOMEM;
 		s->fatal_reason = EVT_R_TOO_BIG;
@@ -858,8 +905,8 @@ int mp_stream_feed(struct mp_stream *s, const char *bytes, size_t n,
 		return 0;
 	/* Nothing held: decode straight from the caller's bytes and keep
 	 * only the tail. */
-	rc = _process(&s->dec, &k, &s->scan, bytes, n, &used,
-	    &s->resume_index, &why);
+	rc = _process(&s->dec, &k, &s->scan, bytes, n, &used, &s->resume_index,
+	    &why);
 	if (rc < 0)
 		return _fatal(s, &k, why, _errno_of(why), bytes + used,
 		    n - used);

@@ -43,15 +43,15 @@
 
 #include "engine/event.h"
 
-#define MP_DEFAULT_MAX_OBJECT   (256u * 1024u)
-#define MP_DEFAULT_MAX_DEPTH    8
-#define MP_DEFAULT_MAX_EVENTS   1024
-#define MP_DEFAULT_MAX_KEYS     64
+#define MP_DEFAULT_MAX_OBJECT (256u * 1024u)
+#define MP_DEFAULT_MAX_DEPTH 8
+#define MP_DEFAULT_MAX_EVENTS 1024
+#define MP_DEFAULT_MAX_KEYS 64
 #define MP_DEFAULT_MAX_BUFFERED (512u * 1024u)
 /* Hard ceiling for max_depth (msgpack-c's own stack holds 32 levels). */
-#define MP_MAX_DEPTH            32
+#define MP_MAX_DEPTH 32
 /* mp_event.index of a rejection that concerns a whole object or buffer. */
-#define MP_NO_INDEX             ((size_t)-1)
+#define MP_NO_INDEX ((size_t)-1)
 
 /*
  * Caps. Start from mp_limits_default() and change fields; values are clamped
@@ -60,13 +60,13 @@
  */
 struct mp_limits {
 	size_t max_object_bytes; /* one top-level object (default 256 KiB) */
-	unsigned max_depth;      /* nested maps/arrays, top level = 1 (8) */
-	size_t max_events;       /* elements of any array: events per
+	unsigned max_depth;	 /* nested maps/arrays, top level = 1 (8) */
+	size_t max_events;	 /* elements of any array: events per
 	                          * object or datagram (1024) */
-	size_t max_keys;         /* pairs of any map (64) */
-	size_t max_buffered;     /* stream: bytes held per connection,
+	size_t max_keys;	 /* pairs of any map (64) */
+	size_t max_buffered;	 /* stream: bytes held per connection,
 	                          * partial object plus paused data (512 KiB) */
-	struct evt_limits evt;   /* passed to evt_build() */
+	struct evt_limits evt;	 /* passed to evt_build() */
 };
 struct mp_limits mp_limits_default(void);
 
@@ -78,33 +78,33 @@ struct mp_limits mp_limits_default(void);
  * event of it is counted). Add to them; nothing here resets them.
  */
 struct mp_stats {
-	uint64_t buffers;      /* mp_decode_buffer / mp_decoder_buffer calls */
-	uint64_t bytes;        /* bytes given to buffers and streams */
-	uint64_t objects;      /* complete top-level objects decoded */
-	uint64_t events;       /* event slots seen: reason[] summed per event */
-	uint64_t fatal;        /* streams that hit a fatal protocol error */
+	uint64_t buffers; /* mp_decode_buffer / mp_decoder_buffer calls */
+	uint64_t bytes;	  /* bytes given to buffers and streams */
+	uint64_t objects; /* complete top-level objects decoded */
+	uint64_t events;  /* event slots seen: reason[] summed per event */
+	uint64_t fatal;	  /* streams that hit a fatal protocol error */
 	uint64_t reason[EVT_REASON_COUNT];
 	/* Fluentd forward protocol only (ipc/forward.h); 0 elsewhere. */
-	uint64_t fwd_messages; /* forward messages whose events were all
+	uint64_t fwd_messages;	 /* forward messages whose events were all
 	                        * taken (objects counts them too) */
 	uint64_t fwd_heartbeats; /* nil objects (client health checks) */
-	uint64_t fwd_acks;     /* acks produced (messages with "chunk") */
-	uint64_t fwd_inflated; /* bytes produced by gzip inflation */
-	uint64_t fwd_bombs;    /* messages refused for inflating past the
+	uint64_t fwd_acks;	 /* acks produced (messages with "chunk") */
+	uint64_t fwd_inflated;	 /* bytes produced by gzip inflation */
+	uint64_t fwd_bombs;	 /* messages refused for inflating past the
 	                        * cap (also counted as reason TOO_BIG) */
 };
 
 /* What the callback receives, once per event, accepted or rejected. */
 struct mp_event {
-	enum evt_reason reason;        /* EVT_OK: rec is valid */
-	const struct evt_record *rec;  /* NULL unless EVT_OK; seq is 0 */
-	const char *field;             /* field the rejection names, or NULL */
-	const char *msg;               /* "" when accepted, else why */
-	size_t index;                  /* element of the top-level array (0 for
+	enum evt_reason reason;	      /* EVT_OK: rec is valid */
+	const struct evt_record *rec; /* NULL unless EVT_OK; seq is 0 */
+	const char *field;	      /* field the rejection names, or NULL */
+	const char *msg;	      /* "" when accepted, else why */
+	size_t index;		      /* element of the top-level array (0 for
 	                                * a lone map), MP_NO_INDEX when the
 	                                * whole object/buffer was refused */
-	bool fatal;                    /* stream: connection must be closed */
-	const char *raw;               /* the top-level object's bytes (or what
+	bool fatal;		      /* stream: connection must be closed */
+	const char *raw;	      /* the top-level object's bytes (or what
 	                                * was refused), for sampled logging;
 	                                * valid only during the call */
 	size_t raw_len;
@@ -158,15 +158,15 @@ struct mp_idtext {
  * (may be NULL) gets "" or a message.
  */
 enum evt_reason mp_event_input(const msgpack_object *obj,
-    const struct mp_limits *lim, struct mp_idtext *ids,
-    struct evt_input *out, char *err, size_t errlen);
+    const struct mp_limits *lim, struct mp_idtext *ids, struct evt_input *out,
+    char *err, size_t errlen);
 
 /*
  * A reusable decoder: limits, a msgpack zone cleared per object, scratch.
  * init returns 0 or -ENOMEM; fini releases it (safe after a failed init).
  */
 struct mp_decoder {
-	struct mp_limits lim;   /* clamped copy */
+	struct mp_limits lim; /* clamped copy */
 	msgpack_zone zone;
 	bool zone_ok;
 	struct mp_idtext ids;
@@ -203,11 +203,11 @@ enum evt_reason mp_decode_buffer(const char *buf, size_t len,
 /* Resumable pre-scan state of one object; offsets relative to its first
  * byte. Used by mp_decoder_buffer, mp_stream and ipc/forward. */
 struct mp_scan {
-	size_t pos;                     /* next item to scan */
-	unsigned depth;                 /* open containers */
-	uint32_t left[MP_MAX_DEPTH];    /* items not yet started, per level */
-	uint64_t pending;               /* sum of left[] */
-	size_t need;                    /* when incomplete: lower bound of
+	size_t pos;		     /* next item to scan */
+	unsigned depth;		     /* open containers */
+	uint32_t left[MP_MAX_DEPTH]; /* items not yet started, per level */
+	uint64_t pending;	     /* sum of left[] */
+	size_t need;		     /* when incomplete: lower bound of
 	                                 * the object's size */
 };
 
@@ -244,12 +244,12 @@ int mp_scan_object(struct mp_scan *sc, const struct mp_limits *lim,
  */
 struct mp_stream {
 	struct mp_decoder dec;
-	char *buf;               /* held bytes: a partial object, or paused data */
+	char *buf; /* held bytes: a partial object, or paused data */
 	size_t len, cap;
-	struct mp_scan scan;     /* of the object at buf[0] */
-	bool paused;             /* buf[0..] starts with an object to resume */
-	size_t resume_index;     /* event index to hand again */
-	int error;               /* 0, or the fatal negative errno */
+	struct mp_scan scan; /* of the object at buf[0] */
+	bool paused;	     /* buf[0..] starts with an object to resume */
+	size_t resume_index; /* event index to hand again */
+	int error;	     /* 0, or the fatal negative errno */
 	enum evt_reason fatal_reason;
 };
 
@@ -288,7 +288,6 @@ size_t mp_stream_buffered(const struct mp_stream *s);
 
 /* Message of the fatal error, "" when none; *reason (may be NULL) gets its
  * reason. */
-const char *mp_stream_error(const struct mp_stream *s,
-    enum evt_reason *reason);
+const char *mp_stream_error(const struct mp_stream *s, enum evt_reason *reason);
 
 #endif

@@ -97,7 +97,8 @@ unsigned ring_sleep_prepare(struct shard_block *sh)
 
 void ring_sleep(struct shard_block *sh, unsigned seen, unsigned timeout_ms)
 {
-	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	struct timespec ts = { timeout_ms / 1000,
+		(timeout_ms % 1000) * 1000000L };
 	_futex(&sh->doorbell, FUTEX_WAIT, seen, &ts);
 	ck_pr_store_uint(&sh->sleeping, 0);
 }

@@ -29,10 +29,10 @@ struct ring_producer {
 	unsigned slot;
 	unsigned shards;
 	struct ring_shadow {
-		unsigned p_tail;   /* next index to fill (local, unpublished) */
-		unsigned c_head;   /* last c_head seen: free space estimate */
-		unsigned staged;   /* records filled since the last commit */
-		uint64_t seq;      /* next sequence number */
+		unsigned p_tail; /* next index to fill (local, unpublished) */
+		unsigned c_head; /* last c_head seen: free space estimate */
+		unsigned staged; /* records filled since the last commit */
+		uint64_t seq;	 /* next sequence number */
 	} sh[REG_MAX_SHARDS];
 };
 

@@ -26,8 +26,10 @@ int cat_lock(const struct reg *r, char *err, size_t errlen)
 		if (cur == me)
 			return 0;
 		if (cur != 0 && _alive(cur)) {
-			snprintf(err, errlen, "the catalog is being written by pid %d; "
-			    "wait for it to finish", cur);
+			snprintf(err, errlen,
+			    "the catalog is being written by pid %d; "
+			    "wait for it to finish",
+			    cur);
 			return -EBUSY;
 		}
 		/* Free, or its holder died: a dead writer left whole entries
@@ -116,7 +118,9 @@ int cat_name_put(const struct reg *r, enum name_kind kind, uint32_t id,
 		len = sizeof(e->text) - 1;
 	if (e->id == id)
 		return (e->len == len && memcmp(e->text, text, len) == 0 &&
-		    e->kind == kind) ? 0 : -EEXIST;
+			   e->kind == kind)
+		    ? 0
+		    : -EEXIST;
 	/* Capacity keeps the load at most 1/2, so probes stay short. */
 	struct cat_block *cb = reg_catalog(r);
 	if (cb->names >= r->hdr->geo.names_capacity)

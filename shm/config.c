@@ -51,7 +51,7 @@ static const char *const _cfg_type_names_upper[] = {
 };
 
 /* Rules beyond min..max. */
-#define CFGF_POW2 0x1u      /* uint: a power of two (ring index masks) */
+#define CFGF_POW2 0x1u	    /* uint: a power of two (ring index masks) */
 #define CFGF_NAMECHARS 0x2u /* string: [A-Za-z0-9_-] (goes into shm names) */
 #define CFGF_ABSPATH 0x4u   /* string: absolute path (daemons chdir to /) */
 #define CFGF_LISTEN 0x8u    /* string: cfg_listen_parse() address list */
@@ -75,29 +75,47 @@ struct _cfg_desc {
  * _Generic fails to compile when the field does not have the C type T, so a
  * table entry cannot point a double setting at an unsigned field.
  */
-#define CFG_FIELD(f, T)                                                    \
-	.name = #f, .off = _Generic(((struct cfg *)0)->f, T                    \
-			   : offsetof(struct cfg, f)),                         \
+#define CFG_FIELD(f, T)                                                        \
+	.name = #f,                                                            \
+	.off = _Generic(((struct cfg *)0)->f, T                                \
+			: offsetof(struct cfg, f)),                            \
 	.size = sizeof(((struct cfg *)0)->f)
 
-#define CFG_UINT(f, def, lo, hi, fl, h)                                    \
-	{ CFG_FIELD(f, unsigned), .type = CFGT_UINT, .flags = (fl),         \
-		.umin = (lo), .umax = (hi), .udef = (def), .help = (h) }
-#define CFG_DOUBLE(f, def, lo, hi, h)                                      \
-	{ CFG_FIELD(f, double), .type = CFGT_DOUBLE, .dmin = (lo),          \
-		.dmax = (hi), .ddef = (def), .help = (h) }
-#define CFG_BOOL(f, def, h)                                                \
-	{ CFG_FIELD(f, bool), .type = CFGT_BOOL, .bdef = (def), .help = (h) }
-#define CFG_ENUM(f, T, def, ch, h)                                         \
-	{ CFG_FIELD(f, T), .type = CFGT_ENUM, .edef = (def),                \
-		.choices = (ch), .help = (h) }
-#define CFG_STRING(f, def, lo, hi, fl, h)                                  \
-	{ CFG_FIELD(f, char *), .type = CFGT_STRING, .flags = (fl),         \
-		.umin = (lo), .umax = (hi), .sdef = (def), .help = (h) }
+#define CFG_UINT(f, def, lo, hi, fl, h)                                        \
+	{                                                                      \
+		CFG_FIELD(f, unsigned), .type = CFGT_UINT, .flags = (fl),      \
+					.umin = (lo), .umax = (hi),            \
+					.udef = (def), .help = (h)             \
+	}
+#define CFG_DOUBLE(f, def, lo, hi, h)                                          \
+	{                                                                      \
+		CFG_FIELD(f, double), .type = CFGT_DOUBLE, .dmin = (lo),       \
+				      .dmax = (hi), .ddef = (def), .help = (h) \
+	}
+#define CFG_BOOL(f, def, h)                                                    \
+	{                                                                      \
+		CFG_FIELD(f, bool), .type = CFGT_BOOL, .bdef = (def),          \
+				    .help = (h)                                \
+	}
+#define CFG_ENUM(f, T, def, ch, h)                                             \
+	{                                                                      \
+		CFG_FIELD(f, T), .type = CFGT_ENUM, .edef = (def),             \
+				 .choices = (ch), .help = (h)                  \
+	}
+#define CFG_STRING(f, def, lo, hi, fl, h)                                      \
+	{                                                                      \
+		CFG_FIELD(f, char *), .type = CFGT_STRING, .flags = (fl),      \
+				      .umin = (lo), .umax = (hi),              \
+				      .sdef = (def), .help = (h)               \
+	}
 
 /* Index = enum cfg_log_level value. */
 static const char *const _cfg_log_levels[] = {
-	"error", "warn", "info", "debug", NULL,
+	"error",
+	"warn",
+	"info",
+	"debug",
+	NULL,
 };
 
 static const struct _cfg_desc _cfg_table[] = {
@@ -345,14 +363,15 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			snprintf(out, outlen, "absolute path, %llu..%llu chars",
 			    d->umin, d->umax);
 		else if (d->flags & CFGF_LISTEN)
-			snprintf(out, outlen, "comma-separated IPV4:PORT or "
+			snprintf(out, outlen,
+			    "comma-separated IPV4:PORT or "
 			    "[IPV6]:PORT, at most %d, %llu..%llu chars",
 			    CFG_LISTEN_MAX, d->umin, d->umax);
 		else
 			snprintf(out, outlen, "%llu..%llu chars of %s", d->umin,
 			    d->umax,
-			    (d->flags & CFGF_NAMECHARS) ? "[A-Za-z0-9_-]" :
-							  "printable text");
+			    (d->flags & CFGF_NAMECHARS) ? "[A-Za-z0-9_-]"
+							: "printable text");
 		return;
 	}
 }
@@ -417,7 +436,8 @@ static size_t _cfg_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			up = row[j];
-			row[j] = diag + (_cfg_fold(a[i - 1]) != _cfg_fold(b[j - 1]));
+			row[j] =
+			    diag + (_cfg_fold(a[i - 1]) != _cfg_fold(b[j - 1]));
 			if (up + 1 < row[j])
 				row[j] = up + 1;
 			if (row[j - 1] + 1 < row[j])
@@ -622,7 +642,8 @@ static int _cfg_parse(const struct _cfg_desc *d, const char *s,
 	case CFGT_DOUBLE:
 		rc = _cfg_parse_double(s, &v->d);
 		if (rc == -ERANGE)
-			snprintf(why, whylen, "is not a finite number; expected");
+			snprintf(why, whylen,
+			    "is not a finite number; expected");
 		else if (rc)
 			snprintf(why, whylen, "is not a number; expected");
 		break;
@@ -644,8 +665,8 @@ static int _cfg_parse(const struct _cfg_desc *d, const char *s,
 }
 
 /* Why a string breaks its setting's rules, or false when it does not. */
-static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s,
-    char *why, size_t whylen)
+static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
+    size_t whylen)
 {
 	size_t len = strlen(s), i;
 
@@ -656,10 +677,10 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s,
 	}
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		bool ok = (d->flags & CFGF_NAMECHARS) ?
-		    ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			(ch >= '0' && ch <= '9') || ch == '_' || ch == '-') :
-		    (ch >= 0x20 && ch != 0x7f);
+		bool ok = (d->flags & CFGF_NAMECHARS)
+		    ? ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')
+		    : (ch >= 0x20 && ch != 0x7f);
 
 		if (!ok) {
 			snprintf(why, whylen,
@@ -701,7 +722,8 @@ static bool _cfg_in_range(const struct _cfg_desc *d, const union _cfg_val *v,
 			return false;
 		}
 		if ((d->flags & CFGF_POW2) && (v->u & (v->u - 1))) {
-			snprintf(why, whylen, "is not a power of two; expected");
+			snprintf(why, whylen,
+			    "is not a power of two; expected");
 			return false;
 		}
 		return true;
@@ -711,8 +733,7 @@ static bool _cfg_in_range(const struct _cfg_desc *d, const union _cfg_val *v,
 			return false;
 		}
 		return true;
-	case CFGT_BOOL:
-		return true;
+	case CFGT_BOOL: return true;
 	case CFGT_ENUM: {
 		int n = 0;
 
@@ -724,8 +745,7 @@ static bool _cfg_in_range(const struct _cfg_desc *d, const union _cfg_val *v,
 		}
 		return true;
 	}
-	case CFGT_STRING:
-		return !_cfg_bad_string(d, v->s, why, whylen);
+	case CFGT_STRING: return !_cfg_bad_string(d, v->s, why, whylen);
 	}
 	return false;
 }
@@ -747,15 +767,9 @@ static void _cfg_store(struct cfg *c, const struct _cfg_desc *d,
 	void *f = _cfg_field(c, d);
 
 	switch (d->type) {
-	case CFGT_UINT:
-		*(unsigned *)f = (unsigned)v->u;
-		break;
-	case CFGT_DOUBLE:
-		*(double *)f = v->d;
-		break;
-	case CFGT_BOOL:
-		*(bool *)f = v->b;
-		break;
+	case CFGT_UINT: *(unsigned *)f = (unsigned)v->u; break;
+	case CFGT_DOUBLE: *(double *)f = v->d; break;
+	case CFGT_BOOL: *(bool *)f = v->b; break;
 	case CFGT_ENUM:
 		*(enum cfg_log_level *)f = (enum cfg_log_level)v->e;
 		break;
@@ -775,21 +789,11 @@ static bool _cfg_get(const struct cfg *c, const struct _cfg_desc *d,
 	const void *f = _cfg_cfield(c, d);
 
 	switch (d->type) {
-	case CFGT_UINT:
-		v->u = *(const unsigned *)f;
-		return true;
-	case CFGT_DOUBLE:
-		v->d = *(const double *)f;
-		return true;
-	case CFGT_BOOL:
-		v->b = *(const bool *)f;
-		return true;
-	case CFGT_ENUM:
-		v->e = (int)*(const enum cfg_log_level *)f;
-		return true;
-	case CFGT_STRING:
-		v->s = f;
-		return memchr(f, '\0', d->size) != NULL;
+	case CFGT_UINT: v->u = *(const unsigned *)f; return true;
+	case CFGT_DOUBLE: v->d = *(const double *)f; return true;
+	case CFGT_BOOL: v->b = *(const bool *)f; return true;
+	case CFGT_ENUM: v->e = (int)*(const enum cfg_log_level *)f; return true;
+	case CFGT_STRING: v->s = f; return memchr(f, '\0', d->size) != NULL;
 	}
 	return false;
 }
@@ -817,42 +821,24 @@ static void _cfg_format(const struct _cfg_desc *d, const union _cfg_val *v,
     char *out, size_t outlen)
 {
 	switch (d->type) {
-	case CFGT_UINT:
-		snprintf(out, outlen, "%llu", v->u);
-		return;
-	case CFGT_DOUBLE:
-		_cfg_format_double(out, outlen, v->d);
-		return;
+	case CFGT_UINT: snprintf(out, outlen, "%llu", v->u); return;
+	case CFGT_DOUBLE: _cfg_format_double(out, outlen, v->d); return;
 	case CFGT_BOOL:
 		snprintf(out, outlen, "%s", v->b ? "true" : "false");
 		return;
-	case CFGT_ENUM:
-		snprintf(out, outlen, "%s", d->choices[v->e]);
-		return;
-	case CFGT_STRING:
-		snprintf(out, outlen, "%s", v->s);
-		return;
+	case CFGT_ENUM: snprintf(out, outlen, "%s", d->choices[v->e]); return;
+	case CFGT_STRING: snprintf(out, outlen, "%s", v->s); return;
 	}
 }
 
 static void _cfg_default(const struct _cfg_desc *d, union _cfg_val *v)
 {
 	switch (d->type) {
-	case CFGT_UINT:
-		v->u = d->udef;
-		break;
-	case CFGT_DOUBLE:
-		v->d = d->ddef;
-		break;
-	case CFGT_BOOL:
-		v->b = d->bdef;
-		break;
-	case CFGT_ENUM:
-		v->e = d->edef;
-		break;
-	case CFGT_STRING:
-		v->s = d->sdef;
-		break;
+	case CFGT_UINT: v->u = d->udef; break;
+	case CFGT_DOUBLE: v->d = d->ddef; break;
+	case CFGT_BOOL: v->b = d->bdef; break;
+	case CFGT_ENUM: v->e = d->edef; break;
+	case CFGT_STRING: v->s = d->sdef; break;
 	}
 }
 
@@ -930,8 +916,8 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 	if (c->kl_release > c->kl_threshold)
 		return _cfg_msg(err, errlen, -EINVAL,
 		    "kl_release (%g) must be at most kl_threshold (%g): drift "
-		    "must clear below where it is flagged", c->kl_release,
-		    c->kl_threshold);
+		    "must clear below where it is flagged",
+		    c->kl_release, c->kl_threshold);
 	return 0;
 }
 
@@ -1012,8 +998,7 @@ static int _cfg_listen_entry(const char *e, size_t len, struct cfg_addr *a,
 			return -1;
 		}
 		hlen = (size_t)(colon - e);
-		if (hlen == 0 || hlen >= sizeof host ||
-		    memchr(e, ':', hlen)) {
+		if (hlen == 0 || hlen >= sizeof host || memchr(e, ':', hlen)) {
 			*why = "not a numeric IPv4 address (IPv6 goes in [])";
 			return -1;
 		}
@@ -1071,10 +1056,12 @@ int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "bad entry '' (empty: remove the extra comma)");
 		if (count == CFG_LISTEN_MAX)
-			return _cfg_msg(err, errlen, -EINVAL, "bad entry %s "
-			    "(more than %d addresses)", q, CFG_LISTEN_MAX);
-		if (_cfg_listen_entry(p, len, count < max && out ?
-			&out[count] : &tmp, &why))
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "bad entry %s "
+			    "(more than %d addresses)",
+			    q, CFG_LISTEN_MAX);
+		if (_cfg_listen_entry(p, len,
+			count < max && out ? &out[count] : &tmp, &why))
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "bad entry %s (%s)", q, why);
 		count++;
@@ -1130,8 +1117,7 @@ static char *_cfg_trim(char *s)
 }
 
 /* One non-blank, non-comment line: "name = value". */
-static int _cfg_apply_line(struct cfg *c, char *line, char *err,
-    size_t errlen)
+static int _cfg_apply_line(struct cfg *c, char *line, char *err, size_t errlen)
 {
 	char q[4 * CFG_QUOTE_MAX + 8], *eq = strchr(line, '='), *name, *value;
 	int rc;
@@ -1162,8 +1148,8 @@ static int _cfg_apply_line(struct cfg *c, char *line, char *err,
 	return rc;
 }
 
-static int _cfg_read_lines(struct cfg *c, FILE *f, const char *path,
-    char *err, size_t errlen)
+static int _cfg_read_lines(struct cfg *c, FILE *f, const char *path, char *err,
+    size_t errlen)
 {
 	char buf[CFG_LINE_MAX + 2], msg[CFG_ERR_MAX], *line;
 	unsigned lineno;
@@ -1171,8 +1157,7 @@ static int _cfg_read_lines(struct cfg *c, FILE *f, const char *path,
 
 	for (lineno = 1;; lineno++) {
 		switch (_cfg_read_line(f, buf, sizeof buf - 1)) {
-		case LINE_EOF:
-			return 0;
+		case LINE_EOF: return 0;
 		case LINE_IOERR:
 			rc = errno ? -errno : -EIO;
 			return _cfg_msg(err, errlen, rc, "%s:%u: %s", path,
@@ -1185,8 +1170,7 @@ static int _cfg_read_lines(struct cfg *c, FILE *f, const char *path,
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "%s:%u: NUL byte in line (not a text file?)", path,
 			    lineno);
-		case LINE_OK:
-			break;
+		case LINE_OK: break;
 		}
 		line = buf;
 		if (lineno == 1 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
@@ -1272,8 +1256,10 @@ static int _cfg_arg_negated(struct cfg *c, const char *arg, const char *name,
 		    "%s: only boolean settings have a --no- form (%s is a %s)",
 		    q, d->name, _cfg_type_names[d->type]);
 	if (eq)
-		return _cfg_msg(err, errlen, -EINVAL, "%s: --no-%s takes no "
-		    "value", q, name + 3);
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "%s: --no-%s takes no "
+		    "value",
+		    q, name + 3);
 	_cfg_store(c, d, &v);
 	return 0;
 }
@@ -1290,7 +1276,8 @@ static int _cfg_arg(struct cfg *c, int argc, char **argv, int *i, char *err,
 	int rc;
 
 	if (len >= sizeof name)
-		len = sizeof name - 1; /* too long to be a name; still unknown */
+		len =
+		    sizeof name - 1; /* too long to be a name; still unknown */
 	memcpy(name, arg + 2, len);
 	name[len] = '\0';
 	snprintf(shown, sizeof shown, "--%s", name);
@@ -1300,7 +1287,8 @@ static int _cfg_arg(struct cfg *c, int argc, char **argv, int *i, char *err,
 		return rc < 0 ? rc : cfg_load_file(c, value, err, errlen);
 	}
 	d = _cfg_find(name);
-	if (!d && (strncmp(name, "no-", 3) == 0 || strncmp(name, "no_", 3) == 0))
+	if (!d &&
+	    (strncmp(name, "no-", 3) == 0 || strncmp(name, "no_", 3) == 0))
 		return _cfg_arg_negated(c, arg, name, shown, eq, err, errlen);
 	if (!d)
 		return _cfg_unknown(shown, name, "--", err, errlen);
@@ -1308,13 +1296,13 @@ static int _cfg_arg(struct cfg *c, int argc, char **argv, int *i, char *err,
 		return _cfg_set_desc(c, d, "true", err, errlen);
 	_cfg_dashed(flag, sizeof flag, d->name);
 	_cfg_range(d, range, sizeof range);
-	rc = _cfg_arg_value(argc, argv, i, eq, flag, range, &value, err,
-	    errlen);
+	rc =
+	    _cfg_arg_value(argc, argv, i, eq, flag, range, &value, err, errlen);
 	return rc < 0 ? rc : _cfg_set_desc(c, d, value, err, errlen);
 }
 
-int cfg_parse_args(struct cfg *c, int argc, char **argv,
-    int *first_positional, char *err, size_t errlen)
+int cfg_parse_args(struct cfg *c, int argc, char **argv, int *first_positional,
+    char *err, size_t errlen)
 {
 	char q[4 * CFG_QUOTE_MAX + 8];
 	struct cfg tmp;
@@ -1337,7 +1325,8 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv,
 			_cfg_quote(q, sizeof q, a);
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "unknown option %s (settings are long options: "
-			    "--name=value)", q);
+			    "--name=value)",
+			    q);
 		}
 		rc = _cfg_arg(&tmp, argc, argv, &i, err, errlen);
 		if (rc < 0)
@@ -1388,8 +1377,8 @@ void cfg_print_help(FILE *f)
 			fprintf(f, "  --[no-]%s  (bool, default %s)\n", flag,
 			    def);
 		else if (d->type == CFGT_STRING)
-			fprintf(f, "  --%s=STRING  (default \"%s\"; %s)\n", flag,
-			    def, range);
+			fprintf(f, "  --%s=STRING  (default \"%s\"; %s)\n",
+			    flag, def, range);
 		else
 			fprintf(f, "  --%s=%s  (default %s; %s)\n", flag,
 			    _cfg_type_names_upper[d->type], def, range);
@@ -1479,8 +1468,8 @@ int cfg_print_values(FILE *f, const struct cfg *c)
 
 		if (!_cfg_get(c, d, &v))
 			return -EINVAL; /* unterminated string: cfg_check first */
-		if (d->type == CFGT_ENUM && !_cfg_in_range(d, &v, text,
-		    sizeof text))
+		if (d->type == CFGT_ENUM &&
+		    !_cfg_in_range(d, &v, text, sizeof text))
 			return -EINVAL;
 		_cfg_format(d, &v, text, sizeof text);
 		if (fprintf(f, "%s = %s\n", d->name, text) < 0)

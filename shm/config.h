@@ -75,10 +75,10 @@ enum cfg_log_level {
 struct cfg {
 	/* identity and layout */
 	char instance[CFG_INSTANCE_MAX + 1]; /* [A-Za-z0-9_-]{1,32} */
-	unsigned shards;             /* 0 = one per online CPU, see below */
-	unsigned producer_slots;     /* acceptor slots + libpenchant clients */
-	unsigned acceptor_slots;     /* < producer_slots (cfg_check) */
-	unsigned ring_depth;         /* power of two */
+	unsigned shards;	 /* 0 = one per online CPU, see below */
+	unsigned producer_slots; /* acceptor slots + libpenchant clients */
+	unsigned acceptor_slots; /* < producer_slots (cfg_check) */
+	unsigned ring_depth;	 /* power of two */
 	unsigned profiles_per_shard;
 	unsigned catalog_capacity;
 	unsigned names_capacity;
@@ -125,14 +125,14 @@ struct cfg {
 	unsigned geo_precision;
 
 	/* network acceptor (workers/acceptor.h) */
-	char udp_listen[CFG_LISTEN_STR_MAX + 1];     /* cfg_listen_parse() */
+	char udp_listen[CFG_LISTEN_STR_MAX + 1]; /* cfg_listen_parse() */
 	char tcp_listen[CFG_LISTEN_STR_MAX + 1];
 	char forward_listen[CFG_LISTEN_STR_MAX + 1];
 	unsigned max_connections;
-	unsigned max_conn_buffer;  /* raised to max_object_bytes when below */
+	unsigned max_conn_buffer; /* raised to max_object_bytes when below */
 	unsigned max_object_bytes;
 	unsigned idle_timeout_s;
-	unsigned udp_rcvbuf;       /* 0 = the kernel's default */
+	unsigned udp_rcvbuf; /* 0 = the kernel's default */
 };
 
 /* Fill *c with every setting's default. The defaults pass cfg_check(). */
@@ -187,8 +187,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
  * missing value, or what cfg_load_file returned) with a message; on error
  * *c is unchanged.
  */
-int cfg_parse_args(struct cfg *c, int argc, char **argv,
-    int *first_positional, char *err, size_t errlen);
+int cfg_parse_args(struct cfg *c, int argc, char **argv, int *first_positional,
+    char *err, size_t errlen);
 
 /*
  * Check *c as a whole: every field in its range (fields may have been set
@@ -205,7 +205,7 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen);
 struct cfg_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[64];   /* the entry as written, trimmed */
+	char text[64]; /* the entry as written, trimmed */
 };
 
 /*

@@ -27,7 +27,8 @@
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
-#define REG_LAYOUT_VERSION (100 * 7 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+#define REG_LAYOUT_VERSION                                                     \
+	(100 * 7 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -35,61 +36,65 @@
 enum reg_state {
 	REG_STARTING = 0, /* being laid out; nobody but sup may use it */
 	REG_RUNNING,
-	REG_DRAINING,     /* sup asked everyone to stop: producers refuse */
-	REG_STOPPED,      /* drained; the region is about to be unlinked */
+	REG_DRAINING, /* sup asked everyone to stop: producers refuse */
+	REG_STOPPED,  /* drained; the region is about to be unlinked */
 };
 
-enum reg_role { REG_ROLE_SUPERVISOR = 0, REG_ROLE_WORKER, REG_ROLE_ACCEPTOR,
-	REG_ROLE_SEGMENTER };
+enum reg_role {
+	REG_ROLE_SUPERVISOR = 0,
+	REG_ROLE_WORKER,
+	REG_ROLE_ACCEPTOR,
+	REG_ROLE_SEGMENTER
+};
 
 /* Counter indexes of a process; per-reason reject counters follow. */
 enum reg_counter {
-	REG_C_APPLIED = 0,   /* events applied to profiles */
-	REG_C_BATCHES,       /* ring batches taken */
-	REG_C_UNKNOWN_ENTITY,/* applied, but the entity is not in the catalog */
-	REG_C_SLEEPS,        /* times the worker slept on its doorbell */
-	REG_C_RECOVERED,     /* half-applied events rolled back at start */
-	REG_C_SKIPPED,       /* already-applied records skipped at start */
-	REG_C_REJECT0,       /* + enum evt_reason: rejected with that reason */
+	REG_C_APPLIED = 0,    /* events applied to profiles */
+	REG_C_BATCHES,	      /* ring batches taken */
+	REG_C_UNKNOWN_ENTITY, /* applied, but the entity is not in the catalog */
+	REG_C_SLEEPS,	      /* times the worker slept on its doorbell */
+	REG_C_RECOVERED,      /* half-applied events rolled back at start */
+	REG_C_SKIPPED,	      /* already-applied records skipped at start */
+	REG_C_REJECT0,	      /* + enum evt_reason: rejected with that reason */
 	/* The acceptor's own counters, after the reject block (written only
 	 * by the acceptor, in its reg_proc; see workers/acceptor.h). */
 	REG_C_ACC0 = REG_C_REJECT0 + EVT_REASON_COUNT,
 	REG_C_UDP_DATAGRAMS = REG_C_ACC0, /* datagrams received */
-	REG_C_UDP_BYTES,     /* their payload bytes */
-	REG_C_UDP_DROPPED,   /* datagrams dropped: a ring had no room */
+	REG_C_UDP_BYTES,		  /* their payload bytes */
+	REG_C_UDP_DROPPED,	  /* datagrams dropped: a ring had no room */
 	REG_C_UDP_DROPPED_EVENTS, /* valid events in those datagrams */
-	REG_C_UDP_TRUNCATED, /* datagrams larger than a receive buffer */
-	REG_C_TCP_ACCEPTED,  /* connections accepted */
-	REG_C_TCP_BYTES,     /* bytes received on them */
-	REG_C_TCP_CLOSED_PEER,     /* peer closed (or reset) between objects */
-	REG_C_TCP_CLOSED_PARTIAL,  /* peer closed in the middle of an object */
-	REG_C_TCP_CLOSED_IDLE,     /* idle, or one object too slow (slowloris) */
-	REG_C_TCP_CLOSED_TOO_BIG,  /* object or buffered bytes over the caps */
+	REG_C_UDP_TRUNCATED,	  /* datagrams larger than a receive buffer */
+	REG_C_TCP_ACCEPTED,	  /* connections accepted */
+	REG_C_TCP_BYTES,	  /* bytes received on them */
+	REG_C_TCP_CLOSED_PEER,	  /* peer closed (or reset) between objects */
+	REG_C_TCP_CLOSED_PARTIAL, /* peer closed in the middle of an object */
+	REG_C_TCP_CLOSED_IDLE,	  /* idle, or one object too slow (slowloris) */
+	REG_C_TCP_CLOSED_TOO_BIG, /* object or buffered bytes over the caps */
 	REG_C_TCP_CLOSED_PROTOCOL, /* not msgpack, or nesting too deep */
 	REG_C_TCP_CLOSED_TOO_MANY, /* over max_connections: closed at once */
-	REG_C_ACC_EVENTS,    /* events staged into the rings */
+	REG_C_ACC_EVENTS,	   /* events staged into the rings */
 	REG_C_ACC_PAUSED,    /* back-pressure episodes (a TCP stream paused) */
 	REG_C_ACC_CONNS,     /* gauge: open TCP connections */
 	REG_C_ACC_LISTENERS, /* gauge: sockets listening */
 	/* Fluentd forward protocol connections (forward_listen). The closed_*
 	 * reasons mirror REG_C_TCP_CLOSED_PEER.. in the same order. */
-	REG_C_FWD_ACCEPTED,  /* forward connections accepted */
-	REG_C_FWD_BYTES,     /* bytes received on them */
-	REG_C_FWD_CLOSED_PEER,     /* peer closed between messages */
-	REG_C_FWD_CLOSED_PARTIAL,  /* peer closed in the middle of a message */
-	REG_C_FWD_CLOSED_IDLE,     /* idle, or one message too slow */
-	REG_C_FWD_CLOSED_TOO_BIG,  /* a cap exceeded (message, inflated, held) */
+	REG_C_FWD_ACCEPTED,	  /* forward connections accepted */
+	REG_C_FWD_BYTES,	  /* bytes received on them */
+	REG_C_FWD_CLOSED_PEER,	  /* peer closed between messages */
+	REG_C_FWD_CLOSED_PARTIAL, /* peer closed in the middle of a message */
+	REG_C_FWD_CLOSED_IDLE,	  /* idle, or one message too slow */
+	REG_C_FWD_CLOSED_TOO_BIG, /* a cap exceeded (message, inflated, held) */
 	REG_C_FWD_CLOSED_PROTOCOL, /* not msgpack / not a forward message */
 	REG_C_FWD_CLOSED_TOO_MANY, /* over max_connections: closed at once */
-	REG_C_FWD_CLOSED_SLOW,     /* peer does not read its acks (out buffer
+	REG_C_FWD_CLOSED_SLOW,	   /* peer does not read its acks (out buffer
 	                            * over its cap) or a send failed */
-	REG_C_FWD_MESSAGES,  /* forward messages taken whole (heartbeats not) */
-	REG_C_FWD_ACKS,      /* acks queued (messages with a chunk option) */
-	REG_C_FWD_DUP_CHUNKS,/* resent chunks already committed: acked again,
+	REG_C_FWD_MESSAGES, /* forward messages taken whole (heartbeats not) */
+	REG_C_FWD_ACKS,	    /* acks queued (messages with a chunk option) */
+	REG_C_FWD_DUP_CHUNKS,	/* resent chunks already committed: acked again,
 	                      * events dropped */
-	REG_C_FWD_DUP_EVENTS,/* events of resent chunks not staged again
+	REG_C_FWD_DUP_EVENTS,	/* events of resent chunks not staged again
 	                      * because they were in the rings already */
-	REG_C_FWD_RESUMED,   /* resent chunks found half-published (pending
+	REG_C_FWD_RESUMED,	/* resent chunks found half-published (pending
 	                      * journal entry): only the rest was published */
 	REG_C_FWD_JOURNAL_LOST, /* pending chunks whose journal entry was
 	                      * recycled: resent as new (may duplicate) */
@@ -104,26 +109,26 @@ struct reg_geometry {
 	uint32_t shards;
 	uint32_t producer_slots;
 	uint32_t acceptor_slots;
-	uint32_t ring_depth;      /* power of two; usable depth is one less */
+	uint32_t ring_depth; /* power of two; usable depth is one less */
 	uint32_t profiles_per_shard;
-	uint32_t index_slots;     /* power of two >= 2 * profiles_per_shard */
+	uint32_t index_slots; /* power of two >= 2 * profiles_per_shard */
 	uint32_t catalog_capacity;
-	uint32_t catalog_slots;   /* power of two >= 2 * catalog_capacity */
+	uint32_t catalog_slots; /* power of two >= 2 * catalog_capacity */
 	uint32_t names_capacity;
-	uint32_t names_slots;     /* power of two >= 2 * names_capacity */
-	uint32_t record_size;     /* sizeof(struct evt_record) */
-	uint32_t profile_size;    /* sizeof(struct prof_slot) */
+	uint32_t names_slots;  /* power of two >= 2 * names_capacity */
+	uint32_t record_size;  /* sizeof(struct evt_record) */
+	uint32_t profile_size; /* sizeof(struct prof_slot) */
 };
 
 /* Offsets and strides (bytes from the region base); sup writes once. */
 struct reg_offsets {
 	uint64_t procs, producers, rings, shards, catalog, names;
-	uint64_t acceptor;  /* struct acc_block; == end when acceptor_slots 0 */
+	uint64_t acceptor; /* struct acc_block; == end when acceptor_slots 0 */
 	uint64_t end;
 	uint64_t ring_stride, shard_stride;
 	uint64_t shard_index, shard_records; /* within a shard block */
-	uint64_t catalog_entries;             /* within the catalog block */
-	uint64_t acceptor_dedup;              /* within the acceptor block */
+	uint64_t catalog_entries;	     /* within the catalog block */
+	uint64_t acceptor_dedup;	     /* within the acceptor block */
 };
 
 /*
@@ -137,13 +142,15 @@ struct reg_header {
 	uint64_t region_size;
 	struct reg_geometry geo;
 	struct reg_offsets off;
-	int64_t created_ms;       /* wall clock, for status only */
+	int64_t created_ms; /* wall clock, for status only */
 	int32_t supervisor_pid;
-	uint32_t state;           /* enum reg_state */
-	uint64_t adoptions;       /* times a new supervisor took over the region */
-	struct lrn_params params; /* the learner's constants for this instance */
+	uint32_t state;	    /* enum reg_state */
+	uint64_t adoptions; /* times a new supervisor took over the region */
+	struct lrn_params
+	    params; /* the learner's constants for this instance */
 	struct evt_limits limits; /* validation limits for producers */
-	int64_t max_past_ms, max_future_ms; /* acceptance window vs wall clock */
+	int64_t max_past_ms,
+	    max_future_ms; /* acceptance window vs wall clock */
 	char instance[40];
 };
 
@@ -153,13 +160,13 @@ struct reg_header {
  * writes heartbeat_ms and counters. Two cache lines of header, then counters.
  */
 struct reg_proc {
-	int32_t pid;          /* 0 when not running */
-	uint32_t role;        /* enum reg_role */
-	uint32_t index;       /* shard for workers */
-	uint32_t starts;      /* times sup started it */
-	int32_t last_exit;    /* wait status of the last exit, -1 none */
-	uint32_t ready;       /* set by the process once recovered and serving */
-	int64_t started_ms;   /* monotonic */
+	int32_t pid;	    /* 0 when not running */
+	uint32_t role;	    /* enum reg_role */
+	uint32_t index;	    /* shard for workers */
+	uint32_t starts;    /* times sup started it */
+	int32_t last_exit;  /* wait status of the last exit, -1 none */
+	uint32_t ready;	    /* set by the process once recovered and serving */
+	int64_t started_ms; /* monotonic */
 	uint8_t pad0[REG_LINE - 32];
 	int64_t heartbeat_ms; /* monotonic; written by the process */
 	uint8_t pad1[REG_LINE - 8];
@@ -180,11 +187,12 @@ struct reg_producer {
 	int32_t owner;
 	uint32_t busy;
 	uint64_t generation;
-	uint64_t owner_start;  /* owner's start time (/proc stat), against pid reuse */
+	uint64_t
+	    owner_start; /* owner's start time (/proc stat), against pid reuse */
 	uint8_t pad0[REG_LINE - 24];
-	uint64_t published;    /* events made visible */
-	uint64_t full_waits;   /* times a ring was full (waited or -EAGAIN) */
-	uint64_t rejected;     /* events refused by validation at this producer */
+	uint64_t published;  /* events made visible */
+	uint64_t full_waits; /* times a ring was full (waited or -EAGAIN) */
+	uint64_t rejected;   /* events refused by validation at this producer */
 	uint8_t pad1[REG_LINE - 24];
 	uint64_t rejected_by[EVT_REASON_COUNT]; /* the same, by reason */
 } __attribute__((aligned(REG_LINE)));
@@ -199,9 +207,9 @@ struct reg_producer {
 struct ring_block {
 	struct ck_ring ring;
 	uint8_t pad0[3 * REG_LINE - sizeof(struct ck_ring)];
-	uint64_t next_seq;     /* prod p */
+	uint64_t next_seq; /* prod p */
 	uint8_t pad1[REG_LINE - 8];
-	uint64_t applied_seq;  /* wrk s */
+	uint64_t applied_seq; /* wrk s */
 	uint8_t pad2[REG_LINE - 8];
 	struct evt_record records[];
 } __attribute__((aligned(REG_LINE)));
@@ -229,23 +237,23 @@ struct prof_index {
  */
 struct shard_intent {
 	uint32_t valid;
-	uint32_t ring;        /* producer slot */
+	uint32_t ring; /* producer slot */
 	uint64_t seq;
-	uint32_t index_pos;   /* index entry used */
+	uint32_t index_pos; /* index entry used */
 	uint32_t rec;
 	uint32_t count_before;
-	uint32_t inserted;    /* the event created the profile */
+	uint32_t inserted; /* the event created the profile */
 	struct prof_slot undo;
 };
 
 /* Per-shard header; everything written by wrk s except doorbell (also prod). */
 struct shard_block {
-	uint32_t count;       /* records in use */
+	uint32_t count; /* records in use */
 	uint32_t pad0;
 	uint64_t full_rejects;
 	uint8_t pad1[REG_LINE - 16];
-	uint32_t doorbell;    /* futex word: producers bump it to wake wrk s */
-	uint32_t sleeping;    /* wrk s sets it before sleeping on doorbell */
+	uint32_t doorbell; /* futex word: producers bump it to wake wrk s */
+	uint32_t sleeping; /* wrk s sets it before sleeping on doorbell */
 	uint8_t pad2[REG_LINE - 8];
 	struct shard_intent intent;
 } __attribute__((aligned(REG_LINE)));
@@ -253,27 +261,27 @@ struct shard_block {
 /* What the catalog knows about an entity. */
 struct cat_item {
 	struct lrn_item item;
-	int64_t start_ms;       /* 0 = unknown */
+	int64_t start_ms; /* 0 = unknown */
 	uint64_t geo_cell;
-	uint8_t setting;        /* 0 unknown, 1 indoor, 2 outdoor */
+	uint8_t setting;	/* 0 unknown, 1 indoor, 2 outdoor */
 	uint8_t group_friendly; /* 0 unknown, 1 no, 2 yes */
-	uint8_t price_level;    /* 0..4, 255 unknown */
+	uint8_t price_level;	/* 0..4, 255 unknown */
 };
 
 /* Catalog entry; "cat" writes under seq, key last on insert. */
 struct cat_entry {
 	struct ck_sequence seq;
 	uint32_t pad;
-	uint64_t key;          /* evt_entity_key(id); 0 = free */
+	uint64_t key; /* evt_entity_key(id); 0 = free */
 	struct cat_item it;
 };
 
 struct cat_block {
-	int32_t writer;        /* pid holding the writer lock, 0 = free */
+	int32_t writer; /* pid holding the writer lock, 0 = free */
 	uint32_t count;
-	uint64_t updates;      /* entries written, ever */
-	uint64_t version;      /* bumped after each completed load */
-	uint32_t names;        /* name entries in use */
+	uint64_t updates; /* entries written, ever */
+	uint64_t version; /* bumped after each completed load */
+	uint32_t names;	  /* name entries in use */
 	uint8_t pad[REG_LINE - 28];
 };
 
@@ -310,17 +318,17 @@ _Static_assert(sizeof(struct name_entry) == 32, "name entry is 32 bytes");
  * follows the block at hdr->off.acceptor_dedup (bytes from the block
  * start).
  */
-#define REG_FWD_DEDUP_CAP 65536u  /* chunk ids remembered, at least */
+#define REG_FWD_DEDUP_CAP 65536u /* chunk ids remembered, at least */
 /* fwd_dedup_bytes(REG_FWD_DEDUP_CAP): a 32-byte header and 4 * cap slots
  * of 24 bytes (two generations of twice cap slots); the acceptor checks it
  * against ipc/forward.c at start. */
 #define REG_FWD_DEDUP_BYTES (32ULL + 4ULL * REG_FWD_DEDUP_CAP * 24ULL)
-#define REG_FWD_JOURNAL 128u      /* chunked messages in flight, at most */
-#define REG_FWD_CHUNK_MAX 128u    /* == FWD_MAX_CHUNK */
+#define REG_FWD_JOURNAL 128u   /* chunked messages in flight, at most */
+#define REG_FWD_CHUNK_MAX 128u /* == FWD_MAX_CHUNK */
 #define REG_ACC_MAGIC 0x4b434c42434341ULL /* "ACCBLCK" */
 
 struct acc_journal {
-	uint64_t token;        /* 0 = free; written last */
+	uint64_t token; /* 0 = free; written last */
 	uint32_t chunk_len;
 	uint32_t pad;
 	char chunk[REG_FWD_CHUNK_MAX];
@@ -329,8 +337,8 @@ struct acc_journal {
 } __attribute__((aligned(REG_LINE)));
 
 struct acc_block {
-	uint64_t magic;        /* REG_ACC_MAGIC once the acceptor set it up */
-	uint64_t next_token;   /* last token handed out */
+	uint64_t magic;	     /* REG_ACC_MAGIC once the acceptor set it up */
+	uint64_t next_token; /* last token handed out */
 	uint8_t pad0[REG_LINE - 16];
 	uint32_t intent_tail[REG_MAX_SHARDS];
 	struct acc_journal journal[REG_FWD_JOURNAL];

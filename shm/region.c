@@ -30,13 +30,16 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
     char *err, size_t errlen)
 {
 	if (geo->shards == 0 || geo->shards > REG_MAX_SHARDS ||
-	    geo->producer_slots == 0 || geo->producer_slots > REG_MAX_PRODUCERS ||
-	    geo->acceptor_slots >= geo->producer_slots ||
-	    geo->ring_depth < 4 || (geo->ring_depth & (geo->ring_depth - 1)) ||
+	    geo->producer_slots == 0 ||
+	    geo->producer_slots > REG_MAX_PRODUCERS ||
+	    geo->acceptor_slots >= geo->producer_slots || geo->ring_depth < 4 ||
+	    (geo->ring_depth & (geo->ring_depth - 1)) ||
 	    geo->profiles_per_shard == 0 || geo->catalog_capacity == 0 ||
 	    geo->names_capacity == 0 ||
-	    geo->index_slots != _pow2_at_least(2ULL * geo->profiles_per_shard) ||
-	    geo->catalog_slots != _pow2_at_least(2ULL * geo->catalog_capacity) ||
+	    geo->index_slots !=
+		_pow2_at_least(2ULL * geo->profiles_per_shard) ||
+	    geo->catalog_slots !=
+		_pow2_at_least(2ULL * geo->catalog_capacity) ||
 	    geo->names_slots != _pow2_at_least(2ULL * geo->names_capacity) ||
 	    geo->record_size != sizeof(struct evt_record) ||
 	    geo->profile_size != sizeof(struct prof_slot)) {
@@ -46,19 +49,23 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	memset(off, 0, sizeof(*off));
 	uint64_t at = _align(sizeof(struct reg_header), REG_LINE);
 	off->procs = at;
-	at += (uint64_t)(geo->shards + REG_PROCS_EXTRA) * sizeof(struct reg_proc);
+	at +=
+	    (uint64_t)(geo->shards + REG_PROCS_EXTRA) * sizeof(struct reg_proc);
 	off->producers = at = _align(at, REG_LINE);
 	at += (uint64_t)geo->producer_slots * sizeof(struct reg_producer);
 	off->rings = at = _align(at, 4096);
 	off->ring_stride = _align(sizeof(struct ring_block) +
-	    (uint64_t)geo->ring_depth * sizeof(struct evt_record), REG_LINE);
+		(uint64_t)geo->ring_depth * sizeof(struct evt_record),
+	    REG_LINE);
 	at += off->ring_stride * geo->producer_slots * geo->shards;
 	off->shards = at = _align(at, 4096);
 	off->shard_index = _align(sizeof(struct shard_block), REG_LINE);
 	off->shard_records = _align(off->shard_index +
-	    (uint64_t)geo->index_slots * sizeof(struct prof_index), REG_LINE);
+		(uint64_t)geo->index_slots * sizeof(struct prof_index),
+	    REG_LINE);
 	off->shard_stride = _align(off->shard_records +
-	    (uint64_t)geo->profiles_per_shard * sizeof(struct prof_slot), 4096);
+		(uint64_t)geo->profiles_per_shard * sizeof(struct prof_slot),
+	    4096);
 	at += off->shard_stride * geo->shards;
 	off->catalog = at = _align(at, 4096);
 	off->catalog_entries = _align(sizeof(struct cat_block), REG_LINE);
@@ -70,7 +77,8 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	 * so regions without one keep their size. */
 	off->acceptor = at = _align(at, 4096);
 	if (geo->acceptor_slots) {
-		off->acceptor_dedup = _align(sizeof(struct acc_block), REG_LINE);
+		off->acceptor_dedup =
+		    _align(sizeof(struct acc_block), REG_LINE);
 		at += off->acceptor_dedup + REG_FWD_DEDUP_BYTES;
 	}
 	off->end = _align(at, 4096);
@@ -102,10 +110,10 @@ static void _init_parts(struct reg *r)
 	for (unsigned i = 0; i < reg_nprocs(r); i++) {
 		struct reg_proc *p = reg_proc(r, i);
 		p->last_exit = -1;
-		p->role = i == 0 ? REG_ROLE_SUPERVISOR
-		    : i <= g->shards ? REG_ROLE_WORKER
+		p->role = i == 0		? REG_ROLE_SUPERVISOR
+		    : i <= g->shards		? REG_ROLE_WORKER
 		    : i == reg_proc_acceptor(r) ? REG_ROLE_ACCEPTOR
-		    : REG_ROLE_SEGMENTER;
+						: REG_ROLE_SEGMENTER;
 		p->index = (i >= 1 && i <= g->shards) ? i - 1 : 0;
 	}
 	for (unsigned p = 0; p < g->producer_slots; p++)
@@ -133,14 +141,15 @@ int reg_create(struct reg *r, const char *instance,
 	}
 	if (fchmod(fd, 0600) || ftruncate(fd, (off_t)off.end)) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot size /dev/shm%s to %llu bytes: %s",
-		    name, (unsigned long long)off.end, strerror(errno));
+		snprintf(err, errlen,
+		    "cannot size /dev/shm%s to %llu bytes: %s", name,
+		    (unsigned long long)off.end, strerror(errno));
 		close(fd);
 		shm_unlink(name);
 		return rc;
 	}
-	void *base = mmap(NULL, off.end, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd, 0);
+	void *base =
+	    mmap(NULL, off.end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot map /dev/shm%s: %s", name,
@@ -169,22 +178,26 @@ int reg_create(struct reg *r, const char *instance,
 	return 0;
 }
 
-#define _GEO_FIELDS(X)                                                    \
-	X(shards) X(producer_slots) X(acceptor_slots) X(ring_depth)        \
-	X(profiles_per_shard) X(index_slots) X(catalog_capacity)           \
-	X(catalog_slots) X(names_capacity) X(names_slots) X(record_size)   \
+/* Every geometry field, for naming the one that differs. */
+/* clang-format off */
+#define _GEO_FIELDS(X)                                                         \
+	X(shards) X(producer_slots) X(acceptor_slots) X(ring_depth)            \
+	X(profiles_per_shard) X(index_slots) X(catalog_capacity)               \
+	X(catalog_slots) X(names_capacity) X(names_slots) X(record_size)       \
 	X(profile_size)
+/* clang-format on */
 
 static int _geo_diff(const struct reg_geometry *have,
     const struct reg_geometry *want, char *err, size_t errlen)
 {
-#define X(f)                                                              \
-	if (have->f != want->f) {                                         \
-		snprintf(err, errlen,                                     \
-		    "the running region has " #f " = %u, these settings ask " \
-		    "for %u: use the same settings, or stop the instance "    \
-		    "first", have->f, want->f);                           \
-		return -EPROTO;                                           \
+#define X(f)                                                                   \
+	if (have->f != want->f) {                                              \
+		snprintf(err, errlen,                                          \
+		    "the running region has " #f " = %u, these settings ask "  \
+		    "for %u: use the same settings, or stop the instance "     \
+		    "first",                                                   \
+		    have->f, want->f);                                         \
+		return -EPROTO;                                                \
 	}
 	_GEO_FIELDS(X)
 #undef X
@@ -195,35 +208,45 @@ static int _check_header(const struct reg_header *h, size_t size,
     const char *name, char *err, size_t errlen)
 {
 	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != REG_MAGIC) {
-		snprintf(err, errlen, "/dev/shm%s is not a penchant region (bad "
-		    "magic; it may still be starting)", name);
+		snprintf(err, errlen,
+		    "/dev/shm%s is not a penchant region (bad "
+		    "magic; it may still be starting)",
+		    name);
 		return -EPROTO;
 	}
 	if (h->layout_version != REG_LAYOUT_VERSION ||
 	    h->header_size != sizeof(*h)) {
-		snprintf(err, errlen, "/dev/shm%s has layout version %u (header "
-		    "%u bytes); this build speaks version %u (header %zu bytes): "
-		    "use the matching penchant build", name, h->layout_version,
-		    h->header_size, (unsigned)REG_LAYOUT_VERSION, sizeof(*h));
+		snprintf(err, errlen,
+		    "/dev/shm%s has layout version %u (header "
+		    "%u bytes); this build speaks version %u (header %zu "
+		    "bytes): "
+		    "use the matching penchant build",
+		    name, h->layout_version, h->header_size,
+		    (unsigned)REG_LAYOUT_VERSION, sizeof(*h));
 		return -EPROTO;
 	}
 	if (h->region_size != size) {
-		snprintf(err, errlen, "/dev/shm%s is %zu bytes but its header "
-		    "says %llu", name, size, (unsigned long long)h->region_size);
+		snprintf(err, errlen,
+		    "/dev/shm%s is %zu bytes but its header "
+		    "says %llu",
+		    name, size, (unsigned long long)h->region_size);
 		return -EPROTO;
 	}
 	struct reg_offsets off;
 	char lerr[128];
 	if (reg_layout(&h->geo, &off, lerr, sizeof(lerr)) ||
 	    memcmp(&off, &h->off, sizeof(off)) != 0) {
-		snprintf(err, errlen, "/dev/shm%s has offsets this build would not "
-		    "compute from its geometry: corrupt or foreign", name);
+		snprintf(err, errlen,
+		    "/dev/shm%s has offsets this build would not "
+		    "compute from its geometry: corrupt or foreign",
+		    name);
 		return -EPROTO;
 	}
 	if (off.end != h->region_size) {
-		snprintf(err, errlen, "/dev/shm%s: its geometry needs %llu bytes "
-		    "but the region has %llu: corrupt or foreign", name,
-		    (unsigned long long)off.end,
+		snprintf(err, errlen,
+		    "/dev/shm%s: its geometry needs %llu bytes "
+		    "but the region has %llu: corrupt or foreign",
+		    name, (unsigned long long)off.end,
 		    (unsigned long long)h->region_size);
 		return -EPROTO;
 	}
@@ -243,22 +266,27 @@ int reg_attach(struct reg *r, const char *instance,
 	if (fd < 0) {
 		rc = -errno;
 		if (rc == -ENOENT)
-			snprintf(err, errlen, "instance '%s' is not running (no "
-			    "/dev/shm%s): start it with penchantd --instance %s",
+			snprintf(err, errlen,
+			    "instance '%s' is not running (no "
+			    "/dev/shm%s): start it with penchantd --instance "
+			    "%s",
 			    instance, name, instance);
 		else
-			snprintf(err, errlen, "cannot open /dev/shm%s: %s", name,
-			    strerror(errno));
+			snprintf(err, errlen, "cannot open /dev/shm%s: %s",
+			    name, strerror(errno));
 		return rc;
 	}
 	if (fstat(fd, &st) || (size_t)st.st_size < sizeof(struct reg_header)) {
-		snprintf(err, errlen, "/dev/shm%s is too small to be a penchant "
-		    "region", name);
+		snprintf(err, errlen,
+		    "/dev/shm%s is too small to be a penchant "
+		    "region",
+		    name);
 		close(fd);
 		return -EPROTO;
 	}
 	size_t size = (size_t)st.st_size;
-	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *base =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot map /dev/shm%s: %s", name,

@@ -74,8 +74,7 @@ static inline unsigned reg_proc_segmenter(const struct reg *r)
 {
 	return 2 + r->hdr->geo.shards;
 }
-static inline struct reg_producer *reg_producer(const struct reg *r,
-    unsigned p)
+static inline struct reg_producer *reg_producer(const struct reg *r, unsigned p)
 {
 	return (struct reg_producer *)(r->base + r->hdr->off.producers) + p;
 }
@@ -83,7 +82,8 @@ static inline struct ring_block *reg_ring(const struct reg *r, unsigned p,
     unsigned shard)
 {
 	return (struct ring_block *)(r->base + r->hdr->off.rings +
-	    r->hdr->off.ring_stride * ((uint64_t)p * r->hdr->geo.shards + shard));
+	    r->hdr->off.ring_stride *
+		((uint64_t)p * r->hdr->geo.shards + shard));
 }
 static inline struct shard_block *reg_shard(const struct reg *r, unsigned s)
 {

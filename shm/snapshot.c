@@ -125,7 +125,8 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 {
 	char tmp[600];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	struct _snap_header h = { .magic = _SNAP_MAGIC, .format = _SNAP_FORMAT,
+	struct _snap_header h = { .magic = _SNAP_MAGIC,
+		.format = _SNAP_FORMAT,
 		.profile_layout = LRN_LAYOUT_VERSION,
 		.profile_size = sizeof(struct lrn_profile),
 		.catalog_size = sizeof(struct _snap_cat),
@@ -140,7 +141,8 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 		close(fd);
 	if (!sf.f || !sf.h) {
 		int rc = sf.f ? -ENOMEM : -errno;
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(-rc));
+		snprintf(err, errlen, "cannot create %s: %s", tmp,
+		    strerror(-rc));
 		if (sf.f)
 			fclose(sf.f);
 		XXH3_freeState(sf.h);
@@ -178,14 +180,17 @@ static int _check_header(const struct _snap_header *h, const char *path,
 		snprintf(err, errlen, "%s is not a penchant snapshot", path);
 		return -EPROTO;
 	}
-	if (h->format != _SNAP_FORMAT || h->profile_layout != LRN_LAYOUT_VERSION ||
+	if (h->format != _SNAP_FORMAT ||
+	    h->profile_layout != LRN_LAYOUT_VERSION ||
 	    h->profile_size != sizeof(struct lrn_profile) ||
 	    h->catalog_size != sizeof(struct _snap_cat) ||
 	    h->name_size != sizeof(struct name_entry)) {
-		snprintf(err, errlen, "%s is snapshot format %u with profile "
+		snprintf(err, errlen,
+		    "%s is snapshot format %u with profile "
 		    "layout %u; this build reads format %u, layout %u: move it "
-		    "aside to start empty", path, h->format, h->profile_layout,
-		    _SNAP_FORMAT, LRN_LAYOUT_VERSION);
+		    "aside to start empty",
+		    path, h->format, h->profile_layout, _SNAP_FORMAT,
+		    LRN_LAYOUT_VERSION);
 		return -EPROTO;
 	}
 	return 0;
@@ -199,14 +204,16 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 		struct lrn_profile p;
 		rc = _get(sf, &p, sizeof(p));
 		if (!rc && (rc = prof_load(r, &p)) == -ENOSPC)
-			snprintf(err, errlen, "the snapshot holds more profiles "
+			snprintf(err, errlen,
+			    "the snapshot holds more profiles "
 			    "than profiles_per_shard allows; raise it");
 	}
 	for (uint64_t i = 0; !rc && i < h->catalog; i++) {
 		struct _snap_cat c;
 		rc = _get(sf, &c, sizeof(c));
 		if (!rc && (rc = cat_put(r, c.key, &c.it)) == -ENOSPC)
-			snprintf(err, errlen, "the snapshot holds more catalog "
+			snprintf(err, errlen,
+			    "the snapshot holds more catalog "
 			    "entries than catalog_capacity allows; raise it");
 	}
 	for (uint64_t i = 0; !rc && i < h->names; i++) {
@@ -242,14 +249,18 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 	if (!rc)
 		rc = _load_tables(r, &sf, &h, err, errlen);
 	uint64_t sum = 0;
-	if (!rc && (fread(&sum, sizeof(sum), 1, sf.f) != 1 ||
-	    sum != XXH3_64bits_digest(sf.h) || fgetc(sf.f) != EOF))
+	if (!rc &&
+	    (fread(&sum, sizeof(sum), 1, sf.f) != 1 ||
+		sum != XXH3_64bits_digest(sf.h) || fgetc(sf.f) != EOF))
 		rc = -EPROTO;
 	if (rc == -EPROTO && !err[0])
-		snprintf(err, errlen, "%s is corrupt (checksum or length): move it "
-		    "aside to start empty", path);
+		snprintf(err, errlen,
+		    "%s is corrupt (checksum or length): move it "
+		    "aside to start empty",
+		    path);
 	else if (rc && !err[0])
-		snprintf(err, errlen, "cannot load %s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot load %s: %s", path,
+		    strerror(-rc));
 	if (!rc && st)
 		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
 			sf.bytes + sizeof(sum) };

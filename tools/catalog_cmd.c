@@ -35,18 +35,19 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 {
 	memset(it, 0, sizeof(*it));
 	if (ci->category.len)
-		it->item.category = evt_tag_id(ci->category.p, ci->category.len);
+		it->item.category =
+		    evt_tag_id(ci->category.p, ci->category.len);
 	for (unsigned i = 0; i < ci->n_tags && i < LRN_ITEM_TAGS; i++)
 		it->item.tags[it->item.n_tags++] =
 		    evt_tag_id(ci->tags[i].p, ci->tags[i].len);
 	it->start_ms = ci->has_start ? ci->start_ms : 0;
 	if (ci->has_location &&
 	    geo_encode(ci->lat, ci->lon, r->hdr->limits.geo_precision,
-	    &it->geo_cell))
+		&it->geo_cell))
 		return -EINVAL;
 	it->setting = ci->indoor == 1 ? 1 : ci->outdoor == 1 ? 2 : 0;
-	it->group_friendly = ci->group_friendly < 0 ? 0
-	    : (uint8_t)(ci->group_friendly + 1);
+	it->group_friendly =
+	    ci->group_friendly < 0 ? 0 : (uint8_t)(ci->group_friendly + 1);
 	it->price_level = ci->price_level < 0 ? 255 : (uint8_t)ci->price_level;
 	return 0;
 }
@@ -85,12 +86,16 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 			snprintf(err, sizeof(err), "location: out of range");
 			e = -EINVAL;
 		}
-		if (!e && (e = cat_put(r, evt_entity_key(ci.id.p, ci.id.len),
-		    &it)) == -ENOSPC)
-			snprintf(err, sizeof(err), "catalog is full (%u entities): "
-			    "raise catalog_capacity", r->hdr->geo.catalog_capacity);
+		if (!e &&
+		    (e = cat_put(r, evt_entity_key(ci.id.p, ci.id.len), &it)) ==
+			-ENOSPC)
+			snprintf(err, sizeof(err),
+			    "catalog is full (%u entities): "
+			    "raise catalog_capacity",
+			    r->hdr->geo.catalog_capacity);
 		if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
-			snprintf(err, sizeof(err), "name table is full: raise "
+			snprintf(err, sizeof(err),
+			    "name table is full: raise "
 			    "names_capacity");
 		if (e) {
 			fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
@@ -112,14 +117,18 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	    "usage: penchant catalog load FILE\n\n"
 	    "Loads entities from JSON lines (FILE, or - for stdin), one per "
 	    "line:\n"
-	    "  {\"id\":\"e1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"],\n"
+	    "  "
+	    "{\"id\":\"e1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"]"
+	    ",\n"
 	    "   \"start_time\":\"2026-12-01T20:00:00+01:00\",\"lat\":52.52,"
 	    "\"lon\":13.40,\n"
 	    "   \"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
-	    "Existing ids are updated in place while the engine runs. Bad lines\n"
+	    "Existing ids are updated in place while the engine runs. Bad "
+	    "lines\n"
 	    "are reported as FILE:LINE: field: reason and skipped. Exit 0 all\n"
 	    "loaded, 1 some lines rejected, 3 instance unreachable.\n";
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(help, stdout);
 		return CLI_OK;
 	}
@@ -129,8 +138,8 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	}
 	FILE *f = strcmp(argv[2], "-") ? fopen(argv[2], "r") : stdin;
 	if (!f) {
-		fprintf(stderr, "penchant catalog: cannot open %s: %s\n", argv[2],
-		    strerror(errno));
+		fprintf(stderr, "penchant catalog: cannot open %s: %s\n",
+		    argv[2], strerror(errno));
 		return CLI_USAGE;
 	}
 	pen_t *p;
@@ -149,8 +158,8 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	} else {
 		rc = cli_catalog_load_stream(r, f, argv[2], &loaded, &failed);
 		cat_unlock(r);
-		fprintf(stderr, "loaded %u entities, rejected %u lines\n", loaded,
-		    failed);
+		fprintf(stderr, "loaded %u entities, rejected %u lines\n",
+		    loaded, failed);
 		rc = rc ? CLI_UNREACHABLE : failed ? CLI_PARTIAL : CLI_OK;
 	}
 	if (f != stdin)

@@ -14,7 +14,7 @@
 enum cli_exit {
 	CLI_OK = 0,
 	CLI_PARTIAL = 1,     /* ran, but some input was rejected */
-	CLI_USAGE = 2,       /* bad command line */
+	CLI_USAGE = 2,	     /* bad command line */
 	CLI_UNREACHABLE = 3, /* instance not running or incompatible */
 	CLI_NOT_FOUND = 4,   /* e.g. no profile for that user */
 };
@@ -44,8 +44,8 @@ void cli_json_fstr(FILE *f, const char *s);
 
 /* Display names shared by the profile printers (tools/profile_json.c). */
 extern const char *const cli_count_names[PEN_N_COUNT];
-extern const char *const cli_day_names[7];   /* mon .. sun */
-extern const char *const cli_part_names[4];  /* night .. evening */
+extern const char *const cli_day_names[7];  /* mon .. sun */
+extern const char *const cli_part_names[4]; /* night .. evening */
 
 /* Event time (UTC ms) as RFC 3339 text, seconds precision. */
 void cli_iso_time(int64_t ms, char *buf, size_t len);

@@ -12,26 +12,55 @@
 #include "tools/cli.h"
 
 static const char _catalog[] =
-    "{\"id\":\"jazz-night\",\"category\":\"music\",\"tags\":[\"jazz\",\"live-music\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":2,\"lat\":52.52,\"lon\":13.40}\n"
-    "{\"id\":\"techno-club\",\"category\":\"music\",\"tags\":[\"electronic\",\"nightlife\",\"dance\"],\"indoor\":true,\"price_level\":3,\"lat\":52.51,\"lon\":13.45}\n"
-    "{\"id\":\"open-air-concert\",\"category\":\"music\",\"tags\":[\"live-music\",\"outdoors\",\"festival\"],\"outdoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
-    "{\"id\":\"choir-rehearsal\",\"category\":\"music\",\"tags\":[\"singing\",\"community\"],\"indoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"alpine-hike\",\"category\":\"outdoors\",\"tags\":[\"hiking\",\"mountains\",\"nature\"],\"outdoor\":true,\"group_friendly\":true,\"price_level\":0}\n"
-    "{\"id\":\"kayak-tour\",\"category\":\"outdoors\",\"tags\":[\"water\",\"nature\",\"adventure\"],\"outdoor\":true,\"price_level\":2}\n"
-    "{\"id\":\"trail-run\",\"category\":\"sports\",\"tags\":[\"running\",\"nature\",\"fitness\"],\"outdoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"climbing-gym\",\"category\":\"sports\",\"tags\":[\"climbing\",\"fitness\",\"adventure\"],\"indoor\":true,\"price_level\":2}\n"
-    "{\"id\":\"yoga-park\",\"category\":\"wellness\",\"tags\":[\"yoga\",\"outdoors\",\"mindfulness\"],\"outdoor\":true,\"price_level\":1}\n"
-    "{\"id\":\"meditation\",\"category\":\"wellness\",\"tags\":[\"mindfulness\",\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
-    "{\"id\":\"street-food\",\"category\":\"food\",\"tags\":[\"street-food\",\"outdoors\",\"market\"],\"outdoor\":true,\"group_friendly\":true,\"price_level\":1}\n"
-    "{\"id\":\"wine-tasting\",\"category\":\"food\",\"tags\":[\"wine\",\"tasting\",\"nightlife\"],\"indoor\":true,\"price_level\":3}\n"
-    "{\"id\":\"cooking-class\",\"category\":\"food\",\"tags\":[\"cooking\",\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
-    "{\"id\":\"modern-art\",\"category\":\"arts\",\"tags\":[\"museum\",\"art\",\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
-    "{\"id\":\"street-art-walk\",\"category\":\"arts\",\"tags\":[\"art\",\"walking\",\"outdoors\"],\"outdoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"improv-theater\",\"category\":\"arts\",\"tags\":[\"theater\",\"comedy\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
-    "{\"id\":\"hackathon\",\"category\":\"tech\",\"tags\":[\"coding\",\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":0}\n"
-    "{\"id\":\"robotics-talk\",\"category\":\"tech\",\"tags\":[\"robotics\",\"talk\",\"science\"],\"indoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"stargazing\",\"category\":\"science\",\"tags\":[\"astronomy\",\"nature\",\"quiet\"],\"outdoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"board-games\",\"category\":\"social\",\"tags\":[\"games\",\"community\",\"quiet\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":0}\n";
+    "{\"id\":\"jazz-night\",\"category\":\"music\",\"tags\":[\"jazz\",\"live-"
+    "music\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_"
+    "level\":2,\"lat\":52.52,\"lon\":13.40}\n"
+    "{\"id\":\"techno-club\",\"category\":\"music\",\"tags\":[\"electronic\","
+    "\"nightlife\",\"dance\"],\"indoor\":true,\"price_level\":3,\"lat\":52.51,"
+    "\"lon\":13.45}\n"
+    "{\"id\":\"open-air-concert\",\"category\":\"music\",\"tags\":[\"live-"
+    "music\",\"outdoors\",\"festival\"],\"outdoor\":true,\"group_friendly\":"
+    "true,\"price_level\":2}\n"
+    "{\"id\":\"choir-rehearsal\",\"category\":\"music\",\"tags\":[\"singing\","
+    "\"community\"],\"indoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"alpine-hike\",\"category\":\"outdoors\",\"tags\":[\"hiking\","
+    "\"mountains\",\"nature\"],\"outdoor\":true,\"group_friendly\":true,"
+    "\"price_level\":0}\n"
+    "{\"id\":\"kayak-tour\",\"category\":\"outdoors\",\"tags\":[\"water\","
+    "\"nature\",\"adventure\"],\"outdoor\":true,\"price_level\":2}\n"
+    "{\"id\":\"trail-run\",\"category\":\"sports\",\"tags\":[\"running\","
+    "\"nature\",\"fitness\"],\"outdoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"climbing-gym\",\"category\":\"sports\",\"tags\":[\"climbing\","
+    "\"fitness\",\"adventure\"],\"indoor\":true,\"price_level\":2}\n"
+    "{\"id\":\"yoga-park\",\"category\":\"wellness\",\"tags\":[\"yoga\","
+    "\"outdoors\",\"mindfulness\"],\"outdoor\":true,\"price_level\":1}\n"
+    "{\"id\":\"meditation\",\"category\":\"wellness\",\"tags\":["
+    "\"mindfulness\",\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
+    "{\"id\":\"street-food\",\"category\":\"food\",\"tags\":[\"street-food\","
+    "\"outdoors\",\"market\"],\"outdoor\":true,\"group_friendly\":true,\"price_"
+    "level\":1}\n"
+    "{\"id\":\"wine-tasting\",\"category\":\"food\",\"tags\":[\"wine\","
+    "\"tasting\",\"nightlife\"],\"indoor\":true,\"price_level\":3}\n"
+    "{\"id\":\"cooking-class\",\"category\":\"food\",\"tags\":[\"cooking\","
+    "\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,"
+    "\"price_level\":2}\n"
+    "{\"id\":\"modern-art\",\"category\":\"arts\",\"tags\":[\"museum\",\"art\","
+    "\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
+    "{\"id\":\"street-art-walk\",\"category\":\"arts\",\"tags\":[\"art\","
+    "\"walking\",\"outdoors\"],\"outdoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"improv-theater\",\"category\":\"arts\",\"tags\":[\"theater\","
+    "\"comedy\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_"
+    "level\":2}\n"
+    "{\"id\":\"hackathon\",\"category\":\"tech\",\"tags\":[\"coding\","
+    "\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,"
+    "\"price_level\":0}\n"
+    "{\"id\":\"robotics-talk\",\"category\":\"tech\",\"tags\":[\"robotics\","
+    "\"talk\",\"science\"],\"indoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"stargazing\",\"category\":\"science\",\"tags\":[\"astronomy\","
+    "\"nature\",\"quiet\"],\"outdoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"board-games\",\"category\":\"social\",\"tags\":[\"games\","
+    "\"community\",\"quiet\"],\"indoor\":true,\"group_friendly\":true,\"price_"
+    "level\":0}\n";
 
 /* Personas: the entities a user of that persona mostly acts on. */
 static const char *const _personas[][4] = {
@@ -79,8 +108,9 @@ static int _load_catalog(pen_t *p)
 		return CLI_UNREACHABLE;
 	}
 	FILE *f = fmemopen((void *)_catalog, sizeof(_catalog) - 1, "r");
-	int rc = f ? cli_catalog_load_stream(r, f, "demo-catalog", &loaded,
-	    &failed) : -1;
+	int rc = f
+	    ? cli_catalog_load_stream(r, f, "demo-catalog", &loaded, &failed)
+	    : -1;
 	if (f)
 		fclose(f);
 	cat_unlock(r);
@@ -103,7 +133,7 @@ static void _event(uint64_t *seed, unsigned u, int64_t t, int64_t switch_at,
 	ev->user_id = user;
 	ev->event_type = _types[_rng(seed) % 12];
 	ev->entity_id = _rng(seed) % 10 < 8 ? _personas[persona][_rng(seed) % 4]
-	    : _entity((unsigned)_rng(seed));
+					    : _entity((unsigned)_rng(seed));
 	ev->time_ms = t;
 	ev->tz_offset_min = 60;
 	ev->device = _devices[u % 4];
@@ -134,14 +164,18 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 	unsigned users = 1000, events = 200000;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: penchant demo [--users N] [--events N]\n\n"
-			    "Loads a demo catalog and publishes N synthetic events "
-			    "(default 200000)\nof N users (default 1000) spread over "
+			printf(
+			    "usage: penchant demo [--users N] [--events N]\n\n"
+			    "Loads a demo catalog and publishes N synthetic "
+			    "events "
+			    "(default 200000)\nof N users (default 1000) "
+			    "spread over "
 			    "the last 30 days of event time.\n");
 			return CLI_OK;
 		}
 		char *end = NULL;
-		unsigned long v = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+		unsigned long v =
+		    i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
 		bool ok = end && *end == 0 && v > 0 && v <= 100000000;
 		if (!strcmp(argv[i], "--users") && ok) {
 			users = (unsigned)v;
@@ -150,8 +184,10 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 			events = (unsigned)v;
 			i++;
 		} else {
-			fprintf(stderr, "penchant demo: bad option '%s' (see "
-			    "--help)\n", argv[i]);
+			fprintf(stderr,
+			    "penchant demo: bad option '%s' (see "
+			    "--help)\n",
+			    argv[i]);
 			return CLI_USAGE;
 		}
 	}

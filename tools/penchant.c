@@ -22,16 +22,24 @@ static void _usage(FILE *f)
 	    "usage: penchant [--instance NAME] COMMAND [ARGS]\n"
 	    "\n"
 	    "Commands:\n"
-	    "  status [--json]          layout, fill, event rates, rejects, health\n"
-	    "  send [--nowait]          publish JSON lines from stdin (one event each)\n"
+	    "  status [--json]          layout, fill, event rates, rejects, "
+	    "health\n"
+	    "  send [--nowait]          publish JSON lines from stdin (one "
+	    "event each)\n"
 	    "  profile USER [--json]    a user's learned profile\n"
-	    "  catalog load FILE        load entities (JSON lines; '-' = stdin)\n"
-	    "  demo [--users N] [--events N]  load a demo catalog and feed events\n"
-	    "  replay FILE [...]        learn from an event log offline, in event-time\n"
-	    "                           order, through the workers' code (no daemon)\n"
+	    "  catalog load FILE        load entities (JSON lines; '-' = "
+	    "stdin)\n"
+	    "  demo [--users N] [--events N]  load a demo catalog and feed "
+	    "events\n"
+	    "  replay FILE [...]        learn from an event log offline, in "
+	    "event-time\n"
+	    "                           order, through the workers' code (no "
+	    "daemon)\n"
 	    "\n"
-	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
-	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
+	    "Every command takes --help. Exit codes: 0 ok, 1 some input "
+	    "rejected,\n"
+	    "2 bad usage, 3 instance not running or incompatible, 4 not "
+	    "found.\n");
 }
 
 void cli_json_str(const char *s)
@@ -44,7 +52,8 @@ int cli_open(const struct cli *c, pen_t **p)
 	char err[512];
 	int rc = pen_open(c->instance, p, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "penchant: %s\n", err[0] ? err : pen_strerror(rc));
+		fprintf(stderr, "penchant: %s\n",
+		    err[0] ? err : pen_strerror(rc));
 		return CLI_UNREACHABLE;
 	}
 	return CLI_OK;
@@ -65,11 +74,16 @@ static bool _help(int argc, char **argv, const char *text)
 int cli_send(const struct cli *c, int argc, char **argv)
 {
 	int flags = 0;
-	if (_help(argc, argv, "usage: penchant send [--nowait]\n\nReads one JSON "
-	    "event per line from stdin and publishes it (docs/PROTOCOL.md).\n"
-	    "Rejected lines are reported as 'line N: reason: detail' on stderr;\n"
-	    "the others are published. Exit 0 all published, 1 some rejected,\n"
-	    "3 instance unreachable. --nowait fails fast on a full ring.\n"))
+	if (_help(argc, argv,
+		"usage: penchant send [--nowait]\n\nReads one JSON "
+		"event per line from stdin and publishes it "
+		"(docs/PROTOCOL.md).\n"
+		"Rejected lines are reported as 'line N: reason: detail' on "
+		"stderr;\n"
+		"the others are published. Exit 0 all published, 1 some "
+		"rejected,\n"
+		"3 instance unreachable. --nowait fails fast on a full "
+		"ring.\n"))
 		return CLI_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--nowait")) {
@@ -96,13 +110,14 @@ int cli_send(const struct cli *c, int argc, char **argv)
 			k++;
 		if (k == (size_t)n)
 			continue; /* blank lines are allowed */
-		rc = pen_publish_json(p, line, (size_t)n, flags | PEN_DEFER, err,
-		    sizeof(err));
+		rc = pen_publish_json(p, line, (size_t)n, flags | PEN_DEFER,
+		    err, sizeof(err));
 		if (rc == -EINVAL) {
 			fprintf(stderr, "line %zu: %s\n", lineno, err);
 			bad++;
 		} else if (rc) {
-			fprintf(stderr, "line %zu: %s\n", lineno, pen_strerror(rc));
+			fprintf(stderr, "line %zu: %s\n", lineno,
+			    pen_strerror(rc));
 			bad++;
 			if (rc == -ESHUTDOWN || rc == -ENOSPC)
 				break;
@@ -130,8 +145,8 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 	for (unsigned i = 0; i < PEN_N_COUNT; i++)
 		if (pp->counts[i])
 			printf(" %s %u", cli_count_names[i], pp->counts[i]);
-	printf("\n  confidence %.2f%s\n", pp->confidence, pp->drifting
-	    ? ", DRIFTING: interests are changing" : "");
+	printf("\n  confidence %.2f%s\n", pp->confidence,
+	    pp->drifting ? ", DRIFTING: interests are changing" : "");
 	printf("  interests (weight as of last event, confidence):\n");
 	for (unsigned i = 0; i < pp->n_tags; i++)
 		printf("    %-24s %9.4f  %.2f  (%u events)\n", pp->tags[i].name,
@@ -145,16 +160,18 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 	if (pp->n_history) {
 		printf("  weekly top interest:");
 		for (unsigned i = pp->n_history; i-- > 0;)
-			printf(" %d-W%02u %s (%.0f%%)%s", pp->history[i].iso_year,
-			    pp->history[i].iso_week, pp->history[i].name,
-			    100 * pp->history[i].share, i ? "," : "");
+			printf(" %d-W%02u %s (%.0f%%)%s",
+			    pp->history[i].iso_year, pp->history[i].iso_week,
+			    pp->history[i].name, 100 * pp->history[i].share,
+			    i ? "," : "");
 		printf("\n");
 	}
 	const struct pen_behavior *bh = &pp->behavior;
 	printf("  behavior: %s; %u sessions, %.1f events and %.0f s each; "
-	    "weekend %.0f%%; click/view %.2f, act/click %.2f\n", bh->engagement,
-	    bh->sessions, bh->events_per_session, bh->mean_session_s,
-	    100 * bh->weekend_share, bh->click_per_view, bh->act_per_click);
+	       "weekend %.0f%%; click/view %.2f, act/click %.2f\n",
+	    bh->engagement, bh->sessions, bh->events_per_session,
+	    bh->mean_session_s, 100 * bh->weekend_share, bh->click_per_view,
+	    bh->act_per_click);
 	if (pp->events)
 		printf("  most active: %s %s (%u events)\n",
 		    cli_day_names[bh->peak_weekday % 7],
@@ -165,24 +182,26 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 		    pp->geo[i].n);
 	if (pp->unknown_entity || pp->dropped)
 		printf("  %u events on entities not in the catalog, %u "
-		    "contributions dropped by top-K\n", pp->unknown_entity,
-		    pp->dropped);
+		       "contributions dropped by top-K\n",
+		    pp->unknown_entity, pp->dropped);
 }
 
 int cli_profile(const struct cli *c, int argc, char **argv)
 {
 	const char *user = NULL;
 	bool json = c->json;
-	if (_help(argc, argv, "usage: penchant profile USER [--json]\n\nPrints "
-	    "the learned profile of USER (a consistent copy from shared\nmemory). "
-	    "Exit 0 found, 4 no profile, 3 instance unreachable.\n"))
+	if (_help(argc, argv,
+		"usage: penchant profile USER [--json]\n\nPrints "
+		"the learned profile of USER (a consistent copy from "
+		"shared\nmemory). "
+		"Exit 0 found, 4 no profile, 3 instance unreachable.\n"))
 		return CLI_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "penchant profile: unknown option '%s'\n",
-			    argv[i]);
+			fprintf(stderr,
+			    "penchant profile: unknown option '%s'\n", argv[i]);
 			return CLI_USAGE;
 		} else if (!user) {
 			user = argv[i];
@@ -235,7 +254,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--json")) {
 			c.json = true;
 		} else {
-			fprintf(stderr, "penchant: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "penchant: unknown option '%s'\n",
+			    argv[i]);
 			_usage(stderr);
 			return CLI_USAGE;
 		}

@@ -40,8 +40,8 @@
 #include "workers/worker.h"
 
 #define _NAME "penchant replay"
-#define _BATCH 256              /* records per publish call */
-#define _CHUNK_BITS 16          /* records per storage chunk: 64 Ki */
+#define _BATCH 256     /* records per publish call */
+#define _CHUNK_BITS 16 /* records per storage chunk: 64 Ki */
 #define _CSV_COLS 256
 #define _CSV_MAX_RECORD (1u << 20) /* a quoted field may span lines, so far */
 #define _JSON_TOKS 256
@@ -49,68 +49,98 @@
 #define _DEFAULT_MAX_EVENTS 50000000ULL
 
 static const char _help[] =
-"usage: penchant replay FILE [options]\n"
-"\n"
-"Feeds an event log (FILE, '-' for stdin; gzip is read transparently)\n"
-"through the learner of the shard workers, in one process, in event-time\n"
-"order (a stable sort: equal times keep input order), and writes the\n"
-"resulting profiles. No daemon is needed and none is touched: the replay\n"
-"creates a private region that disappears when it exits.\n"
-"\n"
-"Input (JSON lines by default, the event format of docs/PROTOCOL.md):\n"
-"  --csv                  FILE is CSV (RFC 4180, header row required)\n"
-"  --map F=COL,...        CSV column of each event field; unmapped fields\n"
-"                         use the column of the same name when present.\n"
-"                         Fields: user_id entity_id event_type timestamp\n"
-"                         session_id entity_type device platform weather\n"
-"                         social rec_type position dwell_ms scroll_depth\n"
-"                         feedback query tz_offset lat lon rating\n"
-"  --time-unit s|ms|auto  numeric CSV times (default auto: integral values\n"
-"                         >= 1e11 are ms, others seconds); RFC 3339 strings\n"
-"                         are always accepted\n"
-"  --type TYPE            event type of CSV rows without an event_type\n"
-"  --rating COL           explicit ratings: rating >= --rating-pos (4) is a\n"
-"                         positive feedback, <= --rating-neg (2.5) a negative\n"
-"                         one, anything between a view (a weak positive).\n"
-"                         A rating overrides event_type; an empty rating\n"
-"                         cell falls back to it.\n"
-"  --rating-pos X, --rating-neg X\n"
-"Catalog (optional; events on unknown entities still count, learn no tags):\n"
-"  --catalog FILE         JSON lines, as `penchant catalog load`\n"
-"  --catalog-csv FILE     CSV; --catalog-map id=COL,tags=COL,category=COL,\n"
-"                         lat=COL,lon=COL (default: same names); tags are\n"
-"                         split on --tag-sep (default '|'); the category is\n"
-"                         the first tag unless mapped\n"
-"  --tags-csv FILE        user-assigned tags added to catalog items, in file\n"
-"                         order, up to 8 tags per item; --tags-map\n"
-"                         entity_id=COL,tag=COL (default: same names).\n"
-"                         Rows for entities not in the catalog are counted,\n"
-"                         not rejected.\n"
-"Output:\n"
-"  --out FILE             one JSON profile per line ('-' stdout), the shape\n"
-"                         of `penchant profile --json`, users in order of\n"
-"                         first appearance; engagement is as of the last\n"
-"                         event of the log, not the wall clock\n"
-"  --summary              users, events, rejects by reason, top tags, mean\n"
-"                         confidence (the default without --out; --json\n"
-"                         before the command prints it as JSON)\n"
-"Limits:\n"
-"  --max-events N         refuse longer inputs (default 50000000; each\n"
-"                         event holds 144 bytes until it is applied)\n"
-"  --users N              profile capacity (default: the users seen)\n"
-"  --quiet                no progress or totals on stderr\n"
-"\n"
-"Event times from 1970 to 2100 are accepted: a replay has no wall-clock\n"
-"window. Rejected lines are reported as FILE:LINE: reason on stderr and\n"
-"skipped. Exit 0 all applied, 1 some lines rejected, 2 bad usage or input\n"
-"refused.\n";
+    "usage: penchant replay FILE [options]\n"
+    "\n"
+    "Feeds an event log (FILE, '-' for stdin; gzip is read transparently)\n"
+    "through the learner of the shard workers, in one process, in event-time\n"
+    "order (a stable sort: equal times keep input order), and writes the\n"
+    "resulting profiles. No daemon is needed and none is touched: the replay\n"
+    "creates a private region that disappears when it exits.\n"
+    "\n"
+    "Input (JSON lines by default, the event format of docs/PROTOCOL.md):\n"
+    "  --csv                  FILE is CSV (RFC 4180, header row required)\n"
+    "  --map F=COL,...        CSV column of each event field; unmapped fields\n"
+    "                         use the column of the same name when present.\n"
+    "                         Fields: user_id entity_id event_type timestamp\n"
+    "                         session_id entity_type device platform weather\n"
+    "                         social rec_type position dwell_ms scroll_depth\n"
+    "                         feedback query tz_offset lat lon rating\n"
+    "  --time-unit s|ms|auto  numeric CSV times (default auto: integral "
+    "values\n"
+    "                         >= 1e11 are ms, others seconds); RFC 3339 "
+    "strings\n"
+    "                         are always accepted\n"
+    "  --type TYPE            event type of CSV rows without an event_type\n"
+    "  --rating COL           explicit ratings: rating >= --rating-pos (4) is "
+    "a\n"
+    "                         positive feedback, <= --rating-neg (2.5) a "
+    "negative\n"
+    "                         one, anything between a view (a weak positive).\n"
+    "                         A rating overrides event_type; an empty rating\n"
+    "                         cell falls back to it.\n"
+    "  --rating-pos X, --rating-neg X\n"
+    "Catalog (optional; events on unknown entities still count, learn no "
+    "tags):\n"
+    "  --catalog FILE         JSON lines, as `penchant catalog load`\n"
+    "  --catalog-csv FILE     CSV; --catalog-map "
+    "id=COL,tags=COL,category=COL,\n"
+    "                         lat=COL,lon=COL (default: same names); tags are\n"
+    "                         split on --tag-sep (default '|'); the category "
+    "is\n"
+    "                         the first tag unless mapped\n"
+    "  --tags-csv FILE        user-assigned tags added to catalog items, in "
+    "file\n"
+    "                         order, up to 8 tags per item; --tags-map\n"
+    "                         entity_id=COL,tag=COL (default: same names).\n"
+    "                         Rows for entities not in the catalog are "
+    "counted,\n"
+    "                         not rejected.\n"
+    "Output:\n"
+    "  --out FILE             one JSON profile per line ('-' stdout), the "
+    "shape\n"
+    "                         of `penchant profile --json`, users in order of\n"
+    "                         first appearance; engagement is as of the last\n"
+    "                         event of the log, not the wall clock\n"
+    "  --summary              users, events, rejects by reason, top tags, "
+    "mean\n"
+    "                         confidence (the default without --out; --json\n"
+    "                         before the command prints it as JSON)\n"
+    "Limits:\n"
+    "  --max-events N         refuse longer inputs (default 50000000; each\n"
+    "                         event holds 144 bytes until it is applied)\n"
+    "  --users N              profile capacity (default: the users seen)\n"
+    "  --quiet                no progress or totals on stderr\n"
+    "\n"
+    "Event times from 1970 to 2100 are accepted: a replay has no wall-clock\n"
+    "window. Rejected lines are reported as FILE:LINE: reason on stderr and\n"
+    "skipped. Exit 0 all applied, 1 some lines rejected, 2 bad usage or input\n"
+    "refused.\n";
 
 /* --- options ---------------------------------------------------------- */
 
-enum _field { F_USER = 0, F_ENTITY, F_TYPE, F_TIME, F_SESSION, F_ENTITY_TYPE,
-	F_DEVICE, F_PLATFORM, F_WEATHER, F_SOCIAL, F_REC_TYPE, F_POSITION,
-	F_DWELL, F_SCROLL, F_FEEDBACK, F_QUERY, F_TZ, F_LAT, F_LON, F_RATING,
-	F_COUNT };
+enum _field {
+	F_USER = 0,
+	F_ENTITY,
+	F_TYPE,
+	F_TIME,
+	F_SESSION,
+	F_ENTITY_TYPE,
+	F_DEVICE,
+	F_PLATFORM,
+	F_WEATHER,
+	F_SOCIAL,
+	F_REC_TYPE,
+	F_POSITION,
+	F_DWELL,
+	F_SCROLL,
+	F_FEEDBACK,
+	F_QUERY,
+	F_TZ,
+	F_LAT,
+	F_LON,
+	F_RATING,
+	F_COUNT
+};
 static const char *const _event_fields[F_COUNT] = { "user_id", "entity_id",
 	"event_type", "timestamp", "session_id", "entity_type", "device",
 	"platform", "weather", "social", "rec_type", "position", "dwell_ms",
@@ -130,10 +160,10 @@ static const char *const _tag_fields[T_COUNT] = { "entity_id", "tag" };
 struct _map {
 	const char *const *fields;
 	unsigned n;
-	const char *col[_MAX_FIELDS];  /* NULL: the field's own name */
-	bool explicit_[_MAX_FIELDS];   /* given by the user: must exist */
-	int idx[_MAX_FIELDS];          /* -1: absent */
-	char *spec;                    /* owned copy the names point into */
+	const char *col[_MAX_FIELDS]; /* NULL: the field's own name */
+	bool explicit_[_MAX_FIELDS];  /* given by the user: must exist */
+	int idx[_MAX_FIELDS];	      /* -1: absent */
+	char *spec;		      /* owned copy the names point into */
 };
 
 enum _unit { U_AUTO = 0, U_S, U_MS };
@@ -153,13 +183,13 @@ struct _opts {
 
 struct _user {
 	uint64_t key;
-	uint32_t off, len;  /* id text in the arena */
+	uint32_t off, len; /* id text in the arena */
 };
 
 /* Users by key, in order of first appearance (open addressing). */
 struct _users {
-	uint32_t *slots;    /* index + 1; 0 free */
-	uint32_t cap;       /* power of two */
+	uint32_t *slots; /* index + 1; 0 free */
+	uint32_t cap;	 /* power of two */
 	struct _user *v;
 	size_t n, vcap;
 	char *arena;
@@ -168,7 +198,7 @@ struct _users {
 
 struct _key {
 	int64_t t;
-	uint64_t i;         /* input order: the sort is stable through it */
+	uint64_t i; /* input order: the sort is stable through it */
 };
 
 /* Accepted records in 64 Ki chunks: no huge reallocations. */
@@ -248,8 +278,7 @@ static int _u64(const char *s, unsigned long long lo, unsigned long long hi,
 
 /* At most once a second: "read L lines, E events, R rejected" while
  * reading, "applied A of E events" while learning (c == UINT64_MAX). */
-static void _progress(struct _progress *pg, uint64_t a, uint64_t b,
-    uint64_t c)
+static void _progress(struct _progress *pg, uint64_t a, uint64_t b, uint64_t c)
 {
 	if (pg->quiet)
 		return;
@@ -259,19 +288,23 @@ static void _progress(struct _progress *pg, uint64_t a, uint64_t b,
 	pg->last_ms = now;
 	double s = (double)(now - pg->start_ms) / 1000;
 	if (c == UINT64_MAX)
-		fprintf(stderr, _NAME ": applied %llu of %llu events (%.1f s)\n",
+		fprintf(stderr,
+		    _NAME ": applied %llu of %llu events (%.1f s)\n",
 		    (unsigned long long)a, (unsigned long long)b, s);
 	else
-		fprintf(stderr, _NAME ": read %llu lines, %llu events, %llu "
-		    "rejected (%.1f s)\n", (unsigned long long)a,
-		    (unsigned long long)b, (unsigned long long)c, s);
+		fprintf(stderr,
+		    _NAME ": read %llu lines, %llu events, %llu "
+			  "rejected (%.1f s)\n",
+		    (unsigned long long)a, (unsigned long long)b,
+		    (unsigned long long)c, s);
 }
 
 /* --- gzip-transparent input -------------------------------------------- */
 
 static ssize_t _gz_read(void *cookie, char *buf, size_t n)
 {
-	int k = gzread((gzFile)cookie, buf, n > INT_MAX ? INT_MAX : (unsigned)n);
+	int k =
+	    gzread((gzFile)cookie, buf, n > INT_MAX ? INT_MAX : (unsigned)n);
 	return k < 0 ? -1 : k;
 }
 
@@ -288,7 +321,7 @@ static int _gz_close(void *cookie)
 static FILE *_open_in(const char *path)
 {
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC)
-	    : dup(STDIN_FILENO);
+				   : dup(STDIN_FILENO);
 	if (fd < 0) {
 		fprintf(stderr, _NAME ": cannot open %s: %s\n", path,
 		    strerror(errno));
@@ -297,7 +330,8 @@ static FILE *_open_in(const char *path)
 	gzFile g = gzdopen(fd, "rb");
 	if (!g) {
 		close(fd);
-		fprintf(stderr, _NAME ": cannot read %s: out of memory\n", path);
+		fprintf(stderr, _NAME ": cannot read %s: out of memory\n",
+		    path);
 		return NULL;
 	}
 	gzbuffer(g, 1u << 17);
@@ -318,8 +352,10 @@ static bool _close_in(FILE *f, const char *path)
 	if (fclose(f))
 		bad = true;
 	if (bad)
-		fprintf(stderr, _NAME ": %s: read error (truncated or corrupt "
-		    "gzip data?)\n", path);
+		fprintf(stderr,
+		    _NAME ": %s: read error (truncated or corrupt "
+			  "gzip data?)\n",
+		    path);
 	return !bad;
 }
 
@@ -328,20 +364,20 @@ static bool _close_in(FILE *f, const char *path)
 struct _csv {
 	FILE *f;
 	const char *name;
-	char *line;          /* getline buffer */
+	char *line; /* getline buffer */
 	size_t lcap;
-	char *rec;           /* one record: physical lines joined by '\n' */
+	char *rec; /* one record: physical lines joined by '\n' */
 	size_t rlen, rcap;
-	char *buf;           /* unescaped field text, NUL after each */
+	char *buf; /* unescaped field text, NUL after each */
 	size_t bcap;
-	unsigned n;          /* fields of the current record */
+	unsigned n; /* fields of the current record */
 	const char *fld[_CSV_COLS];
 	size_t flen[_CSV_COLS];
-	char *head;          /* header names, kept for messages */
+	char *head; /* header names, kept for messages */
 	const char *hname[_CSV_COLS];
 	unsigned ncols;
-	size_t lineno;       /* physical lines read */
-	size_t recline;      /* line the current record starts on */
+	size_t lineno;	/* physical lines read */
+	size_t recline; /* line the current record starts on */
 };
 
 static int _grow(char **p, size_t *cap, size_t need)
@@ -370,7 +406,8 @@ static int _csv_split(struct _csv *c, char *err, size_t errlen)
 	c->n = 0;
 	for (;;) {
 		if (c->n >= _CSV_COLS) {
-			snprintf(err, errlen, "more than %d columns", _CSV_COLS);
+			snprintf(err, errlen, "more than %d columns",
+			    _CSV_COLS);
 			return -EINVAL;
 		}
 		c->fld[c->n] = o;
@@ -389,16 +426,21 @@ static int _csv_split(struct _csv *c, char *err, size_t errlen)
 				*o++ = *s;
 			}
 			if (s < e && *s != ',') {
-				snprintf(err, errlen, "column %u: text after the "
-				    "closing quote", c->n + 1);
+				snprintf(err, errlen,
+				    "column %u: text after the "
+				    "closing quote",
+				    c->n + 1);
 				return -EINVAL;
 			}
 		} else {
 			for (; s < e && *s != ','; s++) {
 				if (*s == '"') {
-					snprintf(err, errlen, "column %u: quote "
-					    "inside an unquoted field (quote the "
-					    "field, double the quote)", c->n + 1);
+					snprintf(err, errlen,
+					    "column %u: quote "
+					    "inside an unquoted field (quote "
+					    "the "
+					    "field, double the quote)",
+					    c->n + 1);
 					return -EINVAL;
 				}
 				*o++ = *s;
@@ -456,8 +498,10 @@ static int _csv_next(struct _csv *c, char *err, size_t errlen)
 			if (c->rlen > _CSV_MAX_RECORD || (rc = _csv_line(c))) {
 				if (rc < 0)
 					return rc;
-				snprintf(err, errlen, "column %u: quoted field "
-				    "not closed", c->n + 1);
+				snprintf(err, errlen,
+				    "column %u: quoted field "
+				    "not closed",
+				    c->n + 1);
 				return -EINVAL;
 			}
 		}
@@ -484,8 +528,9 @@ static int _csv_header(struct _csv *c, struct _map *m)
 	char err[256];
 	int rc = _csv_next(c, err, sizeof(err));
 	if (rc <= 0) {
-		fprintf(stderr, "%s:%zu: %s\n", c->name, c->lineno ? c->lineno
-		    : 1, rc == 0 ? "empty: a header row is required" : err);
+		fprintf(stderr, "%s:%zu: %s\n", c->name,
+		    c->lineno ? c->lineno : 1,
+		    rc == 0 ? "empty: a header row is required" : err);
 		return CLI_USAGE;
 	}
 	size_t len = 0;
@@ -506,8 +551,10 @@ static int _csv_header(struct _csv *c, struct _map *m)
 		const char *want = m->col[k] ? m->col[k] : m->fields[k];
 		m->idx[k] = _csv_find(c, want);
 		if (m->idx[k] < 0 && m->explicit_[k]) {
-			fprintf(stderr, "%s:%zu: no column '%s' (for %s) in the "
-			    "header\n", c->name, c->recline, want, m->fields[k]);
+			fprintf(stderr,
+			    "%s:%zu: no column '%s' (for %s) in the "
+			    "header\n",
+			    c->name, c->recline, want, m->fields[k]);
 			return CLI_USAGE;
 		}
 	}
@@ -604,14 +651,15 @@ static int _ev_push(struct _events *ev, const struct evt_record *rec)
 	if ((ev->n >> _CHUNK_BITS) == ev->nchunks) {
 		if (ev->nchunks == ev->cap) {
 			size_t c = ev->cap ? ev->cap * 2 : 16;
-			struct evt_record **v = realloc(ev->chunk, c * sizeof(*v));
+			struct evt_record **v =
+			    realloc(ev->chunk, c * sizeof(*v));
 			if (!v)
 				return -ENOMEM;
 			ev->chunk = v;
 			ev->cap = c;
 		}
-		ev->chunk[ev->nchunks] = malloc(sizeof(struct evt_record)
-		    << _CHUNK_BITS);
+		ev->chunk[ev->nchunks] =
+		    malloc(sizeof(struct evt_record) << _CHUNK_BITS);
 		if (!ev->chunk[ev->nchunks])
 			return -ENOMEM;
 		ev->nchunks++;
@@ -658,7 +706,8 @@ static int _take(struct _rp *x, const struct evt_input *in, const char *file,
 	if (x->ev.n >= x->o->max_events)
 		return -E2BIG;
 	if (_users_add(&x->users, rec.user_key, in->user_id.p,
-	    in->user_id.len) || _ev_push(&x->ev, &rec))
+		in->user_id.len) ||
+	    _ev_push(&x->ev, &rec))
 		return -ENOMEM;
 	if (x->ev.n == 1 || rec.time_ms > x->t_last)
 		x->t_last = rec.time_ms;
@@ -675,8 +724,7 @@ static int _read_json(struct _rp *x, FILE *f, const char *file)
 	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
 		size_t lineno = ++x->lines;
 		if ((lineno & 0xffff) == 0)
-			_progress(&x->pg, lineno, x->ev.n,
-			    x->rejected_lines);
+			_progress(&x->pg, lineno, x->ev.n, x->rejected_lines);
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			n--;
 		size_t k = 0;
@@ -693,8 +741,8 @@ static int _read_json(struct _rp *x, FILE *f, const char *file)
 		    err, sizeof(err));
 		if (why != EVT_OK) {
 			char msg[600];
-			snprintf(msg, sizeof(msg), "%s: %s", evt_reason_name(why),
-			    err);
+			snprintf(msg, sizeof(msg), "%s: %s",
+			    evt_reason_name(why), err);
 			_reject(x, file, lineno, why, msg);
 			continue;
 		}
@@ -711,8 +759,8 @@ static bool _csv_time(enum _unit u, struct evt_str s, int64_t *ms)
 	double v;
 	if (_num(s.p, s.len, &v))
 		return false;
-	bool as_ms = u == U_MS ||
-	    (u == U_AUTO && fabs(v) >= 1e11 && v == floor(v));
+	bool as_ms =
+	    u == U_MS || (u == U_AUTO && fabs(v) >= 1e11 && v == floor(v));
 	double m = as_ms ? v : v * 1000;
 	if (!(fabs(m) < 9e18))
 		m = copysign(9e18, m); /* evt_build: TIME_RANGE */
@@ -743,8 +791,11 @@ struct _numf {
 	enum _field f;
 	size_t has_off, val_off;
 };
-#define _NF(F, HAS, VAL) { F, offsetof(struct evt_input, HAS), \
-	offsetof(struct evt_input, VAL) }
+#define _NF(F, HAS, VAL)                                                       \
+	{                                                                      \
+		F, offsetof(struct evt_input, HAS),                            \
+		    offsetof(struct evt_input, VAL)                            \
+	}
 static const struct _numf _numfs[] = {
 	_NF(F_POSITION, has_position, position),
 	_NF(F_DWELL, has_dwell, dwell_ms),
@@ -821,8 +872,7 @@ static int _read_csv(struct _rp *x, FILE *f, const char *file)
 		int k = _csv_next(&c, err, sizeof(err));
 		x->lines = c.lineno;
 		if ((c.lineno & 0xffff) == 0)
-			_progress(&x->pg, c.lineno, x->ev.n,
-			    x->rejected_lines);
+			_progress(&x->pg, c.lineno, x->ev.n, x->rejected_lines);
 		if (k == 0 || k == -ENOMEM) {
 			rc = k;
 			break;
@@ -834,8 +884,8 @@ static int _read_csv(struct _rp *x, FILE *f, const char *file)
 		struct evt_input in;
 		const char *bad = _csv_input(x->o, &c, &m, &in);
 		if (bad) {
-			snprintf(err, sizeof(err), "%s: %s", evt_reason_name(
-			    EVT_R_BAD_NUMBER), bad);
+			snprintf(err, sizeof(err), "%s: %s",
+			    evt_reason_name(EVT_R_BAD_NUMBER), bad);
 			_reject(x, file, c.recline, EVT_R_BAD_NUMBER, err);
 			continue;
 		}
@@ -852,13 +902,15 @@ static int _read_log(struct _rp *x)
 	FILE *f = _open_in(o->input);
 	if (!f)
 		return CLI_USAGE;
-	int rc = o->csv ? _read_csv(x, f, o->input) : _read_json(x, f,
-	    o->input);
+	int rc =
+	    o->csv ? _read_csv(x, f, o->input) : _read_json(x, f, o->input);
 	bool ok = _close_in(f, o->input);
 	if (rc == -E2BIG) {
-		fprintf(stderr, _NAME ": %s has more than %llu events: refused "
-		    "(each needs 144 bytes until it is applied); raise "
-		    "--max-events if memory allows\n", o->input, o->max_events);
+		fprintf(stderr,
+		    _NAME ": %s has more than %llu events: refused "
+			  "(each needs 144 bytes until it is applied); raise "
+			  "--max-events if memory allows\n",
+		    o->input, o->max_events);
 		return CLI_USAGE;
 	}
 	if (rc == -ENOMEM) {
@@ -880,8 +932,8 @@ static size_t _count_lines(const char *path)
 	char buf[1 << 16];
 	size_t n = 0, k;
 	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		for (char *p = buf; (p = memchr(p, '\n', (size_t)(buf + k - p)));
-		    p++)
+		for (char *p = buf;
+		     (p = memchr(p, '\n', (size_t)(buf + k - p))); p++)
 			n++;
 	fclose(f);
 	return n + 1;
@@ -900,13 +952,13 @@ static void _config(const struct _rp *x, struct cfg *c)
 	c->shards = 1;
 	c->producer_slots = 2;
 	c->acceptor_slots = 0;
-	c->profiles_per_shard = o->users ? o->users
-	    : _clampu(x->users.n + 16, 1024, 16777216);
+	c->profiles_per_shard =
+	    o->users ? o->users : _clampu(x->users.n + 16, 1024, 16777216);
 	size_t items = _count_lines(o->catalog) + _count_lines(o->catalog_csv);
 	size_t tags = _count_lines(o->tags_csv);
 	c->catalog_capacity = _clampu(items + 16, 16, 4194304);
-	c->names_capacity = _clampu(9 * items + tags + 64, c->names_capacity,
-	    4194304);
+	c->names_capacity =
+	    _clampu(9 * items + tags + 64, c->names_capacity, 4194304);
 }
 
 /*
@@ -950,7 +1002,8 @@ static int _open_region(struct _rp *x, const struct cfg *c)
 	rc = pen_open(x->instance, &x->p, err, sizeof(err));
 	reg_unlink(x->instance);
 	if (rc) {
-		fprintf(stderr, _NAME ": %s\n", err[0] ? err : pen_strerror(rc));
+		fprintf(stderr, _NAME ": %s\n",
+		    err[0] ? err : pen_strerror(rc));
 		return rc;
 	}
 	return 0;
@@ -1018,7 +1071,8 @@ static int _cat_row(const struct _rp *x, const struct _csv *c,
 		    _csv_col(c, (unsigned)m->idx[C_ID]));
 		return -EINVAL;
 	}
-	int rc = _split_tags(r, _cell(c, m, C_TAGS), x->o->tag_sep, &it, &first);
+	int rc =
+	    _split_tags(r, _cell(c, m, C_TAGS), x->o->tag_sep, &it, &first);
 	struct evt_str cat = _cell(c, m, C_CATEGORY);
 	if (!cat.len)
 		cat = first;
@@ -1028,9 +1082,10 @@ static int _cat_row(const struct _rp *x, const struct _csv *c,
 	}
 	struct evt_str la = _cell(c, m, C_LAT), lo = _cell(c, m, C_LON);
 	double lat, lon;
-	if (!rc && (la.len || lo.len) && (_num(la.p, la.len, &lat) ||
-	    _num(lo.p, lo.len, &lon) || geo_encode(lat, lon,
-	    r->hdr->limits.geo_precision, &it.geo_cell))) {
+	if (!rc && (la.len || lo.len) &&
+	    (_num(la.p, la.len, &lat) || _num(lo.p, lo.len, &lon) ||
+		geo_encode(lat, lon, r->hdr->limits.geo_precision,
+		    &it.geo_cell))) {
 		snprintf(err, errlen, "lat/lon: not a valid location");
 		return -EINVAL;
 	}
@@ -1081,8 +1136,7 @@ static int _load_csv(struct _rp *x, const char *path, enum _csv_kind kind)
 	struct _map m = kind == _CATALOG ? x->o->cmap : x->o->tmap;
 	char err[300];
 	int rc = _csv_header(&c, &m);
-	for (unsigned k = 0; rc == CLI_OK && k < (kind == _TAGS ? 2u : 1u);
-	     k++)
+	for (unsigned k = 0; rc == CLI_OK && k < (kind == _TAGS ? 2u : 1u); k++)
 		if (m.idx[k] < 0) {
 			fprintf(stderr, "%s:1: no column '%s' in the header\n",
 			    path, m.col[k] ? m.col[k] : m.fields[k]);
@@ -1093,8 +1147,9 @@ static int _load_csv(struct _rp *x, const char *path, enum _csv_kind kind)
 		if (k == 0)
 			break;
 		if (k > 0)
-			k = kind == _CATALOG ? _cat_row(x, &c, &m, err,
-			    sizeof(err)) : _tag_row(x, &c, &m);
+			k = kind == _CATALOG
+			    ? _cat_row(x, &c, &m, err, sizeof(err))
+			    : _tag_row(x, &c, &m);
 		if (k == -ENOSPC && kind == _TAGS)
 			snprintf(err, sizeof(err), "name table full");
 		if (k == -ENOMEM) {
@@ -1322,7 +1377,7 @@ static void _summary_text(const struct _rp *x, const struct _totals *t)
 {
 	const uint64_t *wc = _wcounters(x);
 	printf("users %llu\nevents read %zu\nevents applied %llu\n"
-	    "on unknown entities %llu\nrejected lines %llu\n",
+	       "on unknown entities %llu\nrejected lines %llu\n",
 	    (unsigned long long)t->profiles, x->ev.n,
 	    (unsigned long long)wc[REG_C_APPLIED],
 	    (unsigned long long)wc[REG_C_UNKNOWN_ENTITY],
@@ -1332,7 +1387,7 @@ static void _summary_text(const struct _rp *x, const struct _totals *t)
 			printf("  %s %llu\n", evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf("catalog entities %llu (rejected lines %llu), user tags added "
-	    "%llu, for unknown entities %llu, beyond %d per item %llu\n",
+	       "%llu, for unknown entities %llu, beyond %d per item %llu\n",
 	    (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->tags_added,
@@ -1344,15 +1399,15 @@ static void _summary_text(const struct _rp *x, const struct _totals *t)
 		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
 		printf("  %-26s %u\n", name, t->tags[i].users);
 	}
-	printf("mean profile confidence %.4f\n", t->profiles
-	    ? t->conf_sum / (double)t->profiles : 0.0);
+	printf("mean profile confidence %.4f\n",
+	    t->profiles ? t->conf_sum / (double)t->profiles : 0.0);
 }
 
 static void _summary_json(const struct _rp *x, const struct _totals *t)
 {
 	const uint64_t *wc = _wcounters(x);
 	printf("{\"users\":%llu,\"events_read\":%zu,\"events_applied\":%llu,"
-	    "\"unknown_entity\":%llu,\"rejected_lines\":%llu,\"rejected\":{",
+	       "\"unknown_entity\":%llu,\"rejected_lines\":%llu,\"rejected\":{",
 	    (unsigned long long)t->profiles, x->ev.n,
 	    (unsigned long long)wc[REG_C_APPLIED],
 	    (unsigned long long)wc[REG_C_UNKNOWN_ENTITY],
@@ -1363,8 +1418,9 @@ static void _summary_json(const struct _rp *x, const struct _totals *t)
 			    evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf("},\"catalog\":%llu,\"catalog_rejected\":%llu,\"tags_added\":"
-	    "%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,"
-	    "\"top_tags\":[", (unsigned long long)x->cat_loaded,
+	       "%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,"
+	       "\"top_tags\":[",
+	    (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown,
@@ -1376,8 +1432,8 @@ static void _summary_json(const struct _rp *x, const struct _totals *t)
 		cli_json_fstr(stdout, name);
 		printf(",\"users\":%u}", t->tags[i].users);
 	}
-	printf("],\"mean_confidence\":%.4f}\n", t->profiles
-	    ? t->conf_sum / (double)t->profiles : 0.0);
+	printf("],\"mean_confidence\":%.4f}\n",
+	    t->profiles ? t->conf_sum / (double)t->profiles : 0.0);
 }
 
 static int _summary(const struct _rp *x)
@@ -1427,8 +1483,8 @@ static int _parse_map(struct _map *m, const char *spec, const char *flag)
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 		if (!eq || eq == kv || !eq[1]) {
-			fprintf(stderr, _NAME ": %s: '%s' is not FIELD=COLUMN\n",
-			    flag, kv);
+			fprintf(stderr,
+			    _NAME ": %s: '%s' is not FIELD=COLUMN\n", flag, kv);
 			return CLI_USAGE;
 		}
 		*eq = 0;
@@ -1436,8 +1492,9 @@ static int _parse_map(struct _map *m, const char *spec, const char *flag)
 		while (k < m->n && strcmp(m->fields[k], kv))
 			k++;
 		if (k == m->n) {
-			fprintf(stderr, _NAME ": %s: unknown field '%s'; fields:",
-			    flag, kv);
+			fprintf(stderr,
+			    _NAME ": %s: unknown field '%s'; fields:", flag,
+			    kv);
 			for (unsigned j = 0; j < m->n; j++)
 				fprintf(stderr, " %s", m->fields[j]);
 			fputc('\n', stderr);
@@ -1492,28 +1549,34 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 	else if (!strcmp(name, "--rating")) {
 		o->emap.col[F_RATING] = v;
 		o->emap.explicit_[F_RATING] = true;
-	}
-	else if (!strcmp(name, "--tag-sep"))
-		return strlen(v) == 1 ? (o->tag_sep = v[0], CLI_OK)
+	} else if (!strcmp(name, "--tag-sep"))
+		return strlen(v) == 1
+		    ? (o->tag_sep = v[0], CLI_OK)
 		    : _usage_err("--tag-sep: '%s' is not one character", v);
 	else if (!strcmp(name, "--time-unit"))
 		return !strcmp(v, "s") ? (o->unit = U_S, CLI_OK)
 		    : !strcmp(v, "ms") ? (o->unit = U_MS, CLI_OK)
-		    : !strcmp(v, "auto") ? (o->unit = U_AUTO, CLI_OK)
+		    : !strcmp(v, "auto")
+		    ? (o->unit = U_AUTO, CLI_OK)
 		    : _usage_err("--time-unit: '%s' is not s, ms or auto", v);
 	else if (!strcmp(name, "--rating-pos"))
-		return _num(v, strlen(v), &o->rating_pos) ? _usage_err(
-		    "--rating-pos: '%s' is not a number", v) : CLI_OK;
+		return _num(v, strlen(v), &o->rating_pos)
+		    ? _usage_err("--rating-pos: '%s' is not a number", v)
+		    : CLI_OK;
 	else if (!strcmp(name, "--rating-neg"))
-		return _num(v, strlen(v), &o->rating_neg) ? _usage_err(
-		    "--rating-neg: '%s' is not a number", v) : CLI_OK;
+		return _num(v, strlen(v), &o->rating_neg)
+		    ? _usage_err("--rating-neg: '%s' is not a number", v)
+		    : CLI_OK;
 	else if (!strcmp(name, "--max-events"))
-		return _u64(v, 1, 1ULL << 32, &o->max_events) ? _usage_err(
-		    "--max-events: '%s' is not 1..2^32", v) : CLI_OK;
+		return _u64(v, 1, 1ULL << 32, &o->max_events)
+		    ? _usage_err("--max-events: '%s' is not 1..2^32", v)
+		    : CLI_OK;
 	else if (!strcmp(name, "--users"))
-		return _u64(v, 1024, 16777216, &u) ? _usage_err("--users: '%s' "
-		    "is not 1024..16777216", v) : (o->users = (unsigned)u,
-		    CLI_OK);
+		return _u64(v, 1024, 16777216, &u)
+		    ? _usage_err("--users: '%s' "
+				 "is not 1024..16777216",
+			  v)
+		    : (o->users = (unsigned)u, CLI_OK);
 	else
 		return -1;
 	return CLI_OK;
@@ -1561,12 +1624,13 @@ static int _parse(struct _opts *o, int argc, char **argv)
 	if (!o->input)
 		return _usage_err("which FILE?%s", "");
 	if (o->rating_neg >= o->rating_pos)
-		return _usage_err("--rating-neg must be below --rating-pos%s", "");
+		return _usage_err("--rating-neg must be below --rating-pos%s",
+		    "");
 	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i] && access(files[i], R_OK)) {
-			fprintf(stderr, _NAME ": cannot open %s: %s\n", files[i],
-			    strerror(errno));
+			fprintf(stderr, _NAME ": cannot open %s: %s\n",
+			    files[i], strerror(errno));
 			return CLI_USAGE;
 		}
 	if (!o->out)
@@ -1591,7 +1655,9 @@ static void _totals_line(const struct _rp *x)
 	if (x->o->quiet)
 		return;
 	double learn_s = (double)x->t_learn_ms / 1000;
-	fprintf(stderr, _NAME ": %zu events of %llu lines (%llu rejected) "
+	fprintf(stderr,
+	    _NAME
+	    ": %zu events of %llu lines (%llu rejected) "
 	    "into %zu users; read %.2f s, learned %.2f s (%.0f events/s)\n",
 	    x->ev.n, (unsigned long long)x->lines,
 	    (unsigned long long)x->rejected_lines, x->users.n,
@@ -1623,7 +1689,8 @@ static int _run(struct _rp *x)
 	if (x->o->summary && (rc = _summary(x)))
 		return rc;
 	return x->rejected_lines || x->cat_rejected ||
-	    _wcounters(x)[REG_C_REJECT0 + EVT_R_TABLE_FULL] ? CLI_PARTIAL
+		_wcounters(x)[REG_C_REJECT0 + EVT_R_TABLE_FULL]
+	    ? CLI_PARTIAL
 	    : CLI_OK;
 }
 

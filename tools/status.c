@@ -10,10 +10,10 @@
 #include "ipc/ring.h"
 #include "tools/cli.h"
 
-static const char *const _state_names[] = { "starting", "running",
-	"draining", "stopped" };
-static const char *const _role_names[] = { "supervisor", "worker",
-	"acceptor", "segmenter" };
+static const char *const _state_names[] = { "starting", "running", "draining",
+	"stopped" };
+static const char *const _role_names[] = { "supervisor", "worker", "acceptor",
+	"segmenter" };
 
 /* Process counters summed; producers' rejections join the reasons. */
 static void _sum_counters(const struct reg *r, uint64_t *sum)
@@ -24,7 +24,8 @@ static void _sum_counters(const struct reg *r, uint64_t *sum)
 			sum[k] += reg_proc(r, i)->counters[k];
 	for (unsigned q = 0; q < r->hdr->geo.producer_slots; q++)
 		for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
-			sum[REG_C_REJECT0 + k] += reg_producer(r, q)->rejected_by[k];
+			sum[REG_C_REJECT0 + k] +=
+			    reg_producer(r, q)->rejected_by[k];
 }
 
 static void _exit_text(int status, char *buf, size_t len)
@@ -84,7 +85,8 @@ static unsigned _fwd_pending(const struct reg *r)
 	const struct acc_block *b = reg_acceptor_block(r);
 	unsigned n = 0;
 	for (unsigned j = 0; b && j < REG_FWD_JOURNAL; j++)
-		n += __atomic_load_n(&b->journal[j].token, __ATOMIC_RELAXED) != 0;
+		n += __atomic_load_n(&b->journal[j].token, __ATOMIC_RELAXED) !=
+		    0;
 	return n;
 }
 
@@ -94,25 +96,26 @@ static void _acc_text(const struct reg *r)
 	const uint64_t *c = p->counters;
 	if (!p->starts) {
 		printf("acceptor: not running (no listen address or no "
-		    "acceptor slot)\n");
+		       "acceptor slot)\n");
 		return;
 	}
 	printf("acceptor: %s, %llu listeners, %llu connections, %llu events "
-	    "accepted, %llu back-pressure pauses\n", p->pid ? "up" : "DOWN",
-	    (unsigned long long)c[REG_C_ACC_LISTENERS],
+	       "accepted, %llu back-pressure pauses\n",
+	    p->pid ? "up" : "DOWN", (unsigned long long)c[REG_C_ACC_LISTENERS],
 	    (unsigned long long)c[REG_C_ACC_CONNS],
 	    (unsigned long long)c[REG_C_ACC_EVENTS],
 	    (unsigned long long)c[REG_C_ACC_PAUSED]);
 	printf("  udp: %llu datagrams, %llu bytes, dropped %llu (%llu "
-	    "events, rings full), truncated %llu\n",
+	       "events, rings full), truncated %llu\n",
 	    (unsigned long long)c[REG_C_UDP_DATAGRAMS],
 	    (unsigned long long)c[REG_C_UDP_BYTES],
 	    (unsigned long long)c[REG_C_UDP_DROPPED],
 	    (unsigned long long)c[REG_C_UDP_DROPPED_EVENTS],
 	    (unsigned long long)c[REG_C_UDP_TRUNCATED]);
 	printf("  tcp: %llu accepted, %llu bytes; closed: peer %llu, "
-	    "mid-object %llu, idle %llu, too big %llu, protocol %llu, too "
-	    "many %llu\n", (unsigned long long)c[REG_C_TCP_ACCEPTED],
+	       "mid-object %llu, idle %llu, too big %llu, protocol %llu, too "
+	       "many %llu\n",
+	    (unsigned long long)c[REG_C_TCP_ACCEPTED],
 	    (unsigned long long)c[REG_C_TCP_BYTES],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_PEER],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_PARTIAL],
@@ -121,10 +124,11 @@ static void _acc_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_TCP_CLOSED_PROTOCOL],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_MANY]);
 	printf("  forward: %llu accepted, %llu bytes, %llu messages, %llu "
-	    "acks, duplicate chunks %llu (%llu events), resumed %llu, "
-	    "journal lost %llu, pending %u; closed: peer %llu, mid-message "
-	    "%llu, idle %llu, too big %llu, protocol %llu, too many %llu, "
-	    "slow reader %llu\n", (unsigned long long)c[REG_C_FWD_ACCEPTED],
+	       "acks, duplicate chunks %llu (%llu events), resumed %llu, "
+	       "journal lost %llu, pending %u; closed: peer %llu, mid-message "
+	       "%llu, idle %llu, too big %llu, protocol %llu, too many %llu, "
+	       "slow reader %llu\n",
+	    (unsigned long long)c[REG_C_FWD_ACCEPTED],
 	    (unsigned long long)c[REG_C_FWD_BYTES],
 	    (unsigned long long)c[REG_C_FWD_MESSAGES],
 	    (unsigned long long)c[REG_C_FWD_ACKS],
@@ -180,11 +184,12 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	}
 	uint64_t cap = (uint64_t)g->profiles_per_shard * g->shards;
 	printf("instance %s: %s, supervisor pid %d, layout version %u, region "
-	    "%zu MiB\n", h->instance, _state_names[h->state & 3],
-	    h->supervisor_pid, h->layout_version, r->size >> 20);
+	       "%zu MiB\n",
+	    h->instance, _state_names[h->state & 3], h->supervisor_pid,
+	    h->layout_version, r->size >> 20);
 	printf("shards %u, producer slots %u (%u for the acceptor), ring depth "
-	    "%u\n", g->shards, g->producer_slots, g->acceptor_slots,
-	    g->ring_depth);
+	       "%u\n",
+	    g->shards, g->producer_slots, g->acceptor_slots, g->ring_depth);
 	printf("profiles %llu / %llu (%.1f%%), %zu bytes each\n",
 	    (unsigned long long)profiles, (unsigned long long)cap,
 	    cap ? 100.0 * (double)profiles / (double)cap : 0.0,
@@ -196,7 +201,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	printf("catalog %u / %u entities, %u names\n", reg_catalog(r)->count,
 	    g->catalog_capacity, reg_catalog(r)->names);
 	printf("events: applied %llu (%.0f/s), published %llu, in rings %llu, "
-	    "full-ring waits %llu, unknown entity %llu\n",
+	       "full-ring waits %llu, unknown entity %llu\n",
 	    (unsigned long long)now[REG_C_APPLIED], rate,
 	    (unsigned long long)published, (unsigned long long)backlog,
 	    (unsigned long long)waits,
@@ -207,7 +212,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 			printf(", %s %llu", evt_reason_name(k),
 			    (unsigned long long)now[REG_C_REJECT0 + k]);
 	printf("\nrecovery: %llu half-applied events rolled back, %llu "
-	    "already-applied records skipped\n",
+	       "already-applied records skipped\n",
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
 	_acc_text(r);
@@ -219,9 +224,11 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 			continue;
 		char ex[32];
 		_exit_text(p->last_exit, ex, sizeof(ex));
-		printf("  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts %u, "
-		    "last exit %s, applied %llu\n", _role_names[p->role & 3],
-		    p->index, p->pid, p->pid ? "up  " : "DOWN",
+		printf("  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts "
+		       "%u, "
+		       "last exit %s, applied %llu\n",
+		    _role_names[p->role & 3], p->index, p->pid,
+		    p->pid ? "up  " : "DOWN",
 		    (long long)(mono - p->heartbeat_ms), p->starts, ex,
 		    (unsigned long long)p->counters[REG_C_APPLIED]);
 	}
@@ -229,9 +236,10 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		const struct reg_producer *pr = reg_producer(r, q);
 		if (!pr->owner && !pr->published)
 			continue;
-		printf("  producer %2u owner %-7d published %llu, full waits %llu,"
-		    " rejected %llu\n", q, pr->owner,
-		    (unsigned long long)pr->published,
+		printf("  producer %2u owner %-7d published %llu, full waits "
+		       "%llu,"
+		       " rejected %llu\n",
+		    q, pr->owner, (unsigned long long)pr->published,
 		    (unsigned long long)pr->full_waits,
 		    (unsigned long long)pr->rejected);
 	}
@@ -244,13 +252,14 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	printf("{\"instance\":");
 	cli_json_str(h->instance);
 	printf(",\"state\":\"%s\",\"supervisor_pid\":%d,\"layout_version\":%u,"
-	    "\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,"
-	    "\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,"
-	    "\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%llu,"
-	    "\"skipped\":%llu,\"shard_profiles\":[", _state_names[h->state & 3],
-	    h->supervisor_pid, h->layout_version, r->size, g->shards,
-	    g->producer_slots, g->ring_depth, g->profiles_per_shard,
-	    (unsigned long long)now[REG_C_APPLIED], rate,
+	       "\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,"
+	       "\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,"
+	       "\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%"
+	       "llu,"
+	       "\"skipped\":%llu,\"shard_profiles\":[",
+	    _state_names[h->state & 3], h->supervisor_pid, h->layout_version,
+	    r->size, g->shards, g->producer_slots, g->ring_depth,
+	    g->profiles_per_shard, (unsigned long long)now[REG_C_APPLIED], rate,
 	    (unsigned long long)now[REG_C_UNKNOWN_ENTITY],
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
@@ -263,10 +272,12 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	printf("},\"processes\":[");
 	for (unsigned i = 0; i < reg_nprocs(r); i++) {
 		const struct reg_proc *p = reg_proc(r, i);
-		printf("%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%u,"
-		    "\"last_exit\":%d,\"applied\":%llu}", i ? "," : "",
-		    _role_names[p->role & 3], p->index, p->pid, p->starts,
-		    p->last_exit, (unsigned long long)p->counters[REG_C_APPLIED]);
+		printf("%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%"
+		       "u,"
+		       "\"last_exit\":%d,\"applied\":%llu}",
+		    i ? "," : "", _role_names[p->role & 3], p->index, p->pid,
+		    p->starts, p->last_exit,
+		    (unsigned long long)p->counters[REG_C_APPLIED]);
 	}
 	printf("]");
 	_acc_json(r);
@@ -274,8 +285,8 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	for (unsigned q = 0; q < g->producer_slots; q++) {
 		const struct reg_producer *pr = reg_producer(r, q);
 		printf("%s{\"owner\":%d,\"published\":%llu,\"full_waits\":%llu,"
-		    "\"rejected\":%llu}", q ? "," : "", pr->owner,
-		    (unsigned long long)pr->published,
+		       "\"rejected\":%llu}",
+		    q ? "," : "", pr->owner, (unsigned long long)pr->published,
 		    (unsigned long long)pr->full_waits,
 		    (unsigned long long)pr->rejected);
 	}
@@ -288,15 +299,18 @@ int cli_status(const struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: penchant status [--json]\n\nLayout, table "
-			    "fill, event rates, reject reasons by name and the\n"
+		} else if (!strcmp(argv[i], "--help") ||
+		    !strcmp(argv[i], "-h")) {
+			printf(
+			    "usage: penchant status [--json]\n\nLayout, table "
+			    "fill, event rates, reject reasons by name and "
+			    "the\n"
 			    "health of every process. Exit 0, or 3 when the "
 			    "instance is unreachable.\n");
 			return CLI_OK;
 		} else {
-			fprintf(stderr, "penchant status: unknown option '%s'\n",
-			    argv[i]);
+			fprintf(stderr,
+			    "penchant status: unknown option '%s'\n", argv[i]);
 			return CLI_USAGE;
 		}
 	}

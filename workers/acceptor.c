@@ -33,22 +33,23 @@
 
 /* Operation kinds (user_data bits 56..63). */
 enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL, _K_SEND };
-#define _UD(k, idx, gen) \
-	((uint64_t)(k) << 56 | (uint64_t)((idx) & 0xffffff) << 32 | (uint32_t)(gen))
+#define _UD(k, idx, gen)                                                       \
+	((uint64_t)(k) << 56 | (uint64_t)((idx)&0xffffff) << 32 |              \
+	    (uint32_t)(gen))
 #define _UD_KIND(u) ((unsigned)((u) >> 56))
 #define _UD_IDX(u) ((unsigned)(((u) >> 32) & 0xffffff))
 #define _UD_GEN(u) ((uint32_t)(u))
 
 #define _UDP_GID 0
 #define _TCP_GID 1
-#define _UDP_BUFS 1024           /* provided UDP buffers (power of two) */
-#define _TCP_BUFS 256            /* provided TCP buffers (power of two) */
+#define _UDP_BUFS 1024 /* provided UDP buffers (power of two) */
+#define _TCP_BUFS 256  /* provided TCP buffers (power of two) */
 #define _UDP_NAMELEN ((socklen_t)sizeof(struct sockaddr_in6))
 /* One provided UDP buffer: recvmsg_out header, peer address, payload. */
-#define _UDP_BUF_SIZE (sizeof(struct io_uring_recvmsg_out) + _UDP_NAMELEN + \
-	ACC_UDP_PAYLOAD)
-#define _UDP_PLAIN_OPS 8         /* plain recvmsg in flight per socket */
-#define _UDP_BATCH 1024          /* events of one datagram, at most */
+#define _UDP_BUF_SIZE                                                          \
+	(sizeof(struct io_uring_recvmsg_out) + _UDP_NAMELEN + ACC_UDP_PAYLOAD)
+#define _UDP_PLAIN_OPS 8 /* plain recvmsg in flight per socket */
+#define _UDP_BATCH 1024	 /* events of one datagram, at most */
 #define _SQ_ENTRIES 512
 #define _CQ_ENTRIES 8192
 #define _WAIT_IDLE_MS 100
@@ -63,18 +64,20 @@ enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL, _K_SEND };
 
 _Static_assert(REG_FWD_CHUNK_MAX == FWD_MAX_CHUNK, "journal holds a chunk");
 _Static_assert(sizeof(struct fwd_dedup) == 32 &&
-    sizeof(struct fwd_dedup_slot) == 24, "REG_FWD_DEDUP_BYTES formula");
+	sizeof(struct fwd_dedup_slot) == 24,
+    "REG_FWD_DEDUP_BYTES formula");
 _Static_assert(REG_C_FWD_CLOSED_TOO_MANY - REG_C_FWD_CLOSED_PEER ==
-    REG_C_TCP_CLOSED_TOO_MANY - REG_C_TCP_CLOSED_PEER, "mirrored reasons");
+	REG_C_TCP_CLOSED_TOO_MANY - REG_C_TCP_CLOSED_PEER,
+    "mirrored reasons");
 
 enum _lkind { _L_UDP, _L_TCP, _L_FWD };
 
 struct _lsn {
 	int fd;
 	enum _lkind kind;
-	bool armed;                  /* an op is in flight */
+	bool armed; /* an op is in flight */
 	struct cfg_addr addr;
-	struct msghdr mh;            /* multishot recvmsg template */
+	struct msghdr mh; /* multishot recvmsg template */
 	/* plain UDP fallback: one buffer per op */
 	char *plain;
 	struct msghdr pmh[_UDP_PLAIN_OPS];
@@ -96,8 +99,8 @@ enum _dialect { _D_MSGPACK = 0, _D_FORWARD };
 /* Process-local view of a journal entry (struct acc_journal in shm). */
 enum _jstate { _J_FREE = 0, _J_OPEN, _J_ORPHAN };
 struct _jent {
-	uint8_t state;               /* enum _jstate */
-	unsigned owner;              /* _J_OPEN: the connection taking it */
+	uint8_t state;		       /* enum _jstate */
+	unsigned owner;		       /* _J_OPEN: the connection taking it */
 	uint32_t cnt[REG_MAX_SHARDS];  /* records staged, message order */
 	uint32_t skip[REG_MAX_SHARDS]; /* resend: records already in */
 };
@@ -105,25 +108,25 @@ struct _jent {
 struct _conn {
 	int fd;
 	uint32_t gen;
-	uint8_t state;               /* enum _cstate */
-	uint8_t dialect;             /* enum _dialect */
-	bool armed;                  /* recv in flight */
-	bool paused;                 /* back-pressure: waiting for room */
-	bool want_arm;               /* recv to arm again (ENOBUFS) */
-	bool send_armed;             /* forward: an ack send in flight */
-	bool fstarted;               /* forward: the current chunked message
+	uint8_t state;		   /* enum _cstate */
+	uint8_t dialect;	   /* enum _dialect */
+	bool armed;		   /* recv in flight */
+	bool paused;		   /* back-pressure: waiting for room */
+	bool want_arm;		   /* recv to arm again (ENOBUFS) */
+	bool send_armed;	   /* forward: an ack send in flight */
+	bool fstarted;		   /* forward: the current chunked message
 	                              * went through its dedup lookup */
-	bool fdup;                   /* forward: ... and was committed before */
-	int jidx;                    /* forward: its journal entry, or -1 */
-	unsigned close_reason;       /* counter to close with after a feed */
-	int64_t last_rx_ms;          /* monotonic: last bytes received */
-	int64_t partial_since_ms;    /* first bytes of an unfinished object */
-	char *buf;                   /* plain recv fallback */
-	struct mp_stream st;         /* _D_MSGPACK */
-	struct fwd_stream fs;        /* _D_FORWARD */
-	char *out;                   /* forward: acks to send */
-	char *out_old;               /* a grown-out buffer a send still reads */
-	uint32_t out_off, out_len;   /* bytes [out_off, out_len) not sent */
+	bool fdup;		   /* forward: ... and was committed before */
+	int jidx;		   /* forward: its journal entry, or -1 */
+	unsigned close_reason;	   /* counter to close with after a feed */
+	int64_t last_rx_ms;	   /* monotonic: last bytes received */
+	int64_t partial_since_ms;  /* first bytes of an unfinished object */
+	char *buf;		   /* plain recv fallback */
+	struct mp_stream st;	   /* _D_MSGPACK */
+	struct fwd_stream fs;	   /* _D_FORWARD */
+	char *out;		   /* forward: acks to send */
+	char *out_old;		   /* a grown-out buffer a send still reads */
+	uint32_t out_off, out_len; /* bytes [out_off, out_len) not sent */
 	uint32_t out_cap;
 };
 
@@ -146,7 +149,7 @@ struct _acc {
 	unsigned nlsn;
 	struct _conn *conns;
 	unsigned *free_ids, nfree, nconns;
-	unsigned *todo, ntodo;       /* paused or want_arm connections */
+	unsigned *todo, ntodo; /* paused or want_arm connections */
 	/* decoding */
 	struct mp_limits lim;
 	struct mp_decoder udp_dec;
@@ -156,7 +159,7 @@ struct _acc {
 	bool batch_over;
 	/* state */
 	unsigned uncommitted, commit_every;
-	unsigned inflight;           /* armed ops whose last CQE is due */
+	unsigned inflight; /* armed ops whose last CQE is due */
 	int sigfd;
 	bool stopping;
 	int64_t stop_deadline;
@@ -164,9 +167,9 @@ struct _acc {
 	/* Fluentd forward protocol: shm block, dedup set, local journal */
 	struct acc_block *ab;
 	struct fwd_dedup *dd;
-	struct _jent *jl;            /* REG_FWD_JOURNAL */
-	unsigned nopen;              /* entries _J_OPEN */
-	unsigned cur;                /* connection being fed (callbacks) */
+	struct _jent *jl; /* REG_FWD_JOURNAL */
+	unsigned nopen;	  /* entries _J_OPEN */
+	unsigned cur;	  /* connection being fed (callbacks) */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -216,7 +219,8 @@ static void _commit(struct _acc *a)
 	bool journal = a->nopen > 0;
 	if (journal) {
 		for (unsigned s = 0; s < a->shards; s++)
-			ck_pr_store_32(&a->ab->intent_tail[s], a->pr.sh[s].p_tail);
+			ck_pr_store_32(&a->ab->intent_tail[s],
+			    a->pr.sh[s].p_tail);
 		ck_pr_fence_store(); /* the intent before the counts it covers */
 		for (unsigned j = 0; j < REG_FWD_JOURNAL; j++) {
 			if (a->jl[j].state != _J_OPEN)
@@ -228,8 +232,8 @@ static void _commit(struct _acc *a)
 		ck_pr_fence_store(); /* the counts before the ring indices */
 	}
 	ring_commit(&a->pr);
-	ck_pr_store_64(&a->slot->published, a->slot->published +
-	    a->uncommitted);
+	ck_pr_store_64(&a->slot->published,
+	    a->slot->published + a->uncommitted);
 	a->uncommitted = 0;
 	if (journal) {
 		ck_pr_fence_store(); /* the ring indices before "landed" */
@@ -255,7 +259,8 @@ static void _count_reject(struct _acc *a, enum evt_reason why)
 static unsigned _room(struct _acc *a, unsigned shard)
 {
 	struct ring_block *b = reg_ring(a->r, a->pr.slot, shard);
-	unsigned used = a->pr.sh[shard].p_tail - ck_pr_load_uint(&b->ring.c_head);
+	unsigned used =
+	    a->pr.sh[shard].p_tail - ck_pr_load_uint(&b->ring.c_head);
 	return used >= a->ring_mask ? 0 : a->ring_mask - used;
 }
 
@@ -270,8 +275,8 @@ static void _buf_return(struct io_uring_buf_ring *br, char *mem, size_t size,
 }
 
 static int _buf_ring(struct _acc *a, unsigned gid, unsigned entries,
-    size_t size, struct io_uring_buf_ring **brp, char **memp,
-    size_t *br_bytes, size_t *mem_bytes)
+    size_t size, struct io_uring_buf_ring **brp, char **memp, size_t *br_bytes,
+    size_t *mem_bytes)
 {
 	size_t rb = entries * sizeof(struct io_uring_buf);
 	rb = (rb + 4095) & ~(size_t)4095;
@@ -288,7 +293,8 @@ static int _buf_ring(struct _acc *a, unsigned gid, unsigned entries,
 		return e;
 	}
 	struct io_uring_buf_reg reg = { .ring_addr = (uintptr_t)br,
-		.ring_entries = entries, .bgid = (uint16_t)gid };
+		.ring_entries = entries,
+		.bgid = (uint16_t)gid };
 	int rc = io_uring_register_buf_ring(&a->ring, &reg, 0);
 	if (rc) {
 		munmap(br, rb);
@@ -316,17 +322,19 @@ static void _recycle(struct _acc *a, const struct io_uring_cqe *cqe,
 		return;
 	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 	if (gid == _UDP_GID)
-		_buf_return(a->udp_br, a->udp_mem, _UDP_BUF_SIZE, _UDP_BUFS, bid);
+		_buf_return(a->udp_br, a->udp_mem, _UDP_BUF_SIZE, _UDP_BUFS,
+		    bid);
 	else
-		_buf_return(a->tcp_br, a->tcp_mem, ACC_TCP_CHUNK, _TCP_BUFS, bid);
+		_buf_return(a->tcp_br, a->tcp_mem, ACC_TCP_CHUNK, _TCP_BUFS,
+		    bid);
 }
 
 /* ---- listeners -------------------------------------------------------- */
 
 static int _bind(struct _acc *a, const struct cfg_addr *ad, enum _lkind kind)
 {
-	int fd = socket(ad->ss.ss_family, (kind == _L_UDP ? SOCK_DGRAM :
-	    SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int fd = socket(ad->ss.ss_family,
+	    (kind == _L_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	int one = 1;
@@ -346,22 +354,24 @@ static int _bind(struct _acc *a, const struct cfg_addr *ad, enum _lkind kind)
 	return fd;
 }
 
-static void _open_listeners(struct _acc *a, const char *list,
-    enum _lkind kind, const char *setting)
+static void _open_listeners(struct _acc *a, const char *list, enum _lkind kind,
+    const char *setting)
 {
 	struct cfg_addr addrs[CFG_LISTEN_MAX];
 	unsigned n = 0;
 	char err[CFG_ERR_MAX];
 	if (cfg_listen_parse(list, addrs, CFG_LISTEN_MAX, &n, err,
-	    sizeof(err))) {
+		sizeof(err))) {
 		LOG(a->c, CFG_LOG_ERROR, _ROLE, "%s: %s", setting, err);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		int fd = _bind(a, &addrs[i], kind);
 		if (fd < 0) {
-			LOG(a->c, CFG_LOG_ERROR, _ROLE, "%s: cannot listen on "
-			    "%s: %s", setting, addrs[i].text, strerror(-fd));
+			LOG(a->c, CFG_LOG_ERROR, _ROLE,
+			    "%s: cannot listen on "
+			    "%s: %s",
+			    setting, addrs[i].text, strerror(-fd));
 			continue;
 		}
 		struct _lsn *l = &a->lsn[a->nlsn++];
@@ -371,8 +381,10 @@ static void _open_listeners(struct _acc *a, const char *list,
 		l->addr = addrs[i];
 		l->mh.msg_namelen = _UDP_NAMELEN;
 		LOG(a->c, CFG_LOG_INFO, _ROLE, "listening on %s %s",
-		    kind == _L_UDP ? "udp" : kind == _L_TCP ? "tcp" :
-		    "forward (tcp)", addrs[i].text);
+		    kind == _L_UDP	 ? "udp"
+			: kind == _L_TCP ? "tcp"
+					 : "forward (tcp)",
+		    addrs[i].text);
 	}
 }
 
@@ -416,7 +428,8 @@ static void _arm_udp(struct _acc *a, unsigned i)
 	struct _lsn *l = &a->lsn[i];
 	if (a->plain_udp) {
 		if (!l->plain) {
-			l->plain = malloc((size_t)_UDP_PLAIN_OPS * ACC_UDP_PAYLOAD);
+			l->plain =
+			    malloc((size_t)_UDP_PLAIN_OPS * ACC_UDP_PAYLOAD);
 			if (!l->plain)
 				return;
 		}
@@ -516,7 +529,8 @@ static void _conn_close(struct _acc *a, unsigned id, unsigned counter)
 	if (c->dialect == _D_FORWARD) {
 		if (counter >= REG_C_TCP_CLOSED_PEER &&
 		    counter <= REG_C_TCP_CLOSED_TOO_MANY)
-			counter += REG_C_FWD_CLOSED_PEER - REG_C_TCP_CLOSED_PEER;
+			counter +=
+			    REG_C_FWD_CLOSED_PEER - REG_C_TCP_CLOSED_PEER;
 		_fwd_orphan(a, c);
 	}
 	if (counter)
@@ -533,8 +547,8 @@ static void _conn_close(struct _acc *a, unsigned id, unsigned counter)
 			continue;
 		struct io_uring_sqe *sqe = _sqe(a);
 		if (sqe) {
-			io_uring_prep_cancel64(sqe, _UD(k ? _K_SEND : _K_RECV, id,
-			    c->gen), 0);
+			io_uring_prep_cancel64(sqe,
+			    _UD(k ? _K_SEND : _K_RECV, id, c->gen), 0);
 			io_uring_sqe_set_data64(sqe, _UD(_K_CANCEL, 0, 0));
 		} else {
 			shutdown(c->fd, SHUT_RDWR); /* the ops then complete */
@@ -551,8 +565,8 @@ static bool _send_blocked(const struct _conn *c)
 /* Bytes a connection's decoder holds (partial or paused). */
 static size_t _conn_buffered(const struct _conn *c)
 {
-	return c->dialect == _D_FORWARD ? fwd_stream_buffered(&c->fs) :
-	    mp_stream_buffered(&c->st);
+	return c->dialect == _D_FORWARD ? fwd_stream_buffered(&c->fs)
+					: mp_stream_buffered(&c->st);
 }
 
 /* The connection's ops are back: free a closing connection. */
@@ -568,10 +582,8 @@ static unsigned _fatal_counter(int rc)
 	switch (rc) {
 	case -EMSGSIZE:
 	case -ENOBUFS:
-	case -ENOMEM:
-		return REG_C_TCP_CLOSED_TOO_BIG;
-	default:
-		return REG_C_TCP_CLOSED_PROTOCOL;
+	case -ENOMEM: return REG_C_TCP_CLOSED_TOO_BIG;
+	default: return REG_C_TCP_CLOSED_PROTOCOL;
 	}
 }
 
@@ -824,8 +836,8 @@ static void _fwd_ack(void *ctx, const char *chunk, size_t len)
 		else
 			fwd_dedup_add(a->dd, chunk, len, 0);
 	} else if (c->jidx >= 0) {
-		_commit(a);                            /* in the rings */
-		fwd_dedup_commit(a->dd, chunk, len);   /* remembered */
+		_commit(a);			     /* in the rings */
+		fwd_dedup_commit(a->dd, chunk, len); /* remembered */
 		_jfree(a, (unsigned)c->jidx);
 		c->jidx = -1;
 	}
@@ -857,8 +869,8 @@ static void _fwd_ack(void *ctx, const char *chunk, size_t len)
 		c->out = nb;
 		c->out_cap = (uint32_t)cap;
 	}
-	size_t n = fwd_ack_encode(c->out + c->out_len, c->out_cap -
-	    c->out_len, chunk, len);
+	size_t n = fwd_ack_encode(c->out + c->out_len, c->out_cap - c->out_len,
+	    chunk, len);
 	if (!n)
 		return; /* cannot happen: fwd_stream delivers short chunks */
 	c->out_len += (uint32_t)n;
@@ -930,9 +942,11 @@ static int _fwd_recover(struct _acc *a)
 	if (!a->jl)
 		return -ENOMEM;
 	if (fwd_dedup_bytes(REG_FWD_DEDUP_CAP) > REG_FWD_DEDUP_BYTES) {
-		LOG(a->c, CFG_LOG_ERROR, _ROLE, "forward: the dedup set needs "
-		    "%zu bytes, the region has %llu", fwd_dedup_bytes(
-		    REG_FWD_DEDUP_CAP), (unsigned long long)REG_FWD_DEDUP_BYTES);
+		LOG(a->c, CFG_LOG_ERROR, _ROLE,
+		    "forward: the dedup set needs "
+		    "%zu bytes, the region has %llu",
+		    fwd_dedup_bytes(REG_FWD_DEDUP_CAP),
+		    (unsigned long long)REG_FWD_DEDUP_BYTES);
 		return -EINVAL;
 	}
 	a->dd = reg_acceptor_dedup(a->r);
@@ -957,17 +971,19 @@ static int _fwd_recover(struct _acc *a)
 		uint64_t token = ck_pr_load_64(&e->token), tok = 0;
 		if (!token)
 			continue;
-		enum fwd_seen seen = e->chunk_len && e->chunk_len <=
-		    REG_FWD_CHUNK_MAX ? fwd_dedup_lookup(a->dd, e->chunk,
-		    e->chunk_len, &tok) : FWD_SEEN_NONE;
+		enum fwd_seen seen =
+		    e->chunk_len && e->chunk_len <= REG_FWD_CHUNK_MAX
+		    ? fwd_dedup_lookup(a->dd, e->chunk, e->chunk_len, &tok)
+		    : FWD_SEEN_NONE;
 		if (seen != FWD_SEEN_PENDING || tok != token) {
 			ck_pr_store_64(&e->token, 0);
 			freed++;
 			continue;
 		}
 		for (unsigned s = 0; s < a->shards; s++) {
-			uint32_t in = tail[s] == a->ab->intent_tail[s] ?
-			    e->cnt_new[s] : e->cnt_old[s];
+			uint32_t in = tail[s] == a->ab->intent_tail[s]
+			    ? e->cnt_new[s]
+			    : e->cnt_old[s];
 			e->cnt_new[s] = in;
 			e->cnt_old[s] = in;
 		}
@@ -978,9 +994,12 @@ static int _fwd_recover(struct _acc *a)
 	for (unsigned s = 0; s < a->shards; s++)
 		ck_pr_store_32(&a->ab->intent_tail[s], tail[s]);
 	if (kept || freed)
-		LOG(a->c, CFG_LOG_INFO, _ROLE, "forward: %u chunks pending from "
-		    "the previous run (resumed when resent), %u journal entries "
-		    "freed", kept, freed);
+		LOG(a->c, CFG_LOG_INFO, _ROLE,
+		    "forward: %u chunks pending from "
+		    "the previous run (resumed when resent), %u journal "
+		    "entries "
+		    "freed",
+		    kept, freed);
 	return 0;
 }
 
@@ -1049,7 +1068,8 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 	if (cqe->res < 0) {
 		if (cqe->res == -EINVAL && !a->plain_accept && !a->stopping) {
 			a->plain_accept = true;
-			LOG(a->c, CFG_LOG_WARN, _ROLE, "multishot accept not "
+			LOG(a->c, CFG_LOG_WARN, _ROLE,
+			    "multishot accept not "
 			    "supported by this kernel: using plain accept");
 		} else if (cqe->res != -ECANCELED) {
 			LOG(a->c, CFG_LOG_WARN, _ROLE, "accept on %s: %s",
@@ -1061,14 +1081,15 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 			close(fd);
 		} else if (!a->nfree) {
 			close(fd);
-			a->ctr[l->kind == _L_FWD ? REG_C_FWD_CLOSED_TOO_MANY :
-			    REG_C_TCP_CLOSED_TOO_MANY]++;
+			a->ctr[l->kind == _L_FWD ? REG_C_FWD_CLOSED_TOO_MANY
+						 : REG_C_TCP_CLOSED_TOO_MANY]++;
 		} else {
 			unsigned id = a->free_ids[--a->nfree];
 			struct _conn *c = &a->conns[id];
 			c->fd = fd;
 			c->state = _C_OPEN;
-			c->dialect = l->kind == _L_FWD ? _D_FORWARD : _D_MSGPACK;
+			c->dialect =
+			    l->kind == _L_FWD ? _D_FORWARD : _D_MSGPACK;
 			c->armed = c->paused = c->want_arm = false;
 			c->send_armed = c->fstarted = c->fdup = false;
 			c->jidx = -1;
@@ -1077,15 +1098,16 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 			c->partial_since_ms = 0;
 			c->buf = c->out = c->out_old = NULL;
 			c->out_off = c->out_len = c->out_cap = 0;
-			int rc = c->dialect == _D_FORWARD ?
-			    fwd_stream_init(&c->fs, &a->lim) :
-			    mp_stream_init(&c->st, &a->lim);
-			if (!rc && a->plain_bufs && !(c->buf = malloc(ACC_TCP_CHUNK)))
+			int rc = c->dialect == _D_FORWARD
+			    ? fwd_stream_init(&c->fs, &a->lim)
+			    : mp_stream_init(&c->st, &a->lim);
+			if (!rc && a->plain_bufs &&
+			    !(c->buf = malloc(ACC_TCP_CHUNK)))
 				rc = -ENOMEM;
 			a->nconns++;
 			a->ctr[REG_C_ACC_CONNS] = a->nconns;
-			a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_ACCEPTED :
-			    REG_C_TCP_ACCEPTED]++;
+			a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_ACCEPTED
+							: REG_C_TCP_ACCEPTED]++;
 			if (rc)
 				_conn_close(a, id, REG_C_TCP_CLOSED_TOO_BIG);
 			else
@@ -1102,8 +1124,9 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 	struct _conn *c = &a->conns[id];
 	const char *data = NULL;
 	if (cqe->flags & IORING_CQE_F_BUFFER)
-		data = a->tcp_mem + (size_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT) *
-		    ACC_TCP_CHUNK;
+		data = a->tcp_mem +
+		    (size_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT) *
+			ACC_TCP_CHUNK;
 	if (id >= a->c->max_connections || c->gen != _UD_GEN(cqe->user_data)) {
 		_recycle(a, cqe, _TCP_GID); /* stale: cannot happen, be safe */
 		return;
@@ -1119,8 +1142,9 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 	if (res > 0) {
 		if (!data)
 			data = c->buf;
-		a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_BYTES :
-		    REG_C_TCP_BYTES] += (uint64_t)res;
+		a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_BYTES
+						: REG_C_TCP_BYTES] +=
+		    (uint64_t)res;
 		c->last_rx_ms = a->now_ms;
 		bool open = _conn_feed(a, id, data, (size_t)res);
 		_recycle(a, cqe, _TCP_GID); /* the stream copied what it kept */
@@ -1143,8 +1167,9 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 		return;
 	}
 	/* EOF or a socket error. */
-	_conn_close(a, id, _conn_buffered(c) ?
-	    REG_C_TCP_CLOSED_PARTIAL : REG_C_TCP_CLOSED_PEER);
+	_conn_close(a, id,
+	    _conn_buffered(c) ? REG_C_TCP_CLOSED_PARTIAL
+			      : REG_C_TCP_CLOSED_PEER);
 }
 
 /* One datagram: all of its valid events are staged, or none. */
@@ -1177,8 +1202,9 @@ static void _datagram(struct _acc *a, const char *p, size_t n, bool trunc)
 		for (unsigned s = 0; s < a->shards && fits; s++)
 			fits = need[s] <= _room(a, s);
 		for (unsigned i = 0; fits && i < k; i++)
-			ring_stage(&a->pr, reg_shard_of(a->batch[i].user_key,
-			    a->shards), &a->batch[i]);
+			ring_stage(&a->pr,
+			    reg_shard_of(a->batch[i].user_key, a->shards),
+			    &a->batch[i]);
 	}
 	if (!fits) {
 		a->ctr[REG_C_UDP_DROPPED]++;
@@ -1202,24 +1228,27 @@ static void _on_udp(struct _acc *a, const struct io_uring_cqe *cqe)
 		a->inflight--;
 	}
 	if (cqe->res >= 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
-		char *buf = a->udp_mem + (size_t)(cqe->flags >>
-		    IORING_CQE_BUFFER_SHIFT) * _UDP_BUF_SIZE;
-		struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf,
-		    cqe->res, &l->mh);
+		char *buf = a->udp_mem +
+		    (size_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT) *
+			_UDP_BUF_SIZE;
+		struct io_uring_recvmsg_out *o =
+		    io_uring_recvmsg_validate(buf, cqe->res, &l->mh);
 		if (o) {
 			const char *p = io_uring_recvmsg_payload(o, &l->mh);
-			unsigned n = io_uring_recvmsg_payload_length(o, cqe->res,
-			    &l->mh);
+			unsigned n = io_uring_recvmsg_payload_length(o,
+			    cqe->res, &l->mh);
 			_datagram(a, p, n, (o->flags & MSG_TRUNC) != 0);
 		}
 	} else if (cqe->res == -EINVAL && !a->plain_udp && !a->stopping) {
 		a->plain_udp = true;
-		LOG(a->c, CFG_LOG_WARN, _ROLE, "multishot recvmsg not supported "
+		LOG(a->c, CFG_LOG_WARN, _ROLE,
+		    "multishot recvmsg not supported "
 		    "by this kernel: using plain recvmsg");
 	}
 	_recycle(a, cqe, _UDP_GID);
 	if (!l->armed && !a->stopping)
-		_arm_udp(a, li); /* ENOBUFS ends a multishot: buffers are back */
+		_arm_udp(a,
+		    li); /* ENOBUFS ends a multishot: buffers are back */
 }
 
 static void _on_udp_plain(struct _acc *a, const struct io_uring_cqe *cqe)
@@ -1243,13 +1272,16 @@ static void _begin_stop(struct _acc *a, const char *why)
 		return;
 	a->stopping = true;
 	a->stop_deadline = a->now_ms + _STOP_GRACE_MS;
-	LOG(a->c, CFG_LOG_INFO, _ROLE, "stopping (%s): %u connections, %u "
-	    "paused", why, a->nconns, a->ntodo);
+	LOG(a->c, CFG_LOG_INFO, _ROLE,
+	    "stopping (%s): %u connections, %u "
+	    "paused",
+	    why, a->nconns, a->ntodo);
 	for (unsigned i = 0; i < a->nlsn; i++) {
 		struct io_uring_sqe *sqe = _sqe(a);
 		if (!sqe)
 			break;
-		io_uring_prep_cancel_fd(sqe, a->lsn[i].fd, IORING_ASYNC_CANCEL_ALL);
+		io_uring_prep_cancel_fd(sqe, a->lsn[i].fd,
+		    IORING_ASYNC_CANCEL_ALL);
 		io_uring_sqe_set_data64(sqe, _UD(_K_CANCEL, 0, 0));
 	}
 	for (unsigned id = 0; id < a->c->max_connections; id++) {
@@ -1284,7 +1316,8 @@ static void _todo(struct _acc *a)
 			if (_conn_feed(a, id, NULL, 0) && !c->paused &&
 			    !a->stopping && !_send_blocked(c))
 				_arm_recv(a, id);
-			else if (c->state == _C_OPEN && !c->paused && a->stopping)
+			else if (c->state == _C_OPEN && !c->paused &&
+			    a->stopping)
 				_conn_close(a, id, 0);
 		} else if (c->want_arm && !a->stopping) {
 			_todo_del(a, id);
@@ -1309,10 +1342,11 @@ static void _idle_check(struct _acc *a)
 		if (c->state != _C_OPEN || c->paused)
 			continue;
 		if (a->now_ms - c->last_rx_ms > limit ||
-		    (c->partial_since_ms && a->now_ms - c->partial_since_ms >
-		    limit))
-			_conn_close(a, id, _send_blocked(c) ?
-			    REG_C_FWD_CLOSED_SLOW : REG_C_TCP_CLOSED_IDLE);
+		    (c->partial_since_ms &&
+			a->now_ms - c->partial_since_ms > limit))
+			_conn_close(a, id,
+			    _send_blocked(c) ? REG_C_FWD_CLOSED_SLOW
+					     : REG_C_TCP_CLOSED_IDLE);
 	}
 }
 
@@ -1320,26 +1354,18 @@ static void _completions(struct _acc *a)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
-	io_uring_for_each_cqe(&a->ring, head, cqe) {
+	io_uring_for_each_cqe(&a->ring, head, cqe)
+	{
 		n++;
 		switch (_UD_KIND(cqe->user_data)) {
 		case _K_ACCEPT:
 			_on_accept(a, cqe, _UD_IDX(cqe->user_data));
 			break;
-		case _K_UDP:
-			_on_udp(a, cqe);
-			break;
-		case _K_UDP_PLAIN:
-			_on_udp_plain(a, cqe);
-			break;
-		case _K_RECV:
-			_on_recv(a, cqe);
-			break;
-		case _K_SEND:
-			_on_send(a, cqe);
-			break;
-		default:
-			break;
+		case _K_UDP: _on_udp(a, cqe); break;
+		case _K_UDP_PLAIN: _on_udp_plain(a, cqe); break;
+		case _K_RECV: _on_recv(a, cqe); break;
+		case _K_SEND: _on_send(a, cqe); break;
+		default: break;
 		}
 	}
 	io_uring_cq_advance(&a->ring, n);
@@ -1349,12 +1375,14 @@ static int _setup_ring(struct _acc *a)
 {
 	static const unsigned flag_sets[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-		IORING_SETUP_COOP_TASKRUN, 0,
+		IORING_SETUP_COOP_TASKRUN,
+		0,
 	};
 	int rc = -ENOSYS;
 	for (unsigned i = 0; i < 3; i++) {
 		struct io_uring_params p = { .flags = flag_sets[i] |
-			IORING_SETUP_CQSIZE, .cq_entries = _CQ_ENTRIES };
+			    IORING_SETUP_CQSIZE,
+			.cq_entries = _CQ_ENTRIES };
 		rc = io_uring_queue_init_params(_SQ_ENTRIES, &a->ring, &p);
 		if (rc == 0)
 			return 0;
@@ -1425,8 +1453,10 @@ static int _start(struct _acc *a)
 	/* Before anything is staged: the journal compares ring indices. */
 	int frc = _fwd_recover(a);
 	if (frc) {
-		LOG(c, CFG_LOG_ERROR, _ROLE, "forward: cannot set up the chunk "
-		    "journal: %s", strerror(-frc));
+		LOG(c, CFG_LOG_ERROR, _ROLE,
+		    "forward: cannot set up the chunk "
+		    "journal: %s",
+		    strerror(-frc));
 		return frc;
 	}
 
@@ -1466,14 +1496,17 @@ static int _start(struct _acc *a)
 	bool force = plain && plain[0] == '1';
 	if (force) {
 		a->plain_bufs = a->plain_udp = a->plain_accept = true;
-		LOG(c, CFG_LOG_INFO, _ROLE, "PENCHANT_ACC_PLAIN=1: plain "
+		LOG(c, CFG_LOG_INFO, _ROLE,
+		    "PENCHANT_ACC_PLAIN=1: plain "
 		    "io_uring operations");
 	} else if ((rc = _buf_ring(a, _UDP_GID, _UDP_BUFS, _UDP_BUF_SIZE,
-	    &a->udp_br, &a->udp_mem, &a->udp_br_bytes, &a->udp_mem_bytes)) ||
+			&a->udp_br, &a->udp_mem, &a->udp_br_bytes,
+			&a->udp_mem_bytes)) ||
 	    (rc = _buf_ring(a, _TCP_GID, _TCP_BUFS, ACC_TCP_CHUNK, &a->tcp_br,
-	    &a->tcp_mem, &a->tcp_br_bytes, &a->tcp_mem_bytes))) {
+		 &a->tcp_mem, &a->tcp_br_bytes, &a->tcp_mem_bytes))) {
 		a->plain_bufs = a->plain_udp = true;
-		LOG(c, CFG_LOG_WARN, _ROLE, "provided buffer rings not "
+		LOG(c, CFG_LOG_WARN, _ROLE,
+		    "provided buffer rings not "
 		    "supported (%s): plain recvmsg and per-connection buffers",
 		    strerror(-rc));
 	}
@@ -1517,15 +1550,17 @@ int acc_main(const struct reg *r, const struct cfg *c)
 		ck_pr_store_64((uint64_t *)&a->me->heartbeat_ms,
 		    (uint64_t)a->now_ms);
 		_check_stop(a);
-		if (a->stopping && ((!a->inflight && !a->ntodo) ||
-		    a->now_ms > a->stop_deadline))
+		if (a->stopping &&
+		    ((!a->inflight && !a->ntodo) ||
+			a->now_ms > a->stop_deadline))
 			break;
 		_window(a);
-		struct __kernel_timespec ts = { 0, (a->ntodo ? _WAIT_PAUSED_MS :
-			_WAIT_IDLE_MS) * 1000000LL };
+		struct __kernel_timespec ts = { 0,
+			(a->ntodo ? _WAIT_PAUSED_MS : _WAIT_IDLE_MS) *
+			    1000000LL };
 		struct io_uring_cqe *cqe;
-		int rc = io_uring_submit_and_wait_timeout(&a->ring, &cqe, 1, &ts,
-		    NULL);
+		int rc = io_uring_submit_and_wait_timeout(&a->ring, &cqe, 1,
+		    &ts, NULL);
 		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
 			LOG(c, CFG_LOG_ERROR, _ROLE, "io_uring wait: %s",
 			    strerror(-rc));
@@ -1544,9 +1579,10 @@ int acc_main(const struct reg *r, const struct cfg *c)
 		if (a->conns[id].state == _C_OPEN && a->conns[id].paused)
 			held += _conn_buffered(&a->conns[id]);
 	if (held)
-		LOG(c, CFG_LOG_WARN, _ROLE, "stopped with %zu paused bytes not "
-		    "delivered (the rings stayed full for %d ms)", held,
-		    _STOP_GRACE_MS);
+		LOG(c, CFG_LOG_WARN, _ROLE,
+		    "stopped with %zu paused bytes not "
+		    "delivered (the rings stayed full for %d ms)",
+		    held, _STOP_GRACE_MS);
 	LOG(c, CFG_LOG_INFO, _ROLE, "stopped: %llu events accepted in total",
 	    (unsigned long long)a->ctr[REG_C_ACC_EVENTS]);
 	_teardown(a);

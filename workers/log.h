@@ -13,6 +13,7 @@ void log_at(enum cfg_log_level threshold, enum cfg_log_level level,
     const char *role, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-#define LOG(cfg, lvl, role, ...) log_at((cfg)->log_level, (lvl), (role), __VA_ARGS__)
+#define LOG(cfg, lvl, role, ...)                                               \
+	log_at((cfg)->log_level, (lvl), (role), __VA_ARGS__)
 
 #endif

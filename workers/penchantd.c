@@ -13,11 +13,14 @@ static void _usage(FILE *f)
 	fprintf(f,
 	    "usage: penchantd [--config FILE] [--SETTING=VALUE ...] [--reset]\n"
 	    "\n"
-	    "Runs one penchant instance: creates its shared-memory region, forks\n"
-	    "one shard worker per shard and supervises them. SIGTERM or SIGINT\n"
+	    "Runs one penchant instance: creates its shared-memory region, "
+	    "forks\n"
+	    "one shard worker per shard and supervises them. SIGTERM or "
+	    "SIGINT\n"
 	    "drains every ring, writes a snapshot and exits 0.\n"
 	    "\n"
-	    "  --reset            discard a region left by a crashed supervisor\n"
+	    "  --reset            discard a region left by a crashed "
+	    "supervisor\n"
 	    "                     instead of adopting it\n"
 	    "  --print-settings   print the effective settings and exit\n"
 	    "  --help             this text\n"
@@ -57,8 +60,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (first < argc) {
-		fprintf(stderr, "penchantd: unexpected argument '%s'\n(see "
-		    "penchantd --help)\n", argv[first]);
+		fprintf(stderr,
+		    "penchantd: unexpected argument '%s'\n(see "
+		    "penchantd --help)\n",
+		    argv[first]);
 		return 2;
 	}
 	if (print) {

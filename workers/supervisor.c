@@ -28,8 +28,8 @@
 #define _ACC_STOP_MS 10000 /* the acceptor's own grace is 5 s */
 
 struct _child {
-	int64_t restart_at;   /* monotonic ms; 0 = none pending */
-	unsigned delay_ms;    /* next restart delay (backoff) */
+	int64_t restart_at; /* monotonic ms; 0 = none pending */
+	unsigned delay_ms;  /* next restart delay (backoff) */
 };
 
 struct _sup {
@@ -38,8 +38,8 @@ struct _sup {
 	int lock_fd;
 	sigset_t sigs;
 	struct _child kids[REG_MAX_SHARDS + REG_PROCS_EXTRA];
-	bool acc_on;          /* the acceptor is supervised */
-	bool acc_stopping;    /* shutdown: do not restart it */
+	bool acc_on;	   /* the acceptor is supervised */
+	bool acc_stopping; /* shutdown: do not restart it */
 };
 
 /* "worker 3" or "acceptor", for log lines. */
@@ -150,7 +150,8 @@ static int _take_lock(struct _sup *s)
 	char pid[32] = "";
 	ssize_t n = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
 	pid[n > 0 ? n : 0] = 0;
-	LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "instance '%s' is already running "
+	LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
+	    "instance '%s' is already running "
 	    "(supervisor pid %s); stop it first or pick another --instance",
 	    s->cfg->instance, pid[0] ? strtok(pid, "\n") : "?");
 	return -EBUSY;
@@ -171,18 +172,21 @@ static int _load_snapshot(struct _sup *s)
 	snap_path(s->cfg->state_dir, s->cfg->instance, path, sizeof(path));
 	int rc = snap_load(&s->r, path, &st, err, sizeof(err));
 	if (rc == -ENOENT) {
-		LOG(s->cfg, CFG_LOG_INFO, _ROLE, "no snapshot at %s: starting "
-		    "empty", path);
+		LOG(s->cfg, CFG_LOG_INFO, _ROLE,
+		    "no snapshot at %s: starting "
+		    "empty",
+		    path);
 		return 0;
 	}
 	if (rc) {
 		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
 		return rc;
 	}
-	LOG(s->cfg, CFG_LOG_INFO, _ROLE, "loaded %s: %llu profiles, %llu "
-	    "catalog entries, %llu names", path,
-	    (unsigned long long)st.profiles, (unsigned long long)st.catalog,
-	    (unsigned long long)st.names);
+	LOG(s->cfg, CFG_LOG_INFO, _ROLE,
+	    "loaded %s: %llu profiles, %llu "
+	    "catalog entries, %llu names",
+	    path, (unsigned long long)st.profiles,
+	    (unsigned long long)st.catalog, (unsigned long long)st.names);
 	return 0;
 }
 
@@ -205,14 +209,18 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 	}
 	rc = reg_attach(&s->r, s->cfg->instance, &g, err, sizeof(err));
 	if (rc) {
-		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "a region of instance '%s' "
-		    "was left by a supervisor that died, and cannot be adopted: "
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
+		    "a region of instance '%s' "
+		    "was left by a supervisor that died, and cannot be "
+		    "adopted: "
 		    "%s. Start with --reset to discard it (events still in its "
-		    "rings are lost).", s->cfg->instance, err);
+		    "rings are lost).",
+		    s->cfg->instance, err);
 		return rc;
 	}
 	s->r.hdr->adoptions++;
-	LOG(s->cfg, CFG_LOG_WARN, _ROLE, "adopting the region left by "
+	LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+	    "adopting the region left by "
 	    "supervisor pid %d: workers will recover in-flight events",
 	    s->r.hdr->supervisor_pid);
 	s->r.hdr->supervisor_pid = getpid();
@@ -305,10 +313,13 @@ static unsigned _reap(struct _sup *s, bool restart)
 			k->delay_ms = _MAX_DELAY_MS;
 		k->restart_at = now + k->delay_ms;
 		char nm[32];
-		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "%s (pid %d) %s %d; "
-		    "restarting in %u ms", _name(p, nm, sizeof(nm)), (int)pid,
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		    "%s (pid %d) %s %d; "
+		    "restarting in %u ms",
+		    _name(p, nm, sizeof(nm)), (int)pid,
 		    WIFSIGNALED(status) ? "killed by signal" : "exited with",
-		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		    WIFSIGNALED(status) ? WTERMSIG(status)
+					: WEXITSTATUS(status),
 		    k->delay_ms);
 	}
 	unsigned up = 0;
@@ -395,8 +406,10 @@ static void _stop_acceptor(struct _sup *s)
 		_reap(s, false);
 	}
 	if (p->pid) {
-		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "acceptor (pid %d) did not "
-		    "stop in %d ms: killing it", (int)pid, _ACC_STOP_MS);
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		    "acceptor (pid %d) did not "
+		    "stop in %d ms: killing it",
+		    (int)pid, _ACC_STOP_MS);
 		kill(pid, SIGKILL);
 		while (p->pid) {
 			usleep(_TICK_MS * 1000 / 4);
@@ -425,11 +438,13 @@ static void _shutdown(struct _sup *s)
 	if (s->cfg->snapshot) {
 		char path[512], err[512];
 		struct snap_stats st;
-		snap_path(s->cfg->state_dir, s->cfg->instance, path, sizeof(path));
+		snap_path(s->cfg->state_dir, s->cfg->instance, path,
+		    sizeof(path));
 		if (snap_write(&s->r, path, &st, err, sizeof(err)) == 0)
-			LOG(s->cfg, CFG_LOG_INFO, _ROLE, "snapshot %s: %llu "
-			    "profiles, %llu bytes", path,
-			    (unsigned long long)st.profiles,
+			LOG(s->cfg, CFG_LOG_INFO, _ROLE,
+			    "snapshot %s: %llu "
+			    "profiles, %llu bytes",
+			    path, (unsigned long long)st.profiles,
 			    (unsigned long long)st.bytes);
 		else
 			LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
@@ -489,9 +504,11 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	s.acc_on = s.r.hdr->geo.acceptor_slots > 0 && acc_wanted(c);
 	if (s.acc_on && _spawn(&s, reg_proc_acceptor(&s.r)))
 		return 1;
-	LOG(c, CFG_LOG_INFO, _ROLE, "instance '%s' running: %u shards, %u "
+	LOG(c, CFG_LOG_INFO, _ROLE,
+	    "instance '%s' running: %u shards, %u "
 	    "producer slots, ring depth %u, %u profiles per shard, region %zu "
-	    "MiB", c->instance, s.r.hdr->geo.shards, s.r.hdr->geo.producer_slots,
+	    "MiB",
+	    c->instance, s.r.hdr->geo.shards, s.r.hdr->geo.producer_slots,
 	    s.r.hdr->geo.ring_depth, s.r.hdr->geo.profiles_per_shard,
 	    s.r.size >> 20);
 	rc = _loop(&s);

@@ -14,7 +14,7 @@
 #include "shm/region.h"
 
 struct sup_options {
-	bool reset;   /* discard a leftover region instead of adopting it */
+	bool reset; /* discard a leftover region instead of adopting it */
 };
 
 /* The region geometry the settings ask for. */

@@ -18,7 +18,8 @@ static const struct lrn_item *_search_item(const struct reg *r,
 {
 	memset(buf, 0, sizeof(*buf));
 	for (unsigned i = 0; i < e->n_tokens && i < EVT_SEARCH_TOKENS &&
-	     buf->n_tags < LRN_ITEM_TAGS; i++)
+	     buf->n_tags < LRN_ITEM_TAGS;
+	     i++)
 		if (cat_is_tag(r, e->tokens[i]))
 			buf->tags[buf->n_tags++] = e->tokens[i];
 	return buf;

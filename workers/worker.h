@@ -18,7 +18,7 @@
 #include "shm/region.h"
 
 struct wrk_options {
-	unsigned batch;        /* records taken from one ring at a time */
+	unsigned batch;	       /* records taken from one ring at a time */
 	unsigned idle_spin_us; /* spin this long before sleeping */
 	unsigned sleep_ms;     /* doorbell timeout */
 };

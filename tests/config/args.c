@@ -8,8 +8,8 @@
 
 static char path[512];
 
-static int parse(struct cfg *c, int argc, char **argv, int *first,
-    char *err, size_t errlen)
+static int parse(struct cfg *c, int argc, char **argv, int *first, char *err,
+    size_t errlen)
 {
 	cfg_defaults(c);
 	*err = '\0';
@@ -78,12 +78,13 @@ static void config_order(void)
 	int first;
 	char cfgarg[600];
 
-	cfgtest_write_str(path, "shards = 5\nworker_batch = 7\n"
-				"log_level = error\n");
+	cfgtest_write_str(path,
+	    "shards = 5\nworker_batch = 7\n"
+	    "log_level = error\n");
 	{
 		/* before --config: overridden by the file; after: wins */
-		char *a[] = { "p", "--shards=2", "--log-level=debug", "--config",
-			path, "--worker-batch", "9" };
+		char *a[] = { "p", "--shards=2", "--log-level=debug",
+			"--config", path, "--worker-batch", "9" };
 
 		CHECK_EQ_INT(parse(&c, ARGC(a), a, &first, err, sizeof err), 0);
 		CHECK_EQ_INT(c.shards, 5);

@@ -37,20 +37,21 @@ static void good_file(void)
 
 	cfg_defaults(&c);
 	CHECK_EQ_INT(load(&c,
-	    "# penchant test config\n"
-	    "\n"
-	    "   # indented comment\n"
-	    "shards = 4\n"
-	    "ring_depth=0x400\n"
-	    "\tstate_dir =   /srv/penchant data  \n"
-	    "snapshot = off\r\n"
-	    "log-level = debug\n"
-	    "signal_feedback_neg = -1.25\n"
-	    "instance = a\n"
-	    "instance = b\n" /* later lines win */
-	    "   \t  \n"
-	    "max_id_len = 512", /* no final newline */
-	    err, sizeof err), 0);
+			 "# penchant test config\n"
+			 "\n"
+			 "   # indented comment\n"
+			 "shards = 4\n"
+			 "ring_depth=0x400\n"
+			 "\tstate_dir =   /srv/penchant data  \n"
+			 "snapshot = off\r\n"
+			 "log-level = debug\n"
+			 "signal_feedback_neg = -1.25\n"
+			 "instance = a\n"
+			 "instance = b\n" /* later lines win */
+			 "   \t  \n"
+			 "max_id_len = 512", /* no final newline */
+			 err, sizeof err),
+	    0);
 	if (*err)
 		fprintf(stderr, "%s\n", err);
 	CHECK_EQ_INT(c.shards, 4);

@@ -61,9 +61,27 @@ static uint64_t rng(void)
 
 /* Pieces that reach deeper than uniform noise does. */
 static const char *const pieces[] = {
-	"=", " = ", "\n", "#", "\r\n", "0x", "-", "1e", "nan", "inf", "true",
-	"debug", "/", "0", "4096", "99999999999999999999", "\t", "\xef\xbb\xbf",
-	"--", "_", "config",
+	"=",
+	" = ",
+	"\n",
+	"#",
+	"\r\n",
+	"0x",
+	"-",
+	"1e",
+	"nan",
+	"inf",
+	"true",
+	"debug",
+	"/",
+	"0",
+	"4096",
+	"99999999999999999999",
+	"\t",
+	"\xef\xbb\xbf",
+	"--",
+	"_",
+	"config",
 };
 
 /* One input: random bytes, or lines built from names and pieces. */

@@ -13,8 +13,9 @@
 
 #include "shm/config.h"
 
-#define REGEN "ninja -C build tests/config/print_settings_md && " \
-	      "build/tests/config/print_settings_md > docs/SETTINGS.md"
+#define REGEN                                                                  \
+	"ninja -C build tests/config/print_settings_md && "                    \
+	"build/tests/config/print_settings_md > docs/SETTINGS.md"
 
 static char *slurp(const char *path, size_t *len)
 {

@@ -42,8 +42,23 @@ static struct cfg good(const char *name, const char *value)
 
 /* The garbage every numeric setting must reject. */
 static const char *const garbage[] = {
-	"", "-1", "+1", "1e", "0x", " 5", "5 ", "5\t", "nan", "inf", "-inf",
-	"abc", "1,5", "5x", "0x1g", "\x01", "\xff",
+	"",
+	"-1",
+	"+1",
+	"1e",
+	"0x",
+	" 5",
+	"5 ",
+	"5\t",
+	"nan",
+	"inf",
+	"-inf",
+	"abc",
+	"1,5",
+	"5x",
+	"0x1g",
+	"\x01",
+	"\xff",
 };
 
 static void check_uint(void)
@@ -204,7 +219,7 @@ static void check_strings(void)
 
 	CHECK(strcmp(good("state_dir", "/").state_dir, "/") == 0);
 	CHECK(strcmp(good("state_dir", "/srv/pen chant/#1").state_dir,
-	    "/srv/pen chant/#1") == 0);
+		  "/srv/pen chant/#1") == 0);
 	bad("state_dir", "", "absolute path, 1..200 chars");
 	bad("state_dir", "var/lib", "absolute path");
 	bad("state_dir", "./x", "absolute path");

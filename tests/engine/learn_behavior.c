@@ -87,8 +87,10 @@ int main(void)
 		lrn_apply(&p, &prm, &e, NULL);
 	}
 	for (int i = 0; i < 5; i++) {
-		struct evt_record e = ev(i < 3 ? EVT_CLICK :
-		    i == 3 ? EVT_SAVE : EVT_RSVP, T0 + (20 + i) * MIN);
+		struct evt_record e = ev(i < 3 ? EVT_CLICK
+			: i == 3	       ? EVT_SAVE
+					       : EVT_RSVP,
+		    T0 + (20 + i) * MIN);
 		e.weekday = i < 3 ? 5 : 6;
 		e.daypart = EVT_DP_EVENING;
 		lrn_apply(&p, &prm, &e, NULL);

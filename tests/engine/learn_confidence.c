@@ -67,7 +67,8 @@ int main(void)
 	CHECK_NEAR(p300, 0.9375, 1e-5);
 	CHECK(c300 > 2.5 * c3 && p300 > 7 * p3);
 	printf("confidence: 3 clicks %.3f (profile %.3f), 300 clicks %.3f "
-	    "(profile %.3f)\n", c3, p3, c300, p300);
+	       "(profile %.3f)\n",
+	    c3, p3, c300, p300);
 
 	/* Agreement: +feedback (0.09) and -feedback (-0.05) on one tag:
 	 * w = 0.04, mass = 0.14 -> 0.04 / 0.29 = 0.13793103448275862 */
@@ -95,8 +96,8 @@ int main(void)
 		e.type = EVT_VIEW; /* ... and a view: 0.03 + 0.01 - 0.02 */
 		lrn_apply(&p, &prm, &e, &it);
 		/* w = 0.02, mass = 0.06 -> 0.02 / 0.21 */
-		CHECK_NEAR(lrn_confidence(&p, &prm, &p.tags[0]),
-		    0.02 / 0.21, 1e-6);
+		CHECK_NEAR(lrn_confidence(&p, &prm, &p.tags[0]), 0.02 / 0.21,
+		    1e-6);
 	}
 
 	/* Recency: 3 clicks, then 10 days of silence until a view of another

@@ -31,8 +31,8 @@ static double weight(const struct lrn_weight *ws, unsigned n, uint32_t id)
 	return NAN;
 }
 
-static const struct lrn_weight *entry(const struct lrn_weight *ws,
-    unsigned n, uint32_t id)
+static const struct lrn_weight *entry(const struct lrn_weight *ws, unsigned n,
+    uint32_t id)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (ws[i].id == id)
@@ -139,8 +139,9 @@ int main(void)
 		struct one *o = &evs[i];
 		uint8_t type = (uint8_t)rnd(EVT_TYPE_COUNT);
 
-		o->e = ev(type, T0 + (int64_t)rnd(60 * 24) * 3600000LL +
-		    (int64_t)rnd(3600000));
+		o->e = ev(type,
+		    T0 + (int64_t)rnd(60 * 24) * 3600000LL +
+			(int64_t)rnd(3600000));
 		if (type == EVT_FEEDBACK)
 			o->e.feedback = rnd(2) ? 1 : -1;
 		o->e.weekday = (uint8_t)rnd(7);
@@ -193,7 +194,8 @@ int main(void)
 		CHECK(memcmp(q->counts, ps.counts, sizeof ps.counts) == 0);
 		CHECK(memcmp(q->hours, ps.hours, sizeof ps.hours) == 0);
 		CHECK(memcmp(q->devices, ps.devices, sizeof ps.devices) == 0);
-		CHECK(memcmp(q->platforms, ps.platforms, sizeof ps.platforms) == 0);
+		CHECK(memcmp(q->platforms, ps.platforms, sizeof ps.platforms) ==
+		    0);
 		CHECK_EQ_INT(q->dropped, 0);
 	}
 	CHECK_EQ_INT(ps.events, N_EV);
@@ -216,10 +218,13 @@ int main(void)
 				hit |= o->it.tags[k] == tag;
 			if (!hit)
 				continue;
-			double s = o->e.type == EVT_FEEDBACK ?
-			    (o->e.feedback > 0 ? 0.9 : -0.5) : sig[o->e.type];
-			want += s * 0.1 * pow(0.95,
-			    (double)(ps.last_ms - o->e.time_ms) / 86400000.0);
+			double s = o->e.type == EVT_FEEDBACK
+			    ? (o->e.feedback > 0 ? 0.9 : -0.5)
+			    : sig[o->e.type];
+			want += s * 0.1 *
+			    pow(0.95,
+				(double)(ps.last_ms - o->e.time_ms) /
+				    86400000.0);
 		}
 		double got = weight(ps.tags, LRN_TAGS, tag);
 		if (isnan(got))

@@ -14,11 +14,13 @@
 #define T0 1704067200000LL /* 2024-01-01 */
 #define DAY 86400000LL
 #define USERS 200
-#define RATE 5             /* events per day */
+#define RATE 5 /* events per day */
 #define SWITCH_DAY 60
 #define DAYS 90
 
-struct rng { uint64_t s; };
+struct rng {
+	uint64_t s;
+};
 
 static uint64_t next(struct rng *r)
 {
@@ -37,8 +39,11 @@ static double unif(struct rng *r)
 static uint8_t pick_type(struct rng *r)
 {
 	double x = unif(r);
-	return x < 0.5 ? EVT_VIEW : x < 0.8 ? EVT_CLICK : x < 0.9 ? EVT_SAVE :
-	    x < 0.95 ? EVT_RSVP : EVT_SHARE;
+	return x < 0.5 ? EVT_VIEW
+	    : x < 0.8  ? EVT_CLICK
+	    : x < 0.9  ? EVT_SAVE
+	    : x < 0.95 ? EVT_RSVP
+		       : EVT_SHARE;
 }
 
 /* Category c (1..8) has tags 100c+1..100c+3; an item carries two. */
@@ -79,9 +84,9 @@ static uint32_t top_tag(const struct lrn_profile *p)
 
 struct result {
 	double cat_delay_h, tag_delay_h; /* -1: never */
-	bool flagged_after;              /* flag rose after the switch */
-	unsigned flags;                  /* drift episodes */
-	unsigned drifting, events;       /* events applied while flagged */
+	bool flagged_after;		 /* flag rose after the switch */
+	unsigned flags;			 /* drift episodes */
+	unsigned drifting, events;	 /* events applied while flagged */
 };
 
 static void run(const struct lrn_params *prm, enum kind k, uint64_t seed,
@@ -143,7 +148,8 @@ static double summarize(const char *what, double *d, unsigned n)
 	}
 	qsort(d, n, sizeof d[0], cmp);
 	printf("%s: median %.1f h, p90 %.1f h, max %.1f h, within 24 h "
-	    "%u/%u\n", what, d[n / 2], d[n * 9 / 10], d[n - 1], within, n);
+	       "%u/%u\n",
+	    what, d[n / 2], d[n * 9 / 10], d[n - 1], within, n);
 	return (double)within / n;
 }
 
@@ -184,8 +190,9 @@ int main(void)
 			events += res.events;
 		}
 		printf("%s: flagged %u/%u users (%.1f %%) over %d days, "
-		    "drifting %.3f %% of events\n", names[k], users, USERS,
-		    100.0 * users / USERS, DAYS, 100.0 * drifting / events);
+		       "drifting %.3f %% of events\n",
+		    names[k], users, USERS, 100.0 * users / USERS, DAYS,
+		    100.0 * drifting / events);
 		CHECK(users <= USERS * 5 / 100);
 	}
 	return check_done("learn drift scenario and stable false positives");

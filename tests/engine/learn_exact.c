@@ -39,13 +39,13 @@ static double w_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
 	return x != NULL ? x->w : NAN;
 }
 
-
-
 int main(void)
 {
 	struct lrn_params prm;
 	struct lrn_profile p;
-	struct lrn_item it = { .category = 33, .n_tags = 2, .tags = { 11, 22 } };
+	struct lrn_item it = { .category = 33,
+		.n_tags = 2,
+		.tags = { 11, 22 } };
 	struct evt_record e;
 
 	lrn_params_default(&prm);

@@ -89,7 +89,8 @@ int main(void)
 	CHECK_EQ_INT(p.geo[2].cell, B);
 
 	/* space-saving invariant: counts sum to the events with a cell */
-	CHECK_EQ_INT(p.geo[0].n + p.geo[1].n + p.geo[2].n, 3 + 1 + 2 + 1 + 1 + 2 + 1);
+	CHECK_EQ_INT(p.geo[0].n + p.geo[1].n + p.geo[2].n,
+	    3 + 1 + 2 + 1 + 1 + 2 + 1);
 	CHECK_EQ_INT(p.events, 4 + 11);
 
 	return check_done("learn geo space-saving");

@@ -71,7 +71,11 @@ int main(void)
 	/* ISO years: 2020-12-31 (Thursday) is 2020-W53, 2021-01-03 (Sunday)
 	 * too, 2021-01-04 is 2021-W01. */
 	{
-		static const struct { int64_t day; int y; unsigned w; } c[] = {
+		static const struct {
+			int64_t day;
+			int y;
+			unsigned w;
+		} c[] = {
 			{ 18627, 2020, 53 }, /* 2020-12-31 */
 			{ 18630, 2020, 53 }, /* 2021-01-03 */
 			{ 18631, 2021, 1 },  /* 2021-01-04 */

@@ -110,8 +110,9 @@ int main(void)
 			random_event(&grp[k], t);
 			grp[k].e.position = 0; /* repeats depend on order */
 			grp[k].e.session_key = 0;
-			grp[k].e.type = grp[k].e.type == EVT_VIEW ? EVT_CLICK :
-			    grp[k].e.type;
+			grp[k].e.type = grp[k].e.type == EVT_VIEW
+			    ? EVT_CLICK
+			    : grp[k].e.type;
 		}
 		for (unsigned k = 0; k < 6; k++) {
 			lrn_apply(&f, &prm, &grp[k].e, &grp[k].it);

@@ -48,7 +48,6 @@ static uint32_t ev_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
 	return x != NULL ? x->evidence : 0;
 }
 
-
 static unsigned used(const struct lrn_weight *ws, unsigned n)
 {
 	unsigned k = 0;
@@ -67,19 +66,32 @@ int main(void)
 	lrn_params_default(&prm);
 
 	/* the DESIGN.md table */
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_VIEW }), 0.1, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_CLICK }), 0.3, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_RSVP }), 1.0, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SAVE }), 0.8, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SHARE }), 0.7, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SEARCH }), 0.1, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_FEEDBACK,
-	    .feedback = 1 }), 0.9, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_FEEDBACK,
-	    .feedback = -1 }), -0.5, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_FEEDBACK,
-	    .feedback = 0 }), 0.0, 0);
-	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = 99 }), 0.0, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_VIEW }),
+	    0.1, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_CLICK }),
+	    0.3, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_RSVP }),
+	    1.0, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SAVE }),
+	    0.8, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SHARE }),
+	    0.7, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_SEARCH }),
+	    0.1, 0);
+	CHECK_NEAR(lrn_signal(&prm,
+		       &(struct evt_record){ .type = EVT_FEEDBACK,
+			   .feedback = 1 }),
+	    0.9, 0);
+	CHECK_NEAR(lrn_signal(&prm,
+		       &(struct evt_record){ .type = EVT_FEEDBACK,
+			   .feedback = -1 }),
+	    -0.5, 0);
+	CHECK_NEAR(lrn_signal(&prm,
+		       &(struct evt_record){ .type = EVT_FEEDBACK,
+			   .feedback = 0 }),
+	    0.0, 0);
+	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = 99 }), 0.0,
+	    0);
 	CHECK_NEAR(prm.learning_rate, 0.1, 0);
 	CHECK_NEAR(prm.decay_per_day, 0.95, 0);
 
@@ -148,7 +160,8 @@ int main(void)
 
 	/* duplicate and zero ids within one item count once / not at all */
 	lrn_profile_init(&p, USER);
-	struct lrn_item dup = { .category = 7, .n_tags = 5,
+	struct lrn_item dup = { .category = 7,
+		.n_tags = 5,
 		.tags = { 31, 0, 31, 32, 31 } };
 	e = ev(EVT_CLICK, 0);
 	lrn_apply(&p, &prm, &e, &dup);

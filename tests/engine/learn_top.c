@@ -8,13 +8,13 @@
 int main(void)
 {
 	const struct lrn_weight ws[] = {
-		{ .id = 5, .w = 0.3 },   /* 0 */
-		{ .id = 0, .w = 9.0 },   /* 1: free, skipped whatever its w */
-		{ .id = 3, .w = 0.5 },   /* 2 */
-		{ .id = 9, .w = 0.3 },   /* 3 */
-		{ .id = 2, .w = -0.1 },  /* 4 */
-		{ .id = 7, .w = 0.3 },   /* 5 */
-		{ .id = 1, .w = 0.0 },   /* 6 */
+		{ .id = 5, .w = 0.3 },	 /* 0 */
+		{ .id = 0, .w = 9.0 },	 /* 1: free, skipped whatever its w */
+		{ .id = 3, .w = 0.5 },	 /* 2 */
+		{ .id = 9, .w = 0.3 },	 /* 3 */
+		{ .id = 2, .w = -0.1 },	 /* 4 */
+		{ .id = 7, .w = 0.3 },	 /* 5 */
+		{ .id = 1, .w = 0.0 },	 /* 6 */
 		{ .id = 8, .w = -0.05 }, /* 7 */
 	};
 	unsigned order[8];
@@ -28,7 +28,14 @@ int main(void)
 
 	/* the same entries in another order give the same ranking of ids */
 	const struct lrn_weight rev[] = {
-		ws[7], ws[6], ws[5], ws[4], ws[3], ws[2], ws[1], ws[0],
+		ws[7],
+		ws[6],
+		ws[5],
+		ws[4],
+		ws[3],
+		ws[2],
+		ws[1],
+		ws[0],
 	};
 	const uint32_t want_ids[] = { 3, 5, 7, 9, 1, 8, 2 };
 	n = lrn_top(rev, 8, order);

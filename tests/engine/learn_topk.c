@@ -12,11 +12,12 @@
 
 static struct lrn_params prm;
 
-static void apply(struct lrn_profile *p, uint8_t type, int8_t fb,
-    uint32_t cat, uint32_t tag)
+static void apply(struct lrn_profile *p, uint8_t type, int8_t fb, uint32_t cat,
+    uint32_t tag)
 {
 	struct evt_record e;
-	struct lrn_item it = { .category = cat, .n_tags = tag != 0,
+	struct lrn_item it = { .category = cat,
+		.n_tags = tag != 0,
 		.tags = { tag } };
 
 	memset(&e, 0, sizeof e);
@@ -51,7 +52,6 @@ static uint32_t ev_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
 
 	return x != NULL ? x->evidence : 0;
 }
-
 
 static unsigned used(const struct lrn_weight *ws, unsigned n)
 {

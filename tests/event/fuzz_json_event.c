@@ -17,12 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_TOKS 64
 
 /* An accepted record must be in range; say which rule broke, then abort. */
-#define FUZZ_RULE(cond)                                                   \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "record invariant broken: %s\n", #cond); \
-			abort();                                          \
-		}                                                         \
+#define FUZZ_RULE(cond)                                                        \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "record invariant broken: %s\n",       \
+			    #cond);                                            \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 static void _check_record(const struct evt_record *r)
@@ -61,12 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	json_work_init(&w, toks, FUZZ_TOKS, scratch, size);
 	if (json_event_input((const char *)data, size, &w, &in, err,
-	    sizeof(err)) == EVT_OK &&
+		sizeof(err)) == EVT_OK &&
 	    evt_build(&in, NULL, &rec, &field) == EVT_OK)
 		_check_record(&rec);
 	if (json_catalog_item((const char *)data, size, &w, &item, err,
-	    sizeof(err)) == 0 && (item.id.len == 0 ||
-	    item.n_tags > JSON_CATALOG_TAGS))
+		sizeof(err)) == 0 &&
+	    (item.id.len == 0 || item.n_tags > JSON_CATALOG_TAGS))
 		abort();
 	free(scratch);
 	return 0;

@@ -70,11 +70,37 @@ static size_t load_dir(const char *dir, struct seed *seeds)
 
 /* Fragments that steer mutations toward interesting JSON. */
 static const char *const dict[] = {
-	"{", "}", "[", "]", "\"", ":", ",", "\\", "\\u", "\\ud83d", "\\ude00",
-	"null", "true", "1e999", "-0", "1.5", "\"userId\"", "\"eventType\"",
-	"\"search\"", "\"feedback\"", "\"timestamp\"", "\"context\"",
-	"\"location\"", "\"lat\"", "\"lon\"", "NaN", "\xc3\xa9", "\xff",
-	"99999999999999999999", "\"2024-02-30T00:00:00Z\"", "\x00",
+	"{",
+	"}",
+	"[",
+	"]",
+	"\"",
+	":",
+	",",
+	"\\",
+	"\\u",
+	"\\ud83d",
+	"\\ude00",
+	"null",
+	"true",
+	"1e999",
+	"-0",
+	"1.5",
+	"\"userId\"",
+	"\"eventType\"",
+	"\"search\"",
+	"\"feedback\"",
+	"\"timestamp\"",
+	"\"context\"",
+	"\"location\"",
+	"\"lat\"",
+	"\"lon\"",
+	"NaN",
+	"\xc3\xa9",
+	"\xff",
+	"99999999999999999999",
+	"\"2024-02-30T00:00:00Z\"",
+	"\x00",
 };
 
 static size_t mutate(uint8_t *buf, size_t len, uint64_t *rng)
@@ -87,26 +113,27 @@ static size_t mutate(uint8_t *buf, size_t len, uint64_t *rng)
 		switch (rng_next(rng) % 6) {
 		case 0: /* flip a byte */
 			if (pos < len)
-				buf[pos] ^= (uint8_t)(1u << (rng_next(rng) % 8));
+				buf[pos] ^=
+				    (uint8_t)(1u << (rng_next(rng) % 8));
 			break;
 		case 1: /* random byte */
 			if (pos < len)
 				buf[pos] = (uint8_t)rng_next(rng);
 			break;
-		case 2: /* truncate */
-			len = pos;
-			break;
+		case 2: /* truncate */ len = pos; break;
 		case 3: { /* delete a range */
 			size_t d = (size_t)(rng_next(rng) % 8);
 
 			if (pos + d <= len) {
-				memmove(buf + pos, buf + pos + d, len - pos - d);
+				memmove(buf + pos, buf + pos + d,
+				    len - pos - d);
 				len -= d;
 			}
 			break;
 		}
 		case 4: { /* insert a dictionary fragment */
-			const char *w = dict[rng_next(rng) % (sizeof(dict) / sizeof(dict[0]))];
+			const char *w = dict[rng_next(rng) %
+			    (sizeof(dict) / sizeof(dict[0]))];
 			size_t wl = w[0] ? strlen(w) : 1;
 
 			if (len + wl <= FUZZ_MAX_INPUT) {
@@ -162,7 +189,8 @@ int main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(exact, len);
 		free(exact);
 	}
-	printf("fuzz replay: %zu seeds, %ld mutations, no crash\n", n, mutations);
+	printf("fuzz replay: %zu seeds, %ld mutations, no crash\n", n,
+	    mutations);
 	for (size_t i = 0; i < n; i++)
 		free(seeds[i].data);
 	free(buf);

@@ -32,12 +32,12 @@ static enum evt_reason build(const struct evt_input *in, struct evt_record *r,
 	return evt_build(in, &lim, r, field);
 }
 
-#define REJECT(in, reason, fieldname)                                      \
-	do {                                                               \
-		struct evt_record _r;                                      \
-		const char *_f = NULL;                                     \
-		CHECK_EQ_INT(build(&(in), &_r, &_f), (reason));            \
-		CHECK(_f != NULL && strcmp(_f, (fieldname)) == 0);         \
+#define REJECT(in, reason, fieldname)                                          \
+	do {                                                                   \
+		struct evt_record _r;                                          \
+		const char *_f = NULL;                                         \
+		CHECK_EQ_INT(build(&(in), &_r, &_f), (reason));                \
+		CHECK(_f != NULL && strcmp(_f, (fieldname)) == 0);             \
 	} while (0)
 
 static void test_names(void)
@@ -47,7 +47,8 @@ static void test_names(void)
 
 		CHECK(n && n[0] && strcmp(n, "unknown_reason") != 0);
 		for (int q = 0; q < r; q++)
-			CHECK(strcmp(n, evt_reason_name((enum evt_reason)q)) != 0);
+			CHECK(strcmp(n, evt_reason_name((enum evt_reason)q)) !=
+			    0);
 	}
 	CHECK(strcmp(evt_reason_name(EVT_R_BAD_FEEDBACK), "bad_feedback") == 0);
 	CHECK(strcmp(evt_reason_name(EVT_REASON_COUNT), "unknown_reason") == 0);
@@ -151,108 +152,179 @@ static void test_rejections(void)
 	in.bad_field = "context";
 	REJECT(in, EVT_R_TOO_DEEP, "context");
 
-	in = base(); in.user_id = (struct evt_str){ NULL, 0 };
+	in = base();
+	in.user_id = (struct evt_str){ NULL, 0 };
 	REJECT(in, EVT_R_MISSING_USER, "user_id");
-	in = base(); in.user_id = S("");
+	in = base();
+	in.user_id = S("");
 	REJECT(in, EVT_R_MISSING_USER, "user_id");
-	in = base(); in.event_type = (struct evt_str){ NULL, 0 };
+	in = base();
+	in.event_type = (struct evt_str){ NULL, 0 };
 	REJECT(in, EVT_R_MISSING_TYPE, "event_type");
-	in = base(); in.event_type = S("purchase");
+	in = base();
+	in.event_type = S("purchase");
 	REJECT(in, EVT_R_BAD_TYPE, "event_type");
-	in = base(); in.entity_type = S("venue");
+	in = base();
+	in.entity_type = S("venue");
 	REJECT(in, EVT_R_BAD_ENTITY_TYPE, "entity_type");
-	in = base(); in.entity_id = (struct evt_str){ NULL, 0 };
+	in = base();
+	in.entity_id = (struct evt_str){ NULL, 0 };
 	REJECT(in, EVT_R_MISSING_ENTITY, "entity_id");
-	in = base(); in.event_type = S("search"); in.entity_id = (struct evt_str){ NULL, 0 };
+	in = base();
+	in.event_type = S("search");
+	in.entity_id = (struct evt_str){ NULL, 0 };
 	REJECT(in, EVT_R_MISSING_ENTITY, "query");
-	in = base(); in.has_time_ms = false;
+	in = base();
+	in.has_time_ms = false;
 	REJECT(in, EVT_R_MISSING_TIME, "timestamp");
-	in = base(); in.has_time_ms = false; in.timestamp_str = S("yesterday");
+	in = base();
+	in.has_time_ms = false;
+	in.timestamp_str = S("yesterday");
 	REJECT(in, EVT_R_BAD_TIME, "timestamp");
 	/* RFC 3339 allows +21:00, no zone does: rejected unless overridden. */
-	in = base(); in.has_time_ms = false;
+	in = base();
+	in.has_time_ms = false;
 	in.timestamp_str = S("2024-03-10T19:30:00+21:00");
 	REJECT(in, EVT_R_BAD_TIME, "timestamp");
-	in.has_tz = true; in.tz_offset_min = 60;
+	in.has_tz = true;
+	in.tz_offset_min = 60;
 	CHECK_EQ_INT(build(&in, &(struct evt_record){ 0 }, NULL), EVT_OK);
-	in = base(); in.time_ms = 946684800000LL - 1;
+	in = base();
+	in.time_ms = 946684800000LL - 1;
 	REJECT(in, EVT_R_TIME_RANGE, "timestamp");
-	in = base(); in.time_ms = 4102444800000LL;
+	in = base();
+	in.time_ms = 4102444800000LL;
 	REJECT(in, EVT_R_TIME_RANGE, "timestamp");
-	in = base(); in.time_ms = INT64_MIN;
+	in = base();
+	in.time_ms = INT64_MIN;
 	REJECT(in, EVT_R_TIME_RANGE, "timestamp");
-	in = base(); in.time_ms = 946684800000LL;
+	in = base();
+	in.time_ms = 946684800000LL;
 	CHECK_EQ_INT(build(&in, &(struct evt_record){ 0 }, NULL), EVT_OK);
 
 	/* String caps, checked before anything else looks at the strings. */
-	in = base(); in.user_id = (struct evt_str){ big, 257 };
+	in = base();
+	in.user_id = (struct evt_str){ big, 257 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "user_id");
-	in = base(); in.user_id = (struct evt_str){ big, 256 };
+	in = base();
+	in.user_id = (struct evt_str){ big, 256 };
 	CHECK_EQ_INT(build(&in, &(struct evt_record){ 0 }, NULL), EVT_OK);
-	in = base(); in.entity_id = (struct evt_str){ big, 257 };
+	in = base();
+	in.entity_id = (struct evt_str){ big, 257 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "entity_id");
-	in = base(); in.session_id = (struct evt_str){ big, 257 };
+	in = base();
+	in.session_id = (struct evt_str){ big, 257 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "session_id");
-	in = base(); in.device = (struct evt_str){ big, 65 };
+	in = base();
+	in.device = (struct evt_str){ big, 65 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "device");
-	in = base(); in.weather = (struct evt_str){ big, 65 };
+	in = base();
+	in.weather = (struct evt_str){ big, 65 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "weather");
-	in = base(); in.timestamp_str = (struct evt_str){ big, 65 };
+	in = base();
+	in.timestamp_str = (struct evt_str){ big, 65 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "timestamp");
-	in = base(); in.query = (struct evt_str){ big, 513 };
+	in = base();
+	in.query = (struct evt_str){ big, 513 };
 	REJECT(in, EVT_R_STRING_TOO_LONG, "query");
 
 	/* Numbers. */
-	in = base(); in.has_tz = true; in.tz_offset_min = NAN;
+	in = base();
+	in.has_tz = true;
+	in.tz_offset_min = NAN;
 	REJECT(in, EVT_R_BAD_NUMBER, "tz_offset");
-	in = base(); in.has_tz = true; in.tz_offset_min = 18 * 60 + 1;
+	in = base();
+	in.has_tz = true;
+	in.tz_offset_min = 18 * 60 + 1;
 	REJECT(in, EVT_R_BAD_NUMBER, "tz_offset");
-	in = base(); in.has_tz = true; in.tz_offset_min = -18 * 60 - 1;
+	in = base();
+	in.has_tz = true;
+	in.tz_offset_min = -18 * 60 - 1;
 	REJECT(in, EVT_R_BAD_NUMBER, "tz_offset");
-	in = base(); in.has_position = true; in.position = 0;
+	in = base();
+	in.has_position = true;
+	in.position = 0;
 	REJECT(in, EVT_R_BAD_NUMBER, "position");
-	in = base(); in.has_position = true; in.position = -3;
+	in = base();
+	in.has_position = true;
+	in.position = -3;
 	REJECT(in, EVT_R_BAD_NUMBER, "position");
-	in = base(); in.has_position = true; in.position = 1.5;
+	in = base();
+	in.has_position = true;
+	in.position = 1.5;
 	REJECT(in, EVT_R_BAD_NUMBER, "position");
-	in = base(); in.has_position = true; in.position = 65536;
+	in = base();
+	in.has_position = true;
+	in.position = 65536;
 	REJECT(in, EVT_R_BAD_NUMBER, "position");
-	in = base(); in.has_position = true; in.position = INFINITY;
+	in = base();
+	in.has_position = true;
+	in.position = INFINITY;
 	REJECT(in, EVT_R_BAD_NUMBER, "position");
-	in = base(); in.has_dwell = true; in.dwell_ms = -1;
+	in = base();
+	in.has_dwell = true;
+	in.dwell_ms = -1;
 	REJECT(in, EVT_R_BAD_NUMBER, "dwell_ms");
-	in = base(); in.has_dwell = true; in.dwell_ms = NAN;
+	in = base();
+	in.has_dwell = true;
+	in.dwell_ms = NAN;
 	REJECT(in, EVT_R_BAD_NUMBER, "dwell_ms");
-	in = base(); in.has_scroll = true; in.scroll_depth = -0.1;
+	in = base();
+	in.has_scroll = true;
+	in.scroll_depth = -0.1;
 	REJECT(in, EVT_R_BAD_NUMBER, "scroll_depth");
-	in = base(); in.has_scroll = true; in.scroll_depth = 100.5;
+	in = base();
+	in.has_scroll = true;
+	in.scroll_depth = 100.5;
 	REJECT(in, EVT_R_BAD_NUMBER, "scroll_depth");
-	in = base(); in.has_scroll = true; in.scroll_depth = -INFINITY;
+	in = base();
+	in.has_scroll = true;
+	in.scroll_depth = -INFINITY;
 	REJECT(in, EVT_R_BAD_NUMBER, "scroll_depth");
-	in = base(); in.has_feedback_num = true; in.feedback_num = NAN;
+	in = base();
+	in.has_feedback_num = true;
+	in.feedback_num = NAN;
 	REJECT(in, EVT_R_BAD_NUMBER, "feedback");
 
 	/* Location. */
-	in = base(); in.has_lat = true; in.lat = 10;
+	in = base();
+	in.has_lat = true;
+	in.lat = 10;
 	REJECT(in, EVT_R_BAD_LOCATION, "lon");
-	in = base(); in.has_lon = true; in.lon = 10;
+	in = base();
+	in.has_lon = true;
+	in.lon = 10;
 	REJECT(in, EVT_R_BAD_LOCATION, "lat");
-	in = base(); in.has_lat = in.has_lon = true; in.lat = 91; in.lon = 0;
+	in = base();
+	in.has_lat = in.has_lon = true;
+	in.lat = 91;
+	in.lon = 0;
 	REJECT(in, EVT_R_BAD_LOCATION, "lat");
-	in = base(); in.has_lat = in.has_lon = true; in.lat = 0; in.lon = -181;
+	in = base();
+	in.has_lat = in.has_lon = true;
+	in.lat = 0;
+	in.lon = -181;
 	REJECT(in, EVT_R_BAD_LOCATION, "lon");
-	in = base(); in.has_lat = in.has_lon = true; in.lat = NAN; in.lon = 0;
+	in = base();
+	in.has_lat = in.has_lon = true;
+	in.lat = NAN;
+	in.lon = 0;
 	REJECT(in, EVT_R_BAD_NUMBER, "lat");
-	in = base(); in.has_lat = in.has_lon = true; in.lat = 0; in.lon = INFINITY;
+	in = base();
+	in.has_lat = in.has_lon = true;
+	in.lat = 0;
+	in.lon = INFINITY;
 	REJECT(in, EVT_R_BAD_NUMBER, "lon");
 
 	/* Feedback events need a sign. */
-	in = base(); in.event_type = S("feedback");
+	in = base();
+	in.event_type = S("feedback");
 	REJECT(in, EVT_R_BAD_FEEDBACK, "feedback_type");
 	in.feedback_type = S("meh");
 	REJECT(in, EVT_R_BAD_FEEDBACK, "feedback_type");
 	in.feedback_type = (struct evt_str){ NULL, 0 };
-	in.has_feedback_num = true; in.feedback_num = 0;
+	in.has_feedback_num = true;
+	in.feedback_num = 0;
 	REJECT(in, EVT_R_BAD_FEEDBACK, "feedback_type");
 }
 
@@ -353,8 +425,10 @@ static void check_norm(const struct norm *cases, size_t n, size_t field)
 		default: in.social = s; break;
 		}
 		CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
-		got = field == 0 ? r.device : field == 1 ? r.platform :
-		    field == 2 ? r.weather : r.social;
+		got = field == 0 ? r.device
+		    : field == 1 ? r.platform
+		    : field == 2 ? r.weather
+				 : r.social;
 		if (got != cases[i].want) {
 			fprintf(stderr, "'%s': got %d want %d\n", cases[i].in,
 			    got, cases[i].want);
@@ -368,35 +442,56 @@ static void check_norm(const struct norm *cases, size_t n, size_t field)
 static void test_normalization(void)
 {
 	static const struct norm dev[] = {
-		{ "iPhone", EVT_DEV_MOBILE }, { "ios", EVT_DEV_MOBILE },
-		{ "Android", EVT_DEV_MOBILE }, { "mobile", EVT_DEV_MOBILE },
-		{ "phone", EVT_DEV_MOBILE }, { " Desktop ", EVT_DEV_DESKTOP },
-		{ "web", EVT_DEV_DESKTOP }, { "PC", EVT_DEV_DESKTOP },
-		{ "mac", EVT_DEV_DESKTOP }, { "laptop", EVT_DEV_DESKTOP },
-		{ "tablet", EVT_DEV_TABLET }, { "iPad", EVT_DEV_TABLET },
-		{ "TV", EVT_DEV_TV }, { "toaster", EVT_DEV_OTHER },
+		{ "iPhone", EVT_DEV_MOBILE },
+		{ "ios", EVT_DEV_MOBILE },
+		{ "Android", EVT_DEV_MOBILE },
+		{ "mobile", EVT_DEV_MOBILE },
+		{ "phone", EVT_DEV_MOBILE },
+		{ " Desktop ", EVT_DEV_DESKTOP },
+		{ "web", EVT_DEV_DESKTOP },
+		{ "PC", EVT_DEV_DESKTOP },
+		{ "mac", EVT_DEV_DESKTOP },
+		{ "laptop", EVT_DEV_DESKTOP },
+		{ "tablet", EVT_DEV_TABLET },
+		{ "iPad", EVT_DEV_TABLET },
+		{ "TV", EVT_DEV_TV },
+		{ "toaster", EVT_DEV_OTHER },
 		{ "iphonex", EVT_DEV_OTHER },
 	};
 	static const struct norm plat[] = {
-		{ "iOS", EVT_PLAT_IOS }, { "android", EVT_PLAT_ANDROID },
-		{ "Web", EVT_PLAT_WEB }, { "windows", EVT_PLAT_WINDOWS },
-		{ "macOS", EVT_PLAT_MACOS }, { "mac", EVT_PLAT_MACOS },
-		{ "OSX", EVT_PLAT_MACOS }, { "linux", EVT_PLAT_LINUX },
+		{ "iOS", EVT_PLAT_IOS },
+		{ "android", EVT_PLAT_ANDROID },
+		{ "Web", EVT_PLAT_WEB },
+		{ "windows", EVT_PLAT_WINDOWS },
+		{ "macOS", EVT_PLAT_MACOS },
+		{ "mac", EVT_PLAT_MACOS },
+		{ "OSX", EVT_PLAT_MACOS },
+		{ "linux", EVT_PLAT_LINUX },
 		{ "beos", EVT_PLAT_OTHER },
 	};
 	static const struct norm wx[] = {
-		{ "sunny", EVT_WX_SUNNY }, { "Clear", EVT_WX_SUNNY },
-		{ "cloudy", EVT_WX_CLOUDY }, { "rainy", EVT_WX_RAINY },
-		{ "rain", EVT_WX_RAINY }, { "snowy", EVT_WX_SNOWY },
-		{ "snow", EVT_WX_SNOWY }, { "stormy", EVT_WX_STORMY },
-		{ "storm", EVT_WX_STORMY }, { "hot", EVT_WX_HOT },
-		{ "COLD", EVT_WX_COLD }, { "foggy", EVT_WX_OTHER },
+		{ "sunny", EVT_WX_SUNNY },
+		{ "Clear", EVT_WX_SUNNY },
+		{ "cloudy", EVT_WX_CLOUDY },
+		{ "rainy", EVT_WX_RAINY },
+		{ "rain", EVT_WX_RAINY },
+		{ "snowy", EVT_WX_SNOWY },
+		{ "snow", EVT_WX_SNOWY },
+		{ "stormy", EVT_WX_STORMY },
+		{ "storm", EVT_WX_STORMY },
+		{ "hot", EVT_WX_HOT },
+		{ "COLD", EVT_WX_COLD },
+		{ "foggy", EVT_WX_OTHER },
 	};
 	static const struct norm soc[] = {
-		{ "alone", EVT_SOC_ALONE }, { "solo", EVT_SOC_ALONE },
-		{ "friends", EVT_SOC_FRIENDS }, { "Family", EVT_SOC_FAMILY },
-		{ "partner", EVT_SOC_PARTNER }, { "couple", EVT_SOC_PARTNER },
-		{ "date", EVT_SOC_PARTNER }, { "group", EVT_SOC_GROUP },
+		{ "alone", EVT_SOC_ALONE },
+		{ "solo", EVT_SOC_ALONE },
+		{ "friends", EVT_SOC_FRIENDS },
+		{ "Family", EVT_SOC_FAMILY },
+		{ "partner", EVT_SOC_PARTNER },
+		{ "couple", EVT_SOC_PARTNER },
+		{ "date", EVT_SOC_PARTNER },
+		{ "group", EVT_SOC_GROUP },
 		{ "coworkers", EVT_SOC_UNKNOWN },
 	};
 
@@ -407,7 +502,10 @@ static void test_normalization(void)
 
 	/* Entity types. */
 	static const char *const ents[] = {
-		"activity", "recommendation", "USER", "search_result",
+		"activity",
+		"recommendation",
+		"USER",
+		"search_result",
 	};
 	for (int i = 0; i < EVT_ENT_COUNT; i++) {
 		struct evt_input in = base();
@@ -425,8 +523,12 @@ static void test_feedback(void)
 		const char *s;
 		int sign;
 	} cases[] = {
-		{ "positive", 1 }, { "Like", 1 }, { "up", 1 },
-		{ "negative", -1 }, { "dislike", -1 }, { "DOWN", -1 },
+		{ "positive", 1 },
+		{ "Like", 1 },
+		{ "up", 1 },
+		{ "negative", -1 },
+		{ "dislike", -1 },
+		{ "DOWN", -1 },
 	};
 	struct evt_input in;
 	struct evt_record r;
@@ -434,7 +536,8 @@ static void test_feedback(void)
 	for (size_t i = 0; i < N(cases); i++) {
 		in = base();
 		in.event_type = S("feedback");
-		in.feedback_type = (struct evt_str){ cases[i].s, strlen(cases[i].s) };
+		in.feedback_type =
+		    (struct evt_str){ cases[i].s, strlen(cases[i].s) };
 		CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
 		CHECK_EQ_INT(r.feedback, cases[i].sign);
 	}
@@ -478,8 +581,8 @@ static void test_engagement(void)
 	uint16_t trending = r.rec_type;
 
 	in.position = 65535;
-	in.dwell_ms = 1e12;     /* clamped to 24 h */
-	in.scroll_depth = 40;   /* percent */
+	in.dwell_ms = 1e12;   /* clamped to 24 h */
+	in.scroll_depth = 40; /* percent */
 	in.rec_type = S(" Trending ");
 	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
 	CHECK_EQ_INT(r.position, 65535);
@@ -487,7 +590,7 @@ static void test_engagement(void)
 	CHECK_NEAR(r.scroll_depth, 0.4, 1e-6);
 	CHECK_EQ_INT(r.rec_type, trending);
 
-	in.scroll_depth = 1;    /* a fraction: all of it */
+	in.scroll_depth = 1; /* a fraction: all of it */
 	in.dwell_ms = 0;
 	in.rec_type = S("similar");
 	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);

@@ -48,12 +48,23 @@ static void test_known_instants(void)
 	    EVT_DP_EVENING);
 	/* Daypart edges: 05:59 night, 06:00 morning, 11:59, 12:00, 17:59, 18:00. */
 	int64_t day = 1709164800000LL; /* 2024-02-29T00:00Z */
-	CHECK_EQ_INT(clk_daypart(day + 5 * CLK_MS_PER_HOUR + 59 * CLK_MS_PER_MIN, 0), EVT_DP_NIGHT);
+	CHECK_EQ_INT(clk_daypart(day + 5 * CLK_MS_PER_HOUR +
+			     59 * CLK_MS_PER_MIN,
+			 0),
+	    EVT_DP_NIGHT);
 	CHECK_EQ_INT(clk_daypart(day + 6 * CLK_MS_PER_HOUR, 0), EVT_DP_MORNING);
-	CHECK_EQ_INT(clk_daypart(day + 11 * CLK_MS_PER_HOUR + 59 * CLK_MS_PER_MIN, 0), EVT_DP_MORNING);
-	CHECK_EQ_INT(clk_daypart(day + 12 * CLK_MS_PER_HOUR, 0), EVT_DP_AFTERNOON);
-	CHECK_EQ_INT(clk_daypart(day + 17 * CLK_MS_PER_HOUR + 59 * CLK_MS_PER_MIN, 0), EVT_DP_AFTERNOON);
-	CHECK_EQ_INT(clk_daypart(day + 18 * CLK_MS_PER_HOUR, 0), EVT_DP_EVENING);
+	CHECK_EQ_INT(clk_daypart(day + 11 * CLK_MS_PER_HOUR +
+			     59 * CLK_MS_PER_MIN,
+			 0),
+	    EVT_DP_MORNING);
+	CHECK_EQ_INT(clk_daypart(day + 12 * CLK_MS_PER_HOUR, 0),
+	    EVT_DP_AFTERNOON);
+	CHECK_EQ_INT(clk_daypart(day + 17 * CLK_MS_PER_HOUR +
+			     59 * CLK_MS_PER_MIN,
+			 0),
+	    EVT_DP_AFTERNOON);
+	CHECK_EQ_INT(clk_daypart(day + 18 * CLK_MS_PER_HOUR, 0),
+	    EVT_DP_EVENING);
 	/* Half-hour offsets: 00:00Z at +05:30 is 05:30 (night), +06:00 morning. */
 	CHECK_EQ_INT(clk_daypart(day, 330), EVT_DP_NIGHT);
 	CHECK_EQ_INT(clk_daypart(day, 360), EVT_DP_MORNING);
@@ -92,12 +103,15 @@ static void test_round_trip(void)
 			break;
 		}
 		/* Each day follows the previous one. */
-		if (!(d == d0 + 1 || (d == 1 && (m == m0 + 1 ||
-		    (m == 1 && m0 == 12 && y == y0 + 1))))) {
+		if (!(d == d0 + 1 ||
+			(d == 1 &&
+			    (m == m0 + 1 ||
+				(m == 1 && m0 == 12 && y == y0 + 1))))) {
 			CHECK(!"consecutive days");
 			break;
 		}
-		if (clk_weekday_from_days(z) != (clk_weekday_from_days(z - 1) + 1) % 7) {
+		if (clk_weekday_from_days(z) !=
+		    (clk_weekday_from_days(z - 1) + 1) % 7) {
 			CHECK(!"consecutive weekdays");
 			break;
 		}
@@ -143,9 +157,10 @@ static void test_rfc3339(void)
 	good("2024-03-10T08:30:00Z", 1710059400000LL, 0);
 	good("2024-03-10t08:30:00z", 1710059400000LL, 0);
 	good("2024-03-10 08:30:00Z", 1710059400000LL, 0);
-	good("1985-04-12T23:20:50.52Z", 482196050520LL, 0);     /* RFC 3339 5.8 */
-	good("1996-12-19T16:39:57-08:00", 851042397000LL, -480); /* RFC 3339 5.8 */
-	good("1990-12-31T23:59:60Z", 662688000000LL, 0);         /* leap second */
+	good("1985-04-12T23:20:50.52Z", 482196050520LL, 0); /* RFC 3339 5.8 */
+	good("1996-12-19T16:39:57-08:00", 851042397000LL,
+	    -480);					 /* RFC 3339 5.8 */
+	good("1990-12-31T23:59:60Z", 662688000000LL, 0); /* leap second */
 	good("1937-01-01T12:00:27.87+00:20", -1041337172130LL, 20);
 	good("2024-03-10T08:30:00.123456789+05:30",
 	    1710059400000LL + 123 - 330 * CLK_MS_PER_MIN, 330);
@@ -183,7 +198,8 @@ static void test_rfc3339(void)
 	const char *s = "2024-03-10T08:30:00Z";
 	int64_t ms;
 
-	CHECK_EQ_INT(clk_parse_rfc3339(s, strlen(s) - 1, &ms, NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(clk_parse_rfc3339(s, strlen(s) - 1, &ms, NULL, NULL),
+	    -EINVAL);
 	CHECK_EQ_INT(clk_parse_rfc3339(NULL, 5, &ms, NULL, NULL), -EINVAL);
 }
 

@@ -18,7 +18,8 @@ static void known(double lat, double lon, const char *want)
 	CHECK_EQ_INT(geo_cell_precision(cell), p);
 	CHECK_EQ_INT(geo_cell_to_string(cell, buf, sizeof(buf)), (int)p);
 	if (strcmp(buf, want) != 0) {
-		fprintf(stderr, "(%g, %g): got %s, want %s\n", lat, lon, buf, want);
+		fprintf(stderr, "(%g, %g): got %s, want %s\n", lat, lon, buf,
+		    want);
 		CHECK(0);
 	}
 	CHECK_EQ_INT(geo_cell_from_string(want, p, &back), 0);
@@ -34,17 +35,17 @@ static void known(double lat, double lon, const char *want)
 static void test_known(void)
 {
 	known(57.64911, 10.40744, "u4pruydqqvj"); /* geohash.org example */
-	known(42.6, -5.6, "ezs42");               /* Wikipedia example */
+	known(42.6, -5.6, "ezs42");		  /* Wikipedia example */
 	/* Derived from the definition: (0, 0) takes the upper half of both
 	 * ranges first (11000 = 's'), then the lower half forever ('0'). */
 	known(0.0, 0.0, "s00000000000");
-	known(-90.0, -180.0, "000000");           /* all lower halves */
-	known(90.0, 180.0, "zzzzzz");             /* all upper halves */
+	known(-90.0, -180.0, "000000"); /* all lower halves */
+	known(90.0, 180.0, "zzzzzz");	/* all upper halves */
 	/* Just below (0, 0): lower, then upper halves forever: 01111 = '7'. */
 	known(-0.000001, -0.000001, "7zz");
-	known(48.8583, 2.2945, "u09tunqu1");      /* Eiffel Tower */
-	known(40.6892, -74.0445, "dr5r7p4");      /* Statue of Liberty */
-	known(-33.8568, 151.2153, "r3gx2ux9");    /* Sydney Opera House */
+	known(48.8583, 2.2945, "u09tunqu1");   /* Eiffel Tower */
+	known(40.6892, -74.0445, "dr5r7p4");   /* Statue of Liberty */
+	known(-33.8568, 151.2153, "r3gx2ux9"); /* Sydney Opera House */
 }
 
 static void test_precision_and_parents(void)
@@ -115,7 +116,8 @@ static void test_invalid(void)
 	CHECK(geo_valid(-90, 180));
 
 	CHECK_EQ_INT(geo_cell_from_string("", 0, &cell), -EINVAL);
-	CHECK_EQ_INT(geo_cell_from_string("u4pa", 4, &cell), -EINVAL); /* no 'a' */
+	CHECK_EQ_INT(geo_cell_from_string("u4pa", 4, &cell),
+	    -EINVAL); /* no 'a' */
 	CHECK_EQ_INT(geo_cell_from_string("u4pi", 4, &cell), -EINVAL);
 	CHECK_EQ_INT(geo_cell_from_string("u4pl", 4, &cell), -EINVAL);
 	CHECK_EQ_INT(geo_cell_from_string("u4po", 4, &cell), -EINVAL);
@@ -125,7 +127,8 @@ static void test_invalid(void)
 
 	CHECK_EQ_INT(geo_cell_precision(0), 0);
 	CHECK_EQ_INT(geo_cell_precision(13), 0);
-	CHECK_EQ_INT(geo_cell_precision(1ULL << 40 | 1), 0); /* junk below hash */
+	CHECK_EQ_INT(geo_cell_precision(1ULL << 40 | 1),
+	    0); /* junk below hash */
 	CHECK_EQ_INT(geo_cell_to_string(0, buf, sizeof(buf)), -EINVAL);
 	CHECK_EQ_INT(geo_cell_bounds(0, NULL, NULL, NULL, NULL), -EINVAL);
 

@@ -44,7 +44,8 @@ static void test_problem_shape(void)
 {
 	/* UserBehaviorEvent of PROBLEM.md, camelCase, nested. */
 	static const char line[] =
-	    "{\"eventId\": \"e-1\", \"userId\": \"user-42\", \"sessionId\": \"s-7\","
+	    "{\"eventId\": \"e-1\", \"userId\": \"user-42\", \"sessionId\": "
+	    "\"s-7\","
 	    " \"eventType\": \"click\", \"entityType\": \"recommendation\","
 	    " \"entityId\": \"act-123\","
 	    " \"context\": {\"timestamp\": \"2024-03-10T19:30:00+01:00\","
@@ -98,13 +99,17 @@ static void test_snake_flat(void)
 {
 	struct fix f;
 
-	CHECK_EQ_INT(run(&f,
-	    "{\"user_id\":\"u\",\"event_type\":\"FEEDBACK\",\"entity_id\":\"a\","
-	    "\"timestamp\":1710059400000,\"tz_offset\":-300,\"latitude\":1,"
-	    "\"longitude\":2,\"device\":\"desktop\",\"platform\":\"linux\","
-	    "\"weather\":\"snow\",\"social\":\"solo\",\"feedback_type\":\"dislike\","
-	    "\"position\":2,\"dwell_ms\":10,\"scroll_depth\":50,"
-	    "\"recommendation_type\":\"similar\"}"), EVT_OK);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"user_id\":\"u\",\"event_type\":\"FEEDBACK\",\"entity_id\":"
+		"\"a\","
+		"\"timestamp\":1710059400000,\"tz_offset\":-300,\"latitude\":1,"
+		"\"longitude\":2,\"device\":\"desktop\",\"platform\":\"linux\","
+		"\"weather\":\"snow\",\"social\":\"solo\",\"feedback_type\":"
+		"\"dislike\","
+		"\"position\":2,\"dwell_ms\":10,\"scroll_depth\":50,"
+		"\"recommendation_type\":\"similar\"}"),
+	    EVT_OK);
 	CHECK_EQ_INT(f.rec.type, EVT_FEEDBACK);
 	CHECK_EQ_INT(f.rec.feedback, -1);
 	CHECK_EQ_INT(f.rec.time_ms, 1710059400000LL);
@@ -118,39 +123,52 @@ static void test_snake_flat(void)
 	CHECK_NEAR(f.rec.scroll_depth, 0.5, 1e-6);
 
 	/* "type" alias, feedback as a number, nested metadata query. */
-	CHECK_EQ_INT(run(&f,
-	    "{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\","
-	    "\"timestamp\":1710059400,\"metadata\":{\"feedback\":1}}"), EVT_OK);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\","
+		"\"timestamp\":1710059400,\"metadata\":{\"feedback\":1}}"),
+	    EVT_OK);
 	CHECK_EQ_INT(f.rec.feedback, 1);
-	CHECK_EQ_INT(run(&f,
-	    "{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\","
-	    "\"timestamp\":1710059400,\"metadata\":{\"feedback\":\"up\"}}"), EVT_OK);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\","
+		"\"timestamp\":1710059400,\"metadata\":{\"feedback\":\"up\"}}"),
+	    EVT_OK);
 	CHECK_EQ_INT(f.rec.feedback, 1);
 
 	CHECK_EQ_INT(run(&f,
-	    "{\"userId\":\"u\",\"eventType\":\"search\",\"timestamp\":1710059400,"
-	    "\"metadata\":{\"query\":\"Live \\\"jazz\\\" tonight\"}}"), EVT_OK);
+			 "{\"userId\":\"u\",\"eventType\":\"search\","
+			 "\"timestamp\":1710059400,"
+			 "\"metadata\":{\"query\":\"Live \\\"jazz\\\" "
+			 "tonight\"}}"),
+	    EVT_OK);
 	CHECK_EQ_INT(f.rec.n_tokens, 3);
 	CHECK(f.rec.tokens[1] == evt_tag_id("jazz", 4));
 	CHECK_EQ_INT(f.rec.entity_key, 0);
 
 	/* Integer ids are their text. */
-	CHECK_EQ_INT(run(&f, "{\"userId\":42,\"eventType\":\"view\",\"entityId\":"
-	    "-7,\"timestamp\":1710059400}"), EVT_OK);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":42,\"eventType\":\"view\",\"entityId\":"
+			 "-7,\"timestamp\":1710059400}"),
+	    EVT_OK);
 	CHECK(f.rec.user_key == evt_user_key("42", 2));
 	CHECK(f.rec.entity_key == evt_entity_key("-7", 2));
 
 	/* null is absent; unknown fields are ignored; later wins. */
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,"
-	    "\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"userId\":\"v\"}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\","
+		"\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,"
+		"\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"userId\":\"v\"}"),
 	    EVT_OK);
 	CHECK(f.rec.user_key == evt_user_key("v", 1));
 	CHECK_EQ_INT(f.rec.device, EVT_DEV_UNKNOWN);
 
 	/* Escaped strings land in scratch and still match. */
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"\\u0075\",\"eventType\":\"\\u0076iew\","
-	    "\"entityId\":\"a\",\"timestamp\":1710059400}"), EVT_OK);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"\\u0075\",\"eventType\":\"\\u0076iew\","
+			 "\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	    EVT_OK);
 	CHECK(f.rec.user_key == evt_user_key("u", 1));
 	CHECK_EQ_INT(f.rec.type, EVT_VIEW);
 }
@@ -161,35 +179,48 @@ static void test_timestamp_rule(void)
 		const char *ts;
 		long long want;
 	} cases[] = {
-		{ "1710059400", 1710059400000LL },       /* < 1e11: seconds */
-		{ "1710059400.25", 1710059400250LL },    /* fraction: seconds */
-		{ "1710059400123", 1710059400123LL },    /* integral >= 1e11: ms */
-		{ "1.710059400123e12", 1710059400123LL },/* integral value: ms */
-		{ "1.7100594e9", 1710059400000LL },      /* seconds */
+		{ "1710059400", 1710059400000LL },    /* < 1e11: seconds */
+		{ "1710059400.25", 1710059400250LL }, /* fraction: seconds */
+		{ "1710059400123", 1710059400123LL }, /* integral >= 1e11: ms */
+		{ "1.710059400123e12",
+		    1710059400123LL },		    /* integral value: ms */
+		{ "1.7100594e9", 1710059400000LL }, /* seconds */
 		{ "\"2024-03-10T08:30:00Z\"", 1710059400000LL },
 	};
 	struct fix f;
 	char line[256];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(line, sizeof(line), "{\"userId\":\"u\",\"eventType\":"
-		    "\"view\",\"entityId\":\"a\",\"context\":{\"timestamp\":%s}}",
+		snprintf(line, sizeof(line),
+		    "{\"userId\":\"u\",\"eventType\":"
+		    "\"view\",\"entityId\":\"a\",\"context\":{\"timestamp\":%s}"
+		    "}",
 		    cases[i].ts);
 		CHECK_EQ_INT(run(&f, line), EVT_OK);
 		CHECK_EQ_INT(f.rec.time_ms, cases[i].want);
 	}
 	/* Far outside the window, saturating instead of overflowing. */
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":1e300}"), EVT_R_TIME_RANGE);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":-1.5e300}"), EVT_R_TIME_RANGE);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":99999999999999999999}"),
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\",\"timestamp\":1e300}"),
 	    EVT_R_TIME_RANGE);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":\"not a time\"}"), EVT_R_BAD_TIME);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\"}"), EVT_R_MISSING_TIME);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\",\"timestamp\":-1.5e300}"),
+	    EVT_R_TIME_RANGE);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\",\"timestamp\":"
+			 "99999999999999999999}"),
+	    EVT_R_TIME_RANGE);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\",\"timestamp\":\"not a time\"}"),
+	    EVT_R_BAD_TIME);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\"}"),
+	    EVT_R_MISSING_TIME);
 }
 
 static void wrong_kind(const char *line, const char *field)
@@ -255,24 +286,40 @@ static void test_build_reasons_from_json(void)
 {
 	struct fix f;
 
-	CHECK_EQ_INT(run(&f, "{\"eventType\":\"view\",\"entityId\":\"a\","
-	    "\"timestamp\":1710059400}"), EVT_R_MISSING_USER);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"entityId\":\"a\","
-	    "\"timestamp\":1710059400}"), EVT_R_MISSING_TYPE);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"buy\","
-	    "\"entityId\":\"a\",\"timestamp\":1710059400}"), EVT_R_BAD_TYPE);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"timestamp\":1710059400}"), EVT_R_MISSING_ENTITY);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":1710059400,\"lat\":1}"),
+	CHECK_EQ_INT(run(&f,
+			 "{\"eventType\":\"view\",\"entityId\":\"a\","
+			 "\"timestamp\":1710059400}"),
+	    EVT_R_MISSING_USER);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"entityId\":\"a\","
+			 "\"timestamp\":1710059400}"),
+	    EVT_R_MISSING_TYPE);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"buy\","
+			 "\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	    EVT_R_BAD_TYPE);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"timestamp\":1710059400}"),
+	    EVT_R_MISSING_ENTITY);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\",\"timestamp\":1710059400,\"lat\":"
+			 "1}"),
 	    EVT_R_BAD_LOCATION);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"feedback\","
-	    "\"entityId\":\"a\",\"timestamp\":1710059400}"), EVT_R_BAD_FEEDBACK);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityId\":\"a\",\"timestamp\":1710059400,\"position\":0}"),
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"feedback\","
+			 "\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	    EVT_R_BAD_FEEDBACK);
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityId\":\"a\",\"timestamp\":1710059400,"
+			 "\"position\":0}"),
 	    EVT_R_BAD_NUMBER);
-	CHECK_EQ_INT(run(&f, "{\"userId\":\"u\",\"eventType\":\"view\","
-	    "\"entityType\":\"place\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(run(&f,
+			 "{\"userId\":\"u\",\"eventType\":\"view\","
+			 "\"entityType\":\"place\",\"entityId\":\"a\","
+			 "\"timestamp\":1710059400}"),
 	    EVT_R_BAD_ENTITY_TYPE);
 }
 

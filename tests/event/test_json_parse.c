@@ -45,7 +45,8 @@ static void fails(const char *s, size_t len, int rc, size_t off)
 
 	snprintf(want, sizeof(want), "byte %zu: ", off);
 	if (got != rc || strncmp(f.err, want, strlen(want)) != 0) {
-		fprintf(stderr, "input %.*s: rc %d (want %d), err '%s' (want '%s...')\n",
+		fprintf(stderr,
+		    "input %.*s: rc %d (want %d), err '%s' (want '%s...')\n",
 		    (int)len, s, got, rc, f.err, want);
 		CHECK(0);
 	}
@@ -70,8 +71,9 @@ static void test_valid(void)
 
 	struct fix f;
 
-	REQUIRE(parse(&f, "{\"k\": [10, \"x\"], \"n\": -9223372036854775808, "
-	    "\"big\": 9223372036854775808, \"f\": 1.5}") == 0);
+	REQUIRE(parse(&f,
+		    "{\"k\": [10, \"x\"], \"n\": -9223372036854775808, "
+		    "\"big\": 9223372036854775808, \"f\": 1.5}") == 0);
 	CHECK_EQ_INT(f.toks[0].kind, JSON_OBJECT);
 	CHECK_EQ_INT(f.toks[0].count, 4);
 	CHECK_EQ_INT(f.toks[0].end, f.n);
@@ -123,13 +125,15 @@ static void test_escapes(void)
 	str_is("\"plain\"", "plain", 5);
 	str_is("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t", 8);
 	str_is("\"a\\u0041b\"", "aAb", 3);
-	str_is("\"\\u00e9\"", "\xc3\xa9", 2);          /* é */
-	str_is("\"\\u20AC\"", "\xe2\x82\xac", 3);      /* € */
+	str_is("\"\\u00e9\"", "\xc3\xa9", 2);		     /* é */
+	str_is("\"\\u20AC\"", "\xe2\x82\xac", 3);	     /* € */
 	str_is("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4); /* U+1F600 pair */
 	str_is("\"\\uDBFF\\uDFFF\"", "\xf4\x8f\xbf\xbf", 4); /* U+10FFFF */
 	str_is("\"\\u0000\"", "\0", 1);
-	str_is("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "caf\xc3\xa9 \xf0\x9f\x98\x80", 10);
-	str_is("\"x\\ny\xc3\xa9\"", "x\ny\xc3\xa9", 5); /* raw UTF-8 after an escape */
+	str_is("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+	    "caf\xc3\xa9 \xf0\x9f\x98\x80", 10);
+	str_is("\"x\\ny\xc3\xa9\"", "x\ny\xc3\xa9",
+	    5); /* raw UTF-8 after an escape */
 
 	/* Strings without escapes borrow the input. */
 	struct fix f;
@@ -160,17 +164,17 @@ static void test_garbage(void)
 	FAILS("\"a\\", -EINVAL, 3);
 	FAILS("\"\\u12\"", -EINVAL, 5);
 	FAILS("\"\\u12G4\"", -EINVAL, 5);
-	FAILS("\"\\ude00\"", -EINVAL, 1);       /* lone low surrogate */
-	FAILS("\"\\ud83d\"", -EINVAL, 1);       /* lone high surrogate */
+	FAILS("\"\\ude00\"", -EINVAL, 1); /* lone low surrogate */
+	FAILS("\"\\ud83d\"", -EINVAL, 1); /* lone high surrogate */
 	FAILS("\"\\ud83dx\"", -EINVAL, 1);
 	FAILS("\"\\ud83d\\u0041\"", -EINVAL, 7); /* high + non-low */
-	FAILS("\"a\tb\"", -EINVAL, 2);          /* raw control char */
+	FAILS("\"a\tb\"", -EINVAL, 2);		 /* raw control char */
 	FAILS("\"a\nb\"", -EINVAL, 2);
 	FAILS("\"a\x01\"", -EINVAL, 2);
-	fails("\"a\0b\"", 5, -EINVAL, 2);        /* raw NUL */
-	FAILS("\"\xc3\"", -EINVAL, 1);          /* truncated UTF-8 */
-	FAILS("\"\xc0\xaf\"", -EINVAL, 1);      /* overlong */
-	FAILS("\"\xed\xa0\x80\"", -EINVAL, 1);  /* UTF-8 surrogate */
+	fails("\"a\0b\"", 5, -EINVAL, 2);	   /* raw NUL */
+	FAILS("\"\xc3\"", -EINVAL, 1);		   /* truncated UTF-8 */
+	FAILS("\"\xc0\xaf\"", -EINVAL, 1);	   /* overlong */
+	FAILS("\"\xed\xa0\x80\"", -EINVAL, 1);	   /* UTF-8 surrogate */
 	FAILS("\"\xf4\x90\x80\x80\"", -EINVAL, 1); /* > U+10FFFF */
 	FAILS("\"\xff\"", -EINVAL, 1);
 	FAILS("01", -EINVAL, 1);
@@ -192,8 +196,8 @@ static void test_garbage(void)
 	FAILS("{} {}", -EINVAL, 3);
 	FAILS("{}x", -EINVAL, 2);
 	FAILS("1 2", -EINVAL, 2);
-	FAILS("\xef\xbb\xbf{}", -EINVAL, 0);    /* BOM */
-	fails("{}\0", 3, -EINVAL, 2);            /* trailing NUL */
+	FAILS("\xef\xbb\xbf{}", -EINVAL, 0); /* BOM */
+	fails("{}\0", 3, -EINVAL, 2);	     /* trailing NUL */
 	FAILS("[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]", -ELOOP, 16); /* depth 17 */
 
 	/* A number of 200 digits is valid JSON but longer than we read. */
@@ -224,31 +228,42 @@ static void test_caps(void)
 	CHECK_EQ_INT(json_parse("[1,2,3]", 7, &f.w, &f.n, f.err, sizeof(f.err)),
 	    -E2BIG);
 	CHECK(strncmp(f.err, "byte 5: ", 8) == 0);
-	CHECK_EQ_INT(json_parse("[1,2]", 5, &f.w, &f.n, f.err, sizeof(f.err)), 0);
+	CHECK_EQ_INT(json_parse("[1,2]", 5, &f.w, &f.n, f.err, sizeof(f.err)),
+	    0);
 
 	/* String cap. */
 	json_work_init(&f.w, f.toks, NTOK, f.scratch, sizeof(f.scratch));
 	f.w.max_string_len = 4;
-	CHECK_EQ_INT(json_parse("\"abcd\"", 6, &f.w, &f.n, f.err, sizeof(f.err)), 0);
-	CHECK_EQ_INT(json_parse("\"abcde\"", 7, &f.w, &f.n, f.err, sizeof(f.err)),
+	CHECK_EQ_INT(json_parse("\"abcd\"", 6, &f.w, &f.n, f.err,
+			 sizeof(f.err)),
+	    0);
+	CHECK_EQ_INT(json_parse("\"abcde\"", 7, &f.w, &f.n, f.err,
+			 sizeof(f.err)),
 	    -E2BIG);
-	CHECK_EQ_INT(json_parse("\"ab\\ncd\"", 8, &f.w, &f.n, f.err, sizeof(f.err)),
+	CHECK_EQ_INT(json_parse("\"ab\\ncd\"", 8, &f.w, &f.n, f.err,
+			 sizeof(f.err)),
 	    -E2BIG);
 
 	/* Depth cap is adjustable. */
 	f.w.max_depth = 2;
-	CHECK_EQ_INT(json_parse("[[1]]", 5, &f.w, &f.n, f.err, sizeof(f.err)), 0);
+	CHECK_EQ_INT(json_parse("[[1]]", 5, &f.w, &f.n, f.err, sizeof(f.err)),
+	    0);
 	CHECK_EQ_INT(json_parse("[[[1]]]", 7, &f.w, &f.n, f.err, sizeof(f.err)),
 	    -ELOOP);
 
 	/* Scratch full or absent. */
 	json_work_init(&f.w, f.toks, NTOK, f.scratch, 3);
-	CHECK_EQ_INT(json_parse("\"a\\nb\"", 6, &f.w, &f.n, f.err, sizeof(f.err)), 0);
+	CHECK_EQ_INT(json_parse("\"a\\nb\"", 6, &f.w, &f.n, f.err,
+			 sizeof(f.err)),
+	    0);
 	CHECK_EQ_INT(json_parse("[\"a\\nb\",\"\\n\"]", 12, &f.w, &f.n, f.err,
-	    sizeof(f.err)), -E2BIG);
+			 sizeof(f.err)),
+	    -E2BIG);
 	json_work_init(&f.w, f.toks, NTOK, NULL, 0);
-	CHECK_EQ_INT(json_parse("\"ab\"", 4, &f.w, &f.n, f.err, sizeof(f.err)), 0);
-	CHECK_EQ_INT(json_parse("\"a\\nb\"", 6, &f.w, &f.n, f.err, sizeof(f.err)),
+	CHECK_EQ_INT(json_parse("\"ab\"", 4, &f.w, &f.n, f.err, sizeof(f.err)),
+	    0);
+	CHECK_EQ_INT(json_parse("\"a\\nb\"", 6, &f.w, &f.n, f.err,
+			 sizeof(f.err)),
 	    -E2BIG);
 
 	/* A NULL/zero-length error buffer is fine. */

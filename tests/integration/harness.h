@@ -90,17 +90,20 @@ static inline void hx_start(struct hx *h, const char *const *extra)
 			const struct reg *r = pen_region(p);
 			bool ready = r->hdr->state == REG_RUNNING &&
 			    r->hdr->supervisor_pid == pid;
-			for (unsigned s = 0; ready && s < r->hdr->geo.shards; s++)
-				ready = ck_pr_load_uint(&reg_proc(r,
-				    reg_proc_worker(r, s))->ready);
+			for (unsigned s = 0; ready && s < r->hdr->geo.shards;
+			     s++)
+				ready = ck_pr_load_uint(
+				    &reg_proc(r, reg_proc_worker(r, s))->ready);
 			pen_close(&p);
 			if (ready)
 				return;
 		}
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			fprintf(stderr, "penchantd exited early (status %d); log "
-			    "%s\n", st, h->log);
+			fprintf(stderr,
+			    "penchantd exited early (status %d); log "
+			    "%s\n",
+			    st, h->log);
 			exit(1);
 		}
 		hx_sleep_ms(20);
@@ -169,9 +172,9 @@ static inline int hx_runv(const char *input, size_t input_len, char *out,
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
-		int i = open(fin, O_RDONLY), o = open(fout, O_WRONLY | O_CREAT |
-		    O_TRUNC, 0600), e = open(ferr, O_WRONLY | O_CREAT | O_TRUNC,
-		    0600);
+		int i = open(fin, O_RDONLY),
+		    o = open(fout, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+		    e = open(ferr, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(i, 0);
 		dup2(o, 1);
 		dup2(e, 2);
@@ -221,12 +224,14 @@ static inline bool hx_wait_drained(const struct reg *r, unsigned timeout_ms)
 {
 	for (unsigned t = 0; t < timeout_ms; t += 10) {
 		bool done = true;
-		for (unsigned p = 0; done && p < r->hdr->geo.producer_slots; p++)
-			for (unsigned s = 0; done && s < r->hdr->geo.shards; s++) {
+		for (unsigned p = 0; done && p < r->hdr->geo.producer_slots;
+		     p++)
+			for (unsigned s = 0; done && s < r->hdr->geo.shards;
+			     s++) {
 				struct ring_block *b = reg_ring(r, p, s);
 				done = ring_backlog(b) == 0 &&
 				    ck_pr_load_64(&b->applied_seq) ==
-				    ck_pr_load_64(&b->next_seq);
+					ck_pr_load_64(&b->next_seq);
 			}
 		if (done)
 			return true;

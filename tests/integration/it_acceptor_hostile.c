@@ -26,8 +26,8 @@ static void _good(struct good *g, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		unsigned u = (g->sent + i) % GOOD_USERS;
 		snprintf(user, sizeof(user), "good-%u", u);
-		axb_event(&w, user, "click", "ent-1", T0_MS + (int64_t)(g->sent +
-		    i) * 1000);
+		axb_event(&w, user, "click", "ent-1",
+		    T0_MS + (int64_t)(g->sent + i) * 1000);
 		g->per_user[u]++;
 	}
 	g->sent += n;
@@ -57,7 +57,8 @@ static void _send_close_expect(struct ax *a, const void *p, size_t n,
 	int fd = _conn(a);
 	CHECK(ax_write_all(fd, p, n));
 	if (!_closed_by_peer(fd, 5000))
-		fprintf(stderr, "server did not close the %s connection\n", what);
+		fprintf(stderr, "server did not close the %s connection\n",
+		    what);
 	close(fd);
 }
 
@@ -109,7 +110,7 @@ static void _tcp_wrong_types(struct ax *a, struct good *g)
 	axb_str(&w, "timestamp");
 	axb_i64(&w, T0_MS);
 	axb_event(&w, "wt-1", "teleport", "ent-1", T0_MS); /* bad type */
-	axb_map(&w, 4); /* NaN time */
+	axb_map(&w, 4);					   /* NaN time */
 	axb_str(&w, "user_id");
 	axb_str(&w, "wt-2");
 	axb_str(&w, "event_type");
@@ -264,8 +265,9 @@ int main(int argc, char **argv)
 	/* TCP: random, nesting, huge str, huge array, big object; UDP:
 	 * random, nesting, huge array, half map, truncated datagram. */
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_MALFORMED) +
-	    ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_BIG) +
-	    ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP), 10);
+		ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_BIG) +
+		ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP),
+	    10);
 	CHECK(ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP) >= 2);
 
 	_random(&a, &g);
@@ -290,15 +292,18 @@ int main(int argc, char **argv)
 
 	char out[16384];
 	CHECK_EQ_INT(hx_cli(&a.h, NULL, 0, out, sizeof(out), NULL, 0, "status",
-	    NULL), 0);
+			 NULL),
+	    0);
 	CHECK(strstr(out, "acceptor: up") && strstr(out, "closed: peer"));
 	if (check_failures)
 		fputs(out, stderr);
 
 	/* Bad listen settings name the setting and the entry. */
 	char err[4096];
-	const char *bad[] = { a.h.penchantd, "--udp-listen=127.0.0.1:7878,"
-		"1.2.3:99", NULL };
+	const char *bad[] = { a.h.penchantd,
+		"--udp-listen=127.0.0.1:7878,"
+		"1.2.3:99",
+		NULL };
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), bad),
 	    2);
 	CHECK(strstr(err, "udp_listen") && strstr(err, "'1.2.3:99'"));

@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 		if (ax_write_all(fd, w.b, n)) {
 			i += CHUNK;
 		} else {
-			REQUIRE(killed); /* only the kill may break the stream */
+			REQUIRE(
+			    killed); /* only the kill may break the stream */
 			close(fd);
 			resumed_at = i;
 			fd = -1;
@@ -67,15 +68,15 @@ int main(int argc, char **argv)
 		}
 		if (!killed && i >= N / 3) {
 			/* Kill it once it has committed part of what it read. */
-			for (unsigned t = 0; t < 1000 && _committed(a.r) < N / 6;
-			    t++)
+			for (unsigned t = 0;
+			     t < 1000 && _committed(a.r) < N / 6; t++)
 				hx_sleep_ms(10);
 			pid_t pid = acc->pid;
 			REQUIRE(pid > 0);
 			kill(pid, SIGKILL);
 			/* Dead and reaped: the supervisor clears pid. */
-			for (unsigned t = 0; t < 500 && ck_pr_load_int(&acc->pid) ==
-			    pid; t++)
+			for (unsigned t = 0;
+			     t < 500 && ck_pr_load_int(&acc->pid) == pid; t++)
 				hx_sleep_ms(2);
 			REQUIRE(ck_pr_load_int(&acc->pid) != pid);
 			at_kill = _committed(a.r);
@@ -100,9 +101,10 @@ int main(int argc, char **argv)
 	CHECK(hx_wait_drained(a.r, 20000));
 	CHECK_EQ_INT(_committed(a.r), want);
 	CHECK_EQ_INT(acc->starts, 2);
-	fprintf(stderr, "killed after %u sent: %llu committed before the "
-	    "kill, resumed at %u\n", N / 3, (unsigned long long)at_kill,
-	    resumed_at);
+	fprintf(stderr,
+	    "killed after %u sent: %llu committed before the "
+	    "kill, resumed at %u\n",
+	    N / 3, (unsigned long long)at_kill, resumed_at);
 	CHECK(at_kill > 0 && at_kill <= resumed_at);
 
 	uint64_t applied = 0, twice = 0, missing_after = 0;

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 		for (unsigned c = 0; c < NCONN && i < NTCP; c++) {
 			w.n = 0;
 			for (unsigned k = 0; k < 200 && i < NTCP; k++, i++) {
-				snprintf(user, sizeof(user), "bp-%u", i % TUSERS);
+				snprintf(user, sizeof(user), "bp-%u",
+				    i % TUSERS);
 				axb_event(&w, user, "view", "ent-1", T0_MS + i);
 			}
 			REQUIRE(ax_write_all(fds[c], w.b, w.n));
@@ -84,9 +85,10 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(ax_get(&a, REG_C_UDP_DROPPED_EVENTS), dropped);
 	CHECK_EQ_INT(_events_of(&a, "ud-", UUSERS), got - dropped);
 	CHECK_EQ_INT(ax_get(&a, REG_C_ACC_EVENTS), NTCP + got - dropped);
-	fprintf(stderr, "udp: %u sent, %llu received, %llu dropped (rings "
-	    "full)\n", NUDP, (unsigned long long)got,
-	    (unsigned long long)dropped);
+	fprintf(stderr,
+	    "udp: %u sent, %llu received, %llu dropped (rings "
+	    "full)\n",
+	    NUDP, (unsigned long long)got, (unsigned long long)dropped);
 	ax_finish(&a);
 	return check_done("it_acceptor_pressure");
 }

@@ -14,11 +14,11 @@
 #include "it_acceptor_util.h"
 
 #define T0_MS 1767258000000LL /* 2026-01-01T09:00:00Z */
-#define K 6                   /* events per user, 6 h apart */
-#define NA 40                 /* users on UDP single datagrams */
-#define NB 64                 /* users on UDP arrays of 16 */
-#define NC 4                  /* TCP connections */
-#define NCU 30                /* users per TCP connection */
+#define K 6		      /* events per user, 6 h apart */
+#define NA 40		      /* users on UDP single datagrams */
+#define NB 64		      /* users on UDP arrays of 16 */
+#define NC 4		      /* TCP connections */
+#define NCU 30		      /* users per TCP connection */
 
 /* view, click, rsvp, save, share */
 static const double signal_of[5] = { 0.1, 0.3, 1.0, 0.8, 0.7 };
@@ -36,7 +36,8 @@ static const char script[] =
     "TYPES = ['view', 'click', 'rsvp', 'save', 'share']\n"
     "def t(u, k): return T0 + k * 6 * 3600 * 1000 + (u % 7) * 60000\n"
     "def rfc3339(ms):\n"
-    "    d = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)\n"
+    "    d = datetime.datetime.fromtimestamp(ms // 1000, "
+    "datetime.timezone.utc)\n"
     "    return d.strftime('%Y-%m-%dT%H:%M:%SZ')\n"
     "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
     "dst = ('127.0.0.1', port)\n"
@@ -52,7 +53,8 @@ static const char script[] =
     "evs = []\n"
     "for k in range(K):\n"
     "    for i in range(NB):\n"
-    "        evs.append({'userId': 'pb-%d' % i, 'eventType': TYPES[(i + k) % 5],\n"
+    "        evs.append({'userId': 'pb-%d' % i, 'eventType': TYPES[(i + k) % "
+    "5],\n"
     "                    'entityId': 'ent-%d' % (i % 10),\n"
     "                    'context': {'timestamp': t(i, k) / 1000.0,\n"
     "                                'device': 'iPhone'}})\n"
@@ -119,7 +121,8 @@ static const char node_script[] =
     "    for (let i = 0; i < NB; i++)\n"
     "      evs.push({ userId: 'pb-' + i, eventType: TYPES[(i + k) % 5],\n"
     "        entityId: 'ent-' + (i % 10),\n"
-    "        context: { timestamp: t(i, k) / 1000 + 0.0001, device: 'iPhone' } });\n"
+    "        context: { timestamp: t(i, k) / 1000 + 0.0001, device: 'iPhone' } "
+    "});\n"
     "  for (let j = 0; j < evs.length; j += 16) {\n"
     "    await sendUdp(u, pack(evs.slice(j, j + 16)));\n"
     "    await sleep(1);\n"
@@ -135,7 +138,8 @@ static const char node_script[] =
     "          event_type: TYPES[(i + k) % 5], entity_id: 'ent-' + (i % 10),\n"
     "          entity_type: 'activity', timestamp: new Date(t(i, k)) });\n"
     "        if (rnd() < 0.5 || pend.length === 5) {\n"
-    "          parts.push(enc(pend.length === 1 ? pend[0] : pend)); pend = [];\n"
+    "          parts.push(enc(pend.length === 1 ? pend[0] : pend)); pend = "
+    "[];\n"
     "        }\n"
     "      }\n"
     "    if (pend.length) parts.push(enc(pend));\n"
@@ -163,10 +167,12 @@ static void _catalog(struct ax *a)
 	for (unsigned i = 0; i < 10; i++)
 		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
 		    "{\"id\":\"ent-%u\",\"category\":\"cat-%u\",\"tags\":"
-		    "[\"tag-%u\"]}\n", i, i, i);
+		    "[\"tag-%u\"]}\n",
+		    i, i, i);
 	char out[1024], err[1024];
-	CHECK_EQ_INT(hx_cli(&a->h, lines, n, out, sizeof(out), err,
-	    sizeof(err), "catalog", "load", "-", NULL), 0);
+	CHECK_EQ_INT(hx_cli(&a->h, lines, n, out, sizeof(out), err, sizeof(err),
+			 "catalog", "load", "-", NULL),
+	    0);
 }
 
 /* Checks one user against the rule: K events, types (u + k) % 5. */
@@ -209,20 +215,24 @@ static void _require_sender(bool node, const char *modules)
 {
 	if (node) {
 		char probe[512];
-		snprintf(probe, sizeof(probe), "module.paths.unshift('%s'); "
-		    "require('@msgpack/msgpack'); require('msgpackr')", modules);
+		snprintf(probe, sizeof(probe),
+		    "module.paths.unshift('%s'); "
+		    "require('@msgpack/msgpack'); require('msgpackr')",
+		    modules);
 		const char *js[] = { "/usr/bin/node", "-e", probe, NULL };
 		if (access("/usr/bin/node", X_OK) ||
 		    hx_runv(NULL, 0, NULL, 0, NULL, 0, js) != 0)
-			SKIP("node with @msgpack/msgpack and msgpackr in %s is not "
-			    "installed (tools/test.sh installs them)", modules);
+			SKIP("node with @msgpack/msgpack and msgpackr in %s is "
+			     "not "
+			     "installed (tools/test.sh installs them)",
+			    modules);
 		return;
 	}
 	const char *py[] = { "/usr/bin/python3", "-c", "import msgpack", NULL };
 	if (access("/usr/bin/python3", X_OK) ||
 	    hx_runv(NULL, 0, NULL, 0, NULL, 0, py) != 0)
 		SKIP("/usr/bin/python3 with python3-msgpack is not installed "
-		    "(tools/setup.sh installs it)");
+		     "(tools/setup.sh installs it)");
 }
 
 int main(int argc, char **argv)
@@ -246,8 +256,8 @@ int main(int argc, char **argv)
 	fputs(node ? node_script : script, f);
 	fclose(f);
 	snprintf(port, sizeof(port), "%u", a.port);
-	const char *send[] = { node ? "/usr/bin/node" : "/usr/bin/python3", path,
-		port, NULL };
+	const char *send[] = { node ? "/usr/bin/node" : "/usr/bin/python3",
+		path, port, NULL };
 	int rc = hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), send);
 	if (rc)
 		fprintf(stderr, "sender: %s\n", err);
@@ -295,11 +305,13 @@ int main(int argc, char **argv)
 
 	char sout[16384];
 	CHECK_EQ_INT(hx_cli(&a.h, NULL, 0, sout, sizeof(sout), NULL, 0,
-	    "status", NULL), 0);
+			 "status", NULL),
+	    0);
 	CHECK(strstr(sout, "acceptor: up") != NULL);
 	CHECK(strstr(sout, "udp: 264 datagrams") != NULL);
 	CHECK_EQ_INT(hx_cli(&a.h, NULL, 0, sout, sizeof(sout), NULL, 0,
-	    "status", "--json", NULL), 0);
+			 "status", "--json", NULL),
+	    0);
 	snprintf(want, sizeof(want), "\"events\":%u", total);
 	CHECK(strstr(sout, "\"acceptor\":{\"running\":true") != NULL);
 	CHECK(strstr(sout, want) != NULL);

@@ -73,8 +73,8 @@ static inline void ax_start(struct ax *a, const char *name, int argc,
 	a->port = ax_port(salt);
 	snprintf(udp, sizeof(udp), "--udp-listen=127.0.0.1:%u", a->port);
 	snprintf(tcp, sizeof(tcp), "--tcp-listen=127.0.0.1:%u", a->port);
-	const char *flags[24] = { udp, tcp, "--forward-listen=",
-		"--no-snapshot" };
+	const char *flags[24] = { udp, tcp,
+		"--forward-listen=", "--no-snapshot" };
 	unsigned n = 4;
 	for (; extra && *extra && n < 23; extra++)
 		flags[n++] = *extra;

@@ -19,7 +19,8 @@ int main(int argc, char **argv)
 	static char catalog[WL_ENTITIES * 160];
 	size_t clen = wl_catalog_jsonl(catalog, sizeof(catalog));
 	CHECK_EQ_INT(hx_cli(&h, catalog, clen, NULL, 0, NULL, 0, "catalog",
-	    "load", "-", NULL), 0);
+			 "load", "-", NULL),
+	    0);
 
 	pid_t client = fork();
 	REQUIRE(client >= 0);
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
 		bad += wl_compare(u, &ref[u], &pp) != 0;
 	}
 	CHECK_EQ_INT(bad, 0);
-	printf("supervisor killed under load; %llu events exact after adoption\n",
+	printf("supervisor killed under load; %llu events exact after "
+	       "adoption\n",
 	    (unsigned long long)events);
 	free(ref);
 	pen_close(&p);

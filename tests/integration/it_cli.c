@@ -20,14 +20,15 @@ static bool _has(const char *hay, const char *needle)
 
 static void _catalog(struct hx *h)
 {
-	static const char lines[] =
-	    "{\"id\":\"ent-1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"]}\n"
-	    "{\"id\":\"\"}\n"
-	    "{\"category\":\"x\"}\n"
-	    "{\"id\":\"e3\",\"tags\":\"notarray\"}\n"
-	    "{\"id\":\"e4\",\"price_level\":9}\n"
-	    "not json at all\n"
-	    "{\"id\":\"ent-2\",\"category\":\"outdoors\",\"tags\":[\"hiking\"]}\n";
+	static const char lines[] = "{\"id\":\"ent-1\",\"category\":\"music\","
+				    "\"tags\":[\"jazz\",\"live\"]}\n"
+				    "{\"id\":\"\"}\n"
+				    "{\"category\":\"x\"}\n"
+				    "{\"id\":\"e3\",\"tags\":\"notarray\"}\n"
+				    "{\"id\":\"e4\",\"price_level\":9}\n"
+				    "not json at all\n"
+				    "{\"id\":\"ent-2\",\"category\":"
+				    "\"outdoors\",\"tags\":[\"hiking\"]}\n";
 	char out[4096], err[4096];
 	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
 	    sizeof(err), "catalog", "load", "-", NULL);
@@ -44,16 +45,22 @@ static void _catalog(struct hx *h)
 static void _send(struct hx *h)
 {
 	static const char lines[] =
-	    "{\"user_id\":\"alice\",\"event_type\":\"rsvp\",\"entity_id\":\"ent-1\",\"timestamp\":" T0 "}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"rsvp\",\"entity_id\":"
+	    "\"ent-1\",\"timestamp\":" T0 "}\n"
 	    "{\"user_id\":\"alice\"\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"teleport\",\"entity_id\":\"ent-1\",\"timestamp\":" T0 "}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"teleport\",\"entity_id\":"
+	    "\"ent-1\",\"timestamp\":" T0 "}\n"
 	    "[1,2,3]\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":\"yesterday\"}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":"
+	    "\"ent-1\",\"timestamp\":\"yesterday\"}\n"
 	    "\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":" T0 ",\"lat\":91,\"lon\":0}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":"
+	    "\"ent-1\",\"timestamp\":" T0 ",\"lat\":91,\"lon\":0}\n"
 	    "\x01\x02\xff\xfe garbage\n"
-	    "{\"userId\":\"alice\",\"eventType\":\"click\",\"entityId\":\"ent-1\",\"context\":{\"timestamp\":" T1 ",\"device\":\"iPhone\"}}\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\"}\n";
+	    "{\"userId\":\"alice\",\"eventType\":\"click\",\"entityId\":\"ent-"
+	    "1\",\"context\":{\"timestamp\":" T1 ",\"device\":\"iPhone\"}}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":"
+	    "\"ent-1\"}\n";
 	char out[4096], err[8192];
 	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
 	    sizeof(err), "send", NULL);
@@ -92,33 +99,43 @@ static void _profile(struct hx *h)
 
 	char out[8192], err[4096];
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "profile", "alice", "--json", NULL), 0);
+			 "profile", "alice", "--json", NULL),
+	    0);
 	CHECK(_has(out, "\"events\":2"));
 	CHECK(_has(out, "\"name\":\"jazz\""));
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "profile", "alice", NULL), 0);
+			 "profile", "alice", NULL),
+	    0);
 	CHECK(_has(out, "jazz"));
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "profile", "nobody", NULL), 4);
+			 "profile", "nobody", NULL),
+	    4);
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "profile", NULL), 2);
+			 "profile", NULL),
+	    2);
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "profile", "a", "b", NULL), 2);
+			 "profile", "a", "b", NULL),
+	    2);
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "frobnicate", NULL), 2);
+			 "frobnicate", NULL),
+	    2);
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "send", "--bogus", NULL), 2);
+			 "send", "--bogus", NULL),
+	    2);
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "status", NULL), 0);
+			 "status", NULL),
+	    0);
 	CHECK(_has(out, "profiles 1 / 524288"));
 	CHECK(_has(out, "rejected: 7 at producers"));
 	CHECK(_has(out, "bad_type 1"));
 	CHECK(_has(out, "catalog 2 /"));
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "status", "--json", NULL), 0);
+			 "status", "--json", NULL),
+	    0);
 	CHECK(_has(out, "\"state\":\"running\""));
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
-	    "status", "--help", NULL), 0);
+			 "status", "--help", NULL),
+	    0);
 	const char *argv[] = { h->penchant, "--instance=no-such-instance-x",
 		"status", NULL };
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), argv),
@@ -132,7 +149,8 @@ static void _daemon_flags(struct hx *h)
 	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
 	const char *second[] = { h->penchantd, inst, "--state-dir=/tmp", NULL };
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
-	    second), 1);
+			 second),
+	    1);
 	CHECK(_has(err, "already running"));
 	static const char *const bad[][2] = {
 		{ "--shards=99", "shards" },
@@ -148,7 +166,8 @@ static void _daemon_flags(struct hx *h)
 		const char *argv[] = { h->penchantd, bad[i][0],
 			i == 7 ? "--acceptor-slots=2" : NULL, NULL };
 		CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err,
-		    sizeof(err), argv), 2);
+				 sizeof(err), argv),
+		    2);
 		CHECK(_has(err, bad[i][1]));
 	}
 	const char *help[] = { h->penchantd, "--help", NULL };

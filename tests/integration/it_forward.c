@@ -69,8 +69,8 @@ static int _wait(pid_t pid, unsigned timeout_ms)
 static bool _port_open(unsigned port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port),
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
 	for (int i = 0; i < 100; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -95,7 +95,7 @@ static int _events(pen_t *p, const char *user)
 }
 
 /* Waits until the acceptor of the region runs and is ready; its pid. */
-static pid_t _acceptor(pen_t *p, pid_t not)
+static pid_t _acceptor(pen_t *p, pid_t not )
 {
 	const struct reg *r = pen_region(p);
 
@@ -103,26 +103,25 @@ static pid_t _acceptor(pen_t *p, pid_t not)
 		struct reg_proc *a = reg_proc(r, reg_proc_acceptor(r));
 		pid_t pid = ck_pr_load_int(&a->pid);
 
-		if (pid > 0 && pid != not && ck_pr_load_uint(&a->ready))
+		if (pid > 0 && pid != not &&ck_pr_load_uint(&a->ready))
 			return pid;
 		hx_sleep_ms(10);
 	}
 	return -1;
 }
 
-static void _basic(struct hx *h, pen_t *p, const char *client,
-    const char *port)
+static void _basic(struct hx *h, pen_t *p, const char *client, const char *port)
 {
 	const char *argv[] = { "/usr/bin/python3", client, "interop", port,
-	    NULL };
+		NULL };
 	const char *dargv[] = { "/usr/bin/python3", client, "dup", port, NULL };
 	int rc = _wait(_spawn(argv), 60000);
 	static const struct {
 		const char *user;
 		int n;
 	} want[] = { { "fl-int", 5 }, { "fl-ns", 5 }, { "ack-message", 1 },
-	    { "ack-forward", 3 }, { "ack-packed", 3 }, { "ack-gzip", 3 },
-	    { "dup-chunk", 3 } };
+		{ "ack-forward", 3 }, { "ack-packed", 3 }, { "ack-gzip", 3 },
+		{ "dup-chunk", 3 } };
 
 	if (rc == 77) {
 		hx_stop(h);
@@ -137,8 +136,8 @@ static void _basic(struct hx *h, pen_t *p, const char *client,
 		int n = _events(p, want[i].user);
 
 		if (n != want[i].n)
-			fprintf(stderr, "%s: %d events, want %d\n", want[i].user,
-			    n, want[i].n);
+			fprintf(stderr, "%s: %d events, want %d\n",
+			    want[i].user, n, want[i].n);
 		CHECK_EQ_INT(n, want[i].n);
 	}
 	{
@@ -168,12 +167,11 @@ static unsigned _acked_lines(const char *log)
 	return n;
 }
 
-static void _kill(struct hx *h, pen_t *p, const char *client,
-    const char *port)
+static void _kill(struct hx *h, pen_t *p, const char *client, const char *port)
 {
 	char log[256], users[16], per[16], chunks[16];
 	const char *argv[] = { "/usr/bin/python3", client, "resend", port,
-	    users, per, chunks, log, NULL };
+		users, per, chunks, log, NULL };
 	pid_t cpid, acc = -1;
 	int rc = -1, kills = 0, bad = 0;
 	FILE *f;
@@ -243,12 +241,13 @@ static void _kill(struct hx *h, pen_t *p, const char *client,
 		snprintf(id, sizeof(id), "r%d", u);
 		n = _events(p, id);
 		if (n != want && bad++ < 5)
-			fprintf(stderr, "%s: %d events, want exactly %d\n", id, n,
-			    want);
+			fprintf(stderr, "%s: %d events, want exactly %d\n", id,
+			    n, want);
 	}
 	CHECK_EQ_INT(bad, 0);
 	printf("%llu events acked across %d acceptor kills, each applied "
-	    "once\n", acked, kills);
+	       "once\n",
+	    acked, kills);
 }
 
 int main(int argc, char **argv)
@@ -261,7 +260,8 @@ int main(int argc, char **argv)
 
 	REQUIRE(argc >= 5);
 	if (!_has_forward(argv[1]))
-		SKIP("penchantd has no --forward-listen yet (acceptor pending)");
+		SKIP(
+		    "penchantd has no --forward-listen yet (acceptor pending)");
 	if (access("/usr/bin/python3", X_OK) != 0)
 		SKIP("no /usr/bin/python3");
 	hx_init(&h, strcmp(argv[4], "kill") ? "fwd" : "fwdkill", argc, argv);
@@ -296,6 +296,6 @@ int main(int argc, char **argv)
 	pen_close(&p);
 	CHECK_EQ_INT(hx_stop(&h), 0);
 	hx_cleanup(&h);
-	return check_done(strcmp(argv[4], "kill") ? "it_forward basic" :
-	    "it_forward kill");
+	return check_done(
+	    strcmp(argv[4], "kill") ? "it_forward basic" : "it_forward kill");
 }

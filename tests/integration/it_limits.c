@@ -11,8 +11,10 @@ static int _publish_users(pen_t *p, unsigned from, unsigned to)
 	char user[32], err[128];
 	for (unsigned u = from; u < to; u++) {
 		snprintf(user, sizeof(user), "limit-user-%u", u);
-		struct pen_event ev = { .user_id = user, .event_type = "view",
-			.entity_id = "x", .time_ms = 1767258000000LL,
+		struct pen_event ev = { .user_id = user,
+			.event_type = "view",
+			.entity_id = "x",
+			.time_ms = 1767258000000LL,
 			.scroll_depth = -1 };
 		int rc = pen_publish(p, &ev, 0, err, sizeof(err));
 		if (rc)
@@ -41,7 +43,8 @@ static void _table_full(struct hx *h)
 	pen_close(&p);
 	char out[8192];
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), NULL, 0, "status",
-	    NULL), 0);
+			 NULL),
+	    0);
 	CHECK(strstr(out, "table_full 476") != NULL);
 	CHECK(strstr(out, "profiles 1024 / 1024 (100.0%)") != NULL);
 }
@@ -73,7 +76,8 @@ static void _dead_client(struct hx *h)
 	REQUIRE(kid >= 0);
 	if (kid == 0) {
 		pen_t *q;
-		if (pen_open(h->instance, &q, NULL, 0) || _publish_users(q, 0, 5))
+		if (pen_open(h->instance, &q, NULL, 0) ||
+		    _publish_users(q, 0, 5))
 			_exit(1);
 		raise(SIGKILL); /* dies holding its slot */
 		_exit(2);
@@ -89,7 +93,8 @@ static void _dead_client(struct hx *h)
 	uint64_t gen = reg_producer(r, (unsigned)slot)->generation;
 	bool freed = false;
 	for (int i = 0; i < 500 && !freed; i++) {
-		freed = ck_pr_load_int(&reg_producer(r, (unsigned)slot)->owner) == 0;
+		freed = ck_pr_load_int(
+			    &reg_producer(r, (unsigned)slot)->owner) == 0;
 		hx_sleep_ms(10);
 	}
 	CHECK(freed);

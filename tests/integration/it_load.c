@@ -110,7 +110,8 @@ int main(int argc, char **argv)
 	REQUIRE(argc >= 4);
 	bool kill_mode = !strcmp(argv[3], "kill");
 	uint64_t events = argc > 4 ? strtoull(argv[4], NULL, 10) : 1000000;
-	unsigned users = argc > 5 ? (unsigned)strtoul(argv[5], NULL, 10) : 100000;
+	unsigned users =
+	    argc > 5 ? (unsigned)strtoul(argv[5], NULL, 10) : 100000;
 	hx_init(&h, kill_mode ? "kill" : "exact", argc, argv);
 	const char *flags[] = { "--shards=2", "--profiles-per-shard=131072",
 		"--restart-delay-ms=5", "--ring-depth=4096", NULL };
@@ -120,7 +121,8 @@ int main(int argc, char **argv)
 	size_t clen = wl_catalog_jsonl(catalog, sizeof(catalog));
 	char out[4096], err[4096];
 	CHECK_EQ_INT(hx_cli(&h, catalog, clen, out, sizeof(out), err,
-	    sizeof(err), "catalog", "load", "-", NULL), 0);
+			 sizeof(err), "catalog", "load", "-", NULL),
+	    0);
 
 	pen_t *p;
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
@@ -160,12 +162,15 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(bad, 0);
 	uint64_t recovered = 0, skipped = 0;
 	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
-		recovered += reg_proc(r, reg_proc_worker(r, s))->counters[REG_C_RECOVERED];
-		skipped += reg_proc(r, reg_proc_worker(r, s))->counters[REG_C_SKIPPED];
+		recovered += reg_proc(r, reg_proc_worker(r, s))
+				 ->counters[REG_C_RECOVERED];
+		skipped +=
+		    reg_proc(r, reg_proc_worker(r, s))->counters[REG_C_SKIPPED];
 	}
 	printf("%llu events, %u users verified; rolled back %llu, skipped %llu "
-	    "at restarts\n", (unsigned long long)events, users,
-	    (unsigned long long)recovered, (unsigned long long)skipped);
+	       "at restarts\n",
+	    (unsigned long long)events, users, (unsigned long long)recovered,
+	    (unsigned long long)skipped);
 
 	/* Clean stop writes a snapshot; the next start restores it exactly. */
 	struct lrn_profile *before = _dump(r, users);

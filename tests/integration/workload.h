@@ -21,7 +21,7 @@
 
 #define WL_PERSONAS 10
 #define WL_ENTITIES (WL_PERSONAS * 5)
-#define WL_TAGS 8  /* per persona: 5 own + 3 shared */
+#define WL_TAGS 8 /* per persona: 5 own + 3 shared */
 #define WL_CATS 4
 #define WL_DAY 86400000.0
 #define WL_BASE_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
@@ -81,9 +81,10 @@ static inline size_t wl_catalog_jsonl(char *buf, size_t len)
 	for (unsigned e = 0; e < WL_ENTITIES; e++) {
 		char tags[3][24], cat[24];
 		wl_entity_tags(e, tags, cat, sizeof(cat));
-		n += (size_t)snprintf(buf + n, len - n, "{\"id\":\"ent-%u\","
-		    "\"category\":\"%s\",\"tags\":[\"%s\",\"%s\",\"%s\"]}\n", e,
-		    cat, tags[0], tags[1], tags[2]);
+		n += (size_t)snprintf(buf + n, len - n,
+		    "{\"id\":\"ent-%u\","
+		    "\"category\":\"%s\",\"tags\":[\"%s\",\"%s\",\"%s\"]}\n",
+		    e, cat, tags[0], tags[1], tags[2]);
 	}
 	return n;
 }
@@ -135,7 +136,8 @@ static inline unsigned wl_tag_slot(unsigned ent, unsigned which)
 
 static inline double wl_signal_of(const struct wl_ev *e)
 {
-	return e->type == 5 ? (e->feedback > 0 ? 0.9 : -0.5) : wl_signal[e->type];
+	return e->type == 5 ? (e->feedback > 0 ? 0.9 : -0.5)
+			    : wl_signal[e->type];
 }
 
 static inline unsigned wl_count_slot(const struct wl_ev *e)
@@ -209,12 +211,12 @@ static inline int wl_compare(unsigned user, const struct wl_ref *r,
     const struct pen_profile *p)
 {
 	unsigned persona = user % WL_PERSONAS;
-#define WL_FAIL(...)                                                      \
-	do {                                                              \
-		fprintf(stderr, "user-%u: ", user);                       \
-		fprintf(stderr, __VA_ARGS__);                             \
-		fputc('\n', stderr);                                      \
-		return 1;                                                 \
+#define WL_FAIL(...)                                                           \
+	do {                                                                   \
+		fprintf(stderr, "user-%u: ", user);                            \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                           \
+		return 1;                                                      \
 	} while (0)
 	if (p->events != r->events)
 		WL_FAIL("events %u, expected %u", p->events, r->events);
@@ -239,9 +241,11 @@ static inline int wl_compare(unsigned user, const struct wl_ref *r,
 			WL_FAIL("tag slot %u missing", s);
 		if (p->tags[j].evidence != r->tag_n[s] ||
 		    fabs(p->tags[j].weight - r->tag_w[s]) > 1e-9)
-			WL_FAIL("tag slot %u: weight %.15g evidence %u, expected "
-			    "%.15g / %u", s, p->tags[j].weight,
-			    p->tags[j].evidence, r->tag_w[s], r->tag_n[s]);
+			WL_FAIL("tag slot %u: weight %.15g evidence %u, "
+				"expected "
+				"%.15g / %u",
+			    s, p->tags[j].weight, p->tags[j].evidence,
+			    r->tag_w[s], r->tag_n[s]);
 	}
 	if (p->n_tags != want_tags)
 		WL_FAIL("%u tags, expected %u", p->n_tags, want_tags);

@@ -42,8 +42,8 @@ static inline void fu_rec(msgpack_packer *pk, const char *user, long long ts_ms)
 
 static inline void fu_eventtime(msgpack_packer *pk, uint32_t sec, uint32_t ns)
 {
-	unsigned char b[8] = { sec >> 24, sec >> 16, sec >> 8, sec,
-	    ns >> 24, ns >> 16, ns >> 8, ns };
+	unsigned char b[8] = { sec >> 24, sec >> 16, sec >> 8, sec, ns >> 24,
+		ns >> 16, ns >> 8, ns };
 
 	msgpack_pack_ext(pk, 8, 0);
 	msgpack_pack_ext_body(pk, b, 8);
@@ -57,8 +57,9 @@ static inline char *fu_gzip(const void *in, size_t n, size_t *out_len)
 	char *out = malloc(cap);
 
 	memset(&z, 0, sizeof(z));
-	if (!out || deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	if (!out ||
+	    deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
+		Z_DEFAULT_STRATEGY) != Z_OK)
 		abort();
 	z.next_in = (Bytef *)(uintptr_t)in;
 	z.avail_in = (uInt)n;
@@ -79,10 +80,10 @@ struct fu_log {
 	enum evt_reason last_fatal;
 	/* pause: refuse each event the first time it is seen */
 	bool pause_each;
-	bool refused;          /* the previous call was refused */
+	bool refused; /* the previous call was refused */
 	char last_refused[512];
 	size_t redelivered_same;
-	bool ack_before_done;  /* an ack came while a refused event waited */
+	bool ack_before_done; /* an ack came while a refused event waited */
 };
 
 static inline void fu_add(struct fu_log *l, const char *fmt, ...)
@@ -112,9 +113,10 @@ static inline void fu_line(const struct fwd_event *e, char *out, size_t cap)
 {
 	const struct mp_event *ev = &e->ev;
 
-	snprintf(out, cap, "ev %s idx=%zu %s t=%lld u=%016llx tag=%.*s "
-	    "chunk=%.*s\n", fwd_mode_name(e->mode), ev->index,
-	    evt_reason_name(ev->reason),
+	snprintf(out, cap,
+	    "ev %s idx=%zu %s t=%lld u=%016llx tag=%.*s "
+	    "chunk=%.*s\n",
+	    fwd_mode_name(e->mode), ev->index, evt_reason_name(ev->reason),
 	    ev->rec ? (long long)ev->rec->time_ms : 0LL,
 	    ev->rec ? (unsigned long long)ev->rec->user_key : 0ULL,
 	    (int)e->tag_len, e->tag ? e->tag : "", (int)e->chunk_len,

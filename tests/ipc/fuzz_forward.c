@@ -18,12 +18,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_RULE(cond)                                                   \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant broken: %s\n", #cond); \
-			abort();                                          \
-		}                                                         \
+#define FUZZ_RULE(cond)                                                        \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "invariant broken: %s\n", #cond);      \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 struct fuzz_log {
@@ -32,7 +32,7 @@ struct fuzz_log {
 	bool fatal;
 	int pause_every;
 	int calls;
-	bool waiting;     /* an event was refused and not yet re-taken */
+	bool waiting; /* an event was refused and not yet re-taken */
 };
 
 static uint64_t _mix(uint64_t h, uint64_t v)
@@ -68,8 +68,8 @@ static int _cb(void *ctx, const struct fwd_event *e)
 		return 0;
 	}
 	FUZZ_RULE(e->mode < FWD_MODE_COUNT && e->tag != NULL);
-	FUZZ_RULE(e->chunk == NULL || (e->chunk_len > 0 &&
-	    e->chunk_len <= FWD_MAX_CHUNK));
+	FUZZ_RULE(e->chunk == NULL ||
+	    (e->chunk_len > 0 && e->chunk_len <= FWD_MAX_CHUNK));
 	if (l->pause_every && ++l->calls % l->pause_every == 0) {
 		l->waiting = true;
 		return 1;
@@ -80,8 +80,8 @@ static int _cb(void *ctx, const struct fwd_event *e)
 		l->digest = _mix(l->digest, e->ev.rec->user_key);
 		l->digest = _mix(l->digest, (uint64_t)e->ev.rec->time_ms);
 	}
-	l->digest = _mix(l->digest, (uint64_t)e->ev.reason << 32 |
-	    (uint32_t)e->ev.index);
+	l->digest = _mix(l->digest,
+	    (uint64_t)e->ev.reason << 32 | (uint32_t)e->ev.index);
 	l->n++;
 	return 0;
 }
@@ -131,8 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = fwd_stream_feed(&s, buf + pos, n, _cb, _ack, &cut,
 			    NULL);
 			while (rc == 1)
-				rc = fwd_stream_feed(&s, NULL, 0, _cb, _ack, &cut,
-				    NULL);
+				rc = fwd_stream_feed(&s, NULL, 0, _cb, _ack,
+				    &cut, NULL);
 			pos += n;
 		}
 		FUZZ_RULE(fwd_stream_buffered(&s) <= lim.max_buffered);

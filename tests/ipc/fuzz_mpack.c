@@ -18,21 +18,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_RULE(cond)                                                   \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant broken: %s\n", #cond); \
-			abort();                                          \
-		}                                                         \
+#define FUZZ_RULE(cond)                                                        \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "invariant broken: %s\n", #cond);      \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 #define FUZZ_LOG 64
 
 struct fuzz_log {
-	uint64_t digest;   /* of (reason, index, record) of event slots */
+	uint64_t digest; /* of (reason, index, record) of event slots */
 	size_t n;
-	bool structural;   /* a whole-object refusal happened */
-	int pause_at;      /* stream only: refuse this call once */
+	bool structural; /* a whole-object refusal happened */
+	int pause_at;	 /* stream only: refuse this call once */
 	int calls;
 };
 
@@ -120,7 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				n = size - pos;
 			rc = mp_stream_feed(&s, buf + pos, n, _cb, &str, NULL);
 			while (rc == 1)
-				rc = mp_stream_feed(&s, NULL, 0, _cb, &str, NULL);
+				rc = mp_stream_feed(&s, NULL, 0, _cb, &str,
+				    NULL);
 			pos += n;
 		}
 		FUZZ_RULE(mp_stream_buffered(&s) <= lim.max_buffered);

@@ -45,13 +45,13 @@ static void _basic(void)
 	for (unsigned i = 0; i < 1000; i++) {
 		_id(id, sizeof(id), i);
 		fwd_dedup_add(d, id, strlen(id), i);
-		for (unsigned j = i >= cap ? i - cap + 1 : 0; j <= i;
-		    j++) {
+		for (unsigned j = i >= cap ? i - cap + 1 : 0; j <= i; j++) {
 			char jd[64];
 
 			_id(jd, sizeof(jd), j);
 			if (fwd_dedup_lookup(d, jd, strlen(jd), &tok) !=
-			    FWD_SEEN_COMMITTED || tok != j) {
+				FWD_SEEN_COMMITTED ||
+			    tok != j) {
 				fprintf(stderr, "lost %u at %u\n", j, i);
 				check_failures++;
 				i = 1000;

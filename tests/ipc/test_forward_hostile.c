@@ -26,8 +26,8 @@ static int _feed(const void *p, size_t n, const struct mp_limits *lim,
 
 		CHECK(fwd_stream_error(&s, &r)[0] != '\0');
 		CHECK(r != EVT_OK);
-		again = fwd_stream_feed(&s, copy, n, fu_on_event, fu_on_ack, l,
-		    st);
+		again =
+		    fwd_stream_feed(&s, copy, n, fu_on_event, fu_on_ack, l, st);
 		CHECK_EQ_INT(again, rc); /* stays dead, counted once */
 		CHECK_EQ_INT(st->fatal, 1);
 		CHECK_EQ_INT(l->fatal, 1);
@@ -37,16 +37,16 @@ static int _feed(const void *p, size_t n, const struct mp_limits *lim,
 	return rc;
 }
 
-#define EXPECT(bytes, len, want)                                          \
-	do {                                                              \
-		struct mp_stats _st = { 0 };                              \
-		struct fu_log _l = { 0 };                                 \
-		int _rc = _feed(bytes, len, NULL, &_st, &_l);             \
-		if (_rc != (want))                                        \
-			fprintf(stderr, "case %s\n", #bytes);             \
-		CHECK_EQ_INT(_rc, want);                                  \
-		CHECK_EQ_INT(_l.acks, 0);                                 \
-		fu_log_free(&_l);                                         \
+#define EXPECT(bytes, len, want)                                               \
+	do {                                                                   \
+		struct mp_stats _st = { 0 };                                   \
+		struct fu_log _l = { 0 };                                      \
+		int _rc = _feed(bytes, len, NULL, &_st, &_l);                  \
+		if (_rc != (want))                                             \
+			fprintf(stderr, "case %s\n", #bytes);                  \
+		CHECK_EQ_INT(_rc, want);                                       \
+		CHECK_EQ_INT(_l.acks, 0);                                      \
+		fu_log_free(&_l);                                              \
 	} while (0)
 
 static void _shapes(void)
@@ -54,20 +54,30 @@ static void _shapes(void)
 	/* invalid type byte, JSON, a map, short/long arrays, tag kinds */
 	EXPECT("\xc1", 1, -EBADMSG);
 	EXPECT("[\"tag\",1,{}]", 12, -EPROTO); /* JSON: "[" is a fixint */
-	EXPECT("\x81\xa1" "a\x01", 4, -EPROTO);
+	EXPECT("\x81\xa1"
+	       "a\x01",
+	    4, -EPROTO);
 	EXPECT("\x91\xa1t", 3, -EPROTO);
 	EXPECT("\x95\xa1t\x01\x80\x80\x80", 7, -EPROTO);
 	EXPECT("\x93\x01\x01\x80", 4, -EPROTO);
-	EXPECT("\x92\xa1t\x01", 4, -EPROTO);          /* message without record */
-	EXPECT("\x94\xa1t\x90\x80\x80", 6, -EPROTO);  /* forward with 4 */
-	EXPECT("\x93\xa1t\x90\x01", 5, -EPROTO);      /* option not a map */
-	EXPECT("\x93\xa1t\x90\x81\xa5" "chunk\x01", 12, -EPROTO);
-	EXPECT("\x93\xa1t\x90\x81\xa5" "chunk\xa0", 12, -EPROTO); /* empty */
-	EXPECT("\x93\xa1t\xc4\x00\x81\xaa" "compressed\xa4zstd", 22, -EPROTO);
-	EXPECT("\x01", 1, -EPROTO);                   /* a bare integer */
+	EXPECT("\x92\xa1t\x01", 4, -EPROTO); /* message without record */
+	EXPECT("\x94\xa1t\x90\x80\x80", 6, -EPROTO); /* forward with 4 */
+	EXPECT("\x93\xa1t\x90\x01", 5, -EPROTO);     /* option not a map */
+	EXPECT("\x93\xa1t\x90\x81\xa5"
+	       "chunk\x01",
+	    12, -EPROTO);
+	EXPECT("\x93\xa1t\x90\x81\xa5"
+	       "chunk\xa0",
+	    12, -EPROTO); /* empty */
+	EXPECT("\x93\xa1t\xc4\x00\x81\xaa"
+	       "compressed\xa4zstd",
+	    22, -EPROTO);
+	EXPECT("\x01", 1, -EPROTO); /* a bare integer */
 	/* accepted: empty forward, nil option, text compression, heartbeat */
 	EXPECT("\x93\xa1t\x90\xc0", 5, 0);
-	EXPECT("\x93\xa1t\xc4\x00\x81\xaa" "compressed\xa4text", 22, 0);
+	EXPECT("\x93\xa1t\xc4\x00\x81\xaa"
+	       "compressed\xa4text",
+	    22, 0);
 	EXPECT("\xc0\xc0", 2, 0);
 }
 
@@ -124,7 +134,7 @@ static void _times(void)
 	struct mp_stats st = { 0 };
 	struct fu_log l = { 0 };
 	const unsigned char bad_ns[8] = { 0x65, 0x53, 0xf1, 0x00, 0x77, 0x35,
-	    0x94, 0x00 }; /* 2e9 ns */
+		0x94, 0x00 }; /* 2e9 ns */
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 3);

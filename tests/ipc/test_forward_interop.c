@@ -117,8 +117,8 @@ int main(int argc, char **argv)
 
 		p[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		for (int i = 0; i < nconn; i++)
-			p[i + 1] = (struct pollfd){ .fd = c[i].fd,
-			    .events = POLLIN };
+			p[i + 1] =
+			    (struct pollfd){ .fd = c[i].fd, .events = POLLIN };
 		if (poll(p, (nfds_t)nconn + 1, 10) < 0)
 			break;
 		if (!exited && waitpid(pid, &status, WNOHANG) == pid)
@@ -128,7 +128,8 @@ int main(int argc, char **argv)
 
 			if (fd >= 0) {
 				c[nconn].fd = fd;
-				REQUIRE(fwd_stream_init(&c[nconn].s, NULL) == 0);
+				REQUIRE(
+				    fwd_stream_init(&c[nconn].s, NULL) == 0);
 				nconn++;
 				total_conns++;
 			}

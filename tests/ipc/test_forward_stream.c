@@ -13,7 +13,8 @@
 /* The test stream: one message of each kind, with expectations below. */
 static msgpack_sbuffer *_stream(void)
 {
-	msgpack_sbuffer *sb = msgpack_sbuffer_new(), *in = msgpack_sbuffer_new();
+	msgpack_sbuffer *sb = msgpack_sbuffer_new(),
+			*in = msgpack_sbuffer_new();
 	msgpack_packer pk, ip;
 	size_t gz_len;
 	char *gz;
@@ -147,8 +148,8 @@ static int _run(const char *data, size_t n, const size_t *cuts, size_t ncuts,
 		    fu_on_ack, l, st);
 		free(piece);
 		while (rc == 1)
-			rc = fwd_stream_feed(&s, NULL, 0, fu_on_event, fu_on_ack,
-			    l, st);
+			rc = fwd_stream_feed(&s, NULL, 0, fu_on_event,
+			    fu_on_ack, l, st);
 		at = end;
 	}
 	if (rc == 0)
@@ -204,9 +205,9 @@ static void _one_shot_values(const char *data, size_t n)
 #undef HAS
 	/* the ack of c3 follows its last event, not its first */
 	{
-		char *first = strstr(l.text, "chunk=c3"), *ack = strstr(l.text,
-		    "ack c3"), *second = first ? strstr(first + 1, "chunk=c3") :
-		    NULL;
+		char *first = strstr(l.text, "chunk=c3"),
+		     *ack = strstr(l.text, "ack c3"),
+		     *second = first ? strstr(first + 1, "chunk=c3") : NULL;
 
 		CHECK(first && ack && second && second < ack);
 	}
@@ -226,8 +227,8 @@ static void _splits(const char *data, size_t n)
 
 		CHECK_EQ_INT(_run(data, n, &i, 1, &l, NULL), 0);
 		if (strcmp(l.text, ref.text)) {
-			fprintf(stderr, "split at %zu differs:\n%s\n--\n%s\n", i,
-			    l.text, ref.text);
+			fprintf(stderr, "split at %zu differs:\n%s\n--\n%s\n",
+			    i, l.text, ref.text);
 			check_failures++;
 			fu_log_free(&l);
 			break;
@@ -301,7 +302,11 @@ static void _ack_encode(void)
 
 	n = fwd_ack_encode(buf, sizeof(buf), "abc", 3);
 	CHECK_EQ_INT(n, 9);
-	CHECK(!memcmp(buf, "\x81\xa3" "ack\xa3" "abc", 9));
+	CHECK(!memcmp(buf,
+	    "\x81\xa3"
+	    "ack\xa3"
+	    "abc",
+	    9));
 	memset(big, 'x', sizeof(big));
 	CHECK_EQ_INT(fwd_ack_encode(buf, sizeof(buf), big, FWD_MAX_CHUNK),
 	    FWD_ACK_MAX);

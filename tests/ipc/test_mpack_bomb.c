@@ -76,8 +76,8 @@ struct bomb {
 	const char *name;
 	unsigned char *data;
 	size_t len;
-	enum evt_reason want;        /* with every cap raised */
-	enum evt_reason want_default;/* with the default caps */
+	enum evt_reason want;	      /* with every cap raised */
+	enum evt_reason want_default; /* with the default caps */
 };
 
 static unsigned char *mk(const unsigned char *head, size_t hl, size_t total,
@@ -112,10 +112,10 @@ static int run_bombs(void)
 	static const unsigned char a32[] = { 0xdd, 0xee, 0x6b, 0x28, 0x00 };
 	static const unsigned char m32[] = { 0xdf, 0xee, 0x6b, 0x28, 0x00 };
 	static const unsigned char s32[] = { 0x81, 0xa7, 'u', 's', 'e', 'r',
-	    '_', 'i', 'd', 0xdb, 0xee, 0x6b, 0x28, 0x00, 'x' };
+		'_', 'i', 'd', 0xdb, 0xee, 0x6b, 0x28, 0x00, 'x' };
 	static const unsigned char b32[] = { 0xc6, 0xff, 0xff, 0xff, 0xff };
 	static const unsigned char e32[] = { 0xc9, 0xff, 0xff, 0xff, 0xf0,
-	    0xff };
+		0xff };
 	static const unsigned char a16m[] = { 0xdc, 0xff, 0xff }; /* + maps */
 	struct bomb bombs[] = {
 		{ "array32 of 4e9", mk(a32, 5, 5, 0), 5, EVT_R_MALFORMED,
@@ -171,8 +171,8 @@ static int run_bombs(void)
 		/* As a stream with default caps: the declared size alone is
 		 * fatal (TOO_BIG) or the nesting is; never a big buffer. */
 		REQUIRE(mp_stream_init(&s, NULL) == 0);
-		rc = mp_stream_feed(&s, (const char *)b->data, b->len,
-		    count_cb, &calls, &st);
+		rc = mp_stream_feed(&s, (const char *)b->data, b->len, count_cb,
+		    &calls, &st);
 		if (rc >= 0 || mp_stream_buffered(&s) > b->len) {
 			fprintf(stderr, "%s (stream): rc %d, %zu held\n",
 			    b->name, rc, mp_stream_buffered(&s));
@@ -182,8 +182,8 @@ static int run_bombs(void)
 		/* With raised caps a stream waits for the bytes, holding only
 		 * what it was given. */
 		REQUIRE(mp_stream_init(&s, &big) == 0);
-		rc = mp_stream_feed(&s, (const char *)b->data, b->len,
-		    count_cb, &calls, &st);
+		rc = mp_stream_feed(&s, (const char *)b->data, b->len, count_cb,
+		    &calls, &st);
 		if (rc > 0 || mp_stream_buffered(&s) > b->len) {
 			fprintf(stderr, "%s (stream, raised caps): rc %d\n",
 			    b->name, rc);

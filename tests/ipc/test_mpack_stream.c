@@ -78,13 +78,18 @@ static void event(msgpack_packer *pk, const char *user, const char *type,
     int64_t t)
 {
 	msgpack_pack_map(pk, 5);
-	pstr(pk, "userId"); pstr(pk, user);
-	pstr(pk, "eventType"); pstr(pk, type);
-	pstr(pk, "entityId"); pstr(pk, "ent");
-	pstr(pk, "timestamp"); msgpack_pack_int64(pk, t);
+	pstr(pk, "userId");
+	pstr(pk, user);
+	pstr(pk, "eventType");
+	pstr(pk, type);
+	pstr(pk, "entityId");
+	pstr(pk, "ent");
+	pstr(pk, "timestamp");
+	msgpack_pack_int64(pk, t);
 	pstr(pk, "metadata");
 	msgpack_pack_map(pk, 1);
-	pstr(pk, "timeSpent"); msgpack_pack_uint16(pk, 900);
+	pstr(pk, "timeSpent");
+	msgpack_pack_uint16(pk, 900);
 }
 
 /* The stream: 7 objects, 13 event slots (9 accepted). */
@@ -97,12 +102,12 @@ static void build(msgpack_sbuffer *sb)
 	event(&pk, "alice", "view", T_MS);
 	msgpack_pack_array(&pk, 4);
 	event(&pk, "bob", "click", T_MS + 1);
-	event(&pk, "carol", "nope", T_MS + 2);        /* BAD_TYPE */
-	msgpack_pack_int(&pk, 7);                      /* NOT_MAP */
+	event(&pk, "carol", "nope", T_MS + 2); /* BAD_TYPE */
+	msgpack_pack_int(&pk, 7);	       /* NOT_MAP */
 	event(&pk, "dave", "rsvp", T_MS + 3);
-	pstr(&pk, "a lone string");                    /* NOT_MAP, object */
-	event(&pk, "erin", "save", 5);                 /* TIME_RANGE */
-	msgpack_pack_array(&pk, 0);                    /* no events */
+	pstr(&pk, "a lone string");    /* NOT_MAP, object */
+	event(&pk, "erin", "save", 5); /* TIME_RANGE */
+	msgpack_pack_array(&pk, 0);    /* no events */
 	msgpack_pack_array(&pk, 5);
 	for (int i = 0; i < 5; i++)
 		event(&pk, "frank", "share", T_MS + 10 + i);
@@ -113,14 +118,18 @@ static void build(msgpack_sbuffer *sb)
 		query[i] = "jazz "[i % 5];
 	query[sizeof(query) - 1] = '\0';
 	msgpack_pack_map(&pk, 4);
-	pstr(&pk, "user_id"); pstr(&pk, "gus");
-	pstr(&pk, "type"); pstr(&pk, "search");
-	pstr(&pk, "query"); pstr(&pk, query);
-	pstr(&pk, "timestamp"); msgpack_pack_double(&pk, 1700000000.5);
+	pstr(&pk, "user_id");
+	pstr(&pk, "gus");
+	pstr(&pk, "type");
+	pstr(&pk, "search");
+	pstr(&pk, "query");
+	pstr(&pk, query);
+	pstr(&pk, "timestamp");
+	msgpack_pack_double(&pk, 1700000000.5);
 }
 
-static int feed_all(struct mp_stream *s, const char *p, size_t n,
-    struct log *l, struct mp_stats *st)
+static int feed_all(struct mp_stream *s, const char *p, size_t n, struct log *l,
+    struct mp_stats *st)
 {
 	int rc = mp_stream_feed(s, p, n, log_cb, l, st);
 
@@ -148,7 +157,8 @@ static void test_splits(void)
 	msgpack_sbuffer_init(&sb);
 	build(&sb);
 	CHECK_EQ_INT(mp_decode_buffer(sb.data, sb.size, NULL, log_cb, &ref,
-	    &st_ref), EVT_OK);
+			 &st_ref),
+	    EVT_OK);
 	CHECK_EQ_INT(ref.n, 13);
 	CHECK_EQ_INT(st_ref.objects, 7);
 	CHECK_EQ_INT(st_ref.events, 13);
@@ -157,7 +167,7 @@ static void test_splits(void)
 	CHECK_EQ_INT(st_ref.reason[EVT_R_BAD_TYPE], 1);
 	CHECK_EQ_INT(st_ref.reason[EVT_R_TIME_RANGE], 1);
 	CHECK_EQ_INT(st_ref.reason[EVT_R_MISSING_ENTITY], 0);
-	CHECK_EQ_INT(ref.e[12].r, EVT_OK);        /* the search */
+	CHECK_EQ_INT(ref.e[12].r, EVT_OK); /* the search */
 	CHECK_EQ_INT(ref.e[12].rec.type, EVT_SEARCH);
 	CHECK_EQ_INT(ref.e[2].index, 1);
 
@@ -167,7 +177,8 @@ static void test_splits(void)
 		REQUIRE(mp_stream_init(&s, NULL) == 0);
 		CHECK_EQ_INT(feed_all(&s, sb.data, cut, &got, NULL), 0);
 		CHECK_EQ_INT(feed_all(&s, sb.data + cut, sb.size - cut, &got,
-		    NULL), 0);
+				 NULL),
+		    0);
 		CHECK_EQ_INT(mp_stream_buffered(&s), 0);
 		if (!same(&ref, &got)) {
 			fprintf(stderr, "split at %zu differs: %d events\n",
@@ -176,10 +187,11 @@ static void test_splits(void)
 				if (got.e[i].r != ref.e[i].r ||
 				    got.e[i].index != ref.e[i].index ||
 				    memcmp(&got.e[i].rec, &ref.e[i].rec,
-				    sizeof(ref.e[i].rec)))
-					fprintf(stderr, "  event %d: %s/%zu, "
-					    "expected %s/%zu\n", i,
-					    evt_reason_name(got.e[i].r),
+					sizeof(ref.e[i].rec)))
+					fprintf(stderr,
+					    "  event %d: %s/%zu, "
+					    "expected %s/%zu\n",
+					    i, evt_reason_name(got.e[i].r),
 					    got.e[i].index,
 					    evt_reason_name(ref.e[i].r),
 					    ref.e[i].index);
@@ -207,8 +219,8 @@ static void test_splits(void)
 		REQUIRE(mp_stream_init(&s, NULL) == 0);
 		CHECK_EQ_INT(feed_all(&s, sb.data, a, &got, NULL), 0);
 		CHECK_EQ_INT(feed_all(&s, sb.data + a, b - a, &got, NULL), 0);
-		CHECK_EQ_INT(feed_all(&s, sb.data + b, sb.size - b, &got,
-		    NULL), 0);
+		CHECK_EQ_INT(feed_all(&s, sb.data + b, sb.size - b, &got, NULL),
+		    0);
 		CHECK(same(&ref, &got));
 		mp_stream_fini(&s);
 	}
@@ -218,7 +230,8 @@ static void test_splits(void)
 	REQUIRE(mp_stream_init(&s, NULL) == 0);
 	CHECK_EQ_INT(mp_stream_feed(&s, sb.data, 10, log_cb, &got, NULL), 0);
 	CHECK_EQ_INT(mp_stream_feed(&s, sb.data + 10, sb.size - 10, log_cb,
-	    &got, NULL), 1);
+			 &got, NULL),
+	    1);
 	CHECK(mp_stream_buffered(&s) > 0);
 	CHECK_EQ_INT(feed_all(&s, NULL, 0, &got, NULL), 0);
 	CHECK(same(&ref, &got));
@@ -227,7 +240,8 @@ static void test_splits(void)
 	memset(&got, 0, sizeof(got));
 	got.pause_every = 3;
 	CHECK_EQ_INT(mp_decode_buffer(sb.data, sb.size, NULL, log_cb, &got,
-	    NULL), EVT_OK);
+			 NULL),
+	    EVT_OK);
 	CHECK_EQ_INT(got.n, 2);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -292,8 +306,8 @@ static void test_fatal(void)
 	fatal_case("map16 100", "\xde\x00\x64", 3, NULL, -EMSGSIZE,
 	    EVT_R_TOO_BIG);
 	lim.max_object_bytes = 200;
-	fatal_case("object over 200 bytes", "\x91\xd9\xf0", 3, &lim,
-	    -EMSGSIZE, EVT_R_TOO_BIG);
+	fatal_case("object over 200 bytes", "\x91\xd9\xf0", 3, &lim, -EMSGSIZE,
+	    EVT_R_TOO_BIG);
 
 	/* held bytes over max_buffered while paused: -ENOBUFS */
 	lim = mp_limits_default();

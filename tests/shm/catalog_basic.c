@@ -66,7 +66,8 @@ static int same_item(const struct cat_item *a, const struct cat_item *b)
 	    a->item.n_tags == b->item.n_tags &&
 	    memcmp(a->item.tags, b->item.tags, sizeof(a->item.tags)) == 0 &&
 	    a->start_ms == b->start_ms && a->geo_cell == b->geo_cell &&
-	    a->setting == b->setting && a->group_friendly == b->group_friendly &&
+	    a->setting == b->setting &&
+	    a->group_friendly == b->group_friendly &&
 	    a->price_level == b->price_level;
 }
 
@@ -195,7 +196,8 @@ int main(void)
 	cat_unlock(&r);
 
 	/* A dead holder that never held: a child locks and dies at once. */
-	CHECK(st_wait_ok(st_fork(hold_and_die, (void *)(intptr_t)0), "holder 2"));
+	CHECK(
+	    st_wait_ok(st_fork(hold_and_die, (void *)(intptr_t)0), "holder 2"));
 	CHECK(cb->writer != 0 && cb->writer != getpid());
 	CHECK_EQ_INT(cat_lock(&r, err, sizeof(err)), 0);
 	cat_unlock(&r);

@@ -5,8 +5,8 @@
 #include "ipc/ring.h"
 #include "shmtest.h"
 
-#define SLOTS 4     /* slot 0 is the acceptor's */
-#define DEPTH 8     /* 7 usable */
+#define SLOTS 4 /* slot 0 is the acceptor's */
+#define DEPTH 8 /* 7 usable */
 
 static struct evt_record rec(uint64_t i)
 {
@@ -118,7 +118,8 @@ int main(void)
 	ring_release(b2, 3);
 	size_t rest = 10 - done;
 	CHECK_EQ_INT(pen_publish_records(h2, many + done, rest, PEN_NOWAIT,
-	    &done), -EAGAIN);
+			 &done),
+	    -EAGAIN);
 	CHECK_EQ_INT(done, 3);
 	CHECK_EQ_INT(reg_producer(&r, 2)->busy % 2, 0);
 

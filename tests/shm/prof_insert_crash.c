@@ -35,7 +35,8 @@ static struct reg g_r;
 static int die_mid_insert(void *arg)
 {
 	int which = (int)(intptr_t)arg;
-	uint64_t key = which == 'A' ? 0x0000000100000001ULL : 0x0000000200000002ULL;
+	uint64_t key =
+	    which == 'A' ? 0x0000000100000001ULL : 0x0000000200000002ULL;
 	struct shard_block *sh = reg_shard(&g_r, 0);
 	struct prof_index *idx = reg_shard_index(&g_r, 0);
 	uint32_t rec = sh->count;
@@ -70,8 +71,8 @@ static void crash_and_recover(int which)
 {
 	pid_t w = st_fork(die_mid_insert, (void *)(intptr_t)which);
 	/* Wait until the child is parked (its write is visible). */
-	struct prof_slot *slot = reg_shard_records(&g_r, 0) +
-	    reg_shard(&g_r, 0)->count;
+	struct prof_slot *slot =
+	    reg_shard_records(&g_r, 0) + reg_shard(&g_r, 0)->count;
 	int64_t until = st_mono_ns() + 5000000000LL;
 	while (slot->p.user_key == 0 && st_mono_ns() < until)
 		st_sleep_us(100);
@@ -97,9 +98,11 @@ int main(void)
 	CHECK_EQ_INT(prof_find_or_insert(&g_r, 0, ka, &ref), 0);
 	int rc = prof_read(&g_r, ka, &p);
 	if (rc)
-		fprintf(stderr, "BUG A: a new user's profile reads %d (record %u "
-		    "has sequence %u) after a worker died mid-insert\n", rc,
-		    ref.rec, reg_shard_records(&g_r, 0)[ref.rec].seq.sequence);
+		fprintf(stderr,
+		    "BUG A: a new user's profile reads %d (record %u "
+		    "has sequence %u) after a worker died mid-insert\n",
+		    rc, ref.rec,
+		    reg_shard_records(&g_r, 0)[ref.rec].seq.sequence);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_EQ_INT(reg_shard_records(&g_r, 0)[ref.rec].seq.sequence & 1, 0);
 
@@ -111,9 +114,11 @@ int main(void)
 	CHECK_EQ_INT(prof_find_or_insert(&g_r, 0, kb, &r_new), 0);
 	CHECK_EQ_INT(prof_find_or_insert(&g_r, 0, kb_dead, &r_dead), 0);
 	if (r_new.rec == r_dead.rec)
-		fprintf(stderr, "BUG B: users %llx and %llx share record %u after "
-		    "a worker died mid-insert\n", (unsigned long long)kb,
-		    (unsigned long long)kb_dead, r_new.rec);
+		fprintf(stderr,
+		    "BUG B: users %llx and %llx share record %u after "
+		    "a worker died mid-insert\n",
+		    (unsigned long long)kb, (unsigned long long)kb_dead,
+		    r_new.rec);
 	CHECK(r_new.rec != r_dead.rec);
 	CHECK_EQ_INT(prof_read(&g_r, kb, &p), 0);
 

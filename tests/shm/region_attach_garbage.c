@@ -16,8 +16,8 @@ static void put_bytes(const char *inst, const void *buf, size_t n)
 	REQUIRE(ftruncate(fd, (off_t)n) == 0);
 	size_t done = 0;
 	while (done < n) {
-		ssize_t k = pwrite(fd, (const char *)buf + done, n - done,
-		    (off_t)done);
+		ssize_t k =
+		    pwrite(fd, (const char *)buf + done, n - done, (off_t)done);
 		REQUIRE(k > 0);
 		done += (size_t)k;
 	}
@@ -72,8 +72,9 @@ int main(void)
 	/* Random bytes of various sizes, with and without the magic. */
 	for (unsigned round = 0; round < 200; round++) {
 		size_t n = sizeof(struct reg_header) +
-		    st_rand(&seed) % (round < 100 ? 8192 : sizeof(buf) -
-		    sizeof(struct reg_header));
+		    st_rand(&seed) %
+			(round < 100 ? 8192
+				     : sizeof(buf) - sizeof(struct reg_header));
 		for (size_t i = 0; i < n; i++)
 			buf[i] = (uint8_t)st_rand(&seed);
 		if (round & 1) {

@@ -19,22 +19,29 @@ static void check_offsets(const struct reg_geometry *g)
 	CHECK_EQ_INT(o.catalog_entries % REG_LINE, 0);
 	/* Each part ends before the next begins. */
 	CHECK(o.procs >= sizeof(struct reg_header));
-	CHECK(o.procs + (uint64_t)(g->shards + REG_PROCS_EXTRA) *
-	    sizeof(struct reg_proc) <= o.producers);
-	CHECK(o.producers + (uint64_t)g->producer_slots *
-	    sizeof(struct reg_producer) <= o.rings);
+	CHECK(o.procs +
+		(uint64_t)(g->shards + REG_PROCS_EXTRA) *
+		    sizeof(struct reg_proc) <=
+	    o.producers);
+	CHECK(o.producers +
+		(uint64_t)g->producer_slots * sizeof(struct reg_producer) <=
+	    o.rings);
 	CHECK(o.ring_stride >= sizeof(struct ring_block) +
-	    (uint64_t)g->ring_depth * sizeof(struct evt_record));
-	CHECK(o.rings + o.ring_stride * g->producer_slots * g->shards <= o.shards);
+		(uint64_t)g->ring_depth * sizeof(struct evt_record));
+	CHECK(o.rings + o.ring_stride * g->producer_slots * g->shards <=
+	    o.shards);
 	CHECK(o.shard_index >= sizeof(struct shard_block));
-	CHECK(o.shard_index + (uint64_t)g->index_slots *
-	    sizeof(struct prof_index) <= o.shard_records);
-	CHECK(o.shard_records + (uint64_t)g->profiles_per_shard *
-	    sizeof(struct prof_slot) <= o.shard_stride);
+	CHECK(o.shard_index +
+		(uint64_t)g->index_slots * sizeof(struct prof_index) <=
+	    o.shard_records);
+	CHECK(o.shard_records +
+		(uint64_t)g->profiles_per_shard * sizeof(struct prof_slot) <=
+	    o.shard_stride);
 	CHECK(o.shards + o.shard_stride * g->shards <= o.catalog);
 	CHECK(o.catalog_entries >= sizeof(struct cat_block));
-	CHECK(o.catalog + o.catalog_entries + (uint64_t)g->catalog_slots *
-	    sizeof(struct cat_entry) <= o.names);
+	CHECK(o.catalog + o.catalog_entries +
+		(uint64_t)g->catalog_slots * sizeof(struct cat_entry) <=
+	    o.names);
 	CHECK(o.names + (uint64_t)g->names_slots * sizeof(struct name_entry) <=
 	    o.end);
 	/* Ring records start on their own line after the ring header. */
@@ -102,15 +109,18 @@ int main(void)
 	CHECK_EQ_INT(reg_names(&r)[0].id, 9);
 	/* Parts laid out by reg_create: procs and rings. */
 	CHECK_EQ_INT(reg_nprocs(&r), 2 + REG_PROCS_EXTRA);
-	CHECK_EQ_INT(reg_proc(&r, reg_proc_worker(&r, 1))->role, REG_ROLE_WORKER);
+	CHECK_EQ_INT(reg_proc(&r, reg_proc_worker(&r, 1))->role,
+	    REG_ROLE_WORKER);
 	CHECK_EQ_INT(reg_proc(&r, reg_proc_worker(&r, 1))->index, 1);
-	CHECK_EQ_INT(reg_proc(&r, reg_proc_acceptor(&r))->role, REG_ROLE_ACCEPTOR);
+	CHECK_EQ_INT(reg_proc(&r, reg_proc_acceptor(&r))->role,
+	    REG_ROLE_ACCEPTOR);
 	CHECK_EQ_INT(reg_proc(&r, reg_proc_segmenter(&r))->role,
 	    REG_ROLE_SEGMENTER);
 	CHECK_EQ_INT(reg_ring(&r, 0, 0)->ring.size, 64);
 	CHECK_EQ_INT(reg_ring(&r, 2, 1)->ring.mask, 63);
-	CHECK((uint8_t *)reg_names(&r) + g.names_slots *
-	    sizeof(struct name_entry) <= r.base + r.size);
+	CHECK((uint8_t *)reg_names(&r) +
+		g.names_slots * sizeof(struct name_entry) <=
+	    r.base + r.size);
 	reg_detach(&r);
 	CHECK(r.base == NULL && r.hdr == NULL && r.fd == -1);
 	CHECK_EQ_INT(reg_attach(&r, a, NULL, err, sizeof(err)), 0);
@@ -130,8 +140,9 @@ int main(void)
 	const char *b = st_instance("layout-copy");
 	struct reg cb;
 	st_create(&cb, b, &g, REG_RUNNING);
-	memcpy(cb.base + sizeof(struct reg_header), c.base +
-	    sizeof(struct reg_header), c.size - sizeof(struct reg_header));
+	memcpy(cb.base + sizeof(struct reg_header),
+	    c.base + sizeof(struct reg_header),
+	    c.size - sizeof(struct reg_header));
 	CHECK_EQ_INT(reg_attach(&r, b, &g, err, sizeof(err)), 0);
 	reg_detach(&r);
 	cb.hdr->magic ^= 1;
@@ -158,7 +169,8 @@ int main(void)
 
 	/* A missing instance: -ENOENT and how to start it. */
 	char missing[64];
-	snprintf(missing, sizeof(missing), "t-layout-missing-%d", (int)getpid());
+	snprintf(missing, sizeof(missing), "t-layout-missing-%d",
+	    (int)getpid());
 	expect_attach_fails(missing, NULL, -ENOENT, "not running");
 	expect_attach_fails(missing, NULL, -ENOENT, "penchantd --instance");
 	expect_attach_fails(missing, NULL, -ENOENT, missing);
@@ -171,7 +183,7 @@ int main(void)
 	REQUIRE(reg_layout(&p2, &o2, err, sizeof(err)) == 0);
 	uint64_t per_user = sizeof(struct prof_slot) +
 	    (uint64_t)p1.index_slots / p1.profiles_per_shard *
-	    sizeof(struct prof_index);
+		sizeof(struct prof_index);
 	CHECK_EQ_INT(per_user, 768 + 2 * 16);
 	CHECK_EQ_INT(o2.end - o1.end, 3ULL * 1024 * per_user);
 	CHECK_EQ_INT(o2.shard_stride - o1.shard_stride, 1024 * per_user);

@@ -37,7 +37,8 @@ static int producer(void *arg)
 	for (uint64_t i = 0; i < N; i++) {
 		fill(&e, i);
 		while (!ring_stage(&pr, 0, &e)) {
-			ring_commit(&pr); /* the ring is full: show what is staged */
+			ring_commit(
+			    &pr); /* the ring is full: show what is staged */
 			full++;
 			sched_yield();
 			if ((full & 255) == 0 && st_mono_ns() > until) {
@@ -84,14 +85,17 @@ static int consumer(void *arg)
 		if (n > max_ready)
 			max_ready = n;
 		if (n > 1023 && bad++ < 5)
-			fprintf(stderr, "ready %u exceeds the usable depth\n", n);
+			fprintf(stderr, "ready %u exceeds the usable depth\n",
+			    n);
 		for (unsigned i = 0; i < n; i++, next++) {
 			const struct evt_record *e = ring_peek(b, i);
 			fill(&want, next);
 			want.seq = next;
 			if (memcmp(e, &want, sizeof(want)) != 0 && bad++ < 5)
-				fprintf(stderr, "record %llu: seq %llu user %llx, "
-				    "want user %llx\n", (unsigned long long)next,
+				fprintf(stderr,
+				    "record %llu: seq %llu user %llx, "
+				    "want user %llx\n",
+				    (unsigned long long)next,
 				    (unsigned long long)e->seq,
 				    (unsigned long long)e->user_key,
 				    (unsigned long long)want.user_key);
@@ -130,7 +134,8 @@ int main(void)
 		while (ring_stage(&pr, 0, &e))
 			staged++;
 		CHECK_EQ_INT(staged, 1023);
-		CHECK_EQ_INT(ring_ready(b), 0); /* nothing visible before commit */
+		CHECK_EQ_INT(ring_ready(b),
+		    0); /* nothing visible before commit */
 		CHECK_EQ_INT(ring_staged(&pr), 1023);
 		ring_commit(&pr);
 		CHECK_EQ_INT(ring_ready(b), 1023);

@@ -76,7 +76,7 @@ static int reader(void *arg)
 			break;
 		struct lrn_profile p;
 		int rc = (n & 1) ? prof_read(&r, g_key, &p)
-		    : prof_copy(&r, 0, 0, &p);
+				 : prof_copy(&r, 0, 0, &p);
 		if (rc == -EBUSY) { /* the writer was preempted mid-write */
 			busy++;
 			continue;
@@ -91,16 +91,18 @@ static int reader(void *arg)
 		for (size_t i = 1; i < WORDS; i++)
 			if (w[i] != w[0]) {
 				if (bad++ < 5)
-					fprintf(stderr, "reader %d: torn copy: word "
-					    "%zu = %llu, word 0 = %llu\n", id, i,
-					    (unsigned long long)w[i],
+					fprintf(stderr,
+					    "reader %d: torn copy: word "
+					    "%zu = %llu, word 0 = %llu\n",
+					    id, i, (unsigned long long)w[i],
 					    (unsigned long long)w[0]);
 				break;
 			}
 		if (w[0] < last) {
 			if (bad++ < 5)
-				fprintf(stderr, "reader %d: went back %llu -> %llu\n",
-				    id, (unsigned long long)last,
+				fprintf(stderr,
+				    "reader %d: went back %llu -> %llu\n", id,
+				    (unsigned long long)last,
 				    (unsigned long long)w[0]);
 		}
 		if (w[0] != last)
@@ -151,7 +153,7 @@ int main(void)
 	g_ctl->stop = 1;
 	CHECK(st_wait_ok(w, "writer"));
 	printf("writes %llu; reader 0: %llu reads, %llu values, %llu busy; "
-	    "reader 1: %llu reads, %llu values, %llu busy\n",
+	       "reader 1: %llu reads, %llu values, %llu busy\n",
 	    (unsigned long long)g_ctl->writes,
 	    (unsigned long long)g_ctl->reads[0],
 	    (unsigned long long)g_ctl->distinct[0],

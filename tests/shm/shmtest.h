@@ -62,7 +62,8 @@ static void st_cleanup(void)
 
 static void st_on_signal(int sig)
 {
-	static const char msg[] = "shmtest: fatal signal or time limit, cleaning up\n";
+	static const char msg[] =
+	    "shmtest: fatal signal or time limit, cleaning up\n";
 	if (write(2, msg, sizeof(msg) - 1) < 0) {
 		/* nothing to do */
 	}
@@ -277,8 +278,8 @@ static inline void st_sleep_us(unsigned us)
 /* Anonymous memory shared with forked children (control words). */
 static inline void *st_shared(size_t n)
 {
-	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	REQUIRE(p != MAP_FAILED);
 	memset(p, 0, n);
 	return p;

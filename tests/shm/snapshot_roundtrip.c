@@ -53,8 +53,8 @@ static void fill(struct reg *r)
 	for (unsigned i = 0; i < NAMES; i++) {
 		char name[16];
 		int n = snprintf(name, sizeof(name), "name-%u", i);
-		REQUIRE(cat_name_put(r, i % 2 ? NAME_TAG : NAME_CATEGORY, 100 + i,
-		    name, (size_t)n) == 0);
+		REQUIRE(cat_name_put(r, i % 2 ? NAME_TAG : NAME_CATEGORY,
+			    100 + i, name, (size_t)n) == 0);
 	}
 	cat_unlock(r);
 	/* Profiles through the learner, as a worker would write them. */
@@ -72,12 +72,13 @@ static void fill(struct reg *r)
 			e.user_key = g_users[u];
 			e.type = (uint8_t)(st_rand(&seed) % EVT_TYPE_COUNT);
 			e.feedback = 1;
-			e.time_ms = 1700000000000LL + (int64_t)(st_rand(&seed) %
-			    (10 * LRN_DAY_MS));
+			e.time_ms = 1700000000000LL +
+			    (int64_t)(st_rand(&seed) % (10 * LRN_DAY_MS));
 			e.device = (uint8_t)(k % EVT_DEV_COUNT);
 			e.weekday = (uint8_t)(k % 7);
 			e.geo_cell = k % 2 ? 0x777 + k : 0;
-			struct cat_item it = ent((unsigned)(st_rand(&seed) % ENTS));
+			struct cat_item it =
+			    ent((unsigned)(st_rand(&seed) % ENTS));
 			prof_write_begin(slot);
 			lrn_apply(&slot->p, &r->hdr->params, &e, &it.item);
 			prof_write_end(slot);
@@ -91,7 +92,8 @@ static int same_item(const struct cat_item *a, const struct cat_item *b)
 	    a->item.n_tags == b->item.n_tags &&
 	    memcmp(a->item.tags, b->item.tags, sizeof(a->item.tags)) == 0 &&
 	    a->start_ms == b->start_ms && a->geo_cell == b->geo_cell &&
-	    a->setting == b->setting && a->group_friendly == b->group_friendly &&
+	    a->setting == b->setting &&
+	    a->group_friendly == b->group_friendly &&
 	    a->price_level == b->price_level;
 }
 

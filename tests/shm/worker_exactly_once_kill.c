@@ -24,8 +24,8 @@
 #define SHARDS 2u
 #define SLOT 1u
 #define KILLS 20
-#define ENTITIES 300u   /* in the catalog */
-#define UNKNOWN 40u     /* entities not in the catalog */
+#define ENTITIES 300u /* in the catalog */
+#define UNKNOWN 40u   /* entities not in the catalog */
 #define TAGS 40u
 #define CATS 10u
 #define SEED 0xE4AC71C0FFEEULL
@@ -44,8 +44,14 @@ static uint64_t g_users[U];
 static uint64_t g_ent_key[ENTITIES + UNKNOWN];
 static struct lrn_item g_items[ENTITIES];
 
-static uint32_t tag_id(unsigned i) { return 1000 + i; }
-static uint32_t cat_id(unsigned i) { return 5000 + i; }
+static uint32_t tag_id(unsigned i)
+{
+	return 1000 + i;
+}
+static uint32_t cat_id(unsigned i)
+{
+	return 5000 + i;
+}
 
 static void make_catalog(uint64_t *seed)
 {
@@ -55,13 +61,13 @@ static void make_catalog(uint64_t *seed)
 		char name[16];
 		int n = snprintf(name, sizeof(name), "tag%u", i);
 		REQUIRE(cat_name_put(&g_r, NAME_TAG, tag_id(i), name,
-		    (size_t)n) == 0);
+			    (size_t)n) == 0);
 	}
 	for (unsigned i = 0; i < CATS; i++) {
 		char name[16];
 		int n = snprintf(name, sizeof(name), "cat%u", i);
 		REQUIRE(cat_name_put(&g_r, NAME_CATEGORY, cat_id(i), name,
-		    (size_t)n) == 0);
+			    (size_t)n) == 0);
 	}
 	for (unsigned i = 0; i < ENTITIES + UNKNOWN; i++) {
 		char id[24];
@@ -71,10 +77,12 @@ static void make_catalog(uint64_t *seed)
 	for (unsigned i = 0; i < ENTITIES; i++) {
 		struct cat_item it;
 		memset(&it, 0, sizeof(it));
-		it.item.category = i % 7 ? cat_id((unsigned)(st_rand(seed) % CATS)) : 0;
+		it.item.category =
+		    i % 7 ? cat_id((unsigned)(st_rand(seed) % CATS)) : 0;
 		it.item.n_tags = (uint8_t)(st_rand(seed) % (LRN_ITEM_TAGS + 1));
 		for (unsigned t = 0; t < it.item.n_tags; t++)
-			it.item.tags[t] = tag_id((unsigned)(st_rand(seed) % TAGS));
+			it.item.tags[t] =
+			    tag_id((unsigned)(st_rand(seed) % TAGS));
 		it.price_level = 255;
 		g_items[i] = it.item;
 		REQUIRE(cat_put(&g_r, g_ent_key[i], &it) == 0);
@@ -109,9 +117,10 @@ static void make_events(uint64_t *seed)
 			e->n_tokens = (uint8_t)(1 + x % EVT_SEARCH_TOKENS);
 			for (unsigned k = 0; k < e->n_tokens; k++) {
 				uint64_t y = st_rand(seed);
-				e->tokens[k] = y % 4 == 0 ? 77777u + (uint32_t)(y % 9)
+				e->tokens[k] = y % 4 == 0
+				    ? 77777u + (uint32_t)(y % 9)
 				    : y % 4 == 1 ? cat_id((unsigned)(y % CATS))
-				    : tag_id((unsigned)(y % TAGS));
+						 : tag_id((unsigned)(y % TAGS));
 			}
 		} else {
 			e->entity_key = g_ent_key[x % (ENTITIES + UNKNOWN)];
@@ -152,9 +161,10 @@ static const struct lrn_item *expected_item(const struct evt_record *e,
 {
 	if (e->type == EVT_SEARCH) {
 		memset(sbuf, 0, sizeof(*sbuf));
-		for (unsigned i = 0; i < e->n_tokens && sbuf->n_tags < LRN_ITEM_TAGS;
-		     i++)
-			if (e->tokens[i] >= tag_id(0) && e->tokens[i] < tag_id(TAGS))
+		for (unsigned i = 0;
+		     i < e->n_tokens && sbuf->n_tags < LRN_ITEM_TAGS; i++)
+			if (e->tokens[i] >= tag_id(0) &&
+			    e->tokens[i] < tag_id(TAGS))
 				sbuf->tags[sbuf->n_tags++] = e->tokens[i];
 		return sbuf;
 	}
@@ -209,7 +219,8 @@ static int worker_loop(void *arg)
 			continue;
 		if (g_ctl->stop) {
 			int empty = 1;
-			for (unsigned p = 0; p < g_r.hdr->geo.producer_slots; p++)
+			for (unsigned p = 0; p < g_r.hdr->geo.producer_slots;
+			     p++)
 				empty &= ring_ready(reg_ring(&g_r, p, s)) == 0;
 			if (empty)
 				return 0;
@@ -224,7 +235,9 @@ static int worker_loop(void *arg)
 static int worker_main(void *arg)
 {
 	unsigned s = (unsigned)(uintptr_t)arg;
-	struct wrk_options o = { .batch = 64, .idle_spin_us = 50, .sleep_ms = 5 };
+	struct wrk_options o = { .batch = 64,
+		.idle_spin_us = 50,
+		.sleep_ms = 5 };
 	return wrk_main(&g_r, s, &o);
 }
 
@@ -246,7 +259,8 @@ static int same_weights(const struct lrn_weight *a, const struct lrn_weight *b,
 	return 1;
 }
 
-static int same_profile(const struct lrn_profile *a, const struct lrn_profile *b)
+static int same_profile(const struct lrn_profile *a,
+    const struct lrn_profile *b)
 {
 	if (a->user_key != b->user_key || a->first_ms != b->first_ms ||
 	    a->last_ms != b->last_ms || a->events != b->events ||
@@ -257,7 +271,8 @@ static int same_profile(const struct lrn_profile *a, const struct lrn_profile *b
 	    memcmp(a->platforms, b->platforms, sizeof(a->platforms)))
 		return 0;
 	for (unsigned i = 0; i < LRN_GEO; i++)
-		if (a->geo[i].cell != b->geo[i].cell || a->geo[i].n != b->geo[i].n)
+		if (a->geo[i].cell != b->geo[i].cell ||
+		    a->geo[i].n != b->geo[i].n)
 			return 0;
 	return same_weights(a->tags, b->tags, LRN_TAGS) &&
 	    same_weights(a->cats, b->cats, LRN_CATS);
@@ -327,7 +342,8 @@ int main(void)
 		CHECK_EQ_INT(ring_backlog(b), 0);
 		CHECK_EQ_INT(reg_ring(&g_r, 0, s)->applied_seq, 0);
 		CHECK_EQ_INT(reg_shard(&g_r, s)->intent.valid, 0);
-		const uint64_t *c = reg_proc(&g_r, reg_proc_worker(&g_r, s))->counters;
+		const uint64_t *c =
+		    reg_proc(&g_r, reg_proc_worker(&g_r, s))->counters;
 		recovered += c[REG_C_RECOVERED];
 		skipped += c[REG_C_SKIPPED];
 	}
@@ -342,7 +358,8 @@ int main(void)
 		const struct evt_record *e = &g_events[i];
 		unsigned u = g_uidx[i];
 		struct lrn_item sbuf;
-		lrn_apply(&want[u], &g_r.hdr->params, e, expected_item(e, &sbuf));
+		lrn_apply(&want[u], &g_r.hdr->params, e,
+		    expected_item(e, &sbuf));
 		seen[u] = 1;
 	}
 	unsigned users = 0, wrong = 0;
@@ -361,11 +378,13 @@ int main(void)
 		}
 		if (!same_profile(&got, &want[u])) {
 			if (wrong < 5)
-				fprintf(stderr, "u%u: profile differs: events %u want "
-				    "%u, views %u want %u, tag0 %.12g want %.12g\n",
-				    u, got.events, want[u].events, got.counts[0],
-				    want[u].counts[0], got.tags[0].w,
-				    want[u].tags[0].w);
+				fprintf(stderr,
+				    "u%u: profile differs: events %u want "
+				    "%u, views %u want %u, tag0 %.12g want "
+				    "%.12g\n",
+				    u, got.events, want[u].events,
+				    got.counts[0], want[u].counts[0],
+				    got.tags[0].w, want[u].tags[0].w);
 			wrong++;
 		}
 	}
@@ -373,11 +392,13 @@ int main(void)
 	CHECK_EQ_INT(reg_shard(&g_r, 0)->count + reg_shard(&g_r, 1)->count,
 	    users);
 	struct lrn_profile none;
-	CHECK_EQ_INT(prof_read(&g_r, evt_user_key("nobody", 6), &none), -ENOENT);
+	CHECK_EQ_INT(prof_read(&g_r, evt_user_key("nobody", 6), &none),
+	    -ENOENT);
 	printf("%u events, %u users, %u kills (%u after the load), %llu "
-	    "half-applied events rolled back, %llu applied records skipped, "
-	    "%u profiles wrong\n", M, users, kills, late,
-	    (unsigned long long)recovered, (unsigned long long)skipped, wrong);
+	       "half-applied events rolled back, %llu applied records skipped, "
+	       "%u profiles wrong\n",
+	    M, users, kills, late, (unsigned long long)recovered,
+	    (unsigned long long)skipped, wrong);
 
 	free(want);
 	free(seen);
