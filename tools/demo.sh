@@ -37,6 +37,8 @@ penchantd keeps running (supervisor pid $pid). Try next:
   $PENCHANT profile demo-user-42 --json     # any of demo-user-0..999
   echo '{"user_id":"me","event_type":"rsvp","entity_id":"jazz-night","timestamp":"$(date -u +%Y-%m-%dT%H:%M:%SZ)"}' | $PENCHANT send
   $PENCHANT profile me
+  /usr/bin/python3 -c 'import msgpack,socket,time; socket.socket(socket.AF_INET,socket.SOCK_DGRAM).sendto(msgpack.packb({"userId":"me","eventType":"save","entityId":"kayak-tour","timestamp":int(time.time()*1000)}),("127.0.0.1",7878))'
+                                             # msgpack over UDP 7878 (TCP 7878, Fluentd forward 24224)
   $PENCHANT catalog load my-catalog.jsonl    # your own entities (see README)
   kill -9 <a worker pid from status>         # it is restarted; nothing is lost
   kill $pid                                  # drains, snapshots to $state_dir, stops
