@@ -158,6 +158,8 @@ struct _acc {
 	unsigned batch_n;
 	bool batch_over;
 	/* state */
+	int64_t sample_next_ms;	 /* earliest time of the next rejected sample */
+	uint64_t sample_skipped; /* rejections not sampled since the last */
 	unsigned uncommitted, commit_every;
 	unsigned inflight; /* armed ops whose last CQE is due */
 	int sigfd;
@@ -253,6 +255,36 @@ static void _count_reject(struct _acc *a, enum evt_reason why)
 		a->ctr[REG_C_REJECT0 + why]++;
 		a->slot->rejected++;
 	}
+}
+
+/*
+ * A rejected input, counted, and logged as a sample at most once a second
+ * (debug level: reason, message and the first bytes in hex), so hostile
+ * traffic can be looked at without flooding the log.
+ */
+static void _reject(struct _acc *a, const struct mp_event *ev)
+{
+	_count_reject(a, ev->reason);
+	if (a->c->log_level < CFG_LOG_DEBUG)
+		return;
+	int64_t now = reg_now_mono_ms();
+	if (now < a->sample_next_ms) {
+		a->sample_skipped++;
+		return;
+	}
+	a->sample_next_ms = now + 1000;
+	char hex[2 * 48 + 1] = "";
+	size_t n = ev->raw && ev->raw_len < 48 ? ev->raw_len : ev->raw ? 48 : 0;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)ev->raw[i]);
+	LOG(a->c, CFG_LOG_DEBUG, _ROLE,
+	    "sample of a rejected input (%llu more since the last sample): "
+	    "%s%s%s: %s; %zu bytes: %s%s",
+	    (unsigned long long)a->sample_skipped, evt_reason_name(ev->reason),
+	    ev->field ? " " : "", ev->field ? ev->field : "",
+	    ev->msg ? ev->msg : "", ev->raw_len, hex,
+	    ev->raw_len > n ? "..." : "");
+	a->sample_skipped = 0;
 }
 
 /* Free records in the ring to `shard`, counting what we staged. */
@@ -610,7 +642,7 @@ static int _tcp_event(void *ctx, const struct mp_event *ev)
 {
 	struct _acc *a = ctx;
 	if (ev->reason != EVT_OK) {
-		_count_reject(a, ev->reason);
+		_reject(a, ev);
 		return 0;
 	}
 	unsigned s = reg_shard_of(ev->rec->user_key, a->shards);
@@ -625,7 +657,7 @@ static int _udp_event(void *ctx, const struct mp_event *ev)
 {
 	struct _acc *a = ctx;
 	if (ev->reason != EVT_OK) {
-		_count_reject(a, ev->reason);
+		_reject(a, ev);
 		return 0;
 	}
 	if (a->batch_n == _UDP_BATCH) {
@@ -772,7 +804,7 @@ static int _fwd_event(void *ctx, const struct fwd_event *fe)
 	struct _conn *c = &a->conns[a->cur];
 	const struct mp_event *ev = &fe->ev;
 	if (ev->fatal || ev->index == MP_NO_INDEX) {
-		_count_reject(a, ev->reason);
+		_reject(a, ev);
 		return 0;
 	}
 	if (fe->chunk && !c->fstarted) {
@@ -786,7 +818,7 @@ static int _fwd_event(void *ctx, const struct fwd_event *fe)
 		return 0;
 	}
 	if (ev->reason != EVT_OK) {
-		_count_reject(a, ev->reason);
+		_reject(a, ev);
 		return 0;
 	}
 	unsigned s = reg_shard_of(ev->rec->user_key, a->shards);

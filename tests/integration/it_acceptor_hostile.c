@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 	struct ax a;
 	const char *extra[] = { "--shards=2", "--idle-timeout-s=2",
 		"--max-connections=8", "--max-object-bytes=4096",
-		"--max-conn-buffer=16384", NULL };
+		"--max-conn-buffer=16384", "--log-level=debug", NULL };
 	ax_start(&a, "acchostile", argc, argv, 2, extra);
 	const struct reg_proc *acc = reg_proc(a.r, reg_proc_acceptor(a.r));
 	struct good g = { .fd = _conn(&a) };
@@ -307,6 +307,17 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), bad),
 	    2);
 	CHECK(strstr(err, "udp_listen") && strstr(err, "'1.2.3:99'"));
+
+	/* Rejected inputs were sampled into the log, not one line each. */
+	FILE *lf = fopen(a.h.log, "r");
+	unsigned samples = 0;
+	char line[1024];
+	while (lf && fgets(line, sizeof(line), lf))
+		samples += strstr(line, "sample of a rejected input") != NULL;
+	if (lf)
+		fclose(lf);
+	CHECK(samples >= 1);
+	CHECK(samples < 20);
 	ax_finish(&a);
 	return check_done("it_acceptor_hostile");
 }
