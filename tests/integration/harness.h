@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -131,6 +134,37 @@ static inline int hx_stop(struct hx *h)
 	waitpid(h->pid, &st, 0);
 	h->pid = 0;
 	return -1;
+}
+
+/*
+ * A loopback port that is free for both TCP and UDP right now, chosen by
+ * the kernel (ephemeral bind), so tests neither collide with each other nor
+ * with a port some unrelated socket happens to hold. Another process could
+ * take it before the daemon binds it: callers verify what got bound.
+ */
+static inline unsigned hx_free_port(void)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+			.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sa);
+		int t = socket(AF_INET, SOCK_STREAM, 0);
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		unsigned port = 0;
+		if (t >= 0 && u >= 0 &&
+		    bind(t, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    getsockname(t, (struct sockaddr *)&sa, &len) == 0 &&
+		    bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			port = ntohs(sa.sin_port);
+		if (t >= 0)
+			close(t);
+		if (u >= 0)
+			close(u);
+		if (port)
+			return port;
+	}
+	REQUIRE(!"no free loopback port");
+	return 0;
 }
 
 /* Removes what the test left: region, lock, snapshot, state dir. */

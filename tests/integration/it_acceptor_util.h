@@ -21,10 +21,11 @@ struct ax {
 	const struct reg *r;
 };
 
-/* A port in 20000..59999 from the pid and a per-test offset. */
+/* A free loopback port (TCP and UDP); salt is kept for call sites. */
 static inline unsigned ax_port(unsigned salt)
 {
-	return 20000 + ((unsigned)getpid() * 7 + salt * 1000) % 40000;
+	(void)salt;
+	return hx_free_port();
 }
 
 static inline const uint64_t *ax_ctr(const struct ax *a)

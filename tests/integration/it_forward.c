@@ -265,14 +265,17 @@ int main(int argc, char **argv)
 	if (access("/usr/bin/python3", X_OK) != 0)
 		SKIP("no /usr/bin/python3");
 	hx_init(&h, strcmp(argv[4], "kill") ? "fwd" : "fwdkill", argc, argv);
-	/* a port of our own, from the pid, in 20000..59999 */
-	pn = 20000 + (unsigned)getpid() % 40000;
+	/* ports of our own, free right now */
+	pn = hx_free_port();
 	snprintf(port, sizeof(port), "%u", pn);
 	snprintf(listen, sizeof(listen), "--forward-listen=127.0.0.1:%u", pn);
 	/* UDP and TCP msgpack on ports of our own too (the acceptor runs only
 	 * when it has something to listen on) */
-	snprintf(udp, sizeof(udp), "--udp-listen=127.0.0.1:%u", pn + 1);
-	snprintf(tcp, sizeof(tcp), "--tcp-listen=127.0.0.1:%u", pn + 2);
+	snprintf(udp, sizeof(udp), "--udp-listen=127.0.0.1:%u", hx_free_port());
+	unsigned pt = hx_free_port();
+	while (pt == pn) /* both TCP: must differ */
+		pt = hx_free_port();
+	snprintf(tcp, sizeof(tcp), "--tcp-listen=127.0.0.1:%u", pt);
 	extra[0] = listen;
 	extra[1] = udp;
 	extra[2] = tcp;
