@@ -227,9 +227,39 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 	return rc;
 }
 
+/*
+ * First pass: the checksum in the last 8 bytes matches everything before
+ * them. Leaves the file at its start. 0, -EPROTO or -EIO.
+ */
+static int _verify(FILE *f, XXH3_state_t *h)
+{
+	char buf[1 << 16];
+	uint64_t want = 0;
+	if (fseeko(f, 0, SEEK_END))
+		return -EIO;
+	off_t size = ftello(f);
+	if (size < (off_t)(sizeof(struct _snap_header) + sizeof(want)) ||
+	    fseeko(f, size - (off_t)sizeof(want), SEEK_SET) ||
+	    fread(&want, sizeof(want), 1, f) != 1 || fseeko(f, 0, SEEK_SET))
+		return size < 0 ? -EIO : -EPROTO;
+	XXH3_64bits_reset(h);
+	for (off_t left = size - (off_t)sizeof(want); left > 0;) {
+		size_t n =
+		    left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf);
+		if (fread(buf, 1, n, f) != n)
+			return -EIO;
+		XXH3_64bits_update(h, buf, n);
+		left -= (off_t)n;
+	}
+	int rc = XXH3_64bits_digest(h) == want ? 0 : -EPROTO;
+	return fseeko(f, 0, SEEK_SET) ? -EIO : rc;
+}
+
 int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
     char *err, size_t errlen)
 {
+	if (errlen)
+		err[0] = 0;
 	struct _sfile sf = { fopen(path, "rb"), NULL, 0 };
 	if (!sf.f) {
 		int rc = -errno;
@@ -238,14 +268,24 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 		return rc;
 	}
 	sf.h = XXH3_createState();
-	XXH3_64bits_reset(sf.h);
 	struct _snap_header h;
-	int rc = _get(&sf, &h, sizeof(h));
-	if (rc)
+	int rc = sf.h ? 0 : -ENOMEM;
+	/* The header first, for a precise message about a foreign file. */
+	if (!rc && fread(&h, sizeof(h), 1, sf.f) != 1) {
 		snprintf(err, errlen, "%s is truncated", path);
-	else
+		rc = -EPROTO;
+	}
+	if (!rc)
 		rc = _check_header(&h, path, err, errlen);
-	err[0] = rc ? err[0] : 0;
+	/* Then the whole file, before touching the region: a corrupt
+	 * snapshot must not leave half its records behind. */
+	if (!rc && (rc = _verify(sf.f, sf.h)) == -EIO)
+		snprintf(err, errlen, "cannot read %s: %s", path,
+		    strerror(EIO));
+	if (!rc) {
+		XXH3_64bits_reset(sf.h);
+		rc = _get(&sf, &h, sizeof(h));
+	}
 	if (!rc)
 		rc = _load_tables(r, &sf, &h, err, errlen);
 	uint64_t sum = 0;

@@ -233,6 +233,11 @@ int main(void)
 		expect_load(&d, g_bad, -EPROTO, "corrupt");
 		bytes[at] ^= 0x20;
 	}
+	/* Nothing of a refused snapshot reaches the region. */
+	for (unsigned sh = 0; sh < d.hdr->geo.shards; sh++)
+		CHECK_EQ_INT(reg_shard(&d, sh)->count, 0);
+	CHECK_EQ_INT(reg_catalog(&d)->count, 0);
+	CHECK_EQ_INT(reg_catalog(&d)->names, 0);
 	bytes[0] ^= 1; /* magic */
 	write_file(g_bad, bytes, n);
 	expect_load(&d, g_bad, -EPROTO, "not a penchant snapshot");
