@@ -14,17 +14,10 @@
 
 #include "engine/event.h"
 #include "engine/geo.h"
+#include "fuzz_record.h"
 #include "ipc/forward.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_RULE(cond)                                                        \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "invariant broken: %s\n", #cond);      \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 struct fuzz_log {
 	uint64_t digest;
@@ -39,20 +32,6 @@ static uint64_t _mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
 	return h * 0xff51afd7ed558ccdULL;
-}
-
-static void _check_record(const struct evt_record *r)
-{
-	FUZZ_RULE(r->type < EVT_TYPE_COUNT);
-	FUZZ_RULE(r->entity_type < EVT_ENT_COUNT);
-	FUZZ_RULE(r->device < EVT_DEV_COUNT);
-	FUZZ_RULE(r->platform < EVT_PLAT_COUNT);
-	FUZZ_RULE(r->daypart < EVT_DP_COUNT);
-	FUZZ_RULE(r->weekday <= 6);
-	FUZZ_RULE(r->n_tokens <= EVT_SEARCH_TOKENS);
-	FUZZ_RULE(r->user_key != 0);
-	FUZZ_RULE(r->geo_cell == 0 || geo_cell_precision(r->geo_cell) != 0);
-	FUZZ_RULE(r->type == EVT_SEARCH || r->entity_key != 0);
 }
 
 static int _cb(void *ctx, const struct fwd_event *e)
@@ -76,7 +55,7 @@ static int _cb(void *ctx, const struct fwd_event *e)
 	}
 	l->waiting = false;
 	if (e->ev.rec) {
-		_check_record(e->ev.rec);
+		fuzz_check_record(e->ev.rec);
 		l->digest = _mix(l->digest, e->ev.rec->user_key);
 		l->digest = _mix(l->digest, (uint64_t)e->ev.rec->time_ms);
 	}

@@ -14,17 +14,10 @@
 
 #include "engine/event.h"
 #include "engine/geo.h"
+#include "fuzz_record.h"
 #include "ipc/mpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_RULE(cond)                                                        \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "invariant broken: %s\n", #cond);      \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 #define FUZZ_LOG 64
 
@@ -35,26 +28,6 @@ struct fuzz_log {
 	int pause_at;	 /* stream only: refuse this call once */
 	int calls;
 };
-
-static void _check_record(const struct evt_record *r)
-{
-	FUZZ_RULE(r->type < EVT_TYPE_COUNT);
-	FUZZ_RULE(r->entity_type < EVT_ENT_COUNT);
-	FUZZ_RULE(r->device < EVT_DEV_COUNT);
-	FUZZ_RULE(r->platform < EVT_PLAT_COUNT);
-	FUZZ_RULE(r->weather < EVT_WX_COUNT);
-	FUZZ_RULE(r->social < EVT_SOC_COUNT);
-	FUZZ_RULE(r->daypart < EVT_DP_COUNT);
-	FUZZ_RULE(r->weekday <= 6);
-	FUZZ_RULE(r->n_tokens <= EVT_SEARCH_TOKENS);
-	FUZZ_RULE(r->user_key != 0);
-	FUZZ_RULE(r->feedback >= -1 && r->feedback <= 1);
-	FUZZ_RULE(r->dwell_ms <= 86400000u);
-	FUZZ_RULE(r->scroll_depth <= 1.0f);
-	FUZZ_RULE(r->geo_cell == 0 || geo_cell_precision(r->geo_cell) != 0);
-	FUZZ_RULE(r->type != EVT_FEEDBACK || r->feedback != 0);
-	FUZZ_RULE(r->type == EVT_SEARCH || r->entity_key != 0);
-}
 
 static uint64_t _mix(uint64_t h, uint64_t v)
 {
@@ -78,7 +51,7 @@ static int _cb(void *ctx, const struct mp_event *ev)
 	if (++l->calls == l->pause_at)
 		return 1;
 	if (ev->rec) {
-		_check_record(ev->rec);
+		fuzz_check_record(ev->rec);
 		l->digest = _mix(l->digest, ev->rec->user_key);
 		l->digest = _mix(l->digest, (uint64_t)ev->rec->time_ms);
 	} else {
