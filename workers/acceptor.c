@@ -149,7 +149,7 @@ struct _acc {
 	unsigned nlsn;
 	struct _conn *conns;
 	unsigned *free_ids, nfree, nconns;
-	unsigned *todo, ntodo; /* paused or want_arm connections */
+	unsigned *waiting, nwaiting; /* paused or want_arm connections */
 	/* decoding */
 	struct mp_limits lim;
 	struct mp_decoder udp_dec;
@@ -483,19 +483,19 @@ static void _arm_udp(struct _acc *a, unsigned i)
 
 /* ---- connections ------------------------------------------------------ */
 
-static void _todo_add(struct _acc *a, unsigned id)
+static void _waiting_add(struct _acc *a, unsigned id)
 {
-	for (unsigned i = 0; i < a->ntodo; i++)
-		if (a->todo[i] == id)
+	for (unsigned i = 0; i < a->nwaiting; i++)
+		if (a->waiting[i] == id)
 			return;
-	a->todo[a->ntodo++] = id;
+	a->waiting[a->nwaiting++] = id;
 }
 
-static void _todo_del(struct _acc *a, unsigned id)
+static void _waiting_del(struct _acc *a, unsigned id)
 {
-	for (unsigned i = 0; i < a->ntodo; i++)
-		if (a->todo[i] == id) {
-			a->todo[i] = a->todo[--a->ntodo];
+	for (unsigned i = 0; i < a->nwaiting; i++)
+		if (a->waiting[i] == id) {
+			a->waiting[i] = a->waiting[--a->nwaiting];
 			return;
 		}
 }
@@ -506,7 +506,7 @@ static void _arm_recv(struct _acc *a, unsigned id)
 	struct io_uring_sqe *sqe = _sqe(a);
 	if (!sqe) {
 		c->want_arm = true;
-		_todo_add(a, id);
+		_waiting_add(a, id);
 		return;
 	}
 	if (a->plain_bufs) {
@@ -539,7 +539,7 @@ static void _conn_free(struct _acc *a, unsigned id)
 	c->state = _C_FREE;
 	c->paused = c->want_arm = c->send_armed = false;
 	c->gen++;
-	_todo_del(a, id);
+	_waiting_del(a, id);
 	a->free_ids[a->nfree++] = id;
 	a->nconns--;
 	a->ctr[REG_C_ACC_CONNS] = a->nconns;
@@ -572,7 +572,7 @@ static void _conn_close(struct _acc *a, unsigned id, unsigned counter)
 		return;
 	}
 	c->state = _C_CLOSING;
-	_todo_del(a, id);
+	_waiting_del(a, id);
 	bool cancel_send = c->send_armed && !a->stopping; /* else let acks go */
 	for (int k = 0; k < 2; k++) {
 		if (!(k ? cancel_send : c->armed))
@@ -1073,12 +1073,12 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 			c->paused = true;
 			a->ctr[REG_C_ACC_PAUSED]++;
 		}
-		_todo_add(a, id);
+		_waiting_add(a, id);
 		return true;
 	}
 	if (c->paused) {
 		c->paused = false;
-		_todo_del(a, id);
+		_waiting_del(a, id);
 		c->last_rx_ms = a->now_ms; /* the pause was ours, not idling */
 	}
 	/* Slowloris guard: an unfinished object has idle_timeout_s to end. */
@@ -1187,7 +1187,7 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 	_recycle(a, cqe, _TCP_GID);
 	if (res == -ENOBUFS) { /* every TCP buffer is in use: try soon */
 		c->want_arm = true;
-		_todo_add(a, id);
+		_waiting_add(a, id);
 		return;
 	}
 	if (res == -EINTR || res == -EAGAIN) {
@@ -1307,7 +1307,7 @@ static void _begin_stop(struct _acc *a, const char *why)
 	LOG(a->c, CFG_LOG_INFO, _ROLE,
 	    "stopping (%s): %u connections, %u "
 	    "paused",
-	    why, a->nconns, a->ntodo);
+	    why, a->nconns, a->nwaiting);
 	for (unsigned i = 0; i < a->nlsn; i++) {
 		struct io_uring_sqe *sqe = _sqe(a);
 		if (!sqe)
@@ -1339,10 +1339,10 @@ static void _check_stop(struct _acc *a)
 }
 
 /* Paused streams retry; connections that could not arm get another go. */
-static void _todo(struct _acc *a)
+static void _serve_waiting(struct _acc *a)
 {
-	for (unsigned i = 0; i < a->ntodo;) {
-		unsigned id = a->todo[i];
+	for (unsigned i = 0; i < a->nwaiting;) {
+		unsigned id = a->waiting[i];
 		struct _conn *c = &a->conns[id];
 		if (c->paused) {
 			if (_conn_feed(a, id, NULL, 0) && !c->paused &&
@@ -1352,13 +1352,13 @@ static void _todo(struct _acc *a)
 			    a->stopping)
 				_conn_close(a, id, 0);
 		} else if (c->want_arm && !a->stopping) {
-			_todo_del(a, id);
+			_waiting_del(a, id);
 			_arm_recv(a, id);
 		} else {
-			_todo_del(a, id);
+			_waiting_del(a, id);
 		}
 		/* A removed entry was replaced by the last one: look again. */
-		if (i < a->ntodo && a->todo[i] == id)
+		if (i < a->nwaiting && a->waiting[i] == id)
 			i++;
 	}
 }
@@ -1453,7 +1453,7 @@ static void _teardown(struct _acc *a)
 	mp_decoder_fini(&a->udp_dec);
 	free(a->conns);
 	free(a->free_ids);
-	free(a->todo);
+	free(a->waiting);
 	free(a->batch);
 	free(a->jl);
 }
@@ -1498,9 +1498,9 @@ static int _start(struct _acc *a)
 	a->lim.evt = a->r->hdr->limits;
 	a->conns = calloc(c->max_connections, sizeof(*a->conns));
 	a->free_ids = calloc(c->max_connections, sizeof(unsigned));
-	a->todo = calloc(c->max_connections, sizeof(unsigned));
+	a->waiting = calloc(c->max_connections, sizeof(unsigned));
 	a->batch = calloc(_UDP_BATCH, sizeof(*a->batch));
-	if (!a->conns || !a->free_ids || !a->todo || !a->batch ||
+	if (!a->conns || !a->free_ids || !a->waiting || !a->batch ||
 	    mp_decoder_init(&a->udp_dec, &a->lim)) {
 		LOG(c, CFG_LOG_ERROR, _ROLE, "out of memory");
 		return -ENOMEM;
@@ -1583,12 +1583,12 @@ int acc_main(const struct reg *r, const struct cfg *c)
 		    (uint64_t)a->now_ms);
 		_check_stop(a);
 		if (a->stopping &&
-		    ((!a->inflight && !a->ntodo) ||
+		    ((!a->inflight && !a->nwaiting) ||
 			a->now_ms > a->stop_deadline))
 			break;
 		_window(a);
 		struct __kernel_timespec ts = { 0,
-			(a->ntodo ? _WAIT_PAUSED_MS : _WAIT_IDLE_MS) *
+			(a->nwaiting ? _WAIT_PAUSED_MS : _WAIT_IDLE_MS) *
 			    1000000LL };
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_submit_and_wait_timeout(&a->ring, &cqe, 1,
@@ -1600,7 +1600,7 @@ int acc_main(const struct reg *r, const struct cfg *c)
 		}
 		a->now_ms = _mono();
 		_completions(a);
-		_todo(a);
+		_serve_waiting(a);
 		_commit(a);
 		if (!a->stopping)
 			_idle_check(a);
