@@ -15,7 +15,7 @@
 #include "shm/profiles.h"
 
 #define _SNAP_MAGIC 0x31504E53544E4550ULL /* "PENTSNP1" */
-#define _SNAP_FORMAT 1
+#define _SNAP_FORMAT 2
 
 struct _snap_header {
 	uint64_t magic;
@@ -63,49 +63,56 @@ void snap_path(const char *state_dir, const char *instance, char *buf,
 	snprintf(buf, len, "%s/%s.snap", state_dir, instance);
 }
 
+/*
+ * The tables after a placeholder header, counting what is written: a
+ * snapshot may be taken while workers and a catalog load are running, so
+ * the counts are those of the records actually written, never a scan made
+ * at another moment. Every profile is a consistent copy (seqlock).
+ */
 static int _write_tables(const struct reg *r, struct _sfile *sf,
     struct _snap_header *h)
 {
-	int rc = _put(sf, h, sizeof(*h));
+	int rc = fwrite(h, sizeof(*h), 1, sf->f) == 1 ? 0 : -EIO;
 	for (unsigned s = 0; !rc && s < r->hdr->geo.shards; s++) {
-		uint32_t n = reg_shard(r, s)->count;
+		uint32_t n = ck_pr_load_uint(&reg_shard(r, s)->count);
 		for (uint32_t i = 0; !rc && i < n; i++) {
 			struct lrn_profile p;
 			rc = prof_copy(r, s, i, &p);
-			if (!rc && p.user_key != 0)
+			if (!rc && p.user_key != 0 && p.events != 0) {
 				rc = _put(sf, &p, sizeof(p));
+				h->profiles++;
+			}
 		}
 	}
 	const struct cat_entry *e = reg_catalog_entries(r);
 	for (uint32_t i = 0; !rc && i < r->hdr->geo.catalog_slots; i++) {
-		if (!e[i].key)
+		uint64_t key = ck_pr_load_64(&e[i].key);
+		if (!key)
 			continue;
-		struct _snap_cat c = { .key = e[i].key };
-		rc = cat_get(r, e[i].key, &c.it);
-		if (!rc)
+		struct _snap_cat c = { .key = key };
+		rc = cat_get(r, key, &c.it);
+		if (!rc) {
 			rc = _put(sf, &c, sizeof(c));
+			h->catalog++;
+		}
 	}
 	const struct name_entry *nm = reg_names(r);
-	for (uint32_t i = 0; !rc && i < r->hdr->geo.names_slots; i++)
-		if (nm[i].id)
-			rc = _put(sf, &nm[i], sizeof(nm[i]));
+	for (uint32_t i = 0; !rc && i < r->hdr->geo.names_slots; i++) {
+		struct name_entry copy;
+		if (!ck_pr_load_32(&nm[i].id))
+			continue;
+		ck_pr_fence_load(); /* id before text: pairs with the writer */
+		copy = nm[i];
+		rc = _put(sf, &copy, sizeof(copy));
+		h->names++;
+	}
 	return rc;
 }
 
-static void _count(const struct reg *r, struct _snap_header *h)
+/* The checksum covers the tables and, on top, the header. */
+static uint64_t _sum(const struct _snap_header *h, uint64_t tables)
 {
-	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
-		uint32_t n = reg_shard(r, s)->count;
-		struct prof_slot *recs = reg_shard_records(r, s);
-		for (uint32_t i = 0; i < n; i++)
-			h->profiles += recs[i].p.user_key != 0;
-	}
-	const struct cat_entry *e = reg_catalog_entries(r);
-	for (uint32_t i = 0; i < r->hdr->geo.catalog_slots; i++)
-		h->catalog += e[i].key != 0;
-	const struct name_entry *nm = reg_names(r);
-	for (uint32_t i = 0; i < r->hdr->geo.names_slots; i++)
-		h->names += nm[i].id != 0;
+	return XXH3_64bits_withSeed(h, sizeof(*h), tables);
 }
 
 static int _fsync_dir(const char *path)
@@ -132,7 +139,6 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 		.catalog_size = sizeof(struct _snap_cat),
 		.name_size = sizeof(struct name_entry),
 		.written_ms = reg_now_wall_ms() };
-	_count(r, &h);
 	/* 0600: profiles are personal data. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	struct _sfile sf = { fd >= 0 ? fdopen(fd, "wb") : NULL,
@@ -150,8 +156,12 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 	}
 	XXH3_64bits_reset(sf.h);
 	int rc = _write_tables(r, &sf, &h);
-	uint64_t sum = XXH3_64bits_digest(sf.h);
-	if (!rc && fwrite(&sum, sizeof(sum), 1, sf.f) != 1)
+	uint64_t sum = _sum(&h, XXH3_64bits_digest(sf.h));
+	/* The real header (counts known now) over the placeholder. */
+	if (!rc &&
+	    (fseeko(sf.f, 0, SEEK_SET) || fwrite(&h, sizeof(h), 1, sf.f) != 1 ||
+		fseeko(sf.f, 0, SEEK_END) ||
+		fwrite(&sum, sizeof(sum), 1, sf.f) != 1))
 		rc = -EIO;
 	if (!rc && (fflush(sf.f) || fsync(fileno(sf.f))))
 		rc = -errno;
@@ -169,7 +179,7 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 	_fsync_dir(path);
 	if (st)
 		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
-			sf.bytes + sizeof(sum) };
+			sizeof(h) + sf.bytes + sizeof(sum) };
 	return 0;
 }
 
@@ -231,19 +241,20 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
  * First pass: the checksum in the last 8 bytes matches everything before
  * them. Leaves the file at its start. 0, -EPROTO or -EIO.
  */
-static int _verify(FILE *f, XXH3_state_t *h)
+static int _verify(FILE *f, XXH3_state_t *h, const struct _snap_header *hd)
 {
 	char buf[1 << 16];
 	uint64_t want = 0;
 	if (fseeko(f, 0, SEEK_END))
 		return -EIO;
 	off_t size = ftello(f);
-	if (size < (off_t)(sizeof(struct _snap_header) + sizeof(want)) ||
+	off_t first = (off_t)sizeof(*hd);
+	if (size < first + (off_t)sizeof(want) ||
 	    fseeko(f, size - (off_t)sizeof(want), SEEK_SET) ||
-	    fread(&want, sizeof(want), 1, f) != 1 || fseeko(f, 0, SEEK_SET))
+	    fread(&want, sizeof(want), 1, f) != 1 || fseeko(f, first, SEEK_SET))
 		return size < 0 ? -EIO : -EPROTO;
 	XXH3_64bits_reset(h);
-	for (off_t left = size - (off_t)sizeof(want); left > 0;) {
+	for (off_t left = size - first - (off_t)sizeof(want); left > 0;) {
 		size_t n =
 		    left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf);
 		if (fread(buf, 1, n, f) != n)
@@ -251,8 +262,8 @@ static int _verify(FILE *f, XXH3_state_t *h)
 		XXH3_64bits_update(h, buf, n);
 		left -= (off_t)n;
 	}
-	int rc = XXH3_64bits_digest(h) == want ? 0 : -EPROTO;
-	return fseeko(f, 0, SEEK_SET) ? -EIO : rc;
+	int rc = _sum(hd, XXH3_64bits_digest(h)) == want ? 0 : -EPROTO;
+	return fseeko(f, first, SEEK_SET) ? -EIO : rc;
 }
 
 int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
@@ -279,19 +290,17 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 		rc = _check_header(&h, path, err, errlen);
 	/* Then the whole file, before touching the region: a corrupt
 	 * snapshot must not leave half its records behind. */
-	if (!rc && (rc = _verify(sf.f, sf.h)) == -EIO)
+	if (!rc && (rc = _verify(sf.f, sf.h, &h)) == -EIO)
 		snprintf(err, errlen, "cannot read %s: %s", path,
 		    strerror(EIO));
-	if (!rc) {
-		XXH3_64bits_reset(sf.h);
-		rc = _get(&sf, &h, sizeof(h));
-	}
+	if (!rc)
+		XXH3_64bits_reset(sf.h); /* verified: _get hashes, unused */
 	if (!rc)
 		rc = _load_tables(r, &sf, &h, err, errlen);
+	/* The counts must account for every byte up to the checksum. */
 	uint64_t sum = 0;
 	if (!rc &&
-	    (fread(&sum, sizeof(sum), 1, sf.f) != 1 ||
-		sum != XXH3_64bits_digest(sf.h) || fgetc(sf.f) != EOF))
+	    (fread(&sum, sizeof(sum), 1, sf.f) != 1 || fgetc(sf.f) != EOF))
 		rc = -EPROTO;
 	if (rc == -EPROTO && !err[0])
 		snprintf(err, errlen,
@@ -303,7 +312,7 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 		    strerror(-rc));
 	if (!rc && st)
 		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
-			sf.bytes + sizeof(sum) };
+			sizeof(h) + sf.bytes + sizeof(sum) };
 	fclose(sf.f);
 	XXH3_freeState(sf.h);
 	return rc;
