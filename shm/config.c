@@ -141,6 +141,10 @@ static const struct _cfg_desc _cfg_table[] = {
 	    CFGF_ABSPATH, "where snapshots and logs live"),
 	CFG_BOOL(snapshot, true,
 	    "write a snapshot at clean shutdown and load it at start"),
+	CFG_UINT(snapshot_interval_s, 300, 0, 86400, 0,
+	    "also write a snapshot this often while running (a child process "
+	    "copies the tables; 0 = only at shutdown), so a machine crash "
+	    "loses at most this much learning"),
 	CFG_UINT(worker_batch, 64, 1, 4096, 0,
 	    "records a worker takes from one ring before moving on"),
 	CFG_UINT(idle_spin_us, 50, 0, 100000, 0,

@@ -86,6 +86,7 @@ struct cfg {
 	/* persistence */
 	char state_dir[CFG_STATE_DIR_MAX + 1]; /* absolute path */
 	bool snapshot;
+	unsigned snapshot_interval_s;
 
 	/* processes */
 	unsigned worker_batch;

@@ -38,6 +38,8 @@ struct _sup {
 	int lock_fd;
 	sigset_t sigs;
 	struct _child kids[REG_MAX_SHARDS + REG_PROCS_EXTRA];
+	pid_t snap_pid;	   /* periodic snapshot child, 0 = none */
+	int64_t snap_last; /* monotonic ms of the last periodic snapshot */
 	bool acc_on;	   /* the acceptor is supervised */
 	bool acc_stopping; /* shutdown: do not restart it */
 };
@@ -284,6 +286,60 @@ static int _find_child(struct _sup *s, pid_t pid)
 	return -1;
 }
 
+/* Writes the snapshot and logs the outcome; 0 or a negative errno. */
+static int _snapshot_write(struct _sup *s, const char *what)
+{
+	char path[512], err[512];
+	struct snap_stats st;
+	snap_path(s->cfg->state_dir, s->cfg->instance, path, sizeof(path));
+	int rc = snap_write(&s->r, path, &st, err, sizeof(err));
+	if (rc == 0)
+		LOG(s->cfg, CFG_LOG_INFO, _ROLE,
+		    "%s snapshot %s: %llu profiles, %llu bytes", what, path,
+		    (unsigned long long)st.profiles,
+		    (unsigned long long)st.bytes);
+	else
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s snapshot: %s", what, err);
+	return rc;
+}
+
+static void _snapshot_done(struct _sup *s, int status)
+{
+	s->snap_pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		    "periodic snapshot child failed (status %d); the next one "
+		    "is due in %u s",
+		    status, s->cfg->snapshot_interval_s);
+}
+
+/*
+ * Every snapshot_interval_s a child process writes a snapshot of the live
+ * region (profiles are copied under their seqlocks), so the supervisor
+ * keeps reaping and sweeping meanwhile and a machine crash loses at most
+ * one interval of learning.
+ */
+static void _snapshot_periodic(struct _sup *s)
+{
+	unsigned iv = s->cfg->snapshot_interval_s;
+	int64_t now = reg_now_mono_ms();
+	if (!s->cfg->snapshot || !iv || s->snap_pid > 0 ||
+	    now - s->snap_last < (int64_t)iv * 1000)
+		return;
+	s->snap_last = now;
+	pid_t pid = fork();
+	if (pid < 0) {
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE, "periodic snapshot: fork: %s",
+		    strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(_snapshot_write(s, "periodic") ? 1 : 0);
+	}
+	s->snap_pid = pid;
+}
+
 /* Reaps dead children and schedules restarts. Returns children still up. */
 static unsigned _reap(struct _sup *s, bool restart)
 {
@@ -291,6 +347,10 @@ static unsigned _reap(struct _sup *s, bool restart)
 	pid_t pid;
 	int64_t now = reg_now_mono_ms();
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->snap_pid) {
+			_snapshot_done(s, status);
+			continue;
+		}
 		int i = _find_child(s, pid);
 		if (i < 0)
 			continue;
@@ -435,20 +495,13 @@ static void _shutdown(struct _sup *s)
 		usleep(_TICK_MS * 1000);
 	}
 	ck_pr_store_uint(&h->state, REG_STOPPED);
-	if (s->cfg->snapshot) {
-		char path[512], err[512];
-		struct snap_stats st;
-		snap_path(s->cfg->state_dir, s->cfg->instance, path,
-		    sizeof(path));
-		if (snap_write(&s->r, path, &st, err, sizeof(err)) == 0)
-			LOG(s->cfg, CFG_LOG_INFO, _ROLE,
-			    "snapshot %s: %llu "
-			    "profiles, %llu bytes",
-			    path, (unsigned long long)st.profiles,
-			    (unsigned long long)st.bytes);
-		else
-			LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
+	if (s->snap_pid > 0) { /* let a periodic one finish first */
+		int st;
+		if (waitpid(s->snap_pid, &st, 0) == s->snap_pid)
+			_snapshot_done(s, st);
 	}
+	if (s->cfg->snapshot)
+		_snapshot_write(s, "final");
 }
 
 static int _loop(struct _sup *s)
@@ -462,6 +515,7 @@ static int _loop(struct _sup *s)
 		}
 		_reap(s, true);
 		_sweep_producers(s);
+		_snapshot_periodic(s);
 		ck_pr_store_64((uint64_t *)&reg_proc(&s->r, 0)->heartbeat_ms,
 		    (uint64_t)reg_now_mono_ms());
 	}
@@ -496,6 +550,8 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	me->pid = getpid();
 	me->starts++;
 	me->started_ms = reg_now_mono_ms();
+	s.snap_last =
+	    me->started_ms; /* the first periodic one after an interval */
 	ck_pr_fence_store();
 	ck_pr_store_uint(&s.r.hdr->state, REG_RUNNING);
 	for (unsigned i = 1; i <= s.r.hdr->geo.shards; i++)

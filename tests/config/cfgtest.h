@@ -25,6 +25,7 @@ static const char *const cfgtest_names[] = {
 	"names_capacity",
 	"state_dir",
 	"snapshot",
+	"snapshot_interval_s",
 	"worker_batch",
 	"idle_spin_us",
 	"restart_delay_ms",
