@@ -43,12 +43,12 @@ void lrn_params_default(struct lrn_params *p)
 	p->conf_unit = 0.3;
 	p->conf_prior = 5.0;
 	p->conf_profile_prior = 20.0;
-	p->short_decay_per_day = 0.4;
+	p->short_decay_per_day = 0.15;
 	p->long_decay_per_day = 0.989;
 	p->kl_threshold = 0.5;
 	p->kl_release = 0.1;
 	p->kl_smooth = 0.03;
-	p->kl_prior = 2.0;
+	p->kl_prior = 2.5;
 	p->drift_min_short = 2.0;
 	p->drift_pull = 0.5;
 	p->drift_pull_decay_per_day = 0.5;

@@ -62,14 +62,14 @@
  *
  * Drift (lrn_drift_kl): three horizons per interest. w (recent, above); a
  * short one, tag_short/cat_short: the count of positive events touching the
- * entry, decaying by short_decay_per_day (0.4; mean age 1.1 days), kept as
+ * entry, decaying by short_decay_per_day (0.15; mean age 0.53 days), kept as
  * bfloat16 on an hourly grid of event time (short_h); and for the
  * categories a long one, cat_long: positive contributions decaying by
  * long_decay_per_day (0.989; mean age 90 days), on the same hourly grid. After every event the
  * learner computes KL(P_short || P_long) over the category slots in use:
  *     q_i = (1 - kl_smooth) * long_i / sum long + kl_smooth / n
  *     p_i = (short_i + kl_prior * q_i) / (sum short + kl_prior)
- * (kl_smooth 0.03; kl_prior 2 pseudo-events shrink a thin short window
+ * (kl_smooth 0.03; kl_prior 2.5 pseudo-events shrink a thin short window
  * toward the long one, which keeps broad stable users from looking new).
  * It is 0 until the profile has drift_min_events (50) events, two category
  * slots and sum(short) >= drift_min_short (2), so a thin or fresh profile

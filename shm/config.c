@@ -199,7 +199,7 @@ static const struct _cfg_desc _cfg_table[] = {
 	CFG_DOUBLE(confidence_prior, 5.0, 0.1, 1000.0,
 	    "clicks' worth of evidence an interest needs for confidence "
 	    "0.5"),
-	CFG_DOUBLE(short_decay_per_day, 0.4, 0.01, 0.99,
+	CFG_DOUBLE(short_decay_per_day, 0.15, 0.01, 0.99,
 	    "per-day decay of the short interest horizon drift is measured "
 	    "on"),
 	CFG_DOUBLE(long_decay_per_day, 0.989, 0.5, 1.0,
