@@ -97,7 +97,15 @@ int pen_publish_prepared(pen_t *p, const struct pen_prepared *evs, size_t n,
 int pen_publish(pen_t *p, const struct pen_event *ev, int flags, char *err,
     size_t errlen);
 
-/* Parses one JSON object (docs/PROTOCOL.md) and publishes it. */
+/*
+ * Parses and validates one JSON object (docs/PROTOCOL.md: the fields of the
+ * JSON lines of `penchant send`) into a prepared event. 0, or -EINVAL with
+ * err saying why ("bad_type: event_type", "malformed: byte 12: ...").
+ */
+int pen_prepare_json(pen_t *p, const char *line, size_t len,
+    struct pen_prepared *out, char *err, size_t errlen);
+
+/* pen_prepare_json + pen_publish_prepared for one line. */
 int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
     char *err, size_t errlen);
 

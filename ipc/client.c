@@ -310,15 +310,15 @@ int pen_publish(pen_t *p, const struct pen_event *ev, int flags, char *err,
 	return rc ? rc : pen_publish_prepared(p, &rec, 1, flags, NULL);
 }
 
-int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
-    char *err, size_t errlen)
+int pen_prepare_json(pen_t *p, const char *line, size_t len,
+    struct pen_prepared *out, char *err, size_t errlen)
 {
 	char dummy[8];
 	if (!err) {
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
-	if (!p || !line)
+	if (!p || !line || !out)
 		return -EINVAL;
 	if (p->scratch_cap < len + 1) {
 		char *s = realloc(p->scratch, len + 1);
@@ -338,12 +338,15 @@ int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
 		snprintf(err, errlen, "%s: %s", evt_reason_name(why), msg);
 		return -EINVAL;
 	}
-	struct evt_record rec;
-	int rc = _build(p, &in, &rec, err, errlen);
-	if (rc)
-		return rc;
-	return pen_publish_prepared(p, (struct pen_prepared *)&rec, 1, flags,
-	    NULL);
+	return _build(p, &in, (struct evt_record *)out, err, errlen);
+}
+
+int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
+    char *err, size_t errlen)
+{
+	struct pen_prepared rec;
+	int rc = pen_prepare_json(p, line, len, &rec, err, errlen);
+	return rc ? rc : pen_publish_prepared(p, &rec, 1, flags, NULL);
 }
 
 int pen_commit(pen_t *p)

@@ -95,6 +95,28 @@ static void _profile(struct hx *h)
 	for (unsigned i = 0; i < pp.n_tags; i++)
 		CHECK_NEAR(pp.tags[i].weight, want, 1e-12);
 	CHECK(!strcmp(pp.cats[0].name, "music"));
+
+	/* Prepared once from JSON, published later; garbage says why. */
+	struct pen_prepared prep;
+	char perr[256];
+	static const char good[] = "{\"user_id\":\"bob\",\"event_type\":"
+				   "\"save\",\"entity_id\":\"ent-1\","
+				   "\"timestamp\":" T0 "}";
+	CHECK_EQ_INT(pen_prepare_json(p, good, sizeof(good) - 1, &prep, perr,
+			 sizeof(perr)),
+	    0);
+	CHECK_EQ_INT(pen_prepare_json(p, "{\"user_id\":1", 13, &prep, perr,
+			 sizeof(perr)),
+	    -EINVAL);
+	CHECK(strstr(perr, "malformed") != NULL);
+	CHECK_EQ_INT(pen_publish_prepared(p, &prep, 0, 0, NULL), 0);
+	CHECK_EQ_INT(pen_prepare_json(p, good, sizeof(good) - 1, &prep, perr,
+			 sizeof(perr)),
+	    0);
+	CHECK_EQ_INT(pen_publish_prepared(p, &prep, 1, 0, NULL), 0);
+	CHECK_EQ_INT(pen_flush(p, 10000), 0);
+	CHECK_EQ_INT(pen_profile_read(p, "bob", 3, &pp, 0), 0);
+	CHECK_EQ_INT(pp.counts[PEN_N_SAVE], 1);
 	pen_close(&p);
 
 	char out[8192], err[4096];
@@ -125,8 +147,8 @@ static void _profile(struct hx *h)
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "status", NULL),
 	    0);
-	CHECK(_has(out, "profiles 1 / 524288"));
-	CHECK(_has(out, "rejected: 7 at producers"));
+	CHECK(_has(out, "profiles 2 / 524288"));
+	CHECK(_has(out, "rejected: 8 at producers"));
 	CHECK(_has(out, "bad_type 1"));
 	CHECK(_has(out, "catalog 2 /"));
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
