@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "engine/learn.h"
+#include "weights.h"
 
 #define USER 0x1234u
 #define T0 1700000000000LL /* 2023-11-14T22:13:20Z */
@@ -21,22 +22,6 @@ static struct evt_record ev(uint8_t type, int64_t t)
 	e.type = type;
 	e.time_ms = t;
 	return e;
-}
-
-static const struct lrn_weight *find(const struct lrn_weight *ws, unsigned n,
-    uint32_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (ws[i].id == id)
-			return &ws[i];
-	return NULL;
-}
-/* The weight of id, NaN when absent (so a check fails instead of crashing). */
-static double w_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
-{
-	const struct lrn_weight *x = find(ws, n, id);
-
-	return x != NULL ? x->w : NAN;
 }
 
 int main(void)

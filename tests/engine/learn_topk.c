@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "engine/learn.h"
+#include "weights.h"
 
 #define USER 7u
 #define T0 1700000000000LL
@@ -27,39 +28,6 @@ static void apply(struct lrn_profile *p, uint8_t type, int8_t fb, uint32_t cat,
 	e.feedback = fb;
 	e.time_ms = T0; /* one instant: weights are exact sums */
 	lrn_apply(p, &prm, &e, &it);
-}
-
-static const struct lrn_weight *find(const struct lrn_weight *ws, unsigned n,
-    uint32_t id)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (ws[i].id == id)
-			return &ws[i];
-	return NULL;
-}
-/* The weight of id, NaN when absent (so a check fails instead of crashing). */
-static double w_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
-{
-	const struct lrn_weight *x = find(ws, n, id);
-
-	return x != NULL ? x->w : NAN;
-}
-
-/* The evidence of id, 0 when absent. */
-static uint32_t ev_of(const struct lrn_weight *ws, unsigned n, uint32_t id)
-{
-	const struct lrn_weight *x = find(ws, n, id);
-
-	return x != NULL ? x->evidence : 0;
-}
-
-static unsigned used(const struct lrn_weight *ws, unsigned n)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		k += ws[i].id != 0;
-	return k;
 }
 
 int main(void)
