@@ -64,7 +64,7 @@ void snap_path(const char *state_dir, const char *instance, char *buf,
 }
 
 /*
- * The tables after a placeholder header, counting what is written: a
+ * The tables after a zeroed header, counting what is written: a
  * snapshot may be taken while workers and a catalog load are running, so
  * the counts are those of the records actually written, never a scan made
  * at another moment. Every profile is a consistent copy (seqlock).
@@ -157,7 +157,7 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 	XXH3_64bits_reset(sf.h);
 	int rc = _write_tables(r, &sf, &h);
 	uint64_t sum = _sum(&h, XXH3_64bits_digest(sf.h));
-	/* The real header (counts known now) over the placeholder. */
+	/* The real header, counts known now, over the zeroed one. */
 	if (!rc &&
 	    (fseeko(sf.f, 0, SEEK_SET) || fwrite(&h, sizeof(h), 1, sf.f) != 1 ||
 		fseeko(sf.f, 0, SEEK_END) ||
