@@ -62,7 +62,7 @@
 #include "ipc/client.h"
 #include "ipc/ring.h"
 #include "shm/catalog.h"
-#include "shm/config.h"
+#include "conf/config.h"
 #include "shm/profiles.h"
 #include "shm/region.h"
 #include "workers/supervisor.h"

@@ -16,47 +16,13 @@ void lrn_params_default(struct lrn_params *p)
 {
 	assert(p != NULL);
 	memset(p, 0, sizeof *p);
-	p->signal[EVT_VIEW] = 0.1;
-	p->signal[EVT_CLICK] = 0.3;
-	p->signal[EVT_RSVP] = 1.0;
-	p->signal[EVT_SAVE] = 0.8;
-	p->signal[EVT_SHARE] = 0.7;
-	/* Feedback takes its strength from its sign, never from this table. */
-	p->signal[EVT_FEEDBACK] = 0.0;
-	p->signal[EVT_SEARCH] = 0.1;
-	p->feedback_pos = 0.9;
-	p->feedback_neg = -0.5;
-	p->learning_rate = 0.1;
-	p->decay_per_day = 0.95;
-	p->dwell_floor = 0.5;
-	p->dwell_cap = 2.0;
-	p->dwell_half_ms = 30000.0;
-	p->scroll_floor = 0.75;
-	p->scroll_cap = 1.5;
-	p->bounce_ms = 5000.0;
-	p->bounce_signal = -0.1;
-	p->position_cap = 3.0;
-	p->impression_signal = -0.02;
-	p->repeat_ratio = 0.5;
-	p->repeat_plain = 0;
-	p->drift_min_events = 50;
-	p->conf_unit = 0.3;
-	p->conf_prior = 5.0;
-	p->conf_profile_prior = 20.0;
-	p->short_decay_per_day = 0.15;
-	p->long_decay_per_day = 0.989;
-	p->kl_threshold = 0.5;
-	p->kl_release = 0.1;
-	p->kl_smooth = 0.03;
-	p->kl_prior = 2.5;
-	p->drift_min_short = 2.0;
-	p->drift_pull = 0.5;
-	p->drift_pull_decay_per_day = 0.5;
-	p->session_gap_ms = 30 * 60000LL;
-	p->engage_new_days = 14.0;
-	p->engage_active_days = 7.0;
-	p->engage_dormant_days = 30.0;
-	p->engage_active_per_week = 3.0;
+#define _PD(n, def, lo, hi, h) p->n = (def);
+#define _PU(n, def, lo, hi, h) p->n = (def);
+#define _PB(n, def, h) p->n = (def);
+	LRN_PARAMS(_PD, _PU, _PB)
+#undef _PD
+#undef _PU
+#undef _PB
 }
 
 void lrn_profile_init(struct lrn_profile *p, uint64_t user_key)
@@ -71,26 +37,34 @@ double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 	assert(prm != NULL && e != NULL);
 	if (e->type >= EVT_TYPE_COUNT)
 		return 0.0;
-	if (e->type == EVT_FEEDBACK) {
+	switch ((enum evt_type)e->type) {
+	case EVT_VIEW: return prm->signal_view;
+	case EVT_CLICK: return prm->signal_click;
+	case EVT_RSVP: return prm->signal_rsvp;
+	case EVT_SAVE: return prm->signal_save;
+	case EVT_SHARE: return prm->signal_share;
+	case EVT_SEARCH: return prm->signal_search;
+	case EVT_FEEDBACK:
 		if (e->feedback > 0)
-			return prm->feedback_pos;
+			return prm->signal_feedback_pos;
 		if (e->feedback < 0)
-			return prm->feedback_neg;
+			return prm->signal_feedback_neg;
 		return 0.0;
+	default: return 0.0;
 	}
-	return prm->signal[e->type];
 }
 
 /* Implicit feedback ------------------------------------------------------- */
 
-/* Saturating in d: half of the way from floor to cap at dwell_half_ms. */
+/* Saturating in d: half of the way from floor to cap at dwell_half_s. */
 static double _dwell_factor(const struct lrn_params *prm, uint32_t dwell_ms)
 {
 	if (dwell_ms == 0)
 		return 1.0;
 	double d = (double)dwell_ms;
 	return prm->dwell_floor +
-	    (prm->dwell_cap - prm->dwell_floor) * d / (d + prm->dwell_half_ms);
+	    (prm->dwell_cap - prm->dwell_floor) * d /
+	    (d + prm->dwell_half_s * 1000.0);
 }
 
 /* Linear in depth; <= 0 and NaN (absent) compare false and read as 1. */
@@ -125,7 +99,8 @@ double lrn_event_signal(const struct lrn_params *prm,
 	if (e->type == EVT_CLICK) {
 		if (!implicit)
 			return s;
-		if (e->dwell_ms > 0 && (double)e->dwell_ms < prm->bounce_ms)
+		if (e->dwell_ms > 0 &&
+		    (double)e->dwell_ms < prm->bounce_s * 1000.0)
 			return prm->bounce_signal;
 		s *= _dwell_factor(prm, e->dwell_ms) *
 		    _scroll_factor(prm, e->scroll_depth);
@@ -508,7 +483,8 @@ static void _session(struct lrn_profile *p, const struct lrn_params *prm,
 	if (!first) {
 		if (key != p->sess_key)
 			open = true;
-		else if (key == 0 && e->time_ms - prev > prm->session_gap_ms)
+		else if (key == 0 &&
+		    e->time_ms - prev > (int64_t)prm->session_gap_s * 1000)
 			open = true;
 	}
 	if (open) {
@@ -859,7 +835,8 @@ double lrn_confidence(const struct lrn_profile *p, const struct lrn_params *prm,
 	}
 	if (entry->id == 0)
 		return 0.0;
-	double K = prm->conf_prior * prm->conf_unit * prm->learning_rate;
+	double K =
+	    prm->confidence_prior * prm->confidence_unit * prm->learning_rate;
 	double den = m + K;
 	/* mass is a float: |w| may exceed it by a rounding hair. */
 	return den > 0.0 ? _clamp01(fabs(entry->w) / den) : 0.0;
@@ -889,8 +866,8 @@ double lrn_profile_confidence(const struct lrn_profile *p,
 		_sums(p->tags, p->tag_mass, LRN_TAGS, &net, &gross);
 	if (!(gross > 0.0))
 		return 0.0;
-	double K =
-	    prm->conf_profile_prior * prm->conf_unit * prm->learning_rate;
+	double K = prm->confidence_profile_prior * prm->confidence_unit *
+	    prm->learning_rate;
 	return _clamp01(net / (gross + K));
 }
 

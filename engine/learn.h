@@ -21,14 +21,14 @@
  * that is not drifting (below). Everything else refines them:
  *
  * Implicit feedback (lrn_event_signal; constants in struct lrn_params):
- *  - dwell: a view or click with dwell d > 0 ms is scaled by
- *    f_d = dwell_floor + (dwell_cap - dwell_floor) * d / (d + dwell_half_ms)
+ *  - dwell: a view or click with dwell d > 0 s is scaled by
+ *    f_d = dwell_floor + (dwell_cap - dwell_floor) * d / (d + dwell_half_s)
  *    (0.5 .. 2.0, 1.0 at d = 15 s, 1.25 at 30 s): monotone, bounded.
  *  - scroll: depth s in (0, 1] scales a view or click by
  *    f_s = scroll_floor + (scroll_cap - scroll_floor) * s (0.75 .. 1.5).
  *    Depth <= 0 (evt_build stores -1 when absent) or NaN carries no
  *    information and scales by 1.
- *  - bounce: a click with 0 < dwell < bounce_ms (5 s) is a weak negative,
+ *  - bounce: a click with 0 < dwell < bounce_s (5 s) is a weak negative,
  *    bounce_signal (-0.1), instead of the click's positive signal.
  *  - position bias: a click at 1-based list position p is divided by the
  *    examination probability 1/log2(p+1) (1 at the top, 0.5 at p = 3), i.e.
@@ -52,13 +52,14 @@
  * Confidence (lrn_confidence, lrn_profile_confidence): every entry also keeps
  * `mass`, the decayed sum of |contribution| (decaying exactly like w). With
  * positive mass a and negative mass b (w = a - b, mass = a + b),
- *     confidence = |w| / (mass + K),  K = conf_prior * conf_unit * lr
+ *     confidence = |w| / (mass + K),
+ *     K = confidence_prior * confidence_unit * lr
  * is |2E[p]-1| of a Beta(a + K/2, b + K/2) posterior: evidence count (mass
- * in click units, conf_unit 0.3), recency (mass decays) and agreement (a vs
- * b) in one number in [0, 1). conf_prior = 5 clicks: 3 clicks give 0.375,
+ * in click units, confidence_unit 0.3), recency (mass decays) and agreement (a vs
+ * b) in one number in [0, 1). confidence_prior = 5 clicks: 3 clicks give 0.375,
  * 300 give 0.98; equal positive and negative evidence gives 0. The profile
  * confidence is the same formula over the category table (tags when there
- * is no category) with conf_profile_prior = 20 clicks.
+ * is no category) with confidence_profile_prior = 20 clicks.
  *
  * Drift (lrn_drift_kl): three horizons per interest. w (recent, above); a
  * short one, tag_short/cat_short: the count of positive events touching the
@@ -99,7 +100,7 @@
  * category slot's counters start at 0 when a new id takes the slot.
  *
  * Behavior (lrn_behavior): sessions open at an explicit session_key change
- * or after a session_gap_ms (30 min) gap of event time; events per session
+ * or after a session_gap_s (30 min) gap of event time; events per session
  * = events / sessions; mean session length from completed sessions plus the
  * current one; peak weekday/daypart from hours[][]; funnel rates from counts;
  * engagement level as of a time: dormant when the last event is more than
@@ -131,9 +132,11 @@
 #ifndef PENCHANT_ENGINE_LEARN_H
 #define PENCHANT_ENGINE_LEARN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/event.h"
+#include "engine/learn_params.h"
 
 #define LRN_TAGS 12
 #define LRN_CATS 6
@@ -229,36 +232,22 @@ struct lrn_item {
 	uint32_t tags[LRN_ITEM_TAGS]; /* evt_tag_id()s */
 };
 
-/* Every constant of the learner; lrn_params_default() gives the defaults
- * named in the header comment. */
+/*
+ * Every constant of the learner: one field per row of LRN_PARAMS
+ * (engine/learn_params.h), named as the setting. lrn_params_default() gives
+ * the defaults of that table.
+ */
+#define _LRN_PD(n, def, lo, hi, h) double n;
+#define _LRN_PU(n, def, lo, hi, h) unsigned n;
+#define _LRN_PB(n, def, h) bool n;
 struct lrn_params {
-	double signal[EVT_TYPE_COUNT]; /* feedback entry unused: see below */
-	double feedback_pos, feedback_neg;
-	double learning_rate;
-	double decay_per_day;
-	/* implicit feedback */
-	double dwell_floor, dwell_cap, dwell_half_ms;
-	double scroll_floor, scroll_cap;
-	double bounce_ms, bounce_signal;
-	double position_cap;
-	double impression_signal;
-	double repeat_ratio;
-	uint32_t repeat_plain; /* 1: plain views saturate too */
-	uint32_t drift_min_events;
-	/* confidence */
-	double conf_unit, conf_prior, conf_profile_prior;
-	/* drift */
-	double short_decay_per_day, long_decay_per_day;
-	double kl_threshold, kl_release, kl_smooth, kl_prior;
-	double drift_min_short;
-	double drift_pull, drift_pull_decay_per_day;
-	/* behavior */
-	int64_t session_gap_ms;
-	double engage_new_days, engage_active_days, engage_dormant_days;
-	double engage_active_per_week;
+	LRN_PARAMS(_LRN_PD, _LRN_PU, _LRN_PB)
 };
+#undef _LRN_PD
+#undef _LRN_PU
+#undef _LRN_PB
 
-/* Fills in the defaults; signal[EVT_FEEDBACK] is 0 (unused). */
+/* Fills in the defaults of LRN_PARAMS. */
 void lrn_params_default(struct lrn_params *p);
 
 /* Zeroes the profile. first_ms/last_ms stay 0 until the first event: a
@@ -267,8 +256,8 @@ void lrn_profile_init(struct lrn_profile *p, uint64_t user_key);
 
 /*
  * The basic signal strength of one event (rsvp 1.0 ... negative feedback
- * -0.5). Feedback: feedback_pos for e->feedback > 0, feedback_neg for < 0, 0
- * for 0. A type outside enum evt_type gives 0.
+ * -0.5). Feedback: signal_feedback_pos for e->feedback > 0,
+ * signal_feedback_neg for < 0, 0 for 0. A type outside enum evt_type gives 0.
  */
 double lrn_signal(const struct lrn_params *prm, const struct evt_record *e);
 

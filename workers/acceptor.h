@@ -53,7 +53,7 @@
 #ifndef PENCHANT_WORKERS_ACCEPTOR_H
 #define PENCHANT_WORKERS_ACCEPTOR_H
 
-#include "shm/config.h"
+#include "conf/config.h"
 #include "shm/region.h"
 
 /* Receive buffer sizes (bytes): a UDP datagram's payload may be at most

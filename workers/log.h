@@ -7,7 +7,7 @@
 #ifndef PENCHANT_WORKERS_LOG_H
 #define PENCHANT_WORKERS_LOG_H
 
-#include "shm/config.h"
+#include "conf/config.h"
 
 void log_at(enum cfg_log_level threshold, enum cfg_log_level level,
     const char *role, const char *fmt, ...)

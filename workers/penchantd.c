@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "shm/config.h"
+#include "conf/config.h"
 #include "workers/supervisor.h"
 
 static void _usage(FILE *f)

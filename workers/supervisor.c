@@ -81,38 +81,7 @@ void sup_geometry(const struct cfg *c, struct reg_geometry *g)
 
 void sup_params(const struct cfg *c, struct reg_header *h)
 {
-	struct lrn_params *p = &h->params;
-	lrn_params_default(p);
-	p->learning_rate = c->learning_rate;
-	p->decay_per_day = c->decay_per_day;
-	p->signal[EVT_VIEW] = c->signal_view;
-	p->signal[EVT_CLICK] = c->signal_click;
-	p->signal[EVT_RSVP] = c->signal_rsvp;
-	p->signal[EVT_SAVE] = c->signal_save;
-	p->signal[EVT_SHARE] = c->signal_share;
-	p->signal[EVT_SEARCH] = c->signal_search;
-	p->feedback_pos = c->signal_feedback_pos;
-	p->feedback_neg = c->signal_feedback_neg;
-	p->dwell_floor = c->dwell_floor;
-	p->dwell_cap = c->dwell_cap;
-	p->dwell_half_ms = c->dwell_half_s * 1000.0;
-	p->scroll_floor = c->scroll_floor;
-	p->scroll_cap = c->scroll_cap;
-	p->bounce_ms = c->bounce_s * 1000.0;
-	p->bounce_signal = c->bounce_signal;
-	p->position_cap = c->position_cap;
-	p->impression_signal = c->impression_signal;
-	p->repeat_ratio = c->repeat_ratio;
-	p->conf_prior = c->confidence_prior;
-	p->short_decay_per_day = c->short_decay_per_day;
-	p->long_decay_per_day = c->long_decay_per_day;
-	p->kl_threshold = c->kl_threshold;
-	p->kl_release = c->kl_release;
-	p->drift_pull = c->drift_pull;
-	p->session_gap_ms = (int64_t)c->session_gap_s * 1000;
-	p->engage_new_days = c->engage_new_days;
-	p->engage_active_days = c->engage_active_days;
-	p->engage_dormant_days = c->engage_dormant_days;
+	h->params = c->learn;
 	h->limits = evt_limits_default();
 	h->limits.max_id_len = c->max_id_len;
 	h->limits.max_str_len = c->max_str_len;

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "shm/config.h"
+#include "conf/config.h"
 #include "shm/region.h"
 
 struct sup_options {

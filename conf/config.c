@@ -11,7 +11,7 @@
  * Numbers are read and written in the C locale's format; penchant processes
  * never call setlocale(), which keeps "0.1" meaning 0.1.
  */
-#include "shm/config.h"
+#include "conf/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,6 +109,22 @@ struct _cfg_desc {
 				      .sdef = (def), .help = (h)               \
 	}
 
+/* Learner rows: setting `n` is the field learn.n of struct cfg. */
+#define CFG_FIELD_AT(n, f, T)                                                  \
+	.name = #n,                                                            \
+	.off = _Generic(((struct cfg *)0)->f, T                                \
+			: offsetof(struct cfg, f)),                            \
+	.size = sizeof(((struct cfg *)0)->f)
+#define _CFG_LRN_D(n, def, lo, hi, h)                                          \
+	{ CFG_FIELD_AT(n, learn.n, double), .type = CFGT_DOUBLE, .dmin = (lo), \
+		.dmax = (hi), .ddef = (def), .help = (h) },
+#define _CFG_LRN_U(n, def, lo, hi, h)                                          \
+	{ CFG_FIELD_AT(n, learn.n, unsigned), .type = CFGT_UINT, .umin = (lo), \
+		.umax = (hi), .udef = (def), .help = (h) },
+#define _CFG_LRN_B(n, def, h)                                                  \
+	{ CFG_FIELD_AT(n, learn.n, bool), .type = CFGT_BOOL, .bdef = (def),    \
+		.help = (h) },
+
 /* Index = enum cfg_log_level value. */
 static const char *const _cfg_log_levels[] = {
 	"error",
@@ -154,75 +170,10 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "on rapid repeats up to 5 s)"),
 	CFG_ENUM(log_level, enum cfg_log_level, CFG_LOG_INFO, _cfg_log_levels,
 	    "least severe message the daemons log"),
-	CFG_DOUBLE(learning_rate, 0.1, 0.0, 1.0,
-	    "weight += signal x learning_rate for the item's tags and "
-	    "category"),
-	CFG_DOUBLE(decay_per_day, 0.95, 0.5, 1.0,
-	    "weights are multiplied by this per day of event time since the "
-	    "user's last event; 1 = no decay"),
-	CFG_DOUBLE(signal_view, 0.1, 0.0, 5.0, "signal strength of a view"),
-	CFG_DOUBLE(signal_click, 0.3, 0.0, 5.0, "signal strength of a click"),
-	CFG_DOUBLE(signal_rsvp, 1.0, 0.0, 5.0, "signal strength of an rsvp"),
-	CFG_DOUBLE(signal_save, 0.8, 0.0, 5.0, "signal strength of a save"),
-	CFG_DOUBLE(signal_share, 0.7, 0.0, 5.0, "signal strength of a share"),
-	CFG_DOUBLE(signal_search, 0.1, 0.0, 5.0,
-	    "signal strength of a search, for the tags its words matched"),
-	CFG_DOUBLE(signal_feedback_pos, 0.9, 0.0, 5.0,
-	    "signal strength of positive explicit feedback"),
-	CFG_DOUBLE(signal_feedback_neg, -0.5, -5.0, 0.0,
-	    "signal strength of negative explicit feedback (0 or below)"),
-	CFG_DOUBLE(dwell_floor, 0.5, 0.0, 1.0,
-	    "view/click signal factor for a dwell time near 0 (implicit "
-	    "feedback: factor = floor + (cap - floor) * d / (d + half))"),
-	CFG_DOUBLE(dwell_cap, 2.0, 1.0, 10.0,
-	    "view/click signal factor for a very long dwell time"),
-	CFG_DOUBLE(dwell_half_s, 30.0, 0.1, 3600.0,
-	    "dwell time (s) halfway between dwell_floor and dwell_cap"),
-	CFG_DOUBLE(scroll_floor, 0.75, 0.0, 1.0,
-	    "view/click signal factor at scroll depth 0 (linear to "
-	    "scroll_cap at depth 1)"),
-	CFG_DOUBLE(scroll_cap, 1.5, 1.0, 10.0,
-	    "view/click signal factor at full scroll depth"),
-	CFG_DOUBLE(bounce_s, 5.0, 0.0, 600.0,
-	    "a click with a dwell time below this (s) is a bounce"),
-	CFG_DOUBLE(bounce_signal, -0.1, -5.0, 0.0,
-	    "signal strength of a bounced click (a weak negative)"),
-	CFG_DOUBLE(position_cap, 3.0, 1.0, 10.0,
-	    "largest position-bias factor of a click low in a list "
-	    "(factor = min(log2(position + 1), cap))"),
-	CFG_DOUBLE(impression_signal, -0.02, -1.0, 0.0,
-	    "signal of a recommended item shown at position 1 without a "
-	    "click (divided by log2(position + 1) further down)"),
-	CFG_DOUBLE(repeat_ratio, 0.5, 0.0, 1.0,
-	    "each earlier view of the same item multiplies a view's signal "
-	    "by this (saturation of repeated views)"),
-	CFG_DOUBLE(confidence_prior, 5.0, 0.1, 1000.0,
-	    "clicks' worth of evidence an interest needs for confidence "
-	    "0.5"),
-	CFG_DOUBLE(short_decay_per_day, 0.15, 0.01, 0.99,
-	    "per-day decay of the short interest horizon drift is measured "
-	    "on"),
-	CFG_DOUBLE(long_decay_per_day, 0.989, 0.5, 1.0,
-	    "per-day decay of the long interest horizon drift is measured "
-	    "against"),
-	CFG_DOUBLE(kl_threshold, 0.5, 0.01, 10.0,
-	    "KL divergence of short from long interests that flags drift"),
-	CFG_DOUBLE(kl_release, 0.1, 0.0, 10.0,
-	    "KL divergence below which a drifting profile is stable again "
-	    "(at most kl_threshold)"),
-	CFG_DOUBLE(drift_pull, 0.5, 0.0, 1.0,
-	    "how strongly a drifting profile's weights are pulled toward "
-	    "current interests (0 = detect only)"),
-	CFG_UINT(session_gap_s, 1800, 1, 86400, 0,
-	    "event-time gap (s) that starts a new session when events carry "
-	    "no session id"),
-	CFG_DOUBLE(engage_new_days, 14.0, 0.0, 3650.0,
-	    "a user whose first event is this recent is 'new'"),
-	CFG_DOUBLE(engage_active_days, 7.0, 0.0, 3650.0,
-	    "an 'active' user had an event this recently (and enough per "
-	    "week)"),
-	CFG_DOUBLE(engage_dormant_days, 30.0, 0.0, 3650.0,
-	    "a user without events for this long is 'dormant'"),
+	/* The learner's rows, from engine/learn_params.h. */
+	/* clang-format off */
+	LRN_PARAMS(_CFG_LRN_D, _CFG_LRN_U, _CFG_LRN_B)
+	/* clang-format on */
 	CFG_UINT(max_id_len, 256, 8, 4096, 0,
 	    "longest user/entity/session id accepted"),
 	CFG_UINT(max_str_len, 64, 8, 1024, 0, "longest other string field"),
@@ -810,7 +761,13 @@ static void _cfg_format_double(char *out, size_t outlen, double v)
 {
 	int saved = errno, prec;
 
-	for (prec = 1; prec < 17; prec++) {
+	/* %g first: "20", not the equally exact "2e+01". */
+	snprintf(out, outlen, "%g", v);
+	if (strtod(out, NULL) == v) {
+		errno = saved;
+		return;
+	}
+	for (prec = 7; prec < 17; prec++) {
 		snprintf(out, outlen, "%.*g", prec, v);
 		if (strtod(out, NULL) == v)
 			break;
@@ -917,11 +874,11 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 		    "acceptor_slots (%u) must be less than producer_slots "
 		    "(%u): libpenchant clients need at least one producer slot",
 		    c->acceptor_slots, c->producer_slots);
-	if (c->kl_release > c->kl_threshold)
+	if (c->learn.kl_release > c->learn.kl_threshold)
 		return _cfg_msg(err, errlen, -EINVAL,
 		    "kl_release (%g) must be at most kl_threshold (%g): drift "
 		    "must clear below where it is flagged",
-		    c->kl_release, c->kl_threshold);
+		    c->learn.kl_release, c->learn.kl_threshold);
 	return 0;
 }
 
@@ -1411,12 +1368,13 @@ void cfg_print_markdown(FILE *f)
 	fprintf(f,
 	    "# penchant settings\n"
 	    "\n"
-	    "Generated from the settings table in `shm/config.c`; do not edit "
-	    "by hand.\n"
+	    "Generated from the settings table in `conf/config.c` (the "
+	    "learner's rows from `engine/learn_params.h`); do not edit by "
+	    "hand.\n"
 	    "Regenerate after changing the table:\n"
 	    "\n"
-	    "    ninja -C build tests/config/print_settings_md && "
-	    "build/tests/config/print_settings_md > docs/SETTINGS.md\n"
+	    "    ninja -C build tests/conf/print_settings_md && "
+	    "build/tests/conf/print_settings_md > docs/SETTINGS.md\n"
 	    "\n"
 	    "The unit test `config_settings_md` fails while this file is out "
 	    "of date.\n"

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shm/config.h"
+#include "conf/config.h"
 
 #define REGEN                                                                  \
-	"ninja -C build tests/config/print_settings_md && "                    \
-	"build/tests/config/print_settings_md > docs/SETTINGS.md"
+	"ninja -C build tests/conf/print_settings_md && "                      \
+	"build/tests/conf/print_settings_md > docs/SETTINGS.md"
 
 static char *slurp(const char *path, size_t *len)
 {

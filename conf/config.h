@@ -33,13 +33,15 @@
  * thread may call anything (the struct itself is the caller's to guard).
  * Only the cfg_print_* calls write, and only to the FILE they are given.
  */
-#ifndef PENCHANT_SHM_CONFIG_H
-#define PENCHANT_SHM_CONFIG_H
+#ifndef PENCHANT_CONF_CONFIG_H
+#define PENCHANT_CONF_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+
+#include "engine/learn.h"
 
 /* A buffer this size holds any message these calls write. */
 #define CFG_ERR_MAX 512
@@ -94,29 +96,9 @@ struct cfg {
 	unsigned restart_delay_ms;
 	enum cfg_log_level log_level;
 
-	/* learning (engine/learn.h) */
-	double learning_rate;
-	double decay_per_day;
-	double signal_view;
-	double signal_click;
-	double signal_rsvp;
-	double signal_save;
-	double signal_share;
-	double signal_search;
-	double signal_feedback_pos;
-	double signal_feedback_neg; /* <= 0 */
-	double dwell_floor, dwell_cap, dwell_half_s;
-	double scroll_floor, scroll_cap;
-	double bounce_s, bounce_signal;
-	double position_cap;
-	double impression_signal;
-	double repeat_ratio;
-	double confidence_prior;
-	double short_decay_per_day, long_decay_per_day;
-	double kl_threshold, kl_release;
-	double drift_pull;
-	unsigned session_gap_s;
-	double engage_new_days, engage_active_days, engage_dormant_days;
+	/* learning: one field per row of LRN_PARAMS (engine/learn_params.h),
+	 * each a setting of the same name (learning_rate, decay_per_day, ...) */
+	struct lrn_params learn;
 
 	/* input limits (engine/event.h) */
 	unsigned max_id_len;

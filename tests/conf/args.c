@@ -32,7 +32,7 @@ static void forms(void)
 	CHECK(strcmp(c.state_dir, "/tmp/p") == 0);
 	CHECK(c.snapshot == false);
 	CHECK_EQ_INT(c.log_level, CFG_LOG_WARN);
-	CHECK(c.signal_feedback_neg == -1.0);
+	CHECK(c.learn.signal_feedback_neg == -1.0);
 	CHECK_EQ_INT(first, 11);
 
 	/* Booleans: bare flag is true, --no- is false, =value any spelling. */

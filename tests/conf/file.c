@@ -59,7 +59,7 @@ static void good_file(void)
 	CHECK(strcmp(c.state_dir, "/srv/penchant data") == 0);
 	CHECK(c.snapshot == false);
 	CHECK_EQ_INT(c.log_level, CFG_LOG_DEBUG);
-	CHECK(c.signal_feedback_neg == -1.25);
+	CHECK(c.learn.signal_feedback_neg == -1.25);
 	CHECK(strcmp(c.instance, "b") == 0);
 	CHECK_EQ_INT(c.max_id_len, 512);
 	CHECK_EQ_INT(c.producer_slots, 16); /* untouched keeps its value */

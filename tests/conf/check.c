@@ -35,11 +35,15 @@ int main(void)
 	c.shards = 65;
 	rejects(&c, "shards: '65' is out of range 0..64");
 	cfg_defaults(&c);
-	c.learning_rate = NAN;
+	c.learn.learning_rate = NAN;
 	rejects(&c, "learning_rate: 'nan' is out of range 0..1");
 	cfg_defaults(&c);
-	c.signal_feedback_neg = 0.5;
+	c.learn.signal_feedback_neg = 0.5;
 	rejects(&c, "signal_feedback_neg: '0.5' is out of range -5..0");
+	cfg_defaults(&c);
+	c.learn.kl_release =
+	    0.9; /* drift must clear below where it is flagged */
+	rejects(&c, "kl_release (0.9) must be at most kl_threshold (0.5)");
 	cfg_defaults(&c);
 	c.log_level = (enum cfg_log_level)7;
 	rejects(&c, "log_level: '7' is not one of error, warn, info, debug");

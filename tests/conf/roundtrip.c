@@ -54,11 +54,11 @@ int main(void)
 	REQUIRE(cfg_set(&c, "shards", "64", err, sizeof err) == 0);
 	REQUIRE(cfg_set(&c, "snapshot", "no", err, sizeof err) == 0);
 	REQUIRE(cfg_set(&c, "log_level", "error", err, sizeof err) == 0);
-	c.learning_rate = 1.0 / 3.0;
-	c.decay_per_day = 0.99999999999999989; /* just below 1 */
-	c.signal_view = 5e-324;		       /* smallest subnormal */
-	c.signal_feedback_neg = -0.0;
-	c.signal_click = 0.30000000000000004;
+	c.learn.learning_rate = 1.0 / 3.0;
+	c.learn.decay_per_day = 0.99999999999999989; /* just below 1 */
+	c.learn.signal_view = 5e-324;		     /* smallest subnormal */
+	c.learn.signal_feedback_neg = -0.0;
+	c.learn.signal_click = 0.30000000000000004;
 	REQUIRE(cfg_check(&c, err, sizeof err) == 0);
 	roundtrip(&c);
 

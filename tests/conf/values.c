@@ -147,16 +147,18 @@ static void check_double(void)
 	bad("signal_feedback_neg", "-5.5", "-5..0");
 	bad("signal_feedback_neg", "nan", "-5..0");
 
-	CHECK(good("learning_rate", "0").learning_rate == 0.0);
-	CHECK(good("learning_rate", "1").learning_rate == 1.0);
-	CHECK(good("learning_rate", "+0.25").learning_rate == 0.25);
-	CHECK(good("learning_rate", "2.5e-1").learning_rate == 0.25);
-	CHECK(good("learning_rate", ".5").learning_rate == 0.5);
-	CHECK(good("decay_per_day", "0.5").decay_per_day == 0.5);
-	CHECK(good("signal_feedback_neg", "-5").signal_feedback_neg == -5.0);
-	CHECK(good("signal_feedback_neg", "0").signal_feedback_neg == 0.0);
-	CHECK(good("signal_rsvp", "5").signal_rsvp == 5.0);
-	CHECK(good("signal_click", "1e-3").signal_click == 0.001);
+	CHECK(good("learning_rate", "0").learn.learning_rate == 0.0);
+	CHECK(good("learning_rate", "1").learn.learning_rate == 1.0);
+	CHECK(good("learning_rate", "+0.25").learn.learning_rate == 0.25);
+	CHECK(good("learning_rate", "2.5e-1").learn.learning_rate == 0.25);
+	CHECK(good("learning_rate", ".5").learn.learning_rate == 0.5);
+	CHECK(good("decay_per_day", "0.5").learn.decay_per_day == 0.5);
+	CHECK(good("signal_feedback_neg", "-5").learn.signal_feedback_neg ==
+	    -5.0);
+	CHECK(
+	    good("signal_feedback_neg", "0").learn.signal_feedback_neg == 0.0);
+	CHECK(good("signal_rsvp", "5").learn.signal_rsvp == 5.0);
+	CHECK(good("signal_click", "1e-3").learn.signal_click == 0.001);
 }
 
 static void check_bool(void)

@@ -1,7 +1,8 @@
 /*
  * cfgtest: helpers shared by the settings tests: the list of setting names
- * (written out again here on purpose, so the table in shm/config.c is checked
- * against an independent copy) and temporary config files.
+ * (written out again here on purpose, so the table in conf/config.c is checked
+ * against an independent copy; the learner's rows come from
+ * engine/learn_params.h, their one declaration) and temporary config files.
  */
 #ifndef PENCHANT_TESTS_CONFIG_CFGTEST_H
 #define PENCHANT_TESTS_CONFIG_CFGTEST_H
@@ -12,8 +13,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "shm/config.h"
+#include "conf/config.h"
 
+#define _CFGTEST_N(n, def, lo, hi, h) #n,
+#define _CFGTEST_NB(n, def, h) #n,
 static const char *const cfgtest_names[] = {
 	"instance",
 	"shards",
@@ -30,37 +33,8 @@ static const char *const cfgtest_names[] = {
 	"idle_spin_us",
 	"restart_delay_ms",
 	"log_level",
-	"learning_rate",
-	"decay_per_day",
-	"signal_view",
-	"signal_click",
-	"signal_rsvp",
-	"signal_save",
-	"signal_share",
-	"signal_search",
-	"signal_feedback_pos",
-	"signal_feedback_neg",
-	"dwell_floor",
-	"dwell_cap",
-	"dwell_half_s",
-	"scroll_floor",
-	"scroll_cap",
-	"bounce_s",
-	"bounce_signal",
-	"position_cap",
-	"impression_signal",
-	"repeat_ratio",
-	"confidence_prior",
-	"short_decay_per_day",
-	"long_decay_per_day",
-	"kl_threshold",
-	"kl_release",
-	"drift_pull",
-	"session_gap_s",
-	"engage_new_days",
-	"engage_active_days",
-	"engage_dormant_days",
-	"max_id_len",
+	/* The learner's rows come from their one declaration. */
+	LRN_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB) "max_id_len",
 	"max_str_len",
 	"max_past_days",
 	"max_future_s",
