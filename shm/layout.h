@@ -24,6 +24,7 @@
 
 #include "engine/event.h"
 #include "engine/learn.h"
+#include "shm/counters.h"
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
@@ -45,60 +46,6 @@ enum reg_role {
 	REG_ROLE_WORKER,
 	REG_ROLE_ACCEPTOR,
 	REG_ROLE_SEGMENTER
-};
-
-/* Counter indexes of a process; per-reason reject counters follow. */
-enum reg_counter {
-	REG_C_APPLIED = 0,    /* events applied to profiles */
-	REG_C_BATCHES,	      /* ring batches taken */
-	REG_C_UNKNOWN_ENTITY, /* applied, but the entity is not in the catalog */
-	REG_C_SLEEPS,	      /* times the worker slept on its doorbell */
-	REG_C_RECOVERED,      /* half-applied events rolled back at start */
-	REG_C_SKIPPED,	      /* already-applied records skipped at start */
-	REG_C_REJECT0,	      /* + enum evt_reason: rejected with that reason */
-	/* The acceptor's own counters, after the reject block (written only
-	 * by the acceptor, in its reg_proc; see workers/acceptor.h). */
-	REG_C_ACC0 = REG_C_REJECT0 + EVT_REASON_COUNT,
-	REG_C_UDP_DATAGRAMS = REG_C_ACC0, /* datagrams received */
-	REG_C_UDP_BYTES,		  /* their payload bytes */
-	REG_C_UDP_DROPPED,	  /* datagrams dropped: a ring had no room */
-	REG_C_UDP_DROPPED_EVENTS, /* valid events in those datagrams */
-	REG_C_UDP_TRUNCATED,	  /* datagrams larger than a receive buffer */
-	REG_C_TCP_ACCEPTED,	  /* connections accepted */
-	REG_C_TCP_BYTES,	  /* bytes received on them */
-	REG_C_TCP_CLOSED_PEER,	  /* peer closed (or reset) between objects */
-	REG_C_TCP_CLOSED_PARTIAL, /* peer closed in the middle of an object */
-	REG_C_TCP_CLOSED_IDLE,	  /* idle, or one object too slow (slowloris) */
-	REG_C_TCP_CLOSED_TOO_BIG, /* object or buffered bytes over the caps */
-	REG_C_TCP_CLOSED_PROTOCOL, /* not msgpack, or nesting too deep */
-	REG_C_TCP_CLOSED_TOO_MANY, /* over max_connections: closed at once */
-	REG_C_ACC_EVENTS,	   /* events staged into the rings */
-	REG_C_ACC_PAUSED,    /* back-pressure episodes (a TCP stream paused) */
-	REG_C_ACC_CONNS,     /* gauge: open TCP connections */
-	REG_C_ACC_LISTENERS, /* gauge: sockets listening */
-	/* Fluentd forward protocol connections (forward_listen). The closed_*
-	 * reasons mirror REG_C_TCP_CLOSED_PEER.. in the same order. */
-	REG_C_FWD_ACCEPTED,	  /* forward connections accepted */
-	REG_C_FWD_BYTES,	  /* bytes received on them */
-	REG_C_FWD_CLOSED_PEER,	  /* peer closed between messages */
-	REG_C_FWD_CLOSED_PARTIAL, /* peer closed in the middle of a message */
-	REG_C_FWD_CLOSED_IDLE,	  /* idle, or one message too slow */
-	REG_C_FWD_CLOSED_TOO_BIG, /* a cap exceeded (message, inflated, held) */
-	REG_C_FWD_CLOSED_PROTOCOL, /* not msgpack / not a forward message */
-	REG_C_FWD_CLOSED_TOO_MANY, /* over max_connections: closed at once */
-	REG_C_FWD_CLOSED_SLOW,	   /* peer does not read its acks (out buffer
-	                            * over its cap) or a send failed */
-	REG_C_FWD_MESSAGES, /* forward messages taken whole (heartbeats not) */
-	REG_C_FWD_ACKS,	    /* acks queued (messages with a chunk option) */
-	REG_C_FWD_DUP_CHUNKS,	/* resent chunks already committed: acked again,
-	                      * events dropped */
-	REG_C_FWD_DUP_EVENTS,	/* events of resent chunks not staged again
-	                      * because they were in the rings already */
-	REG_C_FWD_RESUMED,	/* resent chunks found half-published (pending
-	                      * journal entry): only the rest was published */
-	REG_C_FWD_JOURNAL_LOST, /* pending chunks whose journal entry was
-	                      * recycled: resent as new (may duplicate) */
-	REG_C_COUNT
 };
 
 /*

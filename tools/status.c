@@ -38,46 +38,6 @@ static void _exit_text(int status, char *buf, size_t len)
 		snprintf(buf, len, "exit %d", (status >> 8) & 0xff);
 }
 
-/* The acceptor's counters (REG_C_ACC0..), by name, for text and JSON. */
-static const struct {
-	unsigned k;
-	const char *name;
-} _acc_counters[] = {
-	{ REG_C_ACC_LISTENERS, "listeners" },
-	{ REG_C_ACC_CONNS, "connections" },
-	{ REG_C_ACC_EVENTS, "events" },
-	{ REG_C_ACC_PAUSED, "paused" },
-	{ REG_C_UDP_DATAGRAMS, "udp_datagrams" },
-	{ REG_C_UDP_BYTES, "udp_bytes" },
-	{ REG_C_UDP_DROPPED, "udp_dropped" },
-	{ REG_C_UDP_DROPPED_EVENTS, "udp_dropped_events" },
-	{ REG_C_UDP_TRUNCATED, "udp_truncated" },
-	{ REG_C_TCP_ACCEPTED, "tcp_accepted" },
-	{ REG_C_TCP_BYTES, "tcp_bytes" },
-	{ REG_C_TCP_CLOSED_PEER, "closed_peer" },
-	{ REG_C_TCP_CLOSED_PARTIAL, "closed_partial" },
-	{ REG_C_TCP_CLOSED_IDLE, "closed_idle" },
-	{ REG_C_TCP_CLOSED_TOO_BIG, "closed_too_big" },
-	{ REG_C_TCP_CLOSED_PROTOCOL, "closed_protocol" },
-	{ REG_C_TCP_CLOSED_TOO_MANY, "closed_too_many" },
-	{ REG_C_FWD_ACCEPTED, "fwd_accepted" },
-	{ REG_C_FWD_BYTES, "fwd_bytes" },
-	{ REG_C_FWD_MESSAGES, "fwd_messages" },
-	{ REG_C_FWD_ACKS, "fwd_acks" },
-	{ REG_C_FWD_DUP_CHUNKS, "fwd_duplicate_chunks" },
-	{ REG_C_FWD_DUP_EVENTS, "fwd_duplicate_events" },
-	{ REG_C_FWD_RESUMED, "fwd_resumed_chunks" },
-	{ REG_C_FWD_JOURNAL_LOST, "fwd_journal_lost" },
-	{ REG_C_FWD_CLOSED_PEER, "fwd_closed_peer" },
-	{ REG_C_FWD_CLOSED_PARTIAL, "fwd_closed_partial" },
-	{ REG_C_FWD_CLOSED_IDLE, "fwd_closed_idle" },
-	{ REG_C_FWD_CLOSED_TOO_BIG, "fwd_closed_too_big" },
-	{ REG_C_FWD_CLOSED_PROTOCOL, "fwd_closed_protocol" },
-	{ REG_C_FWD_CLOSED_TOO_MANY, "fwd_closed_too_many" },
-	{ REG_C_FWD_CLOSED_SLOW, "fwd_closed_slow" },
-};
-#define _ACC_N (sizeof(_acc_counters) / sizeof(_acc_counters[0]))
-
 /* Chunked forward messages begun and not committed (journal entries in
  * use; a torn read only skews the number). */
 static unsigned _fwd_pending(const struct reg *r)
@@ -157,9 +117,9 @@ static void _acc_json(const struct reg *r)
 {
 	const struct reg_proc *p = reg_proc(r, reg_proc_acceptor(r));
 	printf(",\"acceptor\":{\"running\":%s", p->pid ? "true" : "false");
-	for (unsigned i = 0; i < _ACC_N; i++)
-		printf(",\"%s\":%llu", _acc_counters[i].name,
-		    (unsigned long long)p->counters[_acc_counters[i].k]);
+	for (unsigned k = REG_C_ACC0; k < REG_C_COUNT; k++)
+		printf(",\"%s\":%llu", reg_counter_name(k),
+		    (unsigned long long)p->counters[k]);
 	printf(",\"fwd_pending\":%u", _fwd_pending(r));
 	printf(",\"rejected\":{");
 	for (unsigned k = 1; k < EVT_REASON_COUNT; k++)

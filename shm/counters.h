@@ -1,0 +1,132 @@
+/*
+ * counters: every per-process counter of the region, declared once. The
+ * X-macro tables below generate enum reg_counter (the index into
+ * reg_proc.counters[], shm/layout.h), the names `penchant status --json`
+ * prints, and their help texts (for people and the metrics endpoint).
+ * Adding a counter is adding one row here, then counting it.
+ *
+ * Rows: X(ID, name, help) gives REG_C_ID, printed as "name".
+ *
+ * Index space, in order:
+ *   REG_COUNTERS_PROC rows    any process (workers use them today)
+ *   REG_C_REJECT0 + reason    events rejected with enum evt_reason
+ *                             (engine/event.h; named by evt_reason_name)
+ *   REG_COUNTERS_ACC rows     the network acceptor's own (REG_C_ACC0..)
+ * Gauges say so in their help; everything else only grows. A counter is
+ * written by the process whose reg_proc holds it, read by anyone.
+ */
+#ifndef PENCHANT_SHM_COUNTERS_H
+#define PENCHANT_SHM_COUNTERS_H
+
+#include <stdbool.h>
+
+#include "engine/event.h"
+
+#define REG_COUNTERS_PROC(X)                                                   \
+	X(APPLIED, "applied", "events applied to profiles")                    \
+	X(BATCHES, "batches", "ring batches taken")                            \
+	X(UNKNOWN_ENTITY, "unknown_entity",                                    \
+	    "events applied whose entity is not in the catalog")               \
+	X(SLEEPS, "sleeps", "times a worker slept on its doorbell")            \
+	X(RECOVERED, "recovered",                                              \
+	    "half-applied events rolled back at a worker's start")             \
+	X(SKIPPED, "skipped",                                                  \
+	    "already-applied records skipped at a worker's start")
+
+/*
+ * The acceptor's rows (workers/acceptor.h). The FWD_CLOSED_* rows mirror
+ * TCP_CLOSED_PEER..TCP_CLOSED_TOO_MANY in the same order: the acceptor
+ * finds a forward connection's counter by the offset between the two.
+ */
+#define REG_COUNTERS_ACC(X)                                                    \
+	X(UDP_DATAGRAMS, "udp_datagrams", "UDP datagrams received")            \
+	X(UDP_BYTES, "udp_bytes", "UDP payload bytes received")                \
+	X(UDP_DROPPED, "udp_dropped",                                          \
+	    "UDP datagrams dropped whole: a ring had no room")                 \
+	X(UDP_DROPPED_EVENTS, "udp_dropped_events",                            \
+	    "valid events in the dropped datagrams")                           \
+	X(UDP_TRUNCATED, "udp_truncated",                                      \
+	    "UDP datagrams larger than a receive buffer")                      \
+	X(TCP_ACCEPTED, "tcp_accepted", "TCP connections accepted")            \
+	X(TCP_BYTES, "tcp_bytes", "bytes received on TCP connections")         \
+	X(TCP_CLOSED_PEER, "closed_peer",                                      \
+	    "TCP connections the peer closed (or reset) between objects")      \
+	X(TCP_CLOSED_PARTIAL, "closed_partial",                                \
+	    "TCP connections the peer closed in the middle of an object")      \
+	X(TCP_CLOSED_IDLE, "closed_idle",                                      \
+	    "TCP connections closed idle, or one object too slow")             \
+	X(TCP_CLOSED_TOO_BIG, "closed_too_big",                                \
+	    "TCP connections closed: an object or buffered bytes over the "    \
+	    "caps")                                                            \
+	X(TCP_CLOSED_PROTOCOL, "closed_protocol",                              \
+	    "TCP connections closed: not msgpack, or nesting too deep")        \
+	X(TCP_CLOSED_TOO_MANY, "closed_too_many",                              \
+	    "TCP connections over max_connections, closed at once")            \
+	X(ACC_EVENTS, "events", "events the acceptor staged into the rings")   \
+	X(ACC_PAUSED, "paused",                                                \
+	    "back-pressure episodes (a TCP stream paused)")                    \
+	X(ACC_CONNS, "connections", "gauge: open TCP connections")             \
+	X(ACC_LISTENERS, "listeners", "gauge: sockets listening")              \
+	X(FWD_ACCEPTED, "fwd_accepted", "forward connections accepted")        \
+	X(FWD_BYTES, "fwd_bytes", "bytes received on forward connections")     \
+	X(FWD_CLOSED_PEER, "fwd_closed_peer",                                  \
+	    "forward connections the peer closed between messages")            \
+	X(FWD_CLOSED_PARTIAL, "fwd_closed_partial",                            \
+	    "forward connections the peer closed in the middle of a message")  \
+	X(FWD_CLOSED_IDLE, "fwd_closed_idle",                                  \
+	    "forward connections closed idle, or one message too slow")        \
+	X(FWD_CLOSED_TOO_BIG, "fwd_closed_too_big",                            \
+	    "forward connections closed: a cap exceeded (message, inflated, "  \
+	    "held)")                                                           \
+	X(FWD_CLOSED_PROTOCOL, "fwd_closed_protocol",                          \
+	    "forward connections closed: not msgpack or not a forward "        \
+	    "message")                                                         \
+	X(FWD_CLOSED_TOO_MANY, "fwd_closed_too_many",                          \
+	    "forward connections over max_connections, closed at once")        \
+	X(FWD_CLOSED_SLOW, "fwd_closed_slow",                                  \
+	    "forward connections closed: the peer does not read its acks, or " \
+	    "a send failed")                                                   \
+	X(FWD_MESSAGES, "fwd_messages",                                        \
+	    "forward messages taken whole (heartbeats not counted)")           \
+	X(FWD_ACKS, "fwd_acks", "acks queued (messages with a chunk option)")  \
+	X(FWD_DUP_CHUNKS, "fwd_duplicate_chunks",                              \
+	    "resent chunks already committed: acked again, events dropped")    \
+	X(FWD_DUP_EVENTS, "fwd_duplicate_events",                              \
+	    "events of resent chunks not staged again (already in the rings)") \
+	X(FWD_RESUMED, "fwd_resumed_chunks",                                   \
+	    "resent chunks found half-published: only the rest was published") \
+	X(FWD_JOURNAL_LOST, "fwd_journal_lost",                                \
+	    "pending chunks whose journal entry was recycled: resent as new "  \
+	    "(may duplicate)")
+
+#define _REG_C_ENUM(id, name, help) REG_C_##id,
+/* clang-format off */
+enum reg_counter {
+	REG_COUNTERS_PROC(_REG_C_ENUM)
+	REG_C_REJECT0, /* + enum evt_reason */
+	REG_C_ACC0 = REG_C_REJECT0 + EVT_REASON_COUNT,
+	_REG_C_ACC_BEFORE = REG_C_ACC0 - 1, /* the next row is REG_C_ACC0 */
+	REG_COUNTERS_ACC(_REG_C_ENUM)
+	REG_C_COUNT
+};
+/* clang-format on */
+#undef _REG_C_ENUM
+_Static_assert(REG_C_FWD_CLOSED_TOO_MANY - REG_C_FWD_CLOSED_PEER ==
+	REG_C_TCP_CLOSED_TOO_MANY - REG_C_TCP_CLOSED_PEER,
+    "forward close reasons mirror the TCP ones");
+
+/* Counter k is REG_C_REJECT0 + an evt_reason. */
+static inline bool reg_counter_is_reject(unsigned k)
+{
+	return k >= REG_C_REJECT0 && k < REG_C_ACC0;
+}
+
+/*
+ * The name and help of counter k (< REG_C_COUNT). For the reject block
+ * the name is evt_reason_name(k - REG_C_REJECT0) and the help says so.
+ * NULL for k out of range.
+ */
+const char *reg_counter_name(unsigned k);
+const char *reg_counter_help(unsigned k);
+
+#endif
