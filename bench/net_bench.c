@@ -34,7 +34,7 @@
 
 #include "ipc/client.h"
 #include "ipc/mpack.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "penchant.h"
 
 #define USERS 100000u
@@ -191,10 +191,7 @@ static void _baseline(const char *instance, unsigned port, int stop, int out)
 	(void)!write(out, "r", 1); /* bound */
 	struct mp_limits lim = mp_limits_default();
 	const struct reg *r = pen_region(b->p);
-	lim.evt = r->hdr->limits;
-	int64_t now = (int64_t)time(NULL) * 1000;
-	lim.evt.min_time_ms = now - r->hdr->max_past_ms;
-	lim.evt.max_time_ms = now + r->hdr->max_future_ms;
+	lim.evt = reg_limits_at(r->hdr, reg_now_wall_ms());
 	struct mp_decoder dec;
 	mp_decoder_init(&dec, &lim);
 	static char bufs[BATCH][16384];

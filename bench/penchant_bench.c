@@ -60,12 +60,13 @@
 #include <unistd.h>
 
 #include "ipc/client.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shm/catalog.h"
 #include "conf/config.h"
 #include "shm/profiles.h"
+#include "shm/boot.h"
 #include "shm/region.h"
-#include "workers/supervisor.h"
+#include "shm/shard.h"
 #include "workers/worker.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -278,7 +279,8 @@ static void _record(const struct workload *w, uint64_t i, struct evt_record *r)
 
 /* Region ------------------------------------------------------------------ */
 
-static void _geometry(const struct opts *o, struct reg_geometry *g)
+/* The settings of the benchmark region: defaults, sized to the workload. */
+static void _settings(const struct opts *o, struct cfg *cp)
 {
 	struct cfg c;
 	cfg_defaults(&c);
@@ -291,23 +293,22 @@ static void _geometry(const struct opts *o, struct reg_geometry *g)
 	c.profiles_per_shard = (unsigned)(per < 1024 ? 1024 : per);
 	c.catalog_capacity = 4096;
 	c.names_capacity = 1024;
-	sup_geometry(&c, g);
+	*cp = c;
 }
 
 static int _setup_region(struct reg *r, const char *name, const struct opts *o,
     const struct workload *w)
 {
-	struct reg_geometry g;
+	struct cfg settings;
 	char err[256];
-	_geometry(o, &g);
-	reg_unlink(name); /* a leftover of a crashed run of this very name */
-	int rc = reg_create(r, name, &g, err, sizeof(err));
+	_settings(o, &settings);
+	/* replace: a leftover of a crashed run of this very name */
+	struct boot_options bo = { .replace = true };
+	int rc = boot_create(r, name, &settings, NULL, &bo, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "penchant-bench: %s\n", err);
 		return rc;
 	}
-	lrn_params_default(&r->hdr->params);
-	r->hdr->limits = evt_limits_default();
 	if ((rc = cat_lock(r, err, sizeof(err)))) {
 		fprintf(stderr, "penchant-bench: catalog: %s\n", err);
 		return rc;
@@ -351,7 +352,8 @@ static bool _column_empty(const struct reg *r, unsigned s)
 	return true;
 }
 
-/* The ceiling consumers: the same ring walk as wrk_poll, minus the engine. */
+/* The ceiling consumers: the same ring walk as shard_poll, minus the
+ * engine. */
 static int _consume(const struct reg *r, unsigned s, enum variant v,
     struct ctl *ctl)
 {

@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "penchant.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shm/profiles.h"
+#include "shm/boot.h"
 #include "shm/region.h"
 
 #define _ID_LEN 16
@@ -69,29 +70,17 @@ static unsigned _pick(struct bsh *b)
 	return (unsigned)(((_next(&b->rng) >> 32) * b->users) >> 32);
 }
 
-static uint32_t _pow2(uint64_t v)
+/* Default settings, sized for `users` in one shard. */
+static void _settings(unsigned users, struct cfg *c)
 {
-	uint64_t p = 1;
-	while (p < v)
-		p <<= 1;
-	return (uint32_t)p;
-}
-
-static void _geometry(unsigned users, struct reg_geometry *g)
-{
-	memset(g, 0, sizeof(*g));
-	g->shards = 1;
-	g->producer_slots = 4;
-	g->acceptor_slots = 0;
-	g->ring_depth = 4096;
-	g->profiles_per_shard = users;
-	g->index_slots = _pow2(2ULL * users);
-	g->catalog_capacity = 64;
-	g->catalog_slots = _pow2(2ULL * g->catalog_capacity);
-	g->names_capacity = 64;
-	g->names_slots = _pow2(2ULL * g->names_capacity);
-	g->record_size = sizeof(struct evt_record);
-	g->profile_size = sizeof(struct prof_slot);
+	cfg_defaults(c);
+	c->shards = 1;
+	c->producer_slots = 4;
+	c->acceptor_slots = 0;
+	c->ring_depth = 4096;
+	c->profiles_per_shard = users;
+	c->catalog_capacity = 64;
+	c->names_capacity = 64;
 }
 
 static void _item(struct lrn_item *it, unsigned n)
@@ -149,9 +138,10 @@ int bsh_open(struct bsh **out, unsigned users, char *err, size_t errlen)
 	}
 	snprintf(b->instance, sizeof(b->instance), "bench-micro-%d",
 	    (int)getpid());
-	struct reg_geometry g;
-	_geometry(users, &g);
-	int rc = reg_create(&b->r, b->instance, &g, err, errlen);
+	struct cfg c;
+	_settings(users, &c);
+	struct boot_options bo = { .running = true };
+	int rc = boot_create(&b->r, b->instance, &c, NULL, &bo, err, errlen);
 	if (rc) {
 		free(b->keys);
 		free(b->ids);
@@ -160,10 +150,6 @@ int bsh_open(struct bsh **out, unsigned users, char *err, size_t errlen)
 		free(b);
 		return rc;
 	}
-	lrn_params_default(&b->r.hdr->params);
-	b->r.hdr->limits = evt_limits_default();
-	ck_pr_fence_store(); /* settings before the region runs */
-	ck_pr_store_uint(&b->r.hdr->state, REG_RUNNING);
 
 	memset(&b->tmpl, 0, sizeof(b->tmpl));
 	b->tmpl.type = EVT_VIEW;

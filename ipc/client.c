@@ -16,7 +16,7 @@
 #include "engine/geo.h"
 #include "ipc/client.h"
 #include "ipc/json.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 
@@ -140,14 +140,7 @@ static void _count_reject(pen_t *p, enum evt_reason why)
 /* Time window for acceptance: settings against the wall clock. */
 static struct evt_limits _limits(const pen_t *p)
 {
-	const struct reg_header *h = p->r.hdr;
-	struct evt_limits lim = h->limits;
-	int64_t now = reg_now_wall_ms();
-	if (h->max_past_ms && now - h->max_past_ms > lim.min_time_ms)
-		lim.min_time_ms = now - h->max_past_ms;
-	if (now + h->max_future_ms < lim.max_time_ms)
-		lim.max_time_ms = now + h->max_future_ms;
-	return lim;
+	return reg_limits_at(p->r.hdr, reg_now_wall_ms());
 }
 
 static struct evt_str _s(const char *s)

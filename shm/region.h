@@ -2,10 +2,12 @@
  * region: create, attach to and find the parts of the shared-memory region
  * of one instance (/dev/shm/penchant.NAME). See shm/layout.h for the bytes.
  *
- * reg_create() is for the supervisor only: it lays the region out from a
- * geometry and leaves it in REG_STARTING. reg_attach() is for everyone else
- * (workers inherit the supervisor's mapping instead): it maps the region and
- * checks magic, version and sizes, and explains any mismatch.
+ * reg_create() lays a region out from a geometry and leaves it in
+ * REG_STARTING; everything that makes a region calls it through
+ * boot_create() (shm/boot.h), which sets the parameters from the settings.
+ * reg_attach() is for everyone else (workers inherit the supervisor's
+ * mapping instead): it maps the region and checks magic, version and sizes,
+ * and explains any mismatch.
  */
 #ifndef PENCHANT_SHM_REGION_H
 #define PENCHANT_SHM_REGION_H
@@ -137,6 +139,23 @@ static inline unsigned reg_shard_of(uint64_t user_key, unsigned shards)
 	/* Multiply-shift range reduction of the high bits: the index probe
 	 * uses the low bits, so shard and slot stay independent. */
 	return (unsigned)(((user_key >> 32) * (uint64_t)shards) >> 32);
+}
+
+/*
+ * The validation limits producers apply at wall-clock time now_ms: the
+ * header's limits narrowed by the acceptance window (max_past_ms, 0 = no
+ * lower window; max_future_ms). The one definition of that window, for
+ * libpenchant and the acceptor alike.
+ */
+static inline struct evt_limits reg_limits_at(const struct reg_header *h,
+    int64_t now_ms)
+{
+	struct evt_limits lim = h->limits;
+	if (h->max_past_ms && now_ms - h->max_past_ms > lim.min_time_ms)
+		lim.min_time_ms = now_ms - h->max_past_ms;
+	if (now_ms + h->max_future_ms < lim.max_time_ms)
+		lim.max_time_ms = now_ms + h->max_future_ms;
+	return lim;
 }
 
 /* Monotonic and wall clocks in ms (status and heartbeats only). */

@@ -12,7 +12,7 @@
 
 #include "engine/geo.h"
 #include "ipc/client.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shm/catalog.h"
 #include "tools/cli.h"
 

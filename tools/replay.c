@@ -6,7 +6,7 @@
  * region ("replay-<pid>", one shard) exactly as the supervisor does, loads
  * the catalog into it with the catalog writer calls, validates events with
  * evt_build() (the function every producer uses), publishes them through
- * libpenchant into a ring and drains that ring with wrk_poll(), the shard
+ * libpenchant into a ring and drains that ring with shard_poll(), the shard
  * worker's own loop body. Only the scheduling differs: producer and worker
  * take turns in one thread (the ring full -> drain), so a replay is
  * deterministic.
@@ -36,8 +36,8 @@
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "tools/cli.h"
-#include "workers/supervisor.h"
-#include "workers/worker.h"
+#include "shm/boot.h"
+#include "shm/shard.h"
 
 #define _NAME "penchant replay"
 #define _BATCH 256     /* records per publish call */
@@ -962,43 +962,22 @@ static void _config(const struct _rp *x, struct cfg *c)
 }
 
 /*
- * The learner's constants and the input limits, as workers/supervisor.c
- * _params() sets them (it is static there: replicated here, keep in step).
- * The only difference: no wall-clock acceptance window, and times back to
- * 1970, because a replay reads history.
- */
-/*
- * The daemon's constants and limits, with two differences a log needs:
- * event times back to 1970 and no window against the wall clock.
- */
-static void _params(const struct cfg *c, struct reg_header *h)
-{
-	sup_params(c, h);
-	h->limits.min_time_ms = 0;
-	h->max_past_ms = 0;
-	h->max_future_ms = h->limits.max_time_ms;
-}
-
-/*
  * Creates the private region, attaches a libpenchant handle to it, and
  * removes its name at once: from here on it dies with the process.
  */
 static int _open_region(struct _rp *x, const struct cfg *c)
 {
-	struct reg_geometry g;
 	char err[512];
-	sup_geometry(c, &g);
 	snprintf(x->instance, sizeof(x->instance), "replay-%d", (int)getpid());
-	int rc = reg_create(&x->r, x->instance, &g, err, sizeof(err));
-	if (rc == -EEXIST) { /* left by a killed replay that had our pid */
-		reg_unlink(x->instance);
-		rc = reg_create(&x->r, x->instance, &g, err, sizeof(err));
-	}
+	/* replace: a region of this name was left by a killed replay that
+	 * had our pid. history: a log reaches back before the window. */
+	struct boot_options bo = { .replace = true, .history = true };
+	int rc =
+	    boot_create(&x->r, x->instance, c, NULL, &bo, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, _NAME ": %s\n", err);
 		return rc;
 	}
-	_params(c, x->r.hdr);
 	rc = pen_open(x->instance, &x->p, err, sizeof(err));
 	reg_unlink(x->instance);
 	if (rc) {
@@ -1233,7 +1212,7 @@ static int _publish(struct _rp *x, const struct evt_record *b, size_t n)
 		    &done);
 		off += done;
 		if (rc == -EAGAIN)
-			wrk_poll(&x->r, 0, depth);
+			shard_poll(&x->r, 0, depth);
 		else if (rc)
 			return rc;
 	}
@@ -1250,7 +1229,7 @@ static int _learn(struct _rp *x)
 	}
 	struct evt_record buf[_BATCH];
 	int rc = 0;
-	wrk_recover(&x->r, 0);
+	shard_recover(&x->r, 0);
 	for (size_t i = 0; i < x->ev.n && !rc;) {
 		size_t n = 0;
 		while (n < _BATCH && i < x->ev.n)
@@ -1259,7 +1238,7 @@ static int _learn(struct _rp *x)
 		if ((i & 0xffff) < _BATCH)
 			_progress(&x->pg, i, x->ev.n, UINT64_MAX);
 	}
-	while (wrk_poll(&x->r, 0, x->r.hdr->geo.ring_depth))
+	while (shard_poll(&x->r, 0, x->r.hdr->geo.ring_depth))
 		;
 	free(k);
 	if (rc) {
@@ -1712,11 +1691,12 @@ int cli_replay(const struct cli *c, int argc, char **argv)
 	x.pg.start_ms = x.pg.last_ms = reg_now_mono_ms();
 	x.pg.quiet = o.quiet;
 	/* The reader runs before the region exists (it sizes it): the limits
-	 * _params() will store there. */
+	 * boot_create() will store there. */
 	struct cfg cf;
 	struct reg_header h = { 0 };
+	struct boot_options bo = { .history = true };
 	cfg_defaults(&cf);
-	_params(&cf, &h);
+	boot_params(&cf, &bo, &h);
 	x.lim = h.limits;
 	rc = _run(&x);
 	_free(&x);

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "ipc/client.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "tools/cli.h"
 
 static const char *const _state_names[] = { "starting", "running", "draining",

@@ -26,7 +26,7 @@
 
 #include "ipc/forward.h"
 #include "ipc/mpack.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "workers/log.h"
 
 #define _ROLE "acceptor"
@@ -191,17 +191,10 @@ static struct io_uring_sqe *_sqe(struct _acc *a)
 	return sqe; /* NULL only if the kernel takes nothing: caller retries */
 }
 
-/* The acceptance window of event time against the wall clock, as in
- * ipc/client.c. */
+/* The acceptance window of event time against the wall clock. */
 static void _window(struct _acc *a)
 {
-	const struct reg_header *h = a->r->hdr;
-	struct evt_limits lim = h->limits;
-	int64_t now = reg_now_wall_ms();
-	if (h->max_past_ms && now - h->max_past_ms > lim.min_time_ms)
-		lim.min_time_ms = now - h->max_past_ms;
-	if (now + h->max_future_ms < lim.max_time_ms)
-		lim.max_time_ms = now + h->max_future_ms;
+	struct evt_limits lim = reg_limits_at(a->r->hdr, reg_now_wall_ms());
 	a->lim.evt = lim;
 	a->udp_dec.lim.evt = lim;
 }

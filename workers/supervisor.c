@@ -16,7 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ipc/ring.h"
+#include "shm/boot.h"
+#include "shm/ring.h"
 #include "shm/snapshot.h"
 #include "workers/acceptor.h"
 #include "workers/log.h"
@@ -52,42 +53,6 @@ static const char *_name(const struct reg_proc *p, char *buf, size_t len)
 	else
 		snprintf(buf, len, "worker %u", p->index);
 	return buf;
-}
-
-static uint32_t _pow2(uint64_t v)
-{
-	uint64_t p = 1;
-	while (p < v)
-		p <<= 1;
-	return (uint32_t)p;
-}
-
-void sup_geometry(const struct cfg *c, struct reg_geometry *g)
-{
-	memset(g, 0, sizeof(*g));
-	g->shards = cfg_effective_shards(c);
-	g->producer_slots = c->producer_slots;
-	g->acceptor_slots = c->acceptor_slots;
-	g->ring_depth = c->ring_depth;
-	g->profiles_per_shard = c->profiles_per_shard;
-	g->index_slots = _pow2(2ULL * c->profiles_per_shard);
-	g->catalog_capacity = c->catalog_capacity;
-	g->catalog_slots = _pow2(2ULL * c->catalog_capacity);
-	g->names_capacity = c->names_capacity;
-	g->names_slots = _pow2(2ULL * c->names_capacity);
-	g->record_size = sizeof(struct evt_record);
-	g->profile_size = sizeof(struct prof_slot);
-}
-
-void sup_params(const struct cfg *c, struct reg_header *h)
-{
-	h->params = c->learn;
-	h->limits = evt_limits_default();
-	h->limits.max_id_len = c->max_id_len;
-	h->limits.max_str_len = c->max_str_len;
-	h->limits.geo_precision = c->geo_precision;
-	h->max_past_ms = (int64_t)c->max_past_days * LRN_DAY_MS;
-	h->max_future_ms = (int64_t)c->max_future_s * 1000;
 }
 
 static int _mkdirs(const char *path)
@@ -166,14 +131,12 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 {
 	struct reg_geometry g;
 	char err[512];
-	sup_geometry(s->cfg, &g);
-	if (o->reset)
-		reg_unlink(s->cfg->instance);
-	int rc = reg_create(&s->r, s->cfg->instance, &g, err, sizeof(err));
-	if (rc == 0) {
-		sup_params(s->cfg, s->r.hdr);
+	boot_geometry(s->cfg, &g);
+	struct boot_options bo = { .replace = o->reset };
+	int rc = boot_create(&s->r, s->cfg->instance, s->cfg, &g, &bo, err,
+	    sizeof(err));
+	if (rc == 0)
 		return s->cfg->snapshot ? _load_snapshot(s) : 0;
-	}
 	if (rc != -EEXIST) {
 		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "%s", err);
 		return rc;

@@ -17,15 +17,6 @@ struct sup_options {
 	bool reset; /* discard a leftover region instead of adopting it */
 };
 
-/* The region geometry the settings ask for. */
-void sup_geometry(const struct cfg *c, struct reg_geometry *g);
-
-/*
- * The learner's constants and the validation limits of the settings, into a
- * region header being laid out (supervisor at creation; replay likewise).
- */
-void sup_params(const struct cfg *c, struct reg_header *h);
-
 /* Runs the supervisor until shutdown; returns the process exit code. */
 int sup_run(const struct cfg *c, const struct sup_options *o);
 

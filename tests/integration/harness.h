@@ -28,7 +28,7 @@
 
 #include "check.h"
 #include "ipc/client.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "penchant.h"
 #include "shm/profiles.h"
 

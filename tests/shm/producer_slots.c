@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "ipc/client.h"
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shmtest.h"
 
 #define SLOTS 4 /* slot 0 is the acceptor's */

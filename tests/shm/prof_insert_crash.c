@@ -1,9 +1,9 @@
-/* prof_insert_crash: a worker killed inside an insert leaves nothing wrk_recover cannot repair (regression: record left odd, count behind a published key). */
+/* prof_insert_crash: a worker killed inside an insert leaves nothing shard_recover cannot repair (regression: record left odd, count behind a published key). */
 /*
  * prof_find_or_insert() once claimed record `count`, writes it under its seqlock,
  * published the index key, and only then bumped `count`. _apply() records its
  * intent only after the insert, and recovery looks at records [0, count).
- * So a SIGKILL inside the insert leaves, after wrk_recover():
+ * So a SIGKILL inside the insert leaves, after shard_recover():
  *
  *  A. killed between prof_write_begin and prof_write_end: record `count` has
  *     an odd sequence; prof_repair_seqlocks skips it (i < count), the next
@@ -16,10 +16,10 @@
  *
  * Both states are made by hand here (as a kill at those instructions would
  * leave them) in a child "worker" that we SIGKILL, then a new worker process
- * runs wrk_recover and inserts a new user.
+ * runs shard_recover and inserts a new user.
  *
  * Fixed by both: prof_find_or_insert bumps count before publishing the key
- * and seq_write_begin moves a leftover odd count by 2; wrk_recover raises
+ * and seq_write_begin moves a leftover odd count by 2; shard_recover raises
  * count to cover every record a key points to (prof_repair_count) and
  * repairs the record after the last as well.
  */
@@ -27,7 +27,7 @@
 
 #include "shm/profiles.h"
 #include "shmtest.h"
-#include "workers/worker.h"
+#include "shm/shard.h"
 
 static struct reg g_r;
 
@@ -63,7 +63,7 @@ static int die_mid_insert(void *arg)
 static int recover(void *arg)
 {
 	(void)arg;
-	wrk_recover(&g_r, 0);
+	shard_recover(&g_r, 0);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 #include <sched.h>
 #include <string.h>
 
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shmtest.h"
 
 #define N 2000000ULL

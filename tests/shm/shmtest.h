@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "shm/boot.h"
 #include "shm/region.h"
 
 #define ST_MAX_INST 8
@@ -240,16 +241,19 @@ static inline struct reg_geometry st_geo(unsigned shards, unsigned producers,
 	return g;
 }
 
-/* Creates a region with default learner parameters in state `state`. */
+/*
+ * Creates a region of geometry g with the default settings' parameters
+ * (boot_create, as every region is made) in state `state`.
+ */
 static inline void st_create(struct reg *r, const char *inst,
     const struct reg_geometry *g, enum reg_state state)
 {
 	char err[256] = "";
-	int rc = reg_create(r, inst, g, err, sizeof(err));
+	struct boot_options bo = { .running = state == REG_RUNNING };
+	int rc = boot_create(r, inst, NULL, g, &bo, err, sizeof(err));
 	if (rc)
-		fprintf(stderr, "reg_create %s: %d %s\n", inst, rc, err);
+		fprintf(stderr, "boot_create %s: %d %s\n", inst, rc, err);
 	REQUIRE(rc == 0);
-	lrn_params_default(&r->hdr->params);
 	__atomic_store_n(&r->hdr->state, (uint32_t)state, __ATOMIC_RELEASE);
 }
 

@@ -1,4 +1,4 @@
-/* worker_exactly_once_kill: shard workers SIGKILLed 20 times under load and restarted (wrk_recover + wrk_poll) apply every published event exactly once: every profile equals a local lrn_apply replay. */
+/* worker_exactly_once_kill: shard workers SIGKILLed 20 times under load and restarted (shard_recover + shard_poll) apply every published event exactly once: every profile equals a local lrn_apply replay. */
 /*
  * Setup: 2 shards, 2 producer slots (the producer uses slot 1), 1024-deep
  * rings, a catalog of entities and tag names. A forked producer publishes
@@ -13,10 +13,11 @@
 #include <sched.h>
 #include <string.h>
 
-#include "ipc/ring.h"
+#include "shm/ring.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "shmtest.h"
+#include "shm/shard.h"
 #include "workers/worker.h"
 
 #define M 300000u
@@ -212,10 +213,10 @@ static int producer(void *arg)
 static int worker_loop(void *arg)
 {
 	unsigned s = (unsigned)(uintptr_t)arg;
-	wrk_recover(&g_r, s);
+	shard_recover(&g_r, s);
 	int64_t until = st_mono_ns() + HANG_NS;
 	for (;;) {
-		if (wrk_poll(&g_r, s, 64))
+		if (shard_poll(&g_r, s, 64))
 			continue;
 		if (g_ctl->stop) {
 			int empty = 1;

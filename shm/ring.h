@@ -12,8 +12,8 @@
  * worker of shard s. The doorbell wakes a sleeping worker (futex on shared
  * memory, so across processes).
  */
-#ifndef PENCHANT_IPC_RING_H
-#define PENCHANT_IPC_RING_H
+#ifndef PENCHANT_SHM_RING_H
+#define PENCHANT_SHM_RING_H
 
 #include <ck_pr.h>
 #include <ck_ring.h>

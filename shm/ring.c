@@ -2,7 +2,7 @@
  * ring: batched staging/commit on top of ck_ring's indices, and the futex
  * doorbell that lets idle workers sleep.
  */
-#include "ipc/ring.h"
+#include "shm/ring.h"
 
 #include <linux/futex.h>
 #include <string.h>

@@ -1,0 +1,204 @@
+/*
+ * shard: the step of one shard: its column of rings -> the learner -> its
+ * profile table, with an intent record for crash consistency (see
+ * shard.h).
+ */
+#include "shm/shard.h"
+
+#include <string.h>
+
+#include "shm/catalog.h"
+#include "shm/profiles.h"
+#include "shm/ring.h"
+
+/* Search tokens count only where they name a known tag. */
+static const struct lrn_item *_search_item(const struct reg *r,
+    const struct evt_record *e, struct lrn_item *buf)
+{
+	memset(buf, 0, sizeof(*buf));
+	for (unsigned i = 0; i < e->n_tokens && i < EVT_SEARCH_TOKENS &&
+	     buf->n_tags < LRN_ITEM_TAGS;
+	     i++)
+		if (cat_is_tag(r, e->tokens[i]))
+			buf->tags[buf->n_tags++] = e->tokens[i];
+	return buf;
+}
+
+static const struct lrn_item *_item_of(const struct reg *r,
+    const struct evt_record *e, struct cat_item *buf, struct lrn_item *sbuf,
+    uint64_t *counters)
+{
+	if (e->type == EVT_SEARCH)
+		return _search_item(r, e, sbuf);
+	if (e->entity_key && cat_get(r, e->entity_key, buf) == 0)
+		return &buf->item;
+	counters[REG_C_UNKNOWN_ENTITY]++;
+	return NULL;
+}
+
+/*
+ * Applies one record whose profile was already found (or inserted) by
+ * _resolve; rc is that lookup's result.
+ */
+static void _apply(const struct reg *r, unsigned s, unsigned producer,
+    struct ring_block *b, const struct evt_record *e, int rc,
+    const struct prof_ref *ref, uint64_t *counters)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	if (rc) {
+		counters[REG_C_REJECT0 + EVT_R_TABLE_FULL]++;
+		sh->full_rejects++;
+		ck_pr_store_64(&b->applied_seq, e->seq + 1);
+		return;
+	}
+	struct cat_item cbuf;
+	struct lrn_item sbuf;
+	const struct lrn_item *item = _item_of(r, e, &cbuf, &sbuf, counters);
+	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
+	struct shard_intent *in = &sh->intent;
+
+	in->ring = producer;
+	in->seq = e->seq;
+	in->index_pos = ref->index_pos;
+	in->rec = ref->rec;
+	in->inserted = ref->inserted;
+	memcpy(&in->undo, slot, sizeof(in->undo));
+	ck_pr_fence_store(); /* the image is complete before it is valid */
+	ck_pr_store_uint(&in->valid, 1);
+	ck_pr_fence_store(); /* valid before the record changes */
+
+	prof_write_begin(slot);
+	lrn_apply(&slot->p, &r->hdr->params, e, item);
+	prof_write_end(slot);
+
+	ck_pr_store_64(&b->applied_seq, e->seq + 1);
+	ck_pr_fence_store(); /* applied_seq covers seq before valid drops */
+	ck_pr_store_uint(&in->valid, 0);
+	counters[REG_C_APPLIED]++;
+}
+
+static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)
+{
+	struct shard_intent *in = &reg_shard(r, s)->intent;
+	if (!in->valid)
+		return;
+	struct ring_block *b = reg_ring(r, in->ring, s);
+	if (ck_pr_load_64(&b->applied_seq) <= in->seq &&
+	    in->rec < r->hdr->geo.profiles_per_shard) {
+		struct prof_slot *slot = reg_shard_records(r, s) + in->rec;
+		seq_write_begin(&slot->seq);
+		memcpy(&slot->p, &in->undo.p, sizeof(slot->p));
+		seq_write_end(&slot->seq);
+		counters[REG_C_RECOVERED]++;
+	}
+	ck_pr_store_uint(&in->valid, 0);
+}
+
+unsigned shard_recover(const struct reg *r, unsigned s)
+{
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	_rollback(r, s, counters);
+	prof_repair_count(r, s);
+	prof_repair_seqlocks(r, s);
+	unsigned skipped = 0;
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++) {
+		struct ring_block *b = reg_ring(r, p, s);
+		uint64_t applied = ck_pr_load_64(&b->applied_seq);
+		unsigned n = ring_ready(b), k = 0;
+		while (k < n && ring_peek(b, k)->seq < applied)
+			k++;
+		if (k)
+			ring_release(b, k);
+		skipped += k;
+	}
+	counters[REG_C_SKIPPED] += skipped;
+	return skipped;
+}
+
+/*
+ * Memory-level parallelism: every event costs a random index line and a
+ * random 512-byte record. The batch is walked as a pipeline: the index line
+ * of event i + _PF_INDEX is prefetched, event i + _PF_RECORD is looked up
+ * and its record prefetched, event i is applied. Looking a user up before
+ * earlier events are applied is safe: an insert only adds a blank record.
+ */
+#define _PF_INDEX 6
+#define _PF_RECORD 3
+#define _CHUNK 64
+
+struct _resolved {
+	struct prof_ref ref;
+	int rc;
+};
+
+static inline void _prefetch_index(const struct reg *r, unsigned s,
+    uint64_t key)
+{
+	const struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	__builtin_prefetch(&idx[prof_probe_start(key, mask + 1)]);
+}
+
+static inline void _prefetch_record(const struct reg *r, unsigned s,
+    uint32_t rec)
+{
+	const char *p = (const char *)(reg_shard_records(r, s) + rec);
+	for (unsigned off = 0; off < sizeof(struct prof_slot); off += REG_LINE)
+		__builtin_prefetch(p + off, 1);
+}
+
+static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
+    struct ring_block *b, unsigned n, uint64_t *counters)
+{
+	struct _resolved res[_CHUNK];
+	for (unsigned i = 0; i < n && i < _PF_INDEX; i++)
+		_prefetch_index(r, s, ring_peek(b, i)->user_key);
+	for (unsigned i = 0; i < n + _PF_RECORD; i++) {
+		if (i < n) {
+			if (i + _PF_INDEX < n)
+				_prefetch_index(r, s,
+				    ring_peek(b, i + _PF_INDEX)->user_key);
+			res[i].rc = prof_find_or_insert(r, s,
+			    ring_peek(b, i)->user_key, &res[i].ref);
+			if (!res[i].rc)
+				_prefetch_record(r, s, res[i].ref.rec);
+		}
+		if (i >= _PF_RECORD) {
+			unsigned k = i - _PF_RECORD;
+			_apply(r, s, p, b, ring_peek(b, k), res[k].rc,
+			    &res[k].ref, counters);
+		}
+	}
+}
+
+unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
+{
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	unsigned taken = 0;
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++) {
+		struct ring_block *b = reg_ring(r, p, s);
+		unsigned n = ring_ready(b);
+		if (!n)
+			continue;
+		if (n > batch)
+			n = batch;
+		/* Release per chunk: producers get room back early. */
+		for (unsigned done = 0; done < n;) {
+			unsigned k = n - done < _CHUNK ? n - done : _CHUNK;
+			_apply_chunk(r, s, p, b, k, counters);
+			ring_release(b, k);
+			done += k;
+		}
+		counters[REG_C_BATCHES]++;
+		taken += n;
+	}
+	return taken;
+}
+
+bool shard_column_empty(const struct reg *r, unsigned s)
+{
+	for (unsigned p = 0; p < r->hdr->geo.producer_slots; p++)
+		if (ring_ready(reg_ring(r, p, s)))
+			return false;
+	return true;
+}

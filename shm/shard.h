@@ -1,0 +1,44 @@
+/*
+ * shard: the step of one shard, below any process. A shard's step drains
+ * its column of rings (every producer slot -> this shard) in batches, in
+ * order per ring, and applies the learner (engine/learn.h) to each record
+ * in the shard's profile table. The shard worker process
+ * (workers/worker.c) runs it in a loop; `penchant replay` and the
+ * benchmarks run the very same calls in their own process, so a replay is
+ * the engine.
+ *
+ * Exactly-once across kill -9: before changing a profile the step saves the
+ * record's image and the (ring, seq) it is applying in the shard's intent;
+ * after the change it moves the ring's applied_seq past seq and clears the
+ * intent. Ring indices are released only per chunk, so a restart finds
+ * (a) perhaps one half-applied record, rolled back from the image, and
+ * (b) records already applied but not released, skipped by seq.
+ *
+ * Callers: whoever is the single writer of shard s (its worker process, or
+ * the one process of a replay or benchmark). Never two at once.
+ */
+#ifndef PENCHANT_SHM_SHARD_H
+#define PENCHANT_SHM_SHARD_H
+
+#include <stdbool.h>
+
+#include "shm/region.h"
+
+/*
+ * At start: rolls back a half-applied update, repairs odd sequence locks
+ * and record counts, and skips records already applied. Returns the number
+ * of records skipped.
+ */
+unsigned shard_recover(const struct reg *r, unsigned s);
+
+/*
+ * Applies up to `batch` records from each ring of the column once. Returns
+ * records taken (applied or rejected). Counts into the shard worker's
+ * reg_proc counters.
+ */
+unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch);
+
+/* True when no ring of the column holds a record. */
+bool shard_column_empty(const struct reg *r, unsigned s);
+
+#endif
