@@ -25,6 +25,7 @@
 #include "engine/event.h"
 #include "engine/learn.h"
 #include "shm/counters.h"
+#include "shm/fwd_dedup.h"
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
@@ -261,15 +262,12 @@ _Static_assert(sizeof(struct name_entry) == 32, "name entry is 32 bytes");
  * each shard's index once). Write order per commit: intent_tail, fence,
  * cnt_new, fence, ring_commit, cnt_old.
  *
- * The dedup set (struct fwd_dedup of ipc/forward.h, REG_FWD_DEDUP_BYTES)
+ * The dedup set (struct fwd_dedup of shm/fwd_dedup.h, REG_FWD_DEDUP_BYTES)
  * follows the block at hdr->off.acceptor_dedup (bytes from the block
  * start).
  */
 #define REG_FWD_DEDUP_CAP 65536u /* chunk ids remembered, at least */
-/* fwd_dedup_bytes(REG_FWD_DEDUP_CAP): a 32-byte header and 4 * cap slots
- * of 24 bytes (two generations of twice cap slots); the acceptor checks it
- * against ipc/forward.c at start. */
-#define REG_FWD_DEDUP_BYTES (32ULL + 4ULL * REG_FWD_DEDUP_CAP * 24ULL)
+#define REG_FWD_DEDUP_BYTES FWD_DEDUP_BYTES(REG_FWD_DEDUP_CAP)
 #define REG_FWD_JOURNAL 128u   /* chunked messages in flight, at most */
 #define REG_FWD_CHUNK_MAX 128u /* == FWD_MAX_CHUNK */
 #define REG_ACC_MAGIC 0x4b434c42434341ULL /* "ACCBLCK" */

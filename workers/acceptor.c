@@ -26,6 +26,7 @@
 
 #include "ipc/forward.h"
 #include "ipc/mpack.h"
+#include "shm/fwd_dedup.h"
 #include "shm/ring.h"
 #include "workers/log.h"
 
@@ -63,9 +64,6 @@ enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL, _K_SEND };
 #define _FWD_OUT_SOFT 16384
 
 _Static_assert(REG_FWD_CHUNK_MAX == FWD_MAX_CHUNK, "journal holds a chunk");
-_Static_assert(sizeof(struct fwd_dedup) == 32 &&
-	sizeof(struct fwd_dedup_slot) == 24,
-    "REG_FWD_DEDUP_BYTES formula");
 _Static_assert(REG_C_FWD_CLOSED_TOO_MANY - REG_C_FWD_CLOSED_PEER ==
 	REG_C_TCP_CLOSED_TOO_MANY - REG_C_TCP_CLOSED_PEER,
     "mirrored reasons");
@@ -966,14 +964,6 @@ static int _fwd_recover(struct _acc *a)
 	a->jl = calloc(REG_FWD_JOURNAL, sizeof(*a->jl));
 	if (!a->jl)
 		return -ENOMEM;
-	if (fwd_dedup_bytes(REG_FWD_DEDUP_CAP) > REG_FWD_DEDUP_BYTES) {
-		LOG(a->c, CFG_LOG_ERROR, _ROLE,
-		    "forward: the dedup set needs "
-		    "%zu bytes, the region has %llu",
-		    fwd_dedup_bytes(REG_FWD_DEDUP_CAP),
-		    (unsigned long long)REG_FWD_DEDUP_BYTES);
-		return -EINVAL;
-	}
 	a->dd = reg_acceptor_dedup(a->r);
 	bool reuse = ck_pr_load_64(&a->ab->magic) == REG_ACC_MAGIC;
 	uint64_t seed = (uint64_t)a->r->hdr->created_ms ^ 0x9e3779b97f4a7c15ULL;

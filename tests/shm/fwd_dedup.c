@@ -1,5 +1,5 @@
 /*
- * ipc/forward fwd_dedup: begin/commit/lookup, tokens, at least cap of
+ * shm/fwd_dedup: begin/commit/lookup, tokens, at least cap of
  * the newest chunks remembered, bounded memory, re-attach after a "crash"
  * (a forked child killed mid-insert loop) keeps committed entries.
  */
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "ipc/forward.h"
+#include "shm/fwd_dedup.h"
 
 static void _id(char *buf, size_t cap, unsigned i)
 {
