@@ -27,6 +27,10 @@ struct cli {
 /* Opens the instance or prints why not (returns CLI_UNREACHABLE). */
 int cli_open(const struct cli *c, pen_t **p);
 
+/* True (after printing text to stdout) when argv[1..] has --help or -h. */
+bool cli_help(int argc, char **argv, const char *text);
+
+/* The subcommands, one file each (tools/NAME.c; catalog: catalog_cmd.c). */
 int cli_status(const struct cli *c, int argc, char **argv);
 int cli_send(const struct cli *c, int argc, char **argv);
 int cli_profile(const struct cli *c, int argc, char **argv);
@@ -42,7 +46,7 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 void cli_json_str(const char *s);
 void cli_json_fstr(FILE *f, const char *s);
 
-/* Display names shared by the profile printers (tools/profile_json.c). */
+/* Display names shared by the profile printers. */
 extern const char *const cli_count_names[PEN_N_COUNT];
 extern const char *const cli_day_names[7];  /* mon .. sun */
 extern const char *const cli_part_names[4]; /* night .. evening */
@@ -50,7 +54,7 @@ extern const char *const cli_part_names[4]; /* night .. evening */
 /* Event time (UTC ms) as RFC 3339 text, seconds precision. */
 void cli_iso_time(int64_t ms, char *buf, size_t len);
 
-/* One profile as a JSON object and a newline (tools/profile_json.c). */
+/* One profile as a JSON object and a newline (tools/profile.c). */
 void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp);
 
 #endif

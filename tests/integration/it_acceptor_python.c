@@ -224,7 +224,7 @@ static void _require_sender(bool node, const char *modules)
 		    hx_runv(NULL, 0, NULL, 0, NULL, 0, js) != 0)
 			SKIP("node with @msgpack/msgpack and msgpackr in %s is "
 			     "not "
-			     "installed (tools/test.sh installs them)",
+			     "installed (scripts/test.sh installs them)",
 			    modules);
 		return;
 	}
@@ -232,7 +232,7 @@ static void _require_sender(bool node, const char *modules)
 	if (access("/usr/bin/python3", X_OK) ||
 	    hx_runv(NULL, 0, NULL, 0, NULL, 0, py) != 0)
 		SKIP("/usr/bin/python3 with python3-msgpack is not installed "
-		     "(tools/setup.sh installs it)");
+		     "(scripts/setup.sh installs it)");
 }
 
 int main(int argc, char **argv)

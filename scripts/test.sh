@@ -4,7 +4,7 @@
 # (warnings are errors; unit suite). Exit status is the tests' verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh
+bash scripts/setup.sh
 # Node.js msgpack encoders for the acceptor tests (pinned in package.json);
 # without node or the registry those tests skip.
 if command -v npm >/dev/null 2>&1; then

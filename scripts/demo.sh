@@ -4,7 +4,7 @@
 # activities and a month of synthetic behavior of 1000 users.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh
+bash scripts/setup.sh
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=release >/dev/null
 fi
