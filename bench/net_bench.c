@@ -190,7 +190,7 @@ static void _baseline(const char *instance, unsigned port, int stop, int out)
 		_exit(1);
 	(void)!write(out, "r", 1); /* bound */
 	struct mp_limits lim = mp_limits_default();
-	const struct reg *r = pen_region(b->p);
+	const struct reg *r = client_region(b->p);
 	lim.evt = reg_limits_at(r->hdr, reg_now_wall_ms());
 	struct mp_decoder dec;
 	mp_decoder_init(&dec, &lim);
@@ -506,7 +506,7 @@ int main(int argc, char **argv)
 	pid_t d = _start(argv[1], instance, e.port, dir);
 	for (unsigned t = 0; t < 500; t++) {
 		if (pen_open(instance, &e.p, NULL, 0) == 0) {
-			e.r = pen_region(e.p);
+			e.r = client_region(e.p);
 			const struct reg_proc *a =
 			    reg_proc(e.r, reg_proc_acceptor(e.r));
 			if (e.r->hdr->state == REG_RUNNING && a->ready &&

@@ -2,7 +2,7 @@
  * penchant-bench: the data path end to end with real processes, against the
  * ceiling of what the same processes can move.
  *
- *   P publisher processes (libpenchant: pen_open, pen_publish_records)
+ *   P publisher processes (libpenchant: pen_open, client_publish_records)
  *     -> the SPSC ring matrix -> S consumer processes
  *
  * Variants, each on a fresh region of a unique instance (bench-<pid>-<n>),
@@ -462,7 +462,7 @@ static int _publish_all(pen_t *pen, const struct workload *w, uint64_t n,
 		for (; k < _BATCH && i < n; k++, i += P)
 			_record(w, i, &buf[k]);
 		size_t done = 0;
-		int rc = pen_publish_records(pen, buf, k, 0, &done);
+		int rc = client_publish_records(pen, buf, k, 0, &done);
 		if (rc || done != k) {
 			fprintf(stderr, "penchant-bench: publish: %s\n",
 			    pen_strerror(rc));
@@ -481,7 +481,7 @@ struct _pending {
 static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
     unsigned me, unsigned P, const struct opts *o, struct ctl *ctl)
 {
-	const struct reg *r = pen_region(pen);
+	const struct reg *r = client_region(pen);
 	const unsigned S = r->hdr->geo.shards;
 	const size_t qcap = 1 << 16;
 	struct _pending *q = malloc(S * qcap * sizeof(*q));
@@ -508,7 +508,7 @@ static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
 			for (; c < _BATCH && k < due; c++, k++)
 				_record(w, me + k * P, &buf[c]);
 			size_t done = 0;
-			int prc = pen_publish_records(pen, buf, c, 0, &done);
+			int prc = client_publish_records(pen, buf, c, 0, &done);
 			if (prc || done != c) {
 				fprintf(stderr, "penchant-bench: publish: %s\n",
 				    pen_strerror(prc));

@@ -429,7 +429,7 @@ static void _export_behavior(const pen_t *p, const struct lrn_profile *lp,
 	    "%s", lrn_engagement_name(b.engagement));
 }
 
-void pen_profile_export(const pen_t *p, const struct lrn_profile *lp,
+void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
     struct pen_profile *out, int flags, int64_t as_of_ms)
 {
 	const struct lrn_params *prm = &p->r.hdr->params;
@@ -474,7 +474,7 @@ int pen_profile_read(pen_t *p, const char *user_id, size_t len,
 		return rc;
 	if (lp.events == 0)
 		return -ENOENT;
-	pen_profile_export(p, &lp, out, flags, reg_now_wall_ms());
+	client_profile_export(p, &lp, out, flags, reg_now_wall_ms());
 	return 0;
 }
 
@@ -516,7 +516,7 @@ int pen_stats_read(pen_t *p, struct pen_stats *out)
 	return 0;
 }
 
-const struct reg *pen_region(const pen_t *p)
+const struct reg *client_region(const pen_t *p)
 {
 	return &p->r;
 }

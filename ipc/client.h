@@ -9,18 +9,18 @@
 #include "shm/region.h"
 
 /* The region the handle is attached to. */
-const struct reg *pen_region(const pen_t *p);
+const struct reg *client_region(const pen_t *p);
 
 /*
  * A raw profile as the public struct (what pen_profile_read returns), with
  * engagement judged as of as_of_ms: the wall clock for live reads, the
  * log's last event time for a replay.
  */
-void pen_profile_export(const pen_t *p, const struct lrn_profile *lp,
+void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
     struct pen_profile *out, int flags, int64_t as_of_ms);
 
 /* Publishes ready ring records (as pen_publish_prepared). */
-static inline int pen_publish_records(pen_t *p, const struct evt_record *r,
+static inline int client_publish_records(pen_t *p, const struct evt_record *r,
     size_t n, int flags, size_t *done)
 {
 	return pen_publish_prepared(p, (const struct pen_prepared *)r, n, flags,

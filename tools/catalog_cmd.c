@@ -149,7 +149,7 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 			fclose(f);
 		return rc;
 	}
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	char err[256];
 	unsigned loaded = 0, failed = 0;
 	if (cat_lock(r, err, sizeof(err))) {

@@ -100,7 +100,7 @@ static const char *_entity(unsigned k)
 
 static int _load_catalog(pen_t *p)
 {
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	char err[256];
 	unsigned loaded, failed;
 	if (cat_lock(r, err, sizeof(err))) {

@@ -1208,8 +1208,8 @@ static int _publish(struct _rp *x, const struct evt_record *b, size_t n)
 	size_t off = 0;
 	while (off < n) {
 		size_t done = 0;
-		int rc = pen_publish_records(x->p, b + off, n - off, PEN_NOWAIT,
-		    &done);
+		int rc = client_publish_records(x->p, b + off, n - off,
+		    PEN_NOWAIT, &done);
 		off += done;
 		if (rc == -EAGAIN)
 			shard_poll(&x->r, 0, depth);
@@ -1265,7 +1265,8 @@ static int _write_profiles(const struct _rp *x, const char *path)
 			continue;
 		/* Engagement as of the log's end, so output is reproducible. */
 		struct pen_profile pp;
-		pen_profile_export(x->p, &lp, &pp, PEN_READ_NAMES, x->t_last);
+		client_profile_export(x->p, &lp, &pp, PEN_READ_NAMES,
+		    x->t_last);
 		cli_profile_json(f, x->users.arena + u->off, &pp);
 	}
 	bool bad = ferror(f) != 0;

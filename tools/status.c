@@ -278,7 +278,7 @@ int cli_status(const struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, &p);
 	if (rc)
 		return rc;
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	uint64_t before[REG_C_COUNT], now[REG_C_COUNT];
 	_sum_counters(r, before);
 	struct timespec ts = { 0, 250000000 };

@@ -90,7 +90,7 @@ static inline void hx_start(struct hx *h, const char *const *extra)
 	for (int i = 0; i < 500; i++) {
 		pen_t *p;
 		if (pen_open(h->instance, &p, NULL, 0) == 0) {
-			const struct reg *r = pen_region(p);
+			const struct reg *r = client_region(p);
 			bool ready = r->hdr->state == REG_RUNNING &&
 			    r->hdr->supervisor_pid == pid;
 			for (unsigned s = 0; ready && s < r->hdr->geo.shards;

@@ -82,7 +82,7 @@ static inline void ax_start(struct ax *a, const char *name, int argc,
 	flags[n] = NULL;
 	hx_start(&a->h, flags);
 	REQUIRE(pen_open(a->h.instance, &a->p, NULL, 0) == 0);
-	a->r = pen_region(a->p);
+	a->r = client_region(a->p);
 	if (!ax_wait_ready(a, 10000)) {
 		fprintf(stderr, "acceptor not ready; log %s\n", a->h.log);
 		hx_cleanup(&a->h);

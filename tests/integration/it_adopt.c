@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	pen_t *p;
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
 	/* Let the load get going, then kill the supervisor outright. */
-	while (pen_region(p)->hdr->state == REG_RUNNING) {
+	while (client_region(p)->hdr->state == REG_RUNNING) {
 		struct pen_stats st;
 		pen_stats_read(p, &st);
 		if (st.published > events / 3)
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 500; i++) {
 		bool any = false;
 		for (unsigned s = 0; s < 2; s++) {
-			int32_t w = reg_proc(pen_region(p), 1 + s)->pid;
+			int32_t w = reg_proc(client_region(p), 1 + s)->pid;
 			any |= w > 0 && kill(w, 0) == 0;
 		}
 		if (!any)
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	}
 	hx_sleep_ms(50);
 	hx_start(&h, flags);
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	CHECK(r->hdr->adoptions == 1);
 	CHECK(r->hdr->supervisor_pid == h.pid);
 	int st;

@@ -81,7 +81,7 @@ static void _profile(struct hx *h)
 {
 	pen_t *p;
 	REQUIRE(pen_open(h->instance, &p, NULL, 0) == 0);
-	CHECK(hx_wait_drained(pen_region(p), 10000));
+	CHECK(hx_wait_drained(client_region(p), 10000));
 	struct pen_profile pp;
 	REQUIRE(pen_profile_read(p, "alice", 5, &pp, PEN_READ_NAMES) == 0);
 	CHECK_EQ_INT(pp.events, 2);

@@ -97,7 +97,7 @@ static int _events(pen_t *p, const char *user)
 /* Waits until the acceptor of the region runs and is ready; its pid. */
 static pid_t _acceptor(pen_t *p, pid_t not )
 {
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 
 	for (int i = 0; i < 1000; i++) {
 		struct reg_proc *a = reg_proc(r, reg_proc_acceptor(r));
@@ -131,7 +131,7 @@ static void _basic(struct hx *h, pen_t *p, const char *client, const char *port)
 	CHECK_EQ_INT(rc, 0);
 	/* a chunk resent after its ack: acked again, applied once */
 	CHECK_EQ_INT(_wait(_spawn(dargv), 60000), 0);
-	CHECK(hx_wait_drained(pen_region(p), 10000));
+	CHECK(hx_wait_drained(client_region(p), 10000));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int n = _events(p, want[i].user);
 
@@ -231,7 +231,7 @@ static void _kill(struct hx *h, pen_t *p, const char *client, const char *port)
 	unlink(log);
 	CHECK_EQ_INT(acked, (unsigned long long)PER_CHUNK * CHUNKS);
 	CHECK(_acceptor(p, -1) > 0);
-	CHECK(hx_wait_drained(pen_region(p), 20000));
+	CHECK(hx_wait_drained(client_region(p), 20000));
 	for (int u = 0; u < USERS; u++) {
 		char id[16];
 		int want = 0, n;

@@ -28,7 +28,7 @@ static void _table_full(struct hx *h)
 	pen_t *p;
 	REQUIRE(pen_open(h->instance, &p, NULL, 0) == 0);
 	CHECK_EQ_INT(_publish_users(p, 0, 1500), 0);
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	struct pen_stats st;
 	pen_stats_read(p, &st);
 	CHECK_EQ_INT(st.profiles, 1024);
@@ -71,7 +71,7 @@ static void _dead_client(struct hx *h)
 {
 	pen_t *p;
 	REQUIRE(pen_open(h->instance, &p, NULL, 0) == 0);
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	pid_t kid = fork();
 	REQUIRE(kid >= 0);
 	if (kid == 0) {

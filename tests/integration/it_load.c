@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 
 	pen_t *p;
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
-	const struct reg *r = pen_region(p);
+	const struct reg *r = client_region(p);
 	pid_t kids[CLIENTS];
 	for (unsigned c = 0; c < CLIENTS; c++) {
 		kids[c] = fork();
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	hx_start(&h, flags);
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
-	struct lrn_profile *after = _dump(pen_region(p), users);
+	struct lrn_profile *after = _dump(client_region(p), users);
 	unsigned differ = 0;
 	for (unsigned u = 0; u < users; u++)
 		differ += memcmp(&before[u], &after[u], sizeof(before[u])) != 0;

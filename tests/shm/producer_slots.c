@@ -50,12 +50,12 @@ int main(void)
 
 	/* First publish claims a client slot (never the acceptor's). */
 	struct evt_record e = rec(0);
-	CHECK_EQ_INT(pen_publish_records(h1, &e, 1, 0, &done), 0);
+	CHECK_EQ_INT(client_publish_records(h1, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(done, 1);
 	CHECK_EQ_INT(owner(&r, 0), 0);
 	CHECK_EQ_INT(owner(&r, 1), me);
 	e = rec(1);
-	CHECK_EQ_INT(pen_publish_records(h2, &e, 1, 0, &done), 0);
+	CHECK_EQ_INT(client_publish_records(h2, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(owner(&r, 2), me);
 	CHECK_EQ_INT(owner(&r, 3), 0);
 	/* The records went to each handle's own ring, with its own seq. */
@@ -68,7 +68,7 @@ int main(void)
 	CHECK_EQ_INT(reg_producer(&r, 1)->published, 1);
 	/* A second publish keeps the slot. */
 	e = rec(2);
-	CHECK_EQ_INT(pen_publish_records(h1, &e, 1, 0, &done), 0);
+	CHECK_EQ_INT(client_publish_records(h1, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(ring_backlog(b1), 2);
 	CHECK_EQ_INT(b1->next_seq, 2);
 
@@ -82,7 +82,7 @@ int main(void)
 	CHECK_EQ_INT(reg_producer(&r, 1)->generation, gen + 1);
 	REQUIRE(pen_open(inst, &h3, err, sizeof(err)) == 0);
 	e = rec(3);
-	CHECK_EQ_INT(pen_publish_records(h3, &e, 1, 0, &done), 0);
+	CHECK_EQ_INT(client_publish_records(h3, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(owner(&r, 1), me);
 	CHECK_EQ_INT(ring_backlog(b1), 3);
 	CHECK_EQ_INT(ring_peek(b1, 2)->seq, 2);
@@ -91,11 +91,11 @@ int main(void)
 	/* All client slots taken: -ENOSPC. */
 	REQUIRE(pen_open(inst, &h4, err, sizeof(err)) == 0);
 	e = rec(4);
-	CHECK_EQ_INT(pen_publish_records(h4, &e, 1, 0, &done), 0);
+	CHECK_EQ_INT(client_publish_records(h4, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(owner(&r, 3), me);
 	pen_t *h5 = NULL;
 	REQUIRE(pen_open(inst, &h5, err, sizeof(err)) == 0);
-	CHECK_EQ_INT(pen_publish_records(h5, &e, 1, 0, &done), -ENOSPC);
+	CHECK_EQ_INT(client_publish_records(h5, &e, 1, 0, &done), -ENOSPC);
 	CHECK_EQ_INT(done, 0);
 	pen_close(&h5);
 
@@ -105,7 +105,7 @@ int main(void)
 		many[i] = rec(100 + i);
 	uint64_t waits = reg_producer(&r, 2)->full_waits;
 	done = 99;
-	CHECK_EQ_INT(pen_publish_records(h2, many, 10, PEN_NOWAIT, &done),
+	CHECK_EQ_INT(client_publish_records(h2, many, 10, PEN_NOWAIT, &done),
 	    -EAGAIN);
 	CHECK_EQ_INT(done, DEPTH - 1 - 1); /* one record was already there */
 	CHECK_EQ_INT(ring_backlog(b2), DEPTH - 1);
@@ -117,7 +117,7 @@ int main(void)
 	/* A consumer frees room: the rest goes in. */
 	ring_release(b2, 3);
 	size_t rest = 10 - done;
-	CHECK_EQ_INT(pen_publish_records(h2, many + done, rest, PEN_NOWAIT,
+	CHECK_EQ_INT(client_publish_records(h2, many + done, rest, PEN_NOWAIT,
 			 &done),
 	    -EAGAIN);
 	CHECK_EQ_INT(done, 3);
@@ -128,11 +128,11 @@ int main(void)
 	uint64_t backlog = ring_backlog(b1);
 	e = rec(5);
 	done = 99;
-	CHECK_EQ_INT(pen_publish_records(h3, &e, 1, 0, &done), -ESHUTDOWN);
+	CHECK_EQ_INT(client_publish_records(h3, &e, 1, 0, &done), -ESHUTDOWN);
 	CHECK_EQ_INT(done, 0);
 	CHECK_EQ_INT(ring_backlog(b1), backlog);
 	CHECK_EQ_INT(reg_producer(&r, 1)->busy % 2, 0);
-	CHECK_EQ_INT(pen_publish_records(h2, &e, 1, PEN_NOWAIT, &done),
+	CHECK_EQ_INT(client_publish_records(h2, &e, 1, PEN_NOWAIT, &done),
 	    -ESHUTDOWN);
 	CHECK(strcmp(pen_strerror(-ESHUTDOWN), pen_strerror(-EAGAIN)) != 0);
 
