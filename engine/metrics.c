@@ -164,59 +164,107 @@ void met_sim_default(struct met_sim *s)
 	s->w_tag = 0.5;
 }
 
-static unsigned _ntags(const struct lrn_item *it)
+/*
+ * A tag set ready for comparisons: the distinct non-zero ids in ascending
+ * order (0 and repeats skipped, as the learner skips them, so a set is a
+ * set) and a 64-bit Bloom filter of them, one bit per tag by Fibonacci
+ * hashing so ids with equal low bits spread. met_mmr keeps one per
+ * candidate in its scratch; the plain calls build them on the fly.
+ */
+static void _tagset(const struct lrn_item *it, uint64_t *mask, uint32_t *n,
+    uint32_t *tags)
 {
-	return it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+	uint64_t m = 0;
+	uint32_t c = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		uint32_t t = it->tags[i];
+		if (t == 0)
+			continue;
+		/* Insertion into the sorted prefix; a repeat is dropped. */
+		uint32_t j = c;
+		while (j > 0 && tags[j - 1] > t)
+			j--;
+		if (j > 0 && tags[j - 1] == t)
+			continue;
+		for (uint32_t x = c; x > j; x--)
+			tags[x] = tags[x - 1];
+		tags[j] = t;
+		c++;
+		m |= 1ULL << ((t * 0x9e3779b1u) >> 26);
+	}
+	*mask = m;
+	*n = c;
 }
 
-/* Whether tags[i] is a real, first occurrence: 0 and repeats are skipped,
- * as the learner skips them, so a set is a set. */
-static bool _tag_counts(const struct lrn_item *it, unsigned i)
+/*
+ * |A n B| of two sorted distinct arrays: a merge of at most na + nb steps,
+ * written without data-dependent branches (which way a merge goes is a
+ * coin flip the branch predictor loses).
+ */
+static uint32_t _inter(const uint32_t *a, uint32_t na, const uint32_t *b,
+    uint32_t nb)
 {
-	uint32_t t = it->tags[i];
-	if (t == 0)
-		return false;
-	for (unsigned j = 0; j < i; j++)
-		if (it->tags[j] == t)
-			return false;
-	return true;
+	uint32_t i = 0, j = 0, c = 0;
+	while (i < na && j < nb) {
+		uint32_t x = a[i], y = b[j];
+		c += x == y;
+		i += x <= y;
+		j += y <= x;
+	}
+	return c;
 }
 
-static bool _has_tag(const struct lrn_item *it, unsigned n, uint32_t t)
+/* The one place J is computed, so met_mmr and met_item_sim agree to the
+ * bit. Masks that do not meet mean no common tag (most pairs in a
+ * catalog), and J = 0 without the merge; a common bit may be a collision,
+ * so the merge decides. */
+static double _jaccard(uint64_t ma, uint32_t na, const uint32_t *ta,
+    uint64_t mb, uint32_t nb, const uint32_t *tb)
 {
-	for (unsigned j = 0; j < n; j++)
-		if (it->tags[j] == t)
-			return true;
-	return false;
+	if ((ma & mb) == 0)
+		return 0.0; /* also when either set is empty */
+	uint32_t inter = _inter(ta, na, tb, nb);
+	return (double)inter / (double)(na + nb - inter);
+}
+
+static double _sim(const struct met_sim *s, uint32_t cat_a, uint32_t cat_b,
+    double jaccard)
+{
+	double sim = 0.0;
+	if (cat_a != 0 && cat_a == cat_b)
+		sim += s->w_cat;
+	return sim + s->w_tag * jaccard;
+}
+
+/* The Bloom mask alone, without building the set: cheap enough to skip
+ * the set for the pairs that share nothing. */
+static uint64_t _tag_mask(const struct lrn_item *it)
+{
+	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+	uint64_t m = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		uint32_t t = it->tags[i];
+		m |= (uint64_t)(t != 0) << ((t * 0x9e3779b1u) >> 26);
+	}
+	return m;
 }
 
 double met_tag_jaccard(const struct lrn_item *a, const struct lrn_item *b)
 {
-	unsigned na = _ntags(a), nb = _ntags(b);
-	unsigned sa = 0, sb = 0, inter = 0;
-	for (unsigned i = 0; i < na; i++) {
-		if (!_tag_counts(a, i))
-			continue;
-		sa++;
-		inter += _has_tag(b, nb, a->tags[i]);
-	}
-	if (sa == 0 && nb == 0)
+	if ((_tag_mask(a) & _tag_mask(b)) == 0)
 		return 0.0;
-	for (unsigned i = 0; i < nb; i++)
-		sb += _tag_counts(b, i);
-	unsigned uni = sa + sb - inter;
-	return uni > 0 ? (double)inter / (double)uni : 0.0;
+	uint64_t ma, mb;
+	uint32_t na, nb, ta[LRN_ITEM_TAGS], tb[LRN_ITEM_TAGS];
+	_tagset(a, &ma, &na, ta);
+	_tagset(b, &mb, &nb, tb);
+	return _jaccard(ma, na, ta, mb, nb, tb);
 }
 
 double met_item_sim(const struct met_sim *s, const struct lrn_item *a,
     const struct lrn_item *b)
 {
-	double sim = 0.0;
-	if (a->category != 0 && a->category == b->category)
-		sim += s->w_cat;
-	if (s->w_tag != 0.0)
-		sim += s->w_tag * met_tag_jaccard(a, b);
-	return sim;
+	return _sim(s, a->category, b->category, met_tag_jaccard(a, b));
 }
 
 double met_ild(const struct met_sim *s, const struct lrn_item *items,
@@ -432,7 +480,7 @@ int met_bootstrap_diff(const double *a, const double *b, size_t n,
 
 /* ---- MMR ---- */
 
-/* Marks a picked candidate in the max-sim scratch. Similarities are finite
+/* Marks a picked candidate in its slot's max_sim. Similarities are finite
  * (finite weights times [0, 1]), so NaN is free to mean "taken". */
 #define _TAKEN NAN
 
@@ -451,8 +499,8 @@ static bool _mmr_better(const double *rel, double si, unsigned i, double sb,
 }
 
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
-    unsigned k, double lambda, const struct met_sim *s, double *scratch,
-    uint32_t *order, struct met_mmr_why *why)
+    unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
 {
 	/* Negative weights would make "max over nothing = 0" a lie. */
 	if (!(lambda >= 0.0 && lambda <= 1.0) || !(s->w_cat >= 0.0) ||
@@ -479,27 +527,35 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
 	double mu = 1.0 - lambda;
 	/* lambda = 1 needs no similarity at all unless asked why. */
 	bool track = mu > 0.0 || why != NULL;
-	double *maxsim = scratch;
-	for (unsigned i = 0; i < n; i++)
-		maxsim[i] = 0.0;
+	struct met_mmr_slot *c = scratch;
+	for (unsigned i = 0; i < n; i++) {
+		c[i].max_sim = 0.0;
+		c[i].rn = (rel[i] - lo) / div;
+		/* Each candidate's tags are compared with up to k picks:
+		 * dedupe and sort them once, not k times. */
+		if (track)
+			_tagset(&items[i], &c[i].mask, &c[i].n_tags, c[i].tags);
+	}
 
 	unsigned last = 0;
 	for (unsigned t = 0; t < k; t++) {
 		unsigned best = n;
 		double bs = 0.0;
+		const struct met_mmr_slot *l = &c[last];
+		uint32_t lcat = items[last].category;
 		for (unsigned i = 0; i < n; i++) {
-			if (isnan(maxsim[i]))
+			if (isnan(c[i].max_sim))
 				continue;
 			/* One pass per pick: fold in the last pick's
 			 * similarity, then score. */
 			if (t > 0 && track) {
-				double sm =
-				    met_item_sim(s, &items[i], &items[last]);
-				if (sm > maxsim[i])
-					maxsim[i] = sm;
+				double j = _jaccard(c[i].mask, c[i].n_tags,
+				    c[i].tags, l->mask, l->n_tags, l->tags);
+				double sm = _sim(s, items[i].category, lcat, j);
+				if (sm > c[i].max_sim)
+					c[i].max_sim = sm;
 			}
-			double sc =
-			    lambda * ((rel[i] - lo) / div) - mu * maxsim[i];
+			double sc = lambda * c[i].rn - mu * c[i].max_sim;
 			if (best == n || _mmr_better(rel, sc, i, bs, best)) {
 				best = i;
 				bs = sc;
@@ -511,10 +567,10 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
 			unsigned rr = met_rank(rel, n, best);
 			why[t].rel_rank = rr;
 			why[t].moved = (int32_t)rr - (int32_t)(t + 1);
-			why[t].max_sim = maxsim[best];
+			why[t].max_sim = c[best].max_sim;
 			why[t].score = bs;
 		}
-		maxsim[best] = _TAKEN;
+		c[best].max_sim = _TAKEN;
 		last = best;
 	}
 	return (int)k;

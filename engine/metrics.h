@@ -299,12 +299,27 @@ struct met_mmr_why {
 };
 
 /*
+ * met_mmr's working state for one candidate: its normalized relevance, its
+ * running max-sim and its tag set, deduplicated and sorted once. The
+ * caller provides n of them (64 bytes each); the contents are private.
+ */
+struct met_mmr_slot {
+	double rn;
+	double max_sim;
+	uint64_t mask;
+	uint32_t n_tags;
+	uint32_t tags[LRN_ITEM_TAGS];
+	uint32_t pad;
+};
+
+/*
  * Picks min(n, k) of the n candidates (rel[i], items[i]) by MMR (header
  * comment, group 5) and writes their input indices, in the new order, to
  * order[]. why (may be NULL) gets one entry per pick, same order. order and
- * why need room for min(n, k) entries, scratch for n doubles (the running
- * max-sim per candidate). No allocation; cost O(n * k) similarities, plus
- * O(n * k) comparisons for `why`.
+ * why need room for min(n, k) entries, scratch for n slots. No
+ * allocation; cost O(n) to prepare, O(n * k) similarities (each a category
+ * compare, a 64-bit filter test and, when that passes, a merge of two
+ * sorted tag sets), plus O(n * k) comparisons for `why`.
  *
  * Returns the number of picks (0 when n or k is 0), or -EINVAL when
  * lambda is not in [0, 1], a relevance score is not finite, a similarity
@@ -313,8 +328,8 @@ struct met_mmr_why {
  * candidate. With lambda = 1 and why == NULL no similarity is computed.
  */
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
-    unsigned k, double lambda, const struct met_sim *s, double *scratch,
-    uint32_t *order, struct met_mmr_why *why);
+    unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
 
 /* ---- Online: CTR by position ---- */
 

@@ -24,7 +24,8 @@
 #define MAXN 4096
 #define MAXL 512
 
-static double g_a[MAXN], g_b[MAXN], g_scratch[MAXN];
+static double g_a[MAXN], g_b[MAXN];
+static struct met_mmr_slot g_scratch[MAXN];
 static struct lrn_item g_items[MAXN];
 static uint64_t g_pop[MAXN], g_counts[MAXN], g_sorted[MAXN];
 static uint32_t g_lists[MAXL][64], g_order[MAXN];

@@ -177,6 +177,14 @@ static void similarity(void)
 	CHECK_NEAR(met_tag_jaccard(&big, &c), 0.0, 0);
 	CHECK_NEAR(met_tag_jaccard(&big, &d), 0.0, 0);
 
+	/* Tags 1 and 56 share a bit of the 64-bit prefilter: still no
+	 * common tag. */
+	const uint32_t t1[] = { 1 }, t56[] = { 56 }, t1_56[] = { 56, 1 };
+	struct lrn_item x1 = item(0, 1, t1), x56 = item(0, 1, t56);
+	struct lrn_item x1_56 = item(0, 2, t1_56);
+	CHECK_NEAR(met_tag_jaccard(&x1, &x56), 0.0, 0);
+	CHECK_NEAR(met_tag_jaccard(&x1_56, &x56), 0.5, 0);
+
 	/* ILD: pairs ab 0.25, ac 5/6, bc 1; mean 25/36. */
 	struct lrn_item list[] = { a, b, c };
 	CHECK_NEAR(met_ild(&s, list, 3), 25.0 / 36.0, EPS);
@@ -412,7 +420,7 @@ static void mmr(void)
 		item(2, 1, t3), item(1, 1, t1), item(3, 1, t4),
 		item(2, 2, t35) };
 	struct met_sim s;
-	double scratch[8];
+	struct met_mmr_slot scratch[8];
 	uint32_t order[8];
 	struct met_mmr_why why[8];
 

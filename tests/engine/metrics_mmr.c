@@ -66,7 +66,8 @@ static unsigned naive(const double *rel, const struct lrn_item *it, unsigned n,
 int main(void)
 {
 	static struct lrn_item it[NMAX];
-	static double rel[NMAX], scratch[NMAX];
+	static double rel[NMAX];
+	static struct met_mmr_slot scratch[NMAX];
 	static uint32_t got[NMAX], want[NMAX], sorted[NMAX];
 	static struct met_mmr_why why[NMAX];
 	const double lambdas[] = { 0.0, 0.3, 0.5, 0.7, 0.9, 1.0 };
