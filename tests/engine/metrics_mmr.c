@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "engine/metrics.h"
+#include "mmr_naive.h"
 
 #define NMAX 300
 
@@ -21,46 +22,6 @@ static int cmp_rel(const void *pa, const void *pb)
 	if (g_rel[a] != g_rel[b])
 		return g_rel[a] > g_rel[b] ? -1 : 1;
 	return (a > b) - (a < b);
-}
-
-/* MMR as written in the literature: recompute the max over the picks at
- * every step, O(n * k^2). Same normalization and tie rules. */
-static unsigned naive(const double *rel, const struct lrn_item *it, unsigned n,
-    unsigned k, double lambda, const struct met_sim *s, uint32_t *order)
-{
-	bool taken[NMAX] = { false };
-	double lo = rel[0], hi = rel[0];
-	for (unsigned i = 1; i < n; i++) {
-		lo = rel[i] < lo ? rel[i] : lo;
-		hi = rel[i] > hi ? rel[i] : hi;
-	}
-	double div = hi > lo ? hi - lo : 1.0;
-	if (k > n)
-		k = n;
-	for (unsigned t = 0; t < k; t++) {
-		int best = -1;
-		double bs = 0;
-		for (unsigned i = 0; i < n; i++) {
-			if (taken[i])
-				continue;
-			double ms = 0;
-			for (unsigned j = 0; j < t; j++) {
-				double x =
-				    met_item_sim(s, &it[i], &it[order[j]]);
-				ms = x > ms ? x : ms;
-			}
-			double sc =
-			    lambda * ((rel[i] - lo) / div) - (1 - lambda) * ms;
-			if (best < 0 || sc > bs ||
-			    (sc == bs && rel[i] > rel[best])) {
-				best = (int)i;
-				bs = sc;
-			}
-		}
-		order[t] = (uint32_t)best;
-		taken[best] = true;
-	}
-	return k;
 }
 
 int main(void)
@@ -101,7 +62,7 @@ int main(void)
 			int m = met_mmr(rel, it, n, k, lambda, &s, scratch, got,
 			    why);
 			unsigned want_n =
-			    naive(rel, it, n, k, lambda, &s, want);
+			    mmr_naive(rel, it, n, k, lambda, &s, want);
 			cases++;
 			CHECK_EQ_INT(m, want_n);
 			if (m != (int)want_n ||
