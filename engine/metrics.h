@@ -311,6 +311,7 @@ struct met_mmr_slot {
 	uint32_t tags[LRN_ITEM_TAGS];
 	uint32_t pad;
 };
+_Static_assert(sizeof(struct met_mmr_slot) == 64, "an MMR slot is 64 bytes");
 
 /*
  * Picks min(n, k) of the n candidates (rel[i], items[i]) by MMR (header
