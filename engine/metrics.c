@@ -1,0 +1,624 @@
+/*
+ * metrics: recommendation quality metrics, the paired bootstrap and the MMR
+ * re-ranker (contract and formulas in metrics.h). Every function is a pure
+ * function of its arguments and the caller's buffers, so an evaluation run
+ * twice with the same seed gives the same numbers.
+ */
+#include "engine/metrics.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- ranking ---- */
+
+/*
+ * Whether (a, ia) ranks before (b, ib): higher score first, NaN after every
+ * number, equal scores by lower index. One order for met_rank and for the
+ * relevance ranks MMR reports, so they agree on ties.
+ */
+static bool _before(double a, unsigned ia, double b, unsigned ib)
+{
+	if (a > b)
+		return true;
+	if (a < b)
+		return false;
+	if (isnan(a) != isnan(b))
+		return isnan(b);
+	return ia < ib; /* equal, or both NaN */
+}
+
+unsigned met_rank(const double *scores, unsigned n, unsigned target)
+{
+	if (target >= n)
+		return 0;
+	assert(scores != NULL);
+	double t = scores[target];
+	unsigned r = 1;
+	for (unsigned i = 0; i < n; i++)
+		r += _before(scores[i], i, t, target);
+	return r;
+}
+
+double met_hr(unsigned r, unsigned k)
+{
+	return r >= 1 && r <= k ? 1.0 : 0.0;
+}
+
+double met_ndcg(unsigned r, unsigned k)
+{
+	if (r < 1 || r > k)
+		return 0.0;
+	/* r + 1 in double: r = UINT_MAX must not wrap to log2(0). */
+	return 1.0 / log2((double)r + 1.0);
+}
+
+double met_rr(unsigned r)
+{
+	return r >= 1 ? 1.0 / (double)r : 0.0;
+}
+
+double met_dcg(const double *gains, unsigned n, unsigned k)
+{
+	unsigned m = n < k ? n : k;
+	double s = 0.0;
+	for (unsigned i = 0; i < m; i++)
+		s += gains[i] / log2((double)i + 2.0);
+	return s;
+}
+
+double met_idcg(const double *rel_gains, unsigned m, unsigned k)
+{
+	unsigned top = m < k ? m : k;
+	double s = 0.0;
+	/*
+	 * Selection instead of a sort: the caller's array stays untouched and
+	 * no scratch is needed. Step i takes the largest (gain, lower index)
+	 * that comes after the previous pick in that order, so equal gains
+	 * are each taken once.
+	 */
+	double pg = INFINITY;
+	unsigned pi = 0;
+	for (unsigned i = 0; i < top; i++) {
+		bool found = false;
+		double bg = 0.0;
+		unsigned bi = 0;
+		for (unsigned j = 0; j < m; j++) {
+			double g = rel_gains[j];
+			bool after_prev =
+			    i == 0 || g < pg || (g == pg && j > pi);
+			if (!after_prev)
+				continue;
+			if (!found || g > bg || (g == bg && j < bi)) {
+				found = true;
+				bg = g;
+				bi = j;
+			}
+		}
+		if (!found)
+			break;
+		s += bg / log2((double)i + 2.0);
+		pg = bg;
+		pi = bi;
+	}
+	return s;
+}
+
+double met_ndcg_graded(const double *gains, unsigned n, const double *rel_gains,
+    unsigned m, unsigned k)
+{
+	double ideal = met_idcg(rel_gains, m, k);
+	if (!(ideal > 0.0))
+		return 0.0;
+	return met_dcg(gains, n, k) / ideal;
+}
+
+void met_mean_init(struct met_mean *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void met_mean_add(struct met_mean *m, double x)
+{
+	/* Welford: no catastrophic cancellation of sum x^2 - n mean^2. */
+	m->n++;
+	double d = x - m->mean;
+	m->mean += d / (double)m->n;
+	m->m2 += d * (x - m->mean);
+}
+
+void met_mean_merge(struct met_mean *a, const struct met_mean *b)
+{
+	if (b->n == 0)
+		return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	double na = (double)a->n, nb = (double)b->n, n = na + nb;
+	double d = b->mean - a->mean;
+	a->mean += d * nb / n;
+	a->m2 += b->m2 + d * d * na * nb / n;
+	a->n += b->n;
+}
+
+double met_mean_var(const struct met_mean *m)
+{
+	return m->n >= 2 ? m->m2 / (double)(m->n - 1) : 0.0;
+}
+
+double met_mean_se(const struct met_mean *m)
+{
+	return m->n >= 2 ? sqrt(met_mean_var(m) / (double)m->n) : 0.0;
+}
+
+/* ---- similarity ---- */
+
+void met_sim_default(struct met_sim *s)
+{
+	s->w_cat = 0.5;
+	s->w_tag = 0.5;
+}
+
+/*
+ * A tag set ready for comparisons: the distinct non-zero ids in ascending
+ * order (0 and repeats skipped, as the learner skips them, so a set is a
+ * set) and a 64-bit Bloom filter of them, one bit per tag by Fibonacci
+ * hashing so ids with equal low bits spread. met_mmr keeps one per
+ * candidate in its scratch; the plain calls build them on the fly.
+ */
+static void _tagset(const struct lrn_item *it, uint64_t *mask, uint32_t *n,
+    uint32_t *tags)
+{
+	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+	uint64_t m = 0;
+	uint32_t c = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		uint32_t t = it->tags[i];
+		if (t == 0)
+			continue;
+		/* Insertion into the sorted prefix; a repeat is dropped. */
+		uint32_t j = c;
+		while (j > 0 && tags[j - 1] > t)
+			j--;
+		if (j > 0 && tags[j - 1] == t)
+			continue;
+		for (uint32_t x = c; x > j; x--)
+			tags[x] = tags[x - 1];
+		tags[j] = t;
+		c++;
+		m |= 1ULL << ((t * 0x9e3779b1u) >> 26);
+	}
+	*mask = m;
+	*n = c;
+}
+
+/*
+ * |A n B| of two sorted distinct arrays: a merge of at most na + nb steps,
+ * written without data-dependent branches (which way a merge goes is a
+ * coin flip the branch predictor loses).
+ */
+static uint32_t _inter(const uint32_t *a, uint32_t na, const uint32_t *b,
+    uint32_t nb)
+{
+	uint32_t i = 0, j = 0, c = 0;
+	while (i < na && j < nb) {
+		uint32_t x = a[i], y = b[j];
+		c += x == y;
+		i += x <= y;
+		j += y <= x;
+	}
+	return c;
+}
+
+/* The one place J is computed, so met_mmr and met_item_sim agree to the
+ * bit. Masks that do not meet mean no common tag (most pairs in a
+ * catalog), and J = 0 without the merge; a common bit may be a collision,
+ * so the merge decides. */
+static double _jaccard(uint64_t ma, uint32_t na, const uint32_t *ta,
+    uint64_t mb, uint32_t nb, const uint32_t *tb)
+{
+	if ((ma & mb) == 0)
+		return 0.0; /* also when either set is empty */
+	uint32_t inter = _inter(ta, na, tb, nb);
+	return (double)inter / (double)(na + nb - inter);
+}
+
+static double _sim(const struct met_sim *s, uint32_t cat_a, uint32_t cat_b,
+    double jaccard)
+{
+	double sim = 0.0;
+	if (cat_a != 0 && cat_a == cat_b)
+		sim += s->w_cat;
+	return sim + s->w_tag * jaccard;
+}
+
+/* The Bloom mask alone, without building the set: cheap enough to skip
+ * the set for the pairs that share nothing. */
+static uint64_t _tag_mask(const struct lrn_item *it)
+{
+	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+	uint64_t m = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		uint32_t t = it->tags[i];
+		m |= (uint64_t)(t != 0) << ((t * 0x9e3779b1u) >> 26);
+	}
+	return m;
+}
+
+double met_tag_jaccard(const struct lrn_item *a, const struct lrn_item *b)
+{
+	if ((_tag_mask(a) & _tag_mask(b)) == 0)
+		return 0.0;
+	uint64_t ma, mb;
+	uint32_t na, nb, ta[LRN_ITEM_TAGS], tb[LRN_ITEM_TAGS];
+	_tagset(a, &ma, &na, ta);
+	_tagset(b, &mb, &nb, tb);
+	return _jaccard(ma, na, ta, mb, nb, tb);
+}
+
+double met_item_sim(const struct met_sim *s, const struct lrn_item *a,
+    const struct lrn_item *b)
+{
+	return _sim(s, a->category, b->category, met_tag_jaccard(a, b));
+}
+
+double met_ild(const struct met_sim *s, const struct lrn_item *items,
+    unsigned n)
+{
+	if (n < 2)
+		return 0.0;
+	double sum = 0.0;
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			sum += 1.0 - met_item_sim(s, &items[i], &items[j]);
+	double pairs = (double)n * (double)(n - 1) / 2.0;
+	return sum / pairs;
+}
+
+/* ---- exposure ---- */
+
+int met_exposure_init(struct met_exposure *x, uint64_t *counts,
+    uint32_t n_items)
+{
+	if (n_items == 0 || counts == NULL)
+		return -EINVAL;
+	memset(counts, 0, (size_t)n_items * sizeof *counts);
+	x->counts = counts;
+	x->n_items = n_items;
+	x->lists = 0;
+	x->shown = 0;
+	return 0;
+}
+
+int met_exposure_add(struct met_exposure *x, const uint32_t *list, unsigned n)
+{
+	/* Check first, so a bad list leaves the counts as they were. */
+	for (unsigned i = 0; i < n; i++)
+		if (list[i] >= x->n_items)
+			return -ERANGE;
+	for (unsigned i = 0; i < n; i++)
+		x->counts[list[i]]++;
+	x->lists++;
+	x->shown += n;
+	return 0;
+}
+
+double met_coverage(const uint64_t *counts, uint32_t n_items)
+{
+	if (n_items == 0)
+		return 0.0;
+	uint32_t seen = 0;
+	for (uint32_t i = 0; i < n_items; i++)
+		seen += counts[i] > 0;
+	return (double)seen / (double)n_items;
+}
+
+static int _cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+double met_gini(const uint64_t *counts, uint32_t n_items, uint64_t *scratch)
+{
+	if (n_items == 0)
+		return 0.0;
+	if (scratch != counts)
+		memcpy(scratch, counts, (size_t)n_items * sizeof *counts);
+	qsort(scratch, n_items, sizeof *scratch, _cmp_u64);
+	/*
+	 * G = sum_j (2j - N - 1) x_(j) / (N C): the mean absolute difference
+	 * over 2 * mean, in O(N) once sorted. The weights are summed in
+	 * double: (2j - N - 1) * x overflows 64 bits long before a double
+	 * loses the answer's precision.
+	 */
+	double num = 0.0, total = 0.0, N = (double)n_items;
+	for (uint32_t j = 0; j < n_items; j++) {
+		double x = (double)scratch[j];
+		num += (2.0 * (double)(j + 1) - N - 1.0) * x;
+		total += x;
+	}
+	if (total <= 0.0)
+		return 0.0;
+	return num / (N * total);
+}
+
+double met_entropy(const uint64_t *counts, uint32_t n_items, double *normalized)
+{
+	double total = 0.0;
+	for (uint32_t i = 0; i < n_items; i++)
+		total += (double)counts[i];
+	double h = 0.0;
+	if (total > 0.0) {
+		for (uint32_t i = 0; i < n_items; i++) {
+			if (counts[i] == 0)
+				continue;
+			double p = (double)counts[i] / total;
+			h -= p * log2(p);
+		}
+		/* Rounding can leave -0 or a hair below 0 for one item. */
+		if (h < 0.0)
+			h = 0.0;
+	}
+	if (normalized != NULL) {
+		if (total <= 0.0)
+			*normalized = 0.0;
+		else if (n_items == 1)
+			*normalized = 1.0; /* as even as one item can be */
+		else
+			*normalized = h / log2((double)n_items);
+	}
+	return h;
+}
+
+int met_pop_init(struct met_pop *p, const uint64_t *counts, uint32_t n_items)
+{
+	if (n_items == 0 || counts == NULL)
+		return -EINVAL;
+	p->counts = counts;
+	p->n_items = n_items;
+	p->total = 0;
+	for (uint32_t i = 0; i < n_items; i++)
+		p->total += counts[i];
+	return 0;
+}
+
+double met_self_info(const struct met_pop *p, uint32_t item)
+{
+	double c = item < p->n_items ? (double)p->counts[item] : 0.0;
+	/* Add-one smoothing: P + N pseudo-total, so share > 0 always. */
+	double share = (c + 1.0) / ((double)p->total + (double)p->n_items);
+	return -log2(share);
+}
+
+double met_novelty_list(const struct met_pop *p, const uint32_t *list,
+    unsigned n)
+{
+	if (n == 0)
+		return 0.0;
+	double s = 0.0;
+	for (unsigned i = 0; i < n; i++)
+		s += met_self_info(p, list[i]);
+	return s / (double)n;
+}
+
+double met_novelty(const struct met_pop *p, const uint64_t *exposure)
+{
+	double s = 0.0, c = 0.0;
+	for (uint32_t i = 0; i < p->n_items; i++) {
+		if (exposure[i] == 0)
+			continue;
+		s += (double)exposure[i] * met_self_info(p, i);
+		c += (double)exposure[i];
+	}
+	return c > 0.0 ? s / c : 0.0;
+}
+
+/* ---- paired bootstrap ---- */
+
+void met_boot_default(struct met_boot_params *p)
+{
+	p->resamples = MET_BOOT_RESAMPLES;
+	p->level = MET_BOOT_LEVEL;
+}
+
+static int _cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a > b) - (a < b);
+}
+
+/* numpy's default ("linear") quantile of sorted x[0..n-1], n >= 1. */
+static double _quantile(const double *x, unsigned n, double q)
+{
+	double h = (double)(n - 1) * q;
+	double fl = floor(h);
+	unsigned i = (unsigned)fl;
+	if (i + 1 >= n)
+		return x[n - 1];
+	return x[i] + (h - fl) * (x[i + 1] - x[i]);
+}
+
+int met_bootstrap_diff(const double *a, const double *b, size_t n,
+    const struct met_boot_params *prm, struct rng *r, double *scratch,
+    struct met_boot_ci *out)
+{
+	if (n == 0 || prm->resamples == 0 || !(prm->level > 0.0) ||
+	    !(prm->level < 1.0))
+		return -EINVAL;
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(a[i]) || !isfinite(b[i]))
+			return -EINVAL;
+		sum += a[i] - b[i];
+	}
+	unsigned B = prm->resamples;
+	unsigned le0 = 0;
+	for (unsigned s = 0; s < B; s++) {
+		double rs = 0.0;
+		for (size_t i = 0; i < n; i++) {
+			size_t u = (size_t)rng_below(r, n);
+			rs += a[u] - b[u];
+		}
+		double m = rs / (double)n;
+		scratch[s] = m;
+		le0 += m <= 0.0;
+	}
+	qsort(scratch, B, sizeof *scratch, _cmp_double);
+	double alpha = 1.0 - prm->level;
+	out->diff = sum / (double)n;
+	out->lo = _quantile(scratch, B, alpha / 2.0);
+	out->hi = _quantile(scratch, B, 1.0 - alpha / 2.0);
+	out->p_le0 = (double)le0 / (double)B;
+	return 0;
+}
+
+/* ---- MMR ---- */
+
+/* Marks a picked candidate in its slot's max_sim. Similarities are finite
+ * (finite weights times [0, 1]), so NaN is free to mean "taken". */
+#define _TAKEN NAN
+
+/* Whether candidate i (mmr score si) beats the best so far (bi, sb). */
+static bool _mmr_better(const double *rel, double si, unsigned i, double sb,
+    unsigned bi)
+{
+	if (si != sb)
+		return si > sb;
+	/* Ties: higher raw relevance, then lower index. The raw relevance
+	 * keeps lambda = 1 exact even where min-max rounding merges two
+	 * close scores. */
+	if (rel[i] != rel[bi])
+		return rel[i] > rel[bi];
+	return i < bi;
+}
+
+int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
+    unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
+{
+	/* Negative weights would make "max over nothing = 0" a lie. */
+	if (!(lambda >= 0.0 && lambda <= 1.0) || !(s->w_cat >= 0.0) ||
+	    !(s->w_tag >= 0.0) || !isfinite(s->w_cat) || !isfinite(s->w_tag) ||
+	    n > INT_MAX)
+		return -EINVAL;
+	double lo = INFINITY, hi = -INFINITY;
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(rel[i]))
+			return -EINVAL;
+		lo = rel[i] < lo ? rel[i] : lo;
+		hi = rel[i] > hi ? rel[i] : hi;
+	}
+	if (k > n)
+		k = n;
+	if (k == 0)
+		return 0;
+	/* All equal: no relevance signal, rn = 0 for all. Division (not a
+	 * reciprocal) so the most relevant gets rn = 1 exactly. */
+	double span = hi - lo;
+	if (!isfinite(span))
+		return -ERANGE;
+	double div = span > 0.0 ? span : 1.0;
+	double mu = 1.0 - lambda;
+	/* lambda = 1 needs no similarity at all unless asked why. */
+	bool track = mu > 0.0 || why != NULL;
+	struct met_mmr_slot *c = scratch;
+	for (unsigned i = 0; i < n; i++) {
+		c[i].max_sim = 0.0;
+		c[i].rn = (rel[i] - lo) / div;
+		/* Each candidate's tags are compared with up to k picks:
+		 * dedupe and sort them once, not k times. */
+		if (track)
+			_tagset(&items[i], &c[i].mask, &c[i].n_tags, c[i].tags);
+	}
+
+	unsigned last = 0;
+	for (unsigned t = 0; t < k; t++) {
+		unsigned best = n;
+		double bs = 0.0;
+		const struct met_mmr_slot *l = &c[last];
+		uint32_t lcat = items[last].category;
+		for (unsigned i = 0; i < n; i++) {
+			if (isnan(c[i].max_sim))
+				continue;
+			/* One pass per pick: fold in the last pick's
+			 * similarity, then score. */
+			if (t > 0 && track) {
+				double j = _jaccard(c[i].mask, c[i].n_tags,
+				    c[i].tags, l->mask, l->n_tags, l->tags);
+				double sm = _sim(s, items[i].category, lcat, j);
+				if (sm > c[i].max_sim)
+					c[i].max_sim = sm;
+			}
+			double sc = lambda * c[i].rn - mu * c[i].max_sim;
+			if (best == n || _mmr_better(rel, sc, i, bs, best)) {
+				best = i;
+				bs = sc;
+			}
+		}
+		assert(best < n);
+		order[t] = best;
+		if (why != NULL) {
+			unsigned rr = met_rank(rel, n, best);
+			why[t].rel_rank = rr;
+			why[t].moved = (int32_t)rr - (int32_t)(t + 1);
+			why[t].max_sim = c[best].max_sim;
+			why[t].score = bs;
+		}
+		c[best].max_sim = _TAKEN;
+		last = best;
+	}
+	return (int)k;
+}
+
+/* ---- CTR by position ---- */
+
+void met_ctr_init(struct met_ctr *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+static unsigned _ctr_slot(unsigned pos)
+{
+	return (pos < MET_CTR_POS ? pos : MET_CTR_POS) - 1;
+}
+
+int met_ctr_add(struct met_ctr *c, unsigned pos, int clicked)
+{
+	if (pos == 0)
+		return -EINVAL;
+	unsigned i = _ctr_slot(pos);
+	c->shown[i]++;
+	c->clicked[i] += clicked != 0;
+	return 0;
+}
+
+int met_ctr_click(struct met_ctr *c, unsigned pos)
+{
+	if (pos == 0)
+		return -EINVAL;
+	c->clicked[_ctr_slot(pos)]++;
+	return 0;
+}
+
+double met_ctr_rate(const struct met_ctr *c, unsigned pos)
+{
+	if (pos == 0)
+		return 0.0;
+	unsigned i = _ctr_slot(pos);
+	return c->shown[i] > 0 ? (double)c->clicked[i] / (double)c->shown[i]
+			       : 0.0;
+}
+
+void met_ctr_merge(struct met_ctr *a, const struct met_ctr *b)
+{
+	for (unsigned i = 0; i < MET_CTR_POS; i++) {
+		a->shown[i] += b->shown[i];
+		a->clicked[i] += b->clicked[i];
+	}
+}

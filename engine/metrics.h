@@ -1,0 +1,353 @@
+/*
+ * metrics: recommendation quality, offline and online. Plain functions over
+ * plain arrays the caller owns: no I/O, no clock, no allocation, no state
+ * beyond the accumulator structs the caller holds. `penchant eval` (replayed
+ * logs, one held-out target per user ranked among candidates) and the
+ * re-ranker call exactly these functions.
+ *
+ * Five groups:
+ *
+ * 1. Ranking quality of one list. The usual offline protocol is
+ *    leave-last-out: per user, the held-out item (the target) is ranked among
+ *    candidates (1 target + 99 sampled negatives, or the full catalog), and
+ *    the target's 1-based rank r (0 = not ranked, e.g. filtered out) gives
+ *        HR@k   = 1 if 1 <= r <= k, else 0
+ *        NDCG@k = 1 / log2(r + 1) if 1 <= r <= k, else 0
+ *        RR     = 1 / r (0 when r = 0); its mean over users is the MRR.
+ *    With one relevant item the ideal DCG is 1, so NDCG@k is just the
+ *    discounted gain. The general forms take graded gains of a ranked list:
+ *        DCG@k  = sum_{i = 1..min(n, k)} g_i / log2(i + 1)
+ *        IDCG@k = DCG@k of the relevant gains sorted in descending order
+ *        NDCG@k = DCG@k / IDCG@k (0 when IDCG@k is 0)
+ *    The gain is linear (g_i as given); for the exponential form pass
+ *    2^rel - 1. k = 0 is an empty cutoff (every metric 0); MET_K_ALL is
+ *    none. met_rank() turns a score array into the target's rank.
+ *
+ * 2. Item similarity and intra-list diversity. Items are lrn_item
+ *    descriptors (a category id, 0 = none, and up to LRN_ITEM_TAGS tag ids;
+ *    ids of 0 and repeats are skipped, n_tags above LRN_ITEM_TAGS reads as
+ *    LRN_ITEM_TAGS). With weights w_cat and w_tag (struct met_sim, 0.5 and
+ *    0.5 by default):
+ *        sim(a, b) = w_cat * [cat_a == cat_b != 0] + w_tag * J(T_a, T_b)
+ *        J(A, B)   = |A n B| / |A u B|, and 0 when both sets are empty
+ *    An item without a category, or without tags, shares nothing: similarity
+ *    is evidence of a common descriptor, and no descriptor is no evidence.
+ *    Weights >= 0 summing to 1 keep sim in [0, 1]; they are used as given.
+ *    Intra-list diversity (ILD) is the mean pairwise dissimilarity:
+ *        ILD = 2 / (n (n - 1)) * sum_{i < j} (1 - sim(i, j)), 0 when n < 2.
+ *
+ * 3. Exposure over many lists. The caller owns one uint64_t count per
+ *    catalog item (items are indices 0 .. n_items-1) and adds every shown
+ *    list to it (struct met_exposure). Over those counts c_i, C = sum c_i,
+ *    N = n_items:
+ *        coverage  = |{i : c_i > 0}| / N
+ *        Gini      = sum_{j = 1..N} (2j - N - 1) x_(j) / (N * C), x sorted
+ *                    ascending; 0 when every item was shown equally often
+ *                    (or C = 0), at most (N - 1) / N (all on one item)
+ *        entropy   = -sum_{c_i > 0} (c_i / C) log2(c_i / C) bits (0 if C = 0)
+ *        normalized entropy = entropy / log2(N): 1 when every item was shown
+ *                    equally often; 0 when C = 0; 1 for N = 1 with C > 0
+ *    Novelty is the mean self-information of what was shown, against a
+ *    popularity table p_i (e.g. interactions in the training logs; struct
+ *    met_pop, P = sum p_i) with add-one smoothing, so an item nobody touched
+ *    has a finite value:
+ *        share_i = (p_i + 1) / (P + N),   info_i = -log2(share_i)
+ *        novelty = sum_i c_i info_i / C   (per impression; 0 when C = 0)
+ *    met_novelty_list() is the same mean over one list (per user).
+ *
+ * 4. Paired bootstrap of a difference of two strategies (a[u], b[u] the
+ *    per-user metric of strategies A and B for the same users u = 0..n-1).
+ *    Observed difference d = mean_u (a[u] - b[u]). Each of B resamples
+ *    draws n users with replacement (rng_below) and takes the mean of
+ *    a - b over them; the percentile interval at `level` is the
+ *    (1 - level)/2 and (1 + level)/2 quantiles of the B resample means,
+ *    linearly interpolated between order statistics (numpy's default
+ *    "linear" quantile). Also the share of resample means <= 0, a one-sided
+ *    bootstrap p-value for "A is better than B". Pairing keeps the per-user
+ *    difficulty out of the variance: the same users go into both means.
+ *    Deterministic for a seed: the draws come only from the caller's rng.
+ *
+ * 5. MMR re-ranking (Carbonell and Goldstein 1998). From n candidates with
+ *    relevance scores rel[i] and descriptors, pick k one at a time, each
+ *    time the unpicked candidate maximizing
+ *        mmr(i) = lambda * rn(i) - (1 - lambda) * max_{j picked} sim(i, j)
+ *    (max over nothing = 0). Relevance is min-max normalized over the
+ *    candidates, rn(i) = (rel[i] - min) / (max - min), and rn = 0 for all
+ *    when every score is equal: with sim in [0, 1] both terms live on
+ *    [0, 1], so lambda means the same for any score scale (raw scores,
+ *    probabilities, logits). Ties on mmr go to the higher raw relevance,
+ *    then the lower input index. lambda = 1 gives exactly the relevance
+ *    order (ties by lower index); lambda = 0 picks the most relevant first,
+ *    then always the candidate least similar to everything picked so far.
+ *    Cost O(n * k) similarities: an incremental max-sim per candidate is
+ *    updated with the last pick only.
+ *
+ * And a running CTR by list position (struct met_ctr), for online metrics.
+ *
+ * Errors are negative errno values. Nothing here prints, allocates or keeps
+ * hidden state; any process and any thread may call anything here, with
+ * the caller serializing access to one accumulator.
+ */
+#ifndef PENCHANT_ENGINE_METRICS_H
+#define PENCHANT_ENGINE_METRICS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/learn.h"
+#include "engine/rng.h"
+
+#define MET_K_ALL UINT_MAX /* no cutoff */
+
+/* ---- 1. Ranking quality of one list ---- */
+
+/*
+ * 1-based rank of scores[target] among scores[0..n-1], higher first. Ties
+ * go to the lower index (the same order a stable sort by descending score
+ * gives), so a constant scorer puts the target where the caller placed it:
+ * put it last for a pessimistic rank. NaN scores rank below every number.
+ * Returns 0 when target >= n. Cost O(n).
+ */
+unsigned met_rank(const double *scores, unsigned n, unsigned target);
+
+/* Hit rate at k of a single target at rank r (0 = not ranked): 1 when
+ * 1 <= r <= k, else 0. */
+double met_hr(unsigned r, unsigned k);
+
+/* NDCG at k of a single target at rank r: 1 / log2(r + 1) when 1 <= r <= k,
+ * else 0 (1 at the top, 0.5 at r = 3). */
+double met_ndcg(unsigned r, unsigned k);
+
+/* Reciprocal rank: 1 / r, 0 for r = 0. */
+double met_rr(unsigned r);
+
+/*
+ * DCG at k of a ranked list: gains[i] is the gain of the item at rank i + 1
+ * (0 for irrelevant items), n of them. Only the first min(n, k) count.
+ */
+double met_dcg(const double *gains, unsigned n, unsigned k);
+
+/*
+ * Ideal DCG at k: DCG of the m relevant gains (any order; the array is not
+ * modified) sorted in descending order. Gains should be >= 0. Cost
+ * O(m * min(m, k)), no scratch.
+ */
+double met_idcg(const double *rel_gains, unsigned m, unsigned k);
+
+/*
+ * NDCG at k of a ranked list (`gains`, n) against all relevant gains of the
+ * user (`rel_gains`, m; those ranked nowhere in the list too, so missing a
+ * relevant item costs). 0 when IDCG@k is 0 (nothing relevant, k = 0).
+ * With one relevant item of gain 1 at rank r this is met_ndcg(r, k).
+ */
+double met_ndcg_graded(const double *gains, unsigned n, const double *rel_gains,
+    unsigned m, unsigned k);
+
+/*
+ * Running mean and variance (Welford), for a per-user metric over users.
+ * Zero it (or met_mean_init) to start; `mean` is readable directly.
+ */
+struct met_mean {
+	uint64_t n;
+	double mean;
+	double m2; /* sum of squared deviations from the mean */
+};
+void met_mean_init(struct met_mean *m);
+void met_mean_add(struct met_mean *m, double x);
+/* Adds b's observations into a (Chan et al.): per-shard accumulators
+ * merged give the mean and variance of all of them. */
+void met_mean_merge(struct met_mean *a, const struct met_mean *b);
+/* Sample variance (n - 1 denominator); 0 when n < 2. */
+double met_mean_var(const struct met_mean *m);
+/* Standard error of the mean, sqrt(var / n); 0 when n < 2. */
+double met_mean_se(const struct met_mean *m);
+
+/* ---- 2. Similarity and intra-list diversity ---- */
+
+/* Weights of the similarity; met_sim_default() gives 0.5 and 0.5. */
+struct met_sim {
+	double w_cat; /* same non-zero category */
+	double w_tag; /* Jaccard of the tag sets */
+};
+void met_sim_default(struct met_sim *s);
+
+/* sim(a, b) of the header comment. Symmetric; sim(a, a) = w_cat + w_tag for
+ * an item with a category and a tag. */
+double met_item_sim(const struct met_sim *s, const struct lrn_item *a,
+    const struct lrn_item *b);
+
+/* Jaccard index of the two tag sets alone (0 when both are empty). */
+double met_tag_jaccard(const struct lrn_item *a, const struct lrn_item *b);
+
+/* Intra-list diversity of items[0..n-1] (the shown list, in any order):
+ * mean of 1 - sim over the n (n - 1) / 2 pairs; 0 when n < 2. O(n^2). */
+double met_ild(const struct met_sim *s, const struct lrn_item *items,
+    unsigned n);
+
+/* ---- 3. Exposure over many lists ---- */
+
+/*
+ * Exposure counts over the catalog: counts[i] is how often item i was shown.
+ * The counts array (n_items entries) belongs to the caller and must outlive
+ * the accumulator; the functions below also take it directly, so counts
+ * kept elsewhere (shared-memory counters) work the same.
+ */
+struct met_exposure {
+	uint64_t *counts; /* caller's, n_items entries */
+	uint32_t n_items; /* catalog size N */
+	uint64_t lists;	  /* lists added */
+	uint64_t shown;	  /* items added over all lists, C */
+};
+
+/* Zeroes counts[0..n_items-1] and the totals. -EINVAL when n_items is 0
+ * or counts is NULL. */
+int met_exposure_init(struct met_exposure *x, uint64_t *counts,
+    uint32_t n_items);
+
+/*
+ * Counts one shown list of catalog indices (an item twice in one list
+ * counts twice). -ERANGE, and nothing is counted, when an index is
+ * >= n_items. An empty list counts as a list.
+ */
+int met_exposure_add(struct met_exposure *x, const uint32_t *list, unsigned n);
+
+/* Catalog coverage: items with counts[i] > 0, divided by n_items (0 when
+ * n_items is 0). */
+double met_coverage(const uint64_t *counts, uint32_t n_items);
+
+/*
+ * Gini coefficient of the counts (formula in the header comment). `scratch`
+ * holds n_items uint64_t; it may be `counts` itself, which then ends up
+ * sorted ascending (and no longer indexed by item). 0 when n_items is 0.
+ * Cost O(N log N).
+ */
+double met_gini(const uint64_t *counts, uint32_t n_items, uint64_t *scratch);
+
+/* Shannon entropy of the exposure distribution in bits; *normalized (may be
+ * NULL) gets entropy / log2(n_items) (edge cases in the header comment). */
+double met_entropy(const uint64_t *counts, uint32_t n_items,
+    double *normalized);
+
+/*
+ * Popularity table for novelty: counts[i] (n_items entries, the caller's) is
+ * item i's popularity, total their sum (met_pop_init adds it up once).
+ */
+struct met_pop {
+	const uint64_t *counts;
+	uint32_t n_items;
+	uint64_t total;
+};
+/* -EINVAL when n_items is 0 or counts is NULL. */
+int met_pop_init(struct met_pop *p, const uint64_t *counts, uint32_t n_items);
+
+/* Self-information -log2((p_i + 1) / (P + N)) of item i, in bits. An index
+ * >= n_items reads as popularity 0 (never seen). */
+double met_self_info(const struct met_pop *p, uint32_t item);
+
+/* Mean self-information of one list of catalog indices; 0 when n is 0. */
+double met_novelty_list(const struct met_pop *p, const uint32_t *list,
+    unsigned n);
+
+/* Mean self-information per impression of exposure counts `exposure`
+ * (p->n_items entries, e.g. a met_exposure's counts); 0 when none. */
+double met_novelty(const struct met_pop *p, const uint64_t *exposure);
+
+/* ---- 4. Paired bootstrap ---- */
+
+#define MET_BOOT_RESAMPLES 1000
+#define MET_BOOT_LEVEL 0.95
+
+struct met_boot_params {
+	unsigned resamples; /* B >= 1; default MET_BOOT_RESAMPLES */
+	double level;	    /* in (0, 1); default MET_BOOT_LEVEL */
+};
+void met_boot_default(struct met_boot_params *p);
+
+struct met_boot_ci {
+	double diff; /* observed mean of a[u] - b[u] */
+	double lo;   /* percentile interval of the resampled means */
+	double hi;
+	double p_le0; /* share of resample means <= 0 */
+};
+
+/*
+ * Paired percentile bootstrap of mean(a - b) (header comment, group 4).
+ * a and b: n >= 1 finite values each, user u at the same index in both.
+ * `scratch` holds prm->resamples doubles (the resample means; left sorted).
+ * Draws n * resamples indices from `r`. Cost O(n * B + B log B).
+ *
+ * Returns 0 and fills *out, or -EINVAL (out untouched) when n is 0,
+ * a value is not finite, resamples is 0 or level is not in (0, 1).
+ * n = 1: every resample is the one difference, so lo = hi = diff. Two
+ * identical arrays give diff = lo = hi = 0 and p_le0 = 1.
+ */
+int met_bootstrap_diff(const double *a, const double *b, size_t n,
+    const struct met_boot_params *prm, struct rng *r, double *scratch,
+    struct met_boot_ci *out);
+
+/* ---- 5. MMR re-ranking ---- */
+
+/* Why a picked candidate is where it is. */
+struct met_mmr_why {
+	uint32_t rel_rank; /* 1-based rank by relevance alone (ties by index) */
+	int32_t moved;	   /* rel_rank - new rank: > 0 raised, < 0 pushed
+			    * down by diversity, 0 in place */
+	double max_sim;	   /* max sim to the candidates picked above it
+			    * (0 for the first) */
+	double score;	   /* its mmr value when picked */
+};
+
+/*
+ * met_mmr's working state for one candidate: its normalized relevance, its
+ * running max-sim and its tag set, deduplicated and sorted once. The
+ * caller provides n of them (64 bytes each); the contents are private.
+ */
+struct met_mmr_slot {
+	double rn;
+	double max_sim;
+	uint64_t mask;
+	uint32_t n_tags;
+	uint32_t tags[LRN_ITEM_TAGS];
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct met_mmr_slot) == 64, "an MMR slot is 64 bytes");
+
+/*
+ * Picks min(n, k) of the n candidates (rel[i], items[i]) by MMR (header
+ * comment, group 5) and writes their input indices, in the new order, to
+ * order[]. why (may be NULL) gets one entry per pick, same order. order and
+ * why need room for min(n, k) entries, scratch for n slots. No
+ * allocation; cost O(n) to prepare, O(n * k) similarities (each a category
+ * compare, a 64-bit filter test and, when that passes, a merge of two
+ * sorted tag sets), plus O(n * k) comparisons for `why`.
+ *
+ * Returns the number of picks (0 when n or k is 0), or -EINVAL when
+ * lambda is not in [0, 1], a relevance score is not finite, a similarity
+ * weight is negative or not finite, or n > INT_MAX; -ERANGE when
+ * max(rel) - min(rel) overflows (scores near DBL_MAX). n = 1 picks the one
+ * candidate. With lambda = 1 and why == NULL no similarity is computed.
+ */
+int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
+    unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
+
+/* ---- Online: CTR by position ---- */
+
+#define MET_CTR_POS 32 /* positions 1..31 kept apart; 32 and beyond share */
+
+struct met_ctr {
+	uint64_t shown[MET_CTR_POS];   /* [p - 1]: impressions at position p */
+	uint64_t clicked[MET_CTR_POS]; /* [p - 1]: clicks at position p */
+};
+void met_ctr_init(struct met_ctr *c);
+/* One impression at 1-based position pos, clicked or not. -EINVAL for
+ * pos 0; positions above MET_CTR_POS count in the last bucket. */
+int met_ctr_add(struct met_ctr *c, unsigned pos, int clicked);
+/* A click whose impression was counted already (the click arrives later). */
+int met_ctr_click(struct met_ctr *c, unsigned pos);
+/* clicked / shown at pos (the last bucket beyond); 0 when nothing shown. */
+double met_ctr_rate(const struct met_ctr *c, unsigned pos);
+void met_ctr_merge(struct met_ctr *a, const struct met_ctr *b);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * mmr_naive: MMR as the literature writes it, recomputing the max over the
+ * picked set at every step, O(n * k^2); same normalization and tie rules
+ * as met_mmr. The reference for the MMR test and benchmark.
+ */
+#ifndef PENCHANT_TESTS_ENGINE_MMR_NAIVE_H
+#define PENCHANT_TESTS_ENGINE_MMR_NAIVE_H
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "engine/metrics.h"
+
+static inline unsigned mmr_naive(const double *rel, const struct lrn_item *it,
+    unsigned n, unsigned k, double lambda, const struct met_sim *s,
+    uint32_t *order)
+{
+	if (k > n)
+		k = n;
+	if (k == 0)
+		return 0;
+	bool *taken = calloc(n, sizeof *taken);
+	if (taken == NULL)
+		abort();
+	double lo = rel[0], hi = rel[0];
+	for (unsigned i = 1; i < n; i++) {
+		lo = rel[i] < lo ? rel[i] : lo;
+		hi = rel[i] > hi ? rel[i] : hi;
+	}
+	double div = hi > lo ? hi - lo : 1.0;
+	for (unsigned t = 0; t < k; t++) {
+		int best = -1;
+		double bs = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (taken[i])
+				continue;
+			double ms = 0;
+			for (unsigned j = 0; j < t; j++) {
+				double x =
+				    met_item_sim(s, &it[i], &it[order[j]]);
+				ms = x > ms ? x : ms;
+			}
+			double sc =
+			    lambda * ((rel[i] - lo) / div) - (1 - lambda) * ms;
+			/* Ties: higher relevance, then the lower index
+			 * (kept, as i only grows). */
+			if (best < 0 || sc > bs ||
+			    (sc == bs && rel[i] > rel[best])) {
+				best = (int)i;
+				bs = sc;
+			}
+		}
+		order[t] = (uint32_t)best;
+		taken[best] = true;
+	}
+	free(taken);
+	return k;
+}
+
+#endif
