@@ -12,6 +12,13 @@
  *
  * Threads: a pen_t is used by one thread at a time. A pen_t must not be used
  * in a child after fork(): open a new one there.
+ *
+ * Compatibility: the shared library exports the pen_* calls below and
+ * nothing else. Until 1.0, a new minor version may change the ABI (the
+ * soname is libpenchant.so.0.MINOR); a patch version never does. Structs
+ * that cross the API end in reserved space for fields a later version
+ * adds: zero-initialize what you pass in (struct pen_event ev = { ... }),
+ * and ignore the reserved tail of what comes back.
  */
 #ifndef PENCHANT_H
 #define PENCHANT_H
@@ -23,7 +30,18 @@
 extern "C" {
 #endif
 
+#define PEN_VERSION_MAJOR 0
+#define PEN_VERSION_MINOR 2
+#define PEN_VERSION_PATCH 0
+#define PEN_VERSION "0.2.0"
+
 typedef struct pen pen_t;
+
+/*
+ * The library's version at run time ("MAJOR.MINOR.PATCH"), to compare with
+ * the PEN_VERSION a program was built with.
+ */
+const char *pen_version(void);
 
 /* Flags of the publish calls. */
 #define PEN_NOWAIT 0x1 /* return -EAGAIN instead of waiting on a full ring */
@@ -54,6 +72,7 @@ struct pen_event {
 	double dwell_ms;      /* time spent, 0 = none */
 	double scroll_depth;  /* 0..1, negative = none */
 	int feedback;	      /* +1 / -1 for feedback events */
+	uint32_t reserved[8]; /* zero */
 };
 
 /*
@@ -195,6 +214,7 @@ struct pen_profile {
 	} history[PEN_MAX_HISTORY];
 
 	struct pen_behavior behavior;
+	uint64_t reserved[16];
 };
 
 #define PEN_READ_NAMES 0x1 /* fill interest names from the catalog */
@@ -221,8 +241,30 @@ struct pen_stats {
 	uint64_t backlog;	 /* events in rings, not yet applied */
 	uint64_t full_waits;	 /* publishes that met a full ring */
 	uint64_t rejected;	 /* all rejections */
+	uint64_t reserved[8];
 };
 int pen_stats_read(pen_t *p, struct pen_stats *out);
+
+/*
+ * One counter of the instance, summed over its processes (and, for the
+ * rejected_* counters, over producers too). Names are stable: they are the
+ * names `penchant status --json` prints and the metrics endpoint exports.
+ */
+struct pen_counter {
+	char name[48];	  /* "applied", "rejected_bad_type", "tcp_accepted" */
+	const char *help; /* one line; static storage of the library */
+	uint64_t value;
+	int gauge; /* 1: a level (e.g. open connections), not a total */
+	uint32_t reserved[7];
+};
+
+/*
+ * Reads every counter of the instance into out (room for cap; out may be
+ * NULL with cap 0 to ask how many there are). Returns the number of
+ * counters the instance has (more than cap: only cap were written), or a
+ * negative errno.
+ */
+int pen_counters_read(pen_t *p, struct pen_counter *out, size_t cap);
 
 #ifdef __cplusplus
 }

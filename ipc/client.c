@@ -516,6 +516,42 @@ int pen_stats_read(pen_t *p, struct pen_stats *out)
 	return 0;
 }
 
+/* Counter k summed over processes; rejects also over producers. */
+static uint64_t _counter_sum(const pen_t *p, unsigned k)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < reg_nprocs(&p->r); i++)
+		v += ck_pr_load_64(&reg_proc(&p->r, i)->counters[k]);
+	if (reg_counter_is_reject(k))
+		for (unsigned q = 0; q < p->r.hdr->geo.producer_slots; q++)
+			v += ck_pr_load_64(
+			    &reg_producer(&p->r, q)
+				 ->rejected_by[k - REG_C_REJECT0]);
+	return v;
+}
+
+int pen_counters_read(pen_t *p, struct pen_counter *out, size_t cap)
+{
+	if (!p || (!out && cap))
+		return -EINVAL;
+	for (unsigned k = 0; k < REG_C_COUNT && k < cap; k++) {
+		struct pen_counter *c = &out[k];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->name, sizeof(c->name), "%s%s",
+		    reg_counter_is_reject(k) ? "rejected_" : "",
+		    reg_counter_name(k));
+		c->help = reg_counter_help(k);
+		c->gauge = reg_counter_is_gauge(k);
+		c->value = _counter_sum(p, k);
+	}
+	return REG_C_COUNT;
+}
+
+const char *pen_version(void)
+{
+	return PEN_VERSION;
+}
+
 const struct reg *client_region(const pen_t *p)
 {
 	return &p->r;

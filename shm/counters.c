@@ -4,6 +4,7 @@
 #include "shm/counters.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define _NAME(id, name, help) [REG_C_##id] = name,
 #define _HELP(id, name, help) [REG_C_##id] = help,
@@ -30,4 +31,10 @@ const char *reg_counter_help(unsigned k)
 	if (reg_counter_is_reject(k))
 		return "events rejected with this reason (docs/PROTOCOL.md)";
 	return _helps[k];
+}
+
+bool reg_counter_is_gauge(unsigned k)
+{
+	const char *h = reg_counter_help(k);
+	return h && strncmp(h, "gauge:", 6) == 0;
 }

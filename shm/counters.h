@@ -121,6 +121,9 @@ static inline bool reg_counter_is_reject(unsigned k)
 	return k >= REG_C_REJECT0 && k < REG_C_ACC0;
 }
 
+/* Counter k is a gauge (a level, not a running total): its help says so. */
+bool reg_counter_is_gauge(unsigned k);
+
 /*
  * The name and help of counter k (< REG_C_COUNT). For the reject block
  * the name is evt_reason_name(k - REG_C_REJECT0) and the help says so.
