@@ -5,7 +5,7 @@
  * paths (inflation cap included) are reached. Must never crash; accepted
  * records in range; acks only after their message's events; without a
  * fatal error both runs deliver the same events and acks. Built with
- * libFuzzer (-Dfuzz=true) or with tests/event/fuzz_replay_main.c.
+ * libFuzzer (-Dfuzz=true) or with tests/fuzz_replay_main.c.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * accepted records must be in range; the stream must deliver the same
  * events as the datagram for every object before the first structural
  * error. Built with libFuzzer (-Dfuzz=true) or with
- * tests/event/fuzz_replay_main.c.
+ * tests/fuzz_replay_main.c.
  */
 #include <stdint.h>
 #include <stdio.h>

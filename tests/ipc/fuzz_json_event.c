@@ -1,7 +1,7 @@
 /*
  * Fuzz target: arbitrary bytes through json_event_input + evt_build, and
  * json_catalog_item. Must never crash; an accepted record must be in range.
- * Built with libFuzzer (-Dfuzz=true) or with fuzz_replay_main.c.
+ * Built with libFuzzer (-Dfuzz=true) or with tests/fuzz_replay_main.c.
  */
 #include <stdint.h>
 #include <stdio.h>
