@@ -14,7 +14,11 @@
  */
 #include "engine/event.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 /* For XXH3_state_t on the stack (streaming without allocation). */
 #define XXH_STATIC_LINKING_ONLY
@@ -52,9 +56,10 @@ static const char *const _reason_names[EVT_REASON_COUNT] = {
 	[EVT_R_TOO_DEEP] = "too_deep",
 	[EVT_R_TOO_BIG] = "too_big",
 	[EVT_R_TABLE_FULL] = "table_full",
+	[EVT_R_BAD_ID] = "bad_id",
 };
 
-static const char *const _type_names[EVT_TYPE_COUNT] = {
+static const char *const _type_names[EVT_BUILTIN_COUNT] = {
 	"view",
 	"click",
 	"rsvp",
@@ -62,6 +67,13 @@ static const char *const _type_names[EVT_TYPE_COUNT] = {
 	"share",
 	"feedback",
 	"search",
+	"cart",
+	"purchase",
+	"like",
+	"dislike",
+	"skip",
+	"hide",
+	"impression",
 };
 
 static const char *const _entity_type_names[EVT_ENT_COUNT] = {
@@ -80,7 +92,7 @@ const char *evt_reason_name(enum evt_reason r)
 
 const char *evt_type_name(enum evt_type t)
 {
-	if ((unsigned)t >= EVT_TYPE_COUNT)
+	if ((unsigned)t >= EVT_BUILTIN_COUNT)
 		return "unknown_type";
 	return _type_names[t];
 }
@@ -131,7 +143,140 @@ int evt_type_parse(const char *s, size_t len)
 	if (!s)
 		return -1;
 	_trim(&s, &len);
-	return _lookup(_type_names, EVT_TYPE_COUNT, s, len);
+	return _lookup(_type_names, EVT_BUILTIN_COUNT, s, len);
+}
+
+int evt_verb_parse(const struct evt_limits *lim, const char *s, size_t len)
+{
+	int t = evt_type_parse(s, len);
+	if (t >= 0 || !s || !lim)
+		return t;
+	_trim(&s, &len);
+	for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++)
+		if (lim->verbs[i][0] && _ieq(s, len, lim->verbs[i]))
+			return (int)(EVT_CUSTOM0 + i);
+	return -1;
+}
+
+const char *evt_verb_name(const struct evt_limits *lim, unsigned t)
+{
+	if (t < EVT_BUILTIN_COUNT)
+		return _type_names[t];
+	if (t < EVT_TYPE_COUNT && lim && lim->verbs[t - EVT_CUSTOM0][0])
+		return lim->verbs[t - EVT_CUSTOM0];
+	return "unknown_type";
+}
+
+static bool _verb_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+	    c == '-';
+}
+
+/* One "name:signal" entry of the verbs setting, trimmed, into name/sig. */
+static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
+    double *sig, char *err, size_t errlen)
+{
+	const char *colon = memchr(e, ':', len);
+	size_t nl = colon ? (size_t)(colon - e) : len;
+	const char *n = e;
+	_trim(&n, &nl);
+	if (!colon || nl == 0 || nl > EVT_VERB_MAX) {
+		snprintf(err, errlen,
+		    "bad entry '%.*s' (expected name:signal, a name of 1..%d "
+		    "characters)",
+		    (int)(len > 40 ? 40 : len), e, EVT_VERB_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		char c = _lower(n[i]);
+		if (!_verb_char(c)) {
+			snprintf(err, errlen,
+			    "bad verb name '%.*s' (letters, digits, '_' and "
+			    "'-' only)",
+			    (int)nl, n);
+			return -EINVAL;
+		}
+		name[i] = c;
+	}
+	name[nl] = '\0';
+	if (evt_type_parse(name, nl) >= 0) {
+		snprintf(err, errlen,
+		    "'%s' is a built-in verb (its signal is the setting "
+		    "signal_%s)",
+		    name, name);
+		return -EINVAL;
+	}
+	const char *v = colon + 1;
+	size_t vl = (size_t)(e + len - v);
+	_trim(&v, &vl);
+	char num[64];
+	char *end;
+	if (vl == 0 || vl >= sizeof(num)) {
+		snprintf(err, errlen, "verb '%s' has no signal", name);
+		return -EINVAL;
+	}
+	memcpy(num, v, vl);
+	num[vl] = '\0';
+	double x = strtod(num, &end);
+	if (*end || !isfinite(x) || x < -5.0 || x > 5.0) {
+		snprintf(err, errlen,
+		    "verb '%s': signal '%s' is not a number in -5..5", name,
+		    num);
+		return -EINVAL;
+	}
+	*sig = x;
+	return 0;
+}
+
+int evt_verbs_parse(const char *list, char (*names)[EVT_VERB_MAX + 1],
+    double *signals, char *err, size_t errlen)
+{
+	char tmp[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
+	double sig[EVT_CUSTOM_VERBS];
+	char dummy[8];
+	unsigned n = 0;
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	memset(tmp, 0, sizeof(tmp));
+	for (const char *p = list ? list : ""; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *e = p;
+		size_t el = len;
+		_trim(&e, &el);
+		p += len + (comma ? 1 : 0);
+		if (el == 0) {
+			if (comma || n) {
+				snprintf(err, errlen, "empty entry");
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (n == EVT_CUSTOM_VERBS) {
+			snprintf(err, errlen, "more than %d custom verbs",
+			    EVT_CUSTOM_VERBS);
+			return -EINVAL;
+		}
+		int rc = _verb_entry(e, el, tmp[n], &sig[n], err, errlen);
+		if (rc)
+			return rc;
+		for (unsigned j = 0; j < n; j++)
+			if (!strcmp(tmp[j], tmp[n])) {
+				snprintf(err, errlen, "verb '%s' given twice",
+				    tmp[n]);
+				return -EINVAL;
+			}
+		n++;
+	}
+	if (names)
+		memcpy(names, tmp, sizeof(tmp));
+	if (signals)
+		for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++)
+			signals[i] = i < n ? sig[i] : 0.0;
+	return (int)n;
 }
 
 struct evt_limits evt_limits_default(void)
@@ -322,6 +467,49 @@ static enum evt_reason _check_lengths(struct _build *b)
 	return EVT_OK;
 }
 
+/*
+ * An id is shown to people and keyed by its bytes: it must be valid UTF-8
+ * (no overlong forms, no surrogates, nothing above U+10FFFF) without NUL
+ * or other C0/DEL control bytes, or two different keys could display as
+ * the same name.
+ */
+static bool _valid_id(struct evt_str s)
+{
+	const unsigned char *p = (const unsigned char *)s.p;
+	size_t i = 0, n = s.len;
+	while (i < n) {
+		unsigned c = p[i];
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		unsigned need, min;
+		uint32_t cp;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1, min = 0x80, cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2, min = 0x800, cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3, min = 0x10000, cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i <= need)
+			return false;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
 static enum evt_reason _build_ids(struct _build *b)
 {
 	const struct evt_input *in = b->in;
@@ -329,9 +517,15 @@ static enum evt_reason _build_ids(struct _build *b)
 
 	if (!_present(in->user_id))
 		return _reject(b, EVT_R_MISSING_USER, "user_id");
+	if (!_valid_id(in->user_id))
+		return _reject(b, EVT_R_BAD_ID, "user_id");
+	if (_present(in->entity_id) && !_valid_id(in->entity_id))
+		return _reject(b, EVT_R_BAD_ID, "entity_id");
+	if (_present(in->session_id) && !_valid_id(in->session_id))
+		return _reject(b, EVT_R_BAD_ID, "session_id");
 	if (!_present(in->event_type))
 		return _reject(b, EVT_R_MISSING_TYPE, "event_type");
-	t = evt_type_parse(in->event_type.p, in->event_type.len);
+	t = evt_verb_parse(b->lim, in->event_type.p, in->event_type.len);
 	if (t < 0)
 		return _reject(b, EVT_R_BAD_TYPE, "event_type");
 	b->out->type = (uint8_t)t;

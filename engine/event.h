@@ -21,7 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Event types. The order is part of the ring and snapshot layout. */
+/*
+ * Event types ("verbs"). The order is part of the ring and snapshot
+ * layout. The built-in verbs have names and signals of their own
+ * (engine/learn_params.h); an operator adds up to EVT_CUSTOM_VERBS more
+ * with the `verbs` setting, named in struct evt_limits and numbered
+ * EVT_CUSTOM0.. in the order the setting lists them (a snapshot keeps
+ * them by name, so reordering the setting does not mix their counts up).
+ */
 enum evt_type {
 	EVT_VIEW = 0,
 	EVT_CLICK,
@@ -30,8 +37,19 @@ enum evt_type {
 	EVT_SHARE,
 	EVT_FEEDBACK,
 	EVT_SEARCH,
-	EVT_TYPE_COUNT
+	EVT_CART,	/* added to a cart or basket */
+	EVT_PURCHASE,	/* bought, booked, paid */
+	EVT_LIKE,	/* a like, heart, favourite */
+	EVT_DISLIKE,	/* an explicit dislike, thumbs down */
+	EVT_SKIP,	/* skipped (a track, a card) */
+	EVT_HIDE,	/* "not interested", hide, block */
+	EVT_IMPRESSION, /* shown in a list; position says where */
+	EVT_BUILTIN_COUNT,
+	EVT_CUSTOM0 = EVT_BUILTIN_COUNT,
+	EVT_TYPE_COUNT = EVT_CUSTOM0 + 6
 };
+#define EVT_CUSTOM_VERBS (EVT_TYPE_COUNT - EVT_CUSTOM0)
+#define EVT_VERB_MAX 15 /* longest custom verb name */
 
 enum evt_entity_type {
 	EVT_ENT_ACTIVITY = 0,
@@ -151,12 +169,15 @@ enum evt_reason {
 	EVT_R_TOO_DEEP,	    /* nesting deeper than allowed */
 	EVT_R_TOO_BIG,	    /* object or array larger than allowed */
 	EVT_R_TABLE_FULL,   /* (worker) profile table of the shard is full */
+	EVT_R_BAD_ID, /* an id with a NUL or control byte, or invalid UTF-8 */
 	EVT_REASON_COUNT
 };
 
 const char *evt_reason_name(enum evt_reason r);
+/* A built-in verb's name; custom verbs: evt_verb_name(). */
 const char *evt_type_name(enum evt_type t);
-/* Parses a type name ("rsvp", case-insensitive); -1 when unknown. */
+/* Parses a built-in verb ("rsvp", case-insensitive, trimmed); -1 when
+ * unknown. */
 int evt_type_parse(const char *s, size_t len);
 
 /* A borrowed string slice; not NUL-terminated. */
@@ -193,8 +214,28 @@ struct evt_limits {
 	int64_t min_time_ms;	/* default 2000-01-01 */
 	int64_t max_time_ms;	/* default 2100-01-01 */
 	unsigned geo_precision; /* geohash characters, 1..12 (default 6) */
+	/* Custom verbs: lower-case names, "" when unused (default none). */
+	char verbs[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
 };
 struct evt_limits evt_limits_default(void);
+
+/* A verb by name: built-in, or one of lim's custom verbs; -1 unknown. */
+int evt_verb_parse(const struct evt_limits *lim, const char *s, size_t len);
+
+/* The name of verb t: built-in, custom from lim, or "unknown_type". */
+const char *evt_verb_name(const struct evt_limits *lim, unsigned t);
+
+/*
+ * Parses the `verbs` setting, "name:signal[, name:signal...]" (blanks
+ * around entries ignored; "" is no custom verb), into names (lower-cased;
+ * the rest of the array cleared) and signals. Names are 1..EVT_VERB_MAX of
+ * [a-z0-9_-], not a built-in verb, not repeated; signals finite in
+ * [-5, 5]; at most EVT_CUSTOM_VERBS entries. Returns the number of verbs,
+ * or -EINVAL with a message naming the bad entry. names and signals may
+ * be NULL to only check.
+ */
+int evt_verbs_parse(const char *list, char (*names)[EVT_VERB_MAX + 1],
+    double *signals, char *err, size_t errlen);
 
 /*
  * Validates and normalizes `in` into `out` (seq left 0). Returns EVT_OK or the
@@ -204,8 +245,10 @@ struct evt_limits evt_limits_default(void);
  *
  * Order of checks: in->bad (returned as is); string caps (STRING_TOO_LONG:
  * ids against max_id_len, query against max_query_len, every other string
- * against max_str_len); user_id (MISSING_USER); event_type (MISSING_TYPE,
- * BAD_TYPE); entity_type, optional, default activity (BAD_ENTITY_TYPE);
+ * against max_str_len); user_id (MISSING_USER); ids (BAD_ID: user, entity
+ * and session ids must be valid UTF-8 without NUL or other control bytes,
+ * so an id cannot pose as another when displayed); event_type
+ * (MISSING_TYPE, BAD_TYPE: a built-in verb or one of lim->verbs); entity_type, optional, default activity (BAD_ENTITY_TYPE);
  * entity_id, required except for search, which requires query instead
  * (MISSING_ENTITY with *field "query"); time; location; feedback; position,
  * dwell, scroll.

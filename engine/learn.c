@@ -12,6 +12,33 @@
 
 #include "engine/clock.h"
 
+void lrn_params_derive(struct lrn_params *p)
+{
+	assert(p != NULL);
+	/* log(0) is -inf: exp(-inf * days) is 0 for days > 0, and _fdecay
+	 * never multiplies it by 0 days. */
+	p->ln_decay = log(p->decay_per_day);
+	p->ln_short = log(0.5) * 24.0 / p->short_half_life_h;
+	p->ln_long = log(p->long_decay_per_day);
+	p->ln_pull = log(p->drift_pull_decay_per_day);
+	p->ln_geo = log(0.5) / p->geo_half_life_days;
+	p->of_decay = p->decay_per_day;
+	p->of_short = p->short_half_life_h;
+	p->of_long = p->long_decay_per_day;
+	p->of_pull = p->drift_pull_decay_per_day;
+	p->of_geo = p->geo_half_life_days;
+}
+
+/* A derivation older than the rows it was taken of is a caller's bug. */
+static bool _derived(const struct lrn_params *p)
+{
+	return p->of_decay == p->decay_per_day &&
+	    p->of_short == p->short_half_life_h &&
+	    p->of_long == p->long_decay_per_day &&
+	    p->of_pull == p->drift_pull_decay_per_day &&
+	    p->of_geo == p->geo_half_life_days;
+}
+
 void lrn_params_default(struct lrn_params *p)
 {
 	assert(p != NULL);
@@ -23,6 +50,7 @@ void lrn_params_default(struct lrn_params *p)
 #undef _PD
 #undef _PU
 #undef _PB
+	lrn_params_derive(p);
 }
 
 void lrn_profile_init(struct lrn_profile *p, uint64_t user_key)
@@ -32,11 +60,22 @@ void lrn_profile_init(struct lrn_profile *p, uint64_t user_key)
 	p->user_key = user_key;
 }
 
+unsigned lrn_count_of(unsigned type, int fb)
+{
+	if (type >= EVT_TYPE_COUNT)
+		return LRN_N_COUNT;
+	if (type < EVT_FEEDBACK)
+		return type;
+	if (type == EVT_FEEDBACK)
+		return fb > 0 ? LRN_N_FEEDBACK_POS
+		    : fb < 0  ? LRN_N_FEEDBACK_NEG
+			      : LRN_N_COUNT;
+	return type + 1; /* after the split feedback */
+}
+
 double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 {
 	assert(prm != NULL && e != NULL);
-	if (e->type >= EVT_TYPE_COUNT)
-		return 0.0;
 	switch ((enum evt_type)e->type) {
 	case EVT_VIEW: return prm->signal_view;
 	case EVT_CLICK: return prm->signal_click;
@@ -44,13 +83,23 @@ double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 	case EVT_SAVE: return prm->signal_save;
 	case EVT_SHARE: return prm->signal_share;
 	case EVT_SEARCH: return prm->signal_search;
+	case EVT_CART: return prm->signal_cart;
+	case EVT_PURCHASE: return prm->signal_purchase;
+	case EVT_LIKE: return prm->signal_like;
+	case EVT_DISLIKE: return prm->signal_dislike;
+	case EVT_SKIP: return prm->signal_skip;
+	case EVT_HIDE: return prm->signal_hide;
+	case EVT_IMPRESSION: return prm->impression_signal;
 	case EVT_FEEDBACK:
 		if (e->feedback > 0)
 			return prm->signal_feedback_pos;
 		if (e->feedback < 0)
 			return prm->signal_feedback_neg;
 		return 0.0;
-	default: return 0.0;
+	default:
+		if (e->type >= EVT_CUSTOM0 && e->type < EVT_TYPE_COUNT)
+			return prm->verb_signal[e->type - EVT_CUSTOM0];
+		return 0.0;
 	}
 }
 
@@ -93,6 +142,9 @@ double lrn_event_signal(const struct lrn_params *prm,
 {
 	double s = lrn_signal(prm, e);
 
+	/* An impression is examined less the lower it is shown. */
+	if (e->type == EVT_IMPRESSION)
+		return s / log2((double)(e->position ? e->position : 1) + 1.0);
 	if (e->type != EVT_VIEW && e->type != EVT_CLICK)
 		return s;
 	bool implicit = _has_implicit(e);
@@ -131,22 +183,32 @@ static void _inc32(uint32_t *c)
 		(*c)++;
 }
 
+static void _inc16(uint16_t *c)
+{
+	if (*c != UINT16_MAX)
+		(*c)++;
+}
+
 /*
- * base^(dt/day) for dt >= 0 given as the two times. The difference is taken
- * in unsigned arithmetic so extreme timestamps cannot overflow a signed
- * subtraction; it is exact in a double for any realistic span (< 2^53 ms).
+ * exp(ln_base * dt / day) for dt = to - from > 0, else 1: a per-day factor
+ * applied over a span of event time. One exp() instead of pow(): ln_base
+ * is derived once (lrn_params_derive). The difference is taken in unsigned
+ * arithmetic so extreme timestamps cannot overflow a signed subtraction;
+ * relative error against pow() is below 1e-12 for any span under 10^5
+ * days, far under the 6e-8 of the floats it scales.
  */
-static double _pow_days(double base, int64_t from, int64_t to)
+static double _fdecay(double ln_base, int64_t from, int64_t to)
 {
 	if (to <= from)
 		return 1.0;
 	uint64_t dt = (uint64_t)to - (uint64_t)from;
-	return pow(base, (double)dt / (double)LRN_DAY_MS);
+	return exp(ln_base * ((double)dt / (double)LRN_DAY_MS));
 }
 
-static double _decay(const struct lrn_params *prm, int64_t from, int64_t to)
+/* The same over a whole number of days (the hourly grid: hours / 24). */
+static double _fdays(double ln_base, double days)
 {
-	return _pow_days(prm->decay_per_day, from, to);
+	return days > 0.0 ? exp(ln_base * days) : 1.0;
 }
 
 static int64_t _floor_div(int64_t a, int64_t b)
@@ -167,7 +229,7 @@ static int32_t _hour_of(int64_t t)
 }
 
 /* bfloat16: the top half of an IEEE float, rounded to nearest even. The
- * short counts need range, not digits. */
+ * short horizon and the long drift weights need range, not digits. */
 static float _bf_get(uint16_t h)
 {
 	uint32_t u = (uint32_t)h << 16;
@@ -191,20 +253,7 @@ static uint32_t _fold32(uint64_t k)
 	return (uint32_t)((k * 0x9E3779B97F4A7C15ULL) >> 32);
 }
 
-/* Halving keeps a histogram's shape while making room at the top. */
-static void _halve(uint16_t *h, unsigned n)
-{
-	for (unsigned j = 0; j < n; j++)
-		h[j] >>= 1;
-}
-
-static void _hist_inc(uint16_t *h, unsigned n, unsigned i)
-{
-	if (h[i] == UINT16_MAX)
-		_halve(h, n);
-	h[i]++;
-}
-
+/* An 8-bit histogram: a full cell halves them all, keeping the shape. */
 static void _hist8_inc(uint8_t *h, unsigned n, unsigned i)
 {
 	if (h[i] == UINT8_MAX) {
@@ -217,117 +266,186 @@ static void _hist8_inc(uint8_t *h, unsigned n, unsigned i)
 /* hours[][] is one histogram: a full cell halves every row. */
 static void _hours_inc(struct lrn_profile *p, unsigned wd, unsigned dp)
 {
-	if (p->hours[wd][dp] == UINT16_MAX) {
+	if (p->hours[wd][dp] == UINT8_MAX) {
 		for (unsigned d = 0; d < 7; d++)
-			_halve(p->hours[d], EVT_DP_COUNT);
+			for (unsigned h = 0; h < EVT_DP_COUNT; h++)
+				p->hours[d][h] >>= 1;
 	}
 	p->hours[wd][dp]++;
 }
 
-/* Space-saving (Metwally et al.): the counts overestimate, never miss a
- * frequent cell. */
-static void _geo(struct lrn_profile *p, uint64_t cell)
-{
-	unsigned least = 0;
+/* Locations --------------------------------------------------------------- */
 
-	for (unsigned i = 0; i < LRN_GEO; i++) {
-		if (p->geo[i].cell == cell) {
-			_inc32(&p->geo[i].n);
-			return;
-		}
-	}
-	for (unsigned i = 0; i < LRN_GEO; i++) {
-		if (p->geo[i].cell == 0) {
-			p->geo[i].cell = cell;
-			p->geo[i].n = 1;
-			return;
-		}
-		if (p->geo[i].n < p->geo[least].n)
-			least = i;
-	}
-	p->geo[least].cell = cell;
-	_inc32(&p->geo[least].n);
+static int32_t _day_of(int64_t t)
+{
+	return (int32_t)_floor_div(t, LRN_DAY_MS);
 }
 
-/* Top-K tables ------------------------------------------------------------- */
+/* A cell's weight as of `day`: its count halving every geo_half_life_days
+ * since the user was last there. */
+static double _geo_weight(const struct lrn_profile *p,
+    const struct lrn_params *prm, unsigned i, int32_t day)
+{
+	double age = (double)day - (double)p->geo_day[i];
+	return p->geo_n[i] * _fdays(prm->ln_geo, age);
+}
 
 /*
- * Adds `c` to id's entry in a bounded table, creating or evicting as the
- * header's rule says. Returns the slot, or -1 when the contribution was
- * dropped; *fresh tells whether the slot was (re)started.
+ * Bounded cells with recency: a known cell counts one more; a new one
+ * takes a free slot or the cell of least weight as of today (counts halve
+ * with the time since the user was last there), so a user who moved
+ * replaces the old cells within a few half-lives. Ties: the lowest slot.
  */
-static int _learn(struct lrn_weight *ws, unsigned n, uint32_t id, double c,
-    bool *fresh)
+static void _geo(struct lrn_profile *p, const struct lrn_params *prm,
+    uint64_t cell, int64_t t)
 {
-	struct lrn_weight *free_slot = NULL, *weakest = NULL;
+	int32_t day32 = _day_of(t);
+	uint16_t day = day32 < 0 ? 0
+	    : day32 > UINT16_MAX ? UINT16_MAX
+				 : (uint16_t)day32;
+	unsigned victim = 0;
+	double least = INFINITY;
 
-	*fresh = false;
-	for (unsigned i = 0; i < n; i++) {
-		struct lrn_weight *x = &ws[i];
-		if (x->id == id) {
-			x->w += c;
-			_inc32(&x->evidence);
-			return (int)i;
-		}
-		if (x->id == 0) {
-			if (free_slot == NULL)
-				free_slot = x;
-		} else if (weakest == NULL || fabs(x->w) < fabs(weakest->w)) {
-			/* Strict < : on ties the lowest index goes, deterministically. */
-			weakest = x;
+	for (unsigned i = 0; i < LRN_GEO; i++) {
+		if (p->geo_cell[i] == cell) {
+			_inc16(&p->geo_n[i]);
+			if (day > p->geo_day[i])
+				p->geo_day[i] = day;
+			return;
 		}
 	}
-	struct lrn_weight *slot = free_slot;
-	if (slot == NULL) {
-		assert(weakest != NULL);
-		/* A newcomer must beat the weakest interest, or churn would
-		 * let one stray view erase a long-built one. */
-		if (!(fabs(c) > fabs(weakest->w)))
-			return -1;
-		slot = weakest;
+	for (unsigned i = 0; i < LRN_GEO; i++) {
+		double w = p->geo_cell[i] ? _geo_weight(p, prm, i, day) : -1.0;
+		if (w < least) {
+			least = w;
+			victim = i;
+		}
 	}
-	slot->id = id;
-	slot->evidence = 1;
-	slot->w = c;
-	*fresh = true;
-	return (int)(slot - ws);
+	p->geo_cell[victim] = cell;
+	p->geo_n[victim] = 1;
+	p->geo_day[victim] = day;
 }
+
+/* Interest tables and admission ------------------------------------------- */
 
 /* What one event brings to each entry it touches. */
 struct _contrib {
-	double c; /* to w (and |c| to mass) */
-	double
-	    c_long; /* to cat_long: positive part, aged on the long horizon */
-	double n_short; /* to the short counts */
+	double c;	/* to w (and |c| to mass), aged to last_ms */
+	double c_short; /* to s, aged to the short grid hour */
+	double c_long;	/* to cat_long: positive part, aged on the long grid */
+	double n_short; /* to cat_count: 1 for a positive event, aged as s */
 	unsigned dp;	/* daypart, EVT_DP_COUNT when unknown */
 };
 
-static void _touch_tag(struct lrn_profile *p, int i, bool fresh,
-    const struct _contrib *k)
+/* Index of the table's weakest entry (smallest |w|; lowest slot on ties). */
+static unsigned _weakest(const struct lrn_weight *ws, unsigned n)
 {
-	float m = (float)fabs(k->c);
-	float s = (float)k->n_short;
+	unsigned k = 0;
+	for (unsigned i = 1; i < n; i++)
+		if (fabsf(ws[i].w) < fabsf(ws[k].w))
+			k = i;
+	return k;
+}
 
-	if (!fresh) {
-		m += p->tag_mass[i];
-		s += _bf_get(p->tag_short[i]);
+/*
+ * An id the full table does not hold: counted in the shadow candidates
+ * (space-saving: a newcomer takes the least-counted candidate and inherits
+ * its count as eps), and promoted into the table, swapping with the
+ * weakest entry, once its guaranteed mass m - eps exceeds that entry's
+ * |w|. Returns the table slot it was promoted into, or -1 (held as a
+ * candidate). The evicted entry becomes the candidate, so an interest
+ * pushed out by a burst can come back.
+ */
+static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
+    uint32_t id, double c, uint16_t *displaced, bool *fresh)
+{
+	struct lrn_shadow *x = NULL;
+
+	for (unsigned i = 0; i < LRN_SHADOWS; i++)
+		if (sh[i].id == id)
+			x = &sh[i];
+	if (x) {
+		x->m += (float)fabs(c);
+		x->net += (float)c;
+	} else {
+		x = &sh[0];
+		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
+			/* A free candidate counts 0; ties: the lowest slot. */
+			float mi = sh[i].id ? sh[i].m : 0.0f;
+			float mx = x->id ? x->m : 0.0f;
+			if (mi < mx)
+				x = &sh[i];
+		}
+		float inherited = x->id ? x->m : 0.0f;
+		if (x->id)
+			_inc16(displaced);
+		x->id = id;
+		x->m = inherited + (float)fabs(c);
+		x->net = (float)c;
 	}
-	p->tag_mass[i] = m;
-	p->tag_short[i] = _bf_put(s);
+	unsigned k = _weakest(ws, n);
+	if (!(fabsf(x->net) > fabsf(ws[k].w)))
+		return -1;
+	struct lrn_weight out = ws[k];
+	struct lrn_shadow in = *x;
+	ws[k].id = in.id;
+	ws[k].w = in.net;
+	ws[k].mass = fabsf(in.net);
+	ws[k].s = _bf_put(in.net); /* a candidate's mass is recent */
+	ws[k].n = 1;
+	x->id = out.id;
+	x->m = out.mass > fabsf(out.w) ? out.mass : fabsf(out.w);
+	x->net = out.w;
+	*fresh = true;
+	return (int)k;
+}
+
+/*
+ * Adds contribution k to id's entry: the entry itself, a free slot, or
+ * admission through the shadow candidates. Returns the slot touched, or -1
+ * when the contribution is held by a candidate; *fresh says the slot was
+ * (re)started by this event.
+ */
+static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
+    uint32_t id, const struct _contrib *k, uint16_t *displaced, bool *fresh)
+{
+	int free_slot = -1;
+
+	*fresh = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (ws[i].id == id) {
+			ws[i].w += (float)k->c;
+			ws[i].mass += (float)fabs(k->c);
+			ws[i].s = _bf_put(_bf_get(ws[i].s) + (float)k->c_short);
+			_inc16(&ws[i].n);
+			return (int)i;
+		}
+		if (ws[i].id == 0 && free_slot < 0)
+			free_slot = (int)i;
+	}
+	if (free_slot >= 0) {
+		struct lrn_weight *x = &ws[free_slot];
+		x->id = id;
+		x->w = (float)k->c;
+		x->mass = (float)fabs(k->c);
+		x->s = _bf_put((float)k->c_short);
+		x->n = 1;
+		*fresh = true;
+		return free_slot;
+	}
+	return _admit(ws, n, sh, id, k->c, displaced, fresh);
 }
 
 static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
     const struct _contrib *k)
 {
 	if (fresh) {
-		p->cat_mass[i] = 0.0f;
-		p->cat_long[i] = 0.0f;
-		p->cat_short[i] = 0;
+		p->cat_long[i] = 0;
+		p->cat_count[i] = 0;
 		memset(p->cat_dp[i], 0, sizeof p->cat_dp[i]);
 	}
-	p->cat_mass[i] += (float)fabs(k->c);
-	p->cat_long[i] += (float)k->c_long;
-	p->cat_short[i] = _bf_put(_bf_get(p->cat_short[i]) + (float)k->n_short);
+	p->cat_long[i] = _bf_put(_bf_get(p->cat_long[i]) + (float)k->c_long);
+	p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) + (float)k->n_short);
 	if (k->dp < EVT_DP_COUNT)
 		_hist8_inc(p->cat_dp[i], EVT_DP_COUNT, k->dp);
 }
@@ -350,67 +468,70 @@ static void _learn_item(struct lrn_profile *p, const struct lrn_item *item,
 		/* An item listing a tag twice is still one piece of evidence. */
 		for (unsigned j = 0; j < i && !dup; j++)
 			dup = item->tags[j] == id;
-		if (dup)
-			continue;
-		int s = _learn(p->tags, LRN_TAGS, id, k->c, &fresh);
-		if (s < 0)
-			_inc32(&p->dropped);
-		else
-			_touch_tag(p, s, fresh, k);
+		if (!dup)
+			_learn(p->tags, LRN_TAGS, p->shadow_tags, id, k,
+			    &p->displaced, &fresh);
 	}
 	if (item->category != 0) {
-		int s = _learn(p->cats, LRN_CATS, item->category, k->c, &fresh);
-		if (s < 0)
-			_inc32(&p->dropped);
-		else
+		int s = _learn(p->cats, LRN_CATS, p->shadow_cats,
+		    item->category, k, &p->displaced, &fresh);
+		if (s >= 0)
 			_touch_cat(p, s, fresh, k);
 	}
 }
 
 /* Time --------------------------------------------------------------------- */
 
-/* Brings w and mass from last_ms to t (> last_ms). */
+static void _decay_table(struct lrn_weight *ws, unsigned n,
+    struct lrn_shadow *sh, float d)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].w *= d;
+		ws[i].mass *= d;
+	}
+	for (unsigned i = 0; i < LRN_SHADOWS; i++) {
+		sh[i].m *= d;
+		sh[i].net *= d;
+	}
+}
+
+/* Brings the long horizon (w, mass, candidates) from last_ms to t. */
 static void _advance(struct lrn_profile *p, const struct lrn_params *prm,
     int64_t t)
 {
-	double d = _decay(prm, p->last_ms, t);
-	float fd = (float)d;
-
-	for (unsigned i = 0; i < LRN_TAGS; i++) {
-		p->tags[i].w *= d;
-		p->tag_mass[i] *= fd;
-	}
-	for (unsigned i = 0; i < LRN_CATS; i++) {
-		p->cats[i].w *= d;
-		p->cat_mass[i] *= fd;
+	float d = (float)_fdecay(prm->ln_decay, p->last_ms, t);
+	if (d != 1.0f) {
+		_decay_table(p->tags, LRN_TAGS, p->shadow_tags, d);
+		_decay_table(p->cats, LRN_CATS, p->shadow_cats, d);
 	}
 	p->last_ms = t;
 }
 
 /*
- * The short counts and the long weights live on an hourly grid of event
- * time (short_h): bfloat16 cannot hold the tiny decay between events seconds
- * apart, a whole hour's (0.4^(1/24) = 0.962) it can, and stepping once an
- * hour keeps their pow() calls and the drift check off the per-event path
- * of dense streams. Sets the aging factors of one event at hour h.
+ * The short horizon and the long drift weights live on an hourly grid of
+ * event time (short_h): bfloat16 cannot hold the tiny decay between events
+ * seconds apart, a whole hour's it can, and stepping once an hour keeps
+ * their exp() calls and the drift check off the per-event path of dense
+ * streams. Sets the aging factors of one event at hour h.
  */
 static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
     int32_t h, double *short_age, double *long_age)
 {
 	if (h <= p->short_h) {
 		double days = (double)((int64_t)p->short_h - h) / 24.0;
-		*short_age = days > 0 ? pow(prm->short_decay_per_day, days) : 1;
-		*long_age = days > 0 ? pow(prm->long_decay_per_day, days) : 1;
+		*short_age = _fdays(prm->ln_short, days);
+		*long_age = _fdays(prm->ln_long, days);
 		return;
 	}
 	double days = (double)((int64_t)h - p->short_h) / 24.0;
-	float d = (float)pow(prm->short_decay_per_day, days);
-	float ld = (float)pow(prm->long_decay_per_day, days);
+	float d = (float)_fdays(prm->ln_short, days);
+	float ld = (float)_fdays(prm->ln_long, days);
 	for (unsigned i = 0; i < LRN_TAGS; i++)
-		p->tag_short[i] = _bf_put(_bf_get(p->tag_short[i]) * d);
+		p->tags[i].s = _bf_put(_bf_get(p->tags[i].s) * d);
 	for (unsigned i = 0; i < LRN_CATS; i++) {
-		p->cat_short[i] = _bf_put(_bf_get(p->cat_short[i]) * d);
-		p->cat_long[i] *= ld;
+		p->cats[i].s = _bf_put(_bf_get(p->cats[i].s) * d);
+		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
+		p->cat_long[i] = _bf_put(_bf_get(p->cat_long[i]) * ld);
 	}
 	p->short_h = h;
 	*short_age = *long_age = 1.0;
@@ -562,45 +683,65 @@ static void _season(struct lrn_profile *p, const struct evt_record *e)
 
 /* Drift -------------------------------------------------------------------- */
 
-/* Sum of the short counts and of the positive long weights over the
- * category slots in use; n of them. */
 /*
- * KL(P_short || P_long) (header comment). With limit >= 0 it may return,
- * instead, a chi-square bound below limit: KL <= ln(1 + chi2) <= chi2 costs
- * no logarithm, and settles the usual case, a stable user far from either
+ * The two category distributions drift compares (header comment), per
+ * category slot (0 for free slots). Returns false, with both zero, while
+ * the profile is too thin to judge.
+ */
+static bool _dists(const struct lrn_profile *p, const struct lrn_params *prm,
+    double *ps, double *ql)
+{
+	double S = 0.0, L = 0.0, sh[LRN_CATS], lg[LRN_CATS];
+	unsigned n = 0;
+
+	memset(ps, 0, LRN_CATS * sizeof(*ps));
+	memset(ql, 0, LRN_CATS * sizeof(*ql));
+	if (p->events < prm->drift_min_events)
+		return false;
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		sh[i] = lg[i] = 0.0;
+		if (p->cats[i].id == 0)
+			continue;
+		n++;
+		double x = _bf_get(p->cat_count[i]);
+		double l = _bf_get(p->cat_long[i]);
+		sh[i] = x > 0.0 ? x : 0.0;
+		lg[i] = l > 0.0 ? l : 0.0;
+		S += sh[i];
+		L += lg[i];
+	}
+	if (n < 2 || S < prm->drift_min_short || !(L > 0.0))
+		return false;
+	/* Long: mixed with uniform so no slot has probability 0. Short:
+	 * shrunk toward the long one by kl_prior pseudo-events, so a handful
+	 * of events cannot look like a new person (the small-sample bias of
+	 * KL is about (n_slots - 1) / (2 S) otherwise). */
+	double lam = prm->kl_smooth, u = lam / n, a = prm->kl_prior;
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		if (p->cats[i].id == 0)
+			continue;
+		ql[i] = (1.0 - lam) * lg[i] / L + u;
+		ps[i] = (sh[i] + a * ql[i]) / (S + a);
+	}
+	return true;
+}
+
+/*
+ * KL(P_short || P_long). With limit >= 0 it may return, instead, a
+ * chi-square bound below limit: KL <= ln(1 + chi2) <= chi2 costs no
+ * logarithm, and settles the usual case, a stable user far from either
  * threshold.
  */
 static double _kl(const struct lrn_profile *p, const struct lrn_params *prm,
     double limit)
 {
-	double S = 0.0, L = 0.0;
-	unsigned n = 0;
+	double ps[LRN_CATS], ql[LRN_CATS], chi2 = 0.0, kl = 0.0;
 
-	if (p->events < prm->drift_min_events)
+	if (!_dists(p, prm, ps, ql))
 		return 0.0;
-	for (unsigned i = 0; i < LRN_CATS; i++) {
-		if (p->cats[i].id == 0)
-			continue;
-		n++;
-		S += _bf_get(p->cat_short[i]);
-		L += p->cat_long[i] > 0.0f ? p->cat_long[i] : 0.0f;
-	}
-	if (n < 2 || S < prm->drift_min_short || !(L > 0.0))
-		return 0.0;
-	/* Long: mixed with uniform so no slot has probability 0. Short:
-	 * shrunk toward the long one by kl_prior pseudo-events, so a handful
-	 * of events cannot look like a new person (the small-sample bias of
-	 * KL is about (n_slots - 1) / (2 S) otherwise). */
-	double lam = prm->kl_smooth, u = lam / n, a = prm->kl_prior, kl = 0.0;
-	double ps[LRN_CATS], ql[LRN_CATS], chi2 = 0.0;
-	for (unsigned i = 0; i < LRN_CATS; i++) {
-		if (p->cats[i].id == 0)
-			continue;
-		double l = p->cat_long[i] > 0.0f ? p->cat_long[i] : 0.0f;
-		ql[i] = (1.0 - lam) * l / L + u;
-		ps[i] = (_bf_get(p->cat_short[i]) + a * ql[i]) / (S + a);
-		chi2 += (ps[i] - ql[i]) * (ps[i] - ql[i]) / ql[i];
-	}
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		if (p->cats[i].id != 0)
+			chi2 += (ps[i] - ql[i]) * (ps[i] - ql[i]) / ql[i];
 	if (limit >= 0.0 && chi2 < limit)
 		return chi2;
 	for (unsigned i = 0; i < LRN_CATS; i++)
@@ -608,6 +749,13 @@ static double _kl(const struct lrn_profile *p, const struct lrn_params *prm,
 			kl += ps[i] * log(ps[i] / ql[i]);
 	/* Rounding can leave a hair below 0 for equal distributions. */
 	return kl > 0.0 ? kl : 0.0;
+}
+
+bool lrn_drift_dists(const struct lrn_profile *p, const struct lrn_params *prm,
+    double *p_short, double *q_long)
+{
+	assert(p != NULL && prm != NULL && p_short != NULL && q_long != NULL);
+	return _dists(p, prm, p_short, q_long);
 }
 
 double lrn_drift_kl(const struct lrn_profile *p, const struct lrn_params *prm)
@@ -621,8 +769,8 @@ double lrn_drift_kl(const struct lrn_profile *p, const struct lrn_params *prm)
  * current weights (header comment). Target mass goes to mass as well, so
  * |w| <= mass still holds.
  */
-static void _pull(struct lrn_weight *ws, float *mass, const uint16_t *shrt,
-    unsigned n, double rho)
+static void _pull(struct lrn_weight *ws, const double *sh, unsigned n,
+    double rho)
 {
 	double S = 0.0, W = 0.0, T = 0.0, t[LRN_TAGS];
 
@@ -630,14 +778,14 @@ static void _pull(struct lrn_weight *ws, float *mass, const uint16_t *shrt,
 	for (unsigned i = 0; i < n; i++) {
 		if (ws[i].id == 0)
 			continue;
-		S += _bf_get(shrt[i]);
-		W += ws[i].w > 0.0 ? ws[i].w : 0.0;
+		S += sh[i];
+		W += ws[i].w > 0.0f ? ws[i].w : 0.0;
 	}
 	if (!(S > 0.0) || !(W > 0.0))
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		double pw = ws[i].w > 0.0 ? ws[i].w / W : 0.0;
-		double x = ws[i].id ? _bf_get(shrt[i]) / S - pw : 0.0;
+		double pw = ws[i].w > 0.0f ? ws[i].w / W : 0.0;
+		double x = ws[i].id ? sh[i] / S - pw : 0.0;
 		t[i] = x > 0.0 ? x : 0.0;
 		T += t[i];
 	}
@@ -647,8 +795,8 @@ static void _pull(struct lrn_weight *ws, float *mass, const uint16_t *shrt,
 		if (ws[i].id == 0)
 			continue;
 		double add = rho * W * t[i] / T;
-		ws[i].w = (1.0 - rho) * ws[i].w + add;
-		mass[i] = (float)((1.0 - rho) * mass[i] + add);
+		ws[i].w = (float)((1.0 - rho) * ws[i].w + add);
+		ws[i].mass = (float)((1.0 - rho) * ws[i].mass + add);
 	}
 }
 
@@ -668,50 +816,40 @@ static void _drift(struct lrn_profile *p, const struct lrn_params *prm)
 	if (!p->drift)
 		return;
 	double days = (double)((int64_t)now_h - p->drift_h) / 24.0;
-	double rho = prm->drift_pull *
-	    pow(prm->drift_pull_decay_per_day, days > 0.0 ? days : 0.0);
-	_pull(p->tags, p->tag_mass, p->tag_short, LRN_TAGS, rho);
-	_pull(p->cats, p->cat_mass, p->cat_short, LRN_CATS, rho);
+	double rho = prm->drift_pull * _fdays(prm->ln_pull, days);
+	double sh[LRN_TAGS];
+	for (unsigned i = 0; i < LRN_TAGS; i++) {
+		double x = _bf_get(p->tags[i].s);
+		sh[i] = x > 0.0 ? x : 0.0;
+	}
+	_pull(p->tags, sh, LRN_TAGS, rho);
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		sh[i] = _bf_get(p->cat_count[i]);
+	_pull(p->cats, sh, LRN_CATS, rho);
 }
 
 /* Apply -------------------------------------------------------------------- */
-
-static void _count(struct lrn_profile *p, const struct evt_record *e)
-{
-	static const uint8_t count_of[EVT_TYPE_COUNT] = {
-		[EVT_VIEW] = LRN_N_VIEW,
-		[EVT_CLICK] = LRN_N_CLICK,
-		[EVT_RSVP] = LRN_N_RSVP,
-		[EVT_SAVE] = LRN_N_SAVE,
-		[EVT_SHARE] = LRN_N_SHARE,
-		[EVT_FEEDBACK] = LRN_N_FEEDBACK_POS, /* by sign, below */
-		[EVT_SEARCH] = LRN_N_SEARCH,
-	};
-	if (e->type != EVT_FEEDBACK)
-		_inc32(&p->counts[count_of[e->type]]);
-	else if (e->feedback > 0)
-		_inc32(&p->counts[LRN_N_FEEDBACK_POS]);
-	else if (e->feedback < 0)
-		_inc32(&p->counts[LRN_N_FEEDBACK_NEG]);
-	/* else: a feedback without a sign (evt_build rejects those) has no
-	 * counter of its own; it still counts in `events`, and its zero signal
-	 * teaches nothing below. */
-}
 
 void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
     const struct evt_record *e, const struct lrn_item *item)
 {
 	assert(p != NULL && prm != NULL && e != NULL);
 	assert(e->user_key == p->user_key);
+	assert(_derived(prm));
 	/* evt_build never emits such a record; a corrupt one must not
 	 * index past counts[]. */
 	if (e->type >= EVT_TYPE_COUNT)
 		return;
-	_count(p, e);
+	unsigned ci = lrn_count_of(e->type, e->feedback);
+	/* A feedback without a sign (evt_build rejects those) has no counter
+	 * of its own; it still counts in `events`, and its zero signal
+	 * teaches nothing below. */
+	if (ci < LRN_N_COUNT)
+		_inc32(&p->counts[ci]);
 
 	/* Bring the profile to the later of the two times; an older event is
 	 * aged to last_ms instead, so W(last) is the same in any order. */
-	double age = 1.0, long_age = 1.0, short_add = 1.0;
+	double age = 1.0, long_age = 1.0, short_age = 1.0;
 	int64_t t = e->time_ms, prev = p->last_ms;
 	int32_t hour = _hour_of(t);
 	bool first = p->events == 0, late = false, new_hour = false;
@@ -726,10 +864,10 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			_advance(p, prm, t);
 		} else if (t < p->last_ms) {
 			late = true;
-			age = _decay(prm, t, p->last_ms);
+			age = _fdecay(prm->ln_decay, t, p->last_ms);
 		}
 		new_hour = hour > p->short_h;
-		_grid_step(p, prm, hour, &short_add, &long_age);
+		_grid_step(p, prm, hour, &short_age, &long_age);
 	}
 	_inc32(&p->events);
 
@@ -740,14 +878,15 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		/* A search without matched tags is an ordinary search, not a
 		 * catalog miss. */
 		if (e->type != EVT_SEARCH)
-			_inc32(&p->unknown);
+			_inc16(&p->unknown);
 	} else {
 		double base =
 		    lrn_event_signal(prm, e, views) * prm->learning_rate;
 		struct _contrib k = {
 			.c = base * age,
+			.c_short = base * short_age,
 			.c_long = base > 0.0 ? base * long_age : 0.0,
-			.n_short = base > 0.0 ? short_add : 0.0,
+			.n_short = base > 0.0 ? short_age : 0.0,
 			.dp = e->daypart < EVT_DP_COUNT ? e->daypart
 							: EVT_DP_COUNT,
 		};
@@ -762,11 +901,11 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	if (e->weekday < 7 && e->daypart < EVT_DP_COUNT)
 		_hours_inc(p, e->weekday, e->daypart);
 	if (e->device < EVT_DEV_COUNT)
-		_hist_inc(p->devices, EVT_DEV_COUNT, e->device);
+		_hist8_inc(p->devices, EVT_DEV_COUNT, e->device);
 	if (e->platform < EVT_PLAT_COUNT)
-		_hist_inc(p->platforms, EVT_PLAT_COUNT, e->platform);
+		_hist8_inc(p->platforms, EVT_PLAT_COUNT, e->platform);
 	if (e->geo_cell != 0)
-		_geo(p, e->geo_cell);
+		_geo(p, prm, e->geo_cell, t);
 	_season(p, e);
 	if (!late) {
 		_session(p, prm, e, prev, first);
@@ -782,7 +921,38 @@ double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,
 {
 	assert(p != NULL && prm != NULL);
 	/* Never grow a weight back: a time before last_ms reads as last_ms. */
-	return w * _decay(prm, p->last_ms, at_ms);
+	return w * _fdecay(prm->ln_decay, p->last_ms, at_ms);
+}
+
+double lrn_short_at(const struct lrn_profile *p, const struct lrn_params *prm,
+    const struct lrn_weight *entry, int64_t at_ms)
+{
+	assert(p != NULL && prm != NULL && entry != NULL);
+	if (entry->id == 0)
+		return 0.0;
+	int64_t grid = (int64_t)p->short_h * 3600000LL;
+	return _bf_get(entry->s) * _fdecay(prm->ln_short, grid, at_ms);
+}
+
+double lrn_cat_long(const struct lrn_profile *p, unsigned i)
+{
+	assert(p != NULL && i < LRN_CATS);
+	return p->cats[i].id ? _bf_get(p->cat_long[i]) : 0.0;
+}
+
+double lrn_geo_weight(const struct lrn_profile *p, const struct lrn_params *prm,
+    unsigned i, int64_t at_ms)
+{
+	assert(p != NULL && prm != NULL && i < LRN_GEO);
+	if (p->geo_cell[i] == 0)
+		return 0.0;
+	return _geo_weight(p, prm, i, _day_of(at_ms));
+}
+
+double lrn_shadow_mass(const struct lrn_shadow *x)
+{
+	assert(x != NULL);
+	return x->id ? fabs((double)x->net) : 0.0;
 }
 
 /* Does a rank before b? Descending weight, then ascending id. */
@@ -820,37 +990,28 @@ static double _clamp01(double x)
 	return x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x;
 }
 
-double lrn_confidence(const struct lrn_profile *p, const struct lrn_params *prm,
+double lrn_confidence(const struct lrn_params *prm,
     const struct lrn_weight *entry)
 {
-	assert(p != NULL && prm != NULL && entry != NULL);
-	double m;
-	if (entry >= p->tags && entry < p->tags + LRN_TAGS)
-		m = p->tag_mass[entry - p->tags];
-	else if (entry >= p->cats && entry < p->cats + LRN_CATS)
-		m = p->cat_mass[entry - p->cats];
-	else {
-		assert(!"entry is not in the profile");
-		return 0.0;
-	}
+	assert(prm != NULL && entry != NULL);
 	if (entry->id == 0)
 		return 0.0;
 	double K =
 	    prm->confidence_prior * prm->confidence_unit * prm->learning_rate;
-	double den = m + K;
-	/* mass is a float: |w| may exceed it by a rounding hair. */
-	return den > 0.0 ? _clamp01(fabs(entry->w) / den) : 0.0;
+	double den = (double)entry->mass + K;
+	/* mass and w are floats: |w| may exceed mass by a rounding hair. */
+	return den > 0.0 ? _clamp01(fabs((double)entry->w) / den) : 0.0;
 }
 
-static void _sums(const struct lrn_weight *ws, const float *mass, unsigned n,
-    double *net, double *gross)
+static void _sums(const struct lrn_weight *ws, unsigned n, double *net,
+    double *gross)
 {
 	*net = *gross = 0.0;
 	for (unsigned i = 0; i < n; i++) {
 		if (ws[i].id == 0)
 			continue;
-		*net += fabs(ws[i].w);
-		*gross += mass[i];
+		*net += fabs((double)ws[i].w);
+		*gross += ws[i].mass;
 	}
 }
 
@@ -861,9 +1022,9 @@ double lrn_profile_confidence(const struct lrn_profile *p,
 
 	assert(p != NULL && prm != NULL);
 	/* One category per item: its table counts each event once. */
-	_sums(p->cats, p->cat_mass, LRN_CATS, &net, &gross);
+	_sums(p->cats, LRN_CATS, &net, &gross);
 	if (!(gross > 0.0))
-		_sums(p->tags, p->tag_mass, LRN_TAGS, &net, &gross);
+		_sums(p->tags, LRN_TAGS, &net, &gross);
 	if (!(gross > 0.0))
 		return 0.0;
 	double K = prm->confidence_profile_prior * prm->confidence_unit *

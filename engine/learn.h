@@ -5,7 +5,11 @@
  *
  * Basic rules (../shared/DESIGN.md, Learning):
  *  - signal: rsvp 1.0, save 0.8, share 0.7, click 0.3, view 0.1, feedback
- *    +0.9 / -0.5, search 0.1 applied to the tags its tokens matched;
+ *    +0.9 / -0.5, search 0.1 applied to the tags its tokens matched; the
+ *    commerce and media verbs cart 0.5, purchase 1.0, like 0.6, dislike
+ *    -0.6, skip -0.05, hide -0.8, impression (below); each a setting
+ *    (signal_VERB), and up to EVT_CUSTOM_VERBS operator verbs with a
+ *    signal each (the `verbs` setting, lrn_params.verb_signal);
  *  - weight += signal * learning_rate (0.1) for every tag and the category of
  *    the item;
  *  - decay: every weight is multiplied by decay_per_day (0.95) per day of
@@ -13,8 +17,14 @@
  *    (no sweeps). An event older than last_ms adds signal * lr *
  *    decay^(age in days) instead, so the weights do not depend on the order in
  *    which events of one user arrive: W(t) = sum_i s_i*lr*decay^((t-t_i)/day).
- *    This weight `w` is the "recent" interest horizon: mean age of its mass
+ *    This weight `w` is the long interest horizon: mean age of its mass
  *    1/ln(1/0.95) = 19.5 days, 79 % of it from the last 30 days.
+ *    decay_per_day goes down to 0.01 (a half-life of 3.6 hours) for
+ *    domains where interest moves within a session.
+ *  - short horizon: beside w every interest keeps s, the same
+ *    contributions halving every short_half_life_h (8) hours of event
+ *    time, on an hourly grid (bfloat16: range, not digits). Ranking blends
+ *    the two (the re-ranker's business); drift is measured on s.
  *
  * A plain event (dwell_ms == 0, scroll_depth <= 0 or absent, position == 0)
  * learns exactly by the basic rules, and so does every event of a profile
@@ -34,10 +44,11 @@
  *    examination probability 1/log2(p+1) (1 at the top, 0.5 at p = 3), i.e.
  *    multiplied by min(log2(p+1), position_cap (3.0)): a click low in a list
  *    says more.
- *  - impression: a view with a position, of a recommendation (rec_type != 0
- *    or entity_type recommendation), with neither dwell nor scroll, is a
- *    weak negative: impression_signal (-0.02) / log2(p+1); top slots, surely
- *    examined, say the most. Skipping never outweighs acting: all the
+ *  - impression: an impression event, or a view with a position of a
+ *    recommendation (rec_type != 0 or entity_type recommendation) with
+ *    neither dwell nor scroll, is a weak negative: impression_signal
+ *    (-0.02) / log2(p+1) (p = 1 when absent); top slots, surely examined,
+ *    say the most. Skipping never outweighs acting: all the
  *    impressions of one remembered item together reach at most
  *    impression_signal / (1 - repeat_ratio) = -0.04, less in magnitude than
  *    the weakest act (a click at f_d, f_s floors: 0.3*0.5*0.75 = 0.1125).
@@ -61,26 +72,25 @@
  * confidence is the same formula over the category table (tags when there
  * is no category) with confidence_profile_prior = 20 clicks.
  *
- * Drift (lrn_drift_kl): three horizons per interest. w (recent, above); a
- * short one, tag_short/cat_short: the count of positive events touching the
- * entry, decaying by short_decay_per_day (0.15; mean age 0.53 days), kept as
- * bfloat16 on an hourly grid of event time (short_h); and for the
- * categories a long one, cat_long: positive contributions decaying by
- * long_decay_per_day (0.989; mean age 90 days), on the same hourly grid. After every event the
- * learner computes KL(P_short || P_long) over the category slots in use:
+ * Drift (lrn_drift_kl): for the categories two more horizons on the
+ * hourly grid: cat_count, the positive events touching the category,
+ * decaying like s (a count: one strong event is not several; counting
+ * keeps stable users from looking new), and cat_long, positive
+ * contributions decaying by long_decay_per_day (0.989; mean age 90 days).
+ * At the first event of each new hour of event time the learner computes
+ * KL(P_short || P_long) over the category slots in use, S_i = cat_count:
  *     q_i = (1 - kl_smooth) * long_i / sum long + kl_smooth / n
- *     p_i = (short_i + kl_prior * q_i) / (sum short + kl_prior)
- * (kl_smooth 0.03; kl_prior 2.5 pseudo-events shrink a thin short window
- * toward the long one, which keeps broad stable users from looking new).
- * It is 0 until the profile has drift_min_events (50) events, two category
- * slots and sum(short) >= drift_min_short (2), so a thin or fresh profile
- * never drifts. The detector is judged once per hour of event time, at the
- * first event of a new hour (short and long step on that grid too; dense
- * streams pay for it once an hour). Above kl_threshold (0.5) the profile is
+ *     p_i = (S_i + kl_prior * q_i) / (sum S + kl_prior)
+ * (kl_smooth 0.03; kl_prior 2.5 pseudo-events shrink a
+ * thin short window toward the long one, which keeps broad stable users
+ * from looking new). It is 0 until the profile has drift_min_events (50)
+ * events, two category slots and sum S >= drift_min_short (2), so a thin or
+ * fresh profile never drifts. Above kl_threshold (0.5) the profile is
  * flagged (drift = 1, drift_h = the event hour, drift_count++); below
  * kl_release (0.1) the flag drops. While flagged, at each such hour every w
  * (tags and categories) is pulled toward the surplus of short-term
- * attention over the recent weights:
+ * attention (S_i: cat_count for categories, positive s for tags) over the
+ * long weights:
  *     w_i <- (1 - rho) w_i + rho * W * t_i,  t_i ∝ max(S_i/S - w_i+/W, 0)
  * W = sum of positive w of the table, rho = drift_pull (0.5) *
  * drift_pull_decay_per_day (0.5) ^ (days since drift_h); mass follows the
@@ -109,22 +119,39 @@
  * engage_active_days (7) old and the lifetime rate is >= engage_active_per_week
  * (3) events per week, casual otherwise.
  *
- * Bounded memory: LRN_TAGS tags, LRN_CATS categories and LRN_GEO location
- * cells per user. Eviction rule for tags and categories: when a new id does
- * not fit, the entry with the smallest |weight| is replaced only if the new
- * contribution's |weight| is larger; otherwise the contribution is dropped and
- * counted in `dropped`. A replaced slot's side data (mass, short, long,
- * category time counters) restarts from the newcomer. Location cells use
- * space-saving counting: the least-counted cell is replaced and the newcomer
- * inherits its count + 1. Free slots fill first; among equally weak entries
- * or cells the lowest slot goes, so eviction is deterministic.
- * Temporal and device counters are 16-bit and saturate by halving the whole
- * histogram, which keeps its proportions.
+ * Bounded memory and admission: LRN_TAGS tags and LRN_CATS categories
+ * per user, each table backed by LRN_SHADOWS admission candidates. A new
+ * id takes a free slot. When the table is full it is counted among the
+ * candidates, space-saving style (Metwally et al. 2005): a known
+ * candidate adds |c| to its count m and c to its own net; an unknown one
+ * takes the candidate with the smallest m (a free one first) and inherits
+ * that m, so m overestimates its own decayed mass by at most what it
+ * inherited and no contribution is lost from the counts. A candidate is
+ * promoted into the table, swapping with the weakest entry (smallest |w|,
+ * lowest slot on ties), once its guaranteed mass |net| (its own, never
+ * the inherited part) exceeds that entry's |w|: its w, mass and s start
+ * from its own net;
+ * the evicted entry becomes the candidate with its mass, so an interest
+ * pushed out by a burst can come back. Candidates decay like w. The error
+ * bound of space-saving: every id whose decayed mass exceeds (the decayed
+ * mass that reached the candidates) / LRN_SHADOWS is in the table or among
+ * the candidates. Consequences: sustained attention always gets in (50
+ * views of a 13th category pass the weakest of 12 saves after ~9), one
+ * stray event evicts nothing that has more than its weight, and nothing is
+ * dropped for want of room; `displaced` counts candidates that lost their
+ * place to a newcomer (churn among the candidates, not lost mass).
+ *
+ * Location cells (LRN_GEO) keep a count and the day the user was last
+ * there; a new cell replaces the one of least weight as of its day, the
+ * count halving every geo_half_life_days (30) since the last visit.
+ * Temporal and device counters are 8-bit and saturate by halving the whole
+ * histogram, which keeps its proportions; per verb counts are 32-bit.
  *
  * Order independence holds for w, mass, the counts and histograms as long as
- * no eviction happens and the profile does not drift; eviction, the geo
- * table, the drift detector, sessions, the recent-items memory and the
- * weekly history depend on the order of arrival by nature.
+ * no admission swap happens and the profile does not drift (up to float
+ * rounding: weights are floats); admission, the geo table, the drift
+ * detector, sessions, the recent-items memory and the weekly history
+ * depend on the order of arrival by nature.
  *
  * Threads: none of these functions touches anything but its arguments; the
  * caller serializes access to one profile (only the owning shard writes it).
@@ -140,6 +167,7 @@
 
 #define LRN_TAGS 12
 #define LRN_CATS 6
+#define LRN_SHADOWS 2 /* admission candidates per table */
 #define LRN_GEO 3
 #define LRN_ITEM_TAGS 8
 #define LRN_RECENT 4 /* remembered viewed entities */
@@ -147,7 +175,10 @@
 #define LRN_SEASONS 4
 #define LRN_DAY_MS 86400000LL
 
-/* Per event type counters; feedback split by sign. */
+/*
+ * Per verb counters (enum evt_type, feedback split by sign): index
+ * lrn_count_of(type, feedback).
+ */
 enum lrn_count {
 	LRN_N_VIEW = 0,
 	LRN_N_CLICK,
@@ -157,69 +188,104 @@ enum lrn_count {
 	LRN_N_FEEDBACK_POS,
 	LRN_N_FEEDBACK_NEG,
 	LRN_N_SEARCH,
-	LRN_N_COUNT
+	LRN_N_CART,
+	LRN_N_PURCHASE,
+	LRN_N_LIKE,
+	LRN_N_DISLIKE,
+	LRN_N_SKIP,
+	LRN_N_HIDE,
+	LRN_N_IMPRESSION,
+	LRN_N_CUSTOM0,
+	LRN_N_COUNT = LRN_N_CUSTOM0 + EVT_CUSTOM_VERBS
 };
 
+/* The counter of a verb (feedback by the sign of fb); LRN_N_COUNT when the
+ * type is out of range or a feedback has no sign. */
+unsigned lrn_count_of(unsigned type, int fb);
+
+/*
+ * One interest: a tag or a category. 16 bytes, so four share a cache line.
+ * w and mass are as of the profile's last_ms; s is as of short_h (hourly
+ * grid). Floats: 24 bits of precision are far more than a preference
+ * needs, and the table is what every event touches.
+ */
 struct lrn_weight {
 	uint32_t id; /* evt_tag_id() of the tag or category name; 0 = free */
-	uint32_t evidence; /* events that touched this entry */
-	double w;	   /* weight as of profile.last_ms */
+	float w;     /* long horizon weight (decay_per_day) */
+	float mass;  /* decayed sum of |contribution| (confidence) */
+	uint16_t s;  /* short horizon weight (short_half_life_h), bfloat16 */
+	uint16_t n;  /* evidence: events that touched it (saturating) */
+};
+
+/*
+ * An admission candidate of a full table: a space-saving counter of
+ * |contributions| (m, the count the least of which a newcomer replaces and
+ * inherits) and the candidate's own signed contributions since it took
+ * its place (net, its w if promoted). |net| is a lower bound of its own
+ * mass: m - |net| bounds the error it inherited. Both decay like w.
+ */
+struct lrn_shadow {
+	uint32_t id; /* 0 = free */
+	float m;     /* count: own |contributions| + inherited, as of last_ms */
+	float net;   /* own signed contributions, as of last_ms */
 };
 
 /* Meteorological seasons (northern hemisphere months). */
 enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
 
 /*
- * One user's learned profile. Plain data, 760 bytes: the shm profile slot
- * puts an 8-byte sequence lock in front of it to make a 768-byte slot.
- * Float where precision does not matter (masses, short/long horizons); the
- * weights that the exact rules define stay double.
+ * One user's learned profile. Plain data; the shm profile slot puts an
+ * 8-byte sequence lock in front of it. The first cache line holds what
+ * every event reads; the interest tables follow; counters and histograms
+ * after them; the parts updated once a week or on a location last.
  * Layout is part of LRN_LAYOUT_VERSION.
  */
-#define LRN_LAYOUT_VERSION 2
+#define LRN_LAYOUT_VERSION 3
 struct lrn_profile {
 	uint64_t user_key;
-	int64_t first_ms; /* earliest event time seen */
-	int64_t last_ms;  /* latest event time seen: weights are as of this */
-	uint32_t counts[LRN_N_COUNT];
+	int64_t first_ms;  /* earliest event time seen */
+	int64_t last_ms;   /* latest event time seen: weights are as of this */
 	uint32_t events;   /* events applied */
-	uint32_t unknown;  /* events whose entity was not in the catalog */
-	uint32_t dropped;  /* contributions dropped by top-K eviction */
 	uint32_t sessions; /* sessions opened (see lrn_behavior) */
-	struct lrn_weight tags[LRN_TAGS];
-	struct lrn_weight cats[LRN_CATS];
-	uint16_t hours[7][EVT_DP_COUNT]; /* [weekday][daypart] local, events */
-	uint16_t devices[EVT_DEV_COUNT];
-	uint16_t platforms[EVT_PLAT_COUNT];
-	struct {
-		uint64_t cell; /* engine/geo.h cell */
-		uint32_t n;
-		uint32_t pad;
-	} geo[LRN_GEO];
-
-	/* Confidence and drift, parallel to tags[] / cats[]. */
-	float tag_mass[LRN_TAGS]; /* decayed sum |contribution| (as w) */
-	float cat_mass[LRN_CATS];
-	float cat_long[LRN_CATS];     /* decayed positive contributions, long */
-	uint16_t tag_short[LRN_TAGS]; /* decayed positive-event count, short; */
-	uint16_t cat_short[LRN_CATS]; /* bfloat16 (top half of a float) */
-	int32_t short_h;       /* event hour the short counts are as of */
-	int32_t drift_h;       /* event hour drift was last detected */
-	uint32_t sess_key;     /* folded session_key of the session, 0 none */
+	int32_t short_h;   /* event hour the short horizon is as of */
+	int32_t drift_h;   /* event hour drift was last detected */
+	uint32_t sess_key; /* folded session_key of the session, 0 none */
 	uint32_t sess_age_s;   /* current session: first event to last_ms */
 	uint32_t sess_total_s; /* summed length of completed sessions, s */
-	uint32_t recent[LRN_RECENT];  /* folded entity key | views (low 4 bits),
-				      * most recent first; 0 = free */
+	int16_t hist_week;     /* week number of hist_tag[0] */
+	uint8_t drift;	       /* 1 while drifting */
+	uint8_t drift_count;   /* drift episodes detected (saturates) */
+	uint16_t unknown;      /* events whose entity was not in the catalog
+			   * (saturating) */
+	uint16_t displaced;    /* candidates that lost their place to a newcomer
+			     * (saturating; their mass lives on in its eps) */
+
+	struct lrn_weight tags[LRN_TAGS];
+	struct lrn_weight cats[LRN_CATS];
+	uint16_t cat_long[LRN_CATS];  /* drift's long horizon, bfloat16 */
+	uint16_t cat_count[LRN_CATS]; /* drift's short horizon: positive
+				       * events, decaying as s, bfloat16 */
+	uint8_t cat_dp[LRN_CATS][EVT_DP_COUNT]; /* per category slot */
+	struct lrn_shadow shadow_tags[LRN_SHADOWS];
+	struct lrn_shadow shadow_cats[LRN_SHADOWS];
+
+	uint32_t counts[LRN_N_COUNT];
+	uint8_t hours[7][EVT_DP_COUNT]; /* [weekday][daypart] local, events */
+	uint8_t devices[EVT_DEV_COUNT];
+	uint8_t platforms[EVT_PLAT_COUNT];
+	uint8_t seasons[LRN_SEASONS];
+	uint32_t recent[LRN_RECENT]; /* folded entity key | views (low 4
+				      * bits), most recent first; 0 = free */
+
+	uint64_t geo_cell[LRN_GEO];   /* engine/geo.h cells, 0 = free */
+	uint16_t geo_n[LRN_GEO];      /* events there (saturating) */
+	uint16_t geo_day[LRN_GEO];    /* day (since 1970) last seen there */
 	uint32_t hist_tag[LRN_HIST];  /* top tag per week, [0] newest; 0 none */
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
-	uint8_t cat_dp[LRN_CATS][EVT_DP_COUNT]; /* per category slot */
-	uint8_t seasons[LRN_SEASONS];
-	int16_t hist_week;   /* week number of hist_tag[0] */
-	uint8_t drift;	     /* 1 while drifting */
-	uint8_t drift_count; /* drift episodes detected (saturates) */
-	uint8_t reserved[4]; /* room for the next layout */
+	uint8_t reserved[8];	      /* room for the next layout */
 };
-_Static_assert(sizeof(struct lrn_profile) == 760, "profile is 760 bytes");
+_Static_assert(sizeof(struct lrn_profile) == 696,
+    "with its 8-byte lock a profile fills 11 cache lines");
 
 /*
  * What the learner needs to know about the entity an event is about. Tag ids
@@ -242,13 +308,23 @@ struct lrn_item {
 #define _LRN_PB(n, def, h) bool n;
 struct lrn_params {
 	LRN_PARAMS(_LRN_PD, _LRN_PU, _LRN_PB)
+	/* The custom verbs' signals (the `verbs` setting), EVT_CUSTOM0.. */
+	double verb_signal[EVT_CUSTOM_VERBS];
+	/* Derived by lrn_params_derive() from the rows above: natural logs
+	 * of the per-day factors, so a decay is one exp(), and the bases
+	 * they were taken of (checked: a stale derivation is a bug). */
+	double ln_decay, ln_short, ln_long, ln_pull, ln_geo;
+	double of_decay, of_short, of_long, of_pull, of_geo;
 };
 #undef _LRN_PD
 #undef _LRN_PU
 #undef _LRN_PB
 
-/* Fills in the defaults of LRN_PARAMS. */
+/* Fills in the defaults of LRN_PARAMS (no custom verbs) and derives. */
 void lrn_params_default(struct lrn_params *p);
+
+/* Recomputes the derived fields; call after changing any row. */
+void lrn_params_derive(struct lrn_params *p);
 
 /* Zeroes the profile. first_ms/last_ms stay 0 until the first event: a
  * profile with events == 0 is empty whatever its times say. */
@@ -282,7 +358,7 @@ double lrn_event_signal(const struct lrn_params *prm,
  * - contribution c = lrn_event_signal() * learning_rate, times
  *   decay^(age in days) when e->time_ms < last_ms; it goes to each tag of
  *   the item and to its category (when non-zero), one evidence each. c == 0
- *   teaches nothing: it neither creates, evicts, nor counts as dropped.
+ *   teaches nothing: it neither creates nor evicts.
  * - then the drift detector, sessions, history, recent items, temporal
  *   counters as the header comment says.
  * - hours[weekday][daypart], devices[device], platforms[platform]: each
@@ -307,12 +383,28 @@ double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,
  */
 unsigned lrn_top(const struct lrn_weight *ws, unsigned n, unsigned *order);
 
-/*
- * Confidence in [0, 1] of one interest: `entry` must point into p->tags or
- * p->cats (asserted). 0 for a free entry.
- */
-double lrn_confidence(const struct lrn_profile *p, const struct lrn_params *prm,
+/* Confidence in [0, 1] of one interest entry; 0 for a free entry. */
+double lrn_confidence(const struct lrn_params *prm,
     const struct lrn_weight *entry);
+
+/*
+ * The short horizon of an entry as of at_ms (the grid hour short_h when
+ * at_ms is earlier): its bfloat16 weight halving every short_half_life_h.
+ */
+double lrn_short_at(const struct lrn_profile *p, const struct lrn_params *prm,
+    const struct lrn_weight *entry, int64_t at_ms);
+
+/* Category slot i's long drift weight (positive contributions, decaying
+ * by long_decay_per_day, as of short_h). */
+double lrn_cat_long(const struct lrn_profile *p, unsigned i);
+
+/* Location cell i's weight as of at_ms: its count halving every
+ * geo_half_life_days since the user was last there. 0 for a free cell. */
+double lrn_geo_weight(const struct lrn_profile *p, const struct lrn_params *prm,
+    unsigned i, int64_t at_ms);
+
+/* An admission candidate's guaranteed mass (|net|), as of last_ms. */
+double lrn_shadow_mass(const struct lrn_shadow *x);
 
 /* Confidence in [0, 1] of the whole profile (0 when it learned nothing). */
 double lrn_profile_confidence(const struct lrn_profile *p,
@@ -323,6 +415,15 @@ double lrn_profile_confidence(const struct lrn_profile *p,
  * statistic; 0 while the profile is too thin to be judged (see header).
  */
 double lrn_drift_kl(const struct lrn_profile *p, const struct lrn_params *prm);
+
+/*
+ * The two category distributions drift compares, per category slot
+ * (room for LRN_CATS each; 0 for free slots): P_short and P_long of the
+ * header comment. Returns false, both zero, while the profile is too thin
+ * to be judged.
+ */
+bool lrn_drift_dists(const struct lrn_profile *p, const struct lrn_params *prm,
+    double *p_short, double *q_long);
 
 /* One week of interest history. */
 struct lrn_hist_entry {

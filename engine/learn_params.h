@@ -21,9 +21,13 @@
 	D(learning_rate, 0.1, 0.0, 1.0,                                        \
 	    "weight += signal x learning_rate for the item's tags and "        \
 	    "category")                                                        \
-	D(decay_per_day, 0.95, 0.5, 1.0,                                       \
-	    "weights are multiplied by this per day of event time since the "  \
-	    "user's last event; 1 = no decay")                                 \
+	D(decay_per_day, 0.95, 0.01, 1.0,                                      \
+	    "long horizon: weights are multiplied by this per day of event "   \
+	    "time since the user's last event; 1 = no decay")                  \
+	D(short_half_life_h, 8.0, 0.1, 720.0,                                  \
+	    "short horizon: half-life (hours of event time) of the session-"   \
+	    "scale interest weights beside the long ones; drift is measured "  \
+	    "on it")                                                           \
 	D(signal_view, 0.1, 0.0, 5.0, "signal strength of a view")             \
 	D(signal_click, 0.3, 0.0, 5.0, "signal strength of a click")           \
 	D(signal_rsvp, 1.0, 0.0, 5.0, "signal strength of an rsvp")            \
@@ -31,6 +35,14 @@
 	D(signal_share, 0.7, 0.0, 5.0, "signal strength of a share")           \
 	D(signal_search, 0.1, 0.0, 5.0,                                        \
 	    "signal strength of a search, for the tags its words matched")     \
+	D(signal_cart, 0.5, -5.0, 5.0, "signal strength of an add to cart")    \
+	D(signal_purchase, 1.0, -5.0, 5.0, "signal strength of a purchase")    \
+	D(signal_like, 0.6, -5.0, 5.0, "signal strength of a like")            \
+	D(signal_dislike, -0.6, -5.0, 5.0, "signal strength of a dislike")     \
+	D(signal_skip, -0.05, -5.0, 5.0,                                       \
+	    "signal strength of a skip (a weak negative)")                     \
+	D(signal_hide, -0.8, -5.0, 5.0,                                        \
+	    "signal strength of a hide / not interested")                      \
 	D(signal_feedback_pos, 0.9, 0.0, 5.0,                                  \
 	    "signal strength of positive explicit feedback")                   \
 	D(signal_feedback_neg, -0.5, -5.0, 0.0,                                \
@@ -55,8 +67,9 @@
 	    "largest position-bias factor of a click low in a list "           \
 	    "(factor = min(log2(position + 1), cap))")                         \
 	D(impression_signal, -0.02, -1.0, 0.0,                                 \
-	    "signal of a recommended item shown at position 1 without a "      \
-	    "click (divided by log2(position + 1) further down)")              \
+	    "signal of an impression (or a recommended item viewed at a "      \
+	    "position without dwell or scroll) at position 1 (divided by "     \
+	    "log2(position + 1) further down)")                                \
 	D(repeat_ratio, 0.5, 0.0, 1.0,                                         \
 	    "each earlier view of the same item multiplies a view's signal "   \
 	    "by this (saturation of repeated views)")                          \
@@ -71,9 +84,6 @@
 	    "confidence 0.5")                                                  \
 	D(confidence_unit, 0.3, 0.001, 10.0,                                   \
 	    "the signal one unit of evidence counts as (a click)")             \
-	D(short_decay_per_day, 0.15, 0.01, 0.99,                               \
-	    "per-day decay of the short interest horizon drift is measured "   \
-	    "on")                                                              \
 	D(long_decay_per_day, 0.989, 0.5, 1.0,                                 \
 	    "per-day decay of the long interest horizon drift is measured "    \
 	    "against")                                                         \
@@ -98,6 +108,10 @@
 	    "current interests (0 = detect only)")                             \
 	D(drift_pull_decay_per_day, 0.5, 0.0, 1.0,                             \
 	    "the pull weakens by this per day since drift was detected")       \
+	D(geo_half_life_days, 30.0, 0.1, 3650.0,                               \
+	    "location cells: a cell's count halves in weight this many days "  \
+	    "after the user was last there, so a user who moved forgets the "  \
+	    "old cells")                                                       \
 	U(session_gap_s, 1800, 1, 86400,                                       \
 	    "event-time gap (s) that starts a new session when events carry "  \
 	    "no session id")                                                   \

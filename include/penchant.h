@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define PEN_VERSION_MAJOR 0
-#define PEN_VERSION_MINOR 2
+#define PEN_VERSION_MINOR 3
 #define PEN_VERSION_PATCH 0
-#define PEN_VERSION "0.2.0"
+#define PEN_VERSION "0.3.0"
 
 typedef struct pen pen_t;
 
@@ -139,6 +139,11 @@ int pen_flush(pen_t *p, unsigned timeout_ms);
 
 /* Reading ---------------------------------------------------------------- */
 
+/*
+ * Counters per verb, in this order; feedback split by sign, then the
+ * instance's custom verbs (the `verbs` setting; pen_count_name() gives
+ * every counter's name).
+ */
 enum pen_count {
 	PEN_N_VIEW = 0,
 	PEN_N_CLICK,
@@ -148,23 +153,39 @@ enum pen_count {
 	PEN_N_FEEDBACK_POS,
 	PEN_N_FEEDBACK_NEG,
 	PEN_N_SEARCH,
-	PEN_N_COUNT
+	PEN_N_CART,
+	PEN_N_PURCHASE,
+	PEN_N_LIKE,
+	PEN_N_DISLIKE,
+	PEN_N_SKIP,
+	PEN_N_HIDE,
+	PEN_N_IMPRESSION,
+	PEN_N_CUSTOM0,
+	PEN_N_COUNT = PEN_N_CUSTOM0 + 6
 };
+
+/* Longest tag or category name kept (bytes of UTF-8). */
+#define PEN_NAME_MAX 128
 
 struct pen_interest {
 	uint32_t id;	     /* tag or category id */
-	uint32_t evidence;   /* events that touched it */
-	double weight;	     /* as of last_ms (see pen_profile_weight_at) */
+	uint32_t evidence;   /* events that touched it (saturates at 65535) */
+	double weight;	     /* long horizon, as of last_ms (decay_per_day;
+			      * see pen_profile_weight_at) */
+	double short_weight; /* short horizon, as of last_ms
+			      * (short_half_life_h) */
 	double confidence;   /* 0..1: evidence, recency and agreement */
 	uint8_t dayparts[4]; /* categories: night morning afternoon evening
 			      * counts (saturating); zero for tags */
-	char name[28];	     /* with PEN_READ_NAMES, else empty */
+	uint32_t reserved[3];
+	char name[PEN_NAME_MAX + 4]; /* with PEN_READ_NAMES, else empty */
 };
 
 #define PEN_MAX_TAGS 16
 #define PEN_MAX_CATS 8
 #define PEN_MAX_GEO 4
 #define PEN_MAX_HISTORY 12
+#define PEN_MAX_CANDIDATES 4
 
 /* Behavior patterns of a user (engagement as of the wall clock now). */
 struct pen_behavior {
@@ -182,26 +203,33 @@ struct pen_behavior {
 struct pen_profile {
 	uint64_t user_key;
 	int64_t first_ms, last_ms; /* event time of first/last event */
-	uint32_t events, unknown_entity, dropped;
+	uint32_t events, unknown_entity;
+	uint32_t displaced; /* admission candidates that lost their place */
 	uint32_t counts[PEN_N_COUNT];
 	unsigned n_tags, n_cats, n_geo;
 	struct pen_interest tags[PEN_MAX_TAGS]; /* by weight, descending */
 	struct pen_interest cats[PEN_MAX_CATS];
-	uint16_t
-	    hours[7][4]; /* [Monday..Sunday][night morning afternoon evening] */
-	uint16_t devices[8]; /* unknown mobile desktop tablet tv other */
-	uint16_t platforms
-	    [8]; /* unknown ios android web windows macos linux other */
+	uint16_t hours[7][4];  /* [Monday..Sunday][night morning afternoon
+			       * evening], events (8-bit, halving) */
+	uint16_t devices[8];   /* unknown mobile desktop tablet tv other */
+	uint16_t platforms[8]; /* unknown ios android web windows macos
+				* linux other */
 	struct {
-		char cell[16]; /* geohash */
-		uint32_t n;
-	} geo[PEN_MAX_GEO];
+		char cell[16];	 /* geohash */
+		uint32_t n;	 /* events there (saturates at 65535) */
+		int64_t last_ms; /* start of the (UTC) day last seen there */
+		double weight;	 /* n, halving per geo_half_life_days since */
+	} geo[PEN_MAX_GEO];	 /* by weight as of last_ms, descending */
 
 	double confidence; /* of the whole profile, 0..1 */
 	int drifting;	   /* interests are changing now */
 	int64_t drift_ms;  /* event time drift was last detected, 0 never */
 	double drift_kl;   /* KL(short || long) of category interest */
 	unsigned drift_episodes;
+	/* The two category distributions drift compares, in cats[] order:
+	 * recent attention (short horizon, shrunk by kl_prior) and the long
+	 * drift horizon (long_decay_per_day). Zero while too thin to judge. */
+	double drift_short[PEN_MAX_CATS], drift_long[PEN_MAX_CATS];
 	uint8_t seasons[4]; /* winter spring summer autumn (northern) */
 
 	unsigned n_history; /* weekly top interest, newest first */
@@ -209,13 +237,27 @@ struct pen_profile {
 		int iso_year;
 		unsigned iso_week;
 		uint32_t tag;
-		double share;  /* of the positive tag weight that week */
-		char name[28]; /* with PEN_READ_NAMES */
+		double share; /* of the positive tag weight that week */
+		char name[PEN_NAME_MAX + 4]; /* with PEN_READ_NAMES */
 	} history[PEN_MAX_HISTORY];
+
+	/* Admission candidates: ids a full table counts before they earn a
+	 * slot (guaranteed mass as of last_ms). */
+	unsigned n_candidates;
+	struct {
+		uint32_t id;
+		int category; /* 1: a category candidate, 0: a tag */
+		double mass;
+		char name[PEN_NAME_MAX + 4]; /* with PEN_READ_NAMES */
+	} candidates[PEN_MAX_CANDIDATES];
 
 	struct pen_behavior behavior;
 	uint64_t reserved[16];
 };
+
+/* The name of counter i of enum pen_count ("view", ..., a custom verb's
+ * name, or NULL for an unused custom slot or i out of range). */
+const char *pen_count_name(pen_t *p, unsigned i);
 
 #define PEN_READ_NAMES 0x1 /* fill interest names from the catalog */
 

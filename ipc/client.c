@@ -26,8 +26,12 @@ _Static_assert((int)PEN_N_COUNT == (int)LRN_N_COUNT,
     "counts match the learner");
 _Static_assert(PEN_MAX_TAGS >= LRN_TAGS && PEN_MAX_CATS >= LRN_CATS &&
 	PEN_MAX_GEO >= LRN_GEO && PEN_MAX_HISTORY >= LRN_HIST &&
-	LRN_SEASONS == 4 && EVT_DP_COUNT == 4,
+	PEN_MAX_CANDIDATES >= 2 * LRN_SHADOWS && LRN_SEASONS == 4 &&
+	EVT_DP_COUNT == 4 && EVT_DEV_COUNT <= 8 && EVT_PLAT_COUNT <= 8 &&
+	PEN_NAME_MAX == NAME_MAX_LEN,
     "public arrays hold the profile");
+_Static_assert((int)PEN_N_CUSTOM0 == (int)LRN_N_CUSTOM0,
+    "custom verbs line up");
 
 #define _JSON_TOKS 256
 
@@ -374,17 +378,21 @@ int pen_flush(pen_t *p, unsigned timeout_ms)
 
 static unsigned _interests(const pen_t *p, const struct lrn_profile *lp,
     const struct lrn_weight *ws, unsigned n, struct pen_interest *out,
-    int flags)
+    unsigned *slot, int flags)
 {
+	const struct lrn_params *prm = &p->r.hdr->params;
 	unsigned order[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
 	unsigned k = lrn_top(ws, n, order);
 	for (unsigned i = 0; i < k; i++) {
 		const struct lrn_weight *w = &ws[order[i]];
 		out[i].id = w->id;
-		out[i].evidence = w->evidence;
+		out[i].evidence = w->n;
 		out[i].weight = w->w;
-		out[i].confidence = lrn_confidence(lp, &p->r.hdr->params, w);
+		out[i].short_weight = lrn_short_at(lp, prm, w, lp->last_ms);
+		out[i].confidence = lrn_confidence(prm, w);
 		out[i].name[0] = 0;
+		if (slot)
+			slot[i] = order[i];
 		if (ws == lp->cats)
 			memcpy(out[i].dayparts, lp->cat_dp[order[i]],
 			    sizeof(out[i].dayparts));
@@ -393,6 +401,67 @@ static unsigned _interests(const pen_t *p, const struct lrn_profile *lp,
 			    sizeof(out[i].name));
 	}
 	return k;
+}
+
+/* Location cells by weight as of last_ms, heaviest first. */
+static void _export_geo(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out)
+{
+	const struct lrn_params *prm = &p->r.hdr->params;
+	for (unsigned i = 0; i < LRN_GEO; i++) {
+		if (!lp->geo_cell[i])
+			continue;
+		double w = lrn_geo_weight(lp, prm, i, lp->last_ms);
+		unsigned j = out->n_geo++;
+		while (j > 0 && out->geo[j - 1].weight < w) {
+			out->geo[j] = out->geo[j - 1];
+			j--;
+		}
+		geo_cell_to_string(lp->geo_cell[i], out->geo[j].cell,
+		    sizeof(out->geo[j].cell));
+		out->geo[j].n = lp->geo_n[i];
+		out->geo[j].last_ms = (int64_t)lp->geo_day[i] * LRN_DAY_MS;
+		out->geo[j].weight = w;
+	}
+}
+
+/* Drift: the two distributions in cats[] order (slot[] maps to slots). */
+static void _export_drift(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out, const unsigned *slot)
+{
+	const struct lrn_params *prm = &p->r.hdr->params;
+	double ps[LRN_CATS], ql[LRN_CATS];
+	out->drifting = lp->drift;
+	out->drift_ms = lp->drift_count ? (int64_t)lp->drift_h * 3600000LL : 0;
+	out->drift_kl = lrn_drift_kl(lp, prm);
+	out->drift_episodes = lp->drift_count;
+	lrn_drift_dists(lp, prm, ps, ql);
+	for (unsigned i = 0; i < out->n_cats; i++) {
+		out->drift_short[i] = ps[slot[i]];
+		out->drift_long[i] = ql[slot[i]];
+	}
+}
+
+static void _export_candidates(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile *out, int flags)
+{
+	for (unsigned t = 0; t < 2; t++) {
+		const struct lrn_shadow *sh =
+		    t ? lp->shadow_cats : lp->shadow_tags;
+		for (unsigned i = 0; i < LRN_SHADOWS; i++) {
+			if (!sh[i].id ||
+			    out->n_candidates >= PEN_MAX_CANDIDATES)
+				continue;
+			unsigned j = out->n_candidates++;
+			out->candidates[j].id = sh[i].id;
+			out->candidates[j].category = (int)t;
+			out->candidates[j].mass = lrn_shadow_mass(&sh[i]);
+			if (flags & PEN_READ_NAMES)
+				cat_name_get(&p->r, sh[i].id,
+				    out->candidates[j].name,
+				    sizeof(out->candidates[j].name));
+		}
+	}
 }
 
 static void _export_history(const pen_t *p, const struct lrn_profile *lp,
@@ -439,26 +508,25 @@ void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
 	out->last_ms = lp->last_ms;
 	out->events = lp->events;
 	out->unknown_entity = lp->unknown;
-	out->dropped = lp->dropped;
+	out->displaced = lp->displaced;
+	unsigned cat_slot[LRN_CATS];
 	memcpy(out->counts, lp->counts, sizeof(lp->counts));
-	out->n_tags = _interests(p, lp, lp->tags, LRN_TAGS, out->tags, flags);
-	out->n_cats = _interests(p, lp, lp->cats, LRN_CATS, out->cats, flags);
-	memcpy(out->hours, lp->hours, sizeof(lp->hours));
-	memcpy(out->devices, lp->devices, sizeof(lp->devices));
-	memcpy(out->platforms, lp->platforms, sizeof(lp->platforms));
-	for (unsigned i = 0; i < LRN_GEO; i++) {
-		if (!lp->geo[i].cell)
-			continue;
-		geo_cell_to_string(lp->geo[i].cell, out->geo[out->n_geo].cell,
-		    sizeof(out->geo[0].cell));
-		out->geo[out->n_geo++].n = lp->geo[i].n;
-	}
+	out->n_tags =
+	    _interests(p, lp, lp->tags, LRN_TAGS, out->tags, NULL, flags);
+	out->n_cats =
+	    _interests(p, lp, lp->cats, LRN_CATS, out->cats, cat_slot, flags);
+	for (unsigned d = 0; d < 7; d++)
+		for (unsigned h = 0; h < EVT_DP_COUNT; h++)
+			out->hours[d][h] = lp->hours[d][h];
+	for (unsigned i = 0; i < EVT_DEV_COUNT; i++)
+		out->devices[i] = lp->devices[i];
+	for (unsigned i = 0; i < EVT_PLAT_COUNT; i++)
+		out->platforms[i] = lp->platforms[i];
+	_export_geo(p, lp, out);
 	out->confidence = lrn_profile_confidence(lp, prm);
-	out->drifting = lp->drift;
-	out->drift_ms = lp->drift_count ? (int64_t)lp->drift_h * 3600000LL : 0;
-	out->drift_kl = lrn_drift_kl(lp, prm);
-	out->drift_episodes = lp->drift_count;
+	_export_drift(p, lp, out, cat_slot);
 	memcpy(out->seasons, lp->seasons, sizeof(out->seasons));
+	_export_candidates(p, lp, out, flags);
 	_export_history(p, lp, out, flags);
 	_export_behavior(p, lp, out, as_of_ms);
 }
@@ -545,6 +613,20 @@ int pen_counters_read(pen_t *p, struct pen_counter *out, size_t cap)
 		c->value = _counter_sum(p, k);
 	}
 	return REG_C_COUNT;
+}
+
+const char *pen_count_name(pen_t *p, unsigned i)
+{
+	static const char *const names[LRN_N_CUSTOM0] = { "view", "click",
+		"rsvp", "save", "share", "feedback_pos", "feedback_neg",
+		"search", "cart", "purchase", "like", "dislike", "skip", "hide",
+		"impression" };
+	if (i < LRN_N_CUSTOM0)
+		return names[i];
+	if (!p || i >= LRN_N_COUNT)
+		return NULL;
+	const char *v = p->r.hdr->limits.verbs[i - LRN_N_CUSTOM0];
+	return v[0] ? v : NULL;
 }
 
 const char *pen_version(void)

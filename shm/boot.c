@@ -36,6 +36,7 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
     struct reg_header *h)
 {
 	h->params = c->learn;
+	lrn_params_derive(&h->params);
 	h->limits = evt_limits_default();
 	h->limits.max_id_len = c->max_id_len;
 	h->limits.max_str_len = c->max_str_len;

@@ -114,8 +114,12 @@ int cat_name_put(const struct reg *r, enum name_kind kind, uint32_t id,
 	struct name_entry *e = _name_find(r, id);
 	if (!e)
 		return -ENOSPC;
-	if (len > sizeof(e->text) - 1)
-		len = sizeof(e->text) - 1;
+	if (len > NAME_MAX_LEN) {
+		/* Cut at a character boundary: never half a UTF-8 sequence. */
+		len = NAME_MAX_LEN;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+	}
 	if (e->id == id)
 		return (e->len == len && memcmp(e->text, text, len) == 0 &&
 			   e->kind == kind)
@@ -127,10 +131,9 @@ int cat_name_put(const struct reg *r, enum name_kind kind, uint32_t id,
 		return -ENOSPC;
 	cb->names++;
 	e->kind = (uint8_t)kind;
-	e->len = (uint8_t)len;
-	memcpy(e->text, text, len);
-	e->text[len] = 0;
-	ck_pr_fence_store(); /* the text is complete before the id */
+	e->len = (uint16_t)len;
+	memcpy(e->text, text, len); /* len says where it ends: no NUL */
+	ck_pr_fence_store();	    /* the text is complete before the id */
 	ck_pr_store_32(&e->id, id);
 	return 0;
 }

@@ -30,7 +30,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 8 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 9 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -168,7 +168,8 @@ struct prof_slot {
 	uint32_t pad;
 	struct lrn_profile p;
 };
-_Static_assert(sizeof(struct prof_slot) == 768, "profile slot is 768 bytes");
+_Static_assert(sizeof(struct prof_slot) == 704,
+    "a profile slot is 704 bytes, 11 cache lines");
 
 /* Index entry: key 0 = free. wrk s writes rec first, then key (release). */
 struct prof_index {
@@ -233,15 +234,21 @@ struct cat_block {
 	uint8_t pad[REG_LINE - 28];
 };
 
-/* Name of a tag or category for display: id written last (release). */
+/*
+ * Name of a tag or category for display, as the catalog gave it (up to
+ * NAME_MAX_LEN bytes; longer names are cut at a UTF-8 character boundary):
+ * id written last (release).
+ */
 enum name_kind { NAME_TAG = 1, NAME_CATEGORY = 2 };
+#define NAME_MAX_LEN 128
 struct name_entry {
 	uint32_t id;
 	uint8_t kind;
-	uint8_t len;
-	char text[26];
+	uint8_t pad;
+	uint16_t len;
+	char text[NAME_MAX_LEN];
 };
-_Static_assert(sizeof(struct name_entry) == 32, "name entry is 32 bytes");
+_Static_assert(sizeof(struct name_entry) == 136, "name entry is 136 bytes");
 
 /*
  * The acceptor's crash-safe state for the Fluentd forward protocol

@@ -38,10 +38,10 @@ void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 	fprintf(f,
 	    ",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\","
 	    "\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,"
-	    "\"unknown_entity\":%u,\"dropped\":%u,\"counts\":{",
+	    "\"unknown_entity\":%u,\"displaced\":%u,\"counts\":{",
 	    (unsigned long long)pp->user_key, pp->events, a, b,
 	    (long long)pp->first_ms, (long long)pp->last_ms, pp->unknown_entity,
-	    pp->dropped);
+	    pp->displaced);
 	for (unsigned i = 0; i < PEN_N_COUNT; i++)
 		fprintf(f, "%s\"%s\":%u", i ? "," : "", cli_count_names[i],
 		    pp->counts[i]);
@@ -138,10 +138,10 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 	for (unsigned i = 0; i < pp->n_geo; i++)
 		printf("  location cell %s: %u events\n", pp->geo[i].cell,
 		    pp->geo[i].n);
-	if (pp->unknown_entity || pp->dropped)
+	if (pp->unknown_entity || pp->displaced)
 		printf("  %u events on entities not in the catalog, %u "
-		       "contributions dropped by top-K\n",
-		    pp->unknown_entity, pp->dropped);
+		       "admission candidates displaced\n",
+		    pp->unknown_entity, pp->displaced);
 }
 
 int cli_profile(const struct cli *c, int argc, char **argv)

@@ -140,7 +140,7 @@ static void check_double(void)
 	bad("learning_rate", "NAN", "0..1");
 	bad("learning_rate", "infinity", "0..1");
 	bad("learning_rate", "1e999", "0..1"); /* overflows to inf */
-	bad("decay_per_day", "0.49", "0.5..1");
+	bad("decay_per_day", "0.009", "0.01..1");
 	bad("signal_view", "5.01", "0..5");
 	bad("signal_feedback_pos", "-0.1", "0..5");
 	bad("signal_feedback_neg", "0.1", "-5..0");
@@ -152,7 +152,7 @@ static void check_double(void)
 	CHECK(good("learning_rate", "+0.25").learn.learning_rate == 0.25);
 	CHECK(good("learning_rate", "2.5e-1").learn.learning_rate == 0.25);
 	CHECK(good("learning_rate", ".5").learn.learning_rate == 0.5);
-	CHECK(good("decay_per_day", "0.5").learn.decay_per_day == 0.5);
+	CHECK(good("decay_per_day", "0.01").learn.decay_per_day == 0.01);
 	CHECK(good("signal_feedback_neg", "-5").learn.signal_feedback_neg ==
 	    -5.0);
 	CHECK(

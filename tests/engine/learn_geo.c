@@ -1,6 +1,8 @@
 /*
- * learn geo: location cells are counted with space-saving: a full table
- * replaces its least-counted cell and the newcomer inherits that count + 1.
+ * learn geo: location cells keep a count and the day last seen; a full
+ * table replaces the cell of least weight (count halving every
+ * geo_half_life_days since the last visit), so a user who moved forgets
+ * the old cells while a home visited daily stays.
  */
 #include <string.h>
 
@@ -9,6 +11,7 @@
 
 #define USER 5u
 #define T0 1700000000000LL
+#define DAY 86400000LL
 
 #define A 0xa1u
 #define B 0xb2u
@@ -18,7 +21,7 @@
 
 static struct lrn_params prm;
 
-static void at(struct lrn_profile *p, uint64_t cell, unsigned times)
+static void at(struct lrn_profile *p, uint64_t cell, unsigned times, int64_t t)
 {
 	struct evt_record e;
 
@@ -26,19 +29,25 @@ static void at(struct lrn_profile *p, uint64_t cell, unsigned times)
 	e.user_key = USER;
 	e.entity_key = 6;
 	e.type = EVT_CLICK;
-	e.time_ms = T0;
+	e.time_ms = t;
 	e.geo_cell = cell;
 	for (unsigned i = 0; i < times; i++)
 		lrn_apply(p, &prm, &e, NULL);
 }
 
-/* The count of `cell`, 0 when not in the table. */
-static uint32_t count(const struct lrn_profile *p, uint64_t cell)
+/* The slot of `cell`, -1 when not in the table. */
+static int slot(const struct lrn_profile *p, uint64_t cell)
 {
 	for (unsigned i = 0; i < LRN_GEO; i++)
-		if (p->geo[i].cell == cell)
-			return p->geo[i].n;
-	return 0;
+		if (p->geo_cell[i] == cell)
+			return (int)i;
+	return -1;
+}
+
+static unsigned count(const struct lrn_profile *p, uint64_t cell)
+{
+	int i = slot(p, cell);
+	return i < 0 ? 0 : p->geo_n[i];
 }
 
 int main(void)
@@ -49,49 +58,55 @@ int main(void)
 	lrn_profile_init(&p, USER);
 
 	/* no location: nothing */
-	at(&p, 0, 4);
+	at(&p, 0, 4, T0);
 	for (unsigned i = 0; i < LRN_GEO; i++) {
-		CHECK_EQ_INT(p.geo[i].cell, 0);
-		CHECK_EQ_INT(p.geo[i].n, 0);
+		CHECK_EQ_INT(p.geo_cell[i], 0);
+		CHECK_EQ_INT(p.geo_n[i], 0);
 	}
 
-	/* fill: A x3, B x1, C x2 (slots 0, 1, 2) */
-	at(&p, A, 3);
-	at(&p, B, 1);
-	at(&p, C, 2);
+	/* fill on one day: A x3, B x1, C x2 (slots 0, 1, 2) */
+	at(&p, A, 3, T0);
+	at(&p, B, 1, T0);
+	at(&p, C, 2, T0);
 	CHECK_EQ_INT(count(&p, A), 3);
 	CHECK_EQ_INT(count(&p, B), 1);
 	CHECK_EQ_INT(count(&p, C), 2);
+	CHECK_EQ_INT(p.geo_day[0], T0 / DAY);
 
-	/* D replaces B, the least counted (1), with 1 + 1 */
-	at(&p, D, 1);
-	CHECK_EQ_INT(count(&p, B), 0);
-	CHECK_EQ_INT(count(&p, D), 2);
-	CHECK_EQ_INT(p.geo[1].cell, D); /* B's slot */
-	CHECK_EQ_INT(count(&p, A), 3);
-	CHECK_EQ_INT(count(&p, C), 2);
+	/* same day, D replaces B, the least weight (1), starting at 1 */
+	at(&p, D, 1, T0);
+	CHECK_EQ_INT(slot(&p, B), -1);
+	CHECK_EQ_INT(slot(&p, D), 1); /* B's slot */
+	CHECK_EQ_INT(count(&p, D), 1);
 
-	/* E: D (slot 1) and C (slot 2) tie at 2; the lower slot goes: 2 + 1 */
-	at(&p, E, 1);
-	CHECK_EQ_INT(count(&p, D), 0);
-	CHECK_EQ_INT(p.geo[1].cell, E);
+	/* E: D (1) is the least; then a known cell just counts */
+	at(&p, E, 1, T0);
+	CHECK_EQ_INT(slot(&p, E), 1);
+	at(&p, E, 2, T0);
 	CHECK_EQ_INT(count(&p, E), 3);
-	CHECK_EQ_INT(count(&p, C), 2);
 
-	/* a known cell just counts */
-	at(&p, A, 2);
-	CHECK_EQ_INT(count(&p, A), 5);
+	/* weights as of today: counts; 30 days later they have halved */
+	CHECK_NEAR(lrn_geo_weight(&p, &prm, 0, T0), 3.0, 1e-12);
+	CHECK_NEAR(lrn_geo_weight(&p, &prm, 0, T0 + 30 * DAY), 1.5, 1e-12);
 
-	/* B comes back: replaces C (2), the least now, with 3 */
-	at(&p, B, 1);
-	CHECK_EQ_INT(count(&p, C), 0);
-	CHECK_EQ_INT(count(&p, B), 3);
-	CHECK_EQ_INT(p.geo[2].cell, B);
+	/* The user moves: 60 days later, home is C2... A (3, 60 days old:
+	 * weight 0.75) loses against C (2, but visited now) and E (3). */
+	at(&p, C, 1, T0 + 60 * DAY); /* C: 3, seen today */
+	at(&p, B, 1, T0 + 60 * DAY); /* least now: A (0.75) vs E (0.75):
+				      * tie, the lower slot (A, 0) goes */
+	CHECK_EQ_INT(slot(&p, A), -1);
+	CHECK_EQ_INT(slot(&p, B), 0);
+	CHECK_EQ_INT(count(&p, C), 3);
+	CHECK_EQ_INT(p.geo_day[slot(&p, C)], (T0 + 60 * DAY) / DAY);
 
-	/* space-saving invariant: counts sum to the events with a cell */
-	CHECK_EQ_INT(p.geo[0].n + p.geo[1].n + p.geo[2].n,
-	    3 + 1 + 2 + 1 + 1 + 2 + 1);
-	CHECK_EQ_INT(p.events, 4 + 11);
+	/* A daily home survives a stream of one-off places. */
+	lrn_profile_init(&p, USER);
+	for (int d = 0; d < 20; d++) {
+		at(&p, A, 1, T0 + d * DAY);
+		at(&p, 0x1000u + (uint64_t)d, 1, T0 + d * DAY + 1000);
+	}
+	CHECK_EQ_INT(count(&p, A), 20);
+	CHECK_EQ_INT(p.events, 40);
 
-	return check_done("learn geo space-saving");
+	return check_done("learn geo recency");
 }

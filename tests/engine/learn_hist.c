@@ -28,7 +28,7 @@ static struct evt_record ev(uint8_t wd, uint8_t dp, uint8_t dev, uint8_t plat)
 	return e;
 }
 
-static unsigned long sum16(const uint16_t *h, unsigned n)
+static unsigned long sum8(const uint8_t *h, unsigned n)
 {
 	unsigned long s = 0;
 
@@ -42,7 +42,7 @@ static unsigned long hours_sum(const struct lrn_profile *p)
 	unsigned long s = 0;
 
 	for (unsigned d = 0; d < 7; d++)
-		s += sum16(p->hours[d], EVT_DP_COUNT);
+		s += sum8(p->hours[d], EVT_DP_COUNT);
 	return s;
 }
 
@@ -60,55 +60,56 @@ int main(void)
 	CHECK_EQ_INT(p.hours[2][EVT_DP_EVENING], 1);
 	CHECK_EQ_INT(hours_sum(&p), 1);
 	CHECK_EQ_INT(p.devices[EVT_DEV_TABLET], 1);
-	CHECK_EQ_INT(sum16(p.devices, EVT_DEV_COUNT), 1);
+	CHECK_EQ_INT(sum8(p.devices, EVT_DEV_COUNT), 1);
 	CHECK_EQ_INT(p.platforms[EVT_PLAT_ANDROID], 1);
-	CHECK_EQ_INT(sum16(p.platforms, EVT_PLAT_COUNT), 1);
+	CHECK_EQ_INT(sum8(p.platforms, EVT_PLAT_COUNT), 1);
 
-	/* 70000 events into one cell: 65535 fit; the 65536th halves to 32767
-	 * and adds one (32768); 70000 - 65536 = 4464 more: 37232. */
+	/* 700 events into one cell: 255 fit; the 256th halves to 127 and
+	 * adds one (128); every 128 more halve again: 700 = 256 + 3 * 128 + 60,
+	 * so 128 + 60 = 188. Counts per verb are 32-bit and exact. */
 	lrn_profile_init(&p, USER);
 	e = ev(6, EVT_DP_NIGHT, EVT_DEV_MOBILE, EVT_PLAT_IOS);
-	for (unsigned i = 0; i < 70000; i++)
+	for (unsigned i = 0; i < 700; i++)
 		lrn_apply(&p, &prm, &e, NULL);
-	CHECK_EQ_INT(p.hours[6][EVT_DP_NIGHT], 37232);
-	CHECK_EQ_INT(p.devices[EVT_DEV_MOBILE], 37232);
-	CHECK_EQ_INT(p.platforms[EVT_PLAT_IOS], 37232);
-	CHECK_EQ_INT(p.events, 70000);
-	CHECK_EQ_INT(p.counts[LRN_N_VIEW], 70000);
+	CHECK_EQ_INT(p.hours[6][EVT_DP_NIGHT], 188);
+	CHECK_EQ_INT(p.devices[EVT_DEV_MOBILE], 188);
+	CHECK_EQ_INT(p.platforms[EVT_PLAT_IOS], 188);
+	CHECK_EQ_INT(p.events, 700);
+	CHECK_EQ_INT(p.counts[LRN_N_VIEW], 700);
 
 	/* Halving is of the whole histogram, each histogram on its own. */
 	lrn_profile_init(&p, USER);
-	p.hours[1][EVT_DP_MORNING] = 65530;
+	p.hours[1][EVT_DP_MORNING] = 250;
 	p.hours[0][EVT_DP_NIGHT] = 7;
 	p.hours[6][EVT_DP_EVENING] = 1;
-	p.hours[3][EVT_DP_AFTERNOON] = 40001;
-	p.devices[EVT_DEV_DESKTOP] = 65534;
+	p.hours[3][EVT_DP_AFTERNOON] = 201;
+	p.devices[EVT_DEV_DESKTOP] = 254;
 	p.devices[EVT_DEV_TV] = 9;
-	p.platforms[EVT_PLAT_WEB] = 65535;
+	p.platforms[EVT_PLAT_WEB] = 255;
 	p.platforms[EVT_PLAT_LINUX] = 3;
 	e = ev(1, EVT_DP_MORNING, EVT_DEV_DESKTOP, EVT_PLAT_WEB);
-	for (unsigned i = 0; i < 5; i++) /* hours 65535, devices halve once */
+	for (unsigned i = 0; i < 5; i++) /* hours 255, devices halve once */
 		lrn_apply(&p, &prm, &e, NULL);
-	/* hours: 65530 + 5 = 65535, untouched others */
-	CHECK_EQ_INT(p.hours[1][EVT_DP_MORNING], 65535);
+	/* hours: 250 + 5 = 255, untouched others */
+	CHECK_EQ_INT(p.hours[1][EVT_DP_MORNING], 255);
 	CHECK_EQ_INT(p.hours[0][EVT_DP_NIGHT], 7);
-	/* devices: 65534 -> 65535 (1st), halve -> 32767 +1 = 32768 (2nd),
-	 * then 3 more: 32771; TV 9 -> 4 */
-	CHECK_EQ_INT(p.devices[EVT_DEV_DESKTOP], 32771);
+	/* devices: 254 -> 255 (1st), halve -> 127 + 1 = 128 (2nd), then 3
+	 * more: 131; TV 9 -> 4 */
+	CHECK_EQ_INT(p.devices[EVT_DEV_DESKTOP], 131);
 	CHECK_EQ_INT(p.devices[EVT_DEV_TV], 4);
-	/* platforms: halve at once -> 32767 +1, +4 more = 32772; linux 3 -> 1 */
-	CHECK_EQ_INT(p.platforms[EVT_PLAT_WEB], 32772);
+	/* platforms: halve at once -> 127 + 1, +4 more = 132; linux 3 -> 1 */
+	CHECK_EQ_INT(p.platforms[EVT_PLAT_WEB], 132);
 	CHECK_EQ_INT(p.platforms[EVT_PLAT_LINUX], 1);
-	/* the next one halves hours: 65535 -> 32767 + 1 = 32768, 7 -> 3,
-	 * 1 -> 0, 40001 -> 20000 */
+	/* the next one halves hours: 255 -> 127 + 1 = 128, 7 -> 3, 1 -> 0,
+	 * 201 -> 100 */
 	lrn_apply(&p, &prm, &e, NULL);
-	CHECK_EQ_INT(p.hours[1][EVT_DP_MORNING], 32768);
+	CHECK_EQ_INT(p.hours[1][EVT_DP_MORNING], 128);
 	CHECK_EQ_INT(p.hours[0][EVT_DP_NIGHT], 3);
 	CHECK_EQ_INT(p.hours[6][EVT_DP_EVENING], 0);
-	CHECK_EQ_INT(p.hours[3][EVT_DP_AFTERNOON], 20000);
-	CHECK_EQ_INT(p.devices[EVT_DEV_DESKTOP], 32772);
+	CHECK_EQ_INT(p.hours[3][EVT_DP_AFTERNOON], 100);
+	CHECK_EQ_INT(p.devices[EVT_DEV_DESKTOP], 132);
 	CHECK_EQ_INT(p.devices[EVT_DEV_TV], 4);
-	CHECK_EQ_INT(p.platforms[EVT_PLAT_WEB], 32773);
+	CHECK_EQ_INT(p.platforms[EVT_PLAT_WEB], 133);
 
 	/* Out-of-range values are ignored, each on its own. */
 	lrn_profile_init(&p, USER);
@@ -122,14 +123,14 @@ int main(void)
 		lrn_apply(&p, &prm, &e, NULL);
 	}
 	CHECK_EQ_INT(hours_sum(&p), 0);
-	CHECK_EQ_INT(sum16(p.devices, EVT_DEV_COUNT), 0);
-	CHECK_EQ_INT(sum16(p.platforms, EVT_PLAT_COUNT), 0);
+	CHECK_EQ_INT(sum8(p.devices, EVT_DEV_COUNT), 0);
+	CHECK_EQ_INT(sum8(p.platforms, EVT_PLAT_COUNT), 0);
 	CHECK_EQ_INT(p.events, 3);
 	/* a valid weekday/daypart with a bad device still counts its hour */
 	e = ev(4, EVT_DP_AFTERNOON, 77, EVT_PLAT_MACOS);
 	lrn_apply(&p, &prm, &e, NULL);
 	CHECK_EQ_INT(p.hours[4][EVT_DP_AFTERNOON], 1);
-	CHECK_EQ_INT(sum16(p.devices, EVT_DEV_COUNT), 0);
+	CHECK_EQ_INT(sum8(p.devices, EVT_DEV_COUNT), 0);
 	CHECK_EQ_INT(p.platforms[EVT_PLAT_MACOS], 1);
 
 	/* A record with an unknown type leaves the profile as it was. */

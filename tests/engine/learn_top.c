@@ -52,7 +52,7 @@ int main(void)
 	struct lrn_weight full[16];
 	for (unsigned i = 0; i < 16; i++) {
 		full[i].id = 100 - i;
-		full[i].evidence = 1;
+		full[i].n = 1;
 		full[i].w = 0.25;
 	}
 	unsigned o16[16];
@@ -63,8 +63,8 @@ int main(void)
 	/* on a real profile table */
 	struct lrn_profile p;
 	lrn_profile_init(&p, 1);
-	p.tags[4] = (struct lrn_weight){ .id = 44, .evidence = 2, .w = 0.02 };
-	p.tags[9] = (struct lrn_weight){ .id = 99, .evidence = 1, .w = 0.07 };
+	p.tags[4] = (struct lrn_weight){ .id = 44, .n = 2, .w = 0.02 };
+	p.tags[9] = (struct lrn_weight){ .id = 99, .n = 1, .w = 0.07 };
 	unsigned ot[LRN_TAGS];
 	CHECK_EQ_INT(lrn_top(p.tags, LRN_TAGS, ot), 2);
 	CHECK_EQ_INT(ot[0], 9);

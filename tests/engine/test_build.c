@@ -52,11 +52,14 @@ static void test_names(void)
 	}
 	CHECK(strcmp(evt_reason_name(EVT_R_BAD_FEEDBACK), "bad_feedback") == 0);
 	CHECK(strcmp(evt_reason_name(EVT_REASON_COUNT), "unknown_reason") == 0);
-	for (int t = 0; t < EVT_TYPE_COUNT; t++) {
+	for (int t = 0; t < EVT_BUILTIN_COUNT; t++) {
 		const char *n = evt_type_name((enum evt_type)t);
 
 		CHECK_EQ_INT(evt_type_parse(n, strlen(n)), t);
 	}
+	CHECK_EQ_INT(evt_type_parse("purchase", 8), EVT_PURCHASE);
+	CHECK_EQ_INT(evt_type_parse("Impression", 10), EVT_IMPRESSION);
+	CHECK(strcmp(evt_type_name(EVT_CUSTOM0), "unknown_type") == 0);
 	CHECK_EQ_INT(evt_type_parse("RSVP", 4), EVT_RSVP);
 	CHECK_EQ_INT(evt_type_parse("Search", 6), EVT_SEARCH);
 	CHECK_EQ_INT(evt_type_parse("rsvpx", 5), -1);
@@ -162,7 +165,7 @@ static void test_rejections(void)
 	in.event_type = (struct evt_str){ NULL, 0 };
 	REJECT(in, EVT_R_MISSING_TYPE, "event_type");
 	in = base();
-	in.event_type = S("purchase");
+	in.event_type = S("teleport");
 	REJECT(in, EVT_R_BAD_TYPE, "event_type");
 	in = base();
 	in.entity_type = S("venue");

@@ -31,8 +31,14 @@ static inline uint32_t ev_of(const struct lrn_weight *ws, unsigned n,
     uint32_t id)
 {
 	const struct lrn_weight *x = find(ws, n, id);
-	return x != NULL ? x->evidence : 0;
+	return x != NULL ? x->n : 0;
 }
+
+/*
+ * Weights are floats (engine/learn.h): a learned weight matches its double
+ * reference to float precision, a relative 1e-6 over a few operations.
+ */
+#define CHECK_W(a, b) CHECK_NEAR((a), (b), 1e-6 * fabs((double)(b)) + 1e-9)
 
 /* Entries in use. */
 static inline unsigned used(const struct lrn_weight *ws, unsigned n)

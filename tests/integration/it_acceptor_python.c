@@ -196,10 +196,10 @@ static void _check_user(struct ax *a, const char *id, unsigned u)
 	snprintf(want, sizeof(want), "tag-%u", u % 10);
 	if (pp.n_tags == 1) {
 		CHECK(strcmp(pp.tags[0].name, want) == 0);
-		CHECK_NEAR(pp.tags[0].weight, w, 1e-9);
+		CHECK_NEAR(pp.tags[0].weight, w, 1e-6 * w);
 	}
 	if (pp.n_cats == 1)
-		CHECK_NEAR(pp.cats[0].weight, w, 1e-9);
+		CHECK_NEAR(pp.cats[0].weight, w, 1e-6 * w);
 	unsigned counts[5] = { 0 };
 	for (unsigned k = 0; k < K; k++)
 		counts[(u + k) % 5]++;

@@ -93,7 +93,7 @@ static void _profile(struct hx *h)
 	CHECK_EQ_INT(pp.n_tags, 2);
 	CHECK_EQ_INT(pp.n_cats, 1);
 	for (unsigned i = 0; i < pp.n_tags; i++)
-		CHECK_NEAR(pp.tags[i].weight, want, 1e-12);
+		CHECK_NEAR(pp.tags[i].weight, want, 1e-6 * fabs(want));
 	CHECK(!strcmp(pp.cats[0].name, "music"));
 
 	/* Prepared once from JSON, published later; garbage says why. */

@@ -116,12 +116,25 @@ static inline void wl_pen_event(const struct wl_ev *e, struct pen_event *pe,
 	wl_location(e->user, e->cell, &pe->lat, &pe->lon);
 }
 
+/*
+ * Weights are floats summed in arrival order: the reference, a double sum
+ * in log order, matches to float precision. Each float addition may err
+ * by 2^-24 of the running magnitude, at most the mass (sum of |c|), so n
+ * additions stay within n * 6e-8 * mass; 1e-7 per event leaves margin.
+ * Relative to the weight itself it can look large when positive and
+ * negative contributions cancel. Every later event of the user also
+ * decays the stored weight once (one more rounding), so n is the user's
+ * event count plus two.
+ */
+#define WL_TOL(mass, n) (1e-7 * (double)(n) * (mass) + 1e-12)
+
 /* Reference profile of one user. */
 struct wl_ref {
 	uint32_t counts[8];
 	uint32_t events;
 	int64_t first, last;
 	double tag_w[WL_TAGS], cat_w[WL_CATS];
+	double tag_m[WL_TAGS], cat_m[WL_CATS]; /* sums of |contribution| */
 	uint32_t tag_n[WL_TAGS], cat_n[WL_CATS];
 	uint16_t hours[7][4];
 	uint32_t cells[3];
@@ -168,9 +181,11 @@ static inline struct wl_ref *wl_reference(uint64_t n, unsigned users)
 		    pow(0.95, (double)(r->last - e.t) / WL_DAY);
 		for (unsigned k = 0; k < 3; k++) {
 			r->tag_w[wl_tag_slot(e.entity, k)] += c;
+			r->tag_m[wl_tag_slot(e.entity, k)] += fabs(c);
 			r->tag_n[wl_tag_slot(e.entity, k)]++;
 		}
 		r->cat_w[e.entity % WL_CATS] += c;
+		r->cat_m[e.entity % WL_CATS] += fabs(c);
 		r->cat_n[e.entity % WL_CATS]++;
 		r->counts[wl_count_slot(&e)]++;
 		/* Local weekday (Monday 0; 1970-01-01 was a Thursday) and
@@ -240,7 +255,8 @@ static inline int wl_compare(unsigned user, const struct wl_ref *r,
 		if (j == p->n_tags)
 			WL_FAIL("tag slot %u missing", s);
 		if (p->tags[j].evidence != r->tag_n[s] ||
-		    fabs(p->tags[j].weight - r->tag_w[s]) > 1e-9)
+		    fabs(p->tags[j].weight - r->tag_w[s]) >
+			WL_TOL(r->tag_m[s], r->events + 2))
 			WL_FAIL("tag slot %u: weight %.15g evidence %u, "
 				"expected "
 				"%.15g / %u",
@@ -257,7 +273,8 @@ static inline int wl_compare(unsigned user, const struct wl_ref *r,
 		while (j < p->n_cats && p->cats[j].id != id)
 			j++;
 		if (j == p->n_cats || p->cats[j].evidence != r->cat_n[s] ||
-		    fabs(p->cats[j].weight - r->cat_w[s]) > 1e-9)
+		    fabs(p->cats[j].weight - r->cat_w[s]) >
+			WL_TOL(r->cat_m[s], r->events + 2))
 			WL_FAIL("category slot %u differs", s);
 	}
 	if (memcmp(p->hours, r->hours, sizeof(r->hours)))

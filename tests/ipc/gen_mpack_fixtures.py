@@ -138,7 +138,7 @@ def fixtures():
         rej={"missing_entity": 1})
     add("rej_missing_time", p(base(timestamp=...)), ok=0,
         rej={"missing_time": 1})
-    add("rej_bad_type", p(base(event_type="purchase")), ok=0,
+    add("rej_bad_type", p(base(event_type="teleport")), ok=0,
         rej={"bad_type": 1})
     add("rej_bad_entity_type", p(base(entity_type="planet")), ok=0,
         rej={"bad_entity_type": 1})

@@ -157,7 +157,7 @@ int main(void)
 	CHECK(same_item(&out, &a));
 
 	/* Names. */
-	char buf[64];
+	char buf[160];
 	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 7, "jazz", 4), 0);
 	CHECK_EQ_INT(cat_name_put(&r, NAME_CATEGORY, 9, "music", 5), 0);
 	CHECK_EQ_INT(cat_name_get(&r, 7, buf, sizeof(buf)), NAME_TAG);
@@ -177,19 +177,30 @@ int main(void)
 	CHECK_EQ_INT(cat_name_put(&r, NAME_CATEGORY, 7, "jazz", 4), -EEXIST);
 	CHECK_EQ_INT(cat_name_get(&r, 7, buf, sizeof(buf)), NAME_TAG);
 	CHECK(strcmp(buf, "jazz") == 0);
-	/* Long names are cut to 25 bytes; the cut name is "the same". */
-	const char *lng = "a-very-long-tag-name-that-goes-on-and-on";
+	/* Names are kept whole up to NAME_MAX_LEN bytes. */
+	const char *lng = "Residential Building (Apartment / Condo)";
 	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 11, lng, strlen(lng)), 0);
 	CHECK_EQ_INT(cat_name_get(&r, 11, buf, sizeof(buf)), NAME_TAG);
-	CHECK_EQ_INT(strlen(buf), 25);
-	CHECK(strncmp(buf, lng, 25) == 0);
+	CHECK(strcmp(buf, lng) == 0);
+	/* Longer ones are cut at NAME_MAX_LEN, never inside a UTF-8
+	 * character (here a 2-byte one straddles the limit); the cut name
+	 * is "the same". */
+	char huge[300], got[300];
+	memset(huge, 'x', sizeof(huge));
+	huge[NAME_MAX_LEN - 1] = (char)0xc3; /* "é" across bytes 127..128 */
+	huge[NAME_MAX_LEN] = (char)0xa9;
+	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 12, huge, sizeof(huge)), 0);
+	cat_name_get(&r, 12, got, sizeof(got));
+	CHECK_EQ_INT(strlen(got), NAME_MAX_LEN - 1);
+	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 12, huge, sizeof(huge)), 0);
 	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 11, lng, strlen(lng)), 0);
 	/* A small buffer is NUL-terminated. */
 	char small[4];
 	CHECK_EQ_INT(cat_name_get(&r, 9, small, sizeof(small)), NAME_CATEGORY);
 	CHECK(strcmp(small, "mus") == 0);
 	/* Capacity 4. */
-	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 12, "x", 1), 0);
+	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 12, "x", 1),
+	    -EEXIST); /* the 4th */
 	CHECK_EQ_INT(cb->names, 4);
 	CHECK_EQ_INT(cat_name_put(&r, NAME_TAG, 13, "y", 1), -ENOSPC);
 	CHECK_EQ_INT(cat_name_get(&r, 13, buf, sizeof(buf)), 0);

@@ -254,7 +254,7 @@ static int same_weights(const struct lrn_weight *a, const struct lrn_weight *b,
     unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (a[i].id != b[i].id || a[i].evidence != b[i].evidence ||
+		if (a[i].id != b[i].id || a[i].n != b[i].n ||
 		    !(fabs(a[i].w - b[i].w) <= 1e-9))
 			return 0;
 	return 1;
@@ -265,15 +265,16 @@ static int same_profile(const struct lrn_profile *a,
 {
 	if (a->user_key != b->user_key || a->first_ms != b->first_ms ||
 	    a->last_ms != b->last_ms || a->events != b->events ||
-	    a->unknown != b->unknown || a->dropped != b->dropped ||
+	    a->unknown != b->unknown || a->displaced != b->displaced ||
 	    memcmp(a->counts, b->counts, sizeof(a->counts)) ||
 	    memcmp(a->hours, b->hours, sizeof(a->hours)) ||
 	    memcmp(a->devices, b->devices, sizeof(a->devices)) ||
 	    memcmp(a->platforms, b->platforms, sizeof(a->platforms)))
 		return 0;
 	for (unsigned i = 0; i < LRN_GEO; i++)
-		if (a->geo[i].cell != b->geo[i].cell ||
-		    a->geo[i].n != b->geo[i].n)
+		if (a->geo_cell[i] != b->geo_cell[i] ||
+		    a->geo_n[i] != b->geo_n[i] ||
+		    a->geo_day[i] != b->geo_day[i])
 			return 0;
 	return same_weights(a->tags, b->tags, LRN_TAGS) &&
 	    same_weights(a->cats, b->cats, LRN_CATS);
