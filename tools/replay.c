@@ -163,7 +163,7 @@ struct _map {
 	const char *col[_MAX_FIELDS]; /* NULL: the field's own name */
 	bool explicit_[_MAX_FIELDS];  /* given by the user: must exist */
 	int idx[_MAX_FIELDS];	      /* -1: absent */
-	char *spec;		      /* owned copy the names point into */
+	char *own[_MAX_FIELDS];	      /* owned copies col[] may point to */
 };
 
 enum _unit { U_AUTO = 0, U_S, U_MS };
@@ -1453,19 +1453,25 @@ static int _opt(int argc, char **argv, int *i, const char *name,
 	return 1;
 }
 
-/* Parses "field=COL,..." into m (m->fields/n set). CLI_OK or CLI_USAGE. */
+/*
+ * Parses "field=COL,..." into m (m->fields/n set). CLI_OK or CLI_USAGE.
+ * Each column name gets its own copy: the flag may be given again, and the
+ * names from the earlier spec stay in use.
+ */
 static int _parse_map(struct _map *m, const char *spec, const char *flag)
 {
-	free(m->spec);
-	if (!(m->spec = strdup(spec)))
+	char *text = strdup(spec);
+	if (!text)
 		return CLI_USAGE;
-	for (char *save = NULL, *kv = strtok_r(m->spec, ",", &save); kv;
+	int rc = CLI_OK;
+	for (char *save = NULL, *kv = strtok_r(text, ",", &save); kv && !rc;
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 		if (!eq || eq == kv || !eq[1]) {
 			fprintf(stderr,
 			    _NAME ": %s: '%s' is not FIELD=COLUMN\n", flag, kv);
-			return CLI_USAGE;
+			rc = CLI_USAGE;
+			break;
 		}
 		*eq = 0;
 		unsigned k = 0;
@@ -1478,12 +1484,27 @@ static int _parse_map(struct _map *m, const char *spec, const char *flag)
 			for (unsigned j = 0; j < m->n; j++)
 				fprintf(stderr, " %s", m->fields[j]);
 			fputc('\n', stderr);
-			return CLI_USAGE;
+			rc = CLI_USAGE;
+			break;
 		}
-		m->col[k] = eq + 1;
+		char *col = strdup(eq + 1);
+		if (!col) {
+			rc = CLI_USAGE;
+			break;
+		}
+		free(m->own[k]);
+		m->own[k] = col;
+		m->col[k] = col;
 		m->explicit_[k] = true;
 	}
-	return CLI_OK;
+	free(text);
+	return rc;
+}
+
+static void _map_free(struct _map *m)
+{
+	for (unsigned k = 0; k < m->n; k++)
+		free(m->own[k]);
 }
 
 static void _opts_init(struct _opts *o, const struct cli *c)
@@ -1501,9 +1522,9 @@ static void _opts_init(struct _opts *o, const struct cli *c)
 
 static void _opts_free(struct _opts *o)
 {
-	free(o->emap.spec);
-	free(o->cmap.spec);
-	free(o->tmap.spec);
+	_map_free(&o->emap);
+	_map_free(&o->cmap);
+	_map_free(&o->tmap);
 }
 
 /* An option with a value. CLI_OK, CLI_USAGE, or -1: not such an option. */
