@@ -220,8 +220,10 @@ void lr_options_free(struct lr_options *o);
 
 /* A user of the log: its key, and the id text it first appeared with. */
 struct lr_user {
-	uint64_t key;	   /* evt_user_key() */
-	uint32_t off, len; /* id text in lr_users.arena, NUL after it */
+	uint64_t key; /* evt_user_key() */
+	/* id text in lr_users.arena, NUL after it; ids are bytes and may
+	 * hold a NUL themselves (JSON "\u0000", a CSV cell): len counts */
+	uint32_t off, len;
 };
 
 /* Users by key, in order of first appearance (open addressing). */
@@ -289,7 +291,8 @@ static inline const struct evt_record *lr_event(const struct lr_log *log,
 	return &ev->chunk[i >> LR_CHUNK_BITS][i & ((1u << LR_CHUNK_BITS) - 1)];
 }
 
-/* User i (< log->users.n): the id text it first appeared with. */
+/* User i (< log->users.n): the id text it first appeared with,
+ * NUL-terminated (log->users.v[i].len bytes: see struct lr_user). */
 static inline const char *lr_user_id(const struct lr_log *log, size_t i)
 {
 	return log->users.arena + log->users.v[i].off;
