@@ -1,0 +1,770 @@
+/*
+ * logread: an event log (JSON lines or mapped CSV, plain or gzip) into
+ * validated ring records, its users and its reject counts (logread.h).
+ *
+ * The records are built by evt_build(), the function every producer of
+ * the daemon uses, so a log read here is accepted or rejected exactly as
+ * the same events sent live would be (with the caller's limits).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ipc/json.h"
+#include "tools/logread.h"
+
+const char *const lr_event_fields[LR_F_COUNT] = { "user_id", "entity_id",
+	"event_type", "timestamp", "session_id", "entity_type", "device",
+	"platform", "weather", "social", "rec_type", "position", "dwell_ms",
+	"scroll_depth", "feedback", "query", "tz_offset", "lat", "lon",
+	"rating" };
+
+static FILE *_out(FILE *msg)
+{
+	return msg ? msg : stderr;
+}
+
+static int _grow(char **p, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return 0;
+	size_t c = *cap ? *cap : 256;
+	while (c < need)
+		c *= 2;
+	char *q = realloc(*p, c);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+int lr_number(const char *p, size_t len, double *out)
+{
+	char buf[64];
+	while (len && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	char *end;
+	errno = 0;
+	double v = strtod(buf, &end);
+	if (*end || errno || !isfinite(v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* --- column mapping --------------------------------------------------- */
+
+void lr_map_init(struct lr_map *m, const char *const *fields, unsigned n)
+{
+	assert(n <= LR_MAP_MAX);
+	memset(m, 0, sizeof(*m));
+	m->fields = fields;
+	m->n = n;
+}
+
+int lr_map_set(struct lr_map *m, unsigned k, const char *col)
+{
+	char *copy = strdup(col);
+	if (!copy)
+		return -ENOMEM;
+	free(m->own[k]);
+	m->own[k] = copy;
+	m->col[k] = copy;
+	m->explicit_[k] = true;
+	return 0;
+}
+
+int lr_map_parse(struct lr_map *m, const char *spec, const char *prog,
+    const char *flag, FILE *msg)
+{
+	FILE *out = _out(msg);
+	char *text = strdup(spec);
+	if (!text)
+		return -ENOMEM;
+	int rc = 0;
+	for (char *save = NULL, *kv = strtok_r(text, ",", &save); kv && !rc;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq || eq == kv || !eq[1]) {
+			fprintf(out, "%s: %s: '%s' is not FIELD=COLUMN\n", prog,
+			    flag, kv);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = 0;
+		unsigned k = 0;
+		while (k < m->n && strcmp(m->fields[k], kv))
+			k++;
+		if (k == m->n) {
+			fprintf(out,
+			    "%s: %s: unknown field '%s'; fields:", prog, flag,
+			    kv);
+			for (unsigned j = 0; j < m->n; j++)
+				fprintf(out, " %s", m->fields[j]);
+			fputc('\n', out);
+			rc = -EINVAL;
+			break;
+		}
+		rc = lr_map_set(m, k, eq + 1);
+	}
+	free(text);
+	return rc;
+}
+
+void lr_map_free(struct lr_map *m)
+{
+	for (unsigned k = 0; k < LR_MAP_MAX; k++)
+		free(m->own[k]);
+	lr_map_init(m, m->fields, m->n);
+}
+
+/* --- gzip-transparent input ------------------------------------------- */
+
+static ssize_t _gz_read(void *cookie, char *buf, size_t n)
+{
+	int k =
+	    gzread((gzFile)cookie, buf, n > INT_MAX ? INT_MAX : (unsigned)n);
+	return k < 0 ? -1 : k;
+}
+
+/* A gzip stream cut short reports Z_BUF_ERROR at close. */
+static int _gz_close(void *cookie)
+{
+	return gzclose_r((gzFile)cookie) == Z_OK ? 0 : -1;
+}
+
+/*
+ * zlib's gzread passes data without the gzip magic through unchanged, so
+ * one stdio stream over it serves plain and gzip files alike, and the
+ * readers below keep using getline().
+ */
+int lr_open(FILE **f, const char *path, const char *prog, FILE *msg)
+{
+	*f = NULL;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC)
+				   : dup(STDIN_FILENO);
+	if (fd < 0) {
+		int e = errno;
+		fprintf(_out(msg), "%s: cannot open %s: %s\n", prog, path,
+		    strerror(e));
+		return -e;
+	}
+	gzFile g = gzdopen(fd, "rb");
+	if (!g) {
+		close(fd);
+		fprintf(_out(msg), "%s: cannot read %s: out of memory\n", prog,
+		    path);
+		return -ENOMEM;
+	}
+	gzbuffer(g, 1u << 17);
+	cookie_io_functions_t io = { .read = _gz_read, .close = _gz_close };
+	*f = fopencookie(g, "r", io);
+	if (!*f) {
+		int e = errno ? errno : ENOMEM;
+		gzclose_r(g);
+		fprintf(_out(msg), "%s: cannot read %s: %s\n", prog, path,
+		    strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int lr_close(FILE *f, const char *path, const char *prog, FILE *msg)
+{
+	bool bad = ferror(f);
+	if (fclose(f))
+		bad = true;
+	if (bad)
+		fprintf(_out(msg),
+		    "%s: %s: read error (truncated or corrupt gzip data?)\n",
+		    prog, path);
+	return bad ? -EIO : 0;
+}
+
+/* --- CSV (RFC 4180) --------------------------------------------------- */
+
+/*
+ * Splits c->rec into fields. Returns 0, 1 when the record ends inside a
+ * quoted field (more lines needed), or -EINVAL with err set.
+ */
+static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
+{
+	const char *s = c->rec, *e = c->rec + c->rlen;
+	char *o = c->buf;
+	c->n = 0;
+	for (;;) {
+		if (c->n >= LR_CSV_COLS) {
+			snprintf(err, errlen, "more than %d columns",
+			    LR_CSV_COLS);
+			return -EINVAL;
+		}
+		c->fld[c->n] = o;
+		if (s < e && *s == '"') {
+			for (s++;; s++) {
+				if (s >= e)
+					return 1;
+				if (*s == '"') {
+					if (s + 1 < e && s[1] == '"') {
+						*o++ = *s++;
+						continue;
+					}
+					s++;
+					break;
+				}
+				*o++ = *s;
+			}
+			if (s < e && *s != ',') {
+				snprintf(err, errlen,
+				    "column %u: text after the "
+				    "closing quote",
+				    c->n + 1);
+				return -EINVAL;
+			}
+		} else {
+			for (; s < e && *s != ','; s++) {
+				if (*s == '"') {
+					snprintf(err, errlen,
+					    "column %u: quote "
+					    "inside an unquoted field (quote "
+					    "the "
+					    "field, double the quote)",
+					    c->n + 1);
+					return -EINVAL;
+				}
+				*o++ = *s;
+			}
+		}
+		c->flen[c->n] = (size_t)(o - c->fld[c->n]);
+		*o++ = 0;
+		c->n++;
+		if (s >= e)
+			return 0;
+		s++; /* the comma */
+	}
+}
+
+/* Appends the next physical line to the record. 0, 1 at EOF, -ENOMEM. */
+static int _csv_line(struct lr_csv *c)
+{
+	ssize_t n = getline(&c->line, &c->lcap, c->f);
+	if (n < 0)
+		return 1;
+	c->lineno++;
+	while (n > 0 && (c->line[n - 1] == '\n' || c->line[n - 1] == '\r'))
+		n--;
+	size_t sep = c->rlen ? 1 : 0;
+	if (_grow(&c->rec, &c->rcap, c->rlen + sep + (size_t)n + 1))
+		return -ENOMEM;
+	if (sep)
+		c->rec[c->rlen++] = '\n';
+	memcpy(c->rec + c->rlen, c->line, (size_t)n);
+	c->rlen += (size_t)n;
+	c->rec[c->rlen] = 0;
+	return 0;
+}
+
+int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
+{
+	for (;;) {
+		c->rlen = 0;
+		int rc = _csv_line(c);
+		if (rc)
+			return rc > 0 ? 0 : rc;
+		c->recline = c->lineno;
+		if (c->rlen == 0)
+			continue;
+		for (;;) {
+			/* Unescaping never grows a field; one NUL each. */
+			if (_grow(&c->buf, &c->bcap, c->rlen + LR_CSV_COLS + 1))
+				return -ENOMEM;
+			rc = _csv_split(c, err, errlen);
+			if (rc <= 0)
+				break;
+			if (c->rlen > LR_CSV_MAX_RECORD ||
+			    (rc = _csv_line(c))) {
+				if (rc < 0)
+					return rc;
+				snprintf(err, errlen,
+				    "column %u: quoted field "
+				    "not closed",
+				    c->n + 1);
+				return -EINVAL;
+			}
+		}
+		if (rc == 0 && c->ncols && c->n != c->ncols) {
+			snprintf(err, errlen, "%u fields, the header has %u",
+			    c->n, c->ncols);
+			return -EINVAL;
+		}
+		return rc == 0 ? 1 : rc;
+	}
+}
+
+static int _csv_find(const struct lr_csv *c, const char *name)
+{
+	for (unsigned i = 0; i < c->ncols; i++)
+		if (!strcmp(c->hname[i], name))
+			return (int)i;
+	return -1;
+}
+
+int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, FILE *msg)
+{
+	memset(c, 0, sizeof(*c));
+	c->f = f;
+	c->name = name;
+	c->msg = _out(msg);
+	c->map = m;
+	char err[256];
+	int rc = lr_csv_next(c, err, sizeof(err));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc <= 0) {
+		fprintf(c->msg, "%s:%zu: %s\n", c->name,
+		    c->lineno ? c->lineno : 1,
+		    rc == 0 ? "empty: a header row is required" : err);
+		return -EINVAL;
+	}
+	size_t len = 0;
+	for (unsigned i = 0; i < c->n; i++)
+		len += c->flen[i] + 1;
+	if (!(c->head = malloc(len + 1)))
+		return -ENOMEM;
+	char *o = c->head;
+	for (unsigned i = 0; i < c->n; i++) {
+		const char *s = c->fld[i];
+		if (i == 0 && !strncmp(s, "\xEF\xBB\xBF", 3))
+			s += 3; /* a UTF-8 byte order mark */
+		c->hname[i] = o;
+		o = stpcpy(o, s) + 1;
+	}
+	c->ncols = c->n;
+	for (unsigned k = 0; k < m->n; k++) {
+		const char *want = m->col[k] ? m->col[k] : m->fields[k];
+		c->idx[k] = _csv_find(c, want);
+		if (c->idx[k] < 0 && m->explicit_[k]) {
+			fprintf(c->msg,
+			    "%s:%zu: no column '%s' (for %s) in the "
+			    "header\n",
+			    c->name, c->recline, want, m->fields[k]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void lr_csv_free(struct lr_csv *c)
+{
+	free(c->line);
+	free(c->rec);
+	free(c->buf);
+	free(c->head);
+	c->line = c->rec = c->buf = c->head = NULL;
+}
+
+int lr_csv_column(const struct lr_csv *c, unsigned k)
+{
+	return k < c->map->n ? c->idx[k] : -1;
+}
+
+const char *lr_csv_column_name(const struct lr_csv *c, int i)
+{
+	return i >= 0 && (unsigned)i < c->ncols ? c->hname[i] : "?";
+}
+
+struct evt_str lr_csv_cell(const struct lr_csv *c, unsigned k)
+{
+	int i = lr_csv_column(c, k);
+	if (i < 0 || (unsigned)i >= c->n || c->flen[i] == 0)
+		return (struct evt_str){ NULL, 0 };
+	return (struct evt_str){ c->fld[i], c->flen[i] };
+}
+
+/* --- users and records ------------------------------------------------ */
+
+static int _users_grow(struct lr_users *u)
+{
+	uint32_t cap = u->cap ? u->cap * 2 : 1024;
+	uint32_t *s = calloc(cap, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < u->n; i++) {
+		uint32_t h = (uint32_t)u->v[i].key & (cap - 1);
+		while (s[h])
+			h = (h + 1) & (cap - 1);
+		s[h] = (uint32_t)i + 1;
+	}
+	free(u->slots);
+	u->slots = s;
+	u->cap = cap;
+	return 0;
+}
+
+/* Remembers the id text of a user key (first appearance order). */
+static int _users_add(struct lr_users *u, uint64_t key, const char *id,
+    size_t len)
+{
+	if ((u->n + 1) * 2 > u->cap && _users_grow(u))
+		return -ENOMEM;
+	uint32_t h = (uint32_t)key & (u->cap - 1);
+	for (; u->slots[h]; h = (h + 1) & (u->cap - 1))
+		if (u->v[u->slots[h] - 1].key == key)
+			return 0;
+	if (u->n == u->vcap) {
+		size_t c = u->vcap ? u->vcap * 2 : 1024;
+		struct lr_user *v = realloc(u->v, c * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		u->v = v;
+		u->vcap = c;
+	}
+	if (_grow(&u->arena, &u->acap, u->alen + len + 1))
+		return -ENOMEM;
+	memcpy(u->arena + u->alen, id, len);
+	u->arena[u->alen + len] = 0;
+	u->v[u->n] = (struct lr_user){ key, (uint32_t)u->alen, (uint32_t)len };
+	u->alen += len + 1;
+	u->slots[h] = (uint32_t)++u->n;
+	return 0;
+}
+
+static int _ev_push(struct lr_events *ev, const struct evt_record *rec)
+{
+	if ((ev->n >> LR_CHUNK_BITS) == ev->nchunks) {
+		if (ev->nchunks == ev->cap) {
+			size_t c = ev->cap ? ev->cap * 2 : 16;
+			struct evt_record **v =
+			    realloc(ev->chunk, c * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			ev->chunk = v;
+			ev->cap = c;
+		}
+		ev->chunk[ev->nchunks] =
+		    malloc(sizeof(struct evt_record) << LR_CHUNK_BITS);
+		if (!ev->chunk[ev->nchunks])
+			return -ENOMEM;
+		ev->nchunks++;
+	}
+	ev->chunk[ev->n >> LR_CHUNK_BITS][ev->n & ((1u << LR_CHUNK_BITS) - 1)] =
+	    *rec;
+	ev->n++;
+	return 0;
+}
+
+void lr_log_free(struct lr_log *log)
+{
+	for (size_t i = 0; i < log->ev.nchunks; i++)
+		free(log->ev.chunk[i]);
+	free(log->ev.chunk);
+	free(log->users.slots);
+	free(log->users.v);
+	free(log->users.arena);
+	memset(log, 0, sizeof(*log));
+}
+
+/* --- reading the log -------------------------------------------------- */
+
+void lr_options_init(struct lr_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->prog = "penchant";
+	lr_map_init(&o->map, lr_event_fields, LR_F_COUNT);
+	o->unit = LR_UNIT_AUTO;
+	o->rating_pos = 4;
+	o->rating_neg = 2.5;
+	o->max_events = LR_DEFAULT_MAX_EVENTS;
+	o->lim = evt_limits_default();
+}
+
+void lr_options_free(struct lr_options *o)
+{
+	lr_map_free(&o->map);
+}
+
+/* One file being read into a log. */
+struct _rd {
+	struct lr_log *log;
+	const struct lr_options *o;
+	const char *file;
+	FILE *msg;
+};
+
+static void _progress(const struct _rd *r)
+{
+	if (r->o->progress && (r->log->lines & (LR_PROGRESS_LINES - 1)) == 0)
+		r->o->progress(r->o->progress_arg, r->log->lines, r->log->ev.n,
+		    r->log->rejected_lines);
+}
+
+static void _reject(const struct _rd *r, size_t line, enum evt_reason why,
+    const char *msg)
+{
+	r->log->rejected_lines++;
+	if ((unsigned)why < EVT_REASON_COUNT)
+		r->log->rejected[why]++;
+	fprintf(r->msg, "%s:%zu: %s\n", r->file, line, msg);
+}
+
+/*
+ * Validates and keeps one decoded event. 0 (accepted or rejected), -ENOMEM,
+ * or -E2BIG past max_events.
+ */
+static int _take(const struct _rd *r, const struct evt_input *in, size_t line)
+{
+	struct lr_log *log = r->log;
+	struct evt_record rec;
+	const char *field = NULL;
+	enum evt_reason why = evt_build(in, &r->o->lim, &rec, &field);
+	if (why != EVT_OK) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s%s%s", evt_reason_name(why),
+		    field ? ": " : "", field ? field : "");
+		_reject(r, line, why, msg);
+		return 0;
+	}
+	if (log->ev.n >= r->o->max_events)
+		return -E2BIG;
+	if (_users_add(&log->users, rec.user_key, in->user_id.p,
+		in->user_id.len) ||
+	    _ev_push(&log->ev, &rec))
+		return -ENOMEM;
+	if (log->ev.n == 1 || rec.time_ms > log->t_last)
+		log->t_last = rec.time_ms;
+	return 0;
+}
+
+static int _read_json(const struct _rd *r, FILE *f)
+{
+	struct json_tok toks[LR_JSON_TOKS];
+	char *line = NULL, *scratch = NULL, err[512];
+	size_t cap = 0, scap = 0, lineno = 0;
+	ssize_t n;
+	int rc = 0;
+	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		r->log->lines++;
+		_progress(r);
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		size_t k = 0;
+		while (k < (size_t)n && (line[k] == ' ' || line[k] == '\t'))
+			k++;
+		if (k == (size_t)n)
+			continue;
+		if ((rc = _grow(&scratch, &scap, (size_t)n + 1)))
+			break;
+		struct json_work w;
+		struct evt_input in;
+		json_work_init(&w, toks, LR_JSON_TOKS, scratch, scap);
+		enum evt_reason why = json_event_input(line, (size_t)n, &w, &in,
+		    err, sizeof(err));
+		if (why != EVT_OK) {
+			char msg[600];
+			snprintf(msg, sizeof(msg), "%s: %s",
+			    evt_reason_name(why), err);
+			_reject(r, lineno, why, msg);
+			continue;
+		}
+		rc = _take(r, &in, lineno);
+	}
+	free(line);
+	free(scratch);
+	return rc;
+}
+
+/* Numeric time of a CSV cell in ms by unit. false: not a number. */
+static bool _csv_time(enum lr_unit u, struct evt_str s, int64_t *ms)
+{
+	double v;
+	if (lr_number(s.p, s.len, &v))
+		return false;
+	bool as_ms = u == LR_UNIT_MS ||
+	    (u == LR_UNIT_AUTO && fabs(v) >= 1e11 && v == floor(v));
+	double m = as_ms ? v : v * 1000;
+	if (!(fabs(m) < 9e18))
+		m = copysign(9e18, m); /* evt_build: TIME_RANGE */
+	*ms = (int64_t)llround(m);
+	return true;
+}
+
+/* Rating rule: sets type (and sign) from the rating cell. */
+static int _csv_rating(const struct lr_options *o, struct evt_str r,
+    struct evt_input *in)
+{
+	double v;
+	if (lr_number(r.p, r.len, &v))
+		return -EINVAL;
+	if (v >= o->rating_pos) {
+		in->event_type = (struct evt_str){ "feedback", 8 };
+		in->feedback_type = (struct evt_str){ "positive", 8 };
+	} else if (v <= o->rating_neg) {
+		in->event_type = (struct evt_str){ "feedback", 8 };
+		in->feedback_type = (struct evt_str){ "negative", 8 };
+	} else {
+		in->event_type = (struct evt_str){ "view", 4 };
+	}
+	return 0;
+}
+
+/* The numeric fields: where a number goes in struct evt_input. */
+struct _numf {
+	enum lr_field f;
+	size_t has_off, val_off;
+};
+#define _NF(F, HAS, VAL)                                                       \
+	{                                                                      \
+		F, offsetof(struct evt_input, HAS),                            \
+		    offsetof(struct evt_input, VAL)                            \
+	}
+static const struct _numf _numfs[] = {
+	_NF(LR_F_POSITION, has_position, position),
+	_NF(LR_F_DWELL, has_dwell, dwell_ms),
+	_NF(LR_F_SCROLL, has_scroll, scroll_depth),
+	_NF(LR_F_TZ, has_tz, tz_offset_min),
+	_NF(LR_F_LAT, has_lat, lat),
+	_NF(LR_F_LON, has_lon, lon),
+};
+
+/* Numeric cells; a bad one names its field. */
+static const char *_csv_numbers(const struct lr_csv *c, struct evt_input *in)
+{
+	for (size_t i = 0; i < sizeof(_numfs) / sizeof(_numfs[0]); i++) {
+		struct evt_str s = lr_csv_cell(c, _numfs[i].f);
+		if (!s.len)
+			continue;
+		double v;
+		if (lr_number(s.p, s.len, &v))
+			return lr_event_fields[_numfs[i].f];
+		*(bool *)((char *)in + _numfs[i].has_off) = true;
+		*(double *)((char *)in + _numfs[i].val_off) = v;
+	}
+	struct evt_str fb = lr_csv_cell(c, LR_F_FEEDBACK);
+	double v;
+	if (fb.len && lr_number(fb.p, fb.len, &v) == 0) {
+		in->has_feedback_num = true;
+		in->feedback_num = v;
+	} else {
+		in->feedback_type = fb;
+	}
+	return NULL;
+}
+
+/* One CSV row to an evt_input; NULL, or the field that is not a number. */
+static const char *_csv_input(const struct lr_options *o,
+    const struct lr_csv *c, struct evt_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->user_id = lr_csv_cell(c, LR_F_USER);
+	in->entity_id = lr_csv_cell(c, LR_F_ENTITY);
+	in->event_type = lr_csv_cell(c, LR_F_TYPE);
+	if (!in->event_type.len && o->type)
+		in->event_type = (struct evt_str){ o->type, strlen(o->type) };
+	in->session_id = lr_csv_cell(c, LR_F_SESSION);
+	in->entity_type = lr_csv_cell(c, LR_F_ENTITY_TYPE);
+	in->device = lr_csv_cell(c, LR_F_DEVICE);
+	in->platform = lr_csv_cell(c, LR_F_PLATFORM);
+	in->weather = lr_csv_cell(c, LR_F_WEATHER);
+	in->social = lr_csv_cell(c, LR_F_SOCIAL);
+	in->rec_type = lr_csv_cell(c, LR_F_REC_TYPE);
+	in->query = lr_csv_cell(c, LR_F_QUERY);
+	const char *bad = _csv_numbers(c, in);
+	if (bad)
+		return bad;
+	struct evt_str t = lr_csv_cell(c, LR_F_TIME);
+	if (_csv_time(o->unit, t, &in->time_ms))
+		in->has_time_ms = true;
+	else
+		in->timestamp_str = t;
+	struct evt_str r = lr_csv_cell(c, LR_F_RATING);
+	if (r.len && _csv_rating(o, r, in))
+		return lr_event_fields[LR_F_RATING];
+	return NULL;
+}
+
+static int _read_csv(const struct _rd *r, FILE *f)
+{
+	struct lr_csv c;
+	uint64_t base = r->log->lines;
+	char err[300];
+	int rc = lr_csv_open(&c, f, r->file, &r->o->map, r->msg);
+	while (rc == 0) {
+		int k = lr_csv_next(&c, err, sizeof(err));
+		r->log->lines = base + c.lineno;
+		_progress(r);
+		if (k == 0 || k == -ENOMEM) {
+			rc = k;
+			break;
+		}
+		if (k < 0) {
+			_reject(r, c.recline, EVT_R_MALFORMED, err);
+			continue;
+		}
+		struct evt_input in;
+		const char *bad = _csv_input(r->o, &c, &in);
+		if (bad) {
+			snprintf(err, sizeof(err), "%s: %s",
+			    evt_reason_name(EVT_R_BAD_NUMBER), bad);
+			_reject(r, c.recline, EVT_R_BAD_NUMBER, err);
+			continue;
+		}
+		rc = _take(r, &in, c.recline);
+	}
+	lr_csv_free(&c);
+	return rc;
+}
+
+/* The stream's events into the log; -ENOMEM is left to the caller to say,
+ * after the input is closed (its read error, if any, comes first). */
+static int _read(struct lr_log *log, FILE *f, const char *name,
+    const struct lr_options *o)
+{
+	struct _rd r = { log, o, name, _out(o->msg) };
+	return o->csv ? _read_csv(&r, f) : _read_json(&r, f);
+}
+
+static void _oom(const struct lr_log *log, const struct lr_options *o)
+{
+	fprintf(_out(o->msg), "%s: out of memory after %zu events\n", o->prog,
+	    log->ev.n);
+}
+
+int lr_read_stream(struct lr_log *log, FILE *f, const char *name,
+    const struct lr_options *o)
+{
+	int rc = _read(log, f, name, o);
+	if (rc == -ENOMEM)
+		_oom(log, o);
+	return rc;
+}
+
+int lr_read(struct lr_log *log, const char *path, const struct lr_options *o)
+{
+	FILE *f;
+	int rc = lr_open(&f, path, o->prog, o->msg);
+	if (rc)
+		return rc;
+	rc = _read(log, f, path, o);
+	int closed = lr_close(f, path, o->prog, o->msg);
+	if (rc == -ENOMEM)
+		_oom(log, o);
+	return rc ? rc : closed;
+}
