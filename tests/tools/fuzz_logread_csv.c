@@ -3,7 +3,7 @@
  * (lr_csv_*: every record it returns is consistent) and through lr_read's
  * CSV path (every record evt_build's invariants, the counts add up). Must
  * never crash. Built with libFuzzer (-Dfuzz=true) or with
- * tests/event/fuzz_replay_main.c.
+ * tests/fuzz_replay_main.c.
  */
 #include <errno.h>
 #include <stdint.h>
