@@ -481,8 +481,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr,
-		    "usage: net_bench PENCHANTD [--seconds S] "
-		    "[--runs R] [--only udp1|udp16|tcp]\n");
+		    "usage: net_bench PENCHANTD [--seconds S] [--runs R] [--only udp1|udp16|tcp]\n");
 		return 2;
 	}
 	struct env e = { .secs = 2.0 };
@@ -535,9 +534,8 @@ int main(int argc, char **argv)
 			rb[i] = _run_udp_baseline(&e, &dg, pers[v]);
 		}
 		struct result a = _median(ra, runs), b = _median(rb, runs);
-		printf("%-6s acceptor: sent %.2fM ev/s, accepted %.2fM ev/s, "
-		       "applied %.2fM ev/s, dropped %.0f | recvmmsg baseline: "
-		       "applied %.2fM ev/s, dropped %.0f | ratio %.2f%s\n",
+		printf(
+		    "%-6s acceptor: sent %.2fM ev/s, accepted %.2fM ev/s, applied %.2fM ev/s, dropped %.0f | recvmmsg baseline: applied %.2fM ev/s, dropped %.0f | ratio %.2f%s\n",
 		    name, a.sent / 1e6, a.accepted / 1e6, a.applied / 1e6,
 		    a.dropped, b.applied / 1e6, b.dropped,
 		    b.applied > 0 ? a.applied / b.applied : 0.0,
@@ -551,8 +549,8 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < runs; i++)
 			rt[i] = _run_tcp(&e, 4);
 		struct result t = _median(rt, runs);
-		printf("tcp4   acceptor: sent %.2fM ev/s, accepted %.2fM ev/s, "
-		       "applied %.2fM ev/s, dropped 0%s\n",
+		printf(
+		    "tcp4   acceptor: sent %.2fM ev/s, accepted %.2fM ev/s, applied %.2fM ev/s, dropped 0%s\n",
 		    t.sent / 1e6, t.accepted / 1e6, t.applied / 1e6,
 		    t.ok ? "" : "  CHECK FAILED");
 		bad |= !t.ok;

@@ -560,8 +560,7 @@ static int _publish_paced(pen_t *pen, const struct workload *w, uint64_t n,
 				deadline = now + 30000000000LL;
 			else if (now > deadline) {
 				fprintf(stderr,
-				    "penchant-bench: latency samples "
-				    "not applied within 30 s\n");
+				    "penchant-bench: latency samples not applied within 30 s\n");
 				goto out;
 			}
 		}
@@ -763,8 +762,7 @@ static int _run(const struct opts *o, const struct workload *w, enum variant v,
 			last_progress = t_end;
 		} else if (t_end - last_progress > 10000000000LL) {
 			fprintf(stderr,
-			    "penchant-bench: %s: stuck at %llu of "
-			    "%llu applied\n",
+			    "penchant-bench: %s: stuck at %llu of %llu applied\n",
 			    _vname[v], (unsigned long long)a,
 			    (unsigned long long)n);
 			goto fail;
@@ -792,9 +790,7 @@ static int _run(const struct opts *o, const struct workload *w, enum variant v,
 	}
 	if (applied != n || published != n || full || ctl->seq_errors) {
 		fprintf(stderr,
-		    "penchant-bench: %s: WRONG: applied %llu, "
-		    "published %llu, expected %llu, table_full %llu, "
-		    "out-of-order %llu\n",
+		    "penchant-bench: %s: WRONG: applied %llu, published %llu, expected %llu, table_full %llu, out-of-order %llu\n",
 		    _vname[v], (unsigned long long)applied,
 		    (unsigned long long)published, (unsigned long long)n,
 		    (unsigned long long)full,
@@ -844,16 +840,12 @@ static void _usage(FILE *f)
 	    "  --zipf S        Zipf exponent (default 1.0)\n"
 	    "  --shards S      worker processes (default 1)\n"
 	    "  --publishers P  publisher processes (default 1)\n"
-	    "  --repeat K      runs of every variant; medians printed (default "
-	    "3)\n"
-	    "  --rate R        offered events/s of the latency run (default "
-	    "1e6)\n"
+	    "  --repeat K      runs of every variant; medians printed (default 3)\n"
+	    "  --rate R        offered events/s of the latency run (default 1e6)\n"
 	    "  --lat-events N  events of the latency run (default 2000000)\n"
-	    "  --no-prefault   consumers do not map their shard before the "
-	    "start\n"
+	    "  --no-prefault   consumers do not map their shard before the start\n"
 	    "  --verbose       print every run\n"
-	    "  --only V        run one variant: ring-copy, table, e2e, "
-	    "latency\n"
+	    "  --only V        run one variant: ring-copy, table, e2e, latency\n"
 	    "                  (for profiling; no summary)\n"
 	    "  --quick         CI smoke sizes: 200000 events, 50000 users\n");
 }
@@ -932,9 +924,8 @@ static int _parse(int argc, char **argv, struct opts *o)
 			o->lat_events = (uint64_t)v, i++;
 		} else {
 			fprintf(stderr,
-			    "penchant-bench: bad option or value: "
-			    "%s%s%s\n",
-			    a, i + 1 < argc ? " " : "",
+			    "penchant-bench: bad option or value: %s%s%s\n", a,
+			    i + 1 < argc ? " " : "",
 			    i + 1 < argc ? argv[i + 1] : "");
 			_usage(stderr);
 			return -1;
@@ -952,8 +943,7 @@ int main(int argc, char **argv)
 	struct workload *w = calloc(1, sizeof(*w));
 	if (!w || _gen(w, &o)) {
 		fprintf(stderr,
-		    "penchant-bench: out of memory generating %llu "
-		    "events\n",
+		    "penchant-bench: out of memory generating %llu events\n",
 		    (unsigned long long)o.events);
 		return 1;
 	}
@@ -966,9 +956,8 @@ int main(int argc, char **argv)
 		perror("penchant-bench: mmap");
 		return 1;
 	}
-	printf("config: %llu events, %llu users (zipf s=%.2f), shards %u, "
-	       "publishers %u, repeat %u, %ld cpus, latency run %llu events at "
-	       "%.2fM/s\n",
+	printf(
+	    "config: %llu events, %llu users (zipf s=%.2f), shards %u, publishers %u, repeat %u, %ld cpus, latency run %llu events at %.2fM/s\n",
 	    (unsigned long long)o.events, (unsigned long long)o.users, o.zipf,
 	    o.shards, o.publishers, o.repeat, sysconf(_SC_NPROCESSORS_ONLN),
 	    (unsigned long long)o.lat_events, o.rate / 1e6);
@@ -1025,22 +1014,22 @@ int main(int argc, char **argv)
 	double ring = _median(rate[V_RING], K);
 	double table = _median(rate[V_TABLE], K);
 	double e2e = _median(rate[V_E2E], K);
-	printf("ring-copy: %.2fM events/s (bare batched ring copy, %u->%u "
-	       "processes)\n",
+	printf(
+	    "ring-copy: %.2fM events/s (bare batched ring copy, %u->%u processes)\n",
 	    ring / 1e6, o.publishers, o.shards);
-	printf("ceiling: %.2fM events/s (ring copy + prof_find_or_insert + "
-	       "seqlocked write)\n",
+	printf(
+	    "ceiling: %.2fM events/s (ring copy + prof_find_or_insert + seqlocked write)\n",
 	    table / 1e6);
-	printf("e2e: %.2fM events/s applied (ratio %.2f of ceiling %.2fM/s, "
-	       "%.2f of ring-copy)\n",
+	printf(
+	    "e2e: %.2fM events/s applied (ratio %.2f of ceiling %.2fM/s, %.2f of ring-copy)\n",
 	    e2e / 1e6, e2e / table, table / 1e6, e2e / ring);
-	printf("latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->"
-	       "applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
+	printf(
+	    "latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
 	    _median(p50, K) / 1e3, _median(p99, K) / 1e3,
 	    _median(p999, K) / 1e3, o.rate / 1e6, _median(rate[V_LAT], K) / 1e6,
 	    (unsigned long long)samples);
-	printf("memory: %.0f B/user of shm for profiles+index (capacity %llu, "
-	       "slot %.0f B, index entry %zu B); %llu users touched\n",
+	printf(
+	    "memory: %.0f B/user of shm for profiles+index (capacity %llu, slot %.0f B, index entry %zu B); %llu users touched\n",
 	    last[V_E2E].bytes_per_user,
 	    (unsigned long long)last[V_E2E].capacity, last[V_E2E].slot_bytes,
 	    sizeof(struct prof_index), (unsigned long long)last[V_E2E].touched);

@@ -267,8 +267,7 @@ int bsh_ring_verify(struct bsh *b, char *err, size_t errlen)
 	static const char *const names[] = { "ck single", "stage 1", "batch" };
 	if (b->ring_errors) {
 		snprintf(err, errlen,
-		    "ring: %llu out-of-order, missing or full "
-		    "records",
+		    "ring: %llu out-of-order, missing or full records",
 		    (unsigned long long)b->ring_errors);
 		return -1;
 	}
@@ -278,8 +277,7 @@ int bsh_ring_verify(struct bsh *b, char *err, size_t errlen)
 		uint64_t want = n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1);
 		if (b->consumed[m] != n || b->seq_sum[m] != want) {
 			snprintf(err, errlen,
-			    "ring %s: produced %llu consumed "
-			    "%llu, seq sum %llu want %llu",
+			    "ring %s: produced %llu consumed %llu, seq sum %llu want %llu",
 			    names[m], (unsigned long long)n,
 			    (unsigned long long)b->consumed[m],
 			    (unsigned long long)b->seq_sum[m],
@@ -322,8 +320,7 @@ int bsh_learn_reference(char *err, size_t errlen)
 		found++;
 		if (fabs(p.tags[i].w - want) > 1e-9) {
 			snprintf(err, errlen,
-			    "learner: tag %u weight %.12f, want "
-			    "%.12f",
+			    "learner: tag %u weight %.12f, want %.12f",
 			    p.tags[i].id, p.tags[i].w, want);
 			return -1;
 		}
@@ -332,8 +329,7 @@ int bsh_learn_reference(char *err, size_t errlen)
 	    p.counts[LRN_N_VIEW] != 1 || p.events != 3 || !p.cats[0].id ||
 	    fabs(p.cats[0].w - want) > 1e-9) {
 		snprintf(err, errlen,
-		    "learner: %u tags, %u rsvp, %u view, %u "
-		    "events, category %.12f (want 4, 2, 1, 3, %.12f)",
+		    "learner: %u tags, %u rsvp, %u view, %u events, category %.12f (want 4, 2, 1, 3, %.12f)",
 		    found, p.counts[LRN_N_RSVP], p.counts[LRN_N_VIEW], p.events,
 		    p.cats[0].w, want);
 		return -1;
@@ -361,8 +357,7 @@ int bsh_learn_verify(struct bsh *b, char *err, size_t errlen)
 	if (b->prof.events != (uint32_t)b->learn_steps ||
 	    (uint32_t)sum != (uint32_t)b->learn_steps || !b->prof.tags[0].id) {
 		snprintf(err, errlen,
-		    "learner: %llu steps, profile says %u "
-		    "events, counts sum %llu",
+		    "learner: %llu steps, profile says %u events, counts sum %llu",
 		    (unsigned long long)b->learn_steps, b->prof.events,
 		    (unsigned long long)sum);
 		return -1;

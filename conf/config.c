@@ -136,13 +136,11 @@ static const char *const _cfg_log_levels[] = {
 
 static const struct _cfg_desc _cfg_table[] = {
 	CFG_STRING(instance, "default", 1, CFG_INSTANCE_MAX, CFGF_NAMECHARS,
-	    "instance name: selects the shared-memory region /penchant.NAME "
-	    "and the snapshot file"),
+	    "instance name: selects the shared-memory region /penchant.NAME and the snapshot file"),
 	CFG_UINT(shards, 0, 0, CFG_SHARDS_MAX, 0,
 	    "shard worker processes; 0 = one per online CPU"),
 	CFG_UINT(producer_slots, 16, 2, 256, 0,
-	    "producer slots in the ring matrix (acceptor + libpenchant "
-	    "clients)"),
+	    "producer slots in the ring matrix (acceptor + libpenchant clients)"),
 	CFG_UINT(acceptor_slots, 1, 0, 8, 0,
 	    "producer slots reserved for the network acceptor"),
 	CFG_UINT(ring_depth, 4096, 64, 1048576, CFGF_POW2,
@@ -158,16 +156,13 @@ static const struct _cfg_desc _cfg_table[] = {
 	CFG_BOOL(snapshot, true,
 	    "write a snapshot at clean shutdown and load it at start"),
 	CFG_UINT(snapshot_interval_s, 300, 0, 86400, 0,
-	    "also write a snapshot this often while running (a child process "
-	    "copies the tables; 0 = only at shutdown), so a machine crash "
-	    "loses at most this much learning"),
+	    "also write a snapshot this often while running (a child process copies the tables; 0 = only at shutdown), so a machine crash loses at most this much learning"),
 	CFG_UINT(worker_batch, 64, 1, 4096, 0,
 	    "records a worker takes from one ring before moving on"),
 	CFG_UINT(idle_spin_us, 50, 0, 100000, 0,
 	    "how long an idle worker spins before sleeping on its doorbell"),
 	CFG_UINT(restart_delay_ms, 100, 0, 60000, 0,
-	    "supervisor delay before restarting a child that died (doubles "
-	    "on rapid repeats up to 5 s)"),
+	    "supervisor delay before restarting a child that died (doubles on rapid repeats up to 5 s)"),
 	CFG_ENUM(log_level, enum cfg_log_level, CFG_LOG_INFO, _cfg_log_levels,
 	    "least severe message the daemons log"),
 	/* The learner's rows, from engine/learn_params.h. */
@@ -178,50 +173,38 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "longest user/entity/session id accepted"),
 	CFG_UINT(max_str_len, 64, 8, 1024, 0, "longest other string field"),
 	CFG_UINT(max_past_days, 36500, 0, 100000, 0,
-	    "events older than this (by event time vs wall clock at "
-	    "acceptance) are rejected"),
+	    "events older than this (by event time vs wall clock at acceptance) are rejected"),
 	CFG_UINT(max_future_s, 86400, 0, 31536000, 0,
 	    "events further in the future are rejected"),
 	CFG_UINT(geo_precision, 6, 1, 12, 0,
 	    "geohash characters kept for locations (coarse by design)"),
 	CFG_STRING(udp_listen, "127.0.0.1:7878,[::1]:7878", 0,
 	    CFG_LISTEN_STR_MAX, CFGF_LISTEN,
-	    "UDP addresses the acceptor receives msgpack events on; empty "
-	    "disables UDP"),
+	    "UDP addresses the acceptor receives msgpack events on; empty disables UDP"),
 	CFG_STRING(tcp_listen, "127.0.0.1:7878,[::1]:7878", 0,
 	    CFG_LISTEN_STR_MAX, CFGF_LISTEN,
-	    "TCP addresses the acceptor takes msgpack event streams on; empty "
-	    "disables TCP"),
+	    "TCP addresses the acceptor takes msgpack event streams on; empty disables TCP"),
 	CFG_STRING(forward_listen, "127.0.0.1:24224", 0, CFG_LISTEN_STR_MAX,
 	    CFGF_LISTEN,
-	    "TCP addresses for the Fluentd forward protocol; empty disables "
-	    "it"),
+	    "TCP addresses for the Fluentd forward protocol; empty disables it"),
 	CFG_UINT(max_connections, 1024, 1, 65536, 0,
-	    "open TCP connections the acceptor keeps; more are accepted and "
-	    "closed at once (counted)"),
+	    "open TCP connections the acceptor keeps; more are accepted and closed at once (counted)"),
 	CFG_UINT(max_conn_buffer, 524288, 4096, 67108864, 0,
-	    "bytes the acceptor holds per TCP connection (a partial object "
-	    "plus data paused by back-pressure); raised to max_object_bytes "
-	    "when below it"),
+	    "bytes the acceptor holds per TCP connection (a partial object plus data paused by back-pressure); raised to max_object_bytes when below it"),
 	CFG_UINT(max_object_bytes, 262144, 256, 67108864, 0,
-	    "largest msgpack object (one event map or array of them) the "
-	    "acceptor decodes; a larger one closes its TCP connection"),
+	    "largest msgpack object (one event map or array of them) the acceptor decodes; a larger one closes its TCP connection"),
 	CFG_UINT(idle_timeout_s, 60, 1, 86400, 0,
-	    "a TCP connection that sends nothing, or does not complete an "
-	    "object, for this long is closed"),
+	    "a TCP connection that sends nothing, or does not complete an object, for this long is closed"),
 	CFG_UINT(udp_rcvbuf, 4194304, 0, 1073741824, 0,
-	    "SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; "
-	    "capped by net.core.rmem_max)"),
+	    "SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; capped by net.core.rmem_max)"),
 };
 
 #define CFG_COUNT (sizeof(_cfg_table) / sizeof(_cfg_table[0]))
 
 /* Rules between settings, enforced by cfg_check() and listed in the docs. */
 static const char *const _cfg_rules[] = {
-	"acceptor_slots < producer_slots: libpenchant clients need at least "
-	"one producer slot",
-	"kl_release <= kl_threshold: drift must clear below where it is "
-	"flagged",
+	"acceptor_slots < producer_slots: libpenchant clients need at least one producer slot",
+	"kl_release <= kl_threshold: drift must clear below where it is flagged",
 };
 #define CFG_RULE_COUNT (sizeof(_cfg_rules) / sizeof(_cfg_rules[0]))
 
@@ -319,8 +302,7 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			    d->umin, d->umax);
 		else if (d->flags & CFGF_LISTEN)
 			snprintf(out, outlen,
-			    "comma-separated IPV4:PORT or "
-			    "[IPV6]:PORT, at most %d, %llu..%llu chars",
+			    "comma-separated IPV4:PORT or [IPV6]:PORT, at most %d, %llu..%llu chars",
 			    CFG_LISTEN_MAX, d->umin, d->umax);
 		else
 			snprintf(out, outlen, "%llu..%llu chars of %s", d->umin,
@@ -591,8 +573,7 @@ static int _cfg_parse(const struct _cfg_desc *d, const char *s,
 			snprintf(why, whylen, "is out of range");
 		else if (rc)
 			snprintf(why, whylen,
-			    "is not an unsigned integer (decimal or 0x hex); "
-			    "expected");
+			    "is not an unsigned integer (decimal or 0x hex); expected");
 		break;
 	case CFGT_DOUBLE:
 		rc = _cfg_parse_double(s, &v->d);
@@ -871,13 +852,11 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 	/* Keep in step with _cfg_rules[]. */
 	if (c->acceptor_slots >= c->producer_slots)
 		return _cfg_msg(err, errlen, -EINVAL,
-		    "acceptor_slots (%u) must be less than producer_slots "
-		    "(%u): libpenchant clients need at least one producer slot",
+		    "acceptor_slots (%u) must be less than producer_slots (%u): libpenchant clients need at least one producer slot",
 		    c->acceptor_slots, c->producer_slots);
 	if (c->learn.kl_release > c->learn.kl_threshold)
 		return _cfg_msg(err, errlen, -EINVAL,
-		    "kl_release (%g) must be at most kl_threshold (%g): drift "
-		    "must clear below where it is flagged",
+		    "kl_release (%g) must be at most kl_threshold (%g): drift must clear below where it is flagged",
 		    c->learn.kl_release, c->learn.kl_threshold);
 	return 0;
 }
@@ -1018,9 +997,8 @@ int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
 			    "bad entry '' (empty: remove the extra comma)");
 		if (count == CFG_LISTEN_MAX)
 			return _cfg_msg(err, errlen, -EINVAL,
-			    "bad entry %s "
-			    "(more than %d addresses)",
-			    q, CFG_LISTEN_MAX);
+			    "bad entry %s (more than %d addresses)", q,
+			    CFG_LISTEN_MAX);
 		if (_cfg_listen_entry(p, len,
 			count < max && out ? &out[count] : &tmp, &why))
 			return _cfg_msg(err, errlen, -EINVAL,
@@ -1096,8 +1074,7 @@ static int _cfg_apply_line(struct cfg *c, char *line, char *err, size_t errlen)
 		    "missing setting name before '='");
 	if (strcmp(name, "config") == 0)
 		return _cfg_msg(err, errlen, -ENOENT,
-		    "'config' is a command-line option; a config file cannot "
-		    "load another file");
+		    "'config' is a command-line option; a config file cannot load another file");
 	rc = cfg_set(c, name, value, err, errlen);
 	if (rc == -EINVAL && strchr(value, '#') && err && errlen) {
 		size_t n = strlen(err);
@@ -1193,8 +1170,7 @@ static int _cfg_arg_value(int argc, char **argv, int *i, const char *eq,
 	if (strncmp(argv[*i + 1], "--", 2) == 0) {
 		_cfg_quote(q, sizeof q, argv[*i + 1]);
 		return _cfg_msg(err, errlen, -EINVAL,
-		    "--%s needs a value, got option %s (write --%s=VALUE if "
-		    "the value starts with --)",
+		    "--%s needs a value, got option %s (write --%s=VALUE if the value starts with --)",
 		    flag, q, flag);
 	}
 	*value = argv[++*i];
@@ -1218,9 +1194,7 @@ static int _cfg_arg_negated(struct cfg *c, const char *arg, const char *name,
 		    q, d->name, _cfg_type_names[d->type]);
 	if (eq)
 		return _cfg_msg(err, errlen, -EINVAL,
-		    "%s: --no-%s takes no "
-		    "value",
-		    q, name + 3);
+		    "%s: --no-%s takes no value", q, name + 3);
 	_cfg_store(c, d, &v);
 	return 0;
 }
@@ -1285,8 +1259,7 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, int *first_positional,
 		if (a[1] != '-') {
 			_cfg_quote(q, sizeof q, a);
 			return _cfg_msg(err, errlen, -EINVAL,
-			    "unknown option %s (settings are long options: "
-			    "--name=value)",
+			    "unknown option %s (settings are long options: --name=value)",
 			    q);
 		}
 		rc = _cfg_arg(&tmp, argc, argv, &i, err, errlen);
@@ -1368,31 +1341,20 @@ void cfg_print_markdown(FILE *f)
 	fprintf(f,
 	    "# penchant settings\n"
 	    "\n"
-	    "Generated from the settings table in `conf/config.c` (the "
-	    "learner's rows from `engine/learn_params.h`); do not edit by "
-	    "hand.\n"
+	    "Generated from the settings table in `conf/config.c` (the learner's rows from `engine/learn_params.h`); do not edit by hand.\n"
 	    "Regenerate after changing the table:\n"
 	    "\n"
-	    "    ninja -C build tests/conf/print_settings_md && "
-	    "build/tests/conf/print_settings_md > docs/SETTINGS.md\n"
+	    "    ninja -C build tests/conf/print_settings_md && build/tests/conf/print_settings_md > docs/SETTINGS.md\n"
 	    "\n"
-	    "The unit test `config_settings_md` fails while this file is out "
-	    "of date.\n"
+	    "The unit test `config_settings_md` fails while this file is out of date.\n"
 	    "\n"
 	    "## Setting them\n"
 	    "\n"
-	    "- Command line: `--name=value` or `--name value`; booleans also "
-	    "`--name` (true) and `--no-name` (false); `--` ends the options.\n"
-	    "- `--config FILE` reads a file at that point: options after it "
-	    "override the file, options before it are overridden by it.\n"
-	    "- A config file has one `name = value` per line; blank lines and "
-	    "lines starting with `#` are ignored. A comment cannot follow a "
-	    "value on the same line. An error names the file and line.\n"
-	    "- `-` and `_` are interchangeable in names (`--ring-depth` is "
-	    "`ring_depth`).\n"
-	    "- Numbers: `uint` is decimal or `0x` hex, no sign; `double` is a "
-	    "finite decimal number. `bool` is true/false, yes/no, on/off or "
-	    "1/0.\n"
+	    "- Command line: `--name=value` or `--name value`; booleans also `--name` (true) and `--no-name` (false); `--` ends the options.\n"
+	    "- `--config FILE` reads a file at that point: options after it override the file, options before it are overridden by it.\n"
+	    "- A config file has one `name = value` per line; blank lines and lines starting with `#` are ignored. A comment cannot follow a value on the same line. An error names the file and line.\n"
+	    "- `-` and `_` are interchangeable in names (`--ring-depth` is `ring_depth`).\n"
+	    "- Numbers: `uint` is decimal or `0x` hex, no sign; `double` is a finite decimal number. `bool` is true/false, yes/no, on/off or 1/0.\n"
 	    "\n"
 	    "## Reference\n"
 	    "\n"

@@ -183,8 +183,7 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 	_trim(&n, &nl);
 	if (!colon || nl == 0 || nl > EVT_VERB_MAX) {
 		snprintf(err, errlen,
-		    "bad entry '%.*s' (expected name:signal, a name of 1..%d "
-		    "characters)",
+		    "bad entry '%.*s' (expected name:signal, a name of 1..%d characters)",
 		    (int)(len > 40 ? 40 : len), e, EVT_VERB_MAX);
 		return -EINVAL;
 	}
@@ -192,8 +191,7 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 		char c = _lower(n[i]);
 		if (!_verb_char(c)) {
 			snprintf(err, errlen,
-			    "bad verb name '%.*s' (letters, digits, '_' and "
-			    "'-' only)",
+			    "bad verb name '%.*s' (letters, digits, '_' and '-' only)",
 			    (int)nl, n);
 			return -EINVAL;
 		}
@@ -202,8 +200,7 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 	name[nl] = '\0';
 	if (evt_type_parse(name, nl) >= 0) {
 		snprintf(err, errlen,
-		    "'%s' is a built-in verb (its signal is the setting "
-		    "signal_%s)",
+		    "'%s' is a built-in verb (its signal is the setting signal_%s)",
 		    name, name);
 		return -EINVAL;
 	}

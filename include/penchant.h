@@ -43,11 +43,14 @@ typedef struct pen pen_t;
  */
 const char *pen_version(void);
 
-/* Flags of the publish calls. */
-#define PEN_NOWAIT 0x1 /* return -EAGAIN instead of waiting on a full ring */
-#define PEN_DEFER                                                              \
-	0x2 /* stage only; visible at the next pen_commit/flush
-                          (or a publish without PEN_DEFER) */
+/*
+ * Flags of the publish calls.
+ * PEN_NOWAIT: return -EAGAIN instead of waiting on a full ring.
+ * PEN_DEFER: stage only; visible at the next pen_commit or pen_flush (or
+ * a publish without PEN_DEFER).
+ */
+#define PEN_NOWAIT 0x1
+#define PEN_DEFER 0x2
 
 /*
  * An event, as strings and numbers. Required: user_id, event_type

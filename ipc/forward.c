@@ -219,8 +219,7 @@ static int _option(struct fwd_stream *s, const msgpack_object *o, bool *gzip)
 			if (!_strish(v, &p, &n) || n == 0 ||
 			    n > FWD_MAX_CHUNK) {
 				_msg(s->msg, sizeof(s->msg),
-				    "option chunk is not a string of 1..%d "
-				    "bytes",
+				    "option chunk is not a string of 1..%d bytes",
 				    FWD_MAX_CHUNK);
 				return -EPROTO;
 			}
@@ -235,9 +234,7 @@ static int _option(struct fwd_stream *s, const msgpack_object *o, bool *gzip)
 			} else if (!(_strish(v, &p, &n) && n == 4 &&
 				       !memcmp(p, "text", 4))) {
 				_msg(s->msg, sizeof(s->msg),
-				    "option compressed: only \"gzip\" and "
-				    "\"text\" "
-				    "are supported");
+				    "option compressed: only \"gzip\" and \"text\" are supported");
 				return -EPROTO;
 			}
 		}
@@ -395,8 +392,7 @@ static int _open(struct fwd_stream *s, const char *p, size_t size, bool again,
 	if (s->root.type != MSGPACK_OBJECT_ARRAY ||
 	    s->root.via.array.size < 2 || s->root.via.array.size > 4) {
 		_msg(s->msg, sizeof(s->msg),
-		    "not a forward message: expected an array [tag, ...] of 2 "
-		    "to 4 elements");
+		    "not a forward message: expected an array [tag, ...] of 2 to 4 elements");
 		return -EPROTO;
 	}
 	a = s->root.via.array.ptr;
@@ -532,8 +528,7 @@ static enum evt_reason _time(struct fwd_stream *s, const msgpack_object *t,
 	}
 	default:
 		_msg(s->msg, sizeof(s->msg),
-		    "entry time is not a number or "
-		    "EventTime");
+		    "entry time is not a number or EventTime");
 		return EVT_R_BAD_FIELD_TYPE;
 	}
 }

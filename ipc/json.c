@@ -238,21 +238,18 @@ static int _unicode(struct _p *p, struct _sbuf *b, size_t esc_at)
 		return rc;
 	if (cp >= 0xdc00 && cp <= 0xdfff)
 		return _fail(p, esc_at, -EINVAL,
-		    "lone low surrogate \\u escape (expected a high surrogate "
-		    "first)");
+		    "lone low surrogate \\u escape (expected a high surrogate first)");
 	if (cp >= 0xd800 && cp <= 0xdbff) {
 		if (p->len - p->pos < 2 || p->s[p->pos] != '\\' ||
 		    p->s[p->pos + 1] != 'u')
 			return _fail(p, esc_at, -EINVAL,
-			    "high surrogate \\u escape not followed by a \\u "
-			    "low surrogate");
+			    "high surrogate \\u escape not followed by a \\u low surrogate");
 		p->pos += 2;
 		if ((rc = _hex4(p, &lo)) < 0)
 			return rc;
 		if (lo < 0xdc00 || lo > 0xdfff)
 			return _fail(p, p->pos - 6, -EINVAL,
-			    "expected a low surrogate \\uDC00-\\uDFFF after a "
-			    "high surrogate");
+			    "expected a low surrogate \\uDC00-\\uDFFF after a high surrogate");
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 	}
 	return _put(p, b, u, _utf8_put(cp, u));
@@ -462,8 +459,7 @@ static int _literal(struct _p *p, const char *word, enum json_kind k)
 		return rc;
 	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
 		return _expected(p,
-		    "a value (true, false, null, a number, a string, an array "
-		    "or an object)");
+		    "a value (true, false, null, a number, a string, an array or an object)");
 	p->pos += n;
 	_close_tok(p, idx);
 	return 0;
@@ -568,8 +564,7 @@ static int _value(struct _p *p, unsigned depth)
 		if (p->s[p->pos] == '-' || _isdigit(p->s[p->pos]))
 			return _number(p);
 		return _expected(p,
-		    "a value (true, false, null, a number, a string, an array "
-		    "or an object)");
+		    "a value (true, false, null, a number, a string, an array or an object)");
 	}
 }
 

@@ -735,8 +735,7 @@ enum evt_reason mp_decoder_buffer(struct mp_decoder *d, const char *buf,
 	rc = _process(d, &k, &sc, buf, len, &used, &resume, &why);
 	if (rc == 0 && used < len) {
 		_msg(d->msg, sizeof(d->msg),
-		    "object at byte %zu truncated: needs at least %zu bytes, "
-		    "%zu left",
+		    "object at byte %zu truncated: needs at least %zu bytes, %zu left",
 		    used, sc.need, len - used);
 		why = EVT_R_MALFORMED;
 		rc = -1;

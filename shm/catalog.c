@@ -27,8 +27,7 @@ int cat_lock(const struct reg *r, char *err, size_t errlen)
 			return 0;
 		if (cur != 0 && _alive(cur)) {
 			snprintf(err, errlen,
-			    "the catalog is being written by pid %d; "
-			    "wait for it to finish",
+			    "the catalog is being written by pid %d; wait for it to finish",
 			    cur);
 			return -EBUSY;
 		}

@@ -209,27 +209,22 @@ static int _check_header(const struct reg_header *h, size_t size,
 {
 	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != REG_MAGIC) {
 		snprintf(err, errlen,
-		    "/dev/shm%s is not a penchant region (bad "
-		    "magic; it may still be starting)",
+		    "/dev/shm%s is not a penchant region (bad magic; it may still be starting)",
 		    name);
 		return -EPROTO;
 	}
 	if (h->layout_version != REG_LAYOUT_VERSION ||
 	    h->header_size != sizeof(*h)) {
 		snprintf(err, errlen,
-		    "/dev/shm%s has layout version %u (header "
-		    "%u bytes); this build speaks version %u (header %zu "
-		    "bytes): "
-		    "use the matching penchant build",
+		    "/dev/shm%s has layout version %u (header %u bytes); this build speaks version %u (header %zu bytes): use the matching penchant build",
 		    name, h->layout_version, h->header_size,
 		    (unsigned)REG_LAYOUT_VERSION, sizeof(*h));
 		return -EPROTO;
 	}
 	if (h->region_size != size) {
 		snprintf(err, errlen,
-		    "/dev/shm%s is %zu bytes but its header "
-		    "says %llu",
-		    name, size, (unsigned long long)h->region_size);
+		    "/dev/shm%s is %zu bytes but its header says %llu", name,
+		    size, (unsigned long long)h->region_size);
 		return -EPROTO;
 	}
 	struct reg_offsets off;
@@ -237,15 +232,13 @@ static int _check_header(const struct reg_header *h, size_t size,
 	if (reg_layout(&h->geo, &off, lerr, sizeof(lerr)) ||
 	    memcmp(&off, &h->off, sizeof(off)) != 0) {
 		snprintf(err, errlen,
-		    "/dev/shm%s has offsets this build would not "
-		    "compute from its geometry: corrupt or foreign",
+		    "/dev/shm%s has offsets this build would not compute from its geometry: corrupt or foreign",
 		    name);
 		return -EPROTO;
 	}
 	if (off.end != h->region_size) {
 		snprintf(err, errlen,
-		    "/dev/shm%s: its geometry needs %llu bytes "
-		    "but the region has %llu: corrupt or foreign",
+		    "/dev/shm%s: its geometry needs %llu bytes but the region has %llu: corrupt or foreign",
 		    name, (unsigned long long)off.end,
 		    (unsigned long long)h->region_size);
 		return -EPROTO;
@@ -267,9 +260,7 @@ int reg_attach(struct reg *r, const char *instance,
 		rc = -errno;
 		if (rc == -ENOENT)
 			snprintf(err, errlen,
-			    "instance '%s' is not running (no "
-			    "/dev/shm%s): start it with penchantd --instance "
-			    "%s",
+			    "instance '%s' is not running (no /dev/shm%s): start it with penchantd --instance %s",
 			    instance, name, instance);
 		else
 			snprintf(err, errlen, "cannot open /dev/shm%s: %s",
@@ -278,9 +269,7 @@ int reg_attach(struct reg *r, const char *instance,
 	}
 	if (fstat(fd, &st) || (size_t)st.st_size < sizeof(struct reg_header)) {
 		snprintf(err, errlen,
-		    "/dev/shm%s is too small to be a penchant "
-		    "region",
-		    name);
+		    "/dev/shm%s is too small to be a penchant region", name);
 		close(fd);
 		return -EPROTO;
 	}

@@ -196,9 +196,7 @@ static int _check_header(const struct _snap_header *h, const char *path,
 	    h->catalog_size != sizeof(struct _snap_cat) ||
 	    h->name_size != sizeof(struct name_entry)) {
 		snprintf(err, errlen,
-		    "%s is snapshot format %u with profile "
-		    "layout %u; this build reads format %u, layout %u: move it "
-		    "aside to start empty",
+		    "%s is snapshot format %u with profile layout %u; this build reads format %u, layout %u: move it aside to start empty",
 		    path, h->format, h->profile_layout, _SNAP_FORMAT,
 		    LRN_LAYOUT_VERSION);
 		return -EPROTO;
@@ -215,16 +213,14 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 		rc = _get(sf, &p, sizeof(p));
 		if (!rc && (rc = prof_load(r, &p)) == -ENOSPC)
 			snprintf(err, errlen,
-			    "the snapshot holds more profiles "
-			    "than profiles_per_shard allows; raise it");
+			    "the snapshot holds more profiles than profiles_per_shard allows; raise it");
 	}
 	for (uint64_t i = 0; !rc && i < h->catalog; i++) {
 		struct _snap_cat c;
 		rc = _get(sf, &c, sizeof(c));
 		if (!rc && (rc = cat_put(r, c.key, &c.it)) == -ENOSPC)
 			snprintf(err, errlen,
-			    "the snapshot holds more catalog "
-			    "entries than catalog_capacity allows; raise it");
+			    "the snapshot holds more catalog entries than catalog_capacity allows; raise it");
 	}
 	for (uint64_t i = 0; !rc && i < h->names; i++) {
 		struct name_entry n;
@@ -304,8 +300,7 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 		rc = -EPROTO;
 	if (rc == -EPROTO && !err[0])
 		snprintf(err, errlen,
-		    "%s is corrupt (checksum or length): move it "
-		    "aside to start empty",
+		    "%s is corrupt (checksum or length): move it aside to start empty",
 		    path);
 	else if (rc && !err[0])
 		snprintf(err, errlen, "cannot load %s: %s", path,

@@ -90,13 +90,11 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 		    (e = cat_put(r, evt_entity_key(ci.id.p, ci.id.len), &it)) ==
 			-ENOSPC)
 			snprintf(err, sizeof(err),
-			    "catalog is full (%u entities): "
-			    "raise catalog_capacity",
+			    "catalog is full (%u entities): raise catalog_capacity",
 			    r->hdr->geo.catalog_capacity);
 		if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
 			snprintf(err, sizeof(err),
-			    "name table is full: raise "
-			    "names_capacity");
+			    "name table is full: raise names_capacity");
 		if (e) {
 			fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
 			(*failed)++;
@@ -115,16 +113,11 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 {
 	static const char help[] =
 	    "usage: penchant catalog load FILE\n\n"
-	    "Loads entities from JSON lines (FILE, or - for stdin), one per "
-	    "line:\n"
-	    "  "
-	    "{\"id\":\"e1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"]"
-	    ",\n"
-	    "   \"start_time\":\"2026-12-01T20:00:00+01:00\",\"lat\":52.52,"
-	    "\"lon\":13.40,\n"
+	    "Loads entities from JSON lines (FILE, or - for stdin), one per line:\n"
+	    "  {\"id\":\"e1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"],\n"
+	    "   \"start_time\":\"2026-12-01T20:00:00+01:00\",\"lat\":52.52,\"lon\":13.40,\n"
 	    "   \"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
-	    "Existing ids are updated in place while the engine runs. Bad "
-	    "lines\n"
+	    "Existing ids are updated in place while the engine runs. Bad lines\n"
 	    "are reported as FILE:LINE: field: reason and skipped. Exit 0 all\n"
 	    "loaded, 1 some lines rejected, 3 instance unreachable.\n";
 	if (argc >= 2 &&

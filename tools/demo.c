@@ -12,55 +12,26 @@
 #include "tools/cli.h"
 
 static const char _catalog[] =
-    "{\"id\":\"jazz-night\",\"category\":\"music\",\"tags\":[\"jazz\",\"live-"
-    "music\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_"
-    "level\":2,\"lat\":52.52,\"lon\":13.40}\n"
-    "{\"id\":\"techno-club\",\"category\":\"music\",\"tags\":[\"electronic\","
-    "\"nightlife\",\"dance\"],\"indoor\":true,\"price_level\":3,\"lat\":52.51,"
-    "\"lon\":13.45}\n"
-    "{\"id\":\"open-air-concert\",\"category\":\"music\",\"tags\":[\"live-"
-    "music\",\"outdoors\",\"festival\"],\"outdoor\":true,\"group_friendly\":"
-    "true,\"price_level\":2}\n"
-    "{\"id\":\"choir-rehearsal\",\"category\":\"music\",\"tags\":[\"singing\","
-    "\"community\"],\"indoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"alpine-hike\",\"category\":\"outdoors\",\"tags\":[\"hiking\","
-    "\"mountains\",\"nature\"],\"outdoor\":true,\"group_friendly\":true,"
-    "\"price_level\":0}\n"
-    "{\"id\":\"kayak-tour\",\"category\":\"outdoors\",\"tags\":[\"water\","
-    "\"nature\",\"adventure\"],\"outdoor\":true,\"price_level\":2}\n"
-    "{\"id\":\"trail-run\",\"category\":\"sports\",\"tags\":[\"running\","
-    "\"nature\",\"fitness\"],\"outdoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"climbing-gym\",\"category\":\"sports\",\"tags\":[\"climbing\","
-    "\"fitness\",\"adventure\"],\"indoor\":true,\"price_level\":2}\n"
-    "{\"id\":\"yoga-park\",\"category\":\"wellness\",\"tags\":[\"yoga\","
-    "\"outdoors\",\"mindfulness\"],\"outdoor\":true,\"price_level\":1}\n"
-    "{\"id\":\"meditation\",\"category\":\"wellness\",\"tags\":["
-    "\"mindfulness\",\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
-    "{\"id\":\"street-food\",\"category\":\"food\",\"tags\":[\"street-food\","
-    "\"outdoors\",\"market\"],\"outdoor\":true,\"group_friendly\":true,\"price_"
-    "level\":1}\n"
-    "{\"id\":\"wine-tasting\",\"category\":\"food\",\"tags\":[\"wine\","
-    "\"tasting\",\"nightlife\"],\"indoor\":true,\"price_level\":3}\n"
-    "{\"id\":\"cooking-class\",\"category\":\"food\",\"tags\":[\"cooking\","
-    "\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,"
-    "\"price_level\":2}\n"
-    "{\"id\":\"modern-art\",\"category\":\"arts\",\"tags\":[\"museum\",\"art\","
-    "\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
-    "{\"id\":\"street-art-walk\",\"category\":\"arts\",\"tags\":[\"art\","
-    "\"walking\",\"outdoors\"],\"outdoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"improv-theater\",\"category\":\"arts\",\"tags\":[\"theater\","
-    "\"comedy\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_"
-    "level\":2}\n"
-    "{\"id\":\"hackathon\",\"category\":\"tech\",\"tags\":[\"coding\","
-    "\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,"
-    "\"price_level\":0}\n"
-    "{\"id\":\"robotics-talk\",\"category\":\"tech\",\"tags\":[\"robotics\","
-    "\"talk\",\"science\"],\"indoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"stargazing\",\"category\":\"science\",\"tags\":[\"astronomy\","
-    "\"nature\",\"quiet\"],\"outdoor\":true,\"price_level\":0}\n"
-    "{\"id\":\"board-games\",\"category\":\"social\",\"tags\":[\"games\","
-    "\"community\",\"quiet\"],\"indoor\":true,\"group_friendly\":true,\"price_"
-    "level\":0}\n";
+    "{\"id\":\"jazz-night\",\"category\":\"music\",\"tags\":[\"jazz\",\"live-music\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":2,\"lat\":52.52,\"lon\":13.40}\n"
+    "{\"id\":\"techno-club\",\"category\":\"music\",\"tags\":[\"electronic\",\"nightlife\",\"dance\"],\"indoor\":true,\"price_level\":3,\"lat\":52.51,\"lon\":13.45}\n"
+    "{\"id\":\"open-air-concert\",\"category\":\"music\",\"tags\":[\"live-music\",\"outdoors\",\"festival\"],\"outdoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
+    "{\"id\":\"choir-rehearsal\",\"category\":\"music\",\"tags\":[\"singing\",\"community\"],\"indoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"alpine-hike\",\"category\":\"outdoors\",\"tags\":[\"hiking\",\"mountains\",\"nature\"],\"outdoor\":true,\"group_friendly\":true,\"price_level\":0}\n"
+    "{\"id\":\"kayak-tour\",\"category\":\"outdoors\",\"tags\":[\"water\",\"nature\",\"adventure\"],\"outdoor\":true,\"price_level\":2}\n"
+    "{\"id\":\"trail-run\",\"category\":\"sports\",\"tags\":[\"running\",\"nature\",\"fitness\"],\"outdoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"climbing-gym\",\"category\":\"sports\",\"tags\":[\"climbing\",\"fitness\",\"adventure\"],\"indoor\":true,\"price_level\":2}\n"
+    "{\"id\":\"yoga-park\",\"category\":\"wellness\",\"tags\":[\"yoga\",\"outdoors\",\"mindfulness\"],\"outdoor\":true,\"price_level\":1}\n"
+    "{\"id\":\"meditation\",\"category\":\"wellness\",\"tags\":[\"mindfulness\",\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
+    "{\"id\":\"street-food\",\"category\":\"food\",\"tags\":[\"street-food\",\"outdoors\",\"market\"],\"outdoor\":true,\"group_friendly\":true,\"price_level\":1}\n"
+    "{\"id\":\"wine-tasting\",\"category\":\"food\",\"tags\":[\"wine\",\"tasting\",\"nightlife\"],\"indoor\":true,\"price_level\":3}\n"
+    "{\"id\":\"cooking-class\",\"category\":\"food\",\"tags\":[\"cooking\",\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
+    "{\"id\":\"modern-art\",\"category\":\"arts\",\"tags\":[\"museum\",\"art\",\"quiet\"],\"indoor\":true,\"price_level\":1}\n"
+    "{\"id\":\"street-art-walk\",\"category\":\"arts\",\"tags\":[\"art\",\"walking\",\"outdoors\"],\"outdoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"improv-theater\",\"category\":\"arts\",\"tags\":[\"theater\",\"comedy\",\"nightlife\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
+    "{\"id\":\"hackathon\",\"category\":\"tech\",\"tags\":[\"coding\",\"workshop\",\"community\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":0}\n"
+    "{\"id\":\"robotics-talk\",\"category\":\"tech\",\"tags\":[\"robotics\",\"talk\",\"science\"],\"indoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"stargazing\",\"category\":\"science\",\"tags\":[\"astronomy\",\"nature\",\"quiet\"],\"outdoor\":true,\"price_level\":0}\n"
+    "{\"id\":\"board-games\",\"category\":\"social\",\"tags\":[\"games\",\"community\",\"quiet\"],\"indoor\":true,\"group_friendly\":true,\"price_level\":0}\n";
 
 /* Personas: the entities a user of that persona mostly acts on. */
 static const char *const _personas[][4] = {
@@ -166,11 +137,7 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf(
 			    "usage: penchant demo [--users N] [--events N]\n\n"
-			    "Loads a demo catalog and publishes N synthetic "
-			    "events "
-			    "(default 200000)\nof N users (default 1000) "
-			    "spread over "
-			    "the last 30 days of event time.\n");
+			    "Loads a demo catalog and publishes N synthetic events (default 200000)\nof N users (default 1000) spread over the last 30 days of event time.\n");
 			return CLI_OK;
 		}
 		char *end = NULL;
@@ -185,8 +152,7 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 			i++;
 		} else {
 			fprintf(stderr,
-			    "penchant demo: bad option '%s' (see "
-			    "--help)\n",
+			    "penchant demo: bad option '%s' (see --help)\n",
 			    argv[i]);
 			return CLI_USAGE;
 		}

@@ -232,8 +232,7 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 			}
 			if (s < e && *s != ',') {
 				snprintf(err, errlen,
-				    "column %u: text after the "
-				    "closing quote",
+				    "column %u: text after the closing quote",
 				    c->n + 1);
 				return -EINVAL;
 			}
@@ -241,10 +240,7 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 			for (; s < e && *s != ','; s++) {
 				if (*s == '"') {
 					snprintf(err, errlen,
-					    "column %u: quote "
-					    "inside an unquoted field (quote "
-					    "the "
-					    "field, double the quote)",
+					    "column %u: quote inside an unquoted field (quote the field, double the quote)",
 					    c->n + 1);
 					return -EINVAL;
 				}
@@ -302,8 +298,7 @@ int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
 				if (rc < 0)
 					return rc;
 				snprintf(err, errlen,
-				    "column %u: quoted field "
-				    "not closed",
+				    "column %u: quoted field not closed",
 				    c->n + 1);
 				return -EINVAL;
 			}
@@ -362,8 +357,7 @@ int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
 		c->idx[k] = _csv_find(c, want);
 		if (c->idx[k] < 0 && m->explicit_[k]) {
 			fprintf(c->msg,
-			    "%s:%zu: no column '%s' (for %s) in the "
-			    "header\n",
+			    "%s:%zu: no column '%s' (for %s) in the header\n",
 			    c->name, c->recline, want, m->fields[k]);
 			return -EINVAL;
 		}

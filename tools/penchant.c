@@ -14,24 +14,16 @@ static void _usage(FILE *f)
 	    "usage: penchant [--instance NAME] COMMAND [ARGS]\n"
 	    "\n"
 	    "Commands:\n"
-	    "  status [--json]          layout, fill, event rates, rejects, "
-	    "health\n"
-	    "  send [--nowait]          publish JSON lines from stdin (one "
-	    "event each)\n"
+	    "  status [--json]          layout, fill, event rates, rejects, health\n"
+	    "  send [--nowait]          publish JSON lines from stdin (one event each)\n"
 	    "  profile USER [--json]    a user's learned profile\n"
-	    "  catalog load FILE        load entities (JSON lines; '-' = "
-	    "stdin)\n"
-	    "  demo [--users N] [--events N]  load a demo catalog and feed "
-	    "events\n"
-	    "  replay FILE [...]        learn from an event log offline, in "
-	    "event-time\n"
-	    "                           order, through the workers' code (no "
-	    "daemon)\n"
+	    "  catalog load FILE        load entities (JSON lines; '-' = stdin)\n"
+	    "  demo [--users N] [--events N]  load a demo catalog and feed events\n"
+	    "  replay FILE [...]        learn from an event log offline, in event-time\n"
+	    "                           order, through the workers' code (no daemon)\n"
 	    "\n"
-	    "Every command takes --help. Exit codes: 0 ok, 1 some input "
-	    "rejected,\n"
-	    "2 bad usage, 3 instance not running or incompatible, 4 not "
-	    "found.\n");
+	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
+	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
 }
 
 /* --- main ------------------------------------------------------------- */

@@ -21,8 +21,7 @@ static void _interests(FILE *f, const char *key, const struct pen_interest *it,
 		fprintf(f, "%s{\"name\":", i ? "," : "");
 		cli_json_fstr(f, it[i].name);
 		fprintf(f,
-		    ",\"id\":%u,\"weight\":%.17g,\"evidence\":%u,"
-		    "\"confidence\":%.4f}",
+		    ",\"id\":%u,\"weight\":%.17g,\"evidence\":%u,\"confidence\":%.4f}",
 		    it[i].id, it[i].weight, it[i].evidence, it[i].confidence);
 	}
 	putc(']', f);
@@ -36,9 +35,7 @@ void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 	fprintf(f, "{\"user\":");
 	cli_json_fstr(f, user);
 	fprintf(f,
-	    ",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\","
-	    "\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,"
-	    "\"unknown_entity\":%u,\"displaced\":%u,\"counts\":{",
+	    ",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,\"unknown_entity\":%u,\"displaced\":%u,\"counts\":{",
 	    (unsigned long long)pp->user_key, pp->events, a, b,
 	    (long long)pp->first_ms, (long long)pp->last_ms, pp->unknown_entity,
 	    pp->displaced);
@@ -68,9 +65,7 @@ void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 		fprintf(f, "%s{\"cell\":\"%s\",\"events\":%u}", i ? "," : "",
 		    pp->geo[i].cell, pp->geo[i].n);
 	fprintf(f,
-	    "],\"confidence\":%.4f,\"drifting\":%s,\"drift_kl\":%.4f,"
-	    "\"drift_episodes\":%u,\"drift_ms\":%lld,\"seasons\":[%u,%u,%u,%u],"
-	    "\"history\":[",
+	    "],\"confidence\":%.4f,\"drifting\":%s,\"drift_kl\":%.4f,\"drift_episodes\":%u,\"drift_ms\":%lld,\"seasons\":[%u,%u,%u,%u],\"history\":[",
 	    pp->confidence, pp->drifting ? "true" : "false", pp->drift_kl,
 	    pp->drift_episodes, (long long)pp->drift_ms, pp->seasons[0],
 	    pp->seasons[1], pp->seasons[2], pp->seasons[3]);
@@ -82,10 +77,7 @@ void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp)
 	}
 	const struct pen_behavior *bh = &pp->behavior;
 	fprintf(f,
-	    "],\"behavior\":{\"sessions\":%u,\"events_per_session\":%.3f,"
-	    "\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,"
-	    "\"click_per_view\":%.3f,\"act_per_click\":%.3f,"
-	    "\"engagement\":\"%s\"}}\n",
+	    "],\"behavior\":{\"sessions\":%u,\"events_per_session\":%.3f,\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,\"click_per_view\":%.3f,\"act_per_click\":%.3f,\"engagement\":\"%s\"}}\n",
 	    bh->sessions, bh->events_per_session, bh->mean_session_s,
 	    cli_day_names[bh->peak_weekday % 7],
 	    cli_part_names[bh->peak_daypart % 4], bh->weekend_share,
@@ -125,8 +117,8 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 		printf("\n");
 	}
 	const struct pen_behavior *bh = &pp->behavior;
-	printf("  behavior: %s; %u sessions, %.1f events and %.0f s each; "
-	       "weekend %.0f%%; click/view %.2f, act/click %.2f\n",
+	printf(
+	    "  behavior: %s; %u sessions, %.1f events and %.0f s each; weekend %.0f%%; click/view %.2f, act/click %.2f\n",
 	    bh->engagement, bh->sessions, bh->events_per_session,
 	    bh->mean_session_s, 100 * bh->weekend_share, bh->click_per_view,
 	    bh->act_per_click);
@@ -139,8 +131,8 @@ static void _profile_text(const char *user, const struct pen_profile *pp)
 		printf("  location cell %s: %u events\n", pp->geo[i].cell,
 		    pp->geo[i].n);
 	if (pp->unknown_entity || pp->displaced)
-		printf("  %u events on entities not in the catalog, %u "
-		       "admission candidates displaced\n",
+		printf(
+		    "  %u events on entities not in the catalog, %u admission candidates displaced\n",
 		    pp->unknown_entity, pp->displaced);
 }
 
@@ -149,10 +141,7 @@ int cli_profile(const struct cli *c, int argc, char **argv)
 	const char *user = NULL;
 	bool json = c->json;
 	if (cli_help(argc, argv,
-		"usage: penchant profile USER [--json]\n\nPrints "
-		"the learned profile of USER (a consistent copy from "
-		"shared\nmemory). "
-		"Exit 0 found, 4 no profile, 3 instance unreachable.\n"))
+		"usage: penchant profile USER [--json]\n\nPrints the learned profile of USER (a consistent copy from shared\nmemory). Exit 0 found, 4 no profile, 3 instance unreachable.\n"))
 		return CLI_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {

@@ -58,44 +58,33 @@ static const char _help[] =
     "                         session_id entity_type device platform weather\n"
     "                         social rec_type position dwell_ms scroll_depth\n"
     "                         feedback query tz_offset lat lon rating\n"
-    "  --time-unit s|ms|auto  numeric CSV times (default auto: integral "
-    "values\n"
-    "                         >= 1e11 are ms, others seconds); RFC 3339 "
-    "strings\n"
+    "  --time-unit s|ms|auto  numeric CSV times (default auto: integral values\n"
+    "                         >= 1e11 are ms, others seconds); RFC 3339 strings\n"
     "                         are always accepted\n"
     "  --type TYPE            event type of CSV rows without an event_type\n"
-    "  --rating COL           explicit ratings: rating >= --rating-pos (4) is "
-    "a\n"
-    "                         positive feedback, <= --rating-neg (2.5) a "
-    "negative\n"
+    "  --rating COL           explicit ratings: rating >= --rating-pos (4) is a\n"
+    "                         positive feedback, <= --rating-neg (2.5) a negative\n"
     "                         one, anything between a view (a weak positive).\n"
     "                         A rating overrides event_type; an empty rating\n"
     "                         cell falls back to it.\n"
     "  --rating-pos X, --rating-neg X\n"
-    "Catalog (optional; events on unknown entities still count, learn no "
-    "tags):\n"
+    "Catalog (optional; events on unknown entities still count, learn no tags):\n"
     "  --catalog FILE         JSON lines, as `penchant catalog load`\n"
-    "  --catalog-csv FILE     CSV; --catalog-map "
-    "id=COL,tags=COL,category=COL,\n"
+    "  --catalog-csv FILE     CSV; --catalog-map id=COL,tags=COL,category=COL,\n"
     "                         lat=COL,lon=COL (default: same names); tags are\n"
-    "                         split on --tag-sep (default '|'); the category "
-    "is\n"
+    "                         split on --tag-sep (default '|'); the category is\n"
     "                         the first tag unless mapped\n"
-    "  --tags-csv FILE        user-assigned tags added to catalog items, in "
-    "file\n"
+    "  --tags-csv FILE        user-assigned tags added to catalog items, in file\n"
     "                         order, up to 8 tags per item; --tags-map\n"
     "                         entity_id=COL,tag=COL (default: same names).\n"
-    "                         Rows for entities not in the catalog are "
-    "counted,\n"
+    "                         Rows for entities not in the catalog are counted,\n"
     "                         not rejected.\n"
     "Output:\n"
-    "  --out FILE             one JSON profile per line ('-' stdout), the "
-    "shape\n"
+    "  --out FILE             one JSON profile per line ('-' stdout), the shape\n"
     "                         of `penchant profile --json`, users in order of\n"
     "                         first appearance; engagement is as of the last\n"
     "                         event of the log, not the wall clock\n"
-    "  --summary              users, events, rejects by reason, top tags, "
-    "mean\n"
+    "  --summary              users, events, rejects by reason, top tags, mean\n"
     "                         confidence (the default without --out; --json\n"
     "                         before the command prints it as JSON)\n"
     "Limits:\n"
@@ -194,8 +183,8 @@ static void _progress(struct _progress *pg, uint64_t a, uint64_t b, uint64_t c)
 		    (unsigned long long)a, (unsigned long long)b, s);
 	else
 		fprintf(stderr,
-		    _NAME ": read %llu lines, %llu events, %llu "
-			  "rejected (%.1f s)\n",
+		    _NAME
+		    ": read %llu lines, %llu events, %llu rejected (%.1f s)\n",
 		    (unsigned long long)a, (unsigned long long)b,
 		    (unsigned long long)c, s);
 }
@@ -216,9 +205,8 @@ static int _read_log(struct _rp *x)
 	int rc = lr_read(&x->log, o->input, &o->rd);
 	if (rc == -E2BIG)
 		fprintf(stderr,
-		    _NAME ": %s has more than %llu events: refused "
-			  "(each needs 144 bytes until it is applied); raise "
-			  "--max-events if memory allows\n",
+		    _NAME
+		    ": %s has more than %llu events: refused (each needs 144 bytes until it is applied); raise --max-events if memory allows\n",
 		    o->input, o->rd.max_events);
 	return rc ? CLI_USAGE : CLI_OK;
 }
@@ -671,8 +659,8 @@ static void _summary_text(const struct _rp *x, const struct _totals *t)
 		if (_rejects(x, k))
 			printf("  %s %llu\n", evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
-	printf("catalog entities %llu (rejected lines %llu), user tags added "
-	       "%llu, for unknown entities %llu, beyond %d per item %llu\n",
+	printf(
+	    "catalog entities %llu (rejected lines %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
 	    (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->tags_added,
@@ -691,8 +679,8 @@ static void _summary_text(const struct _rp *x, const struct _totals *t)
 static void _summary_json(const struct _rp *x, const struct _totals *t)
 {
 	const uint64_t *wc = _wcounters(x);
-	printf("{\"users\":%llu,\"events_read\":%zu,\"events_applied\":%llu,"
-	       "\"unknown_entity\":%llu,\"rejected_lines\":%llu,\"rejected\":{",
+	printf(
+	    "{\"users\":%llu,\"events_read\":%zu,\"events_applied\":%llu,\"unknown_entity\":%llu,\"rejected_lines\":%llu,\"rejected\":{",
 	    (unsigned long long)t->profiles, x->log.ev.n,
 	    (unsigned long long)wc[REG_C_APPLIED],
 	    (unsigned long long)wc[REG_C_UNKNOWN_ENTITY],
@@ -702,9 +690,8 @@ static void _summary_json(const struct _rp *x, const struct _totals *t)
 			printf("%s\"%s\":%llu", n++ ? "," : "",
 			    evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
-	printf("},\"catalog\":%llu,\"catalog_rejected\":%llu,\"tags_added\":"
-	       "%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,"
-	       "\"top_tags\":[",
+	printf(
+	    "},\"catalog\":%llu,\"catalog_rejected\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
 	    (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->tags_added,
@@ -830,9 +817,7 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--users"))
 		return _u64(v, 1024, 16777216, &u)
-		    ? _usage_err("--users: '%s' "
-				 "is not 1024..16777216",
-			  v)
+		    ? _usage_err("--users: '%s' is not 1024..16777216", v)
 		    : (o->users = (unsigned)u, CLI_OK);
 	else
 		return -1;
@@ -913,8 +898,7 @@ static void _totals_line(const struct _rp *x)
 	double learn_s = (double)x->t_learn_ms / 1000;
 	fprintf(stderr,
 	    _NAME
-	    ": %zu events of %llu lines (%llu rejected) "
-	    "into %zu users; read %.2f s, learned %.2f s (%.0f events/s)\n",
+	    ": %zu events of %llu lines (%llu rejected) into %zu users; read %.2f s, learned %.2f s (%.0f events/s)\n",
 	    x->log.ev.n, (unsigned long long)x->log.lines,
 	    (unsigned long long)x->log.rejected_lines, x->log.users.n,
 	    (double)x->t_read_ms / 1000, learn_s,

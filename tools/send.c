@@ -13,15 +13,10 @@ int cli_send(const struct cli *c, int argc, char **argv)
 {
 	int flags = 0;
 	if (cli_help(argc, argv,
-		"usage: penchant send [--nowait]\n\nReads one JSON "
-		"event per line from stdin and publishes it "
-		"(docs/PROTOCOL.md).\n"
-		"Rejected lines are reported as 'line N: reason: detail' on "
-		"stderr;\n"
-		"the others are published. Exit 0 all published, 1 some "
-		"rejected,\n"
-		"3 instance unreachable. --nowait fails fast on a full "
-		"ring.\n"))
+		"usage: penchant send [--nowait]\n\nReads one JSON event per line from stdin and publishes it (docs/PROTOCOL.md).\n"
+		"Rejected lines are reported as 'line N: reason: detail' on stderr;\n"
+		"the others are published. Exit 0 all published, 1 some rejected,\n"
+		"3 instance unreachable. --nowait fails fast on a full ring.\n"))
 		return CLI_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--nowait")) {

@@ -55,26 +55,25 @@ static void _acc_text(const struct reg *r)
 	const struct reg_proc *p = reg_proc(r, reg_proc_acceptor(r));
 	const uint64_t *c = p->counters;
 	if (!p->starts) {
-		printf("acceptor: not running (no listen address or no "
-		       "acceptor slot)\n");
+		printf(
+		    "acceptor: not running (no listen address or no acceptor slot)\n");
 		return;
 	}
-	printf("acceptor: %s, %llu listeners, %llu connections, %llu events "
-	       "accepted, %llu back-pressure pauses\n",
+	printf(
+	    "acceptor: %s, %llu listeners, %llu connections, %llu events accepted, %llu back-pressure pauses\n",
 	    p->pid ? "up" : "DOWN", (unsigned long long)c[REG_C_ACC_LISTENERS],
 	    (unsigned long long)c[REG_C_ACC_CONNS],
 	    (unsigned long long)c[REG_C_ACC_EVENTS],
 	    (unsigned long long)c[REG_C_ACC_PAUSED]);
-	printf("  udp: %llu datagrams, %llu bytes, dropped %llu (%llu "
-	       "events, rings full), truncated %llu\n",
+	printf(
+	    "  udp: %llu datagrams, %llu bytes, dropped %llu (%llu events, rings full), truncated %llu\n",
 	    (unsigned long long)c[REG_C_UDP_DATAGRAMS],
 	    (unsigned long long)c[REG_C_UDP_BYTES],
 	    (unsigned long long)c[REG_C_UDP_DROPPED],
 	    (unsigned long long)c[REG_C_UDP_DROPPED_EVENTS],
 	    (unsigned long long)c[REG_C_UDP_TRUNCATED]);
-	printf("  tcp: %llu accepted, %llu bytes; closed: peer %llu, "
-	       "mid-object %llu, idle %llu, too big %llu, protocol %llu, too "
-	       "many %llu\n",
+	printf(
+	    "  tcp: %llu accepted, %llu bytes; closed: peer %llu, mid-object %llu, idle %llu, too big %llu, protocol %llu, too many %llu\n",
 	    (unsigned long long)c[REG_C_TCP_ACCEPTED],
 	    (unsigned long long)c[REG_C_TCP_BYTES],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_PEER],
@@ -83,11 +82,8 @@ static void _acc_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_BIG],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_PROTOCOL],
 	    (unsigned long long)c[REG_C_TCP_CLOSED_TOO_MANY]);
-	printf("  forward: %llu accepted, %llu bytes, %llu messages, %llu "
-	       "acks, duplicate chunks %llu (%llu events), resumed %llu, "
-	       "journal lost %llu, pending %u; closed: peer %llu, mid-message "
-	       "%llu, idle %llu, too big %llu, protocol %llu, too many %llu, "
-	       "slow reader %llu\n",
+	printf(
+	    "  forward: %llu accepted, %llu bytes, %llu messages, %llu acks, duplicate chunks %llu (%llu events), resumed %llu, journal lost %llu, pending %u; closed: peer %llu, mid-message %llu, idle %llu, too big %llu, protocol %llu, too many %llu, slow reader %llu\n",
 	    (unsigned long long)c[REG_C_FWD_ACCEPTED],
 	    (unsigned long long)c[REG_C_FWD_BYTES],
 	    (unsigned long long)c[REG_C_FWD_MESSAGES],
@@ -143,12 +139,12 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 			backlog += ring_backlog(reg_ring(r, p, s));
 	}
 	uint64_t cap = (uint64_t)g->profiles_per_shard * g->shards;
-	printf("instance %s: %s, supervisor pid %d, layout version %u, region "
-	       "%zu MiB\n",
+	printf(
+	    "instance %s: %s, supervisor pid %d, layout version %u, region %zu MiB\n",
 	    h->instance, _state_names[h->state & 3], h->supervisor_pid,
 	    h->layout_version, r->size >> 20);
-	printf("shards %u, producer slots %u (%u for the acceptor), ring depth "
-	       "%u\n",
+	printf(
+	    "shards %u, producer slots %u (%u for the acceptor), ring depth %u\n",
 	    g->shards, g->producer_slots, g->acceptor_slots, g->ring_depth);
 	printf("profiles %llu / %llu (%.1f%%), %zu bytes each\n",
 	    (unsigned long long)profiles, (unsigned long long)cap,
@@ -160,8 +156,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		    100.0 * reg_shard(r, s)->count / g->profiles_per_shard);
 	printf("catalog %u / %u entities, %u names\n", reg_catalog(r)->count,
 	    g->catalog_capacity, reg_catalog(r)->names);
-	printf("events: applied %llu (%.0f/s), published %llu, in rings %llu, "
-	       "full-ring waits %llu, unknown entity %llu\n",
+	printf(
+	    "events: applied %llu (%.0f/s), published %llu, in rings %llu, full-ring waits %llu, unknown entity %llu\n",
 	    (unsigned long long)now[REG_C_APPLIED], rate,
 	    (unsigned long long)published, (unsigned long long)backlog,
 	    (unsigned long long)waits,
@@ -171,8 +167,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		if (now[REG_C_REJECT0 + k])
 			printf(", %s %llu", evt_reason_name(k),
 			    (unsigned long long)now[REG_C_REJECT0 + k]);
-	printf("\nrecovery: %llu half-applied events rolled back, %llu "
-	       "already-applied records skipped\n",
+	printf(
+	    "\nrecovery: %llu half-applied events rolled back, %llu already-applied records skipped\n",
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
 	_acc_text(r);
@@ -184,9 +180,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 			continue;
 		char ex[32];
 		_exit_text(p->last_exit, ex, sizeof(ex));
-		printf("  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts "
-		       "%u, "
-		       "last exit %s, applied %llu\n",
+		printf(
+		    "  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts %u, last exit %s, applied %llu\n",
 		    _role_names[p->role & 3], p->index, p->pid,
 		    p->pid ? "up  " : "DOWN",
 		    (long long)(mono - p->heartbeat_ms), p->starts, ex,
@@ -196,9 +191,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		const struct reg_producer *pr = reg_producer(r, q);
 		if (!pr->owner && !pr->published)
 			continue;
-		printf("  producer %2u owner %-7d published %llu, full waits "
-		       "%llu,"
-		       " rejected %llu\n",
+		printf(
+		    "  producer %2u owner %-7d published %llu, full waits %llu, rejected %llu\n",
 		    q, pr->owner, (unsigned long long)pr->published,
 		    (unsigned long long)pr->full_waits,
 		    (unsigned long long)pr->rejected);
@@ -211,12 +205,8 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	const struct reg_geometry *g = &h->geo;
 	printf("{\"instance\":");
 	cli_json_str(h->instance);
-	printf(",\"state\":\"%s\",\"supervisor_pid\":%d,\"layout_version\":%u,"
-	       "\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,"
-	       "\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,"
-	       "\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%"
-	       "llu,"
-	       "\"skipped\":%llu,\"shard_profiles\":[",
+	printf(
+	    ",\"state\":\"%s\",\"supervisor_pid\":%d,\"layout_version\":%u,\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%llu,\"skipped\":%llu,\"shard_profiles\":[",
 	    _state_names[h->state & 3], h->supervisor_pid, h->layout_version,
 	    r->size, g->shards, g->producer_slots, g->ring_depth,
 	    g->profiles_per_shard, (unsigned long long)now[REG_C_APPLIED], rate,
@@ -232,9 +222,8 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	printf("},\"processes\":[");
 	for (unsigned i = 0; i < reg_nprocs(r); i++) {
 		const struct reg_proc *p = reg_proc(r, i);
-		printf("%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%"
-		       "u,"
-		       "\"last_exit\":%d,\"applied\":%llu}",
+		printf(
+		    "%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%u,\"last_exit\":%d,\"applied\":%llu}",
 		    i ? "," : "", _role_names[p->role & 3], p->index, p->pid,
 		    p->starts, p->last_exit,
 		    (unsigned long long)p->counters[REG_C_APPLIED]);
@@ -244,8 +233,8 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	printf(",\"producers\":[");
 	for (unsigned q = 0; q < g->producer_slots; q++) {
 		const struct reg_producer *pr = reg_producer(r, q);
-		printf("%s{\"owner\":%d,\"published\":%llu,\"full_waits\":%llu,"
-		       "\"rejected\":%llu}",
+		printf(
+		    "%s{\"owner\":%d,\"published\":%llu,\"full_waits\":%llu,\"rejected\":%llu}",
 		    q ? "," : "", pr->owner, (unsigned long long)pr->published,
 		    (unsigned long long)pr->full_waits,
 		    (unsigned long long)pr->rejected);
@@ -262,11 +251,8 @@ int cli_status(const struct cli *c, int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help") ||
 		    !strcmp(argv[i], "-h")) {
 			printf(
-			    "usage: penchant status [--json]\n\nLayout, table "
-			    "fill, event rates, reject reasons by name and "
-			    "the\n"
-			    "health of every process. Exit 0, or 3 when the "
-			    "instance is unreachable.\n");
+			    "usage: penchant status [--json]\n\nLayout, table fill, event rates, reject reasons by name and the\n"
+			    "health of every process. Exit 0, or 3 when the instance is unreachable.\n");
 			return CLI_OK;
 		} else {
 			fprintf(stderr,

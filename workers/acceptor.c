@@ -269,8 +269,7 @@ static void _reject(struct _acc *a, const struct mp_event *ev)
 	for (size_t i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)ev->raw[i]);
 	LOG(a->c, CFG_LOG_DEBUG, _ROLE,
-	    "sample of a rejected input (%llu more since the last sample): "
-	    "%s%s%s: %s; %zu bytes: %s%s",
+	    "sample of a rejected input (%llu more since the last sample): %s%s%s: %s; %zu bytes: %s%s",
 	    (unsigned long long)a->sample_skipped, evt_reason_name(ev->reason),
 	    ev->field ? " " : "", ev->field ? ev->field : "",
 	    ev->msg ? ev->msg : "", ev->raw_len, hex,
@@ -392,9 +391,8 @@ static void _open_listeners(struct _acc *a, const char *list, enum _lkind kind,
 		int fd = _bind(a, &addrs[i], kind);
 		if (fd < 0) {
 			LOG(a->c, CFG_LOG_ERROR, _ROLE,
-			    "%s: cannot listen on "
-			    "%s: %s",
-			    setting, addrs[i].text, strerror(-fd));
+			    "%s: cannot listen on %s: %s", setting,
+			    addrs[i].text, strerror(-fd));
 			continue;
 		}
 		struct _lsn *l = &a->lsn[a->nlsn++];
@@ -1010,10 +1008,7 @@ static int _fwd_recover(struct _acc *a)
 		ck_pr_store_32(&a->ab->intent_tail[s], tail[s]);
 	if (kept || freed)
 		LOG(a->c, CFG_LOG_INFO, _ROLE,
-		    "forward: %u chunks pending from "
-		    "the previous run (resumed when resent), %u journal "
-		    "entries "
-		    "freed",
+		    "forward: %u chunks pending from the previous run (resumed when resent), %u journal entries freed",
 		    kept, freed);
 	return 0;
 }
@@ -1084,8 +1079,7 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 		if (cqe->res == -EINVAL && !a->plain_accept && !a->stopping) {
 			a->plain_accept = true;
 			LOG(a->c, CFG_LOG_WARN, _ROLE,
-			    "multishot accept not "
-			    "supported by this kernel: using plain accept");
+			    "multishot accept not supported by this kernel: using plain accept");
 		} else if (cqe->res != -ECANCELED) {
 			LOG(a->c, CFG_LOG_WARN, _ROLE, "accept on %s: %s",
 			    l->addr.text, strerror(-cqe->res));
@@ -1257,8 +1251,7 @@ static void _on_udp(struct _acc *a, const struct io_uring_cqe *cqe)
 	} else if (cqe->res == -EINVAL && !a->plain_udp && !a->stopping) {
 		a->plain_udp = true;
 		LOG(a->c, CFG_LOG_WARN, _ROLE,
-		    "multishot recvmsg not supported "
-		    "by this kernel: using plain recvmsg");
+		    "multishot recvmsg not supported by this kernel: using plain recvmsg");
 	}
 	_recycle(a, cqe, _UDP_GID);
 	if (!l->armed && !a->stopping)
@@ -1288,9 +1281,8 @@ static void _begin_stop(struct _acc *a, const char *why)
 	a->stopping = true;
 	a->stop_deadline = a->now_ms + _STOP_GRACE_MS;
 	LOG(a->c, CFG_LOG_INFO, _ROLE,
-	    "stopping (%s): %u connections, %u "
-	    "paused",
-	    why, a->nconns, a->nwaiting);
+	    "stopping (%s): %u connections, %u paused", why, a->nconns,
+	    a->nwaiting);
 	for (unsigned i = 0; i < a->nlsn; i++) {
 		struct io_uring_sqe *sqe = _sqe(a);
 		if (!sqe)
@@ -1469,8 +1461,7 @@ static int _start(struct _acc *a)
 	int frc = _fwd_recover(a);
 	if (frc) {
 		LOG(c, CFG_LOG_ERROR, _ROLE,
-		    "forward: cannot set up the chunk "
-		    "journal: %s",
+		    "forward: cannot set up the chunk journal: %s",
 		    strerror(-frc));
 		return frc;
 	}
@@ -1512,8 +1503,7 @@ static int _start(struct _acc *a)
 	if (force) {
 		a->plain_bufs = a->plain_udp = a->plain_accept = true;
 		LOG(c, CFG_LOG_INFO, _ROLE,
-		    "PENCHANT_ACC_PLAIN=1: plain "
-		    "io_uring operations");
+		    "PENCHANT_ACC_PLAIN=1: plain io_uring operations");
 	} else if ((rc = _buf_ring(a, _UDP_GID, _UDP_BUFS, _UDP_BUF_SIZE,
 			&a->udp_br, &a->udp_mem, &a->udp_br_bytes,
 			&a->udp_mem_bytes)) ||
@@ -1521,8 +1511,7 @@ static int _start(struct _acc *a)
 		 &a->tcp_mem, &a->tcp_br_bytes, &a->tcp_mem_bytes))) {
 		a->plain_bufs = a->plain_udp = true;
 		LOG(c, CFG_LOG_WARN, _ROLE,
-		    "provided buffer rings not "
-		    "supported (%s): plain recvmsg and per-connection buffers",
+		    "provided buffer rings not supported (%s): plain recvmsg and per-connection buffers",
 		    strerror(-rc));
 	}
 	_open_listeners(a, c->udp_listen, _L_UDP, "udp_listen");
@@ -1595,8 +1584,7 @@ int acc_main(const struct reg *r, const struct cfg *c)
 			held += _conn_buffered(&a->conns[id]);
 	if (held)
 		LOG(c, CFG_LOG_WARN, _ROLE,
-		    "stopped with %zu paused bytes not "
-		    "delivered (the rings stayed full for %d ms)",
+		    "stopped with %zu paused bytes not delivered (the rings stayed full for %d ms)",
 		    held, _STOP_GRACE_MS);
 	LOG(c, CFG_LOG_INFO, _ROLE, "stopped: %llu events accepted in total",
 	    (unsigned long long)a->ctr[REG_C_ACC_EVENTS]);

@@ -13,14 +13,11 @@ static void _usage(FILE *f)
 	fprintf(f,
 	    "usage: penchantd [--config FILE] [--SETTING=VALUE ...] [--reset]\n"
 	    "\n"
-	    "Runs one penchant instance: creates its shared-memory region, "
-	    "forks\n"
-	    "one shard worker per shard and supervises them. SIGTERM or "
-	    "SIGINT\n"
+	    "Runs one penchant instance: creates its shared-memory region, forks\n"
+	    "one shard worker per shard and supervises them. SIGTERM or SIGINT\n"
 	    "drains every ring, writes a snapshot and exits 0.\n"
 	    "\n"
-	    "  --reset            discard a region left by a crashed "
-	    "supervisor\n"
+	    "  --reset            discard a region left by a crashed supervisor\n"
 	    "                     instead of adopting it\n"
 	    "  --print-settings   print the effective settings and exit\n"
 	    "  --help             this text\n"
@@ -61,8 +58,7 @@ int main(int argc, char **argv)
 	}
 	if (first < argc) {
 		fprintf(stderr,
-		    "penchantd: unexpected argument '%s'\n(see "
-		    "penchantd --help)\n",
+		    "penchantd: unexpected argument '%s'\n(see penchantd --help)\n",
 		    argv[first]);
 		return 2;
 	}

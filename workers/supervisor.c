@@ -87,8 +87,7 @@ static int _take_lock(struct _sup *s)
 	ssize_t n = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
 	pid[n > 0 ? n : 0] = 0;
 	LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
-	    "instance '%s' is already running "
-	    "(supervisor pid %s); stop it first or pick another --instance",
+	    "instance '%s' is already running (supervisor pid %s); stop it first or pick another --instance",
 	    s->cfg->instance, pid[0] ? strtok(pid, "\n") : "?");
 	return -EBUSY;
 }
@@ -109,9 +108,7 @@ static int _load_snapshot(struct _sup *s)
 	int rc = snap_load(&s->r, path, &st, err, sizeof(err));
 	if (rc == -ENOENT) {
 		LOG(s->cfg, CFG_LOG_INFO, _ROLE,
-		    "no snapshot at %s: starting "
-		    "empty",
-		    path);
+		    "no snapshot at %s: starting empty", path);
 		return 0;
 	}
 	if (rc) {
@@ -119,10 +116,9 @@ static int _load_snapshot(struct _sup *s)
 		return rc;
 	}
 	LOG(s->cfg, CFG_LOG_INFO, _ROLE,
-	    "loaded %s: %llu profiles, %llu "
-	    "catalog entries, %llu names",
-	    path, (unsigned long long)st.profiles,
-	    (unsigned long long)st.catalog, (unsigned long long)st.names);
+	    "loaded %s: %llu profiles, %llu catalog entries, %llu names", path,
+	    (unsigned long long)st.profiles, (unsigned long long)st.catalog,
+	    (unsigned long long)st.names);
 	return 0;
 }
 
@@ -144,18 +140,13 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 	rc = reg_attach(&s->r, s->cfg->instance, &g, err, sizeof(err));
 	if (rc) {
 		LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
-		    "a region of instance '%s' "
-		    "was left by a supervisor that died, and cannot be "
-		    "adopted: "
-		    "%s. Start with --reset to discard it (events still in its "
-		    "rings are lost).",
+		    "a region of instance '%s' was left by a supervisor that died, and cannot be adopted: %s. Start with --reset to discard it (events still in its rings are lost).",
 		    s->cfg->instance, err);
 		return rc;
 	}
 	s->r.hdr->adoptions++;
 	LOG(s->cfg, CFG_LOG_WARN, _ROLE,
-	    "adopting the region left by "
-	    "supervisor pid %d: workers will recover in-flight events",
+	    "adopting the region left by supervisor pid %d: workers will recover in-flight events",
 	    s->r.hdr->supervisor_pid);
 	s->r.hdr->supervisor_pid = getpid();
 	return 0;
@@ -240,8 +231,7 @@ static void _snapshot_done(struct _sup *s, int status)
 	s->snap_pid = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
-		    "periodic snapshot child failed (status %d); the next one "
-		    "is due in %u s",
+		    "periodic snapshot child failed (status %d); the next one is due in %u s",
 		    status, s->cfg->snapshot_interval_s);
 }
 
@@ -306,8 +296,7 @@ static unsigned _reap(struct _sup *s, bool restart)
 		k->restart_at = now + k->delay_ms;
 		char nm[32];
 		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
-		    "%s (pid %d) %s %d; "
-		    "restarting in %u ms",
+		    "%s (pid %d) %s %d; restarting in %u ms",
 		    _name(p, nm, sizeof(nm)), (int)pid,
 		    WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		    WIFSIGNALED(status) ? WTERMSIG(status)
@@ -399,8 +388,7 @@ static void _stop_acceptor(struct _sup *s)
 	}
 	if (p->pid) {
 		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
-		    "acceptor (pid %d) did not "
-		    "stop in %d ms: killing it",
+		    "acceptor (pid %d) did not stop in %d ms: killing it",
 		    (int)pid, _ACC_STOP_MS);
 		kill(pid, SIGKILL);
 		while (p->pid) {
@@ -493,9 +481,7 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	if (s.acc_on && _spawn(&s, reg_proc_acceptor(&s.r)))
 		return 1;
 	LOG(c, CFG_LOG_INFO, _ROLE,
-	    "instance '%s' running: %u shards, %u "
-	    "producer slots, ring depth %u, %u profiles per shard, region %zu "
-	    "MiB",
+	    "instance '%s' running: %u shards, %u producer slots, ring depth %u, %u profiles per shard, region %zu MiB",
 	    c->instance, s.r.hdr->geo.shards, s.r.hdr->geo.producer_slots,
 	    s.r.hdr->geo.ring_depth, s.r.hdr->geo.profiles_per_shard,
 	    s.r.size >> 20);

@@ -36,27 +36,20 @@ int main(void)
 	}
 	/* Samples of type, default and range, in both. */
 	CHECK(cfgtest_has(help,
-	    "--ring-depth=UINT  (default 4096; "
-	    "64..1048576, power of two)"));
+	    "--ring-depth=UINT  (default 4096; 64..1048576, power of two)"));
 	CHECK(cfgtest_has(help, "--[no-]snapshot  (bool, default true)"));
 	CHECK(cfgtest_has(help,
-	    "--log-level=LEVEL  (default info; error, "
-	    "warn, info, debug)"));
+	    "--log-level=LEVEL  (default info; error, warn, info, debug)"));
 	CHECK(cfgtest_has(help,
-	    "--state-dir=STRING  (default "
-	    "\"/var/lib/penchant\"; absolute path"));
+	    "--state-dir=STRING  (default \"/var/lib/penchant\"; absolute path"));
 	CHECK(cfgtest_has(help, "--learning-rate=DOUBLE  (default 0.1; 0..1)"));
 	CHECK(cfgtest_has(help, "acceptor_slots < producer_slots"));
 	CHECK(cfgtest_has(md,
-	    "| `ring_depth` | uint | `4096` | 64..1048576, "
-	    "power of two | records per (producer, shard) "
-	    "ring |"));
+	    "| `ring_depth` | uint | `4096` | 64..1048576, power of two | records per (producer, shard) ring |"));
 	CHECK(cfgtest_has(md,
-	    "| `signal_feedback_neg` | double | `-0.5` | "
-	    "-5..0 |"));
+	    "| `signal_feedback_neg` | double | `-0.5` | -5..0 |"));
 	CHECK(cfgtest_has(md,
-	    "| `state_dir` | string | `/var/lib/penchant` "
-	    "| absolute path, 1..200 chars |"));
+	    "| `state_dir` | string | `/var/lib/penchant` | absolute path, 1..200 chars |"));
 	CHECK(cfgtest_has(md, "print_settings_md > docs/SETTINGS.md"));
 	/* One table row per setting, nothing more. */
 	{

@@ -90,8 +90,7 @@ static void check_uint(void)
 		CHECK_EQ_INT(cfg_set(&c, "shards", "99", err, sizeof err),
 		    -EINVAL);
 		CHECK(cfgtest_has(err,
-		    "shards: '99' is out of range 0..64 (shard worker "
-		    "processes; 0 = one per online CPU)"));
+		    "shards: '99' is out of range 0..64 (shard worker processes; 0 = one per online CPU)"));
 	}
 
 	CHECK_EQ_INT(good("shards", "0").shards, 0);

@@ -67,8 +67,8 @@ int main(void)
 	CHECK_NEAR(c300, 0.98360655737704918, 1e-5);
 	CHECK_NEAR(p300, 0.9375, 1e-5);
 	CHECK(c300 > 2.5 * c3 && p300 > 7 * p3);
-	printf("confidence: 3 clicks %.3f (profile %.3f), 300 clicks %.3f "
-	       "(profile %.3f)\n",
+	printf(
+	    "confidence: 3 clicks %.3f (profile %.3f), 300 clicks %.3f (profile %.3f)\n",
 	    c3, p3, c300, p300);
 
 	/* Agreement: +feedback (0.09) and -feedback (-0.05) on one tag:

@@ -147,8 +147,7 @@ static double summarize(const char *what, double *d, unsigned n)
 		within += d[i] <= 24.0;
 	}
 	qsort(d, n, sizeof d[0], cmp);
-	printf("%s: median %.1f h, p90 %.1f h, max %.1f h, within 24 h "
-	       "%u/%u\n",
+	printf("%s: median %.1f h, p90 %.1f h, max %.1f h, within 24 h %u/%u\n",
 	    what, d[n / 2], d[n * 9 / 10], d[n - 1], within, n);
 	return (double)within / n;
 }
@@ -189,8 +188,8 @@ int main(void)
 			drifting += res.drifting;
 			events += res.events;
 		}
-		printf("%s: flagged %u/%u users (%.1f %%) over %d days, "
-		       "drifting %.3f %% of events\n",
+		printf(
+		    "%s: flagged %u/%u users (%.1f %%) over %d days, drifting %.3f %% of events\n",
 		    names[k], users, USERS, 100.0 * users / USERS, DAYS,
 		    100.0 * drifting / events);
 		CHECK(users <= USERS * 5 / 100);

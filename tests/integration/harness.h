@@ -104,9 +104,8 @@ static inline void hx_start(struct hx *h, const char *const *extra)
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			fprintf(stderr,
-			    "penchantd exited early (status %d); log "
-			    "%s\n",
-			    st, h->log);
+			    "penchantd exited early (status %d); log %s\n", st,
+			    h->log);
 			exit(1);
 		}
 		hx_sleep_ms(20);

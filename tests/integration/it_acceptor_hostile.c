@@ -301,9 +301,7 @@ int main(int argc, char **argv)
 	/* Bad listen settings name the setting and the entry. */
 	char err[4096];
 	const char *bad[] = { a.h.penchantd,
-		"--udp-listen=127.0.0.1:7878,"
-		"1.2.3:99",
-		NULL };
+		"--udp-listen=127.0.0.1:7878,1.2.3:99", NULL };
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), bad),
 	    2);
 	CHECK(strstr(err, "udp_listen") && strstr(err, "'1.2.3:99'"));

@@ -14,8 +14,7 @@ static const char script[] =
     "        'entity_id': 'e6', 'timestamp': 1767258000000 + k * 3600000}),\n"
     "        ('::1', port))\n"
     "t = socket.create_connection(('::1', port))\n"
-    "t.sendall(b''.join(msgpack.packb({'userId': 'v6-tcp', 'eventType': "
-    "'rsvp',\n"
+    "t.sendall(b''.join(msgpack.packb({'userId': 'v6-tcp', 'eventType': 'rsvp',\n"
     "    'entityId': 'e6', 'timestamp': 1767258000000 + k * 3600000})\n"
     "    for k in range(2)))\n"
     "t.close()\n";

@@ -102,8 +102,7 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(_committed(a.r), want);
 	CHECK_EQ_INT(acc->starts, 2);
 	fprintf(stderr,
-	    "killed after %u sent: %llu committed before the "
-	    "kill, resumed at %u\n",
+	    "killed after %u sent: %llu committed before the kill, resumed at %u\n",
 	    N / 3, (unsigned long long)at_kill, resumed_at);
 	CHECK(at_kill > 0 && at_kill <= resumed_at);
 

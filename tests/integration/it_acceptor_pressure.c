@@ -86,9 +86,8 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(_events_of(&a, "ud-", UUSERS), got - dropped);
 	CHECK_EQ_INT(ax_get(&a, REG_C_ACC_EVENTS), NTCP + got - dropped);
 	fprintf(stderr,
-	    "udp: %u sent, %llu received, %llu dropped (rings "
-	    "full)\n",
-	    NUDP, (unsigned long long)got, (unsigned long long)dropped);
+	    "udp: %u sent, %llu received, %llu dropped (rings full)\n", NUDP,
+	    (unsigned long long)got, (unsigned long long)dropped);
 	ax_finish(&a);
 	return check_done("it_acceptor_pressure");
 }

@@ -36,8 +36,7 @@ static const char script[] =
     "TYPES = ['view', 'click', 'rsvp', 'save', 'share']\n"
     "def t(u, k): return T0 + k * 6 * 3600 * 1000 + (u % 7) * 60000\n"
     "def rfc3339(ms):\n"
-    "    d = datetime.datetime.fromtimestamp(ms // 1000, "
-    "datetime.timezone.utc)\n"
+    "    d = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)\n"
     "    return d.strftime('%Y-%m-%dT%H:%M:%SZ')\n"
     "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
     "dst = ('127.0.0.1', port)\n"
@@ -53,8 +52,7 @@ static const char script[] =
     "evs = []\n"
     "for k in range(K):\n"
     "    for i in range(NB):\n"
-    "        evs.append({'userId': 'pb-%d' % i, 'eventType': TYPES[(i + k) % "
-    "5],\n"
+    "        evs.append({'userId': 'pb-%d' % i, 'eventType': TYPES[(i + k) % 5],\n"
     "                    'entityId': 'ent-%d' % (i % 10),\n"
     "                    'context': {'timestamp': t(i, k) / 1000.0,\n"
     "                                'device': 'iPhone'}})\n"
@@ -121,8 +119,7 @@ static const char node_script[] =
     "    for (let i = 0; i < NB; i++)\n"
     "      evs.push({ userId: 'pb-' + i, eventType: TYPES[(i + k) % 5],\n"
     "        entityId: 'ent-' + (i % 10),\n"
-    "        context: { timestamp: t(i, k) / 1000 + 0.0001, device: 'iPhone' } "
-    "});\n"
+    "        context: { timestamp: t(i, k) / 1000 + 0.0001, device: 'iPhone' } });\n"
     "  for (let j = 0; j < evs.length; j += 16) {\n"
     "    await sendUdp(u, pack(evs.slice(j, j + 16)));\n"
     "    await sleep(1);\n"
@@ -138,8 +135,7 @@ static const char node_script[] =
     "          event_type: TYPES[(i + k) % 5], entity_id: 'ent-' + (i % 10),\n"
     "          entity_type: 'activity', timestamp: new Date(t(i, k)) });\n"
     "        if (rnd() < 0.5 || pend.length === 5) {\n"
-    "          parts.push(enc(pend.length === 1 ? pend[0] : pend)); pend = "
-    "[];\n"
+    "          parts.push(enc(pend.length === 1 ? pend[0] : pend)); pend = [];\n"
     "        }\n"
     "      }\n"
     "    if (pend.length) parts.push(enc(pend));\n"
@@ -166,8 +162,7 @@ static void _catalog(struct ax *a)
 	size_t n = 0;
 	for (unsigned i = 0; i < 10; i++)
 		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
-		    "{\"id\":\"ent-%u\",\"category\":\"cat-%u\",\"tags\":"
-		    "[\"tag-%u\"]}\n",
+		    "{\"id\":\"ent-%u\",\"category\":\"cat-%u\",\"tags\":[\"tag-%u\"]}\n",
 		    i, i, i);
 	char out[1024], err[1024];
 	CHECK_EQ_INT(hx_cli(&a->h, lines, n, out, sizeof(out), err, sizeof(err),
@@ -216,23 +211,21 @@ static void _require_sender(bool node, const char *modules)
 	if (node) {
 		char probe[512];
 		snprintf(probe, sizeof(probe),
-		    "module.paths.unshift('%s'); "
-		    "require('@msgpack/msgpack'); require('msgpackr')",
+		    "module.paths.unshift('%s'); require('@msgpack/msgpack'); require('msgpackr')",
 		    modules);
 		const char *js[] = { "/usr/bin/node", "-e", probe, NULL };
 		if (access("/usr/bin/node", X_OK) ||
 		    hx_runv(NULL, 0, NULL, 0, NULL, 0, js) != 0)
-			SKIP("node with @msgpack/msgpack and msgpackr in %s is "
-			     "not "
-			     "installed (scripts/test.sh installs them)",
+			SKIP(
+			    "node with @msgpack/msgpack and msgpackr in %s is not installed (scripts/test.sh installs them)",
 			    modules);
 		return;
 	}
 	const char *py[] = { "/usr/bin/python3", "-c", "import msgpack", NULL };
 	if (access("/usr/bin/python3", X_OK) ||
 	    hx_runv(NULL, 0, NULL, 0, NULL, 0, py) != 0)
-		SKIP("/usr/bin/python3 with python3-msgpack is not installed "
-		     "(scripts/setup.sh installs it)");
+		SKIP(
+		    "/usr/bin/python3 with python3-msgpack is not installed (scripts/setup.sh installs it)");
 }
 
 int main(int argc, char **argv)

@@ -89,8 +89,8 @@ int main(int argc, char **argv)
 		bad += wl_compare(u, &ref[u], &pp) != 0;
 	}
 	CHECK_EQ_INT(bad, 0);
-	printf("supervisor killed under load; %llu events exact after "
-	       "adoption\n",
+	printf(
+	    "supervisor killed under load; %llu events exact after adoption\n",
 	    (unsigned long long)events);
 	free(ref);
 	pen_close(&p);

@@ -20,15 +20,14 @@ static bool _has(const char *hay, const char *needle)
 
 static void _catalog(struct hx *h)
 {
-	static const char lines[] = "{\"id\":\"ent-1\",\"category\":\"music\","
-				    "\"tags\":[\"jazz\",\"live\"]}\n"
-				    "{\"id\":\"\"}\n"
-				    "{\"category\":\"x\"}\n"
-				    "{\"id\":\"e3\",\"tags\":\"notarray\"}\n"
-				    "{\"id\":\"e4\",\"price_level\":9}\n"
-				    "not json at all\n"
-				    "{\"id\":\"ent-2\",\"category\":"
-				    "\"outdoors\",\"tags\":[\"hiking\"]}\n";
+	static const char lines[] =
+	    "{\"id\":\"ent-1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\"]}\n"
+	    "{\"id\":\"\"}\n"
+	    "{\"category\":\"x\"}\n"
+	    "{\"id\":\"e3\",\"tags\":\"notarray\"}\n"
+	    "{\"id\":\"e4\",\"price_level\":9}\n"
+	    "not json at all\n"
+	    "{\"id\":\"ent-2\",\"category\":\"outdoors\",\"tags\":[\"hiking\"]}\n";
 	char out[4096], err[4096];
 	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
 	    sizeof(err), "catalog", "load", "-", NULL);
@@ -45,22 +44,20 @@ static void _catalog(struct hx *h)
 static void _send(struct hx *h)
 {
 	static const char lines[] =
-	    "{\"user_id\":\"alice\",\"event_type\":\"rsvp\",\"entity_id\":"
-	    "\"ent-1\",\"timestamp\":" T0 "}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"rsvp\",\"entity_id\":\"ent-1\",\"timestamp\":" T0
+	    "}\n"
 	    "{\"user_id\":\"alice\"\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"teleport\",\"entity_id\":"
-	    "\"ent-1\",\"timestamp\":" T0 "}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"teleport\",\"entity_id\":\"ent-1\",\"timestamp\":" T0
+	    "}\n"
 	    "[1,2,3]\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":"
-	    "\"ent-1\",\"timestamp\":\"yesterday\"}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":\"yesterday\"}\n"
 	    "\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":"
-	    "\"ent-1\",\"timestamp\":" T0 ",\"lat\":91,\"lon\":0}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":" T0
+	    ",\"lat\":91,\"lon\":0}\n"
 	    "\x01\x02\xff\xfe garbage\n"
-	    "{\"userId\":\"alice\",\"eventType\":\"click\",\"entityId\":\"ent-"
-	    "1\",\"context\":{\"timestamp\":" T1 ",\"device\":\"iPhone\"}}\n"
-	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":"
-	    "\"ent-1\"}\n";
+	    "{\"userId\":\"alice\",\"eventType\":\"click\",\"entityId\":\"ent-1\",\"context\":{\"timestamp\":" T1
+	    ",\"device\":\"iPhone\"}}\n"
+	    "{\"user_id\":\"alice\",\"event_type\":\"view\",\"entity_id\":\"ent-1\"}\n";
 	char out[4096], err[8192];
 	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
 	    sizeof(err), "send", NULL);
@@ -99,9 +96,9 @@ static void _profile(struct hx *h)
 	/* Prepared once from JSON, published later; garbage says why. */
 	struct pen_prepared prep;
 	char perr[256];
-	static const char good[] = "{\"user_id\":\"bob\",\"event_type\":"
-				   "\"save\",\"entity_id\":\"ent-1\","
-				   "\"timestamp\":" T0 "}";
+	static const char good[] =
+	    "{\"user_id\":\"bob\",\"event_type\":\"save\",\"entity_id\":\"ent-1\",\"timestamp\":" T0
+	    "}";
 	CHECK_EQ_INT(pen_prepare_json(p, good, sizeof(good) - 1, &prep, perr,
 			 sizeof(perr)),
 	    0);

@@ -245,8 +245,8 @@ static void _kill(struct hx *h, pen_t *p, const char *client, const char *port)
 			    n, want);
 	}
 	CHECK_EQ_INT(bad, 0);
-	printf("%llu events acked across %d acceptor kills, each applied "
-	       "once\n",
+	printf(
+	    "%llu events acked across %d acceptor kills, each applied once\n",
 	    acked, kills);
 }
 

@@ -167,8 +167,8 @@ int main(int argc, char **argv)
 		skipped +=
 		    reg_proc(r, reg_proc_worker(r, s))->counters[REG_C_SKIPPED];
 	}
-	printf("%llu events, %u users verified; rolled back %llu, skipped %llu "
-	       "at restarts\n",
+	printf(
+	    "%llu events, %u users verified; rolled back %llu, skipped %llu at restarts\n",
 	    (unsigned long long)events, users, (unsigned long long)recovered,
 	    (unsigned long long)skipped);
 

@@ -82,8 +82,7 @@ static inline size_t wl_catalog_jsonl(char *buf, size_t len)
 		char tags[3][24], cat[24];
 		wl_entity_tags(e, tags, cat, sizeof(cat));
 		n += (size_t)snprintf(buf + n, len - n,
-		    "{\"id\":\"ent-%u\","
-		    "\"category\":\"%s\",\"tags\":[\"%s\",\"%s\",\"%s\"]}\n",
+		    "{\"id\":\"ent-%u\",\"category\":\"%s\",\"tags\":[\"%s\",\"%s\",\"%s\"]}\n",
 		    e, cat, tags[0], tags[1], tags[2]);
 	}
 	return n;
@@ -257,9 +256,8 @@ static inline int wl_compare(unsigned user, const struct wl_ref *r,
 		if (p->tags[j].evidence != r->tag_n[s] ||
 		    fabs(p->tags[j].weight - r->tag_w[s]) >
 			WL_TOL(r->tag_m[s], r->events + 2))
-			WL_FAIL("tag slot %u: weight %.15g evidence %u, "
-				"expected "
-				"%.15g / %u",
+			WL_FAIL(
+			    "tag slot %u: weight %.15g evidence %u, expected %.15g / %u",
 			    s, p->tags[j].weight, p->tags[j].evidence,
 			    r->tag_w[s], r->tag_n[s]);
 	}

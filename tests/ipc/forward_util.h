@@ -114,8 +114,7 @@ static inline void fu_line(const struct fwd_event *e, char *out, size_t cap)
 	const struct mp_event *ev = &e->ev;
 
 	snprintf(out, cap,
-	    "ev %s idx=%zu %s t=%lld u=%016llx tag=%.*s "
-	    "chunk=%.*s\n",
+	    "ev %s idx=%zu %s t=%lld u=%016llx tag=%.*s chunk=%.*s\n",
 	    fwd_mode_name(e->mode), ev->index, evt_reason_name(ev->reason),
 	    ev->rec ? (long long)ev->rec->time_ms : 0LL,
 	    ev->rec ? (unsigned long long)ev->rec->user_key : 0ULL,

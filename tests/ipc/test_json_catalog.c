@@ -30,13 +30,10 @@ static void test_full(void)
 {
 	struct fix f;
 
-	REQUIRE(parse(&f,
-		    "{\"id\":\"act-1\",\"category\":\"music\","
-		    "\"tags\":[\"jazz\",\"live\",\"caf\\u00e9\"],"
-		    "\"start_time\":\"2024-03-10T20:00:00+01:00\","
-		    "\"location\":{\"lat\":57.64911,\"lon\":10.40744},"
-		    "\"indoor\":true,\"outdoor\":false,\"group_friendly\":true,"
-		    "\"price_level\":2,\"extra\":[1,2,3]}") == 0);
+	REQUIRE(
+	    parse(&f,
+		"{\"id\":\"act-1\",\"category\":\"music\",\"tags\":[\"jazz\",\"live\",\"caf\\u00e9\"],\"start_time\":\"2024-03-10T20:00:00+01:00\",\"location\":{\"lat\":57.64911,\"lon\":10.40744},\"indoor\":true,\"outdoor\":false,\"group_friendly\":true,\"price_level\":2,\"extra\":[1,2,3]}") ==
+	    0);
 	CHECK(str_eq(f.it.id, "act-1"));
 	CHECK(str_eq(f.it.category, "music"));
 	CHECK_EQ_INT(f.it.n_tags, 3);
@@ -58,10 +55,10 @@ static void test_minimal(void)
 {
 	struct fix f;
 
-	REQUIRE(parse(&f,
-		    "{\"id\":17,\"lat\":1.5,\"lng\":-2,"
-		    "\"start_time\":1710059400000,\"tags\":[],\"category\":"
-		    "null}") == 0);
+	REQUIRE(
+	    parse(&f,
+		"{\"id\":17,\"lat\":1.5,\"lng\":-2,\"start_time\":1710059400000,\"tags\":[],\"category\":null}") ==
+	    0);
 	CHECK(str_eq(f.it.id, "17"));
 	CHECK(f.it.category.p == NULL);
 	CHECK_EQ_INT(f.it.n_tags, 0);
@@ -102,8 +99,7 @@ static void test_errors(void)
 	bad("{\"id\":\"a\",\"tags\":\"jazz\"}", -EINVAL, "tags");
 	bad("{\"id\":\"a\",\"tags\":[\"a\",2]}", -EINVAL, "tags");
 	bad("{\"id\":\"a\",\"tags\":[\"\"]}", -EINVAL, "tags");
-	bad("{\"id\":\"a\",\"tags\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
-	    "\"8\",\"9\"]}",
+	bad("{\"id\":\"a\",\"tags\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}",
 	    -E2BIG, "tags");
 	bad("{\"id\":\"a\",\"start_time\":\"tomorrow\"}", -EINVAL,
 	    "start_time");

@@ -44,18 +44,7 @@ static void test_problem_shape(void)
 {
 	/* UserBehaviorEvent of PROBLEM.md, camelCase, nested. */
 	static const char line[] =
-	    "{\"eventId\": \"e-1\", \"userId\": \"user-42\", \"sessionId\": "
-	    "\"s-7\","
-	    " \"eventType\": \"click\", \"entityType\": \"recommendation\","
-	    " \"entityId\": \"act-123\","
-	    " \"context\": {\"timestamp\": \"2024-03-10T19:30:00+01:00\","
-	    "   \"location\": {\"lat\": 57.64911, \"lon\": 10.40744},"
-	    "   \"device\": \"iPhone\", \"platform\": \"ios\","
-	    "   \"timeOfDay\": \"morning\", \"dayOfWeek\": \"Sunday\","
-	    "   \"weather\": \"rainy\", \"socialContext\": \"friends\"},"
-	    " \"metadata\": {\"recommendationType\": \"trending\","
-	    "   \"recommendationPosition\": 3, \"timeSpent\": 4200,"
-	    "   \"scrollDepth\": 0.6, \"previousAction\": \"view\"}}";
+	    "{\"eventId\": \"e-1\", \"userId\": \"user-42\", \"sessionId\": \"s-7\", \"eventType\": \"click\", \"entityType\": \"recommendation\", \"entityId\": \"act-123\", \"context\": {\"timestamp\": \"2024-03-10T19:30:00+01:00\",   \"location\": {\"lat\": 57.64911, \"lon\": 10.40744},   \"device\": \"iPhone\", \"platform\": \"ios\",   \"timeOfDay\": \"morning\", \"dayOfWeek\": \"Sunday\",   \"weather\": \"rainy\", \"socialContext\": \"friends\"}, \"metadata\": {\"recommendationType\": \"trending\",   \"recommendationPosition\": 3, \"timeSpent\": 4200,   \"scrollDepth\": 0.6, \"previousAction\": \"view\"}}";
 	struct fix f;
 
 	CHECK_EQ_INT(decode(&f, line), EVT_OK);
@@ -101,14 +90,7 @@ static void test_snake_flat(void)
 
 	CHECK_EQ_INT(
 	    run(&f,
-		"{\"user_id\":\"u\",\"event_type\":\"FEEDBACK\",\"entity_id\":"
-		"\"a\","
-		"\"timestamp\":1710059400000,\"tz_offset\":-300,\"latitude\":1,"
-		"\"longitude\":2,\"device\":\"desktop\",\"platform\":\"linux\","
-		"\"weather\":\"snow\",\"social\":\"solo\",\"feedback_type\":"
-		"\"dislike\","
-		"\"position\":2,\"dwell_ms\":10,\"scroll_depth\":50,"
-		"\"recommendation_type\":\"similar\"}"),
+		"{\"user_id\":\"u\",\"event_type\":\"FEEDBACK\",\"entity_id\":\"a\",\"timestamp\":1710059400000,\"tz_offset\":-300,\"latitude\":1,\"longitude\":2,\"device\":\"desktop\",\"platform\":\"linux\",\"weather\":\"snow\",\"social\":\"solo\",\"feedback_type\":\"dislike\",\"position\":2,\"dwell_ms\":10,\"scroll_depth\":50,\"recommendation_type\":\"similar\"}"),
 	    EVT_OK);
 	CHECK_EQ_INT(f.rec.type, EVT_FEEDBACK);
 	CHECK_EQ_INT(f.rec.feedback, -1);
@@ -125,31 +107,27 @@ static void test_snake_flat(void)
 	/* "type" alias, feedback as a number, nested metadata query. */
 	CHECK_EQ_INT(
 	    run(&f,
-		"{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\","
-		"\"timestamp\":1710059400,\"metadata\":{\"feedback\":1}}"),
+		"{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\",\"timestamp\":1710059400,\"metadata\":{\"feedback\":1}}"),
 	    EVT_OK);
 	CHECK_EQ_INT(f.rec.feedback, 1);
 	CHECK_EQ_INT(
 	    run(&f,
-		"{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\","
-		"\"timestamp\":1710059400,\"metadata\":{\"feedback\":\"up\"}}"),
+		"{\"userId\":\"u\",\"type\":\"feedback\",\"entityId\":\"a\",\"timestamp\":1710059400,\"metadata\":{\"feedback\":\"up\"}}"),
 	    EVT_OK);
 	CHECK_EQ_INT(f.rec.feedback, 1);
 
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"search\","
-			 "\"timestamp\":1710059400,"
-			 "\"metadata\":{\"query\":\"Live \\\"jazz\\\" "
-			 "tonight\"}}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"search\",\"timestamp\":1710059400,\"metadata\":{\"query\":\"Live \\\"jazz\\\" tonight\"}}"),
 	    EVT_OK);
 	CHECK_EQ_INT(f.rec.n_tokens, 3);
 	CHECK(f.rec.tokens[1] == evt_tag_id("jazz", 4));
 	CHECK_EQ_INT(f.rec.entity_key, 0);
 
 	/* Integer ids are their text. */
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":42,\"eventType\":\"view\",\"entityId\":"
-			 "-7,\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":42,\"eventType\":\"view\",\"entityId\":-7,\"timestamp\":1710059400}"),
 	    EVT_OK);
 	CHECK(f.rec.user_key == evt_user_key("42", 2));
 	CHECK(f.rec.entity_key == evt_entity_key("-7", 2));
@@ -157,17 +135,15 @@ static void test_snake_flat(void)
 	/* null is absent; unknown fields are ignored; later wins. */
 	CHECK_EQ_INT(
 	    run(&f,
-		"{\"userId\":\"u\",\"eventType\":\"view\","
-		"\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,"
-		"\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"userId\":\"v\"}"),
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"userId\":\"v\"}"),
 	    EVT_OK);
 	CHECK(f.rec.user_key == evt_user_key("v", 1));
 	CHECK_EQ_INT(f.rec.device, EVT_DEV_UNKNOWN);
 
 	/* Escaped strings land in scratch and still match. */
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"\\u0075\",\"eventType\":\"\\u0076iew\","
-			 "\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"\\u0075\",\"eventType\":\"\\u0076iew\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_OK);
 	CHECK(f.rec.user_key == evt_user_key("u", 1));
 	CHECK_EQ_INT(f.rec.type, EVT_VIEW);
@@ -192,34 +168,31 @@ static void test_timestamp_rule(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(line, sizeof(line),
-		    "{\"userId\":\"u\",\"eventType\":"
-		    "\"view\",\"entityId\":\"a\",\"context\":{\"timestamp\":%s}"
-		    "}",
+		    "{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"context\":{\"timestamp\":%s}}",
 		    cases[i].ts);
 		CHECK_EQ_INT(run(&f, line), EVT_OK);
 		CHECK_EQ_INT(f.rec.time_ms, cases[i].want);
 	}
 	/* Far outside the window, saturating instead of overflowing. */
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\",\"timestamp\":1e300}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1e300}"),
 	    EVT_R_TIME_RANGE);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\",\"timestamp\":-1.5e300}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":-1.5e300}"),
 	    EVT_R_TIME_RANGE);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\",\"timestamp\":"
-			 "99999999999999999999}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":99999999999999999999}"),
 	    EVT_R_TIME_RANGE);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\",\"timestamp\":\"not a time\"}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":\"not a time\"}"),
 	    EVT_R_BAD_TIME);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\"}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\"}"),
 	    EVT_R_MISSING_TIME);
 }
 
@@ -286,40 +259,37 @@ static void test_build_reasons_from_json(void)
 {
 	struct fix f;
 
-	CHECK_EQ_INT(run(&f,
-			 "{\"eventType\":\"view\",\"entityId\":\"a\","
-			 "\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_R_MISSING_USER);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"entityId\":\"a\","
-			 "\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_R_MISSING_TYPE);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"buy\","
-			 "\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"buy\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_R_BAD_TYPE);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"timestamp\":1710059400}"),
 	    EVT_R_MISSING_ENTITY);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\",\"timestamp\":1710059400,\"lat\":"
-			 "1}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"lat\":1}"),
 	    EVT_R_BAD_LOCATION);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"feedback\","
-			 "\"entityId\":\"a\",\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"feedback\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_R_BAD_FEEDBACK);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityId\":\"a\",\"timestamp\":1710059400,"
-			 "\"position\":0}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"position\":0}"),
 	    EVT_R_BAD_NUMBER);
-	CHECK_EQ_INT(run(&f,
-			 "{\"userId\":\"u\",\"eventType\":\"view\","
-			 "\"entityType\":\"place\",\"entityId\":\"a\","
-			 "\"timestamp\":1710059400}"),
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityType\":\"place\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_R_BAD_ENTITY_TYPE);
 }
 

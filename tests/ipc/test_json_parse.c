@@ -71,9 +71,10 @@ static void test_valid(void)
 
 	struct fix f;
 
-	REQUIRE(parse(&f,
-		    "{\"k\": [10, \"x\"], \"n\": -9223372036854775808, "
-		    "\"big\": 9223372036854775808, \"f\": 1.5}") == 0);
+	REQUIRE(
+	    parse(&f,
+		"{\"k\": [10, \"x\"], \"n\": -9223372036854775808, \"big\": 9223372036854775808, \"f\": 1.5}") ==
+	    0);
 	CHECK_EQ_INT(f.toks[0].kind, JSON_OBJECT);
 	CHECK_EQ_INT(f.toks[0].count, 4);
 	CHECK_EQ_INT(f.toks[0].end, f.n);

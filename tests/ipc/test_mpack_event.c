@@ -526,47 +526,25 @@ static void parity(const char *line, size_t len)
 static void test_parity(void)
 {
 	static const char *const lines[] = {
-		"{\"userId\":\"u1\",\"eventType\":\"view\",\"entityId\":\"a\","
-		"\"timestamp\":1700000000123}",
-		"{\"user_id\":42,\"type\":\"click\",\"entity_id\":7,"
-		"\"timestamp\":1700000000.5}",
-		"{\"user_id\":\"u\",\"event_type\":\"search\",\"query\":\"jazz "
-		"and blues\",\"timestamp\":\"2024-01-02T03:04:05Z\"}",
-		"{\"user_id\":\"u\",\"event_type\":\"feedback\",\"entity_id\":"
-		"\"e\",\"feedback\":\"dislike\",\"timestamp\":1700000000}",
-		"{\"user_id\":\"u\",\"event_type\":\"feedback\",\"entity_id\":"
-		"\"e\",\"feedback\":0,\"timestamp\":1700000000}",
-		"{\"user_id\":\"u\",\"event_type\":\"rsvp\",\"entity_id\":"
-		"\"e\",\"timestamp\":1700000000,\"context\":{\"location\":{"
-		"\"lat\":1,\"lon\":2},\"tz_offset\":90.4}}",
-		"{\"user_id\":\"u\",\"event_type\":\"rsvp\",\"entity_id\":"
-		"\"e\",\"timestamp\":1700000000,\"lat\":91,\"lon\":2}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"timestamp\":1700000000,\"position\":0}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"timestamp\":1700000000,\"scrollDepth\":55,"
-		"\"timeSpent\":1e9}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"timestamp\":1e12}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"timestamp\":true}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"timestamp\":null}",
-		"{\"user_id\":\"u\",\"event_type\":\"nope\",\"entity_id\":"
-		"\"e\",\"timestamp\":1700000000}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_type\":"
-		"\"x\",\"entity_id\":\"e\",\"timestamp\":1700000000}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"metadata\":[1],\"timestamp\":1700000000}",
-		"{\"user_id\":\"\",\"event_type\":\"view\",\"entity_id\":\"e\","
-		"\"timestamp\":1700000000}",
-		"{\"user_id\":\"u\",\"eventType\":\"VIEW\",\"entity_id\":\"e\","
-		"\"timestamp\":\"2024-01-02T03:04:05+25:00\"}",
-		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":"
-		"\"e\",\"timestamp\":1700000000,\"device\":\" Android "
-		"\",\"platform\":\"OS X\",\"social\":\"date\"}",
-		"{\"user_id\":-9223372036854775808,\"event_type\":\"view\","
-		"\"entity_id\":\"e\",\"timestamp\":-100000000000}",
+		"{\"userId\":\"u1\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1700000000123}",
+		"{\"user_id\":42,\"type\":\"click\",\"entity_id\":7,\"timestamp\":1700000000.5}",
+		"{\"user_id\":\"u\",\"event_type\":\"search\",\"query\":\"jazz and blues\",\"timestamp\":\"2024-01-02T03:04:05Z\"}",
+		"{\"user_id\":\"u\",\"event_type\":\"feedback\",\"entity_id\":\"e\",\"feedback\":\"dislike\",\"timestamp\":1700000000}",
+		"{\"user_id\":\"u\",\"event_type\":\"feedback\",\"entity_id\":\"e\",\"feedback\":0,\"timestamp\":1700000000}",
+		"{\"user_id\":\"u\",\"event_type\":\"rsvp\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"context\":{\"location\":{\"lat\":1,\"lon\":2},\"tz_offset\":90.4}}",
+		"{\"user_id\":\"u\",\"event_type\":\"rsvp\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"lat\":91,\"lon\":2}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"position\":0}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"scrollDepth\":55,\"timeSpent\":1e9}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1e12}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":true}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":null}",
+		"{\"user_id\":\"u\",\"event_type\":\"nope\",\"entity_id\":\"e\",\"timestamp\":1700000000}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_type\":\"x\",\"entity_id\":\"e\",\"timestamp\":1700000000}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"metadata\":[1],\"timestamp\":1700000000}",
+		"{\"user_id\":\"\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000}",
+		"{\"user_id\":\"u\",\"eventType\":\"VIEW\",\"entity_id\":\"e\",\"timestamp\":\"2024-01-02T03:04:05+25:00\"}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"device\":\" Android \",\"platform\":\"OS X\",\"social\":\"date\"}",
+		"{\"user_id\":-9223372036854775808,\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":-100000000000}",
 	};
 	const char *dir = PENCHANT_JSON_CORPUS;
 	DIR *d;

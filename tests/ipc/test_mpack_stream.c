@@ -189,8 +189,7 @@ static void test_splits(void)
 				    memcmp(&got.e[i].rec, &ref.e[i].rec,
 					sizeof(ref.e[i].rec)))
 					fprintf(stderr,
-					    "  event %d: %s/%zu, "
-					    "expected %s/%zu\n",
+					    "  event %d: %s/%zu, expected %s/%zu\n",
 					    i, evt_reason_name(got.e[i].r),
 					    got.e[i].index,
 					    evt_reason_name(ref.e[i].r),

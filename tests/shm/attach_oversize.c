@@ -40,10 +40,7 @@ int main(void)
 	int rc = reg_attach(&r, inst, NULL, err, sizeof(err));
 	if (rc == 0) {
 		fprintf(stderr,
-		    "BUG: reg_attach accepted a header whose geometry "
-		    "needs %llu bytes in a %zu-byte region (last part at "
-		    "offset "
-		    "%llu is outside the mapping)\n",
+		    "BUG: reg_attach accepted a header whose geometry needs %llu bytes in a %zu-byte region (last part at offset %llu is outside the mapping)\n",
 		    (unsigned long long)r.hdr->off.end, r.size,
 		    (unsigned long long)r.hdr->off.names);
 		reg_detach(&r);

@@ -99,8 +99,7 @@ int main(void)
 	int rc = prof_read(&g_r, ka, &p);
 	if (rc)
 		fprintf(stderr,
-		    "BUG A: a new user's profile reads %d (record %u "
-		    "has sequence %u) after a worker died mid-insert\n",
+		    "BUG A: a new user's profile reads %d (record %u has sequence %u) after a worker died mid-insert\n",
 		    rc, ref.rec,
 		    reg_shard_records(&g_r, 0)[ref.rec].seq.sequence);
 	CHECK_EQ_INT(rc, 0);
@@ -115,8 +114,7 @@ int main(void)
 	CHECK_EQ_INT(prof_find_or_insert(&g_r, 0, kb_dead, &r_dead), 0);
 	if (r_new.rec == r_dead.rec)
 		fprintf(stderr,
-		    "BUG B: users %llx and %llx share record %u after "
-		    "a worker died mid-insert\n",
+		    "BUG B: users %llx and %llx share record %u after a worker died mid-insert\n",
 		    (unsigned long long)kb, (unsigned long long)kb_dead,
 		    r_new.rec);
 	CHECK(r_new.rec != r_dead.rec);

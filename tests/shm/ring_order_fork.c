@@ -93,8 +93,7 @@ static int consumer(void *arg)
 			want.seq = next;
 			if (memcmp(e, &want, sizeof(want)) != 0 && bad++ < 5)
 				fprintf(stderr,
-				    "record %llu: seq %llu user %llx, "
-				    "want user %llx\n",
+				    "record %llu: seq %llu user %llx, want user %llx\n",
 				    (unsigned long long)next,
 				    (unsigned long long)e->seq,
 				    (unsigned long long)e->user_key,

@@ -92,8 +92,7 @@ static int reader(void *arg)
 			if (w[i] != w[0]) {
 				if (bad++ < 5)
 					fprintf(stderr,
-					    "reader %d: torn copy: word "
-					    "%zu = %llu, word 0 = %llu\n",
+					    "reader %d: torn copy: word %zu = %llu, word 0 = %llu\n",
 					    id, i, (unsigned long long)w[i],
 					    (unsigned long long)w[0]);
 				break;
@@ -152,8 +151,8 @@ int main(void)
 	CHECK(st_wait_ok(r1, "reader 1"));
 	g_ctl->stop = 1;
 	CHECK(st_wait_ok(w, "writer"));
-	printf("writes %llu; reader 0: %llu reads, %llu values, %llu busy; "
-	       "reader 1: %llu reads, %llu values, %llu busy\n",
+	printf(
+	    "writes %llu; reader 0: %llu reads, %llu values, %llu busy; reader 1: %llu reads, %llu values, %llu busy\n",
 	    (unsigned long long)g_ctl->writes,
 	    (unsigned long long)g_ctl->reads[0],
 	    (unsigned long long)g_ctl->distinct[0],

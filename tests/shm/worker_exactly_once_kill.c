@@ -381,9 +381,7 @@ int main(void)
 		if (!same_profile(&got, &want[u])) {
 			if (wrong < 5)
 				fprintf(stderr,
-				    "u%u: profile differs: events %u want "
-				    "%u, views %u want %u, tag0 %.12g want "
-				    "%.12g\n",
+				    "u%u: profile differs: events %u want %u, views %u want %u, tag0 %.12g want %.12g\n",
 				    u, got.events, want[u].events,
 				    got.counts[0], want[u].counts[0],
 				    got.tags[0].w, want[u].tags[0].w);
@@ -396,9 +394,8 @@ int main(void)
 	struct lrn_profile none;
 	CHECK_EQ_INT(prof_read(&g_r, evt_user_key("nobody", 6), &none),
 	    -ENOENT);
-	printf("%u events, %u users, %u kills (%u after the load), %llu "
-	       "half-applied events rolled back, %llu applied records skipped, "
-	       "%u profiles wrong\n",
+	printf(
+	    "%u events, %u users, %u kills (%u after the load), %llu half-applied events rolled back, %llu applied records skipped, %u profiles wrong\n",
 	    M, users, kills, late, (unsigned long long)recovered,
 	    (unsigned long long)skipped, wrong);
 

@@ -161,8 +161,7 @@ static void broken(void)
 		{ -EINVAL, 3, "4 fields, the header has 3" },
 		{ -EINVAL, 4, "column 1: text after the closing quote" },
 		{ -EINVAL, 5,
-		    "column 1: quote inside an unquoted field (quote the "
-		    "field, double the quote)" },
+		    "column 1: quote inside an unquoted field (quote the field, double the quote)" },
 		{ 1, 6, NULL },
 		{ -EINVAL, 7, "more than 256 columns" },
 		{ -EINVAL, 8, "column 3: quoted field not closed" },

@@ -7,13 +7,10 @@
 #include "logread_test.h"
 
 static const char json[] =
-    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\","
-    "\"timestamp\":1767225600000,\"lat\":48.1,\"lon\":11.5}\n"
+    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\",\"timestamp\":1767225600000,\"lat\":48.1,\"lon\":11.5}\n"
     "garbage\n"
-    "{\"user_id\":\"u2\",\"event_type\":\"search\",\"query\":\"jazz live\","
-    "\"timestamp\":\"2026-01-01T10:00:00+02:00\"}\r\n"
-    "{\"user_id\":\"u1\",\"event_type\":\"feedback\",\"entity_id\":\"e2\","
-    "\"feedback\":-1,\"timestamp\":1767225601}\n";
+    "{\"user_id\":\"u2\",\"event_type\":\"search\",\"query\":\"jazz live\",\"timestamp\":\"2026-01-01T10:00:00+02:00\"}\r\n"
+    "{\"user_id\":\"u1\",\"event_type\":\"feedback\",\"entity_id\":\"e2\",\"feedback\":-1,\"timestamp\":1767225601}\n";
 
 static const char csv[] =
     "user_id,entity_id,event_type,timestamp,dwell_ms,note\r\n"
@@ -66,8 +63,7 @@ static void truncated(void)
 	char big[8192], path[4096], *p = big, *msgs;
 	for (int i = 0; i < 60; i++)
 		p += snprintf(p, sizeof(big) - (size_t)(p - big),
-		    "{\"user_id\":\"u%d\",\"event_type\":\"view\","
-		    "\"entity_id\":\"e%d\",\"timestamp\":%lld}\n",
+		    "{\"user_id\":\"u%d\",\"event_type\":\"view\",\"entity_id\":\"e%d\",\"timestamp\":%lld}\n",
 		    i, i % 7, 1767225600000LL + i * 997);
 	lt_file(path, sizeof(path), big, (size_t)(p - big), true);
 	FILE *f = fopen(path, "rb");

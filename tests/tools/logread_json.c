@@ -11,21 +11,16 @@
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
 
 static const char log1[] =
-    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\","
-    "\"timestamp\":1767225600000}\n"
+    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\",\"timestamp\":1767225600000}\n"
     "this is not json\n"
     "\n"
     "   \t\n"
-    "{\"userId\":\"u2\",\"eventType\":\"click\",\"entityId\":\"e2\","
-    "\"timestamp\":\"2026-01-01T00:00:05Z\"}\r\n"
+    "{\"userId\":\"u2\",\"eventType\":\"click\",\"entityId\":\"e2\",\"timestamp\":\"2026-01-01T00:00:05Z\"}\r\n"
     "{\"user_id\":\"u9\"}\n"
     "[1,2]\n"
-    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\","
-    "\"timestamp\":\"2026-13-45T00:00:00Z\"}\n"
-    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\","
-    "\"timestamp\":1767225600000,\"dwell_ms\":\"long\"}\n"
-    "{\"user_id\":\"u1\",\"event_type\":\"rsvp\",\"entity_id\":\"e3\","
-    "\"timestamp\":1767225590}\n"
+    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\",\"timestamp\":\"2026-13-45T00:00:00Z\"}\n"
+    "{\"user_id\":\"u1\",\"event_type\":\"view\",\"entity_id\":\"e1\",\"timestamp\":1767225600000,\"dwell_ms\":\"long\"}\n"
+    "{\"user_id\":\"u1\",\"event_type\":\"rsvp\",\"entity_id\":\"e3\",\"timestamp\":1767225590}\n"
     "{\"user_id\":\"u1\",\"event_type\":\"view\"";
 
 /* The same line through json_event_input + evt_build, as a live producer
@@ -52,14 +47,12 @@ static void garbage(void)
 	o.prog = "test";
 	CHECK_EQ_INT(lt_read(log1, strlen(log1), false, &o, &log, &msgs), 0);
 	CHECK(lt_same(msgs,
-	    "LOG:2: malformed: byte 0: expected a value (true, false, "
-	    "null, a number, a string, an array or an object), got 't'\n"
+	    "LOG:2: malformed: byte 0: expected a value (true, false, null, a number, a string, an array or an object), got 't'\n"
 	    "LOG:6: missing_type: event_type\n"
 	    "LOG:7: not_map: byte 0: expected an object, got array\n"
 	    "LOG:8: bad_time: timestamp\n"
 	    "LOG:9: bad_field_type: dwell_ms\n"
-	    "LOG:11: malformed: byte 35: expected ',' or '}' in an object, "
-	    "got end of input\n"));
+	    "LOG:11: malformed: byte 35: expected ',' or '}' in an object, got end of input\n"));
 	CHECK_EQ_INT(log.lines, 11);
 	CHECK_EQ_INT(log.rejected_lines, 6);
 	CHECK_EQ_INT(log.rejected[EVT_R_MALFORMED], 2);
@@ -76,8 +69,8 @@ static void garbage(void)
 	CHECK_EQ_INT(lr_event(&log, 2)->type, EVT_RSVP);
 	CHECK_EQ_INT(log.t_last, T0 + 5000);
 	struct evt_record want;
-	built("{\"userId\":\"u2\",\"eventType\":\"click\",\"entityId\":\"e2\","
-	      "\"timestamp\":\"2026-01-01T00:00:05Z\"}",
+	built(
+	    "{\"userId\":\"u2\",\"eventType\":\"click\",\"entityId\":\"e2\",\"timestamp\":\"2026-01-01T00:00:05Z\"}",
 	    &want);
 	CHECK(!memcmp(lr_event(&log, 1), &want, sizeof(want)));
 
@@ -93,8 +86,7 @@ static void garbage(void)
 	char path[4096];
 	struct lt_msgs m;
 	const char *more =
-	    "oops\n{\"user_id\":\"u3\",\"event_type\":\"save\","
-	    "\"entity_id\":\"e1\",\"timestamp\":1767225700000}\n";
+	    "oops\n{\"user_id\":\"u3\",\"event_type\":\"save\",\"entity_id\":\"e1\",\"timestamp\":1767225700000}\n";
 	lt_file(path, sizeof(path), more, strlen(more), false);
 	lt_msgs_open(&m);
 	o.msg = m.f;
@@ -127,8 +119,7 @@ static void cap(void)
 	CHECK_EQ_INT(lt_read(log1, strlen(log1), false, &o, &log, &msgs),
 	    -E2BIG);
 	CHECK(lt_same(msgs,
-	    "LOG:2: malformed: byte 0: expected a value (true, false, "
-	    "null, a number, a string, an array or an object), got 't'\n"));
+	    "LOG:2: malformed: byte 0: expected a value (true, false, null, a number, a string, an array or an object), got 't'\n"));
 	CHECK_EQ_INT(log.ev.n, 1);
 	CHECK_EQ_INT(log.lines, 5);
 	free(msgs);
@@ -156,8 +147,8 @@ static void on_progress(void *arg, uint64_t lines, uint64_t events,
 /* Every LR_PROGRESS_LINES lines, JSON and CSV alike. */
 static void progress(void)
 {
-	const char *ev = "{\"user_id\":\"u\",\"event_type\":\"view\","
-			 "\"entity_id\":\"e\",\"timestamp\":1767225600000}\n";
+	const char *ev =
+	    "{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1767225600000}\n";
 	size_t n = 2 * LR_PROGRESS_LINES + 7, len = strlen(ev);
 	char *t = malloc(n * len + 1), *p = t;
 	REQUIRE(t);
@@ -208,8 +199,7 @@ static void cannot_open(void)
 	o.msg = m.f;
 	CHECK_EQ_INT(lr_read(&log, "/nonexistent/log.jsonl", &o), -ENOENT);
 	CHECK(lt_same(lt_msgs_text(&m),
-	    "test: cannot open /nonexistent/log.jsonl: No such file or "
-	    "directory\n"));
+	    "test: cannot open /nonexistent/log.jsonl: No such file or directory\n"));
 	lt_msgs_close(&m);
 	lr_log_free(&log);
 	lr_options_free(&o);

@@ -39,10 +39,7 @@ static void parse(void)
 	    "p: --map: 'user_id' is not FIELD=COLUMN\n"
 	    "p: --map: '=x' is not FIELD=COLUMN\n"
 	    "p: --map: 'user_id=' is not FIELD=COLUMN\n"
-	    "p: --map: unknown field 'bogus'; fields: user_id entity_id "
-	    "event_type timestamp session_id entity_type device platform "
-	    "weather social rec_type position dwell_ms scroll_depth feedback "
-	    "query tz_offset lat lon rating\n"));
+	    "p: --map: unknown field 'bogus'; fields: user_id entity_id event_type timestamp session_id entity_type device platform weather social rec_type position dwell_ms scroll_depth feedback query tz_offset lat lon rating\n"));
 	/* fields before the bad one are set */
 	CHECK(!strcmp(m.col[LR_F_USER], "a"));
 	lr_map_free(&m);
@@ -74,9 +71,8 @@ static void columns(void)
 	    "userId,entity_id,event_type,timestamp\n"
 	    "u1,e1,view,1767225600\n",
 	    &log, -EINVAL);
-	CHECK(lt_same(m,
-	    "LOG:1: no column 'who' (for user_id) in the "
-	    "header\n"));
+	CHECK(
+	    lt_same(m, "LOG:1: no column 'who' (for user_id) in the header\n"));
 	CHECK_EQ_INT(log.ev.n, 0);
 	free(m);
 	lr_log_free(&log);
@@ -114,8 +110,7 @@ static void numbers(void)
 	lr_options_init(&o);
 	lr_map_set(&o.map, LR_F_RATING, "stars");
 	const char *t =
-	    "user_id,entity_id,event_type,timestamp,position,dwell_ms,"
-	    "scroll_depth,tz_offset,lat,lon,feedback,stars\n"
+	    "user_id,entity_id,event_type,timestamp,position,dwell_ms,scroll_depth,tz_offset,lat,lon,feedback,stars\n"
 	    "u1,e1,view,1767225600, 3 ,\t1500,0.5,60,48.1,11.5,,\n"
 	    "u1,e1,view,1767225600,x,,,,,,,\n"
 	    "u1,e1,view,1767225600,1,nope,,,,,,zz\n"
