@@ -5,6 +5,7 @@
  */
 #include "engine/stats.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -597,4 +598,167 @@ double stat_t_ppf(double p, double df)
 	if (p == 0.5)
 		return 0.0;
 	return p < 0.5 ? -_t_upper_ppf(p, df) : _t_upper_ppf(1.0 - p, df);
+}
+
+/* ---------------------------------------------------------------------
+ * Sample-ratio mismatch
+ */
+
+int stat_srm(const uint64_t *observed, const double *weights, int k,
+    struct stat_srm *out)
+{
+	if (observed == NULL || weights == NULL || out == NULL || k < 2 ||
+	    k > STAT_MAX_ARMS)
+		return -EINVAL;
+	double wsum = 0.0, n = 0.0;
+	for (int i = 0; i < k; i++) {
+		if (!(weights[i] > 0.0) || !isfinite(weights[i]))
+			return -EINVAL;
+		wsum += weights[i];
+		n += (double)observed[i];
+	}
+	if (!isfinite(wsum))
+		return -EINVAL;
+	struct stat_srm r = { .chi2 = 0.0, .df = k - 1, .p = 1.0 };
+	if (n > 0.0) {
+		for (int i = 0; i < k; i++) {
+			double e = n * (weights[i] / wsum);
+			double dev = (double)observed[i] - e;
+			r.chi2 += dev * dev / e;
+		}
+		r.p = stat_chi2_sf(r.chi2, r.df);
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Two-proportion z test
+ */
+
+static int _alpha_ok(double alpha)
+{
+	return alpha > 0.0 && alpha < 1.0;
+}
+
+int stat_prop_ztest(uint64_t x_c, uint64_t n_c, uint64_t x_t, uint64_t n_t,
+    double alpha, struct stat_prop *out)
+{
+	if (out == NULL || n_c == 0 || n_t == 0 || x_c > n_c || x_t > n_t ||
+	    !_alpha_ok(alpha))
+		return -EINVAL;
+	double nc = (double)n_c, nt = (double)n_t;
+	struct stat_prop r;
+	r.p_c = (double)x_c / nc;
+	r.p_t = (double)x_t / nt;
+	r.diff = r.p_t - r.p_c;
+	r.lift = r.p_c > 0.0 ? r.diff / r.p_c : NAN;
+	double pool = ((double)x_c + (double)x_t) / (nc + nt);
+	if (pool > 0.0 && pool < 1.0) {
+		double se = sqrt(pool * (1.0 - pool) * (1.0 / nc + 1.0 / nt));
+		r.z = r.diff / se;
+		r.p = 2.0 * stat_norm_cdf(-fabs(r.z));
+	} else {
+		/* Every trial of both arms ended the same way. */
+		r.z = 0.0;
+		r.p = 1.0;
+	}
+	double za = -stat_norm_ppf(0.5 * alpha);
+	double se_u =
+	    sqrt(r.p_c * (1.0 - r.p_c) / nc + r.p_t * (1.0 - r.p_t) / nt);
+	r.lo = r.diff - za * se_u;
+	r.hi = r.diff + za * se_u;
+	*out = r;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Moments and Welch
+ */
+
+void stat_moments_init(struct stat_moments *m)
+{
+	assert(m != NULL);
+	m->n = 0;
+	m->mean = 0.0;
+	m->m2 = 0.0;
+}
+
+int stat_moments_add(struct stat_moments *m, double x)
+{
+	assert(m != NULL);
+	if (!isfinite(x))
+		return -EINVAL;
+	m->n++;
+	double d = x - m->mean;
+	m->mean += d / (double)m->n;
+	m->m2 += d * (x - m->mean);
+	return 0;
+}
+
+void stat_moments_merge(struct stat_moments *m, const struct stat_moments *o)
+{
+	assert(m != NULL && o != NULL);
+	if (o->n == 0)
+		return;
+	if (m->n == 0) {
+		*m = *o;
+		return;
+	}
+	double na = (double)m->n, nb = (double)o->n, n = na + nb;
+	double d = o->mean - m->mean;
+	m->mean += d * (nb / n);
+	m->m2 += o->m2 + d * d * (na / n) * nb;
+	m->n += o->n;
+}
+
+double stat_moments_var(const struct stat_moments *m)
+{
+	assert(m != NULL);
+	if (m->n < 2)
+		return NAN;
+	return m->m2 / (double)(m->n - 1);
+}
+
+int stat_welch(double mean_c, double var_c, uint64_t n_c, double mean_t,
+    double var_t, uint64_t n_t, double alpha, struct stat_welch *out)
+{
+	if (out == NULL || n_c < 2 || n_t < 2 || !isfinite(mean_c) ||
+	    !isfinite(mean_t) || !(var_c >= 0.0) || !(var_t >= 0.0) ||
+	    !isfinite(var_c) || !isfinite(var_t) || !_alpha_ok(alpha))
+		return -EINVAL;
+	double nc = (double)n_c, nt = (double)n_t;
+	double vc = var_c / nc, vt = var_t / nt, se2 = vc + vt;
+	struct stat_welch r;
+	r.diff = mean_t - mean_c;
+	if (!isfinite(r.diff))
+		return -EINVAL;
+	r.se = sqrt(se2);
+	if (se2 == 0.0) {
+		r.df = nc + nt - 2.0;
+		r.t = r.diff == 0.0 ? 0.0 : copysign(INFINITY, r.diff);
+		r.p = r.diff == 0.0 ? 1.0 : 0.0;
+		r.lo = r.hi = r.diff;
+		*out = r;
+		return 0;
+	}
+	/* Shares of se2 rather than squares of it: no overflow or underflow. */
+	double fc = vc / se2, ft = vt / se2;
+	r.df = 1.0 / (fc * fc / (nc - 1.0) + ft * ft / (nt - 1.0));
+	r.t = r.diff / r.se;
+	r.p = 2.0 * _t_tail(r.t, r.df, NULL);
+	double tq = -stat_t_ppf(0.5 * alpha, r.df);
+	r.lo = r.diff - tq * r.se;
+	r.hi = r.diff + tq * r.se;
+	*out = r;
+	return 0;
+}
+
+int stat_welch_moments(const struct stat_moments *c,
+    const struct stat_moments *t, double alpha, struct stat_welch *out)
+{
+	if (c == NULL || t == NULL || c->n < 2 || t->n < 2)
+		return -EINVAL;
+	return stat_welch(c->mean, stat_moments_var(c), c->n, t->mean,
+	    stat_moments_var(t), t->n, alpha, out);
 }

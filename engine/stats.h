@@ -20,7 +20,8 @@
  *    beyond 2^53 a double cannot count the steps of the series and
  *    continued fractions, and well before that their rounding grows.
  *
- * Threads: any number; every function touches its arguments only.
+ * Threads: any number; every function touches its arguments only (one
+ * struct stat_moments is updated by one thread at a time).
  */
 #ifndef PENCHANT_ENGINE_STATS_H
 #define PENCHANT_ENGINE_STATS_H
@@ -113,5 +114,115 @@ double stat_t_ppf(double p, double df);
  * NaN arguments.
  */
 double stat_chi2_sf(double x, double df);
+
+/* ---------------------------------------------------------------------
+ * Sample-ratio mismatch
+ */
+
+#define STAT_MAX_ARMS 16
+
+struct stat_srm {
+	double chi2; /* Pearson statistic sum (o_i - e_i)^2 / e_i */
+	double df;   /* k - 1 */
+	double p;    /* P(chi2_{k-1} > chi2): small p = traffic split broken */
+};
+
+/*
+ * Pearson's chi-square goodness of fit of the observed per-arm counts to
+ * the configured split: e_i = N * w_i / sum(w), N = sum(observed). Equals
+ * scipy.stats.chisquare(observed, f_exp=e). Weights need not sum to 1 but
+ * must be finite and > 0.
+ * 2 <= k <= STAT_MAX_ARMS. N = 0 (no traffic yet) is not an error: chi2 =
+ * 0, p = 1. -EINVAL on bad k, NULL pointers or a bad weight.
+ */
+int stat_srm(const uint64_t *observed, const double *weights, int k,
+    struct stat_srm *out);
+
+/* ---------------------------------------------------------------------
+ * Two-proportion z test
+ */
+
+struct stat_prop {
+	double p_c, p_t; /* x / n of each arm */
+	double diff;	 /* p_t - p_c */
+	double lift;	 /* diff / p_c; NaN when p_c = 0 */
+	double z;	 /* diff / sqrt(p (1 - p) (1/n_c + 1/n_t)), p pooled */
+	double p;	 /* two-sided p-value 2 Phi(-|z|) */
+	double lo, hi;	 /* (1 - alpha) Wald interval of diff */
+};
+
+/*
+ * Two-sided z test of p_t = p_c with the pooled standard error (as
+ * statsmodels' proportions_ztest with value = 0), and the unpooled Wald
+ * interval diff -/+ z_{alpha/2} sqrt(p_c (1 - p_c) / n_c + p_t (1 - p_t) /
+ * n_t). x_c successes of n_c trials in control, x_t of n_t in treatment.
+ *
+ * Degenerate data: when the pooled rate is 0 or 1 (no success in either
+ * arm, or no failure in either arm) the arms are identical and the
+ * standard error is 0; then z = 0, p = 1 and lo = hi = diff = 0. When only
+ * one arm is all 0 or all 1 the Wald interval uses that arm's zero
+ * variance as is.
+ * -EINVAL when n_c = 0, n_t = 0, x > n, or alpha outside (0, 1).
+ */
+int stat_prop_ztest(uint64_t x_c, uint64_t n_c, uint64_t x_t, uint64_t n_t,
+    double alpha, struct stat_prop *out);
+
+/* ---------------------------------------------------------------------
+ * Welch t test
+ */
+
+/*
+ * Running count, mean and sum of squared deviations (Welford 1962); two
+ * accumulators merge exactly as if one had seen both streams (Chan, Golub,
+ * LeVeque 1979), so per-shard moments can be combined at report time.
+ * Start from stat_moments_init (all zero). Pointers must not be NULL
+ * (asserted).
+ */
+struct stat_moments {
+	uint64_t n;
+	double mean;
+	double m2; /* sum of (x - mean)^2 */
+};
+
+void stat_moments_init(struct stat_moments *m);
+
+/* Adds x; -EINVAL (and m unchanged) when x is NaN or infinite. */
+int stat_moments_add(struct stat_moments *m, double x);
+
+/* m <- m combined with o (o unchanged; o may be empty). */
+void stat_moments_merge(struct stat_moments *m, const struct stat_moments *o);
+
+/* Unbiased sample variance m2 / (n - 1); NaN when n < 2. */
+double stat_moments_var(const struct stat_moments *m);
+
+struct stat_welch {
+	double diff;   /* mean_t - mean_c */
+	double se;     /* sqrt(var_c / n_c + var_t / n_t) */
+	double t;      /* diff / se */
+	double df;     /* Welch-Satterthwaite degrees of freedom */
+	double p;      /* two-sided p-value 2 P(T_df > |t|) */
+	double lo, hi; /* diff -/+ t_{df, alpha/2} se */
+};
+
+/*
+ * Welch's unequal-variance t test from summary statistics: means, unbiased
+ * sample variances and sizes of each arm. Equals
+ * scipy.stats.ttest_ind_from_stats(mean_t, sd_t, n_t, mean_c, sd_c, n_c,
+ * equal_var=False) for t and p, and the interval uses scipy.stats.t.ppf
+ * with the same fractional df:
+ *   df = (v_c/n_c + v_t/n_t)^2 /
+ *        ((v_c/n_c)^2 / (n_c - 1) + (v_t/n_t)^2 / (n_t - 1)).
+ * Degenerate data: both variances 0 (se = 0) gives df = n_c + n_t - 2,
+ * lo = hi = diff, and t = 0, p = 1 when the means are equal, t = +-inf,
+ * p = 0 when they differ. -EINVAL when n < 2 in an arm, a mean or
+ * variance is not finite, a variance is negative, or alpha is outside
+ * (0, 1).
+ */
+int stat_welch(double mean_c, double var_c, uint64_t n_c, double mean_t,
+    double var_t, uint64_t n_t, double alpha, struct stat_welch *out);
+
+/* stat_welch on two accumulators. */
+int stat_welch_moments(const struct stat_moments *c,
+    const struct stat_moments *t, double alpha, struct stat_welch *out);
 
 #endif

@@ -128,8 +128,232 @@ static void special_functions(void)
 	    z300 + (z300 * z300 * z300 + z300) / 4e16, 1e-13);
 }
 
+static void srm(void)
+{
+	struct stat_srm r;
+	uint64_t even[2] = { 5000, 5000 }, off[2] = { 5000, 5100 };
+	double w[2] = { 1.0, 1.0 }, w2[2] = { 0.5, 0.5 };
+
+	CHECK_EQ_INT(stat_srm(even, w, 2, &r), 0);
+	CHECK(r.chi2 == 0.0 && r.df == 1.0 && r.p == 1.0);
+	/* e = 5050 each: chi2 = 2 * 50^2 / 5050, p = erfc(sqrt(chi2 / 2)). */
+	CHECK_EQ_INT(stat_srm(off, w, 2, &r), 0);
+	CHECK_NEAR(r.chi2, 5000.0 / 5050.0, 1e-15);
+	CHECK_NEAR(r.p, erfc(sqrt(r.chi2 / 2.0)), 1e-15);
+	struct stat_srm r2;
+	CHECK_EQ_INT(stat_srm(off, w2, 2, &r2), 0); /* weights only relative */
+	CHECK_NEAR(r2.chi2, r.chi2, 1e-15);
+
+	/* 90/10 split observed as configured. */
+	uint64_t skew[2] = { 9000, 1000 };
+	double w9[2] = { 9.0, 1.0 };
+	CHECK_EQ_INT(stat_srm(skew, w9, 2, &r), 0);
+	CHECK(r.chi2 == 0.0 && r.p == 1.0);
+	/* A 1 % imbalance in a million users is a clear mismatch. */
+	uint64_t big[2] = { 502500, 497500 };
+	CHECK_EQ_INT(stat_srm(big, w, 2, &r), 0);
+	CHECK_NEAR(r.chi2, 25.0, 1e-12);
+	CHECK(r.p < 1e-6);
+
+	/* No traffic yet: no evidence. */
+	uint64_t none[3] = { 0, 0, 0 };
+	double w3[3] = { 1.0, 1.0, 2.0 };
+	CHECK_EQ_INT(stat_srm(none, w3, 3, &r), 0);
+	CHECK(r.chi2 == 0.0 && r.df == 2.0 && r.p == 1.0);
+
+	uint64_t many[STAT_MAX_ARMS + 1] = { 0 };
+	double wm[STAT_MAX_ARMS + 1];
+	for (int i = 0; i <= STAT_MAX_ARMS; i++) {
+		many[i] = 100;
+		wm[i] = 1.0;
+	}
+	CHECK_EQ_INT(stat_srm(many, wm, STAT_MAX_ARMS, &r), 0);
+	CHECK(r.p == 1.0 && r.df == STAT_MAX_ARMS - 1);
+	CHECK_EQ_INT(stat_srm(many, wm, STAT_MAX_ARMS + 1, &r), -EINVAL);
+	CHECK_EQ_INT(stat_srm(many, wm, 1, &r), -EINVAL);
+	double bad[4][2] = { { 1.0, 0.0 }, { 1.0, -1.0 }, { 1.0, NAN },
+		{ INFINITY, 1.0 } };
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(stat_srm(off, bad[i], 2, &r), -EINVAL);
+	CHECK_EQ_INT(stat_srm(NULL, w, 2, &r), -EINVAL);
+	CHECK_EQ_INT(stat_srm(off, NULL, 2, &r), -EINVAL);
+	CHECK_EQ_INT(stat_srm(off, w, 2, NULL), -EINVAL);
+}
+
+static void prop(void)
+{
+	struct stat_prop r;
+
+	/* 10 % vs 12 % of 1000: pooled 0.11. */
+	CHECK_EQ_INT(stat_prop_ztest(100, 1000, 120, 1000, 0.05, &r), 0);
+	CHECK_NEAR(r.diff, 0.02, 1e-16);
+	CHECK_NEAR(r.lift, 0.2, 1e-15);
+	CHECK_NEAR(r.z, 1.4293008498232322, 1e-14);
+	CHECK_NEAR(r.p, 2.0 * stat_norm_cdf(-1.4293008498232322), 1e-15);
+	double se = sqrt(0.1 * 0.9 / 1000 + 0.12 * 0.88 / 1000);
+	CHECK_NEAR(r.lo, 0.02 - 1.959963984540054 * se, 1e-15);
+	CHECK_NEAR(r.hi, 0.02 + 1.959963984540054 * se, 1e-15);
+
+	/* Identical arms. */
+	CHECK_EQ_INT(stat_prop_ztest(37, 400, 37, 400, 0.05, &r), 0);
+	CHECK(r.diff == 0.0 && r.z == 0.0 && r.p == 1.0 && r.lo == -r.hi);
+
+	/* Pooled rate 0 or 1: defined as no evidence, empty interval. */
+	CHECK_EQ_INT(stat_prop_ztest(0, 500, 0, 700, 0.05, &r), 0);
+	CHECK(r.z == 0.0 && r.p == 1.0 && r.lo == 0.0 && r.hi == 0.0);
+	CHECK(isnan(r.lift));
+	CHECK_EQ_INT(stat_prop_ztest(500, 500, 700, 700, 0.05, &r), 0);
+	CHECK(r.z == 0.0 && r.p == 1.0 && r.lo == 0.0 && r.hi == 0.0);
+	/* One arm all zero: a test, and lift undefined. */
+	CHECK_EQ_INT(stat_prop_ztest(0, 1000, 8, 1000, 0.05, &r), 0);
+	CHECK(r.z > 2.0 && r.p < 0.05 && isnan(r.lift));
+
+	/* Huge counts stay finite and tiny effects become significant. */
+	CHECK_EQ_INT(stat_prop_ztest(5000000000ULL, 100000000000ULL,
+			 5001000000ULL, 100000000000ULL, 0.05, &r),
+	    0);
+	CHECK_NEAR(r.diff, 1e-5, 1e-16);
+	CHECK(r.z > 10.0 && r.p < 1e-20 && r.lo > 0.0);
+
+	/* alpha: the interval widens as alpha falls, even at 1e-300. */
+	struct stat_prop a1, a2;
+	CHECK_EQ_INT(stat_prop_ztest(100, 1000, 120, 1000, 0.2, &a1), 0);
+	CHECK_EQ_INT(stat_prop_ztest(100, 1000, 120, 1000, 1e-300, &a2), 0);
+	CHECK(a2.hi - a2.lo > a1.hi - a1.lo && isfinite(a2.lo));
+	CHECK_NEAR((a2.hi - a2.diff) / se, -stat_norm_ppf(0.5e-300), 1e-12);
+
+	CHECK_EQ_INT(stat_prop_ztest(1, 0, 1, 10, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_prop_ztest(0, 10, 0, 0, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_prop_ztest(11, 10, 1, 10, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_prop_ztest(1, 10, 11, 10, 0.05, &r), -EINVAL);
+	static const double alphas[] = { 0.0, 1.0, -0.1, 1.5, NAN, INFINITY };
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ_INT(stat_prop_ztest(1, 10, 2, 10, alphas[i], &r),
+		    -EINVAL);
+	CHECK_EQ_INT(stat_prop_ztest(1, 10, 2, 10, 0.05, NULL), -EINVAL);
+}
+
+static void moments(void)
+{
+	static const double xs[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
+	struct stat_moments m, a, b;
+
+	stat_moments_init(&m);
+	CHECK(isnan(stat_moments_var(&m)));
+	for (int i = 0; i < 8; i++)
+		CHECK_EQ_INT(stat_moments_add(&m, xs[i]), 0);
+	CHECK_EQ_INT(m.n, 8);
+	CHECK_NEAR(m.mean, 5.0, 1e-15);
+	CHECK_NEAR(stat_moments_var(&m), 32.0 / 7.0, 1e-15);
+	CHECK_EQ_INT(stat_moments_add(&m, NAN), -EINVAL);
+	CHECK_EQ_INT(stat_moments_add(&m, INFINITY), -EINVAL);
+	CHECK_EQ_INT(m.n, 8);
+	CHECK_NEAR(m.mean, 5.0, 1e-15);
+
+	/* Merging the two halves gives the whole; empty sides change nothing. */
+	stat_moments_init(&a);
+	stat_moments_init(&b);
+	for (int i = 0; i < 3; i++)
+		stat_moments_add(&a, xs[i]);
+	for (int i = 3; i < 8; i++)
+		stat_moments_add(&b, xs[i]);
+	struct stat_moments empty;
+	stat_moments_init(&empty);
+	stat_moments_merge(&a, &empty);
+	stat_moments_merge(&a, &b);
+	CHECK_EQ_INT(a.n, 8);
+	CHECK_NEAR(a.mean, 5.0, 1e-15);
+	CHECK_NEAR(stat_moments_var(&a), 32.0 / 7.0, 1e-14);
+	stat_moments_merge(&empty, &a);
+	CHECK(empty.n == 8 && empty.mean == a.mean && empty.m2 == a.m2);
+
+	/* A large offset costs no precision (the textbook sum of squares would). */
+	stat_moments_init(&m);
+	static const double ds[] = { 4, 7, 13, 16 };
+	for (int i = 0; i < 4; i++)
+		stat_moments_add(&m, 1e9 + ds[i]);
+	CHECK_NEAR(stat_moments_var(&m), 30.0, 1e-6);
+}
+
+static void welch(void)
+{
+	struct stat_welch r, r2;
+
+	/* Means 0 and 1, unit variances, n = 2: se 1, t 1, df 2. */
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 2, 1.0, 1.0, 2, 0.05, &r), 0);
+	CHECK_NEAR(r.se, 1.0, 1e-16);
+	CHECK_NEAR(r.t, 1.0, 1e-16);
+	CHECK_NEAR(r.df, 2.0, 1e-15);
+	CHECK_NEAR(r.p, 1.0 - 1.0 / sqrt(3.0), 1e-15);
+	CHECK_NEAR(r.lo, 1.0 - 4.3026527297494636, 1e-13);
+	CHECK_NEAR(r.hi, 1.0 + 4.3026527297494636, 1e-13);
+
+	/* Identical arms. */
+	CHECK_EQ_INT(stat_welch(3.5, 2.0, 50, 3.5, 2.0, 50, 0.05, &r), 0);
+	CHECK(r.t == 0.0 && r.p == 1.0 && r.lo == -r.hi);
+	CHECK_NEAR(r.df, 98.0, 1e-12);
+
+	/* One arm without variance: df is the other arm's n - 1. */
+	CHECK_EQ_INT(stat_welch(5.0, 0.0, 10, 5.5, 2.0, 10, 0.05, &r), 0);
+	CHECK_NEAR(r.df, 9.0, 1e-13);
+	/* Neither: t is 0 or infinite, the interval a point. */
+	CHECK_EQ_INT(stat_welch(5.0, 0.0, 10, 5.0, 0.0, 12, 0.05, &r), 0);
+	CHECK(r.t == 0.0 && r.p == 1.0 && r.df == 20.0 && r.lo == 0.0 &&
+	    r.hi == 0.0);
+	CHECK_EQ_INT(stat_welch(5.0, 0.0, 10, 6.0, 0.0, 12, 0.05, &r), 0);
+	CHECK(r.t == INFINITY && r.p == 0.0 && r.lo == 1.0 && r.hi == 1.0);
+
+	/*
+	 * Large samples: df = 2e8 - 2 and the t quantile is the normal one plus
+	 * (z^3 + z) / (4 df) (Hill); a 0.002 difference is 7 standard errors.
+	 */
+	CHECK_EQ_INT(stat_welch(10.0, 4.0, 100000000, 10.002, 4.0, 100000000,
+			 0.05, &r),
+	    0);
+	CHECK_NEAR(r.df, 2e8 - 2.0, 1e-5);
+	double z = 1.959963984540054;
+	CHECK_NEAR((r.hi - r.diff) / r.se, z + (z * z * z + z) / (4.0 * r.df),
+	    1e-14);
+	CHECK_NEAR(r.t, 0.002 / sqrt(8e-8), 1e-6);
+	CHECK(r.p < 1e-11 && r.p > 1e-13);
+
+	/* The accumulator route gives the same numbers. */
+	struct stat_moments c, t;
+	stat_moments_init(&c);
+	stat_moments_init(&t);
+	for (int i = 0; i < 40; i++) {
+		stat_moments_add(&c, 10.0 + (i % 7) * 0.5);
+		stat_moments_add(&t, 10.4 + (i % 5) * 0.7);
+	}
+	CHECK_EQ_INT(stat_welch_moments(&c, &t, 0.1, &r), 0);
+	CHECK_EQ_INT(stat_welch(c.mean, stat_moments_var(&c), c.n, t.mean,
+			 stat_moments_var(&t), t.n, 0.1, &r2),
+	    0);
+	CHECK(memcmp(&r, &r2, sizeof r) == 0);
+
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 1, 1.0, 1.0, 5, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 5, 1.0, 1.0, 0, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(NAN, 1.0, 5, 1.0, 1.0, 5, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(0.0, -1.0, 5, 1.0, 1.0, 5, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 5, INFINITY, 1.0, 5, 0.05, &r),
+	    -EINVAL);
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 5, 1.0, NAN, 5, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 5, 1.0, 1.0, 5, 0.0, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(0.0, 1.0, 5, 1.0, 1.0, 5, NAN, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch(-1e308, 1.0, 5, 1e308, 1.0, 5, 0.05, &r),
+	    -EINVAL);
+	stat_moments_init(&c);
+	stat_moments_add(&c, 1.0);
+	CHECK_EQ_INT(stat_welch_moments(&c, &t, 0.05, &r), -EINVAL);
+	CHECK_EQ_INT(stat_welch_moments(NULL, &t, 0.05, &r), -EINVAL);
+}
+
 int main(void)
 {
 	special_functions();
+	srm();
+	prop();
+	moments();
+	welch();
 	return check_done("stats_exact");
 }
