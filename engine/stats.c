@@ -11,6 +11,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "engine/rng.h"
+
 #define _LN_SQRT_2PI 0.918938533204672741780329736406
 #define _TINY 1e-300 /* Lentz: stands in for a zero denominator */
 
@@ -761,4 +763,360 @@ int stat_welch_moments(const struct stat_moments *c,
 		return -EINVAL;
 	return stat_welch(c->mean, stat_moments_var(c), c->n, t->mean,
 	    stat_moments_var(t), t->n, alpha, out);
+}
+
+/* ---------------------------------------------------------------------
+ * Bayesian comparison of two beta posteriors
+ */
+
+struct _beta {
+	double a, b;
+};
+
+/* Evan Miller's P(B > A), B.a a whole number >= 1 (see stats.h). */
+static double _miller_sum(struct _beta A, struct _beta B)
+{
+	long n = (long)B.a;
+	/* log t_0 = log B(aA, bA + bB) - log B(aA, bA), as gamma ratios. */
+	double l = _lgamma_ratio(A.b, A.a) - _lgamma_ratio(A.b + B.b, A.a);
+	/* Running sum s e^m: terms may start far below the double range. */
+	double m = l, s = 1.0;
+	for (long i = 0; i + 1 < n; i++) {
+		double di = (double)i;
+		l += log((A.a + di) / (A.a + A.b + B.b + di) * (B.b + di) /
+		    (di + 1.0));
+		if (l > m) {
+			s = s * exp(m - l) + 1.0;
+			m = l;
+		} else {
+			s += exp(l - m);
+		}
+	}
+	return s * exp(m);
+}
+
+/* v when it is a whole number of at most STAT_BAYES_EXACT_MAX, else 0. */
+static double _terms(double v)
+{
+	return v == floor(v) && v <= STAT_BAYES_EXACT_MAX ? v : 0.0;
+}
+
+/* Gauss-Kronrod 7-15 nodes (Kronrod, odd index = Gauss) and weights. */
+static const double _xgk[8] = { 0.991455371120812639206854697526329,
+	0.949107912342758524526189684047851,
+	0.864864423359769072789712788640926,
+	0.741531185599394439863864773280788,
+	0.586087235467691130294144845693013,
+	0.405845151377397166906606412076961,
+	0.207784955007898467600689403773245, 0.0 };
+static const double _wgk[8] = { 0.022935322010529224963732008058970,
+	0.063092092629978553290700663189204,
+	0.104790010322250183839876322541518,
+	0.140653259715525918745189590510238,
+	0.169004726639267902826583426598550,
+	0.190350578064785409913256402421014,
+	0.204432940075298892414161999234649,
+	0.209482141084727828012999174891714 };
+static const double _wg[4] = { 0.129484966168869693270611432679082,
+	0.279705391489276667901467771423780,
+	0.381830050505118944950369775488975,
+	0.417959183673469387755102040816327 };
+
+#define _QUAD_POINTS 512  /* panel edges; a side needs <= log2(1/sd) */
+#define _QUAD_BUDGET 4000 /* Gauss-Kronrod panels per integral */
+#define _QUAD_TOL 1e-13	  /* absolute, per panel */
+
+enum { _PLAIN, _LEFT, _RIGHT };
+
+/*
+ * P(B > A) = integral of f_B(x) I_x(A) dx. A panel is either plain (the
+ * variable is x) or a boundary panel after a substitution that absorbs the
+ * singular power of the density: _LEFT on [0, e] with x = e u^(1/aB),
+ * _RIGHT on [e, 1] with 1 - x = (1 - e) u^(1/bB); then u runs over [0, 1].
+ * With a tiny aB (a prior of 0.001 and no successes) much of the mass sits
+ * below the smallest double, so x is carried as its logarithm there: below
+ * e^-690 (1e-300), (1 - x)^(bB-1) = 1 and I_x(A) = x^aA / (aA B(A)) to
+ * double precision (and the mirror images at 1).
+ */
+#define _LOG_TINY -690.0
+
+struct _quad {
+	struct _beta A, B;
+	int kind;
+	double e, lbase; /* boundary panel: its edge, log of the constant */
+	double lfa, lfb; /* log(aA B(A)), log(bA B(A)) */
+	int budget;
+};
+
+static double _integrand(const struct _quad *q, double u)
+{
+	double x, y, lf, l;
+	switch (q->kind) {
+	case _LEFT:
+		l = log(q->e) + log(u) / q->B.a; /* log x */
+		if (l < _LOG_TINY)
+			return exp(q->lbase + q->A.a * l - q->lfa);
+		x = exp(l);
+		y = 1.0 - x;
+		lf = q->lbase + (q->B.b - 1.0) * log1p(-x);
+		break;
+	case _RIGHT:
+		l = log1p(-q->e) + log(u) / q->B.b; /* log(1 - x) */
+		if (l < _LOG_TINY)
+			return -exp(q->lbase) * expm1(q->A.b * l - q->lfb);
+		y = exp(l);
+		x = 1.0 - y;
+		lf = q->lbase + (q->B.a - 1.0) * log1p(-y);
+		break;
+	default:
+		x = u;
+		y = 1.0 - u;
+		lf = _beta_lprefix(q->B.a, q->B.b, x, y) - log(x) - log(y);
+	}
+	if (!(x > 0.0) || !(y > 0.0))
+		return 0.0;
+	return exp(lf) * _ibeta(q->A.a, q->A.b, x, y, NULL);
+}
+
+static double _gk15(const struct _quad *q, double a, double b, double *err)
+{
+	double c = 0.5 * (a + b), h = 0.5 * (b - a);
+	double fc = _integrand(q, c);
+	double rk = fc * _wgk[7], rg = fc * _wg[3];
+	for (int j = 0; j < 7; j++) {
+		double dx = h * _xgk[j];
+		double f = _integrand(q, c - dx) + _integrand(q, c + dx);
+		rk += _wgk[j] * f;
+		if (j & 1)
+			rg += _wg[j / 2] * f;
+	}
+	*err = fabs((rk - rg) * h);
+	return rk * h;
+}
+
+/*
+ * Recursive bisection until the Kronrod-Gauss difference is below tol or
+ * 1e-10 of the panel; |K15 - G7| overstates the error of K15 by far on
+ * smooth stretches, so this is conservative. The relative floor is the
+ * noise of the integrand itself (the incomplete beta near the mean of a
+ * posterior with 1e12 trials is good to ~1e-10): below it bisection
+ * would only chase rounding.
+ */
+static double _adapt(struct _quad *q, double a, double b, double whole,
+    double err, double tol, int depth)
+{
+	if (err <= tol || err <= 1e-10 * fabs(whole) || depth == 0 ||
+	    q->budget <= 0)
+		return whole;
+	q->budget -= 2;
+	double m = 0.5 * (a + b), el, er;
+	double l = _gk15(q, a, m, &el), r = _gk15(q, m, b, &er);
+	return _adapt(q, a, m, l, el, 0.5 * tol, depth - 1) +
+	    _adapt(q, m, b, r, er, 0.5 * tol, depth - 1);
+}
+
+static double _integrate(struct _quad *q)
+{
+	double err, whole = _gk15(q, 0.0, 1.0, &err);
+	return _adapt(q, 0.0, 1.0, whole, err, _QUAD_TOL, 50);
+}
+
+/* Adds m and m -/+ s 2^j inside (0, 1) to pt[]; returns the new count. */
+static int _add_points(double *pt, int n, double m, double s)
+{
+	if (m > 0.0 && m < 1.0 && n < _QUAD_POINTS)
+		pt[n++] = m;
+	for (double k = 1.0; n < _QUAD_POINTS; k *= 2.0) {
+		double x = m - k * s;
+		if (!(x > 0.0) || x == m)
+			break;
+		pt[n++] = x;
+	}
+	for (double k = 1.0; n < _QUAD_POINTS; k *= 2.0) {
+		double x = m + k * s;
+		if (!(x < 1.0) || x == m)
+			break;
+		pt[n++] = x;
+	}
+	return n;
+}
+
+static void _moments(struct _beta d, double *mean, double *sd)
+{
+	double ab = d.a + d.b;
+	*mean = d.a / ab;
+	*sd = sqrt(d.a / ab * (d.b / ab) / (ab + 1.0));
+}
+
+/* F(hi) - F(lo) from CDFs and survivals at both edges, whichever is small. */
+static double _mass(double flo, double slo, double fhi, double shi)
+{
+	return flo < 0.5 ? fhi - flo : slo - shi;
+}
+
+/* P(B > A) by quadrature. */
+static double _quad_greater(struct _beta A, struct _beta B)
+{
+	double pt[_QUAD_POINTS + 2], fa[_QUAD_POINTS + 2], sa[_QUAD_POINTS + 2];
+	double fb[_QUAD_POINTS + 2], sb[_QUAD_POINTS + 2];
+	double ma, sda, mb, sdb;
+	_moments(A, &ma, &sda);
+	_moments(B, &mb, &sdb);
+	pt[0] = 0.0;
+	int n = 1 + _add_points(pt + 1, 0, ma, sda);
+	n = 1 + _add_points(pt + 1, n - 1, mb, sdb);
+	/* Insertion sort (a few hundred points) and drop repeats. */
+	for (int i = 2; i < n; i++) {
+		double v = pt[i];
+		int j = i - 1;
+		while (j > 0 && pt[j] > v) {
+			pt[j + 1] = pt[j];
+			j--;
+		}
+		pt[j + 1] = v;
+	}
+	int w = 1;
+	for (int i = 1; i < n; i++)
+		if (pt[i] > pt[w - 1])
+			pt[w++] = pt[i];
+	n = w;
+	pt[n++] = 1.0;
+
+	for (int i = 0; i < n; i++) {
+		fa[i] = _ibeta(A.a, A.b, pt[i], 1.0 - pt[i], &sa[i]);
+		fb[i] = _ibeta(B.a, B.b, pt[i], 1.0 - pt[i], &sb[i]);
+	}
+
+	double lba = _lbeta(A.a, A.b);
+	struct _quad q = { .A = A,
+		.B = B,
+		.lfa = log(A.a) + lba,
+		.lfb = log(A.b) + lba,
+		.budget = _QUAD_BUDGET };
+	double sum = 0.0;
+	for (int i = 0; i + 1 < n; i++) {
+		double lo = pt[i], hi = pt[i + 1];
+		double mass = _mass(fb[i], sb[i], fb[i + 1], sb[i + 1]);
+		double rise = _mass(fa[i], sa[i], fa[i + 1], sa[i + 1]);
+		if (mass * rise <= _QUAD_TOL) {
+			/* I_x(A) is increasing: the panel is within mass*rise. */
+			sum += mass * 0.5 * (fa[i] + fa[i + 1]);
+			continue;
+		}
+		if (i == 0 && B.a < 1.0) {
+			q.kind = _LEFT;
+			q.e = hi;
+			q.lbase = _beta_lprefix(B.a, B.b, hi, 1.0 - hi) -
+			    B.b * log1p(-hi) - log(B.a);
+			sum += _integrate(&q);
+		} else if (i + 2 == n && B.b < 1.0) {
+			q.kind = _RIGHT;
+			q.e = lo;
+			q.lbase = _beta_lprefix(B.a, B.b, lo, 1.0 - lo) -
+			    B.a * log(lo) - log(B.b);
+			sum += _integrate(&q);
+		} else {
+			double err;
+			q.kind = _PLAIN;
+			double whole = _gk15(&q, lo, hi, &err);
+			sum += _adapt(&q, lo, hi, whole, err, _QUAD_TOL, 50);
+		}
+	}
+	return sum;
+}
+
+/*
+ * P(B > A): the shortest exact sum when there is one (*exact stays 1),
+ * quadrature otherwise (*exact = 0).
+ */
+static double _prob_greater(struct _beta A, struct _beta B, int *exact)
+{
+	struct _beta fA = { A.b, A.a }, fB = { B.b, B.a }; /* 1 - A, 1 - B */
+	/* Candidate sums: {terms, P or 1 - P, first arg, second arg}. */
+	struct {
+		double terms;
+		int complement;
+		struct _beta x, y;
+	} c[4] = {
+		{ _terms(B.a), 0, A, B },   /* sum over alpha_B */
+		{ _terms(A.b), 0, fB, fA }, /* P(1 - A > 1 - B) */
+		{ _terms(A.a), 1, B, A },   /* 1 - P(A > B) */
+		{ _terms(B.b), 1, fA, fB }, /* 1 - P(1 - B > 1 - A) */
+	};
+	int best = -1;
+	for (int i = 0; i < 4; i++)
+		if (c[i].terms > 0.0 &&
+		    (best < 0 || c[i].terms < c[best].terms))
+			best = i;
+	double p;
+	if (best >= 0) {
+		p = _miller_sum(c[best].x, c[best].y);
+		if (c[best].complement)
+			p = 1.0 - p;
+	} else {
+		*exact = 0;
+		/* Keep the mass near 0, where x has more relative precision. */
+		double ma = A.a / (A.a + A.b), mb = B.a / (B.a + B.b);
+		p = ma + mb > 1.0 ? _quad_greater(fB, fA) : _quad_greater(A, B);
+	}
+	return p < 0.0 ? 0.0 : p > 1.0 ? 1.0 : p;
+}
+
+static int _prior_ok(double a0, double b0)
+{
+	return a0 > 0.0 && b0 > 0.0 && isfinite(a0) && isfinite(b0);
+}
+
+int stat_bayes_beta(uint64_t x_c, uint64_t n_c, uint64_t x_t, uint64_t n_t,
+    double a0, double b0, struct stat_bayes *out)
+{
+	if (out == NULL || x_c > n_c || x_t > n_t || !_prior_ok(a0, b0))
+		return -EINVAL;
+	struct _beta c = { a0 + (double)x_c, b0 + (double)(n_c - x_c) };
+	struct _beta t = { a0 + (double)x_t, b0 + (double)(n_t - x_t) };
+	if (!(c.a + c.b <= STAT_PARAM_MAX && t.a + t.b <= STAT_PARAM_MAX))
+		return -EINVAL;
+	struct _beta c1 = { c.a + 1.0, c.b }, t1 = { t.a + 1.0, t.b };
+	double mc = c.a / (c.a + c.b), mt = t.a / (t.a + t.b);
+	struct stat_bayes r = { .exact = 1 };
+	r.prob = _prob_greater(c, t, &r.exact);
+	double p1 = _prob_greater(t, c1, &r.exact); /* P(c' > t) */
+	double p2 = _prob_greater(t1, c, &r.exact); /* P(c > t') */
+	r.loss_t = fmax(mc * p1 - mt * p2, 0.0);
+	r.loss_c = fmax(mt * (1.0 - p2) - mc * (1.0 - p1), 0.0);
+	*out = r;
+	return 0;
+}
+
+int stat_thompson(const uint64_t *successes, const uint64_t *trials, int k,
+    double a0, double b0, uint32_t draws, uint64_t seed, double *prob_best)
+{
+	if (successes == NULL || trials == NULL || prob_best == NULL || k < 1 ||
+	    k > STAT_MAX_ARMS || draws == 0 || !_prior_ok(a0, b0))
+		return -EINVAL;
+	double a[STAT_MAX_ARMS], b[STAT_MAX_ARMS];
+	for (int i = 0; i < k; i++) {
+		if (successes[i] > trials[i])
+			return -EINVAL;
+		a[i] = a0 + (double)successes[i];
+		b[i] = b0 + (double)(trials[i] - successes[i]);
+	}
+	uint32_t wins[STAT_MAX_ARMS] = { 0 };
+	struct rng r;
+	rng_seed(&r, seed);
+	for (uint32_t d = 0; d < draws; d++) {
+		int best = 0;
+		double top = -1.0;
+		for (int i = 0; i < k; i++) {
+			double v = rng_beta(&r, a[i], b[i]);
+			if (v > top) {
+				top = v;
+				best = i;
+			}
+		}
+		wins[best]++;
+	}
+	for (int i = 0; i < k; i++)
+		prob_best[i] = (double)wins[i] / (double)draws;
+	return 0;
 }

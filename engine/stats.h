@@ -1,9 +1,9 @@
 /*
  * stats: the statistics of the A/B-testing framework. Plain functions over
  * plain values: no I/O, no allocation, no globals, no clock. Every call
- * depends on its arguments only, so two engines given the same counts
- * report the same numbers, and a report can be recomputed from the logged
- * counts.
+ * depends on its arguments only (the Monte Carlo helper on its seed too), so
+ * two engines given the same counts report the same numbers, and a report can
+ * be recomputed from the logged counts.
  *
  * Conventions:
  *  - arms: "c" is control, "t" is treatment; every difference is t - c.
@@ -224,5 +224,84 @@ int stat_welch(double mean_c, double var_c, uint64_t n_c, double mean_t,
 /* stat_welch on two accumulators. */
 int stat_welch_moments(const struct stat_moments *c,
     const struct stat_moments *t, double alpha, struct stat_welch *out);
+
+/* ---------------------------------------------------------------------
+ * Bayesian beta-binomial comparison
+ */
+
+/*
+ * Most terms a closed-form sum may have before the quadrature takes over:
+ * a term costs ~17 ns and a call makes three sums, so <= 1 ms; at that
+ * size the quadrature costs about the same.
+ */
+#define STAT_BAYES_EXACT_MAX 20000
+
+struct stat_bayes {
+	double prob;   /* P(p_t > p_c | data) */
+	double loss_t; /* E[max(p_c - p_t, 0)]: expected loss of shipping t */
+	double loss_c; /* E[max(p_t - p_c, 0)]: expected loss of keeping c */
+	int exact;     /* 1: all three from closed-form sums; 0: quadrature */
+};
+
+/*
+ * Posterior comparison of two conversion rates with independent
+ * Beta(a0, b0) priors (a0 = b0 = 1 is uniform, 0.5 is Jeffreys): each arm's
+ * posterior is Beta(a0 + x, b0 + n - x). n = 0 is allowed (the prior).
+ *
+ * prob, closed form: with A = Beta(aA, bA), B = Beta(aB, bB) and aB a
+ * whole number,
+ *   P(B > A) = sum_{i=0}^{aB-1} B(aA + i, bA + bB) /
+ *              ((bB + i) B(1 + i, bB) B(aA, bA))
+ * (Evan Miller, "Formulas for Bayesian A/B testing", 2015). The terms are
+ * summed in log space from the first one through the ratio
+ *   t_{i+1} / t_i = (aA + i)(bB + i) / ((aA + bA + bB + i)(i + 1)),
+ * with the first one from Stirling-stable log-gamma ratios. Of the four
+ * forms P(t > c) can take (the sum over alpha_t; over beta_c, through
+ * 1 - p; one minus the sum over alpha_c or beta_t), the one with the fewest
+ * terms is used when that count is a whole number of at most
+ * STAT_BAYES_EXACT_MAX. Accuracy ~1e-13 absolute.
+ *
+ * prob, quadrature (fractional priors, or every count too large): the
+ * integral of f_t(x) I_x(alpha_c, beta_c) over [0, 1] (mirrored to 1 - x
+ * when the mass sits above 1/2), by adaptive Gauss-Kronrod (7-15) on
+ * panels whose edges are spaced geometrically (1, 2, 4, ... standard
+ * deviations) away from both posterior means, so no peak is missed however
+ * narrow. A panel where f_t has mass m and I_x rises by d contributes m
+ * times the mean of I_x at its edges, without quadrature, when m d <
+ * 1e-13 (I_x is increasing, so that bounds its error). The panels touching
+ * 0 and 1 are integrated after the substitution x = e u^(1/alpha_t) (and
+ * its mirror) that absorbs the x^(alpha-1) singularity of the density, so
+ * priors like 0.01 with no successes are handled. Panels are refined to
+ * 1e-13 absolute or 1e-10 of their value (the incomplete beta itself is no
+ * better near the mean at 1e12 trials), with at most 4000 panels.
+ * Accuracy ~1e-10 absolute (agreement with the closed form on the same
+ * data: 4e-11). Cost: ~0.3 ms for hundreds of trials, 1-2 ms at 1e6 to
+ * 1e9, ~20 ms at 1e12.
+ *
+ * loss: E[max(p_c - p_t, 0)] = m_c P(c' > t) - m_t P(c > t'), m the
+ * posterior means and c', t' the posteriors with alpha + 1 (the same sums
+ * or quadrature); likewise loss_c. Both are expected shortfalls of the
+ * conversion rate, accurate in absolute terms like prob (a tiny loss has
+ * few correct digits).
+ *
+ * -EINVAL when x > n in an arm, a0 or b0 is not finite and > 0, or a
+ * posterior a + b exceeds STAT_PARAM_MAX (1e15 trials).
+ */
+int stat_bayes_beta(uint64_t x_c, uint64_t n_c, uint64_t x_t, uint64_t n_t,
+    double a0, double b0, struct stat_bayes *out);
+
+/*
+ * Thompson-sampling allocation: the probability that each of k arms has the
+ * highest rate, estimated from `draws` joint draws of the Beta(a0 + s_i,
+ * b0 + n_i - s_i) posteriors with engine/rng.h seeded by `seed` (same
+ * arguments, same answer on every machine). prob_best[i] is the share of
+ * draws arm i won (ties, which need equal draws, go to the lower index);
+ * the shares sum to 1 and each has standard error sqrt(p (1 - p) / draws).
+ * Serving arm i with probability prob_best[i] is Thompson sampling.
+ * 1 <= k <= STAT_MAX_ARMS, draws >= 1. -EINVAL when s > n in an arm, or a0
+ * or b0 is not finite and > 0.
+ */
+int stat_thompson(const uint64_t *successes, const uint64_t *trials, int k,
+    double a0, double b0, uint32_t draws, uint64_t seed, double *prob_best);
 
 #endif

@@ -348,6 +348,139 @@ static void welch(void)
 	CHECK_EQ_INT(stat_welch_moments(NULL, &t, 0.05, &r), -EINVAL);
 }
 
+static void bayes(void)
+{
+	struct stat_bayes r, s;
+
+	/*
+	 * Control Beta(1, 1) (no data), treatment Beta(2, 1) (one success):
+	 * P(t > c) = int 2x * x dx = 2/3, E[max(c - t, 0)] = 1/12 and
+	 * E[max(t - c, 0)] = 1/12 + 2/3 - 1/2 = 1/4.
+	 */
+	CHECK_EQ_INT(stat_bayes_beta(0, 0, 1, 1, 1.0, 1.0, &r), 0);
+	CHECK_NEAR(r.prob, 2.0 / 3.0, 1e-15);
+	CHECK_NEAR(r.loss_t, 1.0 / 12.0, 1e-15);
+	CHECK_NEAR(r.loss_c, 0.25, 1e-15);
+	CHECK_EQ_INT(r.exact, 1);
+
+	/* Identical arms: 1/2 and equal losses, exact or not. */
+	CHECK_EQ_INT(stat_bayes_beta(0, 0, 0, 0, 1.0, 1.0, &r), 0);
+	CHECK_NEAR(r.prob, 0.5, 1e-15);
+	CHECK_EQ_INT(stat_bayes_beta(130, 1000, 130, 1000, 1.0, 1.0, &r), 0);
+	CHECK_NEAR(r.prob, 0.5, 1e-12);
+	CHECK_NEAR(r.loss_t, r.loss_c, 1e-15);
+	/*
+	 * Tiny priors put much of the mass below the smallest double; the
+	 * boundary panels carry x as a logarithm there.
+	 */
+	static const double tiny[] = { 0.01, 1e-3, 1e-6, 1e-300 };
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(stat_bayes_beta(0, 10, 0, 10, tiny[i], tiny[i],
+				 &r),
+		    0);
+		CHECK_NEAR(r.prob, 0.5, 1e-10);
+		CHECK_NEAR(r.loss_t, r.loss_c, 1e-12);
+		/* 10 + 1e-300 is 10: the sums apply. */
+		CHECK_EQ_INT(r.exact, tiny[i] < 1e-15);
+		CHECK_EQ_INT(stat_bayes_beta(0, 0, 0, 0, tiny[i], tiny[i], &r),
+		    0);
+		CHECK_NEAR(r.prob, 0.5, 1e-10);
+		/* The prior alone: mass 1/2 at each end, loss 1/4. */
+		CHECK_NEAR(r.loss_t, 0.25, 0.01);
+	}
+	/* Against a 30-digit quadrature (mpmath). */
+	CHECK_EQ_INT(stat_bayes_beta(0, 10, 1, 10, 0.01, 0.01, &r), 0);
+	CHECK_NEAR(r.prob, 0.99346234563402599, 1e-10);
+	CHECK_EQ_INT(stat_bayes_beta(1, 10, 0, 10, 0.3, 0.3, &r), 0);
+	CHECK_NEAR(r.prob, 0.12835743310254434, 1e-10);
+
+	/* Swapping the arms gives the complement and swaps the losses. */
+	CHECK_EQ_INT(stat_bayes_beta(100, 1000, 120, 1000, 1.0, 1.0, &r), 0);
+	CHECK_EQ_INT(stat_bayes_beta(120, 1000, 100, 1000, 1.0, 1.0, &s), 0);
+	CHECK_NEAR(r.prob + s.prob, 1.0, 1e-13);
+	CHECK_NEAR(r.loss_t, s.loss_c, 1e-15);
+	CHECK_NEAR(r.loss_c - r.loss_t, 121.0 / 1002.0 - 101.0 / 1002.0, 1e-14);
+
+	/* Fractional priors take the quadrature; it agrees with the sums. */
+	for (int i = 0; i < 4; i++) {
+		static const uint64_t d[4][4] = { { 3, 40, 9, 40 },
+			{ 100, 1000, 120, 1000 }, { 0, 200, 3, 150 },
+			{ 2900, 100000, 3100, 100000 } };
+		CHECK_EQ_INT(stat_bayes_beta(d[i][0], d[i][1], d[i][2], d[i][3],
+				 1.0, 1.0, &r),
+		    0);
+		CHECK_EQ_INT(stat_bayes_beta(d[i][0], d[i][1], d[i][2], d[i][3],
+				 1.0 + 1e-11, 1.0 + 1e-11, &s),
+		    0);
+		CHECK(r.exact == 1 && s.exact == 0);
+		CHECK_NEAR(r.prob, s.prob, 1e-9);
+		CHECK_NEAR(r.loss_t, s.loss_t, 1e-9);
+		CHECK_NEAR(r.loss_c, s.loss_c, 1e-9);
+	}
+
+	/*
+	 * Huge counts: posteriors are normal; the difference of two halves of
+	 * 2e12 trials 1e6 apart is one standard deviation: P = Phi(1).
+	 */
+	CHECK_EQ_INT(stat_bayes_beta(1000000000000ULL, 2000000000000ULL,
+			 1000001000000ULL, 2000000000000ULL, 1.0, 1.0, &r),
+	    0);
+	CHECK_NEAR(r.prob, 0.84134474606854295, 1e-9);
+	CHECK_EQ_INT(r.exact, 0);
+
+	CHECK_EQ_INT(stat_bayes_beta(11, 10, 1, 10, 1.0, 1.0, &r), -EINVAL);
+	CHECK_EQ_INT(stat_bayes_beta(1, 2000000000000000ULL, 1, 10, 1.0, 1.0,
+			 &r),
+	    -EINVAL);
+	CHECK_EQ_INT(stat_bayes_beta(1, 10, 11, 10, 1.0, 1.0, &r), -EINVAL);
+	static const double bad[] = { 0.0, -1.0, NAN, INFINITY };
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(stat_bayes_beta(1, 10, 2, 10, bad[i], 1.0, &r),
+		    -EINVAL);
+		CHECK_EQ_INT(stat_bayes_beta(1, 10, 2, 10, 1.0, bad[i], &r),
+		    -EINVAL);
+	}
+	CHECK_EQ_INT(stat_bayes_beta(1, 10, 2, 10, 1.0, 1.0, NULL), -EINVAL);
+}
+
+static void thompson(void)
+{
+	uint64_t s[3] = { 100, 120, 100 }, n[3] = { 1000, 1000, 1000 };
+	double p[3], q[3];
+	struct stat_bayes b;
+
+	/* Two arms: the share of wins estimates P(t > c). */
+	CHECK_EQ_INT(stat_thompson(s, n, 2, 1.0, 1.0, 20000, 7, p), 0);
+	CHECK_EQ_INT(stat_bayes_beta(100, 1000, 120, 1000, 1.0, 1.0, &b), 0);
+	CHECK_NEAR(p[0] + p[1], 1.0, 1e-15);
+	CHECK_NEAR(p[1], b.prob, 4.0 * sqrt(b.prob * (1 - b.prob) / 20000));
+
+	/* Same seed, same answer; another seed, another draw. */
+	CHECK_EQ_INT(stat_thompson(s, n, 3, 1.0, 1.0, 5000, 42, p), 0);
+	CHECK_EQ_INT(stat_thompson(s, n, 3, 1.0, 1.0, 5000, 42, q), 0);
+	CHECK(memcmp(p, q, sizeof p) == 0);
+	CHECK_EQ_INT(stat_thompson(s, n, 3, 1.0, 1.0, 5000, 43, q), 0);
+	CHECK(memcmp(p, q, sizeof p) != 0);
+	CHECK_NEAR(p[0] + p[1] + p[2], 1.0, 1e-15);
+	CHECK(p[1] > p[0] && p[1] > p[2]);
+	/* Arms 0 and 2 are exchangeable. */
+	CHECK_NEAR(p[0], p[2], 4.0 * sqrt(0.5 * p[0] / 5000) + 1e-3);
+
+	/* One arm wins every draw. */
+	CHECK_EQ_INT(stat_thompson(s, n, 1, 1.0, 1.0, 10, 1, p), 0);
+	CHECK(p[0] == 1.0);
+
+	CHECK_EQ_INT(stat_thompson(s, n, 0, 1.0, 1.0, 10, 1, p), -EINVAL);
+	CHECK_EQ_INT(stat_thompson(s, n, STAT_MAX_ARMS + 1, 1.0, 1.0, 10, 1, p),
+	    -EINVAL);
+	CHECK_EQ_INT(stat_thompson(s, n, 2, 1.0, 1.0, 0, 1, p), -EINVAL);
+	CHECK_EQ_INT(stat_thompson(s, n, 2, 0.0, 1.0, 10, 1, p), -EINVAL);
+	CHECK_EQ_INT(stat_thompson(s, n, 2, 1.0, NAN, 10, 1, p), -EINVAL);
+	uint64_t over[2] = { 5, 11 }, ten[2] = { 10, 10 };
+	CHECK_EQ_INT(stat_thompson(over, ten, 2, 1.0, 1.0, 10, 1, p), -EINVAL);
+	CHECK_EQ_INT(stat_thompson(NULL, ten, 2, 1.0, 1.0, 10, 1, p), -EINVAL);
+}
+
 int main(void)
 {
 	special_functions();
@@ -355,5 +488,7 @@ int main(void)
 	prop();
 	moments();
 	welch();
+	bayes();
+	thompson();
 	return check_done("stats_exact");
 }
