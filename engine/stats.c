@@ -1120,3 +1120,85 @@ int stat_thompson(const uint64_t *successes, const uint64_t *trials, int k,
 		prob_best[i] = (double)wins[i] / (double)draws;
 	return 0;
 }
+
+/* ---------------------------------------------------------------------
+ * Mixture SPRT
+ */
+
+int stat_msprt_init(struct stat_msprt *s, double tau2, double alpha)
+{
+	if (s == NULL || !(tau2 > 0.0) || !isfinite(tau2) || !_alpha_ok(alpha))
+		return -EINVAL;
+	s->tau2 = tau2;
+	s->alpha = alpha;
+	s->d = 0.0;
+	s->s2 = 0.0;
+	s->llr = 0.0;
+	s->p = 1.0;
+	s->lo = -INFINITY;
+	s->hi = INFINITY;
+	s->looks = 0;
+	return 0;
+}
+
+double stat_msprt_tau2(double s2_h, double alpha)
+{
+	if (!(s2_h > 0.0) || !isfinite(s2_h) || !_alpha_ok(alpha))
+		return NAN;
+	/* r = log(1 + r) + L is a contraction (slope 1/(1 + r) < 1). */
+	double l = -2.0 * log(alpha), r = l;
+	for (int i = 0; i < 200; i++) {
+		double next = log1p(r) + l;
+		if (fabs(next - r) <= 1e-15 * next)
+			break;
+		r = next;
+	}
+	return r * s2_h;
+}
+
+int stat_msprt_update(struct stat_msprt *s, double d, double s2)
+{
+	if (s == NULL || !isfinite(d) || !(s2 >= 0.0) || !isfinite(s2))
+		return -EINVAL;
+	if (s2 == 0.0)
+		return 0;
+	double t2 = s->tau2, v = s2 + t2, lr = log1p(t2 / s2);
+	s->d = d;
+	s->s2 = s2;
+	s->llr = -0.5 * lr + t2 / (2.0 * s2) * (d / v * d);
+	s->p = fmin(s->p, exp(-s->llr));
+	double half = sqrt(s2 / t2 * v * (lr - 2.0 * log(s->alpha)));
+	s->lo = fmax(s->lo, d - half);
+	s->hi = fmin(s->hi, d + half);
+	s->looks++;
+	return 0;
+}
+
+int stat_msprt_update_prop(struct stat_msprt *s, uint64_t x_c, uint64_t n_c,
+    uint64_t x_t, uint64_t n_t)
+{
+	if (s == NULL || x_c > n_c || x_t > n_t)
+		return -EINVAL;
+	if (n_c == 0 || n_t == 0)
+		return 0;
+	double nc = (double)n_c, nt = (double)n_t;
+	double pool = ((double)x_c + (double)x_t) / (nc + nt);
+	if (!(pool > 0.0 && pool < 1.0))
+		return 0;
+	double d = (double)x_t / nt - (double)x_c / nc;
+	return stat_msprt_update(s, d,
+	    pool * (1.0 - pool) * (1.0 / nc + 1.0 / nt));
+}
+
+int stat_msprt_update_means(struct stat_msprt *s, double mean_c, double var_c,
+    uint64_t n_c, double mean_t, double var_t, uint64_t n_t)
+{
+	if (s == NULL || !isfinite(mean_c) || !isfinite(mean_t) ||
+	    !(var_c >= 0.0) || !(var_t >= 0.0) || !isfinite(var_c) ||
+	    !isfinite(var_t))
+		return -EINVAL;
+	if (n_c == 0 || n_t == 0)
+		return 0;
+	return stat_msprt_update(s, mean_t - mean_c,
+	    var_c / (double)n_c + var_t / (double)n_t);
+}

@@ -21,7 +21,7 @@
  *    continued fractions, and well before that their rounding grows.
  *
  * Threads: any number; every function touches its arguments only (one
- * struct stat_moments is updated by one thread at a time).
+ * struct stat_moments or stat_msprt is updated by one thread at a time).
  */
 #ifndef PENCHANT_ENGINE_STATS_H
 #define PENCHANT_ENGINE_STATS_H
@@ -303,5 +303,92 @@ int stat_bayes_beta(uint64_t x_c, uint64_t n_c, uint64_t x_t, uint64_t n_t,
  */
 int stat_thompson(const uint64_t *successes, const uint64_t *trials, int k,
     double a0, double b0, uint32_t draws, uint64_t seed, double *prob_best);
+
+/* ---------------------------------------------------------------------
+ * Always-valid sequential test (mixture SPRT)
+ *
+ * Johari, Koomen, Pekelis, Walsh, "Peeking at A/B tests: why it matters,
+ * and what to do about it", KDD 2017. The difference of the arm means,
+ * theta = mu_t - mu_c, is estimated by d = mean_t - mean_c with variance
+ * s2 = var(d). Mixing the likelihood ratio of theta against theta = 0 over
+ * theta ~ N(0, tau2) gives
+ *   Lambda = sqrt(s2 / (s2 + tau2)) exp(tau2 d^2 / (2 s2 (s2 + tau2))).
+ * With n observations per arm and V = sigma_c^2 + sigma_t^2 the variance
+ * of one (treatment - control) pair, s2 = V / n and this is the paper's
+ *   Lambda_n = sqrt(V / (V + n tau2))
+ *              exp(n^2 tau2 d^2 / (2 V (V + n tau2))).
+ * Unequal arms: n is the harmonic mean 2 n_c n_t / (n_c + n_t) and
+ * V = n (sigma_c^2 / n_c + sigma_t^2 / n_t), so that V / n = s2 still.
+ *   means:       s2 = var_c / n_c + var_t / n_t (unbiased sample variances)
+ *   proportions: s2 = p (1 - p) (1 / n_c + 1 / n_t), p the pooled rate
+ *                (the variance under the null, as the pooled z test).
+ * The always-valid p-value is p_n = min(p_{n-1}, 1 / Lambda_n), p_0 = 1;
+ * rejecting when p_n <= alpha keeps the type I error below alpha however
+ * often and whenever one looks. The always-valid (1 - alpha) interval is
+ * the running intersection of
+ *   d -/+ sqrt(s2 (s2 + tau2) / tau2 (log((s2 + tau2) / s2) - 2 log alpha))
+ * (the theta0 for which Lambda(theta0) < 1 / alpha), so 0 leaves the
+ * interval exactly when p_n drops to alpha or below (it starts as
+ * (-inf, +inf)). The interval can end up empty (lo > hi); under the model
+ * that happens with probability at most alpha.
+ *
+ * Validity assumes independent units, an allocation ratio fixed in advance
+ * (not steered by outcomes) and s2 computed as above from cumulative
+ * counts; the plug-in variance makes it valid as n grows, as in the paper.
+ * tau2 is in squared units of theta: see stat_msprt_tau2 for a default.
+ */
+struct stat_msprt {
+	double tau2;	/* mixing variance, fixed for the life of the test */
+	double alpha;	/* level of the interval */
+	double d;	/* last estimate of theta */
+	double s2;	/* its variance */
+	double llr;	/* log Lambda at the last look */
+	double p;	/* always-valid p-value, 1 until the first look */
+	double lo, hi;	/* always-valid interval, -inf/+inf until then */
+	uint64_t looks; /* looks that carried information */
+};
+
+/*
+ * A test with mixing variance tau2 > 0 and interval level alpha in (0, 1);
+ * -EINVAL otherwise.
+ */
+int stat_msprt_init(struct stat_msprt *s, double tau2, double alpha);
+
+/*
+ * Default tau2: r s2_h, with s2_h the variance the estimate will have at
+ * the planned horizon and r > 0 the root of r = log(1 + r) - 2 log alpha
+ * (r = 8.21 at alpha = 0.05). This tau2 makes the always-valid interval
+ * narrowest at the horizon (minimising its half-width over tau2 gives
+ * exactly that equation); runs that stop earlier or later lose little
+ * since the width is flat in tau2 near the optimum. For proportions with
+ * baseline rate p and n planned per arm, s2_h = 2 p (1 - p) / n; for means,
+ * (sigma_c^2 + sigma_t^2) / n. Johari et al. choose tau2 from the spread of
+ * effects in past experiments instead; pass that to stat_msprt_init when it
+ * is known. NaN unless s2_h > 0 and 0 < alpha < 1 (both finite).
+ */
+double stat_msprt_tau2(double s2_h, double alpha);
+
+/*
+ * One look with the cumulative estimate d and its variance s2 (d finite,
+ * s2 >= 0 finite): updates llr, p, lo, hi. s2 = 0 carries no information:
+ * the state is left as it was and 0 returned. -EINVAL on bad arguments.
+ */
+int stat_msprt_update(struct stat_msprt *s, double d, double s2);
+
+/*
+ * One look with cumulative conversion counts (s2 pooled, see above). An arm
+ * with no trials yet, or a pooled rate of 0 or 1, carries no information
+ * (state unchanged, returns 0). -EINVAL when x > n.
+ */
+int stat_msprt_update_prop(struct stat_msprt *s, uint64_t x_c, uint64_t n_c,
+    uint64_t x_t, uint64_t n_t);
+
+/*
+ * One look with cumulative means and unbiased variances. n = 0 in an arm
+ * carries no information (state unchanged, returns 0). -EINVAL on
+ * non-finite values or negative variances.
+ */
+int stat_msprt_update_means(struct stat_msprt *s, double mean_c, double var_c,
+    uint64_t n_c, double mean_t, double var_t, uint64_t n_t);
 
 #endif

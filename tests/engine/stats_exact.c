@@ -481,6 +481,82 @@ static void thompson(void)
 	CHECK_EQ_INT(stat_thompson(NULL, ten, 2, 1.0, 1.0, 10, 1, p), -EINVAL);
 }
 
+static void msprt(void)
+{
+	struct stat_msprt m, before;
+
+	CHECK_EQ_INT(stat_msprt_init(&m, 1e-4, 0.05), 0);
+	CHECK(m.p == 1.0 && m.lo == -INFINITY && m.hi == INFINITY &&
+	    m.looks == 0);
+
+	/*
+	 * d = 0.02, s2 = tau2 = 1e-4: log Lambda = -log(2)/2 + 1, the
+	 * half-width sqrt(2e-4 (log 2 - 2 log 0.05)).
+	 */
+	CHECK_EQ_INT(stat_msprt_update(&m, 0.02, 1e-4), 0);
+	CHECK_NEAR(m.llr, 0.65342640972002735, 1e-15);
+	CHECK_NEAR(m.p, 0.52026009502288890, 1e-15);
+	CHECK_NEAR(m.hi - 0.02, 0.036563948713638486, 1e-15);
+	CHECK_NEAR(0.02 - m.lo, 0.036563948713638486, 1e-15);
+	CHECK_EQ_INT(m.looks, 1);
+
+	/* A look without information changes nothing. */
+	before = m;
+	CHECK_EQ_INT(stat_msprt_update(&m, 0.5, 0.0), 0);
+	CHECK_EQ_INT(stat_msprt_update_prop(&m, 0, 0, 3, 10), 0);
+	CHECK_EQ_INT(stat_msprt_update_prop(&m, 0, 10, 0, 10), 0);
+	CHECK_EQ_INT(stat_msprt_update_prop(&m, 10, 10, 10, 10), 0);
+	CHECK_EQ_INT(stat_msprt_update_means(&m, 1.0, 1.0, 0, 2.0, 1.0, 5), 0);
+	CHECK(memcmp(&m, &before, sizeof m) == 0);
+
+	/* A look closer to 0 can raise 1/Lambda but never the p-value. */
+	CHECK_EQ_INT(stat_msprt_update(&m, 0.0, 0.5e-4), 0);
+	CHECK(m.p == before.p);
+	CHECK(m.lo >= before.lo && m.hi <= before.hi);
+
+	/* Proportions use the pooled variance. */
+	struct stat_msprt a, b;
+	stat_msprt_init(&a, 1e-4, 0.05);
+	stat_msprt_init(&b, 1e-4, 0.05);
+	CHECK_EQ_INT(stat_msprt_update_prop(&a, 100, 1000, 120, 1000), 0);
+	CHECK_EQ_INT(stat_msprt_update(&b, 0.02, 0.11 * 0.89 * 0.002), 0);
+	CHECK_NEAR(a.llr, b.llr, 1e-12);
+	CHECK_NEAR(a.lo, b.lo, 1e-15);
+	/* Means use var_c/n_c + var_t/n_t. */
+	stat_msprt_init(&a, 0.01, 0.1);
+	stat_msprt_init(&b, 0.01, 0.1);
+	CHECK_EQ_INT(stat_msprt_update_means(&a, 1.0, 4.0, 100, 1.3, 9.0, 50),
+	    0);
+	CHECK_EQ_INT(stat_msprt_update(&b, 1.3 - 1.0, 0.04 + 0.18), 0);
+	CHECK(a.llr == b.llr && a.lo == b.lo && a.hi == b.hi);
+
+	/* Default tau2 solves r = log(1 + r) - 2 log alpha. */
+	double r = stat_msprt_tau2(1.0, 0.05);
+	CHECK_NEAR(r, log1p(r) - 2.0 * log(0.05), 1e-13);
+	CHECK_NEAR(r, 8.21, 0.01);
+	CHECK_NEAR(stat_msprt_tau2(3e-6, 0.05), 3e-6 * r, 1e-18);
+	CHECK(isnan(stat_msprt_tau2(0.0, 0.05)) &&
+	    isnan(stat_msprt_tau2(1.0, 1.0)) &&
+	    isnan(stat_msprt_tau2(NAN, 0.05)));
+
+	CHECK_EQ_INT(stat_msprt_init(&m, 0.0, 0.05), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_init(&m, NAN, 0.05), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_init(&m, INFINITY, 0.05), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_init(&m, 1.0, 0.0), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_init(&m, 1.0, 1.0), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_init(NULL, 1.0, 0.05), -EINVAL);
+	stat_msprt_init(&m, 1.0, 0.05);
+	CHECK_EQ_INT(stat_msprt_update(&m, NAN, 1.0), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_update(&m, 0.1, -1.0), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_update(&m, 0.1, INFINITY), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_update_prop(&m, 11, 10, 1, 10), -EINVAL);
+	CHECK_EQ_INT(stat_msprt_update_means(&m, NAN, 1.0, 5, 1.0, 1.0, 5),
+	    -EINVAL);
+	CHECK_EQ_INT(stat_msprt_update_means(&m, 1.0, -1.0, 5, 1.0, 1.0, 5),
+	    -EINVAL);
+	CHECK(m.looks == 0 && m.p == 1.0);
+}
+
 int main(void)
 {
 	special_functions();
@@ -490,5 +566,6 @@ int main(void)
 	welch();
 	bayes();
 	thompson();
+	msprt();
 	return check_done("stats_exact");
 }
