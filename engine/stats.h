@@ -20,6 +20,12 @@
  *    beyond 2^53 a double cannot count the steps of the series and
  *    continued fractions, and well before that their rounding grows.
  *
+ * Accuracy: every output is compared with scipy on a recorded set of
+ * cases (tests/engine/stats_cases.txt, tests/engine/stats_scipy.py, which
+ * asserts 1e-6 and reports the largest deviation); the bounds quoted with
+ * each function are what the implementation reaches against 40-digit
+ * references, usually far below that.
+ *
  * Threads: any number; every function touches its arguments only (one
  * struct stat_moments or stat_msprt is updated by one thread at a time).
  */
