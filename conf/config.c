@@ -55,6 +55,7 @@ static const char *const _cfg_type_names_upper[] = {
 #define CFGF_NAMECHARS 0x2u /* string: [A-Za-z0-9_-] (goes into shm names) */
 #define CFGF_ABSPATH 0x4u   /* string: absolute path (daemons chdir to /) */
 #define CFGF_LISTEN 0x8u    /* string: cfg_listen_parse() address list */
+#define CFGF_VERBS 0x10u    /* string: evt_verbs_parse() name:signal list */
 
 struct _cfg_desc {
 	const char *name; /* == the struct cfg field name */
@@ -169,6 +170,8 @@ static const struct _cfg_desc _cfg_table[] = {
 	/* clang-format off */
 	LRN_PARAMS(_CFG_LRN_D, _CFG_LRN_U, _CFG_LRN_B)
 	/* clang-format on */
+	CFG_STRING(verbs, "", 0, CFG_VERBS_STR_MAX, CFGF_VERBS,
+	    "custom verbs with their signals, e.g. 'wishlist:0.6, play:0.2' (built-in verbs: view click rsvp save share feedback search cart purchase like dislike skip hide impression); a snapshot keeps each verb's counts by name"),
 	CFG_UINT(max_id_len, 256, 8, 4096, 0,
 	    "longest user/entity/session id accepted"),
 	CFG_UINT(max_str_len, 64, 8, 1024, 0, "longest other string field"),
@@ -304,6 +307,10 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			snprintf(out, outlen,
 			    "comma-separated IPV4:PORT or [IPV6]:PORT, at most %d, %llu..%llu chars",
 			    CFG_LISTEN_MAX, d->umin, d->umax);
+		else if (d->flags & CFGF_VERBS)
+			snprintf(out, outlen,
+			    "comma-separated name:signal, at most %d verbs, names of 1..%d [a-z0-9_-], signals -5..5",
+			    EVT_CUSTOM_VERBS, EVT_VERB_MAX);
 		else
 			snprintf(out, outlen, "%llu..%llu chars of %s", d->umin,
 			    d->umax,
@@ -462,6 +469,17 @@ static int _cfg_unknown(const char *shown, const char *match,
 		snprintf(sug, sizeof sug, "%s", best);
 	return _cfg_msg(err, errlen, -ENOENT,
 	    "unknown %s %s (did you mean '%s%s'?)", kind, q, prefix, sug);
+}
+
+int cfg_lookup(const char *name, bool *is_bool)
+{
+	const struct _cfg_desc *d = name ? _cfg_find(name) : NULL;
+
+	if (!d)
+		return -ENOENT;
+	if (is_bool)
+		*is_bool = d->type == CFGT_BOOL;
+	return 0;
 }
 
 /* ---- parsing and checking one value ------------------------------------- */
@@ -635,6 +653,15 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 
 		if (cfg_listen_parse(s, NULL, 0, &n, msg, sizeof msg)) {
 			snprintf(why, whylen, "has a %.90s; expected", msg);
+			return true;
+		}
+	}
+	if (d->flags & CFGF_VERBS) {
+		char msg[CFG_ERR_MAX];
+
+		if (evt_verbs_parse(s, NULL, NULL, msg, sizeof msg) < 0) {
+			snprintf(why, whylen, "has a problem: %.100s; expected",
+			    msg);
 			return true;
 		}
 	}

@@ -57,6 +57,9 @@
 #define CFG_LISTEN_STR_MAX 200
 #define CFG_LISTEN_MAX 8
 
+/* The `verbs` setting: longest value. */
+#define CFG_VERBS_STR_MAX 200
+
 /* Upper bound of the `shards` setting; shm layouts may size arrays by it. */
 #define CFG_SHARDS_MAX 64
 
@@ -99,6 +102,7 @@ struct cfg {
 	/* learning: one field per row of LRN_PARAMS (engine/learn_params.h),
 	 * each a setting of the same name (learning_rate, decay_per_day, ...) */
 	struct lrn_params learn;
+	char verbs[CFG_VERBS_STR_MAX + 1]; /* evt_verbs_parse() */
 
 	/* input limits (engine/event.h) */
 	unsigned max_id_len;
@@ -135,6 +139,14 @@ void cfg_defaults(struct cfg *c);
  */
 int cfg_set(struct cfg *c, const char *name, const char *value, char *err,
     size_t errlen);
+
+/*
+ * Whether `name` (underscores or dashes, no leading "--") is a setting:
+ * 0 and *is_bool set, or -ENOENT. For programs that mix their own options
+ * with settings on one command line and must know whether a setting's
+ * flag takes the next word as its value (booleans never do).
+ */
+int cfg_lookup(const char *name, bool *is_bool);
 
 /*
  * Apply a config file on top of *c. Format, one per line:

@@ -357,7 +357,8 @@ static unsigned _weakest(const struct lrn_weight *ws, unsigned n)
  * pushed out by a burst can come back.
  */
 static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint32_t id, double c, uint16_t *displaced, bool *fresh)
+    uint8_t *sn, uint32_t id, double c, unsigned admit_events,
+    uint16_t *displaced, bool *fresh)
 {
 	struct lrn_shadow *x = NULL;
 
@@ -367,6 +368,8 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 	if (x) {
 		x->m += (float)fabs(c);
 		x->net += (float)c;
+		if (c > 0 && sn[x - sh] != UINT8_MAX)
+			sn[x - sh]++;
 	} else {
 		x = &sh[0];
 		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
@@ -382,9 +385,13 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		x->id = id;
 		x->m = inherited + (float)fabs(c);
 		x->net = (float)c;
+		sn[x - sh] = c > 0;
 	}
 	unsigned k = _weakest(ws, n);
-	if (!(fabsf(x->net) > fabsf(ws[k].w)))
+	bool outweighs = fabsf(x->net) > fabsf(ws[k].w);
+	bool sustained = sn[x - sh] >= admit_events && x->net > 0.0f &&
+	    x->net > fabsf(_bf_get(ws[k].s));
+	if (!outweighs && !sustained)
 		return -1;
 	struct lrn_weight out = ws[k];
 	struct lrn_shadow in = *x;
@@ -396,6 +403,7 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 	x->id = out.id;
 	x->m = out.mass > fabsf(out.w) ? out.mass : fabsf(out.w);
 	x->net = out.w;
+	sn[x - sh] = 0;
 	*fresh = true;
 	return (int)k;
 }
@@ -407,7 +415,8 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
  * (re)started by this event.
  */
 static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint32_t id, const struct _contrib *k, uint16_t *displaced, bool *fresh)
+    uint8_t *sn, uint32_t id, const struct _contrib *k, unsigned admit_events,
+    uint16_t *displaced, bool *fresh)
 {
 	int free_slot = -1;
 
@@ -433,7 +442,7 @@ static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		*fresh = true;
 		return free_slot;
 	}
-	return _admit(ws, n, sh, id, k->c, displaced, fresh);
+	return _admit(ws, n, sh, sn, id, k->c, admit_events, displaced, fresh);
 }
 
 static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
@@ -451,8 +460,8 @@ static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
 }
 
 /* The tags of `item` and its category, each id once. */
-static void _learn_item(struct lrn_profile *p, const struct lrn_item *item,
-    const struct _contrib *k)
+static void _learn_item(struct lrn_profile *p, const struct lrn_params *prm,
+    const struct lrn_item *item, const struct _contrib *k)
 {
 	unsigned nt = item->n_tags;
 	bool fresh;
@@ -469,12 +478,14 @@ static void _learn_item(struct lrn_profile *p, const struct lrn_item *item,
 		for (unsigned j = 0; j < i && !dup; j++)
 			dup = item->tags[j] == id;
 		if (!dup)
-			_learn(p->tags, LRN_TAGS, p->shadow_tags, id, k,
+			_learn(p->tags, LRN_TAGS, p->shadow_tags,
+			    p->shadow_tag_n, id, k, prm->admit_events,
 			    &p->displaced, &fresh);
 	}
 	if (item->category != 0) {
 		int s = _learn(p->cats, LRN_CATS, p->shadow_cats,
-		    item->category, k, &p->displaced, &fresh);
+		    p->shadow_cat_n, item->category, k, prm->admit_events,
+		    &p->displaced, &fresh);
 		if (s >= 0)
 			_touch_cat(p, s, fresh, k);
 	}
@@ -893,7 +904,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		/* Zero (no signal, or aged past double range) teaches nothing and
 		 * must not occupy a slot or evict a real interest. */
 		if (k.c != 0.0)
-			_learn_item(p, item, &k);
+			_learn_item(p, prm, item, &k);
 	}
 	if (e->type == EVT_VIEW && e->entity_key != 0)
 		_recent_view(p, e->entity_key);

@@ -129,8 +129,11 @@
  * inherited and no contribution is lost from the counts. A candidate is
  * promoted into the table, swapping with the weakest entry (smallest |w|,
  * lowest slot on ties), once its guaranteed mass |net| (its own, never
- * the inherited part) exceeds that entry's |w|: its w, mass and s start
- * from its own net;
+ * the inherited part) exceeds that entry's |w|, or, for attention that
+ * is sustained now, once it has admit_events (2) positive events, a
+ * positive net, and net exceeds the weakest entry's short horizon (that
+ * entry is idle now: it gets no comparable attention). Its w, mass and s
+ * start from its own net;
  * the evicted entry becomes the candidate with its mass, so an interest
  * pushed out by a burst can come back. Candidates decay like w. The error
  * bound of space-saving: every id whose decayed mass exceeds (the decayed
@@ -282,7 +285,9 @@ struct lrn_profile {
 	uint16_t geo_day[LRN_GEO];    /* day (since 1970) last seen there */
 	uint32_t hist_tag[LRN_HIST];  /* top tag per week, [0] newest; 0 none */
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
-	uint8_t reserved[8];	      /* room for the next layout */
+	uint8_t shadow_tag_n[LRN_SHADOWS]; /* positive events of each */
+	uint8_t shadow_cat_n[LRN_SHADOWS]; /* candidate (saturating) */
+	uint8_t reserved[4];		   /* room for the next layout */
 };
 _Static_assert(sizeof(struct lrn_profile) == 696,
     "with its 8-byte lock a profile fills 11 cache lines");

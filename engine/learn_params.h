@@ -98,6 +98,10 @@
 	D(kl_prior, 2.5, 0.0, 1000.0,                                          \
 	    "pseudo-events shrinking a thin short window toward the long "     \
 	    "interests")                                                       \
+	U(admit_events, 2, 1, 255,                                             \
+	    "positive events that let a candidate into a full interest table " \
+	    "in place of an idle weaker entry (one stray event never does; "   \
+	    "255 = only by outweighing it)")                                   \
 	U(drift_min_events, 50, 0, 1000000,                                    \
 	    "events a profile needs before drift is judged")                   \
 	D(drift_min_short, 2.0, 0.0, 1000.0,                                   \

@@ -38,6 +38,9 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 	h->params = c->learn;
 	lrn_params_derive(&h->params);
 	h->limits = evt_limits_default();
+	/* cfg_check() accepted the list: it parses. */
+	evt_verbs_parse(c->verbs, h->limits.verbs, h->params.verb_signal, NULL,
+	    0);
 	h->limits.max_id_len = c->max_id_len;
 	h->limits.max_str_len = c->max_str_len;
 	h->limits.geo_precision = c->geo_precision;

@@ -51,8 +51,6 @@ void cli_json_fstr(FILE *f, const char *s)
 	putc('"', f);
 }
 
-const char *const cli_count_names[PEN_N_COUNT] = { "view", "click", "rsvp",
-	"save", "share", "feedback_pos", "feedback_neg", "search" };
 const char *const cli_day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat",
 	"sun" };
 const char *const cli_part_names[4] = { "night", "morning", "afternoon",

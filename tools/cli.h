@@ -47,7 +47,6 @@ void cli_json_str(const char *s);
 void cli_json_fstr(FILE *f, const char *s);
 
 /* Display names shared by the profile printers. */
-extern const char *const cli_count_names[PEN_N_COUNT];
 extern const char *const cli_day_names[7];  /* mon .. sun */
 extern const char *const cli_part_names[4]; /* night .. evening */
 
@@ -55,6 +54,7 @@ extern const char *const cli_part_names[4]; /* night .. evening */
 void cli_iso_time(int64_t ms, char *buf, size_t len);
 
 /* One profile as a JSON object and a newline (tools/profile.c). */
-void cli_profile_json(FILE *f, const char *user, const struct pen_profile *pp);
+void cli_profile_json(FILE *f, pen_t *p, const char *user,
+    const struct pen_profile *pp);
 
 #endif

@@ -87,6 +87,13 @@ static const char _help[] =
     "  --summary              users, events, rejects by reason, top tags, mean\n"
     "                         confidence (the default without --out; --json\n"
     "                         before the command prints it as JSON)\n"
+    "Settings (the daemon's; docs/SETTINGS.md):\n"
+    "  --config FILE          a penchantd config file\n"
+    "  --NAME=VALUE           any setting, as for penchantd (--decay-per-day=0.5,\n"
+    "                         --verbs='wishlist:0.6', --no-repeat-plain...), applied\n"
+    "                         left to right; learner and input settings mean the\n"
+    "                         same as in the daemon, the geometry (shards,\n"
+    "                         capacities) is the replay's own\n"
     "Limits:\n"
     "  --max-events N         refuse longer inputs (default 50000000; each\n"
     "                         event holds 144 bytes until it is applied)\n"
@@ -117,6 +124,11 @@ struct _opts {
 	unsigned users;
 	struct lr_options rd; /* its map is --map */
 	struct lr_map cmap, tmap;
+	/* Settings flags and --config FILE, in command-line order, for
+	 * cfg_parse_args (argv[0] is a placeholder). */
+	char **set_argv;
+	int set_argc;
+	struct cfg settings;
 };
 
 /* --- state ------------------------------------------------------------ */
@@ -234,11 +246,12 @@ static unsigned _clampu(size_t v, unsigned lo, unsigned hi)
 	return v < lo ? lo : v > hi ? hi : (unsigned)v;
 }
 
-/* The daemon's settings, sized for this input: one shard, one producer. */
+/* The settings given (--config, flags), with the geometry a replay needs:
+ * one shard, one producer, tables sized for this input. */
 static void _config(const struct _rp *x, struct cfg *c)
 {
 	const struct _opts *o = x->o;
-	cfg_defaults(c);
+	*c = o->settings; /* every learner and input setting as given */
 	c->shards = 1;
 	c->producer_slots = 2;
 	c->acceptor_slots = 0;
@@ -560,7 +573,7 @@ static int _write_profiles(const struct _rp *x, const char *path)
 		struct pen_profile pp;
 		client_profile_export(x->p, &lp, &pp, PEN_READ_NAMES,
 		    x->log.t_last);
-		cli_profile_json(f, lr_user_id(&x->log, i), &pp);
+		cli_profile_json(f, x->p, lr_user_id(&x->log, i), &pp);
 	}
 	bool bad = ferror(f) != 0;
 	if (f != stdout ? fclose(f) != 0 : fflush(f) != 0)
@@ -754,6 +767,7 @@ static void _opts_init(struct _opts *o, const struct cli *c)
 	o->rd.prog = _NAME;
 	lr_map_init(&o->cmap, _cat_fields, C_COUNT);
 	lr_map_init(&o->tmap, _tag_fields, T_COUNT);
+	cfg_defaults(&o->settings);
 }
 
 static void _opts_free(struct _opts *o)
@@ -761,6 +775,7 @@ static void _opts_free(struct _opts *o)
 	lr_options_free(&o->rd);
 	lr_map_free(&o->cmap);
 	lr_map_free(&o->tmap);
+	free(o->set_argv);
 }
 
 /* A column map flag ("F=COL,..."). CLI_OK or CLI_USAGE (printed). */
@@ -840,11 +855,71 @@ static int _flag(struct _opts *o, const char *a)
 	else if (!strcmp(a, "--json"))
 		o->json = true;
 	else if (a[0] == '-' && a[1])
-		return _usage_err("unknown option '%s'", a);
+		return _usage_err(
+		    "unknown option '%s' (settings are long options too: docs/SETTINGS.md)",
+		    a);
 	else if (!o->input)
 		o->input = a;
 	else
 		return _usage_err("one input FILE only ('%s' is extra)", a);
+	return CLI_OK;
+}
+
+/*
+ * A setting given on the command line: --config FILE, --name=value,
+ * --name value, --name or --no-name for booleans. Collected in order for
+ * cfg_parse_args, which applies them exactly as penchantd does. Returns 1
+ * when argv[*i] was one (and *i moved past its value), 0 when it is not a
+ * setting, or an exit code.
+ */
+static int _setting(struct _opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	char name[128];
+	bool is_bool = false;
+	if (strncmp(a, "--", 2) || !a[2])
+		return 0;
+	const char *eq = strchr(a + 2, '=');
+	size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+	if (len >= sizeof(name))
+		return 0;
+	memcpy(name, a + 2, len);
+	name[len] = 0;
+	bool config = !strcmp(name, "config");
+	if (!config && cfg_lookup(name, &is_bool) &&
+	    (strncmp(name, "no-", 3) || cfg_lookup(name + 3, &is_bool) ||
+		!is_bool))
+		return 0;
+	bool takes_next = !eq && (config || !is_bool);
+	if (takes_next && *i + 1 >= argc)
+		return _usage_err("%s needs a value", a);
+	char **grown =
+	    realloc(o->set_argv, (size_t)(o->set_argc + 3) * sizeof(*grown));
+	if (!grown)
+		return _usage_err("out of memory%s", "");
+	o->set_argv = grown;
+	if (!o->set_argc)
+		o->set_argv[o->set_argc++] = (char *)_NAME;
+	o->set_argv[o->set_argc++] = argv[*i];
+	if (takes_next)
+		o->set_argv[o->set_argc++] = argv[++*i];
+	return 1;
+}
+
+/* Applies the collected settings (and checks them) as penchantd would. */
+static int _apply_settings(struct _opts *o)
+{
+	char err[CFG_ERR_MAX];
+	if (o->set_argc &&
+	    cfg_parse_args(&o->settings, o->set_argc, o->set_argv, NULL, err,
+		sizeof(err)) < 0) {
+		fprintf(stderr, _NAME ": %s\n", err);
+		return CLI_USAGE;
+	}
+	if (cfg_check(&o->settings, err, sizeof(err)) < 0) {
+		fprintf(stderr, _NAME ": %s\n", err);
+		return CLI_USAGE;
+	}
 	return CLI_OK;
 }
 
@@ -859,10 +934,19 @@ static int _parse(struct _opts *o, int argc, char **argv)
 				break;
 		if (m < 0)
 			return _usage_err("%s needs a value", _valued[k]);
-		int rc = m ? _opt_value(o, _valued[k], v) : _flag(o, argv[i]);
+		int rc = 0;
+		if (m)
+			rc = _opt_value(o, _valued[k], v);
+		else if ((rc = _setting(o, argc, argv, &i)) == 1)
+			rc = 0;
+		else if (rc == 0)
+			rc = _flag(o, argv[i]);
 		if (rc)
 			return rc;
 	}
+	int rs = _apply_settings(o);
+	if (rs)
+		return rs;
 	if (!o->input)
 		return _usage_err("which FILE?%s", "");
 	if (o->rd.rating_neg >= o->rd.rating_pos)
@@ -953,11 +1037,9 @@ int cli_replay(const struct cli *c, int argc, char **argv)
 	x.pg.quiet = o.quiet;
 	/* The reader runs before the region exists (it sizes it): the limits
 	 * boot_create() will store there. */
-	struct cfg cf;
 	struct reg_header h = { 0 };
 	struct boot_options bo = { .history = true };
-	cfg_defaults(&cf);
-	boot_params(&cf, &bo, &h);
+	boot_params(&o.settings, &bo, &h);
 	o.rd.lim = h.limits;
 	o.rd.progress = _read_progress;
 	o.rd.progress_arg = &x.pg;

@@ -34,7 +34,11 @@ static const char *const cfgtest_names[] = {
 	"restart_delay_ms",
 	"log_level",
 	/* The learner's rows come from their one declaration. */
-	LRN_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB) "max_id_len",
+	/* clang-format off */
+	LRN_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB)
+	/* clang-format on */
+	"verbs",
+	"max_id_len",
 	"max_str_len",
 	"max_past_days",
 	"max_future_s",

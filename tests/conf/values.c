@@ -213,6 +213,15 @@ static void check_strings(void)
 	bad("instance", "", "1..32 chars of [A-Za-z0-9_-]");
 	bad("instance", longv, "1..32 chars of [A-Za-z0-9_-]");
 	bad("instance", "a/b", "[A-Za-z0-9_-]");
+	CHECK(strcmp(good("verbs", "wishlist:0.6, play:-0.2").verbs,
+		  "wishlist:0.6, play:-0.2") == 0);
+	CHECK(strcmp(good("verbs", "").verbs, "") == 0);
+	bad("verbs", "view:1", "is a built-in verb");
+	bad("verbs", "a:1,a:2", "given twice");
+	bad("verbs", "x:9", "not a number in -5..5");
+	bad("verbs", "wish list:1", "bad verb name");
+	bad("verbs", "a:1,b:1,c:1,d:1,e:1,f:1,g:1", "more than 6");
+	bad("verbs", "x", "comma-separated name:signal");
 	bad("instance", "a b", "[A-Za-z0-9_-]");
 	bad("instance", "a.b", "[A-Za-z0-9_-]");
 	bad("instance", "caf\xc3\xa9", "[A-Za-z0-9_-]");

@@ -33,6 +33,43 @@ int main(void)
 
 	lrn_params_default(&prm);
 
+	/* the commerce and media verbs, and a custom verb's own signal */
+	static const struct {
+		uint8_t type;
+		double sig;
+		unsigned count;
+	} verbs[] = {
+		{ EVT_CART, 0.5, LRN_N_CART },
+		{ EVT_PURCHASE, 1.0, LRN_N_PURCHASE },
+		{ EVT_LIKE, 0.6, LRN_N_LIKE },
+		{ EVT_DISLIKE, -0.6, LRN_N_DISLIKE },
+		{ EVT_SKIP, -0.05, LRN_N_SKIP },
+		{ EVT_HIDE, -0.8, LRN_N_HIDE },
+		{ EVT_CUSTOM0 + 2, 0.25, LRN_N_CUSTOM0 + 2 },
+	};
+	prm.verb_signal[2] = 0.25;
+	for (unsigned i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		struct lrn_item it = { .category = 9,
+			.n_tags = 1,
+			.tags = { 4 } };
+		e = ev(verbs[i].type, 0);
+		CHECK_NEAR(lrn_signal(&prm, &e), verbs[i].sig, 0);
+		CHECK_EQ_INT(lrn_count_of(verbs[i].type, 0), verbs[i].count);
+		lrn_profile_init(&p, e.user_key);
+		lrn_apply(&p, &prm, &e, &it);
+		CHECK_EQ_INT(p.counts[verbs[i].count], 1);
+		CHECK_NEAR(p.cats[0].w, verbs[i].sig * 0.1, 1e-8);
+	}
+	/* an impression: a weak negative, less so further down the list */
+	e = ev(EVT_IMPRESSION, 0);
+	CHECK_NEAR(lrn_event_signal(&prm, &e, 0), -0.02, 1e-15);
+	e.position = 3;
+	CHECK_NEAR(lrn_event_signal(&prm, &e, 0), -0.01, 1e-15);
+	CHECK_EQ_INT(lrn_count_of(EVT_IMPRESSION, 0), LRN_N_IMPRESSION);
+	CHECK_EQ_INT(lrn_count_of(EVT_TYPE_COUNT, 0), LRN_N_COUNT);
+	CHECK_EQ_INT(lrn_count_of(EVT_FEEDBACK, 0), LRN_N_COUNT);
+	prm.verb_signal[2] = 0.0;
+
 	/* the DESIGN.md table */
 	CHECK_NEAR(lrn_signal(&prm, &(struct evt_record){ .type = EVT_VIEW }),
 	    0.1, 0);

@@ -142,10 +142,44 @@ static void space_saving(void)
 	CHECK_W(w_of(p.cats, LRN_CATS, 60), -0.06);
 }
 
+/* Sustained attention now beats an idle weaker entry: two events of a new
+ * category enter when the weakest entry got nothing for days, not while
+ * it is attended too; admit_events 255 turns this off. */
+static void sustained(void)
+{
+	struct lrn_profile p;
+	lrn_profile_init(&p, USER);
+	for (uint32_t c = 1; c <= LRN_CATS; c++)
+		for (unsigned k = 0; k < 3; k++)
+			apply(&p, EVT_CLICK, c, 0, c, T0);
+	struct lrn_profile busy = p;
+	apply(&busy, EVT_VIEW, 90, 0, 90, T0 + MIN);
+	apply(&busy, EVT_VIEW, 90, 0, 91, T0 + 2 * MIN);
+	CHECK(find(busy.cats, LRN_CATS, 90) == NULL); /* all attended now */
+	int64_t later = T0 + 2 * 86400000LL;	      /* 6 half-lives idle */
+	apply(&p, EVT_VIEW, 90, 0, 90, later);
+	CHECK(find(p.cats, LRN_CATS, 90) == NULL); /* one event: never */
+	apply(&p, EVT_VIEW, 90, 0, 91, later + MIN);
+	CHECK(find(p.cats, LRN_CATS, 90) != NULL);
+	CHECK_NEAR(w_of(p.cats, LRN_CATS, 90), 0.02, 1e-6);
+	/* the evicted one keeps its mass as the candidate */
+	CHECK(cand(p.shadow_cats, 1) != NULL);
+	prm.admit_events = 255;
+	lrn_profile_init(&p, USER);
+	for (uint32_t c = 1; c <= LRN_CATS; c++)
+		for (unsigned k = 0; k < 3; k++)
+			apply(&p, EVT_CLICK, c, 0, c, T0);
+	apply(&p, EVT_VIEW, 90, 0, 90, later);
+	apply(&p, EVT_VIEW, 90, 0, 91, later + MIN);
+	CHECK(find(p.cats, LRN_CATS, 90) == NULL);
+	prm.admit_events = 2;
+}
+
 int main(void)
 {
 	lrn_params_default(&prm);
 	thirteenth();
+	sustained();
 	stray();
 	space_saving();
 	return check_done("learn admission");

@@ -1,6 +1,7 @@
 /* evt_build: every rejection reason reachable and named, every
  * normalization, keys and tag ids. */
 #include <math.h>
+#include <errno.h>
 #include <string.h>
 
 #include "check.h"
@@ -649,9 +650,93 @@ static void test_search(void)
 	CHECK_EQ_INT(r.n_tokens, 0);
 }
 
+/* Custom verbs: parsed from the setting, matched by name, numbered from
+ * EVT_CUSTOM0; a bad list is refused with a message. */
+static void test_verbs(void)
+{
+	struct evt_limits lim = evt_limits_default();
+	double sig[EVT_CUSTOM_VERBS];
+	char err[256];
+	CHECK_EQ_INT(evt_verbs_parse(" wishlist:0.6, Play : -0.2 ", lim.verbs,
+			 sig, err, sizeof(err)),
+	    2);
+	CHECK(strcmp(lim.verbs[0], "wishlist") == 0);
+	CHECK(strcmp(lim.verbs[1], "play") == 0);
+	CHECK(lim.verbs[2][0] == 0);
+	CHECK_NEAR(sig[0], 0.6, 0);
+	CHECK_NEAR(sig[1], -0.2, 0);
+	CHECK_EQ_INT(sig[2], 0);
+	CHECK_EQ_INT(evt_verb_parse(&lim, "WishList", 8), EVT_CUSTOM0);
+	CHECK_EQ_INT(evt_verb_parse(&lim, "play", 4), EVT_CUSTOM0 + 1);
+	CHECK_EQ_INT(evt_verb_parse(&lim, "rsvp", 4), EVT_RSVP);
+	CHECK_EQ_INT(evt_verb_parse(&lim, "skipped", 7), -1);
+	CHECK(strcmp(evt_verb_name(&lim, EVT_CUSTOM0 + 1), "play") == 0);
+	CHECK(
+	    strcmp(evt_verb_name(&lim, EVT_CUSTOM0 + 2), "unknown_type") == 0);
+	CHECK_EQ_INT(evt_verbs_parse("", NULL, NULL, err, sizeof(err)), 0);
+	static const char *const bad[] = { "wish list:1", "view:1", "a:1,a:2",
+		"x:9", "x", "x:", ":1", "a:1,,b:2", "x:nan",
+		"a:1,b:1,c:1,d:1,e:1,f:1,g:1", "averyveryverylongverb:1",
+		"x:1e999", "caf\xc3\xa9:1" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		CHECK_EQ_INT(evt_verbs_parse(bad[i], NULL, NULL, err,
+				 sizeof(err)),
+		    -EINVAL);
+		CHECK(err[0] != 0);
+	}
+	/* An event with a custom verb builds with lim's verbs, not without. */
+	struct evt_input in = base();
+	struct evt_record r;
+	in.event_type = S("wishlist");
+	CHECK_EQ_INT(evt_build(&in, &lim, &r, NULL), EVT_OK);
+	CHECK_EQ_INT(r.type, EVT_CUSTOM0);
+	REJECT(in, EVT_R_BAD_TYPE, "event_type");
+}
+
+/* Ids must be valid UTF-8 without NUL or control bytes. */
+static void test_ids(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		bool ok;
+	} ids[] = {
+		{ "u1", 2, true }, { "Zo\xc3\xab", 4, true }, /* Zoë */
+		{ "\xe2\x82\xac-user", 8, true },	      /* € */
+		{ "\xf0\x9f\x98\x80", 4, true },	      /* U+1F600 */
+		{ "u\0001", 4, false },			      /* a NUL inside */
+		{ "u\x01", 2, false },		  /* a control byte */
+		{ "u\x7f", 2, false },		  /* DEL */
+		{ "\xff", 1, false },		  /* not UTF-8 */
+		{ "\xc0\x80", 2, false },	  /* overlong NUL */
+		{ "\xed\xa0\x80", 3, false },	  /* a surrogate */
+		{ "\xf4\x90\x80\x80", 4, false }, /* above U+10FFFF */
+		{ "\xe2\x82", 2, false },	  /* cut short */
+	};
+	for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct evt_input in = base();
+		struct evt_record r;
+		const char *f = NULL;
+		in.user_id = (struct evt_str){ ids[i].s, ids[i].len };
+		enum evt_reason want = ids[i].ok ? EVT_OK : EVT_R_BAD_ID;
+		CHECK_EQ_INT(build(&in, &r, &f), want);
+		if (!ids[i].ok)
+			CHECK(f && strcmp(f, "user_id") == 0);
+		in = base();
+		in.entity_id = (struct evt_str){ ids[i].s, ids[i].len };
+		CHECK_EQ_INT(build(&in, &r, &f), want);
+		in = base();
+		in.session_id = (struct evt_str){ ids[i].s, ids[i].len };
+		CHECK_EQ_INT(build(&in, &r, &f), want);
+	}
+}
+
 int main(void)
 {
 	test_names();
+	test_verbs();
+	test_ids();
 	test_limits_and_keys();
 	test_minimal_ok();
 	test_rejections();
