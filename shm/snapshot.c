@@ -15,7 +15,7 @@
 #include "shm/profiles.h"
 
 #define _SNAP_MAGIC 0x31504E53544E4550ULL /* "PENTSNP1" */
-#define _SNAP_FORMAT 2
+#define _SNAP_FORMAT 3
 
 struct _snap_header {
 	uint64_t magic;
@@ -27,6 +27,9 @@ struct _snap_header {
 	uint32_t pad;
 	uint64_t profiles, catalog, names;
 	int64_t written_ms;
+	/* The custom verbs as they were numbered when written: a load maps
+	 * their counts by name onto the region's numbering. */
+	char verbs[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
 };
 
 struct _snap_cat {
@@ -139,6 +142,7 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 		.catalog_size = sizeof(struct _snap_cat),
 		.name_size = sizeof(struct name_entry),
 		.written_ms = reg_now_wall_ms() };
+	memcpy(h.verbs, r->hdr->limits.verbs, sizeof(h.verbs));
 	/* 0600: profiles are personal data. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	struct _sfile sf = { fd >= 0 ? fdopen(fd, "wb") : NULL,
@@ -191,26 +195,69 @@ static int _check_header(const struct _snap_header *h, const char *path,
 		return -EPROTO;
 	}
 	if (h->format != _SNAP_FORMAT ||
-	    h->profile_layout != LRN_LAYOUT_VERSION ||
-	    h->profile_size != sizeof(struct lrn_profile) ||
+	    h->profile_layout != LRN_LAYOUT_VERSION) {
+		snprintf(err, errlen,
+		    "%s is snapshot format %u with profile layout %u; this build reads format %u, layout %u (no migration: move it aside to start empty, or load it with the release that wrote it)",
+		    path, h->format, h->profile_layout, _SNAP_FORMAT,
+		    LRN_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	if (h->profile_size != sizeof(struct lrn_profile) ||
 	    h->catalog_size != sizeof(struct _snap_cat) ||
 	    h->name_size != sizeof(struct name_entry)) {
 		snprintf(err, errlen,
-		    "%s is snapshot format %u with profile layout %u; this build reads format %u, layout %u: move it aside to start empty",
-		    path, h->format, h->profile_layout, _SNAP_FORMAT,
-		    LRN_LAYOUT_VERSION);
+		    "%s claims format %u layout %u but its record sizes (profile %u, catalog %u, name %u bytes) are not this layout's (%zu, %zu, %zu): it is corrupt; move it aside to start empty",
+		    path, h->format, h->profile_layout, h->profile_size,
+		    h->catalog_size, h->name_size, sizeof(struct lrn_profile),
+		    sizeof(struct _snap_cat), sizeof(struct name_entry));
 		return -EPROTO;
 	}
 	return 0;
 }
 
+/*
+ * Where each custom verb of the snapshot goes in the region's numbering
+ * (by name), -1 for a verb the region no longer has: its counts are not
+ * loaded. Returns whether anything moves.
+ */
+static bool _verb_map(const struct reg *r, const struct _snap_header *h,
+    int *to)
+{
+	bool moves = false;
+	for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++) {
+		/* An unnamed slot stays where it is while unnamed here too. */
+		to[i] = !h->verbs[i][0] && !r->hdr->limits.verbs[i][0] ? (int)i
+								       : -1;
+		for (unsigned j = 0; h->verbs[i][0] && j < EVT_CUSTOM_VERBS;
+		     j++)
+			if (!strncmp(h->verbs[i], r->hdr->limits.verbs[j],
+				sizeof(h->verbs[i])))
+				to[i] = (int)j;
+		moves |= to[i] != (int)i;
+	}
+	return moves;
+}
+
+static void _remap_counts(struct lrn_profile *p, const int *to)
+{
+	uint32_t old[EVT_CUSTOM_VERBS];
+	memcpy(old, &p->counts[LRN_N_CUSTOM0], sizeof(old));
+	memset(&p->counts[LRN_N_CUSTOM0], 0, sizeof(old));
+	for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++)
+		if (to[i] >= 0)
+			p->counts[LRN_N_CUSTOM0 + to[i]] = old[i];
+}
+
 static int _load_tables(const struct reg *r, struct _sfile *sf,
     const struct _snap_header *h, char *err, size_t errlen)
 {
-	int rc = 0;
+	int rc = 0, to[EVT_CUSTOM_VERBS];
+	bool remap = _verb_map(r, h, to);
 	for (uint64_t i = 0; !rc && i < h->profiles; i++) {
 		struct lrn_profile p;
 		rc = _get(sf, &p, sizeof(p));
+		if (!rc && remap)
+			_remap_counts(&p, to);
 		if (!rc && (rc = prof_load(r, &p)) == -ENOSPC)
 			snprintf(err, errlen,
 			    "the snapshot holds more profiles than profiles_per_shard allows; raise it");
@@ -225,7 +272,7 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 	for (uint64_t i = 0; !rc && i < h->names; i++) {
 		struct name_entry n;
 		rc = _get(sf, &n, sizeof(n));
-		if (!rc && n.len < sizeof(n.text))
+		if (!rc && n.len <= sizeof(n.text))
 			rc = cat_name_put(r, n.kind, n.id, n.text, n.len);
 		if (rc == -EEXIST)
 			rc = 0;

@@ -204,6 +204,40 @@ int main(void)
 	reg_detach(&c);
 	reg_unlink(ic);
 
+	/* Custom verbs keep their counts by name across a snapshot, whatever
+	 * their numbering: "wish" and "play" written, "play" and "other"
+	 * configured at load: play's count moves, wish's is not loaded. */
+	{
+		const char *iv = st_instance("snap-v"),
+			   *iw = st_instance("snap-w");
+		char vpath[300];
+		struct reg v, w;
+		struct lrn_profile lp;
+		snprintf(vpath, sizeof(vpath), "%s/v.snap", g_dir);
+		st_create(&v, iv, &g, REG_RUNNING);
+		strcpy(v.hdr->limits.verbs[0], "wish");
+		strcpy(v.hdr->limits.verbs[1], "play");
+		lrn_profile_init(&lp, 77);
+		lp.events = 8;
+		lp.counts[LRN_N_CUSTOM0] = 3;
+		lp.counts[LRN_N_CUSTOM0 + 1] = 5;
+		REQUIRE(prof_load(&v, &lp) == 0);
+		CHECK_EQ_INT(snap_write(&v, vpath, NULL, err, sizeof(err)), 0);
+		st_create(&w, iw, &g, REG_STARTING);
+		strcpy(w.hdr->limits.verbs[0], "play");
+		strcpy(w.hdr->limits.verbs[1], "other");
+		CHECK_EQ_INT(snap_load(&w, vpath, NULL, err, sizeof(err)), 0);
+		REQUIRE(prof_read(&w, 77, &lp) == 0);
+		CHECK_EQ_INT(lp.counts[LRN_N_CUSTOM0], 5);
+		CHECK_EQ_INT(lp.counts[LRN_N_CUSTOM0 + 1], 0);
+		CHECK_EQ_INT(lp.counts[LRN_N_CUSTOM0 + 2], 0);
+		unlink(vpath);
+		reg_detach(&v);
+		reg_detach(&w);
+		reg_unlink(iv);
+		reg_unlink(iw);
+	}
+
 	/* Corruptions: read the good file. */
 	FILE *f = fopen(g_path, "rb");
 	REQUIRE(f);
@@ -246,6 +280,10 @@ int main(void)
 	write_file(g_bad, bytes, n);
 	expect_load(&d, g_bad, -EPROTO, "format");
 	bytes[8] ^= 2;
+	bytes[16] ^= 4; /* profile size: versions agree, sizes do not */
+	write_file(g_bad, bytes, n);
+	expect_load(&d, g_bad, -EPROTO, "record sizes");
+	bytes[16] ^= 4;
 	write_file(g_bad, bytes, n);
 	expect_load(&d, g_bad, 0, "");
 	char missing[300];
