@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	add(r2.c_str(), b, bsh_pen_read_step, bsh_read_verify, 1);
 
 	std::printf(
-	    "profile table: %.0f bytes of shared memory per user (512 B slot + index), %u users\n",
+	    "profile table: %.0f bytes of shared memory per user (slot + index), %u users\n",
 	    bsh_bytes_per_user(b), users);
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();

@@ -14,7 +14,10 @@
  *              seqlocked write (events++, last_ms): the ceiling;
  *   e2e        consumer is the real shard worker, wrk_main (catalog lookup,
  *              intent record, learner);
- *   latency    e2e again, publishers paced to --rate events/s in total.
+ *   latency    e2e again, publishers paced to --rate events/s in total;
+ *   latency-floor  the same pace through a bare ring (ring-copy consumer
+ *              moving applied_seq): the machine's own jitter floor, so a
+ *              reader can tell the engine's share of the tail from the VM's.
  *
  * Throughput is events / (publishers released -> every event applied, as
  * the consumers' REG_C_APPLIED counters say).
@@ -83,9 +86,10 @@
 #define _WARMUP_FRAC 0.05
 #define _POLL_NS 500
 
-enum variant { V_RING, V_TABLE, V_E2E, V_LAT, V_COUNT };
+enum variant { V_RING, V_TABLE, V_E2E, V_LAT, V_FLOOR, V_COUNT };
 static const char *const _vname[V_COUNT] = { "ring-copy", "table", "e2e",
-	"latency" };
+	/* latency, then latency-floor: the same pace through a bare ring */
+	"latency", "latency-floor" };
 
 struct opts {
 	uint64_t events, users, lat_events;
@@ -386,9 +390,12 @@ static int _consume(const struct reg *r, unsigned s, enum variant v,
 				    sizeof(copy[i]));
 			__asm__ volatile("" : : "r"(copy) : "memory");
 			ring_release(b, n);
+			if (v == V_FLOOR) /* what the latency probe polls */
+				ck_pr_store_64(&b->applied_seq,
+				    copy[n - 1].seq + 1);
 			for (unsigned i = 0; i < n; i++) {
 				const struct evt_record *e = &copy[i];
-				if (v == V_RING) {
+				if (v == V_RING || v == V_FLOOR) {
 					bad += e->seq != next[p];
 					next[p] = e->seq + 1;
 					sum += e->user_key;
@@ -593,8 +600,9 @@ static void _publisher_child(const char *name, const struct workload *w,
 	ck_pr_inc_32(&ctl->ready);
 	while (!ck_pr_load_32(&ctl->go))
 		ck_pr_stall();
-	rc = v == V_LAT ? _publish_paced(pen, w, n, me, o->publishers, o, ctl)
-			: _publish_all(pen, w, n, me, o->publishers);
+	rc = v == V_LAT || v == V_FLOOR
+	    ? _publish_paced(pen, w, n, me, o->publishers, o, ctl)
+	    : _publish_all(pen, w, n, me, o->publishers);
 	pen_close(&pen);
 	if (rc)
 		ck_pr_store_32(&ctl->failed, 1);
@@ -693,7 +701,8 @@ static int _run(const struct opts *o, const struct workload *w, enum variant v,
 	char name[40];
 	struct reg r;
 	const unsigned S = o->shards, P = o->publishers;
-	const uint64_t n = v == V_LAT ? o->lat_events : o->events;
+	const uint64_t n =
+	    v == V_LAT || v == V_FLOOR ? o->lat_events : o->events;
 	pid_t cons[_MAX_PROCS] = { 0 }, pubs[_MAX_PROCS] = { 0 };
 	int rc = -1;
 
@@ -797,7 +806,7 @@ static int _run(const struct opts *o, const struct workload *w, enum variant v,
 		    (unsigned long long)ctl->seq_errors);
 		goto out;
 	}
-	if (v == V_LAT)
+	if (v == V_LAT || v == V_FLOOR)
 		_percentiles(ctl, P, res);
 	const struct reg_geometry *g = &r.hdr->geo;
 	res->capacity = (uint64_t)g->profiles_per_shard * S;
@@ -845,7 +854,7 @@ static void _usage(FILE *f)
 	    "  --lat-events N  events of the latency run (default 2000000)\n"
 	    "  --no-prefault   consumers do not map their shard before the start\n"
 	    "  --verbose       print every run\n"
-	    "  --only V        run one variant: ring-copy, table, e2e, latency\n"
+	    "  --only V        run one variant: ring-copy, table, e2e, latency, latency-floor\n"
 	    "                  (for profiling; no summary)\n"
 	    "  --quick         CI smoke sizes: 200000 events, 50000 users\n");
 }
@@ -963,6 +972,7 @@ int main(int argc, char **argv)
 	    (unsigned long long)o.lat_events, o.rate / 1e6);
 
 	double rate[V_COUNT][100], p50[100], p99[100], p999[100];
+	double f50[100], f99[100], f999[100];
 	struct result last[V_COUNT];
 	memset(last, 0, sizeof(last));
 	uint64_t samples = 0;
@@ -985,10 +995,16 @@ int main(int argc, char **argv)
 				p999[k] = res.p999;
 				samples += res.samples;
 			}
+			if (v == V_FLOOR) {
+				f50[k] = res.p50;
+				f99[k] = res.p99;
+				f999[k] = res.p999;
+			}
 			if (o.verbose)
 				fprintf(stderr, "run %u %s: %.2fM/s%s\n", k,
 				    _vname[v], res.rate / 1e6,
-				    v == V_LAT ? " (paced)" : "");
+				    v == V_LAT || v == V_FLOOR ? " (paced)"
+							       : "");
 		}
 	}
 	if (rc) {
@@ -1005,6 +1021,11 @@ int main(int argc, char **argv)
 			    _median(p50, o.repeat) / 1e3,
 			    _median(p99, o.repeat) / 1e3,
 			    _median(p999, o.repeat) / 1e3);
+		if (o.only == V_FLOOR)
+			printf(", p50 %.1f us, p99 %.1f us, p99.9 %.1f us",
+			    _median(f50, o.repeat) / 1e3,
+			    _median(f99, o.repeat) / 1e3,
+			    _median(f999, o.repeat) / 1e3);
 		printf(" (%llu users touched)\nverify: ok\n",
 		    (unsigned long long)x->touched);
 		munmap(ctl, ctl_size);
@@ -1028,6 +1049,10 @@ int main(int argc, char **argv)
 	    _median(p50, K) / 1e3, _median(p99, K) / 1e3,
 	    _median(p999, K) / 1e3, o.rate / 1e6, _median(rate[V_LAT], K) / 1e6,
 	    (unsigned long long)samples);
+	printf(
+	    "latency floor: p50 %.1f us, p99 %.1f us, p99.9 %.1f us through a bare ring at the same pace (the machine's jitter; nothing applied)\n",
+	    _median(f50, K) / 1e3, _median(f99, K) / 1e3,
+	    _median(f999, K) / 1e3);
 	printf(
 	    "memory: %.0f B/user of shm for profiles+index (capacity %llu, slot %.0f B, index entry %zu B); %llu users touched\n",
 	    last[V_E2E].bytes_per_user,

@@ -318,7 +318,7 @@ int bsh_learn_reference(char *err, size_t errlen)
 		if (!p.tags[i].id)
 			continue;
 		found++;
-		if (fabs(p.tags[i].w - want) > 1e-9) {
+		if (fabs(p.tags[i].w - want) > 1e-6 * want) { /* floats */
 			snprintf(err, errlen,
 			    "learner: tag %u weight %.12f, want %.12f",
 			    p.tags[i].id, p.tags[i].w, want);
@@ -327,7 +327,7 @@ int bsh_learn_reference(char *err, size_t errlen)
 	}
 	if (found != 4 || p.counts[LRN_N_RSVP] != 2 ||
 	    p.counts[LRN_N_VIEW] != 1 || p.events != 3 || !p.cats[0].id ||
-	    fabs(p.cats[0].w - want) > 1e-9) {
+	    fabs(p.cats[0].w - want) > 1e-6 * want) {
 		snprintf(err, errlen,
 		    "learner: %u tags, %u rsvp, %u view, %u events, category %.12f (want 4, 2, 1, 3, %.12f)",
 		    found, p.counts[LRN_N_RSVP], p.counts[LRN_N_VIEW], p.events,
