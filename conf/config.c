@@ -122,6 +122,15 @@ struct _cfg_desc {
 #define _CFG_LRN_U(n, def, lo, hi, h)                                          \
 	{ CFG_FIELD_AT(n, learn.n, unsigned), .type = CFGT_UINT, .umin = (lo), \
 		.umax = (hi), .udef = (def), .help = (h) },
+#define _CFG_RANK_D(n, def, lo, hi, h)                                         \
+	{ CFG_FIELD_AT(n, rank.n, double), .type = CFGT_DOUBLE, .dmin = (lo),  \
+		.dmax = (hi), .ddef = (def), .help = (h) },
+#define _CFG_RANK_U(n, def, lo, hi, h)                                         \
+	{ CFG_FIELD_AT(n, rank.n, unsigned), .type = CFGT_UINT, .umin = (lo),  \
+		.umax = (hi), .udef = (def), .help = (h) },
+#define _CFG_RANK_B(n, def, h)                                                 \
+	{ CFG_FIELD_AT(n, rank.n, bool), .type = CFGT_BOOL, .bdef = (def),     \
+		.help = (h) },
 #define _CFG_LRN_B(n, def, h)                                                  \
 	{ CFG_FIELD_AT(n, learn.n, bool), .type = CFGT_BOOL, .bdef = (def),    \
 		.help = (h) },
@@ -169,6 +178,10 @@ static const struct _cfg_desc _cfg_table[] = {
 	/* The learner's rows, from engine/learn_params.h. */
 	/* clang-format off */
 	LRN_PARAMS(_CFG_LRN_D, _CFG_LRN_U, _CFG_LRN_B)
+	/* clang-format on */
+	/* The ranker's rows, from engine/rank_params.h. */
+	/* clang-format off */
+	RANK_PARAMS(_CFG_RANK_D, _CFG_RANK_U, _CFG_RANK_B)
 	/* clang-format on */
 	CFG_STRING(verbs, "", 0, CFG_VERBS_STR_MAX, CFGF_VERBS,
 	    "custom verbs with their signals, e.g. 'wishlist:0.6, play:0.2' (built-in verbs: view click rsvp save share feedback search cart purchase like dislike skip hide impression); a snapshot keeps each verb's counts by name"),

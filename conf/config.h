@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 
 #include "engine/learn.h"
+#include "engine/rank.h"
 
 /* A buffer this size holds any message these calls write. */
 #define CFG_ERR_MAX 512
@@ -103,6 +104,10 @@ struct cfg {
 	 * each a setting of the same name (learning_rate, decay_per_day, ...) */
 	struct lrn_params learn;
 	char verbs[CFG_VERBS_STR_MAX + 1]; /* evt_verbs_parse() */
+
+	/* ranking and serving: one field per row of RANK_PARAMS
+	 * (engine/rank_params.h), each a setting of the same name */
+	struct rank_params rank;
 
 	/* input limits (engine/event.h) */
 	unsigned max_id_len;

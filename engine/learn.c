@@ -451,6 +451,8 @@ static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
 	if (fresh) {
 		p->cat_long[i] = 0;
 		p->cat_count[i] = 0;
+		p->cat_imp[i] = 0;
+		p->cat_clk[i] = 0;
 		memset(p->cat_dp[i], 0, sizeof p->cat_dp[i]);
 	}
 	p->cat_long[i] = _bf_put(_bf_get(p->cat_long[i]) + (float)k->c_long);
@@ -548,43 +550,104 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 	*short_age = *long_age = 1.0;
 }
 
-/* Recent items ------------------------------------------------------------- */
+/* Seen items -------------------------------------------------------------- */
 
-#define _RECENT_N 0xFu
+/* Entry: key fold (20 bits) | views (4) | impressions (4) | engaged (1) |
+ * converted (1) | spare (2). */
+#define _SEEN_KEY 0xFFFFF000u
+#define _SEEN_VIEWS(x) (((x) >> 8) & 0xFu)
+#define _SEEN_IMPS(x) (((x) >> 4) & 0xFu)
+#define _SEEN_ENGAGED 0x8u
+#define _SEEN_CONVERTED 0x4u
 
-static uint32_t _recent_key(uint64_t entity_key)
+static uint32_t _seen_key(uint64_t entity_key)
 {
-	uint32_t k = _fold32(entity_key) & ~_RECENT_N;
-	return k != 0 ? k : _RECENT_N + 1; /* 0 marks a free entry */
+	uint32_t k = _fold32(entity_key) & _SEEN_KEY;
+	return k != 0 ? k : 0x1000u; /* 0 marks a free entry */
+}
+
+static int _seen_find(const struct lrn_profile *p, uint32_t k)
+{
+	for (unsigned i = 0; i < LRN_SEEN; i++)
+		if (p->seen[i] != 0 && (p->seen[i] & _SEEN_KEY) == k)
+			return (int)i;
+	return -1;
+}
+
+struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key)
+{
+	struct lrn_seen_info s = { 0 };
+	int i = entity_key ? _seen_find(p, _seen_key(entity_key)) : -1;
+	if (i >= 0) {
+		uint32_t x = p->seen[i];
+		s.views = _SEEN_VIEWS(x);
+		s.impressions = _SEEN_IMPS(x);
+		s.engaged = x & _SEEN_ENGAGED;
+		s.converted = x & _SEEN_CONVERTED;
+	}
+	return s;
 }
 
 /* Views of the entity remembered, or 0. */
 static unsigned _recent_views(const struct lrn_profile *p, uint64_t key)
 {
-	uint32_t k = _recent_key(key);
-
-	for (unsigned i = 0; i < LRN_RECENT; i++)
-		if (p->recent[i] != 0 && (p->recent[i] & ~_RECENT_N) == k)
-			return p->recent[i] & _RECENT_N;
-	return 0;
+	int i = _seen_find(p, _seen_key(key));
+	return i < 0 ? 0 : _SEEN_VIEWS(p->seen[i]);
 }
 
-/* Moves the entity to the front with one more view (saturating at 15;
- * repeat_ratio^15 is already negligible). */
-static void _recent_view(struct lrn_profile *p, uint64_t key)
+/*
+ * Moves the entity to the front, adding what the event says: one more
+ * view or impression (saturating at 15; repeat_ratio^15 is already
+ * negligible), or the marks of an action.
+ */
+static void _seen_note(struct lrn_profile *p, uint64_t key, unsigned views,
+    unsigned imps, uint32_t marks)
 {
-	uint32_t k = _recent_key(key), n = 0;
-	unsigned at = LRN_RECENT - 1;
+	uint32_t k = _seen_key(key), x = k;
+	int i = _seen_find(p, k);
+	unsigned at = i < 0 ? LRN_SEEN - 1 : (unsigned)i;
+	if (i >= 0)
+		x = p->seen[i];
+	unsigned v = _SEEN_VIEWS(x) + views, m = _SEEN_IMPS(x) + imps;
+	v = v > 15 ? 15 : v;
+	m = m > 15 ? 15 : m;
+	x = (x & ~0xFF0u) | (v << 8) | (m << 4) | marks;
+	memmove(&p->seen[1], &p->seen[0], at * sizeof p->seen[0]);
+	p->seen[0] = x;
+}
 
-	for (unsigned i = 0; i < LRN_RECENT; i++) {
-		if (p->recent[i] != 0 && (p->recent[i] & ~_RECENT_N) == k) {
-			n = p->recent[i] & _RECENT_N;
-			at = i;
-			break;
+bool lrn_is_conversion(const struct evt_record *e)
+{
+	return e->type == EVT_PURCHASE || e->type == EVT_RSVP;
+}
+
+bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e)
+{
+	if (e->type == EVT_VIEW || e->type == EVT_IMPRESSION ||
+	    e->type == EVT_SEARCH)
+		return false;
+	return lrn_signal(prm, e) > 0.0;
+}
+
+/* An impression or an action, on the category's exposure counters. */
+static void _expose(struct lrn_profile *p, const struct lrn_item *item,
+    bool impression, bool action)
+{
+	if (!item || !item->category)
+		return;
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		if (p->cats[i].id != item->category)
+			continue;
+		uint8_t *a = impression ? &p->cat_imp[i] : &p->cat_clk[i];
+		if (!impression && !action)
+			return;
+		if (*a == UINT8_MAX) {
+			p->cat_imp[i] >>= 1;
+			p->cat_clk[i] >>= 1;
 		}
+		(*a)++;
+		return;
 	}
-	memmove(&p->recent[1], &p->recent[0], at * sizeof p->recent[0]);
-	p->recent[0] = k | (n < _RECENT_N ? n + 1 : n);
 }
 
 /* Sessions, history, seasons ---------------------------------------------- */
@@ -906,8 +969,18 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		if (k.c != 0.0)
 			_learn_item(p, prm, item, &k);
 	}
-	if (e->type == EVT_VIEW && e->entity_key != 0)
-		_recent_view(p, e->entity_key);
+	if (e->entity_key != 0) {
+		bool imp = e->type == EVT_IMPRESSION,
+		     act = lrn_is_action(prm, e);
+		uint32_t marks = act ? _SEEN_ENGAGED : 0;
+		if (act && lrn_is_conversion(e))
+			marks |= _SEEN_CONVERTED;
+		if (e->type == EVT_VIEW || imp || act)
+			_seen_note(p, e->entity_key, e->type == EVT_VIEW, imp,
+			    marks);
+		if (imp || act)
+			_expose(p, item, imp, act);
+	}
 
 	if (e->weekday < 7 && e->daypart < EVT_DP_COUNT)
 		_hours_inc(p, e->weekday, e->daypart);

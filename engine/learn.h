@@ -52,9 +52,9 @@
  *    impressions of one remembered item together reach at most
  *    impression_signal / (1 - repeat_ratio) = -0.04, less in magnitude than
  *    the weakest act (a click at f_d, f_s floors: 0.3*0.5*0.75 = 0.1125).
- *  - repeats: the profile remembers its last LRN_RECENT viewed entities
- *    (recent[]: 28 bits of the folded key, 4 bits of view count, saturating
- *    at 15); the k-th earlier view of the
+ *  - repeats: the profile remembers the last LRN_SEEN entities it met
+ *    (seen[], lrn_seen: views, impressions, whether the user acted); the
+ *    k-th earlier view of the
  *    same entity scales a view by repeat_ratio^k (0.5): saturation. It
  *    applies to views carrying implicit data, and to plain views only when
  *    repeat_plain is set (default off: plain views keep DESIGN.md's linear
@@ -102,6 +102,12 @@
  * the last LRN_HIST weeks: the top tag by w at the week's last applied
  * event and its share of the positive tag weight (1/255 units). Late events
  * of an older week do not rewrite it.
+ *
+ * Exposure (for the re-ranker): an impression event counts in seen[] and,
+ * when its item's category has a slot, in cat_imp; an action (a positive
+ * signal that is not a view, impression or search) marks the entity
+ * engaged (converted for a purchase or rsvp) and counts in cat_clk. Both
+ * category counters halve together when one saturates, keeping the rate.
  *
  * Temporal and seasonal: hours[weekday][daypart] for the whole profile (the
  * weekday/weekend mix comes from it); per category slot cat_dp[daypart]
@@ -173,8 +179,8 @@
 #define LRN_SHADOWS 2 /* admission candidates per table */
 #define LRN_GEO 3
 #define LRN_ITEM_TAGS 8
-#define LRN_RECENT 4 /* remembered viewed entities */
-#define LRN_HIST 12  /* weeks of interest history */
+#define LRN_SEEN 16 /* remembered entities (views, impressions, acts) */
+#define LRN_HIST 12 /* weeks of interest history */
 #define LRN_SEASONS 4
 #define LRN_DAY_MS 86400000LL
 
@@ -233,6 +239,18 @@ struct lrn_shadow {
 	float net;   /* own signed contributions, as of last_ms */
 };
 
+/*
+ * What the profile remembers of one entity it met lately (seen[]): views
+ * and impressions (each saturating at 15) and whether the user acted on it
+ * (engaged: a click or another positive action; converted: a purchase or
+ * an rsvp). 20 bits of the folded key identify it: two entities among the
+ * 16 remembered are mistaken for each other once in ~65000 users.
+ */
+struct lrn_seen_info {
+	unsigned views, impressions;
+	bool engaged, converted;
+};
+
 /* Meteorological seasons (northern hemisphere months). */
 enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
 
@@ -243,7 +261,7 @@ enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
  * after them; the parts updated once a week or on a location last.
  * Layout is part of LRN_LAYOUT_VERSION.
  */
-#define LRN_LAYOUT_VERSION 3
+#define LRN_LAYOUT_VERSION 4
 struct lrn_profile {
 	uint64_t user_key;
 	int64_t first_ms;  /* earliest event time seen */
@@ -277,8 +295,11 @@ struct lrn_profile {
 	uint8_t devices[EVT_DEV_COUNT];
 	uint8_t platforms[EVT_PLAT_COUNT];
 	uint8_t seasons[LRN_SEASONS];
-	uint32_t recent[LRN_RECENT]; /* folded entity key | views (low 4
-				      * bits), most recent first; 0 = free */
+	uint32_t seen[LRN_SEEN];   /* entities met lately, most recent
+					  * first (lrn_seen); 0 = free */
+	uint8_t cat_imp[LRN_CATS]; /* impressions of each category slot's */
+	uint8_t cat_clk[LRN_CATS]; /* items, and actions on them (halving
+				    * together; the ranker's posterior) */
 
 	uint64_t geo_cell[LRN_GEO];   /* engine/geo.h cells, 0 = free */
 	uint16_t geo_n[LRN_GEO];      /* events there (saturating) */
@@ -289,8 +310,8 @@ struct lrn_profile {
 	uint8_t shadow_cat_n[LRN_SHADOWS]; /* candidate (saturating) */
 	uint8_t reserved[4];		   /* room for the next layout */
 };
-_Static_assert(sizeof(struct lrn_profile) == 696,
-    "with its 8-byte lock a profile fills 11 cache lines");
+_Static_assert(sizeof(struct lrn_profile) == 760,
+    "with its 8-byte lock a profile fills 12 cache lines");
 
 /*
  * What the learner needs to know about the entity an event is about. Tag ids
@@ -387,6 +408,14 @@ double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,
  * id. Returns how many. Weights compare as stored (as of the same last_ms).
  */
 unsigned lrn_top(const struct lrn_weight *ws, unsigned n, unsigned *order);
+
+/* What the profile remembers of entity_key (all zero when nothing). */
+struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key);
+
+/* Whether an event type counts as an action on its item (engaged), and
+ * as a conversion (purchase, rsvp). */
+bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e);
+bool lrn_is_conversion(const struct evt_record *e);
 
 /* Confidence in [0, 1] of one interest entry; 0 for a free entry. */
 double lrn_confidence(const struct lrn_params *prm,

@@ -37,6 +37,7 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 {
 	h->params = c->learn;
 	lrn_params_derive(&h->params);
+	h->rank = c->rank;
 	h->limits = evt_limits_default();
 	/* cfg_check() accepted the list: it parses. */
 	evt_verbs_parse(c->verbs, h->limits.verbs, h->params.verb_signal, NULL,

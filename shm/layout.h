@@ -23,14 +23,16 @@
 #include <stdint.h>
 
 #include "engine/event.h"
+#include "engine/item.h"
 #include "engine/learn.h"
+#include "engine/rank.h"
 #include "shm/counters.h"
 #include "shm/fwd_dedup.h"
 
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 9 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 10 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -95,7 +97,8 @@ struct reg_header {
 	uint32_t state;	    /* enum reg_state */
 	uint64_t adoptions; /* times a new supervisor took over the region */
 	struct lrn_params
-	    params; /* the learner's constants for this instance */
+	    params;		 /* the learner's constants for this instance */
+	struct rank_params rank; /* the ranker's and serving constants */
 	struct evt_limits limits; /* validation limits for producers */
 	int64_t max_past_ms,
 	    max_future_ms; /* acceptance window vs wall clock */
@@ -168,8 +171,8 @@ struct prof_slot {
 	uint32_t pad;
 	struct lrn_profile p;
 };
-_Static_assert(sizeof(struct prof_slot) == 704,
-    "a profile slot is 704 bytes, 11 cache lines");
+_Static_assert(sizeof(struct prof_slot) == 768,
+    "a profile slot is 768 bytes, 12 cache lines");
 
 /* Index entry: key 0 = free. wrk s writes rec first, then key (release). */
 struct prof_index {
@@ -206,16 +209,6 @@ struct shard_block {
 	uint8_t pad2[REG_LINE - 8];
 	struct shard_intent intent;
 } __attribute__((aligned(REG_LINE)));
-
-/* What the catalog knows about an entity. */
-struct cat_item {
-	struct lrn_item item;
-	int64_t start_ms; /* 0 = unknown */
-	uint64_t geo_cell;
-	uint8_t setting;	/* 0 unknown, 1 indoor, 2 outdoor */
-	uint8_t group_friendly; /* 0 unknown, 1 no, 2 yes */
-	uint8_t price_level;	/* 0..4, 255 unknown */
-};
 
 /* Catalog entry; "cat" writes under seq, key last on insert. */
 struct cat_entry {

@@ -36,6 +36,7 @@ static const char *const cfgtest_names[] = {
 	/* The learner's rows come from their one declaration. */
 	/* clang-format off */
 	LRN_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB)
+	RANK_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB)
 	/* clang-format on */
 	"verbs",
 	"max_id_len",

@@ -144,12 +144,12 @@ int main(void)
 			lrn_apply(&p, &rp, &e, &it);
 		CHECK_W(p.tags[0].w, 0.0175);
 
-		/* Memory holds LRN_RECENT entities: the fifth pushes the first
+		/* Memory holds LRN_SEEN entities: the next one pushes the first
 		 * out and its next view counts as new. */
 		lrn_profile_init(&p, USER);
 		e = ev(EVT_VIEW);
 		e.dwell_ms = 30000;
-		for (uint64_t k = 1; k <= LRN_RECENT + 1; k++) {
+		for (uint64_t k = 1; k <= LRN_SEEN + 1; k++) {
 			e.entity_key = k;
 			lrn_apply(&p, &prm, &e, &other);
 		}

@@ -184,7 +184,7 @@ int main(void)
 	uint64_t per_user = sizeof(struct prof_slot) +
 	    (uint64_t)p1.index_slots / p1.profiles_per_shard *
 		sizeof(struct prof_index);
-	CHECK_EQ_INT(per_user, 704 + 2 * 16);
+	CHECK_EQ_INT(per_user, 768 + 2 * 16);
 	CHECK_EQ_INT(o2.end - o1.end, 3ULL * 1024 * per_user);
 	CHECK_EQ_INT(o2.shard_stride - o1.shard_stride, 1024 * per_user);
 	CHECK_EQ_INT(o2.catalog - o2.shards, 3 * o2.shard_stride);

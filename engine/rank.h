@@ -1,0 +1,209 @@
+/*
+ * rank: the contextual re-ranker. Plain functions over plain structs: no
+ * I/O, no clock, no shared memory, no allocation (the caller gives scratch
+ * space). libpenchant's pen_rerank, the rank API server and `penchant eval`
+ * all call rank_run, so what is measured offline is what is served.
+ *
+ * Input: the user's profile (a consistent copy, or NULL for an unknown
+ * user), the learner's and the ranker's parameters, the request's context,
+ * and n candidates, each with the caller's base score and its item
+ * attributes (from the catalog or inline; NULL when unknown). Output: the
+ * candidates in their new order with the final score and the factors that
+ * made it, so every move can be explained.
+ *
+ * Score of a candidate, before exploration and diversity (every constant is
+ * a setting, engine/rank_params.h):
+ *
+ *   score = base * A * clamp(T * L * W * S * D, context_min, context_max)
+ *                * F * N
+ *
+ *  - A, affinity. The profile's weights of the item's category and tags,
+ *    long horizon w (as of ctx.time_ms, lrn_weight_at) and short horizon s
+ *    (lrn_short_at), each normalized by the largest |weight| of its table
+ *    and horizon: a_long = mean over the item's matched ids of w / max|w|
+ *    (the category counts as one id beside the tags; ids the profile does
+ *    not hold count 0), a_short likewise; a = (1 - short_blend) a_long +
+ *    short_blend a_short, in -1..1. Confidence c = lrn_profile_confidence.
+ *    A = clamp(1 + affinity_gain * c * a, affinity_floor, affinity_cap):
+ *    low confidence pulls toward the base order, a new user is not
+ *    over-fitted. NULL profile or NULL item: A = 1.
+ *  - T, time (the problem statement's ContextualPersonalizer, made
+ *    precise): the item's daypart (from start_ms and start_tz_min; items
+ *    without a start have T = 1) against now's (ctx time and tz). The
+ *    user's preference for a daypart d is pref(d) = clamp((share(d) -
+ *    1/4) / (3/4), 0, 1), where share(d) is d's share of the item
+ *    category's daypart counts (cat_dp) when the category is in the
+ *    profile with at least 4 counted events, else of the profile's
+ *    hours[][] summed over weekdays. T = 1 + time_strength * pref(d) when
+ *    the item's daypart is now's, 1 otherwise.
+ *  - L, location: the distance d in km (great circle, from geohash cell
+ *    centres) from the item's cell to ctx's location when the request has
+ *    one, else to the profile's heaviest location cell (lrn_geo_weight),
+ *    L = dist_min + (dist_max - dist_min) * exp(-d / dist_scale_km). No
+ *    item cell, or no location at all: L = 1.
+ *  - W, weather: rainy, snowy, stormy or cold: outdoor items
+ *    weather_outdoor_bad, indoor weather_indoor_bad; sunny or hot: outdoor
+ *    weather_outdoor_good, indoor weather_indoor_good; otherwise 1.
+ *  - S, social: with company (friends, family, partner, group):
+ *    group-friendly items social_group_yes, items marked not group
+ *    friendly social_group_no; alone or unknown: 1.
+ *  - D, device: an item with a device_mask (platform_mask) that includes
+ *    ctx's device (platform): device_match; one that excludes it:
+ *    device_mismatch; each mask on its own, multiplied; unknown: 1.
+ *  - F, fatigue (the profile's seen-items memory, lrn_seen): an item the
+ *    user acted on (clicked, bought...) acted_factor; one shown more than
+ *    fatigue_impressions times without an action, fatigue_factor per
+ *    impression beyond, never below fatigue_floor; otherwise 1.
+ *  - N, novelty: an item added to the catalog less than novelty_days
+ *    before ctx.time_ms: 1 + novelty_boost * (1 - age / novelty_days).
+ *
+ * Strategies (enum rank_strategy) choose which of these apply and what
+ * happens after: BASE keeps the base order (scores unchanged); PROFILE uses
+ * A only; CONTEXT uses every factor above; EXPLORE adds exploration;
+ * DIVERSE adds diversity; FULL adds both. Each step is deterministic for
+ * the request's seed.
+ *
+ * Exploration (EXPLORE, FULL):
+ *  - Thompson sampling over categories: each candidate's category has a
+ *    click-rate posterior Beta(clk + thompson_prior * g + 1,
+ *    imp - clk + thompson_prior * (1 - g) + 1), from the user's own
+ *    impressions and clicks of that category (lrn_profile cat_imp/cat_clk
+ *    when the category has a slot, else 0) backed off to the global rate g
+ *    of the category over all users (rank_cand.global_ctr; 0.05 when
+ *    unknown). One draw theta per distinct category (rng_beta); the score
+ *    is multiplied by (theta / mean) ^ explore_weight, mean the posterior's
+ *    mean. Sparse users lean on the global posterior; heavy users on
+ *    their own.
+ *  - epsilon-greedy: then, with probability epsilon per slot of the top k,
+ *    the slot's candidate is swapped with one drawn uniformly from the
+ *    candidates ranked below k (flag RANK_F_EXPLORED on the newcomer).
+ *
+ * Diversity (DIVERSE, FULL):
+ *  - Filter-bubble guard: the normalized Shannon entropy of the user's
+ *    recent impressions over their category slots (cat_imp); below
+ *    bubble_entropy_floor (and with at least 10 impressions) lambda drops
+ *    by bubble_lambda_drop and one more serendipity slot is given.
+ *  - Serendipity: one slot in every serendipity_every of the top k (the
+ *    last of each block) goes to the best-scored candidate whose category
+ *    is not among the user's top 3 categories by w, preferring rising ones
+ *    (rank_cand.trend > 1; score * trend), flag RANK_F_SERENDIPITY.
+ *  - MMR (engine/metrics.h met_mmr) with mmr_lambda over the best
+ *    mmr_pool * k candidates by score picks the rest of the top k.
+ *
+ * Unknown user (NULL profile): A = F = 1, Thompson on global rates only,
+ * no bubble guard; context, novelty, epsilon and diversity still apply.
+ *
+ * Threads: none; everything is in the arguments.
+ */
+#ifndef PENCHANT_ENGINE_RANK_H
+#define PENCHANT_ENGINE_RANK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/item.h"
+#include "engine/learn.h"
+#include "engine/rank_params.h"
+
+/* Every constant of the ranker: one field per row of RANK_PARAMS. */
+#define _RANK_PD(n, def, lo, hi, h) double n;
+#define _RANK_PU(n, def, lo, hi, h) unsigned n;
+#define _RANK_PB(n, def, h) bool n;
+struct rank_params {
+	RANK_PARAMS(_RANK_PD, _RANK_PU, _RANK_PB)
+};
+#undef _RANK_PD
+#undef _RANK_PU
+#undef _RANK_PB
+
+/* Fills in the defaults of RANK_PARAMS. */
+void rank_params_default(struct rank_params *p);
+
+enum rank_strategy {
+	RANK_BASE = 0, /* the caller's order */
+	RANK_PROFILE,  /* affinity only */
+	RANK_CONTEXT,  /* affinity, context, fatigue, novelty */
+	RANK_EXPLORE,  /* CONTEXT + Thompson + epsilon-greedy */
+	RANK_DIVERSE,  /* CONTEXT + bubble guard, serendipity, MMR */
+	RANK_FULL,     /* CONTEXT + exploration + diversity */
+	RANK_STRATEGY_COUNT
+};
+#define RANK_STRATEGY_SLOTS 16 /* strategy ids in request ids and stats */
+
+/* "base", "profile", ...; NULL out of range. */
+const char *rank_strategy_name(unsigned s);
+/* By name (case-insensitive); -1 when unknown. */
+int rank_strategy_parse(const char *s, size_t len);
+
+/* The request's context: now, where, with whom, on what. */
+struct rank_ctx {
+	int64_t time_ms;   /* now (event time of the request), UTC ms */
+	int16_t tz_min;	   /* local = UTC + this */
+	bool has_location; /* lat/lon given */
+	double lat, lon;
+	uint8_t weather;  /* enum evt_weather */
+	uint8_t social;	  /* enum evt_social */
+	uint8_t device;	  /* enum evt_device */
+	uint8_t platform; /* enum evt_platform */
+};
+
+/* One candidate. */
+struct rank_cand {
+	uint64_t key;		     /* evt_entity_key of its id */
+	double base;		     /* the caller's score, >= 0 */
+	const struct cat_item *item; /* NULL: attributes unknown */
+	float global_ctr; /* click rate of its category over all users, or
+			   * negative when unknown */
+	float trend;	  /* its category's recent / older positives, 1
+			   * flat (0: unknown) */
+};
+
+struct rank_opts {
+	unsigned strategy; /* enum rank_strategy */
+	unsigned k;	   /* results wanted; 0 or > n: n */
+	uint64_t seed;	   /* exploration draws */
+	/* Per-request overrides of the settings; negative: the setting. */
+	double epsilon, explore_weight, mmr_lambda;
+	int serendipity_every;
+};
+
+/* Why a result is where it is. Factors are 1 when not applied. */
+struct rank_factors {
+	float affinity, confidence;
+	float time, distance, weather, social, device;
+	float context; /* the clamped product of the five above */
+	float fatigue, novelty;
+	float explore; /* Thompson factor */
+	int16_t moved; /* rank before exploration/diversity minus
+			     * final rank (positive: moved up) */
+	uint8_t flags; /* RANK_F_* */
+	uint8_t pad;
+};
+#define RANK_F_EXPLORED 0x1	/* placed by epsilon-greedy */
+#define RANK_F_SERENDIPITY 0x2	/* placed in a serendipity slot */
+#define RANK_F_DIVERSIFIED 0x4	/* placed by MMR above its score rank */
+#define RANK_F_UNKNOWN_ITEM 0x8 /* no attributes: base and exploration */
+
+struct rank_result {
+	uint32_t index; /* into the candidates */
+	double score;	/* final score (before the exploration moves) */
+	struct rank_factors f;
+};
+
+/* Bytes of scratch rank_run needs for n candidates. */
+size_t rank_scratch_size(unsigned n);
+
+/*
+ * Re-ranks n candidates (n >= 1) into out (room for n): the top k in the
+ * strategy's order, then the rest by score. Returns the number written (n),
+ * or -EINVAL (bad arguments: a NULL pointer other than p, a NaN or
+ * negative base, a strategy out of range) or -ENOSPC (scratch smaller than
+ * rank_scratch_size(n)). Ties keep the input order.
+ */
+int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
+    const struct rank_params *rp, const struct rank_ctx *ctx,
+    const struct rank_cand *c, unsigned n, const struct rank_opts *o,
+    void *scratch, size_t scratch_size, struct rank_result *out);
+
+#endif

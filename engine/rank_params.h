@@ -1,0 +1,85 @@
+/*
+ * rank_params: every constant of the re-ranker and of serving, declared
+ * once, like the learner's (engine/learn_params.h): this X-macro table
+ * generates the fields of struct rank_params (engine/rank.h), their
+ * defaults (rank_params_default) and the rows of the settings table
+ * (conf/config.c), so `penchantd --help`, config files and
+ * docs/SETTINGS.md list them all.
+ *
+ * Rows, in the order the settings are documented:
+ *	D(name, default, min, max, help)   a double
+ *	U(name, default, min, max, help)   an unsigned
+ *	B(name, default, help)             a bool
+ */
+#ifndef PENCHANT_ENGINE_RANK_PARAMS_H
+#define PENCHANT_ENGINE_RANK_PARAMS_H
+
+#define RANK_PARAMS(D, U, B)                                                                                                                           \
+	D(affinity_gain, 1.0, 0.0, 10.0,                                                                                                               \
+	    "how much the profile moves a candidate: factor = 1 + gain x confidence x affinity (affinity in -1..1)")                                   \
+	D(affinity_floor, 0.2, 0.01, 1.0,                                                                                                              \
+	    "smallest affinity factor (a strongly disliked candidate)")                                                                                \
+	D(affinity_cap, 3.0, 1.0, 100.0,                                                                                                               \
+	    "largest affinity factor (a strongly liked candidate)")                                                                                    \
+	D(short_blend, 0.3, 0.0, 1.0,                                                                                                                  \
+	    "share of the short horizon in a candidate's affinity (the rest is the long horizon)")                                                     \
+	D(time_strength, 0.5, 0.0, 10.0,                                                                                                               \
+	    "time factor when the candidate's daypart is now's and the user prefers it: 1 + time_strength x preference (the problem statement's 0.5)") \
+	D(dist_scale_km, 5.0, 0.01, 20000.0,                                                                                                           \
+	    "distance at which the location factor is halfway from dist_max to dist_min (e-folding scale, km)")                                        \
+	D(dist_min, 0.5, 0.1, 1.0,                                                                                                                     \
+	    "location factor of a candidate far from the user and their places")                                                                       \
+	D(dist_max, 1.5, 1.0, 2.0,                                                                                                                     \
+	    "location factor of a candidate where the user is")                                                                                        \
+	D(weather_outdoor_bad, 0.6, 0.1, 2.0,                                                                                                          \
+	    "factor of an outdoor candidate in rain, snow, storm or cold")                                                                             \
+	D(weather_indoor_bad, 1.2, 0.1, 2.0,                                                                                                           \
+	    "factor of an indoor candidate in rain, snow, storm or cold")                                                                              \
+	D(weather_outdoor_good, 1.2, 0.1, 2.0,                                                                                                         \
+	    "factor of an outdoor candidate in sun or heat")                                                                                           \
+	D(weather_indoor_good, 0.95, 0.1, 2.0,                                                                                                         \
+	    "factor of an indoor candidate in sun or heat")                                                                                            \
+	D(social_group_yes, 1.2, 0.1, 2.0,                                                                                                             \
+	    "factor of a group-friendly candidate for a user with company")                                                                            \
+	D(social_group_no, 0.7, 0.1, 2.0,                                                                                                              \
+	    "factor of a candidate that is not group friendly for a user with company")                                                                \
+	D(device_match, 1.1, 0.1, 2.0,                                                                                                                 \
+	    "factor of a candidate made for the user's current device or platform")                                                                    \
+	D(device_mismatch, 0.6, 0.1, 2.0,                                                                                                              \
+	    "factor of a candidate made for other devices or platforms only")                                                                          \
+	D(context_min, 0.1, 0.01, 1.0,                                                                                                                 \
+	    "lower clamp of the product of the context factors (the problem statement's 0.1)")                                                         \
+	D(context_max, 2.0, 1.0, 100.0,                                                                                                                \
+	    "upper clamp of the product of the context factors (the problem statement's 2.0)")                                                         \
+	U(fatigue_impressions, 3, 1, 15,                                                                                                               \
+	    "impressions without an action after which a candidate is demoted")                                                                        \
+	D(fatigue_factor, 0.8, 0.1, 1.0,                                                                                                               \
+	    "factor per impression beyond fatigue_impressions")                                                                                        \
+	D(fatigue_floor, 0.3, 0.01, 1.0,                                                                                                               \
+	    "smallest fatigue factor of a candidate seen too often")                                                                                   \
+	D(acted_factor, 0.5, 0.01, 1.0,                                                                                                                \
+	    "factor of a candidate the user already acted on (clicked, bought)")                                                                       \
+	D(novelty_days, 7.0, 0.0, 365.0,                                                                                                               \
+	    "a catalog item this young (days since it was added) is fresh")                                                                            \
+	D(novelty_boost, 0.2, 0.0, 1.0,                                                                                                                \
+	    "largest boost of a fresh item: factor 1 + boost x (1 - age / novelty_days)")                                                              \
+	D(epsilon, 0.05, 0.0, 1.0,                                                                                                                     \
+	    "epsilon-greedy: chance that a slot of the top k goes to a random candidate from below it")                                                \
+	D(explore_weight, 0.5, 0.0, 5.0,                                                                                                               \
+	    "Thompson sampling: how far a sampled category click rate moves a score: factor (theta / mean) ^ weight")                                  \
+	D(thompson_prior, 20.0, 0.0, 10000.0,                                                                                                          \
+	    "impressions' worth of the global category click rate a user's own posterior starts from")                                                 \
+	D(mmr_lambda, 0.8, 0.0, 1.0,                                                                                                                   \
+	    "MMR: relevance against novelty (1 = relevance order)")                                                                                    \
+	U(mmr_pool, 3, 1, 100,                                                                                                                         \
+	    "MMR chooses from the best mmr_pool x k candidates")                                                                                       \
+	U(serendipity_every, 10, 0, 1000,                                                                                                              \
+	    "one slot in this many of the top k goes to the best candidate outside the user's top categories (0 = none)")                              \
+	D(bubble_entropy_floor, 0.5, 0.0, 1.0,                                                                                                         \
+	    "filter-bubble guard: below this normalized entropy of the user's recent impressions diversity is raised")                                 \
+	D(bubble_lambda_drop, 0.2, 0.0, 1.0,                                                                                                           \
+	    "how much the guard lowers mmr_lambda")                                                                                                    \
+	U(attribution_window_s, 1800, 1, 2592000,                                                                                                      \
+	    "a click or conversion carrying a request id is attributed to it within this many seconds")
+
+#endif
