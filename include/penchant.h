@@ -311,6 +311,109 @@ struct pen_counter {
  */
 int pen_counters_read(pen_t *p, struct pen_counter *out, size_t cap);
 
+/* Ranking ------------------------------------------------------------------ */
+
+/*
+ * Where and how the user is now, for the contextual factors. Strings are
+ * the event vocabulary (docs/PROTOCOL.md: weather "rainy", social
+ * "friends", device "mobile", platform "ios"...); NULL or unknown: no
+ * factor. time_ms 0 means the wall clock now.
+ */
+struct pen_context {
+	int64_t time_ms;
+	int tz_offset_min; /* local = UTC + this */
+	int has_location;
+	double lat, lon;
+	const char *weather, *social, *device, *platform;
+	uint32_t reserved[8]; /* zero */
+};
+
+/*
+ * Attributes of a candidate the catalog does not hold (or that override
+ * it). Strings are names, as in a catalog line.
+ */
+struct pen_item_attrs {
+	const char *category;
+	const char *const *tags; /* n_tags names */
+	unsigned n_tags;
+	int64_t start_ms; /* 0 unknown */
+	int start_tz_min;
+	int has_location;
+	double lat, lon;
+	int indoor;		    /* 1 indoor, 0 outdoor, -1 unknown */
+	int group_friendly;	    /* 1 yes, 0 no, -1 unknown */
+	int64_t added_ms;	    /* when it became available, 0 unknown */
+	const char *const *devices; /* n_devices device names it suits */
+	unsigned n_devices;
+	uint32_t reserved[8]; /* zero */
+};
+
+struct pen_candidate {
+	const char *entity_id;		    /* NUL-terminated */
+	double score;			    /* the caller's base score, >= 0 */
+	const struct pen_item_attrs *attrs; /* NULL: the catalog's */
+	uint32_t reserved[4];		    /* zero */
+};
+
+/* Strategies (docs/RANKING.md): base profile context explore diverse full */
+struct pen_rank_options {
+	const char *strategy; /* NULL: "full" */
+	unsigned k;	      /* results that matter; 0: all */
+	uint64_t seed;	      /* exploration draws; 0: from the request id */
+	double epsilon, explore_weight, mmr_lambda; /* < 0: the setting */
+	int serendipity_every;			    /* < 0: the setting */
+	uint32_t reserved[8];			    /* zero */
+};
+
+/* One ranked candidate and why it is where it is (factors are 1 when not
+ * applied; docs/RANKING.md defines each). */
+struct pen_ranked {
+	unsigned index; /* into the candidates given */
+	double score;
+	float affinity, confidence;
+	float time, distance, weather, social, device, context;
+	float fatigue, novelty, explore;
+	int moved;	/* places moved up by exploration or diversity */
+	unsigned flags; /* PEN_RANK_* */
+	uint32_t reserved[4];
+};
+#define PEN_RANK_EXPLORED 0x1	  /* placed by epsilon-greedy */
+#define PEN_RANK_SERENDIPITY 0x2  /* placed in a serendipity slot */
+#define PEN_RANK_DIVERSIFIED 0x4  /* moved up by diversity (MMR) */
+#define PEN_RANK_UNKNOWN_ITEM 0x8 /* neither catalog nor attributes */
+
+/*
+ * Re-ranks n candidates for user_id in context ctx (NULL: now, nowhere):
+ * reads the user's profile and the catalog from shared memory, no syscall
+ * (the handle allocates scratch once, on its first call or a larger n).
+ * out gets all n in order (the first k by the strategy, the rest by
+ * score). *request_id (may be NULL) gets the id to send back with the
+ * impression events of the shown results and with clicks on them, so they
+ * are attributed to this request and its strategy. An unknown user is
+ * ranked by the base scores (and exploration). Returns 0, -EINVAL (bad
+ * arguments, unknown strategy, NaN or negative score), -EBUSY (profile
+ * stuck mid-write), -ENOMEM.
+ */
+int pen_rerank(pen_t *p, const char *user_id, size_t len,
+    const struct pen_context *ctx, const struct pen_candidate *cands, size_t n,
+    const struct pen_rank_options *opt, struct pen_ranked *out,
+    uint64_t *request_id);
+
+/* Attributed outcomes of served rankings, by strategy and list position. */
+struct pen_serving {
+	uint64_t impressions, clicks, conversions;
+	uint32_t reserved[4];
+};
+#define PEN_POSITIONS 32 /* positions 1..32 apart; beyond, together */
+
+/*
+ * Sums over shards for one strategy ("full", ...; NULL: all) and one
+ * position (1..PEN_POSITIONS, PEN_POSITIONS + 1 for beyond; 0: all).
+ * 0 or -EINVAL.
+ */
+int pen_serving_read(pen_t *p, const char *strategy, unsigned position,
+    struct pen_serving *out);
+
 #ifdef __cplusplus
 }
 #endif
