@@ -213,6 +213,18 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "a TCP connection that sends nothing, or does not complete an object, for this long is closed"),
 	CFG_UINT(udp_rcvbuf, 4194304, 0, 1073741824, 0,
 	    "SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; capped by net.core.rmem_max)"),
+	CFG_STRING(http_listen, "127.0.0.1:8787", 0, CFG_LISTEN_STR_MAX,
+	    CFGF_LISTEN,
+	    "TCP addresses of the rank API over HTTP/1.1 (POST /v1/rank, GET /v1/profile/USER); empty disables it"),
+	CFG_STRING(rank_listen, "127.0.0.1:8788", 0, CFG_LISTEN_STR_MAX,
+	    CFGF_LISTEN,
+	    "TCP addresses of the rank API over msgpack (a stream of request maps, one response map each); empty disables it"),
+	CFG_UINT(server_threads, 2, 1, 64, 0,
+	    "threads of the rank API server, each with its own libpenchant handle"),
+	CFG_UINT(max_request_bytes, 1048576, 1024, 67108864, 0,
+	    "largest rank API request body; a larger one is refused (413) before it is read whole"),
+	CFG_UINT(max_candidates, 2000, 1, 100000, 0,
+	    "most candidates one rank request may carry"),
 };
 
 #define CFG_COUNT (sizeof(_cfg_table) / sizeof(_cfg_table[0]))

@@ -125,6 +125,13 @@ struct cfg {
 	unsigned max_object_bytes;
 	unsigned idle_timeout_s;
 	unsigned udp_rcvbuf; /* 0 = the kernel's default */
+
+	/* rank API server (workers/server.h) */
+	char http_listen[CFG_LISTEN_STR_MAX + 1]; /* cfg_listen_parse() */
+	char rank_listen[CFG_LISTEN_STR_MAX + 1];
+	unsigned server_threads;
+	unsigned max_request_bytes;
+	unsigned max_candidates;
 };
 
 /* Fill *c with every setting's default. The defaults pass cfg_check(). */

@@ -8,10 +8,14 @@
 
 #define _NAME(id, name, help) [REG_C_##id] = name,
 #define _HELP(id, name, help) [REG_C_##id] = help,
-static const char *const _names[REG_C_COUNT] = { REG_COUNTERS_PROC(_NAME)
-	    REG_COUNTERS_ACC(_NAME) };
-static const char *const _helps[REG_C_COUNT] = { REG_COUNTERS_PROC(_HELP)
-	    REG_COUNTERS_ACC(_HELP) };
+/* clang-format off */
+static const char *const _names[REG_C_COUNT] = {
+	REG_COUNTERS_PROC(_NAME) REG_COUNTERS_ACC(_NAME) REG_COUNTERS_SRV(_NAME)
+};
+static const char *const _helps[REG_C_COUNT] = {
+	REG_COUNTERS_PROC(_HELP) REG_COUNTERS_ACC(_HELP) REG_COUNTERS_SRV(_HELP)
+};
+/* clang-format on */
 #undef _NAME
 #undef _HELP
 

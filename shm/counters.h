@@ -12,6 +12,7 @@
  *   REG_C_REJECT0 + reason    events rejected with enum evt_reason
  *                             (engine/event.h; named by evt_reason_name)
  *   REG_COUNTERS_ACC rows     the network acceptor's own (REG_C_ACC0..)
+ *   REG_COUNTERS_SRV rows     the rank API server's own (REG_C_SRV0..)
  * Gauges say so in their help; everything else only grows. A counter is
  * written by the process whose reg_proc holds it, read by anyone.
  */
@@ -99,6 +100,26 @@
 	    "pending chunks whose journal entry was recycled: resent as new "  \
 	    "(may duplicate)")
 
+/* The rank API server's rows (workers/server.h). */
+#define REG_COUNTERS_SRV(X)                                                    \
+	X(SRV_HTTP_REQUESTS, "http_requests", "HTTP requests answered")        \
+	X(SRV_HTTP_RANK, "http_rank", "POST /v1/rank requests answered 200")   \
+	X(SRV_HTTP_PROFILE, "http_profile",                                    \
+	    "GET /v1/profile requests answered 200")                           \
+	X(SRV_HTTP_4XX, "http_4xx",                                            \
+	    "HTTP requests refused as bad (4xx, with a reason)")               \
+	X(SRV_HTTP_TOO_BIG, "http_too_big",                                    \
+	    "HTTP bodies refused before reading them whole (413)")             \
+	X(SRV_HTTP_5XX, "http_5xx", "HTTP requests that failed inside (5xx)")  \
+	X(SRV_MP_CONNS, "mp_connections",                                      \
+	    "gauge: open msgpack rank connections")                            \
+	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")    \
+	X(SRV_MP_BAD, "mp_bad",                                                \
+	    "msgpack rank requests refused as bad (answered with an error)")   \
+	X(SRV_MP_CLOSED, "mp_closed",                                          \
+	    "msgpack rank connections closed for garbage or oversize")         \
+	X(SRV_RANKED, "ranked", "candidates ranked, all requests")
+
 #define _REG_C_ENUM(id, name, help) REG_C_##id,
 /* clang-format off */
 enum reg_counter {
@@ -107,6 +128,9 @@ enum reg_counter {
 	REG_C_ACC0 = REG_C_REJECT0 + EVT_REASON_COUNT,
 	_REG_C_ACC_BEFORE = REG_C_ACC0 - 1, /* the next row is REG_C_ACC0 */
 	REG_COUNTERS_ACC(_REG_C_ENUM)
+	REG_C_SRV0,
+	_REG_C_SRV_BEFORE = REG_C_SRV0 - 1, /* the next row is REG_C_SRV0 */
+	REG_COUNTERS_SRV(_REG_C_ENUM)
 	REG_C_COUNT
 };
 /* clang-format on */

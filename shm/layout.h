@@ -48,7 +48,9 @@ enum reg_role {
 	REG_ROLE_SUPERVISOR = 0,
 	REG_ROLE_WORKER,
 	REG_ROLE_ACCEPTOR,
-	REG_ROLE_SEGMENTER
+	REG_ROLE_SEGMENTER,
+	REG_ROLE_SERVER, /* the rank API (HTTP, msgpack over TCP) */
+	REG_ROLE_COUNT
 };
 
 /*
@@ -107,7 +109,7 @@ struct reg_header {
 
 /*
  * One per supervised process: [0] sup, [1..S] workers, [S+1] acceptor,
- * [S+2] segmenter. sup writes pid/starts/last_exit; the process itself
+ * [S+2] segmenter, [S+3] server. sup writes pid/starts/last_exit; the process itself
  * writes heartbeat_ms and counters. Two cache lines of header, then counters.
  */
 struct reg_proc {
@@ -124,7 +126,7 @@ struct reg_proc {
 	uint64_t counters[REG_C_COUNT];
 } __attribute__((aligned(REG_LINE)));
 
-#define REG_PROCS_EXTRA 3 /* supervisor, acceptor, segmenter */
+#define REG_PROCS_EXTRA 4 /* supervisor, acceptor, segmenter, server */
 
 /*
  * A producer slot. owner is a pid claimed by CAS 0 -> pid by the producer;

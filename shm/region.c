@@ -113,6 +113,7 @@ static void _init_parts(struct reg *r)
 		p->role = i == 0		? REG_ROLE_SUPERVISOR
 		    : i <= g->shards		? REG_ROLE_WORKER
 		    : i == reg_proc_acceptor(r) ? REG_ROLE_ACCEPTOR
+		    : i == reg_proc_server(r)	? REG_ROLE_SERVER
 						: REG_ROLE_SEGMENTER;
 		p->index = (i >= 1 && i <= g->shards) ? i - 1 : 0;
 	}

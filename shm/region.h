@@ -76,6 +76,10 @@ static inline unsigned reg_proc_segmenter(const struct reg *r)
 {
 	return 2 + r->hdr->geo.shards;
 }
+static inline unsigned reg_proc_server(const struct reg *r)
+{
+	return 3 + r->hdr->geo.shards;
+}
 static inline struct reg_producer *reg_producer(const struct reg *r, unsigned p)
 {
 	return (struct reg_producer *)(r->base + r->hdr->off.producers) + p;

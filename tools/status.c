@@ -12,8 +12,8 @@
 
 static const char *const _state_names[] = { "starting", "running", "draining",
 	"stopped" };
-static const char *const _role_names[] = { "supervisor", "worker", "acceptor",
-	"segmenter" };
+static const char *const _role_names[REG_ROLE_COUNT] = { "supervisor", "worker",
+	"acceptor", "segmenter", "server" };
 
 /* Process counters summed; producers' rejections join the reasons. */
 static void _sum_counters(const struct reg *r, uint64_t *sum)
@@ -113,7 +113,7 @@ static void _acc_json(const struct reg *r)
 {
 	const struct reg_proc *p = reg_proc(r, reg_proc_acceptor(r));
 	printf(",\"acceptor\":{\"running\":%s", p->pid ? "true" : "false");
-	for (unsigned k = REG_C_ACC0; k < REG_C_COUNT; k++)
+	for (unsigned k = REG_C_ACC0; k < REG_C_SRV0; k++)
 		printf(",\"%s\":%llu", reg_counter_name(k),
 		    (unsigned long long)p->counters[k]);
 	printf(",\"fwd_pending\":%u", _fwd_pending(r));
@@ -182,8 +182,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		_exit_text(p->last_exit, ex, sizeof(ex));
 		printf(
 		    "  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts %u, last exit %s, applied %llu\n",
-		    _role_names[p->role & 3], p->index, p->pid,
-		    p->pid ? "up  " : "DOWN",
+		    (p->role < REG_ROLE_COUNT ? _role_names[p->role] : "?"),
+		    p->index, p->pid, p->pid ? "up  " : "DOWN",
 		    (long long)(mono - p->heartbeat_ms), p->starts, ex,
 		    (unsigned long long)p->counters[REG_C_APPLIED]);
 	}
@@ -224,8 +224,9 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 		const struct reg_proc *p = reg_proc(r, i);
 		printf(
 		    "%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%u,\"last_exit\":%d,\"applied\":%llu}",
-		    i ? "," : "", _role_names[p->role & 3], p->index, p->pid,
-		    p->starts, p->last_exit,
+		    i ? "," : "",
+		    (p->role < REG_ROLE_COUNT ? _role_names[p->role] : "?"),
+		    p->index, p->pid, p->starts, p->last_exit,
 		    (unsigned long long)p->counters[REG_C_APPLIED]);
 	}
 	printf("]");

@@ -52,6 +52,11 @@ static const char *const cfgtest_names[] = {
 	"max_object_bytes",
 	"idle_timeout_s",
 	"udp_rcvbuf",
+	"http_listen",
+	"rank_listen",
+	"server_threads",
+	"max_request_bytes",
+	"max_candidates",
 };
 #define CFGTEST_COUNT (sizeof cfgtest_names / sizeof cfgtest_names[0])
 
