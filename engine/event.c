@@ -288,6 +288,27 @@ struct evt_limits evt_limits_default(void)
 	};
 }
 
+/* --- request ids --- */
+
+uint64_t evt_request_make(int64_t time_ms, unsigned strategy, uint32_t seq)
+{
+	int64_t t = time_ms - EVT_REQUEST_EPOCH_MS;
+	uint64_t ut = t < 0 ? 0 : (uint64_t)t & ((1ULL << 42) - 1);
+	uint64_t id =
+	    ut << 22 | (uint64_t)(strategy & 0xF) << 18 | (seq & 0x3FFFF);
+	return id ? id : 1;
+}
+
+int64_t evt_request_time(uint64_t id)
+{
+	return id ? (int64_t)(id >> 22) + EVT_REQUEST_EPOCH_MS : 0;
+}
+
+unsigned evt_request_strategy(uint64_t id)
+{
+	return (unsigned)(id >> 18) & 0xF;
+}
+
 /* --- keys --- */
 
 static uint64_t _nonzero64(uint64_t h)
@@ -411,6 +432,22 @@ static const struct _alias _feedback_signs[] = { { "positive", 1 },
 	{ "like", 1 }, { "up", 1 }, { "thumbs_up", 1 }, { "+1", 1 },
 	{ "negative", -1 }, { "dislike", -1 }, { "down", -1 },
 	{ "thumbs_down", -1 }, { "-1", -1 }, { NULL, 0 } };
+
+unsigned evt_context_parse(enum evt_context_kind kind, const char *s,
+    size_t len)
+{
+	if (!s || !len)
+		return 0; /* UNKNOWN of every kind */
+	switch (kind) {
+	case EVT_CTX_DEVICE: return _classify(_devices, s, len, EVT_DEV_OTHER);
+	case EVT_CTX_PLATFORM:
+		return _classify(_platforms, s, len, EVT_PLAT_OTHER);
+	case EVT_CTX_WEATHER: return _classify(_weathers, s, len, EVT_WX_OTHER);
+	case EVT_CTX_SOCIAL:
+		return _classify(_socials, s, len, EVT_SOC_UNKNOWN);
+	}
+	return 0;
+}
 
 /* --- evt_build steps: each returns EVT_OK or a reason and sets *field --- */
 
@@ -683,6 +720,25 @@ static enum evt_reason _build_engagement(struct _build *b)
 		if (!isfinite(s) || s < 0 || s > 100)
 			return _reject(b, EVT_R_BAD_NUMBER, "scroll_depth");
 		b->out->scroll_depth = (float)(s > 1 ? s / 100 : s);
+	}
+	if (_present(in->request_id)) {
+		struct evt_str r = in->request_id;
+		uint64_t v = 0;
+
+		_trim(&r.p, &r.len);
+		if (r.len == 0 || r.len > 16)
+			return _reject(b, EVT_R_BAD_FIELD_TYPE, "request_id");
+		for (size_t i = 0; i < r.len; i++) {
+			char c = _lower(r.p[i]);
+			int d = c >= '0' && c <= '9' ? c - '0'
+			    : c >= 'a' && c <= 'f'   ? c - 'a' + 10
+						     : -1;
+			if (d < 0)
+				return _reject(b, EVT_R_BAD_FIELD_TYPE,
+				    "request_id");
+			v = v << 4 | (uint64_t)d;
+		}
+		b->out->request_id = v;
 	}
 	return EVT_OK;
 }

@@ -120,7 +120,7 @@ enum evt_daypart {
  * The ring record. Layout is part of EVT_LAYOUT_VERSION (and so of the region
  * version): change a field, bump it.
  */
-#define EVT_LAYOUT_VERSION 1
+#define EVT_LAYOUT_VERSION 2
 struct evt_record {
 	uint64_t seq; /* producer sequence within its ring; set on publish */
 	uint64_t user_key;    /* evt_user_key(user id) */
@@ -144,7 +144,9 @@ struct evt_record {
 	uint32_t dwell_ms;     /* time spent, 0 when absent */
 	float scroll_depth;    /* 0..1, negative when absent */
 	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
-	uint8_t reserved[32];		    /* zero; room for the next layout */
+	uint64_t request_id;  /* the rank request it answers (evt_request_*),
+			      * 0 when absent */
+	uint8_t reserved[24]; /* zero; room for the next layout */
 };
 _Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
 
@@ -196,6 +198,7 @@ struct evt_input {
 	struct evt_str user_id, session_id, event_type, entity_type, entity_id;
 	struct evt_str device, platform, weather, social, time_of_day;
 	struct evt_str rec_type, feedback_type, query, timestamp_str;
+	struct evt_str request_id; /* 1..16 hex digits */
 	bool has_time_ms, has_tz, has_lat, has_lon, has_position, has_dwell,
 	    has_scroll, has_feedback_num;
 	int64_t time_ms;      /* integer ms, or float seconds converted */
@@ -290,6 +293,8 @@ int evt_verbs_parse(const char *list, char (*names)[EVT_VERB_MAX + 1],
  *    BAD_NUMBER. Absent is stored as -1.
  *  - rec_type: low 16 bits of a seeded XXH3 of the trimmed, lower-cased
  *    name, never 0 when present.
+ *  - request_id: 1..16 hex digits (the string a rank request returned),
+ *    else BAD_FIELD_TYPE naming request_id; 0 is absent.
  *  - Search: query split on ASCII bytes that are not letters or digits
  *    (bytes >= 0x80 stay inside tokens, so UTF-8 words survive), tokens of
  *    >= 2 bytes, evt_tag_id() of each, duplicates dropped, the first
@@ -297,6 +302,31 @@ int evt_verbs_parse(const char *list, char (*names)[EVT_VERB_MAX + 1],
  */
 enum evt_reason evt_build(const struct evt_input *in,
     const struct evt_limits *lim, struct evt_record *out, const char **field);
+
+/*
+ * The normalized class of a context string (device, platform, weather,
+ * social), by the aliases evt_build uses; 0 (UNKNOWN) for NULL or empty.
+ */
+enum evt_context_kind {
+	EVT_CTX_DEVICE,
+	EVT_CTX_PLATFORM,
+	EVT_CTX_WEATHER,
+	EVT_CTX_SOCIAL
+};
+unsigned evt_context_parse(enum evt_context_kind kind, const char *s,
+    size_t len);
+
+/*
+ * Request ids: what a rank request returns and the impression and click
+ * events of its results carry back, so they can be attributed to it.
+ * [63..22] milliseconds since 2024-01-01T00:00Z (139 years), [21..18] the
+ * strategy (0..15), [17..0] a sequence: unique per client for 2^18
+ * requests a millisecond. Never 0.
+ */
+#define EVT_REQUEST_EPOCH_MS 1704067200000LL
+uint64_t evt_request_make(int64_t time_ms, unsigned strategy, uint32_t seq);
+int64_t evt_request_time(uint64_t id); /* UTC ms; 0 for 0 */
+unsigned evt_request_strategy(uint64_t id);
 
 /*
  * Key derivations. These are the only places ids become keys: the privacy

@@ -43,6 +43,9 @@ struct pen {
 	struct json_tok toks[_JSON_TOKS];
 	char *scratch;
 	size_t scratch_cap;
+	void *rank; /* pen_rerank's scratch (ipc/rerank.c) */
+	size_t rank_cap;
+	uint32_t rank_seq; /* request ids of this handle */
 };
 
 const char *pen_strerror(int err)
@@ -107,6 +110,7 @@ void pen_close(pen_t **pp)
 	_release_slot(p);
 	reg_detach(&p->r);
 	free(p->scratch);
+	free(p->rank);
 	free(p);
 	*pp = NULL;
 }
@@ -637,4 +641,22 @@ const char *pen_version(void)
 const struct reg *client_region(const pen_t *p)
 {
 	return &p->r;
+}
+
+void *client_rank_scratch(pen_t *p, size_t bytes)
+{
+	if (bytes > p->rank_cap) {
+		void *grown = realloc(p->rank, bytes);
+		if (!grown)
+			return NULL;
+		p->rank = grown;
+		p->rank_cap = bytes;
+	}
+	return p->rank;
+}
+
+uint32_t client_rank_seq(pen_t *p)
+{
+	/* Apart per process, counting per handle. */
+	return (uint32_t)p->pid * 2654435761u + p->rank_seq++;
 }

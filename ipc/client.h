@@ -19,6 +19,12 @@ const struct reg *client_region(const pen_t *p);
 void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
     struct pen_profile *out, int flags, int64_t as_of_ms);
 
+/* The handle's rank scratch, grown to `bytes` (NULL: out of memory). */
+void *client_rank_scratch(pen_t *p, size_t bytes);
+
+/* The next request sequence number of the handle. */
+uint32_t client_rank_seq(pen_t *p);
+
 /* Publishes ready ring records (as pen_publish_prepared). */
 static inline int client_publish_records(pen_t *p, const struct evt_record *r,
     size_t n, int flags, size_t *done)

@@ -26,6 +26,7 @@ static const char *const _canon[EVF_COUNT] = {
 	"dwell_ms",
 	"scroll_depth",
 	"feedback",
+	"request_id",
 	"context",
 };
 
@@ -79,6 +80,8 @@ static const struct {
 	{ "scrollDepth", EVF_SCROLL },
 	{ "scroll_depth", EVF_SCROLL },
 	{ "feedback", EVF_FEEDBACK },
+	{ "request_id", EVF_REQUEST },
+	{ "requestId", EVF_REQUEST },
 	{ "context", EVF_NEST },
 	{ "metadata", EVF_NEST },
 	{ "location", EVF_NEST },
@@ -116,6 +119,7 @@ struct evt_str *evf_str_slot(struct evt_input *in, enum evf_target t)
 	case EVF_QUERY: return &in->query;
 	case EVF_TIME: return &in->timestamp_str;
 	case EVF_FEEDBACK: return &in->feedback_type;
+	case EVF_REQUEST: return &in->request_id;
 	default: return NULL;
 	}
 }

@@ -36,6 +36,7 @@ enum evf_target {
 	EVF_DWELL,
 	EVF_SCROLL,
 	EVF_FEEDBACK,
+	EVF_REQUEST,
 	EVF_NEST, /* "context", "metadata", "location": a nested map */
 	EVF_COUNT
 };

@@ -32,7 +32,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 10 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 11 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -200,6 +200,36 @@ struct shard_intent {
 	struct prof_slot undo;
 };
 
+/*
+ * Serving outcomes of shard s's users, written by wrk s as it applies
+ * their events (readers sum over shards; counters only grow, so a torn
+ * read is one increment off at most).
+ *  - pos[strategy][position]: impressions (impression events carrying a
+ *    request id), clicks and conversions attributed to a request (actions
+ *    carrying its id within attribution_window_s). Position 1..32 apart,
+ *    index 0 for beyond 32 or none.
+ *  - cats[]: per category over all users: impressions, actions, and
+ *    positive events of the latest event day and the one before (for
+ *    "rising"). Open addressing by id; id written last on insert.
+ */
+#define REG_POSITIONS 33
+#define REG_CAT_STATS 1024 /* power of two */
+struct serve_cell {
+	uint64_t impressions, clicks, conversions;
+};
+struct cat_stat {
+	uint32_t id; /* 0 = free; written last */
+	int32_t day; /* event day (since 1970) of pos_today */
+	uint32_t pos_today, pos_yesterday;
+	uint64_t impressions, actions;
+};
+struct shard_stats {
+	struct serve_cell pos[RANK_STRATEGY_SLOTS][REG_POSITIONS];
+	struct cat_stat cats[REG_CAT_STATS];
+	uint64_t cats_full;    /* category events that found no slot */
+	uint64_t unattributed; /* actions whose request id was too old */
+};
+
 /* Per-shard header; everything written by wrk s except doorbell (also prod). */
 struct shard_block {
 	uint32_t count; /* records in use */
@@ -210,6 +240,7 @@ struct shard_block {
 	uint32_t sleeping; /* wrk s sets it before sleeping on doorbell */
 	uint8_t pad2[REG_LINE - 8];
 	struct shard_intent intent;
+	struct shard_stats stats;
 } __attribute__((aligned(REG_LINE)));
 
 /* Catalog entry; "cat" writes under seq, key last on insert. */

@@ -40,6 +40,92 @@ static const struct lrn_item *_item_of(const struct reg *r,
  * Applies one record whose profile was already found (or inserted) by
  * _resolve; rc is that lookup's result.
  */
+/* Category slot of id in the shard's stats, inserting; NULL when full. */
+static struct cat_stat *_cat_stat(struct shard_stats *st, uint32_t id)
+{
+	uint32_t mask = REG_CAT_STATS - 1;
+	for (uint32_t i = 0, at = (id * 0x9E3779B1u) >> 22 & mask;
+	     i < REG_CAT_STATS; i++, at = (at + 1) & mask) {
+		struct cat_stat *c = &st->cats[at];
+		if (c->id == id)
+			return c;
+		if (c->id == 0) {
+			/* a reader sees the slot only once its id is set */
+			ck_pr_fence_store();
+			ck_pr_store_32(&c->id, id);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static void _inc64(uint64_t *c)
+{
+	ck_pr_store_64(c, *c + 1);
+}
+
+/*
+ * The serving statistics of one applied event (shm/layout.h, struct
+ * shard_stats). Kept after the record is applied: a worker killed in
+ * between loses at most this one event's counts, never doubles them.
+ */
+static void _stats(const struct reg *r, struct shard_stats *st,
+    const struct evt_record *e, const struct lrn_item *item)
+{
+	const struct lrn_params *prm = &r->hdr->params;
+	bool imp = e->type == EVT_IMPRESSION, act = lrn_is_action(prm, e);
+	if (item && item->category && e->type != EVT_SEARCH) {
+		struct cat_stat *c = _cat_stat(st, item->category);
+		if (!c) {
+			_inc64(&st->cats_full);
+		} else {
+			int32_t day = (int32_t)(e->time_ms / LRN_DAY_MS);
+			if (imp)
+				_inc64(&c->impressions);
+			if (act)
+				_inc64(&c->actions);
+			if (lrn_signal(prm, e) > 0.0 && !imp) {
+				if (day > c->day) {
+					uint32_t y = day == c->day + 1
+					    ? c->pos_today
+					    : 0;
+					ck_pr_store_32(&c->pos_yesterday, y);
+					ck_pr_store_32(&c->pos_today, 0);
+					ck_pr_store_32((uint32_t *)&c->day,
+					    (uint32_t)day);
+				}
+				if (day == c->day)
+					ck_pr_store_32(&c->pos_today,
+					    c->pos_today + 1);
+				else if (day == c->day - 1)
+					ck_pr_store_32(&c->pos_yesterday,
+					    c->pos_yesterday + 1);
+			}
+		}
+	}
+	if (!e->request_id || (!imp && !act))
+		return;
+	unsigned strat = evt_request_strategy(e->request_id);
+	unsigned pos =
+	    e->position >= 1 && e->position < REG_POSITIONS ? e->position : 0;
+	struct serve_cell *cell = &st->pos[strat][pos];
+	if (imp) {
+		_inc64(&cell->impressions);
+		return;
+	}
+	int64_t age = e->time_ms - evt_request_time(e->request_id);
+	/* A click stamped a little before its request (clock skew between
+	 * the ranking and the reporting machine) still counts. */
+	if (age < -60000 ||
+	    age > (int64_t)r->hdr->rank.attribution_window_s * 1000) {
+		_inc64(&st->unattributed);
+		return;
+	}
+	_inc64(&cell->clicks);
+	if (lrn_is_conversion(e))
+		_inc64(&cell->conversions);
+}
+
 static void _apply(const struct reg *r, unsigned s, unsigned producer,
     struct ring_block *b, const struct evt_record *e, int rc,
     const struct prof_ref *ref, uint64_t *counters)
@@ -75,6 +161,7 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	ck_pr_fence_store(); /* applied_seq covers seq before valid drops */
 	ck_pr_store_uint(&in->valid, 0);
 	counters[REG_C_APPLIED]++;
+	_stats(r, &sh->stats, e, item);
 }
 
 static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)

@@ -694,6 +694,31 @@ static void test_verbs(void)
 	REJECT(in, EVT_R_BAD_TYPE, "event_type");
 }
 
+/* Request ids: hex text in, the number out; time and strategy inside. */
+static void test_request_id(void)
+{
+	struct evt_input in = base();
+	struct evt_record r;
+	in.request_id = S("00000A4F2c3B0001");
+	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
+	CHECK(r.request_id == 0xa4f2c3b0001ULL);
+	in.request_id = S(" ff ");
+	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
+	CHECK(r.request_id == 0xff);
+	static const char *const bad[] = { "12345678901234567", "0x12", "g1",
+		"-1", "1 2" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		in.request_id = (struct evt_str){ bad[i], strlen(bad[i]) };
+		REJECT(in, EVT_R_BAD_FIELD_TYPE, "request_id");
+	}
+	int64_t t = 1767225600123LL;
+	uint64_t id = evt_request_make(t, 5, 0x3FFFF + 7);
+	CHECK_EQ_INT(evt_request_time(id), t);
+	CHECK_EQ_INT(evt_request_strategy(id), 5);
+	CHECK(evt_request_make(EVT_REQUEST_EPOCH_MS, 0, 0) != 0);
+	CHECK_EQ_INT(evt_request_time(0), 0);
+}
+
 /* Ids must be valid UTF-8 without NUL or control bytes. */
 static void test_ids(void)
 {
@@ -737,6 +762,7 @@ int main(void)
 	test_names();
 	test_verbs();
 	test_ids();
+	test_request_id();
 	test_limits_and_keys();
 	test_minimal_ok();
 	test_rejections();

@@ -19,7 +19,7 @@ static void fill(struct evt_record *e, uint64_t i)
 	e->entity_key = i;
 	e->time_ms = (int64_t)i * 3;
 	e->type = (uint8_t)(i % EVT_TYPE_COUNT);
-	e->reserved[31] = (uint8_t)i;
+	e->reserved[sizeof(e->reserved) - 1] = (uint8_t)i;
 }
 
 static int producer(void *arg)
