@@ -830,23 +830,42 @@ static int _cat_tags(struct _cat *c, size_t arr, const char *field)
 }
 
 static int _cat_time(struct _cat *c, const struct json_tok *v,
-    const char *field)
+    const char *field, int64_t *ms, int *tz, bool *has)
 {
-	struct json_catalog_item *o = c->out;
+	int tz_min = 0;
 
 	if (v->kind == JSON_NUMBER) {
-		o->start_ms = evf_time_ms(v->num, v->is_int, v->i);
-		o->start_tz_min = 0;
+		*ms = evf_time_ms(v->num, v->is_int, v->i);
 	} else if (v->kind == JSON_STRING) {
 		const char *why = NULL;
 
-		if (clk_parse_rfc3339(v->str, v->len, &o->start_ms,
-			&o->start_tz_min, &why) < 0)
+		if (clk_parse_rfc3339(v->str, v->len, ms, &tz_min, &why) < 0)
 			return _cat_fail(c, v, field, why);
 	} else {
 		return _cat_kind(c, v, field, "an RFC 3339 string or a number");
 	}
-	o->has_start = true;
+	if (tz)
+		*tz = tz_min;
+	*has = true;
+	return 0;
+}
+
+/* "devices" / "platforms": names (the event vocabulary) into a mask. */
+static int _cat_mask(struct _cat *c, size_t arr, const char *field,
+    enum evt_context_kind kind, uint8_t *mask)
+{
+	const struct json_tok *a = &c->toks[arr];
+
+	if (a->kind != JSON_ARRAY)
+		return _cat_kind(c, a, field, "an array of strings");
+	for (size_t i = arr + 1; i < a->end; i = c->toks[i].end) {
+		const struct json_tok *t = &c->toks[i];
+
+		if (t->kind != JSON_STRING || t->len == 0)
+			return _cat_kind(c, t, field, "a non-empty string");
+		*mask |=
+		    (uint8_t)(1u << evt_context_parse(kind, t->str, t->len));
+	}
 	return 0;
 }
 
@@ -895,7 +914,18 @@ static int _cat_member(struct _cat *c, size_t k, bool top)
 	if (_key_is(key, "tags"))
 		return _cat_tags(c, k + 1, "tags");
 	if (_key_is(key, "start_time") || _key_is(key, "startTime"))
-		return _cat_time(c, v, "start_time");
+		return _cat_time(c, v, "start_time", &o->start_ms,
+		    &o->start_tz_min, &o->has_start);
+	if (_key_is(key, "added") || _key_is(key, "added_at") ||
+	    _key_is(key, "addedAt"))
+		return _cat_time(c, v, "added", &o->added_ms, NULL,
+		    &o->has_added);
+	if (_key_is(key, "devices"))
+		return _cat_mask(c, k + 1, "devices", EVT_CTX_DEVICE,
+		    &o->device_mask);
+	if (_key_is(key, "platforms"))
+		return _cat_mask(c, k + 1, "platforms", EVT_CTX_PLATFORM,
+		    &o->platform_mask);
 	if (_key_is(key, "location")) {
 		if (v->kind != JSON_OBJECT)
 			return _cat_kind(c, v, "location", "an object");

@@ -164,13 +164,18 @@ struct json_catalog_item {
 	double lat, lon;
 	int8_t indoor, outdoor, group_friendly; /* 1, 0, or -1 when absent */
 	int8_t price_level;			/* 0..4, -1 when absent */
+	bool has_added;	       /* "added": when it became available */
+	int64_t added_ms;      /* UTC ms */
+	uint8_t device_mask;   /* "devices": bit per enum evt_device */
+	uint8_t platform_mask; /* "platforms": bit per enum evt_platform */
 };
 
 /*
  * Parses one catalog line into *out. Returns 0, or a negative errno with
  * err naming the field: -EINVAL (syntax, not an object, missing id, a field
  * of the wrong kind, a bad timestamp, lat/lon half given or out of range,
- * price_level not an integer 0..4, an empty tag), -E2BIG (more than
+ * price_level not an integer 0..4, an empty tag, devices or platforms not
+ * an array of strings), -E2BIG (more than
  * JSON_CATALOG_TAGS tags, or json_parse limits), -ELOOP, -ERANGE. null is
  * the same as absent; unknown fields are ignored.
  */

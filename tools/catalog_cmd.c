@@ -41,11 +41,23 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 		it->item.tags[it->item.n_tags++] =
 		    evt_tag_id(ci->tags[i].p, ci->tags[i].len);
 	it->start_ms = ci->has_start ? ci->start_ms : 0;
+	it->start_tz_min = (int16_t)ci->start_tz_min;
+	it->device_mask = ci->device_mask;
+	it->platform_mask = ci->platform_mask;
+	/* When it became available: as given, else when first loaded (a
+	 * reload keeps the first time, so freshness is not reset). */
+	struct cat_item old;
+	uint64_t key = evt_entity_key(ci->id.p, ci->id.len);
+	it->added_ms = ci->has_added	 ? ci->added_ms
+	    : cat_get(r, key, &old) == 0 ? old.added_ms
+					 : reg_now_wall_ms();
 	if (ci->has_location &&
 	    geo_encode(ci->lat, ci->lon, r->hdr->limits.geo_precision,
 		&it->geo_cell))
 		return -EINVAL;
-	it->setting = ci->indoor == 1 ? 1 : ci->outdoor == 1 ? 2 : 0;
+	it->setting = ci->indoor == 1 ? ITEM_INDOOR
+	    : ci->outdoor == 1	      ? ITEM_OUTDOOR
+				      : ITEM_SETTING_UNKNOWN;
 	it->group_friendly =
 	    ci->group_friendly < 0 ? 0 : (uint8_t)(ci->group_friendly + 1);
 	it->price_level = ci->price_level < 0 ? 255 : (uint8_t)ci->price_level;

@@ -117,6 +117,10 @@ static void test_errors(void)
 	bad("{\"id\":\"a\",\"price_level\":-1}", -EINVAL, "price_level");
 	bad("{\"id\":\"a\",\"price_level\":1.5}", -EINVAL, "price_level");
 	bad("{\"id\":\"a\",\"price_level\":\"$$\"}", -EINVAL, "price_level");
+	bad("{\"id\":\"a\",\"devices\":\"mobile\"}", -EINVAL, "devices");
+	bad("{\"id\":\"a\",\"devices\":[1]}", -EINVAL, "devices");
+	bad("{\"id\":\"a\",\"platforms\":[\"\"]}", -EINVAL, "platforms");
+	bad("{\"id\":\"a\",\"added\":\"soon\"}", -EINVAL, "added");
 
 	struct fix f;
 
@@ -126,9 +130,29 @@ static void test_errors(void)
 	CHECK(strncmp(f.err, "byte 9:", 7) == 0);
 }
 
+/* Availability, devices and platforms an item suits. */
+static void test_serving_fields(void)
+{
+	struct fix f;
+	CHECK_EQ_INT(
+	    parse(&f,
+		"{\"id\":\"x\",\"added\":\"2026-11-01T10:00:00Z\",\"devices\":[\"iPhone\",\"tablet\"],\"platforms\":[\"web\"],\"start_time\":\"2026-12-01T20:00:00+01:00\"}"),
+	    0);
+	CHECK(f.it.has_added);
+	CHECK_EQ_INT(f.it.added_ms, 1793527200000LL);
+	CHECK_EQ_INT(f.it.device_mask,
+	    (1 << EVT_DEV_MOBILE) | (1 << EVT_DEV_TABLET));
+	CHECK_EQ_INT(f.it.platform_mask, 1 << EVT_PLAT_WEB);
+	CHECK_EQ_INT(f.it.start_tz_min, 60);
+	CHECK_EQ_INT(parse(&f, "{\"id\":\"y\"}"), 0);
+	CHECK(!f.it.has_added);
+	CHECK_EQ_INT(f.it.device_mask, 0);
+}
+
 int main(void)
 {
 	test_full();
+	test_serving_fields();
 	test_minimal();
 	test_errors();
 	return check_done("event_json_catalog");
