@@ -274,6 +274,16 @@ int reg_attach(struct reg *r, const char *instance,
 		close(fd);
 		return -EPROTO;
 	}
+	/* Another user's region is theirs to read and write: learning into
+	 * it (or adopting it) would hand them what this process learns. */
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		snprintf(err, errlen,
+		    "/dev/shm%s is owned by uid %u with mode %04o; this process runs as uid %u and uses only its own regions of mode 0600 (remove it as its owner, or as root after checking who made it)",
+		    name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    (unsigned)geteuid());
+		close(fd);
+		return -EACCES;
+	}
 	size_t size = (size_t)st.st_size;
 	void *base =
 	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
