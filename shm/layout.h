@@ -102,6 +102,8 @@ struct reg_header {
 	    params;		 /* the learner's constants for this instance */
 	struct rank_params rank; /* the ranker's and serving constants */
 	struct evt_limits limits; /* validation limits for producers */
+	/* Snapshot loading progress while REG_STARTING (sup writes). */
+	uint64_t load_total, load_done;
 	int64_t max_past_ms,
 	    max_future_ms; /* acceptance window vs wall clock */
 	char instance[40];
