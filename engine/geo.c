@@ -9,6 +9,7 @@
 #include "engine/geo.h"
 
 #include <errno.h>
+#include <math.h>
 
 static const char _alphabet[32] = "0123456789bcdefghjkmnpqrstuvwxyz";
 
@@ -143,4 +144,32 @@ int geo_cell_bounds(uint64_t cell, double *lat_min, double *lat_max,
 	if (lon_max)
 		*lon_max = hi[0];
 	return 0;
+}
+
+int geo_cell_center(uint64_t cell, double *lat, double *lon)
+{
+	double a, b, c, d;
+	int rc = geo_cell_bounds(cell, &a, &b, &c, &d);
+
+	if (rc < 0)
+		return rc;
+	if (lat)
+		*lat = (a + b) / 2;
+	if (lon)
+		*lon = (c + d) / 2;
+	return 0;
+}
+
+double geo_distance_km(double lat1, double lon1, double lat2, double lon2)
+{
+	const double rad = M_PI / 180.0;
+	double sdlat = sin((lat2 - lat1) * rad / 2);
+	double sdlon = sin((lon2 - lon1) * rad / 2);
+	double h =
+	    sdlat * sdlat + cos(lat1 * rad) * cos(lat2 * rad) * sdlon * sdlon;
+
+	/* Rounding can push h a hair above 1 near the antipodes. */
+	if (h > 1.0)
+		h = 1.0;
+	return 2.0 * GEO_EARTH_RADIUS_KM * asin(sqrt(h));
 }
