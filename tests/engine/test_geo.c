@@ -156,6 +156,25 @@ static void test_center(void)
 	CHECK_NEAR(lat, 48.8583, 0.0001);
 	CHECK_NEAR(lon, 2.2945, 0.0001);
 
+	/* Every precision, cells all over: the midpoints of the bounds,
+	 * exactly. */
+	uint64_t x = 12345;
+
+	for (unsigned i = 0; i < 20000; i++) {
+		double a, b, c, d;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		double la = -90.0 + 180.0 * (double)(x >> 11) * 0x1.0p-53;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		double lo = -180.0 + 360.0 * (double)(x >> 11) * 0x1.0p-53;
+
+		REQUIRE(geo_encode(la, lo, 1 + i % 12, &cell) == 0);
+		CHECK_EQ_INT(geo_cell_bounds(cell, &a, &b, &c, &d), 0);
+		CHECK_EQ_INT(geo_cell_center(cell, &lat, &lon), 0);
+		CHECK(lat == (a + b) / 2 && lon == (c + d) / 2);
+	}
+
 	lat = lon = 7;
 	CHECK_EQ_INT(geo_cell_center(0, &lat, &lon), -EINVAL);
 	CHECK_EQ_INT(geo_cell_center(13, &lat, &lon), -EINVAL);
