@@ -5,8 +5,8 @@
  * once (normalized weights in a small hash, the daypart preferences per
  * category slot, the reference point, the fatigue ladder, the top
  * categories, the bubble entropy), so that a candidate costs a few table
- * lookups, one great-circle distance (cached per cell) and no other
- * transcendental call. Thompson draws are per distinct category, MMR runs
+ * lookups and, with a cell, one great-circle distance and one exp (the
+ * distance by polynomials when the place is near). Thompson draws are per distinct category, MMR runs
  * over the best mmr_pool x k only, and the one O(n log n) step is the sort.
  */
 #include "engine/rank.h"
@@ -507,66 +507,43 @@ static double _affinity(const struct _prep *q, const struct lrn_item *it,
 	return ids ? sum / ids : 0.0;
 }
 
-/* sin x, cos x for |x| <= 0.1 (Taylor to x^11 and x^12: the first term
- * left out is below 1e-22 of the result). */
+/* c[0] + c[1] y + ... + c[n - 1] y^(n - 1), by Horner. */
+static double _poly(double y, const double *c, int n)
+{
+	double r = c[n - 1];
+
+	for (int i = n - 2; i >= 0; i--)
+		r = r * y + c[i];
+	return r;
+}
+
+/*
+ * sin x and cos x for |x| <= 0.1, asin y for 0 <= y <= 0.1: their Taylor
+ * series to x^9, x^10 and y^13; the first term left out is below 1e-17 of
+ * the result, under the rounding of the haversine itself.
+ */
 static double _sin_small(double x)
 {
-	double y = x * x;
+	static const double c[] = { 1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040,
+		1.0 / 362880 };
 
-	return x *
-	    (1.0 +
-		y *
-		    (-1.0 / 6 +
-			y *
-			    (1.0 / 120 +
-				y *
-				    (-1.0 / 5040 +
-					y *
-					    (1.0 / 362880 +
-						y * (-1.0 / 39916800))))));
+	return x * _poly(x * x, c, 5);
 }
 
 static double _cos_small(double x)
 {
-	double y = x * x;
+	static const double c[] = { 1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720,
+		1.0 / 40320, -1.0 / 3628800 };
 
-	return 1.0 +
-	    y *
-	    (-1.0 / 2 +
-		y *
-		    (1.0 / 24 +
-			y *
-			    (-1.0 / 720 +
-				y *
-				    (1.0 / 40320 +
-					y *
-					    (-1.0 / 3628800 +
-						y * (1.0 / 479001600))))));
+	return _poly(x * x, c, 6);
 }
 
-/* asin y for 0 <= y <= 0.1 (its series to y^15; the rest is below
- * 1e-18 of the result). */
 static double _asin_small(double y)
 {
-	double z = y * y;
+	static const double c[] = { 1.0, 1.0 / 6, 3.0 / 40, 5.0 / 112,
+		35.0 / 1152, 63.0 / 2816, 231.0 / 13312 };
 
-	return y *
-	    (1.0 +
-		z *
-		    (1.0 / 6 +
-			z *
-			    (3.0 / 40 +
-				z *
-				    (5.0 / 112 +
-					z *
-					    (35.0 / 1152 +
-						z *
-						    (63.0 / 2816 +
-							z *
-							    (231.0 / 13312 +
-								z *
-								    (143.0 /
-									10240))))))));
+	return y * _poly(y * y, c, 7);
 }
 
 /*
@@ -655,8 +632,8 @@ static double _novelty(const struct _prep *q, const struct rank_params *rp,
 	/* An item added after now (clocks differ) is as fresh as can be. */
 	double age = (double)ctx->time_ms - (double)added_ms;
 
-	age = age > 0.0 ? age : 0.0;
-
+	if (age < 0.0)
+		age = 0.0;
 	if (age >= q->nov_ms)
 		return 1.0;
 	return 1.0 + rp->novelty_boost * (1.0 - age / q->nov_ms);
@@ -673,7 +650,6 @@ static const struct rank_factors _ones = { .affinity = 1.0f,
 	.novelty = 1.0f,
 	.explore = 1.0f };
 
-/* Score and factors of every candidate, before exploration. */
 /* Per-candidate arrays of the scoring passes. */
 struct _pass {
 	double *cpart;	/* T W S D */
