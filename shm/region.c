@@ -73,6 +73,8 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	    (uint64_t)geo->catalog_slots * sizeof(struct cat_entry);
 	off->names = at = _align(at, REG_LINE);
 	at += (uint64_t)geo->names_slots * sizeof(struct name_entry);
+	off->segments = at = _align(at, REG_LINE);
+	at += sizeof(struct seg_block);
 	/* The acceptor's forward-protocol state: only with an acceptor slot,
 	 * so regions without one keep their size. */
 	off->acceptor = at = _align(at, 4096);

@@ -119,6 +119,10 @@ static inline struct cat_entry *reg_catalog_entries(const struct reg *r)
 	return (struct cat_entry *)(r->base + r->hdr->off.catalog +
 	    r->hdr->off.catalog_entries);
 }
+static inline struct seg_block *reg_segments(const struct reg *r)
+{
+	return (struct seg_block *)(r->base + r->hdr->off.segments);
+}
 static inline struct name_entry *reg_names(const struct reg *r)
 {
 	return (struct name_entry *)(r->base + r->hdr->off.names);
