@@ -202,6 +202,12 @@ void sp_name(const float *z, unsigned strategy, char *out, size_t len)
 	float adp = 0.5f, aa = 0.5f, ab = 0.5f;
 	for (int i = 0; i < FEAT_COUNT; i++) {
 		bool daypart = i >= FEAT_NIGHT && i <= FEAT_EVENING;
+		/* the noun says it already: no "social socialisers" */
+		if ((strategy == SP_SOCIAL_DRIVEN && i == FEAT_SOCIAL) ||
+		    (strategy == SP_EXPLORATION_HEAVY &&
+			(i == FEAT_EXPLORATION || i == FEAT_DIVERSITY)) ||
+		    (strategy == SP_LOCATION_CENTRIC && i == FEAT_LOCALITY))
+			continue;
 		float s = z[i] > 0 ? z[i] : (_low[i] ? -z[i] : 0.0f);
 		if (daypart) {
 			if (z[i] > adp) {

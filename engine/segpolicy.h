@@ -18,8 +18,9 @@
  *
  * Names: the strongest daypart trait (z above 0.5), then the two strongest
  * other traits (high, or low where low says something: "occasional",
- * "focused", "shifting", "engaged"), then the strategy's noun (fans,
- * socialisers, explorers, locals): "evening frequent explorers".
+ * "focused", "shifting", "engaged"; not the trait the noun names), then
+ * the strategy's noun (fans, socialisers, explorers, locals): "morning
+ * broad explorers".
  */
 #ifndef PENCHANT_ENGINE_SEGPOLICY_H
 #define PENCHANT_ENGINE_SEGPOLICY_H
