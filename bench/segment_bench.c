@@ -401,9 +401,9 @@ static int _fill(const struct reg *r, uint64_t n, uint8_t *truth,
 
 /* Baseline: copy every record; checks the profiles and events seen. */
 static int _copy_all(const struct reg *r, uint64_t n, uint64_t events,
-    double *secs)
+    double *secs, double *cpu)
 {
-	double t0 = _now_s();
+	double t0 = _now_s(), c0 = _cpu_s();
 	uint64_t users = 0, sum = 0;
 	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
 		uint32_t count = ck_pr_load_uint(&reg_shard(r, s)->count);
@@ -417,6 +417,7 @@ static int _copy_all(const struct reg *r, uint64_t n, uint64_t events,
 		}
 	}
 	*secs = _now_s() - t0;
+	*cpu = _cpu_s() - c0;
 	if (users != n || sum != events) {
 		fprintf(stderr,
 		    "segment-bench: copy: WRONG: %llu profiles with %llu events, expected %llu with %llu\n",
@@ -503,6 +504,7 @@ static double _ari(const struct reg *r, const struct seg_table *t,
 
 struct refresh_result {
 	struct seg_stats st;
+	double cpu_s; /* CPU seconds of the seg_refresh call */
 	struct seg_table t;
 	double ari;
 	size_t ari_n;
@@ -514,7 +516,9 @@ static int _refresh(const struct reg *r, const struct opts *o, unsigned k,
 	struct seg_options so;
 	char err[256] = "", why[256] = "";
 	_seg_options(o, k, &so);
+	double c0 = _cpu_s();
 	int rc = seg_refresh(r, &so, &res->st, err, sizeof(err));
+	res->cpu_s = _cpu_s() - c0;
 	if (rc) {
 		fprintf(stderr, "segment-bench: refresh k=%u: %s (%s)\n", k,
 		    err, strerror(-rc));
@@ -531,9 +535,13 @@ static int _refresh(const struct reg *r, const struct opts *o, unsigned k,
 	return 0;
 }
 
-/* The parts of the cluster phase, by the same public calls, once. */
+/*
+ * The parts of a refresh, by the same public calls, once, in CPU seconds
+ * (wall time on a shared machine counts other processes' turns too).
+ */
 struct parts {
 	double copy_feat, standardize, fit, silhouette;
+	double recopy_assign; /* what describe does besides the priors */
 	unsigned iter, steps;
 };
 
@@ -553,7 +561,7 @@ static int _parts(const struct reg *r, const struct opts *o, unsigned k,
 	int rc = -ENOMEM;
 	if (!x || !labels || !m || !ws)
 		goto out;
-	double t0 = _now_s();
+	double t0 = _cpu_s();
 	for (unsigned s = 0; s < r->hdr->geo.shards; s++)
 		for (uint32_t i = 0; i < reg_shard(r, s)->count; i++) {
 			struct lrn_profile p;
@@ -562,24 +570,46 @@ static int _parts(const struct reg *r, const struct opts *o, unsigned k,
 			feat_extract(&p, &r->hdr->params, _T_END_MS,
 			    &x[n++ * FEAT_COUNT]);
 		}
-	double t1 = _now_s();
+	double t1 = _cpu_s();
 	struct km_scaler sc;
 	rc = km_standardize(&sc, x, n, FEAT_COUNT, NULL);
-	double t2 = _now_s();
+	double t2 = _cpu_s();
 	struct rng rg;
 	rng_seed(&rg, 1);
 	if (!rc)
 		rc = km_fit(x, n, FEAT_COUNT, &kp, &rg, ws, wss, m, labels);
-	double t3 = _now_s(), sil = 0;
+	double t3 = _cpu_s(), sil = 0;
 	if (!rc)
 		rc = km_silhouette(x, n, FEAT_COUNT, labels, k,
 		    n < 2000 ? n : 2000, &rg, ws, wss, &sil);
-	double t4 = _now_s();
-	*pt = (struct parts){ t1 - t0, t2 - t1, t3 - t2, t4 - t3,
+	double t4 = _cpu_s();
+	/* describe's other per-member work: copy again, nearest centroid */
+	size_t j = 0;
+	double conf = 0;
+	for (unsigned s = 0; !rc && s < r->hdr->geo.shards; s++)
+		for (uint32_t i = 0; i < reg_shard(r, s)->count; i++) {
+			struct lrn_profile p;
+			if (prof_copy(r, s, i, &p) || !p.events)
+				continue;
+			double z[FEAT_COUNT];
+			for (unsigned f = 0; f < FEAT_COUNT; f++)
+				z[f] = x[j * FEAT_COUNT + f];
+			struct km_assignment as;
+			if (km_assign(m, z, &as) == 0)
+				conf += as.confidence;
+			j++;
+		}
+	double t5 = _cpu_s();
+	*pt = (struct parts){ t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4,
 		rc ? 0 : m->iter, rc ? 0 : m->steps };
+	if (!rc && (j != n || !(conf > 0))) {
+		fprintf(stderr, "segment-bench: parts: WRONG: %zu of %zu\n", j,
+		    n);
+		rc = -1;
+	}
 	(void)o;
 out:
-	if (rc)
+	if (rc > 0 || rc < -1)
 		fprintf(stderr, "segment-bench: parts: %s\n", strerror(-rc));
 	free(x);
 	free(labels);
@@ -1011,10 +1041,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	double load[3] = { NAN, NAN, NAN };
+	getloadavg(load, 3);
 	printf(
-	    "config: %llu users (%d planted behaviors + %.0f %% noise), shards %u, k %u, repeat %u, window %.2f s, segmenter nice %u, %ld cpus\n",
+	    "config: %llu users (%d planted behaviors + %.0f %% noise), shards %u, k %u, repeat %u, window %.2f s, segmenter nice %u, %ld cpus, load average %.2f\n",
 	    (unsigned long long)o.users, _GROUPS, _NOISE * 100, o.shards, o.k,
-	    o.repeat, o.window, o.nice, sysconf(_SC_NPROCESSORS_ONLN));
+	    o.repeat, o.window, o.nice, sysconf(_SC_NPROCESSORS_ONLN), load[0]);
 
 	struct reg r;
 	memset(&r, 0, sizeof(r));
@@ -1038,19 +1070,22 @@ int main(int argc, char **argv)
 	    _now_s() - t0);
 
 	/* baseline, then the refresh, alternating so drift hits both */
-	double copy[_MAX_RUNS], total[_MAX_RUNS], scopy[_MAX_RUNS];
-	double sfeat[_MAX_RUNS], sclus[_MAX_RUNS], ari = NAN, sil = NAN;
+	double copy[_MAX_RUNS], copy_cpu[_MAX_RUNS], total[_MAX_RUNS];
+	double scopy[_MAX_RUNS];
+	double sfeat[_MAX_RUNS], sclus[_MAX_RUNS], cpu[_MAX_RUNS];
+	double ari = NAN, sil = NAN;
 	size_t ari_n = 0;
 	uint64_t smin = UINT64_MAX, smax = 0;
 	for (unsigned i = 0; i < o.repeat; i++) {
 		struct refresh_result rr;
-		if (_copy_all(&r, o.users, events, &copy[i]) ||
+		if (_copy_all(&r, o.users, events, &copy[i], &copy_cpu[i]) ||
 		    _refresh(&r, &o, o.k, truth, &rr))
 			return 1;
 		total[i] = rr.st.seconds_total;
 		scopy[i] = rr.st.seconds_copy;
 		sfeat[i] = rr.st.seconds_features;
 		sclus[i] = rr.st.seconds_cluster;
+		cpu[i] = rr.cpu_s;
 		ari = rr.ari;
 		ari_n = rr.ari_n;
 		sil = rr.t.silhouette;
@@ -1062,37 +1097,42 @@ int main(int argc, char **argv)
 		}
 		if (o.verbose)
 			fprintf(stderr,
-			    "  run %u: copy %.3f s, refresh %.3f s (copy %.3f, features %.3f, cluster %.3f)\n",
-			    i, copy[i], total[i], scopy[i], sfeat[i], sclus[i]);
+			    "  run %u: copy %.3f s (%.3f CPU), refresh %.3f s (%.3f CPU; copy %.3f, features %.3f, cluster %.3f)\n",
+			    i, copy[i], copy_cpu[i], total[i], cpu[i], scopy[i],
+			    sfeat[i], sclus[i]);
 	}
 	double mcopy = _median(copy, o.repeat),
-	       mtotal = _median(total, o.repeat);
+	       mccpu = _median(copy_cpu, o.repeat);
+	double mtotal = _median(total, o.repeat), mcpu = _median(cpu, o.repeat);
 	printf(
-	    "copy: %.3f s (prof_copy of every record, %llu profiles: the snapshot floor)\n",
-	    mcopy, (unsigned long long)o.users);
+	    "copy: %.3f s, %.3f s CPU (prof_copy of every record, %llu profiles: the snapshot floor)\n",
+	    mcopy, mccpu, (unsigned long long)o.users);
 	printf(
-	    "refresh k=%u: %.3f s (seg_stats: copy+feat_extract %.3f, standardize %.3f, cluster+describe+publish %.3f), %.2fx copy; %u segments of %llu users (%llu .. %llu each), silhouette %.3f, ARI %.3f vs planted (%zu users)\n",
-	    o.k, mtotal, _median(scopy, o.repeat), _median(sfeat, o.repeat),
-	    _median(sclus, o.repeat), mtotal / mcopy, o.k,
-	    (unsigned long long)o.users, (unsigned long long)smin,
-	    (unsigned long long)smax, sil, ari, ari_n);
+	    "refresh k=%u: %.3f s, %.3f s CPU (seg_stats, wall: copy+feat_extract %.3f, standardize %.3f, cluster+describe+publish %.3f), %.2fx copy (%.2fx in CPU); %u segments of %llu users (%llu .. %llu each), silhouette %.3f, ARI %.3f vs planted (%zu users)\n",
+	    o.k, mtotal, mcpu, _median(scopy, o.repeat),
+	    _median(sfeat, o.repeat), _median(sclus, o.repeat), mtotal / mcopy,
+	    mcpu / mccpu, o.k, (unsigned long long)o.users,
+	    (unsigned long long)smin, (unsigned long long)smax, sil, ari,
+	    ari_n);
 
 	struct parts pt;
 	if (_parts(&r, &o, o.k, &pt))
 		return 1;
-	double rest = _median(sclus, o.repeat) - pt.fit - pt.silhouette;
+	double rest = mcpu - pt.copy_feat - pt.standardize - pt.fit -
+	    pt.silhouette - pt.recopy_assign;
 	printf(
-	    "parts k=%u (same calls, once): copy+feat_extract %.3f, km_standardize %.3f, km_fit %.3f (%u Lloyd iterations, %u mini-batch steps), km_silhouette %.3f; rest of cluster phase ~%.3f (describe: a second copy of every profile, km_assign, priors; publish)\n",
+	    "parts k=%u (same calls, once, CPU s): copy+feat_extract %.3f, km_standardize %.3f, km_fit %.3f (%u Lloyd iterations, %u mini-batch steps), km_silhouette %.3f, describe's second copy + km_assign %.3f; rest of the refresh's CPU ~%.3f (interest priors, means, allocation, publish)\n",
 	    o.k, pt.copy_feat, pt.standardize, pt.fit, pt.iter, pt.steps,
-	    pt.silhouette, rest);
+	    pt.silhouette, pt.recopy_assign, rest);
 
 	struct refresh_result r0;
 	if (_refresh(&r, &o, 0, truth, &r0))
 		return 1;
 	printf(
-	    "refresh k=0: %.3f s (copy+feat_extract %.3f, standardize %.3f, choose k + cluster + describe %.3f), chose k %u of 3..8, silhouette %.3f, ARI %.3f vs planted (%zu users)\n",
-	    r0.st.seconds_total, r0.st.seconds_copy, r0.st.seconds_features,
-	    r0.st.seconds_cluster, r0.t.k, r0.t.silhouette, r0.ari, r0.ari_n);
+	    "refresh k=0: %.3f s, %.3f s CPU (copy+feat_extract %.3f, standardize %.3f, choose k + cluster + describe %.3f), chose k %u of 3..8, silhouette %.3f, ARI %.3f vs planted (%zu users)\n",
+	    r0.st.seconds_total, r0.cpu_s, r0.st.seconds_copy,
+	    r0.st.seconds_features, r0.st.seconds_cluster, r0.t.k,
+	    r0.t.silhouette, r0.ari, r0.ari_n);
 
 	struct ingest_result flat, paced;
 	double rate = 0;
@@ -1158,8 +1198,8 @@ int main(int argc, char **argv)
 		    (unsigned long long)o.users);
 	}
 	printf(
-	    "summary: refresh k=%u of %llu users %.3f s on one core (goal <= 2 s), %.2fx a plain copy",
-	    o.k, (unsigned long long)o.users, mtotal, mtotal / mcopy);
+	    "summary: refresh k=%u of %llu users %.3f s (%.3f s CPU) on one core (goal <= 2 s), %.2fx a plain copy",
+	    o.k, (unsigned long long)o.users, mtotal, mcpu, mtotal / mcopy);
 	if (o.ingest) {
 		double off = _median(flat.off, o.repeat);
 		printf(
@@ -1172,7 +1212,8 @@ int main(int argc, char **argv)
 			    rate / 1e6);
 		}
 	}
-	printf("\n");
+	getloadavg(load, 3);
+	printf("; load average %.2f at the end\n", load[0]);
 	reg_detach(&r);
 	munmap(ctl, sizeof(*ctl));
 	free(truth);
