@@ -782,8 +782,12 @@ static uint64_t _applied(const struct reg *r, uint64_t *full)
 
 struct ingest_result {
 	double off[_MAX_RUNS], on[_MAX_RUNS]; /* events/s per window */
-	double on_s;			      /* ON time in all */
-	double seg_cpu_s;		      /* segmenter CPU in ON time */
+	/* events per CPU second of the workers and the publisher: what the
+	 * segmenter costs each event (caches, memory) apart from the CPU
+	 * time it takes from them */
+	double off_eff[_MAX_RUNS], on_eff[_MAX_RUNS];
+	double on_s;	  /* ON time in all */
+	double seg_cpu_s; /* segmenter CPU in ON time */
 	uint64_t refreshes, published, dropped;
 	double refresh_cpu_s;
 };
@@ -797,8 +801,17 @@ static int _stop_segmenter(pid_t pid)
 }
 
 /* One ingest variant over running workers; rate 0: flat out. */
+/* CPU seconds of the ingest processes so far. */
+static double _ingest_cpu(const pid_t *wk, unsigned n, pid_t pub)
+{
+	double c = _proc_cpu_s(pub);
+	for (unsigned i = 0; i < n; i++)
+		c += _proc_cpu_s(wk[i]);
+	return c;
+}
+
 static int _ingest(const struct reg *r, const struct opts *o, double rate,
-    struct ctl *ctl, struct ingest_result *res)
+    const pid_t *wk, struct ctl *ctl, struct ingest_result *res)
 {
 	memset(ctl, 0, sizeof(*ctl));
 	memset(res, 0, sizeof(*res));
@@ -832,20 +845,26 @@ static int _ingest(const struct reg *r, const struct opts *o, double rate,
 	}
 	_sleep_s(o->window / 2 > 0.3 ? o->window / 2 : 0.3); /* warm up */
 	for (unsigned i = 0; i < o->repeat; i++) {
+		double w0 = _ingest_cpu(wk, o->shards, pub);
 		uint64_t a0 = _applied(r, NULL);
 		double t0 = _now_s();
 		_sleep_s(o->window);
 		uint64_t a1 = _applied(r, NULL);
 		double t1 = _now_s();
+		double w1 = _ingest_cpu(wk, o->shards, pub);
 		res->off[i] = (double)(a1 - a0) / (t1 - t0);
+		res->off_eff[i] = (double)(a1 - a0) / (w1 - w0);
 
 		double c0 = _proc_cpu_s(seg);
 		kill(seg, SIGCONT);
+		w0 = _ingest_cpu(wk, o->shards, pub);
 		a0 = _applied(r, NULL);
 		t0 = _now_s();
 		_sleep_s(o->window);
 		a1 = _applied(r, NULL);
 		t1 = _now_s();
+		w1 = _ingest_cpu(wk, o->shards, pub);
+		res->on_eff[i] = (double)(a1 - a0) / (w1 - w0);
 		if (_stop_segmenter(seg)) {
 			fprintf(stderr, "segment-bench: segmenter died: %s\n",
 			    ctl->err);
@@ -1022,6 +1041,18 @@ static void _ingest_line(const char *label, const struct opts *o,
 	if (x->refreshes)
 		printf(", %.2f CPU-s per refresh",
 		    x->refresh_cpu_s / (double)x->refreshes);
+	double ratio[_MAX_RUNS], lo = INFINITY, hi = -INFINITY;
+	for (unsigned i = 0; i < o->repeat; i++) {
+		ratio[i] = x->off[i] > 0 ? x->on[i] / x->off[i] : 0;
+		lo = ratio[i] < lo ? ratio[i] : lo;
+		hi = ratio[i] > hi ? ratio[i] : hi;
+	}
+	double eoff = _median(x->off_eff, o->repeat);
+	double eon = _median(x->on_eff, o->repeat);
+	printf(
+	    "; pairs' ON/OFF median %.3f (%.3f .. %.3f); %.2fM OFF and %.2fM ON events per ingest CPU-s (%.3f)",
+	    _median(ratio, o->repeat), lo, hi, eoff / 1e6, eon / 1e6,
+	    eoff > 0 ? eon / eoff : 0);
 	if (rate > 0)
 		printf("; %llu events dropped behind pace",
 		    (unsigned long long)x->dropped);
@@ -1149,14 +1180,14 @@ int main(int argc, char **argv)
 			_track(wk[s]);
 			reg_proc(&r, reg_proc_worker(&r, s))->pid = wk[s];
 		}
-		if (_ingest(&r, &o, 0, ctl, &flat))
+		if (_ingest(&r, &o, 0, wk, ctl, &flat))
 			return 1;
 		_ingest_line("ingest flat-out", &o, &flat, 0);
 		uint64_t published = flat.published;
 		if (o.rate >= 0) {
 			rate = o.rate > 0 ? o.rate
 					  : _median(flat.off, o.repeat) / 2;
-			if (_ingest(&r, &o, rate, ctl, &paced))
+			if (_ingest(&r, &o, rate, wk, ctl, &paced))
 				return 1;
 			_ingest_line("ingest paced", &o, &paced, rate);
 			published += paced.published;
