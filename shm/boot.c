@@ -50,6 +50,9 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 	h->max_future_ms = (int64_t)c->max_future_s * 1000;
 	_Static_assert(sizeof(h->state_dir) > CFG_STATE_DIR_MAX, "room");
 	snprintf(h->state_dir, sizeof(h->state_dir), "%s", c->state_dir);
+	if (o && o->user_secret)
+		memcpy(h->limits.user_secret, o->user_secret,
+		    sizeof(h->limits.user_secret));
 	if (o && o->history) {
 		h->limits.min_time_ms = 0;
 		h->max_past_ms = 0;

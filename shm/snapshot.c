@@ -15,7 +15,7 @@
 #include "shm/profiles.h"
 
 #define _SNAP_MAGIC 0x31504E53544E4550ULL /* "PENTSNP1" */
-#define _SNAP_FORMAT 3
+#define _SNAP_FORMAT 4
 
 struct _snap_header {
 	uint64_t magic;
@@ -27,6 +27,7 @@ struct _snap_header {
 	uint32_t pad;
 	uint64_t profiles, catalog, names;
 	int64_t written_ms;
+	uint64_t secret_check; /* evt_secret_check of the user keys' secret */
 	/* The custom verbs as they were numbered when written: a load maps
 	 * their counts by name onto the region's numbering. */
 	char verbs[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
@@ -141,7 +142,8 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 		.profile_size = sizeof(struct lrn_profile),
 		.catalog_size = sizeof(struct _snap_cat),
 		.name_size = sizeof(struct name_entry),
-		.written_ms = reg_now_wall_ms() };
+		.written_ms = reg_now_wall_ms(),
+		.secret_check = evt_secret_check(r->hdr->limits.user_secret) };
 	memcpy(h.verbs, r->hdr->limits.verbs, sizeof(h.verbs));
 	/* 0600: profiles are personal data. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -187,8 +189,8 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 	return 0;
 }
 
-static int _check_header(const struct _snap_header *h, const char *path,
-    char *err, size_t errlen)
+static int _check_header(const struct reg *r, const struct _snap_header *h,
+    const char *path, char *err, size_t errlen)
 {
 	if (h->magic != _SNAP_MAGIC) {
 		snprintf(err, errlen, "%s is not a penchant snapshot", path);
@@ -210,6 +212,12 @@ static int _check_header(const struct _snap_header *h, const char *path,
 		    path, h->format, h->profile_layout, h->profile_size,
 		    h->catalog_size, h->name_size, sizeof(struct lrn_profile),
 		    sizeof(struct _snap_cat), sizeof(struct name_entry));
+		return -EPROTO;
+	}
+	if (h->secret_check != evt_secret_check(r->hdr->limits.user_secret)) {
+		snprintf(err, errlen,
+		    "%s was written under another pseudonymization secret (the instance's .key file in state_dir changed or is missing): its user keys mean nothing under this one. Restore that key file, or move the snapshot aside to start empty",
+		    path);
 		return -EPROTO;
 	}
 	return 0;
@@ -334,7 +342,7 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 		rc = -EPROTO;
 	}
 	if (!rc)
-		rc = _check_header(&h, path, err, errlen);
+		rc = _check_header(r, &h, path, err, errlen);
 	/* Then the whole file, before touching the region: a corrupt
 	 * snapshot must not leave half its records behind. */
 	if (!rc && (rc = _verify(sf.f, sf.h, &h)) == -EIO)

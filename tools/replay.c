@@ -35,6 +35,7 @@
 #include "tools/cli.h"
 #include "tools/logread.h"
 #include "shm/boot.h"
+#include "shm/secret.h"
 #include "shm/shard.h"
 
 #define _NAME "penchant replay"
@@ -129,6 +130,9 @@ struct _opts {
 	char **set_argv;
 	int set_argc;
 	struct cfg settings;
+	/* The instance's pseudonymization secret when its key file exists
+	 * (profiles keyed as the daemon keys them), else all zero. */
+	uint8_t secret[EVT_SECRET_BYTES];
 };
 
 /* --- state ------------------------------------------------------------ */
@@ -274,7 +278,9 @@ static int _open_region(struct _rp *x, const struct cfg *c)
 	snprintf(x->instance, sizeof(x->instance), "replay-%d", (int)getpid());
 	/* replace: a region of this name was left by a killed replay that
 	 * had our pid. history: a log reaches back before the window. */
-	struct boot_options bo = { .replace = true, .history = true };
+	struct boot_options bo = { .replace = true,
+		.history = true,
+		.user_secret = x->o->secret };
 	int rc =
 	    boot_create(&x->r, x->instance, c, NULL, &bo, err, sizeof(err));
 	if (rc) {
@@ -770,6 +776,21 @@ static void _opts_init(struct _opts *o, const struct cli *c)
 	cfg_defaults(&o->settings);
 }
 
+/* The key of instance `name` in the settings' state_dir, if it has one. */
+static int _secret(struct _opts *o, const char *name)
+{
+	char err[512];
+	int rc = sec_load(o->settings.state_dir, name, false, o->secret, NULL,
+	    err, sizeof(err));
+	if (rc == 0 || rc == -ENOENT) {
+		if (rc)
+			memset(o->secret, 0, sizeof(o->secret));
+		return CLI_OK;
+	}
+	fprintf(stderr, _NAME ": %s\n", err);
+	return CLI_USAGE;
+}
+
 static void _opts_free(struct _opts *o)
 {
 	lr_options_free(&o->rd);
@@ -1028,6 +1049,8 @@ int cli_replay(const struct cli *c, int argc, char **argv)
 	struct _opts o;
 	_opts_init(&o, c);
 	int rc = _parse(&o, argc, argv);
+	if (!rc)
+		rc = _secret(&o, c->instance);
 	if (rc) {
 		_opts_free(&o);
 		return rc;
@@ -1038,7 +1061,7 @@ int cli_replay(const struct cli *c, int argc, char **argv)
 	/* The reader runs before the region exists (it sizes it): the limits
 	 * boot_create() will store there. */
 	struct reg_header h = { 0 };
-	struct boot_options bo = { .history = true };
+	struct boot_options bo = { .history = true, .user_secret = o.secret };
 	boot_params(&o.settings, &bo, &h);
 	o.rd.lim = h.limits;
 	o.rd.progress = _read_progress;

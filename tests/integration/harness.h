@@ -180,6 +180,8 @@ static inline void hx_cleanup(struct hx *h)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s.snap", h->state_dir, h->instance);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.key", h->state_dir, h->instance);
+	unlink(path);
 	if (check_failures == 0)
 		unlink(h->log);
 	rmdir(h->state_dir);
