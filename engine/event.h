@@ -120,7 +120,7 @@ enum evt_daypart {
  * The ring record. Layout is part of EVT_LAYOUT_VERSION (and so of the region
  * version): change a field, bump it.
  */
-#define EVT_LAYOUT_VERSION 2
+#define EVT_LAYOUT_VERSION 3
 struct evt_record {
 	uint64_t seq; /* producer sequence within its ring; set on publish */
 	uint64_t user_key;    /* evt_user_key(user id) */
@@ -146,9 +146,31 @@ struct evt_record {
 	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
 	uint64_t request_id;  /* the rank request it answers (evt_request_*),
 			      * 0 when absent */
-	uint8_t reserved[24]; /* zero; room for the next layout */
+	uint8_t control;      /* enum evt_control: 0 for a behavior event */
+	uint8_t consent;      /* EVT_CTL_CONSENT: evt_consent bits */
+	uint8_t flags;	      /* EVT_F_* */
+	uint8_t reserved[21]; /* zero; room for the next layout */
 };
 _Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
+
+/*
+ * Control records travel the rings like events, so they reach the worker
+ * that owns the user after everything published before them (the single
+ * writer rule holds; docs/PRIVACY.md):
+ *  - CONSENT sets purposes: consent = EVT_CONSENT_SET(purposes) |
+ *    granted purposes (a purpose not in the set keeps its state);
+ *  - ERASE removes the user's profile (pen_erase: local programs only, it
+ *    has no wire form).
+ */
+enum evt_control { EVT_CTL_NONE = 0, EVT_CTL_CONSENT, EVT_CTL_ERASE };
+enum evt_purpose {
+	EVT_PURPOSE_PERSONALIZATION = 1, /* learning a profile, ranking by it */
+	EVT_PURPOSE_ANALYTICS = 2,	 /* aggregate serving statistics */
+	EVT_PURPOSES = 3
+};
+#define EVT_CONSENT_SET(purposes) ((uint8_t)((purposes) << 4))
+/* The user asked not to be tracked (DNT, GPC): not learned, not counted. */
+#define EVT_F_DNT 1u
 
 /* Rejection reasons. Names (evt_reason_name) appear in counters and errors. */
 enum evt_reason {

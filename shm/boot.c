@@ -50,6 +50,15 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 	h->max_future_ms = (int64_t)c->max_future_s * 1000;
 	_Static_assert(sizeof(h->state_dir) > CFG_STATE_DIR_MAX, "room");
 	snprintf(h->state_dir, sizeof(h->state_dir), "%s", c->state_dir);
+	h->consent_opt_in = c->consent_regime == CFG_CONSENT_OPT_IN;
+	h->retention_days = c->retention_days;
+	h->retention_sweep_per_s = c->retention_sweep_per_s;
+	_Static_assert(sizeof(h->sensitive) / sizeof(h->sensitive[0]) ==
+		CFG_SENSITIVE_MAX,
+	    "room for every sensitive name");
+	int n = cfg_sensitive_parse(c->sensitive, h->sensitive,
+	    CFG_SENSITIVE_MAX, NULL, 0);
+	h->sensitive_n = n > 0 ? (uint32_t)n : 0;
 	if (o && o->user_secret)
 		memcpy(h->limits.user_secret, o->user_secret,
 		    sizeof(h->limits.user_secret));
