@@ -151,14 +151,7 @@ static const char *const _valued[] = { "--catalog", "--catalog-csv",
 	"--rating", "--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
 	"--max-events", "--users" };
 
-/*
- * A setting given on the command line: --config FILE, --name=value,
- * --name value, --name or --no-name for booleans. Collected in order for
- * cfg_parse_args, which applies them exactly as penchantd does. Returns 1
- * when argv[*i] was one (and *i moved past its value), 0 when it is not a
- * setting, or an exit code.
- */
-static int _setting(struct rc_opts *o, int argc, char **argv, int *i)
+int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
 	char name[128];
@@ -204,7 +197,7 @@ int rc_arg(struct rc_opts *o, int argc, char **argv, int *i)
 			return rc ? rc : 1;
 		}
 	}
-	int rc = _setting(o, argc, argv, i);
+	int rc = rc_setting(o, argc, argv, i);
 	if (rc)
 		return rc;
 	if (!strcmp(argv[*i], "--csv"))

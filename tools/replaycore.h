@@ -76,6 +76,15 @@ void rc_opts_free(struct rc_opts *o);
  */
 int rc_arg(struct rc_opts *o, int argc, char **argv, int *i);
 
+/*
+ * argv[*i] as a setting only: --config FILE, --name=value, --name value,
+ * --name or --no-name for booleans, collected in order for
+ * cfg_parse_args, which applies them exactly as penchantd does. Returns 1
+ * when it was one (*i then past its value), 0 when it is not a setting,
+ * or CLI_USAGE (printed).
+ */
+int rc_setting(struct rc_opts *o, int argc, char **argv, int *i);
+
 /* Applies the collected settings on top of the defaults and checks them,
  * as penchantd does. CLI_OK or CLI_USAGE (printed). */
 int rc_apply_settings(struct rc_opts *o);
