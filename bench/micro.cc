@@ -87,6 +87,14 @@ int main(int argc, char **argv)
 	    "read/pen_profile_read_random_of_" + std::to_string(users);
 	add(r1.c_str(), b, bsh_prof_read_step, bsh_read_verify, 1);
 	add(r2.c_str(), b, bsh_pen_read_step, bsh_read_verify, 1);
+	if (bsh_rank_setup(b, err, sizeof(err)))
+		die("rank setup", err);
+	add("rank/pen_rerank_200_profile", b, bsh_rank_profile_step,
+	    bsh_rank_verify, 1);
+	add("rank/pen_rerank_200_context", b, bsh_rank_context_step,
+	    bsh_rank_verify, 1);
+	add("rank/pen_rerank_200_full", b, bsh_rank_full_step, bsh_rank_verify,
+	    1);
 
 	std::printf(
 	    "profile table: %.0f bytes of shared memory per user (slot + index), %u users\n",

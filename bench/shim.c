@@ -12,10 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/geo.h"
 #include "penchant.h"
 #include "shm/ring.h"
 #include "shm/profiles.h"
 #include "shm/boot.h"
+#include "shm/catalog.h"
 #include "shm/region.h"
 
 #define _ID_LEN 16
@@ -54,6 +56,12 @@ struct bsh {
 	char (*qids)[_ID_LEN];
 	unsigned qpos;
 	uint64_t reads, read_errors;
+
+	/* rankings: BSH_CANDS catalog items, one rich user */
+	struct pen_candidate cands[BSH_CANDS];
+	char cand_ids[BSH_CANDS][_ID_LEN];
+	struct pen_ranked ranked[BSH_CANDS];
+	uint64_t ranks, rank_errors;
 };
 
 static uint64_t _next(uint64_t *x)
@@ -79,8 +87,8 @@ static void _settings(unsigned users, struct cfg *c)
 	c->acceptor_slots = 0;
 	c->ring_depth = 4096;
 	c->profiles_per_shard = users;
-	c->catalog_capacity = 64;
-	c->names_capacity = 64;
+	c->catalog_capacity = 1024;
+	c->names_capacity = 256;
 }
 
 static void _item(struct lrn_item *it, unsigned n)
@@ -412,4 +420,111 @@ double bsh_bytes_per_user(const struct bsh *b)
 	double bytes = (double)g->index_slots * sizeof(struct prof_index) +
 	    (double)g->profiles_per_shard * sizeof(struct prof_slot);
 	return bytes / g->profiles_per_shard;
+}
+
+/* The user the rankings are for: u0 with 60 more events over 8 categories,
+ * at several hours and places, so every factor has something to read. */
+int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
+{
+	int rc = cat_lock(&b->r, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < BSH_CANDS && !rc; i++) {
+		struct cat_item it;
+		memset(&it, 0, sizeof(it));
+		it.item.category = 2000 + i % 8;
+		it.item.n_tags = 3;
+		for (unsigned t = 0; t < 3; t++)
+			it.item.tags[t] = 1 + (i * 7 + t * 13) % 40;
+		it.start_ms = _T0_MS + (int64_t)(i % 24) * 3600000;
+		it.setting = 1 + i % 2;
+		it.group_friendly = 1 + i % 2;
+		it.price_level = 255;
+		geo_encode(52.5 + (i % 10) * 0.01, 13.4, 6, &it.geo_cell);
+		snprintf(b->cand_ids[i], _ID_LEN, "item-%u", i);
+		rc = cat_put(&b->r,
+		    evt_entity_key(b->cand_ids[i], strlen(b->cand_ids[i])),
+		    &it);
+		b->cands[i] =
+		    (struct pen_candidate){ .entity_id = b->cand_ids[i],
+			    .score = 1.0 + (double)(i % 17) / 17.0 };
+	}
+	cat_unlock(&b->r);
+	if (rc) {
+		snprintf(err, errlen, "catalog: %s", strerror(-rc));
+		return rc;
+	}
+	unsigned s = 0;
+	struct prof_ref ref;
+	if ((rc = prof_find_or_insert(&b->r, s, b->keys[0], &ref)))
+		return rc;
+	struct prof_slot *slot = reg_shard_records(&b->r, s) + ref.rec;
+	for (unsigned k = 0; k < 60; k++) {
+		struct evt_record e = b->tmpl;
+		struct cat_item it;
+		const char *id = b->cand_ids[(k * 11) % BSH_CANDS];
+		e.user_key = b->keys[0];
+		e.entity_key = evt_entity_key(id, strlen(id));
+		e.type = k % 5 ? EVT_CLICK : EVT_SAVE;
+		e.time_ms = _T0_MS + (int64_t)k * 1800000;
+		e.daypart = (uint8_t)(k % 4);
+		geo_encode(52.5 + (k % 3) * 0.01, 13.4, 6, &e.geo_cell);
+		cat_get(&b->r, e.entity_key, &it);
+		prof_write_begin(slot);
+		lrn_apply(&slot->p, &b->r.hdr->params, &e, &it.item);
+		prof_write_end(slot);
+	}
+	return 0;
+}
+
+static void _rank(struct bsh *b, const char *strategy)
+{
+	struct pen_context ctx = { .time_ms = _T0_MS + 40 * 1800000LL,
+		.has_location = 1,
+		.lat = 52.51,
+		.lon = 13.4,
+		.weather = "rainy",
+		.social = "friends",
+		.device = "mobile" };
+	struct pen_rank_options o = { .strategy = strategy,
+		.k = 20,
+		.epsilon = -1,
+		.explore_weight = -1,
+		.mmr_lambda = -1,
+		.serendipity_every = -1 };
+	b->ranks++;
+	if (pen_rerank(b->pen, b->ids[0], strlen(b->ids[0]), &ctx, b->cands,
+		BSH_CANDS, &o, b->ranked, NULL))
+		b->rank_errors++;
+}
+
+void bsh_rank_profile_step(struct bsh *b)
+{
+	_rank(b, "profile");
+}
+void bsh_rank_context_step(struct bsh *b)
+{
+	_rank(b, "context");
+}
+void bsh_rank_full_step(struct bsh *b)
+{
+	_rank(b, "full");
+}
+
+int bsh_rank_verify(struct bsh *b, char *err, size_t errlen)
+{
+	unsigned char seen[BSH_CANDS] = { 0 };
+	for (unsigned i = 0; i < BSH_CANDS; i++)
+		if (b->ranked[i].index < BSH_CANDS)
+			seen[b->ranked[i].index]++;
+	for (unsigned i = 0; i < BSH_CANDS; i++)
+		if (seen[i] != 1)
+			b->rank_errors++;
+	if (b->rank_errors || !b->ranks) {
+		snprintf(err, errlen, "rankings: %llu of %llu wrong",
+		    (unsigned long long)b->rank_errors,
+		    (unsigned long long)b->ranks);
+		return -1;
+	}
+	return 0;
 }

@@ -48,6 +48,17 @@ void bsh_prof_read_step(struct bsh *b); /* prof_read by key */
 void bsh_pen_read_step(struct bsh *b);	/* pen_profile_read by id */
 int bsh_read_verify(struct bsh *b, char *err, size_t errlen);
 
+/* Rankings (pen_rerank) of BSH_CANDS candidates for a user with 60 events,
+ * in a context with time, place, weather, company and device; the verify
+ * checks each result is a permutation. bsh_rank_setup loads the catalog
+ * and the user first. */
+#define BSH_CANDS 200
+int bsh_rank_setup(struct bsh *b, char *err, size_t errlen);
+void bsh_rank_profile_step(struct bsh *b);
+void bsh_rank_context_step(struct bsh *b);
+void bsh_rank_full_step(struct bsh *b);
+int bsh_rank_verify(struct bsh *b, char *err, size_t errlen);
+
 /* Bytes of profile table (records + index) per profile of capacity. */
 double bsh_bytes_per_user(const struct bsh *b);
 

@@ -13,6 +13,8 @@
  */
 #include "conf/config.h"
 
+#include "engine/segpolicy.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -51,11 +53,12 @@ static const char *const _cfg_type_names_upper[] = {
 };
 
 /* Rules beyond min..max. */
-#define CFGF_POW2 0x1u	    /* uint: a power of two (ring index masks) */
-#define CFGF_NAMECHARS 0x2u /* string: [A-Za-z0-9_-] (goes into shm names) */
-#define CFGF_ABSPATH 0x4u   /* string: absolute path (daemons chdir to /) */
-#define CFGF_LISTEN 0x8u    /* string: cfg_listen_parse() address list */
-#define CFGF_VERBS 0x10u    /* string: evt_verbs_parse() name:signal list */
+#define CFGF_POW2 0x1u	     /* uint: a power of two (ring index masks) */
+#define CFGF_NAMECHARS 0x2u  /* string: [A-Za-z0-9_-] (goes into shm names) */
+#define CFGF_ABSPATH 0x4u    /* string: absolute path (daemons chdir to /) */
+#define CFGF_LISTEN 0x8u     /* string: cfg_listen_parse() address list */
+#define CFGF_VERBS 0x10u     /* string: evt_verbs_parse() name:signal list */
+#define CFGF_OVERRIDES 0x20u /* string: sp_overrides_parse() list */
 
 struct _cfg_desc {
 	const char *name; /* == the struct cfg field name */
@@ -213,6 +216,22 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "a TCP connection that sends nothing, or does not complete an object, for this long is closed"),
 	CFG_UINT(udp_rcvbuf, 4194304, 0, 1073741824, 0,
 	    "SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; capped by net.core.rmem_max)"),
+	CFG_UINT(segment_interval_s, 300, 0, 86400, 0,
+	    "the segmenter refreshes the segments this often (0 = only when asked: penchant segments --refresh)"),
+	CFG_UINT(segments_k, 0, 0, 16, 0,
+	    "number of segments; 0 = chosen between segments_k_min and segments_k_max by silhouette"),
+	CFG_UINT(segments_k_min, 3, 2, 16, 0,
+	    "fewest segments when choosing k"),
+	CFG_UINT(segments_k_max, 8, 2, 16, 0, "most segments when choosing k"),
+	CFG_UINT(segment_sample, 20000, 100, 10000000, 0,
+	    "users k is chosen on (a strided sample); the chosen k is fitted on all"),
+	CFG_UINT(segment_seed, 1, 0, 4294967295u, 0,
+	    "seed of the clustering (k-means++ seeding, mini-batches)"),
+	CFG_DOUBLE(segment_low_confidence, 0.2, 0.0, 1.0,
+	    "a user whose segment assignment margin is below this is flagged low-confidence (and gets less of the segment's prior)"),
+	CFG_STRING(segment_overrides, "", 0, CFG_OVERRIDES_STR_MAX,
+	    CFGF_OVERRIDES,
+	    "operator's names, strategies and parameters of segments by id, e.g. '3:name=Night owls;strategy=exploration_heavy;epsilon=0.2'"),
 	CFG_STRING(http_listen, "127.0.0.1:8787", 0, CFG_LISTEN_STR_MAX,
 	    CFGF_LISTEN,
 	    "TCP addresses of the rank API over HTTP/1.1 (POST /v1/rank, GET /v1/profile/USER); empty disables it"),
@@ -233,6 +252,7 @@ static const struct _cfg_desc _cfg_table[] = {
 static const char *const _cfg_rules[] = {
 	"acceptor_slots < producer_slots: libpenchant clients need at least one producer slot",
 	"kl_release <= kl_threshold: drift must clear below where it is flagged",
+	"segments_k_min <= segments_k_max: a range to choose k in",
 };
 #define CFG_RULE_COUNT (sizeof(_cfg_rules) / sizeof(_cfg_rules[0]))
 
@@ -332,6 +352,10 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			snprintf(out, outlen,
 			    "comma-separated IPV4:PORT or [IPV6]:PORT, at most %d, %llu..%llu chars",
 			    CFG_LISTEN_MAX, d->umin, d->umax);
+		else if (d->flags & CFGF_OVERRIDES)
+			snprintf(out, outlen,
+			    "comma-separated ID:key=value;... (keys name, strategy, epsilon, mmr_lambda, explore_weight, context_weight), %llu..%llu chars",
+			    d->umin, d->umax);
 		else if (d->flags & CFGF_VERBS)
 			snprintf(out, outlen,
 			    "comma-separated name:signal, at most %d verbs, names of 1..%d [a-z0-9_-], signals -5..5",
@@ -681,6 +705,15 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 			return true;
 		}
 	}
+	if (d->flags & CFGF_OVERRIDES) {
+		char msg[CFG_ERR_MAX];
+
+		if (sp_overrides_parse(s, NULL, 0, msg, sizeof msg) < 0) {
+			snprintf(why, whylen, "has a problem: %.100s; expected",
+			    msg);
+			return true;
+		}
+	}
 	if (d->flags & CFGF_VERBS) {
 		char msg[CFG_ERR_MAX];
 
@@ -906,6 +939,10 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 		return _cfg_msg(err, errlen, -EINVAL,
 		    "acceptor_slots (%u) must be less than producer_slots (%u): libpenchant clients need at least one producer slot",
 		    c->acceptor_slots, c->producer_slots);
+	if (c->segments_k_min > c->segments_k_max)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "segments_k_min (%u) must be at most segments_k_max (%u)",
+		    c->segments_k_min, c->segments_k_max);
 	if (c->learn.kl_release > c->learn.kl_threshold)
 		return _cfg_msg(err, errlen, -EINVAL,
 		    "kl_release (%g) must be at most kl_threshold (%g): drift must clear below where it is flagged",

@@ -58,6 +58,9 @@
 #define CFG_LISTEN_STR_MAX 200
 #define CFG_LISTEN_MAX 8
 
+/* The `segment_overrides` setting: longest value. */
+#define CFG_OVERRIDES_STR_MAX 1000
+
 /* The `verbs` setting: longest value. */
 #define CFG_VERBS_STR_MAX 200
 
@@ -125,6 +128,15 @@ struct cfg {
 	unsigned max_object_bytes;
 	unsigned idle_timeout_s;
 	unsigned udp_rcvbuf; /* 0 = the kernel's default */
+
+	/* segmenter (shm/segment.h) */
+	unsigned segment_interval_s;
+	unsigned segments_k;
+	unsigned segments_k_min, segments_k_max;
+	unsigned segment_sample;
+	unsigned segment_seed;
+	double segment_low_confidence;
+	char segment_overrides[CFG_OVERRIDES_STR_MAX + 1];
 
 	/* rank API server (workers/server.h) */
 	char http_listen[CFG_LISTEN_STR_MAX + 1]; /* cfg_listen_parse() */

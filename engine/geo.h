@@ -71,4 +71,24 @@ int geo_cell_from_string(const char *s, size_t len, uint64_t *cell);
 int geo_cell_bounds(uint64_t cell, double *lat_min, double *lat_max,
     double *lon_min, double *lon_max);
 
+/*
+ * Centre of a cell's box (the midpoints of geo_cell_bounds): the point a
+ * cell stands for when a distance is needed. Returns 0, or -EINVAL for a
+ * malformed cell (outputs untouched). Outputs may be NULL.
+ */
+int geo_cell_center(uint64_t cell, double *lat, double *lon);
+
+/* Mean Earth radius (IUGG), km: the sphere geo_distance_km measures on. */
+#define GEO_EARTH_RADIUS_KM 6371.0088
+
+/*
+ * Great-circle distance in km between two points in degrees, by the
+ * haversine formula on a sphere of GEO_EARTH_RADIUS_KM (within 0.5 % of
+ * the ellipsoid's distance). Symmetric, 0 for equal points, at most half
+ * the circumference (antipodes); stable for short distances, where the
+ * spherical law of cosines loses its digits. Coordinates are not checked
+ * (geo_valid): a NaN gives NaN.
+ */
+double geo_distance_km(double lat1, double lon1, double lat2, double lon2);
+
 #endif

@@ -1,10 +1,27 @@
 /*
  * rank: the contextual re-ranker (contract in rank.h).
+ *
+ * One call: what depends only on the profile and the context is worked out
+ * once (normalized weights in a small hash, the daypart preferences per
+ * category slot, the reference point, the fatigue ladder, the top
+ * categories, the bubble entropy), so that a candidate costs a few table
+ * lookups and, with a cell, one great-circle distance and one exp (the
+ * distance by polynomials when the place is near). Thompson draws are per distinct category, MMR runs
+ * over the best mmr_pool x k only, and the one O(n log n) step is the sort.
  */
 #include "engine/rank.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
 #include <string.h>
+
+#include "engine/clock.h"
+#include "engine/geo.h"
+#include "engine/metrics.h"
+#include "engine/rng.h"
 
 void rank_params_default(struct rank_params *p)
 {
@@ -47,4 +64,1104 @@ int rank_strategy_parse(const char *s, size_t len)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* The settings' upper bounds, for checking a request's overrides. */
+#define _HI_D(n, def, lo, hi, h) .n = (hi),
+#define _HI_U(n, def, lo, hi, h) .n = (hi),
+#define _B(n, def, h) .n = (def),
+static const struct rank_params _hi = { RANK_PARAMS(_HI_D, _HI_U, _B) };
+#undef _HI_D
+#undef _HI_U
+#undef _B
+
+/* ---- Scratch ------------------------------------------------------------ */
+
+/* One entry of the distinct-category table of Thompson sampling. */
+struct _catent {
+	uint32_t cat; /* 0: free */
+	uint32_t d;   /* its draw, an index into dfac */
+};
+
+/* Where each array lives in the scratch space, for n candidates. */
+struct _layout {
+	size_t f, score, pre, ord, ord2, rkey, rkey2, cpart, lfac, didx;
+	size_t dlat, dlon, top, below, mark, dfac, cats;
+	size_t items, slots, rel, mo;
+	size_t cat_cap; /* entries of the category table, a power of 2 */
+	size_t total;
+};
+
+#define _ALIGN 64
+#define _MARK_PLACED 0x1   /* in the top k */
+#define _MARK_ELIGIBLE 0x2 /* may fill a serendipity slot */
+
+static size_t _up(size_t x)
+{
+	return (x + _ALIGN - 1) & ~(size_t)(_ALIGN - 1);
+}
+
+static void _layout(unsigned n, struct _layout *l)
+{
+	size_t at = 0, cap = 16, m = n;
+
+	/* At most half full: probes stay short whatever the categories. */
+	while (cap < 2 * m)
+		cap *= 2;
+	l->cat_cap = cap;
+#define _ARR(field, bytes)                                                     \
+	do {                                                                   \
+		l->field = at;                                                 \
+		at = _up(at + (bytes));                                        \
+	} while (0)
+	_ARR(f, m * sizeof(struct rank_factors));
+	_ARR(score, m * sizeof(double));
+	_ARR(pre, m * sizeof(uint32_t));
+	_ARR(ord, m * sizeof(uint32_t));
+	_ARR(ord2, m * sizeof(uint32_t));
+	_ARR(rkey, m * sizeof(uint32_t));
+	_ARR(rkey2, m * sizeof(uint32_t));
+	_ARR(cpart, m * sizeof(double));
+	_ARR(lfac, m * sizeof(double));
+	_ARR(didx, m * sizeof(uint32_t));
+	_ARR(dlat, m * sizeof(double));
+	_ARR(dlon, m * sizeof(double));
+	_ARR(top, m * sizeof(uint32_t));
+	_ARR(below, m * sizeof(uint32_t));
+	_ARR(mark, m * sizeof(uint8_t));
+	_ARR(dfac, m * sizeof(double));
+	_ARR(cats, cap * sizeof(struct _catent));
+	_ARR(items, m * sizeof(struct lrn_item));
+	_ARR(slots, m * sizeof(struct met_mmr_slot));
+	_ARR(rel, m * sizeof(double));
+	_ARR(mo, m * sizeof(uint32_t));
+#undef _ARR
+	l->total = at;
+}
+
+size_t rank_scratch_size(unsigned n)
+{
+	struct _layout l;
+
+	if (n == 0 || n > INT_MAX)
+		return 0;
+	_layout(n, &l);
+	/* Room to align the caller's pointer. */
+	return l.total + _ALIGN - 1;
+}
+
+/* ---- What one call works out once -------------------------------------- */
+
+#define _TAG_HASH 64  /* slots for LRN_TAGS ids */
+#define _TAG_SALTS 64 /* multipliers tried for a perfect hash */
+
+struct _prep {
+	const struct lrn_profile *p; /* NULL: unknown user */
+	double conf;		     /* lrn_profile_confidence */
+	/* Affinity: (1 - short_blend) w / max|w| + short_blend s / max|s| of
+	 * each category slot, and of each tag by id: slot (id * tag_mul) >>
+	 * 26 of tag_id and tag_val, a multiplier that gives every tag of the
+	 * profile a slot of its own; 0 when none was found (linear probing
+	 * from the first multiplier's slot then). */
+	double cat_val[LRN_CATS];
+	uint32_t tag_id[_TAG_HASH];
+	uint32_t tag_mul;
+	/* Time: now's daypart (-1: none) and T of an item in it, by the
+	 * item's category slot, or t_any for a category the profile lacks. */
+	int dp_now;
+	double t_cat[LRN_CATS];
+	double t_any;
+	/* Location: the reference point, its latitude's cosine and sine. */
+	bool has_ref;
+	double ref_lat, ref_lon, ref_cos, ref_sin;
+	/* Weather (-1 bad, 1 good, 0 neither), company, device bits. */
+	int wx;
+	bool company;
+	unsigned dev_bit, plat_bit;
+	/* Novelty horizon in ms (0: none). */
+	double nov_ms;
+	/* Serendipity: the user's top categories; the bubble guard. */
+	uint32_t top3[3];
+	unsigned n_top;
+	bool bubble;
+	/* From here on written before read: not cleared per call. */
+	double tag_val[_TAG_HASH];
+	double fat[16]; /* fatigue by impressions (0..15) */
+};
+
+static unsigned _tag_hash(uint32_t id, uint32_t mul)
+{
+	return (id * mul) >> 26; /* 6 bits: _TAG_HASH slots */
+}
+
+static double _tag_value(const struct _prep *q, uint32_t id)
+{
+	if (q->tag_mul) {
+		unsigned h = _tag_hash(id, q->tag_mul);
+
+		/* No branch to mispredict: a miss reads a 0 or multiplies
+		 * another tag's value by 0. */
+		return q->tag_val[h] * (q->tag_id[h] == id);
+	}
+	for (unsigned h = _tag_hash(id, 2654435761u);;
+	     h = (h + 1) % _TAG_HASH) {
+		if (q->tag_id[h] == id)
+			return q->tag_val[h];
+		if (q->tag_id[h] == 0)
+			return 0.0;
+	}
+}
+
+/* Fills the tag hash: a multiplier without collisions if one of
+ * _TAG_SALTS does it (for 12 tags in 64 slots about one in three does). */
+static void _tag_table(struct _prep *q, const struct lrn_profile *p,
+    const double *tv)
+{
+	uint32_t mul = 0;
+
+	memset(q->tag_val, 0, sizeof(q->tag_val));
+	for (uint32_t s = 0; s < _TAG_SALTS && !mul; s++) {
+		uint32_t m = 2654435761u + 2 * s * 0x9e3779b9u;
+		uint64_t used = 0;
+		unsigned i = 0;
+
+		for (; i < LRN_TAGS; i++) {
+			uint64_t bit;
+
+			if (p->tags[i].id == 0)
+				continue;
+			bit = 1ULL << _tag_hash(p->tags[i].id, m);
+			if (used & bit)
+				break;
+			used |= bit;
+		}
+		if (i == LRN_TAGS)
+			mul = m;
+	}
+	q->tag_mul = mul;
+	for (unsigned i = 0; i < LRN_TAGS; i++) {
+		uint32_t id = p->tags[i].id;
+
+		if (id == 0)
+			continue;
+		unsigned h = _tag_hash(id, mul ? mul : 2654435761u);
+
+		while (!mul && q->tag_id[h] != 0 && q->tag_id[h] != id)
+			h = (h + 1) % _TAG_HASH;
+		q->tag_id[h] = id;
+		q->tag_val[h] = tv[i];
+	}
+}
+
+static int _cat_slot(const struct lrn_profile *p, uint32_t cat)
+{
+	if (!p || cat == 0)
+		return -1;
+	for (int i = 0; i < LRN_CATS; i++)
+		if (p->cats[i].id == cat)
+			return i;
+	return -1;
+}
+
+static double _clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* x, or DBL_MAX for +inf: scores stay numbers (MMR and the order). */
+static double _finite(double x)
+{
+	return x < DBL_MAX ? x : DBL_MAX;
+}
+
+/* pref(d) of the header: how much more than a quarter of counts is in d. */
+static double _pref(const unsigned *counts, int d)
+{
+	unsigned total = 0;
+
+	for (int i = 0; i < EVT_DP_COUNT; i++)
+		total += counts[i];
+	if (total == 0)
+		return 0.0;
+	return _clamp(((double)counts[d] / total - 0.25) / 0.75, 0.0, 1.0);
+}
+
+/*
+ * The local daypart of an instant: clk_daypart without the calendar date
+ * it does not need (the same floor arithmetic on the millisecond of the
+ * day), -1 when the offset is beyond CLK_MAX_TZ_MIN.
+ */
+static int _daypart(int64_t utc_ms, int tz_min)
+{
+	if (tz_min > CLK_MAX_TZ_MIN || tz_min < -CLK_MAX_TZ_MIN)
+		return -1;
+	int64_t ms = utc_ms % CLK_MS_PER_DAY;
+
+	if (ms < 0)
+		ms += CLK_MS_PER_DAY;
+	ms += (int64_t)tz_min * CLK_MS_PER_MIN;
+	if (ms < 0)
+		ms += CLK_MS_PER_DAY;
+	else if (ms >= CLK_MS_PER_DAY)
+		ms -= CLK_MS_PER_DAY;
+	return (int)(ms / (6 * CLK_MS_PER_HOUR));
+}
+
+/* Normalized, blended weights of one table, by slot, into val[]. */
+static void _table_values(const struct lrn_profile *p,
+    const struct lrn_params *lp, const struct lrn_weight *ws, unsigned n,
+    double blend, double *val)
+{
+	double mw = 0.0, ms = 0.0, s[LRN_TAGS];
+
+	assert(n <= LRN_TAGS);
+	/*
+	 * Long and short horizons as stored: decaying them to ctx.time_ms
+	 * multiplies a whole table by one factor per horizon, which dividing
+	 * by the table's largest |weight| takes out again (and an INT64_MIN
+	 * time reads the short horizon at its grid hour, without an exp).
+	 */
+	for (unsigned i = 0; i < n; i++) {
+		s[i] = lrn_short_at(p, lp, &ws[i], INT64_MIN);
+		if (ws[i].id == 0)
+			continue;
+		mw = fmax(mw, fabs((double)ws[i].w));
+		ms = fmax(ms, fabs(s[i]));
+	}
+	for (unsigned i = 0; i < n; i++) {
+		double a = mw > 0.0 ? ws[i].w / mw : 0.0;
+		double b = ms > 0.0 ? s[i] / ms : 0.0;
+
+		val[i] = ws[i].id ? (1.0 - blend) * a + blend * b : 0.0;
+	}
+}
+
+static void _prep_profile(struct _prep *q, const struct lrn_profile *p,
+    const struct lrn_params *lp, const struct rank_params *rp)
+{
+	double tv[LRN_TAGS];
+
+	q->conf = lrn_profile_confidence(p, lp);
+	_table_values(p, lp, p->cats, LRN_CATS, rp->short_blend, q->cat_val);
+	_table_values(p, lp, p->tags, LRN_TAGS, rp->short_blend, tv);
+	_tag_table(q, p, tv);
+
+	/* Top categories (positive w only: a disliked one is no habit). */
+	unsigned order[LRN_CATS], m = lrn_top(p->cats, LRN_CATS, order);
+
+	for (unsigned i = 0; i < m && q->n_top < 3; i++)
+		if (p->cats[order[i]].w > 0.0f)
+			q->top3[q->n_top++] = p->cats[order[i]].id;
+
+	/* Bubble: normalized entropy of the impressions over the slots. */
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		total += p->cats[i].id ? p->cat_imp[i] : 0;
+	if (total >= 10) {
+		double h = 0.0;
+
+		for (unsigned i = 0; i < LRN_CATS; i++) {
+			if (!p->cats[i].id || !p->cat_imp[i])
+				continue;
+			double x = (double)p->cat_imp[i] / total;
+
+			h -= x * log(x);
+		}
+		q->bubble =
+		    h / log((double)LRN_CATS) < rp->bubble_entropy_floor;
+	}
+}
+
+static void _prep_time(struct _prep *q, const struct lrn_profile *p,
+    const struct rank_params *rp, const struct rank_ctx *ctx)
+{
+	unsigned all[EVT_DP_COUNT] = { 0 }, mine[EVT_DP_COUNT];
+
+	q->dp_now = _daypart(ctx->time_ms, ctx->tz_min);
+	q->t_any = 1.0;
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		q->t_cat[i] = 1.0;
+	if (q->dp_now < 0 || !p)
+		return;
+	for (unsigned d = 0; d < 7; d++)
+		for (unsigned j = 0; j < EVT_DP_COUNT; j++)
+			all[j] += p->hours[d][j];
+	q->t_any = 1.0 + rp->time_strength * _pref(all, q->dp_now);
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		unsigned sum = 0;
+
+		for (unsigned j = 0; j < EVT_DP_COUNT; j++)
+			sum += mine[j] = p->cat_dp[i][j];
+		q->t_cat[i] = p->cats[i].id && sum >= 4
+		    ? 1.0 + rp->time_strength * _pref(mine, q->dp_now)
+		    : q->t_any;
+	}
+}
+
+static void _prep_place(struct _prep *q, const struct lrn_profile *p,
+    const struct lrn_params *lp, const struct rank_ctx *ctx)
+{
+	if (ctx->has_location && geo_valid(ctx->lat, ctx->lon)) {
+		q->has_ref = true;
+		q->ref_lat = ctx->lat;
+		q->ref_lon = ctx->lon;
+	} else if (p) {
+		double best = 0.0;
+		int at = -1;
+
+		for (unsigned i = 0; i < LRN_GEO; i++) {
+			double w = lrn_geo_weight(p, lp, i, ctx->time_ms);
+
+			if (w > best) {
+				best = w;
+				at = (int)i;
+			}
+		}
+		q->has_ref = at >= 0 &&
+		    geo_cell_center(p->geo_cell[at], &q->ref_lat,
+			&q->ref_lon) == 0;
+	}
+	if (q->has_ref) {
+		q->ref_cos = cos(q->ref_lat * (M_PI / 180.0));
+		q->ref_sin = sin(q->ref_lat * (M_PI / 180.0));
+	}
+}
+
+static void _prep(struct _prep *q, const struct lrn_profile *p,
+    const struct lrn_params *lp, const struct rank_params *rp,
+    const struct rank_ctx *ctx)
+{
+	memset(q, 0, offsetof(struct _prep, tag_val));
+	q->p = p;
+	if (p)
+		_prep_profile(q, p, lp, rp);
+	_prep_time(q, p, rp, ctx);
+	_prep_place(q, p, lp, ctx);
+
+	switch (ctx->weather) {
+	case EVT_WX_RAINY:
+	case EVT_WX_SNOWY:
+	case EVT_WX_STORMY:
+	case EVT_WX_COLD: q->wx = -1; break;
+	case EVT_WX_SUNNY:
+	case EVT_WX_HOT: q->wx = 1; break;
+	default: q->wx = 0; break;
+	}
+	q->company = ctx->social == EVT_SOC_FRIENDS ||
+	    ctx->social == EVT_SOC_FAMILY || ctx->social == EVT_SOC_PARTNER ||
+	    ctx->social == EVT_SOC_GROUP;
+	q->dev_bit =
+	    ctx->device > EVT_DEV_UNKNOWN && ctx->device < EVT_DEV_COUNT
+	    ? 1u << ctx->device
+	    : 0;
+	q->plat_bit =
+	    ctx->platform > EVT_PLAT_UNKNOWN && ctx->platform < EVT_PLAT_COUNT
+	    ? 1u << ctx->platform
+	    : 0;
+
+	/* The fatigue ladder: no pow per candidate. */
+	double x = 1.0;
+
+	for (unsigned i = 0; i < 16; i++) {
+		if (i > rp->fatigue_impressions)
+			x *= rp->fatigue_factor;
+		q->fat[i] = fmax(x, rp->fatigue_floor);
+	}
+	q->nov_ms = rp->novelty_days * (double)CLK_MS_PER_DAY;
+}
+
+/* ---- Factors of one candidate ------------------------------------------ */
+
+static double _affinity(const struct _prep *q, const struct lrn_item *it,
+    int slot)
+{
+	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+	unsigned ids = 0;
+	uint64_t seen = 0;
+	double sum = 0.0;
+
+	if (it->category) {
+		ids++;
+		sum += slot >= 0 ? q->cat_val[slot] : 0.0;
+	}
+	for (unsigned i = 0; i < nt; i++) {
+		uint32_t id = it->tags[i];
+		uint64_t bit = 1ULL << _tag_hash(id, 2654435761u);
+
+		if (id == 0)
+			continue;
+		/* A repeat hits a bit already set; only then compare. */
+		if (seen & bit) {
+			unsigned j = 0;
+
+			while (it->tags[j] != id)
+				j++;
+			if (j < i)
+				continue;
+		}
+		seen |= bit;
+		ids++;
+		sum += _tag_value(q, id);
+	}
+	return ids ? sum / ids : 0.0;
+}
+
+/* c[0] + c[1] y + ... + c[n - 1] y^(n - 1), by Horner. */
+static double _poly(double y, const double *c, int n)
+{
+	double r = c[n - 1];
+
+	for (int i = n - 2; i >= 0; i--)
+		r = r * y + c[i];
+	return r;
+}
+
+/*
+ * sin x and cos x for |x| <= 0.1, asin y for 0 <= y <= 0.1: their Taylor
+ * series to x^9, x^10 and y^13; the first term left out is below 1e-17 of
+ * the result, under the rounding of the haversine itself.
+ */
+static double _sin_small(double x)
+{
+	static const double c[] = { 1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040,
+		1.0 / 362880 };
+
+	return x * _poly(x * x, c, 5);
+}
+
+static double _cos_small(double x)
+{
+	static const double c[] = { 1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720,
+		1.0 / 40320, -1.0 / 3628800 };
+
+	return _poly(x * x, c, 6);
+}
+
+static double _asin_small(double y)
+{
+	static const double c[] = { 1.0, 1.0 / 6, 3.0 / 40, 5.0 / 112,
+		35.0 / 1152, 63.0 / 2816, 231.0 / 13312 };
+
+	return y * _poly(y * y, c, 7);
+}
+
+/*
+ * geo_distance_km from the reference point, without libm where both half
+ * differences are within 0.05 rad (about 300 km, every nearby item): the
+ * same haversine, with cos of the item's latitude as cos(ref + 2a) from
+ * the reference's sine and cosine, and polynomials for the small angles.
+ */
+static double _km_from_ref(const struct _prep *q, double lat, double lon)
+{
+	const double rad = M_PI / 180.0;
+	double dlon = lon - q->ref_lon;
+
+	/* sin^2 of half the longitude difference has period 360 degrees. */
+	if (dlon > 180.0)
+		dlon -= 360.0;
+	else if (dlon < -180.0)
+		dlon += 360.0;
+	double a = (lat - q->ref_lat) * rad / 2, b = dlon * rad / 2;
+
+	if (!(fabs(a) <= 0.05 && fabs(b) <= 0.05))
+		return geo_distance_km(q->ref_lat, q->ref_lon, lat, lon);
+	double sa = _sin_small(a), sb = _sin_small(b);
+	double c2 =
+	    q->ref_cos * _cos_small(2 * a) - q->ref_sin * _sin_small(2 * a);
+	double h = sa * sa + q->ref_cos * c2 * sb * sb;
+
+	return 2.0 * GEO_EARTH_RADIUS_KM * _asin_small(sqrt(h));
+}
+
+/* L of an item at distance d km. */
+static double _place_factor(const struct rank_params *rp, double d)
+{
+	return rp->dist_min +
+	    (rp->dist_max - rp->dist_min) * exp(-d / rp->dist_scale_km);
+}
+
+/* T, W, S and D of an item into f; returns their product (L comes in a
+ * separate pass, see _score). */
+static double _context_part(const struct _prep *q, const struct rank_params *rp,
+    const struct cat_item *ci, int slot, struct rank_factors *f)
+{
+	double t = 1.0, w = 1.0, s = 1.0, d = 1.0;
+
+	if (ci->start_ms != 0 && q->dp_now >= 0 &&
+	    _daypart(ci->start_ms, ci->start_tz_min) == q->dp_now)
+		t = slot >= 0 ? q->t_cat[slot] : q->t_any;
+	if (q->wx != 0 && ci->setting == ITEM_OUTDOOR)
+		w = q->wx < 0 ? rp->weather_outdoor_bad
+			      : rp->weather_outdoor_good;
+	else if (q->wx != 0 && ci->setting == ITEM_INDOOR)
+		w = q->wx < 0 ? rp->weather_indoor_bad
+			      : rp->weather_indoor_good;
+	if (q->company && ci->group_friendly == ITEM_YES)
+		s = rp->social_group_yes;
+	else if (q->company && ci->group_friendly == ITEM_NO)
+		s = rp->social_group_no;
+	if (q->dev_bit && ci->device_mask)
+		d *= ci->device_mask & q->dev_bit ? rp->device_match
+						  : rp->device_mismatch;
+	if (q->plat_bit && ci->platform_mask)
+		d *= ci->platform_mask & q->plat_bit ? rp->device_match
+						     : rp->device_mismatch;
+	f->time = (float)t;
+	f->weather = (float)w;
+	f->social = (float)s;
+	f->device = (float)d;
+	return t * w * s * d;
+}
+
+static double _fatigue(const struct _prep *q, const struct rank_params *rp,
+    uint64_t key)
+{
+	struct lrn_seen_info s = lrn_seen(q->p, key);
+
+	if (s.engaged || s.converted)
+		return rp->acted_factor;
+	return q->fat[s.impressions < 16 ? s.impressions : 15];
+}
+
+static double _novelty(const struct _prep *q, const struct rank_params *rp,
+    const struct rank_ctx *ctx, int64_t added_ms)
+{
+	if (added_ms == 0 || !(q->nov_ms > 0.0))
+		return 1.0;
+	/* An item added after now (clocks differ) is as fresh as can be. */
+	double age = (double)ctx->time_ms - (double)added_ms;
+
+	if (age < 0.0)
+		age = 0.0;
+	if (age >= q->nov_ms)
+		return 1.0;
+	return 1.0 + rp->novelty_boost * (1.0 - age / q->nov_ms);
+}
+
+static const struct rank_factors _ones = { .affinity = 1.0f,
+	.time = 1.0f,
+	.distance = 1.0f,
+	.weather = 1.0f,
+	.social = 1.0f,
+	.device = 1.0f,
+	.context = 1.0f,
+	.fatigue = 1.0f,
+	.novelty = 1.0f,
+	.explore = 1.0f };
+
+/* Per-candidate arrays of the scoring passes. */
+struct _pass {
+	double *cpart;	/* T W S D */
+	double *lfac;	/* L */
+	uint32_t *didx; /* candidates with a cell, nd of them */
+	double *dlat, *dlon;
+	unsigned nd;
+};
+
+/*
+ * Score and factors of every candidate, before exploration, in three
+ * passes: everything but L; then L of the candidates with a cell, a run
+ * of straight-line arithmetic the processor overlaps from one candidate
+ * to the next (in the first pass it would wait on each); then the clamp.
+ */
+static void _score(const struct _prep *q, const struct rank_params *rp,
+    const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
+    unsigned strategy, struct _pass *ps, struct rank_factors *f, double *score,
+    uint8_t *mark)
+{
+	bool context = strategy >= RANK_CONTEXT;
+
+	ps->nd = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct cat_item *ci = c[i].item;
+		double x = c[i].base;
+
+		f[i] = _ones;
+		f[i].confidence = (float)q->conf;
+		mark[i] = 0;
+		ps->cpart[i] = ps->lfac[i] = 1.0;
+		if (!ci) {
+			f[i].flags = RANK_F_UNKNOWN_ITEM;
+		} else {
+			uint32_t cat = ci->item.category;
+			int slot = _cat_slot(q->p, cat);
+
+			if (q->p) {
+				double a = 1.0 +
+				    rp->affinity_gain * q->conf *
+					_affinity(q, &ci->item, slot);
+
+				a = _clamp(a, rp->affinity_floor,
+				    rp->affinity_cap);
+				f[i].affinity = (float)a;
+				x *= a;
+			}
+			if (context) {
+				double nv = _novelty(q, rp, ctx, ci->added_ms);
+				unsigned d = ps->nd;
+
+				ps->cpart[i] =
+				    _context_part(q, rp, ci, slot, &f[i]);
+				f[i].novelty = (float)nv;
+				x *= nv;
+				if (ci->geo_cell != 0 && q->has_ref &&
+				    geo_cell_center(ci->geo_cell, &ps->dlat[d],
+					&ps->dlon[d]) == 0)
+					ps->didx[ps->nd++] = i;
+			}
+			unsigned t = 0;
+
+			while (t < q->n_top && q->top3[t] != cat)
+				t++;
+			if (cat != 0 && t == q->n_top)
+				mark[i] = _MARK_ELIGIBLE;
+		}
+		if (context && q->p) {
+			double ft = _fatigue(q, rp, c[i].key);
+
+			f[i].fatigue = (float)ft;
+			x *= ft;
+		}
+		score[i] = _finite(x);
+	}
+	if (!context)
+		return;
+	for (unsigned d = 0; d < ps->nd; d++)
+		ps->lfac[ps->didx[d]] = _place_factor(rp,
+		    _km_from_ref(q, ps->dlat[d], ps->dlon[d]));
+	for (unsigned i = 0; i < n; i++) {
+		double x = _clamp(ps->cpart[i] * ps->lfac[i], rp->context_min,
+		    rp->context_max);
+
+		f[i].distance = (float)ps->lfac[i];
+		f[i].context = (float)x;
+		score[i] = _finite(score[i] * x);
+	}
+}
+
+/* ---- Order ------------------------------------------------------------- */
+
+static bool _before(const double *score, uint32_t a, uint32_t b)
+{
+	return score[a] > score[b] || (score[a] == score[b] && a < b);
+}
+
+/*
+ * ord[0..n) = the candidates by descending score, ties in input order.
+ * A stable LSD radix sort on the complemented bits of the scores as
+ * floats (rounding is monotone, and the bits of non-negative floats order
+ * as the floats do), skipping the bytes every key shares; then one
+ * insertion pass with the exact order, which only moves candidates whose
+ * scores the floats could not tell apart. No branch on the data but that
+ * pass's, which almost never moves anything.
+ */
+static void _order(const double *score, unsigned n, uint32_t *out,
+    uint32_t *ord2, uint32_t *key, uint32_t *key2)
+{
+	unsigned cnt[4][256];
+	uint32_t *ord = out;
+
+	memset(cnt, 0, sizeof(cnt));
+	for (unsigned i = 0; i < n; i++) {
+		float s = (float)score[i] + 0.0f; /* -0 is 0 */
+		uint32_t b;
+
+		memcpy(&b, &s, sizeof(b));
+		key[i] = ~b;
+		ord[i] = i;
+		for (unsigned d = 0; d < 4; d++)
+			cnt[d][(key[i] >> (8 * d)) & 0xff]++;
+	}
+	for (unsigned d = 0; d < 4; d++) {
+		unsigned sh = 8 * d, sum = 0;
+
+		if (cnt[d][(key[0] >> sh) & 0xff] == n)
+			continue; /* one value: nothing to move */
+		for (unsigned v = 0; v < 256; v++) {
+			unsigned x = cnt[d][v];
+
+			cnt[d][v] = sum;
+			sum += x;
+		}
+		for (unsigned r = 0; r < n; r++) {
+			unsigned at = cnt[d][(key[r] >> sh) & 0xff]++;
+
+			key2[at] = key[r];
+			ord2[at] = ord[r];
+		}
+		uint32_t *x = key;
+
+		key = key2;
+		key2 = x;
+		x = ord;
+		ord = ord2;
+		ord2 = x;
+	}
+	/* An odd number of passes left the order in the other array. */
+	if (ord != out) {
+		memcpy(out, ord, n * sizeof(*out));
+		ord = out;
+	}
+	for (unsigned r = 1; r < n; r++) {
+		uint32_t x = ord[r];
+		unsigned j = r;
+
+		while (j > 0 && _before(score, x, ord[j - 1])) {
+			ord[j] = ord[j - 1];
+			j--;
+		}
+		ord[j] = x;
+	}
+}
+
+/* ---- Exploration ------------------------------------------------------- */
+
+/*
+ * Thompson sampling: one Beta draw per distinct category, in the order the
+ * categories first appear among the candidates; every candidate of the
+ * category gets its factor.
+ */
+static void _thompson(const struct _prep *q, const struct rank_params *rp,
+    const struct rank_cand *c, unsigned n, double weight, struct rng *r,
+    const struct _layout *l, unsigned char *base, struct rank_factors *f,
+    double *score)
+{
+	struct _catent *tab = (struct _catent *)(base + l->cats);
+	double *dfac = (double *)(base + l->dfac);
+	size_t mask = l->cat_cap - 1;
+	uint32_t nd = 0;
+
+	memset(tab, 0, l->cat_cap * sizeof(*tab));
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t cat = c[i].item ? c[i].item->item.category : 0;
+
+		if (cat == 0)
+			continue; /* nothing to learn a rate of */
+		size_t h =
+		    (size_t)(((uint64_t)cat * 0x9e3779b97f4a7c15ULL) >> 32) &
+		    mask;
+
+		while (tab[h].cat != 0 && tab[h].cat != cat)
+			h = (h + 1) & mask;
+		if (tab[h].cat == 0) {
+			double g = c[i].global_ctr;
+			double imp = 0.0, clk = 0.0;
+			int slot = _cat_slot(q->p, cat);
+
+			if (!(g >= 0.0 && g <= 1.0))
+				g = 0.05;
+			if (slot >= 0) {
+				imp = q->p->cat_imp[slot];
+				clk = q->p->cat_clk[slot];
+			}
+			double a = clk + rp->thompson_prior * g + 1.0;
+			double b = fmax(imp - clk, 0.0) +
+			    rp->thompson_prior * (1.0 - g) + 1.0;
+			double theta = rng_beta(r, a, b), mean = a / (a + b);
+
+			tab[h].cat = cat;
+			tab[h].d = nd;
+			dfac[nd++] = pow(theta / mean, weight);
+		}
+		double x = dfac[tab[h].d];
+
+		f[i].explore = (float)x;
+		score[i] = _finite(score[i] * x);
+	}
+}
+
+/*
+ * Epsilon-greedy: each slot of top[0..k) with probability eps takes a
+ * candidate drawn uniformly, without replacement, from below[0..m) (those
+ * below k); the one it replaces leaves the top.
+ */
+static void _epsilon(double eps, struct rng *r, uint32_t *top, unsigned k,
+    uint32_t *below, unsigned m, uint8_t *mark, struct rank_factors *f)
+{
+	if (!(eps > 0.0))
+		return;
+	for (unsigned s = 0; s < k && m > 0; s++) {
+		if (!(rng_uniform(r) < eps))
+			continue;
+		unsigned j = (unsigned)rng_below(r, m);
+		uint32_t in = below[j], outc = top[s];
+
+		below[j] = below[m - 1];
+		below[--m] = outc;
+		top[s] = in;
+		mark[outc] &= (uint8_t)~_MARK_PLACED;
+		mark[in] |= _MARK_PLACED;
+		f[outc].flags &=
+		    (uint8_t) ~(RANK_F_SERENDIPITY | RANK_F_DIVERSIFIED);
+		f[in].flags |= RANK_F_EXPLORED;
+	}
+}
+
+/* ---- Diversity --------------------------------------------------------- */
+
+/* 0-based position of serendipity slot j (1..m) of the top k. */
+static unsigned _slot_pos(unsigned j, unsigned m, unsigned k, unsigned every,
+    bool bubble)
+{
+	if (bubble)
+		return (unsigned)((uint64_t)j * k / m) - 1;
+	return j * every - 1;
+}
+
+/* The best unplaced candidate eligible for serendipity, by score x
+ * max(trend, 1), or -1. ord[] is the score order: the first best wins. */
+static long _serendipity(const uint32_t *ord, const double *score, unsigned n,
+    const struct rank_cand *c, const uint8_t *mark)
+{
+	long best = -1;
+	double bv = -1.0;
+
+	for (unsigned r = 0; r < n; r++) {
+		uint32_t i = ord[r];
+
+		if ((mark[i] & (_MARK_PLACED | _MARK_ELIGIBLE)) !=
+		    _MARK_ELIGIBLE)
+			continue;
+		double t = c[i].trend > 1.0f && c[i].trend <= FLT_MAX
+		    ? (double)c[i].trend
+		    : 1.0;
+		double v = score[i] * t;
+
+		if (v > bv) {
+			bv = v;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/*
+ * Fills top[0..k): serendipity slots first come first served, every other
+ * position with the next MMR pick (over the best `pool` by score) that is
+ * not placed yet.
+ */
+static void _diversify(const struct _prep *q, const struct rank_params *rp,
+    const struct rank_opts *o, const struct rank_cand *c, unsigned n,
+    unsigned k, const struct _layout *l, unsigned char *base,
+    const uint32_t *ord, const double *score, uint32_t *top, uint8_t *mark,
+    struct rank_factors *f)
+{
+	struct lrn_item *items = (struct lrn_item *)(base + l->items);
+	struct met_mmr_slot *slots = (struct met_mmr_slot *)(base + l->slots);
+	double *rel = (double *)(base + l->rel);
+	uint32_t *mo = (uint32_t *)(base + l->mo);
+	double lambda = o->mmr_lambda >= 0 ? o->mmr_lambda : rp->mmr_lambda;
+	unsigned every = o->serendipity_every >= 0
+	    ? (unsigned)o->serendipity_every
+	    : rp->serendipity_every;
+	unsigned m = every ? k / every : 0;
+	uint64_t pool = (uint64_t)(rp->mmr_pool ? rp->mmr_pool : 1) * k;
+	unsigned np = pool < n ? (unsigned)pool : n;
+	struct met_sim sim;
+	int picks;
+
+	if (q->bubble) {
+		lambda = fmax(lambda - rp->bubble_lambda_drop, 0.0);
+		m = m + 1 < k ? m + 1 : k;
+	}
+	/* Relevance on [0, 1]: MMR min-max normalizes anyway, and a huge
+	 * score range cannot overflow. */
+	double top_s = score[ord[0]];
+	double inv = top_s > 0.0 ? 1.0 / top_s : 0.0;
+
+	for (unsigned r = 0; r < np; r++) {
+		const struct cat_item *ci = c[ord[r]].item;
+
+		rel[r] = score[ord[r]] * inv;
+		if (ci)
+			items[r] = ci->item;
+		else
+			memset(&items[r], 0, sizeof(items[r]));
+	}
+	met_sim_default(&sim);
+	picks = met_mmr(rel, items, np, k, lambda, &sim, slots, mo, NULL);
+	/* Relevance in [0, 1] and lambda in [0, 1]: met_mmr cannot fail. */
+	assert(picks == (int)k);
+	if (picks != (int)k) { /* XXX unreachable; score order */
+		for (unsigned r = 0; r < k; r++)
+			mo[r] = r;
+	}
+
+	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
+	unsigned t = 0;
+
+	for (unsigned pos = 0; pos < k; pos++) {
+		if (pos == at) {
+			long s = _serendipity(ord, score, n, c, mark);
+
+			next++;
+			at = next <= m ? _slot_pos(next, m, k, every, q->bubble)
+				       : k;
+			if (s >= 0) {
+				top[pos] = (uint32_t)s;
+				mark[s] |= _MARK_PLACED;
+				f[s].flags |= RANK_F_SERENDIPITY;
+				continue;
+			}
+		}
+		while (mark[ord[mo[t]]] & _MARK_PLACED)
+			t++;
+		uint32_t i = ord[mo[t]];
+
+		top[pos] = i;
+		mark[i] |= _MARK_PLACED;
+		if (t < mo[t])
+			f[i].flags |= RANK_F_DIVERSIFIED;
+		t++;
+	}
+}
+
+/* ---- The call ---------------------------------------------------------- */
+
+static int _check(const struct lrn_params *lp, const struct rank_params *rp,
+    const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
+    const struct rank_opts *o, const void *scratch,
+    const struct rank_result *out)
+{
+	if (!lp || !rp || !ctx || !c || !o || !scratch || !out)
+		return -EINVAL;
+	if (n == 0 || n > INT_MAX || o->strategy >= RANK_STRATEGY_COUNT)
+		return -EINVAL;
+	/* Overrides: negative is "the setting", anything else in range. */
+	if (isnan(o->epsilon) || o->epsilon > _hi.epsilon ||
+	    isnan(o->explore_weight) ||
+	    o->explore_weight > _hi.explore_weight || isnan(o->mmr_lambda) ||
+	    o->mmr_lambda > _hi.mmr_lambda ||
+	    o->serendipity_every > (int)_hi.serendipity_every)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!(c[i].base >= 0.0 && c[i].base <= DBL_MAX))
+			return -EINVAL; /* NaN, negative or infinite */
+	return 0;
+}
+
+static int16_t _moved(uint32_t before, unsigned now)
+{
+	int64_t d = (int64_t)before - (int64_t)now;
+
+	if (d > INT16_MAX)
+		return INT16_MAX;
+	if (d < INT16_MIN)
+		return INT16_MIN;
+	return (int16_t)d;
+}
+
+int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
+    const struct rank_params *rp, const struct rank_ctx *ctx,
+    const struct rank_cand *c, unsigned n, const struct rank_opts *o,
+    void *scratch, size_t scratch_size, struct rank_result *out)
+{
+	int rc = _check(lp, rp, ctx, c, n, o, scratch, out);
+
+	if (rc < 0)
+		return rc;
+	if (scratch_size < rank_scratch_size(n))
+		return -ENOSPC;
+
+	struct _layout l;
+	unsigned char *base =
+	    (unsigned char *)(((uintptr_t)scratch + _ALIGN - 1) &
+		~(uintptr_t)(_ALIGN - 1));
+
+	_layout(n, &l);
+	struct rank_factors *f = (struct rank_factors *)(base + l.f);
+	double *score = (double *)(base + l.score);
+	uint32_t *pre = (uint32_t *)(base + l.pre);
+	uint32_t *ord = (uint32_t *)(base + l.ord);
+	uint32_t *ord2 = (uint32_t *)(base + l.ord2);
+	uint32_t *rkey = (uint32_t *)(base + l.rkey);
+	uint32_t *rkey2 = (uint32_t *)(base + l.rkey2);
+	uint32_t *top = (uint32_t *)(base + l.top);
+	uint32_t *below = (uint32_t *)(base + l.below);
+	uint8_t *mark = (uint8_t *)(base + l.mark);
+	unsigned s = o->strategy, k = o->k == 0 || o->k > n ? n : o->k;
+	bool explore = s == RANK_EXPLORE || s == RANK_FULL;
+	bool diverse = s == RANK_DIVERSE || s == RANK_FULL;
+	struct _prep q;
+
+	if (s == RANK_BASE) {
+		double conf = p ? lrn_profile_confidence(p, lp) : 0.0;
+
+		for (unsigned i = 0; i < n; i++) {
+			out[i] = (struct rank_result){ .index = i,
+				.score = c[i].base,
+				.f = _ones };
+			out[i].f.confidence = (float)conf;
+			out[i].f.flags = c[i].item ? 0 : RANK_F_UNKNOWN_ITEM;
+		}
+		return (int)n;
+	}
+
+	_prep(&q, p, lp, rp, ctx);
+	struct _pass ps = { .cpart = (double *)(base + l.cpart),
+		.lfac = (double *)(base + l.lfac),
+		.didx = (uint32_t *)(base + l.didx),
+		.dlat = (double *)(base + l.dlat),
+		.dlon = (double *)(base + l.dlon) };
+
+	_score(&q, rp, ctx, c, n, s, &ps, f, score, mark);
+	_order(score, n, ord, ord2, rkey, rkey2);
+	for (unsigned r = 0; r < n; r++)
+		pre[ord[r]] = r;
+
+	struct rng rng;
+	double weight =
+	    o->explore_weight >= 0 ? o->explore_weight : rp->explore_weight;
+
+	rng_seed(&rng, o->seed);
+	if (explore && weight > 0.0) {
+		_thompson(&q, rp, c, n, weight, &rng, &l, base, f, score);
+		_order(score, n, ord, ord2, rkey, rkey2);
+	}
+
+	/* The top k, in the strategy's order. */
+	if (diverse) {
+		_diversify(&q, rp, o, c, n, k, &l, base, ord, score, top, mark,
+		    f);
+	} else {
+		for (unsigned r = 0; r < k; r++) {
+			top[r] = ord[r];
+			mark[top[r]] |= _MARK_PLACED;
+		}
+	}
+	if (explore && k < n) {
+		unsigned m = 0;
+
+		for (unsigned r = 0; r < n; r++)
+			if (!(mark[ord[r]] & _MARK_PLACED))
+				below[m++] = ord[r];
+		_epsilon(o->epsilon >= 0 ? o->epsilon : rp->epsilon, &rng, top,
+		    k, below, m, mark, f);
+	}
+
+	/* Then the rest, by score. */
+	unsigned pos = 0;
+
+	for (; pos < k; pos++) {
+		uint32_t i = top[pos];
+
+		out[pos] = (struct rank_result){ .index = i,
+			.score = score[i],
+			.f = f[i] };
+		out[pos].f.moved = _moved(pre[i], pos);
+	}
+	for (unsigned r = 0; r < n && pos < n; r++) {
+		uint32_t i = ord[r];
+
+		if (mark[i] & _MARK_PLACED)
+			continue;
+		out[pos] = (struct rank_result){ .index = i,
+			.score = score[i],
+			.f = f[i] };
+		out[pos].f.moved = _moved(pre[i], pos);
+		pos++;
+	}
+	assert(pos == n);
+	return (int)n;
 }

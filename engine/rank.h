@@ -20,78 +20,113 @@
  *  - A, affinity. The profile's weights of the item's category and tags,
  *    long horizon w (as of ctx.time_ms, lrn_weight_at) and short horizon s
  *    (lrn_short_at), each normalized by the largest |weight| of its table
- *    and horizon: a_long = mean over the item's matched ids of w / max|w|
- *    (the category counts as one id beside the tags; ids the profile does
- *    not hold count 0), a_short likewise; a = (1 - short_blend) a_long +
- *    short_blend a_short, in -1..1. Confidence c = lrn_profile_confidence.
+ *    and horizon: a_long = mean over the item's ids of w / max|w|, the ids
+ *    being its category (when non-zero) and its distinct non-zero tags,
+ *    the category looked up among the profile's categories and the tags
+ *    among its tags; ids the profile does not hold count 0 (and an item
+ *    without ids has a = 0). a_short likewise; a = (1 - short_blend)
+ *    a_long + short_blend a_short, in -1..1. Decaying a horizon to
+ *    ctx.time_ms multiplies its whole table by one factor, which the
+ *    normalization divides out: the stored weights give the same a.
+ *    Confidence c = lrn_profile_confidence.
  *    A = clamp(1 + affinity_gain * c * a, affinity_floor, affinity_cap):
  *    low confidence pulls toward the base order, a new user is not
  *    over-fitted. NULL profile or NULL item: A = 1.
  *  - T, time (the problem statement's ContextualPersonalizer, made
  *    precise): the item's daypart (from start_ms and start_tz_min; items
- *    without a start have T = 1) against now's (ctx time and tz). The
+ *    without a start have T = 1) against now's (ctx time and tz); a time
+ *    whose offset is beyond CLK_MAX_TZ_MIN has no daypart (T = 1). The
  *    user's preference for a daypart d is pref(d) = clamp((share(d) -
  *    1/4) / (3/4), 0, 1), where share(d) is d's share of the item
  *    category's daypart counts (cat_dp) when the category is in the
  *    profile with at least 4 counted events, else of the profile's
- *    hours[][] summed over weekdays. T = 1 + time_strength * pref(d) when
+ *    hours[][] summed over weekdays; pref = 0 when there is nothing to
+ *    count (no profile, no events). T = 1 + time_strength * pref(d) when
  *    the item's daypart is now's, 1 otherwise.
- *  - L, location: the distance d in km (great circle, from geohash cell
- *    centres) from the item's cell to ctx's location when the request has
- *    one, else to the profile's heaviest location cell (lrn_geo_weight),
+ *  - L, location: the distance d in km (great circle, geo_distance_km,
+ *    from geohash cell centres, geo_cell_center) from the item's cell to
+ *    ctx's location when the request has a valid one (geo_valid), else to
+ *    the centre of the profile's heaviest location cell (lrn_geo_weight as
+ *    of ctx.time_ms; the lowest slot on ties),
  *    L = dist_min + (dist_max - dist_min) * exp(-d / dist_scale_km). No
- *    item cell, or no location at all: L = 1.
+ *    item cell (or a malformed one), or no location at all: L = 1.
  *  - W, weather: rainy, snowy, stormy or cold: outdoor items
  *    weather_outdoor_bad, indoor weather_indoor_bad; sunny or hot: outdoor
- *    weather_outdoor_good, indoor weather_indoor_good; otherwise 1.
+ *    weather_outdoor_good, indoor weather_indoor_good; otherwise (and for
+ *    items of unknown setting) 1.
  *  - S, social: with company (friends, family, partner, group):
  *    group-friendly items social_group_yes, items marked not group
- *    friendly social_group_no; alone or unknown: 1.
+ *    friendly social_group_no; alone or unknown (or unknown
+ *    friendliness): 1.
  *  - D, device: an item with a device_mask (platform_mask) that includes
- *    ctx's device (platform): device_match; one that excludes it:
- *    device_mismatch; each mask on its own, multiplied; unknown: 1.
- *  - F, fatigue (the profile's seen-items memory, lrn_seen): an item the
- *    user acted on (clicked, bought...) acted_factor; one shown more than
- *    fatigue_impressions times without an action, fatigue_factor per
- *    impression beyond, never below fatigue_floor; otherwise 1.
- *  - N, novelty: an item added to the catalog less than novelty_days
- *    before ctx.time_ms: 1 + novelty_boost * (1 - age / novelty_days).
+ *    ctx's device (platform), bit 1 << its enum value: device_match; one
+ *    that excludes it: device_mismatch; each mask on its own, multiplied;
+ *    an empty mask, or an unknown or out-of-range ctx value: 1.
+ *  - F, fatigue (the profile's seen-items memory, lrn_seen, by the
+ *    candidate's key, so it applies to items of unknown attributes too):
+ *    an item the user acted on (engaged or converted) acted_factor; one
+ *    shown i > fatigue_impressions times without an action
+ *    max(fatigue_factor ^ (i - fatigue_impressions), fatigue_floor);
+ *    otherwise 1.
+ *  - N, novelty: an item added to the catalog (added_ms != 0) less than
+ *    novelty_days before ctx.time_ms: 1 + novelty_boost * (1 - age /
+ *    novelty_days); an item added after ctx.time_ms has age 0; otherwise
+ *    (and with novelty_days 0) 1.
+ *
+ * A score that would overflow is DBL_MAX: scores are always numbers.
  *
  * Strategies (enum rank_strategy) choose which of these apply and what
- * happens after: BASE keeps the base order (scores unchanged); PROFILE uses
- * A only; CONTEXT uses every factor above; EXPLORE adds exploration;
- * DIVERSE adds diversity; FULL adds both. Each step is deterministic for
- * the request's seed.
+ * happens after: BASE keeps the base order (the input order, scores the
+ * base, every factor 1); PROFILE uses A only; CONTEXT uses every factor
+ * above; EXPLORE adds exploration; DIVERSE adds diversity; FULL adds both
+ * (scores, then Thompson, then diversity picks the top k, then
+ * epsilon-greedy). Each step is deterministic for the request's seed.
  *
  * Exploration (EXPLORE, FULL):
  *  - Thompson sampling over categories: each candidate's category has a
  *    click-rate posterior Beta(clk + thompson_prior * g + 1,
- *    imp - clk + thompson_prior * (1 - g) + 1), from the user's own
- *    impressions and clicks of that category (lrn_profile cat_imp/cat_clk
- *    when the category has a slot, else 0) backed off to the global rate g
- *    of the category over all users (rank_cand.global_ctr; 0.05 when
- *    unknown). One draw theta per distinct category (rng_beta); the score
- *    is multiplied by (theta / mean) ^ explore_weight, mean the posterior's
- *    mean. Sparse users lean on the global posterior; heavy users on
- *    their own.
- *  - epsilon-greedy: then, with probability epsilon per slot of the top k,
- *    the slot's candidate is swapped with one drawn uniformly from the
- *    candidates ranked below k (flag RANK_F_EXPLORED on the newcomer).
+ *    max(imp - clk, 0) + thompson_prior * (1 - g) + 1), from the user's
+ *    own impressions and clicks of that category (lrn_profile
+ *    cat_imp/cat_clk when the category has a slot, else 0) backed off to
+ *    the global rate g of the category over all users (rank_cand.global_ctr
+ *    of the category's first candidate; 0.05 when unknown, i.e. outside
+ *    0..1). One draw theta per distinct category (rng_beta), in the order
+ *    the categories first appear among the candidates; the score is
+ *    multiplied by (theta / mean) ^ explore_weight, mean the posterior's
+ *    mean (no draws at weight 0). Candidates without a category (or
+ *    without attributes) have nothing to learn a rate of: factor 1. Sparse
+ *    users lean on the global posterior; heavy users on their own.
+ *  - epsilon-greedy: last, with probability epsilon per slot of the top k
+ *    (in order), the slot's candidate is swapped with one drawn
+ *    uniformly, without replacement, from the candidates ranked below k
+ *    (flag RANK_F_EXPLORED on the newcomer); the one swapped out joins the
+ *    rest, which stays in score order, and is not drawn back.
  *
  * Diversity (DIVERSE, FULL):
- *  - Filter-bubble guard: the normalized Shannon entropy of the user's
- *    recent impressions over their category slots (cat_imp); below
- *    bubble_entropy_floor (and with at least 10 impressions) lambda drops
- *    by bubble_lambda_drop and one more serendipity slot is given.
+ *  - Filter-bubble guard: the normalized Shannon entropy (divided by
+ *    ln LRN_CATS, the slots a profile has) of the user's recent impressions
+ *    over their category slots (cat_imp); below bubble_entropy_floor (and
+ *    with at least 10 impressions) lambda drops by bubble_lambda_drop (not
+ *    below 0) and one more serendipity slot is given.
  *  - Serendipity: one slot in every serendipity_every of the top k (the
- *    last of each block) goes to the best-scored candidate whose category
- *    is not among the user's top 3 categories by w, preferring rising ones
- *    (rank_cand.trend > 1; score * trend), flag RANK_F_SERENDIPITY.
+ *    last of each block: 0-based positions j * every - 1) goes to the
+ *    best-scored candidate not placed yet whose category is not among the
+ *    user's top 3 categories by w (positive w only: an unknown user has
+ *    none), preferring rising ones (rank_cand.trend > 1; score * trend),
+ *    flag RANK_F_SERENDIPITY; ties to the better score rank. Eligible are
+ *    items with attributes and a non-zero category; when none is left the
+ *    slot is MMR's. With the bubble guard the m slots become m + 1 (at
+ *    most k) spread evenly: positions floor(j * k / (m + 1)) - 1, j = 1..
+ *    m + 1 (the last is always position k - 1).
  *  - MMR (engine/metrics.h met_mmr) with mmr_lambda over the best
- *    mmr_pool * k candidates by score picks the rest of the top k.
+ *    min(n, mmr_pool * k) candidates by score (relevance score / best
+ *    score, met_sim_default) picks k; in that order, the picks not yet
+ *    placed fill the positions that are not serendipity slots.
+ *    RANK_F_DIVERSIFIED: MMR picked it above its score rank.
  *
- * Unknown user (NULL profile): A = F = 1, Thompson on global rates only,
- * no bubble guard; context, novelty, epsilon and diversity still apply.
+ * Unknown user (NULL profile): A = F = 1, T = 1 (no preferences), L from
+ * ctx's location only, Thompson on global rates only, no bubble guard;
+ * context, novelty, epsilon and diversity still apply.
  *
  * Threads: none; everything is in the arguments.
  */
@@ -170,36 +205,46 @@ struct rank_opts {
 
 /* Why a result is where it is. Factors are 1 when not applied. */
 struct rank_factors {
-	float affinity, confidence;
+	float affinity;
+	float confidence; /* lrn_profile_confidence (0 without a profile),
+			   * whatever the strategy */
 	float time, distance, weather, social, device;
 	float context; /* the clamped product of the five above */
 	float fatigue, novelty;
 	float explore; /* Thompson factor */
-	int16_t moved; /* rank before exploration/diversity minus
-			     * final rank (positive: moved up) */
+	int16_t moved; /* rank by the score before Thompson minus final rank
+			* (positive: moved up by exploration or diversity;
+			* saturates at the int16_t range) */
 	uint8_t flags; /* RANK_F_* */
 	uint8_t pad;
 };
-#define RANK_F_EXPLORED 0x1	/* placed by epsilon-greedy */
-#define RANK_F_SERENDIPITY 0x2	/* placed in a serendipity slot */
-#define RANK_F_DIVERSIFIED 0x4	/* placed by MMR above its score rank */
-#define RANK_F_UNKNOWN_ITEM 0x8 /* no attributes: base and exploration */
+#define RANK_F_EXPLORED 0x1    /* placed by epsilon-greedy */
+#define RANK_F_SERENDIPITY 0x2 /* placed in a serendipity slot */
+#define RANK_F_DIVERSIFIED 0x4 /* placed by MMR above its score rank */
+#define RANK_F_UNKNOWN_ITEM                                                    \
+	0x8 /* no attributes: base, fatigue and
+				 * exploration */
 
 struct rank_result {
 	uint32_t index; /* into the candidates */
-	double score;	/* final score (before the exploration moves) */
+	double score;	/* final score: base x factors x Thompson (the
+			 * epsilon and diversity moves do not change it) */
 	struct rank_factors f;
 };
 
-/* Bytes of scratch rank_run needs for n candidates. */
+/* Bytes of scratch rank_run needs for n candidates (any alignment; about
+ * 270 n bytes); 0 for n = 0 or n > INT_MAX. */
 size_t rank_scratch_size(unsigned n);
 
 /*
  * Re-ranks n candidates (n >= 1) into out (room for n): the top k in the
- * strategy's order, then the rest by score. Returns the number written (n),
- * or -EINVAL (bad arguments: a NULL pointer other than p, a NaN or
- * negative base, a strategy out of range) or -ENOSPC (scratch smaller than
- * rank_scratch_size(n)). Ties keep the input order.
+ * strategy's order, then the rest by score (BASE: the input order).
+ * Returns the number written (n), or -EINVAL (bad arguments: a NULL
+ * pointer other than p, n = 0 or n > INT_MAX, a NaN, infinite or negative
+ * base, a strategy out of range, an override that is NaN or above its
+ * setting's range) or -ENOSPC (scratch smaller than rank_scratch_size(n)).
+ * Ties keep the input order. Cost: O(n) for the factors, a radix sort of
+ * the scores (two with Thompson), met_mmr over mmr_pool x k candidates.
  */
 int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
     const struct rank_params *rp, const struct rank_ctx *ctx,

@@ -93,6 +93,14 @@ struct pen_prepared {
  */
 int pen_open(const char *instance, pen_t **out, char *err, size_t errlen);
 
+/*
+ * Waits until the instance is ready (a restart loads its snapshot first:
+ * until then publishes, profile reads and rankings return -EINPROGRESS,
+ * never a half-loaded answer). 0, -ETIMEDOUT, or -ESHUTDOWN when it is
+ * stopping.
+ */
+int pen_wait_ready(pen_t *p, unsigned timeout_ms);
+
 /* Commits staged events, releases the producer slot, detaches, sets *p NULL. */
 void pen_close(pen_t **p);
 
@@ -266,7 +274,9 @@ const char *pen_count_name(pen_t *p, unsigned i);
 
 /*
  * Copies the profile of user_id. 0, -ENOENT (no events for this user yet),
- * -EBUSY (its record is stuck mid-write: its worker is being restarted).
+ * -EBUSY (its record is stuck mid-write: its worker is being restarted),
+ * -EINPROGRESS (the instance is loading its snapshot), -EIO (a corrupt
+ * index entry, repaired when its worker restarts).
  */
 int pen_profile_read(pen_t *p, const char *user_id, size_t len,
     struct pen_profile *out, int flags);
@@ -286,7 +296,9 @@ struct pen_stats {
 	uint64_t backlog;	 /* events in rings, not yet applied */
 	uint64_t full_waits;	 /* publishes that met a full ring */
 	uint64_t rejected;	 /* all rejections */
-	uint64_t reserved[8];
+	int loading;		 /* loading its snapshot: not ready yet */
+	uint64_t load_done, load_total; /* profiles loaded of the snapshot */
+	uint64_t reserved[5];
 };
 int pen_stats_read(pen_t *p, struct pen_stats *out);
 

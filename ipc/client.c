@@ -59,6 +59,8 @@ const char *pen_strerror(int err)
 	case -EPROTO: return "region layout mismatch";
 	case -EBUSY: return "record busy (its worker is restarting)";
 	case -ETIMEDOUT: return "timed out";
+	case -EINPROGRESS:
+		return "the instance is loading its snapshot, not ready yet (pen_wait_ready waits for it)";
 	case -EINVAL: return "invalid argument or event";
 	default: return strerror(err < 0 ? -err : err);
 	}
@@ -227,11 +229,35 @@ static int _enter(pen_t *p, struct reg_producer *pr)
 {
 	ck_pr_store_uint(&pr->busy, pr->busy + 1);
 	ck_pr_fence_memory(); /* busy is visible before we read the state */
-	if (ck_pr_load_uint(&p->r.hdr->state) != REG_RUNNING) {
+	uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
+	if (st != REG_RUNNING) {
 		ck_pr_store_uint(&pr->busy, pr->busy + 1);
-		return -ESHUTDOWN;
+		return st == REG_STARTING ? -EINPROGRESS : -ESHUTDOWN;
 	}
 	return 0;
+}
+
+int client_ready(const pen_t *p)
+{
+	uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
+	return st == REG_RUNNING ? 0
+	    : st == REG_STARTING ? -EINPROGRESS
+				 : -ESHUTDOWN;
+}
+
+int pen_wait_ready(pen_t *p, unsigned timeout_ms)
+{
+	if (!p)
+		return -EINVAL;
+	int64_t until = reg_now_mono_ms() + timeout_ms;
+	int rc;
+	while ((rc = client_ready(p)) == -EINPROGRESS) {
+		if (reg_now_mono_ms() >= until)
+			return -ETIMEDOUT;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	return rc;
 }
 
 static void _leave(struct reg_producer *pr)
@@ -541,7 +567,10 @@ int pen_profile_read(pen_t *p, const char *user_id, size_t len,
 	if (!p || !user_id || !out)
 		return -EINVAL;
 	struct lrn_profile lp;
-	int rc = prof_read(&p->r, evt_user_key(user_id, len), &lp);
+	int rc = client_ready(p);
+	if (rc == -EINPROGRESS)
+		return rc; /* a half-loaded table would say "not found" */
+	rc = prof_read(&p->r, evt_user_key(user_id, len), &lp);
 	if (rc)
 		return rc;
 	if (lp.events == 0)
@@ -565,6 +594,9 @@ int pen_stats_read(pen_t *p, struct pen_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->shards = g->shards;
 	out->producer_slots = g->producer_slots;
+	out->loading = client_ready(p) == -EINPROGRESS;
+	out->load_done = ck_pr_load_64(&p->r.hdr->load_done);
+	out->load_total = ck_pr_load_64(&p->r.hdr->load_total);
 	out->profile_capacity = (uint64_t)g->profiles_per_shard * g->shards;
 	out->catalog_capacity = g->catalog_capacity;
 	out->catalog = ck_pr_load_uint(&reg_catalog(&p->r)->count);

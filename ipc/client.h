@@ -19,6 +19,9 @@ const struct reg *client_region(const pen_t *p);
 void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
     struct pen_profile *out, int flags, int64_t as_of_ms);
 
+/* 0 when the region runs, -EINPROGRESS while it loads, else -ESHUTDOWN. */
+int client_ready(const pen_t *p);
+
 /* The handle's rank scratch, grown to `bytes` (NULL: out of memory). */
 void *client_rank_scratch(pen_t *p, size_t bytes);
 

@@ -145,7 +145,9 @@ int cat_name_get(const struct reg *r, uint32_t id, char *buf, size_t len)
 		return 0;
 	}
 	ck_pr_fence_load(); /* id before text */
-	snprintf(buf, len, "%.*s", (int)e->len, e->text);
+	/* len is shared memory too: never past the text */
+	snprintf(buf, len, "%.*s",
+	    (int)(e->len > NAME_MAX_LEN ? NAME_MAX_LEN : e->len), e->text);
 	return e->kind;
 }
 

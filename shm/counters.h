@@ -32,7 +32,9 @@
 	X(RECOVERED, "recovered",                                              \
 	    "half-applied events rolled back at a worker's start")             \
 	X(SKIPPED, "skipped",                                                  \
-	    "already-applied records skipped at a worker's start")
+	    "already-applied records skipped at a worker's start")             \
+	X(QUARANTINED, "quarantined",                                          \
+	    "corrupt index entries, counts or intents a worker repaired or removed at start (shared memory is input too)")
 
 /*
  * The acceptor's rows (workers/acceptor.h). The FWD_CLOSED_* rows mirror

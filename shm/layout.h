@@ -8,7 +8,7 @@
  * offsets, never pointers. Parts, in order, each 64-byte aligned:
  *
  *   header | procs[] | producer slots[] | rings[P*S] | shards[S] | catalog |
- *   names | acceptor (only when acceptor_slots > 0)
+ *   names | segments | acceptor (only when acceptor_slots > 0)
  *
  * Who writes what is noted above each struct. "sup" is the supervisor
  * (penchantd), "wrk s" the worker of shard s, "prod p" whoever holds producer
@@ -32,7 +32,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 11 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 12 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -75,6 +75,7 @@ struct reg_geometry {
 /* Offsets and strides (bytes from the region base); sup writes once. */
 struct reg_offsets {
 	uint64_t procs, producers, rings, shards, catalog, names;
+	uint64_t segments; /* struct seg_block */
 	uint64_t acceptor; /* struct acc_block; == end when acceptor_slots 0 */
 	uint64_t end;
 	uint64_t ring_stride, shard_stride;
@@ -102,6 +103,8 @@ struct reg_header {
 	    params;		 /* the learner's constants for this instance */
 	struct rank_params rank; /* the ranker's and serving constants */
 	struct evt_limits limits; /* validation limits for producers */
+	/* Snapshot loading progress while REG_STARTING (sup writes). */
+	uint64_t load_total, load_done;
 	int64_t max_past_ms,
 	    max_future_ms; /* acceptance window vs wall clock */
 	char instance[40];
@@ -275,6 +278,75 @@ struct name_entry {
 	char text[NAME_MAX_LEN];
 };
 _Static_assert(sizeof(struct name_entry) == 136, "name entry is 136 bytes");
+
+/*
+ * Segments (shm/segment.h). Written only by the segmenter ("seg"): it
+ * fills tab[!active] under that table's sequence lock, then stores active
+ * (release). Readers copy tab[active] under its lock. refresh_requests is
+ * the one field others write (an atomic add by `penchant segments
+ * --refresh`); the segmenter refreshes when it moved.
+ */
+#define SEG_MAX 16     /* segments at most (k) */
+#define SEG_PRIOR 12   /* interests kept per segment for its prior */
+#define SEG_HISTORY 24 /* refreshes whose sizes are remembered */
+#define SEG_NAME_MAX 47
+
+struct seg_prior {
+	uint32_t id;  /* tag or category id, 0 = unused */
+	uint8_t kind; /* NAME_TAG or NAME_CATEGORY */
+	uint8_t pad[3];
+	float w; /* mean share of the members' positive weight */
+};
+
+struct seg_info {
+	uint32_t id;	   /* stable across refreshes */
+	uint32_t strategy; /* enum seg_strategy */
+	char name[SEG_NAME_MAX + 1];
+	uint64_t size;
+	float share;	    /* of the users */
+	float centroid[16]; /* standardized features (FEAT_COUNT) */
+	float mean[16];	    /* raw feature means, for people */
+	float engagement;   /* share of active members */
+	float ctr;	    /* members' actions / impressions, -1 none */
+	float drift_rate;   /* share of members drifting now */
+	float confidence;   /* mean assignment confidence */
+	float epsilon, mmr_lambda, explore_weight, context_weight;
+	struct seg_prior prior[SEG_PRIOR];
+	uint32_t overridden; /* 1: name/strategy/params from settings */
+	uint32_t pad;
+};
+
+struct seg_table {
+	struct ck_sequence seq;
+	uint32_t pad;
+	uint64_t version;     /* refreshes published, this one's number */
+	int64_t refreshed_ms; /* wall clock */
+	int64_t as_of_ms;     /* the features' time */
+	uint64_t users;
+	uint32_t k;
+	uint32_t low_confidence_users; /* assignments under the threshold */
+	float low_confidence;	       /* the threshold */
+	uint32_t pad2;
+	double inertia, silhouette;
+	double scale_mean[16], scale_std[16]; /* the features' scaler */
+	struct seg_info seg[SEG_MAX];
+};
+
+struct seg_block {
+	uint32_t active; /* table readers use */
+	uint32_t pad;
+	uint64_t refresh_requests; /* any process: atomic add */
+	uint64_t refreshes_done;   /* seg */
+	uint64_t failures;	   /* seg: refreshes that failed */
+	int64_t last_ms;	   /* seg: wall clock of the last attempt */
+	uint32_t hist_n, hist_at;
+	struct {
+		int64_t ms;
+		uint32_t id[SEG_MAX];
+		uint64_t size[SEG_MAX];
+	} history[SEG_HISTORY]; /* ring of the last refreshes */
+	struct seg_table tab[2];
+} __attribute__((aligned(REG_LINE)));
 
 /*
  * The acceptor's crash-safe state for the Fluentd forward protocol

@@ -12,8 +12,8 @@ int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
 	struct shard_block *sh = reg_shard(r, s);
 	struct prof_index *idx = reg_shard_index(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
-	uint32_t i = prof_probe_start(key, mask + 1);
-	for (;; i = (i + 1) & mask) {
+	uint32_t i = prof_probe_start(key, mask + 1), n = 0;
+	for (; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t k = idx[i].key;
 		if (k == key) {
 			ref->index_pos = i;
@@ -24,7 +24,8 @@ int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
 		if (k == 0)
 			break;
 	}
-	if (sh->count >= r->hdr->geo.profiles_per_shard)
+	/* n > mask: an index with no free entry (only a corrupt one). */
+	if (n > mask || sh->count >= r->hdr->geo.profiles_per_shard)
 		return -ENOSPC;
 	uint32_t rec = sh->count;
 	struct prof_slot *slot = reg_shard_records(r, s) + rec;
@@ -65,6 +66,8 @@ int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
 			continue;
 		ck_pr_fence_load(); /* key before rec: pairs with the insert */
 		uint32_t rec = ck_pr_load_32(&idx[i].rec);
+		if (rec >= r->hdr->geo.profiles_per_shard)
+			return -EIO; /* corrupt: its worker quarantines it */
 		int rc = prof_copy(r, s, rec, out);
 		if (rc)
 			return rc;
@@ -113,4 +116,77 @@ int prof_load(const struct reg *r, const struct lrn_profile *p)
 	slot->p = *p;
 	prof_write_end(slot);
 	return 0;
+}
+
+/* Whether home position h lies cyclically in (from, to]. */
+static bool _between(uint32_t from, uint32_t h, uint32_t to)
+{
+	return from <= to ? (from < h && h <= to) : (from < h || h <= to);
+}
+
+void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos)
+{
+	struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	uint32_t hole = pos & mask;
+	/* Backward shift: every later entry of the probe run that may move
+	 * into the hole does, so no key is left behind an empty entry. */
+	for (uint32_t j = (hole + 1) & mask, n = 0; n < mask;
+	     j = (j + 1) & mask, n++) {
+		uint64_t k = ck_pr_load_64(&idx[j].key);
+		if (k == 0)
+			break;
+		uint32_t home = prof_probe_start(k, mask + 1);
+		if (_between(hole, home, j))
+			continue; /* it belongs where it is */
+		idx[hole].rec = idx[j].rec;
+		ck_pr_fence_store(); /* rec before the key that leads to it */
+		ck_pr_store_64(&idx[hole].key, k);
+		hole = j;
+	}
+	ck_pr_store_64(&idx[hole].key, 0);
+}
+
+unsigned prof_validate(const struct reg *r, unsigned s, uint8_t *seen)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	struct prof_index *idx = reg_shard_index(r, s);
+	struct prof_slot *recs = reg_shard_records(r, s);
+	const uint32_t cap = r->hdr->geo.profiles_per_shard;
+	const uint32_t slots = r->hdr->geo.index_slots;
+	unsigned bad = 0;
+
+	if (sh->count > cap) {
+		ck_pr_store_uint(&sh->count, cap);
+		bad++;
+	}
+	memset(seen, 0, (cap + 7) / 8);
+	/* A deletion may shift a later entry into i: look at i again. Each
+	 * deletion empties one entry, so at most 2 x slots steps. */
+	for (uint32_t i = 0, n = 0; i < slots && n < 2 * slots; n++) {
+		uint64_t k = idx[i].key;
+		uint32_t rec = idx[i].rec;
+		bool drop = false;
+		if (k != 0) {
+			drop = rec >= cap || (seen[rec / 8] >> (rec % 8) & 1);
+			if (!drop) {
+				struct lrn_profile *p = &recs[rec].p;
+				if (p->user_key != k && p->events == 0) {
+					prof_write_begin(&recs[rec]);
+					lrn_profile_init(p, k);
+					prof_write_end(&recs[rec]);
+				}
+				drop = p->user_key != k;
+			}
+		}
+		if (drop) {
+			prof_index_delete(r, s, i);
+			bad++;
+			continue; /* the shift may have moved another here */
+		}
+		if (k != 0)
+			seen[rec / 8] |= (uint8_t)(1u << (rec % 8));
+		i++;
+	}
+	return bad;
 }

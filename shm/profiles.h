@@ -73,6 +73,25 @@ unsigned prof_repair_count(const struct reg *r, unsigned s);
 unsigned prof_repair_seqlocks(const struct reg *r, unsigned s);
 
 /*
+ * Worker of shard s only: removes index entry `pos` by backward shift
+ * (linear probing keeps no tombstones). A reader probing at that moment
+ * may miss a key that is being moved back: -ENOENT once, never a wrong
+ * profile. The record itself is left as it is (the caller clears it).
+ */
+void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos);
+
+/*
+ * Worker of shard s only, at start, before recovery: shared memory is
+ * input too. Checks every index entry and the intent against the
+ * geometry and quarantines what cannot be right: entries pointing past
+ * the table, at a record another entry claims, or at a record of another
+ * user are removed; a count past the capacity is cut (the intent is the
+ * shard step's to check, shm/shard.c). `seen` is scratch of
+ * (profiles_per_shard + 7) / 8 bytes. Returns how many things it repaired.
+ */
+unsigned prof_validate(const struct reg *r, unsigned s, uint8_t *seen);
+
+/*
  * Supervisor only, while no worker runs (loading a snapshot): inserts or
  * overwrites a whole profile into its shard. 0 or -ENOSPC.
  */

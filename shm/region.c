@@ -73,6 +73,8 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	    (uint64_t)geo->catalog_slots * sizeof(struct cat_entry);
 	off->names = at = _align(at, REG_LINE);
 	at += (uint64_t)geo->names_slots * sizeof(struct name_entry);
+	off->segments = at = _align(at, REG_LINE);
+	at += sizeof(struct seg_block);
 	/* The acceptor's forward-protocol state: only with an acceptor slot,
 	 * so regions without one keep their size. */
 	off->acceptor = at = _align(at, 4096);
@@ -273,6 +275,16 @@ int reg_attach(struct reg *r, const char *instance,
 		    "/dev/shm%s is too small to be a penchant region", name);
 		close(fd);
 		return -EPROTO;
+	}
+	/* Another user's region is theirs to read and write: learning into
+	 * it (or adopting it) would hand them what this process learns. */
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		snprintf(err, errlen,
+		    "/dev/shm%s is owned by uid %u with mode %04o; this process runs as uid %u and uses only its own regions of mode 0600 (remove it as its owner, or as root after checking who made it)",
+		    name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    (unsigned)geteuid());
+		close(fd);
+		return -EACCES;
 	}
 	size_t size = (size_t)st.st_size;
 	void *base =

@@ -43,7 +43,9 @@ int reg_create(struct reg *r, const char *instance,
 /*
  * Maps an existing region and validates its header. When `expect` is not
  * NULL the geometry must equal it. Errors: -ENOENT (no such instance),
- * -EPROTO (magic/version/size mismatch, message says what differs).
+ * -EACCES (the region belongs to another uid or is readable by others:
+ * never used), -EPROTO (magic/version/size mismatch, message says what
+ * differs).
  */
 int reg_attach(struct reg *r, const char *instance,
     const struct reg_geometry *expect, char *err, size_t errlen);
@@ -116,6 +118,10 @@ static inline struct cat_entry *reg_catalog_entries(const struct reg *r)
 {
 	return (struct cat_entry *)(r->base + r->hdr->off.catalog +
 	    r->hdr->off.catalog_entries);
+}
+static inline struct seg_block *reg_segments(const struct reg *r)
+{
+	return (struct seg_block *)(r->base + r->hdr->off.segments);
 }
 static inline struct name_entry *reg_names(const struct reg *r)
 {

@@ -5,6 +5,7 @@
  */
 #include "shm/shard.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "shm/catalog.h"
@@ -153,13 +154,23 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	ck_pr_store_uint(&in->valid, 1);
 	ck_pr_fence_store(); /* valid before the record changes */
 
-	prof_write_begin(slot);
-	lrn_apply(&slot->p, &r->hdr->params, e, item);
-	prof_write_end(slot);
+	/* The index leads here for this user: anything else is corruption
+	 * that recovery did not catch; skip it rather than learn into
+	 * another user's profile. */
+	bool ok = slot->p.user_key == e->user_key;
+	if (ok) {
+		prof_write_begin(slot);
+		lrn_apply(&slot->p, &r->hdr->params, e, item);
+		prof_write_end(slot);
+	}
 
 	ck_pr_store_64(&b->applied_seq, e->seq + 1);
 	ck_pr_fence_store(); /* applied_seq covers seq before valid drops */
 	ck_pr_store_uint(&in->valid, 0);
+	if (!ok) {
+		counters[REG_C_QUARANTINED]++;
+		return;
+	}
 	counters[REG_C_APPLIED]++;
 	_stats(r, &sh->stats, e, item);
 }
@@ -184,7 +195,21 @@ static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)
 unsigned shard_recover(const struct reg *r, unsigned s)
 {
 	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	struct shard_intent *in = &reg_shard(r, s)->intent;
+	/* Shared memory is input too: an intent naming a ring or record
+	 * that does not exist is dropped before anything follows it. */
+	if (in->valid &&
+	    (in->ring >= r->hdr->geo.producer_slots ||
+		in->rec >= r->hdr->geo.profiles_per_shard)) {
+		ck_pr_store_uint(&in->valid, 0);
+		counters[REG_C_QUARANTINED]++;
+	}
 	_rollback(r, s, counters);
+	uint8_t *seen = malloc((r->hdr->geo.profiles_per_shard + 7) / 8);
+	if (seen) { /* without memory, recover as before: rare */
+		counters[REG_C_QUARANTINED] += prof_validate(r, s, seen);
+		free(seen);
+	}
 	prof_repair_count(r, s);
 	prof_repair_seqlocks(r, s);
 	unsigned skipped = 0;

@@ -253,7 +253,10 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 {
 	int rc = 0, to[EVT_CUSTOM_VERBS];
 	bool remap = _verb_map(r, h, to);
+	ck_pr_store_64(&r->hdr->load_total, h->profiles);
 	for (uint64_t i = 0; !rc && i < h->profiles; i++) {
+		if ((i & 4095) == 0) /* readers show progress */
+			ck_pr_store_64(&r->hdr->load_done, i);
 		struct lrn_profile p;
 		rc = _get(sf, &p, sizeof(p));
 		if (!rc && remap)
@@ -262,6 +265,7 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 			snprintf(err, errlen,
 			    "the snapshot holds more profiles than profiles_per_shard allows; raise it");
 	}
+	ck_pr_store_64(&r->hdr->load_done, h->profiles);
 	for (uint64_t i = 0; !rc && i < h->catalog; i++) {
 		struct _snap_cat c;
 		rc = _get(sf, &c, sizeof(c));

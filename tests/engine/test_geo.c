@@ -1,5 +1,6 @@
 /* geo: geohash cells against known geohash strings, text round trips,
- * precision packing, parents, bounds and input validation. */
+ * precision packing, parents, bounds, centres, great-circle distances and
+ * input validation. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -137,10 +138,78 @@ static void test_invalid(void)
 	CHECK_EQ_INT(geo_cell_to_string(cell, buf, 7), 6);
 }
 
+static void test_center(void)
+{
+	uint64_t s1, cell;
+	double lat = 7, lon = 7;
+
+	/* "s" is lat [0, 45], lon [0, 45]. */
+	CHECK_EQ_INT(geo_cell_from_string("s", 1, &s1), 0);
+	CHECK_EQ_INT(geo_cell_center(s1, &lat, &lon), 0);
+	CHECK_NEAR(lat, 22.5, 0);
+	CHECK_NEAR(lon, 22.5, 0);
+	CHECK_EQ_INT(geo_cell_center(s1, NULL, NULL), 0);
+
+	/* A fine cell's centre is within half its box of the point. */
+	CHECK_EQ_INT(geo_encode(48.8583, 2.2945, 9, &cell), 0);
+	CHECK_EQ_INT(geo_cell_center(cell, &lat, &lon), 0);
+	CHECK_NEAR(lat, 48.8583, 0.0001);
+	CHECK_NEAR(lon, 2.2945, 0.0001);
+
+	/* Every precision, cells all over: the midpoints of the bounds,
+	 * exactly. */
+	uint64_t x = 12345;
+
+	for (unsigned i = 0; i < 20000; i++) {
+		double a, b, c, d;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		double la = -90.0 + 180.0 * (double)(x >> 11) * 0x1.0p-53;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		double lo = -180.0 + 360.0 * (double)(x >> 11) * 0x1.0p-53;
+
+		REQUIRE(geo_encode(la, lo, 1 + i % 12, &cell) == 0);
+		CHECK_EQ_INT(geo_cell_bounds(cell, &a, &b, &c, &d), 0);
+		CHECK_EQ_INT(geo_cell_center(cell, &lat, &lon), 0);
+		CHECK(lat == (a + b) / 2 && lon == (c + d) / 2);
+	}
+
+	lat = lon = 7;
+	CHECK_EQ_INT(geo_cell_center(0, &lat, &lon), -EINVAL);
+	CHECK_EQ_INT(geo_cell_center(13, &lat, &lon), -EINVAL);
+	CHECK(lat == 7 && lon == 7);
+}
+
+static void test_distance(void)
+{
+	const double r = GEO_EARTH_RADIUS_KM;
+
+	CHECK_NEAR(geo_distance_km(10, 20, 10, 20), 0, 0);
+	/* One degree of a meridian, a quarter of the equator, antipodes. */
+	CHECK_NEAR(geo_distance_km(0, 0, 1, 0), r * M_PI / 180, 1e-9);
+	CHECK_NEAR(geo_distance_km(0, 0, 0, 90), r * M_PI / 2, 1e-9);
+	CHECK_NEAR(geo_distance_km(0, 0, 0, 180), r * M_PI, 1e-9);
+	CHECK_NEAR(geo_distance_km(90, 0, -90, 0), r * M_PI, 1e-9);
+	/* Across the antimeridian: 2 degrees of the equator, not 358. */
+	CHECK_NEAR(geo_distance_km(0, 179, 0, -179), r * M_PI / 90, 1e-9);
+	/* Paris - London (haversine on this sphere: 343.5565 km). */
+	CHECK_NEAR(geo_distance_km(48.8566, 2.3522, 51.5074, -0.1278),
+	    343.5565349, 1e-6);
+	CHECK_NEAR(geo_distance_km(51.5074, -0.1278, 48.8566, 2.3522),
+	    geo_distance_km(48.8566, 2.3522, 51.5074, -0.1278), 1e-9);
+	/* Short distances keep their digits: 1e-6 degree is 11 cm. */
+	CHECK_NEAR(geo_distance_km(0, 0, 0, 1e-6), r * M_PI / 180 * 1e-6,
+	    1e-15);
+	CHECK(isnan(geo_distance_km(NAN, 0, 0, 0)));
+}
+
 int main(void)
 {
 	test_known();
 	test_precision_and_parents();
 	test_invalid();
+	test_center();
+	test_distance();
 	return check_done("event_geo");
 }

@@ -1,0 +1,313 @@
+/*
+ * rerank: libpenchant's pen_rerank and pen_serving_read (penchant.h).
+ * Everything a ranking reads comes from shared memory: the user's profile
+ * (a consistent copy), each candidate's catalog entry, and the serving
+ * statistics the workers keep per shard (category click rates and
+ * trends); the ranking itself is engine/rank.h's rank_run. No syscall,
+ * no lock; scratch is the handle's, grown when a call needs more.
+ */
+#include "penchant.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "engine/geo.h"
+#include "engine/rank.h"
+#include "ipc/client.h"
+#include "shm/catalog.h"
+#include "shm/profiles.h"
+
+#define _CAT_CACHE 64 /* distinct categories looked up per call */
+
+/* A category's click rate and trend over all shards. */
+struct _catinfo {
+	uint32_t id;
+	float ctr, trend;
+};
+
+static const struct cat_stat *_find_stat(const struct shard_stats *st,
+    uint32_t id)
+{
+	uint32_t mask = REG_CAT_STATS - 1;
+	for (uint32_t i = 0, at = (id * 0x9E3779B1u) >> 22 & mask;
+	     i < REG_CAT_STATS; i++, at = (at + 1) & mask) {
+		uint32_t k = ck_pr_load_32(&st->cats[at].id);
+		if (k == id)
+			return &st->cats[at];
+		if (k == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Click rate (actions / impressions; negative without 20 impressions,
+ * too few to say) and trend: positives of the latest event day against
+ * the day before, the latter scaled to the share of today already past
+ * (today at `now`), so a rising category reads above 1 by afternoon.
+ */
+static void _cat_info(const struct reg *r, uint32_t id, int64_t now,
+    struct _catinfo *ci)
+{
+	uint64_t imps = 0, acts = 0;
+	double today = 0, yesterday = 0;
+	int64_t day = now / LRN_DAY_MS;
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		const struct cat_stat *c =
+		    _find_stat(&reg_shard(r, s)->stats, id);
+		if (!c)
+			continue;
+		imps += ck_pr_load_64(&c->impressions);
+		acts += ck_pr_load_64(&c->actions);
+		int32_t d = (int32_t)ck_pr_load_32((const uint32_t *)&c->day);
+		uint32_t t = ck_pr_load_32(&c->pos_today);
+		uint32_t y = ck_pr_load_32(&c->pos_yesterday);
+		if (d == day) {
+			today += t;
+			yesterday += y;
+		} else if (d == day - 1) {
+			yesterday += t;
+		}
+	}
+	double past = (double)(now - day * LRN_DAY_MS) / (double)LRN_DAY_MS;
+	ci->id = id;
+	ci->ctr = imps >= 20 ? (float)((double)acts / (double)imps) : -1.0f;
+	ci->trend = (float)((today + 1.0) / (yesterday * past + 1.0));
+}
+
+static const struct _catinfo *_cat_cached(const struct reg *r,
+    struct _catinfo *cache, unsigned *n, uint32_t id, int64_t now)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (cache[i].id == id)
+			return &cache[i];
+	if (*n == _CAT_CACHE)
+		return NULL; /* beyond: treated as unknown, rare */
+	_cat_info(r, id, now, &cache[*n]);
+	return &cache[(*n)++];
+}
+
+/* Inline attributes as the catalog would hold them. */
+static void _attrs(const struct reg *r, const struct pen_item_attrs *a,
+    struct cat_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->price_level = 255;
+	if (a->category)
+		it->item.category =
+		    evt_tag_id(a->category, strlen(a->category));
+	for (unsigned t = 0;
+	     a->tags && t < a->n_tags && it->item.n_tags < LRN_ITEM_TAGS; t++)
+		if (a->tags[t])
+			it->item.tags[it->item.n_tags++] =
+			    evt_tag_id(a->tags[t], strlen(a->tags[t]));
+	it->start_ms = a->start_ms;
+	it->start_tz_min = (int16_t)a->start_tz_min;
+	it->added_ms = a->added_ms;
+	if (a->has_location && geo_valid(a->lat, a->lon))
+		geo_encode(a->lat, a->lon, r->hdr->limits.geo_precision,
+		    &it->geo_cell);
+	it->setting = a->indoor < 0 ? ITEM_SETTING_UNKNOWN
+	    : a->indoor		    ? ITEM_INDOOR
+				    : ITEM_OUTDOOR;
+	it->group_friendly = a->group_friendly < 0 ? ITEM_UNKNOWN
+	    : a->group_friendly			   ? ITEM_YES
+						   : ITEM_NO;
+	for (unsigned d = 0; a->devices && d < a->n_devices; d++)
+		if (a->devices[d])
+			it->device_mask |= (uint8_t)(1u
+			    << evt_context_parse(EVT_CTX_DEVICE, a->devices[d],
+				   strlen(a->devices[d])));
+}
+
+static void _context(const struct pen_context *c, int64_t now,
+    struct rank_ctx *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->time_ms = c && c->time_ms ? c->time_ms : now;
+	if (!c)
+		return;
+	rc->tz_min = (int16_t)c->tz_offset_min;
+	rc->has_location =
+	    c->has_location && geo_valid(c->lat, c->lon) ? true : false;
+	rc->lat = c->lat;
+	rc->lon = c->lon;
+#define _CTX(field, kind)                                                      \
+	rc->field = (uint8_t)evt_context_parse(kind, c->field,                 \
+	    c->field ? strlen(c->field) : 0)
+	_CTX(weather, EVT_CTX_WEATHER);
+	_CTX(social, EVT_CTX_SOCIAL);
+	_CTX(device, EVT_CTX_DEVICE);
+	_CTX(platform, EVT_CTX_PLATFORM);
+#undef _CTX
+}
+
+/* Scratch layout of one call: candidates, items, results, the ranker's. */
+struct _scratch {
+	struct rank_cand *cands;
+	struct cat_item *items;
+	struct rank_result *res;
+	void *rank;
+	size_t rank_size;
+};
+
+static int _scratch(pen_t *p, size_t n, struct _scratch *s)
+{
+	size_t a = n * sizeof(*s->cands), b = n * sizeof(*s->items),
+	       c = n * sizeof(*s->res);
+	s->rank_size = rank_scratch_size((unsigned)n);
+	char *base = client_rank_scratch(p, a + b + c + s->rank_size + 64);
+	if (!base)
+		return -ENOMEM;
+	s->cands = (struct rank_cand *)base;
+	s->items = (struct cat_item *)(base + a);
+	s->res = (struct rank_result *)(base + a + b);
+	/* 64-aligned for the ranker's own arrays */
+	uintptr_t at = (uintptr_t)(base + a + b + c);
+	s->rank = (void *)((at + 63) & ~(uintptr_t)63);
+	return 0;
+}
+
+static void _out(const struct rank_result *r, struct pen_ranked *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->index = r->index;
+	o->score = r->score;
+	o->affinity = r->f.affinity;
+	o->confidence = r->f.confidence;
+	o->time = r->f.time;
+	o->distance = r->f.distance;
+	o->weather = r->f.weather;
+	o->social = r->f.social;
+	o->device = r->f.device;
+	o->context = r->f.context;
+	o->fatigue = r->f.fatigue;
+	o->novelty = r->f.novelty;
+	o->explore = r->f.explore;
+	o->moved = r->f.moved;
+	o->flags = r->f.flags;
+}
+
+_Static_assert(PEN_RANK_EXPLORED == RANK_F_EXPLORED &&
+	PEN_RANK_SERENDIPITY == RANK_F_SERENDIPITY &&
+	PEN_RANK_DIVERSIFIED == RANK_F_DIVERSIFIED &&
+	PEN_RANK_UNKNOWN_ITEM == RANK_F_UNKNOWN_ITEM,
+    "public flags are the ranker's");
+
+int pen_rerank(pen_t *p, const char *user_id, size_t len,
+    const struct pen_context *ctx, const struct pen_candidate *cands, size_t n,
+    const struct pen_rank_options *opt, struct pen_ranked *out,
+    uint64_t *request_id)
+{
+	if (!p || !user_id || !cands || !out || n == 0 || n > UINT32_MAX / 2)
+		return -EINVAL;
+	const struct reg *r = client_region(p);
+	int ready = client_ready(p);
+	if (ready)
+		return ready; /* loading: a half-loaded profile would mislead */
+	int strat = RANK_FULL;
+	if (opt && opt->strategy &&
+	    (strat = rank_strategy_parse(opt->strategy,
+		 strlen(opt->strategy))) < 0)
+		return -EINVAL;
+	int64_t now = reg_now_wall_ms();
+	struct rank_ctx rc;
+	_context(ctx, now, &rc);
+	struct _scratch s;
+	int rc_ = _scratch(p, n, &s);
+	if (rc_)
+		return rc_;
+
+	struct lrn_profile lp;
+	const struct lrn_profile *prof = NULL;
+	rc_ = prof_read(r, evt_user_key(user_id, len), &lp);
+	if (rc_ == 0 && lp.events > 0)
+		prof = &lp;
+	else if (rc_ && rc_ != -ENOENT)
+		return rc_;
+
+	struct _catinfo cache[_CAT_CACHE];
+	unsigned ncache = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct rank_cand *c = &s.cands[i];
+		const char *id = cands[i].entity_id;
+		if (!id || !(cands[i].score >= 0.0) || isinf(cands[i].score))
+			return -EINVAL;
+		memset(c, 0, sizeof(*c));
+		c->key = evt_entity_key(id, strlen(id));
+		c->base = cands[i].score;
+		c->global_ctr = -1.0f;
+		if (cands[i].attrs) {
+			_attrs(r, cands[i].attrs, &s.items[i]);
+			c->item = &s.items[i];
+		} else if (cat_get(r, c->key, &s.items[i]) == 0) {
+			c->item = &s.items[i];
+		}
+		if (c->item && c->item->item.category) {
+			const struct _catinfo *ci = _cat_cached(r, cache,
+			    &ncache, c->item->item.category, rc.time_ms);
+			if (ci) {
+				c->global_ctr = ci->ctr;
+				c->trend = ci->trend;
+			}
+		}
+	}
+	uint64_t rid =
+	    evt_request_make(now, (unsigned)strat, client_rank_seq(p));
+	struct rank_opts ro = {
+		.strategy = (unsigned)strat,
+		.k = opt ? opt->k : 0,
+		.seed = opt && opt->seed ? opt->seed : rid,
+		.epsilon = opt ? opt->epsilon : -1.0,
+		.explore_weight = opt ? opt->explore_weight : -1.0,
+		.mmr_lambda = opt ? opt->mmr_lambda : -1.0,
+		.serendipity_every = opt ? opt->serendipity_every : -1,
+	};
+	if (!opt) /* zeroed options would mean "no exploration" */
+		ro.epsilon = ro.explore_weight = ro.mmr_lambda = -1.0;
+	int got = rank_run(prof, &r->hdr->params, &r->hdr->rank, &rc, s.cands,
+	    (unsigned)n, &ro, s.rank, s.rank_size, s.res);
+	if (got < 0)
+		return got;
+	for (size_t i = 0; i < n; i++)
+		_out(&s.res[i], &out[i]);
+	if (request_id)
+		*request_id = rid;
+	return 0;
+}
+
+int pen_serving_read(pen_t *p, const char *strategy, unsigned position,
+    struct pen_serving *out)
+{
+	if (!p || !out || position > PEN_POSITIONS + 1)
+		return -EINVAL;
+	int strat = -1;
+	if (strategy &&
+	    (strat = rank_strategy_parse(strategy, strlen(strategy))) < 0)
+		return -EINVAL;
+	const struct reg *r = client_region(p);
+	memset(out, 0, sizeof(*out));
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		const struct shard_stats *st = &reg_shard(r, s)->stats;
+		for (unsigned k = 0; k < RANK_STRATEGY_SLOTS; k++) {
+			if (strat >= 0 && k != (unsigned)strat)
+				continue;
+			for (unsigned q = 0; q < REG_POSITIONS; q++) {
+				/* position PEN_POSITIONS + 1 is cell 0 */
+				unsigned want = position == PEN_POSITIONS + 1
+				    ? 0
+				    : position;
+				if (position && q != want)
+					continue;
+				const struct serve_cell *c = &st->pos[k][q];
+				out->impressions +=
+				    ck_pr_load_64(&c->impressions);
+				out->clicks += ck_pr_load_64(&c->clicks);
+				out->conversions +=
+				    ck_pr_load_64(&c->conversions);
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,999 @@
+/*
+ * rank exact: hand-built profiles and candidates give the factors and
+ * orders engine/rank.h specifies, strategy by strategy, and the errors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "engine/geo.h"
+#include "engine/rank.h"
+#include "engine/rng.h"
+
+#define T0 1700000000000LL /* 2023-11-14T22:13:20Z: evening in UTC */
+#define HOUR 3600000LL
+#define DAY (24 * HOUR)
+#define NMAX 64
+#define EPS 1e-6
+
+static struct lrn_params g_lp;
+static struct rank_params g_rp;
+static struct rank_result g_out[NMAX];
+static void *g_scratch;
+static size_t g_size;
+
+/* An item with a category and tags, every other attribute unknown. */
+static struct cat_item item(uint32_t cat, unsigned nt, const uint32_t *tags)
+{
+	struct cat_item it;
+
+	memset(&it, 0, sizeof(it));
+	it.item.category = cat;
+	it.item.n_tags = (uint8_t)nt;
+	for (unsigned i = 0; i < nt; i++)
+		it.item.tags[i] = tags[i];
+	it.price_level = 255;
+	return it;
+}
+
+static struct rank_cand cand(uint64_t key, double base,
+    const struct cat_item *it)
+{
+	struct rank_cand c = { .key = key,
+		.base = base,
+		.item = it,
+		.global_ctr = -1.0f,
+		.trend = 0.0f };
+
+	return c;
+}
+
+/* Now is T0 (UTC, evening), nowhere, nothing known. */
+static struct rank_ctx plain_ctx(void)
+{
+	struct rank_ctx x;
+
+	memset(&x, 0, sizeof(x));
+	x.time_ms = T0;
+	return x;
+}
+
+static struct rank_opts opts(unsigned strategy, unsigned k, uint64_t seed)
+{
+	struct rank_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.strategy = strategy;
+	o.k = k;
+	o.seed = seed;
+	o.epsilon = o.explore_weight = o.mmr_lambda = -1.0;
+	o.serendipity_every = -1;
+	return o;
+}
+
+static int run(const struct lrn_profile *p, const struct rank_ctx *x,
+    const struct rank_cand *c, unsigned n, const struct rank_opts *o)
+{
+	return rank_run(p, &g_lp, &g_rp, x, c, n, o, g_scratch, g_size, g_out);
+}
+
+/* The result of candidate i (REQUIRE: it is there). */
+static const struct rank_result *of(unsigned n, unsigned i)
+{
+	for (unsigned r = 0; r < n; r++)
+		if (g_out[r].index == i)
+			return &g_out[r];
+	REQUIRE(0);
+	return NULL;
+}
+
+static void check_order(unsigned n, const unsigned *want)
+{
+	for (unsigned r = 0; r < n; r++)
+		if (g_out[r].index != want[r]) {
+			fprintf(stderr, "rank %u: got %u, want %u\n", r,
+			    g_out[r].index, want[r]);
+			CHECK(0);
+		}
+}
+
+/* bfloat16 of an exactly representable float (the short horizon). */
+static uint16_t bf(float x)
+{
+	uint32_t b;
+
+	memcpy(&b, &x, sizeof(b));
+	return (uint16_t)(b >> 16);
+}
+
+static void set_w(struct lrn_weight *e, uint32_t id, float w, float s)
+{
+	e->id = id;
+	e->w = w;
+	e->mass = w < 0 ? -w : w;
+	e->s = bf(s);
+	e->n = 1;
+}
+
+/*
+ * Likes category 10 (tags 101, 102), dislikes 20 (tag 201), scaled by
+ * `scale` (a thin profile is the same shape, less mass). Confidence:
+ * net 0.6 scale / (gross 0.6 scale + K 0.6).
+ */
+static void affinity_profile(struct lrn_profile *p, float scale)
+{
+	lrn_profile_init(p, 1);
+	p->events = 10;
+	p->first_ms = T0 - 10 * DAY;
+	p->last_ms = T0;
+	p->short_h = (int32_t)(T0 / HOUR);
+	set_w(&p->cats[0], 10, 0.4f * scale, 0.5f);
+	set_w(&p->cats[1], 20, -0.2f * scale, -0.25f);
+	set_w(&p->tags[0], 101, 0.3f * scale, 0.25f);
+	set_w(&p->tags[1], 102, 0.15f * scale, 0.0f);
+	set_w(&p->tags[2], 201, -0.1f * scale, -0.25f);
+}
+
+static void test_unknown_user(void)
+{
+	static const uint32_t t[] = { 1, 2 };
+	struct cat_item a = item(10, 2, t), b = item(20, 1, t);
+	struct rank_cand c[4] = { cand(1, 0.2, &a), cand(2, 0.9, &b),
+		cand(3, 0.5, NULL), cand(4, 0.9, &a) };
+	struct rank_ctx x = plain_ctx();
+	static const unsigned want[] = { 1, 3, 2, 0 };
+
+	for (unsigned s = RANK_PROFILE; s <= RANK_CONTEXT; s++) {
+		struct rank_opts o = opts(s, 0, 1);
+
+		CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+		check_order(4, want); /* ties keep the input order */
+		for (unsigned r = 0; r < 4; r++) {
+			const struct rank_factors *f = &g_out[r].f;
+
+			CHECK(g_out[r].score == c[g_out[r].index].base);
+			CHECK(f->affinity == 1.0f && f->confidence == 0.0f);
+			CHECK(f->context == 1.0f && f->fatigue == 1.0f);
+			CHECK(f->novelty == 1.0f && f->explore == 1.0f);
+			CHECK(f->moved == 0);
+		}
+		CHECK_EQ_INT(of(4, 2)->f.flags, RANK_F_UNKNOWN_ITEM);
+		CHECK_EQ_INT(of(4, 0)->f.flags, 0);
+	}
+}
+
+static void test_affinity(void)
+{
+	static const uint32_t liked[] = { 101, 102 }, disliked[] = { 201 };
+	static const uint32_t other[] = { 999 }, dup[] = { 101, 101, 0 };
+	struct cat_item l = item(10, 2, liked), d = item(20, 1, disliked);
+	struct cat_item z = item(30, 1, other), u = item(10, 3, dup);
+	struct rank_cand c[5] = { cand(1, 1.0, &d), cand(2, 1.0, &z),
+		cand(3, 1.0, &l), cand(4, 1.0, &u), cand(5, 1.0, NULL) };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_PROFILE, 0, 1);
+	struct lrn_profile p;
+
+	affinity_profile(&p, 1.0f);
+	CHECK_NEAR(lrn_profile_confidence(&p, &g_lp), 0.5, 1e-7);
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	/*
+	 * Liked: a_long = (0.4/0.4 + 0.3/0.3 + 0.15/0.3) / 3 = 5/6, a_short =
+	 * (0.5/0.5 + 0.25/0.25 + 0) / 3 = 2/3; a = 0.7 * 5/6 + 0.3 * 2/3 =
+	 * 47/60; A = 1 + 0.5 a = 1.391667.
+	 * Disliked: a_long = (-0.5 - 1/3) / 2 = -5/12, a_short = (-0.5 - 1) / 2
+	 * = -3/4; a = -0.291667 - 0.225 = -31/60; A = 0.741667.
+	 * Repeated tag, and a 0 tag: ids {10, 101}: a = 1, A = 1.5.
+	 */
+	CHECK_NEAR(of(5, 2)->f.affinity, 1.0 + 0.5 * 47.0 / 60.0, EPS);
+	CHECK_NEAR(of(5, 0)->f.affinity, 1.0 - 0.5 * 31.0 / 60.0, EPS);
+	CHECK_NEAR(of(5, 3)->f.affinity, 1.5, EPS);
+	CHECK(of(5, 1)->f.affinity == 1.0f); /* nothing the profile holds */
+	CHECK(of(5, 4)->f.affinity == 1.0f); /* no attributes */
+	CHECK_NEAR(of(5, 2)->f.confidence, 0.5, EPS);
+	CHECK_NEAR(of(5, 2)->score, 1.0 + 0.5 * 47.0 / 60.0, 1e-6);
+	static const unsigned want[] = { 3, 2, 1, 4, 0 };
+
+	check_order(5, want);
+	/* PROFILE applies affinity only. */
+	CHECK(of(5, 2)->f.context == 1.0f && of(5, 2)->f.fatigue == 1.0f);
+
+	/* The cap and the floor. */
+	g_rp.affinity_gain = 10.0;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	CHECK_NEAR(of(5, 2)->f.affinity, g_rp.affinity_cap, 0);
+	CHECK_NEAR(of(5, 0)->f.affinity, g_rp.affinity_floor, EPS);
+	rank_params_default(&g_rp);
+
+	/*
+	 * A thin profile of the same shape: confidence 0.06 / 0.66, so the
+	 * liked item (base 1) no longer beats a neutral one of base 1.2.
+	 */
+	struct rank_cand c2[2] = { cand(1, 1.0, &l), cand(2, 1.2, &z) };
+
+	CHECK_EQ_INT(run(&p, &x, c2, 2, &o), 2);
+	CHECK_EQ_INT(g_out[0].index, 0);
+	affinity_profile(&p, 0.1f);
+	CHECK_NEAR(lrn_profile_confidence(&p, &g_lp), 0.06 / 0.66, 1e-6);
+	CHECK_EQ_INT(run(&p, &x, c2, 2, &o), 2);
+	CHECK_EQ_INT(g_out[0].index, 1);
+	CHECK_NEAR(of(2, 0)->f.affinity, 1.0 + 0.06 / 0.66 * 47.0 / 60.0, EPS);
+}
+
+/*
+ * Twelve tag ids that share a hash slot under every multiplier the ranker
+ * tries for its tag table (found by search): the lookup falls back to
+ * probing and must give the same affinities.
+ */
+static void test_tag_collisions(void)
+{
+	static const uint32_t ids[LRN_TAGS] = { 0x925bbbf3, 0x91b7584b,
+		0xe4cd6076, 0x18072e8d, 0xc386bbc5, 0xfade39da, 0x18a4aa37,
+		0xdcd6902a, 0x64b2d2bd, 0xa8ef8121, 0xc76330b0, 0xbce7d7a0 };
+	struct cat_item items[LRN_TAGS + 1];
+	struct rank_cand c[LRN_TAGS + 1];
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_PROFILE, 0, 1);
+	struct lrn_profile p;
+	const uint32_t unknown = 12345;
+
+	lrn_profile_init(&p, 1);
+	for (unsigned j = 0; j < LRN_TAGS; j++) {
+		set_w(&p.tags[j], ids[j], 0.1f * (float)(j + 1), 0.0f);
+		items[j] = item(0, 1, &ids[j]);
+		c[j] = cand(j + 1, 1.0, &items[j]);
+	}
+	items[LRN_TAGS] = item(0, 1, &unknown);
+	c[LRN_TAGS] = cand(99, 1.0, &items[LRN_TAGS]);
+	double conf = lrn_profile_confidence(&p, &g_lp);
+
+	CHECK(conf > 0.9);
+	CHECK_EQ_INT(run(&p, &x, c, LRN_TAGS + 1, &o), LRN_TAGS + 1);
+	for (unsigned j = 0; j < LRN_TAGS; j++)
+		CHECK_NEAR(of(LRN_TAGS + 1, j)->f.affinity,
+		    1.0 + conf * 0.7 * (0.1f * (float)(j + 1)) / 1.2f, EPS);
+	CHECK(of(LRN_TAGS + 1, LRN_TAGS)->f.affinity == 1.0f);
+}
+
+static void test_time(void)
+{
+	struct cat_item eve = item(30, 0, NULL), morn = item(30, 0, NULL);
+	struct cat_item none = item(30, 0, NULL), tz = item(30, 0, NULL);
+	struct cat_item mine = item(10, 0, NULL), thin = item(20, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct lrn_profile p;
+
+	eve.start_ms = T0 + DAY;	/* 22:13 UTC: evening */
+	morn.start_ms = T0 + 10 * HOUR; /* 08:13 UTC: morning */
+	tz.start_ms = T0 + 12 * HOUR;	/* 10:13 UTC, 20:13 local */
+	tz.start_tz_min = 600;
+	mine.start_ms = thin.start_ms = T0 + DAY;
+
+	struct rank_cand c[6] = { cand(1, 1.0, &eve), cand(2, 1.0, &morn),
+		cand(3, 1.0, &none), cand(4, 1.0, &tz), cand(5, 1.0, &mine),
+		cand(6, 1.0, &thin) };
+
+	/* No profile: no preference, T = 1 for all. */
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	for (unsigned i = 0; i < 6; i++)
+		CHECK(of(6, i)->f.time == 1.0f);
+
+	/* Evenings 30 of 40 events: share 3/4, pref 2/3, T = 4/3. */
+	lrn_profile_init(&p, 1);
+	p.events = 40;
+	p.hours[2][EVT_DP_EVENING] = 20;
+	p.hours[5][EVT_DP_EVENING] = 10;
+	p.hours[0][EVT_DP_MORNING] = 10;
+	/* Category 10 is a morning habit (4 counted events): in the
+	 * evening its pref is 0. Category 20 has 3: the profile's. */
+	set_w(&p.cats[0], 10, 0.0f, 0.0f);
+	set_w(&p.cats[1], 20, 0.0f, 0.0f);
+	p.cat_dp[0][EVT_DP_MORNING] = 4;
+	p.cat_dp[1][EVT_DP_MORNING] = 3;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK_NEAR(of(6, 0)->f.time, 4.0 / 3.0, EPS);
+	CHECK(of(6, 1)->f.time == 1.0f);
+	CHECK(of(6, 2)->f.time == 1.0f);
+	CHECK_NEAR(of(6, 3)->f.time, 4.0 / 3.0, EPS);
+	CHECK(of(6, 4)->f.time == 1.0f);
+	CHECK_NEAR(of(6, 5)->f.time, 4.0 / 3.0, EPS);
+	CHECK_NEAR(of(6, 0)->score, 4.0 / 3.0, 1e-9);
+	/* Before 1970: 1969-12-31 21:00 UTC is an evening too. */
+	eve.start_ms = -3 * HOUR;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK_NEAR(of(6, 0)->f.time, 4.0 / 3.0, EPS);
+
+	/* Only evenings: pref 1, T = 1 + 0.5 (the problem statement's). */
+	memset(p.hours, 0, sizeof(p.hours));
+	p.hours[3][EVT_DP_EVENING] = 9;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK_NEAR(of(6, 0)->f.time, 1.5, 0);
+	/* Now in the morning (tz +10 h: 08:13): the morning item matches,
+	 * but the user has no morning events: pref 0. */
+	x.tz_min = 600;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK(of(6, 0)->f.time == 1.0f && of(6, 1)->f.time == 1.0f);
+	CHECK(of(6, 4)->f.time == 1.0f);
+	/* Category 10 is a morning habit: its morning item gets pref 1. */
+	mine.start_ms = T0 + 10 * HOUR;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK_NEAR(of(6, 4)->f.time, 1.5, 0);
+	/* A time zone beyond 18 h has no daypart. */
+	x.tz_min = 19 * 60;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK(of(6, 4)->f.time == 1.0f);
+}
+
+static void test_distance(void)
+{
+	struct cat_item it = item(30, 0, NULL), none = item(30, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct rank_cand c[2] = { cand(1, 1.0, &it), cand(2, 1.0, &none) };
+	double lat, lon;
+	const double km = GEO_EARTH_RADIUS_KM * M_PI / 180.0; /* per degree */
+
+	REQUIRE(geo_encode(48.85, 2.35, 12, &it.geo_cell) == 0);
+	REQUIRE(geo_cell_center(it.geo_cell, &lat, &lon) == 0);
+
+	/* No location at all: 1. */
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK(of(2, 0)->f.distance == 1.0f);
+
+	x.has_location = true;
+	x.lat = lat;
+	x.lon = lon;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.distance, g_rp.dist_max, 0); /* 0 km */
+	CHECK(of(2, 1)->f.distance == 1.0f);		    /* no cell */
+	CHECK_EQ_INT(g_out[0].index, 0);
+
+	/* 5 km (the scale) north: 0.5 + 1.0 / e. */
+	x.lat = lat + 5.0 / km;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.distance, 0.5 + exp(-1.0), EPS);
+	/* 1000 km: dist_min. */
+	x.lat = lat - 1000.0 / km;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.distance, g_rp.dist_min, EPS);
+	CHECK_EQ_INT(g_out[0].index, 1);
+	/* Across the antimeridian, 2 km of longitude at the equator. */
+	REQUIRE(geo_encode(0.0, 179.99, 12, &it.geo_cell) == 0);
+	REQUIRE(geo_cell_center(it.geo_cell, &lat, &lon) == 0);
+	x.lat = lat;
+	x.lon = lon + 2.0 / km - 360.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.distance, 0.5 + exp(-2.0 / 5.0), EPS);
+	/* An invalid request location counts as none. */
+	x.lat = 91.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK(of(2, 0)->f.distance == 1.0f);
+
+	/* Without one, the profile's heaviest cell (as of now). */
+	struct lrn_profile p;
+	uint64_t near, far;
+
+	REQUIRE(geo_encode(48.85, 2.35, 6, &near) == 0);
+	REQUIRE(geo_encode(40.0, -3.7, 6, &far) == 0);
+	lrn_profile_init(&p, 1);
+	p.geo_cell[0] = far;
+	p.geo_n[0] = 8;
+	p.geo_day[0] = (uint16_t)(T0 / DAY);
+	p.geo_cell[1] = near;
+	p.geo_n[1] = 5;
+	p.geo_day[1] = (uint16_t)(T0 / DAY);
+	it.geo_cell = near;
+	x = plain_ctx();
+	CHECK_EQ_INT(run(&p, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.distance, g_rp.dist_min, EPS);
+	/* The far cell was last visited 60 days ago: 8 / 4 < 5. */
+	p.geo_day[0] = (uint16_t)(T0 / DAY - 60);
+	CHECK_EQ_INT(run(&p, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.distance, g_rp.dist_max, 0);
+}
+
+static void test_weather_social_device(void)
+{
+	struct cat_item in = item(30, 0, NULL), out = item(30, 0, NULL);
+	struct cat_item unk = item(30, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct rank_cand c[3] = { cand(1, 1.0, &in), cand(2, 1.0, &out),
+		cand(3, 1.0, &unk) };
+
+	in.setting = ITEM_INDOOR;
+	out.setting = ITEM_OUTDOOR;
+	x.weather = EVT_WX_RAINY;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK_NEAR(of(3, 0)->f.weather, 1.2, EPS);
+	CHECK_NEAR(of(3, 1)->f.weather, 0.6, EPS);
+	CHECK(of(3, 2)->f.weather == 1.0f);
+	static const unsigned rain[] = { 0, 2, 1 }, sun[] = { 1, 2, 0 };
+
+	check_order(3, rain);
+	x.weather = EVT_WX_SUNNY;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK_NEAR(of(3, 0)->f.weather, 0.95, EPS);
+	CHECK_NEAR(of(3, 1)->f.weather, 1.2, EPS);
+	check_order(3, sun);
+	x.weather = EVT_WX_CLOUDY;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK(of(3, 0)->f.weather == 1.0f && of(3, 1)->f.weather == 1.0f);
+	x.weather = EVT_WX_COUNT + 3; /* out of range: unknown */
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK(of(3, 1)->f.weather == 1.0f);
+
+	/* Social. */
+	x = plain_ctx();
+	in.group_friendly = ITEM_YES;
+	out.group_friendly = ITEM_NO;
+	x.social = EVT_SOC_FRIENDS;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK_NEAR(of(3, 0)->f.social, 1.2, EPS);
+	CHECK_NEAR(of(3, 1)->f.social, 0.7, EPS);
+	CHECK(of(3, 2)->f.social == 1.0f);
+	x.social = EVT_SOC_ALONE;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK(of(3, 0)->f.social == 1.0f && of(3, 1)->f.social == 1.0f);
+
+	/* Device and platform masks, each on its own. */
+	x = plain_ctx();
+	x.device = EVT_DEV_MOBILE;
+	x.platform = EVT_PLAT_IOS;
+	in.device_mask = 1u << EVT_DEV_MOBILE | 1u << EVT_DEV_TABLET;
+	out.device_mask = 1u << EVT_DEV_DESKTOP;
+	unk.device_mask = 1u << EVT_DEV_MOBILE;
+	unk.platform_mask = 1u << EVT_PLAT_ANDROID;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK_NEAR(of(3, 0)->f.device, 1.1, EPS);
+	CHECK_NEAR(of(3, 1)->f.device, 0.6, EPS);
+	CHECK_NEAR(of(3, 2)->f.device, 1.1 * 0.6, EPS);
+	in.platform_mask = 1u << EVT_PLAT_IOS;
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK_NEAR(of(3, 0)->f.device, 1.1 * 1.1, EPS);
+	x.device = EVT_DEV_UNKNOWN; /* the platform still counts */
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK_NEAR(of(3, 0)->f.device, 1.1, EPS);
+	CHECK(of(3, 1)->f.device == 1.0f);
+	x.platform = EVT_PLAT_COUNT; /* out of range: unknown */
+	CHECK_EQ_INT(run(NULL, &x, c, 3, &o), 3);
+	CHECK(of(3, 0)->f.device == 1.0f);
+}
+
+static void test_context_clamp(void)
+{
+	struct cat_item hi = item(30, 0, NULL), lo = item(30, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct rank_cand c[2] = { cand(1, 1.0, &hi), cand(2, 1.0, &lo) };
+	struct lrn_profile p;
+	double lat, lon;
+
+	/* Evenings only: T = 1.5 for an evening item. */
+	lrn_profile_init(&p, 1);
+	p.hours[0][EVT_DP_EVENING] = 10;
+	hi.start_ms = T0;
+	REQUIRE(geo_encode(10.0, 10.0, 12, &hi.geo_cell) == 0);
+	REQUIRE(geo_cell_center(hi.geo_cell, &lat, &lon) == 0);
+	REQUIRE(geo_encode(-10.0, -10.0, 12, &lo.geo_cell) == 0);
+	x.has_location = true;
+	x.lat = lat;
+	x.lon = lon;
+	x.weather = EVT_WX_RAINY;
+	x.social = EVT_SOC_GROUP;
+	x.device = EVT_DEV_TV;
+	x.platform = EVT_PLAT_LINUX;
+	hi.setting = ITEM_INDOOR;
+	hi.group_friendly = ITEM_YES;
+	hi.device_mask = 1u << EVT_DEV_TV;
+	hi.platform_mask = 1u << EVT_PLAT_LINUX;
+	lo.setting = ITEM_OUTDOOR;
+	lo.group_friendly = ITEM_NO;
+	lo.device_mask = 1u << EVT_DEV_MOBILE;
+	lo.platform_mask = 1u << EVT_PLAT_IOS;
+	CHECK_EQ_INT(run(&p, &x, c, 2, &o), 2);
+
+	/* 1.5 * 1.5 * 1.2 * 1.2 * 1.21 = 3.9204: 2. */
+	const struct rank_factors *f = &of(2, 0)->f;
+
+	CHECK_NEAR(f->time, 1.5, 0);
+	CHECK_NEAR(f->distance, 1.5, 0);
+	CHECK_NEAR(f->time * f->distance * f->weather * f->social * f->device,
+	    3.9204, 1e-5);
+	CHECK_NEAR(f->context, 2.0, 0);
+	CHECK_NEAR(of(2, 0)->score, 2.0, 0);
+	/* 1 * 0.5 * 0.6 * 0.7 * 0.36 = 0.0756: 0.1. */
+	f = &of(2, 1)->f;
+	CHECK_NEAR(f->distance, 0.5, EPS);
+	CHECK_NEAR(f->time * f->distance * f->weather * f->social * f->device,
+	    0.0756, 1e-5);
+	CHECK_NEAR(f->context, 0.1, EPS);
+	CHECK_NEAR(of(2, 1)->score, 0.1, 1e-9);
+}
+
+static void impressions(struct lrn_profile *p, uint64_t key, unsigned n,
+    uint8_t type)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct evt_record e;
+
+		memset(&e, 0, sizeof(e));
+		e.user_key = 1;
+		e.entity_key = key;
+		e.type = type;
+		e.time_ms = T0 - (int64_t)(n - i) * HOUR;
+		e.scroll_depth = -1.0f;
+		e.weekday = 7; /* no hour counts: T stays 1 */
+		lrn_apply(p, &g_lp, &e, NULL);
+	}
+}
+
+static void test_fatigue(void)
+{
+	struct cat_item it = item(30, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct rank_cand c[6] = { cand(1, 1.0, &it), cand(2, 1.0, &it),
+		cand(3, 1.0, &it), cand(4, 1.0, &it), cand(5, 1.0, NULL),
+		cand(6, 1.0, &it) };
+	struct lrn_profile p;
+
+	lrn_profile_init(&p, 1);
+	impressions(&p, 1, 3, EVT_IMPRESSION);	/* at the threshold: 1 */
+	impressions(&p, 2, 5, EVT_IMPRESSION);	/* 2 beyond: 0.8^2 */
+	impressions(&p, 3, 15, EVT_IMPRESSION); /* 0.8^12: the floor */
+	impressions(&p, 4, 1, EVT_CLICK);	/* acted on */
+	impressions(&p, 5, 6, EVT_IMPRESSION);	/* no attributes, 0.8^3 */
+	CHECK_EQ_INT(lrn_seen(&p, 3).impressions, 15);
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK(of(6, 0)->f.fatigue == 1.0f);
+	CHECK_NEAR(of(6, 1)->f.fatigue, 0.64, EPS);
+	CHECK_NEAR(of(6, 2)->f.fatigue, 0.3, EPS);
+	CHECK_NEAR(of(6, 3)->f.fatigue, 0.5, EPS);
+	CHECK_NEAR(of(6, 4)->f.fatigue, 0.512, EPS);
+	CHECK(of(6, 5)->f.fatigue == 1.0f);
+	static const unsigned want[] = { 0, 5, 1, 4, 3, 2 };
+
+	check_order(6, want);
+	/* PROFILE leaves fatigue out. */
+	o.strategy = RANK_PROFILE;
+	CHECK_EQ_INT(run(&p, &x, c, 6, &o), 6);
+	CHECK(of(6, 2)->f.fatigue == 1.0f);
+}
+
+static void test_novelty(void)
+{
+	struct cat_item a = item(30, 0, NULL), b = item(30, 0, NULL);
+	struct cat_item f = item(30, 0, NULL), u = item(30, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct rank_cand c[4] = { cand(1, 1.0, &a), cand(2, 1.0, &b),
+		cand(3, 1.0, &f), cand(4, 1.0, &u) };
+
+	a.added_ms = T0 - DAY;	    /* 1 + 0.2 * 6/7 */
+	b.added_ms = T0 - 10 * DAY; /* too old: 1 */
+	f.added_ms = T0 + HOUR;	    /* after now: age 0 */
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	CHECK_NEAR(of(4, 0)->f.novelty, 1.0 + 0.2 * 6.0 / 7.0, EPS);
+	CHECK(of(4, 1)->f.novelty == 1.0f);
+	CHECK_NEAR(of(4, 2)->f.novelty, 1.2, EPS);
+	CHECK(of(4, 3)->f.novelty == 1.0f);
+	static const unsigned want[] = { 2, 0, 1, 3 };
+
+	check_order(4, want);
+	g_rp.novelty_days = 0.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	CHECK(of(4, 2)->f.novelty == 1.0f);
+	rank_params_default(&g_rp);
+}
+
+static void test_base(void)
+{
+	static const uint32_t t[] = { 101 };
+	struct cat_item it = item(10, 1, t);
+	struct rank_cand c[3] = { cand(1, 0.1, &it), cand(2, 0.9, NULL),
+		cand(3, 0.5, &it) };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_BASE, 2, 1);
+	struct lrn_profile p;
+	static const unsigned want[] = { 0, 1, 2 };
+
+	affinity_profile(&p, 1.0f);
+	x.weather = EVT_WX_SUNNY;
+	CHECK_EQ_INT(run(&p, &x, c, 3, &o), 3);
+	check_order(3, want);
+	for (unsigned r = 0; r < 3; r++) {
+		CHECK(g_out[r].score == c[r].base);
+		CHECK(
+		    g_out[r].f.affinity == 1.0f && g_out[r].f.context == 1.0f);
+		CHECK(g_out[r].f.moved == 0);
+	}
+	CHECK_NEAR(g_out[0].f.confidence, 0.5, EPS);
+	CHECK_EQ_INT(g_out[1].f.flags, RANK_F_UNKNOWN_ITEM);
+}
+
+/* n candidates over a few categories, for the randomized strategies. */
+static void many(struct cat_item *items, struct rank_cand *c, unsigned n,
+    uint64_t seed)
+{
+	struct rng r;
+
+	rng_seed(&r, seed);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t t[3] = { 1 + (uint32_t)rng_below(&r, 20),
+			1 + (uint32_t)rng_below(&r, 20),
+			1 + (uint32_t)rng_below(&r, 20) };
+
+		items[i] = item(10 + 10 * (uint32_t)rng_below(&r, 5), 3, t);
+		c[i] = cand(100 + i, rng_uniform(&r), &items[i]);
+		c[i].global_ctr = (float)(0.1 * rng_uniform(&r));
+		c[i].trend = (float)(2.0 * rng_uniform(&r));
+	}
+}
+
+static void test_determinism(void)
+{
+	struct cat_item items[40];
+	struct rank_cand c[40];
+	struct rank_result first[40];
+	struct rank_ctx x = plain_ctx();
+	struct lrn_profile p;
+	unsigned differ = 0;
+
+	many(items, c, 40, 3);
+	affinity_profile(&p, 1.0f);
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		struct rank_opts o = opts(RANK_FULL, 10, seed);
+
+		o.epsilon = 0.2;
+		CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+		memcpy(first, g_out, sizeof(first));
+		CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+		CHECK(memcmp(first, g_out, sizeof(first)) == 0);
+		o.seed = seed + 1000;
+		CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+		for (unsigned r = 0; r < 40; r++)
+			if (g_out[r].index != first[r].index ||
+			    g_out[r].score != first[r].score) {
+				differ++;
+				break;
+			}
+	}
+	CHECK(differ > 0);
+}
+
+static void test_thompson(void)
+{
+	struct cat_item a = item(10, 0, NULL), b = item(20, 0, NULL);
+	struct cat_item z = item(0, 0, NULL);
+	struct rank_cand c[5] = { cand(1, 1.0, &a), cand(2, 0.9, &b),
+		cand(3, 0.8, &a), cand(4, 0.7, &z), cand(5, 0.6, NULL) };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_EXPLORE, 0, 77);
+	struct lrn_profile p;
+	struct rng r;
+
+	affinity_profile(&p, 1.0f);
+	p.cat_imp[0] = 40; /* category 10: 10 clicks of 40 */
+	p.cat_clk[0] = 10;
+	c[0].global_ctr = 0.1f;
+	c[2].global_ctr = 0.5f; /* not its category's first candidate */
+	c[1].global_ctr = -1.0f;
+	o.epsilon = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+
+	/* Category 10 first: Beta(10 + 20 * 0.1 + 1, 30 + 20 * 0.9 + 1);
+	 * then 20, unknown to the user, global rate 0.05. */
+	double g = 0.1f;
+	double a1 = 10.0 + 20.0 * g + 1.0, b1 = 30.0 + 20.0 * (1.0 - g) + 1.0;
+	double a2 = 0.0 + 20.0 * 0.05 + 1.0;
+	double b2 = 0.0 + 20.0 * (1.0 - 0.05) + 1.0;
+
+	rng_seed(&r, 77);
+	double t1 = rng_beta(&r, a1, b1), t2 = rng_beta(&r, a2, b2);
+	double f1 = sqrt(t1 / (a1 / (a1 + b1)));
+	double f2 = sqrt(t2 / (a2 / (a2 + b2)));
+
+	CHECK_NEAR(of(5, 0)->f.explore, f1, EPS);
+	CHECK_NEAR(of(5, 2)->f.explore, f1, EPS);
+	CHECK_NEAR(of(5, 1)->f.explore, f2, EPS);
+	CHECK(of(5, 3)->f.explore == 1.0f && of(5, 4)->f.explore == 1.0f);
+	CHECK_NEAR(of(5, 0)->score, 1.0 * of(5, 0)->f.affinity * f1, 1e-6);
+	/* Scores with Thompson decide the order. */
+	for (unsigned i = 1; i < 5; i++)
+		CHECK(g_out[i - 1].score >= g_out[i].score);
+
+	/* Weight 0: no exploration factor. */
+	o.explore_weight = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	CHECK(of(5, 0)->f.explore == 1.0f);
+}
+
+static void test_epsilon(void)
+{
+	struct cat_item items[10];
+	struct rank_cand c[10];
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_EXPLORE, 3, 5);
+
+	many(items, c, 10, 9);
+	for (unsigned i = 0; i < 10; i++)
+		c[i].base = 1.0 - 0.05 * i; /* rank i is candidate i */
+	o.epsilon = 1.0;
+	o.explore_weight = 0.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 10, &o), 10);
+	/* Every slot of the top 3 swapped with one from below, each drawn
+	 * once; flagged, moved up; the rest (the 3 swapped out among them)
+	 * by score. */
+	for (unsigned r = 0; r < 3; r++) {
+		CHECK(g_out[r].index >= 3);
+		CHECK(g_out[r].f.flags & RANK_F_EXPLORED);
+		CHECK_EQ_INT(g_out[r].f.moved, (int)g_out[r].index - (int)r);
+	}
+	CHECK(g_out[0].index != g_out[1].index &&
+	    g_out[1].index != g_out[2].index &&
+	    g_out[0].index != g_out[2].index);
+	for (unsigned r = 3; r < 10; r++) {
+		CHECK(!(g_out[r].f.flags & RANK_F_EXPLORED));
+		if (r > 3)
+			CHECK(g_out[r].index > g_out[r - 1].index);
+	}
+	CHECK_EQ_INT(of(10, 0)->f.moved, -3);
+
+	/* Epsilon 0: the score order. */
+	o.epsilon = 0.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 10, &o), 10);
+	for (unsigned r = 0; r < 10; r++)
+		CHECK_EQ_INT(g_out[r].index, r);
+	/* More slots than candidates below: only as many swaps. */
+	o.epsilon = 1.0;
+	o.k = 8;
+	CHECK_EQ_INT(run(NULL, &x, c, 10, &o), 10);
+	unsigned explored = 0;
+
+	for (unsigned r = 0; r < 10; r++)
+		explored += !!(g_out[r].f.flags & RANK_F_EXPLORED);
+	CHECK_EQ_INT(explored, 2);
+}
+
+/* Profile whose top categories are 10, 20, 30 (40 is weaker, 50 and 60
+ * disliked or unknown), impressions spread over all six slots. */
+static void top_profile(struct lrn_profile *p)
+{
+	lrn_profile_init(p, 1);
+	set_w(&p->cats[0], 10, 0.5f, 0.0f);
+	set_w(&p->cats[1], 20, 0.4f, 0.0f);
+	set_w(&p->cats[2], 30, 0.3f, 0.0f);
+	set_w(&p->cats[3], 40, 0.1f, 0.0f);
+	set_w(&p->cats[4], 50, -0.2f, 0.0f);
+	set_w(&p->cats[5], 70, 0.05f, 0.0f);
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		p->cat_imp[i] = 5;
+}
+
+static void test_serendipity(void)
+{
+	struct cat_item in = item(10, 0, NULL), in2 = item(20, 0, NULL);
+	struct cat_item out4 = item(40, 0, NULL), out6 = item(60, 0, NULL);
+	struct cat_item none = item(0, 0, NULL);
+	struct rank_cand c[10];
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_DIVERSE, 6, 1);
+	struct lrn_profile p;
+
+	top_profile(&p);
+	g_rp.affinity_gain = 0.0; /* scores are the bases */
+	for (unsigned i = 0; i < 10; i++)
+		c[i] = cand(i + 1, 1.0 - 0.05 * i, i % 2 ? &in2 : &in);
+	c[7] = cand(8, 0.65, &out4); /* outside the top 3 */
+	c[8] = cand(9, 0.6, &out6);  /* outside, rising: 0.6 * 1.2 */
+	c[8].trend = 1.2f;
+	c[9] = cand(10, 0.99, &none); /* no category: not eligible */
+	o.mmr_lambda = 1.0;
+	o.serendipity_every = 3;
+	CHECK_EQ_INT(run(&p, &x, c, 10, &o), 10);
+	/* Positions 2 and 5 (0-based) are serendipity slots: first the best
+	 * by score x trend (0.72 beats 0.65), then the other. */
+	static const unsigned want[] = { 0, 9, 8, 1, 2, 7, 3, 4, 5, 6 };
+
+	check_order(10, want);
+	CHECK(g_out[2].f.flags & RANK_F_SERENDIPITY);
+	CHECK(g_out[5].f.flags & RANK_F_SERENDIPITY);
+	for (unsigned r = 0; r < 10; r++)
+		if (r != 2 && r != 5)
+			CHECK(!(g_out[r].f.flags & RANK_F_SERENDIPITY));
+	CHECK_EQ_INT(of(10, 8)->f.moved, 9 - 2); /* last by score */
+	CHECK(g_out[2].score == c[8].base);	 /* the move leaves the score */
+
+	/* A candidate outside the top categories already placed above the
+	 * slot is not taken again: the next one is. */
+	c[8].base = 2.0;
+	CHECK_EQ_INT(run(&p, &x, c, 10, &o), 10);
+	CHECK_EQ_INT(g_out[0].index, 8);
+	CHECK_EQ_INT(g_out[2].index, 7);
+	CHECK(!(g_out[0].f.flags & RANK_F_SERENDIPITY));
+	/* None eligible left: MMR fills the slot. */
+	c[7].item = &in;
+	CHECK_EQ_INT(run(&p, &x, c, 10, &o), 10);
+	static const unsigned want2[] = { 8, 0, 9, 1, 2, 3, 4, 5, 6, 7 };
+
+	check_order(10, want2);
+	for (unsigned r = 0; r < 10; r++)
+		CHECK(!(g_out[r].f.flags & RANK_F_SERENDIPITY));
+	rank_params_default(&g_rp);
+}
+
+static void test_mmr(void)
+{
+	struct cat_item items[40];
+	struct rank_cand c[40];
+	struct rank_result ctx_order[40];
+	struct rank_ctx x = plain_ctx();
+	struct lrn_profile p;
+
+	many(items, c, 40, 11);
+	affinity_profile(&p, 1.0f);
+	x.weather = EVT_WX_RAINY;
+	struct rank_opts o = opts(RANK_CONTEXT, 10, 1);
+
+	CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+	memcpy(ctx_order, g_out, sizeof(ctx_order));
+	/* lambda 1, no serendipity: the score order. */
+	o = opts(RANK_DIVERSE, 10, 1);
+	o.mmr_lambda = 1.0;
+	o.serendipity_every = 0;
+	CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+	for (unsigned r = 0; r < 40; r++) {
+		CHECK_EQ_INT(g_out[r].index, ctx_order[r].index);
+		CHECK_EQ_INT(g_out[r].f.flags, 0);
+		CHECK_EQ_INT(g_out[r].f.moved, 0);
+	}
+	/* lambda 0.5: the same candidates up to the pool, some moved up. */
+	o.mmr_lambda = 0.5;
+	CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+	unsigned div = 0;
+
+	for (unsigned r = 0; r < 10; r++) {
+		unsigned was = 0;
+
+		while (ctx_order[was].index != g_out[r].index)
+			was++;
+		CHECK(was < 30); /* from the pool of 3 k */
+		if (g_out[r].f.flags & RANK_F_DIVERSIFIED) {
+			div++;
+			CHECK(g_out[r].f.moved > 0);
+		}
+	}
+	CHECK(div > 0);
+	/* The rest is by score. */
+	for (unsigned r = 11; r < 40; r++)
+		CHECK(g_out[r - 1].score >= g_out[r].score);
+}
+
+static void test_bubble(void)
+{
+	static const uint32_t same[] = { 1, 2, 3 }, other[] = { 7 };
+	struct cat_item d1 = item(10, 3, same), d2 = item(10, 3, same);
+	struct cat_item df = item(20, 1, other), lo = item(30, 1, other);
+	struct rank_cand c[4] = { cand(1, 1.0, &d1), cand(2, 0.99, &d2),
+		cand(3, 0.9, &df), cand(4, 0.0, &lo) };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_DIVERSE, 3, 1);
+	struct lrn_profile p;
+
+	top_profile(&p); /* entropy 1: no guard */
+	g_rp.affinity_gain = 0.0;
+	o.mmr_lambda = 1.0;
+	o.serendipity_every = 0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	static const unsigned plain[] = { 0, 1, 2, 3 };
+
+	check_order(4, plain);
+
+	/*
+	 * Every impression on category 10: entropy 0. lambda drops to 0.8,
+	 * so the near-duplicate (0.8 * 0.99 - 0.2 * 1) yields to the
+	 * different one (0.8 * 0.9), and one serendipity slot appears, the
+	 * last of the top 3: it goes to the only candidate outside the top
+	 * categories 10, 20 and 30.
+	 */
+	memset(p.cat_imp, 0, sizeof(p.cat_imp));
+	p.cat_imp[0] = 12;
+	lo.item.category = 60;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	static const unsigned guarded[] = { 0, 2, 3, 1 };
+
+	check_order(4, guarded);
+	CHECK(g_out[1].f.flags & RANK_F_DIVERSIFIED);
+	CHECK(g_out[2].f.flags & RANK_F_SERENDIPITY);
+	/* Fewer than 10 impressions: no guard. */
+	p.cat_imp[0] = 9;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	check_order(4, plain);
+	/* No guard for an unknown user. */
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	check_order(4, plain);
+	rank_params_default(&g_rp);
+}
+
+static void test_errors(void)
+{
+	struct cat_item it = item(10, 0, NULL);
+	struct rank_cand c[2] = { cand(1, 1.0, &it), cand(2, 0.5, NULL) };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_FULL, 0, 1);
+	size_t need = rank_scratch_size(2);
+
+	CHECK(need > 0 && need <= g_size);
+	CHECK_EQ_INT(rank_scratch_size(0), 0);
+	c[1].base = NAN;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	c[1].base = -0.5;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	c[1].base = INFINITY;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	c[1].base = 0.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	o.strategy = RANK_STRATEGY_COUNT;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	o = opts(RANK_FULL, 0, 1);
+	o.epsilon = 1.5;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	o.epsilon = NAN;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	o = opts(RANK_FULL, 0, 1);
+	o.mmr_lambda = 2.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	o = opts(RANK_FULL, 0, 1);
+	CHECK_EQ_INT(run(NULL, &x, c, 0, &o), -EINVAL);
+	CHECK_EQ_INT(rank_run(NULL, &g_lp, &g_rp, &x, c, 2, &o, g_scratch,
+			 need - 1, g_out),
+	    -ENOSPC);
+	CHECK_EQ_INT(rank_run(NULL, &g_lp, &g_rp, &x, c, 2, &o, g_scratch, need,
+			 g_out),
+	    2);
+	CHECK_EQ_INT(rank_run(NULL, &g_lp, &g_rp, &x, c, 2, &o, NULL, need,
+			 g_out),
+	    -EINVAL);
+	CHECK_EQ_INT(rank_run(NULL, NULL, &g_rp, &x, c, 2, &o, g_scratch, need,
+			 g_out),
+	    -EINVAL);
+	CHECK_EQ_INT(rank_run(NULL, &g_lp, &g_rp, &x, c, 2, &o, g_scratch, need,
+			 NULL),
+	    -EINVAL);
+	/* Any alignment of the scratch space. */
+	CHECK_EQ_INT(rank_run(NULL, &g_lp, &g_rp, &x, c, 2, &o,
+			 (char *)g_scratch + 3, need, g_out),
+	    2);
+}
+
+int main(void)
+{
+	lrn_params_default(&g_lp);
+	rank_params_default(&g_rp);
+	g_size = rank_scratch_size(NMAX) + 8;
+	g_scratch = malloc(g_size);
+	REQUIRE(g_scratch != NULL);
+
+	test_unknown_user();
+	test_affinity();
+	test_tag_collisions();
+	test_time();
+	test_distance();
+	test_weather_social_device();
+	test_context_clamp();
+	test_fatigue();
+	test_novelty();
+	test_base();
+	test_determinism();
+	test_thompson();
+	test_epsilon();
+	test_serendipity();
+	test_mmr();
+	test_bubble();
+	test_errors();
+	free(g_scratch);
+	return check_done("rank_exact");
+}

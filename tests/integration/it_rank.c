@@ -1,0 +1,188 @@
+/*
+ * it_rank: pen_rerank against a real daemon: events in, rankings out. A
+ * user's strong category comes first under "profile"; an unknown user
+ * keeps the base order; rain demotes outdoor items under "context"; the
+ * request id carries the strategy; impressions and clicks that carry it
+ * are attributed (pen_serving_read by strategy and position); items shown
+ * too often are demoted; exploration is deterministic for a seed; bad
+ * requests are refused.
+ */
+#include "harness.h"
+
+#define N 30	 /* candidates: items 0..N-1 */
+#define N_ALL 45 /* the catalog; the users learned on items N.. */
+static const char *const CATS[3] = { "music", "sports", "food" };
+
+static void _catalog(struct hx *h)
+{
+	char lines[16384];
+	size_t n = 0;
+	for (unsigned i = 0; i < N_ALL; i++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+		    "{\"id\":\"item-%u\",\"category\":\"%s\",\"tags\":[\"t%u\",\"%s-x\"],\"%s\":true}\n",
+		    i, CATS[i % 3], i % 5, CATS[i % 3],
+		    i % 2 ? "outdoor" : "indoor");
+	char out[4096], err[4096];
+	CHECK_EQ_INT(hx_cli(h, lines, n, out, sizeof(out), err, sizeof(err),
+			 "catalog", "load", "-", NULL),
+	    0);
+}
+
+static void _event(pen_t *p, const char *user, const char *type, unsigned item,
+    int64_t t, uint64_t request, int position)
+{
+	char id[32], rq[32], err[256];
+	snprintf(id, sizeof(id), "item-%u", item);
+	snprintf(rq, sizeof(rq), "%016llx", (unsigned long long)request);
+	char line[512], pos[32] = "";
+	if (position > 0)
+		snprintf(pos, sizeof(pos), ",\"position\":%d", position);
+	int len = snprintf(line, sizeof(line),
+	    "{\"user_id\":\"%s\",\"event_type\":\"%s\",\"entity_id\":\"%s\",\"timestamp\":%lld%s%s%s%s}",
+	    user, type, id, (long long)t, request ? ",\"request_id\":\"" : "",
+	    request ? rq : "", request ? "\"" : "", pos);
+	int rc = pen_publish_json(p, line, (size_t)len, 0, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "publish %s: %s\n", line, err);
+	CHECK_EQ_INT(rc, 0);
+}
+
+static void _cands(struct pen_candidate *c, char ids[N][16])
+{
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(ids[i], 16, "item-%u", i);
+		c[i] =
+		    (struct pen_candidate){ .entity_id = ids[i], .score = 1.0 };
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct hx h;
+	hx_init(&h, "rank", argc, argv);
+	const char *flags[] = { "--udp-listen=", "--tcp-listen=",
+		"--forward-listen=", "--http-listen=", "--rank-listen=",
+		"--shards=2", NULL };
+	hx_start(&h, flags);
+	_catalog(&h);
+	pen_t *p;
+	char err[256];
+	REQUIRE(pen_open(h.instance, &p, err, sizeof(err)) == 0);
+	int64_t now = reg_now_wall_ms(), t = now - 3600000;
+	/* alice loves music (items 30, 33 ...), bob sports; the candidates
+	 * are items neither acted on (acted ones would be demoted) */
+	for (unsigned k = 0; k < 12; k++) {
+		_event(p, "alice", "rsvp", N + (k * 3) % 15, t + k * 1000, 0,
+		    0);
+		_event(p, "bob", "save", N + (k * 3 + 1) % 15, t + k * 1000, 0,
+		    0);
+	}
+	REQUIRE(pen_flush(p, 10000) == 0);
+
+	struct pen_candidate c[N];
+	char ids[N][16];
+	struct pen_ranked out[N];
+	uint64_t rid = 0;
+	_cands(c, ids);
+
+	/* profile: the ten music items first */
+	struct pen_rank_options po = { .strategy = "profile",
+		.k = 10,
+		.epsilon = -1,
+		.explore_weight = -1,
+		.mmr_lambda = -1,
+		.serendipity_every = -1 };
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, &rid) == 0);
+	for (unsigned i = 0; i < 10; i++) {
+		CHECK_EQ_INT(out[i].index % 3, 0);
+		CHECK(out[i].affinity > 1.0f);
+	}
+	CHECK(out[10].affinity < out[9].affinity);
+	CHECK(out[0].confidence > 0.0f);
+	CHECK_EQ_INT(evt_request_strategy(rid), RANK_PROFILE);
+	CHECK(llabs(evt_request_time(rid) - reg_now_wall_ms()) < 60000);
+	/* an unknown user keeps the base order */
+	for (unsigned i = 0; i < N; i++)
+		c[i].score = N - i;
+	REQUIRE(pen_rerank(p, "nobody", 6, NULL, c, N, &po, out, NULL) == 0);
+	for (unsigned i = 0; i < N; i++)
+		CHECK_EQ_INT(out[i].index, i);
+	_cands(c, ids);
+
+	/* context: in the rain, alice's outdoor music comes after indoor */
+	struct pen_context rain = { .weather = "rainy" };
+	struct pen_rank_options co = po;
+	co.strategy = "context";
+	REQUIRE(pen_rerank(p, "alice", 5, &rain, c, N, &co, out, &rid) == 0);
+	for (unsigned i = 0; i < 5; i++) {
+		CHECK_EQ_INT(out[i].index % 3, 0);
+		CHECK_EQ_INT(out[i].index % 2, 0); /* indoor */
+		CHECK_NEAR(out[i].weather, 1.2, 1e-6);
+	}
+	unsigned first_out = 0;
+	while (first_out < N && out[first_out].index % 2 == 0)
+		first_out++;
+	CHECK(first_out < N);
+	CHECK_NEAR(out[first_out].weather, 0.6, 1e-6);
+
+	/* impressions of the top three, a click on the second: attributed */
+	struct pen_serving sv;
+	for (int pos = 1; pos <= 3; pos++)
+		_event(p, "alice", "impression", out[pos - 1].index, now, rid,
+		    pos);
+	_event(p, "alice", "click", out[1].index, now + 5000, rid, 2);
+	REQUIRE(pen_flush(p, 10000) == 0);
+	REQUIRE(pen_serving_read(p, "context", 2, &sv) == 0);
+	CHECK_EQ_INT(sv.impressions, 1);
+	CHECK_EQ_INT(sv.clicks, 1);
+	REQUIRE(pen_serving_read(p, "context", 0, &sv) == 0);
+	CHECK_EQ_INT(sv.impressions, 3);
+	REQUIRE(pen_serving_read(p, "profile", 0, &sv) == 0);
+	CHECK_EQ_INT(sv.impressions, 0);
+	REQUIRE(pen_serving_read(p, NULL, 0, &sv) == 0);
+	CHECK_EQ_INT(sv.clicks, 1);
+	CHECK_EQ_INT(pen_serving_read(p, "nope", 0, &sv), -EINVAL);
+
+	/* fatigue: an item shown six times and never acted on sinks */
+	unsigned shown = out[0].index;
+	for (int k = 0; k < 6; k++)
+		_event(p, "alice", "impression", shown, now + 10000 + k, 0, 1);
+	REQUIRE(pen_flush(p, 10000) == 0);
+	REQUIRE(pen_rerank(p, "alice", 5, &rain, c, N, &co, out, NULL) == 0);
+	for (unsigned i = 0; i < N; i++)
+		if (out[i].index == shown) {
+			CHECK(out[i].fatigue < 1.0f);
+			CHECK(i > 0);
+		}
+
+	/* exploration and diversity: deterministic for a seed */
+	struct pen_rank_options fo = { .strategy = "full",
+		.k = 10,
+		.seed = 7,
+		.epsilon = 0.3,
+		.explore_weight = -1,
+		.mmr_lambda = -1,
+		.serendipity_every = -1 };
+	struct pen_ranked again[N];
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &fo, out, NULL) == 0);
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &fo, again, NULL) == 0);
+	for (unsigned i = 0; i < N; i++)
+		CHECK_EQ_INT(out[i].index, again[i].index);
+
+	/* bad requests */
+	c[3].score = NAN;
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL),
+	    -EINVAL);
+	c[3].score = 1.0;
+	struct pen_rank_options bad = po;
+	bad.strategy = "astrology";
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &bad, out, NULL),
+	    -EINVAL);
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, 0, &po, out, NULL),
+	    -EINVAL);
+
+	pen_close(&p);
+	CHECK_EQ_INT(hx_stop(&h), 0);
+	hx_cleanup(&h);
+	return check_done("it_rank");
+}
