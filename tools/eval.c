@@ -39,7 +39,6 @@
 #define _POPULARITY (-1)  /* the reference, not a rank_run strategy */
 #define _MAX_STRATEGIES 8 /* popularity and the rank strategies */
 #define _METRICS 3	  /* HR, NDCG, RR: bootstrapped against popularity */
-#define _CTR_MIN_IMPRESSIONS 20 /* before a category's click rate counts */
 
 static const char _help[] =
     "usage: penchant eval LOG [options]\n"
@@ -337,10 +336,9 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	    o->full ? 0 : o->candidates, o->seed, x->cand);
 	struct lrn_profile lp;
 	const struct lrn_profile *p =
-	    prof_read(r, e->user_key, &lp) == 0 ? &lp : NULL;
+	    prof_read(r, e->user_key, &lp) == 0 && lp.events ? &lp : NULL;
 	struct rank_ctx ctx;
 	ec_event_ctx(e, &ctx);
-	int32_t today = (int32_t)(e->time_ms / LRN_DAY_MS);
 	for (unsigned j = 0; j < n; j++) {
 		uint32_t it = x->cand[j];
 		int64_t ci = x->item_cat[it];
@@ -350,9 +348,8 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 			.item = ci >= 0 ? &x->cat_items[ci] : NULL,
 			.global_ctr = -1.0f };
 		if (ci >= 0)
-			ec_cat_rates(r, x->cat_items[ci].item.category, today,
-			    _CTR_MIN_IMPRESSIONS, &x->rc[j].global_ctr,
-			    &x->rc[j].trend);
+			ec_cat_rates(r, x->cat_items[ci].item.category,
+			    e->time_ms, &x->rc[j].global_ctr, &x->rc[j].trend);
 	}
 	uint64_t seed = ec_seed(o->seed, e->user_key, split);
 	unsigned rank, ntop;

@@ -50,7 +50,6 @@
 #define _DAYS 60
 #define _T0 1767225600000LL /* 2026-01-01T00:00Z */
 #define _HOUR 3600000LL
-#define _CTR_MIN_IMPRESSIONS 20
 /* the city: a box of about 22 x 22 km */
 #define _LAT0 52.42
 #define _LAT1 52.62
@@ -448,7 +447,7 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 		const struct _user *u = &x->users[q->user];
 		struct lrn_profile lp;
 		const struct lrn_profile *p =
-		    prof_read(r, u->key, &lp) == 0 ? &lp : NULL;
+		    prof_read(r, u->key, &lp) == 0 && lp.events ? &lp : NULL;
 		struct rank_ctx ctx = { .time_ms = q->time_ms,
 			.has_location = true,
 			.lat = q->lat,
@@ -461,15 +460,13 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 			    strlen(_soc_names[q->social])),
 			.device = EVT_DEV_MOBILE,
 			.platform = EVT_PLAT_IOS };
-		int32_t today = (int32_t)(q->time_ms / LRN_DAY_MS);
 		for (unsigned j = 0; j < q->n; j++) {
 			const struct _item *it = &x->items[q->cand[j]];
 			x->rc[j] = (struct rank_cand){ .key = it->key,
 				.base = 1.0,
 				.item = &it->c };
-			ec_cat_rates(r, it->c.item.category, today,
-			    _CTR_MIN_IMPRESSIONS, &x->rc[j].global_ctr,
-			    &x->rc[j].trend);
+			ec_cat_rates(r, it->c.item.category, q->time_ms,
+			    &x->rc[j].global_ctr, &x->rc[j].trend);
 		}
 		struct rank_opts ro = { .strategy = strategy,
 			.k = o->k,
