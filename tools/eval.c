@@ -832,10 +832,9 @@ static int _strategies(struct _opts *o, const char *v)
 	while (*p) {
 		const char *q = strchr(p, ',');
 		size_t len = q ? (size_t)(q - p) : strlen(p);
-		int s = len == 10 && !strncasecmp(p, "popularity", 10)
-		    ? _POPULARITY
-		    : rank_strategy_parse(p, len);
-		if (s == RANK_BASE || (s < 0 && s != _POPULARITY) ||
+		bool popular = len == 10 && !strncasecmp(p, "popularity", 10);
+		int s = popular ? _POPULARITY : rank_strategy_parse(p, len);
+		if ((!popular && (s < 0 || s == RANK_BASE)) ||
 		    o->nstrat >= _MAX_STRATEGIES)
 			return rc_usage_err(&o->core,
 			    "--strategies: '%s' is not a list of popularity, profile, context, explore, diverse, full",
