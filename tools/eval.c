@@ -669,10 +669,10 @@ static void _tuned_print(const struct _ev *x, const struct _tuned *tu)
 		printf(
 		    "\"tuned\":{\"trials\":%u,\"validation_ndcg\":%.6f,\"given_validation_ndcg\":%.6f,\"settings\":{",
 		    tu->trials, tu->best_ndcg, tu->given_ndcg);
-		printf("\"decay_per_day\":%.4g",
+		printf("\"decay_per_day\":%.10g",
 		    _get(&tu->best, "decay_per_day"));
 		for (size_t k = 0; k < _NKNOBS; k++)
-			printf(",\"%s\":%.4g", _knobs[k].name,
+			printf(",\"%s\":%.10g", _knobs[k].name,
 			    _get(&tu->best, _knobs[k].name));
 		printf("}},");
 		return;
@@ -681,9 +681,9 @@ static void _tuned_print(const struct _ev *x, const struct _tuned *tu)
 	    "# tuned on %zu validation targets, %u trials: NDCG@%u of context %.4f (as given %.4f)\n",
 	    (size_t)x->plan.n_valid, tu->trials, o->k, tu->best_ndcg,
 	    tu->given_ndcg);
-	printf("decay_per_day = %.4g\n", _get(&tu->best, "decay_per_day"));
+	printf("decay_per_day = %.10g\n", _get(&tu->best, "decay_per_day"));
 	for (size_t k = 0; k < _NKNOBS; k++)
-		printf("%s = %.4g\n", _knobs[k].name,
+		printf("%s = %.10g\n", _knobs[k].name,
 		    _get(&tu->best, _knobs[k].name));
 	printf("\n");
 }
