@@ -186,7 +186,7 @@ static int _gen(struct workload *w, const struct opts *o)
 	for (uint64_t u = 0; u < o->users; u++) {
 		int len = snprintf(id, sizeof(id), "user-%llu",
 		    (unsigned long long)u);
-		w->user_keys[u] = evt_user_key(id, (size_t)len);
+		w->user_keys[u] = evt_user_key(NULL, id, (size_t)len);
 	}
 	/* Zipf ranks -> users through a random permutation. */
 	for (uint64_t u = 0; u < o->users; u++)

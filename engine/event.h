@@ -210,6 +210,7 @@ struct evt_input {
 };
 
 /* Limits applied by evt_build(); evt_limits_default() gives the defaults. */
+#define EVT_SECRET_BYTES 16 /* SipHash-2-4's key */
 struct evt_limits {
 	size_t max_id_len;	/* user/entity/session id bytes (default 256) */
 	size_t max_str_len;	/* other strings (default 64) */
@@ -219,6 +220,9 @@ struct evt_limits {
 	unsigned geo_precision; /* geohash characters, 1..12 (default 6) */
 	/* Custom verbs: lower-case names, "" when unused (default none). */
 	char verbs[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
+	/* The instance's pseudonymization key (evt_user_key); all zero in
+	 * the default, e.g. offline replays without a state_dir. */
+	uint8_t user_secret[EVT_SECRET_BYTES];
 };
 struct evt_limits evt_limits_default(void);
 
@@ -329,10 +333,21 @@ int64_t evt_request_time(uint64_t id); /* UTC ms; 0 for 0 */
 unsigned evt_request_strategy(uint64_t id);
 
 /*
- * Key derivations. These are the only places ids become keys: the privacy
- * work makes evt_user_key keyed without touching its callers. Never 0.
+ * Key derivations. These are the only places ids become keys. Never 0.
+ *
+ * A user key is a keyed pseudonym: SipHash-2-4 (libsodium's
+ * crypto_shorthash, a PRF) of the id under lim->user_secret, the
+ * instance's secret (docs/PRIVACY.md). Without the secret a key cannot
+ * be traced back to an id, nor an id's key computed, so neither the
+ * region nor a snapshot holds anything that names a user. lim NULL: the
+ * all-zero secret. Entity keys and tag ids are plain hashes: they name
+ * things, not people.
  */
-uint64_t evt_user_key(const char *id, size_t len);
+uint64_t evt_user_key(const struct evt_limits *lim, const char *id, size_t len);
+
+/* A check value of a secret (not the secret): snapshots record it, so a
+ * snapshot is never loaded under another key. */
+uint64_t evt_secret_check(const uint8_t *secret);
 uint64_t evt_entity_key(const char *id, size_t len);
 /* Tag and category ids: of the normalized (lower-cased, trimmed) name. */
 uint32_t evt_tag_id(const char *name, size_t len);

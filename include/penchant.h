@@ -411,6 +411,80 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
     const struct pen_rank_options *opt, struct pen_ranked *out,
     uint64_t *request_id);
 
+/* Segments ------------------------------------------------------------------ */
+
+#define PEN_SEGMENTS_MAX 16
+#define PEN_FEATURES 16
+#define PEN_SEGMENT_HISTORY 24
+
+/* One behavioral segment (docs/SEGMENTS.md). */
+struct pen_segment {
+	uint32_t id;	   /* stable across refreshes */
+	char name[48];	   /* from its dominant traits, or the operator's */
+	char strategy[20]; /* interest_focused social_driven
+			     * exploration_heavy location_centric */
+	uint64_t size;
+	double share;	   /* of the users */
+	double engagement; /* share of active members */
+	double ctr;	   /* members' actions / impressions, -1 none */
+	double drift_rate; /* share of members drifting now */
+	double confidence; /* mean assignment confidence */
+	double epsilon, mmr_lambda, explore_weight, context_weight;
+	float traits[PEN_FEATURES]; /* standardized centroid; names:
+				     * pen_feature_name() */
+	float means[PEN_FEATURES];  /* raw feature means */
+	int overridden;		    /* name/strategy/params from settings */
+	unsigned n_prior;	    /* its interest distribution */
+	struct {
+		uint32_t id;
+		int category; /* 1 category, 0 tag */
+		double share; /* mean share of the members' positive weight */
+		char name[PEN_NAME_MAX + 4]; /* with PEN_READ_NAMES */
+	} prior[12];
+	uint32_t reserved[8];
+};
+
+struct pen_segments {
+	uint64_t version;     /* refreshes published; 0 none yet */
+	int64_t refreshed_ms; /* wall clock */
+	uint64_t users;
+	unsigned k;
+	double silhouette, inertia;
+	uint64_t low_confidence_users;
+	struct pen_segment seg[PEN_SEGMENTS_MAX];
+	unsigned n_history; /* sizes over the last refreshes, oldest first */
+	struct {
+		int64_t ms;
+		uint32_t id[PEN_SEGMENTS_MAX];
+		uint64_t size[PEN_SEGMENTS_MAX];
+	} history[PEN_SEGMENT_HISTORY];
+	uint64_t refreshes, failures; /* by the segmenter */
+	uint32_t reserved[8];
+};
+
+/* The segments as of the last refresh. 0, or -ENODATA before the first. */
+int pen_segments_read(pen_t *p, struct pen_segments *out, int flags);
+
+struct pen_user_segment {
+	uint32_t id;
+	char name[48];
+	char strategy[20];
+	double confidence;  /* assignment margin 0..1 */
+	int low_confidence; /* below segment_low_confidence */
+	uint32_t reserved[4];
+};
+
+/* The segment user_id falls in now. 0, -ENOENT (no events), -ENODATA (no
+ * segments yet), -EINPROGRESS. */
+int pen_segment_of(pen_t *p, const char *user_id, size_t len,
+    struct pen_user_segment *out);
+
+/* Asks the segmenter for a refresh now (it runs within a second). */
+int pen_segments_refresh(pen_t *p);
+
+/* "activity", "diversity", ... for traits[i]; NULL out of range. */
+const char *pen_feature_name(unsigned i);
+
 /* Attributed outcomes of served rankings, by strategy and list position. */
 struct pen_serving {
 	uint64_t impressions, clicks, conversions;

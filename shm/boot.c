@@ -5,6 +5,7 @@
 
 #include <ck_pr.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static uint32_t _pow2(uint64_t v)
@@ -47,6 +48,8 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 	h->limits.geo_precision = c->geo_precision;
 	h->max_past_ms = (int64_t)c->max_past_days * LRN_DAY_MS;
 	h->max_future_ms = (int64_t)c->max_future_s * 1000;
+	_Static_assert(sizeof(h->state_dir) > CFG_STATE_DIR_MAX, "room");
+	snprintf(h->state_dir, sizeof(h->state_dir), "%s", c->state_dir);
 	if (o && o->history) {
 		h->limits.min_time_ms = 0;
 		h->max_past_ms = 0;

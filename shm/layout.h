@@ -32,7 +32,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 12 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 13 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -108,6 +108,8 @@ struct reg_header {
 	int64_t max_past_ms,
 	    max_future_ms; /* acceptance window vs wall clock */
 	char instance[40];
+	char state_dir[208]; /* where its snapshots, secret and audit log
+			      * live (absolute; empty: none, e.g. replay) */
 };
 
 /*

@@ -503,3 +503,48 @@ void seg_assign(const struct seg_table *t, const struct lrn_profile *p,
 				    : 0.0f;
 	out->low = out->confidence < t->low_confidence;
 }
+
+static void _export_row(FILE *f, const struct seg_table *t,
+    const struct lrn_profile *p, const struct lrn_params *prm)
+{
+	float x[FEAT_COUNT];
+	struct seg_assignment a;
+	feat_extract(p, prm, t->as_of_ms, x);
+	seg_assign(t, p, prm, t->as_of_ms, &a);
+	fprintf(f, "%016llx,%u,%.6f", (unsigned long long)p->user_key, a.id,
+	    a.confidence);
+	for (unsigned k = 0; k < FEAT_COUNT; k++)
+		fprintf(f, ",%.9g", x[k]);
+	for (unsigned k = 0; k < FEAT_COUNT; k++)
+		fprintf(f, ",%.9g",
+		    t->scale_std[k] > 0
+			? (x[k] - t->scale_mean[k]) / t->scale_std[k]
+			: 0.0);
+	putc('\n', f);
+}
+
+long seg_export(const struct reg *r, const struct seg_table *t, FILE *f)
+{
+	if (!t->k)
+		return -ENODATA;
+	fprintf(f, "user_key,segment,confidence");
+	for (unsigned k = 0; k < FEAT_COUNT; k++)
+		fprintf(f, ",%s", feat_name(k));
+	for (unsigned k = 0; k < FEAT_COUNT; k++)
+		fprintf(f, ",z_%s", feat_name(k));
+	putc('\n', f);
+	long rows = 0;
+	const struct lrn_params *prm = &r->hdr->params;
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		uint32_t count = ck_pr_load_uint(&reg_shard(r, s)->count);
+		for (uint32_t i = 0; i < count; i++) {
+			struct lrn_profile p;
+			if (prof_copy(r, s, i, &p) || p.events == 0 ||
+			    p.user_key == 0)
+				continue;
+			_export_row(f, t, &p, prm);
+			rows++;
+		}
+	}
+	return fflush(f) || ferror(f) ? -EIO : rows;
+}

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/features.h"
 #include "engine/segpolicy.h"
@@ -75,5 +76,16 @@ struct seg_assignment {
 };
 void seg_assign(const struct seg_table *t, const struct lrn_profile *p,
     const struct lrn_params *prm, int64_t as_of_ms, struct seg_assignment *out);
+
+/*
+ * Writes the feature matrix behind table t as CSV to f: a header, then
+ * per user with events user_key (hex), segment id, assignment confidence,
+ * the FEAT_COUNT raw features and the same standardized with t's scaler
+ * (the space the centroids live in), all as of t->as_of_ms. For analysis
+ * elsewhere (the scikit-learn comparison in tests/integration). Returns
+ * the rows written, or a negative errno (-ENODATA: t has no segments,
+ * -EIO: a write failed).
+ */
+long seg_export(const struct reg *r, const struct seg_table *t, FILE *f);
 
 #endif

@@ -121,7 +121,7 @@ struct _item {
 
 struct _user {
 	char id[16];
-	uint64_t key;
+	uint64_t key;	     /* under the region's secret (_serve) */
 	unsigned fav[2], dp; /* favourite categories, preferred daypart */
 	double company;	     /* chance of a request with company */
 	double lat, lon;     /* home */
@@ -265,7 +265,6 @@ static int _population(struct _sim *x, unsigned geo_precision)
 	for (unsigned u = 0; u < o->users; u++) {
 		struct _user *us = &x->users[u];
 		snprintf(us->id, sizeof(us->id), "u%u", u);
-		us->key = evt_user_key(us->id, strlen(us->id));
 		us->fav[0] = (unsigned)rng_below(&g, _CATS);
 		us->fav[1] =
 		    (us->fav[0] + 1 + (unsigned)rng_below(&g, _CATS - 1)) %
@@ -437,6 +436,11 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 	if (rc || (rc = _catalog(x)))
 		return CLI_USAGE;
 	const struct reg *r = &run->r;
+	/* user keys are pseudonyms under the region's secret, as evt_build
+	 * makes them for the events */
+	for (unsigned u = 0; u < o->users; u++)
+		x->users[u].key = evt_user_key(&r->hdr->limits, x->users[u].id,
+		    strlen(x->users[u].id));
 	run->r.hdr->state = REG_RUNNING;
 	shard_recover(&run->r, 0);
 	unsigned strategy = (unsigned)o->strat[s];

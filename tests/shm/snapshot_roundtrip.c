@@ -61,7 +61,7 @@ static void fill(struct reg *r)
 	for (unsigned u = 0; u < USERS; u++) {
 		char id[16];
 		int n = snprintf(id, sizeof(id), "user-%u", u);
-		g_users[u] = evt_user_key(id, (size_t)n);
+		g_users[u] = evt_user_key(NULL, id, (size_t)n);
 		unsigned s = reg_shard_of(g_users[u], r->hdr->geo.shards);
 		struct prof_ref ref;
 		REQUIRE(prof_find_or_insert(r, s, g_users[u], &ref) == 0);

@@ -1,0 +1,368 @@
+/*
+ * segments: `penchant segments`, the behavioral segments the segmenter
+ * last published (docs/SEGMENTS.md), as a table or JSON; --refresh asks
+ * for a new table and waits for it; --user names one user's segment.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc/client.h"
+#include "shm/segment.h"
+#include "tools/cli.h"
+
+#define _USAGE                                                                             \
+	"usage: penchant segments [--json] [--refresh [--wait SECONDS]]\n"                 \
+	"                         [--user USER]... [--export FILE]\n\n"                    \
+	"Prints the behavioral segments of the instance: size, share, engagement,\n"       \
+	"click rate, drift rate, the strategy and ranking parameters each gets,\n"         \
+	"its dominant traits and its interests, and sizes over the last refreshes.\n"      \
+	"  --refresh       ask the segmenter for a new table now and wait for it\n"        \
+	"  --wait SECONDS  how long --refresh waits (default 60)\n"                        \
+	"  --user USER     the segment USER falls in now, with its confidence\n"           \
+	"                  (repeatable: one line each)\n"                                  \
+	"  --export FILE   the feature matrix behind the table as CSV ('-' stdout):\n"     \
+	"                  user_key, segment, confidence, raw and standardized features\n" \
+	"Exit 0 ok, 4 no segments yet (or USER has no events), 3 unreachable.\n"
+
+struct _opts {
+	bool json, refresh;
+	double wait_s;
+	const char *users[64];
+	unsigned n_users;
+	const char *export_path;
+};
+
+static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
+{
+	*o = (struct _opts){ .json = c->json, .wait_s = 60 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "--refresh")) {
+			o->refresh = true;
+		} else if (!strcmp(a, "--wait") || !strcmp(a, "--user") ||
+		    !strcmp(a, "--export")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+				    "penchant segments: %s needs a value\n", a);
+				return CLI_USAGE;
+			}
+			const char *v = argv[++i];
+			if (a[2] == 'e') {
+				o->export_path = v;
+				continue;
+			}
+			if (a[2] == 'u') {
+				if (o->n_users == 64) {
+					fprintf(stderr,
+					    "penchant segments: 64 --user at most\n");
+					return CLI_USAGE;
+				}
+				o->users[o->n_users++] = v;
+				continue;
+			}
+			char *end;
+			errno = 0;
+			o->wait_s = strtod(v, &end);
+			if (errno || end == v || *end || !(o->wait_s >= 0) ||
+			    o->wait_s > 86400) {
+				fprintf(stderr,
+				    "penchant segments: --wait '%s': seconds from 0 to 86400\n",
+				    v);
+				return CLI_USAGE;
+			}
+		} else {
+			fprintf(stderr,
+			    "penchant segments: unknown argument '%s' (see --help)\n",
+			    a);
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
+}
+
+/* Waits until the published version passes `was`; false on timeout. */
+static bool _await(pen_t *p, uint64_t was, double wait_s)
+{
+	struct timespec tick = { 0, 50 * 1000000L };
+	for (double t = 0; t <= wait_s; t += 0.05) {
+		struct pen_segments *s = malloc(sizeof(*s));
+		if (!s)
+			return false;
+		int rc = pen_segments_read(p, s, 0);
+		uint64_t v = rc ? 0 : s->version;
+		free(s);
+		if (v > was)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+/* The n largest |trait| features of a segment, "+activity -diversity". */
+static void _traits(const struct pen_segment *s, char *buf, size_t len)
+{
+	bool used[PEN_FEATURES] = { false };
+	size_t at = 0;
+	buf[0] = 0;
+	for (unsigned k = 0; k < 3; k++) {
+		int best = -1;
+		for (unsigned i = 0; i < PEN_FEATURES; i++)
+			if (!used[i] &&
+			    (best < 0 ||
+				fabsf(s->traits[i]) > fabsf(s->traits[best])))
+				best = (int)i;
+		if (best < 0 || fabsf(s->traits[best]) < 0.25f)
+			break;
+		used[best] = true;
+		int n = snprintf(buf + at, len - at, "%s%s%s", at ? " " : "",
+		    s->traits[best] > 0 ? "+" : "-",
+		    pen_feature_name((unsigned)best));
+		if (n < 0 || (size_t)n >= len - at)
+			break;
+		at += (size_t)n;
+	}
+}
+
+static void _text(const struct pen_segments *s)
+{
+	char when[32];
+	cli_iso_time(s->refreshed_ms, when, sizeof(when));
+	printf(
+	    "%u segments of %llu users (refresh %llu at %s; silhouette %.3f; %llu users assigned with low confidence)\n",
+	    s->k, (unsigned long long)s->users, (unsigned long long)s->version,
+	    when, s->silhouette, (unsigned long long)s->low_confidence_users);
+	printf("  %4s %-28s %-18s %8s %6s %6s %6s %6s %5s\n", "id", "name",
+	    "strategy", "users", "share", "engage", "ctr", "drift", "conf");
+	for (unsigned i = 0; i < s->k; i++) {
+		const struct pen_segment *g = &s->seg[i];
+		char ctr[16], tr[96];
+		if (g->ctr < 0)
+			snprintf(ctr, sizeof(ctr), "-");
+		else
+			snprintf(ctr, sizeof(ctr), "%.3f", g->ctr);
+		_traits(g, tr, sizeof(tr));
+		printf(
+		    "  %4u %-28s %-18s %8llu %5.1f%% %5.1f%% %6s %5.1f%% %5.2f%s\n",
+		    g->id, g->name, g->strategy, (unsigned long long)g->size,
+		    100 * g->share, 100 * g->engagement, ctr,
+		    100 * g->drift_rate, g->confidence,
+		    g->overridden ? "  (overridden)" : "");
+		printf(
+		    "       traits %s; epsilon %.2f, mmr lambda %.2f, explore %.2f, context %.2f\n",
+		    tr[0] ? tr : "(near the mean)", g->epsilon, g->mmr_lambda,
+		    g->explore_weight, g->context_weight);
+		if (g->n_prior) {
+			printf("       interests:");
+			for (unsigned j = 0; j < g->n_prior && j < 5; j++)
+				printf("%s %s %.0f%%", j ? "," : "",
+				    g->prior[j].name[0] ? g->prior[j].name
+							: "?",
+				    100 * g->prior[j].share);
+			printf("\n");
+		}
+	}
+	if (s->n_history > 1) {
+		printf("  sizes over the last %u refreshes (oldest first):\n",
+		    s->n_history);
+		for (unsigned i = 0; i < s->k; i++) {
+			printf("  %4u", s->seg[i].id);
+			for (unsigned h = 0; h < s->n_history; h++) {
+				unsigned long long n = 0;
+				for (unsigned j = 0; j < PEN_SEGMENTS_MAX; j++)
+					if (s->history[h].id[j] == s->seg[i].id)
+						n = s->history[h].size[j];
+				printf(" %llu", n);
+			}
+			printf("\n");
+		}
+	}
+	if (s->failures)
+		printf("  %llu refreshes failed (see the daemon's log)\n",
+		    (unsigned long long)s->failures);
+}
+
+static void _segment_json(const struct pen_segment *g)
+{
+	printf("{\"id\":%u,\"name\":", g->id);
+	cli_json_str(g->name);
+	printf(
+	    ",\"strategy\":\"%s\",\"size\":%llu,\"share\":%.6f,\"engagement\":%.6f,\"ctr\":",
+	    g->strategy, (unsigned long long)g->size, g->share, g->engagement);
+	if (g->ctr < 0)
+		printf("null");
+	else
+		printf("%.6f", g->ctr);
+	printf(
+	    ",\"drift_rate\":%.6f,\"confidence\":%.6f,\"overridden\":%s,\"params\":{\"epsilon\":%.4f,\"mmr_lambda\":%.4f,\"explore_weight\":%.4f,\"context_weight\":%.4f},\"traits\":{",
+	    g->drift_rate, g->confidence, g->overridden ? "true" : "false",
+	    g->epsilon, g->mmr_lambda, g->explore_weight, g->context_weight);
+	for (unsigned i = 0; i < PEN_FEATURES; i++)
+		printf("%s\"%s\":%.5f", i ? "," : "", pen_feature_name(i),
+		    g->traits[i]);
+	printf("},\"means\":{");
+	for (unsigned i = 0; i < PEN_FEATURES; i++)
+		printf("%s\"%s\":%.6g", i ? "," : "", pen_feature_name(i),
+		    g->means[i]);
+	printf("},\"interests\":[");
+	for (unsigned j = 0; j < g->n_prior; j++) {
+		printf("%s{\"name\":", j ? "," : "");
+		cli_json_str(g->prior[j].name);
+		printf(",\"id\":%u,\"kind\":\"%s\",\"share\":%.6f}",
+		    g->prior[j].id, g->prior[j].category ? "category" : "tag",
+		    g->prior[j].share);
+	}
+	printf("]}");
+}
+
+static void _json(const struct pen_segments *s)
+{
+	char when[32];
+	cli_iso_time(s->refreshed_ms, when, sizeof(when));
+	printf(
+	    "{\"version\":%llu,\"refreshed\":\"%s\",\"refreshed_ms\":%lld,\"users\":%llu,\"k\":%u,\"silhouette\":%.6f,\"inertia\":%.6g,\"low_confidence_users\":%llu,\"refreshes\":%llu,\"failures\":%llu,\"segments\":[",
+	    (unsigned long long)s->version, when, (long long)s->refreshed_ms,
+	    (unsigned long long)s->users, s->k, s->silhouette, s->inertia,
+	    (unsigned long long)s->low_confidence_users,
+	    (unsigned long long)s->refreshes, (unsigned long long)s->failures);
+	for (unsigned i = 0; i < s->k; i++) {
+		if (i)
+			putchar(',');
+		_segment_json(&s->seg[i]);
+	}
+	printf("],\"history\":[");
+	for (unsigned h = 0; h < s->n_history; h++) {
+		printf("%s{\"ms\":%lld,\"sizes\":{", h ? "," : "",
+		    (long long)s->history[h].ms);
+		for (unsigned j = 0, k = 0; j < PEN_SEGMENTS_MAX; j++)
+			if (s->history[h].id[j])
+				printf("%s\"%u\":%llu", k++ ? "," : "",
+				    s->history[h].id[j],
+				    (unsigned long long)s->history[h].size[j]);
+		printf("}}");
+	}
+	printf("]}\n");
+}
+
+static int _user(pen_t *p, const struct _opts *o, const char *user)
+{
+	struct pen_user_segment u;
+	int rc = pen_segment_of(p, user, strlen(user), &u);
+	if (rc == -ENOENT || rc == -ENODATA) {
+		fprintf(stderr, "penchant segments: %s: %s\n", user,
+		    rc == -ENOENT ? "no events"
+				  : "no segments yet (see --refresh)");
+		return CLI_NOT_FOUND;
+	}
+	if (rc) {
+		fprintf(stderr, "penchant segments: %s\n", pen_strerror(rc));
+		return CLI_UNREACHABLE;
+	}
+	if (o->json) {
+		printf("{\"user\":");
+		cli_json_str(user);
+		printf(",\"segment\":%u,\"name\":", u.id);
+		cli_json_str(u.name);
+		printf(
+		    ",\"strategy\":\"%s\",\"confidence\":%.6f,\"low_confidence\":%s}\n",
+		    u.strategy, u.confidence,
+		    u.low_confidence ? "true" : "false");
+	} else {
+		printf("%s: segment %u %s (%s), confidence %.2f%s\n", user,
+		    u.id, u.name, u.strategy, u.confidence,
+		    u.low_confidence ? " (low)" : "");
+	}
+	return CLI_OK;
+}
+
+static int _export(pen_t *p, const char *path)
+{
+	struct seg_table *t = malloc(sizeof(*t));
+	const struct reg *r = client_region(p);
+	if (!t || seg_read(r, t)) {
+		fprintf(stderr, "penchant segments: no segments to export\n");
+		free(t);
+		return CLI_NOT_FOUND;
+	}
+	bool std = !strcmp(path, "-");
+	FILE *f = std ? stdout : fopen(path, "w");
+	long rows = f ? seg_export(r, t, f) : -errno;
+	if (f && !std && fclose(f) && rows >= 0)
+		rows = -EIO;
+	free(t);
+	if (rows < 0) {
+		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
+		    strerror((int)-rows));
+		return CLI_UNREACHABLE;
+	}
+	if (!std)
+		fprintf(stderr, "penchant segments: %ld users written to %s\n",
+		    rows, path);
+	return CLI_OK;
+}
+
+static int _run(pen_t *p, const struct _opts *o)
+{
+	struct pen_segments *s = malloc(sizeof(*s));
+	if (!s) {
+		fprintf(stderr, "penchant segments: out of memory\n");
+		return CLI_UNREACHABLE;
+	}
+	int rc = pen_segments_read(p, s, PEN_READ_NAMES);
+	if (o->refresh) {
+		uint64_t was = rc ? 0 : s->version;
+		pen_segments_refresh(p);
+		if (!_await(p, was, o->wait_s)) {
+			fprintf(stderr,
+			    "penchant segments: no new table within %.0f s (is the segmenter running? are there at least segments_k_min users?)\n",
+			    o->wait_s);
+			free(s);
+			return CLI_NOT_FOUND;
+		}
+		rc = pen_segments_read(p, s, PEN_READ_NAMES);
+	}
+	int out = CLI_OK;
+	if (rc == -ENODATA) {
+		fprintf(stderr,
+		    "penchant segments: no segments yet (the segmenter refreshes every segment_interval_s; --refresh asks now)\n");
+		out = CLI_NOT_FOUND;
+	} else if (rc) {
+		fprintf(stderr, "penchant segments: %s\n", pen_strerror(rc));
+		out = CLI_UNREACHABLE;
+	} else if (o->n_users) {
+		for (unsigned i = 0; i < o->n_users; i++) {
+			int u = _user(p, o, o->users[i]);
+			if (u > out)
+				out = u;
+		}
+	} else if (o->export_path) {
+		out = _export(p, o->export_path);
+	} else if (o->json) {
+		_json(s);
+	} else {
+		_text(s);
+	}
+	free(s);
+	return out;
+}
+
+int cli_segments(const struct cli *c, int argc, char **argv)
+{
+	if (cli_help(argc, argv, _USAGE))
+		return CLI_OK;
+	struct _opts o;
+	int rc = _parse(c, argc, argv, &o);
+	if (rc)
+		return rc;
+	pen_t *p;
+	if ((rc = cli_open(c, &p)))
+		return rc;
+	rc = _run(p, &o);
+	pen_close(&p);
+	return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * segmenter: the refresh loop of the segments table (segmenter.h).
+ */
+#include "workers/segmenter.h"
+
+#include <ck_pr.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm/segment.h"
+#include "workers/log.h"
+
+#define _ROLE "segmenter"
+#define _TICK_MS 200
+
+void seg_options_from(const struct cfg *c, struct seg_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->k = c->segments_k;
+	o->k_min = c->segments_k_min;
+	o->k_max = c->segments_k_max;
+	o->seed = c->segment_seed;
+	o->sample = c->segment_sample;
+	o->overrides = c->segment_overrides[0] ? c->segment_overrides : NULL;
+	o->low_confidence = (float)c->segment_low_confidence;
+}
+
+static volatile sig_atomic_t _stop;
+
+static void _on_term(int sig)
+{
+	(void)sig;
+	_stop = 1;
+}
+
+int sgm_main(const struct reg *r, const struct cfg *c)
+{
+	struct reg_proc *me = reg_proc(r, reg_proc_segmenter(r));
+	struct seg_block *b = reg_segments(r);
+	struct sigaction sa = { .sa_handler = _on_term };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* Ingest first: a refresh may take a core for a second. */
+	if (nice(10) == -1 && errno)
+		LOG(c, CFG_LOG_WARN, _ROLE, "cannot lower its priority: %s",
+		    strerror(errno));
+	struct seg_options o;
+	seg_options_from(c, &o);
+	ck_pr_store_uint(&me->ready, 1);
+	uint64_t seen = ck_pr_load_64(&b->refresh_requests);
+	int64_t last = 0, every = (int64_t)c->segment_interval_s * 1000;
+	while (!_stop) {
+		int64_t now = reg_now_mono_ms();
+		ck_pr_store_64((uint64_t *)&me->heartbeat_ms, (uint64_t)now);
+		uint64_t asked = ck_pr_load_64(&b->refresh_requests);
+		bool due = asked != seen || (every && now - last >= every) ||
+		    (!last && every);
+		if (!due || ck_pr_load_uint(&r->hdr->state) != REG_RUNNING) {
+			struct timespec ts = { 0, _TICK_MS * 1000000L };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		seen = asked;
+		last = now;
+		char err[256] = "";
+		struct seg_stats st;
+		int rc = seg_refresh(r, &o, &st, err, sizeof(err));
+		if (rc == -ENODATA)
+			LOG(c, CFG_LOG_DEBUG, _ROLE, "not yet: %s", err);
+		else if (rc)
+			LOG(c, CFG_LOG_WARN, _ROLE, "refresh failed: %s", err);
+		else
+			LOG(c, CFG_LOG_INFO, _ROLE,
+			    "%u segments of %llu users in %.2f s (copy %.2f, features %.2f, clustering %.2f)",
+			    st.k, (unsigned long long)st.users,
+			    st.seconds_total, st.seconds_copy,
+			    st.seconds_features, st.seconds_cluster);
+	}
+	return 0;
+}
