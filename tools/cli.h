@@ -37,6 +37,8 @@ int cli_profile(const struct cli *c, int argc, char **argv);
 int cli_catalog(const struct cli *c, int argc, char **argv);
 int cli_demo(const struct cli *c, int argc, char **argv);
 int cli_replay(const struct cli *c, int argc, char **argv);
+int cli_eval(const struct cli *c, int argc, char **argv);
+int cli_simulate(const struct cli *c, int argc, char **argv);
 int cli_segments(const struct cli *c, int argc, char **argv);
 
 /* Catalog lines from a stream into the region; errors name FILE:LINE. */
