@@ -26,6 +26,7 @@ static void _usage(FILE *f)
 	    "  simulate [...]           synthetic users with planted context effects:\n"
 	    "                           click-through of the strategies, online\n"
 	    "  segments [--json] [--refresh] [--user USER]  behavioral segments\n"
+	    "  audit verify|show [...]  the audit trail: check its hash chain, list it\n"
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
 	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
@@ -79,6 +80,8 @@ int main(int argc, char **argv)
 		return cli_simulate(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "segments"))
 		return cli_segments(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "audit"))
+		return cli_audit(&c, sub_argc, sub_argv);
 	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
 	_usage(stderr);
 	return CLI_USAGE;
