@@ -27,7 +27,7 @@
 #include "shm/boot.h"
 #include "shm/region.h"
 
-#define ST_MAX_INST 8
+#define ST_MAX_INST 16
 #define ST_MAX_KIDS 64
 
 static pid_t st_parent;
