@@ -297,6 +297,7 @@ static void _settings(const struct opts *o, struct cfg *cp)
 	c.profiles_per_shard = (unsigned)(per < 1024 ? 1024 : per);
 	c.catalog_capacity = 4096;
 	c.names_capacity = 1024;
+	c.retention_days = 0; /* event times are of 2023: keep them */
 	*cp = c;
 }
 

@@ -257,6 +257,7 @@ static int _setup(struct reg *r, const struct opts *o)
 	c.profiles_per_shard = (unsigned)(per < 1024 ? 1024 : per);
 	c.catalog_capacity = 4096;
 	c.names_capacity = 1024;
+	c.retention_days = 0; /* fixed dates: no wall-clock retention */
 	struct boot_options bo = { .replace = true };
 	int rc = boot_create(r, g_name, &c, NULL, &bo, err, sizeof(err));
 	if (rc) {

@@ -63,6 +63,7 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 		memcpy(h->limits.user_secret, o->user_secret,
 		    sizeof(h->limits.user_secret));
 	if (o && o->history) {
+		h->retention_days = 0; /* a log of the past is not idle */
 		h->limits.min_time_ms = 0;
 		h->max_past_ms = 0;
 		h->max_future_ms = h->limits.max_time_ms;

@@ -38,6 +38,7 @@
 	X(ERASED, "erased", "profiles erased on request")                                                                  \
 	X(RETIRED, "retired",                                                                                              \
 	    "profiles removed by the retention sweep (idle past retention_days)")                                          \
+	X(EXPIRED, "expired", "events not learned: older than retention_days")                                             \
 	X(CONSENTS, "consents", "consent decisions recorded")                                                              \
 	X(NO_CONSENT, "no_consent",                                                                                        \
 	    "events not learned: the user has not consented to personalization")                                           \

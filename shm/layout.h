@@ -248,8 +248,11 @@ struct shard_block {
 			     * retired profiles' records, linked through
 			     * their events field (shm/profiles.h) */
 	uint64_t full_rejects;
-	uint32_t free_n; /* records on the free list */
-	uint8_t pad1[REG_LINE - 20];
+	uint32_t free_n;   /* records on the free list */
+	uint32_t sweep_at; /* the retention sweep's next record */
+	int64_t retain_ms; /* events before this are not learned (0: all);
+			    * the sweep moves it with the clock */
+	uint8_t pad1[REG_LINE - 32];
 	uint32_t doorbell; /* futex word: producers bump it to wake wrk s */
 	uint32_t sleeping; /* wrk s sets it before sleeping on doorbell */
 	uint8_t pad2[REG_LINE - 8];

@@ -226,6 +226,11 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 		_done(b, e);
 		return;
 	}
+	if (rc == -ESTALE) { /* past retention: never kept */
+		counters[REG_C_EXPIRED]++;
+		_done(b, e);
+		return;
+	}
 	if (rc) {
 		counters[REG_C_REJECT0 + EVT_R_TABLE_FULL]++;
 		sh->full_rejects++;
@@ -360,13 +365,16 @@ static inline void _prefetch_record(const struct reg *r, unsigned s,
  * The profile a record applies to: found, or made when the record may
  * make one. Not for an erasure or a do-not-track event, nor, under
  * opt-in, for anything but a consent that grants something: a user who
- * has not consented leaves no profile behind.
+ * has not consented leaves no profile behind. -ESTALE: an event older
+ * than retention_days, not to be kept at all.
  */
 static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
     struct prof_ref *ref)
 {
 	if (e->control == EVT_CTL_ERASE || (e->flags & EVT_F_DNT))
 		return -ENOENT;
+	if (!e->control && e->time_ms < reg_shard(r, s)->retain_ms)
+		return -ESTALE;
 	bool make = !r->hdr->consent_opt_in ||
 	    (e->control == EVT_CTL_CONSENT && (e->consent & EVT_PURPOSES));
 	return make ? prof_find_or_insert(r, s, e->user_key, ref)
@@ -419,6 +427,30 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 		taken += n;
 	}
 	return taken;
+}
+
+unsigned shard_sweep(const struct reg *r, unsigned s, int64_t now_ms,
+    unsigned budget)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	uint32_t n = sh->count;
+	if (!r->hdr->retention_days || !n)
+		return 0;
+	int64_t before = now_ms - (int64_t)r->hdr->retention_days * LRN_DAY_MS;
+	ck_pr_store_64((uint64_t *)&sh->retain_ms, (uint64_t)before);
+	const struct prof_slot *recs = reg_shard_records(r, s);
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	unsigned removed = 0;
+	for (unsigned k = 0; k < budget && k < n; k++) {
+		uint32_t at = sh->sweep_at < n ? sh->sweep_at : 0;
+		sh->sweep_at = at + 1;
+		const struct lrn_profile *p = &recs[at].p;
+		if (p->user_key && p->events && p->last_ms < before &&
+		    prof_delete(r, s, p->user_key) == 0)
+			removed++;
+	}
+	counters[REG_C_RETIRED] += removed;
+	return removed;
 }
 
 bool shard_column_empty(const struct reg *r, unsigned s)
