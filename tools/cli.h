@@ -40,6 +40,9 @@ int cli_replay(const struct cli *c, int argc, char **argv);
 int cli_eval(const struct cli *c, int argc, char **argv);
 int cli_simulate(const struct cli *c, int argc, char **argv);
 int cli_segments(const struct cli *c, int argc, char **argv);
+int cli_erase(const struct cli *c, int argc, char **argv);
+int cli_consent(const struct cli *c, int argc, char **argv);
+int cli_export(const struct cli *c, int argc, char **argv);
 int cli_audit(const struct cli *c, int argc, char **argv);
 
 /* Catalog lines from a stream into the region; errors name FILE:LINE. */

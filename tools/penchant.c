@@ -26,6 +26,9 @@ static void _usage(FILE *f)
 	    "  simulate [...]           synthetic users with planted context effects:\n"
 	    "                           click-through of the strategies, online\n"
 	    "  segments [--json] [--refresh] [--user USER]  behavioral segments\n"
+	    "  erase USER               everything held on USER, gone (docs/PRIVACY.md)\n"
+	    "  consent USER [--personalization yes|no] [--analytics yes|no]\n"
+	    "  export USER              everything held on USER, as JSON\n"
 	    "  audit verify|show [...]  the audit trail: check its hash chain, list it\n"
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
@@ -80,6 +83,12 @@ int main(int argc, char **argv)
 		return cli_simulate(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "segments"))
 		return cli_segments(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "erase"))
+		return cli_erase(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "consent"))
+		return cli_consent(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "export"))
+		return cli_export(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "audit"))
 		return cli_audit(&c, sub_argc, sub_argv);
 	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
