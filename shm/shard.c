@@ -420,6 +420,12 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 		for (unsigned done = 0; done < n;) {
 			unsigned k = n - done < _CHUNK ? n - done : _CHUNK;
 			_apply_chunk(r, s, p, b, k, counters);
+			/* A released slot keeps its bytes until the producer
+			 * laps it: without the key they name nobody, so an
+			 * erased user leaves no trace in the rings. Recovery
+			 * needs only seq. */
+			for (unsigned i = 0; i < k; i++)
+				ring_peek(b, i)->user_key = 0;
 			ring_release(b, k);
 			done += k;
 		}
