@@ -728,3 +728,20 @@ int aud_read(const char *path, int (*fn)(const struct aud_entry *e, void *arg),
 	free(r);
 	return rc;
 }
+
+uint64_t aud_subject_of(uint64_t user_key)
+{
+	static const char label[] = "penchant audit subject";
+	unsigned char in[sizeof(label) - 1 + 8], out[crypto_hash_sha256_BYTES];
+	if (user_key == AUD_NO_SUBJECT)
+		return AUD_NO_SUBJECT;
+	memcpy(in, label, sizeof(label) - 1);
+	for (unsigned i = 0; i < 8; i++)
+		in[sizeof(label) - 1 + i] =
+		    (unsigned char)(user_key >> (8 * i));
+	crypto_hash_sha256(out, in, sizeof(in));
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 8; i++)
+		v = v << 8 | out[i];
+	return v ? v : 1;
+}

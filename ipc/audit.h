@@ -21,8 +21,11 @@
  *   uid/pid  getuid() and getpid() of the acting process
  *   action   one of aud_action_name(): erase, export, consent,
  *            catalog_load, config, start, retention, key_rotation
- *   subject  the user's 16-digit lower-case hex key, or "" when the act
- *            concerns no one user; never a raw user id (keys only)
+ *   subject  16 lower-case hex digits naming the user (aud_subject_of
+ *            their user key), or "" when the act concerns no one user;
+ *            never a raw user id, nor the key itself: after an erasure
+ *            the key appears nowhere, yet whoever holds it (or the id and
+ *            the instance's secret) can find the user's lines
  *   detail   a short free text, JSON-escaped (see aud_append)
  *   prev     SHA-256, lower-case hex, of the previous line's bytes
  *            without its newline; 64 zeros on line 1
@@ -175,6 +178,10 @@ struct aud_entry {
  */
 int aud_read(const char *path, int (*fn)(const struct aud_entry *e, void *arg),
     void *arg, char *err, size_t errlen);
+
+/* The audit subject of a user key: the first 8 bytes of SHA-256 over a
+ * fixed label and the key (little-endian). 0 stays AUD_NO_SUBJECT. */
+uint64_t aud_subject_of(uint64_t user_key);
 
 /* SHA-256 of n bytes as 64 lower-case hex digits and a NUL (out[65]). */
 void aud_sha256_hex(const void *p, size_t n, char out[65]);

@@ -43,8 +43,8 @@ static void _audit(pen_t *p, enum aud_action a, uint64_t key,
 	const struct reg_header *h = client_region(p)->hdr;
 	char err[256];
 	if (h->state_dir[0] &&
-	    aud_append(h->state_dir, h->instance, a, key, detail, err,
-		sizeof(err)))
+	    aud_append(h->state_dir, h->instance, a, aud_subject_of(key),
+		detail, err, sizeof(err)))
 		fprintf(stderr, "penchant: audit trail: %s\n", err);
 }
 

@@ -28,7 +28,9 @@ static const char _help[] =
     "  show             the lines, oldest first (--json: as stored)\n"
     "  --action ACTION  only erase, export, consent, catalog_load, config,\n"
     "                   start, retention or key_rotation\n"
-    "  --subject KEY    only lines about this user key (16 hex digits)\n"
+    "  --subject KEY    only lines about the user with this key (16 hex\n"
+    "                   digits: user_key of profile --json or erase --json;\n"
+    "                   the log holds a pseudonym derived from it)\n"
     "  --last N         only the last N lines that match\n"
     "  --state-dir DIR  read DIR/INSTANCE.audit; no running instance needed\n"
     "                   (otherwise the running instance's state_dir)\n"
@@ -241,7 +243,7 @@ static int _show_line(const struct aud_entry *e, void *arg)
 {
 	struct _show *s = arg;
 	if ((s->o->has_action && e->action != s->o->action) ||
-	    (s->o->has_subject && e->subject != s->o->subject))
+	    (s->o->has_subject && e->subject != aud_subject_of(s->o->subject)))
 		return 0;
 	if (!s->o->last) {
 		_print(stdout, e, s->o->json);

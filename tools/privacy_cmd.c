@@ -296,7 +296,7 @@ static void _export(pen_t *p, const char *user)
 		printf("null");
 	}
 	printf(",\"audit\":[");
-	struct _audit_ctx x = { key, 0 };
+	struct _audit_ctx x = { aud_subject_of(key), 0 };
 	char apath[512];
 	if (aud_path(h->state_dir, h->instance, apath, sizeof(apath), err,
 		sizeof(err)) == 0)
@@ -304,8 +304,9 @@ static void _export(pen_t *p, const char *user)
 	printf(
 	    "],\"not_held\":[\"the user id itself: only its keyed pseudonym user_key\",\"individual events: each is folded into the profile and not kept\"]}\n");
 	if (h->state_dir[0])
-		aud_append(h->state_dir, h->instance, AUD_EXPORT, key,
-		    have ? "profile=held" : "profile=none", err, sizeof(err));
+		aud_append(h->state_dir, h->instance, AUD_EXPORT,
+		    aud_subject_of(key), have ? "profile=held" : "profile=none",
+		    err, sizeof(err));
 }
 
 int cli_export(const struct cli *c, int argc, char **argv)
