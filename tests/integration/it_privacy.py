@@ -1,0 +1,291 @@
+#!/usr/bin/python3
+"""it_privacy: the data subject's rights through the real daemon.
+
+- erase: a user's profile leaves the region, the snapshot and every file
+  of state_dir (a byte scan for the user's key finds nothing, also after a
+  restart), other users keep exactly their events; the export before it
+  matches an independent count of what was sent;
+- erase under load: while a sender keeps publishing events of the user,
+  erase + consent withdrawal leave nothing learned afterwards, and the
+  other user's count is exact;
+- consent regimes: opt-in learns nothing before a grant and exactly what
+  follows it; opt-out learns until a withdrawal, which forgets;
+- retention: a restart with retention_days removes idle profiles (by event
+  time) and refuses to learn events older than that.
+
+Usage: it_privacy.py PENCHANTD PENCHANT
+Exit 0 pass, 1 fail.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+FAILS = []
+VERBS = ["view", "click", "save", "share", "view", "view"]
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+class Daemon:
+    def __init__(self, daemon, pen, d, name, extra=()):
+        self.pen, self.inst = pen, name
+        self.state = os.path.join(d, "state-" + name)
+        self.log = open(os.path.join(d, name + ".log"), "a")
+        self.proc = subprocess.Popen(
+            [daemon, "--instance", name, "--state-dir", self.state,
+             "--shards", "2", "--udp-listen=", "--tcp-listen=",
+             "--forward-listen=", "--http-listen=", "--rank-listen="]
+            + list(extra),
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        for _ in range(400):
+            if self.cli("status").returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("penchantd did not start")
+
+    def cli(self, *args, **kw):
+        return run([self.pen, "--instance", self.inst] + list(args), **kw)
+
+    def send(self, lines):
+        r = self.cli("send", input="".join(json.dumps(e) + "\n"
+                                           for e in lines))
+        check(r.returncode == 0, "send: " + r.stderr.strip())
+
+    def status(self):
+        return json.loads(self.cli("--json", "status").stdout)
+
+    def counter(self, name):
+        """Sum of a named counter over the workers (status --json)."""
+        st = self.status()
+        total = 0
+        for p in st.get("processes", []):
+            total += p.get("counters", {}).get(name, 0)
+        return total
+
+    def profile(self, user):
+        r = self.cli("profile", user, "--json")
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def wait_events(self, user, n, timeout=20):
+        t = time.time() + timeout
+        while time.time() < t:
+            p = self.profile(user)
+            if p and p["events"] >= n:
+                return p
+            time.sleep(0.05)
+        return self.profile(user)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+def events(user, n, t0, verbs=VERBS):
+    return [{"user_id": user, "event_type": verbs[i % len(verbs)],
+             "entity_id": "e%d" % (i % 7), "timestamp": t0 + i * 1000,
+             "metadata": {}} for i in range(n)]
+
+
+def scan(path, key):
+    """Places in a file where the 8-byte key or its hex text occur."""
+    raw = key.to_bytes(8, "little")
+    hexs = ("%016x" % key).encode()
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.count(raw) + data.count(hexs)
+
+
+def part_erase(daemon, pen, d):
+    now = int(time.time() * 1000) - 3600000
+    x = Daemon(daemon, pen, d, "priv-e-%d" % os.getpid())
+    try:
+        x.send(events("alice", 50, now) + events("bob", 30, now))
+        a = x.wait_events("alice", 50)
+        b = x.wait_events("bob", 30)
+        check(a and a["events"] == 50 and b and b["events"] == 30,
+              "both users learned")
+        # export against an independent count of what was sent
+        ex = json.loads(x.cli("export", "alice").stdout)
+        want = {}
+        for e in events("alice", 50, now):
+            want[e["event_type"]] = want.get(e["event_type"], 0) + 1
+        got = {k: v for k, v in ex["profile"]["counts"].items() if v}
+        check(ex["schema"] == "penchant.export/1" and got == want,
+              "export counts %s equal what was sent %s" % (got, want))
+        check(ex["consent"]["personalization"]["effective"] is True,
+              "export shows consent")
+        check(ex["user_key"] == a["user_key"], "export names the key")
+        key = int(a["user_key"], 16)
+        # a snapshot on disk holds alice too, before the erasure
+        x.stop()
+        x = Daemon(daemon, pen, d, x.inst)
+        snap = os.path.join(x.state, x.inst + ".snap")
+        check(scan(snap, key) > 0, "the snapshot held alice")
+        t0 = time.time()
+        r = x.cli("erase", "alice", "--json")
+        took = time.time() - t0
+        er = json.loads(r.stdout)
+        check(r.returncode == 0 and er["profile"] and er["snapshot"],
+              "erase: profile and snapshot (%s)" % r.stdout.strip())
+        check(took < 1.0, "erase took %.3f s (< 1 s)" % took)
+        check(x.profile("alice") is None, "alice is gone from the region")
+        check(x.profile("bob")["events"] == 30, "bob keeps 30 events")
+        shm = "/dev/shm/penchant." + x.inst
+        check(scan(shm, key) == 0, "no byte of alice's key in the region")
+        check(scan(snap, key) == 0, "no byte of it in the snapshot")
+        ex2 = json.loads(x.cli("export", "alice").stdout)
+        check(ex2["profile"] is None and
+              not ex2["snapshot"]["holds_profile"],
+              "export after erase: nothing held")
+        acts = [l["action"] for l in ex2["audit"]]
+        check("erase" in acts and "export" in acts,
+              "the audit trail has the export and the erasure: %s" % acts)
+        check(x.cli("audit", "verify").returncode == 0, "audit chain intact")
+        x.stop()
+        for f in os.listdir(x.state):
+            check(scan(os.path.join(x.state, f), key) == 0,
+                  "no trace of the key in state_dir/%s" % f)
+        x = Daemon(daemon, pen, d, x.inst)
+        check(x.profile("alice") is None and
+              x.profile("bob")["events"] == 30,
+              "after a restart: alice still gone, bob intact")
+    finally:
+        x.stop()
+
+
+def part_under_load(daemon, pen, d):
+    now = int(time.time() * 1000) - 3600000
+    x = Daemon(daemon, pen, d, "priv-l-%d" % os.getpid())
+    stop = threading.Event()
+    sent = {"bob": 0}
+
+    def sender():
+        i = 0
+        while not stop.is_set():
+            batch = []
+            for k in range(200):
+                batch.append({"user_id": "alice", "event_type": "view",
+                              "entity_id": "e%d" % (i % 5),
+                              "timestamp": now + i})
+                batch.append({"user_id": "bob", "event_type": "view",
+                              "entity_id": "e%d" % (i % 5),
+                              "timestamp": now + i})
+                i += 1
+            r = x.cli("send", input="".join(json.dumps(e) + "\n"
+                                            for e in batch))
+            if r.returncode == 0:
+                sent["bob"] += 200
+    try:
+        th = threading.Thread(target=sender)
+        th.start()
+        time.sleep(1.0)
+        r1 = x.cli("erase", "alice")
+        r2 = x.cli("consent", "alice", "--personalization", "no")
+        check(r1.returncode == 0 and r2.returncode == 0,
+              "erase and withdrawal under load")
+        time.sleep(1.0)
+        stop.set()
+        th.join()
+        b = x.wait_events("bob", sent["bob"])
+        check(b and b["events"] == sent["bob"],
+              "bob: every one of %d events, exactly (%s)"
+              % (sent["bob"], b and b["events"]))
+        check(x.profile("alice") is None,
+              "alice: nothing learned after erase + withdrawal")
+        c = json.loads(x.cli("consent", "alice", "--json").stdout)
+        check(c["personalization"]["decision"] == "withdrawn",
+              "the withdrawal is kept")
+        x.send(events("alice", 5, now))
+        time.sleep(0.3)
+        check(x.profile("alice") is None, "later events are not learned")
+        x.cli("consent", "alice", "--personalization", "yes")
+        x.send(events("alice", 4, now + 10000))
+        a = x.wait_events("alice", 4)
+        check(a and a["events"] == 4,
+              "granted again: exactly the 4 later events (%s)"
+              % (a and a["events"]))
+    finally:
+        stop.set()
+        x.stop()
+
+
+def part_opt_in(daemon, pen, d):
+    now = int(time.time() * 1000) - 3600000
+    x = Daemon(daemon, pen, d, "priv-o-%d" % os.getpid(),
+               ["--consent-regime=opt-in"])
+    try:
+        x.send(events("carol", 6, now))
+        time.sleep(0.3)
+        check(x.profile("carol") is None, "opt-in: nothing before consent")
+        c = json.loads(x.cli("consent", "carol", "--json").stdout)
+        check(c["regime"] == "opt-in" and
+              c["personalization"]["effective"] is False,
+              "opt-in: consent reads as not given")
+        x.cli("consent", "carol", "--personalization", "yes")
+        x.send(events("carol", 3, now + 60000))
+        p = x.wait_events("carol", 3)
+        check(p and p["events"] == 3,
+              "opt-in: exactly the 3 events after the grant (%s)"
+              % (p and p["events"]))
+    finally:
+        x.stop()
+
+
+def part_retention(daemon, pen, d):
+    now = int(time.time() * 1000)
+    name = "priv-r-%d" % os.getpid()
+    x = Daemon(daemon, pen, d, name)
+    try:
+        x.send(events("dave", 4, now - 5 * 86400000) +
+               events("erin", 4, now - 3600000))
+        check(x.wait_events("dave", 4) is not None and
+              x.wait_events("erin", 4) is not None,
+              "retention 0 keeps a 5-day-old profile")
+    finally:
+        x.stop()
+    x = Daemon(daemon, pen, d, name, ["--retention-days=2"])
+    try:
+        t = time.time() + 10
+        while time.time() < t and x.profile("dave") is not None:
+            time.sleep(0.1)
+        check(x.profile("dave") is None,
+              "retention 2 days: the idle profile is swept")
+        check(x.profile("erin")["events"] == 4, "a recent one stays")
+        x.send(events("frank", 3, now - 4 * 86400000))
+        time.sleep(0.5)
+        check(x.profile("frank") is None,
+              "events older than retention are not learned")
+    finally:
+        x.stop()
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 1
+    daemon, pen = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory(prefix="it-privacy-") as d:
+        part_erase(daemon, pen, d)
+        part_under_load(daemon, pen, d)
+        part_opt_in(daemon, pen, d)
+        part_retention(daemon, pen, d)
+    print("%d failed" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
