@@ -30,7 +30,7 @@ echo
 $PENCHANT profile demo-user-3
 echo
 $PENCHANT status
-pid=$(head -n1 /dev/shm/penchant.default.lock 2>/dev/null || echo '?')
+pid=$(head -n1 "/dev/shm/penchant-run-$(id -u)/default.lock" 2>/dev/null || echo '?')
 cat <<MSG
 
 penchantd keeps running (supervisor pid $pid). Try next:

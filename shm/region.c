@@ -249,6 +249,14 @@ static int _check_header(const struct reg_header *h, size_t size,
 	return 0;
 }
 
+/* The owner and mode of /dev/shm<name>, for a message (true when known). */
+static bool _owner(const char *name, struct stat *st)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	return lstat(path, st) == 0;
+}
+
 int reg_attach(struct reg *r, const char *instance,
     const struct reg_geometry *expect, char *err, size_t errlen)
 {
@@ -265,9 +273,15 @@ int reg_attach(struct reg *r, const char *instance,
 			snprintf(err, errlen,
 			    "instance '%s' is not running (no /dev/shm%s): start it with penchantd --instance %s",
 			    instance, name, instance);
+		else if (rc == -EACCES && _owner(name, &st))
+			snprintf(err, errlen,
+			    "cannot open /dev/shm%s: it belongs to uid %u (mode %04o), not to uid %u: another user's region is never used",
+			    name, (unsigned)st.st_uid,
+			    (unsigned)(st.st_mode & 07777),
+			    (unsigned)geteuid());
 		else
 			snprintf(err, errlen, "cannot open /dev/shm%s: %s",
-			    name, strerror(errno));
+			    name, strerror(-rc));
 		return rc;
 	}
 	if (fstat(fd, &st) || (size_t)st.st_size < sizeof(struct reg_header)) {

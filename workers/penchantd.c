@@ -48,8 +48,8 @@ static void _usage(FILE *f)
 static bool _instance_busy(const char *instance)
 {
 	char path[128];
-	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock", instance);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	sup_lock_path(instance, path, sizeof(path));
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	bool busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;

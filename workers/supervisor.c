@@ -72,16 +72,57 @@ static int _mkdirs(const char *path)
 	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
+void sup_lock_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "/dev/shm/penchant-run-%u", (unsigned)geteuid());
+}
+
+void sup_lock_path(const char *instance, char *buf, size_t len)
+{
+	char dir[64];
+	sup_lock_dir(dir, sizeof(dir));
+	snprintf(buf, len, "%s/%s.lock", dir, instance);
+}
+
+/*
+ * The lock directory exists, is a directory (not a link to one), is ours
+ * and no one else's: /dev/shm is writable by all, so anyone could have
+ * made it first.
+ */
+static int _lock_dir(struct _sup *s)
+{
+	char dir[64];
+	sup_lock_dir(dir, sizeof(dir));
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "cannot create %s: %s", dir,
+		    strerror(errno));
+		return -errno;
+	}
+	struct stat st;
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
+		    "%s must be a directory of uid %u with mode 0700 (not a link): another user may have planted it; remove it and start again",
+		    dir, (unsigned)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int _take_lock(struct _sup *s)
 {
 	char path[128];
-	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock",
-	    s->cfg->instance);
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int rc = _lock_dir(s);
+	if (rc)
+		return rc;
+	sup_lock_path(s->cfg->instance, path, sizeof(path));
+	s->lock_fd =
+	    open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
+		rc = -errno;
 		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "cannot open %s: %s", path,
 		    strerror(errno));
-		return -errno;
+		return rc;
 	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
@@ -91,7 +132,19 @@ static int _take_lock(struct _sup *s)
 	LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
 	    "instance '%s' is already running (supervisor pid %s); stop it first or pick another --instance",
 	    s->cfg->instance, pid[0] ? strtok(pid, "\n") : "?");
+	close(s->lock_fd);
+	s->lock_fd = -1;
 	return -EBUSY;
+}
+
+/* A start that failed after taking the lock leaves no lock file. */
+static void _drop_lock(struct _sup *s)
+{
+	char path[128];
+	sup_lock_path(s->cfg->instance, path, sizeof(path));
+	unlink(path);
+	close(s->lock_fd);
+	s->lock_fd = -1;
 }
 
 static void _write_lock_pid(struct _sup *s)
@@ -489,6 +542,7 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 			reg_detach(&s.r);
 			reg_unlink(c->instance);
 		}
+		_drop_lock(&s);
 		return 1;
 	}
 	_write_lock_pid(&s);
@@ -514,10 +568,7 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	rc = _loop(&s);
 	reg_unlink(c->instance);
 	reg_detach(&s.r);
-	char path[128];
-	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock", c->instance);
-	unlink(path);
-	close(s.lock_fd);
+	_drop_lock(&s);
 	LOG(c, CFG_LOG_INFO, _ROLE, "stopped");
 	return rc;
 }

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 #include "conf/config.h"
 #include "shm/region.h"
 
@@ -19,5 +21,16 @@ struct sup_options {
 
 /* Runs the supervisor until shutdown; returns the process exit code. */
 int sup_run(const struct cfg *c, const struct sup_options *o);
+
+/*
+ * The instance's lock file: /dev/shm/penchant-run-UID/INSTANCE.lock, in a
+ * directory private to the effective user (0700, theirs, not a link:
+ * sup_run refuses any other), so no other user can plant a link there or
+ * read who runs what. It holds the supervisor's pid while it runs.
+ */
+void sup_lock_path(const char *instance, char *buf, size_t len);
+
+/* The directory of sup_lock_path. */
+void sup_lock_dir(char *buf, size_t len);
 
 #endif

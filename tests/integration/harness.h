@@ -176,7 +176,8 @@ static inline void hx_cleanup(struct hx *h)
 	}
 	char path[256];
 	reg_unlink(h->instance);
-	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock", h->instance);
+	snprintf(path, sizeof(path), "/dev/shm/penchant-run-%u/%s.lock",
+	    (unsigned)geteuid(), h->instance);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s.snap", h->state_dir, h->instance);
 	unlink(path);

@@ -65,7 +65,8 @@ int main(int argc, char **argv)
 	hx_sleep_ms(300); /* the workers die with their supervisor */
 	reg_unlink(h.instance);
 	char lock[128];
-	snprintf(lock, sizeof(lock), "/dev/shm/penchant.%s.lock", h.instance);
+	snprintf(lock, sizeof(lock), "/dev/shm/penchant-run-%u/%s.lock",
+	    (unsigned)geteuid(), h.instance);
 	unlink(lock);
 
 	hx_start(&h, flags);
