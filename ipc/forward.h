@@ -59,9 +59,11 @@
  *    ~2 MiB: raise it for such senders.
  *  - max_events: elements of any array, so entries of a Forward message;
  *    PackedForward entries are bounded by bytes only.
- *  - max_keys, max_depth: as in ipc/mpack, over the whole message (the
- *    record of a Forward entry sits at depth 4: message, entries, entry,
- *    record).
+ *  - max_keys, max_depth: per record, counted from the record map (level
+ *    1) wherever it sits in the message (a Forward record is at message
+ *    level 4): a record beyond them is one rejected event (TOO_BIG,
+ *    TOO_DEEP), the message is still acked. The message as a whole may
+ *    nest MP_MAX_DEPTH levels (beyond: fatal, -ELOOP).
  *  - max_buffered: bytes held for the connection (a partial message plus,
  *    while paused, the paused message and what followed it) and, separately,
  *    the inflated size of one compressed message (zip bombs: inflation
@@ -192,8 +194,8 @@ void fwd_stream_fini(struct fwd_stream *s);
  *  <0   fatal, close the connection; every later call returns the same:
  *       -EBADMSG not msgpack, or gzip data that does not inflate;
  *       -EPROTO msgpack but not a forward message (see above);
- *       -EMSGSIZE a cap exceeded (object, array, map, inflated size);
- *       -ELOOP nesting over max_depth; -ENOBUFS more than max_buffered
+ *       -EMSGSIZE a cap exceeded (object, array, inflated size);
+ *       -ELOOP nesting over MP_MAX_DEPTH; -ENOBUFS more than max_buffered
  *       held; -ENOMEM. Counted once in st->fatal and st->reason[]
  *       (MALFORMED, TOO_BIG, TOO_DEEP) and delivered to on_event with
  *       ev.fatal set; fwd_stream_error() gives the message.

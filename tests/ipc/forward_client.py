@@ -28,6 +28,17 @@ Usage: forward_client.py resend PORT USERS EVENTS_PER_CHUNK CHUNKS LOG
     first_seq n" to LOG for each acked chunk. Event e of the run goes to
     user "r<e % USERS>" with entity "x<e>".
 
+Usage: forward_client.py limits FWD_PORT TCP_PORT
+    The per-event shape rules (depth 8 counted from each record, 64 keys
+    per map) on both ports. One forward connection: Forward, PackedForward
+    and Message messages with a chunk, each holding records of depth 8
+    (users d8-<mode>, applied), depth 9 (d9-<mode>, rejected) and a plain
+    one (ok-<mode>); a Forward message with a 65-key record (k65-fwd). Every
+    message must be acked on the same connection. Then plain TCP, one
+    connection: d8-tcp, d9-tcp, k65-tcp, ok-tcp (the last proves the
+    connection survived the rejections).
+  Exit 0 when every ack matched, 1 otherwise, 77 when a module is missing.
+
 Run it with /usr/bin/python3: that interpreter sees Debian's packages.
 """
 import base64
@@ -137,6 +148,54 @@ def dup(port):
     return 1 if bad else 0
 
 
+def nest(levels, user):
+    """A record whose own nesting is `levels` (the record map is 1)."""
+    r = rec(user)
+    for _ in range(levels - 1):
+        r = {"context": r}
+    return r
+
+
+def wide(user, keys):
+    r = rec(user)
+    r.update({"k%d" % i: i for i in range(keys - len(r))})
+    return r
+
+
+def limits(fport, tport):
+    bad = 0
+    with socket.create_connection(("127.0.0.1", fport)) as sock:
+        msgs = []
+        c = chunk_id()
+        msgs.append((c, ["lim.f", [[T0, nest(8, "d8-fwd")],
+                                   [T0 + 1, nest(9, "d9-fwd")],
+                                   [T0 + 2, rec("ok-fwd")]], {"chunk": c}]))
+        c = chunk_id()
+        packed = b"".join(msgpack.packb([T0, r]) for r in (
+            nest(8, "d8-pk"), nest(9, "d9-pk"), rec("ok-pk")))
+        msgs.append((c, ["lim.p", packed, {"chunk": c}]))
+        for user, levels in (("d8-msg", 8), ("d9-msg", 9), ("ok-msg", 1)):
+            c = chunk_id()
+            msgs.append((c, ["lim.m", T0, nest(levels, user), {"chunk": c}]))
+        c = chunk_id()
+        msgs.append((c, ["lim.k", [[T0, wide("k65-fwd", 65)],
+                                   [T0, wide("k64-fwd", 64)]],
+                         {"chunk": c}]))
+        for c, m in msgs:
+            sock.sendall(msgpack.packb(m, use_bin_type=True))
+            ack = read_ack(sock)
+            if ack != {"ack": c}:
+                print("bad ack", ack, "for", c)
+                bad += 1
+    with socket.create_connection(("127.0.0.1", tport)) as sock:
+        for r in (nest(8, "d8-tcp"), nest(9, "d9-tcp"), wide("k65-tcp", 65),
+                  rec("ok-tcp")):
+            r["timestamp"] = T0 * 1000
+            sock.sendall(msgpack.packb(r, use_bin_type=True))
+    print("limits: forward messages acked:", len(msgs), "bad:", bad)
+    return 1 if bad else 0
+
+
 def resend(port, users, per_chunk, chunks, log):
     seq = 0
     sock = None
@@ -183,6 +242,8 @@ if __name__ == "__main__":
         sys.exit(interop(int(sys.argv[2])))
     if len(sys.argv) >= 3 and sys.argv[1] == "dup":
         sys.exit(dup(int(sys.argv[2])))
+    if len(sys.argv) >= 4 and sys.argv[1] == "limits":
+        sys.exit(limits(int(sys.argv[2]), int(sys.argv[3])))
     if len(sys.argv) >= 7 and sys.argv[1] == "resend":
         sys.exit(resend(int(sys.argv[2]), int(sys.argv[3]),
                         int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]))
