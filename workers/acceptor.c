@@ -143,6 +143,8 @@ struct _acc {
 	char *udp_mem, *tcp_mem;
 	size_t udp_br_bytes, tcp_br_bytes, udp_mem_bytes, tcp_mem_bytes;
 	/* sockets */
+	struct cfg_cidr allow[CFG_ALLOW_MAX]; /* allow_from; none: all */
+	unsigned nallow;
 	struct _lsn lsn[3 * CFG_LISTEN_MAX];
 	unsigned nlsn;
 	struct _conn *conns;
@@ -1067,6 +1069,18 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 	return true;
 }
 
+/* allow_from at accept: the peer of a new connection may send. */
+static bool _allowed_peer(const struct _acc *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (!a->nallow)
+		return true;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
+		return false; /* already gone, or not an IP peer */
+	return cfg_cidr_match(a->allow, a->nallow, (struct sockaddr *)&ss);
+}
+
 static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
     unsigned li)
 {
@@ -1088,6 +1102,10 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 		int fd = cqe->res;
 		if (a->stopping) {
 			close(fd);
+		} else if (!_allowed_peer(a, fd)) {
+			close(fd);
+			a->ctr[l->kind == _L_FWD ? REG_C_FWD_REFUSED
+						 : REG_C_TCP_REFUSED]++;
 		} else if (!a->nfree) {
 			close(fd);
 			a->ctr[l->kind == _L_FWD ? REG_C_FWD_CLOSED_TOO_MANY
@@ -1181,11 +1199,17 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 			      : REG_C_TCP_CLOSED_PEER);
 }
 
-/* One datagram: all of its valid events are staged, or none. */
-static void _datagram(struct _acc *a, const char *p, size_t n, bool trunc)
+/* One datagram from src (NULL: unknown): all of its valid events are
+ * staged, or none. */
+static void _datagram(struct _acc *a, const struct sockaddr *src, const char *p,
+    size_t n, bool trunc)
 {
 	a->ctr[REG_C_UDP_DATAGRAMS]++;
 	a->ctr[REG_C_UDP_BYTES] += n;
+	if (a->nallow && (!src || !cfg_cidr_match(a->allow, a->nallow, src))) {
+		a->ctr[REG_C_UDP_REFUSED]++;
+		return;
+	}
 	if (trunc) {
 		a->ctr[REG_C_UDP_TRUNCATED]++;
 		_count_reject(a, EVT_R_TOO_BIG);
@@ -1246,7 +1270,9 @@ static void _on_udp(struct _acc *a, const struct io_uring_cqe *cqe)
 			const char *p = io_uring_recvmsg_payload(o, &l->mh);
 			unsigned n = io_uring_recvmsg_payload_length(o,
 			    cqe->res, &l->mh);
-			_datagram(a, p, n, (o->flags & MSG_TRUNC) != 0);
+			_datagram(a,
+			    o->namelen ? io_uring_recvmsg_name(o) : NULL, p, n,
+			    (o->flags & MSG_TRUNC) != 0);
 		}
 	} else if (cqe->res == -EINVAL && !a->plain_udp && !a->stopping) {
 		a->plain_udp = true;
@@ -1266,8 +1292,11 @@ static void _on_udp_plain(struct _acc *a, const struct io_uring_cqe *cqe)
 	l->parmed[k] = false;
 	a->inflight--;
 	if (cqe->res >= 0)
-		_datagram(a, l->plain + (size_t)k * ACC_UDP_PAYLOAD,
-		    (size_t)cqe->res, (l->pmh[k].msg_flags & MSG_TRUNC) != 0);
+		_datagram(a,
+		    l->pmh[k].msg_namelen ? (struct sockaddr *)&l->pname[k]
+					  : NULL,
+		    l->plain + (size_t)k * ACC_UDP_PAYLOAD, (size_t)cqe->res,
+		    (l->pmh[k].msg_flags & MSG_TRUNC) != 0);
 	if (!a->stopping)
 		_arm_udp_plain(a, li, k);
 }
@@ -1444,6 +1473,34 @@ bool acc_wanted(const struct cfg *c)
 	return u + t + f > 0;
 }
 
+/* Whether a bound address is a loopback one (127/8, ::1). */
+static bool _loopback(const struct cfg_addr *ad)
+{
+	if (ad->ss.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&ad->ss)
+				  ->sin_addr.s_addr) >>
+			   24) == 127;
+	return ad->ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(
+		&((const struct sockaddr_in6 *)&ad->ss)->sin6_addr);
+}
+
+/* A listener beyond the host with nothing to keep strangers out. */
+static void _warn_exposed(const struct _acc *a)
+{
+	for (unsigned i = 0; i < a->nlsn; i++) {
+		const struct _lsn *l = &a->lsn[i];
+		if (_loopback(&l->addr) || a->nallow)
+			continue;
+		LOG(a->c, CFG_LOG_WARN, _ROLE,
+		    "%s listener %s is not on loopback and allow_from is not set: anyone who can reach it can send events",
+		    l->kind == _L_UDP	    ? "udp"
+			: l->kind == _L_TCP ? "tcp"
+					    : "forward",
+		    l->addr.text);
+	}
+}
+
 static int _start(struct _acc *a)
 {
 	const struct cfg *c = a->c;
@@ -1514,6 +1571,12 @@ static int _start(struct _acc *a)
 		    "provided buffer rings not supported (%s): plain recvmsg and per-connection buffers",
 		    strerror(-rc));
 	}
+	char err[CFG_ERR_MAX];
+	if (cfg_cidr_parse(c->allow_from, a->allow, CFG_ALLOW_MAX, &a->nallow,
+		err, sizeof(err))) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "allow_from: %s", err);
+		return -EINVAL; /* cannot happen: cfg_check passed */
+	}
 	_open_listeners(a, c->udp_listen, _L_UDP, "udp_listen");
 	_open_listeners(a, c->tcp_listen, _L_TCP, "tcp_listen");
 	_open_listeners(a, c->forward_listen, _L_FWD, "forward_listen");
@@ -1521,6 +1584,7 @@ static int _start(struct _acc *a)
 		LOG(c, CFG_LOG_ERROR, _ROLE, "no address could be bound");
 		return -EADDRNOTAVAIL;
 	}
+	_warn_exposed(a);
 	a->ctr[REG_C_ACC_LISTENERS] = a->nlsn;
 	a->ctr[REG_C_ACC_CONNS] = 0;
 	a->now_ms = _mono();

@@ -22,6 +22,12 @@
  * cases). A peer that leaves more than 16 KiB of acks unread is closed
  * (REG_C_FWD_CLOSED_SLOW).
  *
+ * Sources: with allow_from set (cfg_cidr_parse), a UDP datagram from
+ * another source is dropped before decoding (REG_C_UDP_REFUSED) and a TCP
+ * or forward connection from one is closed right after accept, before
+ * any read (REG_C_TCP_REFUSED, REG_C_FWD_REFUSED). At start, listeners
+ * bound beyond loopback without an allow list are logged as a warning.
+ *
  * I/O: multishot accept on TCP listeners; multishot recvmsg with a provided
  * buffer ring (registered by hand: liburing 2.3 has no setup helper) on UDP
  * sockets; single-shot recv with buffer selection from a second buffer ring

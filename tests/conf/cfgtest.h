@@ -52,6 +52,7 @@ static const char *const cfgtest_names[] = {
 	"max_object_bytes",
 	"idle_timeout_s",
 	"udp_rcvbuf",
+	"allow_from",
 	"segment_interval_s",
 	"segments_k",
 	"segments_k_min",
