@@ -59,9 +59,12 @@
 #define CFG_LISTEN_STR_MAX 200
 #define CFG_LISTEN_MAX 8
 
-/* allow_from: longest value, most CIDR entries. */
+/* allow_from: longest value, most CIDR entries. forward_shared_key and
+ * forward_hostname: longest values. */
 #define CFG_ALLOW_STR_MAX 1000
 #define CFG_ALLOW_MAX 64
+#define CFG_SECRET_STR_MAX 256
+#define CFG_HOSTNAME_STR_MAX 253
 
 /* The `segment_overrides` setting: longest value. */
 #define CFG_OVERRIDES_STR_MAX 1000
@@ -134,6 +137,8 @@ struct cfg {
 	unsigned idle_timeout_s;
 	unsigned udp_rcvbuf;			/* 0 = the kernel's default */
 	char allow_from[CFG_ALLOW_STR_MAX + 1]; /* cfg_cidr_parse() */
+	char forward_shared_key[CFG_SECRET_STR_MAX + 1]; /* "" = no auth */
+	char forward_hostname[CFG_HOSTNAME_STR_MAX + 1]; /* "" = gethostname */
 
 	/* segmenter (shm/segment.h) */
 	unsigned segment_interval_s;

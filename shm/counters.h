@@ -106,7 +106,10 @@
 	X(TCP_REFUSED, "tcp_refused",                                          \
 	    "TCP connections closed at accept: source not in allow_from")      \
 	X(FWD_REFUSED, "fwd_refused",                                          \
-	    "forward connections closed at accept: source not in allow_from")
+	    "forward connections closed at accept: source not in allow_from")  \
+	X(FWD_AUTH_FAILED, "fwd_auth_failed",                                  \
+	    "forward connections closed: shared-key handshake failed (wrong "  \
+	    "key, not a PING)")
 
 /* The rank API server's rows (workers/server.h). */
 #define REG_COUNTERS_SRV(X)                                                    \

@@ -53,6 +53,8 @@ static const char *const cfgtest_names[] = {
 	"idle_timeout_s",
 	"udp_rcvbuf",
 	"allow_from",
+	"forward_shared_key",
+	"forward_hostname",
 	"segment_interval_s",
 	"segments_k",
 	"segments_k_min",

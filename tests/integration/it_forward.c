@@ -21,10 +21,16 @@
  *          message still acked, its neighbours applied, no connection
  *          closed.
  *
+ *   auth   forward_shared_key set: forward_client.py auth performs the
+ *          HELO/PING/PONG handshake from the specification (good key,
+ *          PING pipelined with a message, wrong key, no PING, garbage,
+ *          a PING of the wrong types); only the authenticated events are
+ *          applied, every refusal is counted in fwd_auth_failed.
+ *
  * Skips (77) when penchantd does not offer --forward-listen or when
  * /usr/bin/python3 lacks msgpack / fluent-logger. An acceptor that does
  * not accept on the forward port within 5 s is a failure.
- * Usage: it_forward PENCHANTD PENCHANT CLIENT_PY basic|kill|limits
+ * Usage: it_forward PENCHANTD PENCHANT CLIENT_PY basic|kill|limits|auth
  */
 #include "harness.h"
 
@@ -308,6 +314,41 @@ static void _limits(struct hx *h, pen_t *p, const char *client,
 	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_ACKS), 6);
 }
 
+#define AUTH_KEY "s3cret key, shared"
+#define AUTH_HOST "penchant.test"
+
+static void _auth(struct hx *h, pen_t *p, const char *client, const char *port)
+{
+	const char *argv[] = { "/usr/bin/python3", client, "auth", port,
+		AUTH_KEY, AUTH_HOST, NULL };
+	static const struct {
+		const char *user;
+		int n;
+	} want[] = { { "auth-ok", 3 }, { "auth-pipe", 1 }, { "auth-wrong", 0 },
+		{ "auth-noping", 0 } };
+	int rc = _wait(_spawn(argv), 60000);
+
+	if (rc == 77) {
+		hx_stop(h);
+		hx_cleanup(h);
+		SKIP("python3-msgpack missing");
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK(hx_wait_drained(client_region(p), 10000));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int n = _events(p, want[i].user);
+
+		if (n != want[i].n)
+			fprintf(stderr, "%s: %d events, want %d\n",
+			    want[i].user, n, want[i].n);
+		CHECK_EQ_INT(n, want[i].n);
+	}
+	for (int t = 0; t < 300 && _acc_ctr(p, REG_C_FWD_AUTH_FAILED) < 4; t++)
+		hx_sleep_ms(10);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_AUTH_FAILED), 4);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_ACKS), 2);
+}
+
 int main(int argc, char **argv)
 {
 	struct hx h;
@@ -325,6 +366,7 @@ int main(int argc, char **argv)
 	hx_init(&h,
 	    !strcmp(argv[4], "kill")	     ? "fwdkill"
 		: !strcmp(argv[4], "limits") ? "fwdlim"
+		: !strcmp(argv[4], "auth")   ? "fwdauth"
 					     : "fwd",
 	    argc, argv);
 	/* ports of our own, free right now */
@@ -344,6 +386,11 @@ int main(int argc, char **argv)
 	extra[2] = tcp;
 	extra[3] = "--shards=2";
 	extra[4] = NULL;
+	if (!strcmp(argv[4], "auth")) {
+		extra[4] = "--forward-shared-key=" AUTH_KEY;
+		extra[5] = "--forward-hostname=" AUTH_HOST;
+		extra[6] = NULL;
+	}
 	hx_start(&h, extra);
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
 	REQUIRE(_acceptor(p, -1) > 0);
@@ -359,6 +406,8 @@ int main(int argc, char **argv)
 		_kill(&h, p, argv[3], port);
 	else if (!strcmp(argv[4], "limits"))
 		_limits(&h, p, argv[3], port, tport);
+	else if (!strcmp(argv[4], "auth"))
+		_auth(&h, p, argv[3], port);
 	else
 		_basic(&h, p, argv[3], port);
 	pen_close(&p);
@@ -366,5 +415,6 @@ int main(int argc, char **argv)
 	hx_cleanup(&h);
 	return check_done(!strcmp(argv[4], "kill") ? "it_forward kill"
 		: !strcmp(argv[4], "limits")	   ? "it_forward limits"
+		: !strcmp(argv[4], "auth")	   ? "it_forward auth"
 						   : "it_forward basic");
 }
