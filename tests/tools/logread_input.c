@@ -42,7 +42,7 @@ static void expect(const char *what, const char *text, size_t len, bool gz,
 
 static void line_endings(void)
 {
-	static const char *const eols[] = { "\n", "\r\n", "\r" };
+	static const char eols[3][3] = { "\n", "\r\n", "\r" };
 	char text[1024];
 
 	for (int e = 0; e < 3; e++) {
