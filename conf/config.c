@@ -59,7 +59,7 @@ static const char *const _cfg_type_names_upper[] = {
 #define CFGF_LISTEN 0x8u     /* string: cfg_listen_parse() address list */
 #define CFGF_VERBS 0x10u     /* string: evt_verbs_parse() name:signal list */
 #define CFGF_OVERRIDES 0x20u /* string: sp_overrides_parse() list */
-#define CFGF_CIDRS 0x40u     /* string: cfg_cidr_parse() list */
+#define CFGF_CIDRS 0x80u     /* string: cfg_cidr_parse() list */
 
 struct _cfg_desc {
 	const char *name; /* == the struct cfg field name */
