@@ -558,6 +558,14 @@ int main(int argc, char **argv)
 	pen_close(&e.p);
 	kill(d, SIGTERM);
 	waitpid(d, NULL, 0);
+	/* What penchantd keeps in its state_dir: snapshot, key, audit. */
+	static const char *const kept[] = { "snap", "key", "audit" };
+	for (unsigned i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, instance,
+		    kept[i]);
+		unlink(path);
+	}
 	rmdir(dir);
 	return bad;
 }

@@ -186,7 +186,7 @@ static int _gen(struct workload *w, const struct opts *o)
 	for (uint64_t u = 0; u < o->users; u++) {
 		int len = snprintf(id, sizeof(id), "user-%llu",
 		    (unsigned long long)u);
-		w->user_keys[u] = evt_user_key(id, (size_t)len);
+		w->user_keys[u] = evt_user_key(NULL, id, (size_t)len);
 	}
 	/* Zipf ranks -> users through a random permutation. */
 	for (uint64_t u = 0; u < o->users; u++)
@@ -297,6 +297,7 @@ static void _settings(const struct opts *o, struct cfg *cp)
 	c.profiles_per_shard = (unsigned)(per < 1024 ? 1024 : per);
 	c.catalog_capacity = 4096;
 	c.names_capacity = 1024;
+	c.retention_days = 0; /* event times are of 2023: keep them */
 	*cp = c;
 }
 

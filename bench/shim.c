@@ -107,7 +107,7 @@ static int _populate(struct bsh *b, char *err, size_t errlen)
 	_item(&it, 0);
 	for (unsigned u = 0; u < b->users; u++) {
 		int n = snprintf(b->ids[u], _ID_LEN, "u%u", u);
-		b->keys[u] = evt_user_key(b->ids[u], (size_t)n);
+		b->keys[u] = evt_user_key(NULL, b->ids[u], (size_t)n);
 		struct prof_ref ref;
 		int rc = prof_find_or_insert(&b->r, 0, b->keys[u], &ref);
 		if (rc || !ref.inserted) {

@@ -59,6 +59,7 @@ static const char *const _cfg_type_names_upper[] = {
 #define CFGF_LISTEN 0x8u     /* string: cfg_listen_parse() address list */
 #define CFGF_VERBS 0x10u     /* string: evt_verbs_parse() name:signal list */
 #define CFGF_OVERRIDES 0x20u /* string: sp_overrides_parse() list */
+#define CFGF_SENSITIVE 0x40u /* string: cfg_sensitive_parse() list */
 #define CFGF_CIDRS 0x80u     /* string: cfg_cidr_parse() list */
 
 struct _cfg_desc {
@@ -140,6 +141,9 @@ struct _cfg_desc {
 		.help = (h) },
 
 /* Index = enum cfg_log_level value. */
+/* Index = enum cfg_consent value. */
+static const char *const _cfg_consent_regimes[] = { "opt-out", "opt-in", NULL };
+
 static const char *const _cfg_log_levels[] = {
 	"error",
 	"warn",
@@ -251,6 +255,15 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "largest rank API request body; a larger one is refused (413) before it is read whole"),
 	CFG_UINT(max_candidates, 2000, 1, 100000, 0,
 	    "most candidates one rank request may carry"),
+	CFG_ENUM(consent_regime, enum cfg_consent, CFG_CONSENT_OPT_OUT,
+	    _cfg_consent_regimes,
+	    "what a user who has decided nothing consents to: opt-out = every purpose until withdrawn (a consent event), opt-in = nothing learned or counted until granted"),
+	CFG_UINT(retention_days, 0, 0, 36500, 0,
+	    "profiles idle longer than this (by their last event time, against the wall clock) are removed by the workers' sweep, and events older than this are not learned; 0 keeps everything"),
+	CFG_UINT(retention_sweep_per_s, 20000, 1, 100000000, 0,
+	    "profiles each worker looks at per second for the retention sweep, in idle time"),
+	CFG_STRING(sensitive, "", 0, CFG_SENSITIVE_STR_MAX, CFGF_SENSITIVE,
+	    "tags and categories never learned nor used for ranking (comma-separated names, e.g. 'health,religion,politics'); catalog entries can also be marked \"sensitive\": true"),
 };
 
 #define CFG_COUNT (sizeof(_cfg_table) / sizeof(_cfg_table[0]))
@@ -367,6 +380,10 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			snprintf(out, outlen,
 			    "comma-separated ID:key=value;... (keys name, strategy, epsilon, mmr_lambda, explore_weight, context_weight), %llu..%llu chars",
 			    d->umin, d->umax);
+		else if (d->flags & CFGF_SENSITIVE)
+			snprintf(out, outlen,
+			    "comma-separated tag or category names, at most %d, %llu..%llu chars",
+			    CFG_SENSITIVE_MAX, d->umin, d->umax);
 		else if (d->flags & CFGF_VERBS)
 			snprintf(out, outlen,
 			    "comma-separated name:signal, at most %d verbs, names of 1..%d [a-z0-9_-], signals -5..5",
@@ -733,6 +750,15 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 			return true;
 		}
 	}
+	if (d->flags & CFGF_SENSITIVE) {
+		char msg[CFG_ERR_MAX];
+
+		if (cfg_sensitive_parse(s, NULL, 0, msg, sizeof msg) < 0) {
+			snprintf(why, whylen, "has a problem: %.100s; expected",
+			    msg);
+			return true;
+		}
+	}
 	if (d->flags & CFGF_VERBS) {
 		char msg[CFG_ERR_MAX];
 
@@ -967,6 +993,36 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 		    "kl_release (%g) must be at most kl_threshold (%g): drift must clear below where it is flagged",
 		    c->learn.kl_release, c->learn.kl_threshold);
 	return 0;
+}
+
+int cfg_sensitive_parse(const char *list, uint32_t *ids, unsigned cap,
+    char *err, size_t errlen)
+{
+	int n = 0;
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *a = p;
+		size_t l = len;
+		while (l && (*a == ' ' || *a == '\t'))
+			a++, l--;
+		while (l && (a[l - 1] == ' ' || a[l - 1] == '\t'))
+			l--;
+		p += len + (end ? 1 : 0);
+		if (!l)
+			continue;
+		if (l > CFG_SENSITIVE_NAME_MAX)
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "name '%.20s...' is longer than %d bytes", a,
+			    CFG_SENSITIVE_NAME_MAX);
+		if (n == CFG_SENSITIVE_MAX)
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "more than %d names", CFG_SENSITIVE_MAX);
+		if (ids && (unsigned)n < cap)
+			ids[n] = evt_tag_id(a, l);
+		n++;
+	}
+	return n;
 }
 
 unsigned cfg_effective_shards(const struct cfg *c)

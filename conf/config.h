@@ -83,6 +83,17 @@ enum cfg_log_level {
 	CFG_LOG_DEBUG,
 };
 
+/* consent_regime: what a user who decided nothing has given. */
+enum cfg_consent {
+	CFG_CONSENT_OPT_OUT = 0, /* every purpose until withdrawn */
+	CFG_CONSENT_OPT_IN,	 /* nothing until granted */
+};
+
+/* The `sensitive` setting: longest value, most names. */
+#define CFG_SENSITIVE_STR_MAX 1000
+#define CFG_SENSITIVE_MAX 64
+#define CFG_SENSITIVE_NAME_MAX 128 /* a tag's longest name (NAME_MAX_LEN) */
+
 /*
  * One field per setting, named exactly as the setting. Plain values only, so
  * the struct can be copied, compared with memcmp after cfg_defaults(), or
@@ -155,7 +166,23 @@ struct cfg {
 	unsigned server_threads;
 	unsigned max_request_bytes;
 	unsigned max_candidates;
+
+	/* privacy (docs/PRIVACY.md) */
+	enum cfg_consent consent_regime;
+	unsigned retention_days;
+	unsigned retention_sweep_per_s;
+	char sensitive[CFG_SENSITIVE_STR_MAX + 1]; /* cfg_sensitive_parse() */
 };
+
+/*
+ * The `sensitive` setting, comma-separated tag or category names, into
+ * their ids (evt_tag_id of each trimmed name; blanks skipped). Returns
+ * how many (at most cap are stored; ids may be NULL to count), or -EINVAL
+ * with a message when there are more than CFG_SENSITIVE_MAX or a name is
+ * longer than a tag may be.
+ */
+int cfg_sensitive_parse(const char *list, uint32_t *ids, unsigned cap,
+    char *err, size_t errlen);
 
 /* Fill *c with every setting's default. The defaults pass cfg_check(). */
 void cfg_defaults(struct cfg *c);

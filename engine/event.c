@@ -22,13 +22,13 @@
 #include <string.h>
 /* For XXH3_state_t on the stack (streaming without allocation). */
 #define XXH_STATIC_LINKING_ONLY
+#include <sodium.h>
 #include <xxhash.h>
 
 #include "engine/clock.h"
 #include "engine/geo.h"
 
 /* Seeds keep user, entity, tag and rec-type hash spaces apart. */
-#define _SEED_USER 0x7573657270656e63ULL    /* "userpenc" */
 #define _SEED_ENTITY 0x656e746970656e63ULL  /* "entipenc" */
 #define _SEED_TAG 0x7461677370656e63ULL	    /* "tagspenc" */
 #define _SEED_RECTYPE 0x7265637470656e63ULL /* "rectpenc" */
@@ -316,9 +316,30 @@ static uint64_t _nonzero64(uint64_t h)
 	return h ? h : 1;
 }
 
-uint64_t evt_user_key(const char *id, size_t len)
+_Static_assert(EVT_SECRET_BYTES == crypto_shorthash_siphash24_KEYBYTES &&
+	crypto_shorthash_siphash24_BYTES == 8,
+    "a 16-byte key, a 64-bit pseudonym");
+
+static uint64_t _siphash(const uint8_t *key, const void *p, size_t len)
 {
-	return _nonzero64(XXH3_64bits_withSeed(len ? id : "", len, _SEED_USER));
+	unsigned char out[8];
+	crypto_shorthash_siphash24(out, p, len, key);
+	uint64_t h;
+	memcpy(&h, out, sizeof(h)); /* little-endian output, as specified */
+	return h;
+}
+
+uint64_t evt_user_key(const struct evt_limits *lim, const char *id, size_t len)
+{
+	static const uint8_t zero[EVT_SECRET_BYTES];
+	return _nonzero64(_siphash(lim ? lim->user_secret : zero,
+	    (const unsigned char *)(len ? id : ""), len));
+}
+
+uint64_t evt_secret_check(const uint8_t *secret)
+{
+	static const char what[] = "penchant user secret check";
+	return _nonzero64(_siphash(secret, what, sizeof(what) - 1));
 }
 
 uint64_t evt_entity_key(const char *id, size_t len)
@@ -580,7 +601,7 @@ static enum evt_reason _build_ids(struct _build *b)
 	} else if (!_present(in->entity_id)) {
 		return _reject(b, EVT_R_MISSING_ENTITY, "entity_id");
 	}
-	b->out->user_key = evt_user_key(in->user_id.p, in->user_id.len);
+	b->out->user_key = evt_user_key(b->lim, in->user_id.p, in->user_id.len);
 	if (_present(in->entity_id))
 		b->out->entity_key =
 		    evt_entity_key(in->entity_id.p, in->entity_id.len);

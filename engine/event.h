@@ -120,7 +120,7 @@ enum evt_daypart {
  * The ring record. Layout is part of EVT_LAYOUT_VERSION (and so of the region
  * version): change a field, bump it.
  */
-#define EVT_LAYOUT_VERSION 2
+#define EVT_LAYOUT_VERSION 3
 struct evt_record {
 	uint64_t seq; /* producer sequence within its ring; set on publish */
 	uint64_t user_key;    /* evt_user_key(user id) */
@@ -146,9 +146,31 @@ struct evt_record {
 	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
 	uint64_t request_id;  /* the rank request it answers (evt_request_*),
 			      * 0 when absent */
-	uint8_t reserved[24]; /* zero; room for the next layout */
+	uint8_t control;      /* enum evt_control: 0 for a behavior event */
+	uint8_t consent;      /* EVT_CTL_CONSENT: evt_consent bits */
+	uint8_t flags;	      /* EVT_F_* */
+	uint8_t reserved[21]; /* zero; room for the next layout */
 };
 _Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
+
+/*
+ * Control records travel the rings like events, so they reach the worker
+ * that owns the user after everything published before them (the single
+ * writer rule holds; docs/PRIVACY.md):
+ *  - CONSENT sets purposes: consent = EVT_CONSENT_SET(purposes) |
+ *    granted purposes (a purpose not in the set keeps its state);
+ *  - ERASE removes the user's profile (pen_erase: local programs only, it
+ *    has no wire form).
+ */
+enum evt_control { EVT_CTL_NONE = 0, EVT_CTL_CONSENT, EVT_CTL_ERASE };
+enum evt_purpose {
+	EVT_PURPOSE_PERSONALIZATION = 1, /* learning a profile, ranking by it */
+	EVT_PURPOSE_ANALYTICS = 2,	 /* aggregate serving statistics */
+	EVT_PURPOSES = 3
+};
+#define EVT_CONSENT_SET(purposes) ((uint8_t)((purposes) << 4))
+/* The user asked not to be tracked (DNT, GPC): not learned, not counted. */
+#define EVT_F_DNT 1u
 
 /* Rejection reasons. Names (evt_reason_name) appear in counters and errors. */
 enum evt_reason {
@@ -210,6 +232,7 @@ struct evt_input {
 };
 
 /* Limits applied by evt_build(); evt_limits_default() gives the defaults. */
+#define EVT_SECRET_BYTES 16 /* SipHash-2-4's key */
 struct evt_limits {
 	size_t max_id_len;	/* user/entity/session id bytes (default 256) */
 	size_t max_str_len;	/* other strings (default 64) */
@@ -219,6 +242,9 @@ struct evt_limits {
 	unsigned geo_precision; /* geohash characters, 1..12 (default 6) */
 	/* Custom verbs: lower-case names, "" when unused (default none). */
 	char verbs[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
+	/* The instance's pseudonymization key (evt_user_key); all zero in
+	 * the default, e.g. offline replays without a state_dir. */
+	uint8_t user_secret[EVT_SECRET_BYTES];
 };
 struct evt_limits evt_limits_default(void);
 
@@ -329,10 +355,21 @@ int64_t evt_request_time(uint64_t id); /* UTC ms; 0 for 0 */
 unsigned evt_request_strategy(uint64_t id);
 
 /*
- * Key derivations. These are the only places ids become keys: the privacy
- * work makes evt_user_key keyed without touching its callers. Never 0.
+ * Key derivations. These are the only places ids become keys. Never 0.
+ *
+ * A user key is a keyed pseudonym: SipHash-2-4 (libsodium's
+ * crypto_shorthash, a PRF) of the id under lim->user_secret, the
+ * instance's secret (docs/PRIVACY.md). Without the secret a key cannot
+ * be traced back to an id, nor an id's key computed, so neither the
+ * region nor a snapshot holds anything that names a user. lim NULL: the
+ * all-zero secret. Entity keys and tag ids are plain hashes: they name
+ * things, not people.
  */
-uint64_t evt_user_key(const char *id, size_t len);
+uint64_t evt_user_key(const struct evt_limits *lim, const char *id, size_t len);
+
+/* A check value of a secret (not the secret): snapshots record it, so a
+ * snapshot is never loaded under another key. */
+uint64_t evt_secret_check(const uint8_t *secret);
 uint64_t evt_entity_key(const char *id, size_t len);
 /* Tag and category ids: of the normalized (lower-cased, trimmed) name. */
 uint32_t evt_tag_id(const char *name, size_t len);

@@ -26,7 +26,10 @@ struct cat_item {
 	uint8_t price_level;	/* 0..4, 255 unknown */
 	uint8_t device_mask;	/* bit per enum evt_device it suits; 0 any */
 	uint8_t platform_mask;	/* bit per enum evt_platform; 0 any */
-	uint8_t pad;
+	uint8_t flags;		/* ITEM_F_* */
 };
+/* Marked sensitive in the catalog: events on it are never learned, and
+ * rankings use nothing of it but the caller's score. */
+#define ITEM_F_SENSITIVE 1u
 
 #endif

@@ -60,6 +60,18 @@ void lrn_profile_init(struct lrn_profile *p, uint64_t user_key)
 	p->user_key = user_key;
 }
 
+void lrn_consent(struct lrn_profile *p, uint8_t consent)
+{
+	uint8_t set = (uint8_t)(consent >> 4) & EVT_PURPOSES;
+	uint8_t granted = consent & set;
+	uint8_t now = (uint8_t)((p->consent | EVT_CONSENT_SET(set)) & ~set);
+	now |= granted;
+	if (set & EVT_PURPOSE_PERSONALIZATION &&
+	    !(granted & EVT_PURPOSE_PERSONALIZATION))
+		lrn_profile_init(p, p->user_key);
+	p->consent = now;
+}
+
 unsigned lrn_count_of(unsigned type, int fb)
 {
 	if (type >= EVT_TYPE_COUNT)

@@ -261,7 +261,7 @@ enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
  * after them; the parts updated once a week or on a location last.
  * Layout is part of LRN_LAYOUT_VERSION.
  */
-#define LRN_LAYOUT_VERSION 4
+#define LRN_LAYOUT_VERSION 5
 struct lrn_profile {
 	uint64_t user_key;
 	int64_t first_ms;  /* earliest event time seen */
@@ -308,10 +308,33 @@ struct lrn_profile {
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
 	uint8_t shadow_tag_n[LRN_SHADOWS]; /* positive events of each */
 	uint8_t shadow_cat_n[LRN_SHADOWS]; /* candidate (saturating) */
-	uint8_t reserved[4];		   /* room for the next layout */
+	uint8_t consent;     /* purposes decided (high nibble, EVT_CONSENT_SET)
+			  * and granted (low nibble): evt_consent bits */
+	uint8_t reserved[3]; /* room for the next layout */
 };
 _Static_assert(sizeof(struct lrn_profile) == 760,
     "with its 8-byte lock a profile fills 12 cache lines");
+
+/*
+ * Whether purpose (enum evt_purpose) may use this profile: what the user
+ * decided, else the instance's regime (opt_in: nothing until granted).
+ * p NULL: no decision.
+ */
+static inline bool lrn_consents(const struct lrn_profile *p, unsigned purpose,
+    bool opt_in)
+{
+	if (p && (p->consent & EVT_CONSENT_SET(purpose)))
+		return (p->consent & purpose) != 0;
+	return !opt_in;
+}
+
+/*
+ * Records a consent decision (evt_record.consent) in p. Withdrawing
+ * personalization forgets everything learned (only the key and the
+ * decisions stay, so later events are not learned again); withdrawing
+ * analytics keeps the profile.
+ */
+void lrn_consent(struct lrn_profile *p, uint8_t consent);
 
 /*
  * What the learner needs to know about the entity an event is about. Tag ids

@@ -485,6 +485,54 @@ int pen_segments_refresh(pen_t *p);
 /* "activity", "diversity", ... for traits[i]; NULL out of range. */
 const char *pen_feature_name(unsigned i);
 
+/* Privacy (docs/PRIVACY.md) ----------------------------------------------- */
+
+/* Purposes a user consents to, or not. */
+#define PEN_PURPOSE_PERSONALIZATION 0x1 /* learn a profile, rank by it */
+#define PEN_PURPOSE_ANALYTICS 0x2	/* count in aggregate statistics */
+
+struct pen_consent {
+	unsigned decided;   /* purposes the user decided on */
+	unsigned granted;   /* of those, the granted ones */
+	unsigned effective; /* what applies now, the regime filling in */
+	int opt_in;	    /* the instance's regime is opt-in */
+	uint32_t reserved[4];
+};
+
+/*
+ * Records user_id's decision on `purposes` (granted: the subset given) and
+ * waits (up to timeout_ms) until the owning worker has it. Withdrawing
+ * personalization forgets the user's profile, and nothing later is
+ * learned until it is granted again. Appended to the audit trail. 0,
+ * -ETIMEDOUT (published, not yet applied), -EINVAL.
+ */
+int pen_consent_set(pen_t *p, const char *user_id, size_t len,
+    unsigned purposes, unsigned granted, unsigned timeout_ms);
+
+/* The user's consent as the engine holds it (decided 0: none recorded). */
+int pen_consent_get(pen_t *p, const char *user_id, size_t len,
+    struct pen_consent *out);
+
+struct pen_erase_report {
+	int had_profile;   /* the region held a profile */
+	int snapshot_had;  /* the snapshot on disk held one (rewritten) */
+	double seconds;	   /* request to done */
+	uint64_t user_key; /* the pseudonym that was erased */
+	uint32_t reserved[8];
+};
+
+/*
+ * Erases everything the engine holds on user_id: the profile in shared
+ * memory (through the rings to its worker, after every event this handle
+ * published), the copy in the instance's snapshot on disk (rewritten),
+ * and records the erasure in the audit trail (by pseudonym). Events of the
+ * user still in flight from other producers may build a new profile; to
+ * stop that, withdraw consent too (pen_consent_set). 0 (out filled; may be
+ * NULL), -ETIMEDOUT, or another negative errno with a message in err.
+ */
+int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
+    struct pen_erase_report *out, char *err, size_t errlen);
+
 /* Attributed outcomes of served rankings, by strategy and list position. */
 struct pen_serving {
 	uint64_t impressions, clicks, conversions;

@@ -570,7 +570,8 @@ int pen_profile_read(pen_t *p, const char *user_id, size_t len,
 	int rc = client_ready(p);
 	if (rc == -EINPROGRESS)
 		return rc; /* a half-loaded table would say "not found" */
-	rc = prof_read(&p->r, evt_user_key(user_id, len), &lp);
+	rc = prof_read(&p->r, evt_user_key(&p->r.hdr->limits, user_id, len),
+	    &lp);
 	if (rc)
 		return rc;
 	if (lp.events == 0)

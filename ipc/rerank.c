@@ -221,7 +221,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 
 	struct lrn_profile lp;
 	const struct lrn_profile *prof = NULL;
-	rc_ = prof_read(r, evt_user_key(user_id, len), &lp);
+	rc_ = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
 	if (rc_ == 0 && lp.events > 0)
 		prof = &lp;
 	else if (rc_ && rc_ != -ENOENT)

@@ -97,7 +97,7 @@ int pen_segment_of(pen_t *p, const char *user_id, size_t len,
 		return rc;
 	const struct reg *r = client_region(p);
 	struct lrn_profile lp;
-	rc = prof_read(r, evt_user_key(user_id, len), &lp);
+	rc = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
 	if (rc)
 		return rc;
 	if (lp.events == 0)

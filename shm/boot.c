@@ -5,6 +5,7 @@
 
 #include <ck_pr.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static uint32_t _pow2(uint64_t v)
@@ -47,7 +48,22 @@ void boot_params(const struct cfg *c, const struct boot_options *o,
 	h->limits.geo_precision = c->geo_precision;
 	h->max_past_ms = (int64_t)c->max_past_days * LRN_DAY_MS;
 	h->max_future_ms = (int64_t)c->max_future_s * 1000;
+	_Static_assert(sizeof(h->state_dir) > CFG_STATE_DIR_MAX, "room");
+	snprintf(h->state_dir, sizeof(h->state_dir), "%s", c->state_dir);
+	h->consent_opt_in = c->consent_regime == CFG_CONSENT_OPT_IN;
+	h->retention_days = c->retention_days;
+	h->retention_sweep_per_s = c->retention_sweep_per_s;
+	_Static_assert(sizeof(h->sensitive) / sizeof(h->sensitive[0]) ==
+		CFG_SENSITIVE_MAX,
+	    "room for every sensitive name");
+	int n = cfg_sensitive_parse(c->sensitive, h->sensitive,
+	    CFG_SENSITIVE_MAX, NULL, 0);
+	h->sensitive_n = n > 0 ? (uint32_t)n : 0;
+	if (o && o->user_secret)
+		memcpy(h->limits.user_secret, o->user_secret,
+		    sizeof(h->limits.user_secret));
 	if (o && o->history) {
+		h->retention_days = 0; /* a log of the past is not idle */
 		h->limits.min_time_ms = 0;
 		h->max_past_ms = 0;
 		h->max_future_ms = h->limits.max_time_ms;

@@ -30,6 +30,9 @@ struct boot_options {
 	/* Leave the region REG_RUNNING; otherwise REG_STARTING, for a
 	 * supervisor that loads a snapshot before anyone may use it. */
 	bool running;
+	/* The pseudonymization secret (shm/secret.h) into the region's
+	 * limits; NULL: the all-zero one (offline runs without a key). */
+	const uint8_t *user_secret;
 };
 
 /*

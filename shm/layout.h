@@ -32,7 +32,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 12 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 14 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -108,6 +108,14 @@ struct reg_header {
 	int64_t max_past_ms,
 	    max_future_ms; /* acceptance window vs wall clock */
 	char instance[40];
+	char state_dir[208]; /* where its snapshots, secret and audit log
+			      * live (absolute; empty: none, e.g. replay) */
+	/* Privacy (docs/PRIVACY.md), from the settings. */
+	uint32_t consent_opt_in;	/* consent_regime is opt-in */
+	uint32_t retention_days;	/* 0: keep forever */
+	uint32_t retention_sweep_per_s; /* records a worker visits */
+	uint32_t sensitive_n;
+	uint32_t sensitive[64]; /* tag and category ids never learned */
 };
 
 /*
@@ -235,10 +243,16 @@ struct shard_stats {
 
 /* Per-shard header; everything written by wrk s except doorbell (also prod). */
 struct shard_block {
-	uint32_t count; /* records in use */
-	uint32_t pad0;
+	uint32_t count;	    /* records handed out (some may be free again) */
+	uint32_t free_head; /* first free record + 1, 0 none: erased and
+			     * retired profiles' records, linked through
+			     * their events field (shm/profiles.h) */
 	uint64_t full_rejects;
-	uint8_t pad1[REG_LINE - 16];
+	uint32_t free_n;   /* records on the free list */
+	uint32_t sweep_at; /* the retention sweep's next record */
+	int64_t retain_ms; /* events before this are not learned (0: all);
+			    * the sweep moves it with the clock */
+	uint8_t pad1[REG_LINE - 32];
 	uint32_t doorbell; /* futex word: producers bump it to wake wrk s */
 	uint32_t sleeping; /* wrk s sets it before sleeping on doorbell */
 	uint8_t pad2[REG_LINE - 8];

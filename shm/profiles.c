@@ -25,17 +25,29 @@ int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
 			break;
 	}
 	/* n > mask: an index with no free entry (only a corrupt one). */
-	if (n > mask || sh->count >= r->hdr->geo.profiles_per_shard)
+	if (n > mask)
 		return -ENOSPC;
-	uint32_t rec = sh->count;
-	struct prof_slot *slot = reg_shard_records(r, s) + rec;
+	struct prof_slot *recs = reg_shard_records(r, s);
+	uint32_t rec;
+	if (sh->free_head && sh->free_head <= sh->count) {
+		/* Claim it before publishing it, as below. */
+		rec = sh->free_head - 1;
+		ck_pr_store_uint(&sh->free_head, recs[rec].p.events);
+		ck_pr_store_uint(&sh->free_n, sh->free_n ? sh->free_n - 1 : 0);
+	} else if (sh->count < r->hdr->geo.profiles_per_shard) {
+		rec = sh->count;
+		/* Claim the record before publishing it: a worker killed
+		 * between the two leaks one unused record at worst (the next
+		 * start frees it), never hands it out twice. */
+		ck_pr_store_uint(&sh->count, rec + 1);
+	} else {
+		return -ENOSPC;
+	}
+	struct prof_slot *slot = recs + rec;
 	prof_write_begin(slot);
 	lrn_profile_init(&slot->p, key);
 	prof_write_end(slot);
 	idx[i].rec = rec;
-	/* Claim the record before publishing it: a worker killed between the
-	 * two leaks one unused record at worst, never hands it out twice. */
-	ck_pr_store_uint(&sh->count, rec + 1);
 	/* The record and rec are visible before the key that leads to them. */
 	ck_pr_fence_store();
 	ck_pr_store_64(&idx[i].key, key);
@@ -75,6 +87,67 @@ int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
 		return out->user_key == key ? 0 : -ENOENT;
 	}
 	return -ENOENT;
+}
+
+/* Index position of key in shard s, or -1. */
+static int64_t _find(const struct reg *r, unsigned s, uint64_t key)
+{
+	const struct prof_index *idx = reg_shard_index(r, s);
+	const uint32_t mask = r->hdr->geo.index_slots - 1;
+	uint32_t i = prof_probe_start(key, mask + 1);
+	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		if (idx[i].key == key)
+			return i;
+		if (idx[i].key == 0)
+			break;
+	}
+	return -1;
+}
+
+/* Zeroes record rec (under its lock) and puts it on the free list. */
+static void _free_record(const struct reg *r, unsigned s, uint32_t rec)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	struct prof_slot *slot = reg_shard_records(r, s) + rec;
+	prof_write_begin(slot);
+	memset(&slot->p, 0, sizeof(slot->p));
+	slot->p.events = sh->free_head; /* the link */
+	prof_write_end(slot);
+	ck_pr_store_uint(&sh->free_head, rec + 1);
+	ck_pr_store_uint(&sh->free_n, sh->free_n + 1);
+}
+
+int prof_find(const struct reg *r, unsigned s, uint64_t key,
+    struct prof_ref *ref)
+{
+	int64_t pos = key ? _find(r, s, key) : -1;
+	if (pos < 0)
+		return -ENOENT;
+	ref->index_pos = (uint32_t)pos;
+	ref->rec = reg_shard_index(r, s)[pos].rec;
+	ref->inserted = false;
+	return ref->rec < reg_shard(r, s)->count ? 0 : -ENOENT;
+}
+
+int prof_delete(const struct reg *r, unsigned s, uint64_t key)
+{
+	int64_t pos = key ? _find(r, s, key) : -1;
+	if (pos < 0)
+		return -ENOENT;
+	uint32_t rec = reg_shard_index(r, s)[pos].rec;
+	if (rec >= reg_shard(r, s)->count) {
+		prof_index_delete(r, s, (uint32_t)pos); /* corrupt entry */
+		return 0;
+	}
+	/* Zeroed first: a reader following the entry meanwhile finds a
+	 * record of nobody and says not found. */
+	struct prof_slot *slot = reg_shard_records(r, s) + rec;
+	prof_write_begin(slot);
+	memset(&slot->p, 0, sizeof(slot->p));
+	prof_write_end(slot);
+	prof_index_delete(r, s, (uint32_t)pos);
+	_free_record(r, s, rec);
+	return 0;
 }
 
 unsigned prof_repair_count(const struct reg *r, unsigned s)
@@ -147,6 +220,28 @@ void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos)
 	ck_pr_store_64(&idx[hole].key, 0);
 }
 
+/*
+ * The free list from scratch: every record below count that no index
+ * entry leads to. One holding a profile is an orphan (a deletion or an
+ * insert cut short): zeroed, and counted.
+ */
+static unsigned _rebuild_free(const struct reg *r, unsigned s,
+    const uint8_t *seen)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	struct prof_slot *recs = reg_shard_records(r, s);
+	unsigned orphans = 0;
+	ck_pr_store_uint(&sh->free_head, 0);
+	ck_pr_store_uint(&sh->free_n, 0);
+	for (uint32_t rec = sh->count; rec-- > 0;) {
+		if (seen[rec / 8] & (1u << (rec % 8)))
+			continue;
+		orphans += recs[rec].p.user_key != 0;
+		_free_record(r, s, rec);
+	}
+	return orphans;
+}
+
 unsigned prof_validate(const struct reg *r, unsigned s, uint8_t *seen)
 {
 	struct shard_block *sh = reg_shard(r, s);
@@ -188,5 +283,5 @@ unsigned prof_validate(const struct reg *r, unsigned s, uint8_t *seen)
 			seen[rec / 8] |= (uint8_t)(1u << (rec % 8));
 		i++;
 	}
-	return bad;
+	return bad + _rebuild_free(r, s, seen);
 }

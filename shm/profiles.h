@@ -38,6 +38,10 @@ struct prof_ref {
 int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
     struct prof_ref *ref);
 
+/* Worker of shard s only: finds the record of `key`; -ENOENT when none. */
+int prof_find(const struct reg *r, unsigned s, uint64_t key,
+    struct prof_ref *ref);
+
 /* Worker of shard s only: bracket a change of a record. */
 static inline void prof_write_begin(struct prof_slot *slot)
 {
@@ -46,6 +50,28 @@ static inline void prof_write_begin(struct prof_slot *slot)
 static inline void prof_write_end(struct prof_slot *slot)
 {
 	seq_write_end(&slot->seq);
+}
+
+/*
+ * Worker of shard s only: removes the profile of `key` (an erasure, a
+ * retention sweep). Its record is zeroed under its lock (readers get
+ * -ENOENT, never a half-erased profile, and no byte of it stays), its
+ * index entry removed, and the record goes on the shard's free list for
+ * the next insert. Returns 0, or -ENOENT when there is none.
+ *
+ * A worker killed in the middle leaves an index entry to a zeroed record
+ * or a record no entry leads to: prof_validate removes the one and zeroes
+ * and frees the other at the next start.
+ */
+int prof_delete(const struct reg *r, unsigned s, uint64_t key);
+
+/* Profiles in shard s: records handed out minus free ones. */
+static inline uint32_t prof_count(const struct reg *r, unsigned s)
+{
+	const struct shard_block *sh = reg_shard(r, s);
+	uint32_t n = ck_pr_load_uint(&sh->count),
+		 f = ck_pr_load_uint(&sh->free_n);
+	return f <= n ? n - f : 0;
 }
 
 /*
@@ -86,8 +112,11 @@ void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos);
  * geometry and quarantines what cannot be right: entries pointing past
  * the table, at a record another entry claims, or at a record of another
  * user are removed; a count past the capacity is cut (the intent is the
- * shard step's to check, shm/shard.c). `seen` is scratch of
- * (profiles_per_shard + 7) / 8 bytes. Returns how many things it repaired.
+ * shard step's to check, shm/shard.c). Then rebuilds the free list from
+ * the records no entry leads to, zeroing any that still hold a profile
+ * (an orphan of a deletion or insert cut short). `seen` is scratch of
+ * (profiles_per_shard + 7) / 8 bytes. Returns how many things it repaired
+ * (orphans zeroed included; free records already zero are not counted).
  */
 unsigned prof_validate(const struct reg *r, unsigned s, uint8_t *seen);
 

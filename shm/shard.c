@@ -5,10 +5,12 @@
  */
 #include "shm/shard.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shm/catalog.h"
+#include "shm/privacy.h"
 #include "shm/profiles.h"
 #include "shm/ring.h"
 
@@ -22,17 +24,26 @@ static const struct lrn_item *_search_item(const struct reg *r,
 	     i++)
 		if (cat_is_tag(r, e->tokens[i]))
 			buf->tags[buf->n_tags++] = e->tokens[i];
+	priv_lrn_item(r, buf);
 	return buf;
 }
 
+/*
+ * What the learner is told about the event's entity, sensitive ids
+ * stripped; NULL when unknown. *sensitive: the entity is sensitive as a
+ * whole (the event must not be learned).
+ */
 static const struct lrn_item *_item_of(const struct reg *r,
     const struct evt_record *e, struct cat_item *buf, struct lrn_item *sbuf,
-    uint64_t *counters)
+    uint64_t *counters, bool *sensitive)
 {
+	*sensitive = false;
 	if (e->type == EVT_SEARCH)
 		return _search_item(r, e, sbuf);
-	if (e->entity_key && cat_get(r, e->entity_key, buf) == 0)
+	if (e->entity_key && cat_get(r, e->entity_key, buf) == 0) {
+		*sensitive = !priv_item(r, buf);
 		return &buf->item;
+	}
 	counters[REG_C_UNKNOWN_ENTITY]++;
 	return NULL;
 }
@@ -127,23 +138,20 @@ static void _stats(const struct reg *r, struct shard_stats *st,
 		_inc64(&cell->conversions);
 }
 
-static void _apply(const struct reg *r, unsigned s, unsigned producer,
-    struct ring_block *b, const struct evt_record *e, int rc,
-    const struct prof_ref *ref, uint64_t *counters)
+/* The record is done with: nothing of it is applied (any more). */
+static void _done(struct ring_block *b, const struct evt_record *e)
 {
-	struct shard_block *sh = reg_shard(r, s);
-	if (rc) {
-		counters[REG_C_REJECT0 + EVT_R_TABLE_FULL]++;
-		sh->full_rejects++;
-		ck_pr_store_64(&b->applied_seq, e->seq + 1);
-		return;
-	}
-	struct cat_item cbuf;
-	struct lrn_item sbuf;
-	const struct lrn_item *item = _item_of(r, e, &cbuf, &sbuf, counters);
-	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
-	struct shard_intent *in = &sh->intent;
+	ck_pr_store_64(&b->applied_seq, e->seq + 1);
+}
 
+/*
+ * Saves slot's image and (ring, seq) in the shard's intent before the
+ * slot changes; _commit moves applied_seq and drops it (shard.h).
+ */
+static void _intend(struct shard_intent *in, unsigned producer,
+    const struct evt_record *e, const struct prof_ref *ref,
+    const struct prof_slot *slot)
+{
 	in->ring = producer;
 	in->seq = e->seq;
 	in->index_pos = ref->index_pos;
@@ -153,7 +161,103 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	ck_pr_fence_store(); /* the image is complete before it is valid */
 	ck_pr_store_uint(&in->valid, 1);
 	ck_pr_fence_store(); /* valid before the record changes */
+}
 
+static void _commit(struct shard_intent *in, struct ring_block *b,
+    const struct evt_record *e)
+{
+	_done(b, e);
+	ck_pr_fence_store(); /* applied_seq covers seq before valid drops */
+	ck_pr_store_uint(&in->valid, 0);
+}
+
+/*
+ * An erasure: the profile goes (prof_delete zeroes its record), and so
+ * does any copy of it the intent still holds, so no byte of the user
+ * stays in the shard. Idempotent, so a replay after a crash is harmless.
+ */
+static void _erase(const struct reg *r, unsigned s, struct ring_block *b,
+    const struct evt_record *e, uint64_t *counters)
+{
+	struct shard_intent *in = &reg_shard(r, s)->intent;
+	if (prof_delete(r, s, e->user_key) == 0)
+		counters[REG_C_ERASED]++;
+	if (in->undo.p.user_key == e->user_key)
+		memset(&in->undo, 0, sizeof(in->undo));
+	_done(b, e);
+}
+
+/* A consent decision, kept in the profile (lrn_consent). */
+static void _consent(const struct reg *r, unsigned s, unsigned producer,
+    struct ring_block *b, const struct evt_record *e,
+    const struct prof_ref *ref, uint64_t *counters)
+{
+	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
+	struct shard_intent *in = &reg_shard(r, s)->intent;
+	_intend(in, producer, e, ref, slot);
+	if (slot->p.user_key == e->user_key) {
+		prof_write_begin(slot);
+		lrn_consent(&slot->p, e->consent);
+		prof_write_end(slot);
+		counters[REG_C_CONSENTS]++;
+	}
+	_commit(in, b, e);
+	/* A withdrawal forgot the profile: no copy stays in the intent. */
+	if (!(slot->p.consent & EVT_PURPOSE_PERSONALIZATION))
+		memset(&in->undo, 0, sizeof(in->undo));
+}
+
+/*
+ * Applies one record whose profile was looked up (or inserted) by
+ * _resolve; rc is that lookup's result (-ENOENT: none, and none was to
+ * be made).
+ */
+static void _apply(const struct reg *r, unsigned s, unsigned producer,
+    struct ring_block *b, const struct evt_record *e, int rc,
+    const struct prof_ref *ref, uint64_t *counters)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	if (e->control == EVT_CTL_ERASE) {
+		_erase(r, s, b, e, counters);
+		return;
+	}
+	if (rc == -ENOENT) { /* do-not-track, or opt-in without consent */
+		counters[e->flags & EVT_F_DNT ? REG_C_DNT : REG_C_NO_CONSENT]++;
+		_done(b, e);
+		return;
+	}
+	if (rc == -ESTALE) { /* past retention: never kept */
+		counters[REG_C_EXPIRED]++;
+		_done(b, e);
+		return;
+	}
+	if (rc) {
+		counters[REG_C_REJECT0 + EVT_R_TABLE_FULL]++;
+		sh->full_rejects++;
+		_done(b, e);
+		return;
+	}
+	if (e->control == EVT_CTL_CONSENT) {
+		_consent(r, s, producer, b, e, ref, counters);
+		return;
+	}
+	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
+	bool learn = priv_consents(r, &slot->p, EVT_PURPOSE_PERSONALIZATION),
+	     count = priv_consents(r, &slot->p, EVT_PURPOSE_ANALYTICS);
+	struct cat_item cbuf;
+	struct lrn_item sbuf;
+	bool sensitive;
+	const struct lrn_item *item =
+	    _item_of(r, e, &cbuf, &sbuf, counters, &sensitive);
+	if (!learn || sensitive) {
+		counters[sensitive ? REG_C_SENSITIVE : REG_C_NO_CONSENT]++;
+		_done(b, e);
+		if (count && !sensitive)
+			_stats(r, &sh->stats, e, item);
+		return;
+	}
+	struct shard_intent *in = &sh->intent;
+	_intend(in, producer, e, ref, slot);
 	/* The index leads here for this user: anything else is corruption
 	 * that recovery did not catch; skip it rather than learn into
 	 * another user's profile. */
@@ -163,16 +267,14 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 		lrn_apply(&slot->p, &r->hdr->params, e, item);
 		prof_write_end(slot);
 	}
-
-	ck_pr_store_64(&b->applied_seq, e->seq + 1);
-	ck_pr_fence_store(); /* applied_seq covers seq before valid drops */
-	ck_pr_store_uint(&in->valid, 0);
+	_commit(in, b, e);
 	if (!ok) {
 		counters[REG_C_QUARANTINED]++;
 		return;
 	}
 	counters[REG_C_APPLIED]++;
-	_stats(r, &sh->stats, e, item);
+	if (count)
+		_stats(r, &sh->stats, e, item);
 }
 
 static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)
@@ -259,6 +361,26 @@ static inline void _prefetch_record(const struct reg *r, unsigned s,
 		__builtin_prefetch(p + off, 1);
 }
 
+/*
+ * The profile a record applies to: found, or made when the record may
+ * make one. Not for an erasure or a do-not-track event, nor, under
+ * opt-in, for anything but a consent that grants something: a user who
+ * has not consented leaves no profile behind. -ESTALE: an event older
+ * than retention_days, not to be kept at all.
+ */
+static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
+    struct prof_ref *ref)
+{
+	if (e->control == EVT_CTL_ERASE || (e->flags & EVT_F_DNT))
+		return -ENOENT;
+	if (!e->control && e->time_ms < reg_shard(r, s)->retain_ms)
+		return -ESTALE;
+	bool make = !r->hdr->consent_opt_in ||
+	    (e->control == EVT_CTL_CONSENT && (e->consent & EVT_PURPOSES));
+	return make ? prof_find_or_insert(r, s, e->user_key, ref)
+		    : prof_find(r, s, e->user_key, ref);
+}
+
 static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
     struct ring_block *b, unsigned n, uint64_t *counters)
 {
@@ -270,8 +392,8 @@ static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
 			if (i + _PF_INDEX < n)
 				_prefetch_index(r, s,
 				    ring_peek(b, i + _PF_INDEX)->user_key);
-			res[i].rc = prof_find_or_insert(r, s,
-			    ring_peek(b, i)->user_key, &res[i].ref);
+			res[i].rc =
+			    _resolve(r, s, ring_peek(b, i), &res[i].ref);
 			if (!res[i].rc)
 				_prefetch_record(r, s, res[i].ref.rec);
 		}
@@ -298,6 +420,12 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 		for (unsigned done = 0; done < n;) {
 			unsigned k = n - done < _CHUNK ? n - done : _CHUNK;
 			_apply_chunk(r, s, p, b, k, counters);
+			/* A released slot keeps its bytes until the producer
+			 * laps it: without the key they name nobody, so an
+			 * erased user leaves no trace in the rings. Recovery
+			 * needs only seq. */
+			for (unsigned i = 0; i < k; i++)
+				ring_peek(b, i)->user_key = 0;
 			ring_release(b, k);
 			done += k;
 		}
@@ -305,6 +433,30 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 		taken += n;
 	}
 	return taken;
+}
+
+unsigned shard_sweep(const struct reg *r, unsigned s, int64_t now_ms,
+    unsigned budget)
+{
+	struct shard_block *sh = reg_shard(r, s);
+	uint32_t n = sh->count;
+	if (!r->hdr->retention_days || !n)
+		return 0;
+	int64_t before = now_ms - (int64_t)r->hdr->retention_days * LRN_DAY_MS;
+	ck_pr_store_64((uint64_t *)&sh->retain_ms, (uint64_t)before);
+	const struct prof_slot *recs = reg_shard_records(r, s);
+	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
+	unsigned removed = 0;
+	for (unsigned k = 0; k < budget && k < n; k++) {
+		uint32_t at = sh->sweep_at < n ? sh->sweep_at : 0;
+		sh->sweep_at = at + 1;
+		const struct lrn_profile *p = &recs[at].p;
+		if (p->user_key && p->events && p->last_ms < before &&
+		    prof_delete(r, s, p->user_key) == 0)
+			removed++;
+	}
+	counters[REG_C_RETIRED] += removed;
+	return removed;
 }
 
 bool shard_column_empty(const struct reg *r, unsigned s)

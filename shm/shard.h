@@ -38,6 +38,16 @@ unsigned shard_recover(const struct reg *r, unsigned s);
  */
 unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch);
 
+/*
+ * The retention sweep: looks at up to `budget` records of shard s from
+ * where the last call stopped, and removes the profiles whose last event
+ * is older than retention_days before now_ms (wall clock). Records that
+ * only keep a consent decision stay (a withdrawal must outlive the
+ * profile it withdrew). Returns the profiles removed.
+ */
+unsigned shard_sweep(const struct reg *r, unsigned s, int64_t now_ms,
+    unsigned budget);
+
 /* True when no ring of the column holds a record. */
 bool shard_column_empty(const struct reg *r, unsigned s);
 

@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -15,7 +16,7 @@
 #include "shm/profiles.h"
 
 #define _SNAP_MAGIC 0x31504E53544E4550ULL /* "PENTSNP1" */
-#define _SNAP_FORMAT 3
+#define _SNAP_FORMAT 4
 
 struct _snap_header {
 	uint64_t magic;
@@ -27,6 +28,7 @@ struct _snap_header {
 	uint32_t pad;
 	uint64_t profiles, catalog, names;
 	int64_t written_ms;
+	uint64_t secret_check; /* evt_secret_check of the user keys' secret */
 	/* The custom verbs as they were numbered when written: a load maps
 	 * their counts by name onto the region's numbering. */
 	char verbs[EVT_CUSTOM_VERBS][EVT_VERB_MAX + 1];
@@ -130,7 +132,45 @@ static int _fsync_dir(const char *path)
 	return rc;
 }
 
+/*
+ * The snapshot's lock: an exclusive flock on the directory that holds it
+ * (no extra file). Writers and erasers take it; -errno when they cannot.
+ */
+static int _lock(const char *path)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX))
+		if (errno != EINTR) {
+			int rc = -errno;
+			close(fd);
+			return rc;
+		}
+	return fd;
+}
+
+static void _unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
+
+static int _write(const struct reg *r, const char *path, struct snap_stats *st,
+    char *err, size_t errlen);
+
 int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
+    char *err, size_t errlen)
+{
+	int lk = _lock(path);
+	int rc = _write(r, path, st, err, errlen);
+	_unlock(lk);
+	return rc;
+}
+
+static int _write(const struct reg *r, const char *path, struct snap_stats *st,
     char *err, size_t errlen)
 {
 	char tmp[600];
@@ -141,7 +181,8 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 		.profile_size = sizeof(struct lrn_profile),
 		.catalog_size = sizeof(struct _snap_cat),
 		.name_size = sizeof(struct name_entry),
-		.written_ms = reg_now_wall_ms() };
+		.written_ms = reg_now_wall_ms(),
+		.secret_check = evt_secret_check(r->hdr->limits.user_secret) };
 	memcpy(h.verbs, r->hdr->limits.verbs, sizeof(h.verbs));
 	/* 0600: profiles are personal data. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -187,8 +228,158 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
 	return 0;
 }
 
-static int _check_header(const struct _snap_header *h, const char *path,
+static int _check_header(const struct reg *r, const struct _snap_header *h,
+    const char *path, char *err, size_t errlen);
+
+static int _verify(FILE *f, XXH3_state_t *h, const struct _snap_header *hd);
+
+/* Opens path, reads and checks its header and verifies its checksum. */
+static int _open_checked(const struct reg *r, const char *path,
+    struct _sfile *sf, struct _snap_header *h, const char *hint, char *err,
+    size_t errlen)
+{
+	*sf = (struct _sfile){ fopen(path, "rb"), XXH3_createState(), 0 };
+	int rc = !sf->f ? -errno : !sf->h ? -ENOMEM : 0;
+	if (rc) {
+		snprintf(err, errlen, "cannot open snapshot %s: %s", path,
+		    strerror(-rc));
+	} else if (fread(h, sizeof(*h), 1, sf->f) != 1) {
+		snprintf(err, errlen, "%s is truncated", path);
+		rc = -EPROTO;
+	} else if (!(rc = _check_header(r, h, path, err, errlen)) &&
+	    (rc = _verify(sf->f, sf->h, h))) {
+		snprintf(err, errlen, "%s is corrupt (checksum or length)%s",
+		    path, hint);
+	}
+	if (rc) {
+		if (sf->f)
+			fclose(sf->f);
+		XXH3_freeState(sf->h);
+		*sf = (struct _sfile){ 0 };
+	}
+	return rc;
+}
+
+static void _close(struct _sfile *sf)
+{
+	if (sf->f)
+		fclose(sf->f);
+	XXH3_freeState(sf->h);
+}
+
+int snap_find(const char *path, uint64_t user_key, struct lrn_profile *out,
     char *err, size_t errlen)
+{
+	struct _sfile sf;
+	struct _snap_header h;
+	int rc = _open_checked(NULL, path, &sf, &h, "", err, errlen);
+	if (rc)
+		return rc;
+	rc = -ENOENT;
+	for (uint64_t i = 0; rc == -ENOENT && i < h.profiles; i++) {
+		if (fread(out, sizeof(*out), 1, sf.f) != 1)
+			rc = -EPROTO;
+		else if (out->user_key == user_key)
+			rc = 0;
+	}
+	_close(&sf);
+	return rc;
+}
+
+/* Copies `left` bytes from in to out, hashing them. */
+static int _copy_rest(struct _sfile *in, struct _sfile *out, uint64_t left)
+{
+	char buf[1 << 16];
+	while (left) {
+		size_t n = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		if (fread(buf, 1, n, in->f) != n)
+			return -EPROTO;
+		int rc = _put(out, buf, n);
+		if (rc)
+			return rc;
+		left -= n;
+	}
+	return 0;
+}
+
+/* The erasure proper, under the lock (snap_erase). */
+static int _erase(const struct reg *r, const char *path, uint64_t user_key,
+    bool *found, char *err, size_t errlen)
+{
+	struct _sfile in, out = { 0 };
+	struct _snap_header h;
+	int rc = _open_checked(r, path, &in, &h, "", err, errlen);
+	if (rc)
+		return rc;
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	out.f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	out.h = XXH3_createState();
+	if (!out.f || !out.h) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp,
+		    strerror(errno));
+		if (fd >= 0 && !out.f)
+			close(fd);
+		goto done;
+	}
+	XXH3_64bits_reset(out.h);
+	struct _snap_header nh = h;
+	rc = fwrite(&nh, sizeof(nh), 1, out.f) == 1 ? 0 : -EIO;
+	nh.profiles = 0;
+	for (uint64_t i = 0; !rc && i < h.profiles; i++) {
+		struct lrn_profile p;
+		if (fread(&p, sizeof(p), 1, in.f) != 1)
+			rc = -EPROTO;
+		else if (p.user_key == user_key)
+			*found = true;
+		else if (!(rc = _put(&out, &p, sizeof(p))))
+			nh.profiles++;
+	}
+	if (!rc)
+		rc = _copy_rest(&in, &out,
+		    h.catalog * sizeof(struct _snap_cat) +
+			h.names * sizeof(struct name_entry));
+	uint64_t sum = _sum(&nh, XXH3_64bits_digest(out.h));
+	if (!rc && *found &&
+	    (fseeko(out.f, 0, SEEK_SET) ||
+		fwrite(&nh, sizeof(nh), 1, out.f) != 1 ||
+		fseeko(out.f, 0, SEEK_END) ||
+		fwrite(&sum, sizeof(sum), 1, out.f) != 1 || fflush(out.f) ||
+		fsync(fileno(out.f))))
+		rc = -EIO;
+	if (!rc && *found && rename(tmp, path))
+		rc = -errno;
+	if (rc && !err[0])
+		snprintf(err, errlen, "cannot rewrite %s: %s", path,
+		    strerror(-rc));
+done:
+	if (rc || !*found)
+		unlink(tmp);
+	else
+		_fsync_dir(path);
+	_close(&in);
+	_close(&out);
+	return rc;
+}
+
+int snap_erase(const struct reg *r, const char *path, uint64_t user_key,
+    bool *found, char *err, size_t errlen)
+{
+	*found = false;
+	if (errlen)
+		err[0] = 0;
+	if (access(path, F_OK))
+		return -ENOENT;
+	int lk = _lock(path);
+	int rc = _erase(r, path, user_key, found, err, errlen);
+	_unlock(lk);
+	return rc;
+}
+
+static int _check_header(const struct reg *r, const struct _snap_header *h,
+    const char *path, char *err, size_t errlen)
 {
 	if (h->magic != _SNAP_MAGIC) {
 		snprintf(err, errlen, "%s is not a penchant snapshot", path);
@@ -210,6 +401,13 @@ static int _check_header(const struct _snap_header *h, const char *path,
 		    path, h->format, h->profile_layout, h->profile_size,
 		    h->catalog_size, h->name_size, sizeof(struct lrn_profile),
 		    sizeof(struct _snap_cat), sizeof(struct name_entry));
+		return -EPROTO;
+	}
+	if (r &&
+	    h->secret_check != evt_secret_check(r->hdr->limits.user_secret)) {
+		snprintf(err, errlen,
+		    "%s was written under another pseudonymization secret (the instance's .key file in state_dir changed or is missing): its user keys mean nothing under this one. Restore that key file, or move the snapshot aside to start empty",
+		    path);
 		return -EPROTO;
 	}
 	return 0;
@@ -318,32 +516,17 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 {
 	if (errlen)
 		err[0] = 0;
-	struct _sfile sf = { fopen(path, "rb"), NULL, 0 };
-	if (!sf.f) {
-		int rc = -errno;
-		snprintf(err, errlen, "cannot open snapshot %s: %s", path,
-		    strerror(errno));
-		return rc;
-	}
-	sf.h = XXH3_createState();
-	struct _snap_header h;
-	int rc = sf.h ? 0 : -ENOMEM;
-	/* The header first, for a precise message about a foreign file. */
-	if (!rc && fread(&h, sizeof(h), 1, sf.f) != 1) {
-		snprintf(err, errlen, "%s is truncated", path);
-		rc = -EPROTO;
-	}
-	if (!rc)
-		rc = _check_header(&h, path, err, errlen);
-	/* Then the whole file, before touching the region: a corrupt
+	/* The header first, for a precise message about a foreign file,
+	 * then the whole file, before touching the region: a corrupt
 	 * snapshot must not leave half its records behind. */
-	if (!rc && (rc = _verify(sf.f, sf.h, &h)) == -EIO)
-		snprintf(err, errlen, "cannot read %s: %s", path,
-		    strerror(EIO));
-	if (!rc)
-		XXH3_64bits_reset(sf.h); /* verified: _get hashes, unused */
-	if (!rc)
-		rc = _load_tables(r, &sf, &h, err, errlen);
+	struct _sfile sf;
+	struct _snap_header h;
+	int rc = _open_checked(r, path, &sf, &h,
+	    ": move it aside to start empty", err, errlen);
+	if (rc)
+		return rc;
+	XXH3_64bits_reset(sf.h); /* verified: _get hashes, unused */
+	rc = _load_tables(r, &sf, &h, err, errlen);
 	/* The counts must account for every byte up to the checksum. */
 	uint64_t sum = 0;
 	if (!rc &&
@@ -359,7 +542,6 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 	if (!rc && st)
 		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
 			sizeof(h) + sf.bytes + sizeof(sum) };
-	fclose(sf.f);
-	XXH3_freeState(sf.h);
+	_close(&sf);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #ifndef PENCHANT_SHM_SNAPSHOT_H
 #define PENCHANT_SHM_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +27,31 @@ struct snap_stats {
 void snap_path(const char *state_dir, const char *instance, char *buf,
     size_t len);
 
+/*
+ * Writes every table of r to path (via a temporary file and a rename).
+ * Holds the snapshot's lock (snap_erase) while it copies and renames, so
+ * an erasure never loses to a snapshot begun before it.
+ */
 int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
+    char *err, size_t errlen);
+
+/*
+ * Rewrites the snapshot at path without the profile of user_key (an
+ * erasure), under the snapshot's lock; *found says whether it held one
+ * (the file is left alone when not). 0, -ENOENT (no snapshot), -EPROTO
+ * (corrupt: named in the message) or another negative errno. Any process
+ * of the instance's user; the region's secret keys its check (r may be
+ * NULL to skip that check).
+ */
+int snap_erase(const struct reg *r, const char *path, uint64_t user_key,
+    bool *found, char *err, size_t errlen);
+
+/*
+ * Copies the profile of user_key out of the snapshot at path (an export
+ * shows what is on disk too). 0, -ENOENT (no snapshot, or no such
+ * profile in it), -EPROTO.
+ */
+int snap_find(const char *path, uint64_t user_key, struct lrn_profile *out,
     char *err, size_t errlen);
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/geo.h"
+#include "ipc/audit.h"
 #include "ipc/client.h"
 #include "ipc/json.h"
 #include "shm/catalog.h"
@@ -121,6 +122,23 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 	return rc;
 }
 
+/* Records the load in the instance's audit trail. The catalog is loaded
+ * by then, so a failure to record it is a warning, not a failed load. */
+static void _audit(const struct reg *r, const char *file, unsigned loaded,
+    unsigned failed)
+{
+	char detail[AUD_DETAIL_MAX], err[512];
+	if (!r->hdr->state_dir[0])
+		return;
+	snprintf(detail, sizeof(detail), "file=%.300s loaded=%u rejected=%u",
+	    strcmp(file, "-") ? file : "(stdin)", loaded, failed);
+	if (aud_append(r->hdr->state_dir, r->hdr->instance, AUD_CATALOG_LOAD,
+		AUD_NO_SUBJECT, detail, err, sizeof(err)))
+		fprintf(stderr,
+		    "penchant catalog: warning: the load is not in the audit trail: %s\n",
+		    err);
+}
+
 int cli_catalog(const struct cli *c, int argc, char **argv)
 {
 	static const char help[] =
@@ -165,6 +183,7 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 		cat_unlock(r);
 		fprintf(stderr, "loaded %u entities, rejected %u lines\n",
 		    loaded, failed);
+		_audit(r, argv[2], loaded, failed);
 		rc = rc ? CLI_UNREACHABLE : failed ? CLI_PARTIAL : CLI_OK;
 	}
 	if (f != stdin)

@@ -37,7 +37,13 @@ int cli_profile(const struct cli *c, int argc, char **argv);
 int cli_catalog(const struct cli *c, int argc, char **argv);
 int cli_demo(const struct cli *c, int argc, char **argv);
 int cli_replay(const struct cli *c, int argc, char **argv);
+int cli_eval(const struct cli *c, int argc, char **argv);
+int cli_simulate(const struct cli *c, int argc, char **argv);
 int cli_segments(const struct cli *c, int argc, char **argv);
+int cli_erase(const struct cli *c, int argc, char **argv);
+int cli_consent(const struct cli *c, int argc, char **argv);
+int cli_export(const struct cli *c, int argc, char **argv);
+int cli_audit(const struct cli *c, int argc, char **argv);
 
 /* Catalog lines from a stream into the region; errors name FILE:LINE. */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,

@@ -21,7 +21,15 @@ static void _usage(FILE *f)
 	    "  demo [--users N] [--events N]  load a demo catalog and feed events\n"
 	    "  replay FILE [...]        learn from an event log offline, in event-time\n"
 	    "                           order, through the workers' code (no daemon)\n"
+	    "  eval LOG [...]           offline lift of personalization over popularity\n"
+	    "                           on an event log (HR, NDCG, MRR, diversity)\n"
+	    "  simulate [...]           synthetic users with planted context effects:\n"
+	    "                           click-through of the strategies, online\n"
 	    "  segments [--json] [--refresh] [--user USER]  behavioral segments\n"
+	    "  erase USER               everything held on USER, gone (docs/PRIVACY.md)\n"
+	    "  consent USER [--personalization yes|no] [--analytics yes|no]\n"
+	    "  export USER              everything held on USER, as JSON\n"
+	    "  audit verify|show [...]  the audit trail: check its hash chain, list it\n"
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
 	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
@@ -69,8 +77,20 @@ int main(int argc, char **argv)
 		return cli_demo(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "replay"))
 		return cli_replay(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "eval"))
+		return cli_eval(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "simulate"))
+		return cli_simulate(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "segments"))
 		return cli_segments(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "erase"))
+		return cli_erase(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "consent"))
+		return cli_consent(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "export"))
+		return cli_export(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "audit"))
+		return cli_audit(&c, sub_argc, sub_argv);
 	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
 	_usage(stderr);
 	return CLI_USAGE;

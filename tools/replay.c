@@ -15,7 +15,9 @@
  * vanishes when the process exits, however it exits.
  *
  * Reading the log (formats, column mapping, rejections) is tools/logread;
- * this file holds the region, the catalog, learning and the output.
+ * the options, the region and the catalog are tools/replaycore (penchant
+ * eval and simulate learn through the same code); this file holds the
+ * learning loop and the output.
  *
  * Memory: every accepted event is held as its 128-byte ring record plus a
  * 16-byte sort key (time, input order) until the sort; --max-events bounds
@@ -26,15 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "engine/geo.h"
 #include "ipc/client.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "tools/cli.h"
 #include "tools/logread.h"
-#include "shm/boot.h"
+#include "tools/replaycore.h"
 #include "shm/shard.h"
 
 #define _NAME "penchant replay"
@@ -105,37 +105,13 @@ static const char _help[] =
     "skipped. Exit 0 all applied, 1 some lines rejected, 2 bad usage or input\n"
     "refused.\n";
 
-/* --- options ---------------------------------------------------------- */
+/* --- options and state ------------------------------------------------ */
 
-/* The fields of the catalog files (logread reads their rows, the catalog
- * section below says what a row means). */
-enum _cfield { C_ID = 0, C_TAGS, C_CATEGORY, C_LAT, C_LON, C_COUNT };
-static const char *const _cat_fields[C_COUNT] = { "id", "tags", "category",
-	"lat", "lon" };
-
-enum _tfield { T_ENTITY = 0, T_TAG, T_COUNT };
-static const char *const _tag_fields[T_COUNT] = { "entity_id", "tag" };
-
-/* The command line: what the reader needs (rd), and the rest. */
+/* The command line: the shared options (core), and replay's own. */
 struct _opts {
-	const char *input, *out, *catalog, *catalog_csv, *tags_csv;
-	bool summary, quiet, json;
-	char tag_sep;
-	unsigned users;
-	struct lr_options rd; /* its map is --map */
-	struct lr_map cmap, tmap;
-	/* Settings flags and --config FILE, in command-line order, for
-	 * cfg_parse_args (argv[0] is a placeholder). */
-	char **set_argv;
-	int set_argc;
-	struct cfg settings;
-};
-
-/* --- state ------------------------------------------------------------ */
-
-struct _key {
-	int64_t t;
-	uint64_t i; /* input order: the sort is stable through it */
+	struct rc_opts core;
+	const char *input, *out;
+	bool summary, json;
 };
 
 struct _progress {
@@ -145,38 +121,12 @@ struct _progress {
 
 struct _rp {
 	const struct _opts *o;
-	struct lr_log log;
-	uint64_t cat_loaded, cat_rejected, tags_added, tags_unknown, tags_full;
+	struct rc_run run; /* the log, the region, the catalog counts */
 	struct _progress pg;
 	int64_t t_read_ms, t_learn_ms;
-	struct reg r;
-	pen_t *p;
-	char instance[40];
 };
 
 /* --- small helpers ---------------------------------------------------- */
-
-static int _usage_err(const char *fmt, const char *arg)
-{
-	fprintf(stderr, _NAME ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return CLI_USAGE;
-}
-
-static int _u64(const char *s, unsigned long long lo, unsigned long long hi,
-    unsigned long long *out)
-{
-	char *end;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || errno || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 /* At most once a second: "read L lines, E events, R rejected" while
  * reading, "applied A of E events" while learning (c == UINT64_MAX). */
@@ -201,8 +151,6 @@ static void _progress(struct _progress *pg, uint64_t a, uint64_t b, uint64_t c)
 		    (unsigned long long)c, s);
 }
 
-/* --- reading the log (tools/logread.h) -------------------------------- */
-
 /* The reader's progress hook. */
 static void _read_progress(void *arg, uint64_t lines, uint64_t events,
     uint64_t rejected)
@@ -210,342 +158,29 @@ static void _read_progress(void *arg, uint64_t lines, uint64_t events,
 	_progress(arg, lines, events, rejected);
 }
 
-/* Reads the whole log. CLI_OK, or an exit code (message printed). */
-static int _read_log(struct _rp *x)
-{
-	const struct _opts *o = x->o;
-	int rc = lr_read(&x->log, o->input, &o->rd);
-	if (rc == -E2BIG)
-		fprintf(stderr,
-		    _NAME
-		    ": %s has more than %llu events: refused (each needs 144 bytes until it is applied); raise --max-events if memory allows\n",
-		    o->input, o->rd.max_events);
-	return rc ? CLI_USAGE : CLI_OK;
-}
-
-/* --- region ----------------------------------------------------------- */
-
-/* Lines of a file (to size the catalog); 0 when it cannot be read. */
-static size_t _count_lines(const char *path)
-{
-	FILE *f;
-	if (!path || access(path, R_OK) || lr_open(&f, path, _NAME, NULL))
-		return 0;
-	char buf[1 << 16];
-	size_t n = 0, k;
-	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		for (char *p = buf;
-		     (p = memchr(p, '\n', (size_t)(buf + k - p))); p++)
-			n++;
-	fclose(f);
-	return n + 1;
-}
-
-static unsigned _clampu(size_t v, unsigned lo, unsigned hi)
-{
-	return v < lo ? lo : v > hi ? hi : (unsigned)v;
-}
-
-/* The settings given (--config, flags), with the geometry a replay needs:
- * one shard, one producer, tables sized for this input. */
-static void _config(const struct _rp *x, struct cfg *c)
-{
-	const struct _opts *o = x->o;
-	*c = o->settings; /* every learner and input setting as given */
-	c->shards = 1;
-	c->producer_slots = 2;
-	c->acceptor_slots = 0;
-	c->profiles_per_shard =
-	    o->users ? o->users : _clampu(x->log.users.n + 16, 1024, 16777216);
-	size_t items = _count_lines(o->catalog) + _count_lines(o->catalog_csv);
-	size_t tags = _count_lines(o->tags_csv);
-	c->catalog_capacity = _clampu(items + 16, 16, 4194304);
-	c->names_capacity =
-	    _clampu(9 * items + tags + 64, c->names_capacity, 4194304);
-}
-
-/*
- * Creates the private region, attaches a libpenchant handle to it, and
- * removes its name at once: from here on it dies with the process.
- */
-static int _open_region(struct _rp *x, const struct cfg *c)
-{
-	char err[512];
-	snprintf(x->instance, sizeof(x->instance), "replay-%d", (int)getpid());
-	/* replace: a region of this name was left by a killed replay that
-	 * had our pid. history: a log reaches back before the window. */
-	struct boot_options bo = { .replace = true, .history = true };
-	int rc =
-	    boot_create(&x->r, x->instance, c, NULL, &bo, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, _NAME ": %s\n", err);
-		return rc;
-	}
-	rc = pen_open(x->instance, &x->p, err, sizeof(err));
-	reg_unlink(x->instance);
-	if (rc) {
-		fprintf(stderr, _NAME ": %s\n",
-		    err[0] ? err : pen_strerror(rc));
-		return rc;
-	}
-	return 0;
-}
-
-/* --- catalog ---------------------------------------------------------- */
-
-static int _name(const struct reg *r, enum name_kind kind, const char *s,
-    size_t len)
-{
-	int rc = cat_name_put(r, kind, evt_tag_id(s, len), s, len);
-	return rc == -EEXIST ? 0 : rc;
-}
-
-static bool _has_tag(const struct lrn_item *it, uint32_t id)
-{
-	for (unsigned i = 0; i < it->n_tags; i++)
-		if (it->tags[i] == id)
-			return true;
-	return false;
-}
-
-/* Splits a tag list into the item; names go to the name table. */
-static int _split_tags(const struct reg *r, struct evt_str s, char sep,
-    struct cat_item *it, struct evt_str *first)
-{
-	if (!s.len)
-		return 0;
-	const char *p = s.p, *e = s.p + s.len;
-	while (p < e) {
-		const char *q = memchr(p, sep, (size_t)(e - p));
-		if (!q)
-			q = e;
-		const char *a = p, *b = q;
-		while (a < b && (*a == ' ' || *a == '\t'))
-			a++;
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-			b--;
-		uint32_t id = a < b ? evt_tag_id(a, (size_t)(b - a)) : 0;
-		if (id && !_has_tag(&it->item, id) &&
-		    it->item.n_tags < LRN_ITEM_TAGS) {
-			if (!first->len)
-				*first = (struct evt_str){ a, (size_t)(b - a) };
-			it->item.tags[it->item.n_tags++] = id;
-			int rc = _name(r, NAME_TAG, a, (size_t)(b - a));
-			if (rc)
-				return rc;
-		}
-		p = q + 1;
-	}
-	return 0;
-}
-
-/* One catalog CSV row into the catalog. 0, -EINVAL (err), -ENOSPC. */
-static int _cat_row(const struct _rp *x, const struct lr_csv *c, char *err,
-    size_t errlen)
-{
-	const struct reg *r = &x->r;
-	struct evt_str id = lr_csv_cell(c, C_ID), first = { NULL, 0 };
-	struct cat_item it;
-	memset(&it, 0, sizeof(it));
-	it.price_level = 255;
-	if (!id.len) {
-		snprintf(err, errlen, "column %s: empty id",
-		    lr_csv_column_name(c, lr_csv_column(c, C_ID)));
-		return -EINVAL;
-	}
-	int rc =
-	    _split_tags(r, lr_csv_cell(c, C_TAGS), x->o->tag_sep, &it, &first);
-	struct evt_str cat = lr_csv_cell(c, C_CATEGORY);
-	if (!cat.len)
-		cat = first;
-	if (!rc && cat.len) {
-		it.item.category = evt_tag_id(cat.p, cat.len);
-		rc = _name(r, NAME_CATEGORY, cat.p, cat.len);
-	}
-	struct evt_str la = lr_csv_cell(c, C_LAT), lo = lr_csv_cell(c, C_LON);
-	double lat, lon;
-	if (!rc && (la.len || lo.len) &&
-	    (lr_number(la.p, la.len, &lat) || lr_number(lo.p, lo.len, &lon) ||
-		geo_encode(lat, lon, r->hdr->limits.geo_precision,
-		    &it.geo_cell))) {
-		snprintf(err, errlen, "lat/lon: not a valid location");
-		return -EINVAL;
-	}
-	if (!rc)
-		rc = cat_put(r, evt_entity_key(id.p, id.len), &it);
-	if (rc == -ENOSPC)
-		snprintf(err, errlen, "catalog or name table full");
-	return rc;
-}
-
-/* One user tag row: appended to its item when there is room. */
-static int _tag_row(struct _rp *x, const struct lr_csv *c)
-{
-	struct evt_str id = lr_csv_cell(c, T_ENTITY),
-		       tag = lr_csv_cell(c, T_TAG);
-	struct cat_item it;
-	uint64_t key = id.len ? evt_entity_key(id.p, id.len) : 0;
-	uint32_t tid = tag.len ? evt_tag_id(tag.p, tag.len) : 0;
-	if (!key || !tid)
-		return 0;
-	if (cat_get(&x->r, key, &it)) {
-		x->tags_unknown++;
-		return 0;
-	}
-	if (_has_tag(&it.item, tid))
-		return 0;
-	if (it.item.n_tags >= LRN_ITEM_TAGS) {
-		x->tags_full++;
-		return 0;
-	}
-	it.item.tags[it.item.n_tags++] = tid;
-	int rc = _name(&x->r, NAME_TAG, tag.p, tag.len);
-	if (!rc)
-		rc = cat_put(&x->r, key, &it);
-	if (!rc)
-		x->tags_added++;
-	return rc;
-}
-
-enum _csv_kind { _CATALOG, _TAGS };
-
-/* A catalog or tags CSV file, row by row. CLI_OK or an exit code. */
-static int _load_csv(struct _rp *x, const char *path, enum _csv_kind kind)
-{
-	FILE *f;
-	if (lr_open(&f, path, _NAME, NULL))
-		return CLI_USAGE;
-	struct lr_csv c;
-	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
-	char err[300];
-	int rc = lr_csv_open(&c, f, path, m, NULL) ? CLI_USAGE : CLI_OK;
-	/* Required columns (the id; for tags the tag too), named or not. */
-	for (unsigned k = 0; rc == CLI_OK && k < (kind == _TAGS ? 2u : 1u); k++)
-		if (lr_csv_column(&c, k) < 0) {
-			fprintf(stderr, "%s:1: no column '%s' in the header\n",
-			    path, m->col[k] ? m->col[k] : m->fields[k]);
-			rc = CLI_USAGE;
-		}
-	while (rc == CLI_OK) {
-		int k = lr_csv_next(&c, err, sizeof(err));
-		if (k == 0)
-			break;
-		if (k > 0)
-			k = kind == _CATALOG ? _cat_row(x, &c, err, sizeof(err))
-					     : _tag_row(x, &c);
-		if (k == -ENOSPC && kind == _TAGS)
-			snprintf(err, sizeof(err), "name table full");
-		if (k == -ENOMEM) {
-			rc = CLI_USAGE;
-		} else if (k < 0) {
-			fprintf(stderr, "%s:%zu: %s\n", path, c.recline, err);
-			x->cat_rejected++;
-			if (k == -ENOSPC)
-				rc = CLI_USAGE;
-		} else if (kind == _CATALOG) {
-			x->cat_loaded++;
-		}
-	}
-	lr_csv_free(&c);
-	return lr_close(f, path, _NAME, NULL) ? CLI_USAGE : rc;
-}
-
-static int _load_json_catalog(struct _rp *x, const char *path)
-{
-	FILE *f;
-	if (lr_open(&f, path, _NAME, NULL))
-		return CLI_USAGE;
-	unsigned loaded = 0, failed = 0;
-	int rc = cli_catalog_load_stream(&x->r, f, path, &loaded, &failed);
-	x->cat_loaded += loaded;
-	x->cat_rejected += failed;
-	return lr_close(f, path, _NAME, NULL) == 0 && rc == 0 ? CLI_OK
-							      : CLI_USAGE;
-}
-
-static int _load_catalog(struct _rp *x)
-{
-	const struct _opts *o = x->o;
-	char err[256];
-	if (!o->catalog && !o->catalog_csv && !o->tags_csv)
-		return CLI_OK;
-	if (cat_lock(&x->r, err, sizeof(err))) {
-		fprintf(stderr, _NAME ": %s\n", err);
-		return CLI_USAGE;
-	}
-	int rc = CLI_OK;
-	if (o->catalog)
-		rc = _load_json_catalog(x, o->catalog);
-	if (rc == CLI_OK && o->catalog_csv)
-		rc = _load_csv(x, o->catalog_csv, _CATALOG);
-	if (rc == CLI_OK && o->tags_csv)
-		rc = _load_csv(x, o->tags_csv, _TAGS);
-	cat_unlock(&x->r);
-	return rc;
-}
-
 /* --- learning --------------------------------------------------------- */
-
-static int _key_cmp(const void *a, const void *b)
-{
-	const struct _key *p = a, *q = b;
-	if (p->t != q->t)
-		return p->t < q->t ? -1 : 1;
-	return p->i < q->i ? -1 : p->i > q->i;
-}
-
-/* Event-time order, input order among equal times. */
-static struct _key *_sorted(const struct lr_log *log)
-{
-	size_t n = log->ev.n;
-	struct _key *k = malloc((n ? n : 1) * sizeof(*k));
-	if (!k)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		k[i] = (struct _key){ lr_event(log, i)->time_ms, i };
-	qsort(k, n, sizeof(*k), _key_cmp);
-	return k;
-}
-
-/* Publishes n records; a full ring is drained by the worker's poll. */
-static int _publish(struct _rp *x, const struct evt_record *b, size_t n)
-{
-	const unsigned depth = x->r.hdr->geo.ring_depth;
-	size_t off = 0;
-	while (off < n) {
-		size_t done = 0;
-		int rc = client_publish_records(x->p, b + off, n - off,
-		    PEN_NOWAIT, &done);
-		off += done;
-		if (rc == -EAGAIN)
-			shard_poll(&x->r, 0, depth);
-		else if (rc)
-			return rc;
-	}
-	return 0;
-}
 
 static int _learn(struct _rp *x)
 {
-	struct _key *k = _sorted(&x->log);
+	struct rc_run *run = &x->run;
+	struct rc_key *k = rc_sorted(&run->log);
 	if (!k) {
 		fprintf(stderr, _NAME ": out of memory sorting %zu events\n",
-		    x->log.ev.n);
+		    run->log.ev.n);
 		return CLI_USAGE;
 	}
 	struct evt_record buf[_BATCH];
 	int rc = 0;
-	shard_recover(&x->r, 0);
-	for (size_t i = 0; i < x->log.ev.n && !rc;) {
+	shard_recover(&run->r, 0);
+	for (size_t i = 0; i < run->log.ev.n && !rc;) {
 		size_t n = 0;
-		while (n < _BATCH && i < x->log.ev.n)
-			buf[n++] = *lr_event(&x->log, k[i++].i);
-		rc = _publish(x, buf, n);
+		while (n < _BATCH && i < run->log.ev.n)
+			buf[n++] = *lr_event(&run->log, k[i++].i);
+		rc = rc_publish(run, buf, n);
 		if ((i & 0xffff) < _BATCH)
-			_progress(&x->pg, i, x->log.ev.n, UINT64_MAX);
+			_progress(&x->pg, i, run->log.ev.n, UINT64_MAX);
 	}
-	while (shard_poll(&x->r, 0, x->r.hdr->geo.ring_depth))
-		;
+	rc_drain(run);
 	free(k);
 	if (rc) {
 		fprintf(stderr, _NAME ": publish: %s\n", pen_strerror(rc));
@@ -556,7 +191,7 @@ static int _learn(struct _rp *x)
 
 /* --- output ----------------------------------------------------------- */
 
-static int _write_profiles(const struct _rp *x, const char *path)
+static int _write_profiles(const struct rc_run *x, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f) {
@@ -631,7 +266,7 @@ static int _tag_cmp(const void *a, const void *b)
 	return p->id < q->id ? -1 : p->id > q->id;
 }
 
-static int _totals(const struct _rp *x, struct _totals *t)
+static int _totals(const struct rc_run *x, struct _totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < x->log.users.n; i++) {
@@ -648,18 +283,18 @@ static int _totals(const struct _rp *x, struct _totals *t)
 	return 0;
 }
 
-static const uint64_t *_wcounters(const struct _rp *x)
+static const uint64_t *_wcounters(const struct rc_run *x)
 {
 	return reg_proc(&x->r, reg_proc_worker(&x->r, 0))->counters;
 }
 
 /* Rejections by reason: the reader's and the worker's (table full). */
-static uint64_t _rejects(const struct _rp *x, unsigned k)
+static uint64_t _rejects(const struct rc_run *x, unsigned k)
 {
 	return x->log.rejected[k] + _wcounters(x)[REG_C_REJECT0 + k];
 }
 
-static void _summary_text(const struct _rp *x, const struct _totals *t)
+static void _summary_text(const struct rc_run *x, const struct _totals *t)
 {
 	const uint64_t *wc = _wcounters(x);
 	printf("users %llu\nevents read %zu\nevents applied %llu\n"
@@ -689,7 +324,7 @@ static void _summary_text(const struct _rp *x, const struct _totals *t)
 	    t->profiles ? t->conf_sum / (double)t->profiles : 0.0);
 }
 
-static void _summary_json(const struct _rp *x, const struct _totals *t)
+static void _summary_json(const struct rc_run *x, const struct _totals *t)
 {
 	const uint64_t *wc = _wcounters(x);
 	printf(
@@ -721,12 +356,13 @@ static void _summary_json(const struct _rp *x, const struct _totals *t)
 	    t->profiles ? t->conf_sum / (double)t->profiles : 0.0);
 }
 
-static int _summary(const struct _rp *x)
+static int _summary(const struct _rp *rp)
 {
+	const struct rc_run *x = &rp->run;
 	struct _totals t;
 	int rc = _totals(x, &t);
 	if (rc == 0) {
-		if (x->o->json)
+		if (rp->o->json)
 			_summary_json(x, &t);
 		else
 			_summary_text(x, &t);
@@ -739,187 +375,21 @@ static int _summary(const struct _rp *x)
 
 /* --- command line ----------------------------------------------------- */
 
-/* "--name VALUE" or "--name=VALUE": 1 matched, 0 not, -1 value missing. */
-static int _opt(int argc, char **argv, int *i, const char *name,
-    const char **val)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n))
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n])
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*val = argv[++*i];
-	return 1;
-}
-
-static void _opts_init(struct _opts *o, const struct cli *c)
-{
-	memset(o, 0, sizeof(*o));
-	o->json = c->json;
-	o->tag_sep = '|';
-	lr_options_init(&o->rd);
-	o->rd.prog = _NAME;
-	lr_map_init(&o->cmap, _cat_fields, C_COUNT);
-	lr_map_init(&o->tmap, _tag_fields, T_COUNT);
-	cfg_defaults(&o->settings);
-}
-
-static void _opts_free(struct _opts *o)
-{
-	lr_options_free(&o->rd);
-	lr_map_free(&o->cmap);
-	lr_map_free(&o->tmap);
-	free(o->set_argv);
-}
-
-/* A column map flag ("F=COL,..."). CLI_OK or CLI_USAGE (printed). */
-static int _map_opt(struct lr_map *m, const char *v, const char *name)
-{
-	return lr_map_parse(m, v, _NAME, name, NULL) ? CLI_USAGE : CLI_OK;
-}
-
-/* An option with a value. CLI_OK, CLI_USAGE, or -1: not such an option. */
-static int _opt_value(struct _opts *o, const char *name, const char *v)
-{
-	struct lr_options *rd = &o->rd;
-	unsigned long long u;
-	if (!strcmp(name, "--out"))
-		o->out = v;
-	else if (!strcmp(name, "--catalog"))
-		o->catalog = v;
-	else if (!strcmp(name, "--catalog-csv"))
-		o->catalog_csv = v;
-	else if (!strcmp(name, "--tags-csv"))
-		o->tags_csv = v;
-	else if (!strcmp(name, "--type"))
-		rd->type = v;
-	else if (!strcmp(name, "--map"))
-		return _map_opt(&rd->map, v, name);
-	else if (!strcmp(name, "--catalog-map"))
-		return _map_opt(&o->cmap, v, name);
-	else if (!strcmp(name, "--tags-map"))
-		return _map_opt(&o->tmap, v, name);
-	else if (!strcmp(name, "--rating"))
-		return lr_map_set(&rd->map, LR_F_RATING, v) ? CLI_USAGE
-							    : CLI_OK;
-	else if (!strcmp(name, "--tag-sep"))
-		return strlen(v) == 1
-		    ? (o->tag_sep = v[0], CLI_OK)
-		    : _usage_err("--tag-sep: '%s' is not one character", v);
-	else if (!strcmp(name, "--time-unit"))
-		return !strcmp(v, "s") ? (rd->unit = LR_UNIT_S, CLI_OK)
-		    : !strcmp(v, "ms") ? (rd->unit = LR_UNIT_MS, CLI_OK)
-		    : !strcmp(v, "auto")
-		    ? (rd->unit = LR_UNIT_AUTO, CLI_OK)
-		    : _usage_err("--time-unit: '%s' is not s, ms or auto", v);
-	else if (!strcmp(name, "--rating-pos"))
-		return lr_number(v, strlen(v), &rd->rating_pos)
-		    ? _usage_err("--rating-pos: '%s' is not a number", v)
-		    : CLI_OK;
-	else if (!strcmp(name, "--rating-neg"))
-		return lr_number(v, strlen(v), &rd->rating_neg)
-		    ? _usage_err("--rating-neg: '%s' is not a number", v)
-		    : CLI_OK;
-	else if (!strcmp(name, "--max-events"))
-		return _u64(v, 1, 1ULL << 32, &rd->max_events)
-		    ? _usage_err("--max-events: '%s' is not 1..2^32", v)
-		    : CLI_OK;
-	else if (!strcmp(name, "--users"))
-		return _u64(v, 1024, 16777216, &u)
-		    ? _usage_err("--users: '%s' is not 1024..16777216", v)
-		    : (o->users = (unsigned)u, CLI_OK);
-	else
-		return -1;
-	return CLI_OK;
-}
-
-static const char *const _valued[] = { "--out", "--catalog", "--catalog-csv",
-	"--tags-csv", "--type", "--map", "--catalog-map", "--tags-map",
-	"--rating", "--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
-	"--max-events", "--users" };
-
 static int _flag(struct _opts *o, const char *a)
 {
-	if (!strcmp(a, "--csv"))
-		o->rd.csv = true;
-	else if (!strcmp(a, "--summary"))
+	if (!strcmp(a, "--summary"))
 		o->summary = true;
-	else if (!strcmp(a, "--quiet"))
-		o->quiet = true;
 	else if (!strcmp(a, "--json"))
 		o->json = true;
 	else if (a[0] == '-' && a[1])
-		return _usage_err(
+		return rc_usage_err(&o->core,
 		    "unknown option '%s' (settings are long options too: docs/SETTINGS.md)",
 		    a);
 	else if (!o->input)
 		o->input = a;
 	else
-		return _usage_err("one input FILE only ('%s' is extra)", a);
-	return CLI_OK;
-}
-
-/*
- * A setting given on the command line: --config FILE, --name=value,
- * --name value, --name or --no-name for booleans. Collected in order for
- * cfg_parse_args, which applies them exactly as penchantd does. Returns 1
- * when argv[*i] was one (and *i moved past its value), 0 when it is not a
- * setting, or an exit code.
- */
-static int _setting(struct _opts *o, int argc, char **argv, int *i)
-{
-	const char *a = argv[*i];
-	char name[128];
-	bool is_bool = false;
-	if (strncmp(a, "--", 2) || !a[2])
-		return 0;
-	const char *eq = strchr(a + 2, '=');
-	size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-	if (len >= sizeof(name))
-		return 0;
-	memcpy(name, a + 2, len);
-	name[len] = 0;
-	bool config = !strcmp(name, "config");
-	if (!config && cfg_lookup(name, &is_bool) &&
-	    (strncmp(name, "no-", 3) || cfg_lookup(name + 3, &is_bool) ||
-		!is_bool))
-		return 0;
-	bool takes_next = !eq && (config || !is_bool);
-	if (takes_next && *i + 1 >= argc)
-		return _usage_err("%s needs a value", a);
-	char **grown =
-	    realloc(o->set_argv, (size_t)(o->set_argc + 3) * sizeof(*grown));
-	if (!grown)
-		return _usage_err("out of memory%s", "");
-	o->set_argv = grown;
-	if (!o->set_argc)
-		o->set_argv[o->set_argc++] = (char *)_NAME;
-	o->set_argv[o->set_argc++] = argv[*i];
-	if (takes_next)
-		o->set_argv[o->set_argc++] = argv[++*i];
-	return 1;
-}
-
-/* Applies the collected settings (and checks them) as penchantd would. */
-static int _apply_settings(struct _opts *o)
-{
-	char err[CFG_ERR_MAX];
-	if (o->set_argc &&
-	    cfg_parse_args(&o->settings, o->set_argc, o->set_argv, NULL, err,
-		sizeof(err)) < 0) {
-		fprintf(stderr, _NAME ": %s\n", err);
-		return CLI_USAGE;
-	}
-	if (cfg_check(&o->settings, err, sizeof(err)) < 0) {
-		fprintf(stderr, _NAME ": %s\n", err);
-		return CLI_USAGE;
-	}
+		return rc_usage_err(&o->core,
+		    "one input FILE only ('%s' is extra)", a);
 	return CLI_OK;
 }
 
@@ -927,38 +397,24 @@ static int _parse(struct _opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *v = NULL;
-		int m = 0;
-		size_t k = 0;
-		for (; k < sizeof(_valued) / sizeof(_valued[0]); k++)
-			if ((m = _opt(argc, argv, &i, _valued[k], &v)))
-				break;
+		int m = rc_opt(argc, argv, &i, "--out", &v), rc;
 		if (m < 0)
-			return _usage_err("%s needs a value", _valued[k]);
-		int rc = 0;
+			return rc_usage_err(&o->core, "%s needs a value",
+			    "--out");
 		if (m)
-			rc = _opt_value(o, _valued[k], v);
-		else if ((rc = _setting(o, argc, argv, &i)) == 1)
-			rc = 0;
-		else if (rc == 0)
-			rc = _flag(o, argv[i]);
-		if (rc)
+			o->out = v;
+		else if ((rc = rc_arg(&o->core, argc, argv, &i)) < 0 || rc > 1)
+			return rc;
+		else if (rc == 0 && (rc = _flag(o, argv[i])))
 			return rc;
 	}
-	int rs = _apply_settings(o);
+	int rs = rc_apply_settings(&o->core);
 	if (rs)
 		return rs;
 	if (!o->input)
-		return _usage_err("which FILE?%s", "");
-	if (o->rd.rating_neg >= o->rd.rating_pos)
-		return _usage_err("--rating-neg must be below --rating-pos%s",
-		    "");
-	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (files[i] && access(files[i], R_OK)) {
-			fprintf(stderr, _NAME ": cannot open %s: %s\n",
-			    files[i], strerror(errno));
-			return CLI_USAGE;
-		}
+		return rc_usage_err(&o->core, "which FILE?%s", "");
+	if ((rs = rc_check_files(&o->core)))
+		return rs;
 	if (!o->out)
 		o->summary = true;
 	return CLI_OK;
@@ -966,54 +422,47 @@ static int _parse(struct _opts *o, int argc, char **argv)
 
 /* --- main ------------------------------------------------------------- */
 
-static void _free(struct _rp *x)
-{
-	if (x->p)
-		pen_close(&x->p);
-	if (x->r.base)
-		reg_detach(&x->r);
-	lr_log_free(&x->log);
-}
-
 static void _totals_line(const struct _rp *x)
 {
-	if (x->o->quiet)
+	if (x->o->core.quiet)
 		return;
+	const struct lr_log *log = &x->run.log;
 	double learn_s = (double)x->t_learn_ms / 1000;
 	fprintf(stderr,
 	    _NAME
 	    ": %zu events of %llu lines (%llu rejected) into %zu users; read %.2f s, learned %.2f s (%.0f events/s)\n",
-	    x->log.ev.n, (unsigned long long)x->log.lines,
-	    (unsigned long long)x->log.rejected_lines, x->log.users.n,
+	    log->ev.n, (unsigned long long)log->lines,
+	    (unsigned long long)log->rejected_lines, log->users.n,
 	    (double)x->t_read_ms / 1000, learn_s,
-	    learn_s > 0 ? (double)x->log.ev.n / learn_s : 0.0);
+	    learn_s > 0 ? (double)log->ev.n / learn_s : 0.0);
 }
 
 /* Region, catalog, events, output. */
 static int _run(struct _rp *x)
 {
-	int rc = _read_log(x);
+	struct rc_run *run = &x->run;
+	int rc = rc_read_log(run, x->o->input);
 	x->t_read_ms = reg_now_mono_ms() - x->pg.start_ms;
 	if (rc)
 		return rc;
 	struct cfg c;
-	_config(x, &c);
-	if (_open_region(x, &c))
+	rc_config(&x->o->core, run->log.users.n, &c);
+	if (rc_open_region(run, "replay", &c))
 		return CLI_USAGE;
-	if ((rc = _load_catalog(x)))
+	if ((rc = rc_load_catalog(run)))
 		return rc;
-	x->r.hdr->state = REG_RUNNING;
+	run->r.hdr->state = REG_RUNNING;
 	int64_t t0 = reg_now_mono_ms();
 	if ((rc = _learn(x)))
 		return rc;
 	x->t_learn_ms = reg_now_mono_ms() - t0;
 	_totals_line(x);
-	if (x->o->out && (rc = _write_profiles(x, x->o->out)))
+	if (x->o->out && (rc = _write_profiles(run, x->o->out)))
 		return rc;
 	if (x->o->summary && (rc = _summary(x)))
 		return rc;
-	return x->log.rejected_lines || x->cat_rejected ||
-		_wcounters(x)[REG_C_REJECT0 + EVT_R_TABLE_FULL]
+	return run->log.rejected_lines || run->cat_rejected ||
+		_wcounters(run)[REG_C_REJECT0 + EVT_R_TABLE_FULL]
 	    ? CLI_PARTIAL
 	    : CLI_OK;
 }
@@ -1025,26 +474,20 @@ int cli_replay(const struct cli *c, int argc, char **argv)
 			fputs(_help, stdout);
 			return CLI_OK;
 		}
-	struct _opts o;
-	_opts_init(&o, c);
+	struct _opts o = { .json = c->json };
+	rc_opts_init(&o.core, _NAME, c->instance);
 	int rc = _parse(&o, argc, argv);
 	if (rc) {
-		_opts_free(&o);
+		rc_opts_free(&o.core);
 		return rc;
 	}
 	struct _rp x = { .o = &o };
+	x.run.o = &o.core;
 	x.pg.start_ms = x.pg.last_ms = reg_now_mono_ms();
-	x.pg.quiet = o.quiet;
-	/* The reader runs before the region exists (it sizes it): the limits
-	 * boot_create() will store there. */
-	struct reg_header h = { 0 };
-	struct boot_options bo = { .history = true };
-	boot_params(&o.settings, &bo, &h);
-	o.rd.lim = h.limits;
-	o.rd.progress = _read_progress;
-	o.rd.progress_arg = &x.pg;
+	x.pg.quiet = o.core.quiet;
+	rc_reader_setup(&o.core, _read_progress, &x.pg);
 	rc = _run(&x);
-	_free(&x);
-	_opts_free(&o);
+	rc_close(&x.run);
+	rc_opts_free(&o.core);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "shm/boot.h"
 #include "shm/ring.h"
+#include "shm/secret.h"
 #include "shm/snapshot.h"
 #include "workers/acceptor.h"
 #include "workers/log.h"
@@ -128,9 +130,23 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 	struct reg_geometry g;
 	char err[512];
 	boot_geometry(s->cfg, &g);
-	struct boot_options bo = { .replace = o->reset };
-	int rc = boot_create(&s->r, s->cfg->instance, s->cfg, &g, &bo, err,
+	uint8_t secret[EVT_SECRET_BYTES];
+	bool fresh;
+	int rc = sec_load(s->cfg->state_dir, s->cfg->instance, true, secret,
+	    &fresh, err, sizeof(err));
+	if (rc) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE, "pseudonymization secret: %s",
+		    err);
+		return rc;
+	}
+	if (fresh)
+		LOG(s->cfg, CFG_LOG_INFO, _ROLE,
+		    "generated the pseudonymization secret %s/%s.key: keep it with the snapshots",
+		    s->cfg->state_dir, s->cfg->instance);
+	struct boot_options bo = { .replace = o->reset, .user_secret = secret };
+	rc = boot_create(&s->r, s->cfg->instance, s->cfg, &g, &bo, err,
 	    sizeof(err));
+	sodium_memzero(secret, sizeof(secret));
 	if (rc == 0)
 		return s->cfg->snapshot ? _load_snapshot(s) : 0;
 	if (rc != -EEXIST) {
@@ -144,6 +160,16 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 		    s->cfg->instance, err);
 		return rc;
 	}
+	if (sec_load(s->cfg->state_dir, s->cfg->instance, false, secret, NULL,
+		err, sizeof(err)) ||
+	    memcmp(secret, s->r.hdr->limits.user_secret, sizeof(secret))) {
+		LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
+		    "the region of instance '%s' is keyed by another pseudonymization secret than %s/%s.key: it cannot be adopted. Start with --reset to discard it",
+		    s->cfg->instance, s->cfg->state_dir, s->cfg->instance);
+		reg_detach(&s->r);
+		return -EPERM;
+	}
+	sodium_memzero(secret, sizeof(secret));
 	s->r.hdr->adoptions++;
 	LOG(s->cfg, CFG_LOG_WARN, _ROLE,
 	    "adopting the region left by supervisor pid %d: workers will recover in-flight events",

@@ -24,12 +24,19 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 	struct shard_block *sh = reg_shard(r, s);
 	shard_recover(r, s);
 	ck_pr_store_uint(&me->ready, 1);
-	int64_t idle_since = 0;
+	int64_t idle_since = 0, swept = 0;
 	for (;;) {
 		unsigned n = shard_poll(r, s, o->batch);
 		int64_t now = _now_us();
 		ck_pr_store_64((uint64_t *)&me->heartbeat_ms,
 		    (uint64_t)(now / 1000));
+		/* Retention: a tenth of the per-second budget every 100 ms,
+		 * busy or not (a worker that is never idle must sweep too). */
+		if (now - swept >= 100000) {
+			swept = now;
+			shard_sweep(r, s, reg_now_wall_ms(),
+			    r->hdr->retention_sweep_per_s / 10 + 1);
+		}
 		if (n) {
 			idle_since = 0;
 			continue;

@@ -68,6 +68,10 @@ static const char *const cfgtest_names[] = {
 	"server_threads",
 	"max_request_bytes",
 	"max_candidates",
+	"consent_regime",
+	"retention_days",
+	"retention_sweep_per_s",
+	"sensitive",
 };
 #define CFGTEST_COUNT (sizeof cfgtest_names / sizeof cfgtest_names[0])
 

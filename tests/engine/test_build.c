@@ -81,10 +81,10 @@ static void test_limits_and_keys(void)
 	CHECK_EQ_INT(l.max_time_ms, 4102444800000LL);
 	CHECK_EQ_INT(l.geo_precision, 6);
 
-	CHECK(evt_user_key("42", 2) != evt_entity_key("42", 2));
-	CHECK(evt_user_key("42", 2) == evt_user_key("42", 2));
-	CHECK(evt_user_key("42", 2) != evt_user_key("43", 2));
-	CHECK(evt_user_key("", 0) != 0 && evt_entity_key(NULL, 0) != 0);
+	CHECK(evt_user_key(NULL, "42", 2) != evt_entity_key("42", 2));
+	CHECK(evt_user_key(NULL, "42", 2) == evt_user_key(NULL, "42", 2));
+	CHECK(evt_user_key(NULL, "42", 2) != evt_user_key(NULL, "43", 2));
+	CHECK(evt_user_key(NULL, "", 0) != 0 && evt_entity_key(NULL, 0) != 0);
 
 	CHECK(evt_tag_id("  Jazz ", 7) == evt_tag_id("jazz", 4));
 	CHECK(evt_tag_id("JAZZ", 4) == evt_tag_id("jazz", 4));
@@ -112,7 +112,7 @@ static void test_minimal_ok(void)
 	CHECK_EQ_INT(build(&in, &r, &f), EVT_OK);
 	CHECK(f == NULL);
 	CHECK(r.seq == 0);
-	CHECK(r.user_key == evt_user_key("u1", 2));
+	CHECK(r.user_key == evt_user_key(NULL, "u1", 2));
 	CHECK(r.entity_key == evt_entity_key("act-9", 5));
 	CHECK(r.session_key == 0);
 	CHECK_EQ_INT(r.time_ms, T2024);

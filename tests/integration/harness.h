@@ -166,7 +166,7 @@ static inline unsigned hx_free_port(void)
 	return 0;
 }
 
-/* Removes what the test left: region, lock, snapshot, state dir. */
+/* Removes what the test left: region, lock, snapshot, audit log, state dir. */
 static inline void hx_cleanup(struct hx *h)
 {
 	if (h->pid > 0) {
@@ -179,6 +179,10 @@ static inline void hx_cleanup(struct hx *h)
 	snprintf(path, sizeof(path), "/dev/shm/penchant.%s.lock", h->instance);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s.snap", h->state_dir, h->instance);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.key", h->state_dir, h->instance);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.audit", h->state_dir, h->instance);
 	unlink(path);
 	if (check_failures == 0)
 		unlink(h->log);

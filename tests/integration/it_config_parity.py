@@ -139,8 +139,14 @@ def main():
             proc.wait(timeout=30)
 
         out = os.path.join(d, "replayed.jsonl")
-        r = run([pen, "replay", log, "--quiet", "--config", cfg,
-                 "--catalog", cat, "--out", out])
+        # The instance's key file keys the replay's users as the daemon's.
+        state = os.path.join(d, "state")
+        key = os.path.join(state, inst + ".key")
+        check(os.path.exists(key) and os.stat(key).st_mode & 0o777 == 0o600,
+              "the daemon made its pseudonymization key, mode 0600")
+        r = run([pen, "--instance", inst, "replay", log, "--quiet",
+                 "--config", cfg, "--state-dir", state, "--catalog", cat,
+                 "--out", out])
         check(r.returncode == 0, "replay --config runs: " + r.stderr.strip())
         with open(out) as f:
             rep = {p["user"]: p for p in map(json.loads, f)}
@@ -163,8 +169,15 @@ def main():
         check(any(live[u]["counts"].get("wishlist") for u in users),
               "the custom verb was learned")
 
-        r = run([pen, "replay", log, "--quiet", "--catalog", cat,
-                 "--out", out])
+        r = run([pen, "replay", log, "--quiet", "--config", cfg,
+                 "--catalog", cat, "--out", out])
+        with open(out) as f:
+            unkeyed = {p["user"]: p for p in map(json.loads, f)}
+        check(all(unkeyed[u]["user_key"] != live[u]["user_key"]
+                  for u in users),
+              "without the instance's key the user keys differ")
+        r = run([pen, "--instance", inst, "replay", log, "--quiet",
+                 "--state-dir", state, "--catalog", cat, "--out", out])
         with open(out) as f:
             plain = {p["user"]: p for p in map(json.loads, f)}
         diff = sum(comparable(plain[u]) != comparable(live[u])

@@ -73,7 +73,8 @@ static struct lrn_profile *_dump(const struct reg *r, unsigned users)
 	char id[32];
 	for (unsigned u = 0; u < users; u++) {
 		snprintf(id, sizeof(id), "user-%u", u);
-		int rc = prof_read(r, evt_user_key(id, strlen(id)), &all[u]);
+		int rc = prof_read(r,
+		    evt_user_key(&r->hdr->limits, id, strlen(id)), &all[u]);
 		if (rc && rc != -ENOENT)
 			CHECK_EQ_INT(rc, 0);
 	}

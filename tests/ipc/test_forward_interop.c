@@ -43,7 +43,7 @@ static int _on_event(void *ctx, const struct fwd_event *e)
 		v->rejected++;
 		return 0;
 	}
-#define U(name) (r->user_key == evt_user_key(name, strlen(name)))
+#define U(name) (r->user_key == evt_user_key(NULL, name, strlen(name)))
 	if (U("fl-int")) {
 		v->fl_int++;
 		if (r->time_ms % 1000 != 0 || r->time_ms < 1700000000000LL ||

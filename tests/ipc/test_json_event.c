@@ -62,7 +62,7 @@ static void test_problem_shape(void)
 	    f.in.has_dwell && f.in.has_scroll && !f.in.has_time_ms);
 
 	CHECK_EQ_INT(evt_build(&f.in, NULL, &f.rec, &f.field), EVT_OK);
-	CHECK(f.rec.user_key == evt_user_key("user-42", 7));
+	CHECK(f.rec.user_key == evt_user_key(NULL, "user-42", 7));
 	CHECK(f.rec.entity_key == evt_entity_key("act-123", 7));
 	CHECK(f.rec.session_key == evt_entity_key("s-7", 3));
 	CHECK_EQ_INT(f.rec.time_ms, 1710095400000LL); /* 18:30Z */
@@ -130,7 +130,7 @@ static void test_snake_flat(void)
 	    run(&f,
 		"{\"userId\":42,\"eventType\":\"view\",\"entityId\":-7,\"timestamp\":1710059400}"),
 	    EVT_OK);
-	CHECK(f.rec.user_key == evt_user_key("42", 2));
+	CHECK(f.rec.user_key == evt_user_key(NULL, "42", 2));
 	CHECK(f.rec.entity_key == evt_entity_key("-7", 2));
 
 	/* null is absent; unknown fields are ignored; later wins. */
@@ -138,7 +138,7 @@ static void test_snake_flat(void)
 	    run(&f,
 		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"userId\":\"v\"}"),
 	    EVT_OK);
-	CHECK(f.rec.user_key == evt_user_key("v", 1));
+	CHECK(f.rec.user_key == evt_user_key(NULL, "v", 1));
 	CHECK_EQ_INT(f.rec.device, EVT_DEV_UNKNOWN);
 
 	/* Escaped strings land in scratch and still match. */
@@ -146,7 +146,7 @@ static void test_snake_flat(void)
 	    run(&f,
 		"{\"userId\":\"\\u0075\",\"eventType\":\"\\u0076iew\",\"entityId\":\"a\",\"timestamp\":1710059400}"),
 	    EVT_OK);
-	CHECK(f.rec.user_key == evt_user_key("u", 1));
+	CHECK(f.rec.user_key == evt_user_key(NULL, "u", 1));
 	CHECK_EQ_INT(f.rec.type, EVT_VIEW);
 }
 

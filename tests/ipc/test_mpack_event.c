@@ -135,7 +135,7 @@ static void test_full_camel(void)
 	pstr(&pk, "recommendationType");
 	pstr(&pk, "trending");
 	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_OK);
-	CHECK_EQ_INT(o.rec.user_key, evt_user_key("user-42", 7));
+	CHECK_EQ_INT(o.rec.user_key, evt_user_key(NULL, "user-42", 7));
 	CHECK_EQ_INT(o.rec.session_key, evt_entity_key("s-1", 3));
 	CHECK_EQ_INT(o.rec.entity_key, evt_entity_key("act-9", 5));
 	CHECK_EQ_INT(o.rec.type, EVT_CLICK);
@@ -258,7 +258,7 @@ static void test_kinds_and_caps(void)
 	pstr(&pk, "timestamp");
 	msgpack_pack_uint64(&pk, T_MS);
 	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_OK);
-	CHECK_EQ_INT(o.rec.user_key, evt_user_key("42", 2));
+	CHECK_EQ_INT(o.rec.user_key, evt_user_key(NULL, "42", 2));
 	CHECK_EQ_INT(o.rec.entity_key, evt_entity_key("-7", 2));
 
 	/* without id storage, an integer id is the wrong kind */

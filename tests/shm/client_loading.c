@@ -14,7 +14,7 @@ int main(void)
 	struct reg r;
 	st_create(&r, inst, &g, REG_STARTING);
 	struct lrn_profile lp;
-	lrn_profile_init(&lp, evt_user_key("u1", 2));
+	lrn_profile_init(&lp, evt_user_key(NULL, "u1", 2));
 	lp.events = 3;
 	REQUIRE(prof_load(&r, &lp) == 0);
 	r.hdr->load_total = 10;

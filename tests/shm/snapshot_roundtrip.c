@@ -61,7 +61,7 @@ static void fill(struct reg *r)
 	for (unsigned u = 0; u < USERS; u++) {
 		char id[16];
 		int n = snprintf(id, sizeof(id), "user-%u", u);
-		g_users[u] = evt_user_key(id, (size_t)n);
+		g_users[u] = evt_user_key(NULL, id, (size_t)n);
 		unsigned s = reg_shard_of(g_users[u], r->hdr->geo.shards);
 		struct prof_ref ref;
 		REQUIRE(prof_find_or_insert(r, s, g_users[u], &ref) == 0);
@@ -236,6 +236,65 @@ int main(void)
 		reg_detach(&w);
 		reg_unlink(iv);
 		reg_unlink(iw);
+	}
+
+	/* Erasure: one user out of the file, every other one kept, no byte
+	 * of the erased key left; an absent user leaves the file alone. */
+	{
+		char epath[300];
+		snprintf(epath, sizeof(epath), "%s/e.snap", g_dir);
+		REQUIRE(snap_write(&a, epath, NULL, err, sizeof(err)) == 0);
+		struct lrn_profile lp;
+		CHECK_EQ_INT(snap_find(epath, g_users[7], &lp, err,
+				 sizeof(err)),
+		    0);
+		CHECK(lp.user_key == g_users[7]);
+		bool found = false;
+		CHECK_EQ_INT(snap_erase(&a, epath, g_users[7], &found, err,
+				 sizeof(err)),
+		    0);
+		CHECK(found);
+		CHECK_EQ_INT(snap_find(epath, g_users[7], &lp, err,
+				 sizeof(err)),
+		    -ENOENT);
+		CHECK_EQ_INT(snap_find(epath, g_users[8], &lp, err,
+				 sizeof(err)),
+		    0);
+		struct stat eb;
+		REQUIRE(stat(epath, &eb) == 0);
+		CHECK_EQ_INT(eb.st_mode & 07777, 0600);
+		FILE *ef = fopen(epath, "rb");
+		REQUIRE(ef);
+		unsigned char *eb2 = malloc((size_t)eb.st_size);
+		REQUIRE(eb2 &&
+		    fread(eb2, 1, (size_t)eb.st_size, ef) ==
+			(size_t)eb.st_size);
+		fclose(ef);
+		bool left = false;
+		for (off_t i = 0; i + 8 <= eb.st_size; i++)
+			left |= memcmp(eb2 + i, &g_users[7], 8) == 0;
+		CHECK(!left);
+		free(eb2);
+		const char *ie = st_instance("snap-e");
+		struct reg e;
+		st_create(&e, ie, &g, REG_STARTING);
+		struct snap_stats es;
+		CHECK_EQ_INT(snap_load(&e, epath, &es, err, sizeof(err)), 0);
+		CHECK_EQ_INT(es.profiles, USERS - 1);
+		CHECK_EQ_INT(es.catalog, ENTS);
+		CHECK_EQ_INT(prof_read(&e, g_users[7], &lp), -ENOENT);
+		CHECK_EQ_INT(prof_read(&e, g_users[8], &lp), 0);
+		found = true;
+		CHECK_EQ_INT(snap_erase(&a, epath, 12345, &found, err,
+				 sizeof(err)),
+		    0);
+		CHECK(!found);
+		CHECK_EQ_INT(snap_erase(&a, "/nonexistent/x.snap", 1, &found,
+				 err, sizeof(err)),
+		    -ENOENT);
+		unlink(epath);
+		reg_detach(&e);
+		reg_unlink(ie);
 	}
 
 	/* Corruptions: read the good file. */

@@ -96,7 +96,7 @@ static void make_events(uint64_t *seed)
 	for (unsigned u = 0; u < U; u++) {
 		char id[16];
 		int n = snprintf(id, sizeof(id), "u%u", u);
-		g_users[u] = evt_user_key(id, (size_t)n);
+		g_users[u] = evt_user_key(NULL, id, (size_t)n);
 	}
 	g_events = calloc(M, sizeof(*g_events));
 	g_uidx = calloc(M, sizeof(*g_uidx));
@@ -392,7 +392,7 @@ int main(void)
 	CHECK_EQ_INT(reg_shard(&g_r, 0)->count + reg_shard(&g_r, 1)->count,
 	    users);
 	struct lrn_profile none;
-	CHECK_EQ_INT(prof_read(&g_r, evt_user_key("nobody", 6), &none),
+	CHECK_EQ_INT(prof_read(&g_r, evt_user_key(NULL, "nobody", 6), &none),
 	    -ENOENT);
 	printf(
 	    "%u events, %u users, %u kills (%u after the load), %llu half-applied events rolled back, %llu applied records skipped, %u profiles wrong\n",

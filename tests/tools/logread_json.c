@@ -78,7 +78,7 @@ static void garbage(void)
 	REQUIRE(log.users.n == 2);
 	CHECK(!strcmp(lr_user_id(&log, 0), "u1"));
 	CHECK(!strcmp(lr_user_id(&log, 1), "u2"));
-	CHECK(log.users.v[0].key == evt_user_key("u1", 2));
+	CHECK(log.users.v[0].key == evt_user_key(NULL, "u1", 2));
 	CHECK(log.users.v[1].key == lr_event(&log, 1)->user_key);
 	free(msgs);
 

@@ -96,7 +96,7 @@ static void columns(void)
 	CHECK(lt_same(m, ""));
 	CHECK_EQ_INT(log.ev.n, 1);
 	CHECK(log.ev.n == 1 &&
-	    lr_event(&log, 0)->user_key == evt_user_key("u1", 2) &&
+	    lr_event(&log, 0)->user_key == evt_user_key(NULL, "u1", 2) &&
 	    lr_event(&log, 0)->entity_key == evt_entity_key("e1", 2));
 	free(m);
 	lr_log_free(&log);

@@ -1,0 +1,152 @@
+/*
+ * privacy: libpenchant's consent and erasure calls (penchant.h). Both are
+ * control records published into the handle's own rings, so they reach
+ * the user's worker after everything the handle published before, and the
+ * single-writer rule of the profile tables holds; the caller waits until
+ * the worker has applied them.
+ */
+#include "penchant.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc/audit.h"
+#include "ipc/client.h"
+#include "shm/privacy.h"
+#include "shm/profiles.h"
+#include "shm/snapshot.h"
+
+_Static_assert(PEN_PURPOSE_PERSONALIZATION == EVT_PURPOSE_PERSONALIZATION &&
+	PEN_PURPOSE_ANALYTICS == EVT_PURPOSE_ANALYTICS,
+    "public purposes are the engine's");
+
+/* Publishes one control record for key and waits until it is applied. */
+static int _control(pen_t *p, uint64_t key, uint8_t control, uint8_t consent,
+    unsigned timeout_ms)
+{
+	struct evt_record e;
+	memset(&e, 0, sizeof(e));
+	e.user_key = key;
+	e.time_ms = reg_now_wall_ms();
+	e.control = control;
+	e.consent = consent;
+	e.scroll_depth = -1.0f;
+	int rc = client_publish_records(p, &e, 1, 0, NULL);
+	return rc ? rc : pen_flush(p, timeout_ms);
+}
+
+static void _audit(pen_t *p, enum aud_action a, uint64_t key,
+    const char *detail)
+{
+	const struct reg_header *h = client_region(p)->hdr;
+	char err[256];
+	if (h->state_dir[0] &&
+	    aud_append(h->state_dir, h->instance, a, aud_subject_of(key),
+		detail, err, sizeof(err)))
+		fprintf(stderr, "penchant: audit trail: %s\n", err);
+}
+
+int pen_consent_set(pen_t *p, const char *user_id, size_t len,
+    unsigned purposes, unsigned granted, unsigned timeout_ms)
+{
+	if (!p || !user_id || !purposes || (purposes & ~EVT_PURPOSES) ||
+	    (granted & ~purposes))
+		return -EINVAL;
+	int rc = client_ready(p);
+	if (rc)
+		return rc;
+	const struct reg *r = client_region(p);
+	uint64_t key = evt_user_key(&r->hdr->limits, user_id, len);
+	rc = _control(p, key, EVT_CTL_CONSENT,
+	    (uint8_t)(EVT_CONSENT_SET(purposes) | granted), timeout_ms);
+	char detail[96];
+	snprintf(detail, sizeof(detail), "personalization=%s analytics=%s",
+	    !(purposes & EVT_PURPOSE_PERSONALIZATION)	? "unchanged"
+		: granted & EVT_PURPOSE_PERSONALIZATION ? "granted"
+							: "withdrawn",
+	    !(purposes & EVT_PURPOSE_ANALYTICS)	  ? "unchanged"
+		: granted & EVT_PURPOSE_ANALYTICS ? "granted"
+						  : "withdrawn");
+	if (rc == 0 || rc == -ETIMEDOUT)
+		_audit(p, AUD_CONSENT, key, detail);
+	return rc;
+}
+
+int pen_consent_get(pen_t *p, const char *user_id, size_t len,
+    struct pen_consent *out)
+{
+	if (!p || !user_id || !out)
+		return -EINVAL;
+	int rc = client_ready(p);
+	if (rc)
+		return rc;
+	const struct reg *r = client_region(p);
+	struct lrn_profile lp;
+	rc = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
+	if (rc && rc != -ENOENT)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	const struct lrn_profile *have = rc ? NULL : &lp;
+	if (have) {
+		out->decided = (lp.consent >> 4) & EVT_PURPOSES;
+		out->granted = lp.consent & out->decided;
+	}
+	for (unsigned u = 1; u <= EVT_PURPOSES; u <<= 1)
+		if (priv_consents(r, have, u))
+			out->effective |= u;
+	out->opt_in = r->hdr->consent_opt_in != 0;
+	return 0;
+}
+
+static double _now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
+    struct pen_erase_report *out, char *err, size_t errlen)
+{
+	struct pen_erase_report rep = { 0 };
+	double t0 = _now_s();
+	if (errlen)
+		err[0] = 0;
+	if (!p || !user_id)
+		return -EINVAL;
+	int rc = client_ready(p);
+	if (rc)
+		return rc;
+	const struct reg *r = client_region(p);
+	const struct reg_header *h = r->hdr;
+	rep.user_key = evt_user_key(&h->limits, user_id, len);
+	struct lrn_profile lp;
+	rep.had_profile = prof_read(r, rep.user_key, &lp) == 0;
+	rc = _control(p, rep.user_key, EVT_CTL_ERASE, 0, timeout_ms);
+	if (rc) {
+		snprintf(err, errlen,
+		    "the erasure is published but its worker has not applied it within %u ms: %s",
+		    timeout_ms, strerror(-rc));
+		return rc;
+	}
+	if (h->state_dir[0]) {
+		char path[512];
+		bool found = false;
+		snap_path(h->state_dir, h->instance, path, sizeof(path));
+		rc = snap_erase(r, path, rep.user_key, &found, err, errlen);
+		if (rc && rc != -ENOENT)
+			return rc;
+		rep.snapshot_had = found;
+	}
+	char detail[96];
+	snprintf(detail, sizeof(detail), "profile=%s snapshot=%s",
+	    rep.had_profile ? "erased" : "none",
+	    rep.snapshot_had ? "rewritten" : "none");
+	_audit(p, AUD_ERASE, rep.user_key, detail);
+	rep.seconds = _now_s() - t0;
+	if (out)
+		*out = rep;
+	return 0;
+}

@@ -1,0 +1,324 @@
+#!/usr/bin/python3
+"""it_eval: `penchant eval` on logs with a known answer, its protocol seen
+from outside, its determinism, --tune's config lines, its usage errors,
+and a run on the real MovieLens ratings.
+
+  small      users whose new items are always of their dominant category
+             (profile must beat popularity); users who pick by popularity
+             alone (profile must not beat it); the targets, their times and
+             their popularity (events before the target's time only, equal
+             times excluded) against a reference computed here; two runs
+             byte-identical; --tune prints lines replay takes as --config;
+             garbage options
+  movielens  README's replay flags on $PENCHANT_SHARED_DATA's MovieLens:
+             the table is printed; the lifts are reported
+
+Usage: it_eval.py PENCHANT small|movielens
+Exit 0 pass, 1 fail, 77 skip (movielens without $PENCHANT_SHARED_DATA).
+"""
+import collections
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+T0 = 1767225600          # 2026-01-01T00:00:00Z, seconds
+FAILS = []
+POSITIVE = {"click", "rsvp", "save", "share", "like", "cart", "purchase"}
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def run(pen, args):
+    return subprocess.run([pen, "eval", "--quiet"] + args,
+                          capture_output=True, text=True)
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def write(path, rows):
+    with open(path, "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+
+
+def catalog(ncat, per_cat):
+    items = []
+    for c in range(ncat):
+        for j in range(per_cat):
+            items.append({"id": "c%d-%d" % (c, j), "category": "cat%d" % c,
+                          "tags": ["tag%d%s" % (c, "ab"[j % 2])]})
+    return items
+
+
+def event(u, ty, e, t):
+    return {"user_id": u, "event_type": ty, "entity_id": e, "timestamp": t}
+
+
+def dominant_log(rng, ncat=5, per_cat=40, users=100, per_user=12):
+    """Each user clicks distinct items of one category; users interleave
+    over time; a bystander views one test target's item at its very
+    second (must not count) and the second before (must count)."""
+    seqs = {}
+    for u in range(users):
+        c = u % ncat
+        picks = rng.sample(range(per_cat), per_user)
+        seqs["u%d" % u] = ["c%d-%d" % (c, j) for j in picks]
+    order = [u for u in seqs for _ in range(per_user)]
+    rng.shuffle(order)
+    pos = collections.Counter()
+    ev = []
+    t = T0
+    for u in order:
+        e = seqs[u][pos[u]]
+        pos[u] += 1
+        ty = "view" if pos[u] % 4 == 0 else rng.choice(["click", "rsvp",
+                                                         "save"])
+        t += 60
+        ev.append(event(u, ty, e, t))
+    # the last event of u0 that is a new positive: its target
+    last = max(i for i, x in enumerate(ev)
+               if x["user_id"] == "u0" and x["event_type"] != "view")
+    tgt = ev[last]
+    ev.insert(0, event("bystander", "view", tgt["entity_id"],
+                       tgt["timestamp"]))
+    ev.insert(0, event("bystander", "view", tgt["entity_id"],
+                       tgt["timestamp"] - 1))
+    return ev
+
+
+def popular_log(rng, ncat=5, per_cat=40, users=150, per_user=8):
+    """Users pick items by a global Zipf popularity; categories carry no
+    taste at all."""
+    ids = ["c%d-%d" % (c, j) for c in range(ncat) for j in range(per_cat)]
+    rng.shuffle(ids)
+    w = [1.0 / (r + 1) ** 1.2 for r in range(len(ids))]
+    seqs = {}
+    for u in range(users):
+        got = []
+        while len(got) < per_user:
+            e = rng.choices(ids, weights=w)[0]
+            if e not in got:
+                got.append(e)
+        seqs["u%d" % u] = got
+    order = [u for u in seqs for _ in range(per_user)]
+    rng.shuffle(order)
+    pos = collections.Counter()
+    ev = []
+    t = T0
+    for u in order:
+        ev.append(event(u, "click", seqs[u][pos[u]], t))
+        pos[u] += 1
+        t += 60
+    return ev
+
+
+def reference(ev):
+    """Targets and their popularity, by the protocol of docs/EVAL.md."""
+    order = sorted(range(len(ev)), key=lambda i: (ev[i]["timestamp"], i))
+    touched = collections.defaultdict(set)
+    newpos = collections.defaultdict(list)
+    for i in order:
+        x = ev[i]
+        u, e = x["user_id"], x["entity_id"]
+        if x["event_type"] in POSITIVE and e not in touched[u]:
+            newpos[u].append(i)
+        touched[u].add(e)
+    want = {}
+    for u, p in newpos.items():
+        if len(p) >= 2:
+            for split, i in (("validation", p[-2]), ("test", p[-1])):
+                x = ev[i]
+                popularity = sum(1 for y in ev
+                                 if y["entity_id"] == x["entity_id"] and
+                                 y["timestamp"] < x["timestamp"])
+                want[(u, split)] = (iso(x["timestamp"]), popularity)
+    skipped = len({x["user_id"] for x in ev}) - len(
+        {u for u, _ in want})
+    return want, skipped
+
+
+def report(pen, args):
+    p = run(pen, args + ["--json"])
+    if p.returncode != 0:
+        print(p.stderr)
+        return None
+    r = json.loads(p.stdout)
+    return r, {s["name"]: s for s in r["strategies"]}
+
+
+def part_small(pen, d):
+    rng = random.Random(7)
+    cat = os.path.join(d, "catalog.jsonl")
+    write(cat, catalog(5, 40))
+
+    # (1) dominant categories: profile beats popularity
+    log = os.path.join(d, "dominant.jsonl")
+    ev = dominant_log(rng)
+    write(log, ev)
+    out = os.path.join(d, "targets.jsonl")
+    got = report(pen, [log, "--catalog", cat, "--out", out])
+    check(got is not None, "eval runs on the dominant-category log")
+    if got is None:
+        return
+    r, s = got
+    pop, prof = s["popularity"]["ndcg"], s["profile"]["ndcg"]
+    print("dominant: NDCG@10 popularity %.3f profile %.3f context %.3f "
+          "full %.3f" % (pop, prof, s["context"]["ndcg"], s["full"]["ndcg"]))
+    check(prof > 2 * pop, "profile more than doubles popularity's NDCG")
+    check(s["profile"]["vs_popularity"]["ndcg"]["lo"] > 0,
+          "the bootstrap interval of the difference is above 0")
+    check(r["test_targets"] == 100 and r["validation_targets"] == 100,
+          "100 test and 100 validation targets")
+    check(r["users_skipped"] == 1, "the bystander (views only) is skipped")
+
+    # the protocol from outside: targets, their times, their popularity
+    want, skipped = reference(ev)
+    lines = [json.loads(l) for l in open(out)]
+    seen = {(l["user"], l["split"]): (l["time"], l["target_popularity"])
+            for l in lines}
+    check(len(lines) == 200 and seen == want,
+          "--out: the targets' times and popularity (earlier times only) "
+          "are the reference's (%d lines)" % len(lines))
+    u0 = seen.get(("u0", "test"))
+    check(u0 is not None and u0 == want[("u0", "test")],
+          "u0's test target counts the bystander's view a second before, "
+          "not the one at its own second: %r" % (u0,))
+    check(all(l["candidates"] == 100 for l in lines),
+          "100 candidates per target")
+    check(all(len(l["ranks"]) == 4 and
+              all(1 <= v <= 100 for v in l["ranks"].values())
+              for l in lines), "a rank 1..100 per strategy")
+
+    # determinism, and the seed matters
+    a = run(pen, [log, "--catalog", cat, "--seed", "5"])
+    b = run(pen, [log, "--catalog", cat, "--seed", "5"])
+    c = run(pen, [log, "--catalog", cat, "--seed", "6"])
+    check(a.returncode == 0 and a.stdout == b.stdout and
+          a.stdout != c.stdout, "same seed, same table; another seed, "
+          "other candidates")
+    check("NDCG@10" in a.stdout and "popularity" in a.stdout and
+          "paired bootstrap" in a.stdout, "the text table")
+
+    # --tune: config lines replay takes
+    t = run(pen, [log, "--catalog", cat, "--tune", "--tune-budget", "4"])
+    check(t.returncode == 0, "--tune runs")
+    head = t.stdout.split("\n\n")[0]
+    conf = [l for l in head.splitlines() if " = " in l and
+            not l.startswith("#")]
+    check(len(conf) == 7, "--tune prints 7 settings (%d)" % len(conf))
+    cf = os.path.join(d, "tuned.conf")
+    with open(cf, "w") as f:
+        f.write(head + "\n")
+    p = subprocess.run([pen, "replay", "--quiet", log, "--config", cf],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, "replay --config takes the tuned lines "
+          "(%s)" % p.stderr.strip())
+
+    # (2) popularity is the truth: profile does not beat it
+    log2 = os.path.join(d, "popular.jsonl")
+    write(log2, popular_log(rng))
+    got = report(pen, [log2, "--catalog", cat])
+    check(got is not None, "eval runs on the popularity log")
+    if got:
+        r, s = got
+        pop, prof = s["popularity"]["ndcg"], s["profile"]["ndcg"]
+        print("popular: NDCG@10 popularity %.3f profile %.3f" % (pop, prof))
+        check(pop > 0.25, "popularity finds the popular targets")
+        check(prof <= pop + 0.01, "profile does not beat popularity")
+    got = report(pen, [log2, "--catalog", cat, "--base", "uniform"])
+    if got:
+        r, s = got
+        pop, prof = s["popularity"]["ndcg"], s["profile"]["ndcg"]
+        print("popular, uniform base: NDCG@10 popularity %.3f profile %.3f"
+              % (pop, prof))
+        check(prof < pop / 2 and s["profile"]["vs_popularity"]["ndcg"]["hi"]
+              < 0, "taste alone (uniform base) loses to popularity")
+
+    # garbage options
+    for args, what in (
+            ([], "which LOG?"),
+            ([log, log], "one input LOG only"),
+            ([log, "--k", "0"], "--k: '0'"),
+            ([log, "--candidates", "1"], "--candidates: '1'"),
+            ([log, "--candidates"], "--candidates needs a value"),
+            ([log, "--seed", "-3"], "--seed: '-3'"),
+            ([log, "--strategies", "profile,magic"], "--strategies"),
+            ([log, "--strategies", "base"], "--strategies"),
+            ([log, "--base", "random"], "--base: 'random'"),
+            ([log, "--tune-budget", "0"], "--tune-budget: '0'"),
+            ([log, "--frobnicate"], "unknown option '--frobnicate'"),
+            ([log, "--decay-per-day=7"], "decay_per_day"),
+            ([log, "--catalog", os.path.join(d, "nope")], "cannot open"),
+    ):
+        p = run(pen, args)
+        check(p.returncode == 2 and what in p.stderr,
+              "usage error %r: exit 2 and '%s' (%d: %s)"
+              % (args[1:], what, p.returncode, p.stderr.strip()[:120]))
+    empty = os.path.join(d, "empty.jsonl")
+    write(empty, [event("u1", "click", "c0-1", T0)])
+    p = run(pen, [empty])
+    check(p.returncode == 1 and "nothing to evaluate" in p.stderr,
+          "a log without two new positives: exit 1, said so")
+
+
+def part_movielens(pen, data):
+    args = [os.path.join(data, "ratings.csv"), "--csv", "--map",
+            "user_id=userId,entity_id=movieId,timestamp=timestamp",
+            "--time-unit", "s", "--rating", "rating",
+            "--catalog-csv", os.path.join(data, "movies.csv"),
+            "--catalog-map", "id=movieId,tags=genres", "--tag-sep", "|",
+            "--tags-csv", os.path.join(data, "tags.csv"),
+            "--tags-map", "entity_id=movieId,tag=tag"]
+    t0 = time.time()
+    p = run(pen, args)
+    el = time.time() - t0
+    print(p.stdout)
+    check(p.returncode == 0, "eval on MovieLens exits 0 (%s)"
+          % p.stderr.strip()[:200])
+    check("NDCG@10" in p.stdout and "context" in p.stdout,
+          "the table is printed")
+    got = report(pen, args)
+    check(got is not None, "--json parses")
+    if got:
+        r, s = got
+        for name in ("profile", "context", "full"):
+            v = s[name]["vs_popularity"]["ndcg"]
+            print("MovieLens NDCG@10 %s vs popularity: %+.1f %% "
+                  "(difference %+.4f, 95 %% CI [%+.4f, %+.4f])"
+                  % (name, 100 * v["lift"], v["diff"], v["lo"], v["hi"]))
+        check(r["test_targets"] > 600, "over 600 users evaluated")
+    print("eval on MovieLens: %.2f s wall" % el)
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[2] not in ("small", "movielens"):
+        print("usage: it_eval.py PENCHANT small|movielens")
+        return 1
+    pen = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="it-eval-") as d:
+        if sys.argv[2] == "small":
+            part_small(pen, d)
+        else:
+            base = os.environ.get("PENCHANT_SHARED_DATA", "")
+            data = os.path.join(base, "movielens-latest-small")
+            if not base or not os.path.exists(os.path.join(data,
+                                                           "ratings.csv")):
+                print("skip: no MovieLens data at %s" % data)
+                return 77
+            part_movielens(pen, data)
+    print("%d failed" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,494 @@
+/*
+ * evalcore: the evaluation protocol (contract in evalcore.h). Hash tables
+ * are open addressing with linear probing at load at most 1/2; keys are
+ * mixed by splitmix64 first, so sequential or crafted ids spread as well
+ * as hashed ones.
+ */
+#include "tools/evalcore.h"
+
+#include <ck_pr.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/geo.h"
+
+/* --- keys to dense indices -------------------------------------------- */
+
+static uint64_t _mix(uint64_t x)
+{
+	return rng_mix64(&x);
+}
+
+static int _index_grow(struct ec_index *x)
+{
+	uint32_t cap = x->cap ? x->cap * 2 : 1024;
+	uint32_t *s = calloc(cap, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < x->n; i++) {
+		uint32_t at = (uint32_t)_mix(x->keys[i]) & (cap - 1);
+		while (s[at])
+			at = (at + 1) & (cap - 1);
+		s[at] = i + 1;
+	}
+	free(x->slots);
+	x->slots = s;
+	x->cap = cap;
+	return 0;
+}
+
+int64_t ec_index_find(const struct ec_index *x, uint64_t key)
+{
+	if (!x->cap)
+		return -1;
+	for (uint32_t at = (uint32_t)_mix(key) & (x->cap - 1); x->slots[at];
+	     at = (at + 1) & (x->cap - 1))
+		if (x->keys[x->slots[at] - 1] == key)
+			return x->slots[at] - 1;
+	return -1;
+}
+
+int ec_index_add(struct ec_index *x, uint64_t key, uint32_t *out)
+{
+	int64_t i = ec_index_find(x, key);
+	if (i >= 0) {
+		*out = (uint32_t)i;
+		return 0;
+	}
+	if (x->n >= (1u << 31))
+		return -E2BIG;
+	if (2 * (x->n + 1) > x->cap && _index_grow(x))
+		return -ENOMEM;
+	if (x->n == x->kcap) {
+		uint32_t c = x->kcap ? x->kcap * 2 : 1024;
+		uint64_t *k = realloc(x->keys, c * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		x->keys = k;
+		x->kcap = c;
+	}
+	uint32_t at = (uint32_t)_mix(key) & (x->cap - 1);
+	while (x->slots[at])
+		at = (at + 1) & (x->cap - 1);
+	x->keys[x->n] = key;
+	x->slots[at] = ++x->n;
+	*out = x->n - 1;
+	return 0;
+}
+
+void ec_index_free(struct ec_index *x)
+{
+	free(x->keys);
+	free(x->slots);
+	memset(x, 0, sizeof(*x));
+}
+
+/* --- touched pairs ---------------------------------------------------- */
+
+static uint64_t _pair(uint32_t user, uint32_t item)
+{
+	return (uint64_t)(user + 1) << 32 | item; /* never 0 */
+}
+
+static int _pairs_grow(struct ec_plan *pl)
+{
+	size_t cap = pl->pcap ? pl->pcap * 2 : 4096;
+	uint64_t *s = calloc(cap, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < pl->pcap; i++) {
+		if (!pl->pairs[i])
+			continue;
+		size_t at = _mix(pl->pairs[i]) & (cap - 1);
+		while (s[at])
+			at = (at + 1) & (cap - 1);
+		s[at] = pl->pairs[i];
+	}
+	free(pl->pairs);
+	pl->pairs = s;
+	pl->pcap = cap;
+	return 0;
+}
+
+/* 1 added, 0 already there, -ENOMEM. */
+static int _pairs_add(struct ec_plan *pl, uint64_t v)
+{
+	if (2 * (pl->npairs + 1) > pl->pcap && _pairs_grow(pl))
+		return -ENOMEM;
+	size_t at = _mix(v) & (pl->pcap - 1);
+	for (; pl->pairs[at]; at = (at + 1) & (pl->pcap - 1))
+		if (pl->pairs[at] == v)
+			return 0;
+	pl->pairs[at] = v;
+	pl->npairs++;
+	return 1;
+}
+
+bool ec_plan_touched(const struct ec_plan *pl, uint32_t user, uint32_t item)
+{
+	if (!pl->pcap)
+		return false;
+	uint64_t v = _pair(user, item);
+	for (size_t at = _mix(v) & (pl->pcap - 1); pl->pairs[at];
+	     at = (at + 1) & (pl->pcap - 1))
+		if (pl->pairs[at] == v)
+			return true;
+	return false;
+}
+
+/* --- the plan --------------------------------------------------------- */
+
+bool ec_touches(const struct evt_record *e)
+{
+	return e->entity_key && e->type != EVT_IMPRESSION &&
+	    e->type != EVT_SEARCH;
+}
+
+bool ec_positive(const struct lrn_params *lp, const struct evt_record *e)
+{
+	return ec_touches(e) && e->type != EVT_VIEW && lrn_signal(lp, e) > 0;
+}
+
+/* Per user: the last two new positives (stream positions + 1, 0 none). */
+struct _last2 {
+	size_t last, prev;
+};
+
+static int _build_pool(struct ec_plan *pl, const uint64_t *catalog,
+    size_t n_catalog, const uint8_t *touched_item, size_t ticap)
+{
+	size_t cap = n_catalog ? n_catalog : pl->items.n;
+	pl->pool = malloc((cap ? cap : 1) * sizeof(*pl->pool));
+	uint8_t *in = calloc(pl->items.n + n_catalog + 1, 1);
+	if (!pl->pool || !in) {
+		free(in);
+		return -ENOMEM;
+	}
+	if (n_catalog) {
+		for (size_t i = 0; i < n_catalog; i++) {
+			uint32_t it;
+			if (ec_index_add(&pl->items, catalog[i], &it)) {
+				free(in);
+				return -ENOMEM;
+			}
+			if (!in[it]) {
+				in[it] = 1;
+				pl->pool[pl->n_pool++] = it;
+			}
+		}
+	} else {
+		/* touched items in order of first appearance */
+		for (size_t i = 0; i < pl->n; i++) {
+			uint32_t it = pl->ev_item[i];
+			if (it < ticap && touched_item[it] && !in[it]) {
+				in[it] = 1;
+				pl->pool[pl->n_pool++] = it;
+			}
+		}
+	}
+	for (size_t i = 0; i < pl->pcap; i++)
+		if (pl->pairs[i] && in[(uint32_t)pl->pairs[i]])
+			pl->pool_touched[(pl->pairs[i] >> 32) - 1]++;
+	free(in);
+	pl->mark = calloc(pl->n_pool + 1, sizeof(*pl->mark));
+	pl->scratch = malloc((pl->n_pool + 1) * sizeof(*pl->scratch));
+	return pl->mark && pl->scratch ? 0 : -ENOMEM;
+}
+
+int ec_plan_build(struct ec_plan *pl, const struct lrn_params *lp,
+    ec_event_fn ev, const void *arg, size_t n, const uint64_t *catalog,
+    size_t n_catalog)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->n = n;
+	size_t m = n ? n : 1;
+	pl->ev_user = malloc(m * sizeof(*pl->ev_user));
+	pl->ev_item = malloc(m * sizeof(*pl->ev_item));
+	pl->split = calloc(m, 1);
+	if (!pl->ev_user || !pl->ev_item || !pl->split)
+		return -ENOMEM;
+	struct _last2 *l2 = NULL;
+	size_t l2cap = 0;
+	uint8_t *touched_item = NULL;
+	size_t ticap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct evt_record *e = ev(arg, i);
+		uint32_t u, it = EC_NONE_ITEM;
+		if ((rc = ec_index_add(&pl->users, e->user_key, &u)))
+			break;
+		if (e->entity_key &&
+		    (rc = ec_index_add(&pl->items, e->entity_key, &it)))
+			break;
+		pl->ev_user[i] = u;
+		pl->ev_item[i] = it;
+		if (u >= l2cap) {
+			size_t c = l2cap ? l2cap * 2 : 1024;
+			struct _last2 *g = realloc(l2, c * sizeof(*g));
+			if (!g) {
+				rc = -ENOMEM;
+				break;
+			}
+			memset(g + l2cap, 0, (c - l2cap) * sizeof(*g));
+			l2 = g;
+			l2cap = c;
+		}
+		if (!ec_touches(e))
+			continue;
+		if (it >= ticap) {
+			size_t c = ticap ? ticap * 2 : 1024;
+			while (c <= it)
+				c *= 2;
+			uint8_t *g = realloc(touched_item, c);
+			if (!g) {
+				rc = -ENOMEM;
+				break;
+			}
+			memset(g + ticap, 0, c - ticap);
+			touched_item = g;
+			ticap = c;
+		}
+		touched_item[it] = 1;
+		int added = _pairs_add(pl, _pair(u, it));
+		if (added < 0) {
+			rc = added;
+			break;
+		}
+		if (added && ec_positive(lp, e)) {
+			l2[u].prev = l2[u].last;
+			l2[u].last = i + 1;
+		}
+	}
+	if (!rc &&
+	    !(pl->pool_touched =
+		    calloc(pl->users.n + 1, sizeof(*pl->pool_touched))))
+		rc = -ENOMEM;
+	for (uint32_t u = 0; !rc && u < pl->users.n; u++) {
+		if (!l2[u].prev) {
+			pl->users_skipped++;
+			continue;
+		}
+		pl->split[l2[u].prev - 1] = EC_VALID;
+		pl->split[l2[u].last - 1] = EC_TEST;
+		pl->n_valid++;
+		pl->n_test++;
+	}
+	if (!rc)
+		rc = _build_pool(pl, catalog, n_catalog, touched_item, ticap);
+	free(l2);
+	free(touched_item);
+	return rc;
+}
+
+void ec_plan_free(struct ec_plan *pl)
+{
+	free(pl->ev_user);
+	free(pl->ev_item);
+	free(pl->split);
+	ec_index_free(&pl->users);
+	ec_index_free(&pl->items);
+	free(pl->pairs);
+	free(pl->pool);
+	free(pl->pool_touched);
+	free(pl->mark);
+	free(pl->scratch);
+	memset(pl, 0, sizeof(*pl));
+}
+
+uint64_t ec_seed(uint64_t seed, uint64_t a, uint64_t b)
+{
+	uint64_t x = seed;
+	uint64_t h = rng_mix64(&x) ^ a;
+	h = rng_mix64(&h) ^ b;
+	return rng_mix64(&h);
+}
+
+unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
+    unsigned split, unsigned n, uint64_t seed, uint32_t *out)
+{
+	uint32_t free_n = pl->n_pool - pl->pool_touched[user];
+	unsigned want = n == 0 || n - 1 >= free_n ? free_n : n - 1, got = 0;
+	if (want == free_n) {
+		/* all of them, in pool order */
+		for (uint32_t j = 0; j < pl->n_pool && got < want; j++)
+			if (!ec_plan_touched(pl, user, pl->pool[j]))
+				out[got++] = pl->pool[j];
+		out[got] = target;
+		return got + 1;
+	}
+	struct rng r;
+	rng_seed(&r, ec_seed(seed, pl->users.keys[user], split));
+	if (free_n >= 2 * want) {
+		/* rejection: at least half the draws land */
+		if (++pl->stamp == 0) {
+			memset(pl->mark, 0, pl->n_pool * sizeof(*pl->mark));
+			pl->stamp = 1;
+		}
+		while (got < want) {
+			uint32_t j = (uint32_t)rng_below(&r, pl->n_pool);
+			if (pl->mark[j] == pl->stamp ||
+			    ec_plan_touched(pl, user, pl->pool[j]))
+				continue;
+			pl->mark[j] = pl->stamp;
+			out[got++] = pl->pool[j];
+		}
+	} else {
+		/* dense: the untouched ones, then a partial Fisher-Yates */
+		uint32_t m = 0;
+		for (uint32_t j = 0; j < pl->n_pool; j++)
+			if (!ec_plan_touched(pl, user, pl->pool[j]))
+				pl->scratch[m++] = pl->pool[j];
+		for (; got < want; got++) {
+			uint32_t j = got + (uint32_t)rng_below(&r, m - got);
+			uint32_t t = pl->scratch[j];
+			pl->scratch[j] = pl->scratch[got];
+			pl->scratch[got] = t;
+			out[got] = t;
+		}
+	}
+	out[got] = target;
+	return got + 1;
+}
+
+/* --- popularity ------------------------------------------------------- */
+
+int ec_pop_init(struct ec_pop *p, uint32_t n_items)
+{
+	memset(p, 0, sizeof(*p));
+	p->n_items = n_items;
+	p->count = calloc(n_items ? n_items : 1, sizeof(*p->count));
+	p->pend_t = INT64_MIN;
+	return p->count ? 0 : -ENOMEM;
+}
+
+void ec_pop_at(struct ec_pop *p, int64_t t)
+{
+	if (t <= p->pend_t)
+		return;
+	for (size_t i = 0; i < p->npend; i++)
+		p->count[p->pend[i]]++;
+	p->total += p->npend;
+	p->npend = 0;
+	p->pend_t = t;
+}
+
+int ec_pop_add(struct ec_pop *p, int64_t t, uint32_t item)
+{
+	ec_pop_at(p, t);
+	if (item >= p->n_items)
+		return 0;
+	if (p->npend == p->pcap) {
+		size_t c = p->pcap ? p->pcap * 2 : 256;
+		uint32_t *g = realloc(p->pend, c * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		p->pend = g;
+		p->pcap = c;
+	}
+	p->pend[p->npend++] = item;
+	return 0;
+}
+
+void ec_pop_free(struct ec_pop *p)
+{
+	free(p->count);
+	free(p->pend);
+	memset(p, 0, sizeof(*p));
+}
+
+/* --- calling the re-ranker -------------------------------------------- */
+
+void ec_event_ctx(const struct evt_record *e, struct rank_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->time_ms = e->time_ms;
+	ctx->tz_min = e->tz_offset_min;
+	double a, b, c, d;
+	if (e->geo_cell && geo_cell_bounds(e->geo_cell, &a, &b, &c, &d) == 0) {
+		ctx->has_location = true;
+		ctx->lat = (a + b) / 2;
+		ctx->lon = (c + d) / 2;
+	}
+	ctx->weather = e->weather;
+	ctx->social = e->social;
+	ctx->device = e->device;
+	ctx->platform = e->platform;
+}
+
+void ec_cat_rates(const struct reg *r, uint32_t cat, int64_t now_ms, float *ctr,
+    float *trend)
+{
+	uint64_t imps = 0, acts = 0;
+	double today = 0, yesterday = 0;
+	int64_t day = now_ms / LRN_DAY_MS;
+	const uint32_t mask = REG_CAT_STATS - 1;
+	*ctr = -1.0f;
+	*trend = 0.0f;
+	if (!cat)
+		return;
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		const struct shard_stats *st = &reg_shard(r, s)->stats;
+		const struct cat_stat *c = NULL;
+		/* the worker's probe sequence (shm/shard.c) */
+		for (uint32_t i = 0, at = (cat * 0x9E3779B1u) >> 22 & mask;
+		     i < REG_CAT_STATS; i++, at = (at + 1) & mask) {
+			uint32_t k = ck_pr_load_32(&st->cats[at].id);
+			if (k == cat)
+				c = &st->cats[at];
+			if (k == cat || k == 0)
+				break;
+		}
+		if (!c)
+			continue;
+		imps += ck_pr_load_64(&c->impressions);
+		acts += ck_pr_load_64(&c->actions);
+		int32_t d = (int32_t)ck_pr_load_32((const uint32_t *)&c->day);
+		uint32_t t = ck_pr_load_32(&c->pos_today);
+		uint32_t y = ck_pr_load_32(&c->pos_yesterday);
+		if (d == day) {
+			today += t;
+			yesterday += y;
+		} else if (d == day - 1) {
+			yesterday += t;
+		}
+	}
+	double past = (double)(now_ms - day * LRN_DAY_MS) / (double)LRN_DAY_MS;
+	*ctr = imps >= EC_CTR_MIN_IMPRESSIONS
+	    ? (float)((double)acts / (double)imps)
+	    : -1.0f;
+	*trend = (float)((today + 1.0) / (yesterday * past + 1.0));
+}
+
+unsigned ec_result_pos(const struct rank_result *res, unsigned n,
+    uint32_t index)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (res[i].index == index)
+			return i;
+	return n;
+}
+
+/* a before b: higher score, then lower index */
+static bool _before(const double *s, uint32_t a, uint32_t b)
+{
+	return s[a] > s[b] || (s[a] == s[b] && a < b);
+}
+
+unsigned ec_top_k(const double *scores, unsigned n, unsigned k, uint32_t *top)
+{
+	unsigned m = 0;
+	if (k > n)
+		k = n;
+	for (uint32_t i = 0; i < n && k; i++) {
+		if (m == k && !_before(scores, i, top[m - 1]))
+			continue;
+		unsigned j = m < k ? m++ : m - 1;
+		while (j > 0 && _before(scores, i, top[j - 1])) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = i;
+	}
+	return m;
+}

@@ -1,0 +1,181 @@
+/*
+ * evalcore: the offline evaluation protocol of `penchant eval`, and what
+ * eval and `penchant simulate` share to call the re-ranker. The protocol
+ * part is plain functions over plain arrays (no region, no I/O), so a test
+ * can check it on a stream it writes by hand; docs/EVAL.md says why each
+ * rule is what it is.
+ *
+ * The stream is the log in event-time order (input order among equal
+ * times), handed over by a callback: ec_event_fn(arg, i) is its i-th
+ * record.
+ *
+ * Words:
+ *  - an event touches its item when it has one (entity_key != 0) and is
+ *    neither an impression nor a search: a view, a click, a rating... An
+ *    impression is exposure, not interest, so a shown item stays a valid
+ *    negative and a clicked impression a valid target.
+ *  - a new positive is a touching event with lrn_signal() > 0 that is not
+ *    a view, on an item the user had not touched before in the stream.
+ *  - per user, the test target is the last new positive, the validation
+ *    target the one before. A user with fewer than two is skipped.
+ *  - the candidate pool is the catalog (every key given), or, without
+ *    one, every item the log touches. Negatives are drawn from the pool
+ *    items the user never touches anywhere in the log (before or after
+ *    the target: a later favourite is no negative).
+ *  - popularity of an item at time t: the touching events on it at times
+ *    before t (equal times excluded), over all users.
+ *
+ * Memory: two 32-bit indices and a byte per event, a 64-bit key and a
+ * 32-bit slot per user and item, and a hash set of the (user, item) pairs
+ * (16 bytes per distinct pair, load at most 1/2).
+ *
+ * Errors are negative errno values. Nothing here prints or keeps global
+ * state; one thread per struct.
+ */
+#ifndef PENCHANT_TOOLS_EVALCORE_H
+#define PENCHANT_TOOLS_EVALCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/event.h"
+#include "engine/item.h"
+#include "engine/learn.h"
+#include "engine/rank.h"
+#include "engine/rng.h"
+#include "shm/region.h"
+
+#define EC_NONE_ITEM UINT32_MAX /* an event without an item */
+
+/* --- keys to dense indices -------------------------------------------- */
+
+/* 64-bit keys numbered 0, 1, ... in order of first insertion. */
+struct ec_index {
+	uint64_t *keys; /* keys[0..n) */
+	uint32_t n, kcap;
+	uint32_t *slots; /* index + 1, 0 free; cap a power of two */
+	uint32_t cap;
+};
+
+/* The index of key, inserted when new (*out). 0, -ENOMEM or -E2BIG (more
+ * than 2^31 keys). Key 0 is a key like any other. */
+int ec_index_add(struct ec_index *x, uint64_t key, uint32_t *out);
+/* The index of key, or -1. */
+int64_t ec_index_find(const struct ec_index *x, uint64_t key);
+void ec_index_free(struct ec_index *x);
+
+/* --- the plan: targets, touched pairs, the pool ----------------------- */
+
+enum ec_split { EC_NONE = 0, EC_VALID = 1, EC_TEST = 2 };
+
+struct ec_plan {
+	size_t n;	   /* events in the stream */
+	uint32_t *ev_user; /* per stream position: user index */
+	uint32_t *ev_item; /* item index, EC_NONE_ITEM when none */
+	uint8_t *split;	   /* enum ec_split of each position */
+	struct ec_index users, items;
+	uint64_t *pairs; /* set of (user + 1) << 32 | item touched; 0 free */
+	size_t pcap, npairs;
+	uint32_t *pool; /* item indices negatives are drawn from */
+	uint32_t n_pool;
+	uint32_t *pool_touched;	  /* per user: pool items touched */
+	uint64_t n_valid, n_test; /* targets marked */
+	uint64_t users_skipped;	  /* users with < 2 new positives */
+	/* sampling scratch: a stamp per pool item, a list */
+	uint32_t *mark, stamp, *scratch;
+};
+
+typedef const struct evt_record *(*ec_event_fn)(const void *arg, size_t i);
+
+/* Whether e touches its item, and whether it is positive as the header
+ * says (a new positive is a positive on an untouched item). */
+bool ec_touches(const struct evt_record *e);
+bool ec_positive(const struct lrn_params *lp, const struct evt_record *e);
+
+/*
+ * Walks the stream once: indexes users and items, records touched pairs,
+ * marks each user's validation and test targets. The pool is catalog[0..
+ * n_catalog) (keys; repeats ignored) when n_catalog > 0, else the items
+ * the stream touches, in order of first appearance. 0 or -ENOMEM. Free with
+ * ec_plan_free() either way.
+ */
+int ec_plan_build(struct ec_plan *pl, const struct lrn_params *lp,
+    ec_event_fn ev, const void *arg, size_t n, const uint64_t *catalog,
+    size_t n_catalog);
+void ec_plan_free(struct ec_plan *pl);
+
+/* Whether the user ever touches the item in the stream. */
+bool ec_plan_touched(const struct ec_plan *pl, uint32_t user, uint32_t item);
+
+/*
+ * The candidates of one target into out: n - 1 pool items the user never
+ * touches, drawn uniformly without replacement by a generator seeded with
+ * (seed, user key, split), in draw order, then the target last (ties then
+ * rank it pessimistically). n == 0: every such pool item, in pool order,
+ * then the target. Fewer when the pool runs out. Returns the count
+ * (out needs room for n, or n_pool + 1 when n is 0).
+ */
+unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
+    unsigned split, unsigned n, uint64_t seed, uint32_t *out);
+
+/* A seed for (seed, a, b): splitmix of the three. */
+uint64_t ec_seed(uint64_t seed, uint64_t a, uint64_t b);
+
+/* --- popularity as of a time ------------------------------------------ */
+
+/*
+ * Running counts of touching events per item. Events of the current time
+ * are held back until the stream moves past it, so at an event of time t
+ * count[] holds exactly the events before t.
+ */
+struct ec_pop {
+	uint64_t *count; /* per item index, n_items */
+	uint32_t n_items;
+	uint64_t total; /* sum of count[] */
+	uint32_t *pend; /* items of events at time pend_t, not yet counted */
+	size_t npend, pcap;
+	int64_t pend_t;
+};
+
+int ec_pop_init(struct ec_pop *p, uint32_t n_items); /* 0 or -ENOMEM */
+/* The stream is at time t: counts events before t. Call first at every
+ * event, then ec_pop_add() when it touches an item. */
+void ec_pop_at(struct ec_pop *p, int64_t t);
+int ec_pop_add(struct ec_pop *p, int64_t t, uint32_t item); /* 0, -ENOMEM */
+void ec_pop_free(struct ec_pop *p);
+
+/* --- calling the re-ranker -------------------------------------------- */
+
+/* The rank context of an event: its time, offset, location cell's
+ * centre, weather, company, device and platform. */
+void ec_event_ctx(const struct evt_record *e, struct rank_ctx *ctx);
+
+/*
+ * What pen_rerank (ipc/rerank.c) gives the ranker for a candidate of
+ * category `cat` at now_ms, from the serving statistics the workers keep,
+ * summed over shards, computed the same way: *ctr the category's click
+ * rate (actions / impressions; negative below EC_CTR_MIN_IMPRESSIONS
+ * impressions), *trend the positives of the latest event day over those of
+ * the day before scaled to the share of today already past, each + 1.
+ * Category 0: unknown (-1 and 0).
+ */
+#define EC_CTR_MIN_IMPRESSIONS 20
+void ec_cat_rates(const struct reg *r, uint32_t cat, int64_t now_ms, float *ctr,
+    float *trend);
+
+/*
+ * Position (0-based) of candidate `index` in the first n results, or n
+ * when absent.
+ */
+unsigned ec_result_pos(const struct rank_result *res, unsigned n,
+    uint32_t index);
+
+/*
+ * The top k of scores[0..n) by descending score, ties to the lower index
+ * (the order met_rank() counts), into top (room for min(n, k)). Returns
+ * how many.
+ */
+unsigned ec_top_k(const double *scores, unsigned n, unsigned k, uint32_t *top);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * privacy_cmd: the data subject's rights at the command line
+ * (docs/PRIVACY.md): `penchant erase USER`, `penchant consent USER ...`
+ * and `penchant export USER` (everything held on the user, as JSON).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/audit.h"
+#include "ipc/client.h"
+#include "shm/profiles.h"
+#include "shm/snapshot.h"
+#include "tools/cli.h"
+
+#define _TIMEOUT_MS 10000
+
+/* One USER and only --json (common to erase and export). */
+static int _user_arg(const char *cmd, int argc, char **argv, bool *json,
+    const char **user)
+{
+	*user = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			*json = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "penchant %s: unknown option '%s'\n",
+			    cmd, argv[i]);
+			return CLI_USAGE;
+		} else if (*user) {
+			fprintf(stderr, "penchant %s: one USER only\n", cmd);
+			return CLI_USAGE;
+		} else {
+			*user = argv[i];
+		}
+	}
+	if (!*user || !**user) {
+		fprintf(stderr, "penchant %s: which USER? (see --help)\n", cmd);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* erase ------------------------------------------------------------------ */
+
+int cli_erase(const struct cli *c, int argc, char **argv)
+{
+	if (cli_help(argc, argv,
+		"usage: penchant erase USER [--json]\n\n"
+		"Erases everything the engine holds on USER: the profile in shared\n"
+		"memory (through its worker), its copy in the snapshot on disk\n"
+		"(rewritten), and records the erasure in the audit trail by the\n"
+		"user's pseudonym. Events of USER still arriving may build a new\n"
+		"profile; `penchant consent USER --personalization no` stops that.\n"
+		"Exit 0 done (also when nothing was held), 3 unreachable.\n"))
+		return CLI_OK;
+	bool json = c->json;
+	const char *user;
+	int rc = _user_arg("erase", argc, argv, &json, &user);
+	if (rc)
+		return rc;
+	pen_t *p;
+	if ((rc = cli_open(c, &p)))
+		return rc;
+	struct pen_erase_report rep;
+	char err[512];
+	rc = pen_erase(p, user, strlen(user), _TIMEOUT_MS, &rep, err,
+	    sizeof(err));
+	pen_close(&p);
+	if (rc) {
+		fprintf(stderr, "penchant erase: %s\n",
+		    err[0] ? err : pen_strerror(rc));
+		return CLI_UNREACHABLE;
+	}
+	if (json) {
+		printf("{\"user\":");
+		cli_json_str(user);
+		printf(
+		    ",\"user_key\":\"%016llx\",\"profile\":%s,\"snapshot\":%s,\"seconds\":%.6f}\n",
+		    (unsigned long long)rep.user_key,
+		    rep.had_profile ? "true" : "false",
+		    rep.snapshot_had ? "true" : "false", rep.seconds);
+	} else {
+		printf(
+		    "erased %s (key %016llx): profile %s, snapshot %s, in %.3f s\n",
+		    user, (unsigned long long)rep.user_key,
+		    rep.had_profile ? "removed" : "none held",
+		    rep.snapshot_had ? "rewritten" : "held none", rep.seconds);
+	}
+	return CLI_OK;
+}
+
+/* consent ---------------------------------------------------------------- */
+
+static int _yes_no(const char *flag, const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "grant")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "withdraw")) {
+		*out = false;
+		return 0;
+	}
+	fprintf(stderr,
+	    "penchant consent: %s '%s': expected yes or no (grant, withdraw)\n",
+	    flag, v);
+	return -1;
+}
+
+static void _consent_print(FILE *f, const char *user,
+    const struct pen_consent *pc, bool json)
+{
+	static const char *const names[] = { "personalization", "analytics" };
+	if (json) {
+		fprintf(f, "{\"user\":");
+		cli_json_fstr(f, user);
+		fprintf(f, ",\"regime\":\"%s\"",
+		    pc->opt_in ? "opt-in" : "opt-out");
+	} else {
+		fprintf(f, "%s (regime %s):", user,
+		    pc->opt_in ? "opt-in" : "opt-out");
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned bit = 1u << i;
+		const char *d = !(pc->decided & bit) ? "default"
+		    : pc->granted & bit		     ? "granted"
+						     : "withdrawn";
+		bool on = pc->effective & bit;
+		if (json)
+			fprintf(f,
+			    ",\"%s\":{\"decision\":\"%s\",\"effective\":%s}",
+			    names[i], d, on ? "true" : "false");
+		else
+			fprintf(f, " %s %s (%s)", names[i], on ? "yes" : "no",
+			    d);
+	}
+	putc(json ? '}' : '\n', f);
+}
+
+int cli_consent(const struct cli *c, int argc, char **argv)
+{
+	if (cli_help(argc, argv,
+		"usage: penchant consent USER [--personalization yes|no]\n"
+		"                             [--analytics yes|no] [--json]\n\n"
+		"Records USER's consent per purpose (personalization: learning a\n"
+		"profile and ranking by it; analytics: counting in aggregate\n"
+		"statistics) and prints what applies now. Withdrawing personalization\n"
+		"forgets the profile and nothing is learned until it is granted\n"
+		"again. Without a purpose flag, only prints. Changes are recorded in\n"
+		"the audit trail. Exit 0 ok, 2 bad usage, 3 unreachable.\n"))
+		return CLI_OK;
+	bool json = c->json, v;
+	const char *user = NULL;
+	unsigned purposes = 0, granted = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--personalization") ||
+		    !strcmp(a, "--analytics")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+				    "penchant consent: %s needs yes or no\n",
+				    a);
+				return CLI_USAGE;
+			}
+			if (_yes_no(a, argv[++i], &v))
+				return CLI_USAGE;
+			unsigned bit = a[2] == 'p' ? PEN_PURPOSE_PERSONALIZATION
+						   : PEN_PURPOSE_ANALYTICS;
+			purposes |= bit;
+			granted = v ? granted | bit : granted & ~bit;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr,
+			    "penchant consent: unknown option '%s'\n", a);
+			return CLI_USAGE;
+		} else if (user) {
+			fprintf(stderr, "penchant consent: one USER only\n");
+			return CLI_USAGE;
+		} else {
+			user = a;
+		}
+	}
+	if (!user || !*user) {
+		fprintf(stderr, "penchant consent: which USER? (see --help)\n");
+		return CLI_USAGE;
+	}
+	pen_t *p;
+	int rc = cli_open(c, &p);
+	if (rc)
+		return rc;
+	if (purposes)
+		rc = pen_consent_set(p, user, strlen(user), purposes, granted,
+		    _TIMEOUT_MS);
+	struct pen_consent pc;
+	if (!rc)
+		rc = pen_consent_get(p, user, strlen(user), &pc);
+	pen_close(&p);
+	if (rc) {
+		fprintf(stderr, "penchant consent: %s\n", pen_strerror(rc));
+		return CLI_UNREACHABLE;
+	}
+	_consent_print(stdout, user, &pc, json);
+	if (json)
+		putchar('\n');
+	return CLI_OK;
+}
+
+/* export ----------------------------------------------------------------- */
+
+struct _audit_ctx {
+	uint64_t key;
+	unsigned n;
+};
+
+static int _audit_line(const struct aud_entry *e, void *arg)
+{
+	struct _audit_ctx *x = arg;
+	if (e->subject != x->key)
+		return 0;
+	printf(
+	    "%s{\"seq\":%llu,\"time\":\"%s\",\"action\":\"%s\",\"uid\":%u,\"detail\":",
+	    x->n++ ? "," : "", (unsigned long long)e->seq, e->time,
+	    aud_action_name(e->action), e->uid);
+	cli_json_str(e->detail);
+	putchar('}');
+	return 0;
+}
+
+/* A profile as the export's JSON value (the shape of profile --json). */
+static void _profile_value(pen_t *p, const char *user,
+    const struct lrn_profile *lp)
+{
+	if (!lp || !lp->events) {
+		printf("null");
+		return;
+	}
+	struct pen_profile pp;
+	client_profile_export(p, lp, &pp, PEN_READ_NAMES, reg_now_wall_ms());
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m) {
+		printf("null");
+		return;
+	}
+	cli_profile_json(m, p, user, &pp);
+	fclose(m);
+	while (len && buf[len - 1] == '\n')
+		len--;
+	fwrite(buf, 1, len, stdout);
+	free(buf);
+}
+
+static void _export(pen_t *p, const char *user)
+{
+	const struct reg *r = client_region(p);
+	const struct reg_header *h = r->hdr;
+	uint64_t key = evt_user_key(&h->limits, user, strlen(user));
+	struct lrn_profile live, disk;
+	bool have = prof_read(r, key, &live) == 0;
+	char now[32], snap[512], err[512];
+	cli_iso_time(reg_now_wall_ms(), now, sizeof(now));
+	snap_path(h->state_dir, h->instance, snap, sizeof(snap));
+	int src = snap_find(snap, key, &disk, err, sizeof(err));
+	printf(
+	    "{\"schema\":\"penchant.export/1\",\"exported\":\"%s\",\"instance\":",
+	    now);
+	cli_json_str(h->instance);
+	printf(",\"user\":");
+	cli_json_str(user);
+	printf(",\"user_key\":\"%016llx\",\"consent\":",
+	    (unsigned long long)key);
+	struct pen_consent pc;
+	if (pen_consent_get(p, user, strlen(user), &pc) == 0)
+		_consent_print(stdout, user, &pc, true);
+	else
+		printf("null");
+	printf(",\"profile\":");
+	_profile_value(p, user, have ? &live : NULL);
+	printf(",\"snapshot\":{\"path\":");
+	cli_json_str(snap);
+	printf(",\"holds_profile\":%s,\"profile\":",
+	    src == 0 ? "true" : "false");
+	_profile_value(p, user, src == 0 ? &disk : NULL);
+	printf("},\"segment\":");
+	struct pen_user_segment us;
+	if (pen_segment_of(p, user, strlen(user), &us) == 0) {
+		printf("{\"id\":%u,\"name\":", us.id);
+		cli_json_str(us.name);
+		printf(",\"strategy\":\"%s\",\"confidence\":%.4f}", us.strategy,
+		    us.confidence);
+	} else {
+		printf("null");
+	}
+	printf(",\"audit\":[");
+	struct _audit_ctx x = { aud_subject_of(key), 0 };
+	char apath[512];
+	if (aud_path(h->state_dir, h->instance, apath, sizeof(apath), err,
+		sizeof(err)) == 0)
+		aud_read(apath, _audit_line, &x, err, sizeof(err));
+	printf(
+	    "],\"not_held\":[\"the user id itself: only its keyed pseudonym user_key\",\"individual events: each is folded into the profile and not kept\"]}\n");
+	if (h->state_dir[0])
+		aud_append(h->state_dir, h->instance, AUD_EXPORT,
+		    aud_subject_of(key), have ? "profile=held" : "profile=none",
+		    err, sizeof(err));
+}
+
+int cli_export(const struct cli *c, int argc, char **argv)
+{
+	if (cli_help(argc, argv,
+		"usage: penchant export USER\n\n"
+		"Prints everything the engine holds on USER as one JSON object\n"
+		"(docs/PRIVACY.md, \"Export\"): consent, the profile in shared memory\n"
+		"and the copy in the snapshot on disk, the segment, and the audit\n"
+		"trail's lines about the user. The export is recorded in the audit\n"
+		"trail. Exit 0 ok (also when nothing is held), 3 unreachable.\n"))
+		return CLI_OK;
+	bool json = true;
+	const char *user;
+	int rc = _user_arg("export", argc, argv, &json, &user);
+	if (rc)
+		return rc;
+	pen_t *p;
+	if ((rc = cli_open(c, &p)))
+		return rc;
+	if ((rc = client_ready(p))) {
+		fprintf(stderr, "penchant export: %s\n", pen_strerror(rc));
+		pen_close(&p);
+		return CLI_UNREACHABLE;
+	}
+	_export(p, user);
+	pen_close(&p);
+	return CLI_OK;
+}

@@ -1,0 +1,601 @@
+/*
+ * replaycore: the options, region, catalog and publishing of the offline
+ * commands (contract in replaycore.h). Moved here from replay.c so that
+ * penchant eval and simulate learn through exactly what a replay does.
+ */
+#include "tools/replaycore.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/geo.h"
+#include "ipc/client.h"
+#include "shm/boot.h"
+#include "shm/catalog.h"
+#include "shm/secret.h"
+#include "shm/shard.h"
+
+static const char *const _cat_fields[RC_C_COUNT] = { "id", "tags", "category",
+	"lat", "lon" };
+static const char *const _tag_fields[RC_T_COUNT] = { "entity_id", "tag" };
+
+/* --- small helpers ---------------------------------------------------- */
+
+int rc_usage_err(const struct rc_opts *o, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", o->prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return CLI_USAGE;
+}
+
+int rc_u64(const char *s, unsigned long long lo, unsigned long long hi,
+    unsigned long long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int rc_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n))
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
+}
+
+/* --- options ---------------------------------------------------------- */
+
+void rc_opts_init(struct rc_opts *o, const char *prog, const char *instance)
+{
+	memset(o, 0, sizeof(*o));
+	o->prog = prog;
+	o->instance = instance;
+	o->tag_sep = '|';
+	lr_options_init(&o->rd);
+	o->rd.prog = prog;
+	lr_map_init(&o->cmap, _cat_fields, RC_C_COUNT);
+	lr_map_init(&o->tmap, _tag_fields, RC_T_COUNT);
+	cfg_defaults(&o->settings);
+}
+
+void rc_opts_free(struct rc_opts *o)
+{
+	lr_options_free(&o->rd);
+	lr_map_free(&o->cmap);
+	lr_map_free(&o->tmap);
+	free(o->set_argv);
+	o->set_argv = NULL;
+	o->set_argc = 0;
+}
+
+/* A column map flag ("F=COL,..."). CLI_OK or CLI_USAGE (printed). */
+static int _map_opt(const struct rc_opts *o, struct lr_map *m, const char *v,
+    const char *name)
+{
+	return lr_map_parse(m, v, o->prog, name, NULL) ? CLI_USAGE : CLI_OK;
+}
+
+/* An option with a value. CLI_OK or CLI_USAGE. */
+static int _opt_value(struct rc_opts *o, const char *name, const char *v)
+{
+	struct lr_options *rd = &o->rd;
+	unsigned long long u;
+	if (!strcmp(name, "--catalog"))
+		o->catalog = v;
+	else if (!strcmp(name, "--catalog-csv"))
+		o->catalog_csv = v;
+	else if (!strcmp(name, "--tags-csv"))
+		o->tags_csv = v;
+	else if (!strcmp(name, "--type"))
+		rd->type = v;
+	else if (!strcmp(name, "--map"))
+		return _map_opt(o, &rd->map, v, name);
+	else if (!strcmp(name, "--catalog-map"))
+		return _map_opt(o, &o->cmap, v, name);
+	else if (!strcmp(name, "--tags-map"))
+		return _map_opt(o, &o->tmap, v, name);
+	else if (!strcmp(name, "--rating"))
+		return lr_map_set(&rd->map, LR_F_RATING, v) ? CLI_USAGE
+							    : CLI_OK;
+	else if (!strcmp(name, "--tag-sep"))
+		return strlen(v) == 1
+		    ? (o->tag_sep = v[0], CLI_OK)
+		    : rc_usage_err(o, "--tag-sep: '%s' is not one character",
+			  v);
+	else if (!strcmp(name, "--time-unit"))
+		return !strcmp(v, "s") ? (rd->unit = LR_UNIT_S, CLI_OK)
+		    : !strcmp(v, "ms") ? (rd->unit = LR_UNIT_MS, CLI_OK)
+		    : !strcmp(v, "auto")
+		    ? (rd->unit = LR_UNIT_AUTO, CLI_OK)
+		    : rc_usage_err(o, "--time-unit: '%s' is not s, ms or auto",
+			  v);
+	else if (!strcmp(name, "--rating-pos"))
+		return lr_number(v, strlen(v), &rd->rating_pos)
+		    ? rc_usage_err(o, "--rating-pos: '%s' is not a number", v)
+		    : CLI_OK;
+	else if (!strcmp(name, "--rating-neg"))
+		return lr_number(v, strlen(v), &rd->rating_neg)
+		    ? rc_usage_err(o, "--rating-neg: '%s' is not a number", v)
+		    : CLI_OK;
+	else if (!strcmp(name, "--max-events"))
+		return rc_u64(v, 1, 1ULL << 32, &rd->max_events)
+		    ? rc_usage_err(o, "--max-events: '%s' is not 1..2^32", v)
+		    : CLI_OK;
+	else if (!strcmp(name, "--users"))
+		return rc_u64(v, 1024, 16777216, &u)
+		    ? rc_usage_err(o, "--users: '%s' is not 1024..16777216", v)
+		    : (o->users = (unsigned)u, CLI_OK);
+	return CLI_OK;
+}
+
+static const char *const _valued[] = { "--catalog", "--catalog-csv",
+	"--tags-csv", "--type", "--map", "--catalog-map", "--tags-map",
+	"--rating", "--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
+	"--max-events", "--users" };
+
+int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	char name[128];
+	bool is_bool = false;
+	if (strncmp(a, "--", 2) || !a[2])
+		return 0;
+	const char *eq = strchr(a + 2, '=');
+	size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+	if (len >= sizeof(name))
+		return 0;
+	memcpy(name, a + 2, len);
+	name[len] = 0;
+	bool config = !strcmp(name, "config");
+	if (!config && cfg_lookup(name, &is_bool) &&
+	    (strncmp(name, "no-", 3) || cfg_lookup(name + 3, &is_bool) ||
+		!is_bool))
+		return 0;
+	bool takes_next = !eq && (config || !is_bool);
+	if (takes_next && *i + 1 >= argc)
+		return rc_usage_err(o, "%s needs a value", a);
+	char **grown =
+	    realloc(o->set_argv, (size_t)(o->set_argc + 3) * sizeof(*grown));
+	if (!grown)
+		return rc_usage_err(o, "out of memory%s", "");
+	o->set_argv = grown;
+	if (!o->set_argc)
+		o->set_argv[o->set_argc++] = (char *)o->prog;
+	o->set_argv[o->set_argc++] = argv[*i];
+	if (takes_next)
+		o->set_argv[o->set_argc++] = argv[++*i];
+	return 1;
+}
+
+int rc_arg(struct rc_opts *o, int argc, char **argv, int *i)
+{
+	for (size_t k = 0; k < sizeof(_valued) / sizeof(_valued[0]); k++) {
+		const char *v = NULL;
+		int m = rc_opt(argc, argv, i, _valued[k], &v);
+		if (m < 0)
+			return rc_usage_err(o, "%s needs a value", _valued[k]);
+		if (m) {
+			int rc = _opt_value(o, _valued[k], v);
+			return rc ? rc : 1;
+		}
+	}
+	int rc = rc_setting(o, argc, argv, i);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[*i], "--csv"))
+		o->rd.csv = true;
+	else if (!strcmp(argv[*i], "--quiet"))
+		o->quiet = true;
+	else
+		return 0;
+	return 1;
+}
+
+int rc_apply_settings(struct rc_opts *o)
+{
+	char err[CFG_ERR_MAX];
+	if (o->set_argc &&
+	    cfg_parse_args(&o->settings, o->set_argc, o->set_argv, NULL, err,
+		sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", o->prog, err);
+		return CLI_USAGE;
+	}
+	if (cfg_check(&o->settings, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", o->prog, err);
+		return CLI_USAGE;
+	}
+	char kerr[512];
+	int rc = sec_load(o->settings.state_dir, o->instance, false, o->secret,
+	    NULL, kerr, sizeof(kerr));
+	if (rc == -ENOENT)
+		memset(o->secret, 0, sizeof(o->secret));
+	else if (rc) {
+		fprintf(stderr, "%s: %s\n", o->prog, kerr);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+int rc_check_files(const struct rc_opts *o)
+{
+	if (o->rd.rating_neg >= o->rd.rating_pos)
+		return rc_usage_err(o,
+		    "--rating-neg must be below --rating-pos%s", "");
+	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i] && access(files[i], R_OK)) {
+			fprintf(stderr, "%s: cannot open %s: %s\n", o->prog,
+			    files[i], strerror(errno));
+			return CLI_USAGE;
+		}
+	return CLI_OK;
+}
+
+void rc_reader_setup(struct rc_opts *o,
+    void (*progress)(void *, uint64_t, uint64_t, uint64_t), void *arg)
+{
+	/* The reader runs before the region exists (it sizes it): the limits
+	 * boot_create() will store there. */
+	struct reg_header h = { 0 };
+	struct boot_options bo = { .history = true, .user_secret = o->secret };
+	boot_params(&o->settings, &bo, &h);
+	o->rd.lim = h.limits;
+	o->rd.progress = progress;
+	o->rd.progress_arg = arg;
+}
+
+/* --- reading the log (tools/logread.h) -------------------------------- */
+
+int rc_read_log(struct rc_run *x, const char *path)
+{
+	const struct rc_opts *o = x->o;
+	int rc = lr_read(&x->log, path, &o->rd);
+	if (rc == -E2BIG)
+		fprintf(stderr,
+		    "%s: %s has more than %llu events: refused (each needs 144 bytes until it is applied); raise --max-events if memory allows\n",
+		    o->prog, path, o->rd.max_events);
+	return rc ? CLI_USAGE : CLI_OK;
+}
+
+/* --- region ----------------------------------------------------------- */
+
+/* Lines of a file (to size the catalog); 0 when it cannot be read. */
+static size_t _count_lines(const struct rc_opts *o, const char *path)
+{
+	FILE *f;
+	if (!path || access(path, R_OK) || lr_open(&f, path, o->prog, NULL))
+		return 0;
+	char buf[1 << 16];
+	size_t n = 0, k;
+	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (char *p = buf;
+		     (p = memchr(p, '\n', (size_t)(buf + k - p))); p++)
+			n++;
+	fclose(f);
+	return n + 1;
+}
+
+static unsigned _clampu(size_t v, unsigned lo, unsigned hi)
+{
+	return v < lo ? lo : v > hi ? hi : (unsigned)v;
+}
+
+void rc_config(const struct rc_opts *o, size_t users, struct cfg *c)
+{
+	*c = o->settings; /* every learner and input setting as given */
+	c->shards = 1;
+	c->producer_slots = 2;
+	c->acceptor_slots = 0;
+	c->profiles_per_shard =
+	    o->users ? o->users : _clampu(users + 16, 1024, 16777216);
+	size_t items =
+	    _count_lines(o, o->catalog) + _count_lines(o, o->catalog_csv);
+	size_t tags = _count_lines(o, o->tags_csv);
+	c->catalog_capacity = _clampu(items + 16, 16, 4194304);
+	c->names_capacity =
+	    _clampu(9 * items + tags + 64, c->names_capacity, 4194304);
+}
+
+int rc_open_region(struct rc_run *x, const char *prefix, const struct cfg *c)
+{
+	char err[512];
+	snprintf(x->instance, sizeof(x->instance), "%s-%d", prefix,
+	    (int)getpid());
+	/* replace: a region of this name was left by a killed run that had
+	 * our pid. history: a log reaches back before the window. */
+	struct boot_options bo = { .replace = true,
+		.history = true,
+		.user_secret = x->o->secret };
+	int rc =
+	    boot_create(&x->r, x->instance, c, NULL, &bo, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", x->o->prog, err);
+		return rc;
+	}
+	rc = pen_open(x->instance, &x->p, err, sizeof(err));
+	reg_unlink(x->instance);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", x->o->prog,
+		    err[0] ? err : pen_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* --- catalog ---------------------------------------------------------- */
+
+static int _name(const struct reg *r, enum name_kind kind, const char *s,
+    size_t len)
+{
+	int rc = cat_name_put(r, kind, evt_tag_id(s, len), s, len);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+static bool _has_tag(const struct lrn_item *it, uint32_t id)
+{
+	for (unsigned i = 0; i < it->n_tags; i++)
+		if (it->tags[i] == id)
+			return true;
+	return false;
+}
+
+/* Splits a tag list into the item; names go to the name table. */
+static int _split_tags(const struct reg *r, struct evt_str s, char sep,
+    struct cat_item *it, struct evt_str *first)
+{
+	if (!s.len)
+		return 0;
+	const char *p = s.p, *e = s.p + s.len;
+	while (p < e) {
+		const char *q = memchr(p, sep, (size_t)(e - p));
+		if (!q)
+			q = e;
+		const char *a = p, *b = q;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		uint32_t id = a < b ? evt_tag_id(a, (size_t)(b - a)) : 0;
+		if (id && !_has_tag(&it->item, id) &&
+		    it->item.n_tags < LRN_ITEM_TAGS) {
+			if (!first->len)
+				*first = (struct evt_str){ a, (size_t)(b - a) };
+			it->item.tags[it->item.n_tags++] = id;
+			int rc = _name(r, NAME_TAG, a, (size_t)(b - a));
+			if (rc)
+				return rc;
+		}
+		p = q + 1;
+	}
+	return 0;
+}
+
+/* One catalog CSV row into the catalog. 0, -EINVAL (err), -ENOSPC. */
+static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
+    size_t errlen)
+{
+	const struct reg *r = &x->r;
+	struct evt_str id = lr_csv_cell(c, RC_C_ID), first = { NULL, 0 };
+	struct cat_item it;
+	memset(&it, 0, sizeof(it));
+	it.price_level = 255;
+	if (!id.len) {
+		snprintf(err, errlen, "column %s: empty id",
+		    lr_csv_column_name(c, lr_csv_column(c, RC_C_ID)));
+		return -EINVAL;
+	}
+	int rc = _split_tags(r, lr_csv_cell(c, RC_C_TAGS), x->o->tag_sep, &it,
+	    &first);
+	struct evt_str cat = lr_csv_cell(c, RC_C_CATEGORY);
+	if (!cat.len)
+		cat = first;
+	if (!rc && cat.len) {
+		it.item.category = evt_tag_id(cat.p, cat.len);
+		rc = _name(r, NAME_CATEGORY, cat.p, cat.len);
+	}
+	struct evt_str la = lr_csv_cell(c, RC_C_LAT),
+		       lo = lr_csv_cell(c, RC_C_LON);
+	double lat, lon;
+	if (!rc && (la.len || lo.len) &&
+	    (lr_number(la.p, la.len, &lat) || lr_number(lo.p, lo.len, &lon) ||
+		geo_encode(lat, lon, r->hdr->limits.geo_precision,
+		    &it.geo_cell))) {
+		snprintf(err, errlen, "lat/lon: not a valid location");
+		return -EINVAL;
+	}
+	if (!rc)
+		rc = cat_put(r, evt_entity_key(id.p, id.len), &it);
+	if (rc == -ENOSPC)
+		snprintf(err, errlen, "catalog or name table full");
+	return rc;
+}
+
+/* One user tag row: appended to its item when there is room. */
+static int _tag_row(struct rc_run *x, const struct lr_csv *c)
+{
+	struct evt_str id = lr_csv_cell(c, RC_T_ENTITY),
+		       tag = lr_csv_cell(c, RC_T_TAG);
+	struct cat_item it;
+	uint64_t key = id.len ? evt_entity_key(id.p, id.len) : 0;
+	uint32_t tid = tag.len ? evt_tag_id(tag.p, tag.len) : 0;
+	if (!key || !tid)
+		return 0;
+	if (cat_get(&x->r, key, &it)) {
+		x->tags_unknown++;
+		return 0;
+	}
+	if (_has_tag(&it.item, tid))
+		return 0;
+	if (it.item.n_tags >= LRN_ITEM_TAGS) {
+		x->tags_full++;
+		return 0;
+	}
+	it.item.tags[it.item.n_tags++] = tid;
+	int rc = _name(&x->r, NAME_TAG, tag.p, tag.len);
+	if (!rc)
+		rc = cat_put(&x->r, key, &it);
+	if (!rc)
+		x->tags_added++;
+	return rc;
+}
+
+enum _csv_kind { _CATALOG, _TAGS };
+
+/* A catalog or tags CSV file, row by row. CLI_OK or an exit code. */
+static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
+{
+	FILE *f;
+	if (lr_open(&f, path, x->o->prog, NULL))
+		return CLI_USAGE;
+	struct lr_csv c;
+	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
+	char err[300];
+	int rc = lr_csv_open(&c, f, path, m, NULL) ? CLI_USAGE : CLI_OK;
+	/* Required columns (the id; for tags the tag too), named or not. */
+	for (unsigned k = 0; rc == CLI_OK && k < (kind == _TAGS ? 2u : 1u); k++)
+		if (lr_csv_column(&c, k) < 0) {
+			fprintf(stderr, "%s:1: no column '%s' in the header\n",
+			    path, m->col[k] ? m->col[k] : m->fields[k]);
+			rc = CLI_USAGE;
+		}
+	while (rc == CLI_OK) {
+		int k = lr_csv_next(&c, err, sizeof(err));
+		if (k == 0)
+			break;
+		if (k > 0)
+			k = kind == _CATALOG ? _cat_row(x, &c, err, sizeof(err))
+					     : _tag_row(x, &c);
+		if (k == -ENOSPC && kind == _TAGS)
+			snprintf(err, sizeof(err), "name table full");
+		if (k == -ENOMEM) {
+			rc = CLI_USAGE;
+		} else if (k < 0) {
+			fprintf(stderr, "%s:%zu: %s\n", path, c.recline, err);
+			x->cat_rejected++;
+			if (k == -ENOSPC)
+				rc = CLI_USAGE;
+		} else if (kind == _CATALOG) {
+			x->cat_loaded++;
+		}
+	}
+	lr_csv_free(&c);
+	return lr_close(f, path, x->o->prog, NULL) ? CLI_USAGE : rc;
+}
+
+static int _load_json_catalog(struct rc_run *x, const char *path)
+{
+	FILE *f;
+	if (lr_open(&f, path, x->o->prog, NULL))
+		return CLI_USAGE;
+	unsigned loaded = 0, failed = 0;
+	int rc = cli_catalog_load_stream(&x->r, f, path, &loaded, &failed);
+	x->cat_loaded += loaded;
+	x->cat_rejected += failed;
+	return lr_close(f, path, x->o->prog, NULL) == 0 && rc == 0 ? CLI_OK
+								   : CLI_USAGE;
+}
+
+int rc_load_catalog(struct rc_run *x)
+{
+	const struct rc_opts *o = x->o;
+	char err[256];
+	if (!o->catalog && !o->catalog_csv && !o->tags_csv)
+		return CLI_OK;
+	if (cat_lock(&x->r, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", o->prog, err);
+		return CLI_USAGE;
+	}
+	int rc = CLI_OK;
+	if (o->catalog)
+		rc = _load_json_catalog(x, o->catalog);
+	if (rc == CLI_OK && o->catalog_csv)
+		rc = _load_csv(x, o->catalog_csv, _CATALOG);
+	if (rc == CLI_OK && o->tags_csv)
+		rc = _load_csv(x, o->tags_csv, _TAGS);
+	cat_unlock(&x->r);
+	return rc;
+}
+
+/* --- learning --------------------------------------------------------- */
+
+static int _key_cmp(const void *a, const void *b)
+{
+	const struct rc_key *p = a, *q = b;
+	if (p->t != q->t)
+		return p->t < q->t ? -1 : 1;
+	return p->i < q->i ? -1 : p->i > q->i;
+}
+
+struct rc_key *rc_sorted(const struct lr_log *log)
+{
+	size_t n = log->ev.n;
+	struct rc_key *k = malloc((n ? n : 1) * sizeof(*k));
+	if (!k)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct rc_key){ lr_event(log, i)->time_ms, i };
+	qsort(k, n, sizeof(*k), _key_cmp);
+	return k;
+}
+
+int rc_publish(struct rc_run *x, const struct evt_record *b, size_t n)
+{
+	const unsigned depth = x->r.hdr->geo.ring_depth;
+	size_t off = 0;
+	while (off < n) {
+		size_t done = 0;
+		int rc = client_publish_records(x->p, b + off, n - off,
+		    PEN_NOWAIT, &done);
+		off += done;
+		if (rc == -EAGAIN)
+			shard_poll(&x->r, 0, depth);
+		else if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void rc_drain(struct rc_run *x)
+{
+	while (shard_poll(&x->r, 0, x->r.hdr->geo.ring_depth))
+		;
+}
+
+const uint64_t *rc_worker_counters(const struct rc_run *x)
+{
+	return reg_proc(&x->r, reg_proc_worker(&x->r, 0))->counters;
+}
+
+void rc_close_region(struct rc_run *x)
+{
+	if (x->p)
+		pen_close(&x->p);
+	if (x->r.base)
+		reg_detach(&x->r);
+}
+
+void rc_close(struct rc_run *x)
+{
+	rc_close_region(x);
+	lr_log_free(&x->log);
+}
