@@ -60,6 +60,7 @@ static const char *const _cfg_type_names_upper[] = {
 #define CFGF_VERBS 0x10u     /* string: evt_verbs_parse() name:signal list */
 #define CFGF_OVERRIDES 0x20u /* string: sp_overrides_parse() list */
 #define CFGF_SENSITIVE 0x40u /* string: cfg_sensitive_parse() list */
+#define CFGF_CIDRS 0x80u     /* string: cfg_cidr_parse() list */
 
 struct _cfg_desc {
 	const char *name; /* == the struct cfg field name */
@@ -220,6 +221,12 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "a TCP connection that sends nothing, or does not complete an object, for this long is closed"),
 	CFG_UINT(udp_rcvbuf, 4194304, 0, 1073741824, 0,
 	    "SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; capped by net.core.rmem_max)"),
+	CFG_STRING(allow_from, "", 0, CFG_ALLOW_STR_MAX, CFGF_CIDRS,
+	    "source addresses the acceptor takes events from, as CIDRs (e.g. '10.0.0.0/8, ::1'); others' UDP datagrams are dropped and TCP/forward connections closed at accept (counted); empty = everyone"),
+	CFG_STRING(forward_shared_key, "", 0, CFG_SECRET_STR_MAX, 0,
+	    "shared key of the forward protocol's HELO/PING/PONG handshake; a forward connection must authenticate with it before any event is taken; empty = no handshake. A secret: keep the config file private"),
+	CFG_STRING(forward_hostname, "", 0, CFG_HOSTNAME_STR_MAX, 0,
+	    "server hostname the handshake's PONG names; empty = this machine's hostname"),
 	CFG_UINT(segment_interval_s, 300, 0, 86400, 0,
 	    "the segmenter refreshes the segments this often (0 = only when asked: penchant segments --refresh)"),
 	CFG_UINT(segments_k, 0, 0, 16, 0,
@@ -365,6 +372,10 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			snprintf(out, outlen,
 			    "comma-separated IPV4:PORT or [IPV6]:PORT, at most %d, %llu..%llu chars",
 			    CFG_LISTEN_MAX, d->umin, d->umax);
+		else if (d->flags & CFGF_CIDRS)
+			snprintf(out, outlen,
+			    "comma-separated IPV4/N or IPV6/N, at most %d, %llu..%llu chars",
+			    CFG_ALLOW_MAX, d->umin, d->umax);
 		else if (d->flags & CFGF_OVERRIDES)
 			snprintf(out, outlen,
 			    "comma-separated ID:key=value;... (keys name, strategy, epsilon, mmr_lambda, explore_weight, context_weight), %llu..%llu chars",
@@ -718,6 +729,14 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 		unsigned n;
 
 		if (cfg_listen_parse(s, NULL, 0, &n, msg, sizeof msg)) {
+			snprintf(why, whylen, "has a %.90s; expected", msg);
+			return true;
+		}
+	}
+	if (d->flags & CFGF_CIDRS) {
+		char msg[CFG_ERR_MAX];
+
+		if (cfg_cidr_parse(s, NULL, 0, NULL, msg, sizeof msg)) {
 			snprintf(why, whylen, "has a %.90s; expected", msg);
 			return true;
 		}
@@ -1156,6 +1175,159 @@ int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
 	if (n)
 		*n = count;
 	return 0;
+}
+
+/* ---- allow lists -------------------------------------------------------- */
+
+/* A prefix length: plain decimal, no sign, no leading zero, <= max. */
+static int _cfg_prefix(const char *p, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && p[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One entry (trimmed, len > 0) into *c; -1 with *why. */
+static int _cfg_cidr_entry(const char *e, size_t len, struct cfg_cidr *c,
+    const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = memchr(e, '/', len);
+	size_t hlen = slash ? (size_t)(slash - e) : len;
+
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < len; i++)
+		if (_cfg_is_space(e[i])) {
+			*why = "blank inside the entry";
+			return -1;
+		}
+	if (hlen == 0 || hlen >= sizeof host) {
+		*why = "not a numeric IPv4 or IPv6 address";
+		return -1;
+	}
+	memcpy(host, e, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, c->addr) == 1) {
+		c->family = AF_INET;
+		c->prefix = 32;
+	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+		c->family = AF_INET6;
+		c->prefix = 128;
+	} else {
+		*why = "not a numeric IPv4 or IPv6 address";
+		return -1;
+	}
+	if (slash &&
+	    _cfg_prefix(slash + 1, len - hlen - 1, c->prefix, &c->prefix)) {
+		*why = c->family == AF_INET ? "prefix length is not 0..32"
+					    : "prefix length is not 0..128";
+		return -1;
+	}
+	for (unsigned b = c->prefix; b < (c->family == AF_INET ? 32u : 128u);
+	     b++)
+		if (c->addr[b / 8] & (0x80u >> (b % 8))) {
+			*why = "address has bits set after the prefix length";
+			return -1;
+		}
+	return 0;
+}
+
+int cfg_cidr_parse(const char *list, struct cfg_cidr *out, unsigned max,
+    unsigned *n, char *err, size_t errlen)
+{
+	char q[4 * CFG_QUOTE_MAX + 8], entry[CFG_QUOTE_MAX + 1];
+	const char *p = list, *why;
+	unsigned count = 0;
+	struct cfg_cidr tmp;
+
+	if (n)
+		*n = 0;
+	if (!list)
+		return _cfg_msg(err, errlen, -EINVAL, "NULL allow list");
+	while (*p && _cfg_is_space(*p))
+		p++;
+	if (!*p)
+		return 0;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len && _cfg_is_space(*p)) {
+			p++;
+			len--;
+		}
+		while (len && _cfg_is_space(p[len - 1]))
+			len--;
+		snprintf(entry, sizeof entry, "%.*s", (int)len, p);
+		_cfg_quote(q, sizeof q, entry);
+		if (len == 0)
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "bad entry '' (empty: remove the extra comma)");
+		if (count == CFG_ALLOW_MAX)
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "bad entry %s (more than %d entries)", q,
+			    CFG_ALLOW_MAX);
+		if (_cfg_cidr_entry(p, len,
+			count < max && out ? &out[count] : &tmp, &why))
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "bad entry %s (%s)", q, why);
+		count++;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (n)
+		*n = count;
+	return 0;
+}
+
+/* The first `bits` bits of a and b agree. */
+static bool _cfg_bits_eq(const unsigned char *a, const unsigned char *b,
+    unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole))
+		return false;
+	return !rest ||
+	    ((a[whole] ^ b[whole]) & (unsigned char)(0xff00u >> rest)) == 0;
+}
+
+bool cfg_cidr_match(const struct cfg_cidr *set, unsigned n,
+    const struct sockaddr *sa)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	const unsigned char *a4 = NULL, *a6 = NULL;
+
+	if (n == 0)
+		return true;
+	if (sa->sa_family == AF_INET) {
+		a4 = (const unsigned char *)&((const struct sockaddr_in *)sa)
+			 ->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		a6 = (const unsigned char *)&((const struct sockaddr_in6 *)sa)
+			 ->sin6_addr;
+		if (!memcmp(a6, mapped, sizeof mapped))
+			a4 = a6 + 12;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const unsigned char *a = set[i].family == AF_INET ? a4 : a6;
+
+		if (a && _cfg_bits_eq(a, set[i].addr, set[i].prefix))
+			return true;
+	}
+	return false;
 }
 
 /* ---- config files ------------------------------------------------------- */

@@ -38,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -57,6 +58,13 @@
 /* Listen-address settings (udp_listen, ...): longest value, most entries. */
 #define CFG_LISTEN_STR_MAX 200
 #define CFG_LISTEN_MAX 8
+
+/* allow_from: longest value, most CIDR entries. forward_shared_key and
+ * forward_hostname: longest values. */
+#define CFG_ALLOW_STR_MAX 1000
+#define CFG_ALLOW_MAX 64
+#define CFG_SECRET_STR_MAX 256
+#define CFG_HOSTNAME_STR_MAX 253
 
 /* The `segment_overrides` setting: longest value. */
 #define CFG_OVERRIDES_STR_MAX 1000
@@ -138,7 +146,10 @@ struct cfg {
 	unsigned max_conn_buffer; /* raised to max_object_bytes when below */
 	unsigned max_object_bytes;
 	unsigned idle_timeout_s;
-	unsigned udp_rcvbuf; /* 0 = the kernel's default */
+	unsigned udp_rcvbuf;			/* 0 = the kernel's default */
+	char allow_from[CFG_ALLOW_STR_MAX + 1]; /* cfg_cidr_parse() */
+	char forward_shared_key[CFG_SECRET_STR_MAX + 1]; /* "" = no auth */
+	char forward_hostname[CFG_HOSTNAME_STR_MAX + 1]; /* "" = gethostname */
 
 	/* segmenter (shm/segment.h) */
 	unsigned segment_interval_s;
@@ -266,6 +277,38 @@ struct cfg_addr {
  */
 int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
     unsigned *n, char *err, size_t errlen);
+
+/*
+ * One entry of allow_from: an address and how many leading bits of it
+ * must match.
+ */
+struct cfg_cidr {
+	int family;	 /* AF_INET or AF_INET6 */
+	unsigned prefix; /* 0..32 or 0..128 */
+	unsigned char addr[16];
+};
+
+/*
+ * Parses an allow list: comma-separated CIDRs "A.B.C.D/N" or "IPV6/N", or
+ * a bare address (a single host: /32, /128); blanks around an entry are
+ * ignored, an empty or all-blank list gives *n = 0 (allow everyone).
+ * Refused, with a message naming the entry: an empty entry (",,"), blanks
+ * inside an entry, an address that is not numeric IPv4/IPv6 (no names, no
+ * brackets, no zone), a prefix that is not 0..32 / 0..128 in plain
+ * decimal, bits set after the prefix ("10.1.2.3/8": write 10.0.0.0/8),
+ * more than CFG_ALLOW_MAX entries. Up to max entries go to out (NULL to
+ * only check). Returns 0 or -EINVAL.
+ */
+int cfg_cidr_parse(const char *list, struct cfg_cidr *out, unsigned max,
+    unsigned *n, char *err, size_t errlen);
+
+/*
+ * Whether the address sa (AF_INET or AF_INET6; an IPv4-mapped IPv6 address
+ * matches IPv4 entries too) is inside one of set[0..n). n == 0: true
+ * (no list, everyone allowed). Other families: false.
+ */
+bool cfg_cidr_match(const struct cfg_cidr *set, unsigned n,
+    const struct sockaddr *sa);
 
 /* The settings as --help text: flag, type, default, range, help. */
 void cfg_print_help(FILE *f);

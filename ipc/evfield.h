@@ -14,6 +14,16 @@
 
 #include "engine/event.h"
 
+/*
+ * The shape every decoder allows one event (record), counted from the
+ * event map itself (level 1): maps and arrays nested at most EVF_MAX_DEPTH
+ * levels (empty ones count too), every map at most EVF_MAX_KEYS pairs.
+ * Beyond either the one event is rejected (EVT_R_TOO_DEEP, EVT_R_TOO_BIG),
+ * never the connection or the message that carried it.
+ */
+#define EVF_MAX_DEPTH 8
+#define EVF_MAX_KEYS 64
+
 enum evf_target {
 	EVF_USER,
 	EVF_SESSION,

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <zlib.h>
 
 #include "ipc/evfield.h"
@@ -858,4 +859,181 @@ int fwd_stream_feed(struct fwd_stream *s, const char *bytes, size_t n,
 	if (used < n && _hold(s, &k, bytes + used, n - used) < 0)
 		return s->error;
 	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * shared-key handshake
+ */
+
+/* hex(sha512(salt + host + nonce + key)) into out[129]. */
+static void _digest(char out[2 * crypto_hash_sha512_BYTES + 1],
+    const char *salt, size_t salt_len, const char *host, size_t host_len,
+    const struct fwd_auth *au)
+{
+	unsigned char h[crypto_hash_sha512_BYTES];
+	crypto_hash_sha512_state st;
+
+	crypto_hash_sha512_init(&st);
+	crypto_hash_sha512_update(&st, (const unsigned char *)salt, salt_len);
+	crypto_hash_sha512_update(&st, (const unsigned char *)host, host_len);
+	crypto_hash_sha512_update(&st, au->nonce, FWD_NONCE_LEN);
+	crypto_hash_sha512_update(&st, (const unsigned char *)au->key,
+	    au->key_len);
+	crypto_hash_sha512_final(&st, h);
+	sodium_bin2hex(out, 2 * crypto_hash_sha512_BYTES + 1, h, sizeof(h));
+	sodium_memzero(h, sizeof(h));
+}
+
+/* The packed bytes of sb into buf; 0 when they do not fit. */
+static size_t _copy_out(char *buf, size_t cap, const msgpack_sbuffer *sb)
+{
+	if (sb->size > cap)
+		return 0;
+	memcpy(buf, sb->data, sb->size);
+	return sb->size;
+}
+
+static void _pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+size_t fwd_helo_encode(char *buf, size_t cap, const struct fwd_auth *au)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t n;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 2);
+	_pack_str(&pk, "HELO", 4);
+	msgpack_pack_map(&pk, 3);
+	_pack_str(&pk, "nonce", 5);
+	msgpack_pack_bin(&pk, FWD_NONCE_LEN);
+	msgpack_pack_bin_body(&pk, au->nonce, FWD_NONCE_LEN);
+	_pack_str(&pk, "auth", 4);
+	_pack_str(&pk, "", 0);
+	_pack_str(&pk, "keepalive", 9);
+	msgpack_pack_true(&pk);
+	n = _copy_out(buf, cap, &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+/* Fails the PING with a reason; returns `size`. */
+static size_t _ping_fail(struct fwd_ping *pg, size_t size, const char *why)
+{
+	pg->ok = false;
+	snprintf(pg->reason, sizeof(pg->reason), "%s", why);
+	return size;
+}
+
+/* The checks of an unpacked PING (contract in forward.h). */
+static void _ping_check(const struct fwd_auth *au, const msgpack_object *o,
+    struct fwd_ping *pg)
+{
+	const msgpack_object *a = o->via.array.ptr;
+	const char *host, *salt, *dig, *user, *pass;
+	size_t host_len, salt_len, dig_len, user_len, pass_len;
+	char want[2 * crypto_hash_sha512_BYTES + 1], got[sizeof(want)];
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 6 ||
+	    !_strish(&a[0], &host, &host_len) || host_len != 4 ||
+	    memcmp(host, "PING", 4)) {
+		_ping_fail(pg, 0, "expected PING");
+		return;
+	}
+	if (!_strish(&a[1], &host, &host_len) ||
+	    !_strish(&a[2], &salt, &salt_len) ||
+	    !_strish(&a[3], &dig, &dig_len) ||
+	    !_strish(&a[4], &user, &user_len) ||
+	    !_strish(&a[5], &pass, &pass_len)) {
+		_ping_fail(pg, 0, "PING fields must be strings");
+		return;
+	}
+	if (host_len > FWD_HOSTNAME_MAX || salt_len == 0 ||
+	    salt_len > FWD_SALT_MAX) {
+		_ping_fail(pg, 0, "PING hostname or salt of a bad length");
+		return;
+	}
+	memcpy(pg->salt, salt, salt_len);
+	pg->salt_len = salt_len;
+	_digest(want, salt, salt_len, host, host_len, au);
+	if (dig_len != 2 * crypto_hash_sha512_BYTES) {
+		_ping_fail(pg, 0, "shared key mismatch");
+		return;
+	}
+	for (size_t i = 0; i < dig_len; i++) /* accept uppercase hex */
+		got[i] = (char)(dig[i] >= 'A' && dig[i] <= 'F' ? dig[i] + 32
+							       : dig[i]);
+	if (sodium_memcmp(want, got, dig_len) != 0) {
+		_ping_fail(pg, 0, "shared key mismatch");
+		return;
+	}
+	pg->ok = true;
+	pg->reason[0] = '\0';
+}
+
+size_t fwd_ping_read(const struct fwd_auth *au, const char *p, size_t n,
+    struct fwd_ping *pg)
+{
+	struct mp_limits lim = mp_limits_default();
+	struct mp_scan sc;
+	enum evt_reason why;
+	msgpack_zone zone;
+	msgpack_object o;
+	size_t off = 0;
+	int r;
+
+	memset(pg, 0, sizeof(*pg));
+	lim.max_object_bytes = FWD_PING_MAX;
+	lim.max_events = 8;
+	lim = mp_limits_clamp(&lim);
+	mp_scan_reset(&sc);
+	r = mp_scan_object(&sc, &lim, p, n, &why, NULL, 0);
+	if (r == MP_SCAN_MORE)
+		return n < FWD_PING_MAX ? 0
+					: _ping_fail(pg, n, "PING too long");
+	if (r == MP_SCAN_ERROR)
+		return _ping_fail(pg, n, "not a msgpack PING");
+	if (!msgpack_zone_init(&zone, _ZONE_CHUNK))
+		return _ping_fail(pg, n, "out of memory");
+	if (msgpack_unpack(p, sc.pos, &off, &zone, &o) !=
+	    MSGPACK_UNPACK_SUCCESS)
+		_ping_fail(pg, 0, "not a msgpack PING");
+	else
+		_ping_check(au, &o, pg);
+	msgpack_zone_destroy(&zone);
+	return sc.pos;
+}
+
+size_t fwd_pong_encode(char *buf, size_t cap, const struct fwd_auth *au,
+    const struct fwd_ping *pg)
+{
+	char dig[2 * crypto_hash_sha512_BYTES + 1] = "";
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t n;
+
+	if (au->hostname_len > FWD_HOSTNAME_MAX)
+		return 0;
+	if (pg->ok)
+		_digest(dig, pg->salt, pg->salt_len, au->hostname,
+		    au->hostname_len, au);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 5);
+	_pack_str(&pk, "PONG", 4);
+	if (pg->ok)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	_pack_str(&pk, pg->reason, strlen(pg->reason));
+	_pack_str(&pk, au->hostname, au->hostname_len);
+	_pack_str(&pk, dig, strlen(dig));
+	n = _copy_out(buf, cap, &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return n;
 }

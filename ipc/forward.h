@@ -31,10 +31,13 @@
  *            or "text"; only meaningful for PackedForward), "size"
  *            (ignored); unknown keys ignored.
  *
+ * The shared-key handshake (HELO/PING/PONG, below) is a separate codec:
+ * the acceptor runs it before the first byte reaches a stream. User
+ * authentication (username/password) is not supported: HELO offers none.
+ *
  * Not supported (the connection gets a fatal error or, for JSON, -EBADMSG):
- * the shared-key handshake (HELO/PING/PONG; needed only when a client is
- * configured with a shared key and/or user auth), in_forward's JSON
- * convenience form, UDP heartbeats (the acceptor may answer them itself).
+ * in_forward's JSON convenience form, UDP heartbeats (the acceptor may
+ * answer them itself).
  *
  * Errors. Two kinds, as in mp_stream:
  *  - fatal (the connection must be closed; a client with acks resends what
@@ -59,9 +62,11 @@
  *    ~2 MiB: raise it for such senders.
  *  - max_events: elements of any array, so entries of a Forward message;
  *    PackedForward entries are bounded by bytes only.
- *  - max_keys, max_depth: as in ipc/mpack, over the whole message (the
- *    record of a Forward entry sits at depth 4: message, entries, entry,
- *    record).
+ *  - max_keys, max_depth: per record, counted from the record map (level
+ *    1) wherever it sits in the message (a Forward record is at message
+ *    level 4): a record beyond them is one rejected event (TOO_BIG,
+ *    TOO_DEEP), the message is still acked. The message as a whole may
+ *    nest MP_MAX_DEPTH levels (beyond: fatal, -ELOOP).
  *  - max_buffered: bytes held for the connection (a partial message plus,
  *    while paused, the paused message and what followed it) and, separately,
  *    the inflated size of one compressed message (zip bombs: inflation
@@ -192,8 +197,8 @@ void fwd_stream_fini(struct fwd_stream *s);
  *  <0   fatal, close the connection; every later call returns the same:
  *       -EBADMSG not msgpack, or gzip data that does not inflate;
  *       -EPROTO msgpack but not a forward message (see above);
- *       -EMSGSIZE a cap exceeded (object, array, map, inflated size);
- *       -ELOOP nesting over max_depth; -ENOBUFS more than max_buffered
+ *       -EMSGSIZE a cap exceeded (object, array, inflated size);
+ *       -ELOOP nesting over MP_MAX_DEPTH; -ENOBUFS more than max_buffered
  *       held; -ENOMEM. Counted once in st->fatal and st->reason[]
  *       (MALFORMED, TOO_BIG, TOO_DEEP) and delivered to on_event with
  *       ev.fatal set; fwd_stream_error() gives the message.
@@ -218,5 +223,65 @@ const char *fwd_stream_error(const struct fwd_stream *s,
  * over FWD_MAX_CHUNK.
  */
 size_t fwd_ack_encode(char *buf, size_t cap, const char *chunk, size_t len);
+
+/*
+ * The shared-key handshake of the forward protocol v1, server side:
+ *
+ *   server  ["HELO", {"nonce": bin(16 random bytes), "auth": "",
+ *                     "keepalive": true}]
+ *   client  ["PING", client_hostname, shared_key_salt,
+ *            hex(sha512(shared_key_salt + client_hostname + nonce + key)),
+ *            username, password]
+ *   server  ["PONG", auth_ok, reason, server_hostname,
+ *            hex(sha512(shared_key_salt + server_hostname + nonce + key))
+ *            or "" when refused]
+ *
+ * hex is 128 lowercase hex digits (uppercase accepted from the client).
+ * "auth" is empty: no user authentication, so username and password are
+ * ignored (they must still be strings). SHA-512 and the comparison come
+ * from libsodium (constant time); the caller draws the nonce
+ * (randombytes_buf) after sodium_init().
+ */
+#define FWD_NONCE_LEN 16
+#define FWD_PING_MAX 2048     /* bytes of a PING (longer: refused) */
+#define FWD_HANDSHAKE_MAX 640 /* bytes fwd_helo/pong_encode need at most */
+#define FWD_HOSTNAME_MAX 255  /* longest hostname either side may send */
+#define FWD_SALT_MAX 255      /* longest client shared_key_salt */
+
+struct fwd_auth {
+	const char *key; /* the shared key */
+	size_t key_len;
+	const char *hostname; /* server name in PONG */
+	size_t hostname_len;  /* at most FWD_HOSTNAME_MAX */
+	unsigned char nonce[FWD_NONCE_LEN];
+};
+
+/* What a complete PING said. */
+struct fwd_ping {
+	bool ok;	  /* shared key proven */
+	char reason[128]; /* why not, for PONG and logs; "" when ok */
+	char salt[FWD_SALT_MAX];
+	size_t salt_len; /* the client's salt, for the PONG digest */
+};
+
+/* ["HELO", ...] for au's nonce into buf. Its size, or 0 when cap is too
+ * small. */
+size_t fwd_helo_encode(char *buf, size_t cap, const struct fwd_auth *au);
+
+/*
+ * Reads the PING at p[0..n). Returns 0 when more bytes are needed (n <
+ * FWD_PING_MAX), or the PING's size with *pg filled: pg->ok when the
+ * digest proves the key, else pg->reason says why (wrong key, not a PING,
+ * bad field; a PING that cannot be read at all, or over FWD_PING_MAX
+ * bytes, is reported the same way with its size = n). The bytes after the
+ * PING belong to the forward stream.
+ */
+size_t fwd_ping_read(const struct fwd_auth *au, const char *p, size_t n,
+    struct fwd_ping *pg);
+
+/* ["PONG", ...] answering pg into buf. Its size, or 0 when cap is too
+ * small. */
+size_t fwd_pong_encode(char *buf, size_t cap, const struct fwd_auth *au,
+    const struct fwd_ping *pg);
 
 #endif

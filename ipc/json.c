@@ -737,16 +737,37 @@ static enum evt_reason _reason_of(int rc, bool not_map)
 	return EVT_R_MALFORMED;
 }
 
+/* The first object of the event over EVF_MAX_KEYS members, or -1. */
+static long _wide_object(const struct json_tok *toks)
+{
+	for (size_t i = 0; i < toks[0].end; i++)
+		if (toks[i].kind == JSON_OBJECT && toks[i].count > EVF_MAX_KEYS)
+			return (long)i;
+	return -1;
+}
+
 enum evt_reason json_event_input(const char *line, size_t len,
     const struct json_work *w, struct evt_input *out, char *err, size_t errlen)
 {
+	/* The per-event shape rules of ipc/evfield.h, as msgpack applies
+	 * them: the parser's depth (the line's object is level 1) capped at
+	 * EVF_MAX_DEPTH, whatever the caller's work allows. */
+	struct json_work ew = *w;
 	bool not_map;
+	long wide;
 	int rc;
 
+	if (ew.max_depth > EVF_MAX_DEPTH)
+		ew.max_depth = EVF_MAX_DEPTH;
 	memset(out, 0, sizeof(*out));
-	rc = _parse_object(line, len, w, &not_map, err, errlen);
+	rc = _parse_object(line, len, &ew, &not_map, err, errlen);
 	if (rc < 0)
 		return _reason_of(rc, not_map);
+	if ((wide = _wide_object(w->toks)) >= 0) {
+		_msg(err, errlen, "byte %u: object of %u members (at most %d)",
+		    w->toks[wide].offset, w->toks[wide].count, EVF_MAX_KEYS);
+		return EVT_R_TOO_BIG;
+	}
 	_event_object(out, w->toks, 0, line, err, errlen);
 	return EVT_OK;
 }

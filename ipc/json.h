@@ -112,7 +112,11 @@ const char *json_kind_name(enum json_kind k);
  * static canonical name), fills err, and still returns EVT_OK so the caller
  * counts the reason evt_build() reports. Parse failures return
  * EVT_R_MALFORMED (syntax, bad number), EVT_R_TOO_DEEP, EVT_R_TOO_BIG, or
- * EVT_R_NOT_MAP when the root is not an object; err says why.
+ * EVT_R_NOT_MAP when the root is not an object; err says why. The shape
+ * rules of ipc/evfield.h hold as in msgpack: objects and arrays nested over
+ * EVF_MAX_DEPTH (8; the line's object is level 1, empty ones count; also
+ * when w->max_depth is larger) are EVT_R_TOO_DEEP, an object of more than
+ * EVF_MAX_KEYS (64) members anywhere in the line EVT_R_TOO_BIG.
  *
  * Names (snake_case or the camelCase of PROBLEM.md), accepted at the top
  * level and inside "context", "metadata" and "location" alike, so the nested

@@ -279,16 +279,49 @@ static bool _set(struct _map *m, enum evf_target t, const msgpack_object *key,
 	return _bad(m, EVT_R_BAD_FIELD_TYPE, evf_canon(t), key, what);
 }
 
-/* One map at nesting `depth` (the event map is 1). Returns EVT_OK (with
- * in->bad possibly set) or TOO_BIG/TOO_DEEP. */
+/*
+ * The per-event shape rules (ipc/evfield.h) over the whole record, known
+ * fields or not: o sits at level `depth` (the event map is 1). Recursion is
+ * bounded: the pre-scanner let through at most MP_MAX_DEPTH levels.
+ */
+static enum evt_reason _shape(const msgpack_object *o,
+    const struct mp_limits *lim, unsigned depth, char *err, size_t errlen)
+{
+	enum evt_reason r = EVT_OK;
+
+	if (o->type != MSGPACK_OBJECT_MAP && o->type != MSGPACK_OBJECT_ARRAY)
+		return EVT_OK;
+	if (depth > lim->max_depth) {
+		_msg(err, errlen,
+		    "event nested deeper than %u levels (the event map is level 1)",
+		    lim->max_depth);
+		return EVT_R_TOO_DEEP;
+	}
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		for (uint32_t i = 0; i < o->via.array.size && r == EVT_OK; i++)
+			r = _shape(&o->via.array.ptr[i], lim, depth + 1, err,
+			    errlen);
+		return r;
+	}
+	if (o->via.map.size > lim->max_keys) {
+		_msg(err, errlen, "map of %u pairs at level %u (at most %zu)",
+		    o->via.map.size, depth, lim->max_keys);
+		return EVT_R_TOO_BIG;
+	}
+	for (uint32_t i = 0; i < o->via.map.size && r == EVT_OK; i++) {
+		r = _shape(&o->via.map.ptr[i].key, lim, depth + 1, err, errlen);
+		if (r == EVT_OK)
+			r = _shape(&o->via.map.ptr[i].val, lim, depth + 1, err,
+			    errlen);
+	}
+	return r;
+}
+
+/* One map of the event, already checked by _shape. Returns EVT_OK (with
+ * in->bad possibly set). */
 static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
     unsigned depth)
 {
-	if (map->size > m->lim->max_keys) {
-		_msg(m->err, m->errlen, "map of %u pairs (at most %zu)",
-		    map->size, m->lim->max_keys);
-		return EVT_R_TOO_BIG;
-	}
 	for (uint32_t i = 0; i < map->size; i++) {
 		const msgpack_object *k = &map->ptr[i].key,
 				     *v = &map->ptr[i].val;
@@ -319,12 +352,6 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 				_bad(m, EVT_R_BAD_FIELD_TYPE, name, k, what);
 				return EVT_OK;
 			}
-			if (depth + 1 > m->lim->max_depth) {
-				_msg(m->err, m->errlen,
-				    "maps nested deeper than %u",
-				    m->lim->max_depth);
-				return EVT_R_TOO_DEEP;
-			}
 			r = _map(m, &v->via.map, depth + 1);
 			if (r != EVT_OK || m->in->bad != EVT_OK)
 				return r;
@@ -346,6 +373,7 @@ enum evt_reason mp_event_input(const msgpack_object *obj,
 		.lim = &l,
 		.err = err,
 		.errlen = errlen };
+	enum evt_reason r;
 
 	memset(out, 0, sizeof(*out));
 	if (err && errlen)
@@ -355,6 +383,9 @@ enum evt_reason mp_event_input(const msgpack_object *obj,
 		    _kind_name(obj->type));
 		return EVT_R_NOT_MAP;
 	}
+	r = _shape(obj, &l, 1, err, errlen);
+	if (r != EVT_OK)
+		return r;
 	return _map(&m, &obj->via.map, 1);
 }
 
@@ -481,22 +512,22 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 			}
 		}
 		if (cont) {
-			uint64_t cap = is_map ? lim->max_keys : lim->max_events;
-
-			if (items > cap) {
+			/* Maps are bounded by their bytes here; max_keys is a
+			 * per-event rule (_shape), so the object stays
+			 * skippable. */
+			if (!is_map && items > lim->max_events) {
 				*why = EVT_R_TOO_BIG;
 				_msg(msg, msglen,
-				    "byte %zu: %s of %" PRIu64
-				    " %s (at most %" PRIu64 ")",
-				    at, is_map ? "map" : "array", items,
-				    is_map ? "pairs" : "elements", cap);
+				    "byte %zu: array of %" PRIu64
+				    " elements (at most %zu)",
+				    at, items, lim->max_events);
 				return _S_ERR;
 			}
-			if (items > 0 && sc->depth + 1 > lim->max_depth) {
+			if (items > 0 && sc->depth + 1 > MP_MAX_DEPTH) {
 				*why = EVT_R_TOO_DEEP;
 				_msg(msg, msglen,
-				    "byte %zu: nesting deeper than %u", at,
-				    lim->max_depth);
+				    "byte %zu: nesting deeper than %d levels (msgpack-c's limit)",
+				    at, MP_MAX_DEPTH);
 				return _S_ERR;
 			}
 			if (is_map)
@@ -521,7 +552,7 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 			sc->pending--;
 		}
 		if (items > 0) {
-			sc->left[sc->depth++] = (uint32_t)items;
+			sc->left[sc->depth++] = items;
 			sc->pending += items;
 		}
 		while (sc->depth > 0 && sc->left[sc->depth - 1] == 0)

@@ -42,13 +42,16 @@
 #include <msgpack.h>
 
 #include "engine/event.h"
+#include "ipc/evfield.h"
 
 #define MP_DEFAULT_MAX_OBJECT (256u * 1024u)
-#define MP_DEFAULT_MAX_DEPTH 8
+#define MP_DEFAULT_MAX_DEPTH EVF_MAX_DEPTH
 #define MP_DEFAULT_MAX_EVENTS 1024
-#define MP_DEFAULT_MAX_KEYS 64
+#define MP_DEFAULT_MAX_KEYS EVF_MAX_KEYS
 #define MP_DEFAULT_MAX_BUFFERED (512u * 1024u)
-/* Hard ceiling for max_depth (msgpack-c's own stack holds 32 levels). */
+/* Hard ceiling for max_depth, and the nesting of a whole top-level object
+ * (msgpack-c's own stack holds 32 levels): deeper objects are structural
+ * errors; a record deeper than max_depth is one rejected event. */
 #define MP_MAX_DEPTH 32
 /* mp_event.index of a rejection that concerns a whole object or buffer. */
 #define MP_NO_INDEX ((size_t)-1)
@@ -60,10 +63,11 @@
  */
 struct mp_limits {
 	size_t max_object_bytes; /* one top-level object (default 256 KiB) */
-	unsigned max_depth;	 /* nested maps/arrays, top level = 1 (8) */
+	unsigned max_depth;	 /* nested maps/arrays of one event, the
+	                          * event map = 1 (8) */
 	size_t max_events;	 /* elements of any array: events per
 	                          * object or datagram (1024) */
-	size_t max_keys;	 /* pairs of any map (64) */
+	size_t max_keys;	 /* pairs of any map of an event (64) */
 	size_t max_buffered;	 /* stream: bytes held per connection,
 	                          * partial object plus paused data (512 KiB) */
 	struct evt_limits evt;	 /* passed to evt_build() */
@@ -152,10 +156,13 @@ struct mp_idtext {
  * Returns EVT_OK when obj is a map within the caps; a value problem is then
  * left in out->bad/out->bad_field (static names) for evt_build() to return,
  * and err says what it was. Returns EVT_R_NOT_MAP when obj is not a map,
- * EVT_R_TOO_BIG for a map of more than lim->max_keys pairs, EVT_R_TOO_DEEP
- * for nested context maps deeper than lim->max_depth (the event map counts
- * 1). lim NULL = defaults. ids NULL: integer ids are BAD_FIELD_TYPE. err
- * (may be NULL) gets "" or a message.
+ * EVT_R_TOO_BIG when any map of the event (known field or not) has more
+ * than lim->max_keys pairs, EVT_R_TOO_DEEP when maps or arrays nest deeper
+ * than lim->max_depth counted from obj (the event map is level 1, wherever
+ * it sits in the object that carried it; empty containers count). These
+ * are the per-event rules of ipc/evfield.h, so one bad event never costs
+ * its neighbours. lim NULL = defaults. ids NULL: integer ids are
+ * BAD_FIELD_TYPE. err (may be NULL) gets "" or a message.
  */
 enum evt_reason mp_event_input(const msgpack_object *obj,
     const struct mp_limits *lim, struct mp_idtext *ids, struct evt_input *out,
@@ -185,8 +192,9 @@ void mp_decoder_fini(struct mp_decoder *d);
  * buffer was refused, also delivered to cb with index MP_NO_INDEX:
  * EVT_R_MALFORMED (invalid byte, truncated object, declared length beyond
  * the buffer, empty buffer), EVT_R_TOO_BIG (object over max_object_bytes,
- * array over max_events, map over max_keys), EVT_R_TOO_DEEP. Objects before
- * the refused one were delivered.
+ * array over max_events), EVT_R_TOO_DEEP (nesting over MP_MAX_DEPTH).
+ * Objects before the refused one were delivered. A map over max_keys or an
+ * event nested over max_depth rejects that event only (mp_event_input).
  * A top-level object that is not a map or array is one event slot (index
  * 0) rejected with EVT_R_NOT_MAP, and decoding continues; so is an array
  * element that is not a map (with its index).
@@ -205,7 +213,8 @@ enum evt_reason mp_decode_buffer(const char *buf, size_t len,
 struct mp_scan {
 	size_t pos;		     /* next item to scan */
 	unsigned depth;		     /* open containers */
-	uint32_t left[MP_MAX_DEPTH]; /* items not yet started, per level */
+	uint64_t left[MP_MAX_DEPTH]; /* items not yet started, per level
+				      * (a map32 declares up to 2^33) */
 	uint64_t pending;	     /* sum of left[] */
 	size_t need;		     /* when incomplete: lower bound of
 	                                 * the object's size */
@@ -228,9 +237,13 @@ void mp_scan_reset(struct mp_scan *sc);
  * (mp_limits_clamp). Returns MP_SCAN_DONE with sc->pos = the object's size;
  * MP_SCAN_MORE with sc->need = a lower bound of its size (> avail);
  * MP_SCAN_ERROR with *why = EVT_R_MALFORMED (not a msgpack type byte),
- * EVT_R_TOO_BIG (object over max_object_bytes, array over max_events, map
- * over max_keys, all as declared) or EVT_R_TOO_DEEP, and msg (may be NULL)
- * saying where. Only an object that scanned DONE may be given to msgpack-c.
+ * EVT_R_TOO_BIG (object over max_object_bytes or array over max_events, as
+ * declared) or EVT_R_TOO_DEEP (non-empty containers nested over
+ * MP_MAX_DEPTH), and msg (may be NULL) saying where. Maps are bounded by
+ * the bytes only: max_keys and max_depth are per-event rules, checked by
+ * mp_event_input() on the unpacked record, so the object's boundary is
+ * known and a bad event can be skipped. Only an object that scanned DONE
+ * may be given to msgpack-c.
  */
 int mp_scan_object(struct mp_scan *sc, const struct mp_limits *lim,
     const void *p, size_t avail, enum evt_reason *why, char *msg,
@@ -270,9 +283,9 @@ void mp_stream_fini(struct mp_stream *s);
  *       n == 0 returns 0);
  *   <0  fatal, the connection must be closed; every later call returns the
  *       same value. -EBADMSG: not msgpack (an invalid byte);
- *       -EMSGSIZE: an object over max_object_bytes, an array over
- *       max_events or a map over max_keys (declared, before the bytes
- *       arrive); -ELOOP: nesting over max_depth; -ENOBUFS: more than
+ *       -EMSGSIZE: an object over max_object_bytes or an array over
+ *       max_events (declared, before the bytes arrive); -ELOOP: nesting
+ *       over MP_MAX_DEPTH; -ENOBUFS: more than
  *       max_buffered bytes held; -ENOMEM: out of memory. The reason
  *       (MALFORMED, TOO_BIG, TOO_DEEP) is counted in st->reason once, in
  *       st->fatal, and delivered to cb with ev->fatal set; mp_stream_error()

@@ -110,7 +110,16 @@
 	    "resent chunks found half-published: only the rest was published") \
 	X(FWD_JOURNAL_LOST, "fwd_journal_lost",                                \
 	    "pending chunks whose journal entry was recycled: resent as new "  \
-	    "(may duplicate)")
+	    "(may duplicate)")                                                 \
+	X(UDP_REFUSED, "udp_refused",                                          \
+	    "UDP datagrams dropped: source not in allow_from")                 \
+	X(TCP_REFUSED, "tcp_refused",                                          \
+	    "TCP connections closed at accept: source not in allow_from")      \
+	X(FWD_REFUSED, "fwd_refused",                                          \
+	    "forward connections closed at accept: source not in allow_from")  \
+	X(FWD_AUTH_FAILED, "fwd_auth_failed",                                  \
+	    "forward connections closed: shared-key handshake failed (wrong "  \
+	    "key, not a PING)")
 
 /* The rank API server's rows (workers/server.h). */
 #define REG_COUNTERS_SRV(X)                                                    \

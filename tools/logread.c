@@ -137,23 +137,184 @@ void lr_map_free(struct lr_map *m)
 
 /* --- gzip-transparent input ------------------------------------------- */
 
-static ssize_t _gz_read(void *cookie, char *buf, size_t n)
+/*
+ * The input behind the stdio stream: a file descriptor, inflated when the
+ * file starts with the gzip magic. zlib's gzread is not used because it
+ * skips bytes after the last gzip member silently; here the members must
+ * follow each other to the end of the file, and anything else is an
+ * error that names the byte offset.
+ */
+struct _src {
+	int fd;
+	bool gz, eof, done, member_end;
+	z_stream z;
+	bool z_ok;
+	unsigned char in[1u << 16];
+	uint64_t in_off; /* file offset of in[0] */
+	size_t in_len;
+	char *path;
+	const char *prog;
+	FILE *msg;
+	char err[256]; /* first error, reported at close */
+};
+
+/* Refills s->in after its unread bytes; false at end of file or error. */
+static bool _src_fill(struct _src *s)
 {
-	int k =
-	    gzread((gzFile)cookie, buf, n > INT_MAX ? INT_MAX : (unsigned)n);
-	return k < 0 ? -1 : k;
+	size_t keep = s->gz ? s->z.avail_in : 0;
+	size_t used = s->in_len - keep;
+
+	memmove(s->in, s->in + used, keep);
+	s->in_off += used;
+	s->in_len = keep;
+	for (;;) {
+		ssize_t n =
+		    read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(s->err, sizeof(s->err), "read error: %s",
+			    strerror(errno));
+			return false;
+		}
+		if (n == 0)
+			s->eof = true;
+		s->in_len += (size_t)n;
+		if (s->gz) {
+			s->z.next_in = s->in;
+			s->z.avail_in = (uInt)s->in_len;
+		}
+		return n > 0;
+	}
 }
 
-/* A gzip stream cut short reports Z_BUF_ERROR at close. */
-static int _gz_close(void *cookie)
+static uint64_t _src_pos(const struct _src *s)
 {
-	return gzclose_r((gzFile)cookie) == Z_OK ? 0 : -1;
+	return s->in_off + (s->in_len - s->z.avail_in);
+}
+
+/* After a member: another one must start here, or the file must end. */
+static int _src_next_member(struct _src *s)
+{
+	while (s->z.avail_in < 2 && !s->eof && _src_fill(s))
+		;
+	if (s->err[0])
+		return -1;
+	if (s->z.avail_in == 0) {
+		s->done = true;
+		return 0;
+	}
+	if (s->z.avail_in < 2 || s->z.next_in[0] != 0x1f ||
+	    s->z.next_in[1] != 0x8b) {
+		snprintf(s->err, sizeof(s->err),
+		    "trailing garbage: the bytes from byte %llu on (after the gzip data) are not a gzip member",
+		    (unsigned long long)_src_pos(s));
+		return -1;
+	}
+	s->member_end = false;
+	return inflateReset(&s->z) == Z_OK ? 0 : -1;
+}
+
+static ssize_t _src_read(void *cookie, char *buf, size_t n)
+{
+	struct _src *s = cookie;
+
+	if (s->err[0])
+		return -1;
+	if (!s->gz) {
+		ssize_t k;
+
+		if (s->in_len) { /* the sniffed first bytes */
+			k = (ssize_t)(n < s->in_len ? n : s->in_len);
+			memcpy(buf, s->in, (size_t)k);
+			memmove(s->in, s->in + k, s->in_len - (size_t)k);
+			s->in_len -= (size_t)k;
+			return k;
+		}
+		while ((k = read(s->fd, buf, n)) < 0 && errno == EINTR)
+			;
+		if (k < 0)
+			snprintf(s->err, sizeof(s->err), "read error: %s",
+			    strerror(errno));
+		return k < 0 ? -1 : k;
+	}
+	s->z.next_out = (Bytef *)buf;
+	s->z.avail_out = (uInt)(n > UINT_MAX ? UINT_MAX : n);
+	while (
+	    s->z.avail_out == (uInt)(n > UINT_MAX ? UINT_MAX : n) && !s->done) {
+		int zr;
+
+		if (s->member_end) {
+			if (_src_next_member(s))
+				return -1;
+			continue;
+		}
+		if (s->z.avail_in == 0 && !s->eof && !_src_fill(s) && s->err[0])
+			return -1;
+		if (s->z.avail_in == 0 && s->eof) {
+			snprintf(s->err, sizeof(s->err),
+			    "gzip data truncated at byte %llu",
+			    (unsigned long long)_src_pos(s));
+			return -1;
+		}
+		zr = inflate(&s->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END) {
+			s->member_end = true;
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			snprintf(s->err, sizeof(s->err),
+			    "corrupt gzip data near byte %llu (%s)",
+			    (unsigned long long)_src_pos(s),
+			    s->z.msg ? s->z.msg : "inflate failed");
+			return -1;
+		}
+	}
+	return (ssize_t)((n > UINT_MAX ? UINT_MAX : n) - s->z.avail_out);
+}
+
+/* Says the first error (if any) and frees; -1 when there was one. */
+static int _src_close(void *cookie)
+{
+	struct _src *s = cookie;
+	int rc = s->err[0] ? -1 : 0;
+
+	if (s->err[0])
+		fprintf(_out(s->msg), "%s: %s: %s\n", s->prog, s->path, s->err);
+	if (s->z_ok)
+		inflateEnd(&s->z);
+	close(s->fd);
+	free(s->path);
+	free(s);
+	return rc;
+}
+
+/* Reads the first bytes of the file to decide gzip or plain. */
+static int _src_sniff(struct _src *s)
+{
+	while (s->in_len < 2 && !s->eof) {
+		ssize_t k = read(s->fd, s->in + s->in_len, 2 - s->in_len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		s->eof = k == 0;
+		s->in_len += (size_t)k;
+	}
+	s->gz = s->in_len == 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
+	s->eof = false; /* a plain file may go on after a short read */
+	if (!s->gz)
+		return 0;
+	if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	s->z_ok = true;
+	s->z.next_in = s->in;
+	s->z.avail_in = (uInt)s->in_len;
+	return 0;
 }
 
 /*
- * zlib's gzread passes data without the gzip magic through unchanged, so
- * one stdio stream over it serves plain and gzip files alike, and the
- * readers below keep using getline().
+ * One stdio stream over plain and gzip files alike, so the readers below
+ * keep using stdio.
  */
 int lr_open(FILE **f, const char *path, const char *prog, FILE *msg)
 {
@@ -166,36 +327,100 @@ int lr_open(FILE **f, const char *path, const char *prog, FILE *msg)
 		    strerror(e));
 		return -e;
 	}
-	gzFile g = gzdopen(fd, "rb");
-	if (!g) {
-		close(fd);
-		fprintf(_out(msg), "%s: cannot read %s: out of memory\n", prog,
-		    path);
-		return -ENOMEM;
+	struct _src *s = calloc(1, sizeof(*s));
+	int rc = s && (s->path = strdup(path)) ? 0 : -ENOMEM;
+	if (rc == 0) {
+		s->fd = fd;
+		s->prog = prog;
+		s->msg = msg;
+		rc = _src_sniff(s);
 	}
-	gzbuffer(g, 1u << 17);
-	cookie_io_functions_t io = { .read = _gz_read, .close = _gz_close };
-	*f = fopencookie(g, "r", io);
-	if (!*f) {
-		int e = errno ? errno : ENOMEM;
-		gzclose_r(g);
-		fprintf(_out(msg), "%s: cannot read %s: %s\n", prog, path,
-		    strerror(e));
-		return -e;
+	if (rc == 0) {
+		cookie_io_functions_t io = { .read = _src_read,
+			.close = _src_close };
+		*f = fopencookie(s, "r", io);
+		if (*f)
+			return 0;
+		rc = errno ? -errno : -ENOMEM;
 	}
-	return 0;
+	fprintf(_out(msg), "%s: cannot read %s: %s\n", prog, path,
+	    strerror(-rc));
+	if (s) {
+		if (s->z_ok)
+			inflateEnd(&s->z);
+		free(s->path);
+		free(s);
+	}
+	close(fd);
+	return rc;
 }
 
 int lr_close(FILE *f, const char *path, const char *prog, FILE *msg)
 {
 	bool bad = ferror(f);
+	/* the stream's source says what went wrong when it knows */
 	if (fclose(f))
-		bad = true;
+		return -EIO;
 	if (bad)
 		fprintf(_out(msg),
 		    "%s: %s: read error (truncated or corrupt gzip data?)\n",
 		    prog, path);
 	return bad ? -EIO : 0;
+}
+
+/*
+ * Line endings, decided by the first line break of a file: LF (optionally
+ * after CR) ends a line, or, when that break is a CR alone (classic Mac
+ * files), CR, LF and CRLF all do. In LF files a CR inside a line stays
+ * content, as before. A UTF-8 byte order mark at the start of the file is
+ * dropped. Returns the line's length without its ending, -1 at EOF.
+ */
+static ssize_t _getline(char **buf, size_t *cap, FILE *f, struct lr_eol *st)
+{
+	ssize_t n;
+
+	if (st->mode == LR_EOL_LF) {
+		n = getline(buf, cap, f);
+		if (n > 0 && (*buf)[n - 1] == '\n')
+			n--;
+	} else {
+		size_t len = 0;
+		int ch = EOF;
+
+		while ((ch = getc_unlocked(f)) != EOF) {
+			if (ch == '\r') {
+				int nx = getc_unlocked(f);
+				if (nx != '\n' && nx != EOF)
+					ungetc(nx, f);
+				if (st->mode == LR_EOL_UNKNOWN)
+					st->mode =
+					    nx == '\n' ? LR_EOL_LF : LR_EOL_CR;
+				break;
+			}
+			if (ch == '\n') {
+				if (st->mode == LR_EOL_UNKNOWN)
+					st->mode = LR_EOL_LF;
+				break;
+			}
+			if (_grow(buf, cap, len + 2))
+				return -2;
+			(*buf)[len++] = (char)ch;
+		}
+		if (ch == EOF && len == 0)
+			return -1;
+		if (_grow(buf, cap, len + 1))
+			return -2;
+		(*buf)[len] = 0;
+		n = (ssize_t)len;
+	}
+	if (n >= 0 && !st->started) {
+		st->started = true;
+		if (n >= 3 && !memcmp(*buf, "\xEF\xBB\xBF", 3)) {
+			memmove(*buf, *buf + 3, (size_t)n - 2);
+			n -= 3;
+		}
+	}
+	return n;
 }
 
 /* --- CSV (RFC 4180) --------------------------------------------------- */
@@ -259,7 +484,9 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 /* Appends the next physical line to the record. 0, 1 at EOF, -ENOMEM. */
 static int _csv_line(struct lr_csv *c)
 {
-	ssize_t n = getline(&c->line, &c->lcap, c->f);
+	ssize_t n = _getline(&c->line, &c->lcap, c->f, &c->eol);
+	if (n == -2)
+		return -ENOMEM;
 	if (n < 0)
 		return 1;
 	c->lineno++;
@@ -345,11 +572,8 @@ int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
 		return -ENOMEM;
 	char *o = c->head;
 	for (unsigned i = 0; i < c->n; i++) {
-		const char *s = c->fld[i];
-		if (i == 0 && !strncmp(s, "\xEF\xBB\xBF", 3))
-			s += 3; /* a UTF-8 byte order mark */
 		c->hname[i] = o;
-		o = stpcpy(o, s) + 1;
+		o = stpcpy(o, c->fld[i]) + 1;
 	}
 	c->ncols = c->n;
 	for (unsigned k = 0; k < m->n; k++) {
@@ -551,9 +775,10 @@ static int _read_json(const struct _rd *r, FILE *f)
 	struct json_tok toks[LR_JSON_TOKS];
 	char *line = NULL, *scratch = NULL, err[512];
 	size_t cap = 0, scap = 0, lineno = 0;
+	struct lr_eol eol = { 0 };
 	ssize_t n;
 	int rc = 0;
-	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+	while (rc == 0 && (n = _getline(&line, &cap, f, &eol)) >= 0) {
 		lineno++;
 		r->log->lines++;
 		_progress(r);
@@ -582,7 +807,7 @@ static int _read_json(const struct _rd *r, FILE *f)
 	}
 	free(line);
 	free(scratch);
-	return rc;
+	return rc ? rc : n == -2 ? -ENOMEM : 0;
 }
 
 /* Numeric time of a CSV cell in ms by unit. false: not a number. */

@@ -5,22 +5,26 @@
  * evaluation) reads the same way. Nothing here touches shared memory.
  *
  * Input. A file (or '-' for stdin), plain or gzip: gzip is recognized by
- * its magic bytes whatever the name, and a gzip stream that is truncated or
- * corrupt is an error at close, not a silent short read. Two formats:
+ * its magic bytes whatever the name; one or more gzip members back to
+ * back (concatenated .gz files) are read in order. A gzip stream that is
+ * truncated or corrupt, or bytes after the last member that do not start
+ * another one (trailing garbage), are an error at close that names the
+ * file and the byte offset, not a silent short read. Lines end at LF or
+ * CRLF; a file whose first line break is a lone CR (old Mac files) has
+ * CR, LF and CRLF as line ends throughout (in other files a CR inside a
+ * line stays content). A UTF-8 byte order mark at the
+ * start of a file is skipped (JSON and CSV). Two formats:
  *
  *  - JSON lines (the default): one event object per line, the format of
  *    docs/PROTOCOL.md as ipc/json.h maps it (json_event_input). Lines that
- *    hold only blanks are skipped. A line ends at LF; a CR before it is
- *    dropped. Per line at most LR_JSON_TOKS JSON values and keys (more is
+ *    hold only blanks are skipped. Per line at most LR_JSON_TOKS JSON values and keys (more is
  *    too_big); no cap on the line's length but memory.
  *
  *  - CSV (RFC 4180): a header row, then one event per record. Fields are
  *    separated by ',', a field may be quoted with '"', a quote inside a
  *    quoted field is doubled, and a quoted field may span lines: its line
- *    breaks (LF or CRLF) become one '\n'. Records end at LF or CRLF; blank
- *    lines are skipped. A UTF-8 byte order mark before the first header
- *    name is ignored; when two header columns have the same name the first
- *    one is used. Caps: LR_CSV_COLS columns per record, and a record that
+ *    breaks become one '\n'. Blank lines are skipped. When two header
+ *    columns have the same name the first one is used. Caps: LR_CSV_COLS columns per record, and a record that
  *    still needs more lines once it holds LR_CSV_MAX_RECORD bytes is given
  *    up ("quoted field not closed"); reading resumes on the line after.
  *    Every record must have as many fields as the header.
@@ -60,8 +64,13 @@
  *   FILE:LINE: why                a CSV header that cannot be used ("empty:
  *        a header row is required", "no column 'x' (for user_id) in the
  *        header", or the structure error of the header row)
- *   PROG: what                    the whole input: cannot open, read error
- *        (truncated or corrupt gzip data?), out of memory after N events
+ *   PROG: what                    the whole input: cannot open, out of
+ *        memory after N events
+ *   PROG: FILE: what              "gzip data truncated at byte N",
+ *        "corrupt gzip data near byte N (zlib's words)", "trailing garbage:
+ *        the bytes from byte N on (after the gzip data) are not a gzip
+ *        member",
+ *        "read error: ..."
  * PROG is the caller's name for itself (lr_options.prog, "penchant
  * replay").
  *
@@ -305,6 +314,13 @@ static inline const char *lr_user_id(const struct lr_log *log, size_t i)
  * it; a caller reads its catalog files with it). Read the fields through
  * the calls below.
  */
+/* Line endings of one file (see "Input" above); zero-initialized. */
+enum { LR_EOL_UNKNOWN = 0, LR_EOL_LF, LR_EOL_CR };
+struct lr_eol {
+	int mode;     /* LR_EOL_*: decided by the file's first line */
+	bool started; /* past the first line (and its byte order mark) */
+};
+
 struct lr_csv {
 	FILE *f;
 	const char *name; /* for messages */
@@ -323,6 +339,7 @@ struct lr_csv {
 	char *head; /* header names, kept for messages */
 	const char *hname[LR_CSV_COLS];
 	unsigned ncols;
+	struct lr_eol eol;
 	size_t lineno;	/* physical lines read */
 	size_t recline; /* line the current record starts on */
 };

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,11 @@ struct _conn {
 	char *out_old;		   /* a grown-out buffer a send still reads */
 	uint32_t out_off, out_len; /* bytes [out_off, out_len) not sent */
 	uint32_t out_cap;
+	/* forward with a shared key: nothing reaches fs before a good PING */
+	bool auth_wait;			    /* HELO sent, PING awaited */
+	unsigned char nonce[FWD_NONCE_LEN]; /* of our HELO */
+	char *hs;			    /* PING bytes so far */
+	size_t hs_len;
 };
 
 struct _acc {
@@ -143,6 +149,11 @@ struct _acc {
 	char *udp_mem, *tcp_mem;
 	size_t udp_br_bytes, tcp_br_bytes, udp_mem_bytes, tcp_mem_bytes;
 	/* sockets */
+	struct cfg_cidr allow[CFG_ALLOW_MAX]; /* allow_from; none: all */
+	unsigned nallow;
+	struct fwd_auth au; /* forward_shared_key set: key, hostname */
+	bool auth;
+	char hostname[CFG_HOSTNAME_STR_MAX + 1];
 	struct _lsn lsn[3 * CFG_LISTEN_MAX];
 	unsigned nlsn;
 	struct _conn *conns;
@@ -522,6 +533,10 @@ static void _conn_free(struct _acc *a, unsigned id)
 	free(c->buf);
 	free(c->out);
 	free(c->out_old);
+	free(c->hs);
+	c->hs = NULL;
+	c->hs_len = 0;
+	c->auth_wait = false;
 	c->buf = c->out = c->out_old = NULL;
 	c->out_off = c->out_len = c->out_cap = 0;
 	c->fd = -1;
@@ -841,6 +856,52 @@ static void _arm_send(struct _acc *a, unsigned id)
 	a->inflight++;
 }
 
+/*
+ * Room for `need` more bytes to send on a forward connection; false with
+ * close_reason set when the peer has left too much unread (or no memory).
+ */
+static bool _out_reserve(struct _acc *a, struct _conn *c, size_t need)
+{
+	if (c->out_len + need <= c->out_cap)
+		return true;
+	size_t hard = (size_t)a->c->max_conn_buffer + _FWD_OUT_SOFT;
+	size_t cap = c->out_cap ? 2 * (size_t)c->out_cap : 4096;
+	if (c->out_len + need > hard) {
+		c->close_reason = REG_C_FWD_CLOSED_SLOW;
+		return false;
+	}
+	if (cap > hard)
+		cap = hard;
+	char *nb = malloc(cap);
+	if (!nb) {
+		c->close_reason = REG_C_FWD_CLOSED_TOO_BIG;
+		return false;
+	}
+	if (c->out_len)
+		memcpy(nb, c->out, c->out_len);
+	/* A send in flight reads the old buffer: keep it until its
+	 * completion (an intermediate one nobody reads goes now). */
+	if (c->send_armed && !c->out_old)
+		c->out_old = c->out;
+	else
+		free(c->out);
+	c->out = nb;
+	c->out_cap = (uint32_t)cap;
+	return true;
+}
+
+/* Queues handshake bytes (HELO, PONG) on a forward connection. */
+static void _out_handshake(struct _acc *a, unsigned id, const char *p, size_t n)
+{
+	struct _conn *c = &a->conns[id];
+	if (!n || !_out_reserve(a, c, n))
+		return;
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += (uint32_t)n;
+	if (!c->send_armed)
+		_arm_send(a, id);
+}
+
 /* All events of a chunked message are taken: publish, record, ack. */
 static void _fwd_ack(void *ctx, const char *chunk, size_t len)
 {
@@ -863,33 +924,8 @@ static void _fwd_ack(void *ctx, const char *chunk, size_t len)
 		c->jidx = -1;
 	}
 	c->fstarted = c->fdup = false;
-	if (c->close_reason)
+	if (c->close_reason || !_out_reserve(a, c, FWD_ACK_MAX))
 		return;
-	if (c->out_len + FWD_ACK_MAX > c->out_cap) {
-		size_t hard = (size_t)a->c->max_conn_buffer + _FWD_OUT_SOFT;
-		size_t cap = c->out_cap ? 2 * (size_t)c->out_cap : 4096;
-		if (c->out_len + FWD_ACK_MAX > hard) {
-			c->close_reason = REG_C_FWD_CLOSED_SLOW;
-			return;
-		}
-		if (cap > hard)
-			cap = hard;
-		char *nb = malloc(cap);
-		if (!nb) {
-			c->close_reason = REG_C_FWD_CLOSED_TOO_BIG;
-			return;
-		}
-		if (c->out_len)
-			memcpy(nb, c->out, c->out_len);
-		/* A send in flight reads the old buffer: keep it until its
-		 * completion (an intermediate one nobody reads goes now). */
-		if (c->send_armed && !c->out_old)
-			c->out_old = c->out;
-		else
-			free(c->out);
-		c->out = nb;
-		c->out_cap = (uint32_t)cap;
-	}
 	size_t n = fwd_ack_encode(c->out + c->out_len, c->out_cap - c->out_len,
 	    chunk, len);
 	if (!n)
@@ -932,7 +968,9 @@ static void _on_send(struct _acc *a, const struct io_uring_cqe *cqe)
 		c->out_off = 0;
 		_arm_send(a, id);
 	}
-	if (c->close_reason) {
+	/* A refused handshake closes once its PONG is out. */
+	if (c->close_reason &&
+	    !(c->send_armed && c->close_reason == REG_C_FWD_AUTH_FAILED)) {
 		_conn_close(a, id, c->close_reason);
 		return;
 	}
@@ -1017,11 +1055,66 @@ static int _fwd_recover(struct _acc *a)
  * Feeds bytes of connection id (n == 0: resume a paused stream). Returns
  * true when the connection stays open.
  */
+/*
+ * Shared-key handshake: gathers the PING from the first bytes, answers
+ * PONG. Returns true with *p, *n moved past the PING when the forward
+ * stream may have the rest (n may be 0), false when nothing more is to be
+ * fed now: PING incomplete, or refused (the PONG goes out, then the
+ * connection closes as fwd_auth_failed; no byte reaches the stream).
+ */
+static bool _handshake(struct _acc *a, unsigned id, const char **p, size_t *n)
+{
+	struct _conn *c = &a->conns[id];
+	if (!c->hs && !(c->hs = malloc(FWD_PING_MAX))) {
+		c->close_reason = REG_C_FWD_CLOSED_TOO_BIG;
+		return false;
+	}
+	size_t take =
+	    FWD_PING_MAX - c->hs_len < *n ? FWD_PING_MAX - c->hs_len : *n;
+	memcpy(c->hs + c->hs_len, *p, take);
+	c->hs_len += take;
+	struct fwd_auth au = a->au;
+	memcpy(au.nonce, c->nonce, FWD_NONCE_LEN);
+	struct fwd_ping pg;
+	size_t used = fwd_ping_read(&au, c->hs, c->hs_len, &pg);
+	if (!used)
+		return false; /* the PING continues in the next recv */
+	char pong[FWD_HANDSHAKE_MAX];
+	_out_handshake(a, id, pong,
+	    fwd_pong_encode(pong, sizeof(pong), &au, &pg));
+	if (!pg.ok) {
+		LOG(a->c, CFG_LOG_DEBUG, _ROLE,
+		    "forward: handshake refused: %s", pg.reason);
+		if (!c->close_reason)
+			c->close_reason = REG_C_FWD_AUTH_FAILED;
+		return false;
+	}
+	/* An earlier recv left the PING incomplete, so whatever follows it
+	 * in hs came from this recv: the stream gets this recv from there. */
+	size_t after = c->hs_len - used;
+	c->auth_wait = false;
+	*p += take - after;
+	*n -= take - after;
+	free(c->hs);
+	c->hs = NULL;
+	c->hs_len = 0;
+	return true;
+}
+
 static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 {
 	struct _conn *c = &a->conns[id];
 	uint64_t objects = a->st.objects;
 	int rc;
+	if (c->auth_wait) {
+		if (!_handshake(a, id, &p, &n)) {
+			if (c->close_reason && !c->send_armed)
+				_conn_close(a, id, c->close_reason);
+			return c->state == _C_OPEN && !c->close_reason;
+		}
+		if (!n)
+			return true;
+	}
 	switch (c->dialect) {
 	case _D_FORWARD: {
 		uint64_t msgs = a->st.fwd_messages;
@@ -1067,6 +1160,30 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 	return true;
 }
 
+/* Shared key set: greet a new forward connection with a fresh nonce. */
+static void _helo(struct _acc *a, unsigned id)
+{
+	struct _conn *c = &a->conns[id];
+	struct fwd_auth au = a->au;
+	char helo[FWD_HANDSHAKE_MAX];
+	randombytes_buf(c->nonce, FWD_NONCE_LEN);
+	memcpy(au.nonce, c->nonce, FWD_NONCE_LEN);
+	c->auth_wait = true;
+	_out_handshake(a, id, helo, fwd_helo_encode(helo, sizeof(helo), &au));
+}
+
+/* allow_from at accept: the peer of a new connection may send. */
+static bool _allowed_peer(const struct _acc *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (!a->nallow)
+		return true;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
+		return false; /* already gone, or not an IP peer */
+	return cfg_cidr_match(a->allow, a->nallow, (struct sockaddr *)&ss);
+}
+
 static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
     unsigned li)
 {
@@ -1088,6 +1205,10 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 		int fd = cqe->res;
 		if (a->stopping) {
 			close(fd);
+		} else if (!_allowed_peer(a, fd)) {
+			close(fd);
+			a->ctr[l->kind == _L_FWD ? REG_C_FWD_REFUSED
+						 : REG_C_TCP_REFUSED]++;
 		} else if (!a->nfree) {
 			close(fd);
 			a->ctr[l->kind == _L_FWD ? REG_C_FWD_CLOSED_TOO_MANY
@@ -1107,6 +1228,9 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 			c->partial_since_ms = 0;
 			c->buf = c->out = c->out_old = NULL;
 			c->out_off = c->out_len = c->out_cap = 0;
+			c->auth_wait = false;
+			c->hs = NULL;
+			c->hs_len = 0;
 			int rc = c->dialect == _D_FORWARD
 			    ? fwd_stream_init(&c->fs, &a->lim)
 			    : mp_stream_init(&c->st, &a->lim);
@@ -1117,10 +1241,13 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 			a->ctr[REG_C_ACC_CONNS] = a->nconns;
 			a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_ACCEPTED
 							: REG_C_TCP_ACCEPTED]++;
-			if (rc)
+			if (rc) {
 				_conn_close(a, id, REG_C_TCP_CLOSED_TOO_BIG);
-			else
+			} else {
+				if (c->dialect == _D_FORWARD && a->auth)
+					_helo(a, id);
 				_arm_recv(a, id);
+			}
 		}
 	}
 	if (!l->armed && !a->stopping)
@@ -1157,7 +1284,8 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 		c->last_rx_ms = a->now_ms;
 		bool open = _conn_feed(a, id, data, (size_t)res);
 		_recycle(a, cqe, _TCP_GID); /* the stream copied what it kept */
-		if (open && !c->paused && !a->stopping && !_send_blocked(c))
+		if (open && !c->paused && !a->stopping && !_send_blocked(c) &&
+		    !c->close_reason)
 			_arm_recv(a, id);
 		return;
 	}
@@ -1181,11 +1309,17 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 			      : REG_C_TCP_CLOSED_PEER);
 }
 
-/* One datagram: all of its valid events are staged, or none. */
-static void _datagram(struct _acc *a, const char *p, size_t n, bool trunc)
+/* One datagram from src (NULL: unknown): all of its valid events are
+ * staged, or none. */
+static void _datagram(struct _acc *a, const struct sockaddr *src, const char *p,
+    size_t n, bool trunc)
 {
 	a->ctr[REG_C_UDP_DATAGRAMS]++;
 	a->ctr[REG_C_UDP_BYTES] += n;
+	if (a->nallow && (!src || !cfg_cidr_match(a->allow, a->nallow, src))) {
+		a->ctr[REG_C_UDP_REFUSED]++;
+		return;
+	}
 	if (trunc) {
 		a->ctr[REG_C_UDP_TRUNCATED]++;
 		_count_reject(a, EVT_R_TOO_BIG);
@@ -1246,7 +1380,9 @@ static void _on_udp(struct _acc *a, const struct io_uring_cqe *cqe)
 			const char *p = io_uring_recvmsg_payload(o, &l->mh);
 			unsigned n = io_uring_recvmsg_payload_length(o,
 			    cqe->res, &l->mh);
-			_datagram(a, p, n, (o->flags & MSG_TRUNC) != 0);
+			_datagram(a,
+			    o->namelen ? io_uring_recvmsg_name(o) : NULL, p, n,
+			    (o->flags & MSG_TRUNC) != 0);
 		}
 	} else if (cqe->res == -EINVAL && !a->plain_udp && !a->stopping) {
 		a->plain_udp = true;
@@ -1266,8 +1402,11 @@ static void _on_udp_plain(struct _acc *a, const struct io_uring_cqe *cqe)
 	l->parmed[k] = false;
 	a->inflight--;
 	if (cqe->res >= 0)
-		_datagram(a, l->plain + (size_t)k * ACC_UDP_PAYLOAD,
-		    (size_t)cqe->res, (l->pmh[k].msg_flags & MSG_TRUNC) != 0);
+		_datagram(a,
+		    l->pmh[k].msg_namelen ? (struct sockaddr *)&l->pname[k]
+					  : NULL,
+		    l->plain + (size_t)k * ACC_UDP_PAYLOAD, (size_t)cqe->res,
+		    (l->pmh[k].msg_flags & MSG_TRUNC) != 0);
 	if (!a->stopping)
 		_arm_udp_plain(a, li, k);
 }
@@ -1444,6 +1583,35 @@ bool acc_wanted(const struct cfg *c)
 	return u + t + f > 0;
 }
 
+/* Whether a bound address is a loopback one (127/8, ::1). */
+static bool _loopback(const struct cfg_addr *ad)
+{
+	if (ad->ss.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&ad->ss)
+				  ->sin_addr.s_addr) >>
+			   24) == 127;
+	return ad->ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(
+		&((const struct sockaddr_in6 *)&ad->ss)->sin6_addr);
+}
+
+/* A listener beyond the host with nothing to keep strangers out. */
+static void _warn_exposed(const struct _acc *a)
+{
+	for (unsigned i = 0; i < a->nlsn; i++) {
+		const struct _lsn *l = &a->lsn[i];
+		if (_loopback(&l->addr) || a->nallow ||
+		    (l->kind == _L_FWD && a->auth))
+			continue;
+		LOG(a->c, CFG_LOG_WARN, _ROLE,
+		    "%s listener %s is not on loopback and allow_from is not set: anyone who can reach it can send events",
+		    l->kind == _L_UDP	    ? "udp"
+			: l->kind == _L_TCP ? "tcp"
+					    : "forward",
+		    l->addr.text);
+	}
+}
+
 static int _start(struct _acc *a)
 {
 	const struct cfg *c = a->c;
@@ -1514,6 +1682,29 @@ static int _start(struct _acc *a)
 		    "provided buffer rings not supported (%s): plain recvmsg and per-connection buffers",
 		    strerror(-rc));
 	}
+	char err[CFG_ERR_MAX];
+	if (cfg_cidr_parse(c->allow_from, a->allow, CFG_ALLOW_MAX, &a->nallow,
+		err, sizeof(err))) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "allow_from: %s", err);
+		return -EINVAL; /* cannot happen: cfg_check passed */
+	}
+	if (c->forward_shared_key[0] && c->forward_listen[0]) {
+		if (sodium_init() < 0) {
+			LOG(c, CFG_LOG_ERROR, _ROLE,
+			    "forward_shared_key: libsodium cannot start");
+			return -ENOSYS;
+		}
+		if (c->forward_hostname[0])
+			snprintf(a->hostname, sizeof(a->hostname), "%s",
+			    c->forward_hostname);
+		else if (gethostname(a->hostname, sizeof(a->hostname) - 1))
+			snprintf(a->hostname, sizeof(a->hostname), "penchant");
+		a->au.key = c->forward_shared_key;
+		a->au.key_len = strlen(c->forward_shared_key);
+		a->au.hostname = a->hostname;
+		a->au.hostname_len = strlen(a->hostname);
+		a->auth = true;
+	}
 	_open_listeners(a, c->udp_listen, _L_UDP, "udp_listen");
 	_open_listeners(a, c->tcp_listen, _L_TCP, "tcp_listen");
 	_open_listeners(a, c->forward_listen, _L_FWD, "forward_listen");
@@ -1521,6 +1712,7 @@ static int _start(struct _acc *a)
 		LOG(c, CFG_LOG_ERROR, _ROLE, "no address could be bound");
 		return -EADDRNOTAVAIL;
 	}
+	_warn_exposed(a);
 	a->ctr[REG_C_ACC_LISTENERS] = a->nlsn;
 	a->ctr[REG_C_ACC_CONNS] = 0;
 	a->now_ms = _mono();

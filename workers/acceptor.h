@@ -22,6 +22,18 @@
  * cases). A peer that leaves more than 16 KiB of acks unread is closed
  * (REG_C_FWD_CLOSED_SLOW).
  *
+ * Shared key: with forward_shared_key set, a forward connection is
+ * greeted with HELO (a fresh nonce from libsodium) and nothing it sends is
+ * decoded before a PING proving the key (ipc/forward.h, fwd_ping_read);
+ * it is answered PONG, and a refused one is closed once its PONG is out
+ * (REG_C_FWD_AUTH_FAILED).
+ *
+ * Sources: with allow_from set (cfg_cidr_parse), a UDP datagram from
+ * another source is dropped before decoding (REG_C_UDP_REFUSED) and a TCP
+ * or forward connection from one is closed right after accept, before
+ * any read (REG_C_TCP_REFUSED, REG_C_FWD_REFUSED). At start, listeners
+ * bound beyond loopback without an allow list are logged as a warning.
+ *
  * I/O: multishot accept on TCP listeners; multishot recvmsg with a provided
  * buffer ring (registered by hand: liburing 2.3 has no setup helper) on UDP
  * sockets; single-shot recv with buffer selection from a second buffer ring

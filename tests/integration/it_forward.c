@@ -13,10 +13,24 @@
  *          event is in the profiles exactly once (no loss, no duplicate:
  *          the acceptor must de-duplicate resent chunks, see fwd_dedup).
  *
+ *   limits the per-event shape rules on the forward and the plain TCP
+ *          port (forward_client.py limits): a record nested 8 levels
+ *          (counted from the record) is applied in Forward, PackedForward
+ *          and Message mode and over plain TCP; one nested 9 levels or
+ *          with a 65-key map is rejected alone (too_deep / too_big), its
+ *          message still acked, its neighbours applied, no connection
+ *          closed.
+ *
+ *   auth   forward_shared_key set: forward_client.py auth performs the
+ *          HELO/PING/PONG handshake from the specification (good key,
+ *          PING pipelined with a message, wrong key, no PING, garbage,
+ *          a PING of the wrong types); only the authenticated events are
+ *          applied, every refusal is counted in fwd_auth_failed.
+ *
  * Skips (77) when penchantd does not offer --forward-listen or when
  * /usr/bin/python3 lacks msgpack / fluent-logger. An acceptor that does
  * not accept on the forward port within 5 s is a failure.
- * Usage: it_forward PENCHANTD PENCHANT CLIENT_PY basic|kill
+ * Usage: it_forward PENCHANTD PENCHANT CLIENT_PY basic|kill|limits|auth
  */
 #include "harness.h"
 
@@ -250,10 +264,95 @@ static void _kill(struct hx *h, pen_t *p, const char *client, const char *port)
 	    acked, kills);
 }
 
+static uint64_t _acc_ctr(pen_t *p, unsigned k)
+{
+	const struct reg *r = client_region(p);
+
+	return ck_pr_load_64(
+	    (uint64_t *)&reg_proc(r, reg_proc_acceptor(r))->counters[k]);
+}
+
+static void _limits(struct hx *h, pen_t *p, const char *client,
+    const char *port, const char *tcp_port)
+{
+	const char *argv[] = { "/usr/bin/python3", client, "limits", port,
+		tcp_port, NULL };
+	static const struct {
+		const char *user;
+		int n;
+	} want[] = { { "d8-fwd", 1 }, { "d9-fwd", 0 }, { "ok-fwd", 1 },
+		{ "d8-pk", 1 }, { "d9-pk", 0 }, { "ok-pk", 1 }, { "d8-msg", 1 },
+		{ "d9-msg", 0 }, { "ok-msg", 1 }, { "k65-fwd", 0 },
+		{ "k64-fwd", 1 }, { "d8-tcp", 1 }, { "d9-tcp", 0 },
+		{ "k65-tcp", 0 }, { "ok-tcp", 1 } };
+	int rc = _wait(_spawn(argv), 60000);
+
+	if (rc == 77) {
+		hx_stop(h);
+		hx_cleanup(h);
+		SKIP("python3-msgpack missing");
+	}
+	CHECK_EQ_INT(rc, 0);
+	for (int t = 0; t < 500 && _events(p, "ok-tcp") < 1; t++)
+		hx_sleep_ms(10);
+	CHECK(hx_wait_drained(client_region(p), 10000));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int n = _events(p, want[i].user);
+
+		if (n != want[i].n)
+			fprintf(stderr, "%s: %d events, want %d\n",
+			    want[i].user, n, want[i].n);
+		CHECK_EQ_INT(n, want[i].n);
+	}
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_REJECT0 + EVT_R_TOO_DEEP), 4);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_REJECT0 + EVT_R_TOO_BIG), 2);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_CLOSED_PROTOCOL) +
+		_acc_ctr(p, REG_C_FWD_CLOSED_TOO_BIG) +
+		_acc_ctr(p, REG_C_TCP_CLOSED_PROTOCOL) +
+		_acc_ctr(p, REG_C_TCP_CLOSED_TOO_BIG),
+	    0);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_ACKS), 6);
+}
+
+#define AUTH_KEY "s3cret key, shared"
+#define AUTH_HOST "penchant.test"
+
+static void _auth(struct hx *h, pen_t *p, const char *client, const char *port)
+{
+	const char *argv[] = { "/usr/bin/python3", client, "auth", port,
+		AUTH_KEY, AUTH_HOST, NULL };
+	static const struct {
+		const char *user;
+		int n;
+	} want[] = { { "auth-ok", 3 }, { "auth-pipe", 1 }, { "auth-wrong", 0 },
+		{ "auth-noping", 0 } };
+	int rc = _wait(_spawn(argv), 60000);
+
+	if (rc == 77) {
+		hx_stop(h);
+		hx_cleanup(h);
+		SKIP("python3-msgpack missing");
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK(hx_wait_drained(client_region(p), 10000));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int n = _events(p, want[i].user);
+
+		if (n != want[i].n)
+			fprintf(stderr, "%s: %d events, want %d\n",
+			    want[i].user, n, want[i].n);
+		CHECK_EQ_INT(n, want[i].n);
+	}
+	for (int t = 0; t < 300 && _acc_ctr(p, REG_C_FWD_AUTH_FAILED) < 4; t++)
+		hx_sleep_ms(10);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_AUTH_FAILED), 4);
+	CHECK_EQ_INT(_acc_ctr(p, REG_C_FWD_ACKS), 2);
+}
+
 int main(int argc, char **argv)
 {
 	struct hx h;
-	char listen[64], udp[64], tcp[64], port[16];
+	char listen[64], udp[64], tcp[64], port[16], tport[16];
 	const char *extra[8];
 	pen_t *p;
 	unsigned pn;
@@ -264,7 +363,12 @@ int main(int argc, char **argv)
 		    "penchantd has no --forward-listen yet (acceptor pending)");
 	if (access("/usr/bin/python3", X_OK) != 0)
 		SKIP("no /usr/bin/python3");
-	hx_init(&h, strcmp(argv[4], "kill") ? "fwd" : "fwdkill", argc, argv);
+	hx_init(&h,
+	    !strcmp(argv[4], "kill")	     ? "fwdkill"
+		: !strcmp(argv[4], "limits") ? "fwdlim"
+		: !strcmp(argv[4], "auth")   ? "fwdauth"
+					     : "fwd",
+	    argc, argv);
 	/* ports of our own, free right now */
 	pn = hx_free_port();
 	snprintf(port, sizeof(port), "%u", pn);
@@ -276,11 +380,17 @@ int main(int argc, char **argv)
 	while (pt == pn) /* both TCP: must differ */
 		pt = hx_free_port();
 	snprintf(tcp, sizeof(tcp), "--tcp-listen=127.0.0.1:%u", pt);
+	snprintf(tport, sizeof(tport), "%u", pt);
 	extra[0] = listen;
 	extra[1] = udp;
 	extra[2] = tcp;
 	extra[3] = "--shards=2";
 	extra[4] = NULL;
+	if (!strcmp(argv[4], "auth")) {
+		extra[4] = "--forward-shared-key=" AUTH_KEY;
+		extra[5] = "--forward-hostname=" AUTH_HOST;
+		extra[6] = NULL;
+	}
 	hx_start(&h, extra);
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
 	REQUIRE(_acceptor(p, -1) > 0);
@@ -294,11 +404,17 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[4], "kill"))
 		_kill(&h, p, argv[3], port);
+	else if (!strcmp(argv[4], "limits"))
+		_limits(&h, p, argv[3], port, tport);
+	else if (!strcmp(argv[4], "auth"))
+		_auth(&h, p, argv[3], port);
 	else
 		_basic(&h, p, argv[3], port);
 	pen_close(&p);
 	CHECK_EQ_INT(hx_stop(&h), 0);
 	hx_cleanup(&h);
-	return check_done(
-	    strcmp(argv[4], "kill") ? "it_forward basic" : "it_forward kill");
+	return check_done(!strcmp(argv[4], "kill") ? "it_forward kill"
+		: !strcmp(argv[4], "limits")	   ? "it_forward limits"
+		: !strcmp(argv[4], "auth")	   ? "it_forward auth"
+						   : "it_forward basic");
 }

@@ -163,12 +163,27 @@ def fixtures():
         rej={"bad_location": 1})
     add("rej_bad_feedback", p(base(event_type="feedback")), ok=0,
         rej={"bad_feedback": 1})
-    deep = base()
-    for _ in range(9):
-        deep = {"context": deep}
-    add("rej_too_deep", p(deep), ret="too_deep", ok=0)
+    # Depth and keys are per-event rules (docs/PROTOCOL.md): the event
+    # map is level 1, 8 levels pass, 9 reject that event only, the object
+    # (and a stream) goes on.
+    def nest(levels, **kw):
+        e = base(**kw)
+        for _ in range(levels - 1):
+            e = {"context": e}
+        return e
+    add("ok_depth_8", p(nest(8)), time=T_MS)
+    add("ok_depth_8_unknown", p(base(x=[[[[[[[0]]]]]]])), time=T_MS)
+    add("rej_too_deep", p(nest(9)), ok=0, rej={"too_deep": 1})
+    add("rej_too_deep_unknown", p(base(x=[[[[[[[{}]]]]]]])), ok=0,
+        rej={"too_deep": 1})
+    add("rej_too_deep_in_array", p([nest(9), nest(8), base()]), ok=2,
+        rej={"too_deep": 1})
     add("rej_too_big_keys", p(base(**{"k%d" % i: 0 for i in range(70)})),
-        ret="too_big", ok=0)
+        ok=0, rej={"too_big": 1})
+    add("ok_keys_64", p(base(**{"k%d" % i: 0 for i in range(60)})))
+    add("rej_too_big_keys_nested", p([base(context={"k%d" % i: 0 for i in
+                                                    range(65)}), base()]),
+        ok=1, rej={"too_big": 1})
     add("rej_too_big_array", p([base()] * 1025), ret="too_big", ok=0)
     add("rej_malformed_c1", p(base()) + b"\xc1" + p(base()),
         ret="malformed", ok=1, time=T_MS)

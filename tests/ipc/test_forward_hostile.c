@@ -1,7 +1,8 @@
 /*
  * ipc/forward hostile input: wrong shapes are fatal (-EPROTO), invalid
  * msgpack and bad gzip -EBADMSG, declared sizes and zip bombs -EMSGSIZE
- * without big allocations, bad entry times are per-event rejections;
+ * without big allocations, bad entry times, records nested over 8 levels
+ * (counted per record) and maps over 64 keys are per-event rejections;
  * a dead stream stays dead.
  */
 #include <errno.h>
@@ -183,6 +184,107 @@ static void _times(void)
 	msgpack_sbuffer_free(sb);
 }
 
+/* A record nested `levels` deep counted from itself (the record is 1). */
+static void _nested_rec(msgpack_packer *pk, const char *user, int levels)
+{
+	for (int i = 1; i < levels; i++) {
+		msgpack_pack_map(pk, 1);
+		fu_str(pk, "context");
+	}
+	fu_rec(pk, user, -1);
+}
+
+/* A record of `keys` pairs (user, type, entity and fillers). */
+static void _wide_rec(msgpack_packer *pk, const char *user, int keys)
+{
+	msgpack_pack_map(pk, (size_t)keys);
+	fu_str(pk, "user_id");
+	fu_str(pk, user);
+	fu_str(pk, "event_type");
+	fu_str(pk, "click");
+	fu_str(pk, "entity_id");
+	fu_str(pk, "e1");
+	for (int i = 3; i < keys; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "k%d", i);
+		fu_str(pk, k);
+		msgpack_pack_int(pk, i);
+	}
+}
+
+/*
+ * Depth and keys are per-record rules: a record nested 8 levels (counted
+ * from the record, wherever it sits in the message) is accepted in every
+ * mode; 9 levels or a 65-key map rejects that record only, the others are
+ * delivered and the message is acked.
+ */
+static void _record_shape(void)
+{
+	msgpack_sbuffer *sb = msgpack_sbuffer_new(),
+			*in = msgpack_sbuffer_new();
+	msgpack_packer pk, ip;
+	struct mp_stats st = { 0 };
+	struct fu_log l = { 0 };
+
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_packer_init(&ip, in, msgpack_sbuffer_write);
+	/* Forward: record at message level 4 */
+	msgpack_pack_array(&pk, 3);
+	fu_str(&pk, "t");
+	msgpack_pack_array(&pk, 5);
+	for (int i = 0; i < 5; i++) {
+		msgpack_pack_array(&pk, 2);
+		msgpack_pack_int64(&pk, T0);
+		if (i == 0)
+			_nested_rec(&pk, "d8", 8);
+		else if (i == 1)
+			_nested_rec(&pk, "d9", 9);
+		else if (i == 2)
+			_wide_rec(&pk, "k64", 64);
+		else if (i == 3)
+			_wide_rec(&pk, "k65", 65);
+		else
+			fu_rec(&pk, "ok", -1);
+	}
+	msgpack_pack_map(&pk, 1);
+	fu_str(&pk, "chunk");
+	fu_str(&pk, "f");
+	/* PackedForward: entries [time, record] */
+	for (int i = 0; i < 3; i++) {
+		msgpack_pack_array(&ip, 2);
+		msgpack_pack_int64(&ip, T0);
+		_nested_rec(&ip, i ? "d9" : "d8", 8 + i % 2);
+	}
+	msgpack_pack_array(&pk, 3);
+	fu_str(&pk, "t");
+	msgpack_pack_bin(&pk, in->size);
+	msgpack_pack_bin_body(&pk, in->data, in->size);
+	msgpack_pack_map(&pk, 1);
+	fu_str(&pk, "chunk");
+	fu_str(&pk, "p");
+	/* Message: record at message level 2 */
+	for (int lv = 8; lv <= 9; lv++) {
+		msgpack_pack_array(&pk, 4);
+		fu_str(&pk, "t");
+		msgpack_pack_int64(&pk, T0);
+		_nested_rec(&pk, "m", lv);
+		msgpack_pack_map(&pk, 1);
+		fu_str(&pk, "chunk");
+		fu_str(&pk, "m");
+	}
+	CHECK_EQ_INT(_feed(sb->data, sb->size, NULL, &st, &l), 0);
+	CHECK_EQ_INT(st.fatal, 0);
+	CHECK_EQ_INT(st.events, 10);
+	CHECK_EQ_INT(st.reason[EVT_OK], 6); /* d8 x4, k64, ok */
+	CHECK_EQ_INT(st.reason[EVT_R_TOO_DEEP], 3);
+	CHECK_EQ_INT(st.reason[EVT_R_TOO_BIG], 1);
+	CHECK_EQ_INT(l.acks, 4);
+	fu_log_free(&l);
+	msgpack_sbuffer_free(sb);
+	msgpack_sbuffer_free(in);
+}
+
 /* gzip: bombs stop at the cap, garbage and truncation are -EBADMSG. */
 static void _gzip(void)
 {
@@ -287,6 +389,7 @@ int main(void)
 	_sizes();
 	_packed();
 	_times();
+	_record_shape();
 	_gzip();
 	return check_done("ipc_forward_hostile");
 }

@@ -1,6 +1,7 @@
 /* json_event_input: the camelCase shape of PROBLEM.md, snake_case and flat
  * placements, the timestamp rule, wrong kinds, and parse failures mapped to
- * reasons; each through evt_build. */
+ * reasons; the depth and key rules shared with msgpack; each through
+ * evt_build. */
 #include <string.h>
 
 #include "check.h"
@@ -293,8 +294,66 @@ static void test_build_reasons_from_json(void)
 	    EVT_R_BAD_ENTITY_TYPE);
 }
 
+/* A line whose event sits `levels` deep (the line's object is level 1),
+ * plus `extra` filler keys at the top. */
+static void shaped(char *b, size_t cap, int levels, int extra)
+{
+	size_t n = 0;
+
+	for (int i = 1; i < levels; i++)
+		n += (size_t)snprintf(b + n, cap - n, "{\"context\":");
+	n += (size_t)snprintf(b + n, cap - n,
+	    "{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000");
+	for (int i = 0; i < extra; i++)
+		n += (size_t)snprintf(b + n, cap - n, ",\"k%d\":%d", i, i);
+	for (int i = 0; i < levels; i++)
+		n += (size_t)snprintf(b + n, cap - n, "}");
+}
+
+/* One rule with msgpack (ipc/evfield.h): 8 levels and 64 keys per object
+ * pass, 9 levels (empty containers count) and 65 keys reject the event,
+ * also when the caller's work allows deeper documents. */
+static void test_shape_rules(void)
+{
+	static struct json_tok toks[512];
+	static char scratch[8192];
+	char line[4096], err[160];
+	struct json_work w;
+	struct evt_input in;
+	struct evt_record rec;
+	const char *field;
+
+	json_work_init(&w, toks, 512, scratch, sizeof(scratch));
+	CHECK_EQ_INT(w.max_depth, 16);
+	shaped(line, sizeof(line), 8, 0);
+	CHECK_EQ_INT(json_event_input(line, strlen(line), &w, &in, err,
+			 sizeof(err)),
+	    EVT_OK);
+	CHECK_EQ_INT(evt_build(&in, NULL, &rec, &field), EVT_OK);
+	shaped(line, sizeof(line), 9, 0);
+	CHECK_EQ_INT(json_event_input(line, strlen(line), &w, &in, err,
+			 sizeof(err)),
+	    EVT_R_TOO_DEEP);
+	CHECK(strstr(err, "nesting deeper than 8") != NULL);
+	static const char empty9[] =
+	    "{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"x\":[[[[[[[{}]]]]]]]}";
+	CHECK_EQ_INT(json_event_input(empty9, strlen(empty9), &w, &in, err,
+			 sizeof(err)),
+	    EVT_R_TOO_DEEP);
+	shaped(line, sizeof(line), 1, 60); /* 64 keys */
+	CHECK_EQ_INT(json_event_input(line, strlen(line), &w, &in, err,
+			 sizeof(err)),
+	    EVT_OK);
+	shaped(line, sizeof(line), 2, 61); /* 65 keys, one level down */
+	CHECK_EQ_INT(json_event_input(line, strlen(line), &w, &in, err,
+			 sizeof(err)),
+	    EVT_R_TOO_BIG);
+	CHECK(strstr(err, "65 members (at most 64)") != NULL);
+}
+
 int main(void)
 {
+	test_shape_rules();
 	test_problem_shape();
 	test_snake_flat();
 	test_timestamp_rule();

@@ -80,10 +80,10 @@ static void truncated(void)
 	o.prog = "test";
 	int rc = lt_read(gz, n / 2, false, &o, &log, &msgs);
 	CHECK_EQ_INT(rc, -EIO);
-	const char *tail =
-	    "test: LOG: read error (truncated or corrupt gzip data?)\n";
+	const char *tail = "test: LOG: gzip data truncated at byte ";
 	size_t ml = strlen(msgs), tl = strlen(tail);
-	CHECK(ml >= tl && !strcmp(msgs + ml - tl, tail));
+	CHECK(ml >= tl && strstr(msgs, tail) != NULL);
+	CHECK(strstr(msgs, tail) && atoi(strstr(msgs, tail) + tl) > 0);
 	CHECK(log.ev.n < 60);
 	free(msgs);
 	lr_log_free(&log);
