@@ -51,7 +51,8 @@ static int _read(int fd, const char *path, uint8_t *out, char *err,
 	for (unsigned i = 0; ok && i < EVT_SECRET_BYTES; i++) {
 		int hi = _hexval(text[2 * i]), lo = _hexval(text[2 * i + 1]);
 		ok = hi >= 0 && lo >= 0;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		if (ok)
+			out[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	if (!ok) {
 		snprintf(err, errlen,
