@@ -57,6 +57,7 @@ static const char *const _reason_names[EVT_REASON_COUNT] = {
 	[EVT_R_TOO_BIG] = "too_big",
 	[EVT_R_TABLE_FULL] = "table_full",
 	[EVT_R_BAD_ID] = "bad_id",
+	[EVT_R_BAD_CONSENT] = "bad_consent",
 };
 
 static const char *const _type_names[EVT_BUILTIN_COUNT] = {
@@ -565,6 +566,39 @@ static bool _valid_id(struct evt_str s)
 	return true;
 }
 
+static bool _is_consent(struct evt_str s)
+{
+	_trim(&s.p, &s.len);
+	return _ieq(s.p, s.len, "consent");
+}
+
+/*
+ * A consent event (docs/PRIVACY.md): a control record, not behavior, with
+ * the purposes it names; no entity. Its user key is derived here, as for
+ * any event.
+ */
+static enum evt_reason _build_consent(struct _build *b)
+{
+	const struct evt_input *in = b->in;
+	uint8_t set = 0, granted = 0;
+	if (in->consent_personalization) {
+		set |= EVT_PURPOSE_PERSONALIZATION;
+		if (in->consent_personalization == 2)
+			granted |= EVT_PURPOSE_PERSONALIZATION;
+	}
+	if (in->consent_analytics) {
+		set |= EVT_PURPOSE_ANALYTICS;
+		if (in->consent_analytics == 2)
+			granted |= EVT_PURPOSE_ANALYTICS;
+	}
+	if (!set)
+		return _reject(b, EVT_R_BAD_CONSENT, "personalization");
+	b->out->control = EVT_CTL_CONSENT;
+	b->out->consent = (uint8_t)(EVT_CONSENT_SET(set) | granted);
+	b->out->user_key = evt_user_key(b->lim, in->user_id.p, in->user_id.len);
+	return EVT_OK;
+}
+
 static enum evt_reason _build_ids(struct _build *b)
 {
 	const struct evt_input *in = b->in;
@@ -580,6 +614,8 @@ static enum evt_reason _build_ids(struct _build *b)
 		return _reject(b, EVT_R_BAD_ID, "session_id");
 	if (!_present(in->event_type))
 		return _reject(b, EVT_R_MISSING_TYPE, "event_type");
+	if (_is_consent(in->event_type))
+		return _build_consent(b);
 	t = evt_verb_parse(b->lim, in->event_type.p, in->event_type.len);
 	if (t < 0)
 		return _reject(b, EVT_R_BAD_TYPE, "event_type");
@@ -826,5 +862,7 @@ enum evt_reason evt_build(const struct evt_input *in,
 		return r;
 	_build_context(&b);
 	_build_tokens(&b);
+	if (in->dnt == 2)
+		out->flags |= EVT_F_DNT;
 	return EVT_OK;
 }

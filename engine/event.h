@@ -194,6 +194,7 @@ enum evt_reason {
 	EVT_R_TOO_BIG,	    /* object or array larger than allowed */
 	EVT_R_TABLE_FULL,   /* (worker) profile table of the shard is full */
 	EVT_R_BAD_ID, /* an id with a NUL or control byte, or invalid UTF-8 */
+	EVT_R_BAD_CONSENT, /* a consent event that names no purpose */
 	EVT_REASON_COUNT
 };
 
@@ -227,6 +228,9 @@ struct evt_input {
 	double tz_offset_min; /* minutes east of UTC */
 	double lat, lon;
 	double position, dwell_ms, scroll_depth, feedback_num;
+	/* Booleans: 0 absent, 1 false, 2 true. dnt: do-not-track (DNT,
+	 * GPC); consent_*: the purposes of a "consent" event. */
+	uint8_t dnt, consent_personalization, consent_analytics;
 	enum evt_reason bad;   /* EVT_OK unless the decoder found a problem */
 	const char *bad_field; /* field name for the message, may be NULL */
 };

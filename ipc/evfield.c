@@ -27,6 +27,9 @@ static const char *const _canon[EVF_COUNT] = {
 	"scroll_depth",
 	"feedback",
 	"request_id",
+	"dnt",
+	"personalization",
+	"analytics",
 	"context",
 };
 
@@ -82,6 +85,13 @@ static const struct {
 	{ "feedback", EVF_FEEDBACK },
 	{ "request_id", EVF_REQUEST },
 	{ "requestId", EVF_REQUEST },
+	{ "dnt", EVF_DNT },
+	{ "doNotTrack", EVF_DNT },
+	{ "do_not_track", EVF_DNT },
+	{ "gpc", EVF_DNT },
+	{ "personalization", EVF_CONSENT_PERS },
+	{ "personalisation", EVF_CONSENT_PERS },
+	{ "analytics", EVF_CONSENT_ANALYTICS },
 	{ "context", EVF_NEST },
 	{ "metadata", EVF_NEST },
 	{ "location", EVF_NEST },
@@ -136,6 +146,16 @@ double *evf_num_slot(struct evt_input *in, enum evf_target t, bool **has)
 	case EVF_FEEDBACK:
 		*has = &in->has_feedback_num;
 		return &in->feedback_num;
+	default: return NULL;
+	}
+}
+
+uint8_t *evf_bool_slot(struct evt_input *in, enum evf_target t)
+{
+	switch (t) {
+	case EVF_DNT: return &in->dnt;
+	case EVF_CONSENT_PERS: return &in->consent_personalization;
+	case EVF_CONSENT_ANALYTICS: return &in->consent_analytics;
 	default: return NULL;
 	}
 }

@@ -47,6 +47,9 @@ enum evf_target {
 	EVF_SCROLL,
 	EVF_FEEDBACK,
 	EVF_REQUEST,
+	EVF_DNT,	       /* "dnt", "doNotTrack", "gpc": booleans */
+	EVF_CONSENT_PERS,      /* "personalization" of a consent event */
+	EVF_CONSENT_ANALYTICS, /* "analytics" of a consent event */
 	EVF_NEST, /* "context", "metadata", "location": a nested map */
 	EVF_COUNT
 };
@@ -62,6 +65,10 @@ struct evt_str *evf_str_slot(struct evt_input *in, enum evf_target t);
 
 /* Where a number value of `t` goes (and its has_ flag), or NULL. */
 double *evf_num_slot(struct evt_input *in, enum evf_target t, bool **has);
+
+/* Where a boolean value of `t` goes (evt_input's 0 absent, 1 false, 2
+ * true), or NULL when `t` takes no boolean. */
+uint8_t *evf_bool_slot(struct evt_input *in, enum evf_target t);
 
 /* 0 user, 1 session, 2 entity for id targets (integers allowed), else -1. */
 int evf_id_slot(enum evf_target t);

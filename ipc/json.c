@@ -692,6 +692,11 @@ static bool _event_set(struct evt_input *in, enum evf_target t,
 		*has = true;
 		return true;
 	}
+	uint8_t *b = evf_bool_slot(in, t);
+	if (b && (v->kind == JSON_TRUE || v->kind == JSON_FALSE)) {
+		*b = v->kind == JSON_TRUE ? 2 : 1;
+		return true;
+	}
 	return false;
 }
 
@@ -958,6 +963,8 @@ static int _cat_member(struct _cat *c, size_t k, bool top)
 		return _cat_bool(c, v, "outdoor", &o->outdoor);
 	if (_key_is(key, "group_friendly") || _key_is(key, "groupFriendly"))
 		return _cat_bool(c, v, "group_friendly", &o->group_friendly);
+	if (_key_is(key, "sensitive"))
+		return _cat_bool(c, v, "sensitive", &o->sensitive);
 	if (_key_is(key, "price_level") || _key_is(key, "priceLevel"))
 		return _cat_price(c, v, "price_level");
 	return 0;
@@ -1008,7 +1015,7 @@ int json_catalog_item(const char *line, size_t len, const struct json_work *w,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	out->indoor = out->outdoor = out->group_friendly = -1;
+	out->indoor = out->outdoor = out->group_friendly = out->sensitive = -1;
 	out->price_level = -1;
 	rc = _parse_object(line, len, w, &not_map, err, errlen);
 	if (rc < 0)

@@ -153,7 +153,8 @@ enum evt_reason json_event_input(const char *line, size_t len,
  * A catalog line: {"id": "...", "category": "...", "tags": [...],
  * "start_time": RFC 3339 or number (same rule as event timestamps),
  * "lat"/"lon" (or "latitude"/"longitude"/"lng") or "location": {lat, lon},
- * "indoor", "outdoor", "group_friendly": booleans, "price_level": 0..4}.
+ * "indoor", "outdoor", "group_friendly", "sensitive": booleans,
+ * "price_level": 0..4}.
  * Strings borrow the input or w->scratch.
  */
 struct json_catalog_item {
@@ -167,7 +168,8 @@ struct json_catalog_item {
 	bool has_location; /* lat/lon both given and in range */
 	double lat, lon;
 	int8_t indoor, outdoor, group_friendly; /* 1, 0, or -1 when absent */
-	int8_t price_level;			/* 0..4, -1 when absent */
+	int8_t sensitive; /* 1: never learned nor ranked by (docs/PRIVACY.md) */
+	int8_t price_level;    /* 0..4, -1 when absent */
 	bool has_added;	       /* "added": when it became available */
 	int64_t added_ms;      /* UTC ms */
 	uint8_t device_mask;   /* "devices": bit per enum evt_device */

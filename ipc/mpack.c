@@ -275,6 +275,11 @@ static bool _set(struct _map *m, enum evf_target t, const msgpack_object *key,
 		*has = true;
 		return true;
 	}
+	uint8_t *b = evf_bool_slot(in, t);
+	if (b && v->type == MSGPACK_OBJECT_BOOLEAN) {
+		*b = v->via.boolean ? 2 : 1;
+		return true;
+	}
 	snprintf(what, sizeof(what), "wrong kind (%s)", _kind_name(v->type));
 	return _bad(m, EVT_R_BAD_FIELD_TYPE, evf_canon(t), key, what);
 }

@@ -62,6 +62,8 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	it->group_friendly =
 	    ci->group_friendly < 0 ? 0 : (uint8_t)(ci->group_friendly + 1);
 	it->price_level = ci->price_level < 0 ? 255 : (uint8_t)ci->price_level;
+	if (ci->sensitive == 1)
+		it->flags |= ITEM_F_SENSITIVE;
 	return 0;
 }
 

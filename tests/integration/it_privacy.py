@@ -273,6 +273,57 @@ def part_retention(daemon, pen, d):
         x.stop()
 
 
+def part_sensitive(daemon, pen, d):
+    now = int(time.time() * 1000) - 3600000
+    x = Daemon(daemon, pen, d, "priv-s-%d" % os.getpid(),
+               ["--sensitive=health, religion"])
+    try:
+        cat = os.path.join(d, "sensitive-catalog.jsonl")
+        with open(cat, "w") as f:
+            for e in [{"id": "h1", "category": "health",
+                       "tags": ["medicine", "running"]},
+                      {"id": "s1", "category": "sports",
+                       "tags": ["running", "outdoors"]},
+                      {"id": "x1", "category": "books",
+                       "tags": ["diary"], "sensitive": True}]:
+                f.write(json.dumps(e) + "\n")
+        r = x.cli("catalog", "load", cat)
+        check(r.returncode == 0, "catalog with a sensitive entry loads")
+        evs = [{"user_id": "gina", "event_type": "click", "entity_id": e,
+                "timestamp": now + i * 1000}
+               for i, e in enumerate(["h1", "h1", "h1", "x1", "x1", "s1"])]
+        evs.append({"user_id": "gina", "event_type": "click",
+                    "entity_id": "s1", "timestamp": now + 9000,
+                    "context": {"dnt": True}})
+        x.send(evs)
+        p = x.wait_events("gina", 4)
+        tags = {t["name"] for t in p["tags"]} if p else set()
+        cats = {c["name"] for c in p["categories"]} if p else set()
+        check(p and p["events"] == 4,
+              "4 learned: 3 on h1, 1 on s1; the sensitive entity and the "
+              "do-not-track event not (%s)" % (p and p["events"]))
+        check("health" not in cats and "medicine" in tags and
+              "running" in tags and "diary" not in tags,
+              "the sensitive category is never learned: cats %s tags %s"
+              % (sorted(cats), sorted(tags)))
+        x.send([{"user_id": "gina", "event_type": "consent",
+                 "timestamp": now + 10000,
+                 "metadata": {"personalization": False}}])
+        t = time.time() + 5
+        while time.time() < t and x.profile("gina") is not None:
+            time.sleep(0.05)
+        check(x.profile("gina") is None,
+              "a consent event over the wire withdraws and forgets")
+        r = x.cli("send", input=json.dumps(
+            {"user_id": "gina", "event_type": "consent",
+             "timestamp": now}) + "\n")
+        check(r.returncode == 1 and "bad_consent" in r.stderr,
+              "a consent event naming no purpose is rejected: "
+              + r.stderr.strip()[:120])
+    finally:
+        x.stop()
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -283,6 +334,7 @@ def main():
         part_under_load(daemon, pen, d)
         part_opt_in(daemon, pen, d)
         part_retention(daemon, pen, d)
+        part_sensitive(daemon, pen, d)
     print("%d failed" % len(FAILS))
     return 1 if FAILS else 0
 

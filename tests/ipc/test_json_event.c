@@ -351,8 +351,52 @@ static void test_shape_rules(void)
 	CHECK(strstr(err, "65 members (at most 64)") != NULL);
 }
 
+/* Consent events are control records; do-not-track is a flag. */
+static void test_privacy_fields(void)
+{
+	struct fix f;
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"consent\",\"timestamp\":1710059400,\"metadata\":{\"personalization\":false}}"),
+	    EVT_OK);
+	CHECK_EQ_INT(f.rec.control, EVT_CTL_CONSENT);
+	CHECK_EQ_INT(f.rec.consent,
+	    EVT_CONSENT_SET(EVT_PURPOSE_PERSONALIZATION));
+	CHECK(f.rec.user_key == evt_user_key(NULL, "u", 1));
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"CONSENT\",\"timestamp\":1710059400,\"personalization\":true,\"analytics\":false}"),
+	    EVT_OK);
+	CHECK_EQ_INT(f.rec.consent,
+	    EVT_CONSENT_SET(EVT_PURPOSES) | EVT_PURPOSE_PERSONALIZATION);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"consent\",\"timestamp\":1710059400}"),
+	    EVT_R_BAD_CONSENT);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"consent\",\"timestamp\":1710059400,\"analytics\":\"yes\"}"),
+	    EVT_R_BAD_FIELD_TYPE);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"context\":{\"dnt\":true}}"),
+	    EVT_OK);
+	CHECK_EQ_INT(f.rec.flags & EVT_F_DNT, EVT_F_DNT);
+	CHECK_EQ_INT(f.rec.control, EVT_CTL_NONE);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"gpc\":false}"),
+	    EVT_OK);
+	CHECK_EQ_INT(f.rec.flags & EVT_F_DNT, 0);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"dnt\":1}"),
+	    EVT_R_BAD_FIELD_TYPE);
+}
+
 int main(void)
 {
+	test_privacy_fields();
 	test_shape_rules();
 	test_problem_shape();
 	test_snake_flat();

@@ -551,6 +551,13 @@ static void test_parity(void)
 		"{\"user_id\":\"u\",\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000}}}}}}}}",
 		"{\"user_id\":\"u\",\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"context\":{\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000}}}}}}}}}",
 		"{\"user_id\":-9223372036854775808,\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":-100000000000}",
+		"{\"user_id\":\"u\",\"event_type\":\"consent\",\"timestamp\":1700000000,\"metadata\":{\"personalization\":false,\"analytics\":true}}",
+		"{\"user_id\":\"u\",\"event_type\":\" Consent \",\"timestamp\":1700000000,\"personalization\":true}",
+		"{\"user_id\":\"u\",\"event_type\":\"consent\",\"timestamp\":1700000000}",
+		"{\"user_id\":\"u\",\"event_type\":\"consent\",\"timestamp\":1700000000,\"personalization\":\"no\"}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"context\":{\"dnt\":true}}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"gpc\":false}",
+		"{\"user_id\":\"u\",\"event_type\":\"view\",\"entity_id\":\"e\",\"timestamp\":1700000000,\"doNotTrack\":1}",
 	};
 	const char *dir = PENCHANT_JSON_CORPUS;
 	DIR *d;
