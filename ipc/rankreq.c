@@ -261,6 +261,11 @@ struct _dc {
 	bool mp;
 	const struct json_tok *toks;
 	struct rq_error *err;
+	struct {
+		const char *name; /* NULL: an index only */
+		long idx;	  /* >= 0: "[idx]" after the name */
+	} path[RQ_MAX_DEPTH + 2];
+	unsigned depth;
 };
 
 static const char *_kind_name(const struct _val *v)
@@ -413,13 +418,18 @@ static bool _it_elem(const struct _dc *c, struct _it *it, struct _val *v)
 
 struct _name {
 	const char *name;
+	size_t len;
 	int id;
 };
+#define _N(s, id)                                                              \
+	{                                                                      \
+		s, sizeof(s) - 1, id                                           \
+	}
 
 static int _lookup(const struct _name *t, const char *s, size_t len)
 {
 	for (; t->name; t++)
-		if (strlen(t->name) == len && !memcmp(t->name, s, len))
+		if (t->len == len && !memcmp(t->name, s, len))
 			return t->id;
 	return -1;
 }
@@ -433,23 +443,77 @@ static void _collect(const struct _dc *c, const struct _val *v,
 {
 	struct _it it;
 	struct _val k, x;
-	memset(got, 0, n * sizeof(*got));
+	for (unsigned i = 0; i < n; i++)
+		got[i].kind = _V_ABSENT;
 	_it_start(v, &it);
 	while (_it_member(c, &it, &k, &x)) {
 		if (k.kind != _V_STR)
 			continue;
 		int id = _lookup(names, k.s, k.len);
 		if (id >= 0)
-			got[id] = x.kind == _V_NULL ? (struct _val){ 0 } : x;
+			got[id] = x;
 	}
+	for (unsigned i = 0; i < n; i++)
+		if (got[i].kind == _V_NULL)
+			got[i].kind = _V_ABSENT;
 }
 
-/* The field's path: prefix "." name, or prefix "[i]". */
-static const char *_at(char *buf, size_t cap, const char *prefix,
-    const char *name)
+/* Where the decoder is: a stack of names and indices, printed only when a
+ * request is refused ("candidates[3].attributes.tags[1]"). */
+static void _push(struct _dc *c, const char *name, long idx)
 {
-	snprintf(buf, cap, "%s%s%s", prefix, *prefix ? "." : "", name);
+	c->path[c->depth].name = name;
+	c->path[c->depth].idx = idx;
+	c->depth++;
+}
+
+static void _pop(struct _dc *c)
+{
+	c->depth--;
+}
+
+static const char *_path(const struct _dc *c, const char *leaf, char *buf,
+    size_t cap)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i <= c->depth && n < cap; i++) {
+		const char *name = i < c->depth ? c->path[i].name : leaf;
+		long idx = i < c->depth ? c->path[i].idx : -1;
+		if (name)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s",
+			    n ? "." : "", name);
+		if (idx >= 0 && n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "[%ld]", idx);
+	}
 	return buf;
+}
+
+/*
+ * Refuses the request at the field leaf (NULL: where the stack points):
+ * status 400, the field's path, and "reason: PATH detail".
+ */
+static int __attribute__((format(printf, 4, 5)))
+_bad(struct _dc *c, const char *leaf, const char *reason, const char *fmt, ...)
+{
+	struct rq_error *e = c->err;
+	char detail[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	_path(c, leaf, e->field, sizeof(e->field));
+	e->status = 400;
+	int n = snprintf(e->msg, sizeof(e->msg), "%s: %s %s", reason, e->field,
+	    detail);
+	if (n >= (int)sizeof(e->msg)) /* cut: keep the end visible */
+		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
+	return -EINVAL;
+}
+
+static int _oom(struct _dc *c)
+{
+	return _fail(c->err, 500, "", "no_memory: decoding the request");
 }
 
 static bool _utf8_ok(const unsigned char *s, size_t len, bool ids)
@@ -488,7 +552,7 @@ enum _strkind { _S_ID, _S_NAME };
  * bytes, valid UTF-8 without NUL (ids: without control bytes either),
  * copied NUL-terminated into the arena.
  */
-static int _str(struct _dc *c, const struct _val *v, const char *field,
+static int _str(struct _dc *c, const struct _val *v, const char *leaf,
     size_t max, enum _strkind kind, const char **out, size_t *outlen)
 {
 	char num[24];
@@ -500,24 +564,23 @@ static int _str(struct _dc *c, const struct _val *v, const char *field,
 			: snprintf(num, sizeof(num), "%" PRId64, v->i));
 		s = num;
 	} else if (v->kind != _V_STR) {
-		return _fail(c->err, 400, field,
-		    "bad_type: %s must be a string%s, not %s", field,
+		return _bad(c, leaf, "bad_type", "must be a string%s, not %s",
 		    kind == _S_ID ? " or an integer" : "", _kind_name(v));
 	}
 	if (len == 0)
-		return _fail(c->err, 400, field, "missing: %s is empty", field);
+		return _bad(c, leaf, "missing", "is empty");
 	if (len > max)
-		return _fail(c->err, 400, field,
-		    "too_long: %s has %zu bytes, at most %zu", field, len, max);
+		return _bad(c, leaf, "too_long", "has %zu bytes, at most %zu",
+		    len, max);
 	if (!_utf8_ok((const unsigned char *)s, len, kind == _S_ID))
-		return _fail(c->err, 400, field,
-		    kind == _S_ID
-			? "bad_id: %s must be UTF-8 without control bytes"
-			: "bad_string: %s must be UTF-8 without NUL bytes",
-		    field);
+		return kind == _S_ID
+		    ? _bad(c, leaf, "bad_id",
+			  "must be UTF-8 without control bytes")
+		    : _bad(c, leaf, "bad_string",
+			  "must be UTF-8 without NUL bytes");
 	char *p = _arena_alloc(c->d, len + 1);
 	if (!p)
-		return _fail(c->err, 500, field, "no_memory: %s", field);
+		return _oom(c);
 	memcpy(p, s, len);
 	p[len] = 0;
 	*out = p;
@@ -526,53 +589,46 @@ static int _str(struct _dc *c, const struct _val *v, const char *field,
 	return 0;
 }
 
-static int _num(struct _dc *c, const struct _val *v, const char *field,
+static int _num(struct _dc *c, const struct _val *v, const char *leaf,
     double lo, double hi, double *out)
 {
 	if (v->kind != _V_NUM)
-		return _fail(c->err, 400, field,
-		    "bad_type: %s must be a number, not %s", field,
+		return _bad(c, leaf, "bad_type", "must be a number, not %s",
 		    _kind_name(v));
 	if (!isfinite(v->d))
-		return _fail(c->err, 400, field, "bad_number: %s is not finite",
-		    field);
+		return _bad(c, leaf, "bad_number", "is not finite");
 	if (v->d < lo || v->d > hi)
-		return _fail(c->err, 400, field,
-		    "bad_number: %s is %.17g, outside %g..%g", field, v->d, lo,
-		    hi);
+		return _bad(c, leaf, "bad_number", "is %.17g, outside %g..%g",
+		    v->d, lo, hi);
 	*out = v->d;
 	return 0;
 }
 
 /* An integer 0..hi (a number with no fraction). */
-static int _uint(struct _dc *c, const struct _val *v, const char *field,
+static int _uint(struct _dc *c, const struct _val *v, const char *leaf,
     uint64_t hi, uint64_t *out)
 {
 	double d = 0;
-	int rc = _num(c, v, field, 0, (double)hi, &d);
+	int rc = _num(c, v, leaf, 0, (double)hi, &d);
 	if (rc)
 		return rc;
-	if (v->is_int && (v->big || v->i >= 0)) {
+	if (v->is_int && (v->big || v->i >= 0))
 		*out = v->big ? v->u : (uint64_t)v->i;
-	} else if (floor(d) == d && d < 18446744073709551616.0) {
+	else if (floor(d) == d && d < 18446744073709551616.0)
 		*out = (uint64_t)d;
-	} else {
-		return _fail(c->err, 400, field,
-		    "bad_number: %s must be an integer", field);
-	}
+	else
+		return _bad(c, leaf, "bad_number", "must be an integer");
 	if (*out > hi)
-		return _fail(c->err, 400, field,
-		    "bad_number: %s is above %" PRIu64, field, hi);
+		return _bad(c, leaf, "bad_number", "is above %" PRIu64, hi);
 	return 0;
 }
 
-static int _bool(struct _dc *c, const struct _val *v, const char *field,
+static int _bool(struct _dc *c, const struct _val *v, const char *leaf,
     bool *out)
 {
 	if (v->kind != _V_BOOL)
-		return _fail(c->err, 400, field,
-		    "bad_type: %s must be true or false, not %s", field,
-		    _kind_name(v));
+		return _bad(c, leaf, "bad_type",
+		    "must be true or false, not %s", _kind_name(v));
 	*out = v->b;
 	return 0;
 }
@@ -586,11 +642,11 @@ static uint64_t _be(const char *p, unsigned n)
 }
 
 /*
- * A time: RFC 3339 text (its offset in *tz, *has_tz set), a number (the
- * event rule: ms, or seconds below 1e11), or the msgpack timestamp
- * extension. Within the event time window.
+ * A time: RFC 3339 text (its offset in *tz, *has_tz set; within 18 h),
+ * a number (the event rule: ms, or seconds below 1e11), or the msgpack
+ * timestamp extension. Within the event time window.
  */
-static int _time(struct _dc *c, const struct _val *v, const char *field,
+static int _time(struct _dc *c, const struct _val *v, const char *leaf,
     int64_t *ms, int *tz, bool *has_tz)
 {
 	*has_tz = false;
@@ -598,20 +654,23 @@ static int _time(struct _dc *c, const struct _val *v, const char *field,
 		const char *why = "bad date-time";
 		int off = 0;
 		if (clk_parse_rfc3339(v->s, v->len, ms, &off, &why))
-			return _fail(c->err, 400, field,
-			    "bad_time: %s: %s (RFC 3339 expected)", field, why);
+			return _bad(c, leaf, "bad_time", "is not RFC 3339: %s",
+			    why);
+		if (off > CLK_MAX_TZ_MIN || off < -CLK_MAX_TZ_MIN)
+			return _bad(c, leaf, "bad_time",
+			    "has an offset beyond 18 hours");
 		*tz = off;
 		*has_tz = true;
 	} else if (v->kind == _V_NUM) {
 		if (!isfinite(v->d))
-			return _fail(c->err, 400, field,
-			    "bad_number: %s is not finite", field);
+			return _bad(c, leaf, "bad_number", "is not finite");
 		*ms = v->big ? INT64_MAX : evf_time_ms(v->d, v->is_int, v->i);
 	} else if (v->kind == _V_EXT && v->ext_type == -1) {
-		int64_t sec;
-		uint64_t ns = 0;
+		int64_t sec = 0;
+		uint64_t ns = UINT64_MAX;
 		if (v->len == 4) {
 			sec = (int64_t)_be(v->s, 4);
+			ns = 0;
 		} else if (v->len == 8) {
 			uint64_t x = _be(v->s, 8);
 			ns = x >> 34;
@@ -619,79 +678,70 @@ static int _time(struct _dc *c, const struct _val *v, const char *field,
 		} else if (v->len == 12) {
 			ns = _be(v->s, 4);
 			sec = (int64_t)_be(v->s + 4, 8);
-		} else {
-			ns = UINT64_MAX;
-			sec = 0;
 		}
 		if (ns > 999999999u)
-			return _fail(c->err, 400, field,
-			    "bad_time: %s: malformed msgpack timestamp", field);
+			return _bad(c, leaf, "bad_time",
+			    "is a malformed msgpack timestamp");
 		*ms = sec > 9200000000000000LL ? INT64_MAX
 		    : sec < -9200000000000000LL
 		    ? INT64_MIN
 		    : sec * 1000 + (int64_t)((ns + 500000) / 1000000);
 	} else {
-		return _fail(c->err, 400, field,
-		    "bad_type: %s must be an RFC 3339 string or a number, not %s",
-		    field, _kind_name(v));
+		return _bad(c, leaf, "bad_type",
+		    "must be an RFC 3339 string or a number, not %s",
+		    _kind_name(v));
 	}
 	struct evt_limits lim = evt_limits_default();
 	if (*ms < lim.min_time_ms || *ms >= lim.max_time_ms)
-		return _fail(c->err, 400, field,
-		    "bad_time: %s is outside 2000-01-01 .. 2100-01-01", field);
+		return _bad(c, leaf, "bad_time",
+		    "is outside 2000-01-01 .. 2100-01-01");
 	return 0;
 }
 
 /* lat/lon from flat fields and/or a location map; both or neither. */
 enum { _L_LAT, _L_LON, _L_N };
 static const struct _name _loc_names[] = {
-	{ "lat", _L_LAT },
-	{ "latitude", _L_LAT },
-	{ "lon", _L_LON },
-	{ "lng", _L_LON },
-	{ "longitude", _L_LON },
-	{ NULL, 0 },
+	_N("lat", _L_LAT),
+	_N("latitude", _L_LAT),
+	_N("lon", _L_LON),
+	_N("lng", _L_LON),
+	_N("longitude", _L_LON),
+	{ NULL, 0, 0 },
 };
 
-static int _location(struct _dc *c, const char *prefix, const struct _val *lat,
+static int _location(struct _dc *c, const struct _val *lat,
     const struct _val *lon, const struct _val *loc, int *has, double *la,
     double *lo)
 {
-	char f[96];
 	struct _val got[_L_N];
-	const struct _val *a = lat, *b = lon;
+	const struct _val *vals[2] = { lat, lon };
 	if (loc->kind) {
 		if (loc->kind != _V_MAP)
-			return _fail(c->err, 400,
-			    _at(f, sizeof(f), prefix, "location"),
-			    "bad_type: %s must be an object, not %s", f,
-			    _kind_name(loc));
+			return _bad(c, "location", "bad_type",
+			    "must be an object, not %s", _kind_name(loc));
 		_collect(c, loc, _loc_names, got, _L_N);
 		if (got[_L_LAT].kind || got[_L_LON].kind) {
-			a = &got[_L_LAT];
-			b = &got[_L_LON];
+			vals[0] = &got[_L_LAT];
+			vals[1] = &got[_L_LON];
 		}
 	}
 	*has = 0;
-	if (!a->kind && !b->kind)
+	if (!vals[0]->kind && !vals[1]->kind)
 		return 0;
-	if (!a->kind || !b->kind)
-		return _fail(c->err, 400,
-		    _at(f, sizeof(f), prefix, a->kind ? "lon" : "lat"),
-		    "bad_location: %s is missing (lat and lon go together)", f);
+	if (!vals[0]->kind || !vals[1]->kind)
+		return _bad(c, vals[0]->kind ? "lon" : "lat", "bad_location",
+		    "is missing (lat and lon go together)");
 	static const char *const nm[2] = { "lat", "lon" };
-	const double lim[2] = { 90, 180 };
-	const struct _val *vals[2] = { a, b };
+	static const double lim[2] = { 90, 180 };
 	double *dst[2] = { la, lo };
 	for (unsigned i = 0; i < 2; i++) {
-		int rc = _num(c, vals[i], _at(f, sizeof(f), prefix, nm[i]),
-		    -HUGE_VAL, HUGE_VAL, dst[i]);
+		int rc = _num(c, vals[i], nm[i], -HUGE_VAL, HUGE_VAL, dst[i]);
 		if (rc)
 			return rc;
 		if (fabs(*dst[i]) > lim[i])
-			return _fail(c->err, 400, f,
-			    "bad_location: %s is %.17g, outside -%g..%g", f,
-			    *dst[i], lim[i], lim[i]);
+			return _bad(c, nm[i], "bad_location",
+			    "is %.17g, outside -%g..%g", *dst[i], lim[i],
+			    lim[i]);
 	}
 	*has = 1;
 	return 0;
@@ -712,55 +762,49 @@ enum {
 	_C_N
 };
 static const struct _name _ctx_names[] = {
-	{ "time", _C_TIME },
-	{ "timestamp", _C_TIME },
-	{ "tz_offset", _C_TZ },
-	{ "tzOffset", _C_TZ },
-	{ "tz_offset_min", _C_TZ },
-	{ "location", _C_LOC },
-	{ "lat", _C_LAT },
-	{ "latitude", _C_LAT },
-	{ "lon", _C_LON },
-	{ "lng", _C_LON },
-	{ "longitude", _C_LON },
-	{ "weather", _C_WEATHER },
-	{ "social", _C_SOCIAL },
-	{ "socialContext", _C_SOCIAL },
-	{ "social_context", _C_SOCIAL },
-	{ "device", _C_DEVICE },
-	{ "platform", _C_PLATFORM },
-	{ NULL, 0 },
+	_N("time", _C_TIME),
+	_N("timestamp", _C_TIME),
+	_N("tz_offset", _C_TZ),
+	_N("tzOffset", _C_TZ),
+	_N("tz_offset_min", _C_TZ),
+	_N("location", _C_LOC),
+	_N("lat", _C_LAT),
+	_N("latitude", _C_LAT),
+	_N("lon", _C_LON),
+	_N("lng", _C_LON),
+	_N("longitude", _C_LON),
+	_N("weather", _C_WEATHER),
+	_N("social", _C_SOCIAL),
+	_N("socialContext", _C_SOCIAL),
+	_N("social_context", _C_SOCIAL),
+	_N("device", _C_DEVICE),
+	_N("platform", _C_PLATFORM),
+	{ NULL, 0, 0 },
 };
 
 static int _context(struct _dc *c, const struct _val *v,
     struct pen_context *ctx)
 {
 	struct _val g[_C_N];
-	char f[96];
 	int rc;
 	if (v->kind != _V_MAP)
-		return _fail(c->err, 400, "context",
-		    "bad_type: context must be an object, not %s",
-		    _kind_name(v));
+		return _bad(c, "context", "bad_type",
+		    "must be an object, not %s", _kind_name(v));
+	_push(c, "context", -1);
 	_collect(c, v, _ctx_names, g, _C_N);
 	bool has_tz = false;
 	if (g[_C_TIME].kind &&
-	    (rc = _time(c, &g[_C_TIME], "context.time", &ctx->time_ms,
+	    (rc = _time(c, &g[_C_TIME], "time", &ctx->time_ms,
 		 &ctx->tz_offset_min, &has_tz)))
 		return rc;
 	if (g[_C_TZ].kind) {
-		double tz;
-		if ((rc = _num(c, &g[_C_TZ], "context.tz_offset",
-			 -CLK_MAX_TZ_MIN, CLK_MAX_TZ_MIN, &tz)))
+		double tz = 0;
+		if ((rc = _num(c, &g[_C_TZ], "tz_offset", -CLK_MAX_TZ_MIN,
+			 CLK_MAX_TZ_MIN, &tz)))
 			return rc;
 		ctx->tz_offset_min = (int)lround(tz);
-	} else if (has_tz &&
-	    (ctx->tz_offset_min > CLK_MAX_TZ_MIN ||
-		ctx->tz_offset_min < -CLK_MAX_TZ_MIN)) {
-		return _fail(c->err, 400, "context.time",
-		    "bad_time: context.time has an offset beyond 18 hours");
 	}
-	if ((rc = _location(c, "context", &g[_C_LAT], &g[_C_LON], &g[_C_LOC],
+	if ((rc = _location(c, &g[_C_LAT], &g[_C_LON], &g[_C_LOC],
 		 &ctx->has_location, &ctx->lat, &ctx->lon)))
 		return rc;
 	static const struct {
@@ -779,39 +823,37 @@ static int _context(struct _dc *c, const struct _val *v,
 		if (!g[strs[i].id].kind)
 			continue;
 		const char **slot = (const char **)((char *)ctx + strs[i].off);
-		if ((rc = _str(c, &g[strs[i].id],
-			 _at(f, sizeof(f), "context", strs[i].name),
+		if ((rc = _str(c, &g[strs[i].id], strs[i].name,
 			 c->d->lim.max_str_len, _S_NAME, slot, NULL)))
 			return rc;
 	}
+	_pop(c);
 	return 0;
 }
 
 /* An array of names (tags, devices) into the arena. */
-static int _names(struct _dc *c, const struct _val *v, const char *field,
+static int _names(struct _dc *c, const struct _val *v, const char *leaf,
     unsigned max, size_t maxlen, const char *const **out, unsigned *n)
 {
-	char f[112];
 	if (v->kind != _V_ARR)
-		return _fail(c->err, 400, field,
-		    "bad_type: %s must be an array of strings, not %s", field,
-		    _kind_name(v));
+		return _bad(c, leaf, "bad_type",
+		    "must be an array of strings, not %s", _kind_name(v));
 	if (v->count > max)
-		return _fail(c->err, 400, field,
-		    "too_many: %s has %u entries, at most %u", field, v->count,
-		    max);
+		return _bad(c, leaf, "too_many", "has %u entries, at most %u",
+		    v->count, max);
 	const char **arr =
 	    v->count ? _arena_alloc(c->d, v->count * sizeof(*arr)) : NULL;
 	if (v->count && !arr)
-		return _fail(c->err, 500, field, "no_memory: %s", field);
+		return _oom(c);
 	struct _it it;
 	struct _val x;
 	_it_start(v, &it);
 	for (unsigned i = 0; _it_elem(c, &it, &x); i++) {
-		snprintf(f, sizeof(f), "%s[%u]", field, i);
-		int rc = _str(c, &x, f, maxlen, _S_NAME, &arr[i], NULL);
+		_push(c, leaf, i);
+		int rc = _str(c, &x, NULL, maxlen, _S_NAME, &arr[i], NULL);
 		if (rc)
 			return rc;
+		_pop(c);
 	}
 	*out = arr;
 	*n = v->count;
@@ -833,129 +875,115 @@ enum {
 	_A_N
 };
 static const struct _name _attr_names[] = {
-	{ "category", _A_CAT },
-	{ "tags", _A_TAGS },
-	{ "start_time", _A_START },
-	{ "startTime", _A_START },
-	{ "start", _A_START },
-	{ "lat", _A_LAT },
-	{ "latitude", _A_LAT },
-	{ "lon", _A_LON },
-	{ "lng", _A_LON },
-	{ "longitude", _A_LON },
-	{ "location", _A_LOC },
-	{ "indoor", _A_INDOOR },
-	{ "outdoor", _A_OUTDOOR },
-	{ "group_friendly", _A_GROUP },
-	{ "groupFriendly", _A_GROUP },
-	{ "added", _A_ADDED },
-	{ "added_at", _A_ADDED },
-	{ "addedAt", _A_ADDED },
-	{ "devices", _A_DEVICES },
-	{ NULL, 0 },
+	_N("category", _A_CAT),
+	_N("tags", _A_TAGS),
+	_N("start_time", _A_START),
+	_N("startTime", _A_START),
+	_N("start", _A_START),
+	_N("lat", _A_LAT),
+	_N("latitude", _A_LAT),
+	_N("lon", _A_LON),
+	_N("lng", _A_LON),
+	_N("longitude", _A_LON),
+	_N("location", _A_LOC),
+	_N("indoor", _A_INDOOR),
+	_N("outdoor", _A_OUTDOOR),
+	_N("group_friendly", _A_GROUP),
+	_N("groupFriendly", _A_GROUP),
+	_N("added", _A_ADDED),
+	_N("added_at", _A_ADDED),
+	_N("addedAt", _A_ADDED),
+	_N("devices", _A_DEVICES),
+	{ NULL, 0, 0 },
 };
 
-static int _attrs(struct _dc *c, const struct _val *v, const char *prefix,
-    struct pen_item_attrs *a)
+static int _attrs(struct _dc *c, const struct _val *v, struct pen_item_attrs *a)
 {
 	struct _val g[_A_N];
-	char f[112];
 	int rc, tz = 0;
 	bool has_tz, b = false;
 	memset(a, 0, sizeof(*a));
 	a->indoor = a->group_friendly = -1;
 	if (v->kind != _V_MAP)
-		return _fail(c->err, 400, prefix,
-		    "bad_type: %s must be an object, not %s", prefix,
-		    _kind_name(v));
+		return _bad(c, "attributes", "bad_type",
+		    "must be an object, not %s", _kind_name(v));
+	_push(c, "attributes", -1);
 	_collect(c, v, _attr_names, g, _A_N);
 	if (g[_A_CAT].kind &&
-	    (rc = _str(c, &g[_A_CAT], _at(f, sizeof(f), prefix, "category"),
-		 PEN_NAME_MAX, _S_NAME, &a->category, NULL)))
+	    (rc = _str(c, &g[_A_CAT], "category", PEN_NAME_MAX, _S_NAME,
+		 &a->category, NULL)))
 		return rc;
 	if (g[_A_TAGS].kind &&
-	    (rc = _names(c, &g[_A_TAGS], _at(f, sizeof(f), prefix, "tags"),
-		 RQ_MAX_TAGS, PEN_NAME_MAX, &a->tags, &a->n_tags)))
+	    (rc = _names(c, &g[_A_TAGS], "tags", RQ_MAX_TAGS, PEN_NAME_MAX,
+		 &a->tags, &a->n_tags)))
 		return rc;
 	if (g[_A_START].kind) {
-		if ((rc = _time(c, &g[_A_START],
-			 _at(f, sizeof(f), prefix, "start_time"), &a->start_ms,
+		if ((rc = _time(c, &g[_A_START], "start_time", &a->start_ms,
 			 &tz, &has_tz)))
 			return rc;
-		if (has_tz && (tz > CLK_MAX_TZ_MIN || tz < -CLK_MAX_TZ_MIN))
-			return _fail(c->err, 400, f,
-			    "bad_time: %s has an offset beyond 18 hours", f);
 		a->start_tz_min = has_tz ? tz : 0;
 	}
-	if ((rc = _location(c, prefix, &g[_A_LAT], &g[_A_LON], &g[_A_LOC],
+	if ((rc = _location(c, &g[_A_LAT], &g[_A_LON], &g[_A_LOC],
 		 &a->has_location, &a->lat, &a->lon)))
 		return rc;
 	if (g[_A_INDOOR].kind) {
-		if ((rc = _bool(c, &g[_A_INDOOR],
-			 _at(f, sizeof(f), prefix, "indoor"), &b)))
+		if ((rc = _bool(c, &g[_A_INDOOR], "indoor", &b)))
 			return rc;
 		a->indoor = b;
 	}
 	if (g[_A_OUTDOOR].kind) {
-		if ((rc = _bool(c, &g[_A_OUTDOOR],
-			 _at(f, sizeof(f), prefix, "outdoor"), &b)))
+		if ((rc = _bool(c, &g[_A_OUTDOOR], "outdoor", &b)))
 			return rc;
 		if (a->indoor >= 0 && a->indoor == b)
-			return _fail(c->err, 400, f,
-			    "bad_value: %s contradicts indoor", f);
+			return _bad(c, "outdoor", "bad_value",
+			    "contradicts indoor");
 		a->indoor = !b;
 	}
 	if (g[_A_GROUP].kind) {
-		if ((rc = _bool(c, &g[_A_GROUP],
-			 _at(f, sizeof(f), prefix, "group_friendly"), &b)))
+		if ((rc = _bool(c, &g[_A_GROUP], "group_friendly", &b)))
 			return rc;
 		a->group_friendly = b;
 	}
 	if (g[_A_ADDED].kind &&
-	    (rc = _time(c, &g[_A_ADDED], _at(f, sizeof(f), prefix, "added"),
-		 &a->added_ms, &tz, &has_tz)))
+	    (rc = _time(c, &g[_A_ADDED], "added", &a->added_ms, &tz, &has_tz)))
 		return rc;
 	if (g[_A_DEVICES].kind &&
-	    (rc = _names(c, &g[_A_DEVICES],
-		 _at(f, sizeof(f), prefix, "devices"), RQ_MAX_DEVICES,
+	    (rc = _names(c, &g[_A_DEVICES], "devices", RQ_MAX_DEVICES,
 		 c->d->lim.max_str_len, &a->devices, &a->n_devices)))
 		return rc;
+	_pop(c);
 	return 0;
 }
 
 enum { _K_ID, _K_SCORE, _K_ATTRS, _K_N };
 static const struct _name _cand_names[] = {
-	{ "entity_id", _K_ID },
-	{ "entityId", _K_ID },
-	{ "id", _K_ID },
-	{ "score", _K_SCORE },
-	{ "attributes", _K_ATTRS },
-	{ "attrs", _K_ATTRS },
-	{ NULL, 0 },
+	_N("entity_id", _K_ID),
+	_N("entityId", _K_ID),
+	_N("id", _K_ID),
+	_N("score", _K_SCORE),
+	_N("attributes", _K_ATTRS),
+	_N("attrs", _K_ATTRS),
+	{ NULL, 0, 0 },
 };
 
 static int _candidates(struct _dc *c, const struct _val *v,
     struct rq_request *out)
 {
 	struct rq_decoder *d = c->d;
-	char f[64], g2[96];
 	if (v->kind != _V_ARR)
-		return _fail(c->err, 400, "candidates",
-		    "bad_type: candidates must be an array, not %s",
-		    _kind_name(v));
+		return _bad(c, "candidates", "bad_type",
+		    "must be an array, not %s", _kind_name(v));
 	if (v->count == 0)
-		return _fail(c->err, 400, "candidates",
-		    "missing: candidates is empty");
+		return _bad(c, "candidates", "missing", "is empty");
 	if (v->count > d->lim.max_candidates)
-		return _fail(c->err, 400, "candidates",
-		    "too_many: %u candidates, at most %u (max_candidates)",
-		    v->count, d->lim.max_candidates);
+		return _bad(c, "candidates", "too_many",
+		    "has %u entries, at most %u (max_candidates)", v->count,
+		    d->lim.max_candidates);
 	if (_reserve((void **)&d->cands, &d->cands_cap, v->count,
 		sizeof(*d->cands)) ||
 	    _reserve((void **)&d->attrs, &d->attrs_cap, v->count,
 		sizeof(*d->attrs)))
-		return _fail(c->err, 500, "candidates",
-		    "no_memory: candidates");
+		return _oom(c);
 	struct _it it;
 	struct _val x, g[_K_N];
 	_it_start(v, &it);
@@ -963,33 +991,27 @@ static int _candidates(struct _dc *c, const struct _val *v,
 		struct pen_candidate *cd = &d->cands[i];
 		int rc;
 		memset(cd, 0, sizeof(*cd));
-		snprintf(f, sizeof(f), "candidates[%u]", i);
+		_push(c, "candidates", i);
 		if (x.kind != _V_MAP)
-			return _fail(c->err, 400, f,
-			    "bad_type: %s must be an object, not %s", f,
-			    _kind_name(&x));
+			return _bad(c, NULL, "bad_type",
+			    "must be an object, not %s", _kind_name(&x));
 		_collect(c, &x, _cand_names, g, _K_N);
 		if (!g[_K_ID].kind)
-			return _fail(c->err, 400,
-			    _at(g2, sizeof(g2), f, "entity_id"),
-			    "missing: %s is required", g2);
-		if ((rc = _str(c, &g[_K_ID],
-			 _at(g2, sizeof(g2), f, "entity_id"), d->lim.max_id_len,
+			return _bad(c, "entity_id", "missing", "is required");
+		if ((rc = _str(c, &g[_K_ID], "entity_id", d->lim.max_id_len,
 			 _S_ID, &cd->entity_id, NULL)))
 			return rc;
-		_at(g2, sizeof(g2), f, "score");
 		if (!g[_K_SCORE].kind)
-			return _fail(c->err, 400, g2, "missing: %s is required",
-			    g2);
-		if ((rc = _num(c, &g[_K_SCORE], g2, 0, HUGE_VAL, &cd->score)))
+			return _bad(c, "score", "missing", "is required");
+		if ((rc = _num(c, &g[_K_SCORE], "score", 0, HUGE_VAL,
+			 &cd->score)))
 			return rc;
 		if (g[_K_ATTRS].kind) {
-			if ((rc = _attrs(c, &g[_K_ATTRS],
-				 _at(g2, sizeof(g2), f, "attributes"),
-				 &d->attrs[i])))
+			if ((rc = _attrs(c, &g[_K_ATTRS], &d->attrs[i])))
 				return rc;
 			cd->attrs = &d->attrs[i];
 		}
+		_pop(c);
 	}
 	out->cands = d->cands;
 	out->n = v->count;
@@ -998,38 +1020,35 @@ static int _candidates(struct _dc *c, const struct _val *v,
 
 enum { _O_STRATEGY, _O_K, _O_SEED, _O_EPS, _O_EXPW, _O_MMR, _O_SER, _O_N };
 static const struct _name _opt_names[] = {
-	{ "strategy", _O_STRATEGY },
-	{ "k", _O_K },
-	{ "seed", _O_SEED },
-	{ "epsilon", _O_EPS },
-	{ "explore_weight", _O_EXPW },
-	{ "exploreWeight", _O_EXPW },
-	{ "mmr_lambda", _O_MMR },
-	{ "mmrLambda", _O_MMR },
-	{ "serendipity_every", _O_SER },
-	{ "serendipityEvery", _O_SER },
-	{ NULL, 0 },
+	_N("strategy", _O_STRATEGY),
+	_N("k", _O_K),
+	_N("seed", _O_SEED),
+	_N("epsilon", _O_EPS),
+	_N("explore_weight", _O_EXPW),
+	_N("exploreWeight", _O_EXPW),
+	_N("mmr_lambda", _O_MMR),
+	_N("mmrLambda", _O_MMR),
+	_N("serendipity_every", _O_SER),
+	_N("serendipityEvery", _O_SER),
+	{ NULL, 0, 0 },
 };
 
 static int _seed(struct _dc *c, const struct _val *v, uint64_t *out)
 {
-	if (v->kind == _V_STR) {
-		uint64_t x = 0;
-		if (v->len == 0 || v->len > 20)
-			goto bad;
-		for (size_t i = 0; i < v->len; i++) {
-			unsigned dg = (unsigned)(v->s[i] - '0');
-			if (dg > 9 || x > (UINT64_MAX - dg) / 10)
-				goto bad;
-			x = x * 10 + dg;
-		}
-		*out = x;
-		return 0;
-	bad:
-		return _fail(c->err, 400, "options.seed",
-		    "bad_number: options.seed must be decimal digits of an integer 0..2^64-1");
+	if (v->kind != _V_STR)
+		return _uint(c, v, "seed", UINT64_MAX, out);
+	uint64_t x = 0;
+	bool ok = v->len > 0 && v->len <= 20;
+	for (size_t i = 0; ok && i < v->len; i++) {
+		unsigned dg = (unsigned)(v->s[i] - '0');
+		ok = dg <= 9 && x <= (UINT64_MAX - dg) / 10;
+		x = x * 10 + dg;
 	}
-	return _uint(c, v, "options.seed", UINT64_MAX, out);
+	if (!ok)
+		return _bad(c, "seed", "bad_number",
+		    "must be the decimal digits of an integer 0..2^64-1");
+	*out = x;
+	return 0;
 }
 
 static int _options(struct _dc *c, const struct _val *v,
@@ -1041,59 +1060,58 @@ static int _options(struct _dc *c, const struct _val *v,
 	uint64_t u;
 	int rc;
 	if (v->kind != _V_MAP)
-		return _fail(c->err, 400, "options",
-		    "bad_type: options must be an object, not %s",
-		    _kind_name(v));
+		return _bad(c, "options", "bad_type",
+		    "must be an object, not %s", _kind_name(v));
+	_push(c, "options", -1);
 	_collect(c, v, _opt_names, g, _O_N);
 	if (g[_O_STRATEGY].kind) {
-		if ((rc = _str(c, &g[_O_STRATEGY], "options.strategy",
+		if ((rc = _str(c, &g[_O_STRATEGY], "strategy",
 			 c->d->lim.max_str_len, _S_NAME, &s, &len)))
 			return rc;
 		int st = rank_strategy_parse(s, len);
 		if (st < 0) {
 			char q[48];
-			return _fail(c->err, 400, "options.strategy",
-			    "unknown_strategy: '%s' (base profile context explore diverse full)",
+			return _bad(c, "strategy", "unknown_strategy",
+			    "'%s' is not one of base profile context explore diverse full",
 			    _quote(s, len, q, sizeof(q)));
 		}
 		o->strategy = *strategy = rank_strategy_name((unsigned)st);
 	}
 	if (g[_O_K].kind) {
-		if ((rc = _uint(c, &g[_O_K], "options.k",
-			 c->d->lim.max_candidates, &u)))
+		if ((rc = _uint(c, &g[_O_K], "k", c->d->lim.max_candidates,
+			 &u)))
 			return rc;
 		o->k = (unsigned)u;
 	}
 	if (g[_O_SEED].kind && (rc = _seed(c, &g[_O_SEED], &o->seed)))
 		return rc;
 	if (g[_O_EPS].kind &&
-	    (rc = _num(c, &g[_O_EPS], "options.epsilon", 0, 1, &o->epsilon)))
+	    (rc = _num(c, &g[_O_EPS], "epsilon", 0, 1, &o->epsilon)))
 		return rc;
 	if (g[_O_EXPW].kind &&
-	    (rc = _num(c, &g[_O_EXPW], "options.explore_weight", 0, 5,
+	    (rc = _num(c, &g[_O_EXPW], "explore_weight", 0, 5,
 		 &o->explore_weight)))
 		return rc;
 	if (g[_O_MMR].kind &&
-	    (rc = _num(c, &g[_O_MMR], "options.mmr_lambda", 0, 1,
-		 &o->mmr_lambda)))
+	    (rc = _num(c, &g[_O_MMR], "mmr_lambda", 0, 1, &o->mmr_lambda)))
 		return rc;
 	if (g[_O_SER].kind) {
-		if ((rc = _uint(c, &g[_O_SER], "options.serendipity_every",
-			 1000, &u)))
+		if ((rc = _uint(c, &g[_O_SER], "serendipity_every", 1000, &u)))
 			return rc;
 		o->serendipity_every = (int)u;
 	}
+	_pop(c);
 	return 0;
 }
 
 enum { _T_USER, _T_CONTEXT, _T_CANDS, _T_OPTIONS, _T_N };
 static const struct _name _top_names[] = {
-	{ "user_id", _T_USER },
-	{ "userId", _T_USER },
-	{ "context", _T_CONTEXT },
-	{ "candidates", _T_CANDS },
-	{ "options", _T_OPTIONS },
-	{ NULL, 0 },
+	_N("user_id", _T_USER),
+	_N("userId", _T_USER),
+	_N("context", _T_CONTEXT),
+	_N("candidates", _T_CANDS),
+	_N("options", _T_OPTIONS),
+	{ NULL, 0, 0 },
 };
 
 static int _request(struct _dc *c, const struct _val *root,
@@ -1111,16 +1129,14 @@ static int _request(struct _dc *c, const struct _val *root,
 		    _kind_name(root));
 	_collect(c, root, _top_names, g, _T_N);
 	if (!g[_T_USER].kind)
-		return _fail(c->err, 400, "user_id",
-		    "missing: user_id is required");
+		return _bad(c, "user_id", "missing", "is required");
 	if ((rc = _str(c, &g[_T_USER], "user_id", c->d->lim.max_id_len, _S_ID,
 		 &out->user_id, &out->user_len)))
 		return rc;
 	if (g[_T_CONTEXT].kind && (rc = _context(c, &g[_T_CONTEXT], &out->ctx)))
 		return rc;
 	if (!g[_T_CANDS].kind)
-		return _fail(c->err, 400, "candidates",
-		    "missing: candidates is required");
+		return _bad(c, "candidates", "missing", "is required");
 	if ((rc = _candidates(c, &g[_T_CANDS], out)))
 		return rc;
 	if (g[_T_OPTIONS].kind &&
@@ -1312,14 +1328,93 @@ static void _json_str(struct rq_buf *b, const char *s)
 	_put(b, "\"", 1);
 }
 
-static void _json_num(struct rq_buf *b, const char *key, double v,
-    const char *fmt)
+/* Decimal digits of u at p; their count. */
+static int _utoa(char *p, uint64_t u)
 {
-	_puts(b, key);
-	if (isfinite(v))
-		_putf(b, fmt, v);
-	else
-		_puts(b, "null");
+	char t[20];
+	int n = 0;
+	do
+		t[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	for (int i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
+static const double _p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19 };
+
+/*
+ * v as a JSON number with at most sig (<= 15) significant digits, without
+ * an exponent for 1e-5 <= |v| < 1e15 (printf's %g elsewhere), trailing
+ * zeros dropped; "null" when not finite. Writes at most 32 bytes to p;
+ * returns their count. printf is the slow part of a response otherwise.
+ */
+static int _fmt_num(char *p, double v, int sig)
+{
+	char *s = p;
+	if (!isfinite(v)) {
+		memcpy(p, "null", 4);
+		return 4;
+	}
+	if (v == 0) {
+		*p = '0';
+		return 1;
+	}
+	if (v < 0) {
+		*s++ = '-';
+		v = -v;
+	}
+	if (v < 1e-5 || v >= 1e15)
+		return (int)(s - p) + snprintf(s, 30, "%.*g", sig, v);
+	int dec = sig - 1 - (int)floor(log10(v)); /* digits after the point */
+	if (dec < 0)
+		dec = 0;
+	if (dec > 19)
+		dec = 19;
+	uint64_t scale = (uint64_t)_p10[dec];
+	uint64_t m = (uint64_t)(v * _p10[dec] + 0.5);
+	uint64_t ip = m / scale, fp = m % scale;
+	s += _utoa(s, ip);
+	if (fp) {
+		int d = dec, n;
+		char t[20];
+		while (fp % 10 == 0) {
+			fp /= 10;
+			d--;
+		}
+		*s++ = '.';
+		n = _utoa(t, fp);
+		for (; d > n; d--)
+			*s++ = '0';
+		memcpy(s, t, (size_t)n);
+		s += n;
+	}
+	return (int)(s - p);
+}
+
+/* key (a literal with its quotes and colon) and the number. */
+static void _json_num(struct rq_buf *b, const char *key, size_t klen, double v,
+    int sig)
+{
+	if (!_room(b, klen + 32))
+		return;
+	memcpy(b->p + b->len, key, klen);
+	b->len += klen;
+	b->len += (size_t)_fmt_num(b->p + b->len, v, sig);
+}
+
+static void _json_int(struct rq_buf *b, const char *key, size_t klen, int64_t v)
+{
+	if (!_room(b, klen + 24))
+		return;
+	memcpy(b->p + b->len, key, klen);
+	b->len += klen;
+	if (v < 0) {
+		b->p[b->len++] = '-';
+		v = -v;
+	}
+	b->len += (size_t)_utoa(b->p + b->len, (uint64_t)v);
 }
 
 static const char *const _flag_names[] = { "explored", "serendipity",
@@ -1352,9 +1447,11 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 		const struct pen_ranked *r = &res[i];
 		_puts(b, i ? ",{\"entity_id\":" : "{\"entity_id\":");
 		_json_str(b, rq->cands[r->index].entity_id);
-		_putf(b, ",\"index\":%u", r->index);
-		_json_num(b, ",\"score\":", r->score, "%.10g");
-		_putf(b, ",\"moved\":%d,\"flags\":[", r->moved);
+#define _LIT(s) s, sizeof(s) - 1
+		_json_int(b, _LIT(",\"index\":"), r->index);
+		_json_num(b, _LIT(",\"score\":"), r->score, 12);
+		_json_int(b, _LIT(",\"moved\":"), r->moved);
+		_puts(b, ",\"flags\":[");
 		for (unsigned f = 0, k = 0; f < 4; f++)
 			if (r->flags & (1u << f)) {
 				_puts(b, k++ ? ",\"" : "\"");
@@ -1362,10 +1459,20 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 				_puts(b, "\"");
 			}
 		_puts(b, "],\"factors\":{");
-#define _JF(n) _json_num(b, "\"" #n "\":", r->n, "%.7g"), _puts(b, ",");
-		_FACTORS(_JF)
-#undef _JF
-		b->len -= !b->oom; /* the last comma */
+#define _JK(lit, v) _json_num(b, _LIT(lit), v, 7)
+		_JK("\"affinity\":", r->affinity);
+		_JK(",\"confidence\":", r->confidence);
+		_JK(",\"time\":", r->time);
+		_JK(",\"distance\":", r->distance);
+		_JK(",\"weather\":", r->weather);
+		_JK(",\"social\":", r->social);
+		_JK(",\"device\":", r->device);
+		_JK(",\"context\":", r->context);
+		_JK(",\"fatigue\":", r->fatigue);
+		_JK(",\"novelty\":", r->novelty);
+		_JK(",\"explore\":", r->explore);
+#undef _JK
+#undef _LIT
 		_puts(b, "}}");
 	}
 	_puts(b, "]}");

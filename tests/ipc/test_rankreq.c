@@ -703,6 +703,68 @@ static void _responses(void)
 	rq_buf_free(&x);
 }
 
+/* Scores of every size survive the JSON number writer. */
+static void _numbers(void)
+{
+	static const double v[] = { 0, -0.0, 1, -3, 0.1, 2.5, 1e-7, -1e-7,
+		123456.789, 0.000123456789012, 9.99999999999999, 99999.9999999,
+		1e14, 123456789012345.0, 1e15, 1e20, 1.7976931348623157e308,
+		5e-324, 0.3333333333333333, 1234.5678, 1e-5, 0.00099999999999 };
+	size_t n = sizeof(v) / sizeof(v[0]);
+	char body[8192];
+	size_t len =
+	    (size_t)sprintf(body, "{\"user_id\":\"u\",\"candidates\":[");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(body + len,
+		    "%s{\"entity_id\":\"e%zu\",\"score\":1}", i ? "," : "", i);
+	sprintf(body + len, "]}");
+	struct rq_request r;
+	struct rq_error e;
+	REQUIRE(rq_decode_json(dj, body, strlen(body), &r, &e) == 0);
+	struct pen_ranked res[32];
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < n; i++) {
+		res[i].index = (unsigned)i;
+		res[i].score = v[i];
+		res[i].affinity = (float)v[i];
+		res[i].explore = NAN;
+	}
+	struct rq_buf b = { 0 };
+	REQUIRE(rq_encode_json(&b, &r, res, 1) == 0);
+	static struct json_tok toks[2048];
+	static char scratch[1 << 14];
+	struct json_work w;
+	json_work_init(&w, toks, 2048, scratch, sizeof(scratch));
+	int rc = json_parse(b.p, b.len, &w, NULL, NULL, 0);
+	CHECK_EQ_INT(rc, 0);
+	if (rc)
+		fprintf(stderr, "  %.*s\n", (int)b.len, b.p);
+	long rs = json_object_get(toks, 0, "results");
+	REQUIRE(rc == 0 && rs > 0);
+	size_t at = (size_t)rs + 1;
+	for (size_t i = 0; i < n; i++, at = toks[at].end) {
+		long sc = json_object_get(toks, at, "score");
+		long fa = json_object_get(toks, at, "factors");
+		REQUIRE(sc > 0 && fa > 0);
+		double got = toks[sc].num, want = v[i];
+		CHECK(fabs(got - want) <= 1e-11 * fabs(want) ||
+		    (fabs(want) < 1e-300 && fabs(got) < 1e-300));
+		if (!(fabs(got - want) <= 1e-11 * fabs(want)) &&
+		    fabs(want) >= 1e-300)
+			fprintf(stderr, "  score %.17g written as %.*s\n", want,
+			    (int)toks[sc].raw_len, b.p + toks[sc].offset);
+		long af = json_object_get(toks, (size_t)fa, "affinity");
+		double f = (double)(float)v[i];
+		CHECK(af > 0 &&
+		    (isinf(f) ? toks[af].kind == JSON_NULL
+			      : fabs(toks[af].num - f) <= 1e-6 * fabs(f) ||
+				fabs(f) < 1e-30));
+		long ex = json_object_get(toks, (size_t)fa, "explore");
+		CHECK(ex > 0 && toks[ex].kind == JSON_NULL);
+	}
+	rq_buf_free(&b);
+}
+
 /* A large request, then small ones: the decoder gives memory back and
  * keeps working (ASan checks the rest). */
 static void _reuse(void)
@@ -747,6 +809,7 @@ int main(void)
 	_caps();
 	_mp_only();
 	_responses();
+	_numbers();
 	_reuse();
 	rq_decoder_free(&dj);
 	rq_decoder_free(&dm);
