@@ -423,9 +423,10 @@ static enum MHD_Result _start_request(struct _srv *s,
 			    "too_big: the body has %.30s bytes, at most %u (max_request_bytes)",
 			    cl, s->c->max_request_bytes);
 		}
-		if (n && !(q->body = malloc(n)))
+		/* Memory follows the bytes that arrive, not the promise. */
+		q->cap = n < 16384 ? n : 16384;
+		if (q->cap && !(q->body = malloc(q->cap)))
 			return MHD_NO;
-		q->cap = n;
 	}
 	return MHD_YES;
 }
