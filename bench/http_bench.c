@@ -20,10 +20,12 @@
  * hidden. The first 10 % of each run are warm-up. Requests cycle through
  * 512 pre-built bodies: a random user, M distinct random catalog items
  * with random base scores, options {strategy, k}. Each run reports
- * p50/p99/p99.9, the achieved answer rate, and the CPU use of the server
- * process and of the client (/proc: on a small machine they share the
- * cores); variants alternate (health, rank, health, ...) and each line
- * gives the medians over the runs.
+ * p50/p99/p99.9, the achieved answer rate, the client's own send lag
+ * (due -> written; its p99 is the part of the tail the client and the
+ * machine's wake-up latency add before the server sees anything), and the
+ * CPU use of the server process and of the client (/proc: on a small
+ * machine they share the cores); variants alternate (health, rank,
+ * health, ...) and each line gives the medians over the runs.
  *
  * Checks: every answer is 200; health answers say "ok"; every 16th rank
  * answer holds a request id and exactly min(K, M) results, and the first
@@ -86,6 +88,7 @@ struct conn {
 struct result {
 	double achieved, p50, p99, p999; /* /s, us, us, us */
 	double cpu, client_cpu;		 /* cores: server process, this one */
+	double lag99; /* us: p99 of due -> sent (the client's own delay) */
 	uint64_t answers;
 	bool ok;
 };
@@ -374,9 +377,11 @@ static struct result _run(const struct opts *o, unsigned port, pid_t srv,
 	unsigned *idle = malloc(nc * sizeof(*idle)), nidle = 0;
 	uint64_t total = (uint64_t)(o->rate * o->seconds);
 	int64_t *lat = malloc((total + 1) * sizeof(*lat));
+	int64_t *lag = malloc((total + 1) * sizeof(*lag));
+	uint64_t nlag = 0;
 	int64_t *queue = malloc((total + 1) * sizeof(*queue));
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!cs || !idle || !lat || !queue || ep < 0)
+	if (!cs || !idle || !lat || !lag || !queue || ep < 0)
 		abort();
 	for (unsigned i = 0; i < nc; i++) {
 		cs[i].rbuf = malloc(_RBUF + 1);
@@ -403,6 +408,8 @@ static struct result _run(const struct opts *o, unsigned port, pid_t srv,
 			struct conn *c = &cs[idle[--nidle]];
 			c->busy = true;
 			c->due = queue[qhead];
+			if (qhead >= total / 10)
+				lag[nlag++] = now - c->due;
 			c->req = (unsigned)(qhead % nreq);
 			c->sent = 0;
 			qhead++;
@@ -535,6 +542,10 @@ static struct result _run(const struct opts *o, unsigned port, pid_t srv,
 		res.p99 = (double)lat[(size_t)((double)nlat * 0.99)] / 1000;
 		res.p999 = (double)lat[(size_t)((double)nlat * 0.999)] / 1000;
 	}
+	if (nlag > 1) {
+		qsort(lag, nlag, sizeof(*lag), _cmp64);
+		res.lag99 = (double)lag[(size_t)((double)nlag * 0.99)] / 1000;
+	}
 out:
 	for (unsigned i = 0; i < nc; i++) {
 		if (cs[i].fd > 0)
@@ -545,6 +556,7 @@ out:
 	free(cs);
 	free(idle);
 	free(lat);
+	free(lag);
 	free(queue);
 	return res;
 }
@@ -569,11 +581,12 @@ static void _print(const char *name, const struct result *r, unsigned n,
     const struct opts *o)
 {
 	printf(
-	    "http-bench %-30s offered %6.0f/s achieved %6.0f/s  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  cpu: server %.2f, client %.2f cores  (median of %u)\n",
+	    "http-bench %-30s offered %6.0f/s achieved %6.0f/s  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  client send lag p99 %6.1f us  cpu: server %.2f, client %.2f cores  (median of %u)\n",
 	    name, o->rate, _median(r, n, offsetof(struct result, achieved)),
 	    _median(r, n, offsetof(struct result, p50)),
 	    _median(r, n, offsetof(struct result, p99)),
 	    _median(r, n, offsetof(struct result, p999)),
+	    _median(r, n, offsetof(struct result, lag99)),
 	    _median(r, n, offsetof(struct result, cpu)),
 	    _median(r, n, offsetof(struct result, client_cpu)), n);
 }
