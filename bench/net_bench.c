@@ -469,9 +469,10 @@ static pid_t _start(const char *penchantd, const char *instance, unsigned port,
 	if (pid == 0) {
 		int fd = open("/dev/null", O_WRONLY);
 		dup2(fd, 2);
-		execl(penchantd, penchantd, inst, sd, u, t,
-		    "--forward-listen=", "--no-snapshot", "--shards=1",
-		    "--ring-depth=65536", "--log-level=warn", (char *)NULL);
+		execl(penchantd, penchantd, inst, sd, u, t, "--forward-listen=",
+		    "--http-listen=", "--rank-listen=", "--no-snapshot",
+		    "--shards=1", "--ring-depth=65536", "--log-level=warn",
+		    (char *)NULL);
 		_exit(127);
 	}
 	return pid;

@@ -322,6 +322,12 @@ static enum evt_reason _shape(const msgpack_object *o,
 	return r;
 }
 
+enum evt_reason mp_shape(const msgpack_object *o, const struct mp_limits *lim,
+    char *err, size_t errlen)
+{
+	return _shape(o, lim, 1, err, errlen);
+}
+
 /* One map of the event, already checked by _shape. Returns EVT_OK (with
  * in->bad possibly set). */
 static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,

@@ -223,6 +223,15 @@ struct mp_scan {
 /* The clamped copy of *lim (NULL = defaults) every decoder here works with. */
 struct mp_limits mp_limits_clamp(const struct mp_limits *lim);
 
+/*
+ * The per-event shape rules (evfield.h) on an unpacked object o at level
+ * 1: nested at most lim->max_depth levels, maps of at most lim->max_keys
+ * pairs. EVT_OK, EVT_R_TOO_DEEP or EVT_R_TOO_BIG with a message. For
+ * other msgpack inputs held to the same rules (the rank API's requests).
+ */
+enum evt_reason mp_shape(const msgpack_object *o, const struct mp_limits *lim,
+    char *err, size_t errlen);
+
 /* Results of mp_scan_object. */
 enum { MP_SCAN_DONE = 0, MP_SCAN_MORE = 1, MP_SCAN_ERROR = 2 };
 

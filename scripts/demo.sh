@@ -39,6 +39,9 @@ penchantd keeps running (supervisor pid $pid). Try next:
   $PENCHANT profile me
   /usr/bin/python3 -c 'import msgpack,socket,time; socket.socket(socket.AF_INET,socket.SOCK_DGRAM).sendto(msgpack.packb({"userId":"me","eventType":"save","entityId":"kayak-tour","timestamp":int(time.time()*1000)}),("127.0.0.1",7878))'
                                              # msgpack over UDP 7878 (TCP 7878, Fluentd forward 24224)
+  curl -s localhost:8787/v1/rank -d '{"user_id":"demo-user-3","candidates":[{"entity_id":"jazz-night","score":1},{"entity_id":"kayak-tour","score":1}]}'
+                                             # the rank API (docs/API.md; msgpack on TCP 8788)
+  curl -s localhost:8787/v1/profile/demo-user-3
   $PENCHANT catalog load my-catalog.jsonl    # your own entities (see README)
   kill -9 <a worker pid from status>         # it is restarted; nothing is lost
   kill $pid                                  # drains, snapshots to $state_dir, stops

@@ -235,7 +235,7 @@ static void _print(FILE *f, const struct aud_entry *e, bool json)
 	fprintf(f, "%llu %s uid %u pid %d %-12s %-16s ",
 	    (unsigned long long)e->seq, e->time, e->uid, e->pid,
 	    aud_action_name(e->action), subj);
-	cli_json_fstr(f, e->detail); /* quoted: control bytes stay escaped */
+	client_json_fstr(f, e->detail); /* quoted: control bytes stay escaped */
 	putc('\n', f);
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ipc/profile_json.h"
 #include "penchant.h"
 #include "shm/region.h"
 
@@ -49,19 +50,8 @@ int cli_audit(const struct cli *c, int argc, char **argv);
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);
 
-/* JSON string output (quotes and escapes), to stdout or to f. */
+/* JSON string output (quotes and escapes) to stdout; to a FILE, times and
+ * the profile's JSON: ipc/profile_json.h. */
 void cli_json_str(const char *s);
-void cli_json_fstr(FILE *f, const char *s);
-
-/* Display names shared by the profile printers. */
-extern const char *const cli_day_names[7];  /* mon .. sun */
-extern const char *const cli_part_names[4]; /* night .. evening */
-
-/* Event time (UTC ms) as RFC 3339 text, seconds precision. */
-void cli_iso_time(int64_t ms, char *buf, size_t len);
-
-/* One profile as a JSON object and a newline (tools/profile.c). */
-void cli_profile_json(FILE *f, pen_t *p, const char *user,
-    const struct pen_profile *pp);
 
 #endif

@@ -30,6 +30,7 @@
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "shm/shard.h"
+#include "ipc/profile_json.h"
 #include "tools/cli.h"
 #include "tools/evalcore.h"
 #include "tools/replaycore.h"
@@ -311,7 +312,7 @@ static void _out_line(struct _ev *x, size_t i, const struct evt_record *e,
 	uint32_t u = x->user_log[x->plan.ev_user[i]];
 	const struct lr_user *lu = &x->run.log.users.v[u];
 	char when[32];
-	cli_iso_time(e->time_ms, when, sizeof(when));
+	client_iso_time(e->time_ms, when, sizeof(when));
 	fprintf(f, "{\"user\":");
 	_json_str(f, lr_user_id(&x->run.log, u), lu->len);
 	fprintf(f,

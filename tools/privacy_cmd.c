@@ -12,6 +12,7 @@
 #include "ipc/client.h"
 #include "shm/profiles.h"
 #include "shm/snapshot.h"
+#include "ipc/profile_json.h"
 #include "tools/cli.h"
 
 #define _TIMEOUT_MS 10000
@@ -115,7 +116,7 @@ static void _consent_print(FILE *f, const char *user,
 	static const char *const names[] = { "personalization", "analytics" };
 	if (json) {
 		fprintf(f, "{\"user\":");
-		cli_json_fstr(f, user);
+		client_json_fstr(f, user);
 		fprintf(f, ",\"regime\":\"%s\"",
 		    pc->opt_in ? "opt-in" : "opt-out");
 	} else {
@@ -246,7 +247,7 @@ static void _profile_value(pen_t *p, const char *user,
 		printf("null");
 		return;
 	}
-	cli_profile_json(m, p, user, &pp);
+	client_profile_json(m, p, user, &pp);
 	fclose(m);
 	while (len && buf[len - 1] == '\n')
 		len--;
@@ -262,7 +263,7 @@ static void _export(pen_t *p, const char *user)
 	struct lrn_profile live, disk;
 	bool have = prof_read(r, key, &live) == 0;
 	char now[32], snap[512], err[512];
-	cli_iso_time(reg_now_wall_ms(), now, sizeof(now));
+	client_iso_time(reg_now_wall_ms(), now, sizeof(now));
 	snap_path(h->state_dir, h->instance, snap, sizeof(snap));
 	int src = snap_find(snap, key, &disk, err, sizeof(err));
 	printf(

@@ -1,7 +1,6 @@
 /*
  * profile: `penchant profile USER`, a consistent copy of a user's learned
- * profile as text or JSON, and the JSON shape `penchant replay --out`
- * writes one per line.
+ * profile as text or as the JSON of ipc/profile_json.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,145 +8,12 @@
 
 #include "tools/cli.h"
 
-static const char *const _dev_names[] = { "unknown", "mobile", "desktop",
-	"tablet", "tv", "other" };
-static const char *const _plat_names[] = { "unknown", "ios", "android", "web",
-	"windows", "macos", "linux", "other" };
-static void _interests(FILE *f, const char *key, const struct pen_interest *it,
-    unsigned n, bool cats)
-{
-	fprintf(f, ",\"%s\":[", key);
-	for (unsigned i = 0; i < n; i++) {
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		cli_json_fstr(f, it[i].name);
-		fprintf(f,
-		    ",\"id\":%u,\"weight\":%.9g,\"short_weight\":%.9g,\"evidence\":%u,\"confidence\":%.4f",
-		    it[i].id, it[i].weight, it[i].short_weight, it[i].evidence,
-		    it[i].confidence);
-		if (cats)
-			fprintf(f,
-			    ",\"dayparts\":{\"night\":%u,\"morning\":%u,\"afternoon\":%u,\"evening\":%u}",
-			    it[i].dayparts[0], it[i].dayparts[1],
-			    it[i].dayparts[2], it[i].dayparts[3]);
-		putc('}', f);
-	}
-	putc(']', f);
-}
-
-static void _counts_json(FILE *f, pen_t *p, const struct pen_profile *pp)
-{
-	fprintf(f, ",\"counts\":{");
-	for (unsigned i = 0, k = 0; i < PEN_N_COUNT; i++) {
-		const char *n = pen_count_name(p, i);
-		if (n)
-			fprintf(f, "%s\"%s\":%u", k++ ? "," : "", n,
-			    pp->counts[i]);
-	}
-	putc('}', f);
-}
-
-static void _time_json(FILE *f, const struct pen_profile *pp)
-{
-	fprintf(f, ",\"hours\":{");
-	for (unsigned d = 0; d < 7; d++) {
-		fprintf(f, "%s\"%s\":[", d ? "," : "", cli_day_names[d]);
-		for (unsigned h = 0; h < 4; h++)
-			fprintf(f, "%s%u", h ? "," : "", pp->hours[d][h]);
-		putc(']', f);
-	}
-	fprintf(f, "},\"devices\":{");
-	for (unsigned i = 0; i < 6; i++)
-		fprintf(f, "%s\"%s\":%u", i ? "," : "", _dev_names[i],
-		    pp->devices[i]);
-	fprintf(f, "},\"platforms\":{");
-	for (unsigned i = 0; i < 8; i++)
-		fprintf(f, "%s\"%s\":%u", i ? "," : "", _plat_names[i],
-		    pp->platforms[i]);
-	fprintf(f,
-	    "},\"seasons\":{\"winter\":%u,\"spring\":%u,\"summer\":%u,\"autumn\":%u}",
-	    pp->seasons[0], pp->seasons[1], pp->seasons[2], pp->seasons[3]);
-}
-
-static void _places_json(FILE *f, const struct pen_profile *pp)
-{
-	fprintf(f, ",\"locations\":[");
-	for (unsigned i = 0; i < pp->n_geo; i++) {
-		char day[32];
-		cli_iso_time(pp->geo[i].last_ms, day, sizeof(day));
-		day[10] = 0; /* the date: cells keep the day */
-		fprintf(f,
-		    "%s{\"cell\":\"%s\",\"events\":%u,\"last_seen\":\"%s\",\"weight\":%.4f}",
-		    i ? "," : "", pp->geo[i].cell, pp->geo[i].n, day,
-		    pp->geo[i].weight);
-	}
-	putc(']', f);
-}
-
-static void _drift_json(FILE *f, const struct pen_profile *pp)
-{
-	fprintf(f,
-	    ",\"confidence\":%.4f,\"drifting\":%s,\"drift_kl\":%.4f,\"drift_episodes\":%u,\"drift_ms\":%lld,\"drift_distributions\":[",
-	    pp->confidence, pp->drifting ? "true" : "false", pp->drift_kl,
-	    pp->drift_episodes, (long long)pp->drift_ms);
-	for (unsigned i = 0; i < pp->n_cats; i++) {
-		fprintf(f, "%s{\"category\":", i ? "," : "");
-		cli_json_fstr(f, pp->cats[i].name);
-		fprintf(f, ",\"short\":%.4f,\"long\":%.4f}", pp->drift_short[i],
-		    pp->drift_long[i]);
-	}
-	fprintf(f, "],\"candidates\":[");
-	for (unsigned i = 0; i < pp->n_candidates; i++) {
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		cli_json_fstr(f, pp->candidates[i].name);
-		fprintf(f, ",\"id\":%u,\"kind\":\"%s\",\"mass\":%.9g}",
-		    pp->candidates[i].id,
-		    pp->candidates[i].category ? "category" : "tag",
-		    pp->candidates[i].mass);
-	}
-	putc(']', f);
-}
-
-void cli_profile_json(FILE *f, pen_t *p, const char *user,
-    const struct pen_profile *pp)
-{
-	char a[32], b[32];
-	cli_iso_time(pp->first_ms, a, sizeof(a));
-	cli_iso_time(pp->last_ms, b, sizeof(b));
-	fprintf(f, "{\"user\":");
-	cli_json_fstr(f, user);
-	fprintf(f,
-	    ",\"user_key\":\"%016llx\",\"events\":%u,\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"first_ms\":%lld,\"last_ms\":%lld,\"unknown_entity\":%u,\"displaced\":%u",
-	    (unsigned long long)pp->user_key, pp->events, a, b,
-	    (long long)pp->first_ms, (long long)pp->last_ms, pp->unknown_entity,
-	    pp->displaced);
-	_counts_json(f, p, pp);
-	_interests(f, "tags", pp->tags, pp->n_tags, false);
-	_interests(f, "categories", pp->cats, pp->n_cats, true);
-	_time_json(f, pp);
-	_places_json(f, pp);
-	_drift_json(f, pp);
-	fprintf(f, ",\"history\":[");
-	for (unsigned i = 0; i < pp->n_history; i++) {
-		fprintf(f, "%s{\"week\":\"%d-W%02u\",\"tag\":", i ? "," : "",
-		    pp->history[i].iso_year, pp->history[i].iso_week);
-		cli_json_fstr(f, pp->history[i].name);
-		fprintf(f, ",\"share\":%.4f}", pp->history[i].share);
-	}
-	const struct pen_behavior *bh = &pp->behavior;
-	fprintf(f,
-	    "],\"behavior\":{\"sessions\":%u,\"events_per_session\":%.3f,\"mean_session_s\":%.1f,\"peak\":\"%s %s\",\"weekend_share\":%.3f,\"click_per_view\":%.3f,\"act_per_click\":%.3f,\"engagement\":\"%s\"}}\n",
-	    bh->sessions, bh->events_per_session, bh->mean_session_s,
-	    cli_day_names[bh->peak_weekday % 7],
-	    cli_part_names[bh->peak_daypart % 4], bh->weekend_share,
-	    bh->click_per_view, bh->act_per_click, bh->engagement);
-}
-
 static void _profile_text(pen_t *p, const char *user,
     const struct pen_profile *pp)
 {
 	char a[32], b[32];
-	cli_iso_time(pp->first_ms, a, sizeof(a));
-	cli_iso_time(pp->last_ms, b, sizeof(b));
+	client_iso_time(pp->first_ms, a, sizeof(a));
+	client_iso_time(pp->last_ms, b, sizeof(b));
 	printf("user %s (key %016llx): %u events, first %s, last %s\n", user,
 	    (unsigned long long)pp->user_key, pp->events, a, b);
 	printf("  counts:");
@@ -194,8 +60,8 @@ static void _profile_text(pen_t *p, const char *user,
 	    bh->act_per_click);
 	if (pp->events)
 		printf("  most active: %s %s (%u events)\n",
-		    cli_day_names[bh->peak_weekday % 7],
-		    cli_part_names[bh->peak_daypart % 4],
+		    client_day_names[bh->peak_weekday % 7],
+		    client_part_names[bh->peak_daypart % 4],
 		    pp->hours[bh->peak_weekday % 7][bh->peak_daypart % 4]);
 	for (unsigned i = 0; i < pp->n_geo; i++)
 		printf("  location cell %s: %u events, weight %.2f\n",
@@ -249,7 +115,7 @@ int cli_profile(const struct cli *c, int argc, char **argv)
 		return CLI_UNREACHABLE;
 	}
 	if (json)
-		cli_profile_json(stdout, p, user, &pp);
+		client_profile_json(stdout, p, user, &pp);
 	else
 		_profile_text(p, user, &pp);
 	pen_close(&p);

@@ -208,7 +208,7 @@ static int _write_profiles(const struct rc_run *x, const char *path)
 		struct pen_profile pp;
 		client_profile_export(x->p, &lp, &pp, PEN_READ_NAMES,
 		    x->log.t_last);
-		cli_profile_json(f, x->p, lr_user_id(&x->log, i), &pp);
+		client_profile_json(f, x->p, lr_user_id(&x->log, i), &pp);
 	}
 	bool bad = ferror(f) != 0;
 	if (f != stdout ? fclose(f) != 0 : fflush(f) != 0)
@@ -349,7 +349,7 @@ static void _summary_json(const struct rc_run *x, const struct _totals *t)
 		char name[32];
 		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
 		printf("%s{\"tag\":", i ? "," : "");
-		cli_json_fstr(stdout, name);
+		client_json_fstr(stdout, name);
 		printf(",\"users\":%u}", t->tags[i].users);
 	}
 	printf("],\"mean_confidence\":%.4f}\n",

@@ -12,6 +12,7 @@
 
 #include "ipc/client.h"
 #include "shm/segment.h"
+#include "ipc/profile_json.h"
 #include "tools/cli.h"
 
 #define _USAGE                                                                             \
@@ -132,7 +133,7 @@ static void _traits(const struct pen_segment *s, char *buf, size_t len)
 static void _text(const struct pen_segments *s)
 {
 	char when[32];
-	cli_iso_time(s->refreshed_ms, when, sizeof(when));
+	client_iso_time(s->refreshed_ms, when, sizeof(when));
 	printf(
 	    "%u segments of %llu users (refresh %llu at %s; silhouette %.3f; %llu users assigned with low confidence)\n",
 	    s->k, (unsigned long long)s->users, (unsigned long long)s->version,
@@ -223,7 +224,7 @@ static void _segment_json(const struct pen_segment *g)
 static void _json(const struct pen_segments *s)
 {
 	char when[32];
-	cli_iso_time(s->refreshed_ms, when, sizeof(when));
+	client_iso_time(s->refreshed_ms, when, sizeof(when));
 	printf(
 	    "{\"version\":%llu,\"refreshed\":\"%s\",\"refreshed_ms\":%lld,\"users\":%llu,\"k\":%u,\"silhouette\":%.6f,\"inertia\":%.6g,\"low_confidence_users\":%llu,\"refreshes\":%llu,\"failures\":%llu,\"segments\":[",
 	    (unsigned long long)s->version, when, (long long)s->refreshed_ms,

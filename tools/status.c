@@ -124,6 +124,46 @@ static void _acc_json(const struct reg *r)
 	printf("}}");
 }
 
+static void _srv_text(const struct reg *r)
+{
+	const struct reg_proc *p = reg_proc(r, reg_proc_server(r));
+	const uint64_t *c = p->counters;
+	if (!p->starts) {
+		printf(
+		    "server: not running (http_listen and rank_listen are empty)\n");
+		return;
+	}
+	printf(
+	    "server: %s, %llu candidates ranked; http: %llu requests, %llu rank, %llu profile, 4xx %llu (too big %llu), 5xx %llu; msgpack: %llu connections, %llu requests, %llu refused, %llu connections closed for garbage\n",
+	    p->pid && p->ready ? "up"
+		: p->pid       ? "starting"
+			       : "DOWN",
+	    (unsigned long long)c[REG_C_SRV_RANKED],
+	    (unsigned long long)c[REG_C_SRV_HTTP_REQUESTS],
+	    (unsigned long long)c[REG_C_SRV_HTTP_RANK],
+	    (unsigned long long)c[REG_C_SRV_HTTP_PROFILE],
+	    (unsigned long long)c[REG_C_SRV_HTTP_4XX],
+	    (unsigned long long)c[REG_C_SRV_HTTP_TOO_BIG],
+	    (unsigned long long)c[REG_C_SRV_HTTP_5XX],
+	    (unsigned long long)c[REG_C_SRV_MP_CONNS],
+	    (unsigned long long)c[REG_C_SRV_MP_REQUESTS],
+	    (unsigned long long)c[REG_C_SRV_MP_BAD],
+	    (unsigned long long)c[REG_C_SRV_MP_CLOSED]);
+}
+
+static void _srv_json(const struct reg *r)
+{
+	const struct reg_proc *p = reg_proc(r, reg_proc_server(r));
+	printf(
+	    ",\"server\":{\"running\":%s,\"ready\":%s,\"pid\":%d,\"starts\":%u,\"last_exit\":%d",
+	    p->pid ? "true" : "false", p->pid && p->ready ? "true" : "false",
+	    p->pid, p->starts, p->last_exit);
+	for (unsigned k = REG_C_SRV0; k < REG_C_COUNT; k++)
+		printf(",\"%s\":%llu", reg_counter_name(k),
+		    (unsigned long long)p->counters[k]);
+	printf("}");
+}
+
 static void _text(const struct reg *r, const uint64_t *now, double rate)
 {
 	const struct reg_header *h = r->hdr;
@@ -172,6 +212,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
 	_acc_text(r);
+	_srv_text(r);
 	printf("processes:\n");
 	int64_t mono = reg_now_mono_ms();
 	for (unsigned i = 0; i < reg_nprocs(r); i++) {
@@ -231,6 +272,7 @@ static void _json(const struct reg *r, const uint64_t *now, double rate)
 	}
 	printf("]");
 	_acc_json(r);
+	_srv_json(r);
 	printf(",\"producers\":[");
 	for (unsigned q = 0; q < g->producer_slots; q++) {
 		const struct reg_producer *pr = reg_producer(r, q);

@@ -23,12 +23,14 @@
 #include "shm/snapshot.h"
 #include "workers/acceptor.h"
 #include "workers/log.h"
+#include "workers/server.h"
 #include "workers/worker.h"
 
 #define _ROLE "supervisor"
 #define _TICK_MS 20
 #define _MAX_DELAY_MS 5000
 #define _ACC_STOP_MS 10000 /* the acceptor's own grace is 5 s */
+#define _SRV_STOP_MS 5000
 
 struct _child {
 	int64_t restart_at; /* monotonic ms; 0 = none pending */
@@ -45,13 +47,19 @@ struct _sup {
 	int64_t snap_last; /* monotonic ms of the last periodic snapshot */
 	bool acc_on;	   /* the acceptor is supervised */
 	bool acc_stopping; /* shutdown: do not restart it */
+	bool srv_on;	   /* the rank API server is supervised */
+	bool srv_stopping;
+	bool srv_failing; /* it keeps failing at start: log restarts at
+			   * debug level until it serves */
 };
 
-/* "worker 3" or "acceptor", for log lines. */
+/* "worker 3", "acceptor" or "server", for log lines. */
 static const char *_name(const struct reg_proc *p, char *buf, size_t len)
 {
 	if (p->role == REG_ROLE_ACCEPTOR)
 		snprintf(buf, len, "acceptor");
+	else if (p->role == REG_ROLE_SERVER)
+		snprintf(buf, len, "server");
 	else
 		snprintf(buf, len, "worker %u", p->index);
 	return buf;
@@ -239,15 +247,17 @@ static void _child_body(struct _sup *s, unsigned idx)
 	if (getppid() != s->r.hdr->supervisor_pid)
 		_exit(1);
 	struct reg_proc *p = reg_proc(&s->r, idx);
-	if (p->role == REG_ROLE_ACCEPTOR) {
-		/* SIGTERM/SIGINT stay blocked: the acceptor reads them from a
-		 * signalfd and stops cleanly (acceptor.h). */
+	if (p->role == REG_ROLE_ACCEPTOR || p->role == REG_ROLE_SERVER) {
+		/* SIGTERM/SIGINT stay blocked: the acceptor and the server
+		 * read them from a signalfd and stop cleanly (acceptor.h,
+		 * server.h). */
 		sigset_t other;
 		sigemptyset(&other);
 		sigaddset(&other, SIGCHLD);
 		sigaddset(&other, SIGHUP);
 		sigprocmask(SIG_UNBLOCK, &other, NULL);
-		_exit(acc_main(&s->r, s->cfg));
+		_exit(p->role == REG_ROLE_ACCEPTOR ? acc_main(&s->r, s->cfg)
+						   : srv_main(&s->r, s->cfg));
 	}
 	sigprocmask(SIG_UNBLOCK, &s->sigs, NULL);
 	if (p->role == REG_ROLE_WORKER) {
@@ -364,6 +374,8 @@ static unsigned _reap(struct _sup *s, bool restart)
 			continue;
 		if (p->role == REG_ROLE_ACCEPTOR && s->acc_stopping)
 			continue;
+		if (p->role == REG_ROLE_SERVER && s->srv_stopping)
+			continue;
 		/* Back off only when a child dies before it ever served (a
 		 * crash loop at start); one that recovered and ran restarts
 		 * after the base delay however often it is killed. */
@@ -373,8 +385,16 @@ static unsigned _reap(struct _sup *s, bool restart)
 		if (k->delay_ms > _MAX_DELAY_MS)
 			k->delay_ms = _MAX_DELAY_MS;
 		k->restart_at = now + k->delay_ms;
+		/* A server that cannot start (its port is held) retries
+		 * quietly after the first report, until it serves again. */
+		bool quiet = false;
+		if (p->role == REG_ROLE_SERVER) {
+			bool served = ck_pr_load_uint(&p->ready);
+			quiet = s->srv_failing && !served;
+			s->srv_failing = !served;
+		}
 		char nm[32];
-		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		LOG(s->cfg, quiet ? CFG_LOG_DEBUG : CFG_LOG_WARN, _ROLE,
 		    "%s (pid %d) %s %d; restarting in %u ms",
 		    _name(p, nm, sizeof(nm)), (int)pid,
 		    WIFSIGNALED(status) ? "killed by signal" : "exited with",
@@ -397,6 +417,13 @@ static unsigned _reap(struct _sup *s, bool restart)
 	    now >= k->restart_at) {
 		k->restart_at = 0;
 		_spawn(s, ai);
+	}
+	unsigned si = reg_proc_server(&s->r);
+	k = &s->kids[si];
+	if (s->srv_on && !s->srv_stopping && k->restart_at &&
+	    now >= k->restart_at) {
+		k->restart_at = 0;
+		_spawn(s, si);
 	}
 	return up;
 }
@@ -443,32 +470,25 @@ static void _wait_publishers(struct _sup *s)
 	}
 }
 
-/*
- * Stops the acceptor before the workers drain: it stops reading, finishes
- * what it read, commits and exits 0 while the workers still run, so none
- * of its events can land in a ring after a worker saw its column empty.
- */
-static void _stop_acceptor(struct _sup *s)
+/* SIGTERM to child idx, then SIGKILL after grace_ms; waits until reaped. */
+static void _stop_child(struct _sup *s, unsigned idx, int grace_ms)
 {
-	if (!s->acc_on)
-		return;
-	unsigned ai = reg_proc_acceptor(&s->r);
-	struct reg_proc *p = reg_proc(&s->r, ai);
-	s->acc_stopping = true;
-	s->kids[ai].restart_at = 0;
+	struct reg_proc *p = reg_proc(&s->r, idx);
+	s->kids[idx].restart_at = 0;
 	if (!p->pid)
 		return;
 	int32_t pid = p->pid;
 	kill(pid, SIGTERM);
-	int64_t until = reg_now_mono_ms() + _ACC_STOP_MS;
+	int64_t until = reg_now_mono_ms() + grace_ms;
 	while (p->pid && reg_now_mono_ms() < until) {
 		usleep(_TICK_MS * 1000 / 4);
 		_reap(s, false);
 	}
 	if (p->pid) {
+		char nm[32];
 		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
-		    "acceptor (pid %d) did not stop in %d ms: killing it",
-		    (int)pid, _ACC_STOP_MS);
+		    "%s (pid %d) did not stop in %d ms: killing it",
+		    _name(p, nm, sizeof(nm)), (int)pid, grace_ms);
 		kill(pid, SIGKILL);
 		while (p->pid) {
 			usleep(_TICK_MS * 1000 / 4);
@@ -477,10 +497,29 @@ static void _stop_acceptor(struct _sup *s)
 	}
 }
 
+/*
+ * Stops the rank API server first (it answers no more requests while the
+ * engine winds down), then the acceptor before the workers drain: it
+ * stops reading, finishes what it read, commits and exits 0 while the
+ * workers still run, so none of its events can land in a ring after a
+ * worker saw its column empty.
+ */
+static void _stop_front(struct _sup *s)
+{
+	if (s->srv_on) {
+		s->srv_stopping = true;
+		_stop_child(s, reg_proc_server(&s->r), _SRV_STOP_MS);
+	}
+	if (s->acc_on) {
+		s->acc_stopping = true;
+		_stop_child(s, reg_proc_acceptor(&s->r), _ACC_STOP_MS);
+	}
+}
+
 static void _shutdown(struct _sup *s)
 {
 	struct reg_header *h = s->r.hdr;
-	_stop_acceptor(s);
+	_stop_front(s);
 	LOG(s->cfg, CFG_LOG_INFO, _ROLE, "draining");
 	ck_pr_store_uint(&h->state, REG_DRAINING);
 	ck_pr_fence_memory(); /* DRAINING is visible before we read `busy` */
@@ -559,6 +598,9 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 			return 1;
 	s.acc_on = s.r.hdr->geo.acceptor_slots > 0 && acc_wanted(c);
 	if (s.acc_on && _spawn(&s, reg_proc_acceptor(&s.r)))
+		return 1;
+	s.srv_on = srv_wanted(c);
+	if (s.srv_on && _spawn(&s, reg_proc_server(&s.r)))
 		return 1;
 	LOG(c, CFG_LOG_INFO, _ROLE,
 	    "instance '%s' running: %u shards, %u producer slots, ring depth %u, %u profiles per shard, region %zu MiB",

@@ -61,14 +61,19 @@ static inline void hx_init(struct hx *h, const char *name, int argc,
 	mkdir(h->state_dir, 0700);
 }
 
-/* Starts penchantd with the test's instance plus extra flags (NULL-ended). */
+/*
+ * Starts penchantd with the test's instance plus extra flags (NULL-ended).
+ * The rank API server is off (its default ports are fixed) unless extra
+ * gives --http-listen or --rank-listen: later flags win.
+ */
 static inline void hx_start(struct hx *h, const char *const *extra)
 {
 	char inst[96], sd[160];
 	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
 	snprintf(sd, sizeof(sd), "--state-dir=%s", h->state_dir);
-	const char *argv[32] = { h->penchantd, inst, sd, "--log-level=info" };
-	int n = 4;
+	const char *argv[32] = { h->penchantd, inst, sd, "--log-level=info",
+		"--http-listen=", "--rank-listen=" };
+	int n = 6;
 	for (; extra && *extra && n < 30; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;

@@ -110,7 +110,8 @@ def main():
         proc = subprocess.Popen(
             [daemon, "--config", cfg, "--instance", inst, "--state-dir",
              os.path.join(d, "state"), "--no-snapshot", "--shards", "2",
-             "--udp-listen=", "--tcp-listen=", "--forward-listen="],
+             "--udp-listen=", "--tcp-listen=", "--forward-listen=",
+             "--http-listen=", "--rank-listen="],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             for _ in range(200):

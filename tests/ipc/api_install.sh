@@ -49,6 +49,7 @@ ldd "$tmp/client" | grep -q "$libdir/libpenchant.so" ||
 
 "$penchantd" --instance "$inst" --state-dir "$tmp/state" --no-snapshot \
   --shards 1 --udp-listen= --tcp-listen= --forward-listen= \
+  --http-listen= --rank-listen= \
   >"$tmp/daemon.log" 2>&1 &
 pid=$!
 for _ in $(seq 200); do # until the region is laid out and running

@@ -1,0 +1,617 @@
+/*
+ * it_server: the rank API server of a real penchantd on free loopback
+ * ports, driven by curl, python3 urllib and python3-msgpack.
+ *
+ * Mode "basic": health; GET /v1/profile answers what `penchant profile
+ * --json` prints (URL-encoded ids too); 404 for unknown routes and users,
+ * 405 for wrong methods; 4xx with field and reason for malformed JSON,
+ * missing user_id, too many candidates, NaN and negative scores, unknown
+ * strategy; 413 for oversized bodies with Content-Length and chunked;
+ * msgpack error maps keep the connection, garbage closes it; counters in
+ * `penchant status`; kill -9 of the server is restarted and serves; a
+ * second instance whose http_listen port is held retries quietly.
+ *
+ * Mode "rank": POST /v1/rank over curl and urllib and rank requests over
+ * msgpack: 200, a request id, factors, and the candidate of the user's
+ * strong category first under strategy "profile"; again after kill -9.
+ *
+ * Args: PENCHANTD PENCHANT CLIENT_PY [basic|rank].
+ */
+#include <ctype.h>
+
+#include "harness.h"
+#include "ipc/json.h"
+
+#define CURL "/usr/bin/curl"
+#define PY "/usr/bin/python3"
+#define MAX_BODY 65536
+#define MAX_CANDS 50
+
+struct sx {
+	struct hx h;
+	const char *client_py;
+	unsigned http_port, rank_port;
+	pen_t *p;
+	const struct reg *r;
+	char file[192]; /* scratch file for bodies */
+};
+
+static char out[1 << 20], err[1 << 16];
+
+static bool _has(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+static void _write(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	REQUIRE(f);
+	REQUIRE(fwrite(data, 1, len, f) == len);
+	fclose(f);
+}
+
+static const struct reg_proc *_srv(struct sx *s)
+{
+	return reg_proc(s->r, reg_proc_server(s->r));
+}
+
+/* Waits until a server other than old_pid is up and ready; its pid. */
+static int _wait_server(struct sx *s, int old_pid)
+{
+	const struct reg_proc *p = _srv(s);
+	for (int i = 0; i < 1000; i++) {
+		int pid = ck_pr_load_int((int *)&p->pid);
+		if (pid && pid != old_pid &&
+		    ck_pr_load_uint((unsigned *)&p->ready))
+			return pid;
+		hx_sleep_ms(10);
+	}
+	REQUIRE(!"the server came up");
+	return 0;
+}
+
+static uint64_t _ctr(struct sx *s, unsigned k)
+{
+	return ck_pr_load_64((uint64_t *)&_srv(s)->counters[k]);
+}
+
+/*
+ * curl: METHOD path [body] [header]; the body of the answer into out,
+ * the status returned (0 when curl got no answer at all).
+ */
+static int _curl(struct sx *s, const char *method, const char *path,
+    const char *body, size_t len, const char *header)
+{
+	char url[256], bodyf[200], outf[200];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", s->http_port, path);
+	snprintf(bodyf, sizeof(bodyf), "%s.body", s->file);
+	snprintf(outf, sizeof(outf), "%s.out", s->file);
+	unlink(outf);
+	const char *argv[20] = { CURL, "-s", "-o", outf, "-w", "%{http_code}",
+		"-X", method };
+	int n = 8;
+	char data[220];
+	if (body) {
+		_write(bodyf, body, len);
+		snprintf(data, sizeof(data), "@%s", bodyf);
+		argv[n++] = "--data-binary";
+		argv[n++] = data;
+		argv[n++] = "-H";
+		argv[n++] = "Content-Type: application/json";
+	}
+	if (header) {
+		argv[n++] = "-H";
+		argv[n++] = header;
+	}
+	argv[n++] = url;
+	argv[n] = NULL;
+	char code[64];
+	hx_runv(NULL, 0, code, sizeof(code), NULL, 0, argv);
+	FILE *f = fopen(outf, "r");
+	size_t got = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+	out[got] = 0;
+	if (f)
+		fclose(f);
+	return atoi(code);
+}
+
+/* A 4xx whose JSON body names field (NULL: null) and starts with reason. */
+static void _refused(int status, int want, const char *field,
+    const char *reason)
+{
+	char f[128], r[128];
+	CHECK_EQ_INT(status, want);
+	if (field)
+		snprintf(f, sizeof(f), "\"field\":\"%s\"", field);
+	else
+		snprintf(f, sizeof(f), "\"field\":null");
+	snprintf(r, sizeof(r), "{\"error\":\"%s: ", reason);
+	CHECK(_has(out, f));
+	CHECK(!strncmp(out, r, strlen(r)));
+	if (status != want || !_has(out, f) || strncmp(out, r, strlen(r)))
+		fprintf(stderr, "  got %d %s\n", status, out);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static void _start(struct sx *s, const char *name, int argc, char **argv)
+{
+	char http[64], rank[64];
+	memset(s, 0, sizeof(*s));
+	hx_init(&s->h, name, argc, argv);
+	s->client_py = argv[3];
+	s->http_port = hx_free_port();
+	do
+		s->rank_port = hx_free_port();
+	while (s->rank_port == s->http_port);
+	snprintf(s->file, sizeof(s->file), "%s/x", s->h.state_dir);
+	snprintf(http, sizeof(http), "--http-listen=127.0.0.1:%u",
+	    s->http_port);
+	snprintf(rank, sizeof(rank), "--rank-listen=127.0.0.1:%u",
+	    s->rank_port);
+	char maxb[64], maxc[64];
+	snprintf(maxb, sizeof(maxb), "--max-request-bytes=%u", MAX_BODY);
+	snprintf(maxc, sizeof(maxc), "--max-candidates=%u", MAX_CANDS);
+	const char *flags[] = { "--shards=2", "--no-snapshot",
+		"--udp-listen=", "--tcp-listen=", "--forward-listen=", http,
+		rank, maxb, maxc, "--server-threads=2", NULL };
+	hx_start(&s->h, flags);
+	REQUIRE(pen_open(s->h.instance, &s->p, NULL, 0) == 0);
+	s->r = client_region(s->p);
+	_wait_server(s, 0);
+}
+
+/*
+ * Catalog: music m0..m9, sports s0..s9, food f0..f9. alice acts on music
+ * only; "carol k/ü" (a user id that needs URL encoding) on food.
+ */
+static void _feed(struct sx *s)
+{
+	static const char *const cats[3] = { "music", "sports", "food" };
+	static const char *const tags[3] = { "jazz", "football", "ramen" };
+	char lines[8192];
+	size_t n = 0;
+	for (unsigned c = 0; c < 3; c++)
+		for (unsigned i = 0; i < 10; i++)
+			n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+			    "{\"id\":\"%c%u\",\"category\":\"%s\",\"tags\":[\"%s\"]}\n",
+			    cats[c][0], i, cats[c], tags[c]);
+	CHECK_EQ_INT(hx_cli(&s->h, lines, n, out, sizeof(out), err, sizeof(err),
+			 "catalog", "load", "-", NULL),
+	    0);
+	int64_t now = (int64_t)time(NULL) * 1000;
+	n = 0;
+	for (unsigned i = 0; i < 30; i++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+		    "{\"user_id\":\"alice\",\"event_type\":\"%s\",\"entity_id\":\"m%u\",\"timestamp\":%lld}\n",
+		    i % 3 ? "click" : "rsvp", i % 10,
+		    (long long)(now - (30 - i) * 60000));
+	for (unsigned i = 0; i < 5; i++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+		    "{\"user_id\":\"carol k/\xc3\xbc\",\"event_type\":\"save\",\"entity_id\":\"f%u\",\"timestamp\":%lld}\n",
+		    i, (long long)(now - (5 - i) * 60000));
+	CHECK_EQ_INT(hx_cli(&s->h, lines, n, out, sizeof(out), err, sizeof(err),
+			 "send", NULL),
+	    0);
+	CHECK(hx_wait_drained(s->r, 10000));
+}
+
+static void _stop(struct sx *s)
+{
+	pen_close(&s->p);
+	int st = hx_stop(&s->h);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&s->h);
+}
+
+/* ---- basic ------------------------------------------------------------ */
+
+static void _profile(struct sx *s)
+{
+	static char cli[1 << 16];
+	CHECK_EQ_INT(hx_cli(&s->h, NULL, 0, cli, sizeof(cli), err, sizeof(err),
+			 "profile", "alice", "--json", NULL),
+	    0);
+	CHECK_EQ_INT(_curl(s, "GET", "/v1/profile/alice", NULL, 0, NULL), 200);
+	CHECK(!strcmp(out, cli));
+	if (strcmp(out, cli))
+		fprintf(stderr, "  http: %.200s\n  cli:  %.200s\n", out, cli);
+	CHECK_EQ_INT(hx_cli(&s->h, NULL, 0, cli, sizeof(cli), err, sizeof(err),
+			 "profile", "carol k/\xc3\xbc", "--json", NULL),
+	    0);
+	CHECK_EQ_INT(_curl(s, "GET", "/v1/profile/carol%20k%2F%C3%BC", NULL, 0,
+			 NULL),
+	    200);
+	CHECK(!strcmp(out, cli));
+	/* urllib sees the same bytes */
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/profile/alice",
+	    s->http_port);
+	const char *py[] = { PY, s->client_py, "http", url, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), py),
+	    0);
+	CHECK(!strncmp(out, "200\n", 4));
+	CHECK_EQ_INT(hx_cli(&s->h, NULL, 0, cli, sizeof(cli), err, sizeof(err),
+			 "profile", "alice", "--json", NULL),
+	    0);
+	CHECK(!strcmp(out + 4, cli));
+
+	_refused(_curl(s, "GET", "/v1/profile/nobody", NULL, 0, NULL), 404,
+	    "user", "not_found");
+	_refused(_curl(s, "GET", "/v1/profile/", NULL, 0, NULL), 404, "user",
+	    "not_found");
+	_refused(_curl(s, "GET", "/v1/profile/a%zz", NULL, 0, NULL), 400,
+	    "user", "bad_id");
+	_refused(_curl(s, "GET", "/v1/profile/a%00b", NULL, 0, NULL), 400,
+	    "user", "bad_id");
+}
+
+static void _routes(struct sx *s)
+{
+	CHECK_EQ_INT(_curl(s, "GET", "/v1/health", NULL, 0, NULL), 200);
+	CHECK(_has(out, "\"status\":\"ok\""));
+	_refused(_curl(s, "GET", "/v2/nothing", NULL, 0, NULL), 404, NULL,
+	    "not_found");
+	_refused(_curl(s, "GET", "/v1/rank", NULL, 0, NULL), 405, NULL,
+	    "method_not_allowed");
+	_refused(_curl(s, "POST", "/v1/health", "{}", 2, NULL), 405, NULL,
+	    "method_not_allowed");
+}
+
+#define ONE "\"candidates\":[{\"entity_id\":\"m1\",\"score\":1}]"
+
+static void _bad_requests(struct sx *s)
+{
+	uint64_t before = _ctr(s, REG_C_SRV_HTTP_4XX);
+	struct {
+		const char *body, *field, *reason;
+	} cases[] = {
+		{ "{\"user_id\":\"alice\",", NULL, "malformed" },
+		{ "", NULL, "malformed" },
+		{ "[1,2]", NULL, "not_object" },
+		{ "{" ONE "}", "user_id", "missing" },
+		{ "{\"user_id\":\"alice\",\"candidates\":[{\"entity_id\":\"m1\",\"score\":NaN}]}",
+		    NULL, "malformed" },
+		{ "{\"user_id\":\"alice\",\"candidates\":[{\"entity_id\":\"m1\",\"score\":-2}]}",
+		    "candidates[0].score", "bad_number" },
+		{ "{\"user_id\":\"alice\"," ONE
+		  ",\"options\":{\"strategy\":\"telepathy\"}}",
+		    "options.strategy", "unknown_strategy" },
+		{ "{\"user_id\":\"alice\"," ONE
+		  ",\"context\":{\"location\":{\"lat\":100,\"lon\":0}}}",
+		    "context.lat", "bad_location" },
+	};
+	unsigned n = sizeof(cases) / sizeof(cases[0]);
+	for (unsigned i = 0; i < n; i++)
+		_refused(_curl(s, "POST", "/v1/rank", cases[i].body,
+			     strlen(cases[i].body), NULL),
+		    400, cases[i].field, cases[i].reason);
+	/* too many candidates */
+	static char body[MAX_BODY];
+	size_t len = (size_t)snprintf(body, sizeof(body),
+	    "{\"user_id\":\"alice\",\"candidates\":[");
+	for (unsigned i = 0; i <= MAX_CANDS; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len,
+		    "%s{\"entity_id\":\"e%u\",\"score\":1}", i ? "," : "", i);
+	len += (size_t)snprintf(body + len, sizeof(body) - len, "]}");
+	_refused(_curl(s, "POST", "/v1/rank", body, len, NULL), 400,
+	    "candidates", "too_many");
+	CHECK(_ctr(s, REG_C_SRV_HTTP_4XX) >= before + n + 1);
+}
+
+static void _too_big(struct sx *s)
+{
+	size_t big = MAX_BODY + 5000, huge = 5 * MAX_BODY;
+	char *body = malloc(huge);
+	REQUIRE(body);
+	memset(body, ' ', huge);
+	body[0] = '{';
+	body[huge - 1] = '}';
+	uint64_t before = _ctr(s, REG_C_SRV_HTTP_TOO_BIG);
+	/* Content-Length over the cap: refused before the body is read */
+	_refused(_curl(s, "POST", "/v1/rank", body, big, NULL), 413, NULL,
+	    "too_big");
+	/* chunked: kept up to the cap, the rest dropped, then 413 */
+	_refused(_curl(s, "POST", "/v1/rank", body, big,
+		     "Transfer-Encoding: chunked"),
+	    413, NULL, "too_big");
+	/* chunked past 4 x the cap: the connection is cut */
+	CHECK_EQ_INT(_curl(s, "POST", "/v1/rank", body, huge,
+			 "Transfer-Encoding: chunked"),
+	    0);
+	CHECK_EQ_INT(_ctr(s, REG_C_SRV_HTTP_TOO_BIG), before + 3);
+	/* a small chunked body is read as usual (and refused on content) */
+	_refused(_curl(s, "POST", "/v1/rank", "{}", 2,
+		     "Transfer-Encoding: chunked"),
+	    400, "user_id", "missing");
+	free(body);
+}
+
+/* Runs server_client.py mp with the JSON array reqs; answers in out. */
+static int _mp(struct sx *s, const char *reqs, bool garbage)
+{
+	char port[16], path[200];
+	snprintf(port, sizeof(port), "%u", s->rank_port);
+	snprintf(path, sizeof(path), "%s.reqs", s->file);
+	_write(path, reqs, strlen(reqs));
+	const char *argv[] = { PY, s->client_py, "mp", "127.0.0.1", port, path,
+		garbage ? "garbage" : NULL, NULL };
+	int rc = hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), argv);
+	if (rc)
+		fprintf(stderr, "  server_client.py mp: %s\n", err);
+	return rc;
+}
+
+static void _mp_errors(struct sx *s)
+{
+	uint64_t bad = _ctr(s, REG_C_SRV_MP_BAD),
+		 closed = _ctr(s, REG_C_SRV_MP_CLOSED);
+	CHECK_EQ_INT(
+	    _mp(s,
+		"[{\"user_id\":\"alice\",\"candidates\":[{\"entity_id\":\"m1\",\"score\":NaN}]},"
+		"{\"user_id\":\"alice\",\"candidates\":[],\"options\":{}},"
+		"{\"candidates\":[{\"entity_id\":\"m1\",\"score\":1}]}]",
+		true),
+	    0);
+	/* three error maps, in order, then the garbage closes */
+	const char *a = strstr(out, "candidates[0].score");
+	const char *b = a ? strstr(a, "\"field\": \"candidates\"") : NULL;
+	const char *c = b ? strstr(b, "\"field\": \"user_id\"") : NULL;
+	CHECK(a && b && c && _has(c, "closed\n"));
+	if (!(a && b && c))
+		fprintf(stderr, "  got %s\n", out);
+	CHECK_EQ_INT(_ctr(s, REG_C_SRV_MP_BAD), bad + 3);
+	CHECK_EQ_INT(_ctr(s, REG_C_SRV_MP_CLOSED), closed + 1);
+	/* a refused request keeps the connection */
+	CHECK_EQ_INT(_mp(s, "[{\"user_id\":\"alice\"}]", false), 0);
+	CHECK(_has(out, "\"field\": \"candidates\"") && _has(out, "open\n"));
+}
+
+static void _status(struct sx *s)
+{
+	CHECK_EQ_INT(hx_cli(&s->h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "status", NULL),
+	    0);
+	CHECK(_has(out, "server: up"));
+	CHECK_EQ_INT(hx_cli(&s->h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "status", "--json", NULL),
+	    0);
+	CHECK(_has(out, "\"server\":{\"running\":true,\"ready\":true"));
+	CHECK(_has(out, "\"http_4xx\":") && _has(out, "\"mp_closed\":"));
+}
+
+static void _kill(struct sx *s)
+{
+	int pid = ck_pr_load_int((int *)&_srv(s)->pid);
+	REQUIRE(pid > 0);
+	unsigned starts = _srv(s)->starts;
+	kill(pid, SIGKILL);
+	int next = _wait_server(s, pid);
+	CHECK(next != pid && _srv(s)->starts == starts + 1);
+	CHECK_EQ_INT(_curl(s, "GET", "/v1/health", NULL, 0, NULL), 200);
+	CHECK_EQ_INT(_curl(s, "GET", "/v1/profile/alice", NULL, 0, NULL), 200);
+}
+
+/* A second instance asks for the first one's HTTP port. */
+static void _busy_port(struct sx *s, int argc, char **argv)
+{
+	struct hx h2;
+	char http[64];
+	hx_init(&h2, "server-busy", argc, argv);
+	snprintf(http, sizeof(http), "--http-listen=127.0.0.1:%u",
+	    s->http_port);
+	const char *flags[] = { "--shards=1", "--no-snapshot",
+		"--udp-listen=", "--tcp-listen=", "--forward-listen=", http,
+		NULL };
+	hx_start(&h2, flags);
+	pen_t *p2;
+	REQUIRE(pen_open(h2.instance, &p2, NULL, 0) == 0);
+	const struct reg_proc *sp =
+	    reg_proc(client_region(p2), reg_proc_server(client_region(p2)));
+	for (int i = 0; i < 500 && ck_pr_load_uint((unsigned *)&sp->starts) < 4;
+	     i++)
+		hx_sleep_ms(10);
+	CHECK(sp->starts >= 4 && !sp->ready);
+	CHECK(WIFEXITED(sp->last_exit) && WEXITSTATUS(sp->last_exit) == 3);
+	/* the daemon lives on; the log says why once */
+	CHECK(waitpid(h2.pid, NULL, WNOHANG) == 0);
+	FILE *f = fopen(h2.log, "r");
+	REQUIRE(f);
+	size_t got = fread(out, 1, sizeof(out) - 1, f);
+	out[got] = 0;
+	fclose(f);
+	char needle[96];
+	snprintf(needle, sizeof(needle),
+	    "http_listen: cannot listen on 127.0.0.1:%u", s->http_port);
+	const char *first = strstr(out, needle);
+	CHECK(first && !strstr(first + 1, needle));
+	const char *ex = strstr(out, "exited with 3");
+	CHECK(ex && !strstr(ex + 1, "exited with 3"));
+	/* and the first instance still serves */
+	CHECK_EQ_INT(_curl(s, "GET", "/v1/health", NULL, 0, NULL), 200);
+	CHECK(_has(out, s->h.instance));
+	pen_close(&p2);
+	int st = hx_stop(&h2);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&h2);
+}
+
+/* ---- rank ------------------------------------------------------------- */
+
+/*
+ * Checks a JSON rank answer in buf: a 16-hex request id, the strategy,
+ * n results with factors, the first being want. Returns its request id.
+ */
+static void _check_ranking(const char *buf, const char *strategy, unsigned n,
+    const char *want)
+{
+	static struct json_tok toks[8192];
+	static char scratch[1 << 16];
+	struct json_work w;
+	json_work_init(&w, toks, 8192, scratch, sizeof(scratch));
+	int rc = json_parse(buf, strlen(buf), &w, NULL, NULL, 0);
+	CHECK_EQ_INT(rc, 0);
+	if (rc) {
+		fprintf(stderr, "  not JSON: %.300s\n", buf);
+		return;
+	}
+	long rid = json_object_get(toks, 0, "request_id");
+	CHECK(rid > 0 && toks[rid].kind == JSON_STRING && toks[rid].len == 16);
+	for (size_t i = 0; rid > 0 && i < toks[rid].len; i++)
+		CHECK(isxdigit((unsigned char)toks[rid].str[i]));
+	long st = json_object_get(toks, 0, "strategy");
+	CHECK(st > 0 && toks[st].len == strlen(strategy) &&
+	    !memcmp(toks[st].str, strategy, toks[st].len));
+	long res = json_object_get(toks, 0, "results");
+	REQUIRE(res > 0 && toks[res].kind == JSON_ARRAY);
+	CHECK_EQ_INT(toks[res].count, n);
+	size_t first = (size_t)res + 1;
+	long id = json_object_get(toks, first, "entity_id");
+	CHECK(id > 0 && toks[id].len == strlen(want) &&
+	    !memcmp(toks[id].str, want, toks[id].len));
+	if (!(id > 0 && toks[id].len == strlen(want) &&
+		!memcmp(toks[id].str, want, toks[id].len)))
+		fprintf(stderr, "  first is not %s: %.400s\n", want, buf);
+	for (size_t e = first, k = 0; k < toks[res].count;
+	     k++, e = toks[e].end) {
+		long f = json_object_get(toks, e, "factors");
+		CHECK(f > 0 && toks[f].kind == JSON_OBJECT &&
+		    toks[f].count == 11);
+		CHECK(
+		    f > 0 && json_object_get(toks, (size_t)f, "affinity") > 0);
+		CHECK(json_object_get(toks, e, "score") > 0);
+		CHECK(json_object_get(toks, e, "flags") > 0);
+	}
+}
+
+/* Sports and food first in the list at the same base score; alice likes
+ * music, so m3 should lead. */
+#define RANK_BODY                                                                \
+	"{\"user_id\":\"alice\",\"context\":{\"device\":\"mobile\"},"            \
+	"\"candidates\":[{\"entity_id\":\"s1\",\"score\":1},"                    \
+	"{\"entity_id\":\"f1\",\"score\":1},{\"entity_id\":\"s2\",\"score\":1}," \
+	"{\"entity_id\":\"m3\",\"score\":1}],"                                   \
+	"\"options\":{\"strategy\":\"profile\"}}"
+
+static void _rank(struct sx *s)
+{
+	uint64_t ranked = _ctr(s, REG_C_SRV_RANKED);
+	int st =
+	    _curl(s, "POST", "/v1/rank", RANK_BODY, strlen(RANK_BODY), NULL);
+	CHECK_EQ_INT(st, 200);
+	if (st != 200)
+		fprintf(stderr, "  got %d %s\n", st, out);
+	else
+		_check_ranking(out, "profile", 4, "m3");
+	/* k, and an inline candidate the catalog does not hold */
+	const char *body =
+	    "{\"userId\":\"alice\",\"candidates\":[{\"entityId\":\"s1\",\"score\":1},"
+	    "{\"entityId\":\"new-gig\",\"score\":1,\"attributes\":{\"category\":\"music\",\"tags\":[\"jazz\"]}},"
+	    "{\"entityId\":\"f2\",\"score\":1}],\"options\":{\"strategy\":\"profile\",\"k\":2}}";
+	st = _curl(s, "POST", "/v1/rank", body, strlen(body), NULL);
+	CHECK_EQ_INT(st, 200);
+	if (st == 200)
+		_check_ranking(out, "profile", 2, "new-gig");
+	/* the other strategies answer too */
+	static const char *const strategies[] = { "base", "context", "explore",
+		"diverse", "full" };
+	for (unsigned i = 0; i < 5; i++) {
+		char b[1024];
+		snprintf(b, sizeof(b),
+		    "{\"user_id\":\"alice\",\"candidates\":[{\"entity_id\":\"s1\",\"score\":2},"
+		    "{\"entity_id\":\"m1\",\"score\":1}],\"options\":{\"strategy\":\"%s\",\"seed\":1}}",
+		    strategies[i]);
+		st = _curl(s, "POST", "/v1/rank", b, strlen(b), NULL);
+		CHECK_EQ_INT(st, 200);
+		if (st == 200 && i == 0)
+			_check_ranking(out, "base", 2, "s1");
+	}
+	CHECK(_ctr(s, REG_C_SRV_RANKED) >= ranked + 4 + 3 + 10);
+
+	/* urllib */
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/rank", s->http_port);
+	char path[200];
+	snprintf(path, sizeof(path), "%s.rank", s->file);
+	_write(path, RANK_BODY, strlen(RANK_BODY));
+	const char *py[] = { PY, s->client_py, "http", url, path, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), py),
+	    0);
+	CHECK(!strncmp(out, "200\n", 4));
+	if (!strncmp(out, "200\n", 4))
+		_check_ranking(out + 4, "profile", 4, "m3");
+
+	/* msgpack: good, bad, good on one connection, answered in order */
+	uint64_t mp = _ctr(s, REG_C_SRV_MP_REQUESTS);
+	char reqs[2048];
+	snprintf(reqs, sizeof(reqs), "[%s,%s,%s]", RANK_BODY,
+	    "{\"user_id\":\"alice\"," ONE
+	    ",\"options\":{\"strategy\":\"telepathy\"}}",
+	    RANK_BODY);
+	CHECK_EQ_INT(_mp(s, reqs, false), 0);
+	/* json.dumps with sort_keys: request_id, results, strategy; in a
+	 * result entity_id comes first */
+	char *l1 = out, *l2 = strchr(l1, '\n');
+	char *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+	REQUIRE(l2 && l3);
+	*l2++ = 0;
+	*l3++ = 0;
+	const char *const good[2] = { l1, l3 };
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK(_has(good[i], "\"results\": [{\"entity_id\": \"m3\""));
+		CHECK(_has(good[i], "\"factors\": {\"affinity\": "));
+		CHECK(_has(good[i], "\"request_id\": \""));
+		CHECK(_has(good[i], "\"strategy\": \"profile\""));
+	}
+	CHECK(_has(l2, "\"field\": \"options.strategy\""));
+	CHECK(_has(l3, "open\n"));
+	CHECK_EQ_INT(_ctr(s, REG_C_SRV_MP_REQUESTS), mp + 4);
+}
+
+static void _rank_after_kill(struct sx *s)
+{
+	int pid = ck_pr_load_int((int *)&_srv(s)->pid);
+	kill(pid, SIGKILL);
+	_wait_server(s, pid);
+	int st =
+	    _curl(s, "POST", "/v1/rank", RANK_BODY, strlen(RANK_BODY), NULL);
+	CHECK_EQ_INT(st, 200);
+	if (st == 200)
+		_check_ranking(out, "profile", 4, "m3");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr,
+		    "usage: it_server PENCHANTD PENCHANT CLIENT_PY [basic|rank]\n");
+		return 2;
+	}
+	bool rank = argc > 4 && !strcmp(argv[4], "rank");
+	if (access(CURL, X_OK))
+		SKIP("%s is not installed (scripts/setup.sh installs it)",
+		    CURL);
+	const char *probe[] = { PY, "-c", "import msgpack", NULL };
+	if (access(PY, X_OK) ||
+	    hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), probe))
+		SKIP("%s with python3-msgpack is not installed", PY);
+	struct sx s;
+	_start(&s, rank ? "server-rank" : "server", argc, argv);
+	_feed(&s);
+	if (rank) {
+		_rank(&s);
+		_rank_after_kill(&s);
+	} else {
+		_routes(&s);
+		_profile(&s);
+		_bad_requests(&s);
+		_too_big(&s);
+		_mp_errors(&s);
+		_status(&s);
+		_kill(&s);
+		_busy_port(&s, argc, argv);
+	}
+	_stop(&s);
+	return check_done(rank ? "it_server rank" : "it_server basic");
+}

@@ -1,0 +1,1033 @@
+/*
+ * server: the rank API over HTTP (libmicrohttpd) and msgpack on TCP
+ * (contract in server.h).
+ *
+ * libmicrohttpd does HTTP: one daemon per http_listen address, each with
+ * a pool of server_threads threads running its own epoll loop; handlers
+ * run on those threads. The msgpack side is server_threads threads of our
+ * own, each with an epoll set holding the shared listening sockets
+ * (EPOLLEXCLUSIVE: one thread wakes per connection) and the connections
+ * it accepted. Every thread that ranks opens its own pen_t on first use
+ * (thread-specific data, closed when the thread ends).
+ */
+#include "workers/server.h"
+
+#include <ck_pr.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "ipc/mpack.h"
+#include "ipc/profile_json.h"
+#include "ipc/rankreq.h"
+#include "penchant.h"
+#include "workers/log.h"
+
+#define _ROLE "server"
+#define _TICK_MS 100
+#define _OUT_HIGH (256 * 1024) /* unsent answers before reading stops */
+#define _IN_MIN (16 * 1024)
+#define _ACCEPT_BATCH 64
+#define _PROFILE_PREFIX "/v1/profile/"
+
+struct _srv;
+
+/* One msgpack connection; owned by the thread that accepted it. */
+struct _mconn {
+	int fd;
+	char *in;
+	size_t in_off, in_len, in_cap; /* unparsed bytes: in[off..off+len) */
+	struct mp_scan sc;	       /* of the object at in + in_off */
+	struct rq_buf out;
+	size_t out_off;	 /* sent bytes of out */
+	bool writing;	 /* waiting for EPOLLOUT, not reading */
+	int64_t last_ms; /* monotonic: last byte read */
+	struct _mconn *prev, *next;
+};
+
+struct _mthr {
+	struct _srv *s;
+	pthread_t tid;
+	bool started;
+	int ep;
+	struct _mconn *conns;
+};
+
+struct _srv {
+	const struct reg *r;
+	const struct cfg *c;
+	struct reg_proc *me;
+	uint64_t *ctr;
+	struct rq_limits lim;
+	struct mp_limits mlim; /* pre-scan caps of the msgpack stream */
+	bool quiet;	       /* the last run failed to bind as well */
+	pthread_key_t key;
+	struct MHD_Daemon *mhd[CFG_LISTEN_MAX];
+	unsigned n_mhd;
+	int http_fd[CFG_LISTEN_MAX], mp_fd[CFG_LISTEN_MAX];
+	struct cfg_addr http_addr[CFG_LISTEN_MAX], mp_addr[CFG_LISTEN_MAX];
+	unsigned n_http, n_mp;
+	struct _mthr *mthr;
+	unsigned n_mthr;
+	int stop_fd; /* eventfd: the msgpack threads stop */
+	char health[256];
+	size_t health_len;
+};
+
+/* What a thread keeps between requests. */
+struct _tls {
+	pen_t *p;
+	struct rq_decoder *dec;
+	struct rq_buf out;
+	struct pen_ranked *res;
+	size_t res_cap;
+};
+
+static void _count(struct _srv *s, unsigned k, uint64_t n)
+{
+	ck_pr_add_64(&s->ctr[k], n);
+}
+
+static void _tls_free(void *v)
+{
+	struct _tls *t = v;
+	pen_close(&t->p);
+	rq_decoder_free(&t->dec);
+	rq_buf_free(&t->out);
+	free(t->res);
+	free(t);
+}
+
+/* This thread's handle and buffers, made on first use; NULL with e set. */
+static struct _tls *_tls(struct _srv *s, struct rq_error *e)
+{
+	struct _tls *t = pthread_getspecific(s->key);
+	if (t)
+		return t;
+	char err[256] = "";
+	t = calloc(1, sizeof(*t));
+	if (!t || rq_decoder_new(&t->dec, &s->lim)) {
+		free(t);
+		rq_error_set(e, 500, "", "no_memory: thread state");
+		return NULL;
+	}
+	int rc = pen_open(s->c->instance, &t->p, err, sizeof(err));
+	if (rc) {
+		LOG(s->c, CFG_LOG_ERROR, _ROLE, "pen_open: %s",
+		    err[0] ? err : pen_strerror(rc));
+		rq_decoder_free(&t->dec);
+		free(t);
+		rq_error_set(e, 503, "", "unavailable: %s", pen_strerror(rc));
+		return NULL;
+	}
+	pthread_setspecific(s->key, t);
+	return t;
+}
+
+/*
+ * Ranks a decoded request into t->res. 0 with *rid, or a negative errno
+ * with e set (status 400, 500, 501 or 503).
+ */
+static int _rank(struct _srv *s, struct _tls *t, const struct rq_request *rq,
+    uint64_t *rid, struct rq_error *e)
+{
+	if (t->res_cap < rq->n) {
+		struct pen_ranked *n = realloc(t->res, rq->n * sizeof(*n));
+		if (!n) {
+			rq_error_set(e, 500, "", "no_memory: %zu results",
+			    rq->n);
+			return -ENOMEM;
+		}
+		t->res = n;
+		t->res_cap = rq->n;
+	}
+	int rc = pen_rerank(t->p, rq->user_id, rq->user_len, &rq->ctx,
+	    rq->cands, rq->n, &rq->opt, t->res, rid);
+	if (rc == 0) {
+		_count(s, REG_C_SRV_RANKED, rq->n);
+		return 0;
+	}
+	if (rc == -EINVAL)
+		rq_error_set(e, 400, "",
+		    "bad_request: the ranker refused it: %s", pen_strerror(rc));
+	else if (rc == -EBUSY)
+		rq_error_set(e, 503, "user_id",
+		    "busy: the user's profile is being recovered; retry");
+	else
+		rq_error_set(e, 500, "", "internal: %s", pen_strerror(rc));
+	return rc;
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+enum _route { _R_NONE = 0, _R_RANK, _R_PROFILE, _R_HEALTH, _R_NOT_ALLOWED };
+
+/* One HTTP request (libmicrohttpd's per-request pointer). */
+struct _req {
+	enum _route route;
+	bool answered;
+	bool too_big; /* the body passed the cap: kept no more */
+	char *body;
+	size_t len, cap;
+	uint64_t dropped; /* bytes read past the cap */
+};
+
+static enum MHD_Result _send(struct _srv *s, struct MHD_Connection *conn,
+    unsigned status, const char *body, size_t len, const char *allow)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len,
+	    (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result rc = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	_count(s, REG_C_SRV_HTTP_REQUESTS, 1);
+	if (status >= 400 && status < 500)
+		_count(s, REG_C_SRV_HTTP_4XX, 1);
+	if (status == 413)
+		_count(s, REG_C_SRV_HTTP_TOO_BIG, 1);
+	if (status >= 500)
+		_count(s, REG_C_SRV_HTTP_5XX, 1);
+	return rc;
+}
+
+static enum MHD_Result _send_error(struct _srv *s, struct MHD_Connection *conn,
+    const struct rq_error *e, const char *allow)
+{
+	struct rq_buf b = { 0 };
+	rq_error_json(&b, e);
+	enum MHD_Result rc =
+	    b.oom ? MHD_NO : _send(s, conn, e->status, b.p, b.len, allow);
+	rq_buf_free(&b);
+	return rc;
+}
+
+static enum MHD_Result __attribute__((format(printf, 5, 6)))
+_refuse(struct _srv *s, struct MHD_Connection *conn, unsigned status,
+    const char *field, const char *fmt, ...)
+{
+	struct rq_error e;
+	va_list ap;
+	va_start(ap, fmt);
+	e.status = status;
+	snprintf(e.field, sizeof(e.field), "%s", field);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	return _send_error(s, conn, &e, NULL);
+}
+
+static enum MHD_Result _health(struct _srv *s, struct MHD_Connection *conn)
+{
+	if (ck_pr_load_uint(&s->r->hdr->state) != REG_RUNNING)
+		return _send(s, conn, 503, "{\"status\":\"stopping\"}", 21,
+		    NULL);
+	return _send(s, conn, 200, s->health, s->health_len, NULL);
+}
+
+static int _hex(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0'
+	    : ch >= 'a' && ch <= 'f'  ? ch - 'a' + 10
+	    : ch >= 'A' && ch <= 'F'  ? ch - 'A' + 10
+				      : -1;
+}
+
+/* Percent-decodes src into dst (room for cap); the length or -1. */
+static long _url_decode(const char *src, char *dst, size_t cap)
+{
+	size_t n = 0;
+	for (; *src; src++) {
+		int ch = (unsigned char)*src;
+		if (ch == '%') {
+			int hi = _hex(src[1]), lo = hi < 0 ? -1 : _hex(src[2]);
+			if (lo < 0)
+				return -1;
+			ch = hi << 4 | lo;
+			src += 2;
+		}
+		if (n == cap)
+			return (long)cap + 1;
+		dst[n++] = (char)ch;
+	}
+	return (long)n;
+}
+
+/* A user id: UTF-8 without control bytes (the event rules, engine/event.h). */
+static bool _id_ok(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned ch = s[i],
+			 n = ch < 0x80	      ? 1
+		    : ch >= 0xc2 && ch < 0xe0 ? 2
+		    : ch >= 0xe0 && ch < 0xf0 ? 3
+		    : ch >= 0xf0 && ch < 0xf5 ? 4
+					      : 0;
+		if (!n || i + n > len || ch < 0x20 || ch == 0x7f)
+			return false;
+		uint32_t cp = n == 1 ? ch : ch & (0x3f >> (n - 1));
+		for (unsigned k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+static enum MHD_Result _profile(struct _srv *s, struct MHD_Connection *conn,
+    const char *url)
+{
+	struct rq_error e;
+	size_t max = s->c->max_id_len;
+	char user[4096 + 1];
+	long n = _url_decode(url + strlen(_PROFILE_PREFIX), user,
+	    max < sizeof(user) - 1 ? max : sizeof(user) - 1);
+	if (n < 0)
+		return _refuse(s, conn, 400, "user",
+		    "bad_id: the user id is not valid percent-encoding");
+	if (n == 0)
+		return _refuse(s, conn, 404, "user",
+		    "not_found: GET /v1/profile/USER needs a user id");
+	if ((size_t)n > max)
+		return _refuse(s, conn, 400, "user",
+		    "too_long: the user id has more than %zu bytes", max);
+	user[n] = 0;
+	if (!_id_ok((const unsigned char *)user, (size_t)n))
+		return _refuse(s, conn, 400, "user",
+		    "bad_id: the user id must be UTF-8 without control bytes");
+	struct _tls *t = _tls(s, &e);
+	if (!t)
+		return _send_error(s, conn, &e, NULL);
+	struct pen_profile pp;
+	int rc = pen_profile_read(t->p, user, (size_t)n, &pp, PEN_READ_NAMES);
+	if (rc == -ENOENT)
+		return _refuse(s, conn, 404, "user",
+		    "not_found: no profile for this user");
+	if (rc == -EBUSY)
+		return _refuse(s, conn, 503, "user",
+		    "busy: the user's profile is being recovered; retry");
+	if (rc)
+		return _refuse(s, conn, 500, "", "internal: %s",
+		    pen_strerror(rc));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return _refuse(s, conn, 500, "", "no_memory: profile");
+	client_profile_json(f, t->p, user, &pp);
+	bool bad = ferror(f) != 0;
+	if (fclose(f) || bad) {
+		free(buf);
+		return _refuse(s, conn, 500, "", "no_memory: profile");
+	}
+	enum MHD_Result r = _send(s, conn, 200, buf, len, NULL);
+	free(buf);
+	if (r == MHD_YES)
+		_count(s, REG_C_SRV_HTTP_PROFILE, 1);
+	return r;
+}
+
+static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,
+    struct _req *q)
+{
+	struct rq_error e;
+	struct rq_request rq;
+	uint64_t rid = 0;
+	if (q->too_big)
+		return _refuse(s, conn, 413, "",
+		    "too_big: the body has more than %u bytes (max_request_bytes)",
+		    s->c->max_request_bytes);
+	struct _tls *t = _tls(s, &e);
+	if (!t)
+		return _send_error(s, conn, &e, NULL);
+	if (rq_decode_json(t->dec, q->body, q->len, &rq, &e) ||
+	    _rank(s, t, &rq, &rid, &e))
+		return _send_error(s, conn, &e, NULL);
+	t->out.len = 0;
+	t->out.oom = false;
+	if (rq_encode_json(&t->out, &rq, t->res, rid))
+		return _refuse(s, conn, 500, "", "internal: encoding failed");
+	enum MHD_Result r = _send(s, conn, 200, t->out.p, t->out.len, NULL);
+	if (r == MHD_YES)
+		_count(s, REG_C_SRV_HTTP_RANK, 1);
+	return r;
+}
+
+/*
+ * The first call of a request: its headers are in, its body is not. Only
+ * a declared body over the cap is answered now (the connection then
+ * closes); everything else is answered once the request is in, so the
+ * connection stays open for the next one.
+ */
+static enum MHD_Result _start_request(struct _srv *s,
+    struct MHD_Connection *conn, struct _req *q, const char *url,
+    const char *method)
+{
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
+	    !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	bool post = !strcmp(method, MHD_HTTP_METHOD_POST);
+	if (!strcmp(url, "/v1/rank"))
+		q->route = post ? _R_RANK : _R_NOT_ALLOWED;
+	else if (!strcmp(url, "/v1/health"))
+		q->route = get ? _R_HEALTH : _R_NOT_ALLOWED;
+	else if (!strncmp(url, _PROFILE_PREFIX, strlen(_PROFILE_PREFIX)))
+		q->route = get ? _R_PROFILE : _R_NOT_ALLOWED;
+	if (q->route != _R_RANK)
+		return MHD_YES;
+	/* POST /v1/rank: refuse a declared size over the cap unread. */
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno || end == cl || *end || n > s->c->max_request_bytes) {
+			q->answered = true;
+			return _refuse(s, conn, 413, "",
+			    "too_big: the body has %.30s bytes, at most %u (max_request_bytes)",
+			    cl, s->c->max_request_bytes);
+		}
+		/* Memory follows the bytes that arrive, not the promise. */
+		q->cap = n < 16384 ? n : 16384;
+		if (q->cap && !(q->body = malloc(q->cap)))
+			return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* The request is in: answer it. */
+static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
+    struct _req *q, const char *url, const char *method)
+{
+	struct rq_error e;
+	switch (q->route) {
+	case _R_RANK: return _rank_http(s, conn, q);
+	case _R_PROFILE: return _profile(s, conn, url);
+	case _R_HEALTH: return _health(s, conn);
+	case _R_NOT_ALLOWED:
+		rq_error_set(&e, 405, "", "method_not_allowed: %.16s %.100s",
+		    method, url);
+		return _send_error(s, conn, &e,
+		    !strcmp(url, "/v1/rank") ? "POST" : "GET, HEAD");
+	default:
+		return _refuse(s, conn, 404, "",
+		    "not_found: no route %.16s %.100s", method, url);
+	}
+}
+
+/* Body bytes: kept up to the cap, then read and dropped (bounded). */
+static enum MHD_Result _take_body(struct _srv *s, struct _req *q,
+    const char *data, size_t *size)
+{
+	size_t n = *size, max = s->c->max_request_bytes;
+	*size = 0;
+	if (q->route != _R_RANK) { /* nothing to keep: read and drop */
+		q->dropped += n;
+		return q->dropped > 4ull * max ? MHD_NO : MHD_YES;
+	}
+	if (!q->too_big && q->len + n <= max) {
+		if (q->len + n > q->cap) {
+			size_t cap = q->cap ? q->cap * 2 : 4096;
+			if (cap < q->len + n)
+				cap = q->len + n;
+			if (cap > max)
+				cap = max;
+			char *b = realloc(q->body, cap);
+			if (!b)
+				return MHD_NO;
+			q->body = b;
+			q->cap = cap;
+		}
+		memcpy(q->body + q->len, data, n);
+		q->len += n;
+		return MHD_YES;
+	}
+	if (!q->too_big) {
+		q->too_big = true;
+		free(q->body);
+		q->body = NULL;
+		q->dropped = q->len;
+		q->len = q->cap = 0;
+	}
+	q->dropped += n;
+	if (q->dropped > 4ull * max) {
+		/* Not worth reading on: close without an answer. */
+		_count(s, REG_C_SRV_HTTP_TOO_BIG, 1);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version, const char *data,
+    size_t *size, void **ptr)
+{
+	struct _srv *s = cls;
+	struct _req *q = *ptr;
+	(void)version;
+	if (!q) {
+		if (!(q = calloc(1, sizeof(*q))))
+			return MHD_NO;
+		*ptr = q;
+		return _start_request(s, conn, q, url, method);
+	}
+	if (*size) {
+		if (q->answered) {
+			*size = 0;
+			return MHD_YES;
+		}
+		return _take_body(s, q, data, size);
+	}
+	if (q->answered)
+		return MHD_YES;
+	q->answered = true;
+	return _answer(s, conn, q, url, method);
+}
+
+static void _completed(void *cls, struct MHD_Connection *conn, void **ptr,
+    enum MHD_RequestTerminationCode why)
+{
+	struct _req *q = *ptr;
+	(void)cls;
+	(void)conn;
+	(void)why;
+	if (q) {
+		free(q->body);
+		free(q);
+		*ptr = NULL;
+	}
+}
+
+/* Paths are decoded by the handler (a NUL in a user id is refused there,
+ * not cut off): libmicrohttpd leaves them as sent. */
+static size_t _unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+static void _mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct _srv *s = cls;
+	char buf[256];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	LOG(s->c, CFG_LOG_DEBUG, _ROLE, "http: %s", buf);
+}
+
+static int _start_http(struct _srv *s)
+{
+	const struct cfg *c = s->c;
+	for (unsigned i = 0; i < s->n_http; i++) {
+		unsigned flags =
+		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+		struct MHD_OptionItem ops[] = {
+			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)_mhd_log, s },
+			{ MHD_OPTION_LISTEN_SOCKET, s->http_fd[i], NULL },
+			{ MHD_OPTION_CONNECTION_LIMIT,
+			    (intptr_t)c->max_connections, NULL },
+			{ MHD_OPTION_CONNECTION_TIMEOUT,
+			    (intptr_t)c->idle_timeout_s, NULL },
+			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)_completed,
+			    s },
+			{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)_unescape,
+			    s },
+			{ c->server_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE
+						: MHD_OPTION_END,
+			    (intptr_t)c->server_threads, NULL },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+		s->mhd[i] = MHD_start_daemon(flags, 0, NULL, NULL, _access, s,
+		    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+		if (!s->mhd[i]) {
+			LOG(c, CFG_LOG_ERROR, _ROLE,
+			    "http_listen: libmicrohttpd did not start on %s",
+			    s->http_addr[i].text);
+			return -EIO;
+		}
+		s->http_fd[i] = -1; /* the daemon owns and closes it */
+		s->n_mhd = i + 1;
+	}
+	return 0;
+}
+
+/* ---- msgpack over TCP ------------------------------------------------- */
+
+static void _mc_close(struct _mthr *m, struct _mconn *k)
+{
+	epoll_ctl(m->ep, EPOLL_CTL_DEL, k->fd, NULL);
+	close(k->fd);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		m->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	ck_pr_dec_64(&m->s->ctr[REG_C_SRV_MP_CONNS]);
+	free(k->in);
+	rq_buf_free(&k->out);
+	free(k);
+}
+
+static void _mc_want(struct _mthr *m, struct _mconn *k, bool writing)
+{
+	if (k->writing == writing)
+		return;
+	struct epoll_event ev = { .events = writing ? EPOLLOUT : EPOLLIN,
+		.data.ptr = k };
+	epoll_ctl(m->ep, EPOLL_CTL_MOD, k->fd, &ev);
+	k->writing = writing;
+}
+
+/* Sends what is pending; false when the connection broke. */
+static bool _mc_flush(struct _mthr *m, struct _mconn *k)
+{
+	while (k->out_off < k->out.len) {
+		ssize_t n = send(k->fd, k->out.p + k->out_off,
+		    k->out.len - k->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			_mc_want(m, k, true);
+			return true;
+		}
+		if (n <= 0)
+			return false;
+		k->out_off += (size_t)n;
+	}
+	k->out.len = k->out_off = 0;
+	_mc_want(m, k, false);
+	return true;
+}
+
+/* One complete request object: its answer goes to k->out. */
+static void _mc_request(struct _srv *s, struct _mconn *k, const char *p,
+    size_t n)
+{
+	struct rq_error e;
+	struct rq_request rq;
+	uint64_t rid = 0;
+	struct _tls *t = _tls(s, &e);
+	size_t mark = k->out.len;
+	if (t && !rq_decode_mpack(t->dec, p, n, &rq, &e) &&
+	    !_rank(s, t, &rq, &rid, &e) &&
+	    !rq_encode_mpack(&k->out, &rq, t->res, rid)) {
+		_count(s, REG_C_SRV_MP_REQUESTS, 1);
+		return;
+	}
+	if (k->out.oom) {
+		rq_error_set(&e, 500, "", "no_memory: the answer");
+		k->out.oom = false;
+	}
+	k->out.len = mark; /* drop a half-written answer */
+	rq_error_mpack(&k->out, &e);
+	_count(s, REG_C_SRV_MP_REQUESTS, 1);
+	_count(s, REG_C_SRV_MP_BAD, 1);
+}
+
+/*
+ * Answers every complete object held, in order, and sends the answers,
+ * until the input runs out or the peer stops reading. False when the
+ * connection must be closed (garbage or oversize: counted; or broken).
+ */
+static bool _mc_pump(struct _mthr *m, struct _mconn *k)
+{
+	struct _srv *s = m->s;
+	while (k->in_len && !k->writing) {
+		enum evt_reason why;
+		const char *p = k->in + k->in_off;
+		int r = mp_scan_object(&k->sc, &s->mlim, p, k->in_len, &why,
+		    NULL, 0);
+		if (r == MP_SCAN_ERROR ||
+		    (r == MP_SCAN_MORE &&
+			k->sc.need > s->c->max_request_bytes)) {
+			_count(s, REG_C_SRV_MP_CLOSED, 1);
+			return false;
+		}
+		if (r == MP_SCAN_MORE)
+			break;
+		size_t n = k->sc.pos;
+		_mc_request(s, k, p, n);
+		k->in_off += n;
+		k->in_len -= n;
+		mp_scan_reset(&k->sc);
+		if (k->out.len - k->out_off >= _OUT_HIGH && !_mc_flush(m, k))
+			return false;
+	}
+	if (!k->in_len)
+		k->in_off = 0;
+	return _mc_flush(m, k);
+}
+
+/* Readable: take what the socket has (bounded), answer, send. */
+static bool _mc_read(struct _mthr *m, struct _mconn *k, int64_t now)
+{
+	struct _srv *s = m->s;
+	size_t max = s->c->max_request_bytes;
+	if (k->in_off) {
+		memmove(k->in, k->in + k->in_off, k->in_len);
+		k->in_off = 0;
+	}
+	if (k->in_len == k->in_cap) {
+		size_t cap = k->in_cap ? k->in_cap * 2 : _IN_MIN;
+		if (cap > max)
+			cap = max;
+		if (cap <= k->in_len) { /* one object over the cap */
+			_count(s, REG_C_SRV_MP_CLOSED, 1);
+			return false;
+		}
+		char *b = realloc(k->in, cap);
+		if (!b)
+			return false;
+		k->in = b;
+		k->in_cap = cap;
+	}
+	ssize_t n =
+	    recv(k->fd, k->in + k->in_len, k->in_cap - k->in_len, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR;
+	if (n == 0)
+		return false; /* the peer closed */
+	k->in_len += (size_t)n;
+	k->last_ms = now;
+	return _mc_pump(m, k);
+}
+
+static void _mc_accept(struct _mthr *m, int lfd, int64_t now)
+{
+	struct _srv *s = m->s;
+	for (int i = 0; i < _ACCEPT_BATCH; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		uint64_t open = ck_pr_faa_64(&s->ctr[REG_C_SRV_MP_CONNS], 1);
+		struct _mconn *k =
+		    open < s->c->max_connections ? calloc(1, sizeof(*k)) : NULL;
+		if (!k) {
+			ck_pr_dec_64(&s->ctr[REG_C_SRV_MP_CONNS]);
+			_count(s, REG_C_SRV_MP_CLOSED, 1);
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		k->fd = fd;
+		k->last_ms = now;
+		mp_scan_reset(&k->sc);
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = k };
+		if (epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev)) {
+			ck_pr_dec_64(&s->ctr[REG_C_SRV_MP_CONNS]);
+			close(fd);
+			free(k);
+			continue;
+		}
+		k->next = m->conns;
+		if (m->conns)
+			m->conns->prev = k;
+		m->conns = k;
+	}
+}
+
+/* Markers in epoll data: the stop eventfd and listeners (index + 1). */
+#define _EP_STOP ((uintptr_t)0)
+#define _EP_LSN(i) ((uintptr_t)(i) + 1)
+#define _EP_IS_LSN(p) ((uintptr_t)(p) <= CFG_LISTEN_MAX)
+
+static void *_mp_thread(void *arg)
+{
+	struct _mthr *m = arg;
+	struct _srv *s = m->s;
+	struct epoll_event evs[64];
+	int64_t idle_ms = (int64_t)s->c->idle_timeout_s * 1000, swept = 0;
+	for (;;) {
+		int n = epoll_wait(m->ep, evs, 64, 1000);
+		int64_t now = reg_now_mono_ms();
+		for (int i = 0; i < n; i++) {
+			uintptr_t tag = (uintptr_t)evs[i].data.ptr;
+			if (tag == _EP_STOP)
+				goto out;
+			if (_EP_IS_LSN(tag)) {
+				_mc_accept(m, s->mp_fd[tag - 1], now);
+				continue;
+			}
+			struct _mconn *k = evs[i].data.ptr;
+			bool ok = true;
+			if (k->writing) {
+				/* drained: answer what was held back */
+				ok = !(evs[i].events & EPOLLERR) &&
+				    _mc_flush(m, k) && _mc_pump(m, k);
+			} else {
+				ok = _mc_read(m, k, now);
+			}
+			if (!ok)
+				_mc_close(m, k);
+		}
+		if (now - swept >= 1000) {
+			swept = now;
+			for (struct _mconn *k = m->conns, *next; k; k = next) {
+				next = k->next;
+				if (now - k->last_ms > idle_ms)
+					_mc_close(m, k);
+			}
+		}
+	}
+out:
+	while (m->conns)
+		_mc_close(m, m->conns);
+	return NULL;
+}
+
+static int _start_mp(struct _srv *s)
+{
+	if (!s->n_mp)
+		return 0;
+	s->mlim = mp_limits_default();
+	s->mlim.max_object_bytes = s->c->max_request_bytes;
+	s->mlim.max_buffered = s->c->max_request_bytes;
+	s->mlim.max_depth = RQ_MAX_DEPTH;
+	s->mlim.max_events = s->c->max_request_bytes;
+	s->mlim.max_keys = RQ_MAX_KEYS;
+	s->mlim = mp_limits_clamp(&s->mlim);
+	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->mthr = calloc(s->c->server_threads, sizeof(*s->mthr));
+	if (s->stop_fd < 0 || !s->mthr)
+		return -ENOMEM;
+	for (unsigned i = 0; i < s->c->server_threads; i++) {
+		struct _mthr *m = &s->mthr[i];
+		m->s = s;
+		m->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (m->ep < 0)
+			return -errno;
+		s->n_mthr = i + 1;
+		struct epoll_event ev = { .events = EPOLLIN,
+			.data.ptr = (void *)_EP_STOP };
+		epoll_ctl(m->ep, EPOLL_CTL_ADD, s->stop_fd, &ev);
+		for (unsigned l = 0; l < s->n_mp; l++) {
+			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.data.ptr = (void *)_EP_LSN(l);
+			if (epoll_ctl(m->ep, EPOLL_CTL_ADD, s->mp_fd[l], &ev))
+				return -errno;
+		}
+		int rc = pthread_create(&m->tid, NULL, _mp_thread, m);
+		if (rc)
+			return -rc;
+		m->started = true;
+	}
+	return 0;
+}
+
+static void _stop_mp(struct _srv *s)
+{
+	if (s->stop_fd >= 0) {
+		uint64_t one = 1;
+		(void)!write(s->stop_fd, &one, sizeof(one));
+	}
+	for (unsigned i = 0; i < s->n_mthr; i++) {
+		if (s->mthr[i].started)
+			pthread_join(s->mthr[i].tid, NULL);
+		close(s->mthr[i].ep);
+	}
+	free(s->mthr);
+	s->mthr = NULL;
+	s->n_mthr = 0;
+}
+
+/* ---- the process ------------------------------------------------------- */
+
+static int _listen(const struct cfg_addr *a, bool nonblock)
+{
+	int fd = socket(a->ss.ss_family,
+	    SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) ||
+	    listen(fd, 1024)) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* Binds every address of one setting; a failure names setting and address. */
+static int _bind_all(struct _srv *s, const char *setting, const char *list,
+    struct cfg_addr *addrs, int *fds, unsigned *n, bool nonblock)
+{
+	char err[CFG_ERR_MAX];
+	if (cfg_listen_parse(list, addrs, CFG_LISTEN_MAX, n, err,
+		sizeof(err))) {
+		LOG(s->c, CFG_LOG_ERROR, _ROLE, "%s: %s", setting, err);
+		return 1;
+	}
+	for (unsigned i = 0; i < *n; i++) {
+		fds[i] = _listen(&addrs[i], nonblock);
+		if (fds[i] < 0) {
+			LOG(s->c, s->quiet ? CFG_LOG_DEBUG : CFG_LOG_ERROR,
+			    _ROLE,
+			    "%s: cannot listen on %s: %s (retrying with backoff; repeats are logged at debug level)",
+			    setting, addrs[i].text, strerror(-fds[i]));
+			*n = i;
+			return SRV_EXIT_BIND;
+		}
+	}
+	return 0;
+}
+
+bool srv_wanted(const struct cfg *c)
+{
+	unsigned h = 0, m = 0;
+	cfg_listen_parse(c->http_listen, NULL, 0, &h, NULL, 0);
+	cfg_listen_parse(c->rank_listen, NULL, 0, &m, NULL, 0);
+	return h + m > 0;
+}
+
+static void _teardown(struct _srv *s)
+{
+	for (unsigned i = 0; i < s->n_mhd; i++)
+		MHD_stop_daemon(s->mhd[i]);
+	s->n_mhd = 0;
+	_stop_mp(s);
+	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++) {
+		if (s->http_fd[i] >= 0)
+			close(s->http_fd[i]);
+		if (s->mp_fd[i] >= 0)
+			close(s->mp_fd[i]);
+	}
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
+}
+
+/* Binds, checks the instance, starts both sides. 0 or an exit code. */
+static int _start(struct _srv *s)
+{
+	const struct cfg *c = s->c;
+	int rc = _bind_all(s, "http_listen", c->http_listen, s->http_addr,
+	    s->http_fd, &s->n_http, false);
+	if (!rc)
+		rc = _bind_all(s, "rank_listen", c->rank_listen, s->mp_addr,
+		    s->mp_fd, &s->n_mp, true);
+	if (rc)
+		return rc;
+	pen_t *p;
+	char err[256] = "";
+	if ((rc = pen_open(c->instance, &p, err, sizeof(err)))) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "pen_open: %s",
+		    err[0] ? err : pen_strerror(rc));
+		return 1;
+	}
+	pen_close(&p);
+	if ((rc = pthread_key_create(&s->key, _tls_free))) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "pthread_key_create: %s",
+		    strerror(rc));
+		return 1;
+	}
+	if ((rc = _start_mp(s))) {
+		LOG(c, CFG_LOG_ERROR, _ROLE, "rank_listen: %s", strerror(-rc));
+		return 1;
+	}
+	if (_start_http(s))
+		return 1;
+	for (unsigned i = 0; i < s->n_http; i++)
+		LOG(c, CFG_LOG_INFO, _ROLE, "listening on http %s (%u threads)",
+		    s->http_addr[i].text, c->server_threads);
+	for (unsigned i = 0; i < s->n_mp; i++)
+		LOG(c, CFG_LOG_INFO, _ROLE,
+		    "listening on msgpack rank %s (%u threads)",
+		    s->mp_addr[i].text, c->server_threads);
+	return 0;
+}
+
+int srv_main(const struct reg *r, const struct cfg *c)
+{
+	struct _srv s = { .r = r, .c = c, .stop_fd = -1 };
+	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++)
+		s.http_fd[i] = s.mp_fd[i] = -1;
+	s.me = reg_proc(r, reg_proc_server(r));
+	s.ctr = s.me->counters;
+	ck_pr_store_64(&s.ctr[REG_C_SRV_MP_CONNS], 0);
+	int last = s.me->last_exit;
+	s.quiet =
+	    last >= 0 && WIFEXITED(last) && WEXITSTATUS(last) == SRV_EXIT_BIND;
+	s.lim = rq_limits_default();
+	s.lim.max_candidates = c->max_candidates;
+	s.lim.max_bytes = c->max_request_bytes;
+	s.lim.max_id_len = c->max_id_len;
+	s.lim.max_str_len = c->max_str_len;
+	s.health_len = (size_t)snprintf(s.health, sizeof(s.health),
+	    "{\"status\":\"ok\",\"instance\":\"%s\",\"pid\":%d}", c->instance,
+	    (int)getpid());
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL); /* before any thread starts */
+	int sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	int rc = _start(&s);
+	if (rc) {
+		_teardown(&s);
+		if (sigfd >= 0)
+			close(sigfd);
+		return rc;
+	}
+	ck_pr_store_uint(&s.me->ready, 1);
+	const char *why = "region stopping";
+	for (;;) {
+		ck_pr_store_64((uint64_t *)&s.me->heartbeat_ms,
+		    (uint64_t)reg_now_mono_ms());
+		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+		if (poll(&pfd, 1, _TICK_MS) > 0) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				why = si.ssi_signo == SIGINT ? "SIGINT"
+							     : "SIGTERM";
+				break;
+			}
+		}
+		if (ck_pr_load_uint(&r->hdr->state) != REG_RUNNING)
+			break;
+	}
+	LOG(c, CFG_LOG_INFO, _ROLE, "%s: stopping", why);
+	_teardown(&s);
+	close(sigfd);
+	LOG(c, CFG_LOG_INFO, _ROLE,
+	    "stopped: %" PRIu64 " http requests, %" PRIu64
+	    " msgpack requests, %" PRIu64 " candidates ranked",
+	    ck_pr_load_64(&s.ctr[REG_C_SRV_HTTP_REQUESTS]),
+	    ck_pr_load_64(&s.ctr[REG_C_SRV_MP_REQUESTS]),
+	    ck_pr_load_64(&s.ctr[REG_C_SRV_RANKED]));
+	return 0;
+}
