@@ -23,6 +23,7 @@
 #include "shm/snapshot.h"
 #include "workers/acceptor.h"
 #include "workers/log.h"
+#include "workers/segmenter.h"
 #include "workers/server.h"
 #include "workers/worker.h"
 
@@ -31,6 +32,7 @@
 #define _MAX_DELAY_MS 5000
 #define _ACC_STOP_MS 10000 /* the acceptor's own grace is 5 s */
 #define _SRV_STOP_MS 5000
+#define _SEG_STOP_MS 5000 /* a refresh of a million users takes ~1 s */
 
 struct _child {
 	int64_t restart_at; /* monotonic ms; 0 = none pending */
@@ -49,7 +51,8 @@ struct _sup {
 	bool acc_stopping; /* shutdown: do not restart it */
 	bool srv_on;	   /* the rank API server is supervised */
 	bool srv_stopping;
-	bool srv_failing; /* it keeps failing at start: log restarts at
+	bool seg_stopping; /* the segmenter: shutdown, do not restart it */
+	bool srv_failing;  /* it keeps failing at start: log restarts at
 			   * debug level until it serves */
 };
 
@@ -58,6 +61,8 @@ static const char *_name(const struct reg_proc *p, char *buf, size_t len)
 {
 	if (p->role == REG_ROLE_ACCEPTOR)
 		snprintf(buf, len, "acceptor");
+	else if (p->role == REG_ROLE_SEGMENTER)
+		snprintf(buf, len, "segmenter");
 	else if (p->role == REG_ROLE_SERVER)
 		snprintf(buf, len, "server");
 	else
@@ -260,6 +265,8 @@ static void _child_body(struct _sup *s, unsigned idx)
 						   : srv_main(&s->r, s->cfg));
 	}
 	sigprocmask(SIG_UNBLOCK, &s->sigs, NULL);
+	if (p->role == REG_ROLE_SEGMENTER)
+		_exit(sgm_main(&s->r, s->cfg));
 	if (p->role == REG_ROLE_WORKER) {
 		struct wrk_options wo = { s->cfg->worker_batch,
 			s->cfg->idle_spin_us, 100 };
@@ -352,6 +359,16 @@ static void _snapshot_periodic(struct _sup *s)
 }
 
 /* Reaps dead children and schedules restarts. Returns children still up. */
+/* Restarts child idx when its restart is due and it is still wanted. */
+static void _restart_due(struct _sup *s, unsigned idx, bool wanted, int64_t now)
+{
+	struct _child *k = &s->kids[idx];
+	if (wanted && k->restart_at && now >= k->restart_at) {
+		k->restart_at = 0;
+		_spawn(s, idx);
+	}
+}
+
 static unsigned _reap(struct _sup *s, bool restart)
 {
 	int status;
@@ -375,6 +392,8 @@ static unsigned _reap(struct _sup *s, bool restart)
 		if (p->role == REG_ROLE_ACCEPTOR && s->acc_stopping)
 			continue;
 		if (p->role == REG_ROLE_SERVER && s->srv_stopping)
+			continue;
+		if (p->role == REG_ROLE_SEGMENTER && s->seg_stopping)
 			continue;
 		/* Back off only when a child dies before it ever served (a
 		 * crash loop at start); one that recovered and ran restarts
@@ -411,20 +430,11 @@ static unsigned _reap(struct _sup *s, bool restart)
 		}
 		up += reg_proc(&s->r, i)->pid != 0 || k->restart_at != 0;
 	}
-	unsigned ai = reg_proc_acceptor(&s->r);
-	struct _child *k = &s->kids[ai];
-	if (s->acc_on && !s->acc_stopping && k->restart_at &&
-	    now >= k->restart_at) {
-		k->restart_at = 0;
-		_spawn(s, ai);
-	}
-	unsigned si = reg_proc_server(&s->r);
-	k = &s->kids[si];
-	if (s->srv_on && !s->srv_stopping && k->restart_at &&
-	    now >= k->restart_at) {
-		k->restart_at = 0;
-		_spawn(s, si);
-	}
+	_restart_due(s, reg_proc_acceptor(&s->r), s->acc_on && !s->acc_stopping,
+	    now);
+	_restart_due(s, reg_proc_server(&s->r), s->srv_on && !s->srv_stopping,
+	    now);
+	_restart_due(s, reg_proc_segmenter(&s->r), !s->seg_stopping, now);
 	return up;
 }
 
@@ -506,6 +516,10 @@ static void _stop_child(struct _sup *s, unsigned idx, int grace_ms)
  */
 static void _stop_front(struct _sup *s)
 {
+	/* The segmenter only reads profiles: first, whatever it is doing
+	 * (killed mid-refresh, it leaves the previous table whole). */
+	s->seg_stopping = true;
+	_stop_child(s, reg_proc_segmenter(&s->r), _SEG_STOP_MS);
 	if (s->srv_on) {
 		s->srv_stopping = true;
 		_stop_child(s, reg_proc_server(&s->r), _SRV_STOP_MS);
@@ -601,6 +615,8 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 		return 1;
 	s.srv_on = srv_wanted(c);
 	if (s.srv_on && _spawn(&s, reg_proc_server(&s.r)))
+		return 1;
+	if (_spawn(&s, reg_proc_segmenter(&s.r)))
 		return 1;
 	LOG(c, CFG_LOG_INFO, _ROLE,
 	    "instance '%s' running: %u shards, %u producer slots, ring depth %u, %u profiles per shard, region %zu MiB",
