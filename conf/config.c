@@ -240,6 +240,8 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "seed of the clustering (k-means++ seeding, mini-batches)"),
 	CFG_DOUBLE(segment_low_confidence, 0.2, 0.0, 1.0,
 	    "a user whose segment assignment margin is below this is flagged low-confidence (and gets less of the segment's prior)"),
+	CFG_DOUBLE(segment_min_share, 0.02, 0.0, 0.5,
+	    "when k is chosen (segments_k 0), a smaller k is taken while a segment would hold less than this share of the users"),
 	CFG_STRING(segment_overrides, "", 0, CFG_OVERRIDES_STR_MAX,
 	    CFGF_OVERRIDES,
 	    "operator's names, strategies and parameters of segments by id, e.g. '3:name=Night owls;strategy=exploration_heavy;epsilon=0.2'"),
@@ -262,8 +264,8 @@ static const struct _cfg_desc _cfg_table[] = {
 	    "profiles idle longer than this (by their last event time, against the wall clock) are removed by the workers' sweep, and events older than this are not learned; 0 keeps everything"),
 	CFG_UINT(retention_sweep_per_s, 20000, 1, 100000000, 0,
 	    "profiles each worker looks at per second for the retention sweep, in idle time"),
-	CFG_STRING(sensitive, "", 0, CFG_SENSITIVE_STR_MAX, CFGF_SENSITIVE,
-	    "tags and categories never learned nor used for ranking (comma-separated names, e.g. 'health,religion,politics'); catalog entries can also be marked \"sensitive\": true"),
+	CFG_STRING(
+	    sensitive, "", 0, CFG_SENSITIVE_STR_MAX, CFGF_SENSITIVE, "tags and categories never learned nor used for ranking (comma-separated names, e.g. 'health,religion,politics'); catalog entries can also be marked \"sensitive\": true"),
 };
 
 #define CFG_COUNT (sizeof(_cfg_table) / sizeof(_cfg_table[0]))

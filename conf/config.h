@@ -158,6 +158,7 @@ struct cfg {
 	unsigned segment_sample;
 	unsigned segment_seed;
 	double segment_low_confidence;
+	double segment_min_share;
 	char segment_overrides[CFG_OVERRIDES_STR_MAX + 1];
 
 	/* rank API server (workers/server.h) */

@@ -140,6 +140,16 @@ static int _copy(const struct reg *r, struct _work *w, size_t cap,
 	return 0;
 }
 
+/* Whether model m has a cluster under the options' min_share of n. */
+static bool _has_tiny(const struct km_model *m, size_t n,
+    const struct seg_options *o)
+{
+	for (unsigned c = 0; c < m->k; c++)
+		if ((double)m->size[c] < o->min_share * (double)n)
+			return true;
+	return false;
+}
+
 /* k and the model: fixed, or chosen on a sample then fitted on all. */
 static int _cluster(struct _work *w, size_t n, const struct seg_options *o,
     struct km_model *m, double *silhouette, char *err, size_t errlen)
@@ -193,8 +203,17 @@ static int _cluster(struct _work *w, size_t n, const struct seg_options *o,
 	w->ws = malloc(w->ws_size);
 	if (!w->ws)
 		return -ENOMEM;
-	int rc = km_fit(w->x, n, FEAT_COUNT, &kp, &rg, w->ws, w->ws_size, m,
-	    w->labels);
+	int rc;
+	/* A chosen k gives way while a segment would be under min_share:
+	 * a handful of outliers is no cohort to treat differently. */
+	for (;;) {
+		km_params_default(&kp, k);
+		rc = km_fit(w->x, n, FEAT_COUNT, &kp, &rg, w->ws, w->ws_size, m,
+		    w->labels);
+		if (rc || o->k || k <= o->k_min || !_has_tiny(m, n, o))
+			break;
+		k--;
+	}
 	if (rc) {
 		snprintf(err, errlen, "clustering: %s", strerror(-rc));
 		return rc;
@@ -355,6 +374,19 @@ static void _publish(const struct reg *r, const struct seg_table *t)
 	if (b->hist_n < SEG_HISTORY)
 		b->hist_n++;
 	ck_pr_store_64(&b->refreshes_done, b->refreshes_done + 1);
+}
+
+void seg_options_of(const struct cfg *c, struct seg_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->k = c->segments_k;
+	o->k_min = c->segments_k_min;
+	o->k_max = c->segments_k_max;
+	o->seed = c->segment_seed;
+	o->sample = c->segment_sample;
+	o->overrides = c->segment_overrides[0] ? c->segment_overrides : NULL;
+	o->low_confidence = (float)c->segment_low_confidence;
+	o->min_share = c->segment_min_share;
 }
 
 int seg_refresh(const struct reg *r, const struct seg_options *o,

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conf/config.h"
 #include "engine/features.h"
 #include "engine/segpolicy.h"
 #include "shm/region.h"
@@ -44,7 +45,12 @@ struct seg_options {
 	const char *overrides; /* segment_overrides, may be NULL */
 	int64_t as_of_ms;      /* features as of; 0: the wall clock */
 	float low_confidence;  /* assignments below are flagged */
+	double min_share;      /* a chosen k (k 0) gives way to a smaller one
+				* while a segment holds fewer users */
 };
+
+/* The options the settings ask for (o->overrides points into c). */
+void seg_options_of(const struct cfg *c, struct seg_options *o);
 
 struct seg_stats {
 	uint64_t users;

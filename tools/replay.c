@@ -32,10 +32,11 @@
 #include "ipc/client.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
+#include "shm/segment.h"
+#include "shm/shard.h"
 #include "tools/cli.h"
 #include "tools/logread.h"
 #include "tools/replaycore.h"
-#include "shm/shard.h"
 
 #define _NAME "penchant replay"
 #define _BATCH 256 /* records per publish call */
@@ -84,6 +85,11 @@ static const char _help[] =
     "                         of `penchant profile --json`, users in order of\n"
     "                         first appearance; engagement is as of the last\n"
     "                         event of the log, not the wall clock\n"
+    "  --segments FILE        behavioral segments of the replayed users, as of\n"
+    "                         the log's last event, as `penchant segments --json`\n"
+    "                         prints them ('-' stdout; segment settings apply)\n"
+    "  --features FILE        the feature matrix behind those segments, CSV\n"
+    "                         (user_key, segment, confidence, raw, standardized)\n"
     "  --summary              users, events, rejects by reason, top tags, mean\n"
     "                         confidence (the default without --out; --json\n"
     "                         before the command prints it as JSON)\n"
@@ -110,7 +116,7 @@ static const char _help[] =
 /* The command line: the shared options (core), and replay's own. */
 struct _opts {
 	struct rc_opts core;
-	const char *input, *out;
+	const char *input, *out, *segments, *features;
 	bool summary, json;
 };
 
@@ -397,12 +403,20 @@ static int _parse(struct _opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *v = NULL;
-		int m = rc_opt(argc, argv, &i, "--out", &v), rc;
-		if (m < 0)
-			return rc_usage_err(&o->core, "%s needs a value",
-			    "--out");
+		static const char *const named[] = { "--out", "--segments",
+			"--features" };
+		const char **dst[] = { &o->out, &o->segments, &o->features };
+		int m = 0, rc;
+		for (unsigned k = 0; !m && k < 3; k++) {
+			m = rc_opt(argc, argv, &i, named[k], &v);
+			if (m < 0)
+				return rc_usage_err(&o->core,
+				    "%s needs a value", named[k]);
+			if (m)
+				*dst[k] = v;
+		}
 		if (m)
-			o->out = v;
+			continue;
 		else if ((rc = rc_arg(&o->core, argc, argv, &i)) < 0 || rc > 1)
 			return rc;
 		else if (rc == 0 && (rc = _flag(o, argv[i])))
@@ -415,7 +429,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rc_usage_err(&o->core, "which FILE?%s", "");
 	if ((rs = rc_check_files(&o->core)))
 		return rs;
-	if (!o->out)
+	if (!o->out && !o->segments && !o->features)
 		o->summary = true;
 	return CLI_OK;
 }
@@ -435,6 +449,79 @@ static void _totals_line(const struct _rp *x)
 	    (unsigned long long)log->rejected_lines, log->users.n,
 	    (double)x->t_read_ms / 1000, learn_s,
 	    learn_s > 0 ? (double)log->ev.n / learn_s : 0.0);
+}
+
+static FILE *_create(const char *path)
+{
+	FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
+	if (!f)
+		fprintf(stderr, _NAME ": cannot create %s: %s\n", path,
+		    strerror(errno));
+	return f;
+}
+
+static int _close(FILE *f, const char *path)
+{
+	if (f == stdout)
+		return fflush(f) ? CLI_USAGE : CLI_OK;
+	if (fclose(f)) {
+		fprintf(stderr, _NAME ": cannot write %s\n", path);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* --segments, --features: a refresh of the replay's region as of the
+ * log's last event, with the segmenter's settings. */
+static int _segments(struct _rp *x)
+{
+	struct rc_run *run = &x->run;
+	struct seg_options so;
+	struct seg_stats st;
+	char err[256] = "";
+	seg_options_of(&x->o->core.settings, &so);
+	so.as_of_ms = run->log.t_last;
+	int rc = seg_refresh(&run->r, &so, &st, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, _NAME ": segments: %s\n", err);
+		return CLI_USAGE;
+	}
+	if (!x->o->core.quiet)
+		fprintf(stderr, _NAME ": %u segments of %llu users in %.2f s\n",
+		    st.k, (unsigned long long)st.users, st.seconds_total);
+	FILE *f;
+	if (x->o->segments) {
+		struct pen_segments *s = malloc(sizeof(*s));
+		if (!s || pen_segments_read(run->p, s, PEN_READ_NAMES)) {
+			free(s);
+			return CLI_USAGE;
+		}
+		if (!(f = _create(x->o->segments))) {
+			free(s);
+			return CLI_USAGE;
+		}
+		cli_segments_json(f, s);
+		free(s);
+		if ((rc = _close(f, x->o->segments)))
+			return rc;
+	}
+	if (x->o->features) {
+		struct seg_table *t = malloc(sizeof(*t));
+		if (!t || seg_read(&run->r, t)) {
+			free(t);
+			return CLI_USAGE;
+		}
+		if (!(f = _create(x->o->features))) {
+			free(t);
+			return CLI_USAGE;
+		}
+		long n = seg_export(&run->r, t, f);
+		free(t);
+		rc = _close(f, x->o->features);
+		if (n < 0 || rc)
+			return CLI_USAGE;
+	}
+	return CLI_OK;
 }
 
 /* Region, catalog, events, output. */
@@ -458,6 +545,8 @@ static int _run(struct _rp *x)
 	x->t_learn_ms = reg_now_mono_ms() - t0;
 	_totals_line(x);
 	if (x->o->out && (rc = _write_profiles(run, x->o->out)))
+		return rc;
+	if ((x->o->segments || x->o->features) && (rc = _segments(x)))
 		return rc;
 	if (x->o->summary && (rc = _summary(x)))
 		return rc;

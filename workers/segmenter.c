@@ -16,18 +16,6 @@
 #define _ROLE "segmenter"
 #define _TICK_MS 200
 
-void seg_options_from(const struct cfg *c, struct seg_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->k = c->segments_k;
-	o->k_min = c->segments_k_min;
-	o->k_max = c->segments_k_max;
-	o->seed = c->segment_seed;
-	o->sample = c->segment_sample;
-	o->overrides = c->segment_overrides[0] ? c->segment_overrides : NULL;
-	o->low_confidence = (float)c->segment_low_confidence;
-}
-
 static volatile sig_atomic_t _stop;
 
 static void _on_term(int sig)
@@ -48,7 +36,7 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		LOG(c, CFG_LOG_WARN, _ROLE, "cannot lower its priority: %s",
 		    strerror(errno));
 	struct seg_options o;
-	seg_options_from(c, &o);
+	seg_options_of(c, &o);
 	ck_pr_store_uint(&me->ready, 1);
 	uint64_t seen = ck_pr_load_64(&b->refresh_requests);
 	int64_t last = 0, every = (int64_t)c->segment_interval_s * 1000;

@@ -16,10 +16,6 @@
 #include "conf/config.h"
 #include "shm/region.h"
 
-/* The refresh options the settings ask for. */
-struct seg_options;
-void seg_options_from(const struct cfg *c, struct seg_options *o);
-
 /* The process body; returns its exit code. */
 int sgm_main(const struct reg *r, const struct cfg *c);
 

@@ -62,6 +62,7 @@ static const char *const cfgtest_names[] = {
 	"segment_sample",
 	"segment_seed",
 	"segment_low_confidence",
+	"segment_min_share",
 	"segment_overrides",
 	"http_listen",
 	"rank_listen",
