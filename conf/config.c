@@ -1130,18 +1130,31 @@ static int _cfg_listen_entry(const char *e, size_t len, struct cfg_addr *a,
 	return 0;
 }
 
-int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
+/*
+ * One entry of a comma-separated list: parses e[0..len) into the item
+ * slot `at` (scratch when the caller keeps no more); *why on failure.
+ */
+typedef int (
+    *_cfg_entry_fn)(const char *e, size_t len, void *at, const char **why);
+
+/*
+ * The comma-separated lists of settings (listen addresses, CIDRs): blanks
+ * around entries trimmed, an empty list allowed, an empty entry or more
+ * than `most` refused with a message quoting the entry. Items go to
+ * out[0 .. max) (size bytes each; NULL: only check); *n their count.
+ */
+static int _cfg_list(const char *list, const char *what, unsigned most,
+    _cfg_entry_fn fn, void *out, size_t size, unsigned max, void *scratch,
     unsigned *n, char *err, size_t errlen)
 {
 	char q[4 * CFG_QUOTE_MAX + 8], entry[CFG_QUOTE_MAX + 1];
 	const char *p = list, *why;
 	unsigned count = 0;
-	struct cfg_addr tmp;
 
 	if (n)
 		*n = 0;
 	if (!list)
-		return _cfg_msg(err, errlen, -EINVAL, "NULL address list");
+		return _cfg_msg(err, errlen, -EINVAL, "NULL %s list", what);
 	while (*p && _cfg_is_space(*p))
 		p++;
 	if (!*p)
@@ -1161,12 +1174,12 @@ int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
 		if (len == 0)
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "bad entry '' (empty: remove the extra comma)");
-		if (count == CFG_LISTEN_MAX)
+		if (count == most)
 			return _cfg_msg(err, errlen, -EINVAL,
-			    "bad entry %s (more than %d addresses)", q,
-			    CFG_LISTEN_MAX);
-		if (_cfg_listen_entry(p, len,
-			count < max && out ? &out[count] : &tmp, &why))
+			    "bad entry %s (more than %u %s)", q, most, what);
+		void *at =
+		    count < max && out ? (char *)out + count * size : scratch;
+		if (fn(p, len, at, &why))
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "bad entry %s (%s)", q, why);
 		count++;
@@ -1177,6 +1190,19 @@ int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
 	if (n)
 		*n = count;
 	return 0;
+}
+
+static int _cfg_listen_fn(const char *e, size_t len, void *at, const char **why)
+{
+	return _cfg_listen_entry(e, len, at, why);
+}
+
+int cfg_listen_parse(const char *list, struct cfg_addr *out, unsigned max,
+    unsigned *n, char *err, size_t errlen)
+{
+	struct cfg_addr tmp;
+	return _cfg_list(list, "addresses", CFG_LISTEN_MAX, _cfg_listen_fn, out,
+	    sizeof(*out), max, &tmp, n, err, errlen);
 }
 
 /* ---- allow lists -------------------------------------------------------- */
@@ -1244,53 +1270,17 @@ static int _cfg_cidr_entry(const char *e, size_t len, struct cfg_cidr *c,
 	return 0;
 }
 
+static int _cfg_cidr_fn(const char *e, size_t len, void *at, const char **why)
+{
+	return _cfg_cidr_entry(e, len, at, why);
+}
+
 int cfg_cidr_parse(const char *list, struct cfg_cidr *out, unsigned max,
     unsigned *n, char *err, size_t errlen)
 {
-	char q[4 * CFG_QUOTE_MAX + 8], entry[CFG_QUOTE_MAX + 1];
-	const char *p = list, *why;
-	unsigned count = 0;
 	struct cfg_cidr tmp;
-
-	if (n)
-		*n = 0;
-	if (!list)
-		return _cfg_msg(err, errlen, -EINVAL, "NULL allow list");
-	while (*p && _cfg_is_space(*p))
-		p++;
-	if (!*p)
-		return 0;
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		while (len && _cfg_is_space(*p)) {
-			p++;
-			len--;
-		}
-		while (len && _cfg_is_space(p[len - 1]))
-			len--;
-		snprintf(entry, sizeof entry, "%.*s", (int)len, p);
-		_cfg_quote(q, sizeof q, entry);
-		if (len == 0)
-			return _cfg_msg(err, errlen, -EINVAL,
-			    "bad entry '' (empty: remove the extra comma)");
-		if (count == CFG_ALLOW_MAX)
-			return _cfg_msg(err, errlen, -EINVAL,
-			    "bad entry %s (more than %d entries)", q,
-			    CFG_ALLOW_MAX);
-		if (_cfg_cidr_entry(p, len,
-			count < max && out ? &out[count] : &tmp, &why))
-			return _cfg_msg(err, errlen, -EINVAL,
-			    "bad entry %s (%s)", q, why);
-		count++;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	if (n)
-		*n = count;
-	return 0;
+	return _cfg_list(list, "entries", CFG_ALLOW_MAX, _cfg_cidr_fn, out,
+	    sizeof(*out), max, &tmp, n, err, errlen);
 }
 
 /* The first `bits` bits of a and b agree. */

@@ -561,17 +561,26 @@ void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
 	_export_behavior(p, lp, out, as_of_ms);
 }
 
-int pen_profile_read(pen_t *p, const char *user_id, size_t len,
-    struct pen_profile *out, int flags)
+int client_profile_of(pen_t *p, const char *user_id, size_t len,
+    struct lrn_profile *out)
 {
 	if (!p || !user_id || !out)
 		return -EINVAL;
+	/* A half-loaded table would say "not found"; a draining one still
+	 * answers. */
+	if (client_ready(p) == -EINPROGRESS)
+		return -EINPROGRESS;
+	return prof_read(&p->r, evt_user_key(&p->r.hdr->limits, user_id, len),
+	    out);
+}
+
+int pen_profile_read(pen_t *p, const char *user_id, size_t len,
+    struct pen_profile *out, int flags)
+{
+	if (!out)
+		return -EINVAL;
 	struct lrn_profile lp;
-	int rc = client_ready(p);
-	if (rc == -EINPROGRESS)
-		return rc; /* a half-loaded table would say "not found" */
-	rc = prof_read(&p->r, evt_user_key(&p->r.hdr->limits, user_id, len),
-	    &lp);
+	int rc = client_profile_of(p, user_id, len, &lp);
 	if (rc)
 		return rc;
 	if (lp.events == 0)

@@ -19,6 +19,15 @@ const struct reg *client_region(const pen_t *p);
 void client_profile_export(const pen_t *p, const struct lrn_profile *lp,
     struct pen_profile *out, int flags, int64_t as_of_ms);
 
+/*
+ * The profile of user_id as the region holds it now (a consistent copy):
+ * 0, -ENOENT (none; a record that only keeps a consent decision counts as
+ * found), -EINPROGRESS while the region loads, or prof_read's error.
+ * -EINVAL for NULLs.
+ */
+int client_profile_of(pen_t *p, const char *user_id, size_t len,
+    struct lrn_profile *out);
+
 /* 0 when the region runs, -EINPROGRESS while it loads, else -ESHUTDOWN. */
 int client_ready(const pen_t *p);
 

@@ -77,16 +77,13 @@ int pen_consent_set(pen_t *p, const char *user_id, size_t len,
 int pen_consent_get(pen_t *p, const char *user_id, size_t len,
     struct pen_consent *out)
 {
-	if (!p || !user_id || !out)
+	if (!out)
 		return -EINVAL;
-	int rc = client_ready(p);
-	if (rc)
-		return rc;
-	const struct reg *r = client_region(p);
 	struct lrn_profile lp;
-	rc = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
+	int rc = client_profile_of(p, user_id, len, &lp);
 	if (rc && rc != -ENOENT)
 		return rc;
+	const struct reg *r = client_region(p);
 	memset(out, 0, sizeof(*out));
 	const struct lrn_profile *have = rc ? NULL : &lp;
 	if (have) {

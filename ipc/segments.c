@@ -90,18 +90,15 @@ int pen_segments_read(pen_t *p, struct pen_segments *out, int flags)
 int pen_segment_of(pen_t *p, const char *user_id, size_t len,
     struct pen_user_segment *out)
 {
-	if (!p || !user_id || !out)
+	if (!out)
 		return -EINVAL;
-	int rc = client_ready(p);
-	if (rc)
-		return rc;
-	const struct reg *r = client_region(p);
 	struct lrn_profile lp;
-	rc = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
+	int rc = client_profile_of(p, user_id, len, &lp);
 	if (rc)
 		return rc;
 	if (lp.events == 0)
 		return -ENOENT;
+	const struct reg *r = client_region(p);
 	struct seg_table t;
 	if ((rc = seg_read(r, &t)))
 		return rc;
