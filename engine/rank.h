@@ -233,7 +233,7 @@ struct rank_result {
 };
 
 /* Bytes of scratch rank_run needs for n candidates (any alignment; about
- * 270 n bytes); 0 for n = 0 or n > INT_MAX. */
+ * 330 n bytes); 0 for n = 0 or n > INT_MAX. */
 size_t rank_scratch_size(unsigned n);
 
 /*
