@@ -499,13 +499,13 @@ struct _mmr {
 	uint32_t *ccat;	   /* category of each position */
 	uint32_t *cnext;   /* next position with the same category hash */
 	uint32_t *chead;   /* first position of each category hash */
-	uint32_t *touched; /* positions the last pick is similar to */
+	uint32_t *touched; /* positions the last pick is similar to (n + 1) */
 	uint8_t *ntags;	   /* distinct tags of each position */
 	uint8_t *flag;	   /* _CAT_HIT | tags shared, while updating */
 	unsigned tbits, cbits;
 };
 
-/* Carves the arrays out of n slots: 98 n bytes plus 4 bytes per hash
+/* Carves the arrays out of n slots: 98 n + 4 bytes plus 4 bytes per hash
  * head, at most 6 n heads, fit in the slots' 128 n. */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
     unsigned n, size_t tags)
@@ -537,7 +537,7 @@ static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
 	_TAKE(ccat, uint32_t, nn);
 	_TAKE(cnext, uint32_t, nn);
 	_TAKE(chead, uint32_t, (size_t)1 << cb);
-	_TAKE(touched, uint32_t, nn);
+	_TAKE(touched, uint32_t, nn + 1); /* one past: _mmr_update's stores */
 	_TAKE(ntags, uint8_t, nn);
 	_TAKE(flag, uint8_t, nn);
 #undef _TAKE
@@ -633,9 +633,13 @@ static void _mmr_index(struct _mmr *m, const struct lrn_item *items, unsigned n)
 	}
 }
 
-/* Folds the similarity to the pick at position `last` into the max-sim of
+/*
+ * Folds the similarity to the pick at position `last` into the max-sim of
  * every candidate that shares its category or a tag; the others' sim is
- * 0 and leaves their max-sim as it is. */
+ * 0 and leaves their max-sim as it is. No branch on the data but the
+ * chains' ends: which entries match is a coin flip the branch predictor
+ * would lose.
+ */
 static void _mmr_update(struct _mmr *m, const struct met_sim *s, uint32_t last)
 {
 	const uint32_t *lkey = &m->tkey[(size_t)last * LRN_ITEM_TAGS];
@@ -644,33 +648,31 @@ static void _mmr_update(struct _mmr *m, const struct met_sim *s, uint32_t last)
 		uint32_t t = lkey[j];
 		for (uint32_t e = m->thead[_mmr_hash(t, m->tbits)]; e != _NIL;
 		     e = m->tnext[e]) {
-			if (m->tkey[e] != t)
-				continue;
-			uint32_t q = e / LRN_ITEM_TAGS;
-			if (m->flag[q] == 0)
-				m->touched[nt++] = q;
-			m->flag[q]++;
+			uint32_t q = e / LRN_ITEM_TAGS, hit = m->tkey[e] == t;
+			m->touched[nt] = q;
+			nt += hit & (m->flag[q] == 0);
+			m->flag[q] = (uint8_t)(m->flag[q] + hit);
 		}
 	}
 	if (lcat) {
 		for (uint32_t q = m->chead[_mmr_hash(lcat, m->cbits)];
 		     q != _NIL; q = m->cnext[q]) {
-			if (m->ccat[q] != lcat)
-				continue;
-			if (m->flag[q] == 0)
-				m->touched[nt++] = q;
-			m->flag[q] |= _CAT_HIT;
+			uint32_t hit = m->ccat[q] == lcat;
+			m->touched[nt] = q;
+			nt += hit & (m->flag[q] == 0);
+			m->flag[q] |= (uint8_t)(hit << 7); /* _CAT_HIT */
 		}
 	}
+	/* _sim's arithmetic: (0 + w_cat) + w_tag J on a common category,
+	 * 0 + w_tag J otherwise; J as _jaccard computes it (0 / d is 0). */
+	double wcat = 0.0 + s->w_cat;
 	for (uint32_t i = 0; i < nt; i++) {
 		uint32_t q = m->touched[i], f = m->flag[q];
-		uint32_t inter = f & _TAG_HITS, na = m->ntags[q];
-		/* As _jaccard computes it, so met_item_sim agrees. */
-		double j =
-		    inter ? (double)inter / (double)(na + nb - inter) : 0.0;
-		double sm = _sim(s, f & _CAT_HIT ? lcat : 0, lcat, j);
-		if (sm > m->ms[q])
-			m->ms[q] = sm;
+		uint32_t inter = f & _TAG_HITS, den = m->ntags[q] + nb - inter;
+		double j = (double)inter / (double)(den + (den == 0));
+		double sm = (f & _CAT_HIT ? wcat : 0.0) + s->w_tag * j;
+		double ms = m->ms[q];
+		m->ms[q] = sm > ms ? sm : ms;
 		m->flag[q] = 0;
 	}
 }
