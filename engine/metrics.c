@@ -670,7 +670,13 @@ static void _mmr_update(struct _mmr *m, const struct met_sim *s, uint32_t last)
 		uint32_t q = m->touched[i], f = m->flag[q];
 		uint32_t inter = f & _TAG_HITS, den = m->ntags[q] + nb - inter;
 		double j = (double)inter / (double)(den + (den == 0));
-		double sm = (f & _CAT_HIT ? wcat : 0.0) + s->w_tag * j;
+		/* wcat or 0 by a mask: a branch here would be a coin flip. */
+		uint64_t wb, on = -(uint64_t)((f & _CAT_HIT) != 0);
+		memcpy(&wb, &wcat, sizeof(wb));
+		wb &= on;
+		double wc;
+		memcpy(&wc, &wb, sizeof(wc));
+		double sm = wc + s->w_tag * j;
 		double ms = m->ms[q];
 		m->ms[q] = sm > ms ? sm : ms;
 		m->flag[q] = 0;
