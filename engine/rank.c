@@ -1137,6 +1137,19 @@ static unsigned _slot_pos(unsigned j, unsigned m, unsigned k, unsigned every,
 	return j * every - 1;
 }
 
+/* c ? a : b by masks: a select the compiler cannot turn into a branch
+ * on data the predictor would guess wrong half the time. */
+static double _sel(bool c, double a, double b)
+{
+	uint64_t x, y, m = -(uint64_t)c;
+
+	memcpy(&x, &a, sizeof(x));
+	memcpy(&y, &b, sizeof(y));
+	x = (x & m) | (y & ~m);
+	memcpy(&a, &x, sizeof(a));
+	return a;
+}
+
 /* The best unplaced candidate eligible for serendipity, by score x
  * max(trend, 1), or -1. ord[] is the score order: the first best wins.
  * sv[r]: that value of ord[r], -1 when it is not eligible. */
@@ -1148,7 +1161,7 @@ static long _serendipity(const uint32_t *ord, const double *sv, unsigned n,
 
 	for (unsigned r = 0; r < n; r++) {
 		/* Placed ones read as -1, like the ineligible. */
-		double v = mark[ord[r]] & _MARK_PLACED ? -1.0 : sv[r];
+		double v = _sel(mark[ord[r]] & _MARK_PLACED, -1.0, sv[r]);
 
 		if (v > bv) {
 			bv = v;
@@ -1166,9 +1179,9 @@ static void _serendipity_values(const uint32_t *ord, const double *score,
 	for (unsigned r = 0; r < n; r++) {
 		uint32_t i = ord[r];
 		float tr = c[i].trend;
-		double t = tr > 1.0f && tr <= FLT_MAX ? (double)tr : 1.0;
+		double t = _sel((tr > 1.0f) & (tr <= FLT_MAX), (double)tr, 1.0);
 
-		sv[r] = mark[i] & _MARK_ELIGIBLE ? score[i] * t : -1.0;
+		sv[r] = _sel(mark[i] & _MARK_ELIGIBLE, score[i] * t, -1.0);
 	}
 }
 
