@@ -157,8 +157,9 @@ size_t rank_scratch_size(unsigned n)
 
 /* ---- What one call works out once -------------------------------------- */
 
-#define _TAG_HASH 64  /* slots for LRN_TAGS ids */
-#define _TAG_SALTS 64 /* multipliers tried for a perfect hash */
+#define _TAG_HASH 64   /* slots for LRN_TAGS ids */
+#define _TAG_SALTS 64  /* multipliers tried for a perfect hash */
+#define _SEEN_HASH 128 /* entries for LRN_SEEN keys */
 
 struct _prep {
 	const struct lrn_profile *p; /* NULL: unknown user */
@@ -203,10 +204,15 @@ struct _prep {
 	double fat[16]; /* fatigue by impressions (0..15) */
 	/* Fatigue by the remembered entities: seen_key[i] the key of
 	 * seen[i] (0, which no key folds to, for a free entry), seen_val[i]
-	 * its entry (seen_val[LRN_SEEN] = 0: none), fat_of[] F by
+	 * its entry (seen_val[LRN_SEEN] = 0: none); the same in a table of
+	 * _SEEN_HASH entries, entry _seen_hash(key, seen_mul) of seen_tk
+	 * and seen_tv (key 0: free), a multiplier that gives each distinct
+	 * key an entry of its own (0: none found, the scan then); fat_of[] F by
 	 * _fat_index of an entry (impressions, whether acted). */
 	uint32_t seen_key[LRN_SEEN];
 	uint32_t seen_val[LRN_SEEN + 1];
+	uint32_t seen_mul;
+	uint32_t seen_tk[_SEEN_HASH], seen_tv[_SEEN_HASH];
 	double fat_of[32];
 	/* W by setting, S by group friendliness (enum item_setting,
 	 * item_tristate; 1 beyond), D by device and platform mask: [0] any
@@ -357,14 +363,27 @@ static uint32_t _seen_fold(uint64_t key)
 	return k ? k : 0x1000u;
 }
 
-/* The remembered entry of an entity, 0 when none. */
+static unsigned _seen_hash(uint32_t k, uint32_t mul)
+{
+	return (k * mul) >> 25; /* 7 bits: _SEEN_HASH entries */
+}
+
+/* The remembered entry of an entity, 0 when none: one probe of the
+ * table (masks, no branch), or the scan when it has no multiplier. */
 static uint32_t _seen_entry(const struct _prep *q, uint64_t key)
 {
-	uint32_t k = _seen_fold(key), hit = 0;
+	uint32_t k = _seen_fold(key), nz = -(uint32_t)(key != 0);
+
+	if (q->seen_mul) {
+		unsigned h = _seen_hash(k, q->seen_mul);
+
+		return q->seen_tv[h] & -(uint32_t)(q->seen_tk[h] == k) & nz;
+	}
+	uint32_t hit = 0;
 
 	for (unsigned i = 0; i < LRN_SEEN; i++)
 		hit |= (uint32_t)(q->seen_key[i] == k) << i;
-	hit &= key != 0 ? ~0u : 0u;
+	hit &= nz;
 	/* The first match, or the sentinel LRN_SEEN. */
 	return q->seen_val[__builtin_ctz(hit | 1u << LRN_SEEN)];
 }
@@ -442,6 +461,49 @@ static void _table_values(const struct lrn_profile *p,
 	}
 }
 
+/* The table of seen_key / seen_val: the first entry of a key wins (a
+ * repeat keeps it, as lrn_seen finds the first). */
+static void _seen_table(struct _prep *q)
+{
+	memset(q->seen_tk, 0, sizeof(q->seen_tk));
+	q->seen_mul = 0;
+	for (uint32_t s = 0; s < _TAG_SALTS && !q->seen_mul; s++) {
+		uint32_t m = 2654435761u + 2 * s * 0x9e3779b9u;
+		uint32_t used[_SEEN_HASH / 32] = { 0 }, at[_SEEN_HASH];
+		unsigned i = 0;
+
+		for (; i < LRN_SEEN; i++) {
+			uint32_t k = q->seen_key[i];
+			unsigned h = _seen_hash(k, m);
+
+			if (k == 0)
+				continue;
+			if (used[h / 32] >> (h % 32) & 1) {
+				if (q->seen_key[at[h]] != k)
+					break; /* two keys, one entry */
+				continue;      /* a repeat */
+			}
+			used[h / 32] |= 1u << (h % 32);
+			at[h] = i;
+		}
+		if (i == LRN_SEEN)
+			q->seen_mul = m;
+	}
+	if (!q->seen_mul)
+		return;
+	for (unsigned i = LRN_SEEN; i-- > 0;) {
+		uint32_t k = q->seen_key[i];
+		unsigned h = _seen_hash(k, q->seen_mul);
+
+		/* From the last: the first of a repeated key is written
+		 * last. */
+		if (k != 0) {
+			q->seen_tk[h] = k;
+			q->seen_tv[h] = q->seen_val[i];
+		}
+	}
+}
+
 static void _prep_profile(struct _prep *q, const struct lrn_profile *p,
     const struct lrn_params *lp, const struct rank_params *rp)
 {
@@ -467,6 +529,7 @@ static void _prep_profile(struct _prep *q, const struct lrn_profile *p,
 		q->seen_val[i] = p->seen[i];
 	}
 	q->seen_val[LRN_SEEN] = 0;
+	_seen_table(q);
 
 	/* Bubble: normalized entropy of the impressions over the slots. */
 	unsigned total = 0;
