@@ -480,39 +480,228 @@ int met_bootstrap_diff(const double *a, const double *b, size_t n,
 
 /* ---- MMR ---- */
 
-/* Marks a picked candidate in its slot's max_sim. Similarities are finite
- * (finite weights times [0, 1]), so NaN is free to mean "taken". */
-#define _TAKEN NAN
+#define _NIL UINT32_MAX /* end of a hash chain */
+#define _CAT_HIT 0x80u	/* flag: shares the last pick's category */
+#define _TAG_HITS 0x7fu /* flag: tags shared with the last pick */
 
-/* Whether candidate i (mmr score si) beats the best so far (bi, sb). */
-static bool _mmr_better(const double *rel, double si, unsigned i, double sb,
-    unsigned bi)
+/*
+ * met_mmr's arrays, carved from the caller's slots, indexed by position:
+ * the candidates in descending relevance (ties by lower index), so that
+ * the first best score met in position order is the tie rule's winner.
+ */
+struct _mmr {
+	double *rn;	   /* normalized relevance; NaN once picked */
+	double *ms;	   /* max sim to the picks so far */
+	uint32_t *perm;	   /* position -> input index */
+	uint32_t *tkey;	   /* [p * LRN_ITEM_TAGS + j]: p's distinct tags */
+	uint32_t *tnext;   /* next entry with the same tag hash */
+	uint32_t *thead;   /* first entry of each tag hash */
+	uint32_t *ccat;	   /* category of each position */
+	uint32_t *cnext;   /* next position with the same category hash */
+	uint32_t *chead;   /* first position of each category hash */
+	uint32_t *touched; /* positions the last pick is similar to (n + 1) */
+	uint8_t *ntags;	   /* distinct tags of each position */
+	uint8_t *flag;	   /* _CAT_HIT | tags shared, while updating */
+	unsigned tbits, cbits;
+};
+
+/* Carves the arrays out of n slots: 98 n + 4 bytes plus 4 bytes per hash
+ * head, at most 6 n heads, fit in the slots' 128 n. */
+static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
+    unsigned n, size_t tags)
 {
-	if (si != sb)
-		return si > sb;
-	/* Ties: higher raw relevance, then lower index. The raw relevance
-	 * keeps lambda = 1 exact even where min-max rounding merges two
-	 * close scores. */
-	if (rel[i] != rel[bi])
-		return rel[i] > rel[bi];
-	return i < bi;
+	char *at = (char *)scratch;
+	size_t nn = n;
+	/* Heads: about one per entry, at most 4 n for tags and 2 n for
+	 * categories; never fewer than 2 (shifts stay below 64). */
+	unsigned tb = 1, cb = 1;
+	while (tb < 62 && ((size_t)1 << tb) < tags &&
+	    ((size_t)1 << (tb + 1)) <= 4 * nn)
+		tb++;
+	while (cb < 62 && ((size_t)1 << cb) < nn &&
+	    ((size_t)1 << (cb + 1)) <= 2 * nn)
+		cb++;
+	m->tbits = tb;
+	m->cbits = cb;
+#define _TAKE(field, type, count)                                              \
+	do {                                                                   \
+		m->field = (type *)(void *)at;                                 \
+		at += (size_t)(count) * sizeof(type);                          \
+	} while (0)
+	_TAKE(rn, double, nn);
+	_TAKE(ms, double, nn);
+	_TAKE(perm, uint32_t, nn);
+	_TAKE(tkey, uint32_t, nn * LRN_ITEM_TAGS);
+	_TAKE(tnext, uint32_t, nn * LRN_ITEM_TAGS);
+	_TAKE(thead, uint32_t, (size_t)1 << tb);
+	_TAKE(ccat, uint32_t, nn);
+	_TAKE(cnext, uint32_t, nn);
+	_TAKE(chead, uint32_t, (size_t)1 << cb);
+	_TAKE(touched, uint32_t, nn + 1); /* one past: _mmr_update's stores */
+	_TAKE(ntags, uint8_t, nn);
+	_TAKE(flag, uint8_t, nn);
+#undef _TAKE
+	assert((size_t)(at - (char *)scratch) <= nn * sizeof(*scratch));
+}
+
+static uint32_t _mmr_hash(uint32_t id, unsigned bits)
+{
+	return (
+	    uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+}
+
+/*
+ * perm[0..n) = the input indices by descending relevance, ties by lower
+ * index: the identity when rel is already in that order (the usual case:
+ * candidates come sorted), else a stable bottom-up merge sort (tmp holds
+ * n entries).
+ */
+static void _mmr_order(const double *rel, unsigned n, uint32_t *perm,
+    uint32_t *tmp)
+{
+	bool sorted = true;
+	for (unsigned i = 0; i < n; i++)
+		perm[i] = i;
+	for (unsigned i = 1; i < n && sorted; i++)
+		sorted = rel[i - 1] >= rel[i];
+	if (sorted)
+		return;
+	uint32_t *a = perm, *b = tmp;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				b[o++] =
+				    rel[a[j]] > rel[a[i]] ? a[j++] : a[i++];
+			while (i < mid)
+				b[o++] = a[i++];
+			while (j < hi)
+				b[o++] = a[j++];
+		}
+		uint32_t *x = a;
+		a = b;
+		b = x;
+	}
+	if (a != perm)
+		memcpy(perm, a, n * sizeof(*perm));
+}
+
+/* The hashes of the candidates' distinct tags and categories. */
+static void _mmr_index(struct _mmr *m, const struct lrn_item *items, unsigned n)
+{
+	memset(m->thead, 0xff, sizeof(uint32_t) << m->tbits);
+	memset(m->chead, 0xff, sizeof(uint32_t) << m->cbits);
+	for (unsigned p = 0; p < n; p++) {
+		const struct lrn_item *it = &items[m->perm[p]];
+		unsigned nt =
+		    it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+		uint32_t *key = &m->tkey[(size_t)p * LRN_ITEM_TAGS];
+		uint32_t base = p * LRN_ITEM_TAGS, c = 0;
+		uint64_t seen = 0;
+		for (unsigned j = 0; j < nt; j++) {
+			uint32_t t = it->tags[j];
+			uint64_t bit = 1ULL << _mmr_hash(t, 6);
+			if (t == 0)
+				continue;
+			/* A repeat hits a bit already set; only then
+			 * compare. */
+			if (seen & bit) {
+				bool dup = false;
+				for (unsigned i = 0; i < c; i++)
+					dup |= key[i] == t;
+				if (dup)
+					continue;
+			}
+			seen |= bit;
+			uint32_t h = _mmr_hash(t, m->tbits);
+			key[c] = t;
+			m->tnext[base + c] = m->thead[h];
+			m->thead[h] = base + c;
+			c++;
+		}
+		m->ntags[p] = (uint8_t)c;
+		m->flag[p] = 0;
+		uint32_t cat = it->category;
+		m->ccat[p] = cat;
+		if (cat) {
+			uint32_t h = _mmr_hash(cat, m->cbits);
+			m->cnext[p] = m->chead[h];
+			m->chead[h] = p;
+		}
+	}
+}
+
+/*
+ * Folds the similarity to the pick at position `last` into the max-sim of
+ * every candidate that shares its category or a tag; the others' sim is
+ * 0 and leaves their max-sim as it is. No branch on the data but the
+ * chains' ends: which entries match is a coin flip the branch predictor
+ * would lose.
+ */
+static void _mmr_update(struct _mmr *m, const struct met_sim *s, uint32_t last)
+{
+	const uint32_t *lkey = &m->tkey[(size_t)last * LRN_ITEM_TAGS];
+	uint32_t nb = m->ntags[last], lcat = m->ccat[last], nt = 0;
+	for (uint32_t j = 0; j < nb; j++) {
+		uint32_t t = lkey[j];
+		for (uint32_t e = m->thead[_mmr_hash(t, m->tbits)]; e != _NIL;
+		     e = m->tnext[e]) {
+			uint32_t q = e / LRN_ITEM_TAGS, hit = m->tkey[e] == t;
+			m->touched[nt] = q;
+			nt += hit & (m->flag[q] == 0);
+			m->flag[q] = (uint8_t)(m->flag[q] + hit);
+		}
+	}
+	if (lcat) {
+		for (uint32_t q = m->chead[_mmr_hash(lcat, m->cbits)];
+		     q != _NIL; q = m->cnext[q]) {
+			uint32_t hit = m->ccat[q] == lcat;
+			m->touched[nt] = q;
+			nt += hit & (m->flag[q] == 0);
+			m->flag[q] |= (uint8_t)(hit << 7); /* _CAT_HIT */
+		}
+	}
+	/* _sim's arithmetic: (0 + w_cat) + w_tag J on a common category,
+	 * 0 + w_tag J otherwise; J as _jaccard computes it (0 / d is 0). */
+	double wcat = 0.0 + s->w_cat;
+	for (uint32_t i = 0; i < nt; i++) {
+		uint32_t q = m->touched[i], f = m->flag[q];
+		uint32_t inter = f & _TAG_HITS, den = m->ntags[q] + nb - inter;
+		double j = (double)inter / (double)(den + (den == 0));
+		/* wcat or 0 by a mask: a branch here would be a coin flip. */
+		uint64_t wb, on = -(uint64_t)((f & _CAT_HIT) != 0);
+		memcpy(&wb, &wcat, sizeof(wb));
+		wb &= on;
+		double wc;
+		memcpy(&wc, &wb, sizeof(wc));
+		double sm = wc + s->w_tag * j;
+		double ms = m->ms[q];
+		m->ms[q] = sm > ms ? sm : ms;
+		m->flag[q] = 0;
+	}
 }
 
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
     unsigned k, double lambda, const struct met_sim *s,
     struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
 {
-	/* Negative weights would make "max over nothing = 0" a lie. */
+	/* Negative weights would make "max over nothing = 0" a lie; a sum
+	 * that overflows would make a score -inf or NaN. */
 	if (!(lambda >= 0.0 && lambda <= 1.0) || !(s->w_cat >= 0.0) ||
 	    !(s->w_tag >= 0.0) || !isfinite(s->w_cat) || !isfinite(s->w_tag) ||
-	    n > INT_MAX)
+	    !isfinite(s->w_cat + s->w_tag) || n > MET_MMR_MAX_N)
 		return -EINVAL;
 	double lo = INFINITY, hi = -INFINITY;
+	size_t tags = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (!isfinite(rel[i]))
 			return -EINVAL;
 		lo = rel[i] < lo ? rel[i] : lo;
 		hi = rel[i] > hi ? rel[i] : hi;
+		tags += items[i].n_tags < LRN_ITEM_TAGS ? items[i].n_tags
+							: LRN_ITEM_TAGS;
 	}
 	if (k > n)
 		k = n;
@@ -527,51 +716,54 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
 	double mu = 1.0 - lambda;
 	/* lambda = 1 needs no similarity at all unless asked why. */
 	bool track = mu > 0.0 || why != NULL;
-	struct met_mmr_slot *c = scratch;
-	for (unsigned i = 0; i < n; i++) {
-		c[i].max_sim = 0.0;
-		c[i].rn = (rel[i] - lo) / div;
-		/* Each candidate's tags are compared with up to k picks:
-		 * dedupe and sort them once, not k times. */
-		if (track)
-			_tagset(&items[i], &c[i].mask, &c[i].n_tags, c[i].tags);
+	struct _mmr m;
+	_mmr_layout(&m, scratch, n, tags);
+	_mmr_order(rel, n, m.perm, m.touched);
+	for (unsigned p = 0; p < n; p++) {
+		m.rn[p] = (rel[m.perm[p]] - lo) / div;
+		m.ms[p] = 0.0;
 	}
+	if (track)
+		_mmr_index(&m, items, n);
 
-	unsigned last = 0;
+	unsigned head = 0; /* picks before it are all taken */
 	for (unsigned t = 0; t < k; t++) {
-		unsigned best = n;
-		double bs = 0.0;
-		const struct met_mmr_slot *l = &c[last];
-		uint32_t lcat = items[last].category;
-		for (unsigned i = 0; i < n; i++) {
-			if (isnan(c[i].max_sim))
-				continue;
-			/* One pass per pick: fold in the last pick's
-			 * similarity, then score. */
-			if (t > 0 && track) {
-				double j = _jaccard(c[i].mask, c[i].n_tags,
-				    c[i].tags, l->mask, l->n_tags, l->tags);
-				double sm = _sim(s, items[i].category, lcat, j);
-				if (sm > c[i].max_sim)
-					c[i].max_sim = sm;
-			}
-			double sc = lambda * c[i].rn - mu * c[i].max_sim;
-			if (best == n || _mmr_better(rel, sc, i, bs, best)) {
-				best = i;
+		/*
+		 * Scores are finite (weights and their sum are), so the first
+		 * strictly better one wins: in position order, that is the
+		 * higher relevance, then the lower index. Picked candidates
+		 * score NaN and never win. A score is at most lambda * rn
+		 * (mu * max-sim >= 0, and rounding is monotone), and rn does
+		 * not grow along the positions: once lambda * rn is no
+		 * better than the best so far, nothing after it can win.
+		 */
+		unsigned best = 0;
+		double bs = -INFINITY;
+		while (isnan(m.rn[head]))
+			head++;
+		for (unsigned p = head; p < n; p++) {
+			double r = lambda * m.rn[p];
+			if (r <= bs)
+				break;
+			double sc = r - mu * m.ms[p];
+			if (sc > bs) {
 				bs = sc;
+				best = p;
 			}
 		}
-		assert(best < n);
-		order[t] = best;
+		assert(!isnan(m.rn[best]));
+		order[t] = m.perm[best];
 		if (why != NULL) {
-			unsigned rr = met_rank(rel, n, best);
-			why[t].rel_rank = rr;
-			why[t].moved = (int32_t)rr - (int32_t)(t + 1);
-			why[t].max_sim = c[best].max_sim;
+			/* Positions are the relevance ranks (met_rank's
+			 * order: ties by lower index). */
+			why[t].rel_rank = best + 1;
+			why[t].moved = (int32_t)best - (int32_t)t;
+			why[t].max_sim = m.ms[best];
 			why[t].score = bs;
 		}
-		c[best].max_sim = _TAKEN;
-		last = best;
+		m.rn[best] = NAN;
+		if (track && t + 1 < k)
+			_mmr_update(&m, s, best);
 	}
 	return (int)k;
 }

@@ -79,8 +79,11 @@
  *    then the lower input index. lambda = 1 gives exactly the relevance
  *    order (ties by lower index); lambda = 0 picks the most relevant first,
  *    then always the candidate least similar to everything picked so far.
- *    Cost O(n * k) similarities: an incremental max-sim per candidate is
- *    updated with the last pick only.
+ *    An incremental max-sim per candidate is updated with the last pick
+ *    only, and only for the candidates that share its category or a tag
+ *    with it (found through a hash of the candidates' tags and categories,
+ *    built once per call): every other similarity is 0 and changes
+ *    nothing. Each pick is then one pass over the candidates' scores.
  *
  * And a running CTR by list position (struct met_ctr), for online metrics.
  *
@@ -299,34 +302,36 @@ struct met_mmr_why {
 };
 
 /*
- * met_mmr's working state for one candidate: its normalized relevance, its
- * running max-sim and its tag set, deduplicated and sorted once. The
- * caller provides n of them (64 bytes each); the contents are private.
+ * met_mmr's working space, per candidate: the caller provides n of them
+ * (128 bytes each; the contents are private). They hold the normalized
+ * relevance and running max-sim of each candidate, its deduplicated tags
+ * and the chained hashes of tags and categories that find the candidates
+ * a pick is similar to.
  */
 struct met_mmr_slot {
-	double rn;
-	double max_sim;
-	uint64_t mask;
-	uint32_t n_tags;
-	uint32_t tags[LRN_ITEM_TAGS];
-	uint32_t pad;
+	double w[16];
 };
-_Static_assert(sizeof(struct met_mmr_slot) == 64, "an MMR slot is 64 bytes");
+_Static_assert(sizeof(struct met_mmr_slot) == 128, "an MMR slot is 128 bytes");
+
+/* Largest n met_mmr takes: its tag entries are indexed by 32 bits. */
+#define MET_MMR_MAX_N (UINT32_MAX / LRN_ITEM_TAGS / 2)
 
 /*
  * Picks min(n, k) of the n candidates (rel[i], items[i]) by MMR (header
  * comment, group 5) and writes their input indices, in the new order, to
  * order[]. why (may be NULL) gets one entry per pick, same order. order and
  * why need room for min(n, k) entries, scratch for n slots. No
- * allocation; cost O(n) to prepare, O(n * k) similarities (each a category
- * compare, a 64-bit filter test and, when that passes, a merge of two
- * sorted tag sets), plus O(n * k) comparisons for `why`.
+ * allocation; cost O(n) to prepare (O(n log n) when rel is not already in
+ * descending order), O(n) per pick for the scores, plus one similarity
+ * (a category compare and an intersection count) per candidate that shares
+ * the pick's category or a tag.
  *
  * Returns the number of picks (0 when n or k is 0), or -EINVAL when
  * lambda is not in [0, 1], a relevance score is not finite, a similarity
- * weight is negative or not finite, or n > INT_MAX; -ERANGE when
- * max(rel) - min(rel) overflows (scores near DBL_MAX). n = 1 picks the one
- * candidate. With lambda = 1 and why == NULL no similarity is computed.
+ * weight is negative or not finite (or w_cat + w_tag overflows), or n >
+ * MET_MMR_MAX_N; -ERANGE when max(rel) - min(rel) overflows (scores near
+ * DBL_MAX). n = 1 picks the one candidate. With lambda = 1 and why == NULL
+ * no similarity is computed.
  */
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
     unsigned k, double lambda, const struct met_sim *s,

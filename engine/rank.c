@@ -2,12 +2,15 @@
  * rank: the contextual re-ranker (contract in rank.h).
  *
  * One call: what depends only on the profile and the context is worked out
- * once (normalized weights in a small hash, the daypart preferences per
- * category slot, the reference point, the fatigue ladder, the top
- * categories, the bubble entropy), so that a candidate costs a few table
- * lookups and, with a cell, one great-circle distance and one exp (the
- * distance by polynomials when the place is near). Thompson draws are per distinct category, MMR runs
- * over the best mmr_pool x k only, and the one O(n log n) step is the sort.
+ * once (normalized weights and category slots in small perfect hashes, the
+ * daypart preferences per category slot, the reference point, the fatigue
+ * ladder and the remembered entities' keys, the top categories, the bubble
+ * entropy, the weather, company and device factors as tables), so that a
+ * candidate costs a few table lookups with few branches on its data and,
+ * per distinct cell, one great-circle distance and one exp (the distance
+ * by polynomials when the place is near). Thompson draws are per distinct
+ * category, MMR runs over the best mmr_pool x k only, and the scores are
+ * ordered by one counting pass and an insertion pass.
  */
 #include "engine/rank.h"
 
@@ -85,10 +88,11 @@ struct _catent {
 
 /* Where each array lives in the scratch space, for n candidates. */
 struct _layout {
-	size_t f, score, pre, ord, ord2, rkey, rkey2, cpart, lfac, didx;
-	size_t dlat, dlon, top, below, mark, dfac, cats;
+	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx;
+	size_t top, below, mark, dfac, cats, ckey, cval;
 	size_t items, slots, rel, mo;
-	size_t cat_cap; /* entries of the category table, a power of 2 */
+	size_t cat_cap;	 /* entries of the category table, a power of 2 */
+	size_t cell_cap; /* entries of the cell cache, a power of 2 */
 	size_t total;
 };
 
@@ -109,6 +113,7 @@ static void _layout(unsigned n, struct _layout *l)
 	while (cap < 2 * m)
 		cap *= 2;
 	l->cat_cap = cap;
+	l->cell_cap = cap < 256 ? cap : 256;
 #define _ARR(field, bytes)                                                     \
 	do {                                                                   \
 		l->field = at;                                                 \
@@ -116,21 +121,21 @@ static void _layout(unsigned n, struct _layout *l)
 	} while (0)
 	_ARR(f, m * sizeof(struct rank_factors));
 	_ARR(score, m * sizeof(double));
+	_ARR(part, m * sizeof(double));
+	_ARR(lfac, m * sizeof(double));
+	_ARR(didx, m * sizeof(uint32_t));
 	_ARR(pre, m * sizeof(uint32_t));
 	_ARR(ord, m * sizeof(uint32_t));
 	_ARR(ord2, m * sizeof(uint32_t));
 	_ARR(rkey, m * sizeof(uint32_t));
 	_ARR(rkey2, m * sizeof(uint32_t));
-	_ARR(cpart, m * sizeof(double));
-	_ARR(lfac, m * sizeof(double));
-	_ARR(didx, m * sizeof(uint32_t));
-	_ARR(dlat, m * sizeof(double));
-	_ARR(dlon, m * sizeof(double));
 	_ARR(top, m * sizeof(uint32_t));
 	_ARR(below, m * sizeof(uint32_t));
 	_ARR(mark, m * sizeof(uint8_t));
 	_ARR(dfac, m * sizeof(double));
 	_ARR(cats, cap * sizeof(struct _catent));
+	_ARR(ckey, l->cell_cap * sizeof(uint64_t));
+	_ARR(cval, l->cell_cap * sizeof(double));
 	_ARR(items, m * sizeof(struct lrn_item));
 	_ARR(slots, m * sizeof(struct met_mmr_slot));
 	_ARR(rel, m * sizeof(double));
@@ -152,8 +157,9 @@ size_t rank_scratch_size(unsigned n)
 
 /* ---- What one call works out once -------------------------------------- */
 
-#define _TAG_HASH 64  /* slots for LRN_TAGS ids */
-#define _TAG_SALTS 64 /* multipliers tried for a perfect hash */
+#define _TAG_HASH 64   /* slots for LRN_TAGS ids */
+#define _TAG_SALTS 64  /* multipliers tried for a perfect hash */
+#define _SEEN_HASH 128 /* entries for LRN_SEEN keys */
 
 struct _prep {
 	const struct lrn_profile *p; /* NULL: unknown user */
@@ -184,9 +190,34 @@ struct _prep {
 	uint32_t top3[3];
 	unsigned n_top;
 	bool bubble;
+	/* Category slots by id: slot _tag_hash(id, cat_mul) of cat_id holds
+	 * the id, cat_at its profile slot (-1: none); cat_mul 0 when the
+	 * profile's ids have no multiplier without collisions (a linear
+	 * scan then). top_of[slot + 1]: the slot's id is one of top3
+	 * (top_of[0], no slot: false). */
+	uint32_t cat_mul;
+	uint32_t cat_id[_TAG_HASH];
+	bool top_of[LRN_CATS + 1]; /* by slot + 1 */
 	/* From here on written before read: not cleared per call. */
+	int8_t cat_at[_TAG_HASH];
 	double tag_val[_TAG_HASH];
 	double fat[16]; /* fatigue by impressions (0..15) */
+	/* Fatigue by the remembered entities: seen_key[i] the key of
+	 * seen[i] (0, which no key folds to, for a free entry), seen_val[i]
+	 * its entry (seen_val[LRN_SEEN] = 0: none); the same in a table of
+	 * _SEEN_HASH entries, entry _seen_hash(key, seen_mul) of seen_tk
+	 * and seen_tv (key 0: free), a multiplier that gives each distinct
+	 * key an entry of its own (0: none found, the scan then); fat_of[] F by
+	 * _fat_index of an entry (impressions, whether acted). */
+	uint32_t seen_key[LRN_SEEN];
+	uint32_t seen_val[LRN_SEEN + 1];
+	uint32_t seen_mul;
+	uint32_t seen_tk[_SEEN_HASH], seen_tv[_SEEN_HASH];
+	double fat_of[32];
+	/* W by setting, S by group friendliness (enum item_setting,
+	 * item_tristate; 1 beyond), D by device and platform mask: [0] any
+	 * or unknown, [1] excludes ctx's, [2] includes it. */
+	double wtab[4], stab[4], dtab[3], ptab[3];
 };
 
 static unsigned _tag_hash(uint32_t id, uint32_t mul)
@@ -263,6 +294,100 @@ static int _cat_slot(const struct lrn_profile *p, uint32_t cat)
 	return -1;
 }
 
+/* _cat_slot by the table of _prep: one multiply and one compare. */
+static int _cat_lookup(const struct _prep *q, uint32_t cat)
+{
+	if (!q->cat_mul)
+		return _cat_slot(q->p, cat);
+	unsigned h = _tag_hash(cat, q->cat_mul);
+	int hit = -(q->cat_id[h] == cat);
+
+	/* A free entry holds id 0 and slot -1: category 0 finds no slot.
+	 * Masks, not a branch: slot on a hit, -1 on a miss. */
+	return (q->cat_at[h] & hit) | ~hit;
+}
+
+/* The category table: a multiplier that gives each of the profile's
+ * distinct category ids an entry of its own (a repeated id keeps its
+ * first slot, as _cat_slot does); none found, cat_mul stays 0. */
+static void _cat_table(struct _prep *q, const struct lrn_profile *p)
+{
+	memset(q->cat_at, -1, sizeof(q->cat_at));
+	for (uint32_t s = 0; s < _TAG_SALTS && !q->cat_mul; s++) {
+		uint32_t m = 2654435761u + 2 * s * 0x9e3779b9u;
+		uint64_t used = 0;
+		unsigned i = 0;
+
+		for (; i < LRN_CATS; i++) {
+			uint32_t id = p->cats[i].id;
+			uint64_t bit = 1ULL << _tag_hash(id, m);
+
+			if (id == 0 || _cat_slot(p, id) != (int)i)
+				continue; /* free, or a repeat */
+			if (used & bit)
+				break;
+			used |= bit;
+		}
+		if (i == LRN_CATS)
+			q->cat_mul = m;
+	}
+	if (!q->cat_mul)
+		return;
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		uint32_t id = p->cats[i].id;
+		unsigned h = _tag_hash(id, q->cat_mul);
+
+		if (id == 0 || _cat_slot(p, id) != (int)i)
+			continue;
+		q->cat_id[h] = id;
+		q->cat_at[h] = (int8_t)i;
+	}
+}
+
+/*
+ * lrn_seen without the call and its branches (engine/learn.c; the entry
+ * format is part of the profile's layout, LRN_LAYOUT_VERSION): an entity
+ * is remembered under the high 32 bits of its key times the 64-bit golden
+ * ratio, low 12 bits cleared (they hold the counts), 0 read as 0x1000;
+ * the first entry with its key is its own; key 0 is never remembered.
+ */
+#define _SEEN_KEY 0xFFFFF000u
+#define _SEEN_IMPS(x) (((x) >> 4) & 0xFu)
+#define _SEEN_ACTED 0xCu /* engaged 0x8, converted 0x4 */
+
+static uint32_t _seen_fold(uint64_t key)
+{
+	uint32_t k =
+	    (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & _SEEN_KEY;
+
+	return k ? k : 0x1000u;
+}
+
+static unsigned _seen_hash(uint32_t k, uint32_t mul)
+{
+	return (k * mul) >> 25; /* 7 bits: _SEEN_HASH entries */
+}
+
+/* The remembered entry of an entity, 0 when none: one probe of the
+ * table (masks, no branch), or the scan when it has no multiplier. */
+static uint32_t _seen_entry(const struct _prep *q, uint64_t key)
+{
+	uint32_t k = _seen_fold(key), nz = -(uint32_t)(key != 0);
+
+	if (q->seen_mul) {
+		unsigned h = _seen_hash(k, q->seen_mul);
+
+		return q->seen_tv[h] & -(uint32_t)(q->seen_tk[h] == k) & nz;
+	}
+	uint32_t hit = 0;
+
+	for (unsigned i = 0; i < LRN_SEEN; i++)
+		hit |= (uint32_t)(q->seen_key[i] == k) << i;
+	hit &= nz;
+	/* The first match, or the sentinel LRN_SEEN. */
+	return q->seen_val[__builtin_ctz(hit | 1u << LRN_SEEN)];
+}
+
 static double _clamp(double x, double lo, double hi)
 {
 	return x < lo ? lo : x > hi ? hi : x;
@@ -336,6 +461,49 @@ static void _table_values(const struct lrn_profile *p,
 	}
 }
 
+/* The table of seen_key / seen_val: the first entry of a key wins (a
+ * repeat keeps it, as lrn_seen finds the first). */
+static void _seen_table(struct _prep *q)
+{
+	memset(q->seen_tk, 0, sizeof(q->seen_tk));
+	q->seen_mul = 0;
+	for (uint32_t s = 0; s < _TAG_SALTS && !q->seen_mul; s++) {
+		uint32_t m = 2654435761u + 2 * s * 0x9e3779b9u;
+		uint32_t used[_SEEN_HASH / 32] = { 0 }, at[_SEEN_HASH];
+		unsigned i = 0;
+
+		for (; i < LRN_SEEN; i++) {
+			uint32_t k = q->seen_key[i];
+			unsigned h = _seen_hash(k, m);
+
+			if (k == 0)
+				continue;
+			if (used[h / 32] >> (h % 32) & 1) {
+				if (q->seen_key[at[h]] != k)
+					break; /* two keys, one entry */
+				continue;      /* a repeat */
+			}
+			used[h / 32] |= 1u << (h % 32);
+			at[h] = i;
+		}
+		if (i == LRN_SEEN)
+			q->seen_mul = m;
+	}
+	if (!q->seen_mul)
+		return;
+	for (unsigned i = LRN_SEEN; i-- > 0;) {
+		uint32_t k = q->seen_key[i];
+		unsigned h = _seen_hash(k, q->seen_mul);
+
+		/* From the last: the first of a repeated key is written
+		 * last. */
+		if (k != 0) {
+			q->seen_tk[h] = k;
+			q->seen_tv[h] = q->seen_val[i];
+		}
+	}
+}
+
 static void _prep_profile(struct _prep *q, const struct lrn_profile *p,
     const struct lrn_params *lp, const struct rank_params *rp)
 {
@@ -352,6 +520,16 @@ static void _prep_profile(struct _prep *q, const struct lrn_profile *p,
 	for (unsigned i = 0; i < m && q->n_top < 3; i++)
 		if (p->cats[order[i]].w > 0.0f)
 			q->top3[q->n_top++] = p->cats[order[i]].id;
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		for (unsigned t = 0; t < q->n_top; t++)
+			q->top_of[i + 1] |= p->cats[i].id == q->top3[t];
+	_cat_table(q, p);
+	for (unsigned i = 0; i < LRN_SEEN; i++) {
+		q->seen_key[i] = p->seen[i] ? p->seen[i] & _SEEN_KEY : 0;
+		q->seen_val[i] = p->seen[i];
+	}
+	q->seen_val[LRN_SEEN] = 0;
+	_seen_table(q);
 
 	/* Bubble: normalized entropy of the impressions over the slots. */
 	unsigned total = 0;
@@ -432,7 +610,7 @@ static void _prep(struct _prep *q, const struct lrn_profile *p,
     const struct lrn_params *lp, const struct rank_params *rp,
     const struct rank_ctx *ctx)
 {
-	memset(q, 0, offsetof(struct _prep, tag_val));
+	memset(q, 0, offsetof(struct _prep, cat_at));
 	q->p = p;
 	if (p)
 		_prep_profile(q, p, lp, rp);
@@ -468,7 +646,30 @@ static void _prep(struct _prep *q, const struct lrn_profile *p,
 			x *= rp->fatigue_factor;
 		q->fat[i] = fmax(x, rp->fatigue_floor);
 	}
+	for (unsigned b = 0; b < 16; b++) {
+		q->fat_of[b] = q->fat[b];
+		q->fat_of[16 + b] = rp->acted_factor;
+	}
 	q->nov_ms = rp->novelty_days * (double)CLK_MS_PER_DAY;
+
+	/* W, S and D as tables (the branches of _context_part). */
+	for (unsigned i = 0; i < 4; i++)
+		q->wtab[i] = q->stab[i] = 1.0;
+	if (q->wx != 0) {
+		q->wtab[ITEM_OUTDOOR] = q->wx < 0 ? rp->weather_outdoor_bad
+						  : rp->weather_outdoor_good;
+		q->wtab[ITEM_INDOOR] = q->wx < 0 ? rp->weather_indoor_bad
+						 : rp->weather_indoor_good;
+	}
+	if (q->company) {
+		q->stab[ITEM_YES] = rp->social_group_yes;
+		q->stab[ITEM_NO] = rp->social_group_no;
+	}
+	q->dtab[0] = q->ptab[0] = 1.0;
+	q->dtab[1] = q->dev_bit ? rp->device_mismatch : 1.0;
+	q->dtab[2] = q->dev_bit ? rp->device_match : 1.0;
+	q->ptab[1] = q->plat_bit ? rp->device_mismatch : 1.0;
+	q->ptab[2] = q->plat_bit ? rp->device_match : 1.0;
 }
 
 /* ---- Factors of one candidate ------------------------------------------ */
@@ -551,6 +752,10 @@ static double _asin_small(double y)
  * differences are within 0.05 rad (about 300 km, every nearby item): the
  * same haversine, with cos of the item's latitude as cos(ref + 2a) from
  * the reference's sine and cosine, and polynomials for the small angles.
+ * Within 0.01 rad (most items: a city is a few hundredths of a degree)
+ * shorter series do (the first term left out is below 1e-20 of the
+ * result) and cos a = sqrt(1 - sin^2 a) stands in for its series: the
+ * same distance to within a few units in the last place.
  */
 static double _km_from_ref(const struct _prep *q, double lat, double lon)
 {
@@ -564,6 +769,22 @@ static double _km_from_ref(const struct _prep *q, double lat, double lon)
 		dlon += 360.0;
 	double a = (lat - q->ref_lat) * rad / 2, b = dlon * rad / 2;
 
+	if (fabs(a) <= 0.01 && fabs(b) <= 0.01) {
+		static const double s4[] = { 1.0, -1.0 / 6, 1.0 / 120,
+			-1.0 / 5040 };
+		static const double as5[] = { 1.0, 1.0 / 6, 3.0 / 40, 5.0 / 112,
+			35.0 / 1152 };
+		double sa = a * _poly(a * a, s4, 4),
+		       sb = b * _poly(b * b, s4, 4);
+		double sa2 = sa * sa, ca = sqrt(1.0 - sa2);
+		/* cos(ref + 2a) = cos ref (1 - 2 sin^2 a) - sin ref 2 sin a
+		 * cos a */
+		double c2 = q->ref_cos * (1.0 - 2.0 * sa2) -
+		    q->ref_sin * (2.0 * sa * ca);
+		double y = sqrt(sa2 + q->ref_cos * c2 * sb * sb);
+
+		return 2.0 * GEO_EARTH_RADIUS_KM * (y * _poly(y * y, as5, 5));
+	}
 	if (!(fabs(a) <= 0.05 && fabs(b) <= 0.05))
 		return geo_distance_km(q->ref_lat, q->ref_lon, lat, lon);
 	double sa = _sin_small(a), sb = _sin_small(b);
@@ -581,32 +802,23 @@ static double _place_factor(const struct rank_params *rp, double d)
 	    (rp->dist_max - rp->dist_min) * exp(-d / rp->dist_scale_km);
 }
 
-/* T, W, S and D of an item into f; returns their product (L comes in a
- * separate pass, see _score). */
-static double _context_part(const struct _prep *q, const struct rank_params *rp,
-    const struct cat_item *ci, int slot, struct rank_factors *f)
+/* T, W, S and D of an item into f; returns their product. */
+static double _context_part(const struct _prep *q, const struct cat_item *ci,
+    int slot, struct rank_factors *f)
 {
-	double t = 1.0, w = 1.0, s = 1.0, d = 1.0;
+	double t = 1.0;
 
 	if (ci->start_ms != 0 && q->dp_now >= 0 &&
 	    _daypart(ci->start_ms, ci->start_tz_min) == q->dp_now)
 		t = slot >= 0 ? q->t_cat[slot] : q->t_any;
-	if (q->wx != 0 && ci->setting == ITEM_OUTDOOR)
-		w = q->wx < 0 ? rp->weather_outdoor_bad
-			      : rp->weather_outdoor_good;
-	else if (q->wx != 0 && ci->setting == ITEM_INDOOR)
-		w = q->wx < 0 ? rp->weather_indoor_bad
-			      : rp->weather_indoor_good;
-	if (q->company && ci->group_friendly == ITEM_YES)
-		s = rp->social_group_yes;
-	else if (q->company && ci->group_friendly == ITEM_NO)
-		s = rp->social_group_no;
-	if (q->dev_bit && ci->device_mask)
-		d *= ci->device_mask & q->dev_bit ? rp->device_match
-						  : rp->device_mismatch;
-	if (q->plat_bit && ci->platform_mask)
-		d *= ci->platform_mask & q->plat_bit ? rp->device_match
-						     : rp->device_mismatch;
+	double w = q->wtab[ci->setting < 3 ? ci->setting : 3];
+	double s = q->stab[ci->group_friendly < 3 ? ci->group_friendly : 3];
+	unsigned dm = ci->device_mask, pm = ci->platform_mask;
+	/* 1 x match x match is match x match: the tables multiply as the
+	 * factors do. */
+	double d = q->dtab[dm ? 1 + ((dm & q->dev_bit) != 0) : 0] *
+	    q->ptab[pm ? 1 + ((pm & q->plat_bit) != 0) : 0];
+
 	f->time = (float)t;
 	f->weather = (float)w;
 	f->social = (float)s;
@@ -614,14 +826,14 @@ static double _context_part(const struct _prep *q, const struct rank_params *rp,
 	return t * w * s * d;
 }
 
-static double _fatigue(const struct _prep *q, const struct rank_params *rp,
-    uint64_t key)
+/* F: lrn_seen's impressions and action marks, through fat_of (16 +
+ * anything when acted on, else the impressions: 0 when not met). */
+static double _fatigue(const struct _prep *q, uint64_t key)
 {
-	struct lrn_seen_info s = lrn_seen(q->p, key);
+	uint32_t x = _seen_entry(q, key);
 
-	if (s.engaged || s.converted)
-		return rp->acted_factor;
-	return q->fat[s.impressions < 16 ? s.impressions : 15];
+	return q
+	    ->fat_of[_SEEN_IMPS(x) | (unsigned)((x & _SEEN_ACTED) != 0) << 4];
 }
 
 static double _novelty(const struct _prep *q, const struct rank_params *rp,
@@ -650,42 +862,68 @@ static const struct rank_factors _ones = { .affinity = 1.0f,
 	.novelty = 1.0f,
 	.explore = 1.0f };
 
+/* L by cell, for the call: candidates often share a place. A key of 0
+ * is a free entry (0 is no cell). */
+struct _cells {
+	uint64_t *key;
+	double *val;
+	size_t mask;
+};
+
+static double _cell_factor(const struct _prep *q, const struct rank_params *rp,
+    struct _cells *cc, uint64_t cell)
+{
+	size_t h = (size_t)((cell * 0x9E3779B97F4A7C15ULL) >> 40) & cc->mask;
+
+	if (cc->key[h] == cell)
+		return cc->val[h];
+	double lat, lon, l = 1.0;
+
+	if (geo_cell_center(cell, &lat, &lon) == 0)
+		l = _place_factor(rp, _km_from_ref(q, lat, lon));
+	cc->key[h] = cell;
+	cc->val[h] = l;
+	return l;
+}
+
 /* Per-candidate arrays of the scoring passes. */
 struct _pass {
-	double *cpart;	/* T W S D */
+	double *part;	/* T W S D */
 	double *lfac;	/* L */
 	uint32_t *didx; /* candidates with a cell, nd of them */
-	double *dlat, *dlon;
 	unsigned nd;
 };
 
 /*
  * Score and factors of every candidate, before exploration, in three
- * passes: everything but L; then L of the candidates with a cell, a run
- * of straight-line arithmetic the processor overlaps from one candidate
- * to the next (in the first pass it would wait on each); then the clamp.
+ * passes: everything but L; then L of the candidates with a cell (by
+ * cell, each distinct one computed once), a run of arithmetic the
+ * processor overlaps from one candidate to the next (in the first pass
+ * it would wait on each); then the clamp.
  */
 static void _score(const struct _prep *q, const struct rank_params *rp,
     const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
-    unsigned strategy, struct _pass *ps, struct rank_factors *f, double *score,
-    uint8_t *mark)
+    unsigned strategy, struct _pass *ps, struct _cells *cc,
+    struct rank_factors *f, double *score, uint8_t *mark)
 {
 	bool context = strategy >= RANK_CONTEXT;
 
 	ps->nd = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct cat_item *ci = c[i].item;
-		double x = c[i].base;
+		struct rank_factors *fi = &f[i];
+		double x = c[i].base, part = 1.0;
+		uint8_t mk = 0;
 
-		f[i] = _ones;
-		f[i].confidence = (float)q->conf;
-		mark[i] = 0;
-		ps->cpart[i] = ps->lfac[i] = 1.0;
+		/* Whole, then field by field: never a wide read of narrow
+		 * writes (a stall per candidate). */
+		*fi = _ones;
+		fi->confidence = (float)q->conf;
 		if (!ci) {
-			f[i].flags = RANK_F_UNKNOWN_ITEM;
+			fi->flags = RANK_F_UNKNOWN_ITEM;
 		} else {
 			uint32_t cat = ci->item.category;
-			int slot = _cat_slot(q->p, cat);
+			int slot = _cat_lookup(q, cat);
 
 			if (q->p) {
 				double a = 1.0 +
@@ -694,44 +932,45 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 
 				a = _clamp(a, rp->affinity_floor,
 				    rp->affinity_cap);
-				f[i].affinity = (float)a;
+				fi->affinity = (float)a;
 				x *= a;
 			}
 			if (context) {
 				double nv = _novelty(q, rp, ctx, ci->added_ms);
-				unsigned d = ps->nd;
 
-				ps->cpart[i] =
-				    _context_part(q, rp, ci, slot, &f[i]);
-				f[i].novelty = (float)nv;
+				part = _context_part(q, ci, slot, fi);
+				fi->novelty = (float)nv;
 				x *= nv;
-				if (ci->geo_cell != 0 && q->has_ref &&
-				    geo_cell_center(ci->geo_cell, &ps->dlat[d],
-					&ps->dlon[d]) == 0)
-					ps->didx[ps->nd++] = i;
+				ps->didx[ps->nd] = i;
+				ps->nd += ci->geo_cell != 0 && q->has_ref;
 			}
-			unsigned t = 0;
-
-			while (t < q->n_top && q->top3[t] != cat)
-				t++;
-			if (cat != 0 && t == q->n_top)
-				mark[i] = _MARK_ELIGIBLE;
+			/* Not among the user's top categories (those are
+			 * profile slots). */
+			mk = (uint8_t)(_MARK_ELIGIBLE *
+			    ((cat != 0) & !q->top_of[slot + 1]));
 		}
 		if (context && q->p) {
-			double ft = _fatigue(q, rp, c[i].key);
+			double ft = _fatigue(q, c[i].key);
 
-			f[i].fatigue = (float)ft;
+			fi->fatigue = (float)ft;
 			x *= ft;
 		}
 		score[i] = _finite(x);
+		ps->part[i] = part;
+		ps->lfac[i] = 1.0;
+		mark[i] = mk;
 	}
 	if (!context)
 		return;
-	for (unsigned d = 0; d < ps->nd; d++)
-		ps->lfac[ps->didx[d]] = _place_factor(rp,
-		    _km_from_ref(q, ps->dlat[d], ps->dlon[d]));
+	if (ps->nd)
+		memset(cc->key, 0, (cc->mask + 1) * sizeof(*cc->key));
+	for (unsigned d = 0; d < ps->nd; d++) {
+		uint32_t i = ps->didx[d];
+
+		ps->lfac[i] = _cell_factor(q, rp, cc, c[i].item->geo_cell);
+	}
 	for (unsigned i = 0; i < n; i++) {
-		double x = _clamp(ps->cpart[i] * ps->lfac[i], rp->context_min,
+		double x = _clamp(ps->part[i] * ps->lfac[i], rp->context_min,
 		    rp->context_max);
 
 		f[i].distance = (float)ps->lfac[i];
@@ -744,48 +983,54 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 
 static bool _before(const double *score, uint32_t a, uint32_t b)
 {
-	return score[a] > score[b] || (score[a] == score[b] && a < b);
+	/* Bitwise: no branch on the data. */
+	return (score[a] > score[b]) | ((score[a] == score[b]) & (a < b));
 }
 
-/*
- * ord[0..n) = the candidates by descending score, ties in input order.
- * A stable LSD radix sort on the complemented bits of the scores as
- * floats (rounding is monotone, and the bits of non-negative floats order
- * as the floats do), skipping the bytes every key shares; then one
- * insertion pass with the exact order, which only moves candidates whose
- * scores the floats could not tell apart. No branch on the data but that
- * pass's, which almost never moves anything.
- */
-static void _order(const double *score, unsigned n, uint32_t *out,
-    uint32_t *ord2, uint32_t *key, uint32_t *key2)
+/* Moves each candidate of ord[0..n) back past those it ranks before:
+ * the exact order, ties in input order. */
+static void _insertion(const double *score, unsigned n, uint32_t *ord)
 {
-	unsigned cnt[4][256];
+	for (unsigned r = 1; r < n; r++) {
+		uint32_t x = ord[r];
+		unsigned j = r;
+
+		while (j > 0 && _before(score, x, ord[j - 1])) {
+			ord[j] = ord[j - 1];
+			j--;
+		}
+		ord[j] = x;
+	}
+}
+
+/* A stable LSD radix sort of ord by key, one pass per byte in which the
+ * keys differ (any: their OR, all: their AND). */
+static void _radix(unsigned n, uint32_t *out, uint32_t *ord2, uint32_t *key,
+    uint32_t *key2, uint32_t any, uint32_t all)
+{
+	unsigned cnt[256];
 	uint32_t *ord = out;
 
-	memset(cnt, 0, sizeof(cnt));
-	for (unsigned i = 0; i < n; i++) {
-		float s = (float)score[i] + 0.0f; /* -0 is 0 */
-		uint32_t b;
+	for (unsigned r = 0; r < n; r++)
+		ord[r] = r;
+	for (unsigned sh = 0; sh < 32; sh += 8) {
+		/* Every key's byte lies in [lo, hi] (bitwise, so in value). */
+		unsigned lo = (all >> sh) & 0xff, hi = (any >> sh) & 0xff;
+		unsigned sum = 0;
 
-		memcpy(&b, &s, sizeof(b));
-		key[i] = ~b;
-		ord[i] = i;
-		for (unsigned d = 0; d < 4; d++)
-			cnt[d][(key[i] >> (8 * d)) & 0xff]++;
-	}
-	for (unsigned d = 0; d < 4; d++) {
-		unsigned sh = 8 * d, sum = 0;
-
-		if (cnt[d][(key[0] >> sh) & 0xff] == n)
+		if (lo == hi)
 			continue; /* one value: nothing to move */
-		for (unsigned v = 0; v < 256; v++) {
-			unsigned x = cnt[d][v];
+		memset(&cnt[lo], 0, (hi - lo + 1) * sizeof(cnt[0]));
+		for (unsigned r = 0; r < n; r++)
+			cnt[(key[r] >> sh) & 0xff]++;
+		for (unsigned v = lo; v <= hi; v++) {
+			unsigned x = cnt[v];
 
-			cnt[d][v] = sum;
+			cnt[v] = sum;
 			sum += x;
 		}
 		for (unsigned r = 0; r < n; r++) {
-			unsigned at = cnt[d][(key[r] >> sh) & 0xff]++;
+			unsigned at = cnt[(key[r] >> sh) & 0xff]++;
 
 			key2[at] = key[r];
 			ord2[at] = ord[r];
@@ -799,20 +1044,66 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		ord2 = x;
 	}
 	/* An odd number of passes left the order in the other array. */
-	if (ord != out) {
+	if (ord != out)
 		memcpy(out, ord, n * sizeof(*out));
-		ord = out;
-	}
-	for (unsigned r = 1; r < n; r++) {
-		uint32_t x = ord[r];
-		unsigned j = r;
+}
 
-		while (j > 0 && _before(score, x, ord[j - 1])) {
-			ord[j] = ord[j - 1];
-			j--;
-		}
-		ord[j] = x;
+/*
+ * ord[0..n) = the candidates by descending score, ties in input order.
+ * Keys are the complemented bits of the scores as floats (rounding is
+ * monotone, and the bits of non-negative floats order as the floats do).
+ * One counting pass puts the candidates into 256 buckets by the top 8
+ * bits of key - min key over the keys' range, in order; one insertion
+ * pass with the exact order then sorts within the buckets (and moves the
+ * candidates whose scores the floats could not tell apart). Where a
+ * bucket holds more than _BUCKET_MAX (scores bunched together) a radix
+ * sort on whole keys instead.
+ */
+#define _BUCKET_MAX 24
+static void _order(const double *score, unsigned n, uint32_t *out,
+    uint32_t *ord2, uint32_t *key, uint32_t *key2)
+{
+	unsigned cnt[256];
+	uint32_t any = 0, all = UINT32_MAX, lo = UINT32_MAX, hi = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		float s = (float)score[i] + 0.0f; /* -0 is 0 */
+		uint32_t b;
+
+		memcpy(&b, &s, sizeof(b));
+		b = ~b;
+		key[i] = b;
+		any |= b;
+		all &= b;
+		lo = b < lo ? b : lo;
+		hi = b > hi ? b : hi;
 	}
+	uint32_t span = hi - lo;
+	unsigned sh = 0, top = 0;
+
+	while (span >> sh > 255)
+		sh++;
+	memset(cnt, 0, sizeof(cnt));
+	for (unsigned i = 0; i < n; i++) {
+		unsigned b = (key[i] - lo) >> sh;
+
+		key2[i] = b;
+		cnt[b]++;
+	}
+	for (unsigned v = 0, sum = 0; v < 256; v++) {
+		unsigned x = cnt[v];
+
+		top = x > top ? x : top;
+		cnt[v] = sum;
+		sum += x;
+	}
+	if (top > _BUCKET_MAX) {
+		_radix(n, out, ord2, key, key2, any, all);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			out[cnt[key2[i]]++] = i;
+	}
+	_insertion(score, n, out);
 }
 
 /* ---- Exploration ------------------------------------------------------- */
@@ -909,31 +1200,52 @@ static unsigned _slot_pos(unsigned j, unsigned m, unsigned k, unsigned every,
 	return j * every - 1;
 }
 
+/* c ? a : b by masks: a select the compiler cannot turn into a branch
+ * on data the predictor would guess wrong half the time. */
+static double _sel(bool c, double a, double b)
+{
+	uint64_t x, y, m = -(uint64_t)c;
+
+	memcpy(&x, &a, sizeof(x));
+	memcpy(&y, &b, sizeof(y));
+	x = (x & m) | (y & ~m);
+	memcpy(&a, &x, sizeof(a));
+	return a;
+}
+
 /* The best unplaced candidate eligible for serendipity, by score x
- * max(trend, 1), or -1. ord[] is the score order: the first best wins. */
-static long _serendipity(const uint32_t *ord, const double *score, unsigned n,
-    const struct rank_cand *c, const uint8_t *mark)
+ * max(trend, 1), or -1. ord[] is the score order: the first best wins.
+ * sv[r]: that value of ord[r], -1 when it is not eligible. */
+static long _serendipity(const uint32_t *ord, const double *sv, unsigned n,
+    const uint8_t *mark)
 {
 	long best = -1;
 	double bv = -1.0;
 
 	for (unsigned r = 0; r < n; r++) {
-		uint32_t i = ord[r];
-
-		if ((mark[i] & (_MARK_PLACED | _MARK_ELIGIBLE)) !=
-		    _MARK_ELIGIBLE)
-			continue;
-		double t = c[i].trend > 1.0f && c[i].trend <= FLT_MAX
-		    ? (double)c[i].trend
-		    : 1.0;
-		double v = score[i] * t;
+		/* Placed ones read as -1, like the ineligible. */
+		double v = _sel(mark[ord[r]] & _MARK_PLACED, -1.0, sv[r]);
 
 		if (v > bv) {
 			bv = v;
-			best = i;
+			best = ord[r];
 		}
 	}
 	return best;
+}
+
+/* sv[] of _serendipity: score x max(trend, 1) of each eligible candidate
+ * in score order (the trend only when it is a number above 1). */
+static void _serendipity_values(const uint32_t *ord, const double *score,
+    unsigned n, const struct rank_cand *c, const uint8_t *mark, double *sv)
+{
+	for (unsigned r = 0; r < n; r++) {
+		uint32_t i = ord[r];
+		float tr = c[i].trend;
+		double t = _sel((tr > 1.0f) & (tr <= FLT_MAX), (double)tr, 1.0);
+
+		sv[r] = _sel(mark[i] & _MARK_ELIGIBLE, score[i] * t, -1.0);
+	}
 }
 
 /*
@@ -991,9 +1303,11 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
 	unsigned t = 0;
 
+	if (m)
+		_serendipity_values(ord, score, n, c, mark, rel);
 	for (unsigned pos = 0; pos < k; pos++) {
 		if (pos == at) {
-			long s = _serendipity(ord, score, n, c, mark);
+			long s = _serendipity(ord, rel, n, mark);
 
 			next++;
 			at = next <= m ? _slot_pos(next, m, k, every, q->bubble)
@@ -1099,13 +1413,15 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	}
 
 	_prep(&q, p, lp, rp, ctx);
-	struct _pass ps = { .cpart = (double *)(base + l.cpart),
-		.lfac = (double *)(base + l.lfac),
-		.didx = (uint32_t *)(base + l.didx),
-		.dlat = (double *)(base + l.dlat),
-		.dlon = (double *)(base + l.dlon) };
+	struct _cells cc = { .key = (uint64_t *)(base + l.ckey),
+		.val = (double *)(base + l.cval),
+		.mask = l.cell_cap - 1 };
 
-	_score(&q, rp, ctx, c, n, s, &ps, f, score, mark);
+	struct _pass ps = { .part = (double *)(base + l.part),
+		.lfac = (double *)(base + l.lfac),
+		.didx = (uint32_t *)(base + l.didx) };
+
+	_score(&q, rp, ctx, c, n, s, &ps, &cc, f, score, mark);
 	_order(score, n, ord, ord2, rkey, rkey2);
 	for (unsigned r = 0; r < n; r++)
 		pre[ord[r]] = r;

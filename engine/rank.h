@@ -49,7 +49,10 @@
  *    the centre of the profile's heaviest location cell (lrn_geo_weight as
  *    of ctx.time_ms; the lowest slot on ties),
  *    L = dist_min + (dist_max - dist_min) * exp(-d / dist_scale_km). No
- *    item cell (or a malformed one), or no location at all: L = 1.
+ *    item cell (or a malformed one), or no location at all: L = 1. Within
+ *    about 300 km d is the same haversine by polynomials (within a few
+ *    units in the last place of geo_distance_km's: relative 1e-15), and
+ *    L is worked out once per distinct cell of the request.
  *  - W, weather: rainy, snowy, stormy or cold: outdoor items
  *    weather_outdoor_bad, indoor weather_indoor_bad; sunny or hot: outdoor
  *    weather_outdoor_good, indoor weather_indoor_good; otherwise (and for
@@ -233,7 +236,7 @@ struct rank_result {
 };
 
 /* Bytes of scratch rank_run needs for n candidates (any alignment; about
- * 270 n bytes); 0 for n = 0 or n > INT_MAX. */
+ * 335 n bytes); 0 for n = 0 or n > INT_MAX. */
 size_t rank_scratch_size(unsigned n);
 
 /*
@@ -243,8 +246,9 @@ size_t rank_scratch_size(unsigned n);
  * pointer other than p, n = 0 or n > INT_MAX, a NaN, infinite or negative
  * base, a strategy out of range, an override that is NaN or above its
  * setting's range) or -ENOSPC (scratch smaller than rank_scratch_size(n)).
- * Ties keep the input order. Cost: O(n) for the factors, a radix sort of
- * the scores (two with Thompson), met_mmr over mmr_pool x k candidates.
+ * Ties keep the input order. Cost: O(n) for the factors, a bucket sort of
+ * the scores (two with Thompson; a radix sort where the scores bunch),
+ * met_mmr over mmr_pool x k candidates.
  */
 int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
     const struct rank_params *rp, const struct rank_ctx *ctx,
