@@ -2,7 +2,7 @@
 """it_hostile: a second local user against penchantd (needs root, to act as
 two unprivileged uids; skips with 77 otherwise).
 
-The daemon runs as uid D, the attacker as uid A:
+The daemon runs as uid D, the attacker as uid A (two uids of no account):
 - A plants a symlink, or a directory of theirs, where D's lock directory
   goes: D refuses to start, says why, and writes nothing through it;
 - with a clean directory D starts; its lock is 0600 in a 0700 directory
@@ -22,7 +22,9 @@ import sys
 import tempfile
 import time
 
-D, A = 65533, 65534
+# Two uids of no account, from the pid: concurrent runs do not meet.
+D = 40000 + (os.getpid() % 10000) * 2
+A = D + 1
 FAILS = []
 
 
