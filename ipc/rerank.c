@@ -17,6 +17,7 @@
 #include "engine/rank.h"
 #include "ipc/client.h"
 #include "shm/catalog.h"
+#include "shm/privacy.h"
 #include "shm/profiles.h"
 
 #define _CAT_CACHE 64 /* distinct categories looked up per call */
@@ -250,7 +251,10 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	struct lrn_profile lp;
 	const struct lrn_profile *prof = NULL;
 	rc_ = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
-	if (rc_ == 0 && lp.events > 0)
+	/* Without consent to personalization the ranking is not personal:
+	 * the profile (if any: a kept withdrawal) is not read. */
+	if (rc_ == 0 && lp.events > 0 &&
+	    priv_consents(r, &lp, EVT_PURPOSE_PERSONALIZATION))
 		prof = &lp;
 	else if (rc_ && rc_ != -ENOENT)
 		return rc_;
@@ -283,6 +287,10 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		} else if (cat_get(r, c->key, &s.items[i]) == 0) {
 			c->item = &s.items[i];
 		}
+		/* Sensitive ids never steer a ranking; a sensitive entity
+		 * keeps only the caller's score. */
+		if (c->item && !priv_item(r, &s.items[i]))
+			c->item = NULL;
 		if (c->item && c->item->item.category) {
 			const struct _catinfo *ci = _cat_cached(r, &cache,
 			    c->item->item.category, rc.time_ms);

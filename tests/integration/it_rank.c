@@ -181,6 +181,14 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, 0, &po, out, NULL),
 	    -EINVAL);
 
+	/* Without consent to personalization the ranking is not personal:
+	 * the base order, affinity 1 everywhere. */
+	REQUIRE(pen_consent_set(p, "alice", 5, PEN_PURPOSE_PERSONALIZATION, 0,
+		    5000) == 0);
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL) == 0);
+	for (unsigned i = 0; i < N; i++)
+		CHECK(out[i].affinity == 1.0f && out[i].confidence == 0.0f);
+
 	pen_close(&p);
 	CHECK_EQ_INT(hx_stop(&h), 0);
 	hx_cleanup(&h);
