@@ -159,6 +159,7 @@ struct cfg {
 	unsigned segment_seed;
 	double segment_low_confidence;
 	double segment_min_share;
+	unsigned experiment_look_s;
 	char segment_overrides[CFG_OVERRIDES_STR_MAX + 1];
 
 	/* rank API server (workers/server.h) */

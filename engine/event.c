@@ -291,13 +291,24 @@ struct evt_limits evt_limits_default(void)
 
 /* --- request ids --- */
 
-uint64_t evt_request_make(int64_t time_ms, unsigned strategy, uint32_t seq)
+uint64_t evt_request_make_arm(int64_t time_ms, unsigned strategy, unsigned arm,
+    uint32_t seq)
 {
 	int64_t t = time_ms - EVT_REQUEST_EPOCH_MS;
 	uint64_t ut = t < 0 ? 0 : (uint64_t)t & ((1ULL << 42) - 1);
-	uint64_t id =
-	    ut << 22 | (uint64_t)(strategy & 0xF) << 18 | (seq & 0x3FFFF);
+	uint64_t id = ut << 22 | (uint64_t)(strategy & 0xF) << 18 |
+	    (uint64_t)(arm & 0x3F) << 12 | (seq & 0xFFF);
 	return id ? id : 1;
+}
+
+uint64_t evt_request_make(int64_t time_ms, unsigned strategy, uint32_t seq)
+{
+	return evt_request_make_arm(time_ms, strategy, 0, seq);
+}
+
+unsigned evt_request_arm(uint64_t id)
+{
+	return (unsigned)(id >> 12) & 0x3F;
 }
 
 int64_t evt_request_time(uint64_t id)

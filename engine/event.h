@@ -350,13 +350,18 @@ unsigned evt_context_parse(enum evt_context_kind kind, const char *s,
  * Request ids: what a rank request returns and the impression and click
  * events of its results carry back, so they can be attributed to it.
  * [63..22] milliseconds since 2024-01-01T00:00Z (139 years), [21..18] the
- * strategy (0..15), [17..0] a sequence: unique per client for 2^18
- * requests a millisecond. Never 0.
+ * strategy (0..15), [17..12] the experiment arm (0: none; shm/experiments.h),
+ * [11..0] a sequence: unique per client for 4096 requests a millisecond.
+ * Never 0.
  */
 #define EVT_REQUEST_EPOCH_MS 1704067200000LL
+#define EVT_REQUEST_ARMS 63
 uint64_t evt_request_make(int64_t time_ms, unsigned strategy, uint32_t seq);
+uint64_t evt_request_make_arm(int64_t time_ms, unsigned strategy, unsigned arm,
+    uint32_t seq);
 int64_t evt_request_time(uint64_t id); /* UTC ms; 0 for 0 */
 unsigned evt_request_strategy(uint64_t id);
+unsigned evt_request_arm(uint64_t id);
 
 /*
  * Key derivations. These are the only places ids become keys. Never 0.

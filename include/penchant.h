@@ -533,6 +533,65 @@ struct pen_erase_report {
 int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
     struct pen_erase_report *out, char *err, size_t errlen);
 
+/* Experiments (docs/EXPERIMENTS.md) ------------------------------------- */
+
+#define PEN_EXPERIMENTS_MAX 8
+#define PEN_VARIANTS_MAX 4
+
+/* One variant of an experiment, with what its counts say against the
+ * control (variant 0): NaN where a test could not be run yet. */
+struct pen_variant {
+	char name[32];
+	char strategy[16];
+	double weight;				    /* configured share */
+	double epsilon, explore_weight, mmr_lambda; /* negative: default */
+	uint64_t exposures, impressions, clicks, conversions;
+	double ctr, conversion, reward_mean, reward_var, mrr; /* per exposure */
+	double ctr_diff, ctr_lo, ctr_hi, ctr_z, ctr_p; /* z test vs control */
+	double conv_diff, conv_lo, conv_hi, conv_p;
+	double reward_diff, reward_lo, reward_hi, reward_t, reward_df,
+	    reward_p;		   /* Welch t */
+	double prob_beats_control; /* Bayesian, on CTR */
+	double expected_loss;	   /* of shipping this variant */
+	double always_valid_p, always_valid_lo, always_valid_hi; /* mSPRT */
+	double prob_best; /* Thompson share among the variants */
+	uint32_t reserved[8];
+};
+
+struct pen_experiment {
+	char name[32];
+	char salt[32];
+	int64_t start_ms, stop_ms; /* 0: open */
+	int segment;		   /* target segment id, -1 everyone */
+	int active;		   /* running (else kept for reading) */
+	int bandit;		   /* Thompson allocation */
+	int64_t loaded_ms;
+	double srm_chi2, srm_p; /* sample-ratio mismatch on exposures */
+	int srm_broken;		/* srm_p < 0.001: do not trust the rest */
+	unsigned n_variants;
+	struct pen_variant v[PEN_VARIANTS_MAX];
+	uint32_t reserved[8];
+};
+
+struct pen_experiments {
+	uint64_t version; /* loads so far */
+	unsigned n;
+	struct pen_experiment e[PEN_EXPERIMENTS_MAX];
+};
+
+/* The running experiments and their reports (alpha 0.05). */
+int pen_experiments_read(pen_t *p, struct pen_experiments *out);
+
+/*
+ * Replaces the set of running experiments with the definitions in `json`
+ * (JSON lines, one experiment each; docs/EXPERIMENTS.md), under the
+ * instance's loader lock; an experiment that keeps its name keeps its
+ * counts. Recorded in the audit trail. 0, or -EINVAL / -EBUSY / -ENOSPC
+ * with a message naming the line and field.
+ */
+int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
+    size_t errlen);
+
 /* Attributed outcomes of served rankings, by strategy and list position. */
 struct pen_serving {
 	uint64_t impressions, clicks, conversions;

@@ -1436,6 +1436,14 @@ static size_t _shown(const struct rq_request *rq)
 	return rq->opt.k && rq->opt.k < rq->n ? rq->opt.k : rq->n;
 }
 
+/* The strategy that served the request: the request id says (an
+ * experiment may have chosen it), else the one asked for. */
+static const char *_served(const struct rq_request *rq, uint64_t request_id)
+{
+	const char *n = rank_strategy_name(evt_request_strategy(request_id));
+	return n ? n : rq->strategy;
+}
+
 int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
     const struct pen_ranked *res, uint64_t request_id)
 {
@@ -1445,7 +1453,7 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 			return -EINVAL;
 	_putf(b,
 	    "{\"request_id\":\"%016" PRIx64 "\",\"strategy\":", request_id);
-	_json_str(b, rq->strategy);
+	_json_str(b, _served(rq, request_id));
 	_puts(b, ",\"results\":[");
 	for (size_t i = 0; i < m; i++) {
 		const struct pen_ranked *r = &res[i];
@@ -1525,7 +1533,7 @@ int rq_encode_mpack(struct rq_buf *b, const struct rq_request *rq,
 	_mp_str(&pk, "request_id");
 	_mp_str(&pk, hex);
 	_mp_str(&pk, "strategy");
-	_mp_str(&pk, rq->strategy);
+	_mp_str(&pk, _served(rq, request_id));
 	_mp_str(&pk, "results");
 	msgpack_pack_array(&pk, m);
 	for (size_t i = 0; i < m; i++) {

@@ -17,6 +17,7 @@
 #include "engine/rank.h"
 #include "ipc/client.h"
 #include "shm/catalog.h"
+#include "shm/experiments.h"
 #include "shm/privacy.h"
 #include "shm/profiles.h"
 
@@ -300,8 +301,18 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			}
 		}
 	}
+	/* Experiments: a user in one is served its variant (when the
+	 * caller left the strategy to the engine), the exposure is counted,
+	 * and the request id carries the arm so outcomes find it. */
+	unsigned arm = 0;
+	struct exp_variant ev;
+	bool in_exp = !(opt && opt->strategy) &&
+	    expb_choose(r, evt_user_key(&r->hdr->limits, user_id, len), now, -1,
+		true, &arm, &ev) >= 0;
+	if (in_exp)
+		strat = ev.strategy;
 	uint64_t rid =
-	    evt_request_make(now, (unsigned)strat, client_rank_seq(p));
+	    evt_request_make_arm(now, (unsigned)strat, arm, client_rank_seq(p));
 	struct rank_opts ro = {
 		.strategy = (unsigned)strat,
 		.k = opt ? opt->k : 0,
@@ -313,6 +324,14 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	};
 	if (!opt) /* zeroed options would mean "no exploration" */
 		ro.epsilon = ro.explore_weight = ro.mmr_lambda = -1.0;
+	if (in_exp) { /* the variant's overrides, where the caller set none */
+		if (ro.epsilon < 0)
+			ro.epsilon = ev.epsilon;
+		if (ro.explore_weight < 0)
+			ro.explore_weight = ev.explore_weight;
+		if (ro.mmr_lambda < 0)
+			ro.mmr_lambda = ev.mmr_lambda;
+	}
 	int got = rank_run(prof, &r->hdr->params, &r->hdr->rank, &rc, s.cands,
 	    (unsigned)n, &ro, s.rank, s.rank_size, s.res);
 	if (got < 0)

@@ -12,30 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool _alive(int32_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 int cat_lock(const struct reg *r, char *err, size_t errlen)
 {
-	struct cat_block *cb = reg_catalog(r);
-	int32_t me = getpid();
-	for (;;) {
-		int32_t cur = ck_pr_load_int(&cb->writer);
-		if (cur == me)
-			return 0;
-		if (cur != 0 && _alive(cur)) {
-			snprintf(err, errlen,
-			    "the catalog is being written by pid %d; wait for it to finish",
-			    cur);
-			return -EBUSY;
-		}
-		/* Free, or its holder died: a dead writer left whole entries
-		 * or entries with an odd count, which cat_put rewrites. */
-		if (ck_pr_cas_int(&cb->writer, cur, me))
-			return 0;
-	}
+	/* A dead writer left whole entries or entries with an odd count,
+	 * which cat_put rewrites. */
+	return reg_writer_lock(&reg_catalog(r)->writer, "the catalog", err,
+	    errlen);
 }
 
 void cat_unlock(const struct reg *r)

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "engine/event.h"
+#include "engine/experiment.h"
 #include "engine/item.h"
 #include "engine/learn.h"
 #include "engine/rank.h"
@@ -32,7 +33,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 15 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 16 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -75,7 +76,8 @@ struct reg_geometry {
 /* Offsets and strides (bytes from the region base); sup writes once. */
 struct reg_offsets {
 	uint64_t procs, producers, rings, shards, catalog, names;
-	uint64_t segments; /* struct seg_block */
+	uint64_t segments;    /* struct seg_block */
+	uint64_t experiments; /* struct exp_block */
 	uint64_t acceptor; /* struct acc_block; == end when acceptor_slots 0 */
 	uint64_t end;
 	uint64_t ring_stride, shard_stride;
@@ -234,8 +236,22 @@ struct cat_stat {
 	uint32_t pos_today, pos_yesterday;
 	uint64_t impressions, actions;
 };
+/*
+ * A recent request of an experiment and the reward (clicks +
+ * conversions) attributed to it so far: what the sum of squared rewards
+ * per exposure needs (engine/experiment.h). Direct-mapped by request id;
+ * a newer request in the same slot takes it over.
+ */
+#define REG_EXP_REQUESTS 1024
+struct exp_request {
+	uint64_t id;
+	uint32_t reward;
+	uint32_t pad;
+};
+
 struct shard_stats {
 	struct serve_cell pos[RANK_STRATEGY_SLOTS][REG_POSITIONS];
+	struct exp_request exp_req[REG_EXP_REQUESTS];
 	struct cat_stat cats[REG_CAT_STATS];
 	uint64_t cats_full;    /* category events that found no slot */
 	uint64_t unattributed; /* actions whose request id was too old */
@@ -344,6 +360,45 @@ struct seg_table {
 	double inertia, silhouette;
 	double scale_mean[16], scale_std[16]; /* the features' scaler */
 	struct seg_info seg[SEG_MAX];
+};
+
+/*
+ * Experiments (shm/experiments.h). A slot's definition changes only under
+ * the loader's lock (writer, a pid) and its sequence lock; its arms are
+ * counters any client (exposures) and any worker (outcomes) adds to
+ * atomically; looks (the always-valid tests' state) belong to the
+ * segmenter. generation moves when a slot gets another experiment, so
+ * its counters are not mixed up with the previous one's.
+ */
+struct exp_arm {
+	uint64_t exposures, impressions, clicks, conversions;
+	uint64_t reward_sq;
+	uint64_t rr_micro; /* sum of 1e6 / click position */
+	uint8_t pad[16];
+};
+
+struct exp_slot {
+	struct ck_sequence seq;
+	uint32_t active;
+	uint64_t generation;
+	int64_t loaded_ms;
+	struct exp_def def;
+	struct exp_arm arm[EXP_VARIANTS];
+	struct ck_sequence look_seq;
+	uint32_t pad;
+	/* Under look_seq, written by the segmenter (and cleared by a
+	 * loader that restarts the slot): */
+	struct exp_look look;
+	double weights[EXP_VARIANTS]; /* bandit allocation */
+	uint32_t bandit;	      /* weights are set */
+} __attribute__((aligned(REG_LINE)));
+
+struct exp_block {
+	int32_t writer;	  /* pid holding the loader's lock, 0 = free */
+	uint32_t n;	  /* slots in use (active or not) */
+	uint64_t version; /* loads completed */
+	uint8_t pad[REG_LINE - 16];
+	struct exp_slot slot[EXP_MAX];
 };
 
 struct seg_block {

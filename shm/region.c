@@ -4,8 +4,10 @@
  */
 #include "shm/region.h"
 
+#include <ck_pr.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -75,6 +77,8 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	at += (uint64_t)geo->names_slots * sizeof(struct name_entry);
 	off->segments = at = _align(at, REG_LINE);
 	at += sizeof(struct seg_block);
+	off->experiments = at = _align(at, REG_LINE);
+	at += sizeof(struct exp_block);
 	/* The acceptor's forward-protocol state: only with an acceptor slot,
 	 * so regions without one keep their size. */
 	off->acceptor = at = _align(at, 4096);
@@ -341,4 +345,29 @@ int reg_unlink(const char *instance)
 	char name[64];
 	reg_shm_name(instance, name, sizeof(name));
 	return shm_unlink(name) ? -errno : 0;
+}
+
+static bool _pid_alive(int32_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int reg_writer_lock(int32_t *word, const char *what, char *err, size_t errlen)
+{
+	int32_t me = getpid();
+	for (;;) {
+		int32_t cur = ck_pr_load_int(word);
+		if (cur == me)
+			return 0;
+		if (cur != 0 && _pid_alive(cur)) {
+			snprintf(err, errlen,
+			    "%s is being written by pid %d; wait for it to finish",
+			    what, cur);
+			return -EBUSY;
+		}
+		/* Free, or its holder died: what a dead writer left is the
+		 * next writer's to rewrite. */
+		if (ck_pr_cas_int(word, cur, me))
+			return 0;
+	}
 }

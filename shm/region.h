@@ -123,6 +123,17 @@ static inline struct seg_block *reg_segments(const struct reg *r)
 {
 	return (struct seg_block *)(r->base + r->hdr->off.segments);
 }
+/*
+ * A writer lock in the region: *word holds the holder's pid, 0 when
+ * free; a dead holder's lock is taken over. 0, or -EBUSY with a message
+ * naming what is being written (`what`) and by which pid.
+ */
+int reg_writer_lock(int32_t *word, const char *what, char *err, size_t errlen);
+
+static inline struct exp_block *reg_experiments(const struct reg *r)
+{
+	return (struct exp_block *)(r->base + r->hdr->off.experiments);
+}
 static inline struct name_entry *reg_names(const struct reg *r)
 {
 	return (struct name_entry *)(r->base + r->hdr->off.names);

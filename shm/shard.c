@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "shm/catalog.h"
+#include "shm/experiments.h"
 #include "shm/privacy.h"
 #include "shm/profiles.h"
 #include "shm/ring.h"
@@ -81,9 +82,10 @@ static void _inc64(uint64_t *c)
  * shard_stats). Kept after the record is applied: a worker killed in
  * between loses at most this one event's counts, never doubles them.
  */
-static void _stats(const struct reg *r, struct shard_stats *st,
-    const struct evt_record *e, const struct lrn_item *item)
+static void _stats(const struct reg *r, unsigned s, const struct evt_record *e,
+    const struct lrn_item *item)
 {
+	struct shard_stats *st = &reg_shard(r, s)->stats;
 	const struct lrn_params *prm = &r->hdr->params;
 	bool imp = e->type == EVT_IMPRESSION, act = lrn_is_action(prm, e);
 	if (item && item->category && e->type != EVT_SEARCH) {
@@ -123,6 +125,7 @@ static void _stats(const struct reg *r, struct shard_stats *st,
 	struct serve_cell *cell = &st->pos[strat][pos];
 	if (imp) {
 		_inc64(&cell->impressions);
+		expb_outcome(r, s, e, true, false, false);
 		return;
 	}
 	int64_t age = e->time_ms - evt_request_time(e->request_id);
@@ -136,6 +139,7 @@ static void _stats(const struct reg *r, struct shard_stats *st,
 	_inc64(&cell->clicks);
 	if (lrn_is_conversion(e))
 		_inc64(&cell->conversions);
+	expb_outcome(r, s, e, false, true, lrn_is_conversion(e));
 }
 
 /* The record is done with: nothing of it is applied (any more). */
@@ -253,7 +257,7 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 		counters[sensitive ? REG_C_SENSITIVE : REG_C_NO_CONSENT]++;
 		_done(b, e);
 		if (count && !sensitive)
-			_stats(r, &sh->stats, e, item);
+			_stats(r, s, e, item);
 		return;
 	}
 	struct shard_intent *in = &sh->intent;
@@ -274,7 +278,7 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	}
 	counters[REG_C_APPLIED]++;
 	if (count)
-		_stats(r, &sh->stats, e, item);
+		_stats(r, s, e, item);
 }
 
 static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)

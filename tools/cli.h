@@ -44,10 +44,14 @@ int cli_segments(const struct cli *c, int argc, char **argv);
 int cli_erase(const struct cli *c, int argc, char **argv);
 int cli_consent(const struct cli *c, int argc, char **argv);
 int cli_export(const struct cli *c, int argc, char **argv);
+int cli_experiments(const struct cli *c, int argc, char **argv);
 int cli_audit(const struct cli *c, int argc, char **argv);
 
 /* The segments as `penchant segments --json` prints them (a line). */
 void cli_segments_json(FILE *f, const struct pen_segments *s);
+
+/* The experiments as `penchant experiments --json` prints them (a line). */
+void cli_experiments_json(FILE *f, const struct pen_experiments *x);
 
 /* Catalog lines from a stream into the region; errors name FILE:LINE. */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,

@@ -29,6 +29,7 @@ static void _usage(FILE *f)
 	    "  erase USER               everything held on USER, gone (docs/PRIVACY.md)\n"
 	    "  consent USER [--personalization yes|no] [--analytics yes|no]\n"
 	    "  export USER              everything held on USER, as JSON\n"
+	    "  experiments [--json] | load FILE  A/B tests of strategies and their results\n"
 	    "  audit verify|show [...]  the audit trail: check its hash chain, list it\n"
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
 		return cli_consent(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "export"))
 		return cli_export(&c, sub_argc, sub_argv);
+	if (!strcmp(cmd, "experiments"))
+		return cli_experiments(&c, sub_argc, sub_argv);
 	if (!strcmp(cmd, "audit"))
 		return cli_audit(&c, sub_argc, sub_argv);
 	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shm/experiments.h"
 #include "shm/segment.h"
 #include "workers/log.h"
 
@@ -40,9 +41,16 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 	ck_pr_store_uint(&me->ready, 1);
 	uint64_t seen = ck_pr_load_64(&b->refresh_requests);
 	int64_t last = 0, every = (int64_t)c->segment_interval_s * 1000;
+	int64_t looked = 0, look_every = (int64_t)c->experiment_look_s * 1000;
 	while (!_stop) {
 		int64_t now = reg_now_mono_ms();
 		ck_pr_store_64((uint64_t *)&me->heartbeat_ms, (uint64_t)now);
+		/* The experiments' looks (always-valid tests, bandit weights):
+		 * this process is their only writer. */
+		if (now - looked >= look_every) {
+			looked = now;
+			expb_looks(r);
+		}
 		uint64_t asked = ck_pr_load_64(&b->refresh_requests);
 		bool due = asked != seen || (every && now - last >= every) ||
 		    (!last && every);

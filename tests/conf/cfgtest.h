@@ -63,6 +63,7 @@ static const char *const cfgtest_names[] = {
 	"segment_seed",
 	"segment_low_confidence",
 	"segment_min_share",
+	"experiment_look_s",
 	"segment_overrides",
 	"http_listen",
 	"rank_listen",

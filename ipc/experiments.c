@@ -1,0 +1,306 @@
+/*
+ * experiments: libpenchant's experiment calls (penchant.h): definitions
+ * from JSON lines into the region, and the report of what the counts say
+ * (engine/experiment.h computes it; this file only carries it out).
+ */
+#include "penchant.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clock.h"
+#include "engine/rank.h"
+#include "ipc/audit.h"
+#include "ipc/client.h"
+#include "ipc/json.h"
+#include "shm/experiments.h"
+
+_Static_assert(PEN_EXPERIMENTS_MAX == EXP_MAX &&
+	PEN_VARIANTS_MAX == EXP_VARIANTS,
+    "public arrays hold the experiments");
+
+#define _TOKS 256
+
+struct _line {
+	const struct json_tok *t;
+	unsigned no; /* line number, for messages */
+	char *err;
+	size_t errlen;
+};
+
+static int _fail(const struct _line *l, const char *field, const char *why)
+{
+	snprintf(l->err, l->errlen, "line %u: %s: %s", l->no, field, why);
+	return -EINVAL;
+}
+
+/* A string member into buf; absent: "" (ok when !required). */
+static int _str(const struct _line *l, size_t obj, const char *key, char *buf,
+    size_t cap, bool required)
+{
+	long k = json_object_get(l->t, obj, key);
+	buf[0] = 0;
+	if (k < 0)
+		return required ? _fail(l, key, "missing") : 0;
+	if (l->t[k].kind != JSON_STRING)
+		return _fail(l, key, "must be a string");
+	if (l->t[k].len >= cap)
+		return _fail(l, key, "too long");
+	memcpy(buf, l->t[k].str, l->t[k].len);
+	buf[l->t[k].len] = 0;
+	return 0;
+}
+
+/* A number member; absent: dflt. */
+static int _num(const struct _line *l, size_t obj, const char *key, double dflt,
+    double *out)
+{
+	long k = json_object_get(l->t, obj, key);
+	*out = dflt;
+	if (k < 0 || l->t[k].kind == JSON_NULL)
+		return 0;
+	if (l->t[k].kind != JSON_NUMBER || !isfinite(l->t[k].num))
+		return _fail(l, key, "must be a number");
+	*out = l->t[k].num;
+	return 0;
+}
+
+/* An RFC 3339 time member into ms; absent: 0. */
+static int _time(const struct _line *l, size_t obj, const char *key,
+    int64_t *ms)
+{
+	char buf[64];
+	int rc = _str(l, obj, key, buf, sizeof(buf), false);
+	*ms = 0;
+	if (rc || !buf[0])
+		return rc;
+	if (clk_parse_rfc3339(buf, strlen(buf), ms, NULL, NULL) < 0)
+		return _fail(l, key, "not an RFC 3339 time");
+	return 0;
+}
+
+static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
+{
+	char strat[32];
+	double w, e, x, m;
+	int rc = _str(l, obj, "name", v->name, sizeof(v->name), true);
+	if (!rc)
+		rc = _str(l, obj, "strategy", strat, sizeof(strat), true);
+	int s = rc ? -1 : rank_strategy_parse(strat, strlen(strat));
+	if (!rc && s < 0)
+		rc = _fail(l, "strategy",
+		    "not one of base, profile, context, explore, diverse, full");
+	if (!rc && !(rc = _num(l, obj, "weight", 1.0, &w)) &&
+	    !(rc = _num(l, obj, "epsilon", -1.0, &e)) &&
+	    !(rc = _num(l, obj, "explore_weight", -1.0, &x)))
+		rc = _num(l, obj, "mmr_lambda", -1.0, &m);
+	if (rc)
+		return rc;
+	v->strategy = (uint8_t)s;
+	v->weight = (float)w;
+	v->epsilon = (float)e;
+	v->explore_weight = (float)x;
+	v->mmr_lambda = (float)m;
+	return 0;
+}
+
+static int _def(const struct _line *l, struct exp_def *d)
+{
+	char alloc[16];
+	double seg;
+	memset(d, 0, sizeof(*d));
+	int rc = _str(l, 0, "name", d->name, sizeof(d->name), true);
+	if (!rc)
+		rc = _str(l, 0, "salt", d->salt, sizeof(d->salt), false);
+	if (!rc && !d->salt[0]) /* the name: reruns need a new salt */
+		snprintf(d->salt, sizeof(d->salt), "%s", d->name);
+	if (!rc && !(rc = _time(l, 0, "start", &d->start_ms)) &&
+	    !(rc = _time(l, 0, "stop", &d->stop_ms)) &&
+	    !(rc = _num(l, 0, "segment", -1.0, &seg)))
+		rc = _str(l, 0, "allocation", alloc, sizeof(alloc), false);
+	if (rc)
+		return rc;
+	if (seg != floor(seg) || seg < -1 || seg > 1e6)
+		return _fail(l, "segment", "a segment id, or -1 for everyone");
+	d->segment = (int32_t)seg;
+	if (!alloc[0] || !strcmp(alloc, "fixed"))
+		d->alloc = EXP_ALLOC_FIXED;
+	else if (!strcmp(alloc, "thompson"))
+		d->alloc = EXP_ALLOC_THOMPSON;
+	else
+		return _fail(l, "allocation", "fixed or thompson");
+	long va = json_object_get(l->t, 0, "variants");
+	if (va < 0 || l->t[va].kind != JSON_ARRAY)
+		return _fail(l, "variants", "an array of 2 to 4 variants");
+	if (l->t[va].count < 2 || l->t[va].count > EXP_VARIANTS)
+		return _fail(l, "variants", "2 to 4 variants");
+	size_t k = (size_t)va + 1;
+	for (unsigned i = 0; i < l->t[va].count; i++, k = l->t[k].end) {
+		if (l->t[k].kind != JSON_OBJECT)
+			return _fail(l, "variants", "each one an object");
+		if ((rc = _variant(l, k, &d->v[i])))
+			return rc;
+		d->n_variants++;
+	}
+	char why[200];
+	if (exp_check(d, why, sizeof(why)))
+		return _fail(l, d->name, why);
+	return 0;
+}
+
+/* Parses every non-blank line of text into defs; returns the count. */
+static int _parse(const char *text, size_t len, struct exp_def *defs, char *err,
+    size_t errlen)
+{
+	struct json_tok toks[_TOKS];
+	char scratch[4096];
+	struct json_work w;
+	json_work_init(&w, toks, _TOKS, scratch, sizeof(scratch));
+	unsigned n = 0, no = 0;
+	for (size_t at = 0; at < len;) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t ll = nl ? (size_t)(nl - (text + at)) : len - at;
+		const char *line = text + at;
+		at += ll + 1;
+		no++;
+		while (ll && (line[ll - 1] == '\r' || line[ll - 1] == ' '))
+			ll--;
+		if (!ll)
+			continue;
+		if (n == EXP_MAX) {
+			snprintf(err, errlen,
+			    "line %u: at most %d experiments run at once", no,
+			    EXP_MAX);
+			return -ENOSPC;
+		}
+		char why[160];
+		struct _line l = { toks, no, err, errlen };
+		if (json_parse(line, ll, &w, NULL, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "line %u: not JSON: %s", no, why);
+			return -EINVAL;
+		}
+		if (toks[0].kind != JSON_OBJECT)
+			return _fail(&l, "line", "must be an object");
+		int rc = _def(&l, &defs[n]);
+		if (rc)
+			return rc;
+		n++;
+	}
+	return (int)n;
+}
+
+int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
+    size_t errlen)
+{
+	if (errlen)
+		err[0] = 0;
+	if (!p || (!json && len))
+		return -EINVAL;
+	struct exp_def defs[EXP_MAX];
+	int n = _parse(json ? json : "", len, defs, err, errlen);
+	if (n < 0)
+		return n;
+	const struct reg *r = client_region(p);
+	int rc = expb_lock(r, err, errlen);
+	if (rc)
+		return rc;
+	rc = expb_load(r, defs, (unsigned)n, reg_now_wall_ms(), err, errlen);
+	expb_unlock(r);
+	if (rc)
+		return rc;
+	const struct reg_header *h = r->hdr;
+	char detail[AUD_DETAIL_MAX], aerr[256];
+	int at = snprintf(detail, sizeof(detail), "experiments=%d", n);
+	for (int i = 0; i < n && at > 0 && (size_t)at < sizeof(detail); i++)
+		at += snprintf(detail + at, sizeof(detail) - (size_t)at, "%s%s",
+		    i ? "," : " ", defs[i].name);
+	if (h->state_dir[0])
+		aud_append(h->state_dir, h->instance, AUD_CONFIG,
+		    AUD_NO_SUBJECT, detail, aerr, sizeof(aerr));
+	return 0;
+}
+
+static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
+    const struct exp_variant_report *v, struct pen_variant *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", d->name);
+	snprintf(o->strategy, sizeof(o->strategy), "%s",
+	    rank_strategy_name(d->strategy));
+	o->weight = d->weight;
+	o->epsilon = d->epsilon;
+	o->explore_weight = d->explore_weight;
+	o->mmr_lambda = d->mmr_lambda;
+	o->exposures = c->exposures;
+	o->impressions = c->impressions;
+	o->clicks = c->clicks;
+	o->conversions = c->conversions;
+	o->ctr = v->ctr;
+	o->conversion = v->conversion;
+	o->reward_mean = v->reward_mean;
+	o->reward_var = v->reward_var;
+	o->mrr = v->mrr;
+	o->prob_best = v->prob_best;
+	o->always_valid_p = v->msprt_p;
+	o->always_valid_lo = v->msprt_lo;
+	o->always_valid_hi = v->msprt_hi;
+	double nan = NAN;
+	o->ctr_diff = v->have_z ? v->z_ctr.diff : nan;
+	o->ctr_lo = v->have_z ? v->z_ctr.lo : nan;
+	o->ctr_hi = v->have_z ? v->z_ctr.hi : nan;
+	o->ctr_z = v->have_z ? v->z_ctr.z : nan;
+	o->ctr_p = v->have_z ? v->z_ctr.p : nan;
+	o->conv_diff = v->have_z ? v->z_conv.diff : nan;
+	o->conv_lo = v->have_z ? v->z_conv.lo : nan;
+	o->conv_hi = v->have_z ? v->z_conv.hi : nan;
+	o->conv_p = v->have_z ? v->z_conv.p : nan;
+	o->reward_diff = v->have_welch ? v->welch_reward.diff : nan;
+	o->reward_lo = v->have_welch ? v->welch_reward.lo : nan;
+	o->reward_hi = v->have_welch ? v->welch_reward.hi : nan;
+	o->reward_t = v->have_welch ? v->welch_reward.t : nan;
+	o->reward_df = v->have_welch ? v->welch_reward.df : nan;
+	o->reward_p = v->have_welch ? v->welch_reward.p : nan;
+	o->prob_beats_control = v->have_bayes ? v->bayes_ctr.prob : nan;
+	o->expected_loss = v->have_bayes ? v->bayes_ctr.loss_t : nan;
+}
+
+static void _pexperiment(const struct exp_view *v, const struct exp_report *rp,
+    struct pen_experiment *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", v->def.name);
+	snprintf(o->salt, sizeof(o->salt), "%s", v->def.salt);
+	o->start_ms = v->def.start_ms;
+	o->stop_ms = v->def.stop_ms;
+	o->segment = v->def.segment;
+	o->active = v->active;
+	o->bandit = v->def.alloc == EXP_ALLOC_THOMPSON;
+	o->loaded_ms = v->loaded_ms;
+	o->srm_chi2 = rp->have_srm ? rp->srm.chi2 : NAN;
+	o->srm_p = rp->have_srm ? rp->srm.p : NAN;
+	o->srm_broken = rp->srm_broken;
+	o->n_variants = v->def.n_variants;
+	for (unsigned k = 0; k < v->def.n_variants; k++)
+		_pvariant(&v->def.v[k], &v->counts[k], &rp->v[k], &o->v[k]);
+}
+
+int pen_experiments_read(pen_t *p, struct pen_experiments *out)
+{
+	if (!p || !out)
+		return -EINVAL;
+	const struct reg *r = client_region(p);
+	memset(out, 0, sizeof(*out));
+	out->version = ck_pr_load_64(&reg_experiments(r)->version);
+	for (unsigned i = 0, n = expb_slots(r); i < n; i++) {
+		struct exp_view v;
+		struct exp_report rp;
+		if (expb_read(r, i, &v) || v.def.n_variants < 2 ||
+		    exp_report(&v.def, v.counts, &v.look, 0.05, &rp))
+			continue;
+		_pexperiment(&v, &rp, &out->e[out->n++]);
+	}
+	return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * experiments: definitions, assignment and outcome counts in the region
+ * (experiments.h).
+ */
+#include "shm/experiments.h"
+
+#include <ck_pr.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shm/seqlock.h"
+
+int expb_lock(const struct reg *r, char *err, size_t errlen)
+{
+	return reg_writer_lock(&reg_experiments(r)->writer, "the experiments",
+	    err, errlen);
+}
+
+void expb_unlock(const struct reg *r)
+{
+	struct exp_block *b = reg_experiments(r);
+	ck_pr_fence_store();
+	ck_pr_store_64(&b->version, b->version + 1);
+	ck_pr_store_int(&b->writer, 0);
+}
+
+static int _find(const struct exp_block *b, const char *name)
+{
+	for (unsigned i = 0; i < b->n && i < EXP_MAX; i++)
+		if (!strcmp(b->slot[i].def.name, name))
+			return (int)i;
+	return -1;
+}
+
+/* A slot for a new experiment: a never-used one, else an inactive one. */
+static int _free_slot(struct exp_block *b, const bool *keep)
+{
+	if (b->n < EXP_MAX)
+		return (int)b->n++;
+	for (unsigned i = 0; i < EXP_MAX; i++)
+		if (!keep[i])
+			return (int)i;
+	return -1;
+}
+
+static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
+    int64_t now_ms)
+{
+	seq_write_begin(&sl->seq);
+	if (fresh) {
+		memset(sl->arm, 0, sizeof(sl->arm));
+		sl->generation++;
+		sl->loaded_ms = now_ms;
+		seq_write_begin(&sl->look_seq);
+		memset(&sl->look, 0, sizeof(sl->look));
+		sl->bandit = 0;
+		seq_write_end(&sl->look_seq);
+	}
+	sl->def = *d;
+	sl->active = 1;
+	seq_write_end(&sl->seq);
+}
+
+int expb_load(const struct reg *r, const struct exp_def *defs, unsigned n,
+    int64_t now_ms, char *err, size_t errlen)
+{
+	struct exp_block *b = reg_experiments(r);
+	if (n > EXP_MAX) {
+		snprintf(err, errlen, "%u experiments: at most %d run at once",
+		    n, EXP_MAX);
+		return -ENOSPC;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int rc = exp_check(&defs[i], err, errlen);
+		if (rc)
+			return rc;
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(defs[i].name, defs[j].name)) {
+				snprintf(err, errlen,
+				    "experiment '%s' is defined twice",
+				    defs[i].name);
+				return -EINVAL;
+			}
+	}
+	bool keep[EXP_MAX] = { false };
+	int at[EXP_MAX];
+	for (unsigned i = 0; i < n; i++)
+		if ((at[i] = _find(b, defs[i].name)) >= 0)
+			keep[at[i]] = true;
+	for (unsigned i = 0; i < n; i++) {
+		bool fresh = at[i] < 0;
+		if (fresh && (at[i] = _free_slot(b, keep)) < 0) {
+			snprintf(err, errlen, "no free experiment slot");
+			return -ENOSPC;
+		}
+		keep[at[i]] = true;
+		/* A changed split or variant set starts the counts anew: old
+		 * counts would mix two experiments. */
+		const struct exp_def *old = &b->slot[at[i]].def;
+		fresh = fresh || old->n_variants != defs[i].n_variants ||
+		    strcmp(old->salt, defs[i].salt);
+		_put(&b->slot[at[i]], &defs[i], fresh, now_ms);
+	}
+	for (unsigned i = 0; i < b->n && i < EXP_MAX; i++)
+		if (!keep[i])
+			ck_pr_store_uint(&b->slot[i].active, 0);
+	return 0;
+}
+
+unsigned expb_slots(const struct reg *r)
+{
+	unsigned n = ck_pr_load_uint(&reg_experiments(r)->n);
+	return n < EXP_MAX ? n : EXP_MAX;
+}
+
+static void _counts(const struct exp_arm *a, struct exp_counts *c)
+{
+	c->exposures = ck_pr_load_64(&a->exposures);
+	c->impressions = ck_pr_load_64(&a->impressions);
+	c->clicks = ck_pr_load_64(&a->clicks);
+	c->conversions = ck_pr_load_64(&a->conversions);
+	c->reward_sq = ck_pr_load_64(&a->reward_sq);
+	c->rr_sum = (double)ck_pr_load_64(&a->rr_micro) / 1e6;
+}
+
+int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
+{
+	if (i >= expb_slots(r))
+		return -ENOENT;
+	const struct exp_slot *sl = &reg_experiments(r)->slot[i];
+	memset(out, 0, sizeof(*out));
+	for (int tries = 0; tries < 1000; tries++) {
+		unsigned v = ck_sequence_read_begin(&sl->seq);
+		out->active = ck_pr_load_uint(&sl->active);
+		out->generation = sl->generation;
+		out->loaded_ms = sl->loaded_ms;
+		out->def = sl->def;
+		for (unsigned k = 0; k < EXP_VARIANTS; k++)
+			_counts(&sl->arm[k], &out->counts[k]);
+		if (ck_sequence_read_retry(&sl->seq, v))
+			continue;
+		v = ck_sequence_read_begin(&sl->look_seq);
+		out->look = sl->look;
+		out->bandit = sl->bandit != 0;
+		for (unsigned k = 0; k < EXP_VARIANTS; k++)
+			out->weights[k] = sl->weights[k];
+		if (ck_sequence_read_retry(&sl->look_seq, v))
+			continue;
+		return 0;
+	}
+	return -EBUSY;
+}
+
+int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
+    int segment, bool expose, unsigned *arm, struct exp_variant *v)
+{
+	struct exp_block *b = reg_experiments(r);
+	const uint8_t *secret = r->hdr->limits.user_secret;
+	for (unsigned i = 0, n = expb_slots(r); i < n; i++) {
+		struct exp_slot *sl = &b->slot[i];
+		if (!ck_pr_load_uint(&sl->active))
+			continue;
+		struct exp_def d;
+		double w[EXP_VARIANTS];
+		bool bandit;
+		unsigned ver;
+		do {
+			ver = ck_sequence_read_begin(&sl->seq);
+			d = sl->def;
+		} while (ck_sequence_read_retry(&sl->seq, ver));
+		do {
+			ver = ck_sequence_read_begin(&sl->look_seq);
+			bandit = ck_pr_load_uint(&sl->bandit) != 0;
+			memcpy(w, sl->weights, sizeof(w));
+		} while (ck_sequence_read_retry(&sl->look_seq, ver));
+		int k = exp_assign(&d, secret, user_key, now_ms, segment,
+		    bandit ? w : NULL);
+		if (k < 0)
+			continue;
+		*arm = i * EXP_VARIANTS + (unsigned)k + 1;
+		*v = d.v[k];
+		if (expose)
+			ck_pr_inc_64(&sl->arm[k].exposures);
+		return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * The reward so far of request id in shard s's table, and the new one
+ * after adding `add`: the increment of the sum of squares is
+ * (r + add)^2 - r^2.
+ */
+static uint64_t _sq_step(struct shard_stats *st, uint64_t id, unsigned add)
+{
+	struct exp_request *q =
+	    &st->exp_req[(id * 0x9E3779B97F4A7C15ULL) >> 54 &
+		(REG_EXP_REQUESTS - 1)];
+	uint64_t r0 = q->id == id ? q->reward : 0;
+	q->id = id;
+	q->reward = (uint32_t)(r0 + add);
+	return 2 * r0 * add + (uint64_t)add * add;
+}
+
+void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
+    bool impression, bool action, bool conversion)
+{
+	unsigned arm = evt_request_arm(e->request_id);
+	if (!arm || arm > EXP_MAX * EXP_VARIANTS)
+		return;
+	struct exp_slot *sl =
+	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
+	struct exp_arm *a = &sl->arm[(arm - 1) % EXP_VARIANTS];
+	if (impression) {
+		ck_pr_inc_64(&a->impressions);
+		return;
+	}
+	if (!action)
+		return;
+	unsigned add = 1 + (conversion ? 1 : 0);
+	ck_pr_inc_64(&a->clicks);
+	if (conversion)
+		ck_pr_inc_64(&a->conversions);
+	ck_pr_add_64(&a->reward_sq,
+	    _sq_step(&reg_shard(r, s)->stats, e->request_id, add));
+	if (e->position >= 1)
+		ck_pr_add_64(&a->rr_micro, 1000000u / e->position);
+}
+
+void expb_looks(const struct reg *r)
+{
+	struct exp_block *b = reg_experiments(r);
+	for (unsigned i = 0, n = expb_slots(r); i < n; i++) {
+		struct exp_view v;
+		if (expb_read(r, i, &v) || !v.active)
+			continue;
+		struct exp_slot *sl = &b->slot[i];
+		exp_look_update(&v.look, &v.def, v.counts);
+		double best[EXP_VARIANTS];
+		uint64_t x[EXP_VARIANTS], n_[EXP_VARIANTS];
+		bool bandit = false;
+		if (v.def.alloc == EXP_ALLOC_THOMPSON) {
+			for (unsigned k = 0; k < v.def.n_variants; k++) {
+				n_[k] = v.counts[k].exposures;
+				x[k] = v.counts[k].clicks < n_[k]
+				    ? v.counts[k].clicks
+				    : n_[k];
+			}
+			bandit = stat_thompson(x, n_, v.def.n_variants, 1.0,
+				     1.0, 10000, v.generation, best) == 0;
+		}
+		/* The looks' lock, the segmenter's alone (the loader owns
+		 * seq). A floor keeps every bandit variant learning. */
+		seq_write_begin(&sl->look_seq);
+		sl->look = v.look;
+		if (bandit) {
+			for (unsigned k = 0; k < v.def.n_variants; k++)
+				sl->weights[k] = 0.02 + best[k];
+			sl->bandit = 1;
+		}
+		seq_write_end(&sl->look_seq);
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * experiments: the running experiments of an instance in its region
+ * (struct exp_block), the shared side of engine/experiment.h.
+ *
+ * Who writes what:
+ *  - `penchant experiments load` (any process, under the block's writer
+ *    lock) replaces the set of definitions; an experiment that keeps its
+ *    name keeps its slot and its counts, a new one gets a fresh slot;
+ *  - libpenchant (pen_rerank) assigns users and counts exposures;
+ *  - the workers count impressions, clicks and conversions of requests
+ *    whose id carries an arm (expb_outcome);
+ *  - the segmenter takes the looks (always-valid tests) and, for bandit
+ *    experiments, sets the allocation weights (expb_looks).
+ * Counters are atomic adds; definitions and looks are read under their
+ * sequence locks, so a reader never sees half a definition.
+ *
+ * Arms in request ids: arm = slot * EXP_VARIANTS + variant + 1 (0: no
+ * experiment), in the request id's arm bits (engine/event.h).
+ */
+#ifndef PENCHANT_SHM_EXPERIMENTS_H
+#define PENCHANT_SHM_EXPERIMENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shm/region.h"
+
+/* The writer lock of the definitions (one loader at a time); 0 or -EBUSY
+ * with a message naming the holder. A dead holder's lock is taken over. */
+int expb_lock(const struct reg *r, char *err, size_t errlen);
+void expb_unlock(const struct reg *r);
+
+/*
+ * Under the lock: the set of running experiments becomes defs[0..n) (each
+ * checked with exp_check; names unique; n <= EXP_MAX). Slots of
+ * experiments no longer listed are deactivated (their counts stay
+ * readable until the slot is reused). 0 or -EINVAL / -ENOSPC with a
+ * message.
+ */
+int expb_load(const struct reg *r, const struct exp_def *defs, unsigned n,
+    int64_t now_ms, char *err, size_t errlen);
+
+/* A consistent view of slot i. */
+struct exp_view {
+	bool active;
+	uint64_t generation;
+	int64_t loaded_ms;
+	struct exp_def def;
+	struct exp_counts counts[EXP_VARIANTS];
+	struct exp_look look;
+	bool bandit; /* weights hold a bandit allocation */
+	double weights[EXP_VARIANTS];
+};
+
+/* Slots in use (active or kept for reading). */
+unsigned expb_slots(const struct reg *r);
+
+/* Copies slot i (0 or -ENOENT, -EBUSY). */
+int expb_read(const struct reg *r, unsigned i, struct exp_view *out);
+
+/*
+ * The experiment and variant user_key is in now (the first active
+ * experiment that takes them), or -1. On success *arm is the request id's
+ * arm and *v the variant (its strategy and overrides). Counts the
+ * exposure when `expose`.
+ */
+int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
+    int segment, bool expose, unsigned *arm, struct exp_variant *v);
+
+/* Worker: counts an outcome of event e (impression, action) of shard s
+ * when its request id carries an arm. */
+void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
+    bool impression, bool action, bool conversion);
+
+/* Segmenter: one look at every active experiment (mSPRT, bandit weights). */
+void expb_looks(const struct reg *r);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * experiments: `penchant experiments`, the running A/B tests and what
+ * their counts say (docs/EXPERIMENTS.md), and `penchant experiments load
+ * FILE` to replace the set.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/profile_json.h"
+#include "tools/cli.h"
+
+#define _USAGE                                                                    \
+	"usage: penchant experiments [--json]\n"                                  \
+	"       penchant experiments load FILE\n\n"                               \
+	"Without a subcommand: every experiment with each variant's exposures,\n" \
+	"click-through and conversion per exposure, and against the control\n"    \
+	"(the first variant): the difference with its 95% interval and p-value\n" \
+	"(two-proportion z test), Welch's t on reward per exposure, the\n"        \
+	"probability of beating the control (Bayesian), the always-valid\n"       \
+	"p-value and interval (mSPRT: valid however often you look), and the\n"   \
+	"sample-ratio-mismatch check of the split.\n"                             \
+	"load FILE: replaces the running experiments with FILE's definitions\n"   \
+	"(JSON lines, '-' for stdin); an experiment that keeps its name keeps\n"  \
+	"its counts. Exit 0 ok, 1 definitions refused, 2 usage, 3 unreachable.\n"
+
+static void _num(FILE *f, const char *key, double v, bool comma)
+{
+	fprintf(f, "%s\"%s\":", comma ? "," : "", key);
+	if (isfinite(v))
+		fprintf(f, "%.10g", v);
+	else
+		fprintf(f, "null");
+}
+
+static void _variant_json(FILE *f, const struct pen_variant *v)
+{
+	fprintf(f, "{\"name\":");
+	client_json_fstr(f, v->name);
+	fprintf(f,
+	    ",\"strategy\":\"%s\",\"exposures\":%llu,\"impressions\":%llu,\"clicks\":%llu,\"conversions\":%llu",
+	    v->strategy, (unsigned long long)v->exposures,
+	    (unsigned long long)v->impressions, (unsigned long long)v->clicks,
+	    (unsigned long long)v->conversions);
+	const struct {
+		const char *k;
+		double v;
+	} nums[] = { { "weight", v->weight }, { "ctr", v->ctr },
+		{ "conversion", v->conversion },
+		{ "reward_mean", v->reward_mean },
+		{ "reward_var", v->reward_var }, { "mrr", v->mrr },
+		{ "ctr_diff", v->ctr_diff }, { "ctr_lo", v->ctr_lo },
+		{ "ctr_hi", v->ctr_hi }, { "ctr_z", v->ctr_z },
+		{ "ctr_p", v->ctr_p }, { "conv_diff", v->conv_diff },
+		{ "conv_lo", v->conv_lo }, { "conv_hi", v->conv_hi },
+		{ "conv_p", v->conv_p }, { "reward_diff", v->reward_diff },
+		{ "reward_lo", v->reward_lo }, { "reward_hi", v->reward_hi },
+		{ "reward_t", v->reward_t }, { "reward_df", v->reward_df },
+		{ "reward_p", v->reward_p },
+		{ "prob_beats_control", v->prob_beats_control },
+		{ "expected_loss", v->expected_loss },
+		{ "always_valid_p", v->always_valid_p },
+		{ "always_valid_lo", v->always_valid_lo },
+		{ "always_valid_hi", v->always_valid_hi },
+		{ "prob_best", v->prob_best } };
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		_num(f, nums[i].k, nums[i].v, true);
+	putc('}', f);
+}
+
+void cli_experiments_json(FILE *f, const struct pen_experiments *x)
+{
+	fprintf(f, "{\"version\":%llu,\"experiments\":[",
+	    (unsigned long long)x->version);
+	for (unsigned i = 0; i < x->n; i++) {
+		const struct pen_experiment *e = &x->e[i];
+		char a[32] = "", b[32] = "";
+		if (e->start_ms)
+			client_iso_time(e->start_ms, a, sizeof(a));
+		if (e->stop_ms)
+			client_iso_time(e->stop_ms, b, sizeof(b));
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		client_json_fstr(f, e->name);
+		fprintf(f, ",\"salt\":");
+		client_json_fstr(f, e->salt);
+		fprintf(f,
+		    ",\"start\":\"%s\",\"stop\":\"%s\",\"segment\":%d,\"active\":%s,\"allocation\":\"%s\",\"srm_broken\":%s",
+		    a, b, e->segment, e->active ? "true" : "false",
+		    e->bandit ? "thompson" : "fixed",
+		    e->srm_broken ? "true" : "false");
+		_num(f, "srm_chi2", e->srm_chi2, true);
+		_num(f, "srm_p", e->srm_p, true);
+		fprintf(f, ",\"variants\":[");
+		for (unsigned k = 0; k < e->n_variants; k++) {
+			if (k)
+				putc(',', f);
+			_variant_json(f, &e->v[k]);
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "]}\n");
+}
+
+static void _pct(char *buf, size_t n, double v)
+{
+	if (isfinite(v))
+		snprintf(buf, n, "%+.2f%%", 100 * v);
+	else
+		snprintf(buf, n, "-");
+}
+
+static void _text(const struct pen_experiments *x)
+{
+	if (!x->n)
+		printf("no experiments (penchant experiments load FILE)\n");
+	for (unsigned i = 0; i < x->n; i++) {
+		const struct pen_experiment *e = &x->e[i];
+		printf("%s%s: %u variants, %s split%s", e->name,
+		    e->active ? "" : " (stopped)", e->n_variants,
+		    e->bandit ? "bandit" : "fixed",
+		    e->segment >= 0 ? ", one segment" : "");
+		if (isfinite(e->srm_p))
+			printf("; sample ratio p %.3g%s", e->srm_p,
+			    e->srm_broken ? " MISMATCH: do not trust" : "");
+		printf("\n  %-12s %-8s %9s %7s %7s %9s %20s %8s %7s %7s\n",
+		    "variant", "strategy", "exposures", "ctr", "conv",
+		    "ctr diff", "95% interval", "p", "P(beat)", "avp");
+		for (unsigned k = 0; k < e->n_variants; k++) {
+			const struct pen_variant *v = &e->v[k];
+			char d[24], lo[24], hi[24], iv[64] = "-";
+			_pct(d, sizeof(d), v->ctr_diff);
+			_pct(lo, sizeof(lo), v->ctr_lo);
+			_pct(hi, sizeof(hi), v->ctr_hi);
+			if (isfinite(v->ctr_lo))
+				snprintf(iv, sizeof(iv), "[%s, %s]", lo, hi);
+			printf(
+			    "  %-12s %-8s %9llu %6.2f%% %6.2f%% %9s %20s %8.3g %7.3f %7.3g\n",
+			    v->name, v->strategy,
+			    (unsigned long long)v->exposures,
+			    isfinite(v->ctr) ? 100 * v->ctr : 0.0,
+			    isfinite(v->conversion) ? 100 * v->conversion : 0.0,
+			    k ? d : "control", k ? iv : "", v->ctr_p,
+			    v->prob_beats_control, v->always_valid_p);
+		}
+	}
+}
+
+static char *_slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	size_t got;
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *nb =
+			    cap < (1 << 20) ? realloc(buf, cap *= 2) : NULL;
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int _load(pen_t *p, const char *path)
+{
+	size_t len = 0;
+	char *text = _slurp(path, &len), err[512];
+	if (!text) {
+		fprintf(stderr, "penchant experiments: cannot read %s: %s\n",
+		    path, errno ? strerror(errno) : "too large");
+		return CLI_USAGE;
+	}
+	int rc = pen_experiments_load(p, text, len, err, sizeof(err));
+	free(text);
+	if (rc) {
+		fprintf(stderr, "penchant experiments: %s: %s\n", path,
+		    err[0] ? err : pen_strerror(rc));
+		return rc == -EBUSY ? CLI_UNREACHABLE : CLI_PARTIAL;
+	}
+	fprintf(stderr, "penchant experiments: loaded %s\n", path);
+	return CLI_OK;
+}
+
+int cli_experiments(const struct cli *c, int argc, char **argv)
+{
+	if (cli_help(argc, argv, _USAGE))
+		return CLI_OK;
+	bool json = c->json;
+	const char *load = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "load") && !load && i + 1 < argc) {
+			load = argv[++i];
+		} else {
+			fprintf(stderr,
+			    "penchant experiments: unexpected '%s' (see --help)\n",
+			    argv[i]);
+			return CLI_USAGE;
+		}
+	}
+	pen_t *p;
+	int rc = cli_open(c, &p);
+	if (rc)
+		return rc;
+	if (load) {
+		rc = _load(p, load);
+		pen_close(&p);
+		return rc;
+	}
+	struct pen_experiments *x = malloc(sizeof(*x));
+	if (!x || pen_experiments_read(p, x)) {
+		fprintf(stderr, "penchant experiments: cannot read them\n");
+		free(x);
+		pen_close(&p);
+		return CLI_UNREACHABLE;
+	}
+	if (json)
+		cli_experiments_json(stdout, x);
+	else
+		_text(x);
+	free(x);
+	pen_close(&p);
+	return CLI_OK;
+}
