@@ -162,7 +162,13 @@ _Static_assert(sizeof(struct evt_record) == 128, "ring record is 128 bytes");
  *  - ERASE removes the user's profile (pen_erase: local programs only, it
  *    has no wire form).
  */
-enum evt_control { EVT_CTL_NONE = 0, EVT_CTL_CONSENT, EVT_CTL_ERASE };
+enum evt_control {
+	EVT_CTL_NONE = 0,
+	EVT_CTL_CONSENT,
+	EVT_CTL_ERASE,
+	EVT_CTL_EXPOSE /* a user's first exposure to an experiment: consent
+			* carries the slot bit, position the variant */
+};
 enum evt_purpose {
 	EVT_PURPOSE_PERSONALIZATION = 1, /* learning a profile, ranking by it */
 	EVT_PURPOSE_ANALYTICS = 2,	 /* aggregate serving statistics */

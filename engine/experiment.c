@@ -201,16 +201,18 @@ int exp_report(const struct exp_def *d, const struct exp_counts *c,
 	    d->n_variants > EXP_VARIANTS || !(alpha > 0.0 && alpha < 1.0))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	uint64_t exposures[EXP_VARIANTS], clicks[EXP_VARIANTS];
+	uint64_t exposures[EXP_VARIANTS], users[EXP_VARIANTS],
+	    clicks[EXP_VARIANTS];
 	double weights[EXP_VARIANTS];
 	for (unsigned i = 0; i < d->n_variants; i++) {
 		exposures[i] = c[i].exposures;
+		users[i] = c[i].users;
 		clicks[i] = _cap(c[i].clicks, c[i].exposures);
 		weights[i] = d->v[i].weight;
 		_variant(d, c, i, l, alpha, &out->v[i]);
 	}
 	out->have_srm = d->alloc == EXP_ALLOC_FIXED &&
-	    stat_srm(exposures, weights, d->n_variants, &out->srm) == 0;
+	    stat_srm(users, weights, d->n_variants, &out->srm) == 0;
 	out->srm_broken = out->have_srm && out->srm.p < 0.001;
 	double best[EXP_VARIANTS];
 	if (stat_thompson(clicks, exposures, d->n_variants, 1.0, 1.0, 10000,

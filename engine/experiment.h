@@ -32,8 +32,9 @@
  * the tests (clicks beyond one per exposure count in the means only).
  *
  * The report compares every variant with the control:
- *  - SRM: chi-square of the exposures against the weights (a broken
- *    split invalidates everything else);
+ *  - SRM: chi-square of the users (the unit of assignment; exposures
+ *    repeat per user and would be overdispersed) against the weights (a
+ *    broken split invalidates everything else);
  *  - two-proportion z test and Wald interval on CTR and on conversion;
  *  - Welch t on reward per exposure (clicks + conversions), its variance
  *    from the per-exposure sums the workers keep (sum and sum of squares
@@ -107,6 +108,8 @@ int exp_assign(const struct exp_def *d, const uint8_t *secret,
  * exposure's reward (kept by the workers per attributed request).
  */
 struct exp_counts {
+	uint64_t users; /* units assigned: each counted at their first
+			 * exposure (SRM counts these) */
 	uint64_t exposures, impressions, clicks, conversions;
 	uint64_t reward_sq; /* sum over exposures of reward^2 */
 	double rr_sum;	    /* sum of 1 / position of the clicks */

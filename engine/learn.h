@@ -261,7 +261,7 @@ enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
  * after them; the parts updated once a week or on a location last.
  * Layout is part of LRN_LAYOUT_VERSION.
  */
-#define LRN_LAYOUT_VERSION 5
+#define LRN_LAYOUT_VERSION 6
 struct lrn_profile {
 	uint64_t user_key;
 	int64_t first_ms;  /* earliest event time seen */
@@ -308,9 +308,12 @@ struct lrn_profile {
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
 	uint8_t shadow_tag_n[LRN_SHADOWS]; /* positive events of each */
 	uint8_t shadow_cat_n[LRN_SHADOWS]; /* candidate (saturating) */
-	uint8_t consent;     /* purposes decided (high nibble, EVT_CONSENT_SET)
+	uint8_t consent; /* purposes decided (high nibble, EVT_CONSENT_SET)
 			  * and granted (low nibble): evt_consent bits */
-	uint8_t reserved[3]; /* room for the next layout */
+	uint8_t reserved;
+	uint16_t exp_seen; /* experiments this user was counted in: bit
+			    * slot * 2 + (slot generation & 1)
+			    * (shm/experiments.h) */
 };
 _Static_assert(sizeof(struct lrn_profile) == 760,
     "with its 8-byte lock a profile fills 12 cache lines");

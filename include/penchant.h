@@ -545,6 +545,7 @@ struct pen_variant {
 	char strategy[16];
 	double weight;				    /* configured share */
 	double epsilon, explore_weight, mmr_lambda; /* negative: default */
+	uint64_t users; /* counted at their first exposure (SRM) */
 	uint64_t exposures, impressions, clicks, conversions;
 	double ctr, conversion, reward_mean, reward_var, mrr; /* per exposure */
 	double ctr_diff, ctr_lo, ctr_hi, ctr_z, ctr_p; /* z test vs control */

@@ -234,6 +234,7 @@ static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
 	o->epsilon = d->epsilon;
 	o->explore_weight = d->explore_weight;
 	o->mmr_lambda = d->mmr_lambda;
+	o->users = c->users;
 	o->exposures = c->exposures;
 	o->impressions = c->impressions;
 	o->clicks = c->clicks;

@@ -252,6 +252,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	struct lrn_profile lp;
 	const struct lrn_profile *prof = NULL;
 	rc_ = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
+	bool held = rc_ == 0; /* a record, perhaps only a consent decision */
 	/* Without consent to personalization the ranking is not personal:
 	 * the profile (if any: a kept withdrawal) is not read. */
 	if (rc_ == 0 && lp.events > 0 &&
@@ -304,13 +305,19 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	/* Experiments: a user in one is served its variant (when the
 	 * caller left the strategy to the engine), the exposure is counted,
 	 * and the request id carries the arm so outcomes find it. */
-	unsigned arm = 0;
+	unsigned arm = 0, seen_bit = 0;
 	struct exp_variant ev;
+	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
 	bool in_exp = !(opt && opt->strategy) &&
-	    expb_choose(r, evt_user_key(&r->hdr->limits, user_id, len), now, -1,
-		true, &arm, &ev) >= 0;
+	    expb_choose(r, ukey, now, -1, true, &arm, &seen_bit, &ev) >= 0;
 	if (in_exp)
 		strat = ev.strategy;
+	if (in_exp && expb_first(held ? &lp : NULL, seen_bit)) {
+		/* The user's first exposure: counted once, by its worker. */
+		struct evt_record er;
+		expb_expose_record(ukey, arm, seen_bit, now, &er);
+		client_publish_records(p, &er, 1, PEN_NOWAIT, NULL);
+	}
 	uint64_t rid =
 	    evt_request_make_arm(now, (unsigned)strat, arm, client_rank_seq(p));
 	struct rank_opts ro = {

@@ -116,6 +116,7 @@ unsigned expb_slots(const struct reg *r)
 
 static void _counts(const struct exp_arm *a, struct exp_counts *c)
 {
+	c->users = ck_pr_load_64(&a->users);
 	c->exposures = ck_pr_load_64(&a->exposures);
 	c->impressions = ck_pr_load_64(&a->impressions);
 	c->clicks = ck_pr_load_64(&a->clicks);
@@ -153,7 +154,8 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 }
 
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
-    int segment, bool expose, unsigned *arm, struct exp_variant *v)
+    int segment, bool expose, unsigned *arm, unsigned *seen_bit,
+    struct exp_variant *v)
 {
 	struct exp_block *b = reg_experiments(r);
 	const uint8_t *secret = r->hdr->limits.user_secret;
@@ -165,9 +167,11 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		double w[EXP_VARIANTS];
 		bool bandit;
 		unsigned ver;
+		uint64_t gen;
 		do {
 			ver = ck_sequence_read_begin(&sl->seq);
 			d = sl->def;
+			gen = sl->generation;
 		} while (ck_sequence_read_retry(&sl->seq, ver));
 		do {
 			ver = ck_sequence_read_begin(&sl->look_seq);
@@ -179,12 +183,43 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		if (k < 0)
 			continue;
 		*arm = i * EXP_VARIANTS + (unsigned)k + 1;
+		*seen_bit = i * 2 + (unsigned)(gen & 1);
 		*v = d.v[k];
 		if (expose)
 			ck_pr_inc_64(&sl->arm[k].exposures);
 		return (int)i;
 	}
 	return -1;
+}
+
+bool expb_first(const struct lrn_profile *p, unsigned seen_bit)
+{
+	return p && seen_bit < 16 && !(p->exp_seen & (1u << seen_bit));
+}
+
+void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
+    int64_t now_ms, struct evt_record *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->user_key = user_key;
+	e->time_ms = now_ms;
+	e->control = EVT_CTL_EXPOSE;
+	e->consent = (uint8_t)seen_bit;
+	e->position = (uint16_t)arm;
+	e->scroll_depth = -1.0f;
+}
+
+void expb_exposed(const struct reg *r, struct lrn_profile *p,
+    const struct evt_record *e)
+{
+	unsigned bit = e->consent, arm = e->position;
+	if (bit >= 16 || !arm || arm > EXP_MAX * EXP_VARIANTS ||
+	    (p->exp_seen & (1u << bit)))
+		return;
+	p->exp_seen |= (uint16_t)(1u << bit);
+	struct exp_slot *sl =
+	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
+	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);
 }
 
 /*

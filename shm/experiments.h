@@ -65,7 +65,23 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out);
  * exposure when `expose`.
  */
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
-    int segment, bool expose, unsigned *arm, struct exp_variant *v);
+    int segment, bool expose, unsigned *arm, unsigned *seen_bit,
+    struct exp_variant *v);
+
+/*
+ * A user's first exposure is counted once (users per variant, the unit
+ * the split is checked on): when the user's profile (p, may be NULL) has
+ * not got seen_bit in exp_seen, the client publishes an EVT_CTL_EXPOSE
+ * record (expb_expose_record) and the worker counts it (expb_exposed).
+ */
+bool expb_first(const struct lrn_profile *p, unsigned seen_bit);
+void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
+    int64_t now_ms, struct evt_record *e);
+
+/* Worker of the user's shard: sets the bit in profile p and counts the
+ * user in the record's arm, unless the bit was set. */
+void expb_exposed(const struct reg *r, struct lrn_profile *p,
+    const struct evt_record *e);
 
 /* Worker: counts an outcome of event e (impression, action) of shard s
  * when its request id carries an arm. */

@@ -374,7 +374,8 @@ struct exp_arm {
 	uint64_t exposures, impressions, clicks, conversions;
 	uint64_t reward_sq;
 	uint64_t rr_micro; /* sum of 1e6 / click position */
-	uint8_t pad[16];
+	uint64_t users;	   /* users counted at their first exposure */
+	uint8_t pad[8];
 };
 
 struct exp_slot {

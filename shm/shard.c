@@ -211,6 +211,22 @@ static void _consent(const struct reg *r, unsigned s, unsigned producer,
 		memset(&in->undo, 0, sizeof(in->undo));
 }
 
+/* A user's first exposure to an experiment (shm/experiments.h). */
+static void _expose(const struct reg *r, unsigned s, unsigned producer,
+    struct ring_block *b, const struct evt_record *e,
+    const struct prof_ref *ref)
+{
+	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
+	struct shard_intent *in = &reg_shard(r, s)->intent;
+	_intend(in, producer, e, ref, slot);
+	if (slot->p.user_key == e->user_key) {
+		prof_write_begin(slot);
+		expb_exposed(r, &slot->p, e);
+		prof_write_end(slot);
+	}
+	_commit(in, b, e);
+}
+
 /*
  * Applies one record whose profile was looked up (or inserted) by
  * _resolve; rc is that lookup's result (-ENOENT: none, and none was to
@@ -243,6 +259,10 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	}
 	if (e->control == EVT_CTL_CONSENT) {
 		_consent(r, s, producer, b, e, ref, counters);
+		return;
+	}
+	if (e->control == EVT_CTL_EXPOSE) {
+		_expose(r, s, producer, b, e, ref);
 		return;
 	}
 	struct prof_slot *slot = reg_shard_records(r, s) + ref->rec;
@@ -379,6 +399,8 @@ static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
 		return -ENOENT;
 	if (!e->control && e->time_ms < reg_shard(r, s)->retain_ms)
 		return -ESTALE;
+	if (e->control == EVT_CTL_EXPOSE) /* counts users with a profile */
+		return prof_find(r, s, e->user_key, ref);
 	bool make = !r->hdr->consent_opt_in ||
 	    (e->control == EVT_CTL_CONSENT && (e->consent & EVT_PURPOSES));
 	return make ? prof_find_or_insert(r, s, e->user_key, ref)

@@ -39,6 +39,7 @@ static void _variant_json(FILE *f, const struct pen_variant *v)
 {
 	fprintf(f, "{\"name\":");
 	client_json_fstr(f, v->name);
+	fprintf(f, ",\"users\":%llu", (unsigned long long)v->users);
 	fprintf(f,
 	    ",\"strategy\":\"%s\",\"exposures\":%llu,\"impressions\":%llu,\"clicks\":%llu,\"conversions\":%llu",
 	    v->strategy, (unsigned long long)v->exposures,
