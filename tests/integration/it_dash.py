@@ -1,0 +1,296 @@
+#!/usr/bin/python3
+"""it_dash: the rank API server's monitoring side through a real penchantd
+on free loopback ports, fed by `penchant demo`, a few rankings with their
+impressions and clicks, and a few bad events.
+
+- metrics: GET /metrics passes `promtool check metrics` (Debian's
+  prometheus package; skipped, 77, without it); the numbers equal
+  `penchant status --json` (applied, rejects by reason, profiles per
+  shard, process health); the rerank and HTTP latency histograms counted
+  the rankings; serving outcomes by strategy; a real `prometheus` (when
+  installed) scrapes it once and answers a query with the same total.
+
+Usage: it_dash.py PENCHANTD PENCHANT MODE [ARTIFACT_DIR]
+Exit 0 pass, 1 fail, 77 skip.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def free_port():
+    """A loopback port the kernel hands out (ephemeral bind)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url, body=None):
+    req = urllib.request.Request(url, data=body,
+                                 method="POST" if body else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+class Daemon:
+    """penchantd on its own instance, state dir and free HTTP port."""
+
+    def __init__(self, exe, pen, d, name):
+        self.pen, self.inst = pen, name
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.log = open(os.path.join(d, name + ".log"), "a")
+        self.proc = subprocess.Popen(
+            [exe, "--instance", name, "--state-dir",
+             os.path.join(d, "state"), "--shards", "2",
+             "--udp-listen=", "--tcp-listen=", "--forward-listen=",
+             "--http-listen=127.0.0.1:%d" % self.port, "--rank-listen=",
+             "--segment-interval-s=0", "--no-snapshot"],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        for _ in range(600):
+            try:
+                if http(self.base + "/v1/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("penchantd did not serve HTTP; log in " + d)
+
+    def cli(self, *args, **kw):
+        return run([self.pen, "--instance", self.inst] + list(args), **kw)
+
+    def status(self):
+        return json.loads(self.cli("status", "--json").stdout)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+RANK = {"user_id": "demo-user-3", "context": {"device": "mobile"},
+        "candidates": [{"entity_id": "jazz-night", "score": 1.0},
+                       {"entity_id": "kayak-tour", "score": 1.0},
+                       {"entity_id": "stadium-tour", "score": 0.9}]}
+
+
+def traffic(d, ranks=12):
+    """The demo, rankings with impressions and clicks, a few bad events."""
+    r = d.cli("demo", "--users", "400", "--events", "40000")
+    check(r.returncode == 0, "penchant demo: " + r.stderr.strip()[-200:])
+    now = int(time.time() * 1000)
+    lines = []
+    for i in range(ranks):
+        body = dict(RANK, options={"strategy": ["full", "profile",
+                                                 "context"][i % 3],
+                                   "seed": i + 1})
+        st, _, out = http(d.base + "/v1/rank", json.dumps(body).encode())
+        check(st == 200, "POST /v1/rank %d -> %d" % (i, st))
+        ans = json.loads(out)
+        for pos, res in enumerate(ans["results"]):
+            lines.append({"user_id": "demo-user-3",
+                          "event_type": "impression",
+                          "entity_id": res["entity_id"],
+                          "request_id": ans["request_id"],
+                          "timestamp": now,
+                          "metadata": {"recommendationPosition": pos + 1}})
+        lines.append({"user_id": "demo-user-3", "event_type": "click",
+                      "entity_id": ans["results"][0]["entity_id"],
+                      "request_id": ans["request_id"], "timestamp": now + 1,
+                      "metadata": {"recommendationPosition": 1}})
+    text = "".join(json.dumps(e) + "\n" for e in lines)
+    text += '{"user_id":"x","event_type":"teleport","entity_id":"e"}\n'
+    text += '{"user_id":"x","event_type":"view"}\n'
+    r = d.cli("send", input=text)
+    check(r.returncode == 1, "send: 2 bad lines refused (exit %d)"
+          % r.returncode)
+
+
+def wait_drained(d):
+    """Status once every published event is applied (traffic stopped)."""
+    for _ in range(400):
+        st = d.status()
+        if sum(p["published"] for p in st["producers"]) == st["applied"]:
+            return st
+        time.sleep(0.05)
+    check(False, "every published event applied")
+    return d.status()
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text):
+    """Samples as (name, {labels}, value); our own reading, for the test."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        if not m:
+            check(False, "sample line parses: " + line)
+            continue
+        labels = {k: re.sub(r'\\(.)', lambda x: {"n": "\n"}.get(
+            x.group(1), x.group(1)), v)
+            for k, v in LABEL.findall(m.group(3) or "")}
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def total(samples, name, **match):
+    return sum(v for n, lab, v in samples if n == name and
+               all(lab.get(k) == w for k, w in match.items()))
+
+
+def prometheus_once(d, text, tmp):
+    """A real prometheus scrapes /metrics once; its answer to a query."""
+    exe = shutil.which("prometheus")
+    if not exe:
+        print("skip: no prometheus binary (a real scrape is optional)")
+        return
+    port = free_port()
+    cfg = os.path.join(tmp, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                "  - job_name: penchant\n    static_configs:\n"
+                "      - targets: ['127.0.0.1:%d']\n" % d.port)
+    log = open(os.path.join(tmp, "prometheus.log"), "w")
+    p = subprocess.Popen([exe, "--config.file=" + cfg,
+                          "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
+                          "--web.listen-address=127.0.0.1:%d" % port],
+                         stdout=log, stderr=log)
+    want = total(parse(text), "penchant_applied_total")
+    got = None
+    try:
+        q = ("http://127.0.0.1:%d/api/v1/query?query=sum(penchant_applied_total)"
+             % port)
+        for _ in range(150):
+            time.sleep(0.2)
+            try:
+                st, _, body = http(q)
+            except OSError:
+                continue
+            res = json.loads(body).get("data", {}).get("result", [])
+            if st == 200 and res:
+                got = float(res[0]["value"][1])
+                break
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    check(got == want, "prometheus scraped it: sum(penchant_applied_total)"
+          " = %s (want %s)" % (got, want))
+
+
+def mode_metrics(d, tmp):
+    promtool = shutil.which("promtool")
+    if not promtool:
+        print("SKIP: promtool is not installed (Debian package prometheus;"
+              " scripts/setup.sh installs it)")
+        return 77
+    traffic(d)
+    wait_drained(d)
+    code, ctype, body = http(d.base + "/metrics")
+    text = body.decode()
+    st = d.status()
+    check(code == 200, "GET /metrics -> 200")
+    check(ctype.startswith("text/plain; version=0.0.4"),
+          "content type " + ctype)
+    r = run([promtool, "check", "metrics"], input=text)
+    check(r.returncode == 0, "promtool check metrics: %s %s"
+          % (r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
+    s = parse(text)
+    check(total(s, "penchant_applied_total") == st["applied"],
+          "applied %d = status %d" % (total(s, "penchant_applied_total"),
+                                      st["applied"]))
+    for reason, n in st["rejected"].items():
+        got = total(s, "penchant_rejected_total", reason=reason)
+        if got != n or n:
+            check(got == n, "rejected %s %d = status %d" % (reason, got, n))
+    check(sum(st["rejected"].values()) >= 2, "the bad events were counted")
+    for shard, n in enumerate(st["shard_profiles"]):
+        check(total(s, "penchant_profiles", shard=str(shard)) == n,
+              "shard %d profiles %d" % (shard, n))
+    for p in st["processes"]:
+        lab = {"role": p["role"], "index": str(p["index"])}
+        check(total(s, "penchant_process_up", **lab) == (1 if p["pid"] else 0),
+              "process_up %s %s" % (p["role"], p["index"]))
+        check(total(s, "penchant_process_restarts_total", **lab) ==
+              max(p["starts"] - 1, 0), "restarts %s %s"
+              % (p["role"], p["index"]))
+    check(total(s, "penchant_http_rank_total") == st["server"]["http_rank"],
+          "http_rank counter = status")
+    check(total(s, "penchant_rerank_duration_seconds_count") >= 12,
+          "rerank histogram counted 12 rankings")
+    check(total(s, "penchant_http_request_duration_seconds_count",
+                route="rank") >= 12, "HTTP latency of route rank counted")
+    check(total(s, "penchant_serving_impressions_total") >= 12,
+          "impressions attributed: %d"
+          % total(s, "penchant_serving_impressions_total"))
+    check(total(s, "penchant_serving_clicks_total", strategy="full") >= 1,
+          "clicks attributed to strategy full")
+    helps = set(re.findall(r'^# HELP (\S+) ', text, re.M))
+    types = re.findall(r'^# TYPE (\S+) ', text, re.M)
+    check(len(types) == len(set(types)) and set(types) == helps,
+          "one HELP and one TYPE per family (%d)" % len(types))
+    prometheus_once(d, text, tmp)
+    return 0
+
+
+def main():
+    if len(sys.argv) < 4:
+        print("usage: it_dash.py PENCHANTD PENCHANT MODE [ARTIFACT_DIR]")
+        return 2
+    exe, pen, mode = sys.argv[1:4]
+    tmp = tempfile.mkdtemp(prefix="penchant-it-dash-")
+    d = Daemon(exe, pen, tmp, "it-dash-%s-%d" % (mode, os.getpid()))
+    try:
+        rc = {"metrics": mode_metrics}[mode](d, tmp)
+    finally:
+        d.stop()
+    if rc == 77:
+        return 77
+    if d.proc.returncode != 0:
+        check(False, "penchantd stopped cleanly (%s)" % d.proc.returncode)
+    if FAILS:
+        print("%d failed; daemon log in %s" % (len(FAILS), tmp))
+        return 1
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
