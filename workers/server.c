@@ -37,6 +37,7 @@
 #include "ipc/profile_json.h"
 #include "ipc/rankreq.h"
 #include "penchant.h"
+#include "workers/dash.h"
 #include "workers/log.h"
 #include "workers/metrics.h"
 
@@ -90,6 +91,7 @@ struct _srv {
 	char health[256];
 	size_t health_len;
 	struct mx_latency lat; /* GET /metrics; this process's memory */
+	struct dash *dash;     /* the dashboard's routes and history */
 };
 
 /* What a thread keeps between requests. */
@@ -186,6 +188,7 @@ enum _route {
 	_R_PROFILE,
 	_R_HEALTH,
 	_R_METRICS,
+	_R_DASH,
 	_R_NOT_ALLOWED
 };
 
@@ -383,7 +386,9 @@ static enum MHD_Result _metrics(struct _srv *s, struct MHD_Connection *conn)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return _refuse(s, conn, 500, "", "no_memory: metrics");
-	int rc = mx_write(f, t->p, &s->lat, NULL);
+	struct mx_verbs v;
+	bool verbs = dash_verbs(s->dash, t->p, &v) == 0;
+	int rc = mx_write(f, t->p, &s->lat, verbs ? &v : NULL);
 	bool bad = ferror(f) != 0;
 	if (fclose(f) || bad || rc) {
 		free(buf);
@@ -392,6 +397,25 @@ static enum MHD_Result _metrics(struct _srv *s, struct MHD_Connection *conn)
 	enum MHD_Result r = _send_as(s, conn, 200, buf, len, NULL,
 	    "text/plain; version=0.0.4; charset=utf-8");
 	free(buf);
+	return r;
+}
+
+/* The dashboard's routes (workers/dash.h). */
+static enum MHD_Result _dash(struct _srv *s, struct MHD_Connection *conn,
+    const char *url)
+{
+	struct rq_error e;
+	struct _tls *t = _tls(s, &e);
+	if (!t)
+		return _send_error(s, conn, &e, NULL);
+	struct dash_reply a;
+	int rc = dash_answer(s->dash, t->p, url, &a);
+	if (rc)
+		return _refuse(s, conn, 500, "", "internal: %s", strerror(-rc));
+	enum MHD_Result r =
+	    _send_as(s, conn, a.status, a.body, a.len, NULL, a.type);
+	if (!a.static_body)
+		free(a.body);
 	return r;
 }
 
@@ -442,11 +466,14 @@ static enum MHD_Result _start_request(struct _srv *s,
 		q->route = get ? _R_PROFILE : _R_NOT_ALLOWED;
 	else if (!strcmp(url, "/metrics"))
 		q->route = get ? _R_METRICS : _R_NOT_ALLOWED;
-	q->mx = q->route == _R_RANK  ? MX_ROUTE_RANK
-	    : q->route == _R_PROFILE ? MX_ROUTE_PROFILE
-	    : q->route == _R_HEALTH  ? MX_ROUTE_HEALTH
-	    : q->route == _R_METRICS ? MX_ROUTE_METRICS
-				     : MX_ROUTE_OTHER;
+	else if (dash_route(url, &q->mx))
+		q->route = get ? _R_DASH : _R_NOT_ALLOWED;
+	if (q->route != _R_DASH)
+		q->mx = q->route == _R_RANK  ? MX_ROUTE_RANK
+		    : q->route == _R_PROFILE ? MX_ROUTE_PROFILE
+		    : q->route == _R_HEALTH  ? MX_ROUTE_HEALTH
+		    : q->route == _R_METRICS ? MX_ROUTE_METRICS
+					     : MX_ROUTE_OTHER;
 	if (q->route != _R_RANK)
 		return MHD_YES;
 	/* POST /v1/rank: refuse a declared size over the cap unread. */
@@ -480,6 +507,7 @@ static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
 	case _R_PROFILE: return _profile(s, conn, url);
 	case _R_HEALTH: return _health(s, conn);
 	case _R_METRICS: return _metrics(s, conn);
+	case _R_DASH: return _dash(s, conn, url);
 	case _R_NOT_ALLOWED:
 		rq_error_set(&e, 405, "", "method_not_allowed: %.16s %.100s",
 		    method, url);
@@ -1050,9 +1078,10 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	sigaddset(&ss, SIGINT);
 	sigprocmask(SIG_BLOCK, &ss, NULL); /* before any thread starts */
 	int sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
-	int rc = _start(&s);
+	int rc = dash_new(&s.dash) ? 1 : _start(&s);
 	if (rc) {
 		_teardown(&s);
+		dash_free(&s.dash);
 		if (sigfd >= 0)
 			close(sigfd);
 		return rc;
@@ -1062,6 +1091,7 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	for (;;) {
 		ck_pr_store_64((uint64_t *)&s.me->heartbeat_ms,
 		    (uint64_t)reg_now_mono_ms());
+		dash_tick(s.dash, r);
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		if (poll(&pfd, 1, _TICK_MS) > 0) {
 			struct signalfd_siginfo si;
@@ -1076,6 +1106,7 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	}
 	LOG(c, CFG_LOG_INFO, _ROLE, "%s: stopping", why);
 	_teardown(&s);
+	dash_free(&s.dash);
 	close(sigfd);
 	LOG(c, CFG_LOG_INFO, _ROLE,
 	    "stopped: %" PRIu64 " http requests, %" PRIu64

@@ -9,6 +9,14 @@ impressions and clicks, and a few bad events.
   shard, process health); the rerank and HTTP latency histograms counted
   the rankings; serving outcomes by strategy; a real `prometheus` (when
   installed) scrapes it once and answers a query with the same total.
+- api: /api/status is `penchant status --json` (applied_per_s aside),
+  /api/segments is `penchant segments --json` after a refresh,
+  /api/experiments is {"experiments":[]}, /api/serving counts the
+  impressions and clicks sent, /api/insights agrees with the users'
+  `penchant profile --json` (verb counts, engagement, drift, sessions),
+  /api/history samples every second and its last sample has every
+  applied event; wrong methods get 405, unknown paths 404; the page and
+  its files are served with their types.
 
 Usage: it_dash.py PENCHANTD PENCHANT MODE [ARTIFACT_DIR]
 Exit 0 pass, 1 fail, 77 skip.
@@ -262,11 +270,114 @@ def mode_metrics(d, tmp):
           % total(s, "penchant_serving_impressions_total"))
     check(total(s, "penchant_serving_clicks_total", strategy="full") >= 1,
           "clicks attributed to strategy full")
+    check(total(s, "penchant_profile_events") == st["applied"],
+          "events by verb in the profiles sum to applied")
     helps = set(re.findall(r'^# HELP (\S+) ', text, re.M))
     types = re.findall(r'^# TYPE (\S+) ', text, re.M)
     check(len(types) == len(set(types)) and set(types) == helps,
           "one HELP and one TYPE per family (%d)" % len(types))
     prometheus_once(d, text, tmp)
+    return 0
+
+
+def api_json(d, path):
+    code, ctype, body = http(d.base + path)
+    check(code == 200 and ctype.startswith("application/json"),
+          "GET %s -> %d %s" % (path, code, ctype))
+    return json.loads(body)
+
+
+def profiles_of(d, users):
+    out = []
+    for u in users:
+        r = d.cli("profile", u, "--json")
+        if r.returncode == 0:
+            out.append(json.loads(r.stdout))
+    return out
+
+
+def mode_api(d, tmp):
+    traffic(d, ranks=6)
+    wait_drained(d)
+    r = d.cli("segments", "--refresh")
+    check(r.returncode == 0, "segments --refresh: " + r.stderr.strip())
+    time.sleep(1.5)  # a history sample after the last event
+    cli = d.status()
+    api = api_json(d, "/api/status")
+    for x in (cli, api):
+        x.pop("applied_per_s")
+    check(api == cli, "/api/status = penchant status --json")
+    if api != cli:
+        for k in cli:
+            if cli[k] != api.get(k):
+                print("  differs: %s: %s vs %s" % (k, cli[k], api.get(k)))
+    seg_cli = json.loads(d.cli("segments", "--json").stdout)
+    seg_api = api_json(d, "/api/segments")
+    check(seg_api == seg_cli and seg_api["k"] > 0,
+          "/api/segments = penchant segments --json (k %d)" % seg_api["k"])
+    check(api_json(d, "/api/experiments") == {"experiments": []},
+          "/api/experiments is empty")
+    sv = api_json(d, "/api/serving")
+    imp = sum(x["impressions"] for x in sv["strategies"])
+    clk = sum(x["clicks"] for x in sv["strategies"])
+    check(imp == 6 * 3 and clk == 6, "serving: %d impressions (18), %d "
+          "clicks (6)" % (imp, clk))
+    full = [x for x in sv["strategies"] if x["strategy"] == "full"][0]
+    check(full["positions"] and full["positions"][0]["position"] == 1 and
+          full["positions"][0]["clicks"] == 2, "serving: full, position 1,"
+          " 2 clicks: %s" % full["positions"][:1])
+    ins = api_json(d, "/api/insights")
+    users = ["demo-user-%d" % i for i in range(400)] + ["demo-user-3"]
+    profs = {p["user"]: p for p in profiles_of(d, users)}.values()
+    check(ins["profiles"] == sum(cli["shard_profiles"]) == len(profs) and
+          not ins["sampled"], "insights over all %d profiles"
+          % ins["profiles"])
+    for verb, n in ins["verbs"].items():
+        want = sum(p["counts"].get(verb, 0) for p in profs)
+        if n != want or n:
+            check(n == want, "verb %s: %d = profiles' %d" % (verb, n, want))
+    check(ins["events"] == cli["applied"], "insights events = applied")
+    for level, n in ins["engagement"].items():
+        want = sum(p["behavior"]["engagement"] == level for p in profs)
+        check(n == want, "engagement %s: %d = %d" % (level, n, want))
+    check(ins["drift"]["drifting"] == sum(bool(p["drifting"])
+                                          for p in profs),
+          "drifting users %d" % ins["drift"]["drifting"])
+    check(ins["sessions"]["total"] == sum(p["behavior"]["sessions"]
+                                          for p in profs),
+          "sessions %d" % ins["sessions"]["total"])
+    f = ins["funnel"]
+    check(f["views"] == ins["verbs"]["view"] and f["clicks"] ==
+          ins["verbs"]["click"], "funnel from the verb counts")
+    check(len(ins["top_interests"]) == 10 and
+          ins["top_interests"][0]["weight"] >=
+          ins["top_interests"][-1]["weight"] and
+          ins["top_interests"][0]["name"], "top interests named, by weight")
+    check(sum(c["users"] for c in ins["cohorts"]) == len(profs),
+          "cohorts hold every user (the demo spans 30 days)")
+    check(all(c["retention"][0] == 1.0 for c in ins["cohorts"]
+              if c["users"]), "retention starts at 1")
+    hist = api_json(d, "/api/history")
+    sm = hist["samples"]
+    check(len(sm) >= 2 and all(b["t_ms"] > a["t_ms"]
+                               for a, b in zip(sm, sm[1:])),
+          "history: %d samples in order" % len(sm))
+    check(sm[-1]["applied"] == cli["applied"] and sm[-1]["rejected"] ==
+          sum(cli["rejected"].values()), "history: last sample = status")
+    check(max(x["applied_per_s"] for x in sm) > 0, "history: a rate > 0")
+    for path, want in (("/api/status", 405), ("/metrics", 405)):
+        code, _, body = http(d.base + path, b"{}")
+        check(code == want and b"method_not_allowed" in body,
+              "POST %s -> %d" % (path, code))
+    code, _, _ = http(d.base + "/api/nothing")
+    check(code == 404, "GET /api/nothing -> 404")
+    for path, typ in (("/", "text/html"), ("/dashboard", "text/html"),
+                      ("/static/dash.js", "text/javascript"),
+                      ("/static/uPlot.iife.min.js", "text/javascript"),
+                      ("/static/uPlot.min.css", "text/css")):
+        code, ctype, body = http(d.base + path)
+        check(code == 200 and ctype.startswith(typ) and body,
+              "GET %s -> %d %s" % (path, code, ctype))
     return 0
 
 
@@ -278,7 +389,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="penchant-it-dash-")
     d = Daemon(exe, pen, tmp, "it-dash-%s-%d" % (mode, os.getpid()))
     try:
-        rc = {"metrics": mode_metrics}[mode](d, tmp)
+        rc = {"metrics": mode_metrics, "api": mode_api}[mode](d, tmp)
     finally:
         d.stop()
     if rc == 77:
