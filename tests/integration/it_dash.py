@@ -18,6 +18,12 @@ impressions and clicks, and a few bad events.
   applied event; wrong methods get 405, unknown paths 404; the page and
   its files are served with their types.
 
+- browser: headless Chromium (python3-selenium, chromium-driver; skipped,
+  77, without them) loads the dashboard, waits for its charts, and the
+  numbers it shows (element ids and data-value attributes) equal
+  `penchant status --json` and `penchant segments --json` taken with the
+  traffic stopped; a screenshot goes to ARTIFACT_DIR/dashboard.png.
+
 Usage: it_dash.py PENCHANTD PENCHANT MODE [ARTIFACT_DIR]
 Exit 0 pass, 1 fail, 77 skip.
 """
@@ -381,6 +387,122 @@ def mode_api(d, tmp):
     return 0
 
 
+CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+DRIVER = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+
+
+def browser():
+    """A headless Chromium under selenium, or None (skip) when missing."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        return None
+    exe = next((p for p in CHROMIUM if os.access(p, os.X_OK)), None)
+    drv = next((p for p in DRIVER if os.access(p, os.X_OK)), None)
+    if not exe or not drv:
+        return None
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = exe
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
+              "--disable-dev-shm-usage", "--window-size=1500,2300",
+              "--hide-scrollbars"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service(drv), options=opts)
+
+
+def wait_for(fn, what, seconds=30):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception:  # the page may be between renders
+            pass
+        time.sleep(0.1)
+    check(False, "waited for " + what)
+    return None
+
+
+def mode_browser(d, tmp, artifacts):
+    drv = browser()
+    if not drv:
+        print("SKIP: chromium, chromium-driver and python3-selenium are "
+              "needed (scripts/setup.sh installs them)")
+        return 77
+    try:
+        traffic(d, ranks=9)
+        wait_drained(d)
+        d.cli("segments", "--refresh")
+        time.sleep(1.2)  # a history sample with the traffic stopped
+        t0 = time.time()
+        drv.get(d.base + "/dashboard")
+        body = lambda k: drv.find_element("tag name", "body") \
+            .get_attribute("data-" + k)
+        wait_for(lambda: body("ready") == "1", "the first render")
+        charts = wait_for(lambda: len(drv.find_elements(
+            "css selector", ".uplot canvas")) >= 3, "three charts drawn")
+        check(bool(charts), "charts rendered (uPlot canvases)")
+        # one more refresh, then read page and CLI at the same moment
+        n = int(body("refreshes"))
+        wait_for(lambda: int(body("refreshes")) > n, "a second refresh")
+        st = d.status()
+        sg = json.loads(d.cli("segments", "--json").stdout)
+        val = lambda i: drv.find_element("id", i).get_attribute("data-value")
+        check(val("applied") == str(st["applied"]),
+              "page applied %s = status %d" % (val("applied"), st["applied"]))
+        check(val("profiles") == str(sum(st["shard_profiles"])),
+              "page profiles %s" % val("profiles"))
+        for i, n in enumerate(st["shard_profiles"]):
+            check(val("shard-profiles-%d" % i) == str(n),
+                  "page shard %d profiles %s" % (i, n))
+        check(val("catalog") == str(st["catalog"]), "page catalog")
+        check(val("rejected-total") == str(sum(st["rejected"].values())),
+              "page rejected %s" % val("rejected-total"))
+        started = [p for p in st["processes"] if p["starts"]]
+        check(val("procs-up") == str(sum(1 for p in started if p["pid"])),
+              "page processes up %s" % val("procs-up"))
+        for p in started:
+            cell = drv.find_element(
+                "css selector", 'td[data-role="%s"][data-index="%d"]'
+                % (p["role"], p["index"]))
+            check(cell.text == str(max(p["starts"] - 1, 0)),
+                  "page restarts of %s %d" % (p["role"], p["index"]))
+        for g in sg["segments"]:
+            cell = drv.find_element("css selector",
+                                    'td[data-segment="%d"]' % g["id"])
+            check(cell.get_attribute("data-value") == str(g["size"]),
+                  "page segment %d size %d" % (g["id"], g["size"]))
+        check(len(sg["segments"]) > 0, "segments shown: %d"
+              % len(sg["segments"]))
+        full = drv.find_element("css selector", 'td[data-strategy="full"]')
+        check(full.get_attribute("data-value") == "9",
+              "page impressions of strategy full: %s"
+              % full.get_attribute("data-value"))
+        as_of = int(drv.find_element("id", "as-of").get_attribute("data-ms"))
+        check(abs(as_of / 1000 - time.time()) < 10 and as_of / 1000 >= t0 - 1,
+              "data as of is fresh")
+        check(len(drv.find_elements("css selector",
+                                    "#top-interests .row")) == 10,
+              "ten top interests shown")
+        check(drv.find_element("id", "experiments-empty").is_displayed(),
+              "experiments placeholder shown")
+        check(not drv.find_element("id", "fetch-error").is_displayed(),
+              "no fetch error")
+        errors = [e for e in drv.get_log("browser")
+                  if e.get("level") == "SEVERE"]
+        check(not errors, "no errors in the browser console: %s" % errors)
+        if artifacts:
+            os.makedirs(artifacts, exist_ok=True)
+            drv.execute_script("window.scrollTo(0, 0)")
+            path = os.path.join(artifacts, "dashboard.png")
+            check(drv.save_screenshot(path), "screenshot " + path)
+    finally:
+        drv.quit()
+    return 0
+
+
 def main():
     if len(sys.argv) < 4:
         print("usage: it_dash.py PENCHANTD PENCHANT MODE [ARTIFACT_DIR]")
@@ -389,7 +511,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="penchant-it-dash-")
     d = Daemon(exe, pen, tmp, "it-dash-%s-%d" % (mode, os.getpid()))
     try:
-        rc = {"metrics": mode_metrics, "api": mode_api}[mode](d, tmp)
+        if mode == "browser":
+            rc = mode_browser(d, tmp, sys.argv[4] if len(sys.argv) > 4
+                              else None)
+        else:
+            rc = {"metrics": mode_metrics, "api": mode_api}[mode](d, tmp)
     finally:
         d.stop()
     if rc == 77:
