@@ -34,6 +34,7 @@ pid=$(head -n1 "/dev/shm/penchant-run-$(id -u)/default.lock" 2>/dev/null || echo
 cat <<MSG
 
 penchantd keeps running (supervisor pid $pid). Try next:
+  open http://127.0.0.1:8787/                # the dashboard (Prometheus metrics: /metrics)
   $PENCHANT profile demo-user-42 --json     # any of demo-user-0..999
   echo '{"user_id":"me","event_type":"rsvp","entity_id":"jazz-night","timestamp":"$(date -u +%Y-%m-%dT%H:%M:%SZ)"}' | $PENCHANT send
   $PENCHANT profile me

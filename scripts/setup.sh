@@ -7,7 +7,8 @@ set -euo pipefail
 pkgs=(build-essential clang meson ninja-build pkg-config
       liburing-dev libck-dev libxxhash-dev libmsgpack-dev libbenchmark-dev
       python3 python3-msgpack zlib1g-dev libsodium-dev python3-fluent-logger
-      python3-numpy python3-scipy python3-sklearn libmicrohttpd-dev curl)
+      python3-numpy python3-scipy python3-sklearn libmicrohttpd-dev curl
+      prometheus chromium chromium-driver python3-selenium)
 
 missing=()
 for p in "${pkgs[@]}"; do

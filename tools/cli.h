@@ -50,9 +50,6 @@ int cli_audit(const struct cli *c, int argc, char **argv);
 /* The segments as `penchant segments --json` prints them (a line). */
 void cli_segments_json(FILE *f, const struct pen_segments *s);
 
-/* The experiments as `penchant experiments --json` prints them (a line). */
-void cli_experiments_json(FILE *f, const struct pen_experiments *x);
-
 /* Catalog lines from a stream into the region; errors name FILE:LINE. */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);

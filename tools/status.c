@@ -1,32 +1,16 @@
 /*
  * status: `penchant status`, a reader of the region's header, tables and
- * counters. Rates come from two samples 250 ms apart.
+ * counters. Rates come from two samples 250 ms apart. The JSON is
+ * ipc/status_json.h's, which the rank API server answers with too.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "ipc/client.h"
+#include "ipc/status_json.h"
 #include "shm/ring.h"
 #include "tools/cli.h"
-
-static const char *const _state_names[] = { "starting", "running", "draining",
-	"stopped" };
-static const char *const _role_names[REG_ROLE_COUNT] = { "supervisor", "worker",
-	"acceptor", "segmenter", "server" };
-
-/* Process counters summed; producers' rejections join the reasons. */
-static void _sum_counters(const struct reg *r, uint64_t *sum)
-{
-	memset(sum, 0, sizeof(uint64_t) * REG_C_COUNT);
-	for (unsigned i = 0; i < reg_nprocs(r); i++)
-		for (unsigned k = 0; k < REG_C_COUNT; k++)
-			sum[k] += reg_proc(r, i)->counters[k];
-	for (unsigned q = 0; q < r->hdr->geo.producer_slots; q++)
-		for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
-			sum[REG_C_REJECT0 + k] +=
-			    reg_producer(r, q)->rejected_by[k];
-}
 
 static void _exit_text(int status, char *buf, size_t len)
 {
@@ -36,18 +20,6 @@ static void _exit_text(int status, char *buf, size_t len)
 		snprintf(buf, len, "signal %d", status & 0x7f);
 	else
 		snprintf(buf, len, "exit %d", (status >> 8) & 0xff);
-}
-
-/* Chunked forward messages begun and not committed (journal entries in
- * use; a torn read only skews the number). */
-static unsigned _fwd_pending(const struct reg *r)
-{
-	const struct acc_block *b = reg_acceptor_block(r);
-	unsigned n = 0;
-	for (unsigned j = 0; b && j < REG_FWD_JOURNAL; j++)
-		n += __atomic_load_n(&b->journal[j].token, __ATOMIC_RELAXED) !=
-		    0;
-	return n;
 }
 
 static void _acc_text(const struct reg *r)
@@ -91,8 +63,8 @@ static void _acc_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_FWD_DUP_CHUNKS],
 	    (unsigned long long)c[REG_C_FWD_DUP_EVENTS],
 	    (unsigned long long)c[REG_C_FWD_RESUMED],
-	    (unsigned long long)c[REG_C_FWD_JOURNAL_LOST], _fwd_pending(r),
-	    (unsigned long long)c[REG_C_FWD_CLOSED_PEER],
+	    (unsigned long long)c[REG_C_FWD_JOURNAL_LOST],
+	    client_fwd_pending(r), (unsigned long long)c[REG_C_FWD_CLOSED_PEER],
 	    (unsigned long long)c[REG_C_FWD_CLOSED_PARTIAL],
 	    (unsigned long long)c[REG_C_FWD_CLOSED_IDLE],
 	    (unsigned long long)c[REG_C_FWD_CLOSED_TOO_BIG],
@@ -107,21 +79,6 @@ static void _acc_text(const struct reg *r)
 			    evt_reason_name(k),
 			    (unsigned long long)c[REG_C_REJECT0 + k]);
 	printf("%s\n", shown ? "" : " none");
-}
-
-static void _acc_json(const struct reg *r)
-{
-	const struct reg_proc *p = reg_proc(r, reg_proc_acceptor(r));
-	printf(",\"acceptor\":{\"running\":%s", p->pid ? "true" : "false");
-	for (unsigned k = REG_C_ACC0; k < REG_C_SRV0; k++)
-		printf(",\"%s\":%llu", reg_counter_name(k),
-		    (unsigned long long)p->counters[k]);
-	printf(",\"fwd_pending\":%u", _fwd_pending(r));
-	printf(",\"rejected\":{");
-	for (unsigned k = 1; k < EVT_REASON_COUNT; k++)
-		printf("%s\"%s\":%llu", k > 1 ? "," : "", evt_reason_name(k),
-		    (unsigned long long)p->counters[REG_C_REJECT0 + k]);
-	printf("}}");
 }
 
 static void _srv_text(const struct reg *r)
@@ -151,19 +108,6 @@ static void _srv_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_SRV_MP_CLOSED]);
 }
 
-static void _srv_json(const struct reg *r)
-{
-	const struct reg_proc *p = reg_proc(r, reg_proc_server(r));
-	printf(
-	    ",\"server\":{\"running\":%s,\"ready\":%s,\"pid\":%d,\"starts\":%u,\"last_exit\":%d",
-	    p->pid ? "true" : "false", p->pid && p->ready ? "true" : "false",
-	    p->pid, p->starts, p->last_exit);
-	for (unsigned k = REG_C_SRV0; k < REG_C_COUNT; k++)
-		printf(",\"%s\":%llu", reg_counter_name(k),
-		    (unsigned long long)p->counters[k]);
-	printf("}");
-}
-
 static void _text(const struct reg *r, const uint64_t *now, double rate)
 {
 	const struct reg_header *h = r->hdr;
@@ -181,7 +125,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	uint64_t cap = (uint64_t)g->profiles_per_shard * g->shards;
 	printf(
 	    "instance %s: %s, supervisor pid %d, layout version %u, region %zu MiB\n",
-	    h->instance, _state_names[h->state & 3], h->supervisor_pid,
+	    h->instance, client_state_names[h->state & 3], h->supervisor_pid,
 	    h->layout_version, r->size >> 20);
 	printf(
 	    "shards %u, producer slots %u (%u for the acceptor), ring depth %u\n",
@@ -223,8 +167,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		_exit_text(p->last_exit, ex, sizeof(ex));
 		printf(
 		    "  %-10s %2u pid %-7d %s heartbeat %lld ms ago, starts %u, last exit %s, applied %llu\n",
-		    (p->role < REG_ROLE_COUNT ? _role_names[p->role] : "?"),
-		    p->index, p->pid, p->pid ? "up  " : "DOWN",
+		    client_role_name(p->role), p->index, p->pid,
+		    p->pid ? "up  " : "DOWN",
 		    (long long)(mono - p->heartbeat_ms), p->starts, ex,
 		    (unsigned long long)p->counters[REG_C_APPLIED]);
 	}
@@ -238,51 +182,6 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		    (unsigned long long)pr->full_waits,
 		    (unsigned long long)pr->rejected);
 	}
-}
-
-static void _json(const struct reg *r, const uint64_t *now, double rate)
-{
-	const struct reg_header *h = r->hdr;
-	const struct reg_geometry *g = &h->geo;
-	printf("{\"instance\":");
-	cli_json_str(h->instance);
-	printf(
-	    ",\"state\":\"%s\",\"supervisor_pid\":%d,\"layout_version\":%u,\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%llu,\"skipped\":%llu,\"shard_profiles\":[",
-	    _state_names[h->state & 3], h->supervisor_pid, h->layout_version,
-	    r->size, g->shards, g->producer_slots, g->ring_depth,
-	    g->profiles_per_shard, (unsigned long long)now[REG_C_APPLIED], rate,
-	    (unsigned long long)now[REG_C_UNKNOWN_ENTITY],
-	    (unsigned long long)now[REG_C_RECOVERED],
-	    (unsigned long long)now[REG_C_SKIPPED]);
-	for (unsigned s = 0; s < g->shards; s++)
-		printf("%s%u", s ? "," : "", reg_shard(r, s)->count);
-	printf("],\"catalog\":%u,\"rejected\":{", reg_catalog(r)->count);
-	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
-		printf("%s\"%s\":%llu", k ? "," : "", evt_reason_name(k),
-		    (unsigned long long)now[REG_C_REJECT0 + k]);
-	printf("},\"processes\":[");
-	for (unsigned i = 0; i < reg_nprocs(r); i++) {
-		const struct reg_proc *p = reg_proc(r, i);
-		printf(
-		    "%s{\"role\":\"%s\",\"index\":%u,\"pid\":%d,\"starts\":%u,\"last_exit\":%d,\"applied\":%llu}",
-		    i ? "," : "",
-		    (p->role < REG_ROLE_COUNT ? _role_names[p->role] : "?"),
-		    p->index, p->pid, p->starts, p->last_exit,
-		    (unsigned long long)p->counters[REG_C_APPLIED]);
-	}
-	printf("]");
-	_acc_json(r);
-	_srv_json(r);
-	printf(",\"producers\":[");
-	for (unsigned q = 0; q < g->producer_slots; q++) {
-		const struct reg_producer *pr = reg_producer(r, q);
-		printf(
-		    "%s{\"owner\":%d,\"published\":%llu,\"full_waits\":%llu,\"rejected\":%llu}",
-		    q ? "," : "", pr->owner, (unsigned long long)pr->published,
-		    (unsigned long long)pr->full_waits,
-		    (unsigned long long)pr->rejected);
-	}
-	printf("]}\n");
 }
 
 int cli_status(const struct cli *c, int argc, char **argv)
@@ -309,13 +208,13 @@ int cli_status(const struct cli *c, int argc, char **argv)
 		return rc;
 	const struct reg *r = client_region(p);
 	uint64_t before[REG_C_COUNT], now[REG_C_COUNT];
-	_sum_counters(r, before);
+	client_status_sum(r, before);
 	struct timespec ts = { 0, 250000000 };
 	nanosleep(&ts, NULL);
-	_sum_counters(r, now);
+	client_status_sum(r, now);
 	double rate = (double)(now[REG_C_APPLIED] - before[REG_C_APPLIED]) * 4;
 	if (json)
-		_json(r, now, rate);
+		client_status_json(stdout, r, now, rate);
 	else
 		_text(r, now, rate);
 	pen_close(&p);

@@ -37,7 +37,9 @@
 #include "ipc/profile_json.h"
 #include "ipc/rankreq.h"
 #include "penchant.h"
+#include "workers/dash.h"
 #include "workers/log.h"
+#include "workers/metrics.h"
 
 #define _ROLE "server"
 #define _TICK_MS 100
@@ -88,6 +90,8 @@ struct _srv {
 	int stop_fd; /* eventfd: the msgpack threads stop */
 	char health[256];
 	size_t health_len;
+	struct mx_latency lat; /* GET /metrics; this process's memory */
+	struct dash *dash;     /* the dashboard's routes and history */
 };
 
 /* What a thread keeps between requests. */
@@ -157,8 +161,10 @@ static int _rank(struct _srv *s, struct _tls *t, const struct rq_request *rq,
 		t->res = n;
 		t->res_cap = rq->n;
 	}
+	uint64_t t0 = mx_now_ns();
 	int rc = pen_rerank(t->p, rq->user_id, rq->user_len, &rq->ctx,
 	    rq->cands, rq->n, &rq->opt, t->res, rid);
+	mx_observe(&s->lat.rerank, mx_now_ns() - t0);
 	if (rc == 0) {
 		_count(s, REG_C_SRV_RANKED, rq->n);
 		return 0;
@@ -176,7 +182,15 @@ static int _rank(struct _srv *s, struct _tls *t, const struct rq_request *rq,
 
 /* ---- HTTP ------------------------------------------------------------- */
 
-enum _route { _R_NONE = 0, _R_RANK, _R_PROFILE, _R_HEALTH, _R_NOT_ALLOWED };
+enum _route {
+	_R_NONE = 0,
+	_R_RANK,
+	_R_PROFILE,
+	_R_HEALTH,
+	_R_METRICS,
+	_R_DASH,
+	_R_NOT_ALLOWED
+};
 
 /* One HTTP request (libmicrohttpd's per-request pointer). */
 struct _req {
@@ -186,17 +200,19 @@ struct _req {
 	char *body;
 	size_t len, cap;
 	uint64_t dropped; /* bytes read past the cap */
+	uint64_t t0;	  /* monotonic ns: the first call (headers in) */
+	enum mx_route mx; /* the latency histogram it counts in */
 };
 
-static enum MHD_Result _send(struct _srv *s, struct MHD_Connection *conn,
-    unsigned status, const char *body, size_t len, const char *allow)
+static enum MHD_Result _send_as(struct _srv *s, struct MHD_Connection *conn,
+    unsigned status, const char *body, size_t len, const char *allow,
+    const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len,
 	    (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	enum MHD_Result rc = MHD_queue_response(conn, status, r);
@@ -209,6 +225,12 @@ static enum MHD_Result _send(struct _srv *s, struct MHD_Connection *conn,
 	if (status >= 500)
 		_count(s, REG_C_SRV_HTTP_5XX, 1);
 	return rc;
+}
+
+static enum MHD_Result _send(struct _srv *s, struct MHD_Connection *conn,
+    unsigned status, const char *body, size_t len, const char *allow)
+{
+	return _send_as(s, conn, status, body, len, allow, "application/json");
 }
 
 static enum MHD_Result _send_error(struct _srv *s, struct MHD_Connection *conn,
@@ -352,6 +374,51 @@ static enum MHD_Result _profile(struct _srv *s, struct MHD_Connection *conn,
 	return r;
 }
 
+/* GET /metrics: the Prometheus text format (workers/metrics.h). */
+static enum MHD_Result _metrics(struct _srv *s, struct MHD_Connection *conn)
+{
+	struct rq_error e;
+	struct _tls *t = _tls(s, &e);
+	if (!t)
+		return _send_error(s, conn, &e, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return _refuse(s, conn, 500, "", "no_memory: metrics");
+	struct mx_verbs v;
+	bool verbs = dash_verbs(s->dash, t->p, &v) == 0;
+	int rc = mx_write(f, t->p, &s->lat, verbs ? &v : NULL);
+	bool bad = ferror(f) != 0;
+	if (fclose(f) || bad || rc) {
+		free(buf);
+		return _refuse(s, conn, 500, "", "no_memory: metrics");
+	}
+	enum MHD_Result r = _send_as(s, conn, 200, buf, len, NULL,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	free(buf);
+	return r;
+}
+
+/* The dashboard's routes (workers/dash.h). */
+static enum MHD_Result _dash(struct _srv *s, struct MHD_Connection *conn,
+    const char *url)
+{
+	struct rq_error e;
+	struct _tls *t = _tls(s, &e);
+	if (!t)
+		return _send_error(s, conn, &e, NULL);
+	struct dash_reply a;
+	int rc = dash_answer(s->dash, t->p, url, &a);
+	if (rc)
+		return _refuse(s, conn, 500, "", "internal: %s", strerror(-rc));
+	enum MHD_Result r =
+	    _send_as(s, conn, a.status, a.body, a.len, NULL, a.type);
+	if (!a.static_body)
+		free(a.body);
+	return r;
+}
+
 static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,
     struct _req *q)
 {
@@ -397,6 +464,16 @@ static enum MHD_Result _start_request(struct _srv *s,
 		q->route = get ? _R_HEALTH : _R_NOT_ALLOWED;
 	else if (!strncmp(url, _PROFILE_PREFIX, strlen(_PROFILE_PREFIX)))
 		q->route = get ? _R_PROFILE : _R_NOT_ALLOWED;
+	else if (!strcmp(url, "/metrics"))
+		q->route = get ? _R_METRICS : _R_NOT_ALLOWED;
+	else if (dash_route(url, &q->mx))
+		q->route = get ? _R_DASH : _R_NOT_ALLOWED;
+	if (q->route != _R_DASH)
+		q->mx = q->route == _R_RANK  ? MX_ROUTE_RANK
+		    : q->route == _R_PROFILE ? MX_ROUTE_PROFILE
+		    : q->route == _R_HEALTH  ? MX_ROUTE_HEALTH
+		    : q->route == _R_METRICS ? MX_ROUTE_METRICS
+					     : MX_ROUTE_OTHER;
 	if (q->route != _R_RANK)
 		return MHD_YES;
 	/* POST /v1/rank: refuse a declared size over the cap unread. */
@@ -429,6 +506,8 @@ static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
 	case _R_RANK: return _rank_http(s, conn, q);
 	case _R_PROFILE: return _profile(s, conn, url);
 	case _R_HEALTH: return _health(s, conn);
+	case _R_METRICS: return _metrics(s, conn);
+	case _R_DASH: return _dash(s, conn, url);
 	case _R_NOT_ALLOWED:
 		rq_error_set(&e, 405, "", "method_not_allowed: %.16s %.100s",
 		    method, url);
@@ -493,6 +572,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 	if (!q) {
 		if (!(q = calloc(1, sizeof(*q))))
 			return MHD_NO;
+		q->t0 = mx_now_ns();
 		*ptr = q;
 		return _start_request(s, conn, q, url, method);
 	}
@@ -512,11 +592,13 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 static void _completed(void *cls, struct MHD_Connection *conn, void **ptr,
     enum MHD_RequestTerminationCode why)
 {
+	struct _srv *s = cls;
 	struct _req *q = *ptr;
-	(void)cls;
 	(void)conn;
 	(void)why;
 	if (q) {
+		if (q->answered)
+			mx_observe(&s->lat.http[q->mx], mx_now_ns() - q->t0);
 		free(q->body);
 		free(q);
 		*ptr = NULL;
@@ -996,9 +1078,10 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	sigaddset(&ss, SIGINT);
 	sigprocmask(SIG_BLOCK, &ss, NULL); /* before any thread starts */
 	int sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
-	int rc = _start(&s);
+	int rc = dash_new(&s.dash) ? 1 : _start(&s);
 	if (rc) {
 		_teardown(&s);
+		dash_free(&s.dash);
 		if (sigfd >= 0)
 			close(sigfd);
 		return rc;
@@ -1008,6 +1091,7 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	for (;;) {
 		ck_pr_store_64((uint64_t *)&s.me->heartbeat_ms,
 		    (uint64_t)reg_now_mono_ms());
+		dash_tick(s.dash, r);
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		if (poll(&pfd, 1, _TICK_MS) > 0) {
 			struct signalfd_siginfo si;
@@ -1022,6 +1106,7 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	}
 	LOG(c, CFG_LOG_INFO, _ROLE, "%s: stopping", why);
 	_teardown(&s);
+	dash_free(&s.dash);
 	close(sigfd);
 	LOG(c, CFG_LOG_INFO, _ROLE,
 	    "stopped: %" PRIu64 " http requests, %" PRIu64

@@ -9,6 +9,12 @@
  *                             (the user id URL-decoded); 404 unknown user
  *   GET  /v1/health           200 {"status":"ok",...} while the instance
  *                             runs, 503 once it stops
+ *   GET  /metrics             the Prometheus text format (workers/metrics.h;
+ *                             its latency histograms are this process's)
+ *   GET  /, /dashboard, /static/..., /api/...
+ *                             the read-only dashboard and its JSON
+ *                             (workers/dash.h; sampled once a second from
+ *                             the main loop)
  * Every refusal is a 4xx (5xx: the server's fault) with a JSON body
  * {"error": "reason: detail", "field": ... or null, "status": N}. A body
  * above max_request_bytes is refused with 413 before it is read whole: a
