@@ -7,6 +7,7 @@
 
 #include <ck_pr.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -374,6 +375,71 @@ static void _serving(FILE *f, pen_t *p)
 	}
 }
 
+/* Experiments: counts per variant, and what the tests say so far. */
+static void _experiments(FILE *f, pen_t *p)
+{
+	struct pen_experiments *x = malloc(sizeof(*x));
+	if (!x || pen_experiments_read(p, x)) {
+		free(x);
+		return;
+	}
+	static const char *const cnt[5] = { "users", "exposures", "impressions",
+		"clicks", "conversions" };
+	static const char *const chelp[5] = {
+		"users assigned to the variant, counted at their first exposure",
+		"rankings served with the variant",
+		"impressions of rankings served with the variant",
+		"clicks attributed to rankings served with the variant",
+		"conversions attributed to rankings served with the variant",
+	};
+	for (unsigned w = 0; w < 5; w++) {
+		char name[48];
+		snprintf(name, sizeof(name), "experiment_%s", cnt[w]);
+		_family(f, name, "_total", "counter", chelp[w]);
+		for (unsigned i = 0; i < x->n; i++)
+			for (unsigned k = 0; k < x->e[i].n_variants; k++) {
+				const struct pen_variant *v = &x->e[i].v[k];
+				uint64_t n = w == 0 ? v->users
+				    : w == 1	    ? v->exposures
+				    : w == 2	    ? v->impressions
+				    : w == 3	    ? v->clicks
+						    : v->conversions;
+				fprintf(f, _PFX "%s_total{experiment=", name);
+				_lv(f, x->e[i].name);
+				fprintf(f, ",variant=");
+				_lv(f, v->name);
+				putc('}', f);
+				_u64(f, n);
+			}
+	}
+	_family(f, "experiment_prob_beats_control", "", "gauge",
+	    "posterior probability that the variant's click-through beats the control's (Beta(1,1) priors)");
+	for (unsigned i = 0; i < x->n; i++)
+		for (unsigned k = 1; k < x->e[i].n_variants; k++) {
+			double v = x->e[i].v[k].prob_beats_control;
+			if (!isfinite(v))
+				continue;
+			fprintf(f,
+			    _PFX "experiment_prob_beats_control{experiment=");
+			_lv(f, x->e[i].name);
+			fprintf(f, ",variant=");
+			_lv(f, x->e[i].v[k].name);
+			putc('}', f);
+			_dbl(f, v);
+		}
+	_family(f, "experiment_srm_p", "", "gauge",
+	    "p-value of the sample-ratio-mismatch test of the experiment's split (below 0.001: the split is broken)");
+	for (unsigned i = 0; i < x->n; i++) {
+		if (!isfinite(x->e[i].srm_p))
+			continue;
+		fprintf(f, _PFX "experiment_srm_p{experiment=");
+		_lv(f, x->e[i].name);
+		putc('}', f);
+		_dbl(f, x->e[i].srm_p);
+	}
+	free(x);
+}
+
 /* The series of one histogram; labels is "" or `key="value"`. */
 static void _hist(FILE *f, const char *name, const char *labels,
     const struct mx_hist *h)
@@ -427,6 +493,7 @@ int mx_write(FILE *f, pen_t *p, const struct mx_latency *lat,
 		_verbs(f, p, verbs);
 	int rc = _segments(f, p);
 	_serving(f, p);
+	_experiments(f, p);
 	if (lat)
 		_latency(f, lat);
 	return rc;

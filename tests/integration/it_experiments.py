@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -225,6 +226,16 @@ def main():
                   0 <= t["always_valid_p"] <= 1,
                   "an always-valid p-value after a look: %s"
                   % t["always_valid_p"])
+            m = urllib.request.urlopen(
+                "http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+            want = 'penchant_experiment_users_total{experiment=' \
+                '"ctx-vs-profile",variant="context"} %d' % t["users"]
+            check(want.encode() in m, "/metrics: " + want)
+            if shutil.which("promtool"):
+                pr = subprocess.run(["promtool", "check", "metrics"],
+                                    input=m, capture_output=True)
+                check(pr.returncode == 0, "promtool accepts /metrics: "
+                      + pr.stderr.decode().strip()[:200])
             text = cli("experiments").stdout
             check("ctx-vs-profile" in text and "context" in text,
                   "the text report names the experiment")
