@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define PEN_VERSION_MAJOR 0
-#define PEN_VERSION_MINOR 3
+#define PEN_VERSION_MINOR 4
 #define PEN_VERSION_PATCH 0
-#define PEN_VERSION "0.3.0"
+#define PEN_VERSION "0.4.0"
 
 typedef struct pen pen_t;
 
@@ -69,13 +69,17 @@ struct pen_event {
 	int has_location;  /* lat/lon given; stored as a coarse cell */
 	double lat, lon;
 	const char *device, *platform, *weather, *social;
-	const char *rec_type; /* recommendation type */
-	const char *query;    /* search text */
-	int position;	      /* 1-based list position, 0 = none */
-	double dwell_ms;      /* time spent, 0 = none */
-	double scroll_depth;  /* 0..1, negative = none */
-	int feedback;	      /* +1 / -1 for feedback events */
-	uint32_t reserved[8]; /* zero */
+	const char *rec_type;	/* recommendation type */
+	const char *query;	/* search text */
+	int position;		/* 1-based list position, 0 = none */
+	double dwell_ms;	/* time spent, 0 = none */
+	double scroll_depth;	/* 0..1, negative = none */
+	int feedback;		/* +1 / -1 for feedback events */
+	const char *request_id; /* the pen_rerank request an impression or
+				 * click answers: its 16 hex digits; NULL
+				 * none */
+	int dnt;		/* do not track: not learned nor counted */
+	uint32_t reserved[5];	/* zero */
 };
 
 /*

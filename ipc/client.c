@@ -172,6 +172,8 @@ static void _input_of(const struct pen_event *ev, struct evt_input *in)
 	in->social = _s(ev->social);
 	in->rec_type = _s(ev->rec_type);
 	in->query = _s(ev->query);
+	in->request_id = _s(ev->request_id);
+	in->dnt = ev->dnt ? 2 : 0;
 	in->has_time_ms = true;
 	in->time_ms = ev->time_ms;
 	in->has_tz = true;

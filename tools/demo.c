@@ -116,6 +116,72 @@ static void _event(uint64_t *seed, unsigned u, int64_t t, int64_t switch_at,
 	ev->lon = 13.4 + (double)(u % 5) * 0.01;
 }
 
+/* The demo's experiment: does personalization help? The caller's order
+ * (control) against ranking by the learned profile. */
+static const char _experiment[] =
+    "{\"name\":\"demo-personalization\",\"salt\":\"demo-1\",\"variants\":["
+    "{\"name\":\"unranked\",\"strategy\":\"base\",\"weight\":1},"
+    "{\"name\":\"profile\",\"strategy\":\"profile\",\"weight\":1}]}\n";
+
+/*
+ * Served rankings with outcomes: `n` rank requests of random users over
+ * the whole catalog (no strategy: the experiment chooses), each shown
+ * result an impression, and a click on the first result that is one of
+ * the user's persona's activities, with a chance that falls with its
+ * position. Gives the experiment and the dashboard's serving panels data.
+ */
+static void _serve(pen_t *p, unsigned users, unsigned n, uint64_t *seed)
+{
+	struct pen_candidate cand[_NENTITY];
+	struct pen_ranked out[_NENTITY];
+	char user[32], rid[24];
+	for (unsigned k = 0; k < _NENTITY; k++)
+		cand[k] = (struct pen_candidate){ .entity_id = _entity(k),
+			.score = 1.0 };
+	struct pen_rank_options o = { .k = 5,
+		.epsilon = -1,
+		.explore_weight = -1,
+		.mmr_lambda = -1,
+		.serendipity_every = -1 };
+	size_t clicks = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned u = (unsigned)(_rng(seed) % users);
+		uint64_t id;
+		snprintf(user, sizeof(user), "demo-user-%u", u);
+		if (pen_rerank(p, user, strlen(user), NULL, cand, _NENTITY, &o,
+			out, &id))
+			continue;
+		snprintf(rid, sizeof(rid), "%016llx", (unsigned long long)id);
+		int64_t now = reg_now_wall_ms();
+		bool clicked = false;
+		for (unsigned pos = 1; pos <= 5; pos++) {
+			const char *e = cand[out[pos - 1].index].entity_id;
+			struct pen_event ev = { .user_id = user,
+				.event_type = "impression",
+				.entity_id = e,
+				.time_ms = now,
+				.position = pos,
+				.request_id = rid,
+				.scroll_depth = -1 };
+			pen_publish(p, &ev, PEN_DEFER, NULL, 0);
+			bool liked = false;
+			for (unsigned j = 0; j < 4; j++)
+				liked |=
+				    !strcmp(e, _personas[u % _NPERSONA][j]);
+			if (!clicked && liked && _rng(seed) % (pos + 2) == 0) {
+				ev.event_type = "click";
+				pen_publish(p, &ev, PEN_DEFER, NULL, 0);
+				clicked = true;
+				clicks++;
+			}
+		}
+	}
+	pen_flush(p, 10000);
+	printf(
+	    "demo: served %u rankings (experiment demo-personalization), %zu clicked\n",
+	    n, clicks);
+}
+
 /* Prints the top interests of one user: the demo's before/after view. */
 static void _show(pen_t *p, const char *user, const char *when)
 {
@@ -132,18 +198,24 @@ static void _show(pen_t *p, const char *user, const char *when)
 
 int cli_demo(const struct cli *c, int argc, char **argv)
 {
-	unsigned users = 1000, events = 200000;
+	unsigned users = 1000, events = 200000, serve = ~0u;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf(
-			    "usage: penchant demo [--users N] [--events N]\n\n"
-			    "Loads a demo catalog and publishes N synthetic events (default 200000)\nof N users (default 1000) spread over the last 30 days of event time.\n");
+			    "usage: penchant demo [--users N] [--events N] [--serve N]\n\n"
+			    "Loads a demo catalog and publishes N synthetic events (default 200000)\nof N users (default 1000) spread over the last 30 days of event time;\nthen starts the experiment demo-personalization (the caller's order\nagainst ranking by the profile) and serves N rankings (default 3 per\nuser; 0: none, and no experiment), with impressions and clicks.\n");
 			return CLI_OK;
 		}
 		char *end = NULL;
 		unsigned long v =
 		    i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
 		bool ok = end && *end == 0 && v > 0 && v <= 100000000;
+		if (!strcmp(argv[i], "--serve") && end && *end == 0 &&
+		    v <= 100000000) {
+			serve = (unsigned)v;
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--users") && ok) {
 			users = (unsigned)v;
 			i++;
@@ -200,6 +272,14 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 	printf("demo: published %zu events of %u users%s\n", sent, users,
 	    rc ? " (not all applied yet)" : ", all applied");
 	_show(p, "demo-user-3", "a week after it");
+	if (serve == ~0u)
+		serve = users * 3;
+	if (serve &&
+	    pen_experiments_load(p, _experiment, sizeof(_experiment) - 1, err,
+		sizeof(err)))
+		fprintf(stderr, "penchant demo: experiment: %s\n", err);
+	if (serve)
+		_serve(p, users, serve, &seed);
 	pen_close(&p);
 	return CLI_OK;
 }

@@ -59,14 +59,22 @@ static void _text(const struct pen_experiments *x)
 			_pct(hi, sizeof(hi), v->ctr_hi);
 			if (isfinite(v->ctr_lo))
 				snprintf(iv, sizeof(iv), "[%s, %s]", lo, hi);
+			char pv[16] = "-", pb[16] = "-", av[16] = "-";
+			if (k && isfinite(v->ctr_p))
+				snprintf(pv, sizeof(pv), "%.3g", v->ctr_p);
+			if (k && isfinite(v->prob_beats_control))
+				snprintf(pb, sizeof(pb), "%.3f",
+				    v->prob_beats_control);
+			if (k && isfinite(v->always_valid_p))
+				snprintf(av, sizeof(av), "%.3g",
+				    v->always_valid_p);
 			printf(
-			    "  %-12s %-8s %9llu %6.2f%% %6.2f%% %9s %20s %8.3g %7.3f %7.3g\n",
+			    "  %-12s %-8s %9llu %6.2f%% %6.2f%% %9s %20s %8s %7s %7s\n",
 			    v->name, v->strategy,
 			    (unsigned long long)v->exposures,
 			    isfinite(v->ctr) ? 100 * v->ctr : 0.0,
 			    isfinite(v->conversion) ? 100 * v->conversion : 0.0,
-			    k ? d : "control", k ? iv : "", v->ctr_p,
-			    v->prob_beats_control, v->always_valid_p);
+			    k ? d : "control", k ? iv : "", pv, pb, av);
 		}
 	}
 }

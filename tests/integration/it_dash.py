@@ -119,7 +119,7 @@ RANK = {"user_id": "demo-user-3", "context": {"device": "mobile"},
 
 def traffic(d, ranks=12):
     """The demo, rankings with impressions and clicks, a few bad events."""
-    r = d.cli("demo", "--users", "400", "--events", "40000")
+    r = d.cli("demo", "--users", "400", "--events", "40000", "--serve", "0")
     check(r.returncode == 0, "penchant demo: " + r.stderr.strip()[-200:])
     now = int(time.time() * 1000)
     lines = []
