@@ -23,6 +23,10 @@
 	    "largest affinity factor (a strongly liked candidate)")                                                                                    \
 	D(short_blend, 0.3, 0.0, 1.0,                                                                                                                  \
 	    "share of the short horizon in a candidate's affinity (the rest is the long horizon)")                                                     \
+	D(prior_blend, 0.5, 0.0, 1.0,                                                                                                                  \
+	    "segment prior's share in a profile's affinity at confidence 0: b = prior_blend x (1 - confidence) x trust in the segment")                \
+	B(segment_params, true,                                                                                                                        \
+	    "pen_rerank takes epsilon, explore_weight, mmr_lambda from the user's segment's strategy when the request leaves them unset")              \
 	D(time_strength, 0.5, 0.0, 10.0,                                                                                                               \
 	    "time factor when the candidate's daypart is now's and the user prefers it: 1 + time_strength x preference (the problem statement's 0.5)") \
 	D(dist_scale_km, 5.0, 0.01, 20000.0,                                                                                                           \

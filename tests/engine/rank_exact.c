@@ -3,6 +3,7 @@
  * orders engine/rank.h specifies, strategy by strategy, and the errors.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,6 +220,117 @@ static void test_affinity(void)
 	CHECK_EQ_INT(run(&p, &x, c2, 2, &o), 2);
 	CHECK_EQ_INT(g_out[0].index, 1);
 	CHECK_NEAR(of(2, 0)->f.affinity, 1.0 + 0.06 / 0.66 * 47.0 / 60.0, EPS);
+}
+
+/*
+ * A segment prior blended into the affinity: b = prior_blend x weight x
+ * (1 - c), A = 1 + gain ((1 - b) c a_user + b a_prior), a_prior the mean
+ * over the item's ids of share / max share, kinds apart.
+ */
+static void test_prior(void)
+{
+	static const uint32_t liked[] = { 101, 102 }, disliked[] = { 201 };
+	static const uint32_t other[] = { 999 };
+	struct cat_item l = item(10, 2, liked), d = item(20, 1, disliked);
+	struct cat_item z = item(30, 1, other);
+	struct rank_cand c[4] = { cand(1, 1.0, &d), cand(2, 1.0, &z),
+		cand(3, 1.0, &l), cand(4, 1.0, NULL) };
+	/* Max share 0.8: normalized cat 30 0.5, tag 999 0.25, cat 10
+	 * 0.125, tag 101 1; tag 20 is no category 20. */
+	const struct rank_prior prior[] = { { 30, true, 0.4f },
+		{ 999, false, 0.2f }, { 10, true, 0.1f }, { 101, false, 0.8f },
+		{ 20, false, 0.8f }, { 0, true, 5.0f } };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_PROFILE, 0, 1);
+	struct lrn_profile p;
+	double plain[3];
+
+	affinity_profile(&p, 1.0f); /* c = 0.5 */
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		plain[i] = of(4, i)->score;
+
+	o.prior = prior;
+	o.n_prior = 6;
+	o.prior_weight = 1.0;
+	CHECK_NEAR(rank_prior_share(&g_rp, 0.5, 1.0), 0.25, 0);
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	/*
+	 * b = 0.5 x 1 x (1 - 0.5) = 0.25.
+	 * z (30, {999}): a_user 0, a_prior (0.5 + 0.25) / 2 = 0.375:
+	 *   A = 1 + 0.25 x 0.375 = 1.09375.
+	 * l (10, {101, 102}): a_user 47/60, a_prior (0.125 + 1 + 0) / 3 =
+	 *   0.375: A = 1 + 0.75 x 0.5 x 47/60 + 0.09375 = 1.3875.
+	 * d (20, {201}): a_prior 0 (tag 20 is not category 20):
+	 *   A = 1 - 0.75 x 0.5 x 31/60 = 0.80625.
+	 */
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.09375, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity, 1.3875, EPS);
+	CHECK_NEAR(of(4, 0)->f.affinity, 0.80625, EPS);
+	CHECK(of(4, 3)->f.affinity == 1.0f); /* no attributes */
+	CHECK_NEAR(of(4, 1)->score, 1.09375, 1e-8);
+
+	/* Half the trust (a low-confidence assignment): b = 0.125. */
+	o.prior_weight = 0.5;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 0.125 * 0.375, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity,
+	    1.0 + 0.875 * 0.5 * 47.0 / 60.0 + 0.125 * 0.375, EPS);
+
+	/* A thin profile leans on the prior: c = 1/11, b = 5/11. */
+	o.prior_weight = 1.0;
+	affinity_profile(&p, 0.1f);
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 5.0 / 11.0 * 0.375, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity,
+	    1.0 + 6.0 / 11.0 / 11.0 * 47.0 / 60.0 + 5.0 / 11.0 * 0.375, EPS);
+
+	/* No blend, no weight, or no shares: exactly the plain scores. */
+	affinity_profile(&p, 1.0f);
+	g_rp.prior_blend = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(of(4, i)->score == plain[i]);
+	rank_params_default(&g_rp);
+	o.prior_weight = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(of(4, i)->score == plain[i]);
+	o.prior_weight = 1.0;
+	o.n_prior = 0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(of(4, i)->score == plain[i]);
+
+	/* An unknown user has no prior either: A = 1. */
+	o.n_prior = 6;
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(of(4, i)->f.affinity == 1.0f);
+
+	/* Bad priors. */
+	struct rank_prior bad[RANK_PRIOR_MAX + 1];
+
+	memset(bad, 0, sizeof(bad));
+	o.prior = bad;
+	o.n_prior = RANK_PRIOR_MAX + 1;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	o.n_prior = RANK_PRIOR_MAX;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	bad[3].share = -1.0f;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	bad[3].share = (float)NAN;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	bad[3].share = (float)INFINITY;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	bad[3].share = 0.0f;
+	o.prior_weight = 1.5;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	o.prior_weight = NAN;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	o.prior_weight = 1.0;
+	o.prior = NULL;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
 }
 
 /*
@@ -979,6 +1091,7 @@ int main(void)
 
 	test_unknown_user();
 	test_affinity();
+	test_prior();
 	test_tag_collisions();
 	test_time();
 	test_distance();
