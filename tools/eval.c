@@ -27,6 +27,7 @@
 
 #include "engine/metrics.h"
 #include "engine/rank.h"
+#include "ipc/client.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "shm/shard.h"
@@ -349,7 +350,7 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 			.item = ci >= 0 ? &x->cat_items[ci] : NULL,
 			.global_ctr = -1.0f };
 		if (ci >= 0)
-			ec_cat_rates(r, x->cat_items[ci].item.category,
+			client_cat_rates(r, x->cat_items[ci].item.category,
 			    e->time_ms, &x->rc[j].global_ctr, &x->rc[j].trend);
 	}
 	uint64_t seed = ec_seed(o->seed, e->user_key, split);
