@@ -739,6 +739,14 @@ static void _prep(struct _prep *q, const struct lrn_profile *p,
 
 /* ---- Factors of one candidate ------------------------------------------ */
 
+/* 1 / sqrt(n) for the n ids an item can have (a category and
+ * LRN_ITEM_TAGS tags): the length of its unit id vector's entries. */
+static const double _inv_sqrt[LRN_ITEM_TAGS + 2] = { 0.0, 1.0,
+	0.70710678118654752, 0.57735026918962576, 0.5, 0.44721359549995794,
+	0.40824829046386302, 0.37796447300922723, 0.35355339059327376,
+	0.33333333333333333 };
+_Static_assert(LRN_ITEM_TAGS == 8, "_inv_sqrt has an entry per id count");
+
 /* a_user of the header; *ap gets a_prior (0 without a prior). */
 static double _affinity(const struct _prep *q, const struct lrn_item *it,
     int slot, double *ap)
@@ -776,8 +784,9 @@ static double _affinity(const struct _prep *q, const struct lrn_item *it,
 		if (prior)
 			psum += _prior_value(q, 1, id);
 	}
-	*ap = ids ? psum / ids : 0.0;
-	return ids ? sum / ids : 0.0;
+	/* The item as a unit vector over its ids (no ids: 0). */
+	*ap = psum * _inv_sqrt[ids];
+	return sum * _inv_sqrt[ids];
 }
 
 /* c[0] + c[1] y + ... + c[n - 1] y^(n - 1), by Horner. */

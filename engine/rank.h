@@ -20,24 +20,31 @@
  *  - A, affinity. The profile's weights of the item's category and tags,
  *    long horizon w (as of ctx.time_ms, lrn_weight_at) and short horizon s
  *    (lrn_short_at), each normalized by the largest |weight| of its table
- *    and horizon: a_long = mean over the item's ids of w / max|w|, the ids
- *    being its category (when non-zero) and its distinct non-zero tags,
- *    the category looked up among the profile's categories and the tags
- *    among its tags; ids the profile does not hold count 0 (and an item
- *    without ids has a = 0). a_short likewise; a = (1 - short_blend)
- *    a_long + short_blend a_short, in -1..1. Decaying a horizon to
- *    ctx.time_ms multiplies its whole table by one factor, which the
- *    normalization divides out: the stored weights give the same a.
+ *    and horizon. The item is a unit vector over its m ids (its category
+ *    when non-zero and its distinct non-zero tags, each 1 / sqrt(m)), the
+ *    profile a vector of w / max|w| by id (the category looked up among
+ *    the profile's categories, the tags among its tags; ids it does not
+ *    hold are 0): a_long = their dot product = (sum over the item's ids
+ *    of w / max|w|) / sqrt(m); an item without ids has 0. a_short
+ *    likewise; a_user = (1 - short_blend) a_long + short_blend a_short,
+ *    in -sqrt(m)..sqrt(m) (-3..3). Dividing by sqrt(m), not by m (a
+ *    mean), is a cosine's normalization of the item side: an item that
+ *    carries ids the profile lacks (a popular movie and its many user
+ *    tags) is diluted less than by a mean, and two items of equal
+ *    matches still rank the one with fewer unmatched ids first. The
+ *    profile side is normalized by its strongest interest (1), not by
+ *    its length. Decaying a horizon to ctx.time_ms multiplies its whole
+ *    table by one factor, which the normalization divides out: the
+ *    stored weights give the same a.
  *    Confidence c = lrn_profile_confidence.
  *    Segment prior (rank_opts.prior, n_prior entries; none: a_prior = 0
- *    and b = 0): a_prior is the mean over the same ids (the item's
- *    category and distinct tags) of share / max share (max over the
- *    prior's entries), a category id
- *    looked up among the prior's category entries and a tag id among its
- *    tag entries, ids the prior lacks counting 0; in 0..1. Its weight
- *    b = prior_blend * prior_weight * (1 - c) (rank_prior_share): a
- *    sparse profile leans on its segment, a confident one on itself.
- *    a = (1 - b) a_user + b a_prior, a_user the profile's a above, and
+ *    and b = 0): a_prior likewise over the same ids, of share / max share
+ *    (max over the prior's entries), a category id looked up among the
+ *    prior's category entries and a tag id among its tag entries, ids the
+ *    prior lacks counting 0: (sum of share / max share) / sqrt(m), in
+ *    0..3. Its weight b = prior_blend * prior_weight * (1 - c)
+ *    (rank_prior_share): a sparse profile leans on its segment, a
+ *    confident one on itself. a = (1 - b) a_user + b a_prior, and
  *    A = clamp(1 + affinity_gain * ((1 - b) c a_user + b a_prior),
  *    affinity_floor, affinity_cap):
  *    low confidence pulls the user's own part toward the base order (a

@@ -16,7 +16,7 @@
 
 #define RANK_PARAMS(D, U, B)                                                                                                                           \
 	D(affinity_gain, 1.0, 0.0, 10.0,                                                                                                               \
-	    "how much the profile moves a candidate: factor = 1 + gain x confidence x affinity (affinity in -1..1)")                                   \
+	    "how much the profile moves a candidate: factor = 1 + gain x confidence x affinity (affinity in -3..3, engine/rank.h)")                    \
 	D(affinity_floor, 0.2, 0.01, 1.0,                                                                                                              \
 	    "smallest affinity factor (a strongly disliked candidate)")                                                                                \
 	D(affinity_cap, 3.0, 1.0, 100.0,                                                                                                               \

@@ -17,6 +17,8 @@
 #define DAY (24 * HOUR)
 #define NMAX 64
 #define EPS 1e-6
+#define R2 1.4142135623730951 /* sqrt 2: affinity divides by sqrt(ids) */
+#define R3 1.7320508075688772
 
 static struct lrn_params g_lp;
 static struct rank_params g_rp;
@@ -180,20 +182,23 @@ static void test_affinity(void)
 	CHECK_NEAR(lrn_profile_confidence(&p, &g_lp), 0.5, 1e-7);
 	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
 	/*
-	 * Liked: a_long = (0.4/0.4 + 0.3/0.3 + 0.15/0.3) / 3 = 5/6, a_short =
-	 * (0.5/0.5 + 0.25/0.25 + 0) / 3 = 2/3; a = 0.7 * 5/6 + 0.3 * 2/3 =
-	 * 47/60; A = 1 + 0.5 a = 1.391667.
-	 * Disliked: a_long = (-0.5 - 1/3) / 2 = -5/12, a_short = (-0.5 - 1) / 2
-	 * = -3/4; a = -0.291667 - 0.225 = -31/60; A = 0.741667.
-	 * Repeated tag, and a 0 tag: ids {10, 101}: a = 1, A = 1.5.
+	 * Sums over the item's m ids, divided by sqrt(m).
+	 * Liked: a_long = (0.4/0.4 + 0.3/0.3 + 0.15/0.3) / sqrt 3 = 2.5 /
+	 * sqrt 3, a_short = (0.5/0.5 + 0.25/0.25 + 0) / sqrt 3 = 2 / sqrt 3;
+	 * a = (0.7 * 2.5 + 0.3 * 2) / sqrt 3 = 2.35 / sqrt 3; A = 1 + 0.5 a
+	 * = 1.678387.
+	 * Disliked: a_long = (-0.5 - 1/3) / sqrt 2, a_short = (-0.5 - 1) /
+	 * sqrt 2; a = (-7/12 - 0.45) / sqrt 2 = -31/30 / sqrt 2; A = 0.634645.
+	 * Repeated tag, and a 0 tag: ids {10, 101}: a = 2 / sqrt 2, A =
+	 * 1 + 0.5 sqrt 2.
 	 */
-	CHECK_NEAR(of(5, 2)->f.affinity, 1.0 + 0.5 * 47.0 / 60.0, EPS);
-	CHECK_NEAR(of(5, 0)->f.affinity, 1.0 - 0.5 * 31.0 / 60.0, EPS);
-	CHECK_NEAR(of(5, 3)->f.affinity, 1.5, EPS);
+	CHECK_NEAR(of(5, 2)->f.affinity, 1.0 + 0.5 * 2.35 / R3, EPS);
+	CHECK_NEAR(of(5, 0)->f.affinity, 1.0 - 0.5 * 31.0 / 30.0 / R2, EPS);
+	CHECK_NEAR(of(5, 3)->f.affinity, 1.0 + 0.5 * R2, EPS);
 	CHECK(of(5, 1)->f.affinity == 1.0f); /* nothing the profile holds */
 	CHECK(of(5, 4)->f.affinity == 1.0f); /* no attributes */
 	CHECK_NEAR(of(5, 2)->f.confidence, 0.5, EPS);
-	CHECK_NEAR(of(5, 2)->score, 1.0 + 0.5 * 47.0 / 60.0, 1e-6);
+	CHECK_NEAR(of(5, 2)->score, 1.0 + 0.5 * 2.35 / R3, 1e-6);
 	static const unsigned want[] = { 3, 2, 1, 4, 0 };
 
 	check_order(5, want);
@@ -209,7 +214,8 @@ static void test_affinity(void)
 
 	/*
 	 * A thin profile of the same shape: confidence 0.06 / 0.66, so the
-	 * liked item (base 1) no longer beats a neutral one of base 1.2.
+	 * liked item (base 1, A 1.123) no longer beats a neutral one of base
+	 * 1.2.
 	 */
 	struct rank_cand c2[2] = { cand(1, 1.0, &l), cand(2, 1.2, &z) };
 
@@ -219,13 +225,13 @@ static void test_affinity(void)
 	CHECK_NEAR(lrn_profile_confidence(&p, &g_lp), 0.06 / 0.66, 1e-6);
 	CHECK_EQ_INT(run(&p, &x, c2, 2, &o), 2);
 	CHECK_EQ_INT(g_out[0].index, 1);
-	CHECK_NEAR(of(2, 0)->f.affinity, 1.0 + 0.06 / 0.66 * 47.0 / 60.0, EPS);
+	CHECK_NEAR(of(2, 0)->f.affinity, 1.0 + 0.06 / 0.66 * 2.35 / R3, EPS);
 }
 
 /*
  * A segment prior blended into the affinity: b = prior_blend x weight x
- * (1 - c), A = 1 + gain ((1 - b) c a_user + b a_prior), a_prior the mean
- * over the item's ids of share / max share, kinds apart.
+ * (1 - c), A = 1 + gain ((1 - b) c a_user + b a_prior), a_prior the sum
+ * over the item's m ids of share / max share over sqrt(m), kinds apart.
  */
 static void test_prior(void)
 {
@@ -257,33 +263,35 @@ static void test_prior(void)
 	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
 	/*
 	 * b = 0.5 x 1 x (1 - 0.5) = 0.25.
-	 * z (30, {999}): a_user 0, a_prior (0.5 + 0.25) / 2 = 0.375:
-	 *   A = 1 + 0.25 x 0.375 = 1.09375.
-	 * l (10, {101, 102}): a_user 47/60, a_prior (0.125 + 1 + 0) / 3 =
-	 *   0.375: A = 1 + 0.75 x 0.5 x 47/60 + 0.09375 = 1.3875.
+	 * z (30, {999}): a_user 0, a_prior (0.5 + 0.25) / sqrt 2:
+	 *   A = 1 + 0.25 x 0.75 / sqrt 2 = 1.132583.
+	 * l (10, {101, 102}): a_user 2.35 / sqrt 3 (test_affinity), a_prior
+	 *   (0.125 + 1 + 0) / sqrt 3: A = 1 + 0.75 x 0.5 x 2.35 / sqrt 3 +
+	 *   0.25 x 1.125 / sqrt 3 = 1.671170.
 	 * d (20, {201}): a_prior 0 (tag 20 is not category 20):
-	 *   A = 1 - 0.75 x 0.5 x 31/60 = 0.80625.
+	 *   A = 1 - 0.75 x 0.5 x 31/30 / sqrt 2 = 0.725984.
 	 */
-	CHECK_NEAR(of(4, 1)->f.affinity, 1.09375, EPS);
-	CHECK_NEAR(of(4, 2)->f.affinity, 1.3875, EPS);
-	CHECK_NEAR(of(4, 0)->f.affinity, 0.80625, EPS);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 0.25 * 0.75 / R2, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity,
+	    1.0 + 0.375 * 2.35 / R3 + 0.25 * 1.125 / R3, EPS);
+	CHECK_NEAR(of(4, 0)->f.affinity, 1.0 - 0.375 * 31.0 / 30.0 / R2, EPS);
 	CHECK(of(4, 3)->f.affinity == 1.0f); /* no attributes */
-	CHECK_NEAR(of(4, 1)->score, 1.09375, 1e-8);
+	CHECK_NEAR(of(4, 1)->score, 1.0 + 0.25 * 0.75 / R2, 1e-8);
 
 	/* Half the trust (a low-confidence assignment): b = 0.125. */
 	o.prior_weight = 0.5;
 	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
-	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 0.125 * 0.375, EPS);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 0.125 * 0.75 / R2, EPS);
 	CHECK_NEAR(of(4, 2)->f.affinity,
-	    1.0 + 0.875 * 0.5 * 47.0 / 60.0 + 0.125 * 0.375, EPS);
+	    1.0 + 0.875 * 0.5 * 2.35 / R3 + 0.125 * 1.125 / R3, EPS);
 
 	/* A thin profile leans on the prior: c = 1/11, b = 5/11. */
 	o.prior_weight = 1.0;
 	affinity_profile(&p, 0.1f);
 	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
-	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 5.0 / 11.0 * 0.375, EPS);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 5.0 / 11.0 * 0.75 / R2, EPS);
 	CHECK_NEAR(of(4, 2)->f.affinity,
-	    1.0 + 6.0 / 11.0 / 11.0 * 47.0 / 60.0 + 5.0 / 11.0 * 0.375, EPS);
+	    1.0 + 6.0 / 11.0 / 11.0 * 2.35 / R3 + 5.0 / 11.0 * 1.125 / R3, EPS);
 
 	/* No blend, no weight, or no shares: exactly the plain scores. */
 	affinity_profile(&p, 1.0f);
