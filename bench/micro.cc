@@ -95,6 +95,30 @@ int main(int argc, char **argv)
 	    bsh_rank_verify, 1);
 	add("rank/pen_rerank_200_full", b, bsh_rank_full_step, bsh_rank_verify,
 	    1);
+	// The same with a segments table: assignment and prior included.
+	// The refresh runs once, before the first timed loop of these.
+	static const struct {
+		const char *name;
+		step_fn step;
+	} seg_variants[] = {
+		{ "rank/pen_rerank_200_profile_segments",
+		    bsh_rank_profile_step },
+		{ "rank/pen_rerank_200_full_segments", bsh_rank_full_step },
+	};
+	for (const auto &v : seg_variants) {
+		step_fn step = v.step;
+		std::string label = v.name;
+		benchmark::RegisterBenchmark(v.name, [=](benchmark::State &st) {
+			char e[256];
+			if (bsh_rank_segments(b, e, sizeof(e)))
+				die("segments", e);
+			for (auto _ : st)
+				step(b);
+			if (bsh_rank_verify(b, e, sizeof(e)))
+				die(label.c_str(), e);
+			st.SetItemsProcessed(st.iterations());
+		});
+	}
 
 	std::printf(
 	    "profile table: %.0f bytes of shared memory per user (slot + index), %u users\n",

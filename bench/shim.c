@@ -19,6 +19,7 @@
 #include "shm/boot.h"
 #include "shm/catalog.h"
 #include "shm/region.h"
+#include "shm/segment.h"
 
 #define _ID_LEN 16
 #define _ITEMS 16
@@ -62,6 +63,7 @@ struct bsh {
 	char cand_ids[BSH_CANDS][_ID_LEN];
 	struct pen_ranked ranked[BSH_CANDS];
 	uint64_t ranks, rank_errors;
+	bool segmented; /* bsh_rank_segments ran */
 };
 
 static uint64_t _next(uint64_t *x)
@@ -477,6 +479,22 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 	return 0;
 }
 
+int bsh_rank_segments(struct bsh *b, char *err, size_t errlen)
+{
+	if (b->segmented)
+		return 0;
+	struct cfg c;
+	struct seg_options o;
+	struct seg_stats st;
+	cfg_defaults(&c);
+	seg_options_of(&c, &o);
+	o.k = 4;
+	o.as_of_ms = _T0_MS + 40 * 1800000LL;
+	int rc = seg_refresh(&b->r, &o, &st, err, errlen);
+	b->segmented = rc == 0;
+	return rc;
+}
+
 static void _rank(struct bsh *b, const char *strategy)
 {
 	struct pen_context ctx = { .time_ms = _T0_MS + 40 * 1800000LL,
@@ -518,8 +536,8 @@ int bsh_rank_verify(struct bsh *b, char *err, size_t errlen)
 		if (b->ranked[i].index < BSH_CANDS)
 			seen[b->ranked[i].index]++;
 	for (unsigned i = 0; i < BSH_CANDS; i++)
-		if (seen[i] != 1)
-			b->rank_errors++;
+		if (seen[i] != 1 || (b->segmented && !b->ranked[i].segment))
+			b->rank_errors++; /* with segments, each names one */
 	if (b->rank_errors || !b->ranks) {
 		snprintf(err, errlen, "rankings: %llu of %llu wrong",
 		    (unsigned long long)b->rank_errors,

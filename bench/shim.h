@@ -58,6 +58,10 @@ void bsh_rank_profile_step(struct bsh *b);
 void bsh_rank_context_step(struct bsh *b);
 void bsh_rank_full_step(struct bsh *b);
 int bsh_rank_verify(struct bsh *b, char *err, size_t errlen);
+/* Refreshes the segments of the bench's users (k fixed at 4), so that the
+ * rankings after it read the segments table, assign the user and blend
+ * the segment's prior; once per bench, later calls do nothing. */
+int bsh_rank_segments(struct bsh *b, char *err, size_t errlen);
 
 /* Bytes of profile table (records + index) per profile of capacity. */
 double bsh_bytes_per_user(const struct bsh *b);

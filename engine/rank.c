@@ -158,6 +158,7 @@ size_t rank_scratch_size(unsigned n)
 /* ---- What one call works out once -------------------------------------- */
 
 #define _TAG_HASH 64   /* slots for LRN_TAGS ids */
+#define _PRIOR_HASH 32 /* entries for RANK_PRIOR_MAX ids, per kind */
 #define _TAG_SALTS 64  /* multipliers tried for a perfect hash */
 #define _SEEN_HASH 128 /* entries for LRN_SEEN keys */
 
@@ -198,8 +199,15 @@ struct _prep {
 	uint32_t cat_mul;
 	uint32_t cat_id[_TAG_HASH];
 	bool top_of[LRN_CATS + 1]; /* by slot + 1 */
+	/* Segment prior: b of the header (0: none). */
+	double prior_b;
 	/* From here on written before read: not cleared per call. */
 	int8_t cat_at[_TAG_HASH];
+	/* The prior's share / max share by id, [0] categories, [1] tags:
+	 * entry (id * golden) >> 27 of pid, linear probing, id 0 free.
+	 * Filled (and cleared) only when prior_b > 0. */
+	uint32_t pid[2][_PRIOR_HASH];
+	double pval[2][_PRIOR_HASH];
 	double tag_val[_TAG_HASH];
 	double fat[16]; /* fatigue by impressions (0..15) */
 	/* Fatigue by the remembered entities: seen_key[i] the key of
@@ -551,6 +559,61 @@ static void _prep_profile(struct _prep *q, const struct lrn_profile *p,
 	}
 }
 
+static unsigned _prior_hash(uint32_t id)
+{
+	return (id * 2654435761u) >> 27; /* 5 bits: _PRIOR_HASH entries */
+}
+
+/* share / max share of id in table kind (0 categories, 1 tags), 0 when
+ * the prior lacks it. */
+static double _prior_value(const struct _prep *q, unsigned kind, uint32_t id)
+{
+	for (unsigned h = _prior_hash(id);; h = (h + 1) % _PRIOR_HASH) {
+		if (q->pid[kind][h] == id)
+			return q->pval[kind][h];
+		if (q->pid[kind][h] == 0)
+			return 0.0;
+	}
+}
+
+double rank_prior_share(const struct rank_params *rp, double confidence,
+    double prior_weight)
+{
+	return rp->prior_blend * prior_weight * (1.0 - confidence);
+}
+
+/* The prior's tables and b; a prior of no weight, no share or no ids
+ * leaves prior_b 0 (none). A repeated id keeps its first share. */
+static void _prep_prior(struct _prep *q, const struct rank_params *rp,
+    const struct rank_opts *o)
+{
+	double top = 0.0;
+
+	for (unsigned i = 0; i < o->n_prior; i++)
+		if (o->prior[i].id)
+			top = fmax(top, (double)o->prior[i].share);
+	double b = rank_prior_share(rp, q->conf, o->prior_weight);
+
+	if (!(top > 0.0) || !(b > 0.0))
+		return;
+	q->prior_b = b;
+	memset(q->pid, 0, sizeof(q->pid));
+	for (unsigned i = 0; i < o->n_prior; i++) {
+		uint32_t id = o->prior[i].id;
+		unsigned kind = o->prior[i].category ? 0 : 1;
+		unsigned h = _prior_hash(id);
+
+		if (id == 0)
+			continue;
+		while (q->pid[kind][h] != 0 && q->pid[kind][h] != id)
+			h = (h + 1) % _PRIOR_HASH;
+		if (q->pid[kind][h] == id)
+			continue;
+		q->pid[kind][h] = id;
+		q->pval[kind][h] = o->prior[i].share / top;
+	}
+}
+
 static void _prep_time(struct _prep *q, const struct lrn_profile *p,
     const struct rank_params *rp, const struct rank_ctx *ctx)
 {
@@ -608,12 +671,14 @@ static void _prep_place(struct _prep *q, const struct lrn_profile *p,
 
 static void _prep(struct _prep *q, const struct lrn_profile *p,
     const struct lrn_params *lp, const struct rank_params *rp,
-    const struct rank_ctx *ctx)
+    const struct rank_ctx *ctx, const struct rank_opts *o)
 {
 	memset(q, 0, offsetof(struct _prep, cat_at));
 	q->p = p;
-	if (p)
+	if (p) {
 		_prep_profile(q, p, lp, rp);
+		_prep_prior(q, rp, o);
+	}
 	_prep_time(q, p, rp, ctx);
 	_prep_place(q, p, lp, ctx);
 
@@ -674,17 +739,29 @@ static void _prep(struct _prep *q, const struct lrn_profile *p,
 
 /* ---- Factors of one candidate ------------------------------------------ */
 
+/* 1 / sqrt(n) for the n ids an item can have (a category and
+ * LRN_ITEM_TAGS tags): the length of its unit id vector's entries. */
+static const double _inv_sqrt[LRN_ITEM_TAGS + 2] = { 0.0, 1.0,
+	0.70710678118654752, 0.57735026918962576, 0.5, 0.44721359549995794,
+	0.40824829046386302, 0.37796447300922723, 0.35355339059327376,
+	0.33333333333333333 };
+_Static_assert(LRN_ITEM_TAGS == 8, "_inv_sqrt has an entry per id count");
+
+/* a_user of the header; *ap gets a_prior (0 without a prior). */
 static double _affinity(const struct _prep *q, const struct lrn_item *it,
-    int slot)
+    int slot, double *ap)
 {
 	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
 	unsigned ids = 0;
 	uint64_t seen = 0;
-	double sum = 0.0;
+	double sum = 0.0, psum = 0.0;
+	bool prior = q->prior_b > 0.0;
 
 	if (it->category) {
 		ids++;
 		sum += slot >= 0 ? q->cat_val[slot] : 0.0;
+		if (prior)
+			psum += _prior_value(q, 0, it->category);
 	}
 	for (unsigned i = 0; i < nt; i++) {
 		uint32_t id = it->tags[i];
@@ -704,8 +781,12 @@ static double _affinity(const struct _prep *q, const struct lrn_item *it,
 		seen |= bit;
 		ids++;
 		sum += _tag_value(q, id);
+		if (prior)
+			psum += _prior_value(q, 1, id);
 	}
-	return ids ? sum / ids : 0.0;
+	/* The item as a unit vector over its ids (no ids: 0). */
+	*ap = psum * _inv_sqrt[ids];
+	return sum * _inv_sqrt[ids];
 }
 
 /* c[0] + c[1] y + ... + c[n - 1] y^(n - 1), by Horner. */
@@ -926,9 +1007,14 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 			int slot = _cat_lookup(q, cat);
 
 			if (q->p) {
+				/* Without a prior (b = 0) exactly 1 + gain c
+				 * a_user: the second term adds 0. */
+				double ap, b = q->prior_b;
+				double au = _affinity(q, &ci->item, slot, &ap);
 				double a = 1.0 +
-				    rp->affinity_gain * q->conf *
-					_affinity(q, &ci->item, slot);
+				    rp->affinity_gain * q->conf * au *
+					(1.0 - b) +
+				    rp->affinity_gain * b * ap;
 
 				a = _clamp(a, rp->affinity_floor,
 				    rp->affinity_cap);
@@ -1349,6 +1435,13 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 	    o->mmr_lambda > _hi.mmr_lambda ||
 	    o->serendipity_every > (int)_hi.serendipity_every)
 		return -EINVAL;
+	if (o->n_prior > RANK_PRIOR_MAX || (o->n_prior && !o->prior) ||
+	    !(o->prior_weight >= 0.0 && o->prior_weight <= 1.0))
+		return -EINVAL;
+	for (unsigned i = 0; i < o->n_prior; i++)
+		if (!(o->prior[i].share >= 0.0f &&
+			o->prior[i].share <= FLT_MAX))
+			return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
 		if (!(c[i].base >= 0.0 && c[i].base <= DBL_MAX))
 			return -EINVAL; /* NaN, negative or infinite */
@@ -1412,7 +1505,7 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 		return (int)n;
 	}
 
-	_prep(&q, p, lp, rp, ctx);
+	_prep(&q, p, lp, rp, ctx, o);
 	struct _cells cc = { .key = (uint64_t *)(base + l.ckey),
 		.val = (double *)(base + l.cval),
 		.mask = l.cell_cap - 1 };

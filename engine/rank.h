@@ -20,18 +20,37 @@
  *  - A, affinity. The profile's weights of the item's category and tags,
  *    long horizon w (as of ctx.time_ms, lrn_weight_at) and short horizon s
  *    (lrn_short_at), each normalized by the largest |weight| of its table
- *    and horizon: a_long = mean over the item's ids of w / max|w|, the ids
- *    being its category (when non-zero) and its distinct non-zero tags,
- *    the category looked up among the profile's categories and the tags
- *    among its tags; ids the profile does not hold count 0 (and an item
- *    without ids has a = 0). a_short likewise; a = (1 - short_blend)
- *    a_long + short_blend a_short, in -1..1. Decaying a horizon to
- *    ctx.time_ms multiplies its whole table by one factor, which the
- *    normalization divides out: the stored weights give the same a.
+ *    and horizon. The item is a unit vector over its m ids (its category
+ *    when non-zero and its distinct non-zero tags, each 1 / sqrt(m)), the
+ *    profile a vector of w / max|w| by id (the category looked up among
+ *    the profile's categories, the tags among its tags; ids it does not
+ *    hold are 0): a_long = their dot product = (sum over the item's ids
+ *    of w / max|w|) / sqrt(m); an item without ids has 0. a_short
+ *    likewise; a_user = (1 - short_blend) a_long + short_blend a_short,
+ *    in -sqrt(m)..sqrt(m) (-3..3). Dividing by sqrt(m), not by m (a
+ *    mean), is a cosine's normalization of the item side: an item that
+ *    carries ids the profile lacks (a popular movie and its many user
+ *    tags) is diluted less than by a mean, and two items of equal
+ *    matches still rank the one with fewer unmatched ids first. The
+ *    profile side is normalized by its strongest interest (1), not by
+ *    its length. Decaying a horizon to ctx.time_ms multiplies its whole
+ *    table by one factor, which the normalization divides out: the
+ *    stored weights give the same a.
  *    Confidence c = lrn_profile_confidence.
- *    A = clamp(1 + affinity_gain * c * a, affinity_floor, affinity_cap):
- *    low confidence pulls toward the base order, a new user is not
- *    over-fitted. NULL profile or NULL item: A = 1.
+ *    Segment prior (rank_opts.prior, n_prior entries; none: a_prior = 0
+ *    and b = 0): a_prior likewise over the same ids, of share / max share
+ *    (max over the prior's entries), a category id looked up among the
+ *    prior's category entries and a tag id among its tag entries, ids the
+ *    prior lacks counting 0: (sum of share / max share) / sqrt(m), in
+ *    0..3. Its weight b = prior_blend * prior_weight * (1 - c)
+ *    (rank_prior_share): a sparse profile leans on its segment, a
+ *    confident one on itself. a = (1 - b) a_user + b a_prior, and
+ *    A = clamp(1 + affinity_gain * ((1 - b) c a_user + b a_prior),
+ *    affinity_floor, affinity_cap):
+ *    low confidence pulls the user's own part toward the base order (a
+ *    new user is not over-fitted) but not the prior's, which is many
+ *    users' evidence; without a prior A = clamp(1 + affinity_gain * c *
+ *    a_user, ...). NULL profile or NULL item: A = 1 (no prior either).
  *  - T, time (the problem statement's ContextualPersonalizer, made
  *    precise): the item's daypart (from start_ms and start_tz_min; items
  *    without a start have T = 1) against now's (ctx time and tz); a time
@@ -197,6 +216,14 @@ struct rank_cand {
 			   * flat (0: unknown) */
 };
 
+/* One entry of a segment's interest prior (seg_info.prior). */
+struct rank_prior {
+	uint32_t id;   /* tag or category id; 0: ignored */
+	bool category; /* a category id, else a tag id */
+	float share;   /* >= 0: its share of the members' interest */
+};
+#define RANK_PRIOR_MAX 12
+
 struct rank_opts {
 	unsigned strategy; /* enum rank_strategy */
 	unsigned k;	   /* results wanted; 0 or > n: n */
@@ -204,7 +231,18 @@ struct rank_opts {
 	/* Per-request overrides of the settings; negative: the setting. */
 	double epsilon, explore_weight, mmr_lambda;
 	int serendipity_every;
+	/* The user's segment's prior (affinity, above): up to
+	 * RANK_PRIOR_MAX entries (NULL, 0: none), and how far the caller
+	 * trusts the assignment, 0..1 (0: the prior is not used). */
+	const struct rank_prior *prior;
+	unsigned n_prior;
+	double prior_weight;
 };
+
+/* b of the affinity: prior_blend * prior_weight * (1 - confidence), the
+ * share the segment prior takes (0 when weight or blend is 0). */
+double rank_prior_share(const struct rank_params *rp, double confidence,
+    double prior_weight);
 
 /* Why a result is where it is. Factors are 1 when not applied. */
 struct rank_factors {
@@ -245,7 +283,9 @@ size_t rank_scratch_size(unsigned n);
  * Returns the number written (n), or -EINVAL (bad arguments: a NULL
  * pointer other than p, n = 0 or n > INT_MAX, a NaN, infinite or negative
  * base, a strategy out of range, an override that is NaN or above its
- * setting's range) or -ENOSPC (scratch smaller than rank_scratch_size(n)).
+ * setting's range, n_prior above RANK_PRIOR_MAX or without a prior, a
+ * share that is NaN, infinite or negative, a prior_weight outside 0..1)
+ * or -ENOSPC (scratch smaller than rank_scratch_size(n)).
  * Ties keep the input order. Cost: O(n) for the factors, a bucket sort of
  * the scores (two with Thompson; a radix sort where the scores bunch),
  * met_mmr over mmr_pool x k candidates.

@@ -16,13 +16,17 @@
 
 #define RANK_PARAMS(D, U, B)                                                                                                                           \
 	D(affinity_gain, 1.0, 0.0, 10.0,                                                                                                               \
-	    "how much the profile moves a candidate: factor = 1 + gain x confidence x affinity (affinity in -1..1)")                                   \
+	    "how much the profile moves a candidate: factor = 1 + gain x confidence x affinity (affinity in -3..3, engine/rank.h)")                    \
 	D(affinity_floor, 0.2, 0.01, 1.0,                                                                                                              \
 	    "smallest affinity factor (a strongly disliked candidate)")                                                                                \
 	D(affinity_cap, 3.0, 1.0, 100.0,                                                                                                               \
 	    "largest affinity factor (a strongly liked candidate)")                                                                                    \
 	D(short_blend, 0.3, 0.0, 1.0,                                                                                                                  \
 	    "share of the short horizon in a candidate's affinity (the rest is the long horizon)")                                                     \
+	D(prior_blend, 0.5, 0.0, 1.0,                                                                                                                  \
+	    "segment prior's share in a profile's affinity at confidence 0: b = prior_blend x (1 - confidence) x trust in the segment")                \
+	B(segment_params, true,                                                                                                                        \
+	    "pen_rerank takes epsilon, explore_weight, mmr_lambda from the user's segment's strategy when the request leaves them unset")              \
 	D(time_strength, 0.5, 0.0, 10.0,                                                                                                               \
 	    "time factor when the candidate's daypart is now's and the user prefers it: 1 + time_strength x preference (the problem statement's 0.5)") \
 	D(dist_scale_km, 5.0, 0.01, 20000.0,                                                                                                           \
@@ -69,9 +73,9 @@
 	    "Thompson sampling: how far a sampled category click rate moves a score: factor (theta / mean) ^ weight")                                  \
 	D(thompson_prior, 20.0, 0.0, 10000.0,                                                                                                          \
 	    "impressions' worth of the global category click rate a user's own posterior starts from")                                                 \
-	D(mmr_lambda, 0.8, 0.0, 1.0,                                                                                                                   \
+	D(mmr_lambda, 0.7, 0.0, 1.0,                                                                                                                   \
 	    "MMR: relevance against novelty (1 = relevance order)")                                                                                    \
-	U(mmr_pool, 3, 1, 100,                                                                                                                         \
+	U(mmr_pool, 10, 1, 100,                                                                                                                        \
 	    "MMR chooses from the best mmr_pool x k candidates")                                                                                       \
 	U(serendipity_every, 10, 0, 1000,                                                                                                              \
 	    "one slot in this many of the top k goes to the best candidate outside the user's top categories (0 = none)")                              \

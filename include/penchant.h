@@ -391,12 +391,23 @@ struct pen_ranked {
 	float fatigue, novelty, explore;
 	int moved;	/* places moved up by exploration or diversity */
 	unsigned flags; /* PEN_RANK_* */
-	uint32_t reserved[4];
+	/* The user's segment, the same in every result of a call (since
+	 * 0.3; docs/RANKING.md): its id (0: none: no segments yet, no
+	 * profile, no consent), the assignment's confidence (0..1), and the
+	 * share b its interest prior took in the affinity (0..prior_blend). */
+	uint32_t segment;
+	float segment_confidence;
+	float prior;
+	uint32_t reserved[1];
 };
 #define PEN_RANK_EXPLORED 0x1	  /* placed by epsilon-greedy */
 #define PEN_RANK_SERENDIPITY 0x2  /* placed in a serendipity slot */
 #define PEN_RANK_DIVERSIFIED 0x4  /* moved up by diversity (MMR) */
 #define PEN_RANK_UNKNOWN_ITEM 0x8 /* neither catalog nor attributes */
+#define PEN_RANK_SEGMENT_LOW 0x10 /* segment assignment of low confidence */
+#define PEN_RANK_SEGMENT_PARAMS                                                \
+	0x20 /* epsilon, explore_weight or mmr_lambda came from the segment's \
+	      * strategy */
 
 /*
  * Re-ranks n candidates for user_id in context ctx (NULL: now, nowhere):
@@ -406,7 +417,11 @@ struct pen_ranked {
  * score). *request_id (may be NULL) gets the id to send back with the
  * impression events of the shown results and with clicks on them, so they
  * are attributed to this request and its strategy. An unknown user is
- * ranked by the base scores (and exploration). Returns 0, -EINVAL (bad
+ * ranked by the base scores (and exploration). A known user's segment (as
+ * of the last refresh) lends the affinity its interest prior, the more the
+ * sparser the profile, and, with the segment_params setting, its
+ * strategy's epsilon, explore_weight and mmr_lambda where opt leaves them
+ * negative (not for a low-confidence assignment). Returns 0, -EINVAL (bad
  * arguments, unknown strategy, NaN or negative score), -EBUSY (profile
  * stuck mid-write), -ENOMEM.
  */

@@ -19,6 +19,8 @@
 #include "shm/ring.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
+#include "shm/segment.h"
+#include "shm/seqlock.h"
 
 _Static_assert(sizeof(struct pen_prepared) == sizeof(struct evt_record),
     "a prepared event is a ring record");
@@ -46,6 +48,10 @@ struct pen {
 	void *rank; /* pen_rerank's scratch (ipc/rerank.c) */
 	size_t rank_cap;
 	uint32_t rank_seq; /* request ids of this handle */
+	/* The segments table as of version seg_version (0: no copy yet),
+	 * for pen_rerank: copied again only when a refresh moved it. */
+	struct seg_table *seg;
+	uint64_t seg_version;
 };
 
 const char *pen_strerror(int err)
@@ -113,6 +119,7 @@ void pen_close(pen_t **pp)
 	reg_detach(&p->r);
 	free(p->scratch);
 	free(p->rank);
+	free(p->seg);
 	free(p);
 	*pp = NULL;
 }
@@ -697,6 +704,28 @@ void *client_rank_scratch(pen_t *p, size_t bytes)
 		p->rank_cap = bytes;
 	}
 	return p->rank;
+}
+
+const struct seg_table *client_segments(pen_t *p)
+{
+	const struct seg_block *b = reg_segments(&p->r);
+	unsigned a = ck_pr_load_uint(&b->active);
+	const struct seg_table *t = &b->tab[a & 1];
+	uint64_t v;
+
+	/* The published version, 8 bytes under the table's lock: the whole
+	 * table (about 6 KiB) is copied only when it differs from ours. */
+	if (seq_read_copy(&t->seq, &v, &t->version, sizeof(v)) || v == 0)
+		return NULL;
+	if (p->seg && v == p->seg_version && ck_pr_load_uint(&b->active) == a)
+		return p->seg;
+	if (!p->seg && !(p->seg = malloc(sizeof(*p->seg))))
+		return NULL;
+	p->seg_version = 0;
+	if (seg_read(&p->r, p->seg))
+		return NULL; /* busy, or gone: rank without */
+	p->seg_version = p->seg->version;
+	return p->seg;
 }
 
 uint32_t client_rank_seq(pen_t *p)

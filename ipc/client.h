@@ -34,6 +34,30 @@ int client_ready(const pen_t *p);
 /* The handle's rank scratch, grown to `bytes` (NULL: out of memory). */
 void *client_rank_scratch(pen_t *p, size_t bytes);
 
+/*
+ * The segments table as the segmenter last published it: the handle's
+ * copy, made again only when the published version moved (a version is
+ * read under the table's sequence lock; the table, about 6 KiB, only
+ * then). NULL before the first refresh, when out of memory, or when the
+ * table stays busy. Valid until the next call on the handle.
+ */
+const struct seg_table *client_segments(pen_t *p);
+
+/*
+ * What pen_rerank gives the ranker for a candidate of category cat
+ * (rank_cand.global_ctr and trend), from the serving statistics the
+ * workers keep, summed over shards, at now_ms: *ctr the category's click
+ * rate (actions / impressions; negative below CLIENT_CTR_MIN_IMPRESSIONS
+ * impressions, too few to say), *trend the positives of the latest event
+ * day over those of the day before scaled to the share of today already
+ * past, each + 1 (a rising category reads above 1 by afternoon).
+ * Category 0: unknown (-1 and 0). `penchant eval` and `simulate` call it
+ * too, so what they measure is what is served.
+ */
+#define CLIENT_CTR_MIN_IMPRESSIONS 20
+void client_cat_rates(const struct reg *r, uint32_t cat, int64_t now_ms,
+    float *ctr, float *trend);
+
 /* The next request sequence number of the handle. */
 uint32_t client_rank_seq(pen_t *p);
 

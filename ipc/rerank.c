@@ -3,8 +3,11 @@
  * Everything a ranking reads comes from shared memory: the user's profile
  * (a consistent copy), each candidate's catalog entry, and the serving
  * statistics the workers keep per shard (category click rates and
- * trends); the ranking itself is engine/rank.h's rank_run. No syscall,
- * no lock; scratch is the handle's, grown when a call needs more.
+ * trends), and the segments table (the handle's copy, renewed when a
+ * refresh moved its version): the user's segment lends its interest prior
+ * and its strategy's parameters. The ranking itself is engine/rank.h's
+ * rank_run. No syscall, no lock; scratch is the handle's, grown when a
+ * call needs more.
  */
 #include "penchant.h"
 
@@ -20,6 +23,7 @@
 #include "shm/experiments.h"
 #include "shm/privacy.h"
 #include "shm/profiles.h"
+#include "shm/segment.h"
 
 #define _CAT_CACHE 64 /* distinct categories looked up per call */
 
@@ -29,6 +33,7 @@ struct _catinfo {
 	float ctr, trend;
 };
 
+/* The worker's probe sequence (shm/shard.c) for category id. */
 static const struct cat_stat *_find_stat(const struct shard_stats *st,
     uint32_t id)
 {
@@ -44,21 +49,19 @@ static const struct cat_stat *_find_stat(const struct shard_stats *st,
 	return NULL;
 }
 
-/*
- * Click rate (actions / impressions; negative without 20 impressions,
- * too few to say) and trend: positives of the latest event day against
- * the day before, the latter scaled to the share of today already past
- * (today at `now`), so a rising category reads above 1 by afternoon.
- */
-static void _cat_info(const struct reg *r, uint32_t id, int64_t now,
-    struct _catinfo *ci)
+void client_cat_rates(const struct reg *r, uint32_t cat, int64_t now_ms,
+    float *ctr, float *trend)
 {
 	uint64_t imps = 0, acts = 0;
 	double today = 0, yesterday = 0;
-	int64_t day = now / LRN_DAY_MS;
+	int64_t day = now_ms / LRN_DAY_MS;
+	*ctr = -1.0f;
+	*trend = 0.0f;
+	if (!cat)
+		return;
 	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
 		const struct cat_stat *c =
-		    _find_stat(&reg_shard(r, s)->stats, id);
+		    _find_stat(&reg_shard(r, s)->stats, cat);
 		if (!c)
 			continue;
 		imps += ck_pr_load_64(&c->impressions);
@@ -73,10 +76,11 @@ static void _cat_info(const struct reg *r, uint32_t id, int64_t now,
 			yesterday += t;
 		}
 	}
-	double past = (double)(now - day * LRN_DAY_MS) / (double)LRN_DAY_MS;
-	ci->id = id;
-	ci->ctr = imps >= 20 ? (float)((double)acts / (double)imps) : -1.0f;
-	ci->trend = (float)((today + 1.0) / (yesterday * past + 1.0));
+	double past = (double)(now_ms - day * LRN_DAY_MS) / (double)LRN_DAY_MS;
+	*ctr = imps >= CLIENT_CTR_MIN_IMPRESSIONS
+	    ? (float)((double)acts / (double)imps)
+	    : -1.0f;
+	*trend = (float)((today + 1.0) / (yesterday * past + 1.0));
 }
 
 /* The categories of one call: their info in first-seen order, found by
@@ -101,7 +105,9 @@ static const struct _catinfo *_cat_cached(const struct reg *r,
 	}
 	if (cc->n == _CAT_CACHE)
 		return NULL; /* beyond: treated as unknown, rare */
-	_cat_info(r, id, now, &cc->info[cc->n]);
+	struct _catinfo *ci = &cc->info[cc->n];
+	ci->id = id;
+	client_cat_rates(r, id, now, &ci->ctr, &ci->trend);
 	cc->slot[h] = (uint8_t)++cc->n;
 	return &cc->info[cc->n - 1];
 }
@@ -190,11 +196,20 @@ static int _scratch(pen_t *p, size_t n, struct _scratch *s)
 /* Padding: 4 bytes after index, 4 after reserved; _out zeroes them with
  * the 8-byte stores of index and of the last reserved word. */
 _Static_assert(offsetof(struct pen_ranked, score) == 8 &&
-	offsetof(struct pen_ranked, reserved) == 68 &&
+	offsetof(struct pen_ranked, segment) == 68 &&
+	offsetof(struct pen_ranked, reserved) == 80 &&
 	sizeof(struct pen_ranked) == 88,
     "pen_ranked's layout as _out writes it");
 
-static void _out(const struct rank_result *r, struct pen_ranked *o)
+/* The user's segment, what every result of the call reports. */
+struct _seg {
+	uint32_t id; /* 0: none */
+	float confidence, prior;
+	unsigned flags; /* PEN_RANK_SEGMENT_* */
+};
+
+static void _out(const struct rank_result *r, const struct _seg *sg,
+    struct pen_ranked *o)
 {
 	/* Straight into the caller's memory, every byte once: no memset
 	 * (a rep stos per result) and no struct built aside and copied (a
@@ -214,16 +229,90 @@ static void _out(const struct rank_result *r, struct pen_ranked *o)
 	o->novelty = r->f.novelty;
 	o->explore = r->f.explore;
 	o->moved = r->f.moved;
-	o->flags = r->f.flags;
-	o->reserved[0] = o->reserved[1] = o->reserved[2] = 0;
+	o->flags = r->f.flags | sg->flags;
+	o->segment = sg->id;
+	o->segment_confidence = sg->confidence;
+	o->prior = sg->prior;
 	memcpy((char *)o + 80, &zero, sizeof(zero));
+}
+
+/* The segment id of a profile now (experiments may target one), -1. */
+static int _segment_id(pen_t *p, const struct lrn_profile *prof, int64_t now)
+{
+	const struct seg_table *t = prof ? client_segments(p) : NULL;
+	struct seg_assignment a;
+	if (!t)
+		return -1;
+	seg_assign(t, prof, &client_region(p)->hdr->params, now, &a);
+	return a.index < 0 ? -1 : (int)a.id;
+}
+
+/*
+ * The segment of a profile the ranking may use, into ro and sg: its
+ * interest prior (sensitive ids left out), trusted fully unless the
+ * assignment is low-confidence (then confidence / the table's threshold),
+ * and, with segment_params, its strategy's epsilon, explore_weight and
+ * mmr_lambda where the request left them unset (not for a low-confidence
+ * assignment: a user between segments gets the settings).
+ */
+static void _segment(pen_t *p, const struct lrn_profile *prof,
+    struct rank_opts *ro, struct rank_prior *prior, struct _seg *sg)
+{
+	const struct reg *r = client_region(p);
+	const struct seg_table *t = client_segments(p);
+	if (!t)
+		return;
+	struct seg_assignment a;
+	seg_assign(t, prof, &r->hdr->params, reg_now_wall_ms(), &a);
+	if (a.index < 0)
+		return;
+	const struct seg_info *si = &t->seg[a.index];
+	sg->id = a.id;
+	sg->confidence = a.confidence;
+	if (a.low)
+		sg->flags |= PEN_RANK_SEGMENT_LOW;
+	unsigned n = 0;
+	for (unsigned i = 0; i < SEG_PRIOR && i < RANK_PRIOR_MAX; i++) {
+		const struct seg_prior *sp = &si->prior[i];
+		if (!sp->id || !(sp->w > 0.0f) || priv_sensitive_id(r, sp->id))
+			continue;
+		prior[n++] = (struct rank_prior){ .id = sp->id,
+			.category = sp->kind == NAME_CATEGORY,
+			.share = sp->w };
+	}
+	ro->prior = prior;
+	ro->n_prior = n;
+	ro->prior_weight = a.low && t->low_confidence > 0.0f
+	    ? (double)(a.confidence / t->low_confidence)
+	    : 1.0;
+	if (!r->hdr->rank.segment_params || a.low)
+		return;
+	/* Overrides allow up to 5; the ranker takes up to its ranges. */
+	bool used = false;
+	if (ro->epsilon < 0 && si->epsilon >= 0) {
+		ro->epsilon = fmin(si->epsilon, 1.0);
+		used = true;
+	}
+	if (ro->explore_weight < 0 && si->explore_weight >= 0) {
+		ro->explore_weight = si->explore_weight;
+		used = true;
+	}
+	if (ro->mmr_lambda < 0 && si->mmr_lambda >= 0) {
+		ro->mmr_lambda = fmin(si->mmr_lambda, 1.0);
+		used = true;
+	}
+	if (used)
+		sg->flags |= PEN_RANK_SEGMENT_PARAMS;
 }
 
 _Static_assert(PEN_RANK_EXPLORED == RANK_F_EXPLORED &&
 	PEN_RANK_SERENDIPITY == RANK_F_SERENDIPITY &&
 	PEN_RANK_DIVERSIFIED == RANK_F_DIVERSIFIED &&
-	PEN_RANK_UNKNOWN_ITEM == RANK_F_UNKNOWN_ITEM,
-    "public flags are the ranker's");
+	PEN_RANK_UNKNOWN_ITEM == RANK_F_UNKNOWN_ITEM &&
+	((PEN_RANK_SEGMENT_LOW | PEN_RANK_SEGMENT_PARAMS) &
+	    (RANK_F_EXPLORED | RANK_F_SERENDIPITY | RANK_F_DIVERSIFIED |
+		RANK_F_UNKNOWN_ITEM)) == 0,
+    "public flags are the ranker's, and the segment's apart");
 
 int pen_rerank(pen_t *p, const char *user_id, size_t len,
     const struct pen_context *ctx, const struct pen_candidate *cands, size_t n,
@@ -309,7 +398,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	struct exp_variant ev;
 	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
 	bool in_exp = !(opt && opt->strategy) &&
-	    expb_choose(r, ukey, now, -1, true, &arm, &seen_bit, &ev) >= 0;
+	    expb_choose(r, ukey, now, _segment_id(p, prof, now), true, &arm,
+		&seen_bit, &ev) >= 0;
 	if (in_exp)
 		strat = ev.strategy;
 	if (in_exp && expb_first(held ? &lp : NULL, seen_bit)) {
@@ -339,12 +429,20 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		if (ro.mmr_lambda < 0)
 			ro.mmr_lambda = ev.mmr_lambda;
 	}
+	struct rank_prior prior[RANK_PRIOR_MAX];
+	struct _seg sg = { 0 };
+	if (prof)
+		_segment(p, prof, &ro, prior, &sg);
+	if (ro.n_prior)
+		sg.prior = (float)rank_prior_share(&r->hdr->rank,
+		    lrn_profile_confidence(prof, &r->hdr->params),
+		    ro.prior_weight);
 	int got = rank_run(prof, &r->hdr->params, &r->hdr->rank, &rc, s.cands,
 	    (unsigned)n, &ro, s.rank, s.rank_size, s.res);
 	if (got < 0)
 		return got;
 	for (size_t i = 0; i < n; i++)
-		_out(&s.res[i], &out[i]);
+		_out(&s.res[i], &sg, &out[i]);
 	if (request_id)
 		*request_id = rid;
 	return 0;

@@ -27,6 +27,7 @@
 
 #include "engine/metrics.h"
 #include "engine/rank.h"
+#include "ipc/client.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "shm/shard.h"
@@ -98,8 +99,8 @@ struct _opts {
 struct _res {
 	double *m[_METRICS]; /* HR, NDCG, RR per test target */
 	struct met_mean mean[_METRICS];
-	struct met_mean ild, novelty, v_ndcg; /* v_: validation targets */
-	uint64_t *expo;			      /* top-k exposure per item */
+	struct met_mean ild, novelty, v_ndcg, v_ild; /* v_: validation */
+	uint64_t *expo; /* top-k exposure per item */
 };
 
 /* A setting tried by --tune (a learner pass times a ranker draw). */
@@ -278,8 +279,17 @@ static void _score(struct _ev *x, unsigned i, unsigned split, unsigned rank,
 {
 	struct _res *r = &x->r[i];
 	unsigned k = x->o->k;
+	struct met_sim sim;
+	met_sim_default(&sim);
+	for (unsigned j = 0; j < ntop; j++)
+		x->top_items[j] = x->rc[x->top[j]].item
+		    ? x->rc[x->top[j]].item->item
+		    : (struct lrn_item){ 0 };
 	if (split == EC_VALID) {
+		/* what a setting is chosen on: relevance, and diversity
+		 * for MMR's trade (docs/EVAL.md) */
 		met_mean_add(&r->v_ndcg, met_ndcg(rank, k));
+		met_mean_add(&r->v_ild, met_ild(&sim, x->top_items, ntop));
 		return;
 	}
 	double v[_METRICS] = { met_hr(rank, k), met_ndcg(rank, k),
@@ -289,14 +299,8 @@ static void _score(struct _ev *x, unsigned i, unsigned split, unsigned rank,
 		met_mean_add(&r->mean[m], v[m]);
 	}
 	uint32_t list[ntop ? ntop : 1];
-	for (unsigned j = 0; j < ntop; j++) {
+	for (unsigned j = 0; j < ntop; j++)
 		list[j] = x->cand[x->top[j]];
-		x->top_items[j] = x->rc[x->top[j]].item
-		    ? x->rc[x->top[j]].item->item
-		    : (struct lrn_item){ 0 };
-	}
-	struct met_sim sim;
-	met_sim_default(&sim);
 	met_mean_add(&r->ild, met_ild(&sim, x->top_items, ntop));
 	struct met_pop pop = { x->pop.count, x->pop.n_items, x->pop.total };
 	if (ntop)
@@ -349,7 +353,7 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 			.item = ci >= 0 ? &x->cat_items[ci] : NULL,
 			.global_ctr = -1.0f };
 		if (ci >= 0)
-			ec_cat_rates(r, x->cat_items[ci].item.category,
+			client_cat_rates(r, x->cat_items[ci].item.category,
 			    e->time_ms, &x->rc[j].global_ctr, &x->rc[j].trend);
 	}
 	uint64_t seed = ec_seed(o->seed, e->user_key, split);
@@ -499,6 +503,7 @@ static void _reset(struct _ev *x)
 		met_mean_init(&r->ild);
 		met_mean_init(&r->novelty);
 		met_mean_init(&r->v_ndcg);
+		met_mean_init(&r->v_ild);
 		memset(r->expo, 0, (x->plan.items.n + 1) * sizeof(uint64_t));
 	}
 	x->n_test = x->n_valid = 0;
@@ -802,7 +807,8 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 		_num("ild", r->ild.mean, true);
 		_num("coverage", _coverage(x, s), true);
 		_num("novelty", r->novelty.mean, true);
-		_num("validation_ndcg", r->v_ndcg.mean, s > 0 && cmp[s].ok);
+		_num("validation_ndcg", r->v_ndcg.mean, true);
+		_num("validation_ild", r->v_ild.mean, s > 0 && cmp[s].ok);
 		if (s > 0 && cmp[s].ok) {
 			printf("\"vs_popularity\":{");
 			for (unsigned m = 0; m < _METRICS; m++) {

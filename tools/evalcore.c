@@ -6,7 +6,6 @@
  */
 #include "tools/evalcore.h"
 
-#include <ck_pr.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,50 +413,6 @@ void ec_event_ctx(const struct evt_record *e, struct rank_ctx *ctx)
 	ctx->social = e->social;
 	ctx->device = e->device;
 	ctx->platform = e->platform;
-}
-
-void ec_cat_rates(const struct reg *r, uint32_t cat, int64_t now_ms, float *ctr,
-    float *trend)
-{
-	uint64_t imps = 0, acts = 0;
-	double today = 0, yesterday = 0;
-	int64_t day = now_ms / LRN_DAY_MS;
-	const uint32_t mask = REG_CAT_STATS - 1;
-	*ctr = -1.0f;
-	*trend = 0.0f;
-	if (!cat)
-		return;
-	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
-		const struct shard_stats *st = &reg_shard(r, s)->stats;
-		const struct cat_stat *c = NULL;
-		/* the worker's probe sequence (shm/shard.c) */
-		for (uint32_t i = 0, at = (cat * 0x9E3779B1u) >> 22 & mask;
-		     i < REG_CAT_STATS; i++, at = (at + 1) & mask) {
-			uint32_t k = ck_pr_load_32(&st->cats[at].id);
-			if (k == cat)
-				c = &st->cats[at];
-			if (k == cat || k == 0)
-				break;
-		}
-		if (!c)
-			continue;
-		imps += ck_pr_load_64(&c->impressions);
-		acts += ck_pr_load_64(&c->actions);
-		int32_t d = (int32_t)ck_pr_load_32((const uint32_t *)&c->day);
-		uint32_t t = ck_pr_load_32(&c->pos_today);
-		uint32_t y = ck_pr_load_32(&c->pos_yesterday);
-		if (d == day) {
-			today += t;
-			yesterday += y;
-		} else if (d == day - 1) {
-			yesterday += t;
-		}
-	}
-	double past = (double)(now_ms - day * LRN_DAY_MS) / (double)LRN_DAY_MS;
-	*ctr = imps >= EC_CTR_MIN_IMPRESSIONS
-	    ? (float)((double)acts / (double)imps)
-	    : -1.0f;
-	*trend = (float)((today + 1.0) / (yesterday * past + 1.0));
 }
 
 unsigned ec_result_pos(const struct rank_result *res, unsigned n,

@@ -152,19 +152,6 @@ void ec_pop_free(struct ec_pop *p);
 void ec_event_ctx(const struct evt_record *e, struct rank_ctx *ctx);
 
 /*
- * What pen_rerank (ipc/rerank.c) gives the ranker for a candidate of
- * category `cat` at now_ms, from the serving statistics the workers keep,
- * summed over shards, computed the same way: *ctr the category's click
- * rate (actions / impressions; negative below EC_CTR_MIN_IMPRESSIONS
- * impressions), *trend the positives of the latest event day over those of
- * the day before scaled to the share of today already past, each + 1.
- * Category 0: unknown (-1 and 0).
- */
-#define EC_CTR_MIN_IMPRESSIONS 20
-void ec_cat_rates(const struct reg *r, uint32_t cat, int64_t now_ms, float *ctr,
-    float *trend);
-
-/*
  * Position (0-based) of candidate `index` in the first n results, or n
  * when absent.
  */

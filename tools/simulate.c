@@ -35,6 +35,7 @@
 
 #include "engine/geo.h"
 #include "engine/rank.h"
+#include "ipc/client.h"
 #include "engine/stats.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
@@ -469,7 +470,7 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 			x->rc[j] = (struct rank_cand){ .key = it->key,
 				.base = 1.0,
 				.item = &it->c };
-			ec_cat_rates(r, it->c.item.category, q->time_ms,
+			client_cat_rates(r, it->c.item.category, q->time_ms,
 			    &x->rc[j].global_ctr, &x->rc[j].trend);
 		}
 		struct rank_opts ro = { .strategy = strategy,

@@ -3,6 +3,7 @@
  * orders engine/rank.h specifies, strategy by strategy, and the errors.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@
 #define DAY (24 * HOUR)
 #define NMAX 64
 #define EPS 1e-6
+#define R2 1.4142135623730951 /* sqrt 2: affinity divides by sqrt(ids) */
+#define R3 1.7320508075688772
 
 static struct lrn_params g_lp;
 static struct rank_params g_rp;
@@ -179,20 +182,23 @@ static void test_affinity(void)
 	CHECK_NEAR(lrn_profile_confidence(&p, &g_lp), 0.5, 1e-7);
 	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
 	/*
-	 * Liked: a_long = (0.4/0.4 + 0.3/0.3 + 0.15/0.3) / 3 = 5/6, a_short =
-	 * (0.5/0.5 + 0.25/0.25 + 0) / 3 = 2/3; a = 0.7 * 5/6 + 0.3 * 2/3 =
-	 * 47/60; A = 1 + 0.5 a = 1.391667.
-	 * Disliked: a_long = (-0.5 - 1/3) / 2 = -5/12, a_short = (-0.5 - 1) / 2
-	 * = -3/4; a = -0.291667 - 0.225 = -31/60; A = 0.741667.
-	 * Repeated tag, and a 0 tag: ids {10, 101}: a = 1, A = 1.5.
+	 * Sums over the item's m ids, divided by sqrt(m).
+	 * Liked: a_long = (0.4/0.4 + 0.3/0.3 + 0.15/0.3) / sqrt 3 = 2.5 /
+	 * sqrt 3, a_short = (0.5/0.5 + 0.25/0.25 + 0) / sqrt 3 = 2 / sqrt 3;
+	 * a = (0.7 * 2.5 + 0.3 * 2) / sqrt 3 = 2.35 / sqrt 3; A = 1 + 0.5 a
+	 * = 1.678387.
+	 * Disliked: a_long = (-0.5 - 1/3) / sqrt 2, a_short = (-0.5 - 1) /
+	 * sqrt 2; a = (-7/12 - 0.45) / sqrt 2 = -31/30 / sqrt 2; A = 0.634645.
+	 * Repeated tag, and a 0 tag: ids {10, 101}: a = 2 / sqrt 2, A =
+	 * 1 + 0.5 sqrt 2.
 	 */
-	CHECK_NEAR(of(5, 2)->f.affinity, 1.0 + 0.5 * 47.0 / 60.0, EPS);
-	CHECK_NEAR(of(5, 0)->f.affinity, 1.0 - 0.5 * 31.0 / 60.0, EPS);
-	CHECK_NEAR(of(5, 3)->f.affinity, 1.5, EPS);
+	CHECK_NEAR(of(5, 2)->f.affinity, 1.0 + 0.5 * 2.35 / R3, EPS);
+	CHECK_NEAR(of(5, 0)->f.affinity, 1.0 - 0.5 * 31.0 / 30.0 / R2, EPS);
+	CHECK_NEAR(of(5, 3)->f.affinity, 1.0 + 0.5 * R2, EPS);
 	CHECK(of(5, 1)->f.affinity == 1.0f); /* nothing the profile holds */
 	CHECK(of(5, 4)->f.affinity == 1.0f); /* no attributes */
 	CHECK_NEAR(of(5, 2)->f.confidence, 0.5, EPS);
-	CHECK_NEAR(of(5, 2)->score, 1.0 + 0.5 * 47.0 / 60.0, 1e-6);
+	CHECK_NEAR(of(5, 2)->score, 1.0 + 0.5 * 2.35 / R3, 1e-6);
 	static const unsigned want[] = { 3, 2, 1, 4, 0 };
 
 	check_order(5, want);
@@ -208,7 +214,8 @@ static void test_affinity(void)
 
 	/*
 	 * A thin profile of the same shape: confidence 0.06 / 0.66, so the
-	 * liked item (base 1) no longer beats a neutral one of base 1.2.
+	 * liked item (base 1, A 1.123) no longer beats a neutral one of base
+	 * 1.2.
 	 */
 	struct rank_cand c2[2] = { cand(1, 1.0, &l), cand(2, 1.2, &z) };
 
@@ -218,7 +225,120 @@ static void test_affinity(void)
 	CHECK_NEAR(lrn_profile_confidence(&p, &g_lp), 0.06 / 0.66, 1e-6);
 	CHECK_EQ_INT(run(&p, &x, c2, 2, &o), 2);
 	CHECK_EQ_INT(g_out[0].index, 1);
-	CHECK_NEAR(of(2, 0)->f.affinity, 1.0 + 0.06 / 0.66 * 47.0 / 60.0, EPS);
+	CHECK_NEAR(of(2, 0)->f.affinity, 1.0 + 0.06 / 0.66 * 2.35 / R3, EPS);
+}
+
+/*
+ * A segment prior blended into the affinity: b = prior_blend x weight x
+ * (1 - c), A = 1 + gain ((1 - b) c a_user + b a_prior), a_prior the sum
+ * over the item's m ids of share / max share over sqrt(m), kinds apart.
+ */
+static void test_prior(void)
+{
+	static const uint32_t liked[] = { 101, 102 }, disliked[] = { 201 };
+	static const uint32_t other[] = { 999 };
+	struct cat_item l = item(10, 2, liked), d = item(20, 1, disliked);
+	struct cat_item z = item(30, 1, other);
+	struct rank_cand c[4] = { cand(1, 1.0, &d), cand(2, 1.0, &z),
+		cand(3, 1.0, &l), cand(4, 1.0, NULL) };
+	/* Max share 0.8: normalized cat 30 0.5, tag 999 0.25, cat 10
+	 * 0.125, tag 101 1; tag 20 is no category 20. */
+	const struct rank_prior prior[] = { { 30, true, 0.4f },
+		{ 999, false, 0.2f }, { 10, true, 0.1f }, { 101, false, 0.8f },
+		{ 20, false, 0.8f }, { 0, true, 5.0f } };
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_PROFILE, 0, 1);
+	struct lrn_profile p;
+	double plain[3];
+
+	affinity_profile(&p, 1.0f); /* c = 0.5 */
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		plain[i] = of(4, i)->score;
+
+	o.prior = prior;
+	o.n_prior = 6;
+	o.prior_weight = 1.0;
+	CHECK_NEAR(rank_prior_share(&g_rp, 0.5, 1.0), 0.25, 0);
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	/*
+	 * b = 0.5 x 1 x (1 - 0.5) = 0.25.
+	 * z (30, {999}): a_user 0, a_prior (0.5 + 0.25) / sqrt 2:
+	 *   A = 1 + 0.25 x 0.75 / sqrt 2 = 1.132583.
+	 * l (10, {101, 102}): a_user 2.35 / sqrt 3 (test_affinity), a_prior
+	 *   (0.125 + 1 + 0) / sqrt 3: A = 1 + 0.75 x 0.5 x 2.35 / sqrt 3 +
+	 *   0.25 x 1.125 / sqrt 3 = 1.671170.
+	 * d (20, {201}): a_prior 0 (tag 20 is not category 20):
+	 *   A = 1 - 0.75 x 0.5 x 31/30 / sqrt 2 = 0.725984.
+	 */
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 0.25 * 0.75 / R2, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity,
+	    1.0 + 0.375 * 2.35 / R3 + 0.25 * 1.125 / R3, EPS);
+	CHECK_NEAR(of(4, 0)->f.affinity, 1.0 - 0.375 * 31.0 / 30.0 / R2, EPS);
+	CHECK(of(4, 3)->f.affinity == 1.0f); /* no attributes */
+	CHECK_NEAR(of(4, 1)->score, 1.0 + 0.25 * 0.75 / R2, 1e-8);
+
+	/* Half the trust (a low-confidence assignment): b = 0.125. */
+	o.prior_weight = 0.5;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 0.125 * 0.75 / R2, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity,
+	    1.0 + 0.875 * 0.5 * 2.35 / R3 + 0.125 * 1.125 / R3, EPS);
+
+	/* A thin profile leans on the prior: c = 1/11, b = 5/11. */
+	o.prior_weight = 1.0;
+	affinity_profile(&p, 0.1f);
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	CHECK_NEAR(of(4, 1)->f.affinity, 1.0 + 5.0 / 11.0 * 0.75 / R2, EPS);
+	CHECK_NEAR(of(4, 2)->f.affinity,
+	    1.0 + 6.0 / 11.0 / 11.0 * 2.35 / R3 + 5.0 / 11.0 * 1.125 / R3, EPS);
+
+	/* No blend, no weight, or no shares: exactly the plain scores. */
+	affinity_profile(&p, 1.0f);
+	g_rp.prior_blend = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(of(4, i)->score == plain[i]);
+	rank_params_default(&g_rp);
+	o.prior_weight = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(of(4, i)->score == plain[i]);
+	o.prior_weight = 1.0;
+	o.n_prior = 0;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(of(4, i)->score == plain[i]);
+
+	/* An unknown user has no prior either: A = 1. */
+	o.n_prior = 6;
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(of(4, i)->f.affinity == 1.0f);
+
+	/* Bad priors. */
+	struct rank_prior bad[RANK_PRIOR_MAX + 1];
+
+	memset(bad, 0, sizeof(bad));
+	o.prior = bad;
+	o.n_prior = RANK_PRIOR_MAX + 1;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	o.n_prior = RANK_PRIOR_MAX;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), 4);
+	bad[3].share = -1.0f;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	bad[3].share = (float)NAN;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	bad[3].share = (float)INFINITY;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	bad[3].share = 0.0f;
+	o.prior_weight = 1.5;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	o.prior_weight = NAN;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	o.prior_weight = 1.0;
+	o.prior = NULL;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
 }
 
 /*
@@ -979,6 +1099,7 @@ int main(void)
 
 	test_unknown_user();
 	test_affinity();
+	test_prior();
 	test_tag_collisions();
 	test_time();
 	test_distance();

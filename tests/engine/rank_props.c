@@ -73,6 +73,24 @@ static void random_opts(struct rng *r, struct rank_opts *o, unsigned n)
 		o->mmr_lambda = rng_uniform(r);
 	if (rng_below(r, 3) == 0)
 		o->serendipity_every = (int)rng_below(r, 6);
+	if (rng_below(r, 2) == 0) {
+		/* A segment prior over the fixture's ids (categories from
+		 * 1000, tags 1..150), some repeated, some zero. */
+		static struct rank_prior prior[RANK_PRIOR_MAX];
+
+		o->n_prior = (unsigned)rng_below(r, RANK_PRIOR_MAX + 1);
+		for (unsigned i = 0; i < o->n_prior; i++) {
+			bool cat = rng_below(r, 3) == 0;
+
+			prior[i] = (struct rank_prior){ .id = cat
+				    ? 1000 + (uint32_t)rng_below(r, 8)
+				    : (uint32_t)rng_below(r, 151),
+				.category = cat,
+				.share = (float)rng_uniform(r) };
+		}
+		o->prior = prior;
+		o->prior_weight = rng_uniform(r);
+	}
 }
 
 /* The factor set of one result against the settings. */

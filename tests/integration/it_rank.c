@@ -5,7 +5,9 @@
  * request id carries the strategy; impressions and clicks that carry it
  * are attributed (pen_serving_read by strategy and position); items shown
  * too often are demoted; exploration is deterministic for a seed; bad
- * requests are refused.
+ * requests are refused; once the segments are refreshed, a sparse user's
+ * ranking leans on their segment's interest prior and takes its
+ * strategy's parameters, and every result names the segment.
  */
 #include "harness.h"
 
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
 	hx_init(&h, "rank", argc, argv);
 	const char *flags[] = { "--udp-listen=", "--tcp-listen=",
 		"--forward-listen=", "--http-listen=", "--rank-listen=",
-		"--shards=2", NULL };
+		"--shards=2", "--segments-k=1", "--segment-interval-s=0",
+		NULL };
 	hx_start(&h, flags);
 	_catalog(&h);
 	pen_t *p;
@@ -77,6 +80,16 @@ int main(int argc, char **argv)
 		_event(p, "bob", "save", N + (k * 3 + 1) % 15, t + k * 1000, 0,
 		    0);
 	}
+	/* eight more music fans: the one segment's prior is mostly music;
+	 * dave has a single food event, a profile of little confidence */
+	for (unsigned u = 0; u < 8; u++) {
+		char fan[16];
+		snprintf(fan, sizeof(fan), "fan%u", u);
+		for (unsigned k = 0; k < 6; k++)
+			_event(p, fan, "rsvp", N + ((k + u) * 3) % 15,
+			    t + k * 1000, 0, 0);
+	}
+	_event(p, "dave", "rsvp", N + 2, t, 0, 0);
 	REQUIRE(pen_flush(p, 10000) == 0);
 
 	struct pen_candidate c[N];
@@ -99,6 +112,12 @@ int main(int argc, char **argv)
 	}
 	CHECK(out[10].affinity < out[9].affinity);
 	CHECK(out[0].confidence > 0.0f);
+	/* no segments yet: none named, no prior */
+	CHECK_EQ_INT(out[0].segment, 0);
+	CHECK(out[0].prior == 0.0f && out[0].segment_confidence == 0.0f);
+	CHECK_EQ_INT(out[0].flags &
+		(PEN_RANK_SEGMENT_LOW | PEN_RANK_SEGMENT_PARAMS),
+	    0);
 	CHECK_EQ_INT(evt_request_strategy(rid), RANK_PROFILE);
 	CHECK(llabs(evt_request_time(rid) - reg_now_wall_ms()) < 60000);
 	/* an unknown user keeps the base order */
@@ -181,13 +200,64 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, 0, &po, out, NULL),
 	    -EINVAL);
 
+	/* Segments: refreshed on request (one segment: every user in it,
+	 * assignment confidence 1). */
+	struct pen_segments segs;
+	REQUIRE(pen_segments_refresh(p) == 0);
+	int waited = 0;
+	while (pen_segments_read(p, &segs, 0) != 0 && waited++ < 200)
+		usleep(50000);
+	REQUIRE(waited < 200);
+	REQUIRE(segs.k == 1 && segs.seg[0].n_prior > 0);
+	struct pen_user_segment us;
+	REQUIRE(pen_segment_of(p, "dave", 4, &us) == 0);
+	/* dave: food is his only interest, yet the music items, his
+	 * segment's, come before the sports items */
+	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &po, out, NULL) == 0);
+	float music_min = 10.0f, sports_max = 0.0f;
+	for (unsigned i = 0; i < N; i++) {
+		CHECK_EQ_INT(out[i].segment, us.id);
+		CHECK_NEAR(out[i].segment_confidence, us.confidence, 1e-6);
+		/* b = prior_blend 0.5 x trust 1 x (1 - confidence) */
+		CHECK_NEAR(out[i].prior, 0.5 * (1.0 - out[i].confidence), 1e-5);
+		CHECK(out[i].prior > 0.25f);
+		CHECK(out[i].flags & PEN_RANK_SEGMENT_PARAMS);
+		CHECK(!(out[i].flags & PEN_RANK_SEGMENT_LOW));
+		if (out[i].index % 3 == 0 && out[i].affinity < music_min)
+			music_min = out[i].affinity;
+		if (out[i].index % 3 == 1 && out[i].affinity > sports_max)
+			sports_max = out[i].affinity;
+	}
+	CHECK(music_min > sports_max);
+	CHECK(sports_max >= 1.0f);
+	/* the segment's strategy parameters stand in for unset options:
+	 * the same ranking as when they are given */
+	const struct pen_segment *sd = &segs.seg[0];
+	struct pen_rank_options so = fo, given = fo;
+	so.epsilon = -1;
+	given.epsilon = sd->epsilon;
+	given.explore_weight = sd->explore_weight;
+	given.mmr_lambda = sd->mmr_lambda;
+	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &so, out, NULL) == 0);
+	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &given, again, NULL) == 0);
+	for (unsigned i = 0; i < N; i++) {
+		CHECK_EQ_INT(out[i].index, again[i].index);
+		CHECK(out[i].flags & PEN_RANK_SEGMENT_PARAMS);
+		CHECK(!(again[i].flags & PEN_RANK_SEGMENT_PARAMS));
+	}
+	/* an unknown user has no segment */
+	REQUIRE(pen_rerank(p, "nobody", 6, NULL, c, N, &po, out, NULL) == 0);
+	CHECK_EQ_INT(out[0].segment, 0);
+
 	/* Without consent to personalization the ranking is not personal:
 	 * the base order, affinity 1 everywhere. */
 	REQUIRE(pen_consent_set(p, "alice", 5, PEN_PURPOSE_PERSONALIZATION, 0,
 		    5000) == 0);
 	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL) == 0);
-	for (unsigned i = 0; i < N; i++)
+	for (unsigned i = 0; i < N; i++) {
 		CHECK(out[i].affinity == 1.0f && out[i].confidence == 0.0f);
+		CHECK_EQ_INT(out[i].segment, 0); /* nor by segment */
+	}
 
 	pen_close(&p);
 	CHECK_EQ_INT(hx_stop(&h), 0);
