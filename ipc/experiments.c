@@ -15,6 +15,7 @@
 #include "engine/rank.h"
 #include "ipc/audit.h"
 #include "ipc/client.h"
+#include "ipc/experiments.h"
 #include "ipc/json.h"
 #include "shm/experiments.h"
 
@@ -151,9 +152,8 @@ static int _def(const struct _line *l, struct exp_def *d)
 	return 0;
 }
 
-/* Parses every non-blank line of text into defs; returns the count. */
-static int _parse(const char *text, size_t len, struct exp_def *defs, char *err,
-    size_t errlen)
+int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
+    char *err, size_t errlen)
 {
 	struct json_tok toks[_TOKS];
 	char scratch[4096];
@@ -200,7 +200,8 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 	if (!p || (!json && len))
 		return -EINVAL;
 	struct exp_def defs[EXP_MAX];
-	int n = _parse(json ? json : "", len, defs, err, errlen);
+	int n =
+	    client_experiments_parse(json ? json : "", len, defs, err, errlen);
 	if (n < 0)
 		return n;
 	const struct reg *r = client_region(p);

@@ -1,0 +1,22 @@
+/*
+ * experiments (internal side): the parser of experiment definitions, JSON
+ * lines as docs/EXPERIMENTS.md describes them, for pen_experiments_load
+ * and the fuzz target. Not installed.
+ */
+#ifndef PENCHANT_IPC_EXPERIMENTS_H
+#define PENCHANT_IPC_EXPERIMENTS_H
+
+#include <stddef.h>
+
+#include "engine/experiment.h"
+
+/*
+ * Parses every non-blank line of text (len bytes, not NUL-terminated)
+ * into defs (room for EXP_MAX), each checked with exp_check. Returns the
+ * number of definitions, or -EINVAL / -ENOSPC with a message naming the
+ * line and the field.
+ */
+int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
+    char *err, size_t errlen);
+
+#endif
