@@ -186,6 +186,7 @@ enum _route {
 	_R_NONE = 0,
 	_R_RANK,
 	_R_PROFILE,
+	_R_ERASE, /* DELETE /v1/profile/USER */
 	_R_HEALTH,
 	_R_METRICS,
 	_R_DASH,
@@ -321,27 +322,70 @@ static bool _id_ok(const unsigned char *s, size_t len)
 	return true;
 }
 
+/*
+ * The user id of /v1/profile/USER into user (NUL-terminated), *n its
+ * length; MHD_YES when it is usable, else the refusal already sent in
+ * *r.
+ */
+static bool _user_of(struct _srv *s, struct MHD_Connection *conn,
+    const char *url, char *user, size_t cap, long *n, enum MHD_Result *r)
+{
+	size_t max = s->c->max_id_len;
+	*n = _url_decode(url + strlen(_PROFILE_PREFIX), user,
+	    max < cap - 1 ? max : cap - 1);
+	if (*n < 0)
+		*r = _refuse(s, conn, 400, "user",
+		    "bad_id: the user id is not valid percent-encoding");
+	else if (*n == 0)
+		*r = _refuse(s, conn, 404, "user",
+		    "not_found: /v1/profile/USER needs a user id");
+	else if ((size_t)*n > max)
+		*r = _refuse(s, conn, 400, "user",
+		    "too_long: the user id has more than %zu bytes", max);
+	else if (user[*n] = 0, !_id_ok((const unsigned char *)user, (size_t)*n))
+		*r = _refuse(s, conn, 400, "user",
+		    "bad_id: the user id must be UTF-8 without control bytes");
+	else
+		return true;
+	return false;
+}
+
+/* DELETE /v1/profile/USER: pen_erase (docs/PRIVACY.md). */
+static enum MHD_Result _erase(struct _srv *s, struct MHD_Connection *conn,
+    const char *url)
+{
+	struct rq_error e;
+	char user[4096 + 1], err[256], out[256];
+	long n;
+	enum MHD_Result r;
+	if (!_user_of(s, conn, url, user, sizeof(user), &n, &r))
+		return r;
+	struct _tls *t = _tls(s, &e);
+	if (!t)
+		return _send_error(s, conn, &e, NULL);
+	struct pen_erase_report rep;
+	int rc =
+	    pen_erase(t->p, user, (size_t)n, 10000, &rep, err, sizeof(err));
+	if (rc)
+		return _refuse(s, conn, rc == -ETIMEDOUT ? 503 : 500, "",
+		    "erase: %.200s", err[0] ? err : pen_strerror(rc));
+	int len = snprintf(out, sizeof(out),
+	    "{\"user_key\":\"%016llx\",\"profile\":%s,\"snapshot\":%s,\"seconds\":%.6f}",
+	    (unsigned long long)rep.user_key,
+	    rep.had_profile ? "true" : "false",
+	    rep.snapshot_had ? "true" : "false", rep.seconds);
+	return _send(s, conn, 200, out, (size_t)len, NULL);
+}
+
 static enum MHD_Result _profile(struct _srv *s, struct MHD_Connection *conn,
     const char *url)
 {
 	struct rq_error e;
-	size_t max = s->c->max_id_len;
 	char user[4096 + 1];
-	long n = _url_decode(url + strlen(_PROFILE_PREFIX), user,
-	    max < sizeof(user) - 1 ? max : sizeof(user) - 1);
-	if (n < 0)
-		return _refuse(s, conn, 400, "user",
-		    "bad_id: the user id is not valid percent-encoding");
-	if (n == 0)
-		return _refuse(s, conn, 404, "user",
-		    "not_found: GET /v1/profile/USER needs a user id");
-	if ((size_t)n > max)
-		return _refuse(s, conn, 400, "user",
-		    "too_long: the user id has more than %zu bytes", max);
-	user[n] = 0;
-	if (!_id_ok((const unsigned char *)user, (size_t)n))
-		return _refuse(s, conn, 400, "user",
-		    "bad_id: the user id must be UTF-8 without control bytes");
+	long n;
+	enum MHD_Result r0;
+	if (!_user_of(s, conn, url, user, sizeof(user), &n, &r0))
+		return r0;
 	struct _tls *t = _tls(s, &e);
 	if (!t)
 		return _send_error(s, conn, &e, NULL);
@@ -458,12 +502,13 @@ static enum MHD_Result _start_request(struct _srv *s,
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
 	    !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	bool post = !strcmp(method, MHD_HTTP_METHOD_POST);
+	bool del = !strcmp(method, MHD_HTTP_METHOD_DELETE);
 	if (!strcmp(url, "/v1/rank"))
 		q->route = post ? _R_RANK : _R_NOT_ALLOWED;
 	else if (!strcmp(url, "/v1/health"))
 		q->route = get ? _R_HEALTH : _R_NOT_ALLOWED;
 	else if (!strncmp(url, _PROFILE_PREFIX, strlen(_PROFILE_PREFIX)))
-		q->route = get ? _R_PROFILE : _R_NOT_ALLOWED;
+		q->route = get ? _R_PROFILE : del ? _R_ERASE : _R_NOT_ALLOWED;
 	else if (!strcmp(url, "/metrics"))
 		q->route = get ? _R_METRICS : _R_NOT_ALLOWED;
 	else if (dash_route(url, &q->mx))
@@ -505,6 +550,7 @@ static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
 	switch (q->route) {
 	case _R_RANK: return _rank_http(s, conn, q);
 	case _R_PROFILE: return _profile(s, conn, url);
+	case _R_ERASE: return _erase(s, conn, url);
 	case _R_HEALTH: return _health(s, conn);
 	case _R_METRICS: return _metrics(s, conn);
 	case _R_DASH: return _dash(s, conn, url);
@@ -512,7 +558,11 @@ static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
 		rq_error_set(&e, 405, "", "method_not_allowed: %.16s %.100s",
 		    method, url);
 		return _send_error(s, conn, &e,
-		    !strcmp(url, "/v1/rank") ? "POST" : "GET, HEAD");
+		    !strcmp(url, "/v1/rank") ? "POST"
+			: !strncmp(url, _PROFILE_PREFIX,
+			      strlen(_PROFILE_PREFIX))
+			? "GET, HEAD, DELETE"
+			: "GET, HEAD");
 	default:
 		return _refuse(s, conn, 404, "",
 		    "not_found: no route %.16s %.100s", method, url);

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 try:
@@ -236,6 +237,19 @@ def main():
                                     input=m, capture_output=True)
                 check(pr.returncode == 0, "promtool accepts /metrics: "
                       + pr.stderr.decode().strip()[:200])
+            # erasure over the rank API
+            dreq = urllib.request.Request(
+                "http://127.0.0.1:%d/v1/profile/u0" % port, method="DELETE")
+            er = json.loads(urllib.request.urlopen(dreq, timeout=10).read())
+            check(er["profile"] is True and len(er["user_key"]) == 16,
+                  "DELETE /v1/profile/u0 erases: %s" % er)
+            try:
+                urllib.request.urlopen(
+                    "http://127.0.0.1:%d/v1/profile/u0" % port, timeout=5)
+                gone = False
+            except urllib.error.HTTPError as x:
+                gone = x.code == 404
+            check(gone, "and GET /v1/profile/u0 is 404 after it")
             text = cli("experiments").stdout
             check("ctx-vs-profile" in text and "context" in text,
                   "the text report names the experiment")
