@@ -4,6 +4,8 @@
  */
 #include "ipc/status_json.h"
 
+#include "shm/profiles.h"
+
 #include <string.h>
 
 #include "ipc/profile_json.h"
@@ -114,7 +116,7 @@ void client_status_json(FILE *f, const struct reg *r, const uint64_t *now,
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
 	for (unsigned s = 0; s < g->shards; s++)
-		fprintf(f, "%s%u", s ? "," : "", reg_shard(r, s)->count);
+		fprintf(f, "%s%u", s ? "," : "", prof_count(r, s));
 	fprintf(f, "],\"catalog\":%u,\"rejected\":{", reg_catalog(r)->count);
 	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
 		fprintf(f, "%s\"%s\":%llu", k ? "," : "", evt_reason_name(k),

@@ -4,11 +4,14 @@
  * ipc/status_json.h's, which the rank API server answers with too.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "engine/rank.h"
 #include "ipc/client.h"
 #include "ipc/status_json.h"
+#include "shm/profiles.h"
 #include "shm/ring.h"
 #include "tools/cli.h"
 
@@ -108,13 +111,75 @@ static void _srv_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_SRV_MP_CLOSED]);
 }
 
+/* What privacy did (docs/PRIVACY.md), when it did anything. */
+static void _privacy_text(const uint64_t *now)
+{
+	static const struct {
+		unsigned c;
+		const char *name;
+	} rows[] = { { REG_C_ERASED, "erased" },
+		{ REG_C_CONSENTS, "consent decisions" },
+		{ REG_C_RETIRED, "retired (retention)" },
+		{ REG_C_NO_CONSENT, "not learned without consent" },
+		{ REG_C_DNT, "do-not-track" }, { REG_C_SENSITIVE, "sensitive" },
+		{ REG_C_EXPIRED, "older than retention" } };
+	bool any = false;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (now[rows[i].c]) {
+			printf("%s %s %llu",
+			    any ? "," : "privacy:", rows[i].name,
+			    (unsigned long long)now[rows[i].c]);
+			any = true;
+		}
+	if (any)
+		printf("\n");
+}
+
+/* Segments, serving by strategy and experiments, in a line each. */
+static void _serving_text(pen_t *p)
+{
+	struct pen_segments *sg = malloc(sizeof(*sg));
+	if (sg && pen_segments_read(p, sg, 0) == 0)
+		printf(
+		    "segments: %u of %llu users (refresh %llu, silhouette %.2f)\n",
+		    sg->k, (unsigned long long)sg->users,
+		    (unsigned long long)sg->version, sg->silhouette);
+	free(sg);
+	bool any = false;
+	for (unsigned s = 0; s < RANK_STRATEGY_COUNT; s++) {
+		struct pen_serving v;
+		const char *n = rank_strategy_name(s);
+		if (pen_serving_read(p, n, 0, &v) || !v.impressions)
+			continue;
+		printf("%s %s %llu impressions, CTR %.2f%%",
+		    any ? "," : "serving:", n,
+		    (unsigned long long)v.impressions,
+		    100.0 * (double)v.clicks / (double)v.impressions);
+		any = true;
+	}
+	if (any)
+		printf("\n");
+	struct pen_experiments *x = malloc(sizeof(*x));
+	if (x && pen_experiments_read(p, x) == 0 && x->n) {
+		printf("experiments:");
+		for (unsigned i = 0; i < x->n; i++)
+			printf("%s %s (%s, %u variants%s)", i ? "," : "",
+			    x->e[i].name,
+			    x->e[i].active ? "running" : "stopped",
+			    x->e[i].n_variants,
+			    x->e[i].srm_broken ? ", SPLIT BROKEN" : "");
+		printf("; penchant experiments for the results\n");
+	}
+	free(x);
+}
+
 static void _text(const struct reg *r, const uint64_t *now, double rate)
 {
 	const struct reg_header *h = r->hdr;
 	const struct reg_geometry *g = &h->geo;
 	uint64_t profiles = 0, backlog = 0, published = 0, waits = 0, rej = 0;
 	for (unsigned s = 0; s < g->shards; s++)
-		profiles += reg_shard(r, s)->count;
+		profiles += prof_count(r, s);
 	for (unsigned p = 0; p < g->producer_slots; p++) {
 		published += reg_producer(r, p)->published;
 		waits += reg_producer(r, p)->full_waits;
@@ -136,8 +201,8 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	    sizeof(struct prof_slot) + 2 * sizeof(struct prof_index));
 	for (unsigned s = 0; s < g->shards; s++)
 		printf("  shard %u: %u profiles (%.1f%%)\n", s,
-		    reg_shard(r, s)->count,
-		    100.0 * reg_shard(r, s)->count / g->profiles_per_shard);
+		    prof_count(r, s),
+		    100.0 * prof_count(r, s) / g->profiles_per_shard);
 	printf("catalog %u / %u entities, %u names\n", reg_catalog(r)->count,
 	    g->catalog_capacity, reg_catalog(r)->names);
 	printf(
@@ -155,6 +220,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	    "\nrecovery: %llu half-applied events rolled back, %llu already-applied records skipped\n",
 	    (unsigned long long)now[REG_C_RECOVERED],
 	    (unsigned long long)now[REG_C_SKIPPED]);
+	_privacy_text(now);
 	_acc_text(r);
 	_srv_text(r);
 	printf("processes:\n");
@@ -215,8 +281,10 @@ int cli_status(const struct cli *c, int argc, char **argv)
 	double rate = (double)(now[REG_C_APPLIED] - before[REG_C_APPLIED]) * 4;
 	if (json)
 		client_status_json(stdout, r, now, rate);
-	else
+	else {
 		_text(r, now, rate);
+		_serving_text(p);
+	}
 	pen_close(&p);
 	return CLI_OK;
 }

@@ -15,6 +15,7 @@
 #include "engine/rank.h"
 #include "ipc/client.h"
 #include "ipc/status_json.h"
+#include "shm/profiles.h"
 #include "shm/ring.h"
 
 #define _PFX "penchant_"
@@ -260,7 +261,7 @@ static void _tables(FILE *f, const struct reg *r)
 	    "profile records in use in the shard (penchant status)");
 	for (unsigned s = 0; s < g->shards; s++) {
 		fprintf(f, _PFX "profiles{shard=\"%u\"}", s);
-		_u64(f, ck_pr_load_uint(&reg_shard(r, s)->count));
+		_u64(f, prof_count(r, s));
 	}
 	_family(f, "profiles_per_shard", "", "gauge",
 	    "profile records each shard holds at most");
