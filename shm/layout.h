@@ -249,7 +249,13 @@ struct exp_request {
 	uint32_t pad;
 };
 
+/* Publish -> applied latency buckets: le 2^i us for i < REG_LAT_BUCKETS
+ * - 1, the last one everything above. */
+#define REG_LAT_BUCKETS 24
+
 struct shard_stats {
+	uint64_t lat[REG_LAT_BUCKETS]; /* written by the worker */
+	uint64_t lat_sum_us;
 	struct serve_cell pos[RANK_STRATEGY_SLOTS][REG_POSITIONS];
 	struct exp_request exp_req[REG_EXP_REQUESTS];
 	struct cat_stat cats[REG_CAT_STATS];

@@ -45,14 +45,28 @@ bool ring_stage(struct ring_producer *pr, unsigned shard,
 	return true;
 }
 
+uint32_t ring_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000000u +
+	    (uint64_t)ts.tv_nsec / 1000u);
+}
+
 void ring_commit(struct ring_producer *pr)
 {
 	bool any = false;
+	uint32_t now = 0;
 	for (unsigned s = 0; s < pr->shards; s++) {
 		struct ring_shadow *w = &pr->sh[s];
 		if (!w->staged)
 			continue;
 		struct ring_block *b = reg_ring(pr->r, pr->slot, s);
+		/* One clock read per commit stamps the batch it publishes. */
+		if (!now)
+			now = ring_now_us() | 1;
+		for (unsigned i = w->staged; i > 0; i--)
+			b->records[(w->p_tail - i) & b->ring.mask].pub_us = now;
 		ck_pr_store_64(&b->next_seq, w->seq);
 		ck_pr_fence_store(); /* records and next_seq before the index */
 		ck_pr_store_uint(&b->ring.p_tail, w->p_tail);

@@ -48,7 +48,11 @@ void ring_producer_init(struct ring_producer *pr, const struct reg *r,
 bool ring_stage(struct ring_producer *pr, unsigned shard,
     const struct evt_record *rec);
 
-/* Makes every staged record visible and wakes sleeping workers. */
+/* CLOCK_MONOTONIC in microseconds, low 32 bits (wraps every 71 min). */
+uint32_t ring_now_us(void);
+
+/* Makes every staged record visible (stamping pub_us) and wakes sleeping
+ * workers. */
 void ring_commit(struct ring_producer *pr);
 
 /* Records staged and not yet committed, over all shards. */

@@ -431,6 +431,23 @@ static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
 	}
 }
 
+/* Publish -> applied of a chunk, one clock read for all of it. */
+static void _latency(struct shard_stats *st, struct ring_block *b, unsigned k)
+{
+	uint32_t now = ring_now_us();
+	for (unsigned i = 0; i < k; i++) {
+		uint32_t pub = ring_peek(b, i)->pub_us;
+		if (!pub) /* not stamped (a producer of another build) */
+			continue;
+		uint32_t d = now - pub;
+		unsigned at = d <= 1 ? 0 : 32 - (unsigned)__builtin_clz(d - 1);
+		if (at >= REG_LAT_BUCKETS)
+			at = REG_LAT_BUCKETS - 1;
+		ck_pr_store_64(&st->lat[at], st->lat[at] + 1);
+		ck_pr_store_64(&st->lat_sum_us, st->lat_sum_us + d);
+	}
+}
+
 unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 {
 	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
@@ -450,6 +467,7 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 			 * laps it: without the key they name nobody, so an
 			 * erased user leaves no trace in the rings. Recovery
 			 * needs only seq. */
+			_latency(&reg_shard(r, s)->stats, b, k);
 			for (unsigned i = 0; i < k; i++)
 				ring_peek(b, i)->user_key = 0;
 			ring_release(b, k);

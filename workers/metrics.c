@@ -465,6 +465,34 @@ static void _hist(FILE *f, const char *name, const char *labels,
 	_u64(f, cum);
 }
 
+/* Publish -> applied, from the workers' buckets (le 2^i us), all shards. */
+static void _applied_latency(FILE *f, const struct reg *r)
+{
+	const char *name = "publish_applied_seconds";
+	_family(f, name, "", "histogram",
+	    "events from becoming visible in a ring (the producer's commit) to applied by their worker");
+	uint64_t b[REG_LAT_BUCKETS] = { 0 }, sum_us = 0, cum = 0;
+	for (unsigned s = 0; s < r->hdr->geo.shards; s++) {
+		const struct shard_stats *st = &reg_shard(r, s)->stats;
+		for (unsigned i = 0; i < REG_LAT_BUCKETS; i++)
+			b[i] += ck_pr_load_64((uint64_t *)&st->lat[i]);
+		sum_us += ck_pr_load_64((uint64_t *)&st->lat_sum_us);
+	}
+	for (unsigned i = 0; i < REG_LAT_BUCKETS; i++) {
+		cum += b[i];
+		fprintf(f, _PFX "%s_bucket{le=", name);
+		if (i + 1 < REG_LAT_BUCKETS)
+			fprintf(f, "\"%g\"}", (double)(1u << i) / 1e6);
+		else
+			fprintf(f, "\"+Inf\"}");
+		_u64(f, cum);
+	}
+	fprintf(f, _PFX "%s_sum", name);
+	_dbl(f, (double)sum_us / 1e6);
+	fprintf(f, _PFX "%s_count", name);
+	_u64(f, cum);
+}
+
 static void _latency(FILE *f, const struct mx_latency *lat)
 {
 	_family(f, "http_request_duration_seconds", "", "histogram",
@@ -495,6 +523,7 @@ int mx_write(FILE *f, pen_t *p, const struct mx_latency *lat,
 	int rc = _segments(f, p);
 	_serving(f, p);
 	_experiments(f, p);
+	_applied_latency(f, r);
 	if (lat)
 		_latency(f, lat);
 	return rc;

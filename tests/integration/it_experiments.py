@@ -232,6 +232,13 @@ def main():
             want = 'penchant_experiment_users_total{experiment=' \
                 '"ctx-vs-profile",variant="context"} %d' % t["users"]
             check(want.encode() in m, "/metrics: " + want)
+            st = json.loads(cli("--json", "status").stdout)
+            published = sum(p["published"] for p in st["producers"])
+            cnt = [l for l in m.decode().splitlines()
+                   if l.startswith("penchant_publish_applied_seconds_count")]
+            check(cnt and int(float(cnt[0].split()[-1])) == published,
+                  "publish -> applied histogram counts every published "
+                  "record: %s vs %d" % (cnt, published))
             if shutil.which("promtool"):
                 pr = subprocess.run(["promtool", "check", "metrics"],
                                     input=m, capture_output=True)
