@@ -18,80 +18,14 @@ Exit 0 pass, 1 fail.
 """
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-FAILS = []
+from pentest import Daemon, check, done
+
 VERBS = ["view", "click", "save", "share", "view", "view"]
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-class Daemon:
-    def __init__(self, daemon, pen, d, name, extra=()):
-        self.pen, self.inst = pen, name
-        self.state = os.path.join(d, "state-" + name)
-        self.log = open(os.path.join(d, name + ".log"), "a")
-        self.proc = subprocess.Popen(
-            [daemon, "--instance", name, "--state-dir", self.state,
-             "--shards", "2", "--udp-listen=", "--tcp-listen=",
-             "--forward-listen=", "--http-listen=", "--rank-listen="]
-            + list(extra),
-            stdout=subprocess.DEVNULL, stderr=self.log)
-        for _ in range(400):
-            if self.cli("status").returncode == 0:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("penchantd did not start")
-
-    def cli(self, *args, **kw):
-        return run([self.pen, "--instance", self.inst] + list(args), **kw)
-
-    def send(self, lines):
-        r = self.cli("send", input="".join(json.dumps(e) + "\n"
-                                           for e in lines))
-        check(r.returncode == 0, "send: " + r.stderr.strip())
-
-    def status(self):
-        return json.loads(self.cli("--json", "status").stdout)
-
-    def counter(self, name):
-        """Sum of a named counter over the workers (status --json)."""
-        st = self.status()
-        total = 0
-        for p in st.get("processes", []):
-            total += p.get("counters", {}).get(name, 0)
-        return total
-
-    def profile(self, user):
-        r = self.cli("profile", user, "--json")
-        return json.loads(r.stdout) if r.returncode == 0 else None
-
-    def wait_events(self, user, n, timeout=20):
-        t = time.time() + timeout
-        while time.time() < t:
-            p = self.profile(user)
-            if p and p["events"] >= n:
-                return p
-            time.sleep(0.05)
-        return self.profile(user)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-        self.log.close()
 
 
 def events(user, n, t0, verbs=VERBS):
@@ -335,8 +269,7 @@ def main():
         part_opt_in(daemon, pen, d)
         part_retention(daemon, pen, d)
         part_sensitive(daemon, pen, d)
-    print("%d failed" % len(FAILS))
-    return 1 if FAILS else 0
+    return done()
 
 
 if __name__ == "__main__":

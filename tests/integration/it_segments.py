@@ -25,10 +25,12 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
+
+import pentest
+from pentest import check, done, run
 
 try:
     import numpy as np
@@ -38,21 +40,10 @@ except ImportError:
     print("SKIP: python3-sklearn and python3-numpy are needed")
     sys.exit(77)
 
-FAILS = []
 GROUPS = 4
 PER = 120
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
 def catalog():
@@ -92,32 +83,16 @@ def user_events(g, u, rnd, t0):
     return out
 
 
-class Daemon:
-    def __init__(self, exe, pen, d, name, extra=()):
-        self.pen, self.inst = pen, name
-        self.log = open(os.path.join(d, name + ".log"), "a")
-        self.proc = subprocess.Popen(
-            [exe, "--instance", name, "--state-dir",
-             os.path.join(d, "state-" + name), "--shards", "2",
-             "--udp-listen=", "--tcp-listen=", "--forward-listen=",
-             "--http-listen=", "--rank-listen=", "--segment-interval-s=0",
-             "--no-snapshot"] + list(extra),
-            stdout=subprocess.DEVNULL, stderr=self.log)
-        for _ in range(400):
-            if self.cli("status").returncode == 0:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("penchantd did not start")
+class Daemon(pentest.Daemon):
+    """penchantd that refreshes segments only when asked."""
 
-    def cli(self, *args, **kw):
-        return run([self.pen, "--instance", self.inst] + list(args), **kw)
+    def __init__(self, exe, pen, d, name, extra=()):
+        super().__init__(exe, pen, d, name,
+                         ["--segment-interval-s=0", "--no-snapshot"]
+                         + list(extra))
 
     def send(self, evs):
-        evs = sorted(evs, key=lambda e: e["timestamp"])
-        r = self.cli("send", input="".join(json.dumps(e) + "\n"
-                                           for e in evs))
-        check(r.returncode == 0, "send %d events: %s"
-              % (len(evs), r.stderr.strip()[-80:]))
+        super().send(sorted(evs, key=lambda e: e["timestamp"]))
 
     def segments(self, refresh=True):
         args = ["segments", "--json"] + (["--refresh"] if refresh else [])
@@ -140,12 +115,6 @@ class Daemon:
         st = json.loads(self.cli("--json", "status").stdout)
         return [p["pid"] for p in st["processes"]
                 if p["role"] == "segmenter"][0]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-        self.log.close()
-
 
 def partition_inertia(z, labels):
     total = 0.0
@@ -302,8 +271,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="it-segments-") as d:
         part_planted(exe, pen, d)
         part_movielens(pen, d)
-    print("%d failed" % len(FAILS))
-    return 1 if FAILS else 0
+    return done()
 
 
 if __name__ == "__main__":
