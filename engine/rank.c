@@ -984,7 +984,7 @@ struct _pass {
  */
 static void _score(const struct _prep *q, const struct rank_params *rp,
     const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
-    unsigned strategy, struct _pass *ps, struct _cells *cc,
+    unsigned strategy, double cw, struct _pass *ps, struct _cells *cc,
     struct rank_factors *f, double *score, uint8_t *mark)
 {
 	bool context = strategy >= RANK_CONTEXT;
@@ -1056,8 +1056,12 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 		ps->lfac[i] = _cell_factor(q, rp, cc, c[i].item->geo_cell);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		double x = _clamp(ps->part[i] * ps->lfac[i], rp->context_min,
-		    rp->context_max);
+		double y = ps->part[i] * ps->lfac[i];
+		/* The context weight (a segment's strategy): 1 leaves the
+		 * product as it is, 1.5 makes context count more. */
+		if (cw != 1.0 && y > 0.0)
+			y = exp(cw * log(y));
+		double x = _clamp(y, rp->context_min, rp->context_max);
 
 		f[i].distance = (float)ps->lfac[i];
 		f[i].context = (float)x;
@@ -1433,7 +1437,8 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 	    isnan(o->explore_weight) ||
 	    o->explore_weight > _hi.explore_weight || isnan(o->mmr_lambda) ||
 	    o->mmr_lambda > _hi.mmr_lambda ||
-	    o->serendipity_every > (int)_hi.serendipity_every)
+	    o->serendipity_every > (int)_hi.serendipity_every ||
+	    isnan(o->context_weight) || o->context_weight > 5.0)
 		return -EINVAL;
 	if (o->n_prior > RANK_PRIOR_MAX || (o->n_prior && !o->prior) ||
 	    !(o->prior_weight >= 0.0 && o->prior_weight <= 1.0))
@@ -1514,7 +1519,9 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 		.lfac = (double *)(base + l.lfac),
 		.didx = (uint32_t *)(base + l.didx) };
 
-	_score(&q, rp, ctx, c, n, s, &ps, &cc, f, score, mark);
+	_score(&q, rp, ctx, c, n, s,
+	    o->context_weight > 0.0 ? o->context_weight : 1.0, &ps, &cc, f,
+	    score, mark);
 	_order(score, n, ord, ord2, rkey, rkey2);
 	for (unsigned r = 0; r < n; r++)
 		pre[ord[r]] = r;

@@ -231,6 +231,11 @@ struct rank_opts {
 	/* Per-request overrides of the settings; negative: the setting. */
 	double epsilon, explore_weight, mmr_lambda;
 	int serendipity_every;
+	/* The weight of context (CONTEXT and above): the clamped factor is
+	 * clamp((T L W S D) ^ context_weight, context_min, context_max);
+	 * 0 or negative: 1 (the product as it is), at most 5. A segment's
+	 * strategy sets it (social and location-centric users 1.5). */
+	double context_weight;
 	/* The user's segment's prior (affinity, above): up to
 	 * RANK_PRIOR_MAX entries (NULL, 0: none), and how far the caller
 	 * trusts the assignment, 0..1 (0: the prior is not used). */

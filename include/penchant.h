@@ -378,7 +378,9 @@ struct pen_rank_options {
 	uint64_t seed;	      /* exploration draws; 0: from the request id */
 	double epsilon, explore_weight, mmr_lambda; /* < 0: the setting */
 	int serendipity_every;			    /* < 0: the setting */
-	uint32_t reserved[8];			    /* zero */
+	float context_weight; /* exponent on the context factor (up to 5);
+			       * 0: the user's segment's, else 1 */
+	uint32_t reserved[7]; /* zero */
 };
 
 /* One ranked candidate and why it is where it is (factors are 1 when not

@@ -301,6 +301,10 @@ static void _segment(pen_t *p, const struct lrn_profile *prof,
 		ro->mmr_lambda = fmin(si->mmr_lambda, 1.0);
 		used = true;
 	}
+	if (ro->context_weight <= 0 && si->context_weight > 0) {
+		ro->context_weight = fmin(si->context_weight, 5.0);
+		used = true;
+	}
 	if (used)
 		sg->flags |= PEN_RANK_SEGMENT_PARAMS;
 }
@@ -418,6 +422,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		.explore_weight = opt ? opt->explore_weight : -1.0,
 		.mmr_lambda = opt ? opt->mmr_lambda : -1.0,
 		.serendipity_every = opt ? opt->serendipity_every : -1,
+		.context_weight = opt ? opt->context_weight : 0.0,
 	};
 	if (!opt) /* zeroed options would mean "no exploration" */
 		ro.epsilon = ro.explore_weight = ro.mmr_lambda = -1.0;

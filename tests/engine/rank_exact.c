@@ -582,6 +582,31 @@ static void test_weather_social_device(void)
 	CHECK(of(3, 0)->f.device == 1.0f);
 }
 
+/* context_weight raises the product before the clamp: rain makes an
+ * indoor item 1.2 and an outdoor one 0.6, squared 1.44 and 0.36. */
+static void test_context_weight(void)
+{
+	struct cat_item in = item(30, 0, NULL), out = item(30, 0, NULL);
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct rank_cand c[2] = { cand(1, 1.0, &in), cand(2, 1.0, &out) };
+	in.setting = ITEM_INDOOR;
+	out.setting = ITEM_OUTDOOR;
+	x.weather = EVT_WX_RAINY;
+	o.context_weight = 2.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.context, 1.44, EPS);
+	CHECK_NEAR(of(2, 1)->f.context, 0.36, EPS);
+	CHECK_NEAR(of(2, 0)->score, 1.44, EPS);
+	o.context_weight = 0.0; /* unset: 1 */
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), 2);
+	CHECK_NEAR(of(2, 0)->f.context, 1.2, EPS);
+	o.context_weight = 5.5; /* beyond its range */
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	o.context_weight = NAN;
+	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+}
+
 static void test_context_clamp(void)
 {
 	struct cat_item hi = item(30, 0, NULL), lo = item(30, 0, NULL);
@@ -1105,6 +1130,7 @@ int main(void)
 	test_distance();
 	test_weather_social_device();
 	test_context_clamp();
+	test_context_weight();
 	test_fatigue();
 	test_novelty();
 	test_base();

@@ -238,6 +238,7 @@ int main(int argc, char **argv)
 	given.epsilon = sd->epsilon;
 	given.explore_weight = sd->explore_weight;
 	given.mmr_lambda = sd->mmr_lambda;
+	given.context_weight = (float)sd->context_weight;
 	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &so, out, NULL) == 0);
 	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &given, again, NULL) == 0);
 	for (unsigned i = 0; i < N; i++) {
