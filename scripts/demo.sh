@@ -27,6 +27,10 @@ fi
 
 $PENCHANT demo
 echo
+$PENCHANT segments --refresh | head -n 12
+echo
+$PENCHANT experiments
+echo
 $PENCHANT profile demo-user-3
 echo
 $PENCHANT status

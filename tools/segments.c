@@ -140,7 +140,7 @@ static void _text(const struct pen_segments *s)
 	    s->k, (unsigned long long)s->users, (unsigned long long)s->version,
 	    when, s->silhouette, (unsigned long long)s->low_confidence_users);
 	printf("  %4s %-28s %-18s %8s %6s %6s %6s %6s %5s\n", "id", "name",
-	    "strategy", "users", "share", "engage", "ctr", "drift", "conf");
+	    "strategy", "users", "share", "engage", "act/imp", "drift", "conf");
 	for (unsigned i = 0; i < s->k; i++) {
 		const struct pen_segment *g = &s->seg[i];
 		char ctr[16], tr[96];
@@ -150,7 +150,7 @@ static void _text(const struct pen_segments *s)
 			snprintf(ctr, sizeof(ctr), "%.3f", g->ctr);
 		_traits(g, tr, sizeof(tr));
 		printf(
-		    "  %4u %-28s %-18s %8llu %5.1f%% %5.1f%% %6s %5.1f%% %5.2f%s\n",
+		    "  %4u %-28s %-18s %8llu %5.1f%% %5.1f%% %7s %5.1f%% %5.2f%s\n",
 		    g->id, g->name, g->strategy, (unsigned long long)g->size,
 		    100 * g->share, 100 * g->engagement, ctr,
 		    100 * g->drift_rate, g->confidence,

@@ -16,6 +16,7 @@
 
 #define _ROLE "segmenter"
 #define _TICK_MS 200
+#define _RETRY_MS 10000 /* after a refresh with too few users */
 
 static volatile sig_atomic_t _stop;
 
@@ -64,9 +65,13 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		char err[256] = "";
 		struct seg_stats st;
 		int rc = seg_refresh(r, &o, &st, err, sizeof(err));
-		if (rc == -ENODATA)
+		if (rc == -ENODATA) {
 			LOG(c, CFG_LOG_DEBUG, _ROLE, "not yet: %s", err);
-		else if (rc)
+			/* Too few users yet: look again soon, not a whole
+			 * interval later (a fresh instance fills quickly). */
+			if (every > _RETRY_MS)
+				last = now - every + _RETRY_MS;
+		} else if (rc)
 			LOG(c, CFG_LOG_WARN, _ROLE, "refresh failed: %s", err);
 		else
 			LOG(c, CFG_LOG_INFO, _ROLE,
