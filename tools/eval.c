@@ -978,6 +978,8 @@ static void _seg_text(struct _ev *x)
 	    "cw", "lambda", "valid NDCG", "test NDCG", "test HR", "test ILD");
 	for (unsigned i = 0; i < t->k && i < SEG_MAX; i++) {
 		unsigned nv = (unsigned)sg->g[i][0].v_ndcg.n;
+		if (!nv && !sg->g[i][0].hr.n)
+			continue;
 		if (sg->chosen[i] < 0) {
 			printf("%-4u %6u  not tuned (fewer than %u)\n",
 			    t->seg[i].id, nv, o->seg_min);
