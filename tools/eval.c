@@ -16,6 +16,13 @@
  * validation target under each ranker setting drawn, scoring NDCG@k of
  * the context strategy; test targets are looked at only in the final run
  * with the chosen settings.
+ *
+ * --by-segment replays the log once more first, without each user's test
+ * target and what follows it, refreshes the segments on that region as of
+ * its last event, and assigns each evaluated user to a segment (the
+ * profile at the target); the metrics are also reported per segment. With
+ * --tune, each segment large enough gets the best of a small grid of
+ * mmr_lambda and context_weight on its validation targets.
  */
 #include <errno.h>
 #include <math.h>
@@ -28,8 +35,10 @@
 #include "engine/metrics.h"
 #include "engine/rank.h"
 #include "ipc/client.h"
+#include "engine/segpolicy.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
+#include "shm/segment.h"
 #include "shm/shard.h"
 #include "ipc/profile_json.h"
 #include "tools/cli.h"
@@ -41,6 +50,7 @@
 #define _POPULARITY (-1)  /* the reference, not a rank_run strategy */
 #define _MAX_STRATEGIES 8 /* popularity and the rank strategies */
 #define _METRICS 3	  /* HR, NDCG, RR: bootstrapped against popularity */
+#define _NOSEG SEG_MAX	  /* the bucket of users without a segment */
 
 static const char _help[] =
     "usage: penchant eval LOG [options]\n"
@@ -68,6 +78,14 @@ static const char _help[] =
     "                         last), then report the test targets under the\n"
     "                         best; prints the settings as config lines\n"
     "  --tune-budget N        ranker settings drawn per learner setting (32)\n"
+    "  --by-segment           segments the users (the log without the test\n"
+    "                         targets) and reports the metrics per segment;\n"
+    "                         with --tune, tunes mmr_lambda and context_weight\n"
+    "                         per segment on the validation targets and prints\n"
+    "                         a segment_overrides line\n"
+    "  --segment-min-users N  segments tuned need N validation users (30)\n"
+    "  --segment-strategy context|full\n"
+    "                         the strategy tuned per segment (context)\n"
     "Output:\n"
     "  --json                 the report as one JSON object\n"
     "  --out FILE             one JSON line per evaluated target (user, split,\n"
@@ -86,8 +104,10 @@ static const char _help[] =
 struct _opts {
 	struct rc_opts core;
 	const char *input, *out;
-	bool json, tune, full, uniform;
+	bool json, tune, full, uniform, by_segment;
 	unsigned candidates, k, budget;
+	unsigned seg_min; /* --segment-min-users */
+	int seg_strat;	  /* --segment-strategy: RANK_CONTEXT or RANK_FULL */
 	uint64_t seed;
 	int strat[_MAX_STRATEGIES]; /* _POPULARITY first, then rank ids */
 	unsigned nstrat;
@@ -107,6 +127,31 @@ struct _res {
 struct _trial {
 	struct cfg c;
 	double v_ndcg; /* summed, then the mean */
+};
+
+/* The per-segment grid: mmr_lambda (MMR strategies only) x
+ * context_weight. */
+static const double _grid_mmr[] = { 0.5, 0.6, 0.7, 0.8, 0.9, 1.0 };
+static const double _grid_cw[] = { 0.5, 1.0, 1.5, 2.0 };
+#define _NMMR (sizeof(_grid_mmr) / sizeof(_grid_mmr[0]))
+#define _NCW (sizeof(_grid_cw) / sizeof(_grid_cw[0]))
+#define _NGRID (_NMMR * _NCW)
+
+/* Metrics of one segment under one strategy (or one grid point). */
+struct _sres {
+	struct met_mean hr, ndcg, ild; /* test targets */
+	struct met_mean v_ndcg;	       /* validation targets */
+};
+
+/* --by-segment: the table and the results per segment (_NOSEG last). */
+struct _seg {
+	struct seg_table *t;
+	uint8_t *past;	/* segmenting pass: per user, at or past the test */
+	int64_t t_last; /* the last event the segmenting pass applied */
+	uint64_t users; /* users the refresh saw */
+	struct _sres r[SEG_MAX + 1][_MAX_STRATEGIES];
+	struct _sres g[SEG_MAX + 1][_NGRID]; /* the tuned strategy's grid */
+	int chosen[SEG_MAX + 1];	     /* grid point, -1: not tuned */
 };
 
 struct _ev {
@@ -137,6 +182,9 @@ struct _ev {
 	struct _trial *trials;
 	unsigned ntrials;
 	bool tuning;
+	/* --by-segment */
+	struct _seg *seg;
+	bool segmenting;
 	FILE *out;
 	/* progress */
 	bool bar;
@@ -249,7 +297,7 @@ static const struct evt_record *_event(const void *arg, size_t i)
  * ranker settings rp: the target's 1-based rank, the top k in top. */
 static int _rank(struct _ev *x, const struct lrn_profile *p,
     const struct rank_params *rp, const struct rank_ctx *ctx, unsigned n, int s,
-    uint64_t seed, unsigned *rank, unsigned *ntop)
+    uint64_t seed, double mmr, double cw, unsigned *rank, unsigned *ntop)
 {
 	const struct _opts *o = x->o;
 	struct rank_opts ro = { .strategy = (unsigned)s,
@@ -257,8 +305,9 @@ static int _rank(struct _ev *x, const struct lrn_profile *p,
 		.seed = seed,
 		.epsilon = -1,
 		.explore_weight = -1,
-		.mmr_lambda = -1,
-		.serendipity_every = -1 };
+		.mmr_lambda = mmr,
+		.serendipity_every = -1,
+		.context_weight = cw };
 	int rc = rank_run(p, &x->run.r.hdr->params, rp, ctx, x->rc, n, &ro,
 	    x->scratch, x->scratch_size, x->res);
 	if (rc < 0) {
@@ -273,24 +322,45 @@ static int _rank(struct _ev *x, const struct lrn_profile *p,
 	return CLI_OK;
 }
 
-/* The target's metrics under strategy i, into the results. */
-static void _score(struct _ev *x, unsigned i, unsigned split, unsigned rank,
-    unsigned ntop)
+/* Intra-list diversity of the top ntop (x->top). */
+static double _list_ild(struct _ev *x, unsigned ntop)
 {
-	struct _res *r = &x->r[i];
-	unsigned k = x->o->k;
 	struct met_sim sim;
 	met_sim_default(&sim);
 	for (unsigned j = 0; j < ntop; j++)
 		x->top_items[j] = x->rc[x->top[j]].item
 		    ? x->rc[x->top[j]].item->item
 		    : (struct lrn_item){ 0 };
+	return met_ild(&sim, x->top_items, ntop);
+}
+
+/* One target's metrics into a segment's results. */
+static void _seg_add(struct _sres *s, unsigned split, unsigned rank, unsigned k,
+    double ild)
+{
+	if (split == EC_VALID) {
+		met_mean_add(&s->v_ndcg, met_ndcg(rank, k));
+		return;
+	}
+	met_mean_add(&s->hr, met_hr(rank, k));
+	met_mean_add(&s->ndcg, met_ndcg(rank, k));
+	met_mean_add(&s->ild, ild);
+}
+
+/* The target's metrics under strategy i, into the results; the top list's
+ * ILD. */
+static double _score(struct _ev *x, unsigned i, unsigned split, unsigned rank,
+    unsigned ntop)
+{
+	struct _res *r = &x->r[i];
+	unsigned k = x->o->k;
+	double ild = _list_ild(x, ntop);
 	if (split == EC_VALID) {
 		/* what a setting is chosen on: relevance, and diversity
 		 * for MMR's trade (docs/EVAL.md) */
 		met_mean_add(&r->v_ndcg, met_ndcg(rank, k));
-		met_mean_add(&r->v_ild, met_ild(&sim, x->top_items, ntop));
-		return;
+		met_mean_add(&r->v_ild, ild);
+		return ild;
 	}
 	double v[_METRICS] = { met_hr(rank, k), met_ndcg(rank, k),
 		met_rr(rank) };
@@ -301,12 +371,54 @@ static void _score(struct _ev *x, unsigned i, unsigned split, unsigned rank,
 	uint32_t list[ntop ? ntop : 1];
 	for (unsigned j = 0; j < ntop; j++)
 		list[j] = x->cand[x->top[j]];
-	met_mean_add(&r->ild, met_ild(&sim, x->top_items, ntop));
+	met_mean_add(&r->ild, ild);
 	struct met_pop pop = { x->pop.count, x->pop.n_items, x->pop.total };
 	if (ntop)
 		met_mean_add(&r->novelty, met_novelty_list(&pop, list, ntop));
 	for (unsigned j = 0; j < ntop; j++)
 		r->expo[list[j]]++;
+	return ild;
+}
+
+/* Whether strategy s runs MMR (mmr_lambda matters). */
+static bool _mmr_strategy(int s)
+{
+	return s == RANK_DIVERSE || s == RANK_FULL;
+}
+
+/* The segment index of a profile at time t (_NOSEG: none). */
+static unsigned _seg_of(const struct _ev *x, const struct lrn_profile *p,
+    int64_t t)
+{
+	if (!x->seg || !p)
+		return _NOSEG;
+	struct seg_assignment a;
+	seg_assign(x->seg->t, p, &x->run.r.hdr->params, t, &a);
+	return a.index < 0 || a.index >= SEG_MAX ? _NOSEG : (unsigned)a.index;
+}
+
+/* --tune --by-segment: the tuned strategy under every grid point, into
+ * the segment's grid results (test targets too: only the point chosen on
+ * validation is read). */
+static int _grid(struct _ev *x, const struct lrn_profile *p,
+    const struct rank_ctx *ctx, unsigned n, unsigned split, unsigned si,
+    uint64_t seed)
+{
+	const struct _opts *o = x->o;
+	unsigned nm = _mmr_strategy(o->seg_strat) ? _NMMR : 1;
+	for (unsigned m = 0; m < nm; m++)
+		for (unsigned c = 0; c < _NCW; c++) {
+			unsigned rank, ntop;
+			int rc = _rank(x, p, &x->run.r.hdr->rank, ctx, n,
+			    o->seg_strat, seed, nm > 1 ? _grid_mmr[m] : -1,
+			    _grid_cw[c], &rank, &ntop);
+			if (rc)
+				return rc;
+			double ild = split == EC_TEST ? _list_ild(x, ntop) : 0;
+			_seg_add(&x->seg->g[si][m * _NCW + c], split, rank,
+			    o->k, ild);
+		}
+	return CLI_OK;
 }
 
 static void _out_line(struct _ev *x, size_t i, const struct evt_record *e,
@@ -362,24 +474,29 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	if (x->tuning) {
 		for (unsigned t = 0; t < x->ntrials; t++) {
 			if ((rc = _rank(x, p, &x->trials[t].c.rank, &ctx, n,
-				 RANK_CONTEXT, seed, &rank, &ntop)))
+				 RANK_CONTEXT, seed, -1, 0, &rank, &ntop)))
 				return rc;
 			x->trials[t].v_ndcg += met_ndcg(rank, o->k);
 		}
 		return CLI_OK;
 	}
 	unsigned ranks[_MAX_STRATEGIES];
+	unsigned si = _seg_of(x, p, e->time_ms);
 	for (unsigned s = 0; s < o->nstrat; s++) {
 		if (o->strat[s] == _POPULARITY) {
 			rank = met_rank(x->pop_score, n, n - 1);
 			ntop = ec_top_k(x->pop_score, n, o->k, x->top);
 		} else if ((rc = _rank(x, p, &r->hdr->rank, &ctx, n,
-				o->strat[s], seed, &rank, &ntop))) {
+				o->strat[s], seed, -1, 0, &rank, &ntop))) {
 			return rc;
 		}
 		ranks[s] = rank;
-		_score(x, s, split, rank, ntop);
+		double ild = _score(x, s, split, rank, ntop);
+		if (x->seg)
+			_seg_add(&x->seg->r[si][s], split, rank, o->k, ild);
 	}
+	if (x->seg && o->tune && (rc = _grid(x, p, &ctx, n, split, si, seed)))
+		return rc;
 	if (x->out)
 		_out_line(x, i, e, split, n, ranks);
 	if (split == EC_TEST)
@@ -414,14 +531,24 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 	if (ec_pop_init(&x->pop, pl->items.n))
 		return CLI_USAGE;
 	x->done = 0;
-	x->total = pl->n_valid + (x->tuning ? 0 : pl->n_test);
+	x->total =
+	    x->segmenting ? 0 : pl->n_valid + (x->tuning ? 0 : pl->n_test);
 	struct evt_record buf[_BATCH];
 	size_t nb = 0;
 	for (size_t i = 0; i < pl->n && !rc; i++) {
 		const struct evt_record *e = _event(x, i);
 		ec_pop_at(&x->pop, e->time_ms);
 		unsigned split = pl->split[i];
-		if (split == EC_VALID || (split == EC_TEST && !x->tuning)) {
+		if (x->segmenting) {
+			/* the segments never see a test target or what
+			 * its user did after it */
+			uint8_t *past = &x->seg->past[pl->ev_user[i]];
+			*past |= split == EC_TEST;
+			if (*past)
+				continue;
+			x->seg->t_last = e->time_ms;
+		} else if (split == EC_VALID ||
+		    (split == EC_TEST && !x->tuning)) {
 			if ((rc = rc_publish(run, buf, nb)))
 				break;
 			nb = 0;
@@ -532,6 +659,11 @@ static void _free(struct _ev *x)
 		free(x->r[s].expo);
 	}
 	free(x->trials);
+	if (x->seg) {
+		free(x->seg->t);
+		free(x->seg->past);
+		free(x->seg);
+	}
 }
 
 /* --- tuning ----------------------------------------------------------- */
@@ -692,6 +824,265 @@ static void _tuned_print(const struct _ev *x, const struct _tuned *tu)
 		printf("%s = %.10g\n", _knobs[k].name,
 		    _get(&tu->best, _knobs[k].name));
 	printf("\n");
+}
+
+/* --- segments ---------------------------------------------------------- */
+
+static void _num(const char *key, double v, bool comma);
+
+/*
+ * --by-segment: replays the log under settings c without each user's test
+ * target and everything of that user after it, refreshes the segments of
+ * that region as of the last event applied (the settings' segment
+ * options), and keeps a copy of the table to assign users with.
+ */
+static int _segments(struct _ev *x, const struct cfg *c, bool *first)
+{
+	if (!(x->seg = calloc(1, sizeof(*x->seg))) ||
+	    !(x->seg->t = malloc(sizeof(*x->seg->t))) ||
+	    !(x->seg->past = calloc(x->plan.users.n + 1, 1))) {
+		fprintf(stderr, _NAME ": out of memory\n");
+		return CLI_USAGE;
+	}
+	x->segmenting = true;
+	int rc = _pass(x, c, *first);
+	x->segmenting = false;
+	*first = false;
+	if (rc)
+		return rc;
+	struct seg_options so;
+	struct seg_stats st;
+	char err[256] = "";
+	seg_options_of(c, &so);
+	so.as_of_ms = x->seg->t_last;
+	if ((rc = seg_refresh(&x->run.r, &so, &st, err, sizeof(err))) ||
+	    (rc = seg_read(&x->run.r, x->seg->t))) {
+		fprintf(stderr, _NAME ": segments: %s\n",
+		    err[0] ? err : strerror(-rc));
+		return CLI_USAGE;
+	}
+	x->seg->users = st.users;
+	rc_close_region(&x->run);
+	for (unsigned i = 0; i <= SEG_MAX; i++)
+		x->seg->chosen[i] = -1;
+	return CLI_OK;
+}
+
+/* The grid point of a segment: the best validation NDCG of the tuned
+ * strategy; ties to the point nearest the settings as given
+ * (context_weight 1, the settings' mmr_lambda). */
+static void _seg_choose(struct _ev *x)
+{
+	const struct _opts *o = x->o;
+	struct _seg *sg = x->seg;
+	unsigned nm = _mmr_strategy(o->seg_strat) ? _NMMR : 1;
+	double lambda = x->o->core.settings.rank.mmr_lambda;
+	for (unsigned i = 0; i < SEG_MAX; i++) {
+		sg->chosen[i] = -1;
+		if (sg->g[i][0].v_ndcg.n < o->seg_min)
+			continue;
+		double best = -1, bd = 0;
+		for (unsigned m = 0; m < nm; m++)
+			for (unsigned c = 0; c < _NCW; c++) {
+				unsigned g = m * _NCW + c;
+				double v = sg->g[i][g].v_ndcg.mean;
+				double d = fabs(_grid_cw[c] - 1.0) +
+				    (nm > 1 ? fabs(_grid_mmr[m] - lambda) : 0);
+				if (v > best || (v == best && d < bd)) {
+					best = v;
+					bd = d;
+					sg->chosen[i] = (int)g;
+				}
+			}
+	}
+}
+
+/* The index in the strategies of the tuned one, -1 when not listed. */
+static int _strat_index(const struct _opts *o, int s)
+{
+	for (unsigned i = 0; i < o->nstrat; i++)
+		if (o->strat[i] == s)
+			return (int)i;
+	return -1;
+}
+
+/* The segment_overrides value of the chosen points into out. */
+static void _seg_overrides(const struct _ev *x, char *out, size_t len)
+{
+	const struct _seg *sg = x->seg;
+	bool mmr = _mmr_strategy(x->o->seg_strat);
+	size_t n = 0;
+	out[0] = 0;
+	for (unsigned i = 0; i < SEG_MAX && n < len; i++) {
+		if (sg->chosen[i] < 0)
+			continue;
+		unsigned g = (unsigned)sg->chosen[i];
+		int w = snprintf(out + n, len - n, "%s%u:context_weight=%g",
+		    n ? "," : "", sg->t->seg[i].id, _grid_cw[g % _NCW]);
+		if (w > 0 && mmr)
+			w += snprintf(out + n + (size_t)w, len - n - (size_t)w,
+			    ";mmr_lambda=%g", _grid_mmr[g / _NCW]);
+		n += w > 0 ? (size_t)w : 0;
+	}
+}
+
+static const char *_seg_name(const struct _ev *x, unsigned i)
+{
+	return i == _NOSEG ? "(no events)" : x->seg->t->seg[i].name;
+}
+
+static void _seg_text(struct _ev *x)
+{
+	const struct _opts *o = x->o;
+	const struct _seg *sg = x->seg;
+	const struct seg_table *t = sg->t;
+	char when[32];
+	client_iso_time(t->as_of_ms, when, sizeof(when));
+	printf(
+	    "\nby segment: %u segments of %llu users (the log without the test targets, as of %s); each user assigned with the profile at the target\n",
+	    t->k, (unsigned long long)sg->users, when);
+	printf("%-4s %-32s %6s %-11s %8s %8s %8s\n", "id", "segment", "users",
+	    "strategy", "HR@k", "NDCG@k", "ILD@k");
+	for (unsigned i = 0; i <= SEG_MAX; i++) {
+		if (i < SEG_MAX && i >= t->k)
+			continue;
+		if (!sg->r[i][0].hr.n)
+			continue;
+		for (unsigned s = 0; s < o->nstrat; s++) {
+			const struct _sres *r = &sg->r[i][s];
+			if (s == 0) {
+				char id[16] = "-";
+				if (i < SEG_MAX)
+					snprintf(id, sizeof(id), "%u",
+					    t->seg[i].id);
+				printf("%-4s %-32.32s %6llu ", id,
+				    _seg_name(x, i),
+				    (unsigned long long)r->hr.n);
+			} else {
+				printf("%-4s %-32s %6s ", "", "", "");
+			}
+			printf("%-11s %8.4f %8.4f %8.4f\n",
+			    _strat_name(o->strat[s]), r->hr.mean, r->ndcg.mean,
+			    r->ild.mean);
+		}
+	}
+	if (!o->tune)
+		return;
+	int ti = _strat_index(o, o->seg_strat);
+	bool mmr = _mmr_strategy(o->seg_strat);
+	printf(
+	    "\ntuned per segment: %s, on validation targets, segments with >= %u of them; context_weight in {0.5, 1, 1.5, 2}%s; exploration is not tuned (offline accuracy always switches it off)\n",
+	    _strat_name(o->seg_strat), o->seg_min,
+	    mmr ? ", mmr_lambda in {0.5 .. 1.0}" : "");
+	printf("%-4s %6s %6s %6s  %-17s %-17s %-17s %-17s\n", "id", "valid",
+	    "cw", "lambda", "valid NDCG", "test NDCG", "test HR", "test ILD");
+	for (unsigned i = 0; i < t->k && i < SEG_MAX; i++) {
+		unsigned nv = (unsigned)sg->g[i][0].v_ndcg.n;
+		if (!nv && !sg->g[i][0].hr.n)
+			continue;
+		if (sg->chosen[i] < 0) {
+			printf("%-4u %6u  not tuned (fewer than %u)\n",
+			    t->seg[i].id, nv, o->seg_min);
+			continue;
+		}
+		unsigned g = (unsigned)sg->chosen[i];
+		const struct _sres *c = &sg->g[i][g];
+		const struct _sres *a = ti >= 0 ? &sg->r[i][ti] : NULL;
+		char lam[16] = "-";
+		if (mmr)
+			snprintf(lam, sizeof(lam), "%g", _grid_mmr[g / _NCW]);
+		printf("%-4u %6u %6g %6s", t->seg[i].id, nv, _grid_cw[g % _NCW],
+		    lam);
+		const struct met_mean *cm[4] = { &c->v_ndcg, &c->ndcg, &c->hr,
+			&c->ild };
+		for (unsigned m = 0; m < 4; m++) {
+			const struct met_mean *am[4] = { a ? &a->v_ndcg : NULL,
+				a ? &a->ndcg : NULL, a ? &a->hr : NULL,
+				a ? &a->ild : NULL };
+			if (am[m])
+				printf("  %.4f -> %.4f", am[m]->mean,
+				    cm[m]->mean);
+			else
+				printf("  %17.4f", cm[m]->mean);
+		}
+		printf("\n");
+	}
+	char ov[1024];
+	_seg_overrides(x, ov, sizeof(ov));
+	if (ov[0])
+		printf(
+		    "(as given -> chosen; as given: eval's settings, no segment parameters)\n\n# per-segment values chosen on validation (segment ids of this run's table; serving applies them with segment_params)\nsegment_overrides = %s\n",
+		    ov);
+	else
+		printf("\n# no segment has %u validation users: no overrides\n",
+		    o->seg_min);
+}
+
+static void _sres_json(const char *name, const struct _sres *r, bool comma)
+{
+	printf("\"%s\":{\"users\":%llu,", name, (unsigned long long)r->hr.n);
+	_num("hr", r->hr.mean, true);
+	_num("ndcg", r->ndcg.mean, true);
+	_num("ild", r->ild.mean, true);
+	printf("\"validation_users\":%llu,", (unsigned long long)r->v_ndcg.n);
+	_num("validation_ndcg", r->v_ndcg.mean, false);
+	printf("}%s", comma ? "," : "");
+}
+
+static void _seg_json(struct _ev *x)
+{
+	const struct _opts *o = x->o;
+	const struct _seg *sg = x->seg;
+	const struct seg_table *t = sg->t;
+	char when[32];
+	client_iso_time(t->as_of_ms, when, sizeof(when));
+	printf("\"by_segment\":{\"k\":%u,\"users\":%llu,\"as_of\":\"%s\",",
+	    t->k, (unsigned long long)sg->users, when);
+	if (o->tune) {
+		char ov[1024];
+		_seg_overrides(x, ov, sizeof(ov));
+		printf(
+		    "\"tuned_strategy\":\"%s\",\"min_validation_users\":%u,\"segment_overrides\":",
+		    _strat_name(o->seg_strat), o->seg_min);
+		_json_str(stdout, ov, strlen(ov));
+		printf(",");
+	}
+	printf("\"segments\":[");
+	bool first = true;
+	for (unsigned i = 0; i <= SEG_MAX; i++) {
+		if (i < SEG_MAX && i >= t->k)
+			continue;
+		if (i == _NOSEG && !sg->r[i][0].hr.n && !sg->r[i][0].v_ndcg.n)
+			continue;
+		printf("%s{", first ? "" : ",");
+		first = false;
+		if (i < SEG_MAX) {
+			const char *sn = sp_strategy_name(t->seg[i].strategy);
+			printf("\"id\":%u,\"name\":", t->seg[i].id);
+			_json_str(stdout, t->seg[i].name,
+			    strlen(t->seg[i].name));
+			printf(",\"segment_strategy\":\"%s\",", sn ? sn : "?");
+		} else {
+			printf("\"id\":null,\"name\":\"(no events)\",");
+		}
+		printf("\"strategies\":{");
+		for (unsigned s = 0; s < o->nstrat; s++)
+			_sres_json(_strat_name(o->strat[s]), &sg->r[i][s],
+			    s + 1 < o->nstrat);
+		printf("}");
+		if (o->tune && i < SEG_MAX && sg->chosen[i] >= 0) {
+			unsigned g = (unsigned)sg->chosen[i];
+			printf(",\"tuned\":{\"context_weight\":%g,",
+			    _grid_cw[g % _NCW]);
+			if (_mmr_strategy(o->seg_strat))
+				printf("\"mmr_lambda\":%g,",
+				    _grid_mmr[g / _NCW]);
+			_sres_json("chosen", &sg->g[i][g], false);
+			printf("}");
+		}
+		printf("}");
+	}
+	printf("]},");
 }
 
 /* --- report ----------------------------------------------------------- */
@@ -881,6 +1272,18 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 		    ? rc_usage_err(&o->core,
 			  "--tune-budget: '%s' is not 1..10000", v)
 		    : (o->budget = (unsigned)u, CLI_OK);
+	else if (!strcmp(name, "--segment-min-users"))
+		return rc_u64(v, 1, 1000000, &u)
+		    ? rc_usage_err(&o->core,
+			  "--segment-min-users: '%s' is not 1..1000000", v)
+		    : (o->seg_min = (unsigned)u, CLI_OK);
+	else if (!strcmp(name, "--segment-strategy"))
+		return !strcmp(v, "context")
+		    ? (o->seg_strat = RANK_CONTEXT, CLI_OK)
+		    : !strcmp(v, "full")
+		    ? (o->seg_strat = RANK_FULL, CLI_OK)
+		    : rc_usage_err(&o->core,
+			  "--segment-strategy: '%s' is not context or full", v);
 	else if (!strcmp(name, "--strategies"))
 		return _strategies(o, v);
 	else if (!strcmp(name, "--base"))
@@ -895,7 +1298,8 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 }
 
 static const char *const _valued[] = { "--out", "--candidates", "--k", "--seed",
-	"--tune-budget", "--strategies", "--base" };
+	"--tune-budget", "--strategies", "--base", "--segment-min-users",
+	"--segment-strategy" };
 
 static int _flag(struct _opts *o, const char *a)
 {
@@ -903,6 +1307,8 @@ static int _flag(struct _opts *o, const char *a)
 		o->json = true;
 	else if (!strcmp(a, "--tune"))
 		o->tune = true;
+	else if (!strcmp(a, "--by-segment"))
+		o->by_segment = true;
 	else if (!strcmp(a, "--full-catalog"))
 		o->full = true;
 	else if (a[0] == '-' && a[1])
@@ -1000,6 +1406,12 @@ static int _run(struct _ev *x)
 			return rc;
 		final = &tu.best;
 	}
+	if (o->by_segment) {
+		x->passes++;
+		x->pass = x->passes - 1;
+		if ((rc = _segments(x, final, &first)))
+			return rc;
+	}
 	x->pass = x->passes;
 	_reset(x);
 	if (o->out &&
@@ -1026,10 +1438,16 @@ static int _run(struct _ev *x)
 		printf("{");
 	if (o->tune)
 		_tuned_print(x, &tu);
+	if (x->seg && o->tune)
+		_seg_choose(x);
+	if (x->seg && o->json)
+		_seg_json(x);
 	if (o->json)
 		_report_json(x, cmp);
 	else
 		_report_text(x, cmp);
+	if (x->seg && !o->json)
+		_seg_text(x);
 	fflush(stdout);
 	return x->run.log.rejected_lines || x->run.cat_rejected ? CLI_PARTIAL
 								: CLI_OK;
@@ -1043,6 +1461,8 @@ int cli_eval(const struct cli *c, int argc, char **argv)
 		.candidates = 100,
 		.k = 10,
 		.budget = 32,
+		.seg_min = 30,
+		.seg_strat = RANK_CONTEXT,
 		.seed = 1 };
 	rc_opts_init(&o.core, _NAME, c->instance);
 	int rc = _strategies(&o, "profile,context,full");

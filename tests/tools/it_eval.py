@@ -10,6 +10,11 @@ and a run on the real MovieLens ratings.
              times excluded) against a reference computed here; two runs
              byte-identical; --tune prints lines replay takes as --config;
              garbage options
+  segments   two planted groups (company in the evening on group-friendly
+             items of one category; alone in the morning across all
+             categories): --by-segment reports rows per segment that
+             add up; --tune --by-segment prints a segment_overrides line
+             replay takes as --config; garbage values of its flags
   movielens  README's replay flags on $PENCHANT_SHARED_DATA's MovieLens:
              the table is printed; the lifts are reported
 
@@ -271,6 +276,124 @@ def part_small(pen, d):
           "a log without two new positives: exit 1, said so")
 
 
+def planted_log(rng, ncat=5, per_cat=40, users=60, per_user=14):
+    """Group s: with friends in the evening, group-friendly items of one
+    category. Group x: alone in the morning, any category."""
+    ev = []
+    for g in ("s", "x"):
+        for u in range(users):
+            day = T0 + 86400 * rng.randrange(20)
+            c = u % ncat
+            if g == "s":
+                pool = ["c%d-%d" % (c, j) for j in range(0, per_cat, 2)]
+                hour, social = 19, "friends"
+            else:
+                pool = ["c%d-%d" % (k, j) for k in range(ncat)
+                        for j in range(per_cat)]
+                hour, social = 8, "alone"
+            for n, e in enumerate(rng.sample(pool, per_user)):
+                r = event("%s%d" % (g, u), "click", e,
+                          iso(day + 86400 * n + 3600 * hour + u))
+                r["social"] = social
+                ev.append(r)
+    ev.sort(key=lambda r: r["timestamp"])
+    return ev
+
+
+def planted_catalog(ncat=5, per_cat=40):
+    items = catalog(ncat, per_cat)
+    for i, it in enumerate(items):
+        it["group_friendly"] = i % 2 == 0
+    return items
+
+
+def part_segments(pen, d):
+    rng = random.Random(11)
+    cat = os.path.join(d, "planted_catalog.jsonl")
+    write(cat, planted_catalog())
+    log = os.path.join(d, "planted.jsonl")
+    write(log, planted_log(rng))
+    got = report(pen, [log, "--catalog", cat, "--by-segment"])
+    check(got is not None, "--by-segment runs")
+    if got is None:
+        return
+    r, s = got
+    bs = r.get("by_segment", {})
+    rows = bs.get("segments", [])
+    users = sum(row["strategies"]["popularity"]["users"] for row in rows)
+    print("segments: k %s, rows %s" % (bs.get("k"), [
+        (row["id"], row["name"], row["strategies"]["context"]["users"],
+         round(row["strategies"]["context"]["ndcg"], 3)) for row in rows]))
+    check(len(rows) >= 2 and users == r["test_targets"],
+          "per-segment rows (%d) add up to the test targets (%d of %d)"
+          % (len(rows), users, r["test_targets"]))
+    check(all(set(row["strategies"]) == {"popularity", "profile",
+                                         "context", "full"}
+              for row in rows), "each row has every strategy")
+    t = run(pen, [log, "--catalog", cat, "--by-segment"])
+    check(t.returncode == 0 and "by segment:" in t.stdout,
+          "the text report has the per-segment table")
+
+    for strat in ("context", "full"):
+        t = run(pen, [log, "--catalog", cat, "--by-segment", "--tune",
+                      "--tune-budget", "2", "--segment-min-users", "10",
+                      "--segment-strategy", strat])
+        check(t.returncode == 0, "--tune --by-segment (%s) runs (%s)"
+              % (strat, t.stderr.strip()[:200]))
+        line = [l for l in t.stdout.splitlines()
+                if l.startswith("segment_overrides = ")]
+        print("\n".join(l for l in t.stdout.splitlines()
+                        if "tuned per segment" in l or l[:1].isdigit()
+                        or l.startswith("segment_overrides")))
+        check(len(line) == 1 and ":context_weight=" in line[0] and
+              (strat == "context" or ";mmr_lambda=" in line[0]),
+              "one segment_overrides line with the %s values" % strat)
+        if len(line) != 1:
+            continue
+        cf = os.path.join(d, "segments_%s.conf" % strat)
+        with open(cf, "w") as f:
+            f.write(line[0] + "\n")
+        p = subprocess.run([pen, "replay", "--quiet", log, "--config", cf],
+                           capture_output=True, text=True)
+        check(p.returncode == 0, "replay --config takes the overrides "
+              "line (%s)" % p.stderr.strip()[:200])
+        with open(cf, "w") as f:
+            f.write(line[0].replace("context_weight=", "context_weight=x")
+                    + "\n")
+        p = subprocess.run([pen, "replay", "--quiet", log, "--config", cf],
+                           capture_output=True, text=True)
+        check(p.returncode == 2, "a spoilt overrides line is refused")
+        j = report(pen, [log, "--catalog", cat, "--by-segment", "--tune",
+                         "--tune-budget", "2", "--segment-min-users", "10",
+                         "--segment-strategy", strat])
+        check(j is not None and j[0]["by_segment"]["segment_overrides"]
+              == line[0][len("segment_overrides = "):],
+              "--json carries the same overrides")
+        if j and strat == "full":
+            lam = {("explorers" in row["name"]): row["tuned"]["mmr_lambda"]
+                   for row in j[0]["by_segment"]["segments"]
+                   if "tuned" in row}
+            check(len(lam) == 2 and lam[True] < lam[False],
+                  "the planted explorers get a lower mmr_lambda than the "
+                  "focused fans: %r" % lam)
+
+    for args, what in (
+            (["--segment-min-users", "0"], "--segment-min-users: '0'"),
+            (["--segment-min-users", "many"],
+             "--segment-min-users: 'many'"),
+            (["--segment-min-users"], "--segment-min-users needs a value"),
+            (["--segment-strategy", "magic"],
+             "--segment-strategy: 'magic'"),
+            (["--segment-strategy", "profile"],
+             "--segment-strategy: 'profile'"),
+            (["--segment-strategy"], "--segment-strategy needs a value"),
+    ):
+        p = run(pen, [log, "--by-segment"] + args)
+        check(p.returncode == 2 and what in p.stderr,
+              "usage error %r: exit 2 and '%s' (%d: %s)"
+              % (args, what, p.returncode, p.stderr.strip()[:120]))
+
+
 def part_movielens(pen, data):
     args = [os.path.join(data, "ratings.csv"), "--csv", "--map",
             "user_id=userId,entity_id=movieId,timestamp=timestamp",
@@ -308,6 +431,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="it-eval-") as d:
         if sys.argv[2] == "small":
             part_small(pen, d)
+            part_segments(pen, d)
         else:
             base = os.environ.get("PENCHANT_SHARED_DATA", "")
             data = os.path.join(base, "movielens-latest-small")
