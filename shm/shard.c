@@ -431,21 +431,32 @@ static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
 	}
 }
 
-/* Publish -> applied of a chunk, one clock read for all of it. */
-static void _latency(struct shard_stats *st, struct ring_block *b, unsigned k)
+/*
+ * After a chunk is applied, one pass over its records: publish ->
+ * applied latency into the shard's buckets (one clock read for the
+ * chunk, the counts summed locally first), and the user key cleared: a
+ * released slot keeps its bytes until the producer laps it, and without
+ * the key they name nobody, so an erased user leaves no trace in the
+ * rings. Recovery needs only seq.
+ */
+static void _retire(struct shard_stats *st, struct ring_block *b, unsigned k)
 {
-	uint32_t now = ring_now_us();
+	uint32_t now = ring_now_us(), n[REG_LAT_BUCKETS] = { 0 };
+	uint64_t sum = 0;
 	for (unsigned i = 0; i < k; i++) {
-		uint32_t pub = ring_peek(b, i)->pub_us;
+		struct evt_record *e = ring_peek(b, i);
+		uint32_t pub = e->pub_us, d = now - pub;
+		e->user_key = 0;
 		if (!pub) /* not stamped (a producer of another build) */
 			continue;
-		uint32_t d = now - pub;
 		unsigned at = d <= 1 ? 0 : 32 - (unsigned)__builtin_clz(d - 1);
-		if (at >= REG_LAT_BUCKETS)
-			at = REG_LAT_BUCKETS - 1;
-		ck_pr_store_64(&st->lat[at], st->lat[at] + 1);
-		ck_pr_store_64(&st->lat_sum_us, st->lat_sum_us + d);
+		n[at < REG_LAT_BUCKETS ? at : REG_LAT_BUCKETS - 1]++;
+		sum += d;
 	}
+	for (unsigned i = 0; i < REG_LAT_BUCKETS; i++)
+		if (n[i])
+			ck_pr_store_64(&st->lat[i], st->lat[i] + n[i]);
+	ck_pr_store_64(&st->lat_sum_us, st->lat_sum_us + sum);
 }
 
 unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
@@ -463,13 +474,7 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 		for (unsigned done = 0; done < n;) {
 			unsigned k = n - done < _CHUNK ? n - done : _CHUNK;
 			_apply_chunk(r, s, p, b, k, counters);
-			/* A released slot keeps its bytes until the producer
-			 * laps it: without the key they name nobody, so an
-			 * erased user leaves no trace in the rings. Recovery
-			 * needs only seq. */
-			_latency(&reg_shard(r, s)->stats, b, k);
-			for (unsigned i = 0; i < k; i++)
-				ring_peek(b, i)->user_key = 0;
+			_retire(&reg_shard(r, s)->stats, b, k);
 			ring_release(b, k);
 			done += k;
 		}
