@@ -58,6 +58,11 @@ struct bsh {
 	unsigned qpos;
 	uint64_t reads, read_errors;
 
+	/* rankings: a user of their own, so the reads above (which expect
+	 * one event per user) never meet its 60 */
+	char rank_id[_ID_LEN];
+	uint64_t rank_key;
+
 	/* rankings: BSH_CANDS catalog items, one rich user */
 	struct pen_candidate cands[BSH_CANDS];
 	char cand_ids[BSH_CANDS][_ID_LEN];
@@ -88,7 +93,7 @@ static void _settings(unsigned users, struct cfg *c)
 	c->producer_slots = 4;
 	c->acceptor_slots = 0;
 	c->ring_depth = 4096;
-	c->profiles_per_shard = users;
+	c->profiles_per_shard = users + 1; /* + the ranked user */
 	c->catalog_capacity = 1024;
 	c->names_capacity = 256;
 }
@@ -424,8 +429,9 @@ double bsh_bytes_per_user(const struct bsh *b)
 	return bytes / g->profiles_per_shard;
 }
 
-/* The user the rankings are for: u0 with 60 more events over 8 categories,
- * at several hours and places, so every factor has something to read. */
+/* The user the rankings are for: "ranked" with 60 events over 8
+ * categories, at several hours and places, so every factor has something
+ * to read. */
 int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 {
 	int rc = cat_lock(&b->r, err, errlen);
@@ -458,14 +464,18 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 	}
 	unsigned s = 0;
 	struct prof_ref ref;
-	if ((rc = prof_find_or_insert(&b->r, s, b->keys[0], &ref)))
+	snprintf(b->rank_id, sizeof(b->rank_id), "ranked");
+	b->rank_key = evt_user_key(NULL, b->rank_id, strlen(b->rank_id));
+	if ((rc = prof_find_or_insert(&b->r, s, b->rank_key, &ref))) {
+		snprintf(err, errlen, "ranked user: %s", strerror(-rc));
 		return rc;
+	}
 	struct prof_slot *slot = reg_shard_records(&b->r, s) + ref.rec;
 	for (unsigned k = 0; k < 60; k++) {
 		struct evt_record e = b->tmpl;
 		struct cat_item it;
 		const char *id = b->cand_ids[(k * 11) % BSH_CANDS];
-		e.user_key = b->keys[0];
+		e.user_key = b->rank_key;
 		e.entity_key = evt_entity_key(id, strlen(id));
 		e.type = k % 5 ? EVT_CLICK : EVT_SAVE;
 		e.time_ms = _T0_MS + (int64_t)k * 1800000;
@@ -511,7 +521,7 @@ static void _rank(struct bsh *b, const char *strategy)
 		.mmr_lambda = -1,
 		.serendipity_every = -1 };
 	b->ranks++;
-	if (pen_rerank(b->pen, b->ids[0], strlen(b->ids[0]), &ctx, b->cands,
+	if (pen_rerank(b->pen, b->rank_id, strlen(b->rank_id), &ctx, b->cands,
 		BSH_CANDS, &o, b->ranked, NULL))
 		b->rank_errors++;
 }
