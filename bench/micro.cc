@@ -87,6 +87,16 @@ int main(int argc, char **argv)
 	    "read/pen_profile_read_random_of_" + std::to_string(users);
 	add(r1.c_str(), b, bsh_prof_read_step, bsh_read_verify, 1);
 	add(r2.c_str(), b, bsh_pen_read_step, bsh_read_verify, 1);
+	std::string r3 =
+	    "read/prof_read_hot_part_random_of_" + std::to_string(users);
+	std::string r4 =
+	    "read/pen_profile_hot_read_random_of_" + std::to_string(users);
+	add(r3.c_str(), b, bsh_prof_read_hot_step, bsh_read_verify, 1);
+	add(r4.c_str(), b, bsh_pen_hot_step, bsh_read_verify, 1);
+	std::string r5 = "read/pen_profile_hot_read_many64_random_of_" +
+	    std::to_string(users);
+	add(r5.c_str(), b, bsh_pen_hot_many_step, bsh_read_verify,
+	    BSH_HOT_BATCH);
 	if (bsh_rank_setup(b, err, sizeof(err)))
 		die("rank setup", err);
 	add("rank/pen_rerank_200_profile", b, bsh_rank_profile_step,

@@ -46,6 +46,12 @@ int bsh_learn_verify(struct bsh *b, char *err, size_t errlen);
 /* Profile reads of random existing users. */
 void bsh_prof_read_step(struct bsh *b); /* prof_read by key */
 void bsh_pen_read_step(struct bsh *b);	/* pen_profile_read by id */
+/* The hot part: raw prefix copy (baseline) and pen_profile_hot_read. */
+void bsh_prof_read_hot_step(struct bsh *b);
+void bsh_pen_hot_step(struct bsh *b);
+/* pen_profile_hot_read_many of BSH_HOT_BATCH users. */
+#define BSH_HOT_BATCH 64
+void bsh_pen_hot_many_step(struct bsh *b);
 int bsh_read_verify(struct bsh *b, char *err, size_t errlen);
 
 /* Rankings (pen_rerank) of BSH_CANDS candidates for a user with 60 events,

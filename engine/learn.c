@@ -1020,14 +1020,27 @@ double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,
 	return w * _fdecay(prm->ln_decay, p->last_ms, at_ms);
 }
 
+double lrn_short_factor(const struct lrn_profile *p,
+    const struct lrn_params *prm, int64_t at_ms)
+{
+	assert(p != NULL && prm != NULL);
+	int64_t grid = (int64_t)p->short_h * 3600000LL;
+	return _fdecay(prm->ln_short, grid, at_ms);
+}
+
+double lrn_short_with(const struct lrn_weight *entry, double factor)
+{
+	assert(entry != NULL);
+	return entry->id ? _bf_get(entry->s) * factor : 0.0;
+}
+
 double lrn_short_at(const struct lrn_profile *p, const struct lrn_params *prm,
     const struct lrn_weight *entry, int64_t at_ms)
 {
 	assert(p != NULL && prm != NULL && entry != NULL);
 	if (entry->id == 0)
 		return 0.0;
-	int64_t grid = (int64_t)p->short_h * 3600000LL;
-	return _bf_get(entry->s) * _fdecay(prm->ln_short, grid, at_ms);
+	return lrn_short_with(entry, lrn_short_factor(p, prm, at_ms));
 }
 
 double lrn_cat_long(const struct lrn_profile *p, unsigned i)

@@ -169,6 +169,7 @@
 #define PENCHANT_ENGINE_LEARN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/event.h"
@@ -319,6 +320,16 @@ _Static_assert(sizeof(struct lrn_profile) == 760,
     "with its 8-byte lock a profile fills 12 cache lines");
 
 /*
+ * The hot part: the leading bytes of a profile that re-ranking and the
+ * hot read (pen_profile_hot_read) need: the first line, both interest
+ * tables with their two horizons, the drift horizons and the category
+ * dayparts. Readers that want only these copy 400 of the 760 bytes.
+ */
+#define LRN_HOT_BYTES offsetof(struct lrn_profile, shadow_tags)
+_Static_assert(offsetof(struct lrn_profile, shadow_tags) <= 7 * 64 - 8,
+    "with the lock the hot part stays within 7 cache lines");
+
+/*
  * Whether purpose (enum evt_purpose) may use this profile: what the user
  * decided, else the instance's regime (opt_in: nothing until granted).
  * p NULL: no decision.
@@ -446,6 +457,15 @@ bool lrn_is_conversion(const struct evt_record *e);
 /* Confidence in [0, 1] of one interest entry; 0 for a free entry. */
 double lrn_confidence(const struct lrn_params *prm,
     const struct lrn_weight *entry);
+
+/*
+ * lrn_short_at in two steps, for many entries of one profile at one time:
+ * the decay factor once (one exp), then each entry's weight times it
+ * (equal to lrn_short_at to the bit).
+ */
+double lrn_short_factor(const struct lrn_profile *p,
+    const struct lrn_params *prm, int64_t at_ms);
+double lrn_short_with(const struct lrn_weight *entry, double factor);
 
 /*
  * The short horizon of an entry as of at_ms (the grid hour short_h when

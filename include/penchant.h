@@ -33,7 +33,7 @@ extern "C" {
 #define PEN_VERSION_MAJOR 0
 #define PEN_VERSION_MINOR 4
 #define PEN_VERSION_PATCH 0
-#define PEN_VERSION "0.4.0"
+#define PEN_VERSION "0.5.0"
 
 typedef struct pen pen_t;
 
@@ -104,6 +104,16 @@ int pen_open(const char *instance, pen_t **out, char *err, size_t errlen);
  * stopping.
  */
 int pen_wait_ready(pen_t *p, unsigned timeout_ms);
+
+/*
+ * Maps the whole region into this handle's page tables now, so that no
+ * later read takes a page fault on first touching a part of the tables
+ * (each costs about a microsecond: a fresh handle's first reads of a large
+ * table are several times slower than its steady state). For long-running
+ * readers; costs roughly 20 ms per GiB of region, once. 0 or -errno
+ * (-EINVAL on a kernel before 5.14, where it does nothing).
+ */
+int pen_warm(pen_t *p);
 
 /* Commits staged events, releases the producer slot, detaches, sets *p NULL. */
 void pen_close(pen_t **p);
@@ -284,6 +294,60 @@ const char *pen_count_name(pen_t *p, unsigned i);
  */
 int pen_profile_read(pen_t *p, const char *user_id, size_t len,
     struct pen_profile *out, int flags);
+
+/*
+ * The hot part of a profile: what ranking reads, without the rest. One
+ * interest: as in struct pen_interest, without its name.
+ */
+struct pen_hot_interest {
+	uint32_t id;
+	uint32_t evidence;
+	double weight;	     /* long horizon, as of last_ms */
+	double short_weight; /* short horizon, as of last_ms */
+	double confidence;   /* 0..1 */
+	uint8_t dayparts[4]; /* categories only: night morning afternoon
+			      * evening counts */
+	uint32_t reserved;
+};
+
+struct pen_profile_hot {
+	uint64_t user_key;
+	int64_t first_ms, last_ms;
+	uint32_t events;
+	unsigned n_tags, n_cats;
+	double confidence; /* of the whole profile, 0..1 */
+	/* by weight, descending; entries past n_tags, n_cats are not written */
+	struct pen_hot_interest tags[PEN_MAX_TAGS];
+	struct pen_hot_interest cats[PEN_MAX_CATS];
+	uint64_t reserved[4];
+};
+
+/*
+ * pen_profile_read of the hot part only: the same values in the same
+ * order as pen_profile_read gives for these fields, from a consistent copy
+ * of the record's leading cache lines (about half of it), with no export
+ * of history, behavior, drift or places. For callers that rank or filter
+ * on interests at a high rate. Same return values as pen_profile_read.
+ */
+int pen_profile_hot_read(pen_t *p, const char *user_id, size_t len,
+    struct pen_profile_hot *out);
+
+/* A user id of a batch (bytes, not NUL-terminated). */
+struct pen_user {
+	const char *id;
+	size_t len;
+};
+
+/*
+ * pen_profile_hot_read of n users at once, into out[0..n-1], with each
+ * user's result (0, -ENOENT, -EBUSY, -EIO) in rc[i]. A single read waits
+ * for two cache misses one after the other (index, then record); a batch
+ * starts them all first, so their waits overlap: per user it costs a
+ * fraction of a single read. Returns how many were found, or -EINVAL,
+ * -EINPROGRESS (nothing read).
+ */
+int pen_profile_hot_read_many(pen_t *p, const struct pen_user *users,
+    unsigned n, struct pen_profile_hot *out, int *rc);
 
 /* A weight of the profile decayed to event time at_ms (>= last_ms). */
 double pen_profile_weight_at(pen_t *p, const struct pen_profile *prof,

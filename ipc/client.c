@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "engine/geo.h"
 #include "ipc/client.h"
@@ -415,28 +416,48 @@ int pen_flush(pen_t *p, unsigned timeout_ms)
 	return 0;
 }
 
+/* Interests of table ws (n slots) by weight, descending, with what
+ * ranking reads of each; slot[i] is out[i]'s slot. */
+static unsigned _hot_interests(const pen_t *p, const struct lrn_profile *lp,
+    const struct lrn_weight *ws, unsigned n, struct pen_hot_interest *out,
+    unsigned *slot)
+{
+	const struct lrn_params *prm = &p->r.hdr->params;
+	unsigned k = lrn_top(ws, n, slot);
+	double f = lrn_short_factor(lp, prm, lp->last_ms);
+	for (unsigned i = 0; i < k; i++) {
+		const struct lrn_weight *w = &ws[slot[i]];
+		out[i] = (struct pen_hot_interest){ .id = w->id,
+			.evidence = w->n,
+			.weight = w->w,
+			.short_weight = lrn_short_with(w, f),
+			.confidence = lrn_confidence(prm, w) };
+		if (ws == lp->cats)
+			memcpy(out[i].dayparts, lp->cat_dp[slot[i]],
+			    sizeof(out[i].dayparts));
+	}
+	return k;
+}
+
 static unsigned _interests(const pen_t *p, const struct lrn_profile *lp,
     const struct lrn_weight *ws, unsigned n, struct pen_interest *out,
     unsigned *slot, int flags)
 {
-	const struct lrn_params *prm = &p->r.hdr->params;
+	struct pen_hot_interest h[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
 	unsigned order[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
-	unsigned k = lrn_top(ws, n, order);
+	unsigned k = _hot_interests(p, lp, ws, n, h, order);
 	for (unsigned i = 0; i < k; i++) {
-		const struct lrn_weight *w = &ws[order[i]];
-		out[i].id = w->id;
-		out[i].evidence = w->n;
-		out[i].weight = w->w;
-		out[i].short_weight = lrn_short_at(lp, prm, w, lp->last_ms);
-		out[i].confidence = lrn_confidence(prm, w);
+		out[i].id = h[i].id;
+		out[i].evidence = h[i].evidence;
+		out[i].weight = h[i].weight;
+		out[i].short_weight = h[i].short_weight;
+		out[i].confidence = h[i].confidence;
+		memcpy(out[i].dayparts, h[i].dayparts, sizeof(out[i].dayparts));
 		out[i].name[0] = 0;
 		if (slot)
 			slot[i] = order[i];
-		if (ws == lp->cats)
-			memcpy(out[i].dayparts, lp->cat_dp[order[i]],
-			    sizeof(out[i].dayparts));
 		if (flags & PEN_READ_NAMES)
-			cat_name_get(&p->r, w->id, out[i].name,
+			cat_name_get(&p->r, h[i].id, out[i].name,
 			    sizeof(out[i].name));
 	}
 	return k;
@@ -596,6 +617,99 @@ int pen_profile_read(pen_t *p, const char *user_id, size_t len,
 		return -ENOENT;
 	client_profile_export(p, &lp, out, flags, reg_now_wall_ms());
 	return 0;
+}
+
+int pen_warm(pen_t *p)
+{
+	if (!p)
+		return -EINVAL;
+#ifdef MADV_POPULATE_READ
+	/* Read faults only: nothing is written, no page is dirtied. */
+	if (madvise(p->r.base, p->r.size, MADV_POPULATE_READ))
+		return -errno;
+	return 0;
+#else
+	return -EINVAL;
+#endif
+}
+
+/* The hot export of a copied prefix (LRN_HOT_BYTES of lp are valid). */
+static int _hot_export(const pen_t *p, const struct lrn_profile *lp,
+    struct pen_profile_hot *out)
+{
+	if (lp->events == 0)
+		return -ENOENT;
+	unsigned slot[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
+	out->user_key = lp->user_key;
+	out->first_ms = lp->first_ms;
+	out->last_ms = lp->last_ms;
+	out->events = lp->events;
+	out->n_tags =
+	    _hot_interests(p, lp, lp->tags, LRN_TAGS, out->tags, slot);
+	out->n_cats =
+	    _hot_interests(p, lp, lp->cats, LRN_CATS, out->cats, slot);
+	out->confidence = lrn_profile_confidence(lp, &p->r.hdr->params);
+	memset(out->reserved, 0, sizeof(out->reserved));
+	return 0;
+}
+
+/* Only the leading LRN_HOT_BYTES of lp are copied: the exports above read
+ * nothing past them. */
+static int _hot_read(const pen_t *p, uint64_t key, struct pen_profile_hot *out)
+{
+	struct lrn_profile lp;
+	int rc = prof_read_part(&p->r, key, &lp, LRN_HOT_BYTES);
+	return rc ? rc : _hot_export(p, &lp, out);
+}
+
+int pen_profile_hot_read(pen_t *p, const char *user_id, size_t len,
+    struct pen_profile_hot *out)
+{
+	if (!p || !user_id || !out)
+		return -EINVAL;
+	if (client_ready(p) == -EINPROGRESS)
+		return -EINPROGRESS;
+	return _hot_read(p, evt_user_key(&p->r.hdr->limits, user_id, len), out);
+}
+
+/* A batch is a pipeline: user i's index line is requested while user
+ * i - _AHEAD's record lines are and user i - 2 * _AHEAD is read, so every
+ * read finds its lines arrived and about 2 * _AHEAD misses are in flight.
+ * Keys are hashed _CHUNK at a time. */
+#define _AHEAD 4
+#define _CHUNK 64
+
+int pen_profile_hot_read_many(pen_t *p, const struct pen_user *users,
+    unsigned n, struct pen_profile_hot *out, int *rc)
+{
+	if (!p || (n && (!users || !out || !rc)))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!users[i].id)
+			return -EINVAL;
+	if (client_ready(p) == -EINPROGRESS)
+		return -EINPROGRESS;
+	int found = 0;
+	uint64_t keys[_CHUNK];
+	for (unsigned b = 0; b < n; b += _CHUNK) {
+		unsigned m = n - b < _CHUNK ? n - b : _CHUNK;
+		for (unsigned i = 0; i < m; i++)
+			keys[i] = evt_user_key(&p->r.hdr->limits,
+			    users[b + i].id, users[b + i].len);
+		for (unsigned i = 0; i < m + 2 * _AHEAD; i++) {
+			if (i < m)
+				prof_prefetch_index(&p->r, keys[i]);
+			if (i >= _AHEAD && i - _AHEAD < m)
+				prof_prefetch_record(&p->r, keys[i - _AHEAD],
+				    LRN_HOT_BYTES);
+			if (i < 2 * _AHEAD || i - 2 * _AHEAD >= m)
+				continue;
+			unsigned k = i - 2 * _AHEAD;
+			rc[b + k] = _hot_read(p, keys[k], &out[b + k]);
+			found += rc[b + k] == 0;
+		}
+	}
+	return found;
 }
 
 double pen_profile_weight_at(pen_t *p, const struct pen_profile *prof,

@@ -81,6 +81,24 @@ static inline uint32_t prof_count(const struct reg *r, unsigned s)
  */
 int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out);
 
+/*
+ * prof_read of the record's first `bytes` only (at least the user key,
+ * at most the whole profile; LRN_HOT_BYTES is what ranking reads): the
+ * same consistency, fewer cache lines. The rest of *out is untouched.
+ */
+int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
+    size_t bytes);
+
+/*
+ * Any process, for reads of many keys at once: start loading the index
+ * line of `key`, and later (when that line has had time to arrive) the
+ * first `bytes` of its record, so that the misses of many reads overlap
+ * instead of following one another. Hints only: nothing is read
+ * consistently, a key not found prefetches nothing.
+ */
+void prof_prefetch_index(const struct reg *r, uint64_t key);
+void prof_prefetch_record(const struct reg *r, uint64_t key, size_t bytes);
+
 /* Any process: copies record `rec` of shard s consistently (0 or -EBUSY). */
 int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
     struct lrn_profile *out);
