@@ -77,6 +77,10 @@ int main(void)
 	pen_t *p = NULL;
 	char err[256];
 	REQUIRE(pen_open(inst, &p, err, sizeof(err)) == 0);
+	/* Prefaulting maps, reads nothing wrong, writes nothing. */
+	int wrc = pen_warm(p);
+	CHECK(wrc == 0 || wrc == -EINVAL);
+	CHECK_EQ_INT(pen_warm(NULL), -EINVAL);
 	unsigned full_tables = 0, with_short = 0;
 	for (unsigned u = 0; u < USERS; u++) {
 		char id[16];
