@@ -1018,7 +1018,17 @@ static int _candidates(struct _dc *c, const struct _val *v,
 	return 0;
 }
 
-enum { _O_STRATEGY, _O_K, _O_SEED, _O_EPS, _O_EXPW, _O_MMR, _O_SER, _O_N };
+enum {
+	_O_STRATEGY,
+	_O_K,
+	_O_SEED,
+	_O_EPS,
+	_O_EXPW,
+	_O_MMR,
+	_O_SER,
+	_O_CTXW,
+	_O_N
+};
 static const struct _name _opt_names[] = {
 	_N("strategy", _O_STRATEGY),
 	_N("k", _O_K),
@@ -1030,6 +1040,8 @@ static const struct _name _opt_names[] = {
 	_N("mmrLambda", _O_MMR),
 	_N("serendipity_every", _O_SER),
 	_N("serendipityEvery", _O_SER),
+	_N("context_weight", _O_CTXW),
+	_N("contextWeight", _O_CTXW),
 	{ NULL, 0, 0 },
 };
 
@@ -1099,6 +1111,12 @@ static int _options(struct _dc *c, const struct _val *v,
 		if ((rc = _uint(c, &g[_O_SER], "serendipity_every", 1000, &u)))
 			return rc;
 		o->serendipity_every = (int)u;
+	}
+	if (g[_O_CTXW].kind) {
+		double w = 0;
+		if ((rc = _num(c, &g[_O_CTXW], "context_weight", 0, 5, &w)))
+			return rc;
+		o->context_weight = (float)w;
 	}
 	_pop(c);
 	return 0;

@@ -18,6 +18,7 @@
  * Args: PENCHANTD PENCHANT CLIENT_PY [basic|rank].
  */
 #include <ctype.h>
+#include <math.h>
 
 #include "harness.h"
 #include "ipc/json.h"
@@ -485,6 +486,48 @@ static void _check_ranking(const char *buf, const char *strategy, unsigned n,
 	}
 }
 
+/* The "context" factor of the first result of a JSON rank answer, or -1. */
+static double _first_context(const char *buf)
+{
+	static struct json_tok toks[8192];
+	static char scratch[1 << 16];
+	struct json_work w;
+	json_work_init(&w, toks, 8192, scratch, sizeof(scratch));
+	if (json_parse(buf, strlen(buf), &w, NULL, NULL, 0))
+		return -1;
+	long res = json_object_get(toks, 0, "results");
+	if (res <= 0 || toks[res].kind != JSON_ARRAY || !toks[res].count)
+		return -1;
+	long f = json_object_get(toks, (size_t)res + 1, "factors");
+	long c = f > 0 ? json_object_get(toks, (size_t)f, "context") : -1;
+	return c > 0 && toks[c].kind == JSON_NUMBER ? toks[c].num : -1;
+}
+
+/* options.context_weight is the exponent on the context product: a
+ * candidate made for another device, at weight 1 and at weight 2. */
+static void _rank_context_weight(struct sx *s)
+{
+	double ctx[2];
+	for (unsigned i = 0; i < 2; i++) {
+		char b[1024];
+		snprintf(b, sizeof(b),
+		    "{\"user_id\":\"alice\",\"context\":{\"device\":\"mobile\"},"
+		    "\"candidates\":[{\"entity_id\":\"tv-show\",\"score\":1,"
+		    "\"attributes\":{\"category\":\"music\",\"devices\":[\"tv\"]}}],"
+		    "\"options\":{\"strategy\":\"context\",\"context_weight\":%u}}",
+		    i + 1);
+		int st = _curl(s, "POST", "/v1/rank", b, strlen(b), NULL);
+		CHECK_EQ_INT(st, 200);
+		ctx[i] = st == 200 ? _first_context(out) : -1;
+	}
+	CHECK(ctx[0] > 0 && ctx[0] < 1);
+	CHECK(fabs(ctx[1] - ctx[0] * ctx[0]) < 1e-4);
+	if (!(ctx[0] > 0 && ctx[0] < 1 &&
+		fabs(ctx[1] - ctx[0] * ctx[0]) < 1e-4))
+		fprintf(stderr, "  context factor %g at weight 1, %g at 2\n",
+		    ctx[0], ctx[1]);
+}
+
 /* Sports and food first in the list at the same base score; alice likes
  * music, so m3 should lead. */
 #define RANK_BODY                                                                \
@@ -601,6 +644,7 @@ int main(int argc, char **argv)
 	_feed(&s);
 	if (rank) {
 		_rank(&s);
+		_rank_context_weight(&s);
 		_rank_after_kill(&s);
 	} else {
 		_routes(&s);

@@ -117,7 +117,8 @@ static bool _req_eq(const struct rq_request *a, const struct rq_request *b)
 	    a->opt.seed != b->opt.seed || a->opt.epsilon != b->opt.epsilon ||
 	    a->opt.explore_weight != b->opt.explore_weight ||
 	    a->opt.mmr_lambda != b->opt.mmr_lambda ||
-	    a->opt.serendipity_every != b->opt.serendipity_every)
+	    a->opt.serendipity_every != b->opt.serendipity_every ||
+	    a->opt.context_weight != b->opt.context_weight)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
 		if (strcmp(a->cands[i].entity_id, b->cands[i].entity_id) ||
@@ -210,7 +211,7 @@ static void _full(void)
 	    "\"devices\":[\"mobile\",\"tv\"]}}],"
 	    "\"options\":{\"strategy\":\"Profile\",\"k\":1,\"seed\":7,"
 	    "\"epsilon\":0.1,\"explore_weight\":2,\"mmr_lambda\":0.5,"
-	    "\"serendipity_every\":4}}",
+	    "\"serendipity_every\":4,\"context_weight\":0.5}}",
 	    &r);
 	CHECK(!strcmp(r.user_id, "u1") && r.user_len == 2);
 	CHECK_EQ_INT(r.ctx.time_ms, 1795717800000LL);
@@ -242,6 +243,7 @@ static void _full(void)
 	CHECK(r.opt.epsilon == 0.1 && r.opt.explore_weight == 2 &&
 	    r.opt.mmr_lambda == 0.5);
 	CHECK_EQ_INT(r.opt.serendipity_every, 4);
+	CHECK(r.opt.context_weight == 0.5f);
 }
 
 static void _camel_and_defaults(void)
@@ -276,6 +278,7 @@ static void _camel_and_defaults(void)
 	CHECK(r.opt.k == 0 && r.opt.seed == 0);
 	CHECK(r.opt.epsilon < 0 && r.opt.explore_weight < 0 &&
 	    r.opt.mmr_lambda < 0 && r.opt.serendipity_every < 0);
+	CHECK(r.opt.context_weight == 0.0f);
 
 	/* null is absent, later keys win, unknown fields are ignored */
 	_good(
@@ -422,6 +425,12 @@ static void _garbage(void)
 	    "bad_type");
 	_bad(CO("{\"serendipity_every\":1001}"), 400,
 	    "options.serendipity_every", "bad_number");
+	_bad(CO("{\"contextWeight\":5.5}"), 400, "options.context_weight",
+	    "bad_number");
+	_bad(CO("{\"context_weight\":-1}"), 400, "options.context_weight",
+	    "bad_number");
+	_bad(CO("{\"context_weight\":\"2\"}"), 400, "options.context_weight",
+	    "bad_type");
 
 	/* nesting: 9 levels under an unknown field */
 	_bad("{\"user_id\":\"u\"," C1 ",\"x\":[[[[[[[[1]]]]]]]]}", 400, "",
