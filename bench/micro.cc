@@ -130,6 +130,15 @@ int main(int argc, char **argv)
 		});
 	}
 
+	if (bsh_api_setup(b, err, sizeof(err)))
+		die("api setup", err);
+	add("api/json_parse_200_candidates", b, bsh_api_parse_step,
+	    bsh_api_verify, 1);
+	add("api/rq_decode_json_200_candidates", b, bsh_api_decode_step,
+	    bsh_api_verify, 1);
+	add("api/rq_encode_json_20_results", b, bsh_api_encode_step,
+	    bsh_api_verify, 1);
+
 	std::printf(
 	    "profile table: %.0f bytes of shared memory per user (slot + index), %u users\n",
 	    bsh_bytes_per_user(b), users);

@@ -20,6 +20,8 @@
 #include "shm/catalog.h"
 #include "shm/region.h"
 #include "shm/segment.h"
+#include "ipc/json.h"
+#include "ipc/rankreq.h"
 
 #define _ID_LEN 16
 #define _ITEMS 16
@@ -69,6 +71,16 @@ struct bsh {
 	struct pen_ranked ranked[BSH_CANDS];
 	uint64_t ranks, rank_errors;
 	bool segmented; /* bsh_rank_segments ran */
+
+	/* the rank API's codec */
+	char *body;
+	size_t body_len;
+	struct rq_decoder *dec;
+	struct rq_request rq;
+	struct rq_buf out;
+	struct json_tok *toks;
+	char *scratch;
+	uint64_t api_ops, api_errors;
 };
 
 static uint64_t _next(uint64_t *x)
@@ -218,6 +230,11 @@ void bsh_close(struct bsh **bp)
 	free(b->ids);
 	free(b->qkeys);
 	free(b->qids);
+	free(b->body);
+	free(b->toks);
+	free(b->scratch);
+	rq_decoder_free(&b->dec);
+	rq_buf_free(&b->out);
 	free(b);
 	*bp = NULL;
 }
@@ -602,6 +619,94 @@ int bsh_rank_verify(struct bsh *b, char *err, size_t errlen)
 		snprintf(err, errlen, "rankings: %llu of %llu wrong",
 		    (unsigned long long)b->rank_errors,
 		    (unsigned long long)b->ranks);
+		return -1;
+	}
+	return 0;
+}
+
+/* The rank API's codec ---------------------------------------------------- */
+
+#define _API_TOKS 4096
+
+int bsh_api_setup(struct bsh *b, char *err, size_t errlen)
+{
+	size_t cap = 64 + (size_t)BSH_CANDS * 64;
+	b->body = malloc(cap);
+	b->toks = calloc(_API_TOKS, sizeof(*b->toks));
+	b->scratch = malloc(1 << 16);
+	if (!b->body || !b->toks || !b->scratch ||
+	    rq_decoder_new(&b->dec, NULL)) {
+		snprintf(err, errlen, "api setup: out of memory");
+		return -ENOMEM;
+	}
+	/* As http-bench sends it: ids, base scores with 6 decimals. */
+	size_t n = (size_t)snprintf(b->body, cap,
+	    "{\"user_id\":\"u17\",\"candidates\":[");
+	uint64_t x = 99;
+	for (unsigned i = 0; i < BSH_CANDS; i++)
+		n += (size_t)snprintf(b->body + n, cap - n,
+		    "%s{\"entity_id\":\"item-%u\",\"score\":%.6f}",
+		    i ? "," : "", (unsigned)(_next(&x) % 2000),
+		    (double)(_next(&x) % 1000000) / 1e6);
+	n += (size_t)snprintf(b->body + n, cap - n,
+	    "],\"options\":{\"strategy\":\"full\",\"k\":20}}");
+	b->body_len = n;
+	for (unsigned i = 0; i < BSH_CANDS; i++)
+		b->ranked[i] = (struct pen_ranked){ .index = BSH_CANDS - 1 - i,
+			.score = 1.0 / (1 + i),
+			.affinity = 1.2f,
+			.confidence = 0.7f,
+			.time = 1.25f,
+			.distance = 0.873f,
+			.weather = 1,
+			.social = 1,
+			.device = 1,
+			.context = 1.09125f,
+			.fatigue = 1,
+			.novelty = 1,
+			.explore = 1 };
+	return 0;
+}
+
+void bsh_api_parse_step(struct bsh *b)
+{
+	struct json_work w;
+	size_t n = 0;
+	json_work_init(&w, b->toks, _API_TOKS, b->scratch, 1 << 16);
+	b->api_ops++;
+	if (json_parse(b->body, b->body_len, &w, &n, NULL, 0) || n < BSH_CANDS)
+		b->api_errors++;
+}
+
+void bsh_api_decode_step(struct bsh *b)
+{
+	struct rq_error e;
+	b->api_ops++;
+	if (rq_decode_json(b->dec, b->body, b->body_len, &b->rq, &e) ||
+	    b->rq.n != BSH_CANDS)
+		b->api_errors++;
+}
+
+void bsh_api_encode_step(struct bsh *b)
+{
+	b->api_ops++;
+	if (b->rq.n != BSH_CANDS) { /* decode ran first */
+		struct rq_error e;
+		if (rq_decode_json(b->dec, b->body, b->body_len, &b->rq, &e))
+			b->api_errors++;
+	}
+	b->out.len = 0;
+	if (rq_encode_json(&b->out, &b->rq, b->ranked, 0x1234) ||
+	    b->out.len < 20 * 200)
+		b->api_errors++;
+}
+
+int bsh_api_verify(struct bsh *b, char *err, size_t errlen)
+{
+	if (b->api_errors || !b->api_ops) {
+		snprintf(err, errlen, "api codec: %llu of %llu wrong",
+		    (unsigned long long)b->api_errors,
+		    (unsigned long long)b->api_ops);
 		return -1;
 	}
 	return 0;

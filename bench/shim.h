@@ -72,6 +72,17 @@ int bsh_rank_segments(struct bsh *b, char *err, size_t errlen);
 /* Bytes of profile table (records + index) per profile of capacity. */
 double bsh_bytes_per_user(const struct bsh *b);
 
+/*
+ * The rank API's codec on a body of BSH_CANDS candidates as http-bench
+ * sends it: the tokenizer alone (json_parse, the baseline), the whole
+ * decode (rq_decode_json), and the answer's encoding (k 20).
+ */
+int bsh_api_setup(struct bsh *b, char *err, size_t errlen);
+void bsh_api_parse_step(struct bsh *b);
+void bsh_api_decode_step(struct bsh *b);
+void bsh_api_encode_step(struct bsh *b);
+int bsh_api_verify(struct bsh *b, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

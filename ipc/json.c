@@ -308,6 +308,14 @@ static int _raw_char(struct _p *p, struct _sbuf *b)
 	return rc;
 }
 
+/* A byte that stands for itself in a string: printable ASCII but the
+ * quote and the backslash. */
+static inline bool _plain_ascii(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* A string at p->pos (the opening quote) into token idx. */
 static int _string_body(struct _p *p, size_t idx)
 {
@@ -316,6 +324,17 @@ static int _string_body(struct _p *p, size_t idx)
 	int rc;
 
 	for (;;) {
+		/* Before any escape, runs of printable ASCII need no work
+		 * but finding their end (most strings are all of one). */
+		if (!b.o) {
+			size_t q = p->pos;
+			while (q < p->len && _plain_ascii(p->s[q]))
+				q++;
+			p->pos = q;
+			if (p->pos - start > p->w->max_string_len)
+				return _fail(p, open, -E2BIG,
+				    "string too long");
+		}
 		if (p->pos >= p->len)
 			return _fail(p, open, -EINVAL,
 			    "unterminated string (expected a closing '\"')");
@@ -420,6 +439,62 @@ static bool _to_int64(const char *s, size_t n, int64_t *v)
 	return true;
 }
 
+/* Powers of ten a double holds exactly. */
+static const double _exact_p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+	1e20, 1e21, 1e22 };
+
+/*
+ * The value of a lexed number text without strtod when that is exact
+ * (Clinger's fast path): its digits as an integer m <= 2^53 and a decimal
+ * exponent e with |e| <= 22 are both exact doubles, so the one product
+ * or quotient m * 10^e is correctly rounded, the same double strtod
+ * gives. Most numbers a service sends (scores, coordinates) take it;
+ * false means "use strtod".
+ */
+static bool _fast_double(const char *s, size_t n, double *out)
+{
+	size_t i = 0;
+	bool neg = s[0] == '-';
+	uint64_t m = 0;
+	int digits = 0, e = 0;
+
+	i += neg;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (m || s[i] != '0')
+			digits++;
+		m = m * 10 + (uint64_t)(s[i] - '0');
+		if (digits > 19)
+			return false;
+	}
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			if (m || s[i] != '0')
+				digits++;
+			if (digits > 19)
+				return false;
+			m = m * 10 + (uint64_t)(s[i] - '0');
+			e--;
+		}
+	if (i < n) { /* an exponent: the lexer let only e/E [+-] digits by */
+		bool eneg = s[++i] == '-';
+		int x = 0;
+		i += s[i] == '-' || s[i] == '+';
+		for (; i < n; i++) {
+			if (x > 1000)
+				return false;
+			x = x * 10 + (s[i] - '0');
+		}
+		e += eneg ? -x : x;
+	}
+	if (m > (1ULL << 53) || e < -22 || e > 22)
+		return false;
+	double v = (double)m;
+	v = e < 0 ? v / _exact_p10[-e] : v * _exact_p10[e];
+	*out = neg ? -v : v;
+	return true;
+}
+
 static int _number(struct _p *p)
 {
 	char buf[_MAX_NUMBER_TEXT + 1];
@@ -440,7 +515,8 @@ static int _number(struct _p *p)
 	struct json_tok *t = &p->w->toks[idx];
 	int saved = errno; /* strtod may set ERANGE; we report it ourselves */
 
-	t->num = strtod(buf, NULL);
+	if (!_fast_double(buf, n, &t->num))
+		t->num = strtod(buf, NULL);
 	errno = saved;
 	if (!isfinite(t->num))
 		return _fail(p, start, -ERANGE,

@@ -18,8 +18,9 @@
  * characters (longer is -ERANGE). Duplicate object keys are accepted
  * (the mappings below let the last one win).
  *
- * Numbers are converted with strtod(), which follows LC_NUMERIC: the
- * processes that call this never call setlocale(), so it is "C".
+ * Numbers are converted exactly (correctly rounded): short ones by
+ * Clinger's fast path, the rest with strtod(), which follows LC_NUMERIC:
+ * the processes that call this never call setlocale(), so it is "C".
  *
  * Errors: functions return 0 or a negative errno and write a message into
  * err[0..errlen) that starts with "byte N: " (N the offset into the input)

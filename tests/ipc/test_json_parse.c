@@ -1,6 +1,8 @@
 /* json_parse: valid documents, every escape, and garbage that must fail
  * with a message naming the byte offset. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -274,9 +276,77 @@ static void test_caps(void)
 	CHECK_EQ_INT(json_parse("[1]garbage", 3, &f.w, NULL, NULL, 0), 0);
 }
 
+/* splitmix64 */
+static uint64_t rnd(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* One number's token value must be strtod's to the bit. */
+static int same_as_strtod(const char *text)
+{
+	struct fix f;
+	if (parse(&f, text) != 0)
+		return 0;
+	double want = strtod(text, NULL);
+	return memcmp(&want, &f.toks[0].num, sizeof(want)) == 0;
+}
+
+/* Numbers take an exact fast path when they can: every value, on both
+ * sides of its limits (19 digits, 2^53, 10^22) and with leading zeros,
+ * signs, exponents, must be the double strtod gives. */
+static void test_numbers_exact(void)
+{
+	static const char *const edge[] = { "0", "-0", "-0.0", "0.0e5",
+		"9007199254740992", "9007199254740993", "-9007199254740993",
+		"1e22", "1e23", "1.5e-22", "3e-23", "0.1",
+		"0.30000000000000004", "123456789012345678",
+		"1234567890123456789", "12345678901234567890",
+		"0.000000000000000000001234", "4.35", "52.520008", "-74.0059",
+		"1E+2", "1e-0", "2.5E-3",
+		"179769313486231570000000000000000000000000000000000000" };
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		if (!same_as_strtod(edge[i]))
+			fprintf(stderr, "number %s differs from strtod\n",
+			    edge[i]);
+		CHECK(same_as_strtod(edge[i]));
+	}
+	uint64_t x = 42;
+	unsigned bad = 0;
+	for (unsigned k = 0; k < 200000; k++) {
+		char t[80];
+		size_t n = 0;
+		uint64_t r = rnd(&x);
+		if (r & 1)
+			t[n++] = '-';
+		unsigned id = 1 + (unsigned)((r >> 1) % 20);
+		unsigned fd = (unsigned)((r >> 8) % 21);
+		for (unsigned d = 0; d < id; d++)
+			t[n++] = (char)('0' +
+			    (d == 0 && id > 1 ? 1 + rnd(&x) % 9
+					      : rnd(&x) % 10));
+		if (fd) {
+			t[n++] = '.';
+			for (unsigned d = 0; d < fd; d++)
+				t[n++] = (char)('0' + rnd(&x) % 10);
+		}
+		if ((r >> 16) % 3 == 0)
+			n += (size_t)snprintf(t + n, 12, "e%d",
+			    (int)((r >> 20) % 61) - 30);
+		t[n] = 0;
+		if (!same_as_strtod(t) && bad++ < 5)
+			fprintf(stderr, "number %s differs from strtod\n", t);
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
 int main(void)
 {
 	test_valid();
+	test_numbers_exact();
 	test_escapes();
 	test_garbage();
 	test_caps();
