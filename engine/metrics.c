@@ -480,74 +480,62 @@ int met_bootstrap_diff(const double *a, const double *b, size_t n,
 
 /* ---- MMR ---- */
 
-#define _NIL UINT32_MAX /* end of a hash chain */
-#define _CAT_HIT 0x80u	/* flag: shares the last pick's category */
-#define _TAG_HITS 0x7fu /* flag: tags shared with the last pick */
+/*
+ * A candidate's descriptors, made ready the first time a similarity needs
+ * them: its category, its distinct non-zero tags (in first-seen order:
+ * only their count in common matters) and their 64-bit Bloom filter, so
+ * most pairs that share no tag are told apart by one AND.
+ */
+struct _mdesc {
+	uint64_t mask;
+	uint32_t cat;
+	uint32_t nt;
+	uint32_t tag[LRN_ITEM_TAGS];
+};
 
 /*
  * met_mmr's arrays, carved from the caller's slots, indexed by position:
  * the candidates in descending relevance (ties by lower index), so that
  * the first best score met in position order is the tie rule's winner.
+ * Positions below `filled` have lr, ms, upto and ready set; the picks'
+ * scans read them in position order and fill them as they go, so what a
+ * scan never reaches costs nothing.
  */
 struct _mmr {
-	double *rn;	   /* normalized relevance; NaN once picked */
-	double *ms;	   /* max sim to the picks so far */
-	uint32_t *perm;	   /* position -> input index */
-	uint32_t *tkey;	   /* [p * LRN_ITEM_TAGS + j]: p's distinct tags */
-	uint32_t *tnext;   /* next entry with the same tag hash */
-	uint32_t *thead;   /* first entry of each tag hash */
-	uint32_t *ccat;	   /* category of each position */
-	uint32_t *cnext;   /* next position with the same category hash */
-	uint32_t *chead;   /* first position of each category hash */
-	uint32_t *touched; /* positions the last pick is similar to (n + 1) */
-	uint8_t *ntags;	   /* distinct tags of each position */
-	uint8_t *flag;	   /* _CAT_HIT | tags shared, while updating */
-	unsigned tbits, cbits;
+	double *lr;	  /* lambda * normalized relevance; NaN once picked */
+	double *ms;	  /* max sim to the first upto[p] picks */
+	double *ss;	  /* sum of the sims to them (with a mean share) */
+	uint32_t *perm;	  /* position -> input index */
+	uint32_t *upto;	  /* picks folded into ms */
+	uint32_t *pick;	  /* positions of the picks, in order */
+	struct _mdesc *d; /* descriptors, once ready[p] */
+	uint8_t *ready;	  /* d[p] is made */
+	const struct lrn_item *items;
+	const struct lrn_item *const *ptrs; /* when items is NULL */
 };
 
-/* Carves the arrays out of n slots: 98 n + 4 bytes plus 4 bytes per hash
- * head, at most 6 n heads, fit in the slots' 128 n. */
+/* Carves the arrays out of n slots: 97 n bytes fit in the slots' 128 n
+ * (the merge sort's buffer shares the descriptors' room). */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
-    unsigned n, size_t tags)
+    unsigned n)
 {
 	char *at = (char *)scratch;
 	size_t nn = n;
-	/* Heads: about one per entry, at most 4 n for tags and 2 n for
-	 * categories; never fewer than 2 (shifts stay below 64). */
-	unsigned tb = 1, cb = 1;
-	while (tb < 62 && ((size_t)1 << tb) < tags &&
-	    ((size_t)1 << (tb + 1)) <= 4 * nn)
-		tb++;
-	while (cb < 62 && ((size_t)1 << cb) < nn &&
-	    ((size_t)1 << (cb + 1)) <= 2 * nn)
-		cb++;
-	m->tbits = tb;
-	m->cbits = cb;
 #define _TAKE(field, type, count)                                              \
 	do {                                                                   \
 		m->field = (type *)(void *)at;                                 \
 		at += (size_t)(count) * sizeof(type);                          \
 	} while (0)
-	_TAKE(rn, double, nn);
+	_TAKE(lr, double, nn);
 	_TAKE(ms, double, nn);
+	_TAKE(ss, double, nn);
+	_TAKE(d, struct _mdesc, nn);
 	_TAKE(perm, uint32_t, nn);
-	_TAKE(tkey, uint32_t, nn * LRN_ITEM_TAGS);
-	_TAKE(tnext, uint32_t, nn * LRN_ITEM_TAGS);
-	_TAKE(thead, uint32_t, (size_t)1 << tb);
-	_TAKE(ccat, uint32_t, nn);
-	_TAKE(cnext, uint32_t, nn);
-	_TAKE(chead, uint32_t, (size_t)1 << cb);
-	_TAKE(touched, uint32_t, nn + 1); /* one past: _mmr_update's stores */
-	_TAKE(ntags, uint8_t, nn);
-	_TAKE(flag, uint8_t, nn);
+	_TAKE(upto, uint32_t, nn);
+	_TAKE(pick, uint32_t, nn);
+	_TAKE(ready, uint8_t, nn);
 #undef _TAKE
 	assert((size_t)(at - (char *)scratch) <= nn * sizeof(*scratch));
-}
-
-static uint32_t _mmr_hash(uint32_t id, unsigned bits)
-{
-	return (
-	    uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
 }
 
 /*
@@ -556,14 +544,11 @@ static uint32_t _mmr_hash(uint32_t id, unsigned bits)
  * candidates come sorted), else a stable bottom-up merge sort (tmp holds
  * n entries).
  */
-static void _mmr_order(const double *rel, unsigned n, uint32_t *perm,
-    uint32_t *tmp)
+static void _mmr_order(const double *rel, unsigned n, bool sorted,
+    uint32_t *perm, uint32_t *tmp)
 {
-	bool sorted = true;
 	for (unsigned i = 0; i < n; i++)
 		perm[i] = i;
-	for (unsigned i = 1; i < n && sorted; i++)
-		sorted = rel[i - 1] >= rel[i];
 	if (sorted)
 		return;
 	uint32_t *a = perm, *b = tmp;
@@ -588,120 +573,167 @@ static void _mmr_order(const double *rel, unsigned n, uint32_t *perm,
 		memcpy(perm, a, n * sizeof(*perm));
 }
 
-/* The hashes of the candidates' distinct tags and categories. */
-static void _mmr_index(struct _mmr *m, const struct lrn_item *items, unsigned n)
+/* The descriptors of position p (a NULL item has none). */
+static void _mmr_ready(struct _mmr *m, uint32_t p)
 {
-	memset(m->thead, 0xff, sizeof(uint32_t) << m->tbits);
-	memset(m->chead, 0xff, sizeof(uint32_t) << m->cbits);
-	for (unsigned p = 0; p < n; p++) {
-		const struct lrn_item *it = &items[m->perm[p]];
-		unsigned nt =
-		    it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
-		uint32_t *key = &m->tkey[(size_t)p * LRN_ITEM_TAGS];
-		uint32_t base = p * LRN_ITEM_TAGS, c = 0;
-		uint64_t seen = 0;
-		for (unsigned j = 0; j < nt; j++) {
-			uint32_t t = it->tags[j];
-			uint64_t bit = 1ULL << _mmr_hash(t, 6);
-			if (t == 0)
-				continue;
-			/* A repeat hits a bit already set; only then
-			 * compare. */
-			if (seen & bit) {
-				bool dup = false;
-				for (unsigned i = 0; i < c; i++)
-					dup |= key[i] == t;
-				if (dup)
-					continue;
-			}
-			seen |= bit;
-			uint32_t h = _mmr_hash(t, m->tbits);
-			key[c] = t;
-			m->tnext[base + c] = m->thead[h];
-			m->thead[h] = base + c;
-			c++;
-		}
-		m->ntags[p] = (uint8_t)c;
-		m->flag[p] = 0;
-		uint32_t cat = it->category;
-		m->ccat[p] = cat;
-		if (cat) {
-			uint32_t h = _mmr_hash(cat, m->cbits);
-			m->cnext[p] = m->chead[h];
-			m->chead[h] = p;
-		}
+	uint32_t i = m->perm[p];
+	const struct lrn_item *it = m->items ? &m->items[i] : m->ptrs[i];
+	struct _mdesc *d = &m->d[p];
+	uint64_t mask = 0;
+	uint32_t c = 0;
+
+	m->ready[p] = 1;
+	if (!it) {
+		memset(d, 0, sizeof(*d));
+		return;
 	}
+	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+
+	for (unsigned j = 0; j < nt; j++) {
+		uint32_t t = it->tags[j];
+		uint64_t bit = 1ULL << ((t * 0x9e3779b1u) >> 26);
+
+		if (t == 0)
+			continue;
+		/* A repeat hits a bit already set; only then compare. */
+		if (mask & bit) {
+			bool dup = false;
+
+			for (uint32_t x = 0; x < c; x++)
+				dup |= d->tag[x] == t;
+			if (dup)
+				continue;
+		}
+		mask |= bit;
+		d->tag[c++] = t;
+	}
+	/* Zeros after the tags: no tag is 0, so they never match one. */
+	for (uint32_t x = c; x < LRN_ITEM_TAGS; x++)
+		d->tag[x] = 0;
+	d->mask = mask;
+	d->nt = c;
+	d->cat = it->category;
+}
+
+/* J = inter / den for the counts two sets of LRN_ITEM_TAGS tags can have,
+ * as the division gives it (constant folding rounds as the division
+ * does); [inter][0] is 0, as _mmr_sim's den of 0 means no tags at all. */
+#define _J8(i)                                                                 \
+	{                                                                      \
+		0.0, (i) / 1.0, (i) / 2.0, (i) / 3.0, (i) / 4.0, (i) / 5.0,    \
+		    (i) / 6.0, (i) / 7.0, (i) / 8.0, (i) / 9.0, (i) / 10.0,    \
+		    (i) / 11.0, (i) / 12.0, (i) / 13.0, (i) / 14.0,            \
+		    (i) / 15.0, (i) / 16.0                                     \
+	}
+static const double _jtab[LRN_ITEM_TAGS + 1][2 * LRN_ITEM_TAGS + 1] = {
+	_J8(0.0), _J8(1.0), _J8(2.0), _J8(3.0), _J8(4.0), _J8(5.0), _J8(6.0),
+	_J8(7.0), _J8(8.0)
+};
+#undef _J8
+_Static_assert(LRN_ITEM_TAGS == 8, "_jtab has a row per common count");
+
+/*
+ * sim of two ready descriptors with _sim's arithmetic: (0 + w_cat) + w_tag
+ * J on a common category, 0 + w_tag J otherwise, J as _jaccard computes
+ * it; *none when they share neither category nor tag (sim is then 0 and
+ * changes no max).
+ */
+typedef uint32_t _v4u __attribute__((vector_size(16)));
+
+static double _mmr_sim(const struct met_sim *s, double wcat,
+    const struct _mdesc *a, const struct _mdesc *b, bool *none)
+{
+	uint32_t inter = 0;
+	bool cat = a->cat != 0 && a->cat == b->cat;
+
+	if (a->mask & b->mask) {
+		/* Every tag of a against b's 8 entries at once; b's zeros
+		 * (no tag) match none of a's. */
+		_v4u b0, b1, acc = { 0, 0, 0, 0 };
+
+		memcpy(&b0, &b->tag[0], sizeof(b0));
+		memcpy(&b1, &b->tag[4], sizeof(b1));
+		for (uint32_t i = 0; i < a->nt; i++) {
+			_v4u x = { a->tag[i], a->tag[i], a->tag[i], a->tag[i] };
+
+			acc += (_v4u)(x == b0) + (_v4u)(x == b1);
+		}
+		inter = -(acc[0] + acc[1] + acc[2] + acc[3]);
+	}
+	*none = !cat && inter == 0;
+	return (cat ? wcat : 0.0) +
+	    s->w_tag * _jtab[inter][a->nt + b->nt - inter];
 }
 
 /*
- * Folds the similarity to the pick at position `last` into the max-sim of
- * every candidate that shares its category or a tag; the others' sim is
- * 0 and leaves their max-sim as it is. No branch on the data but the
- * chains' ends: which entries match is a coin flip the branch predictor
- * would lose.
+ * The redundancy of a candidate after t picks: its max-sim ms, or with a
+ * mean share (1 - mean) ms + mean ss / t, ss the sum of its sims to the
+ * picks (0 before the first pick). Both only grow as sims are folded in
+ * (rounding is monotone), so with a stale ms and ss it is a lower bound.
  */
-static void _mmr_update(struct _mmr *m, const struct met_sim *s, uint32_t last)
+static double _mmr_red(double ms, double ss, double mean, uint32_t t)
 {
-	const uint32_t *lkey = &m->tkey[(size_t)last * LRN_ITEM_TAGS];
-	uint32_t nb = m->ntags[last], lcat = m->ccat[last], nt = 0;
-	for (uint32_t j = 0; j < nb; j++) {
-		uint32_t t = lkey[j];
-		for (uint32_t e = m->thead[_mmr_hash(t, m->tbits)]; e != _NIL;
-		     e = m->tnext[e]) {
-			uint32_t q = e / LRN_ITEM_TAGS, hit = m->tkey[e] == t;
-			m->touched[nt] = q;
-			nt += hit & (m->flag[q] == 0);
-			m->flag[q] = (uint8_t)(m->flag[q] + hit);
-		}
-	}
-	if (lcat) {
-		for (uint32_t q = m->chead[_mmr_hash(lcat, m->cbits)];
-		     q != _NIL; q = m->cnext[q]) {
-			uint32_t hit = m->ccat[q] == lcat;
-			m->touched[nt] = q;
-			nt += hit & (m->flag[q] == 0);
-			m->flag[q] |= (uint8_t)(hit << 7); /* _CAT_HIT */
-		}
-	}
-	/* _sim's arithmetic: (0 + w_cat) + w_tag J on a common category,
-	 * 0 + w_tag J otherwise; J as _jaccard computes it (0 / d is 0). */
-	double wcat = 0.0 + s->w_cat;
-	for (uint32_t i = 0; i < nt; i++) {
-		uint32_t q = m->touched[i], f = m->flag[q];
-		uint32_t inter = f & _TAG_HITS, den = m->ntags[q] + nb - inter;
-		double j = (double)inter / (double)(den + (den == 0));
-		/* wcat or 0 by a mask: a branch here would be a coin flip. */
-		uint64_t wb, on = -(uint64_t)((f & _CAT_HIT) != 0);
-		memcpy(&wb, &wcat, sizeof(wb));
-		wb &= on;
-		double wc;
-		memcpy(&wc, &wb, sizeof(wc));
-		double sm = wc + s->w_tag * j;
-		double ms = m->ms[q];
-		m->ms[q] = sm > ms ? sm : ms;
-		m->flag[q] = 0;
-	}
+	if (mean == 0.0)
+		return ms;
+	return (1.0 - mean) * ms + mean * (t ? ss / t : 0.0);
 }
 
-int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
-    unsigned k, double lambda, const struct met_sim *s,
-    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
+/*
+ * Brings ms[p] and ss[p] up to the first t picks, or fewer: it stops as
+ * soon as the score r - mu red is no better than bs (more picks can only
+ * lower it). Returns the score.
+ */
+static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
+    double wcat, uint32_t p, uint32_t t, double r, double mu, double mean,
+    double bs)
+{
+	if (!m->ready[p])
+		_mmr_ready(m, p);
+	const struct _mdesc *a = &m->d[p];
+	double ms = m->ms[p], ss = m->ss[p];
+	double sc = r - mu * _mmr_red(ms, ss, mean, t);
+	uint32_t j = m->upto[p];
+
+	while (j < t) {
+		bool none;
+		double sm = _mmr_sim(s, wcat, a, &m->d[m->pick[j++]], &none);
+
+		if (none)
+			continue;
+		ss += sm;
+		if (!(sm > ms) && mean == 0.0)
+			continue;
+		ms = sm > ms ? sm : ms;
+		sc = r - mu * _mmr_red(ms, ss, mean, t);
+		if (!(sc > bs))
+			break;
+	}
+	m->ms[p] = ms;
+	m->ss[p] = ss;
+	m->upto[p] = j;
+	return sc;
+}
+
+static int _mmr_run(const double *rel, const struct lrn_item *items,
+    const struct lrn_item *const *ptrs, unsigned n, unsigned k, double lambda,
+    double mean, const struct met_sim *s, struct met_mmr_slot *scratch,
+    uint32_t *order, struct met_mmr_why *why)
 {
 	/* Negative weights would make "max over nothing = 0" a lie; a sum
 	 * that overflows would make a score -inf or NaN. */
-	if (!(lambda >= 0.0 && lambda <= 1.0) || !(s->w_cat >= 0.0) ||
+	if (!(lambda >= 0.0 && lambda <= 1.0) ||
+	    !(mean >= 0.0 && mean <= 1.0) || !(s->w_cat >= 0.0) ||
 	    !(s->w_tag >= 0.0) || !isfinite(s->w_cat) || !isfinite(s->w_tag) ||
 	    !isfinite(s->w_cat + s->w_tag) || n > MET_MMR_MAX_N)
 		return -EINVAL;
 	double lo = INFINITY, hi = -INFINITY;
-	size_t tags = 0;
+	bool sorted = true;
 	for (unsigned i = 0; i < n; i++) {
 		if (!isfinite(rel[i]))
 			return -EINVAL;
 		lo = rel[i] < lo ? rel[i] : lo;
 		hi = rel[i] > hi ? rel[i] : hi;
-		tags += items[i].n_tags < LRN_ITEM_TAGS ? items[i].n_tags
-							: LRN_ITEM_TAGS;
+		sorted &= i == 0 || rel[i - 1] >= rel[i];
 	}
 	if (k > n)
 		k = n;
@@ -716,42 +748,60 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
 	double mu = 1.0 - lambda;
 	/* lambda = 1 needs no similarity at all unless asked why. */
 	bool track = mu > 0.0 || why != NULL;
+	double wcat = 0.0 + s->w_cat;
 	struct _mmr m;
-	_mmr_layout(&m, scratch, n, tags);
-	_mmr_order(rel, n, m.perm, m.touched);
-	for (unsigned p = 0; p < n; p++) {
-		m.rn[p] = (rel[m.perm[p]] - lo) / div;
-		m.ms[p] = 0.0;
-	}
-	if (track)
-		_mmr_index(&m, items, n);
+	_mmr_layout(&m, scratch, n);
+	m.items = items;
+	m.ptrs = ptrs;
+	_mmr_order(rel, n, sorted, m.perm, (uint32_t *)(void *)m.d);
 
-	unsigned head = 0; /* picks before it are all taken */
+	unsigned head = 0;   /* picks before it are all taken */
+	unsigned filled = 0; /* positions with their state set */
 	for (unsigned t = 0; t < k; t++) {
 		/*
 		 * Scores are finite (weights and their sum are), so the first
 		 * strictly better one wins: in position order, that is the
 		 * higher relevance, then the lower index. Picked candidates
-		 * score NaN and never win. A score is at most lambda * rn
+		 * have lr NaN and never win. A score is at most lambda * rn
 		 * (mu * max-sim >= 0, and rounding is monotone), and rn does
 		 * not grow along the positions: once lambda * rn is no
 		 * better than the best so far, nothing after it can win.
+		 * Max-sims only grow as picks are made, so a stale one
+		 * bounds the score from above: a candidate whose bound is no
+		 * better than the best so far is passed by without bringing
+		 * its max-sim up to date.
 		 */
 		unsigned best = 0;
 		double bs = -INFINITY;
-		while (isnan(m.rn[head]))
+		while (head < filled && isnan(m.lr[head]))
 			head++;
 		for (unsigned p = head; p < n; p++) {
-			double r = lambda * m.rn[p];
+			if (p == filled) {
+				m.lr[p] =
+				    lambda * ((rel[m.perm[p]] - lo) / div);
+				m.ms[p] = 0.0;
+				m.ss[p] = 0.0;
+				m.upto[p] = 0;
+				m.ready[p] = 0;
+				filled++;
+			}
+			double r = m.lr[p];
 			if (r <= bs)
 				break;
-			double sc = r - mu * m.ms[p];
-			if (sc > bs) {
-				bs = sc;
-				best = p;
+			double sc =
+			    r - mu * _mmr_red(m.ms[p], m.ss[p], mean, t);
+			if (!(sc > bs))
+				continue; /* picked (NaN), or no better */
+			if (track && m.upto[p] < t) {
+				sc = _mmr_catch_up(&m, s, wcat, p, t, r, mu,
+				    mean, bs);
+				if (!(sc > bs))
+					continue;
 			}
+			bs = sc;
+			best = p;
 		}
-		assert(!isnan(m.rn[best]));
+		assert(!isnan(m.lr[best]));
 		order[t] = m.perm[best];
 		if (why != NULL) {
 			/* Positions are the relevance ranks (met_rank's
@@ -761,11 +811,28 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
 			why[t].max_sim = m.ms[best];
 			why[t].score = bs;
 		}
-		m.rn[best] = NAN;
-		if (track && t + 1 < k)
-			_mmr_update(&m, s, best);
+		m.lr[best] = NAN;
+		if (track && !m.ready[best])
+			_mmr_ready(&m, best);
+		m.pick[t] = best;
 	}
 	return (int)k;
+}
+
+int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
+    unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
+{
+	return _mmr_run(rel, items, NULL, n, k, lambda, 0.0, s, scratch, order,
+	    why);
+}
+
+int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
+    unsigned n, unsigned k, double lambda, double mean, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
+{
+	return _mmr_run(rel, NULL, items, n, k, lambda, mean, s, scratch, order,
+	    why);
 }
 
 /* ---- CTR by position ---- */

@@ -79,11 +79,13 @@
  *    then the lower input index. lambda = 1 gives exactly the relevance
  *    order (ties by lower index); lambda = 0 picks the most relevant first,
  *    then always the candidate least similar to everything picked so far.
- *    An incremental max-sim per candidate is updated with the last pick
- *    only, and only for the candidates that share its category or a tag
- *    with it (found through a hash of the candidates' tags and categories,
- *    built once per call): every other similarity is 0 and changes
- *    nothing. Each pick is then one pass over the candidates' scores.
+ *    Each pick scans the candidates in relevance order and stops where
+ *    lambda * rn can no longer beat the best score so far (nothing later
+ *    can). Max-sims are kept per candidate and brought up to date lazily,
+ *    only for a candidate the scan reaches whose score with the max-sim
+ *    it has (an upper bound: max-sims only grow) could still win; a
+ *    candidate's descriptors are read the first time a similarity needs
+ *    them. Deep candidates a scan never reaches cost nothing.
  *
  * And a running CTR by list position (struct met_ctr), for online metrics.
  *
@@ -303,10 +305,9 @@ struct met_mmr_why {
 
 /*
  * met_mmr's working space, per candidate: the caller provides n of them
- * (128 bytes each; the contents are private). They hold the normalized
- * relevance and running max-sim of each candidate, its deduplicated tags
- * and the chained hashes of tags and categories that find the candidates
- * a pick is similar to.
+ * (128 bytes each; the contents are private). They hold the scaled
+ * relevance and running max-sim of each candidate, how many picks that
+ * max-sim covers, and its deduplicated tags with their Bloom filter.
  */
 struct met_mmr_slot {
 	double w[16];
@@ -321,10 +322,11 @@ _Static_assert(sizeof(struct met_mmr_slot) == 128, "an MMR slot is 128 bytes");
  * comment, group 5) and writes their input indices, in the new order, to
  * order[]. why (may be NULL) gets one entry per pick, same order. order and
  * why need room for min(n, k) entries, scratch for n slots. No
- * allocation; cost O(n) to prepare (O(n log n) when rel is not already in
- * descending order), O(n) per pick for the scores, plus one similarity
- * (a category compare and an intersection count) per candidate that shares
- * the pick's category or a tag.
+ * allocation; cost O(n) to check (O(n log n) when rel is not already in
+ * descending order), then per pick the candidates its scan reaches, and
+ * for those that could still win one similarity (a category compare, a
+ * Bloom test and, when it passes, an intersection count) per pick made
+ * since they were last brought up to date.
  *
  * Returns the number of picks (0 when n or k is 0), or -EINVAL when
  * lambda is not in [0, 1], a relevance score is not finite, a similarity
@@ -335,6 +337,23 @@ _Static_assert(sizeof(struct met_mmr_slot) == 128, "an MMR slot is 128 bytes");
  */
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
     unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
+
+/*
+ * met_mmr with a share `mean` (0..1) of the mean similarity to the picks
+ * in the redundancy term (the rest is the max):
+ *     mmr(i) = lambda * rn(i) - (1 - lambda) * ((1 - mean) * max_j sim(i, j)
+ *              + mean * sum_j sim(i, j) / t)
+ * over the t picks so far (both 0 before the first pick; the sum is
+ * accumulated in pick order). mean = 0 is met_mmr exactly. ILD is a mean
+ * of pairwise dissimilarities: with mean = 1 each pick is the greedy step
+ * that trades relevance against exactly what ILD counts, where the max
+ * only sees the single most similar pick. Items by pointer (no copy of
+ * the descriptors); a NULL item has no category and no tags. -EINVAL also
+ * when mean is not in [0, 1].
+ */
+int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
+    unsigned n, unsigned k, double lambda, double mean, const struct met_sim *s,
     struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
 
 /* ---- Online: CTR by position ---- */

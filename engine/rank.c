@@ -136,7 +136,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(cats, cap * sizeof(struct _catent));
 	_ARR(ckey, l->cell_cap * sizeof(uint64_t));
 	_ARR(cval, l->cell_cap * sizeof(double));
-	_ARR(items, m * sizeof(struct lrn_item));
+	_ARR(items, m * sizeof(struct lrn_item *));
 	_ARR(slots, m * sizeof(struct met_mmr_slot));
 	_ARR(rel, m * sizeof(double));
 	_ARR(mo, m * sizeof(uint32_t));
@@ -1349,7 +1349,8 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
     const uint32_t *ord, const double *score, uint32_t *top, uint8_t *mark,
     struct rank_factors *f)
 {
-	struct lrn_item *items = (struct lrn_item *)(base + l->items);
+	const struct lrn_item **items =
+	    (const struct lrn_item **)(void *)(base + l->items);
 	struct met_mmr_slot *slots = (struct met_mmr_slot *)(base + l->slots);
 	double *rel = (double *)(base + l->rel);
 	uint32_t *mo = (uint32_t *)(base + l->mo);
@@ -1376,13 +1377,11 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 		const struct cat_item *ci = c[ord[r]].item;
 
 		rel[r] = score[ord[r]] * inv;
-		if (ci)
-			items[r] = ci->item;
-		else
-			memset(&items[r], 0, sizeof(items[r]));
+		items[r] = ci ? &ci->item : NULL;
 	}
 	met_sim_default(&sim);
-	picks = met_mmr(rel, items, np, k, lambda, &sim, slots, mo, NULL);
+	picks = met_mmr_mean(rel, items, np, k, lambda, rp->mmr_mean, &sim,
+	    slots, mo, NULL);
 	/* Relevance in [0, 1] and lambda in [0, 1]: met_mmr cannot fail. */
 	assert(picks == (int)k);
 	if (picks != (int)k) { /* XXX unreachable; score order */

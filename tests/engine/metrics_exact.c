@@ -510,6 +510,58 @@ static void mmr(void)
 	const uint32_t wide_want[] = { 0, 3, 2, 1 };
 	check_order(order, wide_want, 4, __LINE__);
 
+	/*
+	 * A share of the mean similarity (met_mmr_mean), sim = .5 [same
+	 * category] + .5 J: 0 (cat 1, {1}), 1 (cat 2, {2}), X = 2 (cat 1,
+	 * no tags), Y = 3 (cat 3, {1, 2}), 4 (cat 4, no tags); relevance
+	 * 1, .9, .8, .7, 0 (rn the same), lambda .5. First 0 (.5); then 1
+	 * (.45 - 0; X .4 - .5 x .5 = .15, Y .35 - .5 x .25 = .225). Then X
+	 * has sims .5 and 0 to the picks, Y .25 and .25. Max: X .4 - .25 =
+	 * .15, Y .35 - .125 = .225: Y, then X, 4. Mean: X .4 - .5 x .25 =
+	 * .275 beats Y .35 - .5 x .25 = .225: X; then Y (sims .25, .25, 0:
+	 * .35 - .5 x .5 / 3 = .2667 > 4's 0), 4. Mean share .75: X's
+	 * redundancy .25 x .5 + .75 x .25 = .3125, .4 - .15625 = .24375
+	 * still beats Y's .225: X, Y, 4.
+	 */
+	const uint32_t u1[] = { 1 }, u2[] = { 2 }, u12[] = { 1, 2 };
+	const struct lrn_item mi[5] = { item(1, 1, u1), item(2, 1, u2),
+		item(1, 0, NULL), item(3, 2, u12), item(4, 0, NULL) };
+	const struct lrn_item *mp[5] = { &mi[0], &mi[1], &mi[2], &mi[3],
+		&mi[4] };
+	const double mrel[] = { 1.0, 0.9, 0.8, 0.7, 0.0 };
+	const uint32_t by_max[] = { 0, 1, 3, 2, 4 },
+		       by_mean[] = { 0, 1, 2, 3, 4 };
+	CHECK_EQ_INT(met_mmr(mrel, mi, 5, 5, 0.5, &s, scratch, order, NULL), 5);
+	check_order(order, by_max, 5, __LINE__);
+	CHECK_EQ_INT(met_mmr_mean(mrel, mp, 5, 5, 0.5, 0.0, &s, scratch, order,
+			 NULL),
+	    5);
+	check_order(order, by_max, 5, __LINE__);
+	CHECK_EQ_INT(met_mmr_mean(mrel, mp, 5, 5, 0.5, 1.0, &s, scratch, order,
+			 why),
+	    5);
+	check_order(order, by_mean, 5, __LINE__);
+	CHECK_NEAR(why[2].score, 0.275, EPS);
+	CHECK_NEAR(why[2].max_sim, 0.5, EPS); /* still the max */
+	CHECK_NEAR(why[3].score, 0.35 - 0.5 * 0.5 / 3, EPS);
+	CHECK_EQ_INT(met_mmr_mean(mrel, mp, 5, 5, 0.5, 0.75, &s, scratch, order,
+			 why),
+	    5);
+	check_order(order, by_mean, 5, __LINE__);
+	CHECK_NEAR(why[2].score, 0.24375, EPS);
+	/* A NULL item has no descriptors: 4 as NULL changes nothing. */
+	mp[4] = NULL;
+	CHECK_EQ_INT(met_mmr_mean(mrel, mp, 5, 5, 0.5, 1.0, &s, scratch, order,
+			 NULL),
+	    5);
+	check_order(order, by_mean, 5, __LINE__);
+	CHECK_EQ_INT(met_mmr_mean(mrel, mp, 5, 5, 0.5, 1.5, &s, scratch, order,
+			 NULL),
+	    -EINVAL);
+	CHECK_EQ_INT(met_mmr_mean(mrel, mp, 5, 5, 0.5, NAN, &s, scratch, order,
+			 NULL),
+	    -EINVAL);
+
 	/* Bad arguments. */
 	const double bad_rel[] = { 1, NAN };
 	const double huge[] = { 1.7e308, -1.7e308 };

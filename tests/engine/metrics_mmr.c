@@ -2,7 +2,8 @@
  * metrics MMR against a plain transcription: on random candidate sets
  * (few categories and tags, so similarities and scores tie often) met_mmr
  * picks exactly what a from-scratch max over the picked set picks, lambda
- * = 1 is a stable sort by relevance, and `why` agrees with the order.
+ * = 1 is a stable sort by relevance, and `why` agrees with the order;
+ * met_mmr_mean likewise with a share of the mean similarity.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -92,6 +93,31 @@ int main(void)
 			    m);
 			CHECK(
 			    memcmp(again, got, (size_t)m * sizeof got[0]) == 0);
+		}
+
+		/* With a mean share: the same picks as the transcription
+		 * (items by pointer, every other one NULL: no descriptors). */
+		const struct lrn_item *ptr[NMAX];
+		for (unsigned i = 0; i < n; i++)
+			ptr[i] = i % 7 == 3 ? NULL : &it[i];
+		struct lrn_item none[NMAX];
+		for (unsigned i = 0; i < n; i++) {
+			none[i] = it[i];
+			if (!ptr[i])
+				memset(&none[i], 0, sizeof none[i]);
+		}
+		const double means[] = { 0.0, 0.25, 0.75, 1.0 };
+		for (unsigned mi = 0; mi < 4; mi++) {
+			double lambda = lambdas[(round + mi) % 6];
+			int m = met_mmr_mean(rel, ptr, n, k, lambda, means[mi],
+			    &s, scratch, got, NULL);
+			unsigned want_n = mmr_naive_mean(rel, none, n, k,
+			    lambda, means[mi], &s, want);
+			cases++;
+			CHECK_EQ_INT(m, want_n);
+			if (m != (int)want_n ||
+			    memcmp(got, want, want_n * sizeof got[0]) != 0)
+				mismatches++;
 		}
 
 		/* lambda = 1 is the stable relevance sort. */

@@ -11,9 +11,11 @@
 
 #include "engine/metrics.h"
 
-static inline unsigned mmr_naive(const double *rel, const struct lrn_item *it,
-    unsigned n, unsigned k, double lambda, const struct met_sim *s,
-    uint32_t *order)
+/* With a share `mean` of the mean similarity to the picks in the
+ * redundancy (met_mmr_mean; the sum in pick order). */
+static inline unsigned mmr_naive_mean(const double *rel,
+    const struct lrn_item *it, unsigned n, unsigned k, double lambda,
+    double mean, const struct met_sim *s, uint32_t *order)
 {
 	if (k > n)
 		k = n;
@@ -34,14 +36,18 @@ static inline unsigned mmr_naive(const double *rel, const struct lrn_item *it,
 		for (unsigned i = 0; i < n; i++) {
 			if (taken[i])
 				continue;
-			double ms = 0;
+			double ms = 0, ss = 0;
 			for (unsigned j = 0; j < t; j++) {
 				double x =
 				    met_item_sim(s, &it[i], &it[order[j]]);
 				ms = x > ms ? x : ms;
+				ss += x;
 			}
+			double red = mean == 0.0
+			    ? ms
+			    : (1.0 - mean) * ms + mean * (t ? ss / t : 0.0);
 			double sc =
-			    lambda * ((rel[i] - lo) / div) - (1 - lambda) * ms;
+			    lambda * ((rel[i] - lo) / div) - (1 - lambda) * red;
 			/* Ties: higher relevance, then the lower index
 			 * (kept, as i only grows). */
 			if (best < 0 || sc > bs ||
@@ -55,6 +61,13 @@ static inline unsigned mmr_naive(const double *rel, const struct lrn_item *it,
 	}
 	free(taken);
 	return k;
+}
+
+static inline unsigned mmr_naive(const double *rel, const struct lrn_item *it,
+    unsigned n, unsigned k, double lambda, const struct met_sim *s,
+    uint32_t *order)
+{
+	return mmr_naive_mean(rel, it, n, k, lambda, 0.0, s, order);
 }
 
 #endif
