@@ -73,11 +73,11 @@
 	    "Thompson sampling: how far a sampled category click rate moves a score: factor (theta / mean) ^ weight")                                  \
 	D(thompson_prior, 20.0, 0.0, 10000.0,                                                                                                          \
 	    "impressions' worth of the global category click rate a user's own posterior starts from")                                                 \
-	D(mmr_lambda, 0.5, 0.0, 1.0,                                                                                                                   \
+	D(mmr_lambda, 0.7, 0.0, 1.0,                                                                                                                   \
 	    "MMR: relevance against novelty (1 = relevance order)")                                                                                    \
 	U(mmr_pool, 10, 1, 100,                                                                                                                        \
 	    "MMR chooses from the best mmr_pool x k candidates")                                                                                       \
-	D(mmr_mean, 0.75, 0.0, 1.0,                                                                                                                    \
+	D(mmr_mean, 0.0, 0.0, 1.0,                                                                                                                     \
 	    "MMR: share of the mean similarity to the picks in a candidate's redundancy, the rest the max (ILD is a mean)")                            \
 	U(serendipity_every, 10, 0, 1000,                                                                                                              \
 	    "one slot in this many of the top k goes to the best candidate outside the user's top categories (0 = none)")                              \
