@@ -1350,21 +1350,49 @@ static void _json_str(struct rq_buf *b, const char *s)
 	_put(b, "\"", 1);
 }
 
-/* Decimal digits of u at p; their count. */
+static const char _dig2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Decimal digits of u at p; their count. Two digits per division. */
 static int _utoa(char *p, uint64_t u)
 {
 	char t[20];
-	int n = 0;
-	do
-		t[n++] = (char)('0' + u % 10);
-	while ((u /= 10));
-	for (int i = 0; i < n; i++)
-		p[i] = t[n - 1 - i];
-	return n;
+	int n = 20;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		t[--n] = _dig2[2 * r + 1];
+		t[--n] = _dig2[2 * r];
+	}
+	if (u >= 10) {
+		t[--n] = _dig2[2 * u + 1];
+		t[--n] = _dig2[2 * u];
+	} else {
+		t[--n] = (char)('0' + u);
+	}
+	memcpy(p, t + n, (size_t)(20 - n));
+	return 20 - n;
 }
 
 static const double _p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
 	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19 };
+
+/* Powers of ten from 1e-5 to 1e15: _exp10_of's bounds. */
+static const double _p10_from_m5[] = { 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1,
+	1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+	1e15 };
+
+/* floor(log10(v)) for 1e-5 <= v < 1e15, by comparisons (log10 costs
+ * more than the rest of a number). */
+static int _exp10_of(double v)
+{
+	int e = 0;
+	while (e < 19 && v >= _p10_from_m5[e + 1])
+		e++;
+	return e - 5;
+}
 
 /*
  * v as a JSON number with at most sig (<= 15) significant digits, without
@@ -1389,7 +1417,7 @@ static int _fmt_num(char *p, double v, int sig)
 	}
 	if (v < 1e-5 || v >= 1e15)
 		return (int)(s - p) + snprintf(s, 30, "%.*g", sig, v);
-	int dec = sig - 1 - (int)floor(log10(v)); /* digits after the point */
+	int dec = sig - 1 - _exp10_of(v); /* digits after the point */
 	if (dec < 0)
 		dec = 0;
 	if (dec > 19)
