@@ -70,14 +70,13 @@ int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
 	return prof_read_part(r, key, out, sizeof(*out));
 }
 
-int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
-    size_t bytes)
+/* Any process: the record of key, found lock-free through the index
+ * (*s its shard). 0, -ENOENT, -EIO (a corrupt entry). */
+static int _locate(const struct reg *r, uint64_t key, unsigned *s,
+    uint32_t *rec)
 {
-	if (bytes < offsetof(struct lrn_profile, first_ms) ||
-	    bytes > sizeof(*out))
-		return -EINVAL;
-	unsigned s = reg_shard_of(key, r->hdr->geo.shards);
-	const struct prof_index *idx = reg_shard_index(r, s);
+	*s = reg_shard_of(key, r->hdr->geo.shards);
+	const struct prof_index *idx = reg_shard_index(r, *s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
 	uint32_t i = prof_probe_start(key, mask + 1);
 	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
@@ -87,17 +86,30 @@ int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
 		if (k != key)
 			continue;
 		ck_pr_fence_load(); /* key before rec: pairs with the insert */
-		uint32_t rec = ck_pr_load_32(&idx[i].rec);
-		if (rec >= r->hdr->geo.profiles_per_shard)
+		*rec = ck_pr_load_32(&idx[i].rec);
+		if (*rec >= r->hdr->geo.profiles_per_shard)
 			return -EIO; /* corrupt: its worker quarantines it */
-		const struct prof_slot *slot = reg_shard_records(r, s) + rec;
-		int rc = seq_read_copy(&slot->seq, out, &slot->p, bytes);
-		if (rc)
-			return rc;
-		/* A rolled-back insert leaves a blank record behind its key. */
-		return out->user_key == key ? 0 : -ENOENT;
+		return 0;
 	}
 	return -ENOENT;
+}
+
+int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
+    size_t bytes)
+{
+	unsigned s;
+	uint32_t rec;
+	if (bytes < offsetof(struct lrn_profile, first_ms) ||
+	    bytes > sizeof(*out))
+		return -EINVAL;
+	int rc = _locate(r, key, &s, &rec);
+	if (rc)
+		return rc;
+	const struct prof_slot *slot = reg_shard_records(r, s) + rec;
+	if ((rc = seq_read_copy(&slot->seq, out, &slot->p, bytes)))
+		return rc;
+	/* A rolled-back insert leaves a blank record behind its key. */
+	return out->user_key == key ? 0 : -ENOENT;
 }
 
 void prof_prefetch_index(const struct reg *r, uint64_t key)
@@ -110,27 +122,15 @@ void prof_prefetch_index(const struct reg *r, uint64_t key)
 
 void prof_prefetch_record(const struct reg *r, uint64_t key, size_t bytes)
 {
-	unsigned s = reg_shard_of(key, r->hdr->geo.shards);
-	const struct prof_index *idx = reg_shard_index(r, s);
-	const uint32_t mask = r->hdr->geo.index_slots - 1;
-	uint32_t i = prof_probe_start(key, mask + 1);
-	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
-		uint64_t k = ck_pr_load_64(&idx[i].key);
-		if (k == 0)
-			return;
-		if (k != key)
-			continue;
-		uint32_t rec = ck_pr_load_32(&idx[i].rec);
-		if (rec >= r->hdr->geo.profiles_per_shard)
-			return;
-		const char *p = (const char *)(reg_shard_records(r, s) + rec);
-		/* The lock word, then the bytes after it. */
-		for (size_t off = 0;
-		     off < bytes + offsetof(struct prof_slot, p);
-		     off += REG_LINE)
-			__builtin_prefetch(p + off);
+	unsigned s;
+	uint32_t rec;
+	if (_locate(r, key, &s, &rec))
 		return;
-	}
+	const char *p = (const char *)(reg_shard_records(r, s) + rec);
+	/* The lock word, then the bytes after it. */
+	for (size_t off = 0; off < bytes + offsetof(struct prof_slot, p);
+	     off += REG_LINE)
+		__builtin_prefetch(p + off);
 }
 
 /* Index position of key in shard s, or -1. */
