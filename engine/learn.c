@@ -349,14 +349,31 @@ struct _contrib {
 	unsigned dp;	/* daypart, EVT_DP_COUNT when unknown */
 };
 
-/* Index of the table's weakest entry (smallest |w|; lowest slot on ties). */
-static unsigned _weakest(const struct lrn_weight *ws, unsigned n)
+/*
+ * The weakest entry of a full table (smallest |w|; lowest slot on ties),
+ * in two steps, since most newcomers are turned away on the least |w|
+ * alone and never need its slot. Which entry is weakest is data no branch
+ * predicts: _least is a branch-free running minimum and _slot_of takes the
+ * first slot holding it from a mask. Together the same slot as a scan
+ * keeping the first strict minimum, NaN included (a NaN never compares
+ * less: in slot 0 it stays the answer, elsewhere it is never one).
+ */
+static float _least(const struct lrn_weight *ws, unsigned n)
 {
-	unsigned k = 0;
-	for (unsigned i = 1; i < n; i++)
-		if (fabsf(ws[i].w) < fabsf(ws[k].w))
-			k = i;
-	return k;
+	float m = fabsf(ws[0].w);
+	for (unsigned i = 1; i < n; i++) {
+		float a = fabsf(ws[i].w);
+		m = a < m ? a : m;
+	}
+	return m;
+}
+
+static unsigned _slot_of(const struct lrn_weight *ws, unsigned n, float m)
+{
+	uint32_t at = 0;
+	for (unsigned i = 0; i < n; i++)
+		at |= (uint32_t)(fabsf(ws[i].w) == m) << i;
+	return at ? (unsigned)__builtin_ctz(at) : 0;
 }
 
 /*
@@ -399,10 +416,13 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		x->net = (float)c;
 		sn[x - sh] = c > 0;
 	}
-	unsigned k = _weakest(ws, n);
-	bool outweighs = fabsf(x->net) > fabsf(ws[k].w);
-	bool sustained = sn[x - sh] >= admit_events && x->net > 0.0f &&
-	    x->net > fabsf(_bf_get(ws[k].s));
+	float least = _least(ws, n);
+	bool outweighs = fabsf(x->net) > least;
+	bool may_sustain = sn[x - sh] >= admit_events && x->net > 0.0f;
+	if (!outweighs && !may_sustain)
+		return -1;
+	unsigned k = _slot_of(ws, n, least);
+	bool sustained = may_sustain && x->net > fabsf(_bf_get(ws[k].s));
 	if (!outweighs && !sustained)
 		return -1;
 	struct lrn_weight out = ws[k];
@@ -741,17 +761,23 @@ static void _history(struct lrn_profile *p, const struct evt_record *e)
 	}
 	p->hist_week = (int16_t)wk;
 
-	double sum = 0.0, best = 0.0;
+	/* Every event in order comes here: branch-free, since which tags
+	 * are positive and which is the top are data. Adding 0.0 for a
+	 * skipped tag leaves the sum as it was (it is never -0.0), and best
+	 * only ever holds a float, so comparing floats is comparing the
+	 * doubles they widen to. */
+	double sum = 0.0;
+	float best = 0.0f;
 	uint32_t top = 0;
 	for (unsigned i = 0; i < LRN_TAGS; i++) {
 		const struct lrn_weight *x = &p->tags[i];
-		if (x->id == 0 || !(x->w > 0.0))
-			continue;
-		sum += x->w;
-		if (x->w > best || (x->w == best && x->id < top)) {
-			best = x->w;
-			top = x->id;
-		}
+		float w = x->w;
+		bool pos = (x->id != 0) & (w > 0.0f);
+		sum += pos ? (double)w : 0.0;
+		bool better =
+		    pos & ((w > best) | ((w == best) & (x->id < top)));
+		best = better ? w : best;
+		top = better ? x->id : top;
 	}
 	p->hist_tag[0] = top;
 	p->hist_share[0] = top ? (uint8_t)lrint(best / sum * 255.0) : 0;
