@@ -223,6 +223,41 @@ static double _fdays(double ln_base, double days)
 	return days > 0.0 ? exp(ln_base * days) : 1.0;
 }
 
+/*
+ * The hourly grid's factors by whole hours: exp(ln_base * (h / 24.0)) for
+ * h < _GRID_HOURS, worked out once per thread and per base by the very
+ * expression _fdays evaluates, so a factor read from the table is the
+ * same double bit for bit (no error bound to state: there is no error).
+ * Every event in a new hour needs two of them (short horizon and long
+ * drift weights); a sparse user's events are mostly in new hours. Spans
+ * of _GRID_HOURS and more (10 days and 16 hours) call exp() as before.
+ * Per thread: the learner has no locks, and callers may run several.
+ */
+#define _GRID_HOURS 256
+struct _grid_table {
+	double ln_base;
+	bool ready;
+	double f[_GRID_HOURS];
+};
+static _Thread_local struct _grid_table _grid_short, _grid_long;
+
+static double _fhours(struct _grid_table *t, double ln_base, int64_t hours)
+{
+	if (hours <= 0)
+		return 1.0;
+	if (hours >= _GRID_HOURS)
+		return _fdays(ln_base, (double)hours / 24.0);
+	/* != on doubles: a NaN base (never derived from a valid setting)
+	 * never matches, so it is never tabled. */
+	if (!t->ready || t->ln_base != ln_base) {
+		for (unsigned h = 0; h < _GRID_HOURS; h++)
+			t->f[h] = _fdays(ln_base, (double)h / 24.0);
+		t->ln_base = ln_base;
+		t->ready = true;
+	}
+	return t->f[hours];
+}
+
 static int64_t _floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -563,14 +598,14 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
     int32_t h, double *short_age, double *long_age)
 {
 	if (h <= p->short_h) {
-		double days = (double)((int64_t)p->short_h - h) / 24.0;
-		*short_age = _fdays(prm->ln_short, days);
-		*long_age = _fdays(prm->ln_long, days);
+		int64_t hours = (int64_t)p->short_h - h;
+		*short_age = _fhours(&_grid_short, prm->ln_short, hours);
+		*long_age = _fhours(&_grid_long, prm->ln_long, hours);
 		return;
 	}
-	double days = (double)((int64_t)h - p->short_h) / 24.0;
-	float d = (float)_fdays(prm->ln_short, days);
-	float ld = (float)_fdays(prm->ln_long, days);
+	int64_t hours = (int64_t)h - p->short_h;
+	float d = (float)_fhours(&_grid_short, prm->ln_short, hours);
+	float ld = (float)_fhours(&_grid_long, prm->ln_long, hours);
 	for (unsigned i = 0; i < LRN_TAGS; i++)
 		p->tags[i].s = _bf_put(_bf_get(p->tags[i].s) * d);
 	for (unsigned i = 0; i < LRN_CATS; i++) {
