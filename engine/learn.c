@@ -85,34 +85,56 @@ unsigned lrn_count_of(unsigned type, int fb)
 	return type + 1; /* after the split feedback */
 }
 
+/*
+ * Where each verb's signal is in struct lrn_params (feedback, whose
+ * setting depends on its sign, aside). A load from a table instead of a
+ * switch: the worker asks several times per event, and event types come
+ * in no order a jump predicts.
+ */
+#define _SIG(f) offsetof(struct lrn_params, f)
+#define _SIG_CUSTOM(k) (_SIG(verb_signal) + (k) * sizeof(double))
+static const size_t _signal_at[EVT_TYPE_COUNT] = {
+	[EVT_VIEW] = _SIG(signal_view),
+	[EVT_CLICK] = _SIG(signal_click),
+	[EVT_RSVP] = _SIG(signal_rsvp),
+	[EVT_SAVE] = _SIG(signal_save),
+	[EVT_SHARE] = _SIG(signal_share),
+	[EVT_FEEDBACK] = 0, /* by sign, below */
+	[EVT_SEARCH] = _SIG(signal_search),
+	[EVT_CART] = _SIG(signal_cart),
+	[EVT_PURCHASE] = _SIG(signal_purchase),
+	[EVT_LIKE] = _SIG(signal_like),
+	[EVT_DISLIKE] = _SIG(signal_dislike),
+	[EVT_SKIP] = _SIG(signal_skip),
+	[EVT_HIDE] = _SIG(signal_hide),
+	[EVT_IMPRESSION] = _SIG(impression_signal),
+	[EVT_CUSTOM0 + 0] = _SIG_CUSTOM(0),
+	[EVT_CUSTOM0 + 1] = _SIG_CUSTOM(1),
+	[EVT_CUSTOM0 + 2] = _SIG_CUSTOM(2),
+	[EVT_CUSTOM0 + 3] = _SIG_CUSTOM(3),
+	[EVT_CUSTOM0 + 4] = _SIG_CUSTOM(4),
+	[EVT_CUSTOM0 + 5] = _SIG_CUSTOM(5),
+};
+_Static_assert(EVT_BUILTIN_COUNT == 14 && EVT_CUSTOM_VERBS == 6,
+    "one _signal_at row per verb");
+#undef _SIG
+#undef _SIG_CUSTOM
+
 double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 {
 	assert(prm != NULL && e != NULL);
-	switch ((enum evt_type)e->type) {
-	case EVT_VIEW: return prm->signal_view;
-	case EVT_CLICK: return prm->signal_click;
-	case EVT_RSVP: return prm->signal_rsvp;
-	case EVT_SAVE: return prm->signal_save;
-	case EVT_SHARE: return prm->signal_share;
-	case EVT_SEARCH: return prm->signal_search;
-	case EVT_CART: return prm->signal_cart;
-	case EVT_PURCHASE: return prm->signal_purchase;
-	case EVT_LIKE: return prm->signal_like;
-	case EVT_DISLIKE: return prm->signal_dislike;
-	case EVT_SKIP: return prm->signal_skip;
-	case EVT_HIDE: return prm->signal_hide;
-	case EVT_IMPRESSION: return prm->impression_signal;
-	case EVT_FEEDBACK:
+	if (e->type == EVT_FEEDBACK) {
 		if (e->feedback > 0)
 			return prm->signal_feedback_pos;
 		if (e->feedback < 0)
 			return prm->signal_feedback_neg;
 		return 0.0;
-	default:
-		if (e->type >= EVT_CUSTOM0 && e->type < EVT_TYPE_COUNT)
-			return prm->verb_signal[e->type - EVT_CUSTOM0];
-		return 0.0;
 	}
+	if (e->type >= EVT_TYPE_COUNT)
+		return 0.0;
+	double sig;
+	memcpy(&sig, (const char *)prm + _signal_at[e->type], sizeof sig);
+	return sig;
 }
 
 /* Implicit feedback ------------------------------------------------------- */
