@@ -447,13 +447,17 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
     uint16_t *displaced, bool *fresh)
 {
 	struct lrn_shadow *x = NULL;
+	/* The candidate's new count and net, kept in registers for the
+	 * tests below: read back from the candidate just stored, they cost
+	 * a failed store-to-load forwarding on every call. */
+	float net;
 
 	for (unsigned i = 0; i < LRN_SHADOWS; i++)
 		if (sh[i].id == id)
 			x = &sh[i];
 	if (x) {
 		x->m += (float)fabs(c);
-		x->net += (float)c;
+		net = x->net + (float)c;
 		if (c > 0 && sn[x - sh] != UINT8_MAX)
 			sn[x - sh]++;
 	} else {
@@ -470,16 +474,18 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 			_inc16(displaced);
 		x->id = id;
 		x->m = inherited + (float)fabs(c);
-		x->net = (float)c;
+		net = (float)c;
 		sn[x - sh] = c > 0;
 	}
+	x->net = net;
+	unsigned events = sn[x - sh];
 	float least = _least(ws, n);
-	bool outweighs = fabsf(x->net) > least;
-	bool may_sustain = sn[x - sh] >= admit_events && x->net > 0.0f;
+	bool outweighs = fabsf(net) > least;
+	bool may_sustain = events >= admit_events && net > 0.0f;
 	if (!outweighs && !may_sustain)
 		return -1;
 	unsigned k = _slot_of(ws, n, least);
-	bool sustained = may_sustain && x->net > fabsf(_bf_get(ws[k].s));
+	bool sustained = may_sustain && net > fabsf(_bf_get(ws[k].s));
 	if (!outweighs && !sustained)
 		return -1;
 	struct lrn_weight out = ws[k];
