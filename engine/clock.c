@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 static int64_t _floor_div(int64_t a, int64_t b)
 {
@@ -76,14 +77,14 @@ unsigned clk_days_in_month(int64_t year, unsigned month)
 	return len[month - 1];
 }
 
-int clk_civil(int64_t utc_ms, int tz_offset_min, struct clk_civil *out)
+/*
+ * The local day of utc_ms and the ms into it. Split first, add the offset
+ * second: utc_ms + offset could overflow near INT64_MAX, day count + one
+ * day cannot. The offset is in range (checked by the callers).
+ */
+static int64_t _local_days(int64_t utc_ms, int tz_offset_min,
+    int64_t *ms_of_day_out)
 {
-	if (tz_offset_min > CLK_MAX_TZ_MIN || tz_offset_min < -CLK_MAX_TZ_MIN)
-		return -EINVAL;
-	/*
-	 * Split first, add the offset second: utc_ms + offset could overflow
-	 * near INT64_MAX, day count + one day cannot.
-	 */
 	int64_t days = _floor_div(utc_ms, CLK_MS_PER_DAY);
 	int64_t ms_of_day = utc_ms % CLK_MS_PER_DAY; /* not utc_ms - days*day:
 							that overflows at INT64_MIN */
@@ -99,6 +100,16 @@ int clk_civil(int64_t utc_ms, int tz_offset_min, struct clk_civil *out)
 		ms_of_day -= CLK_MS_PER_DAY;
 		days++;
 	}
+	*ms_of_day_out = ms_of_day;
+	return days;
+}
+
+int clk_civil(int64_t utc_ms, int tz_offset_min, struct clk_civil *out)
+{
+	if (tz_offset_min > CLK_MAX_TZ_MIN || tz_offset_min < -CLK_MAX_TZ_MIN)
+		return -EINVAL;
+	int64_t ms_of_day,
+	    days = _local_days(utc_ms, tz_offset_min, &ms_of_day);
 	clk_civil_from_days(days, &out->year, &out->month, &out->day);
 	out->hour = (unsigned)(ms_of_day / CLK_MS_PER_HOUR);
 	out->minute = (unsigned)(ms_of_day / CLK_MS_PER_MIN % 60);
@@ -129,12 +140,27 @@ int clk_weekday(int64_t utc_ms, int tz_offset_min)
 	return rc < 0 ? rc : (int)c.weekday;
 }
 
+/*
+ * The learner asks for the month of every event: the date only, without
+ * the time of day and weekday that clk_civil also works out. Events come
+ * day after day, so the month of the last day asked about is kept (per
+ * thread; a day's month never changes, so the cache is never stale). No
+ * day is INT64_MIN (ms / 86400000 is far from it): it marks none yet.
+ */
 int clk_month(int64_t utc_ms, int tz_offset_min)
 {
-	struct clk_civil c;
-	int rc = clk_civil(utc_ms, tz_offset_min, &c);
+	static _Thread_local int64_t last_day = INT64_MIN;
+	static _Thread_local unsigned last_month;
 
-	return rc < 0 ? rc : (int)c.month;
+	if (tz_offset_min > CLK_MAX_TZ_MIN || tz_offset_min < -CLK_MAX_TZ_MIN)
+		return -EINVAL;
+	int64_t ms_of_day,
+	    days = _local_days(utc_ms, tz_offset_min, &ms_of_day);
+	if (days != last_day) {
+		clk_civil_from_days(days, NULL, &last_month, NULL);
+		last_day = days;
+	}
+	return (int)last_month;
 }
 
 /* --- RFC 3339 --- */

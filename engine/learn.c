@@ -85,34 +85,56 @@ unsigned lrn_count_of(unsigned type, int fb)
 	return type + 1; /* after the split feedback */
 }
 
+/*
+ * Where each verb's signal is in struct lrn_params (feedback, whose
+ * setting depends on its sign, aside). A load from a table instead of a
+ * switch: the worker asks several times per event, and event types come
+ * in no order a jump predicts.
+ */
+#define _SIG(f) offsetof(struct lrn_params, f)
+#define _SIG_CUSTOM(k) (_SIG(verb_signal) + (k) * sizeof(double))
+static const size_t _signal_at[EVT_TYPE_COUNT] = {
+	[EVT_VIEW] = _SIG(signal_view),
+	[EVT_CLICK] = _SIG(signal_click),
+	[EVT_RSVP] = _SIG(signal_rsvp),
+	[EVT_SAVE] = _SIG(signal_save),
+	[EVT_SHARE] = _SIG(signal_share),
+	[EVT_FEEDBACK] = 0, /* by sign, below */
+	[EVT_SEARCH] = _SIG(signal_search),
+	[EVT_CART] = _SIG(signal_cart),
+	[EVT_PURCHASE] = _SIG(signal_purchase),
+	[EVT_LIKE] = _SIG(signal_like),
+	[EVT_DISLIKE] = _SIG(signal_dislike),
+	[EVT_SKIP] = _SIG(signal_skip),
+	[EVT_HIDE] = _SIG(signal_hide),
+	[EVT_IMPRESSION] = _SIG(impression_signal),
+	[EVT_CUSTOM0 + 0] = _SIG_CUSTOM(0),
+	[EVT_CUSTOM0 + 1] = _SIG_CUSTOM(1),
+	[EVT_CUSTOM0 + 2] = _SIG_CUSTOM(2),
+	[EVT_CUSTOM0 + 3] = _SIG_CUSTOM(3),
+	[EVT_CUSTOM0 + 4] = _SIG_CUSTOM(4),
+	[EVT_CUSTOM0 + 5] = _SIG_CUSTOM(5),
+};
+_Static_assert(EVT_BUILTIN_COUNT == 14 && EVT_CUSTOM_VERBS == 6,
+    "one _signal_at row per verb");
+#undef _SIG
+#undef _SIG_CUSTOM
+
 double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 {
 	assert(prm != NULL && e != NULL);
-	switch ((enum evt_type)e->type) {
-	case EVT_VIEW: return prm->signal_view;
-	case EVT_CLICK: return prm->signal_click;
-	case EVT_RSVP: return prm->signal_rsvp;
-	case EVT_SAVE: return prm->signal_save;
-	case EVT_SHARE: return prm->signal_share;
-	case EVT_SEARCH: return prm->signal_search;
-	case EVT_CART: return prm->signal_cart;
-	case EVT_PURCHASE: return prm->signal_purchase;
-	case EVT_LIKE: return prm->signal_like;
-	case EVT_DISLIKE: return prm->signal_dislike;
-	case EVT_SKIP: return prm->signal_skip;
-	case EVT_HIDE: return prm->signal_hide;
-	case EVT_IMPRESSION: return prm->impression_signal;
-	case EVT_FEEDBACK:
+	if (e->type == EVT_FEEDBACK) {
 		if (e->feedback > 0)
 			return prm->signal_feedback_pos;
 		if (e->feedback < 0)
 			return prm->signal_feedback_neg;
 		return 0.0;
-	default:
-		if (e->type >= EVT_CUSTOM0 && e->type < EVT_TYPE_COUNT)
-			return prm->verb_signal[e->type - EVT_CUSTOM0];
-		return 0.0;
 	}
+	if (e->type >= EVT_TYPE_COUNT)
+		return 0.0;
+	double sig;
+	memcpy(&sig, (const char *)prm + _signal_at[e->type], sizeof sig);
+	return sig;
 }
 
 /* Implicit feedback ------------------------------------------------------- */
@@ -221,6 +243,41 @@ static double _fdecay(double ln_base, int64_t from, int64_t to)
 static double _fdays(double ln_base, double days)
 {
 	return days > 0.0 ? exp(ln_base * days) : 1.0;
+}
+
+/*
+ * The hourly grid's factors by whole hours: exp(ln_base * (h / 24.0)) for
+ * h < _GRID_HOURS, worked out once per thread and per base by the very
+ * expression _fdays evaluates, so a factor read from the table is the
+ * same double bit for bit (no error bound to state: there is no error).
+ * Every event in a new hour needs two of them (short horizon and long
+ * drift weights); a sparse user's events are mostly in new hours. Spans
+ * of _GRID_HOURS and more (10 days and 16 hours) call exp() as before.
+ * Per thread: the learner has no locks, and callers may run several.
+ */
+#define _GRID_HOURS 256
+struct _grid_table {
+	double ln_base;
+	bool ready;
+	double f[_GRID_HOURS];
+};
+static _Thread_local struct _grid_table _grid_short, _grid_long;
+
+static double _fhours(struct _grid_table *t, double ln_base, int64_t hours)
+{
+	if (hours <= 0)
+		return 1.0;
+	if (hours >= _GRID_HOURS)
+		return _fdays(ln_base, (double)hours / 24.0);
+	/* != on doubles: a NaN base (never derived from a valid setting)
+	 * never matches, so it is never tabled. */
+	if (!t->ready || t->ln_base != ln_base) {
+		for (unsigned h = 0; h < _GRID_HOURS; h++)
+			t->f[h] = _fdays(ln_base, (double)h / 24.0);
+		t->ln_base = ln_base;
+		t->ready = true;
+	}
+	return t->f[hours];
 }
 
 static int64_t _floor_div(int64_t a, int64_t b)
@@ -349,14 +406,31 @@ struct _contrib {
 	unsigned dp;	/* daypart, EVT_DP_COUNT when unknown */
 };
 
-/* Index of the table's weakest entry (smallest |w|; lowest slot on ties). */
-static unsigned _weakest(const struct lrn_weight *ws, unsigned n)
+/*
+ * The weakest entry of a full table (smallest |w|; lowest slot on ties),
+ * in two steps, since most newcomers are turned away on the least |w|
+ * alone and never need its slot. Which entry is weakest is data no branch
+ * predicts: _least is a branch-free running minimum and _slot_of takes the
+ * first slot holding it from a mask. Together the same slot as a scan
+ * keeping the first strict minimum, NaN included (a NaN never compares
+ * less: in slot 0 it stays the answer, elsewhere it is never one).
+ */
+static float _least(const struct lrn_weight *ws, unsigned n)
 {
-	unsigned k = 0;
-	for (unsigned i = 1; i < n; i++)
-		if (fabsf(ws[i].w) < fabsf(ws[k].w))
-			k = i;
-	return k;
+	float m = fabsf(ws[0].w);
+	for (unsigned i = 1; i < n; i++) {
+		float a = fabsf(ws[i].w);
+		m = a < m ? a : m;
+	}
+	return m;
+}
+
+static unsigned _slot_of(const struct lrn_weight *ws, unsigned n, float m)
+{
+	uint32_t at = 0;
+	for (unsigned i = 0; i < n; i++)
+		at |= (uint32_t)(fabsf(ws[i].w) == m) << i;
+	return at ? (unsigned)__builtin_ctz(at) : 0;
 }
 
 /*
@@ -373,13 +447,17 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
     uint16_t *displaced, bool *fresh)
 {
 	struct lrn_shadow *x = NULL;
+	/* The candidate's new count and net, kept in registers for the
+	 * tests below: read back from the candidate just stored, they cost
+	 * a failed store-to-load forwarding on every call. */
+	float net;
 
 	for (unsigned i = 0; i < LRN_SHADOWS; i++)
 		if (sh[i].id == id)
 			x = &sh[i];
 	if (x) {
 		x->m += (float)fabs(c);
-		x->net += (float)c;
+		net = x->net + (float)c;
 		if (c > 0 && sn[x - sh] != UINT8_MAX)
 			sn[x - sh]++;
 	} else {
@@ -396,13 +474,18 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 			_inc16(displaced);
 		x->id = id;
 		x->m = inherited + (float)fabs(c);
-		x->net = (float)c;
+		net = (float)c;
 		sn[x - sh] = c > 0;
 	}
-	unsigned k = _weakest(ws, n);
-	bool outweighs = fabsf(x->net) > fabsf(ws[k].w);
-	bool sustained = sn[x - sh] >= admit_events && x->net > 0.0f &&
-	    x->net > fabsf(_bf_get(ws[k].s));
+	x->net = net;
+	unsigned events = sn[x - sh];
+	float least = _least(ws, n);
+	bool outweighs = fabsf(net) > least;
+	bool may_sustain = events >= admit_events && net > 0.0f;
+	if (!outweighs && !may_sustain)
+		return -1;
+	unsigned k = _slot_of(ws, n, least);
+	bool sustained = may_sustain && net > fabsf(_bf_get(ws[k].s));
 	if (!outweighs && !sustained)
 		return -1;
 	struct lrn_weight out = ws[k];
@@ -543,14 +626,14 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
     int32_t h, double *short_age, double *long_age)
 {
 	if (h <= p->short_h) {
-		double days = (double)((int64_t)p->short_h - h) / 24.0;
-		*short_age = _fdays(prm->ln_short, days);
-		*long_age = _fdays(prm->ln_long, days);
+		int64_t hours = (int64_t)p->short_h - h;
+		*short_age = _fhours(&_grid_short, prm->ln_short, hours);
+		*long_age = _fhours(&_grid_long, prm->ln_long, hours);
 		return;
 	}
-	double days = (double)((int64_t)h - p->short_h) / 24.0;
-	float d = (float)_fdays(prm->ln_short, days);
-	float ld = (float)_fdays(prm->ln_long, days);
+	int64_t hours = (int64_t)h - p->short_h;
+	float d = (float)_fhours(&_grid_short, prm->ln_short, hours);
+	float ld = (float)_fhours(&_grid_long, prm->ln_long, hours);
 	for (unsigned i = 0; i < LRN_TAGS; i++)
 		p->tags[i].s = _bf_put(_bf_get(p->tags[i].s) * d);
 	for (unsigned i = 0; i < LRN_CATS; i++) {
@@ -741,17 +824,23 @@ static void _history(struct lrn_profile *p, const struct evt_record *e)
 	}
 	p->hist_week = (int16_t)wk;
 
-	double sum = 0.0, best = 0.0;
+	/* Every event in order comes here: branch-free, since which tags
+	 * are positive and which is the top are data. Adding 0.0 for a
+	 * skipped tag leaves the sum as it was (it is never -0.0), and best
+	 * only ever holds a float, so comparing floats is comparing the
+	 * doubles they widen to. */
+	double sum = 0.0;
+	float best = 0.0f;
 	uint32_t top = 0;
 	for (unsigned i = 0; i < LRN_TAGS; i++) {
 		const struct lrn_weight *x = &p->tags[i];
-		if (x->id == 0 || !(x->w > 0.0))
-			continue;
-		sum += x->w;
-		if (x->w > best || (x->w == best && x->id < top)) {
-			best = x->w;
-			top = x->id;
-		}
+		float w = x->w;
+		bool pos = (x->id != 0) & (w > 0.0f);
+		sum += pos ? (double)w : 0.0;
+		bool better =
+		    pos & ((w > best) | ((w == best) & (x->id < top)));
+		best = better ? w : best;
+		top = better ? x->id : top;
 	}
 	p->hist_tag[0] = top;
 	p->hist_share[0] = top ? (uint8_t)lrint(best / sum * 255.0) : 0;
