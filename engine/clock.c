@@ -140,27 +140,17 @@ int clk_weekday(int64_t utc_ms, int tz_offset_min)
 	return rc < 0 ? rc : (int)c.weekday;
 }
 
-/*
- * The learner asks for the month of every event: the date only, without
- * the time of day and weekday that clk_civil also works out. Events come
- * day after day, so the month of the last day asked about is kept (per
- * thread; a day's month never changes, so the cache is never stale). No
- * day is INT64_MIN (ms / 86400000 is far from it): it marks none yet.
- */
+/* The learner asks for the month of every event: the date only, without
+ * the time of day and weekday that clk_civil also works out. */
 int clk_month(int64_t utc_ms, int tz_offset_min)
 {
-	static _Thread_local int64_t last_day = INT64_MIN;
-	static _Thread_local unsigned last_month;
-
 	if (tz_offset_min > CLK_MAX_TZ_MIN || tz_offset_min < -CLK_MAX_TZ_MIN)
 		return -EINVAL;
 	int64_t ms_of_day,
 	    days = _local_days(utc_ms, tz_offset_min, &ms_of_day);
-	if (days != last_day) {
-		clk_civil_from_days(days, NULL, &last_month, NULL);
-		last_day = days;
-	}
-	return (int)last_month;
+	unsigned month;
+	clk_civil_from_days(days, NULL, &month, NULL);
+	return (int)month;
 }
 
 /* --- RFC 3339 --- */

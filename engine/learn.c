@@ -12,6 +12,8 @@
 
 #include "engine/clock.h"
 
+static double _fdays(double ln_base, double days);
+
 void lrn_params_derive(struct lrn_params *p)
 {
 	assert(p != NULL);
@@ -27,6 +29,10 @@ void lrn_params_derive(struct lrn_params *p)
 	p->of_long = p->long_decay_per_day;
 	p->of_pull = p->drift_pull_decay_per_day;
 	p->of_geo = p->geo_half_life_days;
+	for (unsigned h = 0; h < LRN_GRID_HOURS; h++) {
+		p->grid_short[h] = _fdays(p->ln_short, (double)h / 24.0);
+		p->grid_long[h] = _fdays(p->ln_long, (double)h / 24.0);
+	}
 }
 
 /* A derivation older than the rows it was taken of is a caller's bug. */
@@ -246,38 +252,18 @@ static double _fdays(double ln_base, double days)
 }
 
 /*
- * The hourly grid's factors by whole hours: exp(ln_base * (h / 24.0)) for
- * h < _GRID_HOURS, worked out once per thread and per base by the very
- * expression _fdays evaluates, so a factor read from the table is the
- * same double bit for bit (no error bound to state: there is no error).
- * Every event in a new hour needs two of them (short horizon and long
- * drift weights); a sparse user's events are mostly in new hours. Spans
- * of _GRID_HOURS and more (10 days and 16 hours) call exp() as before.
- * Per thread: the learner has no locks, and callers may run several.
+ * The hourly grid's factor for a span of whole hours: from the table
+ * lrn_params_derive() filled by this same _fdays expression (no error:
+ * the same double), or exp() for spans of LRN_GRID_HOURS and more (10
+ * days and 16 hours). A sparse user's events are mostly in new hours.
  */
-#define _GRID_HOURS 256
-struct _grid_table {
-	double ln_base;
-	bool ready;
-	double f[_GRID_HOURS];
-};
-static _Thread_local struct _grid_table _grid_short, _grid_long;
-
-static double _fhours(struct _grid_table *t, double ln_base, int64_t hours)
+static double _fhours(const double *table, double ln_base, int64_t hours)
 {
 	if (hours <= 0)
 		return 1.0;
-	if (hours >= _GRID_HOURS)
+	if (hours >= LRN_GRID_HOURS)
 		return _fdays(ln_base, (double)hours / 24.0);
-	/* != on doubles: a NaN base (never derived from a valid setting)
-	 * never matches, so it is never tabled. */
-	if (!t->ready || t->ln_base != ln_base) {
-		for (unsigned h = 0; h < _GRID_HOURS; h++)
-			t->f[h] = _fdays(ln_base, (double)h / 24.0);
-		t->ln_base = ln_base;
-		t->ready = true;
-	}
-	return t->f[hours];
+	return table[hours];
 }
 
 static int64_t _floor_div(int64_t a, int64_t b)
@@ -627,13 +613,13 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 {
 	if (h <= p->short_h) {
 		int64_t hours = (int64_t)p->short_h - h;
-		*short_age = _fhours(&_grid_short, prm->ln_short, hours);
-		*long_age = _fhours(&_grid_long, prm->ln_long, hours);
+		*short_age = _fhours(prm->grid_short, prm->ln_short, hours);
+		*long_age = _fhours(prm->grid_long, prm->ln_long, hours);
 		return;
 	}
 	int64_t hours = (int64_t)h - p->short_h;
-	float d = (float)_fhours(&_grid_short, prm->ln_short, hours);
-	float ld = (float)_fhours(&_grid_long, prm->ln_long, hours);
+	float d = (float)_fhours(prm->grid_short, prm->ln_short, hours);
+	float ld = (float)_fhours(prm->grid_long, prm->ln_long, hours);
 	for (unsigned i = 0; i < LRN_TAGS; i++)
 		p->tags[i].s = _bf_put(_bf_get(p->tags[i].s) * d);
 	for (unsigned i = 0; i < LRN_CATS; i++) {

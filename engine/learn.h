@@ -180,8 +180,9 @@
 #define LRN_SHADOWS 2 /* admission candidates per table */
 #define LRN_GEO 3
 #define LRN_ITEM_TAGS 8
-#define LRN_SEEN 16 /* remembered entities (views, impressions, acts) */
-#define LRN_HIST 12 /* weeks of interest history */
+#define LRN_SEEN 16	   /* remembered entities (views, impressions, acts) */
+#define LRN_HIST 12	   /* weeks of interest history */
+#define LRN_GRID_HOURS 256 /* spans of the hourly grid tabled in params */
 #define LRN_SEASONS 4
 #define LRN_DAY_MS 86400000LL
 
@@ -378,6 +379,11 @@ struct lrn_params {
 	 * they were taken of (checked: a stale derivation is a bug). */
 	double ln_decay, ln_short, ln_long, ln_pull, ln_geo;
 	double of_decay, of_short, of_long, of_pull, of_geo;
+	/* The hourly grid's factors by whole hours h < LRN_GRID_HOURS:
+	 * exp(ln_short or ln_long * h / 24), each by the very expression a
+	 * span of h hours would evaluate, so a table read is the same double
+	 * bit for bit. Every event in a new hour needs two. */
+	double grid_short[LRN_GRID_HOURS], grid_long[LRN_GRID_HOURS];
 };
 #undef _LRN_PD
 #undef _LRN_PU
