@@ -96,7 +96,8 @@ struct opts {
 	unsigned shards, publishers, repeat;
 	double zipf, rate;
 	bool prefault, verbose;
-	int only; /* a variant, or -1 for all */
+	int only;	   /* a variant, or -1 for all */
+	long idle_spin_us; /* the worker's idle_spin_us; < 0: the setting */
 };
 
 /* One event, compact; a publisher expands it into a ring record. */
@@ -444,7 +445,10 @@ static void _consumer_child(const struct reg *r, unsigned s, enum variant v,
 	if (v == V_E2E || v == V_LAT) {
 		struct cfg c;
 		cfg_defaults(&c);
-		struct wrk_options wo = { c.worker_batch, c.idle_spin_us, 100 };
+		struct wrk_options wo = { c.worker_batch,
+			o->idle_spin_us < 0 ? c.idle_spin_us
+					    : (unsigned)o->idle_spin_us,
+			100 };
 		_exit(wrk_main(r, s, &wo));
 	}
 	_exit(_consume(r, s, v, ctl));
@@ -854,6 +858,9 @@ static void _usage(FILE *f)
 	    "  --rate R        offered events/s of the latency run (default 1e6)\n"
 	    "  --lat-events N  events of the latency run (default 2000000)\n"
 	    "  --no-prefault   consumers do not map their shard before the start\n"
+	    "  --idle-spin-us U  the worker's idle_spin_us setting (default: its\n"
+	    "                  default): how long it polls an empty ring before\n"
+	    "                  sleeping; the latency run's tail depends on it\n"
 	    "  --verbose       print every run\n"
 	    "  --only V        run one variant: ring-copy, table, e2e, latency, latency-floor\n"
 	    "                  (for profiling; no summary)\n"
@@ -890,7 +897,8 @@ static int _parse(int argc, char **argv, struct opts *o)
 		.zipf = 1.0,
 		.rate = 1e6,
 		.prefault = true,
-		.only = -1 };
+		.only = -1,
+		.idle_spin_us = -1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		double v;
@@ -923,6 +931,9 @@ static int _parse(int argc, char **argv, struct opts *o)
 		} else if (i + 1 < argc && !strcmp(a, "--publishers") &&
 		    !_num(argv[i + 1], 1, 32, &v)) {
 			o->publishers = (unsigned)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--idle-spin-us") &&
+		    !_num(argv[i + 1], 0, 100000, &v)) {
+			o->idle_spin_us = (long)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--repeat") &&
 		    !_num(argv[i + 1], 1, 100, &v)) {
 			o->repeat = (unsigned)v, i++;
