@@ -98,6 +98,8 @@ struct opts {
 	bool prefault, verbose;
 	int only;	   /* a variant, or -1 for all */
 	long idle_spin_us; /* the worker's idle_spin_us; < 0: the setting */
+	double idle_spin_share; /* the worker's idle_spin_share; < 0: the
+				 * setting */
 };
 
 /* One event, compact; a publisher expands it into a ring record. */
@@ -448,7 +450,10 @@ static void _consumer_child(const struct reg *r, unsigned s, enum variant v,
 		struct wrk_options wo = { c.worker_batch,
 			o->idle_spin_us < 0 ? c.idle_spin_us
 					    : (unsigned)o->idle_spin_us,
-			100 };
+			100,
+			o->idle_spin_share < 0 ? c.idle_spin_share
+					       : o->idle_spin_share,
+			c.idle_spin_max_us };
 		_exit(wrk_main(r, s, &wo));
 	}
 	_exit(_consume(r, s, v, ctl));
@@ -861,6 +866,8 @@ static void _usage(FILE *f)
 	    "  --idle-spin-us U  the worker's idle_spin_us setting (default: its\n"
 	    "                  default): how long it polls an empty ring before\n"
 	    "                  sleeping; the latency run's tail depends on it\n"
+	    "  --idle-spin-share S  the worker's idle_spin_share setting (0: spin\n"
+	    "                  idle_spin_us only)\n"
 	    "  --verbose       print every run\n"
 	    "  --only V        run one variant: ring-copy, table, e2e, latency, latency-floor\n"
 	    "                  (for profiling; no summary)\n"
@@ -898,7 +905,8 @@ static int _parse(int argc, char **argv, struct opts *o)
 		.rate = 1e6,
 		.prefault = true,
 		.only = -1,
-		.idle_spin_us = -1 };
+		.idle_spin_us = -1,
+		.idle_spin_share = -1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		double v;
@@ -934,6 +942,9 @@ static int _parse(int argc, char **argv, struct opts *o)
 		} else if (i + 1 < argc && !strcmp(a, "--idle-spin-us") &&
 		    !_num(argv[i + 1], 0, 100000, &v)) {
 			o->idle_spin_us = (long)v, i++;
+		} else if (i + 1 < argc && !strcmp(a, "--idle-spin-share") &&
+		    !_num(argv[i + 1], 0, 1, &v)) {
+			o->idle_spin_share = v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--repeat") &&
 		    !_num(argv[i + 1], 1, 100, &v)) {
 			o->repeat = (unsigned)v, i++;

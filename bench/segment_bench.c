@@ -639,7 +639,8 @@ static void _worker_child(const struct reg *r, unsigned s)
 	madvise(p, r->hdr->off.shard_stride, MADV_POPULATE_WRITE);
 	struct cfg c;
 	cfg_defaults(&c);
-	struct wrk_options wo = { c.worker_batch, c.idle_spin_us, 100 };
+	struct wrk_options wo = { c.worker_batch, c.idle_spin_us, 100,
+		c.idle_spin_share, c.idle_spin_max_us };
 	_exit(wrk_main(r, s, &wo));
 }
 

@@ -152,6 +152,8 @@ static const char *const _cfg_log_levels[] = {
 	NULL,
 };
 
+/* The table keeps its hand layout: one row, one setting. */
+/* clang-format off */
 static const struct _cfg_desc
     _cfg_table[] = {
 	    CFG_STRING(instance, "default", 1, CFG_INSTANCE_MAX, CFGF_NAMECHARS,
@@ -180,18 +182,18 @@ static const struct _cfg_desc
 		"records a worker takes from one ring before moving on"),
 	    CFG_UINT(idle_spin_us, 50, 0, 100000, 0,
 		"how long an idle worker spins before sleeping on its doorbell"),
+	    CFG_DOUBLE(idle_spin_share, 0.25, 0.0, 1.0,
+		"a busy worker may spin longer, until its extra spinning reaches this share of the time it spent applying events in the last 100 ms (a doorbell wake-up can cost hundreds of microseconds); 0 = idle_spin_us only"),
+	    CFG_UINT(idle_spin_max_us, 5000, 0, 1000000, 0,
+		"longest extra spin of one idle period (see idle_spin_share)"),
 	    CFG_UINT(restart_delay_ms, 100, 0, 60000, 0,
 		"supervisor delay before restarting a child that died (doubles on rapid repeats up to 5 s)"),
 	    CFG_ENUM(log_level, enum cfg_log_level, CFG_LOG_INFO,
 		_cfg_log_levels, "least severe message the daemons log"),
 	    /* The learner's rows, from engine/learn_params.h. */
-	    /* clang-format off */
 	LRN_PARAMS(_CFG_LRN_D, _CFG_LRN_U, _CFG_LRN_B)
-	    /* clang-format on */
 	    /* The ranker's rows, from engine/rank_params.h. */
-	    /* clang-format off */
 	RANK_PARAMS(_CFG_RANK_D, _CFG_RANK_U, _CFG_RANK_B)
-	    /* clang-format on */
 	    CFG_STRING(verbs, "", 0, CFG_VERBS_STR_MAX, CFGF_VERBS,
 		"custom verbs with their signals, e.g. 'wishlist:0.6, play:0.2' (built-in verbs: view click rsvp save share feedback search cart purchase like dislike skip hide impression); a snapshot keeps each verb's counts by name"),
 	    CFG_UINT(max_id_len, 256, 8, 4096, 0,
@@ -279,6 +281,7 @@ static const char *const _cfg_rules[] = {
 	"kl_release <= kl_threshold: drift must clear below where it is flagged",
 	"segments_k_min <= segments_k_max: a range to choose k in",
 };
+/* clang-format on */
 #define CFG_RULE_COUNT (sizeof(_cfg_rules) / sizeof(_cfg_rules[0]))
 
 /* Longest excerpt of a rejected value echoed in a message. */

@@ -119,6 +119,8 @@ struct cfg {
 	/* processes */
 	unsigned worker_batch;
 	unsigned idle_spin_us;
+	double idle_spin_share;
+	unsigned idle_spin_max_us;
 	unsigned restart_delay_ms;
 	enum cfg_log_level log_level;
 

@@ -269,7 +269,8 @@ static void _child_body(struct _sup *s, unsigned idx)
 		_exit(sgm_main(&s->r, s->cfg));
 	if (p->role == REG_ROLE_WORKER) {
 		struct wrk_options wo = { s->cfg->worker_batch,
-			s->cfg->idle_spin_us, 100 };
+			s->cfg->idle_spin_us, 100, s->cfg->idle_spin_share,
+			s->cfg->idle_spin_max_us };
 		_exit(wrk_main(&s->r, p->index, &wo));
 	}
 	_exit(0);

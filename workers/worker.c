@@ -18,6 +18,39 @@ static int64_t _now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+uint64_t wrk_spin_budget_us(const struct wrk_options *o, uint64_t busy_us)
+{
+	double b = o->idle_spin_share * (double)busy_us;
+	return b > 0 ? (uint64_t)b : 0;
+}
+
+uint64_t wrk_spin_limit_us(const struct wrk_options *o, uint64_t budget_us)
+{
+	uint64_t extra =
+	    budget_us < o->idle_spin_max_us ? budget_us : o->idle_spin_max_us;
+	return o->idle_spin_us + extra;
+}
+
+/* The spin's books: work and extra spinning of the current window, and
+ * the budget the previous one granted. */
+struct _spin {
+	int64_t window_start, last;
+	uint64_t busy_us, budget_us;
+};
+
+/* An idle period that began at idle_since ends at now: its spinning
+ * beyond idle_spin_us is paid from the budget. */
+static void _spin_paid(struct _spin *sp, const struct wrk_options *o,
+    int64_t idle_since, int64_t now)
+{
+	int64_t extra = now - idle_since - (int64_t)o->idle_spin_us;
+	if (extra <= 0)
+		return;
+	sp->budget_us = (uint64_t)extra < sp->budget_us
+	    ? sp->budget_us - (uint64_t)extra
+	    : 0;
+}
+
 int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 {
 	struct reg_proc *me = reg_proc(r, reg_proc_worker(r, s));
@@ -25,6 +58,8 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 	shard_recover(r, s);
 	ck_pr_store_uint(&me->ready, 1);
 	int64_t idle_since = 0, swept = 0;
+	struct _spin sp = { .window_start = _now_us() };
+	sp.last = sp.window_start;
 	for (;;) {
 		unsigned n = shard_poll(r, s, o->batch);
 		int64_t now = _now_us();
@@ -37,26 +72,42 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 			shard_sweep(r, s, reg_now_wall_ms(),
 			    r->hdr->retention_sweep_per_s / 10 + 1);
 		}
+		if (now - sp.window_start >= WRK_SPIN_WINDOW_US) {
+			sp.budget_us = wrk_spin_budget_us(o, sp.busy_us);
+			sp.busy_us = 0;
+			sp.window_start = now;
+		}
 		if (n) {
+			/* The poll that found work ran since the last loop. */
+			sp.busy_us += (uint64_t)(now - sp.last);
+			sp.last = now;
+			if (idle_since)
+				_spin_paid(&sp, o, idle_since, now);
 			idle_since = 0;
 			continue;
 		}
+		sp.last = now;
 		if (ck_pr_load_uint(&r->hdr->state) >= REG_DRAINING &&
 		    shard_column_empty(r, s))
 			return 0;
 		if (!idle_since)
 			idle_since = now;
-		/* Spin a little first: under load the next batch is close. */
-		if (now - idle_since < (int64_t)o->idle_spin_us) {
+		/* Spin first: under load the next batch is close. */
+		if (now - idle_since <
+		    (int64_t)wrk_spin_limit_us(o, sp.budget_us)) {
 			ck_pr_stall();
 			continue;
 		}
+		_spin_paid(&sp, o, idle_since, now);
 		unsigned seen = ring_sleep_prepare(sh);
 		if (!shard_column_empty(r, s)) {
 			ck_pr_store_uint(&sh->sleeping, 0);
+			idle_since = now; /* a new idle period, nothing owed */
 			continue;
 		}
 		me->counters[REG_C_SLEEPS]++;
 		ring_sleep(sh, seen, o->sleep_ms);
+		idle_since = 0;
+		sp.last = _now_us();
 	}
 }

@@ -31,6 +31,8 @@ static const char *const cfgtest_names[] = {
 	"snapshot_interval_s",
 	"worker_batch",
 	"idle_spin_us",
+	"idle_spin_share",
+	"idle_spin_max_us",
 	"restart_delay_ms",
 	"log_level",
 	/* The learner's rows come from their one declaration. */
