@@ -208,13 +208,15 @@ def prometheus_once(d, text, tmp):
     try:
         q = ("http://127.0.0.1:%d/api/v1/query?query=sum(penchant_applied_total)"
              % port)
-        for _ in range(150):
+        for _ in range(300):
             time.sleep(0.2)
             try:
                 st, _, body = http(q)
-            except OSError:
+                # A prometheus still starting may answer with an empty
+                # or partial body: ask again.
+                res = json.loads(body).get("data", {}).get("result", [])
+            except (OSError, ValueError, AttributeError):
                 continue
-            res = json.loads(body).get("data", {}).get("result", [])
             if st == 200 and res:
                 got = float(res[0]["value"][1])
                 break
