@@ -139,6 +139,10 @@ int main(int argc, char **argv)
 	add("api/rq_encode_json_20_results", b, bsh_api_encode_step,
 	    bsh_api_verify, 1);
 
+	char huge[32];
+	int hp = bsh_huge_mode(huge, sizeof(huge));
+	std::printf("shm: huge pages %s (/dev/shm huge=%s)\n",
+	    hp > 0 ? "yes" : "no", huge);
 	std::printf(
 	    "profile table: %.0f bytes of shared memory per user (slot + index), %u users\n",
 	    bsh_bytes_per_user(b), users);

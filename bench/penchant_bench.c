@@ -993,6 +993,10 @@ int main(int argc, char **argv)
 	    (unsigned long long)o.events, (unsigned long long)o.users, o.zipf,
 	    o.shards, o.publishers, o.repeat, sysconf(_SC_NPROCESSORS_ONLN),
 	    (unsigned long long)o.lat_events, o.rate / 1e6);
+	char huge[32];
+	int hp = reg_huge_mode(huge, sizeof(huge));
+	printf("shm: huge pages %s (/dev/shm huge=%s)\n", hp > 0 ? "yes" : "no",
+	    huge);
 
 	double rate[V_COUNT][100], p50[100], p99[100], p999[100];
 	double f50[100], f99[100], f999[100];

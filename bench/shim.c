@@ -488,6 +488,11 @@ int bsh_read_verify(struct bsh *b, char *err, size_t errlen)
 	return 0;
 }
 
+int bsh_huge_mode(char *mode, size_t len)
+{
+	return reg_huge_mode(mode, len);
+}
+
 double bsh_bytes_per_user(const struct bsh *b)
 {
 	const struct reg_geometry *g = &b->r.hdr->geo;

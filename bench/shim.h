@@ -69,6 +69,9 @@ int bsh_rank_verify(struct bsh *b, char *err, size_t errlen);
  * the segment's prior; once per bench, later calls do nothing. */
 int bsh_rank_segments(struct bsh *b, char *err, size_t errlen);
 
+/* reg_huge_mode: whether /dev/shm gives the region huge pages. */
+int bsh_huge_mode(char *mode, size_t len);
+
 /* Bytes of profile table (records + index) per profile of capacity. */
 double bsh_bytes_per_user(const struct bsh *b);
 

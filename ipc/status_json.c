@@ -104,8 +104,13 @@ void client_status_json(FILE *f, const struct reg *r, const uint64_t *now,
 {
 	const struct reg_header *h = r->hdr;
 	const struct reg_geometry *g = &h->geo;
+	char huge[32];
+	int hp = reg_huge_mode(huge, sizeof(huge));
 	fprintf(f, "{\"instance\":");
 	client_json_fstr(f, h->instance);
+	fprintf(f,
+	    ",\"huge_pages\":%s,\"shm_huge\":", hp > 0 ? "true" : "false");
+	client_json_fstr(f, huge);
 	fprintf(f,
 	    ",\"state\":\"%s\",\"supervisor_pid\":%d,\"layout_version\":%u,\"region_bytes\":%zu,\"shards\":%u,\"producer_slots\":%u,\"ring_depth\":%u,\"profiles_per_shard\":%u,\"applied\":%llu,\"applied_per_s\":%.1f,\"unknown_entity\":%llu,\"recovered\":%llu,\"skipped\":%llu,\"shard_profiles\":[",
 	    client_state_names[h->state & 3], h->supervisor_pid,

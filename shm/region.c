@@ -96,6 +96,47 @@ void reg_shm_name(const char *instance, char *buf, size_t len)
 	snprintf(buf, len, "/penchant.%s", instance);
 }
 
+int reg_huge_mode_of(const char *mounts, char *mode, size_t len)
+{
+	int found = -ENOENT;
+	for (const char *l = mounts; l && *l;) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		char line[1024];
+		snprintf(line, sizeof(line), "%.*s", (int)n, l);
+		l = end ? end + 1 : l + n;
+		/* device mountpoint fstype options dump pass */
+		char *save = NULL, *dev = strtok_r(line, " ", &save),
+		     *at = strtok_r(NULL, " ", &save),
+		     *type = strtok_r(NULL, " ", &save),
+		     *opts = strtok_r(NULL, " ", &save);
+		if (!dev || !at || !type || !opts || strcmp(at, "/dev/shm") ||
+		    strcmp(type, "tmpfs"))
+			continue;
+		const char *h = NULL;
+		for (char *o = strtok_r(opts, ",", &save); o;
+		     o = strtok_r(NULL, ",", &save))
+			if (!strncmp(o, "huge=", 5))
+				h = o + 5;
+		snprintf(mode, len, "%s", h ? h : "never");
+		found = h && strcmp(h, "never") && strcmp(h, "deny");
+	}
+	return found;
+}
+
+int reg_huge_mode(char *mode, size_t len)
+{
+	snprintf(mode, len, "unknown");
+	FILE *f = fopen("/proc/mounts", "re");
+	if (!f)
+		return -errno;
+	char text[16384];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	return reg_huge_mode_of(text, mode, len);
+}
+
 int64_t reg_now_mono_ms(void)
 {
 	struct timespec ts;

@@ -34,6 +34,19 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 void reg_shm_name(const char *instance, char *buf, size_t len);
 
 /*
+ * Whether the region can have huge pages: the huge= option of the tmpfs
+ * at /dev/shm (the last such line of a /proc/mounts text; tmpfs's default
+ * "never" when the option is absent) into mode. Returns 1 when it grants
+ * them to a region that asks (always, within_size, advise, force), 0 when
+ * not, -ENOENT when the text mounts nothing at /dev/shm.
+ */
+int reg_huge_mode_of(const char *mounts, char *mode, size_t len);
+
+/* The same for this machine (/proc/mounts); "unknown" and -errno when it
+ * cannot be read. */
+int reg_huge_mode(char *mode, size_t len);
+
+/*
  * Creates the region of `instance` (exclusively) and lays it out. Returns 0
  * or -EEXIST (it exists: attach or adopt it) or another negative errno.
  */

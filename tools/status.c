@@ -192,6 +192,13 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 	    "instance %s: %s, supervisor pid %d, layout version %u, region %zu MiB\n",
 	    h->instance, client_state_names[h->state & 3], h->supervisor_pid,
 	    h->layout_version, r->size >> 20);
+	char huge[32];
+	int hp = reg_huge_mode(huge, sizeof(huge));
+	printf("huge pages: %s (/dev/shm huge=%s%s)\n", hp > 0 ? "yes" : "no",
+	    huge,
+	    hp > 0 ? ""
+		   : "; as root, mount -o remount,huge=advise /dev/shm before "
+		     "penchantd starts gives the tables 2 MiB pages");
 	printf(
 	    "shards %u, producer slots %u (%u for the acceptor), ring depth %u\n",
 	    g->shards, g->producer_slots, g->acceptor_slots, g->ring_depth);
