@@ -1382,9 +1382,11 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	met_sim_default(&sim);
 	picks = met_mmr_mean(rel, items, np, k, lambda, rp->mmr_mean, &sim,
 	    slots, mo, NULL);
-	/* Relevance in [0, 1] and lambda in [0, 1]: met_mmr cannot fail. */
+	/* Relevance in [0, 1] and lambda in [0, 1]: met_mmr cannot fail.
+	 * Built without asserts, a failure still ranks by score rather than
+	 * read slots MMR did not fill. */
 	assert(picks == (int)k);
-	if (picks != (int)k) { /* XXX unreachable; score order */
+	if (picks != (int)k) {
 		for (unsigned r = 0; r < k; r++)
 			mo[r] = r;
 	}
