@@ -1311,15 +1311,8 @@ static int _flag(struct _opts *o, const char *a)
 		o->by_segment = true;
 	else if (!strcmp(a, "--full-catalog"))
 		o->full = true;
-	else if (a[0] == '-' && a[1])
-		return rc_usage_err(&o->core,
-		    "unknown option '%s' (settings are long options too: docs/SETTINGS.md)",
-		    a);
-	else if (!o->input)
-		o->input = a;
 	else
-		return rc_usage_err(&o->core,
-		    "one input LOG only ('%s' is extra)", a);
+		return rc_input_arg(&o->core, &o->input, a, "LOG");
 	return CLI_OK;
 }
 

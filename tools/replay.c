@@ -387,15 +387,8 @@ static int _flag(struct _opts *o, const char *a)
 		o->summary = true;
 	else if (!strcmp(a, "--json"))
 		o->json = true;
-	else if (a[0] == '-' && a[1])
-		return rc_usage_err(&o->core,
-		    "unknown option '%s' (settings are long options too: docs/SETTINGS.md)",
-		    a);
-	else if (!o->input)
-		o->input = a;
 	else
-		return rc_usage_err(&o->core,
-		    "one input FILE only ('%s' is extra)", a);
+		return rc_input_arg(&o->core, &o->input, a, "FILE");
 	return CLI_OK;
 }
 

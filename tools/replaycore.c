@@ -32,6 +32,23 @@ int rc_usage_err(const struct rc_opts *o, const char *fmt, const char *arg)
 	return CLI_USAGE;
 }
 
+int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
+    const char *what)
+{
+	if (a[0] == '-' && a[1])
+		return rc_usage_err(o,
+		    "unknown option '%s' (settings are long options too: docs/SETTINGS.md)",
+		    a);
+	if (*input) {
+		fprintf(stderr,
+		    "%s: one input %s only ('%s' is extra) (see --help)\n",
+		    o->prog, what, a);
+		return CLI_USAGE;
+	}
+	*input = a;
+	return CLI_OK;
+}
+
 int rc_u64(const char *s, unsigned long long lo, unsigned long long hi,
     unsigned long long *out)
 {

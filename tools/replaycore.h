@@ -104,6 +104,14 @@ int rc_check_files(const struct rc_opts *o);
  */
 int rc_usage_err(const struct rc_opts *o, const char *fmt, const char *arg);
 
+/*
+ * A word no option of the command took: its one input (*input, named
+ * what in the message) or, when it starts with '-' or the input is
+ * already set, a usage error. CLI_OK or CLI_USAGE (printed).
+ */
+int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
+    const char *what);
+
 /* "--name VALUE" or "--name=VALUE": 1 matched (*val set), 0 not, -1 the
  * value is missing. */
 int rc_opt(int argc, char **argv, int *i, const char *name, const char **val);
