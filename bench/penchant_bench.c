@@ -62,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/benchutil.h"
 #include "ipc/client.h"
 #include "shm/ring.h"
 #include "shm/catalog.h"
@@ -839,17 +840,6 @@ out:
 
 /* main -------------------------------------------------------------------- */
 
-static double _median(double *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void _usage(FILE *f)
 {
 	fprintf(f,
@@ -872,17 +862,6 @@ static void _usage(FILE *f)
 	    "  --only V        run one variant: ring-copy, table, e2e, latency, latency-floor\n"
 	    "                  (for profiling; no summary)\n"
 	    "  --quick         CI smoke sizes: 200000 events, 50000 users\n");
-}
-
-static int _num(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int _variant(const char *s)
@@ -925,34 +904,34 @@ static int _parse(int argc, char **argv, struct opts *o)
 		    _variant(argv[i + 1]) >= 0) {
 			o->only = _variant(argv[++i]);
 		} else if (i + 1 < argc && !strcmp(a, "--events") &&
-		    !_num(argv[i + 1], 1, 1e10, &v)) {
+		    !bench_num(argv[i + 1], 1, 1e10, &v)) {
 			o->events = (uint64_t)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--users") &&
-		    !_num(argv[i + 1], 1, 1e8, &v)) {
+		    !bench_num(argv[i + 1], 1, 1e8, &v)) {
 			o->users = (uint64_t)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--zipf") &&
-		    !_num(argv[i + 1], 0, 5, &v)) {
+		    !bench_num(argv[i + 1], 0, 5, &v)) {
 			o->zipf = v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--shards") &&
-		    !_num(argv[i + 1], 1, 32, &v)) {
+		    !bench_num(argv[i + 1], 1, 32, &v)) {
 			o->shards = (unsigned)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--publishers") &&
-		    !_num(argv[i + 1], 1, 32, &v)) {
+		    !bench_num(argv[i + 1], 1, 32, &v)) {
 			o->publishers = (unsigned)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--idle-spin-us") &&
-		    !_num(argv[i + 1], 0, 100000, &v)) {
+		    !bench_num(argv[i + 1], 0, 100000, &v)) {
 			o->idle_spin_us = (long)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--idle-spin-share") &&
-		    !_num(argv[i + 1], 0, 1, &v)) {
+		    !bench_num(argv[i + 1], 0, 1, &v)) {
 			o->idle_spin_share = v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--repeat") &&
-		    !_num(argv[i + 1], 1, 100, &v)) {
+		    !bench_num(argv[i + 1], 1, 100, &v)) {
 			o->repeat = (unsigned)v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--rate") &&
-		    !_num(argv[i + 1], 1, 1e9, &v)) {
+		    !bench_num(argv[i + 1], 1, 1e9, &v)) {
 			o->rate = v, i++;
 		} else if (i + 1 < argc && !strcmp(a, "--lat-events") &&
-		    !_num(argv[i + 1], 1, 1e10, &v)) {
+		    !bench_num(argv[i + 1], 1, 1e10, &v)) {
 			o->lat_events = (uint64_t)v, i++;
 		} else {
 			fprintf(stderr,
@@ -1042,26 +1021,26 @@ int main(int argc, char **argv)
 	if (o.only >= 0) {
 		struct result *x = &last[o.only];
 		printf("%s: %.2fM events/s", _vname[o.only],
-		    _median(rate[o.only], o.repeat) / 1e6);
+		    bench_median(rate[o.only], o.repeat) / 1e6);
 		if (o.only == V_LAT)
 			printf(", p50 %.1f us, p99 %.1f us, p99.9 %.1f us",
-			    _median(p50, o.repeat) / 1e3,
-			    _median(p99, o.repeat) / 1e3,
-			    _median(p999, o.repeat) / 1e3);
+			    bench_median(p50, o.repeat) / 1e3,
+			    bench_median(p99, o.repeat) / 1e3,
+			    bench_median(p999, o.repeat) / 1e3);
 		if (o.only == V_FLOOR)
 			printf(", p50 %.1f us, p99 %.1f us, p99.9 %.1f us",
-			    _median(f50, o.repeat) / 1e3,
-			    _median(f99, o.repeat) / 1e3,
-			    _median(f999, o.repeat) / 1e3);
+			    bench_median(f50, o.repeat) / 1e3,
+			    bench_median(f99, o.repeat) / 1e3,
+			    bench_median(f999, o.repeat) / 1e3);
 		printf(" (%llu users touched)\nverify: ok\n",
 		    (unsigned long long)x->touched);
 		munmap(ctl, ctl_size);
 		return 0;
 	}
 	const unsigned K = o.repeat;
-	double ring = _median(rate[V_RING], K);
-	double table = _median(rate[V_TABLE], K);
-	double e2e = _median(rate[V_E2E], K);
+	double ring = bench_median(rate[V_RING], K);
+	double table = bench_median(rate[V_TABLE], K);
+	double e2e = bench_median(rate[V_E2E], K);
 	printf(
 	    "ring-copy: %.2fM events/s (bare batched ring copy, %u->%u processes)\n",
 	    ring / 1e6, o.publishers, o.shards);
@@ -1073,13 +1052,13 @@ int main(int argc, char **argv)
 	    e2e / 1e6, e2e / table, table / 1e6, e2e / ring);
 	printf(
 	    "latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
-	    _median(p50, K) / 1e3, _median(p99, K) / 1e3,
-	    _median(p999, K) / 1e3, o.rate / 1e6, _median(rate[V_LAT], K) / 1e6,
-	    (unsigned long long)samples);
+	    bench_median(p50, K) / 1e3, bench_median(p99, K) / 1e3,
+	    bench_median(p999, K) / 1e3, o.rate / 1e6,
+	    bench_median(rate[V_LAT], K) / 1e6, (unsigned long long)samples);
 	printf(
 	    "latency floor: p50 %.1f us, p99 %.1f us, p99.9 %.1f us through a bare ring at the same pace (the machine's jitter; nothing applied)\n",
-	    _median(f50, K) / 1e3, _median(f99, K) / 1e3,
-	    _median(f999, K) / 1e3);
+	    bench_median(f50, K) / 1e3, bench_median(f99, K) / 1e3,
+	    bench_median(f999, K) / 1e3);
 	printf(
 	    "memory: %.0f B/user of shm for profiles+index (capacity %llu, slot %.0f B, index entry %zu B); %llu users touched\n",
 	    last[V_E2E].bytes_per_user,

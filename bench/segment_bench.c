@@ -70,6 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/benchutil.h"
 #include "conf/config.h"
 #include "engine/cluster.h"
 #include "engine/features.h"
@@ -101,7 +102,7 @@
 #define _DAY_MS 86400000LL
 #define _DAYS 30
 #define _T_END_MS (_T0_MS + _DAYS * _DAY_MS) /* as_of of every refresh */
-#define _MAX_RUNS 100
+#define _MAX_RUNS BENCH_MAX_RUNS
 
 struct opts {
 	uint64_t users;
@@ -921,19 +922,6 @@ static int _ingest(const struct reg *r, const struct opts *o, double rate,
 
 /* main -------------------------------------------------------------------- */
 
-static double _median(const double *v, unsigned n)
-{
-	double s[_MAX_RUNS];
-	memcpy(s, v, n * sizeof(*v));
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && s[j - 1] > s[j]; j--) {
-			double t = s[j];
-			s[j] = s[j - 1];
-			s[j - 1] = t;
-		}
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void _usage(FILE *f)
 {
 	fprintf(f,
@@ -954,17 +942,6 @@ static void _usage(FILE *f)
 	    "Times are printed, never judged; exit 1 when an answer is wrong,\n"
 	    "2 for a bad option.\n",
 	    SEG_MAX);
-}
-
-static int _num(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static bool _integral(double v)
@@ -997,25 +974,25 @@ static int _parse(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--verbose")) {
 			o->verbose = true;
 		} else if (val && !strcmp(a, "--users") &&
-		    !_num(val, 100, 1e8, &v) && _integral(v)) {
+		    !bench_num(val, 100, 1e8, &v) && _integral(v)) {
 			o->users = (uint64_t)v, i++;
 		} else if (val && !strcmp(a, "--shards") &&
-		    !_num(val, 1, 32, &v) && _integral(v)) {
+		    !bench_num(val, 1, 32, &v) && _integral(v)) {
 			o->shards = (unsigned)v, i++;
 		} else if (val && !strcmp(a, "--k") &&
-		    !_num(val, 2, SEG_MAX, &v) && _integral(v)) {
+		    !bench_num(val, 2, SEG_MAX, &v) && _integral(v)) {
 			o->k = (unsigned)v, i++;
 		} else if (val && !strcmp(a, "--repeat") &&
-		    !_num(val, 1, _MAX_RUNS, &v) && _integral(v)) {
+		    !bench_num(val, 1, _MAX_RUNS, &v) && _integral(v)) {
 			o->repeat = (unsigned)v, i++;
 		} else if (val && !strcmp(a, "--window") &&
-		    !_num(val, 0.05, 600, &v)) {
+		    !bench_num(val, 0.05, 600, &v)) {
 			o->window = v, i++;
 		} else if (val && !strcmp(a, "--nice") &&
-		    !_num(val, 0, 19, &v) && _integral(v)) {
+		    !bench_num(val, 0, 19, &v) && _integral(v)) {
 			o->nice = (unsigned)v, i++;
 		} else if (val && !strcmp(a, "--rate") &&
-		    !_num(val, 1, 1e9, &v)) {
+		    !bench_num(val, 1, 1e9, &v)) {
 			o->rate = v, i++;
 		} else {
 			fprintf(stderr,
@@ -1031,7 +1008,8 @@ static int _parse(int argc, char **argv, struct opts *o)
 static void _ingest_line(const char *label, const struct opts *o,
     const struct ingest_result *x, double rate)
 {
-	double off = _median(x->off, o->repeat), on = _median(x->on, o->repeat);
+	double off = bench_median(x->off, o->repeat),
+	       on = bench_median(x->on, o->repeat);
 	printf("%s", label);
 	if (rate > 0)
 		printf(" %.3fM/s offered", rate / 1e6);
@@ -1049,11 +1027,11 @@ static void _ingest_line(const char *label, const struct opts *o,
 		lo = ratio[i] < lo ? ratio[i] : lo;
 		hi = ratio[i] > hi ? ratio[i] : hi;
 	}
-	double eoff = _median(x->off_eff, o->repeat);
-	double eon = _median(x->on_eff, o->repeat);
+	double eoff = bench_median(x->off_eff, o->repeat);
+	double eon = bench_median(x->on_eff, o->repeat);
 	printf(
 	    "; pairs' ON/OFF median %.3f (%.3f .. %.3f); %.2fM OFF and %.2fM ON events per ingest CPU-s (%.3f)",
-	    _median(ratio, o->repeat), lo, hi, eoff / 1e6, eon / 1e6,
+	    bench_median(ratio, o->repeat), lo, hi, eoff / 1e6, eon / 1e6,
 	    eoff > 0 ? eon / eoff : 0);
 	if (rate > 0)
 		printf("; %llu events dropped behind pace",
@@ -1134,17 +1112,18 @@ int main(int argc, char **argv)
 			    i, copy[i], copy_cpu[i], total[i], cpu[i], scopy[i],
 			    sfeat[i], sclus[i]);
 	}
-	double mcopy = _median(copy, o.repeat),
-	       mccpu = _median(copy_cpu, o.repeat);
-	double mtotal = _median(total, o.repeat), mcpu = _median(cpu, o.repeat);
+	double mcopy = bench_median(copy, o.repeat),
+	       mccpu = bench_median(copy_cpu, o.repeat);
+	double mtotal = bench_median(total, o.repeat),
+	       mcpu = bench_median(cpu, o.repeat);
 	printf(
 	    "copy: %.3f s, %.3f s CPU (prof_copy of every record, %llu profiles: the snapshot floor)\n",
 	    mcopy, mccpu, (unsigned long long)o.users);
 	printf(
 	    "refresh k=%u: %.3f s, %.3f s CPU (seg_stats, wall: copy+feat_extract %.3f, standardize %.3f, cluster+describe+publish %.3f), %.2fx copy (%.2fx in CPU); %u segments of %llu users (%llu .. %llu each), silhouette %.3f, ARI %.3f vs planted (%zu users)\n",
-	    o.k, mtotal, mcpu, _median(scopy, o.repeat),
-	    _median(sfeat, o.repeat), _median(sclus, o.repeat), mtotal / mcopy,
-	    mcpu / mccpu, o.k, (unsigned long long)o.users,
+	    o.k, mtotal, mcpu, bench_median(scopy, o.repeat),
+	    bench_median(sfeat, o.repeat), bench_median(sclus, o.repeat),
+	    mtotal / mcopy, mcpu / mccpu, o.k, (unsigned long long)o.users,
 	    (unsigned long long)smin, (unsigned long long)smax, sil, ari,
 	    ari_n);
 
@@ -1187,8 +1166,9 @@ int main(int argc, char **argv)
 		_ingest_line("ingest flat-out", &o, &flat, 0);
 		uint64_t published = flat.published;
 		if (o.rate >= 0) {
-			rate = o.rate > 0 ? o.rate
-					  : _median(flat.off, o.repeat) / 2;
+			rate = o.rate > 0
+			    ? o.rate
+			    : bench_median(flat.off, o.repeat) / 2;
 			if (_ingest(&r, &o, rate, wk, ctl, &paced))
 				return 1;
 			_ingest_line("ingest paced", &o, &paced, rate);
@@ -1234,14 +1214,15 @@ int main(int argc, char **argv)
 	    "summary: refresh k=%u of %llu users %.3f s (%.3f s CPU) on one core (goal <= 2 s), %.2fx a plain copy",
 	    o.k, (unsigned long long)o.users, mtotal, mcpu, mtotal / mcopy);
 	if (o.ingest) {
-		double off = _median(flat.off, o.repeat);
+		double off = bench_median(flat.off, o.repeat);
 		printf(
 		    "; ingest during segmentation %.3f of without (flat-out)",
-		    off > 0 ? _median(flat.on, o.repeat) / off : 0);
+		    off > 0 ? bench_median(flat.on, o.repeat) / off : 0);
 		if (o.rate >= 0) {
-			double poff = _median(paced.off, o.repeat);
+			double poff = bench_median(paced.off, o.repeat);
 			printf(", %.3f (paced at %.3fM/s)",
-			    poff > 0 ? _median(paced.on, o.repeat) / poff : 0,
+			    poff > 0 ? bench_median(paced.on, o.repeat) / poff
+				     : 0,
 			    rate / 1e6);
 		}
 	}
