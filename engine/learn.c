@@ -635,7 +635,7 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 
 /* Entry: key fold (20 bits) | views (4) | impressions (4) | engaged (1) |
  * converted (1) | spare (2). */
-#define _SEEN_KEY 0xFFFFF000u
+#define _SEEN_KEY LRN_SEEN_FOLD
 #define _SEEN_VIEWS(x) (((x) >> 8) & 0xFu)
 #define _SEEN_IMPS(x) (((x) >> 4) & 0xFu)
 #define _SEEN_ENGAGED 0x8u
@@ -645,6 +645,27 @@ static uint32_t _seen_key(uint64_t entity_key)
 {
 	uint32_t k = _fold32(entity_key) & _SEEN_KEY;
 	return k != 0 ? k : 0x1000u; /* 0 marks a free entry */
+}
+
+uint32_t lrn_seen_fold(uint64_t entity_key)
+{
+	return _seen_key(entity_key);
+}
+
+static struct lrn_seen_info _seen_info(uint32_t x)
+{
+	return (struct lrn_seen_info){ .views = _SEEN_VIEWS(x),
+		.impressions = _SEEN_IMPS(x),
+		.engaged = x & _SEEN_ENGAGED,
+		.converted = x & _SEEN_CONVERTED };
+}
+
+uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,
+    struct lrn_seen_info *out)
+{
+	uint32_t x = i < LRN_SEEN ? p->seen[i] : 0;
+	*out = x ? _seen_info(x) : (struct lrn_seen_info){ 0 };
+	return x & _SEEN_KEY;
 }
 
 static int _seen_find(const struct lrn_profile *p, uint32_t k)
@@ -657,16 +678,8 @@ static int _seen_find(const struct lrn_profile *p, uint32_t k)
 
 struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key)
 {
-	struct lrn_seen_info s = { 0 };
 	int i = entity_key ? _seen_find(p, _seen_key(entity_key)) : -1;
-	if (i >= 0) {
-		uint32_t x = p->seen[i];
-		s.views = _SEEN_VIEWS(x);
-		s.impressions = _SEEN_IMPS(x);
-		s.engaged = x & _SEEN_ENGAGED;
-		s.converted = x & _SEEN_CONVERTED;
-	}
-	return s;
+	return i >= 0 ? _seen_info(p->seen[i]) : (struct lrn_seen_info){ 0 };
 }
 
 /* Views of the entity remembered, or 0. */

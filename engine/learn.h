@@ -455,6 +455,19 @@ unsigned lrn_top(const struct lrn_weight *ws, unsigned n, unsigned *order);
 /* What the profile remembers of entity_key (all zero when nothing). */
 struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key);
 
+/*
+ * How seen[] names an entity: 20 bits of its folded key, in the high bits
+ * of a 32-bit word, never 0 (LRN_SEEN_FOLD bits). Item neighbours
+ * (engine/nbr.h) use the same names, so the ranker can match them
+ * against seen[] without the full keys.
+ */
+#define LRN_SEEN_FOLD 0xFFFFF000u
+uint32_t lrn_seen_fold(uint64_t entity_key);
+/* Entry i (0 = most recent) of seen[]: its fold (0: free, then *out is
+ * all zero) and what it says. i >= LRN_SEEN: 0. */
+uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,
+    struct lrn_seen_info *out);
+
 /* Whether an event type counts as an action on its item (engaged), and
  * as a conversion (purchase, rsvp). */
 bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e);

@@ -941,7 +941,8 @@ static const struct rank_factors _ones = { .affinity = 1.0f,
 	.context = 1.0f,
 	.fatigue = 1.0f,
 	.novelty = 1.0f,
-	.explore = 1.0f };
+	.explore = 1.0f,
+	.collab = 1.0f };
 
 /* L by cell, for the call: candidates often share a place. A key of 0
  * is a free entry (0 is no cell). */
@@ -1034,6 +1035,14 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 			 * profile slots). */
 			mk = (uint8_t)(_MARK_ELIGIBLE *
 			    ((cat != 0) & !q->top_of[slot + 1]));
+		}
+		/* By key, like fatigue: items without attributes too. */
+		if (c[i].collab > 0.0f && q->p) {
+			double k = 1.0 + rp->collab_gain * c[i].collab;
+
+			k = k < rp->collab_cap ? k : rp->collab_cap;
+			fi->collab = (float)k;
+			x *= k;
 		}
 		if (context && q->p) {
 			double ft = _fatigue(q, c[i].key);
@@ -1449,7 +1458,8 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 			o->prior[i].share <= FLT_MAX))
 			return -EINVAL;
 	for (unsigned i = 0; i < n; i++)
-		if (!(c[i].base >= 0.0 && c[i].base <= DBL_MAX))
+		if (!(c[i].base >= 0.0 && c[i].base <= DBL_MAX) ||
+		    !(c[i].collab >= 0.0f && c[i].collab <= FLT_MAX))
 			return -EINVAL; /* NaN, negative or infinite */
 	return 0;
 }

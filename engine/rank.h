@@ -14,8 +14,8 @@
  * Score of a candidate, before exploration and diversity (every constant is
  * a setting, engine/rank_params.h):
  *
- *   score = base * A * clamp(T * L * W * S * D, context_min, context_max)
- *                * F * N
+ *   score = base * A * K * clamp(T * L * W * S * D, context_min,
+ *                context_max) * F * N
  *
  *  - A, affinity. The profile's weights of the item's category and tags,
  *    long horizon w (as of ctx.time_ms, lrn_weight_at) and short horizon s
@@ -84,6 +84,12 @@
  *    ctx's device (platform), bit 1 << its enum value: device_match; one
  *    that excludes it: device_mismatch; each mask on its own, multiplied;
  *    an empty mask, or an unknown or out-of-range ctx value: 1.
+ *  - K, collaborative (PROFILE and above, with a profile; by the
+ *    candidate's key, so it applies to items of unknown attributes too):
+ *    rank_cand.collab = cf, the candidate's summed similarity to the
+ *    items the user touched lately, which the caller works out from
+ *    the item-neighbour lists (engine/nbr.h, shm/neighbors.h):
+ *    K = min(1 + collab_gain * cf, collab_cap); cf = 0: K = 1.
  *  - F, fatigue (the profile's seen-items memory, lrn_seen, by the
  *    candidate's key, so it applies to items of unknown attributes too):
  *    an item the user acted on (engaged or converted) acted_factor; one
@@ -99,7 +105,7 @@
  *
  * Strategies (enum rank_strategy) choose which of these apply and what
  * happens after: BASE keeps the base order (the input order, scores the
- * base, every factor 1); PROFILE uses A only; CONTEXT uses every factor
+ * base, every factor 1); PROFILE uses A and K only; CONTEXT uses every factor
  * above; EXPLORE adds exploration; DIVERSE adds diversity; FULL adds both
  * (scores, then Thompson, then diversity picks the top k, then
  * epsilon-greedy). Each step is deterministic for the request's seed.
@@ -146,7 +152,7 @@
  *    placed fill the positions that are not serendipity slots.
  *    RANK_F_DIVERSIFIED: MMR picked it above its score rank.
  *
- * Unknown user (NULL profile): A = F = 1, T = 1 (no preferences), L from
+ * Unknown user (NULL profile): A = K = F = 1, T = 1 (no preferences), L from
  * ctx's location only, Thompson on global rates only, no bubble guard;
  * context, novelty, epsilon and diversity still apply.
  *
@@ -179,7 +185,7 @@ void rank_params_default(struct rank_params *p);
 
 enum rank_strategy {
 	RANK_BASE = 0, /* the caller's order */
-	RANK_PROFILE,  /* affinity only */
+	RANK_PROFILE,  /* affinity and collaborative only */
 	RANK_CONTEXT,  /* affinity, context, fatigue, novelty */
 	RANK_EXPLORE,  /* CONTEXT + Thompson + epsilon-greedy */
 	RANK_DIVERSE,  /* CONTEXT + bubble guard, serendipity, MMR */
@@ -214,6 +220,9 @@ struct rank_cand {
 			   * negative when unknown */
 	float trend;	  /* its category's recent / older positives, 1
 			   * flat (0: unknown) */
+	float collab;	  /* cf: its summed similarity to the items the
+			   * user touched lately (engine/nbr.h), >= 0;
+			   * 0: none */
 };
 
 /* One entry of a segment's interest prior (seg_info.prior). */
@@ -258,6 +267,7 @@ struct rank_factors {
 	float context; /* the clamped product of the five above */
 	float fatigue, novelty;
 	float explore; /* Thompson factor */
+	float collab;  /* collaborative factor */
 	int16_t moved; /* rank by the score before Thompson minus final rank
 			* (positive: moved up by exploration or diversity;
 			* saturates at the int16_t range) */

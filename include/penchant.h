@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define PEN_VERSION_MAJOR 0
-#define PEN_VERSION_MINOR 4
+#define PEN_VERSION_MINOR 6
 #define PEN_VERSION_PATCH 0
-#define PEN_VERSION "0.5.0"
+#define PEN_VERSION "0.6.0"
 
 typedef struct pen pen_t;
 
@@ -464,7 +464,10 @@ struct pen_ranked {
 	uint32_t segment;
 	float segment_confidence;
 	float prior;
-	uint32_t reserved[1];
+	/* The collaborative factor (since 0.6): items the user engaged with
+	 * lately were engaged with together with this one by other users
+	 * (docs/RANKING.md); 1 when not applied. */
+	float collab;
 };
 #define PEN_RANK_EXPLORED 0x1	  /* placed by epsilon-greedy */
 #define PEN_RANK_SERENDIPITY 0x2  /* placed in a serendipity slot */

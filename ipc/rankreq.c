@@ -1472,7 +1472,8 @@ static const char *const _flag_names[] = { "explored", "serendipity",
 
 /* clang-format off */
 #define _FACTORS(X) X(affinity) X(confidence) X(time) X(distance) X(weather) \
-	X(social) X(device) X(context) X(fatigue) X(novelty) X(explore)
+	X(social) X(device) X(context) X(fatigue) X(novelty) X(explore)     \
+	X(collab)
 /* clang-format on */
 #define _COUNT1(n) +1
 enum { _N_FACTORS = 0 _FACTORS(_COUNT1) };
@@ -1529,6 +1530,7 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 		_JK(",\"fatigue\":", r->fatigue);
 		_JK(",\"novelty\":", r->novelty);
 		_JK(",\"explore\":", r->explore);
+		_JK(",\"collab\":", r->collab);
 #undef _JK
 #undef _LIT
 		_puts(b, "}}");

@@ -20,6 +20,7 @@
 #include "engine/rank.h"
 #include "ipc/client.h"
 #include "shm/catalog.h"
+#include "shm/neighbors.h"
 #include "shm/experiments.h"
 #include "shm/privacy.h"
 #include "shm/profiles.h"
@@ -193,11 +194,11 @@ static int _scratch(pen_t *p, size_t n, struct _scratch *s)
 	return 0;
 }
 
-/* Padding: 4 bytes after index, 4 after reserved; _out zeroes them with
- * the 8-byte stores of index and of the last reserved word. */
+/* Padding: 4 bytes after index, 4 after collab; _out zeroes them with
+ * the 8-byte stores of index and of collab. */
 _Static_assert(offsetof(struct pen_ranked, score) == 8 &&
 	offsetof(struct pen_ranked, segment) == 68 &&
-	offsetof(struct pen_ranked, reserved) == 80 &&
+	offsetof(struct pen_ranked, collab) == 80 &&
 	sizeof(struct pen_ranked) == 88,
     "pen_ranked's layout as _out writes it");
 
@@ -214,7 +215,7 @@ static void _out(const struct rank_result *r, const struct _seg *sg,
 	/* Straight into the caller's memory, every byte once: no memset
 	 * (a rep stos per result) and no struct built aside and copied (a
 	 * wide load of narrow stores). */
-	uint64_t head = r->index, zero = 0;
+	uint64_t head = r->index, zero = 0; /* zero: collab, then padding */
 	memcpy(o, &head, sizeof(head));
 	o->score = r->score;
 	o->affinity = r->f.affinity;
@@ -233,6 +234,8 @@ static void _out(const struct rank_result *r, const struct _seg *sg,
 	o->segment = sg->id;
 	o->segment_confidence = sg->confidence;
 	o->prior = sg->prior;
+	float collab = r->f.collab;
+	memcpy(&zero, &collab, sizeof(collab));
 	memcpy((char *)o + 80, &zero, sizeof(zero));
 }
 
@@ -433,6 +436,14 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			ro.explore_weight = ev.explore_weight;
 		if (ro.mmr_lambda < 0)
 			ro.mmr_lambda = ev.mmr_lambda;
+	}
+	/* The collaborative signal: the lists of the user's recent items. */
+	if (prof && strat != RANK_BASE && r->hdr->rank.collab_gain > 0.0) {
+		struct nbr_acc *acc = client_nbr_acc(p);
+		if (nbrs_history(r, prof, acc))
+			for (size_t i = 0; i < n; i++)
+				s.cands[i].collab = nbr_acc_get(acc,
+				    lrn_seen_fold(s.cands[i].key));
 	}
 	struct rank_prior prior[RANK_PRIOR_MAX];
 	struct _seg sg = { 0 };

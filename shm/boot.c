@@ -29,6 +29,9 @@ void boot_geometry(const struct cfg *c, struct reg_geometry *g)
 	g->catalog_slots = _pow2(2ULL * c->catalog_capacity);
 	g->names_capacity = c->names_capacity;
 	g->names_slots = _pow2(2ULL * c->names_capacity);
+	g->neighbor_capacity = c->neighbor_items;
+	g->neighbor_slots =
+	    c->neighbor_items ? _pow2(2ULL * c->neighbor_items) : 0;
 	g->record_size = sizeof(struct evt_record);
 	g->profile_size = sizeof(struct prof_slot);
 }

@@ -8,7 +8,8 @@
  * offsets, never pointers. Parts, in order, each 64-byte aligned:
  *
  *   header | procs[] | producer slots[] | rings[P*S] | shards[S] | catalog |
- *   names | segments | acceptor (only when acceptor_slots > 0)
+ *   names | segments | experiments | neighbours | acceptor (only when
+ *   acceptor_slots > 0)
  *
  * Who writes what is noted above each struct. "sup" is the supervisor
  * (penchantd), "wrk s" the worker of shard s, "prod p" whoever holds producer
@@ -26,6 +27,7 @@
 #include "engine/experiment.h"
 #include "engine/item.h"
 #include "engine/learn.h"
+#include "engine/nbr.h"
 #include "engine/rank.h"
 #include "shm/counters.h"
 #include "shm/fwd_dedup.h"
@@ -33,7 +35,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 18 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 19 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -68,9 +70,12 @@ struct reg_geometry {
 	uint32_t catalog_capacity;
 	uint32_t catalog_slots; /* power of two >= 2 * catalog_capacity */
 	uint32_t names_capacity;
-	uint32_t names_slots;  /* power of two >= 2 * names_capacity */
-	uint32_t record_size;  /* sizeof(struct evt_record) */
-	uint32_t profile_size; /* sizeof(struct prof_slot) */
+	uint32_t names_slots;	    /* power of two >= 2 * names_capacity */
+	uint32_t record_size;	    /* sizeof(struct evt_record) */
+	uint32_t profile_size;	    /* sizeof(struct prof_slot) */
+	uint32_t neighbor_capacity; /* items with neighbour lists, 0: none */
+	uint32_t neighbor_slots;    /* power of two >= 2 * neighbor_capacity,
+				  * 0 when the capacity is 0 */
 };
 
 /* Offsets and strides (bytes from the region base); sup writes once. */
@@ -78,6 +83,7 @@ struct reg_offsets {
 	uint64_t procs, producers, rings, shards, catalog, names;
 	uint64_t segments;    /* struct seg_block */
 	uint64_t experiments; /* struct exp_block */
+	uint64_t neighbors;   /* struct nbr_block, then its entries */
 	uint64_t acceptor; /* struct acc_block; == end when acceptor_slots 0 */
 	uint64_t end;
 	uint64_t ring_stride, shard_stride;
@@ -314,6 +320,30 @@ struct name_entry {
 	char text[NAME_MAX_LEN];
 };
 _Static_assert(sizeof(struct name_entry) == 136, "name entry is 136 bytes");
+
+/*
+ * Item neighbours (shm/neighbors.h), written only by the segmenter
+ * ("seg"; in a replay, its driver): an open-addressing table by item fold
+ * (engine/nbr.h), never shrinking. An entry's fold and list change under
+ * its sequence lock; the fold is set once.
+ */
+struct nbr_block {
+	uint64_t passes;    /* counting passes over the profiles */
+	uint64_t published; /* lists written, ever */
+	uint64_t refused;   /* items that found no room (counts or here) */
+	uint32_t items;	    /* entries in use */
+	uint32_t pad;
+	int64_t last_pass_ms; /* wall clock of the last pass */
+	uint8_t pad2[REG_LINE - 40];
+};
+
+struct nbr_entry {
+	struct ck_sequence seq;
+	uint32_t fold; /* 0 = free */
+	struct nbr_list list;
+	uint8_t pad[REG_LINE * 4 - 8 - sizeof(struct nbr_list)];
+} __attribute__((aligned(REG_LINE)));
+_Static_assert(sizeof(struct nbr_entry) == 256, "four lines a list");
 
 /*
  * Segments (shm/segment.h). Written only by the segmenter ("seg"): it

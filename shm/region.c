@@ -43,6 +43,10 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	    geo->catalog_slots !=
 		_pow2_at_least(2ULL * geo->catalog_capacity) ||
 	    geo->names_slots != _pow2_at_least(2ULL * geo->names_capacity) ||
+	    geo->neighbor_slots !=
+		(geo->neighbor_capacity
+			? _pow2_at_least(2ULL * geo->neighbor_capacity)
+			: 0) ||
 	    geo->record_size != sizeof(struct evt_record) ||
 	    geo->profile_size != sizeof(struct prof_slot)) {
 		snprintf(err, errlen, "region geometry is inconsistent");
@@ -79,6 +83,9 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	at += sizeof(struct seg_block);
 	off->experiments = at = _align(at, REG_LINE);
 	at += sizeof(struct exp_block);
+	off->neighbors = at = _align(at, REG_LINE);
+	at += sizeof(struct nbr_block) +
+	    (uint64_t)geo->neighbor_slots * sizeof(struct nbr_entry);
 	/* The acceptor's forward-protocol state: only with an acceptor slot,
 	 * so regions without one keep their size. */
 	off->acceptor = at = _align(at, 4096);
@@ -250,7 +257,7 @@ int reg_create(struct reg *r, const char *instance,
 	X(shards) X(producer_slots) X(acceptor_slots) X(ring_depth)            \
 	X(profiles_per_shard) X(index_slots) X(catalog_capacity)               \
 	X(catalog_slots) X(names_capacity) X(names_slots) X(record_size)       \
-	X(profile_size)
+	X(profile_size) X(neighbor_capacity) X(neighbor_slots)
 /* clang-format on */
 
 static int _geo_diff(const struct reg_geometry *have,

@@ -147,6 +147,15 @@ static inline struct exp_block *reg_experiments(const struct reg *r)
 {
 	return (struct exp_block *)(r->base + r->hdr->off.experiments);
 }
+static inline struct nbr_block *reg_neighbors(const struct reg *r)
+{
+	return (struct nbr_block *)(r->base + r->hdr->off.neighbors);
+}
+static inline struct nbr_entry *reg_neighbor_entries(const struct reg *r)
+{
+	return (struct nbr_entry *)(r->base + r->hdr->off.neighbors +
+	    sizeof(struct nbr_block));
+}
 static inline struct name_entry *reg_names(const struct reg *r)
 {
 	return (struct name_entry *)(r->base + r->hdr->off.names);

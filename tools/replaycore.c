@@ -329,6 +329,9 @@ void rc_config(const struct rc_opts *o, size_t users, struct cfg *c)
 	    _count_lines(o, o->catalog) + _count_lines(o, o->catalog_csv);
 	size_t tags = _count_lines(o, o->tags_csv);
 	c->catalog_capacity = _clampu(items + 16, 16, 4194304);
+	/* Neighbour lists for every catalog item, unless switched off. */
+	if (c->neighbor_items && c->neighbor_items < items + 16)
+		c->neighbor_items = _clampu(items + 16, 16, 4194304);
 	c->names_capacity =
 	    _clampu(9 * items + tags + 64, c->names_capacity, 4194304);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shm/experiments.h"
+#include "shm/neighbors.h"
 #include "shm/segment.h"
 #include "workers/log.h"
 
@@ -40,7 +41,24 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 	struct seg_options o;
 	seg_options_of(c, &o);
 	ck_pr_store_uint(&me->ready, 1);
-	uint64_t seen = ck_pr_load_64(&b->refresh_requests);
+	/* Item neighbours: counted in this process's memory (a restart
+	 * counts afresh; the lists already published stay). */
+	struct nbrs_feed nb;
+	struct nbr_params np;
+	nbrs_params_of(c, &np);
+	int nrc = nbrs_feed_init(&nb, r, &np);
+	if (nrc && nrc != -ENODEV)
+		LOG(c, CFG_LOG_WARN, _ROLE,
+		    "no item neighbours: %s (neighbor_items %u)",
+		    strerror(-nrc), c->neighbor_items);
+	int64_t counted = 0,
+		count_every = (int64_t)c->neighbor_interval_s * 1000;
+	/* A fresh region's first segmenter also serves the requests made
+	 * before it came up (a client may ask as soon as workers run). */
+	uint64_t seen =
+	    ck_pr_load_64(&b->refreshes_done) || ck_pr_load_64(&b->failures)
+	    ? ck_pr_load_64(&b->refresh_requests)
+	    : 0;
 	int64_t last = 0, every = (int64_t)c->segment_interval_s * 1000;
 	int64_t looked = 0, look_every = (int64_t)c->experiment_look_s * 1000;
 	while (!_stop) {
@@ -51,6 +69,17 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		if (now - looked >= look_every) {
 			looked = now;
 			expb_looks(r);
+		}
+		if (!nrc && now - counted >= count_every &&
+		    ck_pr_load_uint(&r->hdr->state) == REG_RUNNING) {
+			counted = now;
+			struct nbrs_stats ns;
+			nbrs_pass(&nb, r, &ns);
+			if (ns.users)
+				LOG(c, CFG_LOG_DEBUG, _ROLE,
+				    "neighbours: %llu users, %llu items counted, %u lists",
+				    (unsigned long long)ns.users,
+				    (unsigned long long)ns.fresh, ns.published);
 		}
 		uint64_t asked = ck_pr_load_64(&b->refresh_requests);
 		bool due = asked != seen || (every && now - last >= every) ||
@@ -80,5 +109,6 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 			    st.seconds_total, st.seconds_copy,
 			    st.seconds_features, st.seconds_cluster);
 	}
+	nbrs_feed_free(&nb);
 	return 0;
 }

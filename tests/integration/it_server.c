@@ -478,7 +478,7 @@ static void _check_ranking(const char *buf, const char *strategy, unsigned n,
 	     k++, e = toks[e].end) {
 		long f = json_object_get(toks, e, "factors");
 		CHECK(f > 0 && toks[f].kind == JSON_OBJECT &&
-		    toks[f].count == 11);
+		    toks[f].count == 12);
 		CHECK(
 		    f > 0 && json_object_get(toks, (size_t)f, "affinity") > 0);
 		CHECK(json_object_get(toks, e, "score") > 0);

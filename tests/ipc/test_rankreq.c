@@ -618,6 +618,7 @@ static void _responses(void)
 		res[i].novelty = res[i].explore = 1;
 	}
 	res[0].affinity = 1.5f;
+	res[0].collab = 2.5f;
 	res[1].moved = 1;
 	res[1].flags = PEN_RANK_DIVERSIFIED | PEN_RANK_UNKNOWN_ITEM;
 	struct rq_buf b = { 0 };
@@ -648,9 +649,11 @@ static void _responses(void)
 	    !memcmp(toks[fl + 1].str, "diversified", 11));
 	long fa = json_object_get(toks, r0, "factors");
 	REQUIRE(fa > 0);
-	CHECK_EQ_INT(toks[fa].count, 11);
+	CHECK_EQ_INT(toks[fa].count, 12);
 	long af = json_object_get(toks, (size_t)fa, "affinity");
 	CHECK(af > 0 && toks[af].num == 1.5);
+	long co = json_object_get(toks, (size_t)fa, "collab");
+	CHECK(co > 0 && toks[co].num == 2.5);
 	long mv = json_object_get(toks, r1, "moved");
 	CHECK(mv > 0 && toks[mv].i == 1);
 	long ix = json_object_get(toks, r1, "index");
@@ -676,7 +679,7 @@ static void _responses(void)
 	CHECK(e1->type == MSGPACK_OBJECT_MAP && e1->via.map.size == 6);
 	CHECK(e1->via.map.ptr[0].val.via.str.size == 3);
 	CHECK(e1->via.map.ptr[4].val.via.array.size == 2); /* flags */
-	CHECK(e1->via.map.ptr[5].val.via.map.size == 11);  /* factors */
+	CHECK(e1->via.map.ptr[5].val.via.map.size == 12);  /* factors */
 	msgpack_zone_destroy(&z);
 
 	/* an index out of range is refused */

@@ -1,0 +1,71 @@
+/*
+ * neighbors: the item-neighbour lists in the region (engine/nbr.h says
+ * what they are), the pass that keeps them up to date, and the lookup the
+ * rankers make.
+ *
+ * Writer: the segmenter (a `penchant eval` or replay run's driver in its
+ * private region). It holds a struct nbrs_feed: the counting state
+ * (nbr_counts, in its own memory: a restarted segmenter counts afresh,
+ * and the lists it published stay until their items are counted again)
+ * and what it saw of each profile record last time (events and user), so
+ * that a pass counts only what is new. Readers: any process, lock-free
+ * (sequence lock per entry).
+ *
+ * Errors are negative errno values. A feed is used by one thread.
+ */
+#ifndef PENCHANT_SHM_NEIGHBORS_H
+#define PENCHANT_SHM_NEIGHBORS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "engine/nbr.h"
+#include "shm/region.h"
+
+struct nbrs_feed {
+	struct nbr_counts counts;
+	uint32_t *prev_events; /* per (shard, record): events last pass */
+	uint32_t *prev_user;   /* per (shard, record): low bits of its key */
+	uint32_t shards, per_shard;
+};
+
+/* The counting parameters of the settings. */
+void nbrs_params_of(const struct cfg *c, struct nbr_params *p);
+
+/* A feed for region r (its geometry); -ENODEV when the region has no
+ * neighbour table (neighbor_items 0), -EINVAL, -ENOMEM. */
+int nbrs_feed_init(struct nbrs_feed *f, const struct reg *r,
+    const struct nbr_params *p);
+void nbrs_feed_free(struct nbrs_feed *f);
+
+struct nbrs_stats {
+	uint64_t users;	    /* profiles with something new */
+	uint64_t fresh;	    /* fresh touched entries counted */
+	uint32_t published; /* lists written */
+};
+
+/*
+ * Writer: one pass. Copies every profile whose event count (or user)
+ * changed since the last pass, counts its touched seen[] entries (fresh:
+ * as many front entries as events since last time, at most LRN_SEEN; all
+ * of them for a user not seen before), then publishes the lists of the
+ * items counted. 0 (st may be NULL).
+ */
+int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st);
+
+/* Any process: the list of an item fold: 0, -ENOENT or -EBUSY (its
+ * writer died mid-write). */
+int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out);
+
+/*
+ * Any process: the user's history lists summed into acc (engine/nbr.h
+ * scoring; then cf of a candidate = nbr_acc_get(acc, lrn_seen_fold(key))):
+ * the list of each touched seen[] entry of the profile. A NULL profile or
+ * a region without the table leaves acc empty. Returns the number of
+ * history lists found.
+ */
+unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
+    struct nbr_acc *acc);
+
+#endif
