@@ -122,7 +122,15 @@ void client_status_json(FILE *f, const struct reg *r, const uint64_t *now,
 	    (unsigned long long)now[REG_C_SKIPPED]);
 	for (unsigned s = 0; s < g->shards; s++)
 		fprintf(f, "%s%u", s ? "," : "", prof_count(r, s));
-	fprintf(f, "],\"catalog\":%u,\"rejected\":{", reg_catalog(r)->count);
+	const struct nbr_block *nb = reg_neighbors(r);
+	fprintf(f,
+	    "],\"catalog\":%u,\"neighbors\":{\"capacity\":%u,\"items\":%u,\"passes\":%llu,\"lists_written\":%llu,\"refused\":%llu,\"last_pass_ms\":%lld},\"rejected\":{",
+	    reg_catalog(r)->count, g->neighbor_capacity,
+	    ck_pr_load_uint(&nb->items),
+	    (unsigned long long)ck_pr_load_64(&nb->passes),
+	    (unsigned long long)ck_pr_load_64(&nb->published),
+	    (unsigned long long)ck_pr_load_64(&nb->refused),
+	    (long long)ck_pr_load_64((const uint64_t *)&nb->last_pass_ms));
 	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
 		fprintf(f, "%s\"%s\":%llu", k ? "," : "", evt_reason_name(k),
 		    (unsigned long long)now[REG_C_REJECT0 + k]);

@@ -212,6 +212,16 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		    100.0 * prof_count(r, s) / g->profiles_per_shard);
 	printf("catalog %u / %u entities, %u names\n", reg_catalog(r)->count,
 	    g->catalog_capacity, reg_catalog(r)->names);
+	const struct nbr_block *nb = reg_neighbors(r);
+	if (g->neighbor_capacity)
+		printf(
+		    "item neighbours: %u / %u items with lists, %llu passes, %llu lists written, %llu items refused\n",
+		    nb->items, g->neighbor_capacity,
+		    (unsigned long long)nb->passes,
+		    (unsigned long long)nb->published,
+		    (unsigned long long)nb->refused);
+	else
+		printf("item neighbours: off (neighbor_items 0)\n");
 	printf(
 	    "events: applied %llu (%.0f/s), published %llu, in rings %llu, full-ring waits %llu, unknown entity %llu\n",
 	    (unsigned long long)now[REG_C_APPLIED], rate,

@@ -274,6 +274,19 @@ static void _tables(FILE *f, const struct reg *r)
 	    "catalog entities the region holds at most");
 	fprintf(f, _PFX "catalog_capacity");
 	_u64(f, g->catalog_capacity);
+	const struct nbr_block *nb = reg_neighbors(r);
+	_family(f, "neighbor_items", "", "gauge",
+	    "items with a neighbour list (the collaborative factor)");
+	fprintf(f, _PFX "neighbor_items");
+	_u64(f, ck_pr_load_uint(&nb->items));
+	_family(f, "neighbor_passes", "_total", "counter",
+	    "segmenter passes counting what is new in the recent items");
+	fprintf(f, _PFX "neighbor_passes_total");
+	_u64(f, ck_pr_load_64(&nb->passes));
+	_family(f, "neighbor_refused", "_total", "counter",
+	    "items refused for want of room (raise neighbor_items)");
+	fprintf(f, _PFX "neighbor_refused_total");
+	_u64(f, ck_pr_load_64(&nb->refused));
 }
 
 static void _verbs(FILE *f, pen_t *p, const struct mx_verbs *v)

@@ -1114,6 +1114,57 @@ static void test_errors(void)
 	    2);
 }
 
+/* K: 1 + collab_gain x cf, capped; by key (unknown items too); with a
+ * profile and from PROFILE on only; cf must be a number >= 0. */
+static void test_collab(void)
+{
+	struct lrn_profile p;
+	affinity_profile(&p, 1.0f);
+	struct cat_item other = item(30, 0, NULL);
+	struct rank_cand c[4] = { cand(1, 1.0, &other), cand(2, 2.0, &other),
+		cand(3, 1.0, &other), cand(4, 1.0, NULL) };
+	c[0].collab = 0.1f;
+	c[2].collab = 10.0f;
+	c[3].collab = 0.05f;
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_PROFILE, 0, 1);
+	CHECK(g_rp.collab_gain == 30.0 && g_rp.collab_cap == 100.0);
+	REQUIRE(run(&p, &x, c, 4, &o) == 4);
+	unsigned want[4] = { 2, 0, 3, 1 };
+	check_order(4, want);
+	CHECK_NEAR(of(4, 0)->f.collab, 1.0 + 30.0 * 0.1f, EPS);
+	CHECK_NEAR(of(4, 0)->score, 1.0 + 30.0 * 0.1f, EPS);
+	CHECK(of(4, 1)->f.collab == 1.0f && of(4, 1)->score == 2.0);
+	CHECK(of(4, 2)->f.collab == 100.0f); /* capped */
+	CHECK_NEAR(of(4, 3)->f.collab, 2.5, EPS);
+	CHECK(of(4, 3)->f.flags & RANK_F_UNKNOWN_ITEM);
+	/* CONTEXT carries it the same */
+	o = opts(RANK_CONTEXT, 0, 1);
+	REQUIRE(run(&p, &x, c, 4, &o) == 4);
+	check_order(4, want);
+	/* BASE, no profile, or a gain of 0: K = 1 */
+	o = opts(RANK_BASE, 0, 1);
+	REQUIRE(run(&p, &x, c, 4, &o) == 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(g_out[i].index == i && g_out[i].f.collab == 1.0f);
+	o = opts(RANK_PROFILE, 0, 1);
+	REQUIRE(run(NULL, &x, c, 4, &o) == 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(g_out[i].f.collab == 1.0f);
+	g_rp.collab_gain = 0.0;
+	REQUIRE(run(&p, &x, c, 4, &o) == 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(g_out[i].f.collab == 1.0f);
+	rank_params_default(&g_rp);
+	/* not a number, negative, infinite: refused */
+	c[1].collab = NAN;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	c[1].collab = -0.5f;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+	c[1].collab = INFINITY;
+	CHECK_EQ_INT(run(&p, &x, c, 4, &o), -EINVAL);
+}
+
 int main(void)
 {
 	lrn_params_default(&g_lp);
@@ -1141,6 +1192,7 @@ int main(void)
 	test_mmr();
 	test_bubble();
 	test_errors();
+	test_collab();
 	free(g_scratch);
 	return check_done("rank_exact");
 }

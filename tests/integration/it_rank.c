@@ -7,7 +7,10 @@
  * too often are demoted; exploration is deterministic for a seed; bad
  * requests are refused; once the segments are refreshed, a sparse user's
  * ranking leans on their segment's interest prior and takes its
- * strategy's parameters, and every result names the segment.
+ * strategy's parameters, and every result names the segment. Items
+ * other users touched one after the other become neighbours: a user who
+ * touched the first gets the second moved up (the collaborative factor),
+ * once the segmenter's next pass has counted them.
  */
 #include "harness.h"
 
@@ -49,6 +52,48 @@ static void _event(pen_t *p, const char *user, const char *type, unsigned item,
 	CHECK_EQ_INT(rc, 0);
 }
 
+/* Six users touch item 90 then 91 (items nobody else touches, outside
+ * the catalog: neighbours go by key); zed touches 90. For zed, 91 comes
+ * before 92 despite a lower base: sim(90, 91) = 6 / (7 + 6 - 6), factor
+ * 1 + 30 x 6 / 7 (the default gain). */
+static void _neighbors(pen_t *p, int64_t now)
+{
+	char u[16];
+	for (int i = 0; i < 6; i++) {
+		snprintf(u, sizeof(u), "nb%d", i);
+		_event(p, u, "click", 90, now - 60000 + i, 0, 0);
+		_event(p, u, "click", 91, now - 50000 + i, 0, 0);
+	}
+	_event(p, "zed", "click", 90, now - 40000, 0, 0);
+	REQUIRE(pen_flush(p, 10000) == 0);
+	struct pen_candidate c[2] = { { .entity_id = "item-92", .score = 1.0 },
+		{ .entity_id = "item-91", .score = 0.5 } };
+	struct pen_rank_options po = { .strategy = "profile",
+		.explore_weight = -1,
+		.mmr_lambda = -1,
+		.epsilon = -1,
+		.serendipity_every = -1 };
+	struct pen_ranked out[2];
+	int waited = 0;
+	do {
+		REQUIRE(
+		    pen_rerank(p, "zed", 3, NULL, c, 2, &po, out, NULL) == 0);
+		if (out[0].index == 1)
+			break;
+		usleep(100000);
+	} while (waited++ < 100);
+	REQUIRE(waited <= 100);
+	CHECK_EQ_INT(out[0].index, 1);
+	CHECK_NEAR(out[0].collab, 1.0 + 30.0 * 6.0 / 7.0, 1e-3);
+	CHECK(out[1].collab == 1.0f);
+	/* without consent to personalization, no neighbours either */
+	REQUIRE(pen_consent_set(p, "zed", 3, PEN_PURPOSE_PERSONALIZATION, 0,
+		    5000) == 0);
+	REQUIRE(pen_rerank(p, "zed", 3, NULL, c, 2, &po, out, NULL) == 0);
+	CHECK(out[0].index == 0 && out[0].collab == 1.0f &&
+	    out[1].collab == 1.0f);
+}
+
 static void _cands(struct pen_candidate *c, char ids[N][16])
 {
 	for (unsigned i = 0; i < N; i++) {
@@ -65,7 +110,7 @@ int main(int argc, char **argv)
 	const char *flags[] = { "--udp-listen=", "--tcp-listen=",
 		"--forward-listen=", "--http-listen=", "--rank-listen=",
 		"--shards=2", "--segments-k=1", "--segment-interval-s=0",
-		NULL };
+		"--neighbor-interval-s=1", NULL };
 	hx_start(&h, flags);
 	_catalog(&h);
 	pen_t *p;
@@ -259,6 +304,8 @@ int main(int argc, char **argv)
 		CHECK(out[i].affinity == 1.0f && out[i].confidence == 0.0f);
 		CHECK_EQ_INT(out[i].segment, 0); /* nor by segment */
 	}
+
+	_neighbors(p, now);
 
 	pen_close(&p);
 	CHECK_EQ_INT(hx_stop(&h), 0);

@@ -1,0 +1,167 @@
+/* neighbors_pass: the segmenter's pass over real profile records (shm/neighbors.h): counts only what is new since the last pass, follows a record to a new user, publishes the lists a reader finds by fold, sums a user's history for the ranker, refuses what does not fit and counts it; and a reader in another process never sees a torn list while the pass rewrites it. */
+#include <string.h>
+#include <sys/wait.h>
+
+#include "shm/neighbors.h"
+#include "shm/profiles.h"
+#include "shmtest.h"
+
+#define T0 1767225600000LL
+
+static void _touch(struct reg *r, uint64_t user, uint64_t item, uint8_t type,
+    int64_t t)
+{
+	struct prof_ref ref;
+	REQUIRE(prof_find_or_insert(r, 0, user, &ref) == 0);
+	struct prof_slot *slot = reg_shard_records(r, 0) + ref.rec;
+	struct evt_record e;
+	memset(&e, 0, sizeof(e));
+	e.user_key = user;
+	e.entity_key = item;
+	e.type = type;
+	e.time_ms = t;
+	e.scroll_depth = -1.0f;
+	prof_write_begin(slot);
+	lrn_apply(&slot->p, &r->hdr->params, &e, NULL);
+	prof_write_end(slot);
+}
+
+static double _sim(const struct reg *r, uint64_t a, uint64_t b)
+{
+	struct nbr_list l;
+	if (nbrs_get(r, lrn_seen_fold(a), &l))
+		return -1.0;
+	for (unsigned k = 0; k < NBR_K && l.fold[k]; k++)
+		if (l.fold[k] == lrn_seen_fold(b))
+			return (double)l.sim[k] / NBR_SIM_ONE;
+	return 0.0;
+}
+
+static const struct nbr_params _prm = { .candidates = 64, .min_count = 1 };
+
+/* A reader in another process, until the writer is done: every list it
+ * copies is one the writer wrote whole (each list's sims all equal its
+ * first). Exit 2 when it never saw a list of two or more. */
+struct _rd {
+	const struct reg *r;
+	volatile int *done;
+};
+
+static int _reader(void *arg)
+{
+	const struct _rd *rd = arg;
+	uint32_t fold = lrn_seen_fold(1000);
+	unsigned seen = 0;
+	while (!__atomic_load_n(rd->done, __ATOMIC_ACQUIRE)) {
+		struct nbr_list l;
+		if (nbrs_get(rd->r, fold, &l))
+			continue;
+		seen += l.fold[1] != 0;
+		for (unsigned k = 1; k < NBR_K && l.fold[k]; k++)
+			if (l.sim[k] != l.sim[0])
+				return 1;
+	}
+	return seen ? 0 : 2;
+}
+
+int main(void)
+{
+	st_init(60);
+	const char *inst = st_instance("nbr");
+	struct reg_geometry g = st_geo(1, 4, 64, 1024, 16, 16);
+	g.neighbor_capacity = 8;
+	g.neighbor_slots = 16;
+	struct reg r;
+	st_create(&r, inst, &g, REG_RUNNING);
+
+	/* A region without the table: no feed, empty history, nothing. */
+	struct nbrs_feed f;
+	struct reg none;
+	struct reg_geometry g0 = st_geo(1, 4, 64, 1024, 16, 16);
+	st_create(&none, st_instance("nbr0"), &g0, REG_RUNNING);
+	CHECK_EQ_INT(nbrs_feed_init(&f, &none, &_prm), -ENODEV);
+	struct nbr_list l;
+	CHECK_EQ_INT(nbrs_get(&none, lrn_seen_fold(1), &l), -ENOENT);
+
+	REQUIRE(nbrs_feed_init(&f, &r, &_prm) == 0);
+	/* u1 views 1 then clicks 2; u2 clicks 1 and 3; an impression of 4
+	 * (exposure only) is no interest. */
+	_touch(&r, 11, 1, EVT_VIEW, T0);
+	_touch(&r, 11, 2, EVT_CLICK, T0 + 1000);
+	_touch(&r, 12, 1, EVT_CLICK, T0);
+	_touch(&r, 12, 3, EVT_CLICK, T0 + 1000);
+	_touch(&r, 12, 4, EVT_IMPRESSION, T0 + 2000);
+	struct nbrs_stats st;
+	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
+	CHECK_EQ_INT(st.users, 2);
+	CHECK_EQ_INT(st.fresh, 4);
+	CHECK_EQ_INT(st.published, 3); /* 1, 2, 3 */
+	/* m1 = 2, m2 = m3 = 1, c12 = c13 = 1: 1 / 2 each way */
+	CHECK_NEAR(_sim(&r, 1, 2), 0.5, 1e-4);
+	CHECK_NEAR(_sim(&r, 1, 3), 0.5, 1e-4);
+	CHECK_NEAR(_sim(&r, 2, 1), 0.5, 1e-4);
+	CHECK(_sim(&r, 2, 3) == 0.0);
+	CHECK(_sim(&r, 4, 1) == -1.0); /* never touched: no list */
+	struct nbr_block *b = reg_neighbors(&r);
+	CHECK(b->items == 3 && b->published == 3 && b->passes == 1);
+
+	/* Nothing new: nothing counted, nothing written. */
+	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
+	CHECK(st.users == 0 && st.published == 0 && b->passes == 2);
+
+	/* u1 touches 3: only it is fresh (pairs 3-2 and 3-1); m3 = 2. */
+	_touch(&r, 11, 3, EVT_VIEW, T0 + 5000);
+	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
+	CHECK(st.users == 1 && st.fresh == 1);
+	/* c31 = 2, m3 = 2, m1 = 2: 2 / (2 + 2 - 2) = 1; c32 = 1: 1 / 2 */
+	CHECK_NEAR(_sim(&r, 3, 1), 1.0, 1e-4);
+	CHECK_NEAR(_sim(&r, 3, 2), 0.5, 1e-4);
+
+	/* The history of u2 (3 and 1; not the impression of 4): 1's list
+	 * (2: 0.5, 3: 1 after the update) and 3's (1: 1, 2: 0.5). */
+	struct lrn_profile p;
+	REQUIRE(prof_read(&r, 12, &p) == 0);
+	struct nbr_acc acc;
+	CHECK_EQ_INT(nbrs_history(&r, &p, &acc), 2);
+	CHECK_NEAR(nbr_acc_get(&acc, lrn_seen_fold(2)), 0.5 + 0.5, 1e-4);
+	CHECK(nbr_acc_get(&acc, lrn_seen_fold(4)) == 0.0f);
+	CHECK_EQ_INT(nbrs_history(&r, NULL, &acc), 0);
+	CHECK_EQ_INT(acc.n, 0);
+
+	/* A record taken over by another user counts that user afresh. */
+	REQUIRE(prof_delete(&r, 0, 11) == 0);
+	_touch(&r, 13, 5, EVT_CLICK, T0 + 9000);
+	_touch(&r, 13, 6, EVT_CLICK, T0 + 9001);
+	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
+	CHECK(st.fresh == 2);
+	CHECK_NEAR(_sim(&r, 5, 6), 1.0, 1e-4);
+
+	/* The table holds 8 lists: more items are refused, and counted. */
+	for (uint64_t i = 0; i < 10; i++)
+		_touch(&r, 14, 100 + i, EVT_CLICK, T0 + 10000 + (int64_t)i);
+	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
+	CHECK(b->items == 8 && b->refused > 0);
+
+	/* Torn lists: a reader process while the writer rewrites 1000's
+	 * list with every sim equal (one user after another touching
+	 * 1000 after k fresh partners). */
+	nbrs_feed_free(&f);
+	struct reg r2;
+	struct reg_geometry g2 = st_geo(1, 4, 64, 4096, 16, 16);
+	g2.neighbor_capacity = 4096;
+	g2.neighbor_slots = 8192;
+	st_create(&r2, st_instance("nbr2"), &g2, REG_RUNNING);
+	REQUIRE(nbrs_feed_init(&f, &r2, &_prm) == 0);
+	volatile int *done = st_shared(sizeof(int));
+	struct _rd rd = { &r2, done };
+	pid_t kid = st_fork(_reader, &rd);
+	for (uint64_t u = 0; u < 1500; u++) {
+		_touch(&r2, 5000 + u, 2000 + u, EVT_CLICK, T0 + (int64_t)u);
+		_touch(&r2, 5000 + u, 1000, EVT_CLICK, T0 + (int64_t)u + 1);
+		REQUIRE(nbrs_pass(&f, &r2, NULL) == 0);
+	}
+	__atomic_store_n(done, 1, __ATOMIC_RELEASE);
+	CHECK(st_wait_ok(kid, "reader"));
+	nbrs_feed_free(&f);
+	return check_done("shm neighbors_pass");
+}
