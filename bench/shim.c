@@ -18,6 +18,7 @@
 #include "shm/profiles.h"
 #include "shm/boot.h"
 #include "shm/catalog.h"
+#include "shm/neighbors.h"
 #include "shm/region.h"
 #include "shm/segment.h"
 #include "ipc/json.h"
@@ -504,6 +505,34 @@ double bsh_bytes_per_user(const struct bsh *b)
 /* The user the rankings are for: "ranked" with 60 events over 8
  * categories, at several hours and places, so every factor has something
  * to read. */
+/* A full neighbour list for each item the ranked user touched lately
+ * (the most a ranking sums: LRN_SEEN lists of NBR_K), over the
+ * candidates: the collaborative factor's whole cost is measured. */
+static int _rank_neighbors(struct bsh *b, const struct lrn_profile *p,
+    char *err, size_t errlen)
+{
+	uint32_t hist[LRN_SEEN];
+	unsigned n = nbr_history(p, hist);
+	for (unsigned h = 0; h < n; h++) {
+		struct nbr_list l;
+		memset(&l, 0, sizeof(l));
+		for (unsigned k = 0; k < NBR_K; k++) {
+			const char *id =
+			    b->cand_ids[(h * 37 + k * 5) % BSH_CANDS];
+			l.fold[k] =
+			    lrn_seen_fold(evt_entity_key(id, strlen(id)));
+			l.sim[k] = (uint16_t)(NBR_SIM_ONE / (k + 2));
+		}
+		int rc = nbrs_put(&b->r, hist[h], &l);
+		if (rc) {
+			snprintf(err, errlen, "neighbour lists: %s",
+			    strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 {
 	int rc = cat_lock(&b->r, err, errlen);
@@ -558,7 +587,7 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 		lrn_apply(&slot->p, &b->r.hdr->params, &e, &it.item);
 		prof_write_end(slot);
 	}
-	return 0;
+	return _rank_neighbors(b, &slot->p, err, errlen);
 }
 
 int bsh_rank_segments(struct bsh *b, char *err, size_t errlen)
@@ -614,9 +643,14 @@ void bsh_rank_full_step(struct bsh *b)
 int bsh_rank_verify(struct bsh *b, char *err, size_t errlen)
 {
 	unsigned char seen[BSH_CANDS] = { 0 };
-	for (unsigned i = 0; i < BSH_CANDS; i++)
+	unsigned collab = 0;
+	for (unsigned i = 0; i < BSH_CANDS; i++) {
 		if (b->ranked[i].index < BSH_CANDS)
 			seen[b->ranked[i].index]++;
+		collab += b->ranked[i].collab > 1.0f;
+	}
+	if (!collab) /* the neighbour lists were not read */
+		b->rank_errors++;
 	for (unsigned i = 0; i < BSH_CANDS; i++)
 		if (seen[i] != 1 || (b->segmented && !b->ranked[i].segment))
 			b->rank_errors++; /* with segments, each names one */

@@ -54,12 +54,12 @@ static uint32_t _hash(uint32_t fold, uint32_t mask)
 	return (uint32_t)(((uint64_t)(fold >> 12) * 0x9E3779B1u) >> 16) & mask;
 }
 
-/* Writer: stores l as fold's list (a new entry when none). */
-static void _put(void *arg, uint32_t fold, const struct nbr_list *l)
+int nbrs_put(const struct reg *r, uint32_t fold, const struct nbr_list *l)
 {
-	const struct reg *r = arg;
 	struct nbr_block *b = reg_neighbors(r);
 	struct nbr_entry *e = reg_neighbor_entries(r);
+	if (!r->hdr->geo.neighbor_slots || !fold)
+		return -EINVAL;
 	uint32_t mask = r->hdr->geo.neighbor_slots - 1;
 	uint32_t i = _hash(fold, mask);
 	for (uint32_t step = 0; step <= mask; step++, i = (i + 1) & mask) {
@@ -75,9 +75,15 @@ static void _put(void *arg, uint32_t fold, const struct nbr_list *l)
 		if (fresh)
 			ck_pr_store_32(&b->items, b->items + 1);
 		ck_pr_store_64(&b->published, b->published + 1);
-		return;
+		return 0;
 	}
 	ck_pr_store_64(&b->refused, b->refused + 1);
+	return -ENOSPC;
+}
+
+static void _put(void *arg, uint32_t fold, const struct nbr_list *l)
+{
+	nbrs_put(arg, fold, l);
 }
 
 int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st)

@@ -54,6 +54,11 @@ struct nbrs_stats {
  */
 int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st);
 
+/* Writer only: stores l as the list of item fold (nbrs_pass does; a
+ * benchmark or a test may too). 0, -EINVAL (no table, fold 0) or -ENOSPC
+ * (the table is full: counted as refused). */
+int nbrs_put(const struct reg *r, uint32_t fold, const struct nbr_list *l);
+
 /* Any process: the list of an item fold: 0, -ENOENT or -EBUSY (its
  * writer died mid-write). */
 int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out);
