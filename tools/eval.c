@@ -714,6 +714,7 @@ static const struct {
 	{ "short_blend", 0.0, 1.0, false },
 	{ "time_strength", 0.0, 3.0, false },
 	{ "dist_scale_km", 0.5, 50.0, true },
+	{ "collab_gain", 1.0, 300.0, true },
 };
 #define _NKNOBS (sizeof(_knobs) / sizeof(_knobs[0]))
 
@@ -762,6 +763,10 @@ static int _draw(struct _ev *x, const struct cfg *given)
 	for (unsigned t = 1; t < x->ntrials; t++) {
 		x->trials[t].c = *given;
 		for (size_t k = 0; k < _NKNOBS; k++) {
+			/* A factor switched off (collab_gain 0) stays off. */
+			if (_get(given, _knobs[k].name) == 0.0 &&
+			    _knobs[k].lo > 0.0)
+				continue;
 			double u = rng_uniform(&g), lo = _knobs[k].lo,
 			       hi = _knobs[k].hi;
 			double v = _knobs[k].log ? lo * pow(hi / lo, u)
