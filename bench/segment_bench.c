@@ -33,6 +33,9 @@
  *   parts       the same public calls outside seg_refresh, once, to split
  *               "cluster": km_fit, km_silhouette, and the rest;
  *   refresh k=0 one refresh with k chosen by silhouette over 3..8;
+ *   neighbours  the item-neighbour pass (nbrs_pass, default settings)
+ *               with every user new to it (each whole window counted: a
+ *               pass's worst case), then with nothing new;
  *   ingest      the real shard workers (wrk_main, one process per shard)
  *               fed by a publisher process (pen_open,
  *               client_publish_records) sending events for existing users
@@ -80,6 +83,7 @@
 #include "shm/catalog.h"
 #include "shm/profiles.h"
 #include "shm/region.h"
+#include "shm/neighbors.h"
 #include "shm/segment.h"
 #include "workers/worker.h"
 
@@ -402,6 +406,49 @@ static int _fill(const struct reg *r, uint64_t n, uint8_t *truth,
 }
 
 /* Baseline: copy every record; checks the profiles and events seen. */
+/*
+ * The segmenter's item-neighbour pass (shm/neighbors.h) over the whole
+ * region: first with every user new to it (each user's whole window
+ * counted), then with nothing new (a glance at each record). Checks that
+ * every user was counted and lists were published.
+ */
+static int _neighbors(const struct reg *r, uint64_t n, double copy_s)
+{
+	struct cfg c;
+	cfg_defaults(&c);
+	struct nbr_params np;
+	nbrs_params_of(&c, &np);
+	struct nbrs_feed f;
+	int rc = nbrs_feed_init(&f, r, &np);
+	if (rc) {
+		fprintf(stderr, "segment-bench: neighbour feed: %s\n",
+		    strerror(-rc));
+		return 1;
+	}
+	struct nbrs_stats st[2];
+	double wall[2], cpu[2];
+	for (int i = 0; i < 2; i++) {
+		double t0 = _now_s(), c0 = _cpu_s();
+		nbrs_pass(&f, r, &st[i]);
+		wall[i] = _now_s() - t0;
+		cpu[i] = _cpu_s() - c0;
+	}
+	printf(
+	    "neighbours: first pass %.3f s, %.3f s CPU (%llu users, %llu touched entries, %llu pairs, %u lists; %.2fx copy), next with nothing new %.3f s, %.3f s CPU\n",
+	    wall[0], cpu[0], (unsigned long long)st[0].users,
+	    (unsigned long long)st[0].fresh, (unsigned long long)f.counts.pairs,
+	    st[0].published, wall[0] / copy_s, wall[1], cpu[1]);
+	bool ok = st[0].users == n && st[0].published > 0 && st[1].users == 0;
+	nbrs_feed_free(&f);
+	if (!ok) {
+		fprintf(stderr,
+		    "segment-bench: neighbour pass counted %llu of %llu users\n",
+		    (unsigned long long)st[0].users, (unsigned long long)n);
+		return 1;
+	}
+	return 0;
+}
+
 static int _copy_all(const struct reg *r, uint64_t n, uint64_t events,
     double *secs, double *cpu)
 {
@@ -1145,6 +1192,9 @@ int main(int argc, char **argv)
 	    r0.st.seconds_total, r0.cpu_s, r0.st.seconds_copy,
 	    r0.st.seconds_features, r0.st.seconds_cluster, r0.t.k,
 	    r0.t.silhouette, r0.ari, r0.ari_n);
+
+	if (_neighbors(&r, o.users, mcopy))
+		return 1;
 
 	struct ingest_result flat, paced;
 	double rate = 0;

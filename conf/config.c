@@ -250,6 +250,8 @@ static const struct _cfg_desc
 		"items the segmenter keeps neighbour lists for (items users engaged with close together: the ranker's collaborative factor, engine/nbr.h); 0 = none"),
 	    CFG_UINT(neighbor_interval_s, 10, 1, 86400, 0,
 		"the segmenter counts what is new in the profiles' recent items and republishes the changed neighbour lists this often"),
+	    CFG_DOUBLE(neighbor_cpu_share, 0.25, 0.01, 1.0,
+		"longest share of a core the segmenter's neighbour passes take: after a pass of d seconds the next waits until d / share has gone by (when that is more than neighbor_interval_s)"),
 	    CFG_UINT(neighbor_candidates, 64, 32, 64, 0,
 		"pair counters an item keeps (space-saving): more hold weaker pairs; the 32 most similar are published"),
 	    CFG_DOUBLE(neighbor_half_life_days, 0.0, 0.0, 36500.0,

@@ -164,6 +164,7 @@ struct cfg {
 	unsigned experiment_look_s;
 	/* item neighbours (shm/neighbors.h, engine/nbr.h) */
 	unsigned neighbor_items, neighbor_interval_s, neighbor_candidates;
+	double neighbor_cpu_share;
 	double neighbor_half_life_days, neighbor_min_count, neighbor_shrink;
 	char segment_overrides[CFG_OVERRIDES_STR_MAX + 1];
 

@@ -140,19 +140,19 @@ static void _mark(struct nbr_counts *x, uint32_t i, double w)
 	}
 }
 
-/* Space-saving: adds w to a's counter of b. */
+/* Space-saving: adds w to a's counter of b. The search for b is a
+ * branch-free scan; the smallest counter is looked for only when b is new
+ * and every counter is taken. */
 static void _pair(struct nbr_counts *x, struct _hdr *a, uint32_t b, double w)
 {
 	uint32_t *f = _folds(a);
 	double *c = _counts(x, a);
-	unsigned n = a->ncand, low = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (f[i] == b) {
-			c[i] += w;
-			return;
-		}
-		if (c[i] < c[low])
-			low = i;
+	unsigned n = a->ncand, at = n;
+	for (unsigned i = 0; i < n; i++)
+		at = f[i] == b ? i : at;
+	if (at < n) {
+		c[at] += w;
+		return;
 	}
 	if (n < x->prm.candidates) {
 		f[n] = b;
@@ -160,6 +160,9 @@ static void _pair(struct nbr_counts *x, struct _hdr *a, uint32_t b, double w)
 		a->ncand++;
 		return;
 	}
+	unsigned low = 0;
+	for (unsigned i = 1; i < n; i++)
+		low = c[i] < c[low] ? i : low;
 	f[low] = b;
 	c[low] += w;
 }

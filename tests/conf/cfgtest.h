@@ -67,6 +67,7 @@ static const char *const cfgtest_names[] = {
 	"segment_min_share",
 	"neighbor_items",
 	"neighbor_interval_s",
+	"neighbor_cpu_share",
 	"neighbor_candidates",
 	"neighbor_half_life_days",
 	"neighbor_min_count",
