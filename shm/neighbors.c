@@ -141,6 +141,12 @@ int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st)
 	return 0;
 }
 
+int64_t nbrs_next_ms(int64_t interval_ms, int64_t pass_ms, double share)
+{
+	double w = share > 0.0 ? (double)pass_ms / share : (double)INT64_MAX;
+	return w > (double)interval_ms ? (int64_t)w : interval_ms;
+}
+
 int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out)
 {
 	uint32_t slots = r->hdr->geo.neighbor_slots;

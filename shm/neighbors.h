@@ -59,6 +59,11 @@ int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st);
  * (the table is full: counted as refused). */
 int nbrs_put(const struct reg *r, uint32_t fold, const struct nbr_list *l);
 
+/* When the next pass is due, in ms after the start of one that took
+ * pass_ms: the interval, or pass_ms / share when that is longer (the
+ * passes then take that share of a core). share in (0, 1]. */
+int64_t nbrs_next_ms(int64_t interval_ms, int64_t pass_ms, double share);
+
 /* Any process: the list of an item fold: 0, -ENOENT or -EBUSY (its
  * writer died mid-write). */
 int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out);

@@ -74,15 +74,11 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		    ck_pr_load_uint(&r->hdr->state) == REG_RUNNING) {
 			struct nbrs_stats ns;
 			nbrs_pass(&nb, r, &ns);
-			/* A pass that took d waits d / share in all before the
-			 * next: at most that share of a core, however busy. */
-			int64_t d = reg_now_mono_ms() - now;
+			/* At most neighbor_cpu_share of a core, however busy. */
+			count_every =
+			    nbrs_next_ms((int64_t)c->neighbor_interval_s * 1000,
+				reg_now_mono_ms() - now, c->neighbor_cpu_share);
 			counted = now;
-			count_every = (int64_t)c->neighbor_interval_s * 1000;
-			if ((double)d / c->neighbor_cpu_share >
-			    (double)count_every)
-				count_every = (int64_t)((double)d /
-				    c->neighbor_cpu_share);
 			if (ns.users)
 				LOG(c, CFG_LOG_DEBUG, _ROLE,
 				    "neighbours: %llu users, %llu items counted, %u lists",

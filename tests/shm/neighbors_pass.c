@@ -163,5 +163,12 @@ int main(void)
 	__atomic_store_n(done, 1, __ATOMIC_RELEASE);
 	CHECK(st_wait_ok(kid, "reader"));
 	nbrs_feed_free(&f);
+
+	/* The CPU budget: the interval, or d / share when longer. */
+	CHECK(nbrs_next_ms(10000, 100, 0.25) == 10000);
+	CHECK(nbrs_next_ms(10000, 5000, 0.25) == 20000);
+	CHECK(nbrs_next_ms(10000, 2500, 0.25) == 10000);
+	CHECK(nbrs_next_ms(1000, 900, 1.0) == 1000);
+	CHECK(nbrs_next_ms(1000, 1500, 1.0) == 1500);
 	return check_done("shm neighbors_pass");
 }
