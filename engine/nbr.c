@@ -311,7 +311,8 @@ uint32_t nbr_counts_publish(struct nbr_counts *x, nbr_emit_fn emit, void *arg)
 
 void nbr_acc_clear(struct nbr_acc *a)
 {
-	memset(a->fold, 0, sizeof(a->fold));
+	for (unsigned i = 0; i < a->n; i++)
+		a->slot[a->used[i]].fold = 0;
 	a->n = 0;
 }
 
@@ -323,18 +324,20 @@ static unsigned _acc_hash(uint32_t fold)
 
 void nbr_acc_add(struct nbr_acc *a, const struct nbr_list *l, float weight)
 {
+	const float scale = weight / NBR_SIM_ONE;
 	for (unsigned k = 0; k < NBR_K && l->fold[k]; k++) {
-		unsigned i = _acc_hash(l->fold[k]);
-		while (a->fold[i] && a->fold[i] != l->fold[k])
+		uint32_t f = l->fold[k];
+		unsigned i = _acc_hash(f);
+		while (a->slot[i].fold && a->slot[i].fold != f)
 			i = (i + 1) & (NBR_ACC_SLOTS - 1);
-		if (!a->fold[i]) {
+		if (!a->slot[i].fold) {
 			if (a->n >= NBR_ACC_SLOTS / 2)
 				return; /* cannot happen: LRN_SEEN x NBR_K */
-			a->fold[i] = l->fold[k];
-			a->sum[i] = 0.0f;
-			a->n++;
+			a->slot[i].fold = f;
+			a->slot[i].sum = 0.0f;
+			a->used[a->n++] = (uint16_t)i;
 		}
-		a->sum[i] += weight * (float)l->sim[k] / NBR_SIM_ONE;
+		a->slot[i].sum += scale * (float)l->sim[k];
 	}
 }
 
@@ -343,9 +346,9 @@ float nbr_acc_get(const struct nbr_acc *a, uint32_t fold)
 	if (!a->n || !fold)
 		return 0.0f;
 	for (unsigned i = _acc_hash(fold);; i = (i + 1) & (NBR_ACC_SLOTS - 1)) {
-		if (a->fold[i] == fold)
-			return a->sum[i];
-		if (!a->fold[i])
+		if (a->slot[i].fold == fold)
+			return a->slot[i].sum;
+		if (!a->slot[i].fold)
 			return 0.0f;
 	}
 }

@@ -141,11 +141,16 @@ bool nbr_counts_list(const struct nbr_counts *x, uint32_t fold,
 /* The history's lists summed by neighbour: a small table of fold -> sum. */
 #define NBR_ACC_SLOTS 1024 /* >= 2 x LRN_SEEN x NBR_K, a power of two */
 struct nbr_acc {
-	uint32_t fold[NBR_ACC_SLOTS];
-	float sum[NBR_ACC_SLOTS];
+	struct {
+		uint32_t fold; /* 0: free */
+		float sum;
+	} slot[NBR_ACC_SLOTS];		  /* a probe reads one line */
+	uint16_t used[NBR_ACC_SLOTS / 2]; /* slots taken, for clearing */
 	unsigned n;
 };
 
+/* An all-zero nbr_acc is empty (calloc, = { 0 }); so is one after
+ * nbr_acc_clear, which touches only the slots the last sums took. */
 void nbr_acc_clear(struct nbr_acc *a);
 /* Adds one history item's list, each entry's sim times `weight`. */
 void nbr_acc_add(struct nbr_acc *a, const struct nbr_list *l, float weight);

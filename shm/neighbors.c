@@ -173,6 +173,15 @@ unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
 		return 0;
 	uint32_t fold[LRN_SEEN];
 	unsigned n = nbr_history(p, fold), found = 0;
+	/* Every list's lines asked for first, so their misses overlap (the
+	 * first probe is where a list almost always is; only a hint). */
+	const struct nbr_entry *e = reg_neighbor_entries(r);
+	uint32_t mask = r->hdr->geo.neighbor_slots - 1;
+	for (unsigned i = 0; i < n; i++) {
+		const char *at = (const char *)&e[_hash(fold[i], mask)];
+		for (unsigned b = 0; b < sizeof(*e); b += 64)
+			__builtin_prefetch(at + b);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct nbr_list l;
 		if (nbrs_get(r, fold[i], &l) == 0) {

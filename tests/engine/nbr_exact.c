@@ -219,7 +219,7 @@ static void _full(void)
 
 static void _acc(void)
 {
-	struct nbr_acc a;
+	static struct nbr_acc a; /* zero: empty */
 	nbr_acc_clear(&a);
 	CHECK(nbr_acc_get(&a, F(1)) == 0.0f);
 	struct nbr_list l1 = { 0 }, l2 = { 0 };
@@ -247,6 +247,13 @@ static void _acc(void)
 	}
 	CHECK_EQ_INT(a.n, LRN_SEEN * NBR_K);
 	CHECK(nbr_acc_get(&a, F(LRN_SEEN * NBR_K)) == 1.0f);
+	/* clearing empties what was taken, and only that is touched */
+	nbr_acc_clear(&a);
+	CHECK_EQ_INT(a.n, 0);
+	for (unsigned i = 0; i < NBR_ACC_SLOTS; i++)
+		if (a.slot[i].fold)
+			CHECK(0);
+	CHECK(nbr_acc_get(&a, F(7)) == 0.0f);
 }
 
 static void _history(void)

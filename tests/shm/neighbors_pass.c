@@ -121,7 +121,7 @@ int main(void)
 	 * (2: 0.5, 3: 1 after the update) and 3's (1: 1, 2: 0.5). */
 	struct lrn_profile p;
 	REQUIRE(prof_read(&r, 12, &p) == 0);
-	struct nbr_acc acc;
+	static struct nbr_acc acc; /* zero: empty */
 	CHECK_EQ_INT(nbrs_history(&r, &p, &acc), 2);
 	CHECK_NEAR(nbr_acc_get(&acc, lrn_seen_fold(2)), 0.5 + 0.5, 1e-4);
 	CHECK(nbr_acc_get(&acc, lrn_seen_fold(4)) == 0.0f);
