@@ -49,6 +49,8 @@ void nbrs_feed_free(struct nbrs_feed *f)
 	f->prev_events = f->prev_user = NULL;
 }
 
+#define NBRS_READ_TRIES 4
+
 static uint32_t _hash(uint32_t fold, uint32_t mask)
 {
 	return (uint32_t)(((uint64_t)(fold >> 12) * 0x9E3779B1u) >> 16) & mask;
@@ -147,22 +149,29 @@ int64_t nbrs_next_ms(int64_t interval_ms, int64_t pass_ms, double share)
 	return w > (double)interval_ms ? (int64_t)w : interval_ms;
 }
 
-int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out)
+/* The entry of fold, or NULL. */
+static const struct nbr_entry *_entry(const struct reg *r, uint32_t fold)
 {
 	uint32_t slots = r->hdr->geo.neighbor_slots;
 	if (!slots || !fold)
-		return -ENOENT;
+		return NULL;
 	const struct nbr_entry *e = reg_neighbor_entries(r);
 	uint32_t mask = slots - 1, i = _hash(fold, mask);
 	for (uint32_t step = 0; step <= mask; step++, i = (i + 1) & mask) {
 		uint32_t have = ck_pr_load_32(&e[i].fold);
 		if (have == fold)
-			return seq_read_copy(&e[i].seq, out, &e[i].list,
-			    sizeof(*out));
+			return &e[i];
 		if (!have)
-			return -ENOENT;
+			return NULL;
 	}
-	return -ENOENT;
+	return NULL;
+}
+
+int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out)
+{
+	const struct nbr_entry *e = _entry(r, fold);
+	return e ? seq_read_copy(&e->seq, out, &e->list, sizeof(*out))
+		 : -ENOENT;
 }
 
 unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
@@ -183,8 +192,13 @@ unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
 			__builtin_prefetch(at + b);
 	}
 	for (unsigned i = 0; i < n; i++) {
+		/* The segmenter writes at a lower priority: a list it is
+		 * rewriting right now is done without, never waited for. */
+		const struct nbr_entry *le = _entry(r, fold[i]);
 		struct nbr_list l;
-		if (nbrs_get(r, fold[i], &l) == 0) {
+		if (le &&
+		    seq_read_copy_tries(&le->seq, &l, &le->list, sizeof(l),
+			NBRS_READ_TRIES) == 0) {
 			nbr_acc_add(acc, &l, 1.0f);
 			found++;
 		}

@@ -72,8 +72,10 @@ int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out);
  * Any process: the user's history lists summed into acc (engine/nbr.h
  * scoring; then cf of a candidate = nbr_acc_get(acc, lrn_seen_fold(key))):
  * the list of each touched seen[] entry of the profile. A NULL profile or
- * a region without the table leaves acc empty. Returns the number of
- * history lists found.
+ * a region without the table leaves acc empty. A list its writer is
+ * rewriting at that instant is left out (a few tries, no waiting: the
+ * segmenter runs at a lower priority and may be preempted mid-write).
+ * Returns the number of history lists read.
  */
 unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
     struct nbr_acc *acc);

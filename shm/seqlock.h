@@ -29,11 +29,16 @@ static inline void seq_write_end(struct ck_sequence *sq)
 	ck_pr_store_uint(&sq->sequence, sq->sequence + 1);
 }
 
-/* Any process: a consistent copy of n bytes at src, or -EBUSY. */
-static inline int seq_read_copy(const struct ck_sequence *sq, void *dst,
-    const void *src, size_t n)
+/*
+ * Any process: a consistent copy of n bytes at src in at most `tries`
+ * attempts, or -EBUSY. A reader that must not wait on a writer of lower
+ * priority (one preempted mid-write keeps the count odd until it runs
+ * again) passes a few and does without the data when they fail.
+ */
+static inline int seq_read_copy_tries(const struct ck_sequence *sq, void *dst,
+    const void *src, size_t n, unsigned tries)
 {
-	for (unsigned spins = 0; spins < SEQ_READ_SPINS; spins++) {
+	for (unsigned spins = 0; spins < tries; spins++) {
 		unsigned v = ck_pr_load_uint(&sq->sequence);
 		if (v & 1) {
 			ck_pr_stall();
@@ -46,6 +51,13 @@ static inline int seq_read_copy(const struct ck_sequence *sq, void *dst,
 			return 0;
 	}
 	return -EBUSY;
+}
+
+/* Any process: a consistent copy of n bytes at src, or -EBUSY. */
+static inline int seq_read_copy(const struct ck_sequence *sq, void *dst,
+    const void *src, size_t n)
+{
+	return seq_read_copy_tries(sq, dst, src, n, SEQ_READ_SPINS);
 }
 
 /* The writer's successor: forces a count left odd even. true if it was. */
