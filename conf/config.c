@@ -247,7 +247,7 @@ static const struct _cfg_desc
 	    CFG_DOUBLE(segment_min_share, 0.02, 0.0, 0.5,
 		"when k is chosen (segments_k 0), a smaller k is taken while a segment would hold less than this share of the users"),
 	    CFG_UINT(neighbor_items, 65536, 0, 4194304, 0,
-		"items the segmenter keeps neighbour lists for (items users engaged with close together: the ranker's collaborative factor, engine/nbr.h); 0 = none"),
+		"items the segmenter keeps neighbour lists for (items users touched close together: the ranker's collaborative factor, engine/nbr.h): 512 bytes of shared memory per item (256-byte lists in a table kept at most half full) and up to ~800 bytes of the segmenter's memory per item counted; 0 = none"),
 	    CFG_UINT(neighbor_interval_s, 10, 1, 86400, 0,
 		"the segmenter counts what is new in the profiles' recent items and republishes the changed neighbour lists this often"),
 	    CFG_DOUBLE(neighbor_cpu_share, 0.25, 0.01, 1.0,
