@@ -307,6 +307,65 @@ uint32_t nbr_counts_publish(struct nbr_counts *x, nbr_emit_fn emit, void *arg)
 	return n;
 }
 
+const void *nbr_counts_items(const struct nbr_counts *x)
+{
+	return x->items;
+}
+
+/* Whether item h of bytes read back is counts this table could hold. */
+static bool _item_ok(const struct nbr_counts *x, struct _hdr *h)
+{
+	if (!h->fold || (h->fold & ~LRN_SEEN_FOLD) ||
+	    h->ncand > x->prm.candidates || !isfinite(h->mass) || h->mass < 0 ||
+	    !isfinite(h->wlast) || h->wlast < 0)
+		return false;
+	const uint32_t *f = _folds(h);
+	const double *c = _counts(x, h);
+	for (unsigned i = 0; i < h->ncand; i++)
+		if (!f[i] || (f[i] & ~LRN_SEEN_FOLD) || !isfinite(c[i]) ||
+		    c[i] < 0)
+			return false;
+	return true;
+}
+
+/* Empties the table (keeps its memory). */
+static void _empty(struct nbr_counts *x)
+{
+	memset(x->slots, 0, (size_t)x->cap * sizeof(*x->slots));
+	x->n = x->n_dirty = 0;
+}
+
+int nbr_counts_restore(struct nbr_counts *x, const void *items, uint32_t n)
+{
+	if (x->n)
+		return -EINVAL;
+	if (n > x->max_items)
+		return -ENOSPC;
+	if (n > x->items_cap) {
+		unsigned char *g = realloc(x->items, (size_t)n * x->stride);
+		if (!g)
+			return -ENOMEM;
+		x->items = g;
+		x->items_cap = n;
+	}
+	if (n)
+		memcpy(x->items, items, (size_t)n * x->stride);
+	for (uint32_t i = 0; i < n; i++) {
+		struct _hdr *h = _at(x, i);
+		uint32_t *slot = _item_ok(x, h) ? _find(x, h->fold) : NULL;
+		if (!slot || *slot) { /* bad, or the fold twice */
+			_empty(x);
+			return -EINVAL;
+		}
+		*slot = i + 1;
+		x->n = i + 1;
+		h->dirty = 1;
+		x->dirty[i] = i;
+	}
+	x->n_dirty = n;
+	return 0;
+}
+
 /* --- scoring -------------------------------------------------------- */
 
 void nbr_acc_clear(struct nbr_acc *a)

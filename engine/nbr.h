@@ -136,6 +136,19 @@ uint32_t nbr_counts_publish(struct nbr_counts *x, nbr_emit_fn emit, void *arg);
 bool nbr_counts_list(const struct nbr_counts *x, uint32_t fold,
     struct nbr_list *out);
 
+/*
+ * The counts as bytes, to keep them across restarts (shm/neighbors.h
+ * writes them to a file): x->n items of x->stride bytes from
+ * nbr_counts_items(). nbr_counts_restore() takes such bytes back into an
+ * empty table of the same candidates: every item is checked (a fold, at
+ * most `candidates` partners of non-zero folds, finite non-negative
+ * values, no fold twice) and marked changed, so the next publication
+ * writes every list. 0, -EINVAL (bytes that are not counts: the table
+ * is left empty) or -ENOSPC (more items than max_items).
+ */
+const void *nbr_counts_items(const struct nbr_counts *x);
+int nbr_counts_restore(struct nbr_counts *x, const void *items, uint32_t n);
+
 /* --- scoring -------------------------------------------------------- */
 
 /* The history's lists summed by neighbour: a small table of fold -> sum. */

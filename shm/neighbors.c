@@ -5,8 +5,12 @@
 
 #include <ck_pr.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include "shm/profiles.h"
 #include "shm/seqlock.h"
@@ -204,4 +208,158 @@ unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
 		}
 	}
 	return found;
+}
+
+/* --- keeping the counts across restarts ------------------------------ */
+
+#define _FILE_MAGIC "PENNBR\0\1"
+#define _FILE_VERSION 1
+
+struct _file_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t candidates, stride, n_items, pad0;
+	double half_life_days, t0_ms;
+	uint32_t have_t0, pad;
+	uint64_t sum; /* XXH3 of the body, seeded with the header's */
+};
+
+void nbrs_path(const char *state_dir, const char *instance, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/%s.nbr", state_dir, instance);
+}
+
+static uint64_t _file_sum(const struct _file_hdr *h, const void *body,
+    size_t len)
+{
+	struct _file_hdr z = *h;
+	z.sum = 0;
+	return XXH3_64bits_withSeed(body, len, XXH3_64bits(&z, sizeof(z)));
+}
+
+int nbrs_save(const struct nbrs_feed *f, const char *path, char *err,
+    size_t errlen)
+{
+	const struct nbr_counts *x = &f->counts;
+	size_t len = (size_t)x->n * x->stride;
+	struct _file_hdr h = { .version = _FILE_VERSION,
+		.candidates = x->prm.candidates,
+		.stride = (uint32_t)x->stride,
+		.n_items = x->n,
+		.half_life_days = x->prm.half_life_days,
+		.t0_ms = x->t0_ms,
+		.have_t0 = x->have_t0 };
+	memcpy(h.magic, _FILE_MAGIC, sizeof(h.magic));
+	const void *body = len ? nbr_counts_items(x) : "";
+	h.sum = _file_sum(&h, body, len);
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	/* 0600 like the snapshot beside it. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int rc = fp ? 0 : -errno;
+	if (!fp && fd >= 0)
+		close(fd);
+	if (!rc &&
+	    (fwrite(&h, sizeof(h), 1, fp) != 1 ||
+		(len && fwrite(body, len, 1, fp) != 1) || fflush(fp) ||
+		fsync(fileno(fp))))
+		rc = -EIO;
+	if (fp && fclose(fp) && !rc)
+		rc = -EIO;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(-rc));
+		unlink(tmp);
+	}
+	return rc;
+}
+
+/* Reads the whole file; *body malloc'ed (the caller frees). */
+static int _read_file(const char *path, struct _file_hdr *h,
+    unsigned char **body, size_t *len, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	int rc = 0;
+	*body = NULL;
+	if (fread(h, sizeof(*h), 1, fp) != 1 ||
+	    memcmp(h->magic, _FILE_MAGIC, sizeof(h->magic)) ||
+	    h->version != _FILE_VERSION) {
+		snprintf(err, errlen,
+		    "%s is not a neighbour count file of version %d", path,
+		    _FILE_VERSION);
+		rc = -EPROTO;
+	} else if (fseek(fp, 0, SEEK_END) || ftell(fp) < (long)sizeof(*h)) {
+		rc = -EIO;
+		snprintf(err, errlen, "cannot read %s", path);
+	} else {
+		*len = (size_t)ftell(fp) - sizeof(*h);
+		*body = malloc(*len + 1);
+		if (!*body || fseek(fp, (long)sizeof(*h), SEEK_SET) ||
+		    (*len && fread(*body, *len, 1, fp) != 1)) {
+			rc = *body ? -EIO : -ENOMEM;
+			snprintf(err, errlen, "cannot read %s", path);
+		}
+	}
+	fclose(fp);
+	return rc;
+}
+
+/* Every profile the region holds counts as counted up to now. */
+static void _counted_now(struct nbrs_feed *f, const struct reg *r)
+{
+	for (unsigned s = 0; s < f->shards; s++) {
+		uint32_t count = ck_pr_load_uint(&reg_shard(r, s)->count);
+		count = count < f->per_shard ? count : f->per_shard;
+		for (uint32_t i = 0; i < count; i++) {
+			const struct prof_slot *ps =
+			    &reg_shard_records(r, s)[i];
+			size_t at = (size_t)s * f->per_shard + i;
+			f->prev_events[at] = ck_pr_load_32(&ps->p.events);
+			f->prev_user[at] =
+			    (uint32_t)ck_pr_load_64(&ps->p.user_key);
+		}
+	}
+}
+
+int nbrs_load(struct nbrs_feed *f, const struct reg *r, const char *path,
+    char *err, size_t errlen)
+{
+	struct nbr_counts *x = &f->counts;
+	struct _file_hdr h;
+	unsigned char *body = NULL;
+	size_t len = 0;
+	int rc = _read_file(path, &h, &body, &len, err, errlen);
+	size_t ib = (size_t)h.n_items * x->stride;
+	if (!rc &&
+	    (h.candidates != x->prm.candidates || h.stride != x->stride ||
+		h.half_life_days != x->prm.half_life_days)) {
+		snprintf(err, errlen,
+		    "%s was counted with %u counters an item and a half-life of %g days, the settings say %u and %g: counting afresh",
+		    path, h.candidates, h.half_life_days, x->prm.candidates,
+		    x->prm.half_life_days);
+		rc = -EPROTO;
+	} else if (!rc && (ib != len || _file_sum(&h, body, len) != h.sum)) {
+		snprintf(err, errlen,
+		    "%s is torn or altered (checksum): counting afresh", path);
+		rc = -EBADMSG;
+	} else if (!rc && (rc = nbr_counts_restore(x, body, h.n_items))) {
+		snprintf(err, errlen, "%s: %s: counting afresh", path,
+		    rc == -ENOSPC ? "more items than neighbor_items"
+				  : "counts out of range");
+	} else if (!rc) {
+		x->t0_ms = h.t0_ms;
+		x->have_t0 = h.have_t0 != 0;
+		_counted_now(f, r);
+	}
+	free(body);
+	return rc;
 }

@@ -5,10 +5,9 @@
  *
  * Writer: the segmenter (a `penchant eval` or replay run's driver in its
  * private region). It holds a struct nbrs_feed: the counting state
- * (nbr_counts, in its own memory: a restarted segmenter counts afresh,
- * and the lists it published stay until their items are counted again)
- * and what it saw of each profile record last time (events and user), so
- * that a pass counts only what is new. Readers: any process, lock-free
+ * (nbr_counts, in its own memory, kept in a file beside the snapshot,
+ * below) and what it saw of each profile record last time (events and
+ * user), so that a pass counts only what is new. Readers: any process, lock-free
  * (sequence lock per entry).
  *
  * Errors are negative errno values. A feed is used by one thread.
@@ -58,6 +57,26 @@ int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st);
  * benchmark or a test may too). 0, -EINVAL (no table, fold 0) or -ENOSPC
  * (the table is full: counted as refused). */
 int nbrs_put(const struct reg *r, uint32_t fold, const struct nbr_list *l);
+
+/*
+ * Keeping the counts across restarts: "<state_dir>/<instance>.nbr" holds
+ * the feed's counts (nbr_counts_items: item folds and counts summed over
+ * users, no user key) under a checksum. nbrs_save writes it whole or not
+ * at all (a temporary file renamed). nbrs_load takes it into a fresh
+ * feed: the counts (every list is published again at the next pass: a
+ * new region has none), and every profile the region holds counts as
+ * counted up to its present events (the file keeps no user, so events
+ * applied after the last save and before the load are not counted). A
+ * file of other settings (candidates, half-life), a torn or altered one
+ * is refused with a message, and a feed so refused must be made again.
+ * 0 or a negative errno (-ENOENT: no file).
+ */
+void nbrs_path(const char *state_dir, const char *instance, char *buf,
+    size_t len);
+int nbrs_save(const struct nbrs_feed *f, const char *path, char *err,
+    size_t errlen);
+int nbrs_load(struct nbrs_feed *f, const struct reg *r, const char *path,
+    char *err, size_t errlen);
 
 /* When the next pass is due, in ms after the start of one that took
  * pass_ms: the interval, or pass_ms / share when that is longer (the

@@ -27,6 +27,39 @@ static void _on_term(int sig)
 	_stop = 1;
 }
 
+/* The neighbour counts a previous run kept, if any (a file it cannot
+ * take is said and left; counting starts afresh). 0, or the error of a
+ * feed that could not be made again (no neighbours then). */
+static int _load(const struct cfg *c, const struct reg *r, struct nbrs_feed *nb,
+    const struct nbr_params *np, const char *path)
+{
+	if (!path[0])
+		return 0;
+	char err[700];
+	int rc = nbrs_load(nb, r, path, err, sizeof(err));
+	if (rc == 0)
+		LOG(c, CFG_LOG_INFO, _ROLE,
+		    "neighbour counts of %u items from %s", nb->counts.n, path);
+	else if (rc != -ENOENT) {
+		LOG(c, CFG_LOG_WARN, _ROLE, "%s", err);
+		nbrs_feed_free(nb);
+		if ((rc = nbrs_feed_init(nb, r, np))) {
+			LOG(c, CFG_LOG_WARN, _ROLE, "no item neighbours: %s",
+			    strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void _save(const struct cfg *c, const struct nbrs_feed *nb,
+    const char *path)
+{
+	char err[700];
+	if (nbrs_save(nb, path, err, sizeof(err)))
+		LOG(c, CFG_LOG_WARN, _ROLE, "%s", err);
+}
+
 int sgm_main(const struct reg *r, const struct cfg *c)
 {
 	struct reg_proc *me = reg_proc(r, reg_proc_segmenter(r));
@@ -41,8 +74,9 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 	struct seg_options o;
 	seg_options_of(c, &o);
 	ck_pr_store_uint(&me->ready, 1);
-	/* Item neighbours: counted in this process's memory (a restart
-	 * counts afresh; the lists already published stay). */
+	/* Item neighbours: counted in this process's memory, kept in a
+	 * file beside the snapshot (read once the region runs: its
+	 * profiles say what was already counted). */
 	struct nbrs_feed nb;
 	struct nbr_params np;
 	nbrs_params_of(c, &np);
@@ -51,6 +85,15 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		LOG(c, CFG_LOG_WARN, _ROLE,
 		    "no item neighbours: %s (neighbor_items %u)",
 		    strerror(-nrc), c->neighbor_items);
+	/* The counts of the last run, kept beside the snapshot. */
+	char path[512] = "";
+	if (!nrc && c->snapshot && r->hdr->state_dir[0])
+		nbrs_path(r->hdr->state_dir, r->hdr->instance, path,
+		    sizeof(path));
+	bool loaded = false;
+	uint64_t saved_pairs = 0;
+	int64_t saved = reg_now_mono_ms(),
+		save_every = (int64_t)c->snapshot_interval_s * 1000;
 	int64_t counted = 0,
 		count_every = (int64_t)c->neighbor_interval_s * 1000;
 	/* A fresh region's first segmenter also serves the requests made
@@ -70,6 +113,11 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 			looked = now;
 			expb_looks(r);
 		}
+		if (!nrc && !loaded &&
+		    ck_pr_load_uint(&r->hdr->state) == REG_RUNNING) {
+			loaded = true;
+			nrc = _load(c, r, &nb, &np, path);
+		}
 		if (!nrc && now - counted >= count_every &&
 		    ck_pr_load_uint(&r->hdr->state) == REG_RUNNING) {
 			struct nbrs_stats ns;
@@ -79,6 +127,13 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 			    nbrs_next_ms((int64_t)c->neighbor_interval_s * 1000,
 				reg_now_mono_ms() - now, c->neighbor_cpu_share);
 			counted = now;
+			if (path[0] && save_every &&
+			    now - saved >= save_every &&
+			    nb.counts.pairs != saved_pairs) {
+				_save(c, &nb, path);
+				saved = now;
+				saved_pairs = nb.counts.pairs;
+			}
 			if (ns.users)
 				LOG(c, CFG_LOG_DEBUG, _ROLE,
 				    "neighbours: %llu users, %llu items counted, %u lists",
@@ -113,6 +168,8 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 			    st.seconds_total, st.seconds_copy,
 			    st.seconds_features, st.seconds_cluster);
 	}
+	if (path[0] && nb.counts.pairs != saved_pairs)
+		_save(c, &nb, path);
 	nbrs_feed_free(&nb);
 	return 0;
 }

@@ -190,6 +190,8 @@ static inline void hx_cleanup(struct hx *h)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s.audit", h->state_dir, h->instance);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.nbr", h->state_dir, h->instance);
+	unlink(path);
 	if (check_failures == 0)
 		unlink(h->log);
 	rmdir(h->state_dir);

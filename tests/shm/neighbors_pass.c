@@ -1,5 +1,9 @@
 /* neighbors_pass: the segmenter's pass over real profile records (shm/neighbors.h): counts only what is new since the last pass, follows a record to a new user, publishes the lists a reader finds by fold, sums a user's history for the ranker, refuses what does not fit and counts it; and a reader in another process never sees a torn list while the pass rewrites it. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include "shm/neighbors.h"
@@ -62,6 +66,91 @@ static int _reader(void *arg)
 				return 1;
 	}
 	return seen ? 0 : 2;
+}
+
+/* Equal counts: same items, masses and lists. */
+static void _same(const struct nbrs_feed *a, const struct nbrs_feed *b)
+{
+	CHECK_EQ_INT(a->counts.n, b->counts.n);
+	for (uint64_t it = 1; it < 8; it++) {
+		uint32_t fold = lrn_seen_fold(it);
+		struct nbr_list la, lb;
+		CHECK(nbr_counts_mass(&a->counts, fold) ==
+		    nbr_counts_mass(&b->counts, fold));
+		CHECK(nbr_counts_list(&a->counts, fold, &la) ==
+		    nbr_counts_list(&b->counts, fold, &lb));
+		CHECK(memcmp(&la, &lb, sizeof(la)) == 0);
+	}
+}
+
+/* The counts kept in a file and read back into a fresh feed; refused
+ * when torn, altered, cut or of other settings. */
+static void _keep(struct reg *r, struct nbrs_feed *f)
+{
+	char dir[] = "/tmp/nbrs-XXXXXX", path[64], err[800];
+	REQUIRE(mkdtemp(dir) != NULL);
+	nbrs_path(dir, "x", path, sizeof(path));
+	struct nbrs_feed g;
+	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
+	CHECK_EQ_INT(nbrs_load(&g, r, path, err, sizeof(err)), -ENOENT);
+	REQUIRE(nbrs_save(f, path, err, sizeof(err)) == 0);
+	struct stat sb;
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	REQUIRE(nbrs_load(&g, r, path, err, sizeof(err)) == 0);
+	_same(f, &g);
+	/* every profile counts as counted up to now: nothing is new, and
+	 * every list is written again (a new region has none) */
+	struct nbrs_stats st;
+	REQUIRE(nbrs_pass(&g, r, &st) == 0);
+	CHECK(st.users == 0 && st.published == g.counts.n);
+	/* a feed that counts already takes no file */
+	REQUIRE(nbrs_load(&g, r, path, err, sizeof(err)) == -EINVAL);
+	nbrs_feed_free(&g);
+	/* a profile's events since the save are new to the loaded feed */
+	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
+	REQUIRE(nbrs_load(&g, r, path, err, sizeof(err)) == 0);
+	_touch(r, 13, 7, EVT_CLICK, T0 + 9500);
+	REQUIRE(nbrs_pass(&g, r, &st) == 0);
+	CHECK(st.users == 1 && st.fresh == 1);
+	nbrs_feed_free(&g);
+
+	/* one byte changed anywhere after the header: refused */
+	FILE *fp = fopen(path, "r+b");
+	REQUIRE(fp != NULL);
+	REQUIRE(fseek(fp, -3, SEEK_END) == 0);
+	int ch = fgetc(fp);
+	REQUIRE(fseek(fp, -3, SEEK_END) == 0);
+	fputc(ch ^ 0x40, fp);
+	fclose(fp);
+	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
+	CHECK_EQ_INT(nbrs_load(&g, r, path, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "torn or altered") != NULL);
+	nbrs_feed_free(&g);
+	/* cut short: refused */
+	REQUIRE(nbrs_save(f, path, err, sizeof(err)) == 0);
+	REQUIRE(truncate(path, 100) == 0);
+	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
+	CHECK(nbrs_load(&g, r, path, err, sizeof(err)) < 0);
+	nbrs_feed_free(&g);
+	/* other settings: refused, naming both */
+	REQUIRE(nbrs_save(f, path, err, sizeof(err)) == 0);
+	struct nbr_params other = _prm;
+	other.half_life_days = 7;
+	REQUIRE(nbrs_feed_init(&g, r, &other) == 0);
+	CHECK_EQ_INT(nbrs_load(&g, r, path, err, sizeof(err)), -EPROTO);
+	CHECK(strstr(err, "half-life of 0 days, the settings say 64 and 7") !=
+	    NULL);
+	nbrs_feed_free(&g);
+	/* not a count file */
+	fp = fopen(path, "wb");
+	REQUIRE(fp != NULL);
+	fputs("hello, world: not counts at all, but long enough to read", fp);
+	fclose(fp);
+	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
+	CHECK_EQ_INT(nbrs_load(&g, r, path, err, sizeof(err)), -EPROTO);
+	nbrs_feed_free(&g);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -147,6 +236,8 @@ int main(void)
 	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
 	CHECK(st.fresh == 2);
 	CHECK_NEAR(_sim(&r, 5, 6), 1.0, 1e-4);
+
+	_keep(&r, &f);
 
 	/* The table holds 8 lists: more items are refused, and counted. */
 	for (uint64_t i = 0; i < 10; i++)
