@@ -14,6 +14,7 @@
 
 #include "shm/profiles.h"
 #include "shm/seqlock.h"
+#include "shm/snapshot.h"
 
 void nbrs_params_of(const struct cfg *c, struct nbr_params *p)
 {
@@ -274,8 +275,10 @@ int nbrs_save(const struct nbrs_feed *f, const char *path, char *err,
 		snprintf(err, errlen, "cannot write %s: %s", path,
 		    strerror(-rc));
 		unlink(tmp);
+		return rc;
 	}
-	return rc;
+	snap_fsync_dir(path);
+	return 0;
 }
 
 /* Reads the whole file; *body malloc'ed (the caller frees). */

@@ -120,7 +120,7 @@ static uint64_t _sum(const struct _snap_header *h, uint64_t tables)
 	return XXH3_64bits_withSeed(h, sizeof(*h), tables);
 }
 
-static int _fsync_dir(const char *path)
+int snap_fsync_dir(const char *path)
 {
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -221,7 +221,7 @@ static int _write(const struct reg *r, const char *path, struct snap_stats *st,
 		unlink(tmp);
 		return rc;
 	}
-	_fsync_dir(path);
+	snap_fsync_dir(path);
 	if (st)
 		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
 			sizeof(h) + sf.bytes + sizeof(sum) };
@@ -358,7 +358,7 @@ done:
 	if (rc || !*found)
 		unlink(tmp);
 	else
-		_fsync_dir(path);
+		snap_fsync_dir(path);
 	_close(&in);
 	_close(&out);
 	return rc;

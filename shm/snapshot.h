@@ -24,6 +24,10 @@ struct snap_stats {
 };
 
 /* "<state_dir>/<instance>.snap" */
+/* Makes a rename into path's directory durable (fsync of the directory).
+ * 0 or a negative errno. */
+int snap_fsync_dir(const char *path);
+
 void snap_path(const char *state_dir, const char *instance, char *buf,
     size_t len);
 
