@@ -98,6 +98,7 @@ function renderStatus(st) {
   setNum("applied", st.applied);
   setNum("profiles", st.shard_profiles.reduce((a, b) => a + b, 0));
   setNum("catalog", st.catalog);
+  setNum("neighbor-items", st.neighbors.items);
   setNum("rejected-total", Object.values(st.rejected).reduce((a, b) => a + b, 0));
   const started = st.processes.filter((p) => p.starts > 0);
   const up = started.filter((p) => p.pid !== 0).length;

@@ -464,6 +464,8 @@ def mode_browser(d, tmp, artifacts):
             check(val("shard-profiles-%d" % i) == str(n),
                   "page shard %d profiles %s" % (i, n))
         check(val("catalog") == str(st["catalog"]), "page catalog")
+        check(val("neighbor-items") == str(st["neighbors"]["items"]),
+              "page items with neighbours %s" % val("neighbor-items"))
         check(val("rejected-total") == str(sum(st["rejected"].values())),
               "page rejected %s" % val("rejected-total"))
         started = [p for p in st["processes"] if p["starts"]]
