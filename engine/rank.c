@@ -932,6 +932,17 @@ static double _novelty(const struct _prep *q, const struct rank_params *rp,
 	return 1.0 + rp->novelty_boost * (1.0 - age / q->nov_ms);
 }
 
+/* K: 1 + gain cf where small, rising smoothly to the cap (never
+ * reaching it), so candidates of large cf keep their order. */
+static double _collab(const struct rank_params *rp, double cf)
+{
+	double room = rp->collab_cap - 1.0;
+
+	if (room <= 0.0)
+		return 1.0;
+	return 1.0 - room * expm1(-rp->collab_gain * cf / room);
+}
+
 static const struct rank_factors _ones = { .affinity = 1.0f,
 	.time = 1.0f,
 	.distance = 1.0f,
@@ -1038,9 +1049,8 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 		}
 		/* By key, like fatigue: items without attributes too. */
 		if (c[i].collab > 0.0f && q->p) {
-			double k = 1.0 + rp->collab_gain * c[i].collab;
+			double k = _collab(rp, c[i].collab);
 
-			k = k < rp->collab_cap ? k : rp->collab_cap;
 			fi->collab = (float)k;
 			x *= k;
 		}

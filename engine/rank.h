@@ -89,7 +89,10 @@
  *    rank_cand.collab = cf, the candidate's summed similarity to the
  *    items the user touched lately, which the caller works out from
  *    the item-neighbour lists (engine/nbr.h, shm/neighbors.h):
- *    K = min(1 + collab_gain * cf, collab_cap); cf = 0: K = 1.
+ *    K = 1 + (collab_cap - 1) (1 - exp(-collab_gain * cf / (collab_cap -
+ *    1))): 1 + collab_gain * cf while that is small against the cap,
+ *    then rising ever more slowly toward it, so candidates of large cf
+ *    keep their order (a cap of 1: K = 1); cf = 0: K = 1.
  *  - F, fatigue (the profile's seen-items memory, lrn_seen, by the
  *    candidate's key, so it applies to items of unknown attributes too):
  *    an item the user acted on (engaged or converted) acted_factor; one

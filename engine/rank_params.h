@@ -24,8 +24,9 @@
 	D(short_blend, 0.3, 0.0, 1.0,                                                                                                                  \
 	    "share of the short horizon in a candidate's affinity (the rest is the long horizon)")                                                     \
 	D(collab_gain, 30.0, 0.0, 1000.0,                                                                                                              \
-	    "collaborative factor: 1 + collab_gain x cf, cf the summed similarity to the items the user touched lately (engine/nbr.h); 0 = off")       \
-	D(collab_cap, 100.0, 1.0, 1000.0, "largest collaborative factor")                                                                              \
+	    "collaborative factor: 1 + collab_gain x cf for small cf, cf the summed similarity to the items the user touched lately; 0 = off")         \
+	D(collab_cap, 100.0, 1.0, 1000.0,                                                                                                              \
+	    "the collaborative factor rises toward this")                                                                                              \
 	D(prior_blend, 0.5, 0.0, 1.0,                                                                                                                  \
 	    "segment prior's share in a profile's affinity at confidence 0: b = prior_blend x (1 - confidence) x trust in the segment")                \
 	B(segment_params, true,                                                                                                                        \

@@ -1114,7 +1114,7 @@ static void test_errors(void)
 	    2);
 }
 
-/* K: 1 + collab_gain x cf, capped; by key (unknown items too); with a
+/* K: 1 + collab_gain x cf where small, toward the cap; by key (unknown items too); with a
  * profile and from PROFILE on only; cf must be a number >= 0. */
 static void test_collab(void)
 {
@@ -1132,12 +1132,28 @@ static void test_collab(void)
 	REQUIRE(run(&p, &x, c, 4, &o) == 4);
 	unsigned want[4] = { 2, 0, 3, 1 };
 	check_order(4, want);
-	CHECK_NEAR(of(4, 0)->f.collab, 1.0 + 30.0 * 0.1f, EPS);
-	CHECK_NEAR(of(4, 0)->score, 1.0 + 30.0 * 0.1f, EPS);
+	/* K = 1 + 99 (1 - exp(-30 cf / 99)): 1 + 30 cf where small */
+#define K_OF(cf) (1.0 + 99.0 * (1.0 - exp(-30.0 * (double)(cf) / 99.0)))
+	CHECK_NEAR(of(4, 0)->f.collab, K_OF(0.1f), EPS);
+	CHECK_NEAR(of(4, 0)->score, K_OF(0.1f), EPS);
+	CHECK(fabs(K_OF(0.1f) - 4.0) < 0.05); /* about 1 + 30 x 0.1 */
 	CHECK(of(4, 1)->f.collab == 1.0f && of(4, 1)->score == 2.0);
-	CHECK(of(4, 2)->f.collab == 100.0f); /* capped */
-	CHECK_NEAR(of(4, 3)->f.collab, 2.5, EPS);
+	CHECK_NEAR(of(4, 2)->f.collab, K_OF(10.0f), 1e-4);
+	CHECK(of(4, 2)->f.collab > 95.0f && of(4, 2)->f.collab < 100.0f);
+	CHECK_NEAR(of(4, 3)->f.collab, K_OF(0.05f), EPS);
 	CHECK(of(4, 3)->f.flags & RANK_F_UNKNOWN_ITEM);
+	/* near the cap, more cf still ranks higher: the order is kept */
+	c[0].collab = 20.0f;
+	REQUIRE(run(&p, &x, c, 4, &o) == 4);
+	CHECK(g_out[0].index == 0 && g_out[1].index == 2);
+	CHECK(of(4, 0)->f.collab > of(4, 2)->f.collab);
+	c[0].collab = 0.1f;
+	/* a cap of 1: no factor */
+	g_rp.collab_cap = 1.0;
+	REQUIRE(run(&p, &x, c, 4, &o) == 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(g_out[i].f.collab == 1.0f);
+	rank_params_default(&g_rp);
 	/* CONTEXT carries it the same */
 	o = opts(RANK_CONTEXT, 0, 1);
 	REQUIRE(run(&p, &x, c, 4, &o) == 4);

@@ -55,8 +55,8 @@ static void _event(pen_t *p, const char *user, const char *type, unsigned item,
 /* Six users touch item 90 then 91 (items nobody else touches, outside
  * the catalog: neighbours go by key); zed and zoe touch 90. For zed, 91
  * comes before 92 despite a lower base: sim(90, 91) = 6 / (8 + 6 - 6),
- * factor 1 + 30 x 6 / 8 (the default gain). */
-#define _NB_FACTOR (1.0 + 30.0 * 6.0 / 8.0)
+ * factor 1 + 99 (1 - exp(-30 x 0.75 / 99)) (the default gain and cap). */
+#define _NB_FACTOR (1.0 + 99.0 * (1.0 - exp(-30.0 * 6.0 / 8.0 / 99.0)))
 
 /* 92 (base 1) and 91 (base 0.5), ranked by profile */
 static const struct pen_candidate _nb_cands[2] = { { .entity_id = "item-92",
