@@ -38,7 +38,6 @@
 #include "engine/segpolicy.h"
 #include "shm/catalog.h"
 #include "shm/profiles.h"
-#include "shm/neighbors.h"
 #include "shm/segment.h"
 #include "shm/shard.h"
 #include "ipc/profile_json.h"
@@ -173,12 +172,8 @@ struct _ev {
 	double *pop_score;
 	struct rank_cand *rc;
 	struct rank_result *res;
-	/* item neighbours: counted from the replay as the segmenter would,
-	 * every neighbor_interval_s of event time */
-	struct nbrs_feed nb;
-	bool nb_on;
-	int64_t nb_t;
-	struct nbr_acc acc;
+	/* item neighbours: counted from the replay as the segmenter would */
+	struct ec_nbr nb;
 	struct lrn_item *top_items;
 	void *scratch;
 	size_t scratch_size;
@@ -463,7 +458,7 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	    prof_read(r, e->user_key, &lp) == 0 && lp.events ? &lp : NULL;
 	struct rank_ctx ctx;
 	ec_event_ctx(e, &ctx);
-	nbrs_history(r, p, &x->acc);
+	ec_nbr_user(&x->nb, r, p);
 	for (unsigned j = 0; j < n; j++) {
 		uint32_t it = x->cand[j];
 		int64_t ci = x->item_cat[it];
@@ -472,8 +467,7 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 			.base = o->uniform ? 1.0 : x->pop_score[j],
 			.item = ci >= 0 ? &x->cat_items[ci] : NULL,
 			.global_ctr = -1.0f,
-			.collab = nbr_acc_get(&x->acc,
-			    lrn_seen_fold(x->plan.items.keys[it])) };
+			.collab = ec_nbr_cf(&x->nb, x->plan.items.keys[it]) };
 		if (ci >= 0)
 			client_cat_rates(r, x->cat_items[ci].item.category,
 			    e->time_ms, &x->rc[j].global_ctr, &x->rc[j].trend);
@@ -518,17 +512,6 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 
 /* --- one pass over the stream ----------------------------------------- */
 
-/* The segmenter's pass, when neighbor_interval_s of event time went by
- * since the last one: a target sees lists of what came before it only. */
-static void _neighbors(struct _ev *x, int64_t t)
-{
-	int64_t every = (int64_t)x->o->core.settings.neighbor_interval_s * 1000;
-	if (!x->nb_on || (x->nb_t != INT64_MIN && t - x->nb_t < every))
-		return;
-	nbrs_pass(&x->nb, &x->run.r, NULL);
-	x->nb_t = t;
-}
-
 /*
  * Replays the log into a fresh region under settings c, evaluating the
  * targets of this pass on the way (validation only while tuning).
@@ -551,14 +534,8 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 	ec_pop_free(&x->pop);
 	if (ec_pop_init(&x->pop, pl->items.n))
 		return CLI_USAGE;
-	nbrs_feed_free(&x->nb);
-	struct nbr_params np;
-	nbrs_params_of(&x->o->core.settings, &np);
-	int nrc = nbrs_feed_init(&x->nb, &run->r, &np);
-	if (nrc && nrc != -ENODEV)
+	if (ec_nbr_open(&x->nb, &run->r, &x->o->core.settings))
 		return CLI_USAGE;
-	x->nb_on = nrc == 0;
-	x->nb_t = INT64_MIN;
 	x->done = 0;
 	x->total =
 	    x->segmenting ? 0 : pl->n_valid + (x->tuning ? 0 : pl->n_test);
@@ -582,7 +559,7 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 				break;
 			nb = 0;
 			rc_drain(run);
-			_neighbors(x, e->time_ms);
+			ec_nbr_at(&x->nb, &run->r, e->time_ms);
 			if ((rc = _target(x, i, e)))
 				return rc;
 			x->done++;
@@ -671,7 +648,7 @@ static void _free(struct _ev *x)
 	rc_close(&x->run);
 	ec_plan_free(&x->plan);
 	ec_pop_free(&x->pop);
-	nbrs_feed_free(&x->nb);
+	ec_nbr_close(&x->nb);
 	free(x->order);
 	free(x->cat_keys);
 	free(x->cat_items);

@@ -447,3 +447,44 @@ unsigned ec_top_k(const double *scores, unsigned n, unsigned k, uint32_t *top)
 	}
 	return m;
 }
+
+/* --- item neighbours, driven by event time ----------------------------- */
+
+int ec_nbr_open(struct ec_nbr *n, const struct reg *r, const struct cfg *c)
+{
+	ec_nbr_close(n);
+	struct nbr_params np;
+	nbrs_params_of(c, &np);
+	int rc = nbrs_feed_init(&n->feed, r, &np);
+	if (rc && rc != -ENODEV)
+		return rc;
+	n->on = rc == 0;
+	n->t = INT64_MIN;
+	n->every_ms = (int64_t)c->neighbor_interval_s * 1000;
+	return 0;
+}
+
+void ec_nbr_at(struct ec_nbr *n, const struct reg *r, int64_t t)
+{
+	if (!n->on || (n->t != INT64_MIN && t - n->t < n->every_ms))
+		return;
+	nbrs_pass(&n->feed, r, NULL);
+	n->t = t;
+}
+
+void ec_nbr_user(struct ec_nbr *n, const struct reg *r,
+    const struct lrn_profile *p)
+{
+	nbrs_history(r, p, &n->acc);
+}
+
+float ec_nbr_cf(const struct ec_nbr *n, uint64_t entity_key)
+{
+	return nbr_acc_get(&n->acc, lrn_seen_fold(entity_key));
+}
+
+void ec_nbr_close(struct ec_nbr *n)
+{
+	nbrs_feed_free(&n->feed);
+	n->on = false;
+}

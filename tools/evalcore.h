@@ -44,6 +44,7 @@
 #include "engine/learn.h"
 #include "engine/rank.h"
 #include "engine/rng.h"
+#include "shm/neighbors.h"
 #include "shm/region.h"
 
 #define EC_NONE_ITEM UINT32_MAX /* an event without an item */
@@ -144,6 +145,32 @@ int ec_pop_init(struct ec_pop *p, uint32_t n_items); /* 0 or -ENOMEM */
 void ec_pop_at(struct ec_pop *p, int64_t t);
 int ec_pop_add(struct ec_pop *p, int64_t t, uint32_t item); /* 0, -ENOMEM */
 void ec_pop_free(struct ec_pop *p);
+
+/* --- item neighbours, driven by event time ----------------------------- */
+
+/*
+ * The segmenter's neighbour counting (shm/neighbors.h) over a replay's
+ * region, as a live instance would do it: ec_nbr_at(t) makes a pass when
+ * neighbor_interval_s of event time went by since the last one, so a
+ * ranking at t sees lists of what came before it. ec_nbr_user() sums a
+ * profile's history lists; ec_nbr_cf() is then a candidate's cf
+ * (rank_cand.collab). A zeroed struct is closed; without a neighbour
+ * table (neighbor_items 0) everything is 0.
+ */
+struct ec_nbr {
+	struct nbrs_feed feed;
+	bool on;
+	int64_t t, every_ms;
+	struct nbr_acc acc;
+};
+
+/* 0, or a negative errno (-ENOMEM). */
+int ec_nbr_open(struct ec_nbr *n, const struct reg *r, const struct cfg *c);
+void ec_nbr_at(struct ec_nbr *n, const struct reg *r, int64_t t);
+void ec_nbr_user(struct ec_nbr *n, const struct reg *r,
+    const struct lrn_profile *p);
+float ec_nbr_cf(const struct ec_nbr *n, uint64_t entity_key);
+void ec_nbr_close(struct ec_nbr *n);
 
 /* --- calling the re-ranker -------------------------------------------- */
 

@@ -21,7 +21,9 @@
  * 50 random candidates with rank_run and the strategy, the top k are shown
  * (impression events with their position and the request id), the user
  * clicks by the model (click events), and all of it goes through evt_build
- * and libpenchant into the learner before the next request. Every
+ * and libpenchant into the learner before the next request; item
+ * neighbours are counted as the segmenter would (evalcore's ec_nbr,
+ * every neighbor_interval_s of simulated time) and rank too. Every
  * strategy sees the same users, requests, candidates and click draws
  * (a uniform per request and item): only the ranking differs.
  */
@@ -210,6 +212,7 @@ struct _sim {
 	struct rc_run run;
 	struct rank_cand *rc;
 	struct rank_result *res;
+	struct ec_nbr nb; /* item neighbours, as the segmenter counts them */
 	void *scratch;
 	size_t scratch_size;
 	struct _request q;
@@ -444,6 +447,10 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 		    strlen(x->users[u].id));
 	run->r.hdr->state = REG_RUNNING;
 	shard_recover(&run->r, 0);
+	if (ec_nbr_open(&x->nb, r, c)) {
+		rc_close_region(run);
+		return CLI_USAGE;
+	}
 	unsigned strategy = (unsigned)o->strat[s];
 	struct evt_record ev[2 * 64];
 	for (unsigned n = 0; n < o->rounds && !rc; n++) {
@@ -453,6 +460,8 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 		struct lrn_profile lp;
 		const struct lrn_profile *p =
 		    prof_read(r, u->key, &lp) == 0 && lp.events ? &lp : NULL;
+		ec_nbr_at(&x->nb, r, q->time_ms);
+		ec_nbr_user(&x->nb, r, p);
 		struct rank_ctx ctx = { .time_ms = q->time_ms,
 			.has_location = true,
 			.lat = q->lat,
@@ -469,7 +478,8 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 			const struct _item *it = &x->items[q->cand[j]];
 			x->rc[j] = (struct rank_cand){ .key = it->key,
 				.base = 1.0,
-				.item = &it->c };
+				.item = &it->c,
+				.collab = ec_nbr_cf(&x->nb, it->key) };
 			client_cat_rates(r, it->c.item.category, q->time_ms,
 			    &x->rc[j].global_ctr, &x->rc[j].trend);
 		}
@@ -516,6 +526,7 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 			_bar(x, s, n, false);
 	}
 	_bar(x, s, o->rounds, true);
+	ec_nbr_close(&x->nb);
 	rc_close_region(run);
 	return rc ? CLI_USAGE : CLI_OK;
 }
