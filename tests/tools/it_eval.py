@@ -101,6 +101,21 @@ def dominant_log(rng, ncat=5, per_cat=40, users=100, per_user=12):
     return ev
 
 
+def interleaved_clicks(rng, seqs, per_user):
+    """Clicks of each user's sequence in its order, users interleaved at
+    random, a minute apart."""
+    order = [u for u in seqs for _ in range(per_user)]
+    rng.shuffle(order)
+    pos = collections.Counter()
+    ev = []
+    t = T0
+    for u in order:
+        ev.append(event(u, "click", seqs[u][pos[u]], t))
+        pos[u] += 1
+        t += 60
+    return ev
+
+
 def popular_log(rng, ncat=5, per_cat=40, users=150, per_user=8):
     """Users pick items by a global Zipf popularity; categories carry no
     taste at all."""
@@ -115,16 +130,7 @@ def popular_log(rng, ncat=5, per_cat=40, users=150, per_user=8):
             if e not in got:
                 got.append(e)
         seqs["u%d" % u] = got
-    order = [u for u in seqs for _ in range(per_user)]
-    rng.shuffle(order)
-    pos = collections.Counter()
-    ev = []
-    t = T0
-    for u in order:
-        ev.append(event(u, "click", seqs[u][pos[u]], t))
-        pos[u] += 1
-        t += 60
-    return ev
+    return interleaved_clicks(rng, seqs, per_user)
 
 
 def reference(ev):
@@ -312,16 +318,7 @@ def group_log(rng, groups=20, per_group=10, users=200, per_user=8):
     group = [ids[g * per_group:(g + 1) * per_group] for g in range(groups)]
     seqs = {"u%d" % u: rng.sample(group[u % groups], per_user)
             for u in range(users)}
-    order = [u for u in seqs for _ in range(per_user)]
-    rng.shuffle(order)
-    pos = collections.Counter()
-    ev = []
-    t = T0
-    for u in order:
-        ev.append(event(u, "click", seqs[u][pos[u]], t))
-        pos[u] += 1
-        t += 60
-    return ev
+    return interleaved_clicks(rng, seqs, per_user)
 
 
 def part_collab(pen, d):
