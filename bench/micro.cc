@@ -105,6 +105,12 @@ int main(int argc, char **argv)
 	    bsh_rank_verify, 1);
 	add("rank/pen_rerank_200_full", b, bsh_rank_full_step, bsh_rank_verify,
 	    1);
+	add("rank/pen_rerank_200_explore", b, bsh_rank_explore_step,
+	    bsh_rank_verify, 1);
+	add("rank/pen_rerank_200_diverse", b, bsh_rank_diverse_step,
+	    bsh_rank_verify, 1);
+	add("rank/pen_rerank_200_base", b, bsh_rank_base_step, bsh_rank_verify,
+	    1);
 	// The same with a segments table: assignment and prior included.
 	// The refresh runs once, before the first timed loop of these.
 	static const struct {

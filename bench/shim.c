@@ -71,7 +71,8 @@ struct bsh {
 	char cand_ids[BSH_CANDS][_ID_LEN];
 	struct pen_ranked ranked[BSH_CANDS];
 	uint64_t ranks, rank_errors;
-	bool segmented; /* bsh_rank_segments ran */
+	bool ranked_base; /* the last ranking was by base: no neighbours */
+	bool segmented;	  /* bsh_rank_segments ran */
 
 	/* the rank API's codec */
 	char *body;
@@ -622,6 +623,7 @@ static void _rank(struct bsh *b, const char *strategy)
 		.mmr_lambda = -1,
 		.serendipity_every = -1 };
 	b->ranks++;
+	b->ranked_base = !strcmp(strategy, "base");
 	if (pen_rerank(b->pen, b->rank_id, strlen(b->rank_id), &ctx, b->cands,
 		BSH_CANDS, &o, b->ranked, NULL))
 		b->rank_errors++;
@@ -639,6 +641,18 @@ void bsh_rank_full_step(struct bsh *b)
 {
 	_rank(b, "full");
 }
+void bsh_rank_explore_step(struct bsh *b)
+{
+	_rank(b, "explore");
+}
+void bsh_rank_diverse_step(struct bsh *b)
+{
+	_rank(b, "diverse");
+}
+void bsh_rank_base_step(struct bsh *b)
+{
+	_rank(b, "base");
+}
 
 int bsh_rank_verify(struct bsh *b, char *err, size_t errlen)
 {
@@ -649,7 +663,8 @@ int bsh_rank_verify(struct bsh *b, char *err, size_t errlen)
 			seen[b->ranked[i].index]++;
 		collab += b->ranked[i].collab > 1.0f;
 	}
-	if (!collab) /* the neighbour lists were not read */
+	/* the neighbour lists were not read (base reads none) */
+	if (!collab && !b->ranked_base)
 		b->rank_errors++;
 	for (unsigned i = 0; i < BSH_CANDS; i++)
 		if (seen[i] != 1 || (b->segmented && !b->ranked[i].segment))

@@ -63,6 +63,11 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen);
 void bsh_rank_profile_step(struct bsh *b);
 void bsh_rank_context_step(struct bsh *b);
 void bsh_rank_full_step(struct bsh *b);
+/* The parts of full: exploration alone, diversity alone, and base (the
+ * call's floor: keys, catalog and profile reads, the output in order). */
+void bsh_rank_explore_step(struct bsh *b);
+void bsh_rank_diverse_step(struct bsh *b);
+void bsh_rank_base_step(struct bsh *b);
 int bsh_rank_verify(struct bsh *b, char *err, size_t errlen);
 /* Refreshes the segments of the bench's users (k fixed at 4), so that the
  * rankings after it read the segments table, assign the user and blend
