@@ -689,24 +689,59 @@ static unsigned _recent_views(const struct lrn_profile *p, uint64_t key)
 	return i < 0 ? 0 : _SEEN_VIEWS(p->seen[i]);
 }
 
+/* Neither viewed nor acted on: an entry of impressions alone. */
+static bool _seen_shown_only(uint32_t x)
+{
+	return x != 0 && _SEEN_VIEWS(x) == 0 &&
+	    (x & (_SEEN_ENGAGED | _SEEN_CONVERTED)) == 0;
+}
+
+/*
+ * Where a newcomer goes (the entry it replaces), or -1 when it is not
+ * remembered. The last entry: a free one (they trail) or else the least
+ * recent; except that, the memory full, a newcomer of impressions alone
+ * replaces the oldest impression-only entry while seen_impressions_max of
+ * them are held: a page of recommendations shown must not push out what
+ * the user touched, which the neighbours, fatigue and repeated-view
+ * saturation read. Free room is never refused.
+ */
+static int _seen_victim(const struct lrn_profile *p,
+    const struct lrn_params *prm, bool shown_only)
+{
+	if (!shown_only || p->seen[LRN_SEEN - 1] == 0)
+		return LRN_SEEN - 1;
+	unsigned held = 0;
+	int oldest = -1;
+	for (unsigned i = 0; i < LRN_SEEN; i++)
+		if (_seen_shown_only(p->seen[i])) {
+			held++;
+			oldest = (int)i;
+		}
+	if (held < prm->seen_impressions_max)
+		return LRN_SEEN - 1;
+	return oldest; /* -1 when none may be held (max 0) */
+}
+
 /*
  * Moves the entity to the front, adding what the event says: one more
  * view or impression (saturating at 15; repeat_ratio^15 is already
- * negligible), or the marks of an action.
+ * negligible), or the marks of an action. A newcomer takes the place
+ * _seen_victim gives it.
  */
-static void _seen_note(struct lrn_profile *p, uint64_t key, unsigned views,
-    unsigned imps, uint32_t marks)
+static void _seen_note(struct lrn_profile *p, const struct lrn_params *prm,
+    uint64_t key, unsigned views, unsigned imps, uint32_t marks)
 {
 	uint32_t k = _seen_key(key), x = k;
 	int i = _seen_find(p, k);
-	unsigned at = i < 0 ? LRN_SEEN - 1 : (unsigned)i;
 	if (i >= 0)
 		x = p->seen[i];
+	else if ((i = _seen_victim(p, prm, !views && !marks)) < 0)
+		return;
 	unsigned v = _SEEN_VIEWS(x) + views, m = _SEEN_IMPS(x) + imps;
 	v = v > 15 ? 15 : v;
 	m = m > 15 ? 15 : m;
 	x = (x & ~0xFF0u) | (v << 8) | (m << 4) | marks;
-	memmove(&p->seen[1], &p->seen[0], at * sizeof p->seen[0]);
+	memmove(&p->seen[1], &p->seen[0], (unsigned)i * sizeof p->seen[0]);
 	p->seen[0] = x;
 }
 
@@ -1076,8 +1111,8 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		if (act && lrn_is_conversion(e))
 			marks |= _SEEN_CONVERTED;
 		if (e->type == EVT_VIEW || imp || act)
-			_seen_note(p, e->entity_key, e->type == EVT_VIEW, imp,
-			    marks);
+			_seen_note(p, prm, e->entity_key, e->type == EVT_VIEW,
+			    imp, marks);
 		if (imp || act)
 			_expose(p, item, imp, act);
 	}

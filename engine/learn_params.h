@@ -73,6 +73,12 @@
 	D(repeat_ratio, 0.5, 0.0, 1.0,                                         \
 	    "each earlier view of the same item multiplies a view's signal "   \
 	    "by this (saturation of repeated views)")                          \
+	U(seen_impressions_max, 16, 0, 16,                                     \
+	    "once the 16 recent items a profile remembers are full, a new "    \
+	    "impression-only item replaces the oldest impression-only one "    \
+	    "while this many are held, so items viewed or acted on are not "   \
+	    "pushed out by what was merely shown (16: plain recency; 0: "      \
+	    "then impressions count only on items already remembered)")        \
 	B(repeat_plain, false,                                                 \
 	    "plain views (no dwell or scroll data) saturate on repeats too; "  \
 	    "off keeps the linear rule for them")                              \

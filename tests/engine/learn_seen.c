@@ -76,5 +76,72 @@ int main(void)
 	CHECK_EQ_INT(lrn_seen(&p, 10).views, 0); /* pushed out */
 	CHECK_EQ_INT(lrn_seen(&p, 100 + LRN_SEEN - 1).views, 1);
 	CHECK_EQ_INT(lrn_seen(&p, 0).views, 0);
+
+	/* Impressions alone hold at most seen_impressions_max entries: pages
+	 * of recommendations shown keep what the user touched. */
+	CHECK_EQ_INT(prm.seen_impressions_max, LRN_SEEN); /* the default */
+	prm.seen_impressions_max = 8;
+	lrn_profile_init(&p, USER);
+	for (uint64_t k = 200; k < 200 + LRN_SEEN; k++)
+		apply(&p, k % 2 ? EVT_CLICK : EVT_VIEW, k, 5, 1);
+	/* full of touched items: the first impressions replace them by
+	 * recency until the max is held */
+	for (uint64_t k = 300; k < 300 + 5 * LRN_SEEN; k++)
+		apply(&p, EVT_IMPRESSION, k, 5, 1);
+	unsigned touched = 0, shown = 0;
+	for (uint64_t k = 200; k < 200 + LRN_SEEN; k++)
+		touched += lrn_seen(&p, k).views > 0 || lrn_seen(&p, k).engaged;
+	for (uint64_t k = 300; k < 300 + 5 * LRN_SEEN; k++)
+		shown += lrn_seen(&p, k).impressions > 0;
+	CHECK_EQ_INT(shown, 8);
+	CHECK_EQ_INT(touched, LRN_SEEN - 8);
+	/* the newest impressions are the ones kept, the newest first */
+	struct lrn_seen_info si;
+	CHECK_EQ_INT(lrn_seen(&p, 300 + 5 * LRN_SEEN - 1).impressions, 1);
+	CHECK_EQ_INT(lrn_seen(&p, 300 + 5 * LRN_SEEN - 8).impressions, 1);
+	CHECK_EQ_INT(lrn_seen(&p, 300 + 5 * LRN_SEEN - 9).impressions, 0);
+	CHECK(lrn_seen_entry(&p, 0, &si) != 0 && si.impressions == 1);
+	/* the touched ones kept are the most recent of them */
+	CHECK(lrn_seen(&p, 200 + LRN_SEEN - 1).engaged);
+	CHECK_EQ_INT(lrn_seen(&p, 200).views, 0);
+	/* a view of an impression-only item makes it touched: it stays */
+	apply(&p, EVT_VIEW, 300 + 5 * LRN_SEEN - 8, 5, 1);
+	for (uint64_t k = 400; k < 400 + LRN_SEEN; k++)
+		apply(&p, EVT_IMPRESSION, k, 5, 1);
+	CHECK_EQ_INT(lrn_seen(&p, 300 + 5 * LRN_SEEN - 8).views, 1);
+	/* a touched newcomer still replaces by recency */
+	apply(&p, EVT_CLICK, 500, 5, 1);
+	CHECK(lrn_seen(&p, 500).engaged);
+	/* 16: plain recency, impressions push everything out */
+	prm.seen_impressions_max = LRN_SEEN;
+	lrn_profile_init(&p, USER);
+	apply(&p, EVT_CLICK, 600, 5, 1);
+	for (uint64_t k = 700; k < 700 + LRN_SEEN; k++)
+		apply(&p, EVT_IMPRESSION, k, 5, 1);
+	CHECK(!lrn_seen(&p, 600).engaged);
+	/* free room takes impressions beyond the max; once full they
+	 * replace one another, the touched ones stay */
+	prm.seen_impressions_max = 8;
+	lrn_profile_init(&p, USER);
+	for (uint64_t k = 600; k < 603; k++)
+		apply(&p, EVT_CLICK, k, 5, 1);
+	for (uint64_t k = 700; k < 700 + 3 * LRN_SEEN; k++)
+		apply(&p, EVT_IMPRESSION, k, 5, 1);
+	shown = 0;
+	for (uint64_t k = 700; k < 700 + 3 * LRN_SEEN; k++)
+		shown += lrn_seen(&p, k).impressions > 0;
+	CHECK_EQ_INT(shown, LRN_SEEN - 3);
+	for (uint64_t k = 600; k < 603; k++)
+		CHECK(lrn_seen(&p, k).engaged);
+	/* 0: once full, impressions count only on items already there */
+	prm.seen_impressions_max = 0;
+	lrn_profile_init(&p, USER);
+	for (uint64_t k = 600; k < 600 + LRN_SEEN; k++)
+		apply(&p, EVT_CLICK, k, 5, 1);
+	apply(&p, EVT_IMPRESSION, 800, 5, 1);
+	apply(&p, EVT_IMPRESSION, 600, 5, 2);
+	CHECK_EQ_INT(lrn_seen(&p, 800).impressions, 0);
+	CHECK_EQ_INT(lrn_seen(&p, 600).impressions, 2);
+	CHECK(lrn_seen(&p, 601).engaged);
 	return check_done("learn seen items and category exposure");
 }
