@@ -316,6 +316,38 @@ static inline bool _plain_ascii(char ch)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+/*
+ * The end of the run of plain bytes from q: eight at a time while eight
+ * remain (a word's bytes are flagged where they are below 0x20, 0x80 and
+ * above, a quote or a backslash; the lowest flag is exact, little-endian
+ * order puts the first byte lowest), then byte by byte.
+ */
+#define _ONES 0x0101010101010101ULL
+#define _HIGHS 0x8080808080808080ULL
+static size_t _plain_run(const char *s, size_t q, size_t len)
+{
+	while (len - q >= 8) {
+		uint64_t x;
+
+		memcpy(&x, s + q, 8);
+		uint64_t quote = x ^ (0x22 * _ONES),
+			 bslash = x ^ (0x5c * _ONES);
+		uint64_t flags =
+		    ((x - 0x20 * _ONES) | x | ((quote - _ONES) & ~quote) |
+			((bslash - _ONES) & ~bslash)) &
+		    _HIGHS;
+
+		if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ && flags)
+			break; /* the byte loop finds it */
+		if (flags)
+			return q + (size_t)__builtin_ctzll(flags) / 8;
+		q += 8;
+	}
+	while (q < len && _plain_ascii(s[q]))
+		q++;
+	return q;
+}
+
 /* A string at p->pos (the opening quote) into token idx. */
 static int _string_body(struct _p *p, size_t idx)
 {
@@ -327,10 +359,7 @@ static int _string_body(struct _p *p, size_t idx)
 		/* Before any escape, runs of printable ASCII need no work
 		 * but finding their end (most strings are all of one). */
 		if (!b.o) {
-			size_t q = p->pos;
-			while (q < p->len && _plain_ascii(p->s[q]))
-				q++;
-			p->pos = q;
+			p->pos = _plain_run(p->s, p->pos, p->len);
 			if (p->pos - start > p->w->max_string_len)
 				return _fail(p, open, -E2BIG,
 				    "string too long");
@@ -380,43 +409,79 @@ static int _string(struct _p *p)
 
 /* --- numbers and literals --- */
 
-static int _digits(struct _p *p, const char *what)
+/*
+ * What the lexer gathers of a number on its way, so that most numbers
+ * need no second pass over their text: the significant digits as an
+ * integer m (meaningful while there are at most 19 of them), the decimal
+ * exponent of m's last digit, and the written exponent (capped).
+ */
+struct _num {
+	uint64_t m;
+	int digits; /* significant digits (leading zeros are not) */
+	int e;	    /* m x 10^e is the number before its exponent */
+	int x;	    /* the written exponent's magnitude, at most 100000 */
+	bool neg, xneg, integral;
+};
+
+/* A run of digits (at least one) into nm; frac: after the point. */
+static int _digits(struct _p *p, const char *what, struct _num *nm, bool frac)
 {
 	if (p->pos >= p->len || !_isdigit(p->s[p->pos]))
 		return _expected(p, what);
-	while (p->pos < p->len && _isdigit(p->s[p->pos]))
-		p->pos++;
+	while (p->pos < p->len && _isdigit(p->s[p->pos])) {
+		unsigned d = (unsigned)(p->s[p->pos++] - '0');
+
+		nm->digits += nm->m != 0 || d != 0;
+		if (nm->digits <= 19)
+			nm->m = nm->m * 10 + d;
+		nm->e -= frac;
+	}
 	return 0;
 }
 
-/* Lexes the RFC 8259 number grammar; *integral: no fraction or exponent. */
-static int _number_text(struct _p *p, bool *integral)
+static int _exponent(struct _p *p, struct _num *nm)
+{
+	if (p->pos >= p->len || !_isdigit(p->s[p->pos]))
+		return _expected(p, "a digit in the exponent");
+	while (p->pos < p->len && _isdigit(p->s[p->pos])) {
+		int d = p->s[p->pos++] - '0';
+
+		nm->x = nm->x > 10000 ? 100000 : nm->x * 10 + d;
+	}
+	return 0;
+}
+
+/* Lexes the RFC 8259 number grammar into nm. */
+static int _number_text(struct _p *p, struct _num *nm)
 {
 	int rc;
 
-	*integral = true;
-	if (_peek(p, '-'))
+	memset(nm, 0, sizeof(*nm));
+	nm->integral = true;
+	if (_peek(p, '-')) {
 		p->pos++;
+		nm->neg = true;
+	}
 	if (_peek(p, '0')) {
 		p->pos++;
 		if (p->pos < p->len && _isdigit(p->s[p->pos]))
 			return _fail(p, p->pos, -EINVAL,
 			    "leading zeros are not allowed in numbers");
-	} else if ((rc = _digits(p, "a digit")) < 0) {
+	} else if ((rc = _digits(p, "a digit", nm, false)) < 0) {
 		return rc;
 	}
 	if (_peek(p, '.')) {
 		p->pos++;
-		*integral = false;
-		if ((rc = _digits(p, "a digit after '.'")) < 0)
+		nm->integral = false;
+		if ((rc = _digits(p, "a digit after '.'", nm, true)) < 0)
 			return rc;
 	}
 	if (_peek(p, 'e') || _peek(p, 'E')) {
 		p->pos++;
-		*integral = false;
+		nm->integral = false;
 		if (_peek(p, '+') || _peek(p, '-'))
-			p->pos++;
-		if ((rc = _digits(p, "a digit in the exponent")) < 0)
+			nm->xneg = p->s[p->pos++] == '-';
+		if ((rc = _exponent(p, nm)) < 0)
 			return rc;
 	}
 	return 0;
@@ -445,53 +510,24 @@ static const double _exact_p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
 	1e20, 1e21, 1e22 };
 
 /*
- * The value of a lexed number text without strtod when that is exact
+ * The value of a lexed number without strtod when that is exact
  * (Clinger's fast path): its digits as an integer m <= 2^53 and a decimal
  * exponent e with |e| <= 22 are both exact doubles, so the one product
  * or quotient m * 10^e is correctly rounded, the same double strtod
  * gives. Most numbers a service sends (scores, coordinates) take it;
  * false means "use strtod".
  */
-static bool _fast_double(const char *s, size_t n, double *out)
+static bool _fast_double(const struct _num *nm, double *out)
 {
-	size_t i = 0;
-	bool neg = s[0] == '-';
-	uint64_t m = 0;
-	int digits = 0, e = 0;
-
-	i += neg;
-	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (m || s[i] != '0')
-			digits++;
-		m = m * 10 + (uint64_t)(s[i] - '0');
-		if (digits > 19)
-			return false;
-	}
-	if (i < n && s[i] == '.')
-		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-			if (m || s[i] != '0')
-				digits++;
-			if (digits > 19)
-				return false;
-			m = m * 10 + (uint64_t)(s[i] - '0');
-			e--;
-		}
-	if (i < n) { /* an exponent: the lexer let only e/E [+-] digits by */
-		bool eneg = s[++i] == '-';
-		int x = 0;
-		i += s[i] == '-' || s[i] == '+';
-		for (; i < n; i++) {
-			if (x > 1000)
-				return false;
-			x = x * 10 + (s[i] - '0');
-		}
-		e += eneg ? -x : x;
-	}
-	if (m > (1ULL << 53) || e < -22 || e > 22)
+	if (nm->digits > 19 || nm->x > 1000)
 		return false;
-	double v = (double)m;
+	int e = nm->e + (nm->xneg ? -nm->x : nm->x);
+
+	if (nm->m > (1ULL << 53) || e < -22 || e > 22)
+		return false;
+	double v = (double)nm->m;
 	v = e < 0 ? v / _exact_p10[-e] : v * _exact_p10[e];
-	*out = neg ? -v : v;
+	*out = nm->neg ? -v : v;
 	return true;
 }
 
@@ -499,29 +535,35 @@ static int _number(struct _p *p)
 {
 	char buf[_MAX_NUMBER_TEXT + 1];
 	size_t idx, start = p->pos;
-	bool integral;
+	struct _num nm;
 	int rc = _new_tok(p, JSON_NUMBER, &idx);
 
-	if (rc < 0 || (rc = _number_text(p, &integral)) < 0)
+	if (rc < 0 || (rc = _number_text(p, &nm)) < 0)
 		return rc;
 	size_t n = p->pos - start;
 
 	if (n > _MAX_NUMBER_TEXT)
 		return _fail(p, start, -ERANGE,
 		    "number too long (more than 128 characters)");
-	memcpy(buf, p->s + start, n);
-	buf[n] = '\0';
-
 	struct json_tok *t = &p->w->toks[idx];
-	int saved = errno; /* strtod may set ERANGE; we report it ourselves */
 
-	if (!_fast_double(buf, n, &t->num))
+	if (!_fast_double(&nm, &t->num)) {
+		int saved = errno; /* strtod may set ERANGE; reported below */
+
+		memcpy(buf, p->s + start, n);
+		buf[n] = '\0';
 		t->num = strtod(buf, NULL);
-	errno = saved;
+		errno = saved;
+	}
 	if (!isfinite(t->num))
 		return _fail(p, start, -ERANGE,
 		    "number out of range (does not fit a double)");
-	t->is_int = integral && _to_int64(buf, n, &t->i);
+	if (nm.integral && nm.digits <= 18) { /* m < 10^18 < 2^63 */
+		t->i = nm.neg ? -(int64_t)nm.m : (int64_t)nm.m;
+		t->is_int = true;
+	} else {
+		t->is_int = nm.integral && _to_int64(p->s + start, n, &t->i);
+	}
 	_close_tok(p, idx);
 	return 0;
 }

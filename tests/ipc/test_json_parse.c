@@ -343,8 +343,86 @@ static void test_numbers_exact(void)
 	CHECK_EQ_INT(bad, 0);
 }
 
+/*
+ * A string's plain runs are scanned eight bytes at a time: a byte that
+ * needs a look (a control byte, a quote, a backslash, UTF-8, and beside
+ * them bytes that need none: DEL, '~', ' ') at every position of strings
+ * of every length around the word size, with plain bytes on both sides.
+ */
+static void test_string_runs(void)
+{
+	static const struct {
+		const char *in, *out; /* the odd bytes as written, as read */
+		int rc;		      /* 0 or json_parse's error */
+	} odd[] = {
+		{ "\x01", NULL, -EINVAL },
+		{ "\x1f", NULL, -EINVAL },
+		{ "\x80", NULL, -EINVAL },
+		{ "\xff", NULL, -EINVAL },
+		{ "\\n", "\n", 0 },
+		{ "\\\"", "\"", 0 },
+		{ "\xc3\xa9", "\xc3\xa9", 0 },
+		{ "\x7f", "\x7f", 0 },
+		{ "~", "~", 0 },
+		{ " ", " ", 0 },
+		{ "!", "!", 0 },
+		{ "#", "#", 0 },
+		{ "[", "[", 0 },
+		{ "]", "]", 0 },
+	};
+	unsigned bad = 0;
+
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+		for (size_t len = 0; len <= 20; len++)
+			for (size_t at = 0; at <= len; at++) {
+				char doc[64], want[64];
+				size_t n = 0, w = 0;
+
+				doc[n++] = '"';
+				for (size_t i = 0; i < len + 1; i++) {
+					if (i == at) {
+						n += (size_t)snprintf(doc + n,
+						    sizeof(doc) - n, "%s",
+						    odd[k].in);
+						if (odd[k].out)
+							w += (size_t)
+							    snprintf(want + w,
+								sizeof(want) -
+								    w,
+								"%s",
+								odd[k].out);
+					}
+					if (i < len) {
+						doc[n++] = (char)('a' + i);
+						want[w++] = (char)('a' + i);
+					}
+				}
+				doc[n++] = '"';
+				doc[n] = '\0';
+
+				struct fix f;
+				int rc = parse(&f, doc);
+				bool good = rc == odd[k].rc &&
+				    (rc != 0 ||
+					(f.toks[0].len == w &&
+					    memcmp(f.toks[0].str, want, w) ==
+						0));
+				if (!good && bad++ < 5)
+					fprintf(stderr,
+					    "odd byte %zu at %zu of %zu: rc %d\n",
+					    k, at, len, rc);
+			}
+	CHECK_EQ_INT(bad, 0);
+	/* a quote ends the string where it is, not later in its word */
+	struct fix f;
+	REQUIRE(parse(&f, "[\"abc\",\"defghijklmn\"]") == 0);
+	CHECK_EQ_INT(f.toks[1].len, 3);
+	CHECK_EQ_INT(f.toks[2].len, 11);
+}
+
 int main(void)
 {
+	test_string_runs();
 	test_valid();
 	test_numbers_exact();
 	test_escapes();
