@@ -573,16 +573,12 @@ static void _mmr_order(const double *rel, unsigned n, bool sorted,
 		memcpy(perm, a, n * sizeof(*perm));
 }
 
-/* The descriptors of position p (a NULL item has none). */
-static void _mmr_ready(struct _mmr *m, uint32_t p)
+/* The descriptors of one item (a NULL item has none). */
+static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 {
-	uint32_t i = m->perm[p];
-	const struct lrn_item *it = m->items ? &m->items[i] : m->ptrs[i];
-	struct _mdesc *d = &m->d[p];
 	uint64_t mask = 0;
 	uint32_t c = 0;
 
-	m->ready[p] = 1;
 	if (!it) {
 		memset(d, 0, sizeof(*d));
 		return;
@@ -613,6 +609,15 @@ static void _mmr_ready(struct _mmr *m, uint32_t p)
 	d->mask = mask;
 	d->nt = c;
 	d->cat = it->category;
+}
+
+/* The descriptors of position p. */
+static void _mmr_ready(struct _mmr *m, uint32_t p)
+{
+	uint32_t i = m->perm[p];
+
+	m->ready[p] = 1;
+	_mdesc_make(m->items ? &m->items[i] : m->ptrs[i], &m->d[p]);
 }
 
 /* J = inter / den for the counts two sets of LRN_ITEM_TAGS tags can have,
@@ -833,6 +838,301 @@ int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
 {
 	return _mmr_run(rel, NULL, items, n, k, lambda, mean, s, scratch, order,
 	    why);
+}
+
+/* ---- DPP ---- */
+
+/*
+ * met_dpp's arrays, carved from the caller's scratch, indexed by position
+ * (descending relevance, ties by lower index, as in MMR). Positions below
+ * `filled` have their quality, descriptors and state set, and a free one
+ * its first upto[p] columns against the factor: c_p[0..upto) and d_p^2 =
+ * S_pp minus their squares. Folding in more columns only lowers d_p^2, so
+ * a candidate not up to date has an upper bound of its gain, and a scan
+ * brings it up to date only while it could still win: what never could
+ * costs nothing. Row p of c holds w doubles; for a pick in the window it
+ * is its row of the Cholesky factor V of S over the window's picks (0
+ * past its diagonal).
+ */
+struct _dpp {
+	double *c;	  /* n x w */
+	double *d2;	  /* S_pp - |c_p[0..upto)|^2 */
+	double *q2;	  /* q_p^2 */
+	struct _mdesc *d; /* descriptors */
+	uint32_t *perm;	  /* position -> input index */
+	uint32_t *upto;	  /* columns of c_p folded in */
+	double *inv;	  /* 1 / V_xx of the window's rows */
+	double *rot;	  /* a drop's rotations: cosines, then sines */
+	uint32_t *win;	  /* positions of the window's picks, oldest first */
+	uint8_t *state;	  /* _DPP_FREE, _DPP_WIN or _DPP_OUT */
+	const struct met_sim *s;
+	double wcat; /* 0 + w_cat, as _mmr_sim takes it */
+	double diag; /* S_pp */
+	unsigned w;  /* columns of c */
+	unsigned t;  /* picks in the window: columns of the factor */
+};
+
+#define _DPP_FREE 0 /* not picked */
+#define _DPP_WIN 1  /* picked, in the window */
+#define _DPP_OUT 2  /* picked, out of the window or the last pick */
+
+/* Scratch bytes: the doubles first, then the descriptors (8-byte
+ * aligned), then the 4- and 1-byte arrays. */
+static uint64_t _dpp_bytes(uint64_t n, uint64_t w)
+{
+	return n * (8 * w + 8 + 8 + sizeof(struct _mdesc) + 4 + 4 + 1) + 28 * w;
+}
+
+size_t met_dpp_scratch_size(unsigned n, unsigned w)
+{
+	if (n == 0 || n > MET_DPP_MAX_N || w > n)
+		return 0;
+	uint64_t b = _dpp_bytes(n, w);
+	return b > SIZE_MAX ? 0 : (size_t)b;
+}
+
+static void _dpp_layout(struct _dpp *m, void *scratch, size_t n, size_t w)
+{
+	char *at = (char *)scratch;
+#define _TAKE(field, type, count)                                              \
+	do {                                                                   \
+		m->field = (type *)(void *)at;                                 \
+		at += (size_t)(count) * sizeof(type);                          \
+	} while (0)
+	_TAKE(c, double, n *w);
+	_TAKE(d2, double, n);
+	_TAKE(q2, double, n);
+	_TAKE(d, struct _mdesc, n);
+	_TAKE(inv, double, w);
+	_TAKE(rot, double, 2 * w);
+	_TAKE(perm, uint32_t, n);
+	_TAKE(upto, uint32_t, n);
+	_TAKE(win, uint32_t, w);
+	_TAKE(state, uint8_t, n);
+#undef _TAKE
+	assert((uint64_t)(at - (char *)scratch) == _dpp_bytes(n, w));
+}
+
+/*
+ * Folds columns upto[p]..t-1 into candidate p, column x against the
+ * window pick j of row V_x: e = (S_jp - V_x[0..x) . c_p[0..x)) / V_xx,
+ * which leaves d_p^2. Stops as soon as the gain q_p^2 d_p^2 is no better
+ * than bs (more columns only lower it). Returns the gain.
+ */
+static double _dpp_catch_up(struct _dpp *m, uint32_t p, double bs)
+{
+	const size_t w = m->w;
+	const unsigned t = m->t;
+	const struct _mdesc *dp = &m->d[p];
+	double *cp = &m->c[p * w];
+	double d2 = m->d2[p], q2 = m->q2[p];
+	unsigned x = m->upto[p];
+
+	while (x < t && q2 * d2 > bs) {
+		uint32_t j = m->win[x];
+		const double *row = &m->c[j * w];
+		bool none;
+		double sim = _mmr_sim(m->s, m->wcat, &m->d[j], dp, &none);
+		/* Two sums, so the products need not wait on each other. */
+		double dot0 = 0.0, dot1 = 0.0;
+		unsigned y = 0;
+
+		for (; y + 1 < x; y += 2) {
+			dot0 += row[y] * cp[y];
+			dot1 += row[y + 1] * cp[y + 1];
+		}
+		if (y < x)
+			dot0 += row[y] * cp[y];
+		double e = (sim - (dot0 + dot1)) * m->inv[x];
+
+		cp[x++] = e;
+		d2 -= e * e;
+	}
+	m->d2[p] = d2;
+	m->upto[p] = x;
+	return q2 * d2;
+}
+
+/* The rotation (cs, sn) of columns r and r + 1 of row v. */
+static void _dpp_turn(double *v, unsigned r, double cs, double sn)
+{
+	double u0 = v[r], u1 = v[r + 1];
+
+	v[r] = cs * u0 + sn * u1;
+	v[r + 1] = cs * u1 - sn * u0;
+}
+
+/*
+ * Takes the oldest of the t window picks out of the factor, for the free
+ * candidates at positions lo..hi-1. Rows 1..t-1 of V, U, are lower
+ * triangular plus one superdiagonal, and U U^T is S over the remaining
+ * picks. Rotation r (r = 0..t-2) turns columns r and r + 1 so that row r
+ * of U ends at column r with a positive diagonal; rows above it are 0 in
+ * both columns. After them U Q = [V' 0], V' the factor without the oldest
+ * pick, and for a candidate S over the remaining picks is U c_p = [V' 0]
+ * Q^T c_p: its new row is the first t - 1 entries of Q^T c_p, and the
+ * last one, dropped from |c_p|^2, goes back to d_p^2. A candidate not up
+ * to date starts over (no columns; it is caught up when needed).
+ */
+static void _dpp_drop_oldest(struct _dpp *m, unsigned lo, unsigned hi)
+{
+	unsigned t = m->t, w = m->w;
+	double *cs = m->rot, *sn = m->rot + w;
+
+	m->state[m->win[0]] = _DPP_OUT;
+	for (unsigned x = 1; x < t; x++)
+		m->win[x - 1] = m->win[x];
+	m->t = --t;
+	for (unsigned r = 0; r < t; r++) {
+		double *row = &m->c[(size_t)m->win[r] * w];
+		double x = row[r], y = row[r + 1];
+		/* y is the row's diagonal, not turned yet: > 0. Entries are
+		 * at most sqrt(S_pp) in size: no overflow. */
+		double h = sqrt(x * x + y * y);
+
+		cs[r] = x / h;
+		sn[r] = y / h;
+		row[r] = h;
+		row[r + 1] = 0.0;
+		m->inv[r] = 1.0 / h;
+		for (unsigned x2 = r + 1; x2 < t; x2++)
+			_dpp_turn(&m->c[(size_t)m->win[x2] * w], r, cs[r],
+			    sn[r]);
+	}
+	for (unsigned x = 0; x < t; x++)
+		m->c[(size_t)m->win[x] * w + t] = 0.0;
+	for (unsigned p = lo; p < hi; p++) {
+		if (m->state[p] != _DPP_FREE)
+			continue;
+		if (m->upto[p] <= t) {
+			/* Not up to date: starts over. */
+			m->upto[p] = 0;
+			m->d2[p] = m->diag;
+			continue;
+		}
+		double *v = &m->c[(size_t)p * w];
+
+		for (unsigned r = 0; r < t; r++)
+			_dpp_turn(v, r, cs[r], sn[r]);
+		m->d2[p] += v[t] * v[t];
+		m->upto[p] = t;
+	}
+}
+
+int met_dpp(const double *rel, const struct lrn_item *const *items, unsigned n,
+    unsigned k, double theta, unsigned window, const struct met_sim *s,
+    void *scratch, size_t scratch_size, uint32_t *order)
+{
+	if (!(theta >= 0.0 && theta <= 1.0) || window == 0 || !s ||
+	    !(s->w_cat >= 0.0) || !(s->w_tag >= 0.0) || !isfinite(s->w_cat) ||
+	    !isfinite(s->w_tag) || !isfinite(s->w_cat + s->w_tag) ||
+	    n > MET_DPP_MAX_N || !scratch)
+		return -EINVAL;
+	double lo = INFINITY, hi = -INFINITY;
+	bool sorted = true;
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(rel[i]))
+			return -EINVAL;
+		lo = rel[i] < lo ? rel[i] : lo;
+		hi = rel[i] > hi ? rel[i] : hi;
+		sorted &= i == 0 || rel[i - 1] >= rel[i];
+	}
+	if (k > n)
+		k = n;
+	if (k == 0)
+		return 0;
+	unsigned w = window < k ? window : k;
+	if (scratch_size < met_dpp_scratch_size(n, w))
+		return -ENOSPC;
+	double span = hi - lo;
+	if (!isfinite(span))
+		return -ERANGE;
+	double div = span > 0.0 ? span : 1.0;
+	struct _dpp m = { .s = s,
+		.wcat = 0.0 + s->w_cat,
+		.diag = s->w_cat + s->w_tag + MET_DPP_RIDGE,
+		.w = w };
+	_dpp_layout(&m, scratch, n, w);
+	_mmr_order(rel, n, sorted, m.perm, (uint32_t *)(void *)m.d);
+	if (theta == 1.0) {
+		/* Relevance alone: the order is the ranking. */
+		for (unsigned t = 0; t < k; t++)
+			order[t] = m.perm[t];
+		return (int)k;
+	}
+
+	/* q^2 relative to the most relevant's: at most 1, no overflow near
+	 * theta = 1; an underflow to 0 ties by relevance, the limit. */
+	double a = theta / (1.0 - theta);
+	unsigned head = 0;   /* positions before it are all picked */
+	unsigned filled = 0; /* positions with their state set */
+	bool spanned = false;
+	for (unsigned pick = 0; pick < k; pick++) {
+		uint32_t best = UINT32_MAX;
+		double bs = -1.0;
+
+		while (head < filled && m.state[head] != _DPP_FREE)
+			head++;
+		/*
+		 * The first strictly better gain wins: in position order,
+		 * the higher relevance, then the lower index. A gain is at
+		 * most q_p^2 S_pp, and q_p^2 does not grow along the
+		 * positions: once q_p^2 S_pp is no better than the best so
+		 * far, nothing after it can win. A candidate whose bound
+		 * q_p^2 d_p^2 is no better is passed by as it is.
+		 */
+		for (unsigned p = head; p < n && !spanned; p++) {
+			if (p == filled) {
+				uint32_t i = m.perm[p];
+
+				m.q2[p] = exp(a * ((rel[i] - lo) / div - 1.0));
+				m.d2[p] = m.diag;
+				m.upto[p] = 0;
+				m.state[p] = _DPP_FREE;
+				_mdesc_make(items ? items[i] : NULL, &m.d[p]);
+				filled++;
+			}
+			if (!(m.q2[p] * m.diag > bs))
+				break;
+			if (m.state[p] != _DPP_FREE ||
+			    !(m.q2[p] * m.d2[p] > bs))
+				continue;
+			double g = _dpp_catch_up(&m, p, bs);
+
+			if (g > bs && m.d2[p] >= MET_DPP_TOL) {
+				bs = g;
+				best = p;
+			}
+		}
+		if (best == UINT32_MAX) {
+			/* The picks span every candidate left (or an
+			 * earlier pick found so): the rest by relevance. */
+			spanned = true;
+			best = head;
+			if (head == filled)
+				m.state[filled++] = _DPP_FREE;
+		}
+		order[pick] = m.perm[best];
+		m.state[best] = _DPP_OUT;
+		if (spanned || pick + 1 == k)
+			continue;
+		/* Still free while the oldest pick leaves: its row turns
+		 * with the others'. */
+		if (m.t == w) {
+			m.state[best] = _DPP_FREE;
+			_dpp_drop_oldest(&m, head, filled);
+		}
+		/* The pick's row of the factor: [c_j, d_j, 0...]. */
+		double *cj = &m.c[(size_t)best * w];
+
+		cj[m.t] = sqrt(m.d2[best]);
+		m.inv[m.t] = 1.0 / cj[m.t];
+		for (unsigned x = m.t + 1; x < w; x++)
+			cj[x] = 0.0;
+		m.state[best] = _DPP_WIN;
+		m.win[m.t++] = best;
+	}
+	return (int)k;
 }
 
 /* ---- CTR by position ---- */

@@ -87,6 +87,30 @@
  *    candidate's descriptors are read the first time a similarity needs
  *    them. Deep candidates a scan never reaches cost nothing.
  *
+ * 6. DPP re-ranking (greedy MAP inference of a determinantal point process,
+ *    Chen, Zhang and Zhou 2018). The kernel over the candidates is
+ *        L = diag(q) S diag(q),  S_ij = sim(i, j) (i != j),
+ *        S_ii = w_cat + w_tag + MET_DPP_RIDGE
+ *    S is a sum of positive semidefinite kernels (a same-category indicator,
+ *    the Jaccard (Tanimoto) kernel of the tag sets, a diagonal that tops
+ *    every item's self-similarity up to w_cat + w_tag: an item without
+ *    descriptors has a feature of its own) plus a ridge, so positive
+ *    definite. Quality q_i^2 = exp(theta / (1 - theta) * (rn(i) - 1)), rn
+ *    the min-max normalized relevance as in MMR (0 for all when every score
+ *    is equal), so that log det L_Y = theta / (1 - theta) * sum_Y (rn - 1)
+ *    + log det S_Y: theta in [0, 1] trades relevance (1: relevance order)
+ *    against the volume the picks span (0: diversity alone). Each pick adds
+ *    the candidate maximizing the gain q_i^2 d_i^2, d_i^2 = S_ii - |c_i|^2
+ *    its squared distance, under S, from the span of the picks (c_i its
+ *    row of the incremental Cholesky factor). Ties go to the higher raw
+ *    relevance, then the lower input index. When every remaining d_i^2 is
+ *    below MET_DPP_TOL (only rounding can get there past the ridge) the
+ *    rest follow by relevance. With a window w < k (the sliding-window
+ *    variant) only the last w picks count: before each pick beyond the
+ *    w-th, the oldest pick leaves the factor (Givens rotations bring the
+ *    factor without it back to triangular form; each candidate's c_i turns
+ *    with them and its d_i^2 gets back what it loses).
+ *
  * And a running CTR by list position (struct met_ctr), for online metrics.
  *
  * Errors are negative errno values. Nothing here prints, allocates or keeps
@@ -355,6 +379,47 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
 int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, double mean, const struct met_sim *s,
     struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
+
+/* ---- 6. DPP re-ranking ---- */
+
+#define MET_DPP_RIDGE 1e-6 /* added to the diagonal of S */
+#define MET_DPP_TOL 1e-9   /* d_i^2 below this: the picks span candidate i */
+
+/* Largest n met_dpp takes. */
+#define MET_DPP_MAX_N (1u << 24)
+
+/*
+ * Bytes of scratch met_dpp needs for n candidates and a window of w picks
+ * (w = min(window, k, n) of the call; a larger w gives a size that also
+ * does): per candidate its row c_i (w doubles), d_i^2, q_i^2, its
+ * descriptors and its state. 0 when n is 0, n > MET_DPP_MAX_N or w > n.
+ */
+size_t met_dpp_scratch_size(unsigned n, unsigned w);
+
+/*
+ * Picks min(n, k) of the n candidates (rel[i], items[i]) by greedy DPP MAP
+ * inference (header comment, group 6) and writes their input indices, in
+ * pick order, to order[] (room for min(n, k) entries). Items by pointer;
+ * a NULL item has no category and no tags. window >= 1: only the last
+ * window picks count against a candidate (window >= k: all of them).
+ * scratch: scratch_size bytes, 8-byte aligned, at least
+ * met_dpp_scratch_size(n, min(window, k, n)). No allocation; cost O(n)
+ * to check (O(n log n) when rel is not already in descending order), per
+ * pick one similarity and a dot product of the window's length per
+ * remaining candidate, and per pick beyond the window's length
+ * O(window * n) rotations.
+ *
+ * Returns the number of picks (0 when n or k is 0), or -EINVAL when theta
+ * is not in [0, 1], window is 0, a relevance score is not finite, a
+ * similarity weight is negative or not finite (or w_cat + w_tag
+ * overflows), n > MET_DPP_MAX_N or scratch is NULL; -ENOSPC when
+ * scratch_size is too small; -ERANGE when max(rel) - min(rel) overflows.
+ * theta = 1 is the relevance order (ties by lower index) and computes no
+ * similarity.
+ */
+int met_dpp(const double *rel, const struct lrn_item *const *items, unsigned n,
+    unsigned k, double theta, unsigned window, const struct met_sim *s,
+    void *scratch, size_t scratch_size, uint32_t *order);
 
 /* ---- Online: CTR by position ---- */
 
