@@ -136,9 +136,16 @@ struct _cfg_desc {
 #define _CFG_RANK_B(n, def, h)                                                 \
 	{ CFG_FIELD_AT(n, rank.n, bool), .type = CFGT_BOOL, .bdef = (def),     \
 		.help = (h) },
+#define _CFG_RANK_E(n, T, def, names, h)                                       \
+	{ CFG_FIELD_AT(n, rank.n, T), .type = CFGT_ENUM, .edef = (def),        \
+		.choices = (names), .help = (h) },
 #define _CFG_LRN_B(n, def, h)                                                  \
 	{ CFG_FIELD_AT(n, learn.n, bool), .type = CFGT_BOOL, .bdef = (def),    \
 		.help = (h) },
+
+/* Enum fields are stored and read as one enum type (_cfg_store). */
+_Static_assert(sizeof(enum rank_diversifier) == sizeof(enum cfg_log_level),
+    "enum settings have one size");
 
 /* Index = enum cfg_log_level value. */
 /* Index = enum cfg_consent value. */
@@ -193,7 +200,7 @@ static const struct _cfg_desc
 	    /* The learner's rows, from engine/learn_params.h. */
 	LRN_PARAMS(_CFG_LRN_D, _CFG_LRN_U, _CFG_LRN_B)
 	    /* The ranker's rows, from engine/rank_params.h. */
-	RANK_PARAMS(_CFG_RANK_D, _CFG_RANK_U, _CFG_RANK_B)
+	RANK_PARAMS(_CFG_RANK_D, _CFG_RANK_U, _CFG_RANK_B, _CFG_RANK_E)
 	    CFG_STRING(verbs, "", 0, CFG_VERBS_STR_MAX, CFGF_VERBS,
 		"custom verbs with their signals, e.g. 'wishlist:0.6, play:0.2' (built-in verbs: view click rsvp save share feedback search cart purchase like dislike skip hide impression); a snapshot keeps each verb's counts by name"),
 	    CFG_UINT(max_id_len, 256, 8, 4096, 0,

@@ -33,11 +33,15 @@ void rank_params_default(struct rank_params *p)
 #define _PD(n, def, lo, hi, h) p->n = (def);
 #define _PU(n, def, lo, hi, h) p->n = (def);
 #define _PB(n, def, h) p->n = (def);
-	RANK_PARAMS(_PD, _PU, _PB)
+#define _PE(n, T, def, names, h) p->n = (def);
+	RANK_PARAMS(_PD, _PU, _PB, _PE)
 #undef _PD
 #undef _PU
 #undef _PB
+#undef _PE
 }
+
+const char *const rank_diversifier_names[] = { "mmr", "dpp", NULL };
 
 static const char *const _strategy_names[RANK_STRATEGY_COUNT] = {
 	"base",
@@ -73,10 +77,12 @@ int rank_strategy_parse(const char *s, size_t len)
 #define _HI_D(n, def, lo, hi, h) .n = (hi),
 #define _HI_U(n, def, lo, hi, h) .n = (hi),
 #define _B(n, def, h) .n = (def),
-static const struct rank_params _hi = { RANK_PARAMS(_HI_D, _HI_U, _B) };
+#define _E(n, T, def, names, h) .n = (def),
+static const struct rank_params _hi = { RANK_PARAMS(_HI_D, _HI_U, _B, _E) };
 #undef _HI_D
 #undef _HI_U
 #undef _B
+#undef _E
 
 /* ---- Scratch ------------------------------------------------------------ */
 
@@ -91,8 +97,9 @@ struct _layout {
 	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx;
 	size_t top, below, mark, dfac, cats, ckey, cval;
 	size_t items, slots, rel, mo;
-	size_t cat_cap;	 /* entries of the category table, a power of 2 */
-	size_t cell_cap; /* entries of the cell cache, a power of 2 */
+	size_t slot_bytes; /* bytes at slots */
+	size_t cat_cap;	   /* entries of the category table, a power of 2 */
+	size_t cell_cap;   /* entries of the cell cache, a power of 2 */
 	size_t total;
 };
 
@@ -137,7 +144,12 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(ckey, l->cell_cap * sizeof(uint64_t));
 	_ARR(cval, l->cell_cap * sizeof(double));
 	_ARR(items, m * sizeof(struct lrn_item *));
-	_ARR(slots, m * sizeof(struct met_mmr_slot));
+	/* MMR's slots, or DPP's scratch for the largest window. */
+	size_t dpp =
+	    met_dpp_scratch_size(n, _hi.dpp_window < n ? _hi.dpp_window : n);
+	size_t mmr = m * sizeof(struct met_mmr_slot);
+	l->slot_bytes = dpp > mmr ? dpp : mmr;
+	_ARR(slots, l->slot_bytes);
 	_ARR(rel, m * sizeof(double));
 	_ARR(mo, m * sizeof(uint32_t));
 #undef _ARR
@@ -1362,8 +1374,8 @@ static void _serendipity_values(const uint32_t *ord, const double *score,
 
 /*
  * Fills top[0..k): serendipity slots first come first served, every other
- * position with the next MMR pick (over the best `pool` by score) that is
- * not placed yet.
+ * position with the next MMR (or DPP) pick (over the best `pool` by score)
+ * that is not placed yet.
  */
 static void _diversify(const struct _prep *q, const struct rank_params *rp,
     const struct rank_opts *o, const struct rank_cand *c, unsigned n,
@@ -1402,11 +1414,25 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 		items[r] = ci ? &ci->item : NULL;
 	}
 	met_sim_default(&sim);
-	picks = met_mmr_mean(rel, items, np, k, lambda, rp->mmr_mean, &sim,
-	    slots, mo, NULL);
-	/* Relevance in [0, 1] and lambda in [0, 1]: met_mmr cannot fail.
+	if (rp->diversifier == RANK_DIV_DPP) {
+		/* The guard lowers theta as it lowers lambda. The slots
+		 * have room for a window of _hi.dpp_window. */
+		double theta = rp->dpp_theta;
+		unsigned win = rp->dpp_window < _hi.dpp_window ? rp->dpp_window
+							       : _hi.dpp_window;
+
+		if (q->bubble)
+			theta = fmax(theta - rp->bubble_lambda_drop, 0.0);
+		picks = met_dpp(rel, items, np, k, theta, win ? win : 1, &sim,
+		    slots, l->slot_bytes, mo);
+	} else {
+		picks = met_mmr_mean(rel, items, np, k, lambda, rp->mmr_mean,
+		    &sim, slots, mo, NULL);
+	}
+	/* Relevance in [0, 1], lambda and theta in [0, 1], room for the
+	 * window: neither can fail.
 	 * Built without asserts, a failure still ranks by score rather than
-	 * read slots MMR did not fill. */
+	 * read picks that were not made. */
 	assert(picks == (int)k);
 	if (picks != (int)k) {
 		for (unsigned r = 0; r < k; r++)

@@ -154,6 +154,10 @@
  *    score, met_sim_default) picks k; in that order, the picks not yet
  *    placed fill the positions that are not serendipity slots.
  *    RANK_F_DIVERSIFIED: MMR picked it above its score rank.
+ *    With diversifier = dpp, met_dpp with dpp_theta (lowered by
+ *    bubble_lambda_drop under the guard, not below 0) and dpp_window
+ *    picks them instead, over the same candidates and relevance; the
+ *    request's and segment's mmr_lambda do not apply to it.
  *
  * Unknown user (NULL profile): A = K = F = 1, T = 1 (no preferences), L from
  * ctx's location only, Thompson on global rates only, no bubble guard;
@@ -172,16 +176,26 @@
 #include "engine/learn.h"
 #include "engine/rank_params.h"
 
+/* The re-ranker of the diverse strategies (setting diversifier). */
+enum rank_diversifier {
+	RANK_DIV_MMR = 0, /* engine/metrics.h met_mmr_mean */
+	RANK_DIV_DPP,	  /* engine/metrics.h met_dpp */
+};
+/* "mmr", "dpp", NULL: index = value. */
+extern const char *const rank_diversifier_names[];
+
 /* Every constant of the ranker: one field per row of RANK_PARAMS. */
 #define _RANK_PD(n, def, lo, hi, h) double n;
 #define _RANK_PU(n, def, lo, hi, h) unsigned n;
 #define _RANK_PB(n, def, h) bool n;
+#define _RANK_PE(n, T, def, names, h) T n;
 struct rank_params {
-	RANK_PARAMS(_RANK_PD, _RANK_PU, _RANK_PB)
+	RANK_PARAMS(_RANK_PD, _RANK_PU, _RANK_PB, _RANK_PE)
 };
 #undef _RANK_PD
 #undef _RANK_PU
 #undef _RANK_PB
+#undef _RANK_PE
 
 /* Fills in the defaults of RANK_PARAMS. */
 void rank_params_default(struct rank_params *p);
@@ -306,7 +320,7 @@ size_t rank_scratch_size(unsigned n);
  * or -ENOSPC (scratch smaller than rank_scratch_size(n)).
  * Ties keep the input order. Cost: O(n) for the factors, a bucket sort of
  * the scores (two with Thompson; a radix sort where the scores bunch),
- * met_mmr over mmr_pool x k candidates.
+ * met_mmr (or met_dpp) over mmr_pool x k candidates.
  */
 int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
     const struct rank_params *rp, const struct rank_ctx *ctx,

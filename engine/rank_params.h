@@ -10,11 +10,13 @@
  *	D(name, default, min, max, help)   a double
  *	U(name, default, min, max, help)   an unsigned
  *	B(name, default, help)             a bool
+ *	E(name, type, default, names, help) an enum: names is its NULL-
+ *	                                   terminated array of value names
  */
 #ifndef PENCHANT_ENGINE_RANK_PARAMS_H
 #define PENCHANT_ENGINE_RANK_PARAMS_H
 
-#define RANK_PARAMS(D, U, B)                                                                                                                           \
+#define RANK_PARAMS(D, U, B, E)                                                                                                                        \
 	D(affinity_gain, 1.0, 0.0, 10.0,                                                                                                               \
 	    "how much the profile moves a candidate: factor = 1 + gain x confidence x affinity (affinity in -3..3, engine/rank.h)")                    \
 	D(affinity_floor, 0.2, 0.01, 1.0,                                                                                                              \
@@ -80,15 +82,22 @@
 	D(mmr_lambda, 0.82, 0.0, 1.0,                                                                                                                  \
 	    "MMR: relevance against novelty (1 = relevance order)")                                                                                    \
 	U(mmr_pool, 10, 1, 100,                                                                                                                        \
-	    "MMR chooses from the best mmr_pool x k candidates")                                                                                       \
+	    "MMR (or the DPP) chooses from the best mmr_pool x k candidates")                                                                          \
 	D(mmr_mean, 0.0, 0.0, 1.0,                                                                                                                     \
 	    "MMR: share of the mean similarity to the picks in a candidate's redundancy, the rest the max (ILD is a mean)")                            \
+	E(diversifier, enum rank_diversifier, RANK_DIV_MMR,                                                                                            \
+	    rank_diversifier_names,                                                                                                                    \
+	    "re-ranker of the diverse and full strategies: mmr (mmr_lambda, mmr_mean) or dpp (dpp_theta, dpp_window)")                                 \
+	D(dpp_theta, 0.8, 0.0, 1.0,                                                                                                                    \
+	    "DPP: relevance against the volume the picks span (1 = relevance order); the bubble guard lowers it by bubble_lambda_drop")                \
+	U(dpp_window, 16, 1, 16,                                                                                                                       \
+	    "DPP: a candidate is set against the last dpp_window picks only (sliding window)")                                                         \
 	U(serendipity_every, 10, 0, 1000,                                                                                                              \
 	    "one slot in this many of the top k goes to the best candidate outside the user's top categories (0 = none)")                              \
 	D(bubble_entropy_floor, 0.5, 0.0, 1.0,                                                                                                         \
 	    "filter-bubble guard: below this normalized entropy of the user's recent impressions diversity is raised")                                 \
 	D(bubble_lambda_drop, 0.2, 0.0, 1.0,                                                                                                           \
-	    "how much the guard lowers mmr_lambda")                                                                                                    \
+	    "how much the guard lowers mmr_lambda (dpp_theta with the DPP)")                                                                           \
 	U(attribution_window_s, 1800, 1, 2592000,                                                                                                      \
 	    "a click or conversion carrying a request id is attributed to it within this many seconds")
 

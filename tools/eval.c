@@ -716,10 +716,12 @@ static double _get(const struct cfg *c, const char *name)
 		return p->n;
 #define _RANK_PU(n, def, lo, hi, h) _RANK_PD(n, def, lo, hi, h)
 #define _RANK_PB(n, def, h)
-	RANK_PARAMS(_RANK_PD, _RANK_PU, _RANK_PB)
+#define _RANK_PE(n, T, def, names, h)
+	RANK_PARAMS(_RANK_PD, _RANK_PU, _RANK_PB, _RANK_PE)
 #undef _RANK_PD
 #undef _RANK_PU
 #undef _RANK_PB
+#undef _RANK_PE
 	if (!strcmp(name, "decay_per_day"))
 		return c->learn.decay_per_day;
 	return NAN;

@@ -17,6 +17,7 @@
 
 #define _CFGTEST_N(n, def, lo, hi, h) #n,
 #define _CFGTEST_NB(n, def, h) #n,
+#define _CFGTEST_NE(n, T, def, names, h) #n,
 static const char *const cfgtest_names[] = {
 	"instance",
 	"shards",
@@ -38,7 +39,7 @@ static const char *const cfgtest_names[] = {
 	/* The learner's rows come from their one declaration. */
 	/* clang-format off */
 	LRN_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB)
-	RANK_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB)
+	RANK_PARAMS(_CFGTEST_N, _CFGTEST_N, _CFGTEST_NB, _CFGTEST_NE)
 	/* clang-format on */
 	"verbs",
 	"max_id_len",

@@ -196,6 +196,12 @@ static void check_enum(void)
 	CHECK_EQ_INT(good("log_level", "DEBUG").log_level, CFG_LOG_DEBUG);
 	for (i = 0; i < sizeof no / sizeof no[0]; i++)
 		bad("log_level", no[i], "error, warn, info, debug");
+	/* The ranker's enum row. */
+	CHECK_EQ_INT(good("diversifier", "mmr").rank.diversifier, RANK_DIV_MMR);
+	CHECK_EQ_INT(good("diversifier", "dpp").rank.diversifier, RANK_DIV_DPP);
+	CHECK_EQ_INT(good("diversifier", "DPP").rank.diversifier, RANK_DIV_DPP);
+	bad("diversifier", "1", "mmr, dpp");
+	bad("diversifier", "max", "mmr, dpp");
 }
 
 static void check_strings(void)

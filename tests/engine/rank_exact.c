@@ -1017,6 +1017,57 @@ static void test_mmr(void)
 		CHECK(g_out[r - 1].score >= g_out[r].score);
 }
 
+/*
+ * diversifier = dpp: met_dpp's picks over the same candidates (the hand
+ * case of tests/engine/metrics_dpp.c: bases 1.0 .. 0.6 are the relevance,
+ * theta 0.5 puts 4 above 3 where MMR keeps 3 first), theta 1 the score
+ * order, a window of 1 against the last pick only; mmr_lambda does not
+ * apply to it.
+ */
+static void test_dpp(void)
+{
+	static const uint32_t t3[] = { 3 }, t34[] = { 3, 4 }, t2[] = { 2 },
+			      t24[] = { 2, 4 }, t14[] = { 1, 4 };
+	struct cat_item it[5] = { item(1, 1, t3), item(2, 2, t34),
+		item(1, 1, t2), item(2, 2, t24), item(1, 2, t14) };
+	struct rank_cand c[6];
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_DIVERSE, 5, 1);
+	static const unsigned plain[] = { 0, 1, 2, 3, 4, 5 };
+	static const unsigned dpp[] = { 0, 1, 2, 4, 3, 5 };
+
+	for (unsigned i = 0; i < 5; i++)
+		c[i] = cand(i + 1, 1.0 - 0.1 * i, &it[i]);
+	c[5] = cand(6, 0.0, NULL);
+	o.serendipity_every = 0;
+	g_rp.mmr_pool = 1; /* the top 5 */
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, plain); /* MMR at its default */
+	g_rp.diversifier = RANK_DIV_DPP;
+	g_rp.dpp_theta = 0.5;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, dpp);
+	CHECK(g_out[3].f.flags & RANK_F_DIVERSIFIED);
+	CHECK_EQ_INT(g_out[3].f.moved, 1);
+	CHECK(!(g_out[4].f.flags & RANK_F_DIVERSIFIED));
+	o.mmr_lambda = 1.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, dpp);
+	g_rp.dpp_window = 1;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, plain);
+	g_rp.dpp_window = 16;
+	g_rp.dpp_theta = 1.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, plain);
+	/* A window above the setting's range reads as its largest. */
+	g_rp.dpp_theta = 0.5;
+	g_rp.dpp_window = 1000;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, dpp);
+	rank_params_default(&g_rp);
+}
+
 static void test_bubble(void)
 {
 	static const uint32_t same[] = { 1, 2, 3 }, other[] = { 7 };
@@ -1206,6 +1257,7 @@ int main(void)
 	test_epsilon();
 	test_serendipity();
 	test_mmr();
+	test_dpp();
 	test_bubble();
 	test_errors();
 	test_collab();
