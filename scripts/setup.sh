@@ -4,7 +4,7 @@
 # README commands and by .ci/run, so a fresh machine and CI stay in step.
 set -euo pipefail
 
-pkgs=(build-essential clang meson ninja-build pkg-config
+pkgs=(build-essential clang libclang-rt-dev meson ninja-build pkg-config
       liburing-dev libck-dev libxxhash-dev libmsgpack-dev libbenchmark-dev
       python3 python3-msgpack zlib1g-dev libsodium-dev python3-fluent-logger
       python3-numpy python3-scipy python3-sklearn libmicrohttpd-dev curl

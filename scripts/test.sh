@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: a release build and an
-# ASan+UBSan build with gcc (all suites in both), and a clang build
-# (warnings are errors; unit suite). Exit status is the tests' verdict.
+# ASan+UBSan build with gcc (all suites in both), a clang build
+# (warnings are errors; unit suite), and the decoders' libFuzzer targets
+# (clang, ASan+UBSan; each fuzzed for fuzz_seconds). Exit status is the
+# tests' verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -24,7 +26,9 @@ configure() { # dir, extra meson args...
 configure build-release --buildtype=release
 configure build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
 CC=clang CXX=clang++ configure build-clang --buildtype=release
-for d in build-release build-asan build-clang; do
+CC=clang CXX=clang++ configure build-fuzz --buildtype=debugoptimized \
+  -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+for d in build-release build-asan build-clang build-fuzz; do
   echo "== building $d"
   ninja -C "$d" >/dev/null
 done
@@ -40,8 +44,9 @@ run() { # title, meson test args...
 run "release build" -C build-release --num-processes 1
 run "ASan+UBSan build" -C build-asan --num-processes 1 --timeout-multiplier 4
 run "clang build (unit)" -C build-clang --suite unit
+run "libFuzzer targets (fuzz)" -C build-fuzz --suite fuzz --num-processes 2
 
-# One closing line over all three runs (timeouts and unexpected passes
+# One closing line over all four runs (timeouts and unexpected passes
 # count as failures, expected failures as passes).
 sum() { awk -v k="$1" '$1 == k {n += $NF} END {print n + 0}' "$log"; }
 passed=$(( $(sum Ok:) + $(sum "Expected") ))
