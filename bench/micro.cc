@@ -105,6 +105,8 @@ int main(int argc, char **argv)
 	    bsh_rank_verify, 1);
 	add("rank/pen_rerank_200_full", b, bsh_rank_full_step, bsh_rank_verify,
 	    1);
+	add("rank/pen_rerank_200_full_spread_scores", b,
+	    bsh_rank_full_spread_step, bsh_rank_verify, 1);
 	add("rank/pen_rerank_200_explore", b, bsh_rank_explore_step,
 	    bsh_rank_verify, 1);
 	add("rank/pen_rerank_200_diverse", b, bsh_rank_diverse_step,

@@ -68,6 +68,7 @@ struct bsh {
 
 	/* rankings: BSH_CANDS catalog items, one rich user */
 	struct pen_candidate cands[BSH_CANDS];
+	struct pen_candidate cands_rand[BSH_CANDS]; /* scores as a caller's */
 	char cand_ids[BSH_CANDS][_ID_LEN];
 	struct pen_ranked ranked[BSH_CANDS];
 	uint64_t ranks, rank_errors;
@@ -537,6 +538,7 @@ static int _rank_neighbors(struct bsh *b, const struct lrn_profile *p,
 int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 {
 	int rc = cat_lock(&b->r, err, errlen);
+	uint64_t seed = 7;
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < BSH_CANDS && !rc; i++) {
@@ -558,6 +560,10 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 		b->cands[i] =
 		    (struct pen_candidate){ .entity_id = b->cand_ids[i],
 			    .score = 1.0 + (double)(i % 17) / 17.0 };
+		/* A caller's own scores spread over decades (uniform with
+		 * six decimals, as http-bench sends them). */
+		b->cands_rand[i] = b->cands[i];
+		b->cands_rand[i].score = (double)(_next(&seed) % 1000000) / 1e6;
 	}
 	cat_unlock(&b->r);
 	if (rc) {
@@ -607,7 +613,8 @@ int bsh_rank_segments(struct bsh *b, char *err, size_t errlen)
 	return rc;
 }
 
-static void _rank(struct bsh *b, const char *strategy)
+static void _rank_of(struct bsh *b, const char *strategy,
+    const struct pen_candidate *cands)
 {
 	struct pen_context ctx = { .time_ms = _T0_MS + 40 * 1800000LL,
 		.has_location = 1,
@@ -624,9 +631,14 @@ static void _rank(struct bsh *b, const char *strategy)
 		.serendipity_every = -1 };
 	b->ranks++;
 	b->ranked_base = !strcmp(strategy, "base");
-	if (pen_rerank(b->pen, b->rank_id, strlen(b->rank_id), &ctx, b->cands,
+	if (pen_rerank(b->pen, b->rank_id, strlen(b->rank_id), &ctx, cands,
 		BSH_CANDS, &o, b->ranked, NULL))
 		b->rank_errors++;
+}
+
+static void _rank(struct bsh *b, const char *strategy)
+{
+	_rank_of(b, strategy, b->cands);
 }
 
 void bsh_rank_profile_step(struct bsh *b)
@@ -640,6 +652,10 @@ void bsh_rank_context_step(struct bsh *b)
 void bsh_rank_full_step(struct bsh *b)
 {
 	_rank(b, "full");
+}
+void bsh_rank_full_spread_step(struct bsh *b)
+{
+	_rank_of(b, "full", b->cands_rand);
 }
 void bsh_rank_explore_step(struct bsh *b)
 {
