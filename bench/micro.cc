@@ -92,6 +92,9 @@ int main(int argc, char **argv)
 	std::string r4 =
 	    "read/pen_profile_hot_read_random_of_" + std::to_string(users);
 	add(r3.c_str(), b, bsh_prof_read_hot_step, bsh_read_verify, 1);
+	std::string r3i =
+	    "read/prof_read_hot_part_by_id_random_of_" + std::to_string(users);
+	add(r3i.c_str(), b, bsh_prof_read_hot_by_id_step, bsh_read_verify, 1);
 	add(r4.c_str(), b, bsh_pen_hot_step, bsh_read_verify, 1);
 	std::string r5 = "read/pen_profile_hot_read_many64_random_of_" +
 	    std::to_string(users);

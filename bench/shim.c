@@ -447,6 +447,23 @@ void bsh_prof_read_hot_step(struct bsh *b)
 		b->read_errors++;
 }
 
+/* The raw copy again, its key hashed from the id as pen_profile_hot_read
+ * hashes it: the same dependent chain (id -> key -> index line -> record)
+ * without the export. The raw row above reads keys computed beforehand,
+ * so the processor runs ahead into the next lookups and overlaps their
+ * misses; a call that must hash each id first gets much less of that. */
+void bsh_prof_read_hot_by_id_step(struct bsh *b)
+{
+	unsigned i = _next_query(b);
+	struct lrn_profile p;
+	uint64_t key =
+	    evt_user_key(&b->r.hdr->limits, b->qids[i], strlen(b->qids[i]));
+	b->reads++;
+	if (prof_read_part(&b->r, key, &p, LRN_HOT_BYTES) ||
+	    p.user_key != b->qkeys[i] || p.events != 1)
+		b->read_errors++;
+}
+
 void bsh_pen_hot_step(struct bsh *b)
 {
 	unsigned i = _next_query(b);

@@ -49,6 +49,8 @@ void bsh_pen_read_step(struct bsh *b);	/* pen_profile_read by id */
 /* The hot part: raw prefix copy (baseline) and pen_profile_hot_read. */
 void bsh_prof_read_hot_step(struct bsh *b);
 void bsh_pen_hot_step(struct bsh *b);
+/* The raw hot copy keyed from the id string, as the call is. */
+void bsh_prof_read_hot_by_id_step(struct bsh *b);
 /* pen_profile_hot_read_many of BSH_HOT_BATCH users. */
 #define BSH_HOT_BATCH 64
 void bsh_pen_hot_many_step(struct bsh *b);
