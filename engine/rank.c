@@ -57,12 +57,15 @@ const char *rank_strategy_name(unsigned s)
 	return s < RANK_STRATEGY_COUNT ? _strategy_names[s] : NULL;
 }
 
-int rank_strategy_parse(const char *s, size_t len)
+/* The index of s[0..len) among names[0..count) (lower-case letters), in
+ * any case, or -1. */
+static int _name_parse(const char *const *names, unsigned count, const char *s,
+    size_t len)
 {
 	if (!s)
 		return -1;
-	for (unsigned i = 0; i < RANK_STRATEGY_COUNT; i++) {
-		const char *n = _strategy_names[i];
+	for (unsigned i = 0; i < count; i++) {
+		const char *n = names[i];
 		size_t j = 0;
 		while (j < len && n[j] &&
 		    (s[j] == n[j] || s[j] == n[j] - 'a' + 'A'))
@@ -71,6 +74,16 @@ int rank_strategy_parse(const char *s, size_t len)
 			return (int)i;
 	}
 	return -1;
+}
+
+int rank_strategy_parse(const char *s, size_t len)
+{
+	return _name_parse(_strategy_names, RANK_STRATEGY_COUNT, s, len);
+}
+
+int rank_diversifier_parse(const char *s, size_t len)
+{
+	return _name_parse(rank_diversifier_names, RANK_DIV_DPP + 1, s, len);
 }
 
 /* The settings' upper bounds, for checking a request's overrides. */
@@ -1414,10 +1427,15 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 		items[r] = ci ? &ci->item : NULL;
 	}
 	met_sim_default(&sim);
-	if (rp->diversifier == RANK_DIV_DPP) {
+	unsigned div =
+	    o->given & RANK_O_DIVERSIFIER ? o->diversifier : rp->diversifier;
+	double mean = o->given & RANK_O_MMR_MEAN ? o->mmr_mean : rp->mmr_mean;
+
+	if (div == RANK_DIV_DPP) {
 		/* The guard lowers theta as it lowers lambda. The slots
 		 * have room for a window of _hi.dpp_window. */
-		double theta = rp->dpp_theta;
+		double theta =
+		    o->given & RANK_O_DPP_THETA ? o->dpp_theta : rp->dpp_theta;
 		unsigned win = rp->dpp_window < _hi.dpp_window ? rp->dpp_window
 							       : _hi.dpp_window;
 
@@ -1426,8 +1444,8 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 		picks = met_dpp(rel, items, np, k, theta, win ? win : 1, &sim,
 		    slots, l->slot_bytes, mo);
 	} else {
-		picks = met_mmr_mean(rel, items, np, k, lambda, rp->mmr_mean,
-		    &sim, slots, mo, NULL);
+		picks = met_mmr_mean(rel, items, np, k, lambda, mean, &sim,
+		    slots, mo, NULL);
 	}
 	/* Relevance in [0, 1], lambda and theta in [0, 1], room for the
 	 * window: neither can fail.
@@ -1488,6 +1506,13 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 	    o->mmr_lambda > _hi.mmr_lambda ||
 	    o->serendipity_every > (int)_hi.serendipity_every ||
 	    isnan(o->context_weight) || o->context_weight > 5.0)
+		return -EINVAL;
+	if (((o->given & RANK_O_DIVERSIFIER) &&
+		o->diversifier > RANK_DIV_DPP) ||
+	    ((o->given & RANK_O_MMR_MEAN) &&
+		!(o->mmr_mean >= 0.0 && o->mmr_mean <= _hi.mmr_mean)) ||
+	    ((o->given & RANK_O_DPP_THETA) &&
+		!(o->dpp_theta >= 0.0 && o->dpp_theta <= _hi.dpp_theta)))
 		return -EINVAL;
 	if (o->n_prior > RANK_PRIOR_MAX || (o->n_prior && !o->prior) ||
 	    !(o->prior_weight >= 0.0 && o->prior_weight <= 1.0))

@@ -157,7 +157,9 @@
  *    With diversifier = dpp, met_dpp with dpp_theta (lowered by
  *    bubble_lambda_drop under the guard, not below 0) and dpp_window
  *    picks them instead, over the same candidates and relevance; the
- *    request's and segment's mmr_lambda do not apply to it.
+ *    request's and segment's mmr_lambda do not apply to it. A request
+ *    may choose the diversifier, mmr_mean and dpp_theta (rank_opts
+ *    given).
  *
  * Unknown user (NULL profile): A = K = F = 1, T = 1 (no preferences), L from
  * ctx's location only, Thompson on global rates only, no bubble guard;
@@ -183,6 +185,8 @@ enum rank_diversifier {
 };
 /* "mmr", "dpp", NULL: index = value. */
 extern const char *const rank_diversifier_names[];
+/* The diversifier named by s[0..len) (any case), or -1. */
+int rank_diversifier_parse(const char *s, size_t len);
 
 /* Every constant of the ranker: one field per row of RANK_PARAMS. */
 #define _RANK_PD(n, def, lo, hi, h) double n;
@@ -268,7 +272,17 @@ struct rank_opts {
 	const struct rank_prior *prior;
 	unsigned n_prior;
 	double prior_weight;
+	/* More overrides of the settings, each taken only when its RANK_O_*
+	 * bit is in `given` (zeroed options leave the settings): the
+	 * diversifier (enum rank_diversifier), mmr_mean and dpp_theta
+	 * (0..1). */
+	unsigned given;
+	unsigned diversifier;
+	double mmr_mean, dpp_theta;
 };
+#define RANK_O_DIVERSIFIER 0x1u
+#define RANK_O_MMR_MEAN 0x2u
+#define RANK_O_DPP_THETA 0x4u
 
 /* b of the affinity: prior_blend * prior_weight * (1 - confidence), the
  * share the segment prior takes (0 when weight or blend is 0). */

@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define PEN_VERSION_MAJOR 0
-#define PEN_VERSION_MINOR 6
+#define PEN_VERSION_MINOR 7
 #define PEN_VERSION_PATCH 0
-#define PEN_VERSION "0.6.0"
+#define PEN_VERSION "0.7.0"
 
 typedef struct pen pen_t;
 
@@ -444,8 +444,17 @@ struct pen_rank_options {
 	int serendipity_every;			    /* < 0: the setting */
 	float context_weight; /* exponent on the context factor (up to 5);
 			       * 0: the user's segment's, else 1 */
-	uint32_t reserved[7]; /* zero */
+	/* Diversity (docs/RANKING.md, since 0.7): the re-ranker of the
+	 * diverse and full strategies, "mmr" or "dpp" (NULL: the
+	 * diversifier setting); mmr_mean and dpp_theta (0..1), each taken
+	 * only when its PEN_OPT_* bit is in `given` (0: the settings). */
+	const char *diversifier;
+	float mmr_mean, dpp_theta;
+	uint32_t given;	      /* PEN_OPT_* */
+	uint32_t reserved[3]; /* zero */
 };
+#define PEN_OPT_MMR_MEAN 0x1u
+#define PEN_OPT_DPP_THETA 0x2u
 
 /* One ranked candidate and why it is where it is (factors are 1 when not
  * applied; docs/RANKING.md defines each). */
@@ -491,7 +500,8 @@ struct pen_ranked {
  * sparser the profile, and, with the segment_params setting, its
  * strategy's epsilon, explore_weight and mmr_lambda where opt leaves them
  * negative (not for a low-confidence assignment). Returns 0, -EINVAL (bad
- * arguments, unknown strategy, NaN or negative score), -EBUSY (profile
+ * arguments, unknown strategy or diversifier, an option out of its range,
+ * NaN or negative score), -EBUSY (profile
  * stuck mid-write), -ENOMEM.
  */
 int pen_rerank(pen_t *p, const char *user_id, size_t len,

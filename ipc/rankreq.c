@@ -1027,6 +1027,9 @@ enum {
 	_O_MMR,
 	_O_SER,
 	_O_CTXW,
+	_O_DIV,
+	_O_MEAN,
+	_O_THETA,
 	_O_N
 };
 static const struct _name _opt_names[] = {
@@ -1042,6 +1045,11 @@ static const struct _name _opt_names[] = {
 	_N("serendipityEvery", _O_SER),
 	_N("context_weight", _O_CTXW),
 	_N("contextWeight", _O_CTXW),
+	_N("diversifier", _O_DIV),
+	_N("mmr_mean", _O_MEAN),
+	_N("mmrMean", _O_MEAN),
+	_N("dpp_theta", _O_THETA),
+	_N("dppTheta", _O_THETA),
 	{ NULL, 0, 0 },
 };
 
@@ -1060,6 +1068,42 @@ static int _seed(struct _dc *c, const struct _val *v, uint64_t *out)
 		return _bad(c, "seed", "bad_number",
 		    "must be the decimal digits of an integer 0..2^64-1");
 	*out = x;
+	return 0;
+}
+
+/* options.diversifier, mmr_mean and dpp_theta. */
+static int _diversity(struct _dc *c, const struct _val *g,
+    struct pen_rank_options *o)
+{
+	const char *s;
+	size_t len;
+	double x = 0;
+	int rc;
+	if (g[_O_DIV].kind) {
+		if ((rc = _str(c, &g[_O_DIV], "diversifier",
+			 c->d->lim.max_str_len, _S_NAME, &s, &len)))
+			return rc;
+		int d = rank_diversifier_parse(s, len);
+		if (d < 0) {
+			char q[48];
+			return _bad(c, "diversifier", "unknown_diversifier",
+			    "'%s' is not one of mmr dpp",
+			    _quote(s, len, q, sizeof(q)));
+		}
+		o->diversifier = rank_diversifier_names[d];
+	}
+	if (g[_O_MEAN].kind) {
+		if ((rc = _num(c, &g[_O_MEAN], "mmr_mean", 0, 1, &x)))
+			return rc;
+		o->mmr_mean = (float)x;
+		o->given |= PEN_OPT_MMR_MEAN;
+	}
+	if (g[_O_THETA].kind) {
+		if ((rc = _num(c, &g[_O_THETA], "dpp_theta", 0, 1, &x)))
+			return rc;
+		o->dpp_theta = (float)x;
+		o->given |= PEN_OPT_DPP_THETA;
+	}
 	return 0;
 }
 
@@ -1118,6 +1162,8 @@ static int _options(struct _dc *c, const struct _val *v,
 			return rc;
 		o->context_weight = (float)w;
 	}
+	if ((rc = _diversity(c, g, o)))
+		return rc;
 	_pop(c);
 	return 0;
 }

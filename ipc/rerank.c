@@ -321,6 +321,37 @@ _Static_assert(PEN_RANK_EXPLORED == RANK_F_EXPLORED &&
 		RANK_F_UNKNOWN_ITEM)) == 0,
     "public flags are the ranker's, and the segment's apart");
 
+/* The options' diversifier, mmr_mean and dpp_theta into ro (-EINVAL: an
+ * unknown diversifier or a value out of 0..1). */
+static int _diversity(const struct pen_rank_options *opt, struct rank_opts *ro)
+{
+	if (opt->diversifier) {
+		int d = rank_diversifier_parse(opt->diversifier,
+		    strlen(opt->diversifier));
+		if (d < 0)
+			return -EINVAL;
+		ro->diversifier = (unsigned)d;
+		ro->given |= RANK_O_DIVERSIFIER;
+	}
+	if (opt->given & PEN_OPT_MMR_MEAN) {
+		if (!(opt->mmr_mean >= 0.0f && opt->mmr_mean <= 1.0f))
+			return -EINVAL;
+		ro->mmr_mean = opt->mmr_mean;
+		ro->given |= RANK_O_MMR_MEAN;
+	}
+	if (opt->given & PEN_OPT_DPP_THETA) {
+		if (!(opt->dpp_theta >= 0.0f && opt->dpp_theta <= 1.0f))
+			return -EINVAL;
+		ro->dpp_theta = opt->dpp_theta;
+		ro->given |= RANK_O_DPP_THETA;
+	}
+	return 0;
+}
+
+_Static_assert(offsetof(struct pen_rank_options, diversifier) == 56 &&
+	sizeof(struct pen_rank_options) == 88,
+    "pen_rank_options keeps the size and offsets of 0.6 (reserved tail)");
+
 int pen_rerank(pen_t *p, const char *user_id, size_t len,
     const struct pen_context *ctx, const struct pen_candidate *cands, size_t n,
     const struct pen_rank_options *opt, struct pen_ranked *out,
@@ -429,6 +460,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	};
 	if (!opt) /* zeroed options would mean "no exploration" */
 		ro.epsilon = ro.explore_weight = ro.mmr_lambda = -1.0;
+	if (opt && (rc_ = _diversity(opt, &ro)))
+		return rc_;
 	if (in_exp) { /* the variant's overrides, where the caller set none */
 		if (ro.epsilon < 0)
 			ro.epsilon = ev.epsilon;

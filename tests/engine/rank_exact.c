@@ -1066,6 +1066,81 @@ static void test_dpp(void)
 	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
 	check_order(6, dpp);
 	rank_params_default(&g_rp);
+
+	/* A request's own: the diversifier and theta over the settings
+	 * (MMR, theta 0.8 at their defaults), each only when given. */
+	o = opts(RANK_DIVERSE, 5, 1);
+	o.serendipity_every = 0;
+	g_rp.mmr_pool = 1;
+	o.diversifier = RANK_DIV_DPP;
+	o.dpp_theta = 0.5;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, plain); /* not given: the settings */
+	o.given = RANK_O_DIVERSIFIER | RANK_O_DPP_THETA;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, dpp);
+	o.given = RANK_O_DIVERSIFIER;
+	g_rp.dpp_theta = 0.5;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, dpp); /* the setting's theta */
+	o.given = RANK_O_DIVERSIFIER | RANK_O_DPP_THETA;
+	o.dpp_theta = 1.0;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, plain); /* the request's theta over the setting */
+	/* MMR asked for where the setting is DPP */
+	g_rp.diversifier = RANK_DIV_DPP;
+	o.given = RANK_O_DIVERSIFIER;
+	o.diversifier = RANK_DIV_MMR;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	check_order(6, plain);
+	/* out of range */
+	o.given = RANK_O_DIVERSIFIER;
+	o.diversifier = RANK_DIV_DPP + 1;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), -EINVAL);
+	o.given = RANK_O_DPP_THETA;
+	o.dpp_theta = 1.5;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), -EINVAL);
+	o.dpp_theta = NAN;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), -EINVAL);
+	o.given = RANK_O_MMR_MEAN;
+	o.mmr_mean = -0.1;
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), -EINVAL);
+	o.given = 0; /* ignored when not given */
+	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
+	rank_params_default(&g_rp);
+}
+
+/* A request's mmr_mean over the setting: the same picks as the setting
+ * would give, and different from the max alone on a case where the mean
+ * changes them. */
+static void test_mmr_mean_option(void)
+{
+	struct cat_item items[40];
+	struct rank_cand c[40];
+	struct rank_result by_setting[40];
+	struct rank_ctx x = plain_ctx();
+	struct lrn_profile p;
+
+	many(items, c, 40, 11);
+	affinity_profile(&p, 1.0f);
+	struct rank_opts o = opts(RANK_DIVERSE, 10, 1);
+	o.serendipity_every = 0;
+	o.mmr_lambda = 0.4;
+	g_rp.mmr_mean = 1.0;
+	CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+	memcpy(by_setting, g_out, sizeof(by_setting));
+	g_rp.mmr_mean = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+	bool differ = false;
+	for (unsigned r = 0; r < 10; r++)
+		differ |= g_out[r].index != by_setting[r].index;
+	CHECK(differ); /* else this case cannot tell them apart */
+	o.given = RANK_O_MMR_MEAN;
+	o.mmr_mean = 1.0;
+	CHECK_EQ_INT(run(&p, &x, c, 40, &o), 40);
+	for (unsigned r = 0; r < 40; r++)
+		CHECK_EQ_INT(g_out[r].index, by_setting[r].index);
+	rank_params_default(&g_rp);
 }
 
 static void test_bubble(void)
@@ -1258,6 +1333,7 @@ int main(void)
 	test_serendipity();
 	test_mmr();
 	test_dpp();
+	test_mmr_mean_option();
 	test_bubble();
 	test_errors();
 	test_collab();

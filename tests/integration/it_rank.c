@@ -247,6 +247,34 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < N; i++)
 		CHECK_EQ_INT(out[i].index, again[i].index);
 
+	/* the request's diversifier: DPP at theta 1 keeps the score order
+	 * as MMR at lambda 1 does; theta 0.2 moves items; unknown names and
+	 * values out of range are refused */
+	struct pen_rank_options d1 = fo, m1 = fo;
+	d1.epsilon = m1.epsilon = 0;
+	d1.serendipity_every = m1.serendipity_every = 0;
+	m1.mmr_lambda = 1.0;
+	d1.diversifier = "dpp";
+	d1.dpp_theta = 1.0f;
+	d1.given = PEN_OPT_DPP_THETA;
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &d1, out, NULL) == 0);
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &m1, again, NULL) == 0);
+	for (unsigned i = 0; i < N; i++)
+		CHECK_EQ_INT(out[i].index, again[i].index);
+	d1.dpp_theta = 0.2f;
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &d1, out, NULL) == 0);
+	unsigned moved = 0;
+	for (unsigned i = 0; i < 10; i++)
+		moved += out[i].index != again[i].index;
+	CHECK(moved > 0);
+	d1.dpp_theta = 1.5f;
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &d1, out, NULL),
+	    -EINVAL);
+	d1.dpp_theta = 1.0f;
+	d1.diversifier = "xqd";
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &d1, out, NULL),
+	    -EINVAL);
+
 	/* bad requests */
 	c[3].score = NAN;
 	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL),

@@ -282,6 +282,12 @@ static void _bad_requests(struct sx *s)
 		{ "{\"user_id\":\"alice\"," ONE
 		  ",\"context\":{\"location\":{\"lat\":100,\"lon\":0}}}",
 		    "context.lat", "bad_location" },
+		{ "{\"user_id\":\"alice\"," ONE
+		  ",\"options\":{\"diversifier\":\"xqd\"}}",
+		    "options.diversifier", "unknown_diversifier" },
+		{ "{\"user_id\":\"alice\"," ONE
+		  ",\"options\":{\"dppTheta\":2}}",
+		    "options.dpp_theta", "bad_number" },
 	};
 	unsigned n = sizeof(cases) / sizeof(cases[0]);
 	for (unsigned i = 0; i < n; i++)

@@ -52,6 +52,12 @@ SEEDS = {
     "07_nulls": {"user_id": "u", "context": None, "options": None,
                  "candidates": [{"entity_id": "e", "score": 1,
                                  "attributes": None}], "x": [[[1]]]},
+    "10_diversity": {"user_id": "u", "candidates": cands(4),
+                     "options": {"strategy": "diverse", "diversifier": "dpp",
+                                 "dppTheta": 0.6, "mmr_mean": 0.5}},
+    "11_bad_diversifier": {"user_id": "u", "candidates": cands(2),
+                           "options": {"diversifier": "xqd",
+                                       "dpp_theta": 2}},
 }
 
 

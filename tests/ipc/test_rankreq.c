@@ -118,7 +118,11 @@ static bool _req_eq(const struct rq_request *a, const struct rq_request *b)
 	    a->opt.explore_weight != b->opt.explore_weight ||
 	    a->opt.mmr_lambda != b->opt.mmr_lambda ||
 	    a->opt.serendipity_every != b->opt.serendipity_every ||
-	    a->opt.context_weight != b->opt.context_weight)
+	    a->opt.context_weight != b->opt.context_weight ||
+	    !_seq(a->opt.diversifier, b->opt.diversifier) ||
+	    a->opt.given != b->opt.given ||
+	    a->opt.mmr_mean != b->opt.mmr_mean ||
+	    a->opt.dpp_theta != b->opt.dpp_theta)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
 		if (strcmp(a->cands[i].entity_id, b->cands[i].entity_id) ||
@@ -211,7 +215,8 @@ static void _full(void)
 	    "\"devices\":[\"mobile\",\"tv\"]}}],"
 	    "\"options\":{\"strategy\":\"Profile\",\"k\":1,\"seed\":7,"
 	    "\"epsilon\":0.1,\"explore_weight\":2,\"mmr_lambda\":0.5,"
-	    "\"serendipity_every\":4,\"context_weight\":0.5}}",
+	    "\"serendipity_every\":4,\"context_weight\":0.5,"
+	    "\"diversifier\":\"DPP\",\"mmr_mean\":0.25,\"dpp_theta\":0.75}}",
 	    &r);
 	CHECK(!strcmp(r.user_id, "u1") && r.user_len == 2);
 	CHECK_EQ_INT(r.ctx.time_ms, 1795717800000LL);
@@ -244,6 +249,9 @@ static void _full(void)
 	    r.opt.mmr_lambda == 0.5);
 	CHECK_EQ_INT(r.opt.serendipity_every, 4);
 	CHECK(r.opt.context_weight == 0.5f);
+	CHECK(r.opt.diversifier && !strcmp(r.opt.diversifier, "dpp"));
+	CHECK_EQ_INT(r.opt.given, PEN_OPT_MMR_MEAN | PEN_OPT_DPP_THETA);
+	CHECK(r.opt.mmr_mean == 0.25f && r.opt.dpp_theta == 0.75f);
 }
 
 static void _camel_and_defaults(void)
@@ -279,6 +287,16 @@ static void _camel_and_defaults(void)
 	CHECK(r.opt.epsilon < 0 && r.opt.explore_weight < 0 &&
 	    r.opt.mmr_lambda < 0 && r.opt.serendipity_every < 0);
 	CHECK(r.opt.context_weight == 0.0f);
+	CHECK(r.opt.diversifier == NULL && r.opt.given == 0);
+
+	/* camelCase diversity options; 0 is a value, not "unset" */
+	_good(
+	    "{\"user_id\":\"a\",\"candidates\":[{\"entity_id\":\"e\",\"score\":1}],"
+	    "\"options\":{\"mmrMean\":0,\"dppTheta\":1,\"diversifier\":\"mmr\"}}",
+	    &r);
+	CHECK(r.opt.diversifier && !strcmp(r.opt.diversifier, "mmr"));
+	CHECK_EQ_INT(r.opt.given, PEN_OPT_MMR_MEAN | PEN_OPT_DPP_THETA);
+	CHECK(r.opt.mmr_mean == 0.0f && r.opt.dpp_theta == 1.0f);
 
 	/* null is absent, later keys win, unknown fields are ignored */
 	_good(
@@ -431,6 +449,14 @@ static void _garbage(void)
 	    "bad_number");
 	_bad(CO("{\"context_weight\":\"2\"}"), 400, "options.context_weight",
 	    "bad_type");
+	_bad(CO("{\"diversifier\":\"xqd\"}"), 400, "options.diversifier",
+	    "unknown_diversifier");
+	_bad(CO("{\"diversifier\":3}"), 400, "options.diversifier", "bad_type");
+	_bad(CO("{\"mmr_mean\":1.01}"), 400, "options.mmr_mean", "bad_number");
+	_bad(CO("{\"mmrMean\":[0]}"), 400, "options.mmr_mean", "bad_type");
+	_bad(CO("{\"dpp_theta\":-0.5}"), 400, "options.dpp_theta",
+	    "bad_number");
+	_bad(CO("{\"dppTheta\":true}"), 400, "options.dpp_theta", "bad_type");
 
 	/* nesting: 9 levels under an unknown field */
 	_bad("{\"user_id\":\"u\"," C1 ",\"x\":[[[[[[[[1]]]]]]]]}", 400, "",
