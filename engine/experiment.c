@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/rank.h"
+
 static bool _name_ok(const char *s)
 {
 	if (!s[0])
@@ -54,10 +56,14 @@ static int _check_variant(const struct exp_def *d, unsigned i, char *err,
 		return _bad(err, errlen, "%s: variant %u needs a weight > 0",
 		    d->name, i);
 	if (!_param_ok(v->epsilon, 1.0f) || !_param_ok(v->mmr_lambda, 1.0f) ||
-	    !_param_ok(v->explore_weight, 5.0f))
+	    !_param_ok(v->explore_weight, 5.0f) ||
+	    !_param_ok(v->dpp_theta, 1.0f))
 		return _bad(err, errlen,
-		    "%s: variant %u has an override out of range (epsilon and mmr_lambda 0..1, explore_weight 0..5)",
+		    "%s: variant %u has an override out of range (epsilon, mmr_lambda and dpp_theta 0..1, explore_weight 0..5)",
 		    d->name, i);
+	if (v->diversifier > RANK_DIV_DPP + 1)
+		return _bad(err, errlen,
+		    "%s: variant %u has an unknown diversifier", d->name, i);
 	return 0;
 }
 

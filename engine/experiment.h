@@ -64,11 +64,12 @@ enum exp_alloc { EXP_ALLOC_FIXED = 0, EXP_ALLOC_THOMPSON };
 
 struct exp_variant {
 	char name[EXP_NAME_MAX + 1];
-	uint8_t strategy; /* enum rank_strategy */
-	uint8_t pad[3];
+	uint8_t strategy;    /* enum rank_strategy */
+	uint8_t diversifier; /* enum rank_diversifier + 1; 0: the setting */
+	uint8_t pad[2];
 	float weight; /* > 0 */
 	/* Overrides of the ranking parameters; negative: not overridden. */
-	float epsilon, explore_weight, mmr_lambda;
+	float epsilon, explore_weight, mmr_lambda, dpp_theta;
 };
 
 struct exp_def {
@@ -85,7 +86,8 @@ struct exp_def {
 /*
  * Checks a definition: a name of [A-Za-z0-9_.-], 2..EXP_VARIANTS variants
  * with distinct non-empty names, finite weights > 0, overrides in 0..1
- * (mmr_lambda, epsilon) or 0..5 (explore_weight) or negative, start <
+ * (mmr_lambda, epsilon, dpp_theta) or 0..5 (explore_weight) or negative,
+ * a diversifier of 0..2 (none, mmr, dpp), start <
  * stop when both are set. 0 or -EINVAL with a message naming the field.
  */
 int exp_check(const struct exp_def *d, char *err, size_t errlen);

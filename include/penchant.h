@@ -653,8 +653,10 @@ struct pen_variant {
 	double prob_beats_control; /* Bayesian, on CTR */
 	double expected_loss;	   /* of shipping this variant */
 	double always_valid_p, always_valid_lo, always_valid_hi; /* mSPRT */
-	double prob_best; /* Thompson share among the variants */
-	uint32_t reserved[8];
+	double prob_best;    /* Thompson share among the variants */
+	char diversifier[8]; /* "mmr" or "dpp" (since 0.7); "": the setting */
+	float dpp_theta;     /* negative: default */
+	uint32_t reserved[5];
 };
 
 struct pen_experiment {

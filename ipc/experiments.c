@@ -85,8 +85,8 @@ static int _time(const struct _line *l, size_t obj, const char *key,
 
 static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 {
-	char strat[32];
-	double w, e, x, m;
+	char strat[32], div[16];
+	double w, e, x, m, th;
 	int rc = _str(l, obj, "name", v->name, sizeof(v->name), true);
 	if (!rc)
 		rc = _str(l, obj, "strategy", strat, sizeof(strat), true);
@@ -94,13 +94,21 @@ static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 	if (!rc && s < 0)
 		rc = _fail(l, "strategy",
 		    "not one of base, profile, context, explore, diverse, full");
+	if (!rc)
+		rc = _str(l, obj, "diversifier", div, sizeof(div), false);
+	int dv = rc || !div[0] ? -1 : rank_diversifier_parse(div, strlen(div));
+	if (!rc && div[0] && dv < 0)
+		rc = _fail(l, "diversifier", "not one of mmr, dpp");
 	if (!rc && !(rc = _num(l, obj, "weight", 1.0, &w)) &&
 	    !(rc = _num(l, obj, "epsilon", -1.0, &e)) &&
-	    !(rc = _num(l, obj, "explore_weight", -1.0, &x)))
-		rc = _num(l, obj, "mmr_lambda", -1.0, &m);
+	    !(rc = _num(l, obj, "explore_weight", -1.0, &x)) &&
+	    !(rc = _num(l, obj, "mmr_lambda", -1.0, &m)))
+		rc = _num(l, obj, "dpp_theta", -1.0, &th);
 	if (rc)
 		return rc;
 	v->strategy = (uint8_t)s;
+	v->diversifier = (uint8_t)(dv + 1);
+	v->dpp_theta = (float)th;
 	v->weight = (float)w;
 	v->epsilon = (float)e;
 	v->explore_weight = (float)x;
@@ -235,6 +243,10 @@ static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
 	o->epsilon = d->epsilon;
 	o->explore_weight = d->explore_weight;
 	o->mmr_lambda = d->mmr_lambda;
+	if (d->diversifier)
+		snprintf(o->diversifier, sizeof(o->diversifier), "%s",
+		    rank_diversifier_names[d->diversifier - 1]);
+	o->dpp_theta = d->dpp_theta;
 	o->users = c->users;
 	o->exposures = c->exposures;
 	o->impressions = c->impressions;

@@ -27,6 +27,10 @@ static void _variant_json(FILE *f, const struct pen_variant *v)
 	    v->strategy, (unsigned long long)v->exposures,
 	    (unsigned long long)v->impressions, (unsigned long long)v->clicks,
 	    (unsigned long long)v->conversions);
+	if (v->diversifier[0])
+		fprintf(f, ",\"diversifier\":\"%s\"", v->diversifier);
+	if (v->dpp_theta >= 0.0f)
+		_num(f, "dpp_theta", v->dpp_theta, true);
 	const struct {
 		const char *k;
 		double v;

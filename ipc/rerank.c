@@ -469,6 +469,14 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			ro.explore_weight = ev.explore_weight;
 		if (ro.mmr_lambda < 0)
 			ro.mmr_lambda = ev.mmr_lambda;
+		if (!(ro.given & RANK_O_DIVERSIFIER) && ev.diversifier) {
+			ro.diversifier = ev.diversifier - 1u;
+			ro.given |= RANK_O_DIVERSIFIER;
+		}
+		if (!(ro.given & RANK_O_DPP_THETA) && ev.dpp_theta >= 0) {
+			ro.dpp_theta = ev.dpp_theta;
+			ro.given |= RANK_O_DPP_THETA;
+		}
 	}
 	/* The collaborative signal: the lists of the user's recent items. */
 	if (prof && strat != RANK_BASE && r->hdr->rank.collab_gain > 0.0) {

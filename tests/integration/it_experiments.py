@@ -133,6 +133,21 @@ def main():
             check(r.returncode == 1 and "line 1" in r.stderr and
                   "strategy" in r.stderr,
                   "a bad definition is refused: " + r.stderr.strip())
+            bad = json.dumps(dict(EXPERIMENT, variants=[
+                {"name": "a", "strategy": "diverse", "diversifier": "dpp"},
+                {"name": "b", "strategy": "diverse",
+                 "diversifier": "xqd"}])) + "\n"
+            r = cli("experiments", "load", "-", input=bad)
+            check(r.returncode == 1 and "line 1" in r.stderr and
+                  "diversifier" in r.stderr,
+                  "an unknown diversifier is refused: " + r.stderr.strip())
+            bad = json.dumps(dict(EXPERIMENT, variants=[
+                {"name": "a", "strategy": "diverse"},
+                {"name": "b", "strategy": "diverse",
+                 "dpp_theta": 1.5}])) + "\n"
+            r = cli("experiments", "load", "-", input=bad)
+            check(r.returncode == 1 and "dpp_theta" in r.stderr,
+                  "dpp_theta out of range is refused: " + r.stderr.strip())
             r = cli("experiments", "load", "-",
                     input=json.dumps(EXPERIMENT) + "\n")
             check(r.returncode == 0, "load: " + r.stderr.strip())

@@ -275,6 +275,61 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &d1, out, NULL),
 	    -EINVAL);
 
+	/* An experiment's variants set the diversifier and theta: a user's
+	 * ranking (no strategy given, so the experiment's) is the direct one
+	 * with its variant's options; the two variants differ. */
+	static const char exp_defs[] =
+	    "{\"name\":\"div\",\"salt\":\"d1\",\"variants\":["
+	    "{\"name\":\"mmr\",\"strategy\":\"diverse\",\"diversifier\":\"mmr\","
+	    "\"mmr_lambda\":1},"
+	    "{\"name\":\"dpp\",\"strategy\":\"diverse\",\"diversifier\":\"DPP\","
+	    "\"dpp_theta\":0.2}]}\n";
+	char eerr[256];
+	REQUIRE(pen_experiments_load(p, exp_defs, strlen(exp_defs), eerr,
+		    sizeof(eerr)) == 0);
+	struct pen_experiments ex;
+	REQUIRE(pen_experiments_read(p, &ex) == 0);
+	REQUIRE(ex.n == 1);
+	CHECK(!strcmp(ex.e[0].v[0].diversifier, "mmr") &&
+	    ex.e[0].v[0].dpp_theta < 0);
+	CHECK(!strcmp(ex.e[0].v[1].diversifier, "dpp"));
+	CHECK_NEAR(ex.e[0].v[1].dpp_theta, 0.2, 1e-6);
+	struct pen_rank_options arm_opt[2] = { m1, d1 };
+	for (unsigned v = 0; v < 2; v++) {
+		arm_opt[v].strategy = "diverse";
+		arm_opt[v].epsilon = arm_opt[v].explore_weight = -1;
+		arm_opt[v].serendipity_every = -1;
+	}
+	arm_opt[1].diversifier = "dpp";
+	arm_opt[1].dpp_theta = 0.2f;
+	struct pen_rank_options in_exp = arm_opt[0];
+	in_exp.strategy = NULL;
+	in_exp.mmr_lambda = -1;
+	unsigned arms_seen[2] = { 0, 0 }, differ = 0;
+	for (unsigned u = 0; u < 16; u++) {
+		char uid[16];
+		uint64_t erid = 0;
+		snprintf(uid, sizeof(uid), "x%u", u);
+		REQUIRE(pen_rerank(p, uid, strlen(uid), NULL, c, N, &in_exp,
+			    out, &erid) == 0);
+		unsigned arm = evt_request_arm(erid);
+		REQUIRE(arm >= 1);
+		unsigned v = (arm - 1) % EXP_VARIANTS;
+		REQUIRE(v < 2);
+		arms_seen[v]++;
+		REQUIRE(pen_rerank(p, uid, strlen(uid), NULL, c, N, &arm_opt[v],
+			    again, NULL) == 0);
+		for (unsigned i = 0; i < N; i++)
+			CHECK_EQ_INT(out[i].index, again[i].index);
+		REQUIRE(pen_rerank(p, uid, strlen(uid), NULL, c, N,
+			    &arm_opt[1 - v], again, NULL) == 0);
+		for (unsigned i = 0; i < 10; i++)
+			differ += out[i].index != again[i].index;
+	}
+	CHECK(arms_seen[0] > 0 && arms_seen[1] > 0);
+	CHECK(differ > 0);
+	REQUIRE(pen_experiments_load(p, "", 0, eerr, sizeof(eerr)) == 0);
+
 	/* bad requests */
 	c[3].score = NAN;
 	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL),
