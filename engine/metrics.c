@@ -719,6 +719,32 @@ static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
 	return sc;
 }
 
+/* Similarity weights MMR and the DPP can use: not negative, and their
+ * sum finite (so no score is -inf or NaN). */
+static bool _sim_ok(const struct met_sim *s)
+{
+	return s->w_cat >= 0.0 && s->w_tag >= 0.0 && isfinite(s->w_cat) &&
+	    isfinite(s->w_tag) && isfinite(s->w_cat + s->w_tag);
+}
+
+/* The range of rel[0..n) and whether it is in descending order; -EINVAL
+ * when a value is not finite. */
+static int _rel_range(const double *rel, unsigned n, double *lo, double *hi,
+    bool *sorted)
+{
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	*sorted = true;
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(rel[i]))
+			return -EINVAL;
+		*lo = rel[i] < *lo ? rel[i] : *lo;
+		*hi = rel[i] > *hi ? rel[i] : *hi;
+		*sorted &= i == 0 || rel[i - 1] >= rel[i];
+	}
+	return 0;
+}
+
 static int _mmr_run(const double *rel, const struct lrn_item *items,
     const struct lrn_item *const *ptrs, unsigned n, unsigned k, double lambda,
     double mean, const struct met_sim *s, struct met_mmr_slot *scratch,
@@ -727,19 +753,12 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 	/* Negative weights would make "max over nothing = 0" a lie; a sum
 	 * that overflows would make a score -inf or NaN. */
 	if (!(lambda >= 0.0 && lambda <= 1.0) ||
-	    !(mean >= 0.0 && mean <= 1.0) || !(s->w_cat >= 0.0) ||
-	    !(s->w_tag >= 0.0) || !isfinite(s->w_cat) || !isfinite(s->w_tag) ||
-	    !isfinite(s->w_cat + s->w_tag) || n > MET_MMR_MAX_N)
+	    !(mean >= 0.0 && mean <= 1.0) || !_sim_ok(s) || n > MET_MMR_MAX_N)
 		return -EINVAL;
-	double lo = INFINITY, hi = -INFINITY;
-	bool sorted = true;
-	for (unsigned i = 0; i < n; i++) {
-		if (!isfinite(rel[i]))
-			return -EINVAL;
-		lo = rel[i] < lo ? rel[i] : lo;
-		hi = rel[i] > hi ? rel[i] : hi;
-		sorted &= i == 0 || rel[i - 1] >= rel[i];
-	}
+	double lo, hi;
+	bool sorted;
+	if (_rel_range(rel, n, &lo, &hi, &sorted))
+		return -EINVAL;
 	if (k > n)
 		k = n;
 	if (k == 0)
@@ -1024,19 +1043,12 @@ int met_dpp(const double *rel, const struct lrn_item *const *items, unsigned n,
     void *scratch, size_t scratch_size, uint32_t *order)
 {
 	if (!(theta >= 0.0 && theta <= 1.0) || window == 0 || !s ||
-	    !(s->w_cat >= 0.0) || !(s->w_tag >= 0.0) || !isfinite(s->w_cat) ||
-	    !isfinite(s->w_tag) || !isfinite(s->w_cat + s->w_tag) ||
-	    n > MET_DPP_MAX_N || !scratch)
+	    !_sim_ok(s) || n > MET_DPP_MAX_N || !scratch)
 		return -EINVAL;
-	double lo = INFINITY, hi = -INFINITY;
-	bool sorted = true;
-	for (unsigned i = 0; i < n; i++) {
-		if (!isfinite(rel[i]))
-			return -EINVAL;
-		lo = rel[i] < lo ? rel[i] : lo;
-		hi = rel[i] > hi ? rel[i] : hi;
-		sorted &= i == 0 || rel[i - 1] >= rel[i];
-	}
+	double lo, hi;
+	bool sorted;
+	if (_rel_range(rel, n, &lo, &hi, &sorted))
+		return -EINVAL;
 	if (k > n)
 		k = n;
 	if (k == 0)
