@@ -578,9 +578,11 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen)
 		    (struct pen_candidate){ .entity_id = b->cand_ids[i],
 			    .score = 1.0 + (double)(i % 17) / 17.0 };
 		/* A caller's own scores spread over decades (uniform with
-		 * six decimals, as http-bench sends them). */
+		 * three decimals, as http-bench sends them), one of them 0
+		 * (a candidate without a score of its own). */
 		b->cands_rand[i] = b->cands[i];
-		b->cands_rand[i].score = (double)(_next(&seed) % 1000000) / 1e6;
+		b->cands_rand[i].score =
+		    i == 150 ? 0.0 : (double)(_next(&seed) % 1000) / 1000.0;
 	}
 	cat_unlock(&b->r);
 	if (rc) {

@@ -65,7 +65,8 @@ int bsh_rank_setup(struct bsh *b, char *err, size_t errlen);
 void bsh_rank_profile_step(struct bsh *b);
 void bsh_rank_context_step(struct bsh *b);
 void bsh_rank_full_step(struct bsh *b);
-/* full with base scores spread as a caller's (uniform, six decimals). */
+/* full with base scores spread as a caller's (uniform, three decimals,
+ * one of them 0). */
 void bsh_rank_full_spread_step(struct bsh *b);
 /* The parts of full: exploration alone, diversity alone, and base (the
  * call's floor: keys, catalog and profile reads, the output in order). */

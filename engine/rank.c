@@ -1192,11 +1192,15 @@ static void _radix(unsigned n, uint32_t *out, uint32_t *ord2, uint32_t *key,
  * One counting pass puts the candidates into 256 buckets by the top 8
  * bits of key - min key over the keys' range, in order; one insertion
  * pass with the exact order then sorts within the buckets (and moves the
- * candidates whose scores the floats could not tell apart). Where a
+ * candidates whose scores the floats could not tell apart). Scores of 0
+ * (the largest key) are left out of the range and go to the last
+ * bucket: a single 0 would otherwise stretch the range over a hundred
+ * empty binades and crowd every other score into a few buckets. Where a
  * bucket holds more than _BUCKET_MAX (scores bunched together) a radix
  * sort on whole keys instead.
  */
 #define _BUCKET_MAX 24
+#define _KEY_ZERO UINT32_MAX /* ~ the bits of 0.0f */
 static void _order(const double *score, unsigned n, uint32_t *out,
     uint32_t *ord2, uint32_t *key, uint32_t *key2)
 {
@@ -1213,8 +1217,10 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		any |= b;
 		all &= b;
 		lo = b < lo ? b : lo;
-		hi = b > hi ? b : hi;
+		hi = b > hi && b != _KEY_ZERO ? b : hi;
 	}
+	if (lo > hi) /* all 0 */
+		hi = lo;
 	uint32_t span = hi - lo;
 	unsigned sh = 0, top = 0;
 
@@ -1222,7 +1228,8 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		sh++;
 	memset(cnt, 0, sizeof(cnt));
 	for (unsigned i = 0; i < n; i++) {
-		unsigned b = (key[i] - lo) >> sh;
+		uint32_t d = key[i] - lo;
+		unsigned b = d > span ? 255 : d >> sh;
 
 		key2[i] = b;
 		cnt[b]++;

@@ -182,10 +182,19 @@ static void one_round(struct rng *r, const struct lrn_params *lp,
 	bool has_p = rng_below(r, 4) != 0;
 
 	fix_items(r, n, ncat, g_items, g_c);
-	/* Ties: bases on a coarse grid some of the time. */
-	if (rng_below(r, 3) == 0)
+	/* Ties: bases on a coarse grid some of the time; or spread over
+	 * decades (down to what a float holds as a denormal or 0), with
+	 * zeros among them, which the sort keeps out of its key range. */
+	unsigned spread = (unsigned)rng_below(r, 3);
+	if (spread == 0)
 		for (unsigned i = 0; i < n; i++)
 			g_c[i].base = (double)rng_below(r, 4) / 4;
+	else if (spread == 1 && rng_below(r, 2) == 0)
+		for (unsigned i = 0; i < n; i++)
+			g_c[i].base = rng_below(r, 8) == 0
+			    ? 0.0
+			    : ldexp(rng_uniform(r),
+				  (int)rng_below(r, 200) - 150);
 	if (has_p)
 		fix_profile(r, &p, lp, g_c, g_items, n,
 		    (unsigned)rng_below(r, 600));
