@@ -232,7 +232,7 @@ function renderExperiments(ex) {
     "[" + pct(v.ctr_lo) + ", " + pct(v.ctr_hi) + "]";
   rows("experiments", list, ({ e, v, i }) => [
     i ? "" : e.name + (e.active ? "" : " (stopped)"),
-    v.name + " (" + v.strategy + ")",
+    v.name + " (" + v.strategy + (v.diversifier ? ", " + v.diversifier : "") + ")",
     { t: fmt(v.users), data: { users: v.users } },
     { t: fmt(v.exposures), data: { exposures: v.exposures } },
     pct(v.ctr),
