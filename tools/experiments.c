@@ -48,7 +48,7 @@ static void _text(const struct pen_experiments *x)
 		if (isfinite(e->srm_p))
 			printf("; sample ratio p %.3g%s", e->srm_p,
 			    e->srm_broken ? " MISMATCH: do not trust" : "");
-		printf("\n  %-12s %-8s %9s %7s %7s %9s %20s %8s %7s %7s\n",
+		printf("\n  %-12s %-12s %9s %7s %7s %9s %20s %8s %7s %7s\n",
 		    "variant", "strategy", "exposures", "ctr", "conv",
 		    "ctr diff", "95% interval", "p", "P(beat)", "avp");
 		for (unsigned k = 0; k < e->n_variants; k++) {
@@ -68,10 +68,12 @@ static void _text(const struct pen_experiments *x)
 			if (k && isfinite(v->always_valid_p))
 				snprintf(av, sizeof(av), "%.3g",
 				    v->always_valid_p);
+			char st[32]; /* the strategy, + its diversifier */
+			snprintf(st, sizeof(st), "%s%s%s", v->strategy,
+			    v->diversifier[0] ? "+" : "", v->diversifier);
 			printf(
-			    "  %-12s %-8s %9llu %6.2f%% %6.2f%% %9s %20s %8s %7s %7s\n",
-			    v->name, v->strategy,
-			    (unsigned long long)v->exposures,
+			    "  %-12s %-12s %9llu %6.2f%% %6.2f%% %9s %20s %8s %7s %7s\n",
+			    v->name, st, (unsigned long long)v->exposures,
 			    isfinite(v->ctr) ? 100 * v->ctr : 0.0,
 			    isfinite(v->conversion) ? 100 * v->conversion : 0.0,
 			    k ? d : "control", k ? iv : "", pv, pb, av);
