@@ -719,7 +719,9 @@ static int _seen_victim(const struct lrn_profile *p,
 		}
 	if (held < prm->seen_impressions_max)
 		return LRN_SEEN - 1;
-	return oldest; /* -1 when none may be held (max 0) */
+	/* max 0: none replaces another (some may have come in while there
+	 * was room; they leave by recency) */
+	return prm->seen_impressions_max ? oldest : -1;
 }
 
 /*

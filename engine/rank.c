@@ -1497,15 +1497,8 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 
 /* ---- The call ---------------------------------------------------------- */
 
-static int _check(const struct lrn_params *lp, const struct rank_params *rp,
-    const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
-    const struct rank_opts *o, const void *scratch,
-    const struct rank_result *out)
+int rank_opts_check(const struct rank_opts *o)
 {
-	if (!lp || !rp || !ctx || !c || !o || !scratch || !out)
-		return -EINVAL;
-	if (n == 0 || n > INT_MAX || o->strategy >= RANK_STRATEGY_COUNT)
-		return -EINVAL;
 	/* Overrides: negative is "the setting", anything else in range. */
 	if (isnan(o->epsilon) || o->epsilon > _hi.epsilon ||
 	    isnan(o->explore_weight) ||
@@ -1520,6 +1513,20 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 		!(o->mmr_mean >= 0.0 && o->mmr_mean <= _hi.mmr_mean)) ||
 	    ((o->given & RANK_O_DPP_THETA) &&
 		!(o->dpp_theta >= 0.0 && o->dpp_theta <= _hi.dpp_theta)))
+		return -EINVAL;
+	return 0;
+}
+
+static int _check(const struct lrn_params *lp, const struct rank_params *rp,
+    const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
+    const struct rank_opts *o, const void *scratch,
+    const struct rank_result *out)
+{
+	if (!lp || !rp || !ctx || !c || !o || !scratch || !out)
+		return -EINVAL;
+	if (n == 0 || n > INT_MAX || o->strategy >= RANK_STRATEGY_COUNT)
+		return -EINVAL;
+	if (rank_opts_check(o))
 		return -EINVAL;
 	if (o->n_prior > RANK_PRIOR_MAX || (o->n_prior && !o->prior) ||
 	    !(o->prior_weight >= 0.0 && o->prior_weight <= 1.0))

@@ -284,6 +284,10 @@ struct rank_opts {
 #define RANK_O_MMR_MEAN 0x2u
 #define RANK_O_DPP_THETA 0x4u
 
+/* Whether o's overrides are in their ranges (negative: the setting, for
+ * the four numbers so marked): 0 or -EINVAL, as rank_run checks them. */
+int rank_opts_check(const struct rank_opts *o);
+
 /* b of the affinity: prior_blend * prior_weight * (1 - confidence), the
  * share the segment prior takes (0 when weight or blend is 0). */
 double rank_prior_share(const struct rank_params *rp, double confidence,

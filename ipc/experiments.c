@@ -97,7 +97,8 @@ static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 	if (!rc)
 		rc = _str(l, obj, "diversifier", div, sizeof(div), false);
 	int dv = rc || !div[0] ? -1 : rank_diversifier_parse(div, strlen(div));
-	if (!rc && div[0] && dv < 0)
+	bool given = json_object_get(l->t, obj, "diversifier") >= 0;
+	if (!rc && given && dv < 0) /* "" too: absent is the setting */
 		rc = _fail(l, "diversifier", "not one of mmr, dpp");
 	if (!rc && !(rc = _num(l, obj, "weight", 1.0, &w)) &&
 	    !(rc = _num(l, obj, "epsilon", -1.0, &e)) &&

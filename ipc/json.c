@@ -431,10 +431,13 @@ static int _digits(struct _p *p, const char *what, struct _num *nm, bool frac)
 	while (p->pos < p->len && _isdigit(p->s[p->pos])) {
 		unsigned d = (unsigned)(p->s[p->pos++] - '0');
 
-		nm->digits += nm->m != 0 || d != 0;
+		/* Capped (past 19 digits or 22 places m and e mean
+		 * nothing: strtod takes over), so a long text cannot
+		 * overflow them. */
+		nm->digits += (nm->m != 0 || d != 0) && nm->digits <= 19;
 		if (nm->digits <= 19)
 			nm->m = nm->m * 10 + d;
-		nm->e -= frac;
+		nm->e -= frac && nm->e > -100000;
 	}
 	return 0;
 }

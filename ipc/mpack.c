@@ -534,7 +534,9 @@ static int _scan(struct mp_scan *sc, const struct mp_limits *lim,
 				    at, items, lim->max_events);
 				return _S_ERR;
 			}
-			if (items > 0 && sc->depth + 1 > MP_MAX_DEPTH) {
+			/* msgpack-c refuses to start any container, empty
+			 * ones too, below its 32 levels. */
+			if (sc->depth + 1 > MP_MAX_DEPTH) {
 				*why = EVT_R_TOO_DEEP;
 				_msg(msg, msglen,
 				    "byte %zu: nesting deeper than %d levels (msgpack-c's limit)",

@@ -321,35 +321,57 @@ _Static_assert(PEN_RANK_EXPLORED == RANK_F_EXPLORED &&
 		RANK_F_UNKNOWN_ITEM)) == 0,
     "public flags are the ranker's, and the segment's apart");
 
-/* The options' diversifier, mmr_mean and dpp_theta into ro (-EINVAL: an
- * unknown diversifier or a value out of 0..1). */
-static int _diversity(const struct pen_rank_options *opt, struct rank_opts *ro)
+/* The caller's options into o (strategy and seed are the call's to set):
+ * -EINVAL for an unknown diversifier or a value out of its range. */
+static int _options(const struct pen_rank_options *opt, struct rank_opts *o)
 {
+	*o = (struct rank_opts){ .epsilon = -1.0,
+		.explore_weight = -1.0,
+		.mmr_lambda = -1.0,
+		.serendipity_every = -1 };
+	if (!opt) /* zeroed options would mean "no exploration" */
+		return 0;
+	o->k = opt->k;
+	o->epsilon = opt->epsilon;
+	o->explore_weight = opt->explore_weight;
+	o->mmr_lambda = opt->mmr_lambda;
+	o->serendipity_every = opt->serendipity_every;
+	o->context_weight = opt->context_weight;
 	if (opt->diversifier) {
 		int d = rank_diversifier_parse(opt->diversifier,
 		    strlen(opt->diversifier));
 		if (d < 0)
 			return -EINVAL;
-		ro->diversifier = (unsigned)d;
-		ro->given |= RANK_O_DIVERSIFIER;
+		o->diversifier = (unsigned)d;
+		o->given |= RANK_O_DIVERSIFIER;
 	}
 	if (opt->given & PEN_OPT_MMR_MEAN) {
-		if (!(opt->mmr_mean >= 0.0f && opt->mmr_mean <= 1.0f))
-			return -EINVAL;
-		ro->mmr_mean = opt->mmr_mean;
-		ro->given |= RANK_O_MMR_MEAN;
+		o->mmr_mean = opt->mmr_mean;
+		o->given |= RANK_O_MMR_MEAN;
 	}
 	if (opt->given & PEN_OPT_DPP_THETA) {
-		if (!(opt->dpp_theta >= 0.0f && opt->dpp_theta <= 1.0f))
-			return -EINVAL;
-		ro->dpp_theta = opt->dpp_theta;
-		ro->given |= RANK_O_DPP_THETA;
+		o->dpp_theta = opt->dpp_theta;
+		o->given |= RANK_O_DPP_THETA;
 	}
-	return 0;
+	return rank_opts_check(o);
 }
 
-_Static_assert(offsetof(struct pen_rank_options, diversifier) == 56 &&
-	sizeof(struct pen_rank_options) == 88,
+/* pen_rank_options as 0.6 had it: 0.7's fields fill its reserved tail. */
+struct _rank_options_0_6 {
+	const char *strategy;
+	unsigned k;
+	uint64_t seed;
+	double epsilon, explore_weight, mmr_lambda;
+	int serendipity_every;
+	float context_weight;
+	uint32_t reserved[7];
+};
+_Static_assert(sizeof(struct pen_rank_options) ==
+	    sizeof(struct _rank_options_0_6) &&
+	offsetof(struct pen_rank_options, context_weight) ==
+	    offsetof(struct _rank_options_0_6, context_weight) &&
+	offsetof(struct pen_rank_options, diversifier) >=
+	    offsetof(struct _rank_options_0_6, reserved),
     "pen_rank_options keeps the size and offsets of 0.6 (reserved tail)");
 
 int pen_rerank(pen_t *p, const char *user_id, size_t len,
@@ -368,12 +390,17 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	    (strat = rank_strategy_parse(opt->strategy,
 		 strlen(opt->strategy))) < 0)
 		return -EINVAL;
+	/* Every option read and checked before anything is counted (an
+	 * experiment's exposure below). */
+	struct rank_opts ro;
+	int rc_ = _options(opt, &ro);
+	if (rc_)
+		return rc_;
 	int64_t now = reg_now_wall_ms();
 	struct rank_ctx rc;
 	_context(ctx, now, &rc);
 	struct _scratch s;
-	int rc_ = _scratch(p, n, &s);
-	if (rc_)
+	if ((rc_ = _scratch(p, n, &s)))
 		return rc_;
 
 	struct lrn_profile lp;
@@ -448,20 +475,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	}
 	uint64_t rid =
 	    evt_request_make_arm(now, (unsigned)strat, arm, client_rank_seq(p));
-	struct rank_opts ro = {
-		.strategy = (unsigned)strat,
-		.k = opt ? opt->k : 0,
-		.seed = opt && opt->seed ? opt->seed : rid,
-		.epsilon = opt ? opt->epsilon : -1.0,
-		.explore_weight = opt ? opt->explore_weight : -1.0,
-		.mmr_lambda = opt ? opt->mmr_lambda : -1.0,
-		.serendipity_every = opt ? opt->serendipity_every : -1,
-		.context_weight = opt ? opt->context_weight : 0.0,
-	};
-	if (!opt) /* zeroed options would mean "no exploration" */
-		ro.epsilon = ro.explore_weight = ro.mmr_lambda = -1.0;
-	if (opt && (rc_ = _diversity(opt, &ro)))
-		return rc_;
+	ro.strategy = (unsigned)strat;
+	ro.seed = opt && opt->seed ? opt->seed : rid;
 	if (in_exp) { /* the variant's overrides, where the caller set none */
 		if (ro.epsilon < 0)
 			ro.epsilon = ev.epsilon;

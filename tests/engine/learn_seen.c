@@ -143,5 +143,19 @@ int main(void)
 	CHECK_EQ_INT(lrn_seen(&p, 800).impressions, 0);
 	CHECK_EQ_INT(lrn_seen(&p, 600).impressions, 2);
 	CHECK(lrn_seen(&p, 601).engaged);
+	/* ... also when some came in while there was room: they stay,
+	 * and no newcomer replaces them */
+	lrn_profile_init(&p, USER);
+	for (uint64_t k = 600; k < 610; k++)
+		apply(&p, EVT_CLICK, k, 5, 1);
+	for (uint64_t k = 700; k < 706; k++)
+		apply(&p, EVT_IMPRESSION, k, 5, 1);
+	for (uint64_t k = 800; k < 840; k++)
+		apply(&p, EVT_IMPRESSION, k, 5, 1);
+	shown = 0;
+	for (uint64_t k = 800; k < 840; k++)
+		shown += lrn_seen(&p, k).impressions > 0;
+	CHECK_EQ_INT(shown, 0);
+	CHECK_EQ_INT(lrn_seen(&p, 700).impressions, 1);
 	return check_done("learn seen items and category exposure");
 }

@@ -148,6 +148,13 @@ def main():
             r = cli("experiments", "load", "-", input=bad)
             check(r.returncode == 1 and "dpp_theta" in r.stderr,
                   "dpp_theta out of range is refused: " + r.stderr.strip())
+            bad = json.dumps(dict(EXPERIMENT, variants=[
+                {"name": "a", "strategy": "diverse"},
+                {"name": "b", "strategy": "diverse",
+                 "diversifier": ""}])) + "\n"
+            r = cli("experiments", "load", "-", input=bad)
+            check(r.returncode == 1 and "diversifier" in r.stderr,
+                  "an empty diversifier is refused: " + r.stderr.strip())
             r = cli("experiments", "load", "-",
                     input=json.dumps(EXPERIMENT) + "\n")
             check(r.returncode == 0, "load: " + r.stderr.strip())

@@ -305,6 +305,11 @@ int main(int argc, char **argv)
 	struct pen_rank_options in_exp = arm_opt[0];
 	in_exp.strategy = NULL;
 	in_exp.mmr_lambda = -1;
+	/* a refused request counts no exposure */
+	struct pen_rank_options bad_div = in_exp;
+	bad_div.diversifier = "xqd";
+	CHECK_EQ_INT(pen_rerank(p, "y0", 2, NULL, c, N, &bad_div, out, NULL),
+	    -EINVAL);
 	unsigned arms_seen[2] = { 0, 0 }, differ = 0;
 	for (unsigned u = 0; u < 16; u++) {
 		char uid[16];
@@ -328,6 +333,9 @@ int main(int argc, char **argv)
 	}
 	CHECK(arms_seen[0] > 0 && arms_seen[1] > 0);
 	CHECK(differ > 0);
+	REQUIRE(pen_flush(p, 10000) == 0);
+	REQUIRE(pen_experiments_read(p, &ex) == 0);
+	CHECK_EQ_INT(ex.e[0].v[0].exposures + ex.e[0].v[1].exposures, 16);
 	REQUIRE(pen_experiments_load(p, "", 0, eerr, sizeof(eerr)) == 0);
 
 	/* bad requests */

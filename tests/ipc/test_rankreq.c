@@ -601,6 +601,22 @@ static void _mp_only(void)
 	msgpack_pack_nil(&pk);
 	_mp_bad(sb.data, sb.size, "", "too_deep");
 	msgpack_sbuffer_clear(&sb);
+	/* Any depth past ours is too deep (400), never msgpack-c's stack
+	 * running out (500): it refuses even an empty container at its
+	 * 33rd level, a value or an empty array innermost. */
+	for (int d = 9; d <= 40; d++)
+		for (int empty = 0; empty < 2; empty++) {
+			msgpack_pack_map(&pk, 1);
+			_key(&pk, "user_id");
+			for (int i = 1; i < d; i++)
+				msgpack_pack_array(&pk, 1);
+			if (empty)
+				msgpack_pack_array(&pk, 0);
+			else
+				msgpack_pack_nil(&pk);
+			_mp_bad(sb.data, sb.size, "", "too_deep");
+			msgpack_sbuffer_clear(&sb);
+		}
 	/* a malformed timestamp extension; ints as keys are ignored */
 	msgpack_pack_map(&pk, 4);
 	msgpack_pack_int(&pk, 1);
