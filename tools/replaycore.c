@@ -5,7 +5,9 @@
  */
 #include "tools/replaycore.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,19 @@ int rc_u64(const char *s, unsigned long long lo, unsigned long long hi,
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (*end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int rc_f64(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end || errno || !isfinite(v) || !(v >= lo && v <= hi))
 		return -EINVAL;
 	*out = v;
 	return 0;

@@ -79,6 +79,9 @@ static const char _help[] =
     "  --candidates N         candidates per request (50)\n"
     "  --k K                  results shown per request (10)\n"
     "  --seed S               the population, requests and clicks (1)\n"
+    "  --repeat-click F       a user clicks an item clicked before with its\n"
+    "                         attractiveness times F, 0..1 (1: as readily as\n"
+    "                         the first time; 0: never again)\n"
     "  --strategies LIST      base,profile,context,full (the default); also\n"
     "                         explore, diverse. profile is always run: the\n"
     "                         others are compared with it\n"
@@ -194,6 +197,7 @@ struct _opts {
 	struct rc_opts core;
 	unsigned users, items, rounds, candidates, k;
 	uint64_t seed;
+	double repeat_click; /* attractiveness factor of an item clicked */
 	bool json;
 	int strat[_MAX_STRATEGIES]; /* RANK_PROFILE among them */
 	unsigned nstrat;
@@ -209,6 +213,7 @@ struct _sim {
 	struct _user *users;
 	uint8_t *weather; /* per day */
 	uint32_t *mark, stamp;
+	uint8_t *clicked; /* users x items bits: clicked before (this run) */
 	struct rc_run run;
 	struct rank_cand *rc;
 	struct rank_result *res;
@@ -230,7 +235,13 @@ static int _population(struct _sim *x, unsigned geo_precision)
 	x->users = calloc(o->users, sizeof(*x->users));
 	x->weather = calloc(_DAYS + 1, 1);
 	x->mark = calloc(o->items, sizeof(*x->mark));
-	if (!x->items || !x->users || !x->weather || !x->mark)
+	/* one bit a (user, item): only when repeats click less (the
+	 * parser bounds users x items then) */
+	x->clicked =
+	    calloc(o->repeat_click < 1.0 ? ((size_t)o->users * o->items + 7) / 8
+					 : 1,
+		1);
+	if (!x->items || !x->users || !x->weather || !x->mark || !x->clicked)
 		return -ENOMEM;
 	rng_seed(&g, ec_seed(o->seed, 1, 0));
 	for (unsigned i = 0; i < o->items; i++) {
@@ -447,6 +458,9 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 		    strlen(x->users[u].id));
 	run->r.hdr->state = REG_RUNNING;
 	shard_recover(&run->r, 0);
+	/* every strategy starts with users who have clicked nothing */
+	if (o->repeat_click < 1.0)
+		memset(x->clicked, 0, ((size_t)o->users * o->items + 7) / 8);
 	if (ec_nbr_open(&x->nb, r, c)) {
 		rc_close_region(run);
 		return CLI_USAGE;
@@ -507,12 +521,21 @@ static int _serve(struct _sim *x, unsigned s, const struct cfg *c)
 			const struct _item *it = &x->items[i];
 			rc = _event(x, &ev[ne++], "impression", it, q->time_ms,
 			    pos, request);
-			double pc = _attract(u, it, q) / log2(pos + 1.0);
+			bool track = x->o->repeat_click < 1.0;
+			size_t bit =
+			    track ? (size_t)q->user * x->o->items + i : 0;
+			bool again =
+			    track && (x->clicked[bit / 8] >> (bit % 8) & 1);
+			double pc = _attract(u, it, q) / log2(pos + 1.0) *
+			    (again ? x->o->repeat_click : 1.0);
 			res->impressions++;
 			res->late_impressions += late;
 			if (!rc && _draw(x, n, i) < pc) {
 				res->clicks++;
 				res->late_clicks += late;
+				if (track)
+					x->clicked[bit / 8] |=
+					    (uint8_t)(1u << (bit % 8));
 				rc = _event(x, &ev[ne++], "click", it,
 				    q->time_ms + 20000, pos, request);
 			}
@@ -690,6 +713,16 @@ static int _parse(struct _opts *o, int argc, char **argv)
 				o->seed = u;
 			continue;
 		}
+		if ((m = rc_opt(argc, argv, &i, "--repeat-click", &v)) < 0)
+			return rc_usage_err(&o->core, "%s needs a value",
+			    "--repeat-click");
+		if (m) {
+			if (rc_f64(v, 0.0, 1.0, &o->repeat_click))
+				return rc_usage_err(&o->core,
+				    "--repeat-click: '%s' is not a number 0..1",
+				    v);
+			continue;
+		}
 		if ((m = rc_opt(argc, argv, &i, "--strategies", &v)) < 0)
 			return rc_usage_err(&o->core, "%s needs a value",
 			    "--strategies");
@@ -714,6 +747,12 @@ static int _parse(struct _opts *o, int argc, char **argv)
 	if (o->k > o->candidates)
 		return rc_usage_err(&o->core,
 		    "--k must be at most --candidates%s", "");
+	/* a bit per (user, item): at most 512 MiB */
+	if (o->repeat_click < 1.0 &&
+	    (unsigned long long)o->users * o->items > (1ULL << 32))
+		return rc_usage_err(&o->core,
+		    "--repeat-click below 1 needs --users x --items <= 2^32%s",
+		    "");
 	return rc_apply_settings(&o->core);
 }
 
@@ -726,6 +765,7 @@ static void _free(struct _sim *x)
 	free(x->users);
 	free(x->weather);
 	free(x->mark);
+	free(x->clicked);
 	free(x->q.cand);
 	free(x->rc);
 	free(x->res);
@@ -769,7 +809,8 @@ int cli_simulate(const struct cli *c, int argc, char **argv)
 		.rounds = 30000,
 		.candidates = 50,
 		.k = 10,
-		.seed = 1 };
+		.seed = 1,
+		.repeat_click = 1.0 };
 	rc_opts_init(&o.core, _NAME, c->instance);
 	int rc = _strategies(&o, "base,profile,context,full");
 	if (!rc)

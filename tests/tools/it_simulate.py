@@ -54,6 +54,22 @@ def main():
     check(ratio > 1.1 and s["context"]["vs_profile"]["lo"] > 0,
           "context beats profile on the planted model (> 1.1x, interval "
           "above 0)")
+    # --repeat-click: 1 is the model as it was; 0 means an item clicked
+    # once is never clicked again, so the base order (which learns
+    # nothing) gets fewer clicks over the same draws, and never more
+    rb = ["--users", "100", "--items", "60", "--rounds", "4000",
+          "--strategies", "base", "--json"]
+    one = sim(pen, rb + ["--repeat-click", "1"])
+    dflt = sim(pen, rb)
+    zero = sim(pen, rb + ["--repeat-click=0"])
+    half = sim(pen, rb + ["--repeat-click", "0.5"])
+    check(one.returncode == 0 and one.stdout == dflt.stdout,
+          "--repeat-click 1 is the default model, byte for byte")
+    clicks = [{x["name"]: x for x in json.loads(r.stdout)["strategies"]}
+              ["base"]["clicks"] for r in (dflt, half, zero)]
+    print("base clicks: repeat 1 %d, 0.5 %d, 0 %d" % tuple(clicks))
+    check(clicks[0] > clicks[1] > clicks[2] > 0,
+          "repeat clicks fall with --repeat-click (1 > 0.5 > 0)")
     t = sim(pen, ["--users", "50", "--rounds", "300"])
     check(t.returncode == 0 and "against profile" in t.stdout and
           "full" in t.stdout and "base" in t.stdout,
@@ -67,6 +83,14 @@ def main():
             (["--frobnicate"], "unknown option '--frobnicate'"),
             (["extra"], "no arguments besides options"),
             (["--epsilon=2"], "epsilon"),
+            (["--repeat-click", "1.5"], "--repeat-click: '1.5'"),
+            (["--repeat-click=-0.1"], "--repeat-click: '-0.1'"),
+            (["--repeat-click", "nan"], "--repeat-click: 'nan'"),
+            (["--repeat-click", " 0.5"], "--repeat-click: ' 0.5'"),
+            (["--repeat-click", "0.5x"], "--repeat-click: '0.5x'"),
+            (["--repeat-click"], "--repeat-click needs a value"),
+            (["--repeat-click", "0.5", "--users", "70000", "--items",
+              "70000"], "--users x --items"),
     ):
         p = sim(pen, args)
         check(p.returncode == 2 and what in p.stderr,
