@@ -145,6 +145,9 @@ static void _stats(const struct reg *r, unsigned s, const struct evt_record *e,
 /* The record is done with: nothing of it is applied (any more). */
 static void _done(struct ring_block *b, const struct evt_record *e)
 {
+	/* What the record counted (counters, statistics) before applied_seq
+	 * says so: pen_flush's waiter reads them next. */
+	ck_pr_fence_store();
 	ck_pr_store_64(&b->applied_seq, e->seq + 1);
 }
 
@@ -275,9 +278,9 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 	    _item_of(r, e, &cbuf, &sbuf, counters, &sensitive);
 	if (!learn || sensitive) {
 		counters[sensitive ? REG_C_SENSITIVE : REG_C_NO_CONSENT]++;
-		_done(b, e);
 		if (count && !sensitive)
 			_stats(r, s, e, item);
+		_done(b, e);
 		return;
 	}
 	struct shard_intent *in = &sh->intent;
@@ -291,14 +294,19 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 		lrn_apply(&slot->p, &r->hdr->params, e, item);
 		prof_write_end(slot);
 	}
-	_commit(in, b, e);
+	/* Counted before the commit: whoever waited for applied_seq
+	 * (pen_flush) then reads the counters and statistics of what it
+	 * waited for. A crash between the two counts the event again when
+	 * it is applied again (counters and serving statistics; the
+	 * profile is exactly once). */
 	if (!ok) {
 		counters[REG_C_QUARANTINED]++;
-		return;
+	} else {
+		counters[REG_C_APPLIED]++;
+		if (count)
+			_stats(r, s, e, item);
 	}
-	counters[REG_C_APPLIED]++;
-	if (count)
-		_stats(r, s, e, item);
+	_commit(in, b, e);
 }
 
 static void _rollback(const struct reg *r, unsigned s, uint64_t *counters)
