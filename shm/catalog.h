@@ -33,7 +33,8 @@ int cat_get(const struct reg *r, uint64_t key, struct cat_item *out);
 
 /*
  * Writer (lock held): records the display name of a tag or category id.
- * Names longer than 25 bytes are cut. 0, -ENOSPC, or -EEXIST when a
+ * Names longer than NAME_MAX_LEN bytes are cut at a character boundary.
+ * 0, -ENOSPC, or -EEXIST when a
  * different name already holds that id (hash collision; the first stays).
  */
 int cat_name_put(const struct reg *r, enum name_kind kind, uint32_t id,

@@ -300,6 +300,13 @@ static uint64_t _rejects(const struct rc_run *x, unsigned k)
 	return x->log.rejected[k] + _wcounters(x)[REG_C_REJECT0 + k];
 }
 
+/* Distinct entities: a log that is its own catalog (check-ins naming
+ * their venue on every row) repeats ids, and a later row replaces. */
+static unsigned _cat_count(const struct rc_run *x)
+{
+	return x->r.base ? reg_catalog(&x->r)->count : 0;
+}
+
 static void _summary_text(const struct rc_run *x, const struct _totals *t)
 {
 	const uint64_t *wc = _wcounters(x);
@@ -314,15 +321,15 @@ static void _summary_text(const struct rc_run *x, const struct _totals *t)
 			printf("  %s %llu\n", evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "catalog entities %llu (rejected lines %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
-	    (unsigned long long)x->cat_loaded,
+	    "catalog entities %u from %llu rows (rejected lines %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
+	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown, LRN_ITEM_TAGS,
 	    (unsigned long long)x->tags_full);
 	printf("top tags (users whose strongest interest it is):\n");
 	for (size_t i = 0; i < t->ntags && i < _TOP_TAGS; i++) {
-		char name[32];
+		char name[NAME_MAX_LEN + 1];
 		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
 		printf("  %-26s %u\n", name, t->tags[i].users);
 	}
@@ -345,14 +352,14 @@ static void _summary_json(const struct rc_run *x, const struct _totals *t)
 			    evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "},\"catalog\":%llu,\"catalog_rejected\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
-	    (unsigned long long)x->cat_loaded,
+	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
+	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown,
 	    (unsigned long long)x->tags_full);
 	for (size_t i = 0; i < t->ntags && i < _TOP_TAGS; i++) {
-		char name[32];
+		char name[NAME_MAX_LEN + 1];
 		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
 		printf("%s{\"tag\":", i ? "," : "");
 		client_json_fstr(stdout, name);

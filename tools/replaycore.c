@@ -268,11 +268,39 @@ int rc_apply_settings(struct rc_opts *o)
 	return CLI_OK;
 }
 
+/* --type names a verb every row can take: checked once here, so a typo
+ * is one usage error rather than a bad_type on every line. */
+static int _check_type(const struct rc_opts *o)
+{
+	if (!o->rd.type)
+		return CLI_OK;
+	struct reg_header h = { 0 };
+	struct boot_options bo = { .history = true };
+	boot_params(&o->settings, &bo, &h);
+	if (evt_verb_parse(&h.limits, o->rd.type, strlen(o->rd.type)) >= 0)
+		return CLI_OK;
+	char known[1024];
+	size_t n = 0;
+	known[0] = 0;
+	for (unsigned t = 0; t < EVT_TYPE_COUNT; t++) {
+		const char *v = evt_verb_name(&h.limits, t);
+		if (strcmp(v, "unknown_type") && n < sizeof(known))
+			n += (size_t)snprintf(known + n, sizeof(known) - n,
+			    "%s%s", n ? ", " : "", v);
+	}
+	fprintf(stderr,
+	    "%s: --type '%s' is not a verb (known: %s; add one with --verbs=NAME:SIGNAL)\n",
+	    o->prog, o->rd.type, known);
+	return CLI_USAGE;
+}
+
 int rc_check_files(const struct rc_opts *o)
 {
 	if (o->rd.rating_neg >= o->rd.rating_pos)
 		return rc_usage_err(o,
 		    "--rating-neg must be below --rating-pos%s", "");
+	if (_check_type(o))
+		return CLI_USAGE;
 	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i] && access(files[i], R_OK)) {

@@ -206,6 +206,34 @@ def part_small(pen, d):
           "--max-events refuses longer inputs")
     p = replay(pen, [log, "--bogus"])
     check(p.returncode == 2, "unknown option: exit 2")
+    # --type is checked once against the verbs, not on every row
+    p = replay(pen, [badc, "--csv", "--type", "attend"])
+    check(p.returncode == 2 and "--type 'attend' is not a verb" in p.stderr
+          and "purchase" in p.stderr and ":2:" not in p.stderr,
+          "an unknown --type is one usage error naming the verbs\n"
+          + p.stderr)
+    p = replay(pen, [badc, "--csv", "--type", "attend", "--verbs=attend:1",
+                     "--map", "user_id=who,entity_id=item,timestamp=when",
+                     "--summary"])
+    check(p.returncode == 1 and "bad_type" not in p.stdout,
+          "--type may name a custom verb of --verbs\n" + p.stdout)
+
+    # a log that is its own catalog: repeated ids count once
+    selfc = os.path.join(d, "self.csv")
+    with open(selfc, "w") as f:
+        f.write("who,venue,kind,when\n")
+        for i, (u, v) in enumerate([("u1", "v1"), ("u2", "v2"),
+                                    ("u1", "v1"), ("u3", "v1")]):
+            f.write("%s,%s,Arts & Crafts Store (Independent Makers),%d\n"
+                    % (u, v, T0 + i))
+    p = replay(pen, [selfc, "--csv", "--type", "rsvp", "--map",
+                     "user_id=who,entity_id=venue,timestamp=when",
+                     "--catalog-csv", selfc, "--catalog-map",
+                     "id=venue,category=kind,tags=kind", "--summary"], 0)
+    check(p.returncode == 0 and "catalog entities 2 from 4 rows" in p.stdout
+          and "Arts & Crafts Store (Independent Makers)" in p.stdout,
+          "distinct catalog entities, full names in the summary\n"
+          + p.stdout)
 
 
 # --- (2) MovieLens ----------------------------------------------------------
