@@ -70,6 +70,12 @@ static const char _help[] =
     "  --strategies LIST      popularity,profile,context,full (the default);\n"
     "                         also explore, diverse. popularity is always\n"
     "                         computed: the others are compared with it\n"
+    "  --context-location previous|target|none\n"
+    "                         where a target's request is made from: the\n"
+    "                         user's latest location before it (default; a\n"
+    "                         check-in's own location is the venue's, which\n"
+    "                         would give the answer away), the target event's\n"
+    "                         own, or nowhere\n"
     "  --base popularity|uniform\n"
     "                         the base scores the strategies re-rank:\n"
     "                         popularity + 1 (default) or 1 for every candidate\n"
@@ -108,10 +114,20 @@ struct _opts {
 	unsigned candidates, k, budget;
 	unsigned seg_min; /* --segment-min-users */
 	int seg_strat;	  /* --segment-strategy: RANK_CONTEXT or RANK_FULL */
+	int loc;	  /* --context-location: enum _loc */
 	uint64_t seed;
 	int strat[_MAX_STRATEGIES]; /* _POPULARITY first, then rank ids */
 	unsigned nstrat;
 };
+
+/*
+ * Where a target's request is made from. A check-in's own location is the
+ * venue's: ranking from it tells the re-ranker where the answer is. The
+ * user's location before the target (their last event with one) is what
+ * a live request would know.
+ */
+enum _loc { _LOC_PREVIOUS, _LOC_TARGET, _LOC_NONE };
+static const char *const _loc_names[] = { "previous", "target", "none" };
 
 /* --- state ------------------------------------------------------------ */
 
@@ -166,7 +182,9 @@ struct _ev {
 	struct cat_item *cat_items;
 	size_t n_cat;
 	int64_t *item_cat;
-	uint32_t *user_log; /* plan user -> log user (for the id text) */
+	uint32_t *user_log;  /* plan user -> log user (for the id text) */
+	uint64_t *last_cell; /* plan user -> cell of their latest located
+			      * event so far (0: none yet) */
 	/* one target's work */
 	uint32_t *cand, *top;
 	double *pop_score;
@@ -458,6 +476,9 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	    prof_read(r, e->user_key, &lp) == 0 && lp.events ? &lp : NULL;
 	struct rank_ctx ctx;
 	ec_event_ctx(e, &ctx);
+	if (o->loc != _LOC_TARGET)
+		ec_cell_ctx(o->loc == _LOC_PREVIOUS ? x->last_cell[user] : 0,
+		    &ctx);
 	ec_nbr_user(&x->nb, r, p);
 	for (unsigned j = 0; j < n; j++) {
 		uint32_t it = x->cand[j];
@@ -536,6 +557,7 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 		return CLI_USAGE;
 	if (ec_nbr_open(&x->nb, &run->r, &x->o->core.settings))
 		return CLI_USAGE;
+	memset(x->last_cell, 0, pl->users.n * sizeof(*x->last_cell));
 	x->done = 0;
 	x->total =
 	    x->segmenting ? 0 : pl->n_valid + (x->tuning ? 0 : pl->n_test);
@@ -566,6 +588,8 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 			_bar(x, false);
 		}
 		buf[nb++] = *e;
+		if (e->geo_cell)
+			x->last_cell[pl->ev_user[i]] = e->geo_cell;
 		if (nb == _BATCH) {
 			if ((rc = rc_publish(run, buf, nb)))
 				break;
@@ -602,8 +626,10 @@ static int _alloc(struct _ev *x)
 	x->scratch = malloc(x->scratch_size ? x->scratch_size : 1);
 	x->item_cat = malloc((pl->items.n + 1) * sizeof(*x->item_cat));
 	x->user_log = calloc(pl->users.n + 1, sizeof(*x->user_log));
+	x->last_cell = calloc(pl->users.n + 1, sizeof(*x->last_cell));
 	if (!x->cand || !x->top || !x->pop_score || !x->rc || !x->res ||
-	    !x->top_items || !x->scratch || !x->item_cat || !x->user_log)
+	    !x->top_items || !x->scratch || !x->item_cat || !x->user_log ||
+	    !x->last_cell)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < pl->items.n; i++) {
 		const uint64_t *k = bsearch(&pl->items.keys[i], x->cat_keys,
@@ -654,6 +680,7 @@ static void _free(struct _ev *x)
 	free(x->cat_items);
 	free(x->item_cat);
 	free(x->user_log);
+	free(x->last_cell);
 	free(x->cand);
 	free(x->top);
 	free(x->pop_score);
@@ -1155,8 +1182,9 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 		printf(
 		    "candidates: the target and %u never-touched items of %u; ",
 		    o->candidates - 1, pl->n_pool);
-	printf("k = %u; base %s; seed %llu\n\n", o->k,
-	    o->uniform ? "uniform" : "popularity", (unsigned long long)o->seed);
+	printf("k = %u; base %s; context location %s; seed %llu\n\n", o->k,
+	    o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
+	    (unsigned long long)o->seed);
 	char h[3][16];
 	snprintf(h[0], sizeof(h[0]), "HR@%u", o->k);
 	snprintf(h[1], sizeof(h[1]), "NDCG@%u", o->k);
@@ -1198,10 +1226,10 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
 	printf(
-	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"seed\":%llu,\"strategies\":[",
+	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"seed\":%llu,\"strategies\":[",
 	    x->n_test, x->n_valid, (unsigned long long)pl->users_skipped,
 	    o->full ? 0 : o->candidates, o->full ? "true" : "false", pl->n_pool,
-	    o->k, o->uniform ? "uniform" : "popularity",
+	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
 	    (unsigned long long)o->seed);
 	for (unsigned s = 0; s < o->nstrat; s++) {
 		const struct _res *r = &x->r[s];
@@ -1301,7 +1329,14 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 			  "--segment-strategy: '%s' is not context or full", v);
 	else if (!strcmp(name, "--strategies"))
 		return _strategies(o, v);
-	else if (!strcmp(name, "--base"))
+	else if (!strcmp(name, "--context-location")) {
+		for (int l = 0; l < 3; l++)
+			if (!strcmp(v, _loc_names[l]))
+				return o->loc = l, CLI_OK;
+		return rc_usage_err(&o->core,
+		    "--context-location: '%s' is not previous, target or none",
+		    v);
+	} else if (!strcmp(name, "--base"))
 		return !strcmp(v, "popularity") ? (o->uniform = false, CLI_OK)
 		    : !strcmp(v, "uniform")
 		    ? (o->uniform = true, CLI_OK)
@@ -1314,7 +1349,7 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 
 static const char *const _valued[] = { "--out", "--candidates", "--k", "--seed",
 	"--tune-budget", "--strategies", "--base", "--segment-min-users",
-	"--segment-strategy" };
+	"--segment-strategy", "--context-location" };
 
 static int _flag(struct _opts *o, const char *a)
 {

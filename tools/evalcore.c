@@ -398,17 +398,24 @@ void ec_pop_free(struct ec_pop *p)
 
 /* --- calling the re-ranker -------------------------------------------- */
 
+void ec_cell_ctx(uint64_t cell, struct rank_ctx *ctx)
+{
+	double a, b, c, d;
+	ctx->has_location = false;
+	ctx->lat = ctx->lon = 0;
+	if (cell && geo_cell_bounds(cell, &a, &b, &c, &d) == 0) {
+		ctx->has_location = true;
+		ctx->lat = (a + b) / 2;
+		ctx->lon = (c + d) / 2;
+	}
+}
+
 void ec_event_ctx(const struct evt_record *e, struct rank_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->time_ms = e->time_ms;
 	ctx->tz_min = e->tz_offset_min;
-	double a, b, c, d;
-	if (e->geo_cell && geo_cell_bounds(e->geo_cell, &a, &b, &c, &d) == 0) {
-		ctx->has_location = true;
-		ctx->lat = (a + b) / 2;
-		ctx->lon = (c + d) / 2;
-	}
+	ec_cell_ctx(e->geo_cell, ctx);
 	ctx->weather = e->weather;
 	ctx->social = e->social;
 	ctx->device = e->device;

@@ -178,6 +178,10 @@ void ec_nbr_close(struct ec_nbr *n);
  * centre, weather, company, device and platform. */
 void ec_event_ctx(const struct evt_record *e, struct rank_ctx *ctx);
 
+/* Sets ctx's location to the centre of geo cell `cell` (engine/geo.h);
+ * 0 or a cell that does not decode: no location. */
+void ec_cell_ctx(uint64_t cell, struct rank_ctx *ctx);
+
 /*
  * Position (0-based) of candidate `index` in the first n results, or n
  * when absent.

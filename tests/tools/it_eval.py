@@ -477,6 +477,51 @@ def part_movielens(pen, data):
     print("eval on MovieLens: %.2f s wall" % el)
 
 
+def part_location(pen, d):
+    """Check-ins: an event's own location is the venue's. Ranked from
+    there, the target gives itself away; ranked from the user's previous
+    location (the default), it does not."""
+    rng = random.Random(11)
+    cat = os.path.join(d, "venues.jsonl")
+    write(cat, [{"id": "v%d" % i, "category": "venue", "tags": ["place"],
+                 "lat": 40.0 + 0.05 * i, "lon": -74.0} for i in range(120)])
+    ev = []
+    for u in range(60):
+        # two check-ins in the south, then one far north
+        a, b = rng.sample(range(0, 40), 2)
+        c = rng.randrange(80, 120)
+        for k, v in enumerate((a, b, c)):
+            ev.append({"user_id": "u%d" % u, "event_type": "rsvp",
+                       "entity_id": "v%d" % v,
+                       "timestamp": T0 + u * 60 + k * 86400,
+                       "context": {"location": {"lat": 40.0 + 0.05 * v,
+                                                "lon": -74.0}}})
+    log = os.path.join(d, "checkins.jsonl")
+    write(log, ev)
+    hr = {}
+    for loc in ("target", "previous", "none"):
+        rr = report(pen, [log, "--catalog", cat, "--base", "uniform",
+                          "--strategies", "context", "--context-location",
+                          loc])
+        check(rr is not None and rr[0]["context_location"] == loc,
+              "--context-location %s is reported" % loc)
+        hr[loc] = rr[1]["context"]["hr"] if rr else -1
+    print("context HR@10 from the target's location %.3f, the previous "
+          "one %.3f, none %.3f" % (hr["target"], hr["previous"], hr["none"]))
+    check(hr["target"] >= 0.7,
+          "from the target's own location the venue is found")
+    check(hr["previous"] <= 0.3,
+          "from the previous location it is not given away (the default)")
+    dflt = report(pen, [log, "--catalog", cat, "--base", "uniform",
+                        "--strategies", "context"])
+    check(dflt is not None and dflt[0]["context_location"] == "previous"
+          and dflt[1]["context"]["hr"] == hr["previous"],
+          "previous is the default")
+    p = run(pen, [log, "--context-location", "here"])
+    check(p.returncode == 2 and "--context-location: 'here'" in p.stderr,
+          "a bad --context-location is a usage error")
+
+
 def main():
     if len(sys.argv) < 3 or sys.argv[2] not in ("small", "movielens"):
         print("usage: it_eval.py PENCHANT small|movielens")
@@ -485,6 +530,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="it-eval-") as d:
         if sys.argv[2] == "small":
             part_small(pen, d)
+            part_location(pen, d)
             part_segments(pen, d)
             part_collab(pen, d)
         else:
