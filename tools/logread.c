@@ -7,6 +7,7 @@
  * the same events sent live would be (with the caller's limits).
  */
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -547,7 +550,24 @@ static int _csv_find(const struct lr_csv *c, const char *name)
 	return -1;
 }
 
-int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
+/* Resolves c->map against the header names c->hname[0..ncols). */
+static int _csv_resolve(struct lr_csv *c)
+{
+	const struct lr_map *m = c->map;
+	for (unsigned k = 0; k < m->n; k++) {
+		const char *want = m->col[k] ? m->col[k] : m->fields[k];
+		c->idx[k] = _csv_find(c, want);
+		if (c->idx[k] < 0 && m->explicit_[k]) {
+			fprintf(c->msg,
+			    "%s:%zu: no column '%s' (for %s) in the header\n",
+			    c->name, c->recline, want, m->fields[k]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void _csv_start(struct lr_csv *c, FILE *f, const char *name,
     const struct lr_map *m, FILE *msg)
 {
 	memset(c, 0, sizeof(*c));
@@ -555,6 +575,12 @@ int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
 	c->name = name;
 	c->msg = _out(msg);
 	c->map = m;
+}
+
+int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, FILE *msg)
+{
+	_csv_start(c, f, name, m, msg);
 	char err[256];
 	int rc = lr_csv_next(c, err, sizeof(err));
 	if (rc == -ENOMEM)
@@ -576,17 +602,37 @@ int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
 		o = stpcpy(o, c->fld[i]) + 1;
 	}
 	c->ncols = c->n;
-	for (unsigned k = 0; k < m->n; k++) {
-		const char *want = m->col[k] ? m->col[k] : m->fields[k];
-		c->idx[k] = _csv_find(c, want);
-		if (c->idx[k] < 0 && m->explicit_[k]) {
-			fprintf(c->msg,
-			    "%s:%zu: no column '%s' (for %s) in the header\n",
-			    c->name, c->recline, want, m->fields[k]);
-			return -EINVAL;
-		}
+	return _csv_resolve(c);
+}
+
+int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, const char *columns, FILE *msg)
+{
+	if (!columns)
+		return lr_csv_open(c, f, name, m, msg);
+	_csv_start(c, f, name, m, msg);
+	if (!(c->head = strdup(columns)))
+		return -ENOMEM;
+	const char *why = NULL;
+	for (char *p = c->head, *q; !why; p = q + 1) {
+		q = strchrnul(p, ',');
+		bool last = !*q;
+		*q = 0;
+		if (!*p)
+			why = "an empty column name";
+		else if (c->ncols == LR_CSV_COLS)
+			why = "more than 256 columns";
+		else
+			c->hname[c->ncols++] = p;
+		if (last)
+			break;
 	}
-	return 0;
+	if (why) {
+		fprintf(c->msg, "%s: --columns: %s in '%s'\n", c->name, why,
+		    columns);
+		return -EINVAL;
+	}
+	return _csv_resolve(c);
 }
 
 void lr_csv_free(struct lr_csv *c)
@@ -716,6 +762,95 @@ void lr_options_init(struct lr_options *o)
 void lr_options_free(struct lr_options *o)
 {
 	lr_map_free(&o->map);
+	for (unsigned i = 0; i < LR_TYPE_MAP_MAX; i++) {
+		free(o->type_map_own[i]);
+		o->type_map_own[i] = NULL;
+	}
+	o->ntype_map = 0;
+}
+
+static void _trim_str(const char **p, size_t *n)
+{
+	while (*n && isspace((unsigned char)**p))
+		(*p)++, (*n)--;
+	while (*n && isspace((unsigned char)(*p)[*n - 1]))
+		(*n)--;
+}
+
+int lr_type_map_add(struct lr_options *o, const char *spec, const char *flag,
+    FILE *msg)
+{
+	msg = _out(msg);
+	for (const char *p = spec;;) {
+		const char *end = strchrnul(p, ','),
+			   *eq = memchr(p, '=', end - p);
+		const char *f = p, *t = eq ? eq + 1 : NULL;
+		size_t fl = eq ? (size_t)(eq - p) : 0,
+		       tl = eq ? (size_t)(end - t) : 0;
+		_trim_str(&f, &fl);
+		_trim_str(&t, &tl);
+		const char *why = !eq ? "is not FROM=TO"
+		    : !fl	      ? "has no FROM"
+		    : !tl	      ? "has no TO"
+				      : NULL;
+		if (why) {
+			fprintf(msg, "%s: %s: '%.*s' %s\n", o->prog, flag,
+			    (int)(end - p), p, why);
+			return -EINVAL;
+		}
+		unsigned i = 0;
+		while (i < o->ntype_map &&
+		    (strlen(o->type_from[i]) != fl ||
+			strncasecmp(o->type_from[i], f, fl)))
+			i++;
+		if (i == LR_TYPE_MAP_MAX) {
+			fprintf(msg, "%s: %s: more than %d verb renames\n",
+			    o->prog, flag, LR_TYPE_MAP_MAX);
+			return -EINVAL;
+		}
+		char *own = malloc(fl + tl + 2);
+		if (!own)
+			return -ENOMEM;
+		memcpy(own, f, fl);
+		own[fl] = 0;
+		memcpy(own + fl + 1, t, tl);
+		own[fl + 1 + tl] = 0;
+		free(o->type_map_own[i]);
+		o->type_map_own[i] = own;
+		o->type_from[i] = own;
+		o->type_to[i] = own + fl + 1;
+		if (i == o->ntype_map)
+			o->ntype_map++;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
+{
+	char buf[128];
+	_trim_str(&s, &len);
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	struct tm tm = { .tm_mday = 1, .tm_year = 70 };
+	const char *end = strptime(buf, fmt, &tm);
+	if (!end || *end)
+		return -EINVAL;
+	/* timegm() ignores tm_gmtoff, which %z sets (0 without it: UTC). */
+	long off = tm.tm_gmtoff;
+	tm.tm_isdst = 0;
+	errno = 0;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1 && errno)
+		return -EINVAL;
+	int64_t sec = (int64_t)t - off;
+	if (sec < -9000000000000LL || sec > 9000000000000LL)
+		return -EINVAL;
+	*ms = sec * 1000;
+	return 0;
 }
 
 /* One file being read into a log. */
@@ -746,11 +881,43 @@ static void _reject(const struct _rd *r, size_t line, enum evt_reason why,
  * Validates and keeps one decoded event. 0 (accepted or rejected), -ENOMEM,
  * or -E2BIG past max_events.
  */
-static int _take(const struct _rd *r, const struct evt_input *in, size_t line)
+/* The log's own verbs and time format, applied to what either format
+ * decoded: true, or false when the time does not match the format. */
+static bool _adapt(const struct lr_options *o, struct evt_input *in)
+{
+	struct evt_str t = in->event_type;
+	_trim_str(&t.p, &t.len);
+	for (unsigned i = 0; t.len && i < o->ntype_map; i++)
+		if (strlen(o->type_from[i]) == t.len &&
+		    !strncasecmp(o->type_from[i], t.p, t.len)) {
+			in->event_type = (struct evt_str){ o->type_to[i],
+				strlen(o->type_to[i]) };
+			break;
+		}
+	if (!o->time_format || in->has_time_ms || !in->timestamp_str.len)
+		return true;
+	if (lr_parse_time(o->time_format, in->timestamp_str.p,
+		in->timestamp_str.len, &in->time_ms))
+		return false;
+	in->has_time_ms = true;
+	in->timestamp_str = (struct evt_str){ NULL, 0 };
+	return true;
+}
+
+static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
 {
 	struct lr_log *log = r->log;
 	struct evt_record rec;
 	const char *field = NULL;
+	struct evt_input adapted = *in0;
+	const struct evt_input *in = &adapted;
+	if (!_adapt(r->o, &adapted)) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "%s: timestamp (not %s)",
+		    evt_reason_name(EVT_R_BAD_TIME), r->o->time_format);
+		_reject(r, line, EVT_R_BAD_TIME, msg);
+		return 0;
+	}
 	enum evt_reason why = evt_build(in, &r->o->lim, &rec, &field);
 	if (why != EVT_OK) {
 		char msg[256];
@@ -924,7 +1091,8 @@ static int _read_csv(const struct _rd *r, FILE *f)
 	struct lr_csv c;
 	uint64_t base = r->log->lines;
 	char err[300];
-	int rc = lr_csv_open(&c, f, r->file, &r->o->map, r->msg);
+	int rc = lr_csv_open_named(&c, f, r->file, &r->o->map, r->o->columns,
+	    r->msg);
 	while (rc == 0) {
 		int k = lr_csv_next(&c, err, sizeof(err));
 		r->log->lines = base + c.lineno;

@@ -20,7 +20,8 @@
  *    hold only blanks are skipped. Per line at most LR_JSON_TOKS JSON values and keys (more is
  *    too_big); no cap on the line's length but memory.
  *
- *  - CSV (RFC 4180): a header row, then one event per record. Fields are
+ *  - CSV (RFC 4180): a header row (or the names of lr_options.columns,
+ *    the first line then being data), then one event per record. Fields are
  *    separated by ',', a field may be quoted with '"', a quote inside a
  *    quoted field is doubled, and a quoted field may span lines: its line
  *    breaks become one '\n'. Blank lines are skipped. When two header
@@ -42,8 +43,11 @@
  *   feedback   a number is the sign (feedback_num), other text the
  *        feedback type ("positive", "thumbs_down", ...)
  *   timestamp  a number is a time in lr_options.unit; other text is an
- *        RFC 3339 time, checked by evt_build()
- *   event_type when empty, lr_options.type (when set)
+ *        RFC 3339 time, checked by evt_build(), or read with
+ *        lr_options.time_format when set ("bad_time: timestamp" when it
+ *        does not match)
+ *   event_type when empty, lr_options.type (when set); then renamed by
+ *        lr_options' verb map (JSON lines too)
  *   rating     a number (else "bad_number: rating", after the fields
  *        above): >= rating_pos is a positive feedback event, <= rating_neg
  *        a negative one, anything between a view. It overrides event_type
@@ -102,6 +106,7 @@
 #define LR_CHUNK_BITS 16	     /* records per storage chunk: 64 Ki */
 #define LR_DEFAULT_MAX_EVENTS 50000000ULL /* lr_options.max_events */
 #define LR_PROGRESS_LINES 65536		  /* lines between progress calls */
+#define LR_TYPE_MAP_MAX 32		  /* verb renames (lr_type_map_add) */
 
 /* The event fields a CSV column can feed, in the order of --help. */
 enum lr_field {
@@ -211,6 +216,17 @@ struct lr_options {
 	struct lr_map map; /* CSV: over lr_event_fields, nothing mapped */
 	enum lr_unit unit; /* CSV numeric times (LR_UNIT_AUTO) */
 	const char *type;  /* CSV: event type of rows without one (NULL) */
+	/* CSV without a header row: its column names, comma-separated, the
+	 * first line is data (NULL: the first line is the header). */
+	const char *columns;
+	/* Text times read by strptime(3) with this format instead of RFC
+	 * 3339 (NULL: RFC 3339); see lr_parse_time(). */
+	const char *time_format;
+	/* Verbs of the log renamed to the engine's (lr_type_map_add()):
+	 * type_from[i] -> type_to[i], i < ntype_map, case-insensitive. */
+	const char *type_from[LR_TYPE_MAP_MAX], *type_to[LR_TYPE_MAP_MAX];
+	unsigned ntype_map;
+	char *type_map_own[LR_TYPE_MAP_MAX]; /* the copies they point into */
 	double rating_pos; /* CSV rating rule (4); rating_neg < rating_pos */
 	double rating_neg; /* (2.5) */
 	/* Records the log may hold (LR_DEFAULT_MAX_EVENTS); one more is
@@ -226,6 +242,27 @@ struct lr_options {
 
 void lr_options_init(struct lr_options *o);
 void lr_options_free(struct lr_options *o);
+
+/*
+ * Adds "FROM=TO[,FROM=TO...]" to o's verb renames: an event whose type
+ * is FROM (case-insensitive, blanks around ignored) is read as TO, in
+ * JSON lines and CSV alike (a logged "pv" as "view", "buy" as
+ * "purchase"). A FROM named again takes the later TO. Whether TO is a
+ * verb is the caller's check (custom verbs come from settings). Returns
+ * 0, -EINVAL with "PROG: FLAG: why" on msg (an entry that is not
+ * FROM=TO, an empty side, more than LR_TYPE_MAP_MAX renames), or -ENOMEM.
+ */
+int lr_type_map_add(struct lr_options *o, const char *spec, const char *flag,
+    FILE *msg);
+
+/*
+ * A time of text s[0..len) by strptime(3) format fmt, to ms since the
+ * epoch: the whole text must match (blanks around allowed); a time
+ * without %z is UTC; fields the format lacks are those of 1970-01-01
+ * 00:00:00. 0, or -EINVAL (no match, text left over, longer than 127
+ * bytes, or out of range).
+ */
+int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms);
 
 /* A user of the log: its key, and the id text it first appeared with. */
 struct lr_user {
@@ -352,6 +389,12 @@ struct lr_csv {
  */
 int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
     const struct lr_map *m, FILE *msg);
+
+/* The same for a file without a header row: its columns are named by
+ * `columns` ("a,b,c": names not empty, at most LR_CSV_COLS). A bad list is
+ * -EINVAL with "NAME: --columns: why" on msg. columns NULL: lr_csv_open. */
+int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, const char *columns, FILE *msg);
 
 /*
  * Reads the next record that is not blank. Returns 1, 0 at the end of the

@@ -127,6 +127,20 @@ static int _map_opt(const struct rc_opts *o, struct lr_map *m, const char *v,
 	return lr_map_parse(m, v, o->prog, name, NULL) ? CLI_USAGE : CLI_OK;
 }
 
+/* A list of column names for a CSV file without a header row. */
+static int _names(const struct rc_opts *o, const char *flag, const char *v,
+    const char **dst)
+{
+	size_t n = strlen(v);
+	if (n && v[0] != ',' && v[n - 1] != ',' && !strstr(v, ",,")) {
+		*dst = v;
+		return CLI_OK;
+	}
+	fprintf(stderr, "%s: %s: '%s' has an empty column name (see --help)\n",
+	    o->prog, flag, v);
+	return CLI_USAGE;
+}
+
 /* An option with a value. CLI_OK or CLI_USAGE. */
 static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 {
@@ -140,6 +154,18 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 		o->tags_csv = v;
 	else if (!strcmp(name, "--type"))
 		rd->type = v;
+	else if (!strcmp(name, "--type-map"))
+		return lr_type_map_add(rd, v, name, NULL) ? CLI_USAGE : CLI_OK;
+	else if (!strcmp(name, "--time-format"))
+		return strchr(v, '%')
+		    ? (rd->time_format = v, CLI_OK)
+		    : rc_usage_err(o,
+			  "--time-format: '%s' has no %% conversion (strptime(3): '%%Y-%%m-%%d %%H:%%M:%%S')",
+			  v);
+	else if (!strcmp(name, "--columns"))
+		return _names(o, name, v, &rd->columns);
+	else if (!strcmp(name, "--catalog-columns"))
+		return _names(o, name, v, &o->catalog_columns);
 	else if (!strcmp(name, "--map"))
 		return _map_opt(o, &rd->map, v, name);
 	else if (!strcmp(name, "--catalog-map"))
@@ -181,8 +207,9 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 }
 
 static const char *const _valued[] = { "--catalog", "--catalog-csv",
-	"--tags-csv", "--type", "--map", "--catalog-map", "--tags-map",
-	"--rating", "--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
+	"--tags-csv", "--type", "--type-map", "--time-format", "--columns",
+	"--catalog-columns", "--map", "--catalog-map", "--tags-map", "--rating",
+	"--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
 	"--max-events", "--users" };
 
 int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
@@ -268,30 +295,45 @@ int rc_apply_settings(struct rc_opts *o)
 	return CLI_OK;
 }
 
-/* --type names a verb every row can take: checked once here, so a typo
- * is one usage error rather than a bad_type on every line. */
-static int _check_type(const struct rc_opts *o)
+/* One verb of --type or --type-map: CLI_OK or a usage error naming the
+ * verbs there are. */
+static int _check_verb(const struct rc_opts *o, const struct evt_limits *lim,
+    const char *flag, const char *v)
 {
-	if (!o->rd.type)
-		return CLI_OK;
-	struct reg_header h = { 0 };
-	struct boot_options bo = { .history = true };
-	boot_params(&o->settings, &bo, &h);
-	if (evt_verb_parse(&h.limits, o->rd.type, strlen(o->rd.type)) >= 0)
+	if (evt_verb_parse(lim, v, strlen(v)) >= 0)
 		return CLI_OK;
 	char known[1024];
 	size_t n = 0;
 	known[0] = 0;
 	for (unsigned t = 0; t < EVT_TYPE_COUNT; t++) {
-		const char *v = evt_verb_name(&h.limits, t);
-		if (strcmp(v, "unknown_type") && n < sizeof(known))
+		const char *name = evt_verb_name(lim, t);
+		if (strcmp(name, "unknown_type") && n < sizeof(known))
 			n += (size_t)snprintf(known + n, sizeof(known) - n,
-			    "%s%s", n ? ", " : "", v);
+			    "%s%s", n ? ", " : "", name);
 	}
 	fprintf(stderr,
-	    "%s: --type '%s' is not a verb (known: %s; add one with --verbs=NAME:SIGNAL)\n",
-	    o->prog, o->rd.type, known);
+	    "%s: %s '%s' is not a verb (known: %s; add one with --verbs=NAME:SIGNAL)\n",
+	    o->prog, flag, v, known);
 	return CLI_USAGE;
+}
+
+/* --type and the targets of --type-map name verbs the rows can take:
+ * checked once here, so a typo is one usage error rather than a bad_type
+ * on every line. */
+static int _check_type(const struct rc_opts *o)
+{
+	const struct lr_options *rd = &o->rd;
+	if (!rd->type && !rd->ntype_map)
+		return CLI_OK;
+	struct reg_header h = { 0 };
+	struct boot_options bo = { .history = true };
+	boot_params(&o->settings, &bo, &h);
+	if (rd->type && _check_verb(o, &h.limits, "--type", rd->type))
+		return CLI_USAGE;
+	for (unsigned i = 0; i < rd->ntype_map; i++)
+		if (_check_verb(o, &h.limits, "--type-map", rd->type_to[i]))
+			return CLI_USAGE;
+	return CLI_OK;
 }
 
 int rc_check_files(const struct rc_opts *o)
@@ -301,6 +343,12 @@ int rc_check_files(const struct rc_opts *o)
 		    "--rating-neg must be below --rating-pos%s", "");
 	if (_check_type(o))
 		return CLI_USAGE;
+	if (o->rd.columns && !o->rd.csv)
+		return rc_usage_err(o, "--columns is for a CSV log (--csv)%s",
+		    "");
+	if (o->catalog_columns && !o->catalog_csv)
+		return rc_usage_err(o,
+		    "--catalog-columns is for --catalog-csv%s", "");
 	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i] && access(files[i], R_OK)) {
@@ -533,7 +581,10 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 	struct lr_csv c;
 	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
 	char err[300];
-	int rc = lr_csv_open(&c, f, path, m, NULL) ? CLI_USAGE : CLI_OK;
+	int rc = lr_csv_open_named(&c, f, path, m,
+		     kind == _CATALOG ? x->o->catalog_columns : NULL, NULL)
+	    ? CLI_USAGE
+	    : CLI_OK;
 	/* Required columns (the id; for tags the tag too), named or not. */
 	for (unsigned k = 0; rc == CLI_OK && k < (kind == _TAGS ? 2u : 1u); k++)
 		if (lr_csv_column(&c, k) < 0) {

@@ -50,7 +50,8 @@ enum rc_tfield { RC_T_ENTITY = 0, RC_T_TAG, RC_T_COUNT };
 struct rc_opts {
 	const char *prog; /* "penchant replay": prefix of every message */
 	const char *catalog, *catalog_csv, *tags_csv;
-	char tag_sep;	/* --tag-sep ('|') */
+	const char *catalog_columns; /* --catalog-columns: no header row */
+	char tag_sep;		     /* --tag-sep ('|') */
 	unsigned users; /* --users: profile capacity, 0 = the users seen */
 	bool quiet;	/* --quiet */
 	struct lr_options rd;

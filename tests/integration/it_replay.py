@@ -218,6 +218,60 @@ def part_small(pen, d):
     check(p.returncode == 1 and "bad_type" not in p.stdout,
           "--type may name a custom verb of --verbs\n" + p.stdout)
 
+    # a shop's log as it comes: no header row, its own verbs, its own
+    # catalog in the same rows
+    shop = os.path.join(d, "shop.csv")
+    with open(shop, "w") as f:
+        f.write("1,101,7,pv,%d\n1,102,7,PV,%d\n1,103,8,buy,%d\n"
+                "2,101,7,fav,%d\n2,104,9,cart,%d\n"
+                % (T0, T0 + 1, T0 + 2, T0 + 3, T0 + 4))
+    cols = "user_id,item,cat,behavior,ts"
+    out = os.path.join(d, "shop.jsonl")
+    p = replay(pen, [shop, "--csv", "--columns", cols, "--map",
+                     "entity_id=item,event_type=behavior,timestamp=ts",
+                     "--type-map", "pv=view,buy=purchase", "--type-map",
+                     "fav=save", "--catalog-csv", shop, "--catalog-columns",
+                     cols, "--catalog-map", "id=item,category=cat",
+                     "--out", out], 0)
+    ps = {}
+    if p.returncode == 0:
+        for line in open(out):
+            q = json.loads(line)
+            ps[q["user"]] = q
+    check(p.returncode == 0 and ps["1"]["counts"]["view"] == 2 and
+          ps["1"]["counts"]["purchase"] == 1 and
+          ps["2"]["counts"]["save"] == 1 and ps["2"]["counts"]["cart"] == 1
+          and ps["1"]["unknown_entity"] == 0 and
+          sorted(c["name"] for c in ps["1"]["categories"]) == ["7", "8"],
+          "a headerless log with its own verbs and catalog\n" + p.stderr)
+    tf = os.path.join(d, "tf.csv")
+    with open(tf, "w") as f:
+        f.write("who,venue,at\nu1,v1,Thu Jan 01 02:00:00 +0200 2026\n"
+                "u1,v2,yesterday\n")
+    out = os.path.join(d, "tf.jsonl")
+    p = replay(pen, [tf, "--csv", "--type", "rsvp", "--map",
+                     "user_id=who,entity_id=venue,timestamp=at",
+                     "--time-format", "%a %b %d %H:%M:%S %z %Y", "--out",
+                     out])
+    q = json.loads(open(out).readline()) if p.returncode == 1 else {}
+    check(p.returncode == 1 and q.get("first_ms") == T0 * 1000 and
+          "tf.csv:3: bad_time: timestamp (not %a %b" in p.stderr,
+          "--time-format reads the log's times, refuses others by line\n"
+          + p.stderr)
+    for args, what in (
+            (["--type-map", "pv=peek"], "--type-map 'peek' is not a verb"),
+            (["--type-map", "pv"], "'pv' is not FROM=TO"),
+            (["--time-format", "YYYY-MM-DD"], "has no % conversion"),
+            (["--columns", "a,,b", "--csv"], "has an empty column name"),
+            (["--columns", "a,b"], "--columns is for a CSV log"),
+            (["--catalog-columns", "a,b"],
+             "--catalog-columns is for --catalog-csv"),
+    ):
+        p = replay(pen, [log] + args)
+        check(p.returncode == 2 and what in p.stderr,
+              "usage error %r: '%s' (%d: %s)"
+              % (args, what, p.returncode, p.stderr.strip()[:160]))
+
     # a log that is its own catalog: repeated ids count once
     selfc = os.path.join(d, "self.csv")
     with open(selfc, "w") as f:
