@@ -68,6 +68,16 @@ static void events(FILE *f, FILE *sink, size_t size)
 	o.unit = (enum lr_unit)(size % 3);
 	o.type = size % 2 ? "view" : NULL;
 	o.max_events = 1000;
+	/* the log's own conventions, on a share of the inputs: a headerless
+	 * file, renamed verbs, text times by a format */
+	if (size % 5 == 1)
+		o.columns = "user_id,entity_id,event_type,timestamp";
+	if (size % 7 < 3)
+		FUZZ_RULE(lr_type_map_add(&o, "pv=view,buy=purchase", "f",
+			      sink) == 0);
+	if (size % 11 < 4)
+		o.time_format =
+		    size % 2 ? "%Y-%m-%d %H:%M:%S" : "%a %b %d %H:%M:%S %z %Y";
 	int rc = lr_read_stream(&log, f, "fuzz", &o);
 	FUZZ_RULE(rc == 0 || rc == -EINVAL || rc == -E2BIG);
 	uint64_t sum = 0;
