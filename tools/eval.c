@@ -70,6 +70,11 @@ static const char _help[] =
     "  --strategies LIST      popularity,profile,context,full (the default);\n"
     "                         also explore, diverse. popularity is always\n"
     "                         computed: the others are compared with it\n"
+    "  --viewed-targets yes|no\n"
+    "                         whether an item the user only viewed before\n"
+    "                         (no positive on it yet) can be a target: yes\n"
+    "                         (default; a shopper views what they then buy),\n"
+    "                         no: only items never touched before\n"
     "  --context-location previous|target|none\n"
     "                         where a target's request is made from: the\n"
     "                         user's latest location before it (default; a\n"
@@ -113,6 +118,7 @@ struct _opts {
 	struct rc_opts core;
 	const char *input, *out;
 	bool json, tune, full, uniform, by_segment;
+	bool strict_targets; /* --viewed-targets no */
 	unsigned candidates, k, budget;
 	unsigned seg_min; /* --segment-min-users */
 	int seg_strat;	  /* --segment-strategy: RANK_CONTEXT or RANK_FULL */
@@ -1184,9 +1190,10 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 		printf(
 		    "candidates: the target and %u never-touched items of %u; ",
 		    o->candidates - 1, pl->n_pool);
-	printf("k = %u; base %s; context location %s; seed %llu\n\n", o->k,
-	    o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
-	    (unsigned long long)o->seed);
+	printf(
+	    "k = %u; base %s; context location %s; viewed targets %s; seed %llu\n\n",
+	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
+	    o->strict_targets ? "no" : "yes", (unsigned long long)o->seed);
 	char h[3][16];
 	snprintf(h[0], sizeof(h[0]), "HR@%u", o->k);
 	snprintf(h[1], sizeof(h[1]), "NDCG@%u", o->k);
@@ -1228,11 +1235,11 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
 	printf(
-	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"seed\":%llu,\"strategies\":[",
+	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
 	    x->n_test, x->n_valid, (unsigned long long)pl->users_skipped,
 	    o->full ? 0 : o->candidates, o->full ? "true" : "false", pl->n_pool,
 	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
-	    (unsigned long long)o->seed);
+	    o->strict_targets ? "false" : "true", (unsigned long long)o->seed);
 	for (unsigned s = 0; s < o->nstrat; s++) {
 		const struct _res *r = &x->r[s];
 		printf("%s{\"name\":\"%s\",", s ? "," : "",
@@ -1331,6 +1338,12 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 			  "--segment-strategy: '%s' is not context or full", v);
 	else if (!strcmp(name, "--strategies"))
 		return _strategies(o, v);
+	else if (!strcmp(name, "--viewed-targets"))
+		return !strcmp(v, "yes") ? (o->strict_targets = false, CLI_OK)
+		    : !strcmp(v, "no")
+		    ? (o->strict_targets = true, CLI_OK)
+		    : rc_usage_err(&o->core,
+			  "--viewed-targets: '%s' is not yes or no", v);
 	else if (!strcmp(name, "--context-location")) {
 		for (int l = 0; l < 3; l++)
 			if (!strcmp(v, _loc_names[l]))
@@ -1351,7 +1364,7 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 
 static const char *const _valued[] = { "--out", "--candidates", "--k", "--seed",
 	"--tune-budget", "--strategies", "--base", "--segment-min-users",
-	"--segment-strategy", "--context-location" };
+	"--segment-strategy", "--context-location", "--viewed-targets" };
 
 static int _flag(struct _opts *o, const char *a)
 {
@@ -1421,7 +1434,7 @@ static int _setup(struct _ev *x)
 		return rc;
 	if (_catalog_copy(x) ||
 	    ec_plan_build(&x->plan, &run->r.hdr->params, _event, x,
-		run->log.ev.n, x->cat_keys, x->n_cat) ||
+		run->log.ev.n, x->cat_keys, x->n_cat, !o->strict_targets) ||
 	    _alloc(x)) {
 		fprintf(stderr, _NAME ": out of memory\n");
 		return CLI_USAGE;

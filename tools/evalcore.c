@@ -90,6 +90,10 @@ static uint64_t _pair(uint32_t user, uint32_t item)
 	return (uint64_t)(user + 1) << 32 | item; /* never 0 */
 }
 
+/* The same set holds the pairs with a positive, flagged by the top bit
+ * (users are far fewer than 2^31). */
+#define _ACTED (1ULL << 63)
+
 static int _pairs_grow(struct ec_plan *pl)
 {
 	size_t cap = pl->pcap ? pl->pcap * 2 : 4096;
@@ -187,7 +191,8 @@ static int _build_pool(struct ec_plan *pl, const uint64_t *catalog,
 		}
 	}
 	for (size_t i = 0; i < pl->pcap; i++)
-		if (pl->pairs[i] && in[(uint32_t)pl->pairs[i]])
+		if (pl->pairs[i] && !(pl->pairs[i] & _ACTED) &&
+		    in[(uint32_t)pl->pairs[i]])
 			pl->pool_touched[(pl->pairs[i] >> 32) - 1]++;
 	free(in);
 	pl->mark = calloc(pl->n_pool + 1, sizeof(*pl->mark));
@@ -197,7 +202,7 @@ static int _build_pool(struct ec_plan *pl, const uint64_t *catalog,
 
 int ec_plan_build(struct ec_plan *pl, const struct lrn_params *lp,
     ec_event_fn ev, const void *arg, size_t n, const uint64_t *catalog,
-    size_t n_catalog)
+    size_t n_catalog, bool viewed_targets)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->n = n;
@@ -254,7 +259,13 @@ int ec_plan_build(struct ec_plan *pl, const struct lrn_params *lp,
 			rc = added;
 			break;
 		}
-		if (added && ec_positive(lp, e)) {
+		bool pos = ec_positive(lp, e);
+		if (pos && viewed_targets &&
+		    (added = _pairs_add(pl, _pair(u, it) | _ACTED)) < 0) {
+			rc = added;
+			break;
+		}
+		if (added && pos) {
 			l2[u].prev = l2[u].last;
 			l2[u].last = i + 1;
 		}

@@ -14,8 +14,11 @@
  *    neither an impression nor a search: a view, a click, a rating... An
  *    impression is exposure, not interest, so a shown item stays a valid
  *    negative and a clicked impression a valid target.
- *  - a new positive is a touching event with lrn_signal() > 0 that is not
- *    a view, on an item the user had not touched before in the stream.
+ *  - a positive is a touching event with lrn_signal() > 0 that is not a
+ *    view. A new positive is a positive on an item the user had no
+ *    positive on before in the stream (viewed targets, the default: a
+ *    shopper views what they then buy), or, strictly, had not touched at
+ *    all before (not even viewed).
  *  - per user, the test target is the last new positive, the validation
  *    target the one before. A user with fewer than two is skipped.
  *  - the candidate pool is the catalog (every key given), or, without
@@ -27,7 +30,8 @@
  *
  * Memory: two 32-bit indices and a byte per event, a 64-bit key and a
  * 32-bit slot per user and item, and a hash set of the (user, item) pairs
- * (16 bytes per distinct pair, load at most 1/2).
+ * touched, and of those with a positive (16 bytes per entry, load at most
+ * 1/2).
  *
  * Errors are negative errno values. Nothing here prints or keeps global
  * state; one thread per struct.
@@ -103,7 +107,7 @@ bool ec_positive(const struct lrn_params *lp, const struct evt_record *e);
  */
 int ec_plan_build(struct ec_plan *pl, const struct lrn_params *lp,
     ec_event_fn ev, const void *arg, size_t n, const uint64_t *catalog,
-    size_t n_catalog);
+    size_t n_catalog, bool viewed_targets);
 void ec_plan_free(struct ec_plan *pl);
 
 /* Whether the user ever touches the item in the stream. */

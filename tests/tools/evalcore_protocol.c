@@ -67,7 +67,7 @@ static void targets(void)
 	add(3, EVT_CLICK, 107, 3, 0);	   /* 13 test */
 	add(3, EVT_FEEDBACK, 101, 4, 1);   /* 14 not new */
 	struct ec_plan pl;
-	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, NULL, 0) == 0);
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, NULL, 0, false) == 0);
 	CHECK_EQ_INT(pl.n_test, 2);
 	CHECK_EQ_INT(pl.n_valid, 2);
 	CHECK_EQ_INT(pl.users_skipped, 1);
@@ -106,6 +106,53 @@ static void targets(void)
 	ec_plan_free(&pl);
 }
 
+/* Viewed targets: a positive on an item only viewed (or disliked) before
+ * is new; a second positive on an item is not. The touched pairs, and so
+ * the negatives, are those of the strict rule. */
+static void viewed_targets(void)
+{
+	struct lrn_params lp;
+	lrn_params_default(&lp);
+	g_n = 0;
+	add(1, EVT_VIEW, 101, 0, 0);	  /* 0 */
+	add(1, EVT_VIEW, 102, 1, 0);	  /* 1 */
+	add(1, EVT_CART, 101, 2, 0);	  /* 2 new positive */
+	add(1, EVT_PURCHASE, 101, 3, 0);  /* 3 not new: carted */
+	add(1, EVT_FEEDBACK, 103, 4, -1); /* 4 negative */
+	add(1, EVT_SAVE, 103, 5, 0);	  /* 5 new positive: validation */
+	add(1, EVT_VIEW, 104, 6, 0);	  /* 6 */
+	add(1, EVT_PURCHASE, 102, 7, 0);  /* 7 new positive: test */
+	add(1, EVT_VIEW, 101, 8, 0);	  /* 8 */
+	add(1, EVT_PURCHASE, 101, 9, 0);  /* 9 not new */
+	/* user 2: views, then buys what they viewed: two targets */
+	add(2, EVT_VIEW, 201, 0, 0);
+	add(2, EVT_PURCHASE, 201, 1, 0); /* 11 validation */
+	add(2, EVT_VIEW, 202, 2, 0);
+	add(2, EVT_PURCHASE, 202, 3, 0); /* 13 test */
+	struct ec_plan pl;
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, NULL, 0, true) == 0);
+	CHECK_EQ_INT(pl.n_test, 2);
+	CHECK_EQ_INT(pl.users_skipped, 0);
+	CHECK_EQ_INT(pos_of(&pl, EC_VALID, 1), 5);
+	CHECK_EQ_INT(pos_of(&pl, EC_TEST, 1), 7);
+	CHECK_EQ_INT(pos_of(&pl, EC_VALID, 2), 11);
+	CHECK_EQ_INT(pos_of(&pl, EC_TEST, 2), 13);
+	uint32_t u1 = (uint32_t)ec_index_find(&pl.users, 1);
+	CHECK(
+	    ec_plan_touched(&pl, u1, (uint32_t)ec_index_find(&pl.items, 104)));
+	CHECK(
+	    !ec_plan_touched(&pl, u1, (uint32_t)ec_index_find(&pl.items, 201)));
+	/* the pool counts touched items once, not their positives again */
+	CHECK_EQ_INT(pl.pool_touched[u1], 4);
+	ec_plan_free(&pl);
+	/* strictly, every positive here follows a touch: nobody has a
+	 * target */
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, NULL, 0, false) == 0);
+	CHECK_EQ_INT(pl.n_test, 0);
+	CHECK_EQ_INT(pl.users_skipped, 2);
+	ec_plan_free(&pl);
+}
+
 static void candidates(void)
 {
 	struct lrn_params lp;
@@ -121,7 +168,7 @@ static void candidates(void)
 	for (unsigned i = 0; i < 200; i++)
 		cat[i] = i + 1;
 	struct ec_plan pl;
-	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, cat, 200) == 0);
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, cat, 200, false) == 0);
 	CHECK_EQ_INT(pl.n_pool, 200);
 	uint32_t u1 = (uint32_t)ec_index_find(&pl.users, 1);
 	uint32_t tgt = (uint32_t)ec_index_find(&pl.items, 20);
@@ -234,6 +281,7 @@ static void index_grows(void)
 int main(void)
 {
 	targets();
+	viewed_targets();
 	candidates();
 	popularity();
 	top_k();

@@ -522,6 +522,42 @@ def part_location(pen, d):
           "a bad --context-location is a usage error")
 
 
+def part_shop(pen, d):
+    """A shop's log: every purchase follows a view of the same item. The
+    purchases are the targets (viewed targets, the default); strictly,
+    nothing is left to evaluate."""
+    cat = os.path.join(d, "shop_items.jsonl")
+    write(cat, catalog(5, 40))
+    rng = random.Random(5)
+    ev = []
+    for u in range(40):
+        c = rng.randrange(5)
+        t = T0 + u * 60
+        for k in range(3):
+            item = "c%d-%d" % (c, rng.randrange(40))
+            ev.append(event("u%d" % u, "view", item, t))
+            ev.append(event("u%d" % u, "purchase", item, t + 30))
+            t += 86400
+    log = os.path.join(d, "shop.jsonl")
+    write(log, ev)
+    rr = report(pen, [log, "--catalog", cat, "--strategies", "profile"])
+    n_users = len({e["user_id"] for e in ev})
+    check(rr is not None and rr[0]["viewed_targets"] is True and
+          rr[0]["test_targets"] == n_users and
+          rr[0]["validation_targets"] == n_users,
+          "viewed then bought: every user has a test and a validation "
+          "target")
+    check(rr is not None and rr[1]["profile"]["ndcg"] >
+          rr[1]["popularity"]["ndcg"],
+          "the profile finds the category bought in")
+    p = run(pen, [log, "--catalog", cat, "--viewed-targets", "no"])
+    check(p.returncode == 1 and "nothing to evaluate" in p.stderr,
+          "strictly (--viewed-targets no) none is new")
+    p = run(pen, [log, "--viewed-targets", "maybe"])
+    check(p.returncode == 2 and "--viewed-targets: 'maybe'" in p.stderr,
+          "a bad --viewed-targets is a usage error")
+
+
 def main():
     if len(sys.argv) < 3 or sys.argv[2] not in ("small", "movielens"):
         print("usage: it_eval.py PENCHANT small|movielens")
@@ -531,6 +567,7 @@ def main():
         if sys.argv[2] == "small":
             part_small(pen, d)
             part_location(pen, d)
+            part_shop(pen, d)
             part_segments(pen, d)
             part_collab(pen, d)
         else:
