@@ -96,6 +96,9 @@ int main(int argc, char **argv)
 	    "read/prof_read_hot_part_by_id_random_of_" + std::to_string(users);
 	add(r3i.c_str(), b, bsh_prof_read_hot_by_id_step, bsh_read_verify, 1);
 	add(r4.c_str(), b, bsh_pen_hot_step, bsh_read_verify, 1);
+	std::string r4z =
+	    "read/pen_profile_hot_read_zipf1_of_" + std::to_string(users);
+	add(r4z.c_str(), b, bsh_pen_hot_zipf_step, bsh_read_verify, 1);
 	std::string r5 = "read/pen_profile_hot_read_many64_random_of_" +
 	    std::to_string(users);
 	add(r5.c_str(), b, bsh_pen_hot_many_step, bsh_read_verify,

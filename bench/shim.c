@@ -59,6 +59,11 @@ struct bsh {
 	uint64_t *qkeys;
 	char (*qids)[_ID_LEN];
 	unsigned qpos;
+	/* the same laid out for a Zipf (s = 1) sequence: what a service
+	 * reading the users of its traffic meets */
+	uint64_t *zkeys;
+	char (*zids)[_ID_LEN];
+	unsigned zpos;
 	uint64_t reads, read_errors;
 
 	/* rankings: a user of their own, so the reads above (which expect
@@ -98,6 +103,52 @@ static uint64_t _next(uint64_t *x)
 static unsigned _pick(struct bsh *b)
 {
 	return (unsigned)(((_next(&b->rng) >> 32) * b->users) >> 32);
+}
+
+/* Zipf(1) ranks drawn by inverse CDF, ranks -> users through a random
+ * permutation (the hottest users are anywhere in the table). */
+static int _zipf_queries(struct bsh *b)
+{
+	const unsigned n = b->users;
+	double *cdf = malloc(n * sizeof(*cdf));
+	unsigned *perm = malloc(n * sizeof(*perm));
+	b->zkeys = calloc(n, sizeof(*b->zkeys));
+	b->zids = calloc(n, sizeof(*b->zids));
+	if (!cdf || !perm || !b->zkeys || !b->zids) {
+		free(cdf);
+		free(perm);
+		return -ENOMEM;
+	}
+	double acc = 0;
+	for (unsigned k = 0; k < n; k++) {
+		acc += 1.0 / (k + 1);
+		cdf[k] = acc;
+		perm[k] = k;
+	}
+	for (unsigned k = n - 1; k > 0; k--) {
+		unsigned j =
+		    (unsigned)(((_next(&b->rng) >> 32) * (k + 1)) >> 32);
+		unsigned t = perm[k];
+		perm[k] = perm[j];
+		perm[j] = t;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		double x = (double)(_next(&b->rng) >> 11) * 0x1p-53 * acc;
+		unsigned lo = 0, hi = n - 1;
+		while (lo < hi) {
+			unsigned mid = (lo + hi) / 2;
+			if (cdf[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		unsigned u = perm[lo];
+		b->zkeys[i] = b->keys[u];
+		memcpy(b->zids[i], b->ids[u], _ID_LEN);
+	}
+	free(cdf);
+	free(perm);
+	return 0;
 }
 
 /* Default settings, sized for `users` in one shard. */
@@ -209,6 +260,11 @@ int bsh_open(struct bsh **out, unsigned users, char *err, size_t errlen)
 		b->qkeys[i] = b->keys[u];
 		memcpy(b->qids[i], b->ids[u], _ID_LEN);
 	}
+	if ((rc = _zipf_queries(b))) {
+		snprintf(err, errlen, "zipf queries: out of memory");
+		bsh_close(out);
+		return rc;
+	}
 	ring_producer_init(&b->pr, &b->r, 1);
 	ring_producer_init(&b->pr2, &b->r, 2);
 
@@ -233,6 +289,8 @@ void bsh_close(struct bsh **bp)
 	free(b->ids);
 	free(b->qkeys);
 	free(b->qids);
+	free(b->zkeys);
+	free(b->zids);
 	free(b->body);
 	free(b->toks);
 	free(b->scratch);
@@ -471,6 +529,18 @@ void bsh_pen_hot_step(struct bsh *b)
 	b->reads++;
 	if (pen_profile_hot_read(b->pen, b->qids[i], strlen(b->qids[i]), &p) ||
 	    p.user_key != b->qkeys[i] || p.events != 1 || p.n_tags != 4)
+		b->read_errors++;
+}
+
+void bsh_pen_hot_zipf_step(struct bsh *b)
+{
+	unsigned i = b->zpos++;
+	struct pen_profile_hot p;
+	if (b->zpos == b->users)
+		b->zpos = 0;
+	b->reads++;
+	if (pen_profile_hot_read(b->pen, b->zids[i], strlen(b->zids[i]), &p) ||
+	    p.user_key != b->zkeys[i] || p.events != 1 || p.n_tags != 4)
 		b->read_errors++;
 }
 

@@ -51,6 +51,8 @@ void bsh_prof_read_hot_step(struct bsh *b);
 void bsh_pen_hot_step(struct bsh *b);
 /* The raw hot copy keyed from the id string, as the call is. */
 void bsh_prof_read_hot_by_id_step(struct bsh *b);
+/* pen_profile_hot_read of users drawn Zipf(1), as traffic reads them. */
+void bsh_pen_hot_zipf_step(struct bsh *b);
 /* pen_profile_hot_read_many of BSH_HOT_BATCH users. */
 #define BSH_HOT_BATCH 64
 void bsh_pen_hot_many_step(struct bsh *b);
