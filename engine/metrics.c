@@ -745,10 +745,23 @@ static int _rel_range(const double *rel, unsigned n, double *lo, double *hi,
 	return 0;
 }
 
+/*
+ * The weight of the summed similarity before pick t (0-based) of met_mmr_dcg,
+ * in units of the relevance weight lambda (the score divided by pick t's
+ * discount 1 / log2(t + 2)), as a weight mu of the mean ss / t:
+ * (1 - lambda) t log2(t + 2) / pairs.
+ */
+static double _dcg_mu(double lambda, uint32_t t, double pairs)
+{
+	if (t == 0 || !(pairs > 0.0))
+		return 0.0;
+	return (1.0 - lambda) * (double)t * log2((double)t + 2.0) / pairs;
+}
+
 static int _mmr_run(const double *rel, const struct lrn_item *items,
     const struct lrn_item *const *ptrs, unsigned n, unsigned k, double lambda,
-    double mean, const struct met_sim *s, struct met_mmr_slot *scratch,
-    uint32_t *order, struct met_mmr_why *why)
+    double mean, bool dcg, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
 {
 	/* Negative weights would make "max over nothing = 0" a lie; a sum
 	 * that overflows would make a score -inf or NaN. */
@@ -759,16 +772,31 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 	bool sorted;
 	if (_rel_range(rel, n, &lo, &hi, &sorted))
 		return -EINVAL;
+	if (dcg && n && lo < 0.0)
+		return -EINVAL;
 	if (k > n)
 		k = n;
 	if (k == 0)
 		return 0;
 	/* All equal: no relevance signal, rn = 0 for all. Division (not a
-	 * reciprocal) so the most relevant gets rn = 1 exactly. */
+	 * reciprocal) so the most relevant gets rn = 1 exactly. With dcg,
+	 * relevance is the share of the total instead (0 for all when the
+	 * total is 0), and the redundancy the summed similarity. */
 	double span = hi - lo;
 	if (!isfinite(span))
 		return -ERANGE;
 	double div = span > 0.0 ? span : 1.0;
+	double pairs = (double)k * (double)(k - 1) / 2.0;
+	if (dcg) {
+		double sum = 0.0;
+		for (unsigned i = 0; i < n; i++)
+			sum += rel[i];
+		if (!isfinite(sum))
+			return -ERANGE;
+		lo = 0.0;
+		div = sum > 0.0 ? sum : 1.0;
+		mean = 1.0;
+	}
 	double mu = 1.0 - lambda;
 	/* lambda = 1 needs no similarity at all unless asked why. */
 	bool track = mu > 0.0 || why != NULL;
@@ -797,6 +825,8 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		 */
 		unsigned best = 0;
 		double bs = -INFINITY;
+		if (dcg)
+			mu = _dcg_mu(lambda, t, pairs);
 		while (head < filled && isnan(m.lr[head]))
 			head++;
 		for (unsigned p = head; p < n; p++) {
@@ -847,16 +877,24 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
     unsigned k, double lambda, const struct met_sim *s,
     struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
 {
-	return _mmr_run(rel, items, NULL, n, k, lambda, 0.0, s, scratch, order,
-	    why);
+	return _mmr_run(rel, items, NULL, n, k, lambda, 0.0, false, s, scratch,
+	    order, why);
 }
 
 int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, double mean, const struct met_sim *s,
     struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
 {
-	return _mmr_run(rel, NULL, items, n, k, lambda, mean, s, scratch, order,
-	    why);
+	return _mmr_run(rel, NULL, items, n, k, lambda, mean, false, s, scratch,
+	    order, why);
+}
+
+int met_mmr_dcg(const double *rel, const struct lrn_item *const *items,
+    unsigned n, unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why)
+{
+	return _mmr_run(rel, NULL, items, n, k, lambda, 1.0, true, s, scratch,
+	    order, why);
 }
 
 /* ---- DPP ---- */

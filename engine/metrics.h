@@ -380,6 +380,28 @@ int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, double mean, const struct met_sim *s,
     struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
 
+/*
+ * met_mmr_mean's greedy steps on expected DCG@k plus ILD@k: relevance is
+ * each candidate's share of the total, p(i) = rel[i] / sum rel (0 for all
+ * when the sum is 0), read as the chance that it is the one wanted; pick
+ * t (0-based) fills position t, worth p(i) / log2(t + 2) of expected DCG,
+ * and adds its dissimilarity to each of the t picks to ILD's k (k - 1) / 2
+ * pairs. It maximizes
+ *     mmr_t(i) = lambda * p(i) / log2(t + 2)
+ *                - (1 - lambda) * sum_j sim(i, j) / (k (k - 1) / 2)
+ * (the score kept, and in why, is mmr_t(i) * log2(t + 2)). Against
+ * met_mmr_mean, relevance keeps the scale of the scores (a user whose
+ * scores are spread gives up less for diversity than one whose top
+ * candidate holds most of the mass), a late pick's relevance counts at a
+ * late position's discount, and the redundancy is the sum ILD counts,
+ * which grows with the picks. Ties as in met_mmr; lambda = 1 is the
+ * relevance order. -EINVAL also when a relevance score is negative;
+ * -ERANGE when their sum overflows.
+ */
+int met_mmr_dcg(const double *rel, const struct lrn_item *const *items,
+    unsigned n, unsigned k, double lambda, const struct met_sim *s,
+    struct met_mmr_slot *scratch, uint32_t *order, struct met_mmr_why *why);
+
 /* ---- 6. DPP re-ranking ---- */
 
 #define MET_DPP_RIDGE 1e-6 /* added to the diagonal of S */

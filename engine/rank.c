@@ -1450,6 +1450,9 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 			theta = fmax(theta - rp->bubble_lambda_drop, 0.0);
 		picks = met_dpp(rel, items, np, k, theta, win ? win : 1, &sim,
 		    slots, l->slot_bytes, mo);
+	} else if (rp->mmr_dcg) {
+		picks = met_mmr_dcg(rel, items, np, k, lambda, &sim, slots, mo,
+		    NULL);
 	} else {
 		picks = met_mmr_mean(rel, items, np, k, lambda, mean, &sim,
 		    slots, mo, NULL);
@@ -1465,7 +1468,8 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	}
 
 	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
-	unsigned t = 0;
+	unsigned t = 0, u = 0;
+	bool by_score = rp->diverse_by_score;
 
 	if (m)
 		_serendipity_values(ord, score, n, c, mark, rel);
@@ -1489,8 +1493,29 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 
 		top[pos] = i;
 		mark[i] |= _MARK_PLACED;
-		if (t < mo[t])
+		if (!by_score && t < mo[t])
 			f[i].flags |= RANK_F_DIVERSIFIED;
+		mo[u++] = mo[t]; /* u <= t: in place */
+		t++;
+	}
+	if (!by_score)
+		return;
+	/* The same set, its MMR places in score order (ord's). */
+	for (unsigned a = 1; a < u; a++) {
+		uint32_t x = mo[a];
+		unsigned b = a;
+
+		for (; b > 0 && mo[b - 1] > x; b--)
+			mo[b] = mo[b - 1];
+		mo[b] = x;
+	}
+	t = 0;
+	for (unsigned pos = 0; pos < k; pos++) {
+		if (f[top[pos]].flags & RANK_F_SERENDIPITY)
+			continue;
+		top[pos] = ord[mo[t]];
+		if (t < mo[t])
+			f[top[pos]].flags |= RANK_F_DIVERSIFIED;
 		t++;
 	}
 }

@@ -152,8 +152,14 @@
  *  - MMR (engine/metrics.h met_mmr) with mmr_lambda over the best
  *    min(n, mmr_pool * k) candidates by score (relevance score / best
  *    score, met_sim_default) picks k; in that order, the picks not yet
- *    placed fill the positions that are not serendipity slots.
- *    RANK_F_DIVERSIFIED: MMR picked it above its score rank.
+ *    placed fill the positions that are not serendipity slots. With
+ *    mmr_dcg (the default) met_mmr_dcg picks instead: relevance the
+ *    score's share of the pool's, discounted by the position filled,
+ *    against the summed similarity to the picks (expected DCG plus ILD;
+ *    mmr_mean does not apply). With diverse_by_score (the default) the
+ *    picks placed keep their positions as a set but go in score order.
+ *    RANK_F_DIVERSIFIED: MMR picked it above its score rank (with
+ *    diverse_by_score: placed above its rank among the picks placed).
  *    With diversifier = dpp, met_dpp with dpp_theta (lowered by
  *    bubble_lambda_drop under the guard, not below 0) and dpp_window
  *    picks them instead, over the same candidates and relevance; the

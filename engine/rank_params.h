@@ -79,12 +79,14 @@
 	    "Thompson sampling: how far a sampled category click rate moves a score: factor (theta / mean) ^ weight")                                  \
 	D(thompson_prior, 20.0, 0.0, 10000.0,                                                                                                          \
 	    "impressions' worth of the global category click rate a user's own posterior starts from")                                                 \
-	D(mmr_lambda, 0.82, 0.0, 1.0,                                                                                                                  \
+	D(mmr_lambda, 0.7, 0.0, 1.0,                                                                                                                   \
 	    "MMR: relevance against novelty (1 = relevance order)")                                                                                    \
 	U(mmr_pool, 10, 1, 100,                                                                                                                        \
 	    "MMR (or the DPP) chooses from the best mmr_pool x k candidates")                                                                          \
 	D(mmr_mean, 0.0, 0.0, 1.0,                                                                                                                     \
 	    "MMR: share of the mean similarity to the picks in a candidate's redundancy, the rest the max (ILD is a mean)")                            \
+	B(mmr_dcg, true,                                                                                                                               \
+	    "MMR steps on expected DCG plus ILD: relevance as the score's share, discounted by the position filled, against the summed similarity")    \
 	E(diversifier, enum rank_diversifier, RANK_DIV_MMR,                                                                                            \
 	    rank_diversifier_names,                                                                                                                    \
 	    "re-ranker of the diverse and full strategies: mmr (mmr_lambda, mmr_mean) or dpp (dpp_theta, dpp_window)")                                 \
@@ -92,6 +94,8 @@
 	    "DPP: relevance against the volume the picks span (1 = relevance order); the bubble guard lowers it by bubble_lambda_drop")                \
 	U(dpp_window, 16, 1, 16,                                                                                                                       \
 	    "DPP: a candidate is set against the last dpp_window picks only (sliding window)")                                                         \
+	B(diverse_by_score, true,                                                                                                                      \
+	    "MMR (or the DPP) chooses the set of the top k, which is then shown in score order (ILD is a property of the set, NDCG of the order)")     \
 	U(serendipity_every, 10, 0, 1000,                                                                                                              \
 	    "one slot in this many of the top k goes to the best candidate outside the user's top categories (0 = none)")                              \
 	D(bubble_entropy_floor, 0.5, 0.0, 1.0,                                                                                                         \

@@ -5,6 +5,7 @@
  * = 1 is a stable sort by relevance, and `why` agrees with the order;
  * met_mmr_mean likewise with a share of the mean similarity.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -120,6 +121,24 @@ int main(void)
 				mismatches++;
 		}
 
+		/* Expected DCG plus ILD: the same picks as the transcription
+		 * (relevance not negative). */
+		double pos[NMAX];
+		for (unsigned i = 0; i < n; i++)
+			pos[i] = rel[i] < 0.0 ? -rel[i] : rel[i];
+		for (unsigned li = 0; li < 6; li++) {
+			double lambda = lambdas[li];
+			int m = met_mmr_dcg(pos, ptr, n, k, lambda, &s, scratch,
+			    got, NULL);
+			unsigned want_n =
+			    mmr_naive_dcg(pos, none, n, k, lambda, &s, want);
+			cases++;
+			CHECK_EQ_INT(m, want_n);
+			if (m != (int)want_n ||
+			    memcmp(got, want, want_n * sizeof got[0]) != 0)
+				mismatches++;
+		}
+
 		/* lambda = 1 is the stable relevance sort. */
 		for (unsigned i = 0; i < n; i++)
 			sorted[i] = i;
@@ -130,6 +149,51 @@ int main(void)
 		CHECK(memcmp(got, sorted, n * sizeof got[0]) == 0);
 	}
 	CHECK_EQ_INT(mismatches, 0);
+
+	/*
+	 * By hand (k 3, lambda 0.65, relevance 0.4 0.35 0.15 0.1: shares of
+	 * 1): B shares a tag of two with A (sim 0.25) and one with C, D
+	 * shares nothing. Pick 1: B 0.65 x 0.35 - 0.35 log2(3) / 3 x 0.25 =
+	 * 0.181 over C 0.0975. Pick 2: C 0.0975 - 0.35 x 2 / 3 x 0.25 =
+	 * 0.039 under D 0.065: D, where the max (relevance min-max
+	 * normalized) keeps C (0.65 / 6 - 0.35 x 0.25 = 0.021 over 0).
+	 * Scaling the relevance changes no share.
+	 */
+	{
+		static const uint32_t a[] = { 1 }, b[] = { 1, 2 }, c[] = { 2 },
+				      d[] = { 9 };
+		struct lrn_item h[4] = { { 1, 1, { a[0] } },
+			{ 2, 2, { b[0], b[1] } }, { 3, 1, { c[0] } },
+			{ 4, 1, { d[0] } } };
+		const struct lrn_item *hp[4] = { &h[0], &h[1], &h[2], &h[3] };
+		double hr[4] = { 0.4, 0.35, 0.15, 0.1 };
+		uint32_t o[3];
+
+		met_sim_default(&s);
+		CHECK_EQ_INT(met_mmr_dcg(hr, hp, 4, 3, 0.65, &s, scratch, o,
+				 NULL),
+		    3);
+		CHECK(o[0] == 0 && o[1] == 1 && o[2] == 3);
+		CHECK_EQ_INT(met_mmr_mean(hr, hp, 4, 3, 0.65, 0.0, &s, scratch,
+				 o, NULL),
+		    3);
+		CHECK(o[0] == 0 && o[1] == 1 && o[2] == 2);
+		for (unsigned i = 0; i < 4; i++)
+			hr[i] *= 1000.0;
+		CHECK_EQ_INT(met_mmr_dcg(hr, hp, 4, 3, 0.65, &s, scratch, o,
+				 NULL),
+		    3);
+		CHECK(o[0] == 0 && o[1] == 1 && o[2] == 3);
+		/* lambda 1: the relevance order; a negative score: -EINVAL */
+		CHECK_EQ_INT(met_mmr_dcg(hr, hp, 4, 3, 1.0, &s, scratch, o,
+				 NULL),
+		    3);
+		CHECK(o[0] == 0 && o[1] == 1 && o[2] == 2);
+		hr[3] = -1.0;
+		CHECK_EQ_INT(met_mmr_dcg(hr, hp, 4, 3, 0.65, &s, scratch, o,
+				 NULL),
+		    -EINVAL);
+	}
 	printf("%d cases\n", cases);
 	return check_done("metrics_mmr");
 }

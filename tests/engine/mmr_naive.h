@@ -6,6 +6,7 @@
 #ifndef PENCHANT_TESTS_ENGINE_MMR_NAIVE_H
 #define PENCHANT_TESTS_ENGINE_MMR_NAIVE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -50,6 +51,52 @@ static inline unsigned mmr_naive_mean(const double *rel,
 			    lambda * ((rel[i] - lo) / div) - (1 - lambda) * red;
 			/* Ties: higher relevance, then the lower index
 			 * (kept, as i only grows). */
+			if (best < 0 || sc > bs ||
+			    (sc == bs && rel[i] > rel[best])) {
+				best = (int)i;
+				bs = sc;
+			}
+		}
+		order[t] = (uint32_t)best;
+		taken[best] = true;
+	}
+	free(taken);
+	return k;
+}
+
+/* met_mmr_dcg: relevance the share of the total, the summed similarity
+ * weighted by (1 - lambda) t log2(t + 2) / pairs as a mean (met_mmr_dcg's
+ * score: the header's times log2(t + 2), with its arithmetic). */
+static inline unsigned mmr_naive_dcg(const double *rel,
+    const struct lrn_item *it, unsigned n, unsigned k, double lambda,
+    const struct met_sim *s, uint32_t *order)
+{
+	if (k > n)
+		k = n;
+	if (k == 0)
+		return 0;
+	bool *taken = calloc(n, sizeof *taken);
+	if (taken == NULL)
+		abort();
+	double sum = 0.0;
+	for (unsigned i = 0; i < n; i++)
+		sum += rel[i];
+	double div = sum > 0.0 ? sum : 1.0;
+	double pairs = (double)k * (double)(k - 1) / 2.0;
+	for (unsigned t = 0; t < k; t++) {
+		double mu = t == 0 || !(pairs > 0.0) ? 0.0
+						     : (1.0 - lambda) *
+			(double)t * log2((double)t + 2.0) / pairs;
+		int best = -1;
+		double bs = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (taken[i])
+				continue;
+			double ss = 0;
+			for (unsigned j = 0; j < t; j++)
+				ss += met_item_sim(s, &it[i], &it[order[j]]);
+			double red = 0.0 * 0.0 + 1.0 * (t ? ss / t : 0.0);
+			double sc = lambda * ((rel[i] - 0.0) / div) - mu * red;
 			if (best < 0 || sc > bs ||
 			    (sc == bs && rel[i] > rel[best])) {
 				best = (int)i;

@@ -970,6 +970,15 @@ static void test_serendipity(void)
 	rank_params_default(&g_rp);
 }
 
+/* Classic MMR (min-max relevance, the max similarity), its picks in pick
+ * order: what the MMR, DPP and bubble cases below were written for. */
+static void classic_params(void)
+{
+	rank_params_default(&g_rp);
+	g_rp.mmr_dcg = false;
+	g_rp.diverse_by_score = false;
+}
+
 static void test_mmr(void)
 {
 	struct cat_item items[40];
@@ -977,6 +986,8 @@ static void test_mmr(void)
 	struct rank_result ctx_order[40];
 	struct rank_ctx x = plain_ctx();
 	struct lrn_profile p;
+
+	classic_params();
 
 	many(items, c, 40, 11);
 	affinity_profile(&p, 1.0f);
@@ -1036,6 +1047,8 @@ static void test_dpp(void)
 	static const unsigned plain[] = { 0, 1, 2, 3, 4, 5 };
 	static const unsigned dpp[] = { 0, 1, 2, 4, 3, 5 };
 
+	classic_params();
+
 	for (unsigned i = 0; i < 5; i++)
 		c[i] = cand(i + 1, 1.0 - 0.1 * i, &it[i]);
 	c[5] = cand(6, 0.0, NULL);
@@ -1065,7 +1078,7 @@ static void test_dpp(void)
 	g_rp.dpp_window = 1000;
 	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
 	check_order(6, dpp);
-	rank_params_default(&g_rp);
+	classic_params();
 
 	/* A request's own: the diversifier and theta over the settings
 	 * (MMR, theta 0.8 at their defaults), each only when given. */
@@ -1121,6 +1134,8 @@ static void test_mmr_mean_option(void)
 	struct rank_ctx x = plain_ctx();
 	struct lrn_profile p;
 
+	classic_params();
+
 	many(items, c, 40, 11);
 	affinity_profile(&p, 1.0f);
 	struct rank_opts o = opts(RANK_DIVERSE, 10, 1);
@@ -1154,6 +1169,8 @@ static void test_bubble(void)
 	struct rank_opts o = opts(RANK_DIVERSE, 3, 1);
 	struct lrn_profile p;
 
+	classic_params();
+
 	top_profile(&p); /* entropy 1: no guard */
 	g_rp.affinity_gain = 0.0;
 	o.mmr_lambda = 1.0;
@@ -1186,6 +1203,62 @@ static void test_bubble(void)
 	/* No guard for an unknown user. */
 	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
 	check_order(4, plain);
+	rank_params_default(&g_rp);
+}
+
+/*
+ * mmr_dcg: the hand case of tests/engine/metrics_mmr.c (bases 0.4, 0.35,
+ * 0.15, 0.1; k 3, lambda 0.65) picks A, B, D where classic MMR picks A,
+ * B, C; D then holds position 2 from score rank 3 (RANK_F_DIVERSIFIED).
+ * diverse_by_score: classic MMR at lambda 0.5 over A, A' (same category,
+ * another tag: sim 0.5), C (nothing shared), A'' (A's twin) picks A, C,
+ * A' (C 0.5 / 3 over A' 0.5 x 2 / 3 - 0.5 x 0.5, then A' over the twin);
+ * shown in score order that is A, A', C, nothing moved above its rank.
+ */
+static void test_mmr_dcg_and_order(void)
+{
+	static const uint32_t ta[] = { 1 }, tb[] = { 1, 2 }, tc[] = { 2 },
+			      td[] = { 9 }, t2[] = { 2 }, t3[] = { 3 };
+	struct cat_item h[4] = { item(1, 1, ta), item(2, 2, tb), item(3, 1, tc),
+		item(4, 1, td) };
+	struct cat_item g[4] = { item(1, 1, ta), item(1, 1, t2), item(2, 1, t3),
+		item(1, 1, ta) };
+	struct rank_cand c[4];
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_DIVERSE, 3, 1);
+	static const double base[4] = { 0.4, 0.35, 0.15, 0.1 };
+	static const unsigned dcg[] = { 0, 1, 3, 2 }, plain[] = { 0, 1, 2, 3 },
+			      picks[] = { 0, 2, 1, 3 };
+
+	rank_params_default(&g_rp);
+	for (unsigned i = 0; i < 4; i++)
+		c[i] = cand(i + 1, base[i], &h[i]);
+	o.serendipity_every = 0;
+	o.mmr_lambda = 0.65;
+	g_rp.mmr_pool = 2; /* all 4 */
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	check_order(4, dcg);
+	CHECK(g_out[2].f.flags & RANK_F_DIVERSIFIED);
+	CHECK_EQ_INT(g_out[2].f.moved, 1);
+	CHECK(!(g_out[1].f.flags & RANK_F_DIVERSIFIED));
+	g_rp.mmr_dcg = false;
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	check_order(4, plain);
+
+	for (unsigned i = 0; i < 4; i++)
+		c[i] = cand(i + 1, 0.4 - 0.1 * i, &g[i]);
+	o = opts(RANK_DIVERSE, 4, 1);
+	o.serendipity_every = 0;
+	o.mmr_lambda = 0.5;
+	g_rp.diverse_by_score = false;
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	check_order(4, picks);
+	CHECK(g_out[1].f.flags & RANK_F_DIVERSIFIED);
+	g_rp.diverse_by_score = true;
+	CHECK_EQ_INT(run(NULL, &x, c, 4, &o), 4);
+	check_order(4, plain);
+	for (unsigned r = 0; r < 4; r++)
+		CHECK_EQ_INT(g_out[r].f.flags & RANK_F_DIVERSIFIED, 0);
 	rank_params_default(&g_rp);
 }
 
@@ -1335,6 +1408,7 @@ int main(void)
 	test_dpp();
 	test_mmr_mean_option();
 	test_bubble();
+	test_mmr_dcg_and_order();
 	test_errors();
 	test_collab();
 	free(g_scratch);
