@@ -711,8 +711,10 @@ static void _free(struct _ev *x)
 
 /* --- tuning ----------------------------------------------------------- */
 
-/* The learner values tried (one replay each), besides the given one. */
-static const double _decays[] = { 0.8, 0.9, 0.95, 0.98, 1.0 };
+/* The learner values tried (one replay each), besides the given one:
+ * down to the hours-scale memory of a shop's sessions (0.05 a day is a
+ * half-life of 5.5 hours), up to none (1). */
+static const double _decays[] = { 0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0 };
 
 /* The ranker settings drawn, each from its range (log: log-uniform). */
 static const struct {
