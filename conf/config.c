@@ -278,7 +278,7 @@ static const struct _cfg_desc
 	    CFG_STRING(rank_listen, "127.0.0.1:8788", 0, CFG_LISTEN_STR_MAX,
 		CFGF_LISTEN,
 		"TCP addresses of the rank API over msgpack (a stream of request maps, one response map each); empty disables it"),
-	    CFG_UINT(server_threads, 2, 1, 64, 0,
+	    CFG_UINT(server_threads, 2, 1, CFG_SERVER_THREADS_MAX, 0,
 		"threads of the rank API server, each with its own libpenchant handle"),
 	    CFG_UINT(max_request_bytes, 1048576, 1024, 67108864, 0,
 		"largest rank API request body; a larger one is refused (413) before it is read whole"),

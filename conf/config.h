@@ -58,6 +58,8 @@
 /* Listen-address settings (udp_listen, ...): longest value, most entries. */
 #define CFG_LISTEN_STR_MAX 200
 #define CFG_LISTEN_MAX 8
+/* server_threads: most threads of the rank API server. */
+#define CFG_SERVER_THREADS_MAX 64
 
 /* allow_from: longest value, most CIDR entries. forward_shared_key and
  * forward_hostname: longest values. */

@@ -2,12 +2,16 @@
  * server: the rank API over HTTP (libmicrohttpd) and msgpack on TCP
  * (contract in server.h).
  *
- * libmicrohttpd does HTTP: one daemon per http_listen address, each with
- * a pool of server_threads threads running its own epoll loop; handlers
- * run on those threads. The msgpack side is server_threads threads of our
- * own, each with an epoll set holding the shared listening sockets
- * (EPOLLEXCLUSIVE: one thread wakes per connection) and the connections
- * it accepted. Every thread that ranks opens its own pen_t on first use
+ * libmicrohttpd does HTTP: per http_listen address, server_threads
+ * daemons of one epoll thread each; handlers run on those threads. The
+ * msgpack side is server_threads threads of our own, each with an epoll
+ * set holding its listening sockets and the connections it accepted.
+ * Each thread listens on a socket of its own, all bound to the address
+ * with SO_REUSEPORT, so the kernel spreads the connections over the
+ * threads: with one shared socket, the thread that woke first accepted a
+ * burst of connections whole (a client's pool opening 64 at once landed
+ * on one thread, which then served every request while the others
+ * idled). Every thread that ranks opens its own pen_t on first use
  * (thread-specific data, closed when the thread ends).
  */
 #include "workers/server.h"
@@ -80,9 +84,12 @@ struct _srv {
 	struct mp_limits mlim; /* pre-scan caps of the msgpack stream */
 	bool quiet;	       /* the last run failed to bind as well */
 	pthread_key_t key;
-	struct MHD_Daemon *mhd[CFG_LISTEN_MAX];
+	struct MHD_Daemon *mhd[CFG_LISTEN_MAX * CFG_SERVER_THREADS_MAX];
 	unsigned n_mhd;
-	int http_fd[CFG_LISTEN_MAX], mp_fd[CFG_LISTEN_MAX];
+	/* per address, a listening socket per thread (-1: none or handed
+	 * to its daemon) */
+	int http_fd[CFG_LISTEN_MAX][CFG_SERVER_THREADS_MAX];
+	int mp_fd[CFG_LISTEN_MAX][CFG_SERVER_THREADS_MAX];
 	struct cfg_addr http_addr[CFG_LISTEN_MAX], mp_addr[CFG_LISTEN_MAX];
 	unsigned n_http, n_mp;
 	struct _mthr *mthr;
@@ -678,36 +685,40 @@ static void _mhd_log(void *cls, const char *fmt, va_list ap)
 static int _start_http(struct _srv *s)
 {
 	const struct cfg *c = s->c;
-	for (unsigned i = 0; i < s->n_http; i++) {
-		unsigned flags =
-		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-		struct MHD_OptionItem ops[] = {
-			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)_mhd_log, s },
-			{ MHD_OPTION_LISTEN_SOCKET, s->http_fd[i], NULL },
-			{ MHD_OPTION_CONNECTION_LIMIT,
-			    (intptr_t)c->max_connections, NULL },
-			{ MHD_OPTION_CONNECTION_TIMEOUT,
-			    (intptr_t)c->idle_timeout_s, NULL },
-			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)_completed,
-			    s },
-			{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)_unescape,
-			    s },
-			{ c->server_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE
-						: MHD_OPTION_END,
-			    (intptr_t)c->server_threads, NULL },
-			{ MHD_OPTION_END, 0, NULL },
-		};
-		s->mhd[i] = MHD_start_daemon(flags, 0, NULL, NULL, _access, s,
-		    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-		if (!s->mhd[i]) {
-			LOG(c, CFG_LOG_ERROR, _ROLE,
-			    "http_listen: libmicrohttpd did not start on %s",
-			    s->http_addr[i].text);
-			return -EIO;
+	const unsigned T = c->server_threads;
+	/* max_connections holds per address: shared out over its daemons */
+	const unsigned per = (c->max_connections + T - 1) / T;
+	for (unsigned i = 0; i < s->n_http; i++)
+		for (unsigned j = 0; j < T; j++) {
+			unsigned flags =
+			    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+			struct MHD_OptionItem ops[] = {
+				{ MHD_OPTION_EXTERNAL_LOGGER,
+				    (intptr_t)_mhd_log, s },
+				{ MHD_OPTION_LISTEN_SOCKET, s->http_fd[i][j],
+				    NULL },
+				{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)per,
+				    NULL },
+				{ MHD_OPTION_CONNECTION_TIMEOUT,
+				    (intptr_t)c->idle_timeout_s, NULL },
+				{ MHD_OPTION_NOTIFY_COMPLETED,
+				    (intptr_t)_completed, s },
+				{ MHD_OPTION_UNESCAPE_CALLBACK,
+				    (intptr_t)_unescape, s },
+				{ MHD_OPTION_END, 0, NULL },
+			};
+			struct MHD_Daemon *d =
+			    MHD_start_daemon(flags, 0, NULL, NULL, _access, s,
+				MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+			if (!d) {
+				LOG(c, CFG_LOG_ERROR, _ROLE,
+				    "http_listen: libmicrohttpd did not start on %s",
+				    s->http_addr[i].text);
+				return -EIO;
+			}
+			s->mhd[s->n_mhd++] = d;
+			s->http_fd[i][j] = -1; /* the daemon closes it */
 		}
-		s->http_fd[i] = -1; /* the daemon owns and closes it */
-		s->n_mhd = i + 1;
-	}
 	return 0;
 }
 
@@ -908,7 +919,8 @@ static void *_mp_thread(void *arg)
 			if (tag == _EP_STOP)
 				goto out;
 			if (_EP_IS_LSN(tag)) {
-				_mc_accept(m, s->mp_fd[tag - 1], now);
+				_mc_accept(m, s->mp_fd[tag - 1][m - s->mthr],
+				    now);
 				continue;
 			}
 			struct _mconn *k = evs[i].data.ptr;
@@ -964,9 +976,10 @@ static int _start_mp(struct _srv *s)
 			.data.ptr = (void *)_EP_STOP };
 		epoll_ctl(m->ep, EPOLL_CTL_ADD, s->stop_fd, &ev);
 		for (unsigned l = 0; l < s->n_mp; l++) {
-			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.events = EPOLLIN;
 			ev.data.ptr = (void *)_EP_LSN(l);
-			if (epoll_ctl(m->ep, EPOLL_CTL_ADD, s->mp_fd[l], &ev))
+			if (epoll_ctl(m->ep, EPOLL_CTL_ADD, s->mp_fd[l][i],
+				&ev))
 				return -errno;
 		}
 		int rc = pthread_create(&m->tid, NULL, _mp_thread, m);
@@ -995,18 +1008,24 @@ static void _stop_mp(struct _srv *s)
 
 /* ---- the process ------------------------------------------------------- */
 
-static int _listen(const struct cfg_addr *a, bool nonblock)
+static int _listen(const struct sockaddr_storage *ss, socklen_t len,
+    bool nonblock, bool group)
 {
-	int fd = socket(a->ss.ss_family,
+	int fd = socket(ss->ss_family,
 	    SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return -errno;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
+	if (group &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) ||
-	    listen(fd, 1024)) {
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 1024)) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -1014,9 +1033,57 @@ static int _listen(const struct cfg_addr *a, bool nonblock)
 	return fd;
 }
 
-/* Binds every address of one setting; a failure names setting and address. */
+/*
+ * Whether the address is free: a plain bind, as a listener without
+ * SO_REUSEPORT makes it. A group of SO_REUSEPORT sockets would otherwise
+ * join another process's group on the same port (another instance of the
+ * same user, misconfigured) and quietly share its connections, where
+ * one socket gets EADDRINUSE. 0 or -errno.
+ */
+static int _probe(const struct cfg_addr *a)
+{
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1, rc = 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * The threads' sockets of one address: the first bound to it, the others
+ * to the address the first got (a port of 0 picks one for all of them),
+ * all with SO_REUSEPORT when there are several, after _probe() found the
+ * address free. 0 or -errno.
+ */
+static int _listen_group(const struct cfg_addr *a, unsigned T, bool nonblock,
+    int *fds)
+{
+	int rc;
+	if (T > 1 && (rc = _probe(a)))
+		return rc;
+	if ((fds[0] = _listen(&a->ss, a->len, nonblock, T > 1)) < 0)
+		return fds[0];
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+	if (T > 1 && getsockname(fds[0], (struct sockaddr *)&got, &len))
+		return -errno;
+	for (unsigned j = 1; j < T; j++)
+		if ((fds[j] = _listen(&got, len, nonblock, true)) < 0)
+			return fds[j];
+	return 0;
+}
+
+/* Binds every address of one setting, a socket per thread; a failure
+ * names setting and address. */
 static int _bind_all(struct _srv *s, const char *setting, const char *list,
-    struct cfg_addr *addrs, int *fds, unsigned *n, bool nonblock)
+    struct cfg_addr *addrs, int (*fds)[CFG_SERVER_THREADS_MAX], unsigned *n,
+    bool nonblock)
 {
 	char err[CFG_ERR_MAX];
 	if (cfg_listen_parse(list, addrs, CFG_LISTEN_MAX, n, err,
@@ -1025,12 +1092,13 @@ static int _bind_all(struct _srv *s, const char *setting, const char *list,
 		return 1;
 	}
 	for (unsigned i = 0; i < *n; i++) {
-		fds[i] = _listen(&addrs[i], nonblock);
-		if (fds[i] < 0) {
+		int rc = _listen_group(&addrs[i], s->c->server_threads,
+		    nonblock, fds[i]);
+		if (rc < 0) {
 			LOG(s->c, s->quiet ? CFG_LOG_DEBUG : CFG_LOG_ERROR,
 			    _ROLE,
 			    "%s: cannot listen on %s: %s (retrying with backoff; repeats are logged at debug level)",
-			    setting, addrs[i].text, strerror(-fds[i]));
+			    setting, addrs[i].text, strerror(-rc));
 			*n = i;
 			return SRV_EXIT_BIND;
 		}
@@ -1052,12 +1120,13 @@ static void _teardown(struct _srv *s)
 		MHD_stop_daemon(s->mhd[i]);
 	s->n_mhd = 0;
 	_stop_mp(s);
-	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++) {
-		if (s->http_fd[i] >= 0)
-			close(s->http_fd[i]);
-		if (s->mp_fd[i] >= 0)
-			close(s->mp_fd[i]);
-	}
+	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++)
+		for (unsigned j = 0; j < CFG_SERVER_THREADS_MAX; j++) {
+			if (s->http_fd[i][j] >= 0)
+				close(s->http_fd[i][j]);
+			if (s->mp_fd[i][j] >= 0)
+				close(s->mp_fd[i][j]);
+		}
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
 }
@@ -1106,7 +1175,8 @@ int srv_main(const struct reg *r, const struct cfg *c)
 {
 	struct _srv s = { .r = r, .c = c, .stop_fd = -1 };
 	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++)
-		s.http_fd[i] = s.mp_fd[i] = -1;
+		for (unsigned j = 0; j < CFG_SERVER_THREADS_MAX; j++)
+			s.http_fd[i][j] = s.mp_fd[i][j] = -1;
 	s.me = reg_proc(r, reg_proc_server(r));
 	s.ctr = s.me->counters;
 	ck_pr_store_64(&s.ctr[REG_C_SRV_MP_CONNS], 0);
