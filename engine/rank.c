@@ -203,6 +203,9 @@ struct _prep {
 	int dp_now;
 	double t_cat[LRN_CATS];
 	double t_any;
+	/* The same for an item without a start (time_open_strength). */
+	double o_cat[LRN_CATS];
+	double o_any;
 	/* Location: the reference point, its latitude's cosine and sine. */
 	bool has_ref;
 	double ref_lat, ref_lon, ref_cos, ref_sin;
@@ -645,23 +648,27 @@ static void _prep_time(struct _prep *q, const struct lrn_profile *p,
 	unsigned all[EVT_DP_COUNT] = { 0 }, mine[EVT_DP_COUNT];
 
 	q->dp_now = _daypart(ctx->time_ms, ctx->tz_min);
-	q->t_any = 1.0;
+	q->t_any = q->o_any = 1.0;
 	for (unsigned i = 0; i < LRN_CATS; i++)
-		q->t_cat[i] = 1.0;
+		q->t_cat[i] = q->o_cat[i] = 1.0;
 	if (q->dp_now < 0 || !p)
 		return;
 	for (unsigned d = 0; d < 7; d++)
 		for (unsigned j = 0; j < EVT_DP_COUNT; j++)
 			all[j] += p->hours[d][j];
-	q->t_any = 1.0 + rp->time_strength * _pref(all, q->dp_now);
+	double any = _pref(all, q->dp_now);
+	q->t_any = 1.0 + rp->time_strength * any;
+	q->o_any = 1.0 + rp->time_open_strength * any;
 	for (unsigned i = 0; i < LRN_CATS; i++) {
 		unsigned sum = 0;
 
 		for (unsigned j = 0; j < EVT_DP_COUNT; j++)
 			sum += mine[j] = p->cat_dp[i][j];
-		q->t_cat[i] = p->cats[i].id && sum >= 4
-		    ? 1.0 + rp->time_strength * _pref(mine, q->dp_now)
-		    : q->t_any;
+		bool own = p->cats[i].id && sum >= 4;
+		double pr = own ? _pref(mine, q->dp_now) : 0.0;
+		q->t_cat[i] = own ? 1.0 + rp->time_strength * pr : q->t_any;
+		q->o_cat[i] =
+		    own ? 1.0 + rp->time_open_strength * pr : q->o_any;
 	}
 }
 
@@ -917,6 +924,8 @@ static double _context_part(const struct _prep *q, const struct cat_item *ci,
 	if (ci->start_ms != 0 && q->dp_now >= 0 &&
 	    _daypart(ci->start_ms, ci->start_tz_min) == q->dp_now)
 		t = slot >= 0 ? q->t_cat[slot] : q->t_any;
+	else if (ci->start_ms == 0)
+		t = slot >= 0 ? q->o_cat[slot] : q->o_any;
 	double w = q->wtab[ci->setting < 3 ? ci->setting : 3];
 	double s = q->stab[ci->group_friendly < 3 ? ci->group_friendly : 3];
 	unsigned dm = ci->device_mask, pm = ci->platform_mask;

@@ -53,7 +53,7 @@
  *    a_user, ...). NULL profile or NULL item: A = 1 (no prior either).
  *  - T, time (the problem statement's ContextualPersonalizer, made
  *    precise): the item's daypart (from start_ms and start_tz_min; items
- *    without a start have T = 1) against now's (ctx time and tz); a time
+ *    without a start: below) against now's (ctx time and tz); a time
  *    whose offset is beyond CLK_MAX_TZ_MIN has no daypart (T = 1). The
  *    user's preference for a daypart d is pref(d) = clamp((share(d) -
  *    1/4) / (3/4), 0, 1), where share(d) is d's share of the item
@@ -61,7 +61,10 @@
  *    profile with at least 4 counted events, else of the profile's
  *    hours[][] summed over weekdays; pref = 0 when there is nothing to
  *    count (no profile, no events). T = 1 + time_strength * pref(d) when
- *    the item's daypart is now's, 1 otherwise.
+ *    the item's daypart is now's, 1 otherwise. An item without a start
+ *    (a place, a product: there now) has T = 1 + time_open_strength *
+ *    pref(now's daypart), the same pref: a bar for a user whose bar
+ *    events are in the evening rises in the evening.
  *  - L, location: the distance d in km (great circle, geo_distance_km,
  *    from geohash cell centres, geo_cell_center) from the item's cell to
  *    ctx's location when the request has a valid one (geo_valid), else to

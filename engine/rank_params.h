@@ -35,6 +35,8 @@
 	    "pen_rerank takes epsilon, explore_weight, mmr_lambda from the user's segment's strategy when the request leaves them unset")              \
 	D(time_strength, 0.5, 0.0, 10.0,                                                                                                               \
 	    "time factor when the candidate's daypart is now's and the user prefers it: 1 + time_strength x preference (the problem statement's 0.5)") \
+	D(time_open_strength, 0.5, 0.0, 10.0,                                                                                                          \
+	    "time factor of a candidate without a start (a place, a product) in a category the user is active in now: 1 + this x preference")          \
 	D(dist_scale_km, 5.0, 0.01, 20000.0,                                                                                                           \
 	    "distance at which the location factor is halfway from dist_max to dist_min (e-folding scale, km)")                                        \
 	D(dist_min, 0.5, 0.1, 1.0,                                                                                                                     \

@@ -727,6 +727,7 @@ static const struct {
 	{ "affinity_floor", 0.02, 0.5, true },
 	{ "short_blend", 0.0, 1.0, false },
 	{ "time_strength", 0.0, 3.0, false },
+	{ "time_open_strength", 0.0, 3.0, false },
 	{ "dist_scale_km", 0.5, 50.0, true },
 	{ "collab_gain", 1.0, 300.0, true },
 };

@@ -395,6 +395,8 @@ static void test_time(void)
 		cand(3, 1.0, &none), cand(4, 1.0, &tz), cand(5, 1.0, &mine),
 		cand(6, 1.0, &thin) };
 
+	/* The rule for items with a start; test_time_open has the others'. */
+	g_rp.time_open_strength = 0.0;
 	/* No profile: no preference, T = 1 for all. */
 	CHECK_EQ_INT(run(NULL, &x, c, 6, &o), 6);
 	for (unsigned i = 0; i < 6; i++)
@@ -605,6 +607,7 @@ static void test_context_weight(void)
 	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
 	o.context_weight = NAN;
 	CHECK_EQ_INT(run(NULL, &x, c, 2, &o), -EINVAL);
+	rank_params_default(&g_rp);
 }
 
 static void test_context_clamp(void)
@@ -616,7 +619,9 @@ static void test_context_clamp(void)
 	struct lrn_profile p;
 	double lat, lon;
 
-	/* Evenings only: T = 1.5 for an evening item. */
+	/* Evenings only: T = 1.5 for an evening item (lo has no start:
+	 * T = 1 with time_open_strength 0). */
+	g_rp.time_open_strength = 0.0;
 	lrn_profile_init(&p, 1);
 	p.hours[0][EVT_DP_EVENING] = 10;
 	hi.start_ms = T0;
@@ -656,6 +661,76 @@ static void test_context_clamp(void)
 	    0.0756, 1e-5);
 	CHECK_NEAR(f->context, 0.1, EPS);
 	CHECK_NEAR(of(2, 1)->score, 0.1, 1e-9);
+	rank_params_default(&g_rp);
+}
+
+/*
+ * An item without a start (a place, a product) is there now: T = 1 +
+ * time_open_strength x the user's preference for now's daypart, in the
+ * item's category when the profile has it with 4 counted events, else
+ * over all the profile's events.
+ */
+static void test_time_open(void)
+{
+	struct cat_item bar = item(10, 0, NULL), cafe = item(20, 0, NULL);
+	struct cat_item thin = item(30, 0, NULL), other = item(40, 0, NULL);
+	struct cat_item show = item(10, 0, NULL);
+	struct rank_ctx x = plain_ctx(); /* 22:13 UTC: evening */
+	struct rank_opts o = opts(RANK_CONTEXT, 0, 1);
+	struct lrn_profile p;
+
+	show.start_ms = T0 + 10 * HOUR; /* a morning start: not now */
+	struct rank_cand c[5] = { cand(1, 1.0, &bar), cand(2, 1.0, &cafe),
+		cand(3, 1.0, &thin), cand(4, 1.0, &other),
+		cand(5, 1.0, &show) };
+
+	/* No profile: nothing to prefer. */
+	CHECK_EQ_INT(run(NULL, &x, c, 5, &o), 5);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK(of(5, i)->f.time == 1.0f);
+
+	lrn_profile_init(&p, 1);
+	p.events = 20;
+	p.hours[1][EVT_DP_EVENING] = 10; /* half the events: pref 1/3 */
+	p.hours[1][EVT_DP_MORNING] = 10;
+	set_w(&p.cats[0], 10, 0.0f, 0.0f); /* bars: evenings, 8 of 8 */
+	set_w(&p.cats[1], 20, 0.0f, 0.0f); /* cafes: mornings, 6 of 8 */
+	set_w(&p.cats[2], 30, 0.0f, 0.0f); /* 3 counted: too few */
+	p.cat_dp[0][EVT_DP_EVENING] = 8;
+	p.cat_dp[1][EVT_DP_MORNING] = 6;
+	p.cat_dp[1][EVT_DP_EVENING] = 2;
+	p.cat_dp[2][EVT_DP_EVENING] = 3;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	/* bars: share 1, pref 1: T = 1.5, first */
+	CHECK_EQ_INT(g_out[0].index, 0);
+	CHECK_NEAR(of(5, 0)->f.time, 1.5, 0);
+	/* cafes: share 1/4 in the evening, pref 0: T = 1 */
+	CHECK(of(5, 1)->f.time == 1.0f);
+	/* too few counted, or not in the profile: the profile's 1/3 */
+	CHECK_NEAR(of(5, 2)->f.time, 1.0 + 0.5 / 3.0, EPS);
+	CHECK_NEAR(of(5, 3)->f.time, 1.0 + 0.5 / 3.0, EPS);
+	/* an item that starts at another daypart keeps T = 1 */
+	CHECK(of(5, 4)->f.time == 1.0f);
+
+	/* The strength is the setting's; 0 leaves open items alone. */
+	g_rp.time_open_strength = 2.0;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	CHECK_NEAR(of(5, 0)->f.time, 3.0, 0);
+	CHECK_NEAR(of(5, 3)->f.time, 1.0 + 2.0 / 3.0, EPS);
+	g_rp.time_open_strength = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK(of(5, i)->f.time == 1.0f);
+	/* Morning now (tz +10 h, 08:13): cafes 6 of 8, pref 2/3. */
+	rank_params_default(&g_rp);
+	x.tz_min = 600;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	CHECK_NEAR(of(5, 1)->f.time, 1.0 + 0.5 * 2.0 / 3.0, EPS);
+	CHECK(of(5, 0)->f.time == 1.0f);
+	CHECK_EQ_INT(g_out[0].index, 1);
+	/* the morning show starts now: the start rule, its category's pref
+	 * (bars, 0 in the morning) */
+	CHECK(of(5, 4)->f.time == 1.0f);
 }
 
 static void impressions(struct lrn_profile *p, uint64_t key, unsigned n,
@@ -1396,6 +1471,7 @@ int main(void)
 	test_distance();
 	test_weather_social_device();
 	test_context_clamp();
+	test_time_open();
 	test_context_weight();
 	test_fatigue();
 	test_novelty();

@@ -103,7 +103,8 @@ static void check_factors(const struct rank_params *rp,
 
 	CHECK(in(f->confidence, 0.0, 1.0));
 	CHECK(in(f->affinity, rp->affinity_floor, rp->affinity_cap));
-	CHECK(in(f->time, 1.0, 1.0 + rp->time_strength));
+	CHECK(in(f->time, 1.0,
+	    1.0 + fmax(rp->time_strength, rp->time_open_strength)));
 	CHECK(in(f->distance, rp->dist_min, rp->dist_max));
 	CHECK(w == 1.0f || w == (float)rp->weather_outdoor_bad ||
 	    w == (float)rp->weather_indoor_bad ||
@@ -152,11 +153,13 @@ static void check_factors(const struct rank_params *rp,
 
 	if (strategy < RANK_CONTEXT || !it)
 		return;
-	/* T only when the item's daypart is now's (clk_daypart). */
-	if (f->time != 1.0f)
-		CHECK(it->start_ms != 0 &&
-		    clk_daypart(it->start_ms, it->start_tz_min) ==
-			clk_daypart(ctx->time_ms, ctx->tz_min));
+	/* T only when the item's daypart is now's (clk_daypart), or for an
+	 * item without a start (time_open_strength). */
+	if (f->time != 1.0f && it->start_ms != 0)
+		CHECK(clk_daypart(it->start_ms, it->start_tz_min) ==
+		    clk_daypart(ctx->time_ms, ctx->tz_min));
+	if (f->time != 1.0f && it->start_ms == 0)
+		CHECK(rp->time_open_strength > 0.0);
 	/* L from the request's location: the great-circle distance. */
 	if (ctx->has_location && it->geo_cell) {
 		double lat, lon;

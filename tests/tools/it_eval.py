@@ -226,7 +226,7 @@ def part_small(pen, d):
     head = t.stdout.split("\n\n")[0]
     conf = [l for l in head.splitlines() if " = " in l and
             not l.startswith("#")]
-    check(len(conf) == 8, "--tune prints 8 settings (%d)" % len(conf))
+    check(len(conf) == 9, "--tune prints 9 settings (%d)" % len(conf))
     cf = os.path.join(d, "tuned.conf")
     with open(cf, "w") as f:
         f.write(head + "\n")
