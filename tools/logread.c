@@ -836,7 +836,31 @@ int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
 	memcpy(buf, s, len);
 	buf[len] = 0;
 	struct tm tm = { .tm_mday = 1, .tm_year = 70 };
-	const char *end = strptime(buf, fmt, &tm);
+	int frac = 0; /* ms of %f */
+	const char *end, *f = strstr(fmt, "%f");
+	if (!f) {
+		end = strptime(buf, fmt, &tm);
+	} else {
+		/* strptime has no fraction: the format around it goes to
+		 * strptime, the digits of %f are read here. */
+		char head[128];
+		size_t hl = (size_t)(f - fmt);
+		if (hl >= sizeof(head))
+			return -EINVAL;
+		memcpy(head, fmt, hl);
+		head[hl] = 0;
+		end = hl ? strptime(buf, head, &tm) : buf;
+		if (!end || !isdigit((unsigned char)*end))
+			return -EINVAL;
+		unsigned nd = 0;
+		for (; isdigit((unsigned char)*end); end++)
+			if (nd < 3)
+				frac = frac * 10 + (*end - '0'), nd++;
+		for (; nd < 3; nd++)
+			frac *= 10;
+		if (f[2])
+			end = strptime(end, f + 2, &tm);
+	}
 	if (!end || *end)
 		return -EINVAL;
 	/* timegm() ignores tm_gmtoff, which %z sets (0 without it: UTC). */
@@ -849,7 +873,7 @@ int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
 	int64_t sec = (int64_t)t - off;
 	if (sec < -9000000000000LL || sec > 9000000000000LL)
 		return -EINVAL;
-	*ms = sec * 1000;
+	*ms = sec * 1000 + frac;
 	return 0;
 }
 

@@ -259,8 +259,9 @@ int lr_type_map_add(struct lr_options *o, const char *spec, const char *flag,
  * A time of text s[0..len) by strptime(3) format fmt, to ms since the
  * epoch: the whole text must match (blanks around allowed); a time
  * without %z is UTC; fields the format lacks are those of 1970-01-01
- * 00:00:00. 0, or -EINVAL (no match, text left over, longer than 127
- * bytes, or out of range).
+ * 00:00:00. One %f (not strptime's) reads a fraction of a second, one
+ * or more digits, kept to the millisecond ("%H:%M:%S.%f"). 0, or -EINVAL
+ * (no match, text left over, longer than 127 bytes, or out of range).
  */
 int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms);
 
