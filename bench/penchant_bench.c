@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "bench/benchutil.h"
+#include "engine/clock.h"
 #include "ipc/client.h"
 #include "shm/ring.h"
 #include "shm/catalog.h"
@@ -268,6 +269,7 @@ static void _record(const struct workload *w, uint64_t i, struct evt_record *r)
 	r->time_ms = _T0_MS + (int64_t)((double)i / (double)w->n * _SPAN_MS);
 	r->daypart = (uint8_t)((r->time_ms / 3600000LL) % 24 / 6);
 	r->weekday = (uint8_t)((r->time_ms / 86400000LL + 3) % 7);
+	r->month = (uint8_t)clk_month(r->time_ms, 0); /* as evt_build does */
 	r->device = (uint8_t)(1 + e->extra % 4);
 	r->platform = (uint8_t)(1 + (e->extra >> 2) % 6);
 	r->scroll_depth = -1.0f;

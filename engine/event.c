@@ -691,6 +691,10 @@ static enum evt_reason _build_time(struct _build *b)
 	b->out->tz_offset_min = (int16_t)off;
 	b->out->daypart = (uint8_t)clk_daypart(t, off);
 	b->out->weekday = (uint8_t)clk_weekday(t, off);
+	/* the season's month, worked out here rather than by the worker,
+	 * which every event's cycles are counted against */
+	int m = clk_month(t, off);
+	b->out->month = (uint8_t)(m > 0 ? m : 0);
 	return EVT_OK;
 }
 

@@ -120,7 +120,7 @@ enum evt_daypart {
  * The ring record. Layout is part of EVT_LAYOUT_VERSION (and so of the region
  * version): change a field, bump it.
  */
-#define EVT_LAYOUT_VERSION 4
+#define EVT_LAYOUT_VERSION 5
 struct evt_record {
 	uint64_t seq; /* producer sequence within its ring; set on publish */
 	uint64_t user_key;    /* evt_user_key(user id) */
@@ -144,12 +144,12 @@ struct evt_record {
 	uint32_t dwell_ms;     /* time spent, 0 when absent */
 	float scroll_depth;    /* 0..1, negative when absent */
 	uint32_t tokens[EVT_SEARCH_TOKENS]; /* evt_tag_id() of search tokens */
-	uint64_t request_id; /* the rank request it answers (evt_request_*),
+	uint64_t request_id;  /* the rank request it answers (evt_request_*),
 			      * 0 when absent */
-	uint8_t control;     /* enum evt_control: 0 for a behavior event */
-	uint8_t consent;     /* EVT_CTL_CONSENT: evt_consent bits */
-	uint8_t flags;	     /* EVT_F_* */
-	uint8_t pad;
+	uint8_t control;      /* enum evt_control: 0 for a behavior event */
+	uint8_t consent;      /* EVT_CTL_CONSENT: evt_consent bits */
+	uint8_t flags;	      /* EVT_F_* */
+	uint8_t month;	      /* 1..12, local (evt_build); 0: not computed */
 	uint32_t pub_us;      /* when it became visible in its ring: low bits
 			       * of CLOCK_MONOTONIC in us (shm/ring.h), for
 			       * the publish -> applied histogram */

@@ -884,7 +884,9 @@ static void _history(struct lrn_profile *p, const struct evt_record *e)
 
 static void _season(struct lrn_profile *p, const struct evt_record *e)
 {
-	int m = clk_month(e->time_ms, e->tz_offset_min);
+	int m = e->month >= 1 && e->month <= 12
+	    ? e->month
+	    : clk_month(e->time_ms, e->tz_offset_min);
 
 	if (m < 1)
 		return;

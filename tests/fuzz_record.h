@@ -29,6 +29,7 @@ static inline void fuzz_check_record(const struct evt_record *r)
 	FUZZ_RULE(r->social < EVT_SOC_COUNT);
 	FUZZ_RULE(r->daypart < EVT_DP_COUNT);
 	FUZZ_RULE(r->weekday <= 6);
+	FUZZ_RULE(r->month >= 1 && r->month <= 12);
 	FUZZ_RULE(r->n_tokens <= EVT_SEARCH_TOKENS);
 	FUZZ_RULE(r->user_key != 0);
 	FUZZ_RULE(r->feedback >= -1 && r->feedback <= 1);

@@ -362,6 +362,17 @@ static void test_time_and_tz(void)
 	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
 	CHECK_EQ_INT(r.daypart, EVT_DP_NIGHT);
 	CHECK_EQ_INT(r.weekday, 0);
+	CHECK_EQ_INT(r.month, 3);
+	/* The local month: 2023-12-31 23:30Z is January at +01:00. */
+	in.has_time_ms = true;
+	in.time_ms = 1704065400000LL;
+	in.tz_offset_min = 60;
+	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
+	CHECK_EQ_INT(r.month, 1);
+	in.tz_offset_min = 0;
+	CHECK_EQ_INT(build(&in, &r, NULL), EVT_OK);
+	CHECK_EQ_INT(r.month, 12);
+	in.has_time_ms = false;
 
 	/* Fractional minutes round; the limits are inclusive. */
 	in.tz_offset_min = 329.6;
