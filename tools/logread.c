@@ -827,6 +827,18 @@ int lr_type_map_add(struct lr_options *o, const char *spec, const char *flag,
 	}
 }
 
+/* The %f of a format (not a literal %%f), or NULL. */
+static const char *_fraction_of(const char *fmt)
+{
+	for (const char *p = fmt; (p = strchr(p, '%')); p += 2) {
+		if (!p[1])
+			return NULL;
+		if (p[1] == 'f')
+			return p;
+	}
+	return NULL;
+}
+
 int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
 {
 	char buf[128];
@@ -837,30 +849,36 @@ int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
 	buf[len] = 0;
 	struct tm tm = { .tm_mday = 1, .tm_year = 70 };
 	int frac = 0; /* ms of %f */
-	const char *end, *f = strstr(fmt, "%f");
-	if (!f) {
-		end = strptime(buf, fmt, &tm);
-	} else {
-		/* strptime has no fraction: the format around it goes to
-		 * strptime, the digits of %f are read here. */
-		char head[128];
+	char fmt2[128];
+	const char *f = _fraction_of(fmt);
+	if (f) {
+		/*
+		 * strptime has no fraction. Where its digits start is where
+		 * the format before %f stops matching; they are read here and
+		 * cut out of the text, %f out of the format, and the rest
+		 * goes to one strptime call (%p reads only with the %I of
+		 * the same call).
+		 */
 		size_t hl = (size_t)(f - fmt);
-		if (hl >= sizeof(head))
+		if (hl >= sizeof(fmt2) || strlen(fmt) >= sizeof(fmt2))
 			return -EINVAL;
-		memcpy(head, fmt, hl);
-		head[hl] = 0;
-		end = hl ? strptime(buf, head, &tm) : buf;
-		if (!end || !isdigit((unsigned char)*end))
+		memcpy(fmt2, fmt, hl);
+		fmt2[hl] = 0;
+		struct tm scratch = tm;
+		const char *at = hl ? strptime(buf, fmt2, &scratch) : buf;
+		if (!at || !isdigit((unsigned char)*at))
 			return -EINVAL;
-		unsigned nd = 0;
-		for (; isdigit((unsigned char)*end); end++)
+		size_t from = (size_t)(at - buf), nd = 0;
+		for (; isdigit((unsigned char)buf[from + nd]); nd++)
 			if (nd < 3)
-				frac = frac * 10 + (*end - '0'), nd++;
-		for (; nd < 3; nd++)
+				frac = frac * 10 + (buf[from + nd] - '0');
+		for (size_t k = nd; k < 3; k++)
 			frac *= 10;
-		if (f[2])
-			end = strptime(end, f + 2, &tm);
+		memmove(buf + from, buf + from + nd, len + 1 - from - nd);
+		strcpy(fmt2 + hl, f + 2);
+		fmt = fmt2;
 	}
+	const char *end = strptime(buf, fmt, &tm);
 	if (!end || *end)
 		return -EINVAL;
 	/* timegm() ignores tm_gmtoff, which %z sets (0 without it: UTC). */
@@ -1100,7 +1118,9 @@ static const char *_csv_input(const struct lr_options *o,
 	if (bad)
 		return bad;
 	struct evt_str t = lr_csv_cell(c, LR_F_TIME);
-	if (_csv_time(o->unit, t, &in->time_ms))
+	/* With a format, every cell is text for it ("20240102" is a date
+	 * by %Y%m%d, not seconds). */
+	if (!o->time_format && _csv_time(o->unit, t, &in->time_ms))
 		in->has_time_ms = true;
 	else
 		in->timestamp_str = t;

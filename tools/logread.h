@@ -43,9 +43,10 @@
  *   feedback   a number is the sign (feedback_num), other text the
  *        feedback type ("positive", "thumbs_down", ...)
  *   timestamp  a number is a time in lr_options.unit; other text is an
- *        RFC 3339 time, checked by evt_build(), or read with
- *        lr_options.time_format when set ("bad_time: timestamp" when it
- *        does not match)
+ *        RFC 3339 time, checked by evt_build(). With
+ *        lr_options.time_format set, every cell (digits too) is read by
+ *        it instead ("bad_time: timestamp (not FMT)" when it does not
+ *        match)
  *   event_type when empty, lr_options.type (when set); then renamed by
  *        lr_options' verb map (JSON lines too)
  *   rating     a number (else "bad_number: rating", after the fields

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "engine/geo.h"
@@ -328,7 +329,14 @@ static int _check_type(const struct rc_opts *o)
 	struct reg_header h = { 0 };
 	struct boot_options bo = { .history = true };
 	boot_params(&o->settings, &bo, &h);
-	if (rd->type && _check_verb(o, &h.limits, "--type", rd->type))
+	/* the default type is renamed by the map as a cell would be */
+	const char *type = rd->type;
+	for (unsigned i = 0; type && i < rd->ntype_map; i++)
+		if (!strcasecmp(rd->type_from[i], type)) {
+			type = rd->type_to[i];
+			break;
+		}
+	if (type && _check_verb(o, &h.limits, "--type", type))
 		return CLI_USAGE;
 	for (unsigned i = 0; i < rd->ntype_map; i++)
 		if (_check_verb(o, &h.limits, "--type-map", rd->type_to[i]))

@@ -258,6 +258,11 @@ def part_small(pen, d):
           "tf.csv:3: bad_time: timestamp (not %a %b" in p.stderr,
           "--time-format reads the log's times, refuses others by line\n"
           + p.stderr)
+    p = replay(pen, [shop, "--csv", "--columns", "user_id,item,cat,b,ts",
+                     "--map", "entity_id=item,timestamp=ts", "--type", "pv",
+                     "--type-map", "pv=view", "--summary"], 0)
+    check(p.returncode == 0 and "events applied 5" in p.stdout,
+          "--type names a verb through --type-map\n" + p.stderr)
     for args, what in (
             (["--type-map", "pv=peek"], "--type-map 'peek' is not a verb"),
             (["--type-map", "pv"], "'pv' is not FROM=TO"),

@@ -36,6 +36,13 @@ static void parse_time(void)
 		    T0 + 250 },
 		{ "%s.%f", "1767225600.04", 0, T0 + 40 },
 		{ "%f", "7", 0, 700 },
+		/* %p still reads with the %I before the fraction */
+		{ "%m/%d/%Y %I:%M:%S.%f %p", "1/2/2024 1:30:00.123 PM", 0,
+		    1704202200123LL },
+		{ "%m/%d/%Y %I:%M:%S.%f %p", "1/2/2024 1:30:00.123 AM", 0,
+		    1704202200123LL - 12 * 3600000LL },
+		{ "%H%%f", "00%f", 0, 0 }, /* a literal %f is no fraction */
+		{ "%Y%m%d", "20240102", 0, 1704153600000LL },
 		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01.", -EINVAL, 0 },
 		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01", -EINVAL, 0 },
 		{ "%Y-%m-%d %H:%M:%S.%f UTC", "2026-01-01 00:00:01.5 GMT",
@@ -175,12 +182,25 @@ static void time_format_read(void)
 			  "u,e,view,2026-01-01T00:00:00Z\n"
 			  "u,e,view,1767225600\n";
 	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs), 0);
-	/* numbers stay numbers; RFC 3339 text is not the format */
-	CHECK_EQ_INT(log.ev.n, 2);
+	/* with a format every cell is read by it: RFC 3339 text and a
+	 * number of seconds are not this format */
+	CHECK_EQ_INT(log.ev.n, 1);
 	CHECK_EQ_INT(lr_event(&log, 0)->time_ms, T0);
-	CHECK_EQ_INT(lr_event(&log, 1)->time_ms, T0);
 	CHECK(lt_same(msgs,
-	    "LOG:3: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"));
+	    "LOG:3: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"
+	    "LOG:4: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	/* with a format, an all-digit cell is read by it, not as a number
+	 * of --time-unit */
+	o.time_format = "%Y%m%d";
+	const char *digits = "user_id,entity_id,event_type,timestamp\n"
+			     "u,e,view,20260101\n";
+	CHECK_EQ_INT(lt_read(digits, strlen(digits), false, &o, &log, &msgs),
+	    0);
+	CHECK_EQ_INT(log.ev.n, 1);
+	CHECK_EQ_INT(log.ev.n ? lr_event(&log, 0)->time_ms : 0, T0);
+	CHECK(lt_same(msgs, ""));
 	free(msgs);
 	lr_log_free(&log);
 	/* JSON lines: a text timestamp too */
