@@ -132,6 +132,9 @@
 	X(SRV_HTTP_TOO_BIG, "http_too_big",                                    \
 	    "HTTP bodies refused before reading them whole (413)")             \
 	X(SRV_HTTP_5XX, "http_5xx", "HTTP requests that failed inside (5xx)")  \
+	X(SRV_HTTP_CONNS, "http_connections", "gauge: open HTTP connections")  \
+	X(SRV_HTTP_REFUSED, "http_refused",                                    \
+	    "HTTP connections closed at once: max_connections were open")      \
 	X(SRV_MP_CONNS, "mp_connections",                                      \
 	    "gauge: open msgpack rank connections")                            \
 	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")    \

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +92,8 @@ struct _srv {
 	 * to its daemon) */
 	int http_fd[CFG_LISTEN_MAX][CFG_SERVER_THREADS_MAX];
 	int mp_fd[CFG_LISTEN_MAX][CFG_SERVER_THREADS_MAX];
+	/* per address with several threads, the claim on it (_claim) */
+	int http_claim[CFG_LISTEN_MAX], mp_claim[CFG_LISTEN_MAX];
 	struct cfg_addr http_addr[CFG_LISTEN_MAX], mp_addr[CFG_LISTEN_MAX];
 	unsigned n_http, n_mp;
 	struct _mthr *mthr;
@@ -682,12 +686,43 @@ static void _mhd_log(void *cls, const char *fmt, va_list ap)
 	LOG(s->c, CFG_LOG_DEBUG, _ROLE, "http: %s", buf);
 }
 
+/*
+ * One max_connections for all the daemons: the kernel hands a connection
+ * to a thread's socket whatever that thread holds, so a limit per daemon
+ * would leave a connection waiting in a full daemon's queue while others
+ * have room. Counted when a connection starts and ends; a connection
+ * accepted past the limit is closed at once (and counted), like the
+ * msgpack side's.
+ */
+static enum MHD_Result _admit(void *cls, const struct sockaddr *addr,
+    socklen_t len)
+{
+	struct _srv *s = cls;
+	(void)addr;
+	(void)len;
+	if (ck_pr_load_64(&s->ctr[REG_C_SRV_HTTP_CONNS]) <
+	    s->c->max_connections)
+		return MHD_YES;
+	_count(s, REG_C_SRV_HTTP_REFUSED, 1);
+	return MHD_NO;
+}
+
+static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
+    enum MHD_ConnectionNotificationCode what)
+{
+	struct _srv *s = cls;
+	(void)conn;
+	(void)sctx;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+		ck_pr_inc_64(&s->ctr[REG_C_SRV_HTTP_CONNS]);
+	else if (what == MHD_CONNECTION_NOTIFY_CLOSED)
+		ck_pr_dec_64(&s->ctr[REG_C_SRV_HTTP_CONNS]);
+}
+
 static int _start_http(struct _srv *s)
 {
 	const struct cfg *c = s->c;
 	const unsigned T = c->server_threads;
-	/* max_connections holds per address: shared out over its daemons */
-	const unsigned per = (c->max_connections + T - 1) / T;
 	for (unsigned i = 0; i < s->n_http; i++)
 		for (unsigned j = 0; j < T; j++) {
 			unsigned flags =
@@ -697,8 +732,10 @@ static int _start_http(struct _srv *s)
 				    (intptr_t)_mhd_log, s },
 				{ MHD_OPTION_LISTEN_SOCKET, s->http_fd[i][j],
 				    NULL },
-				{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)per,
-				    NULL },
+				{ MHD_OPTION_CONNECTION_LIMIT,
+				    (intptr_t)c->max_connections, NULL },
+				{ MHD_OPTION_NOTIFY_CONNECTION,
+				    (intptr_t)_conn_note, s },
 				{ MHD_OPTION_CONNECTION_TIMEOUT,
 				    (intptr_t)c->idle_timeout_s, NULL },
 				{ MHD_OPTION_NOTIFY_COMPLETED,
@@ -708,7 +745,7 @@ static int _start_http(struct _srv *s)
 				{ MHD_OPTION_END, 0, NULL },
 			};
 			struct MHD_Daemon *d =
-			    MHD_start_daemon(flags, 0, NULL, NULL, _access, s,
+			    MHD_start_daemon(flags, 0, _admit, s, _access, s,
 				MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 			if (!d) {
 				LOG(c, CFG_LOG_ERROR, _ROLE,
@@ -1056,15 +1093,46 @@ static int _probe(const struct cfg_addr *a)
 }
 
 /*
+ * A claim on a TCP address for this process's lifetime: a socket bound to
+ * the abstract unix name "penchant-listen:ADDRESS", which the kernel
+ * releases when the process ends (no file to clean up after a crash).
+ * Two instances starting at the same moment could both find the address
+ * free in _probe() and then share it; only one gets the name. Returns
+ * the socket, or -EADDRINUSE, or -errno.
+ */
+static int _claim(const struct cfg_addr *a)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int n = snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1,
+	    "penchant-listen:%s", a->text);
+	if (n < 0 || (size_t)n >= sizeof(un.sun_path) - 1)
+		return -ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (const struct sockaddr *)&un,
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+		    (size_t)n))) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/*
  * The threads' sockets of one address: the first bound to it, the others
  * to the address the first got (a port of 0 picks one for all of them),
- * all with SO_REUSEPORT when there are several, after _probe() found the
- * address free. 0 or -errno.
+ * all with SO_REUSEPORT when there are several, after _claim() and
+ * _probe() found the address free (*claim keeps the claim, -1 with one
+ * thread). 0 or -errno.
  */
 static int _listen_group(const struct cfg_addr *a, unsigned T, bool nonblock,
-    int *fds)
+    int *fds, int *claim)
 {
 	int rc;
+	if (T > 1 && (*claim = _claim(a)) < 0)
+		return *claim;
 	if (T > 1 && (rc = _probe(a)))
 		return rc;
 	if ((fds[0] = _listen(&a->ss, a->len, nonblock, T > 1)) < 0)
@@ -1082,8 +1150,8 @@ static int _listen_group(const struct cfg_addr *a, unsigned T, bool nonblock,
 /* Binds every address of one setting, a socket per thread; a failure
  * names setting and address. */
 static int _bind_all(struct _srv *s, const char *setting, const char *list,
-    struct cfg_addr *addrs, int (*fds)[CFG_SERVER_THREADS_MAX], unsigned *n,
-    bool nonblock)
+    struct cfg_addr *addrs, int (*fds)[CFG_SERVER_THREADS_MAX], int *claims,
+    unsigned *n, bool nonblock)
 {
 	char err[CFG_ERR_MAX];
 	if (cfg_listen_parse(list, addrs, CFG_LISTEN_MAX, n, err,
@@ -1093,7 +1161,7 @@ static int _bind_all(struct _srv *s, const char *setting, const char *list,
 	}
 	for (unsigned i = 0; i < *n; i++) {
 		int rc = _listen_group(&addrs[i], s->c->server_threads,
-		    nonblock, fds[i]);
+		    nonblock, fds[i], &claims[i]);
 		if (rc < 0) {
 			LOG(s->c, s->quiet ? CFG_LOG_DEBUG : CFG_LOG_ERROR,
 			    _ROLE,
@@ -1120,13 +1188,18 @@ static void _teardown(struct _srv *s)
 		MHD_stop_daemon(s->mhd[i]);
 	s->n_mhd = 0;
 	_stop_mp(s);
-	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++)
+	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++) {
 		for (unsigned j = 0; j < CFG_SERVER_THREADS_MAX; j++) {
 			if (s->http_fd[i][j] >= 0)
 				close(s->http_fd[i][j]);
 			if (s->mp_fd[i][j] >= 0)
 				close(s->mp_fd[i][j]);
 		}
+		if (s->http_claim[i] >= 0)
+			close(s->http_claim[i]);
+		if (s->mp_claim[i] >= 0)
+			close(s->mp_claim[i]);
+	}
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
 }
@@ -1136,10 +1209,10 @@ static int _start(struct _srv *s)
 {
 	const struct cfg *c = s->c;
 	int rc = _bind_all(s, "http_listen", c->http_listen, s->http_addr,
-	    s->http_fd, &s->n_http, false);
+	    s->http_fd, s->http_claim, &s->n_http, false);
 	if (!rc)
 		rc = _bind_all(s, "rank_listen", c->rank_listen, s->mp_addr,
-		    s->mp_fd, &s->n_mp, true);
+		    s->mp_fd, s->mp_claim, &s->n_mp, true);
 	if (rc)
 		return rc;
 	pen_t *p;
@@ -1174,12 +1247,15 @@ static int _start(struct _srv *s)
 int srv_main(const struct reg *r, const struct cfg *c)
 {
 	struct _srv s = { .r = r, .c = c, .stop_fd = -1 };
-	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++)
+	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++) {
 		for (unsigned j = 0; j < CFG_SERVER_THREADS_MAX; j++)
 			s.http_fd[i][j] = s.mp_fd[i][j] = -1;
+		s.http_claim[i] = s.mp_claim[i] = -1;
+	}
 	s.me = reg_proc(r, reg_proc_server(r));
 	s.ctr = s.me->counters;
 	ck_pr_store_64(&s.ctr[REG_C_SRV_MP_CONNS], 0);
+	ck_pr_store_64(&s.ctr[REG_C_SRV_HTTP_CONNS], 0);
 	int last = s.me->last_exit;
 	s.quiet =
 	    last >= 0 && WIFEXITED(last) && WEXITSTATUS(last) == SRV_EXIT_BIND;

@@ -19,6 +19,9 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
+#include <sys/time.h>
+#include <sys/un.h>
 
 #include "harness.h"
 #include "ipc/json.h"
@@ -72,9 +75,16 @@ static int _wait_server(struct sx *s, int old_pid)
 	return 0;
 }
 
+static uint64_t _pctr(pen_t *p, unsigned k)
+{
+	const struct reg *r = client_region(p);
+	return ck_pr_load_64(
+	    (uint64_t *)&reg_proc(r, reg_proc_server(r))->counters[k]);
+}
+
 static uint64_t _ctr(struct sx *s, unsigned k)
 {
-	return ck_pr_load_64((uint64_t *)&_srv(s)->counters[k]);
+	return _pctr(s->p, k);
 }
 
 /*
@@ -444,6 +454,128 @@ static void _busy_port(struct sx *s, int argc, char **argv)
 	hx_cleanup(&h2);
 }
 
+/* A TCP connection to 127.0.0.1:port (a receive timeout of 3 s), or -1. */
+static int _tcp(unsigned port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 3 };
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* GET /v1/health on a kept-alive connection: its status, -1 when the
+ * server closed it or said nothing for 3 s. */
+static int _health_on(int fd)
+{
+	static const char req[] = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[4096];
+	if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1))
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 12)
+		return -1;
+	buf[n] = 0;
+	return atoi(buf + 9); /* "HTTP/1.1 200" */
+}
+
+/*
+ * max_connections holds for the server, whichever thread's socket the
+ * kernel picks: 4 threads, a limit of 4, 4 kept-alive connections all
+ * answered; a fifth is closed at once and counted; once one closes, a
+ * new one is served. Then the address claim: a process holding the
+ * abstract name of an address keeps another instance off it, though the
+ * port itself is free.
+ */
+static void _conn_limit(int argc, char **argv)
+{
+	struct hx h;
+	char http[64];
+	unsigned port = hx_free_port();
+	hx_init(&h, "server-limit", argc, argv);
+	snprintf(http, sizeof(http), "--http-listen=127.0.0.1:%u", port);
+	const char *flags[] = { "--shards=1", "--no-snapshot", "--udp-listen=",
+		"--tcp-listen=", "--forward-listen=", "--rank-listen=", http,
+		"--server-threads=4", "--max-connections=4", NULL };
+	hx_start(&h, flags);
+	pen_t *p;
+	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
+	const struct reg_proc *sp =
+	    reg_proc(client_region(p), reg_proc_server(client_region(p)));
+	for (int i = 0; i < 500 && !ck_pr_load_uint((unsigned *)&sp->ready);
+	     i++)
+		hx_sleep_ms(10);
+	int fd[5];
+	for (unsigned i = 0; i < 4; i++) {
+		fd[i] = _tcp(port);
+		CHECK(fd[i] >= 0 && _health_on(fd[i]) == 200);
+	}
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_CONNS), 4);
+	fd[4] = _tcp(port);
+	CHECK(fd[4] >= 0 && _health_on(fd[4]) == -1);
+	CHECK(_pctr(p, REG_C_SRV_HTTP_REFUSED) >= 1);
+	if (fd[4] >= 0)
+		close(fd[4]);
+	close(fd[0]);
+	int st = -1;
+	for (int i = 0; i < 300 && st != 200; i++) {
+		hx_sleep_ms(10);
+		if (_pctr(p, REG_C_SRV_HTTP_CONNS) > 3)
+			continue;
+		int f = _tcp(port);
+		st = f >= 0 ? _health_on(f) : -1;
+		if (f >= 0)
+			close(f);
+	}
+	CHECK_EQ_INT(st, 200);
+	for (unsigned i = 1; i < 4; i++)
+		close(fd[i]);
+	pen_close(&p);
+	st = hx_stop(&h);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&h);
+
+	/* the claim */
+	port = hx_free_port();
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int n = snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1,
+	    "penchant-listen:127.0.0.1:%u", port);
+	int claim = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(claim >= 0 &&
+	    bind(claim, (struct sockaddr *)&un,
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+		    (size_t)n)) == 0);
+	hx_init(&h, "server-claim", argc, argv);
+	snprintf(http, sizeof(http), "--http-listen=127.0.0.1:%u", port);
+	flags[7] = "--server-threads=2";
+	hx_start(&h, flags);
+	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
+	sp = reg_proc(client_region(p), reg_proc_server(client_region(p)));
+	for (int i = 0; i < 500 && ck_pr_load_uint((unsigned *)&sp->starts) < 2;
+	     i++)
+		hx_sleep_ms(10);
+	CHECK(sp->starts >= 2 && !sp->ready);
+	CHECK(WIFEXITED(sp->last_exit) && WEXITSTATUS(sp->last_exit) == 3);
+	/* released: the next start binds */
+	close(claim);
+	for (int i = 0; i < 1000 && !ck_pr_load_uint((unsigned *)&sp->ready);
+	     i++)
+		hx_sleep_ms(10);
+	CHECK(ck_pr_load_uint((unsigned *)&sp->ready));
+	pen_close(&p);
+	st = hx_stop(&h);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&h);
+}
+
 /* ---- rank ------------------------------------------------------------- */
 
 /*
@@ -661,6 +793,7 @@ int main(int argc, char **argv)
 		_status(&s);
 		_kill(&s);
 		_busy_port(&s, argc, argv);
+		_conn_limit(argc, argv);
 	}
 	_stop(&s);
 	return check_done(rank ? "it_server rank" : "it_server basic");
