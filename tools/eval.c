@@ -139,6 +139,11 @@ static const char *const _loc_names[] = { "previous", "target", "none" };
 
 /* --- state ------------------------------------------------------------ */
 
+struct _where {
+	uint64_t cell, before;
+	uint32_t item;
+};
+
 /* Per strategy: per test target metrics, and the running means. */
 struct _res {
 	double *m[_METRICS]; /* HR, NDCG, RR per test target */
@@ -190,9 +195,12 @@ struct _ev {
 	struct cat_item *cat_items;
 	size_t n_cat;
 	int64_t *item_cat;
-	uint32_t *user_log;  /* plan user -> log user (for the id text) */
-	uint64_t *last_cell; /* plan user -> cell of their latest located
-			      * event so far (0: none yet) */
+	uint32_t *user_log; /* plan user -> log user (for the id text) */
+	/* plan user -> where they were: the cell of their latest located
+	 * event so far, the item it was on, and the cell before the events
+	 * on that item (a view of the target where it is would give the
+	 * target away too); 0: none yet */
+	struct _where *where;
 	/* one target's work */
 	uint32_t *cand, *top;
 	double *pop_score;
@@ -485,7 +493,10 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	struct rank_ctx ctx;
 	ec_event_ctx(e, &ctx);
 	if (o->loc != _LOC_TARGET)
-		ec_cell_ctx(o->loc == _LOC_PREVIOUS ? x->last_cell[user] : 0,
+		ec_cell_ctx(o->loc != _LOC_PREVIOUS ? 0
+			: x->where[user].item == x->plan.ev_item[i]
+			? x->where[user].before
+			: x->where[user].cell,
 		    &ctx);
 	ec_nbr_user(&x->nb, r, p);
 	for (unsigned j = 0; j < n; j++) {
@@ -539,6 +550,15 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	return CLI_OK;
 }
 
+/* A located event of the user on item it (EC_NONE_ITEM: none). */
+static void _moved(struct _where *w, uint64_t cell, uint32_t it)
+{
+	if (it != w->item || !w->cell)
+		w->before = w->cell;
+	w->cell = cell;
+	w->item = it;
+}
+
 /* --- one pass over the stream ----------------------------------------- */
 
 /*
@@ -565,7 +585,7 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 		return CLI_USAGE;
 	if (ec_nbr_open(&x->nb, &run->r, &x->o->core.settings))
 		return CLI_USAGE;
-	memset(x->last_cell, 0, pl->users.n * sizeof(*x->last_cell));
+	memset(x->where, 0, pl->users.n * sizeof(*x->where));
 	x->done = 0;
 	x->total =
 	    x->segmenting ? 0 : pl->n_valid + (x->tuning ? 0 : pl->n_test);
@@ -597,7 +617,8 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 		}
 		buf[nb++] = *e;
 		if (e->geo_cell)
-			x->last_cell[pl->ev_user[i]] = e->geo_cell;
+			_moved(&x->where[pl->ev_user[i]], e->geo_cell,
+			    pl->ev_item[i]);
 		if (nb == _BATCH) {
 			if ((rc = rc_publish(run, buf, nb)))
 				break;
@@ -634,10 +655,10 @@ static int _alloc(struct _ev *x)
 	x->scratch = malloc(x->scratch_size ? x->scratch_size : 1);
 	x->item_cat = malloc((pl->items.n + 1) * sizeof(*x->item_cat));
 	x->user_log = calloc(pl->users.n + 1, sizeof(*x->user_log));
-	x->last_cell = calloc(pl->users.n + 1, sizeof(*x->last_cell));
+	x->where = calloc(pl->users.n + 1, sizeof(*x->where));
 	if (!x->cand || !x->top || !x->pop_score || !x->rc || !x->res ||
 	    !x->top_items || !x->scratch || !x->item_cat || !x->user_log ||
-	    !x->last_cell)
+	    !x->where)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < pl->items.n; i++) {
 		const uint64_t *k = bsearch(&pl->items.keys[i], x->cat_keys,
@@ -688,7 +709,7 @@ static void _free(struct _ev *x)
 	free(x->cat_items);
 	free(x->item_cat);
 	free(x->user_log);
-	free(x->last_cell);
+	free(x->where);
 	free(x->cand);
 	free(x->top);
 	free(x->pop_score);

@@ -480,7 +480,8 @@ def part_movielens(pen, data):
 def part_location(pen, d):
     """Check-ins: an event's own location is the venue's. Ranked from
     there, the target gives itself away; ranked from the user's previous
-    location (the default), it does not."""
+    location (the default), it does not, even when the user viewed the
+    venue from the venue just before."""
     rng = random.Random(11)
     cat = os.path.join(d, "venues.jsonl")
     write(cat, [{"id": "v%d" % i, "category": "venue", "tags": ["place"],
@@ -491,18 +492,23 @@ def part_location(pen, d):
         a, b = rng.sample(range(0, 40), 2)
         c = rng.randrange(80, 120)
         for k, v in enumerate((a, b, c)):
+            at = {"location": {"lat": 40.0 + 0.05 * v, "lon": -74.0}}
+            if k == 2:  # the venue's page seen from the venue itself
+                ev.append({"user_id": "u%d" % u, "event_type": "view",
+                           "entity_id": "v%d" % v, "context": at,
+                           "timestamp": T0 + u * 60 + k * 86400 - 30})
             ev.append({"user_id": "u%d" % u, "event_type": "rsvp",
-                       "entity_id": "v%d" % v,
-                       "timestamp": T0 + u * 60 + k * 86400,
-                       "context": {"location": {"lat": 40.0 + 0.05 * v,
-                                                "lon": -74.0}}})
+                       "entity_id": "v%d" % v, "context": at,
+                       "timestamp": T0 + u * 60 + k * 86400})
     log = os.path.join(d, "checkins.jsonl")
     write(log, ev)
     hr = {}
+    # collab off: the user's own view pairs the venue with their other
+    # venues in the neighbour counts; this part is about the request
     for loc in ("target", "previous", "none"):
         rr = report(pen, [log, "--catalog", cat, "--base", "uniform",
                           "--strategies", "context", "--context-location",
-                          loc])
+                          loc, "--collab-gain=0"])
         check(rr is not None and rr[0]["context_location"] == loc,
               "--context-location %s is reported" % loc)
         hr[loc] = rr[1]["context"]["hr"] if rr else -1
@@ -513,7 +519,7 @@ def part_location(pen, d):
     check(hr["previous"] <= 0.3,
           "from the previous location it is not given away (the default)")
     dflt = report(pen, [log, "--catalog", cat, "--base", "uniform",
-                        "--strategies", "context"])
+                        "--strategies", "context", "--collab-gain=0"])
     check(dflt is not None and dflt[0]["context_location"] == "previous"
           and dflt[1]["context"]["hr"] == hr["previous"],
           "previous is the default")
