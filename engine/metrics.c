@@ -684,19 +684,30 @@ static double _mmr_red(double ms, double ss, double mean, uint32_t t)
 }
 
 /*
+ * The penalty mu red. met_mmr_dcg's redundancy is the sum alone: cw = mu /
+ * t, worked out once a pick, weighs it without a division a candidate
+ * (cw < 0: the other kinds, by _mmr_red).
+ */
+static double _mmr_pen(double mu, double cw, double ms, double ss, double mean,
+    uint32_t t)
+{
+	return cw >= 0.0 ? cw * ss : mu * _mmr_red(ms, ss, mean, t);
+}
+
+/*
  * Brings ms[p] and ss[p] up to the first t picks, or fewer: it stops as
  * soon as the score r - mu red is no better than bs (more picks can only
  * lower it). Returns the score.
  */
 static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
-    double wcat, uint32_t p, uint32_t t, double r, double mu, double mean,
-    double bs)
+    double wcat, uint32_t p, uint32_t t, double r, double mu, double cw,
+    double mean, double bs)
 {
 	if (!m->ready[p])
 		_mmr_ready(m, p);
 	const struct _mdesc *a = &m->d[p];
 	double ms = m->ms[p], ss = m->ss[p];
-	double sc = r - mu * _mmr_red(ms, ss, mean, t);
+	double sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
 	uint32_t j = m->upto[p];
 
 	while (j < t) {
@@ -709,7 +720,7 @@ static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
 		if (!(sm > ms) && mean == 0.0)
 			continue;
 		ms = sm > ms ? sm : ms;
-		sc = r - mu * _mmr_red(ms, ss, mean, t);
+		sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
 		if (!(sc > bs))
 			break;
 	}
@@ -824,9 +835,11 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		 * its max-sim up to date.
 		 */
 		unsigned best = 0;
-		double bs = -INFINITY;
-		if (dcg)
+		double bs = -INFINITY, cw = -1.0;
+		if (dcg) {
 			mu = _dcg_mu(lambda, t, pairs);
+			cw = t ? mu / t : 0.0;
+		}
 		while (head < filled && isnan(m.lr[head]))
 			head++;
 		for (unsigned p = head; p < n; p++) {
@@ -843,11 +856,11 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			if (r <= bs)
 				break;
 			double sc =
-			    r - mu * _mmr_red(m.ms[p], m.ss[p], mean, t);
+			    r - _mmr_pen(mu, cw, m.ms[p], m.ss[p], mean, t);
 			if (!(sc > bs))
 				continue; /* picked (NaN), or no better */
 			if (track && m.upto[p] < t) {
-				sc = _mmr_catch_up(&m, s, wcat, p, t, r, mu,
+				sc = _mmr_catch_up(&m, s, wcat, p, t, r, mu, cw,
 				    mean, bs);
 				if (!(sc > bs))
 					continue;

@@ -65,7 +65,7 @@ static inline unsigned mmr_naive_mean(const double *rel,
 }
 
 /* met_mmr_dcg: relevance the share of the total, the summed similarity
- * weighted by (1 - lambda) t log2(t + 2) / pairs as a mean (met_mmr_dcg's
+ * weighted by (1 - lambda) t log2(t + 2) / pairs / t (met_mmr_dcg's
  * score: the header's times log2(t + 2), with its arithmetic). */
 static inline unsigned mmr_naive_dcg(const double *rel,
     const struct lrn_item *it, unsigned n, unsigned k, double lambda,
@@ -95,8 +95,8 @@ static inline unsigned mmr_naive_dcg(const double *rel,
 			double ss = 0;
 			for (unsigned j = 0; j < t; j++)
 				ss += met_item_sim(s, &it[i], &it[order[j]]);
-			double red = 0.0 * 0.0 + 1.0 * (t ? ss / t : 0.0);
-			double sc = lambda * ((rel[i] - 0.0) / div) - mu * red;
+			double cw = t ? mu / t : 0.0;
+			double sc = lambda * ((rel[i] - 0.0) / div) - cw * ss;
 			if (best < 0 || sc > bs ||
 			    (sc == bs && rel[i] > rel[best])) {
 				best = (int)i;
