@@ -50,15 +50,19 @@ static int _grow(char **p, size_t *cap, size_t need)
 	return 0;
 }
 
+/* The blanks (spaces, tabs) around a cell's text off. */
+static void _trim_str(const char **p, size_t *n)
+{
+	while (*n && (**p == ' ' || **p == '\t'))
+		(*p)++, (*n)--;
+	while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		(*n)--;
+}
+
 int lr_number(const char *p, size_t len, double *out)
 {
 	char buf[64];
-	while (len && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-		len--;
+	_trim_str(&p, &len);
 	if (!len || len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, p, len);
@@ -769,14 +773,6 @@ void lr_options_free(struct lr_options *o)
 	o->ntype_map = 0;
 }
 
-static void _trim_str(const char **p, size_t *n)
-{
-	while (*n && isspace((unsigned char)**p))
-		(*p)++, (*n)--;
-	while (*n && isspace((unsigned char)(*p)[*n - 1]))
-		(*n)--;
-}
-
 int lr_type_map_add(struct lr_options *o, const char *spec, const char *flag,
     FILE *msg)
 {
@@ -951,14 +947,19 @@ static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
 	struct lr_log *log = r->log;
 	struct evt_record rec;
 	const char *field = NULL;
-	struct evt_input adapted = *in0;
-	const struct evt_input *in = &adapted;
-	if (!_adapt(r->o, &adapted)) {
-		char msg[300];
-		snprintf(msg, sizeof(msg), "%s: timestamp (not %s)",
-		    evt_reason_name(EVT_R_BAD_TIME), r->o->time_format);
-		_reject(r, line, EVT_R_BAD_TIME, msg);
-		return 0;
+	/* a copy only for a log with conventions of its own */
+	struct evt_input adapted;
+	const struct evt_input *in = in0;
+	if (r->o->ntype_map || r->o->time_format) {
+		adapted = *in0;
+		in = &adapted;
+		if (!_adapt(r->o, &adapted)) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "%s: timestamp (not %s)",
+			    evt_reason_name(EVT_R_BAD_TIME), r->o->time_format);
+			_reject(r, line, EVT_R_BAD_TIME, msg);
+			return 0;
+		}
 	}
 	enum evt_reason why = evt_build(in, &r->o->lim, &rec, &field);
 	if (why != EVT_OK) {
