@@ -689,12 +689,15 @@ static enum evt_reason _build_time(struct _build *b)
 		return _reject(b, EVT_R_TIME_RANGE, "timestamp");
 	b->out->time_ms = t;
 	b->out->tz_offset_min = (int16_t)off;
-	b->out->daypart = (uint8_t)clk_daypart(t, off);
-	b->out->weekday = (uint8_t)clk_weekday(t, off);
-	/* the season's month, worked out here rather than by the worker,
-	 * which every event's cycles are counted against */
-	int m = clk_month(t, off);
-	b->out->month = (uint8_t)(m > 0 ? m : 0);
+	/* One local date for daypart, weekday and the season's month (the
+	 * month here rather than in the worker, which every event's cycles
+	 * are counted against). off is in range: clk_civil cannot fail. */
+	struct clk_civil c;
+	if (clk_civil(t, off, &c))
+		return _reject(b, EVT_R_BAD_TIME, "timestamp");
+	b->out->daypart = (uint8_t)clk_daypart_of_hour(c.hour);
+	b->out->weekday = (uint8_t)c.weekday;
+	b->out->month = (uint8_t)c.month;
 	return EVT_OK;
 }
 
