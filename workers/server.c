@@ -1045,7 +1045,9 @@ static void _stop_mp(struct _srv *s)
 
 /* ---- the process ------------------------------------------------------- */
 
-static int _listen(const struct sockaddr_storage *ss, socklen_t len,
+/* A TCP socket bound to ss (SO_REUSEADDR; SO_REUSEPORT in a group; v6
+ * only for an IPv6 address), or -errno. */
+static int _bound(const struct sockaddr_storage *ss, socklen_t len,
     bool nonblock, bool group)
 {
 	int fd = socket(ss->ss_family,
@@ -1054,15 +1056,23 @@ static int _listen(const struct sockaddr_storage *ss, socklen_t len,
 		return -errno;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (group &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if ((group &&
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	    bind(fd, (const struct sockaddr *)ss, len)) {
 		int e = -errno;
 		close(fd);
 		return e;
 	}
-	if (ss->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 1024)) {
+	return fd;
+}
+
+static int _listen(const struct sockaddr_storage *ss, socklen_t len,
+    bool nonblock, bool group)
+{
+	int fd = _bound(ss, len, nonblock, group);
+	if (fd >= 0 && listen(fd, 1024)) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -1079,17 +1089,11 @@ static int _listen(const struct sockaddr_storage *ss, socklen_t len,
  */
 static int _probe(const struct cfg_addr *a)
 {
-	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = _bound(&a->ss, a->len, false, false);
 	if (fd < 0)
-		return -errno;
-	int one = 1, rc = 0;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len))
-		rc = -errno;
+		return fd;
 	close(fd);
-	return rc;
+	return 0;
 }
 
 /*
