@@ -344,6 +344,17 @@ static inline bool lrn_consents(const struct lrn_profile *p, unsigned purpose,
 }
 
 /*
+ * Whether a profile holds anything to keep: learned events, or a consent
+ * decision (which must outlive the profile it objected to: snapshots and
+ * the retention sweep keep the key and the decision).
+ */
+static inline bool lrn_holds(const struct lrn_profile *p)
+{
+	return p->events != 0 ||
+	    (p->consent & EVT_CONSENT_SET(EVT_PURPOSES)) != 0;
+}
+
+/*
  * Records a consent decision (evt_record.consent) in p. Withdrawing
  * personalization forgets everything learned (only the key and the
  * decisions stay, so later events are not learned again); withdrawing

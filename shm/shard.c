@@ -497,20 +497,35 @@ unsigned shard_sweep(const struct reg *r, unsigned s, int64_t now_ms,
 {
 	struct shard_block *sh = reg_shard(r, s);
 	uint32_t n = sh->count;
-	if (!r->hdr->retention_days || !n)
+	if (!r->hdr->retention_days)
 		return 0;
+	/* The horizon first: it also turns away old events arriving at an
+	 * empty shard. */
 	int64_t before = now_ms - (int64_t)r->hdr->retention_days * LRN_DAY_MS;
 	ck_pr_store_64((uint64_t *)&sh->retain_ms, (uint64_t)before);
-	const struct prof_slot *recs = reg_shard_records(r, s);
+	struct prof_slot *recs = reg_shard_records(r, s);
 	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
 	unsigned removed = 0;
 	for (unsigned k = 0; k < budget && k < n; k++) {
 		uint32_t at = sh->sweep_at < n ? sh->sweep_at : 0;
 		sh->sweep_at = at + 1;
-		const struct lrn_profile *p = &recs[at].p;
-		if (p->user_key && p->events && p->last_ms < before &&
-		    prof_delete(r, s, p->user_key) == 0)
+		struct prof_slot *slot = &recs[at];
+		struct lrn_profile *p = &slot->p;
+		if (!p->user_key || !p->events || p->last_ms >= before)
+			continue;
+		if (p->consent & EVT_CONSENT_SET(EVT_PURPOSES)) {
+			/* What was learned goes; the user's decision stays
+			 * (a consent-only record, as a withdrawal leaves). */
+			struct lrn_profile kept;
+			lrn_profile_init(&kept, p->user_key);
+			kept.consent = p->consent;
+			prof_write_begin(slot);
+			*p = kept;
+			prof_write_end(slot);
 			removed++;
+		} else if (prof_delete(r, s, p->user_key) == 0) {
+			removed++;
+		}
 	}
 	counters[REG_C_RETIRED] += removed;
 	return removed;

@@ -41,9 +41,12 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch);
 /*
  * The retention sweep: looks at up to `budget` records of shard s from
  * where the last call stopped, and removes the profiles whose last event
- * is older than retention_days before now_ms (wall clock). Records that
- * only keep a consent decision stay (a withdrawal must outlive the
- * profile it withdrew). Returns the profiles removed.
+ * is older than retention_days before now_ms (wall clock). A profile
+ * that holds a consent decision keeps its key and the decision (a
+ * consent-only record, as a withdrawal leaves: the decision must outlive
+ * the profile), and records that only keep a decision stay. Sets the
+ * shard's retain_ms even when it is empty. Returns the profiles removed
+ * or emptied.
  */
 unsigned shard_sweep(const struct reg *r, unsigned s, int64_t now_ms,
     unsigned budget);

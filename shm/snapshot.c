@@ -83,7 +83,7 @@ static int _write_tables(const struct reg *r, struct _sfile *sf,
 		for (uint32_t i = 0; !rc && i < n; i++) {
 			struct lrn_profile p;
 			rc = prof_copy(r, s, i, &p);
-			if (!rc && p.user_key != 0 && p.events != 0) {
+			if (!rc && p.user_key != 0 && lrn_holds(&p)) {
 				rc = _put(sf, &p, sizeof(p));
 				h->profiles++;
 			}
@@ -370,10 +370,13 @@ int snap_erase(const struct reg *r, const char *path, uint64_t user_key,
 	*found = false;
 	if (errlen)
 		err[0] = 0;
-	if (access(path, F_OK))
-		return -ENOENT;
+	/* The lock first: a snapshot being written now (maybe the first,
+	 * so no file yet) may hold the user; once it is in place, it is
+	 * rewritten below. */
 	int lk = _lock(path);
-	int rc = _erase(r, path, user_key, found, err, errlen);
+	int rc = access(path, F_OK)
+	    ? -ENOENT
+	    : _erase(r, path, user_key, found, err, errlen);
 	_unlock(lk);
 	return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "shm/catalog.h"
 #include "shm/profiles.h"
+#include "shm/shard.h"
 #include "shm/snapshot.h"
 #include "shmtest.h"
 
@@ -236,6 +237,79 @@ int main(void)
 		reg_detach(&w);
 		reg_unlink(iv);
 		reg_unlink(iw);
+	}
+
+	/* A consent decision outlives the profile: a record that keeps only
+	 * a decision (a withdrawal emptied it) is written and loads back; an
+	 * empty record without one is not written. */
+	{
+		const char *iv = st_instance("snap-k"),
+			   *iw = st_instance("snap-l");
+		char kpath[300];
+		struct reg v, w;
+		struct lrn_profile lp;
+		snprintf(kpath, sizeof(kpath), "%s/k.snap", g_dir);
+		st_create(&v, iv, &g, REG_RUNNING);
+		lrn_profile_init(&lp, 88);
+		lp.events = 4;
+		lrn_consent(&lp, EVT_CONSENT_SET(EVT_PURPOSE_PERSONALIZATION));
+		CHECK_EQ_INT(lp.events, 0);
+		REQUIRE(prof_load(&v, &lp) == 0);
+		lrn_profile_init(&lp, 89); /* nothing to keep */
+		REQUIRE(prof_load(&v, &lp) == 0);
+		struct snap_stats ks;
+		CHECK_EQ_INT(snap_write(&v, kpath, &ks, err, sizeof(err)), 0);
+		CHECK_EQ_INT(ks.profiles, 1);
+		st_create(&w, iw, &g, REG_STARTING);
+		CHECK_EQ_INT(snap_load(&w, kpath, NULL, err, sizeof(err)), 0);
+		REQUIRE(prof_read(&w, 88, &lp) == 0);
+		CHECK_EQ_INT(lp.events, 0);
+		CHECK(!lrn_consents(&lp, EVT_PURPOSE_PERSONALIZATION, false));
+		CHECK(lrn_consents(&lp, EVT_PURPOSE_ANALYTICS, false));
+		CHECK_EQ_INT(prof_read(&w, 89, &lp), -ENOENT);
+		unlink(kpath);
+		reg_detach(&w);
+		reg_unlink(iw);
+
+		/* The retention sweep: an old profile goes; an old one with
+		 * a decision keeps its key and the decision; a recent one
+		 * stays. The horizon is set on an empty shard too. */
+		const int64_t now = 1800000000000LL, day = LRN_DAY_MS;
+		v.hdr->retention_days = 30;
+		const uint64_t keys[3] = { 90, 91, 92 };
+		for (unsigned i = 0; i < 3; i++) {
+			lrn_profile_init(&lp, keys[i]);
+			lp.events = 3;
+			lp.first_ms = now - 60 * day;
+			lp.last_ms = i == 2 ? now - 5 * day : now - 40 * day;
+			if (i == 1)
+				lrn_consent(&lp,
+				    EVT_CONSENT_SET(EVT_PURPOSE_ANALYTICS));
+			REQUIRE(prof_load(&v, &lp) == 0);
+		}
+		unsigned swept = 0;
+		for (unsigned s = 0; s < g.shards; s++)
+			swept += shard_sweep(&v, s, now, 1000);
+		CHECK_EQ_INT(swept, 2);
+		CHECK_EQ_INT(prof_read(&v, 90, &lp), -ENOENT);
+		REQUIRE(prof_read(&v, 91, &lp) == 0);
+		CHECK_EQ_INT(lp.events, 0);
+		CHECK(!lrn_consents(&lp, EVT_PURPOSE_ANALYTICS, false));
+		CHECK(lrn_consents(&lp, EVT_PURPOSE_PERSONALIZATION, false));
+		REQUIRE(prof_read(&v, 92, &lp) == 0);
+		CHECK_EQ_INT(lp.events, 3);
+		REQUIRE(prof_read(&v, 88, &lp) == 0); /* a decision only */
+		reg_detach(&v);
+		reg_unlink(iv);
+
+		const char *ix = st_instance("snap-x");
+		struct reg x;
+		st_create(&x, ix, &g, REG_RUNNING);
+		x.hdr->retention_days = 30;
+		CHECK_EQ_INT(shard_sweep(&x, 0, now, 10), 0);
+		CHECK_EQ_INT(reg_shard(&x, 0)->retain_ms, now - 30 * day);
+		reg_detach(&x);
+		reg_unlink(ix);
 	}
 
 	/* Erasure: one user out of the file, every other one kept, no byte
