@@ -32,8 +32,8 @@ extern "C" {
 
 #define PEN_VERSION_MAJOR 0
 #define PEN_VERSION_MINOR 7
-#define PEN_VERSION_PATCH 0
-#define PEN_VERSION "0.7.0"
+#define PEN_VERSION_PATCH 1
+#define PEN_VERSION "0.7.1"
 
 typedef struct pen pen_t;
 
@@ -439,7 +439,8 @@ struct pen_candidate {
 struct pen_rank_options {
 	const char *strategy; /* NULL: "full" */
 	unsigned k;	      /* results that matter; 0: all */
-	uint64_t seed;	      /* exploration draws; 0: from the request id */
+	uint64_t seed; /* exploration draws; 0: from the request id, unless
+			* PEN_OPT_SEED is in `given` (then 0 is a seed) */
 	double epsilon, explore_weight, mmr_lambda; /* < 0: the setting */
 	int serendipity_every;			    /* < 0: the setting */
 	float context_weight; /* exponent on the context factor (up to 5);
@@ -455,6 +456,7 @@ struct pen_rank_options {
 };
 #define PEN_OPT_MMR_MEAN 0x1u
 #define PEN_OPT_DPP_THETA 0x2u
+#define PEN_OPT_SEED 0x4u /* since 0.7.1 */
 
 /* One ranked candidate and why it is where it is (factors are 1 when not
  * applied; docs/RANKING.md defines each). */

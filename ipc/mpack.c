@@ -298,7 +298,7 @@ static enum evt_reason _shape(const msgpack_object *o,
 		return EVT_OK;
 	if (depth > lim->max_depth) {
 		_msg(err, errlen,
-		    "event nested deeper than %u levels (the event map is level 1)",
+		    "nested deeper than %u levels (the top map is level 1)",
 		    lim->max_depth);
 		return EVT_R_TOO_DEEP;
 	}

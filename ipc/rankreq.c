@@ -1139,8 +1139,11 @@ static int _options(struct _dc *c, const struct _val *v,
 			return rc;
 		o->k = (unsigned)u;
 	}
-	if (g[_O_SEED].kind && (rc = _seed(c, &g[_O_SEED], &o->seed)))
-		return rc;
+	if (g[_O_SEED].kind) {
+		if ((rc = _seed(c, &g[_O_SEED], &o->seed)))
+			return rc;
+		o->given |= PEN_OPT_SEED; /* 0 included */
+	}
 	if (g[_O_EPS].kind &&
 	    (rc = _num(c, &g[_O_EPS], "epsilon", 0, 1, &o->epsilon)))
 		return rc;
@@ -1303,7 +1306,7 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 	enum evt_reason sh = mp_shape(&obj, &lim, msg, sizeof(msg));
 	if (sh != EVT_OK)
 		return _fail(err, 400, "", "%s: %s",
-		    sh == EVT_R_TOO_DEEP ? "too_deep" : "too_big", msg);
+		    sh == EVT_R_TOO_DEEP ? "too_deep" : "too_many", msg);
 	struct _dc c = { .d = d, .mp = true, .err = err };
 	struct _val root;
 	_mload(&obj, &root);

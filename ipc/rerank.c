@@ -476,7 +476,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	uint64_t rid =
 	    evt_request_make_arm(now, (unsigned)strat, arm, client_rank_seq(p));
 	ro.strategy = (unsigned)strat;
-	ro.seed = opt && opt->seed ? opt->seed : rid;
+	ro.seed =
+	    opt && (opt->seed || (opt->given & PEN_OPT_SEED)) ? opt->seed : rid;
 	if (in_exp) { /* the variant's overrides, where the caller set none */
 		if (ro.epsilon < 0)
 			ro.epsilon = ev.epsilon;

@@ -135,6 +135,9 @@
 	X(SRV_HTTP_CONNS, "http_connections", "gauge: open HTTP connections")  \
 	X(SRV_HTTP_REFUSED, "http_refused",                                    \
 	    "HTTP connections closed at once: max_connections were open")      \
+	X(SRV_HTTP_SLOW, "http_slow",                                          \
+	    "HTTP connections closed: a request's head, body or answer took "  \
+	    "over idle_timeout_s (a byte now and then)")                       \
 	X(SRV_MP_CONNS, "mp_connections",                                      \
 	    "gauge: open msgpack rank connections")                            \
 	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")    \
@@ -142,6 +145,12 @@
 	    "msgpack rank requests refused as bad (answered with an error)")   \
 	X(SRV_MP_CLOSED, "mp_closed",                                          \
 	    "msgpack rank connections closed for garbage or oversize")         \
+	X(SRV_MP_REFUSED, "mp_refused",                                        \
+	    "msgpack rank connections closed at once: max_connections were "   \
+	    "open")                                                            \
+	X(SRV_MP_SLOW, "mp_slow",                                              \
+	    "msgpack rank connections closed: a request took over "            \
+	    "idle_timeout_s to arrive whole")                                  \
 	X(SRV_RANKED, "ranked", "candidates ranked, all requests")
 
 #define _REG_C_ENUM(id, name, help) REG_C_##id,

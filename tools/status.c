@@ -94,7 +94,7 @@ static void _srv_text(const struct reg *r)
 		return;
 	}
 	printf(
-	    "server: %s, %llu candidates ranked; http: %llu requests, %llu rank, %llu profile, 4xx %llu (too big %llu), 5xx %llu; msgpack: %llu connections, %llu requests, %llu refused, %llu connections closed for garbage\n",
+	    "server: %s, %llu candidates ranked; http: %llu requests, %llu rank, %llu profile, 4xx %llu (too big %llu), 5xx %llu, %llu connections refused (max_connections), %llu closed as slow; msgpack: %llu connections, %llu requests, %llu answered with an error, %llu connections closed for garbage, %llu refused (max_connections), %llu closed as slow\n",
 	    p->pid && p->ready ? "up"
 		: p->pid       ? "starting"
 			       : "DOWN",
@@ -105,10 +105,14 @@ static void _srv_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_SRV_HTTP_4XX],
 	    (unsigned long long)c[REG_C_SRV_HTTP_TOO_BIG],
 	    (unsigned long long)c[REG_C_SRV_HTTP_5XX],
+	    (unsigned long long)c[REG_C_SRV_HTTP_REFUSED],
+	    (unsigned long long)c[REG_C_SRV_HTTP_SLOW],
 	    (unsigned long long)c[REG_C_SRV_MP_CONNS],
 	    (unsigned long long)c[REG_C_SRV_MP_REQUESTS],
 	    (unsigned long long)c[REG_C_SRV_MP_BAD],
-	    (unsigned long long)c[REG_C_SRV_MP_CLOSED]);
+	    (unsigned long long)c[REG_C_SRV_MP_CLOSED],
+	    (unsigned long long)c[REG_C_SRV_MP_REFUSED],
+	    (unsigned long long)c[REG_C_SRV_MP_SLOW]);
 }
 
 /* What privacy did (docs/PRIVACY.md), when it did anything. */

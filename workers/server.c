@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -63,10 +64,29 @@ struct _mconn {
 	size_t in_off, in_len, in_cap; /* unparsed bytes: in[off..off+len) */
 	struct mp_scan sc;	       /* of the object at in + in_off */
 	struct rq_buf out;
-	size_t out_off;	 /* sent bytes of out */
-	bool writing;	 /* waiting for EPOLLOUT, not reading */
-	int64_t last_ms; /* monotonic: last byte read */
+	size_t out_off;	    /* sent bytes of out */
+	bool writing;	    /* waiting for EPOLLOUT, not reading */
+	int64_t last_ms;    /* monotonic: last byte read */
+	int64_t partial_ms; /* monotonic: when the unfinished request
+			     * began to arrive, 0 none */
 	struct _mconn *prev, *next;
+};
+
+/*
+ * One open HTTP connection (libmicrohttpd's socket context), for the
+ * slow-request sweep. since_ms moves when the connection opens, when a
+ * request's head is in, when its answer is queued and when it is sent;
+ * the main thread closes (shutdown) a connection whose since_ms is more
+ * than idle_timeout_s + 1 s old. libmicrohttpd's own timeout counts from
+ * the last byte, so an idle connection is closed by it first (and not
+ * counted here); one that sends or takes a byte now and then never
+ * reaches it, and is this sweep's.
+ */
+struct _hconn {
+	int fd;
+	int64_t since_ms; /* monotonic; written by its daemon's thread */
+	bool cut;
+	struct _hconn *prev, *next;
 };
 
 struct _mthr {
@@ -101,6 +121,10 @@ struct _srv {
 	int stop_fd; /* eventfd: the msgpack threads stop */
 	char health[256];
 	size_t health_len;
+	/* open HTTP connections (_hconn), guarded by hmu: the daemons'
+	 * threads add and remove, the main thread sweeps */
+	pthread_mutex_t hmu;
+	struct _hconn *hconns;
 	struct mx_latency lat; /* GET /metrics; this process's memory */
 	struct dash *dash;     /* the dashboard's routes and history */
 };
@@ -500,11 +524,67 @@ static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,
 	return r;
 }
 
+/* The connection's clock starts again (a phase of a request is done). */
+static void _conn_moved(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct _hconn *h = ci ? ci->socket_context : NULL;
+	if (h)
+		ck_pr_store_64((uint64_t *)&h->since_ms,
+		    (uint64_t)reg_now_mono_ms());
+}
+
+/* The framing headers of a request, as _framing counts them. */
+struct _frame {
+	unsigned lengths; /* Content-Length headers */
+	bool differ;	  /* two of them disagree */
+	bool chunked;	  /* a Transfer-Encoding header */
+	const char *length;
+};
+
+static enum MHD_Result _frame_header(void *cls, enum MHD_ValueKind kind,
+    const char *key, const char *value)
+{
+	struct _frame *f = cls;
+	(void)kind;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->chunked = true;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		f->differ |=
+		    f->lengths && strcmp(f->length, value ? value : "");
+		f->length = value ? value : "";
+		f->lengths++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * The body's framing must be one thing (RFC 9112 6.3): two different
+ * Content-Lengths, or a Content-Length beside Transfer-Encoding, would
+ * let the body's end be read two ways (a proxy in front taking one, this
+ * server the other: the rest of a body read as the next request). Refused
+ * with 400 before any body byte is read; the connection then closes.
+ * Returns the one Content-Length (NULL: none) through *length.
+ */
+static bool _framing(struct MHD_Connection *conn, const char **length,
+    const char **why)
+{
+	struct _frame f = { 0 };
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, _frame_header, &f);
+	*length = f.lengths ? f.length : NULL;
+	*why = f.differ ? "Content-Length is given twice with different values"
+	    : f.lengths && f.chunked
+	    ? "both Content-Length and Transfer-Encoding are given"
+	    : NULL;
+	return *why == NULL;
+}
+
 /*
  * The first call of a request: its headers are in, its body is not. Only
- * a declared body over the cap is answered now (the connection then
- * closes); everything else is answered once the request is in, so the
- * connection stays open for the next one.
+ * ambiguous framing and a declared body over the cap (on any route) are
+ * answered now (the connection then closes); everything else is answered
+ * once the request is in, so the connection stays open for the next one.
  */
 static enum MHD_Result _start_request(struct _srv *s,
     struct MHD_Connection *conn, struct _req *q, const char *url,
@@ -530,12 +610,12 @@ static enum MHD_Result _start_request(struct _srv *s,
 		    : q->route == _R_HEALTH  ? MX_ROUTE_HEALTH
 		    : q->route == _R_METRICS ? MX_ROUTE_METRICS
 					     : MX_ROUTE_OTHER;
-	if (q->route != _R_RANK)
-		return MHD_YES;
-	/* POST /v1/rank: refuse a declared size over the cap unread. */
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
+	const char *cl, *why;
+	if (!_framing(conn, &cl, &why)) {
+		q->answered = true;
+		return _refuse(s, conn, 400, "", "malformed: %s", why);
+	}
+	if (cl) { /* a declared size over the cap is refused unread */
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
@@ -545,6 +625,8 @@ static enum MHD_Result _start_request(struct _srv *s,
 			    "too_big: the body has %.30s bytes, at most %u (max_request_bytes)",
 			    cl, s->c->max_request_bytes);
 		}
+		if (q->route != _R_RANK)
+			return MHD_YES; /* a body here is read and dropped */
 		/* Memory follows the bytes that arrive, not the promise. */
 		q->cap = n < 16384 ? n : 16384;
 		if (q->cap && !(q->body = malloc(q->cap)))
@@ -553,11 +635,36 @@ static enum MHD_Result _start_request(struct _srv *s,
 	return MHD_YES;
 }
 
+/*
+ * What an error message shows of a request's method or path: at most
+ * `max` bytes of it, bytes outside printable ASCII as %XX, so the JSON
+ * answer stays valid UTF-8 whatever was sent (and a cut never splits a
+ * character).
+ */
+static const char *_shown(const char *in, size_t max, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (size_t i = 0; in[i] && i < max && o + 4 <= cap; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch > 0x20 && ch < 0x7f) {
+			out[o++] = (char)ch;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[ch >> 4];
+		out[o++] = hex[ch & 15];
+	}
+	out[o] = 0;
+	return out;
+}
+
 /* The request is in: answer it. */
 static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
     struct _req *q, const char *url, const char *method)
 {
 	struct rq_error e;
+	char m[3 * 16 + 1], u[3 * 100 + 1];
 	switch (q->route) {
 	case _R_RANK: return _rank_http(s, conn, q);
 	case _R_PROFILE: return _profile(s, conn, url);
@@ -566,8 +673,9 @@ static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
 	case _R_METRICS: return _metrics(s, conn);
 	case _R_DASH: return _dash(s, conn, url);
 	case _R_NOT_ALLOWED:
-		rq_error_set(&e, 405, "", "method_not_allowed: %.16s %.100s",
-		    method, url);
+		rq_error_set(&e, 405, "", "method_not_allowed: %s %s",
+		    _shown(method, 16, m, sizeof(m)),
+		    _shown(url, 100, u, sizeof(u)));
 		return _send_error(s, conn, &e,
 		    !strcmp(url, "/v1/rank") ? "POST"
 			: !strncmp(url, _PROFILE_PREFIX,
@@ -575,8 +683,9 @@ static enum MHD_Result _answer(struct _srv *s, struct MHD_Connection *conn,
 			? "GET, HEAD, DELETE"
 			: "GET, HEAD");
 	default:
-		return _refuse(s, conn, 404, "",
-		    "not_found: no route %.16s %.100s", method, url);
+		return _refuse(s, conn, 404, "", "not_found: no route %s %s",
+		    _shown(method, 16, m, sizeof(m)),
+		    _shown(url, 100, u, sizeof(u)));
 	}
 }
 
@@ -588,7 +697,10 @@ static enum MHD_Result _take_body(struct _srv *s, struct _req *q,
 	*size = 0;
 	if (q->route != _R_RANK) { /* nothing to keep: read and drop */
 		q->dropped += n;
-		return q->dropped > 4ull * max ? MHD_NO : MHD_YES;
+		if (q->dropped <= 4ull * max)
+			return MHD_YES;
+		_count(s, REG_C_SRV_HTTP_TOO_BIG, 1); /* closed unanswered */
+		return MHD_NO;
 	}
 	if (!q->too_big && q->len + n <= max) {
 		if (q->len + n > q->cap) {
@@ -635,6 +747,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		q->t0 = mx_now_ns();
 		*ptr = q;
+		_conn_moved(conn); /* the head is in: the body's turn */
 		return _start_request(s, conn, q, url, method);
 	}
 	if (*size) {
@@ -647,6 +760,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 	if (q->answered)
 		return MHD_YES;
 	q->answered = true;
+	_conn_moved(conn); /* the request is in: the answer's turn */
 	return _answer(s, conn, q, url, method);
 }
 
@@ -655,8 +769,8 @@ static void _completed(void *cls, struct MHD_Connection *conn, void **ptr,
 {
 	struct _srv *s = cls;
 	struct _req *q = *ptr;
-	(void)conn;
 	(void)why;
+	_conn_moved(conn); /* sent: the next request's turn */
 	if (q) {
 		if (q->answered)
 			mx_observe(&s->lat.http[q->mx], mx_now_ns() - q->t0);
@@ -707,16 +821,65 @@ static enum MHD_Result _admit(void *cls, const struct sockaddr *addr,
 	return MHD_NO;
 }
 
+/*
+ * Connections open and close: the gauge, and the sweep's list. The close
+ * notice comes before libmicrohttpd closes the socket, so while an entry
+ * is on the list (under hmu) its fd is still the connection's.
+ */
 static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
     enum MHD_ConnectionNotificationCode what)
 {
 	struct _srv *s = cls;
-	(void)conn;
-	(void)sctx;
-	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+	struct _hconn *h = *sctx;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
 		ck_pr_inc_64(&s->ctr[REG_C_SRV_HTTP_CONNS]);
-	else if (what == MHD_CONNECTION_NOTIFY_CLOSED)
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn,
+			MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(h = calloc(1, sizeof(*h))))
+			return; /* no deadline for this one */
+		h->fd = ci->connect_fd;
+		h->since_ms = reg_now_mono_ms();
+		pthread_mutex_lock(&s->hmu);
+		h->next = s->hconns;
+		if (s->hconns)
+			s->hconns->prev = h;
+		s->hconns = h;
+		pthread_mutex_unlock(&s->hmu);
+		*sctx = h;
+	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
 		ck_pr_dec_64(&s->ctr[REG_C_SRV_HTTP_CONNS]);
+		if (!h)
+			return;
+		pthread_mutex_lock(&s->hmu);
+		if (h->prev)
+			h->prev->next = h->next;
+		else
+			s->hconns = h->next;
+		if (h->next)
+			h->next->prev = h->prev;
+		pthread_mutex_unlock(&s->hmu);
+		free(h);
+		*sctx = NULL;
+	}
+}
+
+/* Main thread: closes the connections stuck in one phase of a request
+ * (shutdown: their daemon sees the end and closes them). */
+static void _sweep_http(struct _srv *s, int64_t now)
+{
+	int64_t limit = (int64_t)s->c->idle_timeout_s * 1000 + 1000;
+	pthread_mutex_lock(&s->hmu);
+	for (struct _hconn *h = s->hconns; h; h = h->next) {
+		int64_t since =
+		    (int64_t)ck_pr_load_64((uint64_t *)&h->since_ms);
+		if (h->cut || now - since <= limit)
+			continue;
+		h->cut = true;
+		_count(s, REG_C_SRV_HTTP_SLOW, 1); /* before the peer sees it */
+		shutdown(h->fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&s->hmu);
 }
 
 static int _start_http(struct _srv *s)
@@ -856,6 +1019,7 @@ static bool _mc_pump(struct _mthr *m, struct _mconn *k)
 			break;
 		size_t n = k->sc.pos;
 		_mc_request(s, k, p, n);
+		k->partial_ms = 0;
 		k->in_off += n;
 		k->in_len -= n;
 		mp_scan_reset(&k->sc);
@@ -899,7 +1063,13 @@ static bool _mc_read(struct _mthr *m, struct _mconn *k, int64_t now)
 		return false; /* the peer closed */
 	k->in_len += (size_t)n;
 	k->last_ms = now;
-	return _mc_pump(m, k);
+	if (!_mc_pump(m, k))
+		return false;
+	/* What is left is the start of a request (unless answers wait for
+	 * the peer to read): it has idle_timeout_s to arrive whole. */
+	if (k->in_len && !k->writing && !k->partial_ms)
+		k->partial_ms = now;
+	return true;
 }
 
 static void _mc_accept(struct _mthr *m, int lfd, int64_t now)
@@ -914,7 +1084,7 @@ static void _mc_accept(struct _mthr *m, int lfd, int64_t now)
 		    open < s->c->max_connections ? calloc(1, sizeof(*k)) : NULL;
 		if (!k) {
 			ck_pr_dec_64(&s->ctr[REG_C_SRV_MP_CONNS]);
-			_count(s, REG_C_SRV_MP_CLOSED, 1);
+			_count(s, REG_C_SRV_MP_REFUSED, 1);
 			close(fd);
 			continue;
 		}
@@ -976,7 +1146,11 @@ static void *_mp_thread(void *arg)
 			swept = now;
 			for (struct _mconn *k = m->conns, *next; k; k = next) {
 				next = k->next;
-				if (now - k->last_ms > idle_ms)
+				bool slow = k->partial_ms &&
+				    now - k->partial_ms > idle_ms;
+				if (slow)
+					_count(s, REG_C_SRV_MP_SLOW, 1);
+				if (slow || now - k->last_ms > idle_ms)
 					_mc_close(m, k);
 			}
 		}
@@ -1251,6 +1425,7 @@ static int _start(struct _srv *s)
 int srv_main(const struct reg *r, const struct cfg *c)
 {
 	struct _srv s = { .r = r, .c = c, .stop_fd = -1 };
+	pthread_mutex_init(&s.hmu, NULL);
 	for (unsigned i = 0; i < CFG_LISTEN_MAX; i++) {
 		for (unsigned j = 0; j < CFG_SERVER_THREADS_MAX; j++)
 			s.http_fd[i][j] = s.mp_fd[i][j] = -1;
@@ -1288,9 +1463,13 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	}
 	ck_pr_store_uint(&s.me->ready, 1);
 	const char *why = "region stopping";
-	for (;;) {
-		ck_pr_store_64((uint64_t *)&s.me->heartbeat_ms,
-		    (uint64_t)reg_now_mono_ms());
+	for (int64_t swept = 0;;) {
+		int64_t now = reg_now_mono_ms();
+		ck_pr_store_64((uint64_t *)&s.me->heartbeat_ms, (uint64_t)now);
+		if (now - swept >= 1000) {
+			swept = now;
+			_sweep_http(&s, now);
+		}
 		dash_tick(s.dash, r);
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		if (poll(&pfd, 1, _TICK_MS) > 0) {
@@ -1308,6 +1487,7 @@ int srv_main(const struct reg *r, const struct cfg *c)
 	_teardown(&s);
 	dash_free(&s.dash);
 	close(sigfd);
+	pthread_mutex_destroy(&s.hmu);
 	LOG(c, CFG_LOG_INFO, _ROLE,
 	    "stopped: %" PRIu64 " http requests, %" PRIu64
 	    " msgpack requests, %" PRIu64 " candidates ranked",

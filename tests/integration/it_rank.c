@@ -246,6 +246,32 @@ int main(int argc, char **argv)
 	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &fo, again, NULL) == 0);
 	for (unsigned i = 0; i < N; i++)
 		CHECK_EQ_INT(out[i].index, again[i].index);
+	/* a seed of 0 given as such is a seed too; without the bit, 0 means
+	 * "from the request id", which differs call to call (at epsilon
+	 * 0.5, eight calls all in the seeded order do not happen) */
+	struct pen_rank_options z = fo;
+	z.seed = 0;
+	z.epsilon = 0.5;
+	z.given = PEN_OPT_SEED;
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &z, out, NULL) == 0);
+	unsigned same = 0, varied = 0;
+	for (int k = 0; k < 8; k++) {
+		REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &z, again,
+			    NULL) == 0);
+		bool eq = true;
+		for (unsigned i = 0; i < N; i++)
+			eq &= out[i].index == again[i].index;
+		same += eq;
+	}
+	CHECK_EQ_INT(same, 8);
+	z.given = 0;
+	for (int k = 0; k < 8; k++) {
+		REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &z, again,
+			    NULL) == 0);
+		for (unsigned i = 0; i < N; i++)
+			varied += out[i].index != again[i].index;
+	}
+	CHECK(varied > 0);
 
 	/* the request's diversifier: DPP at theta 1 keeps the score order
 	 * as MMR at lambda 1 does; theta 0.2 moves items; unknown names and

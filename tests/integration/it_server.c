@@ -19,7 +19,9 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <poll.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
@@ -576,6 +578,181 @@ static void _conn_limit(int argc, char **argv)
 	hx_cleanup(&h);
 }
 
+/* Sends req whole on a new connection to port, then reads until the
+ * server closes (or 3 s pass) into buf. Returns the bytes read, -1 when
+ * the connection failed. */
+static ssize_t _exchange(unsigned port, const char *req, size_t len, char *buf,
+    size_t cap)
+{
+	int fd = _tcp(port);
+	if (fd < 0)
+		return -1;
+	size_t got = 0;
+	if (write(fd, req, len) == (ssize_t)len)
+		for (ssize_t n; got + 1 < cap &&
+		     (n = read(fd, buf + got, cap - 1 - got)) > 0;)
+			got += (size_t)n;
+	buf[got] = 0;
+	close(fd);
+	return (ssize_t)got;
+}
+
+/* How many times needle occurs in hay. */
+static unsigned _count_of(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Sends bytes of head one at a time, one every 300 ms (each resets an
+ * inactivity timer), until the server closes the connection or `ms`
+ * pass. Returns whether the server closed it.
+ */
+static bool _drip(int fd, const char *head, size_t len, int ms)
+{
+	for (int t = 0, i = 0; t < ms; t += 300, i++) {
+		if (send(fd, head + (size_t)i % len, 1, MSG_NOSIGNAL) != 1)
+			return true;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char c;
+		if (poll(&pfd, 1, 300) > 0 && recv(fd, &c, 1, 0) <= 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Requests that try the edges of HTTP and of patience, on an instance
+ * with idle_timeout_s 1:
+ *  - a body framed two ways (two Content-Lengths, or one beside
+ *    Transfer-Encoding) is refused 400 before it is read, and what
+ *    follows on the connection is not taken for a request;
+ *  - a declared body over the cap is refused 413 at once on any route;
+ *  - a path with bytes outside ASCII comes back %-encoded in valid JSON;
+ *  - a request head sent a byte now and then (every byte resets
+ *    libmicrohttpd's inactivity timer), and a msgpack request doing the
+ *    same, are closed after idle_timeout_s (+1 s) and counted;
+ *  - a msgpack connection past max_connections is refused and counted
+ *    as such (not as garbage).
+ */
+static void _edges(int argc, char **argv)
+{
+	struct hx h;
+	char http[64], rank[64];
+	unsigned port = hx_free_port(), mport;
+	do
+		mport = hx_free_port();
+	while (mport == port);
+	hx_init(&h, "server-edges", argc, argv);
+	snprintf(http, sizeof(http), "--http-listen=127.0.0.1:%u", port);
+	snprintf(rank, sizeof(rank), "--rank-listen=127.0.0.1:%u", mport);
+	const char *flags[] = { "--shards=1", "--no-snapshot",
+		"--udp-listen=", "--tcp-listen=", "--forward-listen=", rank,
+		http, "--server-threads=2", "--max-connections=3",
+		"--idle-timeout-s=1", "--max-request-bytes=10000", NULL };
+	hx_start(&h, flags);
+	pen_t *p;
+	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
+	const struct reg_proc *sp =
+	    reg_proc(client_region(p), reg_proc_server(client_region(p)));
+	for (int i = 0; i < 500 && !ck_pr_load_uint((unsigned *)&sp->ready);
+	     i++)
+		hx_sleep_ms(10);
+	static char buf[1 << 16];
+	char req[1024];
+	const char *health = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *body = "{\"user_id\":\"u1\",\"candidates\":[{\"entity_id"
+			   "\":\"a\",\"score\":1}]}";
+	static const char *const framing[2] = {
+		"Content-Length: 5\r\nContent-Length: %zu\r\n",
+		"Content-Length: %zu\r\nTransfer-Encoding: chunked\r\n",
+	};
+	static const char *const why[2] = { "Content-Length is given twice",
+		"both Content-Length and Transfer-Encoding" };
+	for (unsigned i = 0; i < 2; i++) {
+		int n = snprintf(req, sizeof(req),
+		    "POST /v1/rank HTTP/1.1\r\nHost: x\r\n");
+		n += snprintf(req + n, sizeof(req) - (size_t)n, framing[i],
+		    strlen(body));
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s%s",
+		    body, health);
+		CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+		CHECK_EQ_INT(_count_of(buf, "HTTP/1.1 "), 1);
+		CHECK(!strncmp(buf, "HTTP/1.1 400", 12) && _has(buf, why[i]) &&
+		    _has(buf, "{\"error\":\"malformed: "));
+		if (_count_of(buf, "HTTP/1.1 ") != 1 || !_has(buf, why[i]))
+			fprintf(stderr, "  framing %u: %.400s\n", i, buf);
+	}
+	/* the same Content-Length twice is one length */
+	int n = snprintf(req, sizeof(req),
+	    "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+	CHECK(!strncmp(buf, "HTTP/1.1 200", 12));
+
+	uint64_t big = _pctr(p, REG_C_SRV_HTTP_TOO_BIG);
+	n = snprintf(req, sizeof(req),
+	    "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: "
+	    "5000000\r\n\r\n");
+	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+	CHECK(!strncmp(buf, "HTTP/1.1 413", 12) && _has(buf, "too_big: "));
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_TOO_BIG), big + 1);
+
+	n = snprintf(req, sizeof(req),
+	    "GET /nope\xff\xc3 HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n");
+	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+	CHECK(!strncmp(buf, "HTTP/1.1 404", 12) &&
+	    _has(buf, "no route GET /nope%FF%C3\""));
+
+	/* a head a byte at a time */
+	uint64_t slow = _pctr(p, REG_C_SRV_HTTP_SLOW);
+	int fd = _tcp(port);
+	const char head[] = "GET /v1/health HTTP/1.1\r\nX-Long: aaaaaaaaaaaa";
+	CHECK(fd >= 0 && _drip(fd, head, sizeof(head) - 1, 8000));
+	for (int i = 0; i < 100 && _pctr(p, REG_C_SRV_HTTP_SLOW) == slow; i++)
+		hx_sleep_ms(10); /* counted as it closes */
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_SLOW), slow + 1);
+	if (fd >= 0)
+		close(fd);
+	/* a msgpack request a byte at a time: a map, a 255-byte string */
+	slow = _pctr(p, REG_C_SRV_MP_SLOW);
+	fd = _tcp(mport);
+	const char mhead[] = "\x81\xa7user_id\xd9\xff"
+			     "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu";
+	CHECK(fd >= 0 && _drip(fd, mhead, sizeof(mhead) - 1, 8000));
+	for (int i = 0; i < 100 && _pctr(p, REG_C_SRV_MP_SLOW) == slow; i++)
+		hx_sleep_ms(10); /* counted as it closes */
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_SLOW), slow + 1);
+	if (fd >= 0)
+		close(fd);
+
+	/* max_connections on the msgpack side */
+	uint64_t refused = _pctr(p, REG_C_SRV_MP_REFUSED),
+		 closed = _pctr(p, REG_C_SRV_MP_CLOSED);
+	int fds[4];
+	for (unsigned i = 0; i < 3; i++)
+		fds[i] = _tcp(mport);
+	for (int i = 0; i < 300 && _pctr(p, REG_C_SRV_MP_CONNS) < 3; i++)
+		hx_sleep_ms(10);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_CONNS), 3);
+	fds[3] = _tcp(mport);
+	char c;
+	CHECK(fds[3] >= 0 && read(fds[3], &c, 1) == 0);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_REFUSED), refused + 1);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_CLOSED), closed);
+	for (unsigned i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	pen_close(&p);
+	int st = hx_stop(&h);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&h);
+}
+
 /* ---- rank ------------------------------------------------------------- */
 
 /*
@@ -794,6 +971,7 @@ int main(int argc, char **argv)
 		_kill(&s);
 		_busy_port(&s, argc, argv);
 		_conn_limit(argc, argv);
+		_edges(argc, argv);
 	}
 	_stop(&s);
 	return check_done(rank ? "it_server rank" : "it_server basic");

@@ -250,7 +250,8 @@ static void _full(void)
 	CHECK_EQ_INT(r.opt.serendipity_every, 4);
 	CHECK(r.opt.context_weight == 0.5f);
 	CHECK(r.opt.diversifier && !strcmp(r.opt.diversifier, "dpp"));
-	CHECK_EQ_INT(r.opt.given, PEN_OPT_MMR_MEAN | PEN_OPT_DPP_THETA);
+	CHECK_EQ_INT(r.opt.given,
+	    PEN_OPT_MMR_MEAN | PEN_OPT_DPP_THETA | PEN_OPT_SEED);
 	CHECK(r.opt.mmr_mean == 0.25f && r.opt.dpp_theta == 0.75f);
 }
 
@@ -313,6 +314,19 @@ static void _camel_and_defaults(void)
 	    "\"options\":{\"seed\":9007199254740993,\"k\":2000}}",
 	    &r);
 	CHECK(r.opt.seed == 9007199254740993ULL && r.opt.k == 2000);
+	CHECK(r.opt.given & PEN_OPT_SEED);
+	/* a seed of 0 is a seed (the library takes it only with the bit);
+	 * a null seed is none */
+	_good(
+	    "{\"user_id\":\"u\",\"candidates\":[{\"entity_id\":\"e\",\"score\":1}],"
+	    "\"options\":{\"seed\":0}}",
+	    &r);
+	CHECK(r.opt.seed == 0 && r.opt.given == PEN_OPT_SEED);
+	_good(
+	    "{\"user_id\":\"u\",\"candidates\":[{\"entity_id\":\"e\",\"score\":1}],"
+	    "\"options\":{\"seed\":null}}",
+	    &r);
+	CHECK(r.opt.seed == 0 && r.opt.given == 0);
 	/* UTF-8 ids are ids */
 	_good(
 	    "{\"user_id\":\"\\u00fcser \\ud83d\\ude00\",\"candidates\":[{\"entity_id\":\"caf\\u00e9\",\"score\":1}]}",
@@ -594,7 +608,7 @@ static void _mp_only(void)
 		msgpack_pack_int(&pk, i);
 		msgpack_pack_nil(&pk);
 	}
-	_mp_bad(sb.data, sb.size, "", "too_big");
+	_mp_bad(sb.data, sb.size, "", "too_many: map of 65 pairs");
 	msgpack_sbuffer_clear(&sb);
 	for (int i = 0; i < 9; i++)
 		msgpack_pack_array(&pk, 1);
