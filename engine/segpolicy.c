@@ -117,10 +117,13 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 		    : !strcmp(kv, "explore_weight") ? &o->explore_weight
 		    : !strcmp(kv, "context_weight") ? &o->context_weight
 						    : NULL;
+		/* Probabilities and the MMR weight are 0..1 (as their
+		 * settings), the weights 0..5. */
+		double hi = f == &o->epsilon || f == &o->mmr_lambda ? 1.0 : 5.0;
 		double x = strtod(v, &end);
-		if (!f || *end || !isfinite(x) || x < 0 || x > 5) {
+		if (!f || end == v || *end || !isfinite(x) || x < 0 || x > hi) {
 			_msg(err, errlen,
-			    "segment %lu: '%s=%s' (keys: name strategy epsilon mmr_lambda explore_weight context_weight, numbers 0..5)",
+			    "segment %lu: '%s=%s' (keys: name strategy, epsilon and mmr_lambda 0..1, explore_weight and context_weight 0..5)",
 			    id, kv, v);
 			return -EINVAL;
 		}
@@ -133,6 +136,7 @@ int sp_overrides_parse(const char *list, struct sp_override *out, unsigned cap,
     char *err, size_t errlen)
 {
 	unsigned n = 0;
+	uint32_t ids[SP_OVERRIDES_MAX];
 	while (list && *list) {
 		const char *comma = strchr(list, ',');
 		size_t len = comma ? (size_t)(comma - list) : strlen(list);
@@ -145,6 +149,13 @@ int sp_overrides_parse(const char *list, struct sp_override *out, unsigned cap,
 			int rc = _override(list, len, &o, err, errlen);
 			if (rc)
 				return rc;
+			for (unsigned i = 0; i < n; i++)
+				if (ids[i] == o.id) {
+					_msg(err, errlen,
+					    "segment %u is overridden twice (one ID:key=value;... entry a segment)",
+					    o.id);
+					return -EINVAL;
+				}
 			if (n == SP_OVERRIDES_MAX) {
 				_msg(err, errlen, "more than %d overrides",
 				    SP_OVERRIDES_MAX);
@@ -152,7 +163,7 @@ int sp_overrides_parse(const char *list, struct sp_override *out, unsigned cap,
 			}
 			if (out && n < cap)
 				out[n] = o;
-			n++;
+			ids[n++] = o.id;
 		}
 		list += len + (comma ? 1 : 0);
 		if (!comma)

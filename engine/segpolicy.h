@@ -53,8 +53,9 @@ void sp_name(const float *z, unsigned strategy, char *out, size_t len);
 
 /*
  * One override of segment_overrides: "ID:key=value;key=value", keys name,
- * strategy, epsilon, mmr_lambda, explore_weight, context_weight (numbers
- * 0..5); the list is comma-separated. Unset fields: strategy -1, numbers
+ * strategy, epsilon and mmr_lambda (0..1), explore_weight and
+ * context_weight (0..5); the list is comma-separated, one entry a segment
+ * id. Unset fields: strategy -1, numbers
  * negative, name empty.
  */
 #define SP_NAME_MAX 47

@@ -50,6 +50,8 @@ static int _str(const struct _line *l, size_t obj, const char *key, char *buf,
 		return _fail(l, key, "must be a string");
 	if (l->t[k].len >= cap)
 		return _fail(l, key, "too long");
+	if (memchr(l->t[k].str, 0, l->t[k].len))
+		return _fail(l, key, "holds a NUL byte");
 	memcpy(buf, l->t[k].str, l->t[k].len);
 	buf[l->t[k].len] = 0;
 	return 0;
@@ -66,6 +68,21 @@ static int _num(const struct _line *l, size_t obj, const char *key, double dflt,
 	if (l->t[k].kind != JSON_NUMBER || !isfinite(l->t[k].num))
 		return _fail(l, key, "must be a number");
 	*out = l->t[k].num;
+	return 0;
+}
+
+/* An override member: absent or null -1 (the setting), else 0..hi (a
+ * negative is a mistake, not "unset"). */
+static int _override(const struct _line *l, size_t obj, const char *key,
+    double hi, double *out)
+{
+	int rc = _num(l, obj, key, -1.0, out);
+	if (rc || json_object_get(l->t, obj, key) < 0 ||
+	    l->t[json_object_get(l->t, obj, key)].kind == JSON_NULL)
+		return rc;
+	if (!(*out >= 0.0 && *out <= hi))
+		return _fail(l, key,
+		    hi == 1.0 ? "must be 0..1" : "must be 0..5");
 	return 0;
 }
 
@@ -101,10 +118,10 @@ static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 	if (!rc && given && dv < 0) /* "" too: absent is the setting */
 		rc = _fail(l, "diversifier", "not one of mmr, dpp");
 	if (!rc && !(rc = _num(l, obj, "weight", 1.0, &w)) &&
-	    !(rc = _num(l, obj, "epsilon", -1.0, &e)) &&
-	    !(rc = _num(l, obj, "explore_weight", -1.0, &x)) &&
-	    !(rc = _num(l, obj, "mmr_lambda", -1.0, &m)))
-		rc = _num(l, obj, "dpp_theta", -1.0, &th);
+	    !(rc = _override(l, obj, "epsilon", 1.0, &e)) &&
+	    !(rc = _override(l, obj, "explore_weight", 5.0, &x)) &&
+	    !(rc = _override(l, obj, "mmr_lambda", 1.0, &m)))
+		rc = _override(l, obj, "dpp_theta", 1.0, &th);
 	if (rc)
 		return rc;
 	v->strategy = (uint8_t)s;

@@ -33,6 +33,27 @@ static int _find(const struct exp_block *b, const char *name)
 	return -1;
 }
 
+/* Whether two definitions test the same thing on the same users (their
+ * times and allocation may differ: extending or steering a test is not a
+ * new one). */
+static bool _same_test(const struct exp_def *a, const struct exp_def *b)
+{
+	if (a->n_variants != b->n_variants || strcmp(a->salt, b->salt) ||
+	    a->segment != b->segment)
+		return false;
+	for (unsigned k = 0; k < a->n_variants && k < EXP_VARIANTS; k++) {
+		const struct exp_variant *x = &a->v[k], *y = &b->v[k];
+		if (strcmp(x->name, y->name) || x->strategy != y->strategy ||
+		    x->diversifier != y->diversifier ||
+		    x->weight != y->weight || x->epsilon != y->epsilon ||
+		    x->explore_weight != y->explore_weight ||
+		    x->mmr_lambda != y->mmr_lambda ||
+		    x->dpp_theta != y->dpp_theta)
+			return false;
+	}
+	return true;
+}
+
 /* A slot for a new experiment: a never-used one, else an inactive one. */
 static int _free_slot(struct exp_block *b, const bool *keep)
 {
@@ -95,11 +116,9 @@ int expb_load(const struct reg *r, const struct exp_def *defs, unsigned n,
 			return -ENOSPC;
 		}
 		keep[at[i]] = true;
-		/* A changed split or variant set starts the counts anew: old
-		 * counts would mix two experiments. */
-		const struct exp_def *old = &b->slot[at[i]].def;
-		fresh = fresh || old->n_variants != defs[i].n_variants ||
-		    strcmp(old->salt, defs[i].salt);
+		/* A changed split, variant set or target segment starts the
+		 * counts anew: old counts would mix two experiments. */
+		fresh = fresh || !_same_test(&b->slot[at[i]].def, &defs[i]);
 		_put(&b->slot[at[i]], &defs[i], fresh, now_ms);
 	}
 	for (unsigned i = 0; i < b->n && i < EXP_MAX; i++)

@@ -155,6 +155,17 @@ def main():
             r = cli("experiments", "load", "-", input=bad)
             check(r.returncode == 1 and "diversifier" in r.stderr,
                   "an empty diversifier is refused: " + r.stderr.strip())
+            for field, value in (("epsilon", -5), ("mmr_lambda", -0.5),
+                                 ("explore_weight", -100),
+                                 ("dpp_theta", -1), ("epsilon", 1.5),
+                                 ("name", "a\u0000b")):
+                v = dict(EXPERIMENT["variants"][1], **{field: value})
+                bad = json.dumps(dict(EXPERIMENT, variants=[
+                    EXPERIMENT["variants"][0], v])) + "\n"
+                r = cli("experiments", "load", "-", input=bad)
+                check(r.returncode == 1 and field in r.stderr,
+                      "%s %r is refused: %s" % (field, value,
+                                                r.stderr.strip()))
             r = cli("experiments", "load", "-",
                     input=json.dumps(EXPERIMENT) + "\n")
             check(r.returncode == 0, "load: " + r.stderr.strip())
@@ -285,6 +296,24 @@ def main():
             a = cli("audit", "show", "--action", "config").stdout
             check("experiments=1 ctx-vs-profile" in a,
                   "the load is in the audit trail")
+            # a new stop keeps the counts; a changed variant starts anew
+            def exposures():
+                x = json.loads(cli("experiments", "--json").stdout)
+                return sum(v["exposures"]
+                           for v in x["experiments"][0]["variants"])
+            before = exposures()
+            later = dict(EXPERIMENT, stop="2099-01-01T00:00:00Z")
+            r = cli("experiments", "load", "-",
+                    input=json.dumps(later) + "\n")
+            check(r.returncode == 0 and exposures() == before > 0,
+                  "a new stop time keeps the counts: %d" % exposures())
+            changed = dict(later, variants=[
+                EXPERIMENT["variants"][0],
+                dict(EXPERIMENT["variants"][1], epsilon=0.1)])
+            r = cli("experiments", "load", "-",
+                    input=json.dumps(changed) + "\n")
+            check(r.returncode == 0 and exposures() == 0,
+                  "a changed variant starts anew: %d" % exposures())
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
