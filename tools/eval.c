@@ -1430,6 +1430,10 @@ static int _parse(struct _opts *o, int argc, char **argv)
 	int rs = rc_apply_settings(&o->core);
 	if (rs)
 		return rs;
+	/* Users keyed as by an instance without a key file: the draws are
+	 * seeded by user, and must not depend on which machine's secret
+	 * happens to lie in the state directory. */
+	memset(o->core.secret, 0, sizeof(o->core.secret));
 	if (!o->input)
 		return rc_usage_err(&o->core, "which LOG?%s", "");
 	return rc_check_files(&o->core);
@@ -1510,6 +1514,7 @@ static int _run(struct _ev *x)
 	x->out = NULL;
 	if (rc)
 		return rc;
+	uint64_t full = rc_table_full(&x->run);
 	struct _cmp cmp[_MAX_STRATEGIES];
 	memset(cmp, 0, sizeof(cmp));
 	if (_compare(x, cmp)) {
@@ -1531,8 +1536,9 @@ static int _run(struct _ev *x)
 	if (x->seg && !o->json)
 		_seg_text(x);
 	fflush(stdout);
-	return x->run.log.rejected_lines || x->run.cat_rejected ? CLI_PARTIAL
-								: CLI_OK;
+	return x->run.log.rejected_lines || x->run.cat_rejected || full
+	    ? CLI_PARTIAL
+	    : CLI_OK;
 }
 
 int cli_eval(const struct cli *c, int argc, char **argv)

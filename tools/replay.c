@@ -557,14 +557,14 @@ static int _run(struct _rp *x)
 		return rc;
 	x->t_learn_ms = reg_now_mono_ms() - t0;
 	_totals_line(x);
+	uint64_t full = rc_table_full(run);
 	if (x->o->out && (rc = _write_profiles(run, x->o->out)))
 		return rc;
 	if ((x->o->segments || x->o->features) && (rc = _segments(x)))
 		return rc;
 	if (x->o->summary && (rc = _summary(x)))
 		return rc;
-	return run->log.rejected_lines || run->cat_rejected ||
-		_wcounters(run)[REG_C_REJECT0 + EVT_R_TABLE_FULL]
+	return run->log.rejected_lines || run->cat_rejected || full
 	    ? CLI_PARTIAL
 	    : CLI_OK;
 }

@@ -708,6 +708,17 @@ const uint64_t *rc_worker_counters(const struct rc_run *x)
 	return reg_proc(&x->r, reg_proc_worker(&x->r, 0))->counters;
 }
 
+uint64_t rc_table_full(const struct rc_run *x)
+{
+	uint64_t n = rc_worker_counters(x)[REG_C_REJECT0 + EVT_R_TABLE_FULL];
+	if (n)
+		fprintf(stderr,
+		    "%s: %llu events not learned: the profile table holds %u users and was full (raise --users)\n",
+		    x->o->prog, (unsigned long long)n,
+		    x->r.hdr->geo.profiles_per_shard);
+	return n;
+}
+
 void rc_close_region(struct rc_run *x)
 {
 	if (x->p)

@@ -189,4 +189,10 @@ void rc_close(struct rc_run *x);
 /* The shard worker's counters (applied, rejects by reason, ...). */
 const uint64_t *rc_worker_counters(const struct rc_run *x);
 
+/* Events the full profile table turned away (their users learned
+ * nothing from them); when there are any, says so on stderr (even with
+ * --quiet: results without them are not what was asked for), naming the
+ * fix. Returns the count. */
+uint64_t rc_table_full(const struct rc_run *x);
+
 #endif

@@ -131,6 +131,19 @@ def part_small(pen, d):
     check(outs[0] == outs[1] and len(outs[0]) > 0,
           "two replays are byte-identical")
 
+    # a profile table too small: its refusals are said, even --quiet
+    many = os.path.join(d, "many.csv")
+    with open(many, "w") as f:
+        for u in range(1100):
+            f.write("u%d,e1,click,%d\n" % (u, T0 + u))
+    p = replay(pen, [many, "--csv", "--columns",
+                     "user_id,entity_id,event_type,timestamp", "--users",
+                     "1024"])
+    check(p.returncode == 1 and "76 events not learned: the profile table "
+          "holds 1024 users and was full (raise --users)" in p.stderr,
+          "a full profile table is reported: %d %s"
+          % (p.returncode, p.stderr.strip()[:200]))
+
     ps = profiles(os.path.join(d, "out0.jsonl"))
     check(list(ps) == ["u1", 'a,"b"', "u3"], "users in order of first "
           "appearance, garbage users absent: %s" % list(ps))

@@ -217,6 +217,20 @@ def part_small(pen, d):
     check(a.returncode == 0 and a.stdout == b.stdout and
           a.stdout != c.stdout, "same seed, same table; another seed, "
           "other candidates")
+    # an instance's key file in the state directory changes nothing
+    kd, nd = os.path.join(d, "keyed"), os.path.join(d, "nokey")
+    os.makedirs(kd)
+    os.makedirs(nd)
+    kf = os.path.join(kd, "default.key")
+    with open(os.open(kf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("%032x\n" % rng.getrandbits(128))
+    k = run(pen, [log, "--catalog", cat, "--seed", "5", "--state-dir",
+                  kd])
+    n = run(pen, [log, "--catalog", cat, "--seed", "5", "--state-dir",
+                  nd])
+    check(k.returncode == 0 and k.stdout == n.stdout,
+          "a key file in the state directory leaves the table as it is: "
+          + k.stderr.strip())
     check("NDCG@10" in a.stdout and "popularity" in a.stdout and
           "paired bootstrap" in a.stdout, "the text table")
 
@@ -278,6 +292,16 @@ def part_small(pen, d):
         check(p.returncode == 2 and what in p.stderr,
               "usage error %r: exit 2 and '%s' (%d: %s)"
               % (args[1:], what, p.returncode, p.stderr.strip()[:120]))
+    # a profile table too small: said (even with --quiet), exit 1
+    crowd = os.path.join(d, "crowd.jsonl")
+    write(crowd, [event("w%d" % u, "click", "c%d-%d" % (k, u % 40),
+                        T0 + u * 10 + k)
+                  for u in range(1100) for k in range(3)])
+    p = run(pen, [crowd, "--catalog", cat, "--users", "1024"])
+    check(p.returncode == 1 and "228 events not learned: the profile table "
+          "holds 1024 users and was full (raise --users)" in p.stderr,
+          "a full profile table is reported: %d %s"
+          % (p.returncode, p.stderr.strip()[:200]))
     empty = os.path.join(d, "empty.jsonl")
     write(empty, [event("u1", "click", "c0-1", T0)])
     p = run(pen, [empty])
