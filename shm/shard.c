@@ -415,6 +415,20 @@ static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
 		    : prof_find(r, s, e->user_key, ref);
 }
 
+/*
+ * An erasure frees its user's record: the user's records looked up ahead
+ * of it (from..to) point at what is now free, and are looked up again
+ * (they make a new profile, as after an erasure they should).
+ */
+static void _reresolve(const struct reg *r, unsigned s, struct ring_block *b,
+    uint64_t user, unsigned from, unsigned to, struct _resolved *res)
+{
+	for (unsigned j = from; j <= to; j++)
+		if (ring_peek(b, j)->user_key == user)
+			res[j].rc =
+			    _resolve(r, s, ring_peek(b, j), &res[j].ref);
+}
+
 static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
     struct ring_block *b, unsigned n, uint64_t *counters)
 {
@@ -433,8 +447,11 @@ static void _apply_chunk(const struct reg *r, unsigned s, unsigned p,
 		}
 		if (i >= _PF_RECORD) {
 			unsigned k = i - _PF_RECORD;
-			_apply(r, s, p, b, ring_peek(b, k), res[k].rc,
-			    &res[k].ref, counters);
+			const struct evt_record *e = ring_peek(b, k);
+			_apply(r, s, p, b, e, res[k].rc, &res[k].ref, counters);
+			if (e->control == EVT_CTL_ERASE)
+				_reresolve(r, s, b, e->user_key, k + 1,
+				    i < n ? i : n - 1, res);
 		}
 	}
 }
