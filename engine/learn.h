@@ -310,12 +310,12 @@ struct lrn_profile {
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
 	uint8_t shadow_tag_n[LRN_SHADOWS]; /* positive events of each */
 	uint8_t shadow_cat_n[LRN_SHADOWS]; /* candidate (saturating) */
-	uint8_t consent; /* purposes decided (high nibble, EVT_CONSENT_SET)
+	uint8_t consent;     /* purposes decided (high nibble, EVT_CONSENT_SET)
 			  * and granted (low nibble): evt_consent bits */
-	uint8_t reserved;
-	uint16_t exp_seen; /* experiments this user was counted in: bit
-			    * slot * 2 + (slot generation & 1)
-			    * (shm/experiments.h) */
+	uint8_t exp_seen_hi; /* bits 16..23 of exp_seen */
+	uint16_t exp_seen;   /* experiments this user was counted in: 3
+			      * bits a slot, the tag of the slot's
+			      * generation (shm/experiments.h), 0 none */
 };
 _Static_assert(sizeof(struct lrn_profile) == 760,
     "with its 8-byte lock a profile fills 12 cache lines");

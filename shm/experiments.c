@@ -202,7 +202,7 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		if (k < 0)
 			continue;
 		*arm = i * EXP_VARIANTS + (unsigned)k + 1;
-		*seen_bit = i * 2 + (unsigned)(gen & 1);
+		*seen_bit = i * 8 + (unsigned)(gen % 7) + 1;
 		*v = d.v[k];
 		if (expose)
 			ck_pr_inc_64(&sl->arm[k].exposures);
@@ -211,9 +211,31 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 	return -1;
 }
 
+/* The tag profile p holds for a slot (0: never counted there). */
+static unsigned _mark(const struct lrn_profile *p, unsigned slot)
+{
+	uint32_t all = p->exp_seen | (uint32_t)p->exp_seen_hi << 16;
+	return (all >> (3 * slot)) & 7;
+}
+
+static void _mark_set(struct lrn_profile *p, unsigned slot, unsigned tag)
+{
+	uint32_t all = p->exp_seen | (uint32_t)p->exp_seen_hi << 16;
+	all = (all & ~(7u << (3 * slot))) | tag << (3 * slot);
+	p->exp_seen = (uint16_t)all;
+	p->exp_seen_hi = (uint8_t)(all >> 16);
+}
+
+/* A seen code (slot * 8 + tag) that names a slot and a tag. */
+static bool _code_ok(unsigned code)
+{
+	return code >> 3 < EXP_MAX && (code & 7) != 0;
+}
+
 bool expb_first(const struct lrn_profile *p, unsigned seen_bit)
 {
-	return p && seen_bit < 16 && !(p->exp_seen & (1u << seen_bit));
+	return p && _code_ok(seen_bit) &&
+	    _mark(p, seen_bit >> 3) != (seen_bit & 7);
 }
 
 void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
@@ -231,11 +253,11 @@ void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
 void expb_exposed(const struct reg *r, struct lrn_profile *p,
     const struct evt_record *e)
 {
-	unsigned bit = e->consent, arm = e->position;
-	if (bit >= 16 || !arm || arm > EXP_MAX * EXP_VARIANTS ||
-	    (p->exp_seen & (1u << bit)))
+	unsigned code = e->consent, arm = e->position;
+	if (!_code_ok(code) || !arm || arm > EXP_MAX * EXP_VARIANTS ||
+	    _mark(p, code >> 3) == (code & 7))
 		return;
-	p->exp_seen |= (uint16_t)(1u << bit);
+	_mark_set(p, code >> 3, code & 7);
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
 	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);

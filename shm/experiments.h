@@ -70,16 +70,23 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 
 /*
  * A user's first exposure is counted once (users per variant, the unit
- * the split is checked on): when the user's profile (p, may be NULL) has
- * not got seen_bit in exp_seen, the client publishes an EVT_CTL_EXPOSE
- * record (expb_expose_record) and the worker counts it (expb_exposed).
+ * the split is checked on). seen_bit is a code, slot * 8 + tag: the tag
+ * (1..7) of the slot's generation, generation mod 7 + 1. The profile
+ * keeps 3 bits a slot (exp_seen, exp_seen_hi), the tag of the generation
+ * the user was last counted in. When the user's profile (p, may be NULL)
+ * holds another tag for the slot, the client publishes an
+ * EVT_CTL_EXPOSE record (expb_expose_record) and the worker counts it
+ * (expb_exposed). A user exposed in one run of a slot and next in the
+ * run 7 fresh starts later (not in between) is not counted again: the
+ * only aliasing. Experiments do not outlive their region, so a snapshot
+ * load clears the marks.
  */
 bool expb_first(const struct lrn_profile *p, unsigned seen_bit);
 void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
     int64_t now_ms, struct evt_record *e);
 
-/* Worker of the user's shard: sets the bit in profile p and counts the
- * user in the record's arm, unless the bit was set. */
+/* Worker of the user's shard: sets the slot's tag in profile p and
+ * counts the user in the record's arm, unless it was the tag already. */
 void expb_exposed(const struct reg *r, struct lrn_profile *p,
     const struct evt_record *e);
 

@@ -462,6 +462,10 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 		rc = _get(sf, &p, sizeof(p));
 		if (!rc && remap)
 			_remap_counts(&p, to);
+		/* Experiments live in the region, not in snapshots: marks of
+		 * a past run would make this run's users look counted. */
+		p.exp_seen = 0;
+		p.exp_seen_hi = 0;
 		if (!rc && (rc = prof_load(r, &p)) == -ENOSPC)
 			snprintf(err, errlen,
 			    "the snapshot holds more profiles than profiles_per_shard allows; raise it");

@@ -314,6 +314,34 @@ def main():
                     input=json.dumps(changed) + "\n")
             check(r.returncode == 0 and exposures() == 0,
                   "a changed variant starts anew: %d" % exposures())
+            # two fresh starts on from the first run (the slot's
+            # generation back to the first's parity): the users ranked
+            # now are counted again, once each
+            again = dict(later, variants=[
+                EXPERIMENT["variants"][0],
+                dict(EXPERIMENT["variants"][1], epsilon=0.2)])
+            r = cli("experiments", "load", "-",
+                    input=json.dumps(again) + "\n")
+            check(r.returncode == 0, "reload: " + r.stderr.strip())
+            for u in users[1:51]:
+                body = {"user_id": u, "candidates": [
+                    {"entity_id": "i%d" % k, "score": 1.0}
+                    for k in range(5)]}
+                req = urllib.request.Request(
+                    "http://127.0.0.1:%d/v1/rank" % port,
+                    data=json.dumps(body).encode(),
+                    headers={"Content-Type": "application/json"})
+                urllib.request.urlopen(req, timeout=5).read()
+            counted = 0
+            for _ in range(100):
+                x = json.loads(cli("experiments", "--json").stdout)
+                counted = sum(v["users"]
+                              for v in x["experiments"][0]["variants"])
+                if counted >= 50:
+                    break
+                time.sleep(0.05)
+            check(counted == 50, "a third run counts its users: %d of 50"
+                  % counted)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)

@@ -254,6 +254,8 @@ int main(void)
 		lp.events = 4;
 		lrn_consent(&lp, EVT_CONSENT_SET(EVT_PURPOSE_PERSONALIZATION));
 		CHECK_EQ_INT(lp.events, 0);
+		lp.exp_seen = 0x0f0f; /* experiments' marks do not load */
+		lp.exp_seen_hi = 3;
 		REQUIRE(prof_load(&v, &lp) == 0);
 		lrn_profile_init(&lp, 89); /* nothing to keep */
 		REQUIRE(prof_load(&v, &lp) == 0);
@@ -266,6 +268,7 @@ int main(void)
 		CHECK_EQ_INT(lp.events, 0);
 		CHECK(!lrn_consents(&lp, EVT_PURPOSE_PERSONALIZATION, false));
 		CHECK(lrn_consents(&lp, EVT_PURPOSE_ANALYTICS, false));
+		CHECK(lp.exp_seen == 0 && lp.exp_seen_hi == 0);
 		CHECK_EQ_INT(prof_read(&w, 89, &lp), -ENOENT);
 		unlink(kpath);
 		reg_detach(&w);
