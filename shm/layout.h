@@ -443,7 +443,8 @@ struct seg_block {
 	uint32_t pad;
 	uint64_t refresh_requests; /* any process: atomic add */
 	uint64_t refreshes_done;   /* seg */
-	uint64_t failures;	   /* seg: refreshes that failed */
+	uint64_t failures;	   /* seg: refreshes that failed (too few
+				    * users yet is not one) */
 	int64_t last_ms;	   /* seg: wall clock of the last attempt */
 	uint32_t hist_n, hist_at;
 	struct {

@@ -467,7 +467,9 @@ int seg_refresh(const struct reg *r, const struct seg_options *o,
 		if (o->overrides)
 			_apply_overrides(o->overrides, t);
 		_publish(r, t);
-	} else {
+	} else if (rc != -ENODATA) {
+		/* Too few users to cluster yet is no failure: the refresh
+		 * tries again, and status says "not yet". */
 		ck_pr_store_64(&b->failures, b->failures + 1);
 	}
 	double t3 = _now_s();

@@ -126,7 +126,7 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 
 /* Records the load in the instance's audit trail. The catalog is loaded
  * by then, so a failure to record it is a warning, not a failed load. */
-static void _audit(const struct reg *r, const char *file, unsigned loaded,
+void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
     unsigned failed)
 {
 	char detail[AUD_DETAIL_MAX], err[512];
@@ -185,7 +185,7 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 		cat_unlock(r);
 		fprintf(stderr, "loaded %u entities, rejected %u lines\n",
 		    loaded, failed);
-		_audit(r, argv[2], loaded, failed);
+		cli_catalog_audit(r, argv[2], loaded, failed);
 		rc = rc ? CLI_UNREACHABLE : failed ? CLI_PARTIAL : CLI_OK;
 	}
 	if (f != stdin)

@@ -50,6 +50,11 @@ int cli_audit(const struct cli *c, int argc, char **argv);
 /* The segments as `penchant segments --json` prints them (a line). */
 void cli_segments_json(FILE *f, const struct pen_segments *s);
 
+/* Records a catalog load (FILE, "-" for stdin) in the instance's audit
+ * trail; a failure to record it is a warning on stderr. */
+void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
+    unsigned failed);
+
 /* Catalog lines from a stream into the region; errors name FILE:LINE. */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);

@@ -85,6 +85,8 @@ static int _load_catalog(pen_t *p)
 	if (f)
 		fclose(f);
 	cat_unlock(r);
+	if (!rc)
+		cli_catalog_audit(r, "(demo catalog)", loaded, failed);
 	if (rc || failed)
 		return CLI_PARTIAL;
 	printf("demo: loaded %u catalog entities\n", loaded);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf/config.h"
 #include "tools/cli.h"
 
 static void _usage(FILE *f)
@@ -61,6 +62,14 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc) {
 		_usage(stderr);
+		return CLI_USAGE;
+	}
+	/* The name's rules are the setting's (it names shm and files):
+	 * a bad one is a usage error, not "not running". */
+	static struct cfg check;
+	char err[256];
+	if (cfg_set(&check, "instance", c.instance, err, sizeof(err))) {
+		fprintf(stderr, "penchant: --instance: %s\n", err);
 		return CLI_USAGE;
 	}
 	const char *cmd = argv[i];

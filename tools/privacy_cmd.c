@@ -261,7 +261,8 @@ static void _export(pen_t *p, const char *user)
 	const struct reg_header *h = r->hdr;
 	uint64_t key = evt_user_key(&h->limits, user, strlen(user));
 	struct lrn_profile live, disk;
-	bool have = prof_read(r, key, &live) == 0;
+	/* A record that keeps only a consent decision holds no profile. */
+	bool have = prof_read(r, key, &live) == 0 && live.events;
 	char now[32], snap[512], err[512];
 	client_iso_time(reg_now_wall_ms(), now, sizeof(now));
 	snap_path(h->state_dir, h->instance, snap, sizeof(snap));
@@ -284,7 +285,7 @@ static void _export(pen_t *p, const char *user)
 	printf(",\"snapshot\":{\"path\":");
 	cli_json_str(snap);
 	printf(",\"holds_profile\":%s,\"profile\":",
-	    src == 0 ? "true" : "false");
+	    src == 0 && disk.events ? "true" : "false");
 	_profile_value(p, user, src == 0 ? &disk : NULL);
 	printf("},\"segment\":");
 	struct pen_user_segment us;

@@ -4,11 +4,13 @@
  * for a new table and waits for it; --user names one user's segment.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ipc/client.h"
 #include "shm/segment.h"
@@ -60,6 +62,11 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 				continue;
 			}
 			if (a[2] == 'u') {
+				if (!*v) {
+					fprintf(stderr,
+					    "penchant segments: --user needs a user id, not an empty string\n");
+					return CLI_USAGE;
+				}
 				if (o->n_users == 64) {
 					fprintf(stderr,
 					    "penchant segments: 64 --user at most\n");
@@ -235,7 +242,14 @@ static int _export(pen_t *p, const char *path)
 		return CLI_NOT_FOUND;
 	}
 	bool std = !strcmp(path, "-");
-	FILE *f = std ? stdout : fopen(path, "w");
+	/* Per-user rows (pseudonymous keys and features): private as the
+	 * snapshots are, 0600 when made here. */
+	int fd = std
+	    ? -1
+	    : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = std ? stdout : fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!std && fd >= 0 && !f)
+		close(fd);
 	long rows = f ? seg_export(r, t, f) : -errno;
 	if (f && !std && fclose(f) && rows >= 0)
 		rows = -EIO;

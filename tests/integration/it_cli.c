@@ -160,6 +160,20 @@ static void _profile(struct hx *h)
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), argv),
 	    3);
 	CHECK(_has(err, "not running"));
+	/* a name no instance can have is a usage error, not "not running" */
+	static const char *const names[] = { "--instance=bad name!",
+		"--instance=", "--instance=../etc" };
+	for (unsigned i = 0; i < 3; i++) {
+		const char *bad[] = { h->penchant, names[i], "status", NULL };
+		CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err,
+				 sizeof(err), bad),
+		    2);
+		CHECK(_has(err, "--instance: instance: "));
+	}
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--user", "", NULL),
+	    2);
+	CHECK(_has(err, "--user needs a user id"));
 }
 
 static void _daemon_flags(struct hx *h)

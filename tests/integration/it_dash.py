@@ -122,6 +122,9 @@ def traffic(d, ranks=12):
     """The demo, rankings with impressions and clicks, a few bad events."""
     r = d.cli("demo", "--users", "400", "--events", "40000", "--serve", "0")
     check(r.returncode == 0, "penchant demo: " + r.stderr.strip()[-200:])
+    a = d.cli("audit", "show", "--action", "catalog_load").stdout
+    check("(demo catalog) loaded=20" in a,
+          "the demo's catalog load is audited: " + a.strip()[-200:])
     now = int(time.time() * 1000)
     lines = []
     for i in range(ranks):

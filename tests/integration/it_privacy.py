@@ -143,6 +143,12 @@ def part_under_load(daemon, pen, d):
         c = json.loads(x.cli("consent", "alice", "--json").stdout)
         check(c["personalization"]["decision"] == "withdrawn",
               "the withdrawal is kept")
+        ex = json.loads(x.cli("export", "alice").stdout)
+        a = x.cli("audit", "show", "--action", "export", "--last",
+                  "1").stdout
+        check(ex["profile"] is None and "profile=none" in a,
+              "an export of a withdrawn user holds no profile, and its "
+              "audit line says so: " + a.strip())
         x.send(events("alice", 5, now))
         time.sleep(0.3)
         check(x.profile("alice") is None, "later events are not learned")

@@ -174,6 +174,8 @@ def part_planted(exe, pen, d):
         exp = os.path.join(d, "features.csv")
         r = x.cli("segments", "--export", exp)
         check(r.returncode == 0, "export: " + r.stderr.strip())
+        check(os.stat(exp).st_mode & 0o777 == 0o600,
+              "the per-user export is 0600: %o" % os.stat(exp).st_mode)
         against_sklearn(exp, "planted")
 
         # stable ids: majority segment of each group before and after
