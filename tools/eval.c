@@ -1182,7 +1182,10 @@ static int _compare(const struct _ev *x, struct _cmp *cmp)
 		cmp[s].ok = x->n_test > 0;
 		for (unsigned m = 0; m < _METRICS && cmp[s].ok; m++) {
 			struct rng g;
-			rng_seed(&g, ec_seed(o->seed, s, m));
+			/* By the strategy, not its place in --strategies: a
+			 * strategy's interval is the same in any list. */
+			rng_seed(&g,
+			    ec_seed(o->seed, (uint64_t)(o->strat[s] + 2), m));
 			if (met_bootstrap_diff(x->r[s].m[m], x->r[0].m[m],
 				x->n_test, &bp, &g, scratch, &cmp[s].ci[m]))
 				cmp[s].ok = false;
@@ -1210,10 +1213,14 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 		printf(
 		    "candidates: the target and every catalog item the user never touches (%u items); ",
 		    pl->n_pool);
-	else
+	else if (o->candidates - 1 < pl->n_pool)
 		printf(
 		    "candidates: the target and %u never-touched items of %u; ",
 		    o->candidates - 1, pl->n_pool);
+	else /* more asked for than there are: every one, as --full-catalog */
+		printf(
+		    "candidates: the target and every never-touched item of %u (--candidates %u asks for more); ",
+		    pl->n_pool, o->candidates);
 	printf(
 	    "k = %u; base %s; context location %s; viewed targets %s; seed %llu\n\n",
 	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],

@@ -328,7 +328,7 @@ static void _summary_text(const struct rc_run *x, const struct _totals *t)
 	    (unsigned long long)t->profiles, x->log.ev.n,
 	    (unsigned long long)wc[REG_C_APPLIED],
 	    (unsigned long long)wc[REG_C_UNKNOWN_ENTITY],
-	    (unsigned long long)(x->log.rejected_lines + x->cat_rejected));
+	    (unsigned long long)x->log.rejected_lines);
 	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
 		if (_rejects(x, k))
 			printf("  %s %llu\n", evt_reason_name(k),
@@ -358,7 +358,7 @@ static void _summary_json(const struct rc_run *x, const struct _totals *t)
 	    (unsigned long long)t->profiles, x->log.ev.n,
 	    (unsigned long long)wc[REG_C_APPLIED],
 	    (unsigned long long)wc[REG_C_UNKNOWN_ENTITY],
-	    (unsigned long long)(x->log.rejected_lines + x->cat_rejected));
+	    (unsigned long long)x->log.rejected_lines);
 	for (unsigned k = 0, n = 0; k < EVT_REASON_COUNT; k++)
 		if (_rejects(x, k))
 			printf("%s\"%s\":%llu", n++ ? "," : "",

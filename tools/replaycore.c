@@ -344,6 +344,15 @@ static int _check_type(const struct rc_opts *o)
 	return CLI_OK;
 }
 
+/* Whether the user named any column of map m. */
+static bool _mapped(const struct lr_map *m)
+{
+	for (unsigned k = 0; k < m->n; k++)
+		if (m->explicit_[k])
+			return true;
+	return false;
+}
+
 int rc_check_files(const struct rc_opts *o)
 {
 	if (o->rd.rating_neg >= o->rd.rating_pos)
@@ -357,6 +366,18 @@ int rc_check_files(const struct rc_opts *o)
 	if (o->catalog_columns && !o->catalog_csv)
 		return rc_usage_err(o,
 		    "--catalog-columns is for --catalog-csv%s", "");
+	/* A flag that would change nothing is a mistake to say, not to
+	 * pass over: JSON lines name their fields, type and time. */
+	if (!o->rd.csv &&
+	    (_mapped(&o->rd.map) || o->rd.type || o->rd.unit != LR_UNIT_AUTO))
+		return rc_usage_err(o,
+		    "--map, --rating, --type and --time-unit are for a CSV log (--csv); JSON lines name their fields%s",
+		    "");
+	if (!o->catalog_csv && (_mapped(&o->cmap) || o->tag_sep != '|'))
+		return rc_usage_err(o,
+		    "--catalog-map and --tag-sep are for --catalog-csv%s", "");
+	if (!o->tags_csv && _mapped(&o->tmap))
+		return rc_usage_err(o, "--tags-map is for --tags-csv%s", "");
 	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i] && access(files[i], R_OK)) {

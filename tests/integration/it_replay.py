@@ -284,6 +284,13 @@ def part_small(pen, d):
             (["--columns", "a,b"], "--columns is for a CSV log"),
             (["--catalog-columns", "a,b"],
              "--catalog-columns is for --catalog-csv"),
+            (["--type", "click"], "are for a CSV log (--csv)"),
+            (["--rating", "stars"], "are for a CSV log (--csv)"),
+            (["--map", "user_id=who"], "are for a CSV log (--csv)"),
+            (["--time-unit", "s"], "are for a CSV log (--csv)"),
+            (["--catalog-map", "id=x"], "are for --catalog-csv"),
+            (["--tag-sep", ";"], "are for --catalog-csv"),
+            (["--tags-map", "tag=t"], "--tags-map is for --tags-csv"),
     ):
         p = replay(pen, [log] + args)
         check(p.returncode == 2 and what in p.stderr,
