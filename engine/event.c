@@ -577,6 +577,11 @@ static bool _valid_id(struct evt_str s)
 	return true;
 }
 
+bool evt_text_ok(const char *s, size_t len)
+{
+	return _valid_id((struct evt_str){ s, len });
+}
+
 static bool _is_consent(struct evt_str s)
 {
 	_trim(&s.p, &s.len);

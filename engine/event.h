@@ -393,4 +393,11 @@ uint64_t evt_entity_key(const char *id, size_t len);
 /* Tag and category ids: of the normalized (lower-cased, trimmed) name. */
 uint32_t evt_tag_id(const char *name, size_t len);
 
+/*
+ * Whether s[0..len) is text an id or a name may be: valid UTF-8 (no
+ * overlong forms, no surrogates, nothing above U+10FFFF) without NUL or
+ * other C0/DEL control bytes (the rule behind EVT_R_BAD_ID).
+ */
+bool evt_text_ok(const char *s, size_t len);
+
 #endif

@@ -67,56 +67,82 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	return 0;
 }
 
+/* One catalog line (no line end): 0 loaded, else the error (said). */
+static int _catalog_line(const struct reg *r, const char *line, size_t n,
+    char **scratch, size_t *scap, const char *name, size_t lineno)
+{
+	struct json_tok toks[_TOKS];
+	char err[512];
+	if (*scap < n + 1) {
+		free(*scratch);
+		*scap = n + 1;
+		if (!(*scratch = malloc(*scap))) {
+			*scap = 0;
+			return -ENOMEM;
+		}
+	}
+	struct json_work w;
+	struct json_catalog_item ci;
+	struct cat_item it;
+	json_work_init(&w, toks, _TOKS, *scratch, *scap);
+	int e = json_catalog_item(line, n, &w, &ci, err, sizeof(err));
+	if (!e && _to_item(r, &ci, &it)) {
+		snprintf(err, sizeof(err), "location: out of range");
+		e = -EINVAL;
+	}
+	if (!e &&
+	    (e = cat_put(r, evt_entity_key(ci.id.p, ci.id.len), &it)) ==
+		-ENOSPC)
+		snprintf(err, sizeof(err),
+		    "catalog is full (%u entities): raise catalog_capacity",
+		    r->hdr->geo.catalog_capacity);
+	if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
+		snprintf(err, sizeof(err),
+		    "name table is full: raise names_capacity");
+	if (e)
+		fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
+	return e;
+}
+
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed)
 {
 	FILE *f = file;
-	struct json_tok toks[_TOKS];
-	char *line = NULL, *scratch = NULL, err[512];
+	char *line = NULL, *scratch = NULL;
 	size_t cap = 0, scap = 0, lineno = 0;
-	ssize_t n;
+	ssize_t got;
 	int rc = 0;
+	bool stop = false;
 	*loaded = *failed = 0;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		if (n == 0)
-			continue;
-		if (scap < (size_t)n + 1) {
-			free(scratch);
-			scap = (size_t)n + 1;
-			if (!(scratch = malloc(scap))) {
-				rc = -ENOMEM;
-				break;
+	/* Lines end in LF, CRLF or a lone CR (as the log readers take
+	 * them); a UTF-8 byte order mark before the first is skipped. */
+	while (!stop && (got = getline(&line, &cap, f)) >= 0) {
+		char *p = line, *end = line + got;
+		if (lineno == 0 && got >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+			p += 3;
+		while (!stop && p < end) {
+			char *e = p;
+			while (e < end && *e != '\r' && *e != '\n')
+				e++;
+			lineno++;
+			size_t n = (size_t)(e - p);
+			if (e < end && *e == '\r' && e + 1 < end &&
+			    e[1] == '\n')
+				e++;
+			if (n) {
+				int k = _catalog_line(r, p, n, &scratch, &scap,
+				    name, lineno);
+				if (k == -ENOMEM) {
+					rc = -ENOMEM;
+					stop = true;
+				} else if (k) {
+					(*failed)++;
+					stop = k == -ENOSPC;
+				} else {
+					(*loaded)++;
+				}
 			}
-		}
-		struct json_work w;
-		struct json_catalog_item ci;
-		struct cat_item it;
-		json_work_init(&w, toks, _TOKS, scratch, scap);
-		int e = json_catalog_item(line, (size_t)n, &w, &ci, err,
-		    sizeof(err));
-		if (!e && _to_item(r, &ci, &it)) {
-			snprintf(err, sizeof(err), "location: out of range");
-			e = -EINVAL;
-		}
-		if (!e &&
-		    (e = cat_put(r, evt_entity_key(ci.id.p, ci.id.len), &it)) ==
-			-ENOSPC)
-			snprintf(err, sizeof(err),
-			    "catalog is full (%u entities): raise catalog_capacity",
-			    r->hdr->geo.catalog_capacity);
-		if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
-			snprintf(err, sizeof(err),
-			    "name table is full: raise names_capacity");
-		if (e) {
-			fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
-			(*failed)++;
-			if (e == -ENOSPC)
-				break;
-		} else {
-			(*loaded)++;
+			p = e < end ? e + 1 : e;
 		}
 	}
 	free(line);

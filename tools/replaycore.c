@@ -422,12 +422,12 @@ static size_t _count_lines(const struct rc_opts *o, const char *path)
 	FILE *f;
 	if (!path || access(path, R_OK) || lr_open(&f, path, o->prog, NULL))
 		return 0;
-	char buf[1 << 16];
+	/* Line ends as the readers take them: LF, CRLF, or a lone CR. */
+	char buf[1 << 16], prev = 0;
 	size_t n = 0, k;
 	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		for (char *p = buf;
-		     (p = memchr(p, '\n', (size_t)(buf + k - p))); p++)
-			n++;
+		for (size_t i = 0; i < k; prev = buf[i++])
+			n += buf[i] == '\r' || (buf[i] == '\n' && prev != '\r');
 	fclose(f);
 	return n + 1;
 }
@@ -530,6 +530,23 @@ static int _split_tags(const struct reg *r, struct evt_str s, char sep,
 	return 0;
 }
 
+/* Whether the cells of fields f[0..n) are text (evt_text_ok): names go
+ * into the name table and out as JSON. -EINVAL (err) when one is not. */
+static int _text_cells(const struct lr_csv *c, const unsigned *f, unsigned n,
+    char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct evt_str v = lr_csv_cell(c, f[i]);
+		if (v.len && !evt_text_ok(v.p, v.len)) {
+			snprintf(err, errlen,
+			    "column %s: not UTF-8 text (or holds a control byte)",
+			    lr_csv_column_name(c, lr_csv_column(c, f[i])));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* One catalog CSV row into the catalog. 0, -EINVAL (err), -ENOSPC. */
 static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
     size_t errlen)
@@ -544,6 +561,9 @@ static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
 		    lr_csv_column_name(c, lr_csv_column(c, RC_C_ID)));
 		return -EINVAL;
 	}
+	static const unsigned text[] = { RC_C_ID, RC_C_TAGS, RC_C_CATEGORY };
+	if (_text_cells(c, text, 3, err, errlen))
+		return -EINVAL;
 	int rc = _split_tags(r, lr_csv_cell(c, RC_C_TAGS), x->o->tag_sep, &it,
 	    &first);
 	struct evt_str cat = lr_csv_cell(c, RC_C_CATEGORY);
@@ -571,10 +591,14 @@ static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
 }
 
 /* One user tag row: appended to its item when there is room. */
-static int _tag_row(struct rc_run *x, const struct lr_csv *c)
+static int _tag_row(struct rc_run *x, const struct lr_csv *c, char *err,
+    size_t errlen)
 {
 	struct evt_str id = lr_csv_cell(c, RC_T_ENTITY),
 		       tag = lr_csv_cell(c, RC_T_TAG);
+	static const unsigned text[] = { RC_T_ENTITY, RC_T_TAG };
+	if (_text_cells(c, text, 2, err, errlen))
+		return -EINVAL;
 	struct cat_item it;
 	uint64_t key = id.len ? evt_entity_key(id.p, id.len) : 0;
 	uint32_t tid = tag.len ? evt_tag_id(tag.p, tag.len) : 0;
@@ -626,8 +650,9 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 		if (k == 0)
 			break;
 		if (k > 0)
-			k = kind == _CATALOG ? _cat_row(x, &c, err, sizeof(err))
-					     : _tag_row(x, &c);
+			k = kind == _CATALOG
+			    ? _cat_row(x, &c, err, sizeof(err))
+			    : _tag_row(x, &c, err, sizeof(err));
 		if (k == -ENOSPC && kind == _TAGS)
 			snprintf(err, sizeof(err), "name table full");
 		if (k == -ENOMEM) {

@@ -297,6 +297,40 @@ def part_small(pen, d):
               "usage error %r: '%s' (%d: %s)"
               % (args, what, p.returncode, p.stderr.strip()[:160]))
 
+    # catalog names are text: a row with bytes that are not UTF-8 is
+    # refused by line and column (the JSON output stays valid)
+    badc = os.path.join(d, "badcat.csv")
+    with open(badc, "wb") as f:
+        f.write(b"id,tags\na,\"x\xffy\"\nb,ok\nc,cat\x01\n")
+    p = replay(pen, [log, "--catalog-csv", badc, "--summary", "--json"])
+    check(p.returncode == 1 and
+          "badcat.csv:2: column tags: not UTF-8 text" in p.stderr and
+          "badcat.csv:4: column tags: not UTF-8 text" in p.stderr and
+          json.loads(p.stdout)["catalog_rejected"] == 2,
+          "catalog cells that are not text are refused by line\n"
+          + p.stderr)
+
+    # a catalog with lone-CR line ends is sized by its real lines
+    crc = os.path.join(d, "catcr.csv")
+    with open(crc, "w", newline="") as f:
+        f.write("\r".join(["id,category"] + ["e%d,c%d" % (i, i % 5)
+                                             for i in range(300)]) + "\r")
+    p = replay(pen, [log, "--catalog-csv", crc, "--summary", "--json"])
+    check(json.loads(p.stdout or "{}").get("catalog") == 300,
+          "a lone-CR catalog loads every row\n" + p.stderr[-300:])
+
+    # a JSON catalog with a BOM, CRLF and lone-CR line ends, a blank line
+    bom = os.path.join(d, "bom.jsonl")
+    with open(bom, "wb") as f:
+        f.write(b'\xef\xbb\xbf{"id":"a","category":"x"}\r\n'
+                b'{"id":"b","category":"y"}\r{"id":"c"}\r\r'
+                b'{"id":"d","category":"z"}\n')
+    p = replay(pen, [log, "--catalog", bom, "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(s.get("catalog") == 4 and s.get("catalog_rejected") == 0,
+          "a JSON catalog's BOM and CR line ends are read as lines\n"
+          + p.stderr[-300:])
+
     # a log that is its own catalog: repeated ids count once
     selfc = os.path.join(d, "self.csv")
     with open(selfc, "w") as f:
