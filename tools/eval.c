@@ -603,17 +603,22 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 			if (*past)
 				continue;
 			x->seg->t_last = e->time_ms;
-		} else if (split == EC_VALID ||
-		    (split == EC_TEST && !x->tuning)) {
+		} else if (split != EC_NONE) {
+			/* Neighbour passes at every target, evaluated in this
+			 * pass or not (tuning skips the test targets): the
+			 * lists a validation target sees are the same in
+			 * every pass. */
 			if ((rc = rc_publish(run, buf, nb)))
 				break;
 			nb = 0;
 			rc_drain(run);
 			ec_nbr_at(&x->nb, &run->r, e->time_ms);
-			if ((rc = _target(x, i, e)))
-				return rc;
-			x->done++;
-			_bar(x, false);
+			if (split == EC_VALID || !x->tuning) {
+				if ((rc = _target(x, i, e)))
+					return rc;
+				x->done++;
+				_bar(x, false);
+			}
 		}
 		buf[nb++] = *e;
 		if (e->geo_cell)

@@ -498,6 +498,16 @@ def part_movielens(pen, data):
         check(v["lift"] > 0.10 and v["lo"] > 0,
               "profile lifts NDCG@10 over popularity by > 10 %% (%+.1f %%)"
               % (100 * v["lift"]))
+        # --tune scores the settings as given as the plain run does
+        # (its passes skip the test targets, not the neighbour passes
+        # made at them)
+        t = report(pen, args + ["--tune", "--tune-budget", "1"])
+        check(t is not None and
+              abs(t[0]["tuned"]["given_validation_ndcg"] -
+                  s["context"]["validation_ndcg"]) < 1e-9,
+              "--tune's validation NDCG as given equals the plain run's "
+              "(%s vs %s)" % (t and t[0]["tuned"]["given_validation_ndcg"],
+                              s["context"]["validation_ndcg"]))
     print("eval on MovieLens: %.2f s wall" % el)
 
 
