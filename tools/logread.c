@@ -531,9 +531,17 @@ int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
 			    (rc = _csv_line(c))) {
 				if (rc < 0)
 					return rc;
+				/* RFC 4180 lets a quoted field span lines,
+				 * so the lines after the quote were taken
+				 * into it: say which, they are lost. */
+				char span[96] = "";
+				if (c->lineno > c->recline)
+					snprintf(span, sizeof(span),
+					    " (lines %zu..%zu read into it, none of them learned)",
+					    c->recline, c->lineno);
 				snprintf(err, errlen,
-				    "column %u: quoted field not closed",
-				    c->n + 1);
+				    "column %u: quoted field not closed%s",
+				    c->n + 1, span);
 				return -EINVAL;
 			}
 		}
