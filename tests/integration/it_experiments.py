@@ -301,28 +301,24 @@ def main():
                 x = json.loads(cli("experiments", "--json").stdout)
                 return sum(v["exposures"]
                            for v in x["experiments"][0]["variants"])
+            def load(defn):
+                return cli("experiments", "load", "-",
+                           input=json.dumps(defn) + "\n").returncode == 0
+
+            def epsilon(e):  # the experiment, its treatment's epsilon e
+                return dict(later, variants=[
+                    EXPERIMENT["variants"][0],
+                    dict(EXPERIMENT["variants"][1], epsilon=e)])
             before = exposures()
             later = dict(EXPERIMENT, stop="2099-01-01T00:00:00Z")
-            r = cli("experiments", "load", "-",
-                    input=json.dumps(later) + "\n")
-            check(r.returncode == 0 and exposures() == before > 0,
+            check(load(later) and exposures() == before > 0,
                   "a new stop time keeps the counts: %d" % exposures())
-            changed = dict(later, variants=[
-                EXPERIMENT["variants"][0],
-                dict(EXPERIMENT["variants"][1], epsilon=0.1)])
-            r = cli("experiments", "load", "-",
-                    input=json.dumps(changed) + "\n")
-            check(r.returncode == 0 and exposures() == 0,
+            check(load(epsilon(0.1)) and exposures() == 0,
                   "a changed variant starts anew: %d" % exposures())
             # two fresh starts on from the first run (the slot's
             # generation back to the first's parity): the users ranked
             # now are counted again, once each
-            again = dict(later, variants=[
-                EXPERIMENT["variants"][0],
-                dict(EXPERIMENT["variants"][1], epsilon=0.2)])
-            r = cli("experiments", "load", "-",
-                    input=json.dumps(again) + "\n")
-            check(r.returncode == 0, "reload: " + r.stderr.strip())
+            check(load(epsilon(0.2)), "reloaded")
             for u in users[1:51]:
                 body = {"user_id": u, "candidates": [
                     {"entity_id": "i%d" % k, "score": 1.0}

@@ -489,6 +489,20 @@ static int _health_on(int fd)
 	return atoi(buf + 9); /* "HTTP/1.1 200" */
 }
 
+/* Starts h with flags and waits for its server to be ready; a handle. */
+static pen_t *_up(struct hx *h, const char **flags)
+{
+	pen_t *p;
+	hx_start(h, flags);
+	REQUIRE(pen_open(h->instance, &p, NULL, 0) == 0);
+	const struct reg_proc *sp =
+	    reg_proc(client_region(p), reg_proc_server(client_region(p)));
+	for (int i = 0; i < 500 && !ck_pr_load_uint((unsigned *)&sp->ready);
+	     i++)
+		hx_sleep_ms(10);
+	return p;
+}
+
 /*
  * max_connections holds for the server, whichever thread's socket the
  * kernel picks: 4 threads, a limit of 4, 4 kept-alive connections all
@@ -507,14 +521,7 @@ static void _conn_limit(int argc, char **argv)
 	const char *flags[] = { "--shards=1", "--no-snapshot", "--udp-listen=",
 		"--tcp-listen=", "--forward-listen=", "--rank-listen=", http,
 		"--server-threads=4", "--max-connections=4", NULL };
-	hx_start(&h, flags);
-	pen_t *p;
-	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
-	const struct reg_proc *sp =
-	    reg_proc(client_region(p), reg_proc_server(client_region(p)));
-	for (int i = 0; i < 500 && !ck_pr_load_uint((unsigned *)&sp->ready);
-	     i++)
-		hx_sleep_ms(10);
+	pen_t *p = _up(&h, flags);
 	int fd[5];
 	for (unsigned i = 0; i < 4; i++) {
 		fd[i] = _tcp(port);
@@ -560,7 +567,8 @@ static void _conn_limit(int argc, char **argv)
 	flags[7] = "--server-threads=2";
 	hx_start(&h, flags);
 	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
-	sp = reg_proc(client_region(p), reg_proc_server(client_region(p)));
+	const struct reg_proc *sp =
+	    reg_proc(client_region(p), reg_proc_server(client_region(p)));
 	for (int i = 0; i < 500 && ck_pr_load_uint((unsigned *)&sp->starts) < 2;
 	     i++)
 		hx_sleep_ms(10);
@@ -653,14 +661,7 @@ static void _edges(int argc, char **argv)
 		"--udp-listen=", "--tcp-listen=", "--forward-listen=", rank,
 		http, "--server-threads=2", "--max-connections=3",
 		"--idle-timeout-s=1", "--max-request-bytes=10000", NULL };
-	hx_start(&h, flags);
-	pen_t *p;
-	REQUIRE(pen_open(h.instance, &p, NULL, 0) == 0);
-	const struct reg_proc *sp =
-	    reg_proc(client_region(p), reg_proc_server(client_region(p)));
-	for (int i = 0; i < 500 && !ck_pr_load_uint((unsigned *)&sp->ready);
-	     i++)
-		hx_sleep_ms(10);
+	pen_t *p = _up(&h, flags);
 	static char buf[1 << 16];
 	char req[1024];
 	const char *health = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
