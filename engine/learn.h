@@ -156,11 +156,15 @@
  * Temporal and device counters are 8-bit and saturate by halving the whole
  * histogram, which keeps its proportions; per verb counts are 32-bit.
  *
- * Order independence holds for w, mass, the counts and histograms as long as
+ * Order independence holds for w, mass and the per-verb counts as long as
  * no admission swap happens and the profile does not drift (up to float
- * rounding: weights are floats); admission, the geo table, the drift
- * detector, sessions, the recent-items memory and the weekly history
- * depend on the order of arrival by nature.
+ * rounding: weights are floats), and for the 8-bit histograms until one
+ * of their cells first saturates: the halving then rounds each cell down
+ * at that moment, so after it the proportions depend a little on the
+ * order (200 morning and 300 evening events read 100:172 in time order,
+ * 200:172 reversed, within one halving's rounding of 2:3). Admission,
+ * the geo table, the drift detector, sessions, the recent-items memory
+ * and the weekly history depend on the order of arrival by nature.
  *
  * Threads: none of these functions touches anything but its arguments; the
  * caller serializes access to one profile (only the owning shard writes it).

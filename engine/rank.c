@@ -1432,14 +1432,17 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 		m = m + 1 < k ? m + 1 : k;
 	}
 	/* Relevance on [0, 1]: MMR min-max normalizes anyway, and a huge
-	 * score range cannot overflow. */
+	 * score range cannot overflow. A top score below ~5.6e-309 has no
+	 * finite reciprocal: then a division each (a score is finite and at
+	 * most the top, so is its share). */
 	double top_s = score[ord[0]];
 	double inv = top_s > 0.0 ? 1.0 / top_s : 0.0;
+	bool divide = !isfinite(inv);
 
 	for (unsigned r = 0; r < np; r++) {
 		const struct cat_item *ci = c[ord[r]].item;
 
-		rel[r] = score[ord[r]] * inv;
+		rel[r] = divide ? score[ord[r]] / top_s : score[ord[r]] * inv;
 		items[r] = ci ? &ci->item : NULL;
 	}
 	met_sim_default(&sim);

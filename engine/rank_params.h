@@ -38,7 +38,7 @@
 	D(time_open_strength, 0.5, 0.0, 10.0,                                                                                                          \
 	    "time factor of a candidate without a start (a place, a product) in a category the user is active in now: 1 + this x preference")          \
 	D(dist_scale_km, 5.0, 0.01, 20000.0,                                                                                                           \
-	    "distance at which the location factor is halfway from dist_max to dist_min (e-folding scale, km)")                                        \
+	    "e-folding distance of the location factor, km: dist_min + (dist_max - dist_min) x exp(-d / scale), halfway at scale x ln 2")              \
 	D(dist_min, 0.5, 0.1, 1.0,                                                                                                                     \
 	    "location factor of a candidate far from the user and their places")                                                                       \
 	D(dist_max, 1.5, 1.0, 2.0,                                                                                                                     \

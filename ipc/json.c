@@ -1121,6 +1121,10 @@ static int _cat_check(struct _cat *c)
 			    "out of range -180..180");
 		o->has_location = true;
 	}
+	/* outdoor is indoor's negation (as in a rank request's
+	 * attributes): both alike contradict each other. */
+	if (o->indoor >= 0 && o->outdoor >= 0 && o->indoor == o->outdoor)
+		return _cat_fail(c, root, "outdoor", "contradicts indoor");
 	return 0;
 }
 

@@ -154,7 +154,8 @@ enum evt_reason json_event_input(const char *line, size_t len,
  * A catalog line: {"id": "...", "category": "...", "tags": [...],
  * "start_time": RFC 3339 or number (same rule as event timestamps),
  * "lat"/"lon" (or "latitude"/"longitude"/"lng") or "location": {lat, lon},
- * "indoor", "outdoor", "group_friendly", "sensitive": booleans,
+ * "indoor", "outdoor" (its negation: both alike are refused),
+ * "group_friendly", "sensitive": booleans,
  * "price_level": 0..4}.
  * Strings borrow the input or w->scratch.
  */

@@ -56,9 +56,11 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	    geo_encode(ci->lat, ci->lon, r->hdr->limits.geo_precision,
 		&it->geo_cell))
 		return -EINVAL;
-	it->setting = ci->indoor == 1 ? ITEM_INDOOR
-	    : ci->outdoor == 1	      ? ITEM_OUTDOOR
-				      : ITEM_SETTING_UNKNOWN;
+	/* indoor: false says outdoor, as outdoor: true does (and the
+	 * parser refused the two saying opposite things). */
+	it->setting = ci->indoor == 1 || ci->outdoor == 0 ? ITEM_INDOOR
+	    : ci->indoor == 0 || ci->outdoor == 1	  ? ITEM_OUTDOOR
+						  : ITEM_SETTING_UNKNOWN;
 	it->group_friendly =
 	    ci->group_friendly < 0 ? 0 : (uint8_t)(ci->group_friendly + 1);
 	it->price_level = ci->price_level < 0 ? 255 : (uint8_t)ci->price_level;

@@ -198,6 +198,13 @@ static void one_round(struct rng *r, const struct lrn_params *lp,
 			    ? 0.0
 			    : ldexp(rng_uniform(r),
 				  (int)rng_below(r, 200) - 150);
+	else if (spread == 1 && rng_below(r, 2) == 0)
+		/* double denormals: the top score's reciprocal is inf */
+		for (unsigned i = 0; i < n; i++)
+			g_c[i].base = rng_below(r, 4) == 0
+			    ? 0.0
+			    : ldexp(rng_uniform(r),
+				  -1030 - (int)rng_below(r, 40));
 	if (has_p)
 		fix_profile(r, &p, lp, g_c, g_items, n,
 		    (unsigned)rng_below(r, 600));

@@ -18,15 +18,18 @@
 #define N_ALL 45 /* the catalog; the users learned on items N.. */
 static const char *const CATS[3] = { "music", "sports", "food" };
 
+/* Odd items are outdoor, even ones indoor, said both ways. */
+static const char *const _setting[4] = { "\"indoor\":true", "\"indoor\":false",
+	"\"outdoor\":false", "\"outdoor\":true" };
+
 static void _catalog(struct hx *h)
 {
 	char lines[16384];
 	size_t n = 0;
 	for (unsigned i = 0; i < N_ALL; i++)
 		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
-		    "{\"id\":\"item-%u\",\"category\":\"%s\",\"tags\":[\"t%u\",\"%s-x\"],\"%s\":true}\n",
-		    i, CATS[i % 3], i % 5, CATS[i % 3],
-		    i % 2 ? "outdoor" : "indoor");
+		    "{\"id\":\"item-%u\",\"category\":\"%s\",\"tags\":[\"t%u\",\"%s-x\"],%s}\n",
+		    i, CATS[i % 3], i % 5, CATS[i % 3], _setting[i % 4]);
 	char out[4096], err[4096];
 	CHECK_EQ_INT(hx_cli(h, lines, n, out, sizeof(out), err, sizeof(err),
 			 "catalog", "load", "-", NULL),

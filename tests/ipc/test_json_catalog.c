@@ -112,6 +112,10 @@ static void test_errors(void)
 	bad("{\"id\":\"a\",\"location\":[1,2]}", -EINVAL, "location");
 	bad("{\"id\":\"a\",\"indoor\":1}", -EINVAL, "indoor");
 	bad("{\"id\":\"a\",\"outdoor\":\"yes\"}", -EINVAL, "outdoor");
+	bad("{\"id\":\"a\",\"indoor\":true,\"outdoor\":true}", -EINVAL,
+	    "outdoor");
+	bad("{\"id\":\"a\",\"indoor\":false,\"outdoor\":false}", -EINVAL,
+	    "outdoor");
 	bad("{\"id\":\"a\",\"group_friendly\":0}", -EINVAL, "group_friendly");
 	bad("{\"id\":\"a\",\"price_level\":5}", -EINVAL, "price_level");
 	bad("{\"id\":\"a\",\"price_level\":-1}", -EINVAL, "price_level");
