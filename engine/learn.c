@@ -182,9 +182,16 @@ double lrn_event_signal(const struct lrn_params *prm,
 {
 	double s = lrn_signal(prm, e);
 
-	/* An impression is examined less the lower it is shown. */
-	if (e->type == EVT_IMPRESSION)
-		return s / log2((double)(e->position ? e->position : 1) + 1.0);
+	/* An impression is examined less the lower it is shown, and each
+	 * earlier showing of the entity halves what one more says (its
+	 * impressions together stay within impression_signal / (1 -
+	 * repeat_ratio)). */
+	if (e->type == EVT_IMPRESSION) {
+		s /= log2((double)(e->position ? e->position : 1) + 1.0);
+		if (prior_views > 0)
+			s *= pow(prm->repeat_ratio, (double)prior_views);
+		return s;
+	}
 	if (e->type != EVT_VIEW && e->type != EVT_CLICK)
 		return s;
 	bool implicit = _has_implicit(e);
@@ -689,6 +696,12 @@ static unsigned _recent_views(const struct lrn_profile *p, uint64_t key)
 	return i < 0 ? 0 : _SEEN_VIEWS(p->seen[i]);
 }
 
+static unsigned _recent_impressions(const struct lrn_profile *p, uint64_t key)
+{
+	int i = _seen_find(p, _seen_key(key));
+	return i < 0 ? 0 : _SEEN_IMPS(p->seen[i]);
+}
+
 /* Neither viewed nor acted on: an entry of impressions alone. */
 static bool _seen_shown_only(uint32_t x)
 {
@@ -1084,9 +1097,11 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	}
 	_inc32(&p->events);
 
-	unsigned views = 0;
+	unsigned views = 0; /* earlier views (impressions) of the entity */
 	if (e->type == EVT_VIEW && e->entity_key != 0)
 		views = _recent_views(p, e->entity_key);
+	else if (e->type == EVT_IMPRESSION && e->entity_key != 0)
+		views = _recent_impressions(p, e->entity_key);
 	if (item == NULL) {
 		/* A search without matched tags is an ordinary search, not a
 		 * catalog miss. */

@@ -423,9 +423,10 @@ double lrn_signal(const struct lrn_params *prm, const struct evt_record *e);
 
 /*
  * The signal after the implicit-feedback rules of the header comment, for
- * an event whose entity was viewed `prior_views` times before (in the
- * recent-items memory). Equals lrn_signal() for plain events (unless
- * repeat_plain and prior_views > 0).
+ * an event whose entity was viewed `prior_views` times before (for an
+ * impression event: shown that many times; in the recent-items memory).
+ * Equals lrn_signal() for plain events (unless repeat_plain and
+ * prior_views > 0).
  */
 double lrn_event_signal(const struct lrn_params *prm,
     const struct evt_record *e, unsigned prior_views);

@@ -627,8 +627,11 @@ struct pen_erase_report {
  * published), the copy in the instance's snapshot on disk (rewritten),
  * and records the erasure in the audit trail (by pseudonym). Events of the
  * user still in flight from other producers may build a new profile; to
- * stop that, withdraw consent too (pen_consent_set). 0 (out filled; may be
- * NULL), -ETIMEDOUT, or another negative errno with a message in err.
+ * stop that, withdraw consent too (pen_consent_set), before or after: a
+ * consent decision survives the erasure (the key and the decision only,
+ * in memory and in the snapshot). had_profile: something learned was
+ * there. 0 (out filled; may be NULL), -ETIMEDOUT, or another negative
+ * errno with a message in err.
  */
 int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
     struct pen_erase_report *out, char *err, size_t errlen);

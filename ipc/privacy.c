@@ -120,14 +120,18 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 	const struct reg_header *h = r->hdr;
 	rep.user_key = evt_user_key(&h->limits, user_id, len);
 	struct lrn_profile lp;
-	rep.had_profile = prof_read(r, rep.user_key, &lp) == 0;
+	/* A record that keeps only a consent decision holds no profile. */
+	rep.had_profile = prof_read(r, rep.user_key, &lp) == 0 && lp.events;
 	rc = _control(p, rep.user_key, EVT_CTL_ERASE, 0, timeout_ms);
-	if (rc) {
+	if (rc == -ETIMEDOUT)
 		snprintf(err, errlen,
-		    "the erasure is published but its worker has not applied it within %u ms: %s",
-		    timeout_ms, strerror(-rc));
+		    "the erasure is published but its worker has not applied it within %u ms",
+		    timeout_ms);
+	else if (rc)
+		snprintf(err, errlen, "the erasure could not be published: %s",
+		    pen_strerror(rc));
+	if (rc)
 		return rc;
-	}
 	if (h->state_dir[0]) {
 		char path[512];
 		bool found = false;

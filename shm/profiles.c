@@ -194,6 +194,24 @@ int prof_delete(const struct reg *r, unsigned s, uint64_t key)
 	return 0;
 }
 
+int prof_forget(const struct reg *r, unsigned s, uint64_t key)
+{
+	struct prof_ref ref;
+	if (prof_find(r, s, key, &ref))
+		return -ENOENT;
+	struct prof_slot *slot = reg_shard_records(r, s) + ref.rec;
+	if (!(slot->p.consent & EVT_CONSENT_SET(EVT_PURPOSES)))
+		return prof_delete(r, s, key);
+	bool held = slot->p.events != 0;
+	struct lrn_profile kept;
+	lrn_profile_init(&kept, key);
+	kept.consent = slot->p.consent;
+	prof_write_begin(slot);
+	slot->p = kept;
+	prof_write_end(slot);
+	return held ? 0 : -ENOENT;
+}
+
 unsigned prof_repair_count(const struct reg *r, unsigned s)
 {
 	const struct prof_index *idx = reg_shard_index(r, s);

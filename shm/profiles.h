@@ -65,6 +65,15 @@ static inline void prof_write_end(struct prof_slot *slot)
  */
 int prof_delete(const struct reg *r, unsigned s, uint64_t key);
 
+/*
+ * Worker of shard s only: forgets what the profile of `key` learned. One
+ * holding a consent decision keeps its key and the decision (a
+ * consent-only record: an objection outlives the profile it objected
+ * to); any other is deleted (prof_delete). Returns 0 when the profile
+ * held anything learned (events), -ENOENT otherwise.
+ */
+int prof_forget(const struct reg *r, unsigned s, uint64_t key);
+
 /* Profiles in shard s: records handed out minus free ones. */
 static inline uint32_t prof_count(const struct reg *r, unsigned s)
 {

@@ -187,7 +187,10 @@ static void _erase(const struct reg *r, unsigned s, struct ring_block *b,
     const struct evt_record *e, uint64_t *counters)
 {
 	struct shard_intent *in = &reg_shard(r, s)->intent;
-	if (prof_delete(r, s, e->user_key) == 0)
+	/* A consent decision stays (prof_forget): the objection of a user
+	 * who withdrew and then asked for erasure must hold for what comes
+	 * later. */
+	if (prof_forget(r, s, e->user_key) == 0)
 		counters[REG_C_ERASED]++;
 	if (in->undo.p.user_key == e->user_key)
 		memset(&in->undo, 0, sizeof(in->undo));
@@ -526,23 +529,11 @@ unsigned shard_sweep(const struct reg *r, unsigned s, int64_t now_ms,
 	for (unsigned k = 0; k < budget && k < n; k++) {
 		uint32_t at = sh->sweep_at < n ? sh->sweep_at : 0;
 		sh->sweep_at = at + 1;
-		struct prof_slot *slot = &recs[at];
-		struct lrn_profile *p = &slot->p;
-		if (!p->user_key || !p->events || p->last_ms >= before)
-			continue;
-		if (p->consent & EVT_CONSENT_SET(EVT_PURPOSES)) {
-			/* What was learned goes; the user's decision stays
-			 * (a consent-only record, as a withdrawal leaves). */
-			struct lrn_profile kept;
-			lrn_profile_init(&kept, p->user_key);
-			kept.consent = p->consent;
-			prof_write_begin(slot);
-			*p = kept;
-			prof_write_end(slot);
+		const struct lrn_profile *p = &recs[at].p;
+		/* What was learned goes; a decision stays (prof_forget). */
+		if (p->user_key && p->events && p->last_ms < before &&
+		    prof_forget(r, s, p->user_key) == 0)
 			removed++;
-		} else if (prof_delete(r, s, p->user_key) == 0) {
-			removed++;
-		}
 	}
 	counters[REG_C_RETIRED] += removed;
 	return removed;

@@ -302,6 +302,22 @@ static int _copy_rest(struct _sfile *in, struct _sfile *out, uint64_t left)
 	return 0;
 }
 
+/*
+ * What an erasure leaves of the user's record in the file: nothing, or,
+ * when it holds a consent decision, the key and the decision (as the
+ * worker's prof_forget leaves the region). Turns *p into that; false
+ * when nothing stays.
+ */
+static bool _keeps_decision(struct lrn_profile *p)
+{
+	if (!(p->consent & EVT_CONSENT_SET(EVT_PURPOSES)))
+		return false;
+	uint8_t consent = p->consent;
+	lrn_profile_init(p, p->user_key);
+	p->consent = consent;
+	return true;
+}
+
 /* The erasure proper, under the lock (snap_erase). */
 static int _erase(const struct reg *r, const char *path, uint64_t user_key,
     bool *found, char *err, size_t errlen)
@@ -330,11 +346,16 @@ static int _erase(const struct reg *r, const char *path, uint64_t user_key,
 	nh.profiles = 0;
 	for (uint64_t i = 0; !rc && i < h.profiles; i++) {
 		struct lrn_profile p;
-		if (fread(&p, sizeof(p), 1, in.f) != 1)
+		if (fread(&p, sizeof(p), 1, in.f) != 1) {
 			rc = -EPROTO;
-		else if (p.user_key == user_key)
+			break;
+		}
+		bool keep = true;
+		if (p.user_key == user_key) {
 			*found = true;
-		else if (!(rc = _put(&out, &p, sizeof(p))))
+			keep = _keeps_decision(&p);
+		}
+		if (keep && !(rc = _put(&out, &p, sizeof(p))))
 			nh.profiles++;
 	}
 	if (!rc)

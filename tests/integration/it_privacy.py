@@ -143,6 +143,19 @@ def part_under_load(daemon, pen, d):
         c = json.loads(x.cli("consent", "alice", "--json").stdout)
         check(c["personalization"]["decision"] == "withdrawn",
               "the withdrawal is kept")
+        # withdrawn first, erased after: the objection outlives the
+        # erasure, so later events are still not learned
+        x.send(events("hana", 3, now))
+        x.wait_events("hana", 3)
+        x.cli("consent", "hana", "--personalization", "no")
+        r = x.cli("erase", "hana")
+        x.send(events("hana", 4, now + 5000))
+        time.sleep(0.3)
+        c = json.loads(x.cli("consent", "hana", "--json").stdout)
+        check(r.returncode == 0 and x.profile("hana") is None and
+              c["personalization"]["decision"] == "withdrawn",
+              "withdraw then erase: the objection stays, nothing is "
+              "learned after (%s)" % c["personalization"])
         ex = json.loads(x.cli("export", "alice").stdout)
         a = x.cli("audit", "show", "--action", "export", "--last",
                   "1").stdout

@@ -270,6 +270,15 @@ int main(void)
 		CHECK(lrn_consents(&lp, EVT_PURPOSE_ANALYTICS, false));
 		CHECK(lp.exp_seen == 0 && lp.exp_seen_hi == 0);
 		CHECK_EQ_INT(prof_read(&w, 89, &lp), -ENOENT);
+		/* erasing a user with a decision keeps the decision */
+		bool found = false;
+		CHECK_EQ_INT(snap_erase(&w, kpath, 88, &found, err,
+				 sizeof(err)),
+		    0);
+		CHECK(found);
+		REQUIRE(snap_find(kpath, 88, &lp, err, sizeof(err)) == 0);
+		CHECK(lp.events == 0 &&
+		    !lrn_consents(&lp, EVT_PURPOSE_PERSONALIZATION, false));
 		unlink(kpath);
 		reg_detach(&w);
 		reg_unlink(iw);
