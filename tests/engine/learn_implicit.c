@@ -4,6 +4,7 @@
  * DESIGN.md constants; curves are monotone and bounded; skipping never
  * outweighs acting.
  */
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -198,6 +199,34 @@ int main(void)
 	e.scroll_depth = 0.001f;
 	double act = lrn_event_signal(&prm, &e, 0);
 	CHECK(skip > -0.04 && act > 0.1125 - 1e-3 && act + skip > 0.0);
+
+	/* The same for impression events, through lrn_apply (the profile
+	 * counts the earlier impressions): a click, then 20 impressions of
+	 * the item at the top slot; the weight stays above the click's
+	 * 0.03 - 0.1 x 0.04 and the sum of the impressions is the geometric
+	 * -0.002 x (1 - 0.5^20) / (1 - 0.5) = -0.0039999962. */
+	{
+		struct lrn_profile p;
+		struct lrn_item it = { .category = 33,
+			.n_tags = 1,
+			.tags = { 11 } };
+		lrn_profile_init(&p, USER);
+		e = ev(EVT_CLICK);
+		lrn_apply(&p, &prm, &e, &it);
+		double w0 = p.tags[0].w;
+		for (int k = 0; k < 20; k++) {
+			e = ev(EVT_IMPRESSION);
+			e.position = 1;
+			lrn_apply(&p, &prm, &e, &it);
+		}
+		/* seen[] counts impressions up to 15: the 16th on repeat
+		 * 0.5^15 each, a few 1e-7 more */
+		CHECK_NEAR(p.tags[0].w - w0,
+		    -0.002 * (1 - pow(0.5, 15)) / 0.5 -
+			5 * 0.002 * pow(0.5, 15),
+		    1e-6);
+		CHECK(p.tags[0].w > 0.03 - 0.004 - 1e-6);
+	}
 
 	return check_done("learn implicit feedback");
 }
