@@ -191,7 +191,8 @@ function renderInsights(ins) {
 function renderSegments(sg) {
   $("segments-meta").textContent = sg.version ?
     "refresh " + sg.version + " \u00b7 " + fmt(sg.users) + " users \u00b7 k " +
-    sg.k + " \u00b7 silhouette " + sg.silhouette.toFixed(2) :
+    sg.k + " \u00b7 silhouette " +
+    (sg.silhouette === null ? "-" : sg.silhouette.toFixed(2)) :
     "no refresh yet";
   rows("segments", sg.segments, (g) => {
     const traits = Object.entries(g.traits).sort((a, b) =>
@@ -250,25 +251,29 @@ async function getJSON(path) {
   return r.json();
 }
 
+// Each panel from its own route: one that fails leaves the others drawn
+// and is named in the error line.
+const PANELS = [["/api/status", renderStatus], ["/api/history", renderHistory],
+  ["/api/insights", renderInsights], ["/api/segments", renderSegments],
+  ["/api/serving", renderServing], ["/api/experiments", renderExperiments]];
+
 async function refresh() {
-  try {
-    const [st, h, ins, sg, sv, ex] = await Promise.all(["/api/status",
-      "/api/history", "/api/insights", "/api/segments", "/api/serving",
-      "/api/experiments"].map(getJSON));
-    renderStatus(st);
-    renderHistory(h);
-    renderInsights(ins);
-    renderSegments(sg);
-    renderServing(sv);
-    renderExperiments(ex);
-    $("fetch-error").hidden = true;
-    document.body.dataset.refreshes = String(++refreshes);
-    document.body.dataset.ready = "1";
-  } catch (e) {
-    const err = $("fetch-error");
-    err.textContent = "refresh failed: " + e.message;
-    err.hidden = false;
-  }
+  const got = await Promise.allSettled(PANELS.map(([url]) => getJSON(url)));
+  const failed = [];
+  got.forEach((g, i) => {
+    const [url, render] = PANELS[i];
+    try {
+      if (g.status !== "fulfilled") throw g.reason;
+      render(g.value);
+    } catch (e) {
+      failed.push(url + ": " + e.message);
+    }
+  });
+  const err = $("fetch-error");
+  err.textContent = failed.length ? "refresh failed: " + failed.join("; ") : "";
+  err.hidden = failed.length === 0;
+  document.body.dataset.refreshes = String(++refreshes);
+  if (failed.length === 0) document.body.dataset.ready = "1";
 }
 
 refresh();
