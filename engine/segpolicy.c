@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/event.h"
+
 __attribute__((format(printf, 3, 4))) static void _msg(char *err, size_t errlen,
     const char *fmt, ...)
 {
@@ -93,10 +95,12 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 		*eq = 0;
 		const char *v = eq + 1;
 		if (!strcmp(kv, "name")) {
-			if (!*v || strlen(v) > SP_NAME_MAX) {
+			/* Shown on the page, in JSON and in metric labels. */
+			if (!*v || strlen(v) > SP_NAME_MAX ||
+			    !evt_text_ok(v, strlen(v))) {
 				_msg(err, errlen,
-				    "segment %lu: a name of 1..%d bytes", id,
-				    SP_NAME_MAX);
+				    "segment %lu: a name of 1..%d bytes of UTF-8 text",
+				    id, SP_NAME_MAX);
 				return -EINVAL;
 			}
 			snprintf(o->name, sizeof(o->name), "%s", v);

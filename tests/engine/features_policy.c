@@ -99,7 +99,7 @@ int main(void)
 		"3:colour=red", "3:strategy=chaotic", "3:epsilon=9",
 		"3:epsilon=nan", "3:name=", "3:justaword", "3:epsilon=1.5",
 		"3:mmr_lambda=4.5", "3:epsilon=", "3:context_weight=6",
-		"3:name=a,3:name=b" };
+		"3:name=a,3:name=b", "3:name=a\xff\xfe", "3:name=caf\xc3" };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
 		CHECK_EQ_INT(sp_overrides_parse(bad[i], NULL, 0, err,
