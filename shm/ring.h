@@ -81,11 +81,20 @@ static inline void ring_release(struct ring_block *b, unsigned n)
 	ck_pr_store_uint(&b->ring.c_head, b->ring.c_head + n);
 }
 
-/* Records in the ring not yet released (any process, approximate). */
+/*
+ * Records in the ring not yet released (any process, approximate). The
+ * consumer's head first: it never passes the producer's tail, so a tail
+ * read after it is at least as far (read the other way round, a consumer
+ * moving between the two loads made the difference wrap to ~4e9); the
+ * clamp covers a ring read while it is being laid out.
+ */
 static inline unsigned ring_backlog(struct ring_block *b)
 {
-	return ck_pr_load_uint(&b->ring.p_tail) -
-	    ck_pr_load_uint(&b->ring.c_head);
+	unsigned head = ck_pr_load_uint(&b->ring.c_head);
+	ck_pr_fence_load();
+	unsigned n = ck_pr_load_uint(&b->ring.p_tail) - head;
+	unsigned cap = b->ring.size ? b->ring.size - 1 : 0;
+	return n < cap ? n : cap;
 }
 
 /*

@@ -4,6 +4,7 @@
 #include "workers/dash.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,8 +192,16 @@ int dash_verbs(struct dash *d, pen_t *p, struct mx_verbs *out)
 	struct ins_report *r = malloc(sizeof(*r));
 	int rc = r ? _insights(d, p, r) : -ENOMEM;
 	if (!rc) {
-		memcpy(out->count, r->verbs, sizeof(out->count));
-		out->profiles = r->scanned;
+		/* A sampled scan (every n-th record) counts the sample:
+		 * scaled to all the profiles held, an estimate, not a sum
+		 * that falls as profiles pass DASH_SCAN_MAX. */
+		double scale = r->sampled && r->scanned
+		    ? (double)r->profiles / (double)r->scanned
+		    : 1.0;
+		for (unsigned i = 0; i < PEN_N_COUNT; i++)
+			out->count[i] =
+			    (uint64_t)llround((double)r->verbs[i] * scale);
+		out->profiles = r->sampled ? r->profiles : r->scanned;
 	}
 	free(r);
 	return rc;

@@ -608,6 +608,9 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	    me->started_ms; /* the first periodic one after an interval */
 	ck_pr_fence_store();
 	ck_pr_store_uint(&s.r.hdr->state, REG_RUNNING);
+	/* Recovered (snapshot loaded or region adopted) and serving, as
+	 * every child says of itself: /metrics' process_ready. */
+	ck_pr_store_uint(&me->ready, 1);
 	for (unsigned i = 1; i <= s.r.hdr->geo.shards; i++)
 		if (_spawn(&s, i))
 			return 1;

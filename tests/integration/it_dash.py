@@ -253,6 +253,14 @@ def mode_metrics(d, tmp):
     check(r.returncode == 0, "promtool check metrics: %s %s"
           % (r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
     s = parse(text)
+    up = {(lab.get("role"), lab.get("index")) for n, lab, v in s
+          if n == "penchant_process_up" and v == 1}
+    ready = {(lab.get("role"), lab.get("index")): v for n, lab, v in s
+             if n == "penchant_process_ready" and
+             (lab.get("role"), lab.get("index")) in up}
+    check(ready and all(v == 1 for v in ready.values()) and
+          any(r == "supervisor" for r, _ in ready),
+          "every process up, the supervisor too, is ready: %s" % ready)
     check(total(s, "penchant_applied_total") == st["applied"],
           "applied %d = status %d" % (total(s, "penchant_applied_total"),
                                       st["applied"]))
