@@ -16,6 +16,7 @@
  */
 #include "workers/server.h"
 
+#include <arpa/inet.h>
 #include <ck_pr.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -118,7 +119,8 @@ struct _srv {
 	unsigned n_http, n_mp;
 	struct _mthr *mthr;
 	unsigned n_mthr;
-	int stop_fd; /* eventfd: the msgpack threads stop */
+	int stop_fd;	    /* eventfd: the msgpack threads stop */
+	bool loopback_only; /* every http_listen address is a loopback one */
 	char health[256];
 	size_t health_len;
 	/* open HTTP connections (_hconn), guarded by hmu: the daemons'
@@ -249,6 +251,12 @@ static enum MHD_Result _send_as(struct _srv *s, struct MHD_Connection *conn,
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* Read as what it says it is, and never inside another site's
+	 * frame. */
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "frame-ancestors 'none'");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	enum MHD_Result rc = MHD_queue_response(conn, status, r);
@@ -535,6 +543,76 @@ static void _conn_moved(struct MHD_Connection *conn)
 		    (uint64_t)reg_now_mono_ms());
 }
 
+/*
+ * What an error message shows of a request's method or path: at most
+ * `max` bytes of it, bytes outside printable ASCII as %XX, so the JSON
+ * answer stays valid UTF-8 whatever was sent (and a cut never splits a
+ * character).
+ */
+static const char *_shown(const char *in, size_t max, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (size_t i = 0; in[i] && i < max && o + 4 <= cap; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch > 0x20 && ch < 0x7f) {
+			out[o++] = (char)ch;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[ch >> 4];
+		out[o++] = hex[ch & 15];
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Whether an address is a loopback one (127/8, ::1, v4-mapped 127/8). */
+static bool _loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/*
+ * A Host a loopback-only server answers: a loopback name or address,
+ * with or without a port. Anything else reaching a loopback listener
+ * came through a page whose DNS name was made to point at 127.0.0.1
+ * (DNS rebinding): a browser would let that page read the answers.
+ */
+static bool _host_ok(const char *host)
+{
+	if (!host)
+		return true; /* HTTP/1.0 */
+	size_t n = strlen(host);
+	if (host[0] == '[') { /* [v6]:port */
+		const char *e = strchr(host, ']');
+		return e && (size_t)(e - host) == 4 &&
+		    !strncmp(host, "[::1]", 5) && (e[1] == 0 || e[1] == ':');
+	}
+	const char *colon = memchr(host, ':', n);
+	size_t hl = colon ? (size_t)(colon - host) : n;
+	char name[64];
+	if (hl == 0 || hl >= sizeof(name))
+		return false;
+	memcpy(name, host, hl);
+	name[hl] = 0;
+	if (!strcasecmp(name, "localhost"))
+		return true;
+	struct in_addr a;
+	return inet_pton(AF_INET, name, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
+}
+
 /* The framing headers of a request, as _framing counts them. */
 struct _frame {
 	unsigned lengths; /* Content-Length headers */
@@ -610,6 +688,15 @@ static enum MHD_Result _start_request(struct _srv *s,
 		    : q->route == _R_HEALTH  ? MX_ROUTE_HEALTH
 		    : q->route == _R_METRICS ? MX_ROUTE_METRICS
 					     : MX_ROUTE_OTHER;
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	if (s->loopback_only && !_host_ok(host)) {
+		q->answered = true;
+		char shown[3 * 60 + 1];
+		return _refuse(s, conn, 403, "",
+		    "forbidden_host: Host '%s' is not a loopback name; this server listens on loopback only (a guard against DNS rebinding)",
+		    _shown(host, 60, shown, sizeof(shown)));
+	}
 	const char *cl, *why;
 	if (!_framing(conn, &cl, &why)) {
 		q->answered = true;
@@ -633,30 +720,6 @@ static enum MHD_Result _start_request(struct _srv *s,
 			return MHD_NO;
 	}
 	return MHD_YES;
-}
-
-/*
- * What an error message shows of a request's method or path: at most
- * `max` bytes of it, bytes outside printable ASCII as %XX, so the JSON
- * answer stays valid UTF-8 whatever was sent (and a cut never splits a
- * character).
- */
-static const char *_shown(const char *in, size_t max, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (size_t i = 0; in[i] && i < max && o + 4 <= cap; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		if (ch > 0x20 && ch < 0x7f) {
-			out[o++] = (char)ch;
-			continue;
-		}
-		out[o++] = '%';
-		out[o++] = hex[ch >> 4];
-		out[o++] = hex[ch & 15];
-	}
-	out[o] = 0;
-	return out;
 }
 
 /* The request is in: answer it. */
@@ -1410,6 +1473,9 @@ static int _start(struct _srv *s)
 		LOG(c, CFG_LOG_ERROR, _ROLE, "rank_listen: %s", strerror(-rc));
 		return 1;
 	}
+	s->loopback_only = s->n_http > 0;
+	for (unsigned i = 0; i < s->n_http; i++)
+		s->loopback_only &= _loopback(&s->http_addr[i].ss);
 	if (_start_http(s))
 		return 1;
 	for (unsigned i = 0; i < s->n_http; i++)

@@ -478,7 +478,8 @@ static int _tcp(unsigned port)
  * server closed it or said nothing for 3 s. */
 static int _health_on(int fd)
 {
-	static const char req[] = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char req[] =
+	    "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
 	char buf[4096];
 	if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1))
 		return -1;
@@ -664,7 +665,8 @@ static void _edges(int argc, char **argv)
 	pen_t *p = _up(&h, flags);
 	static char buf[1 << 16];
 	char req[1024];
-	const char *health = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *health =
+	    "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
 	const char *body = "{\"user_id\":\"u1\",\"candidates\":[{\"entity_id"
 			   "\":\"a\",\"score\":1}]}";
 	static const char *const framing[2] = {
@@ -675,7 +677,7 @@ static void _edges(int argc, char **argv)
 		"both Content-Length and Transfer-Encoding" };
 	for (unsigned i = 0; i < 2; i++) {
 		int n = snprintf(req, sizeof(req),
-		    "POST /v1/rank HTTP/1.1\r\nHost: x\r\n");
+		    "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\n");
 		n += snprintf(req + n, sizeof(req) - (size_t)n, framing[i],
 		    strlen(body));
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s%s",
@@ -689,25 +691,58 @@ static void _edges(int argc, char **argv)
 	}
 	/* the same Content-Length twice is one length */
 	int n = snprintf(req, sizeof(req),
-	    "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+	    "GET /v1/health HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
 	    "Content-Length: 0\r\nConnection: close\r\n\r\n");
 	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
 	CHECK(!strncmp(buf, "HTTP/1.1 200", 12));
 
 	uint64_t big = _pctr(p, REG_C_SRV_HTTP_TOO_BIG);
 	n = snprintf(req, sizeof(req),
-	    "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: "
+	    "GET /v1/health HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
 	    "5000000\r\n\r\n");
 	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
 	CHECK(!strncmp(buf, "HTTP/1.1 413", 12) && _has(buf, "too_big: "));
 	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_TOO_BIG), big + 1);
 
 	n = snprintf(req, sizeof(req),
-	    "GET /nope\xff\xc3 HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "GET /nope\xff\xc3 HTTP/1.1\r\nHost: localhost\r\nConnection: "
 	    "close\r\n\r\n");
 	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
 	CHECK(!strncmp(buf, "HTTP/1.1 404", 12) &&
 	    _has(buf, "no route GET /nope%FF%C3\""));
+
+	/* on loopback only, a Host that is no loopback name is refused (a
+	 * page of another site rebound to 127.0.0.1); loopback names and
+	 * addresses, with ports, and no Host at all are answered; every
+	 * answer says nosniff and refuses framing */
+	static const char *const hosts[] = { "localhost", "LOCALHOST:1",
+		"127.0.0.1", "127.0.0.9:80", "[::1]:8787", NULL };
+	for (unsigned i = 0; i < 6; i++) {
+		n = hosts[i] ? snprintf(req, sizeof(req),
+				   "GET /v1/health HTTP/1.1\r\nHost: %s\r\n"
+				   "Connection: close\r\n\r\n",
+				   hosts[i])
+			     : snprintf(req, sizeof(req),
+				   "GET /v1/health HTTP/1.0\r\n\r\n");
+		CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+		CHECK(!strncmp(buf, "HTTP/1.", 7) &&
+		    !strncmp(buf + 8, " 200", 4));
+		CHECK(_has(buf, "X-Content-Type-Options: nosniff") &&
+		    _has(buf, "X-Frame-Options: DENY"));
+	}
+	static const char *const foreign[] = { "evil.example",
+		"evil.example:8787", "localhost.evil.example", "10.0.0.1",
+		"[::2]", "127.0.0.1.evil.example" };
+	for (unsigned i = 0; i < 6; i++) {
+		n = snprintf(req, sizeof(req),
+		    "GET /v1/profile/u1 HTTP/1.1\r\nHost: %s\r\n\r\n",
+		    foreign[i]);
+		CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+		CHECK(!strncmp(buf, "HTTP/1.1 403", 12) &&
+		    _has(buf, "forbidden_host: "));
+		if (strncmp(buf, "HTTP/1.1 403", 12))
+			fprintf(stderr, "  Host %s: %.200s\n", foreign[i], buf);
+	}
 
 	/* a head a byte at a time */
 	uint64_t slow = _pctr(p, REG_C_SRV_HTTP_SLOW);
