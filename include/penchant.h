@@ -349,7 +349,8 @@ struct pen_user {
 int pen_profile_hot_read_many(pen_t *p, const struct pen_user *users,
     unsigned n, struct pen_profile_hot *out, int *rc);
 
-/* A weight of the profile decayed to event time at_ms (>= last_ms). */
+/* A weight of the profile decayed to event time at_ms (>= last_ms); NaN
+ * when p or prof is NULL. */
 double pen_profile_weight_at(pen_t *p, const struct pen_profile *prof,
     double weight, int64_t at_ms);
 

@@ -6,6 +6,8 @@
 #include "penchant.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,6 @@ struct pen {
 	size_t scratch_cap;
 	void *rank; /* pen_rerank's scratch (ipc/rerank.c) */
 	size_t rank_cap;
-	uint32_t rank_seq;  /* request ids of this handle */
 	struct nbr_acc nbr; /* pen_rerank's neighbour sums */
 	/* The segments table as of version seg_version (0: no copy yet),
 	 * for pen_rerank: copied again only when a refresh moved it. */
@@ -70,7 +71,10 @@ const char *pen_strerror(int err)
 	case -EINPROGRESS:
 		return "the instance is loading its snapshot, not ready yet (pen_wait_ready waits for it)";
 	case -EINVAL: return "invalid argument or event";
-	default: return strerror(err < 0 ? -err : err);
+	default:
+		/* -INT_MIN does not exist: no errno is that large anyway */
+		return err == INT_MIN ? "unknown error"
+				      : strerror(err < 0 ? -err : err);
 	}
 }
 
@@ -352,7 +356,7 @@ int pen_prepare_json(pen_t *p, const char *line, size_t len,
     struct pen_prepared *out, char *err, size_t errlen)
 {
 	char dummy[8];
-	if (!err) {
+	if (!err || !errlen) { /* no room: nothing of the caller's is read */
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
@@ -716,6 +720,8 @@ int pen_profile_hot_read_many(pen_t *p, const struct pen_user *users,
 double pen_profile_weight_at(pen_t *p, const struct pen_profile *prof,
     double weight, int64_t at_ms)
 {
+	if (!p || !prof)
+		return NAN;
 	struct lrn_profile lp = { .last_ms = prof->last_ms };
 	return lrn_weight_at(&lp, &p->r.hdr->params, weight, at_ms);
 }
@@ -850,6 +856,7 @@ const struct seg_table *client_segments(pen_t *p)
 
 uint32_t client_rank_seq(pen_t *p)
 {
-	/* Apart per process, counting per handle. */
-	return (uint32_t)p->pid * 2654435761u + p->rank_seq++;
+	/* One counter for the instance (a counter per handle gave two
+	 * handles of one process the same ids). */
+	return ck_pr_faa_32(&p->r.hdr->rank_seq, 1);
 }

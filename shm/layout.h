@@ -124,6 +124,12 @@ struct reg_header {
 	uint32_t retention_sweep_per_s; /* records a worker visits */
 	uint32_t sensitive_n;
 	uint32_t sensitive[64]; /* tag and category ids never learned */
+	/* Any process that ranks (libpenchant): the sequence of request ids
+	 * (fetch-and-add), one for the instance, so that no two rankings of
+	 * one millisecond share an id whatever process or handle made them.
+	 * Its own cache line: everyone reads the lines before it. */
+	uint32_t rank_seq __attribute__((aligned(REG_LINE)));
+	uint8_t pad_rank[REG_LINE - 4];
 };
 
 /*

@@ -168,6 +168,24 @@ int main(int argc, char **argv)
 		.mmr_lambda = -1,
 		.serendipity_every = -1 };
 	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, &rid) == 0);
+
+	/* two handles of one process, ranking in turn within the same
+	 * milliseconds: no request id twice */
+	{
+		pen_t *q;
+		REQUIRE(pen_open(h.instance, &q, err, sizeof(err)) == 0);
+		static uint64_t got[400];
+		unsigned dup = 0;
+		for (unsigned i = 0; i < 400; i++) {
+			REQUIRE(pen_rerank(i % 2 ? q : p, "alice", 5, NULL, c,
+				    N, &po, out, &got[i]) == 0);
+			for (unsigned j = 0; j < i; j++)
+				dup += got[j] == got[i];
+		}
+		CHECK_EQ_INT(dup, 0);
+		pen_close(&q);
+	}
+	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, &rid) == 0);
 	for (unsigned i = 0; i < 10; i++) {
 		CHECK_EQ_INT(out[i].index % 3, 0);
 		CHECK(out[i].affinity > 1.0f);
