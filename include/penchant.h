@@ -605,7 +605,8 @@ struct pen_consent {
  * waits (up to timeout_ms) until the owning worker has it. Withdrawing
  * personalization forgets the user's profile, and nothing later is
  * learned until it is granted again. Appended to the audit trail. 0,
- * -ETIMEDOUT (published, not yet applied), -EINVAL.
+ * -ETIMEDOUT (published, not yet applied), -EINVAL, -EIO (applied, but
+ * the audit trail could not be appended to: unwritable or broken).
  */
 int pen_consent_set(pen_t *p, const char *user_id, size_t len,
     unsigned purposes, unsigned granted, unsigned timeout_ms);
@@ -631,7 +632,8 @@ struct pen_erase_report {
  * stop that, withdraw consent too (pen_consent_set), before or after: a
  * consent decision survives the erasure (the key and the decision only,
  * in memory and in the snapshot). had_profile: something learned was
- * there. 0 (out filled; may be NULL), -ETIMEDOUT, or another negative
+ * there. 0 (out filled; may be NULL), -ETIMEDOUT, -EIO (erased, but the
+ * audit trail could not be appended to; out filled), or another negative
  * errno with a message in err.
  */
 int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
@@ -694,7 +696,8 @@ int pen_experiments_read(pen_t *p, struct pen_experiments *out);
  * (JSON lines, one experiment each; docs/EXPERIMENTS.md), under the
  * instance's loader lock; an experiment that keeps its name keeps its
  * counts. Recorded in the audit trail. 0, or -EINVAL / -EBUSY / -ENOSPC
- * with a message naming the line and field.
+ * with a message naming the line and field, or -EIO: loaded, but the
+ * audit trail could not be appended to (err says why).
  */
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen);

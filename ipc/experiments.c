@@ -244,9 +244,15 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 	for (int i = 0; i < n && at > 0 && (size_t)at < sizeof(detail); i++)
 		at += snprintf(detail + at, sizeof(detail) - (size_t)at, "%s%s",
 		    i ? "," : " ", defs[i].name);
-	if (h->state_dir[0])
-		aud_append(h->state_dir, h->instance, AUD_CONFIG,
-		    AUD_NO_SUBJECT, detail, aerr, sizeof(aerr));
+	if (h->state_dir[0] &&
+	    aud_append(h->state_dir, h->instance, AUD_CONFIG, AUD_NO_SUBJECT,
+		detail, aerr, sizeof(aerr))) {
+		/* Loaded all the same: the caller hears it is not on record. */
+		if (errlen)
+			snprintf(err, errlen,
+			    "loaded, but not in the audit trail: %s", aerr);
+		return -EIO;
+	}
 	return 0;
 }
 

@@ -37,15 +37,24 @@ static int _control(pen_t *p, uint64_t key, uint8_t control, uint8_t consent,
 	return rc ? rc : pen_flush(p, timeout_ms);
 }
 
-static void _audit(pen_t *p, enum aud_action a, uint64_t key,
-    const char *detail)
+/*
+ * Appends to the audit trail: 0, or -EIO with why in err (may be NULL).
+ * The library never prints: the act is done either way, and the caller
+ * hears that it is not on record.
+ */
+static int _audit(pen_t *p, enum aud_action a, uint64_t key,
+    const char *detail, char *err, size_t errlen)
 {
 	const struct reg_header *h = client_region(p)->hdr;
-	char err[256];
-	if (h->state_dir[0] &&
-	    aud_append(h->state_dir, h->instance, a, aud_subject_of(key),
-		detail, err, sizeof(err)))
-		fprintf(stderr, "penchant: audit trail: %s\n", err);
+	char why[256];
+	if (!h->state_dir[0] ||
+	    !aud_append(h->state_dir, h->instance, a, aud_subject_of(key),
+		detail, why, sizeof(why)))
+		return 0;
+	if (err && errlen)
+		snprintf(err, errlen, "done, but not in the audit trail: %s",
+		    why);
+	return -EIO;
 }
 
 int pen_consent_set(pen_t *p, const char *user_id, size_t len,
@@ -69,8 +78,10 @@ int pen_consent_set(pen_t *p, const char *user_id, size_t len,
 	    !(purposes & EVT_PURPOSE_ANALYTICS)	  ? "unchanged"
 		: granted & EVT_PURPOSE_ANALYTICS ? "granted"
 						  : "withdrawn");
-	if (rc == 0 || rc == -ETIMEDOUT)
-		_audit(p, AUD_CONSENT, key, detail);
+	if (rc == 0 || rc == -ETIMEDOUT) {
+		int au = _audit(p, AUD_CONSENT, key, detail, NULL, 0);
+		rc = rc ? rc : au;
+	}
 	return rc;
 }
 
@@ -145,9 +156,9 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 	snprintf(detail, sizeof(detail), "profile=%s snapshot=%s",
 	    rep.had_profile ? "erased" : "none",
 	    rep.snapshot_had ? "rewritten" : "none");
-	_audit(p, AUD_ERASE, rep.user_key, detail);
+	rc = _audit(p, AUD_ERASE, rep.user_key, detail, err, errlen);
 	rep.seconds = _now_s() - t0;
 	if (out)
 		*out = rep;
-	return 0;
+	return rc;
 }

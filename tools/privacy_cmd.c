@@ -69,7 +69,7 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 	rc = pen_erase(p, user, strlen(user), _TIMEOUT_MS, &rep, err,
 	    sizeof(err));
 	pen_close(&p);
-	if (rc) {
+	if (rc && rc != -EIO) { /* -EIO: erased, not in the audit trail */
 		fprintf(stderr, "penchant erase: %s\n",
 		    err[0] ? err : pen_strerror(rc));
 		return CLI_UNREACHABLE;
@@ -89,7 +89,9 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 		    rep.had_profile ? "removed" : "none held",
 		    rep.snapshot_had ? "rewritten" : "held none", rep.seconds);
 	}
-	return CLI_OK;
+	if (rc)
+		fprintf(stderr, "penchant erase: warning: %s\n", err);
+	return rc ? CLI_PARTIAL : CLI_OK;
 }
 
 /* consent ---------------------------------------------------------------- */
@@ -192,9 +194,13 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, &p);
 	if (rc)
 		return rc;
-	if (purposes)
+	bool unaudited = false;
+	if (purposes) {
 		rc = pen_consent_set(p, user, strlen(user), purposes, granted,
 		    _TIMEOUT_MS);
+		unaudited = rc == -EIO; /* applied, not on record */
+		rc = unaudited ? 0 : rc;
+	}
 	struct pen_consent pc;
 	if (!rc)
 		rc = pen_consent_get(p, user, strlen(user), &pc);
@@ -206,7 +212,10 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	_consent_print(stdout, user, &pc, json);
 	if (json)
 		putchar('\n');
-	return CLI_OK;
+	if (unaudited)
+		fprintf(stderr,
+		    "penchant consent: warning: the decision is applied but not in the audit trail (see penchant audit verify)\n");
+	return unaudited ? CLI_PARTIAL : CLI_OK;
 }
 
 /* export ----------------------------------------------------------------- */

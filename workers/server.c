@@ -409,14 +409,15 @@ static enum MHD_Result _erase(struct _srv *s, struct MHD_Connection *conn,
 	struct pen_erase_report rep;
 	int rc =
 	    pen_erase(t->p, user, (size_t)n, 10000, &rep, err, sizeof(err));
-	if (rc)
+	if (rc && rc != -EIO) /* -EIO: erased, not in the audit trail */
 		return _refuse(s, conn, rc == -ETIMEDOUT ? 503 : 500, "",
 		    "erase: %.200s", err[0] ? err : pen_strerror(rc));
 	int len = snprintf(out, sizeof(out),
-	    "{\"user_key\":\"%016llx\",\"profile\":%s,\"snapshot\":%s,\"seconds\":%.6f}",
+	    "{\"user_key\":\"%016llx\",\"profile\":%s,\"snapshot\":%s,\"seconds\":%.6f,\"audited\":%s}",
 	    (unsigned long long)rep.user_key,
 	    rep.had_profile ? "true" : "false",
-	    rep.snapshot_had ? "true" : "false", rep.seconds);
+	    rep.snapshot_had ? "true" : "false", rep.seconds,
+	    rc ? "false" : "true");
 	return _send(s, conn, 200, out, (size_t)len, NULL);
 }
 

@@ -186,6 +186,25 @@ static void _offline_checks(struct hx *h)
 	    0);
 	CHECK(_has(out, "6 ") && _has(out, "config") && _has(out, "7 ") &&
 	    _has(out, "start"));
+
+	/* A trail that cannot be appended to (a junk last line): consent
+	 * and erasure are done all the same, and say they are not on
+	 * record (exit 1), the library printing nothing of its own. */
+	hx_start(h, (const char *const[]){ "--shards=1", NULL });
+	snprintf(sed, sizeof(sed), "printf 'junk\\n' >> '%s'", path);
+	REQUIRE(system(sed) == 0);
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "consent", "u1", "--personalization", "no", NULL),
+	    1);
+	CHECK(_has(out, "withdrawn") &&
+	    _has(err, "applied but not in the audit trail") &&
+	    !_has(err, "penchant: audit trail"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "erase", "u1", NULL),
+	    1);
+	CHECK(_has(out, "erased u1") &&
+	    _has(err, "warning: done, but not in the audit trail"));
+	CHECK_EQ_INT(hx_stop(h), 0);
 }
 
 int main(int argc, char **argv)
