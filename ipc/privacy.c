@@ -42,8 +42,8 @@ static int _control(pen_t *p, uint64_t key, uint8_t control, uint8_t consent,
  * The library never prints: the act is done either way, and the caller
  * hears that it is not on record.
  */
-static int _audit(pen_t *p, enum aud_action a, uint64_t key,
-    const char *detail, char *err, size_t errlen)
+static int _audit(pen_t *p, enum aud_action a, uint64_t key, const char *detail,
+    char *err, size_t errlen)
 {
 	const struct reg_header *h = client_region(p)->hdr;
 	char why[256];
