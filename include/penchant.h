@@ -15,10 +15,13 @@
  *
  * Compatibility: the shared library exports the pen_* calls below and
  * nothing else. Until 1.0, a new minor version may change the ABI (the
- * soname is libpenchant.so.0.MINOR); a patch version never does. Structs
- * that cross the API end in reserved space for fields a later version
- * adds: zero-initialize what you pass in (struct pen_event ev = { ... }),
- * and ignore the reserved tail of what comes back.
+ * soname is libpenchant.so.0.MINOR); a patch version never does. Most
+ * structs that cross the API end in reserved space for fields a later
+ * version adds: zero-initialize what you pass in (struct pen_event ev =
+ * { ... }), and ignore the reserved tail of what comes back. Two do not
+ * and may grow in a minor version (their array strides with them):
+ * struct pen_ranked (its tail went to 0.3's and 0.6's fields) and
+ * struct pen_experiments.
  */
 #ifndef PENCHANT_H
 #define PENCHANT_H
@@ -92,8 +95,12 @@ struct pen_prepared {
 
 /*
  * Attaches to a running instance ("default" when NULL). The first publish
- * claims a producer slot; readers never take one. 0, -ENOENT (not
- * running), -EPROTO (built for another layout: err says what differs).
+ * claims a producer slot; readers never take one (pen_rerank publishes a
+ * user's first exposure to an experiment, and so claims one). 0, -ENOENT
+ * (not running), -EPROTO (built for another layout: err says what
+ * differs; also, for the few ms penchantd takes to lay its region out, a
+ * region without its magic yet: err says "it may still be starting", and
+ * a retry succeeds).
  */
 int pen_open(const char *instance, pen_t **out, char *err, size_t errlen);
 
@@ -502,7 +509,11 @@ struct pen_ranked {
  * of the last refresh) lends the affinity its interest prior, the more the
  * sparser the profile, and, with the segment_params setting, its
  * strategy's epsilon, explore_weight and mmr_lambda where opt leaves them
- * negative (not for a low-confidence assignment). Returns 0, -EINVAL (bad
+ * negative (not for a low-confidence assignment). A user's first exposure
+ * to a running experiment is published through the handle (a record its
+ * worker counts the user with): that claims a producer slot like a
+ * publish, and makes visible what the handle staged with PEN_DEFER
+ * before (one ring, one commit). Returns 0, -EINVAL (bad
  * arguments, unknown strategy or diversifier, an option out of its range,
  * NaN or negative score), -EBUSY (profile
  * stuck mid-write), -ENOMEM.
