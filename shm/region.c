@@ -421,14 +421,16 @@ static bool _pid_alive(int32_t pid)
 
 int reg_writer_lock(int32_t *word, const char *what, char *err, size_t errlen)
 {
-	int32_t me = getpid();
+	/* The thread, not the process: two threads of one process must not
+	 * both hold it (a process's main thread's id is its pid). */
+	int32_t me = (int32_t)gettid();
 	for (;;) {
 		int32_t cur = ck_pr_load_int(word);
 		if (cur == me)
 			return 0;
 		if (cur != 0 && _pid_alive(cur)) {
 			snprintf(err, errlen,
-			    "%s is being written by pid %d; wait for it to finish",
+			    "%s is being written by thread %d; wait for it to finish",
 			    what, cur);
 			return -EBUSY;
 		}

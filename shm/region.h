@@ -137,9 +137,11 @@ static inline struct seg_block *reg_segments(const struct reg *r)
 	return (struct seg_block *)(r->base + r->hdr->off.segments);
 }
 /*
- * A writer lock in the region: *word holds the holder's pid, 0 when
- * free; a dead holder's lock is taken over. 0, or -EBUSY with a message
- * naming what is being written (`what`) and by which pid.
+ * A writer lock in the region: *word holds the holder's thread id (a
+ * process's main thread: its pid), 0 when free; a dead holder's lock is
+ * taken over; the holding thread taking it again gets it. 0, or -EBUSY
+ * with a message naming what is being written (`what`) and by which
+ * thread.
  */
 int reg_writer_lock(int32_t *word, const char *what, char *err, size_t errlen);
 

@@ -1,4 +1,5 @@
 /* catalog_basic: the catalog writer lock across processes (held, dead holder taken over), cat_put/cat_get in place, -ENOSPC, names put/get/is_tag and -EEXIST. */
+#include <pthread.h>
 #include <string.h>
 
 #include "shm/catalog.h"
@@ -16,7 +17,7 @@ static int try_lock(void *arg)
 		return 2;
 	int rc = cat_lock(&r, err, sizeof(err));
 	char want[64];
-	snprintf(want, sizeof(want), "pid %d", (int)getppid());
+	snprintf(want, sizeof(want), "thread %d", (int)getppid());
 	int ok = rc == -EBUSY && strstr(err, want) != NULL;
 	if (!ok)
 		fprintf(stderr, "child: cat_lock %d '%s'\n", rc, err);
@@ -71,6 +72,19 @@ static int same_item(const struct cat_item *a, const struct cat_item *b)
 	    a->price_level == b->price_level;
 }
 
+/* Another thread of this process tries the lock. */
+struct thread_try {
+	struct reg *r;
+	int rc;
+};
+static void *thread_lock(void *arg)
+{
+	struct thread_try *t = arg;
+	char err[256];
+	t->rc = cat_lock(t->r, err, sizeof(err));
+	return NULL;
+}
+
 int main(void)
 {
 	st_init(20);
@@ -86,6 +100,12 @@ int main(void)
 	CHECK_EQ_INT(cb->writer, getpid());
 	CHECK_EQ_INT(cat_lock(&r, err, sizeof(err)), 0); /* re-entrant */
 	CHECK(st_wait_ok(st_fork(try_lock, NULL), "second locker"));
+	/* and refused to another thread of this process */
+	pthread_t th;
+	struct thread_try tt = { &r, 0 };
+	REQUIRE(pthread_create(&th, NULL, thread_lock, &tt) == 0);
+	REQUIRE(pthread_join(th, NULL) == 0);
+	CHECK_EQ_INT(tt.rc, -EBUSY);
 	uint64_t v0 = cb->version;
 	cat_unlock(&r);
 	CHECK_EQ_INT(cb->writer, 0);
@@ -99,7 +119,7 @@ int main(void)
 		st_sleep_us(200);
 	CHECK_EQ_INT(cat_lock(&r, err, sizeof(err)), -EBUSY);
 	char want[32];
-	snprintf(want, sizeof(want), "pid %d", (int)holder);
+	snprintf(want, sizeof(want), "thread %d", (int)holder);
 	CHECK(strstr(err, want) != NULL);
 	/* It dies holding the lock: we take it over. */
 	close(g_pipe[1]);
