@@ -108,7 +108,10 @@ int pen_open(const char *instance, pen_t **out, char *err, size_t errlen);
  * Waits until the instance is ready (a restart loads its snapshot first:
  * until then publishes, profile reads and rankings return -EINPROGRESS,
  * never a half-loaded answer). 0, -ETIMEDOUT, or -ESHUTDOWN when it is
- * stopping.
+ * stopping or stopped, or was killed without a stop (its supervisor's
+ * heartbeat over 10 s old). A handle outlives its instance: once that
+ * stopped, reads return -ESHUTDOWN too; a restarted instance is a new
+ * region: pen_close and pen_open again.
  */
 int pen_wait_ready(pen_t *p, unsigned timeout_ms);
 
@@ -138,7 +141,8 @@ int pen_prepare(pen_t *p, const struct pen_event *ev, struct pen_prepared *out,
  * Publishes n prepared events in order. Returns 0 when all are accepted;
  * otherwise *done (may be NULL) says how many were, and the error says why
  * the next was not: -EAGAIN (ring full with PEN_NOWAIT), -ESHUTDOWN (the
- * instance is stopping), -ENOSPC (no free producer slot). Accepted means
+ * instance is stopping, or, while waiting for room, was killed without a
+ * stop: nothing would drain the ring), -ENOSPC (no free producer slot). Accepted means
  * visible to the engine (unless PEN_DEFER): it will be applied exactly once.
  */
 int pen_publish_prepared(pen_t *p, const struct pen_prepared *evs, size_t n,

@@ -62,7 +62,8 @@ const char *pen_strerror(int err)
 	switch (err) {
 	case 0: return "success";
 	case -EAGAIN: return "ring full (retry, or publish without PEN_NOWAIT)";
-	case -ESHUTDOWN: return "the instance is shutting down";
+	case -ESHUTDOWN:
+		return "the instance is shutting down, stopped or gone (reopen the handle once it runs again)";
 	case -ENOSPC: return "no free producer slot (raise producer_slots)";
 	case -ENOENT: return "not found";
 	case -EPROTO: return "region layout mismatch";
@@ -260,6 +261,35 @@ int client_ready(const pen_t *p)
 				 : -ESHUTDOWN;
 }
 
+int client_readable(const pen_t *p)
+{
+	uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
+	return st == REG_STARTING ? -EINPROGRESS
+	    : st == REG_STOPPED	  ? -ESHUTDOWN
+				  : 0;
+}
+
+/* Past this age of the supervisor's heartbeat (it beats every tick) the
+ * instance is taken for dead: killed without its stop, nothing drains
+ * the rings. Generous: a slow machine must not be taken for a dead one. */
+#define _DEAD_MS 10000
+
+int client_alive(const pen_t *p)
+{
+	int rc = client_ready(p);
+	if (rc)
+		return rc;
+	/* A region without a supervisor that ever beat (laid out by a
+	 * test or a benchmark, which drain it themselves) is judged by its
+	 * state alone. */
+	const struct reg_proc *sup = reg_proc(&p->r, 0);
+	int64_t beat =
+	    (int64_t)ck_pr_load_64((const uint64_t *)&sup->heartbeat_ms);
+	if (!ck_pr_load_int(&sup->pid) || !beat)
+		return 0;
+	return reg_now_mono_ms() - beat > _DEAD_MS ? -ESHUTDOWN : 0;
+}
+
 int pen_wait_ready(pen_t *p, unsigned timeout_ms)
 {
 	if (!p)
@@ -272,7 +302,7 @@ int pen_wait_ready(pen_t *p, unsigned timeout_ms)
 		struct timespec ts = { 0, 10000000 };
 		nanosleep(&ts, NULL);
 	}
-	return rc;
+	return rc ? rc : client_alive(p);
 }
 
 static void _leave(struct reg_producer *pr)
@@ -288,8 +318,11 @@ static int _wait_room(pen_t *p, unsigned shard, unsigned *spins)
 	struct shard_block *sh = reg_shard(&p->r, shard);
 	if (ck_pr_load_uint(&sh->sleeping)) /* belt and braces: no syscall */
 		ring_wake(sh);		    /* unless it really sleeps */
-	if (ck_pr_load_uint(&p->r.hdr->state) != REG_RUNNING)
-		return -ESHUTDOWN;
+	/* Stopping, or gone without a stop (nothing would drain the ring:
+	 * wait no more). */
+	int rc = client_alive(p);
+	if (rc)
+		return rc == -EINPROGRESS ? -ESHUTDOWN : rc;
 	if (++*spins < 64) {
 		ck_pr_stall();
 	} else {
@@ -602,9 +635,10 @@ int client_profile_of(pen_t *p, const char *user_id, size_t len,
 	if (!p || !user_id || !out)
 		return -EINVAL;
 	/* A half-loaded table would say "not found"; a draining one still
-	 * answers. */
-	if (client_ready(p) == -EINPROGRESS)
-		return -EINPROGRESS;
+	 * answers; a stopped one (its instance gone) no longer does. */
+	int rc = client_readable(p);
+	if (rc)
+		return rc;
 	return prof_read(&p->r, evt_user_key(&p->r.hdr->limits, user_id, len),
 	    out);
 }
@@ -672,8 +706,9 @@ int pen_profile_hot_read(pen_t *p, const char *user_id, size_t len,
 {
 	if (!p || !user_id || !out)
 		return -EINVAL;
-	if (client_ready(p) == -EINPROGRESS)
-		return -EINPROGRESS;
+	int rc = client_readable(p);
+	if (rc)
+		return rc;
 	return _hot_read(p, evt_user_key(&p->r.hdr->limits, user_id, len), out);
 }
 
@@ -692,8 +727,9 @@ int pen_profile_hot_read_many(pen_t *p, const struct pen_user *users,
 	for (unsigned i = 0; i < n; i++)
 		if (!users[i].id)
 			return -EINVAL;
-	if (client_ready(p) == -EINPROGRESS)
-		return -EINPROGRESS;
+	int ready = client_readable(p);
+	if (ready)
+		return ready;
 	int found = 0;
 	uint64_t keys[_CHUNK];
 	for (unsigned b = 0; b < n; b += _CHUNK) {

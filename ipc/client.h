@@ -30,6 +30,12 @@ int client_profile_of(pen_t *p, const char *user_id, size_t len,
 
 /* 0 when the region runs, -EINPROGRESS while it loads, else -ESHUTDOWN. */
 int client_ready(const pen_t *p);
+/* For reads: 0 also while it drains; -ESHUTDOWN once it stopped (the
+ * handle outlived its instance: reopen). */
+int client_readable(const pen_t *p);
+/* client_ready, and -ESHUTDOWN when the supervisor's heartbeat is over
+ * 10 s old (killed without a stop: nothing drains the rings). */
+int client_alive(const pen_t *p);
 
 /* The handle's rank scratch, grown to `bytes` (NULL: out of memory). */
 void *client_rank_scratch(pen_t *p, size_t bytes);

@@ -231,8 +231,14 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 	if (n < 0)
 		return n;
 	const struct reg *r = client_region(p);
-	int rc = expb_lock(r, err, errlen);
-	if (rc)
+	int rc = client_alive(p);
+	if (rc) {
+		if (errlen)
+			snprintf(err, errlen,
+			    "the instance is not running (stopped, or gone without a stop): reopen the handle");
+		return rc;
+	}
+	if ((rc = expb_lock(r, err, errlen)))
 		return rc;
 	rc = expb_load(r, defs, (unsigned)n, reg_now_wall_ms(), err, errlen);
 	expb_unlock(r);

@@ -63,7 +63,7 @@ int pen_consent_set(pen_t *p, const char *user_id, size_t len,
 	if (!p || !user_id || !purposes || (purposes & ~EVT_PURPOSES) ||
 	    (granted & ~purposes))
 		return -EINVAL;
-	int rc = client_ready(p);
+	int rc = client_alive(p);
 	if (rc)
 		return rc;
 	const struct reg *r = client_region(p);
@@ -124,7 +124,7 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 		err[0] = 0;
 	if (!p || !user_id)
 		return -EINVAL;
-	int rc = client_ready(p);
+	int rc = client_alive(p);
 	if (rc)
 		return rc;
 	const struct reg *r = client_region(p);

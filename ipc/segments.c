@@ -120,6 +120,9 @@ int pen_segments_refresh(pen_t *p)
 {
 	if (!p)
 		return -EINVAL;
+	int rc = client_alive(p); /* a request to nobody is no request */
+	if (rc)
+		return rc;
 	ck_pr_inc_64(&reg_segments(client_region(p))->refresh_requests);
 	return 0;
 }

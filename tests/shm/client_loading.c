@@ -47,11 +47,38 @@ int main(void)
 	REQUIRE(pen_stats_read(p, &st) == 0);
 	CHECK(!st.loading);
 
+	/* Its supervisor killed without a stop (a heartbeat 20 s old):
+	 * waiting for room in a full ring ends in -ESHUTDOWN instead of
+	 * never; so do the calls that need a live instance. Reads still
+	 * answer from what is there. */
+	struct reg_proc *sup = reg_proc(&r, 0);
+	sup->pid = 1;
+	sup->heartbeat_ms = reg_now_mono_ms();
+	CHECK_EQ_INT(pen_wait_ready(p, 100), 0);
+	sup->heartbeat_ms = reg_now_mono_ms() - 20000;
+	CHECK_EQ_INT(pen_wait_ready(p, 100), -ESHUTDOWN);
+	CHECK_EQ_INT(pen_segments_refresh(p), -ESHUTDOWN);
+	CHECK_EQ_INT(pen_experiments_load(p, "", 0, err, sizeof(err)),
+	    -ESHUTDOWN);
+	int prc = 0;
+	for (int i = 0; i < 200 && prc == 0; i++) /* depth 64: fills */
+		prc = pen_publish(p, &ev, 0, err, sizeof(err));
+	CHECK_EQ_INT(prc, -ESHUTDOWN);
+	CHECK_EQ_INT(pen_profile_read(p, "u1", 2, &pp, 0), 0);
+	sup->pid = 0;
+
 	__atomic_store_n(&r.hdr->state, (uint32_t)REG_DRAINING,
 	    __ATOMIC_RELEASE);
 	CHECK_EQ_INT(pen_wait_ready(p, 1000), -ESHUTDOWN);
 	CHECK_EQ_INT(pen_publish(p, &ev, PEN_NOWAIT, err, sizeof(err)),
 	    -ESHUTDOWN);
+	CHECK_EQ_INT(pen_profile_read(p, "u1", 2, &pp, 0), 0); /* draining */
+	/* stopped: the handle outlived its instance, reads say so */
+	__atomic_store_n(&r.hdr->state, (uint32_t)REG_STOPPED,
+	    __ATOMIC_RELEASE);
+	CHECK_EQ_INT(pen_profile_read(p, "u1", 2, &pp, 0), -ESHUTDOWN);
+	struct pen_profile_hot hot;
+	CHECK_EQ_INT(pen_profile_hot_read(p, "u1", 2, &hot), -ESHUTDOWN);
 	pen_close(&p);
 	reg_detach(&r);
 	reg_unlink(inst);
