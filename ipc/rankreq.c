@@ -715,6 +715,10 @@ static int _location(struct _dc *c, const struct _val *lat,
 {
 	struct _val got[_L_N];
 	const struct _val *vals[2] = { lat, lon };
+	/* Errors name the field where it was written. */
+	static const char *const flat[2] = { "lat", "lon" };
+	static const char *const in_map[2] = { "location.lat", "location.lon" };
+	const char *const *nm = flat;
 	if (loc->kind) {
 		if (loc->kind != _V_MAP)
 			return _bad(c, "location", "bad_type",
@@ -723,15 +727,15 @@ static int _location(struct _dc *c, const struct _val *lat,
 		if (got[_L_LAT].kind || got[_L_LON].kind) {
 			vals[0] = &got[_L_LAT];
 			vals[1] = &got[_L_LON];
+			nm = in_map;
 		}
 	}
 	*has = 0;
 	if (!vals[0]->kind && !vals[1]->kind)
 		return 0;
 	if (!vals[0]->kind || !vals[1]->kind)
-		return _bad(c, vals[0]->kind ? "lon" : "lat", "bad_location",
+		return _bad(c, nm[vals[0]->kind ? 1 : 0], "bad_location",
 		    "is missing (lat and lon go together)");
-	static const char *const nm[2] = { "lat", "lon" };
 	static const double lim[2] = { 90, 180 };
 	double *dst[2] = { la, lo };
 	for (unsigned i = 0; i < 2; i++) {

@@ -293,7 +293,7 @@ static void _bad_requests(struct sx *s)
 		    "options.strategy", "unknown_strategy" },
 		{ "{\"user_id\":\"alice\"," ONE
 		  ",\"context\":{\"location\":{\"lat\":100,\"lon\":0}}}",
-		    "context.lat", "bad_location" },
+		    "context.location.lat", "bad_location" },
 		{ "{\"user_id\":\"alice\"," ONE
 		  ",\"options\":{\"diversifier\":\"xqd\"}}",
 		    "options.diversifier", "unknown_diversifier" },

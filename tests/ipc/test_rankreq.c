@@ -399,10 +399,10 @@ static void _garbage(void)
 	    "context.lon", "bad_location");
 	_bad("{\"user_id\":\"u\"," C1
 	     ",\"context\":{\"location\":{\"lon\":1}}}",
-	    400, "context.lat", "bad_location");
+	    400, "context.location.lat", "bad_location");
 	_bad("{\"user_id\":\"u\"," C1
 	     ",\"context\":{\"location\":{\"lat\":91,\"lon\":1}}}",
-	    400, "context.lat", "bad_location");
+	    400, "context.location.lat", "bad_location");
 	_bad("{\"user_id\":\"u\"," C1 ",\"context\":{\"location\":[1,2]}}", 400,
 	    "context.location", "bad_type");
 	_bad(
