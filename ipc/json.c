@@ -1109,6 +1109,17 @@ static int _cat_check(struct _cat *c)
 
 	if (o->id.len == 0)
 		return _cat_fail(c, root, "id", "required non-empty string");
+	/* Names are shown and keyed by their bytes: no NUL or control
+	 * byte (an escaped \u0000 would cut a name short). */
+	if (!evt_text_ok(o->id.p, o->id.len))
+		return _cat_fail(c, root, "id", "holds a NUL or control byte");
+	if (o->category.len && !evt_text_ok(o->category.p, o->category.len))
+		return _cat_fail(c, root, "category",
+		    "holds a NUL or control byte");
+	for (unsigned i = 0; i < o->n_tags; i++)
+		if (!evt_text_ok(o->tags[i].p, o->tags[i].len))
+			return _cat_fail(c, root, "tags",
+			    "a tag holds a NUL or control byte");
 	if (c->has_lat != c->has_lon)
 		return _cat_fail(c, root, c->has_lat ? "lon" : "lat",
 		    "lat and lon must be given together");

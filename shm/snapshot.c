@@ -351,7 +351,8 @@ static int _erase(const struct reg *r, const char *path, uint64_t user_key,
 			break;
 		}
 		bool keep = true;
-		if (p.user_key == user_key) {
+		if (p.user_key == user_key && p.events) {
+			/* a decision-only record holds nothing to erase */
 			*found = true;
 			keep = _keeps_decision(&p);
 		}

@@ -1439,13 +1439,13 @@ static int _parse(struct _opts *o, int argc, char **argv)
 			return rc;
 		}
 	}
+	/* Users keyed as by an instance without a key file: the draws are
+	 * seeded by user, and must not depend on which machine's secret
+	 * happens to lie in the state directory (nor fail on one). */
+	o->core.no_secret = true;
 	int rs = rc_apply_settings(&o->core);
 	if (rs)
 		return rs;
-	/* Users keyed as by an instance without a key file: the draws are
-	 * seeded by user, and must not depend on which machine's secret
-	 * happens to lie in the state directory. */
-	memset(o->core.secret, 0, sizeof(o->core.secret));
 	if (!o->input)
 		return rc_usage_err(&o->core, "which LOG?%s", "");
 	return rc_check_files(&o->core);

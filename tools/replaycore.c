@@ -189,11 +189,13 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 		    : rc_usage_err(o, "--time-unit: '%s' is not s, ms or auto",
 			  v);
 	else if (!strcmp(name, "--rating-pos"))
-		return lr_number(v, strlen(v), &rd->rating_pos)
+		return (o->rating_set = true,
+			   lr_number(v, strlen(v), &rd->rating_pos))
 		    ? rc_usage_err(o, "--rating-pos: '%s' is not a number", v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--rating-neg"))
-		return lr_number(v, strlen(v), &rd->rating_neg)
+		return (o->rating_set = true,
+			   lr_number(v, strlen(v), &rd->rating_neg))
 		    ? rc_usage_err(o, "--rating-neg: '%s' is not a number", v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--max-events"))
@@ -285,8 +287,9 @@ int rc_apply_settings(struct rc_opts *o)
 		return CLI_USAGE;
 	}
 	char kerr[512];
-	int rc = sec_load(o->settings.state_dir, o->instance, false, o->secret,
-	    NULL, kerr, sizeof(kerr));
+	int rc = o->no_secret ? -ENOENT
+			      : sec_load(o->settings.state_dir, o->instance,
+				    false, o->secret, NULL, kerr, sizeof(kerr));
 	if (rc == -ENOENT)
 		memset(o->secret, 0, sizeof(o->secret));
 	else if (rc) {
@@ -369,9 +372,10 @@ int rc_check_files(const struct rc_opts *o)
 	/* A flag that would change nothing is a mistake to say, not to
 	 * pass over: JSON lines name their fields, type and time. */
 	if (!o->rd.csv &&
-	    (_mapped(&o->rd.map) || o->rd.type || o->rd.unit != LR_UNIT_AUTO))
+	    (_mapped(&o->rd.map) || o->rd.type || o->rd.unit != LR_UNIT_AUTO ||
+		o->rating_set))
 		return rc_usage_err(o,
-		    "--map, --rating, --type and --time-unit are for a CSV log (--csv); JSON lines name their fields%s",
+		    "--map, --rating, --rating-pos, --rating-neg, --type and --time-unit are for a CSV log (--csv); JSON lines name their fields%s",
 		    "");
 	if (!o->catalog_csv && (_mapped(&o->cmap) || o->tag_sep != '|'))
 		return rc_usage_err(o,

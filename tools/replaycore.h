@@ -67,6 +67,9 @@ struct rc_opts {
 	 * that daemon keys them. All zero when it has none. */
 	const char *instance;
 	uint8_t secret[EVT_SECRET_BYTES];
+	bool no_secret;	 /* set before rc_apply_settings: read no key file,
+			 * users keyed as without one (eval) */
+	bool rating_set; /* --rating-pos or --rating-neg given */
 };
 
 void rc_opts_init(struct rc_opts *o, const char *prog, const char *instance);

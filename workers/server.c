@@ -86,9 +86,15 @@ struct _mconn {
 struct _hconn {
 	int fd;
 	int64_t since_ms; /* monotonic; written by its daemon's thread */
+	unsigned d;	  /* its daemon's index in mhd[], _NO_D unknown */
 	bool cut;
 	struct _hconn *prev, *next;
 };
+#define _NO_D UINT32_MAX
+/* After a handler held its daemon's thread, the thread's own idle
+ * timeouts need a moment to run: until then the sweep leaves its
+ * connections alone (an idle one is the timer's, not slow). */
+#define _BUSY_GRACE_MS 2000
 
 struct _mthr {
 	struct _srv *s;
@@ -108,6 +114,10 @@ struct _srv {
 	bool quiet;	       /* the last run failed to bind as well */
 	pthread_key_t key;
 	struct MHD_Daemon *mhd[CFG_LISTEN_MAX * CFG_SERVER_THREADS_MAX];
+	/* per daemon (thread): when its current handler began (0: none)
+	 * and when the last one ended, monotonic ms; for the sweep */
+	int64_t busy_ms[CFG_LISTEN_MAX * CFG_SERVER_THREADS_MAX];
+	int64_t freed_ms[CFG_LISTEN_MAX * CFG_SERVER_THREADS_MAX];
 	unsigned n_mhd;
 	/* per address, a listening socket per thread (-1: none or handed
 	 * to its daemon) */
@@ -594,15 +604,23 @@ static bool _host_ok(const char *host)
 {
 	if (!host)
 		return true; /* HTTP/1.0 */
-	size_t n = strlen(host);
-	if (host[0] == '[') { /* [v6]:port */
-		const char *e = strchr(host, ']');
-		return e && (size_t)(e - host) == 4 &&
-		    !strncmp(host, "[::1]", 5) && (e[1] == 0 || e[1] == ':');
-	}
-	const char *colon = memchr(host, ':', n);
-	size_t hl = colon ? (size_t)(colon - host) : n;
 	char name[64];
+	const char *end;
+	if (host[0] == '[') { /* [v6]:port, any form of ::1 */
+		end = strchr(host, ']');
+		if (!end || (size_t)(end - host - 1) >= sizeof(name))
+			return false;
+		memcpy(name, host + 1, (size_t)(end - host - 1));
+		name[end - host - 1] = 0;
+		struct in6_addr a6;
+		return (end[1] == 0 || end[1] == ':') &&
+		    inet_pton(AF_INET6, name, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	end = strchr(host, ':');
+	size_t hl = end ? (size_t)(end - host) : strlen(host);
+	if (hl && host[hl - 1] == '.') /* a fully qualified name */
+		hl--;
 	if (hl == 0 || hl >= sizeof(name))
 		return false;
 	memcpy(name, host, hl);
@@ -824,8 +842,24 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 	if (q->answered)
 		return MHD_YES;
 	q->answered = true;
-	_conn_moved(conn); /* the request is in: the answer's turn */
-	return _answer(s, conn, q, url, method);
+	/* The handler holds this daemon's thread (an erasure may wait for
+	 * its worker): the sweep leaves the thread's connections alone
+	 * meanwhile, and the answer's clock starts once it is queued. */
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct _hconn *h = ci ? ci->socket_context : NULL;
+	unsigned d = h ? h->d : _NO_D;
+	if (d != _NO_D)
+		ck_pr_store_64((uint64_t *)&s->busy_ms[d],
+		    (uint64_t)reg_now_mono_ms());
+	enum MHD_Result rc = _answer(s, conn, q, url, method);
+	if (d != _NO_D) {
+		ck_pr_store_64((uint64_t *)&s->freed_ms[d],
+		    (uint64_t)reg_now_mono_ms());
+		ck_pr_store_64((uint64_t *)&s->busy_ms[d], 0);
+	}
+	_conn_moved(conn); /* queued: the answer's turn */
+	return rc;
 }
 
 static void _completed(void *cls, struct MHD_Connection *conn, void **ptr,
@@ -904,6 +938,12 @@ static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
 			return; /* no deadline for this one */
 		h->fd = ci->connect_fd;
 		h->since_ms = reg_now_mono_ms();
+		h->d = _NO_D;
+		const union MHD_ConnectionInfo *di =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+		for (unsigned i = 0; di && i < ck_pr_load_uint(&s->n_mhd); i++)
+			if (ck_pr_load_ptr(&s->mhd[i]) == di->daemon)
+				h->d = i;
 		pthread_mutex_lock(&s->hmu);
 		h->next = s->hconns;
 		if (s->hconns)
@@ -939,6 +979,13 @@ static void _sweep_http(struct _srv *s, int64_t now)
 		    (int64_t)ck_pr_load_64((uint64_t *)&h->since_ms);
 		if (h->cut || now - since <= limit)
 			continue;
+		if (h->d != _NO_D &&
+		    (ck_pr_load_64((uint64_t *)&s->busy_ms[h->d]) ||
+			now -
+				(int64_t)ck_pr_load_64(
+				    (uint64_t *)&s->freed_ms[h->d]) <
+			    _BUSY_GRACE_MS))
+			continue; /* its thread was held by a handler */
 		h->cut = true;
 		_count(s, REG_C_SRV_HTTP_SLOW, 1); /* before the peer sees it */
 		shutdown(h->fd, SHUT_RDWR);
@@ -980,7 +1027,8 @@ static int _start_http(struct _srv *s)
 				    s->http_addr[i].text);
 				return -EIO;
 			}
-			s->mhd[s->n_mhd++] = d;
+			ck_pr_store_ptr(&s->mhd[s->n_mhd], d);
+			ck_pr_store_uint(&s->n_mhd, s->n_mhd + 1);
 			s->http_fd[i][j] = -1; /* the daemon closes it */
 		}
 	return 0;

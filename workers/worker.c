@@ -56,6 +56,10 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 	struct reg_proc *me = reg_proc(r, reg_proc_worker(r, s));
 	struct shard_block *sh = reg_shard(r, s);
 	shard_recover(r, s);
+	/* The retention horizon before the first event is applied (a
+	 * budget of 0 only sets it): old events reaching a new instance
+	 * before its first sweep were learned. */
+	shard_sweep(r, s, reg_now_wall_ms(), 0);
 	ck_pr_store_uint(&me->ready, 1);
 	int64_t idle_since = 0, swept = 0;
 	struct _spin sp = { .window_start = _now_us() };

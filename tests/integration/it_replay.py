@@ -288,6 +288,7 @@ def part_small(pen, d):
             (["--rating", "stars"], "are for a CSV log (--csv)"),
             (["--map", "user_id=who"], "are for a CSV log (--csv)"),
             (["--time-unit", "s"], "are for a CSV log (--csv)"),
+            (["--rating-pos", "3"], "are for a CSV log (--csv)"),
             (["--catalog-map", "id=x"], "are for --catalog-csv"),
             (["--tag-sep", ";"], "are for --catalog-csv"),
             (["--tags-map", "tag=t"], "--tags-map is for --tags-csv"),

@@ -716,8 +716,9 @@ static void _edges(int argc, char **argv)
 	 * addresses, with ports, and no Host at all are answered; every
 	 * answer says nosniff and refuses framing */
 	static const char *const hosts[] = { "localhost", "LOCALHOST:1",
-		"127.0.0.1", "127.0.0.9:80", "[::1]:8787", NULL };
-	for (unsigned i = 0; i < 6; i++) {
+		"127.0.0.1", "127.0.0.9:80", "[::1]:8787", "localhost.:80",
+		"[0:0:0:0:0:0:0:1]", NULL };
+	for (unsigned i = 0; i < 8; i++) {
 		n = hosts[i] ? snprintf(req, sizeof(req),
 				   "GET /v1/health HTTP/1.1\r\nHost: %s\r\n"
 				   "Connection: close\r\n\r\n",
@@ -765,6 +766,33 @@ static void _edges(int argc, char **argv)
 	CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_SLOW), slow + 1);
 	if (fd >= 0)
 		close(fd);
+
+	/* A handler that holds its thread (an erasure waiting for a stopped
+	 * worker, 10 s) is not slow: its answer (503) arrives, nothing is
+	 * cut or counted. */
+	{
+		pid_t wpid = reg_proc(client_region(p),
+		    reg_proc_worker(client_region(p), 0))
+				 ->pid;
+		uint64_t slow0 = _pctr(p, REG_C_SRV_HTTP_SLOW);
+		REQUIRE(wpid > 0 && kill(wpid, SIGSTOP) == 0);
+		int dfd = _tcp(port);
+		struct timeval tv = { .tv_sec = 20 };
+		REQUIRE(dfd >= 0 &&
+		    setsockopt(dfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ==
+			0);
+		n = snprintf(req, sizeof(req),
+		    "DELETE /v1/profile/someone HTTP/1.1\r\nHost: localhost\r\n"
+		    "Connection: close\r\n\r\n");
+		ssize_t got = write(dfd, req, (size_t)n) == n
+		    ? read(dfd, buf, sizeof(buf) - 1)
+		    : -1;
+		buf[got > 0 ? got : 0] = 0;
+		close(dfd);
+		kill(wpid, SIGCONT);
+		CHECK(!strncmp(buf, "HTTP/1.1 503", 12));
+		CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_SLOW), slow0);
+	}
 
 	/* max_connections on the msgpack side */
 	uint64_t refused = _pctr(p, REG_C_SRV_MP_REFUSED),

@@ -114,6 +114,9 @@ static void test_errors(void)
 	bad("{\"id\":\"a\",\"outdoor\":\"yes\"}", -EINVAL, "outdoor");
 	bad("{\"id\":\"a\",\"indoor\":true,\"outdoor\":true}", -EINVAL,
 	    "outdoor");
+	bad("{\"id\":\"a\",\"tags\":[\"t\\u0001x\"]}", -EINVAL, "tags");
+	bad("{\"id\":\"a\",\"category\":\"d\\u0000e\"}", -EINVAL, "category");
+	bad("{\"id\":\"a\\u0000b\"}", -EINVAL, "id");
 	bad("{\"id\":\"a\",\"indoor\":false,\"outdoor\":false}", -EINVAL,
 	    "outdoor");
 	bad("{\"id\":\"a\",\"group_friendly\":0}", -EINVAL, "group_friendly");

@@ -270,15 +270,29 @@ int main(void)
 		CHECK(lrn_consents(&lp, EVT_PURPOSE_ANALYTICS, false));
 		CHECK(lp.exp_seen == 0 && lp.exp_seen_hi == 0);
 		CHECK_EQ_INT(prof_read(&w, 89, &lp), -ENOENT);
-		/* erasing a user with a decision keeps the decision */
-		bool found = false;
+		/* a decision-only record holds nothing to erase: the file is
+		 * left as it is */
+		bool found = true;
 		CHECK_EQ_INT(snap_erase(&w, kpath, 88, &found, err,
 				 sizeof(err)),
 		    0);
-		CHECK(found);
+		CHECK(!found);
 		REQUIRE(snap_find(kpath, 88, &lp, err, sizeof(err)) == 0);
 		CHECK(lp.events == 0 &&
 		    !lrn_consents(&lp, EVT_PURPOSE_PERSONALIZATION, false));
+		/* a profile with a decision: erased, the decision stays */
+		lrn_profile_init(&lp, 87);
+		lp.events = 5;
+		lrn_consent(&lp, EVT_CONSENT_SET(EVT_PURPOSE_ANALYTICS));
+		REQUIRE(prof_load(&w, &lp) == 0);
+		CHECK_EQ_INT(snap_write(&w, kpath, NULL, err, sizeof(err)), 0);
+		CHECK_EQ_INT(snap_erase(&w, kpath, 87, &found, err,
+				 sizeof(err)),
+		    0);
+		CHECK(found);
+		REQUIRE(snap_find(kpath, 87, &lp, err, sizeof(err)) == 0);
+		CHECK(lp.events == 0 &&
+		    !lrn_consents(&lp, EVT_PURPOSE_ANALYTICS, false));
 		unlink(kpath);
 		reg_detach(&w);
 		reg_unlink(iw);
