@@ -39,7 +39,8 @@ int nbrs_feed_init(struct nbrs_feed *f, const struct reg *r,
 	size_t n = (size_t)f->shards * f->per_shard;
 	f->prev_events = calloc(n, sizeof(*f->prev_events));
 	f->prev_user = calloc(n, sizeof(*f->prev_user));
-	if (!f->prev_events || !f->prev_user) {
+	f->prev_front = calloc(n, sizeof(*f->prev_front));
+	if (!f->prev_events || !f->prev_user || !f->prev_front) {
 		nbrs_feed_free(f);
 		return -ENOMEM;
 	}
@@ -51,7 +52,8 @@ void nbrs_feed_free(struct nbrs_feed *f)
 	nbr_counts_free(&f->counts);
 	free(f->prev_events);
 	free(f->prev_user);
-	f->prev_events = f->prev_user = NULL;
+	free(f->prev_front);
+	f->prev_events = f->prev_user = f->prev_front = NULL;
 }
 
 #define NBRS_READ_TRIES 4
@@ -93,6 +95,23 @@ static void _put(void *arg, uint32_t fold, const struct nbr_list *l)
 	nbrs_put(arg, fold, l);
 }
 
+/*
+ * The entries of seen[] new since a pass that saw `front` at its head:
+ * those now in front of it (an entity met again moves to the head; one
+ * met at the head already, or an event without one, adds nothing). All
+ * when front is 0 (a new user, or nothing seen then) or gone.
+ */
+static uint32_t _fresh(const struct lrn_profile *p, uint32_t front)
+{
+	struct lrn_seen_info si;
+	if (!front)
+		return LRN_SEEN;
+	for (unsigned k = 0; k < LRN_SEEN; k++)
+		if (lrn_seen_entry(p, k, &si) == front)
+			return k;
+	return LRN_SEEN;
+}
+
 int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st)
 {
 	struct nbrs_stats z = { 0 };
@@ -117,9 +136,11 @@ int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st)
 			bool same = (uint32_t)p.user_key == f->prev_user[at] &&
 			    p.events >= f->prev_events[at];
 			uint32_t fresh =
-			    same ? p.events - f->prev_events[at] : p.events;
+			    _fresh(&p, same ? f->prev_front[at] : 0);
 			f->prev_events[at] = p.events;
 			f->prev_user[at] = (uint32_t)p.user_key;
+			struct lrn_seen_info head;
+			f->prev_front[at] = lrn_seen_entry(&p, 0, &head);
 			if (!p.user_key || !fresh)
 				continue;
 			uint32_t fold[LRN_SEEN];
@@ -329,6 +350,8 @@ static void _counted_now(struct nbrs_feed *f, const struct reg *r)
 			f->prev_events[at] = ck_pr_load_32(&ps->p.events);
 			f->prev_user[at] =
 			    (uint32_t)ck_pr_load_64(&ps->p.user_key);
+			f->prev_front[at] =
+			    ck_pr_load_32(&ps->p.seen[0]) & LRN_SEEN_FOLD;
 		}
 	}
 }

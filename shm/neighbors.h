@@ -26,6 +26,7 @@ struct nbrs_feed {
 	struct nbr_counts counts;
 	uint32_t *prev_events; /* per (shard, record): events last pass */
 	uint32_t *prev_user;   /* per (shard, record): low bits of its key */
+	uint32_t *prev_front;  /* per (shard, record): its seen[0] then */
 	uint32_t shards, per_shard;
 };
 
@@ -47,9 +48,10 @@ struct nbrs_stats {
 /*
  * Writer: one pass. Copies every profile whose event count (or user)
  * changed since the last pass, counts its touched seen[] entries (fresh:
- * as many front entries as events since last time, at most LRN_SEEN; all
- * of them for a user not seen before), then publishes the lists of the
- * items counted. 0 (st may be NULL).
+ * the entries in front of where the last pass's front entry is now, all
+ * of them when it is gone or the user is new: an event on an entity
+ * already at the front, or on none, brings nothing fresh), then
+ * publishes the lists of the items counted. 0 (st may be NULL).
  */
 int nbrs_pass(struct nbrs_feed *f, const struct reg *r, struct nbrs_stats *st);
 

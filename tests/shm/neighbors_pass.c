@@ -206,6 +206,18 @@ int main(void)
 	CHECK_NEAR(_sim(&r, 3, 1), 1.0, 1e-4);
 	CHECK_NEAR(_sim(&r, 3, 2), 0.5, 1e-4);
 
+	/* u1 views 3 again three times, and searches: events, but nothing
+	 * new in its history (3 is at its head already): nothing fresh, no
+	 * pair counted again. */
+	for (int k = 0; k < 3; k++)
+		_touch(&r, 11, 3, EVT_VIEW, T0 + 6000 + k);
+	_touch(&r, 11, 0, EVT_SEARCH, T0 + 7000);
+	REQUIRE(nbrs_pass(&f, &r, &st) == 0);
+	CHECK_EQ_INT(st.fresh, 0);
+	CHECK_NEAR(_sim(&r, 3, 1), 1.0, 1e-4);
+	CHECK_NEAR(_sim(&r, 3, 2), 0.5, 1e-4);
+	CHECK_NEAR(_sim(&r, 1, 2), 0.5, 1e-4);
+
 	/* The history of u2 (3 and 1; not the impression of 4): 1's list
 	 * (2: 0.5, 3: 1 after the update) and 3's (1: 1, 2: 0.5). */
 	struct lrn_profile p;
