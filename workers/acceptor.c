@@ -1327,9 +1327,17 @@ static void _datagram(struct _acc *a, const struct sockaddr *src, const char *p,
 	}
 	a->batch_n = 0;
 	a->batch_over = false;
-	mp_decoder_buffer(&a->udp_dec, p, n, _udp_event, a, &a->st);
-	if (a->batch_over)
+	/* A structural refusal of any object (malformed, too big or too
+	 * deep as a whole; counted once by the decoder) refuses the whole
+	 * datagram: none of its events are queued, so a sender resending
+	 * a refused datagram counts nothing twice. */
+	if (mp_decoder_buffer(&a->udp_dec, p, n, _udp_event, a, &a->st) !=
+	    EVT_OK)
+		return;
+	if (a->batch_over) {
 		_count_reject(a, EVT_R_TOO_BIG);
+		return;
+	}
 	unsigned k = a->batch_n;
 	if (!k)
 		return;

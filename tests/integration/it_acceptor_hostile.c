@@ -188,12 +188,19 @@ static void _udp_structural(struct ax *a)
 	static char big[30000];
 	memset(big, 0xc0, sizeof(big));
 	CHECK(send(u, big, sizeof(big), 0) == (ssize_t)sizeof(big));
+	/* Two good events, then a byte that is not msgpack: the datagram
+	 * is refused whole (all or nothing), the good ones too. */
+	struct axb m = { .n = 0 };
+	axb_event(&m, "udp-mixed", "click", "ent-1", T0_MS);
+	axb_event(&m, "udp-mixed", "click", "ent-1", T0_MS + 1);
+	m.b[m.n++] = (char)0xc1;
+	CHECK(send(u, m.b, m.n, 0) == (ssize_t)m.n);
 	/* A good datagram after all that. */
 	struct axb w = { .n = 0 };
 	axb_event(&w, "udp-good", "rsvp", "ent-1", T0_MS);
 	CHECK(send(u, w.b, w.n, 0) == (ssize_t)w.n);
 	close(u);
-	CHECK(ax_wait_ctr(a, REG_C_UDP_DATAGRAMS, 6, 5000));
+	CHECK(ax_wait_ctr(a, REG_C_UDP_DATAGRAMS, 7, 5000));
 }
 
 /* xorshift: fixed seed, reproducible. */
@@ -263,11 +270,12 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_BAD_NUMBER), 1);
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_MISSING_USER), 1);
 	/* TCP: random, nesting, huge str, huge array, big object; UDP:
-	 * random, nesting, huge array, half map, truncated datagram. */
+	 * random, nesting, huge array, half map, truncated datagram, the
+	 * good events with a bad byte after them. */
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_MALFORMED) +
 		ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_BIG) +
 		ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP),
-	    10);
+	    11);
 	CHECK(ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP) >= 2);
 
 	_random(&a, &g);
@@ -288,6 +296,7 @@ int main(int argc, char **argv)
 	}
 	CHECK_EQ_INT(pen_profile_read(a.p, "wt-ok", 5, &pp, 0), 0);
 	CHECK_EQ_INT(pen_profile_read(a.p, "udp-good", 8, &pp, 0), 0);
+	CHECK_EQ_INT(pen_profile_read(a.p, "udp-mixed", 9, &pp, 0), -ENOENT);
 	CHECK_EQ_INT(pen_profile_read(a.p, "half", 4, &pp, 0), -ENOENT);
 
 	char out[16384];
