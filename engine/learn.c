@@ -66,6 +66,14 @@ void lrn_profile_init(struct lrn_profile *p, uint64_t user_key)
 	p->user_key = user_key;
 }
 
+bool lrn_forget(struct lrn_profile *p)
+{
+	uint8_t consent = p->consent;
+	lrn_profile_init(p, p->user_key);
+	p->consent = consent;
+	return lrn_holds(p);
+}
+
 void lrn_consent(struct lrn_profile *p, uint8_t consent)
 {
 	uint8_t set = (uint8_t)(consent >> 4) & EVT_PURPOSES;

@@ -359,6 +359,13 @@ static inline bool lrn_holds(const struct lrn_profile *p)
 }
 
 /*
+ * Forgets everything p learned: only the key and the consent decisions
+ * stay (a decision-only record). Returns whether a decision is there,
+ * that is whether the record is worth keeping (lrn_holds).
+ */
+bool lrn_forget(struct lrn_profile *p);
+
+/*
  * Records a consent decision (evt_record.consent) in p. Withdrawing
  * personalization forgets everything learned (only the key and the
  * decisions stay, so later events are not learned again); withdrawing

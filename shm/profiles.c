@@ -203,9 +203,8 @@ int prof_forget(const struct reg *r, unsigned s, uint64_t key)
 	if (!(slot->p.consent & EVT_CONSENT_SET(EVT_PURPOSES)))
 		return prof_delete(r, s, key);
 	bool held = slot->p.events != 0;
-	struct lrn_profile kept;
-	lrn_profile_init(&kept, key);
-	kept.consent = slot->p.consent;
+	struct lrn_profile kept = slot->p;
+	lrn_forget(&kept); /* built aside: the slot is written in one copy */
 	prof_write_begin(slot);
 	slot->p = kept;
 	prof_write_end(slot);

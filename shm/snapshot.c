@@ -302,22 +302,6 @@ static int _copy_rest(struct _sfile *in, struct _sfile *out, uint64_t left)
 	return 0;
 }
 
-/*
- * What an erasure leaves of the user's record in the file: nothing, or,
- * when it holds a consent decision, the key and the decision (as the
- * worker's prof_forget leaves the region). Turns *p into that; false
- * when nothing stays.
- */
-static bool _keeps_decision(struct lrn_profile *p)
-{
-	if (!(p->consent & EVT_CONSENT_SET(EVT_PURPOSES)))
-		return false;
-	uint8_t consent = p->consent;
-	lrn_profile_init(p, p->user_key);
-	p->consent = consent;
-	return true;
-}
-
 /* The erasure proper, under the lock (snap_erase). */
 static int _erase(const struct reg *r, const char *path, uint64_t user_key,
     bool *found, char *err, size_t errlen)
@@ -352,9 +336,11 @@ static int _erase(const struct reg *r, const char *path, uint64_t user_key,
 		}
 		bool keep = true;
 		if (p.user_key == user_key && p.events) {
-			/* a decision-only record holds nothing to erase */
+			/* a decision-only record holds nothing to erase;
+			 * a profile leaves its decision, as in the region
+			 * (prof_forget) */
 			*found = true;
-			keep = _keeps_decision(&p);
+			keep = lrn_forget(&p);
 		}
 		if (keep && !(rc = _put(&out, &p, sizeof(p))))
 			nh.profiles++;
