@@ -494,33 +494,55 @@ struct _mdesc {
 };
 
 /*
- * met_mmr's arrays, carved from the caller's slots, indexed by position:
- * the candidates in descending relevance (ties by lower index), so that
- * the first best score met in position order is the tie rule's winner.
- * Positions below `filled` have lr, ms, upto and ready set; the picks'
- * scans read them in position order and fill them as they go, so what a
- * scan never reaches costs nothing.
+ * met_mmr's arrays, carved from the caller's slots. Positions are the
+ * candidates in descending relevance (ties by lower index), so that the
+ * first best score met in position order is the tie rule's winner.
+ * Positions below `filled` have lr and cls set; the picks' scans read
+ * them in position order and fill them as they go, so what a scan never
+ * reaches costs nothing.
+ *
+ * Candidates with the same descriptors (category and tag set) have the
+ * same similarity to every pick, so the running max, sum and their count
+ * of picks are kept per class of equal descriptors, not per candidate:
+ * a catalog's pool repeats descriptors (a genre set, a product type), and
+ * a class is brought up to date once for all its members. Within a class
+ * the member met first in position order wins (it has the most
+ * relevance and the same penalty), so sharing changes no pick.
  */
 struct _mmr {
 	double *lr;	  /* lambda * normalized relevance; NaN once picked */
-	double *ms;	  /* max sim to the first upto[p] picks */
-	double *ss;	  /* sum of the sims to them (with a mean share) */
+	double *ms;	  /* per class: max sim to the first upto[c] picks */
+	double *ss;	  /* per class: sum of the sims to them */
 	uint32_t *perm;	  /* position -> input index */
-	uint32_t *upto;	  /* picks folded into ms */
-	uint32_t *pick;	  /* positions of the picks, in order */
-	struct _mdesc *d; /* descriptors, once ready[p] */
-	uint8_t *ready;	  /* d[p] is made */
+	uint32_t *cls;	  /* position -> class (once filled) */
+	uint32_t *upto;	  /* per class: picks folded into ms and ss */
+	uint32_t *pick;	  /* the picks' classes, in order */
+	struct _mdesc *d; /* per class: its descriptors */
+	uint32_t *slot;	  /* class table: class + 1, 0 free */
+	uint32_t nclass, slot_mask;
 	const struct lrn_item *items;
 	const struct lrn_item *const *ptrs; /* when items is NULL */
 };
 
-/* Carves the arrays out of n slots: 97 n bytes fit in the slots' 128 n
- * (the merge sort's buffer shares the descriptors' room). */
+/* Slots of the class table for n candidates: a power of two, at least
+ * twice n (so a probe sequence is short), at most 4 n. */
+static size_t _mmr_slots(size_t n)
+{
+	size_t s = 2;
+
+	while (s < 2 * n)
+		s *= 2;
+	return s;
+}
+
+/* Carves the arrays out of n slots: 88 n bytes and the class table's
+ * under 16 n fit in the slots' 128 n (the merge sort's buffer shares the
+ * descriptors' room). */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
     unsigned n)
 {
 	char *at = (char *)scratch;
-	size_t nn = n;
+	size_t nn = n, slots = _mmr_slots(nn);
 #define _TAKE(field, type, count)                                              \
 	do {                                                                   \
 		m->field = (type *)(void *)at;                                 \
@@ -531,11 +553,14 @@ static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
 	_TAKE(ss, double, nn);
 	_TAKE(d, struct _mdesc, nn);
 	_TAKE(perm, uint32_t, nn);
+	_TAKE(cls, uint32_t, nn);
 	_TAKE(upto, uint32_t, nn);
 	_TAKE(pick, uint32_t, nn);
-	_TAKE(ready, uint8_t, nn);
+	_TAKE(slot, uint32_t, slots);
 #undef _TAKE
 	assert((size_t)(at - (char *)scratch) <= nn * sizeof(*scratch));
+	m->nclass = 0;
+	m->slot_mask = (uint32_t)(slots - 1);
 }
 
 /*
@@ -611,13 +636,52 @@ static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 	d->cat = it->category;
 }
 
-/* The descriptors of position p. */
-static void _mmr_ready(struct _mmr *m, uint32_t p)
+/* Whether two descriptors hold the same category and tag set (tags
+ * distinct within each, so equal counts and inclusion make equal sets). */
+static bool _mdesc_same(const struct _mdesc *a, const struct _mdesc *b)
 {
-	uint32_t i = m->perm[p];
+	if (a->mask != b->mask || a->cat != b->cat || a->nt != b->nt)
+		return false;
+	for (uint32_t i = 0; i < a->nt; i++) {
+		bool in = false;
 
-	m->ready[p] = 1;
-	_mdesc_make(m->items ? &m->items[i] : m->ptrs[i], &m->d[p]);
+		for (uint32_t j = 0; j < b->nt; j++)
+			in |= a->tag[i] == b->tag[j];
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The class of position p: its descriptors are made in the next free
+ * class's place and kept there when no class has them yet (a new class,
+ * its max, sum and count at 0); the table is found by the Bloom filter
+ * (the same for any order of the tags) and the category.
+ */
+static uint32_t _mmr_class(struct _mmr *m, uint32_t p)
+{
+	uint32_t i = m->perm[p], c = m->nclass;
+	struct _mdesc *d = &m->d[c];
+
+	_mdesc_make(m->items ? &m->items[i] : m->ptrs[i], d);
+	uint64_t h = (d->mask ^ ((uint64_t)d->cat << 32 | d->nt)) *
+	    0x9E3779B97F4A7C15ull;
+	for (uint32_t at = (uint32_t)(h >> 32) & m->slot_mask;;
+	     at = (at + 1) & m->slot_mask) {
+		uint32_t e = m->slot[at];
+
+		if (e == 0) {
+			m->slot[at] = c + 1;
+			m->ms[c] = 0.0;
+			m->ss[c] = 0.0;
+			m->upto[c] = 0;
+			m->nclass++;
+			return c;
+		}
+		if (_mdesc_same(&m->d[e - 1], d))
+			return e - 1;
+	}
 }
 
 /* J = inter / den for the counts two sets of LRN_ITEM_TAGS tags can have,
@@ -695,20 +759,18 @@ static double _mmr_pen(double mu, double cw, double ms, double ss, double mean,
 }
 
 /*
- * Brings ms[p] and ss[p] up to the first t picks, or fewer: it stops as
- * soon as the score r - mu red is no better than bs (more picks can only
- * lower it). Returns the score.
+ * Brings class c's ms and ss up to the first t picks, or fewer: it stops
+ * as soon as the score r - mu red is no better than bs (more picks can
+ * only lower it). Returns the score.
  */
 static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
-    double wcat, uint32_t p, uint32_t t, double r, double mu, double cw,
+    double wcat, uint32_t c, uint32_t t, double r, double mu, double cw,
     double mean, double bs)
 {
-	if (!m->ready[p])
-		_mmr_ready(m, p);
-	const struct _mdesc *a = &m->d[p];
-	double ms = m->ms[p], ss = m->ss[p];
+	const struct _mdesc *a = &m->d[c];
+	double ms = m->ms[c], ss = m->ss[c];
 	double sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
-	uint32_t j = m->upto[p];
+	uint32_t j = m->upto[c];
 
 	while (j < t) {
 		bool none;
@@ -724,9 +786,9 @@ static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
 		if (!(sc > bs))
 			break;
 	}
-	m->ms[p] = ms;
-	m->ss[p] = ss;
-	m->upto[p] = j;
+	m->ms[c] = ms;
+	m->ss[c] = ss;
+	m->upto[c] = j;
 	return sc;
 }
 
@@ -818,6 +880,9 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 	m.ptrs = ptrs;
 	_mmr_order(rel, n, sorted, m.perm, (uint32_t *)(void *)m.d);
 
+	if (track)
+		memset(m.slot, 0, ((size_t)m.slot_mask + 1) * sizeof(*m.slot));
+
 	unsigned head = 0;   /* picks before it are all taken */
 	unsigned filled = 0; /* positions with their state set */
 	for (unsigned t = 0; t < k; t++) {
@@ -846,21 +911,26 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			if (p == filled) {
 				m.lr[p] =
 				    lambda * ((rel[m.perm[p]] - lo) / div);
-				m.ms[p] = 0.0;
-				m.ss[p] = 0.0;
-				m.upto[p] = 0;
-				m.ready[p] = 0;
+				m.cls[p] = track ? _mmr_class(&m, p) : 0;
 				filled++;
 			}
 			double r = m.lr[p];
 			if (r <= bs)
 				break;
+			if (!track) { /* no penalty: the relevance order */
+				if (r > bs) {
+					bs = r;
+					best = p;
+				}
+				continue;
+			}
+			uint32_t c = m.cls[p];
 			double sc =
-			    r - _mmr_pen(mu, cw, m.ms[p], m.ss[p], mean, t);
+			    r - _mmr_pen(mu, cw, m.ms[c], m.ss[c], mean, t);
 			if (!(sc > bs))
 				continue; /* picked (NaN), or no better */
-			if (track && m.upto[p] < t) {
-				sc = _mmr_catch_up(&m, s, wcat, p, t, r, mu, cw,
+			if (m.upto[c] < t) {
+				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu, cw,
 				    mean, bs);
 				if (!(sc > bs))
 					continue;
@@ -875,13 +945,11 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			 * order: ties by lower index). */
 			why[t].rel_rank = best + 1;
 			why[t].moved = (int32_t)best - (int32_t)t;
-			why[t].max_sim = m.ms[best];
+			why[t].max_sim = m.ms[m.cls[best]];
 			why[t].score = bs;
 		}
 		m.lr[best] = NAN;
-		if (track && !m.ready[best])
-			_mmr_ready(&m, best);
-		m.pick[t] = best;
+		m.pick[t] = m.cls[best];
 	}
 	return (int)k;
 }

@@ -194,6 +194,70 @@ int main(void)
 				 NULL),
 		    -EINVAL);
 	}
+	/*
+	 * Candidates that share state by class: the same tag sets in other
+	 * orders and with repeats (one class), and sets whose Bloom filters
+	 * are equal but whose tags are not (tags a, b on one filter bit:
+	 * {a} and {b} are two classes). Every mode picks what the
+	 * transcription picks.
+	 */
+	{
+		uint32_t ta = 1, tb = 0;
+		for (uint32_t t = 2; !tb; t++)
+			if ((t * 0x9e3779b1u) >> 26 == (ta * 0x9e3779b1u) >> 26)
+				tb = t;
+		static struct lrn_item cl[64];
+		static const struct lrn_item *cp[64];
+		static double cr[64];
+		unsigned cn = 64;
+		memset(cl, 0, sizeof cl);
+		for (unsigned i = 0; i < cn; i++) {
+			struct lrn_item *x = &cl[i];
+			x->category = 1 + i % 3;
+			switch (i % 4) {
+			case 0: /* {ta, 7, 9} */
+				x->n_tags = 3;
+				x->tags[0] = ta, x->tags[1] = 7, x->tags[2] = 9;
+				break;
+			case 1: /* {9, ta, 7, 7}: the same set */
+				x->n_tags = 4;
+				x->tags[0] = 9, x->tags[1] = ta, x->tags[2] = 7,
+				x->tags[3] = 7;
+				break;
+			case 2: /* {tb, 7, 9}: the same filter, not the set */
+				x->n_tags = 3;
+				x->tags[0] = tb, x->tags[1] = 7, x->tags[2] = 9;
+				break;
+			default: /* {tb} or no tag */
+				x->n_tags = i % 8 == 3 ? 1 : 0;
+				x->tags[0] = tb;
+			}
+			cp[i] = &cl[i];
+			cr[i] = 1.0 + (double)((i * 7) % 11);
+		}
+		const double lams[] = { 0.3, 0.7, 0.9 };
+		for (unsigned li = 0; li < 3; li++) {
+			unsigned kk = 1 + li * 9;
+			int m = met_mmr(cr, cl, cn, kk, lams[li], &s, scratch,
+			    got, NULL);
+			unsigned wn =
+			    mmr_naive(cr, cl, cn, kk, lams[li], &s, want);
+			CHECK(m == (int)wn &&
+			    memcmp(got, want, wn * sizeof got[0]) == 0);
+			m = met_mmr_mean(cr, cp, cn, kk, lams[li], 0.5, &s,
+			    scratch, got, NULL);
+			wn = mmr_naive_mean(cr, cl, cn, kk, lams[li], 0.5, &s,
+			    want);
+			CHECK(m == (int)wn &&
+			    memcmp(got, want, wn * sizeof got[0]) == 0);
+			m = met_mmr_dcg(cr, cp, cn, kk, lams[li], &s, scratch,
+			    got, NULL);
+			wn = mmr_naive_dcg(cr, cl, cn, kk, lams[li], &s, want);
+			CHECK(m == (int)wn &&
+			    memcmp(got, want, wn * sizeof got[0]) == 0);
+			cases += 3;
+		}
+	}
 	printf("%d cases\n", cases);
 	return check_done("metrics_mmr");
 }
