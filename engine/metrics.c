@@ -499,7 +499,8 @@ struct _mdesc {
  * first best score met in position order is the tie rule's winner.
  * Positions below `filled` have lr and cls set; the picks' scans read
  * them in position order and fill them as they go, so what a scan never
- * reaches costs nothing.
+ * reaches costs nothing; a position's class (its descriptors) is made
+ * when a similarity first needs it.
  *
  * Candidates with the same descriptors (category and tag set) have the
  * same similarity to every pick, so the running max, sum and their count
@@ -509,6 +510,8 @@ struct _mdesc {
  * the member met first in position order wins (it has the most
  * relevance and the same penalty), so sharing changes no pick.
  */
+#define _MMR_NOCLASS UINT32_MAX /* a position whose class is not made */
+
 struct _mmr {
 	double *lr;	  /* lambda * normalized relevance; NaN once picked */
 	double *ms;	  /* per class: max sim to the first upto[c] picks */
@@ -653,11 +656,23 @@ static bool _mdesc_same(const struct _mdesc *a, const struct _mdesc *b)
 	return true;
 }
 
+/* The next class, its descriptors already in place: nothing folded in. */
+static uint32_t _mmr_new(struct _mmr *m)
+{
+	uint32_t c = m->nclass++;
+
+	m->ms[c] = 0.0;
+	m->ss[c] = 0.0;
+	m->upto[c] = 0;
+	return c;
+}
+
 /*
  * The class of position p: its descriptors are made in the next free
  * class's place and kept there when no class has them yet (a new class,
  * its max, sum and count at 0); the table is found by the Bloom filter
- * (the same for any order of the tags) and the category.
+ * (the same for any order of the tags) and the category. A pool without
+ * repeats pays a lookup per class made (bench: +0.3 us for 200).
  */
 static uint32_t _mmr_class(struct _mmr *m, uint32_t p)
 {
@@ -673,11 +688,7 @@ static uint32_t _mmr_class(struct _mmr *m, uint32_t p)
 
 		if (e == 0) {
 			m->slot[at] = c + 1;
-			m->ms[c] = 0.0;
-			m->ss[c] = 0.0;
-			m->upto[c] = 0;
-			m->nclass++;
-			return c;
+			return _mmr_new(m);
 		}
 		if (_mdesc_same(&m->d[e - 1], d))
 			return e - 1;
@@ -911,7 +922,7 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			if (p == filled) {
 				m.lr[p] =
 				    lambda * ((rel[m.perm[p]] - lo) / div);
-				m.cls[p] = track ? _mmr_class(&m, p) : 0;
+				m.cls[p] = _MMR_NOCLASS;
 				filled++;
 			}
 			double r = m.lr[p];
@@ -924,12 +935,16 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 				}
 				continue;
 			}
+			/* No class yet: no pick folded in, a penalty of 0. */
 			uint32_t c = m.cls[p];
-			double sc =
-			    r - _mmr_pen(mu, cw, m.ms[c], m.ss[c], mean, t);
+			double sc = c == _MMR_NOCLASS
+			    ? r
+			    : r - _mmr_pen(mu, cw, m.ms[c], m.ss[c], mean, t);
 			if (!(sc > bs))
 				continue; /* picked (NaN), or no better */
-			if (m.upto[c] < t) {
+			if (t > 0 && (c == _MMR_NOCLASS || m.upto[c] < t)) {
+				if (c == _MMR_NOCLASS)
+					c = m.cls[p] = _mmr_class(&m, p);
 				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu, cw,
 				    mean, bs);
 				if (!(sc > bs))
@@ -945,9 +960,13 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			 * order: ties by lower index). */
 			why[t].rel_rank = best + 1;
 			why[t].moved = (int32_t)best - (int32_t)t;
-			why[t].max_sim = m.ms[m.cls[best]];
+			why[t].max_sim = m.cls[best] == _MMR_NOCLASS
+			    ? 0.0
+			    : m.ms[m.cls[best]];
 			why[t].score = bs;
 		}
+		if (track && m.cls[best] == _MMR_NOCLASS)
+			m.cls[best] = _mmr_class(&m, best);
 		m.lr[best] = NAN;
 		m.pick[t] = m.cls[best];
 	}
