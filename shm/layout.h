@@ -35,7 +35,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 24 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 25 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -365,6 +365,7 @@ _Static_assert(sizeof(struct nbr_entry) == 256, "four lines a list");
 #define SEG_PRIOR 12   /* interests kept per segment for its prior */
 #define SEG_HISTORY 24 /* refreshes whose sizes are remembered */
 #define SEG_NAME_MAX 47
+#define SEG_NOTE_MAX 183 /* the last attempt's message */
 
 struct seg_prior {
 	uint32_t id;  /* tag or category id, 0 = unused */
@@ -455,6 +456,11 @@ struct seg_block {
 	uint64_t failures;	   /* seg: refreshes that failed (too few
 				    * users yet is not one) */
 	int64_t last_ms;	   /* seg: wall clock of the last attempt */
+	uint64_t answered; /* seg: refresh_requests as its last attempt began */
+	struct ck_sequence note_seq;
+	int32_t note_rc; /* seg: the last attempt: 0, -ENODATA (too few users
+			  * yet), another -errno (a failure) */
+	char note[SEG_NOTE_MAX + 1]; /* seg: why, "" when a table came */
 	uint32_t hist_n, hist_at;
 	struct {
 		int64_t ms;

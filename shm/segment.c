@@ -7,6 +7,7 @@
 #include <ck_pr.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,43 @@ int seg_read(const struct reg *r, struct seg_table *out)
 		return out->version ? 0 : -ENODATA;
 	}
 	return -EBUSY;
+}
+
+void seg_note(const struct reg *r, uint64_t answered, int rc, const char *msg)
+{
+	struct seg_block *b = reg_segments(r);
+	seq_write_begin(&b->note_seq);
+	b->note_rc = rc;
+	snprintf(b->note, sizeof(b->note), "%s", rc && msg ? msg : "");
+	seq_write_end(&b->note_seq);
+	/* After the note: a reader that sees its request answered reads
+	 * this attempt's note (or a later one). */
+	ck_pr_fence_store();
+	ck_pr_store_64(&b->answered, answered);
+}
+
+int seg_last_note(const struct reg *r, uint64_t *answered, int *rc, char *msg,
+    size_t len)
+{
+	const struct seg_block *b = reg_segments(r);
+	*answered = ck_pr_load_64(&b->answered);
+	ck_pr_fence_load();
+	if (!ck_pr_load_64((const uint64_t *)&b->last_ms))
+		return -ENODATA;
+	struct {
+		int32_t rc;
+		char note[SEG_NOTE_MAX + 1];
+	} c;
+	_Static_assert(offsetof(struct seg_block, note) ==
+		offsetof(struct seg_block, note_rc) + sizeof(int32_t),
+	    "note follows note_rc");
+	if (seq_read_copy(&b->note_seq, &c, &b->note_rc, sizeof(c)))
+		return -EBUSY;
+	c.note[SEG_NOTE_MAX] = 0;
+	*rc = c.rc;
+	if (len)
+		snprintf(msg, len, "%s", c.note);
+	return 0;
 }
 
 void seg_assign(const struct seg_table *t, const struct lrn_profile *p,

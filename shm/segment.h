@@ -73,6 +73,21 @@ int seg_refresh(const struct reg *r, const struct seg_options *o,
  */
 int seg_read(const struct reg *r, struct seg_table *out);
 
+/*
+ * The segmenter, after each attempt: its outcome (0, or seg_refresh's
+ * error and message) and the refresh requests it answers (those made
+ * before it began).
+ */
+void seg_note(const struct reg *r, uint64_t answered, int rc, const char *msg);
+
+/*
+ * Any process: the last attempt's outcome into *rc and msg (len bytes,
+ * "" after a table), and the requests it answered into *answered; 0, or
+ * -ENODATA before any attempt, -EBUSY while it keeps changing.
+ */
+int seg_last_note(const struct reg *r, uint64_t *answered, int *rc, char *msg,
+    size_t len);
+
 /* Where a profile falls in table t: segment index, confidence, flag. */
 struct seg_assignment {
 	int index;	  /* into t->seg, -1 when the profile has no events */

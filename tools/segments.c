@@ -96,21 +96,40 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 }
 
 /* Waits until the published version passes `was`; false on timeout. */
-static bool _await(pen_t *p, uint64_t was, double wait_s)
+/*
+ * Waits up to wait_s for a table newer than version `was`: 1 when one
+ * came; 0 when none did; -1 when the segmenter answered request `mine`
+ * without one (too few users, a failure: its reason printed).
+ */
+static int _await(pen_t *p, uint64_t was, uint64_t mine, double wait_s)
 {
+	const struct reg *r = client_region(p);
 	struct timespec tick = { 0, 50 * 1000000L };
 	for (double t = 0; t <= wait_s; t += 0.05) {
 		struct pen_segments *s = malloc(sizeof(*s));
 		if (!s)
-			return false;
+			return 0;
 		int rc = pen_segments_read(p, s, 0);
 		uint64_t v = rc ? 0 : s->version;
 		free(s);
 		if (v > was)
-			return true;
+			return 1;
+		uint64_t answered;
+		int why;
+		char msg[SEG_NOTE_MAX + 1];
+		if (seg_last_note(r, &answered, &why, msg, sizeof(msg)) == 0 &&
+		    answered >= mine && why) {
+			fprintf(stderr,
+			    "penchant segments: the segmenter made no table: %s%s\n",
+			    msg,
+			    why == -ENODATA
+				? " (segments_k, or segments_k_min when k is chosen, must not exceed the users with events)"
+				: "");
+			return -1;
+		}
 		nanosleep(&tick, NULL);
 	}
-	return false;
+	return 0;
 }
 
 /* The n largest |trait| features of a segment, "+activity -diversity". */
@@ -275,11 +294,21 @@ static int _run(pen_t *p, const struct _opts *o)
 	int rc = pen_segments_read(p, s, PEN_READ_NAMES);
 	if (o->refresh) {
 		uint64_t was = rc ? 0 : s->version;
-		pen_segments_refresh(p);
-		if (!_await(p, was, o->wait_s)) {
-			fprintf(stderr,
-			    "penchant segments: no new table within %.0f s (is the segmenter running? are there at least segments_k_min users?)\n",
-			    o->wait_s);
+		int asked = pen_segments_refresh(p);
+		if (asked) {
+			fprintf(stderr, "penchant segments: --refresh: %s\n",
+			    pen_strerror(asked));
+			free(s);
+			return CLI_UNREACHABLE;
+		}
+		uint64_t mine = ck_pr_load_64(
+		    &reg_segments(client_region(p))->refresh_requests);
+		int got = _await(p, was, mine, o->wait_s);
+		if (got <= 0) {
+			if (!got)
+				fprintf(stderr,
+				    "penchant segments: no new table within %.0f s (is the segmenter running? penchant status shows it)\n",
+				    o->wait_s);
 			free(s);
 			return CLI_NOT_FOUND;
 		}

@@ -3,6 +3,7 @@
  * counters. Rates come from two samples 250 ms apart. The JSON is
  * ipc/status_json.h's, which the rank API server answers with too.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "ipc/status_json.h"
 #include "shm/profiles.h"
 #include "shm/ring.h"
+#include "shm/segment.h"
 #include "tools/cli.h"
 
 static void _exit_text(int status, char *buf, size_t len)
@@ -143,11 +145,19 @@ static void _privacy_text(const uint64_t *now)
 static void _serving_text(pen_t *p)
 {
 	struct pen_segments *sg = malloc(sizeof(*sg));
-	if (sg && pen_segments_read(p, sg, 0) == 0)
+	int src = sg ? pen_segments_read(p, sg, 0) : -ENOMEM;
+	uint64_t answered;
+	int why;
+	char msg[SEG_NOTE_MAX + 1];
+	if (!src)
 		printf(
 		    "segments: %u of %llu users (refresh %llu, silhouette %.2f)\n",
 		    sg->k, (unsigned long long)sg->users,
 		    (unsigned long long)sg->version, sg->silhouette);
+	if (seg_last_note(client_region(p), &answered, &why, msg,
+		sizeof(msg)) == 0 &&
+	    why)
+		printf("segments: the last refresh made no table: %s\n", msg);
 	free(sg);
 	bool any = false;
 	for (unsigned s = 0; s < RANK_STRATEGY_COUNT; s++) {

@@ -153,6 +153,7 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		char err[256] = "";
 		struct seg_stats st;
 		int rc = seg_refresh(r, &o, &st, err, sizeof(err));
+		seg_note(r, asked, rc, err);
 		if (rc == -ENODATA) {
 			LOG(c, CFG_LOG_DEBUG, _ROLE, "not yet: %s", err);
 			/* Too few users yet: look again soon, not a whole

@@ -265,6 +265,28 @@ def part_movielens(pen, d):
     against_sklearn(feat, "MovieLens")
 
 
+def part_too_few(exe, pen, d):
+    """segments_k above the users: --refresh says so at once, status too."""
+    x = Daemon(exe, pen, d, "segfew-%d" % os.getpid(), ["--segments-k=8"])
+    try:
+        t0 = int(time.time() * 1000) - DAY
+        x.send([{"user_id": "few-%d" % u, "event_type": "click",
+                 "entity_id": "e%d" % u, "timestamp": t0 + u}
+                for u in range(3)])
+        time.sleep(0.3)
+        r = x.cli("segments", "--refresh", "--wait", "30")
+        check(r.returncode == 4 and "3 users with events: fewer than 8"
+              in r.stderr and "segments_k" in r.stderr,
+              "too few users: --refresh names the reason (%d: %s)"
+              % (r.returncode, r.stderr.strip()))
+        st = x.cli("status").stdout
+        check("the last refresh made no table: 3 users" in st,
+              "status names it: %s" % [ln for ln in st.splitlines()
+                                       if ln.startswith("segments")])
+    finally:
+        x.stop()
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -272,6 +294,7 @@ def main():
     exe, pen = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory(prefix="it-segments-") as d:
         part_planted(exe, pen, d)
+        part_too_few(exe, pen, d)
         part_movielens(pen, d)
     return done()
 
