@@ -152,6 +152,37 @@ static bool _has_tiny(const struct km_model *m, size_t n,
 }
 
 /* k and the model: fixed, or chosen on a sample then fitted on all. */
+/*
+ * Removes the clusters no user fell in (users fewer distinct than k: all
+ * alike, say), moving the others down in order and relabelling the users;
+ * returns the clusters left. An empty segment would be shown, named and
+ * matched to the next table's as if it were a cohort.
+ */
+static unsigned _drop_empty(struct km_model *m, uint8_t *labels, size_t n)
+{
+	uint8_t to[KM_K_MAX];
+	unsigned k = 0;
+	for (unsigned c = 0; c < m->k; c++) {
+		to[c] = (uint8_t)k;
+		if (!m->size[c])
+			continue;
+		if (c != k) {
+			m->size[k] = m->size[c];
+			memmove(&m->center[k * m->d], &m->center[c * m->d],
+			    m->d * sizeof(m->center[0]));
+		}
+		k++;
+	}
+	if (k == m->k)
+		return k;
+	for (size_t i = 0; i < n; i++)
+		labels[i] = to[labels[i]];
+	for (unsigned c = k; c < m->k; c++)
+		m->size[c] = 0;
+	m->k = k;
+	return k;
+}
+
 static int _cluster(struct _work *w, size_t n, const struct seg_options *o,
     struct km_model *m, double *silhouette, char *err, size_t errlen)
 {
@@ -219,6 +250,7 @@ static int _cluster(struct _work *w, size_t n, const struct seg_options *o,
 		snprintf(err, errlen, "clustering: %s", strerror(-rc));
 		return rc;
 	}
+	k = _drop_empty(m, w->labels, n);
 	*silhouette = NAN;
 	if (n >= 2 && k >= 2)
 		km_silhouette(w->x, n, FEAT_COUNT, w->labels, k,

@@ -113,6 +113,56 @@ static int reader(void *arg)
 	return bad ? 1 : 0;
 }
 
+/*
+ * Users who do not differ: as many segments as there are distinct users
+ * (here one, of all of them), never an empty segment, for a fixed k and
+ * a chosen one.
+ */
+static void alike(void)
+{
+	const char *inst = st_instance("segalike");
+	struct reg_geometry g = st_geo(2, 2, 64, 4096, 16, 16);
+	st_create(&g_r, inst, &g, REG_RUNNING);
+	for (unsigned i = 0; i < 30; i++) {
+		struct lrn_profile p;
+		struct evt_record e;
+		struct lrn_item it = { .category = 5,
+			.n_tags = 1,
+			.tags = { 51 } };
+		lrn_profile_init(&p, key_of(9, i));
+		memset(&e, 0, sizeof(e));
+		e.user_key = p.user_key;
+		e.entity_key = 77;
+		e.type = EVT_CLICK;
+		e.scroll_depth = -1.0f;
+		e.time_ms = T0 + 10 * HOUR;
+		e.daypart = 1;
+		lrn_apply(&p, &g_r.hdr->params, &e, &it);
+		REQUIRE(prof_load(&g_r, &p) == 0);
+	}
+	struct seg_options o = { .k = 3,
+		.k_min = 2,
+		.k_max = 6,
+		.seed = 1,
+		.sample = 1000,
+		.as_of_ms = T0 + DAY,
+		.low_confidence = 0.2f };
+	char err[256] = "";
+	struct seg_table t;
+	for (int chosen = 0; chosen < 2; chosen++) {
+		o.k = chosen ? 0 : 3;
+		int rc = seg_refresh(&g_r, &o, NULL, err, sizeof(err));
+		if (rc)
+			fprintf(stderr, "alike: %s\n", err);
+		REQUIRE(rc == 0 && seg_read(&g_r, &t) == 0);
+		CHECK_EQ_INT(t.k, 1);
+		CHECK_EQ_INT(t.users, 30);
+		CHECK_EQ_INT(t.seg[0].size, 30);
+	}
+	reg_detach(&g_r);
+	reg_unlink(inst);
+}
+
 int main(void)
 {
 	st_init(120);
@@ -206,5 +256,6 @@ int main(void)
 		}
 	reg_detach(&g_r);
 	reg_unlink(inst);
+	alike();
 	return check_done("shm segments_planted");
 }
