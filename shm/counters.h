@@ -138,6 +138,10 @@
 	X(SRV_HTTP_SLOW, "http_slow",                                          \
 	    "HTTP connections closed: a request's head, body or answer took "  \
 	    "over idle_timeout_s (a byte now and then)")                       \
+	X(SRV_HTTP_MALFORMED, "http_malformed",                                \
+	    "HTTP requests libmicrohttpd refused itself with its own page: "   \
+	    "a request line or header it cannot parse, headers over its "      \
+	    "memory, an HTTP version it does not speak")                       \
 	X(SRV_MP_CONNS, "mp_connections",                                      \
 	    "gauge: open msgpack rank connections")                            \
 	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")    \

@@ -889,12 +889,18 @@ static size_t _unescape(void *cls, struct MHD_Connection *conn, char *s)
 
 static void _mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static const char refused[] =
+	    "Error processing request (HTTP response code is ";
 	struct _srv *s = cls;
 	char buf[256];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	size_t n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = 0;
+	/* A request the library answered with its own error page never
+	 * reaches _access: its log line is where it can be counted. */
+	if (!strncmp(buf, refused, sizeof(refused) - 1))
+		_count(s, REG_C_SRV_HTTP_MALFORMED, 1);
 	LOG(s->c, CFG_LOG_DEBUG, _ROLE, "http: %s", buf);
 }
 

@@ -704,6 +704,29 @@ static void _edges(int argc, char **argv)
 	CHECK(!strncmp(buf, "HTTP/1.1 413", 12) && _has(buf, "too_big: "));
 	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_TOO_BIG), big + 1);
 
+	/* HTTP the library answers itself (a header without a colon, an
+	 * unknown version, a Content-Length that is no number): its page,
+	 * counted as malformed */
+	static const char *const lib[][2] = {
+		{ "GET / HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n",
+		    "HTTP/1.1 400" },
+		{ "GET /v1/health HTTP/9.9\r\nHost: localhost\r\n\r\n",
+		    "HTTP/1.1 505" },
+		{ "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Length: abc\r\n\r\n",
+		    "HTTP/1.1 400" },
+	};
+	uint64_t bad = _pctr(p, REG_C_SRV_HTTP_MALFORMED);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK(_exchange(port, lib[i][0], strlen(lib[i][0]), buf,
+			  sizeof(buf)) > 0);
+		CHECK(!strncmp(buf, lib[i][1], 12));
+	}
+	for (int t = 0; t < 100 && _pctr(p, REG_C_SRV_HTTP_MALFORMED) < bad + 3;
+	     t++)
+		usleep(10000);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_MALFORMED), bad + 3);
+
 	n = snprintf(req, sizeof(req),
 	    "GET /nope\xff\xc3 HTTP/1.1\r\nHost: localhost\r\nConnection: "
 	    "close\r\n\r\n");
