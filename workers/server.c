@@ -70,8 +70,24 @@ struct _mconn {
 	int64_t last_ms;    /* monotonic: last byte read */
 	int64_t partial_ms; /* monotonic: when the unfinished request
 			     * began to arrive, 0 none */
+	uint32_t objects;   /* top-level objects answered */
+	uint32_t nonmaps;   /* of them, the last ones in a row not a map */
 	struct _mconn *prev, *next;
 };
+
+/*
+ * A connection whose first object is not a map, or that sends
+ * _NONMAP_MAX in a row, is no client of this protocol (every ASCII byte
+ * is a msgpack integer: an HTTP request to this port is a hundred of
+ * them): its error answers are sent, then it is closed as garbage.
+ */
+#define _NONMAP_MAX 8
+
+/* Whether a msgpack object starting with byte b is a map. */
+static bool _mp_map(unsigned char b)
+{
+	return (b & 0xf0) == 0x80 || b == 0xde || b == 0xdf;
+}
 
 /*
  * One open HTTP connection (libmicrohttpd's socket context), for the
@@ -1141,6 +1157,15 @@ static bool _mc_pump(struct _mthr *m, struct _mconn *k)
 		k->in_off += n;
 		k->in_len -= n;
 		mp_scan_reset(&k->sc);
+		k->objects++;
+		k->nonmaps = _mp_map((unsigned char)p[0]) ? 0 : k->nonmaps + 1;
+		if (k->nonmaps &&
+		    (k->objects == 1 || k->nonmaps >= _NONMAP_MAX)) {
+			_count(s, REG_C_SRV_MP_CLOSED, 1);
+			(void)_mc_flush(m,
+			    k); /* its error answers, then close */
+			return false;
+		}
 		if (k->out.len - k->out_off >= _OUT_HIGH && !_mc_flush(m, k))
 			return false;
 	}

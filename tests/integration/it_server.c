@@ -778,6 +778,33 @@ static void _edges(int argc, char **argv)
 	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_SLOW), slow + 1);
 	if (fd >= 0)
 		close(fd);
+	/* HTTP on the msgpack port (its first object, 'G', is no map): one
+	 * error answer, then closed as garbage; a client that sends a good
+	 * map and then integers is closed after _NONMAP_MAX (8) of them */
+	{
+		uint64_t closed = _pctr(p, REG_C_SRV_MP_CLOSED);
+		const char *hq = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+		ssize_t got =
+		    _exchange(mport, hq, strlen(hq), buf, sizeof(buf));
+		CHECK(got > 0 && _count_of(buf, "not_object") == 1);
+		static const char ints[] =
+		    "\x81\xa7user_id\xa1u"
+		    "\x01\x02\x03\x04\x05\x06\x07\x08\x09";
+		got =
+		    _exchange(mport, ints, sizeof(ints) - 1, buf, sizeof(buf));
+		/* _count_of stops at a NUL: count the answers in the bytes */
+		unsigned errs = 0;
+		for (ssize_t i = 0; i + 5 < got; i++)
+			errs += !memcmp(buf + i,
+			    "\xa5"
+			    "error",
+			    6);
+		CHECK_EQ_INT(errs, 9); /* the map's (no candidates), 8 ints */
+		for (int i = 0;
+		     i < 100 && _pctr(p, REG_C_SRV_MP_CLOSED) < closed + 2; i++)
+			hx_sleep_ms(10);
+		CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_CLOSED), closed + 2);
+	}
 	/* a msgpack request a byte at a time: a map, a 255-byte string */
 	slow = _pctr(p, REG_C_SRV_MP_SLOW);
 	fd = _tcp(mport);
