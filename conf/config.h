@@ -260,7 +260,8 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, int *first_positional,
 /*
  * Check *c as a whole: every field in its range (fields may have been set
  * directly, not through cfg_set) and the rules between fields:
- *   acceptor_slots < producer_slots (libpenchant clients need a slot).
+ *   acceptor_slots < producer_slots (libpenchant clients need a slot),
+ *   segments_k_min <= segments_k_max, kl_release <= kl_threshold.
  * Returns 0 or -EINVAL with a message. Call it before using a cfg.
  */
 int cfg_check(const struct cfg *c, char *err, size_t errlen);

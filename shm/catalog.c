@@ -38,6 +38,8 @@ int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it)
 	struct cat_block *cb = reg_catalog(r);
 	struct cat_entry *e = reg_catalog_entries(r);
 	const uint32_t mask = r->hdr->geo.catalog_slots - 1;
+	if (key == 0) /* 0 marks a free slot */
+		return -EINVAL;
 	uint32_t i = _slot0(key, mask);
 	for (;; i = (i + 1) & mask) {
 		if (e[i].key == key || e[i].key == 0)

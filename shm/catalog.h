@@ -24,7 +24,8 @@
 int cat_lock(const struct reg *r, char *err, size_t errlen);
 void cat_unlock(const struct reg *r);
 
-/* Writer (lock held): inserts or replaces. 0 or -ENOSPC (catalog full). */
+/* Writer (lock held): inserts or replaces. 0, -ENOSPC (catalog full) or
+ * -EINVAL (key 0: it marks a free slot). */
 int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it);
 
 /* Any process: 0 and a consistent copy, -ENOENT, or -EBUSY when the entry

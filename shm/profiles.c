@@ -240,6 +240,8 @@ unsigned prof_repair_seqlocks(const struct reg *r, unsigned s)
 
 int prof_load(const struct reg *r, const struct lrn_profile *p)
 {
+	if (p->user_key == 0) /* 0 marks a free index entry */
+		return -EINVAL;
 	unsigned s = reg_shard_of(p->user_key, r->hdr->geo.shards);
 	struct prof_ref ref;
 	int rc = prof_find_or_insert(r, s, p->user_key, &ref);

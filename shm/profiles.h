@@ -149,7 +149,8 @@ unsigned prof_validate(const struct reg *r, unsigned s, uint8_t *seen);
 
 /*
  * Supervisor only, while no worker runs (loading a snapshot): inserts or
- * overwrites a whole profile into its shard. 0 or -ENOSPC.
+ * overwrites a whole profile into its shard. 0, -ENOSPC, or -EINVAL for
+ * a user key of 0 (no key: it marks a free index entry).
  */
 int prof_load(const struct reg *r, const struct lrn_profile *p);
 

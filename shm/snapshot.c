@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -233,7 +234,29 @@ static int _check_header(const struct reg *r, const struct _snap_header *h,
 
 static int _verify(FILE *f, XXH3_state_t *h, const struct _snap_header *hd);
 
-/* Opens path, reads and checks its header and verifies its checksum. */
+/*
+ * Whether the file is as long as its header says: the header, its counts
+ * of records of their sizes, the checksum. Checked before any record is
+ * read (counts a checksum vouches for may still be made up).
+ */
+static bool _sized(FILE *f, const struct _snap_header *h)
+{
+	struct stat sb;
+	uint64_t a, b, c, want;
+	if (fstat(fileno(f), &sb) ||
+	    __builtin_mul_overflow(h->profiles, (uint64_t)h->profile_size,
+		&a) ||
+	    __builtin_mul_overflow(h->catalog, (uint64_t)h->catalog_size, &b) ||
+	    __builtin_mul_overflow(h->names, (uint64_t)h->name_size, &c) ||
+	    __builtin_add_overflow(a, b, &want) ||
+	    __builtin_add_overflow(want, c, &want) ||
+	    __builtin_add_overflow(want, sizeof(*h) + sizeof(uint64_t), &want))
+		return false;
+	return sb.st_size >= 0 && (uint64_t)sb.st_size == want;
+}
+
+/* Opens path, reads and checks its header and its length, and verifies
+ * its checksum. */
 static int _open_checked(const struct reg *r, const char *path,
     struct _sfile *sf, struct _snap_header *h, const char *hint, char *err,
     size_t errlen)
@@ -246,8 +269,14 @@ static int _open_checked(const struct reg *r, const char *path,
 	} else if (fread(h, sizeof(*h), 1, sf->f) != 1) {
 		snprintf(err, errlen, "%s is truncated", path);
 		rc = -EPROTO;
-	} else if (!(rc = _check_header(r, h, path, err, errlen)) &&
-	    (rc = _verify(sf->f, sf->h, h))) {
+	} else if ((rc = _check_header(r, h, path, err, errlen))) {
+		/* its message */
+	} else if (!_sized(sf->f, h)) {
+		snprintf(err, errlen,
+		    "%s is corrupt (its record counts do not add up to its length)%s",
+		    path, hint);
+		rc = -EPROTO;
+	} else if ((rc = _verify(sf->f, sf->h, h))) {
 		snprintf(err, errlen, "%s is corrupt (checksum or length)%s",
 		    path, hint);
 	}
@@ -277,10 +306,14 @@ int snap_find(const char *path, uint64_t user_key, struct lrn_profile *out,
 		return rc;
 	rc = -ENOENT;
 	for (uint64_t i = 0; rc == -ENOENT && i < h.profiles; i++) {
-		if (fread(out, sizeof(*out), 1, sf.f) != 1)
+		if (fread(out, sizeof(*out), 1, sf.f) != 1) {
+			/* sized, so only a file cut while being read */
+			snprintf(err, errlen, "%s: read error at profile %llu",
+			    path, (unsigned long long)i);
 			rc = -EPROTO;
-		else if (out->user_key == user_key)
+		} else if (out->user_key == user_key) {
 			rc = 0;
+		}
 	}
 	_close(&sf);
 	return rc;
@@ -457,6 +490,15 @@ static void _remap_counts(struct lrn_profile *p, const int *to)
 			p->counts[LRN_N_CUSTOM0 + to[i]] = old[i];
 }
 
+/* A record without a key (0, which snap_write never writes): -EPROTO. */
+static int _no_key(char *err, size_t errlen, const char *what, uint64_t i)
+{
+	snprintf(err, errlen,
+	    "%s %llu has no key (0): the snapshot is corrupt; move it aside to start empty",
+	    what, (unsigned long long)i);
+	return -EPROTO;
+}
+
 static int _load_tables(const struct reg *r, struct _sfile *sf,
     const struct _snap_header *h, char *err, size_t errlen)
 {
@@ -477,6 +519,8 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 		if (!rc && (rc = prof_load(r, &p)) == -ENOSPC)
 			snprintf(err, errlen,
 			    "the snapshot holds more profiles than profiles_per_shard allows; raise it");
+		else if (rc == -EINVAL) /* written never: made or damaged */
+			rc = _no_key(err, errlen, "profile", i);
 	}
 	ck_pr_store_64(&r->hdr->load_done, h->profiles);
 	for (uint64_t i = 0; !rc && i < h->catalog; i++) {
@@ -485,6 +529,8 @@ static int _load_tables(const struct reg *r, struct _sfile *sf,
 		if (!rc && (rc = cat_put(r, c.key, &c.it)) == -ENOSPC)
 			snprintf(err, errlen,
 			    "the snapshot holds more catalog entries than catalog_capacity allows; raise it");
+		else if (rc == -EINVAL)
+			rc = _no_key(err, errlen, "catalog entry", i);
 	}
 	for (uint64_t i = 0; !rc && i < h->names; i++) {
 		struct name_entry n;
