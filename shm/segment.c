@@ -151,7 +151,6 @@ static bool _has_tiny(const struct km_model *m, size_t n,
 	return false;
 }
 
-/* k and the model: fixed, or chosen on a sample then fitted on all. */
 /*
  * Removes the clusters no user fell in (users fewer distinct than k: all
  * alike, say), moving the others down in order and relabelling the users;
@@ -183,6 +182,7 @@ static unsigned _drop_empty(struct km_model *m, uint8_t *labels, size_t n)
 	return k;
 }
 
+/* k and the model: fixed, or chosen on a sample then fitted on all. */
 static int _cluster(struct _work *w, size_t n, const struct seg_options *o,
     struct km_model *m, double *silhouette, char *err, size_t errlen)
 {

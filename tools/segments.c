@@ -294,15 +294,19 @@ static int _run(pen_t *p, const struct _opts *o)
 	int rc = pen_segments_read(p, s, PEN_READ_NAMES);
 	if (o->refresh) {
 		uint64_t was = rc ? 0 : s->version;
-		int asked = pen_segments_refresh(p);
-		if (asked) {
+		/* pen_segments_refresh's request, numbered: the answer to
+		 * this one (not to an earlier one's) is awaited. */
+		int alive = client_alive(p);
+		if (alive) {
 			fprintf(stderr, "penchant segments: --refresh: %s\n",
-			    pen_strerror(asked));
+			    pen_strerror(alive));
 			free(s);
 			return CLI_UNREACHABLE;
 		}
-		uint64_t mine = ck_pr_load_64(
-		    &reg_segments(client_region(p))->refresh_requests);
+		uint64_t mine = ck_pr_faa_64(&reg_segments(client_region(p))
+						  ->refresh_requests,
+				    1) +
+		    1;
 		int got = _await(p, was, mine, o->wait_s);
 		if (got <= 0) {
 			if (!got)

@@ -72,6 +72,7 @@ struct _mconn {
 			     * began to arrive, 0 none */
 	uint32_t objects;   /* top-level objects answered */
 	uint32_t nonmaps;   /* of them, the last ones in a row not a map */
+	bool closing;	    /* garbage: closed once its answers are sent */
 	struct _mconn *prev, *next;
 };
 
@@ -1061,6 +1062,17 @@ static int _start_http(struct _srv *s)
 static void _mc_close(struct _mthr *m, struct _mconn *k)
 {
 	epoll_ctl(m->ep, EPOLL_CTL_DEL, k->fd, NULL);
+	if (k->closing) {
+		/* Unread input would make close() reset the connection and
+		 * could destroy the answers on their way: take what is there
+		 * (bounded), then close with a FIN. */
+		char sink[4096];
+		for (int i = 0; i < 16 &&
+		     recv(k->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0;
+		     i++)
+			;
+		shutdown(k->fd, SHUT_WR);
+	}
 	close(k->fd);
 	if (k->prev)
 		k->prev->next = k->next;
@@ -1161,10 +1173,12 @@ static bool _mc_pump(struct _mthr *m, struct _mconn *k)
 		k->nonmaps = _mp_map((unsigned char)p[0]) ? 0 : k->nonmaps + 1;
 		if (k->nonmaps &&
 		    (k->objects == 1 || k->nonmaps >= _NONMAP_MAX)) {
+			/* Its error answers go first; then it is closed
+			 * (here, or when the peer has taken them). */
 			_count(s, REG_C_SRV_MP_CLOSED, 1);
-			(void)_mc_flush(m,
-			    k); /* its error answers, then close */
-			return false;
+			k->closing = true;
+			k->in_len = 0;
+			return _mc_flush(m, k) && k->writing;
 		}
 		if (k->out.len - k->out_off >= _OUT_HIGH && !_mc_flush(m, k))
 			return false;
@@ -1278,7 +1292,9 @@ static void *_mp_thread(void *arg)
 			if (k->writing) {
 				/* drained: answer what was held back */
 				ok = !(evs[i].events & EPOLLERR) &&
-				    _mc_flush(m, k) && _mc_pump(m, k);
+				    _mc_flush(m, k) &&
+				    !(k->closing && !k->writing) &&
+				    _mc_pump(m, k);
 			} else {
 				ok = _mc_read(m, k, now);
 			}

@@ -21,9 +21,12 @@
 #include <math.h>
 #include <poll.h>
 #include <stddef.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include "ipc/json.h"
@@ -804,6 +807,65 @@ static void _edges(int argc, char **argv)
 		     i < 100 && _pctr(p, REG_C_SRV_MP_CLOSED) < closed + 2; i++)
 			hx_sleep_ms(10);
 		CHECK_EQ_INT(_pctr(p, REG_C_SRV_MP_CLOSED), closed + 2);
+	}
+	/* garbage after answers the peer has not read yet (its window is
+	 * small, the answers large): every answer arrives, then the error
+	 * answers, then an orderly end (no reset) */
+	{
+		enum { REQS = 64, CANDS = 200 };
+		static char gbig[REQS * (40 + CANDS * 24) + 16];
+		size_t at = 0;
+		for (unsigned r = 0; r < REQS; r++) {
+			static const char ghead[] = "\x82\xa7user_id\xa1u"
+						    "\xaa"
+						    "candidates\xdc\x00\xc8";
+			memcpy(gbig + at, ghead, sizeof(ghead) - 1);
+			at += sizeof(ghead) - 1;
+			for (unsigned c = 0; c < CANDS; c++) {
+				static const char one[] =
+				    "\x82\xa9"
+				    "entity_id\xa2m1\xa5score\x01";
+				memcpy(gbig + at, one, sizeof(one) - 1);
+				at += sizeof(one) - 1;
+			}
+		}
+		for (unsigned i = 1; i <= 8; i++)
+			gbig[at++] = (char)i;
+		int gfd = socket(AF_INET, SOCK_STREAM, 0);
+		int small = 4096;
+		setsockopt(gfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+			.sin_port = htons((uint16_t)mport),
+			.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		CHECK(connect(gfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		pid_t w = fork();
+		if (w == 0) { /* the writer; the reader reads later */
+			(void)!write(gfd, gbig, at);
+			_exit(0);
+		}
+		hx_sleep_ms(300); /* the server blocks on the small window */
+		size_t got = 0, cap = 64u << 20;
+		char *in = malloc(cap);
+		ssize_t gn = 0;
+		struct timeval tv = { 10, 0 };
+		setsockopt(gfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while (in && got < cap &&
+		    (gn = read(gfd, in + got, cap - got)) > 0)
+			got += (size_t)gn;
+		unsigned ok = 0, errs = 0;
+		for (size_t i = 0; in && i + 11 < got; i++) {
+			ok += !memcmp(in + i, "\xaarequest_id", 11);
+			errs += !memcmp(in + i,
+			    "\xa5"
+			    "error",
+			    6);
+		}
+		CHECK_EQ_INT(gn, 0); /* an end, not a reset or a timeout */
+		CHECK_EQ_INT(ok, REQS);
+		CHECK_EQ_INT(errs, 8);
+		free(in);
+		close(gfd);
+		waitpid(w, NULL, 0);
 	}
 	/* a msgpack request a byte at a time: a map, a 255-byte string */
 	slow = _pctr(p, REG_C_SRV_MP_SLOW);
