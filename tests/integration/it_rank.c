@@ -357,6 +357,13 @@ int main(int argc, char **argv)
 	bad_div.diversifier = "xqd";
 	CHECK_EQ_INT(pen_rerank(p, "y0", 2, NULL, c, N, &bad_div, out, NULL),
 	    -EINVAL);
+	/* Scores apart, and in pairs of items alike (i and i + 15 have the
+	 * same category and tags): the score order's top 10 holds five
+	 * pairs, which the DPP breaks up. (With equal base scores the order
+	 * of these users would be the novelty boosts of items loaded
+	 * milliseconds apart, a race with the clock.) */
+	for (unsigned i = 0; i < N; i++)
+		c[i].score = 2.0 * N - 2.0 * (i % 15) - (i / 15);
 	unsigned arms_seen[2] = { 0, 0 }, differ = 0;
 	for (unsigned u = 0; u < 16; u++) {
 		char uid[16];
@@ -380,6 +387,7 @@ int main(int argc, char **argv)
 	}
 	CHECK(arms_seen[0] > 0 && arms_seen[1] > 0);
 	CHECK(differ > 0);
+	_cands(c, ids);
 	REQUIRE(pen_flush(p, 10000) == 0);
 	REQUIRE(pen_experiments_read(p, &ex) == 0);
 	CHECK_EQ_INT(ex.e[0].v[0].exposures + ex.e[0].v[1].exposures, 16);
