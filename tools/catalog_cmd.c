@@ -32,7 +32,7 @@ static int _put_names(const struct reg *r, const struct json_catalog_item *ci)
 }
 
 static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
-    struct cat_item *it)
+    int64_t now_ms, struct cat_item *it)
 {
 	memset(it, 0, sizeof(*it));
 	if (ci->category.len)
@@ -46,12 +46,14 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	it->device_mask = ci->device_mask;
 	it->platform_mask = ci->platform_mask;
 	/* When it became available: as given, else when first loaded (a
-	 * reload keeps the first time, so freshness is not reset). */
+	 * reload keeps the first time, so freshness is not reset); one time
+	 * for a whole load, so items loaded together are equally fresh (a
+	 * millisecond apart, they would rank apart on equal scores). */
 	struct cat_item old;
 	uint64_t key = evt_entity_key(ci->id.p, ci->id.len);
 	it->added_ms = ci->has_added	 ? ci->added_ms
 	    : cat_get(r, key, &old) == 0 ? old.added_ms
-					 : reg_now_wall_ms();
+					 : now_ms;
 	if (ci->has_location &&
 	    geo_encode(ci->lat, ci->lon, r->hdr->limits.geo_precision,
 		&it->geo_cell))
@@ -71,7 +73,8 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 
 /* One catalog line (no line end): 0 loaded, else the error (said). */
 static int _catalog_line(const struct reg *r, const char *line, size_t n,
-    char **scratch, size_t *scap, const char *name, size_t lineno)
+    int64_t now_ms, char **scratch, size_t *scap, const char *name,
+    size_t lineno)
 {
 	struct json_tok toks[_TOKS];
 	char err[512];
@@ -88,7 +91,7 @@ static int _catalog_line(const struct reg *r, const char *line, size_t n,
 	struct cat_item it;
 	json_work_init(&w, toks, _TOKS, *scratch, *scap);
 	int e = json_catalog_item(line, n, &w, &ci, err, sizeof(err));
-	if (!e && _to_item(r, &ci, &it)) {
+	if (!e && _to_item(r, &ci, now_ms, &it)) {
 		snprintf(err, sizeof(err), "location: out of range");
 		e = -EINVAL;
 	}
@@ -115,6 +118,7 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 	ssize_t got;
 	int rc = 0;
 	bool stop = false;
+	int64_t now_ms = reg_now_wall_ms();
 	*loaded = *failed = 0;
 	/* Lines end in LF, CRLF or a lone CR (as the log readers take
 	 * them); a UTF-8 byte order mark before the first is skipped. */
@@ -132,8 +136,8 @@ int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
 			    e[1] == '\n')
 				e++;
 			if (n) {
-				int k = _catalog_line(r, p, n, &scratch, &scap,
-				    name, lineno);
+				int k = _catalog_line(r, p, n, now_ms, &scratch,
+				    &scap, name, lineno);
 				if (k == -ENOMEM) {
 					rc = -ENOMEM;
 					stop = true;

@@ -111,6 +111,38 @@ static void _neighbors(pen_t *p, int64_t now)
 	    out[1].collab == 1.0f);
 }
 
+/*
+ * Items loaded together are equally fresh: one `catalog load` whose
+ * second line comes 30 ms after its first gives both one added time, so
+ * their novelty factors (and so their order on equal scores) are equal.
+ */
+static void _fresh_together(struct hx *h, pen_t *p)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	    "%s --instance=%s catalog load - >/dev/null 2>&1", h->penchant,
+	    h->instance);
+	FILE *w = popen(cmd, "w");
+	REQUIRE(w);
+	fputs("{\"id\":\"fresh-a\",\"category\":\"music\"}\n", w);
+	fflush(w);
+	hx_sleep_ms(30);
+	fputs("{\"id\":\"fresh-b\",\"category\":\"music\"}\n", w);
+	CHECK_EQ_INT(pclose(w), 0);
+	struct pen_candidate fc[2] = { { .entity_id = "fresh-a", .score = 1 },
+		{ .entity_id = "fresh-b", .score = 1 } };
+	struct pen_rank_options o = { .strategy = "context",
+		.epsilon = -1,
+		.explore_weight = -1,
+		.mmr_lambda = -1,
+		.serendipity_every = -1 };
+	struct pen_ranked r[2];
+	REQUIRE(pen_rerank(p, "nobody", 6, NULL, fc, 2, &o, r, NULL) == 0);
+	CHECK(r[0].novelty > 1.0f);
+	CHECK(r[0].novelty == r[1].novelty);
+	CHECK_EQ_INT(r[0].index, 0); /* equal: the given order */
+}
+
 static void _cands(struct pen_candidate *c, char ids[N][16])
 {
 	for (unsigned i = 0; i < N; i++) {
@@ -153,6 +185,7 @@ int main(int argc, char **argv)
 	}
 	_event(p, "dave", "rsvp", N + 2, t, 0, 0);
 	REQUIRE(pen_flush(p, 10000) == 0);
+	_fresh_together(&h, p);
 
 	struct pen_candidate c[N];
 	char ids[N][16];
