@@ -96,12 +96,11 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 		save_every = (int64_t)c->snapshot_interval_s * 1000;
 	int64_t counted = 0,
 		count_every = (int64_t)c->neighbor_interval_s * 1000;
-	/* A fresh region's first segmenter also serves the requests made
-	 * before it came up (a client may ask as soon as workers run). */
-	uint64_t seen =
-	    ck_pr_load_64(&b->refreshes_done) || ck_pr_load_64(&b->failures)
-	    ? ck_pr_load_64(&b->refresh_requests)
-	    : 0;
+	/* Requests no attempt answered yet are served: those made before
+	 * a fresh region's first segmenter came up (a client may ask as
+	 * soon as workers run), while a killed one was down, or during the
+	 * attempt it was killed in. */
+	uint64_t seen = ck_pr_load_64(&b->answered);
 	int64_t last = 0, every = (int64_t)c->segment_interval_s * 1000;
 	int64_t looked = 0, look_every = (int64_t)c->experiment_look_s * 1000;
 	while (!_stop) {

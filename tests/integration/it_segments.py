@@ -226,6 +226,15 @@ def part_planted(exe, pen, d):
         s4 = x.segments()
         check(s4 is not None and s4["version"] > s2["version"],
               "and refreshes again (version %s)" % (s4 and s4["version"]))
+
+        # a request made while the segmenter is down is served by the
+        # next one (segment_interval_s is 0: nothing else would refresh)
+        os.kill(pid1, signal.SIGKILL)
+        r = x.cli("segments", "--json", "--refresh", "--wait", "30")
+        s5 = json.loads(r.stdout) if r.returncode == 0 else None
+        check(s5 is not None and s5["version"] > s4["version"],
+              "a refresh asked while the segmenter was down is made "
+              "(%d: %s)" % (r.returncode, r.stderr.strip()[-120:]))
     finally:
         x.stop()
 
