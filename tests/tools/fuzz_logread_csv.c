@@ -1,11 +1,13 @@
 /*
  * Fuzz target: arbitrary bytes as a CSV event log, through the CSV reader
  * (lr_csv_*: every record it returns is consistent) and through lr_read's
- * CSV path (every record evt_build's invariants, the counts add up). Must
- * never crash. Built with libFuzzer (-Dfuzz=true) or with
+ * CSV path, then as a JSON-lines log through its JSON path (every record
+ * evt_build's invariants, the counts add up, both ways). Must never
+ * crash. Built with libFuzzer (-Dfuzz=true) or with
  * tests/fuzz_replay_main.c.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,19 +60,19 @@ static void records(FILE *f, FILE *sink)
 
 /* The event reader over the same bytes; the unit and rating rule vary
  * with the input so each gets its share. */
-static void events(FILE *f, FILE *sink, size_t size)
+static void events(FILE *f, FILE *sink, size_t size, bool csv)
 {
 	struct lr_options o;
 	struct lr_log log = { 0 };
 	lr_options_init(&o);
-	o.csv = true;
+	o.csv = csv;
 	o.msg = sink;
 	o.unit = (enum lr_unit)(size % 3);
-	o.type = size % 2 ? "view" : NULL;
+	o.type = csv && size % 2 ? "view" : NULL;
 	o.max_events = 1000;
 	/* the log's own conventions, on a share of the inputs: a headerless
 	 * file, renamed verbs, text times by a format */
-	if (size % 5 == 1)
+	if (csv && size % 5 == 1)
 		o.columns = "user_id,entity_id,event_type,timestamp";
 	if (size % 7 < 3)
 		FUZZ_RULE(lr_type_map_add(&o, "pv=view,buy=purchase", "f",
@@ -109,7 +111,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	records(f, sink);
 	rewind(f);
-	events(f, sink, size);
+	events(f, sink, size, true);
+	rewind(f);
+	events(f, sink, size, false);
 	fclose(f);
 out:
 	free(copy);
