@@ -500,7 +500,8 @@ struct _mdesc {
  * Positions below `filled` have lr and cls set; the picks' scans read
  * them in position order and fill them as they go, so what a scan never
  * reaches costs nothing; a position's class (its descriptors) is made
- * when a similarity first needs it.
+ * as the position fills (with a share of the sum) or when a similarity
+ * first needs it (the max alone).
  *
  * Candidates with the same descriptors (category and tag set) have the
  * same similarity to every pick, so the running max, sum and their count
@@ -672,7 +673,8 @@ static uint32_t _mmr_new(struct _mmr *m)
  * class's place and kept there when no class has them yet (a new class,
  * its max, sum and count at 0); the table is found by the Bloom filter
  * (the same for any order of the tags) and the category. A pool without
- * repeats pays a lookup per class made (bench: +0.3 us for 200).
+ * repeats pays a lookup per class made (tests/engine/metrics_bench,
+ * classic MMR over 200: 4.1 -> 4.7 us).
  */
 static uint32_t _mmr_class(struct _mmr *m, uint32_t p)
 {
