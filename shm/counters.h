@@ -142,6 +142,11 @@
 	    "HTTP requests libmicrohttpd refused itself with its own page: "   \
 	    "a request line or header it cannot parse, headers over its "      \
 	    "memory, an HTTP version it does not speak")                       \
+	X(SRV_HTTP_NO_REQUEST, "http_no_request",                              \
+	    "HTTP connections closed before any request reached the server: "  \
+	    "nothing sent, bytes libmicrohttpd cannot read as a request line " \
+	    "(closed without an answer), or one it refused itself (also in "   \
+	    "http_malformed)")                                                 \
 	X(SRV_MP_CONNS, "mp_connections",                                      \
 	    "gauge: open msgpack rank connections")                            \
 	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")    \

@@ -105,6 +105,7 @@ struct _hconn {
 	int64_t since_ms; /* monotonic; written by its daemon's thread */
 	unsigned d;	  /* its daemon's index in mhd[], _NO_D unknown */
 	bool cut;
+	bool requested; /* a request reached _access (its thread's) */
 	struct _hconn *prev, *next;
 };
 #define _NO_D UINT32_MAX
@@ -560,12 +561,18 @@ static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,
 	return r;
 }
 
-/* The connection's clock starts again (a phase of a request is done). */
-static void _conn_moved(struct MHD_Connection *conn)
+/* What the server keeps of a connection (NULL: nothing, no memory). */
+static struct _hconn *_hconn_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct _hconn *h = ci ? ci->socket_context : NULL;
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The connection's clock starts again (a phase of a request is done). */
+static void _conn_moved(struct MHD_Connection *conn)
+{
+	struct _hconn *h = _hconn_of(conn);
 	if (h)
 		ck_pr_store_64((uint64_t *)&h->since_ms,
 		    (uint64_t)reg_now_mono_ms());
@@ -846,6 +853,9 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		q->t0 = mx_now_ns();
 		*ptr = q;
+		struct _hconn *h = _hconn_of(conn);
+		if (h)
+			h->requested = true;
 		_conn_moved(conn); /* the head is in: the body's turn */
 		return _start_request(s, conn, q, url, method);
 	}
@@ -862,9 +872,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 	/* The handler holds this daemon's thread (an erasure may wait for
 	 * its worker): the sweep leaves the thread's connections alone
 	 * meanwhile, and the answer's clock starts once it is queued. */
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	const struct _hconn *h = ci ? ci->socket_context : NULL;
+	const struct _hconn *h = _hconn_of(conn);
 	unsigned d = h ? h->d : _NO_D;
 	if (d != _NO_D)
 		ck_pr_store_64((uint64_t *)&s->busy_ms[d],
@@ -978,6 +986,12 @@ static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
 		ck_pr_dec_64(&s->ctr[REG_C_SRV_HTTP_CONNS]);
 		if (!h)
 			return;
+		/* libmicrohttpd closes a connection whose first line it
+		 * cannot read as a request line without a word or a log
+		 * line: what is left to count it by is that no request
+		 * came of it. */
+		if (!h->requested && !h->cut)
+			_count(s, REG_C_SRV_HTTP_NO_REQUEST, 1);
 		pthread_mutex_lock(&s->hmu);
 		if (h->prev)
 			h->prev->next = h->next;

@@ -720,6 +720,7 @@ static void _edges(int argc, char **argv)
 		    "HTTP/1.1 400" },
 	};
 	uint64_t bad = _pctr(p, REG_C_SRV_HTTP_MALFORMED);
+	uint64_t none = _pctr(p, REG_C_SRV_HTTP_NO_REQUEST);
 	for (unsigned i = 0; i < 3; i++) {
 		CHECK(_exchange(port, lib[i][0], strlen(lib[i][0]), buf,
 			  sizeof(buf)) > 0);
@@ -729,6 +730,30 @@ static void _edges(int argc, char **argv)
 	     t++)
 		usleep(10000);
 	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_MALFORMED), bad + 3);
+
+	/* Bytes the library cannot read as a request line at all: it
+	 * closes without a word; counted as a connection no request came
+	 * of (as are the three above, and one that sends nothing), while
+	 * one that asked something is not. */
+	static const char *const garbage[] = { "GARBAGE\r\n\r\n",
+		"GET\r\n\r\n" };
+	for (unsigned i = 0; i < 2; i++)
+		CHECK(_exchange(port, garbage[i], strlen(garbage[i]), buf,
+			  sizeof(buf)) == 0);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_NO_REQUEST), none + 5);
+	n = snprintf(req, sizeof(req),
+	    "GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: "
+	    "close\r\n\r\n");
+	CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+	CHECK(!strncmp(buf, "HTTP/1.1 200", 12));
+	int quiet = _tcp(port);
+	CHECK(quiet >= 0);
+	if (quiet >= 0)
+		close(quiet);
+	for (int t = 0;
+	     t < 100 && _pctr(p, REG_C_SRV_HTTP_NO_REQUEST) < none + 6; t++)
+		usleep(10000);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_NO_REQUEST), none + 6);
 
 	n = snprintf(req, sizeof(req),
 	    "GET /nope\xff\xc3 HTTP/1.1\r\nHost: localhost\r\nConnection: "
