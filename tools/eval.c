@@ -214,6 +214,10 @@ struct _ev {
 	/* the run's results */
 	struct _res r[_MAX_STRATEGIES];
 	size_t n_test, n_valid;
+	/* candidates ranked per target (a user who touched most of a small
+	 * catalog gets fewer than --candidates asks for) */
+	unsigned cand_min, cand_max;
+	uint64_t cand_sum;
 	/* --tune: the ranker settings of this pass, scored on validation */
 	struct _trial *trials;
 	unsigned ntrials;
@@ -547,6 +551,9 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 		x->n_test++;
 	else
 		x->n_valid++;
+	x->cand_min = !x->cand_min || n < x->cand_min ? n : x->cand_min;
+	x->cand_max = n > x->cand_max ? n : x->cand_max;
+	x->cand_sum += n;
 	return CLI_OK;
 }
 
@@ -701,6 +708,8 @@ static void _reset(struct _ev *x)
 		memset(r->expo, 0, (x->plan.items.n + 1) * sizeof(uint64_t));
 	}
 	x->n_test = x->n_valid = 0;
+	x->cand_min = x->cand_max = 0;
+	x->cand_sum = 0;
 }
 
 static void _free(struct _ev *x)
@@ -1271,10 +1280,14 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
 	printf(
-	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
+	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"candidates_ranked\":{\"min\":%u,\"mean\":%.2f,\"max\":%u},\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
 	    x->n_test, x->n_valid, (unsigned long long)pl->users_skipped,
-	    o->full ? 0 : o->candidates, o->full ? "true" : "false", pl->n_pool,
-	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
+	    o->full ? 0 : o->candidates, x->cand_min,
+	    x->n_test + x->n_valid
+		? (double)x->cand_sum / (double)(x->n_test + x->n_valid)
+		: 0.0,
+	    x->cand_max, o->full ? "true" : "false", pl->n_pool, o->k,
+	    o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
 	    o->strict_targets ? "false" : "true", (unsigned long long)o->seed);
 	for (unsigned s = 0; s < o->nstrat; s++) {
 		const struct _res *r = &x->r[s];

@@ -206,6 +206,26 @@ def part_small(pen, d):
           "not the one at its own second: %r" % (u0,))
     check(all(l["candidates"] == 100 for l in lines),
           "100 candidates per target")
+    check(r["candidates"] == 100 and r["candidates_ranked"] ==
+          {"min": 100, "mean": 100.0, "max": 100},
+          "the summary's candidates ranked: 100 each (%r)"
+          % (r.get("candidates_ranked"),))
+    # more asked for than the catalog holds: the summary says what was
+    # asked and what each target got (the pool less what its user touched)
+    out2 = os.path.join(d, "targets-all.jsonl")
+    got2 = report(pen, [log, "--catalog", cat, "--candidates", "1000000",
+                        "--out", out2])
+    check(got2 is not None, "eval runs with --candidates 1000000")
+    if got2 is not None:
+        r2 = got2[0]
+        ns = [json.loads(l)["candidates"] for l in open(out2)]
+        want2 = {"min": min(ns), "mean": round(sum(ns) / len(ns), 2),
+                 "max": max(ns)}
+        check(r2["candidates"] == 1000000 and
+              r2["candidates_ranked"] == want2 and
+              want2["max"] <= r2["pool"] + 1 and want2["min"] > 100,
+              "asked 1000000, ranked %r of a pool of %d (per target %r)"
+              % (r2["candidates_ranked"], r2["pool"], want2))
     check(all(len(l["ranks"]) == 4 and
               all(1 <= v <= 100 for v in l["ranks"].values())
               for l in lines), "a rank 1..100 per strategy")
