@@ -101,8 +101,9 @@ struct _work {
 	float *x;	 /* n x FEAT_COUNT, then standardized */
 	float *raw;	 /* n x FEAT_COUNT, kept for the means */
 	uint8_t *labels; /* n */
-	uint32_t *where; /* n: shard << 24 | ... no: record index */
+	uint32_t *where; /* n: record index in its shard */
 	uint8_t *shard;	 /* n */
+	uint64_t *key;	 /* n: the user the record held when copied */
 	void *ws;	 /* km workspace */
 	size_t ws_size;
 	struct _prior_map *prior; /* SEG_MAX maps */
@@ -115,6 +116,7 @@ static void _work_free(struct _work *w)
 	free(w->labels);
 	free(w->where);
 	free(w->shard);
+	free(w->key);
 	free(w->ws);
 	free(w->prior);
 }
@@ -134,6 +136,7 @@ static int _copy(const struct reg *r, struct _work *w, size_t cap,
 			feat_extract(&p, prm, as_of, &w->raw[k * FEAT_COUNT]);
 			w->where[k] = i;
 			w->shard[k] = (uint8_t)s;
+			w->key[k] = p.user_key;
 			k++;
 		}
 	}
@@ -289,21 +292,28 @@ static void _ids(const struct seg_table *old, const struct km_model *m,
 		ids[j] = inherit[j] != KM_ID_NEW ? inherit[j] : next++;
 }
 
-/* Members' statistics and priors, from their profiles again. */
-static void _describe(const struct reg *r, struct _work *w, size_t n,
+/*
+ * Members' statistics and priors, from their profiles again. A user
+ * erased since the copy is no member (the record is free, or another
+ * user's now): the segments' sizes count those still there, and the
+ * number of them is returned.
+ */
+static uint64_t _describe(const struct reg *r, struct _work *w, size_t n,
     const struct km_model *m, const struct lrn_params *prm, struct seg_table *t)
 {
 	double eng[SEG_MAX] = { 0 }, imp[SEG_MAX] = { 0 }, act[SEG_MAX] = { 0 };
 	double drift[SEG_MAX] = { 0 }, conf[SEG_MAX] = { 0 };
 	double mean[SEG_MAX][FEAT_COUNT] = { { 0 } };
-	uint64_t size[SEG_MAX] = { 0 };
+	uint64_t size[SEG_MAX] = { 0 }, live = 0;
 	memset(w->prior, 0, m->k * sizeof(*w->prior));
 	for (size_t i = 0; i < n; i++) {
 		unsigned c = w->labels[i];
 		struct lrn_profile p;
-		if (prof_copy(r, w->shard[i], w->where[i], &p))
+		if (prof_copy(r, w->shard[i], w->where[i], &p) ||
+		    p.user_key != w->key[i])
 			continue;
 		size[c]++;
+		live++;
 		const float *raw = &w->raw[i * FEAT_COUNT];
 		for (unsigned f = 0; f < FEAT_COUNT; f++)
 			mean[c][f] += raw[f];
@@ -330,7 +340,8 @@ static void _describe(const struct reg *r, struct _work *w, size_t n,
 		struct seg_info *s = &t->seg[c];
 		double k = size[c] ? (double)size[c] : 1.0;
 		s->size = size[c];
-		s->share = n ? (float)((double)size[c] / (double)n) : 0.0f;
+		s->share =
+		    live ? (float)((double)size[c] / (double)live) : 0.0f;
 		for (unsigned f = 0; f < FEAT_COUNT; f++) {
 			s->centroid[f] = (float)m->center[c * m->d + f];
 			s->mean[f] = (float)(mean[c][f] / k);
@@ -348,6 +359,21 @@ static void _describe(const struct reg *r, struct _work *w, size_t n,
 		sp_name(s->centroid, s->strategy, s->name, sizeof(s->name));
 		_prior_top(&w->prior[c], size[c], s->prior);
 	}
+	return live;
+}
+
+/*
+ * Removes the segments none of whose members are left (all erased during
+ * the refresh), in order; returns how many are left.
+ */
+static unsigned _drop_gone(struct seg_table *t)
+{
+	unsigned k = 0;
+	for (unsigned c = 0; c < t->k; c++)
+		if (t->seg[c].size)
+			t->seg[k++] = t->seg[c];
+	memset(&t->seg[k], 0, (t->k - k) * sizeof(t->seg[0]));
+	return t->k = k;
 }
 
 /* The operator's names, strategies and parameters (segment_overrides;
@@ -449,13 +475,16 @@ int seg_refresh(const struct reg *r, const struct seg_options *o,
 		w.labels = malloc(cap);
 		w.where = malloc(cap * sizeof(uint32_t));
 		w.shard = malloc(cap);
+		w.key = malloc(cap * sizeof(uint64_t));
 		w.prior = calloc(SEG_MAX, sizeof(*w.prior));
 		if (!w.x || !w.raw || !w.labels || !w.where || !w.shard ||
-		    !w.prior)
+		    !w.key || !w.prior)
 			rc = -ENOMEM;
 	}
 	if (!rc)
 		rc = _copy(r, &w, cap, prm, as_of, &n);
+	if (!rc && o->copied)
+		o->copied(o->copied_ctx);
 	double t1 = _now_s();
 	unsigned need = o->k ? o->k : o->k_min;
 	if (!rc && n < need) {
@@ -485,7 +514,6 @@ int seg_refresh(const struct reg *r, const struct seg_options *o,
 		t->version = (had ? old.version : 0) + 1;
 		t->refreshed_ms = reg_now_wall_ms();
 		t->as_of_ms = as_of;
-		t->users = n;
 		t->k = m->k;
 		t->inertia = m->inertia;
 		t->silhouette = sil;
@@ -494,9 +522,17 @@ int seg_refresh(const struct reg *r, const struct seg_options *o,
 			t->scale_mean[f] = sc.mean[f];
 			t->scale_std[f] = sc.std[f];
 		}
-		_describe(r, &w, n, m, prm, t);
+		t->users = _describe(r, &w, n, m, prm, t);
 		for (unsigned c = 0; c < m->k; c++)
 			t->seg[c].id = ids[c];
+		if (_drop_gone(t) == 0) {
+			snprintf(err, errlen,
+			    "every one of the %zu users was erased during the refresh",
+			    n);
+			rc = -ENODATA;
+		}
+	}
+	if (!rc) {
 		if (o->overrides)
 			_apply_overrides(o->overrides, t);
 		_publish(r, t);
@@ -507,8 +543,8 @@ int seg_refresh(const struct reg *r, const struct seg_options *o,
 	}
 	double t3 = _now_s();
 	if (st)
-		*st = (struct seg_stats){ .users = n,
-			.k = rc ? 0 : m->k,
+		*st = (struct seg_stats){ .users = rc ? n : t->users,
+			.k = rc ? 0 : t->k,
 			.seconds_copy = t1 - t0,
 			.seconds_features = t2 - t1,
 			.seconds_cluster = t3 - t2,

@@ -47,6 +47,11 @@ struct seg_options {
 	float low_confidence;  /* assignments below are flagged */
 	double min_share;      /* a chosen k (k 0) gives way to a smaller one
 				* while a segment holds fewer users */
+	/* NULL, or called once the profiles are copied and before their
+	 * members are read again to describe the segments (tests: erasures
+	 * that meet a refresh there) */
+	void (*copied)(void *ctx);
+	void *copied_ctx;
 };
 
 /* The options the settings ask for (o->overrides points into c). */
@@ -61,8 +66,10 @@ struct seg_stats {
 /*
  * Refreshes the segments of region r (the segmenter process, penchant
  * replay --segments, benchmarks). Allocates its working memory (about 80
- * bytes per user) and frees it. Returns 0, -ENODATA (fewer users than
- * k_min), -ENOMEM, or -EINVAL (bad options) with a message.
+ * bytes per user) and frees it. Users erased while it runs are left out
+ * of the table (and a segment all of whose members were, with them).
+ * Returns 0, -ENODATA (fewer users than k_min, or every one erased
+ * meanwhile), -ENOMEM, or -EINVAL (bad options) with a message.
  */
 int seg_refresh(const struct reg *r, const struct seg_options *o,
     struct seg_stats *st, char *err, size_t errlen);

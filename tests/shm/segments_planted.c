@@ -163,6 +163,97 @@ static void alike(void)
 	reg_unlink(inst);
 }
 
+/* One event of user key: a click on category cat at hour h. */
+static void clicker(uint64_t key, uint32_t cat, unsigned h)
+{
+	struct lrn_profile p;
+	struct evt_record e;
+	struct lrn_item it = { .category = cat, .n_tags = 1, .tags = { cat } };
+	lrn_profile_init(&p, key);
+	memset(&e, 0, sizeof(e));
+	e.user_key = key;
+	e.entity_key = cat;
+	e.type = EVT_CLICK;
+	e.scroll_depth = -1.0f;
+	e.time_ms = T0 + (int64_t)h * HOUR;
+	e.daypart = (uint8_t)(h / 6);
+	lrn_apply(&p, &g_r.hdr->params, &e, &it);
+	REQUIRE(prof_load(&g_r, &p) == 0);
+}
+
+struct erasing {
+	unsigned from, to;	 /* group 9's users erased */
+	unsigned newcomers;	 /* group 8's users made */
+	unsigned newcomers_gone; /* group 8's users erased */
+};
+
+/* Between the copy and the description: erasures, and newcomers who take
+ * the freed records. */
+static void erase_some(void *ctx)
+{
+	const struct erasing *er = ctx;
+	unsigned shards = g_r.hdr->geo.shards;
+	for (unsigned i = er->from; i < er->to; i++) {
+		uint64_t key = key_of(9, i);
+		REQUIRE(prof_delete(&g_r, reg_shard_of(key, shards), key) == 0);
+	}
+	for (unsigned i = 0; i < er->newcomers_gone; i++) {
+		uint64_t key = key_of(8, i);
+		REQUIRE(prof_delete(&g_r, reg_shard_of(key, shards), key) == 0);
+	}
+	for (unsigned i = 0; i < er->newcomers; i++)
+		clicker(key_of(8, i), 33, 3);
+}
+
+/*
+ * Users erased while a refresh runs are no members of what it publishes,
+ * whether their records stay free or newcomers took them: a segment all of
+ * whose members went is not shown, the others count those left, and a
+ * refresh that lost everyone publishes nothing.
+ */
+static void erased_meanwhile(void)
+{
+	const char *inst = st_instance("segerase");
+	struct reg_geometry g = st_geo(2, 2, 64, 4096, 16, 16);
+	st_create(&g_r, inst, &g, REG_RUNNING);
+	for (unsigned i = 0; i < 40; i++)
+		clicker(key_of(9, i), i < 20 ? 5 : 90, i < 20 ? 10 : 22);
+	struct erasing er = { 0, 20, 5, 0 };
+	struct seg_options o = { .k = 2,
+		.k_min = 2,
+		.k_max = 6,
+		.seed = 1,
+		.sample = 1000,
+		.as_of_ms = T0 + DAY,
+		.low_confidence = 0.2f,
+		.copied = erase_some,
+		.copied_ctx = &er };
+	char err[256] = "";
+	struct seg_stats st;
+	struct seg_table t;
+	int rc = seg_refresh(&g_r, &o, &st, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "erased: %s\n", err);
+	REQUIRE(rc == 0 && seg_read(&g_r, &t) == 0);
+	CHECK_EQ_INT(t.k, 1);
+	CHECK_EQ_INT(t.users, 20);
+	CHECK_EQ_INT(t.seg[0].size, 20);
+	CHECK(t.seg[0].share == 1.0f);
+	CHECK_EQ_INT(st.users, 20);
+	CHECK_EQ_INT(st.k, 1);
+
+	/* everyone left gone meanwhile: nothing published */
+	er = (struct erasing){ 20, 40, 0, 5 };
+	o.k = 0;
+	rc = seg_refresh(&g_r, &o, NULL, err, sizeof(err));
+	CHECK_EQ_INT(rc, -ENODATA);
+	CHECK(strstr(err, "erased during the refresh") != NULL);
+	REQUIRE(seg_read(&g_r, &t) == 0);
+	CHECK_EQ_INT(t.version, 1);
+	reg_detach(&g_r);
+	reg_unlink(inst);
+}
+
 int main(void)
 {
 	st_init(120);
@@ -257,5 +348,6 @@ int main(void)
 	reg_detach(&g_r);
 	reg_unlink(inst);
 	alike();
+	erased_meanwhile();
 	return check_done("shm segments_planted");
 }
