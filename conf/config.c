@@ -271,7 +271,7 @@ static const struct _cfg_desc
 		"the segmenter takes a look at every experiment this often: the always-valid p-values and intervals, and the weights of bandit experiments, move at each look"),
 	    CFG_STRING(segment_overrides, "", 0, CFG_OVERRIDES_STR_MAX,
 		CFGF_OVERRIDES,
-		"operator's names, strategies and parameters of segments by id, e.g. '3:name=Night owls;strategy=exploration_heavy;epsilon=0.2'"),
+		"operator's names, strategies and parameters of segments by id, e.g. '3:name=Night owls;strategy=exploration_heavy;epsilon=0.2' (keys name strategy epsilon mmr_lambda explore_weight context_weight diversifier dpp_theta)"),
 	    CFG_STRING(http_listen, "127.0.0.1:8787", 0, CFG_LISTEN_STR_MAX,
 		CFGF_LISTEN,
 		"TCP addresses of the rank API over HTTP/1.1 (POST /v1/rank, GET /v1/profile/USER); empty disables it"),

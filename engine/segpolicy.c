@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/event.h"
+#include "engine/rank.h"
 
 __attribute__((format(printf, 3, 4))) static void _msg(char *err, size_t errlen,
     const char *fmt, ...)
@@ -72,9 +73,9 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 	memcpy(buf, e, len);
 	buf[len] = 0;
 	memset(o, 0, sizeof(*o));
-	o->strategy = -1;
+	o->strategy = o->diversifier = -1;
 	o->epsilon = o->mmr_lambda = o->explore_weight = o->context_weight =
-	    -1.0f;
+	    o->dpp_theta = -1.0f;
 	char *colon = strchr(buf, ':'), *end;
 	unsigned long id = strtoul(buf, &end, 10);
 	if (!colon || end != colon || id == 0 || id > 1000000) {
@@ -116,18 +117,32 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 			}
 			continue;
 		}
+		if (!strcmp(kv, "diversifier")) {
+			o->diversifier = rank_diversifier_parse(v, strlen(v));
+			if (o->diversifier < 0) {
+				_msg(err, errlen,
+				    "segment %lu: diversifier '%s' is not one of mmr, dpp",
+				    id, v);
+				return -EINVAL;
+			}
+			continue;
+		}
 		float *f = !strcmp(kv, "epsilon")   ? &o->epsilon
 		    : !strcmp(kv, "mmr_lambda")	    ? &o->mmr_lambda
 		    : !strcmp(kv, "explore_weight") ? &o->explore_weight
 		    : !strcmp(kv, "context_weight") ? &o->context_weight
+		    : !strcmp(kv, "dpp_theta")	    ? &o->dpp_theta
 						    : NULL;
-		/* Probabilities and the MMR weight are 0..1 (as their
-		 * settings), the weights 0..5. */
-		double hi = f == &o->epsilon || f == &o->mmr_lambda ? 1.0 : 5.0;
+		/* Probabilities and the diversifiers' weights are 0..1 (as
+		 * their settings), the other weights 0..5. */
+		double hi = f == &o->epsilon || f == &o->mmr_lambda ||
+			f == &o->dpp_theta
+		    ? 1.0
+		    : 5.0;
 		double x = strtod(v, &end);
 		if (!f || end == v || *end || !isfinite(x) || x < 0 || x > hi) {
 			_msg(err, errlen,
-			    "segment %lu: '%s=%s' (keys: name strategy, epsilon and mmr_lambda 0..1, explore_weight and context_weight 0..5)",
+			    "segment %lu: '%s=%s' (keys: name strategy diversifier, epsilon mmr_lambda and dpp_theta 0..1, explore_weight and context_weight 0..5)",
 			    id, kv, v);
 			return -EINVAL;
 		}

@@ -54,9 +54,10 @@ void sp_name(const float *z, unsigned strategy, char *out, size_t len);
 /*
  * One override of segment_overrides: "ID:key=value;key=value", keys name,
  * strategy, epsilon and mmr_lambda (0..1), explore_weight and
- * context_weight (0..5); the list is comma-separated, one entry a segment
- * id. Unset fields: strategy -1, numbers
- * negative, name empty.
+ * context_weight (0..5), diversifier (mmr or dpp: rank_diversifier_names)
+ * and dpp_theta (0..1); the list is comma-separated, one entry a segment
+ * id. Unset fields: strategy and diversifier -1, numbers negative, name
+ * empty.
  */
 #define SP_NAME_MAX 47
 #define SP_OVERRIDES_MAX 16
@@ -65,6 +66,8 @@ struct sp_override {
 	char name[SP_NAME_MAX + 1];
 	int strategy;
 	float epsilon, mmr_lambda, explore_weight, context_weight;
+	int diversifier; /* enum rank_diversifier */
+	float dpp_theta;
 };
 
 /* Parses the list into out (room for cap; may be NULL to check). Returns

@@ -557,7 +557,11 @@ struct pen_segment {
 		double share; /* mean share of the members' positive weight */
 		char name[PEN_NAME_MAX + 4]; /* with PEN_READ_NAMES */
 	} prior[12];
-	uint32_t reserved[8];
+	/* The diversifier its members' rankings use ("mmr", "dpp"; "": the
+	 * setting's) and its dpp_theta (< 0: the setting's). */
+	char diversifier[8];
+	float dpp_theta;
+	uint32_t reserved[5];
 };
 
 struct pen_segments {

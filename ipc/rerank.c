@@ -255,8 +255,9 @@ static int _segment_id(pen_t *p, const struct lrn_profile *prof, int64_t now)
  * interest prior (sensitive ids left out), trusted fully unless the
  * assignment is low-confidence (then confidence / the table's threshold),
  * and, with segment_params, its strategy's epsilon, explore_weight and
- * mmr_lambda where the request left them unset (not for a low-confidence
- * assignment: a user between segments gets the settings).
+ * mmr_lambda, and the operator's diversifier and dpp_theta for it, where
+ * the request left them unset (not for a low-confidence assignment: a
+ * user between segments gets the settings).
  */
 static void _segment(pen_t *p, const struct lrn_profile *prof,
     struct rank_opts *ro, struct rank_prior *prior, struct _seg *sg)
@@ -306,6 +307,17 @@ static void _segment(pen_t *p, const struct lrn_profile *prof,
 	}
 	if (ro->context_weight <= 0 && si->context_weight > 0) {
 		ro->context_weight = fmin(si->context_weight, 5.0);
+		used = true;
+	}
+	if (!(ro->given & RANK_O_DIVERSIFIER) && si->diversifier >= 0 &&
+	    si->diversifier <= RANK_DIV_DPP) {
+		ro->given |= RANK_O_DIVERSIFIER;
+		ro->diversifier = (unsigned)si->diversifier;
+		used = true;
+	}
+	if (!(ro->given & RANK_O_DPP_THETA) && si->dpp_theta >= 0) {
+		ro->given |= RANK_O_DPP_THETA;
+		ro->dpp_theta = fmin(si->dpp_theta, 1.0);
 		used = true;
 	}
 	if (used)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/rank.h"
 #include "engine/segpolicy.h"
 #include "ipc/client.h"
 #include "shm/catalog.h"
@@ -38,6 +39,10 @@ static void _segment(pen_t *p, const struct seg_info *s, struct pen_segment *o,
 	o->mmr_lambda = s->mmr_lambda;
 	o->explore_weight = s->explore_weight;
 	o->context_weight = s->context_weight;
+	if (s->diversifier >= 0 && s->diversifier <= RANK_DIV_DPP)
+		snprintf(o->diversifier, sizeof(o->diversifier), "%s",
+		    rank_diversifier_names[s->diversifier]);
+	o->dpp_theta = s->dpp_theta;
 	memcpy(o->traits, s->centroid, sizeof(o->traits));
 	memcpy(o->means, s->mean, sizeof(o->means));
 	o->overridden = (int)s->overridden;

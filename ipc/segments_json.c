@@ -42,6 +42,14 @@ static void _segment_json(FILE *f, const struct pen_segment *g)
 	_num(f, "%.4f", g->explore_weight);
 	fputs(",\"context_weight\":", f);
 	_num(f, "%.4f", g->context_weight);
+	if (g->diversifier[0]) {
+		fputs(",\"diversifier\":", f);
+		client_json_fstr(f, g->diversifier);
+	}
+	if (g->dpp_theta >= 0) {
+		fputs(",\"dpp_theta\":", f);
+		_num(f, "%.4f", g->dpp_theta);
+	}
 	fputs("},\"traits\":{", f);
 	for (unsigned i = 0; i < PEN_FEATURES; i++) {
 		fprintf(f, "%s\"%s\":", i ? "," : "", pen_feature_name(i));

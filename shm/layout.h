@@ -389,6 +389,8 @@ struct seg_info {
 	float epsilon, mmr_lambda, explore_weight, context_weight;
 	struct seg_prior prior[SEG_PRIOR];
 	uint32_t overridden; /* 1: name/strategy/params from settings */
+	int32_t diversifier; /* enum rank_diversifier; -1: the setting's */
+	float dpp_theta;     /* < 0: the setting's */
 	uint32_t pad;
 };
 

@@ -356,6 +356,8 @@ static uint64_t _describe(const struct reg *r, struct _work *w, size_t n,
 		s->mmr_lambda = pp.mmr_lambda;
 		s->explore_weight = pp.explore_weight;
 		s->context_weight = pp.context_weight;
+		s->diversifier = -1;
+		s->dpp_theta = -1.0f;
 		sp_name(s->centroid, s->strategy, s->name, sizeof(s->name));
 		_prior_top(&w->prior[c], size[c], s->prior);
 	}
@@ -406,6 +408,10 @@ static void _apply_overrides(const char *list, struct seg_table *t)
 				s->explore_weight = ov[o].explore_weight;
 			if (ov[o].context_weight >= 0)
 				s->context_weight = ov[o].context_weight;
+			if (ov[o].diversifier >= 0)
+				s->diversifier = ov[o].diversifier;
+			if (ov[o].dpp_theta >= 0)
+				s->dpp_theta = ov[o].dpp_theta;
 			s->overridden = 1;
 		}
 }

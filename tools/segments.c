@@ -182,9 +182,14 @@ static void _text(const struct pen_segments *s)
 		    100 * g->drift_rate, g->confidence,
 		    g->overridden ? "  (overridden)" : "");
 		printf(
-		    "       traits %s; epsilon %.2f, mmr lambda %.2f, explore %.2f, context %.2f\n",
+		    "       traits %s; epsilon %.2f, mmr lambda %.2f, explore %.2f, context %.2f",
 		    tr[0] ? tr : "(near the mean)", g->epsilon, g->mmr_lambda,
 		    g->explore_weight, g->context_weight);
+		if (g->diversifier[0])
+			printf(", diversifier %s", g->diversifier);
+		if (g->dpp_theta >= 0)
+			printf(", dpp theta %.2f", g->dpp_theta);
+		printf("\n");
 		if (g->n_prior) {
 			printf("       interests:");
 			for (unsigned j = 0; j < g->n_prior && j < 5; j++)

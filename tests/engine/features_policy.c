@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "engine/features.h"
+#include "engine/rank.h"
 #include "engine/segpolicy.h"
 
 #define T0 1767225600000LL
@@ -92,14 +93,27 @@ int main(void)
 	CHECK_EQ_INT(ov[0].strategy, SP_EXPLORATION_HEAVY);
 	CHECK_NEAR(ov[0].epsilon, 0.2, 1e-6);
 	CHECK(ov[0].mmr_lambda < 0);
+	CHECK_EQ_INT(ov[0].diversifier, -1);
+	CHECK(ov[0].dpp_theta < 0);
 	CHECK_EQ_INT(ov[1].id, 5);
 	CHECK_NEAR(ov[1].mmr_lambda, 0.5, 1e-6);
+	CHECK_EQ_INT(sp_overrides_parse("4:diversifier=DPP;dpp_theta=0.7,"
+					"6:diversifier=mmr;dpp_theta=0",
+			 ov, 4, err, sizeof(err)),
+	    2);
+	CHECK_EQ_INT(ov[0].diversifier, RANK_DIV_DPP);
+	CHECK_NEAR(ov[0].dpp_theta, 0.7, 1e-6);
+	CHECK_EQ_INT(ov[1].diversifier, RANK_DIV_MMR);
+	CHECK_NEAR(ov[1].dpp_theta, 0.0, 1e-9);
 	CHECK_EQ_INT(sp_overrides_parse("", ov, 4, err, sizeof(err)), 0);
 	static const char *const bad[] = { "x:name=a", "3", "0:name=a",
 		"3:colour=red", "3:strategy=chaotic", "3:epsilon=9",
 		"3:epsilon=nan", "3:name=", "3:justaword", "3:epsilon=1.5",
 		"3:mmr_lambda=4.5", "3:epsilon=", "3:context_weight=6",
-		"3:name=a,3:name=b", "3:name=a\xff\xfe", "3:name=caf\xc3" };
+		"3:name=a,3:name=b", "3:name=a\xff\xfe", "3:name=caf\xc3",
+		"3:diversifier=", "3:diversifier=greedy", "3:diversifier=mmr2",
+		"3:dpp_theta=1.01", "3:dpp_theta=-0.1", "3:dpp_theta=x",
+		"3:dpp_theta=inf" };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
 		CHECK_EQ_INT(sp_overrides_parse(bad[i], NULL, 0, err,

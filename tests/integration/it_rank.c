@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 	const char *flags[] = { "--udp-listen=", "--tcp-listen=",
 		"--forward-listen=", "--http-listen=", "--rank-listen=",
 		"--shards=2", "--segments-k=1", "--segment-interval-s=0",
-		"--neighbor-interval-s=1", NULL };
+		"--neighbor-interval-s=1",
+		"--segment-overrides=1:diversifier=dpp;dpp_theta=0.6", NULL };
 	hx_start(&h, flags);
 	_catalog(&h);
 	pen_t *p;
@@ -468,15 +469,22 @@ int main(int argc, char **argv)
 	}
 	CHECK(music_min > sports_max);
 	CHECK(sports_max >= 1.0f);
-	/* the segment's strategy parameters stand in for unset options:
-	 * the same ranking as when they are given */
+	/* the segment's strategy parameters, and the diversifier the
+	 * operator gave it, stand in for unset options: the same ranking as
+	 * when they are given */
 	const struct pen_segment *sd = &segs.seg[0];
+	CHECK_EQ_INT(sd->id, 1);
+	CHECK(!strcmp(sd->diversifier, "dpp"));
+	CHECK_NEAR(sd->dpp_theta, 0.6, 1e-6);
 	struct pen_rank_options so = fo, given = fo;
 	so.epsilon = -1;
 	given.epsilon = sd->epsilon;
 	given.explore_weight = sd->explore_weight;
 	given.mmr_lambda = sd->mmr_lambda;
 	given.context_weight = (float)sd->context_weight;
+	given.diversifier = "dpp";
+	given.dpp_theta = 0.6f;
+	given.given |= PEN_OPT_DPP_THETA;
 	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &so, out, NULL) == 0);
 	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &given, again, NULL) == 0);
 	for (unsigned i = 0; i < N; i++) {
@@ -484,6 +492,13 @@ int main(int argc, char **argv)
 		CHECK(out[i].flags & PEN_RANK_SEGMENT_PARAMS);
 		CHECK(!(again[i].flags & PEN_RANK_SEGMENT_PARAMS));
 	}
+	/* ... and it is the DPP's ranking: MMR's differs */
+	given.diversifier = "mmr";
+	REQUIRE(pen_rerank(p, "dave", 4, NULL, c, N, &given, again, NULL) == 0);
+	unsigned other = 0;
+	for (unsigned i = 0; i < N; i++)
+		other += out[i].index != again[i].index;
+	CHECK(other > 0);
 	/* an unknown user has no segment */
 	REQUIRE(pen_rerank(p, "nobody", 6, NULL, c, N, &po, out, NULL) == 0);
 	CHECK_EQ_INT(out[0].segment, 0);

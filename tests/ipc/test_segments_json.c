@@ -26,6 +26,12 @@ int main(void)
 	s.seg[0].traits[0] = NAN;
 	s.seg[0].traits[1] = -INFINITY;
 	s.seg[0].means[2] = NAN;
+	s.seg[0].dpp_theta = -1.0f; /* the settings' diversifier */
+	s.k = 2;
+	s.seg[1] = s.seg[0];
+	s.seg[1].id = 2;
+	snprintf(s.seg[1].diversifier, sizeof(s.seg[1].diversifier), "dpp");
+	s.seg[1].dpp_theta = 0.5f;
 
 	char *buf = NULL;
 	size_t len = 0;
@@ -49,6 +55,14 @@ int main(void)
 	CHECK(in >= 0 && toks[in].kind == JSON_NULL);
 	CHECK(strstr(buf, "\"ctr\":null") != NULL);
 	CHECK(strstr(buf, "nan") == NULL && strstr(buf, "inf") == NULL);
+	/* an operator's diversifier is shown where it was given, only */
+	CHECK(
+	    strstr(buf,
+		"\"context_weight\":0.0000,\"diversifier\":\"dpp\",\"dpp_theta\":0.5000}") !=
+	    NULL);
+	const char *first = strstr(buf, "\"diversifier\"");
+	CHECK(first && !strstr(first + 1, "\"diversifier\""));
+	CHECK(strstr(buf, "\"dpp_theta\":-") == NULL);
 	free(buf);
 	return check_done("segments_json");
 }
