@@ -193,12 +193,9 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 		fputs(help, stderr);
 		return CLI_USAGE;
 	}
-	FILE *f = strcmp(argv[2], "-") ? fopen(argv[2], "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "penchant catalog: cannot open %s: %s\n",
-		    argv[2], strerror(errno));
+	FILE *f = cli_fopen_in("catalog", argv[2]);
+	if (!f)
 		return CLI_USAGE;
-	}
 	pen_t *p;
 	int rc = cli_open(c, &p);
 	if (rc) {
@@ -214,11 +211,22 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 		rc = CLI_UNREACHABLE;
 	} else {
 		rc = cli_catalog_load_stream(r, f, argv[2], &loaded, &failed);
+		/* A read error is no end of file: what came before it is
+		 * loaded (each line stands alone), and the load is partial. */
+		if (!rc && ferror(f)) {
+			fprintf(stderr,
+			    "penchant catalog: cannot read %s after line %u: %s\n",
+			    argv[2], loaded + failed, strerror(errno));
+			rc = -EIO;
+		}
 		cat_unlock(r);
 		fprintf(stderr, "loaded %u entities, rejected %u lines\n",
 		    loaded, failed);
 		cli_catalog_audit(r, argv[2], loaded, failed);
-		rc = rc ? CLI_UNREACHABLE : failed ? CLI_PARTIAL : CLI_OK;
+		rc = rc == -EIO ? CLI_PARTIAL
+		    : rc	? CLI_UNREACHABLE
+		    : failed	? CLI_PARTIAL
+				: CLI_OK;
 	}
 	if (f != stdin)
 		fclose(f);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tools/cli.h"
 
@@ -23,6 +24,22 @@ int cli_open(const struct cli *c, pen_t **p)
 		return CLI_UNREACHABLE;
 	}
 	return CLI_OK;
+}
+
+FILE *cli_fopen_in(const char *what, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	struct stat st;
+	if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (f != stdin)
+			fclose(f);
+		f = NULL;
+		errno = EISDIR;
+	}
+	if (!f)
+		fprintf(stderr, "penchant %s: cannot open %s: %s\n", what, path,
+		    strerror(errno));
+	return f;
 }
 
 bool cli_help(int argc, char **argv, const char *text)

@@ -28,6 +28,13 @@ struct cli {
 /* Opens the instance or prints why not (returns CLI_UNREACHABLE). */
 int cli_open(const struct cli *c, pen_t **p);
 
+/*
+ * Opens path ("-": stdin) to read; NULL after "penchant WHAT: cannot open
+ * PATH: why" on stderr. A directory is refused here (fopen takes one, and
+ * reading it would look like an empty file).
+ */
+FILE *cli_fopen_in(const char *what, const char *path);
+
 /* True (after printing text to stdout) when argv[1..] has --help or -h. */
 bool cli_help(int argc, char **argv, const char *text);
 
@@ -55,7 +62,8 @@ void cli_segments_json(FILE *f, const struct pen_segments *s);
 void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
     unsigned failed);
 
-/* Catalog lines from a stream into the region; errors name FILE:LINE. */
+/* Catalog lines from a stream into the region; errors name FILE:LINE. A
+ * read error ends it like the end of the file: see ferror(file). */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);
 

@@ -81,9 +81,11 @@ static void _text(const struct pen_experiments *x)
 	}
 }
 
+/* The whole file, or NULL (a message printed): a read error is not taken
+ * for its end, which would load less than was written. */
 static char *_slurp(const char *path, size_t *len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	FILE *f = cli_fopen_in("experiments", path);
 	if (!f)
 		return NULL;
 	size_t cap = 4096, n = 0;
@@ -99,6 +101,16 @@ static char *_slurp(const char *path, size_t *len)
 			buf = nb;
 		}
 	}
+	if (!buf)
+		fprintf(stderr,
+		    "penchant experiments: %s: larger than 1 MiB or out of memory\n",
+		    path);
+	else if (ferror(f)) {
+		fprintf(stderr, "penchant experiments: cannot read %s: %s\n",
+		    path, strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
 	if (f != stdin)
 		fclose(f);
 	*len = n;
@@ -109,11 +121,8 @@ static int _load(pen_t *p, const char *path)
 {
 	size_t len = 0;
 	char *text = _slurp(path, &len), err[512];
-	if (!text) {
-		fprintf(stderr, "penchant experiments: cannot read %s: %s\n",
-		    path, errno ? strerror(errno) : "too large");
+	if (!text)
 		return CLI_USAGE;
-	}
 	int rc = pen_experiments_load(p, text, len, err, sizeof(err));
 	free(text);
 	if (rc) {

@@ -169,6 +169,22 @@ def main():
             r = cli("experiments", "load", "-",
                     input=json.dumps(EXPERIMENT) + "\n")
             check(r.returncode == 0, "load: " + r.stderr.strip())
+            # a directory is no empty definition file: refused, and the
+            # running experiments stay (the catalog's load likewise)
+            def running():
+                got = json.loads(cli("experiments", "--json").stdout)
+                return sorted((e["name"], e["active"], e["start"])
+                              for e in got["experiments"])
+            before = running()
+            for what in ("experiments", "catalog"):
+                r = cli(what, "load", d)
+                check(r.returncode == 2 and "Is a directory" in r.stderr,
+                      "%s load of a directory is refused: %s"
+                      % (what, r.stderr.strip()))
+            after = running()
+            check(before == after and
+                  [n for n, a, v in after if a] == [EXPERIMENT["name"]],
+                  "the experiments are as they were: %r" % (after,))
             rnd = random.Random(5)
             now = int(time.time() * 1000)
             users = ["u%d" % i for i in range(300)]
