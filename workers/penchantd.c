@@ -5,12 +5,9 @@
  * trail before handing over.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/config.h"
@@ -38,40 +35,6 @@ static void _usage(FILE *f)
 	    "\n"
 	    "Settings (also accepted in a --config file as name = value):\n");
 	cfg_print_help(f);
-}
-
-/*
- * True when a supervisor holds the instance's lock: sup_run will refuse to
- * start, so there is no start to record. A probe only: the lock file is
- * not created here, and is held for no longer than the flock call.
- */
-static bool _instance_busy(const char *instance)
-{
-	char path[128];
-	sup_lock_path(instance, path, sizeof(path));
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	close(fd);
-	return busy;
-}
-
-/* mkdir -p with mode 0700, as sup_run creates state_dir (the log lives
- * there, and sup_run runs after the record is written). */
-static int _mkdirs(const char *path)
-{
-	char buf[CFG_STATE_DIR_MAX + 1];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
 /* SHA-256 of the effective settings as "name = value" lines. */
@@ -103,14 +66,15 @@ static int _last_start(const struct aud_entry *e, void *arg)
 
 /*
  * Appends `config` when the settings differ from the last start's, then
- * `start`. A log that cannot be written is logged and the daemon starts
- * anyway: the audit trail records the engine, it does not gate it.
+ * `start`: called by the supervisor once the instance is up, so a start
+ * that failed (a key file of the wrong mode, the instance running
+ * already) leaves no record of one. A log that cannot be written is
+ * logged and the daemon runs anyway: the audit trail records the engine,
+ * it does not gate it.
  */
 static void _audit_start(const struct cfg *c)
 {
 	char path[512], now[65], last[65] = "", detail[256], err[512];
-	if (_instance_busy(c->instance) || _mkdirs(c->state_dir))
-		return; /* sup_run says why it cannot start */
 	if (_settings_hash(c, now)) {
 		LOG(c, CFG_LOG_WARN, _ROLE,
 		    "audit: cannot serialize the settings; start not recorded");
@@ -144,18 +108,32 @@ int main(int argc, char **argv)
 	struct sup_options o = { 0 };
 	bool print = false;
 	char err[512];
-	/* Our own flags first; the rest are settings. */
+	/* Our own flags first; the rest are settings. A setting's value is
+	 * its own ("--forward-hostname -h" names a host), and after "--"
+	 * nothing is a flag of ours ("-- --reset" resets nothing). */
 	int n = 1;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		const char *a = argv[i];
+		bool is_bool = true;
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			_usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "--reset")) {
+		} else if (!strcmp(a, "--reset")) {
 			o.reset = true;
-		} else if (!strcmp(argv[i], "--print-settings")) {
+		} else if (!strcmp(a, "--print-settings")) {
 			print = true;
 		} else {
 			argv[n++] = argv[i];
+			if (!strncmp(a, "--", 2) && !strchr(a, '=') &&
+			    (!strcmp(a, "--config") ||
+				(cfg_lookup(a + 2, &is_bool) == 0 &&
+				    !is_bool)) &&
+			    i + 1 < argc)
+				argv[n++] = argv[++i];
 		}
 	}
 	argc = n;
@@ -176,6 +154,6 @@ int main(int argc, char **argv)
 		cfg_print_values(stdout, &c);
 		return 0;
 	}
-	_audit_start(&c);
+	o.started = _audit_start;
 	return sup_run(&c, &o);
 }

@@ -600,6 +600,8 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 		return 1;
 	}
 	_write_lock_pid(&s);
+	if (o->started)
+		o->started(c);
 	struct reg_proc *me = reg_proc(&s.r, 0);
 	me->pid = getpid();
 	me->starts++;

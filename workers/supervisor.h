@@ -17,6 +17,10 @@
 
 struct sup_options {
 	bool reset; /* discard a leftover region instead of adopting it */
+	/* NULL, or called once the instance is up (its lock held, its region
+	 * open, its snapshot loaded) and before any child starts: a start
+	 * that fails is no start (penchantd records it in the audit trail) */
+	void (*started)(const struct cfg *c);
 };
 
 /* Runs the supervisor until shutdown; returns the process exit code. */

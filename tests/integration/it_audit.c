@@ -58,6 +58,43 @@ static void _running(struct hx *h)
 	snprintf(uid, sizeof(uid), "\"uid\":%u,", (unsigned)getuid());
 	CHECK(_has(out, uid));
 	CHECK_EQ_INT(_count(out, "\n"), 2);
+	/* A start that fails is no start: the instance runs already, or
+	 * (another instance, its own state directory) its key file is
+	 * readable by others. */
+	char inst[96], sd[160], key[256];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	snprintf(sd, sizeof(sd), "--state-dir=%s", h->state_dir);
+	const char *again[] = { h->penchantd, inst, sd, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 again),
+	    1);
+	CHECK(_has(err, "already running"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "audit", "show", "--json", NULL),
+	    0);
+	CHECK_EQ_INT(_count(out, "\"action\":\"start\""), 1);
+	CHECK_EQ_INT(_count(out, "\n"), 2);
+	snprintf(sd, sizeof(sd), "%s/open-key", h->state_dir);
+	REQUIRE(mkdir(sd, 0700) == 0);
+	snprintf(key, sizeof(key), "%s/%s-k.key", sd, h->instance);
+	FILE *kf = fopen(key, "w");
+	REQUIRE(kf != NULL);
+	fputs("00112233445566778899aabbccddeeff\n", kf);
+	fclose(kf);
+	REQUIRE(chmod(key, 0644) == 0);
+	snprintf(inst, sizeof(inst), "--instance=%s-k", h->instance);
+	char sdf[192];
+	snprintf(sdf, sizeof(sdf), "--state-dir=%s", sd);
+	const char *open_key[] = { h->penchantd, inst, sdf,
+		"--udp-listen=", "--tcp-listen=", "--forward-listen=",
+		"--http-listen=", "--rank-listen=", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 open_key),
+	    1);
+	CHECK(_has(err, "mode 0600"));
+	const char *shown[] = { h->penchant, inst, "audit", "show", sdf, NULL };
+	hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), shown);
+	CHECK(!strstr(out, "start"));
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "audit", "verify", NULL),
 	    0);

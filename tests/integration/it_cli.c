@@ -203,6 +203,26 @@ static void _daemon_flags(struct hx *h)
 		    2);
 		CHECK(_has(err, bad[i][1]));
 	}
+	/* its own flags are no flags as a setting's value or after "--"
+	 * (--print-settings first: a regression prints, it starts nothing) */
+	static const char *const not_ours[][4] = {
+		{ "--", "--reset", NULL, "unexpected argument '--reset'" },
+		{ "--", "--help", NULL, "unexpected argument '--help'" },
+		{ "--instance", "--reset", NULL, "instance" },
+		{ "--forward-hostname", "-h", "--bogus-flag", "bogus" },
+	};
+	for (unsigned i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++) {
+		const char *argv[] = { h->penchantd, "--print-settings",
+			not_ours[i][0], not_ours[i][1], not_ours[i][2], NULL };
+		CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err,
+				 sizeof(err), argv),
+		    2);
+		CHECK(_has(err, not_ours[i][3]));
+		CHECK(!_has(out, "usage:"));
+		if (!_has(err, not_ours[i][3]))
+			fprintf(stderr, "  %s %s: %s\n", not_ours[i][0],
+			    not_ours[i][1], err);
+	}
 	const char *help[] = { h->penchantd, "--help", NULL };
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), help),
 	    0);
