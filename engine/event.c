@@ -582,6 +582,18 @@ bool evt_text_ok(const char *s, size_t len)
 	return _valid_id((struct evt_str){ s, len });
 }
 
+const char *evt_user_id_problem(const struct evt_limits *lim, const char *id,
+    size_t len)
+{
+	if (!id || len == 0)
+		return "empty";
+	if (len > lim->max_id_len)
+		return "longer than max_id_len";
+	return _valid_id((struct evt_str){ id, len })
+	    ? NULL
+	    : "not UTF-8 text without control bytes";
+}
+
 static bool _is_consent(struct evt_str s)
 {
 	_trim(&s.p, &s.len);

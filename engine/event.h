@@ -400,4 +400,14 @@ uint32_t evt_tag_id(const char *name, size_t len);
  */
 bool evt_text_ok(const char *s, size_t len);
 
+/*
+ * Why events would refuse id[0..len) as a user id under lim ("empty",
+ * "longer than max_id_len", "not UTF-8 text without control bytes"), or
+ * NULL when they take it: what names a user elsewhere (erasure, consent,
+ * export, a profile read) is checked by the same rule, so nothing is done
+ * or recorded for a user no event could have made.
+ */
+const char *evt_user_id_problem(const struct evt_limits *lim, const char *id,
+    size_t len);
+
 #endif

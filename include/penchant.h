@@ -624,8 +624,10 @@ struct pen_consent {
  * waits (up to timeout_ms) until the owning worker has it. Withdrawing
  * personalization forgets the user's profile, and nothing later is
  * learned until it is granted again. Appended to the audit trail. 0,
- * -ETIMEDOUT (published, not yet applied), -EINVAL, -EIO (applied, but
- * the audit trail could not be appended to: unwritable or broken).
+ * -ETIMEDOUT (published, not yet applied), -EINVAL (also a user id events
+ * refuse: empty, over max_id_len, not UTF-8 text without control bytes),
+ * -EIO (applied, but the audit trail could not be appended to: unwritable
+ * or broken).
  */
 int pen_consent_set(pen_t *p, const char *user_id, size_t len,
     unsigned purposes, unsigned granted, unsigned timeout_ms);
@@ -652,8 +654,9 @@ struct pen_erase_report {
  * consent decision survives the erasure (the key and the decision only,
  * in memory and in the snapshot). had_profile: something learned was
  * there. 0 (out filled; may be NULL), -ETIMEDOUT, -EIO (erased, but the
- * audit trail could not be appended to; out filled), or another negative
- * errno with a message in err.
+ * audit trail could not be appended to; out filled), -EINVAL (a user id
+ * events refuse, as pen_consent_set: nothing done or recorded), or another
+ * negative errno with a message in err.
  */
 int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
     struct pen_erase_report *out, char *err, size_t errlen);

@@ -67,6 +67,8 @@ int pen_consent_set(pen_t *p, const char *user_id, size_t len,
 	if (rc)
 		return rc;
 	const struct reg *r = client_region(p);
+	if (evt_user_id_problem(&r->hdr->limits, user_id, len))
+		return -EINVAL;
 	uint64_t key = evt_user_key(&r->hdr->limits, user_id, len);
 	rc = _control(p, key, EVT_CTL_CONSENT,
 	    (uint8_t)(EVT_CONSENT_SET(purposes) | granted), timeout_ms);
@@ -129,6 +131,11 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 		return rc;
 	const struct reg *r = client_region(p);
 	const struct reg_header *h = r->hdr;
+	const char *bad = evt_user_id_problem(&h->limits, user_id, len);
+	if (bad) {
+		snprintf(err, errlen, "bad user id: %s", bad);
+		return -EINVAL;
+	}
 	rep.user_key = evt_user_key(&h->limits, user_id, len);
 	struct lrn_profile lp;
 	/* A record that keeps only a consent decision holds no profile. */

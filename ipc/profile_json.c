@@ -12,17 +12,45 @@ const char *const client_day_names[7] = { "mon", "tue", "wed", "thu", "fri",
 const char *const client_part_names[4] = { "night", "morning", "afternoon",
 	"evening" };
 
+/* Bytes of the valid UTF-8 sequence at s (s[0] >= 0x80; NUL-terminated),
+ * or 0: overlong, a surrogate, above U+10FFFF, cut short. */
+static unsigned _utf8_seq(const unsigned char *s)
+{
+	unsigned c = s[0], need, min;
+	uint32_t cp;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	for (unsigned k = 1; k <= need; k++) {
+		if ((s[k] & 0xc0) != 0x80) /* a NUL ends it here too */
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	return cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
+	    ? 0
+	    : need + 1;
+}
+
 void client_json_fstr(FILE *f, const char *s)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	putc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	while (*u) {
+		unsigned ch = *u, n = ch < 0x80 ? 1 : _utf8_seq(u);
 		if (ch == '"' || ch == '\\')
 			fprintf(f, "\\%c", ch);
 		else if (ch < 0x20)
 			fprintf(f, "\\u%04x", ch);
+		else if (n == 0) /* not UTF-8: JSON text must be */
+			fputs("\\ufffd", f);
 		else
-			putc(ch, f);
+			fwrite(u, 1, n, f);
+		u += n ? n : 1;
 	}
 	putc('"', f);
 }

@@ -25,7 +25,9 @@
 void client_profile_json(FILE *f, pen_t *p, const char *user,
     const struct pen_profile *pp);
 
-/* s as a JSON string: quotes, backslash escapes, \u00XX for control bytes. */
+/* s as a JSON string: quotes, backslash escapes, \u00XX for control bytes,
+ * \ufffd for each byte that is no part of valid UTF-8 (the output is
+ * always valid JSON). */
 void client_json_fstr(FILE *f, const char *s);
 
 /* Event time (UTC ms) as RFC 3339 text, seconds precision ("...Z"). */

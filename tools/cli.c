@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/event.h"
+#include "ipc/client.h"
 #include "tools/cli.h"
 
 void cli_json_str(const char *s)
@@ -40,6 +42,16 @@ FILE *cli_fopen_in(const char *what, const char *path)
 		fprintf(stderr, "penchant %s: cannot open %s: %s\n", what, path,
 		    strerror(errno));
 	return f;
+}
+
+int cli_user_check(const char *cmd, pen_t *p, const char *user)
+{
+	const char *bad = evt_user_id_problem(&client_region(p)->hdr->limits,
+	    user, strlen(user));
+	if (!bad)
+		return CLI_OK;
+	fprintf(stderr, "penchant %s: bad user id: %s\n", cmd, bad);
+	return CLI_USAGE;
 }
 
 bool cli_help(int argc, char **argv, const char *text)

@@ -35,6 +35,13 @@ int cli_open(const struct cli *c, pen_t **p);
  */
 FILE *cli_fopen_in(const char *what, const char *path);
 
+/*
+ * CLI_OK when user names a user events could have made on instance p,
+ * else CLI_USAGE after "penchant CMD: bad user id: why" (the id itself
+ * is not echoed: it may hold control bytes).
+ */
+int cli_user_check(const char *cmd, pen_t *p, const char *user);
+
 /* True (after printing text to stdout) when argv[1..] has --help or -h. */
 bool cli_help(int argc, char **argv, const char *text);
 

@@ -22,10 +22,13 @@ static int _user_arg(const char *cmd, int argc, char **argv, bool *json,
     const char **user)
 {
 	*user = NULL;
+	bool opts = true; /* "--" ends them: an id may start with '-' */
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (opts && !strcmp(argv[i], "--")) {
+			opts = false;
+		} else if (opts && !strcmp(argv[i], "--json")) {
 			*json = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
+		} else if (opts && argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "penchant %s: unknown option '%s'\n",
 			    cmd, argv[i]);
 			return CLI_USAGE;
@@ -64,6 +67,10 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 	pen_t *p;
 	if ((rc = cli_open(c, &p)))
 		return rc;
+	if ((rc = cli_user_check("erase", p, user))) {
+		pen_close(&p);
+		return rc;
+	}
 	struct pen_erase_report rep;
 	char err[512];
 	rc = pen_erase(p, user, strlen(user), _TIMEOUT_MS, &rep, err,
@@ -157,9 +164,19 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	bool json = c->json, v;
 	const char *user = NULL;
 	unsigned purposes = 0, granted = 0;
+	bool opts = true; /* "--" ends them: an id may start with '-' */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "--json")) {
+		if (!opts) {
+			if (user) {
+				fprintf(stderr,
+				    "penchant consent: one USER only\n");
+				return CLI_USAGE;
+			}
+			user = a;
+		} else if (!strcmp(a, "--")) {
+			opts = false;
+		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "--personalization") ||
 		    !strcmp(a, "--analytics")) {
@@ -194,6 +211,10 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, &p);
 	if (rc)
 		return rc;
+	if ((rc = cli_user_check("consent", p, user))) {
+		pen_close(&p);
+		return rc;
+	}
 	bool unaudited = false;
 	if (purposes) {
 		rc = pen_consent_set(p, user, strlen(user), purposes, granted,
@@ -338,6 +359,10 @@ int cli_export(const struct cli *c, int argc, char **argv)
 	pen_t *p;
 	if ((rc = cli_open(c, &p)))
 		return rc;
+	if ((rc = cli_user_check("export", p, user))) {
+		pen_close(&p);
+		return rc;
+	}
 	if ((rc = client_ready(p))) {
 		fprintf(stderr, "penchant export: %s\n", pen_strerror(rc));
 		pen_close(&p);

@@ -79,10 +79,13 @@ int cli_profile(const struct cli *c, int argc, char **argv)
 	if (cli_help(argc, argv,
 		"usage: penchant profile USER [--json]\n\nPrints the learned profile of USER (a consistent copy from shared\nmemory). Exit 0 found, 4 no profile, 3 instance unreachable.\n"))
 		return CLI_OK;
+	bool opts = true; /* "--" ends them: an id may start with '-' */
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (opts && !strcmp(argv[i], "--")) {
+			opts = false;
+		} else if (opts && !strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
+		} else if (opts && argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr,
 			    "penchant profile: unknown option '%s'\n", argv[i]);
 			return CLI_USAGE;
@@ -101,6 +104,10 @@ int cli_profile(const struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, &p);
 	if (rc)
 		return rc;
+	if ((rc = cli_user_check("profile", p, user))) {
+		pen_close(&p);
+		return rc;
+	}
 	struct pen_profile pp;
 	rc = pen_profile_read(p, user, strlen(user), &pp, PEN_READ_NAMES);
 	if (rc == -ENOENT) {

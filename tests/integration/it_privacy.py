@@ -11,13 +11,17 @@
 - consent regimes: opt-in learns nothing before a grant and exactly what
   follows it; opt-out learns until a withdrawal, which forgets;
 - retention: a restart with retention_days removes idle profiles (by event
-  time) and refuses to learn events older than that.
+  time) and refuses to learn events older than that;
+- ids: erase, consent, export and profile refuse a user id no event could
+  have made (control bytes, not UTF-8, over max_id_len, empty) with exit 2
+  and record nothing; after "--" an id may start with '-'.
 
 Usage: it_privacy.py PENCHANTD PENCHANT
 Exit 0 pass, 1 fail.
 """
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -277,6 +281,46 @@ def part_sensitive(daemon, pen, d):
         x.stop()
 
 
+def part_bad_ids(daemon, pen, d):
+    now = int(time.time() * 1000) - 3600000
+    x = Daemon(daemon, pen, d, "priv-i-%d" % os.getpid())
+    try:
+        def lines():
+            return x.cli("audit", "show").stdout.count("\n")
+        before = lines()
+        for cmd in (["erase"], ["consent", "--personalization", "no"],
+                    ["export"], ["profile"]):
+            for u in (b"a\x01b", b"\xff\xfe", b"x" * 5000, b""):
+                r = subprocess.run(
+                    [pen.encode(), b"--instance", x.inst.encode()] +
+                    [c.encode() for c in cmd] + [u], capture_output=True)
+                check(r.returncode == 2 and
+                      (b"bad user id" in r.stderr or
+                       b"which USER" in r.stderr)
+                      and b"\x01" not in r.stderr,
+                      "%s %r: exit %d, %s" % (cmd[0], u[:12], r.returncode,
+                                              r.stderr.strip()[:80]))
+        check(lines() == before, "nothing recorded for them")
+        x.send(events("-dash", 3, now))
+        p = None
+        for _ in range(100):
+            r = x.cli("profile", "--json", "--", "-dash")
+            if r.returncode == 0:
+                p = json.loads(r.stdout)
+                break
+            time.sleep(0.05)
+        check(p is not None and p["events"] == 3,
+              "profile -- -dash: %r" % (p and p["events"],))
+        r = x.cli("erase", "--", "-dash")
+        check(r.returncode == 0 and
+              x.cli("profile", "--", "-dash").returncode == 4,
+              "erase -- -dash: %s" % r.stderr.strip())
+        check(x.cli("profile", "-dash").returncode == 2,
+              "without --, -dash is an unknown option")
+    finally:
+        x.stop()
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -288,6 +332,7 @@ def main():
         part_opt_in(daemon, pen, d)
         part_retention(daemon, pen, d)
         part_sensitive(daemon, pen, d)
+        part_bad_ids(daemon, pen, d)
     return done()
 
 

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "ipc/json.h"
+#include "ipc/profile_json.h"
 #include "ipc/segments_json.h"
 
 int main(void)
@@ -55,6 +56,19 @@ int main(void)
 	CHECK(in >= 0 && toks[in].kind == JSON_NULL);
 	CHECK(strstr(buf, "\"ctr\":null") != NULL);
 	CHECK(strstr(buf, "nan") == NULL && strstr(buf, "inf") == NULL);
+	/* bytes that are no UTF-8 come out as U+FFFD, valid ones as they
+	 * are: the text stays JSON */
+	char *u = NULL;
+	size_t ulen = 0;
+	FILE *um = open_memstream(&u, &ulen);
+	REQUIRE(um != NULL);
+	client_json_fstr(um, "a\xff\xfe\"caf\xc3\xa9\xed\xa0\x80\xc3");
+	fclose(um);
+	CHECK(
+	    strcmp(u,
+		"\"a\\ufffd\\ufffd\\\"caf\xc3\xa9\\ufffd\\ufffd\\ufffd\\ufffd\"") ==
+	    0);
+	free(u);
 	/* an operator's diversifier is shown where it was given, only */
 	CHECK(
 	    strstr(buf,
