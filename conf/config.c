@@ -407,7 +407,7 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 			    CFG_ALLOW_MAX, d->umin, d->umax);
 		else if (d->flags & CFGF_OVERRIDES)
 			snprintf(out, outlen,
-			    "comma-separated ID:key=value;... (keys name, strategy, epsilon, mmr_lambda, explore_weight, context_weight), %llu..%llu chars",
+			    "comma-separated ID:key=value;... (keys name, strategy, epsilon, mmr_lambda, explore_weight, context_weight, diversifier, dpp_theta), %llu..%llu chars",
 			    d->umin, d->umax);
 		else if (d->flags & CFGF_SENSITIVE)
 			snprintf(out, outlen,
@@ -636,7 +636,8 @@ static int _cfg_parse_double(const char *s, double *out)
 	char *end;
 	double v;
 
-	if (!*s || _cfg_is_space(*s))
+	/* Decimal only: strtod would take hex floats (0x1p-2) too. */
+	if (!*s || _cfg_is_space(*s) || strpbrk(s, "xXpP"))
 		return -EINVAL;
 	v = strtod(s, &end);
 	errno = saved;
@@ -758,7 +759,7 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 		unsigned n;
 
 		if (cfg_listen_parse(s, NULL, 0, &n, msg, sizeof msg)) {
-			snprintf(why, whylen, "has a %.90s; expected", msg);
+			snprintf(why, whylen, "has a %.200s; expected", msg);
 			return true;
 		}
 	}
@@ -766,7 +767,7 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 		char msg[CFG_ERR_MAX];
 
 		if (cfg_cidr_parse(s, NULL, 0, NULL, msg, sizeof msg)) {
-			snprintf(why, whylen, "has a %.90s; expected", msg);
+			snprintf(why, whylen, "has a %.200s; expected", msg);
 			return true;
 		}
 	}
@@ -774,7 +775,7 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 		char msg[CFG_ERR_MAX];
 
 		if (sp_overrides_parse(s, NULL, 0, msg, sizeof msg) < 0) {
-			snprintf(why, whylen, "has a problem: %.100s; expected",
+			snprintf(why, whylen, "has a problem: %.200s; expected",
 			    msg);
 			return true;
 		}
@@ -783,7 +784,7 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 		char msg[CFG_ERR_MAX];
 
 		if (cfg_sensitive_parse(s, NULL, 0, msg, sizeof msg) < 0) {
-			snprintf(why, whylen, "has a problem: %.100s; expected",
+			snprintf(why, whylen, "has a problem: %.200s; expected",
 			    msg);
 			return true;
 		}
@@ -792,7 +793,7 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 		char msg[CFG_ERR_MAX];
 
 		if (evt_verbs_parse(s, NULL, NULL, msg, sizeof msg) < 0) {
-			snprintf(why, whylen, "has a problem: %.100s; expected",
+			snprintf(why, whylen, "has a problem: %.200s; expected",
 			    msg);
 			return true;
 		}
@@ -946,7 +947,7 @@ static void _cfg_default(const struct _cfg_desc *d, union _cfg_val *v)
 static int _cfg_set_desc(struct cfg *c, const struct _cfg_desc *d,
     const char *value, char *err, size_t errlen)
 {
-	char why[128], q[4 * CFG_QUOTE_MAX + 8];
+	char why[256], q[4 * CFG_QUOTE_MAX + 8];
 	union _cfg_val v;
 
 	if (_cfg_parse(d, value, &v, why, sizeof why) < 0 ||
@@ -987,7 +988,7 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err,
 
 int cfg_check(const struct cfg *c, char *err, size_t errlen)
 {
-	char why[128], text[CFG_STATE_DIR_MAX + 16], q[4 * CFG_QUOTE_MAX + 8];
+	char why[256], text[CFG_STATE_DIR_MAX + 16], q[4 * CFG_QUOTE_MAX + 8];
 	union _cfg_val v;
 	size_t i;
 

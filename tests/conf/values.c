@@ -145,6 +145,12 @@ static void check_double(void)
 	bad("signal_feedback_neg", "0.1", "-5..0");
 	bad("signal_feedback_neg", "-5.5", "-5..0");
 	bad("signal_feedback_neg", "nan", "-5..0");
+	/* decimal only: strtod's hex floats are not a person's numbers */
+	bad("decay_per_day", "0x1p-2", "0.01..1");
+	bad("learning_rate", "0X.8P0", "0..1");
+	/* a list's own message whole, not cut mid-word */
+	bad("segment_overrides", "3:colour=red",
+	    "explore_weight and context_weight 0..5)");
 
 	CHECK(good("learning_rate", "0").learn.learning_rate == 0.0);
 	CHECK(good("learning_rate", "1").learn.learning_rate == 1.0);
