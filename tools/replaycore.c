@@ -90,7 +90,9 @@ int rc_opt(int argc, char **argv, int *i, const char *name, const char **val)
 	}
 	if (argv[*i][n])
 		return 0;
-	if (*i + 1 >= argc)
+	/* A value is not an option: "--out --json" forgot the file (as the
+	 * settings' parser has it; --out=--json names one). */
+	if (*i + 1 >= argc || !strncmp(argv[*i + 1], "--", 2))
 		return -1;
 	*val = argv[++*i];
 	return 1;
@@ -285,6 +287,21 @@ int rc_apply_settings(struct rc_opts *o)
 	if (cfg_check(&o->settings, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", o->prog, err);
 		return CLI_USAGE;
+	}
+	/* The instance whose key names the users: penchant's --instance, or
+	 * the settings' (--instance after the command, or a config file's),
+	 * as penchantd would take it; two different ones are a mistake. */
+	struct cfg dflt;
+	cfg_defaults(&dflt);
+	if (strcmp(o->settings.instance, dflt.instance)) {
+		if (strcmp(o->instance, dflt.instance) &&
+		    strcmp(o->instance, o->settings.instance)) {
+			fprintf(stderr,
+			    "%s: two instances: '%s' (penchant --instance) and '%s' (the settings); name one\n",
+			    o->prog, o->instance, o->settings.instance);
+			return CLI_USAGE;
+		}
+		o->instance = o->settings.instance;
 	}
 	char kerr[512];
 	int rc = o->no_secret ? -ENOENT

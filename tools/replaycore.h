@@ -117,7 +117,8 @@ int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
     const char *what);
 
 /* "--name VALUE" or "--name=VALUE": 1 matched (*val set), 0 not, -1 the
- * value is missing. */
+ * value is missing (or is an option: "--name --x"; "--name=--x" gives
+ * one). */
 int rc_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
 /* A decimal in [lo, hi] (no sign): 0, or -EINVAL. */

@@ -144,6 +144,36 @@ def part_small(pen, d):
           "a full profile table is reported: %d %s"
           % (p.returncode, p.stderr.strip()[:200]))
 
+    # --instance after the command names the instance whose key file
+    # pseudonymizes the users, as penchantd takes it
+    kd = os.path.join(d, "keys")
+    os.makedirs(kd, mode=0o700)
+    with os.fdopen(os.open(os.path.join(kd, "other.key"),
+                           os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("00112233445566778899aabbccddeeff\n")
+    keys = {}
+    for name, extra in (("plain", []),
+                        ("keyed", ["--instance", "other", "--state-dir", kd])):
+        o = os.path.join(d, "k-%s.jsonl" % name)
+        replay(pen, [log, "--catalog", cat, "--out", o] + extra)
+        keys[name] = {u: p["user_key"] for u, p in profiles(o).items()}
+    check(len(keys["plain"]) == 3 and
+          keys["plain"].keys() == keys["keyed"].keys() and
+          all(keys["plain"][u] != keys["keyed"][u] for u in keys["plain"]),
+          "replay --instance other uses other.key: %r" % keys)
+    p = subprocess.run([pen, "--instance", "third", "replay", "--quiet", log,
+                        "--instance", "other", "--state-dir", kd],
+                       capture_output=True, text=True)
+    check(p.returncode == 2 and "two instances" in p.stderr,
+          "two instances named are refused: %s" % p.stderr.strip())
+    # a value is no option: --out --json forgot the file
+    p = subprocess.run([os.path.abspath(pen), "replay", "--quiet", log,
+                        "--out", "--json"],
+                       capture_output=True, text=True, cwd=d)
+    check(p.returncode == 2 and "--out needs a value" in p.stderr and
+          not os.path.exists(os.path.join(d, "--json")),
+          "--out --json: %s" % p.stderr.strip())
+
     ps = profiles(os.path.join(d, "out0.jsonl"))
     check(list(ps) == ["u1", 'a,"b"', "u3"], "users in order of first "
           "appearance, garbage users absent: %s" % list(ps))
