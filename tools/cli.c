@@ -2,8 +2,12 @@
  * cli: what the subcommands of `penchant` share (cli.h): opening the
  * instance, --help handling, JSON strings.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -52,6 +56,45 @@ int cli_user_check(const char *cmd, pen_t *p, const char *user)
 		return CLI_OK;
 	fprintf(stderr, "penchant %s: bad user id: %s\n", cmd, bad);
 	return CLI_USAGE;
+}
+
+int cli_u64(const char *s, unsigned long long lo, unsigned long long hi,
+    unsigned long long *out)
+{
+	unsigned long long v = 0;
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (d > 9 || v > (ULLONG_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	if (v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cli_f64(const char *s, double lo, double hi, double *out)
+{
+	const char *d = s && *s == '-' ? s + 1 : s;
+	/* strtod would take blanks, '+', hex floats, inf and nan too */
+	if (!d ||
+	    !(isdigit((unsigned char)*d) ||
+		(*d == '.' && isdigit((unsigned char)d[1]))) ||
+	    strpbrk(d, "xXpP"))
+		return -EINVAL;
+	char *end;
+	int saved = errno;
+	errno = 0;
+	double v = strtod(s, &end);
+	bool ok = !*end && !errno && isfinite(v) && v >= lo && v <= hi;
+	errno = saved;
+	if (!ok)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 bool cli_help(int argc, char **argv, const char *text)

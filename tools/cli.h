@@ -42,6 +42,15 @@ FILE *cli_fopen_in(const char *what, const char *path);
  */
 int cli_user_check(const char *cmd, pen_t *p, const char *user);
 
+/* A decimal integer in [lo, hi]: digits only (no sign, blank, or 0x: a
+ * person's number). 0, or -EINVAL. */
+int cli_u64(const char *s, unsigned long long lo, unsigned long long hi,
+    unsigned long long *out);
+
+/* A finite decimal number in [lo, hi]: digits with an optional point and
+ * exponent, a leading '-' only (no blank, '+', hex or inf). 0, or -EINVAL. */
+int cli_f64(const char *s, double lo, double hi, double *out);
+
 /* True (after printing text to stdout) when argv[1..] has --help or -h. */
 bool cli_help(int argc, char **argv, const char *text);
 

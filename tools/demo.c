@@ -208,28 +208,26 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 			    "Loads a demo catalog and publishes N synthetic events (default 200000)\nof N users (default 1000) spread over the last 30 days of event time;\nthen starts the experiment demo-personalization (the caller's order\nagainst ranking by the profile) and serves N rankings (default 3 per\nuser; 0: none, and no experiment), with impressions and clicks.\n");
 			return CLI_OK;
 		}
-		char *end = NULL;
-		unsigned long v =
-		    i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
-		bool ok = end && *end == 0 && v > 0 && v <= 100000000;
-		if (!strcmp(argv[i], "--serve") && end && *end == 0 &&
-		    v <= 100000000) {
-			serve = (unsigned)v;
-			i++;
-			continue;
-		}
-		if (!strcmp(argv[i], "--users") && ok) {
-			users = (unsigned)v;
-			i++;
-		} else if (!strcmp(argv[i], "--events") && ok) {
-			events = (unsigned)v;
-			i++;
-		} else {
+		const char *a = argv[i];
+		unsigned *to = !strcmp(a, "--users") ? &users
+		    : !strcmp(a, "--events")	     ? &events
+		    : !strcmp(a, "--serve")	     ? &serve
+						     : NULL;
+		unsigned long long lo = to == &serve ? 0 : 1, v;
+		if (!to) {
 			fprintf(stderr,
-			    "penchant demo: bad option '%s' (see --help)\n",
-			    argv[i]);
+			    "penchant demo: unknown option '%s' (see --help)\n",
+			    a);
 			return CLI_USAGE;
 		}
+		if (i + 1 >= argc || cli_u64(argv[++i], lo, 100000000, &v)) {
+			fprintf(stderr,
+			    "penchant demo: %s needs a whole number from %llu to 100000000%s%s%s\n",
+			    a, lo, i < argc ? " (not '" : "",
+			    i < argc ? argv[i] : "", i < argc ? "')" : "");
+			return CLI_USAGE;
+		}
+		*to = (unsigned)v;
 	}
 	pen_t *p;
 	int rc = cli_open(c, &p);

@@ -1355,26 +1355,26 @@ static int _opt_value(struct _opts *o, const char *name, const char *v)
 	if (!strcmp(name, "--out"))
 		o->out = v;
 	else if (!strcmp(name, "--candidates"))
-		return rc_u64(v, 2, 1000000, &u)
+		return cli_u64(v, 2, 1000000, &u)
 		    ? rc_usage_err(&o->core,
 			  "--candidates: '%s' is not 2..1000000", v)
 		    : (o->candidates = (unsigned)u, CLI_OK);
 	else if (!strcmp(name, "--k"))
-		return rc_u64(v, 1, 1000, &u)
+		return cli_u64(v, 1, 1000, &u)
 		    ? rc_usage_err(&o->core, "--k: '%s' is not 1..1000", v)
 		    : (o->k = (unsigned)u, CLI_OK);
 	else if (!strcmp(name, "--seed"))
-		return rc_u64(v, 0, UINT64_MAX, &u)
+		return cli_u64(v, 0, UINT64_MAX, &u)
 		    ? rc_usage_err(&o->core,
 			  "--seed: '%s' is not an unsigned 64-bit number", v)
 		    : (o->seed = u, CLI_OK);
 	else if (!strcmp(name, "--tune-budget"))
-		return rc_u64(v, 1, 10000, &u)
+		return cli_u64(v, 1, 10000, &u)
 		    ? rc_usage_err(&o->core,
 			  "--tune-budget: '%s' is not 1..10000", v)
 		    : (o->budget = (unsigned)u, CLI_OK);
 	else if (!strcmp(name, "--segment-min-users"))
-		return rc_u64(v, 1, 1000000, &u)
+		return cli_u64(v, 1, 1000000, &u)
 		    ? rc_usage_err(&o->core,
 			  "--segment-min-users: '%s' is not 1..1000000", v)
 		    : (o->seg_min = (unsigned)u, CLI_OK);

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,33 +51,6 @@ int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
 	}
 	*input = a;
 	return CLI_OK;
-}
-
-int rc_u64(const char *s, unsigned long long lo, unsigned long long hi,
-    unsigned long long *out)
-{
-	char *end;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || errno || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int rc_f64(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	if (!s || !*s || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (*end || errno || !isfinite(v) || !(v >= lo && v <= hi))
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 int rc_opt(int argc, char **argv, int *i, const char *name, const char **val)
@@ -192,20 +166,20 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 			  v);
 	else if (!strcmp(name, "--rating-pos"))
 		return (o->rating_set = true,
-			   lr_number(v, strlen(v), &rd->rating_pos))
+			   cli_f64(v, -DBL_MAX, DBL_MAX, &rd->rating_pos))
 		    ? rc_usage_err(o, "--rating-pos: '%s' is not a number", v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--rating-neg"))
 		return (o->rating_set = true,
-			   lr_number(v, strlen(v), &rd->rating_neg))
+			   cli_f64(v, -DBL_MAX, DBL_MAX, &rd->rating_neg))
 		    ? rc_usage_err(o, "--rating-neg: '%s' is not a number", v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--max-events"))
-		return rc_u64(v, 1, 1ULL << 32, &rd->max_events)
+		return cli_u64(v, 1, 1ULL << 32, &rd->max_events)
 		    ? rc_usage_err(o, "--max-events: '%s' is not 1..2^32", v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--users"))
-		return rc_u64(v, 1024, 16777216, &u)
+		return cli_u64(v, 1024, 16777216, &u)
 		    ? rc_usage_err(o, "--users: '%s' is not 1024..16777216", v)
 		    : (o->users = (unsigned)u, CLI_OK);
 	return CLI_OK;

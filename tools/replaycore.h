@@ -121,13 +121,6 @@ int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
  * one). */
 int rc_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
-/* A decimal in [lo, hi] (no sign): 0, or -EINVAL. */
-int rc_u64(const char *s, unsigned long long lo, unsigned long long hi,
-    unsigned long long *out);
-/* A finite number (strtod syntax, nothing after it) in [lo, hi]: 0, or
- * -EINVAL. */
-int rc_f64(const char *s, double lo, double hi, double *out);
-
 /*
  * The reader's limits as the region will store them (so the log is read
  * before the region exists, to size it), and its progress hook (NULL:

@@ -58,6 +58,11 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 			}
 			const char *v = argv[++i];
 			if (a[2] == 'e') {
+				if (!*v) {
+					fprintf(stderr,
+					    "penchant segments: --export needs a file ('-' for stdout), not an empty string\n");
+					return CLI_USAGE;
+				}
 				o->export_path = v;
 				continue;
 			}
@@ -75,11 +80,7 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 				o->users[o->n_users++] = v;
 				continue;
 			}
-			char *end;
-			errno = 0;
-			o->wait_s = strtod(v, &end);
-			if (errno || end == v || *end || !(o->wait_s >= 0) ||
-			    o->wait_s > 86400) {
+			if (cli_f64(v, 0, 86400, &o->wait_s)) {
 				fprintf(stderr,
 				    "penchant segments: --wait '%s': seconds from 0 to 86400\n",
 				    v);
@@ -91,6 +92,11 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 			    a);
 			return CLI_USAGE;
 		}
+	}
+	if (o->n_users && o->export_path) {
+		fprintf(stderr,
+		    "penchant segments: --user and --export: one or the other (see --help)\n");
+		return CLI_USAGE;
 	}
 	return CLI_OK;
 }
@@ -274,14 +280,20 @@ static int _export(pen_t *p, const char *path)
 	FILE *f = std ? stdout : fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!std && fd >= 0 && !f)
 		close(fd);
-	long rows = f ? seg_export(r, t, f) : -errno;
+	if (!f) { /* a path that cannot be written: the caller's to fix */
+		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
+		    strerror(errno));
+		free(t);
+		return CLI_USAGE;
+	}
+	long rows = seg_export(r, t, f);
 	if (f && !std && fclose(f) && rows >= 0)
 		rows = -EIO;
 	free(t);
-	if (rows < 0) {
+	if (rows < 0) { /* written in part */
 		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
 		    strerror((int)-rows));
-		return CLI_UNREACHABLE;
+		return CLI_PARTIAL;
 	}
 	if (!std)
 		fprintf(stderr, "penchant segments: %ld users written to %s\n",

@@ -705,7 +705,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 			snprintf(what, sizeof(what),
 			    "%s: '%%s' is not %llu..%llu", _nums[k].name,
 			    _nums[k].lo, _nums[k].hi);
-			if (rc_u64(v, _nums[k].lo, _nums[k].hi, &u))
+			if (cli_u64(v, _nums[k].lo, _nums[k].hi, &u))
 				return rc_usage_err(&o->core, what, v);
 			if (k < sizeof(dst) / sizeof(dst[0]))
 				*dst[k] = (unsigned)u;
@@ -717,7 +717,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 			return rc_usage_err(&o->core, "%s needs a value",
 			    "--repeat-click");
 		if (m) {
-			if (rc_f64(v, 0.0, 1.0, &o->repeat_click))
+			if (cli_f64(v, 0.0, 1.0, &o->repeat_click))
 				return rc_usage_err(&o->core,
 				    "--repeat-click: '%s' is not a number 0..1",
 				    v);

@@ -229,6 +229,34 @@ static void _daemon_flags(struct hx *h)
 	CHECK(_has(out, "profiles-per-shard"));
 }
 
+/* Numbers are a person's: digits (no blank, sign, hex); flags that
+ * cannot go together are refused; each names what it wanted. */
+static void _cli_numbers(struct hx *h)
+{
+	char out[4096], err[4096];
+	static const char *const bad[][5] = {
+		{ "demo", "--users", " 2", NULL, "from 1 to 100000000" },
+		{ "demo", "--events", "+1", NULL, "from 1 to 100000000" },
+		{ "demo", "--serve", "0x1", NULL, "from 0 to 100000000" },
+		{ "demo", "--colour", "red", NULL, "unknown option '--colour'" },
+		{ "segments", "--refresh", "--wait", " 1", "0 to 86400" },
+		{ "segments", "--refresh", "--wait", "0x1", "0 to 86400" },
+		{ "segments", "--export", "", NULL, "needs a file" },
+		{ "segments", "--user", "u", "--export", "needs a value" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err,
+				 sizeof(err), bad[i][0], bad[i][1], bad[i][2],
+				 bad[i][3], NULL),
+		    2);
+		CHECK(_has(err, bad[i][4]));
+	}
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--user", "u", "--export", "f.csv", NULL),
+	    2);
+	CHECK(_has(err, "one or the other"));
+}
+
 int main(int argc, char **argv)
 {
 	struct hx h;
@@ -239,6 +267,7 @@ int main(int argc, char **argv)
 	_send(&h);
 	_profile(&h);
 	_daemon_flags(&h);
+	_cli_numbers(&h);
 	int st = hx_stop(&h);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	hx_cleanup(&h);
