@@ -1039,8 +1039,9 @@ int cfg_sensitive_parse(const char *list, uint32_t *ids, unsigned cap,
 		while (l && (a[l - 1] == ' ' || a[l - 1] == '\t'))
 			l--;
 		p += len + (end ? 1 : 0);
-		if (!l)
-			continue;
+		if (!l) /* as the listen and CIDR lists: "a,,b" is a slip */
+			return _cfg_msg(err, errlen, -EINVAL,
+			    "an empty name (two commas, or one at an end)");
 		if (l > CFG_SENSITIVE_NAME_MAX)
 			return _cfg_msg(err, errlen, -EINVAL,
 			    "name '%.20s...' is longer than %d bytes", a,

@@ -3,6 +3,7 @@
  */
 #include "engine/segpolicy.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -62,6 +63,18 @@ struct sp_params sp_params_of(unsigned strategy)
 
 /* --- overrides ----------------------------------------------------------- */
 
+/* A bit per key an override may give (0: no such key). */
+static unsigned _key_bit(const char *k)
+{
+	static const char *const keys[] = { "name", "strategy", "diversifier",
+		"epsilon", "mmr_lambda", "explore_weight", "context_weight",
+		"dpp_theta" };
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(k, keys[i]))
+			return 1u << i;
+	return 0;
+}
+
 static int _override(const char *e, size_t len, struct sp_override *o,
     char *err, size_t errlen)
 {
@@ -84,6 +97,7 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 		return -EINVAL;
 	}
 	o->id = (uint32_t)id;
+	unsigned seen = 0, keys = 0; /* each key once: two would be a slip */
 	for (char *kv = strtok(colon + 1, ";"); kv; kv = strtok(NULL, ";")) {
 		while (*kv == ' ')
 			kv++;
@@ -95,6 +109,14 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 		}
 		*eq = 0;
 		const char *v = eq + 1;
+		unsigned bit = _key_bit(kv);
+		if (bit & seen) {
+			_msg(err, errlen, "segment %lu: '%s' given twice", id,
+			    kv);
+			return -EINVAL;
+		}
+		seen |= bit;
+		keys++;
 		if (!strcmp(kv, "name")) {
 			/* Shown on the page, in JSON and in metric labels. */
 			if (!*v || strlen(v) > SP_NAME_MAX ||
@@ -139,14 +161,23 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 			f == &o->dpp_theta
 		    ? 1.0
 		    : 5.0;
-		double x = strtod(v, &end);
-		if (!f || end == v || *end || !isfinite(x) || x < 0 || x > hi) {
+		/* decimal digits (strtod takes blanks, '+' and hex too) */
+		bool digits = isdigit((unsigned char)v[0]) ||
+		    (v[0] == '.' && isdigit((unsigned char)v[1]));
+		double x =
+		    digits && !strpbrk(v, "xXpP") ? strtod(v, &end) : NAN;
+		if (!f || !digits || *end || !isfinite(x) || x < 0 || x > hi) {
 			_msg(err, errlen,
 			    "segment %lu: '%s=%s' (keys: name strategy diversifier, epsilon mmr_lambda and dpp_theta 0..1, explore_weight and context_weight 0..5)",
 			    id, kv, v);
 			return -EINVAL;
 		}
 		*f = (float)x;
+	}
+	if (!keys) {
+		_msg(err, errlen, "segment %lu: no key=value after the ':'",
+		    id);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -184,11 +184,8 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	    "Existing ids are updated in place while the engine runs. Bad lines\n"
 	    "are reported as FILE:LINE: field: reason and skipped. Exit 0 all\n"
 	    "loaded, 1 some lines rejected, 3 instance unreachable.\n";
-	if (argc >= 2 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(help, stdout);
+	if (cli_help(argc, argv, help)) /* "catalog load --help" too */
 		return CLI_OK;
-	}
 	if (argc != 3 || strcmp(argv[1], "load")) {
 		fputs(help, stderr);
 		return CLI_USAGE;

@@ -47,7 +47,14 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			_usage(stdout);
 			return CLI_OK;
-		} else if (!strcmp(argv[i], "--instance") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--instance")) {
+			/* "--instance --json status": the name is missing, it
+			 * is not "--json" */
+			if (i + 1 >= argc || argv[i + 1][0] == '-') {
+				fprintf(stderr,
+				    "penchant: --instance needs a name (--instance NAME COMMAND)\n");
+				return CLI_USAGE;
+			}
 			c.instance = argv[++i];
 		} else if (!strncmp(argv[i], "--instance=", 11)) {
 			c.instance = argv[i] + 11;

@@ -234,7 +234,10 @@ void cli_segments_json(FILE *f, const struct pen_segments *s)
 static int _user(pen_t *p, const struct _opts *o, const char *user)
 {
 	struct pen_user_segment u;
-	int rc = pen_segment_of(p, user, strlen(user), &u);
+	int rc = cli_user_check("segments", p, user);
+	if (rc)
+		return rc;
+	rc = pen_segment_of(p, user, strlen(user), &u);
 	if (rc == -ENOENT || rc == -ENODATA) {
 		fprintf(stderr, "penchant segments: %s: %s\n", user,
 		    rc == -ENOENT ? "no events"

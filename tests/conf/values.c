@@ -148,6 +148,10 @@ static void check_double(void)
 	/* decimal only: strtod's hex floats are not a person's numbers */
 	bad("decay_per_day", "0x1p-2", "0.01..1");
 	bad("learning_rate", "0X.8P0", "0..1");
+	/* empty entries of a list are slips, as in the listen lists */
+	bad("sensitive", "health,,religion", "an empty name");
+	bad("sensitive", ",", "an empty name");
+	CHECK(good("sensitive", "health, religion").sensitive[0] == 'h');
 	/* a list's own message whole, not cut mid-word */
 	bad("segment_overrides", "3:colour=red",
 	    "explore_weight and context_weight 0..5)");

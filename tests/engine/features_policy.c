@@ -113,7 +113,9 @@ int main(void)
 		"3:name=a,3:name=b", "3:name=a\xff\xfe", "3:name=caf\xc3",
 		"3:diversifier=", "3:diversifier=greedy", "3:diversifier=mmr2",
 		"3:dpp_theta=1.01", "3:dpp_theta=-0.1", "3:dpp_theta=x",
-		"3:dpp_theta=inf" };
+		"3:dpp_theta=inf", "3:", "3:;", "3:name=x;name=y",
+		"3:epsilon=0.1;epsilon=0.2", "3:epsilon= 0.1", "3:epsilon=+0.1",
+		"3:epsilon=0x1p-2" };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
 		CHECK_EQ_INT(sp_overrides_parse(bad[i], NULL, 0, err,

@@ -256,6 +256,17 @@ static void _cli_numbers(struct hx *h)
 			 "segments", "--user", "u", "--export", "f.csv", NULL),
 	    2);
 	CHECK(_has(err, "one or the other"));
+	/* a missing instance name is not the next option */
+	const char *no_name[] = { h->penchant, "--instance", "--json", "status",
+		NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 no_name),
+	    2);
+	CHECK(_has(err, "--instance needs a name"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "catalog", "load", "--help", NULL),
+	    0);
+	CHECK(_has(out, "usage: penchant catalog load FILE"));
 }
 
 int main(int argc, char **argv)

@@ -205,7 +205,7 @@ static void _wide_rec(msgpack_packer *pk, const char *user, int keys)
 	fu_str(pk, "entity_id");
 	fu_str(pk, "e1");
 	for (int i = 3; i < keys; i++) {
-		char k[8];
+		char k[16];
 
 		snprintf(k, sizeof(k), "k%d", i);
 		fu_str(pk, k);
