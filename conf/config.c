@@ -1690,7 +1690,7 @@ void cfg_print_markdown(FILE *f)
 	    "\n"
 	    "- Command line: `--name=value` or `--name value`; booleans also `--name` (true) and `--no-name` (false); `--` ends the options.\n"
 	    "- `--config FILE` reads a file at that point: options after it override the file, options before it are overridden by it.\n"
-	    "- A config file has one `name = value` per line; blank lines and lines starting with `#` are ignored. A comment cannot follow a value on the same line. An error names the file and line.\n"
+	    "- A config file has one `name = value` per line; blank lines and lines starting with `#` are ignored. A comment cannot follow a value on the same line, and a value is taken literally: `name = \"x\"` is the three bytes `\"x\"` (no quoting). An error names the file and line.\n"
 	    "- `-` and `_` are interchangeable in names (`--ring-depth` is `ring_depth`).\n"
 	    "- Numbers: `uint` is decimal or `0x` hex, no sign; `double` is a finite decimal number. `bool` is true/false, yes/no, on/off or 1/0.\n"
 	    "\n"

@@ -206,8 +206,8 @@ int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 	name[len] = 0;
 	bool config = !strcmp(name, "config");
 	if (!config && cfg_lookup(name, &is_bool) &&
-	    (strncmp(name, "no-", 3) || cfg_lookup(name + 3, &is_bool) ||
-		!is_bool))
+	    ((strncmp(name, "no-", 3) && strncmp(name, "no_", 3)) ||
+		cfg_lookup(name + 3, &is_bool) || !is_bool))
 		return 0;
 	bool takes_next = !eq && (config || !is_bool);
 	if (takes_next && *i + 1 >= argc)
