@@ -205,6 +205,11 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 		    name, name);
 		return -EINVAL;
 	}
+	if (!strcmp(name,
+		"unknown_type")) { /* what a verb out of range shows */
+		snprintf(err, errlen, "'%s' is a reserved name", name);
+		return -EINVAL;
+	}
 	const char *v = colon + 1;
 	size_t vl = (size_t)(e + len - v);
 	_trim(&v, &vl);
