@@ -221,8 +221,12 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 	}
 	memcpy(num, v, vl);
 	num[vl] = '\0';
-	double x = strtod(num, &end);
-	if (*end || !isfinite(x) || x < -5.0 || x > 5.0) {
+	/* decimal: strtod takes '+', hex floats, inf and nan too */
+	const char *d = num[0] == '-' ? num + 1 : num;
+	bool digits = (d[0] >= '0' && d[0] <= '9') ||
+	    (d[0] == '.' && d[1] >= '0' && d[1] <= '9');
+	double x = digits && !strpbrk(num, "xXpP") ? strtod(num, &end) : NAN;
+	if (!digits || *end || !isfinite(x) || x < -5.0 || x > 5.0) {
 		snprintf(err, errlen,
 		    "verb '%s': signal '%s' is not a number in -5..5", name,
 		    num);

@@ -236,6 +236,8 @@ static void check_strings(void)
 	bad("verbs", "a:1,a:2", "given twice");
 	bad("verbs", "x:9", "not a number in -5..5");
 	bad("verbs", "unknown_type:1", "reserved name");
+	bad("verbs", "wish:0x1p-1", "not a number in -5..5");
+	bad("verbs", "wish:+1", "not a number in -5..5");
 	bad("verbs", "wish list:1", "bad verb name");
 	bad("verbs", "a:1,b:1,c:1,d:1,e:1,f:1,g:1", "more than 6");
 	bad("verbs", "x", "comma-separated name:signal");
