@@ -1328,6 +1328,10 @@ static int _strategies(struct _opts *o, const char *v)
 	o->nstrat = 0;
 	o->strat[o->nstrat++] = _POPULARITY;
 	const char *p = v;
+	if (!*p || p[strlen(p) - 1] == ',') /* nothing, or a slip */
+		return rc_usage_err(&o->core,
+		    "--strategies: '%s' has an empty entry (a list of profile, context, explore, diverse, full)",
+		    v);
 	while (*p) {
 		const char *q = strchr(p, ',');
 		size_t len = q ? (size_t)(q - p) : strlen(p);

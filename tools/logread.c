@@ -102,10 +102,21 @@ int lr_map_parse(struct lr_map *m, const char *spec, const char *prog,
     const char *flag, FILE *msg)
 {
 	FILE *out = _out(msg);
+	/* Nothing, or an empty entry ("a=b,,c=d"), is a slip: strtok would
+	 * pass it by. */
+	size_t sl = strlen(spec);
+	if (!sl || spec[0] == ',' || spec[sl - 1] == ',' ||
+	    strstr(spec, ",,")) {
+		fprintf(out,
+		    "%s: %s: '%s' has an empty entry (FIELD=COLUMN,...)\n",
+		    prog, flag, spec);
+		return -EINVAL;
+	}
 	char *text = strdup(spec);
 	if (!text)
 		return -ENOMEM;
 	int rc = 0;
+	bool given[LR_MAP_MAX] = { false };
 	for (char *save = NULL, *kv = strtok_r(text, ",", &save); kv && !rc;
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
@@ -129,6 +140,13 @@ int lr_map_parse(struct lr_map *m, const char *spec, const char *prog,
 			rc = -EINVAL;
 			break;
 		}
+		if (given[k]) {
+			fprintf(out, "%s: %s: field '%s' mapped twice\n", prog,
+			    flag, kv);
+			rc = -EINVAL;
+			break;
+		}
+		given[k] = true;
 		rc = lr_map_set(m, k, eq + 1);
 	}
 	free(text);

@@ -747,6 +747,11 @@ static int _parse(struct _opts *o, int argc, char **argv)
 	if (o->k > o->candidates)
 		return rc_usage_err(&o->core,
 		    "--k must be at most --candidates%s", "");
+	/* a request draws its candidates from the items: the report would
+	 * say more than were ranked */
+	if (o->candidates > o->items)
+		return rc_usage_err(&o->core,
+		    "--candidates must be at most --items%s", "");
 	/* a bit per (user, item): at most 512 MiB */
 	if (o->repeat_click < 1.0 &&
 	    (unsigned long long)o->users * o->items > (1ULL << 32))

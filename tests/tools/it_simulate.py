@@ -78,6 +78,8 @@ def main():
             (["--users", "0"], "--users: '0'"),
             (["--rounds", "x"], "--rounds: 'x'"),
             (["--k", "20", "--candidates", "10"], "--k must be at most"),
+            (["--candidates", "100", "--items", "50"],
+             "--candidates must be at most --items"),
             (["--strategies", "context,psychic"], "--strategies"),
             (["--seed"], "--seed needs a value"),
             (["--frobnicate"], "unknown option '--frobnicate'"),
