@@ -1471,6 +1471,9 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	if (!c || !path)
 		return _cfg_msg(err, errlen, -EINVAL,
 		    "cfg_load_file: NULL argument");
+	if (!*path)
+		return _cfg_msg(err, errlen, -EINVAL,
+		    "--config needs a file name, not an empty string");
 	f = fopen(path, "re");
 	if (!f) {
 		rc = errno ? -errno : -EIO;

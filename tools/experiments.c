@@ -143,7 +143,12 @@ int cli_experiments(const struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[i], "load") && !load && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "load") && !load) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+				    "penchant experiments: load needs a FILE ('-' for stdin)\n");
+				return CLI_USAGE;
+			}
 			load = argv[++i];
 		} else {
 			fprintf(stderr,

@@ -205,10 +205,14 @@ int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 	memcpy(name, a + 2, len);
 	name[len] = 0;
 	bool config = !strcmp(name, "config");
-	if (!config && cfg_lookup(name, &is_bool) &&
-	    ((strncmp(name, "no-", 3) && strncmp(name, "no_", 3)) ||
-		cfg_lookup(name + 3, &is_bool) || !is_bool))
-		return 0;
+	bool negated = !strncmp(name, "no-", 3) || !strncmp(name, "no_", 3);
+	if (!config && cfg_lookup(name, &is_bool)) {
+		/* --no-NAME of a setting: the settings' parser takes it, or
+		 * says only booleans have that form; it takes no value */
+		if (!negated || cfg_lookup(name + 3, NULL))
+			return 0;
+		is_bool = true;
+	}
 	bool takes_next = !eq && (config || !is_bool);
 	if (takes_next && *i + 1 >= argc)
 		return rc_usage_err(o, "%s needs a value", a);

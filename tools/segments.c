@@ -331,7 +331,7 @@ static int _run(pen_t *p, const struct _opts *o)
 		if (got <= 0) {
 			if (!got)
 				fprintf(stderr,
-				    "penchant segments: no new table within %.0f s (is the segmenter running? penchant status shows it)\n",
+				    "penchant segments: no new table within %g s (is the segmenter running? penchant status shows it)\n",
 				    o->wait_s);
 			free(s);
 			return CLI_NOT_FOUND;

@@ -297,7 +297,10 @@ int cli_status(const struct cli *c, int argc, char **argv)
 			return CLI_OK;
 		} else {
 			fprintf(stderr,
-			    "penchant status: unknown option '%s'\n", argv[i]);
+			    argv[i][0] == '-'
+				? "penchant status: unknown option '%s'\n"
+				: "penchant status: unexpected argument '%s' (it takes none)\n",
+			    argv[i]);
 			return CLI_USAGE;
 		}
 	}
