@@ -122,44 +122,45 @@
 	    "key, not a PING)")
 
 /* The rank API server's rows (workers/server.h). */
-#define REG_COUNTERS_SRV(X)                                                    \
-	X(SRV_HTTP_REQUESTS, "http_requests", "HTTP requests answered")        \
-	X(SRV_HTTP_RANK, "http_rank", "POST /v1/rank requests answered 200")   \
-	X(SRV_HTTP_PROFILE, "http_profile",                                    \
-	    "GET /v1/profile requests answered 200")                           \
-	X(SRV_HTTP_4XX, "http_4xx",                                            \
-	    "HTTP requests refused as bad (4xx, with a reason)")               \
-	X(SRV_HTTP_TOO_BIG, "http_too_big",                                    \
-	    "HTTP bodies refused before reading them whole (413)")             \
-	X(SRV_HTTP_5XX, "http_5xx", "HTTP requests that failed inside (5xx)")  \
-	X(SRV_HTTP_CONNS, "http_connections", "gauge: open HTTP connections")  \
-	X(SRV_HTTP_REFUSED, "http_refused",                                    \
-	    "HTTP connections closed at once: max_connections were open")      \
-	X(SRV_HTTP_SLOW, "http_slow",                                          \
-	    "HTTP connections closed: a request's head, body or answer took "  \
-	    "over idle_timeout_s (a byte now and then)")                       \
-	X(SRV_HTTP_MALFORMED, "http_malformed",                                \
-	    "HTTP requests libmicrohttpd refused itself with its own page: "   \
-	    "a request line or header it cannot parse, headers over its "      \
-	    "memory, an HTTP version it does not speak")                       \
-	X(SRV_HTTP_NO_REQUEST, "http_no_request",                              \
-	    "HTTP connections closed before any request reached the server: "  \
-	    "nothing sent, bytes libmicrohttpd cannot read as a request line " \
-	    "(closed without an answer), or one it refused itself (also in "   \
-	    "http_malformed)")                                                 \
-	X(SRV_MP_CONNS, "mp_connections",                                      \
-	    "gauge: open msgpack rank connections")                            \
-	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")    \
-	X(SRV_MP_BAD, "mp_bad",                                                \
-	    "msgpack rank requests refused as bad (answered with an error)")   \
-	X(SRV_MP_CLOSED, "mp_closed",                                          \
-	    "msgpack rank connections closed for garbage or oversize")         \
-	X(SRV_MP_REFUSED, "mp_refused",                                        \
-	    "msgpack rank connections closed at once: max_connections were "   \
-	    "open")                                                            \
-	X(SRV_MP_SLOW, "mp_slow",                                              \
-	    "msgpack rank connections closed: a request took over "            \
-	    "idle_timeout_s to arrive whole")                                  \
+#define REG_COUNTERS_SRV(X)                                                     \
+	X(SRV_HTTP_REQUESTS, "http_requests", "HTTP requests answered")         \
+	X(SRV_HTTP_RANK, "http_rank", "POST /v1/rank requests answered 200")    \
+	X(SRV_HTTP_PROFILE, "http_profile",                                     \
+	    "GET /v1/profile requests answered 200")                            \
+	X(SRV_HTTP_4XX, "http_4xx",                                             \
+	    "HTTP requests refused as bad (4xx, with a reason)")                \
+	X(SRV_HTTP_TOO_BIG, "http_too_big",                                     \
+	    "HTTP bodies refused before reading them whole (413)")              \
+	X(SRV_HTTP_5XX, "http_5xx", "HTTP requests that failed inside (5xx)")   \
+	X(SRV_HTTP_CONNS, "http_connections", "gauge: open HTTP connections")   \
+	X(SRV_HTTP_REFUSED, "http_refused",                                     \
+	    "HTTP connections closed at once: max_connections were open")       \
+	X(SRV_HTTP_SLOW, "http_slow",                                           \
+	    "HTTP connections closed: a request's head, body or answer took "   \
+	    "over idle_timeout_s (a byte now and then)")                        \
+	X(SRV_HTTP_MALFORMED, "http_malformed",                                 \
+	    "HTTP requests libmicrohttpd refused itself with its own page: "    \
+	    "a request line or header it cannot parse, headers over its "       \
+	    "memory, an HTTP version it does not speak")                        \
+	X(SRV_HTTP_NO_REQUEST, "http_no_request",                               \
+	    "HTTP connections closed before any request reached the server: "   \
+	    "nothing sent, bytes libmicrohttpd cannot read as a request line "  \
+	    "(closed without an answer), one it refused itself (also in "       \
+	    "http_malformed), a head cut short by the peer's end, or too slow " \
+	    "(also in http_slow)")                                              \
+	X(SRV_MP_CONNS, "mp_connections",                                       \
+	    "gauge: open msgpack rank connections")                             \
+	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")     \
+	X(SRV_MP_BAD, "mp_bad",                                                 \
+	    "msgpack rank requests refused as bad (answered with an error)")    \
+	X(SRV_MP_CLOSED, "mp_closed",                                           \
+	    "msgpack rank connections closed for garbage or oversize")          \
+	X(SRV_MP_REFUSED, "mp_refused",                                         \
+	    "msgpack rank connections closed at once: max_connections were "    \
+	    "open")                                                             \
+	X(SRV_MP_SLOW, "mp_slow",                                               \
+	    "msgpack rank connections closed: a request took over "             \
+	    "idle_timeout_s to arrive whole")                                   \
 	X(SRV_RANKED, "ranked", "candidates ranked, all requests")
 
 #define _REG_C_ENUM(id, name, help) REG_C_##id,

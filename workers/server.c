@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -105,7 +106,8 @@ struct _hconn {
 	int64_t since_ms; /* monotonic; written by its daemon's thread */
 	unsigned d;	  /* its daemon's index in mhd[], _NO_D unknown */
 	bool cut;
-	bool requested; /* a request reached _access (its thread's) */
+	bool requested;	 /* a request reached _access (its thread's) */
+	int64_t gone_ms; /* the sweep first saw the peer's end; 0 not yet */
 	struct _hconn *prev, *next;
 };
 #define _NO_D UINT32_MAX
@@ -637,11 +639,18 @@ static bool _host_ok(const char *host)
 		memcpy(name, host + 1, (size_t)(end - host - 1));
 		name[end - host - 1] = 0;
 		struct in6_addr a6;
-		return (end[1] == 0 || end[1] == ':') &&
+		return (end[1] == 0 ||
+			   (end[1] == ':' && end[2] &&
+			       strspn(end + 2, "0123456789") ==
+				   strlen(end + 2))) &&
 		    inet_pton(AF_INET6, name, &a6) == 1 &&
 		    IN6_IS_ADDR_LOOPBACK(&a6);
 	}
 	end = strchr(host, ':');
+	/* a port is digits: "localhost:evil.com" names no loopback host */
+	if (end &&
+	    (!end[1] || strspn(end + 1, "0123456789") != strlen(end + 1)))
+		return false;
 	size_t hl = end ? (size_t)(end - host) : strlen(host);
 	if (hl && host[hl - 1] == '.') /* a fully qualified name */
 		hl--;
@@ -661,16 +670,35 @@ struct _frame {
 	unsigned lengths; /* Content-Length headers */
 	bool differ;	  /* two of them disagree */
 	bool chunked;	  /* a Transfer-Encoding header */
+	bool other;	  /* one that is not exactly "chunked" */
+	bool blank;	  /* a header name with a blank in it */
+	unsigned hosts;	  /* Host headers */
 	const char *length;
 };
+
+/* Whether a Transfer-Encoding value is "chunked" alone (any case, blanks
+ * around it): the one coding this server reads. */
+static bool _only_chunked(const char *v)
+{
+	if (!v)
+		return false;
+	v += strspn(v, " \t");
+	if (strncasecmp(v, "chunked", 7))
+		return false;
+	return v[7 + strspn(v + 7, " \t")] == 0;
+}
 
 static enum MHD_Result _frame_header(void *cls, enum MHD_ValueKind kind,
     const char *key, const char *value)
 {
 	struct _frame *f = cls;
 	(void)kind;
+	f->blank |= key[strcspn(key, " \t")] != 0;
 	if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->other |= f->chunked || !_only_chunked(value);
 		f->chunked = true;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
+		f->hosts++;
 	} else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
 		f->differ |=
 		    f->lengths && strcmp(f->length, value ? value : "");
@@ -684,12 +712,17 @@ static enum MHD_Result _frame_header(void *cls, enum MHD_ValueKind kind,
  * The body's framing must be one thing (RFC 9112 6.3): two different
  * Content-Lengths, or a Content-Length beside Transfer-Encoding, would
  * let the body's end be read two ways (a proxy in front taking one, this
- * server the other: the rest of a body read as the next request). Refused
- * with 400 before any body byte is read; the connection then closes.
- * Returns the one Content-Length (NULL: none) through *length.
+ * server the other: the rest of a body read as the next request), and so
+ * would a Transfer-Encoding other than "chunked" alone (this server reads
+ * no other coding: RFC 9112 6.3 asks for 400), a blank in a header's name
+ * ("Content-Length : 5" is no Content-Length here, the length to a lenient
+ * proxy: 5.1), and two Host headers or none in HTTP/1.1 (3.2; the library
+ * would answer that one itself, its page's head sent twice). Refused with
+ * 400 before any body byte is read; the connection then closes. Returns
+ * the one Content-Length (NULL: none) through *length.
  */
-static bool _framing(struct MHD_Connection *conn, const char **length,
-    const char **why)
+static bool _framing(struct MHD_Connection *conn, const char *version,
+    const char **length, const char **why)
 {
 	struct _frame f = { 0 };
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, _frame_header, &f);
@@ -697,6 +730,13 @@ static bool _framing(struct MHD_Connection *conn, const char **length,
 	*why = f.differ ? "Content-Length is given twice with different values"
 	    : f.lengths && f.chunked
 	    ? "both Content-Length and Transfer-Encoding are given"
+	    : f.other ? "a Transfer-Encoding other than chunked (the only one "
+			"read here)"
+	    : f.blank ? "a header name holds a blank ('Name : value' is read "
+			"two ways)"
+	    : f.hosts > 1 ? "Host is given twice"
+	    : !f.hosts && !strcmp(version, MHD_HTTP_VERSION_1_1)
+	    ? "an HTTP/1.1 request needs a Host header"
 	    : NULL;
 	return *why == NULL;
 }
@@ -709,7 +749,7 @@ static bool _framing(struct MHD_Connection *conn, const char **length,
  */
 static enum MHD_Result _start_request(struct _srv *s,
     struct MHD_Connection *conn, struct _req *q, const char *url,
-    const char *method)
+    const char *method, const char *version)
 {
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
 	    !strcmp(method, MHD_HTTP_METHOD_HEAD);
@@ -741,7 +781,7 @@ static enum MHD_Result _start_request(struct _srv *s,
 		    _shown(host, 60, shown, sizeof(shown)));
 	}
 	const char *cl, *why;
-	if (!_framing(conn, &cl, &why)) {
+	if (!_framing(conn, version, &cl, &why)) {
 		q->answered = true;
 		return _refuse(s, conn, 400, "", "malformed: %s", why);
 	}
@@ -847,7 +887,6 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 {
 	struct _srv *s = cls;
 	struct _req *q = *ptr;
-	(void)version;
 	if (!q) {
 		if (!(q = calloc(1, sizeof(*q))))
 			return MHD_NO;
@@ -857,7 +896,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 		if (h)
 			h->requested = true;
 		_conn_moved(conn); /* the head is in: the body's turn */
-		return _start_request(s, conn, q, url, method);
+		return _start_request(s, conn, q, url, method, version);
 	}
 	if (*size) {
 		if (q->answered) {
@@ -990,7 +1029,7 @@ static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
 		 * cannot read as a request line without a word or a log
 		 * line: what is left to count it by is that no request
 		 * came of it. */
-		if (!h->requested && !h->cut)
+		if (!h->requested)
 			_count(s, REG_C_SRV_HTTP_NO_REQUEST, 1);
 		pthread_mutex_lock(&s->hmu);
 		if (h->prev)
@@ -1005,23 +1044,73 @@ static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
 	}
 }
 
+/* Whether h's thread is held by a handler, or was a moment ago. */
+static bool _thread_busy(const struct _srv *s, const struct _hconn *h,
+    int64_t now)
+{
+	return h->d != _NO_D &&
+	    (ck_pr_load_64((uint64_t *)&s->busy_ms[h->d]) ||
+		now - (int64_t)ck_pr_load_64((uint64_t *)&s->freed_ms[h->d]) <
+		    _BUSY_GRACE_MS);
+}
+
+/*
+ * Connections whose peer has gone (its end of the stream, a reset) with
+ * nothing left for it to read, for a second sweep in a row: closed. In
+ * its epoll mode libmicrohttpd (0.9.75) misses an end that arrives with
+ * the last bytes of an unfinished request, and would hold the socket
+ * until idle_timeout_s: a client closing a thousand such connections at
+ * once would shut every other client out for that long. A peer that
+ * ended its side after a whole request is answered first (its thread is
+ * busy meanwhile, and its answer leaves within the second).
+ */
+static void _sweep_gone(struct _srv *s, int64_t now)
+{
+	size_t n = 0, cap = 0;
+	for (struct _hconn *h = s->hconns; h; h = h->next)
+		cap++;
+	struct pollfd *pf = cap ? calloc(cap, sizeof(*pf)) : NULL;
+	if (!pf)
+		return;
+	for (struct _hconn *h = s->hconns; h && n < cap; h = h->next)
+		pf[n++] = (struct pollfd){ .fd = h->cut ? -1 : h->fd,
+			.events = POLLRDHUP };
+	if (poll(pf, n, 0) <= 0) {
+		free(pf);
+		return;
+	}
+	size_t i = 0;
+	for (struct _hconn *h = s->hconns; h && i < n; h = h->next, i++) {
+		int unsent = 0;
+		bool gone = pf[i].revents & (POLLRDHUP | POLLHUP | POLLERR);
+		if (!gone || (ioctl(h->fd, TIOCOUTQ, &unsent) == 0 && unsent)) {
+			h->gone_ms = 0;
+			continue;
+		}
+		if (!h->gone_ms)
+			h->gone_ms = now;
+		if (now - h->gone_ms < 1000 || _thread_busy(s, h, now))
+			continue;
+		h->cut = true;
+		shutdown(h->fd, SHUT_RDWR);
+	}
+	free(pf);
+}
+
 /* Main thread: closes the connections stuck in one phase of a request
- * (shutdown: their daemon sees the end and closes them). */
+ * (shutdown: their daemon sees the end and closes them), and those whose
+ * peer has gone. */
 static void _sweep_http(struct _srv *s, int64_t now)
 {
 	int64_t limit = (int64_t)s->c->idle_timeout_s * 1000 + 1000;
 	pthread_mutex_lock(&s->hmu);
+	_sweep_gone(s, now);
 	for (struct _hconn *h = s->hconns; h; h = h->next) {
 		int64_t since =
 		    (int64_t)ck_pr_load_64((uint64_t *)&h->since_ms);
 		if (h->cut || now - since <= limit)
 			continue;
-		if (h->d != _NO_D &&
-		    (ck_pr_load_64((uint64_t *)&s->busy_ms[h->d]) ||
-			now -
-				(int64_t)ck_pr_load_64(
-				    (uint64_t *)&s->freed_ms[h->d]) <
-			    _BUSY_GRACE_MS))
+		if (_thread_busy(s, h, now))
 			continue; /* its thread was held by a handler */
 		h->cut = true;
 		_count(s, REG_C_SRV_HTTP_SLOW, 1); /* before the peer sees it */

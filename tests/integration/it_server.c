@@ -403,6 +403,30 @@ static void _status(struct sx *s)
 	CHECK(_has(out, "\"http_4xx\":") && _has(out, "\"mp_closed\":"));
 }
 
+static int _tcp(unsigned port);
+
+/* Peers gone mid-head (their end arriving with their last bytes) are
+ * closed within seconds, not held until idle_timeout_s (60 s here): a
+ * thousand of them would shut every other client out meanwhile. */
+static void _gone_peers(struct sx *s)
+{
+	uint64_t open_before = _pctr(s->p, REG_C_SRV_HTTP_CONNS);
+	for (unsigned i = 0; i < 30; i++) {
+		int g = _tcp(s->http_port);
+		CHECK(g >= 0);
+		if (g >= 0) {
+			CHECK(write(g, "GET /v1/hea", 11) == 11);
+			close(g);
+		}
+	}
+	int t = 0;
+	for (; t < 800 && _pctr(s->p, REG_C_SRV_HTTP_CONNS) > open_before; t++)
+		hx_sleep_ms(10);
+	CHECK(_pctr(s->p, REG_C_SRV_HTTP_CONNS) <= open_before);
+	fprintf(stderr, "gone peers: closed after %d ms, %llu open\n", t * 10,
+	    (unsigned long long)_pctr(s->p, REG_C_SRV_HTTP_CONNS));
+}
+
 static void _kill(struct sx *s)
 {
 	int pid = ck_pr_load_int((int *)&_srv(s)->pid);
@@ -740,6 +764,11 @@ static void _edges(int argc, char **argv)
 	for (unsigned i = 0; i < 2; i++)
 		CHECK(_exchange(port, garbage[i], strlen(garbage[i]), buf,
 			  sizeof(buf)) == 0);
+	/* counted as the library lets go of it, which may follow the end
+	 * the client sees */
+	for (int t = 0;
+	     t < 100 && _pctr(p, REG_C_SRV_HTTP_NO_REQUEST) < none + 5; t++)
+		hx_sleep_ms(10);
 	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_NO_REQUEST), none + 5);
 	n = snprintf(req, sizeof(req),
 	    "GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: "
@@ -784,8 +813,9 @@ static void _edges(int argc, char **argv)
 	}
 	static const char *const foreign[] = { "evil.example",
 		"evil.example:8787", "localhost.evil.example", "10.0.0.1",
-		"[::2]", "127.0.0.1.evil.example" };
-	for (unsigned i = 0; i < 6; i++) {
+		"[::2]", "127.0.0.1.evil.example", "localhost:evil.com",
+		"[::1]:x", "127.0.0.1:" };
+	for (unsigned i = 0; i < 9; i++) {
 		n = snprintf(req, sizeof(req),
 		    "GET /v1/profile/u1 HTTP/1.1\r\nHost: %s\r\n\r\n",
 		    foreign[i]);
@@ -794,6 +824,37 @@ static void _edges(int argc, char **argv)
 		    _has(buf, "forbidden_host: "));
 		if (strncmp(buf, "HTTP/1.1 403", 12))
 			fprintf(stderr, "  Host %s: %.200s\n", foreign[i], buf);
+	}
+
+	/* framing that could be read two ways, and Host rules (RFC 9112
+	 * 3.2, 6.3): a coding other than chunked alone, two Hosts, none in
+	 * HTTP/1.1, a blank before a header's colon */
+	static const char *const two_ways[][2] = {
+		{ "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\n"
+		  "Transfer-Encoding: gzip\r\n\r\nabc",
+		    "other than chunked" },
+		{ "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\n"
+		  "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+		    "other than chunked" },
+		{ "GET /v1/health HTTP/1.1\r\nHost: localhost\r\nHost: "
+		  "evil.com\r\n\r\n",
+		    "Host is given twice" },
+		{ "GET /v1/health HTTP/1.1\r\n\r\n", "needs a Host header" },
+		{ "GET /v1/health HTTP/1.1\r\nHost : evil.example\r\n\r\n",
+		    "holds a blank" },
+		{ "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Length : 50\r\n\r\nDELETE /v1/profile/u1 HTTP/1.1"
+		  "\r\nHost: localhost\r\n\r\n",
+		    "holds a blank" },
+	};
+	for (unsigned i = 0; i < 6; i++) {
+		CHECK(_exchange(port, two_ways[i][0], strlen(two_ways[i][0]),
+			  buf, sizeof(buf)) > 0);
+		CHECK(!strncmp(buf, "HTTP/1.1 400", 12) &&
+		    _has(buf, two_ways[i][1]) && _count_of(buf, "Date: ") == 1);
+		if (strncmp(buf, "HTTP/1.1 400", 12) ||
+		    _count_of(buf, "Date: ") != 1)
+			fprintf(stderr, "  framing %u: %.600s\n", i, buf);
 	}
 
 	/* a head a byte at a time */
@@ -1169,6 +1230,7 @@ int main(int argc, char **argv)
 		_too_big(&s);
 		_mp_errors(&s);
 		_status(&s);
+		_gone_peers(&s);
 		_kill(&s);
 		_busy_port(&s, argc, argv);
 		_conn_limit(argc, argv);
