@@ -260,6 +260,7 @@ struct _dc {
 	struct rq_decoder *d;
 	bool mp;
 	const struct json_tok *toks;
+	const char *src; /* JSON: the text the tokens point into */
 	struct rq_error *err;
 	struct {
 		const char *name; /* NULL: an index only */
@@ -276,7 +277,30 @@ static const char *_kind_name(const struct _val *v)
 	return n[v->kind];
 }
 
-static void _jload(const struct json_tok *toks, size_t i, struct _val *v)
+/*
+ * A JSON integer above INT64_MAX (up to UINT64_MAX) into v->u, as a
+ * msgpack one arrives: the tokenizer keeps only int64 exact, and the two
+ * dialects must take the same requests (an id 18446744073709551615).
+ */
+static void _jbig(const char *src, const struct json_tok *t, struct _val *v)
+{
+	const char *s = src ? src + t->offset : NULL;
+	size_t n = t->raw_len;
+	uint64_t u = 0;
+	if (!s || n == 0 || n > 20)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		unsigned d = (unsigned)(s[k] - '0');
+		if (d > 9 || u > (UINT64_MAX - d) / 10)
+			return;
+		u = u * 10 + d;
+	}
+	v->is_int = v->big = true;
+	v->u = u;
+}
+
+static void _jload(const char *src, const struct json_tok *toks, size_t i,
+    struct _val *v)
 {
 	const struct json_tok *t = &toks[i];
 	memset(v, 0, sizeof(*v));
@@ -300,6 +324,8 @@ static void _jload(const struct json_tok *toks, size_t i, struct _val *v)
 		v->d = t->num;
 		v->is_int = t->is_int;
 		v->i = t->i;
+		if (!t->is_int)
+			_jbig(src, t, v);
 		break;
 	case JSON_TRUE:
 	case JSON_FALSE:
@@ -392,8 +418,8 @@ static bool _it_member(const struct _dc *c, struct _it *it, struct _val *k,
 		_mload(&kv->key, k);
 		_mload(&kv->val, v);
 	} else {
-		_jload(c->toks, it->pos, k);
-		_jload(c->toks, it->pos + 1, v);
+		_jload(c->src, c->toks, it->pos, k);
+		_jload(c->src, c->toks, it->pos + 1, v);
 		it->pos = c->toks[it->pos + 1].end;
 	}
 	it->i++;
@@ -407,7 +433,7 @@ static bool _it_elem(const struct _dc *c, struct _it *it, struct _val *v)
 	if (c->mp) {
 		_mload(&it->o->via.array.ptr[it->i], v);
 	} else {
-		_jload(c->toks, it->pos, v);
+		_jload(c->src, c->toks, it->pos, v);
 		it->pos = c->toks[it->pos].end;
 	}
 	it->i++;
@@ -1247,9 +1273,9 @@ int rq_decode_json(struct rq_decoder *d, const char *buf, size_t len,
 		return _fail(err, 400, "", "too_big: %s", msg);
 	if (rc)
 		return _fail(err, 400, "", "malformed: %s", msg);
-	struct _dc c = { .d = d, .toks = d->toks, .err = err };
+	struct _dc c = { .d = d, .toks = d->toks, .src = buf, .err = err };
 	struct _val root;
-	_jload(d->toks, 0, &root);
+	_jload(buf, d->toks, 0, &root);
 	return _request(&c, &root, out);
 }
 

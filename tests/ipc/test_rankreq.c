@@ -255,6 +255,52 @@ static void _full(void)
 	CHECK(r.opt.mmr_mean == 0.25f && r.opt.dpp_theta == 0.75f);
 }
 
+/* Integers above INT64_MAX: a JSON number as the msgpack uint64 of the
+ * same value (ids, seed); 2^64 fits neither. */
+static void _big_integers(void)
+{
+	static const char json[] =
+	    "{\"user_id\":18446744073709551615,\"candidates\":[{\"entity_id\":"
+	    "9223372036854775808,\"score\":1}],\"options\":{\"seed\":"
+	    "18446744073709551615}}";
+	struct rq_request r, m;
+	struct rq_error e = { 0 };
+	int rc = rq_decode_json(dj, json, strlen(json), &r, &e);
+	CHECK_EQ_INT(rc, 0);
+	if (rc)
+		_dump_err("json", json, rc, &e);
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_str_with_body(&pk, "user_id", 7);
+	msgpack_pack_uint64(&pk, UINT64_MAX);
+	msgpack_pack_str_with_body(&pk, "candidates", 10);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_str_with_body(&pk, "entity_id", 9);
+	msgpack_pack_uint64(&pk, 9223372036854775808ULL);
+	msgpack_pack_str_with_body(&pk, "score", 5);
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "options", 7);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "seed", 4);
+	msgpack_pack_uint64(&pk, UINT64_MAX);
+	rc = rq_decode_mpack(dm, sb.data, sb.size, &m, &e);
+	CHECK_EQ_INT(rc, 0);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc == 0) {
+		CHECK(!strcmp(r.user_id, "18446744073709551615"));
+		CHECK(!strcmp(r.cands[0].entity_id, "9223372036854775808"));
+		CHECK(r.opt.seed == UINT64_MAX);
+		CHECK(_req_eq(&r, &m));
+	}
+	_bad("{\"user_id\":18446744073709551616,\"candidates\":[{\"entity_id\":"
+	     "\"e\",\"score\":1}]}",
+	    400, "user_id", "bad_type");
+}
+
 static void _camel_and_defaults(void)
 {
 	struct rq_request r;
@@ -873,6 +919,7 @@ int main(void)
 	REQUIRE(rq_decoder_new(&dm, NULL) == 0);
 	_full();
 	_camel_and_defaults();
+	_big_integers();
 	_garbage();
 	_caps();
 	_mp_only();
