@@ -214,7 +214,7 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 	size_t vl = (size_t)(e + len - v);
 	_trim(&v, &vl);
 	char num[64];
-	char *end;
+	char *end = num; /* no number read: refused below */
 	if (vl == 0 || vl >= sizeof(num)) {
 		snprintf(err, errlen, "verb '%s' has no signal", name);
 		return -EINVAL;
@@ -226,7 +226,7 @@ static int _verb_entry(const char *e, size_t len, char name[EVT_VERB_MAX + 1],
 	bool digits = (d[0] >= '0' && d[0] <= '9') ||
 	    (d[0] == '.' && d[1] >= '0' && d[1] <= '9');
 	double x = digits && !strpbrk(num, "xXpP") ? strtod(num, &end) : NAN;
-	if (!digits || *end || !isfinite(x) || x < -5.0 || x > 5.0) {
+	if (end == num || *end || !isfinite(x) || x < -5.0 || x > 5.0) {
 		snprintf(err, errlen,
 		    "verb '%s': signal '%s' is not a number in -5..5", name,
 		    num);

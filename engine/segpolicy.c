@@ -164,9 +164,11 @@ static int _override(const char *e, size_t len, struct sp_override *o,
 		/* decimal digits (strtod takes blanks, '+' and hex too) */
 		bool digits = isdigit((unsigned char)v[0]) ||
 		    (v[0] == '.' && isdigit((unsigned char)v[1]));
+		char *vend = (char *)v; /* no number read: refused below */
 		double x =
-		    digits && !strpbrk(v, "xXpP") ? strtod(v, &end) : NAN;
-		if (!f || !digits || *end || !isfinite(x) || x < 0 || x > hi) {
+		    digits && !strpbrk(v, "xXpP") ? strtod(v, &vend) : NAN;
+		if (!f || vend == v || *vend || !isfinite(x) || x < 0 ||
+		    x > hi) {
 			_msg(err, errlen,
 			    "segment %lu: '%s=%s' (keys: name strategy diversifier, epsilon mmr_lambda and dpp_theta 0..1, explore_weight and context_weight 0..5)",
 			    id, kv, v);
