@@ -109,51 +109,43 @@ static int _catalog_line(const struct reg *r, const char *line, size_t n,
 	return e;
 }
 
+struct _cat_load {
+	const struct reg *r;
+	const char *name;
+	int64_t now_ms;
+	char *scratch;
+	size_t scap;
+	unsigned *loaded, *failed;
+};
+
+/* One line of a catalog file: 0 go on, else stop (-ENOMEM, -ENOSPC). */
+static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
+{
+	struct _cat_load *x = ctx;
+	if (!len)
+		return 0;
+	int k = _catalog_line(x->r, text, len, x->now_ms, &x->scratch, &x->scap,
+	    x->name, lineno);
+	if (k == -ENOMEM || k == -ENOSPC) {
+		(*x->failed) += k == -ENOSPC;
+		return k;
+	}
+	(*(k ? x->failed : x->loaded))++;
+	return 0;
+}
+
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed)
 {
-	FILE *f = file;
-	char *line = NULL, *scratch = NULL;
-	size_t cap = 0, scap = 0, lineno = 0;
-	ssize_t got;
-	int rc = 0;
-	bool stop = false;
-	int64_t now_ms = reg_now_wall_ms();
+	struct _cat_load x = { .r = r,
+		.name = name,
+		.now_ms = reg_now_wall_ms(),
+		.loaded = loaded,
+		.failed = failed };
 	*loaded = *failed = 0;
-	/* Lines end in LF, CRLF or a lone CR (as the log readers take
-	 * them); a UTF-8 byte order mark before the first is skipped. */
-	while (!stop && (got = getline(&line, &cap, f)) >= 0) {
-		char *p = line, *end = line + got;
-		if (lineno == 0 && got >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
-			p += 3;
-		while (!stop && p < end) {
-			char *e = p;
-			while (e < end && *e != '\r' && *e != '\n')
-				e++;
-			lineno++;
-			size_t n = (size_t)(e - p);
-			if (e < end && *e == '\r' && e + 1 < end &&
-			    e[1] == '\n')
-				e++;
-			if (n) {
-				int k = _catalog_line(r, p, n, now_ms, &scratch,
-				    &scap, name, lineno);
-				if (k == -ENOMEM) {
-					rc = -ENOMEM;
-					stop = true;
-				} else if (k) {
-					(*failed)++;
-					stop = k == -ENOSPC;
-				} else {
-					(*loaded)++;
-				}
-			}
-			p = e < end ? e + 1 : e;
-		}
-	}
-	free(line);
-	free(scratch);
-	return rc;
+	int rc = cli_lines(file, _cat_load_line, &x);
+	free(x.scratch);
+	return rc == -ENOMEM ? rc : 0;
 }
 
 /* Records the load in the instance's audit trail. The catalog is loaded

@@ -97,6 +97,37 @@ int cli_f64(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+int cli_lines(FILE *f,
+    int (*line)(char *text, size_t len, size_t lineno, void *ctx), void *ctx)
+{
+	char *buf = NULL;
+	size_t cap = 0, lineno = 0;
+	int rc = 0;
+	while (!rc) {
+		errno = 0;
+		ssize_t got = getline(&buf, &cap, f);
+		if (got < 0) { /* the end, a read error (ferror), or memory */
+			rc = errno == ENOMEM && !ferror(f) ? -ENOMEM : 0;
+			break;
+		}
+		char *p = buf, *end = buf + got;
+		if (lineno == 0 && got >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+			p += 3;
+		while (!rc && p < end) {
+			char *e = p;
+			while (e < end && *e != '\r' && *e != '\n')
+				e++;
+			rc = line(p, (size_t)(e - p), ++lineno, ctx);
+			if (e < end && *e == '\r' && e + 1 < end &&
+			    e[1] == '\n')
+				e++;
+			p = e < end ? e + 1 : e;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
 bool cli_help(int argc, char **argv, const char *text)
 {
 	for (int i = 1; i < argc; i++)

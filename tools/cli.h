@@ -51,6 +51,16 @@ int cli_u64(const char *s, unsigned long long lo, unsigned long long hi,
  * exponent, a leading '-' only (no blank, '+', hex or inf). 0, or -EINVAL. */
 int cli_f64(const char *s, double lo, double hi, double *out);
 
+/*
+ * Calls line(text, len, lineno, ctx) for each line of f as the log readers
+ * split them: ends LF, CRLF or a lone CR, a UTF-8 byte order mark before
+ * the first skipped, blank lines included (len 0). A non-zero return of
+ * line stops and is returned; else 0, or -ENOMEM. A read error ends it
+ * like the end of the file: see ferror(f).
+ */
+int cli_lines(FILE *f,
+    int (*line)(char *text, size_t len, size_t lineno, void *ctx), void *ctx);
+
 /* True (after printing text to stdout) when argv[1..] has --help or -h. */
 bool cli_help(int argc, char **argv, const char *text);
 

@@ -9,6 +9,38 @@
 
 #include "tools/cli.h"
 
+struct _send {
+	pen_t *p;
+	int flags;
+	size_t lineno, sent, bad;
+};
+
+/* One line of stdin: an event (blank lines are allowed); non-zero stops
+ * (the instance stopping or its ring full beyond waiting). */
+static int _send_line(char *text, size_t len, size_t lineno, void *ctx)
+{
+	struct _send *x = ctx;
+	char err[512];
+	x->lineno = lineno;
+	size_t k = strspn(text, " \t");
+	if (k >= len)
+		return 0;
+	int rc = pen_publish_json(x->p, text, len, x->flags | PEN_DEFER, err,
+	    sizeof(err));
+	if (rc == -EINVAL) {
+		fprintf(stderr, "line %zu: %s\n", lineno, err);
+		x->bad++;
+	} else if (rc) {
+		fprintf(stderr, "line %zu: %s\n", lineno, pen_strerror(rc));
+		x->bad++;
+		if (rc == -ESHUTDOWN || rc == -ENOSPC)
+			return rc;
+	} else {
+		x->sent++;
+	}
+	return 0;
+}
+
 int cli_send(const struct cli *c, int argc, char **argv)
 {
 	int flags = 0;
@@ -31,36 +63,16 @@ int cli_send(const struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, &p);
 	if (rc)
 		return rc;
-	char *line = NULL, err[512];
-	size_t cap = 0, lineno = 0, sent = 0, bad = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		size_t k = 0;
-		while (k < (size_t)n && (line[k] == ' ' || line[k] == '\t'))
-			k++;
-		if (k == (size_t)n)
-			continue; /* blank lines are allowed */
-		rc = pen_publish_json(p, line, (size_t)n, flags | PEN_DEFER,
-		    err, sizeof(err));
-		if (rc == -EINVAL) {
-			fprintf(stderr, "line %zu: %s\n", lineno, err);
-			bad++;
-		} else if (rc) {
-			fprintf(stderr, "line %zu: %s\n", lineno,
-			    pen_strerror(rc));
-			bad++;
-			if (rc == -ESHUTDOWN || rc == -ENOSPC)
-				break;
-		} else {
-			sent++;
-		}
-	}
-	free(line);
+	struct _send x = { .p = p, .flags = flags };
+	rc = cli_lines(stdin, _send_line, &x);
+	if (rc == -ENOMEM)
+		fprintf(stderr, "penchant send: out of memory\n");
+	else if (ferror(stdin))
+		fprintf(stderr,
+		    "penchant send: cannot read on after line %zu: %s\n",
+		    x.lineno, strerror(errno));
 	pen_commit(p);
 	pen_close(&p);
-	fprintf(stderr, "sent %zu events, rejected %zu lines\n", sent, bad);
-	return bad ? CLI_PARTIAL : CLI_OK;
+	fprintf(stderr, "sent %zu events, rejected %zu lines\n", x.sent, x.bad);
+	return x.bad || rc || ferror(stdin) ? CLI_PARTIAL : CLI_OK;
 }

@@ -72,6 +72,19 @@ static void _send(struct hx *h)
 	CHECK(_has(err, "sent 2 events, rejected 7 lines"));
 	CHECK(!strstr(err, "line 1:") && !strstr(err, "line 9:") &&
 	    !strstr(err, "line 6:"));
+	/* as the log readers and catalog load split lines: a byte order
+	 * mark first, CRLF and lone CR ends */
+	static const char crlf[] =
+	    "\xef\xbb\xbf{\"user_id\":\"bom\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":" T0
+	    "}\r\n"
+	    "{\"user_id\":\"bom\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":" T0
+	    "}\r"
+	    "{\"user_id\":\"bom\",\"event_type\":\"view\",\"entity_id\":\"ent-1\",\"timestamp\":" T1
+	    "}";
+	rc = hx_cli(h, crlf, sizeof(crlf) - 1, out, sizeof(out), err,
+	    sizeof(err), "send", NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(_has(err, "sent 3 events, rejected 0 lines"));
 }
 
 static void _profile(struct hx *h)
@@ -144,7 +157,7 @@ static void _profile(struct hx *h)
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "status", NULL),
 	    0);
-	CHECK(_has(out, "profiles 2 / 524288"));
+	CHECK(_has(out, "profiles 3 / 524288"));
 	CHECK(_has(out, "rejected: 8 at producers"));
 	CHECK(_has(out, "bad_type 1"));
 	CHECK(_has(out, "catalog 2 /"));
