@@ -1465,7 +1465,8 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->input)
 		return rc_usage_err(&o->core, "which LOG?%s", "");
-	return rc_check_files(&o->core);
+	rs = rc_check_files(&o->core);
+	return rs ? rs : rc_check_out(&o->core, o->out);
 }
 
 /* --- main ------------------------------------------------------------- */

@@ -440,7 +440,10 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->input)
 		return rc_usage_err(&o->core, "which FILE?%s", "");
-	if ((rs = rc_check_files(&o->core)))
+	if ((rs = rc_check_files(&o->core)) ||
+	    (rs = rc_check_out(&o->core, o->out)) ||
+	    (rs = rc_check_out(&o->core, o->segments)) ||
+	    (rs = rc_check_out(&o->core, o->features)))
 		return rs;
 	if (!o->out && !o->segments && !o->features)
 		o->summary = true;

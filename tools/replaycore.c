@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -378,12 +379,47 @@ int rc_check_files(const struct rc_opts *o)
 	if (!o->tags_csv && _mapped(&o->tmap))
 		return rc_usage_err(o, "--tags-map is for --tags-csv%s", "");
 	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (files[i] && access(files[i], R_OK)) {
+	struct stat st;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i])
+			continue;
+		errno = EISDIR; /* what a readable directory is told */
+		if (access(files[i], R_OK) ||
+		    (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode))) {
 			fprintf(stderr, "%s: cannot open %s: %s\n", o->prog,
 			    files[i], strerror(errno));
 			return CLI_USAGE;
 		}
+	}
+	return CLI_OK;
+}
+
+int rc_check_out(const struct rc_opts *o, const char *path)
+{
+	struct stat st;
+	if (!path || !strcmp(path, "-"))
+		return CLI_OK;
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t dl = !slash			   ? 0
+	    : slash == path			   ? 1 /* "/x": the root */
+	    : (size_t)(slash - path) < sizeof(dir) ? (size_t)(slash - path)
+						   : sizeof(dir) - 1;
+	if (slash)
+		memcpy(dir, path, dl);
+	else
+		dir[dl++] = '.';
+	dir[dl] = 0;
+	const char *why = !*path			  ? "an empty name"
+	    : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "is a directory"
+	    : stat(dir, &st) || !S_ISDIR(st.st_mode)
+	    ? "its directory does not exist"
+	    : NULL;
+	if (why) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, path,
+		    why);
+		return CLI_USAGE;
+	}
 	return CLI_OK;
 }
 

@@ -116,6 +116,11 @@ int rc_usage_err(const struct rc_opts *o, const char *fmt, const char *arg);
 int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
     const char *what);
 
+/* An output path that cannot be written, said before any work (a
+ * directory, a missing directory, an empty name); "-" is stdout.
+ * CLI_OK or CLI_USAGE (printed). */
+int rc_check_out(const struct rc_opts *o, const char *path);
+
 /* "--name VALUE" or "--name=VALUE": 1 matched (*val set), 0 not, -1 the
  * value is missing (or is an option: "--name --x"; "--name=--x" gives
  * one). */

@@ -173,6 +173,18 @@ def part_small(pen, d):
     check(p.returncode == 2 and "--out needs a value" in p.stderr and
           not os.path.exists(os.path.join(d, "--json")),
           "--out --json: %s" % p.stderr.strip())
+    # outputs and inputs that cannot be used are said before any work
+    for args, what in (
+            (["--out", os.path.join(d, "no", "such", "x.jsonl")],
+             "its directory does not exist"),
+            (["--out", d], "is a directory"),
+            (["--segments", os.path.join(d, "no", "s.json")],
+             "its directory does not exist"),
+            (["--catalog", d], "Is a directory")):
+        p = replay(pen, [log] + args)
+        check(p.returncode == 2 and what in p.stderr and
+              "events of" not in p.stderr,
+              "%s: %s" % (args[0], p.stderr.strip()))
 
     ps = profiles(os.path.join(d, "out0.jsonl"))
     check(list(ps) == ["u1", 'a,"b"', "u3"], "users in order of first "
