@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 	n = load_dir(argv[1], seeds);
 	if (n == 0) {
 		fprintf(stderr, "no seeds in %s\n", argv[1]);
+		free(buf);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++)
