@@ -546,8 +546,8 @@ static enum evt_reason _check_lengths(struct _build *b)
 /*
  * An id is shown to people and keyed by its bytes: it must be valid UTF-8
  * (no overlong forms, no surrogates, nothing above U+10FFFF) without NUL
- * or other C0/DEL control bytes, or two different keys could display as
- * the same name.
+ * or other C0, DEL or C1 control characters, or two different keys could
+ * display as the same name.
  */
 static bool _valid_id(struct evt_str s)
 {
@@ -579,7 +579,10 @@ static bool _valid_id(struct evt_str s)
 				return false;
 			cp = (cp << 6) | (p[i + k] & 0x3f);
 		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		/* C1 controls (U+0080..U+009F) are control bytes as much as
+		 * C0's: a terminal acts on them when a name is printed. */
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
 			return false;
 		i += need + 1;
 	}

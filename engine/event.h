@@ -396,7 +396,8 @@ uint32_t evt_tag_id(const char *name, size_t len);
 /*
  * Whether s[0..len) is text an id or a name may be: valid UTF-8 (no
  * overlong forms, no surrogates, nothing above U+10FFFF) without NUL or
- * other C0/DEL control bytes (the rule behind EVT_R_BAD_ID).
+ * other C0, DEL or C1 (U+0080..U+009F) control characters (the rule behind
+ * EVT_R_BAD_ID).
  */
 bool evt_text_ok(const char *s, size_t len);
 

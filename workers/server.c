@@ -42,6 +42,7 @@
 
 #include <microhttpd.h>
 
+#include "engine/event.h"
 #include "ipc/mpack.h"
 #include "ipc/profile_json.h"
 #include "ipc/rankreq.h"
@@ -368,33 +369,6 @@ static long _url_decode(const char *src, char *dst, size_t cap)
 	return (long)n;
 }
 
-/* A user id: UTF-8 without control bytes (the event rules, engine/event.h). */
-static bool _id_ok(const unsigned char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		unsigned ch = s[i],
-			 n = ch < 0x80	      ? 1
-		    : ch >= 0xc2 && ch < 0xe0 ? 2
-		    : ch >= 0xe0 && ch < 0xf0 ? 3
-		    : ch >= 0xf0 && ch < 0xf5 ? 4
-					      : 0;
-		if (!n || i + n > len || ch < 0x20 || ch == 0x7f)
-			return false;
-		uint32_t cp = n == 1 ? ch : ch & (0x3f >> (n - 1));
-		for (unsigned k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
-		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0x80 && cp < 0xa0))
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /*
  * The user id of /v1/profile/USER into user (NUL-terminated), *n its
  * length; MHD_YES when it is usable, else the refusal already sent in
@@ -415,7 +389,7 @@ static bool _user_of(struct _srv *s, struct MHD_Connection *conn,
 	else if ((size_t)*n > max)
 		*r = _refuse(s, conn, 400, "user",
 		    "too_long: the user id has more than %zu bytes", max);
-	else if (user[*n] = 0, !_id_ok((const unsigned char *)user, (size_t)*n))
+	else if (user[*n] = 0, !evt_text_ok(user, (size_t)*n))
 		*r = _refuse(s, conn, 400, "user",
 		    "bad_id: the user id must be UTF-8 without control bytes");
 	else

@@ -730,7 +730,8 @@ static void test_request_id(void)
 	CHECK_EQ_INT(evt_request_time(0), 0);
 }
 
-/* Ids must be valid UTF-8 without NUL or control bytes. */
+/* Ids must be valid UTF-8 without NUL or control characters (C0, DEL,
+ * C1). */
 static void test_ids(void)
 {
 	static const struct {
@@ -749,6 +750,12 @@ static void test_ids(void)
 		{ "\xed\xa0\x80", 3, false },	  /* a surrogate */
 		{ "\xf4\x90\x80\x80", 4, false }, /* above U+10FFFF */
 		{ "\xe2\x82", 2, false },	  /* cut short */
+		{ "u\xc2\x85", 3, false },	  /* U+0085, a C1 control */
+		{ "\xc2\x9b"
+		  "31m",
+		    5, false },		  /* U+009B, CSI */
+		{ "\xc2\x9f", 2, false }, /* U+009F, the last C1 */
+		{ "\xc2\xa0", 2, true },  /* U+00A0, the first after */
 	};
 	for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		struct evt_input in = base();

@@ -117,6 +117,11 @@ static void test_errors(void)
 	bad("{\"id\":\"a\",\"tags\":[\"t\\u0001x\"]}", -EINVAL, "tags");
 	bad("{\"id\":\"a\",\"category\":\"d\\u0000e\"}", -EINVAL, "category");
 	bad("{\"id\":\"a\\u0000b\"}", -EINVAL, "id");
+	/* C1 controls (a terminal's CSI, OSC) as escapes and raw. */
+	bad("{\"id\":\"a\",\"category\":\"c\\u009b31m\"}", -EINVAL, "category");
+	bad("{\"id\":\"a\",\"tags\":[\"osc\xc2\x9d"
+	    "0\"]}",
+	    -EINVAL, "tags");
 	bad("{\"id\":\"a\",\"indoor\":false,\"outdoor\":false}", -EINVAL,
 	    "outdoor");
 	bad("{\"id\":\"a\",\"group_friendly\":0}", -EINVAL, "group_friendly");
