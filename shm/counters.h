@@ -148,6 +148,9 @@
 	    "(closed without an answer), one it refused itself (also in "       \
 	    "http_malformed), a head cut short by the peer's end, or too slow " \
 	    "(also in http_slow)")                                              \
+	X(SRV_HTTP_CROSS_ORIGIN, "http_cross_origin",                           \
+	    "HTTP requests that change something (POST, DELETE) refused: "      \
+	    "sent by a page of another origin (Origin, Sec-Fetch-Site)")        \
 	X(SRV_MP_CONNS, "mp_connections",                                       \
 	    "gauge: open msgpack rank connections")                             \
 	X(SRV_MP_REQUESTS, "mp_requests", "msgpack rank requests answered")     \

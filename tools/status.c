@@ -96,7 +96,7 @@ static void _srv_text(const struct reg *r)
 		return;
 	}
 	printf(
-	    "server: %s, %llu candidates ranked; http: %llu requests, %llu rank, %llu profile, 4xx %llu (too big %llu), 5xx %llu, %llu connections refused (max_connections), %llu closed as slow, %llu refused by the HTTP library (malformed), %llu closed with no request; msgpack: %llu connections, %llu requests, %llu answered with an error, %llu connections closed for garbage, %llu refused (max_connections), %llu closed as slow\n",
+	    "server: %s, %llu candidates ranked; http: %llu requests, %llu rank, %llu profile, 4xx %llu (too big %llu), 5xx %llu, %llu connections refused (max_connections), %llu closed as slow, %llu refused by the HTTP library (malformed), %llu closed with no request, %llu cross-origin refused; msgpack: %llu connections, %llu requests, %llu answered with an error, %llu connections closed for garbage, %llu refused (max_connections), %llu closed as slow\n",
 	    p->pid && p->ready ? "up"
 		: p->pid       ? "starting"
 			       : "DOWN",
@@ -111,6 +111,7 @@ static void _srv_text(const struct reg *r)
 	    (unsigned long long)c[REG_C_SRV_HTTP_SLOW],
 	    (unsigned long long)c[REG_C_SRV_HTTP_MALFORMED],
 	    (unsigned long long)c[REG_C_SRV_HTTP_NO_REQUEST],
+	    (unsigned long long)c[REG_C_SRV_HTTP_CROSS_ORIGIN],
 	    (unsigned long long)c[REG_C_SRV_MP_CONNS],
 	    (unsigned long long)c[REG_C_SRV_MP_REQUESTS],
 	    (unsigned long long)c[REG_C_SRV_MP_BAD],

@@ -639,6 +639,35 @@ static bool _host_ok(const char *host)
 	    (ntohl(a.s_addr) >> 24) == 127;
 }
 
+/*
+ * Whether a request that changes something (a ranking counts exposures
+ * and serving statistics; DELETE erases) was sent by a page of another
+ * origin: its Origin is not this server's own (scheme "http://" or
+ * "https://" and the Host, any case), or Sec-Fetch-Site says cross-site
+ * or same-site. A browser sends a "simple" cross-origin POST
+ * (text/plain, a form) without asking first, so a page the visitor
+ * opens could rank through the loopback server (the Host guard passes:
+ * the browser names 127.0.0.1) and skew an experiment's counts. This
+ * server answers no CORS preflight, so a legitimate page of another
+ * origin cannot call it anyway; services and curl send no Origin.
+ */
+static bool _cross_origin(struct MHD_Connection *conn, const char *host)
+{
+	const char *origin =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Sec-Fetch-Site");
+	if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none"))
+		return true;
+	if (!origin)
+		return false;
+	size_t skip = !strncasecmp(origin, "http://", 7) ? 7
+	    : !strncasecmp(origin, "https://", 8)	 ? 8
+							 : 0;
+	/* "null" (a sandboxed frame, a file) or any other scheme: foreign. */
+	return !skip || !host || strcasecmp(origin + skip, host) != 0;
+}
+
 /* The framing headers of a request, as _framing counts them. */
 struct _frame {
 	unsigned lengths; /* Content-Length headers */
@@ -758,6 +787,13 @@ static enum MHD_Result _start_request(struct _srv *s,
 	if (!_framing(conn, version, &cl, &why)) {
 		q->answered = true;
 		return _refuse(s, conn, 400, "", "malformed: %s", why);
+	}
+	if (!get && q->route != _R_NOT_ALLOWED && _cross_origin(conn, host)) {
+		q->answered = true;
+		_count(s, REG_C_SRV_HTTP_CROSS_ORIGIN, 1);
+		return _refuse(s, conn, 403, "",
+		    "cross_origin: a %s from a page of another origin is refused (no page but this server's own may rank or erase through a visitor's browser)",
+		    post ? "POST" : "DELETE");
 	}
 	if (cl) { /* a declared size over the cap is refused unread */
 		char *end;

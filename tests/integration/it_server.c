@@ -826,6 +826,46 @@ static void _edges(int argc, char **argv)
 			fprintf(stderr, "  Host %s: %.200s\n", foreign[i], buf);
 	}
 
+	/* A page of another origin may not rank or erase through the
+	 * visitor's browser (a "simple" POST needs no preflight); the
+	 * server's own origin, a GET, and a request with no Origin may. */
+	static const char *const xo[][3] = {
+		{ "POST /v1/rank", "Origin: http://evil.example\r\n", "403" },
+		{ "POST /v1/rank", "Origin: null\r\n", "403" },
+		{ "POST /v1/rank", "Origin: http://127.0.0.1:1\r\n", "403" },
+		{ "POST /v1/rank", "Origin: ftp://localhost\r\n", "403" },
+		{ "POST /v1/rank", "Sec-Fetch-Site: cross-site\r\n", "403" },
+		{ "POST /v1/rank", "Sec-Fetch-Site: same-site\r\n", "403" },
+		{ "DELETE /v1/profile/u1", "Origin: http://evil.example\r\n",
+		    "403" },
+		{ "POST /v1/rank", "Origin: HTTP://LOCALHOST:%u\r\n", "200" },
+		{ "POST /v1/rank", "Sec-Fetch-Site: same-origin\r\n", "200" },
+		{ "POST /v1/rank", "Sec-Fetch-Site: none\r\n", "200" },
+		{ "GET /v1/health", "Origin: http://evil.example\r\n", "200" },
+	};
+	uint64_t xo_before = _pctr(p, REG_C_SRV_HTTP_CROSS_ORIGIN);
+	uint64_t ranked_before = _pctr(p, REG_C_SRV_HTTP_RANK);
+	for (unsigned i = 0; i < sizeof(xo) / sizeof(xo[0]); i++) {
+		char extra[128];
+		snprintf(extra, sizeof(extra), xo[i][1], port);
+		n = snprintf(req, sizeof(req),
+		    "%s HTTP/1.1\r\nHost: localhost:%u\r\n%s"
+		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n%s",
+		    xo[i][0], port, extra,
+		    xo[i][0][0] == 'P' ? strlen(body) : (size_t)0,
+		    xo[i][0][0] == 'P' ? body : "");
+		CHECK(_exchange(port, req, (size_t)n, buf, sizeof(buf)) > 0);
+		bool ok = !strncmp(buf + 8, " ", 1) &&
+		    !strncmp(buf + 9, xo[i][2], 3) &&
+		    (xo[i][2][0] == '2' || _has(buf, "cross_origin: "));
+		CHECK(ok);
+		if (!ok)
+			fprintf(stderr, "  origin %u: %.300s\n", i, buf);
+	}
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_CROSS_ORIGIN), xo_before + 7);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_RANK), ranked_before + 3);
+
 	/* framing that could be read two ways, and Host rules (RFC 9112
 	 * 3.2, 6.3): a coding other than chunked alone, two Hosts, none in
 	 * HTTP/1.1, a blank before a header's colon */
