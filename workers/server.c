@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <xxhash.h>
 
 #include "engine/event.h"
 #include "ipc/mpack.h"
@@ -273,21 +274,34 @@ struct _req {
 	enum mx_route mx; /* the latency histogram it counts in */
 };
 
-static enum MHD_Result _send_as(struct _srv *s, struct MHD_Connection *conn,
+/*
+ * Queues an answer. etag NULL: nothing in it may be kept (profiles,
+ * rankings, metrics: Cache-Control no-store); else a file of the
+ * dashboard, kept by a browser and checked by its ETag before use.
+ */
+static enum MHD_Result _send_tagged(struct _srv *s, struct MHD_Connection *conn,
     unsigned status, const char *body, size_t len, const char *allow,
-    const char *type)
+    const char *type, const char *etag)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len,
 	    (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	/* Read as what it says it is, and never inside another site's
-	 * frame. */
+	if (type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* Read as what it says it is, never inside another site's frame,
+	 * and run nothing but this server's own files (the dashboard has
+	 * no inline script or style). */
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Content-Security-Policy",
-	    "frame-ancestors 'none'");
+	    "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+	    "base-uri 'none'; "
+	    "form-action 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    etag ? "no-cache" : "no-store");
+	if (etag)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	enum MHD_Result rc = MHD_queue_response(conn, status, r);
@@ -300,6 +314,13 @@ static enum MHD_Result _send_as(struct _srv *s, struct MHD_Connection *conn,
 	if (status >= 500)
 		_count(s, REG_C_SRV_HTTP_5XX, 1);
 	return rc;
+}
+
+static enum MHD_Result _send_as(struct _srv *s, struct MHD_Connection *conn,
+    unsigned status, const char *body, size_t len, const char *allow,
+    const char *type)
+{
+	return _send_tagged(s, conn, status, body, len, allow, type, NULL);
 }
 
 static enum MHD_Result _send(struct _srv *s, struct MHD_Connection *conn,
@@ -492,6 +513,27 @@ static enum MHD_Result _metrics(struct _srv *s, struct MHD_Connection *conn)
 	return r;
 }
 
+/*
+ * Whether an If-None-Match header names etag (RFC 9110 13.1.2: a list of
+ * entity tags, weak ones compared by their opaque part, or "*").
+ */
+static bool _etag_matches(const char *h, const char *etag)
+{
+	size_t n = strlen(etag);
+	while (h && *h) {
+		h += strspn(h, " \t,");
+		if (*h == '*')
+			return true;
+		if (!strncmp(h, "W/", 2))
+			h += 2;
+		if (!strncmp(h, etag, n) &&
+		    (h[n] == 0 || h[n] == ',' || h[n] == ' ' || h[n] == '\t'))
+			return true;
+		h += strcspn(h, ",");
+	}
+	return false;
+}
+
 /* The dashboard's routes (workers/dash.h). */
 static enum MHD_Result _dash(struct _srv *s, struct MHD_Connection *conn,
     const char *url)
@@ -504,11 +546,22 @@ static enum MHD_Result _dash(struct _srv *s, struct MHD_Connection *conn,
 	int rc = dash_answer(s->dash, t->p, url, &a);
 	if (rc)
 		return _refuse(s, conn, 500, "", "internal: %s", strerror(-rc));
-	enum MHD_Result r =
-	    _send_as(s, conn, a.status, a.body, a.len, NULL, a.type);
-	if (!a.static_body)
-		free(a.body);
-	return r;
+	if (!a.static_body || a.status != 200) {
+		enum MHD_Result r =
+		    _send_as(s, conn, a.status, a.body, a.len, NULL, a.type);
+		if (!a.static_body)
+			free(a.body);
+		return r;
+	}
+	/* A compiled-in file: its hash is its version. */
+	char etag[2 + 16 + 1];
+	snprintf(etag, sizeof(etag), "\"%016llx\"",
+	    (unsigned long long)XXH3_64bits(a.body, a.len));
+	if (_etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+			      MHD_HTTP_HEADER_IF_NONE_MATCH),
+		etag))
+		return _send_tagged(s, conn, 304, "", 0, NULL, NULL, etag);
+	return _send_tagged(s, conn, 200, a.body, a.len, NULL, a.type, etag);
 }
 
 static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,

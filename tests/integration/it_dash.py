@@ -415,7 +415,53 @@ def mode_api(d, tmp):
         code, ctype, body = http(d.base + path)
         check(code == 200 and ctype.startswith(typ) and body,
               "GET %s -> %d %s" % (path, code, ctype))
+    caching(d)
     return 0
+
+
+def head_of(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def caching(d):
+    """Personal data and live numbers are never kept by a browser or a
+    proxy; the dashboard's files are kept and revalidated by ETag (304
+    with no body when unchanged); every answer limits what a page may
+    load to this server's own files."""
+    for path in ("/api/status", "/metrics", "/v1/health",
+                 "/v1/profile/nobody", "/api/nothing"):
+        code, h, _ = head_of(d.base + path)
+        check(h.get("Cache-Control") == "no-store" and not h.get("ETag"),
+              "GET %s -> %d Cache-Control %s" % (path, code,
+                                                h.get("Cache-Control")))
+        check("default-src 'self'" in h.get("Content-Security-Policy", "")
+              and "frame-ancestors 'none'" in
+              h.get("Content-Security-Policy", ""),
+              "GET %s: CSP %s" % (path, h.get("Content-Security-Policy")))
+    tags = set()
+    for path in ("/static/dash.js", "/static/uPlot.min.css", "/dashboard"):
+        code, h, body = head_of(d.base + path)
+        tag = h.get("ETag", "")
+        cc = h.get("Cache-Control")
+        check(code == 200 and cc == "no-cache" and len(tag) == 18 and
+              tag[0] == tag[-1] == '"', "GET %s -> %d ETag %s, %s" %
+              (path, code, tag, cc))
+        tags.add(tag)
+        for inm, want in ((tag, 304), ("W/" + tag, 304),
+                          ('"0000000000000000", ' + tag, 304), ("*", 304),
+                          ('"0000000000000000"', 200), (tag[:-2] + '"', 200)):
+            code, h2, body2 = head_of(d.base + path,
+                                      {"If-None-Match": inm})
+            check(code == want and (want == 200 or (body2 == b"" and
+                                    h2.get("ETag") == tag)),
+                  "GET %s If-None-Match %s -> %d (want %d)" %
+                  (path, inm, code, want))
+    check(len(tags) == 3, "each file its own ETag: %s" % sorted(tags))
 
 
 CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
