@@ -166,6 +166,10 @@ struct _acc {
 	struct evt_record *batch;
 	unsigned batch_n;
 	bool batch_over;
+	/* the current datagram's rejected events by reason, counted once
+	 * the datagram as a whole is known to be taken apart (not refused) */
+	uint32_t batch_rej[EVT_REASON_COUNT];
+	bool batch_rejected;
 	/* state */
 	int64_t sample_next_ms;	 /* earliest time of the next rejected sample */
 	uint64_t sample_skipped; /* rejections not sampled since the last */
@@ -264,9 +268,8 @@ static void _count_reject(struct _acc *a, enum evt_reason why)
  * (debug level: reason, message and the first bytes in hex), so hostile
  * traffic can be looked at without flooding the log.
  */
-static void _reject(struct _acc *a, const struct mp_event *ev)
+static void _sample(struct _acc *a, const struct mp_event *ev)
 {
-	_count_reject(a, ev->reason);
 	if (a->c->log_level < CFG_LOG_DEBUG)
 		return;
 	int64_t now = reg_now_mono_ms();
@@ -286,6 +289,12 @@ static void _reject(struct _acc *a, const struct mp_event *ev)
 	    ev->msg ? ev->msg : "", ev->raw_len, hex,
 	    ev->raw_len > n ? "..." : "");
 	a->sample_skipped = 0;
+}
+
+static void _reject(struct _acc *a, const struct mp_event *ev)
+{
+	_count_reject(a, ev->reason);
+	_sample(a, ev);
 }
 
 /* Free records in the ring to `shard`, counting what we staged. */
@@ -660,8 +669,16 @@ static int _tcp_event(void *ctx, const struct mp_event *ev)
 static int _udp_event(void *ctx, const struct mp_event *ev)
 {
 	struct _acc *a = ctx;
+	if (ev->reason != EVT_OK && ev->index == MP_NO_INDEX) {
+		_reject(a, ev); /* the datagram refused: its one count */
+		return 0;
+	}
 	if (ev->reason != EVT_OK) {
-		_reject(a, ev);
+		if ((unsigned)ev->reason < EVT_REASON_COUNT) {
+			a->batch_rej[ev->reason]++;
+			a->batch_rejected = true;
+		}
+		_sample(a, ev);
 		return 0;
 	}
 	if (a->batch_n == _UDP_BATCH) {
@@ -1327,16 +1344,25 @@ static void _datagram(struct _acc *a, const struct sockaddr *src, const char *p,
 	}
 	a->batch_n = 0;
 	a->batch_over = false;
+	if (a->batch_rejected) {
+		memset(a->batch_rej, 0, sizeof(a->batch_rej));
+		a->batch_rejected = false;
+	}
 	/* A structural refusal of any object (malformed, too big or too
 	 * deep as a whole; counted once by the decoder) refuses the whole
-	 * datagram: none of its events are queued, so a sender resending
-	 * a refused datagram counts nothing twice. */
+	 * datagram: none of its events are queued nor counted, so a sender
+	 * resending a refused datagram counts nothing twice. */
 	if (mp_decoder_buffer(&a->udp_dec, p, n, _udp_event, a, &a->st) !=
 	    EVT_OK)
 		return;
 	if (a->batch_over) {
 		_count_reject(a, EVT_R_TOO_BIG);
 		return;
+	}
+	/* Taken apart: its events refused one by one count now. */
+	for (unsigned r = 1; a->batch_rejected && r < EVT_REASON_COUNT; r++) {
+		a->ctr[REG_C_REJECT0 + r] += a->batch_rej[r];
+		a->slot->rejected += a->batch_rej[r];
 	}
 	unsigned k = a->batch_n;
 	if (!k)

@@ -195,12 +195,25 @@ static void _udp_structural(struct ax *a)
 	axb_event(&m, "udp-mixed", "click", "ent-1", T0_MS + 1);
 	m.b[m.n++] = (char)0xc1;
 	CHECK(send(u, m.b, m.n, 0) == (ssize_t)m.n);
+	/* An event of an unknown type, then a byte that is not msgpack:
+	 * refused whole, it counts as malformed once and its event's
+	 * bad_type not at all (a resend would count it again). */
+	struct axb t = { .n = 0 };
+	axb_event(&t, "udp-typo", "zzz", "ent-1", T0_MS);
+	t.b[t.n++] = (char)0xc1;
+	CHECK(send(u, t.b, t.n, 0) == (ssize_t)t.n);
+	/* The same event beside a good one, well formed: taken apart, the
+	 * good one queued and the other counted bad_type. */
+	struct axb ta = { .n = 0 };
+	axb_event(&ta, "udp-typo", "zzz", "ent-1", T0_MS);
+	axb_event(&ta, "udp-apart", "click", "ent-1", T0_MS);
+	CHECK(send(u, ta.b, ta.n, 0) == (ssize_t)ta.n);
 	/* A good datagram after all that. */
 	struct axb w = { .n = 0 };
 	axb_event(&w, "udp-good", "rsvp", "ent-1", T0_MS);
 	CHECK(send(u, w.b, w.n, 0) == (ssize_t)w.n);
 	close(u);
-	CHECK(ax_wait_ctr(a, REG_C_UDP_DATAGRAMS, 7, 5000));
+	CHECK(ax_wait_ctr(a, REG_C_UDP_DATAGRAMS, 9, 5000));
 }
 
 /* xorshift: fixed seed, reproducible. */
@@ -266,24 +279,24 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_PEER), 8);
 	CHECK_EQ_INT(ax_get(&a, REG_C_UDP_TRUNCATED), 1);
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_BAD_FIELD_TYPE), 1);
-	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_BAD_TYPE), 1);
+	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_BAD_TYPE), 2);
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_BAD_NUMBER), 1);
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_MISSING_USER), 1);
 	/* TCP: random, nesting, huge str, huge array, big object; UDP:
 	 * random, nesting, huge array, half map, truncated datagram, the
-	 * good events with a bad byte after them. */
+	 * good events and the typo with a bad byte after them. */
 	CHECK_EQ_INT(ax_get(&a, REG_C_REJECT0 + EVT_R_MALFORMED) +
 		ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_BIG) +
 		ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP),
-	    11);
+	    12);
 	CHECK(ax_get(&a, REG_C_REJECT0 + EVT_R_TOO_DEEP) >= 2);
 
 	_random(&a, &g);
 	_good(&g, 10);
 	close(g.fd);
 	CHECK(ax_wait_ctr(&a, REG_C_TCP_CLOSED_PEER, 9, 5000));
-	/* good events + wt-ok + udp-good */
-	CHECK(ax_wait_ctr(&a, REG_C_ACC_EVENTS, g.sent + 2, 10000));
+	/* good events + wt-ok + udp-apart + udp-good */
+	CHECK(ax_wait_ctr(&a, REG_C_ACC_EVENTS, g.sent + 3, 10000));
 	CHECK(hx_wait_drained(a.r, 10000));
 	CHECK_EQ_INT(acc->starts, 1);
 	CHECK(acc->pid != 0);
@@ -296,6 +309,8 @@ int main(int argc, char **argv)
 	}
 	CHECK_EQ_INT(pen_profile_read(a.p, "wt-ok", 5, &pp, 0), 0);
 	CHECK_EQ_INT(pen_profile_read(a.p, "udp-good", 8, &pp, 0), 0);
+	CHECK_EQ_INT(pen_profile_read(a.p, "udp-apart", 9, &pp, 0), 0);
+	CHECK_EQ_INT(pen_profile_read(a.p, "udp-typo", 8, &pp, 0), -ENOENT);
 	CHECK_EQ_INT(pen_profile_read(a.p, "udp-mixed", 9, &pp, 0), -ENOENT);
 	CHECK_EQ_INT(pen_profile_read(a.p, "half", 4, &pp, 0), -ENOENT);
 
