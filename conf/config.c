@@ -228,7 +228,7 @@ static const struct _cfg_desc
 	    CFG_UINT(max_object_bytes, 262144, 256, 67108864, 0,
 		"largest msgpack object (one event map or array of them) the acceptor decodes; a larger one closes its TCP connection"),
 	    CFG_UINT(idle_timeout_s, 60, 1, 86400, 0,
-		"a TCP connection that sends nothing, or does not complete an object, for this long is closed"),
+		"a TCP connection that sends no event that is taken (nothing, or only refused input), or does not complete an object, for this long is closed"),
 	    CFG_UINT(udp_rcvbuf, 4194304, 0, 1073741824, 0,
 		"SO_RCVBUF of the acceptor's UDP sockets (0 = kernel default; capped by net.core.rmem_max)"),
 	    CFG_STRING(allow_from, "", 0, CFG_ALLOW_STR_MAX, CFGF_CIDRS,

@@ -1298,8 +1298,16 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 		a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_BYTES
 						: REG_C_TCP_BYTES] +=
 		    (uint64_t)res;
-		c->last_rx_ms = a->now_ms;
+		/* Activity is an event taken, or bytes toward an object not
+		 * yet whole (which has idle_timeout_s to end): a client that
+		 * sends only what is refused (a nil a second) is idle, or a
+		 * few could hold every connection for as long as they like. */
+		uint64_t taken = a->ctr[REG_C_ACC_EVENTS];
 		bool open = _conn_feed(a, id, data, (size_t)res);
+		if (open &&
+		    (a->ctr[REG_C_ACC_EVENTS] != taken || _conn_buffered(c) ||
+			c->auth_wait))
+			c->last_rx_ms = a->now_ms;
 		_recycle(a, cqe, _TCP_GID); /* the stream copied what it kept */
 		if (open && !c->paused && !a->stopping && !_send_blocked(c) &&
 		    !c->close_reason)

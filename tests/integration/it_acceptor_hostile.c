@@ -157,6 +157,27 @@ static void _slow(struct ax *a, struct good *g)
 	close(silent);
 }
 
+/* A client that sends only what is refused (a nil every 250 ms, each a
+ * whole object counted not_map) is idle: closed after idle_timeout_s
+ * (2 s) like a silent one, or a few such could hold every connection. */
+static void _refused_only(struct ax *a, struct good *g)
+{
+	int fd = _conn(a);
+	bool open = true;
+	unsigned t = 0;
+	for (; t < 24 && open; t++) {
+		hx_sleep_ms(250);
+		char b[8];
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		open = (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) &&
+		    ax_write_all(fd, "\xc0", 1);
+		_good(g, 2);
+	}
+	CHECK(!open);
+	CHECK(t >= 8); /* not before the timeout */
+	close(fd);
+}
+
 static void _too_many(struct ax *a, struct good *g)
 {
 	/* max_connections is 8 and the good connection holds one. */
@@ -268,13 +289,16 @@ int main(int argc, char **argv)
 	_tcp_wrong_types(&a, &g);
 	_udp_structural(&a);
 	_slow(&a, &g);
+	uint64_t not_map = ax_get(&a, REG_C_REJECT0 + EVT_R_NOT_MAP);
+	_refused_only(&a, &g);
+	CHECK(ax_get(&a, REG_C_REJECT0 + EVT_R_NOT_MAP) >= not_map + 8);
 	_too_many(&a, &g);
 	CHECK(ax_wait_ctr(&a, REG_C_TCP_CLOSED_PARTIAL, 1, 5000));
 
 	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_PROTOCOL), 2);
 	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_TOO_BIG), 3);
 	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_PARTIAL), 1);
-	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_IDLE), 2);
+	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_IDLE), 3);
 	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_TOO_MANY), 3);
 	CHECK_EQ_INT(ax_get(&a, REG_C_TCP_CLOSED_PEER), 8);
 	CHECK_EQ_INT(ax_get(&a, REG_C_UDP_TRUNCATED), 1);
