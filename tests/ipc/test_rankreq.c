@@ -826,12 +826,12 @@ static void _numbers(void)
 		5e-324, 0.3333333333333333, 1234.5678, 1e-5, 0.00099999999999 };
 	size_t n = sizeof(v) / sizeof(v[0]);
 	char body[8192];
-	size_t len =
-	    (size_t)sprintf(body, "{\"user_id\":\"u\",\"candidates\":[");
+	size_t len = (size_t)snprintf(body, sizeof(body),
+	    "{\"user_id\":\"u\",\"candidates\":[");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)sprintf(body + len,
+		len += (size_t)snprintf(body + len, sizeof(body) - len,
 		    "%s{\"entity_id\":\"e%zu\",\"score\":1}", i ? "," : "", i);
-	sprintf(body + len, "]}");
+	snprintf(body + len, sizeof(body) - len, "]}");
 	struct rq_request r;
 	struct rq_error e;
 	REQUIRE(rq_decode_json(dj, body, strlen(body), &r, &e) == 0);
@@ -891,12 +891,13 @@ static void _reuse(void)
 	size_t cap = 8u << 20, len = 0;
 	char *big = malloc(cap);
 	REQUIRE(big);
-	len += (size_t)sprintf(big, "{\"user_id\":\"u\",\"candidates\":[");
+	len +=
+	    (size_t)snprintf(big, cap, "{\"user_id\":\"u\",\"candidates\":[");
 	for (unsigned i = 0; i < 90000; i++)
-		len += (size_t)sprintf(big + len,
+		len += (size_t)snprintf(big + len, cap - len,
 		    "%s{\"entity_id\":\"e%u\",\"score\":%u,\"attributes\":{\"tags\":[\"t\"]}}",
 		    i ? "," : "", i, i % 7);
-	len += (size_t)sprintf(big + len, "]}");
+	len += (size_t)snprintf(big + len, cap - len, "]}");
 	struct rq_request r;
 	struct rq_error e;
 	for (int round = 0; round < 3; round++) {
