@@ -418,8 +418,13 @@ static void _experiments(FILE *f, pen_t *p)
 				    : w == 2	    ? v->impressions
 				    : w == 3	    ? v->clicks
 						    : v->conversions;
+				/* The salt names the run: a new one counts
+				 * from 0 as a series of its own, not as a
+				 * reset of the old one's. */
 				fprintf(f, _PFX "%s_total{experiment=", name);
 				_lv(f, x->e[i].name);
+				fprintf(f, ",salt=");
+				_lv(f, x->e[i].salt);
 				fprintf(f, ",variant=");
 				_lv(f, v->name);
 				putc('}', f);

@@ -279,7 +279,7 @@ def main():
             m = urllib.request.urlopen(
                 "http://127.0.0.1:%d/metrics" % port, timeout=5).read()
             want = 'penchant_experiment_users_total{experiment=' \
-                '"ctx-vs-profile",variant="context"} %d' % t["users"]
+                '"ctx-vs-profile",salt="it-1",variant="context"} %d' % t["users"]
             check(want.encode() in m, "/metrics: " + want)
             st = json.loads(cli("--json", "status").stdout)
             published = sum(p["published"] for p in st["producers"])
