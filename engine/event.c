@@ -831,14 +831,14 @@ static enum evt_reason _build_engagement(struct _build *b)
 
 		_trim(&r.p, &r.len);
 		if (r.len == 0 || r.len > 16)
-			return _reject(b, EVT_R_BAD_FIELD_TYPE, "request_id");
+			return _reject(b, EVT_R_BAD_NUMBER, "request_id");
 		for (size_t i = 0; i < r.len; i++) {
 			char c = _lower(r.p[i]);
 			int d = c >= '0' && c <= '9' ? c - '0'
 			    : c >= 'a' && c <= 'f'   ? c - 'a' + 10
 						     : -1;
 			if (d < 0)
-				return _reject(b, EVT_R_BAD_FIELD_TYPE,
+				return _reject(b, EVT_R_BAD_NUMBER,
 				    "request_id");
 			v = v << 4 | (uint64_t)d;
 		}

@@ -720,7 +720,7 @@ static void test_request_id(void)
 		"-1", "1 2" };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		in.request_id = (struct evt_str){ bad[i], strlen(bad[i]) };
-		REJECT(in, EVT_R_BAD_FIELD_TYPE, "request_id");
+		REJECT(in, EVT_R_BAD_NUMBER, "request_id");
 	}
 	int64_t t = 1767225600123LL;
 	uint64_t id = evt_request_make(t, 5, 0x3FFFF + 7);
