@@ -5,6 +5,7 @@
  * trail before handing over.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,10 @@ int main(int argc, char **argv)
 	struct sup_options o = { 0 };
 	bool print = false;
 	char err[512];
+	/* A log reader that goes away (penchantd ... 2>&1 | head) must not
+	 * kill the supervisor at its next line: a write fails instead.
+	 * Children inherit it; the server sets it again for itself. */
+	signal(SIGPIPE, SIG_IGN);
 	/* Our own flags first; the rest are settings. A setting's value is
 	 * its own ("--forward-hostname -h" names a host), and after "--"
 	 * nothing is a flag of ours ("-- --reset" resets nothing). */

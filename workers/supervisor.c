@@ -222,7 +222,7 @@ static int _open_region(struct _sup *s, const struct sup_options *o)
 	rc = reg_attach(&s->r, s->cfg->instance, &g, err, sizeof(err));
 	if (rc) {
 		LOG(s->cfg, CFG_LOG_ERROR, _ROLE,
-		    "a region of instance '%s' was left by a supervisor that died, and cannot be adopted: %s. Start with --reset to discard it (events still in its rings are lost).",
+		    "a region of instance '%s' was left by a supervisor that died, and cannot be adopted: %s. Start with --reset to discard it (what it learned since the last snapshot is lost).",
 		    s->cfg->instance, err);
 		return rc;
 	}
@@ -531,7 +531,9 @@ static void _stop_front(struct _sup *s)
 	}
 }
 
-static void _shutdown(struct _sup *s)
+/* Drains and stops the children; 0, or the final snapshot's error (the
+ * region is then all that holds what was learned since the last one). */
+static int _shutdown(struct _sup *s)
 {
 	struct reg_header *h = s->r.hdr;
 	_stop_front(s);
@@ -553,8 +555,7 @@ static void _shutdown(struct _sup *s)
 		if (waitpid(s->snap_pid, &st, 0) == s->snap_pid)
 			_snapshot_done(s, st);
 	}
-	if (s->cfg->snapshot)
-		_snapshot_write(s, "final");
+	return s->cfg->snapshot ? _snapshot_write(s, "final") : 0;
 }
 
 static int _loop(struct _sup *s)
@@ -562,10 +563,8 @@ static int _loop(struct _sup *s)
 	struct timespec tick = { 0, _TICK_MS * 1000000L };
 	for (;;) {
 		int sig = sigtimedwait(&s->sigs, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
-			_shutdown(s);
-			return 0;
-		}
+		if (sig == SIGTERM || sig == SIGINT)
+			return _shutdown(s);
 		_reap(s, true);
 		_sweep_producers(s);
 		_snapshot_periodic(s);
@@ -630,9 +629,19 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 	    s.r.hdr->geo.ring_depth, s.r.hdr->geo.profiles_per_shard,
 	    s.r.size >> 20);
 	rc = _loop(&s);
+	if (rc) {
+		/* Removing the region would lose everything learned since
+		 * the last snapshot: keep it for the next start to adopt. */
+		reg_detach(&s.r);
+		_drop_lock(&s);
+		LOG(c, CFG_LOG_ERROR, _ROLE,
+		    "stopped without a final snapshot: the region /dev/shm/penchant.%s is kept with everything learned; make %s writable and start the instance again (it adopts the region and snapshots it when it stops)",
+		    c->instance, c->state_dir);
+		return 1;
+	}
 	reg_unlink(c->instance);
 	reg_detach(&s.r);
 	_drop_lock(&s);
 	LOG(c, CFG_LOG_INFO, _ROLE, "stopped");
-	return rc;
+	return 0;
 }

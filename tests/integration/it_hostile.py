@@ -10,7 +10,9 @@ The daemon runs as uid D, the attacker as uid A (two uids of no account):
 - a start that fails (a corrupt snapshot) says so precisely and leaves no
   lock behind;
 - A runs an instance and is killed with -9, leaving its region behind: D
-  refuses to adopt that region and says whose it is.
+  refuses to adopt that region and says whose it is;
+- D's stop whose final snapshot cannot be written keeps the region and
+  fails; the next start adopts it.
 
 Usage: it_hostile.py PENCHANTD
 Exit 0 pass, 1 fail, 77 skipped.
@@ -175,6 +177,36 @@ def main():
         if p.returncode is None:
             p.kill()
         os.unlink(region)
+
+        # 6. a stop whose final snapshot cannot be written (the state
+        # dir made read-only under D) keeps the region, says so and
+        # fails; the next start adopts it and a clean stop snapshots it
+        st6 = state_dir(root, "d6", D)
+        p, log = daemon(exe, D, inst, st6, wait=False)
+        check(wait_file(region, True), "D's instance runs")
+        time.sleep(0.5)
+        os.chmod(st6, 0o500)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+        os.chmod(st6, 0o700)
+        check(p.returncode not in (None, 0),
+              "a failed final snapshot fails the stop: %s" % p.returncode)
+        check(os.path.exists(region), "and keeps the region")
+        check("is kept" in text(log) and st6 in text(log),
+              "and says what to do: " +
+              text(log).strip().splitlines()[-1][:200])
+        p, log = daemon(exe, D, inst, st6, wait=False)
+        check(wait_file(os.path.join(lockdir, inst + ".lock"), True),
+              "the next start runs")
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+        check("adopting the region" in text(log), "adopting the region")
+        check(p.returncode == 0 and not os.path.exists(region) and
+              os.path.exists(os.path.join(st6, inst + ".snap")),
+              "a clean stop then snapshots it and removes the region")
+        if os.path.exists(region):
+            os.unlink(region)
         subprocess.run(["rm", "-rf", lockdir,
                         "/dev/shm/penchant-run-%d" % A])
     print("%d failed" % len(FAILS))
