@@ -26,25 +26,46 @@ static int _hexval(char c)
 				    : -1;
 }
 
-/* Checks the open file's kind, owner and mode, then parses it. */
-static int _read(int fd, const char *path, uint8_t *out, char *err,
+int sec_open_private(const char *path, const char *fix, char *err,
     size_t errlen)
 {
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int rc = -errno;
+		if (rc == -ELOOP)
+			snprintf(err, errlen,
+			    "%s is a symbolic link: refused (it must be the instance's own file): %s",
+			    path, fix);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", path,
+			    strerror(-rc));
+		return rc;
+	}
 	struct stat st;
 	if (fstat(fd, &st)) {
+		int rc = -errno;
 		snprintf(err, errlen, "cannot stat %s: %s", path,
-		    strerror(errno));
-		return -errno;
+		    strerror(-rc));
+		close(fd);
+		return rc;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077)) {
 		snprintf(err, errlen,
-		    "%s must be a regular file owned by uid %u with mode 0600 (it is %s, uid %u, mode %04o): fix it, or remove it to lose every profile keyed by it",
+		    "%s must be a regular file owned by uid %u with mode 0600 (it is %s, uid %u, mode %04o): %s",
 		    path, (unsigned)geteuid(),
 		    S_ISREG(st.st_mode) ? "a file" : "not a regular file",
-		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), fix);
+		close(fd);
 		return -EPERM;
 	}
+	return fd;
+}
+
+/* Parses the open key file. */
+static int _read(int fd, const char *path, uint8_t *out, char *err,
+    size_t errlen)
+{
 	char text[_TEXT_LEN + 1];
 	ssize_t n = read(fd, text, sizeof(text));
 	bool ok = n == _TEXT_LEN && text[_TEXT_LEN - 1] == '\n';
@@ -105,24 +126,18 @@ int sec_load(const char *state_dir, const char *instance, bool create,
 	if (created)
 		*created = false;
 	for (int tries = 0; tries < 2; tries++) {
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = sec_open_private(path,
+		    "fix it, or remove it to lose every profile keyed by it",
+		    err, errlen);
 		if (fd >= 0) {
 			int rc = _read(fd, path, out, err, errlen);
 			close(fd);
 			return rc;
 		}
-		if (errno == ELOOP) {
-			snprintf(err, errlen,
-			    "%s is a symbolic link: refused (a key file must be the instance's own)",
-			    path);
+		if (fd == -ELOOP)
 			return -EPERM;
-		}
-		if (errno != ENOENT || !create) {
-			int rc = -errno;
-			snprintf(err, errlen, "cannot open %s: %s", path,
-			    strerror(errno));
-			return rc;
-		}
+		if (fd != -ENOENT || !create)
+			return fd;
 		int rc = _create(path, out, err, errlen);
 		if (rc != -EEXIST) {
 			if (!rc && created)

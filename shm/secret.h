@@ -20,6 +20,17 @@
 
 #include "engine/event.h"
 
+/*
+ * Opens a file private to the instance (the key, a snapshot) for reading:
+ * not a symbolic link, a regular file, owned by this process's user,
+ * neither group nor others may read or write it. Returns the descriptor,
+ * or a negative errno with a message naming what is wrong and, after it,
+ * `fix` (what the user can do): -ELOOP (a link), -EPERM (kind, owner or
+ * mode), or open's own error (-ENOENT...).
+ */
+int sec_open_private(const char *path, const char *fix, char *err,
+    size_t errlen);
+
 /* "<state_dir>/<instance>.key" */
 void sec_path(const char *state_dir, const char *instance, char *buf,
     size_t len);

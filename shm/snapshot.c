@@ -3,6 +3,7 @@
  */
 #include "shm/snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,6 +16,7 @@
 
 #include "shm/catalog.h"
 #include "shm/profiles.h"
+#include "shm/secret.h"
 
 #define _SNAP_MAGIC 0x31504E53544E4550ULL /* "PENTSNP1" */
 #define _SNAP_FORMAT 4
@@ -159,6 +161,35 @@ static void _unlock(int fd)
 		close(fd); /* drops the flock */
 }
 
+/*
+ * Removes what writers killed mid-write left: "<snapshot>.tmp.<pid>"
+ * files. Called under the lock, which every writer holds while its file
+ * exists, so any such file is nobody's now; it may hold profiles, some
+ * erased since (an erasure must leave no copy), and it would make the
+ * next writer of the same pid fail.
+ */
+static void _sweep_tmp(const char *path)
+{
+	char dir[512], base[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s.tmp.", path);
+	const char *name = strrchr(base, '/') ? strrchr(base, '/') + 1 : base;
+	size_t n = strlen(name);
+	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (!strncmp(e->d_name, name, n) && e->d_name[n] &&
+		    strspn(e->d_name + n, "0123456789") ==
+			strlen(e->d_name + n))
+			(void)unlinkat(dfd, e->d_name, 0);
+	closedir(d);
+}
+
 static int _write(const struct reg *r, const char *path, struct snap_stats *st,
     char *err, size_t errlen);
 
@@ -166,6 +197,7 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
     char *err, size_t errlen)
 {
 	int lk = _lock(path);
+	_sweep_tmp(path);
 	int rc = _write(r, path, st, err, errlen);
 	_unlock(lk);
 	return rc;
@@ -261,11 +293,21 @@ static int _open_checked(const struct reg *r, const char *path,
     struct _sfile *sf, struct _snap_header *h, const char *hint, char *err,
     size_t errlen)
 {
-	*sf = (struct _sfile){ fopen(path, "rb"), XXH3_createState(), 0 };
-	int rc = !sf->f ? -errno : !sf->h ? -ENOMEM : 0;
-	if (rc) {
+	/* Profiles are personal data: a link, or a file others could read
+	 * or have written, is not the instance's snapshot. */
+	int fd = sec_open_private(path,
+	    "fix it (chown, chmod 600), or move it aside to start empty", err,
+	    errlen);
+	*sf = (struct _sfile){ fd >= 0 ? fdopen(fd, "rb") : NULL,
+		XXH3_createState(), 0 };
+	int rc = fd < 0 ? fd : !sf->f || !sf->h ? -ENOMEM : 0;
+	if (fd >= 0 && !sf->f)
+		close(fd);
+	if (rc == -ENOMEM) {
 		snprintf(err, errlen, "cannot open snapshot %s: %s", path,
 		    strerror(-rc));
+	} else if (rc) {
+		/* sec_open_private's message */
 	} else if (fread(h, sizeof(*h), 1, sf->f) != 1) {
 		snprintf(err, errlen, "%s is truncated", path);
 		rc = -EPROTO;
@@ -415,6 +457,7 @@ int snap_erase(const struct reg *r, const char *path, uint64_t user_key,
 	 * so no file yet) may hold the user; once it is in place, it is
 	 * rewritten below. */
 	int lk = _lock(path);
+	_sweep_tmp(path);
 	int rc = access(path, F_OK)
 	    ? -ENOENT
 	    : _erase(r, path, user_key, found, err, errlen);

@@ -182,6 +182,59 @@ int main(void)
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", g_path, (int)getpid());
 	CHECK(access(tmp, F_OK) != 0);
 
+	/* What a writer killed mid-write leaves ("<snapshot>.tmp.<pid>",
+	 * maybe holding a profile erased since; one of this pid's made the
+	 * write fail) is removed by the next write and by an erasure; other
+	 * files are not touched. */
+	{
+		char stale[300], other[300], nodigits[300];
+		snprintf(stale, sizeof(stale), "%s.tmp.4000000", g_path);
+		snprintf(other, sizeof(other), "%s/o.snap.tmp.5", g_dir);
+		snprintf(nodigits, sizeof(nodigits), "%s.tmp.5x", g_path);
+		for (unsigned round = 0; round < 2; round++) {
+			write_file(tmp, "stale", 5);
+			write_file(stale, "stale", 5);
+			write_file(other, "other", 5);
+			write_file(nodigits, "other", 5);
+			bool found;
+			if (round == 0)
+				CHECK_EQ_INT(snap_write(&a, g_path, &st, err,
+						 sizeof(err)),
+				    0);
+			else
+				CHECK_EQ_INT(snap_erase(&a, g_path, 1, &found,
+						 err, sizeof(err)),
+				    0);
+			CHECK(access(tmp, F_OK) != 0);
+			CHECK(access(stale, F_OK) != 0);
+			CHECK(access(other, F_OK) == 0);
+			CHECK(access(nodigits, F_OK) == 0);
+			unlink(other);
+			unlink(nodigits);
+		}
+	}
+
+	/* Only the instance's own file loads: not through a link, not one
+	 * others may read. */
+	{
+		char link[300];
+		snprintf(link, sizeof(link), "%s/link.snap", g_dir);
+		REQUIRE(symlink(g_path, link) == 0);
+		const char *ip = st_instance("snap-p");
+		struct reg pr;
+		st_create(&pr, ip, &g, REG_STARTING);
+		expect_load(&pr, link, -ELOOP, "is a symbolic link");
+		unlink(link);
+		REQUIRE(chmod(g_path, 0644) == 0);
+		expect_load(&pr, g_path, -EPERM, "with mode 0600");
+		struct lrn_profile lp;
+		CHECK_EQ_INT(snap_find(g_path, 1, &lp, err, sizeof(err)),
+		    -EPERM);
+		REQUIRE(chmod(g_path, 0600) == 0);
+		reg_detach(&pr);
+		reg_unlink(ip);
+	}
+
 	/* Load into a fresh region of another instance. */
 	const char *ib = st_instance("snap-b");
 	struct reg b;
