@@ -641,8 +641,17 @@ struct pen_erase_report {
 	int snapshot_had;  /* the snapshot on disk held one (rewritten) */
 	double seconds;	   /* request to done */
 	uint64_t user_key; /* the pseudonym that was erased */
-	uint32_t reserved[8];
+	/* Published and recorded, but not complete (the call returned an
+	 * error, err says which and what to do): PEN_ERASE_PENDING, the
+	 * worker had not applied it within timeout_ms (it will);
+	 * PEN_ERASE_SNAPSHOT_LEFT, the snapshot on disk could not be
+	 * rewritten and still holds the user. Both bits may be set; calling
+	 * pen_erase again completes it. 0 when complete or not begun. */
+	int incomplete;
+	uint32_t reserved[7];
 };
+#define PEN_ERASE_PENDING 1
+#define PEN_ERASE_SNAPSHOT_LEFT 2
 
 /*
  * Erases everything the engine holds on user_id: the profile in shared
@@ -653,10 +662,13 @@ struct pen_erase_report {
  * stop that, withdraw consent too (pen_consent_set), before or after: a
  * consent decision survives the erasure (the key and the decision only,
  * in memory and in the snapshot). had_profile: something learned was
- * there. 0 (out filled; may be NULL), -ETIMEDOUT, -EIO (erased, but the
+ * there. 0 (out filled; may be NULL), -ETIMEDOUT (published and
+ * recorded, not applied yet: out->incomplete), -EIO (erased, but the
  * audit trail could not be appended to; out filled), -EINVAL (a user id
  * events refuse, as pen_consent_set: nothing done or recorded), or another
- * negative errno with a message in err.
+ * negative errno with a message in err: with out->incomplete set, the
+ * snapshot could not be rewritten (the erasure is in memory and recorded),
+ * else nothing was done.
  */
 int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
     struct pen_erase_report *out, char *err, size_t errlen);

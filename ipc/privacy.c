@@ -141,29 +141,55 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 	/* A record that keeps only a consent decision holds no profile. */
 	rep.had_profile = prof_read(r, rep.user_key, &lp) == 0 && lp.events;
 	rc = _control(p, rep.user_key, EVT_CTL_ERASE, 0, timeout_ms);
-	if (rc == -ETIMEDOUT)
-		snprintf(err, errlen,
-		    "the erasure is published but its worker has not applied it within %u ms",
-		    timeout_ms);
-	else if (rc)
+	if (rc && rc != -ETIMEDOUT) {
 		snprintf(err, errlen, "the erasure could not be published: %s",
 		    pen_strerror(rc));
+		return rc; /* nothing done */
+	}
+	/* Published: it will be applied, so it is recorded whatever else
+	 * fails, and the snapshot is rewritten even if the worker is late. */
+	int why = rc;
 	if (rc)
-		return rc;
+		rep.incomplete |= PEN_ERASE_PENDING;
+	char snap_err[512] = "";
 	if (h->state_dir[0]) {
 		char path[512];
 		bool found = false;
 		snap_path(h->state_dir, h->instance, path, sizeof(path));
-		rc = snap_erase(r, path, rep.user_key, &found, err, errlen);
-		if (rc && rc != -ENOENT)
-			return rc;
+		int src = snap_erase(r, path, rep.user_key, &found, snap_err,
+		    sizeof(snap_err));
+		if (src && src != -ENOENT) {
+			rep.incomplete |= PEN_ERASE_SNAPSHOT_LEFT;
+			why = why ? why : src;
+		}
 		rep.snapshot_had = found;
 	}
 	char detail[96];
 	snprintf(detail, sizeof(detail), "profile=%s snapshot=%s",
-	    rep.had_profile ? "erased" : "none",
-	    rep.snapshot_had ? "rewritten" : "none");
+	    rep.incomplete & PEN_ERASE_PENDING ? "pending"
+		: rep.had_profile	       ? "erased"
+					       : "none",
+	    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT ? "not-rewritten"
+		: rep.snapshot_had		     ? "rewritten"
+						     : "none");
 	rc = _audit(p, AUD_ERASE, rep.user_key, detail, err, errlen);
+	if (why) {
+		/* What is left to do, before the audit's own complaint. */
+		char audit_err[256];
+		snprintf(audit_err, sizeof(audit_err), "%s", rc ? err : "");
+		snprintf(err, errlen,
+		    "the erasure is incomplete:%s%s%s%s run it again to complete it%s%s",
+		    rep.incomplete & PEN_ERASE_PENDING
+			? " its worker has not applied it yet (it will);"
+			: "",
+		    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT
+			? " the snapshot still holds the user ("
+			: "",
+		    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT ? snap_err : "",
+		    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT ? ");" : "",
+		    audit_err[0] ? "; also: " : "", audit_err);
+		rc = why;
+	}
 	rep.seconds = _now_s() - t0;
 	if (out)
 		*out = rep;

@@ -57,7 +57,9 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 		"(rewritten), and records the erasure in the audit trail by the\n"
 		"user's pseudonym. Events of USER still arriving may build a new\n"
 		"profile; `penchant consent USER --personalization no` stops that.\n"
-		"Exit 0 done (also when nothing was held), 3 unreachable.\n"))
+		"Exit 0 done (also when nothing was held), 1 incomplete (published\n"
+		"and recorded, but not yet applied or the snapshot not rewritten:\n"
+		"the message says why; run it again), 3 unreachable.\n"))
 		return CLI_OK;
 	bool json = c->json;
 	const char *user;
@@ -71,12 +73,12 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 		pen_close(&p);
 		return rc;
 	}
-	struct pen_erase_report rep;
+	struct pen_erase_report rep = { 0 };
 	char err[512];
 	rc = pen_erase(p, user, strlen(user), _TIMEOUT_MS, &rep, err,
 	    sizeof(err));
 	pen_close(&p);
-	if (rc && rc != -EIO) { /* -EIO: erased, not in the audit trail */
+	if (rc && rc != -EIO && !rep.incomplete) { /* nothing done */
 		fprintf(stderr, "penchant erase: %s\n",
 		    err[0] ? err : pen_strerror(rc));
 		return CLI_UNREACHABLE;
@@ -85,16 +87,23 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 		printf("{\"user\":");
 		cli_json_str(user);
 		printf(
-		    ",\"user_key\":\"%016llx\",\"profile\":%s,\"snapshot\":%s,\"seconds\":%.6f}\n",
+		    ",\"user_key\":\"%016llx\",\"profile\":%s,\"snapshot\":%s,\"complete\":%s,\"seconds\":%.6f}\n",
 		    (unsigned long long)rep.user_key,
 		    rep.had_profile ? "true" : "false",
-		    rep.snapshot_had ? "true" : "false", rep.seconds);
+		    rep.snapshot_had ? "true" : "false",
+		    rep.incomplete ? "false" : "true", rep.seconds);
 	} else {
 		printf(
-		    "erased %s (key %016llx): profile %s, snapshot %s, in %.3f s\n",
-		    user, (unsigned long long)rep.user_key,
-		    rep.had_profile ? "removed" : "none held",
-		    rep.snapshot_had ? "rewritten" : "held none", rep.seconds);
+		    "%s %s (key %016llx): profile %s, snapshot %s, in %.3f s\n",
+		    rep.incomplete ? "erasure incomplete for" : "erased", user,
+		    (unsigned long long)rep.user_key,
+		    rep.incomplete & PEN_ERASE_PENDING ? "erasure pending"
+			: rep.had_profile	       ? "removed"
+						       : "none held",
+		    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT ? "NOT rewritten"
+			: rep.snapshot_had		     ? "rewritten"
+							     : "held none",
+		    rep.seconds);
 	}
 	if (rc)
 		fprintf(stderr, "penchant erase: warning: %s\n", err);

@@ -21,6 +21,7 @@ Exit 0 pass, 1 fail.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,52 @@ def part_erase(daemon, pen, d):
         check(x.profile("alice") is None and
               x.profile("bob")["events"] == 30,
               "after a restart: alice still gone, bob intact")
+    finally:
+        x.stop()
+
+
+def part_erase_incomplete(daemon, pen, d):
+    """An erasure whose snapshot cannot be rewritten (the file is not
+    the instance's own: mode 0644) is published, applied and recorded,
+    and says it is incomplete (exit 1); run again once the file is fixed,
+    it completes. A leftover of a snapshot writer killed mid-write
+    (INSTANCE.snap.tmp.PID, here a copy holding the user) goes too."""
+    now = int(time.time() * 1000) - 3600000
+    x = Daemon(daemon, pen, d, "priv-i-%d" % os.getpid())
+    try:
+        x.send(events("dora", 20, now))
+        a = x.wait_events("dora", 20)
+        check(a is not None, "dora learned")
+        key = int(a["user_key"], 16)
+        x.stop()
+        x = Daemon(daemon, pen, d, x.inst)
+        snap = os.path.join(x.state, x.inst + ".snap")
+        left = snap + ".tmp.4000001"
+        shutil.copyfile(snap, left)
+        check(scan(left, key) > 0, "a leftover copy holds dora")
+        os.chmod(snap, 0o644)
+        r = x.cli("erase", "dora", "--json")
+        er = json.loads(r.stdout or "{}")
+        check(r.returncode == 1 and er.get("complete") is False and
+              "incomplete" in r.stderr and "run it again" in r.stderr and
+              "mode 0600" in r.stderr,
+              "erase with a snapshot it cannot rewrite: exit %d, %s, %s" %
+              (r.returncode, r.stdout.strip(), r.stderr.strip()[:200]))
+        check(x.profile("dora") is None, "dora is gone from the region")
+        check(not os.path.exists(left), "the leftover copy is gone")
+        aud = x.cli("audit", "show", "--json").stdout.splitlines()
+        check(any('"erase"' in l and "snapshot=not-rewritten" in l
+                  for l in aud), "the erasure is recorded as incomplete")
+        os.chmod(snap, 0o600)
+        check(scan(snap, key) > 0, "the snapshot still held dora")
+        r = x.cli("erase", "dora", "--json")
+        er = json.loads(r.stdout or "{}")
+        check(r.returncode == 0 and er.get("complete") is True and
+              er.get("snapshot") is True,
+              "run again, it completes: %s" % r.stdout.strip())
+        for f in os.listdir(x.state):
+            check(scan(os.path.join(x.state, f), key) == 0,
+                  "no trace of dora's key in state_dir/%s" % f)
     finally:
         x.stop()
 
@@ -328,6 +375,7 @@ def main():
     daemon, pen = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory(prefix="it-privacy-") as d:
         part_erase(daemon, pen, d)
+        part_erase_incomplete(daemon, pen, d)
         part_under_load(daemon, pen, d)
         part_opt_in(daemon, pen, d)
         part_retention(daemon, pen, d)
