@@ -53,8 +53,10 @@ static const char *const _cfg_type_names_upper[] = {
 };
 
 /* Rules beyond min..max. */
-#define CFGF_POW2 0x1u	     /* uint: a power of two (ring index masks) */
-#define CFGF_NAMECHARS 0x2u  /* string: [A-Za-z0-9_-] (goes into shm names) */
+#define CFGF_POW2 0x1u /* uint: a power of two (ring index masks) */
+#define CFGF_NAMECHARS                                                         \
+	0x2u		     /* string: [A-Za-z0-9_-], no leading '-' (goes
+			      * into shm names and command lines) */
 #define CFGF_ABSPATH 0x4u    /* string: absolute path (daemons chdir to /) */
 #define CFGF_LISTEN 0x8u     /* string: cfg_listen_parse() address list */
 #define CFGF_VERBS 0x10u     /* string: evt_verbs_parse() name:signal list */
@@ -420,8 +422,9 @@ static void _cfg_range(const struct _cfg_desc *d, char *out, size_t outlen)
 		else
 			snprintf(out, outlen, "%llu..%llu chars of %s", d->umin,
 			    d->umax,
-			    (d->flags & CFGF_NAMECHARS) ? "[A-Za-z0-9_-]"
-							: "printable text");
+			    (d->flags & CFGF_NAMECHARS)
+				? "[A-Za-z0-9_-], not starting with -"
+				: "printable text");
 		return;
 	}
 }
@@ -738,9 +741,12 @@ static bool _cfg_bad_string(const struct _cfg_desc *d, const char *s, char *why,
 	}
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
+		/* A name starting with '-' would read as an option on
+		 * every command line that names it. */
 		bool ok = (d->flags & CFGF_NAMECHARS)
 		    ? ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')
+			  (ch >= '0' && ch <= '9') || ch == '_' ||
+			  (ch == '-' && i > 0))
 		    : (ch >= 0x20 && ch != 0x7f);
 
 		if (!ok) {

@@ -294,7 +294,8 @@ static void _profile_value(pen_t *p, const char *user,
 	free(buf);
 }
 
-static void _export(pen_t *p, const char *user)
+/* Prints the export; false when it could not be recorded (why in err). */
+static bool _export(pen_t *p, const char *user, char *why, size_t whylen)
 {
 	const struct reg *r = client_region(p);
 	const struct reg_header *h = r->hdr;
@@ -344,10 +345,10 @@ static void _export(pen_t *p, const char *user)
 		aud_read(apath, _audit_line, &x, err, sizeof(err));
 	printf(
 	    "],\"not_held\":[\"the user id itself: only its keyed pseudonym user_key\",\"individual events: each is folded into the profile and not kept\"]}\n");
-	if (h->state_dir[0])
-		aud_append(h->state_dir, h->instance, AUD_EXPORT,
-		    aud_subject_of(key), have ? "profile=held" : "profile=none",
-		    err, sizeof(err));
+	return !h->state_dir[0] ||
+	    aud_append(h->state_dir, h->instance, AUD_EXPORT,
+		aud_subject_of(key), have ? "profile=held" : "profile=none",
+		why, whylen) == 0;
 }
 
 int cli_export(const struct cli *c, int argc, char **argv)
@@ -358,7 +359,8 @@ int cli_export(const struct cli *c, int argc, char **argv)
 		"(docs/PRIVACY.md, \"Export\"): consent, the profile in shared memory\n"
 		"and the copy in the snapshot on disk, the segment, and the audit\n"
 		"trail's lines about the user. The export is recorded in the audit\n"
-		"trail. Exit 0 ok (also when nothing is held), 3 unreachable.\n"))
+		"trail. Exit 0 ok (also when nothing is held), 1 exported but not\n"
+		"recorded in the audit trail (a warning says why), 3 unreachable.\n"))
 		return CLI_OK;
 	bool json = true;
 	const char *user;
@@ -377,7 +379,14 @@ int cli_export(const struct cli *c, int argc, char **argv)
 		pen_close(&p);
 		return CLI_UNREACHABLE;
 	}
-	_export(p, user);
+	char why[512];
+	bool recorded = _export(p, user, why, sizeof(why));
 	pen_close(&p);
+	if (!recorded) {
+		fprintf(stderr,
+		    "penchant export: warning: exported, but not in the audit trail: %s\n",
+		    why);
+		return CLI_PARTIAL;
+	}
 	return CLI_OK;
 }

@@ -229,6 +229,8 @@ static void check_strings(void)
 	bad("instance", "", "1..32 chars of [A-Za-z0-9_-]");
 	bad("instance", longv, "1..32 chars of [A-Za-z0-9_-]");
 	bad("instance", "a/b", "[A-Za-z0-9_-]");
+	bad("instance", "-x", "at byte 1");
+	CHECK(strcmp(good("instance", "x-").instance, "x-") == 0);
 	CHECK(strcmp(good("verbs", "wishlist:0.6, play:-0.2").verbs,
 		  "wishlist:0.6, play:-0.2") == 0);
 	CHECK(strcmp(good("verbs", "").verbs, "") == 0);

@@ -156,6 +156,18 @@ def main():
         check(not os.path.exists(lock), "and leaves no lock behind")
         if p.returncode is None:
             p.kill()
+        # the key file missing: a start generates one, fails on the
+        # snapshot, and removes the key it made (the right one can be
+        # restored without overwriting anything)
+        key = os.path.join(st3, inst + ".key")
+        os.rename(key, key + ".saved")
+        p, log = daemon(exe, D, inst, st3)
+        check(p.returncode not in (None, 0) and not os.path.exists(key),
+              "a failed start removes the key it generated: %s" %
+              text(log).strip().splitlines()[-1][:160])
+        if p.returncode is None:
+            p.kill()
+        os.rename(key + ".saved", key)
         os.unlink(snap)
 
         # 5. A's region left behind by kill -9: D does not adopt it

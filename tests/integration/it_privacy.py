@@ -113,7 +113,7 @@ def part_erase_incomplete(daemon, pen, d):
     it completes. A leftover of a snapshot writer killed mid-write
     (INSTANCE.snap.tmp.PID, here a copy holding the user) goes too."""
     now = int(time.time() * 1000) - 3600000
-    x = Daemon(daemon, pen, d, "priv-i-%d" % os.getpid())
+    x = Daemon(daemon, pen, d, "priv-n-%d" % os.getpid())
     try:
         x.send(events("dora", 20, now))
         a = x.wait_events("dora", 20)
@@ -148,6 +148,15 @@ def part_erase_incomplete(daemon, pen, d):
         for f in os.listdir(x.state):
             check(scan(os.path.join(x.state, f), key) == 0,
                   "no trace of dora's key in state_dir/%s" % f)
+        # an export that cannot be recorded (the trail's last line is
+        # damaged) says so and exits 1; it printed nothing and exited 0
+        with open(os.path.join(x.state, x.inst + ".audit"), "a") as f:
+            f.write("junk")
+        r = x.cli("export", "dora")
+        check(r.returncode == 1 and json.loads(r.stdout)["user"] == "dora"
+              and "not in the audit trail" in r.stderr,
+              "an export not recorded: exit %d, %s" %
+              (r.returncode, r.stderr.strip()[:160]))
     finally:
         x.stop()
 
