@@ -85,6 +85,30 @@ static int _mkdirs(const char *path)
 	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
+/*
+ * Warns when state_dir is not the daemon's own: a link (its files are
+ * where the link points, which someone may change), another user's, or
+ * writable by group or others (who could remove or replace its files:
+ * the snapshot and key are refused then, the audit trail could go).
+ */
+static void _check_state_dir(const struct cfg *c)
+{
+	struct stat ls, st;
+	if (lstat(c->state_dir, &ls) || stat(c->state_dir, &st))
+		return;
+	if (S_ISLNK(ls.st_mode))
+		LOG(c, CFG_LOG_WARN, _ROLE,
+		    "state_dir %s is a symbolic link: snapshots, the key and the audit trail go where it points",
+		    c->state_dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		LOG(c, CFG_LOG_WARN, _ROLE,
+		    "state_dir %s is %s (uid %u, mode %04o): others could remove or replace the snapshot, the key and the audit trail; make it the daemon's own (chown, chmod 700)",
+		    c->state_dir,
+		    st.st_uid != geteuid() ? "another user's"
+					   : "writable by group or others",
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
 void sup_lock_dir(char *buf, size_t len)
 {
 	snprintf(buf, len, "/dev/shm/penchant-run-%u", (unsigned)geteuid());
@@ -601,6 +625,7 @@ int sup_run(const struct cfg *c, const struct sup_options *o)
 		    c->state_dir, strerror(-rc));
 		return 1;
 	}
+	_check_state_dir(c);
 	if (_take_lock(&s))
 		return 1;
 	if (_open_region(&s, o)) {

@@ -219,6 +219,17 @@ def main():
               "a clean stop then snapshots it and removes the region")
         if os.path.exists(region):
             os.unlink(region)
+
+        # 7. a state dir others may write: started, with a warning
+        st7 = state_dir(root, "d7", D)
+        os.chmod(st7, 0o777)
+        p, log = daemon(exe, D, inst, st7, wait=False)
+        check(wait_file(os.path.join(lockdir, inst + ".lock"), True),
+              "starts with a state dir of mode 0777")
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+        check("writable by group or others" in text(log) and
+              "chmod 700" in text(log), "and warns about it")
         subprocess.run(["rm", "-rf", lockdir,
                         "/dev/shm/penchant-run-%d" % A])
     print("%d failed" % len(FAILS))
