@@ -14,10 +14,34 @@
 
 int cat_lock(const struct reg *r, char *err, size_t errlen)
 {
-	/* A dead writer left whole entries or entries with an odd count,
-	 * which cat_put rewrites. */
-	return reg_writer_lock(&reg_catalog(r)->writer, "the catalog", err,
+	int rc = reg_writer_lock(&reg_catalog(r)->writer, "the catalog", err,
 	    errlen);
+	if (rc)
+		return rc;
+	/* No writer is at work now: an entry whose count is odd was left
+	 * mid-write by one that died. Readers spin on it and give up, each
+	 * time, until it is rewritten, and a load that does not name the
+	 * item never would: empty it (its attributes unknown, as they read
+	 * now) so it reads at once. */
+	struct cat_entry *e = reg_catalog_entries(r);
+	for (uint32_t i = 0; i < r->hdr->geo.catalog_slots; i++) {
+		if (!(ck_pr_load_uint(&e[i].seq.sequence) & 1))
+			continue;
+		seq_write_begin(&e[i].seq); /* moves an odd count by 2 */
+		memset(&e[i].it, 0, sizeof(e[i].it));
+		seq_write_end(&e[i].seq);
+	}
+	return 0;
+}
+
+bool cat_reclaim(const struct reg *r)
+{
+	char err[160];
+	int32_t w = ck_pr_load_int(&reg_catalog(r)->writer);
+	if (!w || w == (int32_t)gettid() || cat_lock(r, err, sizeof(err)))
+		return false; /* free, ours, or its holder is alive */
+	cat_unlock(r);
+	return true;
 }
 
 void cat_unlock(const struct reg *r)

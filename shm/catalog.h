@@ -19,17 +19,25 @@
 
 /*
  * Takes the writer lock for this process. A lock held by a dead process is
- * taken over. 0, or -EBUSY with a message naming the holder.
+ * taken over, and an entry it left mid-write is emptied (attributes
+ * unknown until a load names the item again) so readers stop waiting on
+ * it. 0, or -EBUSY with a message naming the holder.
  */
 int cat_lock(const struct reg *r, char *err, size_t errlen);
 void cat_unlock(const struct reg *r);
+
+/* The supervisor, now and then: when the lock is held by a process that
+ * died, takes it (repairing what it left) and releases it. Whether it
+ * did. */
+bool cat_reclaim(const struct reg *r);
 
 /* Writer (lock held): inserts or replaces. 0, -ENOSPC (catalog full) or
  * -EINVAL (key 0: it marks a free slot). */
 int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it);
 
 /* Any process: 0 and a consistent copy, -ENOENT, or -EBUSY when the entry
- * stayed mid-write (its writer died; rewriting the entry repairs it). */
+ * stayed mid-write (its writer died; the next cat_lock repairs it, which
+ * the supervisor takes as soon as it sees the holder dead). */
 int cat_get(const struct reg *r, uint64_t key, struct cat_item *out);
 
 /*

@@ -8,13 +8,64 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shm/seqlock.h"
 
 int expb_lock(const struct reg *r, char *err, size_t errlen)
 {
-	return reg_writer_lock(&reg_experiments(r)->writer, "the experiments",
+	int rc = reg_writer_lock(&reg_experiments(r)->writer, "the experiments",
 	    err, errlen);
+	if (rc)
+		return rc;
+	/* No loader is writing now: an odd count is a dead one's, left
+	 * mid-definition. Even it, so readers stop giving up on the slot;
+	 * the load rewrites what it keeps. */
+	struct exp_block *b = reg_experiments(r);
+	for (unsigned i = 0; i < EXP_MAX; i++)
+		seq_repair(&b->slot[i].seq);
+	return 0;
+}
+
+bool expb_reclaim(const struct reg *r)
+{
+	struct exp_block *b = reg_experiments(r);
+	char err[160];
+	int32_t w = ck_pr_load_int(&b->writer);
+	if (!w || w == (int32_t)gettid() || expb_lock(r, err, sizeof(err)))
+		return false; /* free, ours, or its holder is alive */
+	/* Released without counting a load: none was completed. */
+	ck_pr_fence_store();
+	ck_pr_store_int(&b->writer, 0);
+	return true;
+}
+
+void expb_repair_looks(const struct reg *r)
+{
+	struct exp_block *b = reg_experiments(r);
+	for (unsigned i = 0; i < EXP_MAX; i++)
+		seq_repair(&b->slot[i].look_seq);
+}
+
+/* A bounded wait for an even count (a live writer finishes within it, a
+ * dead one's count stays odd): the count, or -1. */
+static long _read_begin(const struct ck_sequence *sq)
+{
+	for (unsigned spins = 0; spins < SEQ_READ_SPINS; spins++) {
+		unsigned v = ck_pr_load_uint(&sq->sequence);
+		if (!(v & 1)) {
+			ck_pr_fence_load(); /* the count before the data */
+			return v;
+		}
+		ck_pr_stall();
+	}
+	return -1;
+}
+
+static bool _read_retry(const struct ck_sequence *sq, long v)
+{
+	ck_pr_fence_load(); /* the data before the re-check */
+	return ck_pr_load_uint(&sq->sequence) != (unsigned)v;
 }
 
 void expb_unlock(const struct reg *r)
@@ -70,13 +121,11 @@ static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
 {
 	seq_write_begin(&sl->seq);
 	if (fresh) {
+		/* The looks are the segmenter's: they go stale with the
+		 * generation (look_gen), not cleared here. */
 		memset(sl->arm, 0, sizeof(sl->arm));
 		sl->generation++;
 		sl->loaded_ms = now_ms;
-		seq_write_begin(&sl->look_seq);
-		memset(&sl->look, 0, sizeof(sl->look));
-		sl->bandit = 0;
-		seq_write_end(&sl->look_seq);
 	}
 	sl->def = *d;
 	sl->active = 1;
@@ -151,22 +200,31 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 	const struct exp_slot *sl = &reg_experiments(r)->slot[i];
 	memset(out, 0, sizeof(*out));
 	for (int tries = 0; tries < 1000; tries++) {
-		unsigned v = ck_sequence_read_begin(&sl->seq);
+		long v = _read_begin(&sl->seq);
+		if (v < 0)
+			return -EBUSY;
 		out->active = ck_pr_load_uint(&sl->active);
 		out->generation = sl->generation;
 		out->loaded_ms = sl->loaded_ms;
 		out->def = sl->def;
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
 			_counts(&sl->arm[k], &out->counts[k]);
-		if (ck_sequence_read_retry(&sl->seq, v))
+		if (_read_retry(&sl->seq, v))
 			continue;
-		v = ck_sequence_read_begin(&sl->look_seq);
+		if ((v = _read_begin(&sl->look_seq)) < 0)
+			return -EBUSY;
+		uint64_t look_gen = sl->look_gen;
 		out->look = sl->look;
 		out->bandit = sl->bandit != 0;
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
 			out->weights[k] = sl->weights[k];
-		if (ck_sequence_read_retry(&sl->look_seq, v))
+		if (_read_retry(&sl->look_seq, v))
 			continue;
+		if (look_gen != out->generation) { /* of a run before */
+			memset(&out->look, 0, sizeof(out->look));
+			out->bandit = false;
+			memset(out->weights, 0, sizeof(out->weights));
+		}
 		return 0;
 	}
 	return -EBUSY;
@@ -184,19 +242,28 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 			continue;
 		struct exp_def d;
 		double w[EXP_VARIANTS];
-		bool bandit;
-		unsigned ver;
-		uint64_t gen;
+		bool bandit = false;
+		long ver;
+		uint64_t gen = 0, look_gen = 0;
+		/* A slot whose count stays odd (a writer died mid-write) is
+		 * passed by: this call ranks without that experiment. */
 		do {
-			ver = ck_sequence_read_begin(&sl->seq);
+			if ((ver = _read_begin(&sl->seq)) < 0)
+				break;
 			d = sl->def;
 			gen = sl->generation;
-		} while (ck_sequence_read_retry(&sl->seq, ver));
+		} while (_read_retry(&sl->seq, ver));
+		if (ver < 0)
+			continue;
 		do {
-			ver = ck_sequence_read_begin(&sl->look_seq);
+			if ((ver = _read_begin(&sl->look_seq)) < 0)
+				break;
 			bandit = ck_pr_load_uint(&sl->bandit) != 0;
+			look_gen = sl->look_gen;
 			memcpy(w, sl->weights, sizeof(w));
-		} while (ck_sequence_read_retry(&sl->look_seq, ver));
+		} while (_read_retry(&sl->look_seq, ver));
+		/* No looks to go by: an even split. */
+		bandit = bandit && ver >= 0 && look_gen == gen;
 		int k = exp_assign(&d, secret, user_key, now_ms, segment,
 		    bandit ? w : NULL);
 		if (k < 0)
@@ -327,14 +394,18 @@ void expb_looks(const struct reg *r)
 				     1.0, 10000, v.generation, best) == 0;
 		}
 		/* The looks' lock, the segmenter's alone (the loader owns
-		 * seq). A floor keeps every bandit variant learning. */
+		 * seq). They are of the run read above (v.look came empty
+		 * if the last look was of a run before it): a loader that
+		 * restarts the slot meanwhile moves generation past
+		 * look_gen, and readers take them for none. A floor keeps
+		 * every bandit variant learning. */
 		seq_write_begin(&sl->look_seq);
 		sl->look = v.look;
-		if (bandit) {
+		sl->look_gen = v.generation;
+		sl->bandit = bandit;
+		if (bandit)
 			for (unsigned k = 0; k < v.def.n_variants; k++)
 				sl->weights[k] = 0.02 + best[k];
-			sl->bandit = 1;
-		}
 		seq_write_end(&sl->look_seq);
 	}
 }

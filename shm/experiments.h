@@ -26,9 +26,16 @@
 #include "shm/region.h"
 
 /* The writer lock of the definitions (one loader at a time); 0 or -EBUSY
- * with a message naming the holder. A dead holder's lock is taken over. */
+ * with a message naming the holder. A dead holder's lock is taken over,
+ * and a definition it left mid-write (its count odd) is made readable
+ * again (the load rewrites it, or leaves it inactive). */
 int expb_lock(const struct reg *r, char *err, size_t errlen);
 void expb_unlock(const struct reg *r);
+
+/* The supervisor, now and then: when the lock is held by a process that
+ * died, takes it (repairing what it left) and releases it (no load is
+ * counted). Whether it did. */
+bool expb_reclaim(const struct reg *r);
 
 /*
  * Under the lock: the set of running experiments becomes defs[0..n) (each
@@ -55,7 +62,8 @@ struct exp_view {
 /* Slots in use (active or kept for reading). */
 unsigned expb_slots(const struct reg *r);
 
-/* Copies slot i (0 or -ENOENT, -EBUSY). */
+/* Copies slot i (0 or -ENOENT, -EBUSY: a count left odd by a writer
+ * that died mid-write, after a bounded wait). */
 int expb_read(const struct reg *r, unsigned i, struct exp_view *out);
 
 /*
@@ -97,5 +105,9 @@ void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
 
 /* Segmenter: one look at every active experiment (mSPRT, bandit weights). */
 void expb_looks(const struct reg *r);
+
+/* Segmenter, at start (the looks' only writer): evens a look count the
+ * previous segmenter left odd when it died mid-write. */
+void expb_repair_looks(const struct reg *r);
 
 #endif

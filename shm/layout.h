@@ -415,7 +415,7 @@ struct seg_table {
  * the loader's lock (writer, a pid) and its sequence lock; its arms are
  * counters any client (exposures) and any worker (outcomes) adds to
  * atomically; looks (the always-valid tests' state) belong to the
- * segmenter. generation moves when a slot gets another experiment, so
+ * segmenter alone. generation moves when a slot gets another experiment, so
  * its counters are not mixed up with the previous one's.
  */
 struct exp_arm {
@@ -435,11 +435,15 @@ struct exp_slot {
 	struct exp_arm arm[EXP_VARIANTS];
 	struct ck_sequence look_seq;
 	uint32_t pad;
-	/* Under look_seq, written by the segmenter (and cleared by a
-	 * loader that restarts the slot): */
+	/* Under look_seq, written by the segmenter alone (one writer: two
+	 * could leave the count odd for good). They hold for look_gen's
+	 * run: a loader that restarts the slot moves generation, and
+	 * readers take them as empty until the next look catches up. */
 	struct exp_look look;
 	double weights[EXP_VARIANTS]; /* bandit allocation */
 	uint32_t bandit;	      /* weights are set */
+	uint32_t pad2;
+	uint64_t look_gen; /* the generation the look is of */
 } __attribute__((aligned(REG_LINE)));
 
 struct exp_block {

@@ -99,6 +99,13 @@ static int _write_tables(const struct reg *r, struct _sfile *sf,
 			continue;
 		struct _snap_cat c = { .key = key };
 		rc = cat_get(r, key, &c.it);
+		if (rc == -EBUSY) {
+			/* Left half-written by a loader that died: it reads
+			 * as unknown now, and is left out rather than fail
+			 * the snapshot (and the profiles with it). */
+			rc = 0;
+			continue;
+		}
 		if (!rc) {
 			rc = _put(sf, &c, sizeof(c));
 			h->catalog++;

@@ -103,6 +103,7 @@ int sgm_main(const struct reg *r, const struct cfg *c)
 	uint64_t seen = ck_pr_load_64(&b->answered);
 	int64_t last = 0, every = (int64_t)c->segment_interval_s * 1000;
 	int64_t looked = 0, look_every = (int64_t)c->experiment_look_s * 1000;
+	expb_repair_looks(r); /* a segmenter killed mid-look */
 	while (!_stop) {
 		int64_t now = reg_now_mono_ms();
 		ck_pr_store_64((uint64_t *)&me->heartbeat_ms, (uint64_t)now);

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "shm/boot.h"
+#include "shm/catalog.h"
+#include "shm/experiments.h"
 #include "shm/ring.h"
 #include "shm/secret.h"
 #include "shm/snapshot.h"
@@ -595,6 +597,23 @@ static int _shutdown(struct _sup *s)
 	return s->cfg->snapshot ? _snapshot_write(s, "final") : 0;
 }
 
+/*
+ * A `catalog load` or `experiments load` killed mid-write leaves its lock
+ * and maybe an entry whose count is odd: readers (workers on every event
+ * of the item, rankings) spin on it and give up each time. The lock of a
+ * dead holder is taken over here, which repairs what it left, at once
+ * rather than at the next load.
+ */
+static void _reclaim_writers(struct _sup *s)
+{
+	if (cat_reclaim(&s->r))
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		    "a catalog load died mid-write: entries it left half-written are emptied (load the catalog again to restore them)");
+	if (expb_reclaim(&s->r))
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		    "an experiments load died mid-write: definitions it left half-written read again (load the experiments again to be sure of them)");
+}
+
 static int _loop(struct _sup *s)
 {
 	struct timespec tick = { 0, _TICK_MS * 1000000L };
@@ -604,6 +623,7 @@ static int _loop(struct _sup *s)
 			return _shutdown(s);
 		_reap(s, true);
 		_sweep_producers(s);
+		_reclaim_writers(s);
 		_snapshot_periodic(s);
 		ck_pr_store_64((uint64_t *)&reg_proc(&s->r, 0)->heartbeat_ms,
 		    (uint64_t)reg_now_mono_ms());

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "shm/catalog.h"
+#include "shm/seqlock.h"
 #include "shmtest.h"
 
 static const char *g_inst;
@@ -232,6 +233,34 @@ int main(void)
 	CHECK(cb->writer != 0 && cb->writer != getpid());
 	CHECK_EQ_INT(cat_lock(&r, err, sizeof(err)), 0);
 	cat_unlock(&r);
+
+	/* A holder killed inside cat_put: its entry's count stays odd and
+	 * readers give up on it (-EBUSY) each time. The supervisor's
+	 * cat_reclaim takes the dead holder's lock, which empties the
+	 * entry: it reads at once, attributes unknown. A live holder's lock
+	 * is not taken. */
+	{
+		struct cat_item it, half;
+		memset(&it, 0, sizeof(it));
+		it.item.category = 77;
+		CHECK_EQ_INT(cat_lock(&r, err, sizeof(err)), 0);
+		CHECK_EQ_INT(cat_put(&r, 42, &it), 0); /* an item in place */
+		CHECK_EQ_INT(cat_reclaim(&r), false);  /* held, by us */
+		cat_unlock(&r);
+		CHECK_EQ_INT(cat_reclaim(&r), false); /* free */
+		struct cat_entry *e = reg_catalog_entries(&r);
+		uint32_t at = 0;
+		while (e[at].key != 42)
+			at++;
+		seq_write_begin(&e[at].seq);
+		e[at].it.item.category = 78; /* half of a write */
+		cb->writer = 4000000;	     /* above any pid_max: dead */
+		CHECK_EQ_INT(cat_get(&r, 42, &half), -EBUSY);
+		CHECK_EQ_INT(cat_reclaim(&r), true);
+		CHECK_EQ_INT(cb->writer, 0);
+		CHECK_EQ_INT(cat_get(&r, 42, &half), 0);
+		CHECK_EQ_INT(half.item.category, 0);
+	}
 
 	reg_detach(&r);
 	reg_unlink(g_inst);
