@@ -76,7 +76,11 @@ void feat_extract(const struct lrn_profile *p, const struct lrn_params *prm,
 		return;
 	const uint32_t *c = p->counts;
 	double ev = p->events;
-	double days = (double)(p->last_ms - p->first_ms) / (double)LRN_DAY_MS;
+	/* In double: the times are the region's, which a record forged in
+	 * shared memory can set to anything (an int64 difference could
+	 * overflow). */
+	double days =
+	    ((double)p->last_ms - (double)p->first_ms) / (double)LRN_DAY_MS;
 	out[FEAT_ACTIVITY] = (float)log1p(ev / (days > 1.0 ? days : 1.0));
 	out[FEAT_DIVERSITY] = _diversity(p);
 	out[FEAT_SOCIAL] = _ratio(c[LRN_N_SHARE], ev, 1.0);

@@ -1326,8 +1326,9 @@ static enum lrn_engagement _engagement(const struct lrn_profile *p,
     const struct lrn_params *prm, int64_t as_of)
 {
 	double day = (double)LRN_DAY_MS;
-	double since_last = (double)(as_of - p->last_ms) / day;
-	double since_first = (double)(as_of - p->first_ms) / day;
+	/* In double: times a damaged record holds must not overflow. */
+	double since_last = ((double)as_of - (double)p->last_ms) / day;
+	double since_first = ((double)as_of - (double)p->first_ms) / day;
 
 	if (p->events == 0 || since_last > prm->engage_dormant_days)
 		return LRN_ENG_DORMANT;

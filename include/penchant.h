@@ -10,8 +10,12 @@
  * calls that can fail for a reason worth explaining also fill an `err`
  * buffer. The library never prints and keeps no global state.
  *
- * Threads: a pen_t is used by one thread at a time. A pen_t must not be used
- * in a child after fork(): open a new one there.
+ * Threads: a pen_t is used by one thread at a time (pen_rerank writes
+ * through it too: it publishes first exposures of experiments, and keeps
+ * its scratch in it). A pen_t must not be used in a child after fork():
+ * open a new one there. A child's calls on the parent's handle return
+ * -ECHILD (on Linux 4.14 and later), and its pen_close frees memory
+ * only, leaving the parent's producer slot to the parent.
  *
  * Compatibility: the shared library exports the pen_* calls below and
  * nothing else. Until 1.0, a new minor version may change the ABI (the
@@ -169,7 +173,9 @@ int pen_commit(pen_t *p);
 
 /*
  * Commits, then waits until the engine has applied every event this handle
- * published (read-your-writes). 0 or -ETIMEDOUT.
+ * published (read-your-writes). 0, -ETIMEDOUT, or -ESHUTDOWN as soon as
+ * the instance is stopped or gone without a stop (nothing would apply
+ * them; a stop in progress drains them, and is waited for).
  */
 int pen_flush(pen_t *p, unsigned timeout_ms);
 
@@ -729,9 +735,11 @@ int pen_experiments_read(pen_t *p, struct pen_experiments *out);
  * Replaces the set of running experiments with the definitions in `json`
  * (JSON lines, one experiment each; docs/EXPERIMENTS.md), under the
  * instance's loader lock; an experiment that keeps its name keeps its
- * counts. Recorded in the audit trail. 0, or -EINVAL / -EBUSY / -ENOSPC
- * with a message naming the line and field, or -EIO: loaded, but the
- * audit trail could not be appended to (err says why).
+ * counts. An empty text ("", len 0) stops every experiment; json NULL
+ * is refused (-EINVAL). Recorded in the audit trail. 0, or -EINVAL /
+ * -EBUSY / -ENOSPC with a message naming the line and field, or -EIO:
+ * loaded, but the audit trail could not be appended to (err says why).
+ * err may be NULL (no message).
  */
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen);

@@ -44,6 +44,12 @@ struct pen {
 	struct reg r;
 	int slot; /* producer slot, -1 until the first publish */
 	int32_t pid;
+	/* A page of its own, wiped in a child after fork (MADV_WIPEONFORK):
+	 * here[0] is 1 in the process that opened the handle, 0 in a
+	 * forked child, which must not write through the parent's producer
+	 * slot (two processes on one single-producer ring overwrite each
+	 * other's positions). A load per call, no syscall. */
+	volatile uint8_t *here;
 	struct ring_producer pr;
 	struct json_tok toks[_JSON_TOKS];
 	char *scratch;
@@ -56,6 +62,10 @@ struct pen {
 	struct seg_table *seg;
 	uint64_t seg_version;
 };
+
+#define _HERE_BYTES 4096
+
+static bool _forked(const pen_t *p);
 
 const char *pen_strerror(int err)
 {
@@ -72,6 +82,8 @@ const char *pen_strerror(int err)
 	case -EINPROGRESS:
 		return "the instance is loading its snapshot, not ready yet (pen_wait_ready waits for it)";
 	case -EINVAL: return "invalid argument or event";
+	case -ECHILD:
+		return "this handle was opened before a fork(): a child must open its own (pen_open)";
 	default:
 		/* -INT_MIN does not exist: no errno is that large anyway */
 		return err == INT_MIN ? "unknown error"
@@ -92,9 +104,22 @@ int pen_open(const char *instance, pen_t **out, char *err, size_t errlen)
 	pen_t *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	void *here = mmap(NULL, _HERE_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (here == MAP_FAILED) {
+		free(p);
+		return -ENOMEM;
+	}
+#ifdef MADV_WIPEONFORK
+	/* Before Linux 4.14 a child is not told apart: the rule stays. */
+	(void)madvise(here, _HERE_BYTES, MADV_WIPEONFORK);
+#endif
+	p->here = here;
+	p->here[0] = 1;
 	int rc = reg_attach(&p->r, instance ? instance : "default", NULL, err,
 	    errlen);
 	if (rc) {
+		munmap(here, _HERE_BYTES);
 		free(p);
 		return rc;
 	}
@@ -102,6 +127,11 @@ int pen_open(const char *instance, pen_t **out, char *err, size_t errlen)
 	p->pid = getpid();
 	*out = p;
 	return 0;
+}
+
+static bool _forked(const pen_t *p)
+{
+	return p->here[0] == 0;
 }
 
 static void _release_slot(pen_t *p)
@@ -122,7 +152,11 @@ void pen_close(pen_t **pp)
 	if (!pp || !*pp)
 		return;
 	pen_t *p = *pp;
-	_release_slot(p);
+	/* A forked child's copy of a handle frees its memory only: the
+	 * slot is still the parent's. */
+	if (!_forked(p))
+		_release_slot(p);
+	munmap((void *)p->here, _HERE_BYTES);
 	reg_detach(&p->r);
 	free(p->scratch);
 	free(p->rank);
@@ -243,6 +277,8 @@ int pen_prepare(pen_t *p, const struct pen_event *ev, struct pen_prepared *out,
 /* Brackets a publish so the supervisor can wait out racing publishes. */
 static int _enter(pen_t *p, struct reg_producer *pr)
 {
+	if (_forked(p))
+		return -ECHILD;
 	ck_pr_store_uint(&pr->busy, pr->busy + 1);
 	ck_pr_fence_memory(); /* busy is visible before we read the state */
 	uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
@@ -255,6 +291,8 @@ static int _enter(pen_t *p, struct reg_producer *pr)
 
 int client_ready(const pen_t *p)
 {
+	if (_forked(p))
+		return -ECHILD;
 	uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
 	return st == REG_RUNNING ? 0
 	    : st == REG_STARTING ? -EINPROGRESS
@@ -263,6 +301,8 @@ int client_ready(const pen_t *p)
 
 int client_readable(const pen_t *p)
 {
+	if (_forked(p))
+		return -ECHILD;
 	uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
 	return st == REG_STARTING ? -EINPROGRESS
 	    : st == REG_STOPPED	  ? -ESHUTDOWN
@@ -274,20 +314,25 @@ int client_readable(const pen_t *p)
  * the rings. Generous: a slow machine must not be taken for a dead one. */
 #define _DEAD_MS 10000
 
+/* Whether the supervisor is gone without a stop (its heartbeat stale).
+ * A region without a supervisor that ever beat (laid out by a test or a
+ * benchmark, which drain it themselves) is judged by its state alone. */
+static bool _sup_gone(const pen_t *p)
+{
+	const struct reg_proc *sup = reg_proc(&p->r, 0);
+	int64_t beat =
+	    (int64_t)ck_pr_load_64((const uint64_t *)&sup->heartbeat_ms);
+	if (!ck_pr_load_int(&sup->pid) || !beat)
+		return false;
+	return reg_now_mono_ms() - beat > _DEAD_MS;
+}
+
 int client_alive(const pen_t *p)
 {
 	int rc = client_ready(p);
 	if (rc)
 		return rc;
-	/* A region without a supervisor that ever beat (laid out by a
-	 * test or a benchmark, which drain it themselves) is judged by its
-	 * state alone. */
-	const struct reg_proc *sup = reg_proc(&p->r, 0);
-	int64_t beat =
-	    (int64_t)ck_pr_load_64((const uint64_t *)&sup->heartbeat_ms);
-	if (!ck_pr_load_int(&sup->pid) || !beat)
-		return 0;
-	return reg_now_mono_ms() - beat > _DEAD_MS ? -ESHUTDOWN : 0;
+	return _sup_gone(p) ? -ESHUTDOWN : 0;
 }
 
 int pen_wait_ready(pen_t *p, unsigned timeout_ms)
@@ -428,6 +473,8 @@ int pen_commit(pen_t *p)
 {
 	if (!p)
 		return -EINVAL;
+	if (_forked(p))
+		return -ECHILD;
 	if (p->slot >= 0)
 		ring_commit(&p->pr);
 	return 0;
@@ -437,6 +484,8 @@ int pen_flush(pen_t *p, unsigned timeout_ms)
 {
 	if (!p)
 		return -EINVAL;
+	if (_forked(p))
+		return -ECHILD;
 	if (p->slot < 0)
 		return 0;
 	ring_commit(&p->pr);
@@ -446,6 +495,12 @@ int pen_flush(pen_t *p, unsigned timeout_ms)
 		while (ck_pr_load_64(&b->applied_seq) < p->pr.sh[s].seq) {
 			if (reg_now_mono_ms() > until)
 				return -ETIMEDOUT;
+			/* Stopped, or gone without a stop: nothing will
+			 * apply them, do not wait out the timeout (a stop
+			 * in progress drains them: wait). */
+			if (ck_pr_load_uint(&p->r.hdr->state) == REG_STOPPED ||
+			    _sup_gone(p))
+				return -ESHUTDOWN;
 			ring_wake(reg_shard(&p->r, s));
 			struct timespec ts = { 0, 50000 };
 			nanosleep(&ts, NULL);

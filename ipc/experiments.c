@@ -221,13 +221,18 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen)
 {
+	char dummy[8];
+	if (!err) { /* nowhere to say why: still no write through NULL */
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
 	if (errlen)
 		err[0] = 0;
-	if (!p || (!json && len))
+	/* NULL is no set: stopping every experiment takes "" (len 0). */
+	if (!p || !json)
 		return -EINVAL;
 	struct exp_def defs[EXP_MAX];
-	int n =
-	    client_experiments_parse(json ? json : "", len, defs, err, errlen);
+	int n = client_experiments_parse(json, len, defs, err, errlen);
 	if (n < 0)
 		return n;
 	const struct reg *r = client_region(p);

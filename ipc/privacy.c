@@ -122,6 +122,11 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 {
 	struct pen_erase_report rep = { 0 };
 	double t0 = _now_s();
+	char dummy[8];
+	if (!err) { /* nowhere to say why: still no write through NULL */
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
 	if (errlen)
 		err[0] = 0;
 	if (!p || !user_id)

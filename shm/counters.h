@@ -23,27 +23,29 @@
 
 #include "engine/event.h"
 
-#define REG_COUNTERS_PROC(X)                                                                                               \
-	X(APPLIED, "applied", "events applied to profiles")                                                                \
-	X(BATCHES, "batches", "ring batches taken")                                                                        \
-	X(UNKNOWN_ENTITY, "unknown_entity",                                                                                \
-	    "events applied whose entity is not in the catalog")                                                           \
-	X(SLEEPS, "sleeps", "times a worker slept on its doorbell")                                                        \
-	X(RECOVERED, "recovered",                                                                                          \
-	    "half-applied events rolled back at a worker's start")                                                         \
-	X(SKIPPED, "skipped",                                                                                              \
-	    "already-applied records skipped at a worker's start")                                                         \
-	X(QUARANTINED, "quarantined",                                                                                      \
-	    "corrupt index entries, counts or intents a worker repaired or removed at start (shared memory is input too)") \
-	X(ERASED, "erased", "profiles erased on request")                                                                  \
-	X(RETIRED, "retired",                                                                                              \
-	    "profiles removed by the retention sweep (idle past retention_days)")                                          \
-	X(EXPIRED, "expired", "events not learned: older than retention_days")                                             \
-	X(CONSENTS, "consents", "consent decisions recorded")                                                              \
-	X(NO_CONSENT, "no_consent",                                                                                        \
-	    "events not learned: the user has not consented to personalization")                                           \
-	X(DNT, "dnt", "events not learned: marked do-not-track")                                                           \
-	X(SENSITIVE, "sensitive",                                                                                          \
+#define REG_COUNTERS_PROC(X)                                                                                                      \
+	X(APPLIED, "applied", "events applied to profiles")                                                                       \
+	X(BATCHES, "batches", "ring batches taken")                                                                               \
+	X(UNKNOWN_ENTITY, "unknown_entity",                                                                                       \
+	    "events applied whose entity is not in the catalog")                                                                  \
+	X(SLEEPS, "sleeps", "times a worker slept on its doorbell")                                                               \
+	X(RECOVERED, "recovered",                                                                                                 \
+	    "half-applied events rolled back at a worker's start")                                                                \
+	X(SKIPPED, "skipped",                                                                                                     \
+	    "already-applied records skipped at a worker's start")                                                                \
+	X(QUARANTINED, "quarantined",                                                                                             \
+	    "corrupt index entries, counts or intents a worker repaired or removed at start (shared memory is input too)")        \
+	X(RINGS_RESET, "rings_reset",                                                                                             \
+	    "rings whose indices no producer could have left (two processes through one handle): emptied, their records dropped") \
+	X(ERASED, "erased", "profiles erased on request")                                                                         \
+	X(RETIRED, "retired",                                                                                                     \
+	    "profiles removed by the retention sweep (idle past retention_days)")                                                 \
+	X(EXPIRED, "expired", "events not learned: older than retention_days")                                                    \
+	X(CONSENTS, "consents", "consent decisions recorded")                                                                     \
+	X(NO_CONSENT, "no_consent",                                                                                               \
+	    "events not learned: the user has not consented to personalization")                                                  \
+	X(DNT, "dnt", "events not learned: marked do-not-track")                                                                  \
+	X(SENSITIVE, "sensitive",                                                                                                 \
 	    "events not learned: their entity is marked sensitive")
 
 /*

@@ -247,6 +247,11 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 		_erase(r, s, b, e, counters);
 		return;
 	}
+	if (rc == -ERANGE) { /* a time no producer lets through */
+		counters[REG_C_QUARANTINED]++;
+		_done(b, e);
+		return;
+	}
 	if (rc == -ENOENT) { /* do-not-track, or opt-in without consent */
 		counters[e->flags & EVT_F_DNT ? REG_C_DNT : REG_C_NO_CONSENT]++;
 		_done(b, e);
@@ -401,13 +406,21 @@ static inline void _prefetch_record(const struct reg *r, unsigned s,
  * make one. Not for an erasure or a do-not-track event, nor, under
  * opt-in, for anything but a consent that grants something: a user who
  * has not consented leaves no profile behind. -ESTALE: an event older
- * than retention_days, not to be kept at all.
+ * than retention_days, not to be kept at all; -ERANGE: a time outside
+ * the instance's bounds (quarantined).
  */
 static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
     struct prof_ref *ref)
 {
 	if (e->control == EVT_CTL_ERASE || (e->flags & EVT_F_DNT))
 		return -ENOENT;
+	/* Producers check the time; a record written into the ring by
+	 * other means (a forged pen_prepared) is input all the same, and a
+	 * time outside the instance's bounds would reach the profile's
+	 * arithmetic. Refused before it can make a profile. */
+	if (e->time_ms < r->hdr->limits.min_time_ms ||
+	    e->time_ms >= r->hdr->limits.max_time_ms)
+		return -ERANGE;
 	if (!e->control && e->time_ms < reg_shard(r, s)->retain_ms)
 		return -ESTALE;
 	if (e->control == EVT_CTL_EXPOSE) /* counts users with a profile */
@@ -496,6 +509,16 @@ unsigned shard_poll(const struct reg *r, unsigned s, unsigned batch)
 		unsigned n = ring_ready(b);
 		if (!n)
 			continue;
+		if (n > b->ring.mask) {
+			/* More than a ring holds: the producer's tail went
+			 * behind the head (two processes publishing through
+			 * one handle, a forked child, overwrote each other's
+			 * positions). Nothing in it can be told from stale
+			 * records; walking them would take 2^32 steps. */
+			ring_release(b, n);
+			counters[REG_C_RINGS_RESET]++;
+			continue;
+		}
 		if (n > batch)
 			n = batch;
 		/* Release per chunk: producers get room back early. */

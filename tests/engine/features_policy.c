@@ -54,6 +54,15 @@ int main(void)
 	CHECK_NEAR(f[FEAT_CLICK_RATE], 0.4, 1e-6);
 	CHECK_NEAR(f[FEAT_ACT_RATE], 0.25, 1e-6);
 	CHECK_NEAR(f[FEAT_LOCALITY], 0.75, 1e-6);
+	/* Times a forged record can hold: no overflow (UBSan), finite. */
+	{
+		struct lrn_profile q = p;
+		q.first_ms = INT64_MIN;
+		q.last_ms = INT64_MAX;
+		feat_extract(&q, &prm, T0, f);
+		for (unsigned i = 0; i < FEAT_COUNT; i++)
+			CHECK(isfinite(f[i]));
+	}
 	CHECK(strcmp(feat_name(FEAT_LOCALITY), "locality") == 0);
 	CHECK(feat_name(FEAT_COUNT) == NULL);
 
