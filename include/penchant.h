@@ -525,8 +525,13 @@ struct pen_ranked {
  * publish, and makes visible what the handle staged with PEN_DEFER
  * before (one ring, one commit). Returns 0, -EINVAL (bad
  * arguments, unknown strategy or diversifier, an option out of its range,
- * NaN or negative score), -EBUSY (profile
- * stuck mid-write), -ENOMEM.
+ * NaN or negative score; what the rank API refuses too: a user id events
+ * refuse, a context time outside the instance's bounds, a time zone
+ * offset, the context's or an item's, beyond +-1080 minutes), -EBUSY
+ * (profile stuck mid-write), -ECHILD (a handle of the parent after
+ * fork), -ENOMEM. The work grows with n x k (MMR over the best
+ * mmr_pool x k; k = 0 ranks all n): the rank API caps n at
+ * max_candidates, a library caller should too.
  */
 int pen_rerank(pen_t *p, const char *user_id, size_t len,
     const struct pen_context *ctx, const struct pen_candidate *cands, size_t n,

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/clock.h"
 #include "engine/geo.h"
 #include "engine/rank.h"
 #include "ipc/client.h"
@@ -146,13 +147,22 @@ static void _attrs(const struct reg *r, const struct pen_item_attrs *a,
 				   strlen(a->devices[d])));
 }
 
-static void _context(const struct pen_context *c, int64_t now,
-    struct rank_ctx *rc)
+/* The context as the ranker takes it; -EINVAL for a time outside the
+ * instance's bounds or an offset beyond +-18 h (what the rank API and
+ * pen_publish refuse: a narrowing cast would take 66136 for 600). */
+static int _context(const struct reg *r, const struct pen_context *c,
+    int64_t now, struct rank_ctx *rc)
 {
 	memset(rc, 0, sizeof(*rc));
 	rc->time_ms = c && c->time_ms ? c->time_ms : now;
 	if (!c)
-		return;
+		return 0;
+	if ((c->time_ms &&
+		(c->time_ms < r->hdr->limits.min_time_ms ||
+		    c->time_ms >= r->hdr->limits.max_time_ms)) ||
+	    c->tz_offset_min < -CLK_MAX_TZ_MIN ||
+	    c->tz_offset_min > CLK_MAX_TZ_MIN)
+		return -EINVAL;
 	rc->tz_min = (int16_t)c->tz_offset_min;
 	rc->has_location =
 	    c->has_location && geo_valid(c->lat, c->lon) ? true : false;
@@ -166,6 +176,7 @@ static void _context(const struct pen_context *c, int64_t now,
 	_CTX(device, EVT_CTX_DEVICE);
 	_CTX(platform, EVT_CTX_PLATFORM);
 #undef _CTX
+	return 0;
 }
 
 /* Scratch layout of one call: candidates, items, results, the ranker's. */
@@ -408,9 +419,21 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	int rc_ = _options(opt, &ro);
 	if (rc_)
 		return rc_;
+	/* The user as events name one: nothing is ranked or exposed for
+	 * an id no event could have made. */
+	if (evt_user_id_problem(&r->hdr->limits, user_id, len))
+		return -EINVAL;
 	int64_t now = reg_now_wall_ms();
 	struct rank_ctx rc;
-	_context(ctx, now, &rc);
+	if ((rc_ = _context(r, ctx, now, &rc)))
+		return rc_;
+	for (size_t i = 0; i < n; i++) {
+		const struct pen_item_attrs *a = cands[i].attrs;
+		if (a &&
+		    (a->start_tz_min < -CLK_MAX_TZ_MIN ||
+			a->start_tz_min > CLK_MAX_TZ_MIN))
+			return -EINVAL;
+	}
 	struct _scratch s;
 	if ((rc_ = _scratch(p, n, &s)))
 		return rc_;

@@ -438,6 +438,30 @@ int main(int argc, char **argv)
 	    -EINVAL);
 	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, 0, &po, out, NULL),
 	    -EINVAL);
+	/* What the rank API refuses, the library refuses: an offset a
+	 * narrowing cast would take for another (66136 for 600), a time
+	 * outside the instance's bounds, a user no event could name, an
+	 * item's offset out of range; and experiments load a text, not
+	 * NULL. */
+	struct pen_context badc = { .tz_offset_min = 600 + 65536 };
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, &badc, c, N, &po, out, NULL),
+	    -EINVAL);
+	badc = (struct pen_context){ .time_ms = 5000000000000LL };
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, &badc, c, N, &po, out, NULL),
+	    -EINVAL);
+	CHECK_EQ_INT(pen_rerank(p, "a\x01", 2, NULL, c, N, &po, out, NULL),
+	    -EINVAL);
+	CHECK_EQ_INT(pen_rerank(p, "", 0, NULL, c, N, &po, out, NULL), -EINVAL);
+	struct pen_item_attrs far = { .start_tz_min = 2000,
+		.indoor = -1,
+		.group_friendly = -1 };
+	const struct pen_item_attrs *keep = c[0].attrs;
+	c[0].attrs = &far;
+	CHECK_EQ_INT(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL),
+	    -EINVAL);
+	c[0].attrs = keep;
+	CHECK_EQ_INT(pen_experiments_load(p, NULL, 0, NULL, 64), -EINVAL);
+	CHECK_EQ_INT(pen_erase(p, NULL, 0, 100, NULL, NULL, 64), -EINVAL);
 
 	/* Segments: refreshed on request (one segment: every user in it,
 	 * assignment confidence 1). */
