@@ -77,7 +77,8 @@ const char *pen_strerror(int err)
 	case -ENOSPC: return "no free producer slot (raise producer_slots)";
 	case -ENOENT: return "not found";
 	case -EPROTO: return "region layout mismatch";
-	case -EBUSY: return "record busy (its worker is restarting)";
+	case -EBUSY:
+		return "record busy: its writer is restarting, or was held up mid-write on a busy machine (retry)";
 	case -ETIMEDOUT: return "timed out";
 	case -EINPROGRESS:
 		return "the instance is loading its snapshot, not ready yet (pen_wait_ready waits for it)";
@@ -427,7 +428,13 @@ int pen_publish(pen_t *p, const struct pen_event *ev, int flags, char *err,
 {
 	struct pen_prepared rec;
 	int rc = pen_prepare(p, ev, &rec, err, errlen);
-	return rc ? rc : pen_publish_prepared(p, &rec, 1, flags, NULL);
+	if (rc)
+		return rc;
+	/* The refusals of the ring say why too, not only the event's. */
+	if ((rc = pen_publish_prepared(p, &rec, 1, flags, NULL)) && err &&
+	    errlen)
+		snprintf(err, errlen, "%s", pen_strerror(rc));
+	return rc;
 }
 
 int pen_prepare_json(pen_t *p, const char *line, size_t len,
@@ -466,7 +473,12 @@ int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
 {
 	struct pen_prepared rec;
 	int rc = pen_prepare_json(p, line, len, &rec, err, errlen);
-	return rc ? rc : pen_publish_prepared(p, &rec, 1, flags, NULL);
+	if (rc)
+		return rc;
+	if ((rc = pen_publish_prepared(p, &rec, 1, flags, NULL)) && err &&
+	    errlen)
+		snprintf(err, errlen, "%s", pen_strerror(rc));
+	return rc;
 }
 
 int pen_commit(pen_t *p)

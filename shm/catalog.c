@@ -96,7 +96,10 @@ int cat_get(const struct reg *r, uint64_t key, struct cat_item *out)
 			return -ENOENT;
 		if (k != key)
 			continue;
-		/* -EBUSY: its writer died mid-entry; the next load fixes it. */
+		/* The key before the entry: pairs with cat_put's store
+		 * fence (free on x86, needed where loads may pass loads).
+		 * -EBUSY: its writer died mid-entry (cat_lock repairs). */
+		ck_pr_fence_load();
 		return seq_read_copy(&e[i].seq, out, &e[i].it, sizeof(*out));
 	}
 	return -ENOENT;

@@ -185,8 +185,12 @@ static const struct nbr_entry *_entry(const struct reg *r, uint32_t fold)
 	uint32_t mask = slots - 1, i = _hash(fold, mask);
 	for (uint32_t step = 0; step <= mask; step++, i = (i + 1) & mask) {
 		uint32_t have = ck_pr_load_32(&e[i].fold);
-		if (have == fold)
+		if (have == fold) {
+			/* The fold before the sequence and the list (free on
+			 * x86, needed where loads may pass loads). */
+			ck_pr_fence_load();
 			return &e[i];
+		}
 		if (!have)
 			return NULL;
 	}

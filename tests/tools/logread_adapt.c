@@ -119,9 +119,11 @@ static void type_map_parse(void)
 		free(t);
 	}
 	/* bounded: renames past LR_TYPE_MAP_MAX are refused, not dropped */
-	char spec[2048], *p = spec;
+	char spec[2048];
+	size_t at = 0;
 	for (int i = 0; i < LR_TYPE_MAP_MAX; i++)
-		p += sprintf(p, "%sv%d=view", i ? "," : "", i);
+		at += (size_t)snprintf(spec + at, sizeof(spec) - at,
+		    "%sv%d=view", i ? "," : "", i);
 	t = add_msgs(&o, spec, -EINVAL);
 	CHECK(lt_same(t, "P: --type-map: more than 32 verb renames\n"));
 	free(t);
