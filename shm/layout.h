@@ -293,6 +293,10 @@ struct shard_block {
 	uint32_t doorbell; /* futex word: producers bump it to wake wrk s */
 	uint32_t sleeping; /* wrk s sets it before sleeping on doorbell */
 	uint8_t pad2[REG_LINE - 8];
+	uint32_t index_moves; /* wrk s: odd while a deletion shifts index
+			       * entries back (a reader's miss then is
+			       * looked again) */
+	uint8_t pad3[REG_LINE - 4];
 	struct shard_intent intent;
 	struct shard_stats stats;
 } __attribute__((aligned(REG_LINE)));

@@ -70,13 +70,10 @@ int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
 	return prof_read_part(r, key, out, sizeof(*out));
 }
 
-/* Any process: the record of key, found lock-free through the index
- * (*s its shard). 0, -ENOENT, -EIO (a corrupt entry). */
-static int _locate(const struct reg *r, uint64_t key, unsigned *s,
-    uint32_t *rec)
+/* One probe run for key in shard s's index. */
+static int _probe(const struct reg *r, unsigned s, uint64_t key, uint32_t *rec)
 {
-	*s = reg_shard_of(key, r->hdr->geo.shards);
-	const struct prof_index *idx = reg_shard_index(r, *s);
+	const struct prof_index *idx = reg_shard_index(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
 	uint32_t i = prof_probe_start(key, mask + 1);
 	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
@@ -94,22 +91,49 @@ static int _locate(const struct reg *r, uint64_t key, unsigned *s,
 	return -ENOENT;
 }
 
+#define _MOVE_TRIES 4096 /* a dead worker's count stays odd: not forever */
+
+/*
+ * Found lock-free through the index. A deletion shifts the later entries
+ * of its probe run back, one entry at a time (record, then key): a
+ * reader crossing the shift can step past a key that moved behind it,
+ * or take an entry's old key with the record of the key moving in. A
+ * miss while a deletion ran (index_moves odd, or moved: the worker's
+ * count) is looked for again; one that stands is an answer.
+ */
 int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
     size_t bytes)
 {
-	unsigned s;
-	uint32_t rec;
 	if (bytes < offsetof(struct lrn_profile, first_ms) ||
 	    bytes > sizeof(*out))
 		return -EINVAL;
-	int rc = _locate(r, key, &s, &rec);
-	if (rc)
-		return rc;
-	const struct prof_slot *slot = reg_shard_records(r, s) + rec;
-	if ((rc = seq_read_copy(&slot->seq, out, &slot->p, bytes)))
-		return rc;
-	/* A rolled-back insert leaves a blank record behind its key. */
-	return out->user_key == key ? 0 : -ENOENT;
+	unsigned s = reg_shard_of(key, r->hdr->geo.shards);
+	const struct shard_block *sh = reg_shard(r, s);
+	for (unsigned tries = 0;; tries++) {
+		unsigned v = ck_pr_load_uint(&sh->index_moves);
+		ck_pr_fence_load(); /* the count before the entries */
+		uint32_t rec;
+		int rc = _probe(r, s, key, &rec);
+		if (rc == 0) {
+			const struct prof_slot *slot =
+			    reg_shard_records(r, s) + rec;
+			if ((rc = seq_read_copy(&slot->seq, out, &slot->p,
+				 bytes)))
+				return rc;
+			/* Not the key's: a rolled-back insert's blank
+			 * record, or an entry caught mid-move. */
+			if (out->user_key == key)
+				return 0;
+			rc = -ENOENT;
+		}
+		if (rc != -ENOENT)
+			return rc;
+		ck_pr_fence_load(); /* the entries before the re-check */
+		if ((!(v & 1) && ck_pr_load_uint(&sh->index_moves) == v) ||
+		    tries >= _MOVE_TRIES)
+			return -ENOENT;
+		ck_pr_stall();
+	}
 }
 
 void prof_prefetch_index(const struct reg *r, uint64_t key)
@@ -122,9 +146,9 @@ void prof_prefetch_index(const struct reg *r, uint64_t key)
 
 void prof_prefetch_record(const struct reg *r, uint64_t key, size_t bytes)
 {
-	unsigned s;
+	unsigned s = reg_shard_of(key, r->hdr->geo.shards);
 	uint32_t rec;
-	if (_locate(r, key, &s, &rec))
+	if (_probe(r, s, key, &rec)) /* a hint: no retry */
 		return;
 	const char *p = (const char *)(reg_shard_records(r, s) + rec);
 	/* The lock word, then the bytes after it. */
@@ -235,6 +259,10 @@ unsigned prof_repair_seqlocks(const struct reg *r, unsigned s)
 		n++;
 	for (uint32_t i = 0; i < n; i++)
 		fixed += (unsigned)seq_repair(&recs[i].seq);
+	/* A deletion cut short: the entries are as recovery left them. */
+	struct shard_block *sh = reg_shard(r, s);
+	if (sh->index_moves & 1)
+		ck_pr_store_uint(&sh->index_moves, sh->index_moves + 1);
 	return fixed;
 }
 
@@ -263,8 +291,12 @@ static bool _between(uint32_t from, uint32_t h, uint32_t to)
 void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos)
 {
 	struct prof_index *idx = reg_shard_index(r, s);
+	struct shard_block *sh = reg_shard(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
 	uint32_t hole = pos & mask;
+	/* Odd while entries move: a reader's miss meanwhile is no answer. */
+	ck_pr_store_uint(&sh->index_moves, sh->index_moves + 1);
+	ck_pr_fence_store();
 	/* Backward shift: every later entry of the probe run that may move
 	 * into the hole does, so no key is left behind an empty entry. */
 	for (uint32_t j = (hole + 1) & mask, n = 0; n < mask;
@@ -281,6 +313,8 @@ void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos)
 		hole = j;
 	}
 	ck_pr_store_64(&idx[hole].key, 0);
+	ck_pr_fence_store();
+	ck_pr_store_uint(&sh->index_moves, sh->index_moves + 1);
 }
 
 /*

@@ -1,11 +1,13 @@
 /*
  * profiles: the per-shard profile table. Open addressing over a compact
- * index (16-byte entries, load at most 1/2) pointing into dense 512-byte
+ * index (16-byte entries, load at most 1/2) pointing into dense 768-byte
  * records, each behind a sequence lock.
  *
  * Writers: only the worker of the shard (prof_find_or_insert, prof_write_*).
  * Readers: any process (prof_read), lock-free; they never block the writer
- * and retry while a record is being written.
+ * and retry while a record is being written, and look again after a miss
+ * while a deletion was shifting index entries (the shard's index_moves
+ * count), so a present user is never reported missing.
  */
 #ifndef PENCHANT_SHM_PROFILES_H
 #define PENCHANT_SHM_PROFILES_H
@@ -121,7 +123,8 @@ unsigned prof_repair_count(const struct reg *r, unsigned s);
 
 /*
  * Worker of shard s only, at start: forces every odd sequence even (a dead
- * writer's leftovers after rollback). Returns how many were repaired.
+ * writer's leftovers after rollback), the index's deletion count too.
+ * Returns how many records were repaired.
  */
 unsigned prof_repair_seqlocks(const struct reg *r, unsigned s);
 
