@@ -118,8 +118,12 @@ struct _conn {
 	bool fdup;		   /* forward: ... and was committed before */
 	int jidx;		   /* forward: its journal entry, or -1 */
 	unsigned close_reason;	   /* counter to close with after a feed */
-	int64_t last_rx_ms;	   /* monotonic: last bytes received */
+	int64_t last_rx_ms;	   /* monotonic: last activity (an event
+				    * taken, an ack queued, or bytes of an
+				    * object while none was refused since) */
 	int64_t partial_since_ms;  /* first bytes of an unfinished object */
+	bool refused;		   /* an object completed with nothing taken
+				    * since the last event taken */
 	char *buf;		   /* plain recv fallback */
 	struct mp_stream st;	   /* _D_MSGPACK */
 	struct fwd_stream fs;	   /* _D_FORWARD */
@@ -1121,7 +1125,9 @@ static bool _handshake(struct _acc *a, unsigned id, const char **p, size_t *n)
 static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 {
 	struct _conn *c = &a->conns[id];
-	uint64_t objects = a->st.objects;
+	uint64_t objects = a->st.objects, messages = a->st.fwd_messages;
+	uint64_t taken = a->ctr[REG_C_ACC_EVENTS],
+		 acks = a->ctr[REG_C_FWD_ACKS];
 	int rc;
 	if (c->auth_wait) {
 		if (!_handshake(a, id, &p, &n)) {
@@ -1169,10 +1175,29 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 		_waiting_del(a, id);
 		c->last_rx_ms = a->now_ms; /* the pause was ours, not idling */
 	}
-	/* Slowloris guard: an unfinished object has idle_timeout_s to end. */
-	if (!_conn_buffered(c))
+	/*
+	 * Activity is what is taken: an event, or an ack queued (a resent
+	 * chunk answered). Bytes toward an unfinished object count only
+	 * while no object was refused since the last event taken, and the
+	 * object has idle_timeout_s to end (slowloris); a refused object
+	 * renews neither. Else a few clients sending what is refused (a
+	 * nil a minute, "[nil" split over reads) could hold every
+	 * connection for as long as they like.
+	 */
+	bool took =
+	    a->ctr[REG_C_ACC_EVENTS] != taken || a->ctr[REG_C_FWD_ACKS] != acks;
+	bool completed =
+	    a->st.objects != objects || a->st.fwd_messages != messages;
+	if (took)
+		c->refused = false;
+	else if (completed)
+		c->refused = true;
+	bool buffered = _conn_buffered(c) != 0;
+	if (took || (buffered && !c->refused))
+		c->last_rx_ms = a->now_ms;
+	if (!buffered)
 		c->partial_since_ms = 0;
-	else if (a->st.objects != objects || !c->partial_since_ms)
+	else if (took || !c->partial_since_ms)
 		c->partial_since_ms = a->now_ms;
 	return true;
 }
@@ -1243,6 +1268,7 @@ static void _on_accept(struct _acc *a, const struct io_uring_cqe *cqe,
 			c->close_reason = 0;
 			c->last_rx_ms = a->now_ms;
 			c->partial_since_ms = 0;
+			c->refused = false;
 			c->buf = c->out = c->out_old = NULL;
 			c->out_off = c->out_len = c->out_cap = 0;
 			c->auth_wait = false;
@@ -1298,16 +1324,8 @@ static void _on_recv(struct _acc *a, const struct io_uring_cqe *cqe)
 		a->ctr[c->dialect == _D_FORWARD ? REG_C_FWD_BYTES
 						: REG_C_TCP_BYTES] +=
 		    (uint64_t)res;
-		/* Activity is an event taken, or bytes toward an object not
-		 * yet whole (which has idle_timeout_s to end): a client that
-		 * sends only what is refused (a nil a second) is idle, or a
-		 * few could hold every connection for as long as they like. */
-		uint64_t taken = a->ctr[REG_C_ACC_EVENTS];
+		/* _conn_feed says what was activity: not any bytes. */
 		bool open = _conn_feed(a, id, data, (size_t)res);
-		if (open &&
-		    (a->ctr[REG_C_ACC_EVENTS] != taken || _conn_buffered(c) ||
-			c->auth_wait))
-			c->last_rx_ms = a->now_ms;
 		_recycle(a, cqe, _TCP_GID); /* the stream copied what it kept */
 		if (open && !c->paused && !a->stopping && !_send_blocked(c) &&
 		    !c->close_reason)
