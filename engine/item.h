@@ -31,5 +31,9 @@ struct cat_item {
 /* Marked sensitive in the catalog: events on it are never learned, and
  * rankings use nothing of it but the caller's score. */
 #define ITEM_F_SENSITIVE 1u
+/* Left half-written by a catalog load that died, and emptied: nothing of
+ * it is known, so it is kept as sensitive (whatever it was, nothing is
+ * learned from it) and left out of snapshots until a load names it. */
+#define ITEM_F_TORN 2u
 
 #endif

@@ -21,14 +21,17 @@ int cat_lock(const struct reg *r, char *err, size_t errlen)
 	/* No writer is at work now: an entry whose count is odd was left
 	 * mid-write by one that died. Readers spin on it and give up, each
 	 * time, until it is rewritten, and a load that does not name the
-	 * item never would: empty it (its attributes unknown, as they read
-	 * now) so it reads at once. */
+	 * item never would: mark it torn so it reads at once, as an item
+	 * of nothing known, treated as sensitive (it may have been: learn
+	 * nothing of it) and not snapshotted. */
 	struct cat_entry *e = reg_catalog_entries(r);
 	for (uint32_t i = 0; i < r->hdr->geo.catalog_slots; i++) {
 		if (!(ck_pr_load_uint(&e[i].seq.sequence) & 1))
 			continue;
 		seq_write_begin(&e[i].seq); /* moves an odd count by 2 */
 		memset(&e[i].it, 0, sizeof(e[i].it));
+		e[i].it.price_level = 255; /* unknown */
+		e[i].it.flags = ITEM_F_SENSITIVE | ITEM_F_TORN;
 		seq_write_end(&e[i].seq);
 	}
 	return 0;

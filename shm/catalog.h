@@ -19,9 +19,9 @@
 
 /*
  * Takes the writer lock for this process. A lock held by a dead process is
- * taken over, and an entry it left mid-write is emptied (attributes
- * unknown until a load names the item again) so readers stop waiting on
- * it. 0, or -EBUSY with a message naming the holder.
+ * taken over, and an entry it left mid-write is emptied and marked torn
+ * (nothing known of it: treated as sensitive, left out of snapshots,
+ * until a load names the item again) so readers stop waiting on it. 0, or -EBUSY with a message naming the holder.
  */
 int cat_lock(const struct reg *r, char *err, size_t errlen);
 void cat_unlock(const struct reg *r);

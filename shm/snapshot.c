@@ -99,10 +99,11 @@ static int _write_tables(const struct reg *r, struct _sfile *sf,
 			continue;
 		struct _snap_cat c = { .key = key };
 		rc = cat_get(r, key, &c.it);
-		if (rc == -EBUSY) {
-			/* Left half-written by a loader that died: it reads
-			 * as unknown now, and is left out rather than fail
-			 * the snapshot (and the profiles with it). */
+		if (rc == -EBUSY || (!rc && (c.it.flags & ITEM_F_TORN))) {
+			/* Left half-written by a loader that died (not yet
+			 * repaired, or repaired as torn): nothing of it is
+			 * known, and it is left out rather than fail the
+			 * snapshot (and the profiles with it). */
 			rc = 0;
 			continue;
 		}

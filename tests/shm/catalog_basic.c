@@ -260,6 +260,10 @@ int main(void)
 		CHECK_EQ_INT(cb->writer, 0);
 		CHECK_EQ_INT(cat_get(&r, 42, &half), 0);
 		CHECK_EQ_INT(half.item.category, 0);
+		/* nothing known: sensitive (nothing learned of it), price
+		 * unknown, marked torn (left out of snapshots) */
+		CHECK_EQ_INT(half.flags, ITEM_F_SENSITIVE | ITEM_F_TORN);
+		CHECK_EQ_INT(half.price_level, 255);
 	}
 
 	reg_detach(&r);
