@@ -507,11 +507,13 @@ int pen_flush(pen_t *p, unsigned timeout_ms)
 		while (ck_pr_load_64(&b->applied_seq) < p->pr.sh[s].seq) {
 			if (reg_now_mono_ms() > until)
 				return -ETIMEDOUT;
-			/* Stopped, or gone without a stop: nothing will
-			 * apply them, do not wait out the timeout (a stop
-			 * in progress drains them: wait). */
-			if (ck_pr_load_uint(&p->r.hdr->state) == REG_STOPPED ||
-			    _sup_gone(p))
+			/* Stopped, or gone without a stop while running:
+			 * nothing will apply them, do not wait out the
+			 * timeout. A stop in progress drains them (its
+			 * supervisor beats no heartbeat meanwhile): wait. */
+			uint32_t st = ck_pr_load_uint(&p->r.hdr->state);
+			if (st == REG_STOPPED ||
+			    (st == REG_RUNNING && _sup_gone(p)))
 				return -ESHUTDOWN;
 			ring_wake(reg_shard(&p->r, s));
 			struct timespec ts = { 0, 50000 };

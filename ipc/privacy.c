@@ -22,7 +22,10 @@ _Static_assert(PEN_PURPOSE_PERSONALIZATION == EVT_PURPOSE_PERSONALIZATION &&
 	PEN_PURPOSE_ANALYTICS == EVT_PURPOSE_ANALYTICS,
     "public purposes are the engine's");
 
-/* Publishes one control record for key and waits until it is applied. */
+/* Publishes one control record for key and waits until it is applied:
+ * 0, the publish's error (nothing done), or -ETIMEDOUT when it is
+ * published but not applied yet (late, or the instance stopped or died:
+ * its rings are drained when it runs again). */
 static int _control(pen_t *p, uint64_t key, uint8_t control, uint8_t consent,
     unsigned timeout_ms)
 {
@@ -34,7 +37,9 @@ static int _control(pen_t *p, uint64_t key, uint8_t control, uint8_t consent,
 	e.consent = consent;
 	e.scroll_depth = -1.0f;
 	int rc = client_publish_records(p, &e, 1, 0, NULL);
-	return rc ? rc : pen_flush(p, timeout_ms);
+	if (rc)
+		return rc;
+	return pen_flush(p, timeout_ms) ? -ETIMEDOUT : 0;
 }
 
 /*
@@ -185,7 +190,7 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 		snprintf(err, errlen,
 		    "the erasure is incomplete:%s%s%s%s run it again to complete it%s%s",
 		    rep.incomplete & PEN_ERASE_PENDING
-			? " its worker has not applied it yet (it will);"
+			? " it is not applied yet (it will be, by its worker, or when the instance runs again);"
 			: "",
 		    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT
 			? " the snapshot still holds the user ("

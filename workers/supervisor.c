@@ -582,11 +582,14 @@ static int _shutdown(struct _sup *s)
 	_wait_publishers(s);
 	for (unsigned i = 1; i <= h->geo.shards; i++)
 		ring_wake(reg_shard(&s->r, i - 1));
-	/* Workers exit 0 once their column is empty; restart any that die. */
+	/* Workers exit 0 once their column is empty; restart any that die.
+	 * The heartbeat goes on: a long drain is not a dead supervisor. */
 	while (_reap(s, false)) {
 		for (unsigned i = 0; i < h->geo.shards; i++)
 			ring_wake(reg_shard(&s->r, i));
 		usleep(_TICK_MS * 1000);
+		ck_pr_store_64((uint64_t *)&reg_proc(&s->r, 0)->heartbeat_ms,
+		    (uint64_t)reg_now_mono_ms());
 	}
 	ck_pr_store_uint(&h->state, REG_STOPPED);
 	if (s->snap_pid > 0) { /* let a periodic one finish first */

@@ -1,4 +1,4 @@
-/* producer_fork: a forked child's calls on its parent's handle are refused (-ECHILD) and its pen_close leaves the parent's producer slot alone; a ring whose indices no producer could have left (two processes through one slot) is emptied by its worker in one step and counted, not walked for 2^32 records. */
+/* producer_fork: a forked child's calls on its parent's handle are refused (-ECHILD) and its pen_close leaves the parent's producer slot alone; a ring whose indices no producer could have left (two processes through one slot) is emptied by its worker in one step and counted, not walked for 2^32 records; pen_flush waits for a stop in progress and not for a stopped instance. */
 #include <string.h>
 
 #include "ipc/client.h"
@@ -83,6 +83,21 @@ int main(void)
 	CHECK_EQ_INT(c[REG_C_RINGS_RESET], 1);
 	CHECK_EQ_INT(ring_ready(b), 0);
 	CHECK_EQ_INT(c[REG_C_APPLIED], 0);
+
+	/* pen_flush of records nothing will apply: a stop in progress is
+	 * waited for (its drain applies them), a stopped instance is said
+	 * at once, not after the whole timeout. */
+	e = rec(2);
+	CHECK_EQ_INT(client_publish_records(g_h, &e, 1, 0, &done), 0);
+	ck_pr_store_uint(&g_r.hdr->state, REG_DRAINING);
+	int64_t t0 = st_mono_ns();
+	CHECK_EQ_INT(pen_flush(g_h, 300), -ETIMEDOUT);
+	CHECK(st_mono_ns() - t0 >= 300000000LL);
+	ck_pr_store_uint(&g_r.hdr->state, REG_STOPPED);
+	t0 = st_mono_ns();
+	CHECK_EQ_INT(pen_flush(g_h, 30000), -ESHUTDOWN);
+	CHECK(st_mono_ns() - t0 < 10000000000LL);
+	ck_pr_store_uint(&g_r.hdr->state, REG_RUNNING);
 
 	pen_close(&g_h);
 	CHECK_EQ_INT(owner(1), 0);
