@@ -19,11 +19,20 @@ int expb_lock(const struct reg *r, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	/* No loader is writing now: an odd count is a dead one's, left
-	 * mid-definition. Even it, so readers stop giving up on the slot;
-	 * the load rewrites what it keeps. */
+	 * mid-definition (part old, part new, counts maybe half reset).
+	 * The slot is stopped and its run ended (a new generation), so
+	 * readers stop giving up on it and nothing is served from half a
+	 * definition; the load rewrites what it keeps. */
 	struct exp_block *b = reg_experiments(r);
-	for (unsigned i = 0; i < EXP_MAX; i++)
-		seq_repair(&b->slot[i].seq);
+	for (unsigned i = 0; i < EXP_MAX; i++) {
+		struct exp_slot *sl = &b->slot[i];
+		if (!(ck_pr_load_uint(&sl->seq.sequence) & 1))
+			continue;
+		seq_write_begin(&sl->seq); /* moves an odd count by 2 */
+		ck_pr_store_uint(&sl->active, 0);
+		sl->generation++;
+		seq_write_end(&sl->seq);
+	}
 	return 0;
 }
 

@@ -27,8 +27,8 @@
 
 /* The writer lock of the definitions (one loader at a time); 0 or -EBUSY
  * with a message naming the holder. A dead holder's lock is taken over,
- * and a definition it left mid-write (its count odd) is made readable
- * again (the load rewrites it, or leaves it inactive). */
+ * and a definition it left mid-write (its count odd) is stopped, its run
+ * ended, and readable again (the load rewrites it, or leaves it). */
 int expb_lock(const struct reg *r, char *err, size_t errlen);
 void expb_unlock(const struct reg *r);
 

@@ -79,6 +79,9 @@ int main(void)
 	CHECK_EQ_INT(b->writer, 0);
 	CHECK_EQ_INT(b->version, loads);
 	CHECK_EQ_INT(expb_read(&r, 0, &v), 0);
+	/* half a definition is served to nobody: stopped, its run ended */
+	CHECK(!v.active && v.generation == 2);
+	CHECK_EQ_INT(choose(&r), -1);
 	CHECK(!expb_reclaim(&r)); /* free: nothing to do */
 	/* Or the next loader, which evens the count before it writes: its
 	 * own write ends even. */
@@ -87,6 +90,7 @@ int main(void)
 	load(&r, &d);
 	CHECK_EQ_INT(sl->seq.sequence & 1, 0);
 	CHECK_EQ_INT(expb_read(&r, 0, &v), 0);
+	CHECK(v.active);
 	CHECK_EQ_INT(choose(&r), 0);
 
 	/* A look: of this run. */
