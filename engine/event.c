@@ -549,7 +549,15 @@ static enum evt_reason _check_lengths(struct _build *b)
  * or other C0, DEL or C1 control characters, or two different keys could
  * display as the same name.
  */
+static bool _valid_text(struct evt_str s, bool c1_ok);
+
 static bool _valid_id(struct evt_str s)
+{
+	return _valid_text(s, false);
+}
+
+/* _valid_id's rule; c1_ok lets C1 controls through (lookups). */
+static bool _valid_text(struct evt_str s, bool c1_ok)
 {
 	const unsigned char *p = (const unsigned char *)s.p;
 	size_t i = 0, n = s.len;
@@ -582,7 +590,7 @@ static bool _valid_id(struct evt_str s)
 		/* C1 controls (U+0080..U+009F) are control bytes as much as
 		 * C0's: a terminal acts on them when a name is printed. */
 		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp < 0xa0 && !c1_ok))
 			return false;
 		i += need + 1;
 	}
@@ -601,9 +609,14 @@ const char *evt_user_id_problem(const struct evt_limits *lim, const char *id,
 		return "empty";
 	if (len > lim->max_id_len)
 		return "longer than max_id_len";
-	return _valid_id((struct evt_str){ id, len })
+	return evt_user_text_ok(id, len)
 	    ? NULL
 	    : "not UTF-8 text without control bytes";
+}
+
+bool evt_user_text_ok(const char *s, size_t len)
+{
+	return _valid_text((struct evt_str){ s, len }, true);
 }
 
 static bool _is_consent(struct evt_str s)

@@ -402,11 +402,19 @@ uint32_t evt_tag_id(const char *name, size_t len);
 bool evt_text_ok(const char *s, size_t len);
 
 /*
- * Why events would refuse id[0..len) as a user id under lim ("empty",
- * "longer than max_id_len", "not UTF-8 text without control bytes"), or
- * NULL when they take it: what names a user elsewhere (erasure, consent,
- * export, a profile read) is checked by the same rule, so nothing is done
- * or recorded for a user no event could have made.
+ * Whether s[0..len) may name a user to look up (read, erase, export,
+ * consent, rank): evt_text_ok's rule, but C1 controls are let through.
+ * Events took them before they were refused: a user named with one
+ * stays reachable, above all for an erasure.
+ */
+bool evt_user_text_ok(const char *s, size_t len);
+
+/*
+ * Why id[0..len) could name no user under lim ("empty", "longer than
+ * max_id_len", "not UTF-8 text without control bytes"), or NULL: what
+ * names a user (erasure, consent, export, a profile read, a ranking) is
+ * checked so, and nothing is done or recorded for a user no event could
+ * have made (C1 controls pass: evt_user_text_ok).
  */
 const char *evt_user_id_problem(const struct evt_limits *lim, const char *id,
     size_t len);

@@ -410,7 +410,7 @@ static bool _user_of(struct _srv *s, struct MHD_Connection *conn,
 	else if ((size_t)*n > max)
 		*r = _refuse(s, conn, 400, "user",
 		    "too_long: the user id has more than %zu bytes", max);
-	else if (user[*n] = 0, !evt_text_ok(user, (size_t)*n))
+	else if (user[*n] = 0, !evt_user_text_ok(user, (size_t)*n))
 		*r = _refuse(s, conn, 400, "user",
 		    "bad_id: the user id must be UTF-8 without control bytes");
 	else

@@ -772,7 +772,17 @@ static void test_ids(void)
 		in = base();
 		in.session_id = (struct evt_str){ ids[i].s, ids[i].len };
 		CHECK_EQ_INT(build(&in, &r, &f), want);
+		CHECK_EQ_INT(evt_text_ok(ids[i].s, ids[i].len), ids[i].ok);
 	}
+	/* A user is looked up (read, erased, exported) by what events took
+	 * before C1 controls were refused: C1 passes there, nothing else
+	 * more than events take. */
+	struct evt_limits lim = evt_limits_default();
+	CHECK(evt_user_text_ok("u\xc2\x85", 3));
+	CHECK(evt_user_id_problem(&lim, "u\xc2\x85", 3) == NULL);
+	CHECK(!evt_user_text_ok("u\x01", 2));
+	CHECK(!evt_user_text_ok("\xff", 1));
+	CHECK(evt_user_id_problem(&lim, "u\x7f", 2) != NULL);
 }
 
 int main(void)
