@@ -359,6 +359,11 @@ unsigned shard_recover(const struct reg *r, unsigned s)
 		struct ring_block *b = reg_ring(r, p, s);
 		uint64_t applied = ck_pr_load_64(&b->applied_seq);
 		unsigned n = ring_ready(b), k = 0;
+		if (n > b->ring.mask) { /* broken indices: see shard_poll */
+			ring_release(b, n);
+			counters[REG_C_RINGS_RESET]++;
+			continue;
+		}
 		while (k < n && ring_peek(b, k)->seq < applied)
 			k++;
 		if (k)

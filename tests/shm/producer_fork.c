@@ -83,6 +83,15 @@ int main(void)
 	CHECK_EQ_INT(c[REG_C_RINGS_RESET], 1);
 	CHECK_EQ_INT(ring_ready(b), 0);
 	CHECK_EQ_INT(c[REG_C_APPLIED], 0);
+	/* The same met by a worker's recovery at its start, whose skip of
+	 * applied records would walk every stale one below applied_seq. */
+	uint64_t applied = b->applied_seq;
+	ck_pr_store_64(&b->applied_seq, UINT64_MAX);
+	ck_pr_store_uint(&b->ring.p_tail, b->ring.c_head - 3);
+	CHECK_EQ_INT(shard_recover(&g_r, 0), 0);
+	CHECK_EQ_INT(c[REG_C_RINGS_RESET], 2);
+	CHECK_EQ_INT(ring_ready(b), 0);
+	ck_pr_store_64(&b->applied_seq, applied);
 
 	/* pen_flush of records nothing will apply: a stop in progress is
 	 * waited for (its drain applies them), a stopped instance is said
