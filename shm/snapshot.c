@@ -205,7 +205,8 @@ int snap_write(const struct reg *r, const char *path, struct snap_stats *st,
     char *err, size_t errlen)
 {
 	int lk = _lock(path);
-	_sweep_tmp(path);
+	if (lk >= 0) /* only under the lock: no writer's file is live */
+		_sweep_tmp(path);
 	int rc = _write(r, path, st, err, errlen);
 	_unlock(lk);
 	return rc;
@@ -465,7 +466,8 @@ int snap_erase(const struct reg *r, const char *path, uint64_t user_key,
 	 * so no file yet) may hold the user; once it is in place, it is
 	 * rewritten below. */
 	int lk = _lock(path);
-	_sweep_tmp(path);
+	if (lk >= 0) /* only under the lock: no writer's file is live */
+		_sweep_tmp(path);
 	int rc = access(path, F_OK)
 	    ? -ENOENT
 	    : _erase(r, path, user_key, found, err, errlen);

@@ -294,8 +294,10 @@ static void _profile_value(pen_t *p, const char *user,
 	free(buf);
 }
 
-/* Prints the export; false when it could not be recorded (why in err). */
-static bool _export(pen_t *p, const char *user, char *why, size_t whylen)
+/* Prints the export; false when it could not be recorded (why in err).
+ * *snap_bad: the snapshot could not be read (its error in the export). */
+static bool _export(pen_t *p, const char *user, char *why, size_t whylen,
+    bool *snap_bad)
 {
 	const struct reg *r = client_region(p);
 	const struct reg_header *h = r->hdr;
@@ -324,8 +326,18 @@ static bool _export(pen_t *p, const char *user, char *why, size_t whylen)
 	_profile_value(p, user, have ? &live : NULL);
 	printf(",\"snapshot\":{\"path\":");
 	cli_json_str(snap);
+	/* A snapshot it could not read is no snapshot without the user:
+	 * said, with why (an answer to an access request is complete or
+	 * says what it lacks). */
+	*snap_bad = src < 0 && src != -ENOENT;
+	if (*snap_bad) {
+		printf(",\"error\":");
+		cli_json_str(err);
+	}
 	printf(",\"holds_profile\":%s,\"profile\":",
-	    src == 0 && disk.events ? "true" : "false");
+	    *snap_bad			  ? "null"
+		: src == 0 && disk.events ? "true"
+					  : "false");
 	_profile_value(p, user, src == 0 ? &disk : NULL);
 	printf("},\"segment\":");
 	struct pen_user_segment us;
@@ -359,8 +371,10 @@ int cli_export(const struct cli *c, int argc, char **argv)
 		"(docs/PRIVACY.md, \"Export\"): consent, the profile in shared memory\n"
 		"and the copy in the snapshot on disk, the segment, and the audit\n"
 		"trail's lines about the user. The export is recorded in the audit\n"
-		"trail. Exit 0 ok (also when nothing is held), 1 exported but not\n"
-		"recorded in the audit trail (a warning says why), 3 unreachable.\n"))
+		"trail. Exit 0 ok (also when nothing is held), 1 exported but\n"
+		"incomplete or not recorded (the snapshot could not be read, or\n"
+		"the audit trail appended to: a warning says which), 3\n"
+		"unreachable.\n"))
 		return CLI_OK;
 	bool json = true;
 	const char *user;
@@ -380,13 +394,15 @@ int cli_export(const struct cli *c, int argc, char **argv)
 		return CLI_UNREACHABLE;
 	}
 	char why[512];
-	bool recorded = _export(p, user, why, sizeof(why));
+	bool snap_bad = false;
+	bool recorded = _export(p, user, why, sizeof(why), &snap_bad);
 	pen_close(&p);
-	if (!recorded) {
+	if (snap_bad)
+		fprintf(stderr,
+		    "penchant export: warning: the snapshot could not be read (its error is in the export): the export lacks what it holds\n");
+	if (!recorded)
 		fprintf(stderr,
 		    "penchant export: warning: exported, but not in the audit trail: %s\n",
 		    why);
-		return CLI_PARTIAL;
-	}
-	return CLI_OK;
+	return snap_bad || !recorded ? CLI_PARTIAL : CLI_OK;
 }

@@ -126,6 +126,13 @@ def part_erase_incomplete(daemon, pen, d):
         shutil.copyfile(snap, left)
         check(scan(left, key) > 0, "a leftover copy holds dora")
         os.chmod(snap, 0o644)
+        r = x.cli("export", "dora")
+        ex = json.loads(r.stdout or "{}")
+        check(r.returncode == 1 and ex["snapshot"]["holds_profile"] is None
+              and "mode 0600" in ex["snapshot"].get("error", "") and
+              "could not be read" in r.stderr,
+              "an export whose snapshot cannot be read says so: exit %d, %s"
+              % (r.returncode, json.dumps(ex.get("snapshot"))[:200]))
         r = x.cli("erase", "dora", "--json")
         er = json.loads(r.stdout or "{}")
         check(r.returncode == 1 and er.get("complete") is False and
