@@ -710,8 +710,13 @@ static bool _cross_origin(struct MHD_Connection *conn, const char *host)
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Sec-Fetch-Site");
-	if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none"))
-		return true;
+	/* A browser that says where the request comes from is believed
+	 * (behind a reverse proxy that rewrites Host, Origin and Host
+	 * differ for the server's own pages); one that does not is judged
+	 * by its Origin against the Host. */
+	if (site)
+		return strcasecmp(site, "same-origin") &&
+		    strcasecmp(site, "none");
 	if (!origin)
 		return false;
 	size_t skip = !strncasecmp(origin, "http://", 7) ? 7
@@ -841,12 +846,13 @@ static enum MHD_Result _start_request(struct _srv *s,
 		q->answered = true;
 		return _refuse(s, conn, 400, "", "malformed: %s", why);
 	}
-	if (!get && q->route != _R_NOT_ALLOWED && _cross_origin(conn, host)) {
+	if ((q->route == _R_RANK || q->route == _R_ERASE) &&
+	    _cross_origin(conn, host)) {
 		q->answered = true;
 		_count(s, REG_C_SRV_HTTP_CROSS_ORIGIN, 1);
 		return _refuse(s, conn, 403, "",
 		    "cross_origin: a %s from a page of another origin is refused (no page but this server's own may rank or erase through a visitor's browser)",
-		    post ? "POST" : "DELETE");
+		    q->route == _R_RANK ? "POST" : "DELETE");
 	}
 	if (cl) { /* a declared size over the cap is refused unread */
 		char *end;
