@@ -168,6 +168,8 @@ void pen_close(pen_t **pp)
 
 static int _claim_slot(pen_t *p)
 {
+	if (_forked(p)) /* a slot claimed in a child would be the parent's */
+		return -ECHILD;
 	const struct reg_geometry *g = &p->r.hdr->geo;
 	for (unsigned s = g->acceptor_slots; s < g->producer_slots; s++) {
 		struct reg_producer *pr = reg_producer(&p->r, s);

@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "shm/profiles.h"
+#include "shm/secret.h"
 #include "shm/seqlock.h"
 #include "shm/snapshot.h"
 
@@ -310,9 +311,17 @@ int nbrs_save(const struct nbrs_feed *f, const char *path, char *err,
 static int _read_file(const char *path, struct _file_hdr *h,
     unsigned char **body, size_t *len, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "re");
+	/* The instance's own file, as a snapshot: a planted one would
+	 * steer every ranking's neighbours. */
+	int fd = sec_open_private(path,
+	    "fix it (chown, chmod 600), or move it aside to count anew", err,
+	    errlen);
+	if (fd < 0)
+		return fd;
+	FILE *fp = fdopen(fd, "r");
 	if (!fp) {
 		int e = errno;
+		close(fd);
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
 		return -e;
 	}

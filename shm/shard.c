@@ -422,9 +422,12 @@ static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
 	/* Producers check the time; a record written into the ring by
 	 * other means (a forged pen_prepared) is input all the same, and a
 	 * time outside the instance's bounds would reach the profile's
-	 * arithmetic. Refused before it can make a profile. */
-	if (e->time_ms < r->hdr->limits.min_time_ms ||
-	    e->time_ms >= r->hdr->limits.max_time_ms)
+	 * arithmetic. Refused before it can make a profile. Control records
+	 * (consent, exposure) carry the wall clock and learn nothing by
+	 * it: a clock before 2000 must not lose a consent change. */
+	if (!e->control &&
+	    (e->time_ms < r->hdr->limits.min_time_ms ||
+		e->time_ms >= r->hdr->limits.max_time_ms))
 		return -ERANGE;
 	if (!e->control && e->time_ms < reg_shard(r, s)->retain_ms)
 		return -ESTALE;

@@ -132,6 +132,20 @@ static void _keep(struct reg *r, struct nbrs_feed *f)
 	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
 	CHECK(nbrs_load(&g, r, path, err, sizeof(err)) < 0);
 	nbrs_feed_free(&g);
+	/* not the instance's own file (others may write it, a link):
+	 * refused, as a snapshot is */
+	REQUIRE(nbrs_save(f, path, err, sizeof(err)) == 0);
+	REQUIRE(chmod(path, 0664) == 0);
+	REQUIRE(nbrs_feed_init(&g, r, &_prm) == 0);
+	CHECK_EQ_INT(nbrs_load(&g, r, path, err, sizeof(err)), -EPERM);
+	CHECK(strstr(err, "mode 0600") != NULL);
+	REQUIRE(chmod(path, 0600) == 0);
+	char link[80];
+	snprintf(link, sizeof(link), "%s/link.nbr", dir);
+	REQUIRE(symlink(path, link) == 0);
+	CHECK_EQ_INT(nbrs_load(&g, r, link, err, sizeof(err)), -ELOOP);
+	unlink(link);
+	nbrs_feed_free(&g);
 	/* other settings: refused, naming both */
 	REQUIRE(nbrs_save(f, path, err, sizeof(err)) == 0);
 	struct nbr_params other = _prm;

@@ -10,7 +10,7 @@
 #define DEPTH 8
 
 static struct reg g_r;
-static pen_t *g_h;
+static pen_t *g_h, *g_idle; /* g_idle never published: no slot yet */
 
 static struct evt_record rec(uint64_t i)
 {
@@ -46,6 +46,9 @@ static int child(void *arg)
 	bad += ring_backlog(reg_ring(&g_r, 1, 0)) != before;
 	pen_close(&g_h);
 	bad += owner(1) != (int32_t)getppid();
+	/* a handle with no slot yet claims none in the child */
+	bad += client_publish_records(g_idle, &e, 1, 0, &done) != -ECHILD;
+	bad += owner(2) != 0;
 	if (bad)
 		fprintf(stderr, "child: %d checks failed\n", bad);
 	return bad ? 1 : 0;
@@ -61,6 +64,7 @@ int main(void)
 	size_t done = 0;
 	st_create(&g_r, inst, &g, REG_RUNNING);
 	REQUIRE(pen_open(inst, &g_h, err, sizeof(err)) == 0);
+	REQUIRE(pen_open(inst, &g_idle, err, sizeof(err)) == 0);
 	struct evt_record e = rec(0);
 	CHECK_EQ_INT(client_publish_records(g_h, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(owner(1), getpid());
@@ -109,6 +113,7 @@ int main(void)
 	ck_pr_store_uint(&g_r.hdr->state, REG_RUNNING);
 
 	pen_close(&g_h);
+	pen_close(&g_idle);
 	CHECK_EQ_INT(owner(1), 0);
 	reg_detach(&g_r);
 	reg_unlink(inst);
