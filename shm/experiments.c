@@ -28,9 +28,14 @@ int expb_lock(const struct reg *r, char *err, size_t errlen)
 		struct exp_slot *sl = &b->slot[i];
 		if (!(ck_pr_load_uint(&sl->seq.sequence) & 1))
 			continue;
+		/* A real end: no counts carried into a next run (its users
+		 * counted again under a new tag), and no name, so a load
+		 * of the same test starts it fresh. */
 		seq_write_begin(&sl->seq); /* moves an odd count by 2 */
 		ck_pr_store_uint(&sl->active, 0);
 		sl->generation++;
+		memset(sl->arm, 0, sizeof(sl->arm));
+		memset(sl->def.name, 0, sizeof(sl->def.name));
 		seq_write_end(&sl->seq);
 	}
 	return 0;

@@ -129,9 +129,12 @@ int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
 		if (rc != -ENOENT)
 			return rc;
 		ck_pr_fence_load(); /* the entries before the re-check */
-		if ((!(v & 1) && ck_pr_load_uint(&sh->index_moves) == v) ||
-		    tries >= _MOVE_TRIES)
+		if (!(v & 1) && ck_pr_load_uint(&sh->index_moves) == v)
 			return -ENOENT;
+		/* Deletions all along: no answer (as a record stuck
+		 * mid-write), not a false "not found". */
+		if (tries >= _MOVE_TRIES)
+			return -EBUSY;
 		ck_pr_stall();
 	}
 }
@@ -294,8 +297,11 @@ void prof_index_delete(const struct reg *r, unsigned s, uint32_t pos)
 	struct shard_block *sh = reg_shard(r, s);
 	const uint32_t mask = r->hdr->geo.index_slots - 1;
 	uint32_t hole = pos & mask;
-	/* Odd while entries move: a reader's miss meanwhile is no answer. */
-	ck_pr_store_uint(&sh->index_moves, sh->index_moves + 1);
+	/* Odd while entries move: a reader's miss meanwhile is no answer.
+	 * Left odd by a worker that died moving (recovery deletes before it
+	 * repairs): it stays odd, by 2. */
+	unsigned moves = sh->index_moves;
+	ck_pr_store_uint(&sh->index_moves, moves & 1 ? moves + 2 : moves + 1);
 	ck_pr_fence_store();
 	/* Backward shift: every later entry of the probe run that may move
 	 * into the hole does, so no key is left behind an empty entry. */

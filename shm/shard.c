@@ -247,7 +247,7 @@ static void _apply(const struct reg *r, unsigned s, unsigned producer,
 		_erase(r, s, b, e, counters);
 		return;
 	}
-	if (rc == -ERANGE) { /* a time no producer lets through */
+	if (rc == -ERANGE) { /* a time or control no producer makes */
 		counters[REG_C_QUARANTINED]++;
 		_done(b, e);
 		return;
@@ -425,10 +425,11 @@ static int _resolve(const struct reg *r, unsigned s, const struct evt_record *e,
 	 * arithmetic. Refused before it can make a profile. Control records
 	 * (consent, exposure) carry the wall clock and learn nothing by
 	 * it: a clock before 2000 must not lose a consent change. */
-	if (!e->control &&
-	    (e->time_ms < r->hdr->limits.min_time_ms ||
-		e->time_ms >= r->hdr->limits.max_time_ms))
-		return -ERANGE;
+	if (e->control > EVT_CTL_EXPOSE ||
+	    (!e->control &&
+		(e->time_ms < r->hdr->limits.min_time_ms ||
+		    e->time_ms >= r->hdr->limits.max_time_ms)))
+		return -ERANGE; /* nor a control record no producer makes */
 	if (!e->control && e->time_ms < reg_shard(r, s)->retain_ms)
 		return -ESTALE;
 	if (e->control == EVT_CTL_EXPOSE) /* counts users with a profile */

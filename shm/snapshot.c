@@ -99,14 +99,14 @@ static int _write_tables(const struct reg *r, struct _sfile *sf,
 			continue;
 		struct _snap_cat c = { .key = key };
 		rc = cat_get(r, key, &c.it);
-		if (rc == -EBUSY || (!rc && (c.it.flags & ITEM_F_TORN))) {
-			/* Left half-written by a loader that died (not yet
-			 * repaired, or repaired as torn): nothing of it is
-			 * known, and it is left out rather than fail the
-			 * snapshot (and the profiles with it). */
-			rc = 0;
-			continue;
-		}
+		/* Mid-write after a long wait: a loader that died (its lock
+		 * taken over now marks the entry torn), or a live one held
+		 * up on a busy machine (the snapshot fails, as it did; the
+		 * next one finds the entry whole). */
+		if (rc == -EBUSY && cat_reclaim(r))
+			rc = cat_get(r, key, &c.it);
+		if (!rc && (c.it.flags & ITEM_F_TORN))
+			continue; /* nothing of it is known: left out */
 		if (!rc) {
 			rc = _put(sf, &c, sizeof(c));
 			h->catalog++;

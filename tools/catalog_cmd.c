@@ -51,9 +51,11 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	 * millisecond apart, they would rank apart on equal scores). */
 	struct cat_item old;
 	uint64_t key = evt_entity_key(ci->id.p, ci->id.len);
-	it->added_ms = ci->has_added	 ? ci->added_ms
-	    : cat_get(r, key, &old) == 0 ? old.added_ms
-					 : now_ms;
+	/* A torn entry (a load that died) knows no first time: now. */
+	bool known = cat_get(r, key, &old) == 0 && !(old.flags & ITEM_F_TORN);
+	it->added_ms = ci->has_added ? ci->added_ms
+	    : known		     ? old.added_ms
+				     : now_ms;
 	if (ci->has_location &&
 	    geo_encode(ci->lat, ci->lon, r->hdr->limits.geo_precision,
 		&it->geo_cell))

@@ -1126,8 +1126,7 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 {
 	struct _conn *c = &a->conns[id];
 	uint64_t objects = a->st.objects, messages = a->st.fwd_messages;
-	uint64_t taken = a->ctr[REG_C_ACC_EVENTS],
-		 acks = a->ctr[REG_C_FWD_ACKS];
+	uint64_t taken = a->ctr[REG_C_ACC_EVENTS];
 	int rc;
 	if (c->auth_wait) {
 		if (!_handshake(a, id, &p, &n)) {
@@ -1176,16 +1175,18 @@ static bool _conn_feed(struct _acc *a, unsigned id, const char *p, size_t n)
 		c->last_rx_ms = a->now_ms; /* the pause was ours, not idling */
 	}
 	/*
-	 * Activity is what is taken: an event, or an ack queued (a resent
-	 * chunk answered). Bytes toward an unfinished object count only
+	 * Activity is what is taken: an event. (Not an ack: any message
+	 * with a chunk id is acked, an empty one too; a client resending
+	 * only chunks already committed for idle_timeout_s is closed, and
+	 * resends the rest on a new connection.) Bytes toward an unfinished
+	 * object count only
 	 * while no object was refused since the last event taken, and the
 	 * object has idle_timeout_s to end (slowloris); a refused object
 	 * renews neither. Else a few clients sending what is refused (a
 	 * nil a minute, "[nil" split over reads) could hold every
 	 * connection for as long as they like.
 	 */
-	bool took =
-	    a->ctr[REG_C_ACC_EVENTS] != taken || a->ctr[REG_C_FWD_ACKS] != acks;
+	bool took = a->ctr[REG_C_ACC_EVENTS] != taken;
 	bool completed =
 	    a->st.objects != objects || a->st.fwd_messages != messages;
 	if (took)

@@ -65,6 +65,23 @@ int main(void)
 	st_create(&g_r, inst, &g, REG_RUNNING);
 	REQUIRE(pen_open(inst, &g_h, err, sizeof(err)) == 0);
 	REQUIRE(pen_open(inst, &g_idle, err, sizeof(err)) == 0);
+	/* Records no producer makes (written into a ring by other means):
+	 * a time out of the instance's bounds, a control of no kind; each
+	 * quarantined before it makes a profile. */
+	{
+		struct evt_record odd[2] = { rec(3), rec(4) };
+		odd[0].time_ms = INT64_MIN;
+		odd[1].control = 9;
+		odd[1].time_ms = INT64_MIN;
+		const uint64_t *wc =
+		    reg_proc(&g_r, reg_proc_worker(&g_r, 0))->counters;
+		uint64_t q = wc[REG_C_QUARANTINED];
+		CHECK_EQ_INT(client_publish_records(g_h, odd, 2, 0, &done), 0);
+		CHECK_EQ_INT(shard_poll(&g_r, 0, 64), 2);
+		CHECK_EQ_INT(wc[REG_C_QUARANTINED], q + 2);
+		CHECK_EQ_INT(reg_shard(&g_r, 0)->count, 0);
+	}
+
 	struct evt_record e = rec(0);
 	CHECK_EQ_INT(client_publish_records(g_h, &e, 1, 0, &done), 0);
 	CHECK_EQ_INT(owner(1), getpid());
