@@ -7,7 +7,8 @@
  * Readers: any process (prof_read), lock-free; they never block the writer
  * and retry while a record is being written, and look again after a miss
  * while a deletion was shifting index entries (the shard's index_moves
- * count), so a present user is never reported missing.
+ * count), so a present user is never reported missing (-EBUSY when
+ * deletions never pause for thousands of tries).
  */
 #ifndef PENCHANT_SHM_PROFILES_H
 #define PENCHANT_SHM_PROFILES_H
