@@ -425,18 +425,22 @@ out:
 	return rc;
 }
 
+/* One prepared event; the ring's refusals say why too, as the event's. */
+static int _publish_one(pen_t *p, const struct pen_prepared *rec, int flags,
+    char *err, size_t errlen)
+{
+	int rc = pen_publish_prepared(p, rec, 1, flags, NULL);
+	if (rc && err && errlen)
+		snprintf(err, errlen, "%s", pen_strerror(rc));
+	return rc;
+}
+
 int pen_publish(pen_t *p, const struct pen_event *ev, int flags, char *err,
     size_t errlen)
 {
 	struct pen_prepared rec;
 	int rc = pen_prepare(p, ev, &rec, err, errlen);
-	if (rc)
-		return rc;
-	/* The refusals of the ring say why too, not only the event's. */
-	if ((rc = pen_publish_prepared(p, &rec, 1, flags, NULL)) && err &&
-	    errlen)
-		snprintf(err, errlen, "%s", pen_strerror(rc));
-	return rc;
+	return rc ? rc : _publish_one(p, &rec, flags, err, errlen);
 }
 
 int pen_prepare_json(pen_t *p, const char *line, size_t len,
@@ -475,12 +479,7 @@ int pen_publish_json(pen_t *p, const char *line, size_t len, int flags,
 {
 	struct pen_prepared rec;
 	int rc = pen_prepare_json(p, line, len, &rec, err, errlen);
-	if (rc)
-		return rc;
-	if ((rc = pen_publish_prepared(p, &rec, 1, flags, NULL)) && err &&
-	    errlen)
-		snprintf(err, errlen, "%s", pen_strerror(rc));
-	return rc;
+	return rc ? rc : _publish_one(p, &rec, flags, err, errlen);
 }
 
 int pen_commit(pen_t *p)
