@@ -61,27 +61,6 @@ void expb_repair_looks(const struct reg *r)
 		seq_repair(&b->slot[i].look_seq);
 }
 
-/* A bounded wait for an even count (a live writer finishes within it, a
- * dead one's count stays odd): the count, or -1. */
-static long _read_begin(const struct ck_sequence *sq)
-{
-	for (unsigned spins = 0; spins < SEQ_READ_SPINS; spins++) {
-		unsigned v = ck_pr_load_uint(&sq->sequence);
-		if (!(v & 1)) {
-			ck_pr_fence_load(); /* the count before the data */
-			return v;
-		}
-		ck_pr_stall();
-	}
-	return -1;
-}
-
-static bool _read_retry(const struct ck_sequence *sq, long v)
-{
-	ck_pr_fence_load(); /* the data before the re-check */
-	return ck_pr_load_uint(&sq->sequence) != (unsigned)v;
-}
-
 void expb_unlock(const struct reg *r)
 {
 	struct exp_block *b = reg_experiments(r);
@@ -214,7 +193,7 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 	const struct exp_slot *sl = &reg_experiments(r)->slot[i];
 	memset(out, 0, sizeof(*out));
 	for (int tries = 0; tries < 1000; tries++) {
-		long v = _read_begin(&sl->seq);
+		long v = seq_read_begin(&sl->seq);
 		if (v < 0)
 			return -EBUSY;
 		out->active = ck_pr_load_uint(&sl->active);
@@ -223,16 +202,16 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 		out->def = sl->def;
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
 			_counts(&sl->arm[k], &out->counts[k]);
-		if (_read_retry(&sl->seq, v))
+		if (seq_read_retry(&sl->seq, v))
 			continue;
-		if ((v = _read_begin(&sl->look_seq)) < 0)
+		if ((v = seq_read_begin(&sl->look_seq)) < 0)
 			return -EBUSY;
 		uint64_t look_gen = sl->look_gen;
 		out->look = sl->look;
 		out->bandit = sl->bandit != 0;
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
 			out->weights[k] = sl->weights[k];
-		if (_read_retry(&sl->look_seq, v))
+		if (seq_read_retry(&sl->look_seq, v))
 			continue;
 		if (look_gen != out->generation) { /* of a run before */
 			memset(&out->look, 0, sizeof(out->look));
@@ -262,20 +241,20 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		/* A slot whose count stays odd (a writer died mid-write) is
 		 * passed by: this call ranks without that experiment. */
 		do {
-			if ((ver = _read_begin(&sl->seq)) < 0)
+			if ((ver = seq_read_begin(&sl->seq)) < 0)
 				break;
 			d = sl->def;
 			gen = sl->generation;
-		} while (_read_retry(&sl->seq, ver));
+		} while (seq_read_retry(&sl->seq, ver));
 		if (ver < 0)
 			continue;
 		do {
-			if ((ver = _read_begin(&sl->look_seq)) < 0)
+			if ((ver = seq_read_begin(&sl->look_seq)) < 0)
 				break;
 			bandit = ck_pr_load_uint(&sl->bandit) != 0;
 			look_gen = sl->look_gen;
 			memcpy(w, sl->weights, sizeof(w));
-		} while (_read_retry(&sl->look_seq, ver));
+		} while (seq_read_retry(&sl->look_seq, ver));
 		/* No looks to go by: an even split. */
 		bandit = bandit && ver >= 0 && look_gen == gen;
 		int k = exp_assign(&d, secret, user_key, now_ms, segment,

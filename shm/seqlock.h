@@ -11,6 +11,7 @@
 #include <ck_pr.h>
 #include <ck_sequence.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define SEQ_READ_SPINS 1000000 /* ~ms of retrying before calling it stuck */
@@ -51,6 +52,32 @@ static inline int seq_read_copy_tries(const struct ck_sequence *sq, void *dst,
 			return 0;
 	}
 	return -EBUSY;
+}
+
+/*
+ * Any process, for a read section that is more than one copy (counters
+ * loaded atomically beside plain fields): the count once it is even,
+ * after a bounded wait (a live writer finishes within it, a dead one's
+ * count stays odd), or -1; then seq_read_retry says whether the data
+ * read since may be torn.
+ */
+static inline long seq_read_begin(const struct ck_sequence *sq)
+{
+	for (unsigned spins = 0; spins < SEQ_READ_SPINS; spins++) {
+		unsigned v = ck_pr_load_uint(&sq->sequence);
+		if (!(v & 1)) {
+			ck_pr_fence_load(); /* the count before the data */
+			return v;
+		}
+		ck_pr_stall();
+	}
+	return -1;
+}
+
+static inline bool seq_read_retry(const struct ck_sequence *sq, long v)
+{
+	ck_pr_fence_load(); /* the data before the re-check */
+	return ck_pr_load_uint(&sq->sequence) != (unsigned)v;
 }
 
 /* Any process: a consistent copy of n bytes at src, or -EBUSY. */
