@@ -556,11 +556,30 @@ static bool _valid_id(struct evt_str s)
 	return _valid_text(s, false);
 }
 
+/*
+ * Bytes from the start of s in whole words of eight printable ASCII bytes
+ * (0x20..0x7e): a word's bytes are flagged where they are below 0x20
+ * (the borrow), 0x7f (the carry) or 0x80 and above; a flag makes the
+ * byte loop take that word over. Ids are mostly such words.
+ */
+static size_t _printable_words(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if (((x - 0x20 * ones) | x | (x + ones)) & (0x80 * ones))
+			break;
+	}
+	return i;
+}
+
 /* _valid_id's rule; c1_ok lets C1 controls through (lookups). */
 static bool _valid_text(struct evt_str s, bool c1_ok)
 {
 	const unsigned char *p = (const unsigned char *)s.p;
-	size_t i = 0, n = s.len;
+	size_t n = s.len, i = _printable_words(p, n);
 	while (i < n) {
 		unsigned c = p[i];
 		if (c < 0x80) {

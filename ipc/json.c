@@ -423,22 +423,34 @@ struct _num {
 	bool neg, xneg, integral;
 };
 
-/* A run of digits (at least one) into nm; frac: after the point. */
+/* A run of digits (at least one) into nm; frac: after the point. The
+ * loop works on locals: nm and p may alias to the compiler, which would
+ * store and reload each of them every digit. */
 static int _digits(struct _p *p, const char *what, struct _num *nm, bool frac)
 {
-	if (p->pos >= p->len || !_isdigit(p->s[p->pos]))
+	const char *s = p->s;
+	size_t pos = p->pos, len = p->len;
+
+	if (pos >= len || !_isdigit(s[pos]))
 		return _expected(p, what);
-	while (p->pos < p->len && _isdigit(p->s[p->pos])) {
-		unsigned d = (unsigned)(p->s[p->pos++] - '0');
+	uint64_t m = nm->m;
+	int digits = nm->digits, e = nm->e;
+
+	while (pos < len && _isdigit(s[pos])) {
+		unsigned d = (unsigned)(s[pos++] - '0');
 
 		/* Capped (past 19 digits or 22 places m and e mean
 		 * nothing: strtod takes over), so a long text cannot
 		 * overflow them. */
-		nm->digits += (nm->m != 0 || d != 0) && nm->digits <= 19;
-		if (nm->digits <= 19)
-			nm->m = nm->m * 10 + d;
-		nm->e -= frac && nm->e > -100000;
+		digits += (m != 0 || d != 0) && digits <= 19;
+		if (digits <= 19)
+			m = m * 10 + d;
+		e -= frac && e > -100000;
 	}
+	p->pos = pos;
+	nm->m = m;
+	nm->digits = digits;
+	nm->e = e;
 	return 0;
 }
 

@@ -542,12 +542,13 @@ static int _oom(struct _dc *c)
 	return _fail(c->err, 500, "", "no_memory: decoding the request");
 }
 
-static bool _utf8_ok(const unsigned char *s, size_t len, bool ids)
+/* UTF-8 without NUL bytes (a name; ids follow evt_text_ok's rule). */
+static bool _name_ok(const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char ch = s[i];
 		if (ch < 0x80) {
-			if (ch == 0 || (ids && (ch < 0x20 || ch == 0x7f)))
+			if (ch == 0)
 				return false;
 			i++;
 			continue;
@@ -563,8 +564,6 @@ static bool _utf8_ok(const unsigned char *s, size_t len, bool ids)
 		}
 		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
 		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		if (ids && cp >= 0x80 && cp < 0xa0) /* C1 controls */
 			return false;
 		i += n;
 	}
@@ -598,7 +597,8 @@ static int _str(struct _dc *c, const struct _val *v, const char *leaf,
 	if (len > max)
 		return _bad(c, leaf, "too_long", "has %zu bytes, at most %zu",
 		    len, max);
-	if (!_utf8_ok((const unsigned char *)s, len, kind == _S_ID))
+	if (kind == _S_ID ? !evt_text_ok(s, len)
+			  : !_name_ok((const unsigned char *)s, len))
 		return kind == _S_ID
 		    ? _bad(c, leaf, "bad_id",
 			  "must be UTF-8 without control bytes")
