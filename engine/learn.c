@@ -30,6 +30,7 @@ void lrn_params_derive(struct lrn_params *p)
 	p->of_pull = p->drift_pull_decay_per_day;
 	p->of_geo = p->geo_half_life_days;
 	for (unsigned h = 0; h < LRN_GRID_HOURS; h++) {
+		p->grid_decay[h] = _fdays(p->ln_decay, (double)h / 24.0);
 		p->grid_short[h] = _fdays(p->ln_short, (double)h / 24.0);
 		p->grid_long[h] = _fdays(p->ln_long, (double)h / 24.0);
 	}
@@ -398,9 +399,34 @@ static void _geo(struct lrn_profile *p, const struct lrn_params *prm,
 
 /* Interest tables and admission ------------------------------------------- */
 
+/*
+ * A candidate's run byte (lrn_profile.shadow_tag_n): positive events in a
+ * row, each within admit_gap_h of the one before (high nibble, at most
+ * 15), and hours since the last of them (low nibble, at most 15).
+ */
+#define _RUN_EVENTS(x) ((unsigned)(x) >> 4)
+#define _RUN_AGE(x) ((unsigned)(x)&0xFu)
+#define _RUN_IDLE 0x0Fu /* no positive event lately */
+
+static void _shadow_age(uint8_t *sn, int64_t hours)
+{
+	for (unsigned i = 0; i < LRN_SHADOWS; i++) {
+		int64_t age = (int64_t)_RUN_AGE(sn[i]) + hours;
+		sn[i] = (uint8_t)((sn[i] & 0xF0u) | (age < 15 ? age : 15));
+	}
+}
+
+/* The run byte after a positive event: a run goes on when the one
+ * before was within gap_h hours, else starts again at 1. */
+static uint8_t _run_next(uint8_t x, unsigned gap_h)
+{
+	unsigned n = _RUN_AGE(x) <= gap_h ? _RUN_EVENTS(x) + 1 : 1;
+	return (uint8_t)((n < 15 ? n : 15) << 4);
+}
+
 /* What one event brings to each entry it touches. */
 struct _contrib {
-	double c;	/* to w (and |c| to mass), aged to last_ms */
+	double c;	/* to w (and |c| to mass), aged to the anchor hour */
 	double c_short; /* to s, aged to the short grid hour */
 	double c_long;	/* to cat_long: positive part, aged on the long grid */
 	double n_short; /* to cat_count: 1 for a positive event, aged as s */
@@ -444,7 +470,7 @@ static unsigned _slot_of(const struct lrn_weight *ws, unsigned n, float m)
  * pushed out by a burst can come back.
  */
 static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint8_t *sn, uint32_t id, double c, unsigned admit_events,
+    uint8_t *sn, uint32_t id, double c, unsigned admit_events, unsigned gap_h,
     uint16_t *displaced, bool *fresh)
 {
 	struct lrn_shadow *x = NULL;
@@ -459,8 +485,8 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 	if (x) {
 		x->m += (float)fabs(c);
 		net = x->net + (float)c;
-		if (c > 0 && sn[x - sh] != UINT8_MAX)
-			sn[x - sh]++;
+		if (c > 0)
+			sn[x - sh] = _run_next(sn[x - sh], gap_h);
 	} else {
 		x = &sh[0];
 		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
@@ -476,10 +502,10 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		x->id = id;
 		x->m = inherited + (float)fabs(c);
 		net = (float)c;
-		sn[x - sh] = c > 0;
+		sn[x - sh] = c > 0 ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
 	}
 	x->net = net;
-	unsigned events = sn[x - sh];
+	unsigned events = _RUN_EVENTS(sn[x - sh]);
 	float least = _least(ws, n);
 	bool outweighs = fabsf(net) > least;
 	bool may_sustain = events >= admit_events && net > 0.0f;
@@ -495,11 +521,12 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 	ws[k].w = in.net;
 	ws[k].mass = fabsf(in.net);
 	ws[k].s = _bf_put(in.net); /* a candidate's mass is recent */
-	ws[k].n = 1;
+	/* Its evidence: the run that let it in (at least this event). */
+	ws[k].n = (uint16_t)(events > 1 ? events : 1);
 	x->id = out.id;
 	x->m = out.mass > fabsf(out.w) ? out.mass : fabsf(out.w);
 	x->net = out.w;
-	sn[x - sh] = 0;
+	sn[x - sh] = _RUN_IDLE;
 	*fresh = true;
 	return (int)k;
 }
@@ -511,8 +538,8 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
  * (re)started by this event.
  */
 static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint8_t *sn, uint32_t id, const struct _contrib *k, unsigned admit_events,
-    uint16_t *displaced, bool *fresh)
+    uint8_t *sn, uint32_t id, const struct _contrib *k,
+    const struct lrn_params *prm, uint16_t *displaced, bool *fresh)
 {
 	int free_slot = -1;
 
@@ -538,7 +565,8 @@ static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		*fresh = true;
 		return free_slot;
 	}
-	return _admit(ws, n, sh, sn, id, k->c, admit_events, displaced, fresh);
+	return _admit(ws, n, sh, sn, id, k->c, prm->admit_events,
+	    prm->admit_gap_h, displaced, fresh);
 }
 
 static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
@@ -577,13 +605,12 @@ static void _learn_item(struct lrn_profile *p, const struct lrn_params *prm,
 			dup = item->tags[j] == id;
 		if (!dup)
 			_learn(p->tags, LRN_TAGS, p->shadow_tags,
-			    p->shadow_tag_n, id, k, prm->admit_events,
-			    &p->displaced, &fresh);
+			    p->shadow_tag_n, id, k, prm, &p->displaced, &fresh);
 	}
 	if (item->category != 0) {
-		int s = _learn(p->cats, LRN_CATS, p->shadow_cats,
-		    p->shadow_cat_n, item->category, k, prm->admit_events,
-		    &p->displaced, &fresh);
+		int s =
+		    _learn(p->cats, LRN_CATS, p->shadow_cats, p->shadow_cat_n,
+			item->category, k, prm, &p->displaced, &fresh);
 		if (s >= 0)
 			_touch_cat(p, s, fresh, k);
 	}
@@ -604,24 +631,35 @@ static void _decay_table(struct lrn_weight *ws, unsigned n,
 	}
 }
 
-/* Brings the long horizon (w, mass, candidates) from last_ms to t. */
-static void _advance(struct lrn_profile *p, const struct lrn_params *prm,
-    int64_t t)
+/* The start of the hour the tables are as of (short_h's). */
+static int64_t _anchor_ms(const struct lrn_profile *p)
 {
-	float d = (float)_fdecay(prm->ln_decay, p->last_ms, t);
-	if (d != 1.0f) {
-		_decay_table(p->tags, LRN_TAGS, p->shadow_tags, d);
-		_decay_table(p->cats, LRN_CATS, p->shadow_cats, d);
-	}
-	p->last_ms = t;
+	return (int64_t)p->short_h * 3600000LL;
 }
 
 /*
- * The short horizon and the long drift weights live on an hourly grid of
- * event time (short_h): bfloat16 cannot hold the tiny decay between events
- * seconds apart, a whole hour's it can, and stepping once an hour keeps
- * their exp() calls and the drift check off the per-event path of dense
- * streams. Sets the aging factors of one event at hour h.
+ * What a contribution at time t weighs as of the anchor: below 1 for an
+ * event before it, above 1 (at most an hour's decay) for one after it in
+ * its hour. Signed, unlike _fdecay.
+ */
+static double _to_anchor(double ln_base, int64_t t, int64_t anchor)
+{
+	double days = ((double)anchor - (double)t) / (double)LRN_DAY_MS;
+	return exp(ln_base * days);
+}
+
+/*
+ * The tables live on an hourly grid of event time (short_h): the short
+ * horizon and the long drift weights (bfloat16 cannot hold the tiny decay
+ * between events seconds apart, a whole hour's it can) and the long
+ * horizon's w, mass and candidates, which are as of the start of that
+ * hour (a float cannot hold it either: 40 ms at 0.95 a day is a factor
+ * that rounds to 1, and events that dense never decayed). An event in the
+ * hour adds its contribution grown to the hour's start (_to_anchor: at
+ * most an hour's decay); readers get the tables as of last_ms
+ * (lrn_settle). Stepping once an hour keeps the tables' multiplications
+ * and the drift check off the per-event path of dense streams. Sets the
+ * aging factors of one event at hour h.
  */
 static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
     int32_t h, double *short_age, double *long_age)
@@ -635,6 +673,7 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 	int64_t hours = (int64_t)h - p->short_h;
 	float d = (float)_fhours(prm->grid_short, prm->ln_short, hours);
 	float ld = (float)_fhours(prm->grid_long, prm->ln_long, hours);
+	float wd = (float)_fhours(prm->grid_decay, prm->ln_decay, hours);
 	for (unsigned i = 0; i < LRN_TAGS; i++)
 		p->tags[i].s = _bf_put(_bf_get(p->tags[i].s) * d);
 	for (unsigned i = 0; i < LRN_CATS; i++) {
@@ -642,6 +681,10 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
 		p->cat_long[i] = _bf_put(_bf_get(p->cat_long[i]) * ld);
 	}
+	_decay_table(p->tags, LRN_TAGS, p->shadow_tags, wd);
+	_decay_table(p->cats, LRN_CATS, p->shadow_cats, wd);
+	_shadow_age(p->shadow_tag_n, hours);
+	_shadow_age(p->shadow_cat_n, hours);
 	p->short_h = h;
 	*short_age = *long_age = 1.0;
 }
@@ -1083,7 +1126,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 
 	/* Bring the profile to the later of the two times; an older event is
 	 * aged to last_ms instead, so W(last) is the same in any order. */
-	double age = 1.0, long_age = 1.0, short_age = 1.0;
+	double long_age = 1.0, short_age = 1.0;
 	int64_t t = e->time_ms, prev = p->last_ms;
 	int32_t hour = _hour_of(t);
 	bool first = p->events == 0, late = false, new_hour = false;
@@ -1094,15 +1137,14 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	} else {
 		if (t < p->first_ms)
 			p->first_ms = t;
-		if (t > p->last_ms) {
-			_advance(p, prm, t);
-		} else if (t < p->last_ms) {
-			late = true;
-			age = _fdecay(prm->ln_decay, t, p->last_ms);
-		}
+		if (t > p->last_ms)
+			p->last_ms = t;
+		else
+			late = t < p->last_ms;
 		new_hour = hour > p->short_h;
 		_grid_step(p, prm, hour, &short_age, &long_age);
 	}
+	double age = _to_anchor(prm->ln_decay, t, _anchor_ms(p));
 	_inc32(&p->events);
 
 	unsigned views = 0; /* earlier views (impressions) of the entity */
@@ -1160,6 +1202,38 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	/* Judged once per event hour, after the hour's first event. */
 	if (new_hour)
 		_drift(p, prm);
+}
+
+/* The long horizon of one table, times f (lrn_settle). */
+static void _settle_table(struct lrn_weight *ws, unsigned n, float f)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].w *= f;
+		ws[i].mass *= f;
+	}
+}
+
+void lrn_settle(struct lrn_profile *p, const struct lrn_params *prm,
+    size_t bytes)
+{
+	assert(p != NULL && prm != NULL);
+	if (p->events == 0 || bytes < LRN_HOT_BYTES)
+		return;
+	int64_t anchor = _anchor_ms(p);
+	if (p->last_ms <= anchor)
+		return;
+	float f = (float)_to_anchor(prm->ln_decay, anchor, p->last_ms);
+	_settle_table(p->tags, LRN_TAGS, f);
+	_settle_table(p->cats, LRN_CATS, f);
+	if (bytes <
+	    offsetof(struct lrn_profile, shadow_cats) + sizeof(p->shadow_cats))
+		return;
+	for (unsigned i = 0; i < LRN_SHADOWS; i++) {
+		p->shadow_tags[i].m *= f;
+		p->shadow_tags[i].net *= f;
+		p->shadow_cats[i].m *= f;
+		p->shadow_cats[i].net *= f;
+	}
 }
 
 double lrn_weight_at(const struct lrn_profile *p, const struct lrn_params *prm,

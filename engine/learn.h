@@ -136,16 +136,20 @@
  * promoted into the table, swapping with the weakest entry (smallest |w|,
  * lowest slot on ties), once its guaranteed mass |net| (its own, never
  * the inherited part) exceeds that entry's |w|, or, for attention that
- * is sustained now, once it has admit_events (2) positive events, a
- * positive net, and net exceeds the weakest entry's short horizon (that
- * entry is idle now: it gets no comparable attention). Its w, mass and s
- * start from its own net;
+ * is sustained now, once it has a run of admit_events (2) positive
+ * events, each within admit_gap_h (12) hours of the one before (two
+ * views a month apart are two runs of one), a positive net, and net
+ * exceeds the weakest entry's short horizon (that entry is idle now: it
+ * gets no comparable attention). Its w, mass and s start from its own
+ * net, its evidence n from its run (at most 15);
  * the evicted entry becomes the candidate with its mass, so an interest
  * pushed out by a burst can come back. Candidates decay like w. The error
  * bound of space-saving: every id whose decayed mass exceeds (the decayed
  * mass that reached the candidates) / LRN_SHADOWS is in the table or among
- * the candidates. Consequences: sustained attention always gets in (50
- * views of a 13th category pass the weakest of 12 saves after ~9), one
+ * the candidates. Consequences: sustained attention always gets in (after
+ * 12 saves of 12 tags and categories, the 13th tag and 7th category of 50
+ * views enter after ~9 views when the saves were minutes apart, ~5 when
+ * they were a day apart), one
  * stray event evicts nothing that has more than its weight, and nothing is
  * dropped for want of room; `displaced` counts candidates that lost their
  * place to a newcomer (churn among the candidates, not lost mass).
@@ -267,16 +271,19 @@ enum lrn_season { LRN_WINTER = 0, LRN_SPRING, LRN_SUMMER, LRN_AUTUMN };
  * after them; the parts updated once a week or on a location last.
  * Layout is part of LRN_LAYOUT_VERSION.
  */
-#define LRN_LAYOUT_VERSION 6
+#define LRN_LAYOUT_VERSION 7
 struct lrn_profile {
 	uint64_t user_key;
-	int64_t first_ms;  /* earliest event time seen */
-	int64_t last_ms;   /* latest event time seen: weights are as of this */
-	uint32_t events;   /* events applied */
-	uint32_t sessions; /* sessions opened (see lrn_behavior) */
-	int32_t short_h;   /* event hour the short horizon is as of */
-	int32_t drift_h;   /* event hour drift was last detected */
-	uint32_t sess_key; /* folded session_key of the session, 0 none */
+	int64_t first_ms;      /* earliest event time seen */
+	int64_t last_ms;       /* latest event time seen (readers' weights are
+			    * as of this: lrn_settle) */
+	uint32_t events;       /* events applied */
+	uint32_t sessions;     /* sessions opened (see lrn_behavior) */
+	int32_t short_h;       /* event hour the tables are as of (its start):
+			    * the short horizon, and the long one until a
+			    * reader settles it */
+	int32_t drift_h;       /* event hour drift was last detected */
+	uint32_t sess_key;     /* folded session_key of the session, 0 none */
 	uint32_t sess_age_s;   /* current session: first event to last_ms */
 	uint32_t sess_total_s; /* summed length of completed sessions, s */
 	int16_t hist_week;     /* week number of hist_tag[0] */
@@ -312,8 +319,10 @@ struct lrn_profile {
 	uint16_t geo_day[LRN_GEO];    /* day (since 1970) last seen there */
 	uint32_t hist_tag[LRN_HIST];  /* top tag per week, [0] newest; 0 none */
 	uint8_t hist_share[LRN_HIST]; /* its share of positive w, /255 */
-	uint8_t shadow_tag_n[LRN_SHADOWS]; /* positive events of each */
-	uint8_t shadow_cat_n[LRN_SHADOWS]; /* candidate (saturating) */
+	uint8_t shadow_tag_n[LRN_SHADOWS]; /* each candidate's run: positive */
+	uint8_t shadow_cat_n[LRN_SHADOWS]; /* events in a row within
+					    * admit_gap_h (high nibble),
+					    * hours since the last (low) */
 	uint8_t consent;     /* purposes decided (high nibble, EVT_CONSENT_SET)
 			  * and granted (low nibble): evt_consent bits */
 	uint8_t exp_seen_hi; /* bits 16..23 of exp_seen */
@@ -402,10 +411,12 @@ struct lrn_params {
 	double ln_decay, ln_short, ln_long, ln_pull, ln_geo;
 	double of_decay, of_short, of_long, of_pull, of_geo;
 	/* The hourly grid's factors by whole hours h < LRN_GRID_HOURS:
-	 * exp(ln_short or ln_long * h / 24), each by the very expression a
-	 * span of h hours would evaluate, so a table read is the same double
-	 * bit for bit. Every event in a new hour needs two. */
-	double grid_short[LRN_GRID_HOURS], grid_long[LRN_GRID_HOURS];
+	 * exp(ln_decay, ln_short or ln_long * h / 24), each by the very
+	 * expression a span of h hours would evaluate, so a table read is
+	 * the same double bit for bit. Every event in a new hour needs
+	 * three. */
+	double grid_decay[LRN_GRID_HOURS], grid_short[LRN_GRID_HOURS],
+	    grid_long[LRN_GRID_HOURS];
 };
 #undef _LRN_PD
 #undef _LRN_PU
@@ -459,6 +470,17 @@ double lrn_event_signal(const struct lrn_params *prm,
  */
 void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
     const struct evt_record *e, const struct lrn_item *item);
+
+/*
+ * A reader's copy of a profile (its first `bytes`: the whole record, or
+ * LRN_HOT_BYTES) brought from the hour its long horizon is kept as of
+ * (the start of short_h, see lrn_apply) to last_ms: w, mass and the
+ * candidates then read as the continuous decay has them at last_ms, which
+ * is what every reader is told they are (prof_read and prof_copy do it).
+ * Never the learner's own record: it must stay on its hour.
+ */
+void lrn_settle(struct lrn_profile *p, const struct lrn_params *prm,
+    size_t bytes);
 
 /*
  * A weight of the profile decayed from last_ms to at_ms: w *

@@ -105,9 +105,13 @@
 	    "pseudo-events shrinking a thin short window toward the long "     \
 	    "interests")                                                       \
 	U(admit_events, 2, 1, 255,                                             \
-	    "positive events that let a candidate into a full interest table " \
-	    "in place of an idle weaker entry (one stray event never does; "   \
-	    "255 = only by outweighing it)")                                   \
+	    "positive events in a row, each within admit_gap_h of the last, "  \
+	    "that let a candidate into a full interest table in place of an "  \
+	    "idle weaker entry (one stray event never does; above 15 = only "  \
+	    "by outweighing it)")                                              \
+	U(admit_gap_h, 12, 1, 15,                                              \
+	    "hours between a candidate's positive events that still make a "   \
+	    "run of sustained attention (admit_events)")                       \
 	U(drift_min_events, 50, 0, 1000000,                                    \
 	    "events a profile needs before drift is judged")                   \
 	D(drift_min_short, 2.0, 0.0, 1000.0,                                   \

@@ -58,11 +58,20 @@ int prof_find_or_insert(const struct reg *r, unsigned s, uint64_t key,
 	return 0;
 }
 
-int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
+int prof_copy_raw(const struct reg *r, unsigned s, uint32_t rec,
     struct lrn_profile *out)
 {
 	const struct prof_slot *slot = reg_shard_records(r, s) + rec;
 	return seq_read_copy(&slot->seq, out, &slot->p, sizeof(*out));
+}
+
+int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
+    struct lrn_profile *out)
+{
+	int rc = prof_copy_raw(r, s, rec, out);
+	if (rc == 0)
+		lrn_settle(out, &r->hdr->params, sizeof(*out));
+	return rc;
 }
 
 int prof_read(const struct reg *r, uint64_t key, struct lrn_profile *out)
@@ -122,8 +131,10 @@ int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
 				return rc;
 			/* Not the key's: a rolled-back insert's blank
 			 * record, or an entry caught mid-move. */
-			if (out->user_key == key)
+			if (out->user_key == key) {
+				lrn_settle(out, &r->hdr->params, bytes);
 				return 0;
+			}
 			rc = -ENOENT;
 		}
 		if (rc != -ENOENT)

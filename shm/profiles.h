@@ -111,8 +111,15 @@ int prof_read_part(const struct reg *r, uint64_t key, struct lrn_profile *out,
 void prof_prefetch_index(const struct reg *r, uint64_t key);
 void prof_prefetch_record(const struct reg *r, uint64_t key, size_t bytes);
 
-/* Any process: copies record `rec` of shard s consistently (0 or -EBUSY). */
+/*
+ * Any process: copies record `rec` of shard s consistently (0 or -EBUSY),
+ * as readers see a profile (lrn_settle: weights as of last_ms, as
+ * prof_read gives them too); prof_copy_raw as the learner keeps it (for
+ * snapshots, which the learner takes back).
+ */
 int prof_copy(const struct reg *r, unsigned s, uint32_t rec,
+    struct lrn_profile *out);
+int prof_copy_raw(const struct reg *r, unsigned s, uint32_t rec,
     struct lrn_profile *out);
 
 /*

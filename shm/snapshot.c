@@ -85,7 +85,7 @@ static int _write_tables(const struct reg *r, struct _sfile *sf,
 		uint32_t n = ck_pr_load_uint(&reg_shard(r, s)->count);
 		for (uint32_t i = 0; !rc && i < n; i++) {
 			struct lrn_profile p;
-			rc = prof_copy(r, s, i, &p);
+			rc = prof_copy_raw(r, s, i, &p);
 			if (!rc && p.user_key != 0 && lrn_holds(&p)) {
 				rc = _put(sf, &p, sizeof(p));
 				h->profiles++;

@@ -40,7 +40,7 @@ static void clicks(struct lrn_profile *p, const struct lrn_params *prm,
 int main(void)
 {
 	struct lrn_params prm;
-	struct lrn_profile p;
+	struct lrn_profile p, v;
 
 	lrn_params_default(&prm);
 	/* K = conf_prior * conf_unit * lr = 5 * 0.3 * 0.1 = 0.15;
@@ -53,17 +53,19 @@ int main(void)
 	/* 3 clicks: w = mass = 0.09 -> 0.09 / 0.24 = 0.375;
 	 * profile: 0.09 / (0.09 + 0.6) = 0.13043478260869565 */
 	clicks(&p, &prm, 3);
-	double c3 = lrn_confidence(&prm, &p.tags[0]);
-	double p3 = lrn_profile_confidence(&p, &prm);
+	v = settled(&p, &prm);
+	double c3 = lrn_confidence(&prm, &v.tags[0]);
+	double p3 = lrn_profile_confidence(&v, &prm);
 	CHECK_NEAR(c3, 0.375, 1e-6);
-	CHECK_NEAR(lrn_confidence(&prm, &p.cats[0]), 0.375, 1e-6);
+	CHECK_NEAR(lrn_confidence(&prm, &v.cats[0]), 0.375, 1e-6);
 	CHECK_NEAR(p3, 0.13043478260869565, 1e-6);
 
 	/* 300 clicks: 9 / 9.15 = 0.98360655737704918; profile 9 / 9.6 =
 	 * 0.9375 */
 	clicks(&p, &prm, 300);
-	double c300 = lrn_confidence(&prm, &p.tags[0]);
-	double p300 = lrn_profile_confidence(&p, &prm);
+	v = settled(&p, &prm);
+	double c300 = lrn_confidence(&prm, &v.tags[0]);
+	double p300 = lrn_profile_confidence(&v, &prm);
 	CHECK_NEAR(c300, 0.98360655737704918, 1e-5);
 	CHECK_NEAR(p300, 0.9375, 1e-5);
 	CHECK(c300 > 2.5 * c3 && p300 > 7 * p3);
@@ -82,8 +84,9 @@ int main(void)
 		lrn_apply(&p, &prm, &e, &it);
 		e.feedback = -1;
 		lrn_apply(&p, &prm, &e, &it);
-		CHECK_W(p.tags[0].w, 0.04);
-		CHECK_NEAR(lrn_confidence(&prm, &p.tags[0]),
+		v = settled(&p, &prm);
+		CHECK_W(v.tags[0].w, 0.04);
+		CHECK_NEAR(lrn_confidence(&prm, &v.tags[0]),
 		    0.13793103448275862, 1e-6);
 		/* equal and opposite evidence: no confidence at all */
 		e.type = EVT_CLICK;
@@ -97,7 +100,8 @@ int main(void)
 		e.type = EVT_VIEW; /* ... and a view: 0.03 + 0.01 - 0.02 */
 		lrn_apply(&p, &prm, &e, &it);
 		/* w = 0.02, mass = 0.06 -> 0.02 / 0.21 */
-		CHECK_NEAR(lrn_confidence(&prm, &p.tags[0]), 0.02 / 0.21, 1e-6);
+		v = settled(&p, &prm);
+		CHECK_NEAR(lrn_confidence(&prm, &v.tags[0]), 0.02 / 0.21, 1e-6);
 	}
 
 	/* Recency: 3 clicks, then 10 days of silence until a view of another
@@ -109,7 +113,8 @@ int main(void)
 
 		clicks(&p, &prm, 3);
 		lrn_apply(&p, &prm, &e, &other);
-		CHECK_NEAR(lrn_confidence(&prm, &p.tags[0]), 0.26429592399,
+		v = settled(&p, &prm);
+		CHECK_NEAR(lrn_confidence(&prm, &v.tags[0]), 0.26429592399,
 		    1e-6);
 	}
 	return check_done("learn confidence");

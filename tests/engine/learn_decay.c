@@ -57,7 +57,8 @@ static double after_gap(const struct lrn_params *prm, int64_t gap)
 	lrn_apply(&p, prm, &e, &a);
 	e = ev(EVT_VIEW, T0 + gap);
 	lrn_apply(&p, prm, &e, &b);
-	return weight(p.tags, LRN_TAGS, 11);
+	struct lrn_profile q = settled(&p, prm);
+	return weight(q.tags, LRN_TAGS, 11);
 }
 
 /* Small deterministic generator: the test must not depend on libc rand. */
@@ -96,6 +97,36 @@ static void same(const struct lrn_weight *xs, const struct lrn_weight *ys,
 	CHECK_EQ_INT(nx, ny);
 }
 
+/*
+ * A dense stream: a save of tag 11, then views of tag 22 every `step` ms
+ * for `span` ms. The save's weight must decay by the whole span, however
+ * small each step's factor (40 ms at 0.95 a day rounds to 1 as a float:
+ * such streams once never decayed).
+ */
+static double dense(struct lrn_params *prm, double decay, int64_t step,
+    int64_t span)
+{
+	struct lrn_profile p;
+	struct lrn_item a = { .n_tags = 1, .tags = { 11 } };
+	struct lrn_item b = { .n_tags = 1, .tags = { 22 } };
+	struct evt_record e;
+
+	prm->decay_per_day = decay;
+	lrn_params_derive(prm);
+	lrn_profile_init(&p, USER);
+	e = ev(EVT_SAVE, T0);
+	lrn_apply(&p, prm, &e, &a);
+	for (int64_t t = step; t <= span; t += step) {
+		e = ev(EVT_VIEW, T0 + t);
+		lrn_apply(&p, prm, &e, &b);
+	}
+	struct lrn_profile q = settled(&p, prm);
+	double w = weight(q.tags, LRN_TAGS, 11);
+	prm->decay_per_day = 0.95;
+	lrn_params_derive(prm);
+	return w;
+}
+
 int main(void)
 {
 	struct lrn_params prm;
@@ -109,6 +140,13 @@ int main(void)
 	CHECK_W(after_gap(&prm, 3 * DAY), 0.00857375);
 	CHECK_W(after_gap(&prm, 10 * DAY), 0.0059873693923837890625);
 
+	/* 6 hours of views 40 ms apart: the save (0.08) ages 6 hours. */
+	CHECK_NEAR(dense(&prm, 0.95, 40, 6 * 3600000LL), 0.08 * pow(0.95, 0.25),
+	    1e-6 * 0.08);
+	/* 20 minutes 1 ms apart at 0.1 a day */
+	CHECK_NEAR(dense(&prm, 0.1, 1, 20 * 60000LL),
+	    0.08 * pow(0.1, 20.0 / 1440.0), 1e-6 * 0.08);
+
 	/* An older event arriving late is aged to last_ms instead:
 	 * view of 11 at T0+3d, then view of 11 at T0 -> 0.01 + 0.00857375. */
 	{
@@ -121,7 +159,8 @@ int main(void)
 		lrn_apply(&p, &prm, &e, &a);
 		e = ev(EVT_VIEW, T0);
 		lrn_apply(&p, &prm, &e, &a);
-		CHECK_W(weight(p.tags, LRN_TAGS, 11), 0.01857375);
+		struct lrn_profile q = settled(&p, &prm);
+		CHECK_W(weight(q.tags, LRN_TAGS, 11), 0.01857375);
 		CHECK_EQ_INT(p.first_ms, T0);
 		CHECK_EQ_INT(p.last_ms, T0 + 3 * DAY);
 	}
@@ -228,7 +267,8 @@ int main(void)
 				(double)(ps.last_ms - o->e.time_ms) /
 				    86400000.0);
 		}
-		double got = weight(ps.tags, LRN_TAGS, tag);
+		struct lrn_profile q = settled(&ps, &prm);
+		double got = weight(q.tags, LRN_TAGS, tag);
 		if (isnan(got))
 			got = 0.0; /* never touched */
 		CHECK_NEAR(got, want, 1e-5 * fabs(want) + 1e-9); /* floats */

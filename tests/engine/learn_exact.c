@@ -40,12 +40,14 @@ int main(void)
 	e = ev(EVT_RSVP, T0);
 	lrn_apply(&p, &prm, &e, &it);
 	/* 1.0 * 0.1, no decay on the first event */
-	CHECK_W(w_of(p.tags, LRN_TAGS, 11), 0.1);
+	struct lrn_profile q = settled(&p, &prm);
+	CHECK_W(w_of(q.tags, LRN_TAGS, 11), 0.1);
 
 	e = ev(EVT_RSVP, T0 + HOUR);
 	lrn_apply(&p, &prm, &e, &it);
 	/* 0.1 * 0.95^(1/24) + 0.1 = 0.1 * 0.99786506163029845525 + 0.1 */
-	CHECK_W(w_of(p.tags, LRN_TAGS, 11), 0.199786506163029845525);
+	q = settled(&p, &prm);
+	CHECK_W(w_of(q.tags, LRN_TAGS, 11), 0.199786506163029845525);
 
 	e = ev(EVT_VIEW, T0 + 25 * HOUR);
 	lrn_apply(&p, &prm, &e, &it);
@@ -59,9 +61,10 @@ int main(void)
 	 * (0.95^(25/24) = exp(25/24 * ln 0.95), ln 0.95 = -0.0512932943875505)
 	 */
 	const double want = 0.19979718085487835325;
-	const struct lrn_weight *a = find(p.tags, LRN_TAGS, 11);
-	const struct lrn_weight *b = find(p.tags, LRN_TAGS, 22);
-	const struct lrn_weight *c = find(p.cats, LRN_CATS, 33);
+	q = settled(&p, &prm);
+	const struct lrn_weight *a = find(q.tags, LRN_TAGS, 11);
+	const struct lrn_weight *b = find(q.tags, LRN_TAGS, 22);
+	const struct lrn_weight *c = find(q.cats, LRN_CATS, 33);
 	REQUIRE(a != NULL && b != NULL && c != NULL);
 	CHECK_W(a->w, want);
 	CHECK_W(b->w, want);

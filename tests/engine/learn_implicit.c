@@ -12,7 +12,7 @@
 #include "weights.h"
 
 #define USER 0x5eedu
-#define T0 1700000000000LL
+#define T0 1699999200000LL /* 2023-11-14T22:00:00Z: an hour's start */
 
 static struct evt_record ev(uint8_t type)
 {

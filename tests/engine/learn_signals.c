@@ -10,7 +10,7 @@
 #include "weights.h"
 
 #define USER 42u
-#define T0 1700000000000LL
+#define T0 1699999200000LL /* 2023-11-14T22:00:00Z: an hour's start */
 
 static struct evt_record ev(uint8_t type, int8_t fb)
 {
@@ -58,7 +58,8 @@ int main(void)
 		lrn_profile_init(&p, e.user_key);
 		lrn_apply(&p, &prm, &e, &it);
 		CHECK_EQ_INT(p.counts[verbs[i].count], 1);
-		CHECK_NEAR(p.cats[0].w, verbs[i].sig * 0.1, 1e-8);
+		CHECK_NEAR(settled(&p, &prm).cats[0].w, verbs[i].sig * 0.1,
+		    1e-8);
 	}
 	/* an impression: a weak negative, less so further down the list */
 	e = ev(EVT_IMPRESSION, 0);

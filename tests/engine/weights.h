@@ -40,6 +40,16 @@ static inline uint32_t ev_of(const struct lrn_weight *ws, unsigned n,
  */
 #define CHECK_W(a, b) CHECK_NEAR((a), (b), 1e-6 * fabs((double)(b)) + 1e-9)
 
+/* A profile as readers see it (lrn_settle): the learner keeps its long
+ * horizon as of the start of the last event's hour. */
+static inline struct lrn_profile settled(const struct lrn_profile *p,
+    const struct lrn_params *prm)
+{
+	struct lrn_profile q = *p;
+	lrn_settle(&q, prm, sizeof(q));
+	return q;
+}
+
 /* Entries in use. */
 static inline unsigned used(const struct lrn_weight *ws, unsigned n)
 {

@@ -365,6 +365,8 @@ int main(void)
 		seen[u] = 1;
 	}
 	unsigned users = 0, wrong = 0;
+	for (unsigned u = 0; u < U; u++) /* as prof_read gives a profile */
+		lrn_settle(&want[u], &g_r.hdr->params, sizeof(want[u]));
 	for (unsigned u = 0; u < U; u++) {
 		struct lrn_profile got;
 		int rc = prof_read(&g_r, g_users[u], &got);
