@@ -186,6 +186,22 @@ static bool _is_impression(const struct evt_record *e)
 	    e->dwell_ms == 0 && !(e->scroll_depth > 0.0f);
 }
 
+/*
+ * An impression's signal s after prior_views earlier showings of its
+ * entity: halved by each (repeat_ratio), and nothing once the memory's
+ * count is saturated (LRN_SEEN_COUNT_MAX: the 16th showing and later
+ * cannot be told apart), so all of them together stay within
+ * impression_signal / (1 - repeat_ratio).
+ */
+static double _impression_repeat(const struct lrn_params *prm, double s,
+    unsigned prior_views)
+{
+	if (prior_views >= LRN_SEEN_COUNT_MAX)
+		return 0.0;
+	return prior_views > 0 ? s * pow(prm->repeat_ratio, (double)prior_views)
+			       : s;
+}
+
 double lrn_event_signal(const struct lrn_params *prm,
     const struct evt_record *e, unsigned prior_views)
 {
@@ -197,9 +213,7 @@ double lrn_event_signal(const struct lrn_params *prm,
 	 * repeat_ratio)). */
 	if (e->type == EVT_IMPRESSION) {
 		s /= log2((double)(e->position ? e->position : 1) + 1.0);
-		if (prior_views > 0)
-			s *= pow(prm->repeat_ratio, (double)prior_views);
-		return s;
+		return _impression_repeat(prm, s, prior_views);
 	}
 	if (e->type != EVT_VIEW && e->type != EVT_CLICK)
 		return s;
@@ -221,8 +235,10 @@ double lrn_event_signal(const struct lrn_params *prm,
 	}
 	/* A view. */
 	if (_is_impression(e))
-		s = prm->impression_signal / log2((double)e->position + 1.0);
-	else if (implicit)
+		return _impression_repeat(prm,
+		    prm->impression_signal / log2((double)e->position + 1.0),
+		    prior_views);
+	if (implicit)
 		s *= _dwell_factor(prm, e->dwell_ms) *
 		    _scroll_factor(prm, e->scroll_depth);
 	if (prior_views > 0 && (implicit || prm->repeat_plain))
@@ -1016,13 +1032,18 @@ static double _kl(const struct lrn_profile *p, const struct lrn_params *prm,
 
 	if (!_dists(p, prm, ps, ql))
 		return 0.0;
+	/* A slot the short distribution gives nothing adds nothing (0 log 0
+	 * is 0: without kl_smooth and kl_prior, a category of negative
+	 * events only has 0 in both, and 0 / 0 would make the sum NaN and
+	 * the detector blind); one only the short gives anything makes the
+	 * divergence infinite. */
 	for (unsigned i = 0; i < LRN_CATS; i++)
-		if (p->cats[i].id != 0)
+		if (p->cats[i].id != 0 && ps[i] > 0.0)
 			chi2 += (ps[i] - ql[i]) * (ps[i] - ql[i]) / ql[i];
 	if (limit >= 0.0 && chi2 < limit)
 		return chi2;
 	for (unsigned i = 0; i < LRN_CATS; i++)
-		if (p->cats[i].id != 0)
+		if (p->cats[i].id != 0 && ps[i] > 0.0)
 			kl += ps[i] * log(ps[i] / ql[i]);
 	/* Rounding can leave a hair below 0 for equal distributions. */
 	return kl > 0.0 ? kl : 0.0;

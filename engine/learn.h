@@ -188,9 +188,10 @@
 #define LRN_SHADOWS 2 /* admission candidates per table */
 #define LRN_GEO 3
 #define LRN_ITEM_TAGS 8
-#define LRN_SEEN 16	   /* remembered entities (views, impressions, acts) */
-#define LRN_HIST 12	   /* weeks of interest history */
-#define LRN_GRID_HOURS 256 /* spans of the hourly grid tabled in params */
+#define LRN_SEEN 16 /* remembered entities (views, impressions, acts) */
+#define LRN_SEEN_COUNT_MAX 15 /* views, impressions of one: saturate here */
+#define LRN_HIST 12	      /* weeks of interest history */
+#define LRN_GRID_HOURS 256    /* spans of the hourly grid tabled in params */
 #define LRN_SEASONS 4
 #define LRN_DAY_MS 86400000LL
 

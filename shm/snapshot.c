@@ -533,14 +533,34 @@ static bool _verb_map(const struct reg *r, const struct _snap_header *h,
 	return moves;
 }
 
-static void _remap_counts(struct lrn_profile *p, const int *to)
+/* Moves p's custom verb counts to the region's numbering; returns the
+ * counts left out (verbs the region no longer has). */
+static uint64_t _remap_counts(struct lrn_profile *p, const int *to)
 {
 	uint32_t old[EVT_CUSTOM_VERBS];
+	uint64_t dropped = 0;
 	memcpy(old, &p->counts[LRN_N_CUSTOM0], sizeof(old));
 	memset(&p->counts[LRN_N_CUSTOM0], 0, sizeof(old));
-	for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++)
+	for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++) {
 		if (to[i] >= 0)
 			p->counts[LRN_N_CUSTOM0 + to[i]] = old[i];
+		else
+			dropped += old[i];
+	}
+	return dropped;
+}
+
+/* The names of the snapshot's verbs that have no place here. */
+static void _dropped_names(const struct _snap_header *h, const int *to,
+    char *out, size_t len)
+{
+	size_t at = 0;
+	out[0] = 0;
+	for (unsigned i = 0; i < EVT_CUSTOM_VERBS; i++)
+		if (to[i] < 0 && h->verbs[i][0] && at < len)
+			at += (size_t)snprintf(out + at, len - at, "%s%.*s",
+			    at ? "," : "", (int)sizeof(h->verbs[i]),
+			    h->verbs[i]);
 }
 
 /* A record without a key (0, which snap_write never writes): -EPROTO. */
@@ -553,18 +573,21 @@ static int _no_key(char *err, size_t errlen, const char *what, uint64_t i)
 }
 
 static int _load_tables(const struct reg *r, struct _sfile *sf,
-    const struct _snap_header *h, char *err, size_t errlen)
+    const struct _snap_header *h, struct snap_stats *st, char *err,
+    size_t errlen)
 {
 	int rc = 0, to[EVT_CUSTOM_VERBS];
 	bool remap = _verb_map(r, h, to);
+	_dropped_names(h, to, st->dropped_verbs, sizeof(st->dropped_verbs));
 	ck_pr_store_64(&r->hdr->load_total, h->profiles);
 	for (uint64_t i = 0; !rc && i < h->profiles; i++) {
 		if ((i & 4095) == 0) /* readers show progress */
 			ck_pr_store_64(&r->hdr->load_done, i);
 		struct lrn_profile p;
 		rc = _get(sf, &p, sizeof(p));
-		if (!rc && remap)
-			_remap_counts(&p, to);
+		uint64_t dropped = !rc && remap ? _remap_counts(&p, to) : 0;
+		st->dropped_counts += dropped;
+		st->dropped_profiles += dropped != 0;
 		/* Experiments live in the region, not in snapshots: marks of
 		 * a past run would make this run's users look counted. */
 		p.exp_seen = 0;
@@ -640,7 +663,8 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 	if (rc)
 		return rc;
 	XXH3_64bits_reset(sf.h); /* verified: _get hashes, unused */
-	rc = _load_tables(r, &sf, &h, err, errlen);
+	struct snap_stats ls = { 0 };
+	rc = _load_tables(r, &sf, &h, &ls, err, errlen);
 	/* The counts must account for every byte up to the checksum. */
 	uint64_t sum = 0;
 	if (!rc &&
@@ -653,9 +677,13 @@ int snap_load(const struct reg *r, const char *path, struct snap_stats *st,
 	else if (rc && !err[0])
 		snprintf(err, errlen, "cannot load %s: %s", path,
 		    strerror(-rc));
-	if (!rc && st)
-		*st = (struct snap_stats){ h.profiles, h.catalog, h.names,
-			sizeof(h) + sf.bytes + sizeof(sum) };
+	if (!rc && st) {
+		ls.profiles = h.profiles;
+		ls.catalog = h.catalog;
+		ls.names = h.names;
+		ls.bytes = sizeof(h) + sf.bytes + sizeof(sum);
+		*st = ls;
+	}
 	_close(&sf);
 	return rc;
 }

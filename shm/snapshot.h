@@ -21,6 +21,12 @@
 struct snap_stats {
 	uint64_t profiles, catalog, names;
 	uint64_t bytes;
+	/* snap_load: custom verbs the snapshot counted that the region no
+	 * longer has (the `verbs` setting dropped them): their names, comma
+	 * separated, and how many of their counts were left out, in how
+	 * many profiles. The next snapshot no longer has them. */
+	char dropped_verbs[EVT_CUSTOM_VERBS * (EVT_VERB_MAX + 2)];
+	uint64_t dropped_counts, dropped_profiles;
 };
 
 /* "<state_dir>/<instance>.snap" */

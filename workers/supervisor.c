@@ -213,6 +213,11 @@ static int _load_snapshot(struct _sup *s)
 	    "loaded %s: %llu profiles, %llu catalog entries, %llu names", path,
 	    (unsigned long long)st.profiles, (unsigned long long)st.catalog,
 	    (unsigned long long)st.names);
+	if (st.dropped_verbs[0])
+		LOG(s->cfg, CFG_LOG_WARN, _ROLE,
+		    "the snapshot counted verbs the verbs setting no longer has (%s): %llu of their counts in %llu profiles were not loaded, and the next snapshot drops them for good; add them back to verbs and restart to keep them",
+		    st.dropped_verbs, (unsigned long long)st.dropped_counts,
+		    (unsigned long long)st.dropped_profiles);
 	return 0;
 }
 

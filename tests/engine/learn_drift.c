@@ -5,6 +5,7 @@
  * rises; stable users, one dominant interest or six equal ones, are flagged
  * by at most 5 % over 90 days. Prints the delays and rates.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,12 +157,53 @@ static double summarize(const char *what, double *d, unsigned n)
 	return (double)within / n;
 }
 
+/* One event of `type` on category cat at t. */
+static void one(struct lrn_profile *p, const struct lrn_params *prm,
+    uint8_t type, uint32_t cat, int64_t t)
+{
+	struct evt_record e;
+	struct lrn_item it = { .category = cat };
+	memset(&e, 0, sizeof e);
+	e.user_key = 1;
+	e.entity_key = 1000 + cat;
+	e.type = type;
+	e.time_ms = t;
+	lrn_apply(p, prm, &e, &it);
+}
+
+/*
+ * Without smoothing or shrinkage (kl_smooth = kl_prior = 0, both
+ * allowed), a category of negative events only has probability 0 in
+ * both distributions: its term is 0 log 0 = 0, not NaN. Two months on two
+ * categories, then a switch to a third must still be caught.
+ */
+static void bare_kl(void)
+{
+	struct lrn_params prm;
+	struct lrn_profile p;
+	lrn_params_default(&prm);
+	prm.kl_smooth = 0.0;
+	prm.kl_prior = 0.0;
+	lrn_profile_init(&p, 1);
+	one(&p, &prm, EVT_HIDE, 4, T0);
+	for (unsigned d = 0; d < 60; d++)
+		for (unsigned k = 0; k < 5; k++)
+			one(&p, &prm, EVT_CLICK, 1 + k % 2,
+			    T0 + d * DAY + k * 3 * 3600000LL);
+	for (unsigned k = 0; k < 10; k++)
+		one(&p, &prm, EVT_CLICK, 3, T0 + 60 * DAY + k * 3600000LL);
+	double kl = lrn_drift_kl(&p, &prm);
+	CHECK(!isnan(kl));
+	CHECK(p.drift_count >= 1);
+}
+
 int main(void)
 {
 	struct lrn_params prm;
 	static double cat_d[USERS], tag_d[USERS];
 	unsigned flagged = 0;
 
+	bare_kl();
 	lrn_params_default(&prm);
 	for (unsigned u = 0; u < USERS; u++) {
 		struct result res;

@@ -228,5 +228,25 @@ int main(void)
 		CHECK(p.tags[0].w > 0.03 - 0.004 - 1e-6);
 	}
 
+	/* However often one item is shown, its impressions together stay
+	 * within impression_signal / (1 - repeat_ratio) = -0.04 (x 0.1):
+	 * the 16th showing on, which the memory's count cannot tell apart,
+	 * add nothing. Impression events and recommendation views alike. */
+	for (unsigned kind = 0; kind < 2; kind++) {
+		struct lrn_profile p;
+		struct lrn_item it = { .category = 33,
+			.n_tags = 1,
+			.tags = { 11 } };
+		lrn_profile_init(&p, USER);
+		for (unsigned i = 0; i < 1000; i++) {
+			e = ev(kind ? EVT_VIEW : EVT_IMPRESSION);
+			e.rec_type = kind ? 1 : 0;
+			e.position = 1;
+			e.time_ms = T0 + i;
+			lrn_apply(&p, &prm, &e, &it);
+		}
+		double w = settled(&p, &prm).tags[0].w;
+		CHECK(w < 0.0 && w >= -0.004);
+	}
 	return check_done("learn implicit feedback");
 }

@@ -281,7 +281,12 @@ int main(void)
 		st_create(&w, iw, &g, REG_STARTING);
 		strcpy(w.hdr->limits.verbs[0], "play");
 		strcpy(w.hdr->limits.verbs[1], "other");
-		CHECK_EQ_INT(snap_load(&w, vpath, NULL, err, sizeof(err)), 0);
+		struct snap_stats vs;
+		CHECK_EQ_INT(snap_load(&w, vpath, &vs, err, sizeof(err)), 0);
+		/* what was left out is said: wish's 3 counts in 1 profile */
+		CHECK(strcmp(vs.dropped_verbs, "wish") == 0);
+		CHECK_EQ_INT(vs.dropped_counts, 3);
+		CHECK_EQ_INT(vs.dropped_profiles, 1);
 		REQUIRE(prof_read(&w, 77, &lp) == 0);
 		CHECK_EQ_INT(lp.counts[LRN_N_CUSTOM0], 5);
 		CHECK_EQ_INT(lp.counts[LRN_N_CUSTOM0 + 1], 0);
