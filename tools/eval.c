@@ -610,16 +610,22 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 			if (*past)
 				continue;
 			x->seg->t_last = e->time_ms;
-		} else if (split != EC_NONE) {
-			/* Neighbour passes at every target, evaluated in this
-			 * pass or not (tuning skips the test targets): the
-			 * lists a validation target sees are the same in
-			 * every pass. */
+		} else if (ec_nbr_due(&x->nb, e->time_ms)) {
+			/* Neighbour passes on event time alone, targets or
+			 * not (tuning skips the test targets): the lists a
+			 * validation target sees are the same in every pass,
+			 * and hold only events before it. */
 			if ((rc = rc_publish(run, buf, nb)))
 				break;
 			nb = 0;
 			rc_drain(run);
 			ec_nbr_at(&x->nb, &run->r, e->time_ms);
+		}
+		if (!x->segmenting && split != EC_NONE) {
+			if ((rc = rc_publish(run, buf, nb)))
+				break;
+			nb = 0;
+			rc_drain(run);
 			if (split == EC_VALID || !x->tuning) {
 				if ((rc = _target(x, i, e)))
 					return rc;

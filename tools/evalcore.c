@@ -482,12 +482,22 @@ int ec_nbr_open(struct ec_nbr *n, const struct reg *r, const struct cfg *c)
 	return 0;
 }
 
+bool ec_nbr_due(const struct ec_nbr *n, int64_t t)
+{
+	return n->on && (n->t == INT64_MIN || t - n->t >= n->every_ms);
+}
+
 void ec_nbr_at(struct ec_nbr *n, const struct reg *r, int64_t t)
 {
-	if (!n->on || (n->t != INT64_MIN && t - n->t < n->every_ms))
+	if (!ec_nbr_due(n, t))
 		return;
 	nbrs_pass(&n->feed, r, NULL);
-	n->t = t;
+	/* On the grid, not from t: a live segmenter keeps its beat through
+	 * a quiet stretch, so the pass after a gap comes an interval after
+	 * the last beat in it, not an interval after the gap. */
+	n->t = n->t == INT64_MIN
+	    ? t
+	    : n->t + (t - n->t) / n->every_ms * n->every_ms;
 }
 
 void ec_nbr_user(struct ec_nbr *n, const struct reg *r,

@@ -154,22 +154,35 @@ void ec_pop_free(struct ec_pop *p);
 
 /*
  * The segmenter's neighbour counting (shm/neighbors.h) over a replay's
- * region, as a live instance would do it: ec_nbr_at(t) makes a pass when
- * neighbor_interval_s of event time went by since the last one, so a
- * ranking at t sees lists of what came before it. ec_nbr_user() sums a
- * profile's history lists; ec_nbr_cf() is then a candidate's cf
- * (rank_cand.collab). A zeroed struct is closed; without a neighbour
- * table (neighbor_items 0) everything is 0.
+ * region, as a live instance would do it: a pass (nbrs_pass: the fresh
+ * seen[] entries of every profile that changed, added to counts kept
+ * across passes) every neighbor_interval_s of event time, on a grid from
+ * the first pass. The live segmenter passes every interval of wall time,
+ * whether or not anyone asks for a ranking: what a profile remembers at
+ * each pass is counted then, even if it is pushed out of seen[] before
+ * the next ranking. A pass made at t holds the events before t, so a
+ * ranking at t sees lists of what came before it.
+ *
+ * The caller asks ec_nbr_due(t) at every event of time t before applying
+ * it, and when it says so applies everything before and calls
+ * ec_nbr_at(t). ec_nbr_user() sums a profile's history lists;
+ * ec_nbr_cf() is then a candidate's cf (rank_cand.collab). A zeroed
+ * struct is closed; without a neighbour table (neighbor_items 0)
+ * everything is 0 and no pass is ever due.
  */
 struct ec_nbr {
 	struct nbrs_feed feed;
 	bool on;
-	int64_t t, every_ms;
+	int64_t t, every_ms; /* t: the grid point of the last pass */
 	struct nbr_acc acc;
 };
 
 /* 0, or a negative errno (-ENOMEM). */
 int ec_nbr_open(struct ec_nbr *n, const struct reg *r, const struct cfg *c);
+/* Whether a pass is due at event time t (a grid point at or before t
+ * since the last pass). */
+bool ec_nbr_due(const struct ec_nbr *n, int64_t t);
+/* The pass due at t, if any (the grid moves to the last point <= t). */
 void ec_nbr_at(struct ec_nbr *n, const struct reg *r, int64_t t);
 void ec_nbr_user(struct ec_nbr *n, const struct reg *r,
     const struct lrn_profile *p);
