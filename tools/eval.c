@@ -63,8 +63,10 @@ static const char _help[] =
     "\n"
     "Evaluation:\n"
     "  --candidates N         the target and N-1 items the user never touches,\n"
-    "                         drawn uniformly from the catalog (default 100)\n"
-    "  --full-catalog         every catalog item the user never touches\n"
+    "                         drawn uniformly from the catalog as it was at\n"
+    "                         the target's time (default 100)\n"
+    "  --full-catalog         every catalog item the user never touches, of\n"
+    "                         those added by the target's time\n"
     "  --k K                  cutoff of HR, NDCG and the top-k lists (10)\n"
     "  --seed S               candidates, exploration and bootstrap draws (1)\n"
     "  --strategies LIST      popularity,profile,context,full (the default);\n"
@@ -286,8 +288,12 @@ static int _key_cmp(const void *a, const void *b)
 }
 
 /* Copies the region's catalog out (sorted by key): the pool, the items
- * candidates are ranked with, and what later passes load. */
-static int _catalog_copy(struct _ev *x)
+ * candidates are ranked with, and what later passes load. The loader
+ * stamps an item given without an added time with the wall clock of the
+ * load (a live catalog's first sight of it); against a log's event times
+ * that says nothing, so an added time within [load_t0, load_t1] becomes
+ * unknown (0): the item is there all along, and not fresh. */
+static int _catalog_copy(struct _ev *x, int64_t load_t0, int64_t load_t1)
 {
 	const struct reg *r = &x->run.r;
 	const struct cat_entry *ce = reg_catalog_entries(r);
@@ -302,9 +308,13 @@ static int _catalog_copy(struct _ev *x)
 		if (ce[i].key)
 			x->cat_keys[x->n_cat++] = ce[i].key;
 	qsort(x->cat_keys, x->n_cat, sizeof(*x->cat_keys), _key_cmp);
-	for (size_t i = 0; i < x->n_cat; i++)
-		if (cat_get(r, x->cat_keys[i], &x->cat_items[i]))
+	for (size_t i = 0; i < x->n_cat; i++) {
+		struct cat_item *it = &x->cat_items[i];
+		if (cat_get(r, x->cat_keys[i], it))
 			return -EIO;
+		if (it->added_ms >= load_t0 && it->added_ms <= load_t1)
+			it->added_ms = 0;
+	}
 	return 0;
 }
 
@@ -490,7 +500,7 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	unsigned split = x->plan.split[i];
 	uint32_t user = x->plan.ev_user[i];
 	unsigned n = ec_candidates(&x->plan, user, x->plan.ev_item[i], split,
-	    o->full ? 0 : o->candidates, o->seed, x->cand);
+	    e->time_ms, o->full ? 0 : o->candidates, o->seed, x->cand);
 	struct lrn_profile lp;
 	const struct lrn_profile *p =
 	    prof_read(r, e->user_key, &lp) == 0 && lp.events ? &lp : NULL;
@@ -1231,7 +1241,7 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 	    x->n_test, (size_t)pl->users_skipped);
 	if (o->full)
 		printf(
-		    "candidates: the target and every catalog item the user never touches (%u items); ",
+		    "candidates: the target and every catalog item the user never touches, added by its time (%u items); ",
 		    pl->n_pool);
 	else if (o->candidates - 1 < pl->n_pool)
 		printf(
@@ -1477,6 +1487,20 @@ static int _parse(struct _opts *o, int argc, char **argv)
 
 /* --- main ------------------------------------------------------------- */
 
+/* The plan learns when each catalog item was added: an item added after
+ * a target's time is no candidate of it. */
+static int _plan_added(struct _ev *x)
+{
+	int64_t *added = malloc((x->n_cat ? x->n_cat : 1) * sizeof(*added));
+	if (!added)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n_cat; i++)
+		added[i] = x->cat_items[i].added_ms;
+	int rc = ec_plan_added(&x->plan, x->cat_keys, added, x->n_cat);
+	free(added);
+	return rc;
+}
+
 /* Reads the log, opens the first region, loads the catalog, plans. */
 static int _setup(struct _ev *x)
 {
@@ -1494,12 +1518,13 @@ static int _setup(struct _ev *x)
 	rc_config(&o->core, run->log.users.n, &c);
 	if (rc_open_region(run, "eval", &c))
 		return CLI_USAGE;
+	int64_t load_t0 = reg_now_wall_ms();
 	if ((rc = rc_load_catalog(run)))
 		return rc;
-	if (_catalog_copy(x) ||
+	if (_catalog_copy(x, load_t0, reg_now_wall_ms()) ||
 	    ec_plan_build(&x->plan, &run->r.hdr->params, _event, x,
 		run->log.ev.n, x->cat_keys, x->n_cat, !o->strict_targets) ||
-	    _alloc(x)) {
+	    _plan_added(x) || _alloc(x)) {
 		fprintf(stderr, _NAME ": out of memory\n");
 		return CLI_USAGE;
 	}

@@ -24,7 +24,9 @@
  *  - the candidate pool is the catalog (every key given), or, without
  *    one, every item the log touches. Negatives are drawn from the pool
  *    items the user never touches anywhere in the log (before or after
- *    the target: a later favourite is no negative).
+ *    the target: a later favourite is no negative) that are in the
+ *    catalog at the target's time (added then or before, or added at an
+ *    unknown time: ec_plan_added).
  *  - popularity of an item at time t: the touching events on it at times
  *    before t (equal times excluded), over all users.
  *
@@ -84,7 +86,13 @@ struct ec_plan {
 	size_t pcap, npairs;
 	uint32_t *pool; /* item indices negatives are drawn from */
 	uint32_t n_pool;
-	uint32_t *pool_touched;	  /* per user: pool items touched */
+	uint32_t *pool_touched; /* per user: pool items touched */
+	/* ec_plan_added: per pool position its added time (INT64_MIN:
+	 * unknown); the same sorted; per user the added times of the pool
+	 * items they touch, sorted (user u's at ut_added[ut_off[u] ..
+	 * ut_off[u + 1])). NULL: every item is there all along. */
+	int64_t *pool_added, *added_sorted, *ut_added;
+	size_t *ut_off;
 	uint64_t n_valid, n_test; /* targets marked */
 	uint64_t users_skipped;	  /* users with < 2 new positives */
 	/* sampling scratch: a stamp per pool item, a list */
@@ -114,15 +122,30 @@ void ec_plan_free(struct ec_plan *pl);
 bool ec_plan_touched(const struct ec_plan *pl, uint32_t user, uint32_t item);
 
 /*
- * The candidates of one target into out: n - 1 pool items the user never
- * touches, drawn uniformly without replacement by a generator seeded with
- * (seed, user key, split), in draw order, then the target last (ties then
- * rank it pessimistically). n == 0: every such pool item, in pool order,
- * then the target. Fewer when the pool runs out. Returns the count
- * (out needs room for n, or n_pool + 1 when n is 0).
+ * When the pool's items entered the catalog: added_ms[i] of key keys[i]
+ * (0: unknown, there all along; keys outside the pool ignored). An item
+ * added after a target's time is no candidate of it: drawn as a negative
+ * it would be one the user could not have chosen, and it looks fresher
+ * than anything then in the catalog. 0 or -ENOMEM.
+ */
+int ec_plan_added(struct ec_plan *pl, const uint64_t *keys,
+    const int64_t *added_ms, size_t n);
+
+/* The pool items the user never touches that are in the catalog at time
+ * t: how many negatives a target of theirs at t can have. */
+uint32_t ec_plan_free_at(const struct ec_plan *pl, uint32_t user, int64_t t);
+
+/*
+ * The candidates of one target at time t into out: n - 1 pool items the
+ * user never touches, in the catalog at t, drawn uniformly without
+ * replacement by a generator seeded with (seed, user key, split), in draw
+ * order, then the target last (ties then rank it pessimistically). n ==
+ * 0: every such pool item, in pool order, then the target. Fewer when the
+ * pool runs out. Returns the count (out needs room for n, or n_pool + 1
+ * when n is 0).
  */
 unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
-    unsigned split, unsigned n, uint64_t seed, uint32_t *out);
+    unsigned split, int64_t t, unsigned n, uint64_t seed, uint32_t *out);
 
 /* A seed for (seed, a, b): splitmix of the three. */
 uint64_t ec_seed(uint64_t seed, uint64_t a, uint64_t b);

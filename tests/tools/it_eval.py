@@ -393,6 +393,41 @@ def part_neighbours(pen, d):
               % (after, r))
 
 
+def part_added(pen, d):
+    """An item added to the catalog after a target's time is no
+    candidate of it (drawn, it would be a negative nobody could have
+    picked, and the freshest-looking one)."""
+    year = 365 * 86400
+    cat = os.path.join(d, "added_catalog.jsonl")
+    items = [{"id": "o%d" % i, "category": "c0", "tags": ["x"],
+              "added": iso(T0 if i == 3 else T0 - year)} for i in range(50)]
+    items += [{"id": "f%d" % i, "category": "c0", "tags": ["x"],
+               "added": iso(T0 + year)} for i in range(50)]
+    write(cat, items)
+    log = os.path.join(d, "added.jsonl")
+    write(log, [event("u0", "click", "o1", T0 + 10),
+                event("u0", "click", "o2", T0 + 20),
+                event("u0", "click", "o3", T0 + 3600)])
+    for extra in (["--full-catalog"], ["--candidates", "20"]):
+        p = run(pen, [log, "--catalog", cat, "--base", "uniform",
+                      "--strategies", "profile,context", "--out", "-"]
+                + extra)
+        lines = [json.loads(l) for l in p.stdout.splitlines()
+                 if l.startswith("{")]
+        test = [l for l in lines if l["split"] == "test"]
+        n = 48 if extra[0] == "--full-catalog" else 20
+        check(p.returncode == 0 and len(test) == 1 and
+              test[0]["candidates"] == n,
+              "%s: the target and the %d old items u0 never touched, none "
+              "of the 50 added a year later (%s)"
+              % (extra[0], n - 1, [(l["split"], l["candidates"])
+                                   for l in lines]))
+        if test:
+            check(test[0]["ranks"]["context"] == 1,
+                  "%s: the target, added that day, is the freshest "
+                  "candidate for context (%r)" % (extra[0], test[0]["ranks"]))
+
+
 def planted_log(rng, ncat=5, per_cat=40, users=60, per_user=14):
     """Group s: with friends in the evening, group-friendly items of one
     category. Group x: alone in the morning, any category."""
@@ -695,6 +730,7 @@ def main():
             part_segments(pen, d)
             part_collab(pen, d)
             part_neighbours(pen, d)
+            part_added(pen, d)
         else:
             base = os.environ.get("PENCHANT_SHARED_DATA", "")
             data = os.path.join(base, "movielens-latest-small")
