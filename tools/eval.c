@@ -644,7 +644,8 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 			}
 		}
 		buf[nb++] = *e;
-		if (e->geo_cell)
+		/* where a do-not-track event was is not kept either */
+		if (e->geo_cell && !(e->flags & EVT_F_DNT))
 			_moved(&x->where[pl->ev_user[i]], e->geo_cell,
 			    pl->ev_item[i]);
 		if (nb == _BATCH) {

@@ -145,7 +145,7 @@ bool ec_plan_touched(const struct ec_plan *pl, uint32_t user, uint32_t item)
 bool ec_touches(const struct evt_record *e)
 {
 	return e->entity_key && e->type != EVT_IMPRESSION &&
-	    e->type != EVT_SEARCH;
+	    e->type != EVT_SEARCH && !(e->flags & EVT_F_DNT);
 }
 
 bool ec_positive(const struct lrn_params *lp, const struct evt_record *e)

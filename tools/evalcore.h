@@ -13,7 +13,10 @@
  *  - an event touches its item when it has one (entity_key != 0) and is
  *    neither an impression nor a search: a view, a click, a rating... An
  *    impression is exposure, not interest, so a shown item stays a valid
- *    negative and a clicked impression a valid target.
+ *    negative and a clicked impression a valid target. A do-not-track
+ *    event (EVT_F_DNT) touches nothing: the engine neither learns nor
+ *    counts it, so it is no target, adds no popularity, and leaves its
+ *    item a possible negative and a later positive on it new.
  *  - a positive is a touching event with lrn_signal() > 0 that is not a
  *    view. A new positive is a positive on an item the user had no
  *    positive on before in the stream (viewed targets, the default: a

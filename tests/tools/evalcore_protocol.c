@@ -2,7 +2,8 @@
  * users are skipped, touched pairs (impressions and searches do not
  * touch), the pool, candidates (never touched, distinct, target last,
  * deterministic per seed, the dense and the full-catalog paths; none
- * added after the target's time),
+ * added after the target's time), do-not-track events (no target, no
+ * touch),
  * popularity counting only earlier times, the top k in met_rank's order,
  * and the key index past its first growth. */
 #include <string.h>
@@ -270,6 +271,40 @@ static void added_later(void)
 	ec_plan_free(&pl);
 }
 
+/* A do-not-track event is not learned nor counted: no target, no touch
+ * (so no popularity either: eval counts touching events). */
+static void do_not_track(void)
+{
+	struct lrn_params lp;
+	lrn_params_default(&lp);
+	g_n = 0;
+	add(1, EVT_CLICK, 101, 0, 0);  /* 0 new positive */
+	add(1, EVT_CLICK, 102, 10, 0); /* 1 validation */
+	add(1, EVT_CLICK, 103, 20, 0); /* 2 test */
+	add(1, EVT_CLICK, 104, 30, 0); /* 3 do-not-track: nothing */
+	g_ev[3].flags = EVT_F_DNT;
+	add(1, EVT_CLICK, 105, 40, 0); /* 4 do-not-track: nothing */
+	g_ev[4].flags = EVT_F_DNT;
+	/* user 2: two positives, one of them do-not-track: skipped */
+	add(2, EVT_CLICK, 101, 5, 0);
+	add(2, EVT_CLICK, 102, 6, 0);
+	g_ev[6].flags = EVT_F_DNT;
+	CHECK(!ec_touches(&g_ev[3]));
+	CHECK(!ec_positive(&lp, &g_ev[3]));
+	struct ec_plan pl;
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, NULL, 0, true) == 0);
+	CHECK_EQ_INT(pl.n_test, 1);
+	CHECK_EQ_INT(pl.users_skipped, 1);
+	CHECK_EQ_INT(pos_of(&pl, EC_VALID, 1), 1);
+	CHECK_EQ_INT(pos_of(&pl, EC_TEST, 1), 2);
+	uint32_t u1 = (uint32_t)ec_index_find(&pl.users, 1);
+	CHECK(
+	    !ec_plan_touched(&pl, u1, (uint32_t)ec_index_find(&pl.items, 104)));
+	/* 104 and 105 are in no pool without a catalog: nobody touched them */
+	CHECK_EQ_INT(pl.n_pool, 3);
+	ec_plan_free(&pl);
+}
+
 static void popularity(void)
 {
 	struct ec_pop p;
@@ -340,6 +375,7 @@ int main(void)
 	viewed_targets();
 	candidates();
 	added_later();
+	do_not_track();
 	popularity();
 	top_k();
 	index_grows();

@@ -428,6 +428,31 @@ def part_added(pen, d):
                   "candidate for context (%r)" % (extra[0], test[0]["ranks"]))
 
 
+def part_dnt(pen, d):
+    """Do-not-track events are not learned nor counted (PROTOCOL.md): no
+    target, no popularity."""
+    cat = os.path.join(d, "dnt_catalog.jsonl")
+    write(cat, catalog(1, 40))
+    ev = [event("u0", "click", "c0-%d" % k, T0 + 100 * k) for k in range(3)]
+    ev.append(dict(event("u0", "click", "c0-3", T0 + 400), dnt=True))
+    # five bystanders click u0's last tracked item before it, three of
+    # them under do-not-track
+    ev += [dict(event("b%d" % b, "click", "c0-2", T0 + 150 + b),
+                **({"dnt": True} if b < 3 else {})) for b in range(5)]
+    ev.sort(key=lambda x: x["timestamp"])
+    log = os.path.join(d, "dnt.jsonl")
+    write(log, ev)
+    p = run(pen, [log, "--catalog", cat, "--out", "-"])
+    lines = [json.loads(l) for l in p.stdout.splitlines()
+             if l.startswith("{")]
+    got = {l["split"]: (l["time"], l["target_popularity"]) for l in lines
+           if l["user"] == "u0"}
+    check(got == {"validation": (iso(T0 + 100), 0),
+                  "test": (iso(T0 + 200), 2)},
+          "the do-not-track click is no target, and the do-not-track "
+          "clicks before the test target add no popularity (%r)" % got)
+
+
 def planted_log(rng, ncat=5, per_cat=40, users=60, per_user=14):
     """Group s: with friends in the evening, group-friendly items of one
     category. Group x: alone in the morning, any category."""
@@ -731,6 +756,7 @@ def main():
             part_collab(pen, d)
             part_neighbours(pen, d)
             part_added(pen, d)
+            part_dnt(pen, d)
         else:
             base = os.environ.get("PENCHANT_SHARED_DATA", "")
             data = os.path.join(base, "movielens-latest-small")
