@@ -220,6 +220,9 @@ struct _ev {
 	 * catalog gets fewer than --candidates asks for) */
 	unsigned cand_min, cand_max;
 	uint64_t cand_sum;
+	/* targets of this pass not ranked: no negative left (the user
+	 * touches every pool item there at the time), by split */
+	uint64_t no_neg[EC_TEST + 1];
 	/* --tune: the ranker settings of this pass, scored on validation */
 	struct _trial *trials;
 	unsigned ntrials;
@@ -501,6 +504,12 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	uint32_t user = x->plan.ev_user[i];
 	unsigned n = ec_candidates(&x->plan, user, x->plan.ev_item[i], split,
 	    e->time_ms, o->full ? 0 : o->candidates, o->seed, x->cand);
+	if (n < 2) {
+		/* Ranked alone it would be a hit for every strategy: it
+		 * says nothing, and is counted apart. */
+		x->no_neg[split]++;
+		return CLI_OK;
+	}
 	struct lrn_profile lp;
 	const struct lrn_profile *p =
 	    prof_read(r, e->user_key, &lp) == 0 && lp.events ? &lp : NULL;
@@ -603,6 +612,7 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 	if (ec_nbr_open(&x->nb, &run->r, &x->o->core.settings))
 		return CLI_USAGE;
 	memset(x->where, 0, pl->users.n * sizeof(*x->where));
+	memset(x->no_neg, 0, sizeof(x->no_neg));
 	x->done = 0;
 	x->total =
 	    x->segmenting ? 0 : pl->n_valid + (x->tuning ? 0 : pl->n_test);
@@ -888,10 +898,9 @@ static int _tune(struct _ev *x, struct _tuned *tu, bool *first)
 			return rc;
 		*first = false;
 		rc_close_region(&x->run);
+		uint64_t nv = x->plan.n_valid - x->no_neg[EC_VALID];
 		for (unsigned t = 0; t < x->ntrials; t++, tu->trials++) {
-			double v = x->plan.n_valid
-			    ? x->trials[t].v_ndcg / (double)x->plan.n_valid
-			    : 0;
+			double v = nv ? x->trials[t].v_ndcg / (double)nv : 0;
 			if (d == 0 && t == 0)
 				tu->given_ndcg = v;
 			if (v > tu->best_ndcg) {
@@ -1238,8 +1247,14 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
 	printf(
-	    "%zu test targets (%zu users skipped: fewer than 2 new positives); ",
+	    "%zu test targets (%zu users skipped: fewer than 2 new positives",
 	    x->n_test, (size_t)pl->users_skipped);
+	if (x->no_neg[EC_TEST] || x->no_neg[EC_VALID])
+		printf(
+		    "; %llu test and %llu validation targets skipped: no item left that the user never touches",
+		    (unsigned long long)x->no_neg[EC_TEST],
+		    (unsigned long long)x->no_neg[EC_VALID]);
+	printf("); ");
 	if (o->full)
 		printf(
 		    "candidates: the target and every catalog item the user never touches, added by its time (%u items); ",
@@ -1297,8 +1312,10 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
 	printf(
-	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"candidates_ranked\":{\"min\":%u,\"mean\":%.2f,\"max\":%u},\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
+	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"targets_skipped_no_negatives\":{\"test\":%llu,\"validation\":%llu},\"candidates\":%u,\"candidates_ranked\":{\"min\":%u,\"mean\":%.2f,\"max\":%u},\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
 	    x->n_test, x->n_valid, (unsigned long long)pl->users_skipped,
+	    (unsigned long long)x->no_neg[EC_TEST],
+	    (unsigned long long)x->no_neg[EC_VALID],
 	    o->full ? 0 : o->candidates, x->cand_min,
 	    x->n_test + x->n_valid
 		? (double)x->cand_sum / (double)(x->n_test + x->n_valid)
@@ -1598,6 +1615,13 @@ static int _run(struct _ev *x)
 	if (x->seg && !o->json)
 		_seg_text(x);
 	fflush(stdout);
+	if (!x->n_test) {
+		fprintf(stderr,
+		    _NAME
+		    ": every test target was skipped (%llu: no item left that the user never touches; a larger --catalog gives negatives)\n",
+		    (unsigned long long)x->no_neg[EC_TEST]);
+		return CLI_PARTIAL;
+	}
 	return x->run.log.rejected_lines || x->run.cat_rejected || full
 	    ? CLI_PARTIAL
 	    : CLI_OK;

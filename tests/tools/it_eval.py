@@ -453,6 +453,37 @@ def part_dnt(pen, d):
           "clicks before the test target add no popularity (%r)" % got)
 
 
+def part_no_negatives(pen, d):
+    """A target whose user touches every item in the pool has no
+    negative: ranked alone it would be a hit for every strategy. It is
+    skipped and counted."""
+    cat = os.path.join(d, "nn_catalog.jsonl")
+    write(cat, catalog(1, 40))
+    ev = [event("u0", "click", "c0-%d" % k, T0 + 60 * k) for k in range(40)]
+    ev += [event("u1", "click", "c0-%d" % k, T0 + 30 + 60 * k)
+           for k in range(3)]
+    log = os.path.join(d, "nn.jsonl")
+    write(log, ev)
+    got = report(pen, [log, "--catalog", cat])
+    check(got is not None and got[0]["test_targets"] == 1 and
+          got[0]["validation_targets"] == 1 and
+          got[0]["targets_skipped_no_negatives"] ==
+          {"test": 1, "validation": 1},
+          "u0 touches all 40 items: both targets skipped and counted, "
+          "u1's ranked (%r)" % (got and {k: got[0].get(k) for k in (
+              "test_targets", "validation_targets",
+              "targets_skipped_no_negatives")}))
+    p = run(pen, [log, "--catalog", cat])
+    check(p.returncode == 0 and "1 test and 1 validation targets skipped: "
+          "no item left that the user never touches" in p.stdout,
+          "the text report says so: " + p.stdout.split("\n")[0])
+    write(log, ev[:40])
+    p = run(pen, [log, "--catalog", cat])
+    check(p.returncode == 1 and "every test target was skipped" in p.stderr,
+          "nothing left to rank: exit 1, said so (%d: %s)"
+          % (p.returncode, p.stderr.strip()[:200]))
+
+
 def planted_log(rng, ncat=5, per_cat=40, users=60, per_user=14):
     """Group s: with friends in the evening, group-friendly items of one
     category. Group x: alone in the morning, any category."""
@@ -757,6 +788,7 @@ def main():
             part_neighbours(pen, d)
             part_added(pen, d)
             part_dnt(pen, d)
+            part_no_negatives(pen, d)
         else:
             base = os.environ.get("PENCHANT_SHARED_DATA", "")
             data = os.path.join(base, "movielens-latest-small")
