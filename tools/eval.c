@@ -1242,6 +1242,37 @@ static double _coverage(const struct _ev *x, unsigned s)
 	return met_coverage(x->r[s].expo, x->plan.items.n);
 }
 
+/* The input lines the reader turned away (listed on stderr as they
+ * came): how many, by reason, and the catalog's. */
+static void _rejected_text(const struct _ev *x)
+{
+	const struct lr_log *log = &x->run.log;
+	if (!log->rejected_lines && !x->run.cat_rejected)
+		return;
+	printf("rejected lines: %llu of the log (",
+	    (unsigned long long)log->rejected_lines);
+	for (unsigned k = 0, n = 0; k < EVT_REASON_COUNT; k++)
+		if (log->rejected[k])
+			printf("%s%s %llu", n++ ? ", " : "", evt_reason_name(k),
+			    (unsigned long long)log->rejected[k]);
+	printf("), %llu of the catalog; they are not evaluated\n",
+	    (unsigned long long)x->run.cat_rejected);
+}
+
+static void _rejected_json(const struct _ev *x)
+{
+	const struct lr_log *log = &x->run.log;
+	printf("\"rejected_lines\":%llu,\"rejected\":{",
+	    (unsigned long long)log->rejected_lines);
+	for (unsigned k = 0, n = 0; k < EVT_REASON_COUNT; k++)
+		if (log->rejected[k])
+			printf("%s\"%s\":%llu", n++ ? "," : "",
+			    evt_reason_name(k),
+			    (unsigned long long)log->rejected[k]);
+	printf("},\"catalog_rejected\":%llu,",
+	    (unsigned long long)x->run.cat_rejected);
+}
+
 static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 {
 	const struct _opts *o = x->o;
@@ -1268,9 +1299,11 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 		    "candidates: the target and every never-touched item of %u (--candidates %u asks for more); ",
 		    pl->n_pool, o->candidates);
 	printf(
-	    "k = %u; base %s; context location %s; viewed targets %s; seed %llu\n\n",
+	    "k = %u; base %s; context location %s; viewed targets %s; seed %llu\n",
 	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
 	    o->strict_targets ? "no" : "yes", (unsigned long long)o->seed);
+	_rejected_text(x);
+	printf("\n");
 	char h[3][16];
 	snprintf(h[0], sizeof(h[0]), "HR@%u", o->k);
 	snprintf(h[1], sizeof(h[1]), "NDCG@%u", o->k);
@@ -1311,6 +1344,7 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 {
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
+	_rejected_json(x);
 	printf(
 	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"targets_skipped_no_negatives\":{\"test\":%llu,\"validation\":%llu},\"candidates\":%u,\"candidates_ranked\":{\"min\":%u,\"mean\":%.2f,\"max\":%u},\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
 	    x->n_test, x->n_valid, (unsigned long long)pl->users_skipped,

@@ -484,6 +484,46 @@ def part_no_negatives(pen, d):
           % (p.returncode, p.stderr.strip()[:200]))
 
 
+def part_rejected(pen, d):
+    """Lines the reader turns away are listed on stderr and counted in
+    the report, by reason."""
+    cat = os.path.join(d, "rej_catalog.jsonl")
+    write(cat, catalog(1, 40))
+    log = os.path.join(d, "rej.jsonl")
+    write(log, [event("u%d" % u, "click", "c0-%d" % (u + k), T0 + 60 * k)
+                for u in range(3) for k in range(3)])
+    with open(log, "a") as f:
+        f.write("this is not json\n")
+        f.write('{"user_id":"u9","event_type":"click","entity_id":"c0-1",'
+                '"timestamp":"yesterday"}\n')
+        f.write("{\n")
+    with open(cat, "a") as f:
+        f.write("not a catalog line\n")
+    p = run(pen, [log, "--catalog", cat, "--json"])
+    r = json.loads(p.stdout) if p.stdout.startswith("{") else {}
+    why = r.get("rejected", {})
+    check(p.returncode == 1 and r.get("rejected_lines") == 3 and
+          sum(why.values()) == 3 and len(why) >= 2 and
+          r.get("catalog_rejected") == 1,
+          "JSON: 3 log lines rejected, by reason, 1 catalog line (%r %r)"
+          % (r.get("rejected_lines"), why))
+    p = run(pen, [log, "--catalog", cat])
+    line = [l for l in p.stdout.splitlines()
+            if l.startswith("rejected lines: 3 of the log (")]
+    check(p.returncode == 1 and len(line) == 1 and
+          "1 of the catalog" in line[0],
+          "text: the rejected lines by reason (%r)" % line)
+    write(log, [event("u%d" % u, "click", "c0-%d" % (u + k), T0 + 60 * k)
+                for u in range(3) for k in range(3)])
+    write(cat, catalog(1, 40))
+    p = run(pen, [log, "--catalog", cat])
+    q = report(pen, [log, "--catalog", cat])
+    check(p.returncode == 0 and "rejected" not in p.stdout and q and
+          q[0]["rejected_lines"] == 0 and q[0]["rejected"] == {} and
+          q[0]["catalog_rejected"] == 0,
+          "a clean log: no such line, zeros in JSON")
+
+
 def planted_log(rng, ncat=5, per_cat=40, users=60, per_user=14):
     """Group s: with friends in the evening, group-friendly items of one
     category. Group x: alone in the morning, any category."""
@@ -789,6 +829,7 @@ def main():
             part_added(pen, d)
             part_dnt(pen, d)
             part_no_negatives(pen, d)
+            part_rejected(pen, d)
         else:
             base = os.environ.get("PENCHANT_SHARED_DATA", "")
             data = os.path.join(base, "movielens-latest-small")
