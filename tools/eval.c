@@ -63,8 +63,10 @@ static const char _help[] =
     "\n"
     "Evaluation:\n"
     "  --candidates N         the target and N-1 items the user never touches,\n"
-    "                         drawn uniformly from the catalog (default 100)\n"
-    "  --full-catalog         every catalog item the user never touches\n"
+    "                         drawn uniformly from the catalog as it was at\n"
+    "                         the target's time (default 100)\n"
+    "  --full-catalog         every catalog item the user never touches, of\n"
+    "                         those added by the target's time\n"
     "  --k K                  cutoff of HR, NDCG and the top-k lists (10)\n"
     "  --seed S               candidates, exploration and bootstrap draws (1)\n"
     "  --strategies LIST      popularity,profile,context,full (the default);\n"
@@ -218,6 +220,9 @@ struct _ev {
 	 * catalog gets fewer than --candidates asks for) */
 	unsigned cand_min, cand_max;
 	uint64_t cand_sum;
+	/* targets of this pass not ranked: no negative left (the user
+	 * touches every pool item there at the time), by split */
+	uint64_t no_neg[EC_TEST + 1];
 	/* --tune: the ranker settings of this pass, scored on validation */
 	struct _trial *trials;
 	unsigned ntrials;
@@ -286,8 +291,12 @@ static int _key_cmp(const void *a, const void *b)
 }
 
 /* Copies the region's catalog out (sorted by key): the pool, the items
- * candidates are ranked with, and what later passes load. */
-static int _catalog_copy(struct _ev *x)
+ * candidates are ranked with, and what later passes load. The loader
+ * stamps an item given without an added time with the wall clock of the
+ * load (a live catalog's first sight of it); against a log's event times
+ * that says nothing, so an added time within [load_t0, load_t1] becomes
+ * unknown (0): the item is there all along, and not fresh. */
+static int _catalog_copy(struct _ev *x, int64_t load_t0, int64_t load_t1)
 {
 	const struct reg *r = &x->run.r;
 	const struct cat_entry *ce = reg_catalog_entries(r);
@@ -302,9 +311,13 @@ static int _catalog_copy(struct _ev *x)
 		if (ce[i].key)
 			x->cat_keys[x->n_cat++] = ce[i].key;
 	qsort(x->cat_keys, x->n_cat, sizeof(*x->cat_keys), _key_cmp);
-	for (size_t i = 0; i < x->n_cat; i++)
-		if (cat_get(r, x->cat_keys[i], &x->cat_items[i]))
+	for (size_t i = 0; i < x->n_cat; i++) {
+		struct cat_item *it = &x->cat_items[i];
+		if (cat_get(r, x->cat_keys[i], it))
 			return -EIO;
+		if (it->added_ms >= load_t0 && it->added_ms <= load_t1)
+			it->added_ms = 0;
+	}
 	return 0;
 }
 
@@ -490,7 +503,13 @@ static int _target(struct _ev *x, size_t i, const struct evt_record *e)
 	unsigned split = x->plan.split[i];
 	uint32_t user = x->plan.ev_user[i];
 	unsigned n = ec_candidates(&x->plan, user, x->plan.ev_item[i], split,
-	    o->full ? 0 : o->candidates, o->seed, x->cand);
+	    e->time_ms, o->full ? 0 : o->candidates, o->seed, x->cand);
+	if (n < 2) {
+		/* Ranked alone it would be a hit for every strategy: it
+		 * says nothing, and is counted apart. */
+		x->no_neg[split]++;
+		return CLI_OK;
+	}
 	struct lrn_profile lp;
 	const struct lrn_profile *p =
 	    prof_read(r, e->user_key, &lp) == 0 && lp.events ? &lp : NULL;
@@ -593,6 +612,7 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 	if (ec_nbr_open(&x->nb, &run->r, &x->o->core.settings))
 		return CLI_USAGE;
 	memset(x->where, 0, pl->users.n * sizeof(*x->where));
+	memset(x->no_neg, 0, sizeof(x->no_neg));
 	x->done = 0;
 	x->total =
 	    x->segmenting ? 0 : pl->n_valid + (x->tuning ? 0 : pl->n_test);
@@ -610,16 +630,22 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 			if (*past)
 				continue;
 			x->seg->t_last = e->time_ms;
-		} else if (split != EC_NONE) {
-			/* Neighbour passes at every target, evaluated in this
-			 * pass or not (tuning skips the test targets): the
-			 * lists a validation target sees are the same in
-			 * every pass. */
+		} else if (ec_nbr_due(&x->nb, e->time_ms)) {
+			/* Neighbour passes on event time alone, targets or
+			 * not (tuning skips the test targets): the lists a
+			 * validation target sees are the same in every pass,
+			 * and hold only events before it. */
 			if ((rc = rc_publish(run, buf, nb)))
 				break;
 			nb = 0;
 			rc_drain(run);
 			ec_nbr_at(&x->nb, &run->r, e->time_ms);
+		}
+		if (!x->segmenting && split != EC_NONE) {
+			if ((rc = rc_publish(run, buf, nb)))
+				break;
+			nb = 0;
+			rc_drain(run);
 			if (split == EC_VALID || !x->tuning) {
 				if ((rc = _target(x, i, e)))
 					return rc;
@@ -628,7 +654,8 @@ static int _pass(struct _ev *x, const struct cfg *settings, bool first)
 			}
 		}
 		buf[nb++] = *e;
-		if (e->geo_cell)
+		/* where a do-not-track event was is not kept either */
+		if (e->geo_cell && !(e->flags & EVT_F_DNT))
 			_moved(&x->where[pl->ev_user[i]], e->geo_cell,
 			    pl->ev_item[i]);
 		if (nb == _BATCH) {
@@ -871,10 +898,9 @@ static int _tune(struct _ev *x, struct _tuned *tu, bool *first)
 			return rc;
 		*first = false;
 		rc_close_region(&x->run);
+		uint64_t nv = x->plan.n_valid - x->no_neg[EC_VALID];
 		for (unsigned t = 0; t < x->ntrials; t++, tu->trials++) {
-			double v = x->plan.n_valid
-			    ? x->trials[t].v_ndcg / (double)x->plan.n_valid
-			    : 0;
+			double v = nv ? x->trials[t].v_ndcg / (double)nv : 0;
 			if (d == 0 && t == 0)
 				tu->given_ndcg = v;
 			if (v > tu->best_ndcg) {
@@ -1216,16 +1242,53 @@ static double _coverage(const struct _ev *x, unsigned s)
 	return met_coverage(x->r[s].expo, x->plan.items.n);
 }
 
+/* The input lines the reader turned away (listed on stderr as they
+ * came): how many, by reason, and the catalog's. */
+static void _rejected_text(const struct _ev *x)
+{
+	const struct lr_log *log = &x->run.log;
+	if (!log->rejected_lines && !x->run.cat_rejected)
+		return;
+	printf("rejected lines: %llu of the log (",
+	    (unsigned long long)log->rejected_lines);
+	for (unsigned k = 0, n = 0; k < EVT_REASON_COUNT; k++)
+		if (log->rejected[k])
+			printf("%s%s %llu", n++ ? ", " : "", evt_reason_name(k),
+			    (unsigned long long)log->rejected[k]);
+	printf("), %llu of the catalog; they are not evaluated\n",
+	    (unsigned long long)x->run.cat_rejected);
+}
+
+static void _rejected_json(const struct _ev *x)
+{
+	const struct lr_log *log = &x->run.log;
+	printf("\"rejected_lines\":%llu,\"rejected\":{",
+	    (unsigned long long)log->rejected_lines);
+	for (unsigned k = 0, n = 0; k < EVT_REASON_COUNT; k++)
+		if (log->rejected[k])
+			printf("%s\"%s\":%llu", n++ ? "," : "",
+			    evt_reason_name(k),
+			    (unsigned long long)log->rejected[k]);
+	printf("},\"catalog_rejected\":%llu,",
+	    (unsigned long long)x->run.cat_rejected);
+}
+
 static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 {
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
 	printf(
-	    "%zu test targets (%zu users skipped: fewer than 2 new positives); ",
+	    "%zu test targets (%zu users skipped: fewer than 2 new positives",
 	    x->n_test, (size_t)pl->users_skipped);
+	if (x->no_neg[EC_TEST] || x->no_neg[EC_VALID])
+		printf(
+		    "; %llu test and %llu validation targets skipped: no item left that the user never touches",
+		    (unsigned long long)x->no_neg[EC_TEST],
+		    (unsigned long long)x->no_neg[EC_VALID]);
+	printf("); ");
 	if (o->full)
 		printf(
-		    "candidates: the target and every catalog item the user never touches (%u items); ",
+		    "candidates: the target and every catalog item the user never touches, added by its time (%u items); ",
 		    pl->n_pool);
 	else if (o->candidates - 1 < pl->n_pool)
 		printf(
@@ -1236,9 +1299,11 @@ static void _report_text(const struct _ev *x, const struct _cmp *cmp)
 		    "candidates: the target and every never-touched item of %u (--candidates %u asks for more); ",
 		    pl->n_pool, o->candidates);
 	printf(
-	    "k = %u; base %s; context location %s; viewed targets %s; seed %llu\n\n",
+	    "k = %u; base %s; context location %s; viewed targets %s; seed %llu\n",
 	    o->k, o->uniform ? "uniform" : "popularity", _loc_names[o->loc],
 	    o->strict_targets ? "no" : "yes", (unsigned long long)o->seed);
+	_rejected_text(x);
+	printf("\n");
 	char h[3][16];
 	snprintf(h[0], sizeof(h[0]), "HR@%u", o->k);
 	snprintf(h[1], sizeof(h[1]), "NDCG@%u", o->k);
@@ -1279,9 +1344,12 @@ static void _report_json(const struct _ev *x, const struct _cmp *cmp)
 {
 	const struct _opts *o = x->o;
 	const struct ec_plan *pl = &x->plan;
+	_rejected_json(x);
 	printf(
-	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"candidates\":%u,\"candidates_ranked\":{\"min\":%u,\"mean\":%.2f,\"max\":%u},\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
+	    "\"test_targets\":%zu,\"validation_targets\":%zu,\"users_skipped\":%llu,\"targets_skipped_no_negatives\":{\"test\":%llu,\"validation\":%llu},\"candidates\":%u,\"candidates_ranked\":{\"min\":%u,\"mean\":%.2f,\"max\":%u},\"full_catalog\":%s,\"pool\":%u,\"k\":%u,\"base\":\"%s\",\"context_location\":\"%s\",\"viewed_targets\":%s,\"seed\":%llu,\"strategies\":[",
 	    x->n_test, x->n_valid, (unsigned long long)pl->users_skipped,
+	    (unsigned long long)x->no_neg[EC_TEST],
+	    (unsigned long long)x->no_neg[EC_VALID],
 	    o->full ? 0 : o->candidates, x->cand_min,
 	    x->n_test + x->n_valid
 		? (double)x->cand_sum / (double)(x->n_test + x->n_valid)
@@ -1471,6 +1539,20 @@ static int _parse(struct _opts *o, int argc, char **argv)
 
 /* --- main ------------------------------------------------------------- */
 
+/* The plan learns when each catalog item was added: an item added after
+ * a target's time is no candidate of it. */
+static int _plan_added(struct _ev *x)
+{
+	int64_t *added = malloc((x->n_cat ? x->n_cat : 1) * sizeof(*added));
+	if (!added)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n_cat; i++)
+		added[i] = x->cat_items[i].added_ms;
+	int rc = ec_plan_added(&x->plan, x->cat_keys, added, x->n_cat);
+	free(added);
+	return rc;
+}
+
 /* Reads the log, opens the first region, loads the catalog, plans. */
 static int _setup(struct _ev *x)
 {
@@ -1488,12 +1570,13 @@ static int _setup(struct _ev *x)
 	rc_config(&o->core, run->log.users.n, &c);
 	if (rc_open_region(run, "eval", &c))
 		return CLI_USAGE;
+	int64_t load_t0 = reg_now_wall_ms();
 	if ((rc = rc_load_catalog(run)))
 		return rc;
-	if (_catalog_copy(x) ||
+	if (_catalog_copy(x, load_t0, reg_now_wall_ms()) ||
 	    ec_plan_build(&x->plan, &run->r.hdr->params, _event, x,
 		run->log.ev.n, x->cat_keys, x->n_cat, !o->strict_targets) ||
-	    _alloc(x)) {
+	    _plan_added(x) || _alloc(x)) {
 		fprintf(stderr, _NAME ": out of memory\n");
 		return CLI_USAGE;
 	}
@@ -1566,6 +1649,13 @@ static int _run(struct _ev *x)
 	if (x->seg && !o->json)
 		_seg_text(x);
 	fflush(stdout);
+	if (!x->n_test) {
+		fprintf(stderr,
+		    _NAME
+		    ": every test target was skipped (%llu: no item left that the user never touches; a larger --catalog gives negatives)\n",
+		    (unsigned long long)x->no_neg[EC_TEST]);
+		return CLI_PARTIAL;
+	}
 	return x->run.log.rejected_lines || x->run.cat_rejected || full
 	    ? CLI_PARTIAL
 	    : CLI_OK;

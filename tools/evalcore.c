@@ -145,7 +145,7 @@ bool ec_plan_touched(const struct ec_plan *pl, uint32_t user, uint32_t item)
 bool ec_touches(const struct evt_record *e)
 {
 	return e->entity_key && e->type != EVT_IMPRESSION &&
-	    e->type != EVT_SEARCH;
+	    e->type != EVT_SEARCH && !(e->flags & EVT_F_DNT);
 }
 
 bool ec_positive(const struct lrn_params *lp, const struct evt_record *e)
@@ -291,6 +291,102 @@ int ec_plan_build(struct ec_plan *pl, const struct lrn_params *lp,
 	return rc;
 }
 
+static int _i64_cmp(const void *a, const void *b)
+{
+	int64_t p = *(const int64_t *)a, q = *(const int64_t *)b;
+	return p < q ? -1 : p > q;
+}
+
+/* How many of v[0..n) (sorted) are <= t. */
+static size_t _at_or_before(const int64_t *v, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Per user, the added times of the pool items they touch (the pairs
+ * _build_pool counted into pool_touched), sorted. */
+static int _user_added(struct ec_plan *pl, const uint32_t *pos_of)
+{
+	uint32_t nu = pl->users.n;
+	size_t total = 0;
+	for (uint32_t u = 0; u < nu; u++)
+		total += pl->pool_touched[u];
+	pl->ut_off = calloc(nu + 1, sizeof(*pl->ut_off));
+	pl->ut_added = malloc((total ? total : 1) * sizeof(*pl->ut_added));
+	size_t *fill = calloc(nu + 1, sizeof(*fill));
+	if (!pl->ut_off || !pl->ut_added || !fill) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (uint32_t u = 0; u < nu; u++)
+		pl->ut_off[u + 1] = pl->ut_off[u] + pl->pool_touched[u];
+	for (size_t i = 0; i < pl->pcap; i++) {
+		uint64_t v = pl->pairs[i];
+		if (!v || (v & _ACTED) || pos_of[(uint32_t)v] == UINT32_MAX)
+			continue;
+		uint32_t u = (uint32_t)(v >> 32) - 1;
+		pl->ut_added[pl->ut_off[u] + fill[u]++] =
+		    pl->pool_added[pos_of[(uint32_t)v]];
+	}
+	free(fill);
+	for (uint32_t u = 0; u < nu; u++)
+		qsort(pl->ut_added + pl->ut_off[u], pl->pool_touched[u],
+		    sizeof(*pl->ut_added), _i64_cmp);
+	return 0;
+}
+
+int ec_plan_added(struct ec_plan *pl, const uint64_t *keys,
+    const int64_t *added_ms, size_t n)
+{
+	bool any = false;
+	for (size_t i = 0; i < n && !any; i++)
+		any = added_ms[i] != 0;
+	if (!any)
+		return 0; /* nothing known: every item there all along */
+	uint32_t *pos_of = malloc((pl->items.n + 1) * sizeof(*pos_of));
+	pl->pool_added = malloc((pl->n_pool + 1) * sizeof(*pl->pool_added));
+	pl->added_sorted = malloc((pl->n_pool + 1) * sizeof(*pl->added_sorted));
+	if (!pos_of || !pl->pool_added || !pl->added_sorted) {
+		free(pos_of);
+		return -ENOMEM;
+	}
+	memset(pos_of, 0xff, (pl->items.n + 1) * sizeof(*pos_of));
+	for (uint32_t j = 0; j < pl->n_pool; j++) {
+		pos_of[pl->pool[j]] = j;
+		pl->pool_added[j] = INT64_MIN;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t it = ec_index_find(&pl->items, keys[i]);
+		if (it >= 0 && pos_of[it] != UINT32_MAX && added_ms[i])
+			pl->pool_added[pos_of[it]] = added_ms[i];
+	}
+	memcpy(pl->added_sorted, pl->pool_added,
+	    pl->n_pool * sizeof(*pl->added_sorted));
+	qsort(pl->added_sorted, pl->n_pool, sizeof(*pl->added_sorted),
+	    _i64_cmp);
+	int rc = _user_added(pl, pos_of);
+	free(pos_of);
+	return rc;
+}
+
+uint32_t ec_plan_free_at(const struct ec_plan *pl, uint32_t user, int64_t t)
+{
+	if (!pl->pool_added)
+		return pl->n_pool - pl->pool_touched[user];
+	size_t there = _at_or_before(pl->added_sorted, pl->n_pool, t);
+	size_t touched = _at_or_before(pl->ut_added + pl->ut_off[user],
+	    pl->pool_touched[user], t);
+	return (uint32_t)(there - touched);
+}
+
 void ec_plan_free(struct ec_plan *pl)
 {
 	free(pl->ev_user);
@@ -303,6 +399,10 @@ void ec_plan_free(struct ec_plan *pl)
 	free(pl->pool_touched);
 	free(pl->mark);
 	free(pl->scratch);
+	free(pl->pool_added);
+	free(pl->added_sorted);
+	free(pl->ut_added);
+	free(pl->ut_off);
 	memset(pl, 0, sizeof(*pl));
 }
 
@@ -314,23 +414,33 @@ uint64_t ec_seed(uint64_t seed, uint64_t a, uint64_t b)
 	return rng_mix64(&h);
 }
 
-unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
-    unsigned split, unsigned n, uint64_t seed, uint32_t *out)
+/* Whether pool position j can be a negative of the user at time t. */
+static bool _negative(const struct ec_plan *pl, uint32_t user, uint32_t j,
+    int64_t t)
 {
-	uint32_t free_n = pl->n_pool - pl->pool_touched[user];
+	return (!pl->pool_added || pl->pool_added[j] <= t) &&
+	    !ec_plan_touched(pl, user, pl->pool[j]);
+}
+
+unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
+    unsigned split, int64_t t, unsigned n, uint64_t seed, uint32_t *out)
+{
+	uint32_t free_n = ec_plan_free_at(pl, user, t);
 	unsigned want = n == 0 || n - 1 >= free_n ? free_n : n - 1, got = 0;
 	if (want == free_n) {
 		/* all of them, in pool order */
 		for (uint32_t j = 0; j < pl->n_pool && got < want; j++)
-			if (!ec_plan_touched(pl, user, pl->pool[j]))
+			if (_negative(pl, user, j, t))
 				out[got++] = pl->pool[j];
 		out[got] = target;
 		return got + 1;
 	}
 	struct rng r;
 	rng_seed(&r, ec_seed(seed, pl->users.keys[user], split));
-	if (free_n >= 2 * want) {
-		/* rejection: at least half the draws land */
+	if (free_n >= 2 * want && 8 * (uint64_t)free_n >= pl->n_pool) {
+		/* rejection: one draw in 16 lands at worst (a pool
+		 * mostly of items touched or not added yet goes the
+		 * dense way) */
 		if (++pl->stamp == 0) {
 			memset(pl->mark, 0, pl->n_pool * sizeof(*pl->mark));
 			pl->stamp = 1;
@@ -338,23 +448,23 @@ unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
 		while (got < want) {
 			uint32_t j = (uint32_t)rng_below(&r, pl->n_pool);
 			if (pl->mark[j] == pl->stamp ||
-			    ec_plan_touched(pl, user, pl->pool[j]))
+			    !_negative(pl, user, j, t))
 				continue;
 			pl->mark[j] = pl->stamp;
 			out[got++] = pl->pool[j];
 		}
 	} else {
-		/* dense: the untouched ones, then a partial Fisher-Yates */
+		/* dense: the eligible ones, then a partial Fisher-Yates */
 		uint32_t m = 0;
 		for (uint32_t j = 0; j < pl->n_pool; j++)
-			if (!ec_plan_touched(pl, user, pl->pool[j]))
+			if (_negative(pl, user, j, t))
 				pl->scratch[m++] = pl->pool[j];
 		for (; got < want; got++) {
 			uint32_t j = got + (uint32_t)rng_below(&r, m - got);
-			uint32_t t = pl->scratch[j];
+			uint32_t pick = pl->scratch[j];
 			pl->scratch[j] = pl->scratch[got];
-			pl->scratch[got] = t;
-			out[got] = t;
+			pl->scratch[got] = pick;
+			out[got] = pick;
 		}
 	}
 	out[got] = target;
@@ -482,12 +592,22 @@ int ec_nbr_open(struct ec_nbr *n, const struct reg *r, const struct cfg *c)
 	return 0;
 }
 
+bool ec_nbr_due(const struct ec_nbr *n, int64_t t)
+{
+	return n->on && (n->t == INT64_MIN || t - n->t >= n->every_ms);
+}
+
 void ec_nbr_at(struct ec_nbr *n, const struct reg *r, int64_t t)
 {
-	if (!n->on || (n->t != INT64_MIN && t - n->t < n->every_ms))
+	if (!ec_nbr_due(n, t))
 		return;
 	nbrs_pass(&n->feed, r, NULL);
-	n->t = t;
+	/* On the grid, not from t: a live segmenter keeps its beat through
+	 * a quiet stretch, so the pass after a gap comes an interval after
+	 * the last beat in it, not an interval after the gap. */
+	n->t = n->t == INT64_MIN
+	    ? t
+	    : n->t + (t - n->t) / n->every_ms * n->every_ms;
 }
 
 void ec_nbr_user(struct ec_nbr *n, const struct reg *r,

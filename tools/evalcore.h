@@ -13,7 +13,10 @@
  *  - an event touches its item when it has one (entity_key != 0) and is
  *    neither an impression nor a search: a view, a click, a rating... An
  *    impression is exposure, not interest, so a shown item stays a valid
- *    negative and a clicked impression a valid target.
+ *    negative and a clicked impression a valid target. A do-not-track
+ *    event (EVT_F_DNT) touches nothing: the engine neither learns nor
+ *    counts it, so it is no target, adds no popularity, and leaves its
+ *    item a possible negative and a later positive on it new.
  *  - a positive is a touching event with lrn_signal() > 0 that is not a
  *    view. A new positive is a positive on an item the user had no
  *    positive on before in the stream (viewed targets, the default: a
@@ -24,7 +27,9 @@
  *  - the candidate pool is the catalog (every key given), or, without
  *    one, every item the log touches. Negatives are drawn from the pool
  *    items the user never touches anywhere in the log (before or after
- *    the target: a later favourite is no negative).
+ *    the target: a later favourite is no negative) that are in the
+ *    catalog at the target's time (added then or before, or added at an
+ *    unknown time: ec_plan_added).
  *  - popularity of an item at time t: the touching events on it at times
  *    before t (equal times excluded), over all users.
  *
@@ -84,7 +89,13 @@ struct ec_plan {
 	size_t pcap, npairs;
 	uint32_t *pool; /* item indices negatives are drawn from */
 	uint32_t n_pool;
-	uint32_t *pool_touched;	  /* per user: pool items touched */
+	uint32_t *pool_touched; /* per user: pool items touched */
+	/* ec_plan_added: per pool position its added time (INT64_MIN:
+	 * unknown); the same sorted; per user the added times of the pool
+	 * items they touch, sorted (user u's at ut_added[ut_off[u] ..
+	 * ut_off[u + 1])). NULL: every item is there all along. */
+	int64_t *pool_added, *added_sorted, *ut_added;
+	size_t *ut_off;
 	uint64_t n_valid, n_test; /* targets marked */
 	uint64_t users_skipped;	  /* users with < 2 new positives */
 	/* sampling scratch: a stamp per pool item, a list */
@@ -114,15 +125,30 @@ void ec_plan_free(struct ec_plan *pl);
 bool ec_plan_touched(const struct ec_plan *pl, uint32_t user, uint32_t item);
 
 /*
- * The candidates of one target into out: n - 1 pool items the user never
- * touches, drawn uniformly without replacement by a generator seeded with
- * (seed, user key, split), in draw order, then the target last (ties then
- * rank it pessimistically). n == 0: every such pool item, in pool order,
- * then the target. Fewer when the pool runs out. Returns the count
- * (out needs room for n, or n_pool + 1 when n is 0).
+ * When the pool's items entered the catalog: added_ms[i] of key keys[i]
+ * (0: unknown, there all along; keys outside the pool ignored). An item
+ * added after a target's time is no candidate of it: drawn as a negative
+ * it would be one the user could not have chosen, and it looks fresher
+ * than anything then in the catalog. 0 or -ENOMEM.
+ */
+int ec_plan_added(struct ec_plan *pl, const uint64_t *keys,
+    const int64_t *added_ms, size_t n);
+
+/* The pool items the user never touches that are in the catalog at time
+ * t: how many negatives a target of theirs at t can have. */
+uint32_t ec_plan_free_at(const struct ec_plan *pl, uint32_t user, int64_t t);
+
+/*
+ * The candidates of one target at time t into out: n - 1 pool items the
+ * user never touches, in the catalog at t, drawn uniformly without
+ * replacement by a generator seeded with (seed, user key, split), in draw
+ * order, then the target last (ties then rank it pessimistically). n ==
+ * 0: every such pool item, in pool order, then the target. Fewer when the
+ * pool runs out. Returns the count (out needs room for n, or n_pool + 1
+ * when n is 0).
  */
 unsigned ec_candidates(struct ec_plan *pl, uint32_t user, uint32_t target,
-    unsigned split, unsigned n, uint64_t seed, uint32_t *out);
+    unsigned split, int64_t t, unsigned n, uint64_t seed, uint32_t *out);
 
 /* A seed for (seed, a, b): splitmix of the three. */
 uint64_t ec_seed(uint64_t seed, uint64_t a, uint64_t b);
@@ -154,22 +180,35 @@ void ec_pop_free(struct ec_pop *p);
 
 /*
  * The segmenter's neighbour counting (shm/neighbors.h) over a replay's
- * region, as a live instance would do it: ec_nbr_at(t) makes a pass when
- * neighbor_interval_s of event time went by since the last one, so a
- * ranking at t sees lists of what came before it. ec_nbr_user() sums a
- * profile's history lists; ec_nbr_cf() is then a candidate's cf
- * (rank_cand.collab). A zeroed struct is closed; without a neighbour
- * table (neighbor_items 0) everything is 0.
+ * region, as a live instance would do it: a pass (nbrs_pass: the fresh
+ * seen[] entries of every profile that changed, added to counts kept
+ * across passes) every neighbor_interval_s of event time, on a grid from
+ * the first pass. The live segmenter passes every interval of wall time,
+ * whether or not anyone asks for a ranking: what a profile remembers at
+ * each pass is counted then, even if it is pushed out of seen[] before
+ * the next ranking. A pass made at t holds the events before t, so a
+ * ranking at t sees lists of what came before it.
+ *
+ * The caller asks ec_nbr_due(t) at every event of time t before applying
+ * it, and when it says so applies everything before and calls
+ * ec_nbr_at(t). ec_nbr_user() sums a profile's history lists;
+ * ec_nbr_cf() is then a candidate's cf (rank_cand.collab). A zeroed
+ * struct is closed; without a neighbour table (neighbor_items 0)
+ * everything is 0 and no pass is ever due.
  */
 struct ec_nbr {
 	struct nbrs_feed feed;
 	bool on;
-	int64_t t, every_ms;
+	int64_t t, every_ms; /* t: the grid point of the last pass */
 	struct nbr_acc acc;
 };
 
 /* 0, or a negative errno (-ENOMEM). */
 int ec_nbr_open(struct ec_nbr *n, const struct reg *r, const struct cfg *c);
+/* Whether a pass is due at event time t (a grid point at or before t
+ * since the last pass). */
+bool ec_nbr_due(const struct ec_nbr *n, int64_t t);
+/* The pass due at t, if any (the grid moves to the last point <= t). */
 void ec_nbr_at(struct ec_nbr *n, const struct reg *r, int64_t t);
 void ec_nbr_user(struct ec_nbr *n, const struct reg *r,
     const struct lrn_profile *p);

@@ -1,7 +1,9 @@
 /* evalcore protocol: which events are targets (validation, test), which
  * users are skipped, touched pairs (impressions and searches do not
  * touch), the pool, candidates (never touched, distinct, target last,
- * deterministic per seed, the dense and the full-catalog paths),
+ * deterministic per seed, the dense and the full-catalog paths; none
+ * added after the target's time), do-not-track events (no target, no
+ * touch),
  * popularity counting only earlier times, the top k in met_rank's order,
  * and the key index past its first growth. */
 #include <string.h>
@@ -99,7 +101,7 @@ static void targets(void)
 	/* full candidates: every untouched pool item, then the target */
 	uint32_t out[16];
 	uint32_t t1 = pl.ev_item[7];
-	unsigned n = ec_candidates(&pl, u1, t1, EC_TEST, 0, 1, out);
+	unsigned n = ec_candidates(&pl, u1, t1, EC_TEST, T0, 0, 1, out);
 	CHECK_EQ_INT(n, 2); /* only 107 is untouched by user 1 */
 	CHECK_EQ_INT(pl.items.keys[out[0]], 107);
 	CHECK_EQ_INT(out[1], t1);
@@ -173,9 +175,9 @@ static void candidates(void)
 	uint32_t u1 = (uint32_t)ec_index_find(&pl.users, 1);
 	uint32_t tgt = (uint32_t)ec_index_find(&pl.items, 20);
 	uint32_t a[100], b[100], c[100];
-	unsigned na = ec_candidates(&pl, u1, tgt, EC_TEST, 100, 7, a);
-	unsigned nb = ec_candidates(&pl, u1, tgt, EC_TEST, 100, 7, b);
-	unsigned nc = ec_candidates(&pl, u1, tgt, EC_TEST, 100, 8, c);
+	unsigned na = ec_candidates(&pl, u1, tgt, EC_TEST, T0, 100, 7, a);
+	unsigned nb = ec_candidates(&pl, u1, tgt, EC_TEST, T0, 100, 7, b);
+	unsigned nc = ec_candidates(&pl, u1, tgt, EC_TEST, T0, 100, 8, c);
 	CHECK_EQ_INT(na, 100);
 	CHECK_EQ_INT(nb, 100);
 	CHECK_EQ_INT(nc, 100);
@@ -190,7 +192,7 @@ static void candidates(void)
 		seen[a[j]] = true;
 	}
 	/* the validation target draws its own negatives */
-	unsigned nv = ec_candidates(&pl, u1, tgt, EC_VALID, 100, 7, c);
+	unsigned nv = ec_candidates(&pl, u1, tgt, EC_VALID, T0, 100, 7, c);
 	CHECK_EQ_INT(nv, 100);
 	CHECK(memcmp(a, c, sizeof(a)) != 0);
 	/* dense: 161 untouched, 99 wanted (fewer than twice as many) */
@@ -199,7 +201,7 @@ static void candidates(void)
 	unsigned free2 = 200 - pl.pool_touched[u2];
 	CHECK_EQ_INT(free2, 161);
 	memset(seen, 0, sizeof(seen));
-	unsigned n2 = ec_candidates(&pl, u2, t2, EC_TEST, 100, 7, a);
+	unsigned n2 = ec_candidates(&pl, u2, t2, EC_TEST, T0, 100, 7, a);
 	CHECK_EQ_INT(n2, 100);
 	for (unsigned j = 0; j < 99; j++) {
 		CHECK(!ec_plan_touched(&pl, u2, a[j]));
@@ -208,9 +210,98 @@ static void candidates(void)
 	}
 	/* the pool runs out: every untouched one (room for n asked) */
 	uint32_t all[1000];
-	unsigned n3 = ec_candidates(&pl, u2, t2, EC_TEST, 1000, 7, all);
+	unsigned n3 = ec_candidates(&pl, u2, t2, EC_TEST, T0, 1000, 7, all);
 	CHECK_EQ_INT(n3, free2 + 1);
 	CHECK_EQ_INT(all[free2], t2);
+	ec_plan_free(&pl);
+}
+
+/* Items added after a target's time are no candidates of it, on every
+ * path (all of them, rejection, dense); unknown added times (0) are there
+ * all along. */
+static void added_later(void)
+{
+	struct lrn_params lp;
+	lrn_params_default(&lp);
+	g_n = 0;
+	/* user 1 touches items 1..10 of a 200-item catalog */
+	for (unsigned i = 1; i <= 10; i++)
+		add(1, EVT_CLICK, i, i, 0);
+	uint64_t cat[200];
+	int64_t added[200];
+	for (unsigned i = 0; i < 200; i++) {
+		cat[i] = i + 1;
+		/* odd keys from T0 + 1000, 100 and 200 unknown, the rest
+		 * long before */
+		added[i] = (i + 1) % 2 ? T0 + 1000 : T0 - 86400000;
+	}
+	added[99] = added[199] = 0;
+	struct ec_plan pl;
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, cat, 200, false) == 0);
+	REQUIRE(ec_plan_added(&pl, cat, added, 200) == 0);
+	uint32_t u1 = (uint32_t)ec_index_find(&pl.users, 1);
+	uint32_t tgt = (uint32_t)ec_index_find(&pl.items, 10);
+	/* the even keys 12..200 are there (95; 100 and 200 of unknown
+	 * time) */
+	CHECK_EQ_INT(ec_plan_free_at(&pl, u1, T0), 95);
+	CHECK_EQ_INT(ec_plan_free_at(&pl, u1, T0 + 999), 95);
+	CHECK_EQ_INT(ec_plan_free_at(&pl, u1, T0 + 1000), 190);
+	uint32_t out[256];
+	unsigned want[] = { 0, 20, 80 }; /* all, rejection, dense */
+	for (unsigned w = 0; w < 3; w++) {
+		unsigned n =
+		    ec_candidates(&pl, u1, tgt, EC_TEST, T0, want[w], 3, out);
+		CHECK_EQ_INT(n, want[w] ? want[w] : 96);
+		CHECK_EQ_INT(out[n - 1], tgt);
+		for (unsigned j = 0; j + 1 < n; j++) {
+			uint64_t k = pl.items.keys[out[j]];
+			CHECK(k % 2 == 0 && k > 10);
+		}
+	}
+	/* once they are added, they are candidates */
+	unsigned n = ec_candidates(&pl, u1, tgt, EC_TEST, T0 + 1000, 0, 3, out);
+	CHECK_EQ_INT(n, 191);
+	ec_plan_free(&pl);
+	/* all unknown: as without */
+	memset(added, 0, sizeof(added));
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, cat, 200, false) == 0);
+	REQUIRE(ec_plan_added(&pl, cat, added, 200) == 0);
+	CHECK(pl.pool_added == NULL);
+	CHECK_EQ_INT(ec_plan_free_at(&pl, u1, T0), 190);
+	ec_plan_free(&pl);
+}
+
+/* A do-not-track event is not learned nor counted: no target, no touch
+ * (so no popularity either: eval counts touching events). */
+static void do_not_track(void)
+{
+	struct lrn_params lp;
+	lrn_params_default(&lp);
+	g_n = 0;
+	add(1, EVT_CLICK, 101, 0, 0);  /* 0 new positive */
+	add(1, EVT_CLICK, 102, 10, 0); /* 1 validation */
+	add(1, EVT_CLICK, 103, 20, 0); /* 2 test */
+	add(1, EVT_CLICK, 104, 30, 0); /* 3 do-not-track: nothing */
+	g_ev[3].flags = EVT_F_DNT;
+	add(1, EVT_CLICK, 105, 40, 0); /* 4 do-not-track: nothing */
+	g_ev[4].flags = EVT_F_DNT;
+	/* user 2: two positives, one of them do-not-track: skipped */
+	add(2, EVT_CLICK, 101, 5, 0);
+	add(2, EVT_CLICK, 102, 6, 0);
+	g_ev[6].flags = EVT_F_DNT;
+	CHECK(!ec_touches(&g_ev[3]));
+	CHECK(!ec_positive(&lp, &g_ev[3]));
+	struct ec_plan pl;
+	REQUIRE(ec_plan_build(&pl, &lp, at, NULL, g_n, NULL, 0, true) == 0);
+	CHECK_EQ_INT(pl.n_test, 1);
+	CHECK_EQ_INT(pl.users_skipped, 1);
+	CHECK_EQ_INT(pos_of(&pl, EC_VALID, 1), 1);
+	CHECK_EQ_INT(pos_of(&pl, EC_TEST, 1), 2);
+	uint32_t u1 = (uint32_t)ec_index_find(&pl.users, 1);
+	CHECK(
+	    !ec_plan_touched(&pl, u1, (uint32_t)ec_index_find(&pl.items, 104)));
+	/* 104 and 105 are in no pool without a catalog: nobody touched them */
+	CHECK_EQ_INT(pl.n_pool, 3);
 	ec_plan_free(&pl);
 }
 
@@ -283,6 +374,8 @@ int main(void)
 	targets();
 	viewed_targets();
 	candidates();
+	added_later();
+	do_not_track();
 	popularity();
 	top_k();
 	index_grows();
