@@ -709,7 +709,10 @@ struct pen_variant {
 	double prob_best;    /* Thompson share among the variants */
 	char diversifier[8]; /* "mmr" or "dpp" (since 0.7); "": the setting */
 	float dpp_theta;     /* negative: default */
-	uint32_t reserved[5];
+	uint32_t reserved0;
+	/* Exposures with at least one click, and with at least one
+	 * conversion: the numerators of ctr and conversion. */
+	uint64_t clicked, converted;
 };
 
 struct pen_experiment {
@@ -724,7 +727,12 @@ struct pen_experiment {
 	int srm_broken;		/* srm_p < 0.001: do not trust the rest */
 	unsigned n_variants;
 	struct pen_variant v[PEN_VARIANTS_MAX];
-	uint32_t reserved[8];
+	/* Requests whose outcome state was evicted while still
+	 * inside the attribution window (nonzero: clicked, converted and
+	 * reward_var are approximate, docs/EXPERIMENTS.md), and outcomes
+	 * ignored because their request was made before this run began. */
+	uint64_t evicted, stale;
+	uint32_t reserved[4];
 };
 
 struct pen_experiments {

@@ -287,6 +287,8 @@ static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
 	o->impressions = c->impressions;
 	o->clicks = c->clicks;
 	o->conversions = c->conversions;
+	o->clicked = c->clicked;
+	o->converted = c->converted;
 	o->ctr = v->ctr;
 	o->conversion = v->conversion;
 	o->reward_mean = v->reward_mean;
@@ -331,6 +333,8 @@ static void _pexperiment(const struct exp_view *v, const struct exp_report *rp,
 	o->srm_chi2 = rp->have_srm ? rp->srm.chi2 : NAN;
 	o->srm_p = rp->have_srm ? rp->srm.p : NAN;
 	o->srm_broken = rp->srm_broken;
+	o->evicted = v->evicted;
+	o->stale = v->stale;
 	o->n_variants = v->def.n_variants;
 	for (unsigned k = 0; k < v->def.n_variants; k++)
 		_pvariant(&v->def.v[k], &v->counts[k], &rp->v[k], &o->v[k]);

@@ -35,6 +35,7 @@ int expb_lock(const struct reg *r, char *err, size_t errlen)
 		ck_pr_store_uint(&sl->active, 0);
 		sl->generation++;
 		memset(sl->arm, 0, sizeof(sl->arm));
+		sl->evicted = sl->stale = 0;
 		memset(sl->def.name, 0, sizeof(sl->def.name));
 		seq_write_end(&sl->seq);
 	}
@@ -117,6 +118,7 @@ static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
 		/* The looks are the segmenter's: they go stale with the
 		 * generation (look_gen), not cleared here. */
 		memset(sl->arm, 0, sizeof(sl->arm));
+		sl->evicted = sl->stale = 0;
 		sl->generation++;
 		sl->loaded_ms = now_ms;
 	}
@@ -183,6 +185,8 @@ static void _counts(const struct exp_arm *a, struct exp_counts *c)
 	c->clicks = ck_pr_load_64(&a->clicks);
 	c->conversions = ck_pr_load_64(&a->conversions);
 	c->reward_sq = ck_pr_load_64(&a->reward_sq);
+	c->clicked = ck_pr_load_64(&a->clicked);
+	c->converted = ck_pr_load_64(&a->converted);
 	c->rr_sum = (double)ck_pr_load_64(&a->rr_micro) / 1e6;
 }
 
@@ -202,6 +206,8 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 		out->def = sl->def;
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
 			_counts(&sl->arm[k], &out->counts[k]);
+		out->evicted = ck_pr_load_64(&sl->evicted);
+		out->stale = ck_pr_load_64(&sl->stale);
 		if (seq_read_retry(&sl->seq, v))
 			continue;
 		if ((v = seq_read_begin(&sl->look_seq)) < 0)
@@ -323,20 +329,55 @@ void expb_exposed(const struct reg *r, struct lrn_profile *p,
 	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);
 }
 
-/*
- * The reward so far of request id in shard s's table, and the new one
- * after adding `add`: the increment of the sum of squares is
- * (r + add)^2 - r^2.
- */
-static uint64_t _sq_step(struct shard_stats *st, uint64_t id, unsigned add)
+/* The set of request id in a shard's table (a multiplicative hash: the
+ * ids of one millisecond differ in their low bits only). */
+static struct exp_request *_req_set(struct shard_stats *st, uint64_t id)
 {
-	struct exp_request *q =
-	    &st->exp_req[(id * 0x9E3779B97F4A7C15ULL) >> 54 &
-		(REG_EXP_REQUESTS - 1)];
-	uint64_t r0 = q->id == id ? q->reward : 0;
-	q->id = id;
-	q->reward = (uint32_t)(r0 + add);
-	return 2 * r0 * add + (uint64_t)add * add;
+	unsigned bits = (unsigned)__builtin_ctz(REG_EXP_REQ_SETS);
+	return st->exp_req[(id * 0x9E3779B97F4A7C15ULL) >> (64 - bits)];
+}
+
+/* Whether request id can still get outcomes at event time now_ms. */
+static bool _req_live(const struct reg *r, uint64_t id, int64_t now_ms)
+{
+	return now_ms - evt_request_time(id) <=
+	    (int64_t)r->hdr->rank.attribution_window_s * 1000;
+}
+
+/* Counts on its experiment a request whose state is lost while it can
+ * still get outcomes: its next one is taken for its first. */
+static void _evicted(const struct reg *r, uint64_t id)
+{
+	unsigned arm = evt_request_arm(id);
+	if (arm && arm <= EXP_MAX * EXP_VARIANTS)
+		ck_pr_inc_64(&reg_experiments(r)
+				  ->slot[(arm - 1) / EXP_VARIANTS]
+				  .evicted);
+}
+
+/*
+ * The entry of request id in shard s's table: its own, else a free one,
+ * else the one of the set's oldest request (by the time in its id),
+ * cleared for id. Only the shard's worker calls it.
+ */
+static struct exp_request *_req(const struct reg *r, unsigned s, uint64_t id,
+    int64_t now_ms)
+{
+	struct exp_request *set = _req_set(&reg_shard(r, s)->stats, id);
+	struct exp_request *take = &set[0];
+	for (unsigned w = 0; w < REG_EXP_REQ_WAYS; w++) {
+		if (set[w].id == id)
+			return &set[w];
+		if (take->id &&
+		    (!set[w].id ||
+			evt_request_time(set[w].id) <
+			    evt_request_time(take->id)))
+			take = &set[w];
+	}
+	if (take->id && _req_live(r, take->id, now_ms))
+		_evicted(r, take->id);
+	*take = (struct exp_request){ .id = id };
+	return take;
 }
 
 void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
@@ -354,12 +395,20 @@ void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
 	}
 	if (!action)
 		return;
-	unsigned add = 1 + (conversion ? 1 : 0);
+	/* The reward of the request so far, r0: the sum of squares moves
+	 * by (r0 + add)^2 - r0^2, and r0 == 0 is its first click. */
+	struct exp_request *q = _req(r, s, e->request_id, e->time_ms);
+	uint64_t r0 = q->reward, add = 1 + (conversion ? 1 : 0);
+	q->reward = (uint32_t)(r0 + add);
 	ck_pr_inc_64(&a->clicks);
-	if (conversion)
+	if (!r0)
+		ck_pr_inc_64(&a->clicked);
+	if (conversion) {
 		ck_pr_inc_64(&a->conversions);
-	ck_pr_add_64(&a->reward_sq,
-	    _sq_step(&reg_shard(r, s)->stats, e->request_id, add));
+		if (!q->conversions++)
+			ck_pr_inc_64(&a->converted);
+	}
+	ck_pr_add_64(&a->reward_sq, 2 * r0 * add + add * add);
 	if (e->position >= 1)
 		ck_pr_add_64(&a->rr_micro, 1000000u / e->position);
 }
@@ -379,8 +428,8 @@ void expb_looks(const struct reg *r)
 		if (v.def.alloc == EXP_ALLOC_THOMPSON) {
 			for (unsigned k = 0; k < v.def.n_variants; k++) {
 				n_[k] = v.counts[k].exposures;
-				x[k] = v.counts[k].clicks < n_[k]
-				    ? v.counts[k].clicks
+				x[k] = v.counts[k].clicked < n_[k]
+				    ? v.counts[k].clicked
 				    : n_[k];
 			}
 			bandit = stat_thompson(x, n_, v.def.n_variants, 1.0,

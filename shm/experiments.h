@@ -54,6 +54,8 @@ struct exp_view {
 	int64_t loaded_ms;
 	struct exp_def def;
 	struct exp_counts counts[EXP_VARIANTS];
+	uint64_t evicted; /* requests whose state was lost in the window */
+	uint64_t stale;	  /* outcomes of requests before the run, ignored */
 	struct exp_look look;
 	bool bandit; /* weights hold a bandit allocation */
 	double weights[EXP_VARIANTS];
@@ -98,8 +100,14 @@ void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
 void expb_exposed(const struct reg *r, struct lrn_profile *p,
     const struct evt_record *e);
 
-/* Worker: counts an outcome of event e (impression, action) of shard s
- * when its request id carries an arm. */
+/*
+ * Worker of shard s: counts an outcome of event e (impression, action)
+ * when its request id carries an arm. Clicks and conversions are counted
+ * as events and as requests with at least one (clicked, converted), from
+ * the shard's table of requests with outcomes (shm/layout.h, struct
+ * exp_request); a request whose entry was taken by a newer one while
+ * still inside the attribution window is counted in the slot's evicted.
+ */
 void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
     bool impression, bool action, bool conversion);
 

@@ -48,6 +48,13 @@ static void _text(const struct pen_experiments *x)
 		if (isfinite(e->srm_p))
 			printf("; sample ratio p %.3g%s", e->srm_p,
 			    e->srm_broken ? " MISMATCH: do not trust" : "");
+		if (e->evicted)
+			printf(
+			    "; %llu requests evicted in the window: rates approximate",
+			    (unsigned long long)e->evicted);
+		if (e->stale)
+			printf("; %llu outcomes of an earlier run ignored",
+			    (unsigned long long)e->stale);
 		printf("\n  %-12s %-12s %9s %7s %7s %9s %20s %8s %7s %7s\n",
 		    "variant", "strategy", "exposures", "ctr", "conv",
 		    "ctr diff", "95% interval", "p", "P(beat)", "avp");
