@@ -120,7 +120,11 @@ static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
 		memset(sl->arm, 0, sizeof(sl->arm));
 		sl->evicted = sl->stale = 0;
 		sl->generation++;
-		sl->loaded_ms = now_ms;
+		/* Strictly after the run before's start: its requests are
+		 * stamped after that, never after this one (expb_choose). */
+		ck_pr_store_64((uint64_t *)&sl->loaded_ms,
+		    (uint64_t)(now_ms > sl->loaded_ms ? now_ms
+						      : sl->loaded_ms + 1));
 	}
 	sl->def = *d;
 	sl->active = 1;
@@ -231,7 +235,7 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
     int segment, bool expose, unsigned *arm, unsigned *seen_bit,
-    struct exp_variant *v)
+    struct exp_variant *v, int64_t *run_ms)
 {
 	struct exp_block *b = reg_experiments(r);
 	const uint8_t *secret = r->hdr->limits.user_secret;
@@ -244,6 +248,7 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		bool bandit = false;
 		long ver;
 		uint64_t gen = 0, look_gen = 0;
+		int64_t run = 0;
 		/* A slot whose count stays odd (a writer died mid-write) is
 		 * passed by: this call ranks without that experiment. */
 		do {
@@ -251,6 +256,7 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 				break;
 			d = sl->def;
 			gen = sl->generation;
+			run = sl->loaded_ms;
 		} while (seq_read_retry(&sl->seq, ver));
 		if (ver < 0)
 			continue;
@@ -270,11 +276,21 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		*arm = i * EXP_VARIANTS + (unsigned)k + 1;
 		*seen_bit = i * 8 + (unsigned)(gen % 7) + 1;
 		*v = d.v[k];
+		if (run_ms)
+			*run_ms = run;
 		if (expose)
 			ck_pr_inc_64(&sl->arm[k].exposures);
 		return (int)i;
 	}
 	return -1;
+}
+
+/* Whether a request (or exposure) made at t_ms belongs to slot sl's
+ * run: made after it started. Requests of a run before it, or of
+ * another experiment the slot held, carry the same arm. */
+static bool _of_run(const struct exp_slot *sl, int64_t t_ms)
+{
+	return t_ms > (int64_t)ck_pr_load_64((const uint64_t *)&sl->loaded_ms);
 }
 
 /* The tag profile p holds for a slot (0: never counted there). */
@@ -323,9 +339,11 @@ void expb_exposed(const struct reg *r, struct lrn_profile *p,
 	if (!_code_ok(code) || !arm || arm > EXP_MAX * EXP_VARIANTS ||
 	    _mark(p, code >> 3) == (code & 7))
 		return;
-	_mark_set(p, code >> 3, code & 7);
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
+	if (!_of_run(sl, e->time_ms))
+		return; /* exposed in a run before: not one of this run's */
+	_mark_set(p, code >> 3, code & 7);
 	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);
 }
 
@@ -389,6 +407,11 @@ void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
 	struct exp_arm *a = &sl->arm[(arm - 1) % EXP_VARIANTS];
+	if ((impression || action) &&
+	    !_of_run(sl, evt_request_time(e->request_id))) {
+		ck_pr_inc_64(&sl->stale);
+		return;
+	}
 	if (impression) {
 		ck_pr_inc_64(&a->impressions);
 		return;

@@ -71,12 +71,20 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out);
 /*
  * The experiment and variant user_key is in now (the first active
  * experiment that takes them), or -1. On success *arm is the request id's
- * arm and *v the variant (its strategy and overrides). Counts the
- * exposure when `expose`.
+ * arm and *v the variant (its strategy and overrides), and *run_ms (may
+ * be NULL) the start of the experiment's run, read with its definition.
+ * Counts the exposure when `expose`.
+ *
+ * The caller stamps the request id (and the exposure record) with a time
+ * after *run_ms, max(now, *run_ms + 1): the workers count an outcome or
+ * an exposure only when its request time is after the run's start
+ * (others are of a run before, or of another experiment in the slot:
+ * counted as stale), and a new run starts strictly after the one before
+ * it started.
  */
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
     int segment, bool expose, unsigned *arm, unsigned *seen_bit,
-    struct exp_variant *v);
+    struct exp_variant *v, int64_t *run_ms);
 
 /*
  * A user's first exposure is counted once (users per variant, the unit
@@ -96,7 +104,9 @@ void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
     int64_t now_ms, struct evt_record *e);
 
 /* Worker of the user's shard: sets the slot's tag in profile p and
- * counts the user in the record's arm, unless it was the tag already. */
+ * counts the user in the record's arm, unless it was the tag already or
+ * the record is of a run before the slot's (its time not after the
+ * run's start). */
 void expb_exposed(const struct reg *r, struct lrn_profile *p,
     const struct evt_record *e);
 
