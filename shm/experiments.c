@@ -62,11 +62,12 @@ void expb_repair_looks(const struct reg *r)
 		seq_repair(&b->slot[i].look_seq);
 }
 
-void expb_unlock(const struct reg *r)
+void expb_unlock(const struct reg *r, bool loaded)
 {
 	struct exp_block *b = reg_experiments(r);
 	ck_pr_fence_store();
-	ck_pr_store_64(&b->version, b->version + 1);
+	if (loaded) /* a refused load changed nothing */
+		ck_pr_store_64(&b->version, b->version + 1);
 	ck_pr_store_int(&b->writer, 0);
 }
 

@@ -30,7 +30,8 @@
  * and a definition it left mid-write (its count odd) is stopped, its run
  * ended, and readable again (the load rewrites it, or leaves it). */
 int expb_lock(const struct reg *r, char *err, size_t errlen);
-void expb_unlock(const struct reg *r);
+/* Releases it; `loaded`: a load completed (the version counts it). */
+void expb_unlock(const struct reg *r, bool loaded);
 
 /* The supervisor, now and then: when the lock is held by a process that
  * died, takes it (repairing what it left) and releases it (no load is

@@ -126,6 +126,10 @@ def main():
                           for i in range(40))
             check(cli("catalog", "load", "-", input=cat).returncode == 0,
                   "catalog")
+            def version():
+                return json.loads(cli("experiments", "--json").stdout)[
+                    "version"]
+            v0 = version()
             bad = json.dumps(dict(EXPERIMENT, variants=[
                 {"name": "a", "strategy": "profile"},
                 {"name": "b", "strategy": "astrology"}])) + "\n"
@@ -166,9 +170,17 @@ def main():
                 check(r.returncode == 1 and field in r.stderr,
                       "%s %r is refused: %s" % (field, value,
                                                 r.stderr.strip()))
+            bad = json.dumps(dict(EXPERIMENT, variants=[
+                EXPERIMENT["variants"][0],
+                dict(EXPERIMENT["variants"][1], weigth=9)])) + "\n"
+            r = cli("experiments", "load", "-", input=bad)
+            check(r.returncode == 1 and "line 1: weigth" in r.stderr,
+                  "a misspelt field is refused: " + r.stderr.strip())
+            check(version() == v0, "refused loads are not counted")
             r = cli("experiments", "load", "-",
                     input=json.dumps(EXPERIMENT) + "\n")
             check(r.returncode == 0, "load: " + r.stderr.strip())
+            check(version() == v0 + 1, "the load is counted")
             # a directory is no empty definition file: refused, and the
             # running experiments stay (the catalog's load likewise)
             def running():

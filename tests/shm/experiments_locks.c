@@ -36,7 +36,7 @@ static void load(const struct reg *r, const struct exp_def *d)
 	if (rc)
 		fprintf(stderr, "expb_load: %s\n", err);
 	REQUIRE(rc == 0);
-	expb_unlock(r);
+	expb_unlock(r, true);
 }
 
 /* A user the experiment takes: any (no segment, open times). */

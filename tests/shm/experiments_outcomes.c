@@ -57,7 +57,7 @@ static void load(void)
 	char err[256] = "";
 	REQUIRE(expb_lock(&g_r, err, sizeof(err)) == 0);
 	REQUIRE(expb_load(&g_r, &d, 1, T0 - 10 * MIN, err, sizeof(err)) == 0);
-	expb_unlock(&g_r);
+	expb_unlock(&g_r, true);
 }
 
 /* Request i of arm 1 (the control), made at t, counted as an exposure. */

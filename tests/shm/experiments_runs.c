@@ -36,7 +36,7 @@ static void load(const struct exp_def *d, unsigned n, int64_t now)
 	if (rc)
 		fprintf(stderr, "expb_load: %s\n", err);
 	REQUIRE(rc == 0);
-	expb_unlock(&g_r);
+	expb_unlock(&g_r, true);
 }
 
 /* A click (or impression) on request rid, applied at t. */
