@@ -267,6 +267,31 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 	return (int)n;
 }
 
+/* Whether experiment b, after a, gets none of its users while both run:
+ * a takes every user it is open to (its weights cover every bucket),
+ * and it is open to all of b's. */
+static bool _shadows(const struct exp_def *a, const struct exp_def *b)
+{
+	bool users = a->segment < 0 || a->segment == b->segment;
+	bool overlap =
+	    (!a->start_ms || !b->stop_ms || a->start_ms < b->stop_ms) &&
+	    (!b->start_ms || !a->stop_ms || b->start_ms < a->stop_ms);
+	return users && overlap;
+}
+
+/* A note on the first experiment another one before it starves. */
+static void _shadow_note(const struct exp_def *d, int n, char *note, size_t len)
+{
+	for (int j = 1; j < n; j++)
+		for (int i = 0; i < j; i++)
+			if (_shadows(&d[i], &d[j])) {
+				snprintf(note, len,
+				    "note: '%s' gets none of its users while '%s' runs: a user open to several experiments is taken by the first in the file",
+				    d[j].name, d[i].name);
+				return;
+			}
+}
+
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen)
 {
@@ -313,6 +338,7 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 			    "loaded, but not in the audit trail: %s", aerr);
 		return -EIO;
 	}
+	_shadow_note(defs, n, err, errlen);
 	return 0;
 }
 

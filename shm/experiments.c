@@ -112,7 +112,7 @@ static int _free_slot(struct exp_block *b, const bool *keep)
 }
 
 static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
-    int64_t now_ms)
+    int64_t now_ms, unsigned order)
 {
 	seq_write_begin(&sl->seq);
 	if (fresh) {
@@ -128,6 +128,7 @@ static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
 						      : sl->loaded_ms + 1));
 	}
 	sl->def = *d;
+	ck_pr_store_32(&sl->order, order);
 	sl->active = 1;
 	seq_write_end(&sl->seq);
 }
@@ -168,7 +169,7 @@ int expb_load(const struct reg *r, const struct exp_def *defs, unsigned n,
 		/* A changed split, variant set or target segment starts the
 		 * counts anew: old counts would mix two experiments. */
 		fresh = fresh || !_same_test(&b->slot[at[i]].def, &defs[i]);
-		_put(&b->slot[at[i]], &defs[i], fresh, now_ms);
+		_put(&b->slot[at[i]], &defs[i], fresh, now_ms, i);
 	}
 	for (unsigned i = 0; i < b->n && i < EXP_MAX; i++)
 		if (!keep[i])
@@ -234,16 +235,42 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 	return -EBUSY;
 }
 
+/*
+ * The active slots of b's first n in the order of the last load's file
+ * (slot order follows the load history instead: a slot is kept by name
+ * and freed ones are reused). A load in progress may mix the old order
+ * and the new for a moment.
+ */
+static unsigned _in_order(const struct exp_block *b, unsigned n, unsigned *at)
+{
+	uint32_t key[EXP_MAX];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!ck_pr_load_uint(&b->slot[i].active))
+			continue;
+		uint32_t o = ck_pr_load_32(&b->slot[i].order);
+		unsigned j = k++;
+		for (; j > 0 && key[j - 1] > o; j--) {
+			key[j] = key[j - 1];
+			at[j] = at[j - 1];
+		}
+		key[j] = o;
+		at[j] = i;
+	}
+	return k;
+}
+
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
     int segment, bool expose, unsigned *arm, unsigned *seen_bit,
     struct exp_variant *v, int64_t *run_ms)
 {
 	struct exp_block *b = reg_experiments(r);
 	const uint8_t *secret = r->hdr->limits.user_secret;
-	for (unsigned i = 0, n = expb_slots(r); i < n; i++) {
+	unsigned order[EXP_MAX];
+	unsigned n = _in_order(b, expb_slots(r), order);
+	for (unsigned o = 0; o < n; o++) {
+		unsigned i = order[o];
 		struct exp_slot *sl = &b->slot[i];
-		if (!ck_pr_load_uint(&sl->active))
-			continue;
 		struct exp_def d;
 		double w[EXP_VARIANTS];
 		bool bandit = false;

@@ -71,7 +71,8 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out);
 
 /*
  * The experiment and variant user_key is in now (the first active
- * experiment that takes them), or -1. On success *arm is the request id's
+ * experiment that takes them, in the order of the last load's
+ * definitions), or -1. On success *arm is the request id's
  * arm and *v the variant (its strategy and overrides), and *run_ms (may
  * be NULL) the start of the experiment's run, read with its definition.
  * Counts the exposure when `expose`.

@@ -442,6 +442,9 @@ struct exp_arm {
 struct exp_slot {
 	struct ck_sequence seq;
 	uint32_t active;
+	uint32_t order; /* its line's rank in the last load: a user open to
+			 * several experiments is taken by the first */
+	uint32_t pad0;
 	uint64_t generation;
 	int64_t loaded_ms;
 	struct exp_def def;

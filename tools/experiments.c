@@ -138,6 +138,8 @@ static int _load(pen_t *p, const char *path)
 		return rc == -EBUSY ? CLI_UNREACHABLE : CLI_PARTIAL;
 	}
 	fprintf(stderr, "penchant experiments: loaded %s\n", path);
+	if (err[0])
+		fprintf(stderr, "penchant experiments: %s\n", err);
 	return CLI_OK;
 }
 

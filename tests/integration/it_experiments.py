@@ -366,6 +366,28 @@ def main():
                 time.sleep(0.05)
             check(counted == 50, "a third run counts its users: %d of 50"
                   % counted)
+            # two experiments open to the same users: the first in the
+            # file takes them, and the load says the second gets none
+            other = dict(EXPERIMENT, name="other", salt="it-2")
+            r = cli("experiments", "load", "-",
+                    input=json.dumps(other) + "\n" +
+                    json.dumps(epsilon(0.2)) + "\n")
+            check(r.returncode == 0 and "'ctx-vs-profile' gets none" in
+                  r.stderr, "an experiment left no users is noted: "
+                  + r.stderr.strip())
+            body = {"user_id": "u7", "candidates": [
+                {"entity_id": "i1", "score": 1.0}]}
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/v1/rank" % port,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"})
+            rid = int(json.loads(urllib.request.urlopen(
+                req, timeout=5).read())["request_id"], 16)
+            x = json.loads(cli("experiments", "--json").stdout)
+            slot = [e["name"] for e in x["experiments"]].index("other")
+            check((rid >> 12) & 0x3F in (slot * 4 + 1, slot * 4 + 2),
+                  "the first in the file takes the user (arm %d)"
+                  % ((rid >> 12) & 0x3F))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
