@@ -144,6 +144,15 @@ static uint64_t _cap(uint64_t x, uint64_t n)
 	return x < n ? x : n;
 }
 
+/* Whether two arms' successes differ from all-or-nothing: with none (or
+ * all) in both the z test has no variance to go by (its z 0 and p 1
+ * would read as "no difference" where nothing is known yet). */
+static bool _varied(uint64_t xc, uint64_t nc, uint64_t xt, uint64_t nt)
+{
+	uint64_t x = _cap(xc, nc) + _cap(xt, nt);
+	return x > 0 && x < nc + nt;
+}
+
 void exp_look_update(struct exp_look *l, const struct exp_def *d,
     const struct exp_counts *c)
 {
@@ -180,9 +189,13 @@ static void _variant(const struct exp_def *d, const struct exp_counts *c,
 	v->msprt_p = v->msprt_lo = v->msprt_hi = NAN;
 	if (i == 0 || !k->exposures || !t->exposures)
 		return;
-	v->have_z = stat_prop_ztest(_cap(k->clicked, k->exposures),
-			k->exposures, _cap(t->clicked, t->exposures),
-			t->exposures, alpha, &v->z_ctr) == 0 &&
+	v->have_z =
+	    _varied(k->clicked, k->exposures, t->clicked, t->exposures) &&
+	    stat_prop_ztest(_cap(k->clicked, k->exposures), k->exposures,
+		_cap(t->clicked, t->exposures), t->exposures, alpha,
+		&v->z_ctr) == 0;
+	v->have_z_conv =
+	    _varied(k->converted, k->exposures, t->converted, t->exposures) &&
 	    stat_prop_ztest(_cap(k->converted, k->exposures), k->exposures,
 		_cap(t->converted, t->exposures), t->exposures, alpha,
 		&v->z_conv) == 0;
@@ -219,7 +232,12 @@ int exp_report(const struct exp_def *d, const struct exp_counts *c,
 		weights[i] = d->v[i].weight;
 		_variant(d, c, i, l, alpha, &out->v[i]);
 	}
-	out->have_srm = d->alloc == EXP_ALLOC_FIXED &&
+	/* No users yet: no split to check (chi-square's p 1 would say it
+	 * holds). */
+	uint64_t all = 0;
+	for (unsigned i = 0; i < d->n_variants; i++)
+		all += users[i];
+	out->have_srm = d->alloc == EXP_ALLOC_FIXED && all > 0 &&
 	    stat_srm(users, weights, d->n_variants, &out->srm) == 0;
 	out->srm_broken = out->have_srm && out->srm.p < 0.001;
 	double best[EXP_VARIANTS];

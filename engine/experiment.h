@@ -139,7 +139,9 @@ void exp_look_update(struct exp_look *l, const struct exp_def *d,
 /* What the counts say about one variant against the control. */
 struct exp_variant_report {
 	double ctr, conversion, reward_mean, reward_var, mrr;
-	int have_z, have_welch, have_bayes; /* the tests could be run */
+	/* The tests could be run: both arms exposed, and for the z tests
+	 * some successes but not all (else not available). */
+	int have_z, have_z_conv, have_welch, have_bayes;
 	struct stat_prop z_ctr, z_conv;
 	struct stat_welch welch_reward;
 	struct stat_bayes bayes_ctr;
@@ -149,7 +151,7 @@ struct exp_variant_report {
 
 struct exp_report {
 	struct stat_srm srm;
-	int have_srm;
+	int have_srm;	 /* fixed allocation and some users */
 	bool srm_broken; /* srm.p < 0.001 */
 	struct exp_variant_report v[EXP_VARIANTS];
 };

@@ -379,10 +379,10 @@ static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
 	o->ctr_hi = v->have_z ? v->z_ctr.hi : nan;
 	o->ctr_z = v->have_z ? v->z_ctr.z : nan;
 	o->ctr_p = v->have_z ? v->z_ctr.p : nan;
-	o->conv_diff = v->have_z ? v->z_conv.diff : nan;
-	o->conv_lo = v->have_z ? v->z_conv.lo : nan;
-	o->conv_hi = v->have_z ? v->z_conv.hi : nan;
-	o->conv_p = v->have_z ? v->z_conv.p : nan;
+	o->conv_diff = v->have_z_conv ? v->z_conv.diff : nan;
+	o->conv_lo = v->have_z_conv ? v->z_conv.lo : nan;
+	o->conv_hi = v->have_z_conv ? v->z_conv.hi : nan;
+	o->conv_p = v->have_z_conv ? v->z_conv.p : nan;
 	o->reward_diff = v->have_welch ? v->welch_reward.diff : nan;
 	o->reward_lo = v->have_welch ? v->welch_reward.lo : nan;
 	o->reward_hi = v->have_welch ? v->welch_reward.hi : nan;

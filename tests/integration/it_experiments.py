@@ -388,6 +388,10 @@ def main():
             check((rid >> 12) & 0x3F in (slot * 4 + 1, slot * 4 + 2),
                   "the first in the file takes the user (arm %d)"
                   % ((rid >> 12) & 0x3F))
+            # an empty file stops them all, and says so
+            r = cli("experiments", "load", "-", input="")
+            check(r.returncode == 0 and "0 running, stopped 2" in r.stderr,
+                  "an empty file says what it stopped: " + r.stderr.strip())
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
