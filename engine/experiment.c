@@ -137,10 +137,20 @@ void exp_look_init(struct exp_look *l)
 	l->started = true;
 }
 
-/* Successes capped at trials: a rate per exposure is at most 1. */
+/* Successes capped at trials: a rate per exposure is at most 1 (the
+ * exposure and outcome counters are read one by one, a little apart). */
 static uint64_t _cap(uint64_t x, uint64_t n)
 {
 	return x < n ? x : n;
+}
+
+/* Whether two arms' successes differ from all-or-nothing: with none (or
+ * all) in both the z test has no variance to go by (its z 0 and p 1
+ * would read as "no difference" where nothing is known yet). */
+static bool _varied(uint64_t xc, uint64_t nc, uint64_t xt, uint64_t nt)
+{
+	uint64_t x = _cap(xc, nc) + _cap(xt, nt);
+	return x > 0 && x < nc + nt;
 }
 
 void exp_look_update(struct exp_look *l, const struct exp_def *d,
@@ -150,8 +160,8 @@ void exp_look_update(struct exp_look *l, const struct exp_def *d,
 		exp_look_init(l);
 	for (unsigned i = 1; i < d->n_variants; i++)
 		stat_msprt_update_prop(&l->ctr[i],
-		    _cap(c[0].clicks, c[0].exposures), c[0].exposures,
-		    _cap(c[i].clicks, c[i].exposures), c[i].exposures);
+		    _cap(c[0].clicked, c[0].exposures), c[0].exposures,
+		    _cap(c[i].clicked, c[i].exposures), c[i].exposures);
 }
 
 /* Mean and unbiased variance of the reward per exposure. */
@@ -171,26 +181,31 @@ static void _variant(const struct exp_def *d, const struct exp_counts *c,
 {
 	const struct exp_counts *k = &c[0], *t = &c[i];
 	double n = (double)t->exposures;
-	v->ctr = n > 0 ? (double)t->clicks / n : NAN;
-	v->conversion = n > 0 ? (double)t->conversions / n : NAN;
+	v->ctr = n > 0 ? (double)_cap(t->clicked, t->exposures) / n : NAN;
+	v->conversion =
+	    n > 0 ? (double)_cap(t->converted, t->exposures) / n : NAN;
 	v->mrr = n > 0 ? t->rr_sum / n : NAN;
 	_reward(t, &v->reward_mean, &v->reward_var);
 	v->msprt_p = v->msprt_lo = v->msprt_hi = NAN;
 	if (i == 0 || !k->exposures || !t->exposures)
 		return;
-	v->have_z = stat_prop_ztest(_cap(k->clicks, k->exposures), k->exposures,
-			_cap(t->clicks, t->exposures), t->exposures, alpha,
-			&v->z_ctr) == 0 &&
-	    stat_prop_ztest(_cap(k->conversions, k->exposures), k->exposures,
-		_cap(t->conversions, t->exposures), t->exposures, alpha,
+	v->have_z =
+	    _varied(k->clicked, k->exposures, t->clicked, t->exposures) &&
+	    stat_prop_ztest(_cap(k->clicked, k->exposures), k->exposures,
+		_cap(t->clicked, t->exposures), t->exposures, alpha,
+		&v->z_ctr) == 0;
+	v->have_z_conv =
+	    _varied(k->converted, k->exposures, t->converted, t->exposures) &&
+	    stat_prop_ztest(_cap(k->converted, k->exposures), k->exposures,
+		_cap(t->converted, t->exposures), t->exposures, alpha,
 		&v->z_conv) == 0;
 	double mc, vc;
 	_reward(k, &mc, &vc);
 	v->have_welch = k->exposures >= 2 && t->exposures >= 2 &&
 	    stat_welch(mc, vc, k->exposures, v->reward_mean, v->reward_var,
 		t->exposures, alpha, &v->welch_reward) == 0;
-	v->have_bayes = stat_bayes_beta(_cap(k->clicks, k->exposures),
-			    k->exposures, _cap(t->clicks, t->exposures),
+	v->have_bayes = stat_bayes_beta(_cap(k->clicked, k->exposures),
+			    k->exposures, _cap(t->clicked, t->exposures),
 			    t->exposures, 1.0, 1.0, &v->bayes_ctr) == 0;
 	if (l && l->started && l->ctr[i].looks) {
 		v->msprt_p = l->ctr[i].p;
@@ -213,11 +228,16 @@ int exp_report(const struct exp_def *d, const struct exp_counts *c,
 	for (unsigned i = 0; i < d->n_variants; i++) {
 		exposures[i] = c[i].exposures;
 		users[i] = c[i].users;
-		clicks[i] = _cap(c[i].clicks, c[i].exposures);
+		clicks[i] = _cap(c[i].clicked, c[i].exposures);
 		weights[i] = d->v[i].weight;
 		_variant(d, c, i, l, alpha, &out->v[i]);
 	}
-	out->have_srm = d->alloc == EXP_ALLOC_FIXED &&
+	/* No users yet: no split to check (chi-square's p 1 would say it
+	 * holds). */
+	uint64_t all = 0;
+	for (unsigned i = 0; i < d->n_variants; i++)
+		all += users[i];
+	out->have_srm = d->alloc == EXP_ALLOC_FIXED && all > 0 &&
 	    stat_srm(users, weights, d->n_variants, &out->srm) == 0;
 	out->srm_broken = out->have_srm && out->srm.p < 0.001;
 	double best[EXP_VARIANTS];

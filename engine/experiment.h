@@ -27,9 +27,11 @@
  * Outcomes: an exposure is one served ranking (a rank request answered
  * with a variant); an impression, a click and a conversion are events
  * carrying that request's id (engine/event.h evt_request_*), counted by
- * the workers. Rates are per exposure: CTR = clicks / exposures,
- * conversion = conversions / exposures, both capped at 1 per exposure in
- * the tests (clicks beyond one per exposure count in the means only).
+ * the workers. Rates are per exposure and count requests, not events:
+ * CTR = exposures with at least one click / exposures, conversion =
+ * exposures with at least one conversion / exposures (a request clicked
+ * twice is one success of one trial; its second click counts in the
+ * reward only).
  *
  * The report compares every variant with the control:
  *  - SRM: chi-square of the users (the unit of assignment; exposures
@@ -107,14 +109,17 @@ int exp_assign(const struct exp_def *d, const uint8_t *secret,
 /*
  * Outcome counts of one variant, summed over the writers. reward = clicks
  * + conversions of one exposure; reward_sq sums the squares of each
- * exposure's reward (kept by the workers per attributed request).
+ * exposure's reward, and clicked and converted count the exposures with
+ * at least one click and one conversion (both kept by the workers per
+ * attributed request).
  */
 struct exp_counts {
 	uint64_t users; /* units assigned: each counted at their first
 			 * exposure (SRM counts these) */
 	uint64_t exposures, impressions, clicks, conversions;
-	uint64_t reward_sq; /* sum over exposures of reward^2 */
-	double rr_sum;	    /* sum of 1 / position of the clicks */
+	uint64_t clicked, converted; /* exposures with >= 1 of each */
+	uint64_t reward_sq;	     /* sum over exposures of reward^2 */
+	double rr_sum;		     /* sum of 1 / position of the clicks */
 };
 
 /* The always-valid test's state per variant, kept across looks. */
@@ -134,7 +139,9 @@ void exp_look_update(struct exp_look *l, const struct exp_def *d,
 /* What the counts say about one variant against the control. */
 struct exp_variant_report {
 	double ctr, conversion, reward_mean, reward_var, mrr;
-	int have_z, have_welch, have_bayes; /* the tests could be run */
+	/* The tests could be run: both arms exposed, and for the z tests
+	 * some successes but not all (else not available). */
+	int have_z, have_z_conv, have_welch, have_bayes;
 	struct stat_prop z_ctr, z_conv;
 	struct stat_welch welch_reward;
 	struct stat_bayes bayes_ctr;
@@ -144,7 +151,7 @@ struct exp_variant_report {
 
 struct exp_report {
 	struct stat_srm srm;
-	int have_srm;
+	int have_srm;	 /* fixed allocation and some users */
 	bool srm_broken; /* srm.p < 0.001 */
 	struct exp_variant_report v[EXP_VARIANTS];
 };

@@ -709,7 +709,10 @@ struct pen_variant {
 	double prob_best;    /* Thompson share among the variants */
 	char diversifier[8]; /* "mmr" or "dpp" (since 0.7); "": the setting */
 	float dpp_theta;     /* negative: default */
-	uint32_t reserved[5];
+	uint32_t reserved0;
+	/* Exposures with at least one click, and with at least one
+	 * conversion: the numerators of ctr and conversion. */
+	uint64_t clicked, converted;
 };
 
 struct pen_experiment {
@@ -724,7 +727,12 @@ struct pen_experiment {
 	int srm_broken;		/* srm_p < 0.001: do not trust the rest */
 	unsigned n_variants;
 	struct pen_variant v[PEN_VARIANTS_MAX];
-	uint32_t reserved[8];
+	/* Requests whose outcome state was evicted while still
+	 * inside the attribution window (nonzero: clicked, converted and
+	 * reward_var are approximate, docs/EXPERIMENTS.md), and outcomes
+	 * ignored because their request was made before this run began. */
+	uint64_t evicted, stale;
+	uint32_t reserved[4];
 };
 
 struct pen_experiments {
@@ -744,7 +752,10 @@ int pen_experiments_read(pen_t *p, struct pen_experiments *out);
  * is refused (-EINVAL). Recorded in the audit trail. 0, or -EINVAL /
  * -EBUSY / -ENOSPC with a message naming the line and field, or -EIO:
  * loaded, but the audit trail could not be appended to (err says why).
- * err may be NULL (no message).
+ * err may be NULL (no message). A user open to several experiments is
+ * taken by the first in the text; on success err holds a note ("" when
+ * none) when an experiment gets none of its users while one before it
+ * runs.
  */
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen);

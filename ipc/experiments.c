@@ -6,6 +6,7 @@
 #include "penchant.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,32 @@ static int _fail(const struct _line *l, const char *field, const char *why)
 {
 	snprintf(l->err, l->errlen, "line %u: %s: %s", l->no, field, why);
 	return -EINVAL;
+}
+
+/*
+ * Every member of the object at obj is one of known (NULL-terminated) and
+ * given once: a misspelt field would otherwise load as its default, and
+ * a repeated one silently lose all but its last value.
+ */
+static int _members(const struct _line *l, size_t obj, const char *const *known)
+{
+	char key[48];
+	for (size_t i = obj + 1; i < l->t[obj].end; i = l->t[i + 1].end) {
+		const struct json_tok *k = &l->t[i];
+		snprintf(key, sizeof(key), "%.*s",
+		    (int)(k->len < 40 ? k->len : 40), k->str);
+		bool ok = false;
+		for (unsigned n = 0; known[n] && !ok; n++)
+			ok = strlen(known[n]) == k->len &&
+			    !memcmp(known[n], k->str, k->len);
+		if (!ok)
+			return _fail(l, key, "unknown field (misspelt?)");
+		for (size_t j = obj + 1; j < i; j = l->t[j + 1].end)
+			if (l->t[j].len == k->len &&
+			    !memcmp(l->t[j].str, k->str, k->len))
+				return _fail(l, key, "given twice");
+	}
+	return 0;
 }
 
 /* A string member into buf; absent: "" (ok when !required). */
@@ -100,11 +127,19 @@ static int _time(const struct _line *l, size_t obj, const char *key,
 	return 0;
 }
 
+static const char *const _variant_fields[] = { "name", "strategy", "weight",
+	"epsilon", "explore_weight", "mmr_lambda", "diversifier", "dpp_theta",
+	NULL };
+static const char *const _def_fields[] = { "name", "salt", "start", "stop",
+	"segment", "allocation", "variants", NULL };
+
 static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 {
 	char strat[32], div[16];
 	double w, e, x, m, th;
-	int rc = _str(l, obj, "name", v->name, sizeof(v->name), true);
+	int rc = _members(l, obj, _variant_fields);
+	if (!rc)
+		rc = _str(l, obj, "name", v->name, sizeof(v->name), true);
 	if (!rc)
 		rc = _str(l, obj, "strategy", strat, sizeof(strat), true);
 	int s = rc ? -1 : rank_strategy_parse(strat, strlen(strat));
@@ -124,6 +159,8 @@ static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 		rc = _override(l, obj, "dpp_theta", 1.0, &th);
 	if (rc)
 		return rc;
+	if (w > FLT_MAX) /* it would be stored as infinity */
+		return _fail(l, "weight", "too large (weights are relative)");
 	v->strategy = (uint8_t)s;
 	v->diversifier = (uint8_t)(dv + 1);
 	v->dpp_theta = (float)th;
@@ -139,7 +176,9 @@ static int _def(const struct _line *l, struct exp_def *d)
 	char alloc[16];
 	double seg;
 	memset(d, 0, sizeof(*d));
-	int rc = _str(l, 0, "name", d->name, sizeof(d->name), true);
+	int rc = _members(l, 0, _def_fields);
+	if (!rc)
+		rc = _str(l, 0, "name", d->name, sizeof(d->name), true);
 	if (!rc)
 		rc = _str(l, 0, "salt", d->salt, sizeof(d->salt), false);
 	if (!rc && !d->salt[0]) /* the name: reruns need a new salt */
@@ -172,9 +211,12 @@ static int _def(const struct _line *l, struct exp_def *d)
 			return rc;
 		d->n_variants++;
 	}
+	/* exp_check's message names the experiment and the field. */
 	char why[200];
-	if (exp_check(d, why, sizeof(why)))
-		return _fail(l, d->name, why);
+	if (exp_check(d, why, sizeof(why))) {
+		snprintf(l->err, l->errlen, "line %u: %s", l->no, why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -185,7 +227,7 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 	char scratch[4096];
 	struct json_work w;
 	json_work_init(&w, toks, _TOKS, scratch, sizeof(scratch));
-	unsigned n = 0, no = 0;
+	unsigned n = 0, no = 0, lines[EXP_MAX];
 	for (size_t at = 0; at < len;) {
 		const char *nl = memchr(text + at, '\n', len - at);
 		size_t ll = nl ? (size_t)(nl - (text + at)) : len - at;
@@ -213,9 +255,41 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 		int rc = _def(&l, &defs[n]);
 		if (rc)
 			return rc;
-		n++;
+		for (unsigned j = 0; j < n; j++)
+			if (!strcmp(defs[j].name, defs[n].name)) {
+				snprintf(err, errlen,
+				    "line %u: name: '%s' is the name of line %u too",
+				    no, defs[n].name, lines[j]);
+				return -EINVAL;
+			}
+		lines[n++] = no;
 	}
 	return (int)n;
+}
+
+/* Whether experiment b, after a, gets none of its users while both run:
+ * a takes every user it is open to (its weights cover every bucket),
+ * and it is open to all of b's. */
+static bool _shadows(const struct exp_def *a, const struct exp_def *b)
+{
+	bool users = a->segment < 0 || a->segment == b->segment;
+	bool overlap =
+	    (!a->start_ms || !b->stop_ms || a->start_ms < b->stop_ms) &&
+	    (!b->start_ms || !a->stop_ms || b->start_ms < a->stop_ms);
+	return users && overlap;
+}
+
+/* A note on the first experiment another one before it starves. */
+static void _shadow_note(const struct exp_def *d, int n, char *note, size_t len)
+{
+	for (int j = 1; j < n; j++)
+		for (int i = 0; i < j; i++)
+			if (_shadows(&d[i], &d[j])) {
+				snprintf(note, len,
+				    "note: '%s' gets none of its users while '%s' runs: a user open to several experiments is taken by the first in the file",
+				    d[j].name, d[i].name);
+				return;
+			}
 }
 
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
@@ -246,7 +320,7 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 	if ((rc = expb_lock(r, err, errlen)))
 		return rc;
 	rc = expb_load(r, defs, (unsigned)n, reg_now_wall_ms(), err, errlen);
-	expb_unlock(r);
+	expb_unlock(r, rc == 0);
 	if (rc)
 		return rc;
 	const struct reg_header *h = r->hdr;
@@ -264,6 +338,7 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 			    "loaded, but not in the audit trail: %s", aerr);
 		return -EIO;
 	}
+	_shadow_note(defs, n, err, errlen);
 	return 0;
 }
 
@@ -287,6 +362,8 @@ static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
 	o->impressions = c->impressions;
 	o->clicks = c->clicks;
 	o->conversions = c->conversions;
+	o->clicked = c->clicked;
+	o->converted = c->converted;
 	o->ctr = v->ctr;
 	o->conversion = v->conversion;
 	o->reward_mean = v->reward_mean;
@@ -302,10 +379,10 @@ static void _pvariant(const struct exp_variant *d, const struct exp_counts *c,
 	o->ctr_hi = v->have_z ? v->z_ctr.hi : nan;
 	o->ctr_z = v->have_z ? v->z_ctr.z : nan;
 	o->ctr_p = v->have_z ? v->z_ctr.p : nan;
-	o->conv_diff = v->have_z ? v->z_conv.diff : nan;
-	o->conv_lo = v->have_z ? v->z_conv.lo : nan;
-	o->conv_hi = v->have_z ? v->z_conv.hi : nan;
-	o->conv_p = v->have_z ? v->z_conv.p : nan;
+	o->conv_diff = v->have_z_conv ? v->z_conv.diff : nan;
+	o->conv_lo = v->have_z_conv ? v->z_conv.lo : nan;
+	o->conv_hi = v->have_z_conv ? v->z_conv.hi : nan;
+	o->conv_p = v->have_z_conv ? v->z_conv.p : nan;
 	o->reward_diff = v->have_welch ? v->welch_reward.diff : nan;
 	o->reward_lo = v->have_welch ? v->welch_reward.lo : nan;
 	o->reward_hi = v->have_welch ? v->welch_reward.hi : nan;
@@ -331,6 +408,8 @@ static void _pexperiment(const struct exp_view *v, const struct exp_report *rp,
 	o->srm_chi2 = rp->have_srm ? rp->srm.chi2 : NAN;
 	o->srm_p = rp->have_srm ? rp->srm.p : NAN;
 	o->srm_broken = rp->srm_broken;
+	o->evicted = v->evicted;
+	o->stale = v->stale;
 	o->n_variants = v->def.n_variants;
 	for (unsigned k = 0; k < v->def.n_variants; k++)
 		_pvariant(&v->def.v[k], &v->counts[k], &rp->v[k], &o->v[k]);

@@ -27,6 +27,8 @@ static void _variant_json(FILE *f, const struct pen_variant *v)
 	    v->strategy, (unsigned long long)v->exposures,
 	    (unsigned long long)v->impressions, (unsigned long long)v->clicks,
 	    (unsigned long long)v->conversions);
+	fprintf(f, ",\"clicked\":%llu,\"converted\":%llu",
+	    (unsigned long long)v->clicked, (unsigned long long)v->converted);
 	if (v->diversifier[0])
 		fprintf(f, ",\"diversifier\":\"%s\"", v->diversifier);
 	if (v->dpp_theta >= 0.0f)
@@ -79,6 +81,9 @@ void client_experiments_json(FILE *f, const struct pen_experiments *x)
 		    e->srm_broken ? "true" : "false");
 		_num(f, "srm_chi2", e->srm_chi2, true);
 		_num(f, "srm_p", e->srm_p, true);
+		fprintf(f, ",\"evicted\":%llu,\"stale\":%llu",
+		    (unsigned long long)e->evicted,
+		    (unsigned long long)e->stale);
 		fprintf(f, ",\"variants\":[");
 		for (unsigned k = 0; k < e->n_variants; k++) {
 			if (k)

@@ -496,20 +496,25 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	 * and the request id carries the arm so outcomes find it. */
 	unsigned arm = 0, seen_bit = 0;
 	struct exp_variant ev;
+	int64_t run_ms = 0, stamp = now;
 	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
 	bool in_exp = !(opt && opt->strategy) &&
 	    expb_choose(r, ukey, now, _segment_id(p, prof, now), true, &arm,
-		&seen_bit, &ev) >= 0;
+		&seen_bit, &ev, &run_ms) >= 0;
 	if (in_exp)
 		strat = ev.strategy;
+	/* After the run's start, even with a clock behind the loader's:
+	 * the workers take an earlier request for one of a run before. */
+	if (in_exp && stamp <= run_ms)
+		stamp = run_ms + 1;
 	if (in_exp && expb_first(held ? &lp : NULL, seen_bit)) {
 		/* The user's first exposure: counted once, by its worker. */
 		struct evt_record er;
-		expb_expose_record(ukey, arm, seen_bit, now, &er);
+		expb_expose_record(ukey, arm, seen_bit, stamp, &er);
 		client_publish_records(p, &er, 1, PEN_NOWAIT, NULL);
 	}
-	uint64_t rid =
-	    evt_request_make_arm(now, (unsigned)strat, arm, client_rank_seq(p));
+	uint64_t rid = evt_request_make_arm(stamp, (unsigned)strat, arm,
+	    client_rank_seq(p));
 	ro.strategy = (unsigned)strat;
 	ro.seed =
 	    opt && (opt->seed || (opt->given & PEN_OPT_SEED)) ? opt->seed : rid;

@@ -35,6 +35,7 @@ int expb_lock(const struct reg *r, char *err, size_t errlen)
 		ck_pr_store_uint(&sl->active, 0);
 		sl->generation++;
 		memset(sl->arm, 0, sizeof(sl->arm));
+		sl->evicted = sl->stale = 0;
 		memset(sl->def.name, 0, sizeof(sl->def.name));
 		seq_write_end(&sl->seq);
 	}
@@ -61,11 +62,12 @@ void expb_repair_looks(const struct reg *r)
 		seq_repair(&b->slot[i].look_seq);
 }
 
-void expb_unlock(const struct reg *r)
+void expb_unlock(const struct reg *r, bool loaded)
 {
 	struct exp_block *b = reg_experiments(r);
 	ck_pr_fence_store();
-	ck_pr_store_64(&b->version, b->version + 1);
+	if (loaded) /* a refused load changed nothing */
+		ck_pr_store_64(&b->version, b->version + 1);
 	ck_pr_store_int(&b->writer, 0);
 }
 
@@ -110,17 +112,23 @@ static int _free_slot(struct exp_block *b, const bool *keep)
 }
 
 static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
-    int64_t now_ms)
+    int64_t now_ms, unsigned order)
 {
 	seq_write_begin(&sl->seq);
 	if (fresh) {
 		/* The looks are the segmenter's: they go stale with the
 		 * generation (look_gen), not cleared here. */
 		memset(sl->arm, 0, sizeof(sl->arm));
+		sl->evicted = sl->stale = 0;
 		sl->generation++;
-		sl->loaded_ms = now_ms;
+		/* Strictly after the run before's start: its requests are
+		 * stamped after that, never after this one (expb_choose). */
+		ck_pr_store_64((uint64_t *)&sl->loaded_ms,
+		    (uint64_t)(now_ms > sl->loaded_ms ? now_ms
+						      : sl->loaded_ms + 1));
 	}
 	sl->def = *d;
+	ck_pr_store_32(&sl->order, order);
 	sl->active = 1;
 	seq_write_end(&sl->seq);
 }
@@ -161,7 +169,7 @@ int expb_load(const struct reg *r, const struct exp_def *defs, unsigned n,
 		/* A changed split, variant set or target segment starts the
 		 * counts anew: old counts would mix two experiments. */
 		fresh = fresh || !_same_test(&b->slot[at[i]].def, &defs[i]);
-		_put(&b->slot[at[i]], &defs[i], fresh, now_ms);
+		_put(&b->slot[at[i]], &defs[i], fresh, now_ms, i);
 	}
 	for (unsigned i = 0; i < b->n && i < EXP_MAX; i++)
 		if (!keep[i])
@@ -183,6 +191,8 @@ static void _counts(const struct exp_arm *a, struct exp_counts *c)
 	c->clicks = ck_pr_load_64(&a->clicks);
 	c->conversions = ck_pr_load_64(&a->conversions);
 	c->reward_sq = ck_pr_load_64(&a->reward_sq);
+	c->clicked = ck_pr_load_64(&a->clicked);
+	c->converted = ck_pr_load_64(&a->converted);
 	c->rr_sum = (double)ck_pr_load_64(&a->rr_micro) / 1e6;
 }
 
@@ -202,6 +212,8 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 		out->def = sl->def;
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
 			_counts(&sl->arm[k], &out->counts[k]);
+		out->evicted = ck_pr_load_64(&sl->evicted);
+		out->stale = ck_pr_load_64(&sl->stale);
 		if (seq_read_retry(&sl->seq, v))
 			continue;
 		if ((v = seq_read_begin(&sl->look_seq)) < 0)
@@ -223,21 +235,48 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 	return -EBUSY;
 }
 
+/*
+ * The active slots of b's first n in the order of the last load's file
+ * (slot order follows the load history instead: a slot is kept by name
+ * and freed ones are reused). A load in progress may mix the old order
+ * and the new for a moment.
+ */
+static unsigned _in_order(const struct exp_block *b, unsigned n, unsigned *at)
+{
+	uint32_t key[EXP_MAX];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!ck_pr_load_uint(&b->slot[i].active))
+			continue;
+		uint32_t o = ck_pr_load_32(&b->slot[i].order);
+		unsigned j = k++;
+		for (; j > 0 && key[j - 1] > o; j--) {
+			key[j] = key[j - 1];
+			at[j] = at[j - 1];
+		}
+		key[j] = o;
+		at[j] = i;
+	}
+	return k;
+}
+
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
     int segment, bool expose, unsigned *arm, unsigned *seen_bit,
-    struct exp_variant *v)
+    struct exp_variant *v, int64_t *run_ms)
 {
 	struct exp_block *b = reg_experiments(r);
 	const uint8_t *secret = r->hdr->limits.user_secret;
-	for (unsigned i = 0, n = expb_slots(r); i < n; i++) {
+	unsigned order[EXP_MAX];
+	unsigned n = _in_order(b, expb_slots(r), order);
+	for (unsigned o = 0; o < n; o++) {
+		unsigned i = order[o];
 		struct exp_slot *sl = &b->slot[i];
-		if (!ck_pr_load_uint(&sl->active))
-			continue;
 		struct exp_def d;
 		double w[EXP_VARIANTS];
 		bool bandit = false;
 		long ver;
 		uint64_t gen = 0, look_gen = 0;
+		int64_t run = 0;
 		/* A slot whose count stays odd (a writer died mid-write) is
 		 * passed by: this call ranks without that experiment. */
 		do {
@@ -245,6 +284,7 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 				break;
 			d = sl->def;
 			gen = sl->generation;
+			run = sl->loaded_ms;
 		} while (seq_read_retry(&sl->seq, ver));
 		if (ver < 0)
 			continue;
@@ -264,11 +304,21 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		*arm = i * EXP_VARIANTS + (unsigned)k + 1;
 		*seen_bit = i * 8 + (unsigned)(gen % 7) + 1;
 		*v = d.v[k];
+		if (run_ms)
+			*run_ms = run;
 		if (expose)
 			ck_pr_inc_64(&sl->arm[k].exposures);
 		return (int)i;
 	}
 	return -1;
+}
+
+/* Whether a request (or exposure) made at t_ms belongs to slot sl's
+ * run: made after it started. Requests of a run before it, or of
+ * another experiment the slot held, carry the same arm. */
+static bool _of_run(const struct exp_slot *sl, int64_t t_ms)
+{
+	return t_ms > (int64_t)ck_pr_load_64((const uint64_t *)&sl->loaded_ms);
 }
 
 /* The tag profile p holds for a slot (0: never counted there). */
@@ -317,26 +367,63 @@ void expb_exposed(const struct reg *r, struct lrn_profile *p,
 	if (!_code_ok(code) || !arm || arm > EXP_MAX * EXP_VARIANTS ||
 	    _mark(p, code >> 3) == (code & 7))
 		return;
-	_mark_set(p, code >> 3, code & 7);
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
+	if (!_of_run(sl, e->time_ms))
+		return; /* exposed in a run before: not one of this run's */
+	_mark_set(p, code >> 3, code & 7);
 	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);
 }
 
-/*
- * The reward so far of request id in shard s's table, and the new one
- * after adding `add`: the increment of the sum of squares is
- * (r + add)^2 - r^2.
- */
-static uint64_t _sq_step(struct shard_stats *st, uint64_t id, unsigned add)
+/* The set of request id in a shard's table (a multiplicative hash: the
+ * ids of one millisecond differ in their low bits only). */
+static struct exp_request *_req_set(struct shard_stats *st, uint64_t id)
 {
-	struct exp_request *q =
-	    &st->exp_req[(id * 0x9E3779B97F4A7C15ULL) >> 54 &
-		(REG_EXP_REQUESTS - 1)];
-	uint64_t r0 = q->id == id ? q->reward : 0;
-	q->id = id;
-	q->reward = (uint32_t)(r0 + add);
-	return 2 * r0 * add + (uint64_t)add * add;
+	unsigned bits = (unsigned)__builtin_ctz(REG_EXP_REQ_SETS);
+	return st->exp_req[(id * 0x9E3779B97F4A7C15ULL) >> (64 - bits)];
+}
+
+/* Whether request id can still get outcomes at event time now_ms. */
+static bool _req_live(const struct reg *r, uint64_t id, int64_t now_ms)
+{
+	return now_ms - evt_request_time(id) <=
+	    (int64_t)r->hdr->rank.attribution_window_s * 1000;
+}
+
+/* Counts on its experiment a request whose state is lost while it can
+ * still get outcomes: its next one is taken for its first. */
+static void _evicted(const struct reg *r, uint64_t id)
+{
+	unsigned arm = evt_request_arm(id);
+	if (arm && arm <= EXP_MAX * EXP_VARIANTS)
+		ck_pr_inc_64(&reg_experiments(r)
+				  ->slot[(arm - 1) / EXP_VARIANTS]
+				  .evicted);
+}
+
+/*
+ * The entry of request id in shard s's table: its own, else a free one,
+ * else the one of the set's oldest request (by the time in its id),
+ * cleared for id. Only the shard's worker calls it.
+ */
+static struct exp_request *_req(const struct reg *r, unsigned s, uint64_t id,
+    int64_t now_ms)
+{
+	struct exp_request *set = _req_set(&reg_shard(r, s)->stats, id);
+	struct exp_request *take = &set[0];
+	for (unsigned w = 0; w < REG_EXP_REQ_WAYS; w++) {
+		if (set[w].id == id)
+			return &set[w];
+		if (take->id &&
+		    (!set[w].id ||
+			evt_request_time(set[w].id) <
+			    evt_request_time(take->id)))
+			take = &set[w];
+	}
+	if (take->id && _req_live(r, take->id, now_ms))
+		_evicted(r, take->id);
+	*take = (struct exp_request){ .id = id };
+	return take;
 }
 
 void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
@@ -348,18 +435,31 @@ void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
 	struct exp_arm *a = &sl->arm[(arm - 1) % EXP_VARIANTS];
+	if ((impression || action) &&
+	    !_of_run(sl, evt_request_time(e->request_id))) {
+		ck_pr_inc_64(&sl->stale);
+		return;
+	}
 	if (impression) {
 		ck_pr_inc_64(&a->impressions);
 		return;
 	}
 	if (!action)
 		return;
-	unsigned add = 1 + (conversion ? 1 : 0);
+	/* The reward of the request so far, r0: the sum of squares moves
+	 * by (r0 + add)^2 - r0^2, and r0 == 0 is its first click. */
+	struct exp_request *q = _req(r, s, e->request_id, e->time_ms);
+	uint64_t r0 = q->reward, add = 1 + (conversion ? 1 : 0);
+	q->reward = (uint32_t)(r0 + add);
 	ck_pr_inc_64(&a->clicks);
-	if (conversion)
+	if (!r0)
+		ck_pr_inc_64(&a->clicked);
+	if (conversion) {
 		ck_pr_inc_64(&a->conversions);
-	ck_pr_add_64(&a->reward_sq,
-	    _sq_step(&reg_shard(r, s)->stats, e->request_id, add));
+		if (!q->conversions++)
+			ck_pr_inc_64(&a->converted);
+	}
+	ck_pr_add_64(&a->reward_sq, 2 * r0 * add + add * add);
 	if (e->position >= 1)
 		ck_pr_add_64(&a->rr_micro, 1000000u / e->position);
 }
@@ -379,8 +479,8 @@ void expb_looks(const struct reg *r)
 		if (v.def.alloc == EXP_ALLOC_THOMPSON) {
 			for (unsigned k = 0; k < v.def.n_variants; k++) {
 				n_[k] = v.counts[k].exposures;
-				x[k] = v.counts[k].clicks < n_[k]
-				    ? v.counts[k].clicks
+				x[k] = v.counts[k].clicked < n_[k]
+				    ? v.counts[k].clicked
 				    : n_[k];
 			}
 			bandit = stat_thompson(x, n_, v.def.n_variants, 1.0,

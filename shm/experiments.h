@@ -30,7 +30,8 @@
  * and a definition it left mid-write (its count odd) is stopped, its run
  * ended, and readable again (the load rewrites it, or leaves it). */
 int expb_lock(const struct reg *r, char *err, size_t errlen);
-void expb_unlock(const struct reg *r);
+/* Releases it; `loaded`: a load completed (the version counts it). */
+void expb_unlock(const struct reg *r, bool loaded);
 
 /* The supervisor, now and then: when the lock is held by a process that
  * died, takes it (repairing what it left) and releases it (no load is
@@ -54,6 +55,8 @@ struct exp_view {
 	int64_t loaded_ms;
 	struct exp_def def;
 	struct exp_counts counts[EXP_VARIANTS];
+	uint64_t evicted; /* requests whose state was lost in the window */
+	uint64_t stale;	  /* outcomes of requests before the run, ignored */
 	struct exp_look look;
 	bool bandit; /* weights hold a bandit allocation */
 	double weights[EXP_VARIANTS];
@@ -68,13 +71,22 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out);
 
 /*
  * The experiment and variant user_key is in now (the first active
- * experiment that takes them), or -1. On success *arm is the request id's
- * arm and *v the variant (its strategy and overrides). Counts the
- * exposure when `expose`.
+ * experiment that takes them, in the order of the last load's
+ * definitions), or -1. On success *arm is the request id's
+ * arm and *v the variant (its strategy and overrides), and *run_ms (may
+ * be NULL) the start of the experiment's run, read with its definition.
+ * Counts the exposure when `expose`.
+ *
+ * The caller stamps the request id (and the exposure record) with a time
+ * after *run_ms, max(now, *run_ms + 1): the workers count an outcome or
+ * an exposure only when its request time is after the run's start
+ * (others are of a run before, or of another experiment in the slot:
+ * counted as stale), and a new run starts strictly after the one before
+ * it started.
  */
 int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
     int segment, bool expose, unsigned *arm, unsigned *seen_bit,
-    struct exp_variant *v);
+    struct exp_variant *v, int64_t *run_ms);
 
 /*
  * A user's first exposure is counted once (users per variant, the unit
@@ -94,12 +106,20 @@ void expb_expose_record(uint64_t user_key, unsigned arm, unsigned seen_bit,
     int64_t now_ms, struct evt_record *e);
 
 /* Worker of the user's shard: sets the slot's tag in profile p and
- * counts the user in the record's arm, unless it was the tag already. */
+ * counts the user in the record's arm, unless it was the tag already or
+ * the record is of a run before the slot's (its time not after the
+ * run's start). */
 void expb_exposed(const struct reg *r, struct lrn_profile *p,
     const struct evt_record *e);
 
-/* Worker: counts an outcome of event e (impression, action) of shard s
- * when its request id carries an arm. */
+/*
+ * Worker of shard s: counts an outcome of event e (impression, action)
+ * when its request id carries an arm. Clicks and conversions are counted
+ * as events and as requests with at least one (clicked, converted), from
+ * the shard's table of requests with outcomes (shm/layout.h, struct
+ * exp_request); a request whose entry was taken by a newer one while
+ * still inside the attribution window is counted in the slot's evicted.
+ */
 void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
     bool impression, bool action, bool conversion);
 

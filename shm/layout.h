@@ -35,7 +35,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 27 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 28 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -252,16 +252,23 @@ struct cat_stat {
 	uint64_t impressions, actions;
 };
 /*
- * A recent request of an experiment and the reward (clicks +
- * conversions) attributed to it so far: what the sum of squared rewards
- * per exposure needs (engine/experiment.h). Direct-mapped by request id;
- * a newer request in the same slot takes it over.
+ * The requests of experiments that got an outcome, and what they got so
+ * far: whether an outcome is a request's first click or conversion (the
+ * rates count requests, not events) and the sum of squared rewards per
+ * exposure (engine/experiment.h) need it. Set-associative by request id,
+ * REG_EXP_REQ_WAYS entries a set; a request new to a full set takes the
+ * entry of the oldest one (by the time in its id). Only requests that got
+ * an outcome take an entry, so the table holds the requests clicked in
+ * one attribution window: 16384 per shard. Evicting one still inside
+ * the window is counted (struct exp_slot, evicted): its next outcome is
+ * taken for a first one.
  */
-#define REG_EXP_REQUESTS 1024
+#define REG_EXP_REQ_WAYS 8
+#define REG_EXP_REQ_SETS 2048 /* power of two */
 struct exp_request {
-	uint64_t id;
-	uint32_t reward;
-	uint32_t pad;
+	uint64_t id;	      /* 0: free */
+	uint32_t reward;      /* clicks + conversions attributed so far */
+	uint32_t conversions; /* conversions attributed so far */
 };
 
 /* Publish -> applied latency buckets: le 2^i us for i < REG_LAT_BUCKETS
@@ -272,7 +279,7 @@ struct shard_stats {
 	uint64_t lat[REG_LAT_BUCKETS]; /* written by the worker */
 	uint64_t lat_sum_us;
 	struct serve_cell pos[RANK_STRATEGY_SLOTS][REG_POSITIONS];
-	struct exp_request exp_req[REG_EXP_REQUESTS];
+	struct exp_request exp_req[REG_EXP_REQ_SETS][REG_EXP_REQ_WAYS];
 	struct cat_stat cats[REG_CAT_STATS];
 	uint64_t cats_full;    /* category events that found no slot */
 	uint64_t unattributed; /* actions whose request id was too old */
@@ -425,18 +432,29 @@ struct seg_table {
 struct exp_arm {
 	uint64_t exposures, impressions, clicks, conversions;
 	uint64_t reward_sq;
-	uint64_t rr_micro; /* sum of 1e6 / click position */
-	uint64_t users;	   /* users counted at their first exposure */
+	uint64_t rr_micro;  /* sum of 1e6 / click position */
+	uint64_t users;	    /* users counted at their first exposure */
+	uint64_t clicked;   /* requests with at least one click */
+	uint64_t converted; /* requests with at least one conversion */
 	uint8_t pad[8];
 };
 
 struct exp_slot {
 	struct ck_sequence seq;
 	uint32_t active;
+	uint32_t order; /* its line's rank in the last load: a user open to
+			 * several experiments is taken by the first */
+	uint32_t pad0;
 	uint64_t generation;
 	int64_t loaded_ms;
 	struct exp_def def;
 	struct exp_arm arm[EXP_VARIANTS];
+	/* Workers, atomic adds, reset with the arms: requests of this run
+	 * whose outcome state was evicted inside the attribution window
+	 * (the rates and the reward variance are then approximate), and
+	 * outcomes ignored because their request was made before the run
+	 * started (a run before, or another experiment in the slot). */
+	uint64_t evicted, stale;
 	struct ck_sequence look_seq;
 	uint32_t pad;
 	/* Under look_seq, written by the segmenter alone (one writer: two

@@ -48,18 +48,31 @@ static void _text(const struct pen_experiments *x)
 		if (isfinite(e->srm_p))
 			printf("; sample ratio p %.3g%s", e->srm_p,
 			    e->srm_broken ? " MISMATCH: do not trust" : "");
+		else if (!e->bandit)
+			printf("; sample ratio not available (no users yet)");
+		if (e->evicted)
+			printf(
+			    "; %llu requests evicted in the window: rates approximate",
+			    (unsigned long long)e->evicted);
+		if (e->stale)
+			printf("; %llu outcomes of an earlier run ignored",
+			    (unsigned long long)e->stale);
 		printf("\n  %-12s %-12s %9s %7s %7s %9s %20s %8s %7s %7s\n",
 		    "variant", "strategy", "exposures", "ctr", "conv",
 		    "ctr diff", "95% interval", "p", "P(beat)", "avp");
 		for (unsigned k = 0; k < e->n_variants; k++) {
 			const struct pen_variant *v = &e->v[k];
-			char d[24], lo[24], hi[24], iv[64] = "-";
+			/* "n/a": the z test cannot run yet (no click in
+			 * either arm, or no exposure). */
+			char d[24], lo[24], hi[24], iv[64] = "n/a";
 			_pct(d, sizeof(d), v->ctr_diff);
 			_pct(lo, sizeof(lo), v->ctr_lo);
 			_pct(hi, sizeof(hi), v->ctr_hi);
+			if (!isfinite(v->ctr_diff))
+				snprintf(d, sizeof(d), "n/a");
 			if (isfinite(v->ctr_lo))
 				snprintf(iv, sizeof(iv), "[%s, %s]", lo, hi);
-			char pv[16] = "-", pb[16] = "-", av[16] = "-";
+			char pv[16] = "n/a", pb[16] = "-", av[16] = "-";
 			if (k && isfinite(v->ctr_p))
 				snprintf(pv, sizeof(pv), "%.3g", v->ctr_p);
 			if (k && isfinite(v->prob_beats_control))
@@ -76,7 +89,8 @@ static void _text(const struct pen_experiments *x)
 			    v->name, st, (unsigned long long)v->exposures,
 			    isfinite(v->ctr) ? 100 * v->ctr : 0.0,
 			    isfinite(v->conversion) ? 100 * v->conversion : 0.0,
-			    k ? d : "control", k ? iv : "", pv, pb, av);
+			    k ? d : "control", k ? iv : "", k ? pv : "-", pb,
+			    av);
 		}
 	}
 }
@@ -117,20 +131,73 @@ static char *_slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* The names of x's running experiments not running in `except` (may
+ * be NULL), comma separated; how many. */
+static unsigned _running(const struct pen_experiments *x, char *names,
+    size_t len, const struct pen_experiments *except)
+{
+	unsigned n = 0;
+	names[0] = 0;
+	for (unsigned i = 0; i < x->n; i++) {
+		bool still = false;
+		for (unsigned j = 0; except && j < except->n; j++)
+			still |= except->e[j].active &&
+			    !strcmp(except->e[j].name, x->e[i].name);
+		if (!x->e[i].active || still)
+			continue;
+		size_t at = strlen(names);
+		snprintf(names + at, len - at, "%s%s", n++ ? ", " : "",
+		    x->e[i].name);
+	}
+	return n;
+}
+
+/* What a load did: how many run now, and which ones it stopped (an
+ * empty file stops them all: that is no plain "loaded"). */
+static void _loaded(pen_t *p, const char *path,
+    const struct pen_experiments *before)
+{
+	struct pen_experiments *after = malloc(sizeof(*after));
+	char names[400], gone[400];
+	if (!after || pen_experiments_read(p, after)) {
+		fprintf(stderr, "penchant experiments: loaded %s\n", path);
+		free(after);
+		return;
+	}
+	unsigned now = _running(after, names, sizeof(names), NULL);
+	unsigned stopped = _running(before, gone, sizeof(gone), after);
+	fprintf(stderr, "penchant experiments: loaded %s: %u running", path,
+	    now);
+	if (stopped)
+		fprintf(stderr, ", stopped %u (%s)", stopped, gone);
+	fprintf(stderr, "\n");
+	free(after);
+}
+
 static int _load(pen_t *p, const char *path)
 {
 	size_t len = 0;
 	char *text = _slurp(path, &len), err[512];
 	if (!text)
 		return CLI_USAGE;
+	struct pen_experiments *before = calloc(1, sizeof(*before));
+	if (before && pen_experiments_read(p, before))
+		before->n = 0;
 	int rc = pen_experiments_load(p, text, len, err, sizeof(err));
 	free(text);
 	if (rc) {
 		fprintf(stderr, "penchant experiments: %s: %s\n", path,
 		    err[0] ? err : pen_strerror(rc));
+		free(before);
 		return rc == -EBUSY ? CLI_UNREACHABLE : CLI_PARTIAL;
 	}
-	fprintf(stderr, "penchant experiments: loaded %s\n", path);
+	if (before)
+		_loaded(p, path, before);
+	else
+		fprintf(stderr, "penchant experiments: loaded %s\n", path);
+	free(before);
+	if (err[0])
+		fprintf(stderr, "penchant experiments: %s\n", err);
 	return CLI_OK;
 }
 

@@ -126,6 +126,10 @@ def main():
                           for i in range(40))
             check(cli("catalog", "load", "-", input=cat).returncode == 0,
                   "catalog")
+            def version():
+                return json.loads(cli("experiments", "--json").stdout)[
+                    "version"]
+            v0 = version()
             bad = json.dumps(dict(EXPERIMENT, variants=[
                 {"name": "a", "strategy": "profile"},
                 {"name": "b", "strategy": "astrology"}])) + "\n"
@@ -166,9 +170,17 @@ def main():
                 check(r.returncode == 1 and field in r.stderr,
                       "%s %r is refused: %s" % (field, value,
                                                 r.stderr.strip()))
+            bad = json.dumps(dict(EXPERIMENT, variants=[
+                EXPERIMENT["variants"][0],
+                dict(EXPERIMENT["variants"][1], weigth=9)])) + "\n"
+            r = cli("experiments", "load", "-", input=bad)
+            check(r.returncode == 1 and "line 1: weigth" in r.stderr,
+                  "a misspelt field is refused: " + r.stderr.strip())
+            check(version() == v0, "refused loads are not counted")
             r = cli("experiments", "load", "-",
                     input=json.dumps(EXPERIMENT) + "\n")
             check(r.returncode == 0, "load: " + r.stderr.strip())
+            check(version() == v0 + 1, "the load is counted")
             # a directory is no empty definition file: refused, and the
             # running experiments stay (the catalog's load likewise)
             def running():
@@ -248,7 +260,7 @@ def main():
                   % (t["ctr"], c["ctr"], t["prob_beats_control"]))
             # against scipy on the same counts
             nc, nt = c["exposures"], t["exposures"]
-            xc, xt = min(c["clicks"], nc), min(t["clicks"], nt)
+            xc, xt = c["clicked"], t["clicked"]
             z, p = z_test(xc, nc, xt, nt)
             check(close(t["ctr_z"], z) and close(t["ctr_p"], p),
                   "z test: %.9g %.9g vs scipy %.9g %.9g"
@@ -354,6 +366,32 @@ def main():
                 time.sleep(0.05)
             check(counted == 50, "a third run counts its users: %d of 50"
                   % counted)
+            # two experiments open to the same users: the first in the
+            # file takes them, and the load says the second gets none
+            other = dict(EXPERIMENT, name="other", salt="it-2")
+            r = cli("experiments", "load", "-",
+                    input=json.dumps(other) + "\n" +
+                    json.dumps(epsilon(0.2)) + "\n")
+            check(r.returncode == 0 and "'ctx-vs-profile' gets none" in
+                  r.stderr, "an experiment left no users is noted: "
+                  + r.stderr.strip())
+            body = {"user_id": "u7", "candidates": [
+                {"entity_id": "i1", "score": 1.0}]}
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/v1/rank" % port,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"})
+            rid = int(json.loads(urllib.request.urlopen(
+                req, timeout=5).read())["request_id"], 16)
+            x = json.loads(cli("experiments", "--json").stdout)
+            slot = [e["name"] for e in x["experiments"]].index("other")
+            check((rid >> 12) & 0x3F in (slot * 4 + 1, slot * 4 + 2),
+                  "the first in the file takes the user (arm %d)"
+                  % ((rid >> 12) & 0x3F))
+            # an empty file stops them all, and says so
+            r = cli("experiments", "load", "-", input="")
+            check(r.returncode == 0 and "0 running, stopped 2" in r.stderr,
+                  "an empty file says what it stopped: " + r.stderr.strip())
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)

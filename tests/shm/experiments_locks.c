@@ -36,7 +36,7 @@ static void load(const struct reg *r, const struct exp_def *d)
 	if (rc)
 		fprintf(stderr, "expb_load: %s\n", err);
 	REQUIRE(rc == 0);
-	expb_unlock(r);
+	expb_unlock(r, true);
 }
 
 /* A user the experiment takes: any (no segment, open times). */
@@ -44,7 +44,7 @@ static int choose(const struct reg *r)
 {
 	unsigned arm, seen;
 	struct exp_variant v;
-	return expb_choose(r, 42, NOW_MS, -1, false, &arm, &seen, &v);
+	return expb_choose(r, 42, NOW_MS, -1, false, &arm, &seen, &v, NULL);
 }
 
 int main(void)
@@ -128,7 +128,8 @@ int main(void)
 	unsigned arm, seen;
 	struct exp_variant var;
 	/* Without the looks a ranking still takes the user (an even split). */
-	CHECK_EQ_INT(expb_choose(&r, 42, NOW_MS, -1, false, &arm, &seen, &var),
+	CHECK_EQ_INT(expb_choose(&r, 42, NOW_MS, -1, false, &arm, &seen, &var,
+			 NULL),
 	    1);
 	expb_repair_looks(&r);
 	CHECK_EQ_INT(sl->look_seq.sequence & 1, 0);

@@ -1,0 +1,177 @@
+/* experiments_outcomes: the shard step counts an experiment's rates per request (a request clicked twice is one click-through) and its reward's sum of squares per request, keeps the state of every request clicked in one attribution window, and counts the requests whose state it had to evict while they were still inside the window. */
+#include <string.h>
+
+#include "shm/experiments.h"
+#include "shm/ring.h"
+#include "shm/shard.h"
+#include "shmtest.h"
+
+#define T0 1767225600000LL /* 2026-01-01 */
+#define MIN 60000LL
+#define USER 11
+
+static struct reg g_r;
+static struct ring_producer g_pr;
+
+static void emit(uint8_t type, int64_t t, uint64_t request)
+{
+	struct evt_record e;
+	memset(&e, 0, sizeof(e));
+	e.user_key = USER;
+	e.entity_key = 1001;
+	e.type = type;
+	e.time_ms = t;
+	e.request_id = request;
+	e.position = 1;
+	e.scroll_depth = -1.0f;
+	while (!ring_stage(&g_pr, reg_shard_of(USER, 1), &e)) {
+		ring_commit(&g_pr);
+		while (shard_poll(&g_r, 0, 64))
+			;
+	}
+}
+
+static void drain(void)
+{
+	ring_commit(&g_pr);
+	while (shard_poll(&g_r, 0, 64))
+		;
+}
+
+static void load(void)
+{
+	struct exp_def d;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "clicks");
+	snprintf(d.salt, sizeof(d.salt), "s");
+	d.segment = -1;
+	d.n_variants = 2;
+	for (unsigned k = 0; k < 2; k++) {
+		struct exp_variant *v = &d.v[k];
+		snprintf(v->name, sizeof(v->name), k ? "treatment" : "control");
+		v->strategy = (uint8_t)k;
+		v->weight = 1.0f;
+		v->epsilon = v->explore_weight = v->mmr_lambda = v->dpp_theta =
+		    -1.0f;
+	}
+	char err[256] = "";
+	REQUIRE(expb_lock(&g_r, err, sizeof(err)) == 0);
+	REQUIRE(expb_load(&g_r, &d, 1, T0 - 10 * MIN, err, sizeof(err)) == 0);
+	expb_unlock(&g_r, true);
+}
+
+/* Request i of arm 1 (the control), made at t, counted as an exposure. */
+static uint64_t request(int64_t t, unsigned i)
+{
+	ck_pr_inc_64(&reg_experiments(&g_r)->slot[0].arm[0].exposures);
+	return evt_request_make_arm(t, 1, 1, i & 4095);
+}
+
+static struct exp_counts counts(uint64_t *evicted)
+{
+	struct exp_view v;
+	REQUIRE(expb_read(&g_r, 0, &v) == 0);
+	*evicted = v.evicted;
+	return v.counts[0];
+}
+
+/* Entries of the shard's table holding requests made at or after t. */
+static unsigned held_since(int64_t t)
+{
+	const struct shard_stats *st = &reg_shard(&g_r, 0)->stats;
+	unsigned n = 0;
+	for (unsigned s = 0; s < REG_EXP_REQ_SETS; s++)
+		for (unsigned w = 0; w < REG_EXP_REQ_WAYS; w++)
+			n += st->exp_req[s][w].id &&
+			    evt_request_time(st->exp_req[s][w].id) >= t;
+	return n;
+}
+
+int main(void)
+{
+	st_init(60);
+	const char *inst = st_instance("exp-out");
+	struct reg_geometry g = st_geo(1, 2, 256, 64, 64, 32);
+	st_create(&g_r, inst, &g, REG_RUNNING);
+	ring_producer_init(&g_pr, &g_r, 0);
+	load();
+	uint64_t evicted;
+
+	/* 1. 400 requests; every even one clicked twice, every fourth one
+	 * also bought from: 200 click-throughs of 400, not 400 (the clicks
+	 * stay 400 as events), 100 conversions. */
+	uint64_t rq[400];
+	for (unsigned i = 0; i < 400; i++)
+		rq[i] = request(T0 + i, i);
+	for (unsigned i = 0; i < 400; i += 2) {
+		emit(EVT_CLICK, T0 + MIN, rq[i]);
+		emit(EVT_CLICK, T0 + 2 * MIN, rq[i]);
+		if (i % 4 == 0)
+			emit(EVT_PURCHASE, T0 + 3 * MIN, rq[i]);
+	}
+	drain();
+	struct exp_counts c = counts(&evicted);
+	CHECK_EQ_INT(c.exposures, 400);
+	CHECK_EQ_INT(c.clicks, 500); /* a purchase is an action too */
+	CHECK_EQ_INT(c.clicked, 200);
+	CHECK_EQ_INT(c.conversions, 100);
+	CHECK_EQ_INT(c.converted, 100);
+	/* rewards: 100 requests of 2, 100 of 2 + 2 = 4 */
+	CHECK_EQ_INT(c.reward_sq, 100 * 4 + 100 * 16);
+	CHECK_EQ_INT(evicted, 0);
+	struct exp_def d;
+	struct exp_view v;
+	REQUIRE(expb_read(&g_r, 0, &v) == 0);
+	d = v.def;
+	struct exp_report rp;
+	REQUIRE(exp_report(&d, v.counts, NULL, 0.05, &rp) == 0);
+	CHECK(rp.v[0].ctr == 0.5);
+	CHECK(rp.v[0].conversion == 0.25);
+
+	/* 2. 5000 requests clicked in one window, each once and then once
+	 * more after all the others: every second click finds its request
+	 * (each adds 2^2 - 1^2 = 3), nothing is evicted. */
+	int64_t t2 = T0 + 60 * MIN;
+	uint64_t *many = calloc(20000, sizeof(*many));
+	REQUIRE(many != NULL);
+	struct exp_counts c0 = counts(&evicted);
+	for (unsigned i = 0; i < 5000; i++)
+		many[i] = request(t2 + i / 8, i);
+	for (unsigned round = 0; round < 2; round++)
+		for (unsigned i = 0; i < 5000; i++)
+			emit(EVT_CLICK, t2 + (5 + round) * MIN, many[i]);
+	drain();
+	c = counts(&evicted);
+	CHECK_EQ_INT(c.clicked - c0.clicked, 5000);
+	CHECK_EQ_INT(c.reward_sq - c0.reward_sq, 5000 * 4);
+	CHECK_EQ_INT(evicted, 0);
+
+	/* 3. 20000 in one window, more than the table holds: the oldest of
+	 * a full set give way and each one still inside the window is
+	 * counted. The earlier requests, out of the window now, give way
+	 * uncounted. A second click on each: a request whose state went is
+	 * taken for a new click-through, so clicked is over by at most the
+	 * evicted count. */
+	int64_t t3 = T0 + 180 * MIN;
+	c0 = counts(&evicted);
+	for (unsigned i = 0; i < 20000; i++) {
+		many[i] = request(t3 + i / 8, i);
+		emit(EVT_CLICK, t3 + 5 * MIN, many[i]);
+	}
+	drain();
+	c = counts(&evicted);
+	unsigned held = held_since(t3);
+	CHECK(held > 15000 && held <= REG_EXP_REQ_SETS * REG_EXP_REQ_WAYS);
+	CHECK_EQ_INT(evicted, 20000 - held);
+	CHECK_EQ_INT(c.clicked - c0.clicked, 20000);
+	for (unsigned i = 0; i < 20000; i++)
+		emit(EVT_CLICK, t3 + 6 * MIN, many[i]);
+	drain();
+	c = counts(&evicted);
+	uint64_t over = c.clicked - c0.clicked - 20000;
+	CHECK(over > 0 && over <= evicted);
+	free(many);
+	reg_detach(&g_r);
+	reg_unlink(inst);
+	return check_done("shm experiments_outcomes");
+}
