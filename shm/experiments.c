@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/rng.h"
 #include "shm/seqlock.h"
 
 int expb_lock(const struct reg *r, char *err, size_t errlen)
@@ -375,12 +376,15 @@ void expb_exposed(const struct reg *r, struct lrn_profile *p,
 	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);
 }
 
-/* The set of request id in a shard's table (a multiplicative hash: the
- * ids of one millisecond differ in their low bits only). */
+/* The set of request id in a shard's table. Ids are a lattice (a
+ * millisecond's differ in their low bits, milliseconds by 2^22): a
+ * multiplication alone left 4 sets in 10 unused; splitmix64's mixer
+ * spreads them. */
 static struct exp_request *_req_set(struct shard_stats *st, uint64_t id)
 {
 	unsigned bits = (unsigned)__builtin_ctz(REG_EXP_REQ_SETS);
-	return st->exp_req[(id * 0x9E3779B97F4A7C15ULL) >> (64 - bits)];
+	uint64_t x = id;
+	return st->exp_req[rng_mix64(&x) >> (64 - bits)];
 }
 
 /* Whether request id can still get outcomes at event time now_ms. */

@@ -259,12 +259,12 @@ struct cat_stat {
  * REG_EXP_REQ_WAYS entries a set; a request new to a full set takes the
  * entry of the oldest one (by the time in its id). Only requests that got
  * an outcome take an entry, so the table holds the requests clicked in
- * one attribution window: 16384 per shard. Evicting one still inside
+ * one attribution window: 131072 per shard (2 MiB). Evicting one still inside
  * the window is counted (struct exp_slot, evicted): its next outcome is
  * taken for a first one.
  */
 #define REG_EXP_REQ_WAYS 8
-#define REG_EXP_REQ_SETS 2048 /* power of two */
+#define REG_EXP_REQ_SETS 16384 /* power of two */
 struct exp_request {
 	uint64_t id;	      /* 0: free */
 	uint32_t reward;      /* clicks + conversions attributed so far */

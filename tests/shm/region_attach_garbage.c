@@ -56,7 +56,7 @@ int main(void)
 	const char *g = st_instance("garbage");
 	const char *v = st_instance("garbage-valid");
 	uint64_t seed = 0x5eed0001;
-	static uint8_t buf[1 << 20];
+	static uint8_t buf[16 << 20];
 
 	/* Empty and shorter than a header. */
 	put_bytes(g, buf, 0);
