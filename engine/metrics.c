@@ -866,8 +866,9 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		return 0;
 	/* All equal: no relevance signal, rn = 0 for all. Division (not a
 	 * reciprocal) so the most relevant gets rn = 1 exactly. With dcg,
-	 * relevance is the share of the total instead (0 for all when the
-	 * total is 0), and the redundancy the summed similarity. */
+	 * relevance is the share of the total above the least score
+	 * instead (0 for all when that total is 0), and the redundancy the
+	 * summed similarity. */
 	double span = hi - lo;
 	if (!isfinite(span))
 		return -ERANGE;
@@ -876,10 +877,9 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 	if (dcg) {
 		double sum = 0.0;
 		for (unsigned i = 0; i < n; i++)
-			sum += rel[i];
+			sum += rel[i] - lo;
 		if (!isfinite(sum))
 			return -ERANGE;
-		lo = 0.0;
 		div = sum > 0.0 ? sum : 1.0;
 		mean = 1.0;
 	}

@@ -384,8 +384,13 @@ int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
 
 /*
  * met_mmr_mean's greedy steps on expected DCG@k plus ILD@k: relevance is
- * each candidate's share of the total, p(i) = rel[i] / sum rel (0 for all
- * when the sum is 0), read as the chance that it is the one wanted; pick
+ * each candidate's share of the total above the least score, p(i) =
+ * (rel[i] - min rel) / sum (rel - min rel) (0 for all when that sum is 0),
+ * read as the chance that it is the one wanted. A level every candidate
+ * shares says nothing about which one is wanted: with shares of the raw
+ * scores, candidates of a uniform base times an affinity of 1..3 were
+ * all near 1 / n, and diversity took over (a synthetic shop log: HR@10
+ * 0.25 against 0.97 in score order; 0.90 now). Pick
  * t (0-based) fills position t, worth p(i) / log2(t + 2) of expected DCG,
  * and adds its dissimilarity to each of the t picks to ILD's k (k - 1) / 2
  * pairs. It maximizes

@@ -81,7 +81,7 @@
 	    "Thompson sampling: how far a sampled category click rate moves a score: factor (theta / mean) ^ weight")                                  \
 	D(thompson_prior, 20.0, 0.0, 10000.0,                                                                                                          \
 	    "impressions' worth of the global category click rate a user's own posterior starts from")                                                 \
-	D(mmr_lambda, 0.75, 0.0, 1.0,                                                                                                                  \
+	D(mmr_lambda, 0.7, 0.0, 1.0,                                                                                                                   \
 	    "MMR: relevance against novelty (1 = relevance order)")                                                                                    \
 	U(mmr_pool, 10, 1, 100,                                                                                                                        \
 	    "MMR (or the DPP) chooses from the best mmr_pool x k candidates")                                                                          \

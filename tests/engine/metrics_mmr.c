@@ -26,6 +26,40 @@ static int cmp_rel(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
+/*
+ * met_mmr_dcg reads what sets candidates apart, not a level they share:
+ * a uniform base times affinities (close scores, three of one favoured
+ * category well above the rest) picks the same with every candidate's
+ * score raised by a constant, and keeps the favoured ones on top (raw
+ * shares made them all near 1 / n and diversity took over).
+ */
+static void dcg_shift(void)
+{
+	enum { N = 20, K = 5 };
+	static struct lrn_item it[N];
+	const struct lrn_item *ptr[N];
+	static struct met_mmr_slot scratch[N];
+	double rel[N], up[N];
+	uint32_t a[N], b[N];
+	struct met_sim s;
+	met_sim_default(&s);
+	memset(it, 0, sizeof it);
+	for (unsigned i = 0; i < N; i++) {
+		ptr[i] = &it[i];
+		it[i].category = i < 3 ? 1 : 2 + i; /* three of category 1 */
+		it[i].n_tags = 1;
+		it[i].tags[0] = i < 3 ? 7 : 100 + i;
+		rel[i] = i < 3 ? 3.0 - 0.01 * i : 1.0 + 0.001 * i;
+		up[i] = rel[i] + 100.0;
+	}
+	REQUIRE(met_mmr_dcg(rel, ptr, N, K, 0.7, &s, scratch, a, NULL) == K);
+	REQUIRE(met_mmr_dcg(up, ptr, N, K, 0.7, &s, scratch, b, NULL) == K);
+	CHECK(memcmp(a, b, sizeof(a[0]) * K) == 0);
+	/* the favoured category's first two stay the first two picks */
+	CHECK_EQ_INT(a[0], 0);
+	CHECK_EQ_INT(a[1], 1);
+}
+
 int main(void)
 {
 	static struct lrn_item it[NMAX];
@@ -38,6 +72,7 @@ int main(void)
 	struct rng r;
 	int cases = 0, mismatches = 0;
 
+	dcg_shift();
 	met_sim_default(&s);
 	rng_seed(&r, 2024);
 	for (int round = 0; round < 60; round++) {

@@ -64,9 +64,10 @@ static inline unsigned mmr_naive_mean(const double *rel,
 	return k;
 }
 
-/* met_mmr_dcg: relevance the share of the total, the summed similarity
- * weighted by (1 - lambda) t log2(t + 2) / pairs / t (met_mmr_dcg's
- * score: the header's times log2(t + 2), with its arithmetic). */
+/* met_mmr_dcg: relevance the share of the total above the least score,
+ * the summed similarity weighted by (1 - lambda) t log2(t + 2) / pairs /
+ * t (met_mmr_dcg's score: the header's times log2(t + 2), with its
+ * arithmetic). */
 static inline unsigned mmr_naive_dcg(const double *rel,
     const struct lrn_item *it, unsigned n, unsigned k, double lambda,
     const struct met_sim *s, uint32_t *order)
@@ -78,9 +79,11 @@ static inline unsigned mmr_naive_dcg(const double *rel,
 	bool *taken = calloc(n, sizeof *taken);
 	if (taken == NULL)
 		abort();
-	double sum = 0.0;
+	double lo = INFINITY, sum = 0.0;
 	for (unsigned i = 0; i < n; i++)
-		sum += rel[i];
+		lo = rel[i] < lo ? rel[i] : lo;
+	for (unsigned i = 0; i < n; i++)
+		sum += rel[i] - lo;
 	double div = sum > 0.0 ? sum : 1.0;
 	double pairs = (double)k * (double)(k - 1) / 2.0;
 	for (unsigned t = 0; t < k; t++) {
@@ -96,7 +99,7 @@ static inline unsigned mmr_naive_dcg(const double *rel,
 			for (unsigned j = 0; j < t; j++)
 				ss += met_item_sim(s, &it[i], &it[order[j]]);
 			double cw = t ? mu / t : 0.0;
-			double sc = lambda * ((rel[i] - 0.0) / div) - cw * ss;
+			double sc = lambda * ((rel[i] - lo) / div) - cw * ss;
 			if (best < 0 || sc > bs ||
 			    (sc == bs && rel[i] > rel[best])) {
 				best = (int)i;
