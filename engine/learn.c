@@ -436,7 +436,9 @@ static void _shadow_age(uint8_t *sn, int64_t hours)
  * before was within gap_h hours, else starts again at 1. */
 static uint8_t _run_next(uint8_t x, unsigned gap_h)
 {
-	unsigned n = _RUN_AGE(x) <= gap_h ? _RUN_EVENTS(x) + 1 : 1;
+	/* 15 is "15 hours or more": never within a gap (at most 14). */
+	unsigned age = _RUN_AGE(x);
+	unsigned n = age < 15 && age <= gap_h ? _RUN_EVENTS(x) + 1 : 1;
 	return (uint8_t)((n < 15 ? n : 15) << 4);
 }
 
@@ -447,6 +449,7 @@ struct _contrib {
 	double c_long;	/* to cat_long: positive part, aged on the long grid */
 	double n_short; /* to cat_count: 1 for a positive event, aged as s */
 	unsigned dp;	/* daypart, EVT_DP_COUNT when unknown */
+	bool late;	/* of an hour before the tables' (short_h) */
 };
 
 /*
@@ -486,8 +489,8 @@ static unsigned _slot_of(const struct lrn_weight *ws, unsigned n, float m)
  * pushed out by a burst can come back.
  */
 static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint8_t *sn, uint32_t id, double c, unsigned admit_events, unsigned gap_h,
-    uint16_t *displaced, bool *fresh)
+    uint8_t *sn, uint32_t id, double c, bool late, unsigned admit_events,
+    unsigned gap_h, uint16_t *displaced, bool *fresh)
 {
 	struct lrn_shadow *x = NULL;
 	/* The candidate's new count and net, kept in registers for the
@@ -501,7 +504,9 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 	if (x) {
 		x->m += (float)fabs(c);
 		net = x->net + (float)c;
-		if (c > 0)
+		/* A late event's hour is not the run's to judge (its age
+		 * counts from now): it adds its mass, never to a run. */
+		if (c > 0 && !late)
 			sn[x - sh] = _run_next(sn[x - sh], gap_h);
 	} else {
 		x = &sh[0];
@@ -518,7 +523,8 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		x->id = id;
 		x->m = inherited + (float)fabs(c);
 		net = (float)c;
-		sn[x - sh] = c > 0 ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
+		sn[x - sh] =
+		    c > 0 && !late ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
 	}
 	x->net = net;
 	unsigned events = _RUN_EVENTS(sn[x - sh]);
@@ -581,7 +587,7 @@ static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		*fresh = true;
 		return free_slot;
 	}
-	return _admit(ws, n, sh, sn, id, k->c, prm->admit_events,
+	return _admit(ws, n, sh, sn, id, k->c, k->late, prm->admit_events,
 	    prm->admit_gap_h, displaced, fresh);
 }
 
@@ -1037,9 +1043,13 @@ static double _kl(const struct lrn_profile *p, const struct lrn_params *prm,
 	 * events only has 0 in both, and 0 / 0 would make the sum NaN and
 	 * the detector blind); one only the short gives anything makes the
 	 * divergence infinite. */
-	for (unsigned i = 0; i < LRN_CATS; i++)
-		if (p->cats[i].id != 0 && ps[i] > 0.0)
-			chi2 += (ps[i] - ql[i]) * (ps[i] - ql[i]) / ql[i];
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		if (p->cats[i].id == 0 || (ps[i] == 0.0 && ql[i] == 0.0))
+			continue;
+		/* (p - q)^2 / q: q itself where p is 0, infinite where q
+		 * is 0 and p is not (an upper bound of KL either way). */
+		chi2 += (ps[i] - ql[i]) * (ps[i] - ql[i]) / ql[i];
+	}
 	if (limit >= 0.0 && chi2 < limit)
 		return chi2;
 	for (unsigned i = 0; i < LRN_CATS; i++)
@@ -1188,6 +1198,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			.n_short = base > 0.0 ? short_age : 0.0,
 			.dp = e->daypart < EVT_DP_COUNT ? e->daypart
 							: EVT_DP_COUNT,
+			.late = hour < p->short_h,
 		};
 		/* Zero (no signal, or aged past double range) teaches nothing and
 		 * must not occupy a slot or evict a real interest. */

@@ -109,7 +109,7 @@
 	    "that let a candidate into a full interest table in place of an "  \
 	    "idle weaker entry (one stray event never does; above 15 = only "  \
 	    "by outweighing it)")                                              \
-	U(admit_gap_h, 12, 1, 15,                                              \
+	U(admit_gap_h, 12, 1, 14,                                              \
 	    "hours between a candidate's positive events that still make a "   \
 	    "run of sustained attention (admit_events)")                       \
 	U(drift_min_events, 50, 0, 1000000,                                    \

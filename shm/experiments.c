@@ -117,16 +117,20 @@ static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
 {
 	seq_write_begin(&sl->seq);
 	if (fresh) {
+		/* Strictly after the run before's start: its requests are
+		 * stamped after that, never after this one (expb_choose).
+		 * Moved before the counts are cleared, so a worker that
+		 * still takes an outcome for the run before (it read the
+		 * old start) adds it before the clearing, not after. */
+		ck_pr_store_64((uint64_t *)&sl->loaded_ms,
+		    (uint64_t)(now_ms > sl->loaded_ms ? now_ms
+						      : sl->loaded_ms + 1));
+		ck_pr_fence_store();
 		/* The looks are the segmenter's: they go stale with the
 		 * generation (look_gen), not cleared here. */
 		memset(sl->arm, 0, sizeof(sl->arm));
 		sl->evicted = sl->stale = 0;
 		sl->generation++;
-		/* Strictly after the run before's start: its requests are
-		 * stamped after that, never after this one (expb_choose). */
-		ck_pr_store_64((uint64_t *)&sl->loaded_ms,
-		    (uint64_t)(now_ms > sl->loaded_ms ? now_ms
-						      : sl->loaded_ms + 1));
 	}
 	sl->def = *d;
 	ck_pr_store_32(&sl->order, order);
@@ -399,10 +403,12 @@ static bool _req_live(const struct reg *r, uint64_t id, int64_t now_ms)
 static void _evicted(const struct reg *r, uint64_t id)
 {
 	unsigned arm = evt_request_arm(id);
-	if (arm && arm <= EXP_MAX * EXP_VARIANTS)
-		ck_pr_inc_64(&reg_experiments(r)
-				  ->slot[(arm - 1) / EXP_VARIANTS]
-				  .evicted);
+	if (!arm || arm > EXP_MAX * EXP_VARIANTS)
+		return;
+	struct exp_slot *sl =
+	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
+	if (_of_run(sl, evt_request_time(id))) /* not a run before's */
+		ck_pr_inc_64(&sl->evicted);
 }
 
 /*

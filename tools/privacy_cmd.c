@@ -309,6 +309,8 @@ static bool _export(pen_t *p, const char *user, char *why, size_t whylen,
 	client_iso_time(reg_now_wall_ms(), now, sizeof(now));
 	snap_path(h->state_dir, h->instance, snap, sizeof(snap));
 	int src = snap_find(snap, key, &disk, err, sizeof(err));
+	if (src == 0) /* as the live one reads: weights as of last_ms */
+		lrn_settle(&disk, &h->params, sizeof(disk));
 	printf(
 	    "{\"schema\":\"penchant.export/1\",\"exported\":\"%s\",\"instance\":",
 	    now);

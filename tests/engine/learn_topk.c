@@ -178,6 +178,15 @@ static void sustained(void)
 	apply(&p, EVT_VIEW, 90, 0, 90, later);
 	apply(&p, EVT_VIEW, 90, 0, 91, later + 30 * 86400000LL);
 	CHECK(find(p.cats, LRN_CATS, 90) == NULL);
+	/* A late event is no part of a run: a view now, then one of 30
+	 * hours before arriving late, is not two in a row. */
+	lrn_profile_init(&p, USER);
+	for (uint32_t c = 1; c <= LRN_CATS; c++)
+		for (unsigned k = 0; k < 3; k++)
+			apply(&p, EVT_CLICK, c, 0, c, T0);
+	apply(&p, EVT_VIEW, 90, 0, 90, later);
+	apply(&p, EVT_VIEW, 90, 0, 91, later - 30 * 3600000LL);
+	CHECK(find(p.cats, LRN_CATS, 90) == NULL);
 	/* ... and a gap just past admit_gap_h (12 h) parts them too, while
 	 * one within it does not */
 	lrn_profile_init(&p, USER);

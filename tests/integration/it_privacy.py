@@ -74,6 +74,12 @@ def part_erase(daemon, pen, d):
         x = Daemon(daemon, pen, d, x.inst)
         snap = os.path.join(x.state, x.inst + ".snap")
         check(scan(snap, key) > 0, "the snapshot held alice")
+        # loaded from that snapshot, the live profile is the one on
+        # disk: both halves of an export read the same (weights as of
+        # the last event, not as the learner keeps them)
+        ex = json.loads(x.cli("export", "alice").stdout)
+        check(ex["profile"] == ex["snapshot"]["profile"],
+              "export: live and snapshot profiles read the same")
         t0 = time.time()
         r = x.cli("erase", "alice", "--json")
         took = time.time() - t0
