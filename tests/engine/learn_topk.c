@@ -145,16 +145,22 @@ static void space_saving(void)
 	CHECK_W(w_of(p.cats, LRN_CATS, 60), -0.06);
 }
 
+/* A table full of categories 1..LRN_CATS, three clicks each at T0. */
+static void full_table(struct lrn_profile *p)
+{
+	lrn_profile_init(p, USER);
+	for (uint32_t c = 1; c <= LRN_CATS; c++)
+		for (unsigned k = 0; k < 3; k++)
+			apply(p, EVT_CLICK, c, 0, c, T0);
+}
+
 /* Sustained attention now beats an idle weaker entry: two events of a new
  * category enter when the weakest entry got nothing for days, not while
  * it is attended too; admit_events 255 turns this off. */
 static void sustained(void)
 {
 	struct lrn_profile p;
-	lrn_profile_init(&p, USER);
-	for (uint32_t c = 1; c <= LRN_CATS; c++)
-		for (unsigned k = 0; k < 3; k++)
-			apply(&p, EVT_CLICK, c, 0, c, T0);
+	full_table(&p);
 	struct lrn_profile busy = p;
 	apply(&busy, EVT_VIEW, 90, 0, 90, T0 + MIN);
 	apply(&busy, EVT_VIEW, 90, 0, 91, T0 + 2 * MIN);
@@ -171,38 +177,26 @@ static void sustained(void)
 	CHECK(cand(p.shadow_cats, 1) != NULL);
 	/* Two events are no sustained attention when a long gap parts
 	 * them: a view, a month of nothing, a view (each run restarts). */
-	lrn_profile_init(&p, USER);
-	for (uint32_t c = 1; c <= LRN_CATS; c++)
-		for (unsigned k = 0; k < 3; k++)
-			apply(&p, EVT_CLICK, c, 0, c, T0);
+	full_table(&p);
 	apply(&p, EVT_VIEW, 90, 0, 90, later);
 	apply(&p, EVT_VIEW, 90, 0, 91, later + 30 * 86400000LL);
 	CHECK(find(p.cats, LRN_CATS, 90) == NULL);
 	/* A late event is no part of a run: a view now, then one of 30
 	 * hours before arriving late, is not two in a row. */
-	lrn_profile_init(&p, USER);
-	for (uint32_t c = 1; c <= LRN_CATS; c++)
-		for (unsigned k = 0; k < 3; k++)
-			apply(&p, EVT_CLICK, c, 0, c, T0);
+	full_table(&p);
 	apply(&p, EVT_VIEW, 90, 0, 90, later);
 	apply(&p, EVT_VIEW, 90, 0, 91, later - 30 * 3600000LL);
 	CHECK(find(p.cats, LRN_CATS, 90) == NULL);
 	/* ... and a gap just past admit_gap_h (12 h) parts them too, while
 	 * one within it does not */
-	lrn_profile_init(&p, USER);
-	for (uint32_t c = 1; c <= LRN_CATS; c++)
-		for (unsigned k = 0; k < 3; k++)
-			apply(&p, EVT_CLICK, c, 0, c, T0);
+	full_table(&p);
 	apply(&p, EVT_VIEW, 90, 0, 90, later);
 	apply(&p, EVT_VIEW, 90, 0, 91, later + 13 * 3600000LL);
 	CHECK(find(p.cats, LRN_CATS, 90) == NULL);
 	apply(&p, EVT_VIEW, 90, 0, 92, later + 24 * 3600000LL);
 	CHECK(find(p.cats, LRN_CATS, 90) != NULL);
 	prm.admit_events = 255;
-	lrn_profile_init(&p, USER);
-	for (uint32_t c = 1; c <= LRN_CATS; c++)
-		for (unsigned k = 0; k < 3; k++)
-			apply(&p, EVT_CLICK, c, 0, c, T0);
+	full_table(&p);
 	apply(&p, EVT_VIEW, 90, 0, 90, later);
 	apply(&p, EVT_VIEW, 90, 0, 91, later + MIN);
 	CHECK(find(p.cats, LRN_CATS, 90) == NULL);

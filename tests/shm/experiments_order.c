@@ -1,31 +1,13 @@
 /* experiments_order: a user open to several experiments is taken by the first in the last load's file, whatever slots the load history gave them. */
 #include <string.h>
 
+#include "expdef.h"
 #include "shm/experiments.h"
 #include "shmtest.h"
 
 #define NOW_MS 1800000000000LL
 
 static struct reg g_r;
-
-static struct exp_def def(const char *name)
-{
-	struct exp_def d;
-	memset(&d, 0, sizeof(d));
-	snprintf(d.name, sizeof(d.name), "%s", name);
-	snprintf(d.salt, sizeof(d.salt), "%s", name);
-	d.segment = -1;
-	d.n_variants = 2;
-	for (unsigned k = 0; k < 2; k++) {
-		struct exp_variant *v = &d.v[k];
-		snprintf(v->name, sizeof(v->name), k ? "treatment" : "control");
-		v->strategy = (uint8_t)k;
-		v->weight = 1.0f;
-		v->epsilon = v->explore_weight = v->mmr_lambda = v->dpp_theta =
-		    -1.0f;
-	}
-	return d;
-}
 
 static void load(const struct exp_def *d, unsigned n)
 {
@@ -62,7 +44,7 @@ int main(void)
 	const char *inst = st_instance("exp-order");
 	struct reg_geometry g = st_geo(1, 1, 16, 64, 64, 32);
 	st_create(&g_r, inst, &g, REG_RUNNING);
-	struct exp_def a = def("A"), b = def("B");
+	struct exp_def a = exptest_def("A", 0, 1), b = exptest_def("B", 0, 1);
 	load(&a, 1); /* A in slot 0 */
 	struct exp_def ba[2] = { b, a }, ab[2] = { a, b };
 	load(ba, 2); /* B in slot 1, but first in the file */

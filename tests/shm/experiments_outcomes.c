@@ -1,6 +1,7 @@
 /* experiments_outcomes: the shard step counts an experiment's rates per request (a request clicked twice is one click-through) and its reward's sum of squares per request, keeps the state of every request clicked in one attribution window, and counts the requests whose state it had to evict while they were still inside the window. */
 #include <string.h>
 
+#include "expdef.h"
 #include "shm/experiments.h"
 #include "shm/ring.h"
 #include "shm/shard.h"
@@ -40,20 +41,8 @@ static void drain(void)
 
 static void load(void)
 {
-	struct exp_def d;
-	memset(&d, 0, sizeof(d));
-	snprintf(d.name, sizeof(d.name), "clicks");
+	struct exp_def d = exptest_def("clicks", 0, 1);
 	snprintf(d.salt, sizeof(d.salt), "s");
-	d.segment = -1;
-	d.n_variants = 2;
-	for (unsigned k = 0; k < 2; k++) {
-		struct exp_variant *v = &d.v[k];
-		snprintf(v->name, sizeof(v->name), k ? "treatment" : "control");
-		v->strategy = (uint8_t)k;
-		v->weight = 1.0f;
-		v->epsilon = v->explore_weight = v->mmr_lambda = v->dpp_theta =
-		    -1.0f;
-	}
 	char err[256] = "";
 	REQUIRE(expb_lock(&g_r, err, sizeof(err)) == 0);
 	REQUIRE(expb_load(&g_r, &d, 1, T0 - 10 * MIN, err, sizeof(err)) == 0);

@@ -2,31 +2,13 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "expdef.h"
 #include "shm/experiments.h"
 #include "shmtest.h"
 
 #define T0 1767225600000LL /* 2026-01-01 */
 
 static struct reg g_r;
-
-static struct exp_def def(const char *name, unsigned first)
-{
-	struct exp_def d;
-	memset(&d, 0, sizeof(d));
-	snprintf(d.name, sizeof(d.name), "%s", name);
-	snprintf(d.salt, sizeof(d.salt), "%s", name);
-	d.segment = -1;
-	d.n_variants = 2;
-	for (unsigned k = 0; k < 2; k++) {
-		struct exp_variant *v = &d.v[k];
-		snprintf(v->name, sizeof(v->name), k ? "treatment" : "control");
-		v->strategy = (uint8_t)((first + k) % 2 + 1);
-		v->weight = 1.0f;
-		v->epsilon = v->explore_weight = v->mmr_lambda = v->dpp_theta =
-		    -1.0f;
-	}
-	return d;
-}
 
 static void load(const struct exp_def *d, unsigned n, int64_t now)
 {
@@ -78,7 +60,7 @@ int main(void)
 
 	/* Run 1: requests of both arms, then a reload that swaps the
 	 * strategies (a changed definition: a new run from zero). */
-	struct exp_def a = def("swap", 0);
+	struct exp_def a = exptest_def("swap", 1, 2);
 	load(&a, 1, T0);
 	CHECK_EQ_INT(expb_choose(&g_r, 42, T0 + 5, -1, true, &arm, &seen, &var,
 			 &run),
@@ -86,7 +68,7 @@ int main(void)
 	CHECK_EQ_INT(run, T0);
 	uint64_t old[2] = { evt_request_make_arm(T0 + 5, 1, 1, 1),
 		evt_request_make_arm(T0 + 5, 2, 2, 2) };
-	struct exp_def b = def("swap", 1);
+	struct exp_def b = exptest_def("swap", 2, 1);
 	load(&b, 1, T0 + 1000);
 	struct exp_view v = view(0);
 	CHECK_EQ_INT(v.loaded_ms, T0 + 1000);
@@ -149,7 +131,7 @@ int main(void)
 	char name[16];
 	for (unsigned i = 0; i < EXP_MAX; i++) {
 		snprintf(name, sizeof(name), "e%u", i);
-		eight[i] = i ? def(name, 0) : a;
+		eight[i] = i ? exptest_def(name, 1, 2) : a;
 	}
 	load(eight, EXP_MAX, T0 + 3000);
 	uint64_t last = evt_request_make_arm(T0 + 3500, 1,
