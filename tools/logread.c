@@ -466,7 +466,7 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		c->fld[c->n] = o;
-		if (s < e && *s == '"') {
+		if (c->quoting && s < e && *s == '"') {
 			for (s++;; s++) {
 				if (s >= e)
 					return 1;
@@ -480,15 +480,15 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 				}
 				*o++ = *s;
 			}
-			if (s < e && *s != ',') {
+			if (s < e && *s != c->sep) {
 				snprintf(err, errlen,
 				    "column %u: text after the closing quote",
 				    c->n + 1);
 				return -EINVAL;
 			}
 		} else {
-			for (; s < e && *s != ','; s++) {
-				if (*s == '"') {
+			for (; s < e && *s != c->sep; s++) {
+				if (*s == '"' && c->quoting) {
 					snprintf(err, errlen,
 					    "column %u: quote inside an unquoted field (quote the field, double the quote)",
 					    c->n + 1);
@@ -502,7 +502,7 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 		c->n++;
 		if (s >= e)
 			return 0;
-		s++; /* the comma */
+		s++; /* the separator */
 	}
 }
 
@@ -526,6 +526,53 @@ static int _csv_line(struct lr_csv *c)
 	c->rlen += (size_t)n;
 	c->rec[c->rlen] = 0;
 	return 0;
+}
+
+/* How a message names a separator: "tab", "space" or "';'". */
+static const char *_sep_name(char sep, char buf[8])
+{
+	if (sep == '\t' || sep == ' ')
+		return sep == ' ' ? "space" : "tab";
+	snprintf(buf, 8, "'%c'", sep);
+	return buf;
+}
+
+/* A separator other than c->sep that the text holds, the likeliest first
+ * (tab-separated dumps are the common case), or 0. */
+static char _other_sep(const struct lr_csv *c, const char *s, size_t len)
+{
+	static const char cand[] = { '\t', ';', '|', ',' };
+	for (size_t i = 0; i < sizeof(cand); i++)
+		if (cand[i] != c->sep && memchr(s, cand[i], len))
+			return cand[i];
+	return 0;
+}
+
+/* The hint for a row or header of one field where more were expected: the
+ * separator is the likely mistake, not the data. */
+static void _sep_hint(const struct lr_csv *c, const char *s, size_t len,
+    char *out, size_t outlen)
+{
+	char a[8], b[8];
+	char other = _other_sep(c, s, len);
+	const char *sn = _sep_name(c->sep, a), *on = _sep_name(other, b);
+	if (other)
+		snprintf(out, outlen, " (no %s in it, but a %s: try --sep %s)",
+		    sn, on, on);
+	else
+		snprintf(out, outlen,
+		    " (no %s in it: another separator? see --sep)", sn);
+}
+
+/* "3 fields, the header has 4" (or "--columns names 4"), with a hint on
+ * the separator when the row is one field. */
+static void _csv_count_err(const struct lr_csv *c, char *err, size_t errlen)
+{
+	char hint[160] = "";
+	if (c->n == 1 && c->ncols > 1)
+		_sep_hint(c, c->rec, c->rlen, hint, sizeof(hint));
+	snprintf(err, errlen, "%u field%s, %s %u%s", c->n, c->n == 1 ? "" : "s",
+	    c->named ? "--columns names" : "the header has", c->ncols, hint);
 }
 
 int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
@@ -564,9 +611,16 @@ int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
 			}
 		}
 		if (rc == 0 && c->ncols && c->n != c->ncols) {
-			snprintf(err, errlen, "%u fields, the header has %u",
-			    c->n, c->ncols);
+			_csv_count_err(c, err, errlen);
 			return -EINVAL;
+		}
+		/* A quote error in a row without the separator: the quote
+		 * is text in a file split by another byte. */
+		if (rc < 0 && c->ncols > 1 &&
+		    !memchr(c->rec, c->sep, c->rlen) &&
+		    _other_sep(c, c->rec, c->rlen)) {
+			size_t el = strlen(err);
+			_sep_hint(c, c->rec, c->rlen, err + el, errlen - el);
 		}
 		return rc == 0 ? 1 : rc;
 	}
@@ -588,9 +642,19 @@ static int _csv_resolve(struct lr_csv *c)
 		const char *want = m->col[k] ? m->col[k] : m->fields[k];
 		c->idx[k] = _csv_find(c, want);
 		if (c->idx[k] < 0 && m->explicit_[k]) {
+			char hint[160] = "";
+			if (c->named) {
+				fprintf(c->msg,
+				    "%s: no column '%s' (for %s) in --columns\n",
+				    c->name, want, m->fields[k]);
+				return -EINVAL;
+			}
+			if (c->ncols == 1)
+				_sep_hint(c, c->hname[0], strlen(c->hname[0]),
+				    hint, sizeof(hint));
 			fprintf(c->msg,
-			    "%s:%zu: no column '%s' (for %s) in the header\n",
-			    c->name, c->recline, want, m->fields[k]);
+			    "%s:%zu: no column '%s' (for %s) in the header%s\n",
+			    c->name, c->recline, want, m->fields[k], hint);
 			return -EINVAL;
 		}
 	}
@@ -605,12 +669,21 @@ static void _csv_start(struct lr_csv *c, FILE *f, const char *name,
 	c->name = name;
 	c->msg = _out(msg);
 	c->map = m;
+	c->sep = ',';
+	c->quoting = true;
 }
 
-int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
-    const struct lr_map *m, FILE *msg)
+/* Tab-separated files (IANA text/tab-separated-values) have no quoting:
+ * a quote is text there (a track named 'Song "Live"'). */
+static void _csv_sep(struct lr_csv *c, char sep)
 {
-	_csv_start(c, f, name, m, msg);
+	c->sep = sep ? sep : ',';
+	c->quoting = c->sep != '\t';
+}
+
+/* The header row as the column names. */
+static int _csv_header(struct lr_csv *c)
+{
 	char err[256];
 	int rc = lr_csv_next(c, err, sizeof(err));
 	if (rc == -ENOMEM)
@@ -635,12 +708,21 @@ int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
 	return _csv_resolve(c);
 }
 
-int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
-    const struct lr_map *m, const char *columns, FILE *msg)
+int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, FILE *msg)
 {
-	if (!columns)
-		return lr_csv_open(c, f, name, m, msg);
 	_csv_start(c, f, name, m, msg);
+	return _csv_header(c);
+}
+
+int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, const char *columns, char sep, FILE *msg)
+{
+	_csv_start(c, f, name, m, msg);
+	_csv_sep(c, sep);
+	if (!columns)
+		return _csv_header(c);
+	c->named = true;
 	if (!(c->head = strdup(columns)))
 		return -ENOMEM;
 	const char *why = NULL;
@@ -783,6 +865,7 @@ void lr_options_init(struct lr_options *o)
 	o->prog = "penchant";
 	lr_map_init(&o->map, lr_event_fields, LR_F_COUNT);
 	o->unit = LR_UNIT_AUTO;
+	o->sep = ',';
 	o->rating_pos = 4;
 	o->rating_neg = 2.5;
 	o->max_events = LR_DEFAULT_MAX_EVENTS;
@@ -1163,7 +1246,7 @@ static int _read_csv(const struct _rd *r, FILE *f)
 	uint64_t base = r->log->lines;
 	char err[300];
 	int rc = lr_csv_open_named(&c, f, r->file, &r->o->map, r->o->columns,
-	    r->msg);
+	    r->o->sep, r->msg);
 	while (rc == 0) {
 		int k = lr_csv_next(&c, err, sizeof(err));
 		r->log->lines = base + c.lineno;

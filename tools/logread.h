@@ -22,9 +22,11 @@
  *
  *  - CSV (RFC 4180): a header row (or the names of lr_options.columns,
  *    the first line then being data), then one event per record. Fields are
- *    separated by ',', a field may be quoted with '"', a quote inside a
- *    quoted field is doubled, and a quoted field may span lines: its line
- *    breaks become one '\n'. Blank lines are skipped. When two header
+ *    separated by ',' (lr_options.sep: any one byte), a field may be quoted
+ *    with '"', a quote inside a quoted field is doubled, and a quoted field
+ *    may span lines: its line breaks become one '\n'. With a tab as the
+ *    separator the file is tab-separated values (IANA): no quoting, a '"'
+ *    is text, one line is one record. Blank lines are skipped. When two header
  *    columns have the same name the first one is used. Caps: LR_CSV_COLS columns per record, and a record that
  *    still needs more lines once it holds LR_CSV_MAX_RECORD bytes is given
  *    up ("quoted field not closed"); reading resumes on the line after.
@@ -64,8 +66,10 @@
  *        expected ..." (JSON, the parser's words), "bad_number: dwell_ms".
  *        CSV structure errors say only what is wrong ("column 2: quote
  *        inside an unquoted field (quote the field, double the quote)",
- *        "3 fields, the header has 4", "more than 256 columns") and count
- *        as malformed.
+ *        "3 fields, the header has 4" ("--columns names 4" with
+ *        lr_options.columns; a row of one field adds a hint on the
+ *        separator: "(no ',' in it, but a tab: try --sep tab)"), "more than
+ *        256 columns") and count as malformed.
  *   FILE:LINE: why                a CSV header that cannot be used ("empty:
  *        a header row is required", "no column 'x' (for user_id) in the
  *        header", or the structure error of the header row)
@@ -216,7 +220,10 @@ struct lr_options {
 	bool csv;	   /* CSV, not JSON lines (false) */
 	struct lr_map map; /* CSV: over lr_event_fields, nothing mapped */
 	enum lr_unit unit; /* CSV numeric times (LR_UNIT_AUTO) */
-	const char *type;  /* CSV: event type of rows without one (NULL) */
+	/* CSV field separator (','); a tab turns quoting off (see "CSV" in
+	 * the header comment) */
+	char sep;
+	const char *type; /* CSV: event type of rows without one (NULL) */
 	/* CSV without a header row: its column names, comma-separated, the
 	 * first line is data (NULL: the first line is the header). */
 	const char *columns;
@@ -379,6 +386,9 @@ struct lr_csv {
 	const char *hname[LR_CSV_COLS];
 	unsigned ncols;
 	struct lr_eol eol;
+	char sep;	/* field separator */
+	bool quoting;	/* '"' quotes fields (not with a tab separator) */
+	bool named;	/* the names came from a list (--columns), not a row */
 	size_t lineno;	/* physical lines read */
 	size_t recline; /* line the current record starts on */
 };
@@ -392,11 +402,13 @@ struct lr_csv {
 int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
     const struct lr_map *m, FILE *msg);
 
-/* The same for a file without a header row: its columns are named by
- * `columns` ("a,b,c": names not empty, at most LR_CSV_COLS). A bad list is
- * -EINVAL with "NAME: --columns: why" on msg. columns NULL: lr_csv_open. */
+/* The same with fields separated by sep (0: ','; a tab: no quoting), and
+ * for a file without a header row: its columns are named by `columns`
+ * ("a,b,c": names not empty, at most LR_CSV_COLS; the list is always
+ * comma-separated). A bad list is -EINVAL with "NAME: --columns: why" on
+ * msg. columns NULL: the first row names them. */
 int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
-    const struct lr_map *m, const char *columns, FILE *msg);
+    const struct lr_map *m, const char *columns, char sep, FILE *msg);
 
 /*
  * Reads the next record that is not blank. Returns 1, 0 at the end of the

@@ -119,6 +119,29 @@ static int _names(const struct rc_opts *o, const char *flag, const char *v,
 	return CLI_USAGE;
 }
 
+/* A field separator: one byte, or "tab" / "\\t" for a tab (a tab is
+ * awkward to type in a shell). Letters, digits, quotes and line ends would
+ * split the data itself. */
+static int _sep_opt(const struct rc_opts *o, const char *name, const char *v,
+    char *dst)
+{
+	char c = !strcmp(v, "tab") || !strcmp(v, "\\t") ? '\t'
+	    : strlen(v) == 1				? v[0]
+							: 0;
+	if (c &&
+	    (c == '\t' ||
+		(c != '"' && isgraph((unsigned char)c) &&
+		    !isalnum((unsigned char)c)) ||
+		c == ' ')) {
+		*dst = c;
+		return CLI_OK;
+	}
+	fprintf(stderr,
+	    "%s: %s: '%s' is not a field separator: one byte such as ',' ';' '|', or tab as 'tab' or '\\t' (see --help)\n",
+	    o->prog, name, v);
+	return CLI_USAGE;
+}
+
 /* An option with a value. CLI_OK or CLI_USAGE. */
 static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 {
@@ -153,6 +176,10 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 	else if (!strcmp(name, "--rating"))
 		return lr_map_set(&rd->map, LR_F_RATING, v) ? CLI_USAGE
 							    : CLI_OK;
+	else if (!strcmp(name, "--sep"))
+		return o->sep_set = true, _sep_opt(o, name, v, &rd->sep);
+	else if (!strcmp(name, "--catalog-sep"))
+		return _sep_opt(o, name, v, &o->catalog_sep);
 	else if (!strcmp(name, "--tag-sep"))
 		return strlen(v) == 1
 		    ? (o->tag_sep = v[0], CLI_OK)
@@ -189,8 +216,8 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 static const char *const _valued[] = { "--catalog", "--catalog-csv",
 	"--tags-csv", "--type", "--type-map", "--time-format", "--columns",
 	"--catalog-columns", "--map", "--catalog-map", "--tags-map", "--rating",
-	"--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
-	"--max-events", "--users" };
+	"--tag-sep", "--sep", "--catalog-sep", "--time-unit", "--rating-pos",
+	"--rating-neg", "--max-events", "--users" };
 
 int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 {
@@ -376,6 +403,13 @@ int rc_check_files(const struct rc_opts *o)
 	if (!o->catalog_csv && (_mapped(&o->cmap) || o->tag_sep != '|'))
 		return rc_usage_err(o,
 		    "--catalog-map and --tag-sep are for --catalog-csv%s", "");
+	if (o->sep_set && !o->rd.csv && !o->catalog_csv && !o->tags_csv)
+		return rc_usage_err(o,
+		    "--sep is for CSV inputs (--csv, --catalog-csv, --tags-csv)%s",
+		    "");
+	if (o->catalog_sep && !o->catalog_csv && !o->tags_csv)
+		return rc_usage_err(o,
+		    "--catalog-sep is for --catalog-csv and --tags-csv%s", "");
 	if (!o->tags_csv && _mapped(&o->tmap))
 		return rc_usage_err(o, "--tags-map is for --tags-csv%s", "");
 	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
@@ -434,6 +468,11 @@ void rc_reader_setup(struct rc_opts *o,
 	o->rd.lim = h.limits;
 	o->rd.progress = progress;
 	o->rd.progress_arg = arg;
+}
+
+char rc_catalog_sep(const struct rc_opts *o)
+{
+	return o->catalog_sep ? o->catalog_sep : o->rd.sep;
 }
 
 /* --- reading the log (tools/logread.h) -------------------------------- */
@@ -670,7 +709,8 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
 	char err[300];
 	int rc = lr_csv_open_named(&c, f, path, m,
-		     kind == _CATALOG ? x->o->catalog_columns : NULL, NULL)
+		     kind == _CATALOG ? x->o->catalog_columns : NULL,
+		     rc_catalog_sep(x->o), NULL)
 	    ? CLI_USAGE
 	    : CLI_OK;
 	/* Required columns (the id; for tags the tag too), named or not. */

@@ -52,6 +52,10 @@ struct rc_opts {
 	const char *catalog, *catalog_csv, *tags_csv;
 	const char *catalog_columns; /* --catalog-columns: no header row */
 	char tag_sep;		     /* --tag-sep ('|') */
+	/* --catalog-sep: fields of the catalog and tags CSV (0: as --sep,
+	 * rd.sep); see rc_catalog_sep() */
+	char catalog_sep;
+	bool sep_set;	/* --sep given */
 	unsigned users; /* --users: profile capacity, 0 = the users seen */
 	bool quiet;	/* --quiet */
 	struct lr_options rd;
@@ -79,6 +83,7 @@ void rc_opts_free(struct rc_opts *o);
  * argv[*i] as one of the shared options: --csv, --map, --time-unit,
  * --type, --rating, --rating-pos, --rating-neg, --catalog,
  * --catalog-csv, --catalog-map, --tag-sep, --tags-csv, --tags-map,
+ * --sep CHAR (every CSV input), --catalog-sep CHAR (catalog and tags),
  * --max-events, --users, --quiet, and the settings (--config FILE,
  * --NAME=VALUE, --NAME VALUE, --NAME / --no-NAME for booleans), which
  * are collected in order. Returns 1 when it was one (*i then past its
@@ -98,6 +103,10 @@ int rc_setting(struct rc_opts *o, int argc, char **argv, int *i);
 /* Applies the collected settings on top of the defaults and checks them,
  * as penchantd does. CLI_OK or CLI_USAGE (printed). */
 int rc_apply_settings(struct rc_opts *o);
+
+/* The field separator of the catalog and tags CSV files: --catalog-sep,
+ * else --sep (',' by default). */
+char rc_catalog_sep(const struct rc_opts *o);
 
 /* The rating thresholds are ordered and the catalog files readable.
  * CLI_OK or CLI_USAGE (printed). */

@@ -299,6 +299,54 @@ def part_small(pen, d):
           and ps["1"]["unknown_entity"] == 0 and
           sorted(c["name"] for c in ps["1"]["categories"]) == ["7", "8"],
           "a headerless log with its own verbs and catalog\n" + p.stderr)
+    # a tab-separated check-in dump (Foursquare's): --sep tab, no header,
+    # the log its own catalog; quotes are text in TSV
+    tsv = os.path.join(d, "checkins.txt")
+    with open(tsv, "w") as f:
+        f.write("1\tv1\tBar \"Nine\"\t-240\tThu Jan 01 02:00:00 +0200 2026\n"
+                "1\tv2\tPark\t-240\tThu Jan 01 03:00:00 +0200 2026\n"
+                "2\tv1\tBar \"Nine\"\t-240\tThu Jan 01 04:00:00 +0200 2026\n")
+    tcols = "user_id,venue,cat,tz_offset,ts"
+    targs = ["--csv", "--columns", tcols, "--map",
+             "entity_id=venue,timestamp=ts", "--type", "rsvp",
+             "--time-format", "%a %b %d %H:%M:%S %z %Y"]
+    p = replay(pen, [tsv] + targs + ["--summary"])
+    check(p.returncode == 1 and "checkins.txt:2: 1 field, --columns names 5 "
+          "(no ',' in it, but a tab: try --sep tab)" in p.stderr,
+          "a TSV read with ',' names --sep tab\n" + p.stderr[:300])
+    for sep in ("tab", "\\t", "\t"):
+        p = replay(pen, [tsv] + targs + [
+            "--sep", sep, "--catalog-csv", tsv, "--catalog-columns", tcols,
+            "--catalog-map", "id=venue,category=cat", "--summary", "--json"])
+        s = json.loads(p.stdout or "{}")
+        check(p.returncode == 0 and s.get("events_applied") == 3 and
+              s.get("catalog") == 2 and s.get("unknown_entity") == 0,
+              "--sep %r reads a TSV log and catalog\n%s" % (sep, p.stderr))
+    semi = os.path.join(d, "semi.csv")
+    with open(semi, "w") as f:
+        f.write("id;category\nv1;bar\nv2;park\n")
+    p = replay(pen, [tsv] + targs + [
+        "--sep", "tab", "--catalog-csv", semi, "--catalog-sep", ";",
+        "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(p.returncode == 0 and s.get("catalog") == 2 and
+          s.get("unknown_entity") == 0,
+          "--catalog-sep: a ';' catalog with a tab log\n" + p.stderr)
+    for args, what in (
+            (["--sep", "ab"], "--sep: 'ab' is not a field separator"),
+            (["--sep", ""], "--sep: '' is not a field separator"),
+            (["--sep", "x"], "--sep: 'x' is not a field separator"),
+            (["--sep", "7"], "--sep: '7' is not a field separator"),
+            (["--sep", '"'], "is not a field separator"),
+            (["--sep", "\n"], "is not a field separator"),
+            (["--sep", "tabs"], "--sep: 'tabs' is not a field separator"),
+            (["--catalog-sep", ";;"], "--catalog-sep: ';;' is not"),
+            (["--sep"], "--sep needs a value"),
+    ):
+        p = replay(pen, [tsv] + targs + args)
+        check(p.returncode == 2 and what in p.stderr,
+              "usage error %r: '%s' (%d: %s)"
+              % (args, what, p.returncode, p.stderr.strip()[:160]))
     tf = os.path.join(d, "tf.csv")
     with open(tf, "w") as f:
         f.write("who,venue,at\nu1,v1,Thu Jan 01 02:00:00 +0200 2026\n"
@@ -334,6 +382,8 @@ def part_small(pen, d):
             (["--catalog-map", "id=x"], "are for --catalog-csv"),
             (["--tag-sep", ";"], "are for --catalog-csv"),
             (["--tags-map", "tag=t"], "--tags-map is for --tags-csv"),
+            (["--sep", ";"], "--sep is for CSV inputs"),
+            (["--catalog-sep", ";"], "--catalog-sep is for --catalog-csv"),
     ):
         p = replay(pen, [log] + args)
         check(p.returncode == 2 and what in p.stderr,

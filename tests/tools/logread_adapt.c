@@ -239,7 +239,7 @@ static void columns(void)
 	CHECK_EQ_INT(log.ev.n, 2); /* the first line is data */
 	CHECK_EQ_INT(lr_event(&log, 1)->type, EVT_CLICK);
 	CHECK_EQ_INT(lr_event(&log, 1)->time_ms, T0 + 1000);
-	CHECK(lt_same(msgs, "LOG:3: 4 fields, the header has 5\n"));
+	CHECK(lt_same(msgs, "LOG:3: 4 fields, --columns names 5\n"));
 	free(msgs);
 	lr_log_free(&log);
 	/* a mapped column the list lacks, an empty name */
@@ -247,8 +247,7 @@ static void columns(void)
 	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs),
 	    -EINVAL);
 	CHECK(lt_same(msgs,
-	    "LOG:0: no column 'ts' (for timestamp) in the "
-	    "header\n"));
+	    "LOG: no column 'ts' (for timestamp) in --columns\n"));
 	free(msgs);
 	lr_log_free(&log);
 	o.columns = "who,,item";
@@ -261,6 +260,80 @@ static void columns(void)
 	lr_options_free(&o);
 }
 
+/* --sep: any one byte; a tab means tab-separated values (quotes are
+ * text); a row of one field where more were expected names the
+ * separator the row seems to use. */
+static void separators(void)
+{
+	struct lr_options o;
+	struct lr_log log;
+	char *msgs;
+	lr_options_init(&o);
+	o.csv = true;
+	o.sep = ';';
+	const char *semi = "user_id;entity_id;event_type;timestamp\n"
+			   "u;\"e;1\";view;1767225600\n"
+			   "u,e,view,1767225600\n";
+	CHECK_EQ_INT(lt_read(semi, strlen(semi), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 1);
+	CHECK(lt_same(msgs,
+	    "LOG:3: 1 field, the header has 4 (no ';' in it, but a ',': try "
+	    "--sep ',')\n"));
+	free(msgs);
+	lr_log_free(&log);
+
+	/* tab: quotes are text, a headerless file says --columns */
+	o.sep = '\t';
+	o.columns = "user_id,entity_id,event_type,timestamp";
+	const char *tsv = "u\tSong \"Live\"\tview\t1767225600\n"
+			  "u\tx\"\tview\t1767225601\n"
+			  "u;e;view;1767225600\n";
+	CHECK_EQ_INT(lt_read(tsv, strlen(tsv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 2);
+	CHECK(lt_same(msgs,
+	    "LOG:3: 1 field, --columns names 4 (no tab in it, but a ';': try "
+	    "--sep ';')\n"));
+	free(msgs);
+	lr_log_free(&log);
+
+	/* the default ',' on a tab-separated file: every row says --sep tab,
+	 * and a header of one column too */
+	o.sep = ',';
+	CHECK_EQ_INT(lt_read(tsv, strlen(tsv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 0);
+	CHECK(lt_same(msgs,
+	    "LOG:1: column 1: quote inside an unquoted field (quote the "
+	    "field, double the quote) (no ',' in it, but a tab: try --sep "
+	    "tab)\n"
+	    "LOG:2: column 1: quote inside an unquoted field (quote the "
+	    "field, double the quote) (no ',' in it, but a tab: try --sep "
+	    "tab)\n"
+	    "LOG:3: 1 field, --columns names 4 (no ',' in it, but a ';': try "
+	    "--sep ';')\n"));
+	free(msgs);
+	lr_log_free(&log);
+	o.columns = NULL;
+	CHECK_EQ_INT(lr_map_parse(&o.map, "user_id=who", "P", "--map", NULL),
+	    0);
+	const char *th = "who\tentity_id\n1\t2\n";
+	CHECK_EQ_INT(lt_read(th, strlen(th), false, &o, &log, &msgs), -EINVAL);
+	CHECK(lt_same(msgs,
+	    "LOG:1: no column 'who' (for user_id) in the header (no ',' in "
+	    "it, but a tab: try --sep tab)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	/* one field with no other separator in it */
+	o.sep = '|';
+	const char *one = "who|entity_id|event_type|timestamp\nlonely\n";
+	CHECK_EQ_INT(lt_read(one, strlen(one), false, &o, &log, &msgs), 0);
+	CHECK(lt_same(msgs,
+	    "LOG:2: 1 field, the header has 4 (no '|' in it: another "
+	    "separator? see --sep)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	lr_options_free(&o);
+}
+
 int main(void)
 {
 	parse_time();
@@ -268,5 +341,6 @@ int main(void)
 	type_map_read();
 	time_format_read();
 	columns();
+	separators();
 	return check_done("logread_adapt");
 }
