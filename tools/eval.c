@@ -1533,7 +1533,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->input)
 		return rc_usage_err(&o->core, "which LOG?%s", "");
-	rs = rc_check_files(&o->core);
+	rs = rc_check_files(&o->core, o->input);
 	return rs ? rs : rc_check_out(&o->core, o->out);
 }
 

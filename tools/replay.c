@@ -82,7 +82,8 @@ static const char _help[] =
     "                         A rating overrides event_type; an empty rating\n"
     "                         cell falls back to it.\n"
     "  --rating-pos X, --rating-neg X\n"
-    "Catalog (optional; events on unknown entities still count, learn no tags):\n"
+    "Catalog (optional; events on unknown entities still count, learn no tags;\n"
+    "each file may be '-' for stdin, one input at most, or a pipe):\n"
     "  --catalog FILE         JSON lines, as `penchant catalog load`\n"
     "  --catalog-csv FILE     CSV; --catalog-map id=COL,tags=COL,category=COL,\n"
     "                         lat=COL,lon=COL (default: same names); tags are\n"
@@ -445,7 +446,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->input)
 		return rc_usage_err(&o->core, "which FILE?%s", "");
-	if ((rs = rc_check_files(&o->core)) ||
+	if ((rs = rc_check_files(&o->core, o->input)) ||
 	    (rs = rc_check_out(&o->core, o->out)) ||
 	    (rs = rc_check_out(&o->core, o->segments)) ||
 	    (rs = rc_check_out(&o->core, o->features)))

@@ -81,6 +81,8 @@ void rc_opts_init(struct rc_opts *o, const char *prog, const char *instance)
 	o->prog = prog;
 	o->instance = instance;
 	o->tag_sep = '|';
+	for (int i = 0; i < RC_IN_COUNT; i++)
+		o->spool_fd[i] = -1;
 	lr_options_init(&o->rd);
 	o->rd.prog = prog;
 	lr_map_init(&o->cmap, _cat_fields, RC_C_COUNT);
@@ -95,6 +97,11 @@ void rc_opts_free(struct rc_opts *o)
 	lr_map_free(&o->tmap);
 	free(o->set_argv);
 	o->set_argv = NULL;
+	for (int i = 0; i < RC_IN_COUNT; i++) {
+		if (o->spool_fd[i] >= 0)
+			close(o->spool_fd[i]);
+		o->spool_fd[i] = -1;
+	}
 	o->set_argc = 0;
 }
 
@@ -379,7 +386,84 @@ static bool _mapped(const struct lr_map *m)
 	return false;
 }
 
-int rc_check_files(const struct rc_opts *o)
+/* Standard input can feed one input only: two '-' is said, not read as
+ * one input and an empty other. */
+static int _stdin_twice(const struct rc_opts *o, const char *input,
+    const char *const files[RC_IN_COUNT])
+{
+	static const char *const flag[RC_IN_COUNT] = { "--catalog",
+		"--catalog-csv", "--tags-csv" };
+	const char *first = input && !strcmp(input, "-") ? "the log" : NULL;
+	for (size_t i = 0; i < RC_IN_COUNT; i++) {
+		if (!files[i] || strcmp(files[i], "-"))
+			continue;
+		if (first) {
+			fprintf(stderr,
+			    "%s: '-' (standard input) given to both %s and %s: stdin can feed one of them; give the other a file (see --help)\n",
+			    o->prog, first, flag[i]);
+			return CLI_USAGE;
+		}
+		first = flag[i];
+	}
+	return 0;
+}
+
+/*
+ * A catalog from standard input or a pipe (--catalog <(zcat cat.gz)) is
+ * read twice: once to size the region, once to load it. A pipe can be
+ * read only once, so its bytes (inflated when gzip) are kept in an
+ * unlinked file in $TMPDIR first. CLI_OK, or CLI_USAGE (printed).
+ */
+static int _spool(const struct rc_opts *o, const char *path, int *fd)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s/penchant-catalog-XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	FILE *in;
+	if (lr_open(&in, path, o->prog, NULL))
+		return CLI_USAGE;
+	*fd = mkstemp(tmp);
+	int e = errno;
+	if (*fd >= 0)
+		unlink(tmp);
+	char buf[1 << 16];
+	size_t k;
+	while (*fd >= 0 && (k = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (write(*fd, buf, k) != (ssize_t)k) {
+			e = errno;
+			close(*fd);
+			*fd = -1;
+		}
+	if (lr_close(in, path, o->prog, NULL))
+		return CLI_USAGE;
+	if (*fd < 0) {
+		fprintf(stderr,
+		    "%s: %s is a pipe and is read twice (to size the catalog, then to load it), so it is copied to %s first, which failed: %s (set TMPDIR, or give a file)\n",
+		    o->prog, path, dir && *dir ? dir : "/tmp", strerror(e));
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* Catalog input i (RC_IN_*) from the start: its spooled copy, or the
+ * file. 0, or an error (printed). */
+static int _in_open(const struct rc_opts *o, int i, const char *path, FILE **f)
+{
+	if (o->spool_fd[i] < 0)
+		return lr_open(f, path, o->prog, NULL);
+	int fd =
+	    lseek(o->spool_fd[i], 0, SEEK_SET) == 0 ? dup(o->spool_fd[i]) : -1;
+	if (fd >= 0 && (*f = fdopen(fd, "r")))
+		return 0;
+	fprintf(stderr, "%s: cannot read the copy of %s: %s\n", o->prog, path,
+	    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -EIO;
+}
+
+int rc_check_files(struct rc_opts *o, const char *input)
 {
 	if (o->rd.rating_neg >= o->rd.rating_pos)
 		return rc_usage_err(o,
@@ -412,18 +496,26 @@ int rc_check_files(const struct rc_opts *o)
 		    "--catalog-sep is for --catalog-csv and --tags-csv%s", "");
 	if (!o->tags_csv && _mapped(&o->tmap))
 		return rc_usage_err(o, "--tags-map is for --tags-csv%s", "");
-	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
+	const char *files[RC_IN_COUNT] = { o->catalog, o->catalog_csv,
+		o->tags_csv };
+	if (_stdin_twice(o, input, files))
+		return CLI_USAGE;
 	struct stat st;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; i < RC_IN_COUNT; i++) {
 		if (!files[i])
 			continue;
 		errno = EISDIR; /* what a readable directory is told */
-		if (access(files[i], R_OK) ||
-		    (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode))) {
+		if (strcmp(files[i], "-") &&
+		    (access(files[i], R_OK) ||
+			(stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)))) {
 			fprintf(stderr, "%s: cannot open %s: %s\n", o->prog,
 			    files[i], strerror(errno));
 			return CLI_USAGE;
 		}
+		bool plain = strcmp(files[i], "-") &&
+		    stat(files[i], &st) == 0 && S_ISREG(st.st_mode);
+		if (!plain && _spool(o, files[i], &o->spool_fd[i]))
+			return CLI_USAGE;
 	}
 	return CLI_OK;
 }
@@ -490,11 +582,13 @@ int rc_read_log(struct rc_run *x, const char *path)
 
 /* --- region ----------------------------------------------------------- */
 
-/* Lines of a file (to size the catalog); 0 when it cannot be read. */
-static size_t _count_lines(const struct rc_opts *o, const char *path)
+/* Lines of catalog input i (to size the catalog); 0 when it cannot be
+ * read. */
+static size_t _count_lines(const struct rc_opts *o, int in, const char *path)
 {
 	FILE *f;
-	if (!path || access(path, R_OK) || lr_open(&f, path, o->prog, NULL))
+	if (!path || (o->spool_fd[in] < 0 && access(path, R_OK)) ||
+	    _in_open(o, in, path, &f))
 		return 0;
 	/* Line ends as the readers take them: LF, CRLF, or a lone CR. */
 	char buf[1 << 16], prev = 0;
@@ -519,9 +613,9 @@ void rc_config(const struct rc_opts *o, size_t users, struct cfg *c)
 	c->acceptor_slots = 0;
 	c->profiles_per_shard =
 	    o->users ? o->users : _clampu(users + 16, 1024, 16777216);
-	size_t items =
-	    _count_lines(o, o->catalog) + _count_lines(o, o->catalog_csv);
-	size_t tags = _count_lines(o, o->tags_csv);
+	size_t items = _count_lines(o, RC_IN_CATALOG, o->catalog) +
+	    _count_lines(o, RC_IN_CATALOG_CSV, o->catalog_csv);
+	size_t tags = _count_lines(o, RC_IN_TAGS_CSV, o->tags_csv);
 	c->catalog_capacity = _clampu(items + 16, 16, 4194304);
 	/* Neighbour lists for every catalog item, unless switched off. */
 	if (c->neighbor_items && c->neighbor_items < items + 16)
@@ -703,7 +797,9 @@ enum _csv_kind { _CATALOG, _TAGS };
 static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 {
 	FILE *f;
-	if (lr_open(&f, path, x->o->prog, NULL))
+	if (_in_open(x->o,
+		kind == _CATALOG ? RC_IN_CATALOG_CSV : RC_IN_TAGS_CSV, path,
+		&f))
 		return CLI_USAGE;
 	struct lr_csv c;
 	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
@@ -748,7 +844,7 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 static int _load_json_catalog(struct rc_run *x, const char *path)
 {
 	FILE *f;
-	if (lr_open(&f, path, x->o->prog, NULL))
+	if (_in_open(x->o, RC_IN_CATALOG, path, &f))
 		return CLI_USAGE;
 	unsigned loaded = 0, failed = 0;
 	int rc = cli_catalog_load_stream(&x->r, f, path, &loaded, &failed);

@@ -42,6 +42,14 @@ enum rc_cfield {
 };
 enum rc_tfield { RC_T_ENTITY = 0, RC_T_TAG, RC_T_COUNT };
 
+/* The catalog inputs: --catalog, --catalog-csv, --tags-csv. */
+enum rc_input {
+	RC_IN_CATALOG = 0,
+	RC_IN_CATALOG_CSV,
+	RC_IN_TAGS_CSV,
+	RC_IN_COUNT
+};
+
 /*
  * The options every offline command takes: the reader's (rd; its map is
  * --map), the catalog files, the limits and the settings. Start with
@@ -55,7 +63,11 @@ struct rc_opts {
 	/* --catalog-sep: fields of the catalog and tags CSV (0: as --sep,
 	 * rd.sep); see rc_catalog_sep() */
 	char catalog_sep;
-	bool sep_set;	/* --sep given */
+	bool sep_set; /* --sep given */
+	/* Catalog inputs that are stdin ('-') or a pipe, copied by
+	 * rc_check_files() to an unlinked temporary file (they are read
+	 * twice: to size the region, then to load it); -1: read the path. */
+	int spool_fd[RC_IN_COUNT];
 	unsigned users; /* --users: profile capacity, 0 = the users seen */
 	bool quiet;	/* --quiet */
 	struct lr_options rd;
@@ -108,9 +120,14 @@ int rc_apply_settings(struct rc_opts *o);
  * else --sep (',' by default). */
 char rc_catalog_sep(const struct rc_opts *o);
 
-/* The rating thresholds are ordered and the catalog files readable.
- * CLI_OK or CLI_USAGE (printed). */
-int rc_check_files(const struct rc_opts *o);
+/*
+ * The rating thresholds are ordered and the catalog files readable. At
+ * most one of the log (input, may be NULL) and the catalog files is '-'
+ * (stdin). A catalog file that is stdin or not a regular file (a pipe:
+ * --catalog <(zcat c.gz)) is copied here to an unlinked file in $TMPDIR
+ * (o->spool_fd), since it is read twice. CLI_OK or CLI_USAGE (printed).
+ */
+int rc_check_files(struct rc_opts *o, const char *input);
 
 /*
  * "PROG: " fmt (with arg) " (see --help)" on stderr; returns CLI_USAGE.

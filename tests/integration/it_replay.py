@@ -403,6 +403,39 @@ def part_small(pen, d):
           "catalog cells that are not text are refused by line\n"
           + p.stderr)
 
+    # a catalog from a pipe or stdin is read twice (sized, then loaded):
+    # every row arrives, not "0 from 0 rows"
+    catcsv = os.path.join(d, "pipecat.csv")
+    with open(catcsv, "w") as f:
+        f.write("id,category\n" + "".join("p%d,c%d\n" % (i, i % 3)
+                                           for i in range(40)))
+    for how, extra, stdin in (
+            ("--catalog <(cat)", ["--catalog", "<(cat \"$1\")"], None),
+            ("--catalog -", ["--catalog", "-"], open(cat, "rb").read()),
+            ("--catalog - (gzip)", ["--catalog", "-"],
+             gzip.compress(open(cat, "rb").read())),
+            ("--catalog-csv <(cat)",
+             ["--catalog-csv", "<(cat \"$2\")"], None),
+            ("--catalog-csv -", ["--catalog-csv", "-"],
+             open(catcsv, "rb").read())):
+        script = 'exec "$0" replay --quiet "$3" --summary --json ' + \
+            " ".join(extra)
+        p = subprocess.run(["bash", "-c", script, pen, cat, catcsv, log],
+                           input=stdin, capture_output=True)
+        s = json.loads(p.stdout or b"{}")
+        want = 40 if "csv" in how else 2
+        check(s.get("catalog") == want and s.get("catalog_rows") == want,
+              "%s loads every row (%r)\n%s" % (how, s.get("catalog"),
+                                                p.stderr[-300:]))
+    for args, what in (
+            (["-", "--catalog", "-"], "given to both the log and --catalog"),
+            ([log, "--catalog-csv", "-", "--tags-csv", "-"],
+             "given to both --catalog-csv and --tags-csv")):
+        p = subprocess.run([pen, "replay", "--quiet"] + args,
+                           input="", capture_output=True, text=True)
+        check(p.returncode == 2 and what in p.stderr,
+              "two '-' are refused: %s" % p.stderr.strip())
+
     # a catalog with lone-CR line ends is sized by its real lines
     crc = os.path.join(d, "catcr.csv")
     with open(crc, "w", newline="") as f:
