@@ -73,11 +73,24 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	return 0;
 }
 
+struct _cat_load {
+	const struct reg *r;
+	const char *name;
+	int64_t now_ms;
+	char *scratch;
+	size_t scap;
+	unsigned *loaded, *failed;
+	cli_catalog_seen_fn seen;
+	void *seen_arg;
+};
+
 /* One catalog line (no line end): 0 loaded, else the error (said). */
-static int _catalog_line(const struct reg *r, const char *line, size_t n,
-    int64_t now_ms, char **scratch, size_t *scap, const char *name,
+static int _catalog_line(struct _cat_load *x, const char *line, size_t n,
     size_t lineno)
 {
+	const struct reg *r = x->r;
+	char **scratch = &x->scratch;
+	size_t *scap = &x->scap;
 	struct json_tok toks[_TOKS];
 	char err[512];
 	if (*scap < n + 1) {
@@ -93,7 +106,7 @@ static int _catalog_line(const struct reg *r, const char *line, size_t n,
 	struct cat_item it;
 	json_work_init(&w, toks, _TOKS, *scratch, *scap);
 	int e = json_catalog_item(line, n, &w, &ci, err, sizeof(err));
-	if (!e && _to_item(r, &ci, now_ms, &it)) {
+	if (!e && _to_item(r, &ci, x->now_ms, &it)) {
 		snprintf(err, sizeof(err), "location: out of range");
 		e = -EINVAL;
 	}
@@ -107,18 +120,11 @@ static int _catalog_line(const struct reg *r, const char *line, size_t n,
 		snprintf(err, sizeof(err),
 		    "name table is full: raise names_capacity");
 	if (e)
-		fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
+		fprintf(stderr, "%s:%zu: %s\n", x->name, lineno, err);
+	else if (x->seen)
+		x->seen(x->seen_arg, ci.id.p, ci.id.len, lineno);
 	return e;
 }
-
-struct _cat_load {
-	const struct reg *r;
-	const char *name;
-	int64_t now_ms;
-	char *scratch;
-	size_t scap;
-	unsigned *loaded, *failed;
-};
 
 /* One line of a catalog file: 0 go on, else stop (-ENOMEM, -ENOSPC). */
 static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
@@ -126,8 +132,7 @@ static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
 	struct _cat_load *x = ctx;
 	if (!len)
 		return 0;
-	int k = _catalog_line(x->r, text, len, x->now_ms, &x->scratch, &x->scap,
-	    x->name, lineno);
+	int k = _catalog_line(x, text, len, lineno);
 	if (k == -ENOMEM || k == -ENOSPC) {
 		(*x->failed) += k == -ENOSPC;
 		return k;
@@ -139,11 +144,19 @@ static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed)
 {
+	return cli_catalog_load_seen(r, file, name, loaded, failed, NULL, NULL);
+}
+
+int cli_catalog_load_seen(const struct reg *r, void *file, const char *name,
+    unsigned *loaded, unsigned *failed, cli_catalog_seen_fn seen, void *arg)
+{
 	struct _cat_load x = { .r = r,
 		.name = name,
 		.now_ms = reg_now_wall_ms(),
 		.loaded = loaded,
-		.failed = failed };
+		.failed = failed,
+		.seen = seen,
+		.seen_arg = arg };
 	*loaded = *failed = 0;
 	int rc = cli_lines(file, _cat_load_line, &x);
 	free(x.scratch);

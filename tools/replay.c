@@ -320,7 +320,8 @@ static uint64_t _rejects(const struct rc_run *x, unsigned k)
 }
 
 /* Distinct entities: a log that is its own catalog (check-ins naming
- * their venue on every row) repeats ids, and a later row replaces. */
+ * their venue on every row) repeats ids, and a later row replaces (the
+ * summary counts those rows: cat_repeated). */
 static unsigned _cat_count(const struct rc_run *x)
 {
 	return x->r.base ? reg_catalog(&x->r)->count : 0;
@@ -340,9 +341,10 @@ static void _summary_text(const struct rc_run *x, const struct _totals *t)
 			printf("  %s %llu\n", evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "catalog entities %u from %llu rows (rejected lines %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
+	    "catalog entities %u from %llu rows (rejected lines %llu, rows repeating an id %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
 	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
+	    (unsigned long long)x->cat_repeated,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown, LRN_ITEM_TAGS,
 	    (unsigned long long)x->tags_full);
@@ -371,9 +373,10 @@ static void _summary_json(const struct rc_run *x, const struct _totals *t)
 			    evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
+	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"catalog_repeated_ids\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
 	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
+	    (unsigned long long)x->cat_repeated,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown,
 	    (unsigned long long)x->tags_full);

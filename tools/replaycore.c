@@ -715,8 +715,107 @@ static int _text_cells(const struct lr_csv *c, const unsigned *f, unsigned n,
 	return 0;
 }
 
+/* --- repeated ids ----------------------------------------------------- */
+
+static int _seen_grow(struct rc_seen *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 1024;
+	uint64_t *key = calloc(cap, sizeof(*key));
+	uint32_t *line = calloc(cap, sizeof(*line));
+	uint8_t *in = calloc(cap, sizeof(*in));
+	if (!key || !line || !in) {
+		free(key);
+		free(line);
+		free(in);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->line[i])
+			continue;
+		size_t h = s->key[i] & (cap - 1);
+		while (line[h])
+			h = (h + 1) & (cap - 1);
+		key[h] = s->key[i];
+		line[h] = s->line[i];
+		in[h] = s->in[i];
+	}
+	free(s->key);
+	free(s->line);
+	free(s->in);
+	s->key = key;
+	s->line = line;
+	s->in = in;
+	s->cap = cap;
+	return 0;
+}
+
+/* A catalog row of id loaded from line lineno of the current input:
+ * counts it in x->cat_repeated when an earlier row had the id. */
+static void _seen_row(struct rc_run *x, const char *id, size_t len,
+    size_t lineno)
+{
+	struct rc_seen *s = &x->seen;
+	if (s->oom || ((s->n + 1) * 2 > s->cap && _seen_grow(s))) {
+		s->oom = true;
+		return;
+	}
+	uint64_t key = evt_entity_key(id, len);
+	size_t h = key & (s->cap - 1);
+	for (; s->line[h]; h = (h + 1) & (s->cap - 1)) {
+		if (s->key[h] != key)
+			continue;
+		if (!x->cat_repeated++) {
+			snprintf(s->id, sizeof(s->id), "%.*s",
+			    (int)(len < sizeof(s->id) - 1 ? len
+							  : sizeof(s->id) - 1),
+			    id);
+			s->in0 = s->in[h];
+			s->line0 = s->line[h];
+			s->in1 = s->cur;
+			s->line1 = (uint32_t)lineno;
+		}
+		return;
+	}
+	s->key[h] = key;
+	s->line[h] = lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)lineno;
+	s->in[h] = (uint8_t)s->cur;
+	s->n++;
+}
+
+static void _seen_json(void *arg, const char *id, size_t len, size_t lineno)
+{
+	_seen_row(arg, id, len, lineno);
+}
+
+static const char *_in_path(const struct rc_opts *o, int in)
+{
+	return in == RC_IN_CATALOG ? o->catalog : o->catalog_csv;
+}
+
+/* Once: the rows that replaced an earlier row of the same id. A long
+ * format file (one property per row) read as one item per row gives
+ * each item its last row only, which is rarely what was meant. */
+static void _seen_warn(const struct rc_run *x)
+{
+	const struct rc_seen *s = &x->seen;
+	if (!x->cat_repeated)
+		return;
+	fprintf(stderr,
+	    "%s: warning: %llu catalog rows repeat the id of an earlier row and replace it (the last row wins); the first: id '%s' at %s:%u, again at %s:%u\n",
+	    x->o->prog, (unsigned long long)x->cat_repeated, s->id,
+	    _in_path(x->o, s->in0), s->line0, _in_path(x->o, s->in1), s->line1);
+}
+
+static void _seen_free(struct rc_seen *s)
+{
+	free(s->key);
+	free(s->line);
+	free(s->in);
+	memset(s, 0, sizeof(*s));
+}
+
 /* One catalog CSV row into the catalog. 0, -EINVAL (err), -ENOSPC. */
-static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
+static int _cat_row(struct rc_run *x, const struct lr_csv *c, char *err,
     size_t errlen)
 {
 	const struct reg *r = &x->r;
@@ -755,6 +854,8 @@ static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
 		rc = cat_put(r, evt_entity_key(id.p, id.len), &it);
 	if (rc == -ENOSPC)
 		snprintf(err, errlen, "catalog or name table full");
+	if (!rc)
+		_seen_row(x, id.p, id.len, c->recline);
 	return rc;
 }
 
@@ -847,7 +948,9 @@ static int _load_json_catalog(struct rc_run *x, const char *path)
 	if (_in_open(x->o, RC_IN_CATALOG, path, &f))
 		return CLI_USAGE;
 	unsigned loaded = 0, failed = 0;
-	int rc = cli_catalog_load_stream(&x->r, f, path, &loaded, &failed);
+	x->seen.cur = RC_IN_CATALOG;
+	int rc = cli_catalog_load_seen(&x->r, f, path, &loaded, &failed,
+	    _seen_json, x);
 	x->cat_loaded += loaded;
 	x->cat_rejected += failed;
 	return lr_close(f, path, x->o->prog, NULL) == 0 && rc == 0 ? CLI_OK
@@ -867,11 +970,14 @@ int rc_load_catalog(struct rc_run *x)
 	int rc = CLI_OK;
 	if (o->catalog)
 		rc = _load_json_catalog(x, o->catalog);
+	x->seen.cur = RC_IN_CATALOG_CSV;
 	if (rc == CLI_OK && o->catalog_csv)
 		rc = _load_csv(x, o->catalog_csv, _CATALOG);
 	if (rc == CLI_OK && o->tags_csv)
 		rc = _load_csv(x, o->tags_csv, _TAGS);
 	cat_unlock(&x->r);
+	_seen_warn(x);
+	_seen_free(&x->seen);
 	return rc;
 }
 

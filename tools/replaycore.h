@@ -161,10 +161,27 @@ void rc_reader_setup(struct rc_opts *o,
     void (*progress)(void *, uint64_t, uint64_t, uint64_t), void *arg);
 
 /* One run: a log, a region, the catalog in it. Zero it, set o. */
+/* Catalog rows seen by id, to find rows that repeat an id (the last row
+ * wins; the first repeat is named in a warning). */
+struct rc_seen {
+	uint64_t *key;
+	uint32_t *line; /* line of the key's first row; 0: a free slot */
+	uint8_t *in;	/* its input (enum rc_input) */
+	size_t n, cap;	/* cap: a power of two */
+	int cur;	/* the input being loaded */
+	/* the first repeat: id (cut), its first row, the repeating row */
+	char id[48];
+	int in0, in1;
+	uint32_t line0, line1;
+	bool oom; /* out of memory: counting stopped */
+};
+
 struct rc_run {
 	const struct rc_opts *o;
 	struct lr_log log;
 	uint64_t cat_loaded, cat_rejected, tags_added, tags_unknown, tags_full;
+	uint64_t cat_repeated; /* catalog rows whose id an earlier row had */
+	struct rc_seen seen;
 	struct reg r;
 	pen_t *p;
 	char instance[40];
@@ -188,7 +205,10 @@ void rc_config(const struct rc_opts *o, size_t users, struct cfg *c);
 int rc_open_region(struct rc_run *x, const char *prefix, const struct cfg *c);
 
 /* Loads --catalog, --catalog-csv and --tags-csv (in that order) under the
- * catalog writer lock, counting into x. CLI_OK or CLI_USAGE. */
+ * catalog writer lock, counting into x. Rows that repeat an id of an
+ * earlier row (of either catalog file) replace it and are counted
+ * (x->cat_repeated); the first is named once on stderr. CLI_OK or
+ * CLI_USAGE. */
 int rc_load_catalog(struct rc_run *x);
 
 /* Event-time order, input order among equal times. */

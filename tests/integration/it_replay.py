@@ -469,10 +469,38 @@ def part_small(pen, d):
                      "user_id=who,entity_id=venue,timestamp=when",
                      "--catalog-csv", selfc, "--catalog-map",
                      "id=venue,category=kind,tags=kind", "--summary"], 0)
-    check(p.returncode == 0 and "catalog entities 2 from 4 rows" in p.stdout
+    check(p.returncode == 0 and "catalog entities 2 from 4 rows "
+          "(rejected lines 0, rows repeating an id 2)" in p.stdout
           and "Arts & Crafts Store (Independent Makers)" in p.stdout,
           "distinct catalog entities, full names in the summary\n"
           + p.stdout)
+    check(p.stderr.count("warning:") == 1 and
+          "warning: 2 catalog rows repeat the id of an earlier row and "
+          "replace it (the last row wins); the first: id 'v1' at %s:2, "
+          "again at %s:4" % (selfc, selfc) in p.stderr,
+          "repeated catalog ids are said once, with the lines\n" + p.stderr)
+
+    # a long-format property file (one property per row) as a catalog:
+    # the last row of each id wins, and the repeats are counted; ids of
+    # the JSON catalog repeated by the CSV one count too
+    props = os.path.join(d, "props.csv")
+    with open(props, "w") as f:
+        f.write("itemid,property,value\ne1,categoryid,7\ne1,available,1\n"
+                "e9,categoryid,8\n")
+    p = replay(pen, [log, "--catalog", cat, "--catalog-csv", props,
+                     "--catalog-map", "id=itemid,category=value",
+                     "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(s.get("catalog") == 3 and s.get("catalog_rows") == 5 and
+          s.get("catalog_repeated_ids") == 2 and
+          "the first: id 'e1' at %s:1, again at %s:2" % (cat, props)
+          in p.stderr,
+          "repeated ids across catalog files are counted (%r)\n%s"
+          % (s.get("catalog_repeated_ids"), p.stderr[-300:]))
+    p = replay(pen, [log, "--catalog", cat, "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(s.get("catalog_repeated_ids") == 0 and "warning" not in p.stderr,
+          "no repeats, no warning")
 
 
 # --- (2) MovieLens ----------------------------------------------------------
