@@ -13,6 +13,7 @@
 #include "ipc/json.h"
 #include "shm/catalog.h"
 #include "tools/cli.h"
+#include "tools/logread.h"
 
 #define _TOKS 128
 
@@ -80,6 +81,7 @@ struct _cat_load {
 	char *scratch;
 	size_t scap;
 	unsigned *loaded, *failed;
+	unsigned shown; /* rejected lines */
 	cli_catalog_seen_fn seen;
 	void *seen_arg;
 };
@@ -119,10 +121,12 @@ static int _catalog_line(struct _cat_load *x, const char *line, size_t n,
 	if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
 		snprintf(err, sizeof(err),
 		    "name table is full: raise names_capacity");
-	if (e)
+	if (!e) {
+		if (x->seen)
+			x->seen(x->seen_arg, ci.id.p, ci.id.len, lineno);
+	} else if (++x->shown <= LR_SHOWN_REJECTS) {
 		fprintf(stderr, "%s:%zu: %s\n", x->name, lineno, err);
-	else if (x->seen)
-		x->seen(x->seen_arg, ci.id.p, ci.id.len, lineno);
+	}
 	return e;
 }
 
@@ -160,6 +164,10 @@ int cli_catalog_load_seen(const struct reg *r, void *file, const char *name,
 	*loaded = *failed = 0;
 	int rc = cli_lines(file, _cat_load_line, &x);
 	free(x.scratch);
+	if (x.shown > LR_SHOWN_REJECTS)
+		fprintf(stderr,
+		    "%s: %u more rejected lines not shown (the first %d are; counts are exact)\n",
+		    name, x.shown - LR_SHOWN_REJECTS, LR_SHOWN_REJECTS);
 	return rc == -ENOMEM ? rc : 0;
 }
 

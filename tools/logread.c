@@ -869,6 +869,7 @@ void lr_options_init(struct lr_options *o)
 	o->rating_pos = 4;
 	o->rating_neg = 2.5;
 	o->max_events = LR_DEFAULT_MAX_EVENTS;
+	o->max_shown = LR_SHOWN_REJECTS;
 	o->lim = evt_limits_default();
 }
 
@@ -1006,6 +1007,7 @@ struct _rd {
 	const struct lr_options *o;
 	const char *file;
 	FILE *msg;
+	uint64_t *rejects; /* rejected lines of this file */
 };
 
 static void _progress(const struct _rd *r)
@@ -1021,7 +1023,19 @@ static void _reject(const struct _rd *r, size_t line, enum evt_reason why,
 	r->log->rejected_lines++;
 	if ((unsigned)why < EVT_REASON_COUNT)
 		r->log->rejected[why]++;
-	fprintf(r->msg, "%s:%zu: %s\n", r->file, line, msg);
+	if (!r->o->max_shown || ++*r->rejects <= r->o->max_shown)
+		fprintf(r->msg, "%s:%zu: %s\n", r->file, line, msg);
+}
+
+/* After a file: how many rejected lines were not printed. */
+static void _shown(const struct _rd *r)
+{
+	if (r->o->max_shown && *r->rejects > r->o->max_shown)
+		fprintf(r->msg,
+		    "%s: %llu more rejected lines not shown (the first %llu are; counts are exact)\n",
+		    r->file,
+		    (unsigned long long)(*r->rejects - r->o->max_shown),
+		    r->o->max_shown);
 }
 
 /*
@@ -1278,8 +1292,11 @@ static int _read_csv(const struct _rd *r, FILE *f)
 static int _read(struct lr_log *log, FILE *f, const char *name,
     const struct lr_options *o)
 {
-	struct _rd r = { log, o, name, _out(o->msg) };
-	return o->csv ? _read_csv(&r, f) : _read_json(&r, f);
+	uint64_t rejects = 0;
+	struct _rd r = { log, o, name, _out(o->msg), &rejects };
+	int rc = o->csv ? _read_csv(&r, f) : _read_json(&r, f);
+	_shown(&r);
+	return rc;
 }
 
 static void _oom(const struct lr_log *log, const struct lr_options *o)

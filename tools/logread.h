@@ -60,7 +60,9 @@
  *
  * Messages go to the stream the caller names (NULL: stderr), one line
  * each, in these shapes:
- *   FILE:LINE: REASON[: detail]   a rejected line, skipped. LINE is the
+ *   FILE:LINE: REASON[: detail]   a rejected line, skipped (the first
+ *        lr_options.max_shown of a file; then, at its end, "FILE: N more
+ *        rejected lines not shown (counts are exact)"). LINE is the
  *        line (1-based, of that file) the record starts on. REASON is an
  *        evt_reason_name(): "bad_time: timestamp", "malformed: byte 0:
  *        expected ..." (JSON, the parser's words), "bad_number: dwell_ms".
@@ -112,6 +114,10 @@
 #define LR_DEFAULT_MAX_EVENTS 50000000ULL /* lr_options.max_events */
 #define LR_PROGRESS_LINES 65536		  /* lines between progress calls */
 #define LR_TYPE_MAP_MAX 32		  /* verb renames (lr_type_map_add) */
+/* Rejected lines of one file printed (lr_options.max_shown); the rest are
+ * counted and summed up in one line: a wrong separator or time format
+ * rejects every line, and a screenful says as much as a million. */
+#define LR_SHOWN_REJECTS 20
 
 /* The event fields a CSV column can feed, in the order of --help. */
 enum lr_field {
@@ -241,6 +247,9 @@ struct lr_options {
 	 * -E2BIG. Each costs sizeof(struct evt_record), 128 bytes. */
 	unsigned long long max_events;
 	struct evt_limits lim; /* for evt_build() (evt_limits_default()) */
+	/* Rejected lines printed per file (LR_SHOWN_REJECTS; 0: all); past
+	 * it, one "FILE: N more rejected lines not shown" at its end */
+	unsigned long long max_shown;
 	/* Called every LR_PROGRESS_LINES lines with lines read so far (all
 	 * files of the log), records held, lines rejected (NULL: none). */
 	void (*progress)(void *arg, uint64_t lines, uint64_t events,

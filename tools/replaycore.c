@@ -905,6 +905,7 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 	struct lr_csv c;
 	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
 	char err[300];
+	uint64_t shown = 0; /* rejected rows of this file */
 	int rc = lr_csv_open_named(&c, f, path, m,
 		     kind == _CATALOG ? x->o->catalog_columns : NULL,
 		     rc_catalog_sep(x->o), NULL)
@@ -930,7 +931,9 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 		if (k == -ENOMEM) {
 			rc = CLI_USAGE;
 		} else if (k < 0) {
-			fprintf(stderr, "%s:%zu: %s\n", path, c.recline, err);
+			if (++shown <= LR_SHOWN_REJECTS)
+				fprintf(stderr, "%s:%zu: %s\n", path, c.recline,
+				    err);
 			x->cat_rejected++;
 			if (k == -ENOSPC)
 				rc = CLI_USAGE;
@@ -939,6 +942,11 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 		}
 	}
 	lr_csv_free(&c);
+	if (shown > LR_SHOWN_REJECTS)
+		fprintf(stderr,
+		    "%s: %llu more rejected lines not shown (the first %d are; counts are exact)\n",
+		    path, (unsigned long long)(shown - LR_SHOWN_REJECTS),
+		    LR_SHOWN_REJECTS);
 	return lr_close(f, path, x->o->prog, NULL) ? CLI_USAGE : rc;
 }
 

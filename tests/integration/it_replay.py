@@ -11,6 +11,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -435,6 +436,28 @@ def part_small(pen, d):
                            input="", capture_output=True, text=True)
         check(p.returncode == 2 and what in p.stderr,
               "two '-' are refused: %s" % p.stderr.strip())
+
+    # a wrong separator rejects every row: 20 are shown, then one line
+    # for the rest, in the log and the catalogs alike; counts stay exact
+    many = os.path.join(d, "many_bad.csv")
+    with open(many, "w") as f:
+        f.write("".join("u%d;e1;view;%d\n" % (i, T0) for i in range(30)))
+    manyj = os.path.join(d, "many_bad.jsonl")
+    with open(manyj, "w") as f:
+        f.write("".join("not json %d\n" % i for i in range(30)))
+    p = replay(pen, [many, "--csv", "--columns",
+                     "user_id,entity_id,event_type,timestamp",
+                     "--catalog-csv", many, "--catalog-columns", "id,x",
+                     "--catalog", manyj, "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(p.returncode == 1 and s.get("rejected_lines") == 30 and
+          s.get("catalog_rejected") == 60 and
+          len(re.findall(r"many_bad\.csv:\d", p.stderr)) == 40 and
+          len(re.findall(r"many_bad\.jsonl:\d", p.stderr)) == 20 and
+          p.stderr.count("%s: 10 more rejected lines not shown (the first "
+                         "20 are; counts are exact)" % many) == 2 and
+          "%s: 10 more rejected lines not shown" % manyj in p.stderr,
+          "rejected lines shown up to 20 a file\n" + p.stderr[-600:])
 
     # a catalog with lone-CR line ends is sized by its real lines
     crc = os.path.join(d, "catcr.csv")

@@ -334,6 +334,42 @@ static void separators(void)
 	lr_options_free(&o);
 }
 
+/* A file of bad lines prints the first max_shown, then one line for the
+ * rest; the counts stay exact. 0 prints them all. */
+static void shown_cap(void)
+{
+	struct lr_options o;
+	struct lr_log log;
+	char *msgs;
+	lr_options_init(&o);
+	CHECK_EQ_INT(o.max_shown, LR_SHOWN_REJECTS);
+	o.csv = true;
+	char text[4096] = "user_id,entity_id,event_type,timestamp\n";
+	for (int i = 0; i < 25; i++)
+		strcat(text, "u\te\tview\t1767225600\n");
+	strcat(text, "u,e,view,1767225600\n");
+	CHECK_EQ_INT(lt_read(text, strlen(text), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.rejected_lines, 25);
+	CHECK_EQ_INT(log.rejected[EVT_R_MALFORMED], 25);
+	CHECK_EQ_INT(log.ev.n, 1);
+	size_t lines = 0;
+	for (const char *p = msgs; *p; p++)
+		lines += *p == '\n';
+	CHECK_EQ_INT(lines, LR_SHOWN_REJECTS + 1);
+	CHECK(strstr(msgs, "LOG:21: 1 field") && !strstr(msgs, "LOG:22:"));
+	CHECK(strstr(msgs,
+	    "\nLOG: 5 more rejected lines not shown (the first 20 are; counts "
+	    "are exact)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	o.max_shown = 0;
+	CHECK_EQ_INT(lt_read(text, strlen(text), false, &o, &log, &msgs), 0);
+	CHECK(strstr(msgs, "LOG:26: 1 field") && !strstr(msgs, "not shown"));
+	free(msgs);
+	lr_log_free(&log);
+	lr_options_free(&o);
+}
+
 int main(void)
 {
 	parse_time();
@@ -342,5 +378,6 @@ int main(void)
 	time_format_read();
 	columns();
 	separators();
+	shown_cap();
 	return check_done("logread_adapt");
 }
