@@ -106,7 +106,7 @@ static const char _help[] =
     "  --quiet                no progress on stderr (shown only on a terminal)\n"
     "Input, catalog, limits and settings: as for `penchant replay` (see\n"
     "`penchant replay --help`): --csv --sep --map --columns --time-unit\n"
-    "--time-format --type --type-map --rating\n"
+    "--time-format --tz-offset --assume-utc --type --type-map --rating\n"
     "--rating-pos --rating-neg --catalog --catalog-csv --catalog-map\n"
     "--catalog-columns --catalog-sep --tag-sep\n"
     "--tags-csv --tags-map --max-events --users --config FILE --NAME=VALUE.\n"

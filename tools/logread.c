@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "engine/clock.h"
 #include "ipc/json.h"
 #include "tools/logread.h"
 
@@ -945,7 +946,40 @@ static const char *_fraction_of(const char *fmt)
 	return NULL;
 }
 
+/*
+ * A time without its fraction ("12:00:01" for "%H:%M:%S.%f"): logs drop
+ * ".000". Reads text by fmt without the %f at f and the '.' or ',' before
+ * it. 0, or -EINVAL.
+ */
+static int _no_fraction(const char *fmt, const char *f, const char *text,
+    int64_t *ms)
+{
+	char alt[128];
+	size_t hl = (size_t)(f - fmt);
+	if (hl && (fmt[hl - 1] == '.' || fmt[hl - 1] == ','))
+		hl--;
+	if (hl + strlen(f + 2) >= sizeof(alt))
+		return -EINVAL;
+	memcpy(alt, fmt, hl);
+	strcpy(alt + hl, f + 2);
+	return lr_parse_time(alt, text, strlen(text), ms);
+}
+
+static int _parse_time(const char *fmt, const char *s, size_t len, int64_t *ms);
+
 int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
+{
+	int rc = _parse_time(fmt, s, len, ms);
+	const char *f = rc ? _fraction_of(fmt) : NULL;
+	if (!f || len >= 128)
+		return rc;
+	char text[128];
+	memcpy(text, s, len);
+	text[len] = 0;
+	return _no_fraction(fmt, f, text, ms);
+}
+
+static int _parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
 {
 	char buf[128];
 	_trim_str(&s, &len);
@@ -1038,13 +1072,76 @@ static void _shown(const struct _rd *r)
 		    r->o->max_shown);
 }
 
+/* What _adapt found wrong with a time. */
+enum _time_why { _T_OK = 0, _T_FORMAT, _T_NO_ZONE };
+
+static bool _digits_at(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* "+hh:mm" of an offset in minutes. */
+static void _zone_of(int min, char out[8])
+{
+	int a = min < 0 ? -min : min;
+	snprintf(out, 8, "%c%02d:%02d", min < 0 ? '-' : '+', a / 60 % 100,
+	    a % 60);
+}
+
 /*
- * Validates and keeps one decoded event. 0 (accepted or rejected), -ENOMEM,
- * or -E2BIG past max_events.
+ * An ISO 8601 time as RFC 3339 wants it, in buf: "+hhmm" and "+hh"
+ * offsets (and one blank before the offset) become "+hh:mm", and a time
+ * with no offset at all takes the one the user gave (--tz-offset). Other
+ * text is left as it is, for evt_build() to accept or refuse. _T_NO_ZONE
+ * when the time has no offset and none was given.
  */
-/* The log's own verbs and time format, applied to what either format
- * decoded: true, or false when the time does not match the format. */
-static bool _adapt(const struct lr_options *o, struct evt_input *in)
+static enum _time_why _iso_fix(const struct lr_options *o, struct evt_str *t,
+    char *buf, size_t cap)
+{
+	const char *s = t->p;
+	size_t n = t->len, p = 19;
+	_trim_str(&s, &n);
+	if (n < 19 || !_digits_at(s, 4) || s[4] != '-' || s[7] != '-' ||
+	    !strchr("Tt ", s[10]) || s[13] != ':' || s[16] != ':')
+		return _T_OK;
+	if (p < n && (s[p] == '.' || s[p] == ','))
+		for (p++; p < n && isdigit((unsigned char)s[p]); p++)
+			;
+	const char *z = s + p;
+	size_t zl = n - p;
+	char zone[8];
+	if (zl && *z == ' ')
+		z++, zl--;
+	if (zl == 0 && !o->assume_tz)
+		return _T_NO_ZONE;
+	if (zl == 0)
+		_zone_of(o->tz_min, zone);
+	else if ((zl == 5 || zl == 3) && (*z == '+' || *z == '-') &&
+	    _digits_at(z + 1, zl - 1))
+		snprintf(zone, sizeof(zone), "%c%.2s:%.2s", *z, z + 1,
+		    zl == 5 ? z + 3 : "00");
+	else if (zl == 3 && !strncasecmp(z, "UTC", 3))
+		strcpy(zone, "Z");
+	else if (z == s + p)
+		return _T_OK; /* as RFC 3339 has it, or not a time */
+	else
+		snprintf(zone, sizeof(zone), "%.*s", (int)(zl < 7 ? zl : 6), z);
+	if (p + strlen(zone) >= cap)
+		return _T_OK;
+	memcpy(buf, s, p);
+	strcpy(buf + p, zone);
+	*t = (struct evt_str){ buf, p + strlen(zone) };
+	return _T_OK;
+}
+
+/* The log's own verbs and time conventions, applied to what either
+ * format decoded (tbuf holds a rewritten time): _T_OK, or why the time
+ * cannot be read. */
+static enum _time_why _adapt(const struct lr_options *o, struct evt_input *in,
+    char *tbuf, size_t tcap)
 {
 	struct evt_str t = in->event_type;
 	_trim_str(&t.p, &t.len);
@@ -1055,14 +1152,66 @@ static bool _adapt(const struct lr_options *o, struct evt_input *in)
 				strlen(o->type_to[i]) };
 			break;
 		}
-	if (!o->time_format || in->has_time_ms || !in->timestamp_str.len)
-		return true;
+	if (in->has_time_ms || !in->timestamp_str.len)
+		return _T_OK;
+	if (!o->time_format)
+		return _iso_fix(o, &in->timestamp_str, tbuf, tcap);
 	if (lr_parse_time(o->time_format, in->timestamp_str.p,
 		in->timestamp_str.len, &in->time_ms))
-		return false;
+		return _T_FORMAT;
+	/* a format without %z reads a time with no zone: the one given */
+	if (o->assume_tz && !strstr(o->time_format, "%z"))
+		in->time_ms -= (int64_t)o->tz_min * 60000;
 	in->has_time_ms = true;
 	in->timestamp_str = (struct evt_str){ NULL, 0 };
-	return true;
+	return _T_OK;
+}
+
+/* A cell as a message shows it: at most 40 bytes, control bytes and
+ * quotes escaped, "..." when cut. */
+static void _show(struct evt_str v, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < v.len && o + 8 < cap; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+		if (i == 40) {
+			o += (size_t)snprintf(out + o, cap - o, "...");
+			break;
+		}
+		o += (size_t)snprintf(out + o, cap - o,
+		    ch < 0x20 || ch == 0x7f || ch == '\'' || ch == '\\'
+			? "\\x%02x"
+			: "%c",
+		    ch);
+	}
+	out[o] = 0;
+}
+
+/* "bad_time: timestamp 'VALUE' WHY": the value, and what to say about
+ * it. */
+static void _bad_time(const struct _rd *r, size_t line, struct evt_str v,
+    enum _time_why why)
+{
+	char val[200], msg[600], rfc[200] = "is not RFC 3339";
+	const char *w = NULL;
+	_show(v, val, sizeof(val));
+	if (why == _T_OK && clk_parse_rfc3339(v.p, v.len, NULL, NULL, &w) && w)
+		snprintf(rfc, sizeof(rfc), "is not RFC 3339 (%s)", w);
+	const char *how = why == _T_NO_ZONE
+	    ? "has no UTC offset: say how to read such times (--tz-offset MINUTES, or --assume-utc)"
+	    : r->o->csv
+	    ? "(name the log's format: --time-format '%Y-%m-%d %H:%M:%S', or --time-unit s|ms for numbers)"
+	    : "(name the log's format: --time-format '%Y-%m-%d %H:%M:%S')";
+	if (why == _T_FORMAT)
+		snprintf(msg, sizeof(msg), "%s: timestamp '%s' (not %s)",
+		    evt_reason_name(EVT_R_BAD_TIME), val, r->o->time_format);
+	else if (why == _T_NO_ZONE)
+		snprintf(msg, sizeof(msg), "%s: timestamp '%s' %s",
+		    evt_reason_name(EVT_R_BAD_TIME), val, how);
+	else
+		snprintf(msg, sizeof(msg), "%s: timestamp '%s' %s %s",
+		    evt_reason_name(EVT_R_BAD_TIME), val, rfc, how);
+	_reject(r, line, EVT_R_BAD_TIME, msg);
 }
 
 static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
@@ -1070,21 +1219,26 @@ static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
 	struct lr_log *log = r->log;
 	struct evt_record rec;
 	const char *field = NULL;
-	/* a copy only for a log with conventions of its own */
+	/* a copy only for a log with conventions of its own, or a text
+	 * time (an ISO 8601 one may need rewriting) */
 	struct evt_input adapted;
 	const struct evt_input *in = in0;
-	if (r->o->ntype_map || r->o->time_format) {
+	char tbuf[128];
+	if (r->o->ntype_map || r->o->time_format ||
+	    (!in0->has_time_ms && in0->timestamp_str.len)) {
 		adapted = *in0;
 		in = &adapted;
-		if (!_adapt(r->o, &adapted)) {
-			char msg[300];
-			snprintf(msg, sizeof(msg), "%s: timestamp (not %s)",
-			    evt_reason_name(EVT_R_BAD_TIME), r->o->time_format);
-			_reject(r, line, EVT_R_BAD_TIME, msg);
+		enum _time_why tw = _adapt(r->o, &adapted, tbuf, sizeof(tbuf));
+		if (tw) {
+			_bad_time(r, line, in0->timestamp_str, tw);
 			return 0;
 		}
 	}
 	enum evt_reason why = evt_build(in, &r->o->lim, &rec, &field);
+	if (why == EVT_R_BAD_TIME && in0->timestamp_str.len) {
+		_bad_time(r, line, in0->timestamp_str, _T_OK);
+		return 0;
+	}
 	if (why != EVT_OK) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "%s%s%s", evt_reason_name(why),

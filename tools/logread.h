@@ -45,7 +45,9 @@
  *   feedback   a number is the sign (feedback_num), other text the
  *        feedback type ("positive", "thumbs_down", ...)
  *   timestamp  a number is a time in lr_options.unit; other text is an
- *        RFC 3339 time, checked by evt_build(). With
+ *        RFC 3339 time, checked by evt_build() (ISO 8601 offsets "+hhmm",
+ *        "+hh" and a blank before the offset are taken too; a time with
+ *        no offset only with lr_options.assume_tz). With
  *        lr_options.time_format set, every cell (digits too) is read by
  *        it instead ("bad_time: timestamp (not FMT)" when it does not
  *        match)
@@ -64,7 +66,9 @@
  *        lr_options.max_shown of a file; then, at its end, "FILE: N more
  *        rejected lines not shown (counts are exact)"). LINE is the
  *        line (1-based, of that file) the record starts on. REASON is an
- *        evt_reason_name(): "bad_time: timestamp", "malformed: byte 0:
+ *        evt_reason_name(): "bad_time: timestamp 'VALUE' why" (the value
+ *        cut to 40 bytes, control bytes as \xNN, and what would read it),
+ *        "malformed: byte 0:
  *        expected ..." (JSON, the parser's words), "bad_number: dwell_ms".
  *        CSV structure errors say only what is wrong ("column 2: quote
  *        inside an unquoted field (quote the field, double the quote)",
@@ -236,6 +240,13 @@ struct lr_options {
 	/* Text times read by strptime(3) with this format instead of RFC
 	 * 3339 (NULL: RFC 3339); see lr_parse_time(). */
 	const char *time_format;
+	/* Times that carry no zone (ISO 8601 without an offset; a
+	 * time_format without %z) are local times at UTC + tz_min minutes
+	 * when assume_tz (false: such ISO times are refused as bad_time, and
+	 * a time_format reads them as UTC). ISO 8601 "+hhmm" and "+hh"
+	 * offsets are read as "+hh:mm" either way. */
+	bool assume_tz;
+	int tz_min;
 	/* Verbs of the log renamed to the engine's (lr_type_map_add()):
 	 * type_from[i] -> type_to[i], i < ntype_map, case-insensitive. */
 	const char *type_from[LR_TYPE_MAP_MAX], *type_to[LR_TYPE_MAP_MAX];

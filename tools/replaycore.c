@@ -149,6 +149,21 @@ static int _sep_opt(const struct rc_opts *o, const char *name, const char *v,
 	return CLI_USAGE;
 }
 
+/* --tz-offset MINUTES: whole minutes east of UTC, -1080..1080 (the +-18 h
+ * evt_build() takes). */
+static int _tz_opt(struct rc_opts *o, const char *v)
+{
+	unsigned long long m;
+	bool neg = v[0] == '-';
+	if (cli_u64(v + neg, 0, 1080, &m))
+		return rc_usage_err(o,
+		    "--tz-offset: '%s' is not whole minutes east of UTC, -1080..1080 (UTC+02:00 is 120, New York in winter -300)",
+		    v);
+	o->rd.assume_tz = true;
+	o->rd.tz_min = neg ? -(int)m : (int)m;
+	return CLI_OK;
+}
+
 /* An option with a value. CLI_OK or CLI_USAGE. */
 static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 {
@@ -199,6 +214,8 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 		    ? (rd->unit = LR_UNIT_AUTO, CLI_OK)
 		    : rc_usage_err(o, "--time-unit: '%s' is not s, ms or auto",
 			  v);
+	else if (!strcmp(name, "--tz-offset"))
+		return _tz_opt(o, v);
 	else if (!strcmp(name, "--rating-pos"))
 		return (o->rating_set = true,
 			   cli_f64(v, -DBL_MAX, DBL_MAX, &rd->rating_pos))
@@ -223,8 +240,8 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 static const char *const _valued[] = { "--catalog", "--catalog-csv",
 	"--tags-csv", "--type", "--type-map", "--time-format", "--columns",
 	"--catalog-columns", "--map", "--catalog-map", "--tags-map", "--rating",
-	"--tag-sep", "--sep", "--catalog-sep", "--time-unit", "--rating-pos",
-	"--rating-neg", "--max-events", "--users" };
+	"--tag-sep", "--sep", "--catalog-sep", "--time-unit", "--tz-offset",
+	"--rating-pos", "--rating-neg", "--max-events", "--users" };
 
 int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 {
@@ -283,6 +300,8 @@ int rc_arg(struct rc_opts *o, int argc, char **argv, int *i)
 		o->rd.csv = true;
 	else if (!strcmp(argv[*i], "--quiet"))
 		o->quiet = true;
+	else if (!strcmp(argv[*i], "--assume-utc"))
+		o->rd.assume_tz = true, o->rd.tz_min = 0;
 	else
 		return 0;
 	return 1;

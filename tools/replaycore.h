@@ -96,6 +96,7 @@ void rc_opts_free(struct rc_opts *o);
  * --type, --rating, --rating-pos, --rating-neg, --catalog,
  * --catalog-csv, --catalog-map, --tag-sep, --tags-csv, --tags-map,
  * --sep CHAR (every CSV input), --catalog-sep CHAR (catalog and tags),
+ * --tz-offset MINUTES, --assume-utc,
  * --max-events, --users, --quiet, and the settings (--config FILE,
  * --NAME=VALUE, --NAME VALUE, --NAME / --no-NAME for booleans), which
  * are collected in order. Returns 1 when it was one (*i then past its

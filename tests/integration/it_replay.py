@@ -359,9 +359,45 @@ def part_small(pen, d):
                      out])
     q = json.loads(open(out).readline()) if p.returncode == 1 else {}
     check(p.returncode == 1 and q.get("first_ms") == T0 * 1000 and
-          "tf.csv:3: bad_time: timestamp (not %a %b" in p.stderr,
+          "tf.csv:3: bad_time: timestamp 'yesterday' (not %a %b"
+          in p.stderr,
           "--time-format reads the log's times, refuses others by line\n"
           + p.stderr)
+    # ISO times without a zone: refused naming the value and the flag,
+    # read with --tz-offset / --assume-utc; "+hhmm" offsets always
+    iso = os.path.join(d, "iso.csv")
+    with open(iso, "w") as f:
+        f.write("user_id,entity_id,timestamp\nu1,e1,2026-01-01T02:00:00\n"
+                "u1,e2,2026-01-01T03:00:00+0100\n")
+    p = replay(pen, [iso, "--csv", "--type", "view", "--summary"])
+    check(p.returncode == 1 and "events applied 1" in p.stdout and
+          "iso.csv:2: bad_time: timestamp '2026-01-01T02:00:00' has no UTC "
+          "offset: say how to read such times (--tz-offset MINUTES, or "
+          "--assume-utc)" in p.stderr,
+          "a time without a zone names the flag\n" + p.stderr)
+    firsts = {}
+    for extra in (["--assume-utc"], ["--tz-offset", "0"],
+                  ["--tz-offset", "120"], ["--tz-offset=-60"]):
+        out = os.path.join(d, "iso.jsonl")
+        p = replay(pen, [iso, "--csv", "--type", "view", "--out", out]
+                   + extra)
+        q = json.loads(open(out).readline()) if p.returncode == 0 else {}
+        firsts[" ".join(extra)] = q.get("first_ms")
+    check(firsts == {"--assume-utc": (T0 + 7200) * 1000,
+                     "--tz-offset 0": (T0 + 7200) * 1000,
+                     "--tz-offset 120": T0 * 1000,
+                     "--tz-offset=-60": (T0 + 7200) * 1000},
+          "--tz-offset / --assume-utc read times without a zone: %r"
+          % firsts)
+    for bad in ("x", "", "1.5", "1081", "-1081", "+60", "60m", "--5"):
+        p = replay(pen, [iso, "--csv", "--type", "view",
+                         "--tz-offset=" + bad])
+        check(p.returncode == 2 and "--tz-offset: '%s' is not whole "
+              "minutes" % bad in p.stderr,
+              "--tz-offset %r refused: %s" % (bad, p.stderr.strip()))
+    p = replay(pen, [iso, "--csv", "--type", "view", "--tz-offset"])
+    check(p.returncode == 2 and "--tz-offset needs a value" in p.stderr,
+          "--tz-offset without a value")
     p = replay(pen, [shop, "--csv", "--columns", "user_id,item,cat,b,ts",
                      "--map", "entity_id=item,timestamp=ts", "--type", "pv",
                      "--type-map", "pv=view", "--summary"], 0)

@@ -44,7 +44,11 @@ static void parse_time(void)
 		{ "%H%%f", "00%f", 0, 0 }, /* a literal %f is no fraction */
 		{ "%Y%m%d", "20240102", 0, 1704153600000LL },
 		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01.", -EINVAL, 0 },
-		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01", -EINVAL, 0 },
+		/* a missing fraction is none (with its '.' or ',') */
+		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01", 0, T0 + 1000 },
+		{ "%H:%M:%S,%f", "00:00:01", 0, 1000 },
+		{ "%H:%M:%S,%f", "00:00:01,25", 0, 1250 },
+		{ "%H:%M:%S,%f", "00:00:01,", -EINVAL, 0 },
 		{ "%Y-%m-%d %H:%M:%S.%f UTC", "2026-01-01 00:00:01.5 GMT",
 		    -EINVAL, 0 },
 		{ "%Y-%m-%d %H:%M:%S", "2026-01-01 00:00:00x", -EINVAL, 0 },
@@ -189,8 +193,10 @@ static void time_format_read(void)
 	CHECK_EQ_INT(log.ev.n, 1);
 	CHECK_EQ_INT(lr_event(&log, 0)->time_ms, T0);
 	CHECK(lt_same(msgs,
-	    "LOG:3: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"
-	    "LOG:4: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"));
+	    "LOG:3: bad_time: timestamp '2026-01-01T00:00:00Z' (not %a %b %d "
+	    "%H:%M:%S %z %Y)\n"
+	    "LOG:4: bad_time: timestamp '1767225600' (not %a %b %d %H:%M:%S "
+	    "%z %Y)\n"));
 	free(msgs);
 	lr_log_free(&log);
 	/* with a format, an all-digit cell is read by it, not as a number
@@ -334,6 +340,59 @@ static void separators(void)
 	lr_options_free(&o);
 }
 
+/* ISO 8601 offsets without a colon; times with no offset only when the
+ * user says how to read them; a bad_time names the value, escaped. */
+static void iso_times(void)
+{
+	struct lr_options o;
+	struct lr_log log;
+	char *msgs;
+	lr_options_init(&o);
+	o.csv = true;
+	const char *csv =
+	    "user_id,entity_id,event_type,timestamp\n"
+	    "u,e,view,2026-01-01T01:00:00+0100\n"
+	    "u,e,view,2026-01-01 01:00:00.5 +01\n"
+	    "u,e,view,2025-12-31T19:00:00-05:00\n"
+	    "u,e,view,2026-01-01T00:00:00\n"
+	    "u,e,view,\"tomorrow\x01 at noon, or maybe the day after "
+	    "that\"\n";
+	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 3);
+	CHECK_EQ_INT(lr_event(&log, 0)->time_ms, T0);
+	CHECK_EQ_INT(lr_event(&log, 0)->tz_offset_min, 60);
+	CHECK_EQ_INT(lr_event(&log, 1)->time_ms, T0 + 500);
+	CHECK_EQ_INT(lr_event(&log, 2)->tz_offset_min, -300);
+	CHECK(lt_same(msgs,
+	    "LOG:5: bad_time: timestamp '2026-01-01T00:00:00' has no UTC "
+	    "offset: say how to read such times (--tz-offset MINUTES, or "
+	    "--assume-utc)\n"
+	    "LOG:6: bad_time: timestamp 'tomorrow\\x01 at noon, or maybe the day "
+	    "afte...' is not RFC 3339 (expected four-digit year) (name the log's "
+	    "format: --time-format '%Y-%m-%d %H:%M:%S', or --time-unit s|ms "
+	    "for numbers)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	/* UTC+02:00 for times without a zone, ISO and --time-format alike */
+	o.assume_tz = true;
+	o.tz_min = 120;
+	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 4);
+	CHECK_EQ_INT(lr_event(&log, 3)->time_ms, T0 - 7200000);
+	CHECK_EQ_INT(lr_event(&log, 3)->tz_offset_min, 120);
+	free(msgs);
+	lr_log_free(&log);
+	o.time_format = "%Y-%m-%d %H:%M";
+	const char *f = "user_id,entity_id,event_type,timestamp\n"
+			"u,e,view,2026-01-01 02:00\n";
+	CHECK_EQ_INT(lt_read(f, strlen(f), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 1);
+	CHECK_EQ_INT(log.ev.n ? lr_event(&log, 0)->time_ms : 0, T0);
+	free(msgs);
+	lr_log_free(&log);
+	lr_options_free(&o);
+}
+
 /* A file of bad lines prints the first max_shown, then one line for the
  * rest; the counts stay exact. 0 prints them all. */
 static void shown_cap(void)
@@ -379,5 +438,6 @@ int main(void)
 	columns();
 	separators();
 	shown_cap();
+	iso_times();
 	return check_done("logread_adapt");
 }
