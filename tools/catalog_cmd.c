@@ -13,6 +13,7 @@
 #include "ipc/json.h"
 #include "shm/catalog.h"
 #include "tools/cli.h"
+#include "tools/logread.h"
 
 #define _TOKS 128
 
@@ -73,11 +74,25 @@ static int _to_item(const struct reg *r, const struct json_catalog_item *ci,
 	return 0;
 }
 
+struct _cat_load {
+	const struct reg *r;
+	const char *name;
+	int64_t now_ms;
+	char *scratch;
+	size_t scap;
+	unsigned *loaded, *failed;
+	unsigned shown; /* rejected lines */
+	cli_catalog_seen_fn seen;
+	void *seen_arg;
+};
+
 /* One catalog line (no line end): 0 loaded, else the error (said). */
-static int _catalog_line(const struct reg *r, const char *line, size_t n,
-    int64_t now_ms, char **scratch, size_t *scap, const char *name,
+static int _catalog_line(struct _cat_load *x, const char *line, size_t n,
     size_t lineno)
 {
+	const struct reg *r = x->r;
+	char **scratch = &x->scratch;
+	size_t *scap = &x->scap;
 	struct json_tok toks[_TOKS];
 	char err[512];
 	if (*scap < n + 1) {
@@ -93,7 +108,7 @@ static int _catalog_line(const struct reg *r, const char *line, size_t n,
 	struct cat_item it;
 	json_work_init(&w, toks, _TOKS, *scratch, *scap);
 	int e = json_catalog_item(line, n, &w, &ci, err, sizeof(err));
-	if (!e && _to_item(r, &ci, now_ms, &it)) {
+	if (!e && _to_item(r, &ci, x->now_ms, &it)) {
 		snprintf(err, sizeof(err), "location: out of range");
 		e = -EINVAL;
 	}
@@ -106,19 +121,14 @@ static int _catalog_line(const struct reg *r, const char *line, size_t n,
 	if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
 		snprintf(err, sizeof(err),
 		    "name table is full: raise names_capacity");
-	if (e)
-		fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
+	if (!e) {
+		if (x->seen)
+			x->seen(x->seen_arg, ci.id.p, ci.id.len, lineno);
+	} else if (++x->shown <= LR_SHOWN_REJECTS) {
+		fprintf(stderr, "%s:%zu: %s\n", x->name, lineno, err);
+	}
 	return e;
 }
-
-struct _cat_load {
-	const struct reg *r;
-	const char *name;
-	int64_t now_ms;
-	char *scratch;
-	size_t scap;
-	unsigned *loaded, *failed;
-};
 
 /* One line of a catalog file: 0 go on, else stop (-ENOMEM, -ENOSPC). */
 static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
@@ -126,8 +136,7 @@ static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
 	struct _cat_load *x = ctx;
 	if (!len)
 		return 0;
-	int k = _catalog_line(x->r, text, len, x->now_ms, &x->scratch, &x->scap,
-	    x->name, lineno);
+	int k = _catalog_line(x, text, len, lineno);
 	if (k == -ENOMEM || k == -ENOSPC) {
 		(*x->failed) += k == -ENOSPC;
 		return k;
@@ -139,14 +148,26 @@ static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed)
 {
+	return cli_catalog_load_seen(r, file, name, loaded, failed, NULL, NULL);
+}
+
+int cli_catalog_load_seen(const struct reg *r, void *file, const char *name,
+    unsigned *loaded, unsigned *failed, cli_catalog_seen_fn seen, void *arg)
+{
 	struct _cat_load x = { .r = r,
 		.name = name,
 		.now_ms = reg_now_wall_ms(),
 		.loaded = loaded,
-		.failed = failed };
+		.failed = failed,
+		.seen = seen,
+		.seen_arg = arg };
 	*loaded = *failed = 0;
 	int rc = cli_lines(file, _cat_load_line, &x);
 	free(x.scratch);
+	if (x.shown > LR_SHOWN_REJECTS)
+		fprintf(stderr,
+		    "%s: %u more rejected lines not shown (the first %d are; counts are exact)\n",
+		    name, x.shown - LR_SHOWN_REJECTS, LR_SHOWN_REJECTS);
 	return rc == -ENOMEM ? rc : 0;
 }
 

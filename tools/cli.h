@@ -93,6 +93,13 @@ void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);
 
+/* The same, calling seen(arg, id, len, lineno) for each line loaded (the
+ * id as the line gave it, valid during the call only). */
+typedef void (
+    *cli_catalog_seen_fn)(void *arg, const char *id, size_t len, size_t lineno);
+int cli_catalog_load_seen(const struct reg *r, void *file, const char *name,
+    unsigned *loaded, unsigned *failed, cli_catalog_seen_fn seen, void *arg);
+
 /* JSON string output (quotes and escapes) to stdout; to a FILE, times and
  * the profile's JSON: ipc/profile_json.h. */
 void cli_json_str(const char *s);

@@ -105,10 +105,10 @@ static const char _help[] =
     "                         target key, its popularity, rank per strategy)\n"
     "  --quiet                no progress on stderr (shown only on a terminal)\n"
     "Input, catalog, limits and settings: as for `penchant replay` (see\n"
-    "`penchant replay --help`): --csv --map --columns --time-unit\n"
-    "--time-format --type --type-map --rating\n"
+    "`penchant replay --help`): --csv --sep --map --columns --time-unit\n"
+    "--time-format --tz-offset --assume-utc --type --type-map --rating\n"
     "--rating-pos --rating-neg --catalog --catalog-csv --catalog-map\n"
-    "--catalog-columns --tag-sep\n"
+    "--catalog-columns --catalog-sep --tag-sep\n"
     "--tags-csv --tags-map --max-events --users --config FILE --NAME=VALUE.\n"
     "\n"
     "Exit 0, 1 some input lines rejected or nothing to evaluate, 2 bad usage\n"
@@ -1533,7 +1533,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->input)
 		return rc_usage_err(&o->core, "which LOG?%s", "");
-	rs = rc_check_files(&o->core);
+	rs = rc_check_files(&o->core, o->input);
 	return rs ? rs : rc_check_out(&o->core, o->out);
 }
 

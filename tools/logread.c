@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "engine/clock.h"
 #include "ipc/json.h"
 #include "tools/logread.h"
 
@@ -466,7 +467,7 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		c->fld[c->n] = o;
-		if (s < e && *s == '"') {
+		if (c->quoting && s < e && *s == '"') {
 			for (s++;; s++) {
 				if (s >= e)
 					return 1;
@@ -480,15 +481,15 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 				}
 				*o++ = *s;
 			}
-			if (s < e && *s != ',') {
+			if (s < e && *s != c->sep) {
 				snprintf(err, errlen,
 				    "column %u: text after the closing quote",
 				    c->n + 1);
 				return -EINVAL;
 			}
 		} else {
-			for (; s < e && *s != ','; s++) {
-				if (*s == '"') {
+			for (; s < e && *s != c->sep; s++) {
+				if (*s == '"' && c->quoting) {
 					snprintf(err, errlen,
 					    "column %u: quote inside an unquoted field (quote the field, double the quote)",
 					    c->n + 1);
@@ -502,7 +503,7 @@ static int _csv_split(struct lr_csv *c, char *err, size_t errlen)
 		c->n++;
 		if (s >= e)
 			return 0;
-		s++; /* the comma */
+		s++; /* the separator */
 	}
 }
 
@@ -526,6 +527,53 @@ static int _csv_line(struct lr_csv *c)
 	c->rlen += (size_t)n;
 	c->rec[c->rlen] = 0;
 	return 0;
+}
+
+/* How a message names a separator: "tab", "space" or "';'". */
+static const char *_sep_name(char sep, char buf[8])
+{
+	if (sep == '\t' || sep == ' ')
+		return sep == ' ' ? "space" : "tab";
+	snprintf(buf, 8, "'%c'", sep);
+	return buf;
+}
+
+/* A separator other than c->sep that the text holds, the likeliest first
+ * (tab-separated dumps are the common case), or 0. */
+static char _other_sep(const struct lr_csv *c, const char *s, size_t len)
+{
+	static const char cand[] = { '\t', ';', '|', ',' };
+	for (size_t i = 0; i < sizeof(cand); i++)
+		if (cand[i] != c->sep && memchr(s, cand[i], len))
+			return cand[i];
+	return 0;
+}
+
+/* The hint for a row or header of one field where more were expected: the
+ * separator is the likely mistake, not the data. */
+static void _sep_hint(const struct lr_csv *c, const char *s, size_t len,
+    char *out, size_t outlen)
+{
+	char a[8], b[8];
+	char other = _other_sep(c, s, len);
+	const char *sn = _sep_name(c->sep, a), *on = _sep_name(other, b);
+	if (other)
+		snprintf(out, outlen, " (no %s in it, but a %s: try --sep %s)",
+		    sn, on, on);
+	else
+		snprintf(out, outlen,
+		    " (no %s in it: another separator? see --sep)", sn);
+}
+
+/* "3 fields, the header has 4" (or "--columns names 4"), with a hint on
+ * the separator when the row is one field. */
+static void _csv_count_err(const struct lr_csv *c, char *err, size_t errlen)
+{
+	char hint[160] = "";
+	if (c->n == 1 && c->ncols > 1)
+		_sep_hint(c, c->rec, c->rlen, hint, sizeof(hint));
+	snprintf(err, errlen, "%u field%s, %s %u%s", c->n, c->n == 1 ? "" : "s",
+	    c->named ? "--columns names" : "the header has", c->ncols, hint);
 }
 
 int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
@@ -564,9 +612,16 @@ int lr_csv_next(struct lr_csv *c, char *err, size_t errlen)
 			}
 		}
 		if (rc == 0 && c->ncols && c->n != c->ncols) {
-			snprintf(err, errlen, "%u fields, the header has %u",
-			    c->n, c->ncols);
+			_csv_count_err(c, err, errlen);
 			return -EINVAL;
+		}
+		/* A quote error in a row without the separator: the quote
+		 * is text in a file split by another byte. */
+		if (rc < 0 && c->ncols > 1 &&
+		    !memchr(c->rec, c->sep, c->rlen) &&
+		    _other_sep(c, c->rec, c->rlen)) {
+			size_t el = strlen(err);
+			_sep_hint(c, c->rec, c->rlen, err + el, errlen - el);
 		}
 		return rc == 0 ? 1 : rc;
 	}
@@ -588,9 +643,19 @@ static int _csv_resolve(struct lr_csv *c)
 		const char *want = m->col[k] ? m->col[k] : m->fields[k];
 		c->idx[k] = _csv_find(c, want);
 		if (c->idx[k] < 0 && m->explicit_[k]) {
+			char hint[160] = "";
+			if (c->named) {
+				fprintf(c->msg,
+				    "%s: no column '%s' (for %s) in --columns\n",
+				    c->name, want, m->fields[k]);
+				return -EINVAL;
+			}
+			if (c->ncols == 1)
+				_sep_hint(c, c->hname[0], strlen(c->hname[0]),
+				    hint, sizeof(hint));
 			fprintf(c->msg,
-			    "%s:%zu: no column '%s' (for %s) in the header\n",
-			    c->name, c->recline, want, m->fields[k]);
+			    "%s:%zu: no column '%s' (for %s) in the header%s\n",
+			    c->name, c->recline, want, m->fields[k], hint);
 			return -EINVAL;
 		}
 	}
@@ -605,12 +670,21 @@ static void _csv_start(struct lr_csv *c, FILE *f, const char *name,
 	c->name = name;
 	c->msg = _out(msg);
 	c->map = m;
+	c->sep = ',';
+	c->quoting = true;
 }
 
-int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
-    const struct lr_map *m, FILE *msg)
+/* Tab-separated files (IANA text/tab-separated-values) have no quoting:
+ * a quote is text there (a track named 'Song "Live"'). */
+static void _csv_sep(struct lr_csv *c, char sep)
 {
-	_csv_start(c, f, name, m, msg);
+	c->sep = sep ? sep : ',';
+	c->quoting = c->sep != '\t';
+}
+
+/* The header row as the column names. */
+static int _csv_header(struct lr_csv *c)
+{
 	char err[256];
 	int rc = lr_csv_next(c, err, sizeof(err));
 	if (rc == -ENOMEM)
@@ -635,12 +709,21 @@ int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
 	return _csv_resolve(c);
 }
 
-int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
-    const struct lr_map *m, const char *columns, FILE *msg)
+int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, FILE *msg)
 {
-	if (!columns)
-		return lr_csv_open(c, f, name, m, msg);
 	_csv_start(c, f, name, m, msg);
+	return _csv_header(c);
+}
+
+int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
+    const struct lr_map *m, const char *columns, char sep, FILE *msg)
+{
+	_csv_start(c, f, name, m, msg);
+	_csv_sep(c, sep);
+	if (!columns)
+		return _csv_header(c);
+	c->named = true;
 	if (!(c->head = strdup(columns)))
 		return -ENOMEM;
 	const char *why = NULL;
@@ -783,9 +866,11 @@ void lr_options_init(struct lr_options *o)
 	o->prog = "penchant";
 	lr_map_init(&o->map, lr_event_fields, LR_F_COUNT);
 	o->unit = LR_UNIT_AUTO;
+	o->sep = ',';
 	o->rating_pos = 4;
 	o->rating_neg = 2.5;
 	o->max_events = LR_DEFAULT_MAX_EVENTS;
+	o->max_shown = LR_SHOWN_REJECTS;
 	o->lim = evt_limits_default();
 }
 
@@ -861,7 +946,40 @@ static const char *_fraction_of(const char *fmt)
 	return NULL;
 }
 
+/*
+ * A time without its fraction ("12:00:01" for "%H:%M:%S.%f"): logs drop
+ * ".000". Reads text by fmt without the %f at f and the '.' or ',' before
+ * it. 0, or -EINVAL.
+ */
+static int _no_fraction(const char *fmt, const char *f, const char *text,
+    int64_t *ms)
+{
+	char alt[128];
+	size_t hl = (size_t)(f - fmt);
+	if (hl && (fmt[hl - 1] == '.' || fmt[hl - 1] == ','))
+		hl--;
+	if (hl + strlen(f + 2) >= sizeof(alt))
+		return -EINVAL;
+	memcpy(alt, fmt, hl);
+	strcpy(alt + hl, f + 2);
+	return lr_parse_time(alt, text, strlen(text), ms);
+}
+
+static int _parse_time(const char *fmt, const char *s, size_t len, int64_t *ms);
+
 int lr_parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
+{
+	int rc = _parse_time(fmt, s, len, ms);
+	const char *f = rc ? _fraction_of(fmt) : NULL;
+	if (!f || len >= 128)
+		return rc;
+	char text[128];
+	memcpy(text, s, len);
+	text[len] = 0;
+	return _no_fraction(fmt, f, text, ms);
+}
+
+static int _parse_time(const char *fmt, const char *s, size_t len, int64_t *ms)
 {
 	char buf[128];
 	_trim_str(&s, &len);
@@ -923,6 +1041,7 @@ struct _rd {
 	const struct lr_options *o;
 	const char *file;
 	FILE *msg;
+	uint64_t *rejects; /* rejected lines of this file */
 };
 
 static void _progress(const struct _rd *r)
@@ -938,16 +1057,91 @@ static void _reject(const struct _rd *r, size_t line, enum evt_reason why,
 	r->log->rejected_lines++;
 	if ((unsigned)why < EVT_REASON_COUNT)
 		r->log->rejected[why]++;
-	fprintf(r->msg, "%s:%zu: %s\n", r->file, line, msg);
+	if (!r->o->max_shown || ++*r->rejects <= r->o->max_shown)
+		fprintf(r->msg, "%s:%zu: %s\n", r->file, line, msg);
+}
+
+/* After a file: how many rejected lines were not printed. */
+static void _shown(const struct _rd *r)
+{
+	if (r->o->max_shown && *r->rejects > r->o->max_shown)
+		fprintf(r->msg,
+		    "%s: %llu more rejected lines not shown (the first %llu are; counts are exact)\n",
+		    r->file,
+		    (unsigned long long)(*r->rejects - r->o->max_shown),
+		    r->o->max_shown);
+}
+
+/* What _adapt found wrong with a time. */
+enum _time_why { _T_OK = 0, _T_FORMAT, _T_NO_ZONE };
+
+static bool _digits_at(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* "+hh:mm" of an offset in minutes. */
+static void _zone_of(int min, char out[8])
+{
+	int a = min < 0 ? -min : min;
+	snprintf(out, 8, "%c%02d:%02d", min < 0 ? '-' : '+', a / 60 % 100,
+	    a % 60);
 }
 
 /*
- * Validates and keeps one decoded event. 0 (accepted or rejected), -ENOMEM,
- * or -E2BIG past max_events.
+ * An ISO 8601 time as RFC 3339 wants it, in buf: "+hhmm" and "+hh"
+ * offsets (and one blank before the offset) become "+hh:mm", and a time
+ * with no offset at all takes the one the user gave (--tz-offset). Other
+ * text is left as it is, for evt_build() to accept or refuse. _T_NO_ZONE
+ * when the time has no offset and none was given.
  */
-/* The log's own verbs and time format, applied to what either format
- * decoded: true, or false when the time does not match the format. */
-static bool _adapt(const struct lr_options *o, struct evt_input *in)
+static enum _time_why _iso_fix(const struct lr_options *o, struct evt_str *t,
+    char *buf, size_t cap)
+{
+	const char *s = t->p;
+	size_t n = t->len, p = 19;
+	_trim_str(&s, &n);
+	if (n < 19 || !_digits_at(s, 4) || s[4] != '-' || s[7] != '-' ||
+	    !strchr("Tt ", s[10]) || s[13] != ':' || s[16] != ':')
+		return _T_OK;
+	if (p < n && (s[p] == '.' || s[p] == ','))
+		for (p++; p < n && isdigit((unsigned char)s[p]); p++)
+			;
+	const char *z = s + p;
+	size_t zl = n - p;
+	char zone[8];
+	if (zl && *z == ' ')
+		z++, zl--;
+	if (zl == 0 && !o->assume_tz)
+		return _T_NO_ZONE;
+	if (zl == 0)
+		_zone_of(o->tz_min, zone);
+	else if ((zl == 5 || zl == 3) && (*z == '+' || *z == '-') &&
+	    _digits_at(z + 1, zl - 1))
+		snprintf(zone, sizeof(zone), "%c%.2s:%.2s", *z, z + 1,
+		    zl == 5 ? z + 3 : "00");
+	else if (zl == 3 && !strncasecmp(z, "UTC", 3))
+		strcpy(zone, "Z");
+	else if (z == s + p)
+		return _T_OK; /* as RFC 3339 has it, or not a time */
+	else
+		snprintf(zone, sizeof(zone), "%.*s", (int)(zl < 7 ? zl : 6), z);
+	if (p + strlen(zone) >= cap)
+		return _T_OK;
+	memcpy(buf, s, p);
+	strcpy(buf + p, zone);
+	*t = (struct evt_str){ buf, p + strlen(zone) };
+	return _T_OK;
+}
+
+/* The log's own verbs and time conventions, applied to what either
+ * format decoded (tbuf holds a rewritten time): _T_OK, or why the time
+ * cannot be read. */
+static enum _time_why _adapt(const struct lr_options *o, struct evt_input *in,
+    char *tbuf, size_t tcap)
 {
 	struct evt_str t = in->event_type;
 	_trim_str(&t.p, &t.len);
@@ -958,14 +1152,66 @@ static bool _adapt(const struct lr_options *o, struct evt_input *in)
 				strlen(o->type_to[i]) };
 			break;
 		}
-	if (!o->time_format || in->has_time_ms || !in->timestamp_str.len)
-		return true;
+	if (in->has_time_ms || !in->timestamp_str.len)
+		return _T_OK;
+	if (!o->time_format)
+		return _iso_fix(o, &in->timestamp_str, tbuf, tcap);
 	if (lr_parse_time(o->time_format, in->timestamp_str.p,
 		in->timestamp_str.len, &in->time_ms))
-		return false;
+		return _T_FORMAT;
+	/* a format without %z reads a time with no zone: the one given */
+	if (o->assume_tz && !strstr(o->time_format, "%z"))
+		in->time_ms -= (int64_t)o->tz_min * 60000;
 	in->has_time_ms = true;
 	in->timestamp_str = (struct evt_str){ NULL, 0 };
-	return true;
+	return _T_OK;
+}
+
+/* A cell as a message shows it: at most 40 bytes, control bytes and
+ * quotes escaped, "..." when cut. */
+static void _show(struct evt_str v, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < v.len && o + 8 < cap; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+		if (i == 40) {
+			o += (size_t)snprintf(out + o, cap - o, "...");
+			break;
+		}
+		o += (size_t)snprintf(out + o, cap - o,
+		    ch < 0x20 || ch == 0x7f || ch == '\'' || ch == '\\'
+			? "\\x%02x"
+			: "%c",
+		    ch);
+	}
+	out[o] = 0;
+}
+
+/* "bad_time: timestamp 'VALUE' WHY": the value, and what to say about
+ * it. */
+static void _bad_time(const struct _rd *r, size_t line, struct evt_str v,
+    enum _time_why why)
+{
+	char val[200], msg[600], rfc[200] = "is not RFC 3339";
+	const char *w = NULL;
+	_show(v, val, sizeof(val));
+	if (why == _T_OK && clk_parse_rfc3339(v.p, v.len, NULL, NULL, &w) && w)
+		snprintf(rfc, sizeof(rfc), "is not RFC 3339 (%s)", w);
+	const char *how = why == _T_NO_ZONE
+	    ? "has no UTC offset: say how to read such times (--tz-offset MINUTES, or --assume-utc)"
+	    : r->o->csv
+	    ? "(name the log's format: --time-format '%Y-%m-%d %H:%M:%S', or --time-unit s|ms for numbers)"
+	    : "(name the log's format: --time-format '%Y-%m-%d %H:%M:%S')";
+	if (why == _T_FORMAT)
+		snprintf(msg, sizeof(msg), "%s: timestamp '%s' (not %s)",
+		    evt_reason_name(EVT_R_BAD_TIME), val, r->o->time_format);
+	else if (why == _T_NO_ZONE)
+		snprintf(msg, sizeof(msg), "%s: timestamp '%s' %s",
+		    evt_reason_name(EVT_R_BAD_TIME), val, how);
+	else
+		snprintf(msg, sizeof(msg), "%s: timestamp '%s' %s %s",
+		    evt_reason_name(EVT_R_BAD_TIME), val, rfc, how);
+	_reject(r, line, EVT_R_BAD_TIME, msg);
 }
 
 static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
@@ -973,21 +1219,26 @@ static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
 	struct lr_log *log = r->log;
 	struct evt_record rec;
 	const char *field = NULL;
-	/* a copy only for a log with conventions of its own */
+	/* a copy only for a log with conventions of its own, or a text
+	 * time (an ISO 8601 one may need rewriting) */
 	struct evt_input adapted;
 	const struct evt_input *in = in0;
-	if (r->o->ntype_map || r->o->time_format) {
+	char tbuf[128];
+	if (r->o->ntype_map || r->o->time_format ||
+	    (!in0->has_time_ms && in0->timestamp_str.len)) {
 		adapted = *in0;
 		in = &adapted;
-		if (!_adapt(r->o, &adapted)) {
-			char msg[300];
-			snprintf(msg, sizeof(msg), "%s: timestamp (not %s)",
-			    evt_reason_name(EVT_R_BAD_TIME), r->o->time_format);
-			_reject(r, line, EVT_R_BAD_TIME, msg);
+		enum _time_why tw = _adapt(r->o, &adapted, tbuf, sizeof(tbuf));
+		if (tw) {
+			_bad_time(r, line, in0->timestamp_str, tw);
 			return 0;
 		}
 	}
 	enum evt_reason why = evt_build(in, &r->o->lim, &rec, &field);
+	if (why == EVT_R_BAD_TIME && in0->timestamp_str.len) {
+		_bad_time(r, line, in0->timestamp_str, _T_OK);
+		return 0;
+	}
 	if (why != EVT_OK) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "%s%s%s", evt_reason_name(why),
@@ -1163,7 +1414,7 @@ static int _read_csv(const struct _rd *r, FILE *f)
 	uint64_t base = r->log->lines;
 	char err[300];
 	int rc = lr_csv_open_named(&c, f, r->file, &r->o->map, r->o->columns,
-	    r->msg);
+	    r->o->sep, r->msg);
 	while (rc == 0) {
 		int k = lr_csv_next(&c, err, sizeof(err));
 		r->log->lines = base + c.lineno;
@@ -1195,8 +1446,11 @@ static int _read_csv(const struct _rd *r, FILE *f)
 static int _read(struct lr_log *log, FILE *f, const char *name,
     const struct lr_options *o)
 {
-	struct _rd r = { log, o, name, _out(o->msg) };
-	return o->csv ? _read_csv(&r, f) : _read_json(&r, f);
+	uint64_t rejects = 0;
+	struct _rd r = { log, o, name, _out(o->msg), &rejects };
+	int rc = o->csv ? _read_csv(&r, f) : _read_json(&r, f);
+	_shown(&r);
+	return rc;
 }
 
 static void _oom(const struct lr_log *log, const struct lr_options *o)

@@ -22,9 +22,11 @@
  *
  *  - CSV (RFC 4180): a header row (or the names of lr_options.columns,
  *    the first line then being data), then one event per record. Fields are
- *    separated by ',', a field may be quoted with '"', a quote inside a
- *    quoted field is doubled, and a quoted field may span lines: its line
- *    breaks become one '\n'. Blank lines are skipped. When two header
+ *    separated by ',' (lr_options.sep: any one byte), a field may be quoted
+ *    with '"', a quote inside a quoted field is doubled, and a quoted field
+ *    may span lines: its line breaks become one '\n'. With a tab as the
+ *    separator the file is tab-separated values (IANA): no quoting, a '"'
+ *    is text, one line is one record. Blank lines are skipped. When two header
  *    columns have the same name the first one is used. Caps: LR_CSV_COLS columns per record, and a record that
  *    still needs more lines once it holds LR_CSV_MAX_RECORD bytes is given
  *    up ("quoted field not closed"); reading resumes on the line after.
@@ -43,7 +45,9 @@
  *   feedback   a number is the sign (feedback_num), other text the
  *        feedback type ("positive", "thumbs_down", ...)
  *   timestamp  a number is a time in lr_options.unit; other text is an
- *        RFC 3339 time, checked by evt_build(). With
+ *        RFC 3339 time, checked by evt_build() (ISO 8601 offsets "+hhmm",
+ *        "+hh" and a blank before the offset are taken too; a time with
+ *        no offset only with lr_options.assume_tz). With
  *        lr_options.time_format set, every cell (digits too) is read by
  *        it instead ("bad_time: timestamp (not FMT)" when it does not
  *        match)
@@ -58,14 +62,20 @@
  *
  * Messages go to the stream the caller names (NULL: stderr), one line
  * each, in these shapes:
- *   FILE:LINE: REASON[: detail]   a rejected line, skipped. LINE is the
+ *   FILE:LINE: REASON[: detail]   a rejected line, skipped (the first
+ *        lr_options.max_shown of a file; then, at its end, "FILE: N more
+ *        rejected lines not shown (counts are exact)"). LINE is the
  *        line (1-based, of that file) the record starts on. REASON is an
- *        evt_reason_name(): "bad_time: timestamp", "malformed: byte 0:
+ *        evt_reason_name(): "bad_time: timestamp 'VALUE' why" (the value
+ *        cut to 40 bytes, control bytes as \xNN, and what would read it),
+ *        "malformed: byte 0:
  *        expected ..." (JSON, the parser's words), "bad_number: dwell_ms".
  *        CSV structure errors say only what is wrong ("column 2: quote
  *        inside an unquoted field (quote the field, double the quote)",
- *        "3 fields, the header has 4", "more than 256 columns") and count
- *        as malformed.
+ *        "3 fields, the header has 4" ("--columns names 4" with
+ *        lr_options.columns; a row of one field adds a hint on the
+ *        separator: "(no ',' in it, but a tab: try --sep tab)"), "more than
+ *        256 columns") and count as malformed.
  *   FILE:LINE: why                a CSV header that cannot be used ("empty:
  *        a header row is required", "no column 'x' (for user_id) in the
  *        header", or the structure error of the header row)
@@ -108,6 +118,10 @@
 #define LR_DEFAULT_MAX_EVENTS 50000000ULL /* lr_options.max_events */
 #define LR_PROGRESS_LINES 65536		  /* lines between progress calls */
 #define LR_TYPE_MAP_MAX 32		  /* verb renames (lr_type_map_add) */
+/* Rejected lines of one file printed (lr_options.max_shown); the rest are
+ * counted and summed up in one line: a wrong separator or time format
+ * rejects every line, and a screenful says as much as a million. */
+#define LR_SHOWN_REJECTS 20
 
 /* The event fields a CSV column can feed, in the order of --help. */
 enum lr_field {
@@ -216,13 +230,23 @@ struct lr_options {
 	bool csv;	   /* CSV, not JSON lines (false) */
 	struct lr_map map; /* CSV: over lr_event_fields, nothing mapped */
 	enum lr_unit unit; /* CSV numeric times (LR_UNIT_AUTO) */
-	const char *type;  /* CSV: event type of rows without one (NULL) */
+	/* CSV field separator (','); a tab turns quoting off (see "CSV" in
+	 * the header comment) */
+	char sep;
+	const char *type; /* CSV: event type of rows without one (NULL) */
 	/* CSV without a header row: its column names, comma-separated, the
 	 * first line is data (NULL: the first line is the header). */
 	const char *columns;
 	/* Text times read by strptime(3) with this format instead of RFC
 	 * 3339 (NULL: RFC 3339); see lr_parse_time(). */
 	const char *time_format;
+	/* Times that carry no zone (ISO 8601 without an offset; a
+	 * time_format without %z) are local times at UTC + tz_min minutes
+	 * when assume_tz (false: such ISO times are refused as bad_time, and
+	 * a time_format reads them as UTC). ISO 8601 "+hhmm" and "+hh"
+	 * offsets are read as "+hh:mm" either way. */
+	bool assume_tz;
+	int tz_min;
 	/* Verbs of the log renamed to the engine's (lr_type_map_add()):
 	 * type_from[i] -> type_to[i], i < ntype_map, case-insensitive. */
 	const char *type_from[LR_TYPE_MAP_MAX], *type_to[LR_TYPE_MAP_MAX];
@@ -234,6 +258,9 @@ struct lr_options {
 	 * -E2BIG. Each costs sizeof(struct evt_record), 128 bytes. */
 	unsigned long long max_events;
 	struct evt_limits lim; /* for evt_build() (evt_limits_default()) */
+	/* Rejected lines printed per file (LR_SHOWN_REJECTS; 0: all); past
+	 * it, one "FILE: N more rejected lines not shown" at its end */
+	unsigned long long max_shown;
 	/* Called every LR_PROGRESS_LINES lines with lines read so far (all
 	 * files of the log), records held, lines rejected (NULL: none). */
 	void (*progress)(void *arg, uint64_t lines, uint64_t events,
@@ -379,6 +406,9 @@ struct lr_csv {
 	const char *hname[LR_CSV_COLS];
 	unsigned ncols;
 	struct lr_eol eol;
+	char sep;	/* field separator */
+	bool quoting;	/* '"' quotes fields (not with a tab separator) */
+	bool named;	/* the names came from a list (--columns), not a row */
 	size_t lineno;	/* physical lines read */
 	size_t recline; /* line the current record starts on */
 };
@@ -392,11 +422,13 @@ struct lr_csv {
 int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
     const struct lr_map *m, FILE *msg);
 
-/* The same for a file without a header row: its columns are named by
- * `columns` ("a,b,c": names not empty, at most LR_CSV_COLS). A bad list is
- * -EINVAL with "NAME: --columns: why" on msg. columns NULL: lr_csv_open. */
+/* The same with fields separated by sep (0: ','; a tab: no quoting), and
+ * for a file without a header row: its columns are named by `columns`
+ * ("a,b,c": names not empty, at most LR_CSV_COLS; the list is always
+ * comma-separated). A bad list is -EINVAL with "NAME: --columns: why" on
+ * msg. columns NULL: the first row names them. */
 int lr_csv_open_named(struct lr_csv *c, FILE *f, const char *name,
-    const struct lr_map *m, const char *columns, FILE *msg);
+    const struct lr_map *m, const char *columns, char sep, FILE *msg);
 
 /*
  * Reads the next record that is not blank. Returns 1, 0 at the end of the

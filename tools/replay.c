@@ -54,6 +54,9 @@ static const char _help[] =
     "Input (JSON lines by default, the event format of docs/PROTOCOL.md):\n"
     "  --csv                  FILE is CSV (RFC 4180; a header row unless\n"
     "                         --columns names the columns)\n"
+    "  --sep CHAR             field separator of every CSV input (default\n"
+    "                         ','): one byte such as ';' '|', or 'tab' (also\n"
+    "                         '\\t'); tab-separated files have no quoting\n"
     "  --map F=COL,...        CSV column of each event field; unmapped fields\n"
     "                         use the column of the same name when present.\n"
     "                         Fields: user_id entity_id event_type timestamp\n"
@@ -71,6 +74,12 @@ static const char _help[] =
     "                         --time-unit (every CSV cell, JSON strings)\n"
     "                         ('%a %b %d %H:%M:%S %z %Y'; without %z: UTC;\n"
     "                         %f: a fraction of a second, to the ms)\n"
+    "  --tz-offset MINUTES    times that carry no zone (ISO 8601 without an\n"
+    "                         offset; --time-format without %z) are local\n"
+    "                         at UTC + MINUTES (-1080..1080); without it such\n"
+    "                         ISO times are rejected (bad_time). ISO '+hhmm'\n"
+    "                         offsets are always read\n"
+    "  --assume-utc           the same as --tz-offset 0\n"
     "  --columns A,B,...      a CSV log without a header row: its column\n"
     "                         names in order (the first line is data)\n"
     "  --rating COL           explicit ratings: rating >= --rating-pos (4) is a\n"
@@ -79,7 +88,8 @@ static const char _help[] =
     "                         A rating overrides event_type; an empty rating\n"
     "                         cell falls back to it.\n"
     "  --rating-pos X, --rating-neg X\n"
-    "Catalog (optional; events on unknown entities still count, learn no tags):\n"
+    "Catalog (optional; events on unknown entities still count, learn no tags;\n"
+    "each file may be '-' for stdin, one input at most, or a pipe):\n"
     "  --catalog FILE         JSON lines, as `penchant catalog load`\n"
     "  --catalog-csv FILE     CSV; --catalog-map id=COL,tags=COL,category=COL,\n"
     "                         lat=COL,lon=COL (default: same names); tags are\n"
@@ -88,6 +98,8 @@ static const char _help[] =
     "  --catalog-columns A,B,... the catalog CSV has no header row: its\n"
     "                         column names (a headerless log as its own\n"
     "                         catalog: the same list as --columns)\n"
+    "  --catalog-sep CHAR     field separator of the catalog and tags CSV\n"
+    "                         when it differs from the log's (default: --sep)\n"
     "  --tags-csv FILE        user-assigned tags added to catalog items, in file\n"
     "                         order, up to 8 tags per item; --tags-map\n"
     "                         entity_id=COL,tag=COL (default: same names).\n"
@@ -314,7 +326,8 @@ static uint64_t _rejects(const struct rc_run *x, unsigned k)
 }
 
 /* Distinct entities: a log that is its own catalog (check-ins naming
- * their venue on every row) repeats ids, and a later row replaces. */
+ * their venue on every row) repeats ids, and a later row replaces (the
+ * summary counts those rows: cat_repeated). */
 static unsigned _cat_count(const struct rc_run *x)
 {
 	return x->r.base ? reg_catalog(&x->r)->count : 0;
@@ -334,9 +347,10 @@ static void _summary_text(const struct rc_run *x, const struct _totals *t)
 			printf("  %s %llu\n", evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "catalog entities %u from %llu rows (rejected lines %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
+	    "catalog entities %u from %llu rows (rejected lines %llu, rows repeating an id %llu), user tags added %llu, for unknown entities %llu, beyond %d per item %llu\n",
 	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
+	    (unsigned long long)x->cat_repeated,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown, LRN_ITEM_TAGS,
 	    (unsigned long long)x->tags_full);
@@ -365,9 +379,10 @@ static void _summary_json(const struct rc_run *x, const struct _totals *t)
 			    evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
+	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"catalog_repeated_ids\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
 	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
+	    (unsigned long long)x->cat_repeated,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown,
 	    (unsigned long long)x->tags_full);
@@ -440,7 +455,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->input)
 		return rc_usage_err(&o->core, "which FILE?%s", "");
-	if ((rs = rc_check_files(&o->core)) ||
+	if ((rs = rc_check_files(&o->core, o->input)) ||
 	    (rs = rc_check_out(&o->core, o->out)) ||
 	    (rs = rc_check_out(&o->core, o->segments)) ||
 	    (rs = rc_check_out(&o->core, o->features)))

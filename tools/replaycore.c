@@ -81,6 +81,8 @@ void rc_opts_init(struct rc_opts *o, const char *prog, const char *instance)
 	o->prog = prog;
 	o->instance = instance;
 	o->tag_sep = '|';
+	for (int i = 0; i < RC_IN_COUNT; i++)
+		o->spool_fd[i] = -1;
 	lr_options_init(&o->rd);
 	o->rd.prog = prog;
 	lr_map_init(&o->cmap, _cat_fields, RC_C_COUNT);
@@ -95,6 +97,11 @@ void rc_opts_free(struct rc_opts *o)
 	lr_map_free(&o->tmap);
 	free(o->set_argv);
 	o->set_argv = NULL;
+	for (int i = 0; i < RC_IN_COUNT; i++) {
+		if (o->spool_fd[i] >= 0)
+			close(o->spool_fd[i]);
+		o->spool_fd[i] = -1;
+	}
 	o->set_argc = 0;
 }
 
@@ -117,6 +124,44 @@ static int _names(const struct rc_opts *o, const char *flag, const char *v,
 	fprintf(stderr, "%s: %s: '%s' has an empty column name (see --help)\n",
 	    o->prog, flag, v);
 	return CLI_USAGE;
+}
+
+/* A field separator: one byte, or "tab" / "\\t" for a tab (a tab is
+ * awkward to type in a shell). Letters, digits, quotes and line ends would
+ * split the data itself. */
+static int _sep_opt(const struct rc_opts *o, const char *name, const char *v,
+    char *dst)
+{
+	char c = !strcmp(v, "tab") || !strcmp(v, "\\t") ? '\t'
+	    : strlen(v) == 1				? v[0]
+							: 0;
+	if (c &&
+	    (c == '\t' ||
+		(c != '"' && isgraph((unsigned char)c) &&
+		    !isalnum((unsigned char)c)) ||
+		c == ' ')) {
+		*dst = c;
+		return CLI_OK;
+	}
+	fprintf(stderr,
+	    "%s: %s: '%s' is not a field separator: one byte such as ',' ';' '|', or tab as 'tab' or '\\t' (see --help)\n",
+	    o->prog, name, v);
+	return CLI_USAGE;
+}
+
+/* --tz-offset MINUTES: whole minutes east of UTC, -1080..1080 (the +-18 h
+ * evt_build() takes). */
+static int _tz_opt(struct rc_opts *o, const char *v)
+{
+	unsigned long long m;
+	bool neg = v[0] == '-';
+	if (cli_u64(v + neg, 0, 1080, &m))
+		return rc_usage_err(o,
+		    "--tz-offset: '%s' is not whole minutes east of UTC, -1080..1080 (UTC+02:00 is 120, New York in winter -300)",
+		    v);
+	o->rd.assume_tz = true;
+	o->rd.tz_min = neg ? -(int)m : (int)m;
+	return CLI_OK;
 }
 
 /* An option with a value. CLI_OK or CLI_USAGE. */
@@ -153,6 +198,10 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 	else if (!strcmp(name, "--rating"))
 		return lr_map_set(&rd->map, LR_F_RATING, v) ? CLI_USAGE
 							    : CLI_OK;
+	else if (!strcmp(name, "--sep"))
+		return o->sep_set = true, _sep_opt(o, name, v, &rd->sep);
+	else if (!strcmp(name, "--catalog-sep"))
+		return _sep_opt(o, name, v, &o->catalog_sep);
 	else if (!strcmp(name, "--tag-sep"))
 		return strlen(v) == 1
 		    ? (o->tag_sep = v[0], CLI_OK)
@@ -165,6 +214,8 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 		    ? (rd->unit = LR_UNIT_AUTO, CLI_OK)
 		    : rc_usage_err(o, "--time-unit: '%s' is not s, ms or auto",
 			  v);
+	else if (!strcmp(name, "--tz-offset"))
+		return _tz_opt(o, v);
 	else if (!strcmp(name, "--rating-pos"))
 		return (o->rating_set = true,
 			   cli_f64(v, -DBL_MAX, DBL_MAX, &rd->rating_pos))
@@ -189,8 +240,8 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 static const char *const _valued[] = { "--catalog", "--catalog-csv",
 	"--tags-csv", "--type", "--type-map", "--time-format", "--columns",
 	"--catalog-columns", "--map", "--catalog-map", "--tags-map", "--rating",
-	"--tag-sep", "--time-unit", "--rating-pos", "--rating-neg",
-	"--max-events", "--users" };
+	"--tag-sep", "--sep", "--catalog-sep", "--time-unit", "--tz-offset",
+	"--rating-pos", "--rating-neg", "--max-events", "--users" };
 
 int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 {
@@ -249,6 +300,8 @@ int rc_arg(struct rc_opts *o, int argc, char **argv, int *i)
 		o->rd.csv = true;
 	else if (!strcmp(argv[*i], "--quiet"))
 		o->quiet = true;
+	else if (!strcmp(argv[*i], "--assume-utc"))
+		o->rd.assume_tz = true, o->rd.tz_min = 0;
 	else
 		return 0;
 	return 1;
@@ -352,7 +405,84 @@ static bool _mapped(const struct lr_map *m)
 	return false;
 }
 
-int rc_check_files(const struct rc_opts *o)
+/* Standard input can feed one input only: two '-' is said, not read as
+ * one input and an empty other. */
+static int _stdin_twice(const struct rc_opts *o, const char *input,
+    const char *const files[RC_IN_COUNT])
+{
+	static const char *const flag[RC_IN_COUNT] = { "--catalog",
+		"--catalog-csv", "--tags-csv" };
+	const char *first = input && !strcmp(input, "-") ? "the log" : NULL;
+	for (size_t i = 0; i < RC_IN_COUNT; i++) {
+		if (!files[i] || strcmp(files[i], "-"))
+			continue;
+		if (first) {
+			fprintf(stderr,
+			    "%s: '-' (standard input) given to both %s and %s: stdin can feed one of them; give the other a file (see --help)\n",
+			    o->prog, first, flag[i]);
+			return CLI_USAGE;
+		}
+		first = flag[i];
+	}
+	return 0;
+}
+
+/*
+ * A catalog from standard input or a pipe (--catalog <(zcat cat.gz)) is
+ * read twice: once to size the region, once to load it. A pipe can be
+ * read only once, so its bytes (inflated when gzip) are kept in an
+ * unlinked file in $TMPDIR first. CLI_OK, or CLI_USAGE (printed).
+ */
+static int _spool(const struct rc_opts *o, const char *path, int *fd)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s/penchant-catalog-XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	FILE *in;
+	if (lr_open(&in, path, o->prog, NULL))
+		return CLI_USAGE;
+	*fd = mkstemp(tmp);
+	int e = errno;
+	if (*fd >= 0)
+		unlink(tmp);
+	char buf[1 << 16];
+	size_t k;
+	while (*fd >= 0 && (k = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (write(*fd, buf, k) != (ssize_t)k) {
+			e = errno;
+			close(*fd);
+			*fd = -1;
+		}
+	if (lr_close(in, path, o->prog, NULL))
+		return CLI_USAGE;
+	if (*fd < 0) {
+		fprintf(stderr,
+		    "%s: %s is a pipe and is read twice (to size the catalog, then to load it), so it is copied to %s first, which failed: %s (set TMPDIR, or give a file)\n",
+		    o->prog, path, dir && *dir ? dir : "/tmp", strerror(e));
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* Catalog input i (RC_IN_*) from the start: its spooled copy, or the
+ * file. 0, or an error (printed). */
+static int _in_open(const struct rc_opts *o, int i, const char *path, FILE **f)
+{
+	if (o->spool_fd[i] < 0)
+		return lr_open(f, path, o->prog, NULL);
+	int fd =
+	    lseek(o->spool_fd[i], 0, SEEK_SET) == 0 ? dup(o->spool_fd[i]) : -1;
+	if (fd >= 0 && (*f = fdopen(fd, "r")))
+		return 0;
+	fprintf(stderr, "%s: cannot read the copy of %s: %s\n", o->prog, path,
+	    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -EIO;
+}
+
+int rc_check_files(struct rc_opts *o, const char *input)
 {
 	if (o->rd.rating_neg >= o->rd.rating_pos)
 		return rc_usage_err(o,
@@ -376,20 +506,35 @@ int rc_check_files(const struct rc_opts *o)
 	if (!o->catalog_csv && (_mapped(&o->cmap) || o->tag_sep != '|'))
 		return rc_usage_err(o,
 		    "--catalog-map and --tag-sep are for --catalog-csv%s", "");
+	if (o->sep_set && !o->rd.csv && !o->catalog_csv && !o->tags_csv)
+		return rc_usage_err(o,
+		    "--sep is for CSV inputs (--csv, --catalog-csv, --tags-csv)%s",
+		    "");
+	if (o->catalog_sep && !o->catalog_csv && !o->tags_csv)
+		return rc_usage_err(o,
+		    "--catalog-sep is for --catalog-csv and --tags-csv%s", "");
 	if (!o->tags_csv && _mapped(&o->tmap))
 		return rc_usage_err(o, "--tags-map is for --tags-csv%s", "");
-	const char *files[] = { o->catalog, o->catalog_csv, o->tags_csv };
+	const char *files[RC_IN_COUNT] = { o->catalog, o->catalog_csv,
+		o->tags_csv };
+	if (_stdin_twice(o, input, files))
+		return CLI_USAGE;
 	struct stat st;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; i < RC_IN_COUNT; i++) {
 		if (!files[i])
 			continue;
 		errno = EISDIR; /* what a readable directory is told */
-		if (access(files[i], R_OK) ||
-		    (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode))) {
+		if (strcmp(files[i], "-") &&
+		    (access(files[i], R_OK) ||
+			(stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)))) {
 			fprintf(stderr, "%s: cannot open %s: %s\n", o->prog,
 			    files[i], strerror(errno));
 			return CLI_USAGE;
 		}
+		bool plain = strcmp(files[i], "-") &&
+		    stat(files[i], &st) == 0 && S_ISREG(st.st_mode);
+		if (!plain && _spool(o, files[i], &o->spool_fd[i]))
+			return CLI_USAGE;
 	}
 	return CLI_OK;
 }
@@ -436,6 +581,11 @@ void rc_reader_setup(struct rc_opts *o,
 	o->rd.progress_arg = arg;
 }
 
+char rc_catalog_sep(const struct rc_opts *o)
+{
+	return o->catalog_sep ? o->catalog_sep : o->rd.sep;
+}
+
 /* --- reading the log (tools/logread.h) -------------------------------- */
 
 int rc_read_log(struct rc_run *x, const char *path)
@@ -451,11 +601,13 @@ int rc_read_log(struct rc_run *x, const char *path)
 
 /* --- region ----------------------------------------------------------- */
 
-/* Lines of a file (to size the catalog); 0 when it cannot be read. */
-static size_t _count_lines(const struct rc_opts *o, const char *path)
+/* Lines of catalog input i (to size the catalog); 0 when it cannot be
+ * read. */
+static size_t _count_lines(const struct rc_opts *o, int in, const char *path)
 {
 	FILE *f;
-	if (!path || access(path, R_OK) || lr_open(&f, path, o->prog, NULL))
+	if (!path || (o->spool_fd[in] < 0 && access(path, R_OK)) ||
+	    _in_open(o, in, path, &f))
 		return 0;
 	/* Line ends as the readers take them: LF, CRLF, or a lone CR. */
 	char buf[1 << 16], prev = 0;
@@ -480,9 +632,9 @@ void rc_config(const struct rc_opts *o, size_t users, struct cfg *c)
 	c->acceptor_slots = 0;
 	c->profiles_per_shard =
 	    o->users ? o->users : _clampu(users + 16, 1024, 16777216);
-	size_t items =
-	    _count_lines(o, o->catalog) + _count_lines(o, o->catalog_csv);
-	size_t tags = _count_lines(o, o->tags_csv);
+	size_t items = _count_lines(o, RC_IN_CATALOG, o->catalog) +
+	    _count_lines(o, RC_IN_CATALOG_CSV, o->catalog_csv);
+	size_t tags = _count_lines(o, RC_IN_TAGS_CSV, o->tags_csv);
 	c->catalog_capacity = _clampu(items + 16, 16, 4194304);
 	/* Neighbour lists for every catalog item, unless switched off. */
 	if (c->neighbor_items && c->neighbor_items < items + 16)
@@ -582,8 +734,107 @@ static int _text_cells(const struct lr_csv *c, const unsigned *f, unsigned n,
 	return 0;
 }
 
+/* --- repeated ids ----------------------------------------------------- */
+
+static int _seen_grow(struct rc_seen *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 1024;
+	uint64_t *key = calloc(cap, sizeof(*key));
+	uint32_t *line = calloc(cap, sizeof(*line));
+	uint8_t *in = calloc(cap, sizeof(*in));
+	if (!key || !line || !in) {
+		free(key);
+		free(line);
+		free(in);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->line[i])
+			continue;
+		size_t h = s->key[i] & (cap - 1);
+		while (line[h])
+			h = (h + 1) & (cap - 1);
+		key[h] = s->key[i];
+		line[h] = s->line[i];
+		in[h] = s->in[i];
+	}
+	free(s->key);
+	free(s->line);
+	free(s->in);
+	s->key = key;
+	s->line = line;
+	s->in = in;
+	s->cap = cap;
+	return 0;
+}
+
+/* A catalog row of id loaded from line lineno of the current input:
+ * counts it in x->cat_repeated when an earlier row had the id. */
+static void _seen_row(struct rc_run *x, const char *id, size_t len,
+    size_t lineno)
+{
+	struct rc_seen *s = &x->seen;
+	if (s->oom || ((s->n + 1) * 2 > s->cap && _seen_grow(s))) {
+		s->oom = true;
+		return;
+	}
+	uint64_t key = evt_entity_key(id, len);
+	size_t h = key & (s->cap - 1);
+	for (; s->line[h]; h = (h + 1) & (s->cap - 1)) {
+		if (s->key[h] != key)
+			continue;
+		if (!x->cat_repeated++) {
+			snprintf(s->id, sizeof(s->id), "%.*s",
+			    (int)(len < sizeof(s->id) - 1 ? len
+							  : sizeof(s->id) - 1),
+			    id);
+			s->in0 = s->in[h];
+			s->line0 = s->line[h];
+			s->in1 = s->cur;
+			s->line1 = (uint32_t)lineno;
+		}
+		return;
+	}
+	s->key[h] = key;
+	s->line[h] = lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)lineno;
+	s->in[h] = (uint8_t)s->cur;
+	s->n++;
+}
+
+static void _seen_json(void *arg, const char *id, size_t len, size_t lineno)
+{
+	_seen_row(arg, id, len, lineno);
+}
+
+static const char *_in_path(const struct rc_opts *o, int in)
+{
+	return in == RC_IN_CATALOG ? o->catalog : o->catalog_csv;
+}
+
+/* Once: the rows that replaced an earlier row of the same id. A long
+ * format file (one property per row) read as one item per row gives
+ * each item its last row only, which is rarely what was meant. */
+static void _seen_warn(const struct rc_run *x)
+{
+	const struct rc_seen *s = &x->seen;
+	if (!x->cat_repeated)
+		return;
+	fprintf(stderr,
+	    "%s: warning: %llu catalog rows repeat the id of an earlier row and replace it (the last row wins); the first: id '%s' at %s:%u, again at %s:%u\n",
+	    x->o->prog, (unsigned long long)x->cat_repeated, s->id,
+	    _in_path(x->o, s->in0), s->line0, _in_path(x->o, s->in1), s->line1);
+}
+
+static void _seen_free(struct rc_seen *s)
+{
+	free(s->key);
+	free(s->line);
+	free(s->in);
+	memset(s, 0, sizeof(*s));
+}
+
 /* One catalog CSV row into the catalog. 0, -EINVAL (err), -ENOSPC. */
-static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
+static int _cat_row(struct rc_run *x, const struct lr_csv *c, char *err,
     size_t errlen)
 {
 	const struct reg *r = &x->r;
@@ -622,6 +873,8 @@ static int _cat_row(const struct rc_run *x, const struct lr_csv *c, char *err,
 		rc = cat_put(r, evt_entity_key(id.p, id.len), &it);
 	if (rc == -ENOSPC)
 		snprintf(err, errlen, "catalog or name table full");
+	if (!rc)
+		_seen_row(x, id.p, id.len, c->recline);
 	return rc;
 }
 
@@ -664,13 +917,17 @@ enum _csv_kind { _CATALOG, _TAGS };
 static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 {
 	FILE *f;
-	if (lr_open(&f, path, x->o->prog, NULL))
+	if (_in_open(x->o,
+		kind == _CATALOG ? RC_IN_CATALOG_CSV : RC_IN_TAGS_CSV, path,
+		&f))
 		return CLI_USAGE;
 	struct lr_csv c;
 	const struct lr_map *m = kind == _CATALOG ? &x->o->cmap : &x->o->tmap;
 	char err[300];
+	uint64_t shown = 0; /* rejected rows of this file */
 	int rc = lr_csv_open_named(&c, f, path, m,
-		     kind == _CATALOG ? x->o->catalog_columns : NULL, NULL)
+		     kind == _CATALOG ? x->o->catalog_columns : NULL,
+		     rc_catalog_sep(x->o), NULL)
 	    ? CLI_USAGE
 	    : CLI_OK;
 	/* Required columns (the id; for tags the tag too), named or not. */
@@ -693,7 +950,9 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 		if (k == -ENOMEM) {
 			rc = CLI_USAGE;
 		} else if (k < 0) {
-			fprintf(stderr, "%s:%zu: %s\n", path, c.recline, err);
+			if (++shown <= LR_SHOWN_REJECTS)
+				fprintf(stderr, "%s:%zu: %s\n", path, c.recline,
+				    err);
 			x->cat_rejected++;
 			if (k == -ENOSPC)
 				rc = CLI_USAGE;
@@ -702,16 +961,23 @@ static int _load_csv(struct rc_run *x, const char *path, enum _csv_kind kind)
 		}
 	}
 	lr_csv_free(&c);
+	if (shown > LR_SHOWN_REJECTS)
+		fprintf(stderr,
+		    "%s: %llu more rejected lines not shown (the first %d are; counts are exact)\n",
+		    path, (unsigned long long)(shown - LR_SHOWN_REJECTS),
+		    LR_SHOWN_REJECTS);
 	return lr_close(f, path, x->o->prog, NULL) ? CLI_USAGE : rc;
 }
 
 static int _load_json_catalog(struct rc_run *x, const char *path)
 {
 	FILE *f;
-	if (lr_open(&f, path, x->o->prog, NULL))
+	if (_in_open(x->o, RC_IN_CATALOG, path, &f))
 		return CLI_USAGE;
 	unsigned loaded = 0, failed = 0;
-	int rc = cli_catalog_load_stream(&x->r, f, path, &loaded, &failed);
+	x->seen.cur = RC_IN_CATALOG;
+	int rc = cli_catalog_load_seen(&x->r, f, path, &loaded, &failed,
+	    _seen_json, x);
 	x->cat_loaded += loaded;
 	x->cat_rejected += failed;
 	return lr_close(f, path, x->o->prog, NULL) == 0 && rc == 0 ? CLI_OK
@@ -731,11 +997,14 @@ int rc_load_catalog(struct rc_run *x)
 	int rc = CLI_OK;
 	if (o->catalog)
 		rc = _load_json_catalog(x, o->catalog);
+	x->seen.cur = RC_IN_CATALOG_CSV;
 	if (rc == CLI_OK && o->catalog_csv)
 		rc = _load_csv(x, o->catalog_csv, _CATALOG);
 	if (rc == CLI_OK && o->tags_csv)
 		rc = _load_csv(x, o->tags_csv, _TAGS);
 	cat_unlock(&x->r);
+	_seen_warn(x);
+	_seen_free(&x->seen);
 	return rc;
 }
 

@@ -42,6 +42,14 @@ enum rc_cfield {
 };
 enum rc_tfield { RC_T_ENTITY = 0, RC_T_TAG, RC_T_COUNT };
 
+/* The catalog inputs: --catalog, --catalog-csv, --tags-csv. */
+enum rc_input {
+	RC_IN_CATALOG = 0,
+	RC_IN_CATALOG_CSV,
+	RC_IN_TAGS_CSV,
+	RC_IN_COUNT
+};
+
 /*
  * The options every offline command takes: the reader's (rd; its map is
  * --map), the catalog files, the limits and the settings. Start with
@@ -52,6 +60,14 @@ struct rc_opts {
 	const char *catalog, *catalog_csv, *tags_csv;
 	const char *catalog_columns; /* --catalog-columns: no header row */
 	char tag_sep;		     /* --tag-sep ('|') */
+	/* --catalog-sep: fields of the catalog and tags CSV (0: as --sep,
+	 * rd.sep); see rc_catalog_sep() */
+	char catalog_sep;
+	bool sep_set; /* --sep given */
+	/* Catalog inputs that are stdin ('-') or a pipe, copied by
+	 * rc_check_files() to an unlinked temporary file (they are read
+	 * twice: to size the region, then to load it); -1: read the path. */
+	int spool_fd[RC_IN_COUNT];
 	unsigned users; /* --users: profile capacity, 0 = the users seen */
 	bool quiet;	/* --quiet */
 	struct lr_options rd;
@@ -79,6 +95,8 @@ void rc_opts_free(struct rc_opts *o);
  * argv[*i] as one of the shared options: --csv, --map, --time-unit,
  * --type, --rating, --rating-pos, --rating-neg, --catalog,
  * --catalog-csv, --catalog-map, --tag-sep, --tags-csv, --tags-map,
+ * --sep CHAR (every CSV input), --catalog-sep CHAR (catalog and tags),
+ * --tz-offset MINUTES, --assume-utc,
  * --max-events, --users, --quiet, and the settings (--config FILE,
  * --NAME=VALUE, --NAME VALUE, --NAME / --no-NAME for booleans), which
  * are collected in order. Returns 1 when it was one (*i then past its
@@ -99,9 +117,18 @@ int rc_setting(struct rc_opts *o, int argc, char **argv, int *i);
  * as penchantd does. CLI_OK or CLI_USAGE (printed). */
 int rc_apply_settings(struct rc_opts *o);
 
-/* The rating thresholds are ordered and the catalog files readable.
- * CLI_OK or CLI_USAGE (printed). */
-int rc_check_files(const struct rc_opts *o);
+/* The field separator of the catalog and tags CSV files: --catalog-sep,
+ * else --sep (',' by default). */
+char rc_catalog_sep(const struct rc_opts *o);
+
+/*
+ * The rating thresholds are ordered and the catalog files readable. At
+ * most one of the log (input, may be NULL) and the catalog files is '-'
+ * (stdin). A catalog file that is stdin or not a regular file (a pipe:
+ * --catalog <(zcat c.gz)) is copied here to an unlinked file in $TMPDIR
+ * (o->spool_fd), since it is read twice. CLI_OK or CLI_USAGE (printed).
+ */
+int rc_check_files(struct rc_opts *o, const char *input);
 
 /*
  * "PROG: " fmt (with arg) " (see --help)" on stderr; returns CLI_USAGE.
@@ -135,10 +162,27 @@ void rc_reader_setup(struct rc_opts *o,
     void (*progress)(void *, uint64_t, uint64_t, uint64_t), void *arg);
 
 /* One run: a log, a region, the catalog in it. Zero it, set o. */
+/* Catalog rows seen by id, to find rows that repeat an id (the last row
+ * wins; the first repeat is named in a warning). */
+struct rc_seen {
+	uint64_t *key;
+	uint32_t *line; /* line of the key's first row; 0: a free slot */
+	uint8_t *in;	/* its input (enum rc_input) */
+	size_t n, cap;	/* cap: a power of two */
+	int cur;	/* the input being loaded */
+	/* the first repeat: id (cut), its first row, the repeating row */
+	char id[48];
+	int in0, in1;
+	uint32_t line0, line1;
+	bool oom; /* out of memory: counting stopped */
+};
+
 struct rc_run {
 	const struct rc_opts *o;
 	struct lr_log log;
 	uint64_t cat_loaded, cat_rejected, tags_added, tags_unknown, tags_full;
+	uint64_t cat_repeated; /* catalog rows whose id an earlier row had */
+	struct rc_seen seen;
 	struct reg r;
 	pen_t *p;
 	char instance[40];
@@ -162,7 +206,10 @@ void rc_config(const struct rc_opts *o, size_t users, struct cfg *c);
 int rc_open_region(struct rc_run *x, const char *prefix, const struct cfg *c);
 
 /* Loads --catalog, --catalog-csv and --tags-csv (in that order) under the
- * catalog writer lock, counting into x. CLI_OK or CLI_USAGE. */
+ * catalog writer lock, counting into x. Rows that repeat an id of an
+ * earlier row (of either catalog file) replace it and are counted
+ * (x->cat_repeated); the first is named once on stderr. CLI_OK or
+ * CLI_USAGE. */
 int rc_load_catalog(struct rc_run *x);
 
 /* Event-time order, input order among equal times. */

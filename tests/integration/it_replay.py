@@ -11,6 +11,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -299,6 +300,54 @@ def part_small(pen, d):
           and ps["1"]["unknown_entity"] == 0 and
           sorted(c["name"] for c in ps["1"]["categories"]) == ["7", "8"],
           "a headerless log with its own verbs and catalog\n" + p.stderr)
+    # a tab-separated check-in dump (Foursquare's): --sep tab, no header,
+    # the log its own catalog; quotes are text in TSV
+    tsv = os.path.join(d, "checkins.txt")
+    with open(tsv, "w") as f:
+        f.write("1\tv1\tBar \"Nine\"\t-240\tThu Jan 01 02:00:00 +0200 2026\n"
+                "1\tv2\tPark\t-240\tThu Jan 01 03:00:00 +0200 2026\n"
+                "2\tv1\tBar \"Nine\"\t-240\tThu Jan 01 04:00:00 +0200 2026\n")
+    tcols = "user_id,venue,cat,tz_offset,ts"
+    targs = ["--csv", "--columns", tcols, "--map",
+             "entity_id=venue,timestamp=ts", "--type", "rsvp",
+             "--time-format", "%a %b %d %H:%M:%S %z %Y"]
+    p = replay(pen, [tsv] + targs + ["--summary"])
+    check(p.returncode == 1 and "checkins.txt:2: 1 field, --columns names 5 "
+          "(no ',' in it, but a tab: try --sep tab)" in p.stderr,
+          "a TSV read with ',' names --sep tab\n" + p.stderr[:300])
+    for sep in ("tab", "\\t", "\t"):
+        p = replay(pen, [tsv] + targs + [
+            "--sep", sep, "--catalog-csv", tsv, "--catalog-columns", tcols,
+            "--catalog-map", "id=venue,category=cat", "--summary", "--json"])
+        s = json.loads(p.stdout or "{}")
+        check(p.returncode == 0 and s.get("events_applied") == 3 and
+              s.get("catalog") == 2 and s.get("unknown_entity") == 0,
+              "--sep %r reads a TSV log and catalog\n%s" % (sep, p.stderr))
+    semi = os.path.join(d, "semi.csv")
+    with open(semi, "w") as f:
+        f.write("id;category\nv1;bar\nv2;park\n")
+    p = replay(pen, [tsv] + targs + [
+        "--sep", "tab", "--catalog-csv", semi, "--catalog-sep", ";",
+        "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(p.returncode == 0 and s.get("catalog") == 2 and
+          s.get("unknown_entity") == 0,
+          "--catalog-sep: a ';' catalog with a tab log\n" + p.stderr)
+    for args, what in (
+            (["--sep", "ab"], "--sep: 'ab' is not a field separator"),
+            (["--sep", ""], "--sep: '' is not a field separator"),
+            (["--sep", "x"], "--sep: 'x' is not a field separator"),
+            (["--sep", "7"], "--sep: '7' is not a field separator"),
+            (["--sep", '"'], "is not a field separator"),
+            (["--sep", "\n"], "is not a field separator"),
+            (["--sep", "tabs"], "--sep: 'tabs' is not a field separator"),
+            (["--catalog-sep", ";;"], "--catalog-sep: ';;' is not"),
+            (["--sep"], "--sep needs a value"),
+    ):
+        p = replay(pen, [tsv] + targs + args)
+        check(p.returncode == 2 and what in p.stderr,
+              "usage error %r: '%s' (%d: %s)"
+              % (args, what, p.returncode, p.stderr.strip()[:160]))
     tf = os.path.join(d, "tf.csv")
     with open(tf, "w") as f:
         f.write("who,venue,at\nu1,v1,Thu Jan 01 02:00:00 +0200 2026\n"
@@ -310,9 +359,45 @@ def part_small(pen, d):
                      out])
     q = json.loads(open(out).readline()) if p.returncode == 1 else {}
     check(p.returncode == 1 and q.get("first_ms") == T0 * 1000 and
-          "tf.csv:3: bad_time: timestamp (not %a %b" in p.stderr,
+          "tf.csv:3: bad_time: timestamp 'yesterday' (not %a %b"
+          in p.stderr,
           "--time-format reads the log's times, refuses others by line\n"
           + p.stderr)
+    # ISO times without a zone: refused naming the value and the flag,
+    # read with --tz-offset / --assume-utc; "+hhmm" offsets always
+    iso = os.path.join(d, "iso.csv")
+    with open(iso, "w") as f:
+        f.write("user_id,entity_id,timestamp\nu1,e1,2026-01-01T02:00:00\n"
+                "u1,e2,2026-01-01T03:00:00+0100\n")
+    p = replay(pen, [iso, "--csv", "--type", "view", "--summary"])
+    check(p.returncode == 1 and "events applied 1" in p.stdout and
+          "iso.csv:2: bad_time: timestamp '2026-01-01T02:00:00' has no UTC "
+          "offset: say how to read such times (--tz-offset MINUTES, or "
+          "--assume-utc)" in p.stderr,
+          "a time without a zone names the flag\n" + p.stderr)
+    firsts = {}
+    for extra in (["--assume-utc"], ["--tz-offset", "0"],
+                  ["--tz-offset", "120"], ["--tz-offset=-60"]):
+        out = os.path.join(d, "iso.jsonl")
+        p = replay(pen, [iso, "--csv", "--type", "view", "--out", out]
+                   + extra)
+        q = json.loads(open(out).readline()) if p.returncode == 0 else {}
+        firsts[" ".join(extra)] = q.get("first_ms")
+    check(firsts == {"--assume-utc": (T0 + 7200) * 1000,
+                     "--tz-offset 0": (T0 + 7200) * 1000,
+                     "--tz-offset 120": T0 * 1000,
+                     "--tz-offset=-60": (T0 + 7200) * 1000},
+          "--tz-offset / --assume-utc read times without a zone: %r"
+          % firsts)
+    for bad in ("x", "", "1.5", "1081", "-1081", "+60", "60m", "--5"):
+        p = replay(pen, [iso, "--csv", "--type", "view",
+                         "--tz-offset=" + bad])
+        check(p.returncode == 2 and "--tz-offset: '%s' is not whole "
+              "minutes" % bad in p.stderr,
+              "--tz-offset %r refused: %s" % (bad, p.stderr.strip()))
+    p = replay(pen, [iso, "--csv", "--type", "view", "--tz-offset"])
+    check(p.returncode == 2 and "--tz-offset needs a value" in p.stderr,
+          "--tz-offset without a value")
     p = replay(pen, [shop, "--csv", "--columns", "user_id,item,cat,b,ts",
                      "--map", "entity_id=item,timestamp=ts", "--type", "pv",
                      "--type-map", "pv=view", "--summary"], 0)
@@ -334,6 +419,8 @@ def part_small(pen, d):
             (["--catalog-map", "id=x"], "are for --catalog-csv"),
             (["--tag-sep", ";"], "are for --catalog-csv"),
             (["--tags-map", "tag=t"], "--tags-map is for --tags-csv"),
+            (["--sep", ";"], "--sep is for CSV inputs"),
+            (["--catalog-sep", ";"], "--catalog-sep is for --catalog-csv"),
     ):
         p = replay(pen, [log] + args)
         check(p.returncode == 2 and what in p.stderr,
@@ -352,6 +439,61 @@ def part_small(pen, d):
           json.loads(p.stdout)["catalog_rejected"] == 2,
           "catalog cells that are not text are refused by line\n"
           + p.stderr)
+
+    # a catalog from a pipe or stdin is read twice (sized, then loaded):
+    # every row arrives, not "0 from 0 rows"
+    catcsv = os.path.join(d, "pipecat.csv")
+    with open(catcsv, "w") as f:
+        f.write("id,category\n" + "".join("p%d,c%d\n" % (i, i % 3)
+                                           for i in range(40)))
+    for how, extra, stdin in (
+            ("--catalog <(cat)", ["--catalog", "<(cat \"$1\")"], None),
+            ("--catalog -", ["--catalog", "-"], open(cat, "rb").read()),
+            ("--catalog - (gzip)", ["--catalog", "-"],
+             gzip.compress(open(cat, "rb").read())),
+            ("--catalog-csv <(cat)",
+             ["--catalog-csv", "<(cat \"$2\")"], None),
+            ("--catalog-csv -", ["--catalog-csv", "-"],
+             open(catcsv, "rb").read())):
+        script = 'exec "$0" replay --quiet "$3" --summary --json ' + \
+            " ".join(extra)
+        p = subprocess.run(["bash", "-c", script, pen, cat, catcsv, log],
+                           input=stdin, capture_output=True)
+        s = json.loads(p.stdout or b"{}")
+        want = 40 if "csv" in how else 2
+        check(s.get("catalog") == want and s.get("catalog_rows") == want,
+              "%s loads every row (%r)\n%s" % (how, s.get("catalog"),
+                                                p.stderr[-300:]))
+    for args, what in (
+            (["-", "--catalog", "-"], "given to both the log and --catalog"),
+            ([log, "--catalog-csv", "-", "--tags-csv", "-"],
+             "given to both --catalog-csv and --tags-csv")):
+        p = subprocess.run([pen, "replay", "--quiet"] + args,
+                           input="", capture_output=True, text=True)
+        check(p.returncode == 2 and what in p.stderr,
+              "two '-' are refused: %s" % p.stderr.strip())
+
+    # a wrong separator rejects every row: 20 are shown, then one line
+    # for the rest, in the log and the catalogs alike; counts stay exact
+    many = os.path.join(d, "many_bad.csv")
+    with open(many, "w") as f:
+        f.write("".join("u%d;e1;view;%d\n" % (i, T0) for i in range(30)))
+    manyj = os.path.join(d, "many_bad.jsonl")
+    with open(manyj, "w") as f:
+        f.write("".join("not json %d\n" % i for i in range(30)))
+    p = replay(pen, [many, "--csv", "--columns",
+                     "user_id,entity_id,event_type,timestamp",
+                     "--catalog-csv", many, "--catalog-columns", "id,x",
+                     "--catalog", manyj, "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(p.returncode == 1 and s.get("rejected_lines") == 30 and
+          s.get("catalog_rejected") == 60 and
+          len(re.findall(r"many_bad\.csv:\d", p.stderr)) == 40 and
+          len(re.findall(r"many_bad\.jsonl:\d", p.stderr)) == 20 and
+          p.stderr.count("%s: 10 more rejected lines not shown (the first "
+                         "20 are; counts are exact)" % many) == 2 and
+          "%s: 10 more rejected lines not shown" % manyj in p.stderr,
+          "rejected lines shown up to 20 a file\n" + p.stderr[-600:])
 
     # a catalog with lone-CR line ends is sized by its real lines
     crc = os.path.join(d, "catcr.csv")
@@ -386,10 +528,38 @@ def part_small(pen, d):
                      "user_id=who,entity_id=venue,timestamp=when",
                      "--catalog-csv", selfc, "--catalog-map",
                      "id=venue,category=kind,tags=kind", "--summary"], 0)
-    check(p.returncode == 0 and "catalog entities 2 from 4 rows" in p.stdout
+    check(p.returncode == 0 and "catalog entities 2 from 4 rows "
+          "(rejected lines 0, rows repeating an id 2)" in p.stdout
           and "Arts & Crafts Store (Independent Makers)" in p.stdout,
           "distinct catalog entities, full names in the summary\n"
           + p.stdout)
+    check(p.stderr.count("warning:") == 1 and
+          "warning: 2 catalog rows repeat the id of an earlier row and "
+          "replace it (the last row wins); the first: id 'v1' at %s:2, "
+          "again at %s:4" % (selfc, selfc) in p.stderr,
+          "repeated catalog ids are said once, with the lines\n" + p.stderr)
+
+    # a long-format property file (one property per row) as a catalog:
+    # the last row of each id wins, and the repeats are counted; ids of
+    # the JSON catalog repeated by the CSV one count too
+    props = os.path.join(d, "props.csv")
+    with open(props, "w") as f:
+        f.write("itemid,property,value\ne1,categoryid,7\ne1,available,1\n"
+                "e9,categoryid,8\n")
+    p = replay(pen, [log, "--catalog", cat, "--catalog-csv", props,
+                     "--catalog-map", "id=itemid,category=value",
+                     "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(s.get("catalog") == 3 and s.get("catalog_rows") == 5 and
+          s.get("catalog_repeated_ids") == 2 and
+          "the first: id 'e1' at %s:1, again at %s:2" % (cat, props)
+          in p.stderr,
+          "repeated ids across catalog files are counted (%r)\n%s"
+          % (s.get("catalog_repeated_ids"), p.stderr[-300:]))
+    p = replay(pen, [log, "--catalog", cat, "--summary", "--json"])
+    s = json.loads(p.stdout or "{}")
+    check(s.get("catalog_repeated_ids") == 0 and "warning" not in p.stderr,
+          "no repeats, no warning")
 
 
 # --- (2) MovieLens ----------------------------------------------------------

@@ -44,7 +44,11 @@ static void parse_time(void)
 		{ "%H%%f", "00%f", 0, 0 }, /* a literal %f is no fraction */
 		{ "%Y%m%d", "20240102", 0, 1704153600000LL },
 		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01.", -EINVAL, 0 },
-		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01", -EINVAL, 0 },
+		/* a missing fraction is none (with its '.' or ',') */
+		{ "%Y-%m-%d %H:%M:%S.%f", "2026-01-01 00:00:01", 0, T0 + 1000 },
+		{ "%H:%M:%S,%f", "00:00:01", 0, 1000 },
+		{ "%H:%M:%S,%f", "00:00:01,25", 0, 1250 },
+		{ "%H:%M:%S,%f", "00:00:01,", -EINVAL, 0 },
 		{ "%Y-%m-%d %H:%M:%S.%f UTC", "2026-01-01 00:00:01.5 GMT",
 		    -EINVAL, 0 },
 		{ "%Y-%m-%d %H:%M:%S", "2026-01-01 00:00:00x", -EINVAL, 0 },
@@ -189,8 +193,10 @@ static void time_format_read(void)
 	CHECK_EQ_INT(log.ev.n, 1);
 	CHECK_EQ_INT(lr_event(&log, 0)->time_ms, T0);
 	CHECK(lt_same(msgs,
-	    "LOG:3: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"
-	    "LOG:4: bad_time: timestamp (not %a %b %d %H:%M:%S %z %Y)\n"));
+	    "LOG:3: bad_time: timestamp '2026-01-01T00:00:00Z' (not %a %b %d "
+	    "%H:%M:%S %z %Y)\n"
+	    "LOG:4: bad_time: timestamp '1767225600' (not %a %b %d %H:%M:%S "
+	    "%z %Y)\n"));
 	free(msgs);
 	lr_log_free(&log);
 	/* with a format, an all-digit cell is read by it, not as a number
@@ -239,7 +245,7 @@ static void columns(void)
 	CHECK_EQ_INT(log.ev.n, 2); /* the first line is data */
 	CHECK_EQ_INT(lr_event(&log, 1)->type, EVT_CLICK);
 	CHECK_EQ_INT(lr_event(&log, 1)->time_ms, T0 + 1000);
-	CHECK(lt_same(msgs, "LOG:3: 4 fields, the header has 5\n"));
+	CHECK(lt_same(msgs, "LOG:3: 4 fields, --columns names 5\n"));
 	free(msgs);
 	lr_log_free(&log);
 	/* a mapped column the list lacks, an empty name */
@@ -247,8 +253,7 @@ static void columns(void)
 	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs),
 	    -EINVAL);
 	CHECK(lt_same(msgs,
-	    "LOG:0: no column 'ts' (for timestamp) in the "
-	    "header\n"));
+	    "LOG: no column 'ts' (for timestamp) in --columns\n"));
 	free(msgs);
 	lr_log_free(&log);
 	o.columns = "who,,item";
@@ -261,6 +266,169 @@ static void columns(void)
 	lr_options_free(&o);
 }
 
+/* --sep: any one byte; a tab means tab-separated values (quotes are
+ * text); a row of one field where more were expected names the
+ * separator the row seems to use. */
+static void separators(void)
+{
+	struct lr_options o;
+	struct lr_log log;
+	char *msgs;
+	lr_options_init(&o);
+	o.csv = true;
+	o.sep = ';';
+	const char *semi = "user_id;entity_id;event_type;timestamp\n"
+			   "u;\"e;1\";view;1767225600\n"
+			   "u,e,view,1767225600\n";
+	CHECK_EQ_INT(lt_read(semi, strlen(semi), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 1);
+	CHECK(lt_same(msgs,
+	    "LOG:3: 1 field, the header has 4 (no ';' in it, but a ',': try "
+	    "--sep ',')\n"));
+	free(msgs);
+	lr_log_free(&log);
+
+	/* tab: quotes are text, a headerless file says --columns */
+	o.sep = '\t';
+	o.columns = "user_id,entity_id,event_type,timestamp";
+	const char *tsv = "u\tSong \"Live\"\tview\t1767225600\n"
+			  "u\tx\"\tview\t1767225601\n"
+			  "u;e;view;1767225600\n";
+	CHECK_EQ_INT(lt_read(tsv, strlen(tsv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 2);
+	CHECK(lt_same(msgs,
+	    "LOG:3: 1 field, --columns names 4 (no tab in it, but a ';': try "
+	    "--sep ';')\n"));
+	free(msgs);
+	lr_log_free(&log);
+
+	/* the default ',' on a tab-separated file: every row says --sep tab,
+	 * and a header of one column too */
+	o.sep = ',';
+	CHECK_EQ_INT(lt_read(tsv, strlen(tsv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 0);
+	CHECK(lt_same(msgs,
+	    "LOG:1: column 1: quote inside an unquoted field (quote the "
+	    "field, double the quote) (no ',' in it, but a tab: try --sep "
+	    "tab)\n"
+	    "LOG:2: column 1: quote inside an unquoted field (quote the "
+	    "field, double the quote) (no ',' in it, but a tab: try --sep "
+	    "tab)\n"
+	    "LOG:3: 1 field, --columns names 4 (no ',' in it, but a ';': try "
+	    "--sep ';')\n"));
+	free(msgs);
+	lr_log_free(&log);
+	o.columns = NULL;
+	CHECK_EQ_INT(lr_map_parse(&o.map, "user_id=who", "P", "--map", NULL),
+	    0);
+	const char *th = "who\tentity_id\n1\t2\n";
+	CHECK_EQ_INT(lt_read(th, strlen(th), false, &o, &log, &msgs), -EINVAL);
+	CHECK(lt_same(msgs,
+	    "LOG:1: no column 'who' (for user_id) in the header (no ',' in "
+	    "it, but a tab: try --sep tab)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	/* one field with no other separator in it */
+	o.sep = '|';
+	const char *one = "who|entity_id|event_type|timestamp\nlonely\n";
+	CHECK_EQ_INT(lt_read(one, strlen(one), false, &o, &log, &msgs), 0);
+	CHECK(lt_same(msgs,
+	    "LOG:2: 1 field, the header has 4 (no '|' in it: another "
+	    "separator? see --sep)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	lr_options_free(&o);
+}
+
+/* ISO 8601 offsets without a colon; times with no offset only when the
+ * user says how to read them; a bad_time names the value, escaped. */
+static void iso_times(void)
+{
+	struct lr_options o;
+	struct lr_log log;
+	char *msgs;
+	lr_options_init(&o);
+	o.csv = true;
+	const char *csv =
+	    "user_id,entity_id,event_type,timestamp\n"
+	    "u,e,view,2026-01-01T01:00:00+0100\n"
+	    "u,e,view,2026-01-01 01:00:00.5 +01\n"
+	    "u,e,view,2025-12-31T19:00:00-05:00\n"
+	    "u,e,view,2026-01-01T00:00:00\n"
+	    "u,e,view,\"tomorrow\x01 at noon, or maybe the day after "
+	    "that\"\n";
+	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 3);
+	CHECK_EQ_INT(lr_event(&log, 0)->time_ms, T0);
+	CHECK_EQ_INT(lr_event(&log, 0)->tz_offset_min, 60);
+	CHECK_EQ_INT(lr_event(&log, 1)->time_ms, T0 + 500);
+	CHECK_EQ_INT(lr_event(&log, 2)->tz_offset_min, -300);
+	CHECK(lt_same(msgs,
+	    "LOG:5: bad_time: timestamp '2026-01-01T00:00:00' has no UTC "
+	    "offset: say how to read such times (--tz-offset MINUTES, or "
+	    "--assume-utc)\n"
+	    "LOG:6: bad_time: timestamp 'tomorrow\\x01 at noon, or maybe the day "
+	    "afte...' is not RFC 3339 (expected four-digit year) (name the log's "
+	    "format: --time-format '%Y-%m-%d %H:%M:%S', or --time-unit s|ms "
+	    "for numbers)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	/* UTC+02:00 for times without a zone, ISO and --time-format alike */
+	o.assume_tz = true;
+	o.tz_min = 120;
+	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 4);
+	CHECK_EQ_INT(lr_event(&log, 3)->time_ms, T0 - 7200000);
+	CHECK_EQ_INT(lr_event(&log, 3)->tz_offset_min, 120);
+	free(msgs);
+	lr_log_free(&log);
+	o.time_format = "%Y-%m-%d %H:%M";
+	const char *f = "user_id,entity_id,event_type,timestamp\n"
+			"u,e,view,2026-01-01 02:00\n";
+	CHECK_EQ_INT(lt_read(f, strlen(f), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.ev.n, 1);
+	CHECK_EQ_INT(log.ev.n ? lr_event(&log, 0)->time_ms : 0, T0);
+	free(msgs);
+	lr_log_free(&log);
+	lr_options_free(&o);
+}
+
+/* A file of bad lines prints the first max_shown, then one line for the
+ * rest; the counts stay exact. 0 prints them all. */
+static void shown_cap(void)
+{
+	struct lr_options o;
+	struct lr_log log;
+	char *msgs;
+	lr_options_init(&o);
+	CHECK_EQ_INT(o.max_shown, LR_SHOWN_REJECTS);
+	o.csv = true;
+	char text[4096] = "user_id,entity_id,event_type,timestamp\n";
+	for (int i = 0; i < 25; i++)
+		strcat(text, "u\te\tview\t1767225600\n");
+	strcat(text, "u,e,view,1767225600\n");
+	CHECK_EQ_INT(lt_read(text, strlen(text), false, &o, &log, &msgs), 0);
+	CHECK_EQ_INT(log.rejected_lines, 25);
+	CHECK_EQ_INT(log.rejected[EVT_R_MALFORMED], 25);
+	CHECK_EQ_INT(log.ev.n, 1);
+	size_t lines = 0;
+	for (const char *p = msgs; *p; p++)
+		lines += *p == '\n';
+	CHECK_EQ_INT(lines, LR_SHOWN_REJECTS + 1);
+	CHECK(strstr(msgs, "LOG:21: 1 field") && !strstr(msgs, "LOG:22:"));
+	CHECK(strstr(msgs,
+	    "\nLOG: 5 more rejected lines not shown (the first 20 are; counts "
+	    "are exact)\n"));
+	free(msgs);
+	lr_log_free(&log);
+	o.max_shown = 0;
+	CHECK_EQ_INT(lt_read(text, strlen(text), false, &o, &log, &msgs), 0);
+	CHECK(strstr(msgs, "LOG:26: 1 field") && !strstr(msgs, "not shown"));
+	free(msgs);
+	lr_log_free(&log);
+	lr_options_free(&o);
+}
+
 int main(void)
 {
 	parse_time();
@@ -268,5 +436,8 @@ int main(void)
 	type_map_read();
 	time_format_read();
 	columns();
+	separators();
+	shown_cap();
+	iso_times();
 	return check_done("logread_adapt");
 }

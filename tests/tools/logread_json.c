@@ -50,7 +50,9 @@ static void garbage(void)
 	    "LOG:2: malformed: byte 0: expected a value (true, false, null, a number, a string, an array or an object), got 't'\n"
 	    "LOG:6: missing_type: event_type\n"
 	    "LOG:7: not_map: byte 0: expected an object, got array\n"
-	    "LOG:8: bad_time: timestamp\n"
+	    "LOG:8: bad_time: timestamp '2026-13-45T00:00:00Z' is not RFC "
+	    "3339 (month out of range) (name the log's format: --time-format "
+	    "'%Y-%m-%d %H:%M:%S')\n"
 	    "LOG:9: bad_field_type: dwell_ms\n"
 	    "LOG:11: malformed: byte 35: expected ',' or '}' in an object, got end of input\n"));
 	CHECK_EQ_INT(log.lines, 11);
