@@ -412,6 +412,8 @@ int bsh_learn_reference(char *err, size_t errlen)
 	e.type = EVT_VIEW;
 	e.time_ms = _T0_MS + LRN_DAY_MS;
 	lrn_apply(&p, &prm, &e, &it);
+	/* as readers see it: weights as of the last event */
+	lrn_settle(&p, &prm, sizeof(p));
 	const double want = 0.2 * 0.95 + 0.01;
 	unsigned found = 0;
 	for (unsigned i = 0; i < LRN_TAGS; i++) {
