@@ -49,9 +49,21 @@ def scan(path, key):
 
 
 def part_erase(daemon, pen, d):
-    now = int(time.time() * 1000) - 3600000
+    # alice's last event 50 minutes into its hour: profiles are kept as
+    # of the hour's start and read as of the last event (the export's
+    # snapshot half must read the same as the live one)
+    hour = 3600000
+    now = (int(time.time() * 1000) - 2 * hour) // hour * hour \
+        + 50 * 60000 - 49000
     x = Daemon(daemon, pen, d, "priv-e-%d" % os.getpid())
     try:
+        cat = os.path.join(d, "erase-catalog.jsonl")
+        with open(cat, "w") as f:
+            for i in range(7):
+                f.write(json.dumps({"id": "e%d" % i, "category": "c%d" % i,
+                                    "tags": ["t%d" % i, "all"]}) + "\n")
+        check(x.cli("catalog", "load", cat).returncode == 0,
+              "the catalog loads")
         x.send(events("alice", 50, now) + events("bob", 30, now))
         a = x.wait_events("alice", 50)
         b = x.wait_events("bob", 30)
@@ -78,7 +90,8 @@ def part_erase(daemon, pen, d):
         # disk: both halves of an export read the same (weights as of
         # the last event, not as the learner keeps them)
         ex = json.loads(x.cli("export", "alice").stdout)
-        check(ex["profile"] == ex["snapshot"]["profile"],
+        check(ex["profile"]["tags"] and
+              ex["profile"] == ex["snapshot"]["profile"],
               "export: live and snapshot profiles read the same")
         t0 = time.time()
         r = x.cli("erase", "alice", "--json")
