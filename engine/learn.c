@@ -333,6 +333,38 @@ static uint16_t _bf_put(float f)
 	return (uint16_t)(u >> 16);
 }
 
+/*
+ * bfloat16 of f rounded up or down at random in proportion to where f lies
+ * between the two (stochastic rounding, the low 16 bits of noise decide):
+ * unbiased, so a long run of steps below half a unit still moves a value
+ * as it should. The drift's long horizon needs it: an hour of its decay
+ * (0.989 a day) is 0.00046 of the value and one event of an active user
+ * a few hundredths of a percent, both below bfloat16's half unit (0.002):
+ * rounded to nearest, the value froze for good and so did the drift flag.
+ */
+static uint16_t _bf_put_dither(float f, uint32_t noise)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	if ((u & 0x7F800000u) == 0x7F800000u)
+		return _bf_put(f); /* inf, NaN: as they are */
+	u += noise & 0xFFFFu;	   /* a carry in proportion to the low bits */
+	return (uint16_t)(u >> 16);
+}
+
+/* The noise of one update of cat_long[slot]: deterministic for a given
+ * profile, event count and kind (0 an event's increment, 1 an hour's
+ * decay), so a replay learns the same. */
+static uint32_t _dither(const struct lrn_profile *p, unsigned slot,
+    unsigned kind)
+{
+	uint64_t z =
+	    p->user_key ^ ((uint64_t)p->events << 8 | slot << 1 | kind);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return (uint32_t)(z ^ (z >> 31));
+}
+
 /* 32 well-mixed bits of a key: multiplicative hashing moves differences in
  * the low bits (nearby ids) into the high bits that the packed tables keep. */
 static uint32_t _fold32(uint64_t k)
@@ -601,7 +633,9 @@ static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
 		p->cat_clk[i] = 0;
 		memset(p->cat_dp[i], 0, sizeof p->cat_dp[i]);
 	}
-	p->cat_long[i] = _bf_put(_bf_get(p->cat_long[i]) + (float)k->c_long);
+	p->cat_long[i] =
+	    _bf_put_dither(_bf_get(p->cat_long[i]) + (float)k->c_long,
+		_dither(p, (unsigned)i, 0));
 	p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) + (float)k->n_short);
 	if (k->dp < EVT_DP_COUNT)
 		_hist8_inc(p->cat_dp[i], EVT_DP_COUNT, k->dp);
@@ -701,7 +735,8 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 	for (unsigned i = 0; i < LRN_CATS; i++) {
 		p->cats[i].s = _bf_put(_bf_get(p->cats[i].s) * d);
 		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
-		p->cat_long[i] = _bf_put(_bf_get(p->cat_long[i]) * ld);
+		p->cat_long[i] = _bf_put_dither(_bf_get(p->cat_long[i]) * ld,
+		    _dither(p, i, 1));
 	}
 	_decay_table(p->tags, LRN_TAGS, p->shadow_tags, wd);
 	_decay_table(p->cats, LRN_CATS, p->shadow_cats, wd);

@@ -197,6 +197,36 @@ static void bare_kl(void)
 	CHECK(p.drift_count >= 1);
 }
 
+/*
+ * An active user's long horizon moves: hourly events split between two
+ * categories for 60 days, then the first alone for 140 days. The second's
+ * long weight must fall behind (0.989 a day: to about 0.06 of the
+ * first's), and the drift flag must not stay raised. Rounded to nearest,
+ * bfloat16 froze both at their day-60 value (an hour's decay and one
+ * event are below its half unit) and held the flag for the 140 days.
+ */
+static void long_moves(void)
+{
+	struct lrn_params prm;
+	struct lrn_profile p;
+	lrn_params_default(&prm);
+	lrn_profile_init(&p, 1);
+	int64_t h = 3600000LL;
+	for (int64_t i = 0; i < 60 * 24; i++)
+		one(&p, &prm, EVT_CLICK, 1 + (uint32_t)(i % 2), T0 + i * h);
+	for (int64_t i = 60 * 24; i < 200 * 24; i++)
+		one(&p, &prm, EVT_CLICK, 1, T0 + i * h);
+	double a = 0, b = 0;
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		if (p.cats[i].id == 1)
+			a = lrn_cat_long(&p, i);
+		if (p.cats[i].id == 2)
+			b = lrn_cat_long(&p, i);
+	}
+	CHECK(a > 0 && b / a < 0.2);
+	CHECK(!p.drift);
+}
+
 int main(void)
 {
 	struct lrn_params prm;
@@ -204,6 +234,7 @@ int main(void)
 	unsigned flagged = 0;
 
 	bare_kl();
+	long_moves();
 	lrn_params_default(&prm);
 	for (unsigned u = 0; u < USERS; u++) {
 		struct result res;
