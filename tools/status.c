@@ -179,12 +179,21 @@ static void _serving_text(pen_t *p)
 	struct pen_experiments *x = malloc(sizeof(*x));
 	if (x && pen_experiments_read(p, x) == 0 && x->n) {
 		printf("experiments:");
-		for (unsigned i = 0; i < x->n; i++)
-			printf("%s %s (%s, %u variants%s)", i ? "," : "",
+		for (unsigned i = 0; i < x->n; i++) {
+			printf("%s %s (%s, %u variants%s", i ? "," : "",
 			    x->e[i].name,
 			    x->e[i].active ? "running" : "stopped",
 			    x->e[i].n_variants,
 			    x->e[i].srm_broken ? ", SPLIT BROKEN" : "");
+			/* when the rates are approximate, and why */
+			if (x->e[i].evicted)
+				printf(", %llu requests evicted",
+				    (unsigned long long)x->e[i].evicted);
+			if (x->e[i].stale)
+				printf(", %llu outcomes of an earlier run",
+				    (unsigned long long)x->e[i].stale);
+			printf(")");
+		}
 		printf("; penchant experiments for the results\n");
 	}
 	free(x);

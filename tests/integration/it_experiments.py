@@ -343,6 +343,20 @@ def main():
                   "a new stop time keeps the counts: %d" % exposures())
             check(load(epsilon(0.1)) and exposures() == 0,
                   "a changed variant starts anew: %d" % exposures())
+            # a click on a request of the run before is not this run's:
+            # counted apart, and status says so
+            old = dict(events[0], event_type="click")
+            r = cli("send", input=json.dumps(old) + "\n")
+            st = ""
+            for _ in range(100):
+                st = cli("status").stdout
+                if "outcomes of an earlier run" in st:
+                    break
+                time.sleep(0.05)
+            check("1 outcomes of an earlier run" in st,
+                  "status shows an outcome of the run before: "
+                  + [ln for ln in st.splitlines()
+                     if ln.startswith("experiments")].__repr__())
             # two fresh starts on from the first run (the slot's
             # generation back to the first's parity): the users ranked
             # now are counted again, once each
