@@ -436,9 +436,16 @@ static int _stdin_twice(const struct rc_opts *o, const char *input,
 static int _spool(const struct rc_opts *o, const char *path, int *fd)
 {
 	const char *dir = getenv("TMPDIR");
+	dir = dir && *dir ? dir : "/tmp";
+	/* mkstemp's template: it replaces the six X (mode 0600) */
 	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s/penchant-catalog-XXXXXX",
-	    dir && *dir ? dir : "/tmp");
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/penchant-catalog-XXXXXX",
+		dir) >= sizeof(tmp)) {
+		fprintf(stderr,
+		    "%s: %s is a pipe and is copied to TMPDIR first, but TMPDIR is longer than %zu bytes (set a shorter one, or give a file)\n",
+		    o->prog, path, sizeof(tmp) - 32);
+		return CLI_USAGE;
+	}
 	FILE *in;
 	if (lr_open(&in, path, o->prog, NULL))
 		return CLI_USAGE;
@@ -459,7 +466,7 @@ static int _spool(const struct rc_opts *o, const char *path, int *fd)
 	if (*fd < 0) {
 		fprintf(stderr,
 		    "%s: %s is a pipe and is read twice (to size the catalog, then to load it), so it is copied to %s first, which failed: %s (set TMPDIR, or give a file)\n",
-		    o->prog, path, dir && *dir ? dir : "/tmp", strerror(e));
+		    o->prog, path, dir, strerror(e));
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -464,6 +464,18 @@ def part_small(pen, d):
         check(s.get("catalog") == want and s.get("catalog_rows") == want,
               "%s loads every row (%r)\n%s" % (how, s.get("catalog"),
                                                 p.stderr[-300:]))
+    # a copy it cannot make is said, with what to do: a TMPDIR too long
+    # for the name, or one that is not there
+    for tmpdir, what in (("/x" * 3000, "TMPDIR is longer than"),
+                         (os.path.join(d, "no-such-dir"),
+                          "No such file or directory (set TMPDIR")):
+        p = subprocess.run([pen, "replay", "--quiet", log, "--catalog", "-"],
+                           input=open(cat, "rb").read(),
+                           capture_output=True,
+                           env=dict(os.environ, TMPDIR=tmpdir))
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode == 2 and what in err,
+              "a catalog copy that fails is said: %s" % err.strip()[-200:])
     for args, what in (
             (["-", "--catalog", "-"], "given to both the log and --catalog"),
             ([log, "--catalog-csv", "-", "--tags-csv", "-"],
