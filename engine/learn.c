@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/clock.h"
+#include "engine/rng.h"
 
 static double _fdays(double ln_base, double days);
 
@@ -360,9 +361,7 @@ static uint32_t _dither(const struct lrn_profile *p, unsigned slot,
 {
 	uint64_t z =
 	    p->user_key ^ ((uint64_t)p->events << 8 | slot << 1 | kind);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return (uint32_t)(z ^ (z >> 31));
+	return (uint32_t)rng_mix64(&z);
 }
 
 /* 32 well-mixed bits of a key: multiplicative hashing moves differences in
