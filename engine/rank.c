@@ -1262,10 +1262,84 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 /* ---- Exploration ------------------------------------------------------- */
 
 /*
+ * ln x for a positive normal x, within 1e-9: the exponent plus the
+ * series 2 atanh(t) of the mantissa m in [sqrt(1/2), sqrt(2)), t = (m - 1)
+ * / (m + 1), |t| < 0.172, cut after t^9 (the next term is below 2e-8). A
+ * spread of scores needs no more, and a libm log per candidate would cost
+ * about as much as the rest of the exploration.
+ */
+static double _ln(double x)
+{
+	uint64_t b;
+
+	memcpy(&b, &x, sizeof(b));
+	int e = (int)((b >> 52) & 0x7ff) - 1023;
+
+	b = (b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+	double m;
+
+	memcpy(&m, &b, sizeof(m));
+	if (m > 1.4142135623730951) {
+		m *= 0.5;
+		e++;
+	}
+	double t = (m - 1.0) / (m + 1.0), t2 = t * t;
+	double r = t *
+	    (2.0 +
+		t2 *
+		    (2.0 / 3.0 +
+			t2 *
+			    (2.0 / 5.0 + t2 * (2.0 / 7.0 + t2 * (2.0 / 9.0)))));
+
+	return (double)e * 0.6931471805599453 + r;
+}
+
+/*
+ * Standard deviation of ln score over the candidates with a positive,
+ * finite, normal score (0 with fewer than two): how far apart the ranker
+ * itself sets them, in the units Thompson sampling moves them by.
+ */
+static double _log_spread(const double *score, unsigned n)
+{
+	double sum = 0.0, sq = 0.0, l0 = 0.0;
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!(score[i] >= DBL_MIN && score[i] < DBL_MAX))
+			continue;
+		double v = _ln(score[i]);
+
+		if (m == 0)
+			l0 = v; /* shifted by the first: no cancellation */
+		v -= l0;
+		sum += v;
+		sq += v * v;
+		m++;
+	}
+	if (m < 2)
+		return 0.0;
+	double mean = sum / m;
+
+	return sqrt(fmax(sq / m - mean * mean, 0.0));
+}
+
+/*
  * Thompson sampling: one Beta draw per distinct category, in the order the
  * categories first appear among the candidates; every candidate of the
- * category gets its factor.
+ * category gets its factor (theta / mean) ^ x. The exponent puts the draw
+ * on the scale of the scores: x = weight x spread / cv0, where spread is
+ * _log_spread and cv0 the coefficient of variation of the category's
+ * posterior before the user's own impressions (the global rate alone).
+ * So ln factor ~ weight x spread x (a standardized draw), shrinking as the
+ * user's impressions narrow the posterior: a category the user never saw
+ * moves by about weight spreads, whatever the scale of the caller's base
+ * scores (ranking s or s^2 explores alike). Every score the same (spread
+ * 0): x = weight; the draws alone order the candidates then, and any
+ * positive exponent orders them alike. The factor is kept within e^+-87.
  */
+/* ln FLT_MAX is 88.7, ln FLT_MIN -87.3: factors of e^+-87 are floats. */
+#define _EXPLORE_LN_MAX 87.0
+
 static void _thompson(const struct _prep *q, const struct rank_params *rp,
     const struct rank_cand *c, unsigned n, double weight, struct rng *r,
     const struct _layout *l, unsigned char *base, struct rank_factors *f,
@@ -1275,6 +1349,7 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
 	double *dfac = (double *)(base + l->dfac);
 	size_t mask = l->cat_cap - 1;
 	uint32_t nd = 0;
+	double spread = _log_spread(score, n);
 
 	memset(tab, 0, l->cat_cap * sizeof(*tab));
 	for (unsigned i = 0; i < n; i++) {
@@ -1299,14 +1374,24 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
 				imp = q->p->cat_imp[slot];
 				clk = q->p->cat_clk[slot];
 			}
-			double a = clk + rp->thompson_prior * g + 1.0;
-			double b = fmax(imp - clk, 0.0) +
-			    rp->thompson_prior * (1.0 - g) + 1.0;
+			double a0 = rp->thompson_prior * g + 1.0;
+			double b0 = rp->thompson_prior * (1.0 - g) + 1.0;
+			double a = clk + a0, b = fmax(imp - clk, 0.0) + b0;
 			double theta = rng_beta(r, a, b), mean = a / (a + b);
+			double cv0 = sqrt(b0 / (a0 * (a0 + b0 + 1.0)));
+			double x =
+			    spread > 0.0 ? weight * spread / cv0 : weight;
 
 			tab[h].cat = cat;
 			tab[h].d = nd;
-			dfac[nd++] = pow(theta / mean, weight);
+			double lf = x * log(theta / mean);
+
+			/* Within what a float factor holds (a spread of
+			 * hundreds of nats would overflow it). */
+			lf = lf < -_EXPLORE_LN_MAX ? -_EXPLORE_LN_MAX
+			    : lf > _EXPLORE_LN_MAX ? _EXPLORE_LN_MAX
+						   : lf;
+			dfac[nd++] = exp(lf);
 		}
 		double x = dfac[tab[h].d];
 

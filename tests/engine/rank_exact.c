@@ -884,6 +884,27 @@ static void test_determinism(void)
 	CHECK(differ > 0);
 }
 
+/* Standard deviation of ln s over the n scores of g_out (all > 0). */
+static double log_sd(unsigned n)
+{
+	double sum = 0.0, sq = 0.0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum += log(g_out[i].score);
+	for (unsigned i = 0; i < n; i++) {
+		double d = log(g_out[i].score) - sum / n;
+
+		sq += d * d;
+	}
+	return sqrt(sq / n);
+}
+
+/* Coefficient of variation of Beta(a, b). */
+static double beta_cv(double a, double b)
+{
+	return sqrt(b / (a * (a + b + 1.0)));
+}
+
 static void test_thompson(void)
 {
 	struct cat_item a = item(10, 0, NULL), b = item(20, 0, NULL);
@@ -902,33 +923,98 @@ static void test_thompson(void)
 	c[2].global_ctr = 0.5f; /* not its category's first candidate */
 	c[1].global_ctr = -1.0f;
 	o.epsilon = 0.0;
+
+	/* The scores Thompson starts from: weight 0 leaves them. */
+	o.explore_weight = 0.0;
+	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
+	CHECK(of(5, 0)->f.explore == 1.0f);
+	double spread = log_sd(5), s0[5];
+
+	for (unsigned i = 0; i < 5; i++)
+		s0[i] = of(5, i)->score;
+	CHECK(spread > 0.1);
+
+	o.explore_weight = -1.0; /* the setting: 0.5 */
 	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
 
 	/* Category 10 first: Beta(10 + 20 * 0.1 + 1, 30 + 20 * 0.9 + 1);
-	 * then 20, unknown to the user, global rate 0.05. */
+	 * then 20, unknown to the user, global rate 0.05. Each factor's
+	 * exponent: 0.5 x spread / the prior's coefficient of variation. */
 	double g = 0.1f;
 	double a1 = 10.0 + 20.0 * g + 1.0, b1 = 30.0 + 20.0 * (1.0 - g) + 1.0;
 	double a2 = 0.0 + 20.0 * 0.05 + 1.0;
 	double b2 = 0.0 + 20.0 * (1.0 - 0.05) + 1.0;
+	double x1 = 0.5 * spread / beta_cv(20.0 * g + 1.0, 20.0 * (1 - g) + 1);
+	double x2 = 0.5 * spread / beta_cv(a2, b2);
 
 	rng_seed(&r, 77);
 	double t1 = rng_beta(&r, a1, b1), t2 = rng_beta(&r, a2, b2);
-	double f1 = sqrt(t1 / (a1 / (a1 + b1)));
-	double f2 = sqrt(t2 / (a2 / (a2 + b2)));
+	double f1 = pow(t1 / (a1 / (a1 + b1)), x1);
+	double f2 = pow(t2 / (a2 / (a2 + b2)), x2);
 
 	CHECK_NEAR(of(5, 0)->f.explore, f1, EPS);
 	CHECK_NEAR(of(5, 2)->f.explore, f1, EPS);
 	CHECK_NEAR(of(5, 1)->f.explore, f2, EPS);
 	CHECK(of(5, 3)->f.explore == 1.0f && of(5, 4)->f.explore == 1.0f);
-	CHECK_NEAR(of(5, 0)->score, 1.0 * of(5, 0)->f.affinity * f1, 1e-6);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK_NEAR(of(5, i)->score, s0[i] * of(5, i)->f.explore,
+		    1e-6 * s0[i]);
 	/* Scores with Thompson decide the order. */
 	for (unsigned i = 1; i < 5; i++)
 		CHECK(g_out[i - 1].score >= g_out[i].score);
+}
 
-	/* Weight 0: no exploration factor. */
-	o.explore_weight = 0.0;
-	CHECK_EQ_INT(run(&p, &x, c, 5, &o), 5);
-	CHECK(of(5, 0)->f.explore == 1.0f);
+/*
+ * Exploration does not depend on the scale of the caller's scores: base
+ * scores b and b^3 (the same order, three times the log spread) get the
+ * same order from the same draws, and factors whose logs are a third.
+ * Before the exponent followed the spread, cubed scores hardly moved while
+ * close ones were shuffled across the list.
+ */
+static void test_thompson_scale(void)
+{
+	enum { N = 24 };
+	struct cat_item it[6];
+	struct rank_cand c[N], c3[N];
+	struct rank_ctx x = plain_ctx();
+	struct rank_opts o = opts(RANK_EXPLORE, 0, 5);
+	unsigned ord[N];
+
+	for (unsigned j = 0; j < 6; j++)
+		it[j] = item(100 + j, 0, NULL);
+	for (unsigned i = 0; i < N; i++) {
+		double base = 1.0 + 0.05 * (double)((i * 7) % N);
+
+		c[i] = cand(i + 1, base, &it[i % 6]);
+		c3[i] = cand(i + 1, base * base * base, &it[i % 6]);
+	}
+	o.epsilon = 0.0;
+	CHECK_EQ_INT(run(NULL, &x, c, N, &o), N);
+	double fx[N];
+
+	for (unsigned r = 0; r < N; r++) {
+		ord[r] = g_out[r].index;
+		fx[g_out[r].index] = g_out[r].f.explore;
+	}
+	unsigned moved = 0;
+
+	for (unsigned r = 1; r < N; r++)
+		moved += c[ord[r - 1]].base < c[ord[r]].base;
+	CHECK(moved > 0); /* the draws reorder */
+	CHECK_EQ_INT(run(NULL, &x, c3, N, &o), N);
+	for (unsigned r = 0; r < N; r++) {
+		CHECK_EQ_INT(g_out[r].index, ord[r]);
+		CHECK_NEAR(log(g_out[r].f.explore), 3.0 * log(fx[ord[r]]),
+		    1e-5);
+	}
+
+	/* Every score the same: the draws alone order (by category). */
+	for (unsigned i = 0; i < N; i++)
+		c[i].base = 2.0;
+	CHECK_EQ_INT(run(NULL, &x, c, N, &o), N);
+	for (unsigned r = 1; r < N; r++)
+		CHECK(g_out[r - 1].f.explore >= g_out[r].f.explore);
+	CHECK(g_out[0].f.explore > g_out[N - 1].f.explore);
 }
 
 static void test_epsilon(void)
@@ -1478,6 +1564,7 @@ int main(void)
 	test_base();
 	test_determinism();
 	test_thompson();
+	test_thompson_scale();
 	test_epsilon();
 	test_serendipity();
 	test_mmr();
