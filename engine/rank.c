@@ -1252,11 +1252,32 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 	}
 	if (top > _BUCKET_MAX) {
 		_radix(n, out, ord2, key, key2, any, all);
-	} else {
-		for (unsigned i = 0; i < n; i++)
-			out[cnt[key2[i]]++] = i;
+		_insertion(score, n, out);
+		return;
 	}
-	_insertion(score, n, out);
+	/* key[] is done with: it takes each position's bucket. */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned at = cnt[key2[i]]++;
+
+		out[at] = i;
+		key[at] = key2[i];
+	}
+	/* The insertion pass within the buckets only: a candidate of a
+	 * later bucket has a larger key, so a smaller float and a smaller
+	 * score, and would not move past the one before it anyway (equal
+	 * scores share a float, so a bucket). */
+	for (unsigned r = 1; r < n; r++) {
+		uint32_t x = out[r];
+		unsigned j = r;
+
+		if (key[r] != key[r - 1])
+			continue;
+		while (j > 0 && _before(score, x, out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
 }
 
 /* ---- Exploration ------------------------------------------------------- */
