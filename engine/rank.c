@@ -1691,6 +1691,18 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	    o->context_weight > 0.0 ? o->context_weight : 1.0, &ps, &cc, f,
 	    score, mark);
 	_order(score, n, ord, ord2, rkey, rkey2);
+	if (!explore && !diverse) {
+		/* PROFILE and CONTEXT: the score order is the answer, and
+		 * nothing moves (no marks, no ranks before to compare). */
+		for (unsigned r = 0; r < n; r++) {
+			uint32_t i = ord[r];
+
+			out[r] = (struct rank_result){ .index = i,
+				.score = score[i],
+				.f = f[i] };
+		}
+		return (int)n;
+	}
 	for (unsigned r = 0; r < n; r++)
 		pre[ord[r]] = r;
 
