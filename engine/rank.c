@@ -779,15 +779,20 @@ static const double _inv_sqrt[LRN_ITEM_TAGS + 2] = { 0.0, 1.0,
 	0.33333333333333333 };
 _Static_assert(LRN_ITEM_TAGS == 8, "_inv_sqrt has an entry per id count");
 
-/* a_user of the header; *ap gets a_prior (0 without a prior). */
-static double _affinity(const struct _prep *q, const struct lrn_item *it,
-    int slot, double *ap)
+/*
+ * a_user of the header; *ap gets a_prior (0 without a prior). One body
+ * for each of with or without a prior and with or without the perfect
+ * tag hash, so neither is asked again per tag; with it, a tag's slot in
+ * the table is also its bit among the item's tags seen (one multiply).
+ */
+static inline __attribute__((always_inline)) double
+_affinity_of(const struct _prep *q, const struct lrn_item *it, int slot,
+    double *ap, bool prior, bool perfect)
 {
 	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
 	unsigned ids = 0;
 	uint64_t seen = 0;
 	double sum = 0.0, psum = 0.0;
-	bool prior = q->prior_b > 0.0;
 
 	if (it->category) {
 		ids++;
@@ -797,7 +802,8 @@ static double _affinity(const struct _prep *q, const struct lrn_item *it,
 	}
 	for (unsigned i = 0; i < nt; i++) {
 		uint32_t id = it->tags[i];
-		uint64_t bit = 1ULL << _tag_hash(id, 2654435761u);
+		unsigned h = _tag_hash(id, perfect ? q->tag_mul : 2654435761u);
+		uint64_t bit = 1ULL << h;
 
 		if (id == 0)
 			continue;
@@ -812,13 +818,28 @@ static double _affinity(const struct _prep *q, const struct lrn_item *it,
 		}
 		seen |= bit;
 		ids++;
-		sum += _tag_value(q, id);
+		/* No branch to mispredict: a miss reads a 0 or multiplies
+		 * another tag's value by 0 (_tag_value). */
+		sum += perfect ? q->tag_val[h] * (q->tag_id[h] == id)
+			       : _tag_value(q, id);
 		if (prior)
 			psum += _prior_value(q, 1, id);
 	}
 	/* The item as a unit vector over its ids (no ids: 0). */
 	*ap = psum * _inv_sqrt[ids];
 	return sum * _inv_sqrt[ids];
+}
+
+static double _affinity(const struct _prep *q, const struct lrn_item *it,
+    int slot, double *ap)
+{
+	bool prior = q->prior_b > 0.0;
+
+	if (q->tag_mul)
+		return prior ? _affinity_of(q, it, slot, ap, true, true)
+			     : _affinity_of(q, it, slot, ap, false, true);
+	return prior ? _affinity_of(q, it, slot, ap, true, false)
+		     : _affinity_of(q, it, slot, ap, false, false);
 }
 
 /* c[0] + c[1] y + ... + c[n - 1] y^(n - 1), by Horner. */
@@ -1252,11 +1273,32 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 	}
 	if (top > _BUCKET_MAX) {
 		_radix(n, out, ord2, key, key2, any, all);
-	} else {
-		for (unsigned i = 0; i < n; i++)
-			out[cnt[key2[i]]++] = i;
+		_insertion(score, n, out);
+		return;
 	}
-	_insertion(score, n, out);
+	/* key[] is done with: it takes each position's bucket. */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned at = cnt[key2[i]]++;
+
+		out[at] = i;
+		key[at] = key2[i];
+	}
+	/* The insertion pass within the buckets only: a candidate of a
+	 * later bucket has a larger key, so a smaller float and a smaller
+	 * score, and would not move past the one before it anyway (equal
+	 * scores share a float, so a bucket). */
+	for (unsigned r = 1; r < n; r++) {
+		uint32_t x = out[r];
+		unsigned j = r;
+
+		if (key[r] != key[r - 1])
+			continue;
+		while (j > 0 && _before(score, x, out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
 }
 
 /* ---- Exploration ------------------------------------------------------- */
@@ -1734,6 +1776,18 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	    o->context_weight > 0.0 ? o->context_weight : 1.0, &ps, &cc, f,
 	    score, mark);
 	_order(score, n, ord, ord2, rkey, rkey2);
+	if (!explore && !diverse) {
+		/* PROFILE and CONTEXT: the score order is the answer, and
+		 * nothing moves (no marks, no ranks before to compare). */
+		for (unsigned r = 0; r < n; r++) {
+			uint32_t i = ord[r];
+
+			out[r] = (struct rank_result){ .index = i,
+				.score = score[i],
+				.f = f[i] };
+		}
+		return (int)n;
+	}
 	for (unsigned r = 0; r < n; r++)
 		pre[ord[r]] = r;
 
