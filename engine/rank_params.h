@@ -78,7 +78,7 @@
 	D(epsilon, 0.05, 0.0, 1.0,                                                                                                                     \
 	    "epsilon-greedy: chance that a slot of the top k goes to a random candidate from below it")                                                \
 	D(explore_weight, 0.5, 0.0, 5.0,                                                                                                               \
-	    "Thompson sampling: how far a category the user never saw moves, in spreads of the candidates' ln scores (factor (theta / mean) ^ (weight x spread / cv of the global prior))")\
+	    "Thompson sampling: how far an unseen category moves a score, in spreads of the candidates' ln scores (docs/RANKING.md)")                  \
 	D(thompson_prior, 20.0, 0.0, 10000.0,                                                                                                          \
 	    "impressions' worth of the global category click rate a user's own posterior starts from")                                                 \
 	D(mmr_lambda, 0.7, 0.0, 1.0,                                                                                                                   \
