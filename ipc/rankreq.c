@@ -467,17 +467,31 @@ static int _lookup(const struct _name *t, const char *s, size_t len)
 static void _collect(const struct _dc *c, const struct _val *v,
     const struct _name *names, struct _val *got, unsigned n)
 {
-	struct _it it;
-	struct _val k, x;
 	for (unsigned i = 0; i < n; i++)
 		got[i].kind = _V_ABSENT;
-	_it_start(v, &it);
-	while (_it_member(c, &it, &k, &x)) {
-		if (k.kind != _V_STR)
-			continue;
-		int id = _lookup(names, k.s, k.len);
-		if (id >= 0)
-			got[id] = x;
+	if (c->mp) {
+		struct _it it;
+		struct _val k, x;
+		_it_start(v, &it);
+		while (_it_member(c, &it, &k, &x)) {
+			if (k.kind != _V_STR)
+				continue;
+			int id = _lookup(names, k.s, k.len);
+			if (id >= 0)
+				got[id] = x;
+		}
+	} else {
+		/* A JSON key is a string token: looked up where it lies, and
+		 * only the values of known keys are loaded (a request is
+		 * mostly candidates of two or three members each). */
+		size_t pos = v->tok + 1;
+		for (uint32_t i = 0; i < v->count; i++) {
+			const struct json_tok *kt = &c->toks[pos];
+			int id = _lookup(names, kt->str, kt->len);
+			if (id >= 0)
+				_jload(c->src, c->toks, pos + 1, &got[id]);
+			pos = c->toks[pos + 1].end;
+		}
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (got[i].kind == _V_NULL)
@@ -570,6 +584,18 @@ static bool _name_ok(const unsigned char *s, size_t len)
 	return true;
 }
 
+/* evt_text_ok's rule, with the usual short printable ASCII id (every
+ * candidate has one) checked here without the call. */
+static bool _id_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch >= 0x7f)
+			return evt_text_ok(s, len);
+	}
+	return true;
+}
+
 enum _strkind { _S_ID, _S_NAME };
 
 /*
@@ -597,7 +623,7 @@ static int _str(struct _dc *c, const struct _val *v, const char *leaf,
 	if (len > max)
 		return _bad(c, leaf, "too_long", "has %zu bytes, at most %zu",
 		    len, max);
-	if (kind == _S_ID ? !evt_text_ok(s, len)
+	if (kind == _S_ID ? !_id_ok(s, len)
 			  : !_name_ok((const unsigned char *)s, len))
 		return kind == _S_ID
 		    ? _bad(c, leaf, "bad_id",
