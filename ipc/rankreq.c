@@ -1490,9 +1490,11 @@ static const double _p10_from_m5[] = { 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1,
 	1e15 };
 
 /* floor(log10(v)) for 1e-5 <= v < 1e15, by comparisons (log10 costs
- * more than the rest of a number). */
+ * more than the rest of a number); most factors are within 1..10. */
 static int _exp10_of(double v)
 {
+	if (v >= 1 && v < 10)
+		return 0;
 	int e = 0;
 	while (e < 19 && v >= _p10_from_m5[e + 1])
 		e++;
@@ -1504,6 +1506,10 @@ static int _exp10_of(double v)
  * an exponent for 1e-5 <= |v| < 1e15 (printf's %g elsewhere), trailing
  * zeros dropped; "null" when not finite. Writes at most 32 bytes to p;
  * returns their count. printf is the slow part of a response otherwise.
+ * An integer below 1e7 (sig is at least 7) is its digits. Otherwise the
+ * digits of v rounded to dec places are made once, at least dec + 1 of
+ * them (leading zeros), and split at the point: the integer part is never
+ * empty, the fraction loses its trailing zeros and, empty, its point.
  */
 static int _fmt_num(char *p, double v, int sig)
 {
@@ -1522,28 +1528,39 @@ static int _fmt_num(char *p, double v, int sig)
 	}
 	if (v < 1e-5 || v >= 1e15)
 		return (int)(s - p) + snprintf(s, 30, "%.*g", sig, v);
+	if (v < 1e7 && v == (double)(uint32_t)v) /* 1, the neutral factor */
+		return (int)(s - p) + _utoa(s, (uint32_t)v);
 	int dec = sig - 1 - _exp10_of(v); /* digits after the point */
 	if (dec < 0)
 		dec = 0;
 	if (dec > 19)
 		dec = 19;
-	uint64_t scale = (uint64_t)_p10[dec];
 	uint64_t m = (uint64_t)(v * _p10[dec] + 0.5);
-	uint64_t ip = m / scale, fp = m % scale;
-	s += _utoa(s, ip);
-	if (fp) {
-		int d = dec, n;
-		char t[20];
-		while (fp % 10 == 0) {
-			fp /= 10;
-			d--;
-		}
+	char t[24];
+	int n = 24;
+	while (m >= 100) {
+		unsigned r = (unsigned)(m % 100);
+		m /= 100;
+		t[--n] = _dig2[2 * r + 1];
+		t[--n] = _dig2[2 * r];
+	}
+	if (m >= 10) {
+		t[--n] = _dig2[2 * m + 1];
+		t[--n] = _dig2[2 * m];
+	} else {
+		t[--n] = (char)('0' + m);
+	}
+	while (24 - n <= dec)
+		t[--n] = '0';
+	int ilen = 24 - n - dec, flen = dec;
+	while (flen && t[23 - dec + flen] == '0')
+		flen--;
+	memcpy(s, t + n, (size_t)ilen);
+	s += ilen;
+	if (flen) {
 		*s++ = '.';
-		n = _utoa(t, fp);
-		for (; d > n; d--)
-			*s++ = '0';
-		memcpy(s, t, (size_t)n);
-		s += n;
+		memcpy(s, t + n + ilen, (size_t)flen);
+		s += flen;
 	}
 	return (int)(s - p);
 }
