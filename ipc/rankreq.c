@@ -324,7 +324,7 @@ static void _jload(const char *src, const struct json_tok *toks, size_t i,
 		v->d = t->num;
 		v->is_int = t->is_int;
 		v->i = t->i;
-		if (!t->is_int)
+		if (!t->is_int && t->raw_len >= 19) /* shorter: not above */
 			_jbig(src, t, v);
 		break;
 	case JSON_TRUE:
