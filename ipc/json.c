@@ -466,28 +466,36 @@ struct _num {
 static int _digits(struct _p *p, const char *what, struct _num *nm, bool frac)
 {
 	const char *s = p->s;
-	size_t pos = p->pos, len = p->len;
+	size_t pos = p->pos, len = p->len, first = pos;
 
 	if (pos >= len || !_isdigit(s[pos]))
 		return _expected(p, what);
 	uint64_t m = nm->m;
-	int digits = nm->digits, e = nm->e;
+	int digits = nm->digits;
 
+	/* Zeros before the first other digit are not significant; past 19
+	 * digits m means nothing (strtod takes over) and digits stays at 20,
+	 * so a long text cannot overflow them. */
 	while (pos < len && _isdigit(s[pos])) {
 		unsigned d = (unsigned)(s[pos++] - '0');
 
-		/* Capped (past 19 digits or 22 places m and e mean
-		 * nothing: strtod takes over), so a long text cannot
-		 * overflow them. */
-		digits += (m != 0 || d != 0) && digits <= 19;
-		if (digits <= 19)
-			m = m * 10 + d;
-		e -= frac && e > -100000;
+		if (digits < 19) {
+			if (m != 0 || d != 0) {
+				m = m * 10 + d;
+				digits++;
+			}
+		} else {
+			digits = 20;
+		}
 	}
+	/* Every place after the point counts, down to -100000. */
+	if (frac)
+		nm->e = pos - first < (size_t)nm->e + 100000
+		    ? nm->e - (int)(pos - first)
+		    : -100000;
 	p->pos = pos;
 	nm->m = m;
 	nm->digits = digits;
-	nm->e = e;
 	return 0;
 }
 
