@@ -1305,6 +1305,24 @@ int rq_decode_json(struct rq_decoder *d, const char *buf, size_t len,
 	return _request(&c, &root, out);
 }
 
+/* The pre-scan's caps for a msgpack request of len bytes. Every declared
+ * count must be backed by bytes, so arrays may be as long as the input
+ * allows; the decoder gives the precise error for too many candidates or
+ * tags. */
+static struct mp_limits _mpack_limits(const struct rq_decoder *d, size_t len)
+{
+	struct mp_limits lim = mp_limits_default();
+	lim.max_object_bytes = d->lim.max_bytes;
+	lim.max_buffered = d->lim.max_bytes;
+	lim.max_depth = RQ_MAX_DEPTH;
+	lim.max_events = len;
+	lim.max_keys = RQ_MAX_KEYS;
+	return mp_limits_clamp(&lim);
+}
+
+static int _mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    const struct mp_limits *lim, struct rq_request *out, struct rq_error *err);
+
 int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
     struct rq_request *out, struct rq_error *err)
 {
@@ -1316,16 +1334,7 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 		    len, d->lim.max_bytes);
 	if (len == 0)
 		return _fail(err, 400, "", "malformed: empty request");
-	/* Every declared count must be backed by bytes (the pre-scan), so
-	 * arrays may be as long as the input allows; the decoder below
-	 * gives the precise error for too many candidates or tags. */
-	struct mp_limits lim = mp_limits_default();
-	lim.max_object_bytes = d->lim.max_bytes;
-	lim.max_buffered = d->lim.max_bytes;
-	lim.max_depth = RQ_MAX_DEPTH;
-	lim.max_events = len;
-	lim.max_keys = RQ_MAX_KEYS;
-	lim = mp_limits_clamp(&lim);
+	struct mp_limits lim = _mpack_limits(d, len);
 	struct mp_scan sc;
 	enum evt_reason why = EVT_R_MALFORMED;
 	mp_scan_reset(&sc);
@@ -1343,6 +1352,29 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 	if (sc.pos != len)
 		return _fail(err, 400, "",
 		    "malformed: %zu bytes after the request map", len - sc.pos);
+	return _mpack_scanned(d, buf, len, &lim, out, err);
+}
+
+int rq_decode_mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    struct rq_request *out, struct rq_error *err)
+{
+	_begin(d);
+	if (len > d->lim.max_bytes)
+		return _fail(err, 413, "",
+		    "too_big: the request has %zu bytes, at most %zu (max_request_bytes)",
+		    len, d->lim.max_bytes);
+	if (len == 0)
+		return _fail(err, 400, "", "malformed: empty request");
+	struct mp_limits lim = _mpack_limits(d, len);
+	return _mpack_scanned(d, buf, len, &lim, out, err);
+}
+
+/* The rest of rq_decode_mpack, once buf is known to hold one object that
+ * passes the pre-scan with lim. */
+static int _mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    const struct mp_limits *lim, struct rq_request *out, struct rq_error *err)
+{
+	char msg[160] = "";
 	if (!d->zone_ok) {
 		d->zone_ok = msgpack_zone_init(&d->zone, _ZONE_CHUNK);
 		if (!d->zone_ok)
@@ -1359,7 +1391,7 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 	if (u != MSGPACK_UNPACK_SUCCESS || off != len)
 		return _fail(err, 400, "",
 		    "malformed: msgpack-c refused it (%d)", (int)u);
-	enum evt_reason sh = mp_shape(&obj, &lim, msg, sizeof(msg));
+	enum evt_reason sh = mp_shape(&obj, lim, msg, sizeof(msg));
 	if (sh != EVT_OK)
 		return _fail(err, 400, "", "%s: %s",
 		    sh == EVT_R_TOO_DEEP ? "too_deep" : "too_many", msg);
