@@ -324,7 +324,7 @@ static void _jload(const char *src, const struct json_tok *toks, size_t i,
 		v->d = t->num;
 		v->is_int = t->is_int;
 		v->i = t->i;
-		if (!t->is_int)
+		if (!t->is_int && t->raw_len >= 19) /* shorter: not above */
 			_jbig(src, t, v);
 		break;
 	case JSON_TRUE:
@@ -467,17 +467,31 @@ static int _lookup(const struct _name *t, const char *s, size_t len)
 static void _collect(const struct _dc *c, const struct _val *v,
     const struct _name *names, struct _val *got, unsigned n)
 {
-	struct _it it;
-	struct _val k, x;
 	for (unsigned i = 0; i < n; i++)
 		got[i].kind = _V_ABSENT;
-	_it_start(v, &it);
-	while (_it_member(c, &it, &k, &x)) {
-		if (k.kind != _V_STR)
-			continue;
-		int id = _lookup(names, k.s, k.len);
-		if (id >= 0)
-			got[id] = x;
+	if (c->mp) {
+		struct _it it;
+		struct _val k, x;
+		_it_start(v, &it);
+		while (_it_member(c, &it, &k, &x)) {
+			if (k.kind != _V_STR)
+				continue;
+			int id = _lookup(names, k.s, k.len);
+			if (id >= 0)
+				got[id] = x;
+		}
+	} else {
+		/* A JSON key is a string token: looked up where it lies, and
+		 * only the values of known keys are loaded (a request is
+		 * mostly candidates of two or three members each). */
+		size_t pos = v->tok + 1;
+		for (uint32_t i = 0; i < v->count; i++) {
+			const struct json_tok *kt = &c->toks[pos];
+			int id = _lookup(names, kt->str, kt->len);
+			if (id >= 0)
+				_jload(c->src, c->toks, pos + 1, &got[id]);
+			pos = c->toks[pos + 1].end;
+		}
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (got[i].kind == _V_NULL)
@@ -570,6 +584,18 @@ static bool _name_ok(const unsigned char *s, size_t len)
 	return true;
 }
 
+/* evt_text_ok's rule, with the usual short printable ASCII id (every
+ * candidate has one) checked here without the call. */
+static bool _id_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch >= 0x7f)
+			return evt_text_ok(s, len);
+	}
+	return true;
+}
+
 enum _strkind { _S_ID, _S_NAME };
 
 /*
@@ -597,7 +623,7 @@ static int _str(struct _dc *c, const struct _val *v, const char *leaf,
 	if (len > max)
 		return _bad(c, leaf, "too_long", "has %zu bytes, at most %zu",
 		    len, max);
-	if (kind == _S_ID ? !evt_text_ok(s, len)
+	if (kind == _S_ID ? !_id_ok(s, len)
 			  : !_name_ok((const unsigned char *)s, len))
 		return kind == _S_ID
 		    ? _bad(c, leaf, "bad_id",
@@ -1279,6 +1305,24 @@ int rq_decode_json(struct rq_decoder *d, const char *buf, size_t len,
 	return _request(&c, &root, out);
 }
 
+/* The pre-scan's caps for a msgpack request of len bytes. Every declared
+ * count must be backed by bytes, so arrays may be as long as the input
+ * allows; the decoder gives the precise error for too many candidates or
+ * tags. */
+static struct mp_limits _mpack_limits(const struct rq_decoder *d, size_t len)
+{
+	struct mp_limits lim = mp_limits_default();
+	lim.max_object_bytes = d->lim.max_bytes;
+	lim.max_buffered = d->lim.max_bytes;
+	lim.max_depth = RQ_MAX_DEPTH;
+	lim.max_events = len;
+	lim.max_keys = RQ_MAX_KEYS;
+	return mp_limits_clamp(&lim);
+}
+
+static int _mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    const struct mp_limits *lim, struct rq_request *out, struct rq_error *err);
+
 int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
     struct rq_request *out, struct rq_error *err)
 {
@@ -1290,16 +1334,7 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 		    len, d->lim.max_bytes);
 	if (len == 0)
 		return _fail(err, 400, "", "malformed: empty request");
-	/* Every declared count must be backed by bytes (the pre-scan), so
-	 * arrays may be as long as the input allows; the decoder below
-	 * gives the precise error for too many candidates or tags. */
-	struct mp_limits lim = mp_limits_default();
-	lim.max_object_bytes = d->lim.max_bytes;
-	lim.max_buffered = d->lim.max_bytes;
-	lim.max_depth = RQ_MAX_DEPTH;
-	lim.max_events = len;
-	lim.max_keys = RQ_MAX_KEYS;
-	lim = mp_limits_clamp(&lim);
+	struct mp_limits lim = _mpack_limits(d, len);
 	struct mp_scan sc;
 	enum evt_reason why = EVT_R_MALFORMED;
 	mp_scan_reset(&sc);
@@ -1317,6 +1352,29 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 	if (sc.pos != len)
 		return _fail(err, 400, "",
 		    "malformed: %zu bytes after the request map", len - sc.pos);
+	return _mpack_scanned(d, buf, len, &lim, out, err);
+}
+
+int rq_decode_mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    struct rq_request *out, struct rq_error *err)
+{
+	_begin(d);
+	if (len > d->lim.max_bytes)
+		return _fail(err, 413, "",
+		    "too_big: the request has %zu bytes, at most %zu (max_request_bytes)",
+		    len, d->lim.max_bytes);
+	if (len == 0)
+		return _fail(err, 400, "", "malformed: empty request");
+	struct mp_limits lim = _mpack_limits(d, len);
+	return _mpack_scanned(d, buf, len, &lim, out, err);
+}
+
+/* The rest of rq_decode_mpack, once buf is known to hold one object that
+ * passes the pre-scan with lim. */
+static int _mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    const struct mp_limits *lim, struct rq_request *out, struct rq_error *err)
+{
+	char msg[160] = "";
 	if (!d->zone_ok) {
 		d->zone_ok = msgpack_zone_init(&d->zone, _ZONE_CHUNK);
 		if (!d->zone_ok)
@@ -1333,7 +1391,7 @@ int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
 	if (u != MSGPACK_UNPACK_SUCCESS || off != len)
 		return _fail(err, 400, "",
 		    "malformed: msgpack-c refused it (%d)", (int)u);
-	enum evt_reason sh = mp_shape(&obj, &lim, msg, sizeof(msg));
+	enum evt_reason sh = mp_shape(&obj, lim, msg, sizeof(msg));
 	if (sh != EVT_OK)
 		return _fail(err, 400, "", "%s: %s",
 		    sh == EVT_R_TOO_DEEP ? "too_deep" : "too_many", msg);
@@ -1464,9 +1522,11 @@ static const double _p10_from_m5[] = { 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1,
 	1e15 };
 
 /* floor(log10(v)) for 1e-5 <= v < 1e15, by comparisons (log10 costs
- * more than the rest of a number). */
+ * more than the rest of a number); most factors are within 1..10. */
 static int _exp10_of(double v)
 {
+	if (v >= 1 && v < 10)
+		return 0;
 	int e = 0;
 	while (e < 19 && v >= _p10_from_m5[e + 1])
 		e++;
@@ -1478,6 +1538,10 @@ static int _exp10_of(double v)
  * an exponent for 1e-5 <= |v| < 1e15 (printf's %g elsewhere), trailing
  * zeros dropped; "null" when not finite. Writes at most 32 bytes to p;
  * returns their count. printf is the slow part of a response otherwise.
+ * An integer below 1e7 (sig is at least 7) is its digits. Otherwise the
+ * digits of v rounded to dec places are made once, at least dec + 1 of
+ * them (leading zeros), and split at the point: the integer part is never
+ * empty, the fraction loses its trailing zeros and, empty, its point.
  */
 static int _fmt_num(char *p, double v, int sig)
 {
@@ -1496,28 +1560,39 @@ static int _fmt_num(char *p, double v, int sig)
 	}
 	if (v < 1e-5 || v >= 1e15)
 		return (int)(s - p) + snprintf(s, 30, "%.*g", sig, v);
+	if (v < 1e7 && v == (double)(uint32_t)v) /* 1, the neutral factor */
+		return (int)(s - p) + _utoa(s, (uint32_t)v);
 	int dec = sig - 1 - _exp10_of(v); /* digits after the point */
 	if (dec < 0)
 		dec = 0;
 	if (dec > 19)
 		dec = 19;
-	uint64_t scale = (uint64_t)_p10[dec];
 	uint64_t m = (uint64_t)(v * _p10[dec] + 0.5);
-	uint64_t ip = m / scale, fp = m % scale;
-	s += _utoa(s, ip);
-	if (fp) {
-		int d = dec, n;
-		char t[20];
-		while (fp % 10 == 0) {
-			fp /= 10;
-			d--;
-		}
+	char t[24];
+	int n = 24;
+	while (m >= 100) {
+		unsigned r = (unsigned)(m % 100);
+		m /= 100;
+		t[--n] = _dig2[2 * r + 1];
+		t[--n] = _dig2[2 * r];
+	}
+	if (m >= 10) {
+		t[--n] = _dig2[2 * m + 1];
+		t[--n] = _dig2[2 * m];
+	} else {
+		t[--n] = (char)('0' + m);
+	}
+	while (24 - n <= dec)
+		t[--n] = '0';
+	int ilen = 24 - n - dec, flen = dec;
+	while (flen && t[23 - dec + flen] == '0')
+		flen--;
+	memcpy(s, t + n, (size_t)ilen);
+	s += ilen;
+	if (flen) {
 		*s++ = '.';
-		n = _utoa(t, fp);
-		for (; d > n; d--)
-			*s++ = '0';
-		memcpy(s, t, (size_t)n);
-		s += n;
+		memcpy(s, t + n + ilen, (size_t)flen);
+		s += flen;
 	}
 	return (int)(s - p);
 }

@@ -154,6 +154,19 @@ int rq_decode_json(struct rq_decoder *d, const char *buf, size_t len,
 int rq_decode_mpack(struct rq_decoder *d, const void *buf, size_t len,
     struct rq_request *out, struct rq_error *err);
 
+/*
+ * rq_decode_mpack for an object the caller has pre-scanned already, as the
+ * msgpack listener does to find where an object ends: buf[0..len) is
+ * exactly one object for which mp_scan_object (ipc/mpack.h) returned
+ * MP_SCAN_DONE under limits no looser than rq_decode_mpack's own
+ * (max_depth RQ_MAX_DEPTH, max_keys RQ_MAX_KEYS, max_object_bytes at most
+ * lim.max_bytes; max_events may be as large as max_bytes: a scanned array
+ * has no more elements than bytes). Then it accepts and refuses what
+ * rq_decode_mpack does, with the same errors, without a second scan.
+ */
+int rq_decode_mpack_scanned(struct rq_decoder *d, const void *buf, size_t len,
+    struct rq_request *out, struct rq_error *err);
+
 /* An output buffer that grows; start zeroed, rq_buf_free() when done. */
 struct rq_buf {
 	char *p;

@@ -1298,7 +1298,9 @@ static void _mc_request(struct _srv *s, struct _mconn *k, const char *p,
 	uint64_t rid = 0;
 	struct _tls *t = _tls(s, &e);
 	size_t mark = k->out.len;
-	if (t && !rq_decode_mpack(t->dec, p, n, &rq, &e) &&
+	/* _mc_pump's scan found this object under s->mlim, caps as strict
+	 * as the decoder's own: it is not scanned again. */
+	if (t && !rq_decode_mpack_scanned(t->dec, p, n, &rq, &e) &&
 	    !_rank(s, t, &rq, &rid, &e) &&
 	    !rq_encode_mpack(&k->out, &rq, t->res, rid)) {
 		_count(s, REG_C_SRV_MP_REQUESTS, 1);
@@ -1496,6 +1498,7 @@ static int _start_mp(struct _srv *s)
 {
 	if (!s->n_mp)
 		return 0;
+	/* The caps rq_decode_mpack_scanned asks of the stream's scan. */
 	s->mlim = mp_limits_default();
 	s->mlim.max_object_bytes = s->c->max_request_bytes;
 	s->mlim.max_buffered = s->c->max_request_bytes;

@@ -17,6 +17,7 @@
 #include <msgpack.h>
 
 #include "ipc/json.h"
+#include "ipc/mpack.h"
 #include "ipc/rankreq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -116,6 +117,43 @@ static void _check_responses(const struct rq_request *r)
 	rq_buf_free(&b);
 }
 
+/*
+ * When the msgpack listener's scan (its caps for these limits) takes the
+ * input as one object, rq_decode_mpack_scanned must answer as
+ * rq_decode_mpack did (rc, and the request's size and user, or the error).
+ */
+static void _check_scanned(struct rq_decoder *d, const struct rq_limits *rl,
+    const uint8_t *data, size_t size, int rc, const struct rq_request *r,
+    const struct rq_error *e)
+{
+	struct mp_limits lim = mp_limits_default();
+	lim.max_object_bytes = lim.max_buffered = lim.max_events =
+	    rl->max_bytes;
+	lim.max_depth = RQ_MAX_DEPTH;
+	lim.max_keys = RQ_MAX_KEYS;
+	lim = mp_limits_clamp(&lim);
+	struct mp_scan sc;
+	enum evt_reason why;
+	mp_scan_reset(&sc);
+	if (mp_scan_object(&sc, &lim, data, size, &why, NULL, 0) !=
+		MP_SCAN_DONE ||
+	    sc.pos != size)
+		return;
+	struct rq_error e0 = *e, e2;
+	size_t n = rc ? 0 : r->n;
+	char user[300] = "";
+	if (!rc)
+		snprintf(user, sizeof(user), "%s", r->user_id);
+	struct rq_request r2;
+	int rc2 = rq_decode_mpack_scanned(d, data, size, &r2, &e2);
+	if (rc2 != rc ||
+	    (rc &&
+		(e2.status != e0.status || strcmp(e2.field, e0.field) ||
+		    strcmp(e2.msg, e0.msg))) ||
+	    (!rc && (r2.n != n || strcmp(r2.user_id, user))))
+		_die("a scanned msgpack request decodes differently");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rq_decoder *d;
@@ -140,5 +178,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		_check_error(rc, &e);
 	}
+	_check_scanned(d, &lim, data, size, rc, &r, &e);
 	return 0;
 }

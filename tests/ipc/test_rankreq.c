@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "ipc/json.h"
+#include "ipc/mpack.h"
 #include "ipc/rankreq.h"
 
 /* ---- JSON -> msgpack, for parity ---------------------------------------- */
@@ -142,6 +143,30 @@ static void _dump_err(const char *what, const char *in, int rc,
 	    what, in, rc, e->status, e->field, e->msg);
 }
 
+/*
+ * rq_decode_mpack_scanned of a msgpack request by dm (default caps), after
+ * the scan the msgpack listener makes (its caps); 1 when that scan refuses
+ * it (the listener closes the connection: nothing to compare).
+ */
+static int _scanned(const void *buf, size_t len, struct rq_request *out,
+    struct rq_error *e)
+{
+	struct mp_limits lim = mp_limits_default();
+	struct rq_limits rl = rq_limits_default();
+	lim.max_object_bytes = lim.max_buffered = lim.max_events = rl.max_bytes;
+	lim.max_depth = RQ_MAX_DEPTH;
+	lim.max_keys = RQ_MAX_KEYS;
+	lim = mp_limits_clamp(&lim);
+	struct mp_scan sc;
+	enum evt_reason why;
+	mp_scan_reset(&sc);
+	if (mp_scan_object(&sc, &lim, buf, len, &why, NULL, 0) !=
+		MP_SCAN_DONE ||
+	    sc.pos != len)
+		return 1;
+	return rq_decode_mpack_scanned(dm, buf, len, out, e);
+}
+
 /* A good request: decodes in both dialects to the same thing. */
 static void _good(const char *json, struct rq_request *out)
 {
@@ -159,6 +184,12 @@ static void _good(const char *json, struct rq_request *out)
 		_dump_err("msgpack", json, rc, &e);
 	else if (!_req_eq(out, &m)) {
 		CHECK(!"json and msgpack decode alike");
+		fprintf(stderr, "  differ: %s\n", json);
+	}
+	rc = _scanned(sb.data, sb.size, &m, &e);
+	CHECK_EQ_INT(rc, 0);
+	if (rc == 0 && !_req_eq(out, &m)) {
+		CHECK(!"a scanned msgpack request decodes alike");
 		fprintf(stderr, "  differ: %s\n", json);
 	}
 	msgpack_sbuffer_destroy(&sb);
@@ -189,6 +220,14 @@ static void _bad_in(struct rq_decoder *d, const char *json, unsigned status,
 	CHECK(ok);
 	if (!ok)
 		_dump_err("msgpack (bad expected)", json, rc, &e);
+	struct rq_error e2 = { 0 };
+	int rc2 = d == dj ? _scanned(sb.data, sb.size, &r, &e2) : 1;
+	ok = rc2 == 1 ||
+	    (rc2 == rc && e2.status == e.status && !strcmp(e2.field, e.field) &&
+		!strcmp(e2.msg, e.msg));
+	CHECK(ok);
+	if (!ok)
+		_dump_err("scanned msgpack (bad expected)", json, rc2, &e2);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -561,6 +600,14 @@ static void _mp_bad(const void *buf, size_t len, const char *field,
 	CHECK(ok);
 	if (!ok)
 		_dump_err("msgpack", reason, rc, &e);
+	struct rq_error e2 = { 0 };
+	int rc2 = _scanned(buf, len, &r, &e2);
+	ok = rc2 == 1 ||
+	    (rc2 == rc && e2.status == e.status && !strcmp(e2.field, e.field) &&
+		!strcmp(e2.msg, e.msg));
+	CHECK(ok);
+	if (!ok)
+		_dump_err("scanned msgpack", reason, rc2, &e2);
 }
 
 static void _key(msgpack_packer *pk, const char *k)
