@@ -121,7 +121,11 @@
 	    "forward connections closed at accept: source not in allow_from")  \
 	X(FWD_AUTH_FAILED, "fwd_auth_failed",                                  \
 	    "forward connections closed: shared-key handshake failed (wrong "  \
-	    "key, not a PING)")
+	    "key, not a PING)")                                                \
+	X(ACC_STALLS, "stalls",                                                \
+	    "times the acceptor came back 250 ms or more late from a wait "    \
+	    "(stopped, or not scheduled): that time is not counted as idle "   \
+	    "time of its connections")
 
 /* The rank API server's rows (workers/server.h). */
 #define REG_COUNTERS_SRV(X)                                                     \

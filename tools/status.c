@@ -37,11 +37,12 @@ static void _acc_text(const struct reg *r)
 		return;
 	}
 	printf(
-	    "acceptor: %s, %llu listeners, %llu connections, %llu events accepted, %llu back-pressure pauses\n",
+	    "acceptor: %s, %llu listeners, %llu connections, %llu events accepted, %llu back-pressure pauses, %llu stalls\n",
 	    p->pid ? "up" : "DOWN", (unsigned long long)c[REG_C_ACC_LISTENERS],
 	    (unsigned long long)c[REG_C_ACC_CONNS],
 	    (unsigned long long)c[REG_C_ACC_EVENTS],
-	    (unsigned long long)c[REG_C_ACC_PAUSED]);
+	    (unsigned long long)c[REG_C_ACC_PAUSED],
+	    (unsigned long long)c[REG_C_ACC_STALLS]);
 	printf(
 	    "  udp: %llu datagrams, %llu bytes, dropped %llu (%llu events, rings full), truncated %llu\n",
 	    (unsigned long long)c[REG_C_UDP_DATAGRAMS],

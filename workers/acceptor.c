@@ -56,6 +56,10 @@ enum { _K_ACCEPT = 1, _K_UDP, _K_UDP_PLAIN, _K_RECV, _K_CANCEL, _K_SEND };
 #define _CQ_ENTRIES 8192
 #define _WAIT_IDLE_MS 100
 #define _WAIT_PAUSED_MS 1
+#define _SWEEP_MS 250 /* idle connections are looked for this often */
+/* A wait that returns this much later than its timeout allowed means the
+ * process did not run (stopped, or starved of CPU): a stall. */
+#define _STALL_MS 250
 #define _STOP_GRACE_MS 5000
 /* Forward connections: with _FWD_OUT_SOFT bytes of acks not yet taken by
  * the kernel the connection is not read (a pipelining client waits for
@@ -183,6 +187,7 @@ struct _acc {
 	bool stopping;
 	int64_t stop_deadline;
 	int64_t now_ms, next_idle_check;
+	int64_t woke_ms; /* when the previous wait returned */
 	/* Fluentd forward protocol: shm block, dedup set, local journal */
 	struct acc_block *ab;
 	struct fwd_dedup *dd;
@@ -1538,11 +1543,47 @@ static void _serve_waiting(struct _acc *a)
 	}
 }
 
+/*
+ * Idleness is counted in the acceptor's own running time. When a wait
+ * returns _STALL_MS or more past its timeout, the process did not run
+ * in between (SIGSTOP, or a machine too loaded to schedule it): its
+ * clients may have sent all along, but nothing of it was read. Every open
+ * connection's clocks move on by the stall, and the next sweep waits one
+ * period more: with IORING_SETUP_DEFER_TASKRUN the completions of what
+ * arrived during the stall are posted only once the process enters the
+ * kernel again, a few per wait (the first wait back can return with none
+ * at all), and the loop reads them before anyone is judged idle. A silent
+ * connection is so closed idle_timeout_s of running time after its last
+ * event, however long the stall.
+ */
+static void _stall_check(struct _acc *a, int64_t woke_before, int64_t wait_ms)
+{
+	int64_t late = a->now_ms - woke_before - wait_ms;
+	if (late < _STALL_MS)
+		return;
+	unsigned moved = 0;
+	for (unsigned id = 0; id < a->c->max_connections; id++) {
+		struct _conn *c = &a->conns[id];
+		if (c->state != _C_OPEN)
+			continue;
+		c->last_rx_ms += late;
+		if (c->partial_since_ms)
+			c->partial_since_ms += late;
+		moved++;
+	}
+	if (a->next_idle_check < a->now_ms + _SWEEP_MS)
+		a->next_idle_check = a->now_ms + _SWEEP_MS;
+	a->ctr[REG_C_ACC_STALLS]++;
+	LOG(a->c, CFG_LOG_WARN, _ROLE,
+	    "the loop ran %lld ms late (the process was stopped or not scheduled): not counted as idle time of %u connections",
+	    (long long)late, moved);
+}
+
 static void _idle_check(struct _acc *a)
 {
 	if (a->now_ms < a->next_idle_check)
 		return;
-	a->next_idle_check = a->now_ms + 250;
+	a->next_idle_check = a->now_ms + _SWEEP_MS;
 	int64_t limit = (int64_t)a->c->idle_timeout_s * 1000;
 	for (unsigned id = 0; id < a->c->max_connections; id++) {
 		struct _conn *c = &a->conns[id];
@@ -1776,7 +1817,7 @@ static int _start(struct _acc *a)
 	_warn_exposed(a);
 	a->ctr[REG_C_ACC_LISTENERS] = a->nlsn;
 	a->ctr[REG_C_ACC_CONNS] = 0;
-	a->now_ms = _mono();
+	a->now_ms = a->woke_ms = _mono();
 	_window(a);
 	for (unsigned i = 0; i < a->nlsn; i++) {
 		if (a->lsn[i].kind == _L_UDP)
@@ -1812,9 +1853,8 @@ int acc_main(const struct reg *r, const struct cfg *c)
 			a->now_ms > a->stop_deadline))
 			break;
 		_window(a);
-		struct __kernel_timespec ts = { 0,
-			(a->nwaiting ? _WAIT_PAUSED_MS : _WAIT_IDLE_MS) *
-			    1000000LL };
+		int64_t wait_ms = a->nwaiting ? _WAIT_PAUSED_MS : _WAIT_IDLE_MS;
+		struct __kernel_timespec ts = { 0, wait_ms * 1000000LL };
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_submit_and_wait_timeout(&a->ring, &cqe, 1,
 		    &ts, NULL);
@@ -1823,7 +1863,10 @@ int acc_main(const struct reg *r, const struct cfg *c)
 			    strerror(-rc));
 			break;
 		}
-		a->now_ms = _mono();
+		int64_t woke_before = a->woke_ms;
+		a->now_ms = a->woke_ms = _mono();
+		if (!a->stopping)
+			_stall_check(a, woke_before, wait_ms);
 		_completions(a);
 		_serve_waiting(a);
 		_commit(a);

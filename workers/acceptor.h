@@ -51,6 +51,15 @@
  * datagram is all or nothing: when any of its valid events finds no room,
  * none is staged and the datagram is counted in REG_C_UDP_DROPPED.
  *
+ * Idle: a connection that sends no event taken, or leaves an object
+ * unfinished, for idle_timeout_s is closed (REG_C_TCP_CLOSED_IDLE,
+ * REG_C_FWD_CLOSED_IDLE). That time is the acceptor's own running time:
+ * a wait that returns 250 ms or more past its timeout (the process was
+ * stopped or not scheduled) is a stall, counted in REG_C_ACC_STALLS; it
+ * moves every open connection's deadline on by its length and delays the
+ * next idle sweep, so what clients sent during it is read before anyone
+ * is judged idle.
+ *
  * Commits: staged events are made visible once per completion batch (and
  * whenever a quarter of a ring is staged), so a restart after kill -9
  * continues after the last committed record: committed events are applied
