@@ -38,9 +38,9 @@ extern "C" {
 #endif
 
 #define PEN_VERSION_MAJOR 0
-#define PEN_VERSION_MINOR 7
-#define PEN_VERSION_PATCH 1
-#define PEN_VERSION "0.7.1"
+#define PEN_VERSION_MINOR 8
+#define PEN_VERSION_PATCH 0
+#define PEN_VERSION "0.8.0"
 
 typedef struct pen pen_t;
 
@@ -635,13 +635,17 @@ struct pen_consent {
  * waits (up to timeout_ms) until the owning worker has it. Withdrawing
  * personalization forgets the user's profile, and nothing later is
  * learned until it is granted again. Appended to the audit trail. 0,
- * -ETIMEDOUT (published, not yet applied), -EINVAL (also a user id events
- * refuse: empty, over max_id_len, not UTF-8 text without control bytes),
- * -EIO (applied, but the audit trail could not be appended to: unwritable
- * or broken).
+ * -ETIMEDOUT (published and recorded, not yet applied), -EINVAL (purposes
+ * empty or unknown, granted outside purposes, or a user id events refuse:
+ * empty, over max_id_len, not UTF-8 text without control bytes: nothing
+ * done), -EIO (applied, but the audit trail could not be appended to:
+ * unwritable or broken), or another negative errno (nothing done). On
+ * every error err says why and what is left to do; err may be NULL (no
+ * message). Since 0.8 (err and errlen added).
  */
 int pen_consent_set(pen_t *p, const char *user_id, size_t len,
-    unsigned purposes, unsigned granted, unsigned timeout_ms);
+    unsigned purposes, unsigned granted, unsigned timeout_ms, char *err,
+    size_t errlen);
 
 /* The user's consent as the engine holds it (decided 0: none recorded). */
 int pen_consent_get(pen_t *p, const char *user_id, size_t len,

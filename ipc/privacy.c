@@ -43,12 +43,12 @@ static int _control(pen_t *p, uint64_t key, uint8_t control, uint8_t consent,
 }
 
 /*
- * Appends to the audit trail: 0, or -EIO with why in err (may be NULL).
- * The library never prints: the act is done either way, and the caller
- * hears that it is not on record.
+ * Appends to the audit trail: 0, or -EIO with "DONE but not in the audit
+ * trail: why" in err (may be NULL). The library never prints: the act is
+ * done either way, and the caller hears that it is not on record.
  */
 static int _audit(pen_t *p, enum aud_action a, uint64_t key, const char *detail,
-    char *err, size_t errlen)
+    const char *done, char *err, size_t errlen)
 {
 	const struct reg_header *h = client_region(p)->hdr;
 	char why[256];
@@ -57,26 +57,58 @@ static int _audit(pen_t *p, enum aud_action a, uint64_t key, const char *detail,
 		detail, why, sizeof(why)))
 		return 0;
 	if (err && errlen)
-		snprintf(err, errlen, "done, but not in the audit trail: %s",
+		snprintf(err, errlen, "%s but not in the audit trail: %s", done,
 		    why);
 	return -EIO;
 }
 
 int pen_consent_set(pen_t *p, const char *user_id, size_t len,
-    unsigned purposes, unsigned granted, unsigned timeout_ms)
+    unsigned purposes, unsigned granted, unsigned timeout_ms, char *err,
+    size_t errlen)
 {
-	if (!p || !user_id || !purposes || (purposes & ~EVT_PURPOSES) ||
-	    (granted & ~purposes))
+	char dummy[8];
+	if (!err) { /* nowhere to say why: still no write through NULL */
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (errlen)
+		err[0] = 0;
+	if (!p || !user_id) {
+		snprintf(err, errlen, "%s is NULL",
+		    p ? "user_id" : "the handle");
 		return -EINVAL;
+	}
+	if (!purposes || (purposes & ~EVT_PURPOSES)) {
+		snprintf(err, errlen,
+		    "purposes 0x%x: give PEN_PURPOSE_PERSONALIZATION, PEN_PURPOSE_ANALYTICS or both",
+		    purposes);
+		return -EINVAL;
+	}
+	if (granted & ~purposes) {
+		snprintf(err, errlen,
+		    "granted 0x%x is not a subset of purposes 0x%x: a purpose granted must be one decided on",
+		    granted, purposes);
+		return -EINVAL;
+	}
 	int rc = client_alive(p);
-	if (rc)
+	if (rc) {
+		snprintf(err, errlen, "%s", pen_strerror(rc));
 		return rc;
+	}
 	const struct reg *r = client_region(p);
-	if (evt_user_id_problem(&r->hdr->limits, user_id, len))
+	const char *bad = evt_user_id_problem(&r->hdr->limits, user_id, len);
+	if (bad) {
+		snprintf(err, errlen, "bad user id: %s", bad);
 		return -EINVAL;
+	}
 	uint64_t key = evt_user_key(&r->hdr->limits, user_id, len);
 	rc = _control(p, key, EVT_CTL_CONSENT,
 	    (uint8_t)(EVT_CONSENT_SET(purposes) | granted), timeout_ms);
+	if (rc && rc != -ETIMEDOUT) {
+		snprintf(err, errlen, "the decision could not be published: %s",
+		    pen_strerror(rc));
+		return rc; /* nothing done */
+	}
 	char detail[96];
 	snprintf(detail, sizeof(detail), "personalization=%s analytics=%s",
 	    !(purposes & EVT_PURPOSE_PERSONALIZATION)	? "unchanged"
@@ -85,11 +117,19 @@ int pen_consent_set(pen_t *p, const char *user_id, size_t len,
 	    !(purposes & EVT_PURPOSE_ANALYTICS)	  ? "unchanged"
 		: granted & EVT_PURPOSE_ANALYTICS ? "granted"
 						  : "withdrawn");
-	if (rc == 0 || rc == -ETIMEDOUT) {
-		int au = _audit(p, AUD_CONSENT, key, detail, NULL, 0);
-		rc = rc ? rc : au;
+	int au = _audit(p, AUD_CONSENT, key, detail,
+	    rc ? "the decision is published" : "the decision is applied", err,
+	    errlen);
+	if (rc) {
+		/* What is left, before the audit's own complaint. */
+		char audit_err[256];
+		snprintf(audit_err, sizeof(audit_err), "%s", au ? err : "");
+		snprintf(err, errlen,
+		    "the decision is published but not applied yet: its worker applies it late, or when the instance runs again (pen_consent_get shows when)%s%s",
+		    audit_err[0] ? "; also: " : "", audit_err);
+		return rc;
 	}
-	return rc;
+	return au;
 }
 
 int pen_consent_get(pen_t *p, const char *user_id, size_t len,
@@ -182,7 +222,7 @@ int pen_erase(pen_t *p, const char *user_id, size_t len, unsigned timeout_ms,
 	    rep.incomplete & PEN_ERASE_SNAPSHOT_LEFT ? "not-rewritten"
 		: rep.snapshot_had		     ? "rewritten"
 						     : "none");
-	rc = _audit(p, AUD_ERASE, rep.user_key, detail, err, errlen);
+	rc = _audit(p, AUD_ERASE, rep.user_key, detail, "done,", err, errlen);
 	if (why) {
 		/* What is left to do, before the audit's own complaint. */
 		char audit_err[256];

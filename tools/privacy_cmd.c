@@ -225,9 +225,10 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 		return rc;
 	}
 	bool unaudited = false;
+	char err[512] = "";
 	if (purposes) {
 		rc = pen_consent_set(p, user, strlen(user), purposes, granted,
-		    _TIMEOUT_MS);
+		    _TIMEOUT_MS, err, sizeof(err));
 		unaudited = rc == -EIO; /* applied, not on record */
 		rc = unaudited ? 0 : rc;
 	}
@@ -236,15 +237,15 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 		rc = pen_consent_get(p, user, strlen(user), &pc);
 	pen_close(&p);
 	if (rc) {
-		fprintf(stderr, "penchant consent: %s\n", pen_strerror(rc));
+		fprintf(stderr, "penchant consent: %s\n",
+		    err[0] ? err : pen_strerror(rc));
 		return CLI_UNREACHABLE;
 	}
 	_consent_print(stdout, user, &pc, json);
 	if (json)
 		putchar('\n');
 	if (unaudited)
-		fprintf(stderr,
-		    "penchant consent: warning: the decision is applied but not in the audit trail (see penchant audit verify)\n");
+		fprintf(stderr, "penchant consent: warning: %s\n", err);
 	return unaudited ? CLI_PARTIAL : CLI_OK;
 }
 

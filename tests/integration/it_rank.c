@@ -104,7 +104,7 @@ static void _neighbors(pen_t *p, int64_t now)
 	CHECK(out[1].collab == 1.0f);
 	/* without consent to personalization, no neighbours either */
 	REQUIRE(pen_consent_set(p, "zed", 3, PEN_PURPOSE_PERSONALIZATION, 0,
-		    5000) == 0);
+		    5000, NULL, 0) == 0);
 	REQUIRE(pen_rerank(p, "zed", 3, NULL, _nb_cands, 2, &_nb_opts, out,
 		    NULL) == 0);
 	CHECK(out[0].index == 0 && out[0].collab == 1.0f &&
@@ -530,7 +530,7 @@ int main(int argc, char **argv)
 	/* Without consent to personalization the ranking is not personal:
 	 * the base order, affinity 1 everywhere. */
 	REQUIRE(pen_consent_set(p, "alice", 5, PEN_PURPOSE_PERSONALIZATION, 0,
-		    5000) == 0);
+		    5000, NULL, 0) == 0);
 	REQUIRE(pen_rerank(p, "alice", 5, NULL, c, N, &po, out, NULL) == 0);
 	for (unsigned i = 0; i < N; i++) {
 		CHECK(out[i].affinity == 1.0f && out[i].confidence == 0.0f);
