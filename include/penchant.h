@@ -137,6 +137,10 @@ const char *pen_strerror(int err);
 /*
  * Validates an event. 0, or -EINVAL with err naming the field and the
  * reason (the reason's name is one of the counters `penchant status` shows).
+ * A refused event claims no producer slot (nor does pen_prepare_json's):
+ * the handle counts it, and the count joins the instance's when a publish
+ * claims a slot, or at pen_close (which takes a free slot for that moment;
+ * none free, the count is lost).
  */
 int pen_prepare(pen_t *p, const struct pen_event *ev, struct pen_prepared *out,
     char *err, size_t errlen);

@@ -61,11 +61,19 @@ struct pen {
 	 * for pen_rerank: copied again only when a refresh moved it. */
 	struct seg_table *seg;
 	uint64_t seg_version;
+	/* Rejections while the handle holds no producer slot: a refused
+	 * event claims none (a handle that only validates must not take a
+	 * slot from a producer). Added to the slot's counters when the
+	 * first publish claims one, or pen_close takes one for a moment;
+	 * until then only this handle's reads (pen_stats_read,
+	 * pen_counters_read) include them. */
+	uint64_t held_rejected_by[EVT_REASON_COUNT];
 };
 
 #define _HERE_BYTES 4096
 
 static bool _forked(const pen_t *p);
+static int _claim_slot(pen_t *p);
 
 const char *pen_strerror(int err)
 {
@@ -155,8 +163,17 @@ void pen_close(pen_t **pp)
 	pen_t *p = *pp;
 	/* A forked child's copy of a handle frees its memory only: the
 	 * slot is still the parent's. */
-	if (!_forked(p))
+	if (!_forked(p)) {
+		/* Rejections held by a handle that never published go into
+		 * a slot taken for that moment only, so `penchant status`
+		 * shows them (none free: they are lost). */
+		uint64_t held = 0;
+		for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+			held += p->held_rejected_by[k];
+		if (held && p->slot < 0)
+			(void)_claim_slot(p);
 		_release_slot(p);
+	}
 	munmap((void *)p->here, _HERE_BYTES);
 	reg_detach(&p->r);
 	free(p->scratch);
@@ -179,23 +196,32 @@ static int _claim_slot(pen_t *p)
 		ck_pr_fence_load(); /* the ring state of the last owner */
 		p->slot = (int)s;
 		ring_producer_init(&p->pr, &p->r, s);
+		for (unsigned k = 0; k < EVT_REASON_COUNT; k++) {
+			pr->rejected += p->held_rejected_by[k];
+			pr->rejected_by[k] += p->held_rejected_by[k];
+			p->held_rejected_by[k] = 0;
+		}
 		return 0;
 	}
 	return -ENOSPC;
 }
 
 /*
- * Counts a rejected event by reason in this handle's producer slot (claimed
- * now if need be, so `penchant status` shows every rejection).
+ * Counts a rejected event by reason: in this handle's producer slot when
+ * it has one, else held in the handle until its first publish claims one
+ * (or pen_close takes one). Validation never claims a slot.
  */
 static void _count_reject(pen_t *p, enum evt_reason why)
 {
-	if (p->slot < 0 && _claim_slot(p))
+	if ((unsigned)why >= EVT_REASON_COUNT)
 		return;
+	if (p->slot < 0 || _forked(p)) { /* a child: the slot is the parent's */
+		p->held_rejected_by[why]++;
+		return;
+	}
 	struct reg_producer *pr = reg_producer(&p->r, (unsigned)p->slot);
 	pr->rejected++;
-	if ((unsigned)why < EVT_REASON_COUNT)
-		pr->rejected_by[why]++;
+	pr->rejected_by[why]++;
 }
 
 /* Time window for acceptance: settings against the wall clock. */
@@ -863,6 +889,8 @@ int pen_stats_read(pen_t *p, struct pen_stats *out)
 		for (unsigned s = 0; s < g->shards; s++)
 			out->backlog += ring_backlog(reg_ring(&p->r, q, s));
 	}
+	for (unsigned k = 0; k < EVT_REASON_COUNT; k++)
+		out->rejected += p->held_rejected_by[k];
 	return 0;
 }
 
@@ -872,11 +900,13 @@ static uint64_t _counter_sum(const pen_t *p, unsigned k)
 	uint64_t v = 0;
 	for (unsigned i = 0; i < reg_nprocs(&p->r); i++)
 		v += ck_pr_load_64(&reg_proc(&p->r, i)->counters[k]);
-	if (reg_counter_is_reject(k))
+	if (reg_counter_is_reject(k)) {
 		for (unsigned q = 0; q < p->r.hdr->geo.producer_slots; q++)
 			v += ck_pr_load_64(
 			    &reg_producer(&p->r, q)
 				 ->rejected_by[k - REG_C_REJECT0]);
+		v += p->held_rejected_by[k - REG_C_REJECT0];
+	}
 	return v;
 }
 
