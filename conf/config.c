@@ -271,6 +271,8 @@ static const struct _cfg_desc
 		"similarity shrinkage: a pair counted c times keeps c / (c + shrink) of its cosine"),
 	    CFG_UINT(experiment_look_s, 60, 1, 86400, 0,
 		"the segmenter takes a look at every experiment this often: the always-valid p-values and intervals, and the weights of bandit experiments, move at each look"),
+	    CFG_UINT(experiment_requests, 131072, 1024, 16777216, CFGF_POW2,
+		"experiment requests with an outcome each shard remembers (for first clicks and conversions, and rewards per request), 16 bytes of shared memory each: it should hold the requests a shard sees clicked within one attribution_window_s; past that, entries are taken from requests still in the window and the experiment's evicted count says so (docs/EXPERIMENTS.md)"),
 	    CFG_STRING(segment_overrides, "", 0, CFG_OVERRIDES_STR_MAX,
 		CFGF_OVERRIDES,
 		"operator's names, strategies and parameters of segments by id, e.g. '3:name=Night owls;strategy=exploration_heavy;epsilon=0.2' (keys name strategy epsilon mmr_lambda explore_weight context_weight diversifier dpp_theta)"),

@@ -164,6 +164,7 @@ struct cfg {
 	double segment_low_confidence;
 	double segment_min_share;
 	unsigned experiment_look_s;
+	unsigned experiment_requests; /* per shard (shm/layout.h) */
 	/* item neighbours (shm/neighbors.h, engine/nbr.h) */
 	unsigned neighbor_items, neighbor_interval_s, neighbor_candidates;
 	double neighbor_cpu_share;

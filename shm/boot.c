@@ -32,6 +32,7 @@ void boot_geometry(const struct cfg *c, struct reg_geometry *g)
 	g->neighbor_capacity = c->neighbor_items;
 	g->neighbor_slots =
 	    c->neighbor_items ? _pow2(2ULL * c->neighbor_items) : 0;
+	g->experiment_requests = c->experiment_requests;
 	g->record_size = sizeof(struct evt_record);
 	g->profile_size = sizeof(struct prof_slot);
 }

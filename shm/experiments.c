@@ -384,11 +384,15 @@ void expb_exposed(const struct reg *r, struct lrn_profile *p,
  * millisecond's differ in their low bits, milliseconds by 2^22): a
  * multiplication alone left 4 sets in 10 unused; splitmix64's mixer
  * spreads them. */
-static struct exp_request *_req_set(struct shard_stats *st, uint64_t id)
+static struct exp_request *_req_set(const struct reg *r, unsigned s,
+    uint64_t id)
 {
-	unsigned bits = (unsigned)__builtin_ctz(REG_EXP_REQ_SETS);
+	/* reg_layout: a power of two of at least two sets. */
+	unsigned sets = r->hdr->geo.experiment_requests / REG_EXP_REQ_WAYS;
+	unsigned bits = (unsigned)__builtin_ctz(sets);
 	uint64_t x = id;
-	return st->exp_req[rng_mix64(&x) >> (64 - bits)];
+	return reg_exp_requests(r, s) +
+	    (rng_mix64(&x) >> (64 - bits)) * REG_EXP_REQ_WAYS;
 }
 
 /* Whether request id can still get outcomes at event time now_ms. */
@@ -419,7 +423,7 @@ static void _evicted(const struct reg *r, uint64_t id)
 static struct exp_request *_req(const struct reg *r, unsigned s, uint64_t id,
     int64_t now_ms)
 {
-	struct exp_request *set = _req_set(&reg_shard(r, s)->stats, id);
+	struct exp_request *set = _req_set(r, s, id);
 	struct exp_request *take = &set[0];
 	for (unsigned w = 0; w < REG_EXP_REQ_WAYS; w++) {
 		if (set[w].id == id)

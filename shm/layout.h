@@ -7,7 +7,8 @@
  * The region may map at a different address in every process: it holds
  * offsets, never pointers. Parts, in order, each 64-byte aligned:
  *
- *   header | procs[] | producer slots[] | rings[P*S] | shards[S] | catalog |
+ *   header | procs[] | producer slots[] | rings[P*S] | shards[S] (each:
+ *   block, index, profile records, experiment requests) | catalog |
  *   names | segments | experiments | neighbours | acceptor (only when
  *   acceptor_slots > 0)
  *
@@ -35,7 +36,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 29 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 30 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -76,6 +77,9 @@ struct reg_geometry {
 	uint32_t neighbor_capacity; /* items with neighbour lists, 0: none */
 	uint32_t neighbor_slots;    /* power of two >= 2 * neighbor_capacity,
 				  * 0 when the capacity is 0 */
+	/* Entries of each shard's experiment request table: a power of two
+	 * >= 2 * REG_EXP_REQ_WAYS. */
+	uint32_t experiment_requests;
 };
 
 /* Offsets and strides (bytes from the region base); sup writes once. */
@@ -88,6 +92,7 @@ struct reg_offsets {
 	uint64_t end;
 	uint64_t ring_stride, shard_stride;
 	uint64_t shard_index, shard_records; /* within a shard block */
+	uint64_t shard_exp_req;		     /* within a shard block */
 	uint64_t catalog_entries;	     /* within the catalog block */
 	uint64_t acceptor_dedup;	     /* within the acceptor block */
 };
@@ -259,12 +264,13 @@ struct cat_stat {
  * REG_EXP_REQ_WAYS entries a set; a request new to a full set takes the
  * entry of the oldest one (by the time in its id). Only requests that got
  * an outcome take an entry, so the table holds the requests clicked in
- * one attribution window: 131072 per shard (2 MiB). Evicting one still inside
- * the window is counted (struct exp_slot, evicted): its next outcome is
- * taken for a first one.
+ * one attribution window: geo.experiment_requests per shard (the
+ * experiment_requests setting, 131072 = 2 MiB by default), after the
+ * shard's profile records (off.shard_exp_req), written by wrk s only.
+ * Evicting one still inside the window is counted (struct exp_slot,
+ * evicted): its next outcome is taken for a first one.
  */
 #define REG_EXP_REQ_WAYS 8
-#define REG_EXP_REQ_SETS 16384 /* power of two */
 struct exp_request {
 	uint64_t id;	      /* 0: free */
 	uint32_t reward;      /* clicks + conversions attributed so far */
@@ -279,7 +285,6 @@ struct shard_stats {
 	uint64_t lat[REG_LAT_BUCKETS]; /* written by the worker */
 	uint64_t lat_sum_us;
 	struct serve_cell pos[RANK_STRATEGY_SLOTS][REG_POSITIONS];
-	struct exp_request exp_req[REG_EXP_REQ_SETS][REG_EXP_REQ_WAYS];
 	struct cat_stat cats[REG_CAT_STATS];
 	uint64_t cats_full;    /* category events that found no slot */
 	uint64_t unattributed; /* actions whose request id was too old */

@@ -47,6 +47,8 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 		(geo->neighbor_capacity
 			? _pow2_at_least(2ULL * geo->neighbor_capacity)
 			: 0) ||
+	    geo->experiment_requests < 2 * REG_EXP_REQ_WAYS ||
+	    (geo->experiment_requests & (geo->experiment_requests - 1)) ||
 	    geo->record_size != sizeof(struct evt_record) ||
 	    geo->profile_size != sizeof(struct prof_slot)) {
 		snprintf(err, errlen, "region geometry is inconsistent");
@@ -69,8 +71,11 @@ int reg_layout(const struct reg_geometry *geo, struct reg_offsets *off,
 	off->shard_records = _align(off->shard_index +
 		(uint64_t)geo->index_slots * sizeof(struct prof_index),
 	    REG_LINE);
-	off->shard_stride = _align(off->shard_records +
+	off->shard_exp_req = _align(off->shard_records +
 		(uint64_t)geo->profiles_per_shard * sizeof(struct prof_slot),
+	    REG_LINE);
+	off->shard_stride = _align(off->shard_exp_req +
+		(uint64_t)geo->experiment_requests * sizeof(struct exp_request),
 	    4096);
 	at += off->shard_stride * geo->shards;
 	off->catalog = at = _align(at, 4096);
@@ -257,7 +262,8 @@ int reg_create(struct reg *r, const char *instance,
 	X(shards) X(producer_slots) X(acceptor_slots) X(ring_depth)            \
 	X(profiles_per_shard) X(index_slots) X(catalog_capacity)               \
 	X(catalog_slots) X(names_capacity) X(names_slots) X(record_size)       \
-	X(profile_size) X(neighbor_capacity) X(neighbor_slots)
+	X(profile_size) X(neighbor_capacity) X(neighbor_slots)                 \
+	X(experiment_requests)
 /* clang-format on */
 
 static int _geo_diff(const struct reg_geometry *have,

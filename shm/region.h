@@ -123,6 +123,14 @@ static inline struct prof_slot *reg_shard_records(const struct reg *r,
 	return (struct prof_slot *)((uint8_t *)reg_shard(r, s) +
 	    r->hdr->off.shard_records);
 }
+/* Shard s's experiment request table: geo.experiment_requests entries,
+ * REG_EXP_REQ_WAYS a set (shm/layout.h). */
+static inline struct exp_request *reg_exp_requests(const struct reg *r,
+    unsigned s)
+{
+	return (struct exp_request *)((uint8_t *)reg_shard(r, s) +
+	    r->hdr->off.shard_exp_req);
+}
 static inline struct cat_block *reg_catalog(const struct reg *r)
 {
 	return (struct cat_block *)(r->base + r->hdr->off.catalog);

@@ -74,6 +74,7 @@ static const char *const cfgtest_names[] = {
 	"neighbor_min_count",
 	"neighbor_shrink",
 	"experiment_look_s",
+	"experiment_requests",
 	"segment_overrides",
 	"http_listen",
 	"rank_listen",

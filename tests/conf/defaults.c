@@ -19,6 +19,7 @@ int main(void)
 	CHECK_EQ_INT(c.profiles_per_shard, 262144);
 	CHECK_EQ_INT(c.catalog_capacity, 65536);
 	CHECK_EQ_INT(c.names_capacity, 65536);
+	CHECK_EQ_INT(c.experiment_requests, 131072); /* 2 MiB a shard */
 	CHECK(strcmp(c.state_dir, "/var/lib/penchant") == 0);
 	CHECK(c.snapshot == true);
 	CHECK_EQ_INT(c.worker_batch, 64);

@@ -68,6 +68,7 @@ static void check_uint(void)
 	for (i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
 		bad("shards", garbage[i], "0..64");
 		bad("ring_depth", garbage[i], "64..1048576");
+		bad("experiment_requests", garbage[i], "1024..16777216");
 	}
 	bad("shards", "1.0", "0..64");
 	bad("shards", "99", "0..64");
@@ -121,6 +122,19 @@ static void check_pow2(void)
 	/* Powers of two outside the range are still out of range. */
 	bad("ring_depth", "32", "out of range 64..1048576");
 	bad("ring_depth", "2097152", "out of range 64..1048576");
+
+	/* The experiment request table per shard, sized at startup. */
+	CHECK_EQ_INT(good("experiment_requests", "1024").experiment_requests,
+	    1024);
+	CHECK_EQ_INT(good("experiment_requests", "0x1000000")
+			 .experiment_requests,
+	    16777216);
+	bad("experiment_requests", "100000",
+	    "experiment_requests: '100000' is not a power of two");
+	bad("experiment_requests", "0", "out of range 1024..16777216");
+	bad("experiment_requests", "512", "out of range 1024..16777216");
+	bad("experiment_requests", "33554432", "out of range 1024..16777216");
+	bad("experiment_requests", "4294967296", "1024..16777216");
 }
 
 static void check_double(void)

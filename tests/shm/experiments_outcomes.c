@@ -1,4 +1,4 @@
-/* experiments_outcomes: the shard step counts an experiment's rates per request (a request clicked twice is one click-through) and its reward's sum of squares per request, keeps the state of every request clicked in one attribution window, and counts the requests whose state it had to evict while they were still inside the window. */
+/* experiments_outcomes: the shard step counts an experiment's rates per request (a request clicked twice is one click-through) and its reward's sum of squares per request, keeps the state of every request clicked in one attribution window, and counts the requests whose state it had to evict while they were still inside the window; the table has the region's configured size. */
 #include <string.h>
 
 #include "expdef.h"
@@ -67,13 +67,46 @@ static struct exp_counts counts(uint64_t *evicted)
 /* Entries of the shard's table holding requests made at or after t. */
 static unsigned held_since(int64_t t)
 {
-	const struct shard_stats *st = &reg_shard(&g_r, 0)->stats;
+	const struct exp_request *q = reg_exp_requests(&g_r, 0);
 	unsigned n = 0;
-	for (unsigned s = 0; s < REG_EXP_REQ_SETS; s++)
-		for (unsigned w = 0; w < REG_EXP_REQ_WAYS; w++)
-			n += st->exp_req[s][w].id &&
-			    evt_request_time(st->exp_req[s][w].id) >= t;
+	for (unsigned i = 0; i < g_r.hdr->geo.experiment_requests; i++)
+		n += q[i].id && evt_request_time(q[i].id) >= t;
 	return n;
+}
+
+/*
+ * A quarter more requests than the table holds, in one window: the
+ * oldest of a full set give way and each one still inside the window is
+ * counted. Earlier requests, out of the window by t, give way uncounted.
+ * A second click on each: a request whose state went is taken for a new
+ * click-through, so clicked is over by at most the evicted count.
+ */
+static void overfill(int64_t t3, unsigned cap)
+{
+	const unsigned over_n = cap + cap / 4;
+	uint64_t *many = calloc(over_n, sizeof(*many));
+	REQUIRE(many != NULL);
+	uint64_t evicted0, evicted;
+	struct exp_counts c0 = counts(&evicted0);
+	for (unsigned i = 0; i < over_n; i++) {
+		many[i] = request(t3 + i / 64, i);
+		emit(EVT_CLICK, t3 + 5 * MIN, many[i]);
+	}
+	drain();
+	struct exp_counts c = counts(&evicted);
+	unsigned held = held_since(t3);
+	/* sets filled evenly: a quarter more requests than entries leave
+	 * few entries free (about 6 %) */
+	CHECK(held > cap * 9 / 10 && held <= cap);
+	CHECK_EQ_INT(evicted - evicted0, over_n - held);
+	CHECK_EQ_INT(c.clicked - c0.clicked, over_n);
+	for (unsigned i = 0; i < over_n; i++)
+		emit(EVT_CLICK, t3 + 6 * MIN, many[i]);
+	drain();
+	c = counts(&evicted);
+	uint64_t over = c.clicked - c0.clicked - over_n;
+	CHECK(over > 0 && over <= evicted - evicted0);
+	free(many);
 }
 
 int main(void)
@@ -121,10 +154,7 @@ int main(void)
 	 * more after all the others: every second click finds its request
 	 * (each adds 2^2 - 1^2 = 3), nothing is evicted. */
 	int64_t t2 = T0 + 60 * MIN;
-	/* more than the table holds */
-	const unsigned cap = REG_EXP_REQ_SETS * REG_EXP_REQ_WAYS,
-		       over_n = cap + cap / 4;
-	uint64_t *many = calloc(over_n, sizeof(*many));
+	uint64_t *many = calloc(5000, sizeof(*many));
 	REQUIRE(many != NULL);
 	struct exp_counts c0 = counts(&evicted);
 	for (unsigned i = 0; i < 5000; i++)
@@ -137,35 +167,23 @@ int main(void)
 	CHECK_EQ_INT(c.clicked - c0.clicked, 5000);
 	CHECK_EQ_INT(c.reward_sq - c0.reward_sq, 5000 * 4);
 	CHECK_EQ_INT(evicted, 0);
-
-	/* 3. A quarter more than the table holds, in one window: the
-	 * oldest of a full set give way and each one still inside the
-	 * window is counted. The earlier requests, out of the window now,
-	 * give way uncounted. A second click on each: a request whose state
-	 * went is taken for a new click-through, so clicked is over by at
-	 * most the evicted count. */
-	int64_t t3 = T0 + 180 * MIN;
-	c0 = counts(&evicted);
-	for (unsigned i = 0; i < over_n; i++) {
-		many[i] = request(t3 + i / 64, i);
-		emit(EVT_CLICK, t3 + 5 * MIN, many[i]);
-	}
-	drain();
-	c = counts(&evicted);
-	unsigned held = held_since(t3);
-	/* sets filled evenly: a quarter more requests than entries leave
-	 * few entries free (about 6 %) */
-	CHECK(held > cap * 9 / 10 && held <= cap);
-	CHECK_EQ_INT(evicted, over_n - held);
-	CHECK_EQ_INT(c.clicked - c0.clicked, over_n);
-	for (unsigned i = 0; i < over_n; i++)
-		emit(EVT_CLICK, t3 + 6 * MIN, many[i]);
-	drain();
-	c = counts(&evicted);
-	uint64_t over = c.clicked - c0.clicked - over_n;
-	CHECK(over > 0 && over <= evicted);
 	free(many);
+
+	/* 3. More than the table holds (the default size). */
+	overfill(T0 + 180 * MIN, g.experiment_requests);
 	reg_detach(&g_r);
 	reg_unlink(inst);
+
+	/* 4. The table has the size of the experiment_requests setting: a
+	 * region with another size holds that many. */
+	const char *inst2 = st_instance("exp-out-small");
+	g.experiment_requests = 2048;
+	st_create(&g_r, inst2, &g, REG_RUNNING);
+	ring_producer_init(&g_pr, &g_r, 0);
+	load();
+	CHECK_EQ_INT(g_r.hdr->geo.experiment_requests, 2048);
+	overfill(T0 + 180 * MIN, 2048);
+	reg_detach(&g_r);
+	reg_unlink(inst2);
 	return check_done("shm experiments_outcomes");
 }

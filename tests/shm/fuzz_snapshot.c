@@ -123,6 +123,7 @@ static void _init(void)
 		.names_slots = _pow2(2 * 8),
 		.record_size = sizeof(struct evt_record),
 		.profile_size = sizeof(struct prof_slot),
+		.experiment_requests = 1024,
 	};
 	_region(&r);
 	FUZZ_RULE(snap_write(&r, g_path, NULL, err, sizeof(err)) == 0);

@@ -1,4 +1,4 @@
-/* region_fuzz: a region with a valid header and corrupt contents (random bytes flipped in the shard's count, index, intent, records, rings, catalog and names) never crashes a worker: recovery quarantines what cannot be right and the worker, readers and the catalog keep going. */
+/* region_fuzz: a region with a valid header and corrupt contents (random bytes flipped in the shard's count, index, intent, records, experiment requests, rings, catalog and names) never crashes a worker: recovery quarantines what cannot be right and the worker, readers and the catalog keep going. */
 #include <string.h>
 
 #include "shm/catalog.h"
@@ -67,10 +67,14 @@ static void corrupt(struct reg *r)
 		    r->hdr->geo.catalog_slots * sizeof(struct cat_entry) },
 		{ (uint8_t *)reg_names(r),
 		    r->hdr->geo.names_slots * sizeof(struct name_entry) },
+		{ (uint8_t *)reg_exp_requests(r, 0),
+		    r->hdr->geo.experiment_requests *
+			sizeof(struct exp_request) },
 	};
+	const unsigned n_parts = sizeof(parts) / sizeof(parts[0]);
 	unsigned flips = 1 + (unsigned)(st_rand(&g_seed) % 40);
 	for (unsigned f = 0; f < flips; f++) {
-		unsigned which = (unsigned)(st_rand(&g_seed) % 6);
+		unsigned which = (unsigned)(st_rand(&g_seed) % n_parts);
 		size_t at = (size_t)(st_rand(&g_seed) % parts[which].n);
 		/* whole words too: counts and indices of any size */
 		if (st_rand(&g_seed) % 3 == 0 && at + 4 <= parts[which].n)

@@ -36,6 +36,10 @@ static void check_offsets(const struct reg_geometry *g)
 	    o.shard_records);
 	CHECK(o.shard_records +
 		(uint64_t)g->profiles_per_shard * sizeof(struct prof_slot) <=
+	    o.shard_exp_req);
+	CHECK_EQ_INT(o.shard_exp_req % REG_LINE, 0);
+	CHECK(o.shard_exp_req +
+		(uint64_t)g->experiment_requests * sizeof(struct exp_request) <=
 	    o.shard_stride);
 	CHECK(o.shards + o.shard_stride * g->shards <= o.catalog);
 	CHECK(o.catalog_entries >= sizeof(struct cat_block));
@@ -84,6 +88,16 @@ int main(void)
 	bad = g;
 	bad.index_slots *= 2;
 	CHECK_EQ_INT(reg_layout(&bad, &off, err, sizeof(err)), -EINVAL);
+	/* The experiment request table: a power of two, two sets at least. */
+	const unsigned exp_bad[] = { 0, 8, 1000, 3 * 1024 };
+	for (unsigned i = 0; i < 4; i++) {
+		bad = g;
+		bad.experiment_requests = exp_bad[i];
+		CHECK_EQ_INT(reg_layout(&bad, &off, err, sizeof(err)), -EINVAL);
+	}
+	bad = g;
+	bad.experiment_requests = 2 * REG_EXP_REQ_WAYS;
+	CHECK_EQ_INT(reg_layout(&bad, &off, err, sizeof(err)), 0);
 
 	/* Roundtrip. */
 	struct reg c, r;
@@ -135,6 +149,9 @@ int main(void)
 	expect_attach_fails(a, &want, -EPROTO, "shards");
 	want = st_geo(2, 3, 64, 200, 50, 40);
 	expect_attach_fails(a, &want, -EPROTO, "profiles_per_shard");
+	want = g;
+	want.experiment_requests = 4096;
+	expect_attach_fails(a, &want, -EPROTO, "experiment_requests = 131072");
 
 	/* A corrupted header (in a second region of the same geometry). */
 	const char *b = st_instance("layout-copy");
@@ -188,6 +205,23 @@ int main(void)
 	CHECK_EQ_INT(o2.end - o1.end, 3ULL * 1024 * per_user);
 	CHECK_EQ_INT(o2.shard_stride - o1.shard_stride, 1024 * per_user);
 	CHECK_EQ_INT(o2.catalog - o2.shards, 3 * o2.shard_stride);
+	/* And by 16 bytes per experiment request entry, from the setting
+	 * through boot_geometry. */
+	struct cfg cf;
+	cfg_defaults(&cf);
+	cf.shards = 3;
+	cf.experiment_requests = 4096;
+	struct reg_geometry p3;
+	boot_geometry(&cf, &p3);
+	CHECK_EQ_INT(p3.experiment_requests, 4096);
+	p2 = p1;
+	p2.experiment_requests = 4096;
+	p1.experiment_requests = 1024;
+	REQUIRE(reg_layout(&p1, &o1, err, sizeof(err)) == 0);
+	REQUIRE(reg_layout(&p2, &o2, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(sizeof(struct exp_request), 16);
+	CHECK_EQ_INT(o2.shard_stride - o1.shard_stride, 3072 * 16);
+	CHECK_EQ_INT(o2.end - o1.end, 3ULL * 3072 * 16);
 	/* And the real region has exactly the computed size. */
 	CHECK_EQ_INT(c.size, c.hdr->off.end);
 	CHECK_EQ_INT(c.hdr->region_size, c.size);

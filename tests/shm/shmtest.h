@@ -237,6 +237,7 @@ static inline struct reg_geometry st_geo(unsigned shards, unsigned producers,
 		.names_slots = st_pow2(2ULL * names),
 		.record_size = sizeof(struct evt_record),
 		.profile_size = sizeof(struct prof_slot),
+		.experiment_requests = 131072, /* the setting's default */
 	};
 	return g;
 }
