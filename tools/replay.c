@@ -115,9 +115,10 @@ static const char _help[] =
     "                         prints them ('-' stdout; segment settings apply)\n"
     "  --features FILE        the feature matrix behind those segments, CSV\n"
     "                         (user_key, segment, confidence, raw, standardized)\n"
-    "  --summary              users, events, rejects by reason, top tags, mean\n"
-    "                         confidence (the default without --out; --json\n"
-    "                         before the command prints it as JSON)\n"
+    "  --summary              users, events, rejects by reason, top tags and\n"
+    "                         top categories, mean confidence (the default\n"
+    "                         without --out; --json before the command prints\n"
+    "                         it as JSON)\n"
     "Settings (the daemon's; docs/SETTINGS.md):\n"
     "  --config FILE          a penchantd config file\n"
     "  --NAME=VALUE           any setting, as for penchantd (--decay-per-day=0.5,\n"
@@ -258,34 +259,40 @@ struct _tagcount {
 	double weight;
 };
 
+/* Names (tags, or categories) counted by the users whose strongest
+ * interest of that kind each is. */
+struct _tops {
+	struct _tagcount *v;
+	size_t n, cap;
+};
+
 struct _totals {
 	uint64_t profiles;
 	double conf_sum;
-	struct _tagcount *tags; /* top tag of each profile, counted */
-	size_t ntags, cap;
+	struct _tops tags, cats; /* top tag, top category of each profile */
 };
 
-static int _tally(struct _totals *t, const struct lrn_profile *lp)
+static int _tally(struct _tops *t, const struct lrn_weight *ws, unsigned n)
 {
-	unsigned order[LRN_TAGS];
-	if (lrn_top(lp->tags, LRN_TAGS, order) == 0)
+	unsigned order[LRN_TAGS > LRN_CATS ? LRN_TAGS : LRN_CATS];
+	if (lrn_top(ws, n, order) == 0)
 		return 0;
-	const struct lrn_weight *w = &lp->tags[order[0]];
-	for (size_t i = 0; i < t->ntags; i++)
-		if (t->tags[i].id == w->id) {
-			t->tags[i].users++;
-			t->tags[i].weight += w->w;
+	const struct lrn_weight *w = &ws[order[0]];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].id == w->id) {
+			t->v[i].users++;
+			t->v[i].weight += w->w;
 			return 0;
 		}
-	if (t->ntags == t->cap) {
+	if (t->n == t->cap) {
 		size_t c = t->cap ? t->cap * 2 : 64;
-		struct _tagcount *v = realloc(t->tags, c * sizeof(*v));
+		struct _tagcount *v = realloc(t->v, c * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
-		t->tags = v;
+		t->v = v;
 		t->cap = c;
 	}
-	t->tags[t->ntags++] = (struct _tagcount){ w->id, 1, w->w };
+	t->v[t->n++] = (struct _tagcount){ w->id, 1, w->w };
 	return 0;
 }
 
@@ -306,11 +313,14 @@ static int _totals(const struct rc_run *x, struct _totals *t)
 			continue;
 		t->profiles++;
 		t->conf_sum += lrn_profile_confidence(&lp, &x->r.hdr->params);
-		if (_tally(t, &lp))
+		if (_tally(&t->tags, lp.tags, LRN_TAGS) ||
+		    _tally(&t->cats, lp.cats, LRN_CATS))
 			return -ENOMEM;
 	}
-	if (t->ntags)
-		qsort(t->tags, t->ntags, sizeof(*t->tags), _tag_cmp);
+	if (t->tags.n)
+		qsort(t->tags.v, t->tags.n, sizeof(*t->tags.v), _tag_cmp);
+	if (t->cats.n)
+		qsort(t->cats.v, t->cats.n, sizeof(*t->cats.v), _tag_cmp);
 	return 0;
 }
 
@@ -331,6 +341,46 @@ static uint64_t _rejects(const struct rc_run *x, unsigned k)
 static unsigned _cat_count(const struct rc_run *x)
 {
 	return x->r.base ? reg_catalog(&x->r)->count : 0;
+}
+
+/* Why a list of top names is empty, plainly: nothing learned, no
+ * catalog, or a catalog that gives its items none of that kind. */
+static const char *_tops_empty(const struct rc_run *x, const char *kind)
+{
+	if (!x->log.ev.n)
+		return "no events";
+	if (!_cat_count(x))
+		return "no catalog items (--catalog, --catalog-csv): events on unknown entities learn no tags or categories";
+	if (!strcmp(kind, "tags"))
+		return "no profile has one: the catalog gives the items the users engaged with no tags (their categories are below)";
+	return "no profile has one: the catalog gives the items the users engaged with no category (--catalog-map category=COL)";
+}
+
+static void _tops_text(const struct rc_run *x, const struct _tops *t,
+    const char *kind)
+{
+	printf("top %s (users whose strongest interest it is):\n", kind);
+	for (size_t i = 0; i < t->n && i < _TOP_TAGS; i++) {
+		char name[NAME_MAX_LEN + 1];
+		cat_name_get(&x->r, t->v[i].id, name, sizeof(name));
+		printf("  %-26s %u\n", name, t->v[i].users);
+	}
+	if (!t->n)
+		printf("  none: %s\n", _tops_empty(x, kind));
+}
+
+static void _tops_json(const struct rc_run *x, const struct _tops *t,
+    const char *key, const char *field)
+{
+	printf(",\"%s\":[", key);
+	for (size_t i = 0; i < t->n && i < _TOP_TAGS; i++) {
+		char name[NAME_MAX_LEN + 1];
+		cat_name_get(&x->r, t->v[i].id, name, sizeof(name));
+		printf("%s{\"%s\":", i ? "," : "", field);
+		client_json_fstr(stdout, name);
+		printf(",\"users\":%u}", t->v[i].users);
+	}
+	printf("]");
 }
 
 static void _summary_text(const struct rc_run *x, const struct _totals *t)
@@ -354,12 +404,8 @@ static void _summary_text(const struct rc_run *x, const struct _totals *t)
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown, LRN_ITEM_TAGS,
 	    (unsigned long long)x->tags_full);
-	printf("top tags (users whose strongest interest it is):\n");
-	for (size_t i = 0; i < t->ntags && i < _TOP_TAGS; i++) {
-		char name[NAME_MAX_LEN + 1];
-		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
-		printf("  %-26s %u\n", name, t->tags[i].users);
-	}
+	_tops_text(x, &t->tags, "tags");
+	_tops_text(x, &t->cats, "categories");
 	printf("mean profile confidence %.4f\n",
 	    t->profiles ? t->conf_sum / (double)t->profiles : 0.0);
 }
@@ -379,21 +425,16 @@ static void _summary_json(const struct rc_run *x, const struct _totals *t)
 			    evt_reason_name(k),
 			    (unsigned long long)_rejects(x, k));
 	printf(
-	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"catalog_repeated_ids\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu,\"top_tags\":[",
+	    "},\"catalog\":%u,\"catalog_rows\":%llu,\"catalog_rejected\":%llu,\"catalog_repeated_ids\":%llu,\"tags_added\":%llu,\"tags_unknown_entity\":%llu,\"tags_over_limit\":%llu",
 	    _cat_count(x), (unsigned long long)x->cat_loaded,
 	    (unsigned long long)x->cat_rejected,
 	    (unsigned long long)x->cat_repeated,
 	    (unsigned long long)x->tags_added,
 	    (unsigned long long)x->tags_unknown,
 	    (unsigned long long)x->tags_full);
-	for (size_t i = 0; i < t->ntags && i < _TOP_TAGS; i++) {
-		char name[NAME_MAX_LEN + 1];
-		cat_name_get(&x->r, t->tags[i].id, name, sizeof(name));
-		printf("%s{\"tag\":", i ? "," : "");
-		client_json_fstr(stdout, name);
-		printf(",\"users\":%u}", t->tags[i].users);
-	}
-	printf("],\"mean_confidence\":%.4f}\n",
+	_tops_json(x, &t->tags, "top_tags", "tag");
+	_tops_json(x, &t->cats, "top_categories", "category");
+	printf(",\"mean_confidence\":%.4f}\n",
 	    t->profiles ? t->conf_sum / (double)t->profiles : 0.0);
 }
 
@@ -408,7 +449,8 @@ static int _summary(const struct _rp *rp)
 		else
 			_summary_text(x, &t);
 	}
-	free(t.tags);
+	free(t.tags.v);
+	free(t.cats.v);
 	if (rc)
 		fprintf(stderr, _NAME ": out of memory\n");
 	return rc ? CLI_USAGE : CLI_OK;
