@@ -428,6 +428,50 @@ static int _stdin_twice(const struct rc_opts *o, const char *input,
 }
 
 /*
+ * One pipe (or terminal, or socket) given as two inputs: the log '-' and
+ * a catalog /dev/stdin, or the same <(...) or FIFO path twice. The first
+ * reader would take all of it and the second find it empty, or both
+ * would get parts: refused, naming both. Told apart by device and inode
+ * ('-' is standard input's); regular files may be given twice (a log
+ * that is its own catalog), since each is opened on its own.
+ */
+static int _same_stream(const struct rc_opts *o, const char *input,
+    const char *const files[RC_IN_COUNT])
+{
+	static const char *const flag[RC_IN_COUNT] = { "--catalog",
+		"--catalog-csv", "--tags-csv" };
+	const char *path[RC_IN_COUNT + 1], *what[RC_IN_COUNT + 1];
+	struct stat st[RC_IN_COUNT + 1];
+	bool have[RC_IN_COUNT + 1];
+	path[0] = input;
+	what[0] = "the log";
+	for (int i = 0; i < RC_IN_COUNT; i++) {
+		path[i + 1] = files[i];
+		what[i + 1] = flag[i];
+	}
+	for (int i = 0; i <= RC_IN_COUNT; i++)
+		have[i] = path[i] &&
+		    (strcmp(path[i], "-") ? stat(path[i], &st[i])
+					  : fstat(STDIN_FILENO, &st[i])) == 0 &&
+		    !S_ISREG(st[i].st_mode) && !S_ISDIR(st[i].st_mode);
+	for (int i = 0; i <= RC_IN_COUNT; i++)
+		for (int j = i + 1; j <= RC_IN_COUNT; j++) {
+			if (!have[i] || !have[j] ||
+			    st[i].st_dev != st[j].st_dev ||
+			    st[i].st_ino != st[j].st_ino)
+				continue;
+			fprintf(stderr,
+			    "%s: %s (%s) and %s (%s) are one pipe or stream: it can be read once, by one of them; give the other a file (see --help)\n",
+			    o->prog, what[i],
+			    strcmp(path[i], "-") ? path[i] : "standard input",
+			    what[j],
+			    strcmp(path[j], "-") ? path[j] : "standard input");
+			return CLI_USAGE;
+		}
+	return CLI_OK;
+}
+
+/*
  * A catalog from standard input or a pipe (--catalog <(zcat cat.gz)) is
  * read twice: once to size the region, once to load it. A pipe can be
  * read only once, so its bytes (inflated when gzip) are kept in an
@@ -524,7 +568,7 @@ int rc_check_files(struct rc_opts *o, const char *input)
 		return rc_usage_err(o, "--tags-map is for --tags-csv%s", "");
 	const char *files[RC_IN_COUNT] = { o->catalog, o->catalog_csv,
 		o->tags_csv };
-	if (_stdin_twice(o, input, files))
+	if (_stdin_twice(o, input, files) || _same_stream(o, input, files))
 		return CLI_USAGE;
 	struct stat st;
 	for (size_t i = 0; i < RC_IN_COUNT; i++) {

@@ -124,7 +124,8 @@ char rc_catalog_sep(const struct rc_opts *o);
 /*
  * The rating thresholds are ordered and the catalog files readable. At
  * most one of the log (input, may be NULL) and the catalog files is '-'
- * (stdin). A catalog file that is stdin or not a regular file (a pipe:
+ * (stdin), and no two of them are one pipe, terminal or socket (the same
+ * device and inode: '-' and /dev/stdin, one <(...) or FIFO path twice). A catalog file that is stdin or not a regular file (a pipe:
  * --catalog <(zcat c.gz)) is copied here to an unlinked file in $TMPDIR
  * (o->spool_fd), since it is read twice. CLI_OK or CLI_USAGE (printed).
  */
