@@ -182,6 +182,9 @@ struct _src {
 	const char *prog;
 	FILE *msg;
 	char err[256]; /* first error, reported at close */
+	bool latin1;   /* LR_ENC_LATIN1: bytes -> UTF-8 (_src_read) */
+	bool pend_n;   /* a converted character's second byte is held */
+	char pend;     /* (the caller's buffer had room for the first) */
 };
 
 /* Refills s->in after its unread bytes; false at end of file or error. */
@@ -241,10 +244,8 @@ static int _src_next_member(struct _src *s)
 	return inflateReset(&s->z) == Z_OK ? 0 : -1;
 }
 
-static ssize_t _src_read(void *cookie, char *buf, size_t n)
+static ssize_t _src_bytes(struct _src *s, char *buf, size_t n)
 {
-	struct _src *s = cookie;
-
 	if (s->err[0])
 		return -1;
 	if (!s->gz) {
@@ -297,6 +298,48 @@ static ssize_t _src_read(void *cookie, char *buf, size_t n)
 	return (ssize_t)((n > UINT_MAX ? UINT_MAX : n) - s->z.avail_out);
 }
 
+/*
+ * The stream's read: the file's bytes, or with latin1 each byte as its
+ * UTF-8 form (U+0000..U+00FF: one byte below 0x80, else two). Half as
+ * many bytes as there is room for are read, rounded up, so at most the
+ * second byte of the last character is left over; it is held for the
+ * next call.
+ */
+static ssize_t _src_read(void *cookie, char *buf, size_t n)
+{
+	struct _src *s = cookie;
+	if (!s->latin1)
+		return _src_bytes(s, buf, n);
+	size_t out = 0;
+	if (s->pend_n && n) {
+		buf[out++] = s->pend;
+		s->pend_n = false;
+	}
+	unsigned char raw[4096];
+	size_t want = (n - out + 1) / 2;
+	if (want > sizeof(raw))
+		want = sizeof(raw);
+	ssize_t k = want ? _src_bytes(s, (char *)raw, want) : 0;
+	if (k < 0)
+		return out ? (ssize_t)out : -1; /* the error comes next call */
+	for (ssize_t i = 0; i < k; i++) {
+		unsigned char ch = raw[i];
+		if (ch < 0x80) {
+			buf[out++] = (char)ch;
+			continue;
+		}
+		buf[out++] = (char)(0xC0 | (ch >> 6));
+		char second = (char)(0x80 | (ch & 0x3F));
+		if (out < n) {
+			buf[out++] = second;
+		} else {
+			s->pend = second;
+			s->pend_n = true;
+		}
+	}
+	return (ssize_t)out;
+}
+
 /* Says the first error (if any) and frees; -1 when there was one. */
 static int _src_close(void *cookie)
 {
@@ -342,7 +385,27 @@ static int _src_sniff(struct _src *s)
  * One stdio stream over plain and gzip files alike, so the readers below
  * keep using stdio.
  */
+int lr_encoding_parse(const char *name, enum lr_encoding *out)
+{
+	if (!strcasecmp(name, "utf-8") || !strcasecmp(name, "utf8")) {
+		*out = LR_ENC_UTF8;
+		return 0;
+	}
+	if (!strcasecmp(name, "latin-1") || !strcasecmp(name, "latin1") ||
+	    !strcasecmp(name, "iso-8859-1")) {
+		*out = LR_ENC_LATIN1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int lr_open(FILE **f, const char *path, const char *prog, FILE *msg)
+{
+	return lr_open_enc(f, path, LR_ENC_UTF8, prog, msg);
+}
+
+int lr_open_enc(FILE **f, const char *path, enum lr_encoding enc,
+    const char *prog, FILE *msg)
 {
 	*f = NULL;
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC)
@@ -359,6 +422,7 @@ int lr_open(FILE **f, const char *path, const char *prog, FILE *msg)
 		s->fd = fd;
 		s->prog = prog;
 		s->msg = msg;
+		s->latin1 = enc == LR_ENC_LATIN1;
 		rc = _src_sniff(s);
 	}
 	if (rc == 0) {
@@ -1471,7 +1535,7 @@ int lr_read_stream(struct lr_log *log, FILE *f, const char *name,
 int lr_read(struct lr_log *log, const char *path, const struct lr_options *o)
 {
 	FILE *f;
-	int rc = lr_open(&f, path, o->prog, o->msg);
+	int rc = lr_open_enc(&f, path, o->encoding, o->prog, o->msg);
 	if (rc)
 		return rc;
 	rc = _read(log, f, path, o);

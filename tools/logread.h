@@ -13,7 +13,10 @@
  * CRLF; a file whose first line break is a lone CR (old Mac files) has
  * CR, LF and CRLF as line ends throughout (in other files a CR inside a
  * line stays content). A UTF-8 byte order mark at the
- * start of a file is skipped (JSON and CSV). Two formats:
+ * start of a file is skipped (JSON and CSV). Text is UTF-8; with
+ * lr_options.encoding LR_ENC_LATIN1 every byte is an ISO 8859-1
+ * character, converted to UTF-8 as it is read (after gzip), so the
+ * readers below see UTF-8 either way. Two formats:
  *
  *  - JSON lines (the default): one event object per line, the format of
  *    docs/PROTOCOL.md as ipc/json.h maps it (json_event_input). Lines that
@@ -189,6 +192,18 @@ void lr_map_free(struct lr_map *m);
 
 /* --- input files ------------------------------------------------------ */
 
+/* The text encoding of an input (lr_options.encoding, lr_open_enc). */
+enum lr_encoding {
+	LR_ENC_UTF8 = 0, /* as is: invalid UTF-8 is the readers' to reject */
+	LR_ENC_LATIN1,	 /* ISO 8859-1: each byte >= 0x80 becomes two */
+};
+
+/*
+ * "utf-8" or "latin-1" (case-insensitive; also "utf8", "latin1",
+ * "iso-8859-1") to *out. 0, or -EINVAL for any other name.
+ */
+int lr_encoding_parse(const char *name, enum lr_encoding *out);
+
 /*
  * Opens path ('-': a duplicate of stdin) for reading into *f; gzip data
  * is inflated, anything else passes through. Returns 0, or a negative
@@ -196,6 +211,11 @@ void lr_map_free(struct lr_map *m);
  * on msg (NULL: stderr).
  */
 int lr_open(FILE **f, const char *path, const char *prog, FILE *msg);
+
+/* lr_open() of text in encoding enc: Latin-1 is converted to UTF-8 as
+ * it is read (after inflating). */
+int lr_open_enc(FILE **f, const char *path, enum lr_encoding enc,
+    const char *prog, FILE *msg);
 
 /*
  * Closes a stream of lr_open(). Returns 0, or -EIO after "PROG: PATH: read
@@ -247,6 +267,9 @@ struct lr_options {
 	 * offsets are read as "+hh:mm" either way. */
 	bool assume_tz;
 	int tz_min;
+	/* The text encoding of the input files (LR_ENC_UTF8); lr_read()
+	 * converts Latin-1 as it reads. */
+	enum lr_encoding encoding;
 	/* Verbs of the log renamed to the engine's (lr_type_map_add()):
 	 * type_from[i] -> type_to[i], i < ntype_map, case-insensitive. */
 	const char *type_from[LR_TYPE_MAP_MAX], *type_to[LR_TYPE_MAP_MAX];
@@ -351,7 +374,8 @@ struct lr_log {
  */
 int lr_read(struct lr_log *log, const char *path, const struct lr_options *o);
 
-/* The same from an open stream, not closed here; name is for messages. */
+/* The same from an open stream, not closed here; name is for messages.
+ * The stream is taken as it is (o->encoding is lr_open_enc()'s). */
 int lr_read_stream(struct lr_log *log, FILE *f, const char *name,
     const struct lr_options *o);
 

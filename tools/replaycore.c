@@ -216,6 +216,12 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 			  v);
 	else if (!strcmp(name, "--tz-offset"))
 		return _tz_opt(o, v);
+	else if (!strcmp(name, "--encoding"))
+		return lr_encoding_parse(v, &rd->encoding)
+		    ? rc_usage_err(o,
+			  "--encoding: '%s' is not an encoding this reads: utf-8 (the default) or latin-1 (ISO 8859-1); convert others to UTF-8 first (iconv -f NAME -t utf-8)",
+			  v)
+		    : CLI_OK;
 	else if (!strcmp(name, "--rating-pos"))
 		return (o->rating_set = true,
 			   cli_f64(v, -DBL_MAX, DBL_MAX, &rd->rating_pos))
@@ -241,7 +247,8 @@ static const char *const _valued[] = { "--catalog", "--catalog-csv",
 	"--tags-csv", "--type", "--type-map", "--time-format", "--columns",
 	"--catalog-columns", "--map", "--catalog-map", "--tags-map", "--rating",
 	"--tag-sep", "--sep", "--catalog-sep", "--time-unit", "--tz-offset",
-	"--rating-pos", "--rating-neg", "--max-events", "--users" };
+	"--encoding", "--rating-pos", "--rating-neg", "--max-events",
+	"--users" };
 
 int rc_setting(struct rc_opts *o, int argc, char **argv, int *i)
 {
@@ -490,8 +497,8 @@ static int _spool(const struct rc_opts *o, const char *path, int *fd)
 		    o->prog, path, sizeof(tmp) - 32);
 		return CLI_USAGE;
 	}
-	FILE *in;
-	if (lr_open(&in, path, o->prog, NULL))
+	FILE *in; /* the copy is UTF-8, as the readers take it */
+	if (lr_open_enc(&in, path, o->rd.encoding, o->prog, NULL))
 		return CLI_USAGE;
 	*fd = mkstemp(tmp);
 	int e = errno;
@@ -521,7 +528,7 @@ static int _spool(const struct rc_opts *o, const char *path, int *fd)
 static int _in_open(const struct rc_opts *o, int i, const char *path, FILE **f)
 {
 	if (o->spool_fd[i] < 0)
-		return lr_open(f, path, o->prog, NULL);
+		return lr_open_enc(f, path, o->rd.encoding, o->prog, NULL);
 	int fd =
 	    lseek(o->spool_fd[i], 0, SEEK_SET) == 0 ? dup(o->spool_fd[i]) : -1;
 	if (fd >= 0 && (*f = fdopen(fd, "r")))

@@ -65,7 +65,8 @@ struct rc_opts {
 	char catalog_sep;
 	bool sep_set; /* --sep given */
 	/* Catalog inputs that are stdin ('-') or a pipe, copied by
-	 * rc_check_files() to an unlinked temporary file (they are read
+	 * rc_check_files() (inflated, and in UTF-8 when --encoding
+	 * converts) to an unlinked temporary file (they are read
 	 * twice: to size the region, then to load it); -1: read the path. */
 	int spool_fd[RC_IN_COUNT];
 	unsigned users; /* --users: profile capacity, 0 = the users seen */
@@ -96,7 +97,8 @@ void rc_opts_free(struct rc_opts *o);
  * --type, --rating, --rating-pos, --rating-neg, --catalog,
  * --catalog-csv, --catalog-map, --tag-sep, --tags-csv, --tags-map,
  * --sep CHAR (every CSV input), --catalog-sep CHAR (catalog and tags),
- * --tz-offset MINUTES, --assume-utc,
+ * --tz-offset MINUTES, --assume-utc, --encoding utf-8|latin-1 (the log
+ * and the catalog files),
  * --max-events, --users, --quiet, and the settings (--config FILE,
  * --NAME=VALUE, --NAME VALUE, --NAME / --no-NAME for booleans), which
  * are collected in order. Returns 1 when it was one (*i then past its

@@ -3,7 +3,10 @@
 their inputs: the replay summary names the top categories, and says why a
 list is empty; one pipe given as two inputs (the log '-' and a catalog
 /dev/stdin, one FIFO twice) is refused before anything is read, for
-replay and eval alike, while one regular file may still be both.
+replay and eval alike, while one regular file may still be both;
+--encoding latin-1 reads a Latin-1 log and catalog (a pipe too) as UTF-8,
+an unknown encoding is a usage error naming the ones there are, and
+under utf-8 (the default) Latin-1 lines are rejected with their reason.
 
 Usage: it_replay_input.py PENCHANT
 Exit 0 pass, 1 fail.
@@ -121,6 +124,61 @@ def part_same_pipe(pen, d):
           r.stderr.decode())
 
 
+LATIN1_LOG = (b"user_id\tentity_id\tevent_type\ttimestamp\n"
+              b"Jos\xe9\tcaf\xe9\tclick\t2024-01-01T10:00:00Z\n"
+              b"u2\tcaf\xe9\tclick\t2024-01-01T11:00:00Z\n"
+              b"u2\tbar\tclick\t2024-01-01T12:00:00Z\n")
+LATIN1_CATALOG = b"id\tcat\ncaf\xe9\tCaf\xe9s & Bistr\xf4s\nbar\tBars\n"
+
+
+def part_encoding(pen, d):
+    """--encoding latin-1 converts; unknown names are refused."""
+    log = os.path.join(d, "latin1.tsv")
+    with open(log, "wb") as f:
+        f.write(LATIN1_LOG)
+    base = ["replay", log, "--csv", "--sep", "tab", "--catalog-csv", "-",
+            "--catalog-map", "id=id,category=cat", "--summary"]
+    r = run(pen, base + ["--encoding", "latin-1"], stdin=LATIN1_CATALOG,
+            json_out=True)
+    s = json.loads(r.stdout or b"{}")
+    check(r.returncode == 0 and s.get("events_applied") == 3 and
+          s.get("rejected_lines") == 0 and s.get("catalog") == 2 and
+          s.get("catalog_rejected") == 0,
+          "latin-1 log and piped catalog read whole", r.stderr.decode())
+    check("Caf\u00e9s & Bistr\u00f4s" in
+          [c["category"] for c in s.get("top_categories", [])],
+          "the Latin-1 category arrives as UTF-8: %s"
+          % s.get("top_categories"))
+    out = os.path.join(d, "profiles.jsonl")
+    r = run(pen, base + ["--encoding", "LATIN1", "--out", out],
+            stdin=LATIN1_CATALOG)
+    with open(out, "rb") as f:
+        users = [json.loads(line)["user"] for line in f]
+    check(r.returncode == 0 and users == ["Jos\u00e9", "u2"],
+          "the Latin-1 user id is its UTF-8 form: %s" % users)
+    # utf-8, the default: the Latin-1 lines are rejected, with reasons
+    r = run(pen, base, stdin=LATIN1_CATALOG, json_out=True)
+    s = json.loads(r.stdout or b"{}")
+    err = r.stderr.decode()
+    check(r.returncode == 1 and s.get("rejected_lines") == 2 and
+          s.get("rejected") == {"bad_id": 2} and
+          s.get("catalog_rejected") == 1 and
+          "latin1.tsv:2: bad_id: user_id" in err,
+          "under utf-8 Latin-1 lines are rejected per line, counted", err)
+    for cmd in ("replay", "eval"):
+        r = run(pen, [cmd, log, "--csv", "--sep", "tab",
+                      "--encoding", "cp1252"])
+        err = r.stderr.decode()
+        check(r.returncode == 2 and "--encoding: 'cp1252' is not an "
+              "encoding this reads: utf-8 (the default) or latin-1" in err,
+              "%s: an unknown encoding is a usage error" % cmd, err)
+    r = run(pen, ["eval", log, "--csv", "--sep", "tab", "--encoding",
+                  "latin-1"], json_out=True)
+    check(r.returncode in (0, 1) and
+          json.loads(r.stdout or b"{}").get("rejected_lines") == 0,
+          "eval reads the Latin-1 log too", r.stderr.decode())
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: it_replay_input.py PENCHANT")
@@ -129,6 +187,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         part_categories(pen, d)
         part_same_pipe(pen, d)
+        part_encoding(pen, d)
     if FAILS:
         print("%d check(s) failed" % len(FAILS))
         return 1
