@@ -8,11 +8,15 @@ replay and eval alike, while one regular file may still be both;
 an unknown encoding is a usage error naming the ones there are, and
 under utf-8 (the default) Latin-1 lines are rejected with their reason.
 
-Usage: it_replay_input.py PENCHANT
+docs/EVAL.md documents every input flag `penchant eval --help` lists as
+replay's.
+
+Usage: it_replay_input.py PENCHANT [EVAL.md]
 Exit 0 pass, 1 fail.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -179,11 +183,32 @@ def part_encoding(pen, d):
           "eval reads the Latin-1 log too", r.stderr.decode())
 
 
+def part_docs(pen, doc):
+    """Every input flag eval takes from replay is in docs/EVAL.md."""
+    r = subprocess.run([pen, "eval", "--help"], capture_output=True,
+                       timeout=60)
+    text = (r.stdout + r.stderr).decode()
+    tail = text.split("`penchant replay --help`):", 1)
+    check(len(tail) == 2, "eval --help lists replay's input flags")
+    if len(tail) < 2:
+        return
+    flags = set(re.findall(r"--[a-z][a-z-]*", tail[1].split("\n\n")[0]))
+    with open(doc) as f:
+        md = f.read()
+    missing = sorted(x for x in flags
+                     if not re.search(r"`%s[ `=]" % re.escape(x), md))
+    check(len(flags) > 20 and not missing,
+          "docs/EVAL.md names all %d of them (missing: %s)"
+          % (len(flags), " ".join(missing) or "none"))
+
+
 def main():
     if len(sys.argv) < 2:
-        print("usage: it_replay_input.py PENCHANT")
+        print("usage: it_replay_input.py PENCHANT [EVAL.md]")
         return 1
     pen = sys.argv[1]
+    if len(sys.argv) > 2:
+        part_docs(pen, sys.argv[2])
     with tempfile.TemporaryDirectory() as d:
         part_categories(pen, d)
         part_same_pipe(pen, d)
