@@ -497,6 +497,7 @@ struct _contrib {
 typedef uint32_t _v4u __attribute__((vector_size(16)));
 typedef int32_t _v4i __attribute__((vector_size(16)));
 typedef float _v4f __attribute__((vector_size(16)));
+typedef double _v2d __attribute__((vector_size(16)));
 
 #define _GROUPS ((LRN_TAGS + 3) / 4)
 _Static_assert(LRN_TAGS % 2 == 0 && LRN_CATS % 2 == 0 && LRN_CATS <= LRN_TAGS &&
@@ -533,6 +534,17 @@ static inline __attribute__((always_inline)) _v4f _vmin(_v4f a, _v4f m)
 #endif
 }
 
+/* Lane by lane a > m ? a : m. */
+static inline __attribute__((always_inline)) _v4f _vmax(_v4f a, _v4f m)
+{
+#if defined(__SSE2__)
+	return (_v4f)_mm_max_ps((__m128)a, (__m128)m);
+#else
+	_v4i gt = a > m;
+	return (_v4f)(((_v4i)a & gt) | ((_v4i)m & ~gt));
+#endif
+}
+
 static inline __attribute__((always_inline)) _v4u _entry(
     const struct lrn_weight *x)
 {
@@ -542,31 +554,44 @@ static inline __attribute__((always_inline)) _v4u _entry(
 }
 
 /*
- * Looks id up in ws[0..n) (n even). A table of two entries past a
- * multiple of four reads its last pair twice in the group's upper lanes:
- * their bits fall outside the mask, their |w| repeats the pair's.
+ * The ids and w of entries 4g..4g+3 of ws[0..n) (n even), in lanes. A
+ * table of two entries past a multiple of four reads its last pair twice,
+ * in the upper lanes: callers mask their bits off, and repeating a pair
+ * changes no minimum or maximum.
  */
+static inline __attribute__((always_inline)) void
+_group(const struct lrn_weight *ws, unsigned n, unsigned g, _v4u *ids, _v4u *w)
+{
+	const struct lrn_weight *x = ws + 4 * g;
+	unsigned c = 4 * g + 2 < n ? 2 : 0;
+	_v4u a = __builtin_shufflevector(_entry(x), _entry(x + 1), 0, 4, 1, 5);
+	_v4u b = __builtin_shufflevector(_entry(x + c), _entry(x + c + 1), 0, 4,
+	    1, 5);
+	*ids = __builtin_shufflevector(a, b, 0, 1, 4, 5);
+	*w = __builtin_shufflevector(a, b, 2, 3, 6, 7);
+}
+
+/* Bits 0..n-1. */
+static uint32_t _all(unsigned n)
+{
+	return n < 32 ? (1u << n) - 1 : ~0u;
+}
+
+/* Looks id up in ws[0..n) (n even). */
 static inline __attribute__((always_inline)) void
 _lookup(const struct lrn_weight *ws, unsigned n, uint32_t id, struct _look *l)
 {
 	const _v4u key = { id, id, id, id };
 	uint32_t hit = 0, free = 0;
 	for (unsigned g = 0; 4 * g < n; g++) {
-		const struct lrn_weight *x = ws + 4 * g;
-		unsigned c = 4 * g + 2 < n ? 2 : 0;
-		_v4u a = __builtin_shufflevector(_entry(x), _entry(x + 1), 0, 4,
-		    1, 5);
-		_v4u b = __builtin_shufflevector(_entry(x + c),
-		    _entry(x + c + 1), 0, 4, 1, 5);
-		_v4u ids = __builtin_shufflevector(a, b, 0, 1, 4, 5);
-		_v4u w = __builtin_shufflevector(a, b, 2, 3, 6, 7);
+		_v4u ids, w;
+		_group(ws, n, g, &ids, &w);
 		hit |= _bits4((_v4i)(ids == key)) << 4 * g;
 		free |= _bits4((_v4i)(ids == 0)) << 4 * g;
 		l->aw[g] = (_v4f)(w & 0x7FFFFFFFu); /* fabsf, lane by lane */
 	}
-	uint32_t all = n < 32 ? (1u << n) - 1 : ~0u;
-	l->hit = hit & all;
-	l->free = free & all;
+	l->hit = hit & _all(n);
+	l->free = free & _all(n);
 }
 
 /*
@@ -600,7 +625,7 @@ static inline __attribute__((always_inline)) unsigned _slot_of(unsigned n,
 	uint32_t at = 0;
 	for (unsigned g = 0; 4 * g < n; g++)
 		at |= _bits4((_v4i)(l->aw[g] == mv)) << 4 * g;
-	at &= n < 32 ? (1u << n) - 1 : ~0u;
+	at &= _all(n);
 	return at ? (unsigned)__builtin_ctz(at) : 0;
 }
 
@@ -1075,23 +1100,40 @@ static void _history(struct lrn_profile *p, const struct evt_record *e)
 	}
 	p->hist_week = (int16_t)wk;
 
-	/* Every event in order comes here: branch-free, since which tags
-	 * are positive and which is the top are data. Adding 0.0 for a
-	 * skipped tag leaves the sum as it was (it is never -0.0), and best
-	 * only ever holds a float, so comparing floats is comparing the
-	 * doubles they widen to. */
+	/* Every event in order comes here, so the tags are read in lanes
+	 * (_group), without a branch: which tags are positive and which is
+	 * the top are data. The top is the largest positive w, ties to the
+	 * smallest id, and its share that w over the positive ones summed in
+	 * slot order as doubles (floats widen exactly; adding 0.0 for a
+	 * skipped tag leaves the sum as it was, it is never -0.0). */
+	_v4f pw[_GROUPS], best4 = { 0.0f, 0.0f, 0.0f, 0.0f };
+	_Static_assert(LRN_TAGS % 4 == 0, "the tags fill whole groups");
+	for (unsigned g = 0; g < _GROUPS; g++) {
+		_v4u ids, w;
+		_group(p->tags, LRN_TAGS, g, &ids, &w);
+		_v4i pos = (ids != 0) & ((_v4f)w > 0.0f);
+		pw[g] = (_v4f)((_v4i)w & pos); /* 0.0 where not positive */
+		best4 = _vmax(pw[g], best4);
+	}
+	_v4f h = __builtin_shufflevector(best4, best4, 2, 3, 2, 3);
+	best4 = _vmax(h, best4);
+	h = __builtin_shufflevector(best4, best4, 1, 1, 1, 1);
+	best4 = _vmax(h, best4);
+	float best = best4[0];
+	float pf[LRN_TAGS];
 	double sum = 0.0;
-	float best = 0.0f;
-	uint32_t top = 0;
-	for (unsigned i = 0; i < LRN_TAGS; i++) {
-		const struct lrn_weight *x = &p->tags[i];
-		float w = x->w;
-		bool pos = (x->id != 0) & (w > 0.0f);
-		sum += pos ? (double)w : 0.0;
-		bool better =
-		    pos & ((w > best) | ((w == best) & (x->id < top)));
-		best = better ? w : best;
-		top = better ? x->id : top;
+	uint32_t ties = 0, top = 0;
+	memcpy(pf, pw, sizeof pf);
+	for (unsigned i = 0; i < LRN_TAGS; i++)
+		sum += (double)pf[i];
+	for (unsigned g = 0; g < _GROUPS; g++) /* best > 0: w is positive */
+		ties |=
+		    _bits4((_v4i)(pw[g] == (_v4f){ best, best, best, best }) &
+			(_v4i)(pw[g] > 0.0f))
+		    << 4 * g;
+	for (; ties; ties &= ties - 1) {
+		uint32_t id = p->tags[__builtin_ctz(ties)].id;
+		top = top && top < id ? top : id;
 	}
 	p->hist_tag[0] = top;
 	p->hist_share[0] = top ? (uint8_t)lrint(best / sum * 255.0) : 0;
