@@ -904,29 +904,22 @@ uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,
 
 static int _seen_find(const struct lrn_profile *p, uint32_t k)
 {
-	for (unsigned i = 0; i < LRN_SEEN; i++)
-		if (p->seen[i] != 0 && (p->seen[i] & _SEEN_KEY) == k)
-			return (int)i;
-	return -1;
+	/* Four entries a lane: a free entry (0) never matches, k is never 0. */
+	const _v4u key = { k, k, k, k };
+	uint32_t at = 0;
+	_Static_assert(LRN_SEEN % 4 == 0, "seen[] fills whole groups");
+	for (unsigned g = 0; g < LRN_SEEN / 4; g++) {
+		_v4u x;
+		memcpy(&x, &p->seen[4 * g], sizeof x);
+		at |= _bits4((_v4i)((x & _SEEN_KEY) == key)) << 4 * g;
+	}
+	return at ? __builtin_ctz(at) : -1;
 }
 
 struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key)
 {
 	int i = entity_key ? _seen_find(p, _seen_key(entity_key)) : -1;
 	return i >= 0 ? _seen_info(p->seen[i]) : (struct lrn_seen_info){ 0 };
-}
-
-/* Views of the entity remembered, or 0. */
-static unsigned _recent_views(const struct lrn_profile *p, uint64_t key)
-{
-	int i = _seen_find(p, _seen_key(key));
-	return i < 0 ? 0 : _SEEN_VIEWS(p->seen[i]);
-}
-
-static unsigned _recent_impressions(const struct lrn_profile *p, uint64_t key)
-{
-	int i = _seen_find(p, _seen_key(key));
-	return i < 0 ? 0 : _SEEN_IMPS(p->seen[i]);
 }
 
 /* Neither viewed nor acted on: an entry of impressions alone. */
@@ -965,16 +958,15 @@ static int _seen_victim(const struct lrn_profile *p,
 }
 
 /*
- * Moves the entity to the front, adding what the event says: one more
- * view or impression (saturating at 15; repeat_ratio^15 is already
- * negligible), or the marks of an action. A newcomer takes the place
- * _seen_victim gives it.
+ * Moves the entity (k, its _seen_key; found at i, -1 when not) to the
+ * front, adding what the event says: one more view or impression
+ * (saturating at 15; repeat_ratio^15 is already negligible), or the marks
+ * of an action. A newcomer takes the place _seen_victim gives it.
  */
 static void _seen_note(struct lrn_profile *p, const struct lrn_params *prm,
-    uint64_t key, unsigned views, unsigned imps, uint32_t marks)
+    uint32_t k, int i, unsigned views, unsigned imps, uint32_t marks)
 {
-	uint32_t k = _seen_key(key), x = k;
-	int i = _seen_find(p, k);
+	uint32_t x = k;
 	if (i >= 0)
 		x = p->seen[i];
 	else if ((i = _seen_victim(p, prm, !views && !marks)) < 0)
@@ -1349,11 +1341,16 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	double age = _to_anchor(prm->ln_decay, t, _anchor_ms(p));
 	_inc32(&p->events);
 
-	unsigned views = 0; /* earlier views (impressions) of the entity */
-	if (e->type == EVT_VIEW && e->entity_key != 0)
-		views = _recent_views(p, e->entity_key);
-	else if (e->type == EVT_IMPRESSION && e->entity_key != 0)
-		views = _recent_impressions(p, e->entity_key);
+	/* The entity in seen[] (looked up once: learning below leaves
+	 * seen[] alone until _seen_note), and its earlier views
+	 * (impressions). */
+	uint32_t seen_k = e->entity_key != 0 ? _seen_key(e->entity_key) : 0;
+	int seen_at = seen_k ? _seen_find(p, seen_k) : -1;
+	unsigned views = 0;
+	if (e->type == EVT_VIEW && seen_at >= 0)
+		views = _SEEN_VIEWS(p->seen[seen_at]);
+	else if (e->type == EVT_IMPRESSION && seen_at >= 0)
+		views = _SEEN_IMPS(p->seen[seen_at]);
 	if (item == NULL) {
 		/* A search without matched tags is an ordinary search, not a
 		 * catalog miss. */
@@ -1383,7 +1380,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		if (act && lrn_is_conversion(e))
 			marks |= _SEEN_CONVERTED;
 		if (e->type == EVT_VIEW || imp || act)
-			_seen_note(p, prm, e->entity_key, e->type == EVT_VIEW,
+			_seen_note(p, prm, seen_k, seen_at, e->type == EVT_VIEW,
 			    imp, marks);
 		if (imp || act)
 			_expose(p, item, imp, act);
