@@ -643,42 +643,43 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
     uint32_t id, double c, bool late, unsigned admit_events, unsigned gap_h,
     uint16_t *displaced, bool *fresh)
 {
-	struct lrn_shadow *x = NULL;
-	/* The candidate's new count and net, kept in registers for the
-	 * tests below: read back from the candidate just stored, they cost
-	 * a failed store-to-load forwarding on every call. */
+	unsigned xi = LRN_SHADOWS; /* the candidate's slot */
+	/* The candidate's new count, net and run, kept in registers for
+	 * the tests below: read back from the candidate just stored, they
+	 * cost a failed store-to-load forwarding on every call. */
 	float net;
+	uint8_t run;
 
 	for (unsigned i = 0; i < LRN_SHADOWS; i++)
 		if (sh[i].id == id)
-			x = &sh[i];
-	if (x) {
-		x->m += (float)fabs(c);
-		net = x->net + (float)c;
+			xi = i;
+	if (xi < LRN_SHADOWS) {
+		sh[xi].m += (float)fabs(c);
+		net = sh[xi].net + (float)c;
 		/* A late event's hour is not the run's to judge (its age
 		 * counts from now): it adds its mass, never to a run. */
-		if (c > 0 && !late)
-			sn[x - sh] = _run_next(sn[x - sh], gap_h);
+		run = c > 0 && !late ? _run_next(sn[xi], gap_h) : sn[xi];
 	} else {
-		x = &sh[0];
+		xi = 0;
 		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
 			/* A free candidate counts 0; ties: the lowest slot. */
 			float mi = sh[i].id ? sh[i].m : 0.0f;
-			float mx = x->id ? x->m : 0.0f;
+			float mx = sh[xi].id ? sh[xi].m : 0.0f;
 			if (mi < mx)
-				x = &sh[i];
+				xi = i;
 		}
-		float inherited = x->id ? x->m : 0.0f;
-		if (x->id)
+		float inherited = sh[xi].id ? sh[xi].m : 0.0f;
+		if (sh[xi].id)
 			_inc16(displaced);
-		x->id = id;
-		x->m = inherited + (float)fabs(c);
+		sh[xi].id = id;
+		sh[xi].m = inherited + (float)fabs(c);
 		net = (float)c;
-		sn[x - sh] =
-		    c > 0 && !late ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
+		run = c > 0 && !late ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
 	}
+	struct lrn_shadow *x = &sh[xi];
 	x->net = net;
-	unsigned events = _RUN_EVENTS(sn[x - sh]);
+	sn[xi] = run;
+	unsigned events = _RUN_EVENTS(run);
 	float least = _least(ws, n, l);
 	bool outweighs = fabsf(net) > least;
 	bool may_sustain = events >= admit_events && net > 0.0f;
@@ -699,7 +700,7 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
 	x->id = out.id;
 	x->m = out.mass > fabsf(out.w) ? out.mass : fabsf(out.w);
 	x->net = out.w;
-	sn[x - sh] = _RUN_IDLE;
+	sn[xi] = _RUN_IDLE;
 	*fresh = true;
 	return (int)k;
 }
