@@ -9,6 +9,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine/clock.h"
 #include "engine/rng.h"
@@ -484,29 +487,145 @@ struct _contrib {
 };
 
 /*
- * The weakest entry of a full table (smallest |w|; lowest slot on ties),
- * in two steps, since most newcomers are turned away on the least |w|
- * alone and never need its slot. Which entry is weakest is data no branch
- * predicts: _least is a branch-free running minimum and _slot_of takes the
- * first slot holding it from a mask. Together the same slot as a scan
- * keeping the first strict minimum, NaN included (a NaN never compares
- * less: in slot 0 it stays the answer, elsewhere it is never one).
+ * One lookup of an id in an interest table, four entries at a time: the
+ * ids and |w| of the entries transposed into lanes (GCC and clang vector
+ * extensions, one register each on baseline x86-64 and arm64), compared
+ * at once. Every event looks up each of its item's tags and its category,
+ * and in a full table most of them are newcomers that also need the
+ * weakest entry: one pass gives both.
  */
-static float _least(const struct lrn_weight *ws, unsigned n)
+typedef uint32_t _v4u __attribute__((vector_size(16)));
+typedef int32_t _v4i __attribute__((vector_size(16)));
+typedef float _v4f __attribute__((vector_size(16)));
+typedef double _v2d __attribute__((vector_size(16)));
+
+#define _GROUPS ((LRN_TAGS + 3) / 4)
+_Static_assert(LRN_TAGS % 2 == 0 && LRN_CATS % 2 == 0 && LRN_CATS <= LRN_TAGS &&
+	LRN_TAGS <= 32,
+    "a table is looked up in pairs of entries, its slots in a 32-bit mask");
+_Static_assert(sizeof(struct lrn_weight) == sizeof(_v4u),
+    "an entry is one vector: id, w, mass, s and n");
+
+struct _look {
+	uint32_t hit;	  /* bit i: slot i holds the id */
+	uint32_t free;	  /* bit i: slot i is free */
+	_v4f aw[_GROUPS]; /* |w| of slots 4g..4g+3 in lanes of aw[g] */
+};
+
+/* Bit i set for lane i of a comparison (all ones or zero). */
+static inline __attribute__((always_inline)) unsigned _bits4(_v4i c)
 {
-	float m = fabsf(ws[0].w);
-	for (unsigned i = 1; i < n; i++) {
-		float a = fabsf(ws[i].w);
-		m = a < m ? a : m;
-	}
-	return m;
+#if defined(__SSE2__)
+	return (unsigned)_mm_movemask_ps((__m128)c);
+#else
+	_v4i b = c & (_v4i){ 1, 2, 4, 8 };
+	return (unsigned)(b[0] | b[1] | b[2] | b[3]);
+#endif
 }
 
-static unsigned _slot_of(const struct lrn_weight *ws, unsigned n, float m)
+/* Lane by lane a < m ? a : m (so m where either is NaN). */
+static inline __attribute__((always_inline)) _v4f _vmin(_v4f a, _v4f m)
 {
+#if defined(__SSE2__)
+	return (_v4f)_mm_min_ps((__m128)a, (__m128)m);
+#else
+	_v4i lt = a < m;
+	return (_v4f)(((_v4i)a & lt) | ((_v4i)m & ~lt));
+#endif
+}
+
+/* Lane by lane a > m ? a : m. */
+static inline __attribute__((always_inline)) _v4f _vmax(_v4f a, _v4f m)
+{
+#if defined(__SSE2__)
+	return (_v4f)_mm_max_ps((__m128)a, (__m128)m);
+#else
+	_v4i gt = a > m;
+	return (_v4f)(((_v4i)a & gt) | ((_v4i)m & ~gt));
+#endif
+}
+
+static inline __attribute__((always_inline)) _v4u _entry(
+    const struct lrn_weight *x)
+{
+	_v4u v;
+	memcpy(&v, x, sizeof v);
+	return v;
+}
+
+/*
+ * The ids and w of entries 4g..4g+3 of ws[0..n) (n even), in lanes. A
+ * table of two entries past a multiple of four reads its last pair twice,
+ * in the upper lanes: callers mask their bits off, and repeating a pair
+ * changes no minimum or maximum.
+ */
+static inline __attribute__((always_inline)) void
+_group(const struct lrn_weight *ws, unsigned n, unsigned g, _v4u *ids, _v4u *w)
+{
+	const struct lrn_weight *x = ws + 4 * g;
+	unsigned c = 4 * g + 2 < n ? 2 : 0;
+	_v4u a = __builtin_shufflevector(_entry(x), _entry(x + 1), 0, 4, 1, 5);
+	_v4u b = __builtin_shufflevector(_entry(x + c), _entry(x + c + 1), 0, 4,
+	    1, 5);
+	*ids = __builtin_shufflevector(a, b, 0, 1, 4, 5);
+	*w = __builtin_shufflevector(a, b, 2, 3, 6, 7);
+}
+
+/* Bits 0..n-1. */
+static uint32_t _all(unsigned n)
+{
+	return n < 32 ? (1u << n) - 1 : ~0u;
+}
+
+/* Looks id up in ws[0..n) (n even). */
+static inline __attribute__((always_inline)) void
+_lookup(const struct lrn_weight *ws, unsigned n, uint32_t id, struct _look *l)
+{
+	const _v4u key = { id, id, id, id };
+	uint32_t hit = 0, free = 0;
+	for (unsigned g = 0; 4 * g < n; g++) {
+		_v4u ids, w;
+		_group(ws, n, g, &ids, &w);
+		hit |= _bits4((_v4i)(ids == key)) << 4 * g;
+		free |= _bits4((_v4i)(ids == 0)) << 4 * g;
+		l->aw[g] = (_v4f)(w & 0x7FFFFFFFu); /* fabsf, lane by lane */
+	}
+	l->hit = hit & _all(n);
+	l->free = free & _all(n);
+}
+
+/*
+ * The weakest entry of a full table (smallest |w|; lowest slot on ties),
+ * in two steps, since most newcomers are turned away on the least |w|
+ * alone and never need its slot; both from the lookup's lanes, without a
+ * branch (which entry is weakest is data no branch predicts). The same
+ * slot as a scan keeping the first strict minimum, m = |w_i| < m ? |w_i| :
+ * m from m = |w_0|, NaN included: a NaN never compares less (_vmin keeps
+ * m), so in slot 0 it stays the answer and elsewhere it is never one;
+ * every lane starts from |w_0|, and equal minima are the same value.
+ */
+static inline __attribute__((always_inline)) float
+_least(const struct lrn_weight *ws, unsigned n, const struct _look *l)
+{
+	float w0 = fabsf(ws[0].w);
+	_v4f m = { w0, w0, w0, w0 };
+	for (unsigned g = 0; 4 * g < n; g++)
+		m = _vmin(l->aw[g], m);
+	_v4f h = __builtin_shufflevector(m, m, 2, 3, 2, 3);
+	m = _vmin(h, m);
+	h = __builtin_shufflevector(m, m, 1, 1, 1, 1);
+	m = _vmin(h, m);
+	return m[0];
+}
+
+static inline __attribute__((always_inline)) unsigned _slot_of(unsigned n,
+    const struct _look *l, float m)
+{
+	const _v4f mv = { m, m, m, m };
 	uint32_t at = 0;
-	for (unsigned i = 0; i < n; i++)
-		at |= (uint32_t)(fabsf(ws[i].w) == m) << i;
+	for (unsigned g = 0; 4 * g < n; g++)
+		at |= _bits4((_v4i)(l->aw[g] == mv)) << 4 * g;
+	at &= _all(n);
 	return at ? (unsigned)__builtin_ctz(at) : 0;
 }
 
@@ -519,52 +638,54 @@ static unsigned _slot_of(const struct lrn_weight *ws, unsigned n, float m)
  * candidate). The evicted entry becomes the candidate, so an interest
  * pushed out by a burst can come back.
  */
-static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint8_t *sn, uint32_t id, double c, bool late, unsigned admit_events,
-    unsigned gap_h, uint16_t *displaced, bool *fresh)
+static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
+    unsigned n, const struct _look *l, struct lrn_shadow *sh, uint8_t *sn,
+    uint32_t id, double c, bool late, unsigned admit_events, unsigned gap_h,
+    uint16_t *displaced, bool *fresh)
 {
-	struct lrn_shadow *x = NULL;
-	/* The candidate's new count and net, kept in registers for the
-	 * tests below: read back from the candidate just stored, they cost
-	 * a failed store-to-load forwarding on every call. */
+	unsigned xi = LRN_SHADOWS; /* the candidate's slot */
+	/* The candidate's new count, net and run, kept in registers for
+	 * the tests below: read back from the candidate just stored, they
+	 * cost a failed store-to-load forwarding on every call. */
 	float net;
+	uint8_t run;
 
 	for (unsigned i = 0; i < LRN_SHADOWS; i++)
 		if (sh[i].id == id)
-			x = &sh[i];
-	if (x) {
-		x->m += (float)fabs(c);
-		net = x->net + (float)c;
+			xi = i;
+	if (xi < LRN_SHADOWS) {
+		sh[xi].m += (float)fabs(c);
+		net = sh[xi].net + (float)c;
 		/* A late event's hour is not the run's to judge (its age
 		 * counts from now): it adds its mass, never to a run. */
-		if (c > 0 && !late)
-			sn[x - sh] = _run_next(sn[x - sh], gap_h);
+		run = c > 0 && !late ? _run_next(sn[xi], gap_h) : sn[xi];
 	} else {
-		x = &sh[0];
+		xi = 0;
 		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
 			/* A free candidate counts 0; ties: the lowest slot. */
 			float mi = sh[i].id ? sh[i].m : 0.0f;
-			float mx = x->id ? x->m : 0.0f;
+			float mx = sh[xi].id ? sh[xi].m : 0.0f;
 			if (mi < mx)
-				x = &sh[i];
+				xi = i;
 		}
-		float inherited = x->id ? x->m : 0.0f;
-		if (x->id)
+		float inherited = sh[xi].id ? sh[xi].m : 0.0f;
+		if (sh[xi].id)
 			_inc16(displaced);
-		x->id = id;
-		x->m = inherited + (float)fabs(c);
+		sh[xi].id = id;
+		sh[xi].m = inherited + (float)fabs(c);
 		net = (float)c;
-		sn[x - sh] =
-		    c > 0 && !late ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
+		run = c > 0 && !late ? _run_next(_RUN_IDLE, gap_h) : _RUN_IDLE;
 	}
+	struct lrn_shadow *x = &sh[xi];
 	x->net = net;
-	unsigned events = _RUN_EVENTS(sn[x - sh]);
-	float least = _least(ws, n);
+	sn[xi] = run;
+	unsigned events = _RUN_EVENTS(run);
+	float least = _least(ws, n, l);
 	bool outweighs = fabsf(net) > least;
 	bool may_sustain = events >= admit_events && net > 0.0f;
 	if (!outweighs && !may_sustain)
 		return -1;
-	unsigned k = _slot_of(ws, n, least);
+	unsigned k = _slot_of(n, l, least);
 	bool sustained = may_sustain && net > fabsf(_bf_get(ws[k].s));
 	if (!outweighs && !sustained)
 		return -1;
@@ -579,7 +700,7 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 	x->id = out.id;
 	x->m = out.mass > fabsf(out.w) ? out.mass : fabsf(out.w);
 	x->net = out.w;
-	sn[x - sh] = _RUN_IDLE;
+	sn[xi] = _RUN_IDLE;
 	*fresh = true;
 	return (int)k;
 }
@@ -590,25 +711,25 @@ static int _admit(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
  * when the contribution is held by a candidate; *fresh says the slot was
  * (re)started by this event.
  */
-static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
-    uint8_t *sn, uint32_t id, const struct _contrib *k,
-    const struct lrn_params *prm, uint16_t *displaced, bool *fresh)
+static inline __attribute__((always_inline)) int _learn(struct lrn_weight *ws,
+    unsigned n, struct lrn_shadow *sh, uint8_t *sn, uint32_t id,
+    const struct _contrib *k, const struct lrn_params *prm, uint16_t *displaced,
+    bool *fresh)
 {
-	int free_slot = -1;
+	struct _look l;
 
 	*fresh = false;
-	for (unsigned i = 0; i < n; i++) {
-		if (ws[i].id == id) {
-			ws[i].w += (float)k->c;
-			ws[i].mass += (float)fabs(k->c);
-			ws[i].s = _bf_put(_bf_get(ws[i].s) + (float)k->c_short);
-			_inc16(&ws[i].n);
-			return (int)i;
-		}
-		if (ws[i].id == 0 && free_slot < 0)
-			free_slot = (int)i;
+	_lookup(ws, n, id, &l);
+	if (l.hit) { /* the first slot holding it (ids are unique) */
+		struct lrn_weight *x = &ws[__builtin_ctz(l.hit)];
+		x->w += (float)k->c;
+		x->mass += (float)fabs(k->c);
+		x->s = _bf_put(_bf_get(x->s) + (float)k->c_short);
+		_inc16(&x->n);
+		return __builtin_ctz(l.hit);
 	}
-	if (free_slot >= 0) {
+	if (l.free) { /* the first free slot */
+		int free_slot = __builtin_ctz(l.free);
 		struct lrn_weight *x = &ws[free_slot];
 		x->id = id;
 		x->w = (float)k->c;
@@ -618,7 +739,7 @@ static int _learn(struct lrn_weight *ws, unsigned n, struct lrn_shadow *sh,
 		*fresh = true;
 		return free_slot;
 	}
-	return _admit(ws, n, sh, sn, id, k->c, k->late, prm->admit_events,
+	return _admit(ws, n, &l, sh, sn, id, k->c, k->late, prm->admit_events,
 	    prm->admit_gap_h, displaced, fresh);
 }
 
@@ -784,29 +905,22 @@ uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,
 
 static int _seen_find(const struct lrn_profile *p, uint32_t k)
 {
-	for (unsigned i = 0; i < LRN_SEEN; i++)
-		if (p->seen[i] != 0 && (p->seen[i] & _SEEN_KEY) == k)
-			return (int)i;
-	return -1;
+	/* Four entries a lane: a free entry (0) never matches, k is never 0. */
+	const _v4u key = { k, k, k, k };
+	uint32_t at = 0;
+	_Static_assert(LRN_SEEN % 4 == 0, "seen[] fills whole groups");
+	for (unsigned g = 0; g < LRN_SEEN / 4; g++) {
+		_v4u x;
+		memcpy(&x, &p->seen[4 * g], sizeof x);
+		at |= _bits4((_v4i)((x & _SEEN_KEY) == key)) << 4 * g;
+	}
+	return at ? __builtin_ctz(at) : -1;
 }
 
 struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key)
 {
 	int i = entity_key ? _seen_find(p, _seen_key(entity_key)) : -1;
 	return i >= 0 ? _seen_info(p->seen[i]) : (struct lrn_seen_info){ 0 };
-}
-
-/* Views of the entity remembered, or 0. */
-static unsigned _recent_views(const struct lrn_profile *p, uint64_t key)
-{
-	int i = _seen_find(p, _seen_key(key));
-	return i < 0 ? 0 : _SEEN_VIEWS(p->seen[i]);
-}
-
-static unsigned _recent_impressions(const struct lrn_profile *p, uint64_t key)
-{
-	int i = _seen_find(p, _seen_key(key));
-	return i < 0 ? 0 : _SEEN_IMPS(p->seen[i]);
 }
 
 /* Neither viewed nor acted on: an entry of impressions alone. */
@@ -845,16 +959,15 @@ static int _seen_victim(const struct lrn_profile *p,
 }
 
 /*
- * Moves the entity to the front, adding what the event says: one more
- * view or impression (saturating at 15; repeat_ratio^15 is already
- * negligible), or the marks of an action. A newcomer takes the place
- * _seen_victim gives it.
+ * Moves the entity (k, its _seen_key; found at i, -1 when not) to the
+ * front, adding what the event says: one more view or impression
+ * (saturating at 15; repeat_ratio^15 is already negligible), or the marks
+ * of an action. A newcomer takes the place _seen_victim gives it.
  */
 static void _seen_note(struct lrn_profile *p, const struct lrn_params *prm,
-    uint64_t key, unsigned views, unsigned imps, uint32_t marks)
+    uint32_t k, int i, unsigned views, unsigned imps, uint32_t marks)
 {
-	uint32_t k = _seen_key(key), x = k;
-	int i = _seen_find(p, k);
+	uint32_t x = k;
 	if (i >= 0)
 		x = p->seen[i];
 	else if ((i = _seen_victim(p, prm, !views && !marks)) < 0)
@@ -980,23 +1093,40 @@ static void _history(struct lrn_profile *p, const struct evt_record *e)
 	}
 	p->hist_week = (int16_t)wk;
 
-	/* Every event in order comes here: branch-free, since which tags
-	 * are positive and which is the top are data. Adding 0.0 for a
-	 * skipped tag leaves the sum as it was (it is never -0.0), and best
-	 * only ever holds a float, so comparing floats is comparing the
-	 * doubles they widen to. */
+	/* Every event in order comes here, so the tags are read in lanes
+	 * (_group), without a branch: which tags are positive and which is
+	 * the top are data. The top is the largest positive w, ties to the
+	 * smallest id, and its share that w over the positive ones summed in
+	 * slot order as doubles (floats widen exactly; adding 0.0 for a
+	 * skipped tag leaves the sum as it was, it is never -0.0). */
+	_v4f pw[_GROUPS], best4 = { 0.0f, 0.0f, 0.0f, 0.0f };
+	_Static_assert(LRN_TAGS % 4 == 0, "the tags fill whole groups");
+	for (unsigned g = 0; g < _GROUPS; g++) {
+		_v4u ids, w;
+		_group(p->tags, LRN_TAGS, g, &ids, &w);
+		_v4i pos = (ids != 0) & ((_v4f)w > 0.0f);
+		pw[g] = (_v4f)((_v4i)w & pos); /* 0.0 where not positive */
+		best4 = _vmax(pw[g], best4);
+	}
+	_v4f h = __builtin_shufflevector(best4, best4, 2, 3, 2, 3);
+	best4 = _vmax(h, best4);
+	h = __builtin_shufflevector(best4, best4, 1, 1, 1, 1);
+	best4 = _vmax(h, best4);
+	float best = best4[0];
+	float pf[LRN_TAGS];
 	double sum = 0.0;
-	float best = 0.0f;
-	uint32_t top = 0;
-	for (unsigned i = 0; i < LRN_TAGS; i++) {
-		const struct lrn_weight *x = &p->tags[i];
-		float w = x->w;
-		bool pos = (x->id != 0) & (w > 0.0f);
-		sum += pos ? (double)w : 0.0;
-		bool better =
-		    pos & ((w > best) | ((w == best) & (x->id < top)));
-		best = better ? w : best;
-		top = better ? x->id : top;
+	uint32_t ties = 0, top = 0;
+	memcpy(pf, pw, sizeof pf);
+	for (unsigned i = 0; i < LRN_TAGS; i++)
+		sum += (double)pf[i];
+	for (unsigned g = 0; g < _GROUPS; g++) /* best > 0: w is positive */
+		ties |=
+		    _bits4((_v4i)(pw[g] == (_v4f){ best, best, best, best }) &
+			(_v4i)(pw[g] > 0.0f))
+		    << 4 * g;
+	for (; ties; ties &= ties - 1) {
+		uint32_t id = p->tags[__builtin_ctz(ties)].id;
+		top = top && top < id ? top : id;
 	}
 	p->hist_tag[0] = top;
 	p->hist_share[0] = top ? (uint8_t)lrint(best / sum * 255.0) : 0;
@@ -1212,11 +1342,16 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	double age = _to_anchor(prm->ln_decay, t, _anchor_ms(p));
 	_inc32(&p->events);
 
-	unsigned views = 0; /* earlier views (impressions) of the entity */
-	if (e->type == EVT_VIEW && e->entity_key != 0)
-		views = _recent_views(p, e->entity_key);
-	else if (e->type == EVT_IMPRESSION && e->entity_key != 0)
-		views = _recent_impressions(p, e->entity_key);
+	/* The entity in seen[] (looked up once: learning below leaves
+	 * seen[] alone until _seen_note), and its earlier views
+	 * (impressions). */
+	uint32_t seen_k = e->entity_key != 0 ? _seen_key(e->entity_key) : 0;
+	int seen_at = seen_k ? _seen_find(p, seen_k) : -1;
+	unsigned views = 0;
+	if (e->type == EVT_VIEW && seen_at >= 0)
+		views = _SEEN_VIEWS(p->seen[seen_at]);
+	else if (e->type == EVT_IMPRESSION && seen_at >= 0)
+		views = _SEEN_IMPS(p->seen[seen_at]);
 	if (item == NULL) {
 		/* A search without matched tags is an ordinary search, not a
 		 * catalog miss. */
@@ -1246,7 +1381,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		if (act && lrn_is_conversion(e))
 			marks |= _SEEN_CONVERTED;
 		if (e->type == EVT_VIEW || imp || act)
-			_seen_note(p, prm, e->entity_key, e->type == EVT_VIEW,
+			_seen_note(p, prm, seen_k, seen_at, e->type == EVT_VIEW,
 			    imp, marks);
 		if (imp || act)
 			_expose(p, item, imp, act);
