@@ -181,10 +181,10 @@ struct _src {
 	char *path;
 	const char *prog;
 	FILE *msg;
-	char err[256]; /* first error, reported at close */
-	bool latin1;   /* LR_ENC_LATIN1: bytes -> UTF-8 (_src_read) */
-	bool pend_n;   /* a converted character's second byte is held */
-	char pend;     /* (the caller's buffer had room for the first) */
+	char err[256];	      /* first error, reported at close */
+	enum lr_encoding enc; /* not UTF-8: bytes -> UTF-8 (_src_read) */
+	unsigned char pend_n; /* a converted character's last bytes held */
+	char pend[2];	      /* (the caller's buffer had room for the first) */
 };
 
 /* Refills s->in after its unread bytes; false at end of file or error. */
@@ -299,42 +299,81 @@ static ssize_t _src_bytes(struct _src *s, char *buf, size_t n)
 }
 
 /*
- * The stream's read: the file's bytes, or with latin1 each byte as its
- * UTF-8 form (U+0000..U+00FF: one byte below 0x80, else two). Half as
- * many bytes as there is room for are read, rounded up, so at most the
- * second byte of the last character is left over; it is held for the
- * next call.
+ * Windows-1252's characters at 0x80..0x9F, where ISO 8859-1 has C1
+ * controls. The five bytes the code page leaves undefined keep their
+ * ISO 8859-1 meaning, as the WHATWG encoding standard maps them.
+ */
+/* clang-format off */
+static const uint16_t _cp1252_c1[32] = {
+	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+/* clang-format on */
+
+/* The UTF-8 form of byte ch in encoding enc into u (1..3 bytes). */
+static size_t _to_utf8(enum lr_encoding enc, unsigned char ch, char u[3])
+{
+	unsigned cp = ch;
+	if (enc == LR_ENC_CP1252 && ch >= 0x80 && ch < 0xA0)
+		cp = _cp1252_c1[ch - 0x80];
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	u[0] = (char)(0xE0 | (cp >> 12));
+	u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	u[2] = (char)(0x80 | (cp & 0x3F));
+	return 3;
+}
+
+/*
+ * The stream's read: the file's bytes, or each byte as its UTF-8 form
+ * (Latin-1: U+0000..U+00FF, one byte below 0x80, else two; Windows-1252:
+ * up to three). As many bytes are read as could fill the room at the
+ * widest, rounded up, so at most the last bytes of the last character
+ * are left over; they are held for the next call.
  */
 static ssize_t _src_read(void *cookie, char *buf, size_t n)
 {
 	struct _src *s = cookie;
-	if (!s->latin1)
+	if (s->enc == LR_ENC_UTF8)
 		return _src_bytes(s, buf, n);
 	size_t out = 0;
-	if (s->pend_n && n) {
-		buf[out++] = s->pend;
-		s->pend_n = false;
+	for (unsigned i = 0; i < s->pend_n && out < n; i++)
+		buf[out++] = s->pend[i];
+	if (out < s->pend_n) { /* a one-byte buffer: keep the rest */
+		s->pend[0] = s->pend[1];
+		s->pend_n -= (unsigned char)out;
+		return (ssize_t)out;
 	}
+	s->pend_n = 0;
 	unsigned char raw[4096];
-	size_t want = (n - out + 1) / 2;
+	size_t wide = s->enc == LR_ENC_CP1252 ? 3 : 2;
+	size_t want = (n - out + wide - 1) / wide;
 	if (want > sizeof(raw))
 		want = sizeof(raw);
 	ssize_t k = want ? _src_bytes(s, (char *)raw, want) : 0;
 	if (k < 0)
 		return out ? (ssize_t)out : -1; /* the error comes next call */
 	for (ssize_t i = 0; i < k; i++) {
-		unsigned char ch = raw[i];
-		if (ch < 0x80) {
-			buf[out++] = (char)ch;
+		if (raw[i] < 0x80) {
+			buf[out++] = (char)raw[i];
 			continue;
 		}
-		buf[out++] = (char)(0xC0 | (ch >> 6));
-		char second = (char)(0x80 | (ch & 0x3F));
-		if (out < n) {
-			buf[out++] = second;
-		} else {
-			s->pend = second;
-			s->pend_n = true;
+		char u[3];
+		size_t m = _to_utf8(s->enc, raw[i], u);
+		for (size_t j = 0; j < m; j++) {
+			if (out < n)
+				buf[out++] = u[j];
+			else
+				s->pend[s->pend_n++] = u[j];
 		}
 	}
 	return (ssize_t)out;
@@ -396,6 +435,10 @@ int lr_encoding_parse(const char *name, enum lr_encoding *out)
 		*out = LR_ENC_LATIN1;
 		return 0;
 	}
+	if (!strcasecmp(name, "windows-1252") || !strcasecmp(name, "cp1252")) {
+		*out = LR_ENC_CP1252;
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -422,7 +465,7 @@ int lr_open_enc(FILE **f, const char *path, enum lr_encoding enc,
 		s->fd = fd;
 		s->prog = prog;
 		s->msg = msg;
-		s->latin1 = enc == LR_ENC_LATIN1;
+		s->enc = enc;
 		rc = _src_sniff(s);
 	}
 	if (rc == 0) {

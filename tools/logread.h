@@ -14,9 +14,9 @@
  * CR, LF and CRLF as line ends throughout (in other files a CR inside a
  * line stays content). A UTF-8 byte order mark at the
  * start of a file is skipped (JSON and CSV). Text is UTF-8; with
- * lr_options.encoding LR_ENC_LATIN1 every byte is an ISO 8859-1
- * character, converted to UTF-8 as it is read (after gzip), so the
- * readers below see UTF-8 either way. Two formats:
+ * lr_options.encoding LR_ENC_LATIN1 (LR_ENC_CP1252) every byte is an
+ * ISO 8859-1 (Windows-1252) character, converted to UTF-8 as it is read
+ * (after gzip), so the readers below see UTF-8 either way. Two formats:
  *
  *  - JSON lines (the default): one event object per line, the format of
  *    docs/PROTOCOL.md as ipc/json.h maps it (json_event_input). Lines that
@@ -196,11 +196,12 @@ void lr_map_free(struct lr_map *m);
 enum lr_encoding {
 	LR_ENC_UTF8 = 0, /* as is: invalid UTF-8 is the readers' to reject */
 	LR_ENC_LATIN1,	 /* ISO 8859-1: each byte >= 0x80 becomes two */
+	LR_ENC_CP1252,	 /* Windows-1252: 0x80..0x9F are its characters */
 };
 
 /*
- * "utf-8" or "latin-1" (case-insensitive; also "utf8", "latin1",
- * "iso-8859-1") to *out. 0, or -EINVAL for any other name.
+ * "utf-8", "latin-1" or "windows-1252" (case-insensitive; also "utf8",
+ * "latin1", "iso-8859-1", "cp1252") to *out. 0, or -EINVAL for any other name.
  */
 int lr_encoding_parse(const char *name, enum lr_encoding *out);
 
@@ -212,8 +213,8 @@ int lr_encoding_parse(const char *name, enum lr_encoding *out);
  */
 int lr_open(FILE **f, const char *path, const char *prog, FILE *msg);
 
-/* lr_open() of text in encoding enc: Latin-1 is converted to UTF-8 as
- * it is read (after inflating). */
+/* lr_open() of text in encoding enc: Latin-1 and Windows-1252 are
+ * converted to UTF-8 as they are read (after inflating). */
 int lr_open_enc(FILE **f, const char *path, enum lr_encoding enc,
     const char *prog, FILE *msg);
 

@@ -80,11 +80,12 @@ static const char _help[] =
     "                         ISO times are rejected (bad_time). ISO '+hhmm'\n"
     "                         offsets are always read\n"
     "  --assume-utc           the same as --tz-offset 0\n"
-    "  --encoding utf-8|latin-1\n"
+    "  --encoding utf-8|latin-1|windows-1252\n"
     "                         text of the log and catalog files (default\n"
     "                         utf-8: a line that is not UTF-8 is rejected);\n"
-    "                         latin-1 (ISO 8859-1) is converted to UTF-8 as\n"
-    "                         it is read\n"
+    "                         latin-1 (ISO 8859-1) and windows-1252 (cp1252,\n"
+    "                         its superset of printable characters at\n"
+    "                         0x80..0x9F) are converted to UTF-8 as read\n"
     "  --columns A,B,...      a CSV log without a header row: its column\n"
     "                         names in order (the first line is data)\n"
     "  --rating COL           explicit ratings: rating >= --rating-pos (4) is a\n"
@@ -369,7 +370,7 @@ static void _tops_text(const struct rc_run *x, const struct _tops *t,
 	for (size_t i = 0; i < t->n && i < _TOP_TAGS; i++) {
 		char name[NAME_MAX_LEN + 1];
 		cat_name_get(&x->r, t->v[i].id, name, sizeof(name));
-		printf("  %-26s %u\n", name, t->v[i].users);
+		printf("  %-*s %u\n", cli_pad(name, 26), name, t->v[i].users);
 	}
 	if (!t->n)
 		printf("  none: %s\n", _tops_empty(x, kind));

@@ -219,7 +219,7 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 	else if (!strcmp(name, "--encoding"))
 		return lr_encoding_parse(v, &rd->encoding)
 		    ? rc_usage_err(o,
-			  "--encoding: '%s' is not an encoding this reads: utf-8 (the default) or latin-1 (ISO 8859-1); convert others to UTF-8 first (iconv -f NAME -t utf-8)",
+			  "--encoding: '%s' is not an encoding this reads: utf-8 (the default), latin-1 (ISO 8859-1) or windows-1252 (cp1252); convert others to UTF-8 first (iconv -f NAME -t utf-8)",
 			  v)
 		    : CLI_OK;
 	else if (!strcmp(name, "--rating-pos"))

@@ -4,7 +4,8 @@ their inputs: the replay summary names the top categories, and says why a
 list is empty; one pipe given as two inputs (the log '-' and a catalog
 /dev/stdin, one FIFO twice) is refused before anything is read, for
 replay and eval alike, while one regular file may still be both;
---encoding latin-1 reads a Latin-1 log and catalog (a pipe too) as UTF-8,
+--encoding latin-1 reads a Latin-1 log and catalog (a pipe too) as UTF-8
+(windows-1252 likewise),
 an unknown encoding is a usage error naming the ones there are, and
 under utf-8 (the default) Latin-1 lines are rejected with their reason.
 
@@ -171,11 +172,26 @@ def part_encoding(pen, d):
           "under utf-8 Latin-1 lines are rejected per line, counted", err)
     for cmd in ("replay", "eval"):
         r = run(pen, [cmd, log, "--csv", "--sep", "tab",
-                      "--encoding", "cp1252"])
+                      "--encoding", "koi8-r"])
         err = r.stderr.decode()
-        check(r.returncode == 2 and "--encoding: 'cp1252' is not an "
-              "encoding this reads: utf-8 (the default) or latin-1" in err,
+        check(r.returncode == 2 and "--encoding: 'koi8-r' is not an "
+              "encoding this reads: utf-8 (the default), latin-1" in err,
               "%s: an unknown encoding is a usage error" % cmd, err)
+    # windows-1252, as Python's codec writes it: curly quotes, euro
+    w = os.path.join(d, "cp1252.tsv")
+    with open(w, "wb") as f:
+        f.write("user_id\tentity_id\tevent_type\ttimestamp\n"
+                "\u201cJos\u00e9\u201d\t\u20ac5\tclick\t1767225600\n"
+                "\u0160ar\u00fbn\t\u2122\tclick\t1767225601\n"
+                .encode("cp1252"))
+    r = run(pen, ["replay", w, "--csv", "--sep", "tab", "--encoding",
+                  "Windows-1252", "--out", out])
+    with open(out, "rb") as f:
+        users = [json.loads(line)["user"] for line in f]
+    check(r.returncode == 0 and
+          users == ["\u201cJos\u00e9\u201d", "\u0160ar\u00fbn"],
+          "windows-1252 ids arrive as their UTF-8 form: %s" % users,
+          r.stderr.decode())
     r = run(pen, ["eval", log, "--csv", "--sep", "tab", "--encoding",
                   "latin-1"], json_out=True)
     check(r.returncode in (0, 1) and
