@@ -20,6 +20,34 @@ void cli_json_str(const char *s)
 	client_json_fstr(stdout, s);
 }
 
+/* Bytes of s's first w characters (or all of s); *chars gets their count. */
+static size_t _utf8_prefix(const char *s, int w, int *chars)
+{
+	size_t b = 0;
+	int n = 0;
+	while (s[b] && n < w) {
+		b++;
+		while (((unsigned char)s[b] & 0xC0) == 0x80)
+			b++; /* continuation bytes belong to the character */
+		n++;
+	}
+	*chars = n;
+	return b;
+}
+
+int cli_pad(const char *s, int w)
+{
+	int n;
+	size_t b = _utf8_prefix(s, w, &n);
+	return (int)b + (w - n);
+}
+
+int cli_cut(const char *s, int w)
+{
+	int n;
+	return (int)_utf8_prefix(s, w, &n);
+}
+
 int cli_open(const struct cli *c, pen_t **p)
 {
 	char err[512];

@@ -104,4 +104,16 @@ int cli_catalog_load_seen(const struct reg *r, void *file, const char *name,
  * the profile's JSON: ipc/profile_json.h. */
 void cli_json_str(const char *s);
 
+/*
+ * Columns of UTF-8 text for printf's "%-*s": cli_pad(s, w) is the field
+ * width in bytes that pads s to w characters (printf counts bytes, so an
+ * accented name would come out a column short per accent). Characters
+ * are code points; East Asian wide characters are not told apart.
+ */
+int cli_pad(const char *s, int w);
+
+/* The precision in bytes for "%.*s" that cuts s after at most w
+ * characters, never inside one. */
+int cli_cut(const char *s, int w);
+
 #endif

@@ -1069,8 +1069,9 @@ static void _seg_text(struct _ev *x)
 				if (i < SEG_MAX)
 					snprintf(id, sizeof(id), "%u",
 					    t->seg[i].id);
-				printf("%-4s %-32.32s %6llu ", id,
-				    _seg_name(x, i),
+				const char *nm = _seg_name(x, i);
+				printf("%-4s %-*.*s %6llu ", id,
+				    cli_pad(nm, 32), cli_cut(nm, 32), nm,
 				    (unsigned long long)r->hr.n);
 			} else {
 				printf("%-4s %-32s %6s ", "", "", "");

@@ -25,24 +25,25 @@ static void _profile_text(pen_t *p, const char *user,
 	printf(
 	    "  interests (long and short horizon as of the last event, confidence):\n");
 	for (unsigned i = 0; i < pp->n_tags; i++)
-		printf("    %-24s %9.4f %9.4f  %.2f  (%u events)\n",
-		    pp->tags[i].name, pp->tags[i].weight,
-		    pp->tags[i].short_weight, pp->tags[i].confidence,
-		    pp->tags[i].evidence);
+		printf("    %-*s %9.4f %9.4f  %.2f  (%u events)\n",
+		    cli_pad(pp->tags[i].name, 24), pp->tags[i].name,
+		    pp->tags[i].weight, pp->tags[i].short_weight,
+		    pp->tags[i].confidence, pp->tags[i].evidence);
 	printf("  categories:\n");
 	for (unsigned i = 0; i < pp->n_cats; i++)
 		printf(
-		    "    %-24s %9.4f %9.4f  %.2f  (%u events; night %u morning %u afternoon %u evening %u)\n",
-		    pp->cats[i].name, pp->cats[i].weight,
-		    pp->cats[i].short_weight, pp->cats[i].confidence,
-		    pp->cats[i].evidence, pp->cats[i].dayparts[0],
-		    pp->cats[i].dayparts[1], pp->cats[i].dayparts[2],
-		    pp->cats[i].dayparts[3]);
+		    "    %-*s %9.4f %9.4f  %.2f  (%u events; night %u morning %u afternoon %u evening %u)\n",
+		    cli_pad(pp->cats[i].name, 24), pp->cats[i].name,
+		    pp->cats[i].weight, pp->cats[i].short_weight,
+		    pp->cats[i].confidence, pp->cats[i].evidence,
+		    pp->cats[i].dayparts[0], pp->cats[i].dayparts[1],
+		    pp->cats[i].dayparts[2], pp->cats[i].dayparts[3]);
 	for (unsigned i = 0; i < pp->n_candidates; i++)
 		printf(
-		    "  candidate %s %-16s mass %.4f (counted until it passes the weakest)\n",
+		    "  candidate %s %-*s mass %.4f (counted until it passes the weakest)\n",
 		    pp->candidates[i].category ? "category" : "tag",
-		    pp->candidates[i].name, pp->candidates[i].mass);
+		    cli_pad(pp->candidates[i].name, 16), pp->candidates[i].name,
+		    pp->candidates[i].mass);
 	if (pp->n_history) {
 		printf("  weekly top interest:");
 		for (unsigned i = pp->n_history; i-- > 0;)

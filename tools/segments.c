@@ -182,11 +182,11 @@ static void _text(const struct pen_segments *s)
 			snprintf(ctr, sizeof(ctr), "%.3f", g->ctr);
 		_traits(g, tr, sizeof(tr));
 		printf(
-		    "  %4u %-28s %-18s %8llu %5.1f%% %5.1f%% %7s %5.1f%% %5.2f%s\n",
-		    g->id, g->name, g->strategy, (unsigned long long)g->size,
-		    100 * g->share, 100 * g->engagement, ctr,
-		    100 * g->drift_rate, g->confidence,
-		    g->overridden ? "  (overridden)" : "");
+		    "  %4u %-*s %-18s %8llu %5.1f%% %5.1f%% %7s %5.1f%% %5.2f%s\n",
+		    g->id, cli_pad(g->name, 28), g->name, g->strategy,
+		    (unsigned long long)g->size, 100 * g->share,
+		    100 * g->engagement, ctr, 100 * g->drift_rate,
+		    g->confidence, g->overridden ? "  (overridden)" : "");
 		printf(
 		    "       traits %s; epsilon %.2f, mmr lambda %.2f, explore %.2f, context %.2f",
 		    tr[0] ? tr : "(near the mean)", g->epsilon, g->mmr_lambda,

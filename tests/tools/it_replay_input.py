@@ -6,8 +6,9 @@ list is empty; one pipe given as two inputs (the log '-' and a catalog
 replay and eval alike, while one regular file may still be both;
 --encoding latin-1 reads a Latin-1 log and catalog (a pipe too) as UTF-8
 (windows-1252 likewise),
-an unknown encoding is a usage error naming the ones there are, and
-under utf-8 (the default) Latin-1 lines are rejected with their reason.
+an unknown encoding is a usage error naming the ones there are, the
+text summary aligns accented names, and under utf-8 (the default)
+Latin-1 lines are rejected with their reason.
 
 docs/EVAL.md documents every input flag `penchant eval --help` lists as
 replay's.
@@ -154,6 +155,13 @@ def part_encoding(pen, d):
           [c["category"] for c in s.get("top_categories", [])],
           "the Latin-1 category arrives as UTF-8: %s"
           % s.get("top_categories"))
+    # the text summary pads by characters: the counts line up
+    r = run(pen, base + ["--encoding", "latin-1"], stdin=LATIN1_CATALOG)
+    lines = r.stdout.decode().split("top categories", 1)[-1].split("\n")
+    cols = [len(x.rstrip("0123456789")) for x in lines[1:3]]
+    check(len(set(cols)) == 1 and "Bistr\u00f4s" in lines[1] + lines[2],
+          "an accented category's count is in the others' column: %s"
+          % lines[1:3])
     out = os.path.join(d, "profiles.jsonl")
     r = run(pen, base + ["--encoding", "LATIN1", "--out", out],
             stdin=LATIN1_CATALOG)
