@@ -5,7 +5,10 @@
  * The parser is recursive descent; recursion depth is bounded by
  * max_depth, which is checked before descending, so hostile nesting costs
  * one error, not the stack. Tokens are written in preorder, so a container's
- * children follow it and tok.end skips a whole subtree in O(1).
+ * children follow it and tok.end skips a whole subtree in O(1). json_parse
+ * runs the same grammar as one loop (_doc) when max_depth is below its
+ * stack, and calls the recursive functions for everything but the common
+ * cases, so both give the same tokens and errors.
  */
 #include "ipc/json.h"
 
