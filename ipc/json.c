@@ -5,7 +5,10 @@
  * The parser is recursive descent; recursion depth is bounded by
  * max_depth, which is checked before descending, so hostile nesting costs
  * one error, not the stack. Tokens are written in preorder, so a container's
- * children follow it and tok.end skips a whole subtree in O(1).
+ * children follow it and tok.end skips a whole subtree in O(1). json_parse
+ * runs the same grammar as one loop (_doc) when max_depth is below its
+ * stack, and calls the recursive functions for everything but the common
+ * cases, so both give the same tokens and errors.
  */
 #include "ipc/json.h"
 
@@ -746,6 +749,246 @@ static int _value(struct _p *p, unsigned depth)
 	}
 }
 
+/*
+ * A string at *pos (its quote) that needs no work, as _string takes it:
+ * printable ASCII to the closing quote, within max_string_len, a token
+ * free. Its token written and *pos past it, or false (nothing done).
+ */
+static inline __attribute__((always_inline)) bool _borrow(const char *s,
+    size_t len, const struct json_work *w, size_t *pos, size_t *ntok)
+{
+	size_t start = *pos + 1, end = _plain_run(s, start, len);
+
+	if (*ntok >= w->max_toks || end >= len || s[end] != '"' ||
+	    end - start > w->max_string_len)
+		return false;
+	w->toks[*ntok] = (struct json_tok){ .kind = JSON_STRING,
+		.offset = (uint32_t)*pos,
+		.raw_len = (uint32_t)(end + 1 - *pos),
+		.end = (uint32_t)(*ntok + 1),
+		.str = s + start,
+		.len = end - start };
+	(*ntok)++;
+	*pos = end + 1;
+	return true;
+}
+
+/*
+ * The document at p->pos, as _value(p, 0) parses it, without recursion:
+ * one loop with the open containers on a stack and the position in a
+ * local (the compiler must assume a store to the token array may change
+ * p's fields, and reloads them at every byte otherwise). Strings without
+ * escapes and numbers _fast_double converts, integral ones of at most 18
+ * digits, are taken inline; anything else (an escape, a byte above 0x7f,
+ * an exponent, a literal, a full token array, every error) goes to the
+ * recursive parser's own function at the same position and state, so the
+ * tokens and the errors are the same. Needs max_depth < _STACK.
+ */
+#define _STACK 64
+static int _doc(struct _p *p)
+{
+	const char *const s = p->s;
+	const size_t len = p->len;
+	const struct json_work *const w = p->w;
+	struct json_tok *const toks = w->toks;
+	uint32_t stack[_STACK];
+	unsigned sp = 0;
+	size_t pos = p->pos, ntok = p->ntok, idx = 0;
+	int rc;
+
+#define _SKIP_WS()                                                             \
+	while (pos < len &&                                                    \
+	    (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' ||              \
+		s[pos] == '\r'))                                               \
+	pos++
+#define _OUT() (p->pos = pos, p->ntok = ntok)
+#define _IN() (pos = p->pos, ntok = p->ntok)
+value:
+	_SKIP_WS();
+	if (pos >= len) {
+		_OUT();
+		return _expected(p, "a value");
+	}
+	switch (s[pos]) {
+	case '{':
+	case '[':
+		_OUT();
+		rc = _enter(p, s[pos] == '{' ? JSON_OBJECT : JSON_ARRAY, sp + 1,
+		    &idx);
+		if (rc < 0)
+			return rc;
+		_IN();
+		stack[sp++] = (uint32_t)idx;
+		_SKIP_WS();
+		if (toks[idx].kind == JSON_OBJECT)
+			goto first_member;
+		if (pos < len && s[pos] == ']')
+			goto close;
+		goto value;
+	case '"': goto string;
+	case 't':
+	case 'f':
+	case 'n':
+		_OUT();
+		rc = s[pos] == 't'  ? _literal(p, "true", JSON_TRUE)
+		    : s[pos] == 'f' ? _literal(p, "false", JSON_FALSE)
+				    : _literal(p, "null", JSON_NULL);
+		if (rc < 0)
+			return rc;
+		_IN();
+		goto next;
+	default:
+		if (s[pos] != '-' && !_isdigit(s[pos])) {
+			_OUT();
+			return _expected(p,
+			    "a value (true, false, null, a number, a string, an array or an object)");
+		}
+		break;
+	}
+	{
+		/* a number: the lexing of _number_text and _digits */
+		size_t start = pos;
+		uint64_t m = 0;
+		int digits = 0, e = 0;
+		bool neg = false, integral = true;
+
+		if (s[pos] == '-') {
+			neg = true;
+			pos++;
+		}
+		if (ntok >= w->max_toks || pos >= len || !_isdigit(s[pos]))
+			goto slow_number;
+		if (s[pos] == '0') {
+			pos++;
+		} else {
+			while (pos < len && _isdigit(s[pos])) {
+				unsigned d = (unsigned)(s[pos++] - '0');
+
+				if (digits < 19) {
+					m = m * 10 + d;
+					digits++;
+				} else {
+					digits = 20;
+				}
+			}
+		}
+		if (pos < len && s[pos] == '.') {
+			size_t first = ++pos;
+
+			integral = false;
+			while (pos < len && _isdigit(s[pos])) {
+				unsigned d = (unsigned)(s[pos++] - '0');
+
+				if (digits < 19) {
+					if (m != 0 || d != 0) {
+						m = m * 10 + d;
+						digits++;
+					}
+				} else {
+					digits = 20;
+				}
+			}
+			if (pos == first || pos - first > 22)
+				goto slow_number;
+			e = -(int)(pos - first);
+		}
+		/* a leading zero before a digit, an exponent, a long text:
+		 * _number's (its errors, strtod) */
+		if ((pos < len &&
+			(_isdigit(s[pos]) || s[pos] == 'e' || s[pos] == 'E')) ||
+		    pos - start > _MAX_NUMBER_TEXT || digits > 19 ||
+		    m > (1ULL << 53) || (integral && digits > 18))
+			goto slow_number;
+		double v = (double)m;
+
+		v = e < 0 ? v / _exact_p10[-e] : v;
+		toks[ntok] = (struct json_tok){ .kind = JSON_NUMBER,
+			.is_int = integral,
+			.offset = (uint32_t)start,
+			.raw_len = (uint32_t)(pos - start),
+			.end = (uint32_t)(ntok + 1),
+			.num = neg ? -v : v,
+			.i = integral ? (neg ? -(int64_t)m : (int64_t)m) : 0 };
+		ntok++;
+		goto next;
+	slow_number:
+		pos = start;
+		_OUT();
+		if ((rc = _number(p)) < 0)
+			return rc;
+		_IN();
+		goto next;
+	}
+string:
+	/* a string at pos (its quote), as _string takes it */
+	if (!_borrow(s, len, w, &pos, &ntok)) {
+		_OUT();
+		if ((rc = _string(p)) < 0)
+			return rc;
+		_IN();
+	}
+next:
+	/* a value is done: its container's next member or element */
+	if (!sp) {
+		_OUT();
+		return 0;
+	}
+	idx = stack[sp - 1];
+	toks[idx].count++;
+	_SKIP_WS();
+	if (toks[idx].kind == JSON_OBJECT) {
+		if (pos < len && s[pos] == '}')
+			goto close;
+		if (pos >= len || s[pos] != ',') {
+			_OUT();
+			return _expected(p, "',' or '}' in an object");
+		}
+		pos++;
+		goto member;
+	}
+	if (pos < len && s[pos] == ']')
+		goto close;
+	if (pos >= len || s[pos] != ',') {
+		_OUT();
+		return _expected(p, "',' or ']' in an array");
+	}
+	pos++;
+	goto value;
+first_member:
+	if (pos < len && s[pos] == '}')
+		goto close;
+member:
+	/* a key, ':' and its value */
+	_SKIP_WS();
+	if (pos >= len || s[pos] != '"') {
+		_OUT();
+		return _expected(p, "'\"' to start an object key");
+	}
+	if (!_borrow(s, len, w, &pos, &ntok)) {
+		_OUT();
+		if ((rc = _string(p)) < 0)
+			return rc;
+		_IN();
+	}
+	_SKIP_WS();
+	if (pos >= len || s[pos] != ':') {
+		_OUT();
+		return _expected(p, "':' after an object key");
+	}
+	pos++;
+	goto value;
+close:
+	/* pos at the container's closing bracket */
+	pos++;
+	idx = stack[--sp];
+	toks[idx].end = (uint32_t)ntok;
+	toks[idx].raw_len = (uint32_t)(pos - toks[idx].offset);
+	goto next;
+#undef _SKIP_WS
+#undef _OUT
+#undef _IN
+}
+
 void json_work_init(struct json_work *w, struct json_tok *toks, size_t max_toks,
     char *scratch, size_t scratch_cap)
 {
@@ -773,7 +1016,8 @@ int json_parse(const char *text, size_t len, const struct json_work *w,
 		*n_toks = 0;
 	if (len > UINT32_MAX)
 		return _fail(&p, 0, -E2BIG, "document larger than 4 GiB");
-	if ((rc = _value(&p, 0)) < 0)
+	rc = w->max_depth < _STACK ? _doc(&p) : _value(&p, 0);
+	if (rc < 0)
 		return rc;
 	_ws(&p);
 	if (p.pos != p.len)

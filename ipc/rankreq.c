@@ -1527,6 +1527,8 @@ static int _exp10_of(double v)
 {
 	if (v >= 1 && v < 10)
 		return 0;
+	if (v >= 0.1 && v < 1)
+		return -1;
 	int e = 0;
 	while (e < 19 && v >= _p10_from_m5[e + 1])
 		e++;
@@ -1597,9 +1599,10 @@ static int _fmt_num(char *p, double v, int sig)
 	return (int)(s - p);
 }
 
-/* key (a literal with its quotes and colon) and the number. */
-static void _json_num(struct rq_buf *b, const char *key, size_t klen, double v,
-    int sig)
+/* key (a literal with its quotes and colon) and the number. Inlined: the
+ * key's copy is then one of a constant size, not a call. */
+static inline __attribute__((always_inline)) void _json_num(struct rq_buf *b,
+    const char *key, size_t klen, double v, int sig)
 {
 	if (!_room(b, klen + 32))
 		return;
@@ -1608,7 +1611,8 @@ static void _json_num(struct rq_buf *b, const char *key, size_t klen, double v,
 	b->len += (size_t)_fmt_num(b->p + b->len, v, sig);
 }
 
-static void _json_int(struct rq_buf *b, const char *key, size_t klen, int64_t v)
+static inline __attribute__((always_inline)) void _json_int(struct rq_buf *b,
+    const char *key, size_t klen, int64_t v)
 {
 	if (!_room(b, klen + 24))
 		return;
