@@ -179,11 +179,15 @@ static int _context(const struct reg *r, const struct pen_context *c,
 	return 0;
 }
 
-/* Scratch layout of one call: candidates, items, results, the ranker's. */
+/* Scratch layout of one call: candidates, items, results, the
+ * neighbour sums by candidate (folds, sum indices, the table), the
+ * ranker's. */
 struct _scratch {
 	struct rank_cand *cands;
 	struct cat_item *items;
 	struct rank_result *res;
+	uint32_t *fold, *idx;
+	void *csum;
 	void *rank;
 	size_t rank_size;
 };
@@ -191,16 +195,21 @@ struct _scratch {
 static int _scratch(pen_t *p, size_t n, struct _scratch *s)
 {
 	size_t a = n * sizeof(*s->cands), b = n * sizeof(*s->items),
-	       c = n * sizeof(*s->res);
+	       c = n * sizeof(*s->res), d = 2 * n * sizeof(uint32_t),
+	       e = nbr_csum_size(n);
 	s->rank_size = rank_scratch_size((unsigned)n);
-	char *base = client_rank_scratch(p, a + b + c + s->rank_size + 64);
+	char *base =
+	    client_rank_scratch(p, a + b + c + d + e + s->rank_size + 64);
 	if (!base)
 		return -ENOMEM;
 	s->cands = (struct rank_cand *)base;
 	s->items = (struct cat_item *)(base + a);
 	s->res = (struct rank_result *)(base + a + b);
+	s->fold = (uint32_t *)(base + a + b + c);
+	s->idx = s->fold + n;
+	s->csum = base + a + b + c + d;
 	/* 64-aligned for the ranker's own arrays */
-	uintptr_t at = (uintptr_t)(base + a + b + c);
+	uintptr_t at = (uintptr_t)(base + a + b + c + d + e);
 	s->rank = (void *)((at + 63) & ~(uintptr_t)63);
 	return 0;
 }
@@ -542,13 +551,18 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			ro.given |= RANK_O_DPP_THETA;
 		}
 	}
-	/* The collaborative signal: the lists of the user's recent items. */
+	/* The collaborative signal: the lists of the user's recent items,
+	 * summed by candidate (each list entry one probe of the candidates'
+	 * table, rather than every entry summed and each candidate looked
+	 * up in the sums). */
 	if (prof && strat != RANK_BASE && r->hdr->rank.collab_gain > 0.0) {
-		struct nbr_acc *acc = client_nbr_acc(p);
-		if (nbrs_history(r, prof, acc))
+		struct nbr_csum cs;
+		for (size_t i = 0; i < n; i++)
+			s.fold[i] = lrn_seen_fold(s.cands[i].key);
+		nbr_csum_init(&cs, s.csum, s.fold, n, s.idx);
+		if (nbrs_history_csum(r, prof, &cs))
 			for (size_t i = 0; i < n; i++)
-				s.cands[i].collab = nbr_acc_get(acc,
-				    lrn_seen_fold(s.cands[i].key));
+				s.cands[i].collab = cs.sum[s.idx[i]];
 	}
 	struct rank_prior prior[RANK_PRIOR_MAX];
 	struct _seg sg = { 0 };
