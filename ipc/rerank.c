@@ -457,7 +457,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 
 	struct lrn_profile lp;
 	const struct lrn_profile *prof = NULL;
-	rc_ = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
+	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
+	rc_ = prof_read(r, ukey, &lp);
 	bool held = rc_ == 0; /* a record, perhaps only a consent decision */
 	/* Without consent to personalization the ranking is not personal:
 	 * the profile (if any: a kept withdrawal) is not read. */
@@ -484,6 +485,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			__builtin_prefetch(
 			    &ents[(uint32_t)(key ^ (key >> 31)) & cmask]);
 	}
+	bool sensitive = r->hdr->sensitive_n != 0;
 	struct _catcache cache;
 	cache.n = 0;
 	memset(cache.slot, 0, sizeof(cache.slot));
@@ -496,8 +498,12 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			c->item = &s.items[i];
 		}
 		/* Sensitive ids never steer a ranking; a sensitive entity
-		 * keeps only the caller's score. */
-		if (c->item && !priv_item(r, &s.items[i]))
+		 * keeps only the caller's score. Without sensitive ids and
+		 * with the entity unmarked priv_item changes nothing: not
+		 * called per candidate then. */
+		if (c->item &&
+		    ((s.items[i].flags & ITEM_F_SENSITIVE) || sensitive) &&
+		    !priv_item(r, &s.items[i]))
 			c->item = NULL;
 		if (c->item && c->item->item.category) {
 			const struct _catinfo *ci = _cat_cached(r, &cache,
@@ -514,7 +520,6 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	unsigned arm = 0, seen_bit = 0;
 	struct exp_variant ev;
 	int64_t run_ms = 0, stamp = now;
-	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
 	bool in_exp = !(opt && opt->strategy) &&
 	    expb_choose(r, ukey, now, _segment_id(p, prof, now), true, &arm,
 		&seen_bit, &ev, &run_ms) >= 0;
