@@ -471,8 +471,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	/* Keys first, with a prefetch of each one's catalog slot (where a
 	 * lookup starts, catalog.c's first probe; only a hint), so the
 	 * lookups below find their entries on their way into the cache. */
-	const struct cat_entry *ents = reg_catalog_entries(r);
-	uint32_t cmask = r->hdr->geo.catalog_slots - 1;
+	struct cat_view cv;
+	cat_view_of(r, &cv);
 	for (size_t i = 0; i < n; i++) {
 		const char *id = cands[i].entity_id;
 		if (!id || !(cands[i].score >= 0.0) || isinf(cands[i].score))
@@ -482,8 +482,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			.base = cands[i].score,
 			.global_ctr = -1.0f };
 		if (!cands[i].attrs)
-			__builtin_prefetch(
-			    &ents[(uint32_t)(key ^ (key >> 31)) & cmask]);
+			__builtin_prefetch(cat_view_first(&cv, key));
 	}
 	bool sensitive = r->hdr->sensitive_n != 0;
 	struct _catcache cache;
@@ -494,7 +493,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		if (cands[i].attrs) {
 			_attrs(r, cands[i].attrs, &s.items[i]);
 			c->item = &s.items[i];
-		} else if (cat_get(r, c->key, &s.items[i]) == 0) {
+		} else if (cat_view_get(&cv, c->key, &s.items[i]) == 0) {
 			c->item = &s.items[i];
 		}
 		/* Sensitive ids never steer a ranking; a sensitive entity
