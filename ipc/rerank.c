@@ -469,7 +469,7 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		return rc_;
 
 	/* Keys first, with a prefetch of each one's catalog slot (where a
-	 * lookup starts, catalog.c's first probe; only a hint), so the
+	 * lookup starts, cat_view_first; only a hint), so the
 	 * lookups below find their entries on their way into the cache. */
 	struct cat_view cv;
 	cat_view_of(r, &cv);
