@@ -107,7 +107,7 @@ struct _catent {
 
 /* Where each array lives in the scratch space, for n candidates. */
 struct _layout {
-	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx;
+	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx, perm;
 	size_t top, below, mark, dfac, cats, ckey, cval;
 	size_t items, slots, rel, mo;
 	size_t slot_bytes; /* bytes at slots */
@@ -145,6 +145,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(lfac, m * sizeof(double));
 	_ARR(didx, m * sizeof(uint32_t));
 	_ARR(pre, m * sizeof(uint32_t));
+	_ARR(perm, m * sizeof(uint32_t));
 	_ARR(ord, m * sizeof(uint32_t));
 	_ARR(ord2, m * sizeof(uint32_t));
 	_ARR(rkey, m * sizeof(uint32_t));
@@ -1683,8 +1684,7 @@ int rank_opts_check(const struct rank_opts *o)
 
 static int _check(const struct lrn_params *lp, const struct rank_params *rp,
     const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
-    const struct rank_opts *o, const void *scratch,
-    const struct rank_result *out)
+    const struct rank_opts *o, const void *scratch, const void *out)
 {
 	if (!lp || !rp || !ctx || !c || !o || !scratch || !out)
 		return -EINVAL;
@@ -1717,12 +1717,12 @@ static int16_t _moved(uint32_t before, unsigned now)
 	return (int16_t)d;
 }
 
-int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
+int rank_run_view(const struct lrn_profile *p, const struct lrn_params *lp,
     const struct rank_params *rp, const struct rank_ctx *ctx,
     const struct rank_cand *c, unsigned n, const struct rank_opts *o,
-    void *scratch, size_t scratch_size, struct rank_result *out)
+    void *scratch, size_t scratch_size, struct rank_view *v)
 {
-	int rc = _check(lp, rp, ctx, c, n, o, scratch, out);
+	int rc = _check(lp, rp, ctx, c, n, o, scratch, v);
 
 	if (rc < 0)
 		return rc;
@@ -1745,20 +1745,24 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	uint32_t *top = (uint32_t *)(base + l.top);
 	uint32_t *below = (uint32_t *)(base + l.below);
 	uint8_t *mark = (uint8_t *)(base + l.mark);
+	uint32_t *perm = (uint32_t *)(base + l.perm);
 	unsigned s = o->strategy, k = o->k == 0 || o->k > n ? n : o->k;
 	bool explore = s == RANK_EXPLORE || s == RANK_FULL;
 	bool diverse = s == RANK_DIVERSE || s == RANK_FULL;
 	struct _prep q;
 
+	v->index = perm;
+	v->score = score;
+	v->f = f;
 	if (s == RANK_BASE) {
 		double conf = p ? lrn_profile_confidence(p, lp) : 0.0;
 
 		for (unsigned i = 0; i < n; i++) {
-			out[i] = (struct rank_result){ .index = i,
-				.score = c[i].base,
-				.f = _ones };
-			out[i].f.confidence = (float)conf;
-			out[i].f.flags = c[i].item ? 0 : RANK_F_UNKNOWN_ITEM;
+			perm[i] = i;
+			score[i] = c[i].base;
+			f[i] = _ones;
+			f[i].confidence = (float)conf;
+			f[i].flags = c[i].item ? 0 : RANK_F_UNKNOWN_ITEM;
 		}
 		return (int)n;
 	}
@@ -1779,13 +1783,7 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	if (!explore && !diverse) {
 		/* PROFILE and CONTEXT: the score order is the answer, and
 		 * nothing moves (no marks, no ranks before to compare). */
-		for (unsigned r = 0; r < n; r++) {
-			uint32_t i = ord[r];
-
-			out[r] = (struct rank_result){ .index = i,
-				.score = score[i],
-				.f = f[i] };
-		}
+		v->index = ord;
 		return (int)n;
 	}
 	for (unsigned r = 0; r < n; r++)
@@ -1827,22 +1825,39 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	for (; pos < k; pos++) {
 		uint32_t i = top[pos];
 
-		out[pos] = (struct rank_result){ .index = i,
-			.score = score[i],
-			.f = f[i] };
-		out[pos].f.moved = _moved(pre[i], pos);
+		perm[pos] = i;
+		f[i].moved = _moved(pre[i], pos);
 	}
 	for (unsigned r = 0; r < n && pos < n; r++) {
 		uint32_t i = ord[r];
 
 		if (mark[i] & _MARK_PLACED)
 			continue;
-		out[pos] = (struct rank_result){ .index = i,
-			.score = score[i],
-			.f = f[i] };
-		out[pos].f.moved = _moved(pre[i], pos);
+		perm[pos] = i;
+		f[i].moved = _moved(pre[i], pos);
 		pos++;
 	}
 	assert(pos == n);
 	return (int)n;
+}
+
+int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
+    const struct rank_params *rp, const struct rank_ctx *ctx,
+    const struct rank_cand *c, unsigned n, const struct rank_opts *o,
+    void *scratch, size_t scratch_size, struct rank_result *out)
+{
+	struct rank_view v;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = rank_run_view(p, lp, rp, ctx, c, n, o, scratch, scratch_size, &v);
+	for (int pos = 0; pos < rc; pos++) {
+		uint32_t i = v.index[pos];
+
+		out[pos] = (struct rank_result){ .index = i,
+			.score = v.score[i],
+			.f = v.f[i] };
+	}
+	return rc;
 }

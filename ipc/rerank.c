@@ -179,13 +179,12 @@ static int _context(const struct reg *r, const struct pen_context *c,
 	return 0;
 }
 
-/* Scratch layout of one call: candidates, items, results, the
- * neighbour sums by candidate (folds, sum indices, the table), the
- * ranker's. */
+/* Scratch layout of one call: candidates, items, the neighbour sums by
+ * candidate (folds, sum indices, the table), the ranker's (which holds
+ * the results: rank_run_view). */
 struct _scratch {
 	struct rank_cand *cands;
 	struct cat_item *items;
-	struct rank_result *res;
 	uint32_t *fold, *idx;
 	void *csum;
 	void *rank;
@@ -195,21 +194,18 @@ struct _scratch {
 static int _scratch(pen_t *p, size_t n, struct _scratch *s)
 {
 	size_t a = n * sizeof(*s->cands), b = n * sizeof(*s->items),
-	       c = n * sizeof(*s->res), d = 2 * n * sizeof(uint32_t),
-	       e = nbr_csum_size(n);
+	       d = 2 * n * sizeof(uint32_t), e = nbr_csum_size(n);
 	s->rank_size = rank_scratch_size((unsigned)n);
-	char *base =
-	    client_rank_scratch(p, a + b + c + d + e + s->rank_size + 64);
+	char *base = client_rank_scratch(p, a + b + d + e + s->rank_size + 64);
 	if (!base)
 		return -ENOMEM;
 	s->cands = (struct rank_cand *)base;
 	s->items = (struct cat_item *)(base + a);
-	s->res = (struct rank_result *)(base + a + b);
-	s->fold = (uint32_t *)(base + a + b + c);
+	s->fold = (uint32_t *)(base + a + b);
 	s->idx = s->fold + n;
-	s->csum = base + a + b + c + d;
+	s->csum = base + a + b + d;
 	/* 64-aligned for the ranker's own arrays */
-	uintptr_t at = (uintptr_t)(base + a + b + c + d + e);
+	uintptr_t at = (uintptr_t)(base + a + b + d + e);
 	s->rank = (void *)((at + 63) & ~(uintptr_t)63);
 	return 0;
 }
@@ -245,24 +241,26 @@ struct _seg {
 	unsigned flags; /* PEN_RANK_SEGMENT_* */
 };
 
-static void _out(const struct rank_result *r, const struct _seg *sg,
+/* Candidate i at its position o, from the ranker's view v. */
+static void _out(const struct rank_view *v, uint32_t i, const struct _seg *sg,
     struct pen_ranked *o)
 {
 	/* Straight into the caller's memory, every byte once: no memset
 	 * (a rep stos per result) and no struct built aside and copied (a
 	 * wide load of narrow stores). */
-	uint64_t head = r->index, zero = 0; /* zero: collab, then padding */
+	const struct rank_factors *f = &v->f[i];
+	uint64_t head = i, zero = 0; /* zero: collab, then padding */
 	memcpy(o, &head, sizeof(head));
-	o->score = r->score;
+	o->score = v->score[i];
 	/* affinity .. explore: eleven floats in the same order in both,
 	 * copied as one block (a few vector moves, not eleven pairs). */
-	memcpy(&o->affinity, &r->f.affinity, _FACTORS * sizeof(float));
-	o->moved = r->f.moved;
-	o->flags = r->f.flags | sg->flags;
+	memcpy(&o->affinity, &f->affinity, _FACTORS * sizeof(float));
+	o->moved = f->moved;
+	o->flags = f->flags | sg->flags;
 	o->segment = sg->id;
 	o->segment_confidence = sg->confidence;
 	o->prior = sg->prior;
-	float collab = r->f.collab;
+	float collab = f->collab;
 	memcpy(&zero, &collab, sizeof(collab));
 	memcpy((char *)o + 80, &zero, sizeof(zero));
 }
@@ -576,12 +574,13 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		sg.prior = (float)rank_prior_share(&r->hdr->rank,
 		    lrn_profile_confidence(prof, &r->hdr->params),
 		    ro.prior_weight);
-	int got = rank_run(prof, &r->hdr->params, &r->hdr->rank, &rc, s.cands,
-	    (unsigned)n, &ro, s.rank, s.rank_size, s.res);
+	struct rank_view v;
+	int got = rank_run_view(prof, &r->hdr->params, &r->hdr->rank, &rc,
+	    s.cands, (unsigned)n, &ro, s.rank, s.rank_size, &v);
 	if (got < 0)
 		return got;
-	for (size_t i = 0; i < n; i++)
-		_out(&s.res[i], &sg, &out[i]);
+	for (size_t pos = 0; pos < n; pos++)
+		_out(&v, v.index[pos], &sg, &out[pos]);
 	if (request_id)
 		*request_id = rid;
 	return 0;
