@@ -109,7 +109,7 @@ struct _catent {
 struct _layout {
 	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx, perm;
 	size_t top, below, mark, dfac, cats, ckey, cval;
-	size_t items, slots, rel, mo;
+	size_t items, slots, rel, mo, sidx;
 	size_t slot_bytes; /* bytes at slots */
 	size_t cat_cap;	   /* entries of the category table, a power of 2 */
 	size_t cell_cap;   /* entries of the cell cache, a power of 2 */
@@ -166,6 +166,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(slots, l->slot_bytes);
 	_ARR(rel, m * sizeof(double));
 	_ARR(mo, m * sizeof(uint32_t));
+	_ARR(sidx, m * sizeof(uint32_t));
 #undef _ARR
 	l->total = at;
 }
@@ -1495,38 +1496,47 @@ static double _sel(bool c, double a, double b)
 }
 
 /* The best unplaced candidate eligible for serendipity, by score x
- * max(trend, 1), or -1. ord[] is the score order: the first best wins.
- * sv[r]: that value of ord[r], -1 when it is not eligible. */
-static long _serendipity(const uint32_t *ord, const double *sv, unsigned n,
+ * max(trend, 1), or -1. si[0..ne) are the eligible candidates in score
+ * order (the first best wins), sv[j] that value of si[j]. */
+static long _serendipity(const uint32_t *si, const double *sv, unsigned ne,
     const uint8_t *mark)
 {
 	long best = -1;
 	double bv = -1.0;
 
-	for (unsigned r = 0; r < n; r++) {
-		/* Placed ones read as -1, like the ineligible. */
-		double v = _sel(mark[ord[r]] & _MARK_PLACED, -1.0, sv[r]);
+	for (unsigned j = 0; j < ne; j++) {
+		/* Placed ones read as -1: never better than none. */
+		double v = _sel(mark[si[j]] & _MARK_PLACED, -1.0, sv[j]);
 
 		if (v > bv) {
 			bv = v;
-			best = ord[r];
+			best = si[j];
 		}
 	}
 	return best;
 }
 
-/* sv[] of _serendipity: score x max(trend, 1) of each eligible candidate
- * in score order (the trend only when it is a number above 1). */
-static void _serendipity_values(const uint32_t *ord, const double *score,
-    unsigned n, const struct rank_cand *c, const uint8_t *mark, double *sv)
+/* si[] and sv[] of _serendipity: the eligible candidates in score order
+ * and score x max(trend, 1) of each (the trend only when it is a number
+ * above 1); returns how many. Each serendipity slot then scans these
+ * only, not every candidate. */
+static unsigned _serendipity_values(const uint32_t *ord, const double *score,
+    unsigned n, const struct rank_cand *c, const uint8_t *mark, uint32_t *si,
+    double *sv)
 {
+	unsigned ne = 0;
+
 	for (unsigned r = 0; r < n; r++) {
 		uint32_t i = ord[r];
 		float tr = c[i].trend;
 		double t = _sel((tr > 1.0f) & (tr <= FLT_MAX), (double)tr, 1.0);
 
-		sv[r] = _sel(mark[i] & _MARK_ELIGIBLE, score[i] * t, -1.0);
+		/* Written for every candidate, kept for the eligible. */
+		si[ne] = i;
+		sv[ne] = score[i] * t;
+		ne += (mark[i] & _MARK_ELIGIBLE) != 0;
 	}
+	return ne;
 }
 
 /*
@@ -1545,6 +1555,7 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	struct met_mmr_slot *slots = (struct met_mmr_slot *)(base + l->slots);
 	double *rel = (double *)(base + l->rel);
 	uint32_t *mo = (uint32_t *)(base + l->mo);
+	uint32_t *si = (uint32_t *)(base + l->sidx);
 	double lambda = o->mmr_lambda >= 0 ? o->mmr_lambda : rp->mmr_lambda;
 	unsigned every = o->serendipity_every >= 0
 	    ? (unsigned)o->serendipity_every
@@ -1608,14 +1619,14 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	}
 
 	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
-	unsigned t = 0, u = 0;
+	unsigned t = 0, u = 0, ne = 0;
 	bool by_score = rp->diverse_by_score;
 
 	if (m)
-		_serendipity_values(ord, score, n, c, mark, rel);
+		ne = _serendipity_values(ord, score, n, c, mark, si, rel);
 	for (unsigned pos = 0; pos < k; pos++) {
 		if (pos == at) {
-			long s = _serendipity(ord, rel, n, mark);
+			long s = _serendipity(si, rel, ne, mark);
 
 			next++;
 			at = next <= m ? _slot_pos(next, m, k, every, q->bubble)
