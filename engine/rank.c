@@ -108,7 +108,7 @@ struct _catent {
 /* Where each array lives in the scratch space, for n candidates. */
 struct _layout {
 	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx, perm;
-	size_t top, below, mark, dfac, cats, ckey, cval;
+	size_t top, below, mark, dfac, cats, cused, ckey, cval;
 	size_t items, slots, rel, mo, sidx;
 	size_t slot_bytes; /* bytes at slots */
 	size_t cat_cap;	   /* entries of the category table, a power of 2 */
@@ -155,6 +155,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(mark, m * sizeof(uint8_t));
 	_ARR(dfac, m * sizeof(double));
 	_ARR(cats, cap * sizeof(struct _catent));
+	_ARR(cused, (cap + 63) / 64 * 8); /* a bit per entry of cats */
 	_ARR(ckey, l->cell_cap * sizeof(uint64_t));
 	_ARR(cval, l->cell_cap * sizeof(double));
 	_ARR(items, m * sizeof(struct lrn_item *));
@@ -1390,12 +1391,15 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
     double *score)
 {
 	struct _catent *tab = (struct _catent *)(base + l->cats);
+	uint64_t *used = (uint64_t *)(base + l->cused);
 	double *dfac = (double *)(base + l->dfac);
 	size_t mask = l->cat_cap - 1;
 	uint32_t nd = 0;
 	double spread = _log_spread(score, n);
 
-	memset(tab, 0, l->cat_cap * sizeof(*tab));
+	/* Entries in use by a bit each: a clear of cat_cap bits, not of
+	 * the whole table (8 bytes an entry). */
+	memset(used, 0, (l->cat_cap + 63) / 64 * 8);
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t cat = c[i].item ? c[i].item->item.category : 0;
 
@@ -1405,9 +1409,9 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
 		    (size_t)(((uint64_t)cat * 0x9e3779b97f4a7c15ULL) >> 32) &
 		    mask;
 
-		while (tab[h].cat != 0 && tab[h].cat != cat)
+		while ((used[h / 64] >> (h % 64) & 1) && tab[h].cat != cat)
 			h = (h + 1) & mask;
-		if (tab[h].cat == 0) {
+		if (!(used[h / 64] >> (h % 64) & 1)) {
 			double g = c[i].global_ctr;
 			double imp = 0.0, clk = 0.0;
 			int slot = _cat_slot(q->p, cat);
@@ -1426,6 +1430,7 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
 			double x =
 			    spread > 0.0 ? weight * spread / cv0 : weight;
 
+			used[h / 64] |= 1ULL << (h % 64);
 			tab[h].cat = cat;
 			tab[h].d = nd;
 			double lf = x * log(theta / mean);
