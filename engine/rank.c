@@ -1715,11 +1715,14 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 		if (!(o->prior[i].share >= 0.0f &&
 			o->prior[i].share <= FLT_MAX))
 			return -EINVAL;
+	/* NaN, negative or infinite: one answer for all, so one branch
+	 * after the loop rather than two per candidate. */
+	unsigned ok = 1;
+
 	for (unsigned i = 0; i < n; i++)
-		if (!(c[i].base >= 0.0 && c[i].base <= DBL_MAX) ||
-		    !(c[i].collab >= 0.0f && c[i].collab <= FLT_MAX))
-			return -EINVAL; /* NaN, negative or infinite */
-	return 0;
+		ok &= (c[i].base >= 0.0) & (c[i].base <= DBL_MAX) &
+		    (c[i].collab >= 0.0f) & (c[i].collab <= FLT_MAX);
+	return ok ? 0 : -EINVAL;
 }
 
 static int16_t _moved(uint32_t before, unsigned now)
