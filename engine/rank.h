@@ -2,7 +2,8 @@
  * rank: the contextual re-ranker. Plain functions over plain structs: no
  * I/O, no clock, no shared memory, no allocation (the caller gives scratch
  * space). libpenchant's pen_rerank, the rank API server and `penchant eval`
- * all call rank_run, so what is measured offline is what is served.
+ * all call rank_run (pen_rerank its form without the copy out,
+ * rank_run_view), so what is measured offline is what is served.
  *
  * Input: the user's profile (a consistent copy, or NULL for an unknown
  * user), the learner's and the ranker's parameters, the request's context,
