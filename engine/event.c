@@ -22,6 +22,10 @@
 #include <string.h>
 /* For XXH3_state_t on the stack (streaming without allocation). */
 #define XXH_STATIC_LINKING_ONLY
+/* Inlined here: an entity key is a short id, and a ranking hashes one per
+ * candidate; the call into the shared library and its dispatch on the
+ * length cost as much as the hash. The same algorithm, the same keys. */
+#define XXH_INLINE_ALL
 #include <sodium.h>
 #include <xxhash.h>
 

@@ -878,13 +878,7 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 
 static uint32_t _seen_key(uint64_t entity_key)
 {
-	uint32_t k = _fold32(entity_key) & _SEEN_KEY;
-	return k != 0 ? k : 0x1000u; /* 0 marks a free entry */
-}
-
-uint32_t lrn_seen_fold(uint64_t entity_key)
-{
-	return _seen_key(entity_key);
+	return lrn_seen_fold(entity_key);
 }
 
 static struct lrn_seen_info _seen_info(uint32_t x)

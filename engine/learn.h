@@ -508,7 +508,13 @@ struct lrn_seen_info lrn_seen(const struct lrn_profile *p, uint64_t entity_key);
  * against seen[] without the full keys.
  */
 #define LRN_SEEN_FOLD 0xFFFFF000u
-uint32_t lrn_seen_fold(uint64_t entity_key);
+/* Inline: a ranking folds every candidate's key. */
+static inline uint32_t lrn_seen_fold(uint64_t entity_key)
+{
+	uint32_t k = (uint32_t)((entity_key * 0x9E3779B97F4A7C15ULL) >> 32) &
+	    LRN_SEEN_FOLD;
+	return k != 0 ? k : 0x1000u; /* 0 marks a free entry */
+}
 /* Entry i (0 = most recent) of seen[]: its fold (0: free, then *out is
  * all zero) and what it says. i >= LRN_SEEN: 0. */
 uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,

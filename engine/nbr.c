@@ -412,6 +412,68 @@ float nbr_acc_get(const struct nbr_acc *a, uint32_t fold)
 	}
 }
 
+/* Entries of the candidate table for n candidates: at most half full. */
+static size_t _csum_entries(size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	return cap;
+}
+
+size_t nbr_csum_size(size_t n)
+{
+	return _csum_entries(n) * (sizeof(uint32_t) + sizeof(float));
+}
+
+static unsigned _csum_hash(const struct nbr_csum *s, uint32_t fold)
+{
+	/* Folds keep their low 12 bits clear (lrn_seen_fold). */
+	return (unsigned)(((fold >> 12) * 0x9E3779B1u) >> s->shift);
+}
+
+void nbr_csum_init(struct nbr_csum *s, void *mem, const uint32_t *fold,
+    size_t n, uint32_t *idx)
+{
+	size_t cap = _csum_entries(n);
+
+	s->fold = mem;
+	s->sum = (float *)(s->fold + cap);
+	s->mask = (uint32_t)(cap - 1);
+	s->shift = 32 - (unsigned)__builtin_ctzll(cap);
+	memset(s->fold, 0, cap * sizeof(*s->fold));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t f = fold[i];
+		unsigned h = _csum_hash(s, f);
+
+		while (s->fold[h] && s->fold[h] != f)
+			h = (h + 1) & s->mask;
+		if (!s->fold[h]) {
+			s->fold[h] = f;
+			s->sum[h] = 0.0f;
+		}
+		idx[i] = h;
+	}
+}
+
+void nbr_csum_add(struct nbr_csum *s, const struct nbr_list *l, float weight)
+{
+	const float scale = weight / NBR_SIM_ONE;
+	const uint32_t *tf = s->fold;
+
+	for (unsigned k = 0; k < NBR_K; k++) {
+		uint32_t f = l->fold[k], g;
+		unsigned h = _csum_hash(s, f);
+
+		if (!f)
+			break;
+		while ((g = tf[h]) != f && g)
+			h = (h + 1) & s->mask;
+		if (g)
+			s->sum[h] += scale * (float)l->sim[k];
+	}
+}
+
 bool nbr_touched(const struct lrn_seen_info *s)
 {
 	return s->views > 0 || s->engaged;

@@ -170,6 +170,29 @@ void nbr_acc_add(struct nbr_acc *a, const struct nbr_list *l, float weight);
 /* cf of a candidate by its fold (lrn_seen_fold of its key): 0 if none. */
 float nbr_acc_get(const struct nbr_acc *a, uint32_t fold);
 
+/*
+ * The same sums kept by candidate, for a ranking: a table of the
+ * candidates' folds (at least two entries a candidate, a power of two),
+ * each list entry looked up in it. An entry that is no candidate, most of
+ * them, costs one probe and writes nothing; a candidate's sum is the one
+ * nbr_acc gives it (the same additions in the same order), and nothing is
+ * looked up per candidate afterwards. Candidates that share a fold share
+ * a sum. The memory is the caller's (nbr_csum_size bytes, 4-aligned).
+ */
+struct nbr_csum {
+	uint32_t *fold; /* by entry, 0: free */
+	float *sum;	/* by entry */
+	uint32_t mask;	/* entries - 1 */
+	unsigned shift; /* 32 - log2(entries) */
+};
+size_t nbr_csum_size(size_t n);
+/* Sets s up in mem for the n candidate folds (lrn_seen_fold: never 0),
+ * every sum 0; idx[i] gets the entry of fold[i] (its sum: sum[idx[i]]). */
+void nbr_csum_init(struct nbr_csum *s, void *mem, const uint32_t *fold,
+    size_t n, uint32_t *idx);
+/* nbr_acc_add, into the candidates' sums only. */
+void nbr_csum_add(struct nbr_csum *s, const struct nbr_list *l, float weight);
+
 /* Whether a seen[] entry was touched: viewed or acted on (an entry of
  * impressions only is exposure, not interest). */
 bool nbr_touched(const struct lrn_seen_info *s);

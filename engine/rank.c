@@ -107,9 +107,9 @@ struct _catent {
 
 /* Where each array lives in the scratch space, for n candidates. */
 struct _layout {
-	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx;
-	size_t top, below, mark, dfac, cats, ckey, cval;
-	size_t items, slots, rel, mo;
+	size_t f, score, pre, ord, ord2, rkey, rkey2, part, lfac, didx, perm;
+	size_t top, below, mark, dfac, cats, cused, ckey, cval;
+	size_t items, slots, rel, mo, sidx;
 	size_t slot_bytes; /* bytes at slots */
 	size_t cat_cap;	   /* entries of the category table, a power of 2 */
 	size_t cell_cap;   /* entries of the cell cache, a power of 2 */
@@ -145,6 +145,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(lfac, m * sizeof(double));
 	_ARR(didx, m * sizeof(uint32_t));
 	_ARR(pre, m * sizeof(uint32_t));
+	_ARR(perm, m * sizeof(uint32_t));
 	_ARR(ord, m * sizeof(uint32_t));
 	_ARR(ord2, m * sizeof(uint32_t));
 	_ARR(rkey, m * sizeof(uint32_t));
@@ -154,6 +155,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(mark, m * sizeof(uint8_t));
 	_ARR(dfac, m * sizeof(double));
 	_ARR(cats, cap * sizeof(struct _catent));
+	_ARR(cused, (cap + 63) / 64 * 8); /* a bit per entry of cats */
 	_ARR(ckey, l->cell_cap * sizeof(uint64_t));
 	_ARR(cval, l->cell_cap * sizeof(double));
 	_ARR(items, m * sizeof(struct lrn_item *));
@@ -165,6 +167,7 @@ static void _layout(unsigned n, struct _layout *l)
 	_ARR(slots, l->slot_bytes);
 	_ARR(rel, m * sizeof(double));
 	_ARR(mo, m * sizeof(uint32_t));
+	_ARR(sidx, m * sizeof(uint32_t));
 #undef _ARR
 	l->total = at;
 }
@@ -1388,12 +1391,15 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
     double *score)
 {
 	struct _catent *tab = (struct _catent *)(base + l->cats);
+	uint64_t *used = (uint64_t *)(base + l->cused);
 	double *dfac = (double *)(base + l->dfac);
 	size_t mask = l->cat_cap - 1;
 	uint32_t nd = 0;
 	double spread = _log_spread(score, n);
 
-	memset(tab, 0, l->cat_cap * sizeof(*tab));
+	/* Entries in use by a bit each: a clear of cat_cap bits, not of
+	 * the whole table (8 bytes an entry). */
+	memset(used, 0, (l->cat_cap + 63) / 64 * 8);
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t cat = c[i].item ? c[i].item->item.category : 0;
 
@@ -1403,9 +1409,9 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
 		    (size_t)(((uint64_t)cat * 0x9e3779b97f4a7c15ULL) >> 32) &
 		    mask;
 
-		while (tab[h].cat != 0 && tab[h].cat != cat)
+		while ((used[h / 64] >> (h % 64) & 1) && tab[h].cat != cat)
 			h = (h + 1) & mask;
-		if (tab[h].cat == 0) {
+		if (!(used[h / 64] >> (h % 64) & 1)) {
 			double g = c[i].global_ctr;
 			double imp = 0.0, clk = 0.0;
 			int slot = _cat_slot(q->p, cat);
@@ -1424,6 +1430,7 @@ static void _thompson(const struct _prep *q, const struct rank_params *rp,
 			double x =
 			    spread > 0.0 ? weight * spread / cv0 : weight;
 
+			used[h / 64] |= 1ULL << (h % 64);
 			tab[h].cat = cat;
 			tab[h].d = nd;
 			double lf = x * log(theta / mean);
@@ -1494,38 +1501,47 @@ static double _sel(bool c, double a, double b)
 }
 
 /* The best unplaced candidate eligible for serendipity, by score x
- * max(trend, 1), or -1. ord[] is the score order: the first best wins.
- * sv[r]: that value of ord[r], -1 when it is not eligible. */
-static long _serendipity(const uint32_t *ord, const double *sv, unsigned n,
+ * max(trend, 1), or -1. si[0..ne) are the eligible candidates in score
+ * order (the first best wins), sv[j] that value of si[j]. */
+static long _serendipity(const uint32_t *si, const double *sv, unsigned ne,
     const uint8_t *mark)
 {
 	long best = -1;
 	double bv = -1.0;
 
-	for (unsigned r = 0; r < n; r++) {
-		/* Placed ones read as -1, like the ineligible. */
-		double v = _sel(mark[ord[r]] & _MARK_PLACED, -1.0, sv[r]);
+	for (unsigned j = 0; j < ne; j++) {
+		/* Placed ones read as -1: never better than none. */
+		double v = _sel(mark[si[j]] & _MARK_PLACED, -1.0, sv[j]);
 
 		if (v > bv) {
 			bv = v;
-			best = ord[r];
+			best = si[j];
 		}
 	}
 	return best;
 }
 
-/* sv[] of _serendipity: score x max(trend, 1) of each eligible candidate
- * in score order (the trend only when it is a number above 1). */
-static void _serendipity_values(const uint32_t *ord, const double *score,
-    unsigned n, const struct rank_cand *c, const uint8_t *mark, double *sv)
+/* si[] and sv[] of _serendipity: the eligible candidates in score order
+ * and score x max(trend, 1) of each (the trend only when it is a number
+ * above 1); returns how many. Each serendipity slot then scans these
+ * only, not every candidate. */
+static unsigned _serendipity_values(const uint32_t *ord, const double *score,
+    unsigned n, const struct rank_cand *c, const uint8_t *mark, uint32_t *si,
+    double *sv)
 {
+	unsigned ne = 0;
+
 	for (unsigned r = 0; r < n; r++) {
 		uint32_t i = ord[r];
 		float tr = c[i].trend;
 		double t = _sel((tr > 1.0f) & (tr <= FLT_MAX), (double)tr, 1.0);
 
-		sv[r] = _sel(mark[i] & _MARK_ELIGIBLE, score[i] * t, -1.0);
+		/* Written for every candidate, kept for the eligible. */
+		si[ne] = i;
+		sv[ne] = score[i] * t;
+		ne += (mark[i] & _MARK_ELIGIBLE) != 0;
 	}
+	return ne;
 }
 
 /*
@@ -1544,6 +1560,7 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	struct met_mmr_slot *slots = (struct met_mmr_slot *)(base + l->slots);
 	double *rel = (double *)(base + l->rel);
 	uint32_t *mo = (uint32_t *)(base + l->mo);
+	uint32_t *si = (uint32_t *)(base + l->sidx);
 	double lambda = o->mmr_lambda >= 0 ? o->mmr_lambda : rp->mmr_lambda;
 	unsigned every = o->serendipity_every >= 0
 	    ? (unsigned)o->serendipity_every
@@ -1607,14 +1624,14 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	}
 
 	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
-	unsigned t = 0, u = 0;
+	unsigned t = 0, u = 0, ne = 0;
 	bool by_score = rp->diverse_by_score;
 
 	if (m)
-		_serendipity_values(ord, score, n, c, mark, rel);
+		ne = _serendipity_values(ord, score, n, c, mark, si, rel);
 	for (unsigned pos = 0; pos < k; pos++) {
 		if (pos == at) {
-			long s = _serendipity(ord, rel, n, mark);
+			long s = _serendipity(si, rel, ne, mark);
 
 			next++;
 			at = next <= m ? _slot_pos(next, m, k, every, q->bubble)
@@ -1683,8 +1700,7 @@ int rank_opts_check(const struct rank_opts *o)
 
 static int _check(const struct lrn_params *lp, const struct rank_params *rp,
     const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
-    const struct rank_opts *o, const void *scratch,
-    const struct rank_result *out)
+    const struct rank_opts *o, const void *scratch, const void *out)
 {
 	if (!lp || !rp || !ctx || !c || !o || !scratch || !out)
 		return -EINVAL;
@@ -1699,11 +1715,14 @@ static int _check(const struct lrn_params *lp, const struct rank_params *rp,
 		if (!(o->prior[i].share >= 0.0f &&
 			o->prior[i].share <= FLT_MAX))
 			return -EINVAL;
+	/* NaN, negative or infinite: one answer for all, so one branch
+	 * after the loop rather than two per candidate. */
+	unsigned ok = 1;
+
 	for (unsigned i = 0; i < n; i++)
-		if (!(c[i].base >= 0.0 && c[i].base <= DBL_MAX) ||
-		    !(c[i].collab >= 0.0f && c[i].collab <= FLT_MAX))
-			return -EINVAL; /* NaN, negative or infinite */
-	return 0;
+		ok &= (c[i].base >= 0.0) & (c[i].base <= DBL_MAX) &
+		    (c[i].collab >= 0.0f) & (c[i].collab <= FLT_MAX);
+	return ok ? 0 : -EINVAL;
 }
 
 static int16_t _moved(uint32_t before, unsigned now)
@@ -1717,12 +1736,12 @@ static int16_t _moved(uint32_t before, unsigned now)
 	return (int16_t)d;
 }
 
-int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
+int rank_run_view(const struct lrn_profile *p, const struct lrn_params *lp,
     const struct rank_params *rp, const struct rank_ctx *ctx,
     const struct rank_cand *c, unsigned n, const struct rank_opts *o,
-    void *scratch, size_t scratch_size, struct rank_result *out)
+    void *scratch, size_t scratch_size, struct rank_view *v)
 {
-	int rc = _check(lp, rp, ctx, c, n, o, scratch, out);
+	int rc = _check(lp, rp, ctx, c, n, o, scratch, v);
 
 	if (rc < 0)
 		return rc;
@@ -1745,20 +1764,24 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	uint32_t *top = (uint32_t *)(base + l.top);
 	uint32_t *below = (uint32_t *)(base + l.below);
 	uint8_t *mark = (uint8_t *)(base + l.mark);
+	uint32_t *perm = (uint32_t *)(base + l.perm);
 	unsigned s = o->strategy, k = o->k == 0 || o->k > n ? n : o->k;
 	bool explore = s == RANK_EXPLORE || s == RANK_FULL;
 	bool diverse = s == RANK_DIVERSE || s == RANK_FULL;
 	struct _prep q;
 
+	v->index = perm;
+	v->score = score;
+	v->f = f;
 	if (s == RANK_BASE) {
 		double conf = p ? lrn_profile_confidence(p, lp) : 0.0;
 
 		for (unsigned i = 0; i < n; i++) {
-			out[i] = (struct rank_result){ .index = i,
-				.score = c[i].base,
-				.f = _ones };
-			out[i].f.confidence = (float)conf;
-			out[i].f.flags = c[i].item ? 0 : RANK_F_UNKNOWN_ITEM;
+			perm[i] = i;
+			score[i] = c[i].base;
+			f[i] = _ones;
+			f[i].confidence = (float)conf;
+			f[i].flags = c[i].item ? 0 : RANK_F_UNKNOWN_ITEM;
 		}
 		return (int)n;
 	}
@@ -1779,13 +1802,7 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	if (!explore && !diverse) {
 		/* PROFILE and CONTEXT: the score order is the answer, and
 		 * nothing moves (no marks, no ranks before to compare). */
-		for (unsigned r = 0; r < n; r++) {
-			uint32_t i = ord[r];
-
-			out[r] = (struct rank_result){ .index = i,
-				.score = score[i],
-				.f = f[i] };
-		}
+		v->index = ord;
 		return (int)n;
 	}
 	for (unsigned r = 0; r < n; r++)
@@ -1827,22 +1844,39 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
 	for (; pos < k; pos++) {
 		uint32_t i = top[pos];
 
-		out[pos] = (struct rank_result){ .index = i,
-			.score = score[i],
-			.f = f[i] };
-		out[pos].f.moved = _moved(pre[i], pos);
+		perm[pos] = i;
+		f[i].moved = _moved(pre[i], pos);
 	}
 	for (unsigned r = 0; r < n && pos < n; r++) {
 		uint32_t i = ord[r];
 
 		if (mark[i] & _MARK_PLACED)
 			continue;
-		out[pos] = (struct rank_result){ .index = i,
-			.score = score[i],
-			.f = f[i] };
-		out[pos].f.moved = _moved(pre[i], pos);
+		perm[pos] = i;
+		f[i].moved = _moved(pre[i], pos);
 		pos++;
 	}
 	assert(pos == n);
 	return (int)n;
+}
+
+int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
+    const struct rank_params *rp, const struct rank_ctx *ctx,
+    const struct rank_cand *c, unsigned n, const struct rank_opts *o,
+    void *scratch, size_t scratch_size, struct rank_result *out)
+{
+	struct rank_view v;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = rank_run_view(p, lp, rp, ctx, c, n, o, scratch, scratch_size, &v);
+	for (int pos = 0; pos < rc; pos++) {
+		uint32_t i = v.index[pos];
+
+		out[pos] = (struct rank_result){ .index = i,
+			.score = v.score[i],
+			.f = v.f[i] };
+	}
+	return rc;
 }

@@ -2,7 +2,8 @@
  * rank: the contextual re-ranker. Plain functions over plain structs: no
  * I/O, no clock, no shared memory, no allocation (the caller gives scratch
  * space). libpenchant's pen_rerank, the rank API server and `penchant eval`
- * all call rank_run, so what is measured offline is what is served.
+ * all call rank_run (pen_rerank its form without the copy out,
+ * rank_run_view), so what is measured offline is what is served.
  *
  * Input: the user's profile (a consistent copy, or NULL for an unknown
  * user), the learner's and the ranker's parameters, the request's context,
@@ -353,5 +354,23 @@ int rank_run(const struct lrn_profile *p, const struct lrn_params *lp,
     const struct rank_params *rp, const struct rank_ctx *ctx,
     const struct rank_cand *c, unsigned n, const struct rank_opts *o,
     void *scratch, size_t scratch_size, struct rank_result *out);
+
+/*
+ * rank_run with the ranking left in the scratch, for a caller that copies
+ * it into a form of its own anyway (pen_rerank): one copy per candidate
+ * less. The same checks and returns; on success v points into scratch,
+ * valid until its next use: v->index[pos] is the candidate at position
+ * pos, and v->score[i] and v->f[i] are candidate i's, as rank_run's
+ * out[pos] holds them for i = v->index[pos] (f[i].moved included).
+ */
+struct rank_view {
+	const uint32_t *index;
+	const double *score;
+	const struct rank_factors *f;
+};
+int rank_run_view(const struct lrn_profile *p, const struct lrn_params *lp,
+    const struct rank_params *rp, const struct rank_ctx *ctx,
+    const struct rank_cand *c, unsigned n, const struct rank_opts *o,
+    void *scratch, size_t scratch_size, struct rank_view *v);
 
 #endif

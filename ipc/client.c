@@ -56,7 +56,6 @@ struct pen {
 	size_t scratch_cap;
 	void *rank; /* pen_rerank's scratch (ipc/rerank.c) */
 	size_t rank_cap;
-	struct nbr_acc nbr; /* pen_rerank's neighbour sums */
 	/* The segments table as of version seg_version (0: no copy yet),
 	 * for pen_rerank: copied again only when a refresh moved it. */
 	struct seg_table *seg;
@@ -961,11 +960,6 @@ void *client_rank_scratch(pen_t *p, size_t bytes)
 		p->rank_cap = bytes;
 	}
 	return p->rank;
-}
-
-struct nbr_acc *client_nbr_acc(pen_t *p)
-{
-	return &p->nbr;
 }
 
 const struct seg_table *client_segments(pen_t *p)

@@ -40,9 +40,6 @@ int client_alive(const pen_t *p);
 /* The handle's rank scratch, grown to `bytes` (NULL: out of memory). */
 void *client_rank_scratch(pen_t *p, size_t bytes);
 
-/* The handle's sums of neighbour lists (engine/nbr.h), for pen_rerank. */
-struct nbr_acc *client_nbr_acc(pen_t *p);
-
 /*
  * The segments table as the segmenter last published it: the handle's
  * copy, made again only when the published version moved (a version is

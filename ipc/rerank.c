@@ -179,11 +179,14 @@ static int _context(const struct reg *r, const struct pen_context *c,
 	return 0;
 }
 
-/* Scratch layout of one call: candidates, items, results, the ranker's. */
+/* Scratch layout of one call: candidates, items, the neighbour sums by
+ * candidate (folds, sum indices, the table), the ranker's (which holds
+ * the results: rank_run_view). */
 struct _scratch {
 	struct rank_cand *cands;
 	struct cat_item *items;
-	struct rank_result *res;
+	uint32_t *fold, *idx;
+	void *csum;
 	void *rank;
 	size_t rank_size;
 };
@@ -191,16 +194,18 @@ struct _scratch {
 static int _scratch(pen_t *p, size_t n, struct _scratch *s)
 {
 	size_t a = n * sizeof(*s->cands), b = n * sizeof(*s->items),
-	       c = n * sizeof(*s->res);
+	       d = 2 * n * sizeof(uint32_t), e = nbr_csum_size(n);
 	s->rank_size = rank_scratch_size((unsigned)n);
-	char *base = client_rank_scratch(p, a + b + c + s->rank_size + 64);
+	char *base = client_rank_scratch(p, a + b + d + e + s->rank_size + 64);
 	if (!base)
 		return -ENOMEM;
 	s->cands = (struct rank_cand *)base;
 	s->items = (struct cat_item *)(base + a);
-	s->res = (struct rank_result *)(base + a + b);
+	s->fold = (uint32_t *)(base + a + b);
+	s->idx = s->fold + n;
+	s->csum = base + a + b + d;
 	/* 64-aligned for the ranker's own arrays */
-	uintptr_t at = (uintptr_t)(base + a + b + c);
+	uintptr_t at = (uintptr_t)(base + a + b + d + e);
 	s->rank = (void *)((at + 63) & ~(uintptr_t)63);
 	return 0;
 }
@@ -236,24 +241,26 @@ struct _seg {
 	unsigned flags; /* PEN_RANK_SEGMENT_* */
 };
 
-static void _out(const struct rank_result *r, const struct _seg *sg,
+/* Candidate i at its position o, from the ranker's view v. */
+static void _out(const struct rank_view *v, uint32_t i, const struct _seg *sg,
     struct pen_ranked *o)
 {
 	/* Straight into the caller's memory, every byte once: no memset
 	 * (a rep stos per result) and no struct built aside and copied (a
 	 * wide load of narrow stores). */
-	uint64_t head = r->index, zero = 0; /* zero: collab, then padding */
+	const struct rank_factors *f = &v->f[i];
+	uint64_t head = i, zero = 0; /* zero: collab, then padding */
 	memcpy(o, &head, sizeof(head));
-	o->score = r->score;
+	o->score = v->score[i];
 	/* affinity .. explore: eleven floats in the same order in both,
 	 * copied as one block (a few vector moves, not eleven pairs). */
-	memcpy(&o->affinity, &r->f.affinity, _FACTORS * sizeof(float));
-	o->moved = r->f.moved;
-	o->flags = r->f.flags | sg->flags;
+	memcpy(&o->affinity, &f->affinity, _FACTORS * sizeof(float));
+	o->moved = f->moved;
+	o->flags = f->flags | sg->flags;
 	o->segment = sg->id;
 	o->segment_confidence = sg->confidence;
 	o->prior = sg->prior;
-	float collab = r->f.collab;
+	float collab = f->collab;
 	memcpy(&zero, &collab, sizeof(collab));
 	memcpy((char *)o + 80, &zero, sizeof(zero));
 }
@@ -448,7 +455,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 
 	struct lrn_profile lp;
 	const struct lrn_profile *prof = NULL;
-	rc_ = prof_read(r, evt_user_key(&r->hdr->limits, user_id, len), &lp);
+	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
+	rc_ = prof_read(r, ukey, &lp);
 	bool held = rc_ == 0; /* a record, perhaps only a consent decision */
 	/* Without consent to personalization the ranking is not personal:
 	 * the profile (if any: a kept withdrawal) is not read. */
@@ -459,10 +467,10 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		return rc_;
 
 	/* Keys first, with a prefetch of each one's catalog slot (where a
-	 * lookup starts, catalog.c's first probe; only a hint), so the
+	 * lookup starts, cat_view_first; only a hint), so the
 	 * lookups below find their entries on their way into the cache. */
-	const struct cat_entry *ents = reg_catalog_entries(r);
-	uint32_t cmask = r->hdr->geo.catalog_slots - 1;
+	struct cat_view cv;
+	cat_view_of(r, &cv);
 	for (size_t i = 0; i < n; i++) {
 		const char *id = cands[i].entity_id;
 		if (!id || !(cands[i].score >= 0.0) || isinf(cands[i].score))
@@ -472,9 +480,9 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			.base = cands[i].score,
 			.global_ctr = -1.0f };
 		if (!cands[i].attrs)
-			__builtin_prefetch(
-			    &ents[(uint32_t)(key ^ (key >> 31)) & cmask]);
+			__builtin_prefetch(cat_view_first(&cv, key));
 	}
+	bool sensitive = r->hdr->sensitive_n != 0;
 	struct _catcache cache;
 	cache.n = 0;
 	memset(cache.slot, 0, sizeof(cache.slot));
@@ -483,12 +491,16 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		if (cands[i].attrs) {
 			_attrs(r, cands[i].attrs, &s.items[i]);
 			c->item = &s.items[i];
-		} else if (cat_get(r, c->key, &s.items[i]) == 0) {
+		} else if (cat_view_get(&cv, c->key, &s.items[i]) == 0) {
 			c->item = &s.items[i];
 		}
 		/* Sensitive ids never steer a ranking; a sensitive entity
-		 * keeps only the caller's score. */
-		if (c->item && !priv_item(r, &s.items[i]))
+		 * keeps only the caller's score. Without sensitive ids and
+		 * with the entity unmarked priv_item changes nothing: not
+		 * called per candidate then. */
+		if (c->item &&
+		    ((s.items[i].flags & ITEM_F_SENSITIVE) || sensitive) &&
+		    !priv_item(r, &s.items[i]))
 			c->item = NULL;
 		if (c->item && c->item->item.category) {
 			const struct _catinfo *ci = _cat_cached(r, &cache,
@@ -505,7 +517,6 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 	unsigned arm = 0, seen_bit = 0;
 	struct exp_variant ev;
 	int64_t run_ms = 0, stamp = now;
-	uint64_t ukey = evt_user_key(&r->hdr->limits, user_id, len);
 	bool in_exp = !(opt && opt->strategy) &&
 	    expb_choose(r, ukey, now, _segment_id(p, prof, now), true, &arm,
 		&seen_bit, &ev, &run_ms) >= 0;
@@ -542,13 +553,18 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			ro.given |= RANK_O_DPP_THETA;
 		}
 	}
-	/* The collaborative signal: the lists of the user's recent items. */
+	/* The collaborative signal: the lists of the user's recent items,
+	 * summed by candidate (each list entry one probe of the candidates'
+	 * table, rather than every entry summed and each candidate looked
+	 * up in the sums). */
 	if (prof && strat != RANK_BASE && r->hdr->rank.collab_gain > 0.0) {
-		struct nbr_acc *acc = client_nbr_acc(p);
-		if (nbrs_history(r, prof, acc))
+		struct nbr_csum cs;
+		for (size_t i = 0; i < n; i++)
+			s.fold[i] = lrn_seen_fold(s.cands[i].key);
+		nbr_csum_init(&cs, s.csum, s.fold, n, s.idx);
+		if (nbrs_history_csum(r, prof, &cs))
 			for (size_t i = 0; i < n; i++)
-				s.cands[i].collab = nbr_acc_get(acc,
-				    lrn_seen_fold(s.cands[i].key));
+				s.cands[i].collab = cs.sum[s.idx[i]];
 	}
 	struct rank_prior prior[RANK_PRIOR_MAX];
 	struct _seg sg = { 0 };
@@ -558,12 +574,13 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		sg.prior = (float)rank_prior_share(&r->hdr->rank,
 		    lrn_profile_confidence(prof, &r->hdr->params),
 		    ro.prior_weight);
-	int got = rank_run(prof, &r->hdr->params, &r->hdr->rank, &rc, s.cands,
-	    (unsigned)n, &ro, s.rank, s.rank_size, s.res);
+	struct rank_view v;
+	int got = rank_run_view(prof, &r->hdr->params, &r->hdr->rank, &rc,
+	    s.cands, (unsigned)n, &ro, s.rank, s.rank_size, &v);
 	if (got < 0)
 		return got;
-	for (size_t i = 0; i < n; i++)
-		_out(&s.res[i], &sg, &out[i]);
+	for (size_t pos = 0; pos < n; pos++)
+		_out(&v, v.index[pos], &sg, &out[pos]);
 	if (request_id)
 		*request_id = rid;
 	return 0;

@@ -90,22 +90,9 @@ int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it)
 
 int cat_get(const struct reg *r, uint64_t key, struct cat_item *out)
 {
-	const struct cat_entry *e = reg_catalog_entries(r);
-	const uint32_t mask = r->hdr->geo.catalog_slots - 1;
-	uint32_t i = _slot0(key, mask);
-	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
-		uint64_t k = ck_pr_load_64(&e[i].key);
-		if (k == 0)
-			return -ENOENT;
-		if (k != key)
-			continue;
-		/* The key before the entry: pairs with cat_put's store
-		 * fence (free on x86, needed where loads may pass loads).
-		 * -EBUSY: its writer died mid-entry (cat_lock repairs). */
-		ck_pr_fence_load();
-		return seq_read_copy(&e[i].seq, out, &e[i].it, sizeof(*out));
-	}
-	return -ENOENT;
+	struct cat_view v;
+	cat_view_of(r, &v);
+	return cat_view_get(&v, key, out);
 }
 
 static struct name_entry *_name_find(const struct reg *r, uint32_t id)

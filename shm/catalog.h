@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "shm/region.h"
+#include "shm/seqlock.h"
 
 /*
  * Takes the writer lock for this process. A lock held by a dead process is
@@ -39,6 +40,50 @@ int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it);
  * stayed mid-write (its writer died; the next cat_lock repairs it, which
  * the supervisor takes as soon as it sees the holder dead). */
 int cat_get(const struct reg *r, uint64_t key, struct cat_item *out);
+
+/*
+ * cat_get for many keys in a row (a ranking's candidates): the table and
+ * its mask found once (cat_view_of), each lookup inlined into the
+ * caller's loop. The same probes and the same copy as cat_get.
+ */
+struct cat_view {
+	const struct cat_entry *e;
+	uint32_t mask;
+};
+
+static inline void cat_view_of(const struct reg *r, struct cat_view *v)
+{
+	v->e = reg_catalog_entries(r);
+	v->mask = r->hdr->geo.catalog_slots - 1;
+}
+
+/* Where the probes for key start (a prefetch may ask for it early). */
+static inline const struct cat_entry *cat_view_first(const struct cat_view *v,
+    uint64_t key)
+{
+	return &v->e[(uint32_t)(key ^ (key >> 31)) & v->mask];
+}
+
+static inline int cat_view_get(const struct cat_view *v, uint64_t key,
+    struct cat_item *out)
+{
+	const struct cat_entry *e = v->e;
+	const uint32_t mask = v->mask;
+	uint32_t i = (uint32_t)(key ^ (key >> 31)) & mask;
+	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		uint64_t k = ck_pr_load_64(&e[i].key);
+		if (k == 0)
+			return -ENOENT;
+		if (k != key)
+			continue;
+		/* The key before the entry: pairs with cat_put's store
+		 * fence (free on x86, needed where loads may pass loads).
+		 * -EBUSY: its writer died mid-entry (cat_lock repairs). */
+		ck_pr_fence_load();
+		return seq_read_copy(&e[i].seq, out, &e[i].it, sizeof(*out));
+	}
+	return -ENOENT;
+}
 
 /*
  * Writer (lock held): records the display name of a tag or category id.

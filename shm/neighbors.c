@@ -205,10 +205,10 @@ int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out)
 		 : -ENOENT;
 }
 
-unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
-    struct nbr_acc *acc)
+/* The lists of nbrs_history into acc, or (acc NULL) into cs. */
+static unsigned _history(const struct reg *r, const struct lrn_profile *p,
+    struct nbr_acc *acc, struct nbr_csum *cs)
 {
-	nbr_acc_clear(acc);
 	if (!p || !r->hdr->geo.neighbor_slots)
 		return 0;
 	uint32_t fold[LRN_SEEN];
@@ -230,11 +230,27 @@ unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
 		if (le &&
 		    seq_read_copy_tries(&le->seq, &l, &le->list, sizeof(l),
 			NBRS_READ_TRIES) == 0) {
-			nbr_acc_add(acc, &l, 1.0f);
+			if (acc)
+				nbr_acc_add(acc, &l, 1.0f);
+			else
+				nbr_csum_add(cs, &l, 1.0f);
 			found++;
 		}
 	}
 	return found;
+}
+
+unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
+    struct nbr_acc *acc)
+{
+	nbr_acc_clear(acc);
+	return _history(r, p, acc, NULL);
+}
+
+unsigned nbrs_history_csum(const struct reg *r, const struct lrn_profile *p,
+    struct nbr_csum *cs)
+{
+	return _history(r, p, NULL, cs);
 }
 
 /* --- keeping the counts across restarts ------------------------------ */

@@ -100,5 +100,8 @@ int nbrs_get(const struct reg *r, uint32_t fold, struct nbr_list *out);
  */
 unsigned nbrs_history(const struct reg *r, const struct lrn_profile *p,
     struct nbr_acc *acc);
+/* The same into the candidates' sums of cs (engine/nbr.h nbr_csum). */
+unsigned nbrs_history_csum(const struct reg *r, const struct lrn_profile *p,
+    struct nbr_csum *cs);
 
 #endif

@@ -240,6 +240,19 @@ int main(void)
 	CHECK_EQ_INT(nbrs_history(&r, &p, &acc), 2);
 	CHECK_NEAR(nbr_acc_get(&acc, lrn_seen_fold(2)), 0.5 + 0.5, 1e-4);
 	CHECK(nbr_acc_get(&acc, lrn_seen_fold(4)) == 0.0f);
+	/* The same sums kept by candidate (as a ranking does): equal to
+	 * the bit, a fold twice sharing its sum, a stranger's 0. */
+	uint32_t ci[4],
+	    cf[4] = { lrn_seen_fold(2), lrn_seen_fold(4), lrn_seen_fold(2),
+		    lrn_seen_fold(1) };
+	static uint32_t cmem[64];
+	REQUIRE(nbr_csum_size(4) <= sizeof(cmem));
+	struct nbr_csum cs;
+	nbr_csum_init(&cs, cmem, cf, 4, ci);
+	CHECK_EQ_INT(nbrs_history_csum(&r, &p, &cs), 2);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(cs.sum[ci[i]] == nbr_acc_get(&acc, cf[i]));
+	CHECK(ci[0] == ci[2] && cs.sum[ci[1]] == 0.0f);
 	/* A list its writer is in the middle of (count left odd, as by a
 	 * writer preempted mid-write) is done without, not waited for. */
 	struct nbr_entry *le = NULL;
