@@ -512,6 +512,7 @@ struct _mdesc {
  * relevance and the same penalty), so sharing changes no pick.
  */
 #define _MMR_NOCLASS UINT32_MAX /* a position whose class is not made */
+#define _MMR_END UINT32_MAX	/* no position: the end of a list */
 
 struct _mmr {
 	double *lr;	  /* lambda * normalized relevance; NaN once picked */
@@ -523,6 +524,10 @@ struct _mmr {
 	uint32_t *pick;	  /* the picks' classes, in order */
 	struct _mdesc *d; /* per class: its descriptors */
 	uint32_t *slot;	  /* class table: class + 1, 0 free */
+	uint32_t *nx;	  /* met_mmr_dcg: position -> next leader */
+	uint32_t *mnext;  /* met_mmr_dcg: position -> next of its class */
+	uint32_t *lead;	  /* met_mmr_dcg: per class: its leader */
+	uint32_t *ctail;  /* met_mmr_dcg: per class: its last member */
 	uint32_t nclass, slot_mask;
 	const struct lrn_item *items;
 	const struct lrn_item *const *ptrs; /* when items is NULL */
@@ -539,7 +544,7 @@ static size_t _mmr_slots(size_t n)
 	return s;
 }
 
-/* Carves the arrays out of n slots: 88 n bytes and the class table's
+/* Carves the arrays out of n slots: 104 n bytes and the class table's
  * under 16 n fit in the slots' 128 n (the merge sort's buffer shares the
  * descriptors' room). */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
@@ -560,6 +565,10 @@ static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
 	_TAKE(cls, uint32_t, nn);
 	_TAKE(upto, uint32_t, nn);
 	_TAKE(pick, uint32_t, nn);
+	_TAKE(nx, uint32_t, nn);
+	_TAKE(mnext, uint32_t, nn);
+	_TAKE(lead, uint32_t, nn);
+	_TAKE(ctail, uint32_t, nn);
 	_TAKE(slot, uint32_t, slots);
 #undef _TAKE
 	assert((size_t)(at - (char *)scratch) <= nn * sizeof(*scratch));
@@ -665,6 +674,7 @@ static uint32_t _mmr_new(struct _mmr *m)
 	m->ms[c] = 0.0;
 	m->ss[c] = 0.0;
 	m->upto[c] = 0;
+	m->lead[c] = _MMR_END;
 	return c;
 }
 
@@ -761,28 +771,17 @@ static double _mmr_red(double ms, double ss, double mean, uint32_t t)
 }
 
 /*
- * The penalty mu red. met_mmr_dcg's redundancy is the sum alone: cw = mu /
- * t, worked out once a pick, weighs it without a division a candidate
- * (cw < 0: the other kinds, by _mmr_red).
- */
-static double _mmr_pen(double mu, double cw, double ms, double ss, double mean,
-    uint32_t t)
-{
-	return cw >= 0.0 ? cw * ss : mu * _mmr_red(ms, ss, mean, t);
-}
-
-/*
  * Brings class c's ms and ss up to the first t picks, or fewer: it stops
  * as soon as the score r - mu red is no better than bs (more picks can
  * only lower it). Returns the score.
  */
 static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
-    double wcat, uint32_t c, uint32_t t, double r, double mu, double cw,
-    double mean, double bs)
+    double wcat, uint32_t c, uint32_t t, double r, double mu, double mean,
+    double bs)
 {
 	const struct _mdesc *a = &m->d[c];
 	double ms = m->ms[c], ss = m->ss[c];
-	double sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
+	double sc = r - mu * _mmr_red(ms, ss, mean, t);
 	uint32_t j = m->upto[c];
 
 	while (j < t) {
@@ -795,7 +794,7 @@ static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
 		if (!(sm > ms) && mean == 0.0)
 			continue;
 		ms = sm > ms ? sm : ms;
-		sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
+		sc = r - mu * _mmr_red(ms, ss, mean, t);
 		if (!(sc > bs))
 			break;
 	}
@@ -842,6 +841,156 @@ static double _dcg_mu(double lambda, uint32_t t, double pairs)
 	if (t == 0 || !(pairs > 0.0))
 		return 0.0;
 	return (1.0 - lambda) * (double)t * log2((double)t + 2.0) / pairs;
+}
+
+/*
+ * _mmr_catch_up for met_mmr_dcg, whose redundancy is the sum alone: cw =
+ * mu / t, worked out once a pick, weighs it without a division a
+ * candidate, and the score moves only when a sim adds to the sum.
+ */
+static double _dcg_catch_up(struct _mmr *m, const struct met_sim *s,
+    double wcat, uint32_t c, uint32_t t, double r, double cw, double bs)
+{
+	const struct _mdesc *a = &m->d[c];
+	double ms = m->ms[c], ss = m->ss[c];
+	double sc = r - cw * ss;
+	uint32_t j = m->upto[c];
+
+	while (j < t) {
+		bool none;
+		double sm = _mmr_sim(s, wcat, a, &m->d[m->pick[j++]], &none);
+
+		if (none)
+			continue;
+		ss += sm;
+		ms = sm > ms ? sm : ms;
+		sc = r - cw * ss;
+		if (!(sc > bs))
+			break;
+	}
+	m->ms[c] = ms;
+	m->ss[c] = ss;
+	m->upto[c] = j;
+	return sc;
+}
+
+/*
+ * met_mmr_dcg's picks, the similarity tracked. Of the members of a class
+ * only the first not yet picked in position order (its leader) can win:
+ * the others have the same penalty and no more relevance, and lose ties
+ * on position. So a scan walks the leaders alone, kept in a list in
+ * position order (nx, from `first`), each class's other filled members
+ * chained behind it (mnext) to take its place when it is picked; a pool
+ * that repeats descriptors is scanned a class at a time. Positions past
+ * `filled` join as the scan reaches them. What wins, and every score, is
+ * what the scan over all positions finds (the tie rule is position
+ * order in both).
+ */
+static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
+    unsigned n, unsigned k, double lambda, double pairs,
+    const struct met_sim *s, double wcat, uint32_t *order,
+    struct met_mmr_why *why)
+{
+	uint32_t first = _MMR_END, tail = _MMR_END;
+	unsigned filled = 0;
+
+	for (unsigned t = 0; t < k; t++) {
+		double mu = _dcg_mu(lambda, t, pairs);
+		double cw = t ? mu / t : 0.0;
+		double bs = -INFINITY;
+		uint32_t best = _MMR_END, bprev = _MMR_END, prev = _MMR_END;
+
+		/* As in _mmr_run: the first strictly better score wins, and
+		 * nothing after a relevance no better than the best can. */
+		for (uint32_t p = first; p != _MMR_END;
+		     prev = p, p = m->nx[p]) {
+			double r = m->lr[p];
+			if (r <= bs)
+				goto picked;
+			uint32_t c = m->cls[p];
+			double sc = r - cw * m->ss[c];
+			if (!(sc > bs))
+				continue;
+			if (m->upto[c] < t) {
+				sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
+				if (!(sc > bs))
+					continue;
+			}
+			bs = sc;
+			best = p;
+			bprev = prev;
+		}
+		while (filled < n) {
+			uint32_t p = filled;
+			double r = lambda * ((rel[m->perm[p]] - lo) / div);
+			if (r <= bs)
+				break; /* p stays unfilled */
+			filled++;
+			m->lr[p] = r;
+			uint32_t c = m->cls[p] = _mmr_class(m, p);
+			m->mnext[p] = _MMR_END;
+			if (m->lead[c] != _MMR_END) {
+				/* Behind its leader: it cannot win. */
+				m->mnext[m->ctail[c]] = p;
+				m->ctail[c] = p;
+				continue;
+			}
+			m->lead[c] = m->ctail[c] = p;
+			m->nx[p] = _MMR_END;
+			if (tail == _MMR_END)
+				first = p;
+			else
+				m->nx[tail] = p;
+			prev = tail;
+			tail = p;
+			double sc = r - cw * m->ss[c];
+			if (!(sc > bs))
+				continue;
+			if (m->upto[c] < t) {
+				sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
+				if (!(sc > bs))
+					continue;
+			}
+			bs = sc;
+			best = p;
+			bprev = prev;
+		}
+	picked:
+		assert(best != _MMR_END);
+		uint32_t c = m->cls[best];
+		assert(m->lead[c] == best);
+		order[t] = m->perm[best];
+		if (why != NULL) {
+			why[t].rel_rank = best + 1;
+			why[t].moved = (int32_t)best - (int32_t)t;
+			why[t].max_sim = m->ms[c];
+			why[t].score = bs;
+		}
+		m->pick[t] = c;
+		/* Out of the list; the next member of its class, if filled,
+		 * leads it from its place in position order. */
+		uint32_t x = bprev, y = m->nx[best], q = m->mnext[best];
+		if (x == _MMR_END)
+			first = y;
+		else
+			m->nx[x] = y;
+		if (tail == best)
+			tail = x;
+		m->lead[c] = q;
+		if (q == _MMR_END)
+			continue;
+		while (y != _MMR_END && y < q) {
+			x = y;
+			y = m->nx[y];
+		}
+		m->nx[q] = y;
+		if (x == _MMR_END)
+			first = q;
+		else
+			m->nx[x] = q;
+		if (y == _MMR_END)
+			tail = q;
+	}
 }
 
 static int _mmr_run(const double *rel, const struct lrn_item *items,
@@ -895,11 +1044,20 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 
 	if (track)
 		memset(m.slot, 0, ((size_t)m.slot_mask + 1) * sizeof(*m.slot));
-	/* With a share of the sum (met_mmr_dcg's, met_mmr_mean's) every
-	 * pick raises every penalty and the scans reach most positions:
-	 * classes made as positions fill cost less there than made on
-	 * demand (bench/micro, full: 29.6 against 30.9 us); the max alone
-	 * passes most positions by, and makes them on demand. */
+	if (dcg) {
+		if (track)
+			_dcg_picks(&m, rel, lo, div, n, k, lambda, pairs, s,
+			    wcat, order, why);
+		else /* no penalty, no why: the relevance order */
+			memcpy(order, m.perm, k * sizeof(*order));
+		return (int)k;
+	}
+	/* With a share of the sum (met_mmr_mean's) every pick raises every
+	 * penalty and the scans reach most positions: classes made as
+	 * positions fill cost less there than made on demand (met_mmr_dcg
+	 * when it ran this loop, bench/micro, full: 29.6 against 30.9 us);
+	 * the max alone passes most positions by, and makes them on
+	 * demand. */
 	bool eager = track && mean > 0.0;
 
 	unsigned head = 0;   /* picks before it are all taken */
@@ -919,11 +1077,7 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		 * its max-sim up to date.
 		 */
 		unsigned best = 0;
-		double bs = -INFINITY, cw = -1.0;
-		if (dcg) {
-			mu = _dcg_mu(lambda, t, pairs);
-			cw = t ? mu / t : 0.0;
-		}
+		double bs = -INFINITY;
 		while (head < filled && isnan(m.lr[head]))
 			head++;
 		for (unsigned p = head; p < n; p++) {
@@ -948,13 +1102,13 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			uint32_t c = m.cls[p];
 			double sc = c == _MMR_NOCLASS
 			    ? r
-			    : r - _mmr_pen(mu, cw, m.ms[c], m.ss[c], mean, t);
+			    : r - mu * _mmr_red(m.ms[c], m.ss[c], mean, t);
 			if (!(sc > bs))
 				continue; /* picked (NaN), or no better */
 			if (t > 0 && (c == _MMR_NOCLASS || m.upto[c] < t)) {
 				if (c == _MMR_NOCLASS)
 					c = m.cls[p] = _mmr_class(&m, p);
-				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu, cw,
+				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu,
 				    mean, bs);
 				if (!(sc > bs))
 					continue;
