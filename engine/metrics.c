@@ -611,16 +611,36 @@ static void _mmr_order(const double *rel, unsigned n, bool sorted,
 		memcpy(perm, a, n * sizeof(*perm));
 }
 
+typedef uint32_t _v4u __attribute__((vector_size(16)));
+
+/* How many of the n tags of a are among b's 8 entries: b's zeros (no tag)
+ * match none of a's, and each of a's distinct tags matches at most one. */
+static inline __attribute__((always_inline)) uint32_t
+_mdesc_common(const uint32_t *a, uint32_t n, const struct _mdesc *b)
+{
+	_v4u b0, b1, acc = { 0, 0, 0, 0 };
+
+	memcpy(&b0, &b->tag[0], sizeof(b0));
+	memcpy(&b1, &b->tag[4], sizeof(b1));
+	for (uint32_t i = 0; i < n; i++) {
+		_v4u x = { a[i], a[i], a[i], a[i] };
+
+		acc += (_v4u)(x == b0) + (_v4u)(x == b1);
+	}
+	return -(acc[0] + acc[1] + acc[2] + acc[3]);
+}
+
 /* The descriptors of one item (a NULL item has none). */
-static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
+static inline __attribute__((always_inline)) void
+_mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 {
 	uint64_t mask = 0;
 	uint32_t c = 0;
 
-	if (!it) {
-		memset(d, 0, sizeof(*d));
+	/* Zeros after the tags: no tag is 0, so they never match one. */
+	memset(d, 0, sizeof(*d));
+	if (!it)
 		return;
-	}
 	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
 
 	for (unsigned j = 0; j < nt; j++) {
@@ -630,20 +650,11 @@ static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 		if (t == 0)
 			continue;
 		/* A repeat hits a bit already set; only then compare. */
-		if (mask & bit) {
-			bool dup = false;
-
-			for (uint32_t x = 0; x < c; x++)
-				dup |= d->tag[x] == t;
-			if (dup)
-				continue;
-		}
+		if ((mask & bit) && _mdesc_common(&t, 1, d))
+			continue;
 		mask |= bit;
 		d->tag[c++] = t;
 	}
-	/* Zeros after the tags: no tag is 0, so they never match one. */
-	for (uint32_t x = c; x < LRN_ITEM_TAGS; x++)
-		d->tag[x] = 0;
 	d->mask = mask;
 	d->nt = c;
 	d->cat = it->category;
@@ -653,17 +664,8 @@ static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
  * distinct within each, so equal counts and inclusion make equal sets). */
 static bool _mdesc_same(const struct _mdesc *a, const struct _mdesc *b)
 {
-	if (a->mask != b->mask || a->cat != b->cat || a->nt != b->nt)
-		return false;
-	for (uint32_t i = 0; i < a->nt; i++) {
-		bool in = false;
-
-		for (uint32_t j = 0; j < b->nt; j++)
-			in |= a->tag[i] == b->tag[j];
-		if (!in)
-			return false;
-	}
-	return true;
+	return a->mask == b->mask && a->cat == b->cat && a->nt == b->nt &&
+	    _mdesc_common(a->tag, a->nt, b) == a->nt;
 }
 
 /* The next class, its descriptors already in place: nothing folded in. */
@@ -730,28 +732,14 @@ _Static_assert(LRN_ITEM_TAGS == 8, "_jtab has a row per common count");
  * it; *none when they share neither category nor tag (sim is then 0 and
  * changes no max).
  */
-typedef uint32_t _v4u __attribute__((vector_size(16)));
-
 static double _mmr_sim(const struct met_sim *s, double wcat,
     const struct _mdesc *a, const struct _mdesc *b, bool *none)
 {
 	uint32_t inter = 0;
 	bool cat = a->cat != 0 && a->cat == b->cat;
 
-	if (a->mask & b->mask) {
-		/* Every tag of a against b's 8 entries at once; b's zeros
-		 * (no tag) match none of a's. */
-		_v4u b0, b1, acc = { 0, 0, 0, 0 };
-
-		memcpy(&b0, &b->tag[0], sizeof(b0));
-		memcpy(&b1, &b->tag[4], sizeof(b1));
-		for (uint32_t i = 0; i < a->nt; i++) {
-			_v4u x = { a->tag[i], a->tag[i], a->tag[i], a->tag[i] };
-
-			acc += (_v4u)(x == b0) + (_v4u)(x == b1);
-		}
-		inter = -(acc[0] + acc[1] + acc[2] + acc[3]);
-	}
+	if (a->mask & b->mask)
+		inter = _mdesc_common(a->tag, a->nt, b);
 	*none = !cat && inter == 0;
 	return (cat ? wcat : 0.0) +
 	    s->w_tag * _jtab[inter][a->nt + b->nt - inter];
