@@ -836,17 +836,26 @@ static double _dcg_mu(double lambda, uint32_t t, double pairs)
  * mu / t, worked out once a pick, weighs it without a division a
  * candidate, and the score moves only when a sim adds to the sum.
  */
-static double _dcg_catch_up(struct _mmr *m, const struct met_sim *s,
-    double wcat, uint32_t c, uint32_t t, double r, double cw, double bs)
+static inline __attribute__((always_inline)) double
+_dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
+    uint32_t t, double r, double cw, double bs)
 {
 	const struct _mdesc *a = &m->d[c];
 	double ms = m->ms[c], ss = m->ss[c];
 	double sc = r - cw * ss;
 	uint32_t j = m->upto[c];
+	uint32_t cat = a->cat;
+	uint64_t mask = a->mask;
 
 	while (j < t) {
+		const struct _mdesc *b = &m->d[m->pick[j++]];
+
+		/* Most picks share neither category nor a Bloom bit: sim 0,
+		 * which _mmr_sim would report as none. */
+		if (!(cat != 0 && cat == b->cat) && !(mask & b->mask))
+			continue;
 		bool none;
-		double sm = _mmr_sim(s, wcat, a, &m->d[m->pick[j++]], &none);
+		double sm = _mmr_sim(s, wcat, a, b, &none);
 
 		if (none)
 			continue;
