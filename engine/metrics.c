@@ -805,16 +805,26 @@ static bool _sim_ok(const struct met_sim *s)
 static int _rel_range(const double *rel, unsigned n, double *lo, double *hi,
     bool *sorted)
 {
-	*lo = INFINITY;
-	*hi = -INFINITY;
-	*sorted = true;
+	/* In locals: stores through lo and hi might alias rel, and would be
+	 * redone each step. A value that is not finite only fails the
+	 * call, so the loop need not stop at it. */
+	double l = INFINITY, h = -INFINITY, prev = INFINITY;
+	bool finite = true, desc = true;
+
 	for (unsigned i = 0; i < n; i++) {
-		if (!isfinite(rel[i]))
-			return -EINVAL;
-		*lo = rel[i] < *lo ? rel[i] : *lo;
-		*hi = rel[i] > *hi ? rel[i] : *hi;
-		*sorted &= i == 0 || rel[i - 1] >= rel[i];
+		double x = rel[i];
+
+		finite &= isfinite(x);
+		l = x < l ? x : l;
+		h = x > h ? x : h;
+		desc &= prev >= x;
+		prev = x;
 	}
+	if (!finite)
+		return -EINVAL;
+	*lo = l;
+	*hi = h;
+	*sorted = desc;
 	return 0;
 }
 
