@@ -855,21 +855,28 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 	double ms = m->ms[c], ss = m->ss[c];
 	double sc = r - cw * ss;
 	uint32_t j = m->upto[c];
-	uint32_t cat = a->cat;
+	uint32_t cat = a->cat, nt = a->nt;
 	uint64_t mask = a->mask;
+	double wtag = s->w_tag;
 
 	while (j < t) {
 		const struct _mdesc *b = &m->d[m->pick[j++]];
+		bool same = cat != 0 && cat == b->cat;
+		uint64_t bits = mask & b->mask;
 
-		/* Most picks share neither category nor a Bloom bit: sim 0,
-		 * which _mmr_sim would report as none. */
-		if (!(cat != 0 && cat == b->cat) && !(mask & b->mask))
+		/* Most picks share neither category nor a Bloom bit. For the
+		 * rest, _mmr_sim's arithmetic, with what is known so far: a
+		 * pick that shares neither category nor a tag (none) adds
+		 * nothing. */
+		if (!same && !bits)
 			continue;
-		bool none;
-		double sm = _mmr_sim(s, wcat, a, b, &none);
+		uint32_t inter = bits ? _mdesc_common(a->tag, nt, b) : 0;
 
-		if (none)
+		if (!same && inter == 0)
 			continue;
+		double sm = (same ? wcat : 0.0) +
+		    wtag * _jtab[inter][nt + b->nt - inter];
+
 		ss += sm;
 		ms = sm > ms ? sm : ms;
 		sc = r - cw * ss;
