@@ -661,10 +661,14 @@ _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 }
 
 /* Whether two descriptors hold the same category and tag set (tags
- * distinct within each, so equal counts and inclusion make equal sets). */
+ * distinct within each, so equal counts and inclusion make equal sets).
+ * Items of one kind usually list their tags in the same order: equal
+ * arrays (zeros after the tags in both) settle it without the count. */
 static bool _mdesc_same(const struct _mdesc *a, const struct _mdesc *b)
 {
-	return a->mask == b->mask && a->cat == b->cat && a->nt == b->nt &&
+	if (a->mask != b->mask || a->cat != b->cat || a->nt != b->nt)
+		return false;
+	return memcmp(a->tag, b->tag, sizeof(a->tag)) == 0 ||
 	    _mdesc_common(a->tag, a->nt, b) == a->nt;
 }
 
