@@ -514,20 +514,30 @@ struct _mdesc {
 #define _MMR_NOCLASS UINT32_MAX /* a position whose class is not made */
 #define _MMR_END UINT32_MAX	/* no position: the end of a list */
 
+/* A pick as met_mmr_dcg's catch-up reads it: its Bloom filter and
+ * category side by side (most picks are passed by on those alone), and
+ * its class for the rest. */
+struct _mpick {
+	uint64_t mask;
+	uint32_t cat;
+	uint32_t cls;
+};
+
 struct _mmr {
-	double *lr;	  /* lambda * normalized relevance; NaN once picked */
-	double *ms;	  /* per class: max sim to the first upto[c] picks */
-	double *ss;	  /* per class: sum of the sims to them */
-	uint32_t *perm;	  /* position -> input index */
-	uint32_t *cls;	  /* position -> class (once filled) */
-	uint32_t *upto;	  /* per class: picks folded into ms and ss */
-	uint32_t *pick;	  /* the picks' classes, in order */
-	struct _mdesc *d; /* per class: its descriptors */
-	uint32_t *slot;	  /* class table: class + 1, 0 free */
-	uint32_t *nx;	  /* met_mmr_dcg: position -> next leader */
-	uint32_t *mnext;  /* met_mmr_dcg: position -> next of its class */
-	uint32_t *lead;	  /* met_mmr_dcg: per class: its leader */
-	uint32_t *ctail;  /* met_mmr_dcg: per class: its last member */
+	double *lr;	   /* lambda * normalized relevance; NaN once picked */
+	double *ms;	   /* per class: max sim to the first upto[c] picks */
+	double *ss;	   /* per class: sum of the sims to them */
+	uint32_t *perm;	   /* position -> input index */
+	uint32_t *cls;	   /* position -> class (once filled) */
+	uint32_t *upto;	   /* per class: picks folded into ms and ss */
+	uint32_t *pick;	   /* the picks' classes, in order (in pk's room) */
+	struct _mdesc *d;  /* per class: its descriptors */
+	uint32_t *slot;	   /* class table: class + 1, 0 free */
+	struct _mpick *pk; /* met_mmr_dcg: the picks, in order */
+	uint32_t *nx;	   /* met_mmr_dcg: position -> next leader */
+	uint32_t *mnext;   /* met_mmr_dcg: position -> next of its class */
+	uint32_t *ctail;   /* met_mmr_dcg: per class: its last member not
+			    * picked (_MMR_END: none) */
 	uint32_t nclass, slot_mask;
 	const struct lrn_item *items;
 	const struct lrn_item *const *ptrs; /* when items is NULL */
@@ -544,9 +554,9 @@ static size_t _mmr_slots(size_t n)
 	return s;
 }
 
-/* Carves the arrays out of n slots: 104 n bytes and the class table's
- * under 16 n fit in the slots' 128 n (the merge sort's buffer shares the
- * descriptors' room). */
+/* Carves the arrays out of n slots: 112 n bytes and the class table's
+ * at most 16 n fit in the slots' 128 n (the merge sort's buffer shares
+ * the descriptors' room, met_mmr_dcg's picks the others' pick classes'). */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
     unsigned n)
 {
@@ -561,13 +571,13 @@ static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
 	_TAKE(ms, double, nn);
 	_TAKE(ss, double, nn);
 	_TAKE(d, struct _mdesc, nn);
+	_TAKE(pk, struct _mpick, nn);
+	m->pick = (uint32_t *)(void *)m->pk;
 	_TAKE(perm, uint32_t, nn);
 	_TAKE(cls, uint32_t, nn);
 	_TAKE(upto, uint32_t, nn);
-	_TAKE(pick, uint32_t, nn);
 	_TAKE(nx, uint32_t, nn);
 	_TAKE(mnext, uint32_t, nn);
-	_TAKE(lead, uint32_t, nn);
 	_TAKE(ctail, uint32_t, nn);
 	_TAKE(slot, uint32_t, slots);
 #undef _TAKE
@@ -680,7 +690,7 @@ static uint32_t _mmr_new(struct _mmr *m)
 	m->ms[c] = 0.0;
 	m->ss[c] = 0.0;
 	m->upto[c] = 0;
-	m->lead[c] = _MMR_END;
+	m->ctail[c] = _MMR_END;
 	return c;
 }
 
@@ -864,7 +874,7 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 	double wtag = s->w_tag;
 
 	while (j < t) {
-		const struct _mdesc *b = &m->d[m->pick[j++]];
+		const struct _mpick *b = &m->pk[j++];
 		bool same = cat != 0 && cat == b->cat;
 		uint64_t bits = mask & b->mask;
 
@@ -874,12 +884,13 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 		 * nothing. */
 		if (!same && !bits)
 			continue;
-		uint32_t inter = bits ? _mdesc_common(a->tag, nt, b) : 0;
+		const struct _mdesc *bd = &m->d[b->cls];
+		uint32_t inter = bits ? _mdesc_common(a->tag, nt, bd) : 0;
 
 		if (!same && inter == 0)
 			continue;
 		double sm = (same ? wcat : 0.0) +
-		    wtag * _jtab[inter][nt + b->nt - inter];
+		    wtag * _jtab[inter][nt + bd->nt - inter];
 
 		ss += sm;
 		ms = sm > ms ? sm : ms;
@@ -948,13 +959,13 @@ static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 			m->lr[p] = r;
 			uint32_t c = m->cls[p] = _mmr_class(m, p);
 			m->mnext[p] = _MMR_END;
-			if (m->lead[c] != _MMR_END) {
+			if (m->ctail[c] != _MMR_END) {
 				/* Behind its leader: it cannot win. */
 				m->mnext[m->ctail[c]] = p;
 				m->ctail[c] = p;
 				continue;
 			}
-			m->lead[c] = m->ctail[c] = p;
+			m->ctail[c] = p;
 			m->nx[p] = _MMR_END;
 			if (tail == _MMR_END)
 				first = p;
@@ -977,7 +988,6 @@ static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 	picked:
 		assert(best != _MMR_END);
 		uint32_t c = m->cls[best];
-		assert(m->lead[c] == best);
 		order[t] = m->perm[best];
 		if (why != NULL) {
 			why[t].rel_rank = best + 1;
@@ -985,7 +995,9 @@ static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 			why[t].max_sim = m->ms[c];
 			why[t].score = bs;
 		}
-		m->pick[t] = c;
+		m->pk[t] = (struct _mpick){ .mask = m->d[c].mask,
+			.cat = m->d[c].cat,
+			.cls = c };
 		/* Out of the list; the next member of its class, if filled,
 		 * leads it from its place in position order. */
 		uint32_t x = bprev, y = m->nx[best], q = m->mnext[best];
@@ -995,9 +1007,10 @@ static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 			m->nx[x] = y;
 		if (tail == best)
 			tail = x;
-		m->lead[c] = q;
-		if (q == _MMR_END)
+		if (q == _MMR_END) {
+			m->ctail[c] = _MMR_END;
 			continue;
+		}
 		while (y != _MMR_END && y < q) {
 			x = y;
 			y = m->nx[y];
