@@ -524,7 +524,8 @@ struct _mpick {
 };
 
 struct _mmr {
-	double *lr;	   /* lambda * normalized relevance; NaN once picked */
+	double *lr;	   /* lambda * normalized relevance; NaN once picked
+			    * (met_mmr_dcg: out of the leaders' list) */
 	double *ms;	   /* per class: max sim to the first upto[c] picks */
 	double *ss;	   /* per class: sum of the sims to them */
 	uint32_t *perm;	   /* position -> input index */
