@@ -917,7 +917,7 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
  * what the scan over all positions finds (the tie rule is position
  * order in both).
  */
-static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
+static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
     unsigned n, unsigned k, double lambda, double pairs,
     const struct met_sim *s, double wcat, uint32_t *order,
     struct met_mmr_why *why)
@@ -987,7 +987,11 @@ static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 			bprev = prev;
 		}
 	picked:
+		/* No winner only when every score is -inf: the summed
+		 * similarity overflowed (weights near DBL_MAX). */
 		assert(best != _MMR_END);
+		if (best == _MMR_END)
+			return -ERANGE;
 		uint32_t c = m->cls[best];
 		order[t] = m->perm[best];
 		if (why != NULL) {
@@ -1024,6 +1028,7 @@ static void _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 		if (y == _MMR_END)
 			tail = q;
 	}
+	return (int)k;
 }
 
 static int _mmr_run(const double *rel, const struct lrn_item *items,
@@ -1079,10 +1084,10 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		memset(m.slot, 0, ((size_t)m.slot_mask + 1) * sizeof(*m.slot));
 	if (dcg) {
 		if (track)
-			_dcg_picks(&m, rel, lo, div, n, k, lambda, pairs, s,
-			    wcat, order, why);
-		else /* no penalty, no why: the relevance order */
-			memcpy(order, m.perm, k * sizeof(*order));
+			return _dcg_picks(&m, rel, lo, div, n, k, lambda, pairs,
+			    s, wcat, order, why);
+		/* No penalty, no why: the relevance order. */
+		memcpy(order, m.perm, k * sizeof(*order));
 		return (int)k;
 	}
 	/* With a share of the sum (met_mmr_mean's) every pick raises every
