@@ -407,7 +407,9 @@ int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
  * relevance order. Cost as met_mmr's, except that a scan passes over
  * only the first candidate not yet picked of each class of equal
  * descriptors (the others cannot win), in relevance order. -EINVAL also
- * when a relevance score is negative; -ERANGE when their sum overflows.
+ * when a relevance score is negative; -ERANGE when their sum overflows,
+ * or (built without asserts; with them it is an assertion failure) when
+ * a summed similarity does, with weights near DBL_MAX.
  */
 int met_mmr_dcg(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, const struct met_sim *s,
