@@ -512,17 +512,33 @@ struct _mdesc {
  * relevance and the same penalty), so sharing changes no pick.
  */
 #define _MMR_NOCLASS UINT32_MAX /* a position whose class is not made */
+#define _MMR_END UINT32_MAX	/* no position: the end of a list */
+
+/* A pick as met_mmr_dcg's catch-up reads it: its Bloom filter and
+ * category side by side (most picks are passed by on those alone), and
+ * its class for the rest. */
+struct _mpick {
+	uint64_t mask;
+	uint32_t cat;
+	uint32_t cls;
+};
 
 struct _mmr {
-	double *lr;	  /* lambda * normalized relevance; NaN once picked */
-	double *ms;	  /* per class: max sim to the first upto[c] picks */
-	double *ss;	  /* per class: sum of the sims to them */
-	uint32_t *perm;	  /* position -> input index */
-	uint32_t *cls;	  /* position -> class (once filled) */
-	uint32_t *upto;	  /* per class: picks folded into ms and ss */
-	uint32_t *pick;	  /* the picks' classes, in order */
-	struct _mdesc *d; /* per class: its descriptors */
-	uint32_t *slot;	  /* class table: class + 1, 0 free */
+	double *lr;	   /* lambda * normalized relevance; NaN once picked
+			    * (met_mmr_dcg: out of the leaders' list) */
+	double *ms;	   /* per class: max sim to the first upto[c] picks */
+	double *ss;	   /* per class: sum of the sims to them */
+	uint32_t *perm;	   /* position -> input index */
+	uint32_t *cls;	   /* position -> class (once filled) */
+	uint32_t *upto;	   /* per class: picks folded into ms and ss */
+	uint32_t *pick;	   /* the picks' classes, in order (in pk's room) */
+	struct _mdesc *d;  /* per class: its descriptors */
+	uint32_t *slot;	   /* class table: class + 1, 0 free */
+	struct _mpick *pk; /* met_mmr_dcg: the picks, in order */
+	uint32_t *nx;	   /* met_mmr_dcg: position -> next leader */
+	uint32_t *mnext;   /* met_mmr_dcg: position -> next of its class */
+	uint32_t *ctail;   /* met_mmr_dcg: per class: its last member not
+			    * picked (_MMR_END: none) */
 	uint32_t nclass, slot_mask;
 	const struct lrn_item *items;
 	const struct lrn_item *const *ptrs; /* when items is NULL */
@@ -539,9 +555,9 @@ static size_t _mmr_slots(size_t n)
 	return s;
 }
 
-/* Carves the arrays out of n slots: 88 n bytes and the class table's
- * under 16 n fit in the slots' 128 n (the merge sort's buffer shares the
- * descriptors' room). */
+/* Carves the arrays out of n slots: 112 n bytes and the class table's
+ * at most 16 n fit in the slots' 128 n (the merge sort's buffer shares
+ * the descriptors' room, met_mmr_dcg's picks the others' pick classes'). */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
     unsigned n)
 {
@@ -556,10 +572,14 @@ static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
 	_TAKE(ms, double, nn);
 	_TAKE(ss, double, nn);
 	_TAKE(d, struct _mdesc, nn);
+	_TAKE(pk, struct _mpick, nn);
+	m->pick = (uint32_t *)(void *)m->pk;
 	_TAKE(perm, uint32_t, nn);
 	_TAKE(cls, uint32_t, nn);
 	_TAKE(upto, uint32_t, nn);
-	_TAKE(pick, uint32_t, nn);
+	_TAKE(nx, uint32_t, nn);
+	_TAKE(mnext, uint32_t, nn);
+	_TAKE(ctail, uint32_t, nn);
 	_TAKE(slot, uint32_t, slots);
 #undef _TAKE
 	assert((size_t)(at - (char *)scratch) <= nn * sizeof(*scratch));
@@ -602,16 +622,36 @@ static void _mmr_order(const double *rel, unsigned n, bool sorted,
 		memcpy(perm, a, n * sizeof(*perm));
 }
 
+typedef uint32_t _v4u __attribute__((vector_size(16)));
+
+/* How many of the n tags of a are among b's 8 entries: b's zeros (no tag)
+ * match none of a's, and each of a's distinct tags matches at most one. */
+static inline __attribute__((always_inline)) uint32_t
+_mdesc_common(const uint32_t *a, uint32_t n, const struct _mdesc *b)
+{
+	_v4u b0, b1, acc = { 0, 0, 0, 0 };
+
+	memcpy(&b0, &b->tag[0], sizeof(b0));
+	memcpy(&b1, &b->tag[4], sizeof(b1));
+	for (uint32_t i = 0; i < n; i++) {
+		_v4u x = { a[i], a[i], a[i], a[i] };
+
+		acc += (_v4u)(x == b0) + (_v4u)(x == b1);
+	}
+	return -(acc[0] + acc[1] + acc[2] + acc[3]);
+}
+
 /* The descriptors of one item (a NULL item has none). */
-static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
+static inline __attribute__((always_inline)) void
+_mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 {
 	uint64_t mask = 0;
 	uint32_t c = 0;
 
-	if (!it) {
-		memset(d, 0, sizeof(*d));
+	/* Zeros after the tags: no tag is 0, so they never match one. */
+	memset(d, 0, sizeof(*d));
+	if (!it)
 		return;
-	}
 	unsigned nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
 
 	for (unsigned j = 0; j < nt; j++) {
@@ -621,40 +661,26 @@ static void _mdesc_make(const struct lrn_item *it, struct _mdesc *d)
 		if (t == 0)
 			continue;
 		/* A repeat hits a bit already set; only then compare. */
-		if (mask & bit) {
-			bool dup = false;
-
-			for (uint32_t x = 0; x < c; x++)
-				dup |= d->tag[x] == t;
-			if (dup)
-				continue;
-		}
+		if ((mask & bit) && _mdesc_common(&t, 1, d))
+			continue;
 		mask |= bit;
 		d->tag[c++] = t;
 	}
-	/* Zeros after the tags: no tag is 0, so they never match one. */
-	for (uint32_t x = c; x < LRN_ITEM_TAGS; x++)
-		d->tag[x] = 0;
 	d->mask = mask;
 	d->nt = c;
 	d->cat = it->category;
 }
 
 /* Whether two descriptors hold the same category and tag set (tags
- * distinct within each, so equal counts and inclusion make equal sets). */
+ * distinct within each, so equal counts and inclusion make equal sets).
+ * Items of one kind usually list their tags in the same order: equal
+ * arrays (zeros after the tags in both) settle it without the count. */
 static bool _mdesc_same(const struct _mdesc *a, const struct _mdesc *b)
 {
 	if (a->mask != b->mask || a->cat != b->cat || a->nt != b->nt)
 		return false;
-	for (uint32_t i = 0; i < a->nt; i++) {
-		bool in = false;
-
-		for (uint32_t j = 0; j < b->nt; j++)
-			in |= a->tag[i] == b->tag[j];
-		if (!in)
-			return false;
-	}
-	return true;
+	return memcmp(a->tag, b->tag, sizeof(a->tag)) == 0 ||
+	    _mdesc_common(a->tag, a->nt, b) == a->nt;
 }
 
 /* The next class, its descriptors already in place: nothing folded in. */
@@ -665,6 +691,7 @@ static uint32_t _mmr_new(struct _mmr *m)
 	m->ms[c] = 0.0;
 	m->ss[c] = 0.0;
 	m->upto[c] = 0;
+	m->ctail[c] = _MMR_END;
 	return c;
 }
 
@@ -676,7 +703,8 @@ static uint32_t _mmr_new(struct _mmr *m)
  * repeats pays a lookup per class made (tests/engine/metrics_bench,
  * classic MMR over 200: 4.1 -> 4.7 us).
  */
-static uint32_t _mmr_class(struct _mmr *m, uint32_t p)
+static inline __attribute__((always_inline)) uint32_t _mmr_class(struct _mmr *m,
+    uint32_t p)
 {
 	uint32_t i = m->perm[p], c = m->nclass;
 	struct _mdesc *d = &m->d[c];
@@ -720,28 +748,14 @@ _Static_assert(LRN_ITEM_TAGS == 8, "_jtab has a row per common count");
  * it; *none when they share neither category nor tag (sim is then 0 and
  * changes no max).
  */
-typedef uint32_t _v4u __attribute__((vector_size(16)));
-
 static double _mmr_sim(const struct met_sim *s, double wcat,
     const struct _mdesc *a, const struct _mdesc *b, bool *none)
 {
 	uint32_t inter = 0;
 	bool cat = a->cat != 0 && a->cat == b->cat;
 
-	if (a->mask & b->mask) {
-		/* Every tag of a against b's 8 entries at once; b's zeros
-		 * (no tag) match none of a's. */
-		_v4u b0, b1, acc = { 0, 0, 0, 0 };
-
-		memcpy(&b0, &b->tag[0], sizeof(b0));
-		memcpy(&b1, &b->tag[4], sizeof(b1));
-		for (uint32_t i = 0; i < a->nt; i++) {
-			_v4u x = { a->tag[i], a->tag[i], a->tag[i], a->tag[i] };
-
-			acc += (_v4u)(x == b0) + (_v4u)(x == b1);
-		}
-		inter = -(acc[0] + acc[1] + acc[2] + acc[3]);
-	}
+	if (a->mask & b->mask)
+		inter = _mdesc_common(a->tag, a->nt, b);
 	*none = !cat && inter == 0;
 	return (cat ? wcat : 0.0) +
 	    s->w_tag * _jtab[inter][a->nt + b->nt - inter];
@@ -761,28 +775,17 @@ static double _mmr_red(double ms, double ss, double mean, uint32_t t)
 }
 
 /*
- * The penalty mu red. met_mmr_dcg's redundancy is the sum alone: cw = mu /
- * t, worked out once a pick, weighs it without a division a candidate
- * (cw < 0: the other kinds, by _mmr_red).
- */
-static double _mmr_pen(double mu, double cw, double ms, double ss, double mean,
-    uint32_t t)
-{
-	return cw >= 0.0 ? cw * ss : mu * _mmr_red(ms, ss, mean, t);
-}
-
-/*
  * Brings class c's ms and ss up to the first t picks, or fewer: it stops
  * as soon as the score r - mu red is no better than bs (more picks can
  * only lower it). Returns the score.
  */
 static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
-    double wcat, uint32_t c, uint32_t t, double r, double mu, double cw,
-    double mean, double bs)
+    double wcat, uint32_t c, uint32_t t, double r, double mu, double mean,
+    double bs)
 {
 	const struct _mdesc *a = &m->d[c];
 	double ms = m->ms[c], ss = m->ss[c];
-	double sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
+	double sc = r - mu * _mmr_red(ms, ss, mean, t);
 	uint32_t j = m->upto[c];
 
 	while (j < t) {
@@ -795,7 +798,7 @@ static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
 		if (!(sm > ms) && mean == 0.0)
 			continue;
 		ms = sm > ms ? sm : ms;
-		sc = r - _mmr_pen(mu, cw, ms, ss, mean, t);
+		sc = r - mu * _mmr_red(ms, ss, mean, t);
 		if (!(sc > bs))
 			break;
 	}
@@ -818,16 +821,26 @@ static bool _sim_ok(const struct met_sim *s)
 static int _rel_range(const double *rel, unsigned n, double *lo, double *hi,
     bool *sorted)
 {
-	*lo = INFINITY;
-	*hi = -INFINITY;
-	*sorted = true;
+	/* In locals: stores through lo and hi might alias rel, and would be
+	 * redone each step. A value that is not finite only fails the
+	 * call, so the loop need not stop at it. */
+	double l = INFINITY, h = -INFINITY, prev = INFINITY;
+	bool finite = true, desc = true;
+
 	for (unsigned i = 0; i < n; i++) {
-		if (!isfinite(rel[i]))
-			return -EINVAL;
-		*lo = rel[i] < *lo ? rel[i] : *lo;
-		*hi = rel[i] > *hi ? rel[i] : *hi;
-		*sorted &= i == 0 || rel[i - 1] >= rel[i];
+		double x = rel[i];
+
+		finite &= isfinite(x);
+		l = x < l ? x : l;
+		h = x > h ? x : h;
+		desc &= prev >= x;
+		prev = x;
 	}
+	if (!finite)
+		return -EINVAL;
+	*lo = l;
+	*hi = h;
+	*sorted = desc;
 	return 0;
 }
 
@@ -842,6 +855,180 @@ static double _dcg_mu(double lambda, uint32_t t, double pairs)
 	if (t == 0 || !(pairs > 0.0))
 		return 0.0;
 	return (1.0 - lambda) * (double)t * log2((double)t + 2.0) / pairs;
+}
+
+/*
+ * _mmr_catch_up for met_mmr_dcg, whose redundancy is the sum alone: cw =
+ * mu / t, worked out once a pick, weighs it without a division a
+ * candidate, and the score moves only when a sim adds to the sum.
+ */
+static inline __attribute__((always_inline)) double
+_dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
+    uint32_t t, double r, double cw, double bs)
+{
+	const struct _mdesc *a = &m->d[c];
+	double ms = m->ms[c], ss = m->ss[c];
+	double sc = r - cw * ss;
+	uint32_t j = m->upto[c];
+	uint32_t cat = a->cat, nt = a->nt;
+	uint64_t mask = a->mask;
+	double wtag = s->w_tag;
+
+	while (j < t) {
+		const struct _mpick *b = &m->pk[j++];
+		bool same = cat != 0 && cat == b->cat;
+		uint64_t bits = mask & b->mask;
+
+		/* Most picks share neither category nor a Bloom bit. For the
+		 * rest, _mmr_sim's arithmetic, with what is known so far: a
+		 * pick that shares neither category nor a tag (none) adds
+		 * nothing. */
+		if (!same && !bits)
+			continue;
+		const struct _mdesc *bd = &m->d[b->cls];
+		uint32_t inter = bits ? _mdesc_common(a->tag, nt, bd) : 0;
+
+		if (!same && inter == 0)
+			continue;
+		double sm = (same ? wcat : 0.0) +
+		    wtag * _jtab[inter][nt + bd->nt - inter];
+
+		ss += sm;
+		ms = sm > ms ? sm : ms;
+		sc = r - cw * ss;
+		if (!(sc > bs))
+			break;
+	}
+	m->ms[c] = ms;
+	m->ss[c] = ss;
+	m->upto[c] = j;
+	return sc;
+}
+
+/*
+ * met_mmr_dcg's picks, the similarity tracked. Of the members of a class
+ * only the first not yet picked in position order (its leader) can win:
+ * the others have the same penalty and no more relevance, and lose ties
+ * on position. So a scan walks the leaders alone, kept in a list in
+ * position order (nx, from `first`), each class's other filled members
+ * chained behind it (mnext) to take its place when it is picked; a pool
+ * that repeats descriptors is scanned a class at a time. Positions past
+ * `filled` join as the scan reaches them. What wins, and every score, is
+ * what the scan over all positions finds (the tie rule is position
+ * order in both).
+ */
+static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
+    unsigned n, unsigned k, double lambda, double pairs,
+    const struct met_sim *s, double wcat, uint32_t *order,
+    struct met_mmr_why *why)
+{
+	uint32_t first = _MMR_END, tail = _MMR_END;
+	unsigned filled = 0;
+
+	for (unsigned t = 0; t < k; t++) {
+		double mu = _dcg_mu(lambda, t, pairs);
+		double cw = t ? mu / t : 0.0;
+		double bs = -INFINITY;
+		uint32_t best = _MMR_END, bprev = _MMR_END, prev = _MMR_END;
+
+		/* As in _mmr_run: the first strictly better score wins, and
+		 * nothing after a relevance no better than the best can. */
+		for (uint32_t p = first; p != _MMR_END;
+		     prev = p, p = m->nx[p]) {
+			double r = m->lr[p];
+			if (r <= bs)
+				goto picked;
+			uint32_t c = m->cls[p];
+			double sc = r - cw * m->ss[c];
+			if (!(sc > bs))
+				continue;
+			if (m->upto[c] < t) {
+				sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
+				if (!(sc > bs))
+					continue;
+			}
+			bs = sc;
+			best = p;
+			bprev = prev;
+		}
+		while (filled < n) {
+			uint32_t p = filled;
+			double r = lambda * ((rel[m->perm[p]] - lo) / div);
+			if (r <= bs)
+				break; /* p stays unfilled */
+			filled++;
+			m->lr[p] = r;
+			uint32_t c = m->cls[p] = _mmr_class(m, p);
+			m->mnext[p] = _MMR_END;
+			if (m->ctail[c] != _MMR_END) {
+				/* Behind its leader: it cannot win. */
+				m->mnext[m->ctail[c]] = p;
+				m->ctail[c] = p;
+				continue;
+			}
+			m->ctail[c] = p;
+			m->nx[p] = _MMR_END;
+			if (tail == _MMR_END)
+				first = p;
+			else
+				m->nx[tail] = p;
+			prev = tail;
+			tail = p;
+			double sc = r - cw * m->ss[c];
+			if (!(sc > bs))
+				continue;
+			if (m->upto[c] < t) {
+				sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
+				if (!(sc > bs))
+					continue;
+			}
+			bs = sc;
+			best = p;
+			bprev = prev;
+		}
+	picked:
+		/* No winner only when every score is -inf: the summed
+		 * similarity overflowed (weights near DBL_MAX). */
+		assert(best != _MMR_END);
+		if (best == _MMR_END)
+			return -ERANGE;
+		uint32_t c = m->cls[best];
+		order[t] = m->perm[best];
+		if (why != NULL) {
+			why[t].rel_rank = best + 1;
+			why[t].moved = (int32_t)best - (int32_t)t;
+			why[t].max_sim = m->ms[c];
+			why[t].score = bs;
+		}
+		m->pk[t] = (struct _mpick){ .mask = m->d[c].mask,
+			.cat = m->d[c].cat,
+			.cls = c };
+		/* Out of the list; the next member of its class, if filled,
+		 * leads it from its place in position order. */
+		uint32_t x = bprev, y = m->nx[best], q = m->mnext[best];
+		if (x == _MMR_END)
+			first = y;
+		else
+			m->nx[x] = y;
+		if (tail == best)
+			tail = x;
+		if (q == _MMR_END) {
+			m->ctail[c] = _MMR_END;
+			continue;
+		}
+		while (y != _MMR_END && y < q) {
+			x = y;
+			y = m->nx[y];
+		}
+		m->nx[q] = y;
+		if (x == _MMR_END)
+			first = q;
+		else
+			m->nx[x] = q;
+		if (y == _MMR_END)
+			tail = q;
+	}
+	return (int)k;
 }
 
 static int _mmr_run(const double *rel, const struct lrn_item *items,
@@ -895,11 +1082,20 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 
 	if (track)
 		memset(m.slot, 0, ((size_t)m.slot_mask + 1) * sizeof(*m.slot));
-	/* With a share of the sum (met_mmr_dcg's, met_mmr_mean's) every
-	 * pick raises every penalty and the scans reach most positions:
-	 * classes made as positions fill cost less there than made on
-	 * demand (bench/micro, full: 29.6 against 30.9 us); the max alone
-	 * passes most positions by, and makes them on demand. */
+	if (dcg) {
+		if (track)
+			return _dcg_picks(&m, rel, lo, div, n, k, lambda, pairs,
+			    s, wcat, order, why);
+		/* No penalty, no why: the relevance order. */
+		memcpy(order, m.perm, k * sizeof(*order));
+		return (int)k;
+	}
+	/* With a share of the sum (met_mmr_mean's) every pick raises every
+	 * penalty and the scans reach most positions: classes made as
+	 * positions fill cost less there than made on demand (met_mmr_dcg
+	 * when it ran this loop, bench/micro, full: 29.6 against 30.9 us);
+	 * the max alone passes most positions by, and makes them on
+	 * demand. */
 	bool eager = track && mean > 0.0;
 
 	unsigned head = 0;   /* picks before it are all taken */
@@ -919,11 +1115,7 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		 * its max-sim up to date.
 		 */
 		unsigned best = 0;
-		double bs = -INFINITY, cw = -1.0;
-		if (dcg) {
-			mu = _dcg_mu(lambda, t, pairs);
-			cw = t ? mu / t : 0.0;
-		}
+		double bs = -INFINITY;
 		while (head < filled && isnan(m.lr[head]))
 			head++;
 		for (unsigned p = head; p < n; p++) {
@@ -948,13 +1140,13 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 			uint32_t c = m.cls[p];
 			double sc = c == _MMR_NOCLASS
 			    ? r
-			    : r - _mmr_pen(mu, cw, m.ms[c], m.ss[c], mean, t);
+			    : r - mu * _mmr_red(m.ms[c], m.ss[c], mean, t);
 			if (!(sc > bs))
 				continue; /* picked (NaN), or no better */
 			if (t > 0 && (c == _MMR_NOCLASS || m.upto[c] < t)) {
 				if (c == _MMR_NOCLASS)
 					c = m.cls[p] = _mmr_class(&m, p);
-				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu, cw,
+				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu,
 				    mean, bs);
 				if (!(sc > bs))
 					continue;

@@ -81,11 +81,12 @@
  *    then always the candidate least similar to everything picked so far.
  *    Each pick scans the candidates in relevance order and stops where
  *    lambda * rn can no longer beat the best score so far (nothing later
- *    can). Max-sims are kept per candidate and brought up to date lazily,
- *    only for a candidate the scan reaches whose score with the max-sim
- *    it has (an upper bound: max-sims only grow) could still win; a
- *    candidate's descriptors are read the first time a similarity needs
- *    them. Deep candidates a scan never reaches cost nothing.
+ *    can). Max-sims are kept per class of candidates with equal
+ *    descriptors and brought up to date lazily, only for a candidate the
+ *    scan reaches whose score with the max-sim it has (an upper bound:
+ *    max-sims only grow) could still win; a candidate's descriptors are
+ *    read when its class is first needed. Deep candidates a scan never
+ *    reaches cost nothing.
  *
  * 6. DPP re-ranking (greedy MAP inference of a determinantal point process,
  *    Chen, Zhang and Zhou 2018). The kernel over the candidates is
@@ -329,9 +330,10 @@ struct met_mmr_why {
 
 /*
  * met_mmr's working space, per candidate: the caller provides n of them
- * (128 bytes each; the contents are private). They hold the scaled
- * relevance and running max-sim of each candidate, how many picks that
- * max-sim covers, and its deduplicated tags with their Bloom filter.
+ * (128 bytes each; the contents are private). They hold each candidate's
+ * scaled relevance and class, and per class of equal descriptors its
+ * running max-sim and sum, how many picks they cover, and its
+ * deduplicated tags with their Bloom filter.
  */
 struct met_mmr_slot {
 	double w[16];
@@ -402,8 +404,12 @@ int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
  * candidate holds most of the mass), a late pick's relevance counts at a
  * late position's discount, and the redundancy is the sum ILD counts,
  * which grows with the picks. Ties as in met_mmr; lambda = 1 is the
- * relevance order. -EINVAL also when a relevance score is negative;
- * -ERANGE when their sum overflows.
+ * relevance order. Cost as met_mmr's, except that a scan passes over
+ * only the first candidate not yet picked of each class of equal
+ * descriptors (the others cannot win), in relevance order. -EINVAL also
+ * when a relevance score is negative; -ERANGE when their sum overflows,
+ * or (built without asserts; with them it is an assertion failure) when
+ * a summed similarity does, with weights near DBL_MAX.
  */
 int met_mmr_dcg(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, const struct met_sim *s,
