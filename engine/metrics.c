@@ -905,6 +905,18 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 	return sc;
 }
 
+/* The score of relevance r in class c at pick t: the summed redundancy
+ * caught up first when the cheap bound could still beat bs. */
+static inline __attribute__((always_inline)) double _dcg_score(struct _mmr *m,
+    const struct met_sim *s, double wcat, uint32_t c, uint32_t t, double r,
+    double cw, double bs)
+{
+	double sc = r - cw * m->ss[c];
+	if (sc > bs && m->upto[c] < t)
+		sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
+	return sc;
+}
+
 /*
  * met_mmr_dcg's picks, the similarity tracked. Of the members of a class
  * only the first not yet picked in position order (its leader) can win:
@@ -939,14 +951,9 @@ static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 			if (r <= bs)
 				goto picked;
 			uint32_t c = m->cls[p];
-			double sc = r - cw * m->ss[c];
+			double sc = _dcg_score(m, s, wcat, c, t, r, cw, bs);
 			if (!(sc > bs))
 				continue;
-			if (m->upto[c] < t) {
-				sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
-				if (!(sc > bs))
-					continue;
-			}
 			bs = sc;
 			best = p;
 			bprev = prev;
@@ -974,14 +981,9 @@ static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 				m->nx[tail] = p;
 			prev = tail;
 			tail = p;
-			double sc = r - cw * m->ss[c];
+			double sc = _dcg_score(m, s, wcat, c, t, r, cw, bs);
 			if (!(sc > bs))
 				continue;
-			if (m->upto[c] < t) {
-				sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
-				if (!(sc > bs))
-					continue;
-			}
 			bs = sc;
 			best = p;
 			bprev = prev;

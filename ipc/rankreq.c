@@ -1492,23 +1492,30 @@ static const char _dig2[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* Decimal digits of u at p; their count. Two digits per division. */
-static int _utoa(char *p, uint64_t u)
+/* Decimal digits of u written backward, ending just before end; where
+ * they start. Two digits per division. */
+static inline char *_digits_before(char *end, uint64_t u)
 {
-	char t[20];
-	int n = 20;
 	while (u >= 100) {
 		unsigned r = (unsigned)(u % 100);
 		u /= 100;
-		t[--n] = _dig2[2 * r + 1];
-		t[--n] = _dig2[2 * r];
+		*--end = _dig2[2 * r + 1];
+		*--end = _dig2[2 * r];
 	}
 	if (u >= 10) {
-		t[--n] = _dig2[2 * u + 1];
-		t[--n] = _dig2[2 * u];
+		*--end = _dig2[2 * u + 1];
+		*--end = _dig2[2 * u];
 	} else {
-		t[--n] = (char)('0' + u);
+		*--end = (char)('0' + u);
 	}
+	return end;
+}
+
+/* Decimal digits of u at p; their count. */
+static int _utoa(char *p, uint64_t u)
+{
+	char t[20];
+	int n = (int)(_digits_before(t + 20, u) - t);
 	memcpy(p, t + n, (size_t)(20 - n));
 	return 20 - n;
 }
@@ -1571,19 +1578,7 @@ static int _fmt_num(char *p, double v, int sig)
 		dec = 19;
 	uint64_t m = (uint64_t)(v * _p10[dec] + 0.5);
 	char t[24];
-	int n = 24;
-	while (m >= 100) {
-		unsigned r = (unsigned)(m % 100);
-		m /= 100;
-		t[--n] = _dig2[2 * r + 1];
-		t[--n] = _dig2[2 * r];
-	}
-	if (m >= 10) {
-		t[--n] = _dig2[2 * m + 1];
-		t[--n] = _dig2[2 * m];
-	} else {
-		t[--n] = (char)('0' + m);
-	}
+	int n = (int)(_digits_before(t + 24, m) - t);
 	while (24 - n <= dec)
 		t[--n] = '0';
 	int ilen = 24 - n - dec, flen = dec;
