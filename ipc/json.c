@@ -463,6 +463,36 @@ struct _num {
 	bool neg, xneg, integral;
 };
 
+/*
+ * The digits from pos on into m and digits (struct _num's); the position
+ * after them. Zeros before the first other digit are not significant;
+ * past 19 digits m means nothing (strtod takes over) and digits stays at
+ * 20, so a long text cannot overflow them. Inlined, m and digits live in
+ * registers.
+ */
+static inline __attribute__((always_inline)) size_t _digit_run(const char *s,
+    size_t pos, size_t len, uint64_t *m, int *digits)
+{
+	uint64_t mm = *m;
+	int dg = *digits;
+
+	while (pos < len && _isdigit(s[pos])) {
+		unsigned d = (unsigned)(s[pos++] - '0');
+
+		if (dg < 19) {
+			if (mm != 0 || d != 0) {
+				mm = mm * 10 + d;
+				dg++;
+			}
+		} else {
+			dg = 20;
+		}
+	}
+	*m = mm;
+	*digits = dg;
+	return pos;
+}
+
 /* A run of digits (at least one) into nm; frac: after the point. The
  * loop works on locals: nm and p may alias to the compiler, which would
  * store and reload each of them every digit. */
@@ -473,32 +503,13 @@ static int _digits(struct _p *p, const char *what, struct _num *nm, bool frac)
 
 	if (pos >= len || !_isdigit(s[pos]))
 		return _expected(p, what);
-	uint64_t m = nm->m;
-	int digits = nm->digits;
-
-	/* Zeros before the first other digit are not significant; past 19
-	 * digits m means nothing (strtod takes over) and digits stays at 20,
-	 * so a long text cannot overflow them. */
-	while (pos < len && _isdigit(s[pos])) {
-		unsigned d = (unsigned)(s[pos++] - '0');
-
-		if (digits < 19) {
-			if (m != 0 || d != 0) {
-				m = m * 10 + d;
-				digits++;
-			}
-		} else {
-			digits = 20;
-		}
-	}
+	pos = _digit_run(s, pos, len, &nm->m, &nm->digits);
 	/* Every place after the point counts, down to -100000. */
 	if (frac)
 		nm->e = pos - first < (size_t)nm->e + 100000
 		    ? nm->e - (int)(pos - first)
 		    : -100000;
 	p->pos = pos;
-	nm->m = m;
-	nm->digits = digits;
 	return 0;
 }
 
@@ -861,33 +872,13 @@ value:
 		if (s[pos] == '0') {
 			pos++;
 		} else {
-			while (pos < len && _isdigit(s[pos])) {
-				unsigned d = (unsigned)(s[pos++] - '0');
-
-				if (digits < 19) {
-					m = m * 10 + d;
-					digits++;
-				} else {
-					digits = 20;
-				}
-			}
+			pos = _digit_run(s, pos, len, &m, &digits);
 		}
 		if (pos < len && s[pos] == '.') {
 			size_t first = ++pos;
 
 			integral = false;
-			while (pos < len && _isdigit(s[pos])) {
-				unsigned d = (unsigned)(s[pos++] - '0');
-
-				if (digits < 19) {
-					if (m != 0 || d != 0) {
-						m = m * 10 + d;
-						digits++;
-					}
-				} else {
-					digits = 20;
-				}
-			}
+			pos = _digit_run(s, pos, len, &m, &digits);
 			if (pos == first || pos - first > 22)
 				goto slow_number;
 			e = -(int)(pos - first);
