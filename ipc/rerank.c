@@ -482,7 +482,6 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 		if (!cands[i].attrs)
 			__builtin_prefetch(cat_view_first(&cv, key));
 	}
-	bool sensitive = r->hdr->sensitive_n != 0;
 	struct _catcache cache;
 	cache.n = 0;
 	memset(cache.slot, 0, sizeof(cache.slot));
@@ -495,12 +494,8 @@ int pen_rerank(pen_t *p, const char *user_id, size_t len,
 			c->item = &s.items[i];
 		}
 		/* Sensitive ids never steer a ranking; a sensitive entity
-		 * keeps only the caller's score. Without sensitive ids and
-		 * with the entity unmarked priv_item changes nothing: not
-		 * called per candidate then. */
-		if (c->item &&
-		    ((s.items[i].flags & ITEM_F_SENSITIVE) || sensitive) &&
-		    !priv_item(r, &s.items[i]))
+		 * keeps only the caller's score. */
+		if (c->item && !priv_item(r, &s.items[i]))
 			c->item = NULL;
 		if (c->item && c->item->item.category) {
 			const struct _catinfo *ci = _cat_cached(r, &cache,

@@ -26,11 +26,3 @@ void priv_lrn_item(const struct reg *r, struct lrn_item *it)
 			it->tags[k++] = it->tags[i];
 	it->n_tags = (uint8_t)k;
 }
-
-bool priv_item(const struct reg *r, struct cat_item *it)
-{
-	if (it->flags & ITEM_F_SENSITIVE)
-		return false;
-	priv_lrn_item(r, &it->item);
-	return true;
-}

@@ -29,14 +29,23 @@ static inline bool priv_consents(const struct reg *r,
 /* Is tag or category id sensitive here? */
 bool priv_sensitive_id(const struct reg *r, uint32_t id);
 
+/* Removes sensitive ids from a learner item (search tokens). */
+void priv_lrn_item(const struct reg *r, struct lrn_item *it);
+
 /*
  * Removes sensitive ids from it (category to 0, tags dropped). Returns
  * false when the whole entity is sensitive (ITEM_F_SENSITIVE): then
- * nothing of it may be used.
+ * nothing of it may be used. Inline: a worker asks for every event and a
+ * ranking for every candidate, and without sensitive ids (the usual
+ * case) there is nothing to strip.
  */
-bool priv_item(const struct reg *r, struct cat_item *it);
-
-/* The same for a learner item (search tokens). */
-void priv_lrn_item(const struct reg *r, struct lrn_item *it);
+static inline bool priv_item(const struct reg *r, struct cat_item *it)
+{
+	if (it->flags & ITEM_F_SENSITIVE)
+		return false;
+	if (r->hdr->sensitive_n)
+		priv_lrn_item(r, &it->item);
+	return true;
+}
 
 #endif
