@@ -55,11 +55,6 @@ void cat_unlock(const struct reg *r)
 	ck_pr_store_int(&cb->writer, 0);
 }
 
-static inline uint32_t _slot0(uint64_t key, uint32_t mask)
-{
-	return (uint32_t)(key ^ (key >> 31)) & mask;
-}
-
 int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it)
 {
 	struct cat_block *cb = reg_catalog(r);
@@ -67,7 +62,7 @@ int cat_put(const struct reg *r, uint64_t key, const struct cat_item *it)
 	const uint32_t mask = r->hdr->geo.catalog_slots - 1;
 	if (key == 0) /* 0 marks a free slot */
 		return -EINVAL;
-	uint32_t i = _slot0(key, mask);
+	uint32_t i = cat_slot0(key, mask);
 	for (;; i = (i + 1) & mask) {
 		if (e[i].key == key || e[i].key == 0)
 			break;

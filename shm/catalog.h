@@ -51,6 +51,12 @@ struct cat_view {
 	uint32_t mask;
 };
 
+/* The slot a key's probes start at (cat_put's and cat_get's alike). */
+static inline uint32_t cat_slot0(uint64_t key, uint32_t mask)
+{
+	return (uint32_t)(key ^ (key >> 31)) & mask;
+}
+
 static inline void cat_view_of(const struct reg *r, struct cat_view *v)
 {
 	v->e = reg_catalog_entries(r);
@@ -61,7 +67,7 @@ static inline void cat_view_of(const struct reg *r, struct cat_view *v)
 static inline const struct cat_entry *cat_view_first(const struct cat_view *v,
     uint64_t key)
 {
-	return &v->e[(uint32_t)(key ^ (key >> 31)) & v->mask];
+	return &v->e[cat_slot0(key, v->mask)];
 }
 
 static inline int cat_view_get(const struct cat_view *v, uint64_t key,
@@ -69,7 +75,7 @@ static inline int cat_view_get(const struct cat_view *v, uint64_t key,
 {
 	const struct cat_entry *e = v->e;
 	const uint32_t mask = v->mask;
-	uint32_t i = (uint32_t)(key ^ (key >> 31)) & mask;
+	uint32_t i = cat_slot0(key, mask);
 	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t k = ck_pr_load_64(&e[i].key);
 		if (k == 0)
