@@ -13,6 +13,39 @@
 #include "engine/rng.h"
 #include "shm/seqlock.h"
 
+/* The run word (struct exp_slot): its start and its counts' buffer. */
+static int64_t _run_start(uint64_t run)
+{
+	return (int64_t)(run >> 1);
+}
+
+static struct exp_run *_run_counts(struct exp_slot *sl, uint64_t run)
+{
+	return &sl->runs[run & 1];
+}
+
+/* The current run of sl, one load: what lock-free adders go by. */
+static uint64_t _run_now(const struct exp_slot *sl)
+{
+	return ck_pr_load_64((const uint64_t *)&sl->run);
+}
+
+/*
+ * Starts sl's next run at start_ms, under its sequence lock: the buffer
+ * the new run counts in is the run before last's, which no adder takes
+ * any more, cleared before the run is published; adders of the run
+ * before that read it in time keep adding to its own buffer.
+ */
+static void _new_run(struct exp_slot *sl, int64_t start_ms)
+{
+	uint64_t gen = sl->generation + 1;
+	memset(&sl->runs[gen & 1], 0, sizeof(sl->runs[0]));
+	ck_pr_fence_store();
+	ck_pr_store_64((uint64_t *)&sl->loaded_ms, (uint64_t)start_ms);
+	ck_pr_store_64(&sl->run, (uint64_t)start_ms << 1 | (gen & 1));
+	sl->generation = gen;
+}
+
 int expb_lock(const struct reg *r, char *err, size_t errlen)
 {
 	int rc = reg_writer_lock(&reg_experiments(r)->writer, "the experiments",
@@ -34,9 +67,7 @@ int expb_lock(const struct reg *r, char *err, size_t errlen)
 		 * of the same test starts it fresh. */
 		seq_write_begin(&sl->seq); /* moves an odd count by 2 */
 		ck_pr_store_uint(&sl->active, 0);
-		sl->generation++;
-		memset(sl->arm, 0, sizeof(sl->arm));
-		sl->evicted = sl->stale = 0;
+		_new_run(sl, sl->loaded_ms);
 		memset(sl->def.name, 0, sizeof(sl->def.name));
 		seq_write_end(&sl->seq);
 	}
@@ -116,22 +147,13 @@ static void _put(struct exp_slot *sl, const struct exp_def *d, bool fresh,
     int64_t now_ms, unsigned order)
 {
 	seq_write_begin(&sl->seq);
-	if (fresh) {
+	if (fresh)
 		/* Strictly after the run before's start: its requests are
 		 * stamped after that, never after this one (expb_choose).
-		 * Moved before the counts are cleared, so a worker that
-		 * still takes an outcome for the run before (it read the
-		 * old start) adds it before the clearing, not after. */
-		ck_pr_store_64((uint64_t *)&sl->loaded_ms,
-		    (uint64_t)(now_ms > sl->loaded_ms ? now_ms
-						      : sl->loaded_ms + 1));
-		ck_pr_fence_store();
-		/* The looks are the segmenter's: they go stale with the
+		 * The looks are the segmenter's: they go stale with the
 		 * generation (look_gen), not cleared here. */
-		memset(sl->arm, 0, sizeof(sl->arm));
-		sl->evicted = sl->stale = 0;
-		sl->generation++;
-	}
+		_new_run(sl,
+		    now_ms > sl->loaded_ms ? now_ms : sl->loaded_ms + 1);
 	sl->def = *d;
 	ck_pr_store_32(&sl->order, order);
 	sl->active = 1;
@@ -215,10 +237,11 @@ int expb_read(const struct reg *r, unsigned i, struct exp_view *out)
 		out->generation = sl->generation;
 		out->loaded_ms = sl->loaded_ms;
 		out->def = sl->def;
+		const struct exp_run *run = &sl->runs[sl->run & 1];
 		for (unsigned k = 0; k < EXP_VARIANTS; k++)
-			_counts(&sl->arm[k], &out->counts[k]);
-		out->evicted = ck_pr_load_64(&sl->evicted);
-		out->stale = ck_pr_load_64(&sl->stale);
+			_counts(&run->arm[k], &out->counts[k]);
+		out->evicted = ck_pr_load_64(&run->evicted);
+		out->stale = ck_pr_load_64(&run->stale);
 		if (seq_read_retry(&sl->seq, v))
 			continue;
 		if ((v = seq_read_begin(&sl->look_seq)) < 0)
@@ -280,8 +303,7 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		double w[EXP_VARIANTS];
 		bool bandit = false;
 		long ver;
-		uint64_t gen = 0, look_gen = 0;
-		int64_t run = 0;
+		uint64_t gen = 0, look_gen = 0, run = 0;
 		/* A slot whose count stays odd (a writer died mid-write) is
 		 * passed by: this call ranks without that experiment. */
 		do {
@@ -289,7 +311,7 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 				break;
 			d = sl->def;
 			gen = sl->generation;
-			run = sl->loaded_ms;
+			run = sl->run;
 		} while (seq_read_retry(&sl->seq, ver));
 		if (ver < 0)
 			continue;
@@ -310,20 +332,37 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
 		*seen_bit = i * 8 + (unsigned)(gen % 7) + 1;
 		*v = d.v[k];
 		if (run_ms)
-			*run_ms = run;
+			*run_ms = _run_start(run);
 		if (expose)
-			ck_pr_inc_64(&sl->arm[k].exposures);
+			expb_expose(r, *arm, run);
 		return (int)i;
 	}
 	return -1;
 }
 
-/* Whether a request (or exposure) made at t_ms belongs to slot sl's
- * run: made after it started. Requests of a run before it, or of
- * another experiment the slot held, carry the same arm. */
-static bool _of_run(const struct exp_slot *sl, int64_t t_ms)
+uint64_t expb_run(const struct reg *r, unsigned slot)
 {
-	return t_ms > (int64_t)ck_pr_load_64((const uint64_t *)&sl->loaded_ms);
+	if (slot >= EXP_MAX)
+		return 0;
+	return _run_now(&reg_experiments(r)->slot[slot]);
+}
+
+void expb_expose(const struct reg *r, unsigned arm, uint64_t run)
+{
+	if (!arm || arm > EXP_MAX * EXP_VARIANTS)
+		return;
+	struct exp_slot *sl =
+	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
+	ck_pr_inc_64(
+	    &_run_counts(sl, run)->arm[(arm - 1) % EXP_VARIANTS].exposures);
+}
+
+/* Whether a request (or exposure) made at t_ms belongs to run: made
+ * after it started. Requests of a run before it, or of another
+ * experiment the slot held, carry the same arm. */
+static bool _of_run(uint64_t run, int64_t t_ms)
+{
+	return t_ms > _run_start(run);
 }
 
 /* The tag profile p holds for a slot (0: never counted there). */
@@ -374,10 +413,12 @@ void expb_exposed(const struct reg *r, struct lrn_profile *p,
 		return;
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
-	if (!_of_run(sl, e->time_ms))
+	uint64_t run = _run_now(sl);
+	if (!_of_run(run, e->time_ms))
 		return; /* exposed in a run before: not one of this run's */
 	_mark_set(p, code >> 3, code & 7);
-	ck_pr_inc_64(&sl->arm[(arm - 1) % EXP_VARIANTS].users);
+	ck_pr_inc_64(
+	    &_run_counts(sl, run)->arm[(arm - 1) % EXP_VARIANTS].users);
 }
 
 /* The set of request id in a shard's table. Ids are a lattice (a
@@ -411,8 +452,9 @@ static void _evicted(const struct reg *r, uint64_t id)
 		return;
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
-	if (_of_run(sl, evt_request_time(id))) /* not a run before's */
-		ck_pr_inc_64(&sl->evicted);
+	uint64_t run = _run_now(sl);
+	if (_of_run(run, evt_request_time(id))) /* not a run before's */
+		ck_pr_inc_64(&_run_counts(sl, run)->evicted);
 }
 
 /*
@@ -448,10 +490,12 @@ void expb_outcome(const struct reg *r, unsigned s, const struct evt_record *e,
 		return;
 	struct exp_slot *sl =
 	    &reg_experiments(r)->slot[(arm - 1) / EXP_VARIANTS];
-	struct exp_arm *a = &sl->arm[(arm - 1) % EXP_VARIANTS];
+	uint64_t run = _run_now(sl);
+	struct exp_run *c = _run_counts(sl, run);
+	struct exp_arm *a = &c->arm[(arm - 1) % EXP_VARIANTS];
 	if ((impression || action) &&
-	    !_of_run(sl, evt_request_time(e->request_id))) {
-		ck_pr_inc_64(&sl->stale);
+	    !_of_run(run, evt_request_time(e->request_id))) {
+		ck_pr_inc_64(&c->stale);
 		return;
 	}
 	if (impression) {

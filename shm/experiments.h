@@ -89,6 +89,16 @@ int expb_choose(const struct reg *r, uint64_t user_key, int64_t now_ms,
     struct exp_variant *v, int64_t *run_ms);
 
 /*
+ * The run a slot is in now, as one word (struct exp_slot.run), and the
+ * exposure of arm counted in the run `run` names: expb_choose's
+ * `expose`, which passes the run it read with the definition. A run
+ * started since then does not get it (it goes to the run the caller
+ * chose in). expb_run of a slot out of range is 0.
+ */
+uint64_t expb_run(const struct reg *r, unsigned slot);
+void expb_expose(const struct reg *r, unsigned arm, uint64_t run);
+
+/*
  * A user's first exposure is counted once (users per variant, the unit
  * the split is checked on). seen_bit is a code, slot * 8 + tag: the tag
  * (1..7) of the slot's generation, generation mod 7 + 1. The profile

@@ -36,7 +36,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 30 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 31 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -444,6 +444,24 @@ struct exp_arm {
 	uint8_t pad[8];
 };
 
+/*
+ * The counts of one run of a slot. A slot has two, used by runs in turn
+ * (generation & 1): a loader starting a run clears the other one and only
+ * then publishes the new run, so an adder that read the run before (a
+ * client between its read of the definition and its exposure, a worker
+ * between its check of a request's time and its adds) still adds to the
+ * run before's counts, never to the new run's.
+ */
+struct exp_run {
+	struct exp_arm arm[EXP_VARIANTS];
+	/* Workers, atomic adds: requests of this run whose outcome state
+	 * was evicted inside the attribution window (the rates and the
+	 * reward variance are then approximate), and outcomes ignored
+	 * because their request was made before the run started (a run
+	 * before, or another experiment in the slot). */
+	uint64_t evicted, stale;
+};
+
 struct exp_slot {
 	struct ck_sequence seq;
 	uint32_t active;
@@ -452,14 +470,11 @@ struct exp_slot {
 	uint32_t pad0;
 	uint64_t generation;
 	int64_t loaded_ms;
+	/* The current run in one word, for adders that take no lock:
+	 * loaded_ms * 2 + (generation & 1), its counts' buffer. */
+	uint64_t run;
 	struct exp_def def;
-	struct exp_arm arm[EXP_VARIANTS];
-	/* Workers, atomic adds, reset with the arms: requests of this run
-	 * whose outcome state was evicted inside the attribution window
-	 * (the rates and the reward variance are then approximate), and
-	 * outcomes ignored because their request was made before the run
-	 * started (a run before, or another experiment in the slot). */
-	uint64_t evicted, stale;
+	struct exp_run runs[2];
 	struct ck_sequence look_seq;
 	uint32_t pad;
 	/* Under look_seq, written by the segmenter alone (one writer: two

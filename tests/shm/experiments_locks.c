@@ -98,9 +98,10 @@ int main(void)
 	CHECK_EQ_INT(choose(&r), 1);
 
 	/* A look: of this run. */
-	ck_pr_add_64(&sl->arm[0].exposures, 100);
-	ck_pr_add_64(&sl->arm[1].exposures, 100);
-	ck_pr_add_64(&sl->arm[1].clicks, 30);
+	struct exp_run *run = &sl->runs[sl->run & 1];
+	ck_pr_add_64(&run->arm[0].exposures, 100);
+	ck_pr_add_64(&run->arm[1].exposures, 100);
+	ck_pr_add_64(&run->arm[1].clicks, 30);
 	expb_looks(&r);
 	CHECK_EQ_INT(expb_read(&r, 1, &v), 0);
 	CHECK(v.look.started && v.bandit);

@@ -1,4 +1,4 @@
-/* experiments_runs: outcomes and exposures of requests made before an experiment's run started (a run before a reload restarted it, or another experiment in a reused slot) are not counted in the run, but counted as stale; a run's start is after the one before it, and expb_choose says when it was. */
+/* experiments_runs: outcomes and exposures of requests made before an experiment's run started (a run before a reload restarted it, or another experiment in a reused slot) are not counted in the run, but counted as stale; an exposure counted after a reload by a ranking that chose before it stays in the run it chose in; a run's start is after the one before it, and expb_choose says when it was. */
 #include <stddef.h>
 #include <string.h>
 
@@ -124,6 +124,32 @@ int main(void)
 	expb_exposed(&g_r, &p, &er);
 	v = view(0);
 	CHECK_EQ_INT(sum(&v, offsetof(struct exp_counts, users)), 1);
+
+	/* A ranking that read the definition just before a reload and
+	 * counts its exposure after it: the exposure is the run's it chose
+	 * in, not the new run's (whose arms may be other variants). */
+	uint64_t chosen = expb_run(&g_r, 0);
+	CHECK_EQ_INT(expb_choose(&g_r, 43, T0 + 2500, -1, false, &arm, &seen,
+			 &var, &run),
+	    0);
+	load(&b, 1, T0 + 2600);
+	CHECK(expb_run(&g_r, 0) != chosen);
+	expb_expose(&g_r, arm, chosen);
+	v = view(0);
+	CHECK_EQ_INT(v.loaded_ms, T0 + 2600);
+	CHECK_EQ_INT(sum(&v, offsetof(struct exp_counts, exposures)), 0);
+	expb_expose(&g_r, arm, expb_run(&g_r, 0));
+	v = view(0);
+	CHECK_EQ_INT(sum(&v, offsetof(struct exp_counts, exposures)), 1);
+	/* The run after starts from zero too (its buffer was the run
+	 * before last's, cleared before the run began). */
+	load(&a, 1, T0 + 2700);
+	v = view(0);
+	CHECK_EQ_INT(sum(&v, offsetof(struct exp_counts, exposures)), 0);
+	CHECK_EQ_INT(v.stale, 0);
+	CHECK_EQ_INT(expb_run(&g_r, EXP_MAX), 0);
+	expb_expose(&g_r, 0, chosen); /* no arm: nothing */
+	expb_expose(&g_r, EXP_MAX * EXP_VARIANTS + 1, chosen);
 
 	/* A slot reused by another experiment: the requests of the one it
 	 * held (same arms) do not count for the newcomer. */
