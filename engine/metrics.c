@@ -500,8 +500,7 @@ struct _mdesc {
  * Positions below `filled` have lr and cls set; the picks' scans read
  * them in position order and fill them as they go, so what a scan never
  * reaches costs nothing; a position's class (its descriptors) is made
- * as the position fills (with a share of the sum) or when a similarity
- * first needs it (the max alone).
+ * as the position fills.
  *
  * Candidates with the same descriptors (category and tag set) have the
  * same similarity to every pick, so the running max, sum and their count
@@ -511,8 +510,7 @@ struct _mdesc {
  * the member met first in position order wins (it has the most
  * relevance and the same penalty), so sharing changes no pick.
  */
-#define _MMR_NOCLASS UINT32_MAX /* a position whose class is not made */
-#define _MMR_END UINT32_MAX	/* no position: the end of a list */
+#define _MMR_END UINT32_MAX /* no position: the end of a list */
 
 /* A pick as met_mmr_dcg's catch-up reads it: its Bloom filter and
  * category side by side (most picks are passed by on those alone), and
@@ -524,21 +522,20 @@ struct _mpick {
 };
 
 struct _mmr {
-	double *lr;	   /* lambda * normalized relevance; NaN once picked
-			    * (met_mmr_dcg: out of the leaders' list) */
+	double *lr;	   /* lambda * normalized relevance (once picked,
+			    * out of the leaders' list) */
 	double *ms;	   /* per class: max sim to the first upto[c] picks */
 	double *ss;	   /* per class: sum of the sims to them */
 	uint32_t *perm;	   /* position -> input index */
 	uint32_t *cls;	   /* position -> class (once filled) */
 	uint32_t *upto;	   /* per class: picks folded into ms and ss */
-	uint32_t *pick;	   /* the picks' classes, in order (in pk's room) */
 	struct _mdesc *d;  /* per class: its descriptors */
 	uint32_t *slot;	   /* class table: class + 1, 0 free */
-	struct _mpick *pk; /* met_mmr_dcg: the picks, in order */
-	uint32_t *nx;	   /* met_mmr_dcg: position -> next leader */
-	uint32_t *mnext;   /* met_mmr_dcg: position -> next of its class */
-	uint32_t *ctail;   /* met_mmr_dcg: per class: its last member not
-			    * picked (_MMR_END: none) */
+	struct _mpick *pk; /* the picks, in order */
+	uint32_t *nx;	   /* position -> next leader */
+	uint32_t *mnext;   /* position -> next of its class */
+	uint32_t *ctail;   /* per class: its last member not picked
+			    * (_MMR_END: none) */
 	uint32_t nclass, slot_mask;
 	const struct lrn_item *items;
 	const struct lrn_item *const *ptrs; /* when items is NULL */
@@ -557,7 +554,7 @@ static size_t _mmr_slots(size_t n)
 
 /* Carves the arrays out of n slots: 112 n bytes and the class table's
  * at most 16 n fit in the slots' 128 n (the merge sort's buffer shares
- * the descriptors' room, met_mmr_dcg's picks the others' pick classes'). */
+ * the descriptors' room). */
 static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
     unsigned n)
 {
@@ -573,7 +570,6 @@ static void _mmr_layout(struct _mmr *m, struct met_mmr_slot *scratch,
 	_TAKE(ss, double, nn);
 	_TAKE(d, struct _mdesc, nn);
 	_TAKE(pk, struct _mpick, nn);
-	m->pick = (uint32_t *)(void *)m->pk;
 	_TAKE(perm, uint32_t, nn);
 	_TAKE(cls, uint32_t, nn);
 	_TAKE(upto, uint32_t, nn);
@@ -774,42 +770,20 @@ static double _mmr_red(double ms, double ss, double mean, uint32_t t)
 	return (1.0 - mean) * ms + mean * (t ? ss / t : 0.0);
 }
 
-/*
- * Brings class c's ms and ss up to the first t picks, or fewer: it stops
- * as soon as the score r - mu red is no better than bs (more picks can
- * only lower it). Returns the score.
- */
-static double _mmr_catch_up(struct _mmr *m, const struct met_sim *s,
-    double wcat, uint32_t c, uint32_t t, double r, double mu, double mean,
-    double bs)
+/* A score from relevance r, the redundancy's weight w and what is folded
+ * in (ms, ss over t picks): met_mmr_dcg's r - w ss, the others' r - w
+ * red. */
+static inline __attribute__((always_inline)) double _mmr_score(bool dcg,
+    double r, double w, double mean, double ms, double ss, uint32_t t)
 {
-	const struct _mdesc *a = &m->d[c];
-	double ms = m->ms[c], ss = m->ss[c];
-	double sc = r - mu * _mmr_red(ms, ss, mean, t);
-	uint32_t j = m->upto[c];
-
-	while (j < t) {
-		bool none;
-		double sm = _mmr_sim(s, wcat, a, &m->d[m->pick[j++]], &none);
-
-		if (none)
-			continue;
-		ss += sm;
-		if (!(sm > ms) && mean == 0.0)
-			continue;
-		ms = sm > ms ? sm : ms;
-		sc = r - mu * _mmr_red(ms, ss, mean, t);
-		if (!(sc > bs))
-			break;
-	}
-	m->ms[c] = ms;
-	m->ss[c] = ss;
-	m->upto[c] = j;
-	return sc;
+	if (dcg)
+		return r - w * ss;
+	return r - w * _mmr_red(ms, ss, mean, t);
 }
 
 /* Similarity weights MMR and the DPP can use: not negative, and their
- * sum finite (so no score is -inf or NaN). */
+ * sum finite (so no one similarity is inf; a sum of many still can,
+ * which _mmr_picks reports). */
 static bool _sim_ok(const struct met_sim *s)
 {
 	return s->w_cat >= 0.0 && s->w_tag >= 0.0 && isfinite(s->w_cat) &&
@@ -858,17 +832,21 @@ static double _dcg_mu(double lambda, uint32_t t, double pairs)
 }
 
 /*
- * _mmr_catch_up for met_mmr_dcg, whose redundancy is the sum alone: cw =
- * mu / t, worked out once a pick, weighs it without a division a
- * candidate, and the score moves only when a sim adds to the sum.
+ * Brings class c's ms and ss up to the first t picks, or fewer: it stops
+ * as soon as its score is no better than bs (more picks can only lower
+ * it). Returns the score. The score is met_mmr_dcg's r - w ss (w its
+ * weight of the sum at pick t, worked out once a pick, so no division a
+ * candidate) or the others' r - w red (w = 1 - lambda); it moves only
+ * when a sim adds to the sum, or with the max alone, when it raises the
+ * max.
  */
 static inline __attribute__((always_inline)) double
-_dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
-    uint32_t t, double r, double cw, double bs)
+_mmr_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
+    uint32_t t, double r, bool dcg, double w, double mean, double bs)
 {
 	const struct _mdesc *a = &m->d[c];
 	double ms = m->ms[c], ss = m->ss[c];
-	double sc = r - cw * ss;
+	double sc = _mmr_score(dcg, r, w, mean, ms, ss, t);
 	uint32_t j = m->upto[c];
 	uint32_t cat = a->cat, nt = a->nt;
 	uint64_t mask = a->mask;
@@ -894,8 +872,10 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 		    wtag * _jtab[inter][nt + bd->nt - inter];
 
 		ss += sm;
+		if (!dcg && mean == 0.0 && !(sm > ms))
+			continue;
 		ms = sm > ms ? sm : ms;
-		sc = r - cw * ss;
+		sc = _mmr_score(dcg, r, w, mean, ms, ss, t);
 		if (!(sc > bs))
 			break;
 	}
@@ -905,53 +885,67 @@ _dcg_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 	return sc;
 }
 
-/* The score of relevance r in class c at pick t: the summed redundancy
- * caught up first when the cheap bound could still beat bs. */
-static inline __attribute__((always_inline)) double _dcg_score(struct _mmr *m,
-    const struct met_sim *s, double wcat, uint32_t c, uint32_t t, double r,
-    double cw, double bs)
+/* The score of relevance r in class c at pick t: the redundancy caught
+ * up first when the cheap bound (what is folded in so far) could still
+ * beat bs. */
+static inline __attribute__((always_inline)) double
+_mmr_cls_score(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
+    uint32_t t, double r, bool dcg, double w, double mean, double bs)
 {
-	double sc = r - cw * m->ss[c];
+	double sc = _mmr_score(dcg, r, w, mean, m->ms[c], m->ss[c], t);
 	if (sc > bs && m->upto[c] < t)
-		sc = _dcg_catch_up(m, s, wcat, c, t, r, cw, bs);
+		sc = _mmr_catch_up(m, s, wcat, c, t, r, dcg, w, mean, bs);
 	return sc;
 }
 
 /*
- * met_mmr_dcg's picks, the similarity tracked. Of the members of a class
- * only the first not yet picked in position order (its leader) can win:
- * the others have the same penalty and no more relevance, and lose ties
- * on position. So a scan walks the leaders alone, kept in a list in
+ * The picks of every variant, the similarity tracked (dcg: met_mmr_dcg's
+ * score, else mean the share of the mean). Each pick scans in position
+ * order and takes the first strictly better score: the higher relevance,
+ * then the lower index. A score is at most lambda * rn (the penalty is
+ * >= 0, rounding is monotone) and rn does not grow along the positions:
+ * once lambda * rn is no better than the best so far, nothing after it
+ * can win. ms and ss only grow as picks are made, so stale ones bound a
+ * score from above: a candidate whose bound is no better than the best
+ * so far is passed by without bringing them up to date.
+ *
+ * Of the members of a class only the first not yet picked in position
+ * order (its leader) can win: the penalty is a function of the class's
+ * ms and ss and of t alone, so the others have the same penalty (the
+ * same -inf or NaN when it is one), no more relevance, and lose ties on
+ * position. So a scan walks the leaders alone, kept in a list in
  * position order (nx, from `first`), each class's other filled members
  * chained behind it (mnext) to take its place when it is picked; a pool
  * that repeats descriptors is scanned a class at a time. Positions past
- * `filled` join as the scan reaches them. What wins, and every score, is
- * what the scan over all positions finds (the tie rule is position
- * order in both).
+ * `filled` join as the scan reaches them, their class made then. What
+ * wins, and every score, is what the scan over all positions finds (the
+ * tie rule is position order in both).
  */
-static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
-    unsigned n, unsigned k, double lambda, double pairs,
-    const struct met_sim *s, double wcat, uint32_t *order,
-    struct met_mmr_why *why)
+static inline __attribute__((always_inline)) int _mmr_picks(struct _mmr *m,
+    const double *rel, double lo, double div, unsigned n, unsigned k,
+    double lambda, bool dcg, double mean, double pairs, const struct met_sim *s,
+    double wcat, uint32_t *order, struct met_mmr_why *why)
 {
 	uint32_t first = _MMR_END, tail = _MMR_END;
 	unsigned filled = 0;
 
 	for (unsigned t = 0; t < k; t++) {
-		double mu = _dcg_mu(lambda, t, pairs);
-		double cw = t ? mu / t : 0.0;
+		double w = 1.0 - lambda;
+		if (dcg) {
+			double mu = _dcg_mu(lambda, t, pairs);
+			w = t ? mu / t : 0.0;
+		}
 		double bs = -INFINITY;
 		uint32_t best = _MMR_END, bprev = _MMR_END, prev = _MMR_END;
 
-		/* As in _mmr_run: the first strictly better score wins, and
-		 * nothing after a relevance no better than the best can. */
 		for (uint32_t p = first; p != _MMR_END;
 		     prev = p, p = m->nx[p]) {
 			double r = m->lr[p];
 			if (r <= bs)
 				goto picked;
 			uint32_t c = m->cls[p];
-			double sc = _dcg_score(m, s, wcat, c, t, r, cw, bs);
+			double sc = _mmr_cls_score(m, s, wcat, c, t, r, dcg, w,
+			    mean, bs);
 			if (!(sc > bs))
 				continue;
 			bs = sc;
@@ -981,7 +975,8 @@ static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 				m->nx[tail] = p;
 			prev = tail;
 			tail = p;
-			double sc = _dcg_score(m, s, wcat, c, t, r, cw, bs);
+			double sc = _mmr_cls_score(m, s, wcat, c, t, r, dcg, w,
+			    mean, bs);
 			if (!(sc > bs))
 				continue;
 			bs = sc;
@@ -989,14 +984,18 @@ static int _dcg_picks(struct _mmr *m, const double *rel, double lo, double div,
 			bprev = prev;
 		}
 	picked:
-		/* No winner only when every score is -inf: the summed
-		 * similarity overflowed (weights near DBL_MAX). */
+		/* No winner only when every score is -inf or NaN: a summed
+		 * similarity overflowed (weights near DBL_MAX; met_mmr's max
+		 * alone cannot). Such weights pass the checks, so debug
+		 * builds stop here and others return -ERANGE. */
 		assert(best != _MMR_END);
 		if (best == _MMR_END)
 			return -ERANGE;
 		uint32_t c = m->cls[best];
 		order[t] = m->perm[best];
 		if (why != NULL) {
+			/* Positions are the relevance ranks (met_rank's
+			 * order: ties by lower index). */
 			why[t].rel_rank = best + 1;
 			why[t].moved = (int32_t)best - (int32_t)t;
 			why[t].max_sim = m->ms[c];
@@ -1070,7 +1069,6 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 		if (!isfinite(sum))
 			return -ERANGE;
 		div = sum > 0.0 ? sum : 1.0;
-		mean = 1.0;
 	}
 	double mu = 1.0 - lambda;
 	/* lambda = 1 needs no similarity at all unless asked why. */
@@ -1082,98 +1080,22 @@ static int _mmr_run(const double *rel, const struct lrn_item *items,
 	m.ptrs = ptrs;
 	_mmr_order(rel, n, sorted, m.perm, (uint32_t *)(void *)m.d);
 
-	if (track)
-		memset(m.slot, 0, ((size_t)m.slot_mask + 1) * sizeof(*m.slot));
-	if (dcg) {
-		if (track)
-			return _dcg_picks(&m, rel, lo, div, n, k, lambda, pairs,
-			    s, wcat, order, why);
+	if (!track) {
 		/* No penalty, no why: the relevance order. */
 		memcpy(order, m.perm, k * sizeof(*order));
 		return (int)k;
 	}
-	/* With a share of the sum (met_mmr_mean's) every pick raises every
-	 * penalty and the scans reach most positions: classes made as
-	 * positions fill cost less there than made on demand (met_mmr_dcg
-	 * when it ran this loop, bench/micro, full: 29.6 against 30.9 us);
-	 * the max alone passes most positions by, and makes them on
-	 * demand. */
-	bool eager = track && mean > 0.0;
-
-	unsigned head = 0;   /* picks before it are all taken */
-	unsigned filled = 0; /* positions with their state set */
-	for (unsigned t = 0; t < k; t++) {
-		/*
-		 * Scores are finite (weights and their sum are), so the first
-		 * strictly better one wins: in position order, that is the
-		 * higher relevance, then the lower index. Picked candidates
-		 * have lr NaN and never win. A score is at most lambda * rn
-		 * (mu * max-sim >= 0, and rounding is monotone), and rn does
-		 * not grow along the positions: once lambda * rn is no
-		 * better than the best so far, nothing after it can win.
-		 * Max-sims only grow as picks are made, so a stale one
-		 * bounds the score from above: a candidate whose bound is no
-		 * better than the best so far is passed by without bringing
-		 * its max-sim up to date.
-		 */
-		unsigned best = 0;
-		double bs = -INFINITY;
-		while (head < filled && isnan(m.lr[head]))
-			head++;
-		for (unsigned p = head; p < n; p++) {
-			if (p == filled) {
-				m.lr[p] =
-				    lambda * ((rel[m.perm[p]] - lo) / div);
-				m.cls[p] =
-				    eager ? _mmr_class(&m, p) : _MMR_NOCLASS;
-				filled++;
-			}
-			double r = m.lr[p];
-			if (r <= bs)
-				break;
-			if (!track) { /* no penalty: the relevance order */
-				if (r > bs) {
-					bs = r;
-					best = p;
-				}
-				continue;
-			}
-			/* No class yet: no pick folded in, a penalty of 0. */
-			uint32_t c = m.cls[p];
-			double sc = c == _MMR_NOCLASS
-			    ? r
-			    : r - mu * _mmr_red(m.ms[c], m.ss[c], mean, t);
-			if (!(sc > bs))
-				continue; /* picked (NaN), or no better */
-			if (t > 0 && (c == _MMR_NOCLASS || m.upto[c] < t)) {
-				if (c == _MMR_NOCLASS)
-					c = m.cls[p] = _mmr_class(&m, p);
-				sc = _mmr_catch_up(&m, s, wcat, c, t, r, mu,
-				    mean, bs);
-				if (!(sc > bs))
-					continue;
-			}
-			bs = sc;
-			best = p;
-		}
-		assert(!isnan(m.lr[best]));
-		order[t] = m.perm[best];
-		if (why != NULL) {
-			/* Positions are the relevance ranks (met_rank's
-			 * order: ties by lower index). */
-			why[t].rel_rank = best + 1;
-			why[t].moved = (int32_t)best - (int32_t)t;
-			why[t].max_sim = m.cls[best] == _MMR_NOCLASS
-			    ? 0.0
-			    : m.ms[m.cls[best]];
-			why[t].score = bs;
-		}
-		if (track && m.cls[best] == _MMR_NOCLASS)
-			m.cls[best] = _mmr_class(&m, best);
-		m.lr[best] = NAN;
-		m.pick[t] = m.cls[best];
-	}
-	return (int)k;
+	memset(m.slot, 0, ((size_t)m.slot_mask + 1) * sizeof(*m.slot));
+	/* One scan, built for each score (the max alone, a share of the
+	 * mean, the sum weighted by position). */
+	if (dcg)
+		return _mmr_picks(&m, rel, lo, div, n, k, lambda, true, 0.0,
+		    pairs, s, wcat, order, why);
+	if (mean == 0.0)
+		return _mmr_picks(&m, rel, lo, div, n, k, lambda, false, 0.0,
+		    pairs, s, wcat, order, why);
+	return _mmr_picks(&m, rel, lo, div, n, k, lambda, false, mean, pairs, s,
+	    wcat, order, why);
 }
 
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,

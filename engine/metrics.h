@@ -85,8 +85,10 @@
  *    descriptors and brought up to date lazily, only for a candidate the
  *    scan reaches whose score with the max-sim it has (an upper bound:
  *    max-sims only grow) could still win; a candidate's descriptors are
- *    read when its class is first needed. Deep candidates a scan never
- *    reaches cost nothing.
+ *    read when a scan first reaches it. Of a class, a scan passes over
+ *    only the first candidate not yet picked: the others have the same
+ *    penalty and no more relevance, and lose ties. Deep candidates a
+ *    scan never reaches cost nothing.
  *
  * 6. DPP re-ranking (greedy MAP inference of a determinantal point process,
  *    Chen, Zhang and Zhou 2018). The kernel over the candidates is
@@ -354,14 +356,17 @@ _Static_assert(sizeof(struct met_mmr_slot) == 128, "an MMR slot is 128 bytes");
  * Bloom test and, when it passes, an intersection count) per pick made
  * since they were last brought up to date. Candidates with equal
  * descriptors (category and tag set) share that work: it is done once
- * per class of them, so a pool that repeats descriptors costs less.
+ * per class of them, and a scan passes over only the first of each class
+ * not yet picked (in relevance order), so a pool that repeats
+ * descriptors costs less.
  *
  * Returns the number of picks (0 when n or k is 0), or -EINVAL when
  * lambda is not in [0, 1], a relevance score is not finite, a similarity
  * weight is negative or not finite (or w_cat + w_tag overflows), or n >
  * MET_MMR_MAX_N; -ERANGE when max(rel) - min(rel) overflows (scores near
- * DBL_MAX). n = 1 picks the one candidate. With lambda = 1 and why == NULL
- * no similarity is computed.
+ * DBL_MAX). The max-sim stays below w_cat + w_tag, so no weights make a
+ * score -inf here (met_mmr_mean's can). n = 1 picks the one candidate.
+ * With lambda = 1 and why == NULL no similarity is computed.
  */
 int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
     unsigned k, double lambda, const struct met_sim *s,
@@ -378,7 +383,12 @@ int met_mmr(const double *rel, const struct lrn_item *items, unsigned n,
  * that trades relevance against exactly what ILD counts, where the max
  * only sees the single most similar pick. Items by pointer (no copy of
  * the descriptors); a NULL item has no category and no tags. -EINVAL also
- * when mean is not in [0, 1].
+ * when mean is not in [0, 1]. With mean > 0, weights near DBL_MAX (finite,
+ * their sum too, so they pass the checks) can make the summed similarity
+ * overflow, and then every score of a pick -inf (or NaN with lambda = 1);
+ * that pick has no winner: built with asserts it is an assertion failure,
+ * without them -ERANGE, the picks before it written to order and why and
+ * the rest of both untouched.
  */
 int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, double mean, const struct met_sim *s,
@@ -404,12 +414,10 @@ int met_mmr_mean(const double *rel, const struct lrn_item *const *items,
  * candidate holds most of the mass), a late pick's relevance counts at a
  * late position's discount, and the redundancy is the sum ILD counts,
  * which grows with the picks. Ties as in met_mmr; lambda = 1 is the
- * relevance order. Cost as met_mmr's, except that a scan passes over
- * only the first candidate not yet picked of each class of equal
- * descriptors (the others cannot win), in relevance order. -EINVAL also
- * when a relevance score is negative; -ERANGE when their sum overflows,
- * or (built without asserts; with them it is an assertion failure) when
- * a summed similarity does, with weights near DBL_MAX.
+ * relevance order. Cost as met_mmr's. -EINVAL also when a relevance
+ * score is negative; -ERANGE when their sum overflows, or when a summed
+ * similarity does, with weights near DBL_MAX, as in met_mmr_mean (an
+ * assertion failure when built with asserts).
  */
 int met_mmr_dcg(const double *rel, const struct lrn_item *const *items,
     unsigned n, unsigned k, double lambda, const struct met_sim *s,
