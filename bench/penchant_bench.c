@@ -1051,20 +1051,53 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 		 after5 = 0, pub_gap = 0, kinds[3] = { 0 }, gaps_hit = 0;
 	double gaps_hit_ms = 0;
 	const struct wrk_gap *last_hit = NULL;
-	int64_t prev_at = INT64_MIN;
+	int64_t prev_at = 0;
+	/* One publisher, one consumer: the consumer's progress counts the
+	 * publisher's events, so its samples date each event's taking
+	 * (within half a gap), and a tail sample's latency splits into the
+	 * wait for the consumer and the wait for the publisher's poll. */
+	const struct wrk_trace *ct =
+	    S == 1 && P == 1 ? _trace_of(ctl, lay, 0) : NULL;
+	uint64_t ct_n = ct
+	    ? (ct->n_samples < ct->sample_cap ? ct->n_samples : ct->sample_cap)
+	    : 0;
+	double *late = malloc((m ? m : 1) * sizeof(*late)),
+	       *lat_tail = malloc((m ? m : 1) * sizeof(*lat_tail));
+	if (!late || !lat_tail) {
+		free(late);
+		free(lat_tail);
+		goto out;
+	}
 	fprintf(f,
-	    "# T event_index at_us lat_us hour_phase worker_gap_end_to_publish_us (samples above p99; hour_phase: where in its event hour the event is, 0..1)\n");
+	    "# T event_index at_us lat_us hour_phase worker_gap_end_to_publish_us taken_after_us (samples above p99; hour_phase: where in its event hour the event is, 0..1; taken_after_us: publish to the consumer's first sample that counts it, -1 unknown)\n");
 	for (uint64_t i = 0; i < m; i++) {
 		const struct _tsample *x = &sm[i];
 		if ((double)x->lat <= res->p99)
 			continue;
-		tail++;
 		const int64_t done = x->at + x->lat;
+		int64_t taken_at = -1;
+		if (ct_n) {
+			uint64_t lo = 0, hi = ct_n;
+			while (lo < hi) {
+				uint64_t mid = (lo + hi) / 2;
+				if (ct->samples[mid].count <= x->idx)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < ct_n)
+				taken_at = ct->samples[lo].at_ns;
+			late[tail] = taken_at >= 0 && taken_at < done
+			    ? (double)(done - taken_at) / 1e3
+			    : 0.0;
+		}
+		lat_tail[tail] = x->lat / 1e3;
+		tail++;
 		int64_t tm = _T0_MS +
 		    (int64_t)((double)x->idx / (double)wl->n *
 			_SPAN_MS); /* _record */
 		double phase = (double)(tm % 3600000LL) / 3600000.0;
-		if (x->at - prev_at > 1000000) { /* a new cluster */
+		if (tail == 1 || x->at - prev_at > 1000000) { /* new cluster */
 			clusters++;
 			c_hour += phase < 0.1;
 		}
@@ -1085,9 +1118,10 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 		}
 		const struct wrk_gap *h = _gap_before(&pb, done);
 		pub_gap += h && h->at_ns + h->len_ns > x->at;
-		fprintf(f, "T\t%llu\t%.1f\t%.1f\t%.3f\t%.1f\n",
+		fprintf(f, "T\t%llu\t%.1f\t%.1f\t%.3f\t%.1f\t%.1f\n",
 		    (unsigned long long)x->idx, (double)(x->at - t0) / 1e3,
-		    x->lat / 1e3, phase, g ? (double)since / 1e3 : -1.0);
+		    x->lat / 1e3, phase, g ? (double)since / 1e3 : -1.0,
+		    taken_at >= 0 ? (double)(taken_at - x->at) / 1e3 : -1.0);
 	}
 	double wall = (double)(t_end - t0) / 1e9;
 	double ticks = (double)(c1->total - c0->total);
@@ -1109,6 +1143,16 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 		    (double)tail
 		 : 0.0,
 	    tail ? 100.0 * (double)pub_gap / (double)tail : 0.0);
+	if (ct_n && tail) {
+		double lsum = 0, tsum = 0;
+		for (uint64_t i = 0; i < tail; i++)
+			lsum += late[i], tsum += lat_tail[i];
+		printf(
+		    "  tail latency: mean %.1f us, of it %.1f us after the consumer took the record (the publisher's poll came late: the method's share)\n",
+		    tsum / (double)tail, lsum / (double)tail);
+	}
+	free(late);
+	free(lat_tail);
 	printf(
 	    "  gaps behind the tail: %llu (%.2f ms): %llu preempted, %llu slept, %llu on the CPU\n",
 	    (unsigned long long)gaps_hit, gaps_hit_ms,
