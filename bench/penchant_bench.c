@@ -953,10 +953,10 @@ static void _print_gaps(FILE *f, const char *who, const struct _side *d,
 {
 	for (uint64_t g = 0; g < d->n_gaps; g++) {
 		const struct wrk_gap *x = &d->gaps[g];
-		fprintf(f, "G\t%s\t%.1f\t%.1f\t%.1f\t%u\t%u\t%u\t%u\n", who,
-		    (double)(x->at_ns - t0) / 1e3, (double)x->len_ns / 1e3,
+		fprintf(f, "G\t%s\t%.1f\t%.1f\t%.1f\t%u\t%u\t%u\t%u\t%llu\n",
+		    who, (double)(x->at_ns - t0) / 1e3, (double)x->len_ns / 1e3,
 		    (double)x->off_cpu_ns / 1e3, x->nivcsw, x->nvcsw, x->minflt,
-		    x->taken);
+		    x->taken, (unsigned long long)x->count);
 	}
 }
 
@@ -1041,7 +1041,7 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 		    pb.ivcsw[w], pb.vcsw[w], pb.minflt[w], pb.off_us[w]);
 	}
 	fprintf(f,
-	    "# G who at_us len_us offcpu_us ivcsw vcsw minflt taken (a loop pass more than the gap after the one before; the counts since the sample before it)\n");
+	    "# G who at_us len_us offcpu_us ivcsw vcsw minflt taken count (a loop pass more than the gap after the one before; the counts since the sample before it; count: the loop's progress after it, so with one publisher and one consumer the consumer's pass took events count-taken..count-1)\n");
 	_print_gaps(f, "wrk", &wk, t0);
 	_print_gaps(f, "pub", &pb, t0);
 

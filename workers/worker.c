@@ -69,7 +69,7 @@ void wrk_trace_pass(struct wrk_trace *t, int64_t now_ns, uint64_t count,
 			    t)[t->n_gaps] = (struct wrk_gap){ now_ns - gap, gap,
 				(s.at_ns - b->at_ns) - (s.cpu_ns - b->cpu_ns),
 				s.nivcsw - b->nivcsw, s.nvcsw - b->nvcsw,
-				s.minflt - b->minflt, taken };
+				s.minflt - b->minflt, taken, count };
 		t->n_gaps++;
 	}
 	if (t->n_samples < t->sample_cap)

@@ -75,6 +75,7 @@ struct wrk_gap {
 	int64_t off_cpu_ns; /* wall minus CPU time since the sample before */
 	uint32_t nivcsw, nvcsw, minflt; /* since the sample before */
 	uint32_t taken;			/* this pass's progress */
+	uint64_t count;			/* the progress at its end */
 };
 
 struct wrk_trace {
