@@ -394,9 +394,11 @@ static void _prefault(const struct reg *r, unsigned s)
 {
 	uint8_t *p = (uint8_t *)reg_shard(r, s);
 	size_t len = r->hdr->off.shard_stride;
-	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
-		return;
-	/* Older kernels: touch each page; nothing runs on the shard yet. */
+	(void)madvise(p, len, MADV_POPULATE_WRITE);
+	/* Touch each page through this mapping too (nothing runs on the
+	 * shard yet): MADV_POPULATE_WRITE fills the kernel's page tables,
+	 * but under a shadow-paging hypervisor the first user access to a
+	 * page still traps to the host. */
 	for (size_t i = 0; i < len; i += 4096)
 		ck_pr_store_8(&p[i], ck_pr_load_8(&p[i]));
 }
@@ -1018,9 +1020,10 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 
 	FILE *f = o->trace;
 	fprintf(f,
-	    "# run %u %s: %.0f events/s offered, %llu events, %u publishers, %u shards, gap > %ld us, p99 %.1f us, %llu samples\n",
+	    "# run %u %s: %.0f events/s offered, %llu events, %u publishers, %u shards, gap > %ld us, p99 %.1f us, %llu samples, go at %lld ns (CLOCK_MONOTONIC, as perf record -k CLOCK_MONOTONIC stamps)\n",
 	    runno, _vname[v], o->rate, (unsigned long long)o->lat_events, P, S,
-	    o->trace_gap_us, res->p99 / 1e3, (unsigned long long)m);
+	    o->trace_gap_us, res->p99 / 1e3, (unsigned long long)m,
+	    (long long)t0);
 	fprintf(f,
 	    "# W window_ms published applied backlog behind_plan lat_n lat_max_us lat_p99_us wrk_ivcsw wrk_vcsw wrk_minflt wrk_offcpu_us pub_ivcsw pub_vcsw pub_minflt pub_offcpu_us\n");
 	for (uint64_t w = 0; w < W; w++) {
