@@ -87,6 +87,7 @@
 #define _SPAN_MS (30 * 86400000LL)
 #define _WARMUP_FRAC 0.05
 #define _POLL_NS 500
+#define _TARGET_NS 50000 /* the latency target: p99 within 50 us */
 
 enum variant { V_RING, V_TABLE, V_E2E, V_LAT, V_FLOOR, V_COUNT };
 static const char *const _vname[V_COUNT] = { "ring-copy", "table", "e2e",
@@ -186,6 +187,7 @@ static struct wrk_trace *_trace_of(struct ctl *ctl, const struct _layout *l,
 struct result {
 	double rate;	       /* events/s */
 	double p50, p99, p999; /* latency ns */
+	double over;	       /* share of samples over _TARGET_NS */
 	uint64_t samples;
 	uint64_t touched; /* profiles in the table at the end */
 	double bytes_per_user, slot_bytes;
@@ -774,6 +776,18 @@ static void _percentiles(struct ctl *ctl, unsigned P, struct result *res)
 	res->p50 = all[(uint64_t)(0.5 * (m - 1))];
 	res->p99 = all[(uint64_t)(0.99 * (m - 1))];
 	res->p999 = all[(uint64_t)(0.999 * (m - 1))];
+	/* The target's own terms: p99 <= 50 us is at most 1 % over it, and
+	 * unlike a p99 this share does not jump from us to ms when the
+	 * stalls pass 1 % of the samples. */
+	uint64_t lo = 0, hi = m;
+	while (lo < hi) {
+		uint64_t mid = (lo + hi) / 2;
+		if (all[mid] <= _TARGET_NS)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	res->over = (double)(m - lo) / (double)m;
 	free(all);
 }
 
@@ -1529,7 +1543,7 @@ int main(int argc, char **argv)
 	    huge);
 
 	double rate[V_COUNT][100], p50[100], p99[100], p999[100];
-	double f50[100], f99[100], f999[100];
+	double f50[100], f99[100], f999[100], over[100], fover[100];
 	struct result last[V_COUNT];
 	memset(last, 0, sizeof(last));
 	uint64_t samples = 0;
@@ -1550,12 +1564,14 @@ int main(int argc, char **argv)
 				p50[k] = res.p50;
 				p99[k] = res.p99;
 				p999[k] = res.p999;
+				over[k] = res.over;
 				samples += res.samples;
 			}
 			if (v == V_FLOOR) {
 				f50[k] = res.p50;
 				f99[k] = res.p99;
 				f999[k] = res.p999;
+				fover[k] = res.over;
 			}
 			if (o.verbose)
 				fprintf(stderr, "run %u %s: %.2fM/s%s\n", k,
@@ -1602,14 +1618,16 @@ int main(int argc, char **argv)
 	    "e2e: %.2fM events/s applied (ratio %.2f of ceiling %.2fM/s, %.2f of ring-copy)\n",
 	    e2e / 1e6, e2e / table, table / 1e6, e2e / ring);
 	printf(
-	    "latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->applied at %.2fM/s offered (%.2fM/s achieved, %llu samples)\n",
+	    "latency: p50 %.1f us, p99 %.1f us, p99.9 %.1f us publish->applied at %.2fM/s offered (%.2fM/s achieved, %llu samples, %.2f %% over %d us)\n",
 	    bench_median(p50, K) / 1e3, bench_median(p99, K) / 1e3,
 	    bench_median(p999, K) / 1e3, o.rate / 1e6,
-	    bench_median(rate[V_LAT], K) / 1e6, (unsigned long long)samples);
+	    bench_median(rate[V_LAT], K) / 1e6, (unsigned long long)samples,
+	    bench_median(over, K) * 100, _TARGET_NS / 1000);
 	printf(
-	    "latency floor: p50 %.1f us, p99 %.1f us, p99.9 %.1f us through a bare ring at the same pace (the machine's jitter; nothing applied)\n",
+	    "latency floor: p50 %.1f us, p99 %.1f us, p99.9 %.1f us through a bare ring at the same pace (the machine's jitter; nothing applied; %.2f %% over %d us)\n",
 	    bench_median(f50, K) / 1e3, bench_median(f99, K) / 1e3,
-	    bench_median(f999, K) / 1e3);
+	    bench_median(f999, K) / 1e3, bench_median(fover, K) * 100,
+	    _TARGET_NS / 1000);
 	printf(
 	    "memory: %.0f B/user of shm for profiles+index (capacity %llu, slot %.0f B, index entry %zu B); %llu users touched\n",
 	    last[V_E2E].bytes_per_user,
