@@ -392,17 +392,26 @@ static int _setup_region(struct reg *r, const char *name, const struct opts *o,
 
 /* Children ----------------------------------------------------------------- */
 
+/*
+ * Maps [p, p + len) for writing in this process: MADV_POPULATE_WRITE fills
+ * the kernel's page tables, and a touch of each page through this mapping
+ * its own (under a shadow-paging hypervisor the first user access to a
+ * page still traps to the host; and fork does not copy the page tables of
+ * a shared mapping). The touch adds 0 atomically: others may be writing
+ * the same pages (ctl's ready count).
+ */
+static void _touch(void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+	uintptr_t e = (uintptr_t)p + len;
+	(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+	for (; a < e; a += 4096)
+		__atomic_fetch_add((uint8_t *)a, 0, __ATOMIC_RELAXED);
+}
+
 static void _prefault(const struct reg *r, unsigned s)
 {
-	uint8_t *p = (uint8_t *)reg_shard(r, s);
-	size_t len = r->hdr->off.shard_stride;
-	(void)madvise(p, len, MADV_POPULATE_WRITE);
-	/* Touch each page through this mapping too (nothing runs on the
-	 * shard yet): MADV_POPULATE_WRITE fills the kernel's page tables,
-	 * but under a shadow-paging hypervisor the first user access to a
-	 * page still traps to the host. */
-	for (size_t i = 0; i < len; i += 4096)
-		ck_pr_store_8(&p[i], ck_pr_load_8(&p[i]));
+	_touch(reg_shard(r, s), r->hdr->off.shard_stride);
 }
 
 static bool _column_empty(const struct reg *r, unsigned s)
@@ -498,6 +507,11 @@ static void _consumer_child(const struct reg *r, unsigned s, enum variant v,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (o->prefault)
 		_prefault(r, s);
+	if (trace) /* its first writes are not page faults in the run */
+		_touch(trace,
+		    sizeof(*trace) +
+			(size_t)trace->sample_cap * sizeof(trace->samples[0]) +
+			(size_t)trace->gap_cap * sizeof(struct wrk_gap));
 	ck_pr_inc_32(&ctl->ready);
 	if (v == V_E2E || v == V_LAT) {
 		struct cfg c;
@@ -680,6 +694,20 @@ static void _publisher_child(const char *name, const struct workload *w,
 		fprintf(stderr, "penchant-bench: pen_open: %s\n", err);
 		ck_pr_store_32(&ctl->failed, 1);
 		_exit(1);
+	}
+	if (v == V_LAT || v == V_FLOOR) {
+		/* What the paced loop writes, mapped now: a page fault in the
+		 * run would delay its polls and publishes. */
+		size_t b = (size_t)me * ctl->lat_cap;
+		_touch(ctl->lat_ns + b, ctl->lat_cap * sizeof(uint32_t));
+		if (lay->lat_at) {
+			_touch((int64_t *)((char *)ctl + lay->lat_at) + b,
+			    ctl->lat_cap * sizeof(int64_t));
+			_touch((uint64_t *)((char *)ctl + lay->lat_idx) + b,
+			    ctl->lat_cap * sizeof(uint64_t));
+			_touch(_trace_of(ctl, lay, o->shards + me),
+			    lay->trace_stride);
+		}
 	}
 	ck_pr_inc_32(&ctl->ready);
 	while (!ck_pr_load_32(&ctl->go))
