@@ -1017,6 +1017,48 @@ static void _print_gaps(FILE *f, const char *who, const struct _side *d,
 }
 
 /*
+ * One publisher, one consumer: the consumer's progress counts the
+ * publisher's events, so its samples date each event's taking (within half
+ * a gap). A sample's latency then splits into the consumer's time off the
+ * CPU while the event waited (cum_off: its off-CPU time summed over its
+ * samples), its time on the CPU meanwhile (earlier events: the backlog),
+ * and the wait from the taking to the publisher's poll; in us, added to
+ * sum[0..2].
+ */
+static void _split(const struct wrk_trace *ct, uint64_t n,
+    const double *cum_off, const struct _tsample *x, double sum[3])
+{
+	uint64_t lo = 0, hi = n;
+	while (lo < hi) { /* the first sample that counts the event */
+		uint64_t mid = (lo + hi) / 2;
+		if (ct->samples[mid].count <= x->idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const int64_t done = x->at + x->lat;
+	int64_t taken = lo < n ? ct->samples[lo].at_ns : done;
+	if (taken > done)
+		taken = done;
+	uint64_t b = lo < n ? lo : n - 1, a = 0;
+	hi = b;
+	while (a < hi) { /* the first sample after the publish */
+		uint64_t mid = (a + hi) / 2;
+		if (ct->samples[mid].at_ns <= x->at)
+			a = mid + 1;
+		else
+			hi = mid;
+	}
+	double wait = taken > x->at ? (double)(taken - x->at) / 1e3 : 0.0;
+	double off = cum_off[b] - (a ? cum_off[a - 1] : 0.0);
+	if (off > wait) /* a sample's span reaches back before the publish */
+		off = wait;
+	sum[0] += off;
+	sum[1] += wait - off;
+	sum[2] += (double)(done - taken) / 1e3;
+}
+
+/*
  * After a paced run: per 1 ms window what was published and applied, the
  * backlog, the latency of the samples published in it and both loops'
  * switches, faults and off-CPU time, then every loop gap and every sample
@@ -1109,21 +1151,23 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 	double gaps_hit_ms = 0;
 	const struct wrk_gap *last_hit = NULL;
 	int64_t prev_at = 0;
-	/* One publisher, one consumer: the consumer's progress counts the
-	 * publisher's events, so its samples date each event's taking
-	 * (within half a gap), and a tail sample's latency splits into the
-	 * wait for the consumer and the wait for the publisher's poll. */
+	/* One publisher, one consumer: latencies split (_split). */
 	const struct wrk_trace *ct =
 	    S == 1 && P == 1 ? _trace_of(ctl, lay, 0) : NULL;
 	uint64_t ct_n = ct
 	    ? (ct->n_samples < ct->sample_cap ? ct->n_samples : ct->sample_cap)
 	    : 0;
-	double *late = malloc((m ? m : 1) * sizeof(*late)),
-	       *lat_tail = malloc((m ? m : 1) * sizeof(*lat_tail));
-	if (!late || !lat_tail) {
-		free(late);
-		free(lat_tail);
+	double *cum_off = malloc((ct_n ? ct_n : 1) * sizeof(*cum_off));
+	double t_split[3] = { 0 }, o_split[3] = { 0 }, t_sum = 0, o_sum = 0;
+	if (!cum_off)
 		goto out;
+	for (uint64_t j = 0; j < ct_n; j++) {
+		const struct wrk_sample *y = &ct->samples[j];
+		double d = j ? (double)((y->at_ns - y[-1].at_ns) -
+				   (y->cpu_ns - y[-1].cpu_ns)) /
+			1e3
+			     : 0.0;
+		cum_off[j] = (j ? cum_off[j - 1] : 0.0) + (d > 0 ? d : 0.0);
 	}
 	fprintf(f,
 	    "# T event_index at_us lat_us hour_phase worker_gap_end_to_publish_us taken_after_us (samples above p99; hour_phase: where in its event hour the event is, 0..1; taken_after_us: publish to the consumer's first sample that counts it, -1 unknown)\n");
@@ -1144,11 +1188,9 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 			}
 			if (lo < ct_n)
 				taken_at = ct->samples[lo].at_ns;
-			late[tail] = taken_at >= 0 && taken_at < done
-			    ? (double)(done - taken_at) / 1e3
-			    : 0.0;
+			_split(ct, ct_n, cum_off, x, t_split);
+			t_sum += x->lat / 1e3;
 		}
-		lat_tail[tail] = x->lat / 1e3;
 		tail++;
 		int64_t tm = _T0_MS +
 		    (int64_t)((double)x->idx / (double)wl->n *
@@ -1200,16 +1242,47 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 		    (double)tail
 		 : 0.0,
 	    tail ? 100.0 * (double)pub_gap / (double)tail : 0.0);
-	if (ct_n && tail) {
-		double lsum = 0, tsum = 0;
-		for (uint64_t i = 0; i < tail; i++)
-			lsum += late[i], tsum += lat_tail[i];
+	if (ct_n && tail)
 		printf(
-		    "  tail latency: mean %.1f us, of it %.1f us after the consumer took the record (the publisher's poll came late: the method's share)\n",
-		    tsum / (double)tail, lsum / (double)tail);
+		    "  tail latency: mean %.1f us = %.1f the consumer off the CPU while the event waited + %.1f on it (earlier events) + %.1f from its taking to the publisher's poll\n",
+		    t_sum / (double)tail, t_split[0] / (double)tail,
+		    t_split[1] / (double)tail, t_split[2] / (double)tail);
+	/* The samples over the target, not only the tail past p99: which
+	 * were behind a gap of the consumer (during one, or published within
+	 * 1 ms after one ended, while its backlog drains), which had the
+	 * publisher away before their poll, and which neither. */
+	uint64_t o_n = 0, o_wk = 0, o_pb = 0, o_none = 0;
+	for (uint64_t i = 0; i < m; i++) {
+		const struct _tsample *x = &sm[i];
+		if (x->lat <= _TARGET_NS)
+			continue;
+		const int64_t done = x->at + x->lat;
+		const struct wrk_gap *g = _gap_before(&wk, done);
+		const struct wrk_gap *h = _gap_before(&pb, done);
+		bool bw = g && x->at - (g->at_ns + g->len_ns) <= 1000000;
+		bool bp = h && h->at_ns + h->len_ns > x->at;
+		if (ct_n) {
+			_split(ct, ct_n, cum_off, x, o_split);
+			o_sum += x->lat / 1e3;
+		}
+		o_n++;
+		o_wk += bw;
+		o_pb += bp;
+		o_none += !bw && !bp;
 	}
-	free(late);
-	free(lat_tail);
+	printf(
+	    "  samples over %d us: %llu (%.2f %%): %.0f %% behind a consumer gap (during, or within 1 ms after), %.0f %% with a publisher gap before their poll, %.0f %% neither\n",
+	    _TARGET_NS / 1000, (unsigned long long)o_n,
+	    m ? 100.0 * (double)o_n / (double)m : 0.0,
+	    o_n ? 100.0 * (double)o_wk / (double)o_n : 0.0,
+	    o_n ? 100.0 * (double)o_pb / (double)o_n : 0.0,
+	    o_n ? 100.0 * (double)o_none / (double)o_n : 0.0);
+	if (ct_n && o_n)
+		printf(
+		    "  their latency: mean %.1f us = %.1f the consumer off the CPU + %.1f on it + %.1f to the poll\n",
+		    o_sum / (double)o_n, o_split[0] / (double)o_n,
+		    o_split[1] / (double)o_n, o_split[2] / (double)o_n);
+	free(cum_off);
 	printf(
 	    "  gaps behind the tail: %llu (%.2f ms): %llu preempted, %llu slept, %llu on the CPU\n",
 	    (unsigned long long)gaps_hit, gaps_hit_ms,
