@@ -1021,7 +1021,9 @@ static void _print_gaps(FILE *f, const char *who, const struct _side *d,
  * publisher's events, so its samples date each event's taking (within half
  * a gap). A sample's latency then splits into the consumer's time off the
  * CPU while the event waited (cum_off: its off-CPU time summed over its
- * samples), its time on the CPU meanwhile (earlier events: the backlog),
+ * samples), its time on the CPU meanwhile (earlier events: the backlog;
+ * or spinning idle while a publish call that waited for ring room had
+ * not yet committed the event: the stamp is taken before the call),
  * and the wait from the taking to the publisher's poll; in us, added to
  * sum[0..2].
  */
@@ -1244,7 +1246,7 @@ static void _trace_report(const struct opts *o, const struct workload *wl,
 	    tail ? 100.0 * (double)pub_gap / (double)tail : 0.0);
 	if (ct_n && tail)
 		printf(
-		    "  tail latency: mean %.1f us = %.1f the consumer off the CPU while the event waited + %.1f on it (earlier events) + %.1f from its taking to the publisher's poll\n",
+		    "  tail latency: mean %.1f us = %.1f the consumer off the CPU while the event waited + %.1f on it (the backlog, or idle before a waiting publish call committed it) + %.1f from its taking to the publisher's poll\n",
 		    t_sum / (double)tail, t_split[0] / (double)tail,
 		    t_split[1] / (double)tail, t_split[2] / (double)tail);
 	/* The samples over the target, not only the tail past p99: which
