@@ -5,17 +5,77 @@
 #include "workers/worker.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shm/ring.h"
 #include "shm/shard.h"
 
-static int64_t _now_us(void)
+static int64_t _clock_ns(clockid_t c)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t _now_us(void)
+{
+	return _clock_ns(CLOCK_MONOTONIC) / 1000;
+}
+
+size_t wrk_trace_size(uint32_t sample_cap, uint32_t gap_cap)
+{
+	return sizeof(struct wrk_trace) +
+	    (size_t)sample_cap * sizeof(struct wrk_sample) +
+	    (size_t)gap_cap * sizeof(struct wrk_gap);
+}
+
+struct wrk_trace *wrk_trace_init(void *mem, uint32_t sample_cap,
+    uint32_t gap_cap, int64_t gap_ns)
+{
+	struct wrk_trace *t = mem;
+	memset(t, 0, sizeof(*t));
+	t->gap_ns = gap_ns;
+	t->sample_cap = sample_cap;
+	t->gap_cap = gap_cap;
+	return t;
+}
+
+struct wrk_gap *wrk_trace_gaps(struct wrk_trace *t)
+{
+	return (struct wrk_gap *)(t->samples + t->sample_cap);
+}
+
+void wrk_trace_pass(struct wrk_trace *t, int64_t now_ns, uint64_t count,
+    unsigned taken)
+{
+	const int64_t gap = t->last_ns ? now_ns - t->last_ns : 0;
+	const bool is_gap = gap > t->gap_ns;
+	t->last_ns = now_ns;
+	/* Samples every half gap at most: a gap's deltas then cover little
+	 * more than the gap itself, for two syscalls per half gap. */
+	if (!is_gap && t->last.at_ns && now_ns - t->last.at_ns < t->gap_ns / 2)
+		return;
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
+	struct wrk_sample s = { now_ns, _clock_ns(CLOCK_THREAD_CPUTIME_ID),
+		count, (uint32_t)ru.ru_nivcsw, (uint32_t)ru.ru_nvcsw,
+		(uint32_t)ru.ru_minflt, 0 };
+	if (is_gap && t->last.at_ns) {
+		const struct wrk_sample *b = &t->last;
+		if (t->n_gaps < t->gap_cap)
+			wrk_trace_gaps(
+			    t)[t->n_gaps] = (struct wrk_gap){ now_ns - gap, gap,
+				(s.at_ns - b->at_ns) - (s.cpu_ns - b->cpu_ns),
+				s.nivcsw - b->nivcsw, s.nvcsw - b->nvcsw,
+				s.minflt - b->minflt, taken, count };
+		t->n_gaps++;
+	}
+	if (t->n_samples < t->sample_cap)
+		t->samples[t->n_samples] = s;
+	t->n_samples++;
+	t->last = s;
 }
 
 uint64_t wrk_spin_budget_us(const struct wrk_options *o, uint64_t busy_us)
@@ -64,9 +124,14 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 	int64_t idle_since = 0, swept = 0;
 	struct _spin sp = { .window_start = _now_us() };
 	sp.last = sp.window_start;
+	uint64_t taken = 0;
 	for (;;) {
 		unsigned n = shard_poll(r, s, o->batch);
-		int64_t now = _now_us();
+		int64_t now_ns = _clock_ns(CLOCK_MONOTONIC),
+			now = now_ns / 1000;
+		taken += n;
+		if (o->trace)
+			wrk_trace_pass(o->trace, now_ns, taken, n);
 		ck_pr_store_64((uint64_t *)&me->heartbeat_ms,
 		    (uint64_t)(now / 1000));
 		/* Retention: a tenth of the per-second budget every 100 ms,

@@ -8,8 +8,11 @@
 #define PENCHANT_WORKERS_WORKER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "shm/region.h"
+
+struct wrk_trace;
 
 struct wrk_options {
 	unsigned batch;	       /* records taken from one ring at a time */
@@ -18,6 +21,8 @@ struct wrk_options {
 	/* Work-proportional spin (0, 0: idle_spin_us only). */
 	double idle_spin_share;	   /* of the last window's busy time */
 	unsigned idle_spin_max_us; /* extra spin of one idle period, at most */
+	/* NULL, or the loop's trace (see wrk_trace_pass; benchmarks). */
+	struct wrk_trace *trace;
 };
 
 /*
@@ -39,6 +44,63 @@ uint64_t wrk_spin_budget_us(const struct wrk_options *o, uint64_t busy_us);
 
 /* How long one idle period may spin with budget_us left. */
 uint64_t wrk_spin_limit_us(const struct wrk_options *o, uint64_t budget_us);
+
+/*
+ * A loop's trace, for benchmarks (penchant-bench --trace) that must tell a
+ * worker that was descheduled from one that was slow. The loop calls
+ * wrk_trace_pass() once a pass with the pass's end time and its progress
+ * so far. The trace keeps a sample (the thread's CPU time and getrusage
+ * counts: involuntary and voluntary context switches, minor faults) at
+ * most every gap_ns / 2, and records each pass that ended more than gap_ns
+ * after the one before as a gap, with what changed since the sample
+ * before it: a gap whose time went mostly off the CPU with an involuntary
+ * switch was a preemption, one with a voluntary switch a sleep, one spent
+ * on the CPU a slow pass. Arrays full: counted, not stored.
+ *
+ * Memory: one block of wrk_trace_size() bytes that the caller provides
+ * (a benchmark's anonymous shared map, so the parent reads what its
+ * children wrote after they exit); the tracing thread is its only writer.
+ * Not on a production path: a sample costs two syscalls.
+ */
+struct wrk_sample {
+	int64_t at_ns;	/* CLOCK_MONOTONIC */
+	int64_t cpu_ns; /* CLOCK_THREAD_CPUTIME_ID */
+	uint64_t count; /* the caller's progress at at_ns */
+	uint32_t nivcsw, nvcsw, minflt, pad;
+};
+
+struct wrk_gap {
+	int64_t at_ns;	    /* end of the pass before */
+	int64_t len_ns;	    /* to the end of this pass */
+	int64_t off_cpu_ns; /* wall minus CPU time since the sample before */
+	uint32_t nivcsw, nvcsw, minflt; /* since the sample before */
+	uint32_t taken;			/* this pass's progress */
+	uint64_t count;			/* the progress at its end */
+};
+
+struct wrk_trace {
+	int64_t gap_ns;		      /* set by the caller */
+	uint32_t sample_cap, gap_cap; /* set by the caller */
+	uint64_t n_samples, n_gaps;   /* may pass the caps */
+	int64_t last_ns;	      /* the previous pass's end */
+	struct wrk_sample last;	      /* the latest sample */
+	struct wrk_sample samples[];  /* then gap_cap struct wrk_gap */
+};
+
+/* Bytes of a trace with room for the given samples and gaps. */
+size_t wrk_trace_size(uint32_t sample_cap, uint32_t gap_cap);
+
+/* Lays a trace out in mem (wrk_trace_size bytes). */
+struct wrk_trace *wrk_trace_init(void *mem, uint32_t sample_cap,
+    uint32_t gap_cap, int64_t gap_ns);
+
+/* The recorded gaps (min(n_gaps, gap_cap) of them). */
+struct wrk_gap *wrk_trace_gaps(struct wrk_trace *t);
+
+/* Once a pass, by the tracing thread: now_ns its end, count its progress
+ * so far, taken the part of it this pass made. */
+void wrk_trace_pass(struct wrk_trace *t, int64_t now_ns, uint64_t count,
+    unsigned taken);
 
 /*
  * Worker process body: recover, then poll until the region is DRAINING and
