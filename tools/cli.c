@@ -158,7 +158,9 @@ int cli_lines(FILE *f,
 
 bool cli_help(int argc, char **argv, const char *text)
 {
-	for (int i = 1; i < argc; i++)
+	/* After "--" every word is an operand: `erase -- --help` names the
+	 * user "--help", it does not ask for help. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(text, stdout);
 			return true;

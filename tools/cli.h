@@ -61,7 +61,8 @@ int cli_f64(const char *s, double lo, double hi, double *out);
 int cli_lines(FILE *f,
     int (*line)(char *text, size_t len, size_t lineno, void *ctx), void *ctx);
 
-/* True (after printing text to stdout) when argv[1..] has --help or -h. */
+/* True (after printing text to stdout) when argv[1..] has --help or -h
+ * before any "--". */
 bool cli_help(int argc, char **argv, const char *text);
 
 /* The subcommands, one file each (tools/NAME.c; catalog: catalog_cmd.c). */

@@ -276,6 +276,19 @@ static void _cli_numbers(struct hx *h)
 			 no_name),
 	    2);
 	CHECK(_has(err, "--instance needs a name"));
+	/* after "--" a user named --help or -h is a user, not a help request */
+	static const char *const help_user[][2] = { { "profile", "--help" },
+		{ "profile", "-h" }, { "export", "--help" },
+		{ "consent", "-h" } };
+	for (unsigned i = 0; i < sizeof(help_user) / sizeof(help_user[0]);
+	     i++) {
+		int rc = hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+		    help_user[i][0], "--", help_user[i][1], NULL);
+		CHECK(rc == (i < 2 ? 4 : 0));
+		CHECK(!strstr(out, "usage:"));
+		if (i < 2)
+			CHECK(_has(err, "no profile for user '-"));
+	}
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "catalog", "load", "--help", NULL),
 	    0);
