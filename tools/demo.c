@@ -220,11 +220,14 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 			    a);
 			return CLI_USAGE;
 		}
-		if (i + 1 >= argc || cli_u64(argv[++i], lo, 100000000, &v)) {
+		/* The value is the next word; a flag that ends the line has
+		 * none (and its own name is not the value it lacks). */
+		const char *val = i + 1 < argc ? argv[++i] : NULL;
+		if (!val || cli_u64(val, lo, 100000000, &v)) {
 			fprintf(stderr,
 			    "penchant demo: %s needs a whole number from %llu to 100000000%s%s%s\n",
-			    a, lo, i < argc ? " (not '" : "",
-			    i < argc ? argv[i] : "", i < argc ? "')" : "");
+			    a, lo, val ? " (not '" : "", val ? val : "",
+			    val ? "')" : "");
 			return CLI_USAGE;
 		}
 		*to = (unsigned)v;

@@ -276,6 +276,12 @@ static void _cli_numbers(struct hx *h)
 			 no_name),
 	    2);
 	CHECK(_has(err, "--instance needs a name"));
+	/* a flag that ends the line lacks its value; its name is not it */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "demo", "--serve", NULL),
+	    2);
+	CHECK(_has(err, "--serve needs a whole number"));
+	CHECK(!strstr(err, "(not '--serve')"));
 	/* after "--" a user named --help or -h is a user, not a help request */
 	static const char *const help_user[][2] = { { "profile", "--help" },
 		{ "profile", "-h" }, { "export", "--help" },
