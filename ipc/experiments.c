@@ -161,6 +161,10 @@ static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 		return rc;
 	if (w > FLT_MAX) /* it would be stored as infinity */
 		return _fail(l, "weight", "too large (weights are relative)");
+	/* Stored as 0 it would be refused as "needs a weight > 0", which
+	 * the number written is. */
+	if (w > 0 && (float)w == 0.0f)
+		return _fail(l, "weight", "too small (weights are relative)");
 	v->strategy = (uint8_t)s;
 	v->diversifier = (uint8_t)(dv + 1);
 	v->dpp_theta = (float)th;

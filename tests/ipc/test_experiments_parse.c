@@ -67,6 +67,11 @@ int main(void)
 		"\"strategy\":\"profile\",\"weight\":1e39},"
 		"{\"name\":\"b\",\"strategy\":\"context\"}]}",
 	    "line 1: weight", "too large");
+	/* and one below a float's least is too small, not "not > 0" */
+	refused("{\"name\":\"g1\",\"variants\":[{\"name\":\"a\","
+		"\"strategy\":\"profile\",\"weight\":1e-300},"
+		"{\"name\":\"b\",\"strategy\":\"context\"}]}",
+	    "line 1: weight", "too small");
 	/* a check of the whole definition names the experiment once */
 	refused("{\"name\":\"g1\",\"variants\":[{\"name\":\"a\","
 		"\"strategy\":\"profile\"},{\"name\":\"a\",\"strategy\":"
