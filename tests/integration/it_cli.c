@@ -276,6 +276,15 @@ static void _cli_numbers(struct hx *h)
 			 no_name),
 	    2);
 	CHECK(_has(err, "--instance needs a name"));
+	/* stdin that is a directory is named as one, exit 2 (as catalog) */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s --instance=%s send < /", h->penchant,
+	    h->instance);
+	const char *dir_in[] = { "/bin/sh", "-c", cmd, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 dir_in),
+	    2);
+	CHECK(_has(err, "penchant send: cannot open -: Is a directory"));
 	/* a flag that ends the line lacks its value; its name is not it */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "demo", "--serve", NULL),
