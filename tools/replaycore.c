@@ -169,12 +169,20 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 {
 	struct lr_options *rd = &o->rd;
 	unsigned long long u;
-	if (!strcmp(name, "--catalog"))
-		o->catalog = v;
-	else if (!strcmp(name, "--catalog-csv"))
-		o->catalog_csv = v;
-	else if (!strcmp(name, "--tags-csv"))
-		o->tags_csv = v;
+	/* One file per input kind: a second --catalog would replace the
+	 * first, whose entities would then be missing without a word. */
+	const char **file = !strcmp(name, "--catalog") ? &o->catalog
+	    : !strcmp(name, "--catalog-csv")	       ? &o->catalog_csv
+	    : !strcmp(name, "--tags-csv")	       ? &o->tags_csv
+						       : NULL;
+	if (file && *file) {
+		fprintf(stderr,
+		    "%s: %s given twice ('%s' and '%s'): one file each; join them first (cat A B > C) (see --help)\n",
+		    o->prog, name, *file, v);
+		return CLI_USAGE;
+	}
+	if (file)
+		*file = v;
 	else if (!strcmp(name, "--type"))
 		rd->type = v;
 	else if (!strcmp(name, "--type-map"))

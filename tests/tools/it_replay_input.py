@@ -120,6 +120,18 @@ def part_same_pipe(pen, d):
     check(r.returncode == 2 and b"are one pipe or stream" in r.stderr,
           "one pipe as log and catalog by /dev/fd refused",
           r.stderr.decode())
+    # a catalog flag given twice would drop the first file: refused
+    cat = os.path.join(d, "cat.jsonl")
+    with open(cat, "w") as f:
+        f.write('{"id":"e1","category":"music"}\n')
+    for cmd in ("replay", "eval"):
+        for flag in ("--catalog", "--catalog-csv", "--tags-csv"):
+            r = run(pen, [cmd, log, "--csv", flag, cat, flag + "=" + log])
+            err = r.stderr.decode()
+            check(r.returncode == 2 and
+                  "%s given twice ('%s' and '%s')" % (flag, cat, log) in err,
+                  "%s: %s twice refused (exit %d)"
+                  % (cmd, flag, r.returncode), err)
     # a regular file is opened twice: a log that is its own catalog
     r = run(pen, ["replay", log, "--csv", "--catalog-csv", log,
                   "--catalog-map", "id=entity_id", "--summary"],
