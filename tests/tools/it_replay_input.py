@@ -132,6 +132,21 @@ def part_same_pipe(pen, d):
                   "%s given twice ('%s' and '%s')" % (flag, cat, log) in err,
                   "%s: %s twice refused (exit %d)"
                   % (cmd, flag, r.returncode), err)
+    # an output that is an input would replace it: refused, untouched
+    with open(log, "rb") as f:
+        before = f.read()
+    for args, what in (
+            (["replay", log, "--csv", "--out", log], "it is the log"),
+            (["replay", log, "--csv", "--features", log], "it is the log"),
+            (["eval", log, "--csv", "--catalog", cat, "--out", cat],
+             "it is --catalog's file")):
+        r = run(pen, args)
+        err = r.stderr.decode()
+        with open(log, "rb") as f:
+            same = f.read() == before
+        check(r.returncode == 2 and what in err and same,
+              "%s %s: an input as output refused (exit %d)"
+              % (args[0], args[-2], r.returncode), err)
     # a regular file is opened twice: a log that is its own catalog
     r = run(pen, ["replay", log, "--csv", "--catalog-csv", log,
                   "--catalog-map", "id=entity_id", "--summary"],
