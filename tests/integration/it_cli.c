@@ -276,6 +276,18 @@ static void _cli_numbers(struct hx *h)
 			 no_name),
 	    2);
 	CHECK(_has(err, "--instance needs a name"));
+	/* the top-level usage names every flag README's synopsis has */
+	const char *top[] = { h->penchant, "--help", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), top),
+	    0);
+	static const char *const synopsis[] = {
+		"demo [--users N] [--events N] [--serve N]",
+		"segments [--json] [--refresh [--wait S]] [--user USER]... | [--export FILE]",
+		"erase USER [--json]",
+		"consent USER [--personalization yes|no] [--analytics yes|no] [--json]"
+	};
+	for (unsigned i = 0; i < sizeof(synopsis) / sizeof(synopsis[0]); i++)
+		CHECK(_has(out, synopsis[i]));
 	/* stdin that is a directory is named as one, exit 2 (as catalog) */
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "%s --instance=%s send < /", h->penchant,
