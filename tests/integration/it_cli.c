@@ -257,6 +257,7 @@ static void _cli_numbers(struct hx *h)
 		{ "segments", "--refresh", "--wait", "0x1", "0 to 86400" },
 		{ "segments", "--export", "", NULL, "needs a file" },
 		{ "segments", "--user", "u", "--export", "needs a value" },
+		{ "segments", "--wait", "5", NULL, "--wait is for --refresh" },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err,
@@ -269,6 +270,11 @@ static void _cli_numbers(struct hx *h)
 			 "segments", "--user", "u", "--export", "f.csv", NULL),
 	    2);
 	CHECK(_has(err, "one or the other"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--export", "a.csv", "--export", "b.csv",
+			 NULL),
+	    2);
+	CHECK(_has(err, "--export given twice ('a.csv' and 'b.csv')"));
 	/* a missing instance name is not the next option */
 	const char *no_name[] = { h->penchant, "--instance", "--json", "status",
 		NULL };
