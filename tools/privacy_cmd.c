@@ -199,6 +199,14 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 				return CLI_USAGE;
 			unsigned bit = a[2] == 'p' ? PEN_PURPOSE_PERSONALIZATION
 						   : PEN_PURPOSE_ANALYTICS;
+			/* "--analytics yes --analytics no" would record
+			 * the last decision alone, in the audit trail too */
+			if (purposes & bit) {
+				fprintf(stderr,
+				    "penchant consent: %s given twice: one decision per purpose\n",
+				    a);
+				return CLI_USAGE;
+			}
 			purposes |= bit;
 			granted = v ? granted | bit : granted & ~bit;
 		} else if (a[0] == '-' && a[1]) {

@@ -275,6 +275,12 @@ static void _cli_numbers(struct hx *h)
 			 NULL),
 	    2);
 	CHECK(_has(err, "--export given twice ('a.csv' and 'b.csv')"));
+	/* one decision per purpose: the last alone would be recorded */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "consent", "u", "--analytics", "yes", "--analytics",
+			 "no", NULL),
+	    2);
+	CHECK(_has(err, "--analytics given twice"));
 	/* a missing instance name is not the next option */
 	const char *no_name[] = { h->penchant, "--instance", "--json", "status",
 		NULL };
