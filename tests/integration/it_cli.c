@@ -275,6 +275,22 @@ static void _cli_numbers(struct hx *h)
 			 NULL),
 	    2);
 	CHECK(_has(err, "--export given twice ('a.csv' and 'b.csv')"));
+	/* catalog names what is wrong before its usage */
+	static const char *const cat_bad[][4] = {
+		{ "load", "a.jsonl", "b.jsonl",
+		    "load takes one FILE; extra 'b.jsonl'" },
+		{ "lod", "a.jsonl", NULL, "unknown subcommand 'lod'" },
+		{ "load", NULL, NULL, "load needs a FILE" },
+		{ NULL, NULL, NULL, "which subcommand?" },
+	};
+	for (unsigned i = 0; i < sizeof(cat_bad) / sizeof(cat_bad[0]); i++) {
+		CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err,
+				 sizeof(err), "catalog", cat_bad[i][0],
+				 cat_bad[i][1], cat_bad[i][2], NULL),
+		    2);
+		CHECK(_has(err, cat_bad[i][3]));
+		CHECK(_has(err, "usage: penchant catalog load FILE"));
+	}
 	/* one decision per purpose: the last alone would be recorded */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "consent", "u", "--analytics", "yes", "--analytics",
