@@ -147,6 +147,18 @@ def part_same_pipe(pen, d):
         check(r.returncode == 2 and what in err and same,
               "%s %s: an input as output refused (exit %d)"
               % (args[0], args[-2], r.returncode), err)
+    # two outputs on stdout would interleave: refused, naming both
+    for args, what in (
+            (["--out", "-", "--summary"], "--out - and --summary"),
+            (["--out=-", "--segments", "-"], "--out - and --segments -"),
+            (["--features", "-", "--summary"],
+             "--features - and --summary")):
+        r = run(pen, ["replay", log, "--csv"] + args)
+        err = r.stderr.decode()
+        check(r.returncode == 2 and what + " both write to standard output"
+              in err and not r.stdout,
+              "replay %s: two outputs on stdout refused (exit %d)"
+              % (" ".join(args), r.returncode), err)
     # a regular file is opened twice: a log that is its own catalog
     r = run(pen, ["replay", log, "--csv", "--catalog-csv", log,
                   "--catalog-map", "id=entity_id", "--summary"],
