@@ -44,19 +44,24 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 {
 	*o = (struct _opts){ .json = c->json, .wait_s = 60 };
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v = NULL;
+		int m;
 		if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (!strcmp(a, "--refresh")) {
 			o->refresh = true;
-		} else if (!strcmp(a, "--wait") || !strcmp(a, "--user") ||
-		    !strcmp(a, "--export")) {
-			if (i + 1 >= argc) {
+		} else if ((m = cli_value(argc, argv, &i, "--wait", &v)) ||
+		    (m = cli_value(argc, argv, &i, "--user", &v)) ||
+		    (m = cli_value(argc, argv, &i, "--export", &v))) {
+			/* the canonical name: "--wait=5" is --wait */
+			a = a[2] == 'w'	  ? "--wait"
+			    : a[2] == 'u' ? "--user"
+					  : "--export";
+			if (m < 0) {
 				fprintf(stderr,
 				    "penchant segments: %s needs a value\n", a);
 				return CLI_USAGE;
 			}
-			const char *v = argv[++i];
 			if (a[2] == 'e') {
 				/* a second one would replace the first,
 				 * which would never be written */

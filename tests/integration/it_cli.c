@@ -291,6 +291,20 @@ static void _cli_numbers(struct hx *h)
 		CHECK(_has(err, cat_bad[i][3]));
 		CHECK(_has(err, "usage: penchant catalog load FILE"));
 	}
+	/* "--flag=value", as replay and the settings take it */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "demo", "--users=0", NULL),
+	    2);
+	CHECK(_has(err,
+	    "--users needs a whole number from 1 to 100000000 (not '0')"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--wait=5", NULL),
+	    2);
+	CHECK(_has(err, "--wait is for --refresh"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "consent", "eq-user", "--analytics=no", NULL),
+	    0);
+	CHECK(_has(out, "analytics no (withdrawn)"));
 	/* one decision per purpose: the last alone would be recorded */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "consent", "u", "--analytics", "yes", "--analytics",
