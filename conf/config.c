@@ -305,6 +305,7 @@ static const char *const _cfg_rules[] = {
 	"acceptor_slots < producer_slots: libpenchant clients need at least one producer slot",
 	"kl_release <= kl_threshold: drift must clear below where it is flagged",
 	"segments_k_min <= segments_k_max: a range to choose k in",
+	"no listen address twice: the same port on the same address (or a wildcard address of its family) is in at most one entry of tcp_listen, forward_listen, http_listen and rank_listen together, and of udp_listen; a second one cannot be bound, and its process would restart forever",
 };
 /* clang-format on */
 #define CFG_RULE_COUNT (sizeof(_cfg_rules) / sizeof(_cfg_rules[0]))
@@ -994,6 +995,72 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err,
 	return _cfg_set_desc(c, d, value, err, errlen);
 }
 
+/* Whether a and b are one port on addresses that overlap: the same, or
+ * either the wildcard of their family. */
+static bool _cfg_addr_overlap(const struct cfg_addr *a,
+    const struct cfg_addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss,
+					 *y = (const void *)&b->ss;
+		return x->sin_port == y->sin_port &&
+		    (x->sin_addr.s_addr == y->sin_addr.s_addr ||
+			x->sin_addr.s_addr == htonl(INADDR_ANY) ||
+			y->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	const struct sockaddr_in6 *x = (const void *)&a->ss,
+				  *y = (const void *)&b->ss;
+	return x->sin6_port == y->sin6_port &&
+	    (IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr) ||
+		IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) ||
+		IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
+}
+
+/*
+ * The listen rule of _cfg_rules[]: an address given twice, in one TCP
+ * setting or two (or twice in udp_listen), passes every setting's own
+ * check, but the second bind fails, and the process that holds them
+ * exits and is restarted forever (the rank API server never serves).
+ */
+static int _cfg_listen_clash(const struct cfg *c, char *err, size_t errlen)
+{
+	const struct {
+		const char *name, *list;
+		bool udp;
+	} set[] = {
+		{ "tcp_listen", c->tcp_listen, false },
+		{ "forward_listen", c->forward_listen, false },
+		{ "http_listen", c->http_listen, false },
+		{ "rank_listen", c->rank_listen, false },
+		{ "udp_listen", c->udp_listen, true },
+	};
+	enum { NSET = sizeof(set) / sizeof(set[0]) };
+	struct cfg_addr a[NSET][CFG_LISTEN_MAX];
+	unsigned n[NSET];
+	for (unsigned i = 0; i < NSET; i++)
+		if (cfg_listen_parse(set[i].list, a[i], CFG_LISTEN_MAX, &n[i],
+			NULL, 0))
+			n[i] = 0; /* the setting's own check said why */
+	for (unsigned i = 0; i < NSET; i++)
+		for (unsigned k = 0; k < n[i]; k++)
+			for (unsigned j = i; j < NSET; j++) {
+				if (set[i].udp != set[j].udp)
+					continue;
+				for (unsigned l = i == j ? k + 1 : 0; l < n[j];
+				     l++)
+					if (_cfg_addr_overlap(&a[i][k],
+						&a[j][l]))
+						return _cfg_msg(err, errlen,
+						    -EINVAL,
+						    "%s '%s' and %s '%s' are one listen address: a port can be bound once (give each setting its own port)",
+						    set[i].name, a[i][k].text,
+						    set[j].name, a[j][l].text);
+			}
+	return 0;
+}
+
 int cfg_check(const struct cfg *c, char *err, size_t errlen)
 {
 	char why[256], text[CFG_STATE_DIR_MAX + 16], q[4 * CFG_QUOTE_MAX + 8];
@@ -1030,7 +1097,7 @@ int cfg_check(const struct cfg *c, char *err, size_t errlen)
 		return _cfg_msg(err, errlen, -EINVAL,
 		    "kl_release (%g) must be at most kl_threshold (%g): drift must clear below where it is flagged",
 		    c->learn.kl_release, c->learn.kl_threshold);
-	return 0;
+	return _cfg_listen_clash(c, err, errlen);
 }
 
 int cfg_sensitive_parse(const char *list, uint32_t *ids, unsigned cap,

@@ -161,6 +161,10 @@ static int _variant(const struct _line *l, size_t obj, struct exp_variant *v)
 		return rc;
 	if (w > FLT_MAX) /* it would be stored as infinity */
 		return _fail(l, "weight", "too large (weights are relative)");
+	/* Stored as 0 it would be refused as "needs a weight > 0", which
+	 * the number written is. */
+	if (w > 0 && (float)w == 0.0f)
+		return _fail(l, "weight", "too small (weights are relative)");
 	v->strategy = (uint8_t)s;
 	v->diversifier = (uint8_t)(dv + 1);
 	v->dpp_theta = (float)th;
@@ -228,13 +232,21 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 	struct json_work w;
 	json_work_init(&w, toks, _TOKS, scratch, sizeof(scratch));
 	unsigned n = 0, no = 0, lines[EXP_MAX];
-	for (size_t at = 0; at < len;) {
-		const char *nl = memchr(text + at, '\n', len - at);
-		size_t ll = nl ? (size_t)(nl - (text + at)) : len - at;
+	/* Lines as the CLI's other readers split them (cli_lines: catalog
+	 * load, send, replay): a UTF-8 byte order mark first is skipped,
+	 * and a line ends at LF, CRLF or a lone CR. A file saved by an
+	 * editor that writes either would otherwise be "not JSON". */
+	size_t at = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+	while (at < len) {
 		const char *line = text + at;
+		size_t ll = 0;
+		while (at + ll < len && line[ll] != '\n' && line[ll] != '\r')
+			ll++;
 		at += ll + 1;
+		if (at < len && line[ll] == '\r' && line[ll + 1] == '\n')
+			at++;
 		no++;
-		while (ll && (line[ll - 1] == '\r' || line[ll - 1] == ' '))
+		while (ll && line[ll - 1] == ' ')
 			ll--;
 		if (!ll)
 			continue;

@@ -11,8 +11,9 @@
 #include "engine/experiment.h"
 
 /*
- * Parses every non-blank line of text (len bytes, not NUL-terminated)
- * into defs (room for EXP_MAX), each checked with exp_check. Returns the
+ * Parses every non-blank line of text (len bytes, not NUL-terminated;
+ * lines end LF, CRLF or a lone CR, a UTF-8 byte order mark first is
+ * skipped) into defs (room for EXP_MAX), each checked with exp_check. Returns the
  * number of definitions, or -EINVAL / -ENOSPC with a message naming the
  * line and the field.
  */

@@ -117,6 +117,7 @@ static int _parse(int argc, char **argv, bool show, struct _opts *o)
 {
 	static const char *const flags[] = { "--state-dir", "--action",
 		"--subject", "--last" };
+	bool seen[4] = { false };
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			o->json = true;
@@ -138,6 +139,16 @@ static int _parse(int argc, char **argv, bool show, struct _opts *o)
 			    argv[i]);
 			return CLI_USAGE;
 		}
+		/* A filter given twice would keep the last alone ("--action
+		 * erase --action export" shows no erase): not what was
+		 * meant, whichever was. */
+		if (seen[k]) {
+			fprintf(stderr,
+			    "penchant audit: %s given twice: one value (see penchant audit --help)\n",
+			    flags[k]);
+			return CLI_USAGE;
+		}
+		seen[k] = true;
 		if (k == 0)
 			o->state_dir = v;
 		else if (!_show_opt(flags[k], v, o))

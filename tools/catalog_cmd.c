@@ -201,7 +201,23 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	    "loaded, 1 some lines rejected, 3 instance unreachable.\n";
 	if (cli_help(argc, argv, help)) /* "catalog load --help" too */
 		return CLI_OK;
-	if (argc != 3 || strcmp(argv[1], "load")) {
+	/* Say what is wrong before the usage: a bare usage after "catalog
+	 * load a b" left the reader to find the extra word. */
+	const char *why = NULL, *word = NULL;
+	if (argc < 2)
+		why = "which subcommand? (load FILE)";
+	else if (strcmp(argv[1], "load"))
+		why = "unknown subcommand", word = argv[1];
+	else if (argc < 3)
+		why = "load needs a FILE ('-' for stdin)";
+	else if (argc > 3)
+		why = "load takes one FILE; extra", word = argv[3];
+	if (why) {
+		if (word)
+			fprintf(stderr, "penchant catalog: %s '%s'\n", why,
+			    word);
+		else
+			fprintf(stderr, "penchant catalog: %s\n", why);
 		fputs(help, stderr);
 		return CLI_USAGE;
 	}

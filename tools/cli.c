@@ -86,6 +86,23 @@ int cli_user_check(const char *cmd, pen_t *p, const char *user)
 	return CLI_USAGE;
 }
 
+int cli_value(int argc, char **argv, int *i, const char *name, const char **v)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n))
+		return 0;
+	if (argv[*i][n] == '=') {
+		*v = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*v = argv[++*i];
+	return 1;
+}
+
 int cli_u64(const char *s, unsigned long long lo, unsigned long long hi,
     unsigned long long *out)
 {
@@ -158,7 +175,9 @@ int cli_lines(FILE *f,
 
 bool cli_help(int argc, char **argv, const char *text)
 {
-	for (int i = 1; i < argc; i++)
+	/* After "--" every word is an operand: `erase -- --help` names the
+	 * user "--help", it does not ask for help. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(text, stdout);
 			return true;

@@ -42,6 +42,13 @@ FILE *cli_fopen_in(const char *what, const char *path);
  */
 int cli_user_check(const char *cmd, pen_t *p, const char *user);
 
+/*
+ * A flag with a value at argv[*i]: "NAME VALUE" (the next word, *i moved
+ * past it) or "NAME=VALUE", as replay and the settings take them. 1 with
+ * *v set, 0 when argv[*i] is not NAME, -1 when the value is missing.
+ */
+int cli_value(int argc, char **argv, int *i, const char *name, const char **v);
+
 /* A decimal integer in [lo, hi]: digits only (no sign, blank, or 0x: a
  * person's number). 0, or -EINVAL. */
 int cli_u64(const char *s, unsigned long long lo, unsigned long long hi,
@@ -61,7 +68,8 @@ int cli_f64(const char *s, double lo, double hi, double *out);
 int cli_lines(FILE *f,
     int (*line)(char *text, size_t len, size_t lineno, void *ctx), void *ctx);
 
-/* True (after printing text to stdout) when argv[1..] has --help or -h. */
+/* True (after printing text to stdout) when argv[1..] has --help or -h
+ * before any "--". */
 bool cli_help(int argc, char **argv, const char *text);
 
 /* The subcommands, one file each (tools/NAME.c; catalog: catalog_cmd.c). */

@@ -208,23 +208,29 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 			    "Loads a demo catalog and publishes N synthetic events (default 200000)\nof N users (default 1000) spread over the last 30 days of event time;\nthen starts the experiment demo-personalization (the caller's order\nagainst ranking by the profile) and serves N rankings (default 3 per\nuser; 0: none, and no experiment), with impressions and clicks.\n");
 			return CLI_OK;
 		}
-		const char *a = argv[i];
-		unsigned *to = !strcmp(a, "--users") ? &users
-		    : !strcmp(a, "--events")	     ? &events
-		    : !strcmp(a, "--serve")	     ? &serve
-						     : NULL;
-		unsigned long long lo = to == &serve ? 0 : 1, v;
-		if (!to) {
+		static const char *const names[] = { "--users", "--events",
+			"--serve" };
+		unsigned *dst[] = { &users, &events, &serve };
+		const char *a = argv[i], *val = NULL;
+		unsigned *to = NULL;
+		int m = 0;
+		for (unsigned k = 0; !m && k < 3; k++)
+			if ((m = cli_value(argc, argv, &i, names[k], &val)))
+				a = names[k], to = dst[k];
+		if (!m) {
 			fprintf(stderr,
 			    "penchant demo: unknown option '%s' (see --help)\n",
 			    a);
 			return CLI_USAGE;
 		}
-		if (i + 1 >= argc || cli_u64(argv[++i], lo, 100000000, &v)) {
+		/* A flag that ends the line has no value (and its own name
+		 * is not the value it lacks). */
+		unsigned long long lo = to == &serve ? 0 : 1, v;
+		if (m < 0 || cli_u64(val, lo, 100000000, &v)) {
 			fprintf(stderr,
 			    "penchant demo: %s needs a whole number from %llu to 100000000%s%s%s\n",
-			    a, lo, i < argc ? " (not '" : "",
-			    i < argc ? argv[i] : "", i < argc ? "')" : "");
+			    a, lo, m > 0 ? " (not '" : "", m > 0 ? val : "",
+			    m > 0 ? "')" : "");
 			return CLI_USAGE;
 		}
 		*to = (unsigned)v;

@@ -1321,6 +1321,31 @@ static void _bad_time(const struct _rd *r, size_t line, struct evt_str v,
 	_reject(r, line, EVT_R_BAD_TIME, msg);
 }
 
+/*
+ * What is wrong with the id of a bad_id, for the line's message: the
+ * reason and field alone ("bad_id: user_id") do not say that a Latin-1
+ * log read as UTF-8 is the cause, which --encoding cures (the catalog's
+ * columns say "not UTF-8 text" already). "" for other reasons.
+ */
+static const char *_bad_id_why(const struct lr_options *o,
+    const struct evt_input *in, enum evt_reason why, const char *field)
+{
+	if (why != EVT_R_BAD_ID || !field)
+		return "";
+	struct evt_str s = !strcmp(field, "user_id") ? in->user_id
+	    : !strcmp(field, "entity_id")	     ? in->entity_id
+						     : in->session_id;
+	bool high = false, ctl = false;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		high |= c >= 0x80;
+		ctl |= c < 0x20 || c == 0x7f;
+	}
+	if (high && !ctl && o->encoding == LR_ENC_UTF8)
+		return ": not UTF-8 text (or holds a control byte); a Latin-1 or Windows-1252 log needs --encoding";
+	return ": not UTF-8 text (or holds a control byte)";
+}
+
 static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
 {
 	struct lr_log *log = r->log;
@@ -1348,8 +1373,9 @@ static int _take(const struct _rd *r, const struct evt_input *in0, size_t line)
 	}
 	if (why != EVT_OK) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "%s%s%s", evt_reason_name(why),
-		    field ? ": " : "", field ? field : "");
+		snprintf(msg, sizeof(msg), "%s%s%s%s", evt_reason_name(why),
+		    field ? ": " : "", field ? field : "",
+		    _bad_id_why(r->o, in, why, field));
 		_reject(r, line, why, msg);
 		return 0;
 	}

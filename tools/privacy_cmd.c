@@ -175,7 +175,8 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	unsigned purposes = 0, granted = 0;
 	bool opts = true; /* "--" ends them: an id may start with '-' */
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *val = NULL;
+		int m;
 		if (!opts) {
 			if (user) {
 				fprintf(stderr,
@@ -187,18 +188,29 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 			opts = false;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
-		} else if (!strcmp(a, "--personalization") ||
-		    !strcmp(a, "--analytics")) {
-			if (i + 1 >= argc) {
+		} else if ((m = cli_value(argc, argv, &i, "--personalization",
+				&val)) ||
+		    (m = cli_value(argc, argv, &i, "--analytics", &val))) {
+			/* the canonical name: "--analytics=no" is --analytics */
+			a = a[2] == 'p' ? "--personalization" : "--analytics";
+			if (m < 0) {
 				fprintf(stderr,
 				    "penchant consent: %s needs yes or no\n",
 				    a);
 				return CLI_USAGE;
 			}
-			if (_yes_no(a, argv[++i], &v))
+			if (_yes_no(a, val, &v))
 				return CLI_USAGE;
 			unsigned bit = a[2] == 'p' ? PEN_PURPOSE_PERSONALIZATION
 						   : PEN_PURPOSE_ANALYTICS;
+			/* "--analytics yes --analytics no" would record
+			 * the last decision alone, in the audit trail too */
+			if (purposes & bit) {
+				fprintf(stderr,
+				    "penchant consent: %s given twice: one decision per purpose\n",
+				    a);
+				return CLI_USAGE;
+			}
 			purposes |= bit;
 			granted = v ? granted | bit : granted & ~bit;
 		} else if (a[0] == '-' && a[1]) {

@@ -511,6 +511,29 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		return rs;
 	if (!o->out && !o->segments && !o->features)
 		o->summary = true;
+	/* Two outputs on stdout would interleave into one stream that no
+	 * reader can split (profiles, then segments or the summary). */
+	const char *std[2] = { NULL, NULL };
+	const char *names[] = { "--out -", "--segments -", "--features -",
+		"--summary" };
+	bool on[] = { o->out && !strcmp(o->out, "-"),
+		o->segments && !strcmp(o->segments, "-"),
+		o->features && !strcmp(o->features, "-"), o->summary };
+	for (unsigned k = 0; k < 4; k++)
+		if (on[k]) {
+			if (std[0]) {
+				std[1] = names[k];
+				break;
+			}
+			std[0] = names[k];
+		}
+	if (std[1]) {
+		fprintf(stderr,
+		    _NAME
+		    ": %s and %s both write to standard output: give one of them a file (see --help)\n",
+		    std[0], std[1]);
+		return CLI_USAGE;
+	}
 	return CLI_OK;
 }
 

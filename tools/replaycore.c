@@ -169,12 +169,20 @@ static int _opt_value(struct rc_opts *o, const char *name, const char *v)
 {
 	struct lr_options *rd = &o->rd;
 	unsigned long long u;
-	if (!strcmp(name, "--catalog"))
-		o->catalog = v;
-	else if (!strcmp(name, "--catalog-csv"))
-		o->catalog_csv = v;
-	else if (!strcmp(name, "--tags-csv"))
-		o->tags_csv = v;
+	/* One file per input kind: a second --catalog would replace the
+	 * first, whose entities would then be missing without a word. */
+	const char **file = !strcmp(name, "--catalog") ? &o->catalog
+	    : !strcmp(name, "--catalog-csv")	       ? &o->catalog_csv
+	    : !strcmp(name, "--tags-csv")	       ? &o->tags_csv
+						       : NULL;
+	if (file && *file) {
+		fprintf(stderr,
+		    "%s: %s given twice ('%s' and '%s'): one file each; join them first (cat A B > C) (see --help)\n",
+		    o->prog, name, *file, v);
+		return CLI_USAGE;
+	}
+	if (file)
+		*file = v;
 	else if (!strcmp(name, "--type"))
 		rd->type = v;
 	else if (!strcmp(name, "--type-map"))
@@ -542,6 +550,7 @@ static int _in_open(const struct rc_opts *o, int i, const char *path, FILE **f)
 
 int rc_check_files(struct rc_opts *o, const char *input)
 {
+	o->input = input;
 	if (o->rd.rating_neg >= o->rd.rating_pos)
 		return rc_usage_err(o,
 		    "--rating-neg must be below --rating-pos%s", "");
@@ -597,6 +606,23 @@ int rc_check_files(struct rc_opts *o, const char *input)
 	return CLI_OK;
 }
 
+/* The input (its flag, or "the log") that the existing file st is, or
+ * NULL. Writing it would replace the data it holds with the output. */
+static const char *_input_named(const struct rc_opts *o, const struct stat *st)
+{
+	const char *in[] = { o->input, o->catalog, o->catalog_csv,
+		o->tags_csv };
+	static const char *const what[] = { "the log", "--catalog",
+		"--catalog-csv", "--tags-csv" };
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct stat is;
+		if (in[i] && strcmp(in[i], "-") && stat(in[i], &is) == 0 &&
+		    is.st_dev == st->st_dev && is.st_ino == st->st_ino)
+			return what[i];
+	}
+	return NULL;
+}
+
 int rc_check_out(const struct rc_opts *o, const char *path)
 {
 	struct stat st;
@@ -621,6 +647,13 @@ int rc_check_out(const struct rc_opts *o, const char *path)
 	if (why) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", o->prog, path,
 		    why);
+		return CLI_USAGE;
+	}
+	const char *in = stat(path, &st) == 0 ? _input_named(o, &st) : NULL;
+	if (in) {
+		fprintf(stderr,
+		    "%s: cannot write %s: it is %s%s, which it would replace\n",
+		    o->prog, path, in, strcmp(in, "the log") ? "'s file" : "");
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -58,6 +58,7 @@ enum rc_input {
 struct rc_opts {
 	const char *prog; /* "penchant replay": prefix of every message */
 	const char *catalog, *catalog_csv, *tags_csv;
+	const char *input; /* the log, as rc_check_files() was given it */
 	const char *catalog_columns; /* --catalog-columns: no header row */
 	char tag_sep;		     /* --tag-sep ('|') */
 	/* --catalog-sep: fields of the catalog and tags CSV (0: as --sep,
@@ -147,8 +148,9 @@ int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
     const char *what);
 
 /* An output path that cannot be written, said before any work (a
- * directory, a missing directory, an empty name); "-" is stdout.
- * CLI_OK or CLI_USAGE (printed). */
+ * directory, a missing directory, an empty name, one of the inputs of
+ * rc_check_files(), called before); "-" is stdout. CLI_OK or CLI_USAGE
+ * (printed). */
 int rc_check_out(const struct rc_opts *o, const char *path);
 
 /* "--name VALUE" or "--name=VALUE": 1 matched (*val set), 0 not, -1 the

@@ -33,7 +33,7 @@
 	"Exit 0 ok, 4 no segments yet (or USER has no events), 3 unreachable.\n"
 
 struct _opts {
-	bool json, refresh;
+	bool json, refresh, wait_given;
 	double wait_s;
 	const char *users[64];
 	unsigned n_users;
@@ -44,20 +44,33 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 {
 	*o = (struct _opts){ .json = c->json, .wait_s = 60 };
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v = NULL;
+		int m;
 		if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (!strcmp(a, "--refresh")) {
 			o->refresh = true;
-		} else if (!strcmp(a, "--wait") || !strcmp(a, "--user") ||
-		    !strcmp(a, "--export")) {
-			if (i + 1 >= argc) {
+		} else if ((m = cli_value(argc, argv, &i, "--wait", &v)) ||
+		    (m = cli_value(argc, argv, &i, "--user", &v)) ||
+		    (m = cli_value(argc, argv, &i, "--export", &v))) {
+			/* the canonical name: "--wait=5" is --wait */
+			a = a[2] == 'w'	  ? "--wait"
+			    : a[2] == 'u' ? "--user"
+					  : "--export";
+			if (m < 0) {
 				fprintf(stderr,
 				    "penchant segments: %s needs a value\n", a);
 				return CLI_USAGE;
 			}
-			const char *v = argv[++i];
 			if (a[2] == 'e') {
+				/* a second one would replace the first,
+				 * which would never be written */
+				if (o->export_path) {
+					fprintf(stderr,
+					    "penchant segments: --export given twice ('%s' and '%s'): one file\n",
+					    o->export_path, v);
+					return CLI_USAGE;
+				}
 				if (!*v) {
 					fprintf(stderr,
 					    "penchant segments: --export needs a file ('-' for stdout), not an empty string\n");
@@ -80,6 +93,7 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 				o->users[o->n_users++] = v;
 				continue;
 			}
+			o->wait_given = true;
 			if (cli_f64(v, 0, 86400, &o->wait_s)) {
 				fprintf(stderr,
 				    "penchant segments: --wait '%s': seconds from 0 to 86400\n",
@@ -92,6 +106,13 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 			    a);
 			return CLI_USAGE;
 		}
+	}
+	/* Only --refresh waits: without it --wait would change nothing,
+	 * and the caller who wrote it expects a fresh table. */
+	if (o->wait_given && !o->refresh) {
+		fprintf(stderr,
+		    "penchant segments: --wait is for --refresh (see --help)\n");
+		return CLI_USAGE;
 	}
 	if (o->n_users && o->export_path) {
 		fprintf(stderr,

@@ -59,6 +59,11 @@ int cli_send(const struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
+	/* stdin a directory (`send < dir`) is a usage error, as for
+	 * `catalog load -`; read, it failed as "cannot read on after line
+	 * 0" with the exit code of rejected lines. */
+	if (!cli_fopen_in("send", "-"))
+		return CLI_USAGE;
 	pen_t *p;
 	int rc = cli_open(c, &p);
 	if (rc)

@@ -648,6 +648,13 @@ static int _strategies(struct _opts *o, const char *v)
 {
 	o->nstrat = 0;
 	const char *p = v;
+	/* The loop below never sees an empty last entry: '' or 'context,'
+	 * would run profile alone (or drop what was meant after the comma)
+	 * without a word. */
+	if (!*p || p[strlen(p) - 1] == ',')
+		return rc_usage_err(&o->core,
+		    "--strategies: '%s' has an empty entry (a list of base, profile, context, explore, diverse, full)",
+		    v);
 	while (*p) {
 		const char *q = strchr(p, ',');
 		size_t len = q ? (size_t)(q - p) : strlen(p);

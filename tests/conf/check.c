@@ -44,6 +44,30 @@ int main(void)
 	c.learn.kl_release =
 	    0.9; /* drift must clear below where it is flagged */
 	rejects(&c, "kl_release (0.9) must be at most kl_threshold (0.5)");
+	/* one listen address twice: the second bind fails and its process
+	 * restarts forever, so the settings are refused */
+	cfg_defaults(&c);
+	strcpy(c.rank_listen, c.http_listen);
+	rejects(&c,
+	    "http_listen '127.0.0.1:8787' and rank_listen '127.0.0.1:8787' are one listen address");
+	cfg_defaults(&c);
+	strcpy(c.http_listen, "127.0.0.1:9000, 127.0.0.1:9000");
+	rejects(&c,
+	    "http_listen '127.0.0.1:9000' and http_listen '127.0.0.1:9000'");
+	cfg_defaults(&c);
+	strcpy(c.http_listen, "0.0.0.0:24224"); /* forward_listen's port */
+	rejects(&c,
+	    "forward_listen '127.0.0.1:24224' and http_listen '0.0.0.0:24224'");
+	cfg_defaults(&c);
+	strcpy(c.rank_listen, "[::]:7878"); /* tcp_listen has [::1]:7878 */
+	rejects(&c, "tcp_listen '[::1]:7878' and rank_listen '[::]:7878'");
+	cfg_defaults(&c);
+	strcpy(c.udp_listen, "127.0.0.1:9,127.0.0.1:9");
+	rejects(&c, "udp_listen '127.0.0.1:9' and udp_listen '127.0.0.1:9'");
+	/* TCP and UDP on one port, other addresses, other families: fine */
+	cfg_defaults(&c);
+	strcpy(c.http_listen, "127.0.0.2:8788,[::1]:8787,127.0.0.1:8787");
+	CHECK_EQ_INT(cfg_check(&c, NULL, 0), 0);
 	cfg_defaults(&c);
 	c.log_level = (enum cfg_log_level)7;
 	rejects(&c, "log_level: '7' is not one of error, warn, info, debug");

@@ -149,6 +149,20 @@ static void _garbage_flags(struct hx *h)
 		CHECK_EQ_INT(rc, 2);
 		CHECK(err[0] != 0);
 	}
+	/* a filter given twice: refused, not the last alone */
+	static const char *const twice[][4] = {
+		{ "--action", "erase", "--action=export" },
+		{ "--last", "1", "--last=2" },
+		{ "--subject", "00000000000000ff",
+		    "--subject=00000000000000fe" },
+	};
+	for (unsigned i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err,
+				 sizeof(err), "audit", "show", twice[i][0],
+				 twice[i][1], twice[i][2], NULL),
+		    2);
+		CHECK(_has(err, "given twice"));
+	}
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "audit", "--help", NULL),
 	    0);

@@ -257,6 +257,7 @@ static void _cli_numbers(struct hx *h)
 		{ "segments", "--refresh", "--wait", "0x1", "0 to 86400" },
 		{ "segments", "--export", "", NULL, "needs a file" },
 		{ "segments", "--user", "u", "--export", "needs a value" },
+		{ "segments", "--wait", "5", NULL, "--wait is for --refresh" },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err,
@@ -269,6 +270,47 @@ static void _cli_numbers(struct hx *h)
 			 "segments", "--user", "u", "--export", "f.csv", NULL),
 	    2);
 	CHECK(_has(err, "one or the other"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--export", "a.csv", "--export", "b.csv",
+			 NULL),
+	    2);
+	CHECK(_has(err, "--export given twice ('a.csv' and 'b.csv')"));
+	/* catalog names what is wrong before its usage */
+	static const char *const cat_bad[][4] = {
+		{ "load", "a.jsonl", "b.jsonl",
+		    "load takes one FILE; extra 'b.jsonl'" },
+		{ "lod", "a.jsonl", NULL, "unknown subcommand 'lod'" },
+		{ "load", NULL, NULL, "load needs a FILE" },
+		{ NULL, NULL, NULL, "which subcommand?" },
+	};
+	for (unsigned i = 0; i < sizeof(cat_bad) / sizeof(cat_bad[0]); i++) {
+		CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err,
+				 sizeof(err), "catalog", cat_bad[i][0],
+				 cat_bad[i][1], cat_bad[i][2], NULL),
+		    2);
+		CHECK(_has(err, cat_bad[i][3]));
+		CHECK(_has(err, "usage: penchant catalog load FILE"));
+	}
+	/* "--flag=value", as replay and the settings take it */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "demo", "--users=0", NULL),
+	    2);
+	CHECK(_has(err,
+	    "--users needs a whole number from 1 to 100000000 (not '0')"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--wait=5", NULL),
+	    2);
+	CHECK(_has(err, "--wait is for --refresh"));
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "consent", "eq-user", "--analytics=no", NULL),
+	    0);
+	CHECK(_has(out, "analytics no (withdrawn)"));
+	/* one decision per purpose: the last alone would be recorded */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "consent", "u", "--analytics", "yes", "--analytics",
+			 "no", NULL),
+	    2);
+	CHECK(_has(err, "--analytics given twice"));
 	/* a missing instance name is not the next option */
 	const char *no_name[] = { h->penchant, "--instance", "--json", "status",
 		NULL };
@@ -276,6 +318,46 @@ static void _cli_numbers(struct hx *h)
 			 no_name),
 	    2);
 	CHECK(_has(err, "--instance needs a name"));
+	/* the top-level usage names every flag README's synopsis has */
+	const char *top[] = { h->penchant, "--help", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), top),
+	    0);
+	static const char *const synopsis[] = {
+		"demo [--users N] [--events N] [--serve N]",
+		"segments [--json] [--refresh [--wait S]] [--user USER]... | [--export FILE]",
+		"erase USER [--json]",
+		"consent USER [--personalization yes|no] [--analytics yes|no] [--json]"
+	};
+	for (unsigned i = 0; i < sizeof(synopsis) / sizeof(synopsis[0]); i++)
+		CHECK(_has(out, synopsis[i]));
+	/* stdin that is a directory is named as one, exit 2 (as catalog) */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s --instance=%s send < /", h->penchant,
+	    h->instance);
+	const char *dir_in[] = { "/bin/sh", "-c", cmd, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 dir_in),
+	    2);
+	CHECK(_has(err, "penchant send: cannot open -: Is a directory"));
+	/* a flag that ends the line lacks its value; its name is not it */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "demo", "--serve", NULL),
+	    2);
+	CHECK(_has(err, "--serve needs a whole number"));
+	CHECK(!strstr(err, "(not '--serve')"));
+	/* after "--" a user named --help or -h is a user, not a help request */
+	static const char *const help_user[][2] = { { "profile", "--help" },
+		{ "profile", "-h" }, { "export", "--help" },
+		{ "consent", "-h" } };
+	for (unsigned i = 0; i < sizeof(help_user) / sizeof(help_user[0]);
+	     i++) {
+		int rc = hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+		    help_user[i][0], "--", help_user[i][1], NULL);
+		CHECK(rc == (i < 2 ? 4 : 0));
+		CHECK(!strstr(out, "usage:"));
+		if (i < 2)
+			CHECK(_has(err, "no profile for user '-"));
+	}
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "catalog", "load", "--help", NULL),
 	    0);

@@ -33,6 +33,15 @@ static void refused(const char *text, const char *w1, const char *w2)
 int main(void)
 {
 	CHECK_EQ_INT(parse("{\"name\":\"g1\"," V2 "}\n"), 1);
+	/* lines as catalog load and send split them: a byte order mark,
+	 * CRLF and lone CR ends (and a line number counts each) */
+	CHECK_EQ_INT(parse("\xef\xbb\xbf{\"name\":\"g1\"," V2 "}\r\n"), 1);
+	CHECK_EQ_INT(parse("{\"name\":\"g1\"," V2 "}\r{\"name\":\"g2\"," V2
+			   "}\r"),
+	    2);
+	CHECK(!strcmp(g_defs[1].name, "g2"));
+	refused("{\"name\":\"g1\"," V2 "}\r\n\r{\"name\":\"g1\"," V2 "}",
+	    "line 3: name", "line 1");
 	/* a variant's field is unknown at the top */
 	CHECK_EQ_INT(parse("{\"name\":\"g1\",\"weight\":null," V2 "}"),
 	    -EINVAL);
@@ -58,6 +67,11 @@ int main(void)
 		"\"strategy\":\"profile\",\"weight\":1e39},"
 		"{\"name\":\"b\",\"strategy\":\"context\"}]}",
 	    "line 1: weight", "too large");
+	/* and one below a float's least is too small, not "not > 0" */
+	refused("{\"name\":\"g1\",\"variants\":[{\"name\":\"a\","
+		"\"strategy\":\"profile\",\"weight\":1e-300},"
+		"{\"name\":\"b\",\"strategy\":\"context\"}]}",
+	    "line 1: weight", "too small");
 	/* a check of the whole definition names the experiment once */
 	refused("{\"name\":\"g1\",\"variants\":[{\"name\":\"a\","
 		"\"strategy\":\"profile\"},{\"name\":\"a\",\"strategy\":"

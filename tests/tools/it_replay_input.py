@@ -120,6 +120,45 @@ def part_same_pipe(pen, d):
     check(r.returncode == 2 and b"are one pipe or stream" in r.stderr,
           "one pipe as log and catalog by /dev/fd refused",
           r.stderr.decode())
+    # a catalog flag given twice would drop the first file: refused
+    cat = os.path.join(d, "cat.jsonl")
+    with open(cat, "w") as f:
+        f.write('{"id":"e1","category":"music"}\n')
+    for cmd in ("replay", "eval"):
+        for flag in ("--catalog", "--catalog-csv", "--tags-csv"):
+            r = run(pen, [cmd, log, "--csv", flag, cat, flag + "=" + log])
+            err = r.stderr.decode()
+            check(r.returncode == 2 and
+                  "%s given twice ('%s' and '%s')" % (flag, cat, log) in err,
+                  "%s: %s twice refused (exit %d)"
+                  % (cmd, flag, r.returncode), err)
+    # an output that is an input would replace it: refused, untouched
+    with open(log, "rb") as f:
+        before = f.read()
+    for args, what in (
+            (["replay", log, "--csv", "--out", log], "it is the log"),
+            (["replay", log, "--csv", "--features", log], "it is the log"),
+            (["eval", log, "--csv", "--catalog", cat, "--out", cat],
+             "it is --catalog's file")):
+        r = run(pen, args)
+        err = r.stderr.decode()
+        with open(log, "rb") as f:
+            same = f.read() == before
+        check(r.returncode == 2 and what in err and same,
+              "%s %s: an input as output refused (exit %d)"
+              % (args[0], args[-2], r.returncode), err)
+    # two outputs on stdout would interleave: refused, naming both
+    for args, what in (
+            (["--out", "-", "--summary"], "--out - and --summary"),
+            (["--out=-", "--segments", "-"], "--out - and --segments -"),
+            (["--features", "-", "--summary"],
+             "--features - and --summary")):
+        r = run(pen, ["replay", log, "--csv"] + args)
+        err = r.stderr.decode()
+        check(r.returncode == 2 and what + " both write to standard output"
+              in err and not r.stdout,
+              "replay %s: two outputs on stdout refused (exit %d)"
+              % (" ".join(args), r.returncode), err)
     # a regular file is opened twice: a log that is its own catalog
     r = run(pen, ["replay", log, "--csv", "--catalog-csv", log,
                   "--catalog-map", "id=entity_id", "--summary"],

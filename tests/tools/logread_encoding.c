@@ -127,8 +127,10 @@ static void logs(void)
 	CHECK_EQ_INT(log.ev.n, 1);
 	CHECK_EQ_INT(log.rejected_lines, 2);
 	CHECK_EQ_INT(log.rejected[EVT_R_BAD_ID], 2);
+	/* the message says why and what reads such a log */
 	CHECK(lt_same(msgs,
-	    "LOG:2: bad_id: user_id\nLOG:4: bad_id: entity_id\n"));
+	    "LOG:2: bad_id: user_id: not UTF-8 text (or holds a control byte); a Latin-1 or Windows-1252 log needs --encoding\n"
+	    "LOG:4: bad_id: entity_id: not UTF-8 text (or holds a control byte); a Latin-1 or Windows-1252 log needs --encoding\n"));
 	free(msgs);
 	lr_log_free(&log);
 	/* latin-1: all of it, the ids in UTF-8 (gzip too) */
