@@ -506,10 +506,19 @@ _Static_assert(LRN_TAGS % 2 == 0 && LRN_CATS % 2 == 0 && LRN_CATS <= LRN_TAGS &&
 _Static_assert(sizeof(struct lrn_weight) == sizeof(_v4u),
     "an entry is one vector: id, w, mass, s and n");
 
+/*
+ * A table in lanes (ids and |w| of slots 4g..4g+3 in ids[g] and aw[g]),
+ * kept across the lookups of one event's tags: most of them are
+ * newcomers turned away (the table unchanged), so the table is read into
+ * lanes once (_lanes) and again only for the group of a slot an id was
+ * learned into (_relane). Between the two, whatever changed ws[] is
+ * relaned: the lanes are what a fresh read would give.
+ */
 struct _look {
-	uint32_t hit;	  /* bit i: slot i holds the id */
-	uint32_t free;	  /* bit i: slot i is free */
-	_v4f aw[_GROUPS]; /* |w| of slots 4g..4g+3 in lanes of aw[g] */
+	uint32_t hit;	   /* bit i: slot i holds the id */
+	uint32_t free;	   /* bit i: slot i is free */
+	_v4u ids[_GROUPS]; /* ids of slots 4g..4g+3 in lanes of ids[g] */
+	_v4f aw[_GROUPS];  /* |w| of slots 4g..4g+3 in lanes of aw[g] */
 };
 
 /* Bit i set for lane i of a comparison (all ones or zero). */
@@ -577,18 +586,32 @@ static uint32_t _all(unsigned n)
 	return n < 32 ? (1u << n) - 1 : ~0u;
 }
 
-/* Looks id up in ws[0..n) (n even). */
+/* Group g of ws[0..n) (n even) into l's lanes. */
 static inline __attribute__((always_inline)) void
-_lookup(const struct lrn_weight *ws, unsigned n, uint32_t id, struct _look *l)
+_relane(const struct lrn_weight *ws, unsigned n, unsigned g, struct _look *l)
+{
+	_v4u w;
+	_group(ws, n, g, &l->ids[g], &w);
+	l->aw[g] = (_v4f)(w & 0x7FFFFFFFu); /* fabsf, lane by lane */
+}
+
+/* All of ws[0..n) into l's lanes. */
+static inline __attribute__((always_inline)) void
+_lanes(const struct lrn_weight *ws, unsigned n, struct _look *l)
+{
+	for (unsigned g = 0; 4 * g < n; g++)
+		_relane(ws, n, g, l);
+}
+
+/* Looks id up in the lanes of a table of n entries (n even). */
+static inline __attribute__((always_inline)) void _lookup(unsigned n,
+    uint32_t id, struct _look *l)
 {
 	const _v4u key = { id, id, id, id };
 	uint32_t hit = 0, free = 0;
 	for (unsigned g = 0; 4 * g < n; g++) {
-		_v4u ids, w;
-		_group(ws, n, g, &ids, &w);
-		hit |= _bits4((_v4i)(ids == key)) << 4 * g;
-		free |= _bits4((_v4i)(ids == 0)) << 4 * g;
-		l->aw[g] = (_v4f)(w & 0x7FFFFFFFu); /* fabsf, lane by lane */
+		hit |= _bits4((_v4i)(l->ids[g] == key)) << 4 * g;
+		free |= _bits4((_v4i)(l->ids[g] == 0)) << 4 * g;
 	}
 	l->hit = hit & _all(n);
 	l->free = free & _all(n);
@@ -709,38 +732,41 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
  * Adds contribution k to id's entry: the entry itself, a free slot, or
  * admission through the shadow candidates. Returns the slot touched, or -1
  * when the contribution is held by a candidate; *fresh says the slot was
- * (re)started by this event.
+ * (re)started by this event. l holds the table in lanes (_lanes) and
+ * still does on return.
  */
 static inline __attribute__((always_inline)) int _learn(struct lrn_weight *ws,
     unsigned n, struct lrn_shadow *sh, uint8_t *sn, uint32_t id,
     const struct _contrib *k, const struct lrn_params *prm, uint16_t *displaced,
-    bool *fresh)
+    bool *fresh, struct _look *l)
 {
-	struct _look l;
+	int slot;
 
 	*fresh = false;
-	_lookup(ws, n, id, &l);
-	if (l.hit) { /* the first slot holding it (ids are unique) */
-		struct lrn_weight *x = &ws[__builtin_ctz(l.hit)];
+	_lookup(n, id, l);
+	if (l->hit) { /* the first slot holding it (ids are unique) */
+		slot = __builtin_ctz(l->hit);
+		struct lrn_weight *x = &ws[slot];
 		x->w += (float)k->c;
 		x->mass += (float)fabs(k->c);
 		x->s = _bf_put(_bf_get(x->s) + (float)k->c_short);
 		_inc16(&x->n);
-		return __builtin_ctz(l.hit);
-	}
-	if (l.free) { /* the first free slot */
-		int free_slot = __builtin_ctz(l.free);
-		struct lrn_weight *x = &ws[free_slot];
+	} else if (l->free) { /* the first free slot */
+		slot = __builtin_ctz(l->free);
+		struct lrn_weight *x = &ws[slot];
 		x->id = id;
 		x->w = (float)k->c;
 		x->mass = (float)fabs(k->c);
 		x->s = _bf_put((float)k->c_short);
 		x->n = 1;
 		*fresh = true;
-		return free_slot;
+	} else {
+		slot = _admit(ws, n, l, sh, sn, id, k->c, k->late,
+		    prm->admit_events, prm->admit_gap_h, displaced, fresh);
 	}
-	return _admit(ws, n, &l, sh, sn, id, k->c, k->late, prm->admit_events,
-	    prm->admit_gap_h, displaced, fresh);
+	if (slot >= 0) /* the entry changed: its lanes follow */
+		_relane(ws, n, (unsigned)slot / 4, l);
+	return slot;
 }
 
 static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
@@ -767,9 +793,11 @@ static void _learn_item(struct lrn_profile *p, const struct lrn_params *prm,
 {
 	unsigned nt = item->n_tags;
 	bool fresh;
+	struct _look l;
 
 	if (nt > LRN_ITEM_TAGS)
 		nt = LRN_ITEM_TAGS;
+	_lanes(p->tags, LRN_TAGS, &l);
 	for (unsigned i = 0; i < nt; i++) {
 		uint32_t id = item->tags[i];
 		bool dup = false;
@@ -781,12 +809,14 @@ static void _learn_item(struct lrn_profile *p, const struct lrn_params *prm,
 			dup = item->tags[j] == id;
 		if (!dup)
 			_learn(p->tags, LRN_TAGS, p->shadow_tags,
-			    p->shadow_tag_n, id, k, prm, &p->displaced, &fresh);
+			    p->shadow_tag_n, id, k, prm, &p->displaced, &fresh,
+			    &l);
 	}
 	if (item->category != 0) {
+		_lanes(p->cats, LRN_CATS, &l);
 		int s =
 		    _learn(p->cats, LRN_CATS, p->shadow_cats, p->shadow_cat_n,
-			item->category, k, prm, &p->displaced, &fresh);
+			item->category, k, prm, &p->displaced, &fresh, &l);
 		if (s >= 0)
 			_touch_cat(p, s, fresh, k);
 	}
@@ -805,6 +835,30 @@ static void _decay_table(struct lrn_weight *ws, unsigned n,
 		sh[i].m *= d;
 		sh[i].net *= d;
 	}
+}
+
+/*
+ * The short horizon of entries x[0..k) (k 2 or 4) times d, rounded back
+ * to bfloat16 (_bf_put(_bf_get(s) * d), lane by lane the same float
+ * product and integer steps): the four s words gathered into one
+ * register, scaled and rounded at once, and stored back one by one. Every
+ * event in a new hour of its user's event time steps 18 of them. k 2
+ * reads its pair twice and stores it once.
+ */
+static inline __attribute__((always_inline)) void _short4(struct lrn_weight *x,
+    unsigned k, float d)
+{
+	unsigned c = k == 4 ? 2 : 0;
+	_v4u ab = __builtin_shufflevector(_entry(x), _entry(x + 1), 3, 7, 3, 7);
+	_v4u cd = __builtin_shufflevector(_entry(x + c), _entry(x + c + 1), 3,
+	    7, 3, 7);
+	_v4u s = __builtin_shufflevector(ab, cd, 0, 1, 4, 5) << 16;
+	const _v4f dv = { d, d, d, d };
+	_v4u u = (_v4u)((_v4f)s * dv);
+	u += 0x7FFFu + ((u >> 16) & 1u);
+	u >>= 16;
+	for (unsigned i = 0; i < k; i++)
+		x[i].s = (uint16_t)u[i];
 }
 
 /* The start of the hour the tables are as of (short_h's). */
@@ -850,10 +904,13 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 	float d = (float)_fhours(prm->grid_short, prm->ln_short, hours);
 	float ld = (float)_fhours(prm->grid_long, prm->ln_long, hours);
 	float wd = (float)_fhours(prm->grid_decay, prm->ln_decay, hours);
-	for (unsigned i = 0; i < LRN_TAGS; i++)
-		p->tags[i].s = _bf_put(_bf_get(p->tags[i].s) * d);
+	_Static_assert(LRN_TAGS % 4 == 0 && LRN_CATS % 4 == 2,
+	    "the tables step in fours, the categories' last two as a pair");
+	for (unsigned i = 0; i < LRN_TAGS; i += 4)
+		_short4(p->tags + i, 4, d);
+	_short4(p->cats, 4, d);
+	_short4(p->cats + 4, 2, d);
 	for (unsigned i = 0; i < LRN_CATS; i++) {
-		p->cats[i].s = _bf_put(_bf_get(p->cats[i].s) * d);
 		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
 		p->cat_long[i] = _bf_put_dither(_bf_get(p->cat_long[i]) * ld,
 		    _dither(p, i, 1));
