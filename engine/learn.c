@@ -483,6 +483,7 @@ struct _contrib {
 	double c_long;	/* to cat_long: positive part, aged on the long grid */
 	double n_short; /* to cat_count: 1 for a positive event, aged as s */
 	unsigned dp;	/* daypart, EVT_DP_COUNT when unknown */
+	bool act;	/* a deliberate act (lrn_is_action), admit_acts on */
 	bool late;	/* of an hour before the tables' (short_h) */
 };
 
@@ -663,10 +664,12 @@ static inline __attribute__((always_inline)) unsigned _slot_of(unsigned n,
  */
 static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
     unsigned n, const struct _look *l, struct lrn_shadow *sh, uint8_t *sn,
-    uint32_t id, double c, bool late, unsigned admit_events, unsigned gap_h,
-    uint16_t *displaced, bool *fresh)
+    uint32_t id, const struct _contrib *kc, unsigned admit_events,
+    unsigned gap_h, uint16_t *displaced, unsigned *fresh)
 {
 	unsigned xi = LRN_SHADOWS; /* the candidate's slot */
+	const double c = kc->c;
+	const bool late = kc->late;
 	/* The candidate's new count, net and run, kept in registers for
 	 * the tests below: read back from the candidate just stored, they
 	 * cost a failed store-to-load forwarding on every call. */
@@ -705,7 +708,8 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
 	unsigned events = _RUN_EVENTS(run);
 	float least = _least(ws, n, l);
 	bool outweighs = fabsf(net) > least;
-	bool may_sustain = events >= admit_events && net > 0.0f;
+	bool may_sustain =
+	    (events >= admit_events || (kc->act && c > 0)) && net > 0.0f;
 	if (!outweighs && !may_sustain)
 		return -1;
 	unsigned k = _slot_of(n, l, least);
@@ -724,7 +728,7 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
 	x->m = out.mass > fabsf(out.w) ? out.mass : fabsf(out.w);
 	x->net = out.w;
 	sn[xi] = _RUN_IDLE;
-	*fresh = true;
+	*fresh = events > 1 ? events : 1;
 	return (int)k;
 }
 
@@ -738,11 +742,11 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
 static inline __attribute__((always_inline)) int _learn(struct lrn_weight *ws,
     unsigned n, struct lrn_shadow *sh, uint8_t *sn, uint32_t id,
     const struct _contrib *k, const struct lrn_params *prm, uint16_t *displaced,
-    bool *fresh, struct _look *l)
+    unsigned *fresh, struct _look *l)
 {
 	int slot;
 
-	*fresh = false;
+	*fresh = 0;
 	_lookup(n, id, l);
 	if (l->hit) { /* the first slot holding it (ids are unique) */
 		slot = __builtin_ctz(l->hit);
@@ -759,22 +763,47 @@ static inline __attribute__((always_inline)) int _learn(struct lrn_weight *ws,
 		x->mass = (float)fabs(k->c);
 		x->s = _bf_put((float)k->c_short);
 		x->n = 1;
-		*fresh = true;
+		*fresh = 1;
 	} else {
-		slot = _admit(ws, n, l, sh, sn, id, k->c, k->late,
-		    prm->admit_events, prm->admit_gap_h, displaced, fresh);
+		slot = _admit(ws, n, l, sh, sn, id, k, prm->admit_events,
+		    prm->admit_gap_h, displaced, fresh);
 	}
 	if (slot >= 0) /* the entry changed: its lanes follow */
 		_relane(ws, n, (unsigned)slot / 4, l);
 	return slot;
 }
 
-static void _touch_cat(struct lrn_profile *p, int i, bool fresh,
+/*
+ * The drift's long horizon of category slot i just (re)started: what its
+ * w held before this event (a promoted candidate's own net: for an
+ * interest coming back, the weight it left with), on the long horizon's
+ * scale, which this user's other categories give (their summed cat_long
+ * over their summed positive w). Starting it at 0 took an interest that
+ * merely came back for a new one: broad users, with more categories than
+ * slots, looked like drifting all the time.
+ */
+static float _long_seed(const struct lrn_profile *p, int i,
+    const struct _contrib *k)
+{
+	double before = (double)p->cats[i].w - k->c;
+	if (!(before > 0.0))
+		return 0.0f;
+	double sl = 0.0, sw = 0.0;
+	for (int j = 0; j < LRN_CATS; j++) {
+		if (j == i || !p->cats[j].id || !(p->cats[j].w > 0.0f))
+			continue;
+		sl += _bf_get(p->cat_long[j]);
+		sw += p->cats[j].w;
+	}
+	return (float)(before * (sw > 0.0 && sl > 0.0 ? sl / sw : 1.0));
+}
+
+static void _touch_cat(struct lrn_profile *p, int i, unsigned fresh,
     const struct _contrib *k)
 {
 	if (fresh) {
-		p->cat_long[i] = 0;
-		p->cat_count[i] = 0;
+		p->cat_long[i] = _bf_put(_long_seed(p, i, k));
+		p->cat_count[i] = _bf_put((float)(fresh - 1));
 		p->cat_imp[i] = 0;
 		p->cat_clk[i] = 0;
 		memset(p->cat_dp[i], 0, sizeof p->cat_dp[i]);
@@ -792,7 +821,7 @@ static void _learn_item(struct lrn_profile *p, const struct lrn_params *prm,
     const struct lrn_item *item, const struct _contrib *k)
 {
 	unsigned nt = item->n_tags;
-	bool fresh;
+	unsigned fresh;
 	struct _look l;
 
 	if (nt > LRN_ITEM_TAGS)
@@ -1418,6 +1447,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			.n_short = base > 0.0 ? short_age : 0.0,
 			.dp = e->daypart < EVT_DP_COUNT ? e->daypart
 							: EVT_DP_COUNT,
+			.act = prm->admit_acts && lrn_is_action(prm, e),
 			.late = hour < p->short_h,
 		};
 		/* Zero (no signal, or aged past double range) teaches nothing and

@@ -109,6 +109,10 @@
 	    "that let a candidate into a full interest table in place of an "  \
 	    "idle weaker entry (one stray event never does; above 15 = only "  \
 	    "by outweighing it)")                                              \
+	B(admit_acts, true,                                                    \
+	    "one act (a positive signal that is not a view, impression or "    \
+	    "search: click, save, cart, like...) is sustained attention "      \
+	    "enough to let a candidate in (views still need admit_events)")    \
 	U(admit_gap_h, 12, 1, 14,                                              \
 	    "hours between a candidate's positive events that still make a "   \
 	    "run of sustained attention (admit_events)")                       \
