@@ -1223,9 +1223,9 @@ static void _radix(unsigned n, uint32_t *out, uint32_t *ord2, uint32_t *key,
  * Keys are the complemented bits of the scores as floats (rounding is
  * monotone, and the bits of non-negative floats order as the floats do).
  * One counting pass puts the candidates into 256 buckets by the top 8
- * bits of key - min key over the keys' range, in order; one insertion
- * pass with the exact order then sorts within the buckets (and moves the
- * candidates whose scores the floats could not tell apart). Scores of 0
+ * bits of key - min key over the keys' range, in order, each moved back
+ * within its bucket past those of a smaller score as it is placed (an
+ * insertion pass with the exact order, in the same pass). Scores of 0
  * (the largest key) are left out of the range and go to the last
  * bucket: a single 0 would otherwise stretch the range over a hundred
  * empty binades and crowd every other score into a few buckets. Where a
@@ -1238,7 +1238,7 @@ static void _order(const double *score, unsigned n, uint32_t *out,
     uint32_t *ord2, uint32_t *key, uint32_t *key2)
 {
 	unsigned cnt[256];
-	uint32_t any = 0, all = UINT32_MAX, lo = UINT32_MAX, hi = 0;
+	uint32_t lo = UINT32_MAX, hi = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		float s = (float)score[i] + 0.0f; /* -0 is 0 */
@@ -1247,8 +1247,6 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		memcpy(&b, &s, sizeof(b));
 		b = ~b;
 		key[i] = b;
-		any |= b;
-		all &= b;
 		lo = b < lo ? b : lo;
 		hi = b > hi && b != _KEY_ZERO ? b : hi;
 	}
@@ -1275,32 +1273,37 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		sum += x;
 	}
 	if (top > _BUCKET_MAX) {
+		/* The bytes the keys differ in: the passes the radix sort
+		 * cannot skip (rare, so counted here, not above). */
+		uint32_t any = 0, all = UINT32_MAX;
+
+		for (unsigned i = 0; i < n; i++) {
+			any |= key[i];
+			all &= key[i];
+		}
 		_radix(n, out, ord2, key, key2, any, all);
 		_insertion(score, n, out);
 		return;
 	}
-	/* key[] is done with: it takes each position's bucket. */
+	/*
+	 * key[at] takes the bucket of position at as it is filled. A
+	 * bucket fills from its start, so the positions before a newcomer
+	 * hold its bucket back to that start; the one before the start
+	 * holds a lower bucket, or (not yet filled) a float key, which has
+	 * its top bit set (the complement of a non-negative float's) and
+	 * is no bucket. The newcomer has the largest index so far: it
+	 * moves back past smaller scores only, and stays behind equal ones.
+	 */
 	for (unsigned i = 0; i < n; i++) {
-		unsigned at = cnt[key2[i]]++;
+		unsigned b = key2[i], at = cnt[b]++, j = at;
+		double x = score[i];
 
-		out[at] = i;
-		key[at] = key2[i];
-	}
-	/* The insertion pass within the buckets only: a candidate of a
-	 * later bucket has a larger key, so a smaller float and a smaller
-	 * score, and would not move past the one before it anyway (equal
-	 * scores share a float, so a bucket). */
-	for (unsigned r = 1; r < n; r++) {
-		uint32_t x = out[r];
-		unsigned j = r;
-
-		if (key[r] != key[r - 1])
-			continue;
-		while (j > 0 && _before(score, x, out[j - 1])) {
+		key[at] = b;
+		while (j > 0 && key[j - 1] == b && x > score[out[j - 1]]) {
 			out[j] = out[j - 1];
 			j--;
 		}
-		out[j] = x;
+		out[j] = i;
 	}
 }
 
