@@ -1503,25 +1503,46 @@ static double _sel(bool c, double a, double b)
 	return a;
 }
 
-/* The best unplaced candidate eligible for serendipity, by score x
- * max(trend, 1), or -1. si[0..ne) are the eligible candidates in score
- * order (the first best wins), sv[j] that value of si[j]. */
-static long _serendipity(const uint32_t *si, const double *sv, unsigned ne,
-    const uint8_t *mark)
+/*
+ * The best min(k, ne) of the candidates eligible for serendipity, by
+ * value, into tl[] (indices into si[] and sv[], the first of equal values
+ * first), and how many. si[0..ne) are the eligible candidates in score
+ * order, sv[j] score x max(trend, 1) of si[j] (_serendipity_values). At a
+ * slot of the top k fewer than k are placed, so one of these is not, and
+ * the first of them not placed is the best unplaced eligible candidate
+ * (any other ranks below all of them): each slot reads a few entries of
+ * tl, not every eligible candidate.
+ */
+static unsigned _serendipity_top(const double *sv, unsigned ne, unsigned k,
+    uint32_t *tl)
 {
-	long best = -1;
-	double bv = -1.0;
+	unsigned t = 0;
 
 	for (unsigned j = 0; j < ne; j++) {
-		/* Placed ones read as -1: never better than none. */
-		double v = _sel(mark[si[j]] & _MARK_PLACED, -1.0, sv[j]);
+		double v = sv[j];
 
-		if (v > bv) {
-			bv = v;
-			best = si[j];
-		}
+		/* Full: not better than the last, not in (equal: the
+		 * earlier stays). */
+		if (t == k && !(v > sv[tl[k - 1]]))
+			continue;
+		unsigned a = t < k ? t++ : k - 1;
+
+		for (; a > 0 && v > sv[tl[a - 1]]; a--)
+			tl[a] = tl[a - 1];
+		tl[a] = j;
 	}
-	return best;
+	return t;
+}
+
+/* The best unplaced candidate eligible for serendipity, or -1: the first
+ * of tl[0..t) (_serendipity_top) not placed. */
+static long _serendipity(const uint32_t *si, const uint32_t *tl, unsigned t,
+    const uint8_t *mark)
+{
+	for (unsigned a = 0; a < t; a++)
+		if (!(mark[si[tl[a]]] & _MARK_PLACED))
+			return si[tl[a]];
+	return -1;
 }
 
 /* si[] and sv[] of _serendipity: the eligible candidates in score order
@@ -1564,6 +1585,7 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	double *rel = (double *)(base + l->rel);
 	uint32_t *mo = (uint32_t *)(base + l->mo);
 	uint32_t *si = (uint32_t *)(base + l->sidx);
+	uint32_t *tl = (uint32_t *)(base + l->rkey2); /* the sorts are done */
 	double lambda = o->mmr_lambda >= 0 ? o->mmr_lambda : rp->mmr_lambda;
 	unsigned every = o->serendipity_every >= 0
 	    ? (unsigned)o->serendipity_every
@@ -1627,14 +1649,16 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	}
 
 	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
-	unsigned t = 0, u = 0, ne = 0;
+	unsigned t = 0, u = 0, nt = 0;
 	bool by_score = rp->diverse_by_score;
 
 	if (m)
-		ne = _serendipity_values(ord, score, n, c, mark, si, rel);
+		nt = _serendipity_top(rel,
+		    _serendipity_values(ord, score, n, c, mark, si, rel), k,
+		    tl);
 	for (unsigned pos = 0; pos < k; pos++) {
 		if (pos == at) {
-			long s = _serendipity(si, rel, ne, mark);
+			long s = _serendipity(si, tl, nt, mark);
 
 			next++;
 			at = next <= m ? _slot_pos(next, m, k, every, q->bubble)
