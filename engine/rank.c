@@ -1004,6 +1004,31 @@ static double _collab(const struct rank_params *rp, double cf)
 	return 1.0 + room * (1.0 - exp(-rp->collab_gain * cf / room));
 }
 
+/* K by cf, for the call: candidates often share a cf (a single entry of
+ * the same neighbour list, or the same sums of them), and exp is most of
+ * K's cost. By the bits of cf; cf 0 has no K to keep, so key 0 is a free
+ * entry. The same cf, the same K, bit for bit. */
+#define _COLLAB_CACHE 64
+struct _collabs {
+	uint32_t key[_COLLAB_CACHE];
+	double val[_COLLAB_CACHE];
+};
+
+static double _collab_of(const struct rank_params *rp, struct _collabs *cs,
+    float cf)
+{
+	uint32_t b;
+
+	memcpy(&b, &cf, sizeof(b));
+	unsigned h = (b * 0x9E3779B1u) >> 26; /* 6 bits: _COLLAB_CACHE */
+
+	if (cs->key[h] == b)
+		return cs->val[h];
+	cs->key[h] = b;
+	cs->val[h] = _collab(rp, cf);
+	return cs->val[h];
+}
+
 static const struct rank_factors _ones = { .affinity = 1.0f,
 	.time = 1.0f,
 	.distance = 1.0f,
@@ -1061,7 +1086,10 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
     struct rank_factors *f, double *score, uint8_t *mark)
 {
 	bool context = strategy >= RANK_CONTEXT;
+	struct _collabs cs;
 
+	if (q->p)
+		memset(cs.key, 0, sizeof(cs.key));
 	ps->nd = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct cat_item *ci = c[i].item;
@@ -1110,7 +1138,7 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 		}
 		/* By key, like fatigue: items without attributes too. */
 		if (c[i].collab > 0.0f && q->p) {
-			double k = _collab(rp, c[i].collab);
+			double k = _collab_of(rp, &cs, c[i].collab);
 
 			fi->collab = (float)k;
 			x *= k;
