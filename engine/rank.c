@@ -1293,12 +1293,20 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		key2[i] = b;
 		cnt[b]++;
 	}
-	for (unsigned v = 0, sum = 0; v < 256; v++) {
+	/* Buckets in use: 0 .. span >> sh, and 255 (the zeros); the
+	 * starts of those only, not of all 256. */
+	unsigned used = span >> sh, sum = 0;
+
+	for (unsigned v = 0; v <= used; v++) {
 		unsigned x = cnt[v];
 
 		top = x > top ? x : top;
 		cnt[v] = sum;
 		sum += x;
+	}
+	if (used < 255) {
+		top = cnt[255] > top ? cnt[255] : top;
+		cnt[255] = sum;
 	}
 	if (top > _BUCKET_MAX) {
 		/* The bytes the keys differ in: the passes the radix sort
