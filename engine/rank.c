@@ -10,7 +10,8 @@
  * per distinct cell, one great-circle distance and one exp (the distance
  * by polynomials when the place is near). Thompson draws are per distinct
  * category, MMR runs over the best mmr_pool x k only, and the scores are
- * ordered by one counting pass and an insertion pass.
+ * ordered by one counting pass and one pass that places each candidate
+ * in its bucket, behind the better scores already there.
  */
 #include "engine/rank.h"
 
