@@ -10,7 +10,8 @@
  * per distinct cell, one great-circle distance and one exp (the distance
  * by polynomials when the place is near). Thompson draws are per distinct
  * category, MMR runs over the best mmr_pool x k only, and the scores are
- * ordered by one counting pass and an insertion pass.
+ * ordered by one counting pass and one pass that places each candidate
+ * in its bucket, behind the better scores already there.
  */
 #include "engine/rank.h"
 
@@ -1004,6 +1005,31 @@ static double _collab(const struct rank_params *rp, double cf)
 	return 1.0 + room * (1.0 - exp(-rp->collab_gain * cf / room));
 }
 
+/* K by cf, for the call: candidates often share a cf (a single entry of
+ * the same neighbour list, or the same sums of them), and exp is most of
+ * K's cost. By the bits of cf; cf 0 has no K to keep, so key 0 is a free
+ * entry. The same cf, the same K, bit for bit. */
+#define _COLLAB_CACHE 64
+struct _collabs {
+	uint32_t key[_COLLAB_CACHE];
+	double val[_COLLAB_CACHE];
+};
+
+static double _collab_of(const struct rank_params *rp, struct _collabs *cs,
+    float cf)
+{
+	uint32_t b;
+
+	memcpy(&b, &cf, sizeof(b));
+	unsigned h = (b * 0x9E3779B1u) >> 26; /* 6 bits: _COLLAB_CACHE */
+
+	if (cs->key[h] == b)
+		return cs->val[h];
+	cs->key[h] = b;
+	cs->val[h] = _collab(rp, cf);
+	return cs->val[h];
+}
+
 static const struct rank_factors _ones = { .affinity = 1.0f,
 	.time = 1.0f,
 	.distance = 1.0f,
@@ -1061,7 +1087,10 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
     struct rank_factors *f, double *score, uint8_t *mark)
 {
 	bool context = strategy >= RANK_CONTEXT;
+	struct _collabs cs;
 
+	if (q->p)
+		memset(cs.key, 0, sizeof(cs.key));
 	ps->nd = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct cat_item *ci = c[i].item;
@@ -1110,7 +1139,7 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 		}
 		/* By key, like fatigue: items without attributes too. */
 		if (c[i].collab > 0.0f && q->p) {
-			double k = _collab(rp, c[i].collab);
+			double k = _collab_of(rp, &cs, c[i].collab);
 
 			fi->collab = (float)k;
 			x *= k;
@@ -1223,9 +1252,9 @@ static void _radix(unsigned n, uint32_t *out, uint32_t *ord2, uint32_t *key,
  * Keys are the complemented bits of the scores as floats (rounding is
  * monotone, and the bits of non-negative floats order as the floats do).
  * One counting pass puts the candidates into 256 buckets by the top 8
- * bits of key - min key over the keys' range, in order; one insertion
- * pass with the exact order then sorts within the buckets (and moves the
- * candidates whose scores the floats could not tell apart). Scores of 0
+ * bits of key - min key over the keys' range, in order, each moved back
+ * within its bucket past those of a smaller score as it is placed (an
+ * insertion pass with the exact order, in the same pass). Scores of 0
  * (the largest key) are left out of the range and go to the last
  * bucket: a single 0 would otherwise stretch the range over a hundred
  * empty binades and crowd every other score into a few buckets. Where a
@@ -1238,7 +1267,7 @@ static void _order(const double *score, unsigned n, uint32_t *out,
     uint32_t *ord2, uint32_t *key, uint32_t *key2)
 {
 	unsigned cnt[256];
-	uint32_t any = 0, all = UINT32_MAX, lo = UINT32_MAX, hi = 0;
+	uint32_t lo = UINT32_MAX, hi = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		float s = (float)score[i] + 0.0f; /* -0 is 0 */
@@ -1247,8 +1276,6 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		memcpy(&b, &s, sizeof(b));
 		b = ~b;
 		key[i] = b;
-		any |= b;
-		all &= b;
 		lo = b < lo ? b : lo;
 		hi = b > hi && b != _KEY_ZERO ? b : hi;
 	}
@@ -1267,40 +1294,53 @@ static void _order(const double *score, unsigned n, uint32_t *out,
 		key2[i] = b;
 		cnt[b]++;
 	}
-	for (unsigned v = 0, sum = 0; v < 256; v++) {
+	/* Buckets in use: 0 .. span >> sh, and 255 (the zeros); the
+	 * starts of those only, not of all 256. */
+	unsigned used = span >> sh, sum = 0;
+
+	for (unsigned v = 0; v <= used; v++) {
 		unsigned x = cnt[v];
 
 		top = x > top ? x : top;
 		cnt[v] = sum;
 		sum += x;
 	}
+	if (used < 255) {
+		top = cnt[255] > top ? cnt[255] : top;
+		cnt[255] = sum;
+	}
 	if (top > _BUCKET_MAX) {
+		/* The bytes the keys differ in: the passes the radix sort
+		 * cannot skip (rare, so counted here, not above). */
+		uint32_t any = 0, all = UINT32_MAX;
+
+		for (unsigned i = 0; i < n; i++) {
+			any |= key[i];
+			all &= key[i];
+		}
 		_radix(n, out, ord2, key, key2, any, all);
 		_insertion(score, n, out);
 		return;
 	}
-	/* key[] is done with: it takes each position's bucket. */
+	/*
+	 * key[at] takes the bucket of position at as it is filled. A
+	 * bucket fills from its start, so the positions before a newcomer
+	 * hold its bucket back to that start; the one before the start
+	 * holds a lower bucket, or (not yet filled) a float key, which has
+	 * its top bit set (the complement of a non-negative float's) and
+	 * is no bucket. The newcomer has the largest index so far: it
+	 * moves back past smaller scores only, and stays behind equal ones.
+	 */
 	for (unsigned i = 0; i < n; i++) {
-		unsigned at = cnt[key2[i]]++;
+		unsigned b = key2[i], at = cnt[b]++, j = at;
+		double x = score[i];
 
-		out[at] = i;
-		key[at] = key2[i];
-	}
-	/* The insertion pass within the buckets only: a candidate of a
-	 * later bucket has a larger key, so a smaller float and a smaller
-	 * score, and would not move past the one before it anyway (equal
-	 * scores share a float, so a bucket). */
-	for (unsigned r = 1; r < n; r++) {
-		uint32_t x = out[r];
-		unsigned j = r;
-
-		if (key[r] != key[r - 1])
-			continue;
-		while (j > 0 && _before(score, x, out[j - 1])) {
+		key[at] = b;
+		while (j > 0 && key[j - 1] == b && x > score[out[j - 1]]) {
 			out[j] = out[j - 1];
 			j--;
 		}
-		out[j] = x;
+		out[j] = i;
 	}
 }
 
@@ -1500,25 +1540,46 @@ static double _sel(bool c, double a, double b)
 	return a;
 }
 
-/* The best unplaced candidate eligible for serendipity, by score x
- * max(trend, 1), or -1. si[0..ne) are the eligible candidates in score
- * order (the first best wins), sv[j] that value of si[j]. */
-static long _serendipity(const uint32_t *si, const double *sv, unsigned ne,
-    const uint8_t *mark)
+/*
+ * The best min(k, ne) of the candidates eligible for serendipity, by
+ * value, into tl[] (indices into si[] and sv[], the first of equal values
+ * first), and how many. si[0..ne) are the eligible candidates in score
+ * order, sv[j] score x max(trend, 1) of si[j] (_serendipity_values). At a
+ * slot of the top k fewer than k are placed, so one of these is not, and
+ * the first of them not placed is the best unplaced eligible candidate
+ * (any other ranks below all of them): each slot reads a few entries of
+ * tl, not every eligible candidate.
+ */
+static unsigned _serendipity_top(const double *sv, unsigned ne, unsigned k,
+    uint32_t *tl)
 {
-	long best = -1;
-	double bv = -1.0;
+	unsigned t = 0;
 
 	for (unsigned j = 0; j < ne; j++) {
-		/* Placed ones read as -1: never better than none. */
-		double v = _sel(mark[si[j]] & _MARK_PLACED, -1.0, sv[j]);
+		double v = sv[j];
 
-		if (v > bv) {
-			bv = v;
-			best = si[j];
-		}
+		/* Full: not better than the last, not in (equal: the
+		 * earlier stays). */
+		if (t == k && !(v > sv[tl[k - 1]]))
+			continue;
+		unsigned a = t < k ? t++ : k - 1;
+
+		for (; a > 0 && v > sv[tl[a - 1]]; a--)
+			tl[a] = tl[a - 1];
+		tl[a] = j;
 	}
-	return best;
+	return t;
+}
+
+/* The best unplaced candidate eligible for serendipity, or -1: the first
+ * of tl[0..t) (_serendipity_top) not placed. */
+static long _serendipity(const uint32_t *si, const uint32_t *tl, unsigned t,
+    const uint8_t *mark)
+{
+	for (unsigned a = 0; a < t; a++)
+		if (!(mark[si[tl[a]]] & _MARK_PLACED))
+			return si[tl[a]];
+	return -1;
 }
 
 /* si[] and sv[] of _serendipity: the eligible candidates in score order
@@ -1561,6 +1622,7 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	double *rel = (double *)(base + l->rel);
 	uint32_t *mo = (uint32_t *)(base + l->mo);
 	uint32_t *si = (uint32_t *)(base + l->sidx);
+	uint32_t *tl = (uint32_t *)(base + l->rkey2); /* the sorts are done */
 	double lambda = o->mmr_lambda >= 0 ? o->mmr_lambda : rp->mmr_lambda;
 	unsigned every = o->serendipity_every >= 0
 	    ? (unsigned)o->serendipity_every
@@ -1624,14 +1686,16 @@ static void _diversify(const struct _prep *q, const struct rank_params *rp,
 	}
 
 	unsigned next = 1, at = m ? _slot_pos(1, m, k, every, q->bubble) : k;
-	unsigned t = 0, u = 0, ne = 0;
+	unsigned t = 0, u = 0, nt = 0;
 	bool by_score = rp->diverse_by_score;
 
 	if (m)
-		ne = _serendipity_values(ord, score, n, c, mark, si, rel);
+		nt = _serendipity_top(rel,
+		    _serendipity_values(ord, score, n, c, mark, si, rel), k,
+		    tl);
 	for (unsigned pos = 0; pos < k; pos++) {
 		if (pos == at) {
-			long s = _serendipity(si, rel, ne, mark);
+			long s = _serendipity(si, tl, nt, mark);
 
 			next++;
 			at = next <= m ? _slot_pos(next, m, k, every, q->bubble)
