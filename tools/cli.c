@@ -97,7 +97,9 @@ int cli_value(int argc, char **argv, int *i, const char *name, const char **v)
 	}
 	if (argv[*i][n])
 		return 0;
-	if (*i + 1 >= argc)
+	/* A value is not an option: "--out --json" forgot the file (as the
+	 * settings' parser has it; --out=--json names one). */
+	if (*i + 1 >= argc || !strncmp(argv[*i + 1], "--", 2))
 		return -1;
 	*v = argv[++*i];
 	return 1;

@@ -44,8 +44,9 @@ int cli_user_check(const char *cmd, pen_t *p, const char *user);
 
 /*
  * A flag with a value at argv[*i]: "NAME VALUE" (the next word, *i moved
- * past it) or "NAME=VALUE", as replay and the settings take them. 1 with
- * *v set, 0 when argv[*i] is not NAME, -1 when the value is missing.
+ * past it) or "NAME=VALUE", as the settings take them. 1 with *v set, 0
+ * when argv[*i] is not NAME, -1 when the value is missing or is an
+ * option ("NAME --x"; "NAME=--x" gives one).
  */
 int cli_value(int argc, char **argv, int *i, const char *name, const char **v);
 

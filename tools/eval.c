@@ -1510,7 +1510,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		int m = 0, rc;
 		size_t k = 0;
 		for (; k < sizeof(_valued) / sizeof(_valued[0]); k++)
-			if ((m = rc_opt(argc, argv, &i, _valued[k], &v)))
+			if ((m = cli_value(argc, argv, &i, _valued[k], &v)))
 				break;
 		if (m < 0)
 			return rc_usage_err(&o->core, "%s needs a value",

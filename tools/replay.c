@@ -485,7 +485,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		const char **dst[] = { &o->out, &o->segments, &o->features };
 		int m = 0, rc;
 		for (unsigned k = 0; !m && k < 3; k++) {
-			m = rc_opt(argc, argv, &i, named[k], &v);
+			m = cli_value(argc, argv, &i, named[k], &v);
 			if (m < 0)
 				return rc_usage_err(&o->core,
 				    "%s needs a value", named[k]);

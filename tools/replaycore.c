@@ -22,6 +22,7 @@
 #include "shm/catalog.h"
 #include "shm/secret.h"
 #include "shm/shard.h"
+#include "tools/cli.h"
 
 static const char *const _cat_fields[RC_C_COUNT] = { "id", "tags", "category",
 	"lat", "lon" };
@@ -52,25 +53,6 @@ int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
 	}
 	*input = a;
 	return CLI_OK;
-}
-
-int rc_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n))
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n])
-		return 0;
-	/* A value is not an option: "--out --json" forgot the file (as the
-	 * settings' parser has it; --out=--json names one). */
-	if (*i + 1 >= argc || !strncmp(argv[*i + 1], "--", 2))
-		return -1;
-	*val = argv[++*i];
-	return 1;
 }
 
 /* --- options ---------------------------------------------------------- */
@@ -300,7 +282,7 @@ int rc_arg(struct rc_opts *o, int argc, char **argv, int *i)
 {
 	for (size_t k = 0; k < sizeof(_valued) / sizeof(_valued[0]); k++) {
 		const char *v = NULL;
-		int m = rc_opt(argc, argv, i, _valued[k], &v);
+		int m = cli_value(argc, argv, i, _valued[k], &v);
 		if (m < 0)
 			return rc_usage_err(o, "%s needs a value", _valued[k]);
 		if (m) {

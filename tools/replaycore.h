@@ -153,11 +153,6 @@ int rc_input_arg(const struct rc_opts *o, const char **input, const char *a,
  * (printed). */
 int rc_check_out(const struct rc_opts *o, const char *path);
 
-/* "--name VALUE" or "--name=VALUE": 1 matched (*val set), 0 not, -1 the
- * value is missing (or is an option: "--name --x"; "--name=--x" gives
- * one). */
-int rc_opt(int argc, char **argv, int *i, const char *name, const char **val);
-
 /*
  * The reader's limits as the region will store them (so the log is read
  * before the region exists, to size it), and its progress hook (NULL:

@@ -701,7 +701,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 		int m = 0, rc;
 		size_t k = 0;
 		for (; k < sizeof(_nums) / sizeof(_nums[0]); k++)
-			if ((m = rc_opt(argc, argv, &i, _nums[k].name, &v)))
+			if ((m = cli_value(argc, argv, &i, _nums[k].name, &v)))
 				break;
 		if (m < 0)
 			return rc_usage_err(&o->core, "%s needs a value",
@@ -720,7 +720,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 				o->seed = u;
 			continue;
 		}
-		if ((m = rc_opt(argc, argv, &i, "--repeat-click", &v)) < 0)
+		if ((m = cli_value(argc, argv, &i, "--repeat-click", &v)) < 0)
 			return rc_usage_err(&o->core, "%s needs a value",
 			    "--repeat-click");
 		if (m) {
@@ -730,7 +730,7 @@ static int _parse(struct _opts *o, int argc, char **argv)
 				    v);
 			continue;
 		}
-		if ((m = rc_opt(argc, argv, &i, "--strategies", &v)) < 0)
+		if ((m = cli_value(argc, argv, &i, "--strategies", &v)) < 0)
 			return rc_usage_err(&o->core, "%s needs a value",
 			    "--strategies");
 		if (m) {
