@@ -175,8 +175,10 @@ struct lr_map {
 void lr_map_init(struct lr_map *m, const char *const *fields, unsigned n);
 
 /*
- * Adds "FIELD=COLUMN,..." to the map; a field named again takes the later
- * column. Returns 0, -EINVAL with a message on msg ("PROG: FLAG: 'x' is
+ * Adds "FIELD=COLUMN,..." to the map. A field named twice in one spec is
+ * refused ("PROG: FLAG: field 'x' mapped twice"); one spec after another
+ * (two --map flags) may name a field again, and the later column wins.
+ * Returns 0, -EINVAL with a message on msg (that one, "PROG: FLAG: 'x' is
  * not FIELD=COLUMN", or "PROG: FLAG: unknown field 'x'; fields: ..." with
  * the list), or -ENOMEM (nothing printed). Fields before the bad one are
  * set. flag is the option the spec came from, for the message.
