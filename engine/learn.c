@@ -1428,6 +1428,9 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	uint32_t seen_k = e->entity_key != 0 ? _seen_key(e->entity_key) : 0;
 	int seen_at = seen_k ? _seen_find(p, seen_k) : -1;
 	unsigned views = 0;
+	/* A deliberate act: admission's and the exposure counters' (one
+	 * signal lookup an event). */
+	const bool act = lrn_is_action(prm, e);
 	if (e->type == EVT_VIEW && seen_at >= 0)
 		views = _SEEN_VIEWS(p->seen[seen_at]);
 	else if (e->type == EVT_IMPRESSION && seen_at >= 0)
@@ -1447,7 +1450,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			.n_short = base > 0.0 ? short_age : 0.0,
 			.dp = e->daypart < EVT_DP_COUNT ? e->daypart
 							: EVT_DP_COUNT,
-			.act = prm->admit_acts && lrn_is_action(prm, e),
+			.act = prm->admit_acts && act,
 			.late = hour < p->short_h,
 		};
 		/* Zero (no signal, or aged past double range) teaches nothing and
@@ -1456,8 +1459,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			_learn_item(p, prm, item, &k);
 	}
 	if (e->entity_key != 0) {
-		bool imp = e->type == EVT_IMPRESSION,
-		     act = lrn_is_action(prm, e);
+		bool imp = e->type == EVT_IMPRESSION;
 		uint32_t marks = act ? _SEEN_ENGAGED : 0;
 		if (act && lrn_is_conversion(e))
 			marks |= _SEEN_CONVERTED;
