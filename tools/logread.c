@@ -1541,6 +1541,43 @@ static const char *_csv_input(const struct lr_options *o,
 	return NULL;
 }
 
+/*
+ * A field every row needs, with no column to come from, would refuse every
+ * row one by one (a header "userId,..." read with the default names): say
+ * so once, at the header, with the columns there are and the flag that
+ * maps one. The event type may come from --type or a rating column.
+ */
+static int _csv_required(const struct _rd *r, const struct lr_csv *c)
+{
+	static const enum lr_field need[] = { LR_F_USER, LR_F_TIME, LR_F_TYPE };
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		enum lr_field f = need[i];
+		if (c->idx[f] >= 0 ||
+		    (f == LR_F_TYPE &&
+			(r->o->type || c->idx[LR_F_RATING] >= 0)))
+			continue;
+		char cols[200] = "";
+		size_t len = 0;
+		for (unsigned k = 0; k < c->ncols && len < sizeof(cols); k++)
+			len += (size_t)snprintf(cols + len, sizeof(cols) - len,
+			    "%s%s", k ? ", " : "", c->hname[k]);
+		if (len >= sizeof(cols))
+			memcpy(cols + sizeof(cols) - 4, "...", 4);
+		char at[32] = "";
+		if (!c->named)
+			snprintf(at, sizeof(at), ":%zu", c->recline);
+		fprintf(r->msg,
+		    "%s%s: no column for %s in %s (%s): every row would be refused; name it with --map %s=COLUMN%s\n",
+		    r->file, at, lr_event_fields[f],
+		    c->named ? "--columns" : "the header", cols,
+		    lr_event_fields[f],
+		    f == LR_F_TYPE ? ", or give --type TYPE or --rating COLUMN"
+				   : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int _read_csv(const struct _rd *r, FILE *f)
 {
 	struct lr_csv c;
@@ -1548,6 +1585,8 @@ static int _read_csv(const struct _rd *r, FILE *f)
 	char err[300];
 	int rc = lr_csv_open_named(&c, f, r->file, &r->o->map, r->o->columns,
 	    r->o->sep, r->msg);
+	if (rc == 0)
+		rc = _csv_required(r, &c);
 	while (rc == 0) {
 		int k = lr_csv_next(&c, err, sizeof(err));
 		r->log->lines = base + c.lineno;

@@ -256,6 +256,19 @@ static void columns(void)
 	    "LOG: no column 'ts' (for timestamp) in --columns\n"));
 	free(msgs);
 	lr_log_free(&log);
+	/* a list without the user's column: refused once, not row by row */
+	lr_map_free(&o.map);
+	CHECK_EQ_INT(lr_map_parse(&o.map,
+			 "entity_id=item,event_type=what,timestamp=ts", "P",
+			 "--map", NULL),
+	    0);
+	o.columns = "who,item,cat,what,ts";
+	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs),
+	    -EINVAL);
+	CHECK(lt_same(msgs,
+	    "LOG: no column for user_id in --columns (who, item, cat, what, ts): every row would be refused; name it with --map user_id=COLUMN\n"));
+	free(msgs);
+	lr_log_free(&log);
 	o.columns = "who,,item";
 	CHECK_EQ_INT(lt_read(csv, strlen(csv), false, &o, &log, &msgs),
 	    -EINVAL);

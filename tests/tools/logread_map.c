@@ -78,13 +78,56 @@ static void columns(void)
 	lr_log_free(&log);
 	lr_options_free(&o);
 
-	/* not mapped, absent: the field is absent (and evt_build says so) */
+	/* not mapped, absent, needed by every row (user, time, type): the
+	 * header is refused with its columns, not each row */
 	lr_options_init(&o);
 	m = read_csv(&o,
 	    "userId,entity_id,event_type,timestamp\n"
 	    "u1,e1,view,1767225600\n",
+	    &log, -EINVAL);
+	CHECK(lt_same(m,
+	    "LOG:1: no column for user_id in the header (userId, entity_id, event_type, timestamp): every row would be refused; name it with --map user_id=COLUMN\n"));
+	CHECK_EQ_INT(log.ev.n, 0);
+	free(m);
+	lr_log_free(&log);
+	m = read_csv(&o, "user_id,entity_id,event_type,ts\nu1,e1,view,1\n",
+	    &log, -EINVAL);
+	CHECK(lt_same(m,
+	    "LOG:1: no column for timestamp in the header (user_id, entity_id, event_type, ts): every row would be refused; name it with --map timestamp=COLUMN\n"));
+	free(m);
+	lr_log_free(&log);
+	m = read_csv(&o, "user_id,entity_id,timestamp\nu1,e1,1767225600\n",
+	    &log, -EINVAL);
+	CHECK(lt_same(m,
+	    "LOG:1: no column for event_type in the header (user_id, entity_id, timestamp): every row would be refused; name it with --map event_type=COLUMN, or give --type TYPE or --rating COLUMN\n"));
+	free(m);
+	lr_log_free(&log);
+	/* the type from --type, or from a rating column: accepted */
+	o.type = "view";
+	m = read_csv(&o, "user_id,entity_id,timestamp\nu1,e1,1767225600\n",
 	    &log, 0);
-	CHECK(lt_same(m, "LOG:2: missing_user: user_id\n"));
+	CHECK(lt_same(m, ""));
+	CHECK_EQ_INT(log.ev.n, 1);
+	free(m);
+	lr_log_free(&log);
+	o.type = NULL;
+	m = read_csv(&o,
+	    "user_id,entity_id,timestamp,rating\nu1,e1,1767225600,5\n", &log,
+	    0);
+	CHECK(lt_same(m, ""));
+	CHECK_EQ_INT(log.ev.n, 1);
+	free(m);
+	lr_log_free(&log);
+	/* a long header is cut in the message */
+	m = read_csv(&o,
+	    "entity_id,event_type,timestamp,"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,"
+	    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
+	    "e1,view,1767225600,a,b,c\n",
+	    &log, -EINVAL);
+	CHECK(strstr(m, "bbbbbbbbbb") && strstr(m, "...): every row"));
+	CHECK(!strstr(m, "cccccccccccccccccccccccccc"));
 	free(m);
 	lr_log_free(&log);
 
