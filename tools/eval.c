@@ -102,7 +102,8 @@ static const char _help[] =
     "Output:\n"
     "  --json                 the report as one JSON object\n"
     "  --out FILE             one JSON line per evaluated target (user, split,\n"
-    "                         target key, its popularity, rank per strategy)\n"
+    "                         target key, its popularity, rank per strategy);\n"
+    "                         '-': the lines on stdout, the report on stderr\n"
     "  --quiet                no progress on stderr (shown only on a terminal)\n"
     "Input, catalog, limits and settings: as for `penchant replay` (see\n"
     "`penchant replay --help`): --csv --sep --map --columns --time-unit\n"
@@ -1584,6 +1585,28 @@ static int _setup(struct _ev *x)
 	return CLI_OK;
 }
 
+/*
+ * `--out -`: the per-target lines take stdout, so a pipe gets JSON lines
+ * only, and the report (written to stdout everywhere) goes to stderr from
+ * here on. Returns the lines' stream, or NULL with errno.
+ */
+static FILE *_lines_stdout(void)
+{
+	fflush(stdout);
+	int fd = dup(STDOUT_FILENO);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		int e = errno;
+		if (f)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		errno = e;
+		return NULL;
+	}
+	return f;
+}
+
 static int _run(struct _ev *x)
 {
 	const struct _opts *o = x->o;
@@ -1614,14 +1637,15 @@ static int _run(struct _ev *x)
 	}
 	x->pass = x->passes;
 	_reset(x);
+	bool to_stdout = o->out && !strcmp(o->out, "-");
 	if (o->out &&
-	    !(x->out = strcmp(o->out, "-") ? fopen(o->out, "w") : stdout)) {
+	    !(x->out = to_stdout ? _lines_stdout() : fopen(o->out, "w"))) {
 		fprintf(stderr, _NAME ": cannot write %s: %s\n", o->out,
 		    strerror(errno));
 		return CLI_USAGE;
 	}
 	rc = _pass(x, final, first);
-	if (x->out && x->out != stdout && fclose(x->out)) {
+	if (x->out && fclose(x->out)) {
 		fprintf(stderr, _NAME ": writing %s failed\n", o->out);
 		rc = rc ? rc : CLI_USAGE;
 	}

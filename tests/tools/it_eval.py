@@ -443,6 +443,11 @@ def part_dnt(pen, d):
     log = os.path.join(d, "dnt.jsonl")
     write(log, ev)
     p = run(pen, [log, "--catalog", cat, "--out", "-"])
+    check(p.stdout and all(l.startswith("{")
+                           for l in p.stdout.splitlines()) and
+          "NDCG@10" in p.stderr and "NDCG@10" not in p.stdout,
+          "--out -: stdout holds the per-target lines alone, the report "
+          "goes to stderr (%r)" % p.stdout[:300])
     lines = [json.loads(l) for l in p.stdout.splitlines()
              if l.startswith("{")]
     got = {l["split"]: (l["time"], l["target_popularity"]) for l in lines
