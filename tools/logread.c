@@ -742,6 +742,27 @@ static int _csv_find(const struct lr_csv *c, const char *name)
 	return -1;
 }
 
+/* A column the map reads, named twice: which one is meant cannot be
+ * guessed (a join's output with user_id on both sides). */
+static int _csv_twice(const struct lr_csv *c, int i, const char *field)
+{
+	for (unsigned j = (unsigned)i + 1; j < c->ncols; j++) {
+		if (strcmp(c->hname[j], c->hname[i]))
+			continue;
+		if (c->named)
+			fprintf(c->msg,
+			    "%s: column '%s' (for %s) named twice in --columns (%d and %u)\n",
+			    c->name, c->hname[i], field, i + 1, j + 1);
+		else
+			fprintf(c->msg,
+			    "%s:%zu: column '%s' (for %s) named twice in the header (columns %d and %u); rename one or name the columns with --columns\n",
+			    c->name, c->recline, c->hname[i], field, i + 1,
+			    j + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Resolves c->map against the header names c->hname[0..ncols). */
 static int _csv_resolve(struct lr_csv *c)
 {
@@ -749,6 +770,8 @@ static int _csv_resolve(struct lr_csv *c)
 	for (unsigned k = 0; k < m->n; k++) {
 		const char *want = m->col[k] ? m->col[k] : m->fields[k];
 		c->idx[k] = _csv_find(c, want);
+		if (c->idx[k] >= 0 && _csv_twice(c, c->idx[k], m->fields[k]))
+			return -EINVAL;
 		if (c->idx[k] < 0 && m->explicit_[k]) {
 			char hint[160] = "";
 			if (c->named) {

@@ -443,8 +443,9 @@ struct lr_csv {
 /*
  * Reads the header row of f and resolves map m (which must outlive c).
  * Returns 0, -EINVAL after "NAME:LINE: why" on msg (no header, a header
- * that is not valid CSV, a column named explicitly that it lacks), or
- * -ENOMEM (nothing printed). Free c with lr_csv_free() either way.
+ * that is not valid CSV, a column named explicitly that it lacks, a
+ * column the map reads named twice), or -ENOMEM (nothing printed). Free c
+ * with lr_csv_free() either way.
  */
 int lr_csv_open(struct lr_csv *c, FILE *f, const char *name,
     const struct lr_map *m, FILE *msg);

@@ -85,17 +85,18 @@ static void quoting(void)
 static void header(void)
 {
 	struct csvfix x;
-	/* byte order mark; duplicate names: the first wins; mapped columns */
+	/* byte order mark; a column nobody reads may be named twice;
+	 * mapped columns */
 	lr_map_init(&x.map, abc, 3);
 	REQUIRE(lr_map_set(&x.map, 2, "z") == 0);
 	const char *t = "\xEF\xBB\xBF"
-			"a,b,b,z\n1,2,3,4\n";
+			"a,b,q,z,q\n1,2,3,4,5\n";
 	REQUIRE(csv_open(&x, t, strlen(t)) == 0);
 	CHECK_EQ_INT(lr_csv_column(&x.c, 0), 0);
 	CHECK_EQ_INT(lr_csv_column(&x.c, 1), 1);
 	CHECK_EQ_INT(lr_csv_column(&x.c, 2), 3);
 	CHECK(!strcmp(lr_csv_column_name(&x.c, 0), "a"));
-	CHECK(!strcmp(lr_csv_column_name(&x.c, 4), "?"));
+	CHECK(!strcmp(lr_csv_column_name(&x.c, 5), "?"));
 	CHECK(!strcmp(lr_csv_column_name(&x.c, -1), "?"));
 	CHECK_EQ_INT(lr_csv_next(&x.c, x.err, sizeof(x.err)), 1);
 	CHECK(cell_is(&x.c, 1, "2") && cell_is(&x.c, 2, "4"));
@@ -109,6 +110,12 @@ static void header(void)
 	CHECK_EQ_INT(lr_csv_column(&x.c, 2), -1);
 	CHECK_EQ_INT(lr_csv_next(&x.c, x.err, sizeof(x.err)), 1);
 	CHECK(cell_is(&x.c, 2, NULL));
+	csv_close(&x);
+	/* a column the map reads, named twice: which is meant is unknown */
+	t = "a,b,a\n1,2,3\n";
+	CHECK_EQ_INT(csv_open(&x, t, strlen(t)), -EINVAL);
+	CHECK(lt_same(lt_msgs_text(&x.m),
+	    "T:1: column 'a' (for a) named twice in the header (columns 1 and 3); rename one or name the columns with --columns\n"));
 	csv_close(&x);
 	REQUIRE(lr_map_set(&x.map, 2, "zz") == 0);
 	t = "\n\na,b\n";

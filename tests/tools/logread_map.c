@@ -118,6 +118,24 @@ static void columns(void)
 	CHECK_EQ_INT(log.ev.n, 1);
 	free(m);
 	lr_log_free(&log);
+	/* a column the map reads, named twice: refused; an unread one twice
+	 * is fine */
+	m = read_csv(&o,
+	    "user_id,entity_id,event_type,timestamp,user_id\n"
+	    "u1,e1,view,1767225600,u2\n",
+	    &log, -EINVAL);
+	CHECK(lt_same(m,
+	    "LOG:1: column 'user_id' (for user_id) named twice in the header (columns 1 and 5); rename one or name the columns with --columns\n"));
+	free(m);
+	lr_log_free(&log);
+	m = read_csv(&o,
+	    "user_id,x,entity_id,event_type,timestamp,x\n"
+	    "u1,a,e1,view,1767225600,b\n",
+	    &log, 0);
+	CHECK(lt_same(m, ""));
+	CHECK_EQ_INT(log.ev.n, 1);
+	free(m);
+	lr_log_free(&log);
 	/* a long header is cut in the message */
 	m = read_csv(&o,
 	    "entity_id,event_type,timestamp,"
