@@ -1576,13 +1576,42 @@ static inline char *_digits_before(char *end, uint64_t u)
 	return end;
 }
 
-/* Decimal digits of u at p; their count. */
+/* The last n decimal digits of u (leading zeros included), written
+ * backward ending just before end. */
+static inline void _digits_fixed(char *end, uint64_t u, int n)
+{
+	for (; n >= 2; n -= 2) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		*--end = _dig2[2 * r + 1];
+		*--end = _dig2[2 * r];
+	}
+	if (n)
+		*--end = (char)('0' + u % 10);
+}
+
+/* How many decimal digits u has. */
+static inline int _ndigits(uint64_t u)
+{
+	int n = 1;
+	while (u >= 10000) {
+		u /= 10000;
+		n += 4;
+	}
+	return n + (u >= 10) + (u >= 100) + (u >= 1000);
+}
+
+/* Decimal digits of u at p; their count. Written in place (a copy from
+ * a temporary was a library call for a digit or two: most are "1"). */
 static int _utoa(char *p, uint64_t u)
 {
-	char t[20];
-	int n = (int)(_digits_before(t + 20, u) - t);
-	memcpy(p, t + n, (size_t)(20 - n));
-	return 20 - n;
+	if (u < 10) {
+		*p = (char)('0' + u);
+		return 1;
+	}
+	int n = _ndigits(u);
+	_digits_before(p + n, u);
+	return n;
 }
 
 static const double _p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
@@ -1612,10 +1641,11 @@ static int _exp10_of(double v)
  * an exponent for 1e-5 <= |v| < 1e15 (printf's %g elsewhere), trailing
  * zeros dropped; "null" when not finite. Writes at most 32 bytes to p;
  * returns their count. printf is the slow part of a response otherwise.
- * An integer below 1e7 (sig is at least 7) is its digits. Otherwise the
- * digits of v rounded to dec places are made once, at least dec + 1 of
- * them (leading zeros), and split at the point: the integer part is never
- * empty, the fraction loses its trailing zeros and, empty, its point.
+ * An integer below 1e7 (sig is at least 7) is its digits. Otherwise v
+ * rounded to dec places is an integer m; its trailing zeros (the
+ * fraction's) go, and it is written split at the point: the integer part
+ * (never empty), the fraction with its leading zeros, no point when the
+ * fraction is empty. Digits are written in place.
  */
 static int _fmt_num(char *p, double v, int sig)
 {
@@ -1642,19 +1672,17 @@ static int _fmt_num(char *p, double v, int sig)
 	if (dec > 19)
 		dec = 19;
 	uint64_t m = (uint64_t)(v * _p10[dec] + 0.5);
-	char t[24];
-	int n = (int)(_digits_before(t + 24, m) - t);
-	while (24 - n <= dec)
-		t[--n] = '0';
-	int ilen = 24 - n - dec, flen = dec;
-	while (flen && t[23 - dec + flen] == '0')
-		flen--;
-	memcpy(s, t + n, (size_t)ilen);
-	s += ilen;
-	if (flen) {
+	/* m is v with dec places: its trailing zeros are the fraction's */
+	while (dec && m % 10 == 0) {
+		m /= 10;
+		dec--;
+	}
+	uint64_t scale = (uint64_t)_p10[dec];
+	s += _utoa(s, m / scale);
+	if (dec) {
 		*s++ = '.';
-		memcpy(s, t + n + ilen, (size_t)flen);
-		s += flen;
+		s += dec;
+		_digits_fixed(s, m % scale, dec);
 	}
 	return (int)(s - p);
 }
