@@ -1493,7 +1493,8 @@ static bool _room(struct rq_buf *b, size_t n)
 	return true;
 }
 
-static void _put(struct rq_buf *b, const char *s, size_t n)
+static inline __attribute__((always_inline)) void _put(struct rq_buf *b,
+    const char *s, size_t n)
 {
 	if (_room(b, n)) {
 		memcpy(b->p + b->len, s, n);
@@ -1505,6 +1506,9 @@ static void _puts(struct rq_buf *b, const char *s)
 {
 	_put(b, s, strlen(s));
 }
+
+/* A string literal: its copy is one of a constant size, not a call. */
+#define _PUTL(b, lit) _put(b, lit, sizeof(lit) - 1)
 
 static void __attribute__((format(printf, 2, 3)))
 _putf(struct rq_buf *b, const char *fmt, ...)
@@ -1577,8 +1581,8 @@ static inline char *_digits_before(char *end, uint64_t u)
 }
 
 /* The last n decimal digits of u (leading zeros included), written
- * backward ending just before end. */
-static inline void _digits_fixed(char *end, uint64_t u, int n)
+ * backward ending just before end; what is left of u (u / 10^n). */
+static inline uint64_t _digits_fixed(char *end, uint64_t u, int n)
 {
 	for (; n >= 2; n -= 2) {
 		unsigned r = (unsigned)(u % 100);
@@ -1586,8 +1590,11 @@ static inline void _digits_fixed(char *end, uint64_t u, int n)
 		*--end = _dig2[2 * r + 1];
 		*--end = _dig2[2 * r];
 	}
-	if (n)
+	if (n) {
 		*--end = (char)('0' + u % 10);
+		u /= 10;
+	}
+	return u;
 }
 
 /* How many decimal digits u has. */
@@ -1677,14 +1684,16 @@ static int _fmt_num(char *p, double v, int sig)
 		m /= 10;
 		dec--;
 	}
-	uint64_t scale = (uint64_t)_p10[dec];
-	s += _utoa(s, m / scale);
+	/* written backward from the end: the fraction, the point, the
+	 * integer part (divisions by constants only) */
+	int nd = _ndigits(m), il = nd > dec ? nd - dec : 1;
+	char *end = s + il + (dec ? 1 + dec : 0);
 	if (dec) {
-		*s++ = '.';
-		s += dec;
-		_digits_fixed(s, m % scale, dec);
+		m = _digits_fixed(end, m, dec);
+		end[-dec - 1] = '.';
 	}
-	return (int)(s - p);
+	_digits_before(s + il, m);
+	return (int)(end - p);
 }
 
 /* key (a literal with its quotes and colon) and the number. Inlined: the
@@ -1747,23 +1756,25 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 	_putf(b,
 	    "{\"request_id\":\"%016" PRIx64 "\",\"strategy\":", request_id);
 	_json_str(b, _served(rq, request_id));
-	_puts(b, ",\"results\":[");
+	_PUTL(b, ",\"results\":[");
 	for (size_t i = 0; i < m; i++) {
 		const struct pen_ranked *r = &res[i];
-		_puts(b, i ? ",{\"entity_id\":" : "{\"entity_id\":");
+		if (i)
+			_PUTL(b, ",");
+		_PUTL(b, "{\"entity_id\":");
 		_json_str(b, rq->cands[r->index].entity_id);
 #define _LIT(s) s, sizeof(s) - 1
 		_json_int(b, _LIT(",\"index\":"), r->index);
 		_json_num(b, _LIT(",\"score\":"), r->score, 12);
 		_json_int(b, _LIT(",\"moved\":"), r->moved);
-		_puts(b, ",\"flags\":[");
+		_PUTL(b, ",\"flags\":[");
 		for (unsigned f = 0, k = 0; f < 4; f++)
 			if (r->flags & (1u << f)) {
 				_puts(b, k++ ? ",\"" : "\"");
 				_puts(b, _flag_names[f]);
-				_puts(b, "\"");
+				_PUTL(b, "\"");
 			}
-		_puts(b, "],\"factors\":{");
+		_PUTL(b, "],\"factors\":{");
 #define _JK(lit, v) _json_num(b, _LIT(lit), v, 7)
 		_JK("\"affinity\":", r->affinity);
 		_JK(",\"confidence\":", r->confidence);
@@ -1779,9 +1790,9 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 		_JK(",\"collab\":", r->collab);
 #undef _JK
 #undef _LIT
-		_puts(b, "}}");
+		_PUTL(b, "}}");
 	}
-	_puts(b, "]}");
+	_PUTL(b, "]}");
 	return b->oom ? -ENOMEM : 0;
 }
 
