@@ -23,9 +23,12 @@
  * p50/p99/p99.9, the achieved answer rate, the client's own send lag
  * (due -> written; its p99 is the part of the tail the client and the
  * machine's wake-up latency add before the server sees anything), and the
- * CPU use of the server process and of the client (/proc: on a small
- * machine they share the cores); variants alternate (health, rank,
- * health, ...) and each line gives the medians over the runs.
+ * CPU use of the server process (also per answer: what to compare
+ * builds by when the rate is not reached) and of the client, and the
+ * cores the whole machine kept busy meanwhile (/proc/stat: on a small
+ * machine they share the cores; what is above server + client is other
+ * work, whose share explains a noisy tail); variants alternate (health,
+ * rank, health, ...) and each line gives the medians over the runs.
  *
  * Checks: every answer is 200; health answers say "ok"; every 16th rank
  * answer holds a request id and exactly min(K, M) results, and the first
@@ -88,6 +91,8 @@ struct conn {
 struct result {
 	double achieved, p50, p99, p999; /* /s, us, us, us */
 	double cpu, client_cpu;		 /* cores: server process, this one */
+	double cpu_us;			 /* server CPU per answer, us */
+	double busy;  /* cores the whole machine used (/proc/stat) */
 	double lag99; /* us: p99 of due -> sent (the client's own delay) */
 	uint64_t answers;
 	bool ok;
@@ -293,6 +298,24 @@ static double _cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU time the whole machine has spent, s (all cores, but idle and
+ * iowait): beside the server's and the client's, what other work took. */
+static double _busy_s(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	unsigned long long v[8] = { 0 };
+	if (!f)
+		return 0;
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8)
+		return 0;
+	unsigned long long busy =
+	    v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* not idle, iowait */
+	return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int _cmp64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -398,7 +421,7 @@ static struct result _run(const struct opts *o, unsigned port, pid_t srv,
 	int64_t t0 = _now_ns() + 20000000;
 	uint64_t warm = total / 10, due_i = 0, qhead = 0, qtail = 0, done = 0,
 		 nlat = 0, checked = 0;
-	double cpu0 = _cpu_s(srv), self0 = _cpu_s(getpid());
+	double cpu0 = _cpu_s(srv), self0 = _cpu_s(getpid()), busy0 = _busy_s();
 	int64_t w0 = 0, w1 = 0;
 	while (done < total && res.ok) {
 		int64_t now = _now_ns();
@@ -531,8 +554,11 @@ static struct result _run(const struct opts *o, unsigned port, pid_t srv,
 	}
 	if (w1 > w0) {
 		double wall = (double)(w1 - t0) / 1e9;
-		res.cpu = (_cpu_s(srv) - cpu0) / wall;
+		double used = _cpu_s(srv) - cpu0;
+		res.cpu = used / wall;
 		res.client_cpu = (_cpu_s(getpid()) - self0) / wall;
+		res.busy = (_busy_s() - busy0) / wall;
+		res.cpu_us = done ? used / (double)done * 1e6 : 0;
 	}
 	res.answers = done;
 	if (nlat > 1 && w1 > w0) {
@@ -581,14 +607,16 @@ static void _print(const char *name, const struct result *r, unsigned n,
     const struct opts *o)
 {
 	printf(
-	    "http-bench %-30s offered %6.0f/s achieved %6.0f/s  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  client send lag p99 %6.1f us  cpu: server %.2f, client %.2f cores  (median of %u)\n",
+	    "http-bench %-30s offered %6.0f/s achieved %6.0f/s  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  client send lag p99 %6.1f us  cpu: server %.2f (%.1f us an answer), client %.2f, whole machine %.2f cores  (median of %u)\n",
 	    name, o->rate, _median(r, n, offsetof(struct result, achieved)),
 	    _median(r, n, offsetof(struct result, p50)),
 	    _median(r, n, offsetof(struct result, p99)),
 	    _median(r, n, offsetof(struct result, p999)),
 	    _median(r, n, offsetof(struct result, lag99)),
 	    _median(r, n, offsetof(struct result, cpu)),
-	    _median(r, n, offsetof(struct result, client_cpu)), n);
+	    _median(r, n, offsetof(struct result, cpu_us)),
+	    _median(r, n, offsetof(struct result, client_cpu)),
+	    _median(r, n, offsetof(struct result, busy)), n);
 }
 
 int main(int argc, char **argv)

@@ -823,12 +823,22 @@ value:
 	switch (s[pos]) {
 	case '{':
 	case '[':
-		_OUT();
-		rc = _enter(p, s[pos] == '{' ? JSON_OBJECT : JSON_ARRAY, sp + 1,
-		    &idx);
-		if (rc < 0)
-			return rc;
-		_IN();
+		if (sp + 1 <= w->max_depth && ntok < w->max_toks) {
+			/* _enter's work inline (one per candidate object) */
+			toks[ntok] = (struct json_tok){ .kind = s[pos] == '{'
+				    ? JSON_OBJECT
+				    : JSON_ARRAY,
+				.offset = (uint32_t)pos };
+			idx = ntok++;
+			pos++;
+		} else {
+			_OUT();
+			rc = _enter(p, s[pos] == '{' ? JSON_OBJECT : JSON_ARRAY,
+			    sp + 1, &idx);
+			if (rc < 0)
+				return rc;
+			_IN();
+		}
 		stack[sp++] = (uint32_t)idx;
 		_SKIP_WS();
 		if (toks[idx].kind == JSON_OBJECT)

@@ -1022,6 +1022,65 @@ static const struct _name _cand_names[] = {
 	{ NULL, 0, 0 },
 };
 
+/* Which of _cand_names a JSON key is: the names clients send (the
+ * first of each) compared inline, the rest through the table. */
+static int _cand_key(const struct json_tok *k)
+{
+	if (k->len == 9 && !memcmp(k->str, "entity_id", 9))
+		return _K_ID;
+	if (k->len == 5 && !memcmp(k->str, "score", 5))
+		return _K_SCORE;
+	return _lookup(_cand_names, k->str, k->len);
+}
+
+/*
+ * A JSON candidate of the shape nearly every request sends, taken
+ * straight from its tokens into *cd: an object whose last id member is
+ * a string of 1..max_id_len printable ASCII bytes and whose last score
+ * is a number >= 0, without attributes (any member named so, even null).
+ * The result is what the general path (_collect, _str, _num) makes of
+ * it; false leaves *cd to that path, which also gives every error. Two
+ * hundred candidates a request made the general path's value loading
+ * the larger part of decoding after the tokenizer.
+ */
+static bool _cand_plain(const struct _dc *c, size_t tok,
+    struct pen_candidate *cd)
+{
+	const struct json_tok *toks = c->toks, *id = NULL, *score = NULL;
+	if (toks[tok].kind != JSON_OBJECT)
+		return false;
+	size_t pos = tok + 1;
+	for (uint32_t i = 0; i < toks[tok].count; i++) {
+		const struct json_tok *val = &toks[pos + 1];
+		int which = _cand_key(&toks[pos]);
+		if (which == _K_ID)
+			id = val;
+		else if (which == _K_SCORE)
+			score = val;
+		else if (which == _K_ATTRS)
+			return false;
+		pos = val->end;
+	}
+	if (!id || !score || id->kind != JSON_STRING ||
+	    score->kind != JSON_NUMBER || !(score->num >= 0) ||
+	    !isfinite(score->num) || id->len == 0 ||
+	    id->len > c->d->lim.max_id_len)
+		return false;
+	for (size_t i = 0; i < id->len; i++) {
+		unsigned char ch = (unsigned char)id->str[i];
+		if (ch < 0x20 || ch >= 0x7f)
+			return false;
+	}
+	char *p = _arena_alloc(c->d, id->len + 1);
+	if (!p)
+		return false; /* the general path says no_memory */
+	memcpy(p, id->str, id->len);
+	p[id->len] = 0;
+	cd->entity_id = p;
+	cd->score = score->num;
+	return true;
+}
+
 static int _candidates(struct _dc *c, const struct _val *v,
     struct rq_request *out)
 {
@@ -1043,10 +1102,16 @@ static int _candidates(struct _dc *c, const struct _val *v,
 	struct _it it;
 	struct _val x, g[_K_N];
 	_it_start(v, &it);
-	for (unsigned i = 0; _it_elem(c, &it, &x); i++) {
+	for (unsigned i = 0; i < it.n; i++) {
 		struct pen_candidate *cd = &d->cands[i];
 		int rc;
 		memset(cd, 0, sizeof(*cd));
+		if (!c->mp && _cand_plain(c, it.pos, cd)) {
+			it.pos = c->toks[it.pos].end;
+			it.i++;
+			continue;
+		}
+		_it_elem(c, &it, &x);
 		_push(c, "candidates", i);
 		if (x.kind != _V_MAP)
 			return _bad(c, NULL, "bad_type",
@@ -1428,7 +1493,8 @@ static bool _room(struct rq_buf *b, size_t n)
 	return true;
 }
 
-static void _put(struct rq_buf *b, const char *s, size_t n)
+static inline __attribute__((always_inline)) void _put(struct rq_buf *b,
+    const char *s, size_t n)
 {
 	if (_room(b, n)) {
 		memcpy(b->p + b->len, s, n);
@@ -1440,6 +1506,9 @@ static void _puts(struct rq_buf *b, const char *s)
 {
 	_put(b, s, strlen(s));
 }
+
+/* A string literal: its copy is one of a constant size, not a call. */
+#define _PUTL(b, lit) _put(b, lit, sizeof(lit) - 1)
 
 static void __attribute__((format(printf, 2, 3)))
 _putf(struct rq_buf *b, const char *fmt, ...)
@@ -1511,13 +1580,45 @@ static inline char *_digits_before(char *end, uint64_t u)
 	return end;
 }
 
-/* Decimal digits of u at p; their count. */
+/* The last n decimal digits of u (leading zeros included), written
+ * backward ending just before end; what is left of u (u / 10^n). */
+static inline uint64_t _digits_fixed(char *end, uint64_t u, int n)
+{
+	for (; n >= 2; n -= 2) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		*--end = _dig2[2 * r + 1];
+		*--end = _dig2[2 * r];
+	}
+	if (n) {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	}
+	return u;
+}
+
+/* How many decimal digits u has. */
+static inline int _ndigits(uint64_t u)
+{
+	int n = 1;
+	while (u >= 10000) {
+		u /= 10000;
+		n += 4;
+	}
+	return n + (u >= 10) + (u >= 100) + (u >= 1000);
+}
+
+/* Decimal digits of u at p; their count. Written in place (a copy from
+ * a temporary was a library call for a digit or two: most are "1"). */
 static int _utoa(char *p, uint64_t u)
 {
-	char t[20];
-	int n = (int)(_digits_before(t + 20, u) - t);
-	memcpy(p, t + n, (size_t)(20 - n));
-	return 20 - n;
+	if (u < 10) {
+		*p = (char)('0' + u);
+		return 1;
+	}
+	int n = _ndigits(u);
+	_digits_before(p + n, u);
+	return n;
 }
 
 static const double _p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
@@ -1547,10 +1648,11 @@ static int _exp10_of(double v)
  * an exponent for 1e-5 <= |v| < 1e15 (printf's %g elsewhere), trailing
  * zeros dropped; "null" when not finite. Writes at most 32 bytes to p;
  * returns their count. printf is the slow part of a response otherwise.
- * An integer below 1e7 (sig is at least 7) is its digits. Otherwise the
- * digits of v rounded to dec places are made once, at least dec + 1 of
- * them (leading zeros), and split at the point: the integer part is never
- * empty, the fraction loses its trailing zeros and, empty, its point.
+ * An integer below 1e7 (sig is at least 7) is its digits. Otherwise v
+ * rounded to dec places is an integer m; its trailing zeros (the
+ * fraction's) go, and it is written split at the point: the integer part
+ * (never empty), the fraction with its leading zeros, no point when the
+ * fraction is empty. Digits are written in place.
  */
 static int _fmt_num(char *p, double v, int sig)
 {
@@ -1577,21 +1679,21 @@ static int _fmt_num(char *p, double v, int sig)
 	if (dec > 19)
 		dec = 19;
 	uint64_t m = (uint64_t)(v * _p10[dec] + 0.5);
-	char t[24];
-	int n = (int)(_digits_before(t + 24, m) - t);
-	while (24 - n <= dec)
-		t[--n] = '0';
-	int ilen = 24 - n - dec, flen = dec;
-	while (flen && t[23 - dec + flen] == '0')
-		flen--;
-	memcpy(s, t + n, (size_t)ilen);
-	s += ilen;
-	if (flen) {
-		*s++ = '.';
-		memcpy(s, t + n + ilen, (size_t)flen);
-		s += flen;
+	/* m is v with dec places: its trailing zeros are the fraction's */
+	while (dec && m % 10 == 0) {
+		m /= 10;
+		dec--;
 	}
-	return (int)(s - p);
+	/* written backward from the end: the fraction, the point, the
+	 * integer part (divisions by constants only) */
+	int nd = _ndigits(m), il = nd > dec ? nd - dec : 1;
+	char *end = s + il + (dec ? 1 + dec : 0);
+	if (dec) {
+		m = _digits_fixed(end, m, dec);
+		end[-dec - 1] = '.';
+	}
+	_digits_before(s + il, m);
+	return (int)(end - p);
 }
 
 /* key (a literal with its quotes and colon) and the number. Inlined: the
@@ -1654,23 +1756,25 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 	_putf(b,
 	    "{\"request_id\":\"%016" PRIx64 "\",\"strategy\":", request_id);
 	_json_str(b, _served(rq, request_id));
-	_puts(b, ",\"results\":[");
+	_PUTL(b, ",\"results\":[");
 	for (size_t i = 0; i < m; i++) {
 		const struct pen_ranked *r = &res[i];
-		_puts(b, i ? ",{\"entity_id\":" : "{\"entity_id\":");
+		if (i)
+			_PUTL(b, ",");
+		_PUTL(b, "{\"entity_id\":");
 		_json_str(b, rq->cands[r->index].entity_id);
 #define _LIT(s) s, sizeof(s) - 1
 		_json_int(b, _LIT(",\"index\":"), r->index);
 		_json_num(b, _LIT(",\"score\":"), r->score, 12);
 		_json_int(b, _LIT(",\"moved\":"), r->moved);
-		_puts(b, ",\"flags\":[");
+		_PUTL(b, ",\"flags\":[");
 		for (unsigned f = 0, k = 0; f < 4; f++)
 			if (r->flags & (1u << f)) {
 				_puts(b, k++ ? ",\"" : "\"");
 				_puts(b, _flag_names[f]);
-				_puts(b, "\"");
+				_PUTL(b, "\"");
 			}
-		_puts(b, "],\"factors\":{");
+		_PUTL(b, "],\"factors\":{");
 #define _JK(lit, v) _json_num(b, _LIT(lit), v, 7)
 		_JK("\"affinity\":", r->affinity);
 		_JK(",\"confidence\":", r->confidence);
@@ -1686,9 +1790,9 @@ int rq_encode_json(struct rq_buf *b, const struct rq_request *rq,
 		_JK(",\"collab\":", r->collab);
 #undef _JK
 #undef _LIT
-		_puts(b, "}}");
+		_PUTL(b, "}}");
 	}
-	_puts(b, "]}");
+	_PUTL(b, "]}");
 	return b->oom ? -ENOMEM : 0;
 }
 

@@ -77,6 +77,17 @@ def main(out):
         1764181800, 5)}, "candidates": [{b"entity_id": "e", "score": 1}]}
     with open(os.path.join(out, "09_ext_bin.msgpack"), "wb") as f:
         f.write(msgpack.packb(ext, use_bin_type=True))
+    # JSON text only (repeated keys): plain candidates ({entity_id,
+    # score}, which JSON decoding reads straight from the tokens) beside
+    # their near misses
+    with open(os.path.join(out, "12_plain_near.json"), "w") as f:
+        f.write('{"user_id":"u","candidates":['
+                '{"entity_id":"a","score":0.5},'
+                '{"score":2,"id":"b","entity_id":"c"},'
+                '{"entity_id":"d","entity_id":null,"score":1},'
+                '{"entity_id":"e\\u00e9","score":1,"attrs":null},'
+                '{"entity_id":"f","score":1,"score":-0.0,"x":{"y":[]}},'
+                '{"entity_id":"g\\"h","score":1e3}]}')
 
 
 if __name__ == "__main__":

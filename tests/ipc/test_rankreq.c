@@ -294,6 +294,64 @@ static void _full(void)
 	CHECK(r.opt.mmr_mean == 0.25f && r.opt.dpp_theta == 0.75f);
 }
 
+/*
+ * Candidates of the plain shape ({"entity_id": ASCII, "score": number}),
+ * which JSON decoding takes straight from the tokens, and their near
+ * misses, which it leaves to the general path: each decodes (or is
+ * refused) exactly as its msgpack form, which always takes that path.
+ */
+#define CP(c) "{\"user_id\":\"u\",\"candidates\":[" c "]}"
+static void _plain_candidates(void)
+{
+	struct rq_request r;
+	_good(
+	    CP("{\"id\":\"a\",\"score\":0,\"entity_id\":\"b\"},"
+	       "{\"score\":2.5,\"entityId\":\"c d\",\"x\":[1,{\"y\":null}]},"
+	       "{\"entity_id\":\"e\\\"f\",\"score\":1e2},"
+	       "{\"entity_id\":\"g\",\"score\":1,\"attributes\":null},"
+	       "{\"entity_id\":17,\"score\":3},"
+	       "{\"entity_id\":\"caf\u00e9\",\"score\":-0.0},"
+	       "{\"entity_id\":\"h\",\"score\":1,\"attrs\":{\"category\":\"k\"}}"),
+	    &r);
+	REQUIRE(r.n == 7);
+	CHECK(!strcmp(r.cands[0].entity_id, "b") && r.cands[0].score == 0 &&
+	    !r.cands[0].attrs);
+	CHECK(!strcmp(r.cands[1].entity_id, "c d") && r.cands[1].score == 2.5);
+	CHECK(!strcmp(r.cands[2].entity_id, "e\"f") && r.cands[2].score == 100);
+	CHECK(!strcmp(r.cands[3].entity_id, "g") && !r.cands[3].attrs);
+	CHECK(!strcmp(r.cands[4].entity_id, "17"));
+	CHECK(!strcmp(r.cands[5].entity_id, "caf\xc3\xa9") &&
+	    r.cands[5].score == 0);
+	CHECK(r.cands[6].attrs && !strcmp(r.cands[6].attrs->category, "k"));
+	for (size_t i = 0; i < r.n; i++)
+		CHECK(!r.cands[i].reserved[0] && !r.cands[i].reserved[3]);
+	/* a null after an id, a later id of the wrong kind: no id */
+	_bad(CP("{\"entity_id\":\"a\",\"entity_id\":null,\"score\":1}"), 400,
+	    "candidates[0].entity_id", "missing");
+	_bad(CP("{\"entity_id\":\"a\",\"score\":1},"
+		"{\"id\":\"a\",\"entityId\":true,\"score\":1}"),
+	    400, "candidates[1].entity_id", "bad_type");
+	_bad(CP("{\"entity_id\":\"\",\"score\":1}"), 400,
+	    "candidates[0].entity_id", "missing");
+	_bad(CP("{\"entity_id\":\"a\\u0007\",\"score\":1}"), 400,
+	    "candidates[0].entity_id", "bad_id");
+	_bad(CP("{\"entity_id\":\"a\",\"score\":1,\"score\":-0.5}"), 400,
+	    "candidates[0].score", "bad_number");
+	_bad(CP("{\"entity_id\":\"a\",\"score\":null}"), 400,
+	    "candidates[0].score", "missing");
+	_bad(CP("{\"entity_id\":\"a\",\"score\":1,\"attributes\":7}"), 400,
+	    "candidates[0].attributes", "bad_type");
+	char big[700];
+	snprintf(big, sizeof(big), CP("{\"entity_id\":\"%0257d\",\"score\":1}"),
+	    0);
+	_bad(big, 400, "candidates[0].entity_id", "too_long");
+	snprintf(big, sizeof(big), CP("{\"entity_id\":\"%0256d\",\"score\":1}"),
+	    0);
+	_good(big, &r);
+	CHECK_EQ_INT(strlen(r.cands[0].entity_id), 256);
+}
+#undef CP
+
 /* Integers above INT64_MAX: a JSON number as the msgpack uint64 of the
  * same value (ids, seed); 2^64 fits neither. */
 static void _big_integers(void)
@@ -966,6 +1024,7 @@ int main(void)
 	REQUIRE(rq_decoder_new(&dj, NULL) == 0);
 	REQUIRE(rq_decoder_new(&dm, NULL) == 0);
 	_full();
+	_plain_candidates();
 	_camel_and_defaults();
 	_big_integers();
 	_garbage();
