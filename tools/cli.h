@@ -98,7 +98,9 @@ void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
     unsigned failed);
 
 /* Catalog lines from a stream into the region; errors name FILE:LINE. A
- * read error ends it like the end of the file: see ferror(file). */
+ * read error ends it like the end of the file: see ferror(file). 0,
+ * -ENOMEM, or -EINTR when `penchant catalog load` caught a signal (what
+ * came before it is loaded). */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);
 
