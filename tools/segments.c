@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -286,6 +288,59 @@ static int _user(pen_t *p, const struct _opts *o, const char *user)
 	return CLI_OK;
 }
 
+/* The export's file while it is written beside its path, unlinked by
+ * the handler if a signal ends the command first (empty: none). */
+static char _tmp[4096 + 16];
+
+static void _on_signal(int sig)
+{
+	if (_tmp[0])
+		unlink(_tmp); /* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * Where the export is written: stdout for "-"; a temporary file beside
+ * path (into *tmp, renamed over path when complete) for a regular file
+ * or a new one, so that a failure or a Ctrl-C half-way leaves the file
+ * as it was; path itself when it is no regular file (a FIFO, a device:
+ * renaming over one would replace it) or nothing can be made beside it.
+ * NULL with errno when it cannot be opened.
+ */
+static FILE *_export_open(const char *path, char *tmp, size_t len)
+{
+	struct stat st;
+	tmp[0] = 0;
+	if (!strcmp(path, "-"))
+		return stdout;
+	bool direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	int fd = -1;
+	if (!direct && (size_t)snprintf(tmp, len, "%s.XXXXXX", path) < len) {
+		struct sigaction sa = { .sa_handler = _on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGPIPE, &sa, NULL);
+		fd = mkstemp(tmp); /* 0600, as below */
+	}
+	if (fd < 0) {
+		tmp[0] = 0;
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !f) {
+		int e = errno;
+		close(fd);
+		if (tmp[0])
+			unlink(tmp);
+		tmp[0] = 0;
+		errno = e;
+	}
+	return f;
+}
+
 static int _export(pen_t *p, const char *path)
 {
 	struct seg_table *t = malloc(sizeof(*t));
@@ -298,25 +353,32 @@ static int _export(pen_t *p, const char *path)
 	bool std = !strcmp(path, "-");
 	/* Per-user rows (pseudonymous keys and features): private as the
 	 * snapshots are, 0600 when made here. */
-	int fd = std
-	    ? -1
-	    : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = std ? stdout : fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!std && fd >= 0 && !f)
-		close(fd);
+	FILE *f = _export_open(path, _tmp, sizeof(_tmp));
 	if (!f) { /* a path that cannot be written: the caller's to fix */
 		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
 		    strerror(errno));
 		free(t);
 		return CLI_USAGE;
 	}
+	bool beside = _tmp[0];
+	errno = 0;
 	long rows = seg_export(r, t, f);
-	if (f && !std && fclose(f) && rows >= 0)
-		rows = -EIO;
+	/* its -EIO is a write that failed: say why (EFBIG, ENOSPC...) */
+	if (rows == -EIO && errno)
+		rows = -errno;
+	if (!std && fclose(f) && rows >= 0)
+		rows = errno ? -errno : -EIO;
+	if (rows >= 0 && _tmp[0] && rename(_tmp, path))
+		rows = -errno;
+	if (_tmp[0] && rows < 0)
+		unlink(_tmp);
+	_tmp[0] = 0;
 	free(t);
-	if (rows < 0) { /* written in part */
-		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
-		    strerror((int)-rows));
+	if (rows < 0) { /* not written, or in part */
+		fprintf(stderr, "penchant segments: --export %s: %s%s\n", path,
+		    strerror((int)-rows),
+		    beside ? " (the file is as it was before)"
+			   : " (written in part)");
 		return CLI_PARTIAL;
 	}
 	if (!std)

@@ -6,12 +6,16 @@ that says so.
   stay loaded, the command says it was interrupted and exits 1, and the
   load is in the audit trail, marked interrupted (killed by the signal it
   was in neither).
+- segments --export that fails half-way (a file size limit): the file it
+  replaces is as it was, no temporary file is left beside it, and the
+  command says so; a complete export replaces it.
 
 Usage: it_interrupt.py PENCHANTD PENCHANT
 Exit 0 pass, 1 fail.
 """
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -52,15 +56,58 @@ def part_catalog(x):
           % last.get("detail"))
 
 
+def _limited():
+    """A write past 64 bytes fails (EFBIG) instead of killing."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+
+def part_export(x, d):
+    t0 = int(time.time() * 1000) - 3600 * 1000
+    x.send([{"user_id": "u%d" % u, "event_type": "click",
+             "entity_id": "i%d" % (u % 10), "timestamp": t0 + u * 1000 + k}
+            for k in range(3) for u in range(12)])
+    time.sleep(0.3)
+    r = x.cli("segments", "--refresh", "--wait", "30")
+    check(r.returncode == 0, "a segment table: %s" % r.stderr.strip())
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    path = os.path.join(out, "features.csv")
+    with open(path, "w") as f:
+        f.write("an earlier export\n")
+    r = pentest.run([x.pen, "--instance", x.inst, "segments", "--export",
+                     path], preexec_fn=_limited)
+    with open(path) as f:
+        kept = f.read()
+    check(r.returncode == 1 and "as it was" in r.stderr,
+          "export failing half-way: exit 1, said (%d: %s)"
+          % (r.returncode, r.stderr.strip()))
+    check(kept == "an earlier export\n",
+          "the file it would replace is as it was: %r" % kept[:60])
+    check(os.listdir(out) == ["features.csv"],
+          "nothing left beside it: %s" % os.listdir(out))
+    r = x.cli("segments", "--export", path)
+    with open(path) as f:
+        rows = f.read().splitlines()
+    check(r.returncode == 0 and len(rows) == 13 and
+          os.stat(path).st_mode & 0o777 == 0o600 and
+          os.listdir(out) == ["features.csv"],
+          "a complete export replaces it, 0600: %d rows, %s"
+          % (len(rows), r.stderr.strip()))
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
         return 1
     exe, pen = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory(prefix="it-interrupt-") as d:
-        x = pentest.Daemon(exe, pen, d, "intr-%d" % os.getpid())
+        x = pentest.Daemon(exe, pen, d, "intr-%d" % os.getpid(),
+                           ["--segment-interval-s=0", "--segments-k=2",
+                            "--no-snapshot"])
         try:
             part_catalog(x)
+            part_export(x, d)
         finally:
             x.stop()
     return done()
