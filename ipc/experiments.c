@@ -247,7 +247,9 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 		if (at < len && line[ll] == '\r' && line[ll + 1] == '\n')
 			at++;
 		no++;
-		while (ll && line[ll - 1] == ' ')
+		/* blank: JSON's white space only (a tab too, as send has
+		 * it); one such line refused the whole file */
+		while (ll && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
 			ll--;
 		if (!ll)
 			continue;
