@@ -146,7 +146,9 @@ static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
 	struct _cat_load *x = ctx;
 	if (_cat_stop)
 		return -EINTR;
-	if (!len)
+	/* blank: white space only, as send takes it (not "expected a
+	 * value", a rejected line and exit 1) */
+	if (strspn(text, " \t") >= len)
 		return 0;
 	int k = _catalog_line(x, text, len, lineno);
 	if (k == -ENOMEM || k == -ENOSPC) {
