@@ -75,8 +75,14 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 	}
 	struct pen_erase_report rep = { 0 };
 	char err[512];
+	/* Ctrl-C while the erasure waits for its worker (up to
+	 * _TIMEOUT_MS) left it published, but not in the audit trail and
+	 * the snapshot still holding the user, with nothing said. */
+	sigset_t old;
+	cli_signals_hold(&old);
 	rc = pen_erase(p, user, strlen(user), _TIMEOUT_MS, &rep, err,
 	    sizeof(err));
+	cli_signals_release("erase", &old);
 	pen_close(&p);
 	if (rc && rc != -EIO && !rep.incomplete) { /* nothing done */
 		fprintf(stderr, "penchant erase: %s\n",
@@ -239,8 +245,12 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	bool unaudited = false;
 	char err[512] = "";
 	if (purposes) {
+		/* as erase: a decision published is recorded */
+		sigset_t old;
+		cli_signals_hold(&old);
 		rc = pen_consent_set(p, user, strlen(user), purposes, granted,
 		    _TIMEOUT_MS, err, sizeof(err));
+		cli_signals_release("consent", &old);
 		unaudited = rc == -EIO; /* applied, not on record */
 		rc = unaudited ? 0 : rc;
 	}

@@ -6,6 +6,9 @@ that says so.
   stay loaded, the command says it was interrupted and exits 1, and the
   load is in the audit trail, marked interrupted (killed by the signal it
   was in neither).
+- erase interrupted while it waits for a stopped worker: the erasure is
+  completed (applied, recorded in the audit trail) and reported, the
+  interrupt said; killed, it left one published but in no record.
 - segments --export that fails half-way (a file size limit): the file it
   replaces is as it was, no temporary file is left beside it, and the
   command says so; a complete export replaces it.
@@ -54,6 +57,46 @@ def part_catalog(x):
     check(last.get("detail") == "file=(stdin) loaded=10 rejected=0 "
           "interrupted", "in the audit trail, interrupted: %s"
           % last.get("detail"))
+
+
+def _blocks_sigint(pid):
+    """Whether pid holds SIGINT off (SigBlk of /proc/PID/status)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    return int(line.split()[1], 16) & (1 << (2 - 1)) != 0
+    except OSError:
+        pass
+    return False
+
+
+def part_erase(x):
+    workers = [p["pid"] for p in x.status()["processes"]
+               if p["role"] == "worker"]
+    for w in workers:
+        os.kill(w, signal.SIGSTOP)
+    try:
+        p = subprocess.Popen([x.pen, "--instance", x.inst, "--json",
+                              "erase", "victim"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        t = time.time() + 5
+        while time.time() < t and not _blocks_sigint(p.pid):
+            time.sleep(0.01)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+    finally:
+        for w in workers:
+            os.kill(w, signal.SIGCONT)
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 0 and "held until" in err,
+          "erase interrupted while it waits: completed, said (%d: %s)"
+          % (p.returncode, err.strip()))
+    rep = json.loads(out) if out.strip() else {}
+    check(rep.get("complete") is True, "and reported: %s" % out.strip())
+    r = x.cli("audit", "show", "--json", "--action", "erase")
+    check(r.stdout.count("\n") == 1, "in the audit trail: %s"
+          % r.stdout.strip()[-120:])
 
 
 def _limited():
@@ -107,6 +150,7 @@ def main():
                             "--no-snapshot"])
         try:
             part_catalog(x)
+            part_erase(x)
             part_export(x, d)
         finally:
             x.stop()
