@@ -44,8 +44,21 @@ static void _usage(FILE *f)
 int main(int argc, char **argv)
 {
 	struct cli c = { .instance = "default" };
+	bool named = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
+		/* "--instance prod --instance test erase U": the last one
+		 * silently won, and a privacy command went to the other */
+		if (named && !strncmp(argv[i], "--instance", 10) &&
+		    (!argv[i][10] || argv[i][10] == '=')) {
+			fprintf(stderr,
+			    "penchant: --instance given twice ('%s', then '%s'): name one instance\n",
+			    c.instance,
+			    argv[i][10]	       ? argv[i] + 11
+				: i + 1 < argc ? argv[i + 1]
+					       : "");
+			return CLI_USAGE;
+		}
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			_usage(stdout);
 			return CLI_OK;
@@ -58,8 +71,10 @@ int main(int argc, char **argv)
 				return CLI_USAGE;
 			}
 			c.instance = argv[++i];
+			named = true;
 		} else if (!strncmp(argv[i], "--instance=", 11)) {
 			c.instance = argv[i] + 11;
+			named = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			c.json = true;
 		} else {
@@ -82,6 +97,19 @@ int main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	const char *cmd = argv[i];
+	/* "status --instance NAME" read as the command's unknown option,
+	 * with no word of where it goes (after "--": an operand). replay,
+	 * eval and simulate take settings, --instance among them. */
+	bool settings = !strcmp(cmd, "replay") || !strcmp(cmd, "eval") ||
+	    !strcmp(cmd, "simulate");
+	for (int j = i + 1; !settings && j < argc && strcmp(argv[j], "--"); j++)
+		if (!strncmp(argv[j], "--instance", 10) &&
+		    (!argv[j][10] || argv[j][10] == '=')) {
+			fprintf(stderr,
+			    "penchant: --instance goes before the command: penchant --instance NAME %s ...\n",
+			    cmd);
+			return CLI_USAGE;
+		}
 	int sub_argc = argc - i;
 	char **sub_argv = argv + i;
 	if (!strcmp(cmd, "status"))

@@ -341,6 +341,23 @@ static void _cli_numbers(struct hx *h)
 			 dir_in),
 	    2);
 	CHECK(_has(err, "penchant send: cannot open -: Is a directory"));
+	/* --instance twice: one instance, not the last silently (a
+	 * privacy command would go to the other); after the command it
+	 * is said where it goes */
+	char inst[96];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	const char *twice[] = { h->penchant, "--instance", "elsewhere", inst,
+		"erase", "u-twice", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 twice),
+	    2);
+	CHECK(_has(err, "--instance given twice ('elsewhere', then '"));
+	const char *after[] = { h->penchant, "erase", "u-after", inst, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 after),
+	    2);
+	CHECK(_has(err,
+	    "--instance goes before the command: penchant --instance NAME erase"));
 	/* a flag that ends the line lacks its value; its name is not it */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "demo", "--serve", NULL),
