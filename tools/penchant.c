@@ -3,6 +3,7 @@
  * and hands the rest to one subcommand (tools/cli.h lists them; each has
  * its own file).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,41 @@ static void _usage(FILE *f)
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
 	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
+}
+
+/* The command's exit code, or -1 when there is no such command. */
+static int _dispatch(const struct cli *c, const char *cmd, int argc,
+    char **argv)
+{
+	if (!strcmp(cmd, "status"))
+		return cli_status(c, argc, argv);
+	if (!strcmp(cmd, "send"))
+		return cli_send(c, argc, argv);
+	if (!strcmp(cmd, "profile"))
+		return cli_profile(c, argc, argv);
+	if (!strcmp(cmd, "catalog"))
+		return cli_catalog(c, argc, argv);
+	if (!strcmp(cmd, "demo"))
+		return cli_demo(c, argc, argv);
+	if (!strcmp(cmd, "replay"))
+		return cli_replay(c, argc, argv);
+	if (!strcmp(cmd, "eval"))
+		return cli_eval(c, argc, argv);
+	if (!strcmp(cmd, "simulate"))
+		return cli_simulate(c, argc, argv);
+	if (!strcmp(cmd, "segments"))
+		return cli_segments(c, argc, argv);
+	if (!strcmp(cmd, "erase"))
+		return cli_erase(c, argc, argv);
+	if (!strcmp(cmd, "consent"))
+		return cli_consent(c, argc, argv);
+	if (!strcmp(cmd, "export"))
+		return cli_export(c, argc, argv);
+	if (!strcmp(cmd, "experiments"))
+		return cli_experiments(c, argc, argv);
+	if (!strcmp(cmd, "audit"))
+		return cli_audit(c, argc, argv);
+	return -1;
 }
 
 /* --- main ------------------------------------------------------------- */
@@ -112,35 +148,19 @@ int main(int argc, char **argv)
 		}
 	int sub_argc = argc - i;
 	char **sub_argv = argv + i;
-	if (!strcmp(cmd, "status"))
-		return cli_status(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "send"))
-		return cli_send(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "profile"))
-		return cli_profile(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "catalog"))
-		return cli_catalog(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "demo"))
-		return cli_demo(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "replay"))
-		return cli_replay(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "eval"))
-		return cli_eval(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "simulate"))
-		return cli_simulate(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "segments"))
-		return cli_segments(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "erase"))
-		return cli_erase(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "consent"))
-		return cli_consent(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "export"))
-		return cli_export(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "experiments"))
-		return cli_experiments(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "audit"))
-		return cli_audit(&c, sub_argc, sub_argv);
-	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
-	_usage(stderr);
-	return CLI_USAGE;
+	int rc = _dispatch(&c, cmd, sub_argc, sub_argv);
+	if (rc < 0) {
+		fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
+		_usage(stderr);
+		return CLI_USAGE;
+	}
+	/* Output that could not be written (a full disk, a closed pipe)
+	 * is no success: the exit code said it was all there. */
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "penchant %s: cannot write the output: %s\n",
+		    cmd, strerror(errno ? errno : EIO));
+		rc = rc == CLI_OK ? CLI_PARTIAL : rc;
+	}
+	return rc;
 }

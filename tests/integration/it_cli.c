@@ -341,6 +341,14 @@ static void _cli_numbers(struct hx *h)
 			 dir_in),
 	    2);
 	CHECK(_has(err, "penchant send: cannot open -: Is a directory"));
+	/* output that cannot be written is no success (exit 0 said all
+	 * of it was there) */
+	snprintf(cmd, sizeof(cmd), "%s --instance=%s status > /dev/full",
+	    h->penchant, h->instance);
+	const char *full[] = { "/bin/sh", "-c", cmd, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), full),
+	    1);
+	CHECK(_has(err, "penchant status: cannot write the output: No space"));
 	/* --instance twice: one instance, not the last silently (a
 	 * privacy command would go to the other); after the command it
 	 * is said where it goes */
