@@ -349,6 +349,27 @@ static void _cli_numbers(struct hx *h)
 	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), full),
 	    1);
 	CHECK(_has(err, "penchant status: cannot write the output: No space"));
+	/* an export that never reached its reader is not recorded as made */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "audit", "show", "--action", "export", NULL),
+	    0);
+	size_t exports = 0;
+	for (const char *q = out; (q = strchr(q, '\n')); q++)
+		exports++;
+	snprintf(cmd, sizeof(cmd), "%s --instance=%s export alice > /dev/full",
+	    h->penchant, h->instance);
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), full),
+	    1);
+	CHECK(_has(err, "cannot write the export to stdout") &&
+	    _has(err, "not recorded in the audit trail"));
+	CHECK(!strstr(err, "cannot write the output")); /* said once */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "audit", "show", "--action", "export", NULL),
+	    0);
+	size_t now = 0;
+	for (const char *q = out; (q = strchr(q, '\n')); q++)
+		now++;
+	CHECK(now == exports);
 	/* --instance twice: one instance, not the last silently (a
 	 * privacy command would go to the other); after the command it
 	 * is said where it goes */
