@@ -35,7 +35,7 @@
 	"Exit 0 ok, 4 no segments yet (or USER has no events), 3 unreachable.\n"
 
 struct _opts {
-	bool json, refresh, wait_given;
+	bool json, refresh, wait_given, json_given;
 	double wait_s;
 	const char *users[64];
 	unsigned n_users;
@@ -49,7 +49,7 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 		const char *a = argv[i], *v = NULL;
 		int m;
 		if (!strcmp(a, "--json")) {
-			o->json = true;
+			o->json = o->json_given = true;
 		} else if (!strcmp(a, "--refresh")) {
 			o->refresh = true;
 		} else if ((m = cli_value(argc, argv, &i, "--wait", &v)) ||
@@ -114,6 +114,12 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 	if (o->wait_given && !o->refresh) {
 		fprintf(stderr,
 		    "penchant segments: --wait is for --refresh (see --help)\n");
+		return CLI_USAGE;
+	}
+	/* the export is CSV: "--json --export -" gave a JSON reader CSV */
+	if (o->json_given && o->export_path) {
+		fprintf(stderr,
+		    "penchant segments: --json and --export: the export is CSV (see --help)\n");
 		return CLI_USAGE;
 	}
 	if (o->n_users && o->export_path) {

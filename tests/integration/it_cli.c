@@ -387,6 +387,11 @@ static void _cli_numbers(struct hx *h)
 	    2);
 	CHECK(_has(err,
 	    "--instance goes before the command: penchant --instance NAME erase"));
+	/* contradictory: --json with what prints no JSON */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--json", "--export", "-", NULL),
+	    2);
+	CHECK(_has(err, "--json and --export: the export is CSV"));
 	/* a flag that ends the line lacks its value; its name is not it */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "demo", "--serve", NULL),
