@@ -392,6 +392,10 @@ static void _cli_numbers(struct hx *h)
 			 "segments", "--json", "--export", "-", NULL),
 	    2);
 	CHECK(_has(err, "--json and --export: the export is CSV"));
+	CHECK_EQ_INT(hx_cli(h, "", 0, out, sizeof(out), err, sizeof(err),
+			 "experiments", "load", "-", "--json", NULL),
+	    2);
+	CHECK(_has(err, "--json is for the report; load prints none"));
 	/* a flag that ends the line lacks its value; its name is not it */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "demo", "--serve", NULL),
