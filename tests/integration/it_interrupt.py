@@ -6,6 +6,9 @@ that says so.
   stay loaded, the command says it was interrupted and exits 1, and the
   load is in the audit trail, marked interrupted (killed by the signal it
   was in neither).
+- send from a stream that stays open: each event is applied while the
+  input waits (it was staged until the end of the input), and a SIGINT
+  ends it saying so, exit 1, with what came before kept.
 - erase interrupted while it waits for a stopped worker: the erasure is
   completed (applied, recorded in the audit trail) and reported, the
   interrupt said; killed, it left one published but in no record.
@@ -57,6 +60,32 @@ def part_catalog(x):
     check(last.get("detail") == "file=(stdin) loaded=10 rejected=0 "
           "interrupted", "in the audit trail, interrupted: %s"
           % last.get("detail"))
+
+
+def part_send(x):
+    p = subprocess.Popen([x.pen, "--instance", x.inst, "send"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    t0 = int(time.time() * 1000)
+    for k in range(3):
+        p.stdin.write(json.dumps({"user_id": "live", "event_type": "click",
+                                  "entity_id": "i1", "timestamp": t0 + k})
+                      + "\n")
+    p.stdin.flush()
+    prof = x.wait_events("live", 3, timeout=10)
+    check(prof is not None and prof["events"] == 3,
+          "send: events applied while its input stays open: %s"
+          % (prof and prof["events"]))
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    check(p.returncode == 1 and "interrupted" in err and
+          "sent 3 events" in err,
+          "send interrupted: exit 1, said (%d: %s)"
+          % (p.returncode, err.strip()))
 
 
 def _blocks_sigint(pid):
@@ -132,7 +161,9 @@ def part_export(x, d):
     r = x.cli("segments", "--export", path)
     with open(path) as f:
         rows = f.read().splitlines()
-    check(r.returncode == 0 and len(rows) == 13 and
+    said = r.stderr.split(" users written")[0].split()[-1]
+    check(r.returncode == 0 and len(rows) >= 13 and
+          "%d" % (len(rows) - 1) == said and
           os.stat(path).st_mode & 0o777 == 0o600 and
           os.listdir(out) == ["features.csv"],
           "a complete export replaces it, 0600: %d rows, %s"
@@ -150,6 +181,7 @@ def main():
                             "--no-snapshot"])
         try:
             part_catalog(x)
+            part_send(x)
             part_erase(x)
             part_export(x, d)
         finally:
