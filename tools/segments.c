@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -347,6 +348,23 @@ static FILE *_export_open(const char *path, char *tmp, size_t len)
 	return f;
 }
 
+/*
+ * Whether path names a file in the instance's state directory: its
+ * snapshot, audit trail, key and neighbour lists live there, and an
+ * export written over one of them (a slip of the shell) destroyed it.
+ */
+static bool _in_state_dir(const struct reg *r, const char *path)
+{
+	const char *sd = r->hdr->state_dir;
+	char copy[4096];
+	struct stat a, b;
+	if (!sd[0] || !strcmp(path, "-") ||
+	    (size_t)snprintf(copy, sizeof(copy), "%s", path) >= sizeof(copy))
+		return false;
+	return stat(dirname(copy), &a) == 0 && stat(sd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int _export(pen_t *p, const char *path)
 {
 	struct seg_table *t = malloc(sizeof(*t));
@@ -355,6 +373,13 @@ static int _export(pen_t *p, const char *path)
 		fprintf(stderr, "penchant segments: no segments to export\n");
 		free(t);
 		return CLI_NOT_FOUND;
+	}
+	if (_in_state_dir(r, path)) {
+		fprintf(stderr,
+		    "penchant segments: --export %s: in the instance's state directory (%s: its snapshot, audit trail and keys live there); export elsewhere\n",
+		    path, r->hdr->state_dir);
+		free(t);
+		return CLI_USAGE;
 	}
 	bool std = !strcmp(path, "-");
 	/* Per-user rows (pseudonymous keys and features): private as the

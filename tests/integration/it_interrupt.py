@@ -14,7 +14,9 @@ that says so.
   interrupt said; killed, it left one published but in no record.
 - segments --export that fails half-way (a file size limit): the file it
   replaces is as it was, no temporary file is left beside it, and the
-  command says so; a complete export replaces it.
+  command says so; a complete export replaces it; one aimed at the
+  instance's state directory (its audit trail there) is refused and the
+  trail stays intact.
 
 Usage: it_interrupt.py PENCHANTD PENCHANT
 Exit 0 pass, 1 fail.
@@ -158,6 +160,16 @@ def part_export(x, d):
           "the file it would replace is as it was: %r" % kept[:60])
     check(os.listdir(out) == ["features.csv"],
           "nothing left beside it: %s" % os.listdir(out))
+    trail = os.path.join(x.state, x.inst + ".audit")
+    with open(trail, "rb") as f:
+        before = f.read()
+    r = x.cli("segments", "--export", trail)
+    with open(trail, "rb") as f:
+        after = f.read()
+    check(r.returncode == 2 and "state directory" in r.stderr and
+          after == before and x.cli("audit", "verify").returncode == 0,
+          "an export over the audit trail is refused, the trail intact "
+          "(%d: %s)" % (r.returncode, r.stderr.strip()))
     r = x.cli("segments", "--export", path)
     with open(path) as f:
         rows = f.read().splitlines()
