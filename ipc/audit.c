@@ -573,7 +573,9 @@ typedef int (
 static int _walk(const char *path, _line_fn fn, void *arg, char *err,
     size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path would wait for a writer forever
+	 * (the regular file that passes below reads as it would without) */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		_err(err, errlen,
@@ -581,6 +583,21 @@ static int _walk(const char *path, _line_fn fn, void *arg, char *err,
 				: "cannot open %s: %s",
 		    path, strerror(e));
 		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st)) {
+		int e = errno;
+		_err(err, errlen, "cannot stat %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		bool dir = S_ISDIR(st.st_mode);
+		_err(err, errlen,
+		    "%s is not a regular file (a %s): the audit log is one; name the state directory that holds it",
+		    path, dir ? "directory" : "FIFO, socket or device");
+		close(fd);
+		return dir ? -EISDIR : -EPERM;
 	}
 	int rc = _lock(fd, LOCK_SH);
 	FILE *f = rc ? NULL : fdopen(fd, "r");

@@ -148,7 +148,8 @@ struct aud_report {
  * intact. Returns 0 intact, -EBADMSG tampered or damaged (rep->bad_line and
  * rep->why say where and what: "bad shape: ...", "seq gap: ...", "prev
  * mismatch", "hash mismatch", "truncated last line (no newline)"), or
- * -errno when the file cannot be read (-ENOENT: no log there) with err set.
+ * -errno when the file cannot be read (-ENOENT: no log there; -EISDIR,
+ * -EPERM: a directory, a FIFO or device there) with err set.
  */
 int aud_verify(const char *path, struct aud_report *rep, char *err,
     size_t errlen);

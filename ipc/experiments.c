@@ -18,6 +18,7 @@
 #include "ipc/client.h"
 #include "ipc/experiments.h"
 #include "ipc/json.h"
+#include "ipc/profile_json.h"
 #include "shm/experiments.h"
 
 _Static_assert(PEN_EXPERIMENTS_MAX == EXP_MAX &&
@@ -246,7 +247,9 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
 		if (at < len && line[ll] == '\r' && line[ll + 1] == '\n')
 			at++;
 		no++;
-		while (ll && line[ll - 1] == ' ')
+		/* blank: JSON's white space only (a tab too, as send has
+		 * it); one such line refused the whole file */
+		while (ll && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
 			ll--;
 		if (!ll)
 			continue;
@@ -304,6 +307,27 @@ static void _shadow_note(const struct exp_def *d, int n, char *note, size_t len)
 			}
 }
 
+void client_experiments_note(const struct exp_def *d, int n, int64_t now_ms,
+    char *note, size_t len)
+{
+	if (!len)
+		return;
+	note[0] = 0;
+	/* Loaded, it counts as running, yet it takes no user: a stop
+	 * already past is a typo as often as a finished test kept for
+	 * its numbers, and the load's "running" said nothing of it. */
+	for (int i = 0; i < n; i++)
+		if (d[i].stop_ms && d[i].stop_ms <= now_ms) {
+			char at[32];
+			client_iso_time(d[i].stop_ms, at, sizeof(at));
+			snprintf(note, len,
+			    "note: '%s' stopped at %s, before now: it takes no users (its stop is a typo? or leave it out to stop it)",
+			    d[i].name, at);
+			return;
+		}
+	_shadow_note(d, n, note, len);
+}
+
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen)
 {
@@ -350,7 +374,7 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 			    "loaded, but not in the audit trail: %s", aerr);
 		return -EIO;
 	}
-	_shadow_note(defs, n, err, errlen);
+	client_experiments_note(defs, n, reg_now_wall_ms(), err, errlen);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #define PENCHANT_IPC_EXPERIMENTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/experiment.h"
 
@@ -19,5 +20,14 @@
  */
 int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
     char *err, size_t errlen);
+
+/*
+ * What a load of defs[0..n) should hear, into note ("" when nothing): an
+ * experiment whose stop is at or before now_ms (it takes no users),
+ * else the first one another before it starves (docs/EXPERIMENTS.md,
+ * "Who is in which variant").
+ */
+void client_experiments_note(const struct exp_def *d, int n, int64_t now_ms,
+    char *note, size_t len);
 
 #endif

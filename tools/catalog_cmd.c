@@ -3,6 +3,7 @@
  * under the catalog writer lock, while the engine runs.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,11 +131,24 @@ static int _catalog_line(struct _cat_load *x, const char *line, size_t n,
 	return e;
 }
 
-/* One line of a catalog file: 0 go on, else stop (-ENOMEM, -ENOSPC). */
+/* Set by the handler of `catalog load`'s SIGINT, SIGTERM and SIGHUP. */
+static volatile sig_atomic_t _cat_stop;
+
+static void _cat_on_signal(int sig)
+{
+	_cat_stop = sig;
+}
+
+/* One line of a catalog file: 0 go on, else stop (-ENOMEM, -ENOSPC,
+ * -EINTR when interrupted). */
 static int _cat_load_line(char *text, size_t len, size_t lineno, void *ctx)
 {
 	struct _cat_load *x = ctx;
-	if (!len)
+	if (_cat_stop)
+		return -EINTR;
+	/* blank: white space only, as send takes it (not "expected a
+	 * value", a rejected line and exit 1) */
+	if (strspn(text, " \t") >= len)
 		return 0;
 	int k = _catalog_line(x, text, len, lineno);
 	if (k == -ENOMEM || k == -ENOSPC) {
@@ -168,7 +182,7 @@ int cli_catalog_load_seen(const struct reg *r, void *file, const char *name,
 		fprintf(stderr,
 		    "%s: %u more rejected lines not shown (the first %d are; counts are exact)\n",
 		    name, x.shown - LR_SHOWN_REJECTS, LR_SHOWN_REJECTS);
-	return rc == -ENOMEM ? rc : 0;
+	return rc == -ENOMEM || rc == -EINTR ? rc : 0;
 }
 
 /* Records the load in the instance's audit trail. The catalog is loaded
@@ -179,8 +193,9 @@ void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
 	char detail[AUD_DETAIL_MAX], err[512];
 	if (!r->hdr->state_dir[0])
 		return;
-	snprintf(detail, sizeof(detail), "file=%.300s loaded=%u rejected=%u",
-	    strcmp(file, "-") ? file : "(stdin)", loaded, failed);
+	snprintf(detail, sizeof(detail), "file=%.300s loaded=%u rejected=%u%s",
+	    strcmp(file, "-") ? file : "(stdin)", loaded, failed,
+	    _cat_stop ? " interrupted" : "");
 	if (aud_append(r->hdr->state_dir, r->hdr->instance, AUD_CATALOG_LOAD,
 		AUD_NO_SUBJECT, detail, err, sizeof(err)))
 		fprintf(stderr,
@@ -234,14 +249,29 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	const struct reg *r = client_region(p);
 	char err[256];
 	unsigned loaded = 0, failed = 0;
+	/* Ctrl-C (or a stop) in the middle of a load: what is loaded stays
+	 * loaded, so the load ends as a partial one, said and in the audit
+	 * trail; killed by the signal it was in neither. No SA_RESTART: a
+	 * read of a pipe or terminal that waits is interrupted too. */
+	struct sigaction sa = { .sa_handler = _cat_on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (cat_lock(r, err, sizeof(err))) {
 		fprintf(stderr, "penchant catalog: %s\n", err);
 		rc = CLI_UNREACHABLE;
 	} else {
 		rc = cli_catalog_load_stream(r, f, argv[2], &loaded, &failed);
+		if (_cat_stop) {
+			fprintf(stderr,
+			    "penchant catalog: interrupted (%s) after %u lines of %s: what was loaded stays loaded; load the file again to finish\n",
+			    strsignal(_cat_stop), loaded + failed, argv[2]);
+			rc = -EIO;
+		}
 		/* A read error is no end of file: what came before it is
 		 * loaded (each line stands alone), and the load is partial. */
-		if (!rc && ferror(f)) {
+		else if (!rc && ferror(f)) {
 			fprintf(stderr,
 			    "penchant catalog: cannot read %s after line %u: %s\n",
 			    argv[2], loaded + failed, strerror(errno));

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,4 +186,35 @@ bool cli_help(int argc, char **argv, const char *text)
 			return true;
 		}
 	return false;
+}
+
+static void _stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void cli_signals_hold(sigset_t *old)
+{
+	sigset_t set;
+	_stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+void cli_signals_release(const char *cmd, const sigset_t *old)
+{
+	sigset_t set;
+	_stop_signals(&set);
+	struct timespec now = { 0, 0 };
+	int sig, n = 0;
+	/* Taken, not delivered: the step is done and its result stands;
+	 * dying now would only lose the report (and the exit code). */
+	while ((sig = sigtimedwait(&set, NULL, &now)) > 0)
+		if (!n++)
+			fprintf(stderr,
+			    "penchant %s: %s held until the step under way was done (it cannot be undone half-way)\n",
+			    cmd, strsignal(sig));
+	sigprocmask(SIG_SETMASK, old, NULL);
 }

@@ -5,6 +5,7 @@
 #ifndef PENCHANT_TOOLS_CLI_H
 #define PENCHANT_TOOLS_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -73,6 +74,18 @@ int cli_lines(FILE *f,
  * before any "--". */
 bool cli_help(int argc, char **argv, const char *text);
 
+/*
+ * Holds SIGINT, SIGTERM and SIGHUP off from here to cli_signals_release:
+ * for a step that must finish once begun (an erasure published is
+ * recorded and the snapshot rewritten; it waits a bounded time). Into
+ * *old the mask to restore.
+ */
+void cli_signals_hold(sigset_t *old);
+
+/* Restores *old; a signal held meanwhile is taken (it does not end the
+ * process) and said, as "penchant CMD: interrupt held until ...". */
+void cli_signals_release(const char *cmd, const sigset_t *old);
+
 /* The subcommands, one file each (tools/NAME.c; catalog: catalog_cmd.c). */
 int cli_status(const struct cli *c, int argc, char **argv);
 int cli_send(const struct cli *c, int argc, char **argv);
@@ -98,7 +111,9 @@ void cli_catalog_audit(const struct reg *r, const char *file, unsigned loaded,
     unsigned failed);
 
 /* Catalog lines from a stream into the region; errors name FILE:LINE. A
- * read error ends it like the end of the file: see ferror(file). */
+ * read error ends it like the end of the file: see ferror(file). 0,
+ * -ENOMEM, or -EINTR when `penchant catalog load` caught a signal (what
+ * came before it is loaded). */
 int cli_catalog_load_stream(const struct reg *r, void *file, const char *name,
     unsigned *loaded, unsigned *failed);
 

@@ -205,11 +205,11 @@ int cli_experiments(const struct cli *c, int argc, char **argv)
 {
 	if (cli_help(argc, argv, _USAGE))
 		return CLI_OK;
-	bool json = c->json;
+	bool json = c->json, json_given = false;
 	const char *load = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
-			json = true;
+			json = json_given = true;
 		} else if (!strcmp(argv[i], "load") && !load) {
 			if (i + 1 >= argc) {
 				fprintf(stderr,
@@ -223,6 +223,12 @@ int cli_experiments(const struct cli *c, int argc, char **argv)
 			    argv[i]);
 			return CLI_USAGE;
 		}
+	}
+	/* load prints no report: a JSON reader waiting for one got none */
+	if (load && json_given) {
+		fprintf(stderr,
+		    "penchant experiments: --json is for the report; load prints none (run penchant experiments --json after it)\n");
+		return CLI_USAGE;
 	}
 	pen_t *p;
 	int rc = cli_open(c, &p);

@@ -3,6 +3,7 @@
  * and hands the rest to one subcommand (tools/cli.h lists them; each has
  * its own file).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,13 +40,61 @@ static void _usage(FILE *f)
 	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
 }
 
+/* The command's exit code, or -1 when there is no such command. */
+static int _dispatch(const struct cli *c, const char *cmd, int argc,
+    char **argv)
+{
+	if (!strcmp(cmd, "status"))
+		return cli_status(c, argc, argv);
+	if (!strcmp(cmd, "send"))
+		return cli_send(c, argc, argv);
+	if (!strcmp(cmd, "profile"))
+		return cli_profile(c, argc, argv);
+	if (!strcmp(cmd, "catalog"))
+		return cli_catalog(c, argc, argv);
+	if (!strcmp(cmd, "demo"))
+		return cli_demo(c, argc, argv);
+	if (!strcmp(cmd, "replay"))
+		return cli_replay(c, argc, argv);
+	if (!strcmp(cmd, "eval"))
+		return cli_eval(c, argc, argv);
+	if (!strcmp(cmd, "simulate"))
+		return cli_simulate(c, argc, argv);
+	if (!strcmp(cmd, "segments"))
+		return cli_segments(c, argc, argv);
+	if (!strcmp(cmd, "erase"))
+		return cli_erase(c, argc, argv);
+	if (!strcmp(cmd, "consent"))
+		return cli_consent(c, argc, argv);
+	if (!strcmp(cmd, "export"))
+		return cli_export(c, argc, argv);
+	if (!strcmp(cmd, "experiments"))
+		return cli_experiments(c, argc, argv);
+	if (!strcmp(cmd, "audit"))
+		return cli_audit(c, argc, argv);
+	return -1;
+}
+
 /* --- main ------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
 	struct cli c = { .instance = "default" };
+	bool named = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
+		/* "--instance prod --instance test erase U": the last one
+		 * silently won, and a privacy command went to the other */
+		if (named && !strncmp(argv[i], "--instance", 10) &&
+		    (!argv[i][10] || argv[i][10] == '=')) {
+			fprintf(stderr,
+			    "penchant: --instance given twice ('%s', then '%s'): name one instance\n",
+			    c.instance,
+			    argv[i][10]	       ? argv[i] + 11
+				: i + 1 < argc ? argv[i + 1]
+					       : "");
+			return CLI_USAGE;
+		}
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			_usage(stdout);
 			return CLI_OK;
@@ -58,8 +107,10 @@ int main(int argc, char **argv)
 				return CLI_USAGE;
 			}
 			c.instance = argv[++i];
+			named = true;
 		} else if (!strncmp(argv[i], "--instance=", 11)) {
 			c.instance = argv[i] + 11;
+			named = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			c.json = true;
 		} else {
@@ -82,37 +133,34 @@ int main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	const char *cmd = argv[i];
+	/* "status --instance NAME" read as the command's unknown option,
+	 * with no word of where it goes (after "--": an operand). replay,
+	 * eval and simulate take settings, --instance among them. */
+	bool settings = !strcmp(cmd, "replay") || !strcmp(cmd, "eval") ||
+	    !strcmp(cmd, "simulate");
+	for (int j = i + 1; !settings && j < argc && strcmp(argv[j], "--"); j++)
+		if (!strncmp(argv[j], "--instance", 10) &&
+		    (!argv[j][10] || argv[j][10] == '=')) {
+			fprintf(stderr,
+			    "penchant: --instance goes before the command: penchant --instance NAME %s ...\n",
+			    cmd);
+			return CLI_USAGE;
+		}
 	int sub_argc = argc - i;
 	char **sub_argv = argv + i;
-	if (!strcmp(cmd, "status"))
-		return cli_status(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "send"))
-		return cli_send(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "profile"))
-		return cli_profile(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "catalog"))
-		return cli_catalog(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "demo"))
-		return cli_demo(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "replay"))
-		return cli_replay(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "eval"))
-		return cli_eval(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "simulate"))
-		return cli_simulate(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "segments"))
-		return cli_segments(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "erase"))
-		return cli_erase(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "consent"))
-		return cli_consent(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "export"))
-		return cli_export(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "experiments"))
-		return cli_experiments(&c, sub_argc, sub_argv);
-	if (!strcmp(cmd, "audit"))
-		return cli_audit(&c, sub_argc, sub_argv);
-	fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
-	_usage(stderr);
-	return CLI_USAGE;
+	int rc = _dispatch(&c, cmd, sub_argc, sub_argv);
+	if (rc < 0) {
+		fprintf(stderr, "penchant: unknown command '%s'\n", cmd);
+		_usage(stderr);
+		return CLI_USAGE;
+	}
+	/* Output that could not be written (a full disk, a closed pipe)
+	 * is no success: the exit code said it was all there. */
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "penchant %s: cannot write the output: %s\n",
+		    cmd, strerror(errno ? errno : EIO));
+		rc = rc == CLI_OK ? CLI_PARTIAL : rc;
+	}
+	return rc;
 }

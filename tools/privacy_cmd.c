@@ -75,8 +75,14 @@ int cli_erase(const struct cli *c, int argc, char **argv)
 	}
 	struct pen_erase_report rep = { 0 };
 	char err[512];
+	/* Ctrl-C while the erasure waits for its worker (up to
+	 * _TIMEOUT_MS) left it published, but not in the audit trail and
+	 * the snapshot still holding the user, with nothing said. */
+	sigset_t old;
+	cli_signals_hold(&old);
 	rc = pen_erase(p, user, strlen(user), _TIMEOUT_MS, &rep, err,
 	    sizeof(err));
+	cli_signals_release("erase", &old);
 	pen_close(&p);
 	if (rc && rc != -EIO && !rep.incomplete) { /* nothing done */
 		fprintf(stderr, "penchant erase: %s\n",
@@ -239,8 +245,12 @@ int cli_consent(const struct cli *c, int argc, char **argv)
 	bool unaudited = false;
 	char err[512] = "";
 	if (purposes) {
+		/* as erase: a decision published is recorded */
+		sigset_t old;
+		cli_signals_hold(&old);
 		rc = pen_consent_set(p, user, strlen(user), purposes, granted,
 		    _TIMEOUT_MS, err, sizeof(err));
+		cli_signals_release("consent", &old);
 		unaudited = rc == -EIO; /* applied, not on record */
 		rc = unaudited ? 0 : rc;
 	}
@@ -308,9 +318,10 @@ static void _profile_value(pen_t *p, const char *user,
 }
 
 /* Prints the export; false when it could not be recorded (why in err).
- * *snap_bad: the snapshot could not be read (its error in the export). */
+ * *snap_bad: the snapshot could not be read (its error in the export);
+ * *unwritten: stdout refused it (errno saved in it), not recorded. */
 static bool _export(pen_t *p, const char *user, char *why, size_t whylen,
-    bool *snap_bad)
+    bool *snap_bad, int *unwritten)
 {
 	const struct reg *r = client_region(p);
 	const struct reg_header *h = r->hdr;
@@ -372,6 +383,13 @@ static bool _export(pen_t *p, const char *user, char *why, size_t whylen,
 		aud_read(apath, _audit_line, &x, err, sizeof(err));
 	printf(
 	    "],\"not_held\":[\"the user id itself: only its keyed pseudonym user_key\",\"individual events: each is folded into the profile and not kept\"]}\n");
+	/* An export that never reached its reader (a full disk, a closed
+	 * pipe) is no export: recorded, it would say the user got it. */
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		*unwritten = errno ? errno : EIO;
+		return true;
+	}
 	return !h->state_dir[0] ||
 	    aud_append(h->state_dir, h->instance, AUD_EXPORT,
 		aud_subject_of(key), have ? "profile=held" : "profile=none",
@@ -410,8 +428,17 @@ int cli_export(const struct cli *c, int argc, char **argv)
 	}
 	char why[512];
 	bool snap_bad = false;
-	bool recorded = _export(p, user, why, sizeof(why), &snap_bad);
+	int unwritten = 0;
+	bool recorded =
+	    _export(p, user, why, sizeof(why), &snap_bad, &unwritten);
 	pen_close(&p);
+	if (unwritten) {
+		fprintf(stderr,
+		    "penchant export: cannot write the export to stdout: %s: it is not recorded in the audit trail; run it again with room for the output\n",
+		    strerror(unwritten));
+		clearerr(stdout); /* said: main need not say it again */
+		return CLI_PARTIAL;
+	}
 	if (snap_bad)
 		fprintf(stderr,
 		    "penchant export: warning: the snapshot could not be read (its error is in the export): the export lacks what it holds\n");

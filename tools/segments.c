@@ -5,10 +5,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +36,7 @@
 	"Exit 0 ok, 4 no segments yet (or USER has no events), 3 unreachable.\n"
 
 struct _opts {
-	bool json, refresh, wait_given;
+	bool json, refresh, wait_given, json_given;
 	double wait_s;
 	const char *users[64];
 	unsigned n_users;
@@ -47,7 +50,7 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 		const char *a = argv[i], *v = NULL;
 		int m;
 		if (!strcmp(a, "--json")) {
-			o->json = true;
+			o->json = o->json_given = true;
 		} else if (!strcmp(a, "--refresh")) {
 			o->refresh = true;
 		} else if ((m = cli_value(argc, argv, &i, "--wait", &v)) ||
@@ -112,6 +115,12 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 	if (o->wait_given && !o->refresh) {
 		fprintf(stderr,
 		    "penchant segments: --wait is for --refresh (see --help)\n");
+		return CLI_USAGE;
+	}
+	/* the export is CSV: "--json --export -" gave a JSON reader CSV */
+	if (o->json_given && o->export_path) {
+		fprintf(stderr,
+		    "penchant segments: --json and --export: the export is CSV (see --help)\n");
 		return CLI_USAGE;
 	}
 	if (o->n_users && o->export_path) {
@@ -286,6 +295,76 @@ static int _user(pen_t *p, const struct _opts *o, const char *user)
 	return CLI_OK;
 }
 
+/* The export's file while it is written beside its path, unlinked by
+ * the handler if a signal ends the command first (empty: none). */
+static char _tmp[4096 + 16];
+
+static void _on_signal(int sig)
+{
+	if (_tmp[0])
+		unlink(_tmp); /* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * Where the export is written: stdout for "-"; a temporary file beside
+ * path (into *tmp, renamed over path when complete) for a regular file
+ * or a new one, so that a failure or a Ctrl-C half-way leaves the file
+ * as it was; path itself when it is no regular file (a FIFO, a device:
+ * renaming over one would replace it) or nothing can be made beside it.
+ * NULL with errno when it cannot be opened.
+ */
+static FILE *_export_open(const char *path, char *tmp, size_t len)
+{
+	struct stat st;
+	tmp[0] = 0;
+	if (!strcmp(path, "-"))
+		return stdout;
+	bool direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	int fd = -1;
+	if (!direct && (size_t)snprintf(tmp, len, "%s.XXXXXX", path) < len) {
+		struct sigaction sa = { .sa_handler = _on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGPIPE, &sa, NULL);
+		fd = mkstemp(tmp); /* 0600, as below */
+	}
+	if (fd < 0) {
+		tmp[0] = 0;
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !f) {
+		int e = errno;
+		close(fd);
+		if (tmp[0])
+			unlink(tmp);
+		tmp[0] = 0;
+		errno = e;
+	}
+	return f;
+}
+
+/*
+ * Whether path names a file in the instance's state directory: its
+ * snapshot, audit trail, key and neighbour lists live there, and an
+ * export written over one of them (a slip of the shell) destroyed it.
+ */
+static bool _in_state_dir(const struct reg *r, const char *path)
+{
+	const char *sd = r->hdr->state_dir;
+	char copy[4096];
+	struct stat a, b;
+	if (!sd[0] || !strcmp(path, "-") ||
+	    (size_t)snprintf(copy, sizeof(copy), "%s", path) >= sizeof(copy))
+		return false;
+	return stat(dirname(copy), &a) == 0 && stat(sd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int _export(pen_t *p, const char *path)
 {
 	struct seg_table *t = malloc(sizeof(*t));
@@ -295,28 +374,42 @@ static int _export(pen_t *p, const char *path)
 		free(t);
 		return CLI_NOT_FOUND;
 	}
+	if (_in_state_dir(r, path)) {
+		fprintf(stderr,
+		    "penchant segments: --export %s: in the instance's state directory (%s: its snapshot, audit trail and keys live there); export elsewhere\n",
+		    path, r->hdr->state_dir);
+		free(t);
+		return CLI_USAGE;
+	}
 	bool std = !strcmp(path, "-");
 	/* Per-user rows (pseudonymous keys and features): private as the
 	 * snapshots are, 0600 when made here. */
-	int fd = std
-	    ? -1
-	    : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = std ? stdout : fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!std && fd >= 0 && !f)
-		close(fd);
+	FILE *f = _export_open(path, _tmp, sizeof(_tmp));
 	if (!f) { /* a path that cannot be written: the caller's to fix */
 		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
 		    strerror(errno));
 		free(t);
 		return CLI_USAGE;
 	}
+	bool beside = _tmp[0];
+	errno = 0;
 	long rows = seg_export(r, t, f);
-	if (f && !std && fclose(f) && rows >= 0)
-		rows = -EIO;
+	/* its -EIO is a write that failed: say why (EFBIG, ENOSPC...) */
+	if (rows == -EIO && errno)
+		rows = -errno;
+	if (!std && fclose(f) && rows >= 0)
+		rows = errno ? -errno : -EIO;
+	if (rows >= 0 && _tmp[0] && rename(_tmp, path))
+		rows = -errno;
+	if (_tmp[0] && rows < 0)
+		unlink(_tmp);
+	_tmp[0] = 0;
 	free(t);
-	if (rows < 0) { /* written in part */
-		fprintf(stderr, "penchant segments: --export %s: %s\n", path,
-		    strerror((int)-rows));
+	if (rows < 0) { /* not written, or in part */
+		fprintf(stderr, "penchant segments: --export %s: %s%s\n", path,
+		    strerror((int)-rows),
+		    beside ? " (the file is as it was before)"
+			   : " (written in part)");
 		return CLI_PARTIAL;
 	}
 	if (!std)

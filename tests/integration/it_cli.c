@@ -27,7 +27,8 @@ static void _catalog(struct hx *h)
 	    "{\"id\":\"e3\",\"tags\":\"notarray\"}\n"
 	    "{\"id\":\"e4\",\"price_level\":9}\n"
 	    "not json at all\n"
-	    "{\"id\":\"ent-2\",\"category\":\"outdoors\",\"tags\":[\"hiking\"]}\n";
+	    "{\"id\":\"ent-2\",\"category\":\"outdoors\",\"tags\":[\"hiking\"]}\n"
+	    " \t \n"; /* blank, as send takes it: not a rejected line */
 	char out[4096], err[4096];
 	int rc = hx_cli(h, lines, sizeof(lines) - 1, out, sizeof(out), err,
 	    sizeof(err), "catalog", "load", "-", NULL);
@@ -37,7 +38,8 @@ static void _catalog(struct hx *h)
 		snprintf(want, sizeof(want), "-:%d:", l);
 		CHECK(_has(err, want));
 	}
-	CHECK(!strstr(err, "-:1:") && !strstr(err, "-:7:"));
+	CHECK(!strstr(err, "-:1:") && !strstr(err, "-:7:") &&
+	    !strstr(err, "-:8:"));
 	CHECK(_has(err, "loaded 2 entities, rejected 5 lines"));
 }
 
@@ -339,6 +341,61 @@ static void _cli_numbers(struct hx *h)
 			 dir_in),
 	    2);
 	CHECK(_has(err, "penchant send: cannot open -: Is a directory"));
+	/* output that cannot be written is no success (exit 0 said all
+	 * of it was there) */
+	snprintf(cmd, sizeof(cmd), "%s --instance=%s status > /dev/full",
+	    h->penchant, h->instance);
+	const char *full[] = { "/bin/sh", "-c", cmd, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), full),
+	    1);
+	CHECK(_has(err, "penchant status: cannot write the output: No space"));
+	/* an export that never reached its reader is not recorded as made */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "audit", "show", "--action", "export", NULL),
+	    0);
+	size_t exports = 0;
+	for (const char *q = out; (q = strchr(q, '\n')); q++)
+		exports++;
+	snprintf(cmd, sizeof(cmd), "%s --instance=%s export alice > /dev/full",
+	    h->penchant, h->instance);
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err), full),
+	    1);
+	CHECK(_has(err, "cannot write the export to stdout") &&
+	    _has(err, "not recorded in the audit trail"));
+	CHECK(!strstr(err, "cannot write the output")); /* said once */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "audit", "show", "--action", "export", NULL),
+	    0);
+	size_t now = 0;
+	for (const char *q = out; (q = strchr(q, '\n')); q++)
+		now++;
+	CHECK(now == exports);
+	/* --instance twice: one instance, not the last silently (a
+	 * privacy command would go to the other); after the command it
+	 * is said where it goes */
+	char inst[96];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	const char *twice[] = { h->penchant, "--instance", "elsewhere", inst,
+		"erase", "u-twice", NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 twice),
+	    2);
+	CHECK(_has(err, "--instance given twice ('elsewhere', then '"));
+	const char *after[] = { h->penchant, "erase", "u-after", inst, NULL };
+	CHECK_EQ_INT(hx_runv(NULL, 0, out, sizeof(out), err, sizeof(err),
+			 after),
+	    2);
+	CHECK(_has(err,
+	    "--instance goes before the command: penchant --instance NAME erase"));
+	/* contradictory: --json with what prints no JSON */
+	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
+			 "segments", "--json", "--export", "-", NULL),
+	    2);
+	CHECK(_has(err, "--json and --export: the export is CSV"));
+	CHECK_EQ_INT(hx_cli(h, "", 0, out, sizeof(out), err, sizeof(err),
+			 "experiments", "load", "-", "--json", NULL),
+	    2);
+	CHECK(_has(err, "--json is for the report; load prints none"));
 	/* a flag that ends the line lacks its value; its name is not it */
 	CHECK_EQ_INT(hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err),
 			 "demo", "--serve", NULL),

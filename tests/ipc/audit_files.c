@@ -4,8 +4,11 @@
  * a file of another owner (as root), a directory or a missing state_dir
  * are refused with a message and nothing is written; bad actions,
  * instance names and oversized details are rejected; action names parse
- * both ways; the longest detail still fits a line.
+ * both ways; the longest detail still fits a line. Read, a FIFO or a
+ * directory at the path is refused at once (a FIFO waited forever).
  */
+#include <sys/stat.h>
+
 #include "audit_util.h"
 
 static void _refused(const char *dir, const char *inst, int want,
@@ -76,6 +79,13 @@ static void _args(const char *dir)
 	CHECK_EQ_INT(rep.lines, 2);
 }
 
+static int _no_line(const struct aud_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return -1;
+}
+
 static void _files(const char *dir)
 {
 	char path[256], other[256], err[512];
@@ -132,6 +142,17 @@ static void _files(const char *dir)
 		REQUIRE(chown(path, 65534, 65534) == 0);
 		_refused(dir, "owner", -EPERM, "owned by uid 65534");
 	}
+
+	/* Read (verify, show): a FIFO or a directory at the path is
+	 * refused at once (a FIFO waited for a writer forever). */
+	snprintf(path, sizeof(path), "%s/fifo.audit", dir);
+	REQUIRE(mkfifo(path, 0600) == 0);
+	CHECK_EQ_INT(aud_verify(path, &rep, err, sizeof(err)), -EPERM);
+	CHECK(strstr(err, "not a regular file (a FIFO") != NULL);
+	CHECK_EQ_INT(aud_read(path, _no_line, NULL, err, sizeof(err)), -EPERM);
+	snprintf(path, sizeof(path), "%s/dir.audit", dir);
+	CHECK_EQ_INT(aud_verify(path, &rep, err, sizeof(err)), -EISDIR);
+	CHECK(strstr(err, "not a regular file (a directory)") != NULL);
 
 	/* state_dir must exist; it is not created here. */
 	snprintf(path, sizeof(path), "%s/missing", dir);

@@ -40,6 +40,8 @@ int main(void)
 			   "}\r"),
 	    2);
 	CHECK(!strcmp(g_defs[1].name, "g2"));
+	/* lines of spaces and tabs are blank, as send takes them */
+	CHECK_EQ_INT(parse("\t\n{\"name\":\"g1\"," V2 "}\t \n \t\n"), 1);
 	refused("{\"name\":\"g1\"," V2 "}\r\n\r{\"name\":\"g1\"," V2 "}",
 	    "line 3: name", "line 1");
 	/* a variant's field is unknown at the top */
