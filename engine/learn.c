@@ -40,8 +40,7 @@ void lrn_params_derive(struct lrn_params *p)
 	}
 }
 
-/* A derivation older than the rows it was taken of is a caller's bug. */
-static bool _derived(const struct lrn_params *p)
+bool lrn_params_derived(const struct lrn_params *p)
 {
 	return p->of_decay == p->decay_per_day &&
 	    p->of_short == p->short_half_life_h &&
@@ -1387,7 +1386,8 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 {
 	assert(p != NULL && prm != NULL && e != NULL);
 	assert(e->user_key == p->user_key);
-	assert(_derived(prm));
+	/* prm is lrn_params_derived(): checked where params are set (the
+	 * shard at start, shard_recover), not here on every event. */
 	/* evt_build never emits such a record; a corrupt one must not
 	 * index past counts[]. */
 	if (e->type >= EVT_TYPE_COUNT)

@@ -438,6 +438,14 @@ void lrn_params_default(struct lrn_params *p);
 /* Recomputes the derived fields; call after changing any row. */
 void lrn_params_derive(struct lrn_params *p);
 
+/*
+ * Whether the derived fields are those of the rows (a derivation older
+ * than the rows it was taken of is a caller's bug). lrn_apply assumes it
+ * without checking on every event: whoever sets params checks once (the
+ * shard worker at start, shard_recover).
+ */
+bool lrn_params_derived(const struct lrn_params *p);
+
 /* Zeroes the profile. first_ms/last_ms stay 0 until the first event: a
  * profile with events == 0 is empty whatever its times say. */
 void lrn_profile_init(struct lrn_profile *p, uint64_t user_key);

@@ -5,6 +5,7 @@
  */
 #include "shm/shard.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,8 @@ unsigned shard_recover(const struct reg *r, unsigned s)
 {
 	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
 	struct shard_intent *in = &reg_shard(r, s)->intent;
+	/* Boot derived them (boot_params); lrn_apply no longer checks. */
+	assert(lrn_params_derived(&r->hdr->params));
 	/* Shared memory is input too: an intent naming a ring or record
 	 * that does not exist is dropped before anything follows it. */
 	if (in->valid &&

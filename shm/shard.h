@@ -27,7 +27,9 @@
 /*
  * At start: rolls back a half-applied update, repairs odd sequence locks
  * and record counts, and skips records already applied. Returns the number
- * of records skipped.
+ * of records skipped. Asserts that the region's learner params are
+ * derived (lrn_params_derived): lrn_apply, on every event, takes it as
+ * given.
  */
 unsigned shard_recover(const struct reg *r, unsigned s);
 
