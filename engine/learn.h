@@ -100,8 +100,13 @@
  *
  * Evolution (lrn_history): one entry per ISO week (Monday 00:00 local) for
  * the last LRN_HIST weeks: the top tag by w at the week's last applied
- * event and its share of the positive tag weight (1/255 units). Late events
- * of an older week do not rewrite it.
+ * event and its share of the positive tag weight (1/255 units). The open
+ * week (hist_week, that of the latest event in order) is not stored:
+ * lrn_history reads it from the tags, and the first event of a later
+ * week closes it with the tags as they stand before that event, so the
+ * top is computed once a week, not on every event. A late event counts in
+ * the open week's entry (it changed the tags); it never rewrites a closed
+ * week.
  *
  * Exposure (for the re-ranker): an impression event counts in seen[] and,
  * when its item's category has a slot, in cat_imp; an action (a positive
@@ -296,7 +301,8 @@ struct lrn_profile {
 	uint32_t sess_key;     /* folded session_key of the session, 0 none */
 	uint32_t sess_age_s;   /* current session: first event to last_ms */
 	uint32_t sess_total_s; /* summed length of completed sessions, s */
-	int16_t hist_week;     /* week number of hist_tag[0] */
+	int16_t hist_week;     /* week number of hist_tag[0], the open week
+			    * (its entry 0 until a later week closes it) */
 	uint8_t drift;	       /* 1 while drifting */
 	uint8_t drift_count;   /* drift episodes detected (saturates) */
 	uint16_t unknown;      /* events whose entity was not in the catalog

@@ -105,6 +105,31 @@ int main(void)
 	CHECK_EQ_INT(h[LRN_HIST - 1].tag, 11);
 	CHECK_EQ_INT(h[0].tag, 22);
 
+	/* The open week is read from the tags (nothing is stored for it
+	 * until a later week closes it), so its entry is as of the last
+	 * applied event, a late one too: a view of 11 on Wednesday, then
+	 * three late saves of 22 on Tuesday put 22 on top of W01; W02's
+	 * first event closes W01 with it. */
+	lrn_profile_init(&p, USER);
+	e = ev(EVT_VIEW, T0 + 2 * DAY);
+	lrn_apply(&p, &prm, &e, &a);
+	e = ev(EVT_SAVE, T0 + DAY);
+	for (int i = 0; i < 3; i++)
+		lrn_apply(&p, &prm, &e, &b);
+	CHECK_EQ_INT(p.hist_tag[0], 0); /* open: not stored */
+	REQUIRE(lrn_history(&p, h) == 1);
+	CHECK_EQ_INT(h[0].iso_week, 1);
+	CHECK_EQ_INT(h[0].tag, 22);
+	e = ev(EVT_VIEW, T0 + 8 * DAY);
+	lrn_apply(&p, &prm, &e, &a);
+	CHECK_EQ_INT(p.hist_tag[1], 22); /* W01 closed */
+	CHECK_EQ_INT(p.hist_tag[0], 0);
+	REQUIRE(lrn_history(&p, h) == 2);
+	CHECK_EQ_INT(h[0].iso_week, 2);
+	CHECK_EQ_INT(h[0].tag, 22);
+	CHECK_EQ_INT(h[1].iso_week, 1);
+	CHECK_EQ_INT(h[1].tag, 22);
+
 	/* Seasons (meteorological) and per-category dayparts. */
 	lrn_profile_init(&p, USER);
 	e = ev(EVT_VIEW, T0); /* January: winter */
