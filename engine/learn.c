@@ -1193,7 +1193,8 @@ static uint32_t _hist_top(const struct lrn_weight *tags, uint8_t *share)
 }
 
 /*
- * The weekly history at an event in order, before it changes the tables:
+ * The weekly history at the first event of an hour in order, before it
+ * changes the tables:
  * the entry of the open week (hist_week) is not stored while the week is
  * open (lrn_history reads it from the tags); when an event of a later
  * week comes, the open week is closed with the top of the tags as they
@@ -1434,9 +1435,14 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			p->last_ms = t;
 		else
 			late = t < p->last_ms;
-		if (!late) /* before the tables step: they close a week */
-			_history(p, e);
 		new_hour = hour > p->short_h;
+		/* Before the tables step: they close a week. Weeks start at
+		 * local midnights, on whole hours of event time but for zones
+		 * of half and quarter hours, so looking once an hour is enough
+		 * (in those zones a week closes at the first event of the
+		 * next hour). */
+		if (new_hour)
+			_history(p, e);
 		_grid_step(p, prm, hour, &short_age, &long_age);
 	}
 	double age = _to_anchor(prm->ln_decay, t, _anchor_ms(p));

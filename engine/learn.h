@@ -104,9 +104,12 @@
  * week (hist_week, that of the latest event in order) is not stored:
  * lrn_history reads it from the tags, and the first event of a later
  * week closes it with the tags as they stand before that event, so the
- * top is computed once a week, not on every event. A late event counts in
- * the open week's entry (it changed the tags); it never rewrites a closed
- * week.
+ * top is computed once a week, not on every event. The learner looks for
+ * a new week at the first event of each hour of event time: in zones of
+ * half and quarter hours a week closes at the first event of the hour
+ * after its local midnight, so it may include up to 45 minutes of the
+ * next week. A late event counts in the open week's entry (it changed the
+ * tags); it never rewrites a closed week.
  *
  * Exposure (for the re-ranker): an impression event counts in seen[] and,
  * when its item's category has a slot, in cat_imp; an action (a positive
