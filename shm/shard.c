@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "shm/catalog.h"
 #include "shm/experiments.h"
@@ -375,6 +376,20 @@ unsigned shard_recover(const struct reg *r, unsigned s)
 	}
 	counters[REG_C_SKIPPED] += skipped;
 	return skipped;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels: EINVAL */
+#endif
+
+void shard_prefault(const struct reg *r, unsigned s)
+{
+	uintptr_t a = (uintptr_t)reg_shard(r, s) & ~(uintptr_t)4095;
+	uintptr_t end = (uintptr_t)reg_shard(r, s) + r->hdr->off.shard_stride;
+	/* Best effort: without it the touches below fault the pages in. */
+	(void)madvise((void *)a, end - a, MADV_POPULATE_WRITE);
+	for (; a < end; a += 4096)
+		__atomic_fetch_add((uint8_t *)a, 0, __ATOMIC_RELAXED);
 }
 
 /*
