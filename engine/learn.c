@@ -1069,7 +1069,7 @@ bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e)
 	if (e->type == EVT_VIEW || e->type == EVT_IMPRESSION ||
 	    e->type == EVT_SEARCH)
 		return false;
-	return lrn_signal(prm, e) > 0.0;
+	return lrn_is_action_of(e, lrn_signal(prm, e));
 }
 
 /* An impression or an action, on the category's exposure counters. */

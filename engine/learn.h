@@ -549,6 +549,12 @@ uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,
 /* Whether an event type counts as an action on its item (engaged), and
  * as a conversion (purchase, rsvp). */
 bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e);
+/* lrn_is_action for a caller that has the event's lrn_signal already. */
+static inline bool lrn_is_action_of(const struct evt_record *e, double signal)
+{
+	return e->type != EVT_VIEW && e->type != EVT_IMPRESSION &&
+	    e->type != EVT_SEARCH && signal > 0.0;
+}
 bool lrn_is_conversion(const struct evt_record *e);
 
 /* Confidence in [0, 1] of one interest entry; 0 for a free entry. */

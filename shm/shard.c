@@ -89,7 +89,9 @@ static void _stats(const struct reg *r, unsigned s, const struct evt_record *e,
 {
 	struct shard_stats *st = &reg_shard(r, s)->stats;
 	const struct lrn_params *prm = &r->hdr->params;
-	bool imp = e->type == EVT_IMPRESSION, act = lrn_is_action(prm, e);
+	/* The signal once: the action test and the positive count. */
+	double sig = lrn_signal(prm, e);
+	bool imp = e->type == EVT_IMPRESSION, act = lrn_is_action_of(e, sig);
 	if (item && item->category && e->type != EVT_SEARCH) {
 		struct cat_stat *c = _cat_stat(st, item->category);
 		if (!c) {
@@ -100,7 +102,7 @@ static void _stats(const struct reg *r, unsigned s, const struct evt_record *e,
 				_inc64(&c->impressions);
 			if (act)
 				_inc64(&c->actions);
-			if (lrn_signal(prm, e) > 0.0 && !imp) {
+			if (sig > 0.0 && !imp) {
 				if (day > c->day) {
 					uint32_t y = day == c->day + 1
 					    ? c->pos_today
