@@ -411,7 +411,7 @@ static void _touch(void *p, size_t len)
 
 static void _prefault(const struct reg *r, unsigned s)
 {
-	_touch(reg_shard(r, s), r->hdr->off.shard_stride);
+	shard_prefault(r, s); /* what the worker_prefault setting does */
 }
 
 static bool _column_empty(const struct reg *r, unsigned s)

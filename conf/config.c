@@ -195,6 +195,8 @@ static const struct _cfg_desc
 		"a busy worker may spin longer, until its extra spinning reaches this share of the time it spent applying events in the last 100 ms (a doorbell wake-up can cost hundreds of microseconds); 0 = idle_spin_us only"),
 	    CFG_UINT(idle_spin_max_us, 5000, 0, 1000000, 0,
 		"longest extra spin of one idle period (see idle_spin_share)"),
+	    CFG_BOOL(worker_prefault, false,
+		"a worker maps its shard's whole table (profiles, index) for writing at start, before it takes events: each page's first write (a trap to the host on a shadow-paging VM, a page fault elsewhere) is paid then, not by the first events of the users on it, and a table the machine cannot hold fails at start instead of under load. Off by default: it commits the table's capacity (profiles_per_shard x 768 bytes a shard) at every start, users or not; on for a sized production table"),
 	    CFG_UINT(restart_delay_ms, 100, 0, 60000, 0,
 		"supervisor delay before restarting a child that died (doubles on rapid repeats up to 5 s)"),
 	    CFG_ENUM(log_level, enum cfg_log_level, CFG_LOG_INFO,

@@ -123,6 +123,7 @@ struct cfg {
 	unsigned idle_spin_us;
 	double idle_spin_share;
 	unsigned idle_spin_max_us;
+	bool worker_prefault;
 	unsigned restart_delay_ms;
 	enum cfg_log_level log_level;
 

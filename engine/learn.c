@@ -40,8 +40,7 @@ void lrn_params_derive(struct lrn_params *p)
 	}
 }
 
-/* A derivation older than the rows it was taken of is a caller's bug. */
-static bool _derived(const struct lrn_params *p)
+bool lrn_params_derived(const struct lrn_params *p)
 {
 	return p->of_decay == p->decay_per_day &&
 	    p->of_short == p->short_half_life_h &&
@@ -1070,7 +1069,7 @@ bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e)
 	if (e->type == EVT_VIEW || e->type == EVT_IMPRESSION ||
 	    e->type == EVT_SEARCH)
 		return false;
-	return lrn_signal(prm, e) > 0.0;
+	return lrn_is_action_of(e, lrn_signal(prm, e));
 }
 
 /* An impression or an action, on the category's exposure counters. */
@@ -1149,41 +1148,22 @@ static int64_t _local_day(const struct evt_record *e)
 	    LRN_DAY_MS);
 }
 
-static void _history(struct lrn_profile *p, const struct evt_record *e)
+/*
+ * The top tag of the table as it stands: the largest positive w, ties to
+ * the smallest id (0: none), and its share of the positive w in 1/255.
+ * The tags are read in lanes (_group), without a branch: which tags are
+ * positive and which is the top are data. The share is that w over the
+ * positive ones summed in slot order as doubles (floats widen exactly;
+ * adding 0.0 for a skipped tag leaves the sum as it was, it is never
+ * -0.0).
+ */
+static uint32_t _hist_top(const struct lrn_weight *tags, uint8_t *share)
 {
-	int64_t wk = _week_of_day(_local_day(e));
-
-	if (wk > INT16_MAX || wk < INT16_MIN + LRN_HIST)
-		return; /* outside the representable weeks: keep none */
-	if (p->hist_tag[0] == 0 && p->hist_week == 0)
-		p->hist_week = (int16_t)wk;
-	if (wk < p->hist_week)
-		return;
-	int64_t shift = wk - p->hist_week;
-	if (shift >= LRN_HIST) {
-		memset(p->hist_tag, 0, sizeof p->hist_tag);
-		memset(p->hist_share, 0, sizeof p->hist_share);
-	} else if (shift > 0) {
-		unsigned s = (unsigned)shift;
-		memmove(&p->hist_tag[s], &p->hist_tag[0],
-		    (LRN_HIST - s) * sizeof p->hist_tag[0]);
-		memmove(&p->hist_share[s], &p->hist_share[0], LRN_HIST - s);
-		memset(p->hist_tag, 0, s * sizeof p->hist_tag[0]);
-		memset(p->hist_share, 0, s);
-	}
-	p->hist_week = (int16_t)wk;
-
-	/* Every event in order comes here, so the tags are read in lanes
-	 * (_group), without a branch: which tags are positive and which is
-	 * the top are data. The top is the largest positive w, ties to the
-	 * smallest id, and its share that w over the positive ones summed in
-	 * slot order as doubles (floats widen exactly; adding 0.0 for a
-	 * skipped tag leaves the sum as it was, it is never -0.0). */
 	_v4f pw[_GROUPS], best4 = { 0.0f, 0.0f, 0.0f, 0.0f };
 	_Static_assert(LRN_TAGS % 4 == 0, "the tags fill whole groups");
 	for (unsigned g = 0; g < _GROUPS; g++) {
 		_v4u ids, w;
-		_group(p->tags, LRN_TAGS, g, &ids, &w);
+		_group(tags, LRN_TAGS, g, &ids, &w);
 		_v4i pos = (ids != 0) & ((_v4f)w > 0.0f);
 		pw[g] = (_v4f)((_v4i)w & pos); /* 0.0 where not positive */
 		best4 = _vmax(pw[g], best4);
@@ -1205,11 +1185,48 @@ static void _history(struct lrn_profile *p, const struct evt_record *e)
 			(_v4i)(pw[g] > 0.0f))
 		    << 4 * g;
 	for (; ties; ties &= ties - 1) {
-		uint32_t id = p->tags[__builtin_ctz(ties)].id;
+		uint32_t id = tags[__builtin_ctz(ties)].id;
 		top = top && top < id ? top : id;
 	}
-	p->hist_tag[0] = top;
-	p->hist_share[0] = top ? (uint8_t)lrint(best / sum * 255.0) : 0;
+	*share = top ? (uint8_t)lrint(best / sum * 255.0) : 0;
+	return top;
+}
+
+/*
+ * The weekly history at the first event of an hour in order, before it
+ * changes the tables:
+ * the entry of the open week (hist_week) is not stored while the week is
+ * open (lrn_history reads it from the tags); when an event of a later
+ * week comes, the open week is closed with the top of the tags as they
+ * stand, after its last applied event, and the entries move. So the top
+ * is computed once a week, not on every event.
+ */
+static void _history(struct lrn_profile *p, const struct evt_record *e)
+{
+	int64_t wk = _week_of_day(_local_day(e));
+
+	if (wk > INT16_MAX || wk < INT16_MIN + LRN_HIST)
+		return; /* outside the representable weeks: keep none */
+	if (p->hist_week == 0) { /* the first week: open it */
+		p->hist_week = (int16_t)wk;
+		return;
+	}
+	if (wk <= p->hist_week)
+		return; /* the open week (or an earlier one: a zone change) */
+	p->hist_tag[0] = _hist_top(p->tags, &p->hist_share[0]);
+	int64_t shift = wk - p->hist_week;
+	if (shift >= LRN_HIST) {
+		memset(p->hist_tag, 0, sizeof p->hist_tag);
+		memset(p->hist_share, 0, sizeof p->hist_share);
+	} else {
+		unsigned s = (unsigned)shift;
+		memmove(&p->hist_tag[s], &p->hist_tag[0],
+		    (LRN_HIST - s) * sizeof p->hist_tag[0]);
+		memmove(&p->hist_share[s], &p->hist_share[0], LRN_HIST - s);
+		memset(p->hist_tag, 0, s * sizeof p->hist_tag[0]);
+		memset(p->hist_share, 0, s);
+	}
+	p->hist_week = (int16_t)wk;
 }
 
 static void _season(struct lrn_profile *p, const struct evt_record *e)
@@ -1387,7 +1404,8 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 {
 	assert(p != NULL && prm != NULL && e != NULL);
 	assert(e->user_key == p->user_key);
-	assert(_derived(prm));
+	/* prm is lrn_params_derived(): checked where params are set (the
+	 * shard at start, shard_recover), not here on every event. */
 	/* evt_build never emits such a record; a corrupt one must not
 	 * index past counts[]. */
 	if (e->type >= EVT_TYPE_COUNT)
@@ -1409,6 +1427,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		p->first_ms = t;
 		p->last_ms = t;
 		p->short_h = hour;
+		_history(p, e);
 	} else {
 		if (t < p->first_ms)
 			p->first_ms = t;
@@ -1417,6 +1436,13 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 		else
 			late = t < p->last_ms;
 		new_hour = hour > p->short_h;
+		/* Before the tables step: they close a week. Weeks start at
+		 * local midnights, on whole hours of event time but for zones
+		 * of half and quarter hours, so looking once an hour is enough
+		 * (in those zones a week closes at the first event of the
+		 * next hour). */
+		if (new_hour)
+			_history(p, e);
 		_grid_step(p, prm, hour, &short_age, &long_age);
 	}
 	double age = _to_anchor(prm->ln_decay, t, _anchor_ms(p));
@@ -1481,7 +1507,6 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	_season(p, e);
 	if (!late) {
 		_session(p, prm, e, prev, first);
-		_history(p, e);
 	}
 	/* Judged once per event hour, after the hour's first event. */
 	if (new_hour)
@@ -1655,7 +1680,11 @@ unsigned lrn_history(const struct lrn_profile *p, struct lrn_hist_entry *out)
 
 	assert(p != NULL && out != NULL);
 	for (unsigned i = 0; i < LRN_HIST; i++) {
-		if (p->hist_tag[i] == 0)
+		uint32_t tag = p->hist_tag[i];
+		uint8_t share = p->hist_share[i];
+		if (i == 0 && p->hist_week != 0) /* the open week */
+			tag = _hist_top(p->tags, &share);
+		if (tag == 0)
 			continue;
 		struct lrn_hist_entry *h = &out[k++];
 		int64_t wk = (int64_t)p->hist_week - i;
@@ -1667,8 +1696,8 @@ unsigned lrn_history(const struct lrn_profile *p, struct lrn_hist_entry *out)
 		h->week = (int32_t)wk;
 		h->iso_year = (int32_t)y;
 		h->iso_week = (unsigned)((thu - jan1) / 7 + 1);
-		h->tag = p->hist_tag[i];
-		h->share = p->hist_share[i] / 255.0;
+		h->tag = tag;
+		h->share = share / 255.0;
 	}
 	return k;
 }

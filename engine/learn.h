@@ -100,8 +100,16 @@
  *
  * Evolution (lrn_history): one entry per ISO week (Monday 00:00 local) for
  * the last LRN_HIST weeks: the top tag by w at the week's last applied
- * event and its share of the positive tag weight (1/255 units). Late events
- * of an older week do not rewrite it.
+ * event and its share of the positive tag weight (1/255 units). The open
+ * week (hist_week, that of the latest event in order) is not stored:
+ * lrn_history reads it from the tags, and the first event of a later
+ * week closes it with the tags as they stand before that event, so the
+ * top is computed once a week, not on every event. The learner looks for
+ * a new week at the first event of each hour of event time: in zones of
+ * half and quarter hours a week closes at the first event of the hour
+ * after its local midnight, so it may include up to 45 minutes of the
+ * next week. A late event counts in the open week's entry (it changed the
+ * tags); it never rewrites a closed week.
  *
  * Exposure (for the re-ranker): an impression event counts in seen[] and,
  * when its item's category has a slot, in cat_imp; an action (a positive
@@ -296,7 +304,8 @@ struct lrn_profile {
 	uint32_t sess_key;     /* folded session_key of the session, 0 none */
 	uint32_t sess_age_s;   /* current session: first event to last_ms */
 	uint32_t sess_total_s; /* summed length of completed sessions, s */
-	int16_t hist_week;     /* week number of hist_tag[0] */
+	int16_t hist_week;     /* week number of hist_tag[0], the open week
+			    * (its entry 0 until a later week closes it) */
 	uint8_t drift;	       /* 1 while drifting */
 	uint8_t drift_count;   /* drift episodes detected (saturates) */
 	uint16_t unknown;      /* events whose entity was not in the catalog
@@ -438,6 +447,14 @@ void lrn_params_default(struct lrn_params *p);
 /* Recomputes the derived fields; call after changing any row. */
 void lrn_params_derive(struct lrn_params *p);
 
+/*
+ * Whether the derived fields are those of the rows (a derivation older
+ * than the rows it was taken of is a caller's bug). lrn_apply assumes it
+ * without checking on every event: whoever sets params checks once (the
+ * shard worker at start, shard_recover).
+ */
+bool lrn_params_derived(const struct lrn_params *p);
+
 /* Zeroes the profile. first_ms/last_ms stay 0 until the first event: a
  * profile with events == 0 is empty whatever its times say. */
 void lrn_profile_init(struct lrn_profile *p, uint64_t user_key);
@@ -532,6 +549,12 @@ uint32_t lrn_seen_entry(const struct lrn_profile *p, unsigned i,
 /* Whether an event type counts as an action on its item (engaged), and
  * as a conversion (purchase, rsvp). */
 bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e);
+/* lrn_is_action for a caller that has the event's lrn_signal already. */
+static inline bool lrn_is_action_of(const struct evt_record *e, double signal)
+{
+	return e->type != EVT_VIEW && e->type != EVT_IMPRESSION &&
+	    e->type != EVT_SEARCH && signal > 0.0;
+}
 bool lrn_is_conversion(const struct evt_record *e);
 
 /* Confidence in [0, 1] of one interest entry; 0 for a free entry. */

@@ -5,9 +5,11 @@
  */
 #include "shm/shard.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "shm/catalog.h"
 #include "shm/experiments.h"
@@ -87,7 +89,9 @@ static void _stats(const struct reg *r, unsigned s, const struct evt_record *e,
 {
 	struct shard_stats *st = &reg_shard(r, s)->stats;
 	const struct lrn_params *prm = &r->hdr->params;
-	bool imp = e->type == EVT_IMPRESSION, act = lrn_is_action(prm, e);
+	/* The signal once: the action test and the positive count. */
+	double sig = lrn_signal(prm, e);
+	bool imp = e->type == EVT_IMPRESSION, act = lrn_is_action_of(e, sig);
 	if (item && item->category && e->type != EVT_SEARCH) {
 		struct cat_stat *c = _cat_stat(st, item->category);
 		if (!c) {
@@ -98,7 +102,7 @@ static void _stats(const struct reg *r, unsigned s, const struct evt_record *e,
 				_inc64(&c->impressions);
 			if (act)
 				_inc64(&c->actions);
-			if (lrn_signal(prm, e) > 0.0 && !imp) {
+			if (sig > 0.0 && !imp) {
 				if (day > c->day) {
 					uint32_t y = day == c->day + 1
 					    ? c->pos_today
@@ -338,6 +342,8 @@ unsigned shard_recover(const struct reg *r, unsigned s)
 {
 	uint64_t *counters = reg_proc(r, reg_proc_worker(r, s))->counters;
 	struct shard_intent *in = &reg_shard(r, s)->intent;
+	/* Boot derived them (boot_params); lrn_apply no longer checks. */
+	assert(lrn_params_derived(&r->hdr->params));
 	/* Shared memory is input too: an intent naming a ring or record
 	 * that does not exist is dropped before anything follows it. */
 	if (in->valid &&
@@ -372,6 +378,20 @@ unsigned shard_recover(const struct reg *r, unsigned s)
 	}
 	counters[REG_C_SKIPPED] += skipped;
 	return skipped;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels: EINVAL */
+#endif
+
+void shard_prefault(const struct reg *r, unsigned s)
+{
+	uintptr_t a = (uintptr_t)reg_shard(r, s) & ~(uintptr_t)4095;
+	uintptr_t end = (uintptr_t)reg_shard(r, s) + r->hdr->off.shard_stride;
+	/* Best effort: without it the touches below fault the pages in. */
+	(void)madvise((void *)a, end - a, MADV_POPULATE_WRITE);
+	for (; a < end; a += 4096)
+		__atomic_fetch_add((uint8_t *)a, 0, __ATOMIC_RELAXED);
 }
 
 /*

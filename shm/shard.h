@@ -27,9 +27,22 @@
 /*
  * At start: rolls back a half-applied update, repairs odd sequence locks
  * and record counts, and skips records already applied. Returns the number
- * of records skipped.
+ * of records skipped. Asserts that the region's learner params are
+ * derived (lrn_params_derived): lrn_apply, on every event, takes it as
+ * given.
  */
 unsigned shard_recover(const struct reg *r, unsigned s);
+
+/*
+ * Maps shard s's block (index, profile records, intent, statistics) for
+ * writing in this process before its first event: MADV_POPULATE_WRITE
+ * fills the kernel's page tables and a touch of each page (adding 0
+ * atomically: readers may be reading it) makes the first write of each
+ * page happen here, not on an event's path (under a shadow-paging
+ * hypervisor every page's first user access traps to the host). Commits
+ * the whole block: a table the machine cannot hold fails here, at start.
+ */
+void shard_prefault(const struct reg *r, unsigned s);
 
 /*
  * Applies up to `batch` records from each ring of the column once. Returns

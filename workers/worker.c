@@ -115,6 +115,9 @@ int wrk_main(const struct reg *r, unsigned s, const struct wrk_options *o)
 {
 	struct reg_proc *me = reg_proc(r, reg_proc_worker(r, s));
 	struct shard_block *sh = reg_shard(r, s);
+	/* Before ready: the first events pay no page's first write. */
+	if (o->prefault)
+		shard_prefault(r, s);
 	shard_recover(r, s);
 	/* The retention horizon before the first event is applied (a
 	 * budget of 0 only sets it): old events reaching a new instance

@@ -23,6 +23,8 @@ struct wrk_options {
 	unsigned idle_spin_max_us; /* extra spin of one idle period, at most */
 	/* NULL, or the loop's trace (see wrk_trace_pass; benchmarks). */
 	struct wrk_trace *trace;
+	/* shard_prefault at start (the worker_prefault setting). */
+	bool prefault;
 };
 
 /*

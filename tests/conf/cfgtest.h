@@ -34,6 +34,7 @@ static const char *const cfgtest_names[] = {
 	"idle_spin_us",
 	"idle_spin_share",
 	"idle_spin_max_us",
+	"worker_prefault",
 	"restart_delay_ms",
 	"log_level",
 	/* The learner's rows come from their one declaration. */

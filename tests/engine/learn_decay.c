@@ -133,6 +133,29 @@ int main(void)
 
 	lrn_params_default(&prm);
 
+	/* A row changed without a new derivation is caught by the check
+	 * that guards lrn_apply (lrn_params_derived, once where params are
+	 * set); each decay base is compared. */
+	CHECK(lrn_params_derived(&prm));
+	{
+		struct lrn_params x = prm;
+		x.decay_per_day = 0.9;
+		CHECK(!lrn_params_derived(&x));
+		lrn_params_derive(&x);
+		CHECK(lrn_params_derived(&x));
+		x.short_half_life_h = 4;
+		CHECK(!lrn_params_derived(&x));
+		x = prm;
+		x.long_decay_per_day = 0.98;
+		CHECK(!lrn_params_derived(&x));
+		x = prm;
+		x.drift_pull_decay_per_day = 0.4;
+		CHECK(!lrn_params_derived(&x));
+		x = prm;
+		x.geo_half_life_days = 7;
+		CHECK(!lrn_params_derived(&x));
+	}
+
 	/* Hand values: 0.01 * 0.95^d */
 	CHECK_W(after_gap(&prm, 0), 0.01);
 	CHECK_W(after_gap(&prm, DAY / 2), 0.009746794344808963907);

@@ -105,6 +105,55 @@ int main(void)
 	CHECK_EQ_INT(h[LRN_HIST - 1].tag, 11);
 	CHECK_EQ_INT(h[0].tag, 22);
 
+	/* The open week is read from the tags (nothing is stored for it
+	 * until a later week closes it), so its entry is as of the last
+	 * applied event, a late one too: a view of 11 on Wednesday, then
+	 * three late saves of 22 on Tuesday put 22 on top of W01; W02's
+	 * first event closes W01 with it. */
+	lrn_profile_init(&p, USER);
+	e = ev(EVT_VIEW, T0 + 2 * DAY);
+	lrn_apply(&p, &prm, &e, &a);
+	e = ev(EVT_SAVE, T0 + DAY);
+	for (int i = 0; i < 3; i++)
+		lrn_apply(&p, &prm, &e, &b);
+	CHECK_EQ_INT(p.hist_tag[0], 0); /* open: not stored */
+	REQUIRE(lrn_history(&p, h) == 1);
+	CHECK_EQ_INT(h[0].iso_week, 1);
+	CHECK_EQ_INT(h[0].tag, 22);
+	e = ev(EVT_VIEW, T0 + 8 * DAY);
+	lrn_apply(&p, &prm, &e, &a);
+	CHECK_EQ_INT(p.hist_tag[1], 22); /* W01 closed */
+	CHECK_EQ_INT(p.hist_tag[0], 0);
+	REQUIRE(lrn_history(&p, h) == 2);
+	CHECK_EQ_INT(h[0].iso_week, 2);
+	CHECK_EQ_INT(h[0].tag, 22);
+	CHECK_EQ_INT(h[1].iso_week, 1);
+	CHECK_EQ_INT(h[1].tag, 22);
+
+	/* Weeks are looked for once an hour of event time: at +05:30 local
+	 * midnight is half past a UTC hour, so an event of Monday 00:10
+	 * local in the UTC hour of Sunday 23:50's still counts in W01, and
+	 * the first event of the next UTC hour closes W01. */
+	{
+		const int64_t hr = 3600000LL, m = 60000LL;
+		lrn_profile_init(&p, USER);
+		e = ev(EVT_VIEW, T0 + 6 * DAY + 18 * hr + 20 * m);
+		e.tz_offset_min = 330; /* Sunday 23:50 local, W01 */
+		lrn_apply(&p, &prm, &e, &a);
+		int16_t w01 = p.hist_week;
+		e.time_ms = T0 + 6 * DAY + 18 * hr + 40 * m; /* Monday 00:10 */
+		lrn_apply(&p, &prm, &e, &b);
+		CHECK_EQ_INT(p.hist_week, w01);
+		CHECK_EQ_INT(p.hist_tag[1], 0);
+		e.time_ms = T0 + 6 * DAY + 19 * hr + 5 * m; /* the next hour */
+		lrn_apply(&p, &prm, &e, &b);
+		CHECK_EQ_INT(p.hist_week, w01 + 1);
+		CHECK(p.hist_tag[1] == 11 || p.hist_tag[1] == 22);
+		REQUIRE(lrn_history(&p, h) == 2);
+		CHECK_EQ_INT(h[1].iso_week, 1);
+		CHECK_EQ_INT(h[0].iso_week, 2);
+	}
+
 	/* Seasons (meteorological) and per-category dayparts. */
 	lrn_profile_init(&p, USER);
 	e = ev(EVT_VIEW, T0); /* January: winter */
