@@ -317,9 +317,14 @@ static void _child_body(struct _sup *s, unsigned idx)
 	if (p->role == REG_ROLE_SEGMENTER)
 		_exit(sgm_main(&s->r, s->cfg));
 	if (p->role == REG_ROLE_WORKER) {
-		struct wrk_options wo = { s->cfg->worker_batch,
-			s->cfg->idle_spin_us, 100, s->cfg->idle_spin_share,
-			s->cfg->idle_spin_max_us };
+		struct wrk_options wo = {
+			.batch = s->cfg->worker_batch,
+			.idle_spin_us = s->cfg->idle_spin_us,
+			.sleep_ms = 100,
+			.idle_spin_share = s->cfg->idle_spin_share,
+			.idle_spin_max_us = s->cfg->idle_spin_max_us,
+			.prefault = s->cfg->worker_prefault,
+		};
 		_exit(wrk_main(&s->r, p->index, &wo));
 	}
 	_exit(0);
