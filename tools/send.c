@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tools/cli.h"
 
@@ -20,6 +21,7 @@ struct _send {
 	pen_t *p;
 	int flags;
 	size_t lineno, sent, bad, staged;
+	bool file; /* stdin is a regular file: its input never waits */
 };
 
 /* Set by the handler of SIGINT, SIGTERM and SIGHUP. */
@@ -66,7 +68,7 @@ static int _send_line(char *text, size_t len, size_t lineno, void *ctx)
 	/* Staged events are visible only once committed: before a read
 	 * that waits (a live stream, a terminal) they were held until the
 	 * end of the input, and lost with it on Ctrl-C. */
-	if (x->staged && (x->staged >= _BATCH || !_more_now())) {
+	if (x->staged && (x->staged >= _BATCH || (!x->file && !_more_now()))) {
 		pen_commit(x->p);
 		x->staged = 0;
 	}
@@ -102,7 +104,11 @@ int cli_send(const struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, &p);
 	if (rc)
 		return rc;
-	struct _send x = { .p = p, .flags = flags };
+	/* A file is read to its end without waiting: no poll a line. */
+	struct stat st;
+	struct _send x = { .p = p,
+		.flags = flags,
+		.file = fstat(fileno(stdin), &st) == 0 && S_ISREG(st.st_mode) };
 	/* Ctrl-C ends the input: what was sent stays sent, and is said.
 	 * No SA_RESTART: a read that waits is interrupted too. */
 	struct sigaction sa = { .sa_handler = _send_on_signal };
