@@ -694,16 +694,12 @@ def part_movielens(pen, data):
             "--catalog-map", "id=movieId,tags=genres", "--tag-sep", "|",
             "--tags-csv", os.path.join(data, "tags.csv"),
             "--tags-map", "entity_id=movieId,tag=tag"]
+    # One run, as JSON: the text table is checked on the small logs
+    # (each MovieLens run is minutes under the sanitizers).
     t0 = time.time()
-    p = run(pen, args)
-    el = time.time() - t0
-    print(p.stdout)
-    check(p.returncode == 0, "eval on MovieLens exits 0 (%s)"
-          % p.stderr.strip()[:200])
-    check("NDCG@10" in p.stdout and "context" in p.stdout,
-          "the table is printed")
     got = report(pen, args)
-    check(got is not None, "--json parses")
+    el = time.time() - t0
+    check(got is not None, "eval on MovieLens exits 0 and its --json parses")
     if got:
         r, s = got
         for name in ("profile", "context", "full"):
