@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 FAILS = []
@@ -319,11 +320,20 @@ def drop_key(x, key):
 
 
 def profiles_of(d, users):
+    """The users' profiles through the rank API's GET /v1/profile (the
+    same JSON as `penchant profile --json`, which it_server compares; a
+    process a user is minutes under the sanitizers)."""
     out = []
     for u in users:
-        r = d.cli("profile", u, "--json")
-        if r.returncode == 0:
-            out.append(json.loads(r.stdout))
+        code, _, body = http(d.base + "/v1/profile/" +
+                             urllib.parse.quote(u, safe=""))
+        if code == 200:
+            out.append(json.loads(body))
+        else:
+            check(code == 404, "GET /v1/profile/%s -> %d" % (u, code))
+    cli = json.loads(d.cli("profile", users[-1], "--json").stdout)
+    check(out and out[-1] == cli, "GET /v1/profile/%s = penchant profile "
+          "--json" % users[-1])
     return out
 
 
