@@ -704,9 +704,9 @@ int main(int argc, char **argv)
 	if (_catalog(client_region(p), o.items) || _events(p, o.users, o.items))
 		goto out;
 	printf(
-	    "http-bench: %u items, %u users, %u events applied in %.1f s; server_threads %u, %u connections, %u candidates per request, k %u, strategy %s, %.0f s runs\n",
+	    "http-bench: %u items, %u users, %u events applied in %.1f s; server pid %d, server_threads %u, %u connections, %u candidates per request, k %u, strategy %s, %.0f s runs\n",
 	    o.items, o.users, o.users * 10, (double)(_now_ns() - t) / 1e9,
-	    o.threads, o.conns, o.cands, o.k, o.strategy, o.seconds);
+	    (int)srv, o.threads, o.conns, o.cands, o.k, o.strategy, o.seconds);
 	fflush(stdout);
 	struct req *rank = calloc(_BODIES, sizeof(*rank)), health;
 	if (!rank)

@@ -108,8 +108,9 @@ struct _hconn {
 	int64_t since_ms; /* monotonic; written by its daemon's thread */
 	unsigned d;	  /* its daemon's index in mhd[], _NO_D unknown */
 	bool cut;
-	bool requested;	 /* a request reached _access (its thread's) */
-	int64_t gone_ms; /* the sweep first saw the peer's end; 0 not yet */
+	bool requested;	    /* a request reached _access (its thread's) */
+	int64_t gone_ms;    /* the sweep first saw the peer's end; 0 not yet */
+	struct _req *spare; /* the last request's buffers, for the next one */
 	struct _hconn *prev, *next;
 };
 #define _NO_D UINT32_MAX
@@ -167,7 +168,6 @@ struct _srv {
 struct _tls {
 	pen_t *p;
 	struct rq_decoder *dec;
-	struct rq_buf out;
 	struct pen_ranked *res;
 	size_t res_cap;
 };
@@ -182,7 +182,6 @@ static void _tls_free(void *v)
 	struct _tls *t = v;
 	pen_close(&t->p);
 	rq_decoder_free(&t->dec);
-	rq_buf_free(&t->out);
 	free(t->res);
 	free(t);
 }
@@ -262,31 +261,95 @@ enum _route {
 	_R_NOT_ALLOWED
 };
 
-/* One HTTP request (libmicrohttpd's per-request pointer). */
+/*
+ * One HTTP request (libmicrohttpd's per-request pointer). A connection
+ * carries one request at a time (the next one is read once the last
+ * answer is sent), so when a request completes its buffers go back to
+ * its connection (_hconn.spare) and serve the next one: a keep-alive
+ * client costs no allocation a request. The answer of a ranking is sent
+ * straight from out (libmicrohttpd's persistent mode, no copy): it is
+ * only reused after completion, when every byte of it has left.
+ */
 struct _req {
 	enum _route route;
 	bool answered;
 	bool too_big; /* the body passed the cap: kept no more */
 	char *body;
 	size_t len, cap;
-	uint64_t dropped; /* bytes read past the cap */
-	uint64_t t0;	  /* monotonic ns: the first call (headers in) */
-	enum mx_route mx; /* the latency histogram it counts in */
+	uint64_t dropped;  /* bytes read past the cap */
+	uint64_t t0;	   /* monotonic ns: the first call (headers in) */
+	enum mx_route mx;  /* the latency histogram it counts in */
+	struct rq_buf out; /* the ranking's answer while it is sent */
+	struct _hconn *h;  /* its connection (NULL: none known) */
 };
+
+/* Buffers above this size are not kept between requests: an idle
+ * connection holds at most twice this beside libmicrohttpd's own pool. */
+#define _KEEP_BYTES (16 * 1024)
+
+static void _req_free(struct _req *q)
+{
+	if (!q)
+		return;
+	free(q->body);
+	rq_buf_free(&q->out);
+	free(q);
+}
+
+/* A request's state: the connection's spare (buffers kept), or new. */
+static struct _req *_req_take(struct _hconn *h)
+{
+	struct _req *q = h ? h->spare : NULL;
+	if (!q)
+		q = calloc(1, sizeof(*q));
+	else
+		*q = (struct _req){ .body = q->body,
+			.cap = q->cap,
+			.out = { .p = q->out.p, .cap = q->out.cap } };
+	if (q)
+		q->h = h;
+	if (h)
+		h->spare = NULL;
+	return q;
+}
+
+/* A completed request: its buffers go back to its connection. */
+static void _req_give(struct _req *q)
+{
+	if (!q->h || q->h->spare) {
+		_req_free(q);
+		return;
+	}
+	if (q->cap > _KEEP_BYTES) {
+		free(q->body);
+		q->body = NULL;
+		q->cap = 0;
+	}
+	if (q->out.cap > _KEEP_BYTES)
+		rq_buf_free(&q->out);
+	q->h->spare = q;
+}
 
 /*
  * Queues an answer. etag NULL: nothing in it may be kept (profiles,
  * rankings, metrics: Cache-Control no-store); else a file of the
- * dashboard, kept by a browser and checked by its ETag before use.
+ * dashboard, kept by a browser and checked by its ETag before use. mode:
+ * MUST_COPY for a body that is gone when this returns; PERSISTENT for
+ * one that stays until the request completes (sent without a copy);
+ * MUST_FREE hands a malloc'd body over (freed here if nothing is
+ * queued).
  */
 static enum MHD_Result _send_tagged(struct _srv *s, struct MHD_Connection *conn,
     unsigned status, const char *body, size_t len, const char *allow,
-    const char *type, const char *etag)
+    const char *type, const char *etag, enum MHD_ResponseMemoryMode mode)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len,
-	    (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!r)
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, (void *)body, mode);
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free((void *)body);
 		return MHD_NO;
+	}
 	if (type)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* Read as what it says it is, never inside another site's frame,
@@ -320,13 +383,30 @@ static enum MHD_Result _send_as(struct _srv *s, struct MHD_Connection *conn,
     unsigned status, const char *body, size_t len, const char *allow,
     const char *type)
 {
-	return _send_tagged(s, conn, status, body, len, allow, type, NULL);
+	return _send_tagged(s, conn, status, body, len, allow, type, NULL,
+	    MHD_RESPMEM_MUST_COPY);
 }
 
 static enum MHD_Result _send(struct _srv *s, struct MHD_Connection *conn,
     unsigned status, const char *body, size_t len, const char *allow)
 {
 	return _send_as(s, conn, status, body, len, allow, "application/json");
+}
+
+/* A JSON body that outlives the request (sent without a copy). */
+static enum MHD_Result _send_kept(struct _srv *s, struct MHD_Connection *conn,
+    unsigned status, const char *body, size_t len)
+{
+	return _send_tagged(s, conn, status, body, len, NULL,
+	    "application/json", NULL, MHD_RESPMEM_PERSISTENT);
+}
+
+/* A malloc'd body, handed over (freed whatever happens). */
+static enum MHD_Result _send_given(struct _srv *s, struct MHD_Connection *conn,
+    char *body, size_t len, const char *type)
+{
+	return _send_tagged(s, conn, 200, body, len, NULL, type, NULL,
+	    MHD_RESPMEM_MUST_FREE);
 }
 
 static enum MHD_Result _send_error(struct _srv *s, struct MHD_Connection *conn,
@@ -357,9 +437,9 @@ _refuse(struct _srv *s, struct MHD_Connection *conn, unsigned status,
 static enum MHD_Result _health(struct _srv *s, struct MHD_Connection *conn)
 {
 	if (ck_pr_load_uint(&s->r->hdr->state) != REG_RUNNING)
-		return _send(s, conn, 503, "{\"status\":\"stopping\"}", 21,
-		    NULL);
-	return _send(s, conn, 200, s->health, s->health_len, NULL);
+		return _send_kept(s, conn, 503, "{\"status\":\"stopping\"}",
+		    21);
+	return _send_kept(s, conn, 200, s->health, s->health_len);
 }
 
 static int _hex(char ch)
@@ -480,8 +560,7 @@ static enum MHD_Result _profile(struct _srv *s, struct MHD_Connection *conn,
 		free(buf);
 		return _refuse(s, conn, 500, "", "no_memory: profile");
 	}
-	enum MHD_Result r = _send(s, conn, 200, buf, len, NULL);
-	free(buf);
+	enum MHD_Result r = _send_given(s, conn, buf, len, "application/json");
 	if (r == MHD_YES)
 		_count(s, REG_C_SRV_HTTP_PROFILE, 1);
 	return r;
@@ -507,10 +586,8 @@ static enum MHD_Result _metrics(struct _srv *s, struct MHD_Connection *conn)
 		free(buf);
 		return _refuse(s, conn, 500, "", "no_memory: metrics");
 	}
-	enum MHD_Result r = _send_as(s, conn, 200, buf, len, NULL,
+	return _send_given(s, conn, buf, len,
 	    "text/plain; version=0.0.4; charset=utf-8");
-	free(buf);
-	return r;
 }
 
 /*
@@ -560,8 +637,11 @@ static enum MHD_Result _dash(struct _srv *s, struct MHD_Connection *conn,
 	if (_etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 			      MHD_HTTP_HEADER_IF_NONE_MATCH),
 		etag))
-		return _send_tagged(s, conn, 304, "", 0, NULL, NULL, etag);
-	return _send_tagged(s, conn, 200, a.body, a.len, NULL, a.type, etag);
+		return _send_tagged(s, conn, 304, "", 0, NULL, NULL, etag,
+		    MHD_RESPMEM_PERSISTENT);
+	/* compiled in: it lives as long as the process */
+	return _send_tagged(s, conn, 200, a.body, a.len, NULL, a.type, etag,
+	    MHD_RESPMEM_PERSISTENT);
 }
 
 static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,
@@ -580,11 +660,12 @@ static enum MHD_Result _rank_http(struct _srv *s, struct MHD_Connection *conn,
 	if (rq_decode_json(t->dec, q->body, q->len, &rq, &e) ||
 	    _rank(s, t, &rq, &rid, &e))
 		return _send_error(s, conn, &e, NULL);
-	t->out.len = 0;
-	t->out.oom = false;
-	if (rq_encode_json(&t->out, &rq, t->res, rid))
+	q->out.len = 0;
+	q->out.oom = false;
+	if (rq_encode_json(&q->out, &rq, t->res, rid))
 		return _refuse(s, conn, 500, "", "internal: encoding failed");
-	enum MHD_Result r = _send(s, conn, 200, t->out.p, t->out.len, NULL);
+	/* q->out stays until the request completes: no copy */
+	enum MHD_Result r = _send_kept(s, conn, 200, q->out.p, q->out.len);
 	if (r == MHD_YES)
 		_count(s, REG_C_SRV_HTTP_RANK, 1);
 	return r;
@@ -599,9 +680,8 @@ static struct _hconn *_hconn_of(struct MHD_Connection *conn)
 }
 
 /* The connection's clock starts again (a phase of a request is done). */
-static void _conn_moved(struct MHD_Connection *conn)
+static void _conn_moved(struct _hconn *h)
 {
-	struct _hconn *h = _hconn_of(conn);
 	if (h)
 		ck_pr_store_64((uint64_t *)&h->since_ms,
 		    (uint64_t)reg_now_mono_ms());
@@ -866,10 +946,17 @@ static enum MHD_Result _start_request(struct _srv *s,
 		}
 		if (q->route != _R_RANK)
 			return MHD_YES; /* a body here is read and dropped */
-		/* Memory follows the bytes that arrive, not the promise. */
-		q->cap = n < 16384 ? n : 16384;
-		if (q->cap && !(q->body = malloc(q->cap)))
-			return MHD_NO;
+		/* Memory follows the bytes that arrive, not the promise;
+		 * the connection's last body buffer serves if it is big
+		 * enough. */
+		size_t want = n < 16384 ? n : 16384;
+		if (want > q->cap) {
+			free(q->body);
+			q->cap = 0;
+			if (!(q->body = malloc(want)))
+				return MHD_NO;
+			q->cap = want;
+		}
 	}
 	return MHD_YES;
 }
@@ -957,14 +1044,14 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 	struct _srv *s = cls;
 	struct _req *q = *ptr;
 	if (!q) {
-		if (!(q = calloc(1, sizeof(*q))))
+		struct _hconn *h = _hconn_of(conn);
+		if (!(q = _req_take(h)))
 			return MHD_NO;
 		q->t0 = mx_now_ns();
 		*ptr = q;
-		struct _hconn *h = _hconn_of(conn);
 		if (h)
 			h->requested = true;
-		_conn_moved(conn); /* the head is in: the body's turn */
+		_conn_moved(h); /* the head is in: the body's turn */
 		return _start_request(s, conn, q, url, method, version);
 	}
 	if (*size) {
@@ -980,7 +1067,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 	/* The handler holds this daemon's thread (an erasure may wait for
 	 * its worker): the sweep leaves the thread's connections alone
 	 * meanwhile, and the answer's clock starts once it is queued. */
-	const struct _hconn *h = _hconn_of(conn);
+	struct _hconn *h = q->h;
 	unsigned d = h ? h->d : _NO_D;
 	if (d != _NO_D)
 		ck_pr_store_64((uint64_t *)&s->busy_ms[d],
@@ -991,7 +1078,7 @@ static enum MHD_Result _access(void *cls, struct MHD_Connection *conn,
 		    (uint64_t)reg_now_mono_ms());
 		ck_pr_store_64((uint64_t *)&s->busy_ms[d], 0);
 	}
-	_conn_moved(conn); /* queued: the answer's turn */
+	_conn_moved(h); /* queued: the answer's turn */
 	return rc;
 }
 
@@ -1001,12 +1088,14 @@ static void _completed(void *cls, struct MHD_Connection *conn, void **ptr,
 	struct _srv *s = cls;
 	struct _req *q = *ptr;
 	(void)why;
-	_conn_moved(conn); /* sent: the next request's turn */
+	/* sent: the next request's turn */
+	_conn_moved(q ? q->h : _hconn_of(conn));
 	if (q) {
 		if (q->answered)
 			mx_observe(&s->lat.http[q->mx], mx_now_ns() - q->t0);
-		free(q->body);
-		free(q);
+		/* libmicrohttpd calls this before it lets the connection go
+		 * (_conn_note): q->h is still there */
+		_req_give(q);
 		*ptr = NULL;
 	}
 }
@@ -1108,6 +1197,7 @@ static void _conn_note(void *cls, struct MHD_Connection *conn, void **sctx,
 		if (h->next)
 			h->next->prev = h->prev;
 		pthread_mutex_unlock(&s->hmu);
+		_req_free(h->spare);
 		free(h);
 		*sctx = NULL;
 	}

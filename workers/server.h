@@ -39,6 +39,10 @@
  * listening address and thread) and as many msgpack threads, each with
  * its own pen_t opened on the instance (a pen_t is single-threaded).
  *
+ * Memory: a kept-alive HTTP connection holds its last request's body and
+ * answer buffers (up to 16 KiB each) for the next request, beside
+ * libmicrohttpd's own 32 KiB pool; larger ones are freed once answered.
+ *
  * Process: forked and restarted by the supervisor like the acceptor, at
  * reg_proc(r, reg_proc_server(r)). It writes its reg_proc (heartbeat,
  * ready, counters REG_C_SRV0.. from every thread, atomically) and reads

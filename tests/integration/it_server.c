@@ -14,6 +14,9 @@
  * Mode "rank": POST /v1/rank over curl and urllib and rank requests over
  * msgpack: 200, a request id, factors, and the candidate of the user's
  * strong category first under strategy "profile"; again after kill -9.
+ * Answers on kept-alive connections: each names only its own request's
+ * candidates, whether requests come one by one, pipelined, or while
+ * another connection of the same thread is slow to read its answer.
  *
  * Args: PENCHANTD PENCHANT CLIENT_PY [basic|rank].
  */
@@ -1239,6 +1242,147 @@ static void _rank(struct sx *s)
 	CHECK_EQ_INT(_ctr(s, REG_C_SRV_MP_REQUESTS), mp + 4);
 }
 
+/* A request for POST /v1/rank of n candidates named PREFIX0.. (all
+ * answered: k 0), into buf; its length. */
+static size_t _rank_req(char *buf, size_t cap, char prefix, unsigned n)
+{
+	static char body[1 << 21];
+	size_t b = (size_t)snprintf(body, sizeof(body),
+	    "{\"user_id\":\"alice\",\"candidates\":[");
+	for (unsigned i = 0; i < n && b < sizeof(body) - 64; i++)
+		b += (size_t)snprintf(body + b, sizeof(body) - b,
+		    "%s{\"entity_id\":\"%c%u\",\"score\":%u}", i ? "," : "",
+		    prefix, i, i % 7);
+	b += (size_t)snprintf(body + b, sizeof(body) - b,
+	    "],\"options\":{\"strategy\":\"base\",\"k\":0}}");
+	int h = snprintf(buf, cap,
+	    "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+	    b);
+	REQUIRE(h > 0 && (size_t)h + b < cap);
+	memcpy(buf + h, body, b);
+	return (size_t)h + b;
+}
+
+/* Reads one HTTP answer from fd into buf: its status (0: none, or no
+ * Content-Length), the body NUL-terminated at *body. */
+static int _read_answer(int fd, char *buf, size_t cap, char **body)
+{
+	size_t got = 0;
+	char *end = NULL;
+	while (!end && got + 1 < cap) {
+		ssize_t n = read(fd, buf + got, 1); /* no bytes of the next */
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+		buf[got] = 0;
+		end = strstr(buf, "\r\n\r\n");
+	}
+	const char *cl = end ? strcasestr(buf, "\r\nContent-Length:") : NULL;
+	if (!cl || cl > end)
+		return 0;
+	size_t len = strtoul(cl + 18, NULL, 10), head = (size_t)(end + 4 - buf);
+	REQUIRE(head + len < cap);
+	while (got < head + len) {
+		ssize_t n = read(fd, buf + got, head + len - got);
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	*body = buf + head;
+	return atoi(buf + 9);
+}
+
+/* Whether a JSON rank answer names n results, all named PREFIX... */
+static bool _answer_of(const char *body, char prefix, unsigned n)
+{
+	char own[32];
+	snprintf(own, sizeof(own), "\"entity_id\":\"%c", prefix);
+	return _count_of(body, "\"entity_id\":\"") == n &&
+	    _count_of(body, own) == n;
+}
+
+/*
+ * The answers a connection gets are its own, on an instance of one
+ * server thread (every connection shares it):
+ *  - connection A asks for 40000 results (some 10 MB, more than the
+ *    kernel's largest send buffer, 4 MiB by default) with a receive
+ *    buffer of 4 KiB and reads nothing for a while: its answer waits in
+ *    the server, partly sent;
+ *  - meanwhile connection B sends requests of 40000 candidates (an
+ *    answer as long as A's), 10, 2, a malformed one (400), 2 again, each
+ *    answered in full; then two requests written at once (pipelined),
+ *    answered in order;
+ *  - A then reads its answer: 40000 results, all of its own candidates
+ *    (an answer sent from a buffer the next request reuses would carry
+ *    B's).
+ */
+static void _rank_kept_alive(int argc, char **argv)
+{
+	struct hx h;
+	char http[64];
+	static char req[1 << 21], req2[1 << 12], buf[1 << 25];
+	char *body = NULL;
+	unsigned port = hx_free_port();
+	hx_init(&h, "server-kept", argc, argv);
+	snprintf(http, sizeof(http), "--http-listen=127.0.0.1:%u", port);
+	const char *flags[] = { "--shards=1", "--no-snapshot", "--udp-listen=",
+		"--tcp-listen=", "--forward-listen=", "--rank-listen=", http,
+		"--server-threads=1", "--max-candidates=40000",
+		"--max-request-bytes=4194304", NULL };
+	pen_t *p = _up(&h, flags);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), small = 4096;
+	struct timeval tv = { .tv_sec = 5 };
+	REQUIRE(a >= 0 &&
+	    !setsockopt(a, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) &&
+	    !setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
+	    !connect(a, (struct sockaddr *)&sa, sizeof(sa)));
+	size_t n = _rank_req(req, sizeof(req), 'a', 40000);
+	CHECK(write(a, req, n) == (ssize_t)n);
+	hx_sleep_ms(300); /* answered, and stuck in A's small window */
+
+	int b = _tcp(port);
+	REQUIRE(b >= 0);
+	static const unsigned sizes[5] = { 40000, 10, 2, 0, 2 };
+	for (unsigned i = 0; i < 5; i++) {
+		if (sizes[i])
+			n = _rank_req(req, sizeof(req), 'b', sizes[i]);
+		else
+			n = (size_t)snprintf(req, sizeof(req),
+			    "POST /v1/rank HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n{\"a\":");
+		CHECK(write(b, req, n) == (ssize_t)n);
+		int st = _read_answer(b, buf, sizeof(buf), &body);
+		CHECK_EQ_INT(st, sizes[i] ? 200 : 400);
+		if (sizes[i])
+			CHECK(st == 200 && _answer_of(body, 'b', sizes[i]));
+	}
+	n = _rank_req(req2, sizeof(req2), 'c', 3);
+	size_t n2 = _rank_req(req2 + n, sizeof(req2) - n, 'd', 1);
+	CHECK(write(b, req2, n + n2) == (ssize_t)(n + n2));
+	CHECK(_read_answer(b, buf, sizeof(buf), &body) == 200 &&
+	    _answer_of(body, 'c', 3));
+	CHECK(_read_answer(b, buf, sizeof(buf), &body) == 200 &&
+	    _answer_of(body, 'd', 1));
+	close(b);
+
+	int st = _read_answer(a, buf, sizeof(buf), &body);
+	CHECK_EQ_INT(st, 200);
+	CHECK(st == 200 && strlen(body) > 4200000);
+	bool own = st == 200 && _answer_of(body, 'a', 40000);
+	CHECK(own);
+	if (!own && body)
+		fprintf(stderr, "  A's answer is not its own: %.300s\n", body);
+	close(a);
+	CHECK_EQ_INT(_pctr(p, REG_C_SRV_HTTP_RANK), 7);
+	pen_close(&p);
+	st = hx_stop(&h);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hx_cleanup(&h);
+}
+
 static void _rank_after_kill(struct sx *s)
 {
 	int pid = ck_pr_load_int((int *)&_srv(s)->pid);
@@ -1273,6 +1417,7 @@ int main(int argc, char **argv)
 		_rank(&s);
 		_rank_context_weight(&s);
 		_rank_after_kill(&s);
+		_rank_kept_alive(argc, argv);
 	} else {
 		_routes(&s);
 		_profile(&s);
