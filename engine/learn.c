@@ -595,26 +595,54 @@ _relane(const struct lrn_weight *ws, unsigned n, unsigned g, struct _look *l)
 	l->aw[g] = (_v4f)(w & 0x7FFFFFFFu); /* fabsf, lane by lane */
 }
 
-/* All of ws[0..n) into l's lanes. */
+/*
+ * Bit i set where lane i % 4 of ids[i / 4] equals key, for the groups of
+ * a table of n entries (n even, at most 12; bits from n up unspecified).
+ * SSE2 narrows the comparisons of all groups into one byte mask: a
+ * lookup is three compares and one mask instead of a mask, shift and or
+ * per group.
+ */
+static inline __attribute__((always_inline)) uint32_t _match(unsigned n,
+    const _v4u *ids, _v4u key)
+{
+#if defined(__SSE2__)
+	_Static_assert(LRN_TAGS <= 12, "three groups narrow into one mask");
+	__m128i c0 = (__m128i)(ids[0] == key);
+	__m128i c1 = 4 < n ? (__m128i)(ids[1] == key) : c0;
+	__m128i c2 = 8 < n ? (__m128i)(ids[2] == key) : c1;
+	__m128i b =
+	    _mm_packs_epi16(_mm_packs_epi32(c0, c1), _mm_packs_epi32(c2, c2));
+	return (uint32_t)_mm_movemask_epi8(b);
+#else
+	uint32_t m = 0;
+	for (unsigned g = 0; 4 * g < n; g++)
+		m |= _bits4((_v4i)(ids[g] == key)) << 4 * g;
+	return m;
+#endif
+}
+
+/* The free slots of a table in lanes (_lanes; _learn keeps it). */
+static inline __attribute__((always_inline)) void _frees(unsigned n,
+    struct _look *l)
+{
+	l->free = _match(n, l->ids, (_v4u){ 0, 0, 0, 0 }) & _all(n);
+}
+
+/* Looks id (not 0) up in the lanes of a table of n entries (n even). */
+static inline __attribute__((always_inline)) void _lookup(unsigned n,
+    uint32_t id, struct _look *l)
+{
+	l->hit = _match(n, l->ids, (_v4u){ id, id, id, id }) & _all(n);
+}
+
+/* All of ws[0..n) into l's lanes, and which slots are free: the lookups
+ * of one event's ids share them (only filling a free slot changes that). */
 static inline __attribute__((always_inline)) void
 _lanes(const struct lrn_weight *ws, unsigned n, struct _look *l)
 {
 	for (unsigned g = 0; 4 * g < n; g++)
 		_relane(ws, n, g, l);
-}
-
-/* Looks id up in the lanes of a table of n entries (n even). */
-static inline __attribute__((always_inline)) void _lookup(unsigned n,
-    uint32_t id, struct _look *l)
-{
-	const _v4u key = { id, id, id, id };
-	uint32_t hit = 0, free = 0;
-	for (unsigned g = 0; 4 * g < n; g++) {
-		hit |= _bits4((_v4i)(l->ids[g] == key)) << 4 * g;
-		free |= _bits4((_v4i)(l->ids[g] == 0)) << 4 * g;
-	}
-	l->hit = hit & _all(n);
-	l->free = free & _all(n);
+	_frees(n, l);
 }
 
 /*
@@ -756,6 +784,7 @@ static inline __attribute__((always_inline)) int _learn(struct lrn_weight *ws,
 		_inc16(&x->n);
 	} else if (l->free) { /* the first free slot */
 		slot = __builtin_ctz(l->free);
+		l->free &= l->free - 1; /* no longer free */
 		struct lrn_weight *x = &ws[slot];
 		x->id = id;
 		x->w = (float)k->c;
