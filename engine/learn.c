@@ -90,7 +90,8 @@ void lrn_consent(struct lrn_profile *p, uint8_t consent)
 	p->consent = now;
 }
 
-unsigned lrn_count_of(unsigned type, int fb)
+/* lrn_count_of, inlined into lrn_apply. */
+static inline unsigned _count_of(unsigned type, int fb)
 {
 	if (type >= EVT_TYPE_COUNT)
 		return LRN_N_COUNT;
@@ -101,6 +102,11 @@ unsigned lrn_count_of(unsigned type, int fb)
 		    : fb < 0  ? LRN_N_FEEDBACK_NEG
 			      : LRN_N_COUNT;
 	return type + 1; /* after the split feedback */
+}
+
+unsigned lrn_count_of(unsigned type, int fb)
+{
+	return _count_of(type, fb);
 }
 
 /*
@@ -138,9 +144,10 @@ _Static_assert(EVT_BUILTIN_COUNT == 14 && EVT_CUSTOM_VERBS == 6,
 #undef _SIG
 #undef _SIG_CUSTOM
 
-double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
+/* lrn_signal; lrn_apply looks it up once and reuses it. */
+static inline double _signal(const struct lrn_params *prm,
+    const struct evt_record *e)
 {
-	assert(prm != NULL && e != NULL);
 	if (e->type == EVT_FEEDBACK) {
 		if (e->feedback > 0)
 			return prm->signal_feedback_pos;
@@ -153,6 +160,12 @@ double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 	double sig;
 	memcpy(&sig, (const char *)prm + _signal_at[e->type], sizeof sig);
 	return sig;
+}
+
+double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
+{
+	assert(prm != NULL && e != NULL);
+	return _signal(prm, e);
 }
 
 /* Implicit feedback ------------------------------------------------------- */
@@ -205,10 +218,10 @@ static double _impression_repeat(const struct lrn_params *prm, double s,
 			       : s;
 }
 
-double lrn_event_signal(const struct lrn_params *prm,
-    const struct evt_record *e, unsigned prior_views)
+/* lrn_event_signal from the event's lrn_signal s. */
+static inline double _event_signal(const struct lrn_params *prm,
+    const struct evt_record *e, unsigned prior_views, double s)
 {
-	double s = lrn_signal(prm, e);
 
 	/* An impression is examined less the lower it is shown, and each
 	 * earlier showing of the entity halves what one more says (its
@@ -247,6 +260,12 @@ double lrn_event_signal(const struct lrn_params *prm,
 	if (prior_views > 0 && (implicit || prm->repeat_plain))
 		s *= pow(prm->repeat_ratio, (double)prior_views);
 	return s;
+}
+
+double lrn_event_signal(const struct lrn_params *prm,
+    const struct evt_record *e, unsigned prior_views)
+{
+	return _event_signal(prm, e, prior_views, lrn_signal(prm, e));
 }
 
 /* Small helpers ------------------------------------------------------------ */
@@ -1098,7 +1117,7 @@ bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e)
 	if (e->type == EVT_VIEW || e->type == EVT_IMPRESSION ||
 	    e->type == EVT_SEARCH)
 		return false;
-	return lrn_is_action_of(e, lrn_signal(prm, e));
+	return lrn_is_action_of(e, _signal(prm, e));
 }
 
 /* An impression or an action, on the category's exposure counters. */
@@ -1439,7 +1458,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	 * index past counts[]. */
 	if (e->type >= EVT_TYPE_COUNT)
 		return;
-	unsigned ci = lrn_count_of(e->type, e->feedback);
+	unsigned ci = _count_of(e->type, e->feedback);
 	/* A feedback without a sign (evt_build rejects those) has no counter
 	 * of its own; it still counts in `events`, and its zero signal
 	 * teaches nothing below. */
@@ -1484,8 +1503,9 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	int seen_at = seen_k ? _seen_find(p, seen_k) : -1;
 	unsigned views = 0;
 	/* A deliberate act: admission's and the exposure counters' (one
-	 * signal lookup an event). */
-	const bool act = lrn_is_action(prm, e);
+	 * signal lookup an event, for this and the contribution). */
+	const double sig = _signal(prm, e);
+	const bool act = lrn_is_action_of(e, sig);
 	if (e->type == EVT_VIEW && seen_at >= 0)
 		views = _SEEN_VIEWS(p->seen[seen_at]);
 	else if (e->type == EVT_IMPRESSION && seen_at >= 0)
@@ -1497,7 +1517,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			_inc16(&p->unknown);
 	} else {
 		double base =
-		    lrn_event_signal(prm, e, views) * prm->learning_rate;
+		    _event_signal(prm, e, views, sig) * prm->learning_rate;
 		struct _contrib k = {
 			.c = base * age,
 			.c_short = base * short_age,
