@@ -937,6 +937,35 @@ static inline __attribute__((always_inline)) void _short4(struct lrn_weight *x,
 		x[i].s = (uint16_t)u[i];
 }
 
+/*
+ * The drift horizons of category slots b..b+k (k 2 or 4) one step of the
+ * grid: cat_count times d rounded to nearest (_bf_put), cat_long times ld
+ * rounded with the noise of each slot's hour step (_bf_put_dither, inf
+ * and NaN to nearest): lane by lane the same float products and integer
+ * steps, four slots at a time. k 2 computes its pair twice and stores it
+ * once.
+ */
+static inline __attribute__((always_inline)) void _drift4(struct lrn_profile *p,
+    unsigned b, unsigned k, float d, float ld, const uint32_t *noise)
+{
+	unsigned c = k == 4 ? 2 : 0;
+	const uint16_t *n = p->cat_count, *l = p->cat_long;
+	_v4u un = (_v4u){ n[b], n[b + 1], n[b + c], n[b + c + 1] } << 16;
+	_v4u ul = (_v4u){ l[b], l[b + 1], l[b + c], l[b + c + 1] } << 16;
+	_v4u z = { noise[b], noise[b + 1], noise[b + c], noise[b + c + 1] };
+	un = (_v4u)((_v4f)un * (_v4f){ d, d, d, d });
+	ul = (_v4u)((_v4f)ul * (_v4f){ ld, ld, ld, ld });
+	un = (un + 0x7FFFu + ((un >> 16) & 1u)) >> 16;
+	_v4u special = (_v4u)((ul & 0x7F800000u) == 0x7F800000u);
+	_v4u near = (ul + 0x7FFFu + ((ul >> 16) & 1u)) >> 16;
+	_v4u dith = (ul + (z & 0xFFFFu)) >> 16;
+	ul = (near & special) | (dith & ~special);
+	for (unsigned i = 0; i < k; i++) {
+		p->cat_count[b + i] = (uint16_t)un[i];
+		p->cat_long[b + i] = (uint16_t)ul[i];
+	}
+}
+
 /* The start of the hour the tables are as of (short_h's). */
 static int64_t _anchor_ms(const struct lrn_profile *p)
 {
@@ -986,11 +1015,11 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 		_short4(p->tags + i, 4, d);
 	_short4(p->cats, 4, d);
 	_short4(p->cats + 4, 2, d);
-	for (unsigned i = 0; i < LRN_CATS; i++) {
-		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
-		p->cat_long[i] = _bf_put_dither(_bf_get(p->cat_long[i]) * ld,
-		    _dither(p, i, 1));
-	}
+	uint32_t noise[LRN_CATS];
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		noise[i] = _dither(p, i, 1);
+	_drift4(p, 0, 4, d, ld, noise);
+	_drift4(p, 4, 2, d, ld, noise);
 	_decay_table(p->tags, LRN_TAGS, p->shadow_tags, wd);
 	_decay_table(p->cats, LRN_CATS, p->shadow_cats, wd);
 	_shadow_age(p->shadow_tag_n, hours);
