@@ -732,15 +732,17 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
 		 * counts from now): it adds its mass, never to a run. */
 		run = c > 0 && !late ? _run_next(sn[xi], gap_h) : sn[xi];
 	} else {
+		/* A free candidate counts 0; ties: the lowest slot. The
+		 * least count so far is the one inherited. */
+		float inherited = sh[0].id ? sh[0].m : 0.0f;
 		xi = 0;
 		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
-			/* A free candidate counts 0; ties: the lowest slot. */
 			float mi = sh[i].id ? sh[i].m : 0.0f;
-			float mx = sh[xi].id ? sh[xi].m : 0.0f;
-			if (mi < mx)
+			if (mi < inherited) {
 				xi = i;
+				inherited = mi;
+			}
 		}
-		float inherited = sh[xi].id ? sh[xi].m : 0.0f;
 		if (sh[xi].id)
 			_inc16(displaced);
 		sh[xi].id = id;
