@@ -939,33 +939,69 @@ static inline __attribute__((always_inline)) void _short4(struct lrn_weight *x,
 		x[i].s = (uint16_t)u[i];
 }
 
-/*
- * The drift horizons of category slots b..b+k (k 2 or 4) one step of the
- * grid: cat_count times d rounded to nearest (_bf_put), cat_long times ld
- * rounded with the noise of each slot's hour step (_bf_put_dither, inf
- * and NaN to nearest): lane by lane the same float products and integer
- * steps, four slots at a time. k 2 computes its pair twice and stores it
- * once.
- */
-static inline __attribute__((always_inline)) void _drift4(struct lrn_profile *p,
-    unsigned b, unsigned k, float d, float ld, const uint32_t *noise)
+/* bfloat16 words widened into the high halves of 32-bit lanes (the
+ * float they are) and back. */
+typedef uint16_t _v8h __attribute__((vector_size(16)));
+typedef uint16_t _v4h __attribute__((vector_size(8)));
+
+/* The float of the bfloat16 x rounded to nearest (_bf_put): the result's
+ * high half. */
+static inline __attribute__((always_inline)) _v4u _near4(_v4u u)
 {
-	unsigned c = k == 4 ? 2 : 0;
-	const uint16_t *n = p->cat_count, *l = p->cat_long;
-	_v4u un = (_v4u){ n[b], n[b + 1], n[b + c], n[b + c + 1] } << 16;
-	_v4u ul = (_v4u){ l[b], l[b + 1], l[b + c], l[b + c + 1] } << 16;
-	_v4u z = { noise[b], noise[b + 1], noise[b + c], noise[b + c + 1] };
-	un = (_v4u)((_v4f)un * (_v4f){ d, d, d, d });
-	ul = (_v4u)((_v4f)ul * (_v4f){ ld, ld, ld, ld });
-	un = (un + 0x7FFFu + ((un >> 16) & 1u)) >> 16;
-	_v4u special = (_v4u)((ul & 0x7F800000u) == 0x7F800000u);
-	_v4u near = (ul + 0x7FFFu + ((ul >> 16) & 1u)) >> 16;
-	_v4u dith = (ul + (z & 0xFFFFu)) >> 16;
-	ul = (near & special) | (dith & ~special);
-	for (unsigned i = 0; i < k; i++) {
-		p->cat_count[b + i] = (uint16_t)un[i];
-		p->cat_long[b + i] = (uint16_t)ul[i];
+	return u + 0x7FFFu + ((u >> 16) & 1u);
+}
+
+/*
+ * The drift horizons of the six category slots one step of the grid:
+ * cat_count times d rounded to nearest (_bf_put), cat_long times ld
+ * rounded with noise[i], the noise of slot i's hour step
+ * (_bf_put_dither: inf and NaN to nearest). Lane by lane the same float
+ * products and integer steps, the twelve words in three registers:
+ * cat_long[0..3]; cat_long[4..5] with cat_count[0..1]; cat_count[2..5].
+ */
+static inline __attribute__((always_inline)) void
+_drift_step(struct lrn_profile *p, float d, float ld, const uint32_t *noise)
+{
+	_Static_assert(LRN_CATS == 6 &&
+		offsetof(struct lrn_profile, cat_count) ==
+		    offsetof(struct lrn_profile, cat_long) + 12,
+	    "cat_count follows cat_long: 12 words in 16 + 8 bytes");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	/* The lanes below put a word in the high half little-endian. */
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
+		p->cat_long[i] =
+		    _bf_put_dither(_bf_get(p->cat_long[i]) * ld, noise[i]);
 	}
+	return;
+#endif
+	const _v8h z8 = { 0 };
+	const _v4h z4 = { 0 };
+	_v8h v;
+	_v4h w;
+	memcpy(&v, p->cat_long, sizeof v);
+	memcpy(&w, p->cat_count + 2, sizeof w);
+	_v4u a = (_v4u)__builtin_shufflevector(z8, v, 0, 8, 1, 9, 2, 10, 3, 11);
+	_v4u b =
+	    (_v4u)__builtin_shufflevector(z8, v, 4, 12, 5, 13, 6, 14, 7, 15);
+	_v4u c = (_v4u)__builtin_shufflevector(z4, w, 0, 4, 1, 5, 2, 6, 3, 7);
+	a = (_v4u)((_v4f)a * (_v4f){ ld, ld, ld, ld });
+	b = (_v4u)((_v4f)b * (_v4f){ ld, ld, d, d });
+	c = (_v4u)((_v4f)c * (_v4f){ d, d, d, d });
+	/* Nearest where cat_long is inf or NaN, and for cat_count. */
+	_v4u sa = (_v4u)((a & 0x7F800000u) == 0x7F800000u);
+	_v4u sb =
+	    (_v4u)((b & 0x7F800000u) == 0x7F800000u) | (_v4u){ 0, 0, ~0u, ~0u };
+	_v4u na = { noise[0], noise[1], noise[2], noise[3] };
+	_v4u nb = { noise[4], noise[5], 0, 0 };
+	a = (_near4(a) & sa) | ((a + (na & 0xFFFFu)) & ~sa);
+	b = (_near4(b) & sb) | ((b + (nb & 0xFFFFu)) & ~sb);
+	c = _near4(c);
+	v = __builtin_shufflevector((_v8h)a, (_v8h)b, 1, 3, 5, 7, 9, 11, 13,
+	    15);
+	w = __builtin_shufflevector((_v8h)c, (_v8h)c, 1, 3, 5, 7);
+	memcpy(p->cat_long, &v, sizeof v);
+	memcpy(p->cat_count + 2, &w, sizeof w);
 }
 
 /* The start of the hour the tables are as of (short_h's). */
@@ -1020,8 +1056,7 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 	uint32_t noise[LRN_CATS];
 	for (unsigned i = 0; i < LRN_CATS; i++)
 		noise[i] = _dither(p, i, 1);
-	_drift4(p, 0, 4, d, ld, noise);
-	_drift4(p, 4, 2, d, ld, noise);
+	_drift_step(p, d, ld, noise);
 	_decay_table(p->tags, LRN_TAGS, p->shadow_tags, wd);
 	_decay_table(p->cats, LRN_CATS, p->shadow_cats, wd);
 	_shadow_age(p->shadow_tag_n, hours);
