@@ -320,10 +320,13 @@ static double _fhours(const double *table, double ln_base, int64_t hours)
 	return table[hours];
 }
 
+/* a / b rounded down, for b > 0 (every caller's is a constant): the
+ * remainder has the sign of a, so a negative one means q rounded up. */
 static int64_t _floor_div(int64_t a, int64_t b)
 {
+	assert(b > 0);
 	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+	return q - (a % b < 0);
 }
 
 /* Event hour, clamped into int32 (+-245000 years). */
