@@ -222,7 +222,6 @@ static double _impression_repeat(const struct lrn_params *prm, double s,
 static inline double _event_signal(const struct lrn_params *prm,
     const struct evt_record *e, unsigned prior_views, double s)
 {
-
 	/* An impression is examined less the lower it is shown, and each
 	 * earlier showing of the entity halves what one more says (its
 	 * impressions together stay within impression_signal / (1 -
@@ -947,8 +946,8 @@ static inline __attribute__((always_inline)) void _short4(struct lrn_weight *x,
 typedef uint16_t _v8h __attribute__((vector_size(16)));
 typedef uint16_t _v4h __attribute__((vector_size(8)));
 
-/* The float of the bfloat16 x rounded to nearest (_bf_put): the result's
- * high half. */
+/* The floats u rounded to bfloat16, nearest even (_bf_put), in the
+ * high halves. */
 static inline __attribute__((always_inline)) _v4u _near4(_v4u u)
 {
 	return u + 0x7FFFu + ((u >> 16) & 1u);
@@ -969,15 +968,8 @@ _drift_step(struct lrn_profile *p, float d, float ld, const uint32_t *noise)
 		offsetof(struct lrn_profile, cat_count) ==
 		    offsetof(struct lrn_profile, cat_long) + 12,
 	    "cat_count follows cat_long: 12 words in 16 + 8 bytes");
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-	/* The lanes below put a word in the high half little-endian. */
-	for (unsigned i = 0; i < LRN_CATS; i++) {
-		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
-		p->cat_long[i] =
-		    _bf_put_dither(_bf_get(p->cat_long[i]) * ld, noise[i]);
-	}
-	return;
-#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Word i of a _v8h is the high half of lane i / 2 when i is odd. */
 	const _v8h z8 = { 0 };
 	const _v4h z4 = { 0 };
 	_v8h v;
@@ -1005,6 +997,13 @@ _drift_step(struct lrn_profile *p, float d, float ld, const uint32_t *noise)
 	w = __builtin_shufflevector((_v8h)c, (_v8h)c, 1, 3, 5, 7);
 	memcpy(p->cat_long, &v, sizeof v);
 	memcpy(p->cat_count + 2, &w, sizeof w);
+#else
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
+		p->cat_long[i] =
+		    _bf_put_dither(_bf_get(p->cat_long[i]) * ld, noise[i]);
+	}
+#endif
 }
 
 /* The start of the hour the tables are as of (short_h's). */
