@@ -90,7 +90,8 @@ void lrn_consent(struct lrn_profile *p, uint8_t consent)
 	p->consent = now;
 }
 
-unsigned lrn_count_of(unsigned type, int fb)
+/* lrn_count_of, inlined into lrn_apply. */
+static inline unsigned _count_of(unsigned type, int fb)
 {
 	if (type >= EVT_TYPE_COUNT)
 		return LRN_N_COUNT;
@@ -101,6 +102,11 @@ unsigned lrn_count_of(unsigned type, int fb)
 		    : fb < 0  ? LRN_N_FEEDBACK_NEG
 			      : LRN_N_COUNT;
 	return type + 1; /* after the split feedback */
+}
+
+unsigned lrn_count_of(unsigned type, int fb)
+{
+	return _count_of(type, fb);
 }
 
 /*
@@ -138,9 +144,10 @@ _Static_assert(EVT_BUILTIN_COUNT == 14 && EVT_CUSTOM_VERBS == 6,
 #undef _SIG
 #undef _SIG_CUSTOM
 
-double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
+/* lrn_signal; lrn_apply looks it up once and reuses it. */
+static inline double _signal(const struct lrn_params *prm,
+    const struct evt_record *e)
 {
-	assert(prm != NULL && e != NULL);
 	if (e->type == EVT_FEEDBACK) {
 		if (e->feedback > 0)
 			return prm->signal_feedback_pos;
@@ -153,6 +160,12 @@ double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
 	double sig;
 	memcpy(&sig, (const char *)prm + _signal_at[e->type], sizeof sig);
 	return sig;
+}
+
+double lrn_signal(const struct lrn_params *prm, const struct evt_record *e)
+{
+	assert(prm != NULL && e != NULL);
+	return _signal(prm, e);
 }
 
 /* Implicit feedback ------------------------------------------------------- */
@@ -205,11 +218,10 @@ static double _impression_repeat(const struct lrn_params *prm, double s,
 			       : s;
 }
 
-double lrn_event_signal(const struct lrn_params *prm,
-    const struct evt_record *e, unsigned prior_views)
+/* lrn_event_signal from the event's lrn_signal s. */
+static inline double _event_signal(const struct lrn_params *prm,
+    const struct evt_record *e, unsigned prior_views, double s)
 {
-	double s = lrn_signal(prm, e);
-
 	/* An impression is examined less the lower it is shown, and each
 	 * earlier showing of the entity halves what one more says (its
 	 * impressions together stay within impression_signal / (1 -
@@ -247,6 +259,12 @@ double lrn_event_signal(const struct lrn_params *prm,
 	if (prior_views > 0 && (implicit || prm->repeat_plain))
 		s *= pow(prm->repeat_ratio, (double)prior_views);
 	return s;
+}
+
+double lrn_event_signal(const struct lrn_params *prm,
+    const struct evt_record *e, unsigned prior_views)
+{
+	return _event_signal(prm, e, prior_views, lrn_signal(prm, e));
 }
 
 /* Small helpers ------------------------------------------------------------ */
@@ -301,10 +319,13 @@ static double _fhours(const double *table, double ln_base, int64_t hours)
 	return table[hours];
 }
 
+/* a / b rounded down, for b > 0 (every caller's is a constant): the
+ * remainder has the sign of a, so a negative one means q rounded up. */
 static int64_t _floor_div(int64_t a, int64_t b)
 {
+	assert(b > 0);
 	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+	return q - (a % b < 0);
 }
 
 /* Event hour, clamped into int32 (+-245000 years). */
@@ -595,26 +616,54 @@ _relane(const struct lrn_weight *ws, unsigned n, unsigned g, struct _look *l)
 	l->aw[g] = (_v4f)(w & 0x7FFFFFFFu); /* fabsf, lane by lane */
 }
 
-/* All of ws[0..n) into l's lanes. */
+/*
+ * Bit i set where lane i % 4 of ids[i / 4] equals key, for the groups of
+ * a table of n entries (n even, at most 12; bits from n up unspecified).
+ * SSE2 narrows the comparisons of all groups into one byte mask: a
+ * lookup is three compares and one mask instead of a mask, shift and or
+ * per group.
+ */
+static inline __attribute__((always_inline)) uint32_t _match(unsigned n,
+    const _v4u *ids, _v4u key)
+{
+#if defined(__SSE2__)
+	_Static_assert(LRN_TAGS <= 12, "three groups narrow into one mask");
+	__m128i c0 = (__m128i)(ids[0] == key);
+	__m128i c1 = 4 < n ? (__m128i)(ids[1] == key) : c0;
+	__m128i c2 = 8 < n ? (__m128i)(ids[2] == key) : c1;
+	__m128i b =
+	    _mm_packs_epi16(_mm_packs_epi32(c0, c1), _mm_packs_epi32(c2, c2));
+	return (uint32_t)_mm_movemask_epi8(b);
+#else
+	uint32_t m = 0;
+	for (unsigned g = 0; 4 * g < n; g++)
+		m |= _bits4((_v4i)(ids[g] == key)) << 4 * g;
+	return m;
+#endif
+}
+
+/* The free slots of a table in lanes (_lanes; _learn keeps it). */
+static inline __attribute__((always_inline)) void _frees(unsigned n,
+    struct _look *l)
+{
+	l->free = _match(n, l->ids, (_v4u){ 0, 0, 0, 0 }) & _all(n);
+}
+
+/* Looks id (not 0) up in the lanes of a table of n entries (n even). */
+static inline __attribute__((always_inline)) void _lookup(unsigned n,
+    uint32_t id, struct _look *l)
+{
+	l->hit = _match(n, l->ids, (_v4u){ id, id, id, id }) & _all(n);
+}
+
+/* All of ws[0..n) into l's lanes, and which slots are free: the lookups
+ * of one event's ids share them (only filling a free slot changes that). */
 static inline __attribute__((always_inline)) void
 _lanes(const struct lrn_weight *ws, unsigned n, struct _look *l)
 {
 	for (unsigned g = 0; 4 * g < n; g++)
 		_relane(ws, n, g, l);
-}
-
-/* Looks id up in the lanes of a table of n entries (n even). */
-static inline __attribute__((always_inline)) void _lookup(unsigned n,
-    uint32_t id, struct _look *l)
-{
-	const _v4u key = { id, id, id, id };
-	uint32_t hit = 0, free = 0;
-	for (unsigned g = 0; 4 * g < n; g++) {
-		hit |= _bits4((_v4i)(l->ids[g] == key)) << 4 * g;
-		free |= _bits4((_v4i)(l->ids[g] == 0)) << 4 * g;
-	}
-	l->hit = hit & _all(n);
-	l->free = free & _all(n);
+	_frees(n, l);
 }
 
 /*
@@ -685,15 +734,17 @@ static inline __attribute__((always_inline)) int _admit(struct lrn_weight *ws,
 		 * counts from now): it adds its mass, never to a run. */
 		run = c > 0 && !late ? _run_next(sn[xi], gap_h) : sn[xi];
 	} else {
+		/* A free candidate counts 0; ties: the lowest slot. The
+		 * least count so far is the one inherited. */
+		float inherited = sh[0].id ? sh[0].m : 0.0f;
 		xi = 0;
 		for (unsigned i = 1; i < LRN_SHADOWS; i++) {
-			/* A free candidate counts 0; ties: the lowest slot. */
 			float mi = sh[i].id ? sh[i].m : 0.0f;
-			float mx = sh[xi].id ? sh[xi].m : 0.0f;
-			if (mi < mx)
+			if (mi < inherited) {
 				xi = i;
+				inherited = mi;
+			}
 		}
-		float inherited = sh[xi].id ? sh[xi].m : 0.0f;
 		if (sh[xi].id)
 			_inc16(displaced);
 		sh[xi].id = id;
@@ -756,6 +807,7 @@ static inline __attribute__((always_inline)) int _learn(struct lrn_weight *ws,
 		_inc16(&x->n);
 	} else if (l->free) { /* the first free slot */
 		slot = __builtin_ctz(l->free);
+		l->free &= l->free - 1; /* no longer free */
 		struct lrn_weight *x = &ws[slot];
 		x->id = id;
 		x->w = (float)k->c;
@@ -889,6 +941,71 @@ static inline __attribute__((always_inline)) void _short4(struct lrn_weight *x,
 		x[i].s = (uint16_t)u[i];
 }
 
+/* bfloat16 words widened into the high halves of 32-bit lanes (the
+ * float they are) and back. */
+typedef uint16_t _v8h __attribute__((vector_size(16)));
+typedef uint16_t _v4h __attribute__((vector_size(8)));
+
+/* The floats u rounded to bfloat16, nearest even (_bf_put), in the
+ * high halves. */
+static inline __attribute__((always_inline)) _v4u _near4(_v4u u)
+{
+	return u + 0x7FFFu + ((u >> 16) & 1u);
+}
+
+/*
+ * The drift horizons of the six category slots one step of the grid:
+ * cat_count times d rounded to nearest (_bf_put), cat_long times ld
+ * rounded with noise[i], the noise of slot i's hour step
+ * (_bf_put_dither: inf and NaN to nearest). Lane by lane the same float
+ * products and integer steps, the twelve words in three registers:
+ * cat_long[0..3]; cat_long[4..5] with cat_count[0..1]; cat_count[2..5].
+ */
+static inline __attribute__((always_inline)) void
+_drift_step(struct lrn_profile *p, float d, float ld, const uint32_t *noise)
+{
+	_Static_assert(LRN_CATS == 6 &&
+		offsetof(struct lrn_profile, cat_count) ==
+		    offsetof(struct lrn_profile, cat_long) + 12,
+	    "cat_count follows cat_long: 12 words in 16 + 8 bytes");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Word i of a _v8h is the high half of lane i / 2 when i is odd. */
+	const _v8h z8 = { 0 };
+	const _v4h z4 = { 0 };
+	_v8h v;
+	_v4h w;
+	memcpy(&v, p->cat_long, sizeof v);
+	memcpy(&w, p->cat_count + 2, sizeof w);
+	_v4u a = (_v4u)__builtin_shufflevector(z8, v, 0, 8, 1, 9, 2, 10, 3, 11);
+	_v4u b =
+	    (_v4u)__builtin_shufflevector(z8, v, 4, 12, 5, 13, 6, 14, 7, 15);
+	_v4u c = (_v4u)__builtin_shufflevector(z4, w, 0, 4, 1, 5, 2, 6, 3, 7);
+	a = (_v4u)((_v4f)a * (_v4f){ ld, ld, ld, ld });
+	b = (_v4u)((_v4f)b * (_v4f){ ld, ld, d, d });
+	c = (_v4u)((_v4f)c * (_v4f){ d, d, d, d });
+	/* Nearest where cat_long is inf or NaN, and for cat_count. */
+	_v4u sa = (_v4u)((a & 0x7F800000u) == 0x7F800000u);
+	_v4u sb =
+	    (_v4u)((b & 0x7F800000u) == 0x7F800000u) | (_v4u){ 0, 0, ~0u, ~0u };
+	_v4u na = { noise[0], noise[1], noise[2], noise[3] };
+	_v4u nb = { noise[4], noise[5], 0, 0 };
+	a = (_near4(a) & sa) | ((a + (na & 0xFFFFu)) & ~sa);
+	b = (_near4(b) & sb) | ((b + (nb & 0xFFFFu)) & ~sb);
+	c = _near4(c);
+	v = __builtin_shufflevector((_v8h)a, (_v8h)b, 1, 3, 5, 7, 9, 11, 13,
+	    15);
+	w = __builtin_shufflevector((_v8h)c, (_v8h)c, 1, 3, 5, 7);
+	memcpy(p->cat_long, &v, sizeof v);
+	memcpy(p->cat_count + 2, &w, sizeof w);
+#else
+	for (unsigned i = 0; i < LRN_CATS; i++) {
+		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
+		p->cat_long[i] =
+		    _bf_put_dither(_bf_get(p->cat_long[i]) * ld, noise[i]);
+	}
+#endif
+}
+
 /* The start of the hour the tables are as of (short_h's). */
 static int64_t _anchor_ms(const struct lrn_profile *p)
 {
@@ -938,11 +1055,10 @@ static void _grid_step(struct lrn_profile *p, const struct lrn_params *prm,
 		_short4(p->tags + i, 4, d);
 	_short4(p->cats, 4, d);
 	_short4(p->cats + 4, 2, d);
-	for (unsigned i = 0; i < LRN_CATS; i++) {
-		p->cat_count[i] = _bf_put(_bf_get(p->cat_count[i]) * d);
-		p->cat_long[i] = _bf_put_dither(_bf_get(p->cat_long[i]) * ld,
-		    _dither(p, i, 1));
-	}
+	uint32_t noise[LRN_CATS];
+	for (unsigned i = 0; i < LRN_CATS; i++)
+		noise[i] = _dither(p, i, 1);
+	_drift_step(p, d, ld, noise);
 	_decay_table(p->tags, LRN_TAGS, p->shadow_tags, wd);
 	_decay_table(p->cats, LRN_CATS, p->shadow_cats, wd);
 	_shadow_age(p->shadow_tag_n, hours);
@@ -1069,7 +1185,7 @@ bool lrn_is_action(const struct lrn_params *prm, const struct evt_record *e)
 	if (e->type == EVT_VIEW || e->type == EVT_IMPRESSION ||
 	    e->type == EVT_SEARCH)
 		return false;
-	return lrn_is_action_of(e, lrn_signal(prm, e));
+	return lrn_is_action_of(e, _signal(prm, e));
 }
 
 /* An impression or an action, on the category's exposure counters. */
@@ -1410,7 +1526,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	 * index past counts[]. */
 	if (e->type >= EVT_TYPE_COUNT)
 		return;
-	unsigned ci = lrn_count_of(e->type, e->feedback);
+	unsigned ci = _count_of(e->type, e->feedback);
 	/* A feedback without a sign (evt_build rejects those) has no counter
 	 * of its own; it still counts in `events`, and its zero signal
 	 * teaches nothing below. */
@@ -1455,8 +1571,9 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 	int seen_at = seen_k ? _seen_find(p, seen_k) : -1;
 	unsigned views = 0;
 	/* A deliberate act: admission's and the exposure counters' (one
-	 * signal lookup an event). */
-	const bool act = lrn_is_action(prm, e);
+	 * signal lookup an event, for this and the contribution). */
+	const double sig = _signal(prm, e);
+	const bool act = lrn_is_action_of(e, sig);
 	if (e->type == EVT_VIEW && seen_at >= 0)
 		views = _SEEN_VIEWS(p->seen[seen_at]);
 	else if (e->type == EVT_IMPRESSION && seen_at >= 0)
@@ -1468,7 +1585,7 @@ void lrn_apply(struct lrn_profile *p, const struct lrn_params *prm,
 			_inc16(&p->unknown);
 	} else {
 		double base =
-		    lrn_event_signal(prm, e, views) * prm->learning_rate;
+		    _event_signal(prm, e, views, sig) * prm->learning_rate;
 		struct _contrib k = {
 			.c = base * age,
 			.c_short = base * short_age,
