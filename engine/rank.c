@@ -1008,8 +1008,11 @@ static double _collab(const struct rank_params *rp, double cf)
 /* K by cf, for the call: candidates often share a cf (a single entry of
  * the same neighbour list, or the same sums of them), and exp is most of
  * K's cost. By the bits of cf; cf 0 has no K to keep, so key 0 is a free
- * entry. The same cf, the same K, bit for bit. */
-#define _COLLAB_CACHE 64
+ * entry. The same cf, the same K, bit for bit. Direct-mapped, so room
+ * for a few times the distinct cf of a call (about 90 of 200 candidates
+ * in bench/micro): at 64 entries collisions evicted values still to be
+ * met, and a third of the exps were repeats. */
+#define _COLLAB_CACHE 512
 struct _collabs {
 	uint32_t key[_COLLAB_CACHE];
 	double val[_COLLAB_CACHE];
@@ -1021,7 +1024,7 @@ static double _collab_of(const struct rank_params *rp, struct _collabs *cs,
 	uint32_t b;
 
 	memcpy(&b, &cf, sizeof(b));
-	unsigned h = (b * 0x9E3779B1u) >> 26; /* 6 bits: _COLLAB_CACHE */
+	unsigned h = (b * 0x9E3779B1u) >> 23; /* 9 bits: _COLLAB_CACHE */
 
 	if (cs->key[h] == b)
 		return cs->val[h];
