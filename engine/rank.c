@@ -834,8 +834,9 @@ _affinity_of(const struct _prep *q, const struct lrn_item *it, int slot,
 	return sum * _inv_sqrt[ids];
 }
 
-static double _affinity(const struct _prep *q, const struct lrn_item *it,
-    int slot, double *ap)
+static inline __attribute__((always_inline)) double
+_affinity(const struct _prep *q, const struct lrn_item *it, int slot,
+    double *ap)
 {
 	bool prior = q->prior_b > 0.0;
 
@@ -941,8 +942,9 @@ static double _place_factor(const struct rank_params *rp, double d)
 }
 
 /* T, W, S and D of an item into f; returns their product. */
-static double _context_part(const struct _prep *q, const struct cat_item *ci,
-    int slot, struct rank_factors *f)
+static inline __attribute__((always_inline)) double
+_context_part(const struct _prep *q, const struct cat_item *ci, int slot,
+    struct rank_factors *f)
 {
 	double t = 1.0;
 
@@ -968,7 +970,8 @@ static double _context_part(const struct _prep *q, const struct cat_item *ci,
 
 /* F: lrn_seen's impressions and action marks, through fat_of (16 +
  * anything when acted on, else the impressions: 0 when not met). */
-static double _fatigue(const struct _prep *q, uint64_t key)
+static inline __attribute__((always_inline)) double
+_fatigue(const struct _prep *q, uint64_t key)
 {
 	uint32_t x = _seen_entry(q, key);
 
@@ -976,7 +979,8 @@ static double _fatigue(const struct _prep *q, uint64_t key)
 	    ->fat_of[_SEEN_IMPS(x) | (unsigned)((x & _SEEN_ACTED) != 0) << 4];
 }
 
-static double _novelty(const struct _prep *q, const struct rank_params *rp,
+static inline __attribute__((always_inline)) double
+_novelty(const struct _prep *q, const struct rank_params *rp,
     const struct rank_ctx *ctx, int64_t added_ms)
 {
 	if (added_ms == 0 || !(q->nov_ms > 0.0))
@@ -1008,20 +1012,23 @@ static double _collab(const struct rank_params *rp, double cf)
 /* K by cf, for the call: candidates often share a cf (a single entry of
  * the same neighbour list, or the same sums of them), and exp is most of
  * K's cost. By the bits of cf; cf 0 has no K to keep, so key 0 is a free
- * entry. The same cf, the same K, bit for bit. */
-#define _COLLAB_CACHE 64
+ * entry. The same cf, the same K, bit for bit. Direct-mapped, so room
+ * for several times the distinct cf of a call: in bench/micro, of 200
+ * candidates, 64 entries evicted values still to be met and made 125
+ * exps a call, 512 make 79. */
+#define _COLLAB_CACHE 512
 struct _collabs {
 	uint32_t key[_COLLAB_CACHE];
 	double val[_COLLAB_CACHE];
 };
 
-static double _collab_of(const struct rank_params *rp, struct _collabs *cs,
-    float cf)
+static inline __attribute__((always_inline)) double
+_collab_of(const struct rank_params *rp, struct _collabs *cs, float cf)
 {
 	uint32_t b;
 
 	memcpy(&b, &cf, sizeof(b));
-	unsigned h = (b * 0x9E3779B1u) >> 26; /* 6 bits: _COLLAB_CACHE */
+	unsigned h = (b * 0x9E3779B1u) >> 23; /* 9 bits: _COLLAB_CACHE */
 
 	if (cs->key[h] == b)
 		return cs->val[h];
@@ -1075,23 +1082,18 @@ struct _pass {
 };
 
 /*
- * Score and factors of every candidate, before exploration, in three
- * passes: everything but L; then L of the candidates with a cell (by
- * cell, each distinct one computed once), a run of arithmetic the
- * processor overlaps from one candidate to the next (in the first pass
- * it would wait on each); then the clamp.
+ * The first pass, one body per strategy class (context: CONTEXT and
+ * above; marks: the diverse ones, whose serendipity reads the eligible
+ * mark), so neither is asked again per candidate and what a class does
+ * not read is not written: PROFILE and CONTEXT keep no marks (nothing
+ * is placed), PROFILE no context parts, EXPLORE only cleared marks.
  */
-static void _score(const struct _prep *q, const struct rank_params *rp,
+static inline __attribute__((always_inline)) void
+_score_first(const struct _prep *q, const struct rank_params *rp,
     const struct rank_ctx *ctx, const struct rank_cand *c, unsigned n,
-    unsigned strategy, double cw, struct _pass *ps, struct _cells *cc,
-    struct rank_factors *f, double *score, uint8_t *mark)
+    struct _pass *ps, struct _collabs *cs, struct rank_factors *f,
+    double *score, uint8_t *mark, bool context, bool marks)
 {
-	bool context = strategy >= RANK_CONTEXT;
-	struct _collabs cs;
-
-	if (q->p)
-		memset(cs.key, 0, sizeof(cs.key));
-	ps->nd = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct cat_item *ci = c[i].item;
 		struct rank_factors *fi = &f[i];
@@ -1139,7 +1141,7 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 		}
 		/* By key, like fatigue: items without attributes too. */
 		if (c[i].collab > 0.0f && q->p) {
-			double k = _collab_of(rp, &cs, c[i].collab);
+			double k = _collab_of(rp, cs, c[i].collab);
 
 			fi->collab = (float)k;
 			x *= k;
@@ -1151,12 +1153,50 @@ static void _score(const struct _prep *q, const struct rank_params *rp,
 			x *= ft;
 		}
 		score[i] = _finite(x);
-		ps->part[i] = part;
-		ps->lfac[i] = 1.0;
-		mark[i] = mk;
+		if (context) {
+			ps->part[i] = part;
+			ps->lfac[i] = 1.0;
+		}
+		if (marks)
+			mark[i] = mk;
 	}
-	if (!context)
+}
+
+/*
+ * Score and factors of every candidate, before exploration, in three
+ * passes: everything but L; then L of the candidates with a cell (by
+ * cell, each distinct one computed once), a run of arithmetic the
+ * processor overlaps from one candidate to the next (in the first pass
+ * it would wait on each); then the clamp. Inline, as are the factors:
+ * out of line, or with the factors called, the three bodies cost more
+ * than the branches they save (1 to 6 k instructions a call).
+ */
+static inline __attribute__((always_inline)) void _score(const struct _prep *q,
+    const struct rank_params *rp, const struct rank_ctx *ctx,
+    const struct rank_cand *c, unsigned n, unsigned strategy, double cw,
+    struct _pass *ps, struct _cells *cc, struct rank_factors *f, double *score,
+    uint8_t *mark)
+{
+	bool context = strategy >= RANK_CONTEXT;
+	struct _collabs cs;
+
+	if (q->p)
+		memset(cs.key, 0, sizeof(cs.key));
+	ps->nd = 0;
+	if (strategy == RANK_DIVERSE || strategy == RANK_FULL) {
+		_score_first(q, rp, ctx, c, n, ps, &cs, f, score, mark, true,
+		    true);
+	} else if (context) {
+		_score_first(q, rp, ctx, c, n, ps, &cs, f, score, mark, true,
+		    false);
+		/* EXPLORE places its top k by mark. */
+		if (strategy == RANK_EXPLORE)
+			memset(mark, 0, n);
+	} else {
+		_score_first(q, rp, ctx, c, n, ps, &cs, f, score, mark, false,
+		    false);
 		return;
+	}
 	if (ps->nd)
 		memset(cc->key, 0, (cc->mask + 1) * sizeof(*cc->key));
 	for (unsigned d = 0; d < ps->nd; d++) {

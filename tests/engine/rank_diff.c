@@ -4,6 +4,7 @@
  * rounds: every strategy, n up to 400, k from 0 past n, bases on a grid
  * (ties), spread over decades, denormal or with zeros, repeated and zero
  * tags, items of 0..8 tags and more than 8 claimed, unknown items,
+ * collaborative sums on a grid or all distinct,
  * profiles from none to lived-in, the diversifiers and their settings,
  * overrides. Results (indices, score bits, factors, moves, flags) must
  * agree byte for byte. Not a meson test (it needs the old sources); built
@@ -146,10 +147,15 @@ static void random_bases(struct rng *r, unsigned n)
 		break;
 	default: break; /* the fixture's uniform */
 	}
+	/* cf on a grid (repeats, as sums of one list's entries are) or
+	 * each its own (distinct sums, some of which share an entry of the
+	 * factor cache). */
+	bool grid = rng_below(r, 2) != 0;
+
 	for (unsigned i = 0; i < n; i++)
-		g_c[i].collab = rng_below(r, 3) == 0
-		    ? 0.0f
-		    : (float)(0.1 * (double)rng_below(r, 30));
+		g_c[i].collab = rng_below(r, 3) == 0 ? 0.0f
+		    : grid ? (float)(0.1 * (double)rng_below(r, 30))
+			   : (float)(3.0 * rng_uniform(r));
 }
 
 static void random_params(struct rng *r, struct rank_params *rp)
