@@ -1123,8 +1123,20 @@ static bool _event_set(struct evt_input *in, enum evf_target t,
 	return false;
 }
 
+/* A field given twice (ipc/evfield.h, evf_once): in->bad set. */
+static bool _event_twice(struct evt_input *in, enum evf_target t,
+    const struct json_tok *k, char *err, size_t errlen)
+{
+	in->bad = EVT_R_DUPLICATE_FIELD;
+	in->bad_field = evf_canon(t);
+	_msg(err, errlen,
+	    "byte %u: field '%.*s' given twice (by this name or another of %s's)",
+	    k->offset, (int)(k->len > 64 ? 64 : k->len), k->str, in->bad_field);
+	return false;
+}
+
 static bool _event_object(struct evt_input *in, const struct json_tok *toks,
-    size_t obj, const char *line, char *err, size_t errlen)
+    size_t obj, const char *line, uint32_t *seen, char *err, size_t errlen)
 {
 	for (size_t k = obj + 1; k < toks[obj].end; k = toks[k + 1].end) {
 		const struct json_tok *v = &toks[k + 1];
@@ -1132,8 +1144,12 @@ static bool _event_object(struct evt_input *in, const struct json_tok *toks,
 
 		if (t < 0 || v->kind == JSON_NULL)
 			continue;
+		if (!evf_once(seen, (enum evf_target)t))
+			return _event_twice(in, (enum evf_target)t, &toks[k],
+			    err, errlen);
 		if (t == EVF_NEST && v->kind == JSON_OBJECT) {
-			if (!_event_object(in, toks, k + 1, line, err, errlen))
+			if (!_event_object(in, toks, k + 1, line, seen, err,
+				errlen))
 				return false;
 			continue;
 		}
@@ -1196,7 +1212,8 @@ enum evt_reason json_event_input(const char *line, size_t len,
 		    w->toks[wide].offset, w->toks[wide].count, EVF_MAX_KEYS);
 		return EVT_R_TOO_BIG;
 	}
-	_event_object(out, w->toks, 0, line, err, errlen);
+	uint32_t seen = 0;
+	_event_object(out, w->toks, 0, line, &seen, err, errlen);
 	return EVT_OK;
 }
 
