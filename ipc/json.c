@@ -1410,10 +1410,56 @@ static int _cat_member(struct _cat *c, size_t k, bool top)
 	return 0;
 }
 
+/* The field a catalog key names (its aliases one field), NULL for a key
+ * the catalog ignores. */
+static const char *_cat_field(const struct json_tok *key)
+{
+	static const char *const names[][4] = {
+		{ "lat", "lat", "latitude", NULL },
+		{ "lon", "lon", "lng", "longitude" },
+		{ "id", "id", NULL, NULL },
+		{ "category", "category", NULL, NULL },
+		{ "tags", "tags", NULL, NULL },
+		{ "start_time", "start_time", "startTime", NULL },
+		{ "added", "added", "added_at", "addedAt" },
+		{ "devices", "devices", NULL, NULL },
+		{ "platforms", "platforms", NULL, NULL },
+		{ "location", "location", NULL, NULL },
+		{ "indoor", "indoor", NULL, NULL },
+		{ "outdoor", "outdoor", NULL, NULL },
+		{ "group_friendly", "group_friendly", "groupFriendly", NULL },
+		{ "sensitive", "sensitive", NULL, NULL },
+		{ "price_level", "price_level", "priceLevel", NULL },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (int a = 1; a < 4 && names[i][a]; a++)
+			if (_key_is(key, names[i][a]))
+				return names[i][0];
+	return NULL;
+}
+
+/* A field of the object at obj given before member k (not null), by
+ * this name or another of its: the line is refused (the later silently
+ * won). */
+static int _cat_twice(struct _cat *c, size_t obj, size_t k)
+{
+	const char *f = _cat_field(&c->toks[k]);
+	if (!f || c->toks[k + 1].kind == JSON_NULL)
+		return 0;
+	for (size_t j = obj + 1; j < k; j = c->toks[j + 1].end)
+		if (c->toks[j + 1].kind != JSON_NULL &&
+		    _cat_field(&c->toks[j]) == f)
+			return _cat_fail(c, &c->toks[k], f,
+			    "given twice (by this name or another of its)");
+	return 0;
+}
+
 static int _cat_object(struct _cat *c, size_t obj, bool top)
 {
 	for (size_t k = obj + 1; k < c->toks[obj].end; k = c->toks[k + 1].end) {
-		int rc = _cat_member(c, k, top);
+		int rc = _cat_twice(c, obj, k);
+		if (!rc)
+			rc = _cat_member(c, k, top);
 
 		if (rc < 0)
 			return rc;
