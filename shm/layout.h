@@ -98,8 +98,9 @@ struct reg_offsets {
 };
 
 /*
- * The header. sup writes everything; state and heartbeat change while
- * running, the rest is fixed after REG_RUNNING.
+ * The header. sup writes everything but rank_seq and load_rejected
+ * (noted there); state and heartbeat change while running, the rest is
+ * fixed after REG_RUNNING.
  */
 struct reg_header {
 	uint64_t magic;
@@ -138,6 +139,10 @@ struct reg_header {
 	uint8_t pad_rank0[REG_LINE];
 	uint32_t rank_seq;
 	uint8_t pad_rank1[REG_LINE - 4];
+	/* What loads refused, by row of shm/counters.h's REG_LOADS: atomic
+	 * adds by the loading command (penchant catalog load, a caller of
+	 * pen_experiments_load), read by status and metrics. Only grows. */
+	uint64_t load_rejected[REG_L_COUNT];
 };
 
 /*
