@@ -106,18 +106,6 @@ int evf_lookup(const char *name, size_t len)
 	return -1;
 }
 
-bool evf_once(uint32_t *seen, enum evf_target t)
-{
-	_Static_assert(EVF_COUNT <= 32, "one bit a field in a uint32_t");
-	if (t == EVF_NEST) /* a map of fields: its fields are checked */
-		return true;
-	uint32_t b = 1u << (unsigned)t;
-	if (*seen & b)
-		return false;
-	*seen |= b;
-	return true;
-}
-
 const char *evf_canon(enum evf_target t)
 {
 	return (unsigned)t < EVF_COUNT ? _canon[t] : "?";

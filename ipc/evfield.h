@@ -69,7 +69,17 @@ int evf_lookup(const char *name, size_t len);
  * repeat) as long as no field is given twice. A nil/null value is absent
  * and not passed here; unknown keys carry nothing and are not checked.
  */
-bool evf_once(uint32_t *seen, enum evf_target t);
+static inline bool evf_once(uint32_t *seen, enum evf_target t)
+{
+	_Static_assert(EVF_COUNT <= 32, "one bit a field in a uint32_t");
+	if (t == EVF_NEST) /* a map of fields: its fields are checked */
+		return true;
+	uint32_t b = 1u << (unsigned)t;
+	if (*seen & b)
+		return false;
+	*seen |= b;
+	return true;
+}
 
 /* Canonical name (static) of a target, for bad_field and messages. */
 const char *evf_canon(enum evf_target t);
