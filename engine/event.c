@@ -62,6 +62,7 @@ static const char *const _reason_names[EVT_REASON_COUNT] = {
 	[EVT_R_TABLE_FULL] = "table_full",
 	[EVT_R_BAD_ID] = "bad_id",
 	[EVT_R_BAD_CONSENT] = "bad_consent",
+	[EVT_R_DUPLICATE_FIELD] = "duplicate_field",
 };
 
 static const char *const _type_names[EVT_BUILTIN_COUNT] = {

@@ -204,7 +204,8 @@ enum evt_reason {
 	EVT_R_TOO_BIG,	    /* object or array larger than allowed */
 	EVT_R_TABLE_FULL,   /* (worker) profile table of the shard is full */
 	EVT_R_BAD_ID, /* an id with a NUL or control byte, or invalid UTF-8 */
-	EVT_R_BAD_CONSENT, /* a consent event that names no purpose */
+	EVT_R_BAD_CONSENT,     /* a consent event that names no purpose */
+	EVT_R_DUPLICATE_FIELD, /* a field given twice (by a name or an alias) */
 	EVT_REASON_COUNT
 };
 

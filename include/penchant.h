@@ -761,9 +761,11 @@ int pen_experiments_read(pen_t *p, struct pen_experiments *out);
  * -EBUSY / -ENOSPC with a message naming the line and field, or -EIO:
  * loaded, but the audit trail could not be appended to (err says why).
  * err may be NULL (no message). A user open to several experiments is
- * taken by the first in the text; on success err holds a note ("" when
- * none) when an experiment gets none of its users while one before it
- * runs.
+ * taken by the first in the text; on success err holds notes, one a
+ * line ("" when none): an experiment whose segment is not in the segment
+ * table now (a warning naming it: it takes no users until a refresh makes
+ * that segment), one whose stop is past, one that gets none of its users
+ * while one before it runs.
  */
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen);

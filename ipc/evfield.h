@@ -57,6 +57,30 @@ enum evf_target {
 /* The target of a key, or -1 for a field decoders ignore. */
 int evf_lookup(const char *name, size_t len);
 
+/*
+ * One event gives each field once: by one of its names, in the event map
+ * or in one of its nested maps (they are read like the top level, so a
+ * field there is the same field). *seen (0 at the event's start) holds
+ * the fields given so far; evf_once marks target t and returns false
+ * when it was given already, by this name or another: the event is
+ * refused as EVT_R_DUPLICATE_FIELD (the last value silently winning would
+ * learn from a value the sender may not mean). EVF_NEST is always true:
+ * the fields of a nested map are what is checked, so maps may nest (or
+ * repeat) as long as no field is given twice. A nil/null value is absent
+ * and not passed here; unknown keys carry nothing and are not checked.
+ */
+static inline bool evf_once(uint32_t *seen, enum evf_target t)
+{
+	_Static_assert(EVF_COUNT <= 32, "one bit a field in a uint32_t");
+	if (t == EVF_NEST) /* a map of fields: its fields are checked */
+		return true;
+	uint32_t b = 1u << (unsigned)t;
+	if (*seen & b)
+		return false;
+	*seen |= b;
+	return true;
+}
+
 /* Canonical name (static) of a target, for bad_field and messages. */
 const char *evf_canon(enum evf_target t);
 

@@ -20,6 +20,7 @@
 #include "ipc/json.h"
 #include "ipc/profile_json.h"
 #include "shm/experiments.h"
+#include "shm/segment.h"
 
 _Static_assert(PEN_EXPERIMENTS_MAX == EXP_MAX &&
 	PEN_VARIANTS_MAX == EXP_VARIANTS,
@@ -328,6 +329,62 @@ void client_experiments_note(const struct exp_def *d, int n, int64_t now_ms,
 	_shadow_note(d, n, note, len);
 }
 
+void client_experiments_segment_note(const struct exp_def *d, int n,
+    const uint32_t *ids, unsigned k, bool have_table, char *note, size_t len)
+{
+	char names[160] = "", there[120] = "";
+	unsigned missing = 0;
+	int32_t first = -1;
+	if (!len)
+		return;
+	note[0] = 0;
+	for (int i = 0; i < n; i++) {
+		bool found = false;
+		for (unsigned j = 0; j < k && !found; j++)
+			found = d[i].segment == (int32_t)ids[j];
+		if (d[i].segment < 0 || found)
+			continue;
+		if (!missing++)
+			first = d[i].segment;
+		size_t at = strlen(names);
+		snprintf(names + at, sizeof(names) - at, "%s'%s' (segment %d)",
+		    at ? ", " : "", d[i].name, (int)d[i].segment);
+	}
+	if (!missing)
+		return;
+	for (unsigned j = 0; j < k; j++) {
+		size_t at = strlen(there);
+		snprintf(there + at, sizeof(there) - at, "%s%u", j ? ", " : "",
+		    ids[j]);
+	}
+	if (!have_table)
+		snprintf(note, len,
+		    "warning: %s %s a segment while there are no segments yet (the segmenter has made no table): %s no users until a refresh makes %s (penchant segments --refresh)",
+		    names, missing > 1 ? "target" : "targets",
+		    missing > 1 ? "they take" : "it takes",
+		    missing > 1 ? "them" : "it");
+	else
+		snprintf(note, len,
+		    "warning: %s: no such segment in the table now (segments %s): %s no users until a refresh makes %s (penchant segments; was segment %d meant?)",
+		    names, there, missing > 1 ? "they take" : "it takes",
+		    missing > 1 ? "them" : "it", (int)first);
+}
+
+/* The segment warning of a load (client_experiments_segment_note) from
+ * the instance's table now. */
+static void _segment_note(const struct reg *r, const struct exp_def *d, int n,
+    char *note, size_t len)
+{
+	uint32_t ids[SEG_MAX];
+	unsigned k = 0;
+	struct seg_table *t = malloc(sizeof(*t));
+	bool have = t && seg_read(r, t) == 0;
+	for (unsigned j = 0; have && j < t->k && j < SEG_MAX; j++)
+		ids[k++] = t->seg[j].id;
+	free(t);
+	client_experiments_segment_note(d, n, ids, k, have, note, len);
+}
+
 int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
     size_t errlen)
 {
@@ -342,10 +399,14 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 	if (!p || !json)
 		return -EINVAL;
 	struct exp_def defs[EXP_MAX];
-	int n = client_experiments_parse(json, len, defs, err, errlen);
-	if (n < 0)
-		return n;
 	const struct reg *r = client_region(p);
+	int n = client_experiments_parse(json, len, defs, err, errlen);
+	if (n < 0) {
+		/* counted where status and metrics show it */
+		reg_load_rejected(r,
+		    n == -ENOSPC ? REG_L_EXP_TOO_MANY : REG_L_EXP_INVALID);
+		return n;
+	}
 	int rc = client_alive(p);
 	if (rc) {
 		if (errlen)
@@ -357,6 +418,9 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 		return rc;
 	rc = expb_load(r, defs, (unsigned)n, reg_now_wall_ms(), err, errlen);
 	expb_unlock(r, rc == 0);
+	if (rc == -EINVAL || rc == -ENOSPC)
+		reg_load_rejected(r,
+		    rc == -ENOSPC ? REG_L_EXP_TOO_MANY : REG_L_EXP_INVALID);
 	if (rc)
 		return rc;
 	const struct reg_header *h = r->hdr;
@@ -374,7 +438,15 @@ int pen_experiments_load(pen_t *p, const char *json, size_t len, char *err,
 			    "loaded, but not in the audit trail: %s", aerr);
 		return -EIO;
 	}
+	/* Notes, one a line: the segments missing, then the rest. */
+	char seg[400];
+	_segment_note(r, defs, n, seg, sizeof(seg));
 	client_experiments_note(defs, n, reg_now_wall_ms(), err, errlen);
+	if (seg[0] && errlen) {
+		char rest[512];
+		snprintf(rest, sizeof(rest), "%s", err);
+		snprintf(err, errlen, "%s%s%s", seg, rest[0] ? "\n" : "", rest);
+	}
 	return 0;
 }
 

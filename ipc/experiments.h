@@ -6,6 +6,7 @@
 #ifndef PENCHANT_IPC_EXPERIMENTS_H
 #define PENCHANT_IPC_EXPERIMENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,16 @@ int client_experiments_parse(const char *text, size_t len, struct exp_def *defs,
  */
 void client_experiments_note(const struct exp_def *d, int n, int64_t now_ms,
     char *note, size_t len);
+
+/*
+ * A warning for the experiments of d[0..n) whose segment is not one of
+ * ids[0..k), the ids of the segment table now (have_table false: none has
+ * been made yet), into note ("" when every segment is there). Segments
+ * come and go with the segmenter's refreshes, so such an experiment loads
+ * (it takes users once a refresh makes its segment) but takes none until
+ * then: the load says which, naming the segments there are.
+ */
+void client_experiments_segment_note(const struct exp_def *d, int n,
+    const uint32_t *ids, unsigned k, bool have_table, char *note, size_t len);
 
 #endif

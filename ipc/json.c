@@ -1123,8 +1123,20 @@ static bool _event_set(struct evt_input *in, enum evf_target t,
 	return false;
 }
 
+/* A field given twice (ipc/evfield.h, evf_once): in->bad set. */
+static bool _event_twice(struct evt_input *in, enum evf_target t,
+    const struct json_tok *k, char *err, size_t errlen)
+{
+	in->bad = EVT_R_DUPLICATE_FIELD;
+	in->bad_field = evf_canon(t);
+	_msg(err, errlen,
+	    "byte %u: field '%.*s' given twice (by this name or another of %s's)",
+	    k->offset, (int)(k->len > 64 ? 64 : k->len), k->str, in->bad_field);
+	return false;
+}
+
 static bool _event_object(struct evt_input *in, const struct json_tok *toks,
-    size_t obj, const char *line, char *err, size_t errlen)
+    size_t obj, const char *line, uint32_t *seen, char *err, size_t errlen)
 {
 	for (size_t k = obj + 1; k < toks[obj].end; k = toks[k + 1].end) {
 		const struct json_tok *v = &toks[k + 1];
@@ -1132,8 +1144,12 @@ static bool _event_object(struct evt_input *in, const struct json_tok *toks,
 
 		if (t < 0 || v->kind == JSON_NULL)
 			continue;
+		if (!evf_once(seen, (enum evf_target)t))
+			return _event_twice(in, (enum evf_target)t, &toks[k],
+			    err, errlen);
 		if (t == EVF_NEST && v->kind == JSON_OBJECT) {
-			if (!_event_object(in, toks, k + 1, line, err, errlen))
+			if (!_event_object(in, toks, k + 1, line, seen, err,
+				errlen))
 				return false;
 			continue;
 		}
@@ -1196,7 +1212,8 @@ enum evt_reason json_event_input(const char *line, size_t len,
 		    w->toks[wide].offset, w->toks[wide].count, EVF_MAX_KEYS);
 		return EVT_R_TOO_BIG;
 	}
-	_event_object(out, w->toks, 0, line, err, errlen);
+	uint32_t seen = 0;
+	_event_object(out, w->toks, 0, line, &seen, err, errlen);
 	return EVT_OK;
 }
 
@@ -1393,10 +1410,56 @@ static int _cat_member(struct _cat *c, size_t k, bool top)
 	return 0;
 }
 
+/* The field a catalog key names (its aliases one field), NULL for a key
+ * the catalog ignores. */
+static const char *_cat_field(const struct json_tok *key)
+{
+	static const char *const names[][4] = {
+		{ "lat", "lat", "latitude", NULL },
+		{ "lon", "lon", "lng", "longitude" },
+		{ "id", "id", NULL, NULL },
+		{ "category", "category", NULL, NULL },
+		{ "tags", "tags", NULL, NULL },
+		{ "start_time", "start_time", "startTime", NULL },
+		{ "added", "added", "added_at", "addedAt" },
+		{ "devices", "devices", NULL, NULL },
+		{ "platforms", "platforms", NULL, NULL },
+		{ "location", "location", NULL, NULL },
+		{ "indoor", "indoor", NULL, NULL },
+		{ "outdoor", "outdoor", NULL, NULL },
+		{ "group_friendly", "group_friendly", "groupFriendly", NULL },
+		{ "sensitive", "sensitive", NULL, NULL },
+		{ "price_level", "price_level", "priceLevel", NULL },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (int a = 1; a < 4 && names[i][a]; a++)
+			if (_key_is(key, names[i][a]))
+				return names[i][0];
+	return NULL;
+}
+
+/* A field of the object at obj given before member k (not null), by
+ * this name or another of its: the line is refused (the later silently
+ * won). */
+static int _cat_twice(struct _cat *c, size_t obj, size_t k)
+{
+	const char *f = _cat_field(&c->toks[k]);
+	if (!f || c->toks[k + 1].kind == JSON_NULL)
+		return 0;
+	for (size_t j = obj + 1; j < k; j = c->toks[j + 1].end)
+		if (c->toks[j + 1].kind != JSON_NULL &&
+		    _cat_field(&c->toks[j]) == f)
+			return _cat_fail(c, &c->toks[k], f,
+			    "given twice (by this name or another of its)");
+	return 0;
+}
+
 static int _cat_object(struct _cat *c, size_t obj, bool top)
 {
 	for (size_t k = obj + 1; k < c->toks[obj].end; k = c->toks[k + 1].end) {
-		int rc = _cat_member(c, k, top);
+		int rc = _cat_twice(c, obj, k);
+		if (!rc)
+			rc = _cat_member(c, k, top);
 
 		if (rc < 0)
 			return rc;

@@ -179,6 +179,7 @@ struct _map {
 	struct evt_input *in;
 	struct mp_idtext *ids;
 	const struct mp_limits *lim;
+	uint32_t seen; /* fields given so far (evf_once) */
 	char *err;
 	size_t errlen;
 };
@@ -347,11 +348,20 @@ static enum evt_reason _map(struct _map *m, const msgpack_object_map *map,
 		t = evf_lookup(kp, kl);
 		if (t < 0 || v->type == MSGPACK_OBJECT_NIL)
 			continue;
+		const char *name = t != EVF_NEST ? evf_canon((enum evf_target)t)
+		    : kl == 8 && !memcmp(kp, "location", 8) ? "location"
+		    : kl == 8 && !memcmp(kp, "metadata", 8) ? "metadata"
+							    : "context";
+		if (!evf_once(&m->seen, (enum evf_target)t)) {
+			char what[96];
+
+			snprintf(what, sizeof(what),
+			    "given twice (by this name or another of %s's)",
+			    name);
+			_bad(m, EVT_R_DUPLICATE_FIELD, name, k, what);
+			return EVT_OK;
+		}
 		if (t == EVF_NEST) {
-			const char *name = kl == 8 && !memcmp(kp, "location", 8)
-			    ? "location"
-			    : kl == 8 && !memcmp(kp, "metadata", 8) ? "metadata"
-								    : "context";
 			enum evt_reason r;
 
 			if (v->type != MSGPACK_OBJECT_MAP) {

@@ -460,44 +460,6 @@ static int _lookup(const struct _name *t, const char *s, size_t len)
 	return -1;
 }
 
-/*
- * Collects the members of map v that names knows into got[] (the later
- * of two wins; null is absent). Keys that are not strings are ignored.
- */
-static void _collect(const struct _dc *c, const struct _val *v,
-    const struct _name *names, struct _val *got, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		got[i].kind = _V_ABSENT;
-	if (c->mp) {
-		struct _it it;
-		struct _val k, x;
-		_it_start(v, &it);
-		while (_it_member(c, &it, &k, &x)) {
-			if (k.kind != _V_STR)
-				continue;
-			int id = _lookup(names, k.s, k.len);
-			if (id >= 0)
-				got[id] = x;
-		}
-	} else {
-		/* A JSON key is a string token: looked up where it lies, and
-		 * only the values of known keys are loaded (a request is
-		 * mostly candidates of two or three members each). */
-		size_t pos = v->tok + 1;
-		for (uint32_t i = 0; i < v->count; i++) {
-			const struct json_tok *kt = &c->toks[pos];
-			int id = _lookup(names, kt->str, kt->len);
-			if (id >= 0)
-				_jload(c->src, c->toks, pos + 1, &got[id]);
-			pos = c->toks[pos + 1].end;
-		}
-	}
-	for (unsigned i = 0; i < n; i++)
-		if (got[i].kind == _V_NULL)
-			got[i].kind = _V_ABSENT;
-}
-
 /* Where the decoder is: a stack of names and indices, printed only when a
  * request is refused ("candidates[3].attributes.tags[1]"). */
 static void _push(struct _dc *c, const char *name, long idx)
@@ -549,6 +511,67 @@ _bad(struct _dc *c, const char *leaf, const char *reason, const char *fmt, ...)
 	if (n >= (int)sizeof(e->msg)) /* cut: keep the end visible */
 		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
 	return -EINVAL;
+}
+
+/* One member's value into got[id]: null is absent (it neither counts
+ * nor undoes a value), and a second value of one field is refused. */
+static int _got(struct _dc *c, struct _val *got, int id, const struct _val *x,
+    const char *key, size_t klen)
+{
+	if (x->kind == _V_NULL)
+		return 0;
+	if (got[id].kind != _V_ABSENT) {
+		/* key is one of the table's names: printable, short */
+		char leaf[40];
+		snprintf(leaf, sizeof(leaf), "%.*s",
+		    (int)(klen < 39 ? klen : 39), key);
+		return _bad(c, leaf, "duplicate",
+		    "is given twice (by this name or another of the field's): which one is meant?");
+	}
+	got[id] = *x;
+	return 0;
+}
+
+/*
+ * Collects the members of map v that names knows into got[] (null is
+ * absent). A field given twice, by one name or two of its names, refuses
+ * the request (the later silently won). Keys that are not strings are
+ * ignored, as unknown ones are.
+ */
+static int _collect(struct _dc *c, const struct _val *v,
+    const struct _name *names, struct _val *got, unsigned n)
+{
+	int rc = 0;
+	for (unsigned i = 0; i < n; i++)
+		got[i].kind = _V_ABSENT;
+	if (c->mp) {
+		struct _it it;
+		struct _val k, x;
+		_it_start(v, &it);
+		while (!rc && _it_member(c, &it, &k, &x)) {
+			if (k.kind != _V_STR)
+				continue;
+			int id = _lookup(names, k.s, k.len);
+			if (id >= 0)
+				rc = _got(c, got, id, &x, k.s, k.len);
+		}
+	} else {
+		/* A JSON key is a string token: looked up where it lies, and
+		 * only the values of known keys are loaded (a request is
+		 * mostly candidates of two or three members each). */
+		size_t pos = v->tok + 1;
+		for (uint32_t i = 0; !rc && i < v->count; i++) {
+			const struct json_tok *kt = &c->toks[pos];
+			int id = _lookup(names, kt->str, kt->len);
+			if (id >= 0) {
+				struct _val x;
+				_jload(c->src, c->toks, pos + 1, &x);
+				rc = _got(c, got, id, &x, kt->str, kt->len);
+			}
+			pos = c->toks[pos + 1].end;
+		}
+	}
+	return rc;
 }
 
 static int _oom(struct _dc *c)
@@ -775,7 +798,11 @@ static int _location(struct _dc *c, const struct _val *lat,
 		if (loc->kind != _V_MAP)
 			return _bad(c, "location", "bad_type",
 			    "must be an object, not %s", _kind_name(loc));
-		_collect(c, loc, _loc_names, got, _L_N);
+		_push(c, "location", -1);
+		int rc = _collect(c, loc, _loc_names, got, _L_N);
+		if (rc)
+			return rc;
+		_pop(c);
 		if (got[_L_LAT].kind || got[_L_LON].kind) {
 			vals[0] = &got[_L_LAT];
 			vals[1] = &got[_L_LON];
@@ -847,7 +874,8 @@ static int _context(struct _dc *c, const struct _val *v,
 		return _bad(c, "context", "bad_type",
 		    "must be an object, not %s", _kind_name(v));
 	_push(c, "context", -1);
-	_collect(c, v, _ctx_names, g, _C_N);
+	if ((rc = _collect(c, v, _ctx_names, g, _C_N)))
+		return rc;
 	bool has_tz = false;
 	if (g[_C_TIME].kind &&
 	    (rc = _time(c, &g[_C_TIME], "time", &ctx->time_ms,
@@ -964,7 +992,8 @@ static int _attrs(struct _dc *c, const struct _val *v, struct pen_item_attrs *a)
 		return _bad(c, "attributes", "bad_type",
 		    "must be an object, not %s", _kind_name(v));
 	_push(c, "attributes", -1);
-	_collect(c, v, _attr_names, g, _A_N);
+	if ((rc = _collect(c, v, _attr_names, g, _A_N)))
+		return rc;
 	if (g[_A_CAT].kind &&
 	    (rc = _str(c, &g[_A_CAT], "category", PEN_NAME_MAX, _S_NAME,
 		 &a->category, NULL)))
@@ -1035,9 +1064,9 @@ static int _cand_key(const struct json_tok *k)
 
 /*
  * A JSON candidate of the shape nearly every request sends, taken
- * straight from its tokens into *cd: an object whose last id member is
- * a string of 1..max_id_len printable ASCII bytes and whose last score
- * is a number >= 0, without attributes (any member named so, even null).
+ * straight from its tokens into *cd: an object with one id member, a
+ * string of 1..max_id_len printable ASCII bytes, and one score, a number
+ * >= 0, without attributes (any member named so, even null).
  * The result is what the general path (_collect, _str, _num) makes of
  * it; false leaves *cd to that path, which also gives every error. Two
  * hundred candidates a request made the general path's value loading
@@ -1053,11 +1082,12 @@ static bool _cand_plain(const struct _dc *c, size_t tok,
 	for (uint32_t i = 0; i < toks[tok].count; i++) {
 		const struct json_tok *val = &toks[pos + 1];
 		int which = _cand_key(&toks[pos]);
-		if (which == _K_ID)
+		/* given twice (or null): the general path says which */
+		if (which == _K_ID && !id && val->kind != JSON_NULL)
 			id = val;
-		else if (which == _K_SCORE)
+		else if (which == _K_SCORE && !score && val->kind != JSON_NULL)
 			score = val;
-		else if (which == _K_ATTRS)
+		else if (which >= 0)
 			return false;
 		pos = val->end;
 	}
@@ -1116,7 +1146,8 @@ static int _candidates(struct _dc *c, const struct _val *v,
 		if (x.kind != _V_MAP)
 			return _bad(c, NULL, "bad_type",
 			    "must be an object, not %s", _kind_name(&x));
-		_collect(c, &x, _cand_names, g, _K_N);
+		if ((rc = _collect(c, &x, _cand_names, g, _K_N)))
+			return rc;
 		if (!g[_K_ID].kind)
 			return _bad(c, "entity_id", "missing", "is required");
 		if ((rc = _str(c, &g[_K_ID], "entity_id", d->lim.max_id_len,
@@ -1240,7 +1271,8 @@ static int _options(struct _dc *c, const struct _val *v,
 		return _bad(c, "options", "bad_type",
 		    "must be an object, not %s", _kind_name(v));
 	_push(c, "options", -1);
-	_collect(c, v, _opt_names, g, _O_N);
+	if ((rc = _collect(c, v, _opt_names, g, _O_N)))
+		return rc;
 	if (g[_O_STRATEGY].kind) {
 		if ((rc = _str(c, &g[_O_STRATEGY], "strategy",
 			 c->d->lim.max_str_len, _S_NAME, &s, &len)))
@@ -1315,7 +1347,8 @@ static int _request(struct _dc *c, const struct _val *root,
 		return _fail(c->err, 400, "",
 		    "not_object: the request must be an object, not %s",
 		    _kind_name(root));
-	_collect(c, root, _top_names, g, _T_N);
+	if ((rc = _collect(c, root, _top_names, g, _T_N)))
+		return rc;
 	if (!g[_T_USER].kind)
 		return _bad(c, "user_id", "missing", "is required");
 	if ((rc = _str(c, &g[_T_USER], "user_id", c->d->lim.max_id_len, _S_ID,

@@ -8,8 +8,9 @@
  * contract for the server.
  *
  * Request (field names snake_case or camelCase, as in the event format;
- * unknown fields are ignored; null (nil) is the same as absent; when a
- * field appears twice the later one wins):
+ * unknown fields are ignored; null (nil) is the same as absent; a field
+ * given twice in one object, by one name or two, is refused as
+ * "duplicate"):
  *
  *   user_id | userId           string (or integer: its decimal text),
  *                              required: 1..max_id_len bytes of UTF-8

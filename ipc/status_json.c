@@ -85,6 +85,26 @@ static void _procs_json(FILE *f, const struct reg *r)
 	fprintf(f, "]");
 }
 
+/* "loads":{"catalog":{reason:n,...},"experiments":{...}}: what loads
+ * refused (shm/counters.h, REG_LOADS; rows grouped by load, in order). */
+static void _loads_json(FILE *f, const struct reg *r)
+{
+	const char *kind = NULL;
+	fprintf(f, ",\"loads\":{");
+	for (unsigned k = 0; k < REG_L_COUNT; k++) {
+		const char *kk = reg_load_kind(k);
+		bool first = !kind || strcmp(kind, kk);
+		if (first)
+			fprintf(f, "%s\"%s\":{", kind ? "}," : "", kk);
+		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", reg_load_name(k),
+		    (unsigned long long)
+			__atomic_load_n(&r->hdr->load_rejected[k],
+			    __ATOMIC_RELAXED));
+		kind = kk;
+	}
+	fprintf(f, "%s}", kind ? "}" : "");
+}
+
 static void _producers_json(FILE *f, const struct reg *r)
 {
 	fprintf(f, ",\"producers\":[");
@@ -135,6 +155,7 @@ void client_status_json(FILE *f, const struct reg *r, const uint64_t *now,
 		fprintf(f, "%s\"%s\":%llu", k ? "," : "", evt_reason_name(k),
 		    (unsigned long long)now[REG_C_REJECT0 + k]);
 	fprintf(f, "}");
+	_loads_json(f, r);
 	_procs_json(f, r);
 	_acc_json(f, r);
 	_srv_json(f, r);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "shm/region.h"
+
 #define _NAME(id, name, help) [REG_C_##id] = name,
 #define _HELP(id, name, help) [REG_C_##id] = help,
 /* clang-format off */
@@ -41,4 +43,36 @@ bool reg_counter_is_gauge(unsigned k)
 {
 	const char *h = reg_counter_help(k);
 	return h && strncmp(h, "gauge:", 6) == 0;
+}
+
+#define _LKIND(id, load, name, help) [REG_L_##id] = load,
+#define _LNAME(id, load, name, help) [REG_L_##id] = name,
+#define _LHELP(id, load, name, help) [REG_L_##id] = help,
+static const char *const _lkinds[REG_L_COUNT] = { REG_LOADS(_LKIND) };
+static const char *const _lnames[REG_L_COUNT] = { REG_LOADS(_LNAME) };
+static const char *const _lhelps[REG_L_COUNT] = { REG_LOADS(_LHELP) };
+#undef _LKIND
+#undef _LNAME
+#undef _LHELP
+
+const char *reg_load_kind(unsigned k)
+{
+	return k < REG_L_COUNT ? _lkinds[k] : NULL;
+}
+
+const char *reg_load_name(unsigned k)
+{
+	return k < REG_L_COUNT ? _lnames[k] : NULL;
+}
+
+const char *reg_load_help(unsigned k)
+{
+	return k < REG_L_COUNT ? _lhelps[k] : NULL;
+}
+
+void reg_load_rejected(const struct reg *r, enum reg_load k)
+{
+	if ((unsigned)k < REG_L_COUNT)
+		__atomic_fetch_add(&r->hdr->load_rejected[k], 1,
+		    __ATOMIC_RELAXED);
 }

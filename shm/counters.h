@@ -191,6 +191,49 @@ _Static_assert(REG_C_FWD_CLOSED_TOO_MANY - REG_C_FWD_CLOSED_PEER ==
 	REG_C_TCP_CLOSED_TOO_MANY - REG_C_TCP_CLOSED_PEER,
     "forward close reasons mirror the TCP ones");
 
+/*
+ * What loads refused, by load and reason: counted by the loading command
+ * (penchant catalog load, any caller of pen_experiments_load) into the
+ * region header's load_rejected[] (shm/layout.h), so that `penchant
+ * status --json` ("loads") and the metrics endpoint
+ * (penchant_load_rejected_total) show what the loads' stderr said.
+ * Rows: X(ID, load, reason, help) gives REG_L_ID. Catalog rows count
+ * lines (each line stands alone: the others load); experiment rows count
+ * files (a refused file changes nothing).
+ */
+#define REG_LOADS(X)                                                            \
+	X(CAT_INVALID, "catalog", "invalid",                                    \
+	    "catalog lines refused: not JSON, or a field missing, unknown, of " \
+	    "the wrong kind, out of range or given twice")                      \
+	X(CAT_LOCATION, "catalog", "bad_location",                              \
+	    "catalog lines refused: a location the instance cannot encode")     \
+	X(CAT_FULL, "catalog", "catalog_full",                                  \
+	    "catalog lines refused: the catalog is full (catalog_capacity); "   \
+	    "the load stopped there")                                           \
+	X(CAT_NAMES_FULL, "catalog", "names_full",                              \
+	    "catalog lines refused: the name table is full (names_capacity)")   \
+	X(EXP_INVALID, "experiments", "invalid",                                \
+	    "experiment files refused: a definition not JSON, a field "         \
+	    "missing, unknown, out of range or given twice, a name used twice") \
+	X(EXP_TOO_MANY, "experiments", "too_many",                              \
+	    "experiment files refused: more definitions than run at once, or "  \
+	    "no free slot")
+
+#define _REG_L_ENUM(id, load, name, help) REG_L_##id,
+enum reg_load { REG_LOADS(_REG_L_ENUM) REG_L_COUNT };
+#undef _REG_L_ENUM
+
+/* Row k's load ("catalog", "experiments"), reason name and help; NULL
+ * for k out of range. */
+const char *reg_load_kind(unsigned k);
+const char *reg_load_name(unsigned k);
+const char *reg_load_help(unsigned k);
+
+struct reg;
+/* Counts one refusal of row k in r's header (an atomic add: any process
+ * that loads, lock held or not). */
+void reg_load_rejected(const struct reg *r, enum reg_load k);
+
 /* Counter k is REG_C_REJECT0 + an evt_reason. */
 static inline bool reg_counter_is_reject(unsigned k)
 {

@@ -36,7 +36,7 @@
 #define REG_MAGIC 0x544E41484345504EULL /* "PENCHANT" little-endian */
 /* Bump on any change below; also folds in the record and profile layouts. */
 #define REG_LAYOUT_VERSION                                                     \
-	(100 * 31 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
+	(100 * 32 + EVT_LAYOUT_VERSION * 10 + LRN_LAYOUT_VERSION)
 #define REG_LINE 64
 #define REG_MAX_SHARDS 64
 #define REG_MAX_PRODUCERS 256
@@ -98,8 +98,9 @@ struct reg_offsets {
 };
 
 /*
- * The header. sup writes everything; state and heartbeat change while
- * running, the rest is fixed after REG_RUNNING.
+ * The header. sup writes everything but rank_seq and load_rejected
+ * (noted there); state and heartbeat change while running, the rest is
+ * fixed after REG_RUNNING.
  */
 struct reg_header {
 	uint64_t magic;
@@ -138,6 +139,10 @@ struct reg_header {
 	uint8_t pad_rank0[REG_LINE];
 	uint32_t rank_seq;
 	uint8_t pad_rank1[REG_LINE - 4];
+	/* What loads refused, by row of shm/counters.h's REG_LOADS: atomic
+	 * adds by the loading command (penchant catalog load, a caller of
+	 * pen_experiments_load), read by status and metrics. Only grows. */
+	uint64_t load_rejected[REG_L_COUNT];
 };
 
 /*

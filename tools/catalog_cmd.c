@@ -108,20 +108,29 @@ static int _catalog_line(struct _cat_load *x, const char *line, size_t n,
 	struct json_catalog_item ci;
 	struct cat_item it;
 	json_work_init(&w, toks, _TOKS, *scratch, *scap);
+	/* why a refused line is counted under (status "loads") */
+	enum reg_load why = REG_L_CAT_INVALID;
 	int e = json_catalog_item(line, n, &w, &ci, err, sizeof(err));
 	if (!e && _to_item(r, &ci, x->now_ms, &it)) {
 		snprintf(err, sizeof(err), "location: out of range");
+		why = REG_L_CAT_LOCATION;
 		e = -EINVAL;
 	}
 	if (!e &&
 	    (e = cat_put(r, evt_entity_key(ci.id.p, ci.id.len), &it)) ==
-		-ENOSPC)
+		-ENOSPC) {
 		snprintf(err, sizeof(err),
 		    "catalog is full (%u entities): raise catalog_capacity",
 		    r->hdr->geo.catalog_capacity);
-	if (!e && (e = _put_names(r, &ci)) == -ENOSPC)
+		why = REG_L_CAT_FULL;
+	}
+	if (!e && (e = _put_names(r, &ci)) == -ENOSPC) {
 		snprintf(err, sizeof(err),
 		    "name table is full: raise names_capacity");
+		why = REG_L_CAT_NAMES_FULL;
+	}
+	if (e && e != -ENOMEM) /* out of memory: no fault of the line */
+		reg_load_rejected(r, why);
 	if (!e) {
 		if (x->seen)
 			x->seen(x->seen_arg, ci.id.p, ci.id.len, lineno);
@@ -212,8 +221,10 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	    "   \"start_time\":\"2026-12-01T20:00:00+01:00\",\"lat\":52.52,\"lon\":13.40,\n"
 	    "   \"indoor\":true,\"group_friendly\":true,\"price_level\":2}\n"
 	    "Existing ids are updated in place while the engine runs. Bad lines\n"
-	    "are reported as FILE:LINE: field: reason and skipped. Exit 0 all\n"
-	    "loaded, 1 some lines rejected, 3 instance unreachable.\n";
+	    "are reported as FILE:LINE: field: reason and skipped, and counted\n"
+	    "(penchant status --json: \"loads\"). Exit 0 all loaded, 1 some lines\n"
+	    "rejected, 2 usage, 3 instance unreachable, 5 another load is running\n"
+	    "(nothing loaded: load again once it ends).\n";
 	if (cli_help(argc, argv, help)) /* "catalog load --help" too */
 		return CLI_OK;
 	/* Say what is wrong before the usage: a bare usage after "catalog
@@ -258,9 +269,14 @@ int cli_catalog(const struct cli *c, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (cat_lock(r, err, sizeof(err))) {
-		fprintf(stderr, "penchant catalog: %s\n", err);
-		rc = CLI_UNREACHABLE;
+	if ((rc = cat_lock(r, err, sizeof(err)))) {
+		/* Another load at work: the instance is reachable, and this
+		 * one only has to wait (exit 3 sent scripts looking for a
+		 * stopped daemon). */
+		fprintf(stderr,
+		    "penchant catalog: %s: nothing of %s was loaded; load it again once that load ends (exit %d: busy)\n",
+		    err, argv[2], CLI_BUSY);
+		rc = rc == -EBUSY ? CLI_BUSY : CLI_UNREACHABLE;
 	} else {
 		rc = cli_catalog_load_stream(r, f, argv[2], &loaded, &failed);
 		if (_cat_stop) {

@@ -19,6 +19,9 @@ enum cli_exit {
 	CLI_USAGE = 2,	     /* bad command line */
 	CLI_UNREACHABLE = 3, /* instance not running or incompatible */
 	CLI_NOT_FOUND = 4,   /* e.g. no profile for that user */
+	CLI_BUSY = 5, /* another process holds the lock the command needs (a
+		       * catalog or experiments load): nothing was done, and
+		       * running it again once that one ends will do it */
 };
 
 struct cli {

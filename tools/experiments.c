@@ -25,7 +25,11 @@
 	"sample-ratio-mismatch check of the split.\n"                             \
 	"load FILE: replaces the running experiments with FILE's definitions\n"   \
 	"(JSON lines, '-' for stdin); an experiment that keeps its name keeps\n"  \
-	"its counts. Exit 0 ok, 1 definitions refused, 2 usage, 3 unreachable.\n"
+	"its counts. A definition whose segment is not in the segment table\n"    \
+	"loads with a warning (segments appear as the segmenter refreshes).\n"    \
+	"FILE is at most 1 MiB. Exit 0 ok, 1 definitions refused, 2 usage,\n"     \
+	"3 unreachable, 5 another load is running (nothing changed: load\n"       \
+	"again once it ends).\n"
 
 static void _pct(char *buf, size_t n, double v)
 {
@@ -95,8 +99,12 @@ static void _text(const struct pen_experiments *x)
 	}
 }
 
+/* An experiments file's cap: EXP_MAX definitions fit many times over. */
+#define _FILE_MAX (1u << 20)
+
 /* The whole file, or NULL (a message printed): a read error is not taken
- * for its end, which would load less than was written. */
+ * for its end, which would load less than was written. A file of exactly
+ * _FILE_MAX bytes is read whole: one byte more is what tells it over. */
 static char *_slurp(const char *path, size_t *len)
 {
 	FILE *f = cli_fopen_in("experiments", path);
@@ -104,22 +112,32 @@ static char *_slurp(const char *path, size_t *len)
 		return NULL;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
+	bool over = false;
 	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+	while (buf && !over && (got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
-		if (n == cap) {
-			char *nb =
-			    cap < (1 << 20) ? realloc(buf, cap *= 2) : NULL;
+		over = n > _FILE_MAX;
+		if (n == cap && !over) {
+			size_t nc =
+			    cap * 2 < _FILE_MAX + 1 ? cap * 2 : _FILE_MAX + 1;
+			char *nb = realloc(buf, nc);
 			if (!nb)
 				free(buf);
 			buf = nb;
+			cap = nc;
 		}
 	}
-	if (!buf)
+	if (!buf) {
 		fprintf(stderr,
-		    "penchant experiments: %s: larger than 1 MiB or out of memory\n",
+		    "penchant experiments: %s: out of memory reading it\n",
 		    path);
-	else if (ferror(f)) {
+	} else if (over) {
+		fprintf(stderr,
+		    "penchant experiments: %s: larger than 1 MiB (%u bytes, the cap of a definitions file): nothing loaded\n",
+		    path, _FILE_MAX);
+		free(buf);
+		buf = NULL;
+	} else if (ferror(f)) {
 		fprintf(stderr, "penchant experiments: cannot read %s: %s\n",
 		    path, strerror(errno));
 		free(buf);
@@ -186,18 +204,27 @@ static int _load(pen_t *p, const char *path)
 	int rc = pen_experiments_load(p, text, len, err, sizeof(err));
 	free(text);
 	if (rc) {
-		fprintf(stderr, "penchant experiments: %s: %s\n", path,
-		    err[0] ? err : pen_strerror(rc));
+		if (rc == -EBUSY)
+			fprintf(stderr,
+			    "penchant experiments: %s: nothing of %s was loaded; load it again once that load ends (exit %d: busy)\n",
+			    err[0] ? err : pen_strerror(rc), path, CLI_BUSY);
+		else
+			fprintf(stderr, "penchant experiments: %s: %s\n", path,
+			    err[0] ? err : pen_strerror(rc));
 		free(before);
-		return rc == -EBUSY ? CLI_UNREACHABLE : CLI_PARTIAL;
+		return rc == -EBUSY ? CLI_BUSY : CLI_PARTIAL;
 	}
 	if (before)
 		_loaded(p, path, before);
 	else
 		fprintf(stderr, "penchant experiments: loaded %s\n", path);
 	free(before);
-	if (err[0])
-		fprintf(stderr, "penchant experiments: %s\n", err);
+	/* notes, one a line */
+	for (char *at = err, *nl; at && *at; at = nl ? nl + 1 : NULL) {
+		nl = strchr(at, '\n');
+		fprintf(stderr, "penchant experiments: %.*s\n",
+		    (int)(nl ? (size_t)(nl - at) : strlen(at)), at);
+	}
 	return CLI_OK;
 }
 

@@ -37,7 +37,8 @@ static void _usage(FILE *f)
 	    "  audit verify|show [...]  the audit trail: check its hash chain, list it\n"
 	    "\n"
 	    "Every command takes --help. Exit codes: 0 ok, 1 some input rejected,\n"
-	    "2 bad usage, 3 instance not running or incompatible, 4 not found.\n");
+	    "2 bad usage, 3 instance not running or incompatible, 4 not found,\n"
+	    "5 busy (another load holds the lock: nothing done, run it again).\n");
 }
 
 /* The command's exit code, or -1 when there is no such command. */

@@ -28,7 +28,9 @@
 	"click rate, drift rate, the strategy and ranking parameters each gets,\n"         \
 	"its dominant traits and its interests, and sizes over the last refreshes.\n"      \
 	"  --refresh       ask the segmenter for a new table now and wait for it\n"        \
-	"  --wait SECONDS  how long --refresh waits (default 60)\n"                        \
+	"  --wait SECONDS  how long --refresh waits, 0 to 86400 (default 60); 0:\n"        \
+	"                  ask and do not wait (exit 0 once asked; the table\n"            \
+	"                  comes when the segmenter has made it)\n"                        \
 	"  --user USER     the segment USER falls in now, with its confidence\n"           \
 	"                  (repeatable: one line each)\n"                                  \
 	"  --export FILE   the feature matrix behind the table as CSV ('-' stdout):\n"     \
@@ -96,6 +98,13 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 				o->users[o->n_users++] = v;
 				continue;
 			}
+			/* a second one silently replaced the first */
+			if (o->wait_given) {
+				fprintf(stderr,
+				    "penchant segments: --wait given twice (%g and '%s'): one time\n",
+				    o->wait_s, v);
+				return CLI_USAGE;
+			}
 			o->wait_given = true;
 			if (cli_f64(v, 0, 86400, &o->wait_s)) {
 				fprintf(stderr,
@@ -115,6 +124,14 @@ static int _parse(const struct cli *c, int argc, char **argv, struct _opts *o)
 	if (o->wait_given && !o->refresh) {
 		fprintf(stderr,
 		    "penchant segments: --wait is for --refresh (see --help)\n");
+		return CLI_USAGE;
+	}
+	/* --wait 0 does not wait for the new table: a user's segment or
+	 * an export would come from the table before the refresh */
+	if (o->wait_given && o->wait_s == 0 && (o->n_users || o->export_path)) {
+		fprintf(stderr,
+		    "penchant segments: --wait 0 does not wait for the new table, and %s would read the one before it: give --wait SECONDS (more than 0) or leave --refresh out\n",
+		    o->n_users ? "--user" : "--export");
 		return CLI_USAGE;
 	}
 	/* the export is CSV: "--json --export -" gave a JSON reader CSV */
@@ -418,6 +435,22 @@ static int _export(pen_t *p, const char *path)
 	return CLI_OK;
 }
 
+/* --refresh --wait 0: the request is made; says so (JSON: the request's
+ * number and the table version it will pass) and frees s. */
+static int _asked(struct pen_segments *s, const struct _opts *o, uint64_t was,
+    uint64_t mine)
+{
+	free(s);
+	if (o->json)
+		printf("{\"refresh_requested\":%llu,\"version\":%llu}\n",
+		    (unsigned long long)mine, (unsigned long long)was);
+	else
+		fprintf(stderr,
+		    "penchant segments: refresh requested (table version %llu now); not waiting (--wait 0): penchant segments shows the new one once the segmenter has made it\n",
+		    (unsigned long long)was);
+	return CLI_OK;
+}
+
 static int _run(pen_t *p, const struct _opts *o)
 {
 	struct pen_segments *s = malloc(sizeof(*s));
@@ -441,6 +474,8 @@ static int _run(pen_t *p, const struct _opts *o)
 						  ->refresh_requests,
 				    1) +
 		    1;
+		if (o->wait_s == 0) /* asked; not waiting for it */
+			return _asked(s, o, was, mine);
 		int got = _await(p, was, mine, o->wait_s);
 		if (got <= 0) {
 			if (!got)

@@ -174,6 +174,27 @@ static void _rejects(FILE *f, const struct reg *r)
 	}
 }
 
+/* What catalog and experiment loads refused (shm/counters.h, REG_LOADS):
+ * one family, a series per row; each row's help in the family's. */
+static void _loads(FILE *f, const struct reg *r)
+{
+	_family(f, "load_rejected", "_total", "counter",
+	    "what loads refused, by load and reason: catalog lines "
+	    "(load=\"catalog\": invalid, bad_location, catalog_full, "
+	    "names_full) and experiment files (load=\"experiments\": "
+	    "invalid, too_many); penchant status --json \"loads\"");
+	for (unsigned k = 0; k < REG_L_COUNT; k++) {
+		fprintf(f, _PFX "load_rejected_total{load=");
+		_lv(f, reg_load_kind(k));
+		fprintf(f, ",reason=");
+		_lv(f, reg_load_name(k));
+		putc('}', f);
+		_u64(f,
+		    __atomic_load_n(&r->hdr->load_rejected[k],
+			__ATOMIC_RELAXED));
+	}
+}
+
 static void _health(FILE *f, const struct reg *r)
 {
 	unsigned n = reg_nprocs(r);
@@ -533,6 +554,7 @@ int mx_write(FILE *f, pen_t *p, const struct mx_latency *lat,
 	_info(f, r);
 	_counters(f, r);
 	_rejects(f, r);
+	_loads(f, r);
 	_health(f, r);
 	_rings(f, r);
 	_tables(f, r);

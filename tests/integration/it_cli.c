@@ -41,6 +41,67 @@ static void _catalog(struct hx *h)
 	CHECK(!strstr(err, "-:1:") && !strstr(err, "-:7:") &&
 	    !strstr(err, "-:8:"));
 	CHECK(_has(err, "loaded 2 entities, rejected 5 lines"));
+	/* and counted where status and metrics show them (they were only
+	 * on the loader's stderr), by reason */
+	rc = hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err), "status",
+	    "--json", NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(_has(out,
+	    "\"loads\":{\"catalog\":{\"invalid\":5,\"bad_location\":0,\"catalog_full\":0,\"names_full\":0},\"experiments\":{\"invalid\":0,\"too_many\":0}}"));
+	/* a key given twice is refused like any bad line, and counted */
+	static const char twice[] =
+	    "{\"id\":\"e5\",\"category\":\"a\",\"category\":\"b\"}\n";
+	rc = hx_cli(h, twice, sizeof(twice) - 1, out, sizeof(out), err,
+	    sizeof(err), "catalog", "load", "-", NULL);
+	CHECK_EQ_INT(rc, 1);
+	CHECK(_has(err, "-:1:"));
+	rc = hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err), "status",
+	    "--json", NULL);
+	CHECK(_has(out, "\"catalog\":{\"invalid\":6,"));
+}
+
+/*
+ * A load while another holds the catalog's lock: exit 5 (busy), not 3
+ * (unreachable: the instance runs), saying nothing was loaded and to load
+ * again; the first load goes on and ends well.
+ */
+static void _catalog_busy(struct hx *h)
+{
+	int in[2];
+	REQUIRE(pipe(in) == 0);
+	char inst[96];
+	snprintf(inst, sizeof(inst), "--instance=%s", h->instance);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[1]);
+		int dn = open("/dev/null", O_WRONLY);
+		dup2(dn, 1);
+		dup2(dn, 2);
+		execl(h->penchant, h->penchant, inst, "catalog", "load", "-",
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	/* the first load holds the lock while it waits for its input */
+	static const char one[] = "{\"id\":\"busy-1\"}\n";
+	REQUIRE(write(in[1], one, sizeof(one) - 1) == sizeof(one) - 1);
+	hx_sleep_ms(500);
+	char out[4096], err[4096];
+	static const char two[] = "{\"id\":\"busy-2\"}\n";
+	int rc = hx_cli(h, two, sizeof(two) - 1, out, sizeof(out), err,
+	    sizeof(err), "catalog", "load", "-", NULL);
+	CHECK_EQ_INT(rc, 5);
+	CHECK(_has(err, "is being written by thread"));
+	CHECK(_has(err, "nothing of - was loaded; load it again"));
+	close(in[1]);
+	int st;
+	REQUIRE(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	rc = hx_cli(h, two, sizeof(two) - 1, out, sizeof(out), err, sizeof(err),
+	    "catalog", "load", "-", NULL);
+	CHECK_EQ_INT(rc, 0);
 }
 
 static void _send(struct hx *h)
@@ -432,6 +493,7 @@ int main(int argc, char **argv)
 	_profile(&h);
 	_daemon_flags(&h);
 	_cli_numbers(&h);
+	_catalog_busy(&h);
 	int st = hx_stop(&h);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	hx_cleanup(&h);

@@ -197,6 +197,53 @@ def main():
             check(before == after and
                   [n for n, a, v in after if a] == [EXPERIMENT["name"]],
                   "the experiments are as they were: %r" % (after,))
+            # refused files are counted (status --json "loads", and the
+            # metrics below), not only said on the loader's stderr: 11
+            # invalid above, then one of more than 8 definitions
+            many = "".join(json.dumps(dict(EXPERIMENT, name="x%d" % i))
+                           + "\n" for i in range(9))
+            r = cli("experiments", "load", "-", input=many)
+            check(r.returncode == 1 and "at most 8" in r.stderr,
+                  "9 definitions are refused: " + r.stderr.strip())
+            loads = json.loads(cli("--json", "status").stdout)["loads"]
+            check(loads["experiments"] == {"invalid": 11, "too_many": 1},
+                  "refused experiment files counted by reason: %r"
+                  % (loads,))
+            # the 1 MiB cap: a file of exactly 1 MiB loads, one byte more
+            # is refused naming the cap (exactly 1 MiB was refused)
+            line = json.dumps(EXPERIMENT) + "\n"
+            for size, ok in ((2**20 - 1, True), (2**20, True),
+                             (2**20 + 1, False)):
+                pad = size - len(line)
+                body = line + " " * (pad % 1000) + \
+                    ("\n" + " " * 998 + "\n") * (pad // 1000)
+                body = body[:size] if len(body) > size else body
+                check(len(body.encode()) == size, "file of %d bytes" % size)
+                fn = os.path.join(d, "exp-%d.jsonl" % size)
+                with open(fn, "w") as fh:
+                    fh.write(body)
+                r = cli("experiments", "load", fn)
+                if ok:
+                    check(r.returncode == 0,
+                          "a file of %d bytes loads: %s"
+                          % (size, r.stderr.strip()))
+                else:
+                    check(r.returncode == 2 and "larger than 1 MiB" in
+                          r.stderr and "1048576 bytes" in r.stderr,
+                          "a file of %d bytes is refused naming the cap: "
+                          "%s" % (size, r.stderr.strip()))
+            # a segment the table does not hold (segments appear as the
+            # segmenter refreshes: a warning, not a refusal)
+            r = cli("experiments", "load", "-",
+                    input=json.dumps(dict(EXPERIMENT, segment=9)) + "\n")
+            check(r.returncode == 0 and "warning: 'ctx-vs-profile' "
+                  "(segment 9)" in r.stderr and "takes no users" in
+                  r.stderr,
+                  "a missing segment is warned of: " + r.stderr.strip())
+            r = cli("experiments", "load", "-", input=line)
+            check(r.returncode == 0 and "warning" not in r.stderr,
+                  "everyone (no segment) is no warning: "
+                  + r.stderr.strip())
             rnd = random.Random(5)
             now = int(time.time() * 1000)
             users = ["u%d" % i for i in range(300)]
@@ -292,6 +339,9 @@ def main():
                 "http://127.0.0.1:%d/metrics" % port, timeout=5).read()
             want = 'penchant_experiment_users_total{experiment=' \
                 '"ctx-vs-profile",salt="it-1",variant="context"} %d' % t["users"]
+            check(want.encode() in m, "/metrics: " + want)
+            want = 'penchant_load_rejected_total{load="experiments",' \
+                'reason="invalid"} 11'
             check(want.encode() in m, "/metrics: " + want)
             st = json.loads(cli("--json", "status").stdout)
             published = sum(p["published"] for p in st["producers"])

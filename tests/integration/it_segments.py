@@ -198,6 +198,37 @@ def part_planted(exe, pen, d):
         check(before == after,
               "each group keeps its segment id: %s -> %s" % (before, after))
 
+        # --wait 0 only asks: exit 0 at once, the table comes later; it
+        # is refused beside --user/--export (they would read the table
+        # before), and --wait given twice is refused
+        r = x.cli("segments", "--refresh", "--wait", "0")
+        check(r.returncode == 0 and "refresh requested" in r.stderr and
+              "not waiting" in r.stderr and r.stdout == "",
+              "--refresh --wait 0 asks and does not wait (%d: %s)"
+              % (r.returncode, r.stderr.strip()))
+        r = x.cli("segments", "--json", "--refresh", "--wait=0")
+        got = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(got.get("refresh_requested", 0) > 0 and
+              got.get("version", -1) >= s2["version"],
+              "--json --refresh --wait 0 says the request: %r" % (got,))
+        t = time.time() + 30
+        while time.time() < t:
+            s2b = x.segments(refresh=False)
+            if s2b and s2b["version"] > s2["version"]:
+                break
+            time.sleep(0.1)
+        check(s2b and s2b["version"] > s2["version"],
+              "the table asked for with --wait 0 comes")
+        for args, what in ((("--wait", "0", "--user", "u1"), "--user"),
+                           (("--wait", "0", "--export", "-"), "--export"),
+                           (("--wait", "1", "--wait", "2"), "given twice"),
+                           (("--wait", "-1"), "0 to 86400"),
+                           (("--wait", "nan"), "0 to 86400")):
+            r = x.cli("segments", "--refresh", *args)
+            check(r.returncode == 2 and what in r.stderr,
+                  "segments --refresh %s is refused naming %s: %s"
+                  % (" ".join(args), what, r.stderr.strip()))
+
         # kill -9 of the segmenter in the middle of refreshes
         kills, pid0 = 0, x.segmenter_pid()
         for i in range(6):

@@ -96,6 +96,23 @@ static void test_errors(void)
 	bad("{\"id\":true}", -EINVAL, "id");
 	bad("{\"id\":1.5}", -EINVAL, "id");
 	bad("{\"id\":\"a\",\"category\":3}", -EINVAL, "category");
+	/* a field given twice, by one name or two: refused, naming it
+	 * (the later silently won); null is absent, unknown keys free */
+	bad("{\"id\":\"a\",\"category\":\"x\",\"category\":\"y\"}", -EINVAL,
+	    "category");
+	bad("{\"id\":\"a\",\"id\":\"b\"}", -EINVAL, "id");
+	bad("{\"id\":\"a\",\"price_level\":1,\"priceLevel\":2}", -EINVAL,
+	    "price_level");
+	bad("{\"id\":\"a\",\"location\":{\"lat\":1,\"latitude\":2,\"lon\":3}}",
+	    -EINVAL, "lat");
+	{
+		struct fix f;
+		CHECK_EQ_INT(
+		    parse(&f,
+			"{\"id\":\"a\",\"category\":null,\"category\":\"y\",\"x\":1,\"x\":2}"),
+		    0);
+		CHECK(str_eq(f.it.category, "y"));
+	}
 	bad("{\"id\":\"a\",\"tags\":\"jazz\"}", -EINVAL, "tags");
 	bad("{\"id\":\"a\",\"tags\":[\"a\",2]}", -EINVAL, "tags");
 	bad("{\"id\":\"a\",\"tags\":[\"\"]}", -EINVAL, "tags");

@@ -133,13 +133,37 @@ static void test_snake_flat(void)
 	CHECK(f.rec.user_key == evt_user_key(NULL, "42", 2));
 	CHECK(f.rec.entity_key == evt_entity_key("-7", 2));
 
-	/* null is absent; unknown fields are ignored; later wins. */
+	/* null is absent; unknown fields are ignored, repeated or not. */
 	CHECK_EQ_INT(
 	    run(&f,
-		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"userId\":\"v\"}"),
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"device\":null,\"whatever\":{\"deep\":[1,2,{\"x\":null}]},\"whatever\":1,\"device\":\"tv\"}"),
 	    EVT_OK);
-	CHECK(f.rec.user_key == evt_user_key(NULL, "v", 1));
-	CHECK_EQ_INT(f.rec.device, EVT_DEV_UNKNOWN);
+	CHECK(f.rec.user_key == evt_user_key(NULL, "u", 1));
+	CHECK_EQ_INT(f.rec.device, EVT_DEV_TV);
+
+	/* A field given twice is refused, naming it: by one name, by two
+	 * of its names, or at the top and in a nested map (read like the
+	 * top level). The last value silently won. */
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"userId\":\"v\"}"),
+	    EVT_R_DUPLICATE_FIELD);
+	CHECK(strcmp(f.in.bad_field, "user_id") == 0);
+	CHECK(strstr(f.err, "'userId' given twice") != NULL);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"user_id\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"userId\":\"u\"}"),
+	    EVT_R_DUPLICATE_FIELD);
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"timestamp\":1710059400,\"context\":{\"timestamp\":1710059401}}"),
+	    EVT_R_DUPLICATE_FIELD);
+	CHECK(strcmp(f.in.bad_field, "timestamp") == 0);
+	/* Two nested maps with fields of their own are no repetition. */
+	CHECK_EQ_INT(
+	    run(&f,
+		"{\"userId\":\"u\",\"eventType\":\"view\",\"entityId\":\"a\",\"context\":{\"timestamp\":1710059400},\"context\":{\"device\":\"tv\"}}"),
+	    EVT_OK);
 
 	/* Escaped strings land in scratch and still match. */
 	CHECK_EQ_INT(

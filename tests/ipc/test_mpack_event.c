@@ -322,8 +322,8 @@ static void test_kinds_and_caps(void)
 	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_R_BAD_FIELD_TYPE);
 
 	/* nil is absent and does not undo an earlier value; int keys and
-	 * unknown keys are ignored; last value wins */
-	BEGIN(8);
+	 * unknown keys are ignored */
+	BEGIN(7);
 	base3(&pk, "view");
 	pstr(&pk, "timestamp");
 	msgpack_pack_uint64(&pk, T_MS);
@@ -333,11 +333,38 @@ static void test_kinds_and_caps(void)
 	msgpack_pack_nil(&pk);
 	msgpack_pack_int(&pk, 5);
 	msgpack_pack_true(&pk);
-	pstr(&pk, "entity_id");
-	pstr(&pk, "e2");
 	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_OK);
 	CHECK_EQ_INT(o.rec.device, EVT_DEV_TV);
-	CHECK_EQ_INT(o.rec.entity_key, evt_entity_key("e2", 2));
+	CHECK_EQ_INT(o.rec.entity_key, evt_entity_key("e1", 2));
+
+	/* a field given twice is refused (the last value silently won):
+	 * by one name, by an alias, or again in a nested map */
+	BEGIN(5);
+	base3(&pk, "view");
+	pstr(&pk, "timestamp");
+	msgpack_pack_uint64(&pk, T_MS);
+	pstr(&pk, "entity_id");
+	pstr(&pk, "e2");
+	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_R_DUPLICATE_FIELD);
+	CHECK(strcmp(o.in.bad_field, "entity_id") == 0);
+	CHECK(strstr(o.err, "given twice") != NULL);
+	BEGIN(5);
+	base3(&pk, "view");
+	pstr(&pk, "timestamp");
+	msgpack_pack_uint64(&pk, T_MS);
+	pstr(&pk, "entityId");
+	pstr(&pk, "e1");
+	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_R_DUPLICATE_FIELD);
+	BEGIN(5);
+	base3(&pk, "view");
+	pstr(&pk, "timestamp");
+	msgpack_pack_uint64(&pk, T_MS);
+	pstr(&pk, "metadata");
+	msgpack_pack_map(&pk, 1);
+	pstr(&pk, "timestamp");
+	msgpack_pack_uint64(&pk, T_MS);
+	CHECK_EQ_INT(run(&sb, &o, NULL), EVT_R_DUPLICATE_FIELD);
+	CHECK(strcmp(o.in.bad_field, "timestamp") == 0);
 
 	/* bin keys */
 	BEGIN(4);

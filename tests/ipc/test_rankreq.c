@@ -305,7 +305,7 @@ static void _plain_candidates(void)
 {
 	struct rq_request r;
 	_good(
-	    CP("{\"id\":\"a\",\"score\":0,\"entity_id\":\"b\"},"
+	    CP("{\"id\":null,\"score\":0,\"entity_id\":\"b\"},"
 	       "{\"score\":2.5,\"entityId\":\"c d\",\"x\":[1,{\"y\":null}]},"
 	       "{\"entity_id\":\"e\\\"f\",\"score\":1e2},"
 	       "{\"entity_id\":\"g\",\"score\":1,\"attributes\":null},"
@@ -325,17 +325,21 @@ static void _plain_candidates(void)
 	CHECK(r.cands[6].attrs && !strcmp(r.cands[6].attrs->category, "k"));
 	for (size_t i = 0; i < r.n; i++)
 		CHECK(!r.cands[i].reserved[0] && !r.cands[i].reserved[3]);
-	/* a null after an id, a later id of the wrong kind: no id */
-	_bad(CP("{\"entity_id\":\"a\",\"entity_id\":null,\"score\":1}"), 400,
+	/* a null id is none; a second id (another of its names, of any
+	 * kind) is refused, where the later silently won */
+	_bad(CP("{\"entity_id\":null,\"score\":1}"), 400,
 	    "candidates[0].entity_id", "missing");
 	_bad(CP("{\"entity_id\":\"a\",\"score\":1},"
 		"{\"id\":\"a\",\"entityId\":true,\"score\":1}"),
+	    400, "candidates[1].entityId", "duplicate");
+	_bad(CP("{\"entity_id\":\"a\",\"score\":1},"
+		"{\"id\":true,\"score\":1}"),
 	    400, "candidates[1].entity_id", "bad_type");
 	_bad(CP("{\"entity_id\":\"\",\"score\":1}"), 400,
 	    "candidates[0].entity_id", "missing");
 	_bad(CP("{\"entity_id\":\"a\\u0007\",\"score\":1}"), 400,
 	    "candidates[0].entity_id", "bad_id");
-	_bad(CP("{\"entity_id\":\"a\",\"score\":1,\"score\":-0.5}"), 400,
+	_bad(CP("{\"entity_id\":\"a\",\"score\":-0.5}"), 400,
 	    "candidates[0].score", "bad_number");
 	_bad(CP("{\"entity_id\":\"a\",\"score\":null}"), 400,
 	    "candidates[0].score", "missing");
@@ -442,9 +446,10 @@ static void _camel_and_defaults(void)
 	CHECK_EQ_INT(r.opt.given, PEN_OPT_MMR_MEAN | PEN_OPT_DPP_THETA);
 	CHECK(r.opt.mmr_mean == 0.0f && r.opt.dpp_theta == 1.0f);
 
-	/* null is absent, later keys win, unknown fields are ignored */
+	/* null is absent (and no second value), unknown fields are ignored
+	 * (repeated or not) */
 	_good(
-	    "{\"user_id\":\"a\",\"user_id\":\"b\",\"context\":null,\"extra\":[1,{\"x\":2}],"
+	    "{\"userId\":null,\"user_id\":\"b\",\"context\":null,\"extra\":[1,{\"x\":2}],\"extra\":0,"
 	    "\"candidates\":[{\"entity_id\":\"e\",\"score\":1,\"attributes\":null,\"note\":\"n\"}],"
 	    "\"options\":{\"strategy\":null,\"k\":null,\"seed\":\"18446744073709551615\"}}",
 	    &r);
@@ -496,6 +501,30 @@ static void _garbage(void)
 	_bad("\"u\"", 400, "", "not_object");
 	_bad("{" C1 "}", 400, "user_id", "missing");
 	_bad("{\"user_id\":null," C1 "}", 400, "user_id", "missing");
+	/* A field given twice, by one name or two of its names, at any
+	 * level: refused naming it (the later silently won); null is
+	 * absent and no second value. */
+	_bad("{\"user_id\":\"u\",\"user_id\":\"v\"," C1 "}", 400, "user_id",
+	    "duplicate");
+	_bad("{\"user_id\":\"u\",\"userId\":\"u\"," C1 "}", 400, "userId",
+	    "duplicate");
+	_bad("{\"user_id\":\"u\"," C1 "," C1 "}", 400, "candidates",
+	    "duplicate");
+	_bad(
+	    "{\"user_id\":\"u\",\"candidates\":[{\"id\":\"a\",\"score\":1,\"entity_id\":\"b\"}]}",
+	    400, "candidates[0].entity_id", "duplicate");
+	_bad(
+	    "{\"user_id\":\"u\",\"candidates\":[{\"entity_id\":\"a\",\"score\":1,\"score\":2}]}",
+	    400, "candidates[0].score", "duplicate");
+	_bad("{\"user_id\":\"u\"," C1 ",\"options\":{\"k\":3,\"k\":4}}", 400,
+	    "options.k", "duplicate");
+	_bad("{\"user_id\":\"u\"," C1
+	     ",\"context\":{\"location\":{\"lat\":1,\"lat\":2,\"lon\":3}}}",
+	    400, "context.location.lat", "duplicate");
+	_bad(
+	    "{\"user_id\":\"u\",\"candidates\":[{\"entity_id\":\"a\",\"score\":"
+	    "1,\"attributes\":{\"category\":\"x\",\"category\":\"y\"}}]}",
+	    400, "candidates[0].attributes.category", "duplicate");
 	_bad("{\"user_id\":\"\"," C1 "}", 400, "user_id", "missing");
 	_bad("{\"user_id\":true," C1 "}", 400, "user_id", "bad_type");
 	_bad("{\"user_id\":1.5," C1 "}", 400, "user_id", "bad_type");
