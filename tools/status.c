@@ -87,6 +87,31 @@ static void _acc_text(const struct reg *r)
 	printf("%s\n", shown ? "" : " none");
 }
 
+/* What catalog and experiment loads refused, by reason ("none" for a
+ * load that refused nothing). */
+static void _loads_text(const struct reg *r)
+{
+	const char *kind = NULL;
+	unsigned shown = 0;
+	printf("loads refused:");
+	for (unsigned k = 0; k < REG_L_COUNT; k++) {
+		const char *kk = reg_load_kind(k);
+		if (!kind || strcmp(kind, kk)) {
+			if (kind && !shown)
+				printf(" none");
+			printf("%s %s:", kind ? ";" : "", kk);
+			kind = kk;
+			shown = 0;
+		}
+		uint64_t n = __atomic_load_n(&r->hdr->load_rejected[k],
+		    __ATOMIC_RELAXED);
+		if (n)
+			printf("%s %s %llu", shown++ ? "," : "",
+			    reg_load_name(k), (unsigned long long)n);
+	}
+	printf("%s\n", kind && !shown ? " none" : "");
+}
+
 static void _srv_text(const struct reg *r)
 {
 	const struct reg_proc *p = reg_proc(r, reg_proc_server(r));
@@ -239,6 +264,7 @@ static void _text(const struct reg *r, const uint64_t *now, double rate)
 		    100.0 * prof_count(r, s) / g->profiles_per_shard);
 	printf("catalog %u / %u entities, %u names\n", reg_catalog(r)->count,
 	    g->catalog_capacity, reg_catalog(r)->names);
+	_loads_text(r);
 	const struct nbr_block *nb = reg_neighbors(r);
 	if (g->neighbor_capacity)
 		printf(

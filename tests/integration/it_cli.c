@@ -58,6 +58,12 @@ static void _catalog(struct hx *h)
 	rc = hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err), "status",
 	    "--json", NULL);
 	CHECK(_has(out, "\"catalog\":{\"invalid\":6,"));
+	/* the text says it too */
+	rc = hx_cli(h, NULL, 0, out, sizeof(out), err, sizeof(err), "status",
+	    NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(_has(out,
+	    "loads refused: catalog: invalid 6; experiments: none\n"));
 }
 
 /*
