@@ -55,12 +55,15 @@ int main(int argc, char **argv)
 	kill(old, SIGKILL);
 	waitpid(old, NULL, 0);
 	h.pid = 0;
-	/* Its workers follow it; wait until the instance lock is free. */
-	for (int i = 0; i < 500; i++) {
+	/* Its children follow it (workers, acceptor, segmenter, server);
+	 * wait until none is left holding the instance (on a busy machine
+	 * the last of them can take seconds). */
+	for (int i = 0; i < 3000; i++) {
 		bool any = false;
-		for (unsigned s = 0; s < 2; s++) {
-			int32_t w = reg_proc(client_region(p), 1 + s)->pid;
-			any |= w > 0 && kill(w, 0) == 0;
+		const struct reg *r0 = client_region(p);
+		for (unsigned k = 0; k < reg_nprocs(r0); k++) {
+			int32_t w = reg_proc(r0, k)->pid;
+			any |= w > 0 && w != old && kill(w, 0) == 0;
 		}
 		if (!any)
 			break;
