@@ -33,76 +33,173 @@ static const char *const _canon[EVF_COUNT] = {
 	"context",
 };
 
-static const struct {
+/*
+ * The names, grouped by length: a lookup reads only the few names of its
+ * key's length, and of those only the ones with its first byte are
+ * compared in full (a linear memcmp over every name cost an event about
+ * 500 instructions a key).
+ */
+struct _field {
 	const char *name;
 	enum evf_target t;
-} _fields[] = {
-	{ "user_id", EVF_USER },
-	{ "userId", EVF_USER },
-	{ "session_id", EVF_SESSION },
-	{ "sessionId", EVF_SESSION },
-	{ "event_type", EVF_TYPE },
-	{ "eventType", EVF_TYPE },
-	{ "type", EVF_TYPE },
-	{ "entity_type", EVF_ENTITY_TYPE },
-	{ "entityType", EVF_ENTITY_TYPE },
-	{ "entity_id", EVF_ENTITY },
-	{ "entityId", EVF_ENTITY },
-	{ "device", EVF_DEVICE },
-	{ "platform", EVF_PLATFORM },
-	{ "weather", EVF_WEATHER },
-	{ "social", EVF_SOCIAL },
-	{ "socialContext", EVF_SOCIAL },
-	{ "social_context", EVF_SOCIAL },
-	{ "timeOfDay", EVF_TOD },
-	{ "time_of_day", EVF_TOD },
-	{ "recommendationType", EVF_REC_TYPE },
-	{ "recommendation_type", EVF_REC_TYPE },
-	{ "rec_type", EVF_REC_TYPE },
-	{ "feedbackType", EVF_FEEDBACK_TYPE },
-	{ "feedback_type", EVF_FEEDBACK_TYPE },
-	{ "query", EVF_QUERY },
-	{ "searchQuery", EVF_QUERY },
-	{ "search_query", EVF_QUERY },
-	{ "timestamp", EVF_TIME },
-	{ "tz_offset", EVF_TZ },
-	{ "tzOffset", EVF_TZ },
-	{ "tz_offset_min", EVF_TZ },
+};
+
+static const struct _field _len3[] = {
 	{ "lat", EVF_LAT },
-	{ "latitude", EVF_LAT },
 	{ "lon", EVF_LON },
 	{ "lng", EVF_LON },
-	{ "longitude", EVF_LON },
-	{ "recommendationPosition", EVF_POSITION },
-	{ "recommendation_position", EVF_POSITION },
-	{ "position", EVF_POSITION },
-	{ "timeSpent", EVF_DWELL },
-	{ "time_spent", EVF_DWELL },
-	{ "dwell_ms", EVF_DWELL },
-	{ "dwellMs", EVF_DWELL },
-	{ "scrollDepth", EVF_SCROLL },
-	{ "scroll_depth", EVF_SCROLL },
-	{ "feedback", EVF_FEEDBACK },
-	{ "request_id", EVF_REQUEST },
-	{ "requestId", EVF_REQUEST },
 	{ "dnt", EVF_DNT },
-	{ "doNotTrack", EVF_DNT },
-	{ "do_not_track", EVF_DNT },
 	{ "gpc", EVF_DNT },
-	{ "personalization", EVF_CONSENT_PERS },
-	{ "personalisation", EVF_CONSENT_PERS },
-	{ "analytics", EVF_CONSENT_ANALYTICS },
+};
+static const struct _field _len4[] = {
+	{ "type", EVF_TYPE },
+};
+static const struct _field _len5[] = {
+	{ "query", EVF_QUERY },
+};
+static const struct _field _len6[] = {
+	{ "userId", EVF_USER },
+	{ "device", EVF_DEVICE },
+	{ "social", EVF_SOCIAL },
+};
+static const struct _field _len7[] = {
+	{ "user_id", EVF_USER },
+	{ "weather", EVF_WEATHER },
+	{ "dwellMs", EVF_DWELL },
 	{ "context", EVF_NEST },
+};
+static const struct _field _len8[] = {
+	{ "entityId", EVF_ENTITY },
+	{ "platform", EVF_PLATFORM },
+	{ "rec_type", EVF_REC_TYPE },
+	{ "tzOffset", EVF_TZ },
+	{ "latitude", EVF_LAT },
+	{ "position", EVF_POSITION },
+	{ "dwell_ms", EVF_DWELL },
+	{ "feedback", EVF_FEEDBACK },
 	{ "metadata", EVF_NEST },
 	{ "location", EVF_NEST },
 };
+static const struct _field _len9[] = {
+	{ "sessionId", EVF_SESSION },
+	{ "eventType", EVF_TYPE },
+	{ "entity_id", EVF_ENTITY },
+	{ "timeOfDay", EVF_TOD },
+	{ "timestamp", EVF_TIME },
+	{ "tz_offset", EVF_TZ },
+	{ "longitude", EVF_LON },
+	{ "timeSpent", EVF_DWELL },
+	{ "requestId", EVF_REQUEST },
+	{ "analytics", EVF_CONSENT_ANALYTICS },
+};
+static const struct _field _len10[] = {
+	{ "session_id", EVF_SESSION },
+	{ "event_type", EVF_TYPE },
+	{ "entityType", EVF_ENTITY_TYPE },
+	{ "time_spent", EVF_DWELL },
+	{ "request_id", EVF_REQUEST },
+	{ "doNotTrack", EVF_DNT },
+};
+static const struct _field _len11[] = {
+	{ "entity_type", EVF_ENTITY_TYPE },
+	{ "time_of_day", EVF_TOD },
+	{ "searchQuery", EVF_QUERY },
+	{ "scrollDepth", EVF_SCROLL },
+};
+static const struct _field _len12[] = {
+	{ "feedbackType", EVF_FEEDBACK_TYPE },
+	{ "search_query", EVF_QUERY },
+	{ "scroll_depth", EVF_SCROLL },
+	{ "do_not_track", EVF_DNT },
+};
+static const struct _field _len13[] = {
+	{ "socialContext", EVF_SOCIAL },
+	{ "feedback_type", EVF_FEEDBACK_TYPE },
+	{ "tz_offset_min", EVF_TZ },
+};
+static const struct _field _len14[] = {
+	{ "social_context", EVF_SOCIAL },
+};
+static const struct _field _len15[] = {
+	{ "personalization", EVF_CONSENT_PERS },
+	{ "personalisation", EVF_CONSENT_PERS },
+};
+static const struct _field _len18[] = {
+	{ "recommendationType", EVF_REC_TYPE },
+};
+static const struct _field _len19[] = {
+	{ "recommendation_type", EVF_REC_TYPE },
+};
+static const struct _field _len22[] = {
+	{ "recommendationPosition", EVF_POSITION },
+};
+static const struct _field _len23[] = {
+	{ "recommendation_position", EVF_POSITION },
+};
+
+#define _LEN(n) [n] = { _len##n, sizeof(_len##n) / sizeof(_len##n[0]) }
+static const struct {
+	const struct _field *f;
+	size_t n;
+} _by_len[] = {
+	_LEN(3),
+	_LEN(4),
+	_LEN(5),
+	_LEN(6),
+	_LEN(7),
+	_LEN(8),
+	_LEN(9),
+	_LEN(10),
+	_LEN(11),
+	_LEN(12),
+	_LEN(13),
+	_LEN(14),
+	_LEN(15),
+	_LEN(18),
+	_LEN(19),
+	_LEN(22),
+	_LEN(23),
+};
+#undef _LEN
+
+/* a[0..n) == b[0..n), n >= 1: two overlapping word loads for the usual
+ * 4..16 bytes instead of a call (a key is compared with a name of its
+ * own length and first byte, so nearly every compare is a match). */
+static inline bool _same(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, u, v;
+	uint32_t x4, y4, u4, v4;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&u, a + n - 8, 8);
+		memcpy(&v, b + n - 8, 8);
+		return ((x ^ y) | (u ^ v)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&x4, a, 4);
+		memcpy(&y4, b, 4);
+		memcpy(&u4, a + n - 4, 4);
+		memcpy(&v4, b + n - 4, 4);
+		return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
 
 int evf_lookup(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(_fields) / sizeof(_fields[0]); i++)
-		if (strlen(_fields[i].name) == len &&
-		    memcmp(_fields[i].name, name, len) == 0)
-			return (int)_fields[i].t;
+	if (len >= sizeof(_by_len) / sizeof(_by_len[0]))
+		return -1;
+	const struct _field *f = _by_len[len].f;
+	for (size_t i = 0; i < _by_len[len].n; i++)
+		if (f[i].name[0] == name[0] && _same(f[i].name, name, len))
+			return (int)f[i].t;
 	return -1;
 }
 

@@ -808,7 +808,7 @@ static int _doc(struct _p *p)
 	int rc;
 
 #define _SKIP_WS()                                                             \
-	while (pos < len &&                                                    \
+	while (pos < len && (unsigned char)s[pos] <= ' ' &&                    \
 	    (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' ||              \
 		s[pos] == '\r'))                                               \
 	pos++

@@ -1051,6 +1051,32 @@ static const struct _name _cand_names[] = {
 	{ NULL, 0, 0 },
 };
 
+#define _ONES 0x0101010101010101ULL
+#define _HIGHS 0x8080808080808080ULL
+/*
+ * Whether s[0..len) is all printable ASCII (0x20..0x7e). Eight bytes at a
+ * time: a byte below 0x20 borrows into its high bit in x - 0x20..., one
+ * of 0x7f or more sets it in (x + 0x01...) | x; a borrow or carry crosses
+ * into the next byte only from a byte that is flagged already, so "any
+ * flag" is exact. The bytes of an id cost one test per byte otherwise.
+ */
+static bool _printable(const char *s, size_t len)
+{
+	size_t i = 0;
+	for (; len - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		if ((((x - 0x20 * _ONES) & ~x) | (x + _ONES) | x) & _HIGHS)
+			return false;
+	}
+	for (; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* Which of _cand_names a JSON key is: the names clients send (the
  * first of each) compared inline, the rest through the table. */
 static int _cand_key(const struct json_tok *k)
@@ -1096,11 +1122,8 @@ static bool _cand_plain(const struct _dc *c, size_t tok,
 	    !isfinite(score->num) || id->len == 0 ||
 	    id->len > c->d->lim.max_id_len)
 		return false;
-	for (size_t i = 0; i < id->len; i++) {
-		unsigned char ch = (unsigned char)id->str[i];
-		if (ch < 0x20 || ch >= 0x7f)
-			return false;
-	}
+	if (!_printable(id->str, id->len))
+		return false;
 	char *p = _arena_alloc(c->d, id->len + 1);
 	if (!p)
 		return false; /* the general path says no_memory */

@@ -1048,12 +1048,66 @@ static void _reuse(void)
 	rq_decoder_free(&d);
 }
 
+/*
+ * Candidate ids are checked for control bytes eight bytes at a time: a
+ * control byte or DEL (escaped) at every position of ids of every length
+ * around the word size is bad_id, printable ASCII next to them ('~', ' ')
+ * and UTF-8 are kept as they are.
+ */
+static void _plain_id_bytes(void)
+{
+	static const struct {
+		const char *esc; /* as written in JSON */
+		char raw;	 /* as decoded; 0: refused */
+	} odd[] = { { "\\u007f", 0 }, { "\\u001f", 0 }, { "\\u0001", 0 },
+		{ "\\t", 0 }, { "~", '~' }, { " ", ' ' }, { "!", '!' } };
+	char json[256], want[64];
+	struct rq_request u;
+	for (size_t len = 1; len <= 24; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t o = 0; o < sizeof(odd) / sizeof(odd[0]);
+			     o++) {
+				size_t n = (size_t)snprintf(json, sizeof(json),
+				    "{\"user_id\":\"u\",\"candidates\":[{\"entity_id\":\"");
+				for (size_t i = 0; i < len; i++) {
+					const char *b =
+					    i == at ? odd[o].esc : "x";
+					n += (size_t)snprintf(json + n,
+					    sizeof(json) - n, "%s", b);
+					want[i] = i == at ? odd[o].raw : 'x';
+				}
+				snprintf(json + n, sizeof(json) - n,
+				    "\",\"score\":1}]}");
+				want[len] = 0;
+				struct rq_error e = { 0 };
+				struct rq_request r;
+				int rc = rq_decode_json(dj, json, strlen(json),
+				    &r, &e);
+				if (odd[o].raw) {
+					CHECK(rc == 0 && r.n == 1 &&
+					    !strcmp(r.cands[0].entity_id,
+						want));
+				} else {
+					CHECK(rc == -EINVAL &&
+					    !strncmp(e.msg, "bad_id:", 7));
+				}
+				if (check_failures && o == 0 && at == 0)
+					_dump_err("id bytes", json, rc, &e);
+			}
+	/* UTF-8 is not printable ASCII, and fine in an id */
+	_good("{\"user_id\":\"u\",\"candidates\":[{\"entity_id\":"
+	      "\"abcdefgh\u00e9ijklmno\",\"score\":1}]}",
+	    &u);
+	CHECK(u.n == 1 && strlen(u.cands[0].entity_id) == 17);
+}
+
 int main(void)
 {
 	REQUIRE(rq_decoder_new(&dj, NULL) == 0);
 	REQUIRE(rq_decoder_new(&dm, NULL) == 0);
 	_full();
 	_plain_candidates();
+	_plain_id_bytes();
 	_camel_and_defaults();
 	_big_integers();
 	_garbage();
