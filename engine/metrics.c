@@ -508,7 +508,8 @@ struct _mdesc {
  * a catalog's pool repeats descriptors (a genre set, a product type), and
  * a class is brought up to date once for all its members. Within a class
  * the member met first in position order wins (it has the most
- * relevance and the same penalty), so sharing changes no pick.
+ * relevance and the same penalty), so sharing changes no pick. Equal
+ * descriptors in two classes (_mmr_class) change none either.
  */
 #define _MMR_END UINT32_MAX /* no position: the end of a list */
 
@@ -692,31 +693,77 @@ static uint32_t _mmr_new(struct _mmr *m)
 }
 
 /*
- * The class of position p: its descriptors are made in the next free
- * class's place and kept there when no class has them yet (a new class,
- * its max, sum and count at 0); the table is found by the Bloom filter
- * (the same for any order of the tags) and the category. A pool without
- * repeats pays a lookup per class made (tests/engine/metrics_bench,
- * classic MMR over 200: 4.1 -> 4.7 us).
+ * Whether item it (nt tags read) holds exactly the class descriptors d's
+ * tags, in d's order: then its distinct non-zero tags are d's (d's are
+ * distinct and non-zero), and with the same category it is of d's class
+ * without making its descriptors. Items of one kind usually list their
+ * tags alike, so most members of a class are told this way.
+ */
+static inline __attribute__((always_inline)) bool
+_mdesc_is(const struct _mdesc *d, const struct lrn_item *it, unsigned nt)
+{
+	if (d->nt != nt)
+		return false;
+	for (unsigned j = 0; j < nt; j++)
+		if (it->tags[j] != d->tag[j])
+			return false;
+	return true;
+}
+
+/*
+ * The class of position p. The table is keyed by the item as listed (its
+ * category, tag count, first and last tags), which costs a few loads
+ * where a key of the set itself (the Bloom filter) costs a hash per tag;
+ * items of one kind list their tags alike. A class of the same category
+ * is the item's when the item lists that class's tags as they are kept
+ * or, failing that, when the item's descriptors (made once, in the next
+ * free class's place) equal the class's. None found: the descriptors are
+ * kept there as a new class (its max, sum and count at 0). Equal sets
+ * listed differently can land in two classes: both then hold the same
+ * max-sims and sums pick by pick (the same sims in the same order), as
+ * unshared candidates would, so no pick or score changes; only the
+ * sharing is lost. A pool without repeats pays a lookup per class made.
  */
 static inline __attribute__((always_inline)) uint32_t _mmr_class(struct _mmr *m,
     uint32_t p)
 {
 	uint32_t i = m->perm[p], c = m->nclass;
+	const struct lrn_item *it = m->items ? &m->items[i] : m->ptrs[i];
 	struct _mdesc *d = &m->d[c];
+	uint32_t cat = 0, nt = 0, t0 = 0, tl = 0;
+	bool made = false;
 
-	_mdesc_make(m->items ? &m->items[i] : m->ptrs[i], d);
-	uint64_t h = (d->mask ^ ((uint64_t)d->cat << 32 | d->nt)) *
+	if (it) {
+		cat = it->category;
+		nt = it->n_tags < LRN_ITEM_TAGS ? it->n_tags : LRN_ITEM_TAGS;
+		t0 = nt ? it->tags[0] : 0;
+		tl = nt ? it->tags[nt - 1] : 0;
+	}
+	uint64_t h = ((uint64_t)cat << 32 ^ (uint64_t)nt << 28 ^ t0 ^
+			 (uint64_t)tl << 40) *
 	    0x9E3779B97F4A7C15ull;
+
 	for (uint32_t at = (uint32_t)(h >> 32) & m->slot_mask;;
 	     at = (at + 1) & m->slot_mask) {
 		uint32_t e = m->slot[at];
 
 		if (e == 0) {
+			if (!made)
+				_mdesc_make(it, d);
 			m->slot[at] = c + 1;
 			return _mmr_new(m);
 		}
-		if (_mdesc_same(&m->d[e - 1], d))
+		const struct _mdesc *x = &m->d[e - 1];
+
+		if (x->cat != cat)
+			continue;
+		if (_mdesc_is(x, it, nt))
+			return e - 1;
+		if (!made) {
+			_mdesc_make(it, d);
+			made = true;
+		}
+		if (_mdesc_same(x, d))
 			return e - 1;
 	}
 }
@@ -854,13 +901,17 @@ _mmr_catch_up(struct _mmr *m, const struct met_sim *s, double wcat, uint32_t c,
 
 	while (j < t) {
 		const struct _mpick *b = &m->pk[j++];
-		bool same = cat != 0 && cat == b->cat;
 		uint64_t bits = mask & b->mask;
 
-		/* Most picks share neither category nor a Bloom bit. For the
-		 * rest, _mmr_sim's arithmetic, with what is known so far: a
-		 * pick that shares neither category nor a tag (none) adds
-		 * nothing. */
+		/* Most picks share neither category nor a Bloom bit (a
+		 * category of 0 on both is no common one, but rare enough
+		 * to be told apart after). For the rest, _mmr_sim's
+		 * arithmetic, with what is known so far: a pick that shares
+		 * neither category nor a tag (none) adds nothing. */
+		if (cat != b->cat && !bits)
+			continue;
+		bool same = cat != 0 && cat == b->cat;
+
 		if (!same && !bits)
 			continue;
 		const struct _mdesc *bd = &m->d[b->cls];

@@ -355,10 +355,11 @@ _Static_assert(sizeof(struct met_mmr_slot) == 128, "an MMR slot is 128 bytes");
  * for those that could still win one similarity (a category compare, a
  * Bloom test and, when it passes, an intersection count) per pick made
  * since they were last brought up to date. Candidates with equal
- * descriptors (category and tag set) share that work: it is done once
- * per class of them, and a scan passes over only the first of each class
- * not yet picked (in relevance order), so a pool that repeats
- * descriptors costs less.
+ * descriptors (category and tag set) share that work when they list
+ * their tags alike (as items of one kind do): it is done once per class
+ * of them, and a scan passes over only the first of each class not yet
+ * picked (in relevance order), so a pool that repeats descriptors costs
+ * less.
  *
  * Returns the number of picks (0 when n or k is 0), or -EINVAL when
  * lambda is not in [0, 1], a relevance score is not finite, a similarity

@@ -3,7 +3,8 @@
  * (their symbols renamed old_*) against the current ones over random
  * rounds: every strategy, n up to 400, k from 0 past n, bases on a grid
  * (ties), spread over decades, denormal or with zeros, repeated and zero
- * tags, items of 0..8 tags and more than 8 claimed, unknown items,
+ * tags, items of 0..8 tags and more than 8 claimed, equal tag sets
+ * listed in different orders, unknown items,
  * collaborative sums on a grid or all distinct,
  * profiles from none to lived-in, the diversifiers and their settings,
  * overrides. Results (indices, score bits, factors, moves, flags) must
@@ -99,17 +100,40 @@ static void random_opts(struct rng *r, struct rank_opts *o, unsigned n)
 	}
 }
 
+/* A few tag sets, each item's listed in an order of its own: items of
+ * equal descriptors that MMR's class lookup sees listed differently. */
+static void shuffled_sets(struct rng *r, struct lrn_item *it)
+{
+	unsigned set = (unsigned)rng_below(r, 4);
+
+	it->category = 1 + (uint32_t)rng_below(r, 2);
+	it->n_tags = (uint8_t)(2 + set % 3);
+	for (unsigned t = 0; t < it->n_tags; t++)
+		it->tags[t] = 10 * (set + 1) + t;
+	for (unsigned t = it->n_tags; t > 1; t--) {
+		unsigned j = (unsigned)rng_below(r, t);
+		uint32_t x = it->tags[t - 1];
+
+		it->tags[t - 1] = it->tags[j];
+		it->tags[j] = x;
+	}
+}
+
 /* Tags as catalogs have them, and as they should not: repeats, zeros,
- * none, a count above the room. */
+ * none, a count above the room; equal sets listed in other orders. */
 static void random_tags(struct rng *r, unsigned n)
 {
-	unsigned mode = (unsigned)rng_below(r, 4);
+	unsigned mode = (unsigned)rng_below(r, 5);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct lrn_item *it = &g_items[i].item;
 
 		if (mode == 0)
 			continue; /* the fixture's */
+		if (mode == 4) {
+			shuffled_sets(r, it);
+			continue;
+		}
 		it->n_tags = (uint8_t)rng_below(r, 10);
 		for (unsigned t = 0; t < LRN_ITEM_TAGS; t++)
 			it->tags[t] = rng_below(r, 5) == 0
